@@ -1,0 +1,43 @@
+# The one way in. `make demo` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CG     := $(VENV)/bin/creditgov
+DEMO_DIR      ?= demo-county
+DEMO_SUBJECTS ?= 20000
+DEMO_SEED     ?= 7
+export CREDITGOV_TODAY ?= 2026-11-01
+
+.PHONY: demo test bench lint system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian packages the tests need (none beyond Python yet; later issues add a browser).
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(VENV)/.installed
+	$(CG) generate --out $(DEMO_DIR) --subjects $(DEMO_SUBJECTS) --seed $(DEMO_SEED)
+	$(CG) init
+	$(CG) ingest $(DEMO_DIR)
+	$(CG) status
+
+test: system-deps $(VENV)/.installed-dev
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/ingest.py
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) creditgov.db creditgov.db-* creditgov.db.key

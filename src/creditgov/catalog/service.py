@@ -1,0 +1,113 @@
+"""The catalogue and data requests: loading, querying, and the approval check."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem, DataRequest, Department
+from creditgov.catalog.schemas import CatalogFile, DataRequestFile
+from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.errors import ConfigError, NotFound
+from creditgov.security import service as audit
+
+EVALUATION_CLASSES = frozenset({"public", "shared", "restricted"})
+PUBLICATION_CLASSES = frozenset({"public"})
+
+
+def default_catalog_text() -> str:
+    return resources.files("creditgov.catalog").joinpath("data/catalog.yaml").read_text("utf-8")
+
+
+@lru_cache(maxsize=4)
+def _parse(text: str, source: str) -> CatalogFile:
+    return parse_yaml_model(CatalogFile, text, source)
+
+
+def read_catalog(path: Path | None = None) -> CatalogFile:
+    if path is None:
+        return _parse(default_catalog_text(), "catalog.yaml (shipped)")
+    return load_yaml_model(CatalogFile, path)
+
+
+def load_catalog(session: Session, *, path: Path | None = None, actor: str | None = None) -> dict[str, int | str]:
+    """Upsert departments and items from a catalogue file (the shipped one by default)."""
+    cat = read_catalog(path)
+    for d in cat.departments:
+        session.merge(Department(code=d.code, name_zh=d.name_zh, name_en=d.name_en))
+    session.flush()
+    for it in cat.items:
+        lo, hi = cat.periods(it)
+        session.merge(CatalogItem(
+            code=it.code, name_zh=it.name_zh, name_en=it.name_en, polarity=it.polarity,
+            severity=it.severity, department_code=it.department, legal_basis=it.legal_basis,
+            data_class=it.data_class, value_kind=it.value_kind, unit=it.unit,
+            min_publication_months=lo, max_publication_months=hi, catalog_version=cat.version,
+        ))
+    session.flush()
+    audit.append(session, action="catalog.load", actor=actor,
+                 detail={"version": cat.version, "items": len(cat.items), "departments": len(cat.departments)})
+    return {"version": cat.version, "items": len(cat.items), "departments": len(cat.departments)}
+
+
+def load_requests(session: Session, *, path: Path, actor: str | None = None) -> dict[str, int]:
+    doc = load_yaml_model(DataRequestFile, path)
+    items = {c for (c,) in session.execute(select(CatalogItem.code))}
+    deps = {c for (c,) in session.execute(select(Department.code))}
+    existing = {(r.item_code, r.department_code): r for r in session.execute(select(DataRequest)).scalars()}
+    for n, r in enumerate(doc.requests):
+        if r.item not in items:
+            raise ConfigError(f"{path}: requests[{n}]: unknown catalogue item {r.item!r}")
+        if r.department not in deps:
+            raise ConfigError(f"{path}: requests[{n}]: unknown department {r.department!r}")
+        row = existing.get((r.item, r.department))
+        if row is None:
+            row = DataRequest(item_code=r.item, department_code=r.department)
+            session.add(row)
+        row.status, row.requested_on, row.decided_on, row.note = r.status, r.requested_on, r.decided_on, r.note
+    session.flush()
+    counts = {"requested": len(doc.requests),
+              "approved": sum(r.status == "approved" for r in doc.requests),
+              "rejected": sum(r.status == "rejected" for r in doc.requests)}
+    audit.append(session, action="catalog.requests.load", actor=actor, detail={"file": path.name, **counts})
+    return counts
+
+
+def items(session: Session) -> list[CatalogItem]:
+    return list(session.execute(select(CatalogItem).order_by(CatalogItem.code)).scalars())
+
+
+def item(session: Session, code: str) -> CatalogItem:
+    row = session.get(CatalogItem, code)
+    if row is None:
+        raise NotFound(f"catalogue item {code!r} not found")
+    return row
+
+
+def requests(session: Session) -> list[DataRequest]:
+    q = select(DataRequest).order_by(DataRequest.department_code, DataRequest.item_code)
+    return list(session.execute(q).scalars())
+
+
+def approved_pairs(session: Session) -> set[tuple[str, str]]:
+    """(item, department) pairs the county may ingest."""
+    q = select(DataRequest.item_code, DataRequest.department_code).where(DataRequest.status == "approved")
+    return {(i, d) for i, d in session.execute(q)}
+
+
+def request_status(session: Session) -> dict[tuple[str, str], str]:
+    q = select(DataRequest.item_code, DataRequest.department_code, DataRequest.status)
+    return {(i, d): s for i, d, s in session.execute(q)}
+
+
+def usable_for_evaluation(item: CatalogItem) -> bool:
+    """Secret-class items never enter evaluation (mission digest §3)."""
+    return item.data_class in EVALUATION_CLASSES
+
+
+def publishable(item: CatalogItem) -> bool:
+    return item.data_class in PUBLICATION_CLASSES

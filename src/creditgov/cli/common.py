@@ -1,0 +1,73 @@
+"""What every command shares: settings, sessions, the key ring, output and errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from creditgov.core import db, schema, settings
+from creditgov.core.errors import ConfigError
+from creditgov.security.crypto import KeyRing, load_key_file
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
+
+
+@dataclass
+class State:
+    db: str | None = None
+    _settings: settings.Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> settings.Settings:
+        if self._settings is None:
+            self._settings = settings.resolve(self.db)
+        return self._settings
+
+    @property
+    def url(self) -> str:
+        return self.settings.db_url
+
+    def keyring(self) -> KeyRing:
+        return load_key_file(self.settings.key_file)
+
+    def require_init(self) -> None:
+        if not schema.is_initialised(self.url):
+            raise ConfigError(f"database {self.url} is not initialised: run `creditgov init` first")
+
+
+STATE = State()
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    STATE.require_init()
+    with db.session_scope(STATE.url) as s:
+        yield s
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+class DefaultGroup(TyperGroup):
+    """A group that runs its `run` command when the first word is not a subcommand,
+    so `creditgov ingest DIR` and `creditgov ingest trace 5` both read naturally."""
+
+    default_cmd = "run"
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [self.default_cmd, *args]
+        return super().parse_args(ctx, args)

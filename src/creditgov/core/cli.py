@@ -1,0 +1,69 @@
+"""`creditgov init` and `creditgov status`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from creditgov.catalog import service as catalog_service
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.core import db, schema
+from creditgov.ingest import service as ingest_service
+from creditgov.records import service as record_service
+from creditgov.security import service as audit
+from creditgov.security.crypto import create_key_file
+from creditgov.subjects import service as subject_service
+
+app = typer.Typer()
+
+
+@app.command()
+def init(json_out: bool = JsonOpt) -> None:
+    """Create the key file (if missing), upgrade the database to the newest schema and
+    load the shipped data catalogue."""
+    existed = STATE.settings.key_file.exists()
+    ring = create_key_file(STATE.settings.key_file)
+    schema.upgrade(STATE.url)
+    with db.session_scope(STATE.url) as s:
+        cat = catalog_service.load_catalog(s)
+    out = {"database": _safe_url(STATE.url), "revision": schema.current_revision(STATE.url),
+           "key_file": str(STATE.settings.key_file), "key_id": ring.key_id, "key_created": not existed,
+           "catalog": cat}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"[green]initialised[/green] {out['database']} (schema {out['revision']})")
+    console.print(f"key file {out['key_file']} ({'created' if not existed else 'kept'}, id {ring.key_id})")
+    console.print(f"catalogue {cat['version']}: {cat['items']} items from {cat['departments']} departments")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def status(json_out: bool = JsonOpt) -> None:
+    """What the store holds: subjects, records, batches, quarantine, audit."""
+    with session() as s:
+        subj = subject_service.counts(s)
+        recs = record_service.summary(s)
+        q_open = len(ingest_service.quarantine(s, limit=10_000_000))
+        n_batches = len(ingest_service.batches(s, limit=10_000_000))
+        chain = audit.verify(s)
+    out = {"database": _safe_url(STATE.url), **subj, **recs, "batches": n_batches,
+           "quarantine_open": q_open, "audit_entries": chain.checked, "audit_intact": chain.ok}
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="CreditGov store", show_header=False)
+    t.add_row("database", out["database"])
+    t.add_row("subjects", f"{subj['subjects']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(subj["by_kind"].items())))
+    t.add_row("provisional", f"{subj['by_status'].get('provisional', 0):,}")
+    t.add_row("credit records", f"{recs['records']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(recs["by_polarity"].items())))
+    t.add_row("departments with records", str(len(recs["by_department"])))
+    t.add_row("batches", str(n_batches))
+    t.add_row("quarantined rows (open)", f"{q_open:,}")
+    t.add_row("audit chain", f"{chain.checked:,} entries, {'intact' if chain.ok else 'BROKEN'}")
+    console.print(t)

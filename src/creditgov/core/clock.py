@@ -1,0 +1,27 @@
+"""The clock. `CREDITGOV_TODAY` pins "today" so demos and tests are reproducible."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+
+
+def today() -> dt.date:
+    pinned = os.environ.get("CREDITGOV_TODAY")
+    if pinned:
+        return dt.date.fromisoformat(pinned)
+    return dt.date.today()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months; the 31st of a short month falls on its last day."""
+    month0 = day.month - 1 + months
+    year = day.year + month0 // 12
+    month = month0 % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))

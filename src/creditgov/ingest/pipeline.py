@@ -1,0 +1,157 @@
+"""The row pipeline: one raw row through one spec to a subject, a link or a record.
+
+Kept apart from the batch bookkeeping in `service.py` so the same code runs for a file,
+for a quarantine retry and for a trace replay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from creditgov.core.errors import InvalidInput
+from creditgov.ingest.readers import RawRow
+from creditgov.ingest.schemas import SourceSpec
+from creditgov.ingest.transforms import RowError, compile_step
+from creditgov.subjects.identifiers import clean_resident_id, clean_uscc
+
+
+def short_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def raw_text(raw: RawRow) -> str:
+    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class TraceStep:
+    step: str
+    field: str
+    before: str
+    after: str | None
+    error: str | None = None
+
+
+@dataclass
+class CompiledSpec:
+    """A spec turned into closures, compiled once per batch."""
+
+    spec: SourceSpec
+    columns: dict[str, str] = field(init=False)
+    steps: list[tuple[str, Callable[[str], str], str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.columns = dict(self.spec.columns)
+        self.columns.update({f"attr.{a}": c for a, c in self.spec.attributes.items()})
+        self.steps = [(s.field, compile_step(s), s.op) for s in self.spec.steps]
+
+    def apply(self, raw: RawRow) -> dict[str, str]:
+        if "__error__" in raw:
+            raise RowError(raw["__error__"])
+        vals = {f: raw.get(c, "") or "" for f, c in self.columns.items()}
+        for fld, fn, _op in self.steps:
+            if fld == "*":
+                for k, v in vals.items():
+                    vals[k] = fn(v)
+            else:
+                vals[fld] = fn(vals[fld])
+        return vals
+
+    def trace(self, raw: RawRow) -> tuple[list[TraceStep], dict[str, str] | None]:
+        """Replay the steps, recording each changed value; stops at the first error."""
+        out: list[TraceStep] = []
+        vals = {f: raw.get(c, "") or "" for f, c in self.columns.items()}
+        for f, v in vals.items():
+            out.append(TraceStep("read", f, v, v))
+        for fld, fn, op in self.steps:
+            targets = list(vals) if fld == "*" else [fld]
+            for k in targets:
+                before = vals[k]
+                try:
+                    after = fn(before)
+                except RowError as exc:
+                    out.append(TraceStep(op, k, before, None, str(exc)))
+                    return out, None
+                if after != before or fld != "*":
+                    out.append(TraceStep(op, k, before, after))
+                vals[k] = after
+        return out, vals
+
+    def keep(self, vals: dict[str, str]) -> bool:
+        for f in self.spec.filters:
+            v = vals.get(f.field, "")
+            if f.op == "eq" and v != str(f.value):
+                return False
+            if f.op == "ne" and v == str(f.value):
+                return False
+            if f.op == "in" and v not in [str(x) for x in f.value or []]:
+                return False
+            if f.op == "not_in" and v in [str(x) for x in f.value or []]:
+                return False
+            if f.op == "not_empty" and not v:
+                return False
+        return True
+
+
+def to_date(vals: dict[str, str], name: str, *, required: bool, today: dt.date) -> dt.date | None:
+    v = vals.get(name, "")
+    if not v:
+        if required:
+            raise RowError(f"missing {name}")
+        return None
+    try:
+        d = dt.date.fromisoformat(v)
+    except ValueError:
+        raise RowError(f"{name} {v!r} is not a date (add a `date` step to the spec)") from None
+    if d > today:
+        raise RowError(f"{name} {v} lies in the future")
+    return d
+
+
+def to_decimal(v: str) -> Decimal | None:
+    if not v:
+        return None
+    try:
+        d = Decimal(v)
+    except InvalidOperation:
+        raise RowError(f"value {v!r} is not a number (add a `number` step to the spec)") from None
+    if not d.is_finite() or abs(d) >= Decimal("1e16"):
+        raise RowError(f"value {v!r} is out of range")
+    return d.quantize(Decimal("0.01"))
+
+
+def identifier(vals: dict[str, str]) -> tuple[str, str]:
+    """('uscc', code) or ('resident_id', number), validated with check digits."""
+    u = vals.get("uscc", "")
+    if u:
+        try:
+            return "uscc", clean_uscc(u)
+        except InvalidInput as exc:
+            raise RowError(str(exc)) from None
+    r = vals.get("resident_id", "")
+    if r:
+        try:
+            return "resident_id", clean_resident_id(r)
+        except InvalidInput as exc:
+            raise RowError(str(exc)) from None
+    raise RowError("no subject identifier (credit code or ID number) in the row")
+
+
+def attribute_value(v: str) -> Any:
+    """Numbers stay numbers in the attribute bag, so models can band them."""
+    if v == "":
+        return None
+    try:
+        if v.lstrip("-").isdigit():
+            return int(v)
+        f = float(v)
+        return f if f == f else v  # NaN stays text
+    except ValueError:
+        return v
+

@@ -1,0 +1,664 @@
+"""Ingestion: specs, batches, quarantine, retry and trace.
+
+A batch is one file through one spec version, written in one transaction together
+with its subjects, records, quarantined rows and audit entry: a run killed midway
+leaves nothing behind, and the next run redoes the file. Records deduplicate by a
+natural key (source + document number, or source + raw-row hash), so ingesting the
+same file twice, or two overlapping files, adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from creditgov.catalog import service as catalog_service
+from creditgov.catalog.models import CatalogItem
+from creditgov.core import clock
+from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.db import session_scope
+from creditgov.core.errors import ConfigError, InvalidInput, NotFound
+from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
+from creditgov.ingest.pipeline import (
+    CompiledSpec,
+    TraceStep,
+    attribute_value,
+    identifier,
+    raw_text,
+    short_hash,
+    to_date,
+    to_decimal,
+)
+from creditgov.ingest.readers import RawRow, read_rows
+from creditgov.ingest.schemas import Manifest, SourceSpec
+from creditgov.ingest.transforms import RowError
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
+from creditgov.subjects import service as subject_service
+from creditgov.subjects.models import Subject, SubjectLink
+from creditgov.subjects.schemas import kinds
+
+CHUNK = 5000
+KIND_ORDER = {"registration": 0, "links": 1, "records": 2}
+Progress = Callable[[str, int], None]
+
+
+# --------------------------------------------------------------------------- specs
+
+def load_spec(path: Path) -> tuple[SourceSpec, str]:
+    spec = load_yaml_model(SourceSpec, path)
+    return spec, path.read_text(encoding="utf-8")
+
+
+def register_spec(session: Session, spec: SourceSpec, text: str) -> SpecVersion:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    row = session.execute(
+        select(SpecVersion).where(SpecVersion.name == spec.name, SpecVersion.spec_hash == digest)
+    ).scalar_one_or_none()
+    if row is None:
+        row = SpecVersion(name=spec.name, version=spec.version, spec_hash=digest, text=text,
+                          registered_at=clock.now())
+        session.add(row)
+        session.flush()
+    return row
+
+
+def latest_spec(session: Session, source: str) -> tuple[SourceSpec, SpecVersion]:
+    row = session.execute(
+        select(SpecVersion).where(SpecVersion.name == source).order_by(SpecVersion.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no spec registered for source {source!r}")
+    return parse_yaml_model(SourceSpec, row.text, f"spec {source} v{row.version}"), row
+
+
+def spec_of_version(row: SpecVersion) -> SourceSpec:
+    return parse_yaml_model(SourceSpec, row.text, f"spec {row.name} v{row.version}")
+
+
+# --------------------------------------------------------------------------- context
+
+@dataclass
+class Lookups:
+    """What every row needs, read once per run and kept current as rows arrive."""
+
+    today: dt.date
+    keyring: KeyRing
+    items: dict[str, CatalogItem]
+    requests: dict[tuple[str, str], str]
+    regions: dict[str, int]
+    by_uscc: dict[str, int]
+    by_index: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session, keyring: KeyRing) -> Lookups:
+        items = {i.code: i for i in catalog_service.items(session)}
+        for i in items.values():
+            session.expunge(i)
+        return cls(
+            today=clock.today(),
+            keyring=keyring,
+            items=items,
+            requests=catalog_service.request_status(session),
+            regions=subject_service.region_ids(session),
+            by_uscc=dict(session.execute(select(Subject.uscc, Subject.id).where(Subject.uscc.is_not(None))).all()),
+            by_index=dict(session.execute(
+                select(Subject.resident_id_index, Subject.id).where(Subject.resident_id_index.is_not(None))).all()),
+        )
+
+    def subject_id(self, kind: str, code: str) -> int | None:
+        if kind == "uscc":
+            return self.by_uscc.get(code)
+        return self.by_index.get(self.keyring.blind_index(code))
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    accepted: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Counts) -> None:
+        for k in ("read", "accepted", "corrected", "rejected", "duplicates", "filtered"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.reasons.update(other.reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "accepted": self.accepted, "corrected": self.corrected,
+                "rejected": self.rejected, "duplicates": self.duplicates, "filtered": self.filtered}
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its particulars, for the summary: quoted values and numbers go."""
+    return _QUOTED.sub("…", reason.split(":")[0] if "(" not in reason.split(":")[0] else reason)[:90]
+
+
+# --------------------------------------------------------------------------- the batch
+
+class BatchWriter:
+    """Writes one batch. `process` classifies a row; `flush` writes pending records.
+
+    Each processed row may carry a tag; `outcomes` maps tags to their final outcome
+    (accepted, corrected, duplicate, rejected, filtered) for quarantine retries.
+    """
+
+    def __init__(self, session: Session, lk: Lookups, spec: SourceSpec, batch: Batch,
+                 open_quarantine: set[str] | None = None) -> None:
+        self.s, self.lk, self.spec, self.batch = session, lk, spec, batch
+        self.cs = CompiledSpec(spec)
+        self.counts = Counts()
+        self.pending: list[tuple[dict[str, Any], Any]] = []
+        self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
+        self.links_seen: set[tuple[int, int, str]] | None = None
+        self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
+        self.outcomes: dict[Any, tuple[str, str | None]] = {}
+        self.now = clock.now()
+        self.allowed_items = set(spec.items)
+
+    def _open_quarantine(self) -> set[str]:
+        q = select(QuarantinedRow.raw_hash).where(
+            QuarantinedRow.source == self.spec.name, QuarantinedRow.status == "open")
+        return set(self.s.execute(q).scalars())
+
+    # -- classification --------------------------------------------------------------
+    def process(self, line: int, raw: RawRow, tag: Any = None, quarantine: bool = True) -> None:
+        self.counts.read += 1
+        rtext = raw_text(raw)
+        rhash = short_hash(rtext)
+        try:
+            vals = self.cs.apply(raw)
+            if not self.cs.keep(vals):
+                self.counts.filtered += 1
+                self.outcomes[tag] = ("filtered", None)
+                return
+            if self.spec.kind == "records":
+                self._record(line, rtext, rhash, vals, tag)
+            elif self.spec.kind == "registration":
+                self._registration(rhash, vals, tag)
+            else:
+                self._link(vals, tag)
+        except RowError as exc:
+            self._reject(line, rtext, rhash, str(exc), tag, quarantine)
+
+    def _reject(self, line: int, rtext: str, rhash: str, reason: str, tag: Any, quarantine: bool) -> None:
+        self.outcomes[tag] = ("rejected", reason)
+        if rhash in self.open_q:
+            self.counts.duplicates += 1
+            return
+        self.counts.rejected += 1
+        self.counts.reasons[_reason_kind(reason)] += 1
+        self.open_q.add(rhash)
+        if quarantine:
+            stored = self.lk.keyring.encrypt(rtext) if self.spec.personal else rtext
+            self.s.add(QuarantinedRow(batch_id=self.batch.id, source=self.spec.name,
+                                      file_name=self.batch.file_name, line_no=line, raw=stored,
+                                      raw_hash=rhash, reason=reason, status="open",
+                                      created_at=self.now))
+
+    def _record(self, line: int, rtext: str, rhash: str, vals: dict[str, str], tag: Any) -> None:
+        lk, spec = self.lk, self.spec
+        item_code = vals.get("item") or spec.item or ""
+        if not item_code:
+            raise RowError("missing item")
+        if item_code not in self.allowed_items:
+            raise RowError(f"item {item_code!r} is not among the items spec {spec.name} may produce")
+        item = lk.items.get(item_code)
+        if item is None:
+            raise RowError(f"item {item_code!r} is not in the data catalogue")
+        status = lk.requests.get((item_code, spec.department))
+        if status != "approved":
+            why = "was rejected" if status == "rejected" else "was never requested"
+            raise RowError(f"item {item_code!r} is not approved from department {spec.department!r}: "
+                           f"the data request {why}")
+        id_kind, code = identifier(vals)
+        occurred = to_date(vals, "occurred_on", required=True, today=lk.today)
+        decided = to_date(vals, "decided_on", required=False, today=lk.today)
+        value = to_decimal(vals.get("value", ""))
+        grade = vals.get("grade") or None
+        if grade is not None:
+            grade = grade.upper()
+        subject_id = lk.subject_id(id_kind, code)
+        if subject_id is None:
+            subject_id = self._unknown_subject(id_kind, code, vals)
+        doc = vals.get("document_no") or None
+        if spec.natural_key and all(vals.get(k) for k in spec.natural_key):
+            nk = short_hash(spec.name + "|" + "|".join(vals[k] for k in spec.natural_key))
+        else:
+            nk = short_hash(spec.name + "|raw|" + rhash)
+        content = short_hash("|".join([str(subject_id), item_code, str(occurred), str(decided or ""),
+                                       str(value or ""), grade or "", vals.get("text", ""), doc or ""]))
+        prev = self.seen.get(nk)
+        if prev is not None:
+            # The same natural key twice in one file: the first wins, a changed repeat
+            # is a correction within the batch and is rejected for a human to look at.
+            if prev == content:
+                self.counts.duplicates += 1
+                self.outcomes[tag] = ("duplicate", None)
+                return
+            raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
+        self.seen[nk] = content
+        start = decided or occurred
+        until = None
+        if item.max_publication_months is not None:
+            until = clock.add_months(start, item.max_publication_months)
+        rec = {
+            "subject_id": subject_id, "item_code": item_code, "occurred_on": occurred, "decided_on": decided,
+            "value": value, "grade": grade, "text": vals.get("text") or None,
+            "department_code": spec.department, "document_no": doc, "status": "active",
+            "published_from": start, "published_until": until, "natural_key": nk, "version": 1,
+            "is_current": True, "supersedes_id": None, "content_hash": content, "source": spec.name,
+            "batch_id": self.batch.id, "spec_version": spec.version, "line_no": line, "raw_hash": rhash,
+            "raw": self.lk.keyring.encrypt(rtext) if spec.personal else rtext, "created_at": self.now,
+        }
+        self.pending.append((rec, tag))
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def _unknown_subject(self, id_kind: str, code: str, vals: dict[str, str]) -> int:
+        spec = self.spec
+        shown = code if id_kind == "uscc" else self.lk.keyring.blind_index(code)[:8] + "…"
+        if spec.unknown_subject == "quarantine":
+            what = "credit code" if id_kind == "uscc" else "ID number (index)"
+            raise RowError(f"subject not registered: {what} {shown}")
+        name = vals.get("name", "")
+        if not name:
+            raise RowError("subject not registered and the row has no name to create a provisional subject")
+        kind = spec.subject_kind or ("individual" if id_kind == "resident_id" else "enterprise")
+        sid = subject_service.insert_subject(
+            self.s, self.lk.keyring, kind=kind, name=name,
+            uscc=code if id_kind == "uscc" else None,
+            resident_id=code if id_kind == "resident_id" else None,
+            status="provisional", source=spec.name, batch_id=self.batch.id, now=self.now)
+        if id_kind == "uscc":
+            self.lk.by_uscc[code] = sid
+        else:
+            self.lk.by_index[self.lk.keyring.blind_index(code)] = sid
+        return sid
+
+    def _registration(self, rhash: str, vals: dict[str, str], tag: Any) -> None:
+        lk, spec = self.lk, self.spec
+        kind_code = vals.get("kind") or spec.subject_kind or ""
+        kind = kinds().get(kind_code)
+        if kind is None:
+            raise RowError(f"unknown subject kind {kind_code!r}")
+        name = vals.get("name", "")
+        if not name:
+            raise RowError("missing name")
+        id_kind, code = identifier(vals)
+        if id_kind != kind.identifier:
+            raise RowError(f"a {kind.code} is identified by {kind.identifier}, the row gives {id_kind}")
+        region_code = vals.get("region", "")
+        region_id = None
+        if region_code:
+            region_id = lk.regions.get(region_code)
+            if region_id is None:
+                raise RowError(f"unknown region code {region_code!r}")
+        established = to_date(vals, "established_on", required=False, today=lk.today)
+        attrs = {k[5:]: attribute_value(v) for k, v in vals.items() if k.startswith("attr.")}
+        content = short_hash(json.dumps([kind.code, name, code, region_code, vals.get("industry", ""),
+                                         str(established or ""), vals.get("address", ""), attrs],
+                                        ensure_ascii=False, sort_keys=True))
+        existing = lk.subject_id(id_kind, code)
+        fields = {"kind": kind.code, "name": name, "region_id": region_id,
+                  "industry": vals.get("industry") or None, "established_on": established,
+                  "address": vals.get("address") or None, "attributes": attrs}
+        if existing is None:
+            sid = subject_service.insert_subject(
+                self.s, lk.keyring, uscc=code if id_kind == "uscc" else None,
+                resident_id=code if id_kind == "resident_id" else None, status="confirmed",
+                source=spec.name, batch_id=self.batch.id, now=self.now, row_hash=content, **fields)
+            if id_kind == "uscc":
+                lk.by_uscc[code] = sid
+            else:
+                lk.by_index[lk.keyring.blind_index(code)] = sid
+            self.counts.accepted += 1
+            self.outcomes[tag] = ("accepted", None)
+            return
+        row = self.s.get(Subject, existing)
+        assert row is not None
+        if row.row_hash == content and row.status == "confirmed":
+            self.counts.duplicates += 1
+            self.outcomes[tag] = ("duplicate", None)
+            return
+        for k, v in fields.items():
+            setattr(row, k, v)
+        row.status, row.row_hash, row.updated_at, row.batch_id = "confirmed", content, self.now, self.batch.id
+        self.counts.corrected += 1
+        self.outcomes[tag] = ("corrected", None)
+
+    def _link(self, vals: dict[str, str], tag: Any) -> None:
+        lk = self.lk
+        role = vals.get("role", "")
+        if role not in ("legal_representative", "principal", "employee"):
+            raise RowError(f"unknown role {role!r}")
+        firm = vals.get("firm_uscc", "")
+        _, firm_code = identifier({"uscc": firm})
+        firm_id = lk.by_uscc.get(firm_code)
+        if firm_id is None:
+            raise RowError(f"firm not registered: credit code {firm_code}")
+        _, pid = identifier({"resident_id": vals.get("person_id", "")})
+        person_id = lk.by_index.get(lk.keyring.blind_index(pid))
+        if person_id is None:
+            raise RowError("person not registered (ID number not on the household roll)")
+        if self.links_seen is None:
+            self.links_seen = set(self.s.execute(
+                select(SubjectLink.firm_id, SubjectLink.person_id, SubjectLink.role)).all())
+        key = (firm_id, person_id, role)
+        if key in self.links_seen:
+            self.counts.duplicates += 1
+            self.outcomes[tag] = ("duplicate", None)
+            return
+        self.links_seen.add(key)
+        self.s.add(SubjectLink(firm_id=firm_id, person_id=person_id, role=role, batch_id=self.batch.id))
+        self.counts.accepted += 1
+        self.outcomes[tag] = ("accepted", None)
+
+    # -- writing ----------------------------------------------------------------------
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        keys = [r["natural_key"] for r, _ in pending]
+        current: dict[str, tuple[int, str, int]] = {}
+        for i in range(0, len(keys), 900):
+            q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
+                       CreditRecord.version).where(
+                CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
+            for nk, rid, ch, ver in self.s.execute(q):
+                current[nk] = (rid, ch, ver)
+        new_rows: list[dict[str, Any]] = []
+        for rec, tag in pending:
+            cur = current.get(rec["natural_key"])
+            if cur is None:
+                new_rows.append(rec)
+                self.counts.accepted += 1
+                self.outcomes[tag] = ("accepted", None)
+            elif cur[1] == rec["content_hash"]:
+                self.counts.duplicates += 1
+                self.outcomes[tag] = ("duplicate", None)
+            else:
+                # A correction: the old version stays, no longer current.
+                self.s.execute(update(CreditRecord).where(CreditRecord.id == cur[0]).values(is_current=False))
+                rec["version"], rec["supersedes_id"] = cur[2] + 1, cur[0]
+                new_rows.append(rec)
+                self.counts.corrected += 1
+                self.outcomes[tag] = ("corrected", None)
+        if new_rows:
+            self.s.execute(insert(CreditRecord), new_rows)
+
+    def finish(self) -> None:
+        self.flush()
+        self.s.flush()
+        b = self.batch
+        c = self.counts
+        b.read, b.accepted, b.corrected, b.rejected = c.read, c.accepted, c.corrected, c.rejected
+        b.duplicates, b.filtered, b.finished_at = c.duplicates, c.filtered, clock.now()
+        audit.append(self.s, action=f"ingest.{b.kind}", actor=b.actor,
+                     detail={"batch": b.id, "source": b.source, "file": b.file_name,
+                             "file_hash": b.file_hash, **c.as_dict()})
+
+
+# --------------------------------------------------------------------------- runs
+
+@dataclass
+class Plan:
+    spec: SourceSpec
+    text: str
+    files: list[Path]
+
+
+@dataclass
+class RunSummary:
+    counts: Counts = field(default_factory=Counts)
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    setup: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.counts.as_dict(), "batches": self.batches, "seconds": round(self.seconds, 3),
+                "reasons": dict(self.counts.reasons.most_common()), "setup": self.setup}
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def plan(paths: Iterable[Path]) -> tuple[list[Plan], list[tuple[str, Path]]]:
+    """Work out which specs and files to ingest, and the setup files of a folder.
+
+    A path may be an ingestion folder (with `manifest.yaml`, or a `specs/` folder) or
+    one spec file. Fails with a one-line error for a missing path or a bad spec.
+    """
+    plans: list[Plan] = []
+    setup: list[tuple[str, Path]] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise InvalidInput(f"{p}: no such file or folder")
+        if p.is_dir():
+            manifest_path = p / "manifest.yaml"
+            if manifest_path.exists():
+                m = load_yaml_model(Manifest, manifest_path)
+                if m.regions:
+                    setup.append(("regions", p / m.regions))
+                if m.data_requests:
+                    setup.append(("data_requests", p / m.data_requests))
+                patterns, data_dir = m.specs, p / m.data_dir
+            else:
+                patterns, data_dir = ["specs/*.yaml"], p / "data"
+            spec_files = sorted({Path(f) for pat in patterns for f in glob.glob(str(p / pat))})
+            if not spec_files:
+                raise InvalidInput(f"{p}: no source specs found (looked for {', '.join(patterns)})")
+            for sf in spec_files:
+                spec, text = load_spec(sf)
+                plans.append(Plan(spec, text, _files_for(spec, data_dir, sf)))
+        elif p.suffix in (".yaml", ".yml"):
+            spec, text = load_spec(p)
+            data_dir = p.parent.parent / "data" if p.parent.name == "specs" else p.parent
+            plans.append(Plan(spec, text, _files_for(spec, data_dir, p)))
+        else:
+            raise InvalidInput(f"{p}: give an ingestion folder or a spec file (.yaml), not a data file")
+    plans.sort(key=lambda pl: (KIND_ORDER[pl.spec.kind], pl.spec.order, pl.spec.name))
+    return plans, setup
+
+
+def _files_for(spec: SourceSpec, data_dir: Path, spec_file: Path) -> list[Path]:
+    files = sorted(Path(f) for f in glob.glob(str(data_dir / spec.file)))
+    if not files:
+        raise InvalidInput(f"{spec_file}: no file matches {spec.file!r} in {data_dir}")
+    return files
+
+
+def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: str | None = None,
+                 progress: Progress | None = None) -> RunSummary:
+    t0 = time.perf_counter()
+    plans, setup = plan(paths)
+    summary = RunSummary()
+    actor = actor or audit.default_actor()
+    for what, path in setup:
+        with session_scope(url) as s:
+            if what == "regions":
+                summary.setup["regions"] = subject_service.load_regions(s, path=path, actor=actor)
+            else:
+                summary.setup["data_requests"] = catalog_service.load_requests(s, path=path, actor=actor)
+    with session_scope(url) as s:
+        lk = Lookups.load(s, keyring)
+    for pl in plans:
+        for f in pl.files:
+            result = _ingest_file(url, lk, pl, f, actor, progress)
+            summary.counts.add(result[0])
+            summary.batches.append(result[1])
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str,
+                 progress: Progress | None) -> tuple[Counts, dict[str, Any]]:
+    # Lookups are updated as rows arrive; if the batch rolls back they must too.
+    snap = (dict(lk.by_uscc), dict(lk.by_index))
+    try:
+        with session_scope(url) as s:
+            sv = register_spec(s, pl.spec, pl.text)
+            batch = Batch(source=pl.spec.name, spec_version_id=sv.id, file_name=path.name,
+                          file_hash=_file_hash(path), kind="file", started_at=clock.now(), actor=actor)
+            s.add(batch)
+            s.flush()
+            w = BatchWriter(s, lk, pl.spec, batch)
+            n = 0
+            for line, raw in read_rows(pl.spec, path):
+                w.process(line, raw)
+                n += 1
+                if progress and n % 2000 == 0:
+                    progress(path.name, 2000)
+            if progress:
+                progress(path.name, n % 2000)
+            w.finish()
+            info = {"batch": batch.id, "source": pl.spec.name, "file": path.name, **w.counts.as_dict()}
+            return w.counts, info
+    except BaseException:
+        lk.by_uscc, lk.by_index = snap
+        raise
+
+
+def count_rows_hint(plans: list[Plan]) -> int:
+    """A cheap estimate of rows to read (file sizes), for the progress bar."""
+    return sum(f.stat().st_size for pl in plans for f in pl.files)
+
+
+# --------------------------------------------------------------------------- quarantine
+
+def quarantine(session: Session, *, source: str | None = None, status: str = "open",
+               limit: int = 100) -> list[QuarantinedRow]:
+    q = select(QuarantinedRow)
+    if status != "all":
+        q = q.where(QuarantinedRow.status == status)
+    if source:
+        q = q.where(QuarantinedRow.source == source)
+    return list(session.execute(q.order_by(QuarantinedRow.id).limit(limit)).scalars())
+
+
+def quarantine_raw(keyring: KeyRing, row: QuarantinedRow) -> RawRow:
+    text = row.raw if row.raw.startswith("{") else keyring.decrypt(row.raw)
+    return json.loads(text)
+
+
+def retry(url: str, keyring: KeyRing, *, source: str | None = None, spec_path: Path | None = None,
+          ids: list[int] | None = None, actor: str | None = None) -> RunSummary:
+    """Re-run open quarantined rows through the latest spec of their source."""
+    t0 = time.perf_counter()
+    actor = actor or audit.default_actor()
+    summary = RunSummary()
+    if spec_path is not None:
+        spec, text = load_spec(spec_path)
+        with session_scope(url) as s:
+            register_spec(s, spec, text)
+        source = source or spec.name
+    with session_scope(url) as s:
+        q = select(QuarantinedRow.source).where(QuarantinedRow.status == "open").distinct()
+        if source:
+            q = q.where(QuarantinedRow.source == source)
+        if ids:
+            q = q.where(QuarantinedRow.id.in_(ids))
+        sources = sorted(s.execute(q).scalars())
+        lk = Lookups.load(s, keyring)
+    for src in sources:
+        with session_scope(url) as s:
+            spec, sv = latest_spec(s, src)
+            q = select(QuarantinedRow).where(QuarantinedRow.source == src, QuarantinedRow.status == "open")
+            if ids:
+                q = q.where(QuarantinedRow.id.in_(ids))
+            rows = list(s.execute(q.order_by(QuarantinedRow.id)).scalars())
+            batch = Batch(source=src, spec_version_id=sv.id, file_name=f"quarantine:{src}", file_hash=None,
+                          kind="retry", started_at=clock.now(), actor=actor)
+            s.add(batch)
+            s.flush()
+            # Rows being retried must not count as "already quarantined" duplicates.
+            w = BatchWriter(s, lk, spec, batch, open_quarantine=set())
+            for qr in rows:
+                w.process(qr.line_no, quarantine_raw(keyring, qr), tag=qr.id, quarantine=False)
+            w.flush()
+            now = clock.now()
+            for qr in rows:
+                outcome, reason = w.outcomes.get(qr.id, ("rejected", qr.reason))
+                if outcome == "rejected":
+                    qr.reason, qr.attempts = reason or qr.reason, qr.attempts + 1
+                else:
+                    qr.status, qr.resolved_at, qr.resolved_batch_id = "resolved", now, batch.id
+            w.finish()
+            summary.counts.add(w.counts)
+            summary.batches.append({"batch": batch.id, "source": src, "file": batch.file_name,
+                                    **w.counts.as_dict()})
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+# --------------------------------------------------------------------------- trace
+
+@dataclass
+class Trace:
+    record: CreditRecord
+    batch: Batch
+    spec_version: SpecVersion
+    raw: RawRow
+    steps: list[TraceStep]
+    result: dict[str, str] | None
+    replay_matches: bool
+
+
+def trace(session: Session, keyring: KeyRing, record_id: int, *, actor: str | None = None) -> Trace:
+    rec = session.get(CreditRecord, record_id)
+    if rec is None:
+        raise NotFound(f"credit record {record_id} not found")
+    if rec.batch_id is None or rec.raw is None:
+        raise NotFound(f"credit record {record_id} was not ingested from a file (no lineage to replay)")
+    batch = session.get(Batch, rec.batch_id)
+    assert batch is not None
+    sv = session.get(SpecVersion, batch.spec_version_id)
+    assert sv is not None
+    spec = spec_of_version(sv)
+    raw_json = rec.raw if rec.raw.startswith("{") else keyring.decrypt(rec.raw)
+    raw = json.loads(raw_json)
+    steps, result = CompiledSpec(spec).trace(raw)
+    matches = short_hash(raw_json) == rec.raw_hash
+    if spec.personal:
+        audit.append(session, action="ingest.trace", actor=actor, subject_id=rec.subject_id,
+                     purpose="lineage", detail={"record": rec.id})
+    return Trace(rec, batch, sv, raw, steps, result, matches)
+
+
+def batches(session: Session, limit: int = 50) -> list[Batch]:
+    return list(session.execute(select(Batch).order_by(Batch.id.desc()).limit(limit)).scalars())
+
+
+def spec_versions(session: Session) -> list[SpecVersion]:
+    return list(session.execute(select(SpecVersion).order_by(SpecVersion.name, SpecVersion.id)).scalars())
+
+
+__all__ = [
+    "BatchWriter", "ConfigError", "Counts", "Lookups", "RunSummary", "Trace", "batches", "ingest_paths",
+    "load_spec", "plan", "quarantine", "register_spec", "retry", "spec_versions", "trace",
+]

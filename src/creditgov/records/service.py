@@ -1,0 +1,58 @@
+"""Credit records: the one place a record's status changes, and summaries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.records.models import STATUSES, CreditRecord, RecordStatusChange
+from creditgov.security import service as audit
+
+# Which status changes are legal; the procedures of later domains (objection, repair,
+# expiry) call `change_status` and nothing else writes `CreditRecord.status`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "active": frozenset({"disputed", "repaired", "revoked", "expired"}),
+    "disputed": frozenset({"active", "revoked"}),
+    "repaired": frozenset(),
+    "revoked": frozenset(),
+    "expired": frozenset({"repaired"}),
+}
+
+
+def change_status(session: Session, *, record_id: int, to_status: str, reason: str,
+                  actor: str | None = None) -> CreditRecord:
+    if to_status not in STATUSES:
+        raise InvalidInput(f"unknown record status {to_status!r}")
+    rec = session.get(CreditRecord, record_id, with_for_update=True)
+    if rec is None:
+        raise NotFound(f"credit record {record_id} not found")
+    if to_status not in TRANSITIONS[rec.status]:
+        raise InvalidInput(f"record {record_id} is {rec.status}; it cannot become {to_status}")
+    if not reason.strip():
+        raise InvalidInput("a status change needs a reason")
+    actor = actor or audit.default_actor()
+    session.add(RecordStatusChange(record_id=rec.id, from_status=rec.status, to_status=to_status,
+                                   at=clock.now(), actor=actor, reason=reason))
+    old = rec.status
+    rec.status = to_status
+    session.flush()
+    audit.append(session, action="record.status", actor=actor, subject_id=rec.subject_id,
+                 detail={"record": rec.id, "from": old, "to": to_status, "reason": reason})
+    return rec
+
+
+def summary(session: Session) -> dict[str, Any]:
+    total = session.execute(select(func.count(CreditRecord.id)).where(CreditRecord.is_current.is_(True))).scalar_one()
+    by_polarity = dict(session.execute(
+        select(CatalogItem.polarity, func.count(CreditRecord.id))
+        .join(CatalogItem, CreditRecord.item_code == CatalogItem.code)
+        .where(CreditRecord.is_current.is_(True)).group_by(CatalogItem.polarity)).all())
+    by_department = dict(session.execute(
+        select(CreditRecord.department_code, func.count(CreditRecord.id))
+        .where(CreditRecord.is_current.is_(True)).group_by(CreditRecord.department_code)).all())
+    return {"records": total, "by_polarity": by_polarity, "by_department": by_department}

@@ -1,0 +1,52 @@
+"""`creditgov audit ...`: the hash-chained audit log."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from creditgov.cli.common import JsonOpt, console, emit_json, err_console, session
+from creditgov.security import service
+from creditgov.security.models import AuditEntry
+
+app = typer.Typer(help="The audit chain.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify(json_out: bool = JsonOpt) -> None:
+    """Exit 0 when the chain is intact; non-zero naming the first broken entry."""
+    with session() as s:
+        r = service.verify(s)
+    if json_out:
+        emit_json({"ok": r.ok, "checked": r.checked, "broken_id": r.broken_id, "reason": r.reason})
+    elif r.ok:
+        console.print(f"[green]audit chain intact[/green]: {r.checked:,} entries")
+    else:
+        err_console.print(f"[red]audit chain broken at entry {r.broken_id}[/red]: {r.reason} "
+                          f"({r.checked:,} entries before it verified)")
+    if not r.ok:
+        raise typer.Exit(1)
+
+
+@app.command("log")
+def log(subject: int = typer.Option(None, "--subject", help="Only entries about this subject id."),
+        limit: int = typer.Option(30, "--limit"), json_out: bool = JsonOpt) -> None:
+    """The newest audit entries."""
+    with session() as s:
+        q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if subject is not None:
+            q = q.where(AuditEntry.subject_id == subject)
+        rows = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+                 "subject_id": e.subject_id, "purpose": e.purpose, "detail": e.detail, "hash": e.hash}
+                for e in s.execute(q).scalars()]
+    if json_out:
+        emit_json(rows)
+        return
+    t = Table(title="audit chain (newest first)")
+    for c in ("id", "at", "actor", "action", "subject", "purpose", "detail"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(str(r["id"]), r["at"], r["actor"], r["action"], str(r["subject_id"] or ""), r["purpose"] or "",
+                  r["detail"][:80])
+    console.print(t)

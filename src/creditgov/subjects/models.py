@@ -1,0 +1,61 @@
+"""Regions and grids, subjects, and people linked to firms."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from creditgov.core.db import Base
+
+
+class Region(Base):
+    """A cell of the region tree: county → street/town → grid → micro-grid (any depth)."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    level: Mapped[str] = mapped_column(String(30), nullable=False)
+    depth: Mapped[int] = mapped_column(Integer, nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    # Materialised path of codes ("/330800/s01/g03/"), so a subtree is one prefix query.
+    path: Mapped[str] = mapped_column(String(400), nullable=False, index=True)
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    resident_id: Mapped[str | None] = mapped_column(String(200))  # AES-GCM ciphertext
+    resident_id_index: Mapped[str | None] = mapped_column(String(32), unique=True)
+    resident_id_masked: Mapped[str | None] = mapped_column(String(18))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(60), index=True)
+    established_on: Mapped[dt.date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(String(300))
+    attributes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="confirmed")
+    source: Mapped[str | None] = mapped_column(String(80))
+    row_hash: Mapped[str | None] = mapped_column(String(32))
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class SubjectLink(Base):
+    """A person's role in a firm: legal representative, principal or employee."""
+
+    __tablename__ = "subject_links"
+    __table_args__ = (UniqueConstraint("firm_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(30), nullable=False)
+    batch_id: Mapped[int | None] = mapped_column(Integer)

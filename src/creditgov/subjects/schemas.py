@@ -1,0 +1,49 @@
+"""Subject kinds and region configuration, validated on load."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from creditgov.core.config import parse_yaml_model
+
+LINK_ROLES = ("legal_representative", "principal", "employee")
+
+
+class SubjectKind(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str
+    name_en: str
+    identifier: Literal["uscc", "resident_id"]
+
+
+class KindsFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    kinds: list[SubjectKind]
+
+
+@lru_cache(maxsize=1)
+def kinds() -> dict[str, SubjectKind]:
+    text = resources.files("creditgov.subjects").joinpath("data/kinds.yaml").read_text("utf-8")
+    return {k.code: k for k in parse_yaml_model(KindsFile, text, "kinds.yaml (shipped)").kinds}
+
+
+class RegionIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    name: str
+    level: str
+    parent: str | None = None
+
+
+class RegionFile(BaseModel):
+    """The county's region tree: `levels` fixes the depth, any number of them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    levels: list[str] = Field(min_length=1)
+    regions: list[RegionIn]
