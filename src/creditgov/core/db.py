@@ -6,11 +6,13 @@ Alembic's batch mode can rebuild SQLite tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -72,3 +74,45 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _sqlite_value(v: object) -> object:
+    # The storage forms SQLAlchemy itself uses for SQLite, so ORM reads see the same values.
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                *, stored_form: bool = False) -> None:
+    """Insert many rows inside the session's transaction, bypassing per-row ORM work:
+    executemany on SQLite, COPY on PostgreSQL. Columns must be plain (no defaults
+    computed in Python) and rows tuples in `columns` order. `stored_form` says the
+    values are already text/numbers as SQLite stores them (ISO dates, decimal strings,
+    0/1), which both databases accept."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect.name
+    raw = conn.connection.dbapi_connection
+    cols = ", ".join(columns)
+    if dialect == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        cur = raw.cursor()
+        try:
+            data = rows if stored_form else [tuple(_sqlite_value(v) for v in r) for r in rows]
+            cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", data)
+        finally:
+            cur.close()
+    elif dialect == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+    else:  # any other database: the portable path
+        session.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])

@@ -35,6 +35,7 @@ class Batch(Base):
     file_name: Mapped[str] = mapped_column(String(300), nullable=False)
     file_hash: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20), nullable=False)  # file / retry
+    header: Mapped[str | None] = mapped_column(Text)  # the file's columns, JSON; raw rows keep values only
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from creditgov.core.errors import InvalidInput
@@ -25,8 +26,29 @@ def short_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+_PACKED = "\x1e"
+_SEP = "\x1f"
+
+
 def raw_text(raw: RawRow) -> str:
+    """A raw row as JSON (quarantine keeps this readable form)."""
     return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+
+
+def pack_raw(raw: RawRow, tabular: bool) -> str:
+    """The compact stored form of a raw row: for CSV/XLSX just the values in header
+    order (the header is kept once, on the batch); JSON for anything else."""
+    if tabular and "__error__" not in raw:
+        vals = list(raw.values())
+        if not any(_SEP in v for v in vals):
+            return _PACKED + _SEP.join(vals)
+    return raw_text(raw)
+
+
+def unpack_raw(text: str, header: list[str] | None) -> RawRow:
+    if text.startswith(_PACKED):
+        return dict(zip(header or [], text[1:].split(_SEP), strict=False))
+    return json.loads(text)
 
 
 @dataclass
@@ -49,7 +71,8 @@ class CompiledSpec:
     def __post_init__(self) -> None:
         self.columns = dict(self.spec.columns)
         self.columns.update({f"attr.{a}": c for a, c in self.spec.attributes.items()})
-        self.steps = [(s.field, compile_step(s), s.op) for s in self.spec.steps]
+        # Steps are pure, and values repeat (dates, codes, identifiers): memoise each.
+        self.steps = [(s.field, lru_cache(maxsize=1 << 16)(compile_step(s)), s.op) for s in self.spec.steps]
 
     def apply(self, raw: RawRow) -> dict[str, str]:
         if "__error__" in raw:

@@ -18,17 +18,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.config import load_yaml_model, parse_yaml_model
-from creditgov.core.db import session_scope
+from creditgov.core.db import bulk_insert, session_scope
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
 from creditgov.ingest.pipeline import (
@@ -36,10 +37,12 @@ from creditgov.ingest.pipeline import (
     TraceStep,
     attribute_value,
     identifier,
+    pack_raw,
     raw_text,
     short_hash,
     to_date,
     to_decimal,
+    unpack_raw,
 )
 from creditgov.ingest.readers import RawRow, read_rows
 from creditgov.ingest.schemas import Manifest, SourceSpec
@@ -52,6 +55,19 @@ from creditgov.subjects.models import Subject, SubjectLink
 from creditgov.subjects.schemas import kinds
 
 CHUNK = 5000
+RECORD_COLUMNS = (
+    "subject_id", "item_code", "occurred_on", "decided_on", "value", "grade", "text", "department_code",
+    "document_no", "status", "published_from", "published_until", "natural_key", "version", "is_current",
+    "supersedes_id", "content_hash", "source", "batch_id", "spec_version", "line_no", "raw_hash", "raw",
+    "created_at",
+)
+_NK, _VERSION, _SUPERSEDES, _CONTENT = (RECORD_COLUMNS.index(c) for c in
+                                        ("natural_key", "version", "supersedes_id", "content_hash"))
+
+
+@lru_cache(maxsize=1 << 14)
+def _until(start: dt.date, months: int | None) -> str | None:
+    return None if months is None else clock.add_months(start, months).isoformat()
 KIND_ORDER = {"registration": 0, "links": 1, "records": 2}
 Progress = Callable[[str, int], None]
 
@@ -167,13 +183,16 @@ class BatchWriter:
         self.s, self.lk, self.spec, self.batch = session, lk, spec, batch
         self.cs = CompiledSpec(spec)
         self.counts = Counts()
-        self.pending: list[tuple[dict[str, Any], Any]] = []
+        self.pending: list[tuple[list[Any], Any]] = []
         self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
         self.links_seen: set[tuple[int, int, str]] | None = None
         self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
         self.outcomes: dict[Any, tuple[str, str | None]] = {}
         self.now = clock.now()
+        self.now_s = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.allowed_items = set(spec.items)
+        self.tabular = spec.format in ("csv", "xlsx")
+        self.header: list[str] | None = None
 
     def _open_quarantine(self) -> set[str]:
         q = select(QuarantinedRow.raw_hash).where(
@@ -183,8 +202,10 @@ class BatchWriter:
     # -- classification --------------------------------------------------------------
     def process(self, line: int, raw: RawRow, tag: Any = None, quarantine: bool = True) -> None:
         self.counts.read += 1
-        rtext = raw_text(raw)
+        rtext = pack_raw(raw, self.tabular)
         rhash = short_hash(rtext)
+        if self.header is None:
+            self.header = list(raw)
         try:
             vals = self.cs.apply(raw)
             if not self.cs.keep(vals):
@@ -209,7 +230,8 @@ class BatchWriter:
         self.counts.reasons[_reason_kind(reason)] += 1
         self.open_q.add(rhash)
         if quarantine:
-            stored = self.lk.keyring.encrypt(rtext) if self.spec.personal else rtext
+            readable = raw_text(unpack_raw(rtext, self.header))
+            stored = self.lk.keyring.encrypt(readable) if self.spec.personal else readable
             self.s.add(QuarantinedRow(batch_id=self.batch.id, source=self.spec.name,
                                       file_name=self.batch.file_name, line_no=line, raw=stored,
                                       raw_hash=rhash, reason=reason, status="open",
@@ -258,18 +280,15 @@ class BatchWriter:
             raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
         self.seen[nk] = content
         start = decided or occurred
-        until = None
-        if item.max_publication_months is not None:
-            until = clock.add_months(start, item.max_publication_months)
-        rec = {
-            "subject_id": subject_id, "item_code": item_code, "occurred_on": occurred, "decided_on": decided,
-            "value": value, "grade": grade, "text": vals.get("text") or None,
-            "department_code": spec.department, "document_no": doc, "status": "active",
-            "published_from": start, "published_until": until, "natural_key": nk, "version": 1,
-            "is_current": True, "supersedes_id": None, "content_hash": content, "source": spec.name,
-            "batch_id": self.batch.id, "spec_version": spec.version, "line_no": line, "raw_hash": rhash,
-            "raw": self.lk.keyring.encrypt(rtext) if spec.personal else rtext, "created_at": self.now,
-        }
+        until = _until(start, item.max_publication_months)
+        value_s = None if value is None else str(value)
+        # Stored form (ISO dates, decimal text, 0/1) in RECORD_COLUMNS order; see bulk_insert.
+        rec = [
+            subject_id, item_code, occurred.isoformat(), decided.isoformat() if decided else None, value_s,
+            grade, vals.get("text") or None, spec.department, doc, "active", start.isoformat(), until, nk, 1, 1,
+            None, content, spec.name, self.batch.id, spec.version, line, rhash,
+            self.lk.keyring.encrypt(rtext) if spec.personal else rtext, self.now_s,
+        ]
         self.pending.append((rec, tag))
         if len(self.pending) >= CHUNK:
             self.flush()
@@ -378,7 +397,7 @@ class BatchWriter:
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        keys = [r["natural_key"] for r, _ in pending]
+        keys = [r[_NK] for r, _ in pending]
         current: dict[str, tuple[int, str, int]] = {}
         for i in range(0, len(keys), 900):
             q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
@@ -386,25 +405,25 @@ class BatchWriter:
                 CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
             for nk, rid, ch, ver in self.s.execute(q):
                 current[nk] = (rid, ch, ver)
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[list[Any]] = []
         for rec, tag in pending:
-            cur = current.get(rec["natural_key"])
+            cur = current.get(rec[_NK])
             if cur is None:
                 new_rows.append(rec)
                 self.counts.accepted += 1
                 self.outcomes[tag] = ("accepted", None)
-            elif cur[1] == rec["content_hash"]:
+            elif cur[1] == rec[_CONTENT]:
                 self.counts.duplicates += 1
                 self.outcomes[tag] = ("duplicate", None)
             else:
                 # A correction: the old version stays, no longer current.
                 self.s.execute(update(CreditRecord).where(CreditRecord.id == cur[0]).values(is_current=False))
-                rec["version"], rec["supersedes_id"] = cur[2] + 1, cur[0]
+                rec[_VERSION], rec[_SUPERSEDES] = cur[2] + 1, cur[0]
                 new_rows.append(rec)
                 self.counts.corrected += 1
                 self.outcomes[tag] = ("corrected", None)
         if new_rows:
-            self.s.execute(insert(CreditRecord), new_rows)
+            bulk_insert(self.s, CreditRecord.__table__, RECORD_COLUMNS, new_rows, stored_form=True)
 
     def finish(self) -> None:
         self.flush()
@@ -413,6 +432,7 @@ class BatchWriter:
         c = self.counts
         b.read, b.accepted, b.corrected, b.rejected = c.read, c.accepted, c.corrected, c.rejected
         b.duplicates, b.filtered, b.finished_at = c.duplicates, c.filtered, clock.now()
+        b.header = json.dumps(self.header or [], ensure_ascii=False)
         audit.append(self.s, action=f"ingest.{b.kind}", actor=b.actor,
                      detail={"batch": b.id, "source": b.source, "file": b.file_name,
                              "file_hash": b.file_hash, **c.as_dict()})
@@ -640,10 +660,10 @@ def trace(session: Session, keyring: KeyRing, record_id: int, *, actor: str | No
     sv = session.get(SpecVersion, batch.spec_version_id)
     assert sv is not None
     spec = spec_of_version(sv)
-    raw_json = rec.raw if rec.raw.startswith("{") else keyring.decrypt(rec.raw)
-    raw = json.loads(raw_json)
+    stored = keyring.decrypt(rec.raw) if spec.personal else rec.raw
+    raw = unpack_raw(stored, json.loads(batch.header or "[]"))
     steps, result = CompiledSpec(spec).trace(raw)
-    matches = short_hash(raw_json) == rec.raw_hash
+    matches = short_hash(stored) == rec.raw_hash
     if spec.personal:
         audit.append(session, action="ingest.trace", actor=actor, subject_id=rec.subject_id,
                      purpose="lineage", detail={"record": rec.id})

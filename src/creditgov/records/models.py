@@ -38,7 +38,7 @@ class CreditRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False)
-    item_code: Mapped[str] = mapped_column(ForeignKey("catalog_items.code"), nullable=False, index=True)
+    item_code: Mapped[str] = mapped_column(ForeignKey("catalog_items.code"), nullable=False)
     occurred_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     value: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
@@ -50,13 +50,13 @@ class CreditRecord(Base):
     published_from: Mapped[dt.date | None] = mapped_column(Date)
     published_until: Mapped[dt.date | None] = mapped_column(Date)
     # Provenance: where the row came from and how to replay its transformation.
-    natural_key: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    natural_key: Mapped[str] = mapped_column(String(32), nullable=False)  # indexed by the unique key
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     supersedes_id: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(32), nullable=False)
     source: Mapped[str] = mapped_column(String(80), nullable=False)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     spec_version: Mapped[str | None] = mapped_column(String(30))
     line_no: Mapped[int | None] = mapped_column(Integer)
     raw_hash: Mapped[str | None] = mapped_column(String(32))

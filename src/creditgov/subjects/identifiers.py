@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
 
 
+@lru_cache(maxsize=1 << 20)
 def clean_uscc(value: str) -> str:
     """The canonical USCC, or InvalidInput naming what is wrong."""
     try:
@@ -16,6 +19,7 @@ def clean_uscc(value: str) -> str:
         raise InvalidInput(f"invalid unified social credit code {value!r}: {exc.message}") from None
 
 
+@lru_cache(maxsize=1 << 20)
 def clean_resident_id(value: str) -> str:
     try:
         return ric.validate(value).upper()

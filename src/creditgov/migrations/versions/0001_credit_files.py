@@ -1,12 +1,13 @@
-"""credit files: catalogue, subjects, records, ingestion, audit
+"""credit files
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-27 20:38:15.450981
+Revises:
+Create Date: 2026-11-27 20:48:53.529268
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -91,6 +92,7 @@ def upgrade() -> None:
     sa.Column('file_name', sa.String(length=300), nullable=False),
     sa.Column('file_hash', sa.String(length=64), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('header', sa.Text(), nullable=True),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('actor', sa.String(length=100), nullable=False),
@@ -170,9 +172,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('natural_key', 'version', name=op.f('uq_credit_records_natural_key'))
     )
     with op.batch_alter_table('credit_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_credit_records_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_credit_records_item_code'), ['item_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_credit_records_natural_key'), ['natural_key'], unique=False)
         batch_op.create_index('ix_credit_records_subject_item', ['subject_id', 'item_code'], unique=False)
 
     op.create_table('data_requests',
@@ -262,9 +261,6 @@ def downgrade() -> None:
     op.drop_table('data_requests')
     with op.batch_alter_table('credit_records', schema=None) as batch_op:
         batch_op.drop_index('ix_credit_records_subject_item')
-        batch_op.drop_index(batch_op.f('ix_credit_records_natural_key'))
-        batch_op.drop_index(batch_op.f('ix_credit_records_item_code'))
-        batch_op.drop_index(batch_op.f('ix_credit_records_batch_id'))
 
     op.drop_table('credit_records')
     with op.batch_alter_table('subjects', schema=None) as batch_op:

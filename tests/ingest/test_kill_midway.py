@@ -1,0 +1,73 @@
+"""A run killed with SIGKILL midway leaves no partial batch; the next run completes it."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from creditgov.core.db import session_scope
+from creditgov.ingest.models import Batch
+from creditgov.records.models import CreditRecord
+
+ROWS = 200_000
+
+
+def _big_county(mini: Path) -> None:
+    firms = ["91330522MA2B00010N", "92330522MA2B00020L", "91330522MA2B00030Q"]
+    with (mini / "data" / "market_penalties_big.csv").open("w", encoding="gb18030", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["统一社会信用代码", "当事人", "处罚种类", "决定书文号", "违法日期", "处罚日期", "罚没金额(万元)", "违法事实"])
+        for i in range(ROWS):
+            w.writerow([firms[i % 3], "x", "罚款", f"长市监罚〔2024〕{i}号", "2024-05-01", "2024-05-10", "0.1", "批量"])
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "creditgov.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_kill_minus_nine_midway_leaves_nothing_half_done(mini: Path, tmp_path: Path) -> None:
+    _big_county(mini)
+    db_file = tmp_path / "k.db"
+    url = f"sqlite:///{db_file}"
+    env = {**os.environ, "CREDITGOV_DB": str(db_file), "CREDITGOV_TODAY": "2026-11-01"}
+    assert _cli("init", env=env).wait(timeout=120) == 0
+
+    proc = _cli("ingest", str(mini), "--json", env=env)
+    wal = Path(str(db_file) + "-wal")
+    deadline = time.monotonic() + 120
+    # Wait until the big batch is writing (the WAL grows past a few MB), then kill.
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 4_000_000:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed; make the file bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    with session_scope(url) as s:
+        big = s.execute(select(func.count(Batch.id)).where(Batch.file_name == "market_penalties_big.csv")).scalar_one()
+        assert big == 0
+        orphans = s.execute(select(func.count(CreditRecord.id)).where(
+            CreditRecord.batch_id.not_in(select(Batch.id)))).scalar_one()
+        assert orphans == 0
+        # every committed batch's accepted records are all there, no more, no fewer
+        for b in s.execute(select(Batch)).scalars():
+            n = s.execute(select(func.count(CreditRecord.id)).where(CreditRecord.batch_id == b.id)).scalar_one()
+            if b.kind == "file" and b.source not in ("market_registration", "grid_households", "market_links"):
+                assert n == b.accepted + b.corrected
+
+    done = _cli("ingest", str(mini), "--json", env=env)
+    out, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err.decode()
+    with session_scope(url) as s:
+        total = s.execute(select(func.count(CreditRecord.id)).where(
+            CreditRecord.source == "market_penalties")).scalar_one()
+    assert total == ROWS + 3  # the big file plus the three good rows of the small one

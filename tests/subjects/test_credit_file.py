@@ -1,0 +1,57 @@
+"""The credit file view and its audit of reads, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from creditgov.core.db import session_scope
+from creditgov.core.errors import NotFound
+from creditgov.ingest import service as ingest
+from creditgov.records import service as records
+from creditgov.security import service as audit
+from creditgov.subjects import service
+
+
+def test_credit_file_by_every_key(store, keyring, mini) -> None:
+    ingest.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        by_code = service.credit_file(s, keyring, "91330522MA2B00010N", actor="officer").as_dict()
+        assert by_code["name"] == "长兴绿源纺织有限公司"
+        assert [r["level"] for r in by_code["region"]] == ["county", "street", "grid", "micro_grid"]
+        assert {ln["role"] for ln in by_code["links"]} == {"legal_representative", "employee"}
+        assert all("*" in ln["name"] for ln in by_code["links"])  # residents' names masked
+        assert len(by_code["records"]) == 2
+        assert all(r["provenance"]["batch"] and r["provenance"]["line"] for r in by_code["records"])
+        assert service.credit_file(s, keyring, str(by_code["id"])).subject.id == by_code["id"]
+        assert service.credit_file(s, keyring, "长兴绿源纺织有限公司").subject.id == by_code["id"]
+        person = service.credit_file(s, keyring, "330522199005120021", actor="officer", purpose="approval")
+        assert person.subject.name == "李秀英"
+        assert person.as_dict()["resident_id"] == "330***********0021"
+        with pytest.raises(NotFound):
+            service.credit_file(s, keyring, "91330522MA2B00770L")
+
+
+def test_reading_a_personal_file_is_audited(store, keyring, mini) -> None:
+    ingest.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        f = service.credit_file(s, keyring, "330522199005120021", actor="grid-worker-7", purpose="patrol")
+        sid = f.subject.id
+    with session_scope(store) as s:
+        reads = [e for e in audit.entries_for_subject(s, sid) if e.action == "subject.read"]
+        assert [(e.actor, e.purpose) for e in reads] == [("grid-worker-7", "patrol")]
+        again = service.credit_file(s, keyring, str(sid), actor="x", purpose="y")
+        assert again.readers[0]["actor"] == "x"
+
+
+def test_status_changes_keep_history(store, keyring, mini) -> None:
+    ingest.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        rec_id = service.credit_file(s, keyring, "91330522MA2B00010N").records[0]["id"]
+        records.change_status(s, record_id=rec_id, to_status="disputed", reason="objection", actor="window")
+        records.change_status(s, record_id=rec_id, to_status="active", reason="upheld", actor="market")
+        with pytest.raises(Exception, match="cannot become"):
+            records.change_status(s, record_id=rec_id, to_status="active", reason="again", actor="x")
+    with session_scope(store) as s:
+        rec = [r for r in service.credit_file(s, keyring, "91330522MA2B00010N").records if r["id"] == rec_id][0]
+        assert [(h["from"], h["to"]) for h in rec["status_history"]] == [("active", "disputed"), ("disputed", "active")]
+        assert audit.verify(s).ok
