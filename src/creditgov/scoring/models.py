@@ -1,0 +1,74 @@
+"""Evaluation model versions, evaluation runs and scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from creditgov.core.db import Base
+
+
+class ModelVersion(Base):
+    """A model's YAML at one version: draft, then published (immutable)."""
+
+    __tablename__ = "scoring_model_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    version: Mapped[str] = mapped_column(String(30), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="draft")  # draft / published
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(100))
+
+
+class EvaluationRun(Base):
+    __tablename__ = "evaluation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    model_version: Mapped[str] = mapped_column(String(30), nullable=False)
+    model_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    watermark: Mapped[str | None] = mapped_column(String(200))  # data watermark or snapshot id
+    engine: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="running")  # running/done/failed
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    subjects: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    timings: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(100))
+
+
+class Score(Base):
+    """One subject's result in one run: score, grade, colour and first-level scores."""
+
+    __tablename__ = "evaluation_scores"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True, index=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    grade: Mapped[str] = mapped_column(String(10), nullable=False)
+    colour: Mapped[str] = mapped_column(String(10), nullable=False)
+    dimensions: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
