@@ -49,8 +49,8 @@ def status(json_out: bool = JsonOpt) -> None:
     with session() as s:
         subj = subject_service.counts(s)
         recs = record_service.summary(s)
-        q_open = len(ingest_service.quarantine(s, limit=10_000_000))
-        n_batches = len(ingest_service.batches(s, limit=10_000_000))
+        q_open = ingest_service.count_open_quarantine(s)
+        n_batches = ingest_service.count_batches(s)
         chain = audit.verify(s)
     out = {"database": _safe_url(STATE.url), **subj, **recs, "batches": n_batches,
            "quarantine_open": q_open, "audit_entries": chain.checked, "audit_intact": chain.ok}

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
@@ -49,7 +49,7 @@ from creditgov.ingest.schemas import Manifest, SourceSpec
 from creditgov.ingest.transforms import RowError
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
-from creditgov.security.crypto import KeyRing
+from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject, SubjectLink
 from creditgov.subjects.schemas import kinds
@@ -61,6 +61,12 @@ RECORD_COLUMNS = (
     "supersedes_id", "content_hash", "source", "batch_id", "spec_version", "line_no", "raw_hash", "raw",
     "created_at",
 )
+SUBJECT_COLUMNS = (
+    "kind", "name", "uscc", "resident_id", "resident_id_index", "resident_id_masked", "region_id", "industry",
+    "established_on", "address", "attributes", "status", "source", "row_hash", "batch_id", "created_at",
+    "updated_at",
+)
+_S_HASH = SUBJECT_COLUMNS.index("row_hash")
 _NK, _VERSION, _SUPERSEDES, _CONTENT = (RECORD_COLUMNS.index(c) for c in
                                         ("natural_key", "version", "supersedes_id", "content_hash"))
 
@@ -192,6 +198,8 @@ class BatchWriter:
         self.now_s = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.allowed_items = set(spec.items)
         self.tabular = spec.format in ("csv", "xlsx")
+        self.new_subjects: dict[tuple[str, str], list[Any]] = {}
+        self.subject_hashes: dict[int, tuple[str | None, str]] | None = None
         self.header: list[str] | None = None
 
     def _open_quarantine(self) -> set[str]:
@@ -338,32 +346,64 @@ class BatchWriter:
                                          str(established or ""), vals.get("address", ""), attrs],
                                         ensure_ascii=False, sort_keys=True))
         existing = lk.subject_id(id_kind, code)
-        fields = {"kind": kind.code, "name": name, "region_id": region_id,
-                  "industry": vals.get("industry") or None, "established_on": established,
-                  "address": vals.get("address") or None, "attributes": attrs}
+        key = (id_kind, code)
         if existing is None:
-            sid = subject_service.insert_subject(
-                self.s, lk.keyring, uscc=code if id_kind == "uscc" else None,
-                resident_id=code if id_kind == "resident_id" else None, status="confirmed",
-                source=spec.name, batch_id=self.batch.id, now=self.now, row_hash=content, **fields)
-            if id_kind == "uscc":
-                lk.by_uscc[code] = sid
-            else:
-                lk.by_index[lk.keyring.blind_index(code)] = sid
+            prev = self.new_subjects.get(key)
+            if prev is not None:
+                # The same subject twice in one file: identical is a duplicate, different
+                # is a conflict a person must look at.
+                if prev[_S_HASH] == content:
+                    self.counts.duplicates += 1
+                    self.outcomes[tag] = ("duplicate", None)
+                    return
+                raise RowError("conflicts with an earlier row of this file for the same subject")
+            rid = code if id_kind == "resident_id" else None
+            self.new_subjects[key] = [
+                kind.code, name, code if id_kind == "uscc" else None,
+                lk.keyring.encrypt(rid) if rid else None, lk.keyring.blind_index(rid) if rid else None,
+                mask_id(rid) if rid else None, region_id, vals.get("industry") or None,
+                established.isoformat() if established else None, vals.get("address") or None,
+                json.dumps(attrs, ensure_ascii=False), "confirmed", spec.name, content, self.batch.id,
+                self.now_s, self.now_s,
+            ]
             self.counts.accepted += 1
             self.outcomes[tag] = ("accepted", None)
             return
-        row = self.s.get(Subject, existing)
-        assert row is not None
-        if row.row_hash == content and row.status == "confirmed":
+        if self.subject_hashes is None:
+            self.subject_hashes = {i: (h, st) for i, h, st in self.s.execute(
+                select(Subject.id, Subject.row_hash, Subject.status))}
+        if self.subject_hashes.get(existing) == (content, "confirmed"):
             self.counts.duplicates += 1
             self.outcomes[tag] = ("duplicate", None)
             return
+        row = self.s.get(Subject, existing)
+        assert row is not None
+        fields = {"kind": kind.code, "name": name, "region_id": region_id,
+                  "industry": vals.get("industry") or None, "established_on": established,
+                  "address": vals.get("address") or None, "attributes": attrs}
         for k, v in fields.items():
             setattr(row, k, v)
         row.status, row.row_hash, row.updated_at, row.batch_id = "confirmed", content, self.now, self.batch.id
+        self.subject_hashes[existing] = (content, "confirmed")
         self.counts.corrected += 1
         self.outcomes[tag] = ("corrected", None)
+
+    def _flush_subjects(self) -> None:
+        """Insert the batch's new subjects at once, then learn their ids."""
+        if not self.new_subjects:
+            return
+        rows = list(self.new_subjects.values())
+        bulk_insert(self.s, Subject.__table__, SUBJECT_COLUMNS, rows, stored_form=True)
+        usccs = [r[2] for r in rows if r[2]]
+        indexes = [r[4] for r in rows if r[4]]
+        for i in range(0, len(usccs), 900):
+            self.lk.by_uscc.update(self.s.execute(
+                select(Subject.uscc, Subject.id).where(Subject.uscc.in_(usccs[i:i + 900]))).all())
+        for i in range(0, len(indexes), 900):
+            self.lk.by_index.update(self.s.execute(
+                select(Subject.resident_id_index, Subject.id)
+                .where(Subject.resident_id_index.in_(indexes[i:i + 900]))).all())
+        self.new_subjects = {}
 
     def _link(self, vals: dict[str, str], tag: Any) -> None:
         lk = self.lk
@@ -427,6 +467,7 @@ class BatchWriter:
 
     def finish(self) -> None:
         self.flush()
+        self._flush_subjects()
         self.s.flush()
         b = self.batch
         c = self.counts
@@ -672,6 +713,14 @@ def trace(session: Session, keyring: KeyRing, record_id: int, *, actor: str | No
 
 def batches(session: Session, limit: int = 50) -> list[Batch]:
     return list(session.execute(select(Batch).order_by(Batch.id.desc()).limit(limit)).scalars())
+
+
+def count_open_quarantine(session: Session) -> int:
+    return session.execute(select(func.count(QuarantinedRow.id)).where(QuarantinedRow.status == "open")).scalar_one()
+
+
+def count_batches(session: Session) -> int:
+    return session.execute(select(func.count(Batch.id))).scalar_one()
 
 
 def spec_versions(session: Session) -> list[SpecVersion]:

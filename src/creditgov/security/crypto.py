@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,9 +29,13 @@ class KeyRing:
     index_key: bytes
     key_id: str
 
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return AESGCM(self.enc_key)
+
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE)
-        ct = AESGCM(self.enc_key).encrypt(nonce, plaintext.encode("utf-8"), self.key_id.encode())
+        ct = self._aead.encrypt(nonce, plaintext.encode("utf-8"), self.key_id.encode())
         return self.key_id + ":" + base64.b64encode(nonce + ct).decode("ascii")
 
     def decrypt(self, token: str) -> str:
@@ -38,10 +43,15 @@ class KeyRing:
         if key_id != self.key_id:
             raise ConfigError(f"value was encrypted with key {key_id}, this key file is {self.key_id}")
         raw = base64.b64decode(body)
-        return AESGCM(self.enc_key).decrypt(raw[:_NONCE], raw[_NONCE:], key_id.encode()).decode("utf-8")
+        return self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], key_id.encode()).decode("utf-8")
 
     def blind_index(self, value: str) -> str:
-        return hmac.new(self.index_key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return _blind_index(self.index_key, value)
+
+
+@lru_cache(maxsize=1 << 18)
+def _blind_index(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def create_key_file(path: Path) -> KeyRing:

@@ -1,0 +1,152 @@
+"""Ingestion throughput: records per second and peak memory, SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/ingest.py [--subjects 100000] [--seed 7] [--skip-postgres]
+
+Generates (once, cached under benchmarks/work/) a synthetic county, then in separate
+processes: (a) a baseline that only reads and decodes every source file with the
+same readers, (b) a baseline that inserts the same number of rows of the same width
+into SQLite with one executemany, (c) `creditgov ingest` on SQLite, (d) on PostgreSQL
+(a fresh schema in database `test` at 127.0.0.1:5432). Prints a side-by-side table
+and writes benchmarks/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / "work"
+RESULTS = ROOT / "results"
+PG = os.environ.get("CREDITGOV_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("CREDITGOV_TODAY", "2026-11-01")
+
+
+def child(kind: str, county: str, url: str) -> None:
+    """Runs in a child process so peak memory (ru_maxrss) is its own."""
+    from creditgov.ingest import service
+
+    t0 = time.perf_counter()
+    out: dict[str, object] = {"kind": kind}
+    if kind == "read":
+        plans, _ = service.plan([Path(county)])
+        from creditgov.ingest.readers import read_rows
+
+        n = 0
+        for pl in plans:
+            for f in pl.files:
+                for _ in read_rows(pl.spec, f):
+                    n += 1
+        out.update(rows=n)
+    elif kind == "raw-insert":
+        import sqlite3
+
+        n = int(url)
+        db = WORK / f"raw-{uuid.uuid4().hex[:6]}.db"
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, s INTEGER, item TEXT, occ TEXT, dec TEXT, v TEXT,"
+                    " g TEXT, t TEXT, dep TEXT, doc TEXT, st TEXT, pf TEXT, pu TEXT, nk TEXT, ver INT, cur INT,"
+                    " sup INT, ch TEXT, src TEXT, b INT, sv TEXT, line INT, rh TEXT, raw TEXT, ca TEXT,"
+                    " UNIQUE(nk, ver))")
+        con.execute("CREATE INDEX rs ON r (s, item)")
+        rows = ((i % 100000, "utility.bill", "2026-01-01", None, "0", None, None, "utility", None, "active",
+                 "2026-01-01", None, uuid.uuid4().hex, 1, 1, None, uuid.uuid4().hex, "src", 1, "1", i,
+                 uuid.uuid4().hex, "\x1e" + "x" * 90, "2026-11-01 00:00:00.000000") for i in range(n))
+        con.executemany("INSERT INTO r (s, item, occ, dec, v, g, t, dep, doc, st, pf, pu, nk, ver, cur, sup, ch,"
+                        " src, b, sv, line, rh, raw, ca) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        rows)
+        con.commit()
+        con.close()
+        db.unlink()
+        out.update(rows=n)
+    else:
+        from creditgov.core import db, schema
+        from creditgov.security.crypto import create_key_file
+
+        schema.upgrade(url)
+        from creditgov.catalog import service as catalog_service
+
+        with db.session_scope(url) as s:
+            catalog_service.load_catalog(s, actor="bench")
+        ring = create_key_file(WORK / f"bench-{uuid.uuid4().hex[:6]}.key")
+        t0 = time.perf_counter()
+        r = service.ingest_paths(url, ring, [Path(county)], actor="bench")
+        out.update(rows=r.counts.read, accepted=r.counts.accepted, rejected=r.counts.rejected,
+                   duplicates=r.counts.duplicates)
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(out))
+
+
+def run_child(kind: str, county: Path, url: str) -> dict:
+    res = subprocess.run([sys.executable, __file__, "--child", kind, str(county), url],
+                         capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subjects", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--child", nargs=3)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    WORK.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    county = WORK / f"county-{a.subjects}-{a.seed}"
+    if not (county / "manifest.yaml").exists():
+        t = time.perf_counter()
+        from creditgov.demo.generator import generate
+
+        generate(county, subjects=a.subjects, seed=a.seed)
+        print(f"generated {county.name} in {time.perf_counter() - t:.1f} s")
+    rows: list[dict] = []
+    rows.append({"what": "baseline: read+decode only", **run_child("read", county, "-")})
+    total = rows[0]["rows"]
+    rows.append({"what": "baseline: raw SQLite executemany", **run_child("raw-insert", county, str(total))})
+    db_file = WORK / f"ingest-{uuid.uuid4().hex[:6]}.db"
+    rows.append({"what": "creditgov ingest, SQLite", **run_child("ingest", county, f"sqlite:///{db_file}")})
+    for p in WORK.glob(db_file.name + "*"):
+        p.unlink()
+    if not a.skip_postgres:
+        import sqlalchemy as sa
+
+        schema_name = "bench_" + uuid.uuid4().hex[:8]
+        eng = sa.create_engine(PG)
+        with eng.begin() as c:
+            c.execute(sa.text(f"CREATE SCHEMA {schema_name}"))
+        try:
+            url = f"{PG}?options=-csearch_path%3D{schema_name}"
+            rows.append({"what": "creditgov ingest, PostgreSQL", **run_child("ingest", county, url)})
+        finally:
+            with eng.begin() as c:
+                c.execute(sa.text(f"DROP SCHEMA {schema_name} CASCADE"))
+    for r in rows:
+        r["rows_per_s"] = round(r["rows"] / r["seconds"]) if r["seconds"] else None
+    print(f"\ningestion of a {a.subjects:,}-subject county (seed {a.seed}), {platform.processor() or platform.machine()},"
+          f" {os.cpu_count()} cores")
+    print(f"{'what':36} {'rows':>11} {'seconds':>9} {'rows/s':>10} {'peak MB':>9}")
+    for r in rows:
+        print(f"{r['what']:36} {r['rows']:>11,} {r['seconds']:>9.2f} {r['rows_per_s']:>10,} {r['peak_rss_mb']:>9.1f}")
+    doc = {"benchmark": "ingest", "subjects": a.subjects, "seed": a.seed, "cores": os.cpu_count(),
+           "python": platform.python_version(), "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "results": rows}
+    (RESULTS / "ingest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"written {RESULTS / 'ingest.json'}")
+
+
+if __name__ == "__main__":
+    main()
