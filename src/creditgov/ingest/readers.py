@@ -79,23 +79,24 @@ def _jsonl(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
 
 
 def _xlsx(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
-    from openpyxl import load_workbook
+    # calamine (Rust) reads a sheet an order of magnitude faster than openpyxl.
+    from python_calamine import CalamineWorkbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        ws = wb[spec.sheet] if spec.sheet else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        try:
-            header = [_cell(h).strip() for h in next(rows)]
-        except StopIteration:
-            return
-        _check_header(spec, path, header)
-        for line, values in enumerate(rows, start=2):
-            if values is None or all(v is None for v in values):
-                continue
-            yield line, {h: _cell(v) for h, v in zip(header, values, strict=False)}
-    finally:
-        wb.close()
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_name(spec.sheet) if spec.sheet else wb.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own error types for unreadable workbooks
+        raise InvalidInput(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    rows = sheet.iter_rows()
+    try:
+        header = [_cell(h).strip() for h in next(rows)]
+    except StopIteration:
+        return
+    _check_header(spec, path, header)
+    for line, values in enumerate(rows, start=2):
+        if all(v == "" or v is None for v in values):
+            continue
+        yield line, {h: _cell(v) for h, v in zip(header, values, strict=False)}
 
 
 def _check_header(spec: SourceSpec, path: Path, header: list[str]) -> None:
