@@ -39,9 +39,9 @@ def pack_raw(raw: RawRow, tabular: bool) -> str:
     """The compact stored form of a raw row: for CSV/XLSX just the values in header
     order (the header is kept once, on the batch); JSON for anything else."""
     if tabular and "__error__" not in raw:
-        vals = list(raw.values())
-        if not any(_SEP in v for v in vals):
-            return _PACKED + _SEP.join(vals)
+        joined = _SEP.join(raw.values())
+        if joined.count(_SEP) == len(raw) - 1:  # no value holds the separator itself
+            return _PACKED + joined
     return raw_text(raw)
 
 
@@ -49,6 +49,18 @@ def unpack_raw(text: str, header: list[str] | None) -> RawRow:
     if text.startswith(_PACKED):
         return dict(zip(header or [], text[1:].split(_SEP), strict=False))
     return json.loads(text)
+
+
+def _chain(fns: list[Callable[[str], str]]) -> Callable[[str], str]:
+    if not fns:
+        return lambda v: v
+
+    def run(v: str) -> str:
+        for fn in fns:
+            v = fn(v)
+        return v
+
+    return lru_cache(maxsize=1 << 16)(run)
 
 
 @dataclass
@@ -71,20 +83,20 @@ class CompiledSpec:
     def __post_init__(self) -> None:
         self.columns = dict(self.spec.columns)
         self.columns.update({f"attr.{a}": c for a, c in self.spec.attributes.items()})
-        # Steps are pure, and values repeat (dates, codes, identifiers): memoise each.
-        self.steps = [(s.field, lru_cache(maxsize=1 << 16)(compile_step(s)), s.op) for s in self.spec.steps]
+        self.steps = [(s.field, compile_step(s), s.op) for s in self.spec.steps]
+        # For speed, each field's whole chain of steps is one memoised function: the
+        # steps are pure and values repeat (dates, codes, identifiers).
+        chains: dict[str, list[Callable[[str], str]]] = {f: [] for f in self.columns}
+        for fld, fn, _op in self.steps:
+            for f in (chains if fld == "*" else [fld]):
+                chains[f].append(fn)
+        self.chains = [(f, c, _chain(chains[f])) for f, c in self.columns.items()]
 
     def apply(self, raw: RawRow) -> dict[str, str]:
         if "__error__" in raw:
             raise RowError(raw["__error__"])
-        vals = {f: raw.get(c, "") or "" for f, c in self.columns.items()}
-        for fld, fn, _op in self.steps:
-            if fld == "*":
-                for k, v in vals.items():
-                    vals[k] = fn(v)
-            else:
-                vals[fld] = fn(vals[fld])
-        return vals
+        get = raw.get
+        return {f: fn(get(c) or "") for f, c, fn in self.chains}
 
     def trace(self, raw: RawRow) -> tuple[list[TraceStep], dict[str, str] | None]:
         """Replay the steps, recording each changed value; stops at the first error."""
@@ -147,6 +159,33 @@ def to_decimal(v: str) -> Decimal | None:
     if not d.is_finite() or abs(d) >= Decimal("1e16"):
         raise RowError(f"value {v!r} is out of range")
     return d.quantize(Decimal("0.01"))
+
+
+@lru_cache(maxsize=1 << 12)
+def _iso(v: str, name: str) -> str:
+    try:
+        return dt.date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise RowError(f"{name} {v!r} is not a date (add a `date` step to the spec)") from None
+
+
+def iso_date(v: str, name: str, today: str, *, required: bool) -> str | None:
+    """A validated ISO date string, not after `today` (ISO strings compare as dates)."""
+    if not v:
+        if required:
+            raise RowError(f"missing {name}")
+        return None
+    d = _iso(v, name)
+    if d > today:
+        raise RowError(f"{name} {v} lies in the future")
+    return d
+
+
+@lru_cache(maxsize=1 << 14)
+def decimal_text(v: str) -> str | None:
+    """A value as stored: two decimals, as text; memoised since values repeat."""
+    d = to_decimal(v)
+    return None if d is None else str(d)
 
 
 def identifier(vals: dict[str, str]) -> tuple[str, str]:

@@ -36,12 +36,13 @@ from creditgov.ingest.pipeline import (
     CompiledSpec,
     TraceStep,
     attribute_value,
+    decimal_text,
     identifier,
+    iso_date,
     pack_raw,
     raw_text,
     short_hash,
     to_date,
-    to_decimal,
     unpack_raw,
 )
 from creditgov.ingest.readers import RawRow, read_rows
@@ -72,8 +73,8 @@ _NK, _VERSION, _SUPERSEDES, _CONTENT = (RECORD_COLUMNS.index(c) for c in
 
 
 @lru_cache(maxsize=1 << 14)
-def _until(start: dt.date, months: int | None) -> str | None:
-    return None if months is None else clock.add_months(start, months).isoformat()
+def _until(start: str, months: int | None) -> str | None:
+    return None if months is None else clock.add_months(dt.date.fromisoformat(start), months).isoformat()
 KIND_ORDER = {"registration": 0, "links": 1, "records": 2}
 Progress = Callable[[str, int], None]
 
@@ -201,6 +202,15 @@ class BatchWriter:
         self.new_subjects: dict[tuple[str, str], list[Any]] = {}
         self.subject_hashes: dict[int, tuple[str | None, str]] | None = None
         self.header: list[str] | None = None
+        # Per-batch constants, read once instead of per row.
+        self.item_checks: dict[str, tuple[RowError | None, int | None]] = {}
+        self.fixed_item = spec.item or ""
+        self.nk_fields = list(spec.natural_key)
+        self.source, self.department, self.spec_version = spec.name, spec.department, spec.version
+        self.personal = spec.personal
+        self.batch_id = batch.id
+        self.today_s = lk.today.isoformat()
+        self.source_has_records: bool | None = None
 
     def _open_quarantine(self) -> set[str]:
         q = select(QuarantinedRow.raw_hash).where(
@@ -245,25 +255,38 @@ class BatchWriter:
                                       raw_hash=rhash, reason=reason, status="open",
                                       created_at=self.now))
 
+    def _item(self, item_code: str) -> int | None:
+        """The item's maximum publication months, after the per-item checks (cached)."""
+        hit = self.item_checks.get(item_code)
+        if hit is None:
+            spec, lk = self.spec, self.lk
+            if not item_code:
+                hit = (RowError("missing item"), None)
+            elif item_code not in self.allowed_items:
+                hit = (RowError(f"item {item_code!r} is not among the items spec {spec.name} may produce"), None)
+            elif item_code not in lk.items:
+                hit = (RowError(f"item {item_code!r} is not in the data catalogue"), None)
+            else:
+                status = lk.requests.get((item_code, spec.department))
+                if status != "approved":
+                    why = "was rejected" if status == "rejected" else "was never requested"
+                    hit = (RowError(f"item {item_code!r} is not approved from department {spec.department!r}: "
+                                    f"the data request {why}"), None)
+                else:
+                    hit = (None, lk.items[item_code].max_publication_months)
+            self.item_checks[item_code] = hit
+        if hit[0] is not None:
+            raise RowError(str(hit[0]))
+        return hit[1]
+
     def _record(self, line: int, rtext: str, rhash: str, vals: dict[str, str], tag: Any) -> None:
-        lk, spec = self.lk, self.spec
-        item_code = vals.get("item") or spec.item or ""
-        if not item_code:
-            raise RowError("missing item")
-        if item_code not in self.allowed_items:
-            raise RowError(f"item {item_code!r} is not among the items spec {spec.name} may produce")
-        item = lk.items.get(item_code)
-        if item is None:
-            raise RowError(f"item {item_code!r} is not in the data catalogue")
-        status = lk.requests.get((item_code, spec.department))
-        if status != "approved":
-            why = "was rejected" if status == "rejected" else "was never requested"
-            raise RowError(f"item {item_code!r} is not approved from department {spec.department!r}: "
-                           f"the data request {why}")
+        lk = self.lk
+        item_code = vals.get("item") or self.fixed_item
+        max_months = self._item(item_code)
         id_kind, code = identifier(vals)
-        occurred = to_date(vals, "occurred_on", required=True, today=lk.today)
-        decided = to_date(vals, "decided_on", required=False, today=lk.today)
-        value = to_decimal(vals.get("value", ""))
+        occurred = iso_date(vals.get("occurred_on", ""), "occurred_on", self.today_s, required=True)
+        decided = iso_date(vals.get("decided_on", ""), "decided_on", self.today_s, required=False)
+        value = decimal_text(vals.get("value", ""))
         grade = vals.get("grade") or None
         if grade is not None:
             grade = grade.upper()
@@ -271,12 +294,14 @@ class BatchWriter:
         if subject_id is None:
             subject_id = self._unknown_subject(id_kind, code, vals)
         doc = vals.get("document_no") or None
-        if spec.natural_key and all(vals.get(k) for k in spec.natural_key):
-            nk = short_hash(spec.name + "|" + "|".join(vals[k] for k in spec.natural_key))
+        nk_fields = self.nk_fields
+        if nk_fields and all(vals.get(k) for k in nk_fields):
+            nk = short_hash(self.source + "|" + "|".join([vals[k] for k in nk_fields]))
         else:
-            nk = short_hash(spec.name + "|raw|" + rhash)
-        content = short_hash("|".join([str(subject_id), item_code, str(occurred), str(decided or ""),
-                                       str(value or ""), grade or "", vals.get("text", ""), doc or ""]))
+            nk = short_hash(self.source + "|raw|" + rhash)
+        text = vals.get("text") or None
+        content = short_hash("|".join((str(subject_id), item_code, occurred, decided or "", value or "",
+                                       grade or "", text or "", doc or "")))
         prev = self.seen.get(nk)
         if prev is not None:
             # The same natural key twice in one file: the first wins, a changed repeat
@@ -288,14 +313,11 @@ class BatchWriter:
             raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
         self.seen[nk] = content
         start = decided or occurred
-        until = _until(start, item.max_publication_months)
-        value_s = None if value is None else str(value)
         # Stored form (ISO dates, decimal text, 0/1) in RECORD_COLUMNS order; see bulk_insert.
         rec = [
-            subject_id, item_code, occurred.isoformat(), decided.isoformat() if decided else None, value_s,
-            grade, vals.get("text") or None, spec.department, doc, "active", start.isoformat(), until, nk, 1, 1,
-            None, content, spec.name, self.batch.id, spec.version, line, rhash,
-            self.lk.keyring.encrypt(rtext) if spec.personal else rtext, self.now_s,
+            subject_id, item_code, occurred, decided, value, grade, text, self.department, doc, "active",
+            start, _until(start, max_months), nk, 1, 1, None, content, self.source, self.batch_id,
+            self.spec_version, line, rhash, lk.keyring.encrypt(rtext) if self.personal else rtext, self.now_s,
         ]
         self.pending.append((rec, tag))
         if len(self.pending) >= CHUNK:
@@ -439,7 +461,13 @@ class BatchWriter:
         pending, self.pending = self.pending, []
         keys = [r[_NK] for r, _ in pending]
         current: dict[str, tuple[int, str, int]] = {}
-        for i in range(0, len(keys), 900):
+        if self.source_has_records is None:
+            # Committed batches of this source with records in them (a small table).
+            self.source_has_records = self.s.execute(
+                select(Batch.id).where(Batch.source == self.source, Batch.id != self.batch_id,
+                                       (Batch.accepted + Batch.corrected) > 0).limit(1)).first() is not None
+        # A source's first ingestion cannot collide with stored records: skip the look-ups.
+        for i in range(0, len(keys) if self.source_has_records else 0, 900):
             q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
                        CreditRecord.version).where(
                 CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))

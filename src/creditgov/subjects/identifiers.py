@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
+
+# stdnum looks up the birth place of every ID number in its region table, a slow
+# tree walk; the answer depends only on the first six digits, so remember it.
+_loc = numdb.get("cn/loc")
+_loc.info = lru_cache(maxsize=1 << 14)(_loc.info)  # type: ignore[method-assign]
 
 
 @lru_cache(maxsize=1 << 20)
