@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from creditgov.core.config import parse_yaml_model
+from creditgov.core.config import load_yaml_model, parse_yaml_model
 
 LINK_ROLES = ("legal_representative", "principal", "employee")
 
@@ -27,10 +29,19 @@ class KindsFile(BaseModel):
     kinds: list[SubjectKind]
 
 
-@lru_cache(maxsize=1)
 def kinds() -> dict[str, SubjectKind]:
-    text = resources.files("creditgov.subjects").joinpath("data/kinds.yaml").read_text("utf-8")
-    return {k.code: k for k in parse_yaml_model(KindsFile, text, "kinds.yaml (shipped)").kinds}
+    """The shipped kinds, or the deployment's own file named by `CREDITGOV_KINDS_FILE`."""
+    return _kinds(os.environ.get("CREDITGOV_KINDS_FILE") or "")
+
+
+@lru_cache(maxsize=4)
+def _kinds(path: str) -> dict[str, SubjectKind]:
+    if path:
+        doc = load_yaml_model(KindsFile, Path(path))
+    else:
+        text = resources.files("creditgov.subjects").joinpath("data/kinds.yaml").read_text("utf-8")
+        doc = parse_yaml_model(KindsFile, text, "kinds.yaml (shipped)")
+    return {k.code: k for k in doc.kinds}
 
 
 class RegionIn(BaseModel):
