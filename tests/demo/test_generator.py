@@ -30,6 +30,11 @@ from creditgov.subjects.schemas import RegionFile
 N = 1000
 SEED = 7
 UNAPPROVED = "police.traffic_violation"
+REJECTED = {"police.case", UNAPPROVED, "housing.fund_arrears", "agriculture.quality_fail", "civility.model_worker",
+            "civility.charity"}
+# 36 requested / 30 approved / 6 rejected: one approval per item the sources produce (30),
+# so the paper's example (32 / 26) cannot hold once loans, lawsuits and disputes come in.
+REQUESTED, APPROVED = 36, 30
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +142,9 @@ def test_folder_validates_against_the_schemas(folder: Path, summary: dict[str, A
     for want in [("csv", "utf-8"), ("csv", "gbk"), ("csv", "gb18030"), ("xlsx", "utf-8"), ("jsonl", "utf-8")]:
         assert want in formats
     statuses = Counter(r.status for r in requests.requests)
-    assert len(requests.requests) == 32 and statuses == {"approved": 26, "rejected": 6}
-    assert summary["requests"] == {"total": 32, "approved": 26, "rejected": 6}
+    assert len(requests.requests) == REQUESTED and statuses == {"approved": APPROVED, "rejected": 6}
+    assert summary["requests"] == {"total": REQUESTED, "approved": APPROVED, "rejected": 6}
+    assert len({(r.item, r.department) for r in requests.requests}) == REQUESTED  # one request per item
     assert sorted(summary["files"]) == sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
@@ -167,6 +173,9 @@ def test_items_are_catalogued_and_approved_for_their_department(
     assert status[("police.case", "police")] == "rejected"
     assert items["police.case"].data_class == "secret"
     assert status[(UNAPPROVED, "police")] == "rejected"
+    assert {i for (i, _d), s in status.items() if s == "rejected"} == REJECTED
+    for item in ("finance.loan", "finance.overdue", "court.lawsuit", "grid.dispute"):
+        assert status[(item, item.split(".")[0])] == "approved", item
     for r in requests.requests:
         assert r.item in items and items[r.item].department == r.department
     used = set()
@@ -186,6 +195,7 @@ def test_items_are_catalogued_and_approved_for_their_department(
     assert UNAPPROVED in used
     approved = {i for (i, _d), s in status.items() if s == "approved"}
     assert approved == used - {UNAPPROVED}  # every approval is exercised by some source
+    assert {"finance.loan", "finance.overdue", "court.lawsuit", "grid.dispute"} <= used
 
 
 def test_item_codes_in_files_map_except_the_counted_unknown_ones(
@@ -221,9 +231,13 @@ def test_about_one_percent_of_record_identifiers_are_invalid(
     for spec in specs.values():
         if spec.kind != "records" or spec.item == UNAPPROVED:
             continue
-        field, check = ("uscc", uscc.is_valid) if "uscc" in spec.columns else ("resident_id", ric.is_valid)
         for r in rows(folder, spec):
-            raw = str(r[spec.columns[field]])
+            # A spec may carry both columns (lawsuits: firms and residents); a row fills one.
+            uscc_raw = r.get(spec.columns["uscc"]) if "uscc" in spec.columns else None
+            if uscc_raw not in (None, ""):
+                raw, check = str(uscc_raw), uscc.is_valid
+            else:
+                raw, check = str(r[spec.columns["resident_id"]]), ric.is_valid
             total += 1
             bad += not check(clean(raw))
             fullwidth += raw != unicodedata.normalize("NFKC", raw)
@@ -323,3 +337,77 @@ def test_volumes_and_grades_are_plausible(folder: Path, specs: dict[str, SourceS
     scores = [float(clean(r[tour.columns["value"]])) for r in rows(folder, tour)]
     assert all(0 <= s <= 100 for s in scores)
     assert 0.6 < sum(80 <= s <= 98 for s in scores) / len(scores) and any(s < 85 for s in scores)
+
+
+# --------------------------------------------------------------------------- loans, lawsuits, disputes
+
+def test_loans_and_overdue_loans(folder: Path, specs: dict[str, SourceSpec], summary: dict[str, Any]) -> None:
+    import datetime as dt
+
+    loans, od = specs["finance_loans"], specs["finance_overdue"]
+    assert (loans.department, loans.format, loans.encoding, loans.item) == ("finance", "csv", "gb18030", "finance.loan")
+    assert (od.department, od.format, od.items) == ("finance", "xlsx", ["finance.overdue"])
+    assert loans.natural_key == od.natural_key == ["document_no"]
+    # Amounts in 万元, scaled to 元 by the spec.
+    assert "万元" in loans.columns["value"]
+    assert [s.scale for s in loans.steps if s.field == "value" and s.op == "number"] == [10000]
+
+    as_of = dt.date.fromisoformat(summary["as_of"])
+    by_contract: dict[str, tuple[str, dt.date, float]] = {}
+    per_borrower: dict[str, set[str]] = {}
+    for r in rows(folder, loans):
+        code, contract = clean(r[loans.columns["uscc"]]), r[loans.columns["document_no"]]
+        day = dt.date.fromisoformat(f"{r['放款日期'][:4]}-{r['放款日期'][4:6]}-{r['放款日期'][6:]}")
+        assert as_of.replace(year=as_of.year - 3) <= day < as_of
+        by_contract[contract] = (code, day, float(clean(r[loans.columns["value"]])) * 10000)
+        per_borrower.setdefault(code, set()).add(contract)
+    assert all(1 <= len(c) <= 3 for c in per_borrower.values())
+    firms = summary["subjects"]["enterprise"] + summary["subjects"]["merchant"] + summary["subjects"]["homestay"]
+    assert 0.17 < len(per_borrower) / firms < 0.33, len(per_borrower) / firms
+
+    overdue = list(rows(folder, od))
+    assert 1 <= len(overdue) <= 0.1 * len(by_contract)
+    m = item_map(od)
+    assert m and set(m.values()) == {"finance.overdue"}
+    for r in overdue:
+        contract = r["原贷款合同编号"]
+        assert r[od.columns["document_no"]] == contract + "-OD"
+        code, day, amount = by_contract[contract]
+        assert day < dt.date.fromisoformat(r[od.columns["occurred_on"]]) < as_of
+        assert 0 < float(clean(r[od.columns["value"]]).replace(",", "")) <= amount
+
+
+def test_lawsuits_name_firms_and_residents_as_defendants(
+        folder: Path, specs: dict[str, SourceSpec], summary: dict[str, Any]) -> None:
+    law = specs["court_lawsuits"]
+    assert (law.department, law.item, law.natural_key) == ("court", "court.lawsuit", ["document_no"])
+    assert {"uscc", "resident_id", "value", "document_no"} <= set(law.columns)
+    firm_rows = person_rows = 0
+    docs: dict[str, tuple[Any, ...]] = {}
+    for r in rows(folder, law):
+        has_firm, has_person = bool(r[law.columns["uscc"]]), bool(r[law.columns["resident_id"]])
+        assert has_firm != has_person  # exactly one defendant identifier per row
+        firm_rows += has_firm
+        person_rows += has_person
+        row = tuple(r.values())
+        assert docs.setdefault(r[law.columns["document_no"]], row) == row  # repeats are exact repeats
+        assert float(clean(r[law.columns["value"]])) > 0
+    firms = summary["subjects"]["enterprise"] + summary["subjects"]["merchant"] + summary["subjects"]["homestay"]
+    assert 0.015 < firm_rows / firms < 0.06, firm_rows / firms
+    assert 1 <= person_rows <= 0.015 * summary["subjects"]["individual"]
+    # Banks sue only over loans that went overdue (by name: either file may break a check digit).
+    od = specs["finance_overdue"]
+    overdue = {r[od.columns["name"]] for r in rows(folder, od)}
+    for r in rows(folder, law):
+        if r[law.columns["text"]] == "金融借款合同纠纷":
+            assert r[law.columns["name"]] in overdue
+
+
+def test_neighbourhood_disputes_come_with_the_grid_events(
+        folder: Path, specs: dict[str, SourceSpec], summary: dict[str, Any]) -> None:
+    grid = specs["grid_events"]
+    m = item_map(grid)
+    assert m and "grid.dispute" in grid.items
+    disputes = {clean(r[grid.columns["resident_id"]]) for r in rows(folder, grid)
+                if m.get(clean(r[grid.columns["item"]])) == "grid.dispute"}
+    assert 0.003 < len(disputes) / summary["subjects"]["individual"] < 0.02
