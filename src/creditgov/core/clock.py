@@ -15,7 +15,13 @@ def today() -> dt.date:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """UTC now; with `CREDITGOV_TODAY` pinned, that day at the current time of day, so
+    timestamps (status changes, audit entries) and as-of dates agree."""
+    real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    pinned = os.environ.get("CREDITGOV_TODAY")
+    if pinned:
+        return dt.datetime.combine(dt.date.fromisoformat(pinned), real.time())
+    return real
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
