@@ -29,6 +29,10 @@ demo: $(VENV)/.installed
 	$(CG) init
 	$(CG) ingest $(DEMO_DIR)
 	$(CG) status
+	$(CG) evaluate -m public-credit-enterprise
+	$(CG) evaluate -m community-resident
+	$(CG) users demo
+	$(CG) serve --host 127.0.0.1 --port 8000
 
 test: system-deps $(VENV)/.installed-dev
 	$(PY) -m pytest -q

@@ -2,11 +2,19 @@
 # Installs the Debian packages the test suite needs, when they are missing.
 # As root on Debian it runs apt-get; otherwise it names what is missing and fails.
 set -euo pipefail
-# command-to-check:package pairs; later issues add java (Spark) and chromium (browser tests).
-wanted=("java:default-jre-headless")
+# command-or-file-to-check:package pairs. chromium drives the browser tests (Playwright
+# uses it, never a downloaded browser); WenQuanYi Zen Hei is the Chinese font embedded in
+# credit report PDFs and the regional-analysis charts; poppler-utils turns report PDFs
+# into images for review.
+wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei")
 need=()
 for pair in "${wanted[@]}"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+  what="${pair%%:*}"
+  if [ "${what:0:1}" = "/" ]; then
+    [ -e "$what" ] || need+=("${pair#*:}")
+  else
+    command -v "$what" >/dev/null 2>&1 || need+=("${pair#*:}")
+  fi
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

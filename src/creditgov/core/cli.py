@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
@@ -26,15 +29,34 @@ def init(json_out: bool = JsonOpt) -> None:
     schema.upgrade(STATE.url)
     with db.session_scope(STATE.url) as s:
         cat = catalog_service.load_catalog(s)
+        shipped = _load_shipped_rules(s)
     out = {"database": _safe_url(STATE.url), "revision": schema.current_revision(STATE.url),
            "key_file": str(STATE.settings.key_file), "key_id": ring.key_id, "key_created": not existed,
-           "catalog": cat}
+           "catalog": cat, **shipped}
     if json_out:
         emit_json(out)
         return
     console.print(f"[green]initialised[/green] {out['database']} (schema {out['revision']})")
     console.print(f"key file {out['key_file']} ({'created' if not existed else 'kept'}, id {ring.key_id})")
     console.print(f"catalogue {cat['version']}: {cat['items']} items from {cat['departments']} departments")
+    console.print(f"lists {shipped['lists']['lists']}, measures {shipped['measures']['measures']} in "
+                  f"{shipped['measures']['scenarios']} scenarios, commitment templates "
+                  f"{shipped['commitments']['templates']}")
+
+
+def _load_shipped_rules(s: Session) -> dict[str, dict[str, Any]]:
+    """The shipped lists, measures and commitment templates: rules as data, loaded
+    like the catalogue (they name its departments and items)."""
+    from creditgov.alerts import service as alerts_service
+    from creditgov.commitments import service as commitments_service
+    from creditgov.lists import service as lists_service
+    from creditgov.measures import service as measures_service
+    from creditgov.supervision import service as supervision_service
+
+    return {"lists": lists_service.load_lists(s), "measures": measures_service.load_measures(s),
+            "commitments": commitments_service.load_templates(s),
+            "warning_rules": alerts_service.load_rules(s),
+            "supervision_policies": supervision_service.load_policies(s)}
 
 
 def _safe_url(url: str) -> str:

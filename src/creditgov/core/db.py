@@ -59,7 +59,15 @@ def engine_for(url: str) -> Engine:
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False, future=True)
+    # One sessionmaker per engine, kept on the engine so it lives and dies with it:
+    # building one creates a Session subclass and its event dispatch, which costs more
+    # than a short unit of work such as a credit check.
+    engine = engine_for(url)
+    factory: sessionmaker[Session] | None = getattr(engine, "_creditgov_sessionmaker", None)
+    if factory is None:
+        factory = sessionmaker(bind=engine, expire_on_commit=False, future=True)
+        engine._creditgov_sessionmaker = factory  # type: ignore[attr-defined]
+    return factory
 
 
 @contextmanager

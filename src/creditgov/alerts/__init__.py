@@ -1,0 +1,1 @@
+"""Risk warnings: rules, alerts, the notification outbox, channels and colour codes."""

@@ -1,0 +1,268 @@
+"""`creditgov alerts ...`: rules, alerts and their lifecycle, the outbox, channels,
+contacts, inboxes and colour codes. Thin: every command calls a service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from creditgov.alerts import colours, outbox, rules
+from creditgov.alerts import service as alerts
+from creditgov.alerts.models import ChannelConfig
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.subjects import service as subject_service
+
+app = typer.Typer(help="Risk warnings (预警): rules, alerts, notifications, channels, colour codes.",
+                  no_args_is_help=True)
+rules_app = typer.Typer(help="Warning rules (data).", no_args_is_help=True)
+channels_app = typer.Typer(help="Notification channels of this deployment.", no_args_is_help=True)
+colours_app = typer.Typer(help="Red/yellow/green codes (三色码).", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(channels_app, name="channels")
+app.add_typer(colours_app, name="colours")
+
+ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def _out(data: Any, json_out: bool, text: str | None = None) -> None:
+    if json_out:
+        emit_json(data)
+    else:
+        console.print(text if text is not None else data)
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+@rules_app.command("list")
+def rules_list(json_out: bool = JsonOpt) -> None:
+    """The loaded rules."""
+    with session() as s:
+        out = [r.model_dump(mode="json") for r in alerts.rule_defs(s, enabled_only=False)]
+        enabled = {r.code for r in alerts.rule_defs(s)}
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="warning rules")
+    for c in ("code", "kind", "severity", "name", "on", "recipients"):
+        t.add_column(c)
+    for r in out:
+        t.add_row(r["code"], r["kind"], r["severity"], r["name_zh"], "yes" if r["code"] in enabled else "no",
+                  ", ".join(f"{x['who']}→{'/'.join(x['channels'])}" for x in r["recipients"]))
+    console.print(t)
+
+
+@rules_app.command("load")
+def rules_load(path: Path = typer.Argument(None, help="A rules file; default: the shipped rules."),
+               actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = alerts.load_rules(s, path=path, actor=actor)
+    _out(out, json_out, f"loaded {out['rules']} rules (version {out['version']})")
+
+
+@rules_app.command("enable")
+def rules_enable(code: str, actor: str = ActorOpt) -> None:
+    with session() as s:
+        alerts.set_enabled(s, code=code, enabled=True, actor=actor)
+    console.print(f"rule {code} enabled")
+
+
+@rules_app.command("disable")
+def rules_disable(code: str, actor: str = ActorOpt) -> None:
+    with session() as s:
+        alerts.set_enabled(s, code=code, enabled=False, actor=actor)
+    console.print(f"rule {code} disabled")
+
+
+# ----------------------------------------------------------------------------- channels, contacts
+
+
+@channels_app.command("list")
+def channels_list(json_out: bool = JsonOpt) -> None:
+    from creditgov.alerts.channels import plugins
+
+    with session() as s:
+        rows: list[dict[str, Any]] = [{"name": c.name, "plugin": c.plugin, "enabled": c.enabled, "settings": c.settings,
+                 "max_attempts": c.max_attempts} for c in s.query(ChannelConfig).order_by(ChannelConfig.name)]
+    out: dict[str, Any] = {"channels": rows, "plugins": sorted(plugins())}
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title=f"channels (plugins installed: {', '.join(out['plugins'])})")
+    for c in ("name", "plugin", "enabled", "attempts", "settings"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["name"], r["plugin"], str(r["enabled"]), str(r["max_attempts"]), str(r["settings"])[:80])
+    console.print(t)
+
+
+@channels_app.command("load")
+def channels_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = alerts.load_channels(s, path=path, actor=actor)
+    _out(out, json_out, f"loaded {out['channels']} channels")
+
+
+@app.command("contacts-load")
+def contacts_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Replace the contact directory (grid workers, departments, banks, subjects, users)."""
+    with session() as s:
+        out = alerts.load_contacts(s, path=path, actor=actor)
+    _out(out, json_out, f"loaded {out['contacts']} contacts")
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+@app.command("list")
+def list_(status: str = typer.Option(None, "--status", help="open / acknowledged / resolved / unresolved"),
+          rule: str = typer.Option(None, "--rule"), subject: str = typer.Option(None, "--subject"),
+          severity: str = typer.Option(None, "--severity"), limit: int = typer.Option(50, "--limit"),
+          json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
+        out = [alerts.alert_dict(a) for a in alerts.listing(s, status=status, rule=rule, subject_id=sid,
+                                                             severity=severity, limit=limit)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="alerts")
+    for c in ("id", "raised", "severity", "status", "rule", "subject", "×", "title"):
+        t.add_column(c)
+    for a in out:
+        t.add_row(str(a["id"]), a["raised_at"], a["severity"], a["status"], a["rule"], str(a["subject_id"] or ""),
+                  str(a["occurrences"]), a["title"])
+    console.print(t)
+
+
+@app.command("show")
+def show(alert_id: int, json_out: bool = JsonOpt) -> None:
+    """An alert with its history and notifications."""
+    with session() as s:
+        a = alerts.get(s, alert_id)
+        out = {**alerts.alert_dict(a),
+               "events": [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+                           "note": e.note, "detail": e.detail} for e in alerts.events_of(s, alert_id)],
+               "notifications": [alerts.notification_dict(n) for n in alerts.notifications_of(s, alert_id)]}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"[bold]#{out['id']} {out['title']}[/bold]  {out['severity']} · {out['status']} · "
+                  f"{out['rule']} · ×{out['occurrences']}")
+    console.print(out["body"])
+    for e in out["events"]:
+        console.print(f"  {e['at']}  {e['action']:<14} {e['actor']}  {e['note'] or ''}")
+    for n in out["notifications"]:
+        console.print(f"  → {n['channel']:<10} {n['recipient']:<28} {n['address'] or '':<24} {n['status']} "
+                      f"(attempts {n['attempts']}) {n['last_error'] or ''}")
+
+
+@app.command("ack")
+def ack(alert_id: int, note: str = typer.Option(None, "--note"), actor: str = ActorOpt,
+        json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = alerts.alert_dict(alerts.acknowledge(s, alert_id=alert_id, note=note, actor=actor))
+    _out(out, json_out, f"alert {alert_id} acknowledged")
+
+
+@app.command("comment")
+def comment(alert_id: int, text: str, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = alerts.alert_dict(alerts.comment(s, alert_id=alert_id, note=text, actor=actor))
+    _out(out, json_out, f"comment added to alert {alert_id}")
+
+
+@app.command("resolve")
+def resolve(alert_id: int, resolution: str, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = alerts.alert_dict(alerts.resolve(s, alert_id=alert_id, resolution=resolution, actor=actor))
+    _out(out, json_out, f"alert {alert_id} resolved")
+
+
+@app.command("scan")
+def scan(json_out: bool = JsonOpt) -> None:
+    """One pass of every rule scanner (new records, list entries, published runs)."""
+    STATE.require_init()
+    out = rules.evaluate(STATE.url).as_dict()
+    _out(out, json_out, f"examined {out['examined']}, raised {out['raised']}, repeated {out['repeated']}, "
+                        f"queued {out['notifications']} notifications")
+
+
+@app.command("deliver")
+def deliver(json_out: bool = JsonOpt) -> None:
+    """Deliver every notification that is due now."""
+    STATE.require_init()
+    out = outbox.drain(STATE.url).as_dict()
+    _out(out, json_out, f"sent {out['sent']}, retrying {out['retried']}, dead {out['dead']}")
+
+
+@app.command("outbox")
+def outbox_cmd(status: str = typer.Option(None, "--status"), limit: int = typer.Option(50, "--limit"),
+               json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [alerts.notification_dict(n) for n in outbox.outbox(s, status=status, limit=limit)]
+        totals = alerts.counts(s)
+    if json_out:
+        emit_json({"counts": totals, "notifications": out})
+        return
+    t = Table(title=f"outbox {totals['outbox']}")
+    for c in ("id", "alert", "channel", "recipient", "address", "status", "attempts", "error"):
+        t.add_column(c)
+    for n in out:
+        t.add_row(str(n["id"]), str(n["alert_id"] or ""), n["channel"], n["recipient"], n["address"] or "",
+                  n["status"], str(n["attempts"]), (n["last_error"] or "")[:60])
+    console.print(t)
+
+
+@app.command("requeue")
+def requeue(notification_id: int) -> None:
+    """Send a dead notification again (after fixing its address or channel)."""
+    with session() as s:
+        outbox.requeue(s, notification_id=notification_id)
+    console.print(f"notification {notification_id} queued again")
+
+
+@app.command("inbox")
+def inbox(principal: str = typer.Argument(..., help='e.g. "grid:330127-S01-G01", "department:market", "subject:12"'),
+          unread: bool = typer.Option(False, "--unread"), json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [{"id": m.id, "at": m.created_at.isoformat(timespec="seconds"), "topic": m.topic, "body": m.body,
+                "read": m.read_at is not None} for m in alerts.inbox(s, principal, unread_only=unread)]
+    if json_out:
+        emit_json(out)
+        return
+    for m in out:
+        console.print(f"#{m['id']} {m['at']} [{m['topic']}] {'' if m['read'] else '● '}{m['body']}")
+
+
+# ----------------------------------------------------------------------------- colour codes
+
+
+@colours_app.command("regenerate")
+def colours_regenerate(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Recompute every subject's colour from the latest published runs (with history)."""
+    with session() as s:
+        out = colours.regenerate(s, actor=actor)
+    _out(out, json_out, f"generation {out['generation']}: {out['subjects']} subjects, {out['new']} new, "
+                        f"{out['changed']} changed; {out['by_colour']}")
+
+
+@colours_app.command("show")
+def colours_show(key: str, json_out: bool = JsonOpt) -> None:
+    """A subject's current code and its history."""
+    with session() as s:
+        subj = subject_service.resolve(s, STATE.keyring(), key)
+        out = {**colours.code_dict(colours.colour_of(s, subj.id)),
+               "history": [{"on": h.effective_on.isoformat(), "colour": h.colour, "previous": h.previous,
+                            "grade": h.grade, "model": h.model, "run_id": h.run_id}
+                           for h in colours.history(s, subj.id)]}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"{subj.name}: [bold]{out['colour']}[/bold] since {out['since']} ({out['model']} run "
+                  f"{out['run_id']}, grade {out['grade']})")
+    for h in out["history"]:
+        console.print(f"  {h['on']}  {h['previous'] or '—'} → {h['colour']}  ({h['model']} run {h['run_id']})")

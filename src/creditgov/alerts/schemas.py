@@ -1,0 +1,211 @@
+"""The shapes of warning rules, channels, contacts and colour-code settings, validated
+on load so an error names the file, the line and the field.
+
+A warning rule is data: what sets it off (a new record of given items, N records in
+a window, M consecutive months of arrears, a score drop between runs, a grade change,
+a list entry), how severe it is, who is told on which channels, how repeats are
+folded into one alert (a de-duplication key and window), and who is told next when
+nobody acknowledges it in time (escalation).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CODE = r"^[a-z][a-z0-9_.-]*$"
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+RecipientKind = Literal["grid_worker", "department", "bank", "principal", "subject", "user", "principal_id"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Recipient(Frozen):
+    """Who is told, and on which configured channels.
+
+    - grid_worker: the worker(s) of the subject's grid (the nearest region with a contact)
+    - department: `code`, or the department that supplied the triggering record
+    - bank: banks that hold the subject's consent (contacts with `watch`)
+    - principal: the firm's principal (else its legal representative); a person: itself
+    - subject: the subject itself (its inbox, and its own contact if any)
+    - user: the user named by `code`
+    - principal_id: an explicit inbox principal in `code` (e.g. `department:credit`)
+    """
+
+    who: RecipientKind
+    code: str | None = None
+    channels: list[str] = Field(default_factory=lambda: ["inbox"], min_length=1)
+
+    @model_validator(mode="after")
+    def _code(self) -> Recipient:
+        if self.who in ("user", "principal_id") and not self.code:
+            raise ValueError(f"recipient {self.who!r} needs `code`")
+        return self
+
+
+class Dedup(Frozen):
+    """Repeats of the same key inside the window fold into the open alert (its
+    occurrence count rises; nobody is told twice). Placeholders: {rule}, {subject_id},
+    {item}, {model}, {list}."""
+
+    key: str = "{rule}:{subject_id}"
+    window_days: int = Field(default=30, ge=0, le=3650)
+
+
+class EscalationStep(Frozen):
+    """When the alert is still not acknowledged `after_hours` after it was raised,
+    tell `to` as well."""
+
+    after_hours: float = Field(gt=0)
+    to: list[Recipient] = Field(min_length=1)
+
+
+class _Rule(Frozen):
+    code: str = Field(pattern=CODE)
+    name_zh: str
+    name_en: str | None = None
+    severity: Severity
+    enabled: bool = True
+    citation: str = Field(min_length=2, description="why the rule exists: the paper, a policy, a local rule")
+    subject_kinds: list[str] = Field(default_factory=list, description="empty: every kind")
+    recipients: list[Recipient] = Field(min_length=1)
+    dedup: Dedup = Field(default_factory=Dedup)
+    escalation: list[EscalationStep] = Field(default_factory=list)
+    title: str | None = Field(default=None, description="template; default: the rule's name and the subject")
+    body: str | None = None
+
+    @model_validator(mode="after")
+    def _escalation_order(self) -> _Rule:
+        hours = [s.after_hours for s in self.escalation]
+        if hours != sorted(hours):
+            raise ValueError("escalation steps must be in increasing order of after_hours")
+        return self
+
+
+class _RecordRule(_Rule):
+    items: list[str] = Field(min_length=1, description="catalogue items that set the rule off")
+    max_age_days: int | None = Field(
+        default=60, ge=0,
+        description="ignore records decided (or occurring) longer ago than this: a warning is about news")
+
+
+class NewRecordRule(_RecordRule):
+    """A new record of one of `items` (optionally with a value of at least `min_value`)."""
+
+    kind: Literal["new_record"]
+    min_value: Decimal | None = None
+
+
+class RecordCountRule(_RecordRule):
+    """At least `threshold` records of `items` for the subject within `window_days`
+    (litigation counts, public-opinion mentions, complaints)."""
+
+    kind: Literal["record_count"]
+    threshold: int = Field(ge=2)
+    window_days: int = Field(ge=1, le=3650)
+
+
+class ConsecutiveMonthsRule(_RecordRule):
+    """Records of `items` in at least `months` consecutive calendar months, ending
+    with the new record's month (utility arrears)."""
+
+    kind: Literal["consecutive_months"]
+    months: int = Field(ge=2, le=60)
+
+
+class ScoreDropRule(_Rule):
+    """The score fell by at least `min_drop` between two consecutive published runs
+    of `model` (any model when omitted)."""
+
+    kind: Literal["score_drop"]
+    model: str | None = None
+    min_drop: Decimal = Field(gt=0)
+
+
+class GradeChangeRule(_Rule):
+    """The grade changed to one of `to_grades` between two consecutive published runs."""
+
+    kind: Literal["grade_change"]
+    model: str | None = None
+    to_grades: list[str] = Field(min_length=1)
+    include_first_run: bool = Field(default=False, description="also warn on a subject's first graded run")
+
+
+class ListEntryRule(_Rule):
+    """An entry on one of `lists` was published."""
+
+    kind: Literal["list_entry"]
+    lists: list[str] = Field(min_length=1)
+
+
+RuleDef = Annotated[
+    NewRecordRule | RecordCountRule | ConsecutiveMonthsRule | ScoreDropRule | GradeChangeRule | ListEntryRule,
+    Field(discriminator="kind"),
+]
+RECORD_KINDS = ("new_record", "record_count", "consecutive_months")
+RUN_KINDS = ("score_drop", "grade_change")
+
+
+class RulesFile(Frozen):
+    version: str
+    citation: str
+    rules: list[RuleDef]
+
+    @model_validator(mode="after")
+    def _unique(self) -> RulesFile:
+        seen: set[str] = set()
+        for r in self.rules:
+            if r.code in seen:
+                raise ValueError(f"rule {r.code!r} is defined twice")
+            seen.add(r.code)
+        return self
+
+
+# ----------------------------------------------------------------------------- channels, contacts
+
+
+class ChannelIn(Frozen):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    plugin: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: float = Field(default=2.0, gt=0)
+    backoff_cap_seconds: float = Field(default=600.0, gt=0)
+
+
+class ChannelsFile(Frozen):
+    """A deployment's channels. Secrets are never written here: a setting ending in
+    `_env` names the environment variable that holds the secret."""
+
+    channels: list[ChannelIn]
+
+
+class ContactIn(Frozen):
+    kind: Literal["grid_worker", "department", "bank", "subject", "user"]
+    key: str = Field(description="region code, department code, bank code, subject (id or credit code), user")
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    webhook_url: str | None = None
+    watch: list[str] = Field(default_factory=list,
+                             description="banks: subjects (id or credit code) whose consent the bank holds")
+    valid_until: str | None = Field(default=None, description="ISO date the consent ends")
+
+
+class ContactsFile(Frozen):
+    contacts: list[ContactIn]
+
+
+class ColourSettings(Frozen):
+    """Which evaluation decides a subject's colour code: the first model in
+    `precedence` whose latest published run scored the subject."""
+
+    version: str
+    citation: str
+    precedence: list[str] = Field(min_length=1)

@@ -1,0 +1,253 @@
+"""Regional analysis (研判分析): distributions by street, grid, industry and kind; trends
+across evaluation runs; a risk view per grid from loan, water and electricity data.
+
+Read-only service functions returning plain dicts, so the web issue's pages, the
+`creditgov analyse` command and the charts all show the same numbers. Everything is
+aggregated in SQL by region id and folded into streets and grids in Python (the region
+tree is small; the subjects and records are not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from creditgov.alerts.models import Alert, ColourCode
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.records.models import CreditRecord
+from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.subjects.models import Region, Subject
+from creditgov.supervision.models import InspectionTask
+
+By = Literal["street", "grid", "industry", "kind"]
+What = Literal["grade", "colour", "alerts", "inspections"]
+BY: tuple[str, ...] = ("street", "grid", "industry", "kind")
+WHAT: tuple[str, ...] = ("grade", "colour", "alerts", "inspections")
+COLOURS = ("green", "yellow", "red")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+OUTCOMES = ("passed", "problems", "penalty", "pending")
+UNKNOWN = "(未知)"
+INDUSTRY_ZH = {"childrenswear": "童装", "ecommerce": "电子商务", "homestay": "民宿", "manufacturing": "制造业",
+               "catering": "餐饮", "retail": "零售", "construction": "建筑业", "agriculture": "农业",
+               "logistics": "物流", "social_service": "社会服务"}
+KIND_ZH = {"individual": "居民", "merchant": "个体工商户", "enterprise": "企业", "homestay": "民宿",
+           "social_org": "社会组织"}
+
+
+@dataclass
+class Areas:
+    """Each region cell's street and grid (code, name), from the materialised paths."""
+
+    street: dict[int, tuple[str, str]]
+    grid: dict[int, tuple[str, str]]
+
+    @classmethod
+    def load(cls, session: Session) -> Areas:
+        rows = session.execute(select(Region.id, Region.code, Region.name, Region.level, Region.path)).all()
+        by_code = {code: (name, level) for _, code, name, level, _ in rows}
+        street: dict[int, tuple[str, str]] = {}
+        grid: dict[int, tuple[str, str]] = {}
+        for rid, _, _, _, path in rows:
+            for c in (c for c in path.strip("/").split("/") if c):
+                name, level = by_code.get(c, (c, ""))
+                if level == "street":
+                    street[rid] = (c, name)
+                elif level == "grid":
+                    grid[rid] = (c, name)
+        return cls(street, grid)
+
+    def group(self, by: str, region_id: int | None, industry: str | None, kind: str | None) -> tuple[str, str]:
+        if by == "street":
+            return self.street.get(region_id or -1, (UNKNOWN, UNKNOWN))
+        if by == "grid":
+            return self.grid.get(region_id or -1, (UNKNOWN, UNKNOWN))
+        if by == "industry":
+            return (industry or UNKNOWN, INDUSTRY_ZH.get(industry or "", industry or UNKNOWN))
+        return (kind or UNKNOWN, KIND_ZH.get(kind or "", kind or UNKNOWN))
+
+
+def latest_published_run(session: Session, model: str, on: dt.date | None = None) -> EvaluationRun:
+    on = on or clock.today()
+    run = session.execute(select(EvaluationRun).where(
+        EvaluationRun.model_name == model, EvaluationRun.published.is_(True), EvaluationRun.status == "done",
+        EvaluationRun.as_of <= on).order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if run is None:
+        raise NotFound(f"model {model!r} has no published run (as of {on})")
+    return run
+
+
+def _check(by: str, what: str | None = None) -> None:
+    if by not in BY:
+        raise InvalidInput(f"group by one of {', '.join(BY)}, not {by!r}")
+    if what is not None and what not in WHAT:
+        raise InvalidInput(f"analyse one of {', '.join(WHAT)}, not {what!r}")
+
+
+def _fold(areas: Areas, by: str, rows: list[tuple[Any, ...]], categories: list[str]) -> list[dict[str, Any]]:
+    """(region_id, industry, kind, category, n) rows → one row per group."""
+    groups: dict[str, dict[str, Any]] = {}
+    for region_id, industry, kind, cat, n in rows:
+        code, name = areas.group(by, region_id, industry, kind)
+        g = groups.setdefault(code, {"group": code, "name": name, "counts": {c: 0 for c in categories}, "total": 0})
+        key = cat if cat in g["counts"] else str(cat)
+        g["counts"][key] = g["counts"].get(key, 0) + int(n)
+        g["total"] += int(n)
+    return sorted(groups.values(), key=lambda g: (g["group"] == UNKNOWN, g["group"]))
+
+
+def distribution(session: Session, *, what: str, by: str = "street", model: str | None = None,
+                 run_id: int | None = None, since: dt.date | None = None) -> dict[str, Any]:
+    """How grades, colours, alerts or inspection results spread over streets, grids,
+    industries or kinds. Grades need a model (its latest published run) or a run."""
+    _check(by, what)
+    areas = Areas.load(session)
+    cols = (Subject.region_id, Subject.industry, Subject.kind)
+    out: dict[str, Any] = {"what": what, "by": by}
+    if what == "grade":
+        if run_id is None:
+            if model is None:
+                raise InvalidInput("grades are per model: give --model (or a run id)")
+            run = latest_published_run(session, model)
+        else:
+            found = session.get(EvaluationRun, run_id)
+            if found is None:
+                raise NotFound(f"run {run_id} not found")
+            run = found
+        q = (select(*cols, Score.grade, func.count()).join(Score, Score.subject_id == Subject.id)
+             .where(Score.run_id == run.id).group_by(*cols, Score.grade))
+        categories = list((run.grades or {}).keys()) or sorted({r[3] for r in session.execute(q)})
+        out.update(model=run.model_name, run_id=run.id, as_of=run.as_of.isoformat())
+    elif what == "colour":
+        q = (select(*cols, ColourCode.colour, func.count()).join(ColourCode, ColourCode.subject_id == Subject.id)
+             .group_by(*cols, ColourCode.colour))
+        categories = list(COLOURS)
+    elif what == "alerts":
+        since = since or clock.today() - dt.timedelta(days=365)
+        q = (select(*cols, Alert.severity, func.count()).join(Alert, Alert.subject_id == Subject.id)
+             .where(Alert.raised_at >= dt.datetime.combine(since, dt.time())).group_by(*cols, Alert.severity))
+        categories = list(SEVERITIES)
+        out["since"] = since.isoformat()
+    else:
+        since = since or clock.today() - dt.timedelta(days=365)
+        outcome = case((InspectionTask.status == "done", InspectionTask.outcome), else_="pending")
+        q = (select(*cols, outcome, func.count()).join(InspectionTask, InspectionTask.subject_id == Subject.id)
+             .where(InspectionTask.status != "cancelled",
+                    InspectionTask.created_at >= dt.datetime.combine(since, dt.time()))
+             .group_by(*cols, outcome))
+        categories = list(OUTCOMES)
+        out["since"] = since.isoformat()
+    rows = _fold(areas, by, [tuple(r) for r in session.execute(q)], categories)
+    totals = {c: sum(r["counts"].get(c, 0) for r in rows) for c in categories}
+    out.update(categories=categories, rows=rows, totals=totals, total=sum(totals.values()))
+    return out
+
+
+def trend(session: Session, *, model: str, by: str | None = None, last: int = 12) -> dict[str, Any]:
+    """Published runs of a model over time: grade shares and mean score per run, and
+    with `by` the mean score of each group per run."""
+    if by is not None:
+        _check(by)
+    runs = list(session.execute(select(EvaluationRun).where(
+        EvaluationRun.model_name == model, EvaluationRun.published.is_(True), EvaluationRun.status == "done")
+        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(last)).scalars())[::-1]
+    if not runs:
+        raise NotFound(f"model {model!r} has no published run")
+    areas = Areas.load(session) if by else None
+    points = []
+    for run in runs:
+        grades: dict[str, int] = {g: int(k) for g, k in session.execute(
+            select(Score.grade, func.count()).where(Score.run_id == run.id).group_by(Score.grade))}
+        n = sum(grades.values())
+        mean = session.execute(select(func.avg(Score.score)).where(Score.run_id == run.id)).scalar()
+        point: dict[str, Any] = {"run_id": run.id, "as_of": run.as_of.isoformat(), "subjects": n,
+                                 "grades": grades, "shares": {g: round(k / n, 4) for g, k in grades.items()} if n else {},
+                                 "mean_score": round(float(mean), 2) if mean is not None else None}
+        if areas is not None and by is not None:
+            cols = (Subject.region_id, Subject.industry, Subject.kind)
+            sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+            names: dict[str, str] = {}
+            for rid, ind, kind, total, cnt in session.execute(
+                    select(*cols, func.sum(Score.score), func.count()).join(Score, Score.subject_id == Subject.id)
+                    .where(Score.run_id == run.id).group_by(*cols)):
+                code, name = areas.group(by, rid, ind, kind)
+                names[code] = name
+                sums[code][0] += float(total)
+                sums[code][1] += cnt
+            point["groups"] = {code: {"name": names[code], "mean_score": round(v[0] / v[1], 2)}
+                               for code, v in sorted(sums.items()) if v[1]}
+        points.append(point)
+    order = list(runs[-1].grades.keys()) if runs[-1].grades else sorted({g for p in points for g in p["grades"]})
+    return {"model": model, "by": by, "grades": order, "runs": points}
+
+
+RISK_WEIGHTS = {"arrears_share": 0.30, "late_bill_share": 0.20, "overdue_loan_share": 0.25, "red_share": 0.25}
+
+
+def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, top: int | None = None
+              ) -> dict[str, Any]:
+    """Per grid: subjects, loans and overdue loans (finance data, where subjects
+    consented to share it), utility arrears and late bills, red codes and open alerts,
+    folded into a risk index (0–100, the weighted shares in `RISK_WEIGHTS`)."""
+    on = on or clock.today()
+    since = clock.add_months(on, -months)
+    areas = Areas.load(session)
+    grids: dict[str, dict[str, Any]] = {}
+
+    def g(region_id: int | None) -> dict[str, Any]:
+        code, name = areas.grid.get(region_id or -1, (UNKNOWN, UNKNOWN))
+        return grids.setdefault(code, {
+            "grid": code, "name": name, "street": areas.street.get(region_id or -1, (UNKNOWN, UNKNOWN))[1],
+            "subjects": 0, "loans": 0, "loan_amount": Decimal(0), "overdue_loans": 0, "overdue_subjects": 0,
+            "arrears_records": 0, "arrears_subjects": 0, "bills": 0, "late_bills": 0, "red": 0, "open_alerts": 0})
+
+    for rid, n in session.execute(select(Subject.region_id, func.count()).group_by(Subject.region_id)):
+        g(rid)["subjects"] += n
+    current = (CreditRecord.is_current.is_(True), CreditRecord.status == "active", CreditRecord.occurred_on >= since,
+               CreditRecord.occurred_on <= on)
+    rec = (select(Subject.region_id, CreditRecord.item_code, func.count(), func.count(func.distinct(Subject.id)),
+                  func.sum(CreditRecord.value),
+                  func.sum(case((CreditRecord.value > 0, 1), else_=0)))
+           .join(CreditRecord, CreditRecord.subject_id == Subject.id)
+           .where(CreditRecord.item_code.in_(["finance.loan", "finance.overdue", "utility.arrears", "utility.bill"]),
+                  *current).group_by(Subject.region_id, CreditRecord.item_code))
+    for rid, item, n, subjects, total, positive in session.execute(rec):
+        row = g(rid)
+        if item == "finance.loan":
+            row["loans"] += n
+            row["loan_amount"] += Decimal(total or 0)
+        elif item == "finance.overdue":
+            row["overdue_loans"] += n
+            row["overdue_subjects"] += subjects
+        elif item == "utility.arrears":
+            row["arrears_records"] += n
+            row["arrears_subjects"] += subjects
+        else:
+            row["bills"] += n
+            row["late_bills"] += int(positive or 0)
+    for rid, n in session.execute(select(Subject.region_id, func.count()).join(
+            ColourCode, ColourCode.subject_id == Subject.id).where(ColourCode.colour == "red")
+            .group_by(Subject.region_id)):
+        g(rid)["red"] += n
+    for rid, n in session.execute(select(Subject.region_id, func.count()).join(Alert, Alert.subject_id == Subject.id)
+                                  .where(Alert.status != "resolved").group_by(Subject.region_id)):
+        g(rid)["open_alerts"] += n
+    rows = []
+    for row in grids.values():
+        n = row["subjects"] or 1
+        shares = {"arrears_share": row["arrears_subjects"] / n,
+                  "late_bill_share": row["late_bills"] / row["bills"] if row["bills"] else 0.0,
+                  "overdue_loan_share": row["overdue_subjects"] / n, "red_share": row["red"] / n}
+        row.update({k: round(v, 4) for k, v in shares.items()})
+        row["risk_index"] = round(100 * sum(RISK_WEIGHTS[k] * min(1.0, v) for k, v in shares.items()), 2)
+        row["loan_amount"] = str(row["loan_amount"])
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["risk_index"], r["grid"]))
+    return {"on": on.isoformat(), "months": months, "weights": RISK_WEIGHTS, "rows": rows[:top] if top else rows}

@@ -1,0 +1,1 @@
+"""The FastAPI application factory, shared dependencies and router wiring."""

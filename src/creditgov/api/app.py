@@ -1,0 +1,125 @@
+"""The application factory: the REST API under /api/v1, the web pages at the root,
+vendored static assets under /static.
+
+The API is a mounted sub-application so its OpenAPI document (/api/v1/openapi.json)
+describes only the API, with stable operation ids taken from the route functions'
+names; the pages share the same dependencies, grants and services.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from creditgov import __version__
+from creditgov.api import problems, ratelimit
+from creditgov.api.deps import AppContext
+from creditgov.core import schema, settings
+from creditgov.core.errors import ConfigError
+from creditgov.security.crypto import load_key_file
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """CreditGov 基层信用智治平台 REST API.
+
+Sign in with `POST /auth/login` (browser session cookie + CSRF token echoed in the
+`X-CSRF-Token` header on unsafe requests) or send `Authorization: Bearer <token>`
+with an API token issued to a department's or bank's account. Every answer is limited
+to the caller's data scope; every read of a personal file is audited with its
+purpose. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the security headers to every response (cheaper
+    than Starlette's `@app.middleware("http")`, which wraps each response in a task)."""
+
+    HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+               (b"x-frame-options", b"DENY")]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        vendor = scope["path"].startswith("/static/vendor/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in names]
+                if vendor:
+                    extra.append((b"cache-control", b"public, max-age=86400"))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def api_routers() -> list:  # type: ignore[type-arg]
+    """Every domain's router. A later domain adds its `views.router` here."""
+    from creditgov.catalog.views import router as catalog
+    from creditgov.ingest.views import router as ingest
+    from creditgov.lists.views import router as lists
+    from creditgov.measures.views import router as measures
+    from creditgov.reports.views import public_router
+    from creditgov.reports.views import router as reports
+    from creditgov.scoring.views import router as scoring
+    from creditgov.security.views import router as security
+    from creditgov.subjects.views import router as subjects
+
+    return [security, subjects, scoring, catalog, ingest, lists, measures, reports, public_router]
+
+
+def build_api(ctx: AppContext) -> FastAPI:
+    api = FastAPI(title="CreditGov API", version=__version__, description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
+                  generate_unique_id_function=_operation_id)
+    api.state.ctx = ctx
+    api.state.public_limiter = ratelimit.from_env()
+    for r in api_routers():
+        api.include_router(r)
+    problems.install(api)
+    return api
+
+
+def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
+               secure_cookies: bool = True) -> FastAPI:
+    """The whole application over one store. Fails early when the store is not
+    initialised, rather than on the first request."""
+    s = settings.resolve(db_url, str(key_file) if key_file else None)
+    if not schema.is_initialised(s.db_url):
+        raise ConfigError(f"database {s.db_url} is not initialised: run `creditgov init` first")
+    ctx = AppContext(url=s.db_url, keyring=load_key_file(s.key_file), secure_cookies=secure_cookies)
+    api = build_api(ctx)
+    app = FastAPI(title="CreditGov", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    app.state.public_limiter = api.state.public_limiter
+    app.mount(API_PREFIX, api)
+    static = Path(str(resources.files("creditgov.web").joinpath("static")))
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    from creditgov.web.pages import router as pages
+
+    app.include_router(pages)
+    problems.install(app)
+
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn calls in each worker process (`creditgov serve`)."""
+    import os
+
+    return create_app(os.environ.get("CREDITGOV_DB"), os.environ.get("CREDITGOV_KEY_FILE"),
+                      secure_cookies=os.environ.get("CREDITGOV_SECURE_COOKIES", "1") != "0")

@@ -1,0 +1,80 @@
+"""API routes for joint measures, scenarios and the credit check (信用核查). Thin:
+`measures.service.check` does the work and writes the check and its audit entry;
+the grant limits which subjects a caller may check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from creditgov.api.deps import DB, require
+from creditgov.measures import service as measures_service
+from creditgov.security.scopes import Grant, Role
+
+router = APIRouter(tags=["measures"])
+MeasuresRead = Annotated[Grant, Depends(require("measures.read"))]
+
+
+class CheckIn(BaseModel):
+    scenario: str = Field(min_length=1, max_length=80)
+    subject_id: int = Field(ge=1, le=2**31 - 1)
+    purpose: str | None = Field(default=None, max_length=200)
+
+
+class FeedbackIn(BaseModel):
+    measure: str = Field(min_length=1, max_length=80)
+    applied: bool
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/measures", operation_id="measures_list")
+def measures_list(grant: MeasuresRead, session: DB,
+                  scenario: Annotated[str | None, Query(max_length=80)] = None) -> list[dict[str, Any]]:
+    """Joint reward and punishment measures (联合奖惩措施), with their legal basis."""
+    return [m.model_dump(mode="json") for m in measures_service.measures(session, scenario=scenario)]
+
+
+@router.get("/scenarios", operation_id="scenarios_list")
+def scenarios_list(grant: MeasuresRead, session: DB) -> list[dict[str, Any]]:
+    """Application scenarios a credit check can be made for."""
+    return [s.model_dump(mode="json") for s in measures_service.scenarios(session)]
+
+
+@router.post("/checks", status_code=201, operation_id="checks_run")
+def checks_run(body: CheckIn, grant: Annotated[Grant, Depends(require("check.run"))], session: DB) -> dict[str, Any]:
+    """Check a subject for a scenario: grade, lists in force, the measures that apply
+    and those available with a commitment. The check is recorded and audited."""
+    grant.require_subject(session, body.subject_id)
+    who = grant.principal
+    department = who.department_code if who.role is Role.DEPARTMENT else None
+    if who.role is Role.BANK:
+        department = who.organisation
+    r = measures_service.check(session, scenario=body.scenario, subject_id=body.subject_id, department=department,
+                               purpose=body.purpose, actor=who.actor)
+    return r.as_dict()
+
+
+@router.get("/checks/{check_id}", operation_id="checks_get")
+def checks_get(check_id: str, grant: Annotated[Grant, Depends(require("check.run"))], session: DB) -> dict[str, Any]:
+    """A recorded check and the feedback reported on it."""
+    c = measures_service.get_check(session, check_id)
+    grant.require_subject(session, c.subject_id)
+    fb = measures_service.feedback_of(session, check_id)
+    return {"check_id": c.check_id, "subject_id": c.subject_id, "scenario": c.scenario, "department": c.department,
+            "model": c.model_name, "run_id": c.run_id, "grade": c.grade, "colour": c.colour, "lists": c.lists,
+            "measures": c.measures, "checked_on": c.checked_on.isoformat(), "actor": c.actor,
+            "feedback": [{"measure": f.measure_code, "applied": f.applied, "reason": f.reason,
+                          "department": f.department, "at": f.at.isoformat(timespec="seconds")} for f in fb]}
+
+
+@router.post("/checks/{check_id}/feedback", status_code=201, operation_id="checks_feedback")
+def checks_feedback(check_id: str, body: FeedbackIn, grant: Annotated[Grant, Depends(require("check.run"))],
+                    session: DB) -> dict[str, Any]:
+    """The checking department reports whether it applied a measure, and why not."""
+    c = measures_service.get_check(session, check_id)
+    grant.require_subject(session, c.subject_id)
+    fb = measures_service.report_feedback(session, check_id=check_id, measure_code=body.measure,
+                                          applied=body.applied, reason=body.reason, actor=grant.principal.actor)
+    return {"check_id": check_id, "measure": fb.measure_code, "applied": fb.applied, "reason": fb.reason}

@@ -1,0 +1,195 @@
+"""Read models for dashboards, the big screen and the public boards.
+
+Plain queries over the stored runs, scores, records and lists, each restricted by a
+scope clause handed in by the caller (from `security.scopes`). Nothing here changes
+state or decides permissions; pages and API routes share these so a chart and its
+JSON never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem
+from creditgov.core import clock
+from creditgov.lists.models import ListEntry
+from creditgov.lists.service import in_force
+from creditgov.records.models import CreditRecord
+from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.security.crypto import mask_name
+from creditgov.subjects.models import Region, Subject
+
+COLOURS = ("green", "yellow", "red")
+
+
+def latest_runs(session: Session) -> list[EvaluationRun]:
+    """The newest finished run of each model."""
+    newest = (select(EvaluationRun.model_name, func.max(EvaluationRun.id).label("id"))
+              .where(EvaluationRun.status == "done").group_by(EvaluationRun.model_name).subquery())
+    q = select(EvaluationRun).join(newest, EvaluationRun.id == newest.c.id).order_by(EvaluationRun.model_name)
+    return list(session.execute(q).scalars())
+
+
+def trend(session: Session, *, limit: int = 30) -> list[dict[str, Any]]:
+    """Grade counts across runs, oldest first, for the trend chart."""
+    q = (select(EvaluationRun).where(EvaluationRun.status == "done")
+         .order_by(EvaluationRun.id.desc()).limit(limit))
+    out = [{"run_id": r.id, "model": r.model_name, "version": r.model_version, "as_of": r.as_of.isoformat(),
+            "subjects": r.subjects, "grades": r.grades} for r in session.execute(q).scalars()]
+    return list(reversed(out))
+
+
+def _level_of(session: Session, level: str | None) -> str:
+    if level:
+        return level
+    levels: dict[int, str] = {d: lv for d, lv in session.execute(select(Region.depth, Region.level).distinct())}
+    return levels.get(1) or levels.get(0) or "county"
+
+
+def distribution(session: Session, *, scope: ColumnElement[bool], level: str | None = None,
+                 run_ids: list[int] | None = None) -> dict[str, Any]:
+    """Colour and grade counts per region of one level (default: the level under the
+    county, streets), over the latest run of every model unless runs are named."""
+    level = _level_of(session, level)
+    runs = run_ids if run_ids is not None else [r.id for r in latest_runs(session)]
+    if not runs:
+        return {"level": level, "regions": [], "grades": {}, "colours": {c: 0 for c in COLOURS}}
+    cells = select(Region.id.label("rid"), Region.path.label("path")).subquery()
+    top = select(Region.code, Region.name, Region.path).where(Region.level == level).subquery()
+    q = (select(top.c.code, top.c.name, Score.colour, Score.grade, func.count())
+         .select_from(Score)
+         .join(Subject, Subject.id == Score.subject_id)
+         .join(cells, cells.c.rid == Subject.region_id)
+         .join(top, cells.c.path.startswith(top.c.path))
+         .where(Score.run_id.in_(runs), scope)
+         .group_by(top.c.code, top.c.name, Score.colour, Score.grade))
+    regions: dict[str, dict[str, Any]] = {}
+    grades: dict[str, int] = {}
+    colours = {c: 0 for c in COLOURS}
+    for code, name, colour, grade, n in session.execute(q):
+        r = regions.setdefault(code, {"code": code, "name": name, "colours": {c: 0 for c in COLOURS},
+                                      "grades": {}})
+        r["colours"][colour] = r["colours"].get(colour, 0) + n
+        r["grades"][grade] = r["grades"].get(grade, 0) + n
+        grades[grade] = grades.get(grade, 0) + n
+        colours[colour] = colours.get(colour, 0) + n
+    return {"level": level, "regions": sorted(regions.values(), key=lambda r: r["code"]),
+            "grades": dict(sorted(grades.items())), "colours": colours}
+
+
+def recent_records(session: Session, *, scope: ColumnElement[bool], limit: int = 10,
+                   polarity: str | None = None, mask_people: bool = False) -> list[dict[str, Any]]:
+    q = (select(CreditRecord, CatalogItem.name_zh, CatalogItem.name_en, CatalogItem.polarity, Subject)
+         .join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
+         .join(Subject, Subject.id == CreditRecord.subject_id)
+         .where(CreditRecord.is_current.is_(True), scope)
+         .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id.desc()).limit(limit))
+    if polarity:
+        q = q.where(CatalogItem.polarity == polarity)
+    out = []
+    for rec, zh, en, pol, subj in session.execute(q):
+        personal = subj.resident_id_index is not None
+        out.append({"id": rec.id, "subject_id": subj.id,
+                    "subject": mask_name(subj.name) if personal and mask_people else subj.name,
+                    "item": rec.item_code, "item_name": zh, "item_name_en": en, "polarity": pol,
+                    "occurred_on": rec.occurred_on.isoformat(), "department": rec.department_code,
+                    "status": rec.status})
+    return out
+
+
+def subject_scores(session: Session, subject_id: int) -> list[dict[str, Any]]:
+    """The subject's result in the newest run of each model that scored it."""
+    newest = (select(func.max(Score.run_id).label("run_id")).join(EvaluationRun, EvaluationRun.id == Score.run_id)
+              .where(Score.subject_id == subject_id, EvaluationRun.status == "done")
+              .group_by(EvaluationRun.model_name).subquery())
+    q = (select(Score, EvaluationRun).join(EvaluationRun, EvaluationRun.id == Score.run_id)
+         .where(Score.subject_id == subject_id, Score.run_id.in_(select(newest.c.run_id)))
+         .order_by(EvaluationRun.model_name))
+    return [{"run_id": run.id, "model": run.model_name, "version": run.model_version,
+             "ref": f"{run.model_name}@{run.model_version}", "as_of": run.as_of.isoformat(),
+             "published": run.published, "score": str(sc.score), "grade": sc.grade, "colour": sc.colour,
+             "dimensions": sc.dimensions} for sc, run in session.execute(q)]
+
+
+def list_entries_of(session: Session, subject_id: int) -> list[dict[str, Any]]:
+    """Every list entry of a subject (any status), newest first."""
+    q = select(ListEntry).where(ListEntry.subject_id == subject_id).order_by(ListEntry.id.desc())
+    return [{"id": e.id, "list": e.list_code, "status": e.status, "origin": e.origin,
+             "published_on": e.published_on.isoformat() if e.published_on else None,
+             "expires_on": e.expires_on.isoformat() if e.expires_on else None,
+             "exited_on": e.exited_on.isoformat() if e.exited_on else None, "decision_no": e.decision_no,
+             "basis": e.basis} for e in session.execute(q).scalars()]
+
+
+# ----------------------------------------------------------------------------- public side
+
+
+def published_entries(session: Session, *, list_code: str | None = None, on: dt.date | None = None,
+                      limit: int = 200) -> list[dict[str, Any]]:
+    """List entries in force today, for public display: residents' names masked and
+    their ID numbers never shown."""
+    on = on or clock.today()
+    q = (select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id)
+         .where(in_force(on), ListEntry.status == "published")
+         .order_by(ListEntry.published_on.desc(), ListEntry.id.desc()).limit(limit))
+    if list_code:
+        q = q.where(ListEntry.list_code == list_code)
+    out = []
+    for e, s in session.execute(q):
+        personal = s.resident_id_index is not None
+        out.append({"list": e.list_code, "subject": mask_name(s.name) if personal else s.name,
+                    "uscc": None if personal else s.uscc, "kind": s.kind, "decision_no": e.decision_no,
+                    "published_on": e.published_on.isoformat() if e.published_on else None,
+                    "expires_on": e.expires_on.isoformat() if e.expires_on else None})
+    return out
+
+
+def board(session: Session, *, region_code: str | None, limit: int = 200) -> dict[str, Any]:
+    """A public board (公示牌) for a street or grid: each subject's colour and grade in
+    the newest runs, residents' names masked, best first."""
+    runs = [r.id for r in latest_runs(session)]
+    where: ColumnElement[bool] = true()
+    region = None
+    if region_code:
+        region = session.execute(select(Region).where(Region.code == region_code)).scalar()
+        if region is None:
+            return {"region": None, "rows": []}
+        where = Subject.region_id.in_(select(Region.id).where(Region.path.startswith(region.path)))
+    if not runs:
+        return {"region": _region_dict(region), "rows": []}
+    q = (select(Subject, Score.score, Score.grade, Score.colour, Region.name)
+         .join(Score, Score.subject_id == Subject.id).outerjoin(Region, Region.id == Subject.region_id)
+         .where(and_(Score.run_id.in_(runs), where))
+         .order_by(Score.score.desc(), Subject.id).limit(limit))
+    rows = []
+    for s, score, grade, colour, rname in session.execute(q):
+        personal = s.resident_id_index is not None
+        rows.append({"name": mask_name(s.name) if personal else s.name, "kind": s.kind,
+                     "region": rname, "score": str(score), "grade": grade, "colour": colour})
+    return {"region": _region_dict(region), "rows": rows}
+
+
+def _region_dict(r: Region | None) -> dict[str, Any] | None:
+    return {"code": r.code, "name": r.name, "level": r.level} if r else None
+
+
+def region_tree(session: Session) -> list[dict[str, Any]]:
+    return [{"code": r.code, "name": r.name, "level": r.level, "depth": r.depth, "path": r.path}
+            for r in session.execute(select(Region).order_by(Region.path)).scalars()]
+
+
+def headline(session: Session, *, scope: ColumnElement[bool]) -> dict[str, Any]:
+    """The counters across the top of the dashboard and the big screen."""
+    subjects = session.execute(select(func.count(Subject.id)).where(scope)).scalar_one()
+    by_kind: dict[str, int] = {k: n for k, n in session.execute(
+        select(Subject.kind, func.count()).where(scope).group_by(Subject.kind))}
+    records = session.execute(select(func.count(CreditRecord.id)).join(Subject, Subject.id == CreditRecord.subject_id)
+                              .where(CreditRecord.is_current.is_(True), scope)).scalar_one()
+    on_lists: dict[str, int] = {code: n for code, n in session.execute(
+        select(ListEntry.list_code, func.count()).join(Subject, Subject.id == ListEntry.subject_id)
+        .where(in_force(clock.today()), scope).group_by(ListEntry.list_code))}
+    return {"subjects": subjects, "by_kind": by_kind, "records": records, "lists": on_lists}

@@ -1,0 +1,280 @@
+"""The credit report (信用报告): a PDF per subject in the sections of the 信用中国
+public credit report, with the score explanation and a QR code to its verification
+page.
+
+Every issue is stored (`CreditReport`: serial, subject, reader, SHA-256 of the bytes)
+and audited, so a printed report can be checked against the platform and every
+download is on the audit chain. Only public- and shared-class records enter a report:
+restricted and secret data stay inside the platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.commitments import service as commitments_service
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.reports import overview
+from creditgov.reports.models import CreditReport
+from creditgov.scoring import service as scoring_service
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing, mask_name
+from creditgov.subjects import service as subject_service
+from creditgov.subjects.models import Subject
+
+REPORT_CLASSES = frozenset({"public", "shared"})
+SECTIONS = ("行政管理", "诚实守信", "严重失信主体名单", "经营异常", "信用承诺", "信用评价", "司法判决",
+            "其他信息", "信用状况提升建议", "地方补充内容")
+SERIOUS_LISTS = frozenset({"serious-dishonesty", "black"})
+EVALUATION_ITEMS = frozenset({"tax.credit_grade", "credit.public_grade", "tourism.homestay_check"})
+# Debian's fonts-wqy-zenhei (installed by scripts/system-deps.sh) is a TrueType
+# collection reportlab can embed; Noto CJK ships CFF outlines it cannot.
+FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+@lru_cache(maxsize=1)
+def font_name() -> str:
+    """An embedded CJK font when one is installed, else Adobe's STSong CID font (the
+    PDF then relies on the reader's Asian font pack)."""
+    for f in FONT_FILES:
+        if Path(f).exists():
+            pdfmetrics.registerFont(TTFont("CG-CJK", f, subfontIndex=0))
+            return "CG-CJK"
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def section_of(record: dict[str, Any]) -> str:
+    """Which 信用中国 section a record belongs to."""
+    item = record["item"]
+    if item.startswith("court."):
+        return "司法判决"
+    if item == "market.abnormal_operation":
+        return "经营异常"
+    if item.startswith("commitment."):
+        return "信用承诺"
+    if item in EVALUATION_ITEMS:
+        return "信用评价"
+    if record["polarity"] == "positive":
+        return "诚实守信"
+    if record["polarity"] == "negative":
+        return "行政管理"
+    return "其他信息"
+
+
+@dataclass
+class ReportData:
+    serial: str
+    issued_at: dt.datetime
+    subject: dict[str, Any]
+    sections: dict[str, list[dict[str, Any]]]
+    scores: list[dict[str, Any]]
+    explanation: dict[str, Any] | None
+    lists: list[dict[str, Any]]
+    commitments: list[dict[str, Any]]
+    advice: list[str]
+    local: list[str]
+
+
+def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
+    """Suggestions derived from the file itself (信用状况提升建议)."""
+    out = []
+    neg = [r for r in records if r["polarity"] == "negative" and r["status"] == "active"]
+    if neg:
+        out.append(f"存在 {len(neg)} 条有效失信记录：履行相关义务、纠正失信行为后，可在最短公示期满后"
+                   f"向认定部门申请信用修复（《信用修复管理办法》）。")
+    if any(e["status"] == "published" and e["list"] in SERIOUS_LISTS for e in lists):
+        out.append("已列入严重失信主体名单：按名单认定文书履行义务，满足移出条件后申请移出。")
+    if any(s["colour"] in ("yellow", "red") for s in scores):
+        out.append("综合评价为黄码或红码：建议签署并履行信用承诺，参与志愿服务等守信活动以提升评价。")
+    if not out:
+        out.append("信用状况良好，请继续保持依法诚信经营。")
+    return out
+
+
+def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str) -> ReportData:
+    """Everything the report shows; reading a person's file here is audited."""
+    f = subject_service.credit_file(session, keyring, str(subject_id), actor=actor, purpose=purpose)
+    personal = subject_service.is_personal(f.subject)
+    records = [r for r in f.records if r["data_class"] in REPORT_CLASSES]
+    sections: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
+    for r in records:
+        sections[section_of(r)].append(r)
+    scores = overview.subject_scores(session, subject_id)
+    explanation = None
+    if scores:
+        try:
+            explanation = scoring_service.explain_subject(session, keyring, str(subject_id), ref=scores[0]["ref"],
+                                                          actor=actor, purpose=purpose).as_dict()
+        except (InvalidInput, NotFound):  # a model no longer valid for this subject: show the stored score
+            explanation = None
+    lists = overview.list_entries_of(session, subject_id)
+    commitments = [commitments_service.as_dict(c) for c in commitments_service.of_subject(session, subject_id)]
+    region = " / ".join(r["name"] for r in f.as_dict()["region"])
+    local = [f"所属区域：{region or '—'}"]
+    local += [f"名单：{e['list']}（{e['status']}，{e['published_on'] or '—'}）" for e in lists
+              if e["list"] not in SERIOUS_LISTS]
+    subj = f.as_dict()
+    subj["display_name"] = subject_service.display_name(f.subject, masked=False)
+    subj["personal"] = personal
+    return ReportData(serial=f"CR{clock.today():%Y%m%d}-{secrets.token_hex(6).upper()}", issued_at=clock.now(),
+                      subject=subj, sections=sections, scores=scores, explanation=explanation, lists=lists,
+                      commitments=commitments, advice=_advice(records, lists, scores), local=local)
+
+
+def render_pdf(data: ReportData, verify_url: str) -> bytes:
+    """The PDF bytes. Pure: the same data gives the same layout."""
+    font = font_name()
+    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
+    h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4,
+                        textColor=colors.HexColor("#9b1c1c"))
+    small = ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#555555"))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=16 * mm, title=f"信用报告 {data.serial}", author="CreditGov 基层信用智治平台",
+                            subject=data.subject["display_name"])
+    s = data.subject
+    story: list[Any] = []
+    qr = QrCodeWidget(verify_url)
+    b = qr.getBounds()
+    size = 30 * mm
+    d = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
+    d.add(qr)
+    head = Table([[[Paragraph("信用报告", h1), Paragraph("Credit report · 基层信用智治平台", small),
+                    Paragraph(f"报告编号 {data.serial}", base),
+                    Paragraph(f"出具时间 {data.issued_at:%Y-%m-%d %H:%M} UTC", base),
+                    Paragraph(f"扫码验证：{verify_url}", small)], d]],
+                 colWidths=[135 * mm, 35 * mm])
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story += [head, Spacer(1, 4 * mm)]
+    ident = s["uscc"] or s["resident_id"] or "—"
+    facts = [["名称", s["display_name"]], ["主体类型", s["kind"]], ["统一社会信用代码/证件号", ident],
+             ["所属区域", " / ".join(r["name"] for r in s["region"]) or "—"], ["行业", s["industry"] or "—"],
+             ["成立日期", s["established_on"] or "—"], ["地址", s["address"] or "—"]]
+    story.append(_table([[Paragraph(a, base), Paragraph(str(b_), base)] for a, b_ in facts], [50 * mm, 120 * mm]))
+
+    def records_table(rows: list[dict[str, Any]]) -> Any:
+        if not rows:
+            return Paragraph("无", base)
+        body = [[Paragraph(x, base) for x in ("日期", "事项", "部门", "文号/说明", "状态")]]
+        for r in rows:
+            body.append([Paragraph(r["occurred_on"], base), Paragraph(r["item_name"], base),
+                         Paragraph(r["department"], base),
+                         Paragraph(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—", base),
+                         Paragraph(r["status"], base)])
+        return _table(body, [25 * mm, 50 * mm, 22 * mm, 55 * mm, 18 * mm], header=True)
+
+    for n, title in enumerate(SECTIONS, start=1):
+        story.append(Paragraph(f"{n}. {title}", h2))
+        if title == "严重失信主体名单":
+            rows = [e for e in data.lists if e["list"] in SERIOUS_LISTS]
+            story.append(Paragraph("无", base) if not rows else _table(
+                [[Paragraph(x, base) for x in ("名单", "状态", "列入日期", "文号")]] +
+                [[Paragraph(str(v or "—"), base) for v in (e["list"], e["status"], e["published_on"], e["decision_no"])]
+                 for e in rows], [40 * mm, 30 * mm, 40 * mm, 60 * mm], header=True))
+        elif title == "信用承诺":
+            story.append(records_table(data.sections[title]))
+            for c in data.commitments:
+                story.append(Paragraph(f"承诺 {c['template']}（{c['type']}）签署于 {c['signed_on']}，状态 {c['status']}",
+                                       base))
+        elif title == "信用评价":
+            story.append(records_table(data.sections[title]))
+            for sc in data.scores:
+                story.append(Paragraph(f"平台评价 {sc['ref']}（{sc['as_of']}）：得分 {sc['score']}，"
+                                       f"等级 {sc['grade']}，{_colour_zh(sc['colour'])}", base))
+            if data.explanation:
+                story.append(Paragraph("评分说明（各指标得分）：", base))
+                items = [[Paragraph(x, base) for x in ("指标", "路径", "得分")]]
+                for it in data.explanation["items"] + data.explanation["bonuses"]:
+                    items.append([Paragraph(it["name"], base), Paragraph(" › ".join(it["path"]), small),
+                                 Paragraph(it["points"], base)])
+                story.append(_table(items, [55 * mm, 90 * mm, 25 * mm], header=True))
+                fired = [o for o in data.explanation["overrides"] if o["triggered"]]
+                for o in fired:
+                    story.append(Paragraph(f"一票否决：{o['name']}，等级上限 {o['cap_grade']}", base))
+        elif title == "信用状况提升建议":
+            for a in data.advice:
+                story.append(Paragraph("· " + a, base))
+        elif title == "地方补充内容":
+            for line in data.local:
+                story.append(Paragraph(line, base))
+        else:
+            story.append(records_table(data.sections[title]))
+    story += [Spacer(1, 6 * mm), Paragraph(
+        "说明：本报告依据平台归集的公开类与共享类信用信息生成，受限类、涉密类信息不予载明。"
+        "报告内容以出具时平台数据为准；扫描二维码或访问验证地址可核验本报告真伪。", small)]
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _colour_zh(c: str) -> str:
+    return {"green": "绿码", "yellow": "黄码", "red": "红码"}.get(c, c)
+
+
+def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3e8e8")))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def issue(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str,
+          verify_base: str) -> tuple[bytes, CreditReport]:
+    """Build, store and audit one report. `verify_base` is the public address the QR
+    code points at (…/verify/); the report serial is appended."""
+    data = gather(session, keyring, subject_id=subject_id, actor=actor, purpose=purpose)
+    pdf = render_pdf(data, verify_base.rstrip("/") + "/" + data.serial)
+    top = data.scores[0] if data.scores else None
+    row = CreditReport(serial=data.serial, subject_id=subject_id, issued_at=data.issued_at, issued_to=actor,
+                       purpose=purpose, sha256=hashlib.sha256(pdf).hexdigest(),
+                       model=top["ref"] if top else None, grade=top["grade"] if top else None)
+    session.add(row)
+    session.flush()
+    audit.append(session, action="report.download", actor=actor, subject_id=subject_id, purpose=purpose,
+                 detail={"serial": data.serial, "sha256": row.sha256})
+    return pdf, row
+
+
+def verify(session: Session, serial: str) -> dict[str, Any]:
+    """What a verifier may learn from a serial: that it is genuine, when it was
+    issued, about whom (a resident's name masked) and the digest of its bytes."""
+    row = session.execute(select(CreditReport).where(CreditReport.serial == serial)).scalar()
+    if row is None:
+        raise NotFound(f"no credit report {serial!r} was issued by this platform")
+    s = session.get(Subject, row.subject_id)
+    assert s is not None
+    personal = s.resident_id_index is not None
+    return {"serial": row.serial, "genuine": True, "issued_at": row.issued_at.isoformat(timespec="seconds"),
+            "subject": mask_name(s.name) if personal else s.name, "uscc": None if personal else s.uscc,
+            "model": row.model, "grade": row.grade, "sha256": row.sha256}
+
+
+def digest_matches(session: Session, serial: str, pdf: bytes) -> bool:
+    row = session.execute(select(CreditReport).where(CreditReport.serial == serial)).scalar()
+    if row is None:
+        raise NotFound(f"no credit report {serial!r} was issued by this platform")
+    return row.sha256 == hashlib.sha256(pdf).hexdigest()

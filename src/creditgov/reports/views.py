@@ -1,0 +1,98 @@
+"""API routes for credit reports, their verification, the public side (公示查询,
+lists, boards) and the overview figures. Thin: `reports.service` builds and audits
+reports, `reports.overview` holds the read models; grants decide the scope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.api.ratelimit import public_rate
+from creditgov.reports import overview
+from creditgov.reports import service as report_service
+from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import PUBLIC, Grant, authorize, default_purpose
+from creditgov.subjects import search as subject_search
+from creditgov.subjects.views import read_file
+
+router = APIRouter(tags=["reports"])
+public_router = APIRouter(tags=["public"], dependencies=[Depends(public_rate)])
+Ring = Annotated[KeyRing, Depends(keyring)]
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}},
+                                                       "description": "The report as PDF"}}
+
+
+def verify_base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/verify"
+
+
+@router.get("/subjects/{subject_id}/report.pdf", response_class=Response, responses=PDF_RESPONSE,
+            operation_id="reports_download")
+def reports_download(subject_id: Id, request: Request,
+                     grant: Annotated[Grant, Depends(require("report.download"))], session: DB, ring: Ring,
+                     purpose: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    """The credit report (信用报告) as PDF. Every download is stored and audited."""
+    grant.require_subject(session, subject_id)
+    pdf, row = report_service.issue(session, ring, subject_id=subject_id, actor=grant.principal.actor,
+                                    purpose=purpose or default_purpose(grant.principal),
+                                    verify_base=verify_base(request))
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{row.serial}.pdf"',
+                             "X-Report-Serial": row.serial})
+
+
+@router.get("/reports/{serial}", operation_id="reports_verify")
+def reports_verify(serial: str, session: DB) -> dict[str, Any]:
+    """Verify a report by its serial (what the QR code opens). Public."""
+    return report_service.verify(session, serial)
+
+
+@router.get("/overview", operation_id="overview_get")
+def overview_get(grant: Annotated[Grant, Depends(require("dashboard.view"))], session: DB,
+                 level: Annotated[str | None, Query(max_length=30)] = None) -> dict[str, Any]:
+    """Dashboard figures in your scope: counters, grade and colour distribution by
+    region, the trend across runs and the newest records."""
+    scope = grant.subject_clause()
+    return {"headline": overview.headline(session, scope=scope),
+            "distribution": overview.distribution(session, scope=scope, level=level),
+            "trend": overview.trend(session),
+            "recent_records": overview.recent_records(session, scope=scope, limit=10)}
+
+
+# ----------------------------------------------------------------------------- public side
+
+
+@public_router.get("/public/firms", operation_id="public_firms")
+def public_firms(session: DB, ring: Ring,
+                 q: Annotated[str, Query(min_length=2, max_length=100, description="Firm name or credit code")],
+                 limit: Annotated[int, Query(ge=1, le=50)] = 20) -> dict[str, Any]:
+    """公示查询: firms by name or credit code. Residents never appear."""
+    grant = authorize(PUBLIC, "public.query")
+    r = subject_search.search(session, ring, scope=grant.subject_clause(), q=q, limit=limit, mask_people=True)
+    return {"total": r.total, "items": [{k: i[k] for k in ("id", "kind", "name", "uscc", "region_name")}
+                                        for i in r.items]}
+
+
+@public_router.get("/public/firms/{subject_id}", operation_id="public_firm")
+def public_firm(subject_id: Id, session: DB, ring: Ring) -> dict[str, Any]:
+    """A firm's published information: public-class records in their publication period."""
+    grant = authorize(PUBLIC, "public.query")
+    f = read_file(session, ring, grant, subject_id, "public query")
+    return {k: f[k] for k in ("id", "kind", "name", "uscc", "industry", "established_on", "address", "region",
+                              "records")}
+
+
+@public_router.get("/public/lists", operation_id="public_lists")
+def public_lists(session: DB, list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None
+                 ) -> list[dict[str, Any]]:
+    """Red and black list publication: entries in force, residents' names masked."""
+    return overview.published_entries(session, list_code=list_code)
+
+
+@public_router.get("/public/boards", operation_id="public_boards")
+def public_boards(session: DB, region: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+    """公示牌 for a street or grid: colours and grades, residents' names masked."""
+    return overview.board(session, region_code=region)

@@ -1,0 +1,535 @@
+"""Thin engine adapters: where the compiled plan runs.
+
+- `sqlite`, `postgres`: inside the operational store, over its own tables.
+- `duckdb` (the default, chosen by measurement — docs/decisions/0001-default-engine.md):
+  the store's relevant rows are copied into an in-memory DuckDB database (a snapshot
+  at one watermark) and the plan runs there.
+- `spark`: the same snapshot written as Parquet files into the run's own folder and
+  read by a local PySpark session (`creditgov[spark]`).
+
+An adapter supplies the four input relations and the way to read a subject attribute
+(the JSON `attributes` column); it never changes the plan. A model an engine cannot
+run is refused before anything runs (`check`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as idt
+import ibis.expr.types as ir
+import pyarrow as pa
+from sqlalchemy.engine import make_url
+
+from creditgov.core.errors import CreditGovError
+from creditgov.scoring.prepared import Prepared
+
+ENGINES = ("duckdb", "sqlite", "postgres", "spark")
+DEFAULT_ENGINE = "duckdb"
+
+#: SQLite compiles a CASE/arithmetic chain as nested expressions and refuses nesting
+#: deeper than SQLITE_MAX_EXPR_DEPTH (1000); a sum over n items nests about n deep.
+SQLITE_MAX_LEAVES = 400
+
+
+class EngineError(CreditGovError):
+    """An engine that cannot run a model, or is not available here."""
+
+
+def check(engine: str, p: Prepared, url: str) -> None:
+    """Refuse, with a reason, what an engine cannot run."""
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    dialect = "sqlite" if url.startswith("sqlite") else "postgresql" if url.startswith("postgresql") else url
+    if engine == "sqlite" and dialect != "sqlite":
+        raise EngineError("engine sqlite runs inside a SQLite store; this store is " + dialect.split(":")[0])
+    if engine == "postgres" and dialect != "postgresql":
+        raise EngineError("engine postgres runs inside a PostgreSQL store; this store is " + dialect.split(":")[0])
+    n_leaves = len(p.leaves) + len(p.bonuses)
+    if engine == "sqlite" and n_leaves > SQLITE_MAX_LEAVES:
+        raise EngineError(f"model {p.model.name} has {n_leaves} items; SQLite cannot nest an expression "
+                          f"that deep (SQLITE_MAX_EXPR_DEPTH 1000): use --engine duckdb")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise EngineError("engine spark needs the optional extra: pip install 'creditgov[spark]'") from None
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise EngineError("engine spark needs a Java runtime (17 or later) on PATH or JAVA_HOME")
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@dataclass
+class _Tables:
+    name: str
+    con: Any
+    subjects: ir.Table
+    records: ir.Table
+    changes: ir.Table
+    list_entries: ir.Table
+    watermark: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def run(self, expr: ir.Table) -> pa.Table:
+        """Execute the plan and fetch every row."""
+        return expr.to_pyarrow()
+
+
+class JsonSource(_Tables):
+    """Attributes read with Ibis's JSON operations (DuckDB's JSON extension)."""
+
+    @staticmethod
+    def _json(subjects: ir.Table) -> ir.JSONValue:
+        # The snapshot holds the document as text; cast only what is not JSON yet.
+        a = subjects.attributes
+        return a if a.type().is_json() else a.cast("json")
+
+    def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
+        return self._json(subjects)[name].float
+
+    def attr_str(self, subjects: ir.Table, name: str) -> ir.StringValue:
+        return self._json(subjects)[name].str
+
+
+@ibis.udf.scalar.builtin(name="json_extract")
+def _sqlite_extract(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]
+
+
+@ibis.udf.scalar.builtin(name="json_extract")
+def _sqlite_extract_num(j: idt.JSON, path: str) -> float: ...  # type: ignore[empty-body]
+
+
+@ibis.udf.scalar.builtin(name="json_type")
+def _sqlite_type(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]
+
+
+class SqliteSource(_Tables):
+    """SQLite's JSON1 functions, called directly: Ibis 12 unwraps a string attribute
+    as `a ->> '$.k' ->> '$'`, which parses the bare text as JSON ("malformed JSON")."""
+
+    def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
+        a, path = subjects.attributes, f"$.{name}"
+        return _sqlite_type(a, path).isin(["integer", "real"]).ifelse(
+            _sqlite_extract_num(a, path).cast("float64"), ibis.null("float64"))
+
+    def attr_str(self, subjects: ir.Table, name: str) -> ir.StringValue:
+        a, path = subjects.attributes, f"$.{name}"
+        return (_sqlite_type(a, path) == "text").ifelse(_sqlite_extract(a, path), ibis.null("string"))
+
+    def run(self, expr: ir.Table) -> pa.Table:
+        # SQLite's parser has a fixed stack (YYSTACKDEPTH 100) and overflows on the
+        # twenty-odd nested sub-selects Ibis emits for a 42-item model ("parser stack
+        # overflow"). The same query with every derived table lifted into a WITH
+        # clause is equivalent and parses flat. (Ibis 12 internals: pre-execute hooks
+        # register the memtables; _fetch_from_cursor types the columns.)
+        import sqlglot
+        from sqlglot.optimizer.eliminate_subqueries import eliminate_subqueries
+
+        con = self.con
+        con._run_pre_execute_hooks(expr)
+        sql = eliminate_subqueries(sqlglot.parse_one(str(con.compile(expr)), read="sqlite")).sql(dialect="sqlite")
+        schema = expr.schema()
+        with con._safe_raw_sql(sql) as cur:
+            df = con._fetch_from_cursor(cur, schema)
+        return pa.Table.from_pandas(df, schema=schema.to_pyarrow(), preserve_index=False)
+
+
+@ibis.udf.scalar.builtin(name="json_extract_path_text")
+def _pg_text(j: idt.JSON, k: str) -> str: ...  # type: ignore[empty-body]
+
+
+@ibis.udf.scalar.builtin(name="json_extract_path")
+def _pg_path(j: idt.JSON, k: str) -> idt.JSON: ...  # type: ignore[empty-body]
+
+
+@ibis.udf.scalar.builtin(name="json_typeof")
+def _pg_typeof(j: idt.JSON) -> str: ...  # type: ignore[empty-body]
+
+
+class PostgresSource(_Tables):
+    """PostgreSQL's json functions, called directly: Ibis 12's JSON unwrap emits SQL
+    that PostgreSQL rejects (`->> VARIADIC`)."""
+
+    def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
+        a = subjects.attributes
+        return (_pg_typeof(_pg_path(a, name)) == "number").ifelse(
+            _pg_text(a, name).cast("float64"), ibis.null("float64"))
+
+    def attr_str(self, subjects: ir.Table, name: str) -> ir.StringValue:
+        a = subjects.attributes
+        return (_pg_typeof(_pg_path(a, name)) == "string").ifelse(_pg_text(a, name), ibis.null("string"))
+
+
+class FlatSource(_Tables):
+    """Attributes flattened into columns when the snapshot was written (Spark: Ibis's
+    JSON operations there are Python UDFs)."""
+
+    def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
+        return subjects[f"__an_{name}"]
+
+    def attr_str(self, subjects: ir.Table, name: str) -> ir.StringValue:
+        return subjects[f"__as_{name}"]
+
+
+# ----------------------------------------------------------------------------- store reads
+
+TABLES = ("subjects", "credit_records", "record_status_changes", "list_entries")
+
+
+def _quote_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _store_queries(p: Prepared) -> dict[str, str]:
+    """What a snapshot copies: subjects of the model's kinds, current records of the
+    items it uses, the status history and list entries (both small). Every value as
+    text or integer so that SQLite's loose typing cannot change a type mid-stream."""
+    kinds = _quote_list(sorted(p.model.scope.kinds))
+    items = sorted(p.used_items)
+    rec_filter = f"is_current = {{true}} AND item_code IN ({_quote_list(items)})" if items else "1 = 0"
+    return {
+        "subjects": "SELECT id, kind, industry, CAST(established_on AS TEXT) AS established_on, status, "
+                    f"CAST(attributes AS TEXT) AS attributes FROM subjects WHERE kind IN ({kinds})",
+        "credit_records": "SELECT id, subject_id, item_code, CAST(occurred_on AS TEXT) AS occurred_on, "
+                          "CAST(value AS TEXT) AS value, grade, status, CAST(published_from AS TEXT) AS published_from, "
+                          "CAST(published_until AS TEXT) AS published_until, "
+                          f"CASE WHEN is_current THEN 1 ELSE 0 END AS is_current FROM credit_records WHERE {rec_filter}",
+        "record_status_changes": "SELECT id, record_id, from_status, to_status, CAST(at AS TEXT) AS at "
+                                 "FROM record_status_changes",
+        "list_entries": "SELECT id, list_code, subject_id, status, CAST(published_on AS TEXT) AS published_on, "
+                        "CAST(expires_on AS TEXT) AS expires_on, CAST(exited_on AS TEXT) AS exited_on "
+                        "FROM list_entries",
+    }
+
+
+_DUCK_TYPES = {
+    "subjects": "CAST(id AS BIGINT) AS id, kind, industry, CAST(established_on AS DATE) AS established_on, "
+                "status, attributes",
+    "credit_records": "CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
+                      "CAST(occurred_on AS DATE) AS occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, "
+                      "status, CAST(published_from AS DATE) AS published_from, "
+                      "CAST(published_until AS DATE) AS published_until, CAST(is_current AS BOOLEAN) AS is_current",
+    "record_status_changes": "CAST(id AS BIGINT) AS id, CAST(record_id AS BIGINT) AS record_id, from_status, "
+                             "to_status, CAST(\"at\" AS TIMESTAMP) AS \"at\"",
+    "list_entries": "CAST(id AS BIGINT) AS id, list_code, CAST(subject_id AS BIGINT) AS subject_id, status, "
+                    "CAST(published_on AS DATE) AS published_on, CAST(expires_on AS DATE) AS expires_on, "
+                    "CAST(exited_on AS DATE) AS exited_on",
+}
+
+_TEXT_SCHEMAS = {
+    "subjects": [("id", pa.int64()), ("kind", pa.string()), ("industry", pa.string()),
+                 ("established_on", pa.string()), ("status", pa.string()), ("attributes", pa.string())],
+    "credit_records": [("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
+                       ("occurred_on", pa.string()), ("value", pa.string()), ("grade", pa.string()),
+                       ("status", pa.string()), ("published_from", pa.string()), ("published_until", pa.string()),
+                       ("is_current", pa.int64())],
+    "record_status_changes": [("id", pa.int64()), ("record_id", pa.int64()), ("from_status", pa.string()),
+                              ("to_status", pa.string()), ("at", pa.string())],
+    "list_entries": [("id", pa.int64()), ("list_code", pa.string()), ("subject_id", pa.int64()),
+                     ("status", pa.string()), ("published_on", pa.string()), ("expires_on", pa.string()),
+                     ("exited_on", pa.string())],
+}
+
+
+def _sqlite_path(url: str) -> str:
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        raise EngineError("an in-memory SQLite store cannot be read by another connection")
+    return path
+
+
+#: Stands for NULL in text columns read through ADBC, whose SQLite driver infers a
+#: column's type from its first rows and types an all-NULL start as INT64.
+NUL = "\x01"
+
+
+def _sqlite_query(table: str, sql: str) -> str:
+    schema = pa.schema(_TEXT_SCHEMAS[table])
+    sql = sql.replace("{true}", "1")
+    cols = (f"COALESCE({f.name}, char(1)) AS {f.name}" if f.type == pa.string() else f.name for f in schema)
+    return f"SELECT {', '.join(cols)} FROM ({sql})"
+
+
+def _typed(table: str, got: pa.Table) -> pa.Table:
+    """Give a read the snapshot's column types and turn the NUL stand-in back into NULL."""
+    import pyarrow.compute as pc
+
+    schema = pa.schema(_TEXT_SCHEMAS[table])
+    if got.num_rows == 0:
+        return schema.empty_table()
+    cols = []
+    for i, f in enumerate(schema):
+        c = got.column(i)
+        if c.type != f.type:
+            c = c.cast(f.type)
+        if f.type == pa.string():
+            c = pc.if_else(pc.equal(c, NUL), pa.scalar(None, pa.string()), c)
+        cols.append(c)
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+#: Below this many records the standard library reads faster than starting a reader process.
+ADBC_MIN_RECORDS = 200_000
+
+
+def _read_sqlite(url: str, queries: dict[str, str], *, records: int = 0, adbc: bool | None = None
+                 ) -> dict[str, pa.Table]:
+    """Rows of the SQLite store as Arrow. For a large store with the ADBC driver
+    installed, a child process reads at C speed (see sqlite_reader.py for why it must
+    be another process); otherwise the standard library reads in this one. Both give
+    the same table (tests/scoring/test_engines.py)."""
+    import importlib.util
+    import json
+    import subprocess
+
+    path = _sqlite_path(url)
+    sqls = {t: _sqlite_query(t, q) for t, q in queries.items()}
+    if adbc is None:
+        adbc = records >= ADBC_MIN_RECORDS and importlib.util.find_spec("adbc_driver_sqlite") is not None
+    if adbc:
+        # The records are split by id range over one reader process per core.
+        parts = max(1, min(os.cpu_count() or 1, 4)) if records >= 2 * ADBC_MIN_RECORDS else 1
+        jobs: list[dict[str, str]] = [{} for _ in range(parts)]
+        for t, sql in sqls.items():
+            if t == "credit_records" and parts > 1:
+                step = records // parts + 1
+                for k in range(parts):
+                    jobs[k][f"{t}.{k}"] = f"SELECT * FROM ({sql}) WHERE id > {k * step} AND id <= {(k + 1) * step}"
+            else:
+                jobs[0][t] = sql
+        with tempfile.TemporaryDirectory(prefix="creditgov-snapshot-") as tmp:
+            procs = [subprocess.Popen([sys.executable, "-m", "creditgov.scoring.sqlite_reader", path, tmp],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for _ in jobs]
+            errors = []
+            for proc, job in zip(procs, jobs, strict=True):
+                _, err = proc.communicate(json.dumps(job))
+                if proc.returncode != 0:
+                    errors.append(err.strip().splitlines()[-1:] if err.strip() else proc.returncode)
+            if errors:
+                raise EngineError(f"reading the SQLite store failed: {errors}")
+            out = {}
+            for t in sqls:
+                names = [n for job in jobs for n in job if n == t or n.startswith(f"{t}.")]
+                pieces = []
+                for name in names:
+                    with pa.memory_map(str(Path(tmp) / f"{name}.arrow")) as src:
+                        pieces.append(_typed(t, pa.ipc.open_file(src).read_all()))
+                out[t] = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+            return out
+    import sqlite3
+
+    out = {}
+    conn = sqlite3.connect(path)
+    try:
+        for t, sql in sqls.items():
+            rows = conn.execute(sql).fetchall()
+            schema = pa.schema(_TEXT_SCHEMAS[t])
+            cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+            out[t] = _typed(t, pa.Table.from_arrays(
+                [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)], schema=schema))
+    finally:
+        conn.close()
+    return out
+
+
+def _pg_connect(url: str) -> Any:
+    import psycopg
+
+    u = make_url(url)
+    kw: dict[str, Any] = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database,
+                          "user": u.username}
+    if u.password:
+        kw["password"] = u.password
+    for k, v in u.query.items():
+        kw[k] = v if isinstance(v, str) else v[0]
+    return psycopg.connect(**kw, autocommit=True)
+
+
+def _read_postgres(url: str, queries: dict[str, str], **_: Any) -> dict[str, pa.Table]:
+    return {t: _read_postgres_one(url, t, q) for t, q in queries.items()}
+
+
+def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
+    """Rows of the PostgreSQL store as Arrow through COPY ... TO STDOUT (CSV), which is
+    an order of magnitude faster than fetching rows through the driver."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    sql = sql.replace("{true}", "true")
+    buf = io.BytesIO()
+    with _pg_connect(url) as conn, conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+        for chunk in cp:
+            buf.write(chunk)
+    schema = pa.schema(_TEXT_SCHEMAS[table])
+    if buf.tell() == 0:
+        return schema.empty_table()
+    buf.seek(0)
+    return pacsv.read_csv(buf, read_options=pacsv.ReadOptions(column_names=schema.names),
+                          convert_options=pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True,
+                                                               null_values=[""], quoted_strings_can_be_null=False))
+
+
+def read_store(url: str, p: Prepared, *, records: int = 0, adbc: bool | None = None) -> dict[str, pa.Table]:
+    """What the snapshot copies, as Arrow tables. `records` is the store's size (its
+    highest record id), which decides how a SQLite store is read."""
+    if url.startswith("sqlite"):
+        return _read_sqlite(url, _store_queries(p), records=records, adbc=adbc)
+    return _read_postgres(url, _store_queries(p))
+
+
+def watermark(url: str) -> str:
+    """The store's high-water marks: what a run saw (ids only grow; a status change
+    adds a row)."""
+    sql = ("SELECT (SELECT COALESCE(MAX(id), 0) FROM credit_records), "
+           "(SELECT COALESCE(MAX(id), 0) FROM record_status_changes), "
+           "(SELECT COALESCE(MAX(id), 0) FROM list_entries), "
+           "(SELECT COUNT(*) FROM list_entries WHERE status = 'published')")
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(_sqlite_path(url))
+        try:
+            r, c, lmax, lpub = conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+    else:
+        with _pg_connect(url) as conn:
+            r, c, lmax, lpub = conn.execute(sql).fetchone()
+    return f"records<={r};changes<={c};lists<={lmax}/{lpub}"
+
+
+def _records_in(wm: str) -> int:
+    return int(wm.split(";")[0].split("<=")[1])
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+@contextlib.contextmanager
+def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
+    """The plan's inputs on `engine` for the store at `url`, with timings of any copy."""
+    import time
+
+    check(engine, p, url)
+    wm = watermark(url)
+    if engine == "sqlite":
+        con = ibis.sqlite.connect(_sqlite_path(url))
+        try:
+            yield SqliteSource("sqlite", con, *(con.table(t) for t in TABLES), watermark=wm)
+        finally:
+            con.disconnect()
+        return
+    if engine == "postgres":
+        raw = _pg_connect(url)
+        con = ibis.postgres.from_connection(raw)
+        try:
+            yield PostgresSource("postgres", con, *(con.table(t) for t in TABLES), watermark=wm)
+        finally:
+            raw.close()
+        return
+    t0 = time.perf_counter()
+    data = read_store(url, p, records=_records_in(wm))
+    t_read = time.perf_counter() - t0
+    import duckdb
+
+    duck = duckdb.connect(":memory:")
+    duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+    t0 = time.perf_counter()
+    for name, tbl in data.items():
+        duck.register(f"_in_{name}", tbl)
+        duck.execute(f"CREATE TABLE {name} AS SELECT {_DUCK_TYPES[name]} FROM _in_{name}")
+        duck.unregister(f"_in_{name}")
+    del data
+    t_load = time.perf_counter() - t0
+    timings = {"read_store": round(t_read, 3), "load_snapshot": round(t_load, 3)}
+    if engine == "duckdb":
+        con = ibis.duckdb.from_connection(duck)
+        try:
+            yield JsonSource("duckdb", con, *(con.table(t) for t in TABLES), watermark=wm, timings=timings)
+        finally:
+            duck.close()
+        return
+    # spark: flatten attributes, write Parquet into the run's own folder, read it back in Spark
+    run_dir = Path(tempfile.mkdtemp(prefix="creditgov-spark-run-"))
+    try:
+        t0 = time.perf_counter()
+        flat = ["*"]
+        for name in p.attributes_num:
+            flat.append(f"CASE WHEN json_type(attributes, '$.{name}') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
+                        f"THEN CAST(json_extract(attributes, '$.{name}') AS DOUBLE) END AS __an_{name}")
+        for name in p.attributes_str:
+            flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
+                        f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
+        duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
+        for name in TABLES:
+            src = "subjects_flat" if name == "subjects" else name
+            duck.execute(f"COPY {src} TO '{run_dir / name}.parquet' (FORMAT parquet)")
+        duck.close()
+        timings["write_parquet"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        spark = spark_session()
+        timings["spark_session"] = round(time.perf_counter() - t0, 3)
+        views = {}
+        for name in TABLES:
+            view = f"cg_{name}_{os.getpid()}_{abs(hash(run_dir)) % 10**8}"
+            spark.read.parquet(str(run_dir / f"{name}.parquet")).createOrReplaceTempView(view)
+            views[name] = view
+        con = ibis.pyspark.connect(spark)
+        try:
+            yield FlatSource("spark", con, *(con.table(views[t]) for t in TABLES), watermark=wm, timings=timings)
+        finally:
+            for view in views.values():
+                spark.catalog.dropTempView(view)
+    finally:
+        with contextlib.suppress(Exception):
+            duck.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+_SPARK: Any = None
+_SPARK_LOCK = threading.Lock()
+
+
+def spark_session() -> Any:
+    """One local Spark session per process (starting one costs seconds), with its own
+    warehouse folder: Spark refuses to reuse a warehouse location another process left."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is not None:
+            return _SPARK
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        from pyspark.sql import SparkSession
+
+        warehouse = tempfile.mkdtemp(prefix="creditgov-spark-warehouse-")
+        _SPARK = (SparkSession.builder.master("local[2]").appName("creditgov")
+                  .config("spark.sql.shuffle.partitions", os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2"))
+                  .config("spark.default.parallelism", "2")
+                  .config("spark.sql.warehouse.dir", warehouse)
+                  .config("spark.sql.session.timeZone", "UTC")
+                  .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+                  .config("spark.ui.enabled", "false")
+                  .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                  .config("spark.ui.showConsoleProgress", "false")
+                  .getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+        return _SPARK
+
+
+def execute(src: Any, expr: ir.Table) -> pa.Table:
+    """Run the plan on its source and fetch every row, sorted by subject."""
+    return src.run(expr.order_by("subject_id"))

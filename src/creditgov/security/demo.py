@@ -1,0 +1,83 @@
+"""Demo accounts, one per role, chosen from whatever county is loaded.
+
+`make demo` ends by printing these, so a visitor can sign in as each role and see
+the data scopes at work: the grid worker gets the most populated grid, the
+department officer the department with most records, the bank a handful of firms
+that consented, the subject user a firm with a score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditgov.records.models import CreditRecord
+from creditgov.scoring.models import Score
+from creditgov.security import users as user_service
+from creditgov.security.accounts import User
+from creditgov.security.scopes import ROLE_LABELS, Role
+from creditgov.subjects.models import Region, Subject
+
+DEMO_BANK = "demo-bank"
+
+
+def _busiest_region(session: Session, level_depth: int) -> str | None:
+    cells = select(Region.code, Region.path).where(Region.depth == level_depth).subquery()
+    q = (select(cells.c.code, func.count(Subject.id)).select_from(cells)
+         .join(Region, Region.path.startswith(cells.c.path)).join(Subject, Subject.region_id == Region.id)
+         .group_by(cells.c.code).order_by(func.count(Subject.id).desc(), cells.c.code).limit(1))
+    row = session.execute(q).first()
+    return row[0] if row else None
+
+
+def _firms(session: Session, n: int) -> list[int]:
+    """Firms with records, scored ones first, for the bank's consents and the subject user."""
+    scored = select(Score.subject_id).distinct()
+    with_records = select(CreditRecord.subject_id).distinct()
+    q = (select(Subject.id).where(Subject.resident_id_index.is_(None), Subject.id.in_(with_records))
+         .order_by(Subject.id.in_(scored).desc(), Subject.id).limit(n))
+    ids = list(session.execute(q).scalars())
+    if not ids:
+        ids = list(session.execute(select(Subject.id).where(Subject.resident_id_index.is_(None))
+                                   .order_by(Subject.id).limit(n)).scalars())
+    return ids
+
+
+def ensure_demo_accounts(session: Session, *, password_prefix: str = "demo-", actor: str | None = None
+                         ) -> list[dict[str, Any]]:
+    """Create (or reset the passwords of) one account per role; returns their logins."""
+    grid = _busiest_region(session, 2) or _busiest_region(session, 1) or _busiest_region(session, 0)
+    street = _busiest_region(session, 1) or grid
+    dept = session.execute(select(CreditRecord.department_code, func.count()).group_by(CreditRecord.department_code)
+                           .order_by(func.count().desc()).limit(1)).scalar()
+    firms = _firms(session, 4)
+    plan: list[tuple[str, Role, dict[str, Any]]] = [
+        ("admin", Role.ADMIN, {}),
+        ("office", Role.CREDIT_OFFICE, {}),
+        ("dept", Role.DEPARTMENT, {"department_code": dept or "market"}),
+        ("grid", Role.GRID, {"region_code": grid}),
+        ("inspector", Role.INSPECTOR, {"region_code": street}),
+        ("bank", Role.BANK, {"organisation": DEMO_BANK}),
+    ]
+    if firms:
+        plan.append(("firm", Role.SUBJECT, {"subject_id": firms[0]}))
+    out = []
+    for username, role, scope in plan:
+        password = f"{password_prefix}{username}-2026"
+        user = session.execute(select(User).where(User.username == username)).scalar()
+        if user is None:
+            user = user_service.create_user(session, username=username, password=password, role=role.value,
+                                            display_name=f"{ROLE_LABELS[role][0]}（演示）", actor=actor, **scope)
+        else:
+            user.password_hash = user_service.hash_password(password)
+            user.active = True
+        out.append({"role": role.value, "role_zh": ROLE_LABELS[role][0], "username": username,
+                    "password": password, "scope": ", ".join(f"{k}={v}" for k, v in scope.items()) or "all"})
+    have = {c.subject_id for c in user_service.consents(session, organisation=DEMO_BANK) if c.revoked_on is None}
+    for sid in firms[:3]:
+        if sid not in have:
+            user_service.grant_consent(session, subject_id=sid, organisation=DEMO_BANK,
+                                       purpose="信易贷融资申请（演示）", actor=actor)
+    return out

@@ -1,0 +1,284 @@
+"""Users, sign-in, browser sessions, API tokens and consents: the services.
+
+Passwords are argon2id hashes (argon2-cffi's defaults, rehashed when they change).
+Session cookies and API tokens are random 256-bit values handed out once; the store
+keeps only their SHA-256, so the database alone lets nobody in. Resolved tokens are
+cached for a few seconds because banks and departments call the API in bursts and
+the lookup would otherwise dominate a credit check; revoking clears the cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import time
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.security import service as audit
+from creditgov.security.accounts import AccessConsent, ApiToken, User, WebSession
+from creditgov.security.scopes import Principal, Role, Unauthenticated
+from creditgov.subjects.models import Region, Subject
+
+_hasher = PasswordHasher()
+# Compared against when the user does not exist, so a wrong name costs the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+SESSION_HOURS = 12
+TOKEN_PREFIX = "cg_"
+_TOKEN_TTL = 10.0  # seconds a resolved token is cached
+_token_cache: dict[str, tuple[float, Principal, int]] = {}
+_cache_lock = threading.Lock()
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters")
+    return _hasher.hash(password)
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def create_user(session: Session, *, username: str, password: str | None, role: str, display_name: str = "",
+                region_code: str | None = None, department_code: str | None = None,
+                organisation: str | None = None, subject_id: int | None = None,
+                actor: str | None = None) -> User:
+    """Create an account. The scope columns a role needs must be given, so an account
+    can never exist whose scope is silently empty."""
+    try:
+        r = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}; one of {[x.value for x in Role]}") from None
+    if r is Role.PUBLIC:
+        raise InvalidInput("the public role needs no account")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise InvalidInput(f"user {username!r} already exists")
+    need = {Role.GRID: region_code, Role.INSPECTOR: region_code, Role.DEPARTMENT: department_code,
+            Role.BANK: organisation, Role.SUBJECT: subject_id}
+    if r in need and need[r] is None:
+        what = {Role.GRID: "a region", Role.INSPECTOR: "a region", Role.DEPARTMENT: "a department",
+                Role.BANK: "an organisation", Role.SUBJECT: "a subject"}[r]
+        raise InvalidInput(f"a {r.value} account needs {what}")
+    if region_code and session.execute(select(Region.id).where(Region.code == region_code)).first() is None:
+        raise InvalidInput(f"unknown region {region_code!r}")
+    if subject_id is not None and session.get(Subject, subject_id) is None:
+        raise InvalidInput(f"unknown subject {subject_id}")
+    user = User(username=username, display_name=display_name or username,
+                password_hash=hash_password(password) if password else None, role=r.value,
+                region_code=region_code, department_code=department_code, organisation=organisation,
+                subject_id=subject_id, active=True, created_at=clock.now(), failed_logins=0)
+    session.add(user)
+    session.flush()
+    audit.append(session, action="user.create", actor=actor,
+                 detail={"user": username, "role": r.value, "region": region_code,
+                         "department": department_code, "organisation": organisation, "subject": subject_id})
+    return user
+
+
+def users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.role, User.username)).scalars())
+
+
+def get_user(session: Session, user_id: int) -> User:
+    row = session.get(User, user_id)
+    if row is None:
+        raise NotFound(f"user {user_id} not found")
+    return row
+
+
+def set_active(session: Session, *, user_id: int, active: bool, actor: str | None = None) -> User:
+    user = get_user(session, user_id)
+    user.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+        _forget_tokens(user_id)
+    audit.append(session, action="user.activate" if active else "user.deactivate", actor=actor,
+                 detail={"user": user.username})
+    return user
+
+
+def principal_of(session: Session, user: User, *, via: str, csrf: str | None = None) -> Principal:
+    path = None
+    if user.region_code:
+        path = session.execute(select(Region.path).where(Region.code == user.region_code)).scalar()
+    return Principal(role=Role(user.role), user_id=user.id, username=user.username,
+                     display_name=user.display_name, region_code=user.region_code, region_path=path,
+                     department_code=user.department_code, organisation=user.organisation,
+                     subject_id=user.subject_id, via=via, csrf_token=csrf)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The user whose password this is, or Unauthenticated (the same message for an
+    unknown name and a wrong password)."""
+    user = session.execute(select(User).where(User.username == username)).scalar()
+    if user is None or not user.password_hash or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        raise Unauthenticated("wrong user name or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        audit.append(session, action="auth.failed", actor=f"user:{username}", detail={"user": username})
+        raise Unauthenticated("wrong user name or password") from None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.last_login_at = clock.now()
+    return user
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def start_session(session: Session, user: User) -> tuple[str, str]:
+    """(cookie value, CSRF token) for a freshly signed-in browser."""
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(WebSession(id=_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=now,
+                           expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
+    audit.append(session, action="auth.login", actor=f"user:{user.username}", detail={"via": "session"})
+    return cookie, csrf
+
+
+def resolve_session(session: Session, cookie: str) -> Principal:
+    row = session.execute(select(WebSession, User).join(User, WebSession.user_id == User.id)
+                          .where(WebSession.id == _digest(cookie))).first()
+    if row is None:
+        raise Unauthenticated("session expired or unknown: sign in again")
+    ws, user = row
+    if ws.expires_at < clock.now() or not user.active:
+        raise Unauthenticated("session expired: sign in again")
+    return principal_of(session, user, via="session", csrf=ws.csrf_token)
+
+
+def end_session(session: Session, cookie: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == _digest(cookie)))
+
+
+# ----------------------------------------------------------------------------- tokens
+
+
+def issue_token(session: Session, *, user_id: int, name: str, days: int | None = 365,
+                actor: str | None = None) -> tuple[str, ApiToken]:
+    """A new bearer token; the plain value is returned once and never stored."""
+    user = get_user(session, user_id)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    tok = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:10], created_at=now,
+                   expires_at=now + dt.timedelta(days=days) if days else None)
+    session.add(tok)
+    session.flush()
+    audit.append(session, action="token.issue", actor=actor,
+                 detail={"user": user.username, "token": tok.id, "name": name, "prefix": tok.prefix})
+    return plain, tok
+
+
+def tokens(session: Session, user_id: int | None = None) -> list[ApiToken]:
+    q = select(ApiToken).order_by(ApiToken.id)
+    if user_id is not None:
+        q = q.where(ApiToken.user_id == user_id)
+    return list(session.execute(q).scalars())
+
+
+def revoke_token(session: Session, *, token_id: int, actor: str | None = None) -> ApiToken:
+    tok = session.get(ApiToken, token_id)
+    if tok is None:
+        raise NotFound(f"token {token_id} not found")
+    tok.revoked_at = clock.now()
+    with _cache_lock:
+        _token_cache.pop(tok.token_hash, None)
+    audit.append(session, action="token.revoke", actor=actor, detail={"token": token_id})
+    return tok
+
+
+def _forget_tokens(user_id: int) -> None:
+    with _cache_lock:
+        for k in [k for k, (_, _, uid) in _token_cache.items() if uid == user_id]:
+            _token_cache.pop(k, None)
+
+
+def resolve_token(session: Session, plain: str) -> Principal:
+    key = _digest(plain)
+    now_mono = time.monotonic()
+    with _cache_lock:
+        hit = _token_cache.get(key)
+    if hit is not None and hit[0] > now_mono:
+        return hit[1]
+    row = session.execute(select(ApiToken, User).join(User, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == key)).first()
+    if row is None:
+        raise Unauthenticated("unknown API token")
+    tok, user = row
+    now = clock.now()
+    if tok.revoked_at is not None or (tok.expires_at is not None and tok.expires_at < now) or not user.active:
+        raise Unauthenticated("API token revoked or expired")
+    session.execute(update(ApiToken).where(ApiToken.id == tok.id).values(last_used_at=now))
+    p = principal_of(session, user, via="token")
+    with _cache_lock:
+        _token_cache[key] = (now_mono + _TOKEN_TTL, p, user.id)
+    return p
+
+
+# ----------------------------------------------------------------------------- consents
+
+
+def grant_consent(session: Session, *, subject_id: int, organisation: str, purpose: str,
+                  days: int | None = 365, actor: str | None = None) -> AccessConsent:
+    """A subject lets an organisation (a bank) read its credit file."""
+    if session.get(Subject, subject_id) is None:
+        raise NotFound(f"subject {subject_id} not found")
+    if not purpose.strip():
+        raise InvalidInput("a consent names its purpose")
+    today = clock.today()
+    c = AccessConsent(subject_id=subject_id, organisation=organisation, purpose=purpose.strip(),
+                      granted_on=today, expires_on=today + dt.timedelta(days=days) if days else None,
+                      actor=actor or audit.default_actor())
+    session.add(c)
+    session.flush()
+    audit.append(session, action="consent.grant", actor=actor, subject_id=subject_id,
+                 detail={"organisation": organisation, "purpose": c.purpose,
+                         "expires_on": c.expires_on.isoformat() if c.expires_on else None})
+    return c
+
+
+def revoke_consent(session: Session, *, consent_id: int, actor: str | None = None) -> AccessConsent:
+    c = session.get(AccessConsent, consent_id)
+    if c is None:
+        raise NotFound(f"consent {consent_id} not found")
+    c.revoked_on = clock.today()
+    audit.append(session, action="consent.revoke", actor=actor, subject_id=c.subject_id,
+                 detail={"consent": consent_id, "organisation": c.organisation})
+    return c
+
+
+def consents(session: Session, *, subject_id: int | None = None, organisation: str | None = None
+             ) -> list[AccessConsent]:
+    q = select(AccessConsent).order_by(AccessConsent.id.desc())
+    if subject_id is not None:
+        q = q.where(AccessConsent.subject_id == subject_id)
+    if organisation is not None:
+        q = q.where(AccessConsent.organisation == organisation)
+    return list(session.execute(q).scalars())
+
+
+def user_dict(u: User) -> dict[str, Any]:
+    return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+            "region_code": u.region_code, "department_code": u.department_code,
+            "organisation": u.organisation, "subject_id": u.subject_id, "active": u.active,
+            "last_login_at": u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else None}

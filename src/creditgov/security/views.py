@@ -1,0 +1,261 @@
+"""API routes for sign-in, users, tokens, consents and the audit chain. Thin: each
+route authorises through `security.scopes` and calls a service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from creditgov.api.deps import DB, SESSION_COOKIE, Id, Who, check_csrf, ctx, require
+from creditgov.security import service as audit
+from creditgov.security import users as user_service
+from creditgov.security.models import AuditEntry
+from creditgov.security.scopes import ROLE_LABELS, Grant, Role, Scope, permissions_of
+
+router = APIRouter(tags=["security"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class MeOut(BaseModel):
+    signed_in: bool
+    username: str
+    display_name: str
+    role: str
+    via: str
+    region_code: str | None = None
+    department_code: str | None = None
+    organisation: str | None = None
+    subject_id: int | None = None
+    permissions: dict[str, str]
+    csrf_token: str | None = None
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    role: Role
+    display_name: str = Field(default="", max_length=200)
+    region_code: str | None = Field(default=None, max_length=40)
+    department_code: str | None = Field(default=None, max_length=50)
+    organisation: str | None = Field(default=None, max_length=80)
+    subject_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    region_code: str | None
+    department_code: str | None
+    organisation: str | None
+    subject_id: int | None
+    active: bool
+    last_login_at: str | None
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    days: int | None = Field(default=365, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+    token: str | None = Field(default=None, description="The token itself; shown once, on creation.")
+
+
+class ConsentIn(BaseModel):
+    subject_id: int = Field(ge=1, le=2**31 - 1)
+    organisation: str = Field(min_length=1, max_length=80)
+    purpose: str = Field(min_length=1, max_length=500)
+    days: int | None = Field(default=365, ge=1, le=3650)
+
+
+class ConsentOut(BaseModel):
+    id: int
+    subject_id: int
+    organisation: str
+    purpose: str
+    granted_on: str
+    expires_on: str | None
+    revoked_on: str | None
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject_id: int | None
+    purpose: str | None
+    detail: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_id: int | None
+    reason: str | None
+
+
+def _me(who: Any) -> MeOut:
+    return MeOut(signed_in=who.signed_in, username=who.username, display_name=who.display_name, role=who.role.value,
+                 via=who.via, region_code=who.region_code, department_code=who.department_code,
+                 organisation=who.organisation, subject_id=who.subject_id,
+                 permissions={k: v.value for k, v in permissions_of(who.role).items()},
+                 csrf_token=who.csrf_token)
+
+
+def _token_out(t: Any, plain: str | None = None) -> TokenOut:
+    return TokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at.isoformat(timespec="seconds"),
+                    expires_at=t.expires_at.isoformat(timespec="seconds") if t.expires_at else None,
+                    revoked=t.revoked_at is not None, token=plain)
+
+
+def _consent_out(c: Any) -> ConsentOut:
+    return ConsentOut(id=c.id, subject_id=c.subject_id, organisation=c.organisation, purpose=c.purpose,
+                      granted_on=c.granted_on.isoformat(),
+                      expires_on=c.expires_on.isoformat() if c.expires_on else None,
+                      revoked_on=c.revoked_on.isoformat() if c.revoked_on else None)
+
+
+def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    """HttpOnly, SameSite=Lax and Secure: browsers treat loopback as a secure origin,
+    so the Secure flag holds for the demo on http://127.0.0.1 as well."""
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", path="/",
+                        secure=ctx(request).secure_cookies, max_age=user_service.SESSION_HOURS * 3600)
+
+
+# ----------------------------------------------------------------------------- auth
+
+
+@router.post("/auth/login", response_model=MeOut, operation_id="auth_login")
+def auth_login(body: LoginIn, request: Request, response: Response, session: DB) -> MeOut:
+    """Sign in with a password; sets the session cookie and returns the CSRF token."""
+    user = user_service.authenticate(session, username=body.username, password=body.password)
+    cookie, csrf = user_service.start_session(session, user)
+    set_session_cookie(request, response, cookie)
+    return _me(user_service.principal_of(session, user, via="session", csrf=csrf))
+
+
+@router.post("/auth/logout", status_code=204, operation_id="auth_logout")
+async def auth_logout(request: Request, who: Who, session: DB) -> Response:
+    """End this browser session."""
+    await check_csrf(request, who)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        user_service.end_session(session, cookie)
+    resp = Response(status_code=204)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/auth/me", response_model=MeOut, operation_id="auth_me")
+def auth_me(who: Who) -> MeOut:
+    """Who the request is made as, with the data scope of every permission."""
+    return _me(who)
+
+
+@router.get("/roles", operation_id="roles_list")
+def roles_list(grant: Annotated[Grant, Depends(require("users.manage"))]) -> list[dict[str, Any]]:
+    """Every role with its labels and its permissions' data scopes."""
+    return [{"role": r.value, "name_zh": ROLE_LABELS[r][0], "name_en": ROLE_LABELS[r][1],
+             "permissions": {k: v.value for k, v in permissions_of(r).items()}} for r in Role]
+
+
+# ----------------------------------------------------------------------------- users and tokens
+
+
+@router.get("/users", response_model=list[UserOut], operation_id="users_list")
+def users_list(grant: Annotated[Grant, Depends(require("users.manage"))], session: DB) -> list[UserOut]:
+    return [UserOut(**user_service.user_dict(u)) for u in user_service.users(session)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, operation_id="users_create")
+def users_create(body: UserIn, grant: Annotated[Grant, Depends(require("users.manage"))], session: DB) -> UserOut:
+    u = user_service.create_user(session, username=body.username, password=body.password, role=body.role.value,
+                                 display_name=body.display_name, region_code=body.region_code,
+                                 department_code=body.department_code, organisation=body.organisation,
+                                 subject_id=body.subject_id, actor=grant.principal.actor)
+    return UserOut(**user_service.user_dict(u))
+
+
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, operation_id="tokens_create")
+def tokens_create(user_id: Id, body: TokenIn, grant: Annotated[Grant, Depends(require("users.manage"))],
+                  session: DB) -> TokenOut:
+    """Issue an API token for a department's or bank's system. Shown once."""
+    plain, tok = user_service.issue_token(session, user_id=user_id, name=body.name, days=body.days,
+                                          actor=grant.principal.actor)
+    return _token_out(tok, plain)
+
+
+@router.get("/users/{user_id}/tokens", response_model=list[TokenOut], operation_id="tokens_list")
+def tokens_list(user_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))],
+                session: DB) -> list[TokenOut]:
+    user_service.get_user(session, user_id)
+    return [_token_out(t) for t in user_service.tokens(session, user_id)]
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut, operation_id="tokens_revoke")
+def tokens_revoke(token_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))],
+                  session: DB) -> TokenOut:
+    return _token_out(user_service.revoke_token(session, token_id=token_id, actor=grant.principal.actor))
+
+
+# ----------------------------------------------------------------------------- consents
+
+
+@router.post("/consents", response_model=ConsentOut, status_code=201, operation_id="consents_grant")
+def consents_grant(body: ConsentIn, grant: Annotated[Grant, Depends(require("consents.grant"))],
+                   session: DB) -> ConsentOut:
+    """A subject authorises an organisation (a bank) to read its file. A subject
+    grants only for itself."""
+    grant.require_subject(session, body.subject_id)
+    c = user_service.grant_consent(session, subject_id=body.subject_id, organisation=body.organisation,
+                                   purpose=body.purpose, days=body.days, actor=grant.principal.actor)
+    return _consent_out(c)
+
+
+@router.get("/consents", response_model=list[ConsentOut], operation_id="consents_list")
+def consents_list(grant: Annotated[Grant, Depends(require("consents.grant"))], session: DB) -> list[ConsentOut]:
+    if grant.scope is Scope.SELF:
+        return [_consent_out(c) for c in user_service.consents(session, subject_id=grant.principal.subject_id)]
+    return [_consent_out(c) for c in user_service.consents(session)]
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+@router.get("/audit/entries", response_model=list[AuditOut], operation_id="audit_entries")
+def audit_entries(grant: Annotated[Grant, Depends(require("audit.read"))], session: DB,
+                  subject_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                  action: Annotated[str | None, Query(max_length=100)] = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AuditOut]:
+    """The newest audit entries, optionally about one subject or of one action."""
+    q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if subject_id is not None:
+        q = q.where(AuditEntry.subject_id == subject_id)
+    if action:
+        q = q.where(AuditEntry.action == action)
+    return [AuditOut(id=e.id, at=e.at.isoformat(timespec="seconds"), actor=e.actor, action=e.action,
+                     subject_id=e.subject_id, purpose=e.purpose, detail=e.detail)
+            for e in session.execute(q).scalars()]
+
+
+@router.get("/audit/verify", response_model=VerifyOut, operation_id="audit_verify")
+def audit_verify(grant: Annotated[Grant, Depends(require("audit.read"))], session: DB) -> VerifyOut:
+    """Recompute the hash chain; `ok` false names the first broken entry."""
+    r = audit.verify(session)
+    return VerifyOut(ok=r.ok, checked=r.checked, broken_id=r.broken_id, reason=r.reason)

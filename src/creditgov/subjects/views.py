@@ -1,0 +1,101 @@
+"""API routes for subjects, the credit file and regions. Thin: the grant from
+`security.scopes` decides which subjects and records are reachable; the services
+decide what a file holds and audit personal reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.reports import overview
+from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import Grant, default_purpose
+from creditgov.subjects import search as subject_search
+from creditgov.subjects import service as subject_service
+
+router = APIRouter(tags=["subjects"])
+Ring = Annotated[KeyRing, Depends(keyring)]
+Purpose = Annotated[str | None, Query(max_length=200, description="Why the file is read; written to the audit chain.")]
+
+
+class SubjectRow(BaseModel):
+    id: int
+    kind: str
+    name: str
+    uscc: str | None
+    resident_id: str | None
+    status: str
+    industry: str | None
+    region_code: str | None
+    region_name: str | None
+
+
+class SearchOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[SubjectRow]
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    depth: int
+    path: str
+
+
+def read_file(session: Any, ring: KeyRing, grant: Grant, subject_id: int, purpose: str | None) -> dict[str, Any]:
+    """The credit file as this grant may see it; the read is audited by the service."""
+    grant.require_subject(session, subject_id)
+    f = subject_service.credit_file(session, ring, str(subject_id), actor=grant.principal.actor,
+                                    purpose=purpose or default_purpose(grant.principal))
+    out = f.as_dict()
+    out["records"] = grant.visible_records(out["records"])
+    if not grant.shows_readers:
+        out["readers"] = []
+    if grant.masks_people:
+        out["name"] = subject_service.display_name(f.subject, masked=True)
+        out["links"] = [lk for lk in out["links"] if lk["direction"] == "firm"]
+    if grant.scope.value == "published":
+        out["resident_id"] = None
+        out["attributes"] = {}
+    return out
+
+
+@router.get("/subjects", response_model=SearchOut, operation_id="subjects_search")
+def subjects_search(grant: Annotated[Grant, Depends(require("subjects.search"))], session: DB, ring: Ring,
+                    q: Annotated[str | None, Query(max_length=100, description="Name part, credit code, ID number or id")] = None,
+                    kind: Annotated[str | None, Query(max_length=30)] = None,
+                    region: Annotated[str | None, Query(max_length=40, description="Region code: its subtree")] = None,
+                    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SearchOut:
+    """Subjects in your data scope."""
+    r = subject_search.search(session, ring, scope=grant.subject_clause(), q=q, kind=kind, region_code=region,
+                              limit=limit, offset=offset, mask_people=grant.masks_people)
+    return SearchOut(total=r.total, limit=limit, offset=offset, items=[SubjectRow(**i) for i in r.items])
+
+
+@router.get("/subjects/{subject_id}", operation_id="subjects_file")
+def subjects_file(subject_id: Id, grant: Annotated[Grant, Depends(require("subjects.read"))], session: DB,
+                  ring: Ring, purpose: Purpose = None) -> dict[str, Any]:
+    """The credit file (一户一档): facts, grid, linked people, records with provenance
+    and status history, and who has read it. Reading a person's file is audited."""
+    return read_file(session, ring, grant, subject_id, purpose)
+
+
+@router.get("/subjects/{subject_id}/scores", operation_id="subjects_scores")
+def subjects_scores(subject_id: Id, grant: Annotated[Grant, Depends(require("subjects.read"))],
+                    session: DB) -> list[dict[str, Any]]:
+    """The subject's result in the newest run of each model."""
+    grant.require_subject(session, subject_id)
+    return overview.subject_scores(session, subject_id)
+
+
+@router.get("/regions", response_model=list[RegionOut], operation_id="regions_list")
+def regions_list(grant: Annotated[Grant, Depends(require("regions.read"))], session: DB) -> list[RegionOut]:
+    """The region tree: county, streets, grids and micro-grids."""
+    return [RegionOut(**r) for r in overview.region_tree(session)]

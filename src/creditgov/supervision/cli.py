@@ -1,0 +1,256 @@
+"""`creditgov supervise ...`: policies, inspectors, random draws (双随机一公开), tasks,
+results, patrol lists. Thin: every command calls a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.core.errors import InvalidInput
+from creditgov.supervision import draw as drawing
+from creditgov.supervision import service
+
+app = typer.Typer(help="Graded supervision (分级分类监管): random draws, inspection tasks, patrols.",
+                  no_args_is_help=True)
+ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def parse_scope(values: list[str] | None) -> dict[str, Any]:
+    """`--scope region=330127-S01 --scope industry=童装,retail --scope kind=enterprise`."""
+    out: dict[str, Any] = {}
+    for v in values or []:
+        for sep in ("=", ":"):
+            if sep in v:
+                k, _, val = v.partition(sep)
+                break
+        else:
+            raise InvalidInput(f"scope {v!r}: write KEY=VALUE (region, industry, kind)")
+        k = k.strip()
+        if k == "region":
+            out[k] = val.strip()
+        else:
+            out.setdefault(k, []).extend(x.strip() for x in val.split(",") if x.strip())
+    return out
+
+
+def _show_draw(out: dict[str, Any]) -> None:
+    console.print(f"[bold]draw {out['draw_id'] or '(dry run)'}[/bold] policy {out['policy']} · seed {out['seed']} · "
+                  f"as of {out['as_of']} · scope {out['scope'] or 'all'} · runs {out['runs']}")
+    t = Table(title="bands")
+    for c in ("band", "candidates", "ratio", "drawn"):
+        t.add_column(c)
+    for label, b in out["counts"]["bands"].items():
+        t.add_row(label, str(b["candidates"]), b["ratio"], str(b["drawn"]))
+    console.print(t)
+    ex = out["counts"]["excluded"]
+    console.print(f"excluded: {ex}; inspector pool {out['counts']['pool']}; understaffed "
+                  f"{out['counts']['understaffed']}")
+    t = Table(title=f"drawn ({len(out['items'])})")
+    for c in ("subject", "key", "name", "band", "inspectors"):
+        t.add_column(c)
+    for i in out["items"][:200]:
+        t.add_row(str(i["subject_id"]), i["key"], i["name"], i["band"], ", ".join(i["inspectors"]))
+    console.print(t)
+    console.print(f"inputs {out['inputs_hash']}\nresult {out['result_hash']}")
+
+
+@app.command("draw")
+def draw_cmd(policy: str = typer.Option(..., "--policy"),
+             scope: list[str] = typer.Option(None, "--scope", help="KEY=VALUE: region, industry, kind (repeatable)"),
+             seed: str = typer.Option(None, "--seed", help="Published seed (default: a fresh random one)."),
+             as_of: str = typer.Option(None, "--as-of", help="Evaluation results as of (default: today)."),
+             dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; record nothing."),
+             no_tasks: bool = typer.Option(False, "--no-tasks", help="Record the draw without creating tasks."),
+             actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Draw subjects by band and inspectors for each (双随机), and record the draw with its
+    seed and inputs so anyone can re-run it."""
+    with session() as s:
+        out = service.draw(s, policy_name=policy, scope=parse_scope(scope), seed=seed,
+                           as_of=dt.date.fromisoformat(as_of) if as_of else None, dry_run=dry_run,
+                           create_tasks=not no_tasks, actor=actor)
+    if json_out:
+        emit_json(out)
+    else:
+        _show_draw(out)
+
+
+@app.command("verify")
+def verify(draw_id: int, json_out: bool = JsonOpt) -> None:
+    """Re-run a recorded draw from its inputs and compare."""
+    with session() as s:
+        out = service.verify(s, draw_id=draw_id)
+    if json_out:
+        emit_json(out)
+    else:
+        ok = out["inputs_hash_ok"] and out["result_hash_ok"] and out["items_match"]
+        console.print(f"draw {draw_id}: {'[green]reproduced[/green]' if ok else '[red]DOES NOT MATCH[/red]'} {out}")
+    if not (out["inputs_hash_ok"] and out["result_hash_ok"] and out["items_match"]):
+        raise typer.Exit(1)
+
+
+@app.command("inputs")
+def inputs(draw_id: int, out: Path = typer.Option(None, "--out", help="Write the published inputs here.")) -> None:
+    """The draw's inputs as published (JSON): seed, policy hash, candidates, pool."""
+    with session() as s:
+        text = service.get_draw(s, draw_id).inputs
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        print(text)
+
+
+@app.command("replay")
+def replay(path: Path, json_out: bool = JsonOpt) -> None:
+    """Re-run a draw from a published inputs file alone (no database needed)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    picks, result_hash = drawing.replay(doc)
+    res = {"result_hash": result_hash, "items": drawing.result_doc(picks)}
+    if json_out:
+        emit_json(res)
+    else:
+        console.print(f"{len(picks)} drawn; result hash {result_hash}")
+
+
+@app.command("draws")
+def draws(policy: str = typer.Option(None, "--policy"), json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        rows = [service.draw_dict(s, d, with_items=False) for d in service.draws(s, policy_name=policy)]
+    if json_out:
+        emit_json(rows)
+        return
+    t = Table(title="draws")
+    for c in ("id", "policy", "seed", "as of", "scope", "drawn", "status", "plan"):
+        t.add_column(c)
+    for d in rows:
+        t.add_row(str(d["draw_id"]), d["policy"], d["seed"], d["as_of"], json.dumps(d["scope"], ensure_ascii=False),
+                  str(d["counts"].get("drawn")), d["status"], d["plan_key"] or "")
+    console.print(t)
+
+
+@app.command("show")
+def show(draw_id: int, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = service.draw_dict(s, service.get_draw(s, draw_id))
+    if json_out:
+        emit_json(out)
+    else:
+        _show_draw(out)
+
+
+@app.command("policies")
+def policies(json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [p.model_dump(mode="json") for p in service.policies(s)]
+    if json_out:
+        emit_json(out)
+        return
+    for p in out:
+        console.print(f"[bold]{p['name']}[/bold] {p['title']} ({p['basis']} of {p['model'] or 'colour codes'}; "
+                      f"{', '.join(p['subject_kinds'])})")
+        for b in p["bands"]:
+            console.print(f"  {b['label']:<12} ratio {b['ratio']:<5} max/yr {b['max_per_year'] or '—':<3} "
+                          f"{b['citation']}")
+
+
+@app.command("policies-load")
+def policies_load(path: Path = typer.Argument(None), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = service.load_policies(s, path=path, actor=actor)
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(f"loaded {out['policies']} policies (version {out['version']})")
+
+
+@app.command("inspectors-load")
+def inspectors_load(path: Path = typer.Argument(None, help="A roster file; omit with --demo."),
+                    demo: bool = typer.Option(False, "--demo", help="A roster derived from the county's regions."),
+                    actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Load the inspector pools (执法检查人员名录库, 网格员)."""
+    with session() as s:
+        roster = service.demo_roster(s) if demo else None
+        out = service.load_inspectors(s, path=path, roster=roster, actor=actor)
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(f"{out['inspectors']} inspectors loaded, {out['deactivated']} deactivated")
+
+
+@app.command("tasks")
+def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.Option(None, "--inspector"),
+          draw_id: int = typer.Option(None, "--draw"), overdue: bool = typer.Option(False, "--overdue"),
+          json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [service.task_dict(t) for t in service.tasks(s, status=status, inspector=inspector, draw_id=draw_id,
+                                                          overdue=overdue)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="inspection tasks")
+    for c in ("id", "kind", "subject", "band", "assignees", "due", "status", "outcome", "record"):
+        t.add_column(c)
+    for x in out:
+        t.add_row(str(x["id"]), x["kind"], str(x["subject_id"]), x["band"] or "", ", ".join(x["assignees"]),
+                  x["due_on"], x["status"], x["outcome"] or "", str(x["record_id"] or ""))
+    console.print(t)
+
+
+@app.command("result")
+def result(task_id: int, outcome: str = typer.Option(..., "--outcome", help="passed / problems / penalty"),
+           finding: str = typer.Option(None, "--finding"), amount: str = typer.Option(None, "--amount"),
+           decision_no: str = typer.Option(None, "--decision-no"), score: str = typer.Option(None, "--score"),
+           on: str = typer.Option(None, "--date"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Enter an inspection's result; it becomes a credit record through ingestion."""
+    with session() as s:
+        t, rec = service.record_result(s, STATE.keyring(), task_id=task_id, outcome=outcome, finding=finding,
+                                       penalty_amount=amount, decision_no=decision_no, score=score,
+                                       inspected_on=dt.date.fromisoformat(on) if on else None, actor=actor)
+        out = {**service.task_dict(t), "record": {"id": rec.id, "item": rec.item_code, "version": rec.version,
+                                                  "batch": rec.batch_id}}
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(f"task {task_id} done ({outcome}); credit record {rec.id} ({rec.item_code}, v{rec.version}) "
+                      f"in batch {rec.batch_id}")
+
+
+@app.command("cancel")
+def cancel(task_id: int, reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt) -> None:
+    with session() as s:
+        service.cancel_task(s, task_id=task_id, reason=reason, actor=actor)
+    console.print(f"task {task_id} cancelled")
+
+
+@app.command("patrol")
+def patrol(grid: str, assign: bool = typer.Option(False, "--assign", help="Create patrol tasks for grid workers."),
+           actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """A grid's key targets (红码 and listed subjects) for patrols."""
+    with session() as s:
+        out: dict[str, Any] = {"grid": grid, "targets": service.patrol_list(s, grid=grid)}
+        if assign:
+            out["tasks"] = [service.task_dict(t) for t in service.assign_patrols(s, grid=grid, actor=actor)]
+    if json_out:
+        emit_json(out)
+        return
+    for x in out["targets"]:
+        console.print(f"{x['subject_id']:>8}  {x['name']}  {'; '.join(x['reasons'])}")
+    if assign:
+        console.print(f"{len(out['tasks'])} patrol tasks created")
+
+
+@app.command("plans")
+def plans(json_out: bool = JsonOpt) -> None:
+    """Make this period's planned draws now (the worker does this daily)."""
+    STATE.require_init()
+    out = service.run_plans(STATE.url)
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(out)

@@ -1,0 +1,162 @@
+"""The shape of supervision policies (`data/policies.yaml`), validated on load so an
+error names the file, the line and the field.
+
+A policy is graded supervision turned into data: which evaluation it reads (a grade,
+a colour or a score), its bands with a sampling ratio and a yearly frequency cap for
+each, who inspects (a pool, how many per task, conflicts of interest), which catalogue
+items an inspection's result becomes, and how often the plan draws.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NAME = r"^[a-z][a-z0-9-]*$"
+InspectorKind = Literal["inspector", "grid_worker"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Band(Frozen):
+    """A band of subjects and how hard it is inspected."""
+
+    label: str = Field(min_length=1, max_length=20)
+    grades: list[str] = Field(default_factory=list, description="basis grade: the grades in this band")
+    colours: list[Literal["green", "yellow", "red"]] = Field(default_factory=list)
+    min_score: Decimal | None = Field(default=None, description="basis score: inclusive lower bound")
+    max_score: Decimal | None = Field(default=None, description="basis score: exclusive upper bound")
+    ratio: Decimal = Field(ge=0, le=1, description="share of the band drawn in one draw")
+    ratio_range: tuple[Decimal, Decimal] | None = Field(
+        default=None, description="the published range the ratio must lie in (checked on load)")
+    max_per_year: int | None = Field(
+        default=None, ge=1, description="inspections in the last 365 days after which a subject is not drawn")
+    frequency: str | None = Field(default=None, description="the published frequency, as written")
+    citation: str = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _range(self) -> Band:
+        if self.ratio_range is not None:
+            lo, hi = self.ratio_range
+            if not lo <= self.ratio <= hi:
+                raise ValueError(f"band {self.label}: ratio {self.ratio} is outside the published range {lo}–{hi}")
+        return self
+
+
+class Exclusions(Frozen):
+    """Conflicts of interest (回避): an inspector is never drawn for a subject in the
+    region they work in, nor for a subject they inspected last time."""
+
+    own_region: bool = True
+    previous_inspectors: bool = True
+
+
+class Results(Frozen):
+    """Which catalogue item each outcome becomes (a credit record, through ingestion)."""
+
+    passed: str
+    problems: str
+    penalty: str | None = None
+
+
+class Plan(Frozen):
+    """The periodic plan: one draw per period over `scope`, with a fresh random seed
+    published with it."""
+
+    every: Literal["month", "quarter", "half_year", "year"]
+    scope: dict[str, Any] = Field(default_factory=dict)
+
+
+class PolicyDef(Frozen):
+    name: str = Field(pattern=NAME)
+    title: str
+    department: str = Field(description="the inspecting department (its pool, its result records)")
+    citation: str = Field(min_length=2)
+    basis: Literal["grade", "colour", "score"]
+    model: str | None = Field(default=None, description="the evaluation model; colour basis may use the colour codes")
+    subject_kinds: list[str] = Field(min_length=1)
+    unrated: str | None = Field(default=None, description="band label for subjects without a result; none: left out")
+    bands: list[Band] = Field(min_length=1)
+    inspector_pool: str
+    inspector_kinds: list[InspectorKind] = Field(default_factory=lambda: list[InspectorKind](["inspector"]))
+    inspectors_per_task: int = Field(default=2, ge=2, le=10, description="双随机: at least two")
+    max_tasks_per_inspector: int | None = Field(default=None, ge=1)
+    exclusions: Exclusions = Field(default_factory=Exclusions)
+    due_days: int = Field(default=30, ge=1, le=365)
+    results: Results
+    plan: Plan | None = None
+
+    @model_validator(mode="after")
+    def _bands(self) -> PolicyDef:
+        labels = [b.label for b in self.bands]
+        if len(set(labels)) != len(labels):
+            raise ValueError("band labels must be unique")
+        if self.unrated is not None and self.unrated not in labels:
+            raise ValueError(f"unrated band {self.unrated!r} is not one of the bands {labels}")
+        if self.basis in ("grade", "score") and not self.model:
+            raise ValueError(f"a {self.basis}-based policy names the evaluation `model` it reads")
+        for b in self.bands:
+            if self.basis == "grade" and not b.grades:
+                raise ValueError(f"band {b.label}: a grade-based policy lists the `grades` of each band")
+            if self.basis == "colour" and not b.colours:
+                raise ValueError(f"band {b.label}: a colour-based policy lists the `colours` of each band")
+            if self.basis == "score" and b.min_score is None and b.max_score is None:
+                raise ValueError(f"band {b.label}: a score-based policy gives `min_score` and/or `max_score`")
+        if self.basis == "grade":
+            seen: set[str] = set()
+            for b in self.bands:
+                if seen & set(b.grades):
+                    raise ValueError(f"band {b.label}: a grade is in two bands")
+                seen |= set(b.grades)
+        return self
+
+    def band_of(self, grade: str | None, colour: str | None, score: Decimal | None) -> str | None:
+        """The band a result falls in (None: no result and no `unrated` band, or no band fits)."""
+        if grade is None and colour is None and score is None:
+            return self.unrated
+        for b in self.bands:
+            if self.basis == "grade" and grade in b.grades:
+                return b.label
+            if self.basis == "colour" and colour in b.colours:
+                return b.label
+            if self.basis == "score" and score is not None and \
+                    (b.min_score is None or score >= b.min_score) and (b.max_score is None or score < b.max_score):
+                return b.label
+        return None
+
+    def band(self, label: str) -> Band:
+        for b in self.bands:
+            if b.label == label:
+                return b
+        raise KeyError(label)
+
+
+class PoliciesFile(Frozen):
+    version: str
+    citation: str
+    policies: list[PolicyDef]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PoliciesFile:
+        names = [p.name for p in self.policies]
+        if len(set(names)) != len(names):
+            raise ValueError("policy names must be unique")
+        return self
+
+
+class InspectorIn(Frozen):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    name: str
+    kind: Literal["inspector", "grid_worker"] = "inspector"
+    department: str
+    pool: str
+    region: str | None = Field(default=None, description="the region (grid or street) they work in")
+    active: bool = True
+
+
+class InspectorsFile(Frozen):
+    inspectors: list[InspectorIn]

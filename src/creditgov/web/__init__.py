@@ -1,0 +1,1 @@
+"""Server-rendered pages: templates, vendored static assets, page routes, languages."""

@@ -1,0 +1,75 @@
+// CreditGov pages: htmx sends the CSRF token; charts read JSON from <script type="application/json">.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:configRequest", function (e) {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    if (m && m.content) { e.detail.headers["X-CSRF-Token"] = m.content; }
+  });
+  var COLOURS = { green: "#16a34a", yellow: "#eab308", red: "#dc2626" };
+  function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; }
+  function chart(el) { return window.echarts.init(el, document.body.classList.contains("bigscreen") ? "dark" : null); }
+  var renderers = {
+    // Colour distribution per region: stacked bars.
+    regions: function (el, d) {
+      var names = d.regions.map(function (r) { return r.name; });
+      var series = ["green", "yellow", "red"].map(function (c) {
+        return { name: d.labels[c], type: "bar", stack: "c", itemStyle: { color: COLOURS[c] },
+                 data: d.regions.map(function (r) { return r.colours[c] || 0; }) };
+      });
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 10, bottom: 60 },
+        xAxis: { type: "category", data: names, axisLabel: { rotate: names.length > 6 ? 30 : 0 } },
+        yAxis: { type: "value" }, series: series, animation: false });
+    },
+    // Grade distribution: a pie.
+    grades: function (el, d) {
+      chart(el).setOption({ tooltip: { trigger: "item" }, animation: false,
+        series: [{ type: "pie", radius: ["35%", "70%"],
+                   data: Object.keys(d.grades).map(function (g) { return { name: g, value: d.grades[g] }; }) }] });
+    },
+    // Grade counts across runs.
+    trend: function (el, d) {
+      var grades = {};
+      d.runs.forEach(function (r) { Object.keys(r.grades).forEach(function (g) { grades[g] = 1; }); });
+      var labels = d.runs.map(function (r) { return "#" + r.run_id + " " + r.model + " " + r.as_of; });
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 10, bottom: 80 },
+        xAxis: { type: "category", data: labels, axisLabel: { rotate: 30 } }, yAxis: { type: "value" },
+        animation: false,
+        series: Object.keys(grades).sort().map(function (g) {
+          return { name: g, type: "line", data: d.runs.map(function (r) { return r.grades[g] || 0; }) };
+        }) });
+    },
+    // Score waterfall: base, then each dimension's contribution, then the total.
+    waterfall: function (el, d) {
+      var names = [d.labels.base], base = [0], up = [d.base], down = [0], run = d.base;
+      d.steps.forEach(function (s) {
+        names.push(s.name);
+        if (s.value >= 0) { base.push(run); up.push(s.value); down.push(0); run += s.value; }
+        else { run += s.value; base.push(run); up.push(0); down.push(-s.value); }
+      });
+      names.push(d.labels.total); base.push(0); up.push(d.total); down.push(0);
+      chart(el).setOption({ tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, animation: false,
+        grid: { left: 40, right: 10, bottom: 70 },
+        xAxis: { type: "category", data: names, axisLabel: { rotate: names.length > 6 ? 30 : 0 } },
+        yAxis: { type: "value" },
+        series: [{ type: "bar", stack: "w", itemStyle: { color: "transparent" }, data: base },
+                 { name: "+", type: "bar", stack: "w", itemStyle: { color: "#16a34a" }, data: up,
+                   label: { show: true, position: "top", formatter: function (p) { return p.value ? p.value.toFixed(2) : ""; } } },
+                 { name: "-", type: "bar", stack: "w", itemStyle: { color: "#dc2626" }, data: down,
+                   label: { show: true, position: "bottom", formatter: function (p) { return p.value ? "-" + p.value.toFixed(2) : ""; } } }] });
+    }
+  };
+  function draw(root) {
+    (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.drawn) { return; }
+      var d = data(el.dataset.source);
+      if (d && window.echarts && renderers[el.dataset.chart]) { renderers[el.dataset.chart](el, d); el.dataset.drawn = "1"; }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(); });
+  document.addEventListener("htmx:afterSettle", function (e) { draw(e.target); });
+  window.addEventListener("resize", function () {
+    document.querySelectorAll("[data-chart]").forEach(function (el) { var c = window.echarts.getInstanceByDom(el); if (c) { c.resize(); } });
+  });
+  // The big screen refreshes itself every minute.
+  if (document.body.classList.contains("bigscreen")) { setTimeout(function () { location.reload(); }, 60000); }
+})();

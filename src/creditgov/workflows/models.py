@@ -1,0 +1,252 @@
+"""Tables of the objection and repair procedures, the working-day calendar's overrides,
+the subject's inbox and the exchange outbox.
+
+Every procedure row keeps its dates and its deciding actor; nothing is deleted. A
+record's own status is never written here: `records.service.change_status` does that,
+called from `service.py` / `flows.py` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from creditgov.core.db import Base
+
+OBJECTION_STATUSES = ("open", "decided", "reviewing", "reviewed", "withdrawn")
+OBJECTION_OPEN = ("open", "reviewing")
+OBJECTION_OUTCOMES = ("corrected", "deleted", "upheld")
+REPAIR_STATUSES = ("refused", "submitted", "forwarded", "approved", "rejected", "withdrawn")
+REPAIR_OPEN = ("submitted", "forwarded")
+CONDITION_KINDS = ("obligations-fulfilled", "training")
+
+
+class WorkingDayOverride(Base):
+    """An administrator's word on one day, above the `holidays` package: a holiday or
+    an adjusted working weekend of a year whose State Council notice the package does
+    not know yet, or a local closure."""
+
+    __tablename__ = "working_day_overrides"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)  # the notice it comes from
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class WorkflowRules(Base):
+    """The rules file in force (deadlines, tiers' extra conditions, exchange recipients).
+    The newest row wins; without one the shipped `data/rules.yaml` applies."""
+
+    __tablename__ = "workflow_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(30), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class Objection(Base):
+    """One contested record. A filing that names several records makes one objection
+    per record (they share `filing_no`), because each goes to the department that
+    supplied it and is decided on its own."""
+
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_status_due", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filing_no: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), nullable=False)
+    channel: Mapped[str] = mapped_column(String(12), nullable=False)  # self / window
+    filed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    received_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    extended_on: Mapped[dt.date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    result_record_id: Mapped[int | None] = mapped_column(Integer)  # the corrected version
+    review_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    review_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_authority: Mapped[str | None] = mapped_column(String(50))
+    review_outcome: Mapped[str | None] = mapped_column(String(12))
+    review_decision_reason: Mapped[str | None] = mapped_column(Text)
+    review_decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_decided_by: Mapped[str | None] = mapped_column(String(100))
+    overdue_alerted_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class RepairApplication(Base):
+    """An application to repair one negative record (信用修复申请).
+
+    `refused` is the automatic answer at the counter when a condition is not met (the
+    refusal says which, and from when the minimum period allows it); `submitted` waits
+    for the intake to forward or answer, `forwarded` for the identifying department."""
+
+    __tablename__ = "repair_applications"
+    __table_args__ = (Index("ix_repair_applications_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
+    tier: Mapped[str | None] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(12), nullable=False)
+    applicant: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    applied_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    eligibility: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    eligible_from: Mapped[dt.date | None] = mapped_column(Date)
+    publication_ends: Mapped[dt.date | None] = mapped_column(Date)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    intake_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    forwarded_on: Mapped[dt.date | None] = mapped_column(Date)
+    forwarded_by: Mapped[str | None] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), nullable=False)
+    decision_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    overdue_alerted_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class RepairCondition(Base):
+    """A repair condition recorded as met: a department's word that the obligations of
+    a record are fulfilled (履行义务、纠正失信行为), or a training attended."""
+
+    __tablename__ = "repair_conditions"
+    __table_args__ = (Index("ix_repair_conditions_subject_kind", "subject_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("credit_records.id"), index=True)
+    met_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Material(Base):
+    """An evidence file or repair material: its name and SHA-256 here, its bytes under
+    the store's files folder (content-addressed, so a re-upload is not a second copy)."""
+
+    __tablename__ = "workflow_materials"
+    __table_args__ = (Index("ix_workflow_materials_owner", "owner_kind", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(12), nullable=False)  # objection / repair
+    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    stored_as: Mapped[str] = mapped_column(String(400), nullable=False)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class InboxMessage(Base):
+    """A message to a subject's inbox or a department's desk. Until the alerts domain
+    brings notification channels, this is how a step is made known."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (Index("ix_inbox_messages_recipient", "recipient_kind", "recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_kind: Mapped[str] = mapped_column(String(12), nullable=False)  # subject / department
+    recipient: Mapped[str] = mapped_column(String(60), nullable=False)  # subject id or department code
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)  # whom it is about
+    topic: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    ref_kind: Mapped[str | None] = mapped_column(String(20))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RecordShare(Base):
+    """A place a record was shared with (the upper platform, another county, a
+    department's system). The exchange issue writes these as it pushes; repair and
+    objection outcomes read them to reach every place the record went."""
+
+    __tablename__ = "exchange_shares"
+    __table_args__ = (UniqueConstraint("record_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
+    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
+    shared_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    ref: Mapped[str | None] = mapped_column(String(120))
+
+
+class ExchangePackage(Base):
+    """One queued change for one recipient (数据回流/推送 outbox). The later upper-platform
+    exchange drains `queued` rows; the unique key makes a change queue once per place."""
+
+    __tablename__ = "exchange_outbox"
+    __table_args__ = (UniqueConstraint("record_id", "recipient", "kind", "cause"),
+                      Index("ix_exchange_outbox_status", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False)
+    natural_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)  # record.repaired / .revoked / …
+    cause: Mapped[str] = mapped_column(String(40), nullable=False)  # repair:12, objection:3, …
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="queued")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Reevaluation(Base):
+    """A subject's result recomputed at once for one published model after its file
+    changed (a repair). Kept apart from evaluation runs: a one-subject run would hide
+    every other subject from 'the latest published run'."""
+
+    __tablename__ = "subject_reevaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    model_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(30), nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    score: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    grade: Mapped[str] = mapped_column(String(10), nullable=False)
+    colour: Mapped[str] = mapped_column(String(10), nullable=False)
+    previous_run_id: Mapped[int | None] = mapped_column(Integer)
+    previous_grade: Mapped[str | None] = mapped_column(String(10))
+    cause: Mapped[str] = mapped_column(String(40), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

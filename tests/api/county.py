@@ -1,0 +1,102 @@
+"""A small real county for the API and browser tests: the hand-made mini county
+ingested through the real pipeline, evaluated by the real engine, with one account
+per role whose data scope is known, so each test can say exactly what each role may
+see. Shared by tests/api and tests/web."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from creditgov.catalog import service as catalog_service
+from creditgov.commitments import service as commitments_service
+from creditgov.core import db, schema
+from creditgov.ingest import service as ingest_service
+from creditgov.lists import service as lists_service
+from creditgov.measures import service as measures_service
+from creditgov.reports import service as report_service
+from creditgov.scoring import service as scoring_service
+from creditgov.scoring.models import EvaluationRun
+from creditgov.security import users as user_service
+from creditgov.security.crypto import create_key_file
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
+TODAY = "2026-11-01"
+PASSWORD = "correct horse battery"  # every test account's password
+
+# role -> (username, scope columns). Mini county: 1 enterprise, 2 merchant in
+# CX-S01 with market records; 3 homestay, 4 social org, 7 resident in CX-S02-G01;
+# 5 and 6 residents in CX-S01 with civility records.
+ACCOUNTS: dict[str, dict[str, object]] = {
+    "admin": {},
+    "credit_office": {},
+    "department_officer": {"department_code": "market"},
+    "grid_worker": {"region_code": "CX-S02-G01"},
+    "inspector": {"region_code": "CX-S01"},
+    "bank_officer": {"organisation": "test-bank"},
+    "subject": {"subject_id": 1},
+}
+ROLES = [*ACCOUNTS, "public"]
+# A subject inside and one outside each role's data scope (None: the role sees all).
+IN_SCOPE = {"admin": 1, "credit_office": 1, "department_officer": 1, "grid_worker": 7, "inspector": 1,
+            "bank_officer": 1, "subject": 1, "public": 1}
+OUT_OF_SCOPE = {"admin": None, "credit_office": None, "department_officer": 5, "grid_worker": 1,
+                "inspector": 3, "bank_officer": 3, "subject": 2, "public": 5}
+MODEL_FOR = {1: "public-credit-enterprise", 7: "community-resident", 5: "community-resident",
+             3: "changxing-homestay", 2: "public-credit-enterprise"}
+
+
+@dataclass
+class County:
+    url: str
+    key_file: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
+    entry_id: int = 0
+    check_id: str = ""
+    report_serial: str = ""
+
+
+def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
+    """Initialise, ingest, evaluate and create the accounts; minutes matter, so the
+    evaluation runs once per store on the embedded engine."""
+    os.environ["CREDITGOV_TODAY"] = TODAY
+    ring = create_key_file(key_file)
+    schema.upgrade(url)
+    with db.session_scope(url) as s:
+        catalog_service.load_catalog(s, actor="test")
+        lists_service.load_lists(s, actor="test")
+        measures_service.load_measures(s, actor="test")
+        commitments_service.load_templates(s, actor="test")
+    ingest_service.ingest_paths(url, ring, [MINI], actor="test")
+    if evaluate:
+        for model in ("public-credit-enterprise", "community-resident"):
+            r = scoring_service.evaluate(url, ref=model, actor="test")
+            with db.session_scope(url) as s:  # published, as the office does before checks use it
+                run = s.get(EvaluationRun, r.run_id)
+                assert run is not None
+                run.published = True
+    c = County(url=url, key_file=key_file)
+    with db.session_scope(url) as s:
+        for role, scope in ACCOUNTS.items():
+            u = user_service.create_user(s, username=f"t-{role}", password=PASSWORD, role=role,
+                                         display_name=role, actor="test", **scope)  # type: ignore[arg-type]
+            c.user_ids[role] = u.id
+            c.tokens[role], _ = user_service.issue_token(s, user_id=u.id, name="test", actor="test")
+        for sid in (1, 2):
+            user_service.grant_consent(s, subject_id=sid, organisation="test-bank", purpose="loan", actor="test")
+        e = lists_service.propose(s, list_code="key-attention", subject_id=1, criterion="manual", basis="测试",
+                                  decision_no="T-1")
+        c.entry_id = e.id
+        chk = measures_service.check(s, scenario=measures_service.scenarios(s)[0].code, subject_id=1, actor="test")
+        c.check_id = chk.check_id
+        _pdf, rep = report_service.issue(s, ring, subject_id=1, actor="test", purpose="test",
+                                         verify_base="https://testserver/verify")
+        c.report_serial = rep.serial
+    return c
+
+
+def publish_date() -> dt.date:
+    return dt.date.fromisoformat(TODAY)

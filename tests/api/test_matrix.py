@@ -1,0 +1,178 @@
+"""The role-and-scope matrix: every API endpoint called as every role, on SQLite and
+PostgreSQL. A role without the permission is refused (401 for the public, 403 for
+a signed-in role); a role with it is served; and for endpoints about one subject,
+a subject outside the role's data scope answers 404 exactly like a missing one.
+
+The expectations come from `security.scopes.PERMISSIONS`, the one table the
+application enforces, and a test below fails when an endpoint has no row here."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from creditgov.security.scopes import PERMISSIONS, Role, Scope
+from tests.api.county import IN_SCOPE, MODEL_FOR, OUT_OF_SCOPE, ROLES, County
+
+_n = itertools.count()
+# Who sees which of the mini county's subjects (1–8), by the accounts in county.py.
+SCOPE = {"admin": set(range(1, 9)), "credit_office": set(range(1, 9)), "department_officer": {1, 2},
+         "grid_worker": {3, 4, 7}, "inspector": {1, 2, 5, 6}, "bank_officer": {1, 2}, "subject": {1},
+         "public": {1, 2, 3, 4}}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    op: str
+    method: str
+    path: str  # {sid} = a subject, {uid}/{entry}/{check}/{serial} from the county
+    permission: str | None  # None: open to anyone
+    bound: bool = False  # about one subject: scope applies
+    body: str | None = None  # name of a body builder below
+    fixed: int | None = None  # about one fixed subject (the county's entry, check): 404 outside the scope
+
+
+ENDPOINTS = [
+    Endpoint("auth_me", "GET", "/auth/me", None),
+    Endpoint("roles_list", "GET", "/roles", "users.manage"),
+    Endpoint("users_list", "GET", "/users", "users.manage"),
+    Endpoint("users_create", "POST", "/users", "users.manage", body="user"),
+    Endpoint("tokens_list", "GET", "/users/{uid}/tokens", "users.manage"),
+    Endpoint("tokens_create", "POST", "/users/{uid}/tokens", "users.manage", body="token"),
+    Endpoint("tokens_revoke", "DELETE", "/tokens/999999", "users.manage"),
+    Endpoint("consents_list", "GET", "/consents", "consents.grant"),
+    Endpoint("consents_grant", "POST", "/consents", "consents.grant", bound=True, body="consent"),
+    Endpoint("audit_entries", "GET", "/audit/entries", "audit.read"),
+    Endpoint("audit_verify", "GET", "/audit/verify", "audit.read"),
+    Endpoint("subjects_search", "GET", "/subjects?q=长兴", "subjects.search"),
+    Endpoint("subjects_file", "GET", "/subjects/{sid}?purpose=matrix", "subjects.read", bound=True),
+    Endpoint("subjects_scores", "GET", "/subjects/{sid}/scores", "subjects.read", bound=True),
+    Endpoint("subjects_explanation", "GET", "/subjects/{sid}/explanation?model={model}", "subjects.read",
+             bound=True),
+    Endpoint("regions_list", "GET", "/regions", "regions.read"),
+    Endpoint("models_list", "GET", "/models", "models.read"),
+    Endpoint("models_get", "GET", "/models/public-credit-enterprise", "models.read"),
+    Endpoint("runs_list", "GET", "/runs", "runs.read"),
+    Endpoint("catalog_items", "GET", "/catalog/items", "catalog.read"),
+    Endpoint("catalog_item", "GET", "/catalog/items/market.penalty", "catalog.read"),
+    Endpoint("catalog_requests", "GET", "/catalog/requests", "catalog.read"),
+    Endpoint("ingest_batches", "GET", "/ingest/batches", "ingest.read"),
+    Endpoint("ingest_quarantine", "GET", "/ingest/quarantine", "quarantine.read"),
+    Endpoint("lists_list", "GET", "/lists", "lists.read"),
+    Endpoint("lists_entries", "GET", "/lists/entries", "lists.read"),
+    Endpoint("lists_entry", "GET", "/lists/entries/{entry}", "lists.read", fixed=1),
+    Endpoint("measures_list", "GET", "/measures", "measures.read"),
+    Endpoint("scenarios_list", "GET", "/scenarios", "measures.read"),
+    Endpoint("checks_run", "POST", "/checks", "check.run", bound=True, body="check"),
+    Endpoint("checks_get", "GET", "/checks/{check}", "check.run", fixed=1),
+    Endpoint("checks_feedback", "POST", "/checks/{check}/feedback", "check.run", body="feedback", fixed=1),
+    Endpoint("reports_download", "GET", "/subjects/{sid}/report.pdf", "report.download", bound=True),
+    Endpoint("reports_verify", "GET", "/reports/{serial}", None),
+    Endpoint("overview_get", "GET", "/overview", "dashboard.view"),
+    Endpoint("public_firms", "GET", "/public/firms?q=长兴", "public.query"),
+    Endpoint("public_firm", "GET", "/public/firms/{sid}", "public.query", bound=True, fixed=1),
+    Endpoint("public_lists", "GET", "/public/lists", "public.query"),
+    Endpoint("public_boards", "GET", "/public/boards", "public.query"),
+]
+# Sign-in and sign-out are exercised in test_auth.py, not per role.
+NOT_IN_MATRIX = {"auth_login", "auth_logout"}
+
+
+def _body(kind: str | None, sid: int) -> dict | None:
+    n = next(_n)
+    return {
+        None: None,
+        "user": {"username": f"m-{n}", "password": "long enough pw", "role": "credit_office"},
+        "token": {"name": f"m-{n}"},
+        "consent": {"subject_id": sid, "organisation": "other-bank", "purpose": "matrix"},
+        "check": {"scenario": "administrative-approval", "subject_id": sid},
+        "feedback": {"measure": "no-such-measure", "applied": True},
+    }[kind]
+
+
+def _call(client: TestClient, county: County, role: str, ep: Endpoint, sid: int) -> int:
+    path = ep.path.format(sid=sid, uid=county.user_ids["admin"], entry=county.entry_id, check=county.check_id,
+                          serial=county.report_serial, model=MODEL_FOR.get(sid, "public-credit-enterprise"))
+    headers = {"Authorization": f"Bearer {county.tokens[role]}"} if role != "public" else {}
+    r = client.request(ep.method, "/api/v1" + path, headers=headers, json=_body(ep.body, sid))
+    assert r.status_code < 500, f"{role} {ep.method} {path}: {r.status_code} {r.text[:300]}"
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
+    return r.status_code
+
+
+def _reach(role: str, ep: Endpoint) -> set[int]:
+    """The subjects `role` reaches through this endpoint's permission."""
+    if ep.permission == "public.query":
+        return SCOPE["public"]
+    if ep.permission and PERMISSIONS[ep.permission].get(Role(role)) is Scope.ALL:
+        return SCOPE["admin"]
+    return SCOPE[role]
+
+
+def _allowed(role: str, ep: Endpoint) -> bool:
+    return ep.permission is None or Role(role) in PERMISSIONS[ep.permission]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_endpoint_as_every_role(client: TestClient, county: County, role: str) -> None:
+    failures = []
+    for ep in ENDPOINTS:
+        sid = ep.fixed or IN_SCOPE[role]
+        status = _call(client, county, role, ep, sid)
+        reach = _reach(role, ep)
+        if _allowed(role, ep) and ep.fixed and ep.fixed not in reach:
+            if status != 404:
+                failures.append(f"{ep.op}: subject {ep.fixed} is outside {role}'s scope, got {status}")
+        elif _allowed(role, ep):
+            if status in (401, 403):
+                failures.append(f"{ep.op}: allowed for {role} but got {status}")
+            # A store-specific refusal (e.g. feedback on a measure the check did not return)
+            # is a 422 from the service, never a scope or permission answer.
+            elif status == 404 and ep.op not in ("tokens_revoke",):
+                failures.append(f"{ep.op}: in-scope subject {sid} answered 404 for {role}")
+        else:
+            want = 401 if role == "public" else 403
+            if status != want:
+                failures.append(f"{ep.op}: refused for {role} should be {want}, got {status}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if OUT_OF_SCOPE[r] is not None])
+def test_subjects_outside_the_scope_are_not_found(client: TestClient, county: County, role: str) -> None:
+    failures = []
+    for ep in ENDPOINTS:
+        if not ep.bound or ep.fixed or not _allowed(role, ep):
+            continue
+        sid = OUT_OF_SCOPE[role]
+        assert sid is not None
+        status = _call(client, county, role, ep, sid)
+        if sid in _reach(role, ep):
+            if status in (401, 403, 404):  # e.g. a department checks any subject
+                failures.append(f"{ep.op}: subject {sid} is in {role}'s reach here, got {status}")
+        elif status != 404:
+            failures.append(f"{ep.op}: subject {OUT_OF_SCOPE[role]} is outside {role}'s scope, got {status}")
+    assert not failures, "\n".join(failures)
+
+
+def test_search_returns_only_the_scope(client: TestClient, county: County) -> None:
+    """The same query, different answers: each role's search is its scope."""
+    seen = {}
+    for role in ROLES[:-1]:
+        r = client.get("/api/v1/subjects?limit=100", headers={"Authorization": f"Bearer {county.tokens[role]}"})
+        seen[role] = {s["id"] for s in r.json()["items"]}
+    # department: the market department's records; grid: CX-S02-G01 and below;
+    # inspector: CX-S01 and below; bank: consented to test-bank; subject: itself.
+    assert seen == {r: SCOPE[r] for r in ROLES[:-1]}
+    r = client.get("/api/v1/public/firms?q=长兴")
+    assert {s["id"] for s in r.json()["items"]} == SCOPE["public"]  # firms only, never residents
+
+
+def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    ops = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    covered = {e.op for e in ENDPOINTS} | NOT_IN_MATRIX
+    assert ops == covered, f"missing from the matrix: {ops - covered}; stale: {covered - ops}"
