@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Debian packages the tests need (none beyond Python yet; later issues add a browser).
+# Debian packages the tests need (Java for Spark, Chromium for browser tests, a CJK font).
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -39,6 +39,10 @@ test: system-deps $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/evaluate.py
+	$(PY) benchmarks/check.py
+	$(PY) benchmarks/alerts.py
+	$(PY) benchmarks/api.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks
