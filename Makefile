@@ -29,8 +29,18 @@ demo: $(VENV)/.installed
 	$(CG) init
 	$(CG) ingest $(DEMO_DIR)
 	$(CG) status
-	$(CG) evaluate -m public-credit-enterprise
-	$(CG) evaluate -m community-resident
+	# Two published quarter-end runs, then the shipped list criteria: proposals are
+	# notified on 2026-10-20, approved by each identifying unit and published once the
+	# response window has passed (on the demo's today, 2026-11-01).
+	$(CG) evaluate -m public-credit-enterprise --as-of 2026-06-30 --publish
+	$(CG) evaluate -m public-credit-enterprise --as-of 2026-09-30 --publish
+	CREDITGOV_TODAY=2026-10-20 $(CG) lists run --notify
+	$(CG) lists approve --all --unit court
+	$(CG) lists approve --all --unit market
+	$(CG) lists approve --all --unit credit
+	$(CG) lists publish --all
+	$(CG) evaluate -m public-credit-enterprise --publish
+	$(CG) evaluate -m community-resident --publish
 	$(CG) users demo
 	$(CG) serve --host 127.0.0.1 --port 8000
 
