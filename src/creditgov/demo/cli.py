@@ -38,4 +38,7 @@ def generate(
             bar.update(task, description=f"generating {name}", advance=n)
 
         summary = run(out, subjects=subjects, seed=seed, as_of=day, progress=progress)
-    console.print(f"[green]generated[/green] {out}: {summary}")
+    kinds = ", ".join(f"{k} {v:,}" for k, v in summary.get("subjects", {}).items())
+    console.print(f"[green]generated[/green] {out}: {summary.get('county', '')} — {kinds}")
+    console.print(f"{summary.get('total_rows', 0):,} rows in {len(summary.get('files', []))} files; "
+                  f"data requests {summary.get('requests', '')}; deliberate dirt {summary.get('dirt', '')}")
