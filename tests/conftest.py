@@ -112,3 +112,27 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     invoke.work = work  # type: ignore[attr-defined]
     return invoke
+
+
+@pytest.fixture
+def county(store: str) -> str:
+    """An initialised store (SQLite and PostgreSQL) with the shipped lists, measures
+    and commitment templates loaded (used by the lists, measures and commitments tests)."""
+    from tests.lists.helpers import load_domain_data
+
+    with db.session_scope(store) as s:
+        load_domain_data(s)
+    return store
+
+
+@pytest.fixture
+def county_sqlite(sqlite_url: str) -> str:
+    """The same on SQLite only, for rules that do not depend on the database
+    (validation messages, argument checks): PostgreSQL adds time, not coverage."""
+    from tests.lists.helpers import load_domain_data
+
+    schema.upgrade(sqlite_url)
+    with db.session_scope(sqlite_url) as s:
+        catalog_service.load_catalog(s, actor="test")
+        load_domain_data(s)
+    return sqlite_url
