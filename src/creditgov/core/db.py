@@ -7,12 +7,14 @@ Alembic's batch mode can rebuild SQLite tables.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -50,12 +52,73 @@ def engine_for(url: str) -> Engine:
         def _no_autobegin(dbapi_conn, _rec):  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None
 
+        event.listen(eng, "checkout", _checkout(url))
+
         @event.listens_for(eng, "begin")
         def _begin(conn):  # pragma: no cover - trivial
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return eng
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+class BackgroundCheckpoints:
+    """SQLite's WAL checkpoints moved off the request path.
+
+    By default the connection whose commit pushes the WAL past ~1,000 pages copies it
+    back into the database file, so one request in a few hundred pays several
+    milliseconds for everyone's writes. A long-running process (the API server, the
+    worker) instead turns automatic checkpoints off on its connections and runs a
+    PASSIVE checkpoint, which never blocks readers or writers, twice a second on a
+    connection of its own. No-op for PostgreSQL and in-memory databases."""
+
+    _active: set[str] = set()
+
+    def __init__(self, url: str, interval: float = 0.5) -> None:
+        self.url, self.interval = url, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def applies(self) -> bool:
+        return self.url.startswith("sqlite") and ":memory:" not in self.url and self.url not in ("sqlite://",)
+
+    def start(self) -> BackgroundCheckpoints:
+        if not self.applies or self._thread is not None:
+            return self
+        BackgroundCheckpoints._active.add(self.url)
+        path = make_url(self.url).database
+
+        def run() -> None:
+            con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA busy_timeout=1000")
+            try:
+                while not self._stop.wait(self.interval):
+                    with suppress(sqlite3.OperationalError):
+                        con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                con.close()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="sqlite-checkpoints")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._thread = None
+        BackgroundCheckpoints._active.discard(self.url)
+
+
+def _checkout(url: str):  # type: ignore[no-untyped-def]
+    def on_checkout(dbapi_conn, record, _proxy) -> None:  # pragma: no cover - trivial
+        want = url in BackgroundCheckpoints._active
+        if record.info.get("background_checkpoints", False) != want:
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={0 if want else 1000}")
+            record.info["background_checkpoints"] = want
+    return on_checkout
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
