@@ -57,6 +57,13 @@ class County:
     entry_id: int = 0
     check_id: str = ""
     report_serial: str = ""
+    alert_id: int = 0  # an alert about subject 1 (county_supervision.py)
+    draw_id: int = 0
+    task_id: int = 0  # the draw's inspection task about subject 1
+    objection_id: int = 0  # subject 1's decided objection (county_workflows.py)
+    repair_id: int = 0  # subject 1's refused repair application
+    repair_record_id: int = 0  # the record of that application (subject 1's serious penalty)
+    material_sha256: str = ""  # the evidence file of both cases
 
 
 def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
@@ -95,6 +102,15 @@ def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
         _pdf, rep = report_service.issue(s, ring, subject_id=1, actor="test", purpose="test",
                                          verify_base="https://testserver/verify")
         c.report_serial = rep.serial
+    from tests.api.county_supervision import seed as seed_supervision
+
+    seeded = seed_supervision(url)
+    c.alert_id, c.draw_id, c.task_id = seeded.alert_id, seeded.draw_id, seeded.task_id
+    from tests.api.county_workflows import seed as seed_workflows
+
+    cases = seed_workflows(url, key_file)
+    c.objection_id, c.repair_id, c.repair_record_id = cases.objection_id, cases.repair_id, cases.repair_record_id
+    c.material_sha256 = cases.material_sha256
     return c
 
 

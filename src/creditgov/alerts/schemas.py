@@ -209,3 +209,87 @@ class ColourSettings(Frozen):
     version: str
     citation: str
     precedence: list[str] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------------------- the REST API's shapes
+
+AlertStatusFilter = Literal["open", "acknowledged", "resolved", "unresolved"]
+
+
+class AlertOut(BaseModel):
+    """One alert as the API shows it (`service.alert_dict` plus names)."""
+
+    id: int
+    rule: str
+    rule_name: str | None = None
+    subject_id: int | None
+    subject_name: str | None = None
+    severity: str
+    status: str
+    title: str
+    body: str
+    occurrences: int
+    evidence: list[dict[str, Any]]
+    source: str
+    raised_at: str | None
+    last_seen_at: str | None
+    ack_due_at: str | None
+    escalation_level: int
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+class AlertEventOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    note: str | None
+    detail: dict[str, Any]
+
+
+class NotificationOut(BaseModel):
+    """A delivery of the alert (the outbox row): who, on which channel, and how it went.
+    The address (phone, e-mail, URL) is shown to whole-county readers only."""
+
+    id: int
+    channel: str
+    recipient: str
+    address: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    provider_ref: str | None
+    created_at: str | None
+    sent_at: str | None
+
+
+class AlertDetailOut(AlertOut):
+    events: list[AlertEventOut]
+    notifications: list[NotificationOut]
+
+
+class AckIn(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CommentIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class ResolveIn(BaseModel):
+    resolution: str = Field(min_length=1, max_length=2000, description="what was done")
+
+
+class InboxMessageOut(BaseModel):
+    id: int
+    to: str
+    subject_id: int | None
+    topic: str
+    body: str
+    ref: str | None
+    at: str
+    read: bool

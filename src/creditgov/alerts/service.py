@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import (
@@ -613,8 +613,16 @@ def escalate_due(session: Session, *, actor: str | None = None) -> list[tuple[in
 
 
 def listing(session: Session, *, status: str | None = None, rule: str | None = None,
-            subject_id: int | None = None, severity: str | None = None, limit: int = 100) -> list[Alert]:
+            subject_id: int | None = None, severity: str | None = None, limit: int = 100,
+            scope: ColumnElement[bool] | None = None, include_system: bool = True) -> list[Alert]:
+    """Newest first. `scope`: a condition on `Subject` (a grant's `subject_clause()`):
+    only alerts about those subjects, plus alerts about no subject when `include_system`."""
     q = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if scope is not None:
+        about = Alert.subject_id.in_(select(Subject.id).where(scope))
+        q = q.where(or_(about, Alert.subject_id.is_(None)) if include_system else about)
+    elif not include_system:
+        q = q.where(Alert.subject_id.is_not(None))
     if status:
         q = q.where(Alert.status == status) if status != "unresolved" else q.where(Alert.status != "resolved")
     if rule:
@@ -681,28 +689,57 @@ def inbox(session: Session, principal: str, *, unread_only: bool = False, limit:
     return list(session.execute(q).scalars())
 
 
-def mark_read(session: Session, *, message_id: int, principal: str) -> Any:
+def inbox_of(session: Session, principals: Sequence[str], *, unread_only: bool = False,
+             limit: int = 100) -> list[Any]:
+    """The messages of several principals at once (a user reads its own inbox and its
+    desk's: "user:office", "department:credit"), newest first."""
     from creditgov.alerts.channels.inbox import split_principal
     from creditgov.workflows.models import InboxMessage
 
-    kind, key = split_principal(principal)
+    pairs = [split_principal(p) for p in principals]
+    if not pairs:
+        return []
+    q = (select(InboxMessage).where(or_(*[(InboxMessage.recipient_kind == k) & (InboxMessage.recipient == r)
+                                          for k, r in pairs]))
+         .order_by(InboxMessage.id.desc()).limit(limit))
+    if unread_only:
+        q = q.where(InboxMessage.read_at.is_(None))
+    return list(session.execute(q).scalars())
+
+
+def mark_read(session: Session, *, message_id: int, principal: str | Sequence[str],
+              actor: str | None = None) -> Any:
+    """Mark a message read; it must be in (one of) the principal's inbox(es). The first
+    reading is audited; marking it again changes nothing."""
+    from creditgov.alerts.channels.inbox import split_principal
+    from creditgov.workflows.models import InboxMessage
+
+    principals = [principal] if isinstance(principal, str) else list(principal)
     m = session.get(InboxMessage, message_id)
-    if m is None or (m.recipient_kind, m.recipient) != (kind, key):
-        raise NotFound(f"message {message_id} is not in {principal}'s inbox")
+    if m is None or (m.recipient_kind, m.recipient) not in {split_principal(p) for p in principals}:
+        raise NotFound(f"message {message_id} is not in {' / '.join(principals)}'s inbox")
     if m.read_at is None:
         m.read_at = clock.now()
+        session.flush()
+        audit.append(session, action="inbox.read", actor=actor or audit.default_actor(), subject_id=m.subject_id,
+                     detail={"message": m.id, "to": f"{m.recipient_kind}:{m.recipient}"})
     return m
 
 
 # ----------------------------------------------------------------------------- the credit check's seam
 
 
+_al = Alert.__table__
+_Q_OPEN = (select(_al.c.id, _al.c.rule_code, _al.c.severity, _al.c.status, _al.c.title, _al.c.raised_at)
+           .where(_al.c.subject_id == bindparam("sid"), _al.c.status != "resolved")
+           .order_by(_al.c.id.desc()).limit(20))
+
+
 def open_warnings(session: Session, subject_id: int) -> list[dict[str, Any]]:
-    """A subject's unresolved alerts, for the credit check (measures domain)."""
-    q = (select(Alert).where(Alert.subject_id == subject_id, Alert.status != "resolved")
-         .order_by(Alert.id.desc()).limit(20))
-    return [{"alert_id": a.id, "rule": a.rule_code, "severity": a.severity, "status": a.status,
-             "title": a.title, "raised_at": _iso(a.raised_at)} for a in session.execute(q).scalars()]
+    """A subject's unresolved alerts, for the credit check (measures domain): one
+    statement built once, as the check runs on every approval."""
+    return [{"alert_id": i, "rule": rule, "severity": sev, "status": st, "title": title, "raised_at": _iso(at)}
+            for i, rule, sev, st, title, at in session.connection().execute(_Q_OPEN, {"sid": subject_id})]
 
 
 def _register_seam() -> None:

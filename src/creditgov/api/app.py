@@ -8,6 +8,8 @@ names; the pages share the same dependencies, grants and services.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from creditgov import __version__
 from creditgov.api import problems, ratelimit
 from creditgov.api.deps import AppContext
-from creditgov.core import schema, settings
+from creditgov.core import db, schema, settings
 from creditgov.core.errors import ConfigError
 from creditgov.security.crypto import load_key_file
 
@@ -66,19 +68,36 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def api_routers() -> list:  # type: ignore[type-arg]
-    """Every domain's router. A later domain adds its `views.router` here."""
-    from creditgov.catalog.views import router as catalog
-    from creditgov.ingest.views import router as ingest
-    from creditgov.lists.views import router as lists
-    from creditgov.measures.views import router as measures
-    from creditgov.reports.views import public_router
-    from creditgov.reports.views import router as reports
-    from creditgov.scoring.views import router as scoring
-    from creditgov.security.views import router as security
-    from creditgov.subjects.views import router as subjects
+# Each domain's `views.router` (API) and each page module's `router` (web), by module
+# name, in the order they are mounted. A new domain adds a line to each.
+API_MODULES = (
+    "creditgov.security.views",
+    "creditgov.subjects.views",
+    "creditgov.scoring.views",
+    "creditgov.catalog.views",
+    "creditgov.ingest.views",
+    "creditgov.lists.views",
+    "creditgov.measures.views",
+    "creditgov.alerts.views",
+    "creditgov.supervision.views",
+    "creditgov.reports.views",
+    "creditgov.workflows.views",
+)
+PAGE_MODULES = (
+    "creditgov.web.pages",
+    "creditgov.web.supervision_pages",
+    "creditgov.web.workflow_pages",
+)
 
-    return [security, subjects, scoring, catalog, ingest, lists, measures, reports, public_router]
+
+def api_routers() -> list:  # type: ignore[type-arg]
+    """Every domain's router, plus the public report-verification router."""
+    from importlib import import_module
+
+    routers = [import_module(m).router for m in API_MODULES]
+    from creditgov.reports.views import public_router
+
+    return [*routers, public_router]
 
 
 def build_api(ctx: AppContext) -> FastAPI:
@@ -102,15 +121,26 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
         raise ConfigError(f"database {s.db_url} is not initialised: run `creditgov init` first")
     ctx = AppContext(url=s.db_url, keyring=load_key_file(s.key_file), secure_cookies=secure_cookies)
     api = build_api(ctx)
-    app = FastAPI(title="CreditGov", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A served store checkpoints SQLite's WAL in the background, not on requests.
+        checkpoints = db.BackgroundCheckpoints(ctx.url).start()
+        try:
+            yield
+        finally:
+            checkpoints.stop()
+
+    app = FastAPI(title="CreditGov", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.ctx = ctx
     app.state.public_limiter = api.state.public_limiter
     app.mount(API_PREFIX, api)
     static = Path(str(resources.files("creditgov.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    from creditgov.web.pages import router as pages
+    from importlib import import_module
 
-    app.include_router(pages)
+    for m in PAGE_MODULES:
+        app.include_router(import_module(m).router)
     problems.install(app)
 
     app.add_middleware(SecurityHeaders)

@@ -90,6 +90,24 @@ def templates(session: Session) -> list[TemplateDef]:
     return [TemplateDef.model_validate_json(t) for (t,) in session.execute(q)]
 
 
+def template_of_type(session: Session, type: str) -> TemplateDef:
+    """The template a procedure asks for by type (e.g. repair's `credit-repair`): the
+    first by code when several share it."""
+    q = select(CommitmentTemplate.definition).where(CommitmentTemplate.type == type).order_by(CommitmentTemplate.code)
+    row = session.execute(q.limit(1)).scalar()
+    if row is None:
+        raise NotFound(f"no commitment template of type {type!r}: load the commitment templates")
+    return TemplateDef.model_validate_json(row)
+
+
+def signing_text(t: TemplateDef, on: dt.date) -> tuple[str, dt.date | None]:
+    """The text a signer signs on `on`, with its deadline filled in, and that deadline."""
+    due = on + dt.timedelta(days=t.deadline_days) if t.deadline_days else None
+    text = t.text.strip().replace("{deadline_days}", str(t.deadline_days or "")).replace(
+        "{due_on}", due.isoformat() if due else "")
+    return text, due
+
+
 # ----------------------------------------------------------------------------- signing
 
 
@@ -101,9 +119,7 @@ def sign(session: Session, *, subject_id: int, template_code: str, signed_by: st
     if session.get(Subject, subject_id) is None:
         raise NotFound(f"subject {subject_id} not found")
     today = clock.today()
-    due = today + dt.timedelta(days=t.deadline_days) if t.deadline_days else None
-    text = t.text.strip().replace("{deadline_days}", str(t.deadline_days or "")).replace(
-        "{due_on}", due.isoformat() if due else "")
+    text, due = signing_text(t, today)
     now = clock.now()
     c = Commitment(template_code=t.code, type=t.type, subject_id=subject_id, text=text, signed_by=signed_by,
                    signed_on=today, due_on=due, scenario=scenario, check_id=check_id, status="signed",

@@ -94,6 +94,34 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "runs.read": dict(_INTERNAL),
     "lists.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
     "measures.read": {**_INTERNAL, _BNK: A},
+    # Risk warnings (alerts domain): read and handle the alerts about subjects in scope;
+    # inspectors read them. Every signed-in account reads its own inbox (scope: self).
+    "alerts.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
+    "alerts.handle": {_ADM: A, _OFF: A, _DEP: D, _GRD: R},
+    "inbox.read": {_ADM: S, _OFF: S, _DEP: S, _GRD: S, _INS: S, _BNK: S, _SUB: S},
+    # Graded supervision: draws are made by the office or the inspecting department
+    # (its own policies); results are recorded by whoever holds the task in scope.
+    "supervision.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
+    "supervision.draw": {_ADM: A, _OFF: A, _DEP: D},
+    "inspections.record": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
+    "patrols.assign": {_ADM: A, _OFF: A},
+    # Objection (异议) and credit repair (信用修复): the subject files and applies for
+    # itself (the office's window on its behalf); the department that supplied a
+    # record decides its objections and repairs (its own cases only); the credit office
+    # forwards repair applications and decides reviews. The own view is the subject's.
+    "objections.read": {_ADM: A, _OFF: A, _DEP: D, _SUB: S},
+    "objections.file": {_OFF: A, _SUB: S},
+    "objections.decide": {_OFF: A, _DEP: D},
+    "repairs.read": {_ADM: A, _OFF: A, _DEP: D, _SUB: S},
+    "repairs.apply": {_OFF: A, _SUB: S},
+    "repairs.decide": {_OFF: A, _DEP: D},
+    # Repair conditions: the supplying department or the credit office confirm a record's
+    # obligations fulfilled and a training; the subject signs its credit-repair
+    # commitment (the office's window records one signed there). The services check
+    # which condition the acting unit may record.
+    "repairs.conditions": {_OFF: A, _DEP: D, _SUB: S},
+    "own.view": {_SUB: S},
+    "exchange.read": {_ADM: A, _OFF: A},
     "public.query": {r: P for r in Role},
 }
 
@@ -173,7 +201,10 @@ class Grant:
     def require_subject(self, session: Session, subject_id: int) -> Subject:
         """The subject, or NotFound when it is outside the scope — the same answer as a
         missing one, so a scope does not leak which subjects exist."""
-        row = session.execute(select(Subject).where(Subject.id == subject_id, self.subject_clause())).scalar()
+        if self.scope is Scope.ALL:  # no clause to add: the identity map may already hold it
+            row = session.get(Subject, subject_id)
+        else:
+            row = session.execute(select(Subject).where(Subject.id == subject_id, self.subject_clause())).scalar()
         if row is None:
             raise NotFound(f"subject {subject_id} not found in your data scope")
         return row

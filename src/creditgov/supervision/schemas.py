@@ -9,6 +9,7 @@ items an inspection's result becomes, and how often the plan draws.
 
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -160,3 +161,155 @@ class InspectorIn(Frozen):
 
 class InspectorsFile(Frozen):
     inspectors: list[InspectorIn]
+
+
+# ----------------------------------------------------------------------------- the REST API's shapes
+
+_EARLIEST, _LATEST = _dt.date(2000, 1, 1), _dt.date(2099, 12, 31)
+Outcome = Literal["passed", "problems", "penalty"]
+TaskStatus = Literal["assigned", "done", "cancelled"]
+
+
+class PolicyOut(BaseModel):
+    """A loaded policy: its definition with the version and content hash a draw records."""
+
+    name: str
+    title: str
+    department: str
+    citation: str
+    basis: str
+    model: str | None
+    subject_kinds: list[str]
+    unrated: str | None
+    bands: list[dict[str, Any]]
+    inspector_pool: str
+    inspector_kinds: list[str]
+    inspectors_per_task: int
+    max_tasks_per_inspector: int | None
+    exclusions: dict[str, bool]
+    due_days: int
+    results: dict[str, Any]
+    plan: dict[str, Any] | None
+    version: str
+    content_hash: str
+
+
+class DrawScopeIn(BaseModel):
+    """Which subjects a draw is made among: a region (its whole subtree), industries, kinds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = Field(default=None, min_length=1, max_length=40)
+    industry: list[str] | None = Field(default=None, max_length=50)
+    kind: list[str] | None = Field(default=None, max_length=20)
+
+
+class DrawIn(BaseModel):
+    policy: str = Field(min_length=1, max_length=80)
+    scope: DrawScopeIn = Field(default_factory=DrawScopeIn)
+    seed: str | None = Field(default=None, pattern=r"^[0-9]{1,30}$",
+                             description="omitted: a fresh unpredictable seed, published with the draw")
+    as_of: _dt.date | None = Field(default=None, ge=_EARLIEST, le=_LATEST)
+    create_tasks: bool = True
+    dry_run: bool = Field(default=False, description="draw without recording anything")
+
+
+class DrawItemOut(BaseModel):
+    subject_id: int
+    key: str
+    name: str
+    band: str
+    inspectors: list[str]
+
+
+class DrawOut(BaseModel):
+    draw_id: int | None
+    policy: str
+    policy_version: str
+    policy_hash: str
+    seed: str
+    as_of: str
+    scope: dict[str, Any]
+    runs: dict[str, int]
+    inputs_hash: str
+    result_hash: str
+    counts: dict[str, Any]
+    status: str | None = None
+    plan_key: str | None = None
+    created_at: str | None = None
+    actor: str | None = None
+    tasks: int | None = None
+    items: list[DrawItemOut] = Field(default_factory=list)
+
+
+class VerifyOut(BaseModel):
+    draw_id: int
+    inputs_hash_ok: bool
+    result_hash_ok: bool
+    items_match: bool
+    result_hash: str
+    reproducible: bool
+
+
+class RecordRef(BaseModel):
+    id: int
+    item: str
+    document_no: str | None
+    version: int
+    status: str
+
+
+class TaskOut(BaseModel):
+    id: int
+    kind: str
+    draw_id: int | None
+    policy: str | None
+    department: str
+    subject_id: int
+    subject_name: str
+    band: str | None
+    assignees: list[str]
+    due_on: str
+    status: str
+    outcome: str | None
+    finding: str | None
+    penalty_amount: str | None
+    decision_no: str | None
+    score: str | None
+    inspected_on: str | None
+    record_id: int | None
+    batch_id: int | None
+
+
+class TaskDetailOut(TaskOut):
+    policy_title: str | None
+    note: str | None
+    created_at: str
+    completed_by: str | None
+    record: RecordRef | None
+
+
+class ResultIn(BaseModel):
+    """An inspection's result; it becomes a credit record through ingestion."""
+
+    outcome: Outcome
+    finding: str | None = Field(default=None, max_length=2000)
+    penalty_amount: Decimal | None = Field(default=None, ge=0, le=10**12, decimal_places=2)
+    decision_no: str | None = Field(default=None, min_length=1, max_length=120)
+    score: Decimal | None = Field(default=None, ge=0, le=1000, decimal_places=2)
+    inspected_on: _dt.date | None = Field(default=None, ge=_EARLIEST, le=_LATEST)
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PatrolTargetOut(BaseModel):
+    subject_id: int
+    name: str
+    reasons: list[str]
+
+
+class PatrolAssignIn(BaseModel):
+    grid: str = Field(min_length=1, max_length=40)
+    due_days: int = Field(default=7, ge=1, le=90)

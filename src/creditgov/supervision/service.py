@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, String, Table, func, or_, select, true
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -451,9 +452,30 @@ def get_task(session: Session, task_id: int, *, lock: bool = False) -> Inspectio
     return t
 
 
+def task_clause(subject_scope: ColumnElement[bool] | None, *, assignee: str | None = None,
+                department: str | None = None) -> ColumnElement[bool]:
+    """The tasks a reader reaches: those about subjects in `subject_scope` (a condition on
+    `Subject`; None: every task), those of `department` (the inspecting department sees
+    its own inspections) and those assigned to `assignee` (an inspector's code — drawn
+    inspectors never work in the subject's own region, so their tasks lie outside it)."""
+    if subject_scope is None:
+        return true()
+    parts: list[ColumnElement[bool]] = [InspectionTask.subject_id.in_(select(Subject.id).where(subject_scope))]
+    if department:
+        parts.append(InspectionTask.department == department)
+    if assignee:
+        parts.append(sql_cast(InspectionTask.assignees, String).contains(json.dumps(assignee), autoescape=True))
+    return or_(*parts)
+
+
 def tasks(session: Session, *, status: str | None = None, inspector: str | None = None,
-          draw_id: int | None = None, overdue: bool = False, limit: int = 200) -> list[InspectionTask]:
+          draw_id: int | None = None, overdue: bool = False, limit: int = 200,
+          where: ColumnElement[bool] | None = None, subject_id: int | None = None) -> list[InspectionTask]:
     q = select(InspectionTask).order_by(InspectionTask.due_on, InspectionTask.id)
+    if where is not None:
+        q = q.where(where)
+    if subject_id is not None:
+        q = q.where(InspectionTask.subject_id == subject_id)
     if status:
         q = q.where(InspectionTask.status == status)
     if draw_id is not None:
@@ -474,6 +496,30 @@ def task_dict(t: InspectionTask) -> dict[str, Any]:
             "decision_no": t.decision_no, "score": str(t.score) if t.score is not None else None,
             "inspected_on": t.inspected_on.isoformat() if t.inspected_on else None, "record_id": t.record_id,
             "batch_id": t.batch_id}
+
+
+def task_view(session: Session, t: InspectionTask) -> dict[str, Any]:
+    """A task for the API and the pages: `task_dict` with the subject's display name, the
+    policy's title and the credit record its result became."""
+    out = task_dict(t)
+    out["subject_name"] = _names(session, [t.subject_id]).get(t.subject_id, "")
+    row = session.get(SupervisionPolicy, t.policy_name) if t.policy_name else None
+    out["policy_title"] = row.title if row else None
+    out["note"] = t.note
+    out["created_at"] = t.created_at.isoformat(timespec="seconds")
+    out["completed_by"] = t.completed_by
+    out["record"] = None
+    if t.record_id is not None:
+        rec = session.get(CreditRecord, t.record_id)
+        if rec is not None:
+            out["record"] = {"id": rec.id, "item": rec.item_code, "document_no": rec.document_no,
+                             "version": rec.version, "status": rec.status}
+    return out
+
+
+def task_views(session: Session, rows: Sequence[InspectionTask]) -> list[dict[str, Any]]:
+    names = _names(session, sorted({t.subject_id for t in rows}))
+    return [{**task_dict(t), "subject_name": names.get(t.subject_id, "")} for t in rows]
 
 
 # ----------------------------------------------------------------------------- results → records

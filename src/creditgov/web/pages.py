@@ -89,9 +89,15 @@ NAV = (
     NavItem("/lists", "信用名单", "lists.read"),
     NavItem("/measures", "联合奖惩", "measures.read"),
     NavItem("/check", "信用核查", "check.run"),
+    NavItem("/alerts", "风险预警", "alerts.read"),
+    NavItem("/inbox", "站内消息", "inbox.read"),
+    NavItem("/supervision", "分级监管", "supervision.read"),
     NavItem("/ingest", "数据归集", "ingest.read"),
     NavItem("/catalog", "信息目录", "catalog.read"),
     NavItem("/audit", "审计日志", "audit.read"),
+    NavItem("/objections", "异议处理", "objections.read"),
+    NavItem("/repairs", "信用修复", "repairs.read"),
+    NavItem("/me/credit", "我的信用", "own.view"),
     NavItem("/admin/users", "用户与权限", "users.manage"),
     NavItem("/bigscreen", "大屏", "bigscreen.view"),
     NavItem("/public", "信用公示查询", "public.query"),
@@ -178,7 +184,7 @@ def login_submit(request: Request, session: DB, username: Annotated[str, Form(ma
 
 def _home(role: Role, subject_id: int | None) -> str:
     if role is Role.SUBJECT and subject_id:
-        return f"/subjects/{subject_id}"
+        return "/me/credit"  # the own view (web/workflow_pages.py)
     if role is Role.BANK:
         return "/subjects"
     return "/"

@@ -127,7 +127,8 @@ def objection_extend(objection_id: int = typer.Argument(...),
 
 @objection_app.command("decide")
 def objection_decide(objection_id: int = typer.Argument(...),
-                     department: str = typer.Option(..., "--department", help="The department that supplied it."),
+                     department: str = typer.Option(..., "--department",
+                                                help="The department that supplied it, or the credit office."),
                      outcome: str = typer.Option(..., "--outcome", help="corrected, deleted or upheld."),
                      reason: str = typer.Option(..., "--reason", help="The reason the subject is told."),
                      sets: list[str] = typer.Option(None, "--set", help="FIELD=VALUE of a correction (repeatable)."),
@@ -240,7 +241,8 @@ def repair_eligibility(record_id: int = typer.Argument(...), json_out: bool = Js
 
 @repair_app.command("fulfil")
 def repair_fulfil(record_id: int = typer.Argument(...),
-                  department: str = typer.Option(..., "--department", help="The department that supplied it."),
+                  department: str = typer.Option(..., "--department",
+                                                help="The department that supplied it, or the credit office."),
                   note: str = typer.Option(None, "--note", help="What was done (e.g. fine paid on …)."),
                   actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Record that a record's obligations are fulfilled (the behaviour is corrected)."""
@@ -466,7 +468,7 @@ def own_view(key: str = typer.Argument(..., help="Subject: id, credit code or ID
     """A subject's own view: file, scores explained, lists, objections, repairs, who read it.
 
     The service behind it (`workflows.flows.own_view`) is what the web's signed-in
-    subject page will show."""
+    subject page shows (`/me/credit`, and `GET /api/v1/me/credit`)."""
     with session() as s:
         out = flows.own_view(s, STATE.keyring(), key)
     if json_out:

@@ -238,6 +238,58 @@ def materials(session: Session, owner_kind: str, owner_id: int) -> list[dict[str
             for m in session.execute(q).scalars()]
 
 
+def add_materials(session: Session, *, owner_kind: str, owner_id: int, files: Sequence[Path],
+                  files_dir: Path | None, actor: str | None = None) -> list[Material]:
+    """Materials handed in after filing: more evidence for an objection (also before its
+    review), documents for a repair application still being handled. Stored like the
+    filing's own, audited, and the unit that holds the case is told."""
+    actor = actor or audit.default_actor()
+    if not files:
+        raise InvalidInput("no material files were given")
+    holder: str | None
+    if owner_kind == "objection":
+        o = _objection(session, owner_id)
+        if o.status not in (*OBJECTION_OPEN, "decided"):
+            raise InvalidInput(f"objection {owner_id} is {o.status}; no more evidence can be added")
+        subject_id = o.subject_id
+        holder = {"open": o.department_code, "reviewing": o.review_authority}.get(o.status)
+    elif owner_kind == "repair":
+        a = _application(session, owner_id)
+        if a.status not in REPAIR_OPEN:
+            raise InvalidInput(f"repair application {owner_id} is {a.status}; no more materials can be added")
+        subject_id = a.subject_id
+        holder = rules(session).repair.intake_unit if a.status == "submitted" else a.department_code
+    else:
+        raise InvalidInput("materials belong to an 'objection' or a 'repair'")
+    rows = store_materials(session, owner_kind=owner_kind, owner_id=owner_id, files=files, files_dir=files_dir,
+                           actor=actor)
+    audit.append(session, action=f"{owner_kind}.materials", actor=actor, subject_id=subject_id,
+                 detail={owner_kind: owner_id, "materials": [{"file": m.file_name, "sha256": m.sha256,
+                                                              "size": m.size} for m in rows]})
+    if holder:
+        what = "异议" if owner_kind == "objection" else "信用修复申请"
+        _tell_department(session, holder, subject_id, f"{owner_kind}.materials",
+                         f"{what} {owner_id} 补充了材料: {', '.join(m.file_name for m in rows)}。", owner_kind, owner_id)
+    return rows
+
+
+def material_file(session: Session, *, owner_kind: str, owner_id: int, sha256: str, files_dir: Path,
+                  subject_id: int | None, actor: str | None = None) -> tuple[Material, Path]:
+    """One material of a case and the file holding its bytes. Materials are personal
+    (ID cards, letters), so each read is audited."""
+    actor = actor or audit.default_actor()
+    m = session.execute(select(Material).where(Material.owner_kind == owner_kind, Material.owner_id == owner_id,
+                                               Material.sha256 == sha256).order_by(Material.id).limit(1)).scalar()
+    if m is None:
+        raise NotFound(f"{owner_kind} {owner_id} has no material {sha256[:12]}…")
+    path = files_dir / m.stored_as
+    if not path.is_file():
+        raise NotFound(f"the bytes of {m.file_name} are missing from the files folder")
+    audit.append(session, action="material.read", actor=actor, subject_id=subject_id,
+                 detail={owner_kind: owner_id, "file": m.file_name, "sha256": m.sha256})
+    return m, path
+
+
 def _subject(session: Session, subject_id: int) -> Subject:
     s = session.get(Subject, subject_id)
     if s is None:
@@ -614,13 +666,16 @@ def withdraw_objection(session: Session, *, objection_id: int, reason: str, acto
     return o
 
 
-def objections(session: Session, *, subject_id: int | None = None, status: str | None = None,
+def objections(session: Session, *, subject_id: int | None = None, status: str | Sequence[str] | None = None,
                department: str | None = None, limit: int = 200) -> list[Objection]:
+    """Objections, newest first; `status` is one status or several (e.g. OBJECTION_OPEN)."""
     q = select(Objection).order_by(Objection.id.desc()).limit(limit)
     if subject_id is not None:
         q = q.where(Objection.subject_id == subject_id)
-    if status:
+    if isinstance(status, str):
         q = q.where(Objection.status == status)
+    elif status:
+        q = q.where(Objection.status.in_(tuple(status)))
     if department:
         q = q.where(Objection.department_code == department)
     return list(session.execute(q).scalars())
@@ -719,18 +774,24 @@ def record_condition(session: Session, *, kind: str, subject_id: int, record_id:
                      department: str | None = None, note: str | None = None, met_on: dt.date | None = None,
                      actor: str | None = None) -> RepairCondition:
     """Record a repair condition as met: a record's obligations fulfilled (by the
-    department that supplied it) or a training attended."""
+    department that supplied it, or the credit office on seeing the proof) or a
+    training attended. `department` is the unit that records it (default: the
+    supplier for obligations)."""
     actor = actor or audit.default_actor()
+    if met_on is not None and met_on > clock.today():
+        raise InvalidInput(f"a condition is recorded once met: {met_on.isoformat()} is after today")
     if kind == "obligations-fulfilled":
         if record_id is None:
             raise InvalidInput("obligations are fulfilled for a record: name it")
         rec = _record(session, record_id)
         if rec.subject_id != subject_id:
             raise InvalidInput(f"record {record_id} is not in this subject's file")
-        if department is not None and department != rec.department_code:
+        office = rules(session).credit_office
+        if department is not None and department not in (rec.department_code, office):
             raise InvalidInput(f"record {record_id} was supplied by {rec.department_code!r}; that department "
-                               f"records its obligations as fulfilled, not {department!r}")
-        department = rec.department_code
+                               f"or the credit office ({office!r}) records its obligations as fulfilled, "
+                               f"not {department!r}")
+        department = department or rec.department_code
     elif kind == "training":
         _subject(session, subject_id)
         if not (note and note.strip()):
@@ -827,6 +888,183 @@ def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) 
                        "detail": f"training attended on {when}" if when else "no training attended since the record"})
     ok = all(c["met"] for c in checks)
     return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks)
+
+
+# ----------------------------------------------------------------------------- repair: conditions for the API and pages
+
+CONDITION_KINDS = ("obligations-fulfilled", "training", "commitment")
+
+
+def _repairable(session: Session, record_id: int) -> tuple[CreditRecord, CatalogItem]:
+    """A record whose repair conditions can still be recorded: the current version of a
+    negative record, not repaired or revoked (a disputed or expired one can)."""
+    rec = _record(session, record_id)
+    item = _item(session, rec.item_code)
+    if item.polarity != "negative":
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+    if not rec.is_current:
+        raise InvalidInput(f"record {record_id} is an old version; record conditions on the current one")
+    if rec.status in ("repaired", "revoked"):
+        raise InvalidInput(f"record {record_id} is already {rec.status}")
+    return rec, item
+
+
+def condition_units(session: Session, rec: CreditRecord) -> dict[str, list[str]]:
+    """Who records each condition of a record: the supplying department or the credit
+    office confirm obligations and training; the subject signs its commitment itself
+    (`subject`), or the credit office's window records a commitment signed there."""
+    office = rules(session).credit_office
+    officers = list(dict.fromkeys((rec.department_code, office)))
+    return {"obligations-fulfilled": officers, "training": officers, "commitment": ["subject", office]}
+
+
+def repair_conditions(session: Session, *, record_id: int, on: dt.date | None = None) -> dict[str, Any]:
+    """Every condition of repair one can record for a record, with what is recorded:
+    obligations fulfilled (any version of the record), training attended (the
+    subject's, counting from the record's date), the credit-repair commitments the
+    subject signed; each with whether the tier requires it, whether it is met today
+    (as `eligibility` counts it) and who records it; and the commitment's text as it
+    would be signed today."""
+    on = on or clock.today()
+    rec = _record(session, record_id)
+    item = _item(session, rec.item_code)
+    if item.polarity != "negative":
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+    r = rules(session)
+    tr = tier_rules(r, item.severity)
+    units = condition_units(session, rec)
+    versions = record_versions(session, rec)
+    obligations = [{"id": c.id, "kind": c.kind, "met_on": c.met_on.isoformat(), "unit": c.department_code,
+                    "note": c.note, "counts": c.met_on <= on}
+                   for c in session.execute(select(RepairCondition).where(
+                       RepairCondition.kind == "obligations-fulfilled", RepairCondition.record_id.in_(versions))
+                       .order_by(RepairCondition.met_on, RepairCondition.id)).scalars()]
+    trainings = [{"id": c.id, "kind": c.kind, "met_on": c.met_on.isoformat(), "unit": c.department_code,
+                  "note": c.note, "counts": rec.occurred_on <= c.met_on <= on}
+                 for c in session.execute(select(RepairCondition).where(
+                     RepairCondition.kind == "training", RepairCondition.subject_id == rec.subject_id)
+                     .order_by(RepairCondition.met_on, RepairCondition.id)).scalars()]
+    signed = [{"id": c.id, "kind": "commitment", "met_on": c.signed_on.isoformat(), "unit": None, "note": None,
+               "signed_by": c.signed_by, "status": c.status, "text": c.text,
+               "counts": c.status in ("signed", "fulfilled") and c.signed_on <= on}
+              for c in commitments_service.of_subject(session, rec.subject_id) if c.type == r.repair.commitment_type]
+    ob_on = obligations_fulfilled(session, rec, on)
+    tr_on = _training(session, rec, on)
+    cm = [c for c in signed if c["counts"]]
+    conditions = [
+        {"condition": "obligations-fulfilled", "required": tr.obligations_required, "met": ob_on is not None,
+         "met_on": _iso(ob_on), "recorded_by": units["obligations-fulfilled"], "entries": obligations},
+        {"condition": "training", "required": tr.training_required, "met": tr_on is not None,
+         "met_on": _iso(tr_on), "recorded_by": units["training"], "entries": trainings},
+        {"condition": "commitment", "required": tr.commitment_required,
+         "met": commitments_service.has_signed(session, subject_id=rec.subject_id, type=r.repair.commitment_type,
+                                               on=on),
+         "met_on": cm[0]["met_on"] if cm else None, "recorded_by": units["commitment"], "entries": signed},
+    ]
+    try:
+        t = commitments_service.template_of_type(session, r.repair.commitment_type)
+        text, due = commitments_service.signing_text(t, on)
+        commitment = {"template": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "text": text,
+                      "due_on": _iso(due), "legal_basis": t.legal_basis}
+    except NotFound:
+        commitment = None
+    return {"record_id": rec.id, "subject_id": rec.subject_id, "tier": item.severity,
+            "department": rec.department_code, "credit_office": r.credit_office,
+            "open": rec.is_current and rec.status not in ("repaired", "revoked"),
+            "conditions": conditions, "commitment": commitment}
+
+
+def sign_repair_commitment(session: Session, *, subject_id: int, unit: str | None, agreed: bool,
+                           signed_by: str | None = None, actor: str | None = None) -> Any:
+    """The credit-repair commitment (信用修复承诺书), signed today from the template of
+    the rules' `commitment_type`: by the subject itself (`unit` None) or recorded by the
+    credit office's window (then `signed_by`, who signed, is required). One in force
+    is enough; a second is refused."""
+    actor = actor or audit.default_actor()
+    r = rules(session)
+    if unit is not None and unit != r.credit_office:
+        raise InvalidInput(f"a credit-repair commitment is the subject's own: it signs it itself, or at the credit "
+                           f"office's window ({r.credit_office!r}); {unit!r} does not sign it")
+    if not agreed:
+        raise InvalidInput("read the commitment's text and agree to it before signing")
+    if unit is not None and not (signed_by and signed_by.strip()):
+        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)")
+    _subject(session, subject_id)
+    in_force = [c for c in commitments_service.of_subject(session, subject_id)
+                if c.type == r.repair.commitment_type and c.status in ("signed", "fulfilled")]
+    if in_force:
+        c = in_force[0]
+        raise InvalidInput(f"a {r.repair.commitment_type} commitment is already signed "
+                           f"(commitment {c.id}, {c.signed_on.isoformat()})")
+    t = commitments_service.template_of_type(session, r.repair.commitment_type)
+    c = commitments_service.sign(session, subject_id=subject_id, template_code=t.code,
+                                 signed_by=(signed_by or "").strip() or None, scenario="credit-repair", actor=actor)
+    if unit is not None:
+        _tell_subject(session, subject_id, "repair.commitment",
+                      f"信用修复承诺书已在 {unit} 窗口签署 (承诺 {c.id}, 签署人 {c.signed_by}), "
+                      f"承诺期至 {_iso(c.due_on) or '—'}。", "commitment", c.id)
+    return c
+
+
+def record_repair_condition(session: Session, *, record_id: int, kind: str, unit: str | None,
+                            met_on: dt.date | None = None, note: str | None = None, signed_by: str | None = None,
+                            agreed: bool = False, actor: str | None = None) -> Any:
+    """Record one condition of a record's repair, by whoever may: `unit` is the acting
+    unit of an officer (a department code or the credit office), None when the subject
+    itself acts. Obligations fulfilled and training: the supplying department or the
+    credit office, dated (never ahead) with a note — obligations once per record;
+    the commitment: see `sign_repair_commitment`. The subject is told of what an
+    officer recorded."""
+    actor = actor or audit.default_actor()
+    if kind not in CONDITION_KINDS:
+        raise InvalidInput(f"kind is one of {list(CONDITION_KINDS)}")
+    rec, _item_ = _repairable(session, record_id)
+    if kind == "commitment":
+        if met_on is not None and met_on != clock.today():
+            raise InvalidInput("a commitment is signed today; it takes no other date")
+        return sign_repair_commitment(session, subject_id=rec.subject_id, unit=unit, agreed=agreed,
+                                      signed_by=signed_by, actor=actor)
+    allowed = condition_units(session, rec)[kind]
+    what = "obligations fulfilled" if kind == "obligations-fulfilled" else "a training attended"
+    if unit is None:
+        raise InvalidInput(f"{what} is confirmed by the department that supplied record {rec.id} "
+                           f"({rec.department_code!r}) or the credit office, not by the subject")
+    if unit not in allowed:
+        raise InvalidInput(f"record {rec.id} was supplied by {rec.department_code!r}: {what} is confirmed by "
+                           f"{' or '.join(repr(u) for u in allowed)}, not {unit!r}")
+    if kind == "obligations-fulfilled":
+        when = obligations_fulfilled(session, rec, dt.date.max)
+        if when is not None:
+            raise InvalidInput(f"the obligations of record {rec.id} are already recorded as fulfilled on {when}")
+    row = record_condition(session, kind=kind, subject_id=rec.subject_id,
+                           record_id=rec.id if kind == "obligations-fulfilled" else None, department=unit,
+                           note=note, met_on=met_on, actor=actor)
+    label = "履行义务" if kind == "obligations-fulfilled" else "信用修复培训"
+    _tell_subject(session, rec.subject_id, f"repair.condition.{kind}",
+                  f"记录 {rec.id} 的信用修复条件“{label}”已由 {unit} 登记 ({row.met_on.isoformat()})"
+                  + (f": {row.note}" if row.note else "") + "。", "repair-condition", row.id)
+    return row
+
+
+def records_by_reference(session: Session, *, subject_id: int, ref: str) -> list[int]:
+    """The current records of a subject a clerk names at the window: by record number,
+    or by the document number (文号) on the decision the subject brings."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidInput("name the record: its number or its document number (文号)")
+    q = select(CreditRecord.id).where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True))
+    if ref.lstrip("#").isdigit() and len(ref) < 11:
+        ids = list(session.execute(q.where(CreditRecord.id == int(ref.lstrip("#")))).scalars())
+    else:
+        # A decision may carry several records: the ones in force (objections contest
+        # those); else all, for `file_objection` to say why none can be contested.
+        rows = session.execute(select(CreditRecord.id, CreditRecord.status).where(
+            CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True),
+            CreditRecord.document_no == ref).order_by(CreditRecord.id)).all()
+        ids = [i for i, st in rows if st == "active"] or [i for i, _st in rows]
+    if not ids:
+        raise NotFound(f"no current record {ref!r} in this subject's file")
+    return ids
 
 
 # ----------------------------------------------------------------------------- repair: the procedure
@@ -953,13 +1191,16 @@ def claim_approval(session: Session, *, application_id: int, department: str, re
     return _application(session, application_id)
 
 
-def repairs(session: Session, *, subject_id: int | None = None, status: str | None = None,
+def repairs(session: Session, *, subject_id: int | None = None, status: str | Sequence[str] | None = None,
             department: str | None = None, limit: int = 200) -> list[RepairApplication]:
+    """Repair applications, newest first; `status` is one status or several (e.g. REPAIR_OPEN)."""
     q = select(RepairApplication).order_by(RepairApplication.id.desc()).limit(limit)
     if subject_id is not None:
         q = q.where(RepairApplication.subject_id == subject_id)
-    if status:
+    if isinstance(status, str):
         q = q.where(RepairApplication.status == status)
+    elif status:
+        q = q.where(RepairApplication.status.in_(tuple(status)))
     if department:
         q = q.where(RepairApplication.department_code == department)
     return list(session.execute(q).scalars())

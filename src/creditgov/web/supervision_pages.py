@@ -1,0 +1,299 @@
+"""Pages for risk warnings, the inbox and graded supervision (alerts and supervision
+domains). Same rules as `web/pages.py`: each route authorises, calls the same services
+and scope helpers as the API (`alerts.views`, `supervision.views`) and renders a
+template; every form that changes state carries the session's CSRF token. Text lives in
+the templates (wrapped in `_()`), so the catalogue extraction sees all of it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.alerts import service as alerts_service
+from creditgov.alerts.models import WarningRule
+from creditgov.alerts.views import (
+    alert_detail,
+    alert_rows,
+    alert_scope,
+    inbox_principals,
+    require_alert,
+)
+from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
+from creditgov.core import clock
+from creditgov.core.errors import CreditGovError
+from creditgov.reports import overview
+from creditgov.security.scopes import Grant, Principal, Scope, authorize
+from creditgov.subjects.models import Subject
+from creditgov.supervision import service as supervision_service
+from creditgov.supervision.schemas import ResultIn
+from creditgov.supervision.views import (
+    own_department,
+    patrol_targets,
+    policy_rows,
+    require_task,
+    task_scope,
+)
+from creditgov.web.pages import _safe_next, render, scope_label
+from creditgov.workflows import service as workflows_service
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+ALERT_STATUSES = ("unresolved", "open", "acknowledged", "resolved", "all")
+TASK_STATUSES = ("assigned", "done", "cancelled", "all")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def _back(default: str, nxt: str | None) -> RedirectResponse:
+    target = _safe_next(nxt) if nxt else default
+    return RedirectResponse(target, status_code=303)
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, who: Who, session: DB,
+                status: Annotated[str, Query(pattern="^(unresolved|open|acknowledged|resolved|all)$")] = "unresolved",
+                rule: Annotated[str | None, Query(max_length=80)] = None,
+                severity: Annotated[str | None, Query(pattern="^(critical|high|medium|low|info)?$")] = None
+                ) -> Response:
+    grant = authorize(who, "alerts.read")
+    rows = alerts_service.listing(session, status=None if status == "all" else status, rule=rule or None,
+                                  severity=severity or None, limit=200, **alert_scope(grant))
+    rules = list(session.execute(select(WarningRule.code, WarningRule.name_zh).order_by(WarningRule.code)))
+    return render(request, "alerts.html", {
+        "alerts": alert_rows(session, grant, rows), "status": status, "rule": rule, "severity": severity,
+        "statuses": ALERT_STATUSES, "severities": SEVERITIES, "rules": rules, "scope_label": scope_label(grant),
+        "can_handle": who.can("alerts.handle"), "next": str(request.url.path) + (
+            f"?{request.url.query}" if request.url.query else "")})
+
+
+def _alert_page(request: Request, session: Session, grant: Grant, who: Principal, alert_id: int, *,
+                error: str | None = None, status: int = 200) -> Response:
+    a = require_alert(session, grant, alert_id)
+    return render(request, "alert.html", {"a": alert_detail(session, grant, a), "error": error,
+                                          "can_handle": who.can("alerts.handle"),
+                                          "full_scope": grant.scope is Scope.ALL}, status=status)
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: Id, who: Who, session: DB) -> Response:
+    grant = authorize(who, "alerts.read")
+    return _alert_page(request, session, grant, who, alert_id)
+
+
+async def _alert_action(request: Request, who: Principal, session: Session, alert_id: int, action: str,
+                        text: str, nxt: str | None) -> Response:
+    grant = authorize(who, "alerts.handle")
+    await check_csrf(request, who)
+    require_alert(session, grant, alert_id, lock=True)
+    try:
+        if action == "acknowledge":
+            alerts_service.acknowledge(session, alert_id=alert_id, note=text.strip() or None, actor=who.actor)
+        elif action == "comment":
+            alerts_service.comment(session, alert_id=alert_id, note=text, actor=who.actor)
+        else:
+            alerts_service.resolve(session, alert_id=alert_id, resolution=text, actor=who.actor)
+    except CreditGovError as exc:
+        session.rollback()
+        return _alert_page(request, session, authorize(who, "alerts.read"), who, alert_id, error=str(exc),
+                           status=422)
+    return _back(f"/alerts/{alert_id}", nxt)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def alert_acknowledge(request: Request, alert_id: Id, who: Who, session: DB,
+                            note: Annotated[str, Form(max_length=2000)] = "",
+                            next: Annotated[str, Form(max_length=300)] = "") -> Response:
+    return await _alert_action(request, who, session, alert_id, "acknowledge", note, next)
+
+
+@router.post("/alerts/{alert_id}/comment")
+async def alert_comment(request: Request, alert_id: Id, who: Who, session: DB,
+                        note: Annotated[str, Form(max_length=2000)] = "",
+                        next: Annotated[str, Form(max_length=300)] = "") -> Response:
+    return await _alert_action(request, who, session, alert_id, "comment", note, next)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def alert_resolve(request: Request, alert_id: Id, who: Who, session: DB,
+                        resolution: Annotated[str, Form(max_length=2000)] = "",
+                        next: Annotated[str, Form(max_length=300)] = "") -> Response:
+    return await _alert_action(request, who, session, alert_id, "resolve", resolution, next)
+
+
+# ----------------------------------------------------------------------------- the inbox
+
+
+@router.get("/inbox")
+def inbox_page(request: Request, who: Who, session: DB, unread: bool = False) -> Response:
+    grant = authorize(who, "inbox.read")
+    principals = inbox_principals(grant.principal)
+    rows = alerts_service.inbox_of(session, principals, unread_only=unread, limit=200)
+    return render(request, "inbox.html", {"messages": [workflows_service.message_dict(m) for m in rows],
+                                          "principals": principals, "unread": unread})
+
+
+@router.post("/inbox/{message_id}/read")
+async def inbox_mark_read(request: Request, message_id: Id, who: Who, session: DB) -> Response:
+    grant = authorize(who, "inbox.read")
+    await check_csrf(request, who)
+    alerts_service.mark_read(session, message_id=message_id, principal=inbox_principals(grant.principal),
+                             actor=who.actor)
+    return RedirectResponse("/inbox", status_code=303)
+
+
+# ----------------------------------------------------------------------------- supervision: draws
+
+
+def _supervision_context(session: Session, who: Principal, grant: Grant, task_status: str) -> dict[str, Any]:
+    can_draw = who.can("supervision.draw")
+    policies = policy_rows(session)
+    if can_draw:
+        draw_grant = authorize(who, "supervision.draw")
+        drawable = [p for p in policies if draw_grant.scope is not Scope.DEPARTMENT
+                    or p["department"] == who.department_code]
+    else:
+        drawable = []
+    tasks = supervision_service.tasks(session, status=None if task_status == "all" else task_status, limit=300,
+                                      where=task_scope(grant))
+    patrol: tuple[str, list[dict[str, Any]]] | None = None
+    if who.region_code:
+        patrol = patrol_targets(session, grant, None)
+    return {"policies": policies, "drawable": drawable, "can_draw": can_draw,
+            "regions": overview.region_tree(session) if can_draw else [],
+            "draws": [supervision_service.draw_dict(session, d, with_items=False)
+                      for d in supervision_service.draws(session, limit=50)],
+            "tasks": supervision_service.task_views(session, tasks), "task_status": task_status,
+            "task_statuses": TASK_STATUSES, "patrol": patrol, "scope_label": scope_label(grant),
+            "today": clock.today().isoformat()}
+
+
+@router.get("/supervision")
+def supervision_page(request: Request, who: Who, session: DB,
+                     tasks: Annotated[str, Query(pattern="^(assigned|done|cancelled|all)$")] = "assigned"
+                     ) -> Response:
+    grant = authorize(who, "supervision.read")
+    return render(request, "supervision.html", _supervision_context(session, who, grant, tasks))
+
+
+@router.post("/supervision/draws")
+async def supervision_draw(request: Request, who: Who, session: DB, policy: Annotated[str, Form(max_length=80)],
+                           region: Annotated[str, Form(max_length=40)] = "",
+                           kind: Annotated[str, Form(max_length=200)] = "",
+                           industry: Annotated[str, Form(max_length=400)] = "",
+                           seed: Annotated[str, Form(max_length=30)] = "") -> Response:
+    grant = authorize(who, "supervision.draw")
+    await check_csrf(request, who)
+    scope: dict[str, Any] = {}
+    if region.strip():
+        scope["region"] = region.strip()
+    if kind.strip():
+        scope["kind"] = kind.strip()
+    if industry.strip():
+        scope["industry"] = industry.strip()
+    try:
+        row, _p = supervision_service.policy(session, policy)
+    except CreditGovError as exc:
+        ctx_ = _supervision_context(session, who, authorize(who, "supervision.read"), "assigned")
+        return render(request, "supervision.html", {**ctx_, "error": str(exc)}, status=422)
+    own_department(grant, row.department, f"policy {row.name}")
+    try:
+        out = supervision_service.draw(session, policy_name=policy, scope=scope, seed=seed.strip() or None,
+                                       actor=who.actor)
+    except CreditGovError as exc:
+        session.rollback()
+        ctx_ = _supervision_context(session, who, authorize(who, "supervision.read"), "assigned")
+        return render(request, "supervision.html", {**ctx_, "error": str(exc)}, status=422)
+    return RedirectResponse(f"/supervision/draws/{out['draw_id']}", status_code=303)
+
+
+@router.get("/supervision/draws/{draw_id}")
+def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool = False) -> Response:
+    grant = authorize(who, "supervision.read")
+    d = supervision_service.draw_dict(session, supervision_service.get_draw(session, draw_id))
+    check = None
+    if verify:
+        v = supervision_service.verify(session, draw_id=draw_id)
+        check = {**v, "reproducible": bool(v["inputs_hash_ok"] and v["result_hash_ok"] and v["items_match"])}
+    tasks = supervision_service.tasks(session, draw_id=draw_id, limit=1000, where=task_scope(grant))
+    task_of = {t.subject_id: t.id for t in tasks}
+    reachable = set(session.execute(select(Subject.id).where(
+        Subject.id.in_([i["subject_id"] for i in d.get("items", [])]),
+        authorize(who, "subjects.read").subject_clause())).scalars()) if who.can("subjects.read") else set()
+    return render(request, "draw.html", {"d": d, "check": check, "task_of": task_of, "reachable": reachable})
+
+
+# ----------------------------------------------------------------------------- supervision: tasks
+
+
+def _task_page(request: Request, session: Session, who: Principal, task_id: int, *, error: str | None = None,
+               flash: str | None = None, status: int = 200) -> Response:
+    grant = authorize(who, "supervision.read")
+    t = require_task(session, grant, task_id)
+    view = supervision_service.task_view(session, t)
+    can_open = who.can("subjects.read") and authorize(who, "subjects.read").in_scope(session, t.subject_id)
+    return render(request, "task.html", {
+        "t": view, "error": error, "flash": flash, "can_open_subject": can_open,
+        "can_record": who.can("inspections.record") and t.status != "cancelled",
+        "can_cancel": who.can("supervision.draw") and t.status == "assigned",
+        "outcomes": ("passed", "problems", "penalty"), "today": clock.today().isoformat()}, status=status)
+
+
+@router.get("/supervision/tasks/{task_id}")
+def task_page(request: Request, task_id: Id, who: Who, session: DB,
+              done: Annotated[str | None, Query(pattern="^(recorded|cancelled)$")] = None) -> Response:
+    return _task_page(request, session, who, task_id, flash=done)
+
+
+@router.post("/supervision/tasks/{task_id}/result")
+async def task_result(request: Request, task_id: Id, who: Who, session: DB,
+                      outcome: Annotated[str, Form(max_length=12)],
+                      finding: Annotated[str, Form(max_length=2000)] = "",
+                      penalty_amount: Annotated[str, Form(max_length=20)] = "",
+                      decision_no: Annotated[str, Form(max_length=120)] = "",
+                      score: Annotated[str, Form(max_length=12)] = "",
+                      inspected_on: Annotated[str, Form(max_length=10)] = "") -> Response:
+    grant = authorize(who, "inspections.record")
+    await check_csrf(request, who)
+    t = require_task(session, grant, task_id, lock=True)
+    own_department(grant, t.department, f"task {t.id}")
+    try:
+        body = ResultIn.model_validate({"outcome": outcome, "finding": finding.strip() or None,
+                                        "penalty_amount": penalty_amount.strip() or None,
+                                        "decision_no": decision_no.strip() or None, "score": score.strip() or None,
+                                        "inspected_on": inspected_on.strip() or None})
+        supervision_service.record_result(
+            session, ctx(request).keyring, task_id=task_id, outcome=body.outcome, finding=body.finding,
+            penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,
+            inspected_on=body.inspected_on, actor=who.actor)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        detail = f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
+        return _task_page(request, session, who, task_id, error=detail, status=422)
+    except CreditGovError as exc:
+        session.rollback()
+        return _task_page(request, session, who, task_id, error=str(exc), status=422)
+    return RedirectResponse(f"/supervision/tasks/{task_id}?done=recorded", status_code=303)
+
+
+@router.post("/supervision/tasks/{task_id}/cancel")
+async def task_cancel(request: Request, task_id: Id, who: Who, session: DB,
+                      reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    grant = authorize(who, "supervision.draw")
+    await check_csrf(request, who)
+    t = require_task(session, grant, task_id, lock=True)
+    own_department(grant, t.department, f"task {t.id}")
+    try:
+        supervision_service.cancel_task(session, task_id=task_id, reason=reason, actor=who.actor)
+    except CreditGovError as exc:
+        session.rollback()
+        return _task_page(request, session, who, task_id, error=str(exc), status=422)
+    return RedirectResponse(f"/supervision/tasks/{task_id}?done=cancelled", status_code=303)
+
+
+__all__ = ["router"]

@@ -1,0 +1,97 @@
+"""The mini county's warnings and supervision, for the API and browser tests: the
+shipped warning rules and supervision policies (as `creditgov init` loads them), a
+test policy that draws every enterprise, a market inspector pool outside the firm's
+street, one alert about subject 1 delivered to the inboxes, and one draw whose task
+is about subject 1 — so the matrix has a known alert, draw and task."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from creditgov.alerts import outbox
+from creditgov.alerts import service as alerts_service
+from creditgov.core import db
+from creditgov.supervision import service as supervision_service
+from creditgov.supervision.models import InspectionTask
+from creditgov.supervision.schemas import InspectorsFile
+
+if TYPE_CHECKING:
+    from tests.api.county import County
+
+EVERY_ENTERPRISE = Path(__file__).resolve().parents[1] / "fixtures" / "supervision" / "every-enterprise.yaml"
+TEST_POLICY = "every-enterprise"
+SEED = "20261101"
+# Four market inspectors working in the other street (CX-S02), so none is excluded from
+# the enterprise in CX-S01 by the own-region rule, and a second draw still finds two
+# who were not on the last inspection.
+ROSTER = {"inspectors": [{"code": f"MKT-0{n}", "name": f"市场监管检查员{n}号", "kind": "inspector",
+                          "department": "market", "pool": "market", "region": "CX-S02"} for n in (1, 2, 3, 4)]}
+# Delivered to the credit office's desk and to the grid of the subject (CX-S01-G01).
+RECIPIENTS = [{"who": "department", "code": "credit", "channels": ["inbox"]},
+              {"who": "grid_worker", "channels": ["inbox"]}]
+
+
+@dataclass
+class Seeded:
+    alert_id: int
+    draw_id: int
+    task_id: int
+
+
+def raise_test_alert(url: str, subject_id: int, *, key: str, title: str = "测试预警：新增失信被执行人") -> int:
+    """A real alert through `raise_alert` (outbox rows in the same transaction), then the
+    outbox delivered, so the inbox channel writes the messages."""
+    with db.session_scope(url) as s:
+        r = alerts_service.raise_alert(s, rule_code="court-dishonest-debtor", subject_id=subject_id, severity="high",
+                                       title=title, body="测试用预警。", recipients=RECIPIENTS, evidence_key=key,
+                                       dedup_key=f"test:{key}", actor="test")
+        alert_id = r.alert.id
+    outbox.drain(url)
+    return alert_id
+
+
+def seed(url: str) -> Seeded:
+    with db.session_scope(url) as s:
+        alerts_service.load_rules(s, actor="test")
+        supervision_service.load_policies(s, actor="test")
+        supervision_service.load_policies(s, path=EVERY_ENTERPRISE, actor="test")
+        supervision_service.load_inspectors(s, roster=InspectorsFile.model_validate(ROSTER), actor="test")
+    alert_id = raise_test_alert(url, 1, key="test:subject-1")
+    with db.session_scope(url) as s:
+        out = supervision_service.draw(s, policy_name=TEST_POLICY, seed=SEED, actor="test")
+        task_id = s.execute(select(InspectionTask.id).where(InspectionTask.draw_id == out["draw_id"],
+                                                            InspectionTask.subject_id == 1)).scalar_one()
+    return Seeded(alert_id=alert_id, draw_id=int(out["draw_id"]), task_id=int(task_id))
+
+
+def fresh_county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    """A private mini county (not evaluated: policies put unrated firms in their
+    `unrated` band) on the fixture's database, for tests that change its alerts and
+    tasks; PostgreSQL in a schema of its own, dropped afterwards."""
+    from tests.api.county import build
+
+    tmp = tmp_path_factory.mktemp(f"county-{request.param}")
+    if request.param == "sqlite":
+        yield build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key", evaluate=False)
+        return
+    base = request.getfixturevalue("pg_base")
+    name = "t_sup_" + uuid.uuid4().hex[:10]
+    eng = sa.create_engine(base)
+    with eng.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {name}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
+    finally:
+        db.engine_for.cache_clear()
+        with eng.begin() as c:
+            c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
+        eng.dispose()
