@@ -9,13 +9,16 @@ before the reader sees the data.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
-import threading
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from creditgov.core import db
@@ -30,6 +33,7 @@ from creditgov.security.scopes import (
     authorize,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
 # Ids in paths: bounded, so a huge number is a 422 and never reaches the database driver.
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SESSION_COOKIE = "cg_session"
@@ -51,23 +55,74 @@ def ctx(request: Request) -> AppContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
-# SQLite allows one writer, and the store opens every transaction with BEGIN IMMEDIATE;
-# threads that collide fall into SQLite's busy handler, which sleeps in growing steps
-# (up to 100 ms each) and turns a queue of a few milliseconds into seconds of tail
-# latency. Queuing on a lock in the process instead wakes the next request at once;
-# with the GIL the requests would not have run in parallel anyway. PostgreSQL needs no
-# such lock.
-_sqlite_lock = threading.Lock()
+# SQLite allows one writer, and the store opens every transaction with BEGIN IMMEDIATE,
+# so within a process requests take turns on an asyncio lock held from the session's
+# creation to its commit. Waiting on it costs no thread, and the next request wakes at
+# once (SQLite's own busy handler sleeps in growing steps, up to 100 ms each). The
+# session is created and committed on the event loop: neither can wait on a database
+# lock (the write lock is already held at commit, and WAL checkpoints run in the
+# background), so only the route itself goes to the thread pool. PostgreSQL needs no
+# lock, and its commit is a network round trip, so it runs in the thread pool.
+_sqlite_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+APPEND_ONLY_ATTR = "creditgov_append_only"
+
+
+def append_only(endpoint: F) -> F:
+    """Marks a route whose unit of work only reads and then appends (an audited read,
+    a credit check). On SQLite its session reads outside a transaction and takes the
+    write lock at its first write (`core.db.append_only_session_factory`), and the
+    route commits in its own thread as soon as it returns, so the lock is held for
+    the appends alone and other server processes are not kept waiting. The audit
+    entry is still committed before the response is sent."""
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        out = endpoint(*args, **kwargs)
+        for v in kwargs.values():
+            if isinstance(v, Session):
+                v.commit()
+        return out
+
+    setattr(run, APPEND_ONLY_ATTR, True)
+    return run  # type: ignore[return-value]
+
+
+def _sqlite_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_locks.get(loop)
+    if lock is None:
+        lock = _sqlite_locks[loop] = asyncio.Lock()
+    return lock
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     url = ctx(request).url
     if not url.startswith("sqlite"):
-        with db.session_scope(url) as s:
-            yield s
+        session = db.session_factory(url)()
+        try:
+            yield session
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
         return
-    with _sqlite_lock, db.session_scope(url) as s:
-        yield s
+    endpoint = request.scope.get("endpoint")
+    factory = (db.append_only_session_factory if getattr(endpoint, APPEND_ONLY_ATTR, False)
+               else db.session_factory)
+    async with _sqlite_lock():
+        session = factory(url)()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 DB = Annotated[Session, Depends(get_session, scope="function")]
@@ -98,25 +153,30 @@ async def csrf_value(request: Request) -> str | None:
     return request.headers.get(CSRF_HEADER) or await _form_csrf(request)
 
 
-def principal(request: Request, session: DB) -> Principal:
+def _resolve(session: Session, token: str | None, cookie: str | None) -> Principal:
+    if token:
+        return user_service.resolve_token(session, token)
+    if cookie:
+        try:
+            return user_service.resolve_session(session, cookie)
+        except Unauthenticated:
+            return PUBLIC
+    return PUBLIC
+
+
+async def principal(request: Request, session: DB) -> Principal:
     """Who is asking: a bearer token wins, then the session cookie, else the public.
-    Cached on the request so pages and their dependencies resolve it once."""
+    Cached on the request so pages and their dependencies resolve it once; a token
+    seen in the last seconds is answered from memory, and only a lookup that needs
+    the database goes to the thread pool."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     token = _bearer(request)
-    p: Principal
-    if token:
-        p = user_service.resolve_token(session, token)
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            try:
-                p = user_service.resolve_session(session, cookie)
-            except Unauthenticated:
-                p = PUBLIC
-        else:
-            p = PUBLIC
+    cookie = None if token else request.cookies.get(SESSION_COOKIE)
+    p = user_service.cached_token(token) if token else (None if cookie else PUBLIC)
+    if p is None:
+        p = await run_in_threadpool(_resolve, session, token, cookie)
     request.state.principal = p
     return p
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -41,6 +41,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
     cur.close()
 
 
+APPEND_ONLY = "creditgov_append_only"
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -56,7 +60,16 @@ def engine_for(url: str) -> Engine:
 
         @event.listens_for(eng, "begin")
         def _begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if not conn.get_execution_options().get(APPEND_ONLY):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(eng, "before_cursor_execute")
+        def _write_begins(conn, cursor, statement, _params, _context, _many):  # pragma: no cover - trivial
+            # An append-only unit reads without a transaction and takes the write lock
+            # at its first write (see append_only_session_factory).
+            if (conn.get_execution_options().get(APPEND_ONLY) and not cursor.connection.in_transaction
+                    and statement.lstrip()[:6].upper() in _WRITES):
+                cursor.connection.execute("BEGIN IMMEDIATE")
 
         return eng
     return create_engine(url, future=True, pool_pre_ping=True)
@@ -131,6 +144,33 @@ def session_factory(url: str) -> sessionmaker[Session]:
         factory = sessionmaker(bind=engine, expire_on_commit=False, future=True)
         engine._creditgov_sessionmaker = factory  # type: ignore[attr-defined]
     return factory
+
+
+def append_only_session_factory(url: str) -> sessionmaker[Session]:
+    """Sessions for units of work that read, then only append (an audited read, a
+    credit check): on SQLite they read outside a transaction, each statement seeing
+    the latest committed data, and take the write lock only at their first INSERT,
+    so the lock is held for the appends and the commit rather than the whole unit.
+    A unit that reads, decides and then changes what it read must use the ordinary
+    sessions, whose transaction holds the write lock from the start. On PostgreSQL
+    both kinds are the same."""
+    engine = engine_for(url)
+    factory: sessionmaker[Session] | None = getattr(engine, "_creditgov_append_only_sessionmaker", None)
+    if factory is None:
+        bind = engine.execution_options(**{APPEND_ONLY: True}) if url.startswith("sqlite") else engine
+        factory = sessionmaker(bind=bind, expire_on_commit=False, future=True)
+        engine._creditgov_append_only_sessionmaker = factory  # type: ignore[attr-defined]
+    return factory
+
+
+def begin_writing(conn: Connection) -> None:
+    """Take the write lock now in an append-only unit, before a read that a write
+    depends on (the audit chain reads the last hash, then appends after it). A no-op
+    in ordinary units, which hold the lock from their start."""
+    if conn.get_execution_options().get(APPEND_ONLY):
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager

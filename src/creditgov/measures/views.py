@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from creditgov.api.deps import DB, require
+from creditgov.api.deps import DB, append_only, require
 from creditgov.measures import service as measures_service
 from creditgov.security.scopes import Grant, Role
 
@@ -43,6 +43,7 @@ def scenarios_list(grant: MeasuresRead, session: DB) -> list[dict[str, Any]]:
 
 
 @router.post("/checks", status_code=201, operation_id="checks_run")
+@append_only
 def checks_run(body: CheckIn, grant: Annotated[Grant, Depends(require("check.run"))], session: DB) -> dict[str, Any]:
     """Check a subject for a scenario: grade, lists in force, the measures that apply
     and those available with a commitment. The check is recorded and audited."""

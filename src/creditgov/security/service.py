@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from creditgov.core import clock
+from creditgov.core import clock, db
 from creditgov.security.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -67,6 +67,8 @@ def append(session: Session, *, action: str, actor: str | None = None, subject_i
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
+    else:
+        db.begin_writing(conn)  # the last hash must be read under the write lock
     prev = conn.execute(_LAST_HASH).scalar() or GENESIS
     at = clock.now()
     actor = actor or default_actor()

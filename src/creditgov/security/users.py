@@ -213,6 +213,14 @@ def _forget_tokens(user_id: int) -> None:
             _token_cache.pop(k, None)
 
 
+def cached_token(plain: str) -> Principal | None:
+    """The token's principal when it was resolved in the last few seconds, without
+    touching the database (the API's hot path); None when it must be looked up."""
+    with _cache_lock:
+        hit = _token_cache.get(_digest(plain))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
 def resolve_token(session: Session, plain: str) -> Principal:
     key = _digest(plain)
     now_mono = time.monotonic()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
@@ -17,6 +17,7 @@ from creditgov.core.errors import ConfigError, NotFound
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_id, mask_name
+from creditgov.security.models import AuditEntry
 from creditgov.subjects.identifiers import looks_like_resident_id, looks_like_uscc
 from creditgov.subjects.models import Region, Subject, SubjectLink
 from creditgov.subjects.schemas import RegionFile
@@ -141,7 +142,7 @@ def display_name(subject: Subject, *, masked: bool) -> str:
 @dataclass
 class CreditFile:
     subject: Subject
-    regions: list[Region]
+    regions: list[Any]  # code, name, level of each cell from the county down
     links: list[dict[str, Any]]
     records: list[dict[str, Any]]
     readers: list[dict[str, Any]]
@@ -158,62 +159,80 @@ class CreditFile:
         }
 
 
+# The credit file's statements, built once: a file is read on every page view and API
+# call, and building SQL expressions (and ORM entities) per call cost several times
+# more than running them.
+_rg, _cell = Region.__table__.alias("rg"), Region.__table__.alias("cell")
+_Q_CHAIN = (select(_rg.c.code, _rg.c.name, _rg.c.level)
+            .select_from(_cell.join(_rg, func.substr(_cell.c.path, 1, func.length(_rg.c.path)) == _rg.c.path))
+            .where(_cell.c.id == bindparam("region")).order_by(_rg.c.depth))
+_sl, _other = SubjectLink.__table__, Subject.__table__
+_Q_PEOPLE = (select(_sl.c.role, _other.c.id, _other.c.name, _other.c.resident_id_masked)
+             .join_from(_sl, _other, _sl.c.person_id == _other.c.id)
+             .where(_sl.c.firm_id == bindparam("sid")).order_by(_sl.c.role, _other.c.id))
+_Q_FIRMS = (select(_sl.c.role, _other.c.id, _other.c.name, _other.c.uscc)
+            .join_from(_sl, _other, _sl.c.firm_id == _other.c.id)
+            .where(_sl.c.person_id == bindparam("sid")).order_by(_sl.c.role, _other.c.id))
+_cr, _ci, _ch = CreditRecord.__table__, CatalogItem.__table__, RecordStatusChange.__table__
+_RECORD_COLS = (_cr.c.id, _cr.c.item_code, _ci.c.name_zh, _ci.c.name_en, _ci.c.polarity, _ci.c.severity,
+                _ci.c.data_class, _cr.c.occurred_on, _cr.c.decided_on, _cr.c.value, _cr.c.grade, _cr.c.text,
+                _cr.c.department_code, _cr.c.document_no, _cr.c.status, _cr.c.published_from,
+                _cr.c.published_until, _cr.c.version, _cr.c.is_current, _cr.c.source, _cr.c.batch_id,
+                _cr.c.spec_version, _cr.c.line_no, _cr.c.raw_hash)
+_Q_RECORDS_ALL = (select(*_RECORD_COLS).join_from(_cr, _ci, _cr.c.item_code == _ci.c.code)
+                  .where(_cr.c.subject_id == bindparam("sid"))
+                  .order_by(_cr.c.occurred_on.desc(), _cr.c.id.desc()))
+_Q_RECORDS = _Q_RECORDS_ALL.where(_cr.c.is_current.is_(True))
+_Q_CHANGES = (select(_ch.c.record_id, _ch.c.from_status, _ch.c.to_status, _ch.c.at, _ch.c.actor, _ch.c.reason)
+              .join_from(_ch, _cr, _ch.c.record_id == _cr.c.id)
+              .where(_cr.c.subject_id == bindparam("sid")).order_by(_ch.c.id))
+_ae = AuditEntry.__table__
+_Q_READERS = (select(_ae.c.at, _ae.c.actor, _ae.c.purpose)
+              .where(_ae.c.subject_id == bindparam("sid"), _ae.c.action == "subject.read")
+              .order_by(_ae.c.id.desc()).limit(20))
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
 def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | None = None,
                 purpose: str = "query", history: bool = False) -> CreditFile:
     """The whole credit file of a subject. Reading a person's file is audited."""
     subject = resolve(session, keyring, key)
-    chain = region_chain(session, subject.region_id)
-    person, firm = aliased(Subject), aliased(Subject)
-    links: list[dict[str, Any]] = []
-    for link, p in session.execute(
-            select(SubjectLink, person).join(person, SubjectLink.person_id == person.id)
-            .where(SubjectLink.firm_id == subject.id).order_by(SubjectLink.role, person.id)):
-        links.append({"role": link.role, "subject_id": p.id, "name": mask_name(p.name),
-                      "resident_id": p.resident_id_masked, "direction": "person"})
-    for link, f in session.execute(
-            select(SubjectLink, firm).join(firm, SubjectLink.firm_id == firm.id)
-            .where(SubjectLink.person_id == subject.id).order_by(SubjectLink.role, firm.id)):
-        links.append({"role": link.role, "subject_id": f.id, "name": f.name, "uscc": f.uscc,
-                      "direction": "firm"})
-    q = (select(CreditRecord, CatalogItem).join(CatalogItem, CreditRecord.item_code == CatalogItem.code)
-         .where(CreditRecord.subject_id == subject.id)
-         .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id.desc()))
-    if not history:
-        q = q.where(CreditRecord.is_current.is_(True))
-    records = []
-    today = clock.today()
-    rec_rows = list(session.execute(q).all())
+    conn = session.connection()
+    sid = {"sid": subject.id}
+    chain = list(conn.execute(_Q_CHAIN, {"region": subject.region_id})) if subject.region_id is not None else []
+    links: list[dict[str, Any]] = [
+        {"role": role, "subject_id": pid, "name": mask_name(name), "resident_id": masked, "direction": "person"}
+        for role, pid, name, masked in conn.execute(_Q_PEOPLE, sid)]
+    links += [{"role": role, "subject_id": fid, "name": name, "uscc": uscc, "direction": "firm"}
+              for role, fid, name, uscc in conn.execute(_Q_FIRMS, sid)]
     changes: dict[int, list[dict[str, Any]]] = {}
-    ids = [r.id for r, _ in rec_rows]
-    for i in range(0, len(ids), 900):
-        for ch in session.execute(select(RecordStatusChange).where(
-                RecordStatusChange.record_id.in_(ids[i:i + 900])).order_by(RecordStatusChange.id)).scalars():
-            changes.setdefault(ch.record_id, []).append(
-                {"from": ch.from_status, "to": ch.to_status, "at": ch.at.isoformat(timespec="seconds"),
-                 "actor": ch.actor, "reason": ch.reason})
-    for rec, item in rec_rows:
-        in_period = rec.published_until is None or rec.published_until >= today
+    for rid, from_status, to_status, at, who, reason in conn.execute(_Q_CHANGES, sid):
+        changes.setdefault(rid, []).append({"from": from_status, "to": to_status,
+                                            "at": at.isoformat(timespec="seconds"), "actor": who, "reason": reason})
+    today = clock.today()
+    records = []
+    for r in conn.execute(_Q_RECORDS_ALL if history else _Q_RECORDS, sid):
+        in_period = r.published_until is None or r.published_until >= today
         records.append({
-            "id": rec.id, "item": rec.item_code, "item_name": item.name_zh, "item_name_en": item.name_en,
-            "polarity": item.polarity, "severity": item.severity, "data_class": item.data_class,
-            "occurred_on": rec.occurred_on.isoformat(),
-            "decided_on": rec.decided_on.isoformat() if rec.decided_on else None,
-            "value": str(rec.value) if rec.value is not None else None, "grade": rec.grade, "text": rec.text,
-            "department": rec.department_code, "document_no": rec.document_no, "status": rec.status,
+            "id": r.id, "item": r.item_code, "item_name": r.name_zh, "item_name_en": r.name_en,
+            "polarity": r.polarity, "severity": r.severity, "data_class": r.data_class,
+            "occurred_on": r.occurred_on.isoformat(), "decided_on": _iso(r.decided_on),
+            "value": str(r.value) if r.value is not None else None, "grade": r.grade, "text": r.text,
+            "department": r.department_code, "document_no": r.document_no, "status": r.status,
             "in_publication_period": in_period,
-            "published_from": rec.published_from.isoformat() if rec.published_from else None,
-            "published_until": rec.published_until.isoformat() if rec.published_until else None,
-            "version": rec.version, "is_current": rec.is_current,
-            "provenance": {"source": rec.source, "batch": rec.batch_id, "spec_version": rec.spec_version,
-                           "line": rec.line_no, "raw_hash": rec.raw_hash},
-            "status_history": changes.get(rec.id, []),
+            "published_from": _iso(r.published_from), "published_until": _iso(r.published_until),
+            "version": r.version, "is_current": r.is_current,
+            "provenance": {"source": r.source, "batch": r.batch_id, "spec_version": r.spec_version,
+                           "line": r.line_no, "raw_hash": r.raw_hash},
+            "status_history": changes.get(r.id, []),
         })
-    readers = []
     if is_personal(subject):
         audit.append(session, action="subject.read", actor=actor, subject_id=subject.id, purpose=purpose)
-    for e in audit.entries_for_subject(session, subject.id, limit=20):
-        if e.action == "subject.read":
-            readers.append({"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "purpose": e.purpose})
+    readers = [{"at": at.isoformat(timespec="seconds"), "actor": who, "purpose": why}
+               for at, who, why in conn.execute(_Q_READERS, sid)]
     return CreditFile(subject, chain, links, records, readers)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.api.deps import DB, Id, append_only, keyring, require
 from creditgov.reports import overview
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant, default_purpose
@@ -80,6 +80,7 @@ def subjects_search(grant: Annotated[Grant, Depends(require("subjects.search"))]
 
 
 @router.get("/subjects/{subject_id}", operation_id="subjects_file")
+@append_only
 def subjects_file(subject_id: Id, grant: Annotated[Grant, Depends(require("subjects.read"))], session: DB,
                   ring: Ring, purpose: Purpose = None) -> dict[str, Any]:
     """The credit file (一户一档): facts, grid, linked people, records with provenance
