@@ -177,10 +177,55 @@ RECORD_COLS = ("id", "subject_id", "item_code", "occurred_on", "value", "grade",
                "created_at")
 
 
+CHANGE_COLS = ("id", "record_id", "from_status", "to_status", "at", "actor", "reason")
+ENTRY_COLS = ("id", "list_code", "subject_id", "status", "origin", "basis", "published_on", "expires_on", "exited_on",
+              "created_at")
+
+
+def county_extras(n: int, records: int, seed: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """What ingestion and the list procedures leave next to the records: a status
+    history for about 1% of the records (disputed on the as-of date, a dispute resolved
+    before it, repaired before it, repaired after it) with the records' current status,
+    and list entries (red, key-attention, serious-dishonesty; some expired or exited)."""
+    rng = np.random.default_rng(seed + 100)
+    at = lambda days: f"{AS_OF + dt.timedelta(days=days)} 09:00:00.000000"  # noqa: E731
+    picked = rng.choice(records, size=min(records, records // 100), replace=False) + 1
+    changes, statuses = [], []
+    cid = 1
+    for k, rid in enumerate(picked.tolist()):
+        kind = k % 4
+        if kind == 0:  # disputed on the as-of date: does not count
+            steps, now_status = [("active", "disputed", at(-10))], "disputed"
+        elif kind == 1:  # a dispute resolved before the as-of date: counts
+            steps, now_status = [("active", "disputed", at(-60)), ("disputed", "active", at(-30))], "active"
+        elif kind == 2:  # repaired before the as-of date: does not count
+            steps, now_status = [("active", "repaired", at(-20))], "repaired"
+        else:  # repaired after the as-of date: still counts on it
+            steps, now_status = [("active", "repaired", at(5))], "repaired"
+        for frm, to, when in steps:
+            changes.append((cid, rid, frm, to, when, "bench", "benchmark"))
+            cid += 1
+        statuses.append((now_status, rid))
+    entries = []
+    eid = 1
+    now = "2026-11-01 08:00:00.000000"
+    for code, share, months in (("red", 0.03, 24), ("key-attention", 0.01, 12), ("serious-dishonesty", 0.005, 36)):
+        for k, sid in enumerate(rng.choice(n, size=int(n * share), replace=False).tolist()):
+            pub = AS_OF - dt.timedelta(days=int(rng.integers(1, 1000)))
+            exited = (AS_OF - dt.timedelta(days=3)).isoformat() if k % 10 == 0 else None
+            entries.append((eid, code, sid + 1, "published", "local", "bench", pub.isoformat(),
+                            clock.add_months(pub, months).isoformat(), exited, now))
+            eid += 1
+    return changes, statuses, entries
+
+
 def init_store(url: str) -> None:
     schema.upgrade(url)
+    from creditgov.lists import service as lists_service
+
     with db.session_scope(url) as s:
         catalog_service.load_catalog(s, actor="bench")
+        lists_service.load_lists(s, actor="bench")  # the shipped lists the entries belong to
         service.ensure_shipped(s, actor="bench")
 
 
@@ -200,6 +245,13 @@ def fill_sqlite(path: Path, n: int, seed: int) -> int:
         conn.commit()
         total += len(records)
         print(f"  sqlite: {subjects[-1][0]:,} subjects, {total:,} records", end="\r", flush=True)
+    changes, statuses, entries = county_extras(n, total, seed)
+    conn.executemany(f"INSERT INTO record_status_changes ({', '.join(CHANGE_COLS)}) VALUES "
+                     f"({', '.join('?' * len(CHANGE_COLS))})", changes)
+    conn.executemany("UPDATE credit_records SET status = ? WHERE id = ?", statuses)
+    conn.executemany(f"INSERT INTO list_entries ({', '.join(ENTRY_COLS)}) VALUES ({', '.join('?' * len(ENTRY_COLS))})",
+                     entries)
+    conn.commit()
     conn.execute("ANALYZE")
     conn.close()
     print()
@@ -209,9 +261,11 @@ def fill_sqlite(path: Path, n: int, seed: int) -> int:
 def fill_postgres(url: str, n: int, seed: int) -> None:
     init_store(url)
     raw = engines._pg_connect(url)
+    total = 0
     with raw:
         with raw.cursor() as cur:
             for subjects, records in county_rows(n, seed):
+                total += len(records)
                 with cur.copy(f"COPY subjects ({', '.join(SUBJECT_COLS)}) FROM STDIN") as cp:
                     for r in subjects:
                         cp.write_row(r)
@@ -219,6 +273,14 @@ def fill_postgres(url: str, n: int, seed: int) -> None:
                     for r in records:
                         cp.write_row((*r[:12], bool(r[12]), *r[13:]))
                 print(f"  postgres: {subjects[-1][0]:,} subjects", end="\r", flush=True)
+            changes, statuses, entries = county_extras(n, total, seed)
+            with cur.copy(f"COPY record_status_changes ({', '.join(CHANGE_COLS)}) FROM STDIN") as cp:
+                for r in changes:
+                    cp.write_row(r)
+            cur.executemany("UPDATE credit_records SET status = %s WHERE id = %s", statuses)
+            with cur.copy(f"COPY list_entries ({', '.join(ENTRY_COLS)}) FROM STDIN") as cp:
+                for r in entries:
+                    cp.write_row(r)
             cur.execute("ANALYZE")
     print()
 
@@ -552,11 +614,11 @@ def main() -> None:
         exec_times = []
         for _ in range(3):
             t = time.perf_counter()
-            src.con.con.execute(sql).fetch_arrow_table()
+            src.con.con.execute(sql).to_arrow_table()
             exec_times.append(time.perf_counter() - t)
         for _ in range(3):
             t = time.perf_counter()
-            hand = src.con.con.execute(hand_sql()).fetch_arrow_table()
+            hand = src.con.con.execute(hand_sql()).to_arrow_table()
             hand_times.append(time.perf_counter() - t)
         a = [(r["subject_id"], int(r["score_centi"]), r["grade"]) for r in ours.to_pylist()]
         b = [(r["subject_id"], int(r["score_centi"]), r["grade"]) for r in hand.to_pylist()]
@@ -575,7 +637,7 @@ def main() -> None:
         # 5. zen-engine on a sample
         rng = random.Random(args.seed)
         sample = sorted(rng.sample(range(1, n + 1), min(args.zen, n)))
-        feats = src.con.con.execute(hand_features_sql()).fetch_arrow_table()
+        feats = src.con.con.execute(hand_features_sql()).to_arrow_table()
     try:
         import zen
 

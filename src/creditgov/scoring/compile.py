@@ -6,8 +6,10 @@ numerator N, the score in hundredths, the grade and colour and the first-level
 scores. It follows explain.py rule for rule, in integers only:
 
 - records in force: one filter plus two small left joins on the status history;
-- every record-based input: one pass and one GROUP BY subject with a conditional sum
-  (or count) per item, decay read from a lookup table keyed by date (no exp() in SQL);
+- every record-based input: one pass and one GROUP BY subject with a filtered sum (or
+  count) per item (`agg(...) FILTER (WHERE ...)`), each record carrying its item as a
+  small integer so the filters compare integers, not strings; decay read from a lookup
+  table keyed by date (no exp() in SQL);
 - "latest" inputs (external grades, latest assessment): ROW_NUMBER per subject;
 - list presence: one GROUP BY over list entries in force;
 - items, indicators, score, grade rank, overrides, grade and colour: CASE/GREATEST/
@@ -103,9 +105,20 @@ def _cases(pairs: list[tuple[ir.BooleanValue, Any]], default: Any) -> ir.Value:
     return ibis.cases(*pairs, else_=default)
 
 
+def _item_numbers(p: Prepared) -> dict[str, int]:
+    """Each used catalogue item's number in the plan: records carry it as `ic`, so the
+    per-item conditions compare small integers, not strings, on every record."""
+    return {code: k for k, code in enumerate(sorted(p.used_items))}
+
+
 def _in_window(r: ir.Table, leaf_items: frozenset[str], cut: dt.date | None,
-               grades: frozenset[str] = frozenset()) -> ir.BooleanValue:
-    cond = r.item_code.isin(sorted(leaf_items)) if leaf_items else ibis.literal(False)
+               grades: frozenset[str] = frozenset(), *, numbers: dict[str, int]) -> ir.BooleanValue:
+    if len(leaf_items) == 1:
+        cond = r.ic == _i(numbers[next(iter(leaf_items))])
+    elif leaf_items:
+        cond = r.ic.isin([_i(numbers[c]) for c in sorted(leaf_items)])
+    else:
+        cond = ibis.literal(False)
     if cut is not None:
         cond = cond & (r.occurred_on > _d(cut))
     if grades:
@@ -143,9 +156,11 @@ def records_in_force(p: Prepared, src: Source) -> ir.Table | None:
     r = r.select("id", "subject_id", "item_code", "occurred_on", "value", "grade", "status")
     j = r.left_join(last, r.id == last._last_rid).left_join(first, r.id == first._first_rid)
     j = j.filter(ibis.coalesce(j._last_to, j._first_from, j.status) == "active")
+    numbers = _item_numbers(p)
     return j.select(
         "id", "subject_id", "item_code", "occurred_on", "grade",
         vc=(j.value * 100).round().cast(I64),
+        ic=_cases([(j.item_code == code, _i(k)) for code, k in numbers.items()], _i(-1)),
     )
 
 
@@ -193,12 +208,15 @@ def build(p: Prepared, src: Source, *, with_items: bool = False) -> ir.Table:
             schema = {"_day": "date", **{k: I64 for k in data if k != "_day"}}
             lookup = ibis.memtable(data, schema=schema)
             r = r.left_join(lookup, r.occurred_on == lookup._day)
+        numbers = _item_numbers(p)
         for leaf in leaves:
             it = leaf.item
             k = leaf.index
             if not leaf.items:  # nothing can match: the item keeps its base (see _col)
                 continue
-            m = _in_window(r, leaf.items, leaf.cutoff, leaf.grades)
+            # every aggregate reads only its own records (FILTER): no match gives NULL,
+            # which _item_expr reads as no record
+            m = _in_window(r, leaf.items, leaf.cutoff, leaf.grades, numbers=numbers)
             if isinstance(it, Records):
                 pm = int(it.points * 1000)
                 if it.measure == "count":
@@ -207,20 +225,22 @@ def build(p: Prepared, src: Source, *, with_items: bool = False) -> ir.Table:
                     vc = ibis.greatest(ibis.coalesce(r.vc, _i(0)), _i(0))
                     mag = (vc * _i(abs(pm) * 2) + _i(100 * it.unit)) // _i(200 * it.unit)
                     per = mag if pm >= 0 else -mag
-                aggs[f"r{k}"] = m.ifelse(per, _i(0)).sum()
+                if isinstance(per, ir.Scalar):  # a fixed number of points per record: count them
+                    aggs[f"r{k}"] = r.ic.count(where=m) * per
+                else:
+                    aggs[f"r{k}"] = per.sum(where=m)
             elif isinstance(it, Ratio):
                 gm = int(it.good_max * 100)
-                aggs[f"t{k}"] = m.ifelse(_i(1), _i(0)).sum()
-                aggs[f"g{k}"] = (m & r.vc.notnull() & (r.vc <= _i(gm))).ifelse(_i(1), _i(0)).sum()
+                aggs[f"t{k}"] = r.ic.count(where=m)
+                aggs[f"g{k}"] = r.ic.count(where=m & r.vc.notnull() & (r.vc <= _i(gm)))
             elif isinstance(it, AssessmentItem) and it.aggregate != "latest":
                 mv = m & r.vc.notnull()
                 v0 = ibis.greatest(r.vc, _i(0))
                 if it.aggregate == "mean":
-                    aggs[f"s{k}"] = mv.ifelse(v0, _i(0)).sum()
-                    aggs[f"n{k}"] = mv.ifelse(_i(1), _i(0)).sum()
+                    aggs[f"s{k}"] = v0.sum(where=mv)
+                    aggs[f"n{k}"] = r.ic.count(where=mv)
                 else:
-                    col = mv.ifelse(v0, ibis.null(I64))
-                    aggs[f"s{k}"] = col.min() if it.aggregate == "min" else col.max()
+                    aggs[f"s{k}"] = v0.min(where=mv) if it.aggregate == "min" else v0.max(where=mv)
             elif isinstance(it, GradeItem | AssessmentItem):
                 pick = r.filter(m & (r.grade.notnull() if isinstance(it, GradeItem) else r.vc.notnull()))
                 pick = pick.mutate(_rn=ibis.row_number().over(
@@ -230,7 +250,7 @@ def build(p: Prepared, src: Source, *, with_items: bool = False) -> ir.Table:
                 latest_tables.append(pick.select(**{f"_sid{k}": pick.subject_id, f"l{k}": val}))
         for c in p.overrides:
             if c.kind == "records" and c.items:
-                aggs[f"o{c.index}"] = _in_window(r, c.items, c.cutoff, c.grades).ifelse(_i(1), _i(0)).sum()
+                aggs[f"o{c.index}"] = r.ic.count(where=_in_window(r, c.items, c.cutoff, c.grades, numbers=numbers))
     list_conds: dict[str, frozenset[str]] = {}
     for leaf in leaves:
         if isinstance(leaf.item, ListPresence):

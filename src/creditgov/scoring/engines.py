@@ -1,9 +1,10 @@
 """Thin engine adapters: where the compiled plan runs.
 
 - `sqlite`, `postgres`: inside the operational store, over its own tables.
-- `duckdb` (the default, chosen by measurement — docs/decisions/0001-default-engine.md):
+- `duckdb` (the default, chosen by measurement — docs/decisions/0002-evaluation-default-engine.md):
   the store's relevant rows are copied into an in-memory DuckDB database (a snapshot
-  at one watermark) and the plan runs there.
+  at one watermark) and the plan runs there; a SQLite store is read by DuckDB's SQLite
+  scanner in a child process (sqlite_reader.py).
 - `spark`: the same snapshot written as Parquet files into the run's own folder and
   read by a local PySpark session (`creditgov[spark]`).
 
@@ -192,25 +193,69 @@ def _quote_list(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def _record_filter(p: Prepared, current: str = "is_current = {true}") -> str:
+    """Which records a snapshot copies: current versions of the items the model uses
+    (never a secret item: a model naming one does not validate) that can be in force on
+    the as-of date — occurred by then and after the model's earliest window cut-off,
+    published by then, publication not ended, not revoked (rules 1-5 of docs/scoring.md;
+    the plan applies them again, and rule 6, the status on the as-of date, from the
+    status history). Dates are compared with ISO literals, which SQLite (ISO text),
+    PostgreSQL and DuckDB (DATE) all order correctly. `{true}` stands for the dialect's true."""
+    items = sorted(p.used_items)
+    if not items:
+        return "1 = 0"
+    a = p.as_of.isoformat()
+    cond = [current, f"item_code IN ({_quote_list(items)})", f"occurred_on <= '{a}'",
+            f"(published_from IS NULL OR published_from <= '{a}')",
+            f"(published_until IS NULL OR published_until >= '{a}')", "status <> 'revoked'"]
+    if p.min_cutoff is not None:
+        cond.append(f"occurred_on > '{p.min_cutoff.isoformat()}'")
+    return " AND ".join(cond)
+
+
 def _store_queries(p: Prepared) -> dict[str, str]:
-    """What a snapshot copies: subjects of the model's kinds, current records of the
-    items it uses, the status history and list entries (both small). Every value as
+    """What a snapshot copies: subjects of the model's kinds, the records that can count
+    (`_record_filter`), the status history and list entries (both small). Every value as
     text or integer so that SQLite's loose typing cannot change a type mid-stream."""
     kinds = _quote_list(sorted(p.model.scope.kinds))
-    items = sorted(p.used_items)
-    rec_filter = f"is_current = {{true}} AND item_code IN ({_quote_list(items)})" if items else "1 = 0"
     return {
         "subjects": "SELECT id, kind, industry, CAST(established_on AS TEXT) AS established_on, status, "
                     f"CAST(attributes AS TEXT) AS attributes FROM subjects WHERE kind IN ({kinds})",
         "credit_records": "SELECT id, subject_id, item_code, CAST(occurred_on AS TEXT) AS occurred_on, "
                           "CAST(value AS TEXT) AS value, grade, status, CAST(published_from AS TEXT) AS published_from, "
                           "CAST(published_until AS TEXT) AS published_until, "
-                          f"CASE WHEN is_current THEN 1 ELSE 0 END AS is_current FROM credit_records WHERE {rec_filter}",
+                          f"CASE WHEN is_current THEN 1 ELSE 0 END AS is_current FROM credit_records "
+                          f"WHERE {_record_filter(p)}",
         "record_status_changes": "SELECT id, record_id, from_status, to_status, CAST(at AS TEXT) AS at "
                                  "FROM record_status_changes",
         "list_entries": "SELECT id, list_code, subject_id, status, CAST(published_on AS TEXT) AS published_on, "
                         "CAST(expires_on AS TEXT) AS expires_on, CAST(exited_on AS TEXT) AS exited_on "
                         "FROM list_entries",
+    }
+
+
+def _scan_queries(p: Prepared) -> dict[str, str]:
+    """The same rows in DuckDB SQL over the store attached through DuckDB's SQLite
+    scanner (`store`), typed as the snapshot's tables (`_DUCK_TYPES`). The scanner
+    types each column by its declared type; a record's value is read through its text
+    form, as SQLite prints it, exactly like the other readers (a binary double cast
+    straight to DECIMAL would round 0.285 down)."""
+    kinds = _quote_list(sorted(p.model.scope.kinds))
+    return {
+        "subjects": "SELECT CAST(id AS BIGINT) AS id, kind, industry, CAST(established_on AS DATE) AS established_on, "
+                    f"status, CAST(attributes AS VARCHAR) AS attributes FROM store.subjects WHERE kind IN ({kinds})",
+        "credit_records": "SELECT CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
+                          "CAST(occurred_on AS DATE) AS occurred_on, "
+                          "CAST(CAST(\"value\" AS VARCHAR) AS DECIMAL(18, 2)) AS \"value\", grade, status, "
+                          "CAST(published_from AS DATE) AS published_from, "
+                          "CAST(published_until AS DATE) AS published_until, is_current <> 0 AS is_current "
+                          f"FROM store.credit_records WHERE {_record_filter(p, 'is_current <> 0')}",
+        "record_status_changes": "SELECT CAST(id AS BIGINT) AS id, CAST(record_id AS BIGINT) AS record_id, "
+                                 "from_status, to_status, CAST(\"at\" AS TIMESTAMP) AS \"at\" "
+                                 "FROM store.record_status_changes",
+        "list_entries": "SELECT CAST(id AS BIGINT) AS id, list_code, CAST(subject_id AS BIGINT) AS subject_id, "
+                        "status, CAST(published_on AS DATE) AS published_on, CAST(expires_on AS DATE) AS expires_on, "
+                        "CAST(exited_on AS DATE) AS exited_on FROM store.list_entries",
     }
 
 
@@ -250,92 +295,29 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-#: Stands for NULL in text columns read through ADBC, whose SQLite driver infers a
-#: column's type from its first rows and types an all-NULL start as INT64.
-NUL = "\x01"
-
-
-def _sqlite_query(table: str, sql: str) -> str:
-    schema = pa.schema(_TEXT_SCHEMAS[table])
-    sql = sql.replace("{true}", "1")
-    cols = (f"COALESCE({f.name}, char(1)) AS {f.name}" if f.type == pa.string() else f.name for f in schema)
-    return f"SELECT {', '.join(cols)} FROM ({sql})"
+def _sqlite_query(sql: str) -> str:
+    return sql.replace("{true}", "1")
 
 
 def _typed(table: str, got: pa.Table) -> pa.Table:
-    """Give a read the snapshot's column types and turn the NUL stand-in back into NULL."""
-    import pyarrow.compute as pc
-
+    """Give a text read the snapshot's text schema."""
     schema = pa.schema(_TEXT_SCHEMAS[table])
     if got.num_rows == 0:
         return schema.empty_table()
-    cols = []
-    for i, f in enumerate(schema):
-        c = got.column(i)
-        if c.type != f.type:
-            c = c.cast(f.type)
-        if f.type == pa.string():
-            c = pc.if_else(pc.equal(c, NUL), pa.scalar(None, pa.string()), c)
-        cols.append(c)
-    return pa.Table.from_arrays(cols, schema=schema)
+    return pa.Table.from_arrays([got.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema)
 
 
-#: Below this many records the standard library reads faster than starting a reader process.
-ADBC_MIN_RECORDS = 200_000
-
-
-def _read_sqlite(url: str, queries: dict[str, str], *, records: int = 0, adbc: bool | None = None
-                 ) -> dict[str, pa.Table]:
-    """Rows of the SQLite store as Arrow. For a large store with the ADBC driver
-    installed, a child process reads at C speed (see sqlite_reader.py for why it must
-    be another process); otherwise the standard library reads in this one. Both give
-    the same table (tests/scoring/test_engines.py)."""
-    import importlib.util
-    import json
-    import subprocess
-
-    path = _sqlite_path(url)
-    sqls = {t: _sqlite_query(t, q) for t, q in queries.items()}
-    if adbc is None:
-        adbc = records >= ADBC_MIN_RECORDS and importlib.util.find_spec("adbc_driver_sqlite") is not None
-    if adbc:
-        # The records are split by id range over one reader process per core.
-        parts = max(1, min(os.cpu_count() or 1, 4)) if records >= 2 * ADBC_MIN_RECORDS else 1
-        jobs: list[dict[str, str]] = [{} for _ in range(parts)]
-        for t, sql in sqls.items():
-            if t == "credit_records" and parts > 1:
-                step = records // parts + 1
-                for k in range(parts):
-                    jobs[k][f"{t}.{k}"] = f"SELECT * FROM ({sql}) WHERE id > {k * step} AND id <= {(k + 1) * step}"
-            else:
-                jobs[0][t] = sql
-        with tempfile.TemporaryDirectory(prefix="creditgov-snapshot-") as tmp:
-            procs = [subprocess.Popen([sys.executable, "-m", "creditgov.scoring.sqlite_reader", path, tmp],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                     for _ in jobs]
-            errors = []
-            for proc, job in zip(procs, jobs, strict=True):
-                _, err = proc.communicate(json.dumps(job))
-                if proc.returncode != 0:
-                    errors.append(err.strip().splitlines()[-1:] if err.strip() else proc.returncode)
-            if errors:
-                raise EngineError(f"reading the SQLite store failed: {errors}")
-            out = {}
-            for t in sqls:
-                names = [n for job in jobs for n in job if n == t or n.startswith(f"{t}.")]
-                pieces = []
-                for name in names:
-                    with pa.memory_map(str(Path(tmp) / f"{name}.arrow")) as src:
-                        pieces.append(_typed(t, pa.ipc.open_file(src).read_all()))
-                out[t] = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-            return out
+def _read_sqlite_stdlib(url: str, queries: dict[str, str]) -> dict[str, pa.Table]:
+    """Rows of the SQLite store as text-typed Arrow, through the standard library (in
+    this process: the same SQLite library as the rest of the product). The slow,
+    obviously right reader that the scanner is tested against."""
     import sqlite3
 
     out = {}
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(_sqlite_path(url))
     try:
-        for t, sql in sqls.items():
-            rows = conn.execute(sql).fetchall()
+        for t, sql in queries.items():
+            rows = conn.execute(_sqlite_query(sql)).fetchall()
             schema = pa.schema(_TEXT_SCHEMAS[t])
             cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
             out[t] = _typed(t, pa.Table.from_arrays(
@@ -343,6 +325,46 @@ def _read_sqlite(url: str, queries: dict[str, str], *, records: int = 0, adbc: b
     finally:
         conn.close()
     return out
+
+
+def _scan_sqlite_into(duck: Any, url: str, p: Prepared) -> None:
+    """Fill the snapshot from a SQLite store through DuckDB's SQLite scanner, run in a
+    child process (sqlite_reader.py says why it must be another process). The child
+    streams each table as Arrow IPC through a pipe, already typed; this process loads
+    the stream into its DuckDB while the child is still reading — one copy, no files."""
+    import json
+    import subprocess
+
+    queries = _scan_queries(p)
+    proc = subprocess.Popen([sys.executable, "-m", "creditgov.scoring.sqlite_reader", _sqlite_path(url), "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain.start()
+    try:
+        proc.stdin.write(json.dumps(queries).encode())
+        proc.stdin.close()
+        for name in queries:
+            reader = pa.ipc.open_stream(proc.stdout)
+            duck.register(f"_in_{name}", reader)
+            try:
+                duck.execute(f"CREATE TABLE {name} AS SELECT * FROM _in_{name}")
+            finally:
+                duck.unregister(f"_in_{name}")
+    except BaseException as exc:
+        proc.kill()
+        proc.wait()
+        drain.join(5)
+        err = b"".join(errors).decode(errors="replace").strip().splitlines()
+        if isinstance(exc, Exception):
+            raise EngineError(f"reading the SQLite store failed: {err[-1] if err else exc}") from exc
+        raise
+    proc.wait()
+    drain.join(5)
+    if proc.returncode != 0:
+        err = b"".join(errors).decode(errors="replace").strip().splitlines()
+        raise EngineError(f"reading the SQLite store failed: {err[-1] if err else proc.returncode}")
 
 
 def _pg_connect(url: str) -> Any:
@@ -358,7 +380,7 @@ def _pg_connect(url: str) -> Any:
     return psycopg.connect(**kw, autocommit=True)
 
 
-def _read_postgres(url: str, queries: dict[str, str], **_: Any) -> dict[str, pa.Table]:
+def _read_postgres(url: str, queries: dict[str, str]) -> dict[str, pa.Table]:
     return {t: _read_postgres_one(url, t, q) for t, q in queries.items()}
 
 
@@ -383,12 +405,42 @@ def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
                                                                null_values=[""], quoted_strings_can_be_null=False))
 
 
-def read_store(url: str, p: Prepared, *, records: int = 0, adbc: bool | None = None) -> dict[str, pa.Table]:
-    """What the snapshot copies, as Arrow tables. `records` is the store's size (its
-    highest record id), which decides how a SQLite store is read."""
-    if url.startswith("sqlite"):
-        return _read_sqlite(url, _store_queries(p), records=records, adbc=adbc)
-    return _read_postgres(url, _store_queries(p))
+def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float]]:
+    """An in-memory DuckDB database holding what the plan reads, typed, and how long
+    filling it took. From SQLite through DuckDB's SQLite scanner in a child process
+    (`scanner=False`: the standard library, for tests); from PostgreSQL through COPY."""
+    import time
+
+    import duckdb
+
+    duck = duckdb.connect(":memory:")
+    try:
+        duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+        t0 = time.perf_counter()
+        if url.startswith("sqlite") and scanner:
+            _scan_sqlite_into(duck, url, p)
+            return duck, {"read_store": round(time.perf_counter() - t0, 3)}
+        queries = _store_queries(p)
+        data = _read_sqlite_stdlib(url, queries) if url.startswith("sqlite") else _read_postgres(url, queries)
+        t_read = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for name, tbl in data.items():
+            duck.register(f"_in_{name}", tbl)
+            duck.execute(f"CREATE TABLE {name} AS SELECT {_DUCK_TYPES[name]} FROM _in_{name}")
+            duck.unregister(f"_in_{name}")
+        return duck, {"read_store": round(t_read, 3), "load_snapshot": round(time.perf_counter() - t0, 3)}
+    except BaseException:
+        duck.close()
+        raise
+
+
+def read_store(url: str, p: Prepared, *, scanner: bool = True) -> dict[str, pa.Table]:
+    """What the snapshot holds, as Arrow tables in id order."""
+    duck, _ = snapshot(url, p, scanner=scanner)
+    try:
+        return {t: duck.execute(f"SELECT * FROM {t} ORDER BY id").to_arrow_table() for t in TABLES}
+    finally:
+        duck.close()
 
 
 def watermark(url: str) -> str:
@@ -410,10 +462,6 @@ def watermark(url: str) -> str:
         with _pg_connect(url) as conn:
             r, c, lmax, lpub = conn.execute(sql).fetchone()
     return f"records<={r};changes<={c};lists<={lmax}/{lpub}"
-
-
-def _records_in(wm: str) -> int:
-    return int(wm.split(";")[0].split("<=")[1])
 
 
 # ----------------------------------------------------------------------------- opening
@@ -441,21 +489,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
         finally:
             raw.close()
         return
-    t0 = time.perf_counter()
-    data = read_store(url, p, records=_records_in(wm))
-    t_read = time.perf_counter() - t0
-    import duckdb
-
-    duck = duckdb.connect(":memory:")
-    duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
-    t0 = time.perf_counter()
-    for name, tbl in data.items():
-        duck.register(f"_in_{name}", tbl)
-        duck.execute(f"CREATE TABLE {name} AS SELECT {_DUCK_TYPES[name]} FROM _in_{name}")
-        duck.unregister(f"_in_{name}")
-    del data
-    t_load = time.perf_counter() - t0
-    timings = {"read_store": round(t_read, 3), "load_snapshot": round(t_load, 3)}
+    duck, timings = snapshot(url, p)
     if engine == "duckdb":
         con = ibis.duckdb.from_connection(duck)
         try:

@@ -267,24 +267,23 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
         say = progress or (lambda _s: None)
         say("storing results")
         t0 = time.perf_counter()
-        cols = table.to_pydict()
-        rows = list(zip([run_id] * table.num_rows, cols["subject_id"], [_centi_text(c) for c in cols["score_centi"]],
-                        cols["grade"], cols["colour"], _dims_json(p, cols), strict=True))
-        grades = Counter(cols["grade"])
-        colours = Counter(cols["colour"])
+        grades = _counts(table, "grade")
+        colours = _counts(table, "colour")
+        n_rows = table.num_rows
         with db.session_scope(url) as s:
-            db.bulk_insert(s, Score.__table__, ["run_id", "subject_id", "score", "grade", "colour", "dimensions"],
-                           rows, stored_form=True)
+            # the scores, the run marked done and its audit entry: one transaction, so a
+            # crash mid-store leaves a failed run without scores, never half a run
+            _store_scores(s, p, run_id, table)
             timings["store"] = round(time.perf_counter() - t0, 3)
             seconds = round(time.perf_counter() - t_start, 3)
             run = s.get(EvaluationRun, run_id)
             assert run is not None
             grade_counts = {g.label: grades.get(g.label, 0) for g in p.model.grades}
-            run.status, run.subjects, run.grades, run.timings = "done", len(rows), grade_counts, timings
+            run.status, run.subjects, run.grades, run.timings = "done", n_rows, grade_counts, timings
             run.watermark, run.seconds, run.finished_at = wm, seconds, clock.now()
             audit.append(s, action="evaluation.run", actor=actor,
                          detail={"run": run_id, "model": f"{mv.name}@{mv.version}", "engine": engine,
-                                 "as_of": as_of.isoformat(), "subjects": len(rows)})
+                                 "as_of": as_of.isoformat(), "subjects": n_rows})
             if publish:
                 publish_run(s, run_id=run_id, actor=actor)
     except BaseException:
@@ -293,7 +292,7 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
             if run is not None:
                 run.status, run.finished_at = "failed", clock.now()
         raise
-    return RunResult(run_id, mv.name, mv.version, engine, as_of, len(rows), grade_counts,
+    return RunResult(run_id, mv.name, mv.version, engine, as_of, n_rows, grade_counts,
                      {c: colours.get(c, 0) for c in ("green", "yellow", "red")}, seconds, timings, wm, publish)
 
 
@@ -318,28 +317,60 @@ def publish_run(session: Session, *, run_id: int, actor: str | None = None) -> E
     return run
 
 
+def _counts(table: pa.Table, column: str) -> Counter[str]:
+    import pyarrow.compute as pc
+
+    vc = pc.value_counts(table.column(column)).to_pylist() if table.num_rows else []
+    return Counter({d["values"]: d["counts"] for d in vc})
+
+
+def _fixed_text(v: pa.ChunkedArray | pa.Array, per: int, width: int, *, strip: bool) -> pa.Array:
+    """Integers in units of 1/per as decimal text, vectorised (a run may hold millions
+    of rows): `_centi_text` (strip=False), or the first-level scores' JSON numbers
+    (strip=True: trailing zeros and a bare point dropped; tests/scoring/test_store_text.py)."""
+    import pyarrow.compute as pc
+
+    v = pc.cast(v, pa.int64())
+    a = pc.abs(v)
+    whole = pc.divide(a, per)  # integer division of non-negative integers
+    frac = pc.utf8_lpad(pc.cast(pc.subtract(a, pc.multiply(whole, per)), pa.string()), width, "0")
+    text = pc.binary_join_element_wise(pc.cast(whole, pa.string()), frac, ".")
+    if strip:
+        text = pc.utf8_rtrim(pc.utf8_rtrim(text, "0"), ".")
+    sign = pc.if_else(pc.less(v, 0), "-", "")
+    return pc.binary_join_element_wise(sign, text, "")
+
+
+def _store_scores(session: Session, p: Prepared, run_id: int, table: pa.Table) -> None:
+    """Bulk-insert a run's rows (score, grade, colour, first-level scores) in the
+    session's transaction. The text forms are built column-wise by Arrow; SQLite gets
+    one executemany through the session's own connection (the same SQLite library as
+    the rest of the process), PostgreSQL one COPY."""
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return
+    score = _fixed_text(table.column("score_centi"), 100, 2, strip=False)
+    if p.dims:
+        per, width = (100, 2) if p.weighted else (1000, 3)
+        parts: list[Any] = []
+        for k, (code, _, _) in enumerate(p.dims):
+            parts.append(("{" if k == 0 else ",") + json.dumps(code, ensure_ascii=False) + ":")
+            parts.append(_fixed_text(table.column(f"dim{k}"), per, width, strip=True))
+        parts.append("}")
+        dims = pc.binary_join_element_wise(*parts, "")
+    else:
+        dims = pa.array(["{}"] * table.num_rows)
+    rows = zip([run_id] * table.num_rows, table.column("subject_id").to_pylist(), score.to_pylist(),
+               table.column("grade").to_pylist(), table.column("colour").to_pylist(), dims.to_pylist(), strict=True)
+    db.bulk_insert(session, Score.__table__, ["run_id", "subject_id", "score", "grade", "colour", "dimensions"],
+                   list(rows), stored_form=True)
+
+
 def _centi_text(c: int) -> str:
     """Hundredths as a decimal string, without a Decimal per row (a run may hold millions)."""
     sign, c = ("-", -c) if c < 0 else ("", c)
     return f"{sign}{c // 100}.{c % 100:02d}"
-
-
-def _dims_json(p: Prepared, cols: dict[str, list[Any]]) -> list[str]:
-    """First-level scores as compact JSON numbers: hundredths (weighted) or milli-points
-    (points), written out exactly."""
-    codes = [json.dumps(code, ensure_ascii=False) for code, _, _ in p.dims]
-    per = 100 if p.weighted else 1000
-    width = 2 if p.weighted else 3
-
-    def num(v: int) -> str:
-        sign, v = ("-", -v) if v < 0 else ("", v)
-        whole, frac = divmod(v, per)
-        text = f"{sign}{whole}.{frac:0{width}d}".rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
-
-    columns = [cols[f"dim{k}"] for k in range(len(codes))]
-    return ["{" + ",".join(f"{c}:{num(v)}" for c, v in zip(codes, vals, strict=True)) + "}"
-            for vals in zip(*columns, strict=True)] if columns else ["{}"] * len(cols["subject_id"])
 
 
 def runs(session: Session, *, model: str | None = None, limit: int = 50) -> list[EvaluationRun]:

@@ -1,33 +1,74 @@
-"""Read SQLite query results into Arrow IPC files, in a process of its own.
+"""Read the SQLite store into Arrow IPC files with DuckDB's SQLite scanner, in a
+process of its own.
 
-The ADBC SQLite driver reads at C speed but bundles its own copy of SQLite. Two SQLite
-libraries in one process must never open the same database: POSIX locks belong to the
-process, so when one library closes its file the other's locks vanish ("disk I/O
-error" on a WAL store, or worse). The snapshot therefore runs this module as a child
-process: `python -m creditgov.scoring.sqlite_reader DB OUTDIR` with a JSON object
-{name: sql} on stdin; it writes OUTDIR/<name>.arrow and exits.
+DuckDB's SQLite scanner (the `duckdb-extension-sqlite-scanner` wheel, loaded from its
+file: there is no download) reads the store at C speed on every core, but it bundles
+its own copy of SQLite. Two SQLite libraries in one process must never open the same
+database: POSIX locks belong to the process, so when one library closes its file the
+other's locks vanish ("disk I/O error" on a WAL store, or a shared-memory index
+rebuilt under a live reader). The snapshot therefore runs this module as a child
+process:
+
+    python -m creditgov.scoring.sqlite_reader DB -      # stdin: {"name": "SELECT ...", ...}
+
+Each query is DuckDB SQL over the store attached read-only as `store`; each result is
+written to stdout as one Arrow IPC stream, in the order given, with the snapshot's
+column types, and the parent loads the streams into its own DuckDB database as they
+arrive.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 
+def extension_path() -> str:
+    """The scanner built for the installed DuckDB (an extension loads only into the
+    exact DuckDB version it was built for)."""
+    import duckdb
+    import duckdb_extension_sqlite_scanner as ext
+
+    version = duckdb.__version__
+    path = Path(ext.__file__).parent / "extensions" / f"v{version}" / "sqlite_scanner.duckdb_extension"
+    if not path.exists():
+        built = sorted(p.name for p in (Path(ext.__file__).parent / "extensions").iterdir())
+        raise RuntimeError(f"duckdb-extension-sqlite-scanner has no build for duckdb {version} (it has {built}): "
+                           "install the matching versions (pyproject.toml pins both)")
+    return str(path)
+
+
+def connect(db: str, *, read_only: bool = True, threads: int | None = None):  # type: ignore[no-untyped-def]
+    """An in-memory DuckDB with the SQLite store attached as `store`. Only ever call
+    this in a process that has no other SQLite connection to `db` (see above)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET threads = {threads or max(1, os.cpu_count() or 1)}")
+    con.execute(f"LOAD '{extension_path()}'")
+    mode = ", READ_ONLY" if read_only else ""
+    con.execute(f"ATTACH '{db.replace(chr(39), chr(39) * 2)}' AS store (TYPE sqlite{mode})")
+    return con
+
+
 def main() -> None:
-    import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
 
-    db, out = sys.argv[1], Path(sys.argv[2])
+    db = sys.argv[1]
     queries: dict[str, str] = json.loads(sys.stdin.read())
-    with adbc.connect(db) as conn:
-        for name, sql in queries.items():
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                table = cur.fetch_arrow_table()
-            with pa.OSFile(str(out / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
-                w.write_table(table)
+    out = sys.stdout.buffer
+    con = connect(db)
+    try:
+        for sql in queries.values():
+            reader = con.execute(sql).fetch_record_batch(1 << 17)
+            with pa.ipc.new_stream(out, reader.schema) as w:
+                for batch in reader:
+                    w.write_batch(batch)
+        out.flush()
+    finally:
+        con.close()
 
 
 if __name__ == "__main__":
