@@ -201,29 +201,57 @@ def _sqlite_value(v: object) -> object:
 
 
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
-                *, stored_form: bool = False) -> None:
+                *, stored_form: bool = False, constants: dict[str, object] | None = None) -> None:
     """Insert many rows inside the session's transaction, bypassing per-row ORM work:
     executemany on SQLite, COPY on PostgreSQL. Columns must be plain (no defaults
     computed in Python) and rows tuples in `columns` order. `stored_form` says the
     values are already text/numbers as SQLite stores them (ISO dates, decimal strings,
-    0/1), which both databases accept."""
+    0/1), which both databases accept. `constants` are columns with the same value in
+    every row, in stored form: SQLite gets them as literals in the statement, so each
+    row binds only what varies."""
     if not rows:
         return
     conn = session.connection()
     dialect = conn.dialect.name
     raw = conn.connection.dbapi_connection
-    cols = ", ".join(columns)
+    consts = dict(constants or {})
     if dialect == "sqlite":
-        marks = ", ".join("?" * len(columns))
+
+        def literal(v: object) -> str | None:
+            """A constant as an SQLite literal, or None when it is better bound."""
+            if v is None:
+                return "NULL"
+            if isinstance(v, bool | int):
+                return str(int(v))
+            if isinstance(v, str) and "\x00" not in v:
+                return "'" + v.replace("'", "''") + "'"
+            return None
+
+        literals = {k: lit for k, v in consts.items() if (lit := literal(v)) is not None}
+        bound = [k for k in consts if k not in literals]
+        if bound:  # rare: a constant that cannot be a literal is bound like the rest
+            tail = tuple(consts[k] for k in bound)
+            rows = [(*r, *tail) for r in rows]
+        names = [*columns, *bound, *literals]
+        values = ", ".join(["?"] * (len(columns) + len(bound)) + list(literals.values()))
         cur = raw.cursor()
         try:
             data = rows if stored_form else [tuple(_sqlite_value(v) for v in r) for r in rows]
-            cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", data)
+            cur.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values})", data)
         finally:
             cur.close()
     elif dialect == "postgresql":
+        cols = ", ".join([*columns, *consts])
+        tail = tuple(consts.values())
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
-            for r in rows:
-                cp.write_row(r)
+            write = cp.write_row
+            if tail:
+                for r in rows:
+                    write((*r, *tail))
+            else:
+                for r in rows:
+                    write(r)
     else:  # any other database: the portable path
-        session.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+        names = [*columns, *consts]
+        tail = tuple(consts.values())
+        session.execute(table.insert(), [dict(zip(names, (*r, *tail), strict=True)) for r in rows])

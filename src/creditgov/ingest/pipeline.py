@@ -6,13 +6,16 @@ for a quarantine retry and for a trace replay.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 from creditgov.core.errors import InvalidInput
@@ -217,3 +220,277 @@ def attribute_value(v: str) -> Any:
     except ValueError:
         return v
 
+
+
+# --------------------------------------------------------------------------- records, a chunk at a time
+
+class _Bad:
+    """A value that failed a step or a check, standing in the column for its reason."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _safe(fn: Callable[[str], Any], flag: list[bool], size: int | None = 1 << 16) -> Callable[[Any], Any]:
+    """`fn` memoised, returning a `_Bad` instead of raising; `flag[0]` turns true once
+    any value has failed, so columns without a failure are never scanned for one."""
+
+    def run(v: Any) -> Any:
+        try:
+            return fn(v)
+        except RowError as exc:
+            flag[0] = True
+            return _Bad(str(exc))
+
+    return lru_cache(maxsize=size)(run)
+
+
+@dataclass
+class PreparedRecords:
+    """A chunk of record rows after every check that needs no database: per row either a
+    reason (rejected), filtered, or the record's values. Picklable, so a second process
+    can prepare chunks while the first one writes."""
+
+    n: int
+    lines: list[int]
+    rtexts: list[str]                 # the packed raw row of every row (quarantine needs it)
+    rhashes: list[str]
+    rejected: dict[int, str]          # row index -> reason
+    filtered: list[int]
+    ok: list[int]                     # indexes of rows with a record, in order
+    # Columns over the ok rows: identifier kind, lookup key (credit code or blind index),
+    # natural key, content tail, item, occurred, decided, value, grade, text, document_no,
+    # published_from, published_until, raw as stored, identifier, name — the last two
+    # only for specs that create provisional subjects.
+    columns: tuple[list[Any], ...]
+
+
+class RecordPreparer:
+    """The database-free part of a records spec, applied column by column to a chunk:
+    steps, filters, the item's catalogue and data-request checks, check digits, dates,
+    amounts, hashes and encryption. Same results and reasons as `CompiledSpec.apply`
+    followed by `BatchWriter._record`, in the same order of checks."""
+
+    def __init__(self, spec: SourceSpec, *, keyring: Any, today: str, catalog: dict[str, int | None],
+                 requests: dict[tuple[str, str], str]) -> None:
+        self.spec, self.keyring, self.today = spec, keyring, today
+        self.cs = CompiledSpec(spec)
+        self.flags: dict[str, list[bool]] = {}
+        self.fns: list[tuple[str, str, Callable[[Any], Any] | None]] = []
+        steps: dict[str, list[Callable[[str], str]]] = {f: [] for f in self.cs.columns}
+        for fld, fn, _op in self.cs.steps:
+            for f in (steps if fld == "*" else [fld]):
+                steps[f].append(fn)
+        for f, c in self.cs.columns.items():
+            flag = self.flags.setdefault(f, [False])
+            fns = steps[f]
+            self.fns.append((f, c, _safe(_chain_plain(fns), flag) if fns else None))
+        self.source = spec.name
+        self.fixed_item = spec.item or ""
+        self.nk_fields = list(spec.natural_key)
+        self.personal = spec.personal
+        self.provisional = spec.unknown_subject == "provisional"
+        allowed = set(spec.items)
+
+        def item_check(code: str) -> int | None:
+            if not code:
+                raise RowError("missing item")
+            if code not in allowed:
+                raise RowError(f"item {code!r} is not among the items spec {spec.name} may produce")
+            if code not in catalog:
+                raise RowError(f"item {code!r} is not in the data catalogue")
+            status = requests.get((code, spec.department))
+            if status != "approved":
+                why = "was rejected" if status == "rejected" else "was never requested"
+                raise RowError(f"item {code!r} is not approved from department {spec.department!r}: "
+                               f"the data request {why}")
+            return catalog[code]
+
+        self.v_item = _safe(item_check, self.flags.setdefault("#item", [False]), None)
+        blind = keyring.blind_index
+
+        def uscc_id(u: str) -> tuple[str, str, str]:
+            kind, code = identifier({"uscc": u})
+            return kind, code, code
+
+        def resident_id(r: str) -> tuple[str, str, str]:
+            kind, code = identifier({"resident_id": r})
+            return kind, code, blind(code)
+
+        def either_id(pair: tuple[str, str]) -> tuple[str, str, str]:
+            kind, code = identifier({"uscc": pair[0], "resident_id": pair[1]})
+            return kind, code, code if kind == "uscc" else blind(code)
+
+        idflag = self.flags.setdefault("#id", [False])
+        self.v_uscc = _safe(uscc_id, idflag, 1 << 18)
+        self.v_resident = _safe(resident_id, idflag, 1 << 18)
+        self.v_either = _safe(either_id, idflag, 1 << 18)
+        self.v_occurred = _safe(lambda v: iso_date(v, "occurred_on", today, required=True),
+                                self.flags.setdefault("#occurred", [False]), 1 << 14)
+        self.v_decided = _safe(lambda v: iso_date(v, "decided_on", today, required=False),
+                               self.flags.setdefault("#decided", [False]), 1 << 14)
+        self.v_value = _safe(decimal_text, self.flags.setdefault("#value", [False]), 1 << 16)
+        self._aead: Any = None
+
+    # -- the chunk ----------------------------------------------------------------------
+    def prepare(self, header: list[str] | None, lines: list[int], rows: list[Any]) -> PreparedRecords:
+        n = len(rows)
+        rejected: dict[int, str] = {}
+        if header is not None:
+            index = {h: i for i, h in enumerate(header)}
+            raw_cols = {f: [r[index[c]] for r in rows] if c in index else [""] * n for f, c, _ in self.fns}
+            rtexts = _pack_lists(rows, header)
+        else:
+            for i, r in enumerate(rows):
+                if "__error__" in r:
+                    rejected[i] = r["__error__"]
+            raw_cols = {f: [r.get(c) or "" for r in rows] for f, c, _ in self.fns}
+            tabular = self.spec.format in ("csv", "xlsx")
+            rtexts = [pack_raw(r, tabular) for r in rows]
+        rhashes = [blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in rtexts]
+        # 1. steps, field by field in the spec's column order (the first failure is the reason)
+        vals: dict[str, list[Any]] = {}
+        for f, _c, fn in self.fns:
+            col = raw_cols[f] if fn is None else list(map(fn, raw_cols[f]))
+            if fn is not None and self.flags[f][0]:
+                _take_bad(col, rejected)
+            vals[f] = col
+        # 2. filters
+        filtered: list[int] = []
+        if self.spec.filters:
+            names = list(vals)
+            for i, t in enumerate(zip(*vals.values(), strict=True)):
+                if i not in rejected and not self.cs.keep(dict(zip(names, t, strict=True))):
+                    filtered.append(i)
+            skip = set(filtered)
+        else:
+            skip = set()
+        # 3. checks, in the order BatchWriter._record makes them
+        dead = rejected.keys() | skip
+        items = vals["item"] if "item" in vals else None
+        if items is not None and self.fixed_item:
+            items = [v or self.fixed_item for v in items]
+        if items is None:
+            months_col = [self.v_item(self.fixed_item)] * n
+            items = [self.fixed_item] * n
+        else:
+            months_col = list(map(self.v_item, items))
+        self._check(months_col, rejected, dead, "#item", None)
+        u, r = vals.get("uscc"), vals.get("resident_id")
+        if u is not None and r is not None:
+            ids = list(map(self.v_either, zip(u, r, strict=True)))
+        elif u is not None:
+            ids = list(map(self.v_uscc, u))
+        else:
+            ids = list(map(self.v_resident, r))  # type: ignore[arg-type]
+        self._check(ids, rejected, dead, "#id", ("", "", ""))
+        occ = list(map(self.v_occurred, vals["occurred_on"]))
+        self._check(occ, rejected, dead, "#occurred", "")
+        dec = list(map(self.v_decided, vals["decided_on"])) if "decided_on" in vals else [None] * n
+        self._check(dec, rejected, dead, "#decided", None)
+        value = list(map(self.v_value, vals["value"])) if "value" in vals else [None] * n
+        self._check(value, rejected, dead, "#value", None)
+        none = [None] * n
+        grade = [g.upper() if g else None for g in vals["grade"]] if "grade" in vals else none
+        text = [t or None for t in vals["text"]] if "text" in vals else none
+        doc = [d or None for d in vals["document_no"]] if "document_no" in vals else none
+        # 4. the record's derived values
+        src = self.source
+        if self.nk_fields:
+            nk_in = [f"{src}|{'|'.join(t)}" if all(t) else f"{src}|raw|{h}"
+                     for t, h in zip(zip(*(vals[k] for k in self.nk_fields), strict=True), rhashes, strict=True)]
+        else:
+            nk_in = [f"{src}|raw|{h}" for h in rhashes]
+        nks = [blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in nk_in]
+        tails = ["|".join(t) for t in zip(items, occ, [d or "" for d in dec], [v or "" for v in value],
+                                         [g or "" for g in grade], [t or "" for t in text],
+                                         [d or "" for d in doc], strict=True)]
+        start = [d or o for d, o in zip(dec, occ, strict=True)]
+        until = [_until_iso(s, m) for s, m in zip(start, months_col, strict=True)]
+        if self.personal:
+            stored = self._encrypt_all(rtexts)
+        else:
+            stored = rtexts
+        kinds = [x[0] for x in ids]
+        keys = [x[2] for x in ids]
+        if self.provisional:
+            codes, names = [x[1] for x in ids], vals.get("name") or [""] * n
+        else:
+            codes = names = none
+        cols = (kinds, keys, nks, tails, items, occ, dec, value, grade, text, doc, start, until, stored, codes, names)
+        dead = rejected.keys() | skip
+        if dead:
+            ok = [i for i in range(n) if i not in dead]
+            cols = tuple([c[i] for i in ok] for c in cols)
+        else:
+            ok = list(range(n))
+        return PreparedRecords(n, lines, rtexts, rhashes, rejected, filtered, ok, cols)
+
+    def _encrypt_all(self, texts: list[str]) -> list[str]:
+        """`KeyRing.encrypt` for many values: the same token format (key id, then base64 of
+        a fresh random 96-bit nonce, the ciphertext and tag), one random read per chunk."""
+        if self._aead is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead = AESGCM(self.keyring.enc_key)
+        aead, kid = self._aead, self.keyring.key_id
+        aad, prefix = kid.encode(), kid + ":"
+        nonces = os.urandom(12 * len(texts))
+        enc, b64 = aead.encrypt, base64.b64encode
+        out = []
+        for i, t in enumerate(texts):
+            nonce = nonces[12 * i:12 * i + 12]
+            out.append(prefix + b64(nonce + enc(nonce, t.encode("utf-8"), aad)).decode("ascii"))
+        return out
+
+    def _check(self, col: list[Any], rejected: dict[int, str], dead: set[int], flag: str, blank: Any) -> None:
+        """Record each row's first failure and blank the failed cells, so the derived
+        values can still be computed column-wise (the row is dropped later)."""
+        if not self.flags[flag][0]:
+            return
+        for i, v in enumerate(col):
+            if v.__class__ is _Bad:
+                if i not in dead:
+                    rejected[i] = v.reason
+                    dead.add(i)
+                col[i] = blank
+
+
+def _take_bad(col: list[Any], rejected: dict[int, str]) -> None:
+    for i, v in enumerate(col):
+        if v.__class__ is _Bad:
+            rejected.setdefault(i, v.reason)
+            col[i] = ""
+
+
+def _chain_plain(fns: list[Callable[[str], str]]) -> Callable[[str], str]:
+    if len(fns) == 1:
+        return fns[0]
+
+    def run(v: str) -> str:
+        for fn in fns:
+            v = fn(v)
+        return v
+
+    return run
+
+
+@lru_cache(maxsize=1 << 14)
+def _until_iso(start: str, months: int | None) -> str | None:
+    from creditgov.core import clock
+
+    if months is None or not start:
+        return None
+    return clock.add_months(dt.date.fromisoformat(start), months).isoformat()
+
+
+def _pack_lists(rows: list[list[str]], header: list[str]) -> list[str]:
+    """`pack_raw` for rows given as lists in header order (one join per row)."""
+    out = [_PACKED + _SEP.join(r) for r in rows]
+    want = len(header) - 1
+    for i, t in enumerate(out):
+        if t.count(_SEP) != want:  # a value holds the separator itself: JSON, as pack_raw does
+            out[i] = raw_text(dict(zip(header, rows[i], strict=False)))
+    return out

@@ -6,12 +6,25 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest.schemas import SourceSpec
 
 RawRow = dict[str, str]
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows of one file. Tabular files (CSV, XLSX) give `header` and rows as
+    lists of strings in header order, exactly as long as the header; JSON lines, and
+    tabular files whose header repeats a name, give rows as dicts (header None)."""
+
+    header: list[str] | None
+    lines: list[int]
+    rows: list[list[str]] | list[RawRow]
 
 
 def _cell(v: object) -> str:
@@ -33,6 +46,98 @@ def read_rows(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
         yield from _jsonl(spec, path)
     else:
         yield from _xlsx(spec, path)
+
+
+def read_chunks(spec: SourceSpec, path: Path, size: int = 5000) -> Iterator[Chunk]:
+    """The file in chunks of `size` rows, without building a dict per row where the
+    format allows (see `Chunk`). The same rows and line numbers as `read_rows`."""
+    if spec.format == "jsonl":
+        it = _jsonl(spec, path)
+        for part in iter(lambda: list(islice(it, size)), []):
+            yield Chunk(None, [ln for ln, _ in part], [r for _, r in part])
+        return
+    header, parts = _csv_lists(spec, path, size) if spec.format == "csv" else _xlsx_lists(spec, path, size)
+    if header is None:
+        return
+    if len(set(header)) != len(header):  # a repeated column name: keep the dict semantics
+        for lines, rows in parts:
+            yield Chunk(None, lines, [dict(zip(header, r, strict=False)) for r in rows])
+        return
+    for lines, rows in parts:
+        if rows:
+            yield Chunk(header, lines, rows)
+
+
+_Parts = Iterator[tuple[list[int], list[list[str]]]]
+
+
+def _csv_lists(spec: SourceSpec, path: Path, size: int) -> tuple[list[str] | None, _Parts]:
+    fh = path.open("r", encoding=spec.encoding, newline="", errors="strict")
+    reader = csv.reader(fh, delimiter=spec.delimiter)
+    try:
+        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+        _check_header(spec, path, header)
+    except StopIteration:
+        fh.close()
+        return None, iter(())
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+    except BaseException:
+        fh.close()
+        raise
+    n = len(header)
+
+    def parts() -> _Parts:
+        line = 2  # of the first record after the header; empty records count, as in read_rows
+        with fh:
+            try:
+                for part in iter(lambda: list(islice(reader, size)), []):
+                    first, line = line, line + len(part)
+                    if min(map(len, part)) == n == max(map(len, part)):  # the usual case: no per-row work
+                        yield list(range(first, line)), part
+                        continue
+                    lines, rows = [], []
+                    for ln, row in enumerate(part, start=first):
+                        if not row:
+                            continue
+                        k = len(row)
+                        if k != n:  # short rows are padded; extra cells are not part of the row
+                            row = row[:n] if k > n else row + [""] * (n - k)
+                        lines.append(ln)
+                        rows.append(row)
+                    yield lines, rows
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+
+    return header, parts()
+
+
+def _xlsx_lists(spec: SourceSpec, path: Path, size: int) -> tuple[list[str] | None, _Parts]:
+    it = _xlsx_raw(spec, path)
+    try:
+        header = [_cell(h).strip() for h in next(it)]
+    except StopIteration:
+        return None, iter(())
+    _check_header(spec, path, header)
+    n = len(header)
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, values in enumerate(it, start=2):
+            if all(v == "" or v is None for v in values):
+                continue
+            row = [_cell(v) for v in values[:n]]
+            if len(row) < n:  # calamine gives rectangular ranges; padded all the same
+                row += [""] * (n - len(row))
+            yield line, row
+
+    rows = body()
+
+    def parts() -> _Parts:
+        for part in iter(lambda: list(islice(rows, size)), []):
+            yield [ln for ln, _ in part], [r for _, r in part]
+
+    return header, parts()
 
 
 def _csv(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
@@ -78,7 +183,7 @@ def _jsonl(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
             yield line, row
 
 
-def _xlsx(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
+def _xlsx_raw(spec: SourceSpec, path: Path) -> Iterator[list[object]]:
     # calamine (Rust) reads a sheet an order of magnitude faster than openpyxl.
     from python_calamine import CalamineWorkbook
 
@@ -87,7 +192,11 @@ def _xlsx(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
         sheet = wb.get_sheet_by_name(spec.sheet) if spec.sheet else wb.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own error types for unreadable workbooks
         raise InvalidInput(f"{path.name}: not a readable XLSX workbook ({exc})") from None
-    rows = sheet.iter_rows()
+    return iter(sheet.iter_rows())
+
+
+def _xlsx(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
+    rows = _xlsx_raw(spec, path)
     try:
         header = [_cell(h).strip() for h in next(rows)]
     except StopIteration:

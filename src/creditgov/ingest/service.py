@@ -16,9 +16,9 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +29,25 @@ from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.config import load_yaml_model, parse_yaml_model
-from creditgov.core.db import bulk_insert, session_scope
+from creditgov.core.db import BackgroundCheckpoints, bulk_insert, session_scope
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
 from creditgov.ingest.pipeline import (
     CompiledSpec,
+    PreparedRecords,
+    RecordPreparer,
     TraceStep,
     attribute_value,
-    decimal_text,
     identifier,
-    iso_date,
     pack_raw,
     raw_text,
     short_hash,
     to_date,
     unpack_raw,
 )
-from creditgov.ingest.readers import RawRow, read_rows
+from creditgov.ingest.readers import Chunk, RawRow, read_rows
 from creditgov.ingest.schemas import Manifest, SourceSpec
+from creditgov.ingest.stream import Context, Job, PreparedStream
 from creditgov.ingest.transforms import RowError
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
@@ -67,14 +68,16 @@ SUBJECT_COLUMNS = (
     "established_on", "address", "attributes", "status", "source", "row_hash", "batch_id", "created_at",
     "updated_at",
 )
+# What varies from record to record; the rest of RECORD_COLUMNS is fixed per batch.
+VAR_COLUMNS = (
+    "subject_id", "item_code", "occurred_on", "decided_on", "value", "grade", "text", "document_no",
+    "published_from", "published_until", "natural_key", "content_hash", "line_no", "raw_hash", "raw",
+)
+QUARANTINE_COLUMNS = ("line_no", "raw", "raw_hash", "reason")
 _S_HASH = SUBJECT_COLUMNS.index("row_hash")
-_NK, _VERSION, _SUPERSEDES, _CONTENT = (RECORD_COLUMNS.index(c) for c in
-                                        ("natural_key", "version", "supersedes_id", "content_hash"))
+_NK, _CONTENT = VAR_COLUMNS.index("natural_key"), VAR_COLUMNS.index("content_hash")
 
 
-@lru_cache(maxsize=1 << 14)
-def _until(start: str, months: int | None) -> str | None:
-    return None if months is None else clock.add_months(dt.date.fromisoformat(start), months).isoformat()
 KIND_ORDER = {"registration": 0, "links": 1, "records": 2}
 Progress = Callable[[str, int], None]
 
@@ -190,7 +193,13 @@ class BatchWriter:
         self.s, self.lk, self.spec, self.batch = session, lk, spec, batch
         self.cs = CompiledSpec(spec)
         self.counts = Counts()
-        self.pending: list[tuple[list[Any], Any]] = []
+        self.pending: list[tuple[Any, ...]] = []   # VAR_COLUMNS tuples
+        self.pending_tags: list[Any] = []
+        self.q_pending: list[tuple[Any, ...]] = []  # QUARANTINE_COLUMNS tuples
+        self.links_pending: list[tuple[int, int, str]] = []
+        self.buffer: list[tuple[int, RawRow, Any]] = []
+        self.buffer_quarantine = True
+        self._prep: RecordPreparer | None = None
         self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
         self.links_seen: set[tuple[int, int, str]] | None = None
         self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
@@ -211,6 +220,17 @@ class BatchWriter:
         self.batch_id = batch.id
         self.today_s = lk.today.isoformat()
         self.source_has_records: bool | None = None
+        self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
+                          "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
+                          "spec_version": self.spec_version, "created_at": self.now_s}
+
+    @property
+    def preparer(self) -> RecordPreparer:
+        if self._prep is None:
+            self._prep = RecordPreparer(
+                self.spec, keyring=self.lk.keyring, today=self.today_s,
+                catalog={c: i.max_publication_months for c, i in self.lk.items.items()}, requests=self.lk.requests)
+        return self._prep
 
     def _open_quarantine(self) -> set[str]:
         q = select(QuarantinedRow.raw_hash).where(
@@ -219,11 +239,20 @@ class BatchWriter:
 
     # -- classification --------------------------------------------------------------
     def process(self, line: int, raw: RawRow, tag: Any = None, quarantine: bool = True) -> None:
+        if self.header is None:
+            self.header = list(raw)
+        if self.spec.kind == "records":
+            # Records are checked a chunk at a time (see RecordPreparer).
+            if self.buffer and self.buffer_quarantine != quarantine:
+                self._run_buffer()
+            self.buffer.append((line, raw, tag))
+            self.buffer_quarantine = quarantine
+            if len(self.buffer) >= CHUNK:
+                self._run_buffer()
+            return
         self.counts.read += 1
         rtext = pack_raw(raw, self.tabular)
         rhash = short_hash(rtext)
-        if self.header is None:
-            self.header = list(raw)
         try:
             vals = self.cs.apply(raw)
             if not self.cs.keep(vals):
@@ -239,6 +268,69 @@ class BatchWriter:
         except RowError as exc:
             self._reject(line, rtext, rhash, str(exc), tag, quarantine)
 
+    def _run_buffer(self) -> None:
+        buf, self.buffer = self.buffer, []
+        if buf:
+            prepared = self.preparer.prepare(None, [b[0] for b in buf], [b[1] for b in buf])
+            self.take(prepared, [b[2] for b in buf], self.buffer_quarantine)
+
+    def process_chunk(self, chunk: Chunk) -> None:
+        """A chunk of a records file (rows as lists in header order where the format allows)."""
+        header = list(chunk.header) if chunk.header is not None else (list(chunk.rows[0]) if chunk.rows else None)
+        self.take_prepared(header, self.preparer.prepare(chunk.header, chunk.lines, chunk.rows))
+
+    def take_prepared(self, header: list[str] | None, p: PreparedRecords) -> None:
+        """A chunk of a records file prepared by `RecordPreparer` (here or in stream.py)."""
+        if self.header is None:
+            self.header = header
+        self.take(p)
+
+    def take(self, p: PreparedRecords, tags: list[Any] | None = None, quarantine: bool = True) -> None:
+        """The database half of a prepared chunk: subjects, natural keys seen in this batch,
+        rejections into the quarantine; records go to `pending` for `flush`."""
+        c = self.counts
+        c.read += p.n
+        outcomes = self.outcomes if tags is not None else None
+        if p.filtered:
+            c.filtered += len(p.filtered)
+            if outcomes is not None:
+                for i in p.filtered:
+                    outcomes[tags[i]] = ("filtered", None)  # type: ignore[index]
+        lines, rtexts, rhashes = p.lines, p.rtexts, p.rhashes
+        for i in sorted(p.rejected):
+            self._reject(lines[i], rtexts[i], rhashes[i], p.rejected[i], tags[i] if tags else None, quarantine)
+        lk = self.lk
+        by_uscc, by_index = lk.by_uscc, lk.by_index
+        seen, pending, ptags = self.seen, self.pending, self.pending_tags
+        seen_get = seen.get
+        for j, kind, key, nk, tail, item, occ, dec, value, grade, text, doc, start, until, stored, code, name in zip(
+                p.ok, *p.columns, strict=True):
+            sid = (by_uscc if kind == "uscc" else by_index).get(key)
+            try:
+                if sid is None:
+                    sid = self._unknown_subject(kind, code, {"name": name or ""}, key)
+                content = blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest()
+                prev = seen_get(nk)
+                if prev is not None:
+                    # The same natural key twice in one file: the first wins, a changed repeat
+                    # is a correction within the batch and is rejected for a human to look at.
+                    if prev == content:
+                        c.duplicates += 1
+                        if outcomes is not None:
+                            outcomes[tags[j]] = ("duplicate", None)  # type: ignore[index]
+                        continue
+                    raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
+            except RowError as exc:
+                self._reject(lines[j], rtexts[j], rhashes[j], str(exc), tags[j] if tags else None, quarantine)
+                continue
+            seen[nk] = content
+            # Stored form (ISO dates, decimal text) in VAR_COLUMNS order; see bulk_insert.
+            pending.append((sid, item, occ, dec, value, grade, text, doc, start, until, nk, content, lines[j],
+                            rhashes[j], stored))
+            ptags.append(tags[j] if tags else None)
+        if len(pending) >= CHUNK:
+            self.flush()
+
     def _reject(self, line: int, rtext: str, rhash: str, reason: str, tag: Any, quarantine: bool) -> None:
         self.outcomes[tag] = ("rejected", reason)
         if rhash in self.open_q:
@@ -250,82 +342,11 @@ class BatchWriter:
         if quarantine:
             readable = raw_text(unpack_raw(rtext, self.header))
             stored = self.lk.keyring.encrypt(readable) if self.spec.personal else readable
-            self.s.add(QuarantinedRow(batch_id=self.batch.id, source=self.spec.name,
-                                      file_name=self.batch.file_name, line_no=line, raw=stored,
-                                      raw_hash=rhash, reason=reason, status="open",
-                                      created_at=self.now))
+            self.q_pending.append((line, stored, rhash, reason))
 
-    def _item(self, item_code: str) -> int | None:
-        """The item's maximum publication months, after the per-item checks (cached)."""
-        hit = self.item_checks.get(item_code)
-        if hit is None:
-            spec, lk = self.spec, self.lk
-            if not item_code:
-                hit = (RowError("missing item"), None)
-            elif item_code not in self.allowed_items:
-                hit = (RowError(f"item {item_code!r} is not among the items spec {spec.name} may produce"), None)
-            elif item_code not in lk.items:
-                hit = (RowError(f"item {item_code!r} is not in the data catalogue"), None)
-            else:
-                status = lk.requests.get((item_code, spec.department))
-                if status != "approved":
-                    why = "was rejected" if status == "rejected" else "was never requested"
-                    hit = (RowError(f"item {item_code!r} is not approved from department {spec.department!r}: "
-                                    f"the data request {why}"), None)
-                else:
-                    hit = (None, lk.items[item_code].max_publication_months)
-            self.item_checks[item_code] = hit
-        if hit[0] is not None:
-            raise RowError(str(hit[0]))
-        return hit[1]
-
-    def _record(self, line: int, rtext: str, rhash: str, vals: dict[str, str], tag: Any) -> None:
-        lk = self.lk
-        item_code = vals.get("item") or self.fixed_item
-        max_months = self._item(item_code)
-        id_kind, code = identifier(vals)
-        occurred = iso_date(vals.get("occurred_on", ""), "occurred_on", self.today_s, required=True)
-        decided = iso_date(vals.get("decided_on", ""), "decided_on", self.today_s, required=False)
-        value = decimal_text(vals.get("value", ""))
-        grade = vals.get("grade") or None
-        if grade is not None:
-            grade = grade.upper()
-        subject_id = lk.subject_id(id_kind, code)
-        if subject_id is None:
-            subject_id = self._unknown_subject(id_kind, code, vals)
-        doc = vals.get("document_no") or None
-        nk_fields = self.nk_fields
-        if nk_fields and all(vals.get(k) for k in nk_fields):
-            nk = short_hash(self.source + "|" + "|".join([vals[k] for k in nk_fields]))
-        else:
-            nk = short_hash(self.source + "|raw|" + rhash)
-        text = vals.get("text") or None
-        content = short_hash("|".join((str(subject_id), item_code, occurred, decided or "", value or "",
-                                       grade or "", text or "", doc or "")))
-        prev = self.seen.get(nk)
-        if prev is not None:
-            # The same natural key twice in one file: the first wins, a changed repeat
-            # is a correction within the batch and is rejected for a human to look at.
-            if prev == content:
-                self.counts.duplicates += 1
-                self.outcomes[tag] = ("duplicate", None)
-                return
-            raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
-        self.seen[nk] = content
-        start = decided or occurred
-        # Stored form (ISO dates, decimal text, 0/1) in RECORD_COLUMNS order; see bulk_insert.
-        rec = [
-            subject_id, item_code, occurred, decided, value, grade, text, self.department, doc, "active",
-            start, _until(start, max_months), nk, 1, 1, None, content, self.source, self.batch_id,
-            self.spec_version, line, rhash, lk.keyring.encrypt(rtext) if self.personal else rtext, self.now_s,
-        ]
-        self.pending.append((rec, tag))
-        if len(self.pending) >= CHUNK:
-            self.flush()
-
-    def _unknown_subject(self, id_kind: str, code: str, vals: dict[str, str]) -> int:
+    def _unknown_subject(self, id_kind: str, code: str | None, vals: dict[str, str], key: str) -> int:
         spec = self.spec
-        shown = code if id_kind == "uscc" else self.lk.keyring.blind_index(code)[:8] + "…"
+        shown = key if id_kind == "uscc" else key[:8] + "…"
         if spec.unknown_subject == "quarantine":
             what = "credit code" if id_kind == "uscc" else "ID number (index)"
             raise RowError(f"subject not registered: {what} {shown}")
@@ -333,15 +354,16 @@ class BatchWriter:
         if not name:
             raise RowError("subject not registered and the row has no name to create a provisional subject")
         kind = spec.subject_kind or ("individual" if id_kind == "resident_id" else "enterprise")
+        assert code is not None  # the preparer passes identifiers for provisional specs
         sid = subject_service.insert_subject(
             self.s, self.lk.keyring, kind=kind, name=name,
             uscc=code if id_kind == "uscc" else None,
             resident_id=code if id_kind == "resident_id" else None,
             status="provisional", source=spec.name, batch_id=self.batch.id, now=self.now)
         if id_kind == "uscc":
-            self.lk.by_uscc[code] = sid
+            self.lk.by_uscc[key] = sid
         else:
-            self.lk.by_index[self.lk.keyring.blind_index(code)] = sid
+            self.lk.by_index[key] = sid
         return sid
 
     def _registration(self, rhash: str, vals: dict[str, str], tag: Any) -> None:
@@ -450,16 +472,26 @@ class BatchWriter:
             self.outcomes[tag] = ("duplicate", None)
             return
         self.links_seen.add(key)
-        self.s.add(SubjectLink(firm_id=firm_id, person_id=person_id, role=role, batch_id=self.batch.id))
+        self.links_pending.append(key)
         self.counts.accepted += 1
         self.outcomes[tag] = ("accepted", None)
 
     # -- writing ----------------------------------------------------------------------
     def flush(self) -> None:
+        self._run_buffer()
+        if self.q_pending:
+            rows, self.q_pending = self.q_pending, []
+            bulk_insert(self.s, QuarantinedRow.__table__, QUARANTINE_COLUMNS, rows, stored_form=True, constants={
+                "batch_id": self.batch_id, "source": self.source, "file_name": self.batch.file_name,
+                "status": "open", "created_at": self.now_s, "attempts": 1})
+        if self.links_pending:
+            rows, self.links_pending = self.links_pending, []
+            bulk_insert(self.s, SubjectLink.__table__, ("firm_id", "person_id", "role"), rows,
+                        stored_form=True, constants={"batch_id": self.batch_id})
         if not self.pending:
             return
-        pending, self.pending = self.pending, []
-        keys = [r[_NK] for r, _ in pending]
+        pending, tags = self.pending, self.pending_tags
+        self.pending, self.pending_tags = [], []
         current: dict[str, tuple[int, str, int]] = {}
         if self.source_has_records is None:
             # Committed batches of this source with records in them (a small table).
@@ -467,31 +499,46 @@ class BatchWriter:
                 select(Batch.id).where(Batch.source == self.source, Batch.id != self.batch_id,
                                        (Batch.accepted + Batch.corrected) > 0).limit(1)).first() is not None
         # A source's first ingestion cannot collide with stored records: skip the look-ups.
-        for i in range(0, len(keys) if self.source_has_records else 0, 900):
-            q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
-                       CreditRecord.version).where(
-                CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
-            for nk, rid, ch, ver in self.s.execute(q):
-                current[nk] = (rid, ch, ver)
-        new_rows: list[list[Any]] = []
-        for rec, tag in pending:
-            cur = current.get(rec[_NK])
-            if cur is None:
-                new_rows.append(rec)
-                self.counts.accepted += 1
-                self.outcomes[tag] = ("accepted", None)
-            elif cur[1] == rec[_CONTENT]:
-                self.counts.duplicates += 1
-                self.outcomes[tag] = ("duplicate", None)
-            else:
-                # A correction: the old version stays, no longer current.
-                self.s.execute(update(CreditRecord).where(CreditRecord.id == cur[0]).values(is_current=False))
-                rec[_VERSION], rec[_SUPERSEDES] = cur[2] + 1, cur[0]
-                new_rows.append(rec)
-                self.counts.corrected += 1
-                self.outcomes[tag] = ("corrected", None)
+        if self.source_has_records:
+            keys = [r[_NK] for r in pending]
+            for i in range(0, len(keys), 900):
+                q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
+                           CreditRecord.version).where(
+                    CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
+                for nk, rid, ch, ver in self.s.execute(q):
+                    current[nk] = (rid, ch, ver)
+        c, outcomes = self.counts, self.outcomes
+        if not current:
+            new_rows = pending
+            c.accepted += len(pending)
+            for t in tags:
+                if t is not None:
+                    outcomes[t] = ("accepted", None)
+            corrections: list[tuple[Any, ...]] = []
+        else:
+            new_rows, corrections = [], []
+            for rec, tag in zip(pending, tags, strict=True):
+                cur = current.get(rec[_NK])
+                if cur is None:
+                    new_rows.append(rec)
+                    c.accepted += 1
+                    outcomes[tag] = ("accepted", None)
+                elif cur[1] == rec[_CONTENT]:
+                    c.duplicates += 1
+                    outcomes[tag] = ("duplicate", None)
+                else:
+                    # A correction: the old version stays, no longer current.
+                    self.s.execute(update(CreditRecord).where(CreditRecord.id == cur[0]).values(is_current=False))
+                    corrections.append((*rec, cur[2] + 1, cur[0]))
+                    c.corrected += 1
+                    outcomes[tag] = ("corrected", None)
         if new_rows:
-            bulk_insert(self.s, CreditRecord.__table__, RECORD_COLUMNS, new_rows, stored_form=True)
+            bulk_insert(self.s, CreditRecord.__table__, VAR_COLUMNS, new_rows, stored_form=True,
+                        constants=self.constants)
+        if corrections:
+            fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
+            bulk_insert(self.s, CreditRecord.__table__, (*VAR_COLUMNS, "version", "supersedes_id"), corrections,
+                        stored_form=True, constants=fixed)
 
     def finish(self) -> None:
         self.flush()
@@ -596,17 +643,41 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
                 summary.setup["data_requests"] = catalog_service.load_requests(s, path=path, actor=actor)
     with session_scope(url) as s:
         lk = Lookups.load(s, keyring)
-    for pl in plans:
-        for f in pl.files:
-            result = _ingest_file(url, lk, pl, f, actor, progress)
-            summary.counts.add(result[0])
-            summary.batches.append(result[1])
+    # Record files are prepared (read, checked, hashed, encrypted) ahead of the writer,
+    # in a second process when they are big enough: see stream.py.
+    jobs = [Job(pl.spec, f) for pl in plans if pl.spec.kind == "records" for f in pl.files]
+    stream = PreparedStream(jobs, Context(
+        keyring, lk.today.isoformat(), {c: i.max_publication_months for c, i in lk.items.items()},
+        dict(lk.requests)), chunk=CHUNK) if jobs else None
+    checkpoints = None
+    try:
+        # On SQLite, WAL checkpoints run on a thread of their own during the run instead
+        # of inside each batch's commit (unless this process already runs one).
+        if url not in BackgroundCheckpoints._active:
+            checkpoints = BackgroundCheckpoints(url).start()
+        job = 0
+        for pl in plans:
+            for f in pl.files:
+                if pl.spec.kind == "records":
+                    assert stream is not None
+                    result = _ingest_file(url, lk, pl, f, actor, progress, stream.file(job))
+                    job += 1
+                else:
+                    result = _ingest_file(url, lk, pl, f, actor, progress, None)
+                summary.counts.add(result[0])
+                summary.batches.append(result[1])
+    finally:
+        if stream is not None:
+            stream.close()
+        if checkpoints is not None:
+            checkpoints.stop()
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str,
-                 progress: Progress | None) -> tuple[Counts, dict[str, Any]]:
+def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str, progress: Progress | None,
+                 prepared: Iterator[tuple[list[str] | None, PreparedRecords]] | None,
+                 ) -> tuple[Counts, dict[str, Any]]:
     # Lookups are updated as rows arrive; if the batch rolls back they must too.
     snap = (dict(lk.by_uscc), dict(lk.by_index))
     try:
@@ -617,14 +688,20 @@ def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str,
             s.add(batch)
             s.flush()
             w = BatchWriter(s, lk, pl.spec, batch)
-            n = 0
-            for line, raw in read_rows(pl.spec, path):
-                w.process(line, raw)
-                n += 1
-                if progress and n % 2000 == 0:
-                    progress(path.name, 2000)
-            if progress:
-                progress(path.name, n % 2000)
+            if prepared is not None:
+                for header, chunk in prepared:
+                    w.take_prepared(header, chunk)
+                    if progress:
+                        progress(path.name, chunk.n)
+            else:
+                n = 0
+                for line, raw in read_rows(pl.spec, path):
+                    w.process(line, raw)
+                    n += 1
+                    if progress and n % 2000 == 0:
+                        progress(path.name, 2000)
+                if progress:
+                    progress(path.name, n % 2000)
             w.finish()
             info = {"batch": batch.id, "source": pl.spec.name, "file": path.name, **w.counts.as_dict()}
             return w.counts, info
