@@ -73,11 +73,15 @@ def append_only(endpoint: F) -> F:
     """Marks a route whose unit of work only reads and then appends (an audited read,
     a credit check). On SQLite its session reads outside a transaction and takes the
     write lock at its first write (`core.db.append_only_session_factory`), and the
-    route commits in its own thread as soon as it returns, so the lock is held for
-    the appends alone and other server processes are not kept waiting. The audit
-    entry is still committed before the response is sent."""
+    route commits as soon as it returns, so the lock is held for the appends alone
+    and other server processes are not kept waiting. The audit entry is still
+    committed before the response is sent.
 
-    @functools.wraps(endpoint)
+    On SQLite the route runs on the event loop itself: its reads never wait on a lock
+    (WAL), the process's SQLite requests take turns anyway (`_sqlite_lock`), and a
+    hop to the thread pool and back cost more than the check. On PostgreSQL, whose
+    every statement is a network round trip, it runs in the thread pool."""
+
     def run(*args: Any, **kwargs: Any) -> Any:
         out = endpoint(*args, **kwargs)
         for v in kwargs.values():
@@ -85,8 +89,15 @@ def append_only(endpoint: F) -> F:
                 v.commit()
         return out
 
-    setattr(run, APPEND_ONLY_ATTR, True)
-    return run  # type: ignore[return-value]
+    @functools.wraps(endpoint)
+    async def route(*args: Any, **kwargs: Any) -> Any:
+        session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
+        if session is not None and session.get_bind().dialect.name == "sqlite":
+            return run(*args, **kwargs)
+        return await run_in_threadpool(run, *args, **kwargs)
+
+    setattr(route, APPEND_ONLY_ATTR, True)
+    return route  # type: ignore[return-value]
 
 
 def _sqlite_lock() -> asyncio.Lock:
