@@ -47,7 +47,7 @@ demo: $(VENV)/.installed
 test: system-deps $(VENV)/.installed-dev
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed-dev
+bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/evaluate.py
 	$(PY) benchmarks/check.py

@@ -5,8 +5,9 @@ set -euo pipefail
 # command-or-file-to-check:package pairs. chromium drives the browser tests (Playwright
 # uses it, never a downloaded browser); WenQuanYi Zen Hei is the Chinese font embedded in
 # credit report PDFs and the regional-analysis charts; poppler-utils turns report PDFs
-# into images for review.
-wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei")
+# into images for review; wrk sends the API benchmark's load from a second process.
+wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
+        "wrk:wrk")
 need=()
 for pair in "${wanted[@]}"; do
   what="${pair%%:*}"
