@@ -64,6 +64,7 @@ class County:
     repair_id: int = 0  # subject 1's refused repair application
     repair_record_id: int = 0  # the record of that application (subject 1's serious penalty)
     material_sha256: str = ""  # the evidence file of both cases
+    commitment_id: int = 0  # subject 1's signed self-commitment, verified by market (commitments API)
 
 
 def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
@@ -111,6 +112,9 @@ def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
     cases = seed_workflows(url, key_file)
     c.objection_id, c.repair_id, c.repair_record_id = cases.objection_id, cases.repair_id, cases.repair_record_id
     c.material_sha256 = cases.material_sha256
+    with db.session_scope(url) as s:  # no measure asks for a self-commitment: checks are unchanged
+        c.commitment_id = commitments_service.sign(s, subject_id=1, template_code="industry-self-discipline",
+                                                   signed_by="法定代表人", actor="test").id
     return c
 
 

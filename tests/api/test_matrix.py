@@ -124,6 +124,18 @@ ENDPOINTS = [
     Endpoint("repairs_approve", "POST", "/repairs/{repair}/approve", "repairs.decide", body="approve", fixed=1),
     Endpoint("own_view", "GET", "/me/credit", "own.view"),
     Endpoint("exchange_outbox", "GET", "/exchange/outbox?status=all", "exchange.read"),
+    # Commitments: the county's is subject 1's signed self-commitment, verified by market; signing
+    # without agreeing and a breach without a note are refused (422) before anything changes.
+    Endpoint("commitment_templates", "GET", "/commitment-templates", "commitments.read"),
+    Endpoint("commitments_list", "GET", "/commitments?status=all", "commitments.read"),
+    Endpoint("commitments_get", "GET", "/commitments/{commitment}", "commitments.read", fixed=1),
+    Endpoint("commitments_sign", "POST", "/subjects/{sid}/commitments", "commitments.sign", bound=True,
+             body="sign"),
+    Endpoint("commitments_verify", "POST", "/commitments/{commitment}/verification", "commitments.verify",
+             body="verify", fixed=1),
+    Endpoint("analysis_distribution", "GET", "/analysis/distribution?what=colour&by=grid", "analysis.read"),
+    Endpoint("analysis_trend", "GET", "/analysis/trend?model=public-credit-enterprise", "analysis.read"),
+    Endpoint("analysis_grid_risk", "GET", "/analysis/grid-risk?months=12", "analysis.read"),
     Endpoint("reports_download", "GET", "/subjects/{sid}/report.pdf", "report.download", bound=True),
     Endpoint("reports_verify", "GET", "/reports/{serial}", None),
     Endpoint("overview_get", "GET", "/overview", "dashboard.view"),
@@ -161,6 +173,8 @@ def _body(kind: str | None, sid: int) -> dict | None:
         # so subject 1's serious penalty keeps its missing conditions.
         "condition": {"kind": "training", "note": " "},
         "approve": {"reason": "matrix"},
+        "sign": {"template": "industry-self-discipline", "agree": False},
+        "verify": {"outcome": "breached", "note": " "},
     }[kind]
 
 
@@ -169,7 +183,7 @@ def _call(client: TestClient, county: County, role: str, ep: Endpoint, sid: int)
                           serial=county.report_serial, model=MODEL_FOR.get(sid, "public-credit-enterprise"),
                           alert=county.alert_id, draw=county.draw_id, task=county.task_id,
                           objection=county.objection_id, repair=county.repair_id, record=county.repair_record_id,
-                          material=county.material_sha256)
+                          material=county.material_sha256, commitment=county.commitment_id)
     headers = {"Authorization": f"Bearer {county.tokens[role]}"} if role != "public" else {}
     r = client.request(ep.method, "/api/v1" + path, headers=headers, json=_body(ep.body, sid))
     assert r.status_code < 500, f"{role} {ep.method} {path}: {r.status_code} {r.text[:300]}"

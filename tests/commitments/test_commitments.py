@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.lists.helpers import make_subject
 
 from creditgov.commitments import service as commitments
 from creditgov.core import db
@@ -21,6 +20,7 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.models import AuditEntry
 from creditgov.subjects import service as subjects
+from tests.lists.helpers import make_subject
 
 
 def _negatives(url: str, subject_id: int) -> list[CreditRecord]:

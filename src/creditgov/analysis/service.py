@@ -5,6 +5,10 @@ Read-only service functions returning plain dicts, so the web issue's pages, the
 `creditgov analyse` command and the charts all show the same numbers. Everything is
 aggregated in SQL by region id and folded into streets and grids in Python (the region
 tree is small; the subjects and records are not).
+
+Each function takes an optional `scope`, a condition on `Subject` (a caller's data scope,
+`Grant.subject_clause()`): the API and the pages pass it, so a grid worker's analysis
+counts its own grid's subjects only; the command line analyses the whole county.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, ColourCode
@@ -84,6 +88,19 @@ def latest_published_run(session: Session, model: str, on: dt.date | None = None
     return run
 
 
+def _scope(scope: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return true() if scope is None else scope
+
+
+def published_models(session: Session, on: dt.date | None = None) -> list[str]:
+    """Models with at least one published run (what grades and trends can be drawn for)."""
+    on = on or clock.today()
+    q = (select(EvaluationRun.model_name).where(EvaluationRun.published.is_(True), EvaluationRun.status == "done",
+                                                EvaluationRun.as_of <= on)
+         .group_by(EvaluationRun.model_name).order_by(EvaluationRun.model_name))
+    return list(session.execute(q).scalars())
+
+
 def _check(by: str, what: str | None = None) -> None:
     if by not in BY:
         raise InvalidInput(f"group by one of {', '.join(BY)}, not {by!r}")
@@ -104,7 +121,8 @@ def _fold(areas: Areas, by: str, rows: list[tuple[Any, ...]], categories: list[s
 
 
 def distribution(session: Session, *, what: str, by: str = "street", model: str | None = None,
-                 run_id: int | None = None, since: dt.date | None = None) -> dict[str, Any]:
+                 run_id: int | None = None, since: dt.date | None = None,
+                 scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
     """How grades, colours, alerts or inspection results spread over streets, grids,
     industries or kinds. Grades need a model (its latest published run) or a run."""
     _check(by, what)
@@ -144,13 +162,14 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
              .group_by(*cols, outcome))
         categories = list(OUTCOMES)
         out["since"] = since.isoformat()
-    rows = _fold(areas, by, [tuple(r) for r in session.execute(q)], categories)
+    rows = _fold(areas, by, [tuple(r) for r in session.execute(q.where(_scope(scope)))], categories)
     totals = {c: sum(r["counts"].get(c, 0) for r in rows) for c in categories}
     out.update(categories=categories, rows=rows, totals=totals, total=sum(totals.values()))
     return out
 
 
-def trend(session: Session, *, model: str, by: str | None = None, last: int = 12) -> dict[str, Any]:
+def trend(session: Session, *, model: str, by: str | None = None, last: int = 12,
+          scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
     """Published runs of a model over time: grade shares and mean score per run, and
     with `by` the mean score of each group per run."""
     if by is not None:
@@ -161,12 +180,13 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
     if not runs:
         raise NotFound(f"model {model!r} has no published run")
     areas = Areas.load(session) if by else None
+    in_scope = Score.subject_id.in_(select(Subject.id).where(scope)) if scope is not None else true()
     points = []
     for run in runs:
         grades: dict[str, int] = {g: int(k) for g, k in session.execute(
-            select(Score.grade, func.count()).where(Score.run_id == run.id).group_by(Score.grade))}
+            select(Score.grade, func.count()).where(Score.run_id == run.id, in_scope).group_by(Score.grade))}
         n = sum(grades.values())
-        mean = session.execute(select(func.avg(Score.score)).where(Score.run_id == run.id)).scalar()
+        mean = session.execute(select(func.avg(Score.score)).where(Score.run_id == run.id, in_scope)).scalar()
         point: dict[str, Any] = {"run_id": run.id, "as_of": run.as_of.isoformat(), "subjects": n,
                                  "grades": grades, "shares": {g: round(k / n, 4) for g, k in grades.items()} if n else {},
                                  "mean_score": round(float(mean), 2) if mean is not None else None}
@@ -176,7 +196,7 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
             names: dict[str, str] = {}
             for rid, ind, kind, total, cnt in session.execute(
                     select(*cols, func.sum(Score.score), func.count()).join(Score, Score.subject_id == Subject.id)
-                    .where(Score.run_id == run.id).group_by(*cols)):
+                    .where(Score.run_id == run.id, _scope(scope)).group_by(*cols)):
                 code, name = areas.group(by, rid, ind, kind)
                 names[code] = name
                 sums[code][0] += float(total)
@@ -191,14 +211,15 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
 RISK_WEIGHTS = {"arrears_share": 0.30, "late_bill_share": 0.20, "overdue_loan_share": 0.25, "red_share": 0.25}
 
 
-def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, top: int | None = None
-              ) -> dict[str, Any]:
+def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, top: int | None = None,
+              scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
     """Per grid: subjects, loans and overdue loans (finance data, where subjects
     consented to share it), utility arrears and late bills, red codes and open alerts,
     folded into a risk index (0–100, the weighted shares in `RISK_WEIGHTS`)."""
     on = on or clock.today()
     since = clock.add_months(on, -months)
     areas = Areas.load(session)
+    where = _scope(scope)
     grids: dict[str, dict[str, Any]] = {}
 
     def g(region_id: int | None) -> dict[str, Any]:
@@ -208,7 +229,7 @@ def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, 
             "subjects": 0, "loans": 0, "loan_amount": Decimal(0), "overdue_loans": 0, "overdue_subjects": 0,
             "arrears_records": 0, "arrears_subjects": 0, "bills": 0, "late_bills": 0, "red": 0, "open_alerts": 0})
 
-    for rid, n in session.execute(select(Subject.region_id, func.count()).group_by(Subject.region_id)):
+    for rid, n in session.execute(select(Subject.region_id, func.count()).where(where).group_by(Subject.region_id)):
         g(rid)["subjects"] += n
     current = (CreditRecord.is_current.is_(True), CreditRecord.status == "active", CreditRecord.occurred_on >= since,
                CreditRecord.occurred_on <= on)
@@ -217,7 +238,7 @@ def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, 
                   func.sum(case((CreditRecord.value > 0, 1), else_=0)))
            .join(CreditRecord, CreditRecord.subject_id == Subject.id)
            .where(CreditRecord.item_code.in_(["finance.loan", "finance.overdue", "utility.arrears", "utility.bill"]),
-                  *current).group_by(Subject.region_id, CreditRecord.item_code))
+                  *current, where).group_by(Subject.region_id, CreditRecord.item_code))
     for rid, item, n, subjects, total, positive in session.execute(rec):
         row = g(rid)
         if item == "finance.loan":
@@ -233,11 +254,11 @@ def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, 
             row["bills"] += n
             row["late_bills"] += int(positive or 0)
     for rid, n in session.execute(select(Subject.region_id, func.count()).join(
-            ColourCode, ColourCode.subject_id == Subject.id).where(ColourCode.colour == "red")
+            ColourCode, ColourCode.subject_id == Subject.id).where(ColourCode.colour == "red", where)
             .group_by(Subject.region_id)):
         g(rid)["red"] += n
     for rid, n in session.execute(select(Subject.region_id, func.count()).join(Alert, Alert.subject_id == Subject.id)
-                                  .where(Alert.status != "resolved").group_by(Subject.region_id)):
+                                  .where(Alert.status != "resolved", where).group_by(Subject.region_id)):
         g(rid)["open_alerts"] += n
     rows = []
     for row in grids.values():

@@ -82,11 +82,15 @@ API_MODULES = (
     "creditgov.supervision.views",
     "creditgov.reports.views",
     "creditgov.workflows.views",
+    "creditgov.commitments.views",
+    "creditgov.analysis.views",
 )
 PAGE_MODULES = (
     "creditgov.web.pages",
     "creditgov.web.supervision_pages",
     "creditgov.web.workflow_pages",
+    "creditgov.web.commitment_pages",
+    "creditgov.web.analysis_pages",
 )
 
 

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem, Department
@@ -145,9 +145,15 @@ def of_subject(session: Session, subject_id: int) -> list[Commitment]:
 
 
 def listing(session: Session, *, status: str | None = None, overdue: bool = False,
-            department: str | None = None, limit: int = 200) -> list[Commitment]:
-    """Commitments by status; `overdue`: signed and past the deadline, awaiting a verdict."""
+            department: str | None = None, subject_id: int | None = None,
+            where: ColumnElement[bool] | None = None, limit: int = 200) -> list[Commitment]:
+    """Commitments by status; `overdue`: signed and past the deadline, awaiting a verdict.
+    `where`: a condition on `Commitment` limiting the rows (a caller's data scope)."""
     q = select(Commitment).order_by(Commitment.id.desc()).limit(limit)
+    if where is not None:
+        q = q.where(where)
+    if subject_id is not None:
+        q = q.where(Commitment.subject_id == subject_id)
     if status:
         q = q.where(Commitment.status == status)
     if overdue:

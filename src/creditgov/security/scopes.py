@@ -121,6 +121,14 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     # which condition the acting unit may record.
     "repairs.conditions": {_OFF: A, _DEP: D, _SUB: S},
     "own.view": {_SUB: S},
+    # Credit commitments (信用承诺): a subject signs its own (the office's window records one
+    # signed there); the verifying department records the outcome (the office for its own
+    # templates). A department reads the commitments made to it (commitments/views.py).
+    "commitments.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R, _SUB: S},
+    "commitments.sign": {_OFF: A, _SUB: S},
+    "commitments.verify": {_OFF: A, _DEP: D},
+    # Regional analysis (区域信用分析): the dashboard's readers, in the dashboard's scopes.
+    "analysis.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
     "exchange.read": {_ADM: A, _OFF: A},
     "public.query": {r: P for r in Role},
 }

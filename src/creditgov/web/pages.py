@@ -97,6 +97,8 @@ NAV = (
     NavItem("/audit", "审计日志", "audit.read"),
     NavItem("/objections", "异议处理", "objections.read"),
     NavItem("/repairs", "信用修复", "repairs.read"),
+    NavItem("/commitments", "信用承诺", "commitments.read"),
+    NavItem("/analysis", "区域信用分析", "analysis.read"),
     NavItem("/me/credit", "我的信用", "own.view"),
     NavItem("/admin/users", "用户与权限", "users.manage"),
     NavItem("/bigscreen", "大屏", "bigscreen.view"),

@@ -8,7 +8,8 @@ in the templates (wrapped in `_()`), so the catalogue extraction sees all of it.
 - `/me/credit`: the signed-in firm or resident — its records with their status and
   publication, repair dates, eligibility and each repair condition's state, scores
   explained, lists, its cases, its inbox and who read its file; forms to object to a
-  record, to sign the credit-repair commitment (its text shown) and to apply for repair.
+  record, to sign the credit-repair commitment (its text shown) and to apply for repair;
+  its credit commitments, with a form per template to sign one (`web/commitment_pages.py`).
 - `/objections`, `/repairs`: the work queues (a department sees the cases it decides,
   the credit office all), pending first by deadline in working days; on `/objections`
   the credit office files an objection at the window on a subject's behalf.
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
+from creditgov.commitments.views import own_commitments
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import RecordStatusChange
@@ -160,7 +162,8 @@ def _own_context(request: Request, session: Session, who: Principal, grant: Gran
                      "can_object": r["status"] == "active" and r["is_current"]})
     return {"v": v, "f": v["file"], "rows": rows, "counts": flows.open_cases(session, v["file"]["id"]),
             "can_file": who.can("objections.file"), "can_apply": who.can("repairs.apply"),
-            "commitment": commitment, "upload": UPLOAD_HINT}
+            "commitment": commitment, "upload": UPLOAD_HINT,
+            **own_commitments(session, who, v["file"]["id"])}
 
 
 @router.get("/me/credit")

@@ -56,6 +56,47 @@
                    label: { show: true, position: "top", formatter: function (p) { return p.value ? p.value.toFixed(2) : ""; } } },
                  { name: "-", type: "bar", stack: "w", itemStyle: { color: "#dc2626" }, data: down,
                    label: { show: true, position: "bottom", formatter: function (p) { return p.value ? "-" + p.value.toFixed(2) : ""; } } }] });
+    },
+    // Regional analysis: one stacked bar per group (street, grid, industry, kind), one segment per category.
+    distribution: function (el, d) {
+      var names = d.rows.map(function (r) { return r.name; });
+      var n = d.categories.length;
+      var series = d.categories.map(function (c, i) {
+        var colour = d.what === "colour" ? COLOURS[c] : (n > 1 ? "hsl(" + Math.round(120 - 120 * i / (n - 1)) + ",65%,45%)" : null);
+        return { name: d.labels[c] || c, type: "bar", stack: "d", itemStyle: colour ? { color: colour } : {},
+                 data: d.rows.map(function (r) { return r.counts[c] || 0; }) };
+      });
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: { top: 0 },
+        grid: { containLabel: true, left: 10, right: 10, top: 50, bottom: 10 },
+        xAxis: { type: "category", data: names, axisLabel: { rotate: names.length > 6 ? 30 : 0 } },
+        yAxis: { type: "value", name: d.unit, minInterval: 1 }, series: series, animation: false });
+    },
+    // Regional analysis: grade shares per published run (lines) and the mean score (second axis).
+    shares: function (el, d) {
+      var xs = d.runs.map(function (r) { return r.as_of; });
+      var series = d.grades.map(function (g) {
+        return { name: g + " " + d.labels.share + " (%)", type: "line",
+                 data: d.runs.map(function (r) { return Math.round(1000 * (r.shares[g] || 0)) / 10; }) };
+      });
+      series.push({ name: d.labels.mean, type: "line", yAxisIndex: 1, lineStyle: { type: "dashed" },
+                    data: d.runs.map(function (r) { return r.mean_score; }) });
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: { top: 0 },
+        grid: { containLabel: true, left: 10, right: 10, top: 70, bottom: 10 },
+        xAxis: { type: "category", data: xs }, yAxis: [{ type: "value", max: 100 }, { type: "value" }],
+        series: series, animation: false });
+    },
+    // Regional analysis: the riskiest grids, the risk index split into its weighted parts.
+    risk: function (el, d) {
+      var rows = d.rows.slice().reverse();
+      var parts = ["arrears_share", "late_bill_share", "overdue_loan_share", "red_share"];
+      chart(el).setOption({ tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, legend: { top: 0 },
+        grid: { containLabel: true, left: 10, right: 20, top: 50, bottom: 30 }, animation: false,
+        xAxis: { type: "value", name: d.labels.index, nameLocation: "middle", nameGap: 25, max: 100 },
+        yAxis: { type: "category", data: rows.map(function (r) { return r.street + " " + r.name; }) },
+        series: parts.map(function (k) {
+          return { name: d.labels[k], type: "bar", stack: "r",
+                   data: rows.map(function (r) { return Math.round(10000 * d.weights[k] * Math.min(1, r[k])) / 100; }) };
+        }) });
     }
   };
   function draw(root) {

@@ -1,0 +1,82 @@
+"""The REST API's shapes for regional analysis (analysis/views.py), as the service's
+dicts give them: dates are ISO strings, amounts decimal strings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+What = Literal["grade", "colour", "alerts", "inspections"]
+By = Literal["street", "grid", "industry", "kind"]
+
+
+class GroupRow(BaseModel):
+    group: str = Field(description="The street's or grid's code, the industry or the kind.")
+    name: str
+    counts: dict[str, int] = Field(description="Subjects (or alerts, inspections) per category.")
+    total: int
+
+
+class DistributionOut(BaseModel):
+    what: What
+    by: By
+    model: str | None = None
+    run_id: int | None = None
+    as_of: str | None = None
+    since: str | None = None
+    categories: list[str]
+    rows: list[GroupRow]
+    totals: dict[str, int]
+    total: int
+
+
+class GroupMean(BaseModel):
+    name: str
+    mean_score: float
+
+
+class TrendPoint(BaseModel):
+    run_id: int
+    as_of: str
+    subjects: int = Field(description="Subjects in your scope scored by the run.")
+    grades: dict[str, int]
+    shares: dict[str, float]
+    mean_score: float | None
+    groups: dict[str, GroupMean] | None = None
+
+
+class TrendOut(BaseModel):
+    model: str
+    by: By | None
+    grades: list[str]
+    runs: list[TrendPoint] = Field(description="Published runs, oldest first; empty when none is published yet.")
+
+
+class GridRiskRow(BaseModel):
+    grid: str
+    name: str
+    street: str
+    subjects: int
+    loans: int
+    loan_amount: str
+    overdue_loans: int
+    overdue_subjects: int
+    arrears_records: int
+    arrears_subjects: int
+    bills: int
+    late_bills: int
+    red: int
+    open_alerts: int
+    arrears_share: float
+    late_bill_share: float
+    overdue_loan_share: float
+    red_share: float
+    risk_index: float = Field(description="0–100: the weighted shares in `weights`.")
+
+
+class GridRiskOut(BaseModel):
+    on: str
+    months: int
+    weights: dict[str, float]
+    rows: list[GridRiskRow]

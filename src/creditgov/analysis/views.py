@@ -1,0 +1,71 @@
+"""API routes for regional analysis (区域信用分析): distributions by street, grid,
+industry or kind, trends across a model's published runs, and the risk per grid.
+Thin: `analysis.service` computes, limited to the caller's data scope exactly as the
+dashboard is (`Grant.subject_clause()`): a grid worker's figures count its own grid's
+subjects only, a department's the subjects it has records on. The analysis page
+(`web/analysis_pages.py`) calls the same service with the same scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.analysis import service
+from creditgov.analysis.schemas import By, DistributionOut, GridRiskOut, TrendOut, What
+from creditgov.api.deps import DB, require
+from creditgov.core.errors import NotFound
+from creditgov.scoring import service as scoring_service
+from creditgov.scoring.models import EvaluationRun, ModelVersion
+from creditgov.security.scopes import Grant
+
+router = APIRouter(tags=["analysis"])
+AnalysisRead = Annotated[Grant, Depends(require("analysis.read"))]
+Model = Annotated[str, Query(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+def scoped_trend(session: Session, grant: Grant, model: str, by: str | None, last: int) -> dict[str, Any]:
+    """The trend of a model in the grant's scope: an unknown model (neither shipped nor
+    stored) is NotFound; a known one with no published run yet has no points (shared
+    with the page)."""
+    if model not in scoring_service.shipped_texts() and session.execute(
+            select(ModelVersion.id).where(ModelVersion.name == model).limit(1)).first() is None:
+        raise NotFound(f"model {model!r} not found")
+    published = select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
+                                               EvaluationRun.status == "done").limit(1)
+    if session.execute(published).first() is None:
+        return {"model": model, "by": by, "grades": [], "runs": []}
+    return service.trend(session, model=model, by=by, last=last, scope=grant.subject_clause())
+
+
+@router.get("/analysis/distribution", response_model=DistributionOut, operation_id="analysis_distribution")
+def analysis_distribution(grant: AnalysisRead, session: DB, what: Annotated[What, Query()],
+                          by: Annotated[By, Query()] = "street", model: Model | None = None,
+                          run_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                          since: Annotated[dt.date | None, Query()] = None) -> dict[str, Any]:
+    """How grades (of a model's latest published run, or of `run_id`), red/yellow/green
+    codes, alerts by severity or inspection outcomes spread over streets, grids,
+    industries or kinds — counting only subjects in your scope. Alerts and inspections
+    since `since` (default: the last 365 days)."""
+    return service.distribution(session, what=what, by=by, model=model, run_id=run_id, since=since,
+                                scope=grant.subject_clause())
+
+
+@router.get("/analysis/trend", response_model=TrendOut, operation_id="analysis_trend")
+def analysis_trend(grant: AnalysisRead, session: DB, model: Model, by: Annotated[By | None, Query()] = None,
+                   last: Annotated[int, Query(ge=1, le=60)] = 12) -> dict[str, Any]:
+    """A model's last published runs, oldest first: grade counts and shares and the
+    mean score of the subjects in your scope, and with `by` the mean per group."""
+    return scoped_trend(session, grant, model, by, last)
+
+
+@router.get("/analysis/grid-risk", response_model=GridRiskOut, operation_id="analysis_grid_risk")
+def analysis_grid_risk(grant: AnalysisRead, session: DB, months: Annotated[int, Query(ge=1, le=120)] = 12,
+                       top: Annotated[int | None, Query(ge=1, le=500)] = None) -> dict[str, Any]:
+    """Per grid in your scope, riskiest first: loans and overdue loans, utility arrears
+    and late bills over the last `months`, red codes and open alerts, and the risk
+    index (0–100) they make up."""
+    return service.grid_risk(session, months=months, top=top, scope=grant.subject_clause())

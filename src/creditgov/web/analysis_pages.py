@@ -1,0 +1,53 @@
+"""The regional analysis page (区域信用分析). Same rules as `web/pages.py`: the route
+authorises (`analysis.read`), calls `analysis.service` with the caller's data scope —
+the same calls as the API (`analysis.views`), so a page and its endpoint agree — and
+renders ECharts charts from JSON embedded in the page (`web/static/js/app.js`).
+
+Filters: what to distribute (grades of a model, red/yellow/green codes, alerts,
+inspections), by street, grid, industry or kind, the model (its published runs make
+the trend) and the months the grid risk looks back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from creditgov.analysis import service
+from creditgov.analysis.views import scoped_trend
+from creditgov.api.deps import DB, Who
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.security.scopes import authorize
+from creditgov.web.pages import render, scope_label
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+RISK_TOP = 20
+
+
+@router.get("/analysis")
+def analysis_page(request: Request, who: Who, session: DB,
+                  what: Annotated[str | None, Query(pattern="^(" + "|".join(service.WHAT) + ")$")] = None,
+                  by: Annotated[str, Query(pattern="^(" + "|".join(service.BY) + ")$")] = "street",
+                  model: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None,
+                  months: Annotated[int, Query(ge=1, le=120)] = 12) -> Response:
+    grant = authorize(who, "analysis.read")
+    scope = grant.subject_clause()
+    models = service.published_models(session)
+    model = model if model in models else (models[0] if models else None)
+    what = what or ("grade" if model else "colour")
+    dist: dict[str, Any] | None = None
+    dist_error = None
+    try:
+        dist = service.distribution(session, what=what, by=by, model=model, scope=scope)
+    except (InvalidInput, NotFound) as exc:
+        dist_error = str(exc)
+    trend = scoped_trend(session, grant, model, None, 12) if model else None
+    risk = service.grid_risk(session, months=months, top=RISK_TOP, scope=scope)
+    return render(request, "analysis.html", {
+        "what": what, "by": by, "model": model, "months": months, "models": models,
+        "whats": service.WHAT, "bys": service.BY, "dist": dist, "dist_error": dist_error, "trend": trend,
+        "risk": risk, "scope_label": scope_label(grant)})
+
+
+__all__ = ["router"]
