@@ -370,6 +370,10 @@ def _subject_row(session: Session, key: str, keyring: KeyRing | None) -> Any:
         row = conn.execute(_Q_SUBJECT_BY_ID, {"key": int(key)}).first()
     elif looks_like_uscc(key.upper()):
         row = conn.execute(_Q_SUBJECT_BY_USCC, {"key": key.upper()}).first()
+        if row is None and keyring is not None and looks_like_resident_id(key.upper()):
+            # an ID number that happens to pass the credit code's check character too
+            found = subject_service.resolve(session, keyring, key)
+            row = conn.execute(_Q_SUBJECT_BY_ID, {"key": found.id}).first()
     else:
         if keyring is None and looks_like_resident_id(key.upper()):
             raise InvalidInput("looking a subject up by ID number needs the key ring")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.security.crypto import KeyRing, mask_name
@@ -28,6 +28,8 @@ class SearchResult:
 def _match(keyring: KeyRing, q: str) -> ColumnElement[bool]:
     q = q.strip()
     up = q.upper()
+    if looks_like_uscc(up) and looks_like_resident_id(up):  # an ID number can pass the USCC check too
+        return or_(Subject.uscc == up, Subject.resident_id_index == keyring.blind_index(up))
     if looks_like_uscc(up):
         return Subject.uscc == up
     if looks_like_resident_id(up):

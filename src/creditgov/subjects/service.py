@@ -114,13 +114,17 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
     """A subject by internal id, credit code, ID number or exact name."""
     key = key.strip()
     row: Subject | None = None
+    up = key.upper()
     if key.isdigit() and len(key) < 12:
         row = session.get(Subject, int(key))
-    elif looks_like_uscc(key.upper()):
-        row = session.execute(select(Subject).where(Subject.uscc == key.upper())).scalar_one_or_none()
-    elif looks_like_resident_id(key.upper()):
-        idx = keyring.blind_index(key.upper())
-        row = session.execute(select(Subject).where(Subject.resident_id_index == idx)).scalar_one_or_none()
+    elif looks_like_uscc(up) or looks_like_resident_id(up):
+        # About one 18-digit ID number in 31 also passes the credit code's check
+        # character, so a key that could be either is looked up as both.
+        if looks_like_uscc(up):
+            row = session.execute(select(Subject).where(Subject.uscc == up)).scalar_one_or_none()
+        if row is None and looks_like_resident_id(up):
+            idx = keyring.blind_index(up)
+            row = session.execute(select(Subject).where(Subject.resident_id_index == idx)).scalar_one_or_none()
     else:
         matches = list(session.execute(select(Subject).where(Subject.name == key).limit(3)).scalars())
         if len(matches) > 1:
