@@ -5,12 +5,10 @@ office's the whole county — and the numbers are what the store holds."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -20,7 +18,7 @@ from creditgov.core import db
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Region, Subject
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, County, build
+from tests.api.county import PASSWORD, County, county_on
 
 GRID = "CX-S02-G01"  # the grid worker's region (tests/api/county.py)
 
@@ -34,27 +32,12 @@ class Api:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    tmp = tmp_path_factory.mktemp("analysis-api")
-    if request.param == "sqlite":
-        c = build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key")
-        with db.session_scope(c.url) as s:
-            colours.regenerate(s, actor="test")
-        yield Api(c, client_for(c), True)
-        return
-    base = request.getfixturevalue("pg_base")
-    name = "t_anapi_" + uuid.uuid4().hex[:10]
-    eng = sa.create_engine(base)
-    with eng.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        c = build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
-        yield Api(c, client_for(c), False)
-    finally:
-        db.engine_for.cache_clear()
-        with eng.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-        eng.dispose()
+    evaluated = request.param == "sqlite"  # PostgreSQL proves the scopes; SQLite the figures
+    with county_on(request, tmp_path_factory.mktemp("analysis-api"), evaluate=evaluated) as c:
+        if evaluated:
+            with db.session_scope(c.url) as s:
+                colours.regenerate(s, actor="test")
+        yield Api(c, client_for(c), evaluated)
 
 
 def _get(api: Api, role: str, path: str) -> dict:

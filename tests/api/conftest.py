@@ -4,15 +4,13 @@ evaluation engine takes seconds), and clients that call the real application."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from creditgov.api.app import create_app
-from tests.api.county import County, build
+from tests.api.county import County, build, county_on
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -20,23 +18,9 @@ def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         yield request.getfixturevalue("sqlite_county")
         return
-    tmp = tmp_path_factory.mktemp("county-postgres")
-    base = request.getfixturevalue("pg_base")
-    name = "t_api_" + uuid.uuid4().hex[:10]
-    eng = sa.create_engine(base)
-    with eng.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        # PostgreSQL proves the scope clauses; the scores come from the SQLite county's engine run.
-        yield build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
-    finally:
-        from creditgov.core.db import engine_for
-
-        engine_for.cache_clear()
-        with eng.begin() as c:
-            c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-        eng.dispose()
+    # PostgreSQL proves the scope clauses; the scores come from the SQLite county's engine run.
+    with county_on(request, tmp_path_factory.mktemp("county-postgres")) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,12 @@ is about subject 1 — so the matrix has a known alert, draw and task."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from creditgov.alerts import outbox
@@ -76,22 +74,7 @@ def fresh_county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """A private mini county (not evaluated: policies put unrated firms in their
     `unrated` band) on the fixture's database, for tests that change its alerts and
     tasks; PostgreSQL in a schema of its own, dropped afterwards."""
-    from tests.api.county import build
+    from tests.api.county import county_on
 
-    tmp = tmp_path_factory.mktemp(f"county-{request.param}")
-    if request.param == "sqlite":
-        yield build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key", evaluate=False)
-        return
-    base = request.getfixturevalue("pg_base")
-    name = "t_sup_" + uuid.uuid4().hex[:10]
-    eng = sa.create_engine(base)
-    with eng.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
-    finally:
-        db.engine_for.cache_clear()
-        with eng.begin() as c:
-            c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-        eng.dispose()
+    with county_on(request, tmp_path_factory.mktemp(f"county-{request.param}")) as c:
+        yield c

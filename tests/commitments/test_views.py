@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -22,7 +20,7 @@ from creditgov.core import db
 from creditgov.records.models import CreditRecord
 from creditgov.security.models import AuditEntry
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, County, build
+from tests.api.county import PASSWORD, County, county_on
 
 
 @dataclass
@@ -33,25 +31,8 @@ class Api:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    tmp = tmp_path_factory.mktemp("commitments-api")
-    if request.param == "sqlite":
-        c = build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key", evaluate=False)
+    with county_on(request, tmp_path_factory.mktemp("commitments-api")) as c:
         yield Api(c, client_for(c))
-        return
-    base = request.getfixturevalue("pg_base")
-    name = "t_cmapi_" + uuid.uuid4().hex[:10]
-    eng = sa.create_engine(base)
-    with eng.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        c = build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
-        yield Api(c, client_for(c))
-    finally:
-        db.engine_for.cache_clear()
-        with eng.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-        eng.dispose()
 
 
 def _h(api: Api, role: str) -> dict[str, str]:

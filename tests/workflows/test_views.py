@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, ROLES, County, build
+from tests.api.county import PASSWORD, ROLES, County, county_on
 from tests.workflows.helpers import add_record, make_firm, put_on_serious_list, status_changes
 
 from creditgov.commitments import service as commitments_service
@@ -55,24 +54,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp("workflow-api")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CREDITGOV_FILES_DIR", str(tmp / "files"))
-        if request.param == "sqlite":
-            c = build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key", evaluate=False)
+        with county_on(request, tmp) as c:
             yield Api(c, client_for(c))
-            return
-        base = request.getfixturevalue("pg_base")
-        name = "t_wfapi_" + uuid.uuid4().hex[:10]
-        eng = sa.create_engine(base)
-        with eng.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-        sep = "&" if "?" in base else "?"
-        try:
-            c = build(f"{base}{sep}options=-csearch_path%3D{name}", tmp / "creditgov.key", evaluate=False)
-            yield Api(c, client_for(c))
-        finally:
-            db.engine_for.cache_clear()
-            with eng.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-            eng.dispose()
 
 
 def _h(token: str) -> dict[str, str]:
