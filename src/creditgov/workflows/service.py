@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
@@ -666,19 +666,28 @@ def withdraw_objection(session: Session, *, objection_id: int, reason: str, acto
     return o
 
 
+Case = TypeVar("Case", Objection, RepairApplication)
+
+
+def _cases(session: Session, model: type[Case], *, subject_id: int | None, status: str | Sequence[str] | None,
+           department: str | None, limit: int) -> list[Case]:
+    """Objections or repair applications, newest first; `status` is one or several."""
+    q = select(model).order_by(model.id.desc()).limit(limit)
+    if subject_id is not None:
+        q = q.where(model.subject_id == subject_id)
+    if isinstance(status, str):
+        q = q.where(model.status == status)
+    elif status:
+        q = q.where(model.status.in_(tuple(status)))
+    if department:
+        q = q.where(model.department_code == department)
+    return list(session.execute(q).scalars())
+
+
 def objections(session: Session, *, subject_id: int | None = None, status: str | Sequence[str] | None = None,
                department: str | None = None, limit: int = 200) -> list[Objection]:
     """Objections, newest first; `status` is one status or several (e.g. OBJECTION_OPEN)."""
-    q = select(Objection).order_by(Objection.id.desc()).limit(limit)
-    if subject_id is not None:
-        q = q.where(Objection.subject_id == subject_id)
-    if isinstance(status, str):
-        q = q.where(Objection.status == status)
-    elif status:
-        q = q.where(Objection.status.in_(tuple(status)))
-    if department:
-        q = q.where(Objection.department_code == department)
-    return list(session.execute(q).scalars())
+    return _cases(session, Objection, subject_id=subject_id, status=status, department=department, limit=limit)
 
 
 def objection_deadline(o: Objection) -> dt.date | None:
@@ -1194,16 +1203,8 @@ def claim_approval(session: Session, *, application_id: int, department: str, re
 def repairs(session: Session, *, subject_id: int | None = None, status: str | Sequence[str] | None = None,
             department: str | None = None, limit: int = 200) -> list[RepairApplication]:
     """Repair applications, newest first; `status` is one status or several (e.g. REPAIR_OPEN)."""
-    q = select(RepairApplication).order_by(RepairApplication.id.desc()).limit(limit)
-    if subject_id is not None:
-        q = q.where(RepairApplication.subject_id == subject_id)
-    if isinstance(status, str):
-        q = q.where(RepairApplication.status == status)
-    elif status:
-        q = q.where(RepairApplication.status.in_(tuple(status)))
-    if department:
-        q = q.where(RepairApplication.department_code == department)
-    return list(session.execute(q).scalars())
+    return _cases(session, RepairApplication, subject_id=subject_id, status=status, department=department,
+                  limit=limit)
 
 
 def repair_deadline(a: RepairApplication) -> dt.date | None:
