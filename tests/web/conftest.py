@@ -13,10 +13,11 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.api.county import County, build
+from tests.api.county import PASSWORD, County, build
 
 CHROMIUM = os.environ.get("CREDITGOV_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,6 +29,16 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 class Server:
     base: str
     county: County
+
+
+def sign_in(page: Any, base: str, role: str) -> None:
+    """Sign the page in as the test county's account for `role` (tests/api/county.py)."""
+    page.goto(base + "/login")
+    page.fill("input[name=username]", f"t-{role}")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("domcontentloaded")
+    assert "/login" not in page.url, f"{role} could not sign in"
 
 
 def _free_port() -> int:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from creditgov.security.scopes import PERMISSIONS, Role, Scope
-from tests.api.county import ACCOUNTS, PASSWORD, ROLES
-from tests.web.conftest import SCREENSHOTS, Server
+from tests.api.county import ACCOUNTS, ROLES
+from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
 # (path, permission, subject it concerns or None)
 PAGES = [
@@ -47,21 +47,12 @@ def _expected(role: str, path: str, permission: str, subject: int | None) -> int
     return 200
 
 
-def _sign_in(page: Any, base: str, role: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", f"t-{role}")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("domcontentloaded")
-    assert "/login" not in page.url, f"{role} could not sign in"
-
-
 @pytest.mark.parametrize("role", list(ACCOUNTS))
 def test_each_role_signs_in_and_sees_exactly_its_pages(server: Server, browser: Any, role: str) -> None:
     ctx = browser.new_context()
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, role)
+        sign_in(page, server.base, role)
         cookie = next(c for c in ctx.cookies() if c["name"] == "cg_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
         failures = []
@@ -94,7 +85,7 @@ def test_office_journey_find_open_explain_check_download(server: Server, browser
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, "credit_office")
+        sign_in(page, server.base, "credit_office")
         page.wait_for_selector("[data-chart=regions] canvas")
         assert page.inner_text("[data-testid=stat-subjects]") == "8"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -155,7 +146,7 @@ def test_language_switch_to_english_and_back(server: Server, browser: Any) -> No
     ctx = browser.new_context()
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, "admin")
+        sign_in(page, server.base, "admin")
         assert page.inner_text("nav.main a[href='/']") == "工作台"
         page.click("[data-testid=lang-switch]")
         page.wait_for_load_state("domcontentloaded")
@@ -171,7 +162,7 @@ def test_small_screens_get_the_same_pages(server: Server, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, "grid_worker")
+        sign_in(page, server.base, "grid_worker")
         page.goto(server.base + "/subjects/7")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 420, f"page overflows a phone screen: {width}px"

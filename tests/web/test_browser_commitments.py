@@ -14,24 +14,14 @@ from sqlalchemy import select
 
 from creditgov.commitments.models import Commitment
 from creditgov.core import db
-from tests.api.county import PASSWORD
-from tests.web.conftest import SCREENSHOTS, Server
-
-
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("domcontentloaded")
-    assert "/login" not in page.url, f"{username} could not sign in"
+from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
 
 def test_the_office_sees_the_analysis_charts(server: Server, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = ctx.new_page()
-        _sign_in(page, server.base, "t-credit_office")
+        sign_in(page, server.base, "credit_office")
         page.click("nav.main a[href='/analysis']")
         page.wait_for_selector("[data-testid=chart-distribution] canvas")
         page.wait_for_selector("[data-testid=chart-risk] canvas")
@@ -57,7 +47,7 @@ def test_a_firm_signs_a_commitment_on_its_own_view(server: Server, browser: Any)
     desk = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = firm.new_page()
-        _sign_in(page, server.base, "t-subject")
+        sign_in(page, server.base, "subject")
         assert page.url == server.base + "/me/credit"
         page.click("[data-testid=sign-notification-commitment] summary")
         form = page.locator("[data-testid=sign-form-notification-commitment]")
@@ -79,7 +69,7 @@ def test_a_firm_signs_a_commitment_on_its_own_view(server: Server, browser: Any)
 
         # the market department finds it on its work list, with the form to record the outcome
         officer = desk.new_page()
-        _sign_in(officer, server.base, "t-department_officer")
+        sign_in(officer, server.base, "department_officer")
         officer.click("nav.main a[href='/commitments']")
         assert "已签署待核查" in officer.inner_text(f"[data-testid=commitment-{cid}] [data-testid=commitment-status]")
         assert officer.locator(f"[data-testid=verify-form-{cid}] [data-testid=verify-outcome] option").count() == 2

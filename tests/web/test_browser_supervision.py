@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from creditgov.security.scopes import PERMISSIONS, Role, Scope
-from tests.api.county import ACCOUNTS, PASSWORD
-from tests.web.conftest import SCREENSHOTS, Server
+from tests.api.county import ACCOUNTS
+from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
 # Who reaches subject 1 (the county's alert and task are about it), by the accounts in
 # tests/api/county.py: the grid worker's grid does not hold it.
@@ -36,21 +36,12 @@ def _expected(role: str, permission: str, subject: int | None) -> int:
     return 200
 
 
-def _sign_in(page: Any, base: str, role: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", f"t-{role}")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("domcontentloaded")
-    assert "/login" not in page.url, f"{role} could not sign in"
-
-
 @pytest.mark.parametrize("role", list(ACCOUNTS))
 def test_each_role_sees_exactly_its_supervision_pages(server: Server, browser: Any, role: str) -> None:
     ctx = browser.new_context()
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, role)
+        sign_in(page, server.base, role)
         failures = []
         for path, permission, subject in _pages(server):
             resp = ctx.request.get(server.base + path, max_redirects=0)
@@ -81,7 +72,7 @@ def test_office_acknowledges_an_alert_then_draws_and_verifies(server: Server, br
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, "credit_office")
+        sign_in(page, server.base, "credit_office")
         # The alerts page: the county's alert, open; acknowledge it from the list.
         page.click("nav.main a[href='/alerts']")
         page.wait_for_selector(f"[data-testid=alert-row-{aid}]")
@@ -134,7 +125,7 @@ def test_inspector_records_a_result_that_reaches_the_credit_file(server: Server,
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     try:
-        _sign_in(page, server.base, "inspector")
+        sign_in(page, server.base, "inspector")
         page.click("nav.main a[href='/supervision']")
         page.wait_for_selector(f"[data-testid=task-row-{tid}]")
         page.click(f"[data-testid=task-row-{tid}] a >> nth=0")

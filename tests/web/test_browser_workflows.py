@@ -18,19 +18,9 @@ from creditgov.core import db
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.subjects.models import Subject
 from creditgov.workflows.models import Objection
-from tests.api.county import PASSWORD
-from tests.web.conftest import SCREENSHOTS, Server
+from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
 SERIOUS_PENALTY = "长市监罚〔2024〕9号"  # subject 1's serious market penalty (tests/api/county_workflows.py)
-
-
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("domcontentloaded")
-    assert "/login" not in page.url, f"{username} could not sign in"
 
 
 def test_a_firm_objects_on_its_own_view_and_the_department_decides(server: Server, browser: Any,
@@ -39,7 +29,7 @@ def test_a_firm_objects_on_its_own_view_and_the_department_decides(server: Serve
     officer = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     try:
         page = firm.new_page()
-        _sign_in(page, server.base, "t-subject")
+        sign_in(page, server.base, "subject")
         assert page.url == server.base + "/me/credit"  # a subject lands on its own view
         assert "长兴绿源纺织有限公司" in page.inner_text("[data-testid=own-name]")
         assert "/me/credit" in page.eval_on_selector_all("nav.main a", "els => els.map(e => e.getAttribute('href'))")
@@ -72,7 +62,7 @@ def test_a_firm_objects_on_its_own_view_and_the_department_decides(server: Serve
 
         # the market department's officer finds it in the queue and decides
         desk = officer.new_page()
-        _sign_in(desk, server.base, "t-department_officer")
+        sign_in(desk, server.base, "department_officer")
         desk.click("nav.main a[href='/objections']")
         desk.wait_for_selector(f"[data-testid=objection-{objection_id}]")
         assert "长兴绿源纺织有限公司" in desk.inner_text(f"[data-testid=objection-{objection_id}]")
@@ -104,7 +94,7 @@ def test_a_firm_signs_its_credit_repair_commitment_on_its_own_view(server: Serve
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = ctx.new_page()
-        _sign_in(page, server.base, "t-subject")
+        sign_in(page, server.base, "subject")
         row = page.locator("[data-testid^=record-]", has_text=SERIOUS_PENALTY)
         record_id = row.get_attribute("data-testid").removeprefix("record-")
         page.click(f"[data-testid=repair-{record_id}] summary")
@@ -154,7 +144,7 @@ def test_the_credit_office_files_an_objection_at_the_window(server: Server, brow
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         page = ctx.new_page()
-        _sign_in(page, server.base, "t-credit_office")
+        sign_in(page, server.base, "credit_office")
         page.click("nav.main a[href='/objections']")
         page.click("[data-testid=window-file] summary")
         form = page.locator("[data-testid=window-objection-form]")
