@@ -302,6 +302,29 @@ def runs(model: str = typer.Option(None, "--model", "-m"), limit: int = typer.Op
     console.print(t)
 
 
+@model_app.command("segments")
+def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment."),
+                 rebuild: bool = typer.Option(False, "--rebuild", help="Write the whole copy anew."),
+                 json_out: bool = JsonOpt) -> None:
+    """The columnar copy of the credit records that evaluation reads (SQLite stores)."""
+    from creditgov.scoring import segments
+
+    STATE.require_init()
+    if not STATE.url.startswith("sqlite"):
+        raise InvalidInput("only a SQLite store keeps record segments; a PostgreSQL store is read with COPY")
+    path = engines.sqlite_path(STATE.url)
+    done = segments.refresh(path, min_rows=1, rebuild=rebuild) if refresh or rebuild else None
+    out = {**segments.status(path), **({"refresh": done} if done else {})}
+    if json_out:
+        emit_json(out)
+        return
+    if done:
+        console.print(f"{done['action']}: {done['rows']:,} records in {done.get('seconds', 0):.2f} s")
+    console.print(f"{out['segments']} segment(s), {out['rows']:,} records, {out['bytes'] / 2**20:.1f} MB in "
+                  f"{out['folder']}; {out['tail']:,} newer records and {out['overlay']:,} changed records "
+                  "are read from the store")
+
+
 @model_app.command("publish-run")
 def publish_run(run_id: int = typer.Argument(..., help="A finished run of a published model version."),
                 json_out: bool = JsonOpt) -> None:

@@ -33,6 +33,7 @@ import pyarrow as pa
 from sqlalchemy.engine import make_url
 
 from creditgov.core.errors import CreditGovError
+from creditgov.scoring import segments
 from creditgov.scoring.prepared import Prepared
 
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")
@@ -244,11 +245,7 @@ def _scan_queries(p: Prepared) -> dict[str, str]:
     return {
         "subjects": "SELECT CAST(id AS BIGINT) AS id, kind, industry, CAST(established_on AS DATE) AS established_on, "
                     f"status, CAST(attributes AS VARCHAR) AS attributes FROM store.subjects WHERE kind IN ({kinds})",
-        "credit_records": "SELECT CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
-                          "CAST(occurred_on AS DATE) AS occurred_on, "
-                          "CAST(CAST(\"value\" AS VARCHAR) AS DECIMAL(18, 2)) AS \"value\", grade, status, "
-                          "CAST(published_from AS DATE) AS published_from, "
-                          "CAST(published_until AS DATE) AS published_until, is_current <> 0 AS is_current "
+        "credit_records": f"SELECT {segments.DUCK_COLUMNS} "
                           f"FROM store.credit_records WHERE {_record_filter(p, 'is_current <> 0')}",
         "record_status_changes": "SELECT CAST(id AS BIGINT) AS id, CAST(record_id AS BIGINT) AS record_id, "
                                  "from_status, to_status, CAST(\"at\" AS TIMESTAMP) AS \"at\" "
@@ -288,7 +285,7 @@ _TEXT_SCHEMAS = {
 }
 
 
-def _sqlite_path(url: str) -> str:
+def sqlite_path(url: str) -> str:
     path = make_url(url).database
     if not path or path == ":memory:":
         raise EngineError("an in-memory SQLite store cannot be read by another connection")
@@ -314,7 +311,7 @@ def _read_sqlite_stdlib(url: str, queries: dict[str, str]) -> dict[str, pa.Table
     import sqlite3
 
     out = {}
-    conn = sqlite3.connect(_sqlite_path(url))
+    conn = sqlite3.connect(sqlite_path(url))
     try:
         for t, sql in queries.items():
             rows = conn.execute(_sqlite_query(sql)).fetchall()
@@ -327,16 +324,16 @@ def _read_sqlite_stdlib(url: str, queries: dict[str, str]) -> dict[str, pa.Table
     return out
 
 
-def _scan_sqlite_into(duck: Any, url: str, p: Prepared) -> None:
-    """Fill the snapshot from a SQLite store through DuckDB's SQLite scanner, run in a
-    child process (sqlite_reader.py says why it must be another process). The child
-    streams each table as Arrow IPC through a pipe, already typed; this process loads
-    the stream into its DuckDB while the child is still reading — one copy, no files."""
+def _scan_sqlite_into(duck: Any, url: str, queries: dict[str, str]) -> None:
+    """Fill the snapshot's tables from a SQLite store through DuckDB's SQLite scanner,
+    run in a child process (sqlite_reader.py says why it must be another process). The
+    child streams each table as Arrow IPC through a pipe, already typed; this process
+    loads the stream into its DuckDB while the child is still reading — one copy, no
+    files."""
     import json
     import subprocess
 
-    queries = _scan_queries(p)
-    proc = subprocess.Popen([sys.executable, "-m", "creditgov.scoring.sqlite_reader", _sqlite_path(url), "-"],
+    proc = subprocess.Popen([sys.executable, "-m", "creditgov.scoring.sqlite_reader", sqlite_path(url), "-"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
@@ -407,8 +404,10 @@ def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
 
 def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float]]:
     """An in-memory DuckDB database holding what the plan reads, typed, and how long
-    filling it took. From SQLite through DuckDB's SQLite scanner in a child process
-    (`scanner=False`: the standard library, for tests); from PostgreSQL through COPY."""
+    filling it took. From SQLite: the credit records from the store's record segments
+    plus the rows changed since (segments.py), the other tables through DuckDB's SQLite
+    scanner in a child process (`scanner=False`: everything through the standard
+    library, for tests); from PostgreSQL through COPY."""
     import time
 
     import duckdb
@@ -418,8 +417,13 @@ def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[
         duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         t0 = time.perf_counter()
         if url.startswith("sqlite") and scanner:
-            _scan_sqlite_into(duck, url, p)
-            return duck, {"read_store": round(time.perf_counter() - t0, 3)}
+            copy = segments.load_into(duck, sqlite_path(url), _record_filter(p, "is_current"))
+            t_records = time.perf_counter() - t0
+            queries = _scan_queries(p)
+            del queries["credit_records"]
+            _scan_sqlite_into(duck, url, queries)
+            return duck, {"read_store": round(time.perf_counter() - t0, 3), "read_records": round(t_records, 3),
+                          "refresh_segments": copy["refresh_seconds"], "load_records": copy["load_seconds"]}
         queries = _store_queries(p)
         data = _read_sqlite_stdlib(url, queries) if url.startswith("sqlite") else _read_postgres(url, queries)
         t_read = time.perf_counter() - t0
@@ -453,7 +457,7 @@ def watermark(url: str) -> str:
     if url.startswith("sqlite"):
         import sqlite3
 
-        conn = sqlite3.connect(_sqlite_path(url))
+        conn = sqlite3.connect(sqlite_path(url))
         try:
             r, c, lmax, lpub = conn.execute(sql).fetchone()
         finally:
@@ -475,7 +479,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     check(engine, p, url)
     wm = watermark(url)
     if engine == "sqlite":
-        con = ibis.sqlite.connect(_sqlite_path(url))
+        con = ibis.sqlite.connect(sqlite_path(url))
         try:
             yield SqliteSource("sqlite", con, *(con.table(t) for t in TABLES), watermark=wm)
         finally:

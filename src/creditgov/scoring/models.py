@@ -72,3 +72,32 @@ class Score(Base):
     grade: Mapped[str] = mapped_column(String(10), nullable=False)
     colour: Mapped[str] = mapped_column(String(10), nullable=False)
     dimensions: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class RecordChange(Base):
+    """A credit record whose evaluated columns changed (or that was deleted), written by
+    the store's own triggers (SQLite): what the record segments must re-read
+    (segments.py)."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class RecordSegment(Base):
+    """One Parquet file of the columnar copy of `credit_records` that evaluation reads
+    (segments.py): the records with ids in (after_id, max_id] as they stood when the
+    change log was at `change_seq`."""
+
+    __tablename__ = "record_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    after_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    change_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    excluded: Mapped[str] = mapped_column(Text, nullable=False)  # the secret items left out, sorted, comma-separated
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

@@ -15,6 +15,10 @@ Each query is DuckDB SQL over the store attached read-only as `store`; each resu
 written to stdout as one Arrow IPC stream, in the order given, with the snapshot's
 column types, and the parent loads the streams into its own DuckDB database as they
 arrive.
+
+With `{"segment": {"path", "after_id", "max_id", "secret"}}` on stdin instead, it writes
+the credit records with ids in (after_id, max_id] as one Parquet file of the record
+segments (segments.py) and prints `{"rows": N}`.
 """
 
 from __future__ import annotations
@@ -53,14 +57,47 @@ def connect(db: str, *, read_only: bool = True, threads: int | None = None):  # 
     return con
 
 
+def _quote(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def write_segment(con, job: dict) -> int:  # type: ignore[no-untyped-def]
+    """Records (after_id, max_id] of the attached store as one Parquet file. A copy
+    from id 0 scans the table on every core; a tail is read through SQLite's own query
+    (rowid range), which the scanner does not push down."""
+    from creditgov.scoring.segments import DUCK_COLUMNS
+
+    after, top = int(job["after_id"]), int(job["max_id"])
+    if after == 0:
+        src = f"(SELECT * FROM store.credit_records WHERE id <= {top})"
+    else:
+        inner = f"SELECT * FROM credit_records WHERE id > {after} AND id <= {top}"
+        src = f"sqlite_query('store', {_quote(inner)})"
+    where = ""
+    if job["secret"]:
+        where = f" WHERE item_code NOT IN ({', '.join(_quote(c) for c in job['secret'])})"
+    con.execute("SET preserve_insertion_order = false")
+    tmp = job["path"] + ".part"
+    con.execute(f"COPY (SELECT {DUCK_COLUMNS} FROM {src}{where}) TO {_quote(tmp)} "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
+    rows = con.execute(f"SELECT COUNT(*) FROM read_parquet({_quote(tmp)})").fetchone()[0]
+    os.replace(tmp, job["path"])
+    return int(rows)
+
+
 def main() -> None:
     import pyarrow as pa
 
     db = sys.argv[1]
-    queries: dict[str, str] = json.loads(sys.stdin.read())
+    queries: dict = json.loads(sys.stdin.read())
     out = sys.stdout.buffer
     con = connect(db)
     try:
+        if "segment" in queries:
+            rows = write_segment(con, queries["segment"])
+            out.write(json.dumps({"rows": rows}).encode() + b"\n")
+            out.flush()
+            return
         for sql in queries.values():
             reader = con.execute(sql).fetch_record_batch(1 << 17)
             with pa.ipc.new_stream(out, reader.schema) as w:

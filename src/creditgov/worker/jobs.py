@@ -149,8 +149,18 @@ def supervision_plans(url: str) -> dict[str, Any]:
     return supervision.run_plans(url, actor="worker:supervision-plans")
 
 
+def record_segments(url: str) -> dict[str, Any]:
+    """Keep the columnar copy of the records current (SQLite stores; scoring/segments.py),
+    so that a run after a large ingestion does not pay for copying it."""
+    if not url.startswith("sqlite"):
+        return {"action": "none", "reason": "only SQLite stores keep record segments"}
+    from creditgov.scoring import engines, segments
+
+    return segments.refresh(engines.sqlite_path(url))
+
+
 JOBS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "escalations": escalations, "rules_sweep": rules_sweep, "evaluations": evaluations,
+    "record_segments": record_segments, "escalations": escalations, "rules_sweep": rules_sweep, "evaluations": evaluations,
     "list_expiry": list_expiry, "publication_expiry": publication_expiry,
     "workflow_deadlines": workflow_deadlines, "colour_codes": colour_codes,
     "supervision_plans": supervision_plans,

@@ -1,0 +1,188 @@
+"""The record segments (the columnar copy of credit records that evaluation reads) stay
+true to the store: every kind of change the store can see — a status change, a
+correction, a deletion, new records, an item becoming secret, a lost or damaged file —
+reads back exactly as the store's own rows, and the batch result does not move."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy.engine import make_url
+
+from creditgov.core import db
+from creditgov.scoring import engines, segments, service
+from tests.scoring.conftest import AS_OF
+
+MODELS = ("qujiang-park", "community-resident")
+
+
+@pytest.fixture()
+def store(county: str, tmp_path: Path) -> str:
+    """A private copy of the county store (the tests change it)."""
+    src = sqlite3.connect(make_url(county).database)
+    path = tmp_path / "creditgov.db"
+    dst = sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return f"sqlite:///{path}"
+
+
+def _path(url: str) -> str:
+    return str(make_url(url).database)
+
+
+def _same_records(url: str) -> int:
+    """The snapshot's records through the segments equal the standard library's read of
+    the store, for each model; returns how many rows were compared."""
+    n = 0
+    for name in MODELS:
+        with db.session_scope(url) as s:
+            p = service.prepared_for(s, name, AS_OF)[1]
+        fast = engines.read_store(url, p, scanner=True)
+        slow = engines.read_store(url, p, scanner=False)
+        for t in engines.TABLES:
+            assert fast[t].schema.types == slow[t].schema.types, t
+            assert fast[t].equals(slow[t]), (name, t)
+        n += fast["credit_records"].num_rows
+    return n
+
+
+def _sql(url: str, *statements: tuple[str, tuple]) -> None:
+    conn = sqlite3.connect(_path(url))
+    with conn:
+        for sql, args in statements:
+            conn.execute(sql, args)
+    conn.close()
+
+
+def _one(url: str, sql: str, args: tuple = ()) -> tuple:
+    conn = sqlite3.connect(_path(url))
+    try:
+        return conn.execute(sql, args).fetchone()
+    finally:
+        conn.close()
+
+
+def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str) -> None:
+    path = _path(store)
+    first = segments.refresh(path, min_rows=0)
+    assert first["action"] == "rebuilt" and first["rows"] > 10_000
+    st = segments.status(path)
+    assert st["segments"] == 1 and st["tail"] == 0 and st["overlay"] == 0
+    assert _same_records(store) > 1000
+    before = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
+
+    # A status change, a correction (old version no longer current, new version added),
+    # a deletion, a changed date, a text-only edit (not logged) and new records.
+    disputed = _one(store, "SELECT id FROM credit_records WHERE item_code = 'market.penalty' AND status = 'active' "
+                           "ORDER BY id LIMIT 1")[0]
+    corrected = _one(store, "SELECT id FROM credit_records WHERE item_code = 'utility.arrears' AND is_current "
+                            "ORDER BY id LIMIT 1")[0]
+    moved, texted = (r for r in _one(store, "SELECT MIN(id), MIN(id) + 1 FROM credit_records "
+                                            "WHERE item_code = 'market.complaint'"))
+    # The only annual report in the window of a subject the model scores: deleting it
+    # must move that subject's score (base 40 + 30 a report).
+    gone = _one(store, "SELECT MIN(r.id) FROM credit_records r JOIN evaluation_scores e "
+                       "ON e.subject_id = r.subject_id AND e.run_id = ? WHERE r.item_code = 'market.annual_report' "
+                       "AND r.is_current AND r.occurred_on > '2024-11-01' AND r.occurred_on <= ? "
+                       "GROUP BY r.subject_id HAVING COUNT(*) = 1 ORDER BY 1 LIMIT 1",
+                (before.run_id, AS_OF.isoformat()))[0]
+    seq0 = _one(store, "SELECT COALESCE(MAX(seq), 0) FROM record_changes")[0]
+    top = _one(store, "SELECT MAX(id) FROM credit_records")[0]
+    cols = ("subject_id, item_code, occurred_on, decided_on, value, grade, text, department_code, document_no, "
+            "status, published_from, published_until, natural_key, version, is_current, supersedes_id, "
+            "content_hash, source, batch_id, spec_version, line_no, raw_hash, raw, created_at")
+    _sql(store,
+         ("UPDATE credit_records SET status = 'disputed' WHERE id = ?", (disputed,)),
+         ("UPDATE credit_records SET is_current = 0 WHERE id = ?", (corrected,)),
+         (f"INSERT INTO credit_records ({cols}) SELECT subject_id, item_code, occurred_on, decided_on, "
+          "value * 3, grade, text, department_code, document_no, status, published_from, published_until, "
+          "natural_key, version + 1, 1, id, content_hash || 'x', source, batch_id, spec_version, line_no, "
+          "raw_hash, raw, created_at FROM credit_records WHERE id = ?", (corrected,)),
+         ("DELETE FROM record_status_changes WHERE record_id = ?", (gone,)),
+         ("DELETE FROM credit_records WHERE id = ?", (gone,)),
+         ("UPDATE credit_records SET occurred_on = '2026-10-30' WHERE id = ?", (moved,)),
+         ("UPDATE credit_records SET text = 'edited' WHERE id = ?", (texted,)),
+         (f"INSERT INTO credit_records ({cols}) SELECT subject_id, item_code, '2026-10-15', decided_on, value, "
+          "grade, text, department_code, document_no || '-new', 'active', published_from, published_until, "
+          "natural_key || 'n', 1, 1, NULL, content_hash, source, batch_id, spec_version, line_no, raw_hash, raw, "
+          "created_at FROM credit_records WHERE item_code IN ('market.penalty', 'tax.arrears') AND is_current "
+          "ORDER BY id LIMIT 200", ()))
+    logged = {r[0] for r in sqlite3.connect(path).execute(
+        "SELECT record_id FROM record_changes WHERE seq > ?", (seq0,))}
+    assert logged == {disputed, corrected, gone, moved}   # the text edit and the inserts are not logged
+    st = segments.status(path)
+    added = _one(store, "SELECT COUNT(*) FROM credit_records WHERE id > ?", (top,))[0]
+    assert st["overlay"] == 4 and st["tail"] == added > 10
+    assert _same_records(store) > 1000
+    after = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
+    inside = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="sqlite", actor="test")
+    with db.session_scope(store) as s:
+        old = service.run_scores(s, before.run_id)
+        a, b = service.run_scores(s, after.run_id), service.run_scores(s, inside.run_id)
+    assert {k: (v.score, v.grade) for k, v in a.items()} == {k: (v.score, v.grade) for k, v in b.items()}
+    assert any(old[k].score != a[k].score for k in a)   # the changes reached the scores
+
+    # The tail becomes a segment of its own; the log keeps only what the oldest segment lacks.
+    again = segments.refresh(path, min_rows=0)
+    assert again["action"] == "appended" and again["segments"] == 2 and again["rows"] == added
+    assert segments.status(path)["tail"] == 0
+    assert _same_records(store) > 1000
+
+
+def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: str) -> None:
+    path = _path(store)
+    segments.refresh(path, min_rows=0)
+    folder = segments.folder_for(path)
+    (f,) = folder.glob("records-*.parquet")
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])          # damaged
+    assert segments.status(path)["segments"] == 0                    # not trusted
+    assert _same_records(store) > 1000                               # the run reads the store instead
+    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    for f in folder.glob("records-*.parquet"):
+        f.unlink()                                                   # lost
+    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    assert _same_records(store) > 1000
+
+    # An item reclassified as secret leaves the copy (secret data never enters evaluation).
+    _sql(store, ("UPDATE catalog_items SET data_class = 'secret' WHERE code = 'market.complaint'", ()))
+    assert segments.status(path)["segments"] == 0
+    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    live = [folder / r[0] for r in sqlite3.connect(path).execute("SELECT file_name FROM record_segments")]
+    items = set().union(*(set(pq.read_table(p, columns=["item_code"]).column(0).to_pylist()) for p in live))
+    assert "market.complaint" not in items and "market.penalty" in items
+
+
+def test_racing_refreshes_leave_one_contiguous_copy(store: str) -> None:
+    path = _path(store)
+    results: list[dict] = []
+    barrier = threading.Barrier(3)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(segments.refresh(path, min_rows=0))
+
+    threads = [threading.Thread(target=go) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    actions = sorted(r["action"] for r in results)
+    assert actions.count("rebuilt") >= 1 and set(actions) <= {"rebuilt", "lost-race", "none"}
+    rows = sqlite3.connect(path).execute("SELECT after_id, max_id FROM record_segments ORDER BY after_id").fetchall()
+    assert rows[0][0] == 0 and all(a[1] == b[0] for a, b in zip(rows, rows[1:], strict=False))
+    assert _same_records(store) > 1000
+
+
+def test_a_run_writes_the_copy_when_the_tail_is_long(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _path(store)
+    monkeypatch.setattr(segments, "SEGMENT_MIN_ROWS", 1000)
+    r = service.evaluate(store, ref="community-resident", as_of=AS_OF, engine="duckdb", actor="test")
+    assert r.timings["refresh_segments"] > 0 and segments.status(path)["segments"] == 1
+    again = service.evaluate(store, ref="community-resident", as_of=AS_OF, engine="duckdb", actor="test")
+    assert again.grades == r.grades and segments.status(path)["segments"] == 1
