@@ -5,7 +5,11 @@
 
 What it measures, in one run, on the same data:
 1. the default engine (DuckDB) end to end: data in the SQLite store -> snapshot ->
-   plan -> results stored as an evaluation run;
+   plan -> results stored as an evaluation run (best of --repeat runs), on a store
+   whose record segments (the columnar copy, scoring/segments.py) are current; writing
+   that copy from scratch is timed on its own, and a copy of the store "a day later"
+   (0.5% more records, 0.25% of them changing status) is run with the changes read
+   from the store, then again with its copy deleted (the first run writes it);
 2. PostgreSQL end to end, the plan running inside a PostgreSQL store holding the same
    rows (skipped with --no-postgres or when no server answers);
 3. the evaluation step alone on the DuckDB snapshot (compile + execute the plan) next to
@@ -50,7 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from creditgov.catalog import service as catalog_service  # noqa: E402
 from creditgov.core import clock, db, schema  # noqa: E402
 from creditgov.scoring import compile as compiler  # noqa: E402
-from creditgov.scoring import engines, explain, service  # noqa: E402
+from creditgov.scoring import engines, explain, segments, service  # noqa: E402
 from creditgov.scoring.model import Assessment as AssessmentItem  # noqa: E402
 from creditgov.scoring.model import (  # noqa: E402
     AttributeBand,
@@ -552,6 +556,60 @@ def zen_context(row: dict[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- main
 
+def day_after(path: Path, seed: int, first: Any) -> dict[str, Any]:
+    """A working day later, on a copy of the store: 0.5% more records (new penalties,
+    bills and reports) and 0.25% of the records changing status (disputes, repairs) —
+    the run re-reads what changed from the store and appends the new records to the
+    copy. Then the same store with its copy deleted: a first run pays for writing it."""
+    import shutil
+
+    work = path.parent / f"{path.stem}-day-after.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(segments.folder_for(str(work)), ignore_errors=True)
+    src = sqlite3.connect(path)
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copyfile(path, work)
+    shutil.copytree(segments.folder_for(str(path)), segments.folder_for(str(work)))
+    conn = sqlite3.connect(work)
+    top, total = conn.execute("SELECT MAX(id), COUNT(*) FROM credit_records").fetchone()
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(credit_records)") if r[1] != "id"]
+    rng = random.Random(seed + 2)
+    added = total // 200
+    picks = sorted(rng.sample(range(1, top + 1), added))
+    conn.execute("CREATE TEMP TABLE picks (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO picks VALUES (?)", [(i,) for i in picks])
+    sel = ", ".join("'2026-10-28'" if c == "occurred_on" else f"natural_key || '-d{seed}'" if c == "natural_key"
+                    else c for c in cols)
+    conn.execute(f"INSERT INTO credit_records ({', '.join(cols)}) SELECT {sel} FROM credit_records "
+                 "WHERE id IN (SELECT id FROM picks)")
+    changed = sorted(rng.sample(range(1, top + 1), total // 400))
+    conn.executemany("UPDATE credit_records SET status = ? WHERE id = ?",
+                     [("disputed" if k % 2 else "repaired", i) for k, i in enumerate(changed)])
+    conn.commit()
+    conn.close()
+    url = f"sqlite:///{work}"
+    try:
+        r = service.evaluate(url, ref=MODEL, as_of=AS_OF, engine=engines.DEFAULT_ENGINE, actor="bench")
+        print(f"a day later ({added:,} new records, {len(changed):,} status changes): {r.seconds:.2f} s {r.timings}")
+        shutil.rmtree(segments.folder_for(str(work)))
+        conn = sqlite3.connect(work)
+        with conn:
+            conn.execute("DELETE FROM record_segments")
+        conn.close()
+        c = service.evaluate(url, ref=MODEL, as_of=AS_OF, engine=engines.DEFAULT_ENGINE, actor="bench")
+        print(f"the same store without its copy (first run writes it): {c.seconds:.2f} s {c.timings}")
+        return {"new_records": added, "status_changes": len(changed), "seconds": r.seconds, "timings": r.timings,
+                "grades_moved": r.grades != first.grades,
+                "without_copy": {"seconds": c.seconds, "timings": c.timings, "same_grades": c.grades == r.grades}}
+    finally:
+        db.engine_for(url).dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(segments.folder_for(str(work)), ignore_errors=True)
+
+
 def peak_mb() -> dict[str, float]:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -568,6 +626,9 @@ def main() -> None:
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the county even if it exists")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "evaluate.json")
+    ap.add_argument("--repeat", type=int, default=3, help="end-to-end runs of the default engine (best reported)")
+    ap.add_argument("--keep-copy", action="store_true", help="do not rewrite the record copy first")
+    ap.add_argument("--no-day-after", action="store_true", help="skip the run on a copy of the store a day later")
     args = ap.parse_args()
     os.environ.setdefault("CREDITGOV_TODAY", AS_OF.isoformat())
     n = args.subjects
@@ -585,17 +646,34 @@ def main() -> None:
         records = fill_sqlite(path, n, args.seed)
         out["build_sqlite_seconds"] = round(time.perf_counter() - t0, 1)
     else:
+        schema.upgrade(f"sqlite:///{path}")  # a county cached by an older version
         with sqlite3.connect(path) as c:
             records = c.execute("SELECT COUNT(*) FROM credit_records").fetchone()[0]
     out["records"] = records
     url = f"sqlite:///{path}"
     print(f"county: {n:,} subjects, {records:,} records")
 
-    # 1. default engine end to end
-    r = service.evaluate(url, ref=MODEL, as_of=AS_OF, engine=engines.DEFAULT_ENGINE, actor="bench")
+    # 1. default engine end to end. The store keeps a columnar copy of its records
+    # (scoring/segments.py), current after ingestion (the worker refreshes it every ten
+    # minutes, and any run does when the tail is long), so the headline is a run on a
+    # store whose copy is current. Writing the copy from scratch is timed on its own.
+    t = time.perf_counter()
+    copy = segments.refresh(str(path), rebuild=not args.keep_copy)
+    res["record_copy_from_scratch"] = {**copy, "wall_seconds": round(time.perf_counter() - t, 2),
+                                       "bytes": segments.status(str(path))["bytes"]}
+    print(f"record copy written from scratch: {copy['rows']:,} records in {copy['seconds']:.2f} s "
+          f"({res['record_copy_from_scratch']['bytes'] / 2**20:.0f} MB of Parquet)")
+    runs = []
+    for _ in range(args.repeat):
+        r = service.evaluate(url, ref=MODEL, as_of=AS_OF, engine=engines.DEFAULT_ENGINE, actor="bench")
+        runs.append(r)
+        print(f"default ({r.engine}) end to end: {r.seconds:.2f} s {r.timings}")
+    r = min(runs, key=lambda x: x.seconds)
     res["default_end_to_end"] = {"engine": r.engine, "seconds": r.seconds, "timings": r.timings,
+                                 "all_runs_seconds": [x.seconds for x in runs],
                                  "subjects": r.subjects, "grades": r.grades, "peak_mb": peak_mb()}
-    print(f"default ({r.engine}) end to end: {r.seconds:.2f} s {r.timings}")
+    if not args.no_day_after:
+        res["default_day_after"] = day_after(path, args.seed, r)
 
     # 3. evaluation step vs the hand-written query, on one snapshot
     with db.session_scope(url) as s:
@@ -715,7 +793,11 @@ def main() -> None:
     ex = res["explain_loop"]
     print()
     print(f"{'path':44} {'seconds':>10} {'vs default':>11}")
+    da = res.get("default_day_after", {})
     rows_out = [("default engine (duckdb), end to end", d["seconds"]),
+                ("  the same, a day of changes later", da.get("seconds")),
+                ("  the same, first run (writes the copy)", da.get("without_copy", {}).get("seconds")),
+                ("record copy written from scratch", res["record_copy_from_scratch"]["seconds"]),
                 ("postgresql (in store), end to end", res.get("postgres_end_to_end", {}).get("seconds")),
                 ("evaluation step: compiled plan", ev["plan_seconds"]),
                 ("evaluation step: hand-written DuckDB SQL", ev["hand_written_seconds"]),
