@@ -6,13 +6,16 @@ Generates (once, cached under benchmarks/work/) a synthetic county, then in sepa
 processes: (a) a baseline that only reads and decodes every source file with the
 readers ingestion uses (chunks of rows), (b) a baseline that inserts the same number of
 rows, of credit_records' width, with its two indexes (random 32-hex natural keys) and
-the store's PRAGMAs, into SQLite with bare executemany — the floor for the insert
-alone, (c) `creditgov ingest` on SQLite, (d) on PostgreSQL (a fresh schema in
-database `test` at 127.0.0.1:5432). Each line reports wall seconds, rows/s, CPU
-seconds and peak RSS of the measuring process and, for ingest, of its helper process
-(record files are prepared on the second core, see docs/ingestion.md). Prints a
-side-by-side table and writes benchmarks/results/ingest.json. The machine is shared:
-compare lines of the same run, not runs.
+the store's PRAGMAs, into SQLite with bare executemany — the floor for inserting from
+Python, (c) the same rows inserted by one `INSERT ... SELECT` per 5,000 rows from a
+staging SQLite file written beforehand (untimed) — SQLite's own cost of the insert,
+with no Python per row, (d) `creditgov ingest` on SQLite, (e) on PostgreSQL (a fresh
+schema in database `test` at 127.0.0.1:5432). Each line reports wall seconds, rows/s,
+CPU seconds and peak RSS of the measuring process and, for ingest, of its helper
+process (files are prepared on the second core, see docs/ingestion.md), and the load
+average when it started. Prints a side-by-side table and writes
+benchmarks/results/ingest.json. The machine is shared: compare lines of the same run,
+not runs.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def child(kind: str, county: str, url: str) -> None:
     from creditgov.ingest import service
 
     t0 = time.perf_counter()
-    out: dict[str, object] = {"kind": kind}
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    out: dict[str, object] = {"kind": kind, "load_average": round(os.getloadavg()[0], 2)}
     if kind == "read":
         plans, _ = service.plan([Path(county)])
         from creditgov.ingest.readers import read_chunks, read_rows
@@ -53,7 +57,7 @@ def child(kind: str, county: str, url: str) -> None:
                 else:
                     n += sum(1 for _ in read_rows(pl.spec, f))
         out.update(rows=n)
-    elif kind == "raw-insert":
+    elif kind in ("raw-insert", "staged-insert"):
         import hashlib
         import sqlite3
 
@@ -62,28 +66,48 @@ def child(kind: str, county: str, url: str) -> None:
         con = sqlite3.connect(db, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "temp_store=MEMORY", "cache_size=-200000"):
             con.execute(f"PRAGMA {pragma}")
-        con.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, s INTEGER, item TEXT, occ TEXT, dec TEXT, v TEXT,"
-                    " g TEXT, t TEXT, dep TEXT, doc TEXT, st TEXT, pf TEXT, pu TEXT, nk TEXT, ver INT, cur INT,"
-                    " sup INT, ch TEXT, src TEXT, b INT, sv TEXT, line INT, rh TEXT, raw TEXT, ca TEXT,"
-                    " UNIQUE(nk, ver))")
+        columns = ("s INTEGER, item TEXT, occ TEXT, dec TEXT, v TEXT, g TEXT, t TEXT, dep TEXT, doc TEXT, st TEXT,"
+                   " pf TEXT, pu TEXT, nk TEXT, ver INT, cur INT, sup INT, ch TEXT, src TEXT, b INT, sv TEXT,"
+                   " line INT, rh TEXT, raw TEXT, ca TEXT")
+        names = "s, item, occ, dec, v, g, t, dep, doc, st, pf, pu, nk, ver, cur, sup, ch, src, b, sv, line, rh, raw, ca"
+        con.execute(f"CREATE TABLE r (id INTEGER PRIMARY KEY, {columns}, UNIQUE(nk, ver))")
         con.execute("CREATE INDEX rs ON r (s, item)")
 
         def h(i: int, salt: bytes) -> str:
             return hashlib.blake2b(salt + i.to_bytes(8, "little"), digest_size=16).hexdigest()
 
-        t0 = time.perf_counter()  # rows are made in chunks below; making them is part of the floor
+        def chunks():  # type: ignore[no-untyped-def]
+            for start in range(0, n, 5000):
+                yield [(i % 100000 + 1, "utility.bill", "2026-01-01", None, "0.00", None, None, "utility", None,
+                        "active", "2026-01-01", "2029-01-01", h(i, b"n"), 1, 1, None, h(i, b"c"), "utility_bills",
+                        1, "1", i, h(i, b"r"), "\x1e" + "x" * 70, "2026-11-01 00:00:00.000000")
+                       for i in range(start, min(n, start + 5000))]
+
+        insert = f"INSERT INTO r ({names}) VALUES ({', '.join(['?'] * 24)})"
+        staging = WORK / f"staging-{uuid.uuid4().hex[:6]}.db"
+        if kind == "staged-insert":  # the staging file is written first, untimed
+            st = sqlite3.connect(staging, isolation_level=None)
+            st.execute("PRAGMA journal_mode=OFF")
+            st.execute(f"CREATE TABLE r (id INTEGER PRIMARY KEY, {columns})")
+            st.execute("BEGIN")
+            for rows in chunks():
+                st.executemany(insert, rows)
+            st.execute("COMMIT")
+            st.close()
+            con.execute(f"ATTACH '{staging}' AS staging")
+        t0 = time.perf_counter()  # raw-insert: rows are made in chunks below; making them is part of the floor
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
         con.execute("BEGIN IMMEDIATE")
-        for start in range(0, n, 5000):
-            rows = [(i % 100000 + 1, "utility.bill", "2026-01-01", None, "0.00", None, None, "utility", None,
-                     "active", "2026-01-01", "2029-01-01", h(i, b"n"), 1, 1, None, h(i, b"c"), "utility_bills", 1,
-                     "1", i, h(i, b"r"), "\x1e" + "x" * 70, "2026-11-01 00:00:00.000000")
-                    for i in range(start, min(n, start + 5000))]
-            con.executemany("INSERT INTO r (s, item, occ, dec, v, g, t, dep, doc, st, pf, pu, nk, ver, cur, sup,"
-                            " ch, src, b, sv, line, rh, raw, ca) VALUES"
-                            " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        if kind == "raw-insert":
+            for rows in chunks():
+                con.executemany(insert, rows)
+        else:
+            for start in range(0, n, 5000):
+                con.execute(f"INSERT INTO r ({names}) SELECT {names} FROM staging.r"
+                            f" WHERE id > {start} AND id <= {start + 5000}")
         con.execute("COMMIT")
         con.close()
-        for p in WORK.glob(db.name + "*"):
+        for p in [*WORK.glob(db.name + "*"), *WORK.glob(staging.name + "*")]:
             p.unlink()
         out.update(rows=n)
     else:
@@ -98,6 +122,7 @@ def child(kind: str, county: str, url: str) -> None:
         key_file = WORK / f"bench-{uuid.uuid4().hex[:6]}.key"
         ring = create_key_file(key_file)
         key_file.unlink()  # the ring is in memory; nothing of the run is kept
+        out["load_average"] = round(os.getloadavg()[0], 2)
         t0 = time.perf_counter()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         r = service.ingest_paths(url, ring, [Path(county)], actor="bench")
@@ -105,7 +130,7 @@ def child(kind: str, county: str, url: str) -> None:
                    duplicates=r.counts.duplicates)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     me, helper = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu0 = ru0.ru_utime + ru0.ru_stime if kind == "ingest" else 0.0  # ingest: the run, not the set-up
+    cpu0 = ru0.ru_utime + ru0.ru_stime  # the measured part, not the set-up
     out["cpu_s"] = round(me.ru_utime + me.ru_stime - cpu0, 2)
     out["peak_rss_mb"] = round(me.ru_maxrss / 1024, 1)
     if kind == "ingest":
@@ -145,6 +170,7 @@ def main() -> None:
     rows.append({"what": "baseline: read+decode only", **run_child("read", county, "-")})
     total = rows[0]["rows"]
     rows.append({"what": "baseline: raw SQLite executemany", **run_child("raw-insert", county, str(total))})
+    rows.append({"what": "baseline: SQLite INSERT..SELECT", **run_child("staged-insert", county, str(total))})
     db_file = WORK / f"ingest-{uuid.uuid4().hex[:6]}.db"
     rows.append({"what": "creditgov ingest, SQLite", **run_child("ingest", county, f"sqlite:///{db_file}")})
     for p in WORK.glob(db_file.name + "*"):
@@ -167,10 +193,11 @@ def main() -> None:
     print(f"\ningestion of a {a.subjects:,}-subject county (seed {a.seed}), {platform.processor() or platform.machine()},"
           f" {os.cpu_count()} cores")
     print(f"{'what':36} {'rows':>11} {'seconds':>9} {'rows/s':>10} {'CPU s':>7} {'peak MB':>9}"
-          f" {'helper CPU s':>13} {'helper MB':>10}")
+          f" {'helper CPU s':>13} {'helper MB':>10} {'load':>5}")
     for r in rows:
         print(f"{r['what']:36} {r['rows']:>11,} {r['seconds']:>9.2f} {r['rows_per_s']:>10,} {r['cpu_s']:>7.1f}"
-              f" {r['peak_rss_mb']:>9.1f} {r.get('helper_cpu_s', ''):>13} {r.get('helper_peak_rss_mb', ''):>10}")
+              f" {r['peak_rss_mb']:>9.1f} {r.get('helper_cpu_s', ''):>13} {r.get('helper_peak_rss_mb', ''):>10}"
+              f" {r['load_average']:>5}")
     goal = next((r for r in rows if r["what"] == "creditgov ingest, SQLite"), None)
     if goal:
         print(f"goal: 100,000 rows/s on SQLite; measured {goal['rows_per_s']:,}"

@@ -1,28 +1,41 @@
 """The row pipeline: one raw row through one spec to a subject, a link or a record.
 
 Kept apart from the batch bookkeeping in `service.py` so the same code runs for a file,
-for a quarantine retry and for a trace replay.
+for a quarantine retry and for a trace replay, in the writer's process or in the
+helper process that prepares a run's files ahead of it (stream.py). Everything here
+needs no database: `RecordPreparer` (record files, a chunk at a time), `RowPreparer`
+(registration and link rows, up to the look-ups of stored subjects), and
+`resolve_records` (subject ids from the writer's maps, content hashes, the in-file
+natural-key check).
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime as dt
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import compress
+from operator import itemgetter, mul
 from typing import Any
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest.readers import RawRow
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.transforms import RowError, compile_step
+from creditgov.security.crypto import mask_id
 from creditgov.subjects.identifiers import clean_resident_id, clean_uscc
+from creditgov.subjects.schemas import kinds
 
 
 def short_hash(text: str) -> str:
@@ -191,21 +204,77 @@ def decimal_text(v: str) -> str | None:
     return None if d is None else str(d)
 
 
+# python-stdnum checks identifiers through generic Unicode clean-up that costs tens of
+# microseconds each, and a large county has a few hundred thousand distinct ones. An
+# identifier already in canonical form (ASCII, right length and alphabet, nothing for
+# the clean-up to change) is checked here with the same rules; anything else goes to
+# stdnum (subjects/identifiers.py), which gives the canonical form or the reason.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _canonical_uscc(v: str) -> bool:
+    """True when stdnum's `uscc.validate(v)` returns `v` itself."""
+    if len(v) != 18 or not v.isascii() or not v[:8].isdigit():
+        return False
+    try:
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, v[:17]), _USCC_WEIGHTS))
+    except KeyError:  # a character outside the alphabet
+        return False
+    return _USCC_ALPHABET[(31 - total) % 31] == v[17]
+
+
+@lru_cache(maxsize=1 << 14)
+def _birth_place_known(prefix: str, year: str) -> bool:
+    """stdnum's birth-place check, which depends only on the first six digits and the year."""
+    try:
+        ric.get_birth_place(prefix + year + "01010000")
+        return True
+    except StdnumError:
+        return False
+
+
+def _canonical_resident_id(v: str) -> bool:
+    """True when stdnum's `ric.validate(v)` returns `v` itself."""
+    if len(v) != 18 or not v.isascii() or not v[:17].isdigit() or v[17] not in "0123456789X":
+        return False
+    check = (1 - 2 * int(v[:17], 13)) % 11
+    if v[17] != ("X" if check == 10 else str(check)):
+        return False
+    try:
+        dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return False
+    return _birth_place_known(v[:6], v[6:10])
+
+
 def identifier(vals: dict[str, str]) -> tuple[str, str]:
     """('uscc', code) or ('resident_id', number), validated with check digits."""
     u = vals.get("uscc", "")
     if u:
+        if _canonical_uscc(u):
+            return "uscc", u
         try:
             return "uscc", clean_uscc(u)
         except InvalidInput as exc:
             raise RowError(str(exc)) from None
     r = vals.get("resident_id", "")
     if r:
+        if _canonical_resident_id(r):
+            return "resident_id", r
         try:
             return "resident_id", clean_resident_id(r)
         except InvalidInput as exc:
             raise RowError(str(exc)) from None
     raise RowError("no subject identifier (credit code or ID number) in the row")
+
+
+def unregistered(id_kind: str, key: str) -> RowError:
+    """The reason for a record whose subject is not registered (spec `unknown_subject: quarantine`)."""
+    shown = key if id_kind == "uscc" else key[:8] + "…"
+    what = "credit code" if id_kind == "uscc" else "ID number (index)"
+    return RowError(f"subject not registered: {what} {shown}")
 
 
 def attribute_value(v: str) -> Any:
@@ -265,6 +334,9 @@ class PreparedRecords:
     # published_from, published_until, raw as stored, identifier, name — the last two
     # only for specs that create provisional subjects.
     columns: tuple[list[Any], ...]
+    # Subject ids and content hashes over the ok rows, when the helper process had the
+    # subject maps to work them out (`with_subjects`).
+    subjects: tuple[list[int], list[str]] | None = None
 
 
 class RecordPreparer:
@@ -340,7 +412,7 @@ class RecordPreparer:
         rejected: dict[int, str] = {}
         if header is not None:
             index = {h: i for i, h in enumerate(header)}
-            raw_cols = {f: [r[index[c]] for r in rows] if c in index else [""] * n for f, c, _ in self.fns}
+            raw_cols = {f: list(map(itemgetter(index[c]), rows)) if c in index else [""] * n for f, c, _ in self.fns}
             rtexts = _pack_lists(rows, header)
         else:
             for i, r in enumerate(rows):
@@ -388,11 +460,11 @@ class RecordPreparer:
         self._check(ids, rejected, dead, "#id", ("", "", ""))
         occ = list(map(self.v_occurred, vals["occurred_on"]))
         self._check(occ, rejected, dead, "#occurred", "")
-        dec = list(map(self.v_decided, vals["decided_on"])) if "decided_on" in vals else [None] * n
+        none = [None] * n  # a column the spec does not have (never written to)
+        dec = list(map(self.v_decided, vals["decided_on"])) if "decided_on" in vals else none
         self._check(dec, rejected, dead, "#decided", None)
-        value = list(map(self.v_value, vals["value"])) if "value" in vals else [None] * n
+        value = list(map(self.v_value, vals["value"])) if "value" in vals else none
         self._check(value, rejected, dead, "#value", None)
-        none = [None] * n
         grade = [g.upper() if g else None for g in vals["grade"]] if "grade" in vals else none
         text = [t or None for t in vals["text"]] if "text" in vals else none
         doc = [d or None for d in vals["document_no"]] if "document_no" in vals else none
@@ -404,9 +476,9 @@ class RecordPreparer:
         else:
             nk_in = [f"{src}|raw|{h}" for h in rhashes]
         nks = [blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in nk_in]
-        tails = ["|".join(t) for t in zip(items, occ, [d or "" for d in dec], [v or "" for v in value],
-                                         [g or "" for g in grade], [t or "" for t in text],
-                                         [d or "" for d in doc], strict=True)]
+        blank = [""] * n
+        tails = list(map("|".join, zip(items, occ, *(blank if c is none else [v or "" for v in c]
+                                                    for c in (dec, value, grade, text, doc)), strict=True)))
         start = [d or o for d, o in zip(dec, occ, strict=True)]
         until = [_until_iso(s, m) for s, m in zip(start, months_col, strict=True)]
         if self.personal:
@@ -422,8 +494,11 @@ class RecordPreparer:
         cols = (kinds, keys, nks, tails, items, occ, dec, value, grade, text, doc, start, until, stored, codes, names)
         dead = rejected.keys() | skip
         if dead:
-            ok = [i for i in range(n) if i not in dead]
-            cols = tuple([c[i] for i in ok] for c in cols)
+            keep = [True] * n
+            for i in dead:
+                keep[i] = False
+            ok = list(compress(range(n), keep))
+            cols = tuple(list(compress(c, keep)) for c in cols)
         else:
             ok = list(range(n))
         return PreparedRecords(n, lines, rtexts, rhashes, rejected, filtered, ok, cols)
@@ -437,13 +512,11 @@ class RecordPreparer:
             self._aead = AESGCM(self.keyring.enc_key)
         aead, kid = self._aead, self.keyring.key_id
         aad, prefix = kid.encode(), kid + ":"
-        nonces = os.urandom(12 * len(texts))
-        enc, b64 = aead.encrypt, base64.b64encode
-        out = []
-        for i, t in enumerate(texts):
-            nonce = nonces[12 * i:12 * i + 12]
-            out.append(prefix + b64(nonce + enc(nonce, t.encode("utf-8"), aad)).decode("ascii"))
-        return out
+        random = os.urandom(12 * len(texts))
+        nonces = [random[i:i + 12] for i in range(0, len(random), 12)]
+        enc, b64 = aead.encrypt, binascii.b2a_base64  # base64.b64encode's output, without its wrapper
+        return [prefix + b64(nonce + enc(nonce, t.encode("utf-8"), aad), newline=False).decode("ascii")
+                for nonce, t in zip(nonces, texts, strict=True)]
 
     def _check(self, col: list[Any], rejected: dict[int, str], dead: set[int], flag: str, blank: Any) -> None:
         """Record each row's first failure and blank the failed cells, so the derived
@@ -494,3 +567,218 @@ def _pack_lists(rows: list[list[str]], header: list[str]) -> list[str]:
         if t.count(_SEP) != want:  # a value holds the separator itself: JSON, as pack_raw does
             out[i] = raw_text(dict(zip(header, rows[i], strict=False)))
     return out
+
+
+# --------------------------------------------------------------------------- records: subjects and hashes
+
+def subject_ids(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[str, int]) -> list[int | None]:
+    """The subject id of each ok row of a prepared chunk, None where not registered."""
+    kinds_, keys = p.columns[:2]
+    if kinds_ and kinds_.count(kinds_[0]) == len(kinds_):
+        return list(map((by_uscc if kinds_[0] == "uscc" else by_index).get, keys))
+    return [(by_uscc if k == "uscc" else by_index).get(key) for k, key in zip(kinds_, keys, strict=True)]
+
+
+def content_hashes(sids: list[Any], tails: list[str]) -> list[str]:
+    """What each record says, for telling a duplicate from a correction: a hash of the
+    subject id and the content tail of `RecordPreparer`."""
+    return [blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest() for sid, tail in zip(sids, tails, strict=True)]
+
+
+def with_subjects(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[str, int]) -> PreparedRecords:
+    """`p` with its subject ids and content hashes worked out (the costly, stateless half of
+    `resolve_records`), for a spec that creates no provisional subjects. A chunk with a
+    subject that is not registered is left as it is: `resolve_records` takes such a
+    chunk row by row."""
+    sids = subject_ids(p, by_uscc, by_index)
+    if None not in sids:
+        p.subjects = (sids, content_hashes(sids, p.columns[3]))  # type: ignore[arg-type]
+    return p
+
+
+def resolve_records(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[str, int], seen: dict[str, str],
+                    unknown: Callable[[str, str | None, str | None, str], int],
+                    ) -> tuple[list[tuple[Any, ...]], list[int], list[int], list[tuple[int, str]]]:
+    """The subject part of a prepared chunk: each record's subject id (from the maps of
+    registered subjects, else `unknown(kind, code, name, key)`, which returns an id or
+    raises RowError), its content hash, and the check of natural keys already seen in
+    this file (`seen`, natural key -> content hash, updated): the first row wins, an
+    identical repeat is a duplicate, a different one is rejected for a person to look at.
+
+    Returns the records as stored (service.VAR_COLUMNS order), the chunk index of each,
+    the chunk indexes of the duplicates, and (chunk index, reason) of the rejected rows,
+    in row order."""
+    rows: list[tuple[Any, ...]] = []
+    row_index: list[int] = []
+    dups: list[int] = []
+    rejects: list[tuple[int, str]] = []
+    lines, rhashes = p.lines, p.rhashes
+    nks, tails = p.columns[2:4]
+    if not nks:
+        return rows, row_index, dups, rejects
+    # Column-wise where possible: subject ids, content hashes, then the rows that stay.
+    if p.subjects is not None:
+        sids, contents = p.subjects
+    else:
+        sids, contents = subject_ids(p, by_uscc, by_index), None
+    if None not in sids:
+        if contents is None:
+            contents = content_hashes(sids, tails)
+        ok = p.ok
+        distinct = set(nks)
+        before = seen.keys() & distinct
+        if len(distinct) == len(nks) and not before:
+            seen.update(zip(nks, contents, strict=True))
+            keep = None
+        else:  # natural keys seen before, or repeated here: those rows in order, the first wins
+            suspect = before
+            if len(distinct) != len(nks):
+                suspect |= {nk for nk, times in Counter(nks).items() if times > 1}
+            keep = [nk not in suspect for nk in nks]
+            seen.update(compress(zip(nks, contents, strict=True), keep))
+            seen_get = seen.get
+            docs = p.columns[10]
+            for r in [r for r, k in enumerate(keep) if not k]:
+                nk, content = nks[r], contents[r]
+                prev = seen_get(nk)
+                if prev is None:
+                    seen[nk] = content
+                    keep[r] = True
+                elif prev == content:
+                    dups.append(ok[r])
+                else:
+                    rejects.append((ok[r], "conflicts with an earlier row of this file with the same natural key "
+                                           f"({docs[r]})"))
+        if len(ok) == p.n:
+            ok_lines, ok_hashes = lines, rhashes
+        else:
+            ok_lines, ok_hashes = [lines[j] for j in ok], [rhashes[j] for j in ok]
+        item, occ, dec, value, grade, text, doc, start, until, stored = p.columns[4:14]
+        every = zip(sids, item, occ, dec, value, grade, text, doc, start, until, nks, contents, ok_lines, ok_hashes,
+                    stored, strict=True)
+        if keep is None:
+            return list(every), list(ok), dups, rejects
+        return list(compress(every, keep)), list(compress(ok, keep)), dups, rejects
+    # A subject to create or reject: row by row, in order (a created subject serves the rows after it).
+    seen_get = seen.get
+    for j, kind, key, nk, tail, item, occ, dec, value, grade, text, doc, start, until, stored, code, name in zip(
+            p.ok, *p.columns, strict=True):
+        sid = (by_uscc if kind == "uscc" else by_index).get(key)  # current: an earlier row may have added it
+        try:
+            if sid is None:
+                sid = unknown(kind, code, name, key)
+            content = blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest()
+            prev = seen_get(nk)
+            if prev is not None:
+                if prev == content:
+                    dups.append(j)
+                    continue
+                raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
+        except RowError as exc:
+            rejects.append((j, str(exc)))
+            continue
+        seen[nk] = content
+        rows.append((sid, item, occ, dec, value, grade, text, doc, start, until, nk, content, lines[j], rhashes[j],
+                     stored))
+        row_index.append(j)
+    return rows, row_index, dups, rejects
+
+
+# --------------------------------------------------------------------------- registrations and links
+
+# A prepared registration row: (identifier kind, canonical identifier, look-up key (the
+# credit code, or the ID number's blind index), content hash, the new subject's values in
+# service.SUBJECT_COLUMNS order up to row_hash, stored form). Plain strings and numbers:
+# they cross between processes, and dates or nested dicts cost several times more to
+# unpickle (`subject_update` derives an update's fields from them when one is needed).
+SubjectPrep = tuple[str, str, str, str, list[Any]]
+# A prepared link row: (role, firm credit code, person's blind index or None, why the
+# person's ID number is invalid or None); the firm is looked up before the person is checked.
+LinkPrep = tuple[str, str, str | None, str | None]
+
+
+@dataclass
+class RowsChunk:
+    """Consecutive rows of a registration or links file after `RowPreparer`: per row
+    (line, packed raw row, raw hash, outcome), the outcome a reason (rejected), None
+    (filtered) or the prepared tuple. Picklable."""
+
+    rows: list[tuple[int, str, str, Any]]
+
+
+class RowPreparer:
+    """The database-free part of a registration or links spec, row by row: steps,
+    filters and every check that needs no stored subject, in `BatchWriter`'s order,
+    with the ID number's encryption, blind index and mask done here."""
+
+    def __init__(self, spec: SourceSpec, *, keyring: Any, today: dt.date, regions: dict[str, int]) -> None:
+        self.spec, self.keyring, self.today, self.regions = spec, keyring, today, regions
+        self.cs = CompiledSpec(spec)
+        self.tabular = spec.format in ("csv", "xlsx")
+        self.kinds = kinds()
+
+    def prepare(self, raw: RawRow) -> tuple[str, str, Any]:
+        """(packed raw row, raw hash, outcome) as in `RowsChunk`."""
+        rtext = pack_raw(raw, self.tabular)
+        rhash = short_hash(rtext)
+        try:
+            vals = self.cs.apply(raw)
+            if not self.cs.keep(vals):
+                return rtext, rhash, None
+            if self.spec.kind == "registration":
+                return rtext, rhash, self.registration(vals)
+            return rtext, rhash, self.link(vals)
+        except RowError as exc:
+            return rtext, rhash, str(exc)
+
+    def registration(self, vals: dict[str, str]) -> SubjectPrep:
+        spec = self.spec
+        kind_code = vals.get("kind") or spec.subject_kind or ""
+        kind = self.kinds.get(kind_code)
+        if kind is None:
+            raise RowError(f"unknown subject kind {kind_code!r}")
+        name = vals.get("name", "")
+        if not name:
+            raise RowError("missing name")
+        id_kind, code = identifier(vals)
+        if id_kind != kind.identifier:
+            raise RowError(f"a {kind.code} is identified by {kind.identifier}, the row gives {id_kind}")
+        region_code = vals.get("region", "")
+        region_id = None
+        if region_code:
+            region_id = self.regions.get(region_code)
+            if region_id is None:
+                raise RowError(f"unknown region code {region_code!r}")
+        established = to_date(vals, "established_on", required=False, today=self.today)
+        attrs = {k[5:]: attribute_value(v) for k, v in vals.items() if k.startswith("attr.")}
+        content = short_hash(json.dumps([kind.code, name, code, region_code, vals.get("industry", ""),
+                                         str(established or ""), vals.get("address", ""), attrs],
+                                        ensure_ascii=False, sort_keys=True))
+        rid = code if id_kind == "resident_id" else None
+        index = self.keyring.blind_index(rid) if rid else None
+        values = [
+            kind.code, name, code if id_kind == "uscc" else None,
+            self.keyring.encrypt(rid) if rid else None, index, mask_id(rid) if rid else None, region_id,
+            vals.get("industry") or None, established.isoformat() if established else None,
+            vals.get("address") or None, json.dumps(attrs, ensure_ascii=False), "confirmed", spec.name, content,
+        ]
+        return id_kind, code, code if index is None else index, content, values
+
+    @staticmethod
+    def subject_update(values: list[Any]) -> dict[str, Any]:
+        """The fields a registration row sets on a stored subject, from its prepared values."""
+        kind, name, _uscc, _rid, _index, _masked, region_id, industry, established, address, attrs = values[:11]
+        return {"kind": kind, "name": name, "region_id": region_id, "industry": industry,
+                "established_on": dt.date.fromisoformat(established) if established else None,
+                "address": address, "attributes": json.loads(attrs)}
+
+    def link(self, vals: dict[str, str]) -> LinkPrep:
+        role = vals.get("role", "")
+        if role not in ("legal_representative", "principal", "employee"):
+            raise RowError(f"unknown role {role!r}")
+        _, firm_code = identifier({"uscc": vals.get("firm_uscc", "")})
+        try:
+            _, pid = identifier({"resident_id": vals.get("person_id", "")})
+        except RowError as exc:
+            return role, firm_code, None, str(exc)
+        return role, firm_code, self.keyring.blind_index(pid), None

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from hashlib import blake2b
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,27 +34,28 @@ from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
 from creditgov.ingest.pipeline import (
     CompiledSpec,
+    LinkPrep,
     PreparedRecords,
     RecordPreparer,
+    RowPreparer,
+    RowsChunk,
+    SubjectPrep,
     TraceStep,
-    attribute_value,
-    identifier,
-    pack_raw,
     raw_text,
+    resolve_records,
     short_hash,
-    to_date,
     unpack_raw,
+    unregistered,
 )
-from creditgov.ingest.readers import Chunk, RawRow, read_rows
+from creditgov.ingest.readers import Chunk, RawRow
 from creditgov.ingest.schemas import Manifest, SourceSpec
-from creditgov.ingest.stream import Context, Job, PreparedStream
+from creditgov.ingest.stream import Context, Item, Job, PreparedStream, changes_subjects
 from creditgov.ingest.transforms import RowError
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
-from creditgov.security.crypto import KeyRing, mask_id
+from creditgov.security.crypto import KeyRing
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject, SubjectLink
-from creditgov.subjects.schemas import kinds
 
 CHUNK = 5000
 RECORD_COLUMNS = (
@@ -191,7 +192,6 @@ class BatchWriter:
     def __init__(self, session: Session, lk: Lookups, spec: SourceSpec, batch: Batch,
                  open_quarantine: set[str] | None = None) -> None:
         self.s, self.lk, self.spec, self.batch = session, lk, spec, batch
-        self.cs = CompiledSpec(spec)
         self.counts = Counts()
         self.pending: list[tuple[Any, ...]] = []   # VAR_COLUMNS tuples
         self.pending_tags: list[Any] = []
@@ -200,23 +200,18 @@ class BatchWriter:
         self.buffer: list[tuple[int, RawRow, Any]] = []
         self.buffer_quarantine = True
         self._prep: RecordPreparer | None = None
+        self._rows: RowPreparer | None = None
         self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
         self.links_seen: set[tuple[int, int, str]] | None = None
         self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
         self.outcomes: dict[Any, tuple[str, str | None]] = {}
         self.now = clock.now()
         self.now_s = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
-        self.allowed_items = set(spec.items)
-        self.tabular = spec.format in ("csv", "xlsx")
         self.new_subjects: dict[tuple[str, str], list[Any]] = {}
         self.subject_hashes: dict[int, tuple[str | None, str]] | None = None
         self.header: list[str] | None = None
         # Per-batch constants, read once instead of per row.
-        self.item_checks: dict[str, tuple[RowError | None, int | None]] = {}
-        self.fixed_item = spec.item or ""
-        self.nk_fields = list(spec.natural_key)
         self.source, self.department, self.spec_version = spec.name, spec.department, spec.version
-        self.personal = spec.personal
         self.batch_id = batch.id
         self.today_s = lk.today.isoformat()
         self.source_has_records: bool | None = None
@@ -250,21 +245,36 @@ class BatchWriter:
             if len(self.buffer) >= CHUNK:
                 self._run_buffer()
             return
+        self._take_row(line, *self.rows.prepare(raw), tag, quarantine)
+
+    @property
+    def rows(self) -> RowPreparer:
+        if self._rows is None:
+            self._rows = RowPreparer(self.spec, keyring=self.lk.keyring, today=self.lk.today, regions=self.lk.regions)
+        return self._rows
+
+    def take_rows(self, header: list[str] | None, chunk: RowsChunk) -> None:
+        """A chunk of a registration or links file prepared by `RowPreparer` (here or in stream.py)."""
+        if self.header is None:
+            self.header = header
+        take = self._take_row
+        for line, rtext, rhash, out in chunk.rows:
+            take(line, rtext, rhash, out, None, True)
+
+    def _take_row(self, line: int, rtext: str, rhash: str, out: Any, tag: Any, quarantine: bool) -> None:
+        """The database half of a registration or link row: `out` is what `RowPreparer` made of it."""
         self.counts.read += 1
-        rtext = pack_raw(raw, self.tabular)
-        rhash = short_hash(rtext)
+        if out is None:
+            self.counts.filtered += 1
+            self.outcomes[tag] = ("filtered", None)
+            return
         try:
-            vals = self.cs.apply(raw)
-            if not self.cs.keep(vals):
-                self.counts.filtered += 1
-                self.outcomes[tag] = ("filtered", None)
-                return
-            if self.spec.kind == "records":
-                self._record(line, rtext, rhash, vals, tag)
-            elif self.spec.kind == "registration":
-                self._registration(rhash, vals, tag)
+            if out.__class__ is str:
+                raise RowError(out)
+            if self.spec.kind == "registration":
+                self._registration(out, tag)
             else:
-                self._link(vals, tag)
+                self._link(out, tag)
         except RowError as exc:
             self._reject(line, rtext, rhash, str(exc), tag, quarantine)
 
@@ -300,35 +310,16 @@ class BatchWriter:
         for i in sorted(p.rejected):
             self._reject(lines[i], rtexts[i], rhashes[i], p.rejected[i], tags[i] if tags else None, quarantine)
         lk = self.lk
-        by_uscc, by_index = lk.by_uscc, lk.by_index
-        seen, pending, ptags = self.seen, self.pending, self.pending_tags
-        seen_get = seen.get
-        for j, kind, key, nk, tail, item, occ, dec, value, grade, text, doc, start, until, stored, code, name in zip(
-                p.ok, *p.columns, strict=True):
-            sid = (by_uscc if kind == "uscc" else by_index).get(key)
-            try:
-                if sid is None:
-                    sid = self._unknown_subject(kind, code, {"name": name or ""}, key)
-                content = blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest()
-                prev = seen_get(nk)
-                if prev is not None:
-                    # The same natural key twice in one file: the first wins, a changed repeat
-                    # is a correction within the batch and is rejected for a human to look at.
-                    if prev == content:
-                        c.duplicates += 1
-                        if outcomes is not None:
-                            outcomes[tags[j]] = ("duplicate", None)  # type: ignore[index]
-                        continue
-                    raise RowError(f"conflicts with an earlier row of this file with the same natural key ({doc})")
-            except RowError as exc:
-                self._reject(lines[j], rtexts[j], rhashes[j], str(exc), tags[j] if tags else None, quarantine)
-                continue
-            seen[nk] = content
-            # Stored form (ISO dates, decimal text) in VAR_COLUMNS order; see bulk_insert.
-            pending.append((sid, item, occ, dec, value, grade, text, doc, start, until, nk, content, lines[j],
-                            rhashes[j], stored))
-            ptags.append(tags[j] if tags else None)
-        if len(pending) >= CHUNK:
+        rows, row_index, dups, rejects = resolve_records(p, lk.by_uscc, lk.by_index, self.seen, self._unknown_subject)
+        for j, reason in rejects:
+            self._reject(lines[j], rtexts[j], rhashes[j], reason, tags[j] if tags else None, quarantine)
+        c.duplicates += len(dups)
+        if outcomes is not None:
+            for j in dups:
+                outcomes[tags[j]] = ("duplicate", None)  # type: ignore[index]
+        self.pending.extend(rows)
+        self.pending_tags.extend([tags[j] for j in row_index] if tags else [None] * len(rows))
+        if len(self.pending) >= CHUNK:
             self.flush()
 
     def _reject(self, line: int, rtext: str, rhash: str, reason: str, tag: Any, quarantine: bool) -> None:
@@ -344,13 +335,11 @@ class BatchWriter:
             stored = self.lk.keyring.encrypt(readable) if self.spec.personal else readable
             self.q_pending.append((line, stored, rhash, reason))
 
-    def _unknown_subject(self, id_kind: str, code: str | None, vals: dict[str, str], key: str) -> int:
+    def _unknown_subject(self, id_kind: str, code: str | None, name: str | None, key: str) -> int:
         spec = self.spec
-        shown = key if id_kind == "uscc" else key[:8] + "…"
         if spec.unknown_subject == "quarantine":
-            what = "credit code" if id_kind == "uscc" else "ID number (index)"
-            raise RowError(f"subject not registered: {what} {shown}")
-        name = vals.get("name", "")
+            raise unregistered(id_kind, key)
+        name = name or ""
         if not name:
             raise RowError("subject not registered and the row has no name to create a provisional subject")
         kind = spec.subject_kind or ("individual" if id_kind == "resident_id" else "enterprise")
@@ -366,33 +355,13 @@ class BatchWriter:
             self.lk.by_index[key] = sid
         return sid
 
-    def _registration(self, rhash: str, vals: dict[str, str], tag: Any) -> None:
-        lk, spec = self.lk, self.spec
-        kind_code = vals.get("kind") or spec.subject_kind or ""
-        kind = kinds().get(kind_code)
-        if kind is None:
-            raise RowError(f"unknown subject kind {kind_code!r}")
-        name = vals.get("name", "")
-        if not name:
-            raise RowError("missing name")
-        id_kind, code = identifier(vals)
-        if id_kind != kind.identifier:
-            raise RowError(f"a {kind.code} is identified by {kind.identifier}, the row gives {id_kind}")
-        region_code = vals.get("region", "")
-        region_id = None
-        if region_code:
-            region_id = lk.regions.get(region_code)
-            if region_id is None:
-                raise RowError(f"unknown region code {region_code!r}")
-        established = to_date(vals, "established_on", required=False, today=lk.today)
-        attrs = {k[5:]: attribute_value(v) for k, v in vals.items() if k.startswith("attr.")}
-        content = short_hash(json.dumps([kind.code, name, code, region_code, vals.get("industry", ""),
-                                         str(established or ""), vals.get("address", ""), attrs],
-                                        ensure_ascii=False, sort_keys=True))
-        existing = lk.subject_id(id_kind, code)
-        key = (id_kind, code)
+    def _registration(self, prep: SubjectPrep, tag: Any) -> None:
+        """A registration row against the stored subjects and the rows before it in this file."""
+        lk = self.lk
+        id_kind, code, key, content, values = prep
+        existing = (lk.by_uscc if id_kind == "uscc" else lk.by_index).get(key)
         if existing is None:
-            prev = self.new_subjects.get(key)
+            prev = self.new_subjects.get((id_kind, code))
             if prev is not None:
                 # The same subject twice in one file: identical is a duplicate, different
                 # is a conflict a person must look at.
@@ -401,15 +370,7 @@ class BatchWriter:
                     self.outcomes[tag] = ("duplicate", None)
                     return
                 raise RowError("conflicts with an earlier row of this file for the same subject")
-            rid = code if id_kind == "resident_id" else None
-            self.new_subjects[key] = [
-                kind.code, name, code if id_kind == "uscc" else None,
-                lk.keyring.encrypt(rid) if rid else None, lk.keyring.blind_index(rid) if rid else None,
-                mask_id(rid) if rid else None, region_id, vals.get("industry") or None,
-                established.isoformat() if established else None, vals.get("address") or None,
-                json.dumps(attrs, ensure_ascii=False), "confirmed", spec.name, content, self.batch.id,
-                self.now_s, self.now_s,
-            ]
+            self.new_subjects[(id_kind, code)] = [*values, self.batch.id, self.now_s, self.now_s]
             self.counts.accepted += 1
             self.outcomes[tag] = ("accepted", None)
             return
@@ -422,10 +383,7 @@ class BatchWriter:
             return
         row = self.s.get(Subject, existing)
         assert row is not None
-        fields = {"kind": kind.code, "name": name, "region_id": region_id,
-                  "industry": vals.get("industry") or None, "established_on": established,
-                  "address": vals.get("address") or None, "attributes": attrs}
-        for k, v in fields.items():
+        for k, v in RowPreparer.subject_update(values).items():
             setattr(row, k, v)
         row.status, row.row_hash, row.updated_at, row.batch_id = "confirmed", content, self.now, self.batch.id
         self.subject_hashes[existing] = (content, "confirmed")
@@ -449,18 +407,15 @@ class BatchWriter:
                 .where(Subject.resident_id_index.in_(indexes[i:i + 900]))).all())
         self.new_subjects = {}
 
-    def _link(self, vals: dict[str, str], tag: Any) -> None:
+    def _link(self, prep: LinkPrep, tag: Any) -> None:
         lk = self.lk
-        role = vals.get("role", "")
-        if role not in ("legal_representative", "principal", "employee"):
-            raise RowError(f"unknown role {role!r}")
-        firm = vals.get("firm_uscc", "")
-        _, firm_code = identifier({"uscc": firm})
+        role, firm_code, person_index, person_error = prep
         firm_id = lk.by_uscc.get(firm_code)
         if firm_id is None:
             raise RowError(f"firm not registered: credit code {firm_code}")
-        _, pid = identifier({"resident_id": vals.get("person_id", "")})
-        person_id = lk.by_index.get(lk.keyring.blind_index(pid))
+        if person_error is not None:
+            raise RowError(person_error)
+        person_id = lk.by_index.get(person_index)  # type: ignore[arg-type]
         if person_id is None:
             raise RowError("person not registered (ID number not on the household roll)")
         if self.links_seen is None:
@@ -643,29 +598,28 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
                 summary.setup["data_requests"] = catalog_service.load_requests(s, path=path, actor=actor)
     with session_scope(url) as s:
         lk = Lookups.load(s, keyring)
-    # Record files are prepared (read, checked, hashed, encrypted) ahead of the writer,
-    # in a second process when they are big enough: see stream.py.
-    jobs = [Job(pl.spec, f) for pl in plans if pl.spec.kind == "records" for f in pl.files]
+    # Files are prepared (read, checked, hashed, encrypted) ahead of the writer, in a
+    # second process when they are big enough: see stream.py.
+    jobs = [Job(pl.spec, f) for pl in plans for f in pl.files]
     stream = PreparedStream(jobs, Context(
         keyring, lk.today.isoformat(), {c: i.max_publication_months for c, i in lk.items.items()},
-        dict(lk.requests)), chunk=CHUNK) if jobs else None
+        dict(lk.requests), lk.regions, lk.by_uscc, lk.by_index), chunk=CHUNK) if jobs else None
     checkpoints = None
     try:
         # On SQLite, WAL checkpoints run on a thread of their own during the run instead
         # of inside each batch's commit (unless this process already runs one).
         if url not in BackgroundCheckpoints._active:
             checkpoints = BackgroundCheckpoints(url).start()
-        job = 0
-        for pl in plans:
-            for f in pl.files:
-                if pl.spec.kind == "records":
-                    assert stream is not None
-                    result = _ingest_file(url, lk, pl, f, actor, progress, stream.file(job))
-                    job += 1
-                else:
-                    result = _ingest_file(url, lk, pl, f, actor, progress, None)
-                summary.counts.add(result[0])
-                summary.batches.append(result[1])
+        assert stream is not None
+        for job, j in enumerate(jobs):
+            pl = next(p for p in plans if p.spec is j.spec)
+            n_uscc, n_index = len(lk.by_uscc), len(lk.by_index)
+            result = _ingest_file(url, lk, pl, j.path, actor, progress, stream.file(job))
+            if changes_subjects(j.spec):  # committed: the helper may resolve later files against them
+                stream.committed(job, dict(islice(lk.by_uscc.items(), n_uscc, None)),
+                                 dict(islice(lk.by_index.items(), n_index, None)))
+            summary.counts.add(result[0])
+            summary.batches.append(result[1])
     finally:
         if stream is not None:
             stream.close()
@@ -676,10 +630,11 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
 
 
 def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str, progress: Progress | None,
-                 prepared: Iterator[tuple[list[str] | None, PreparedRecords]] | None,
+                 prepared: Iterator[tuple[list[str] | None, Item]],
                  ) -> tuple[Counts, dict[str, Any]]:
-    # Lookups are updated as rows arrive; if the batch rolls back they must too.
-    snap = (dict(lk.by_uscc), dict(lk.by_index))
+    # Lookups are updated as rows arrive; if the batch rolls back they must too. A batch
+    # only adds entries, and dicts keep their order, so the lengths are the snapshot.
+    snap = (len(lk.by_uscc), len(lk.by_index))
     try:
         with session_scope(url) as s:
             sv = register_spec(s, pl.spec, pl.text)
@@ -688,25 +643,27 @@ def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str, progre
             s.add(batch)
             s.flush()
             w = BatchWriter(s, lk, pl.spec, batch)
-            if prepared is not None:
-                for header, chunk in prepared:
+            for header, chunk in prepared:
+                if isinstance(chunk, PreparedRecords):
                     w.take_prepared(header, chunk)
-                    if progress:
-                        progress(path.name, chunk.n)
-            else:
-                n = 0
-                for line, raw in read_rows(pl.spec, path):
-                    w.process(line, raw)
-                    n += 1
-                    if progress and n % 2000 == 0:
-                        progress(path.name, 2000)
+                    n = chunk.n
+                elif isinstance(chunk, Chunk):  # handed over as read: prepared here
+                    w.process_chunk(chunk)
+                    n = len(chunk.rows)
+                elif isinstance(chunk, RowsChunk):
+                    w.take_rows(header, chunk)
+                    n = len(chunk.rows)
+                else:
+                    w.take_rows(header, RowsChunk([(line, *w.rows.prepare(raw)) for line, raw in chunk.rows]))
+                    n = len(chunk.rows)
                 if progress:
-                    progress(path.name, n % 2000)
+                    progress(path.name, n)
             w.finish()
             info = {"batch": batch.id, "source": pl.spec.name, "file": path.name, **w.counts.as_dict()}
             return w.counts, info
     except BaseException:
-        lk.by_uscc, lk.by_index = snap
+        lk.by_uscc = dict(islice(lk.by_uscc.items(), snap[0]))
+        lk.by_index = dict(islice(lk.by_index.items(), snap[1]))
         raise
 
 
