@@ -186,3 +186,29 @@ def test_a_run_writes_the_copy_when_the_tail_is_long(store: str, monkeypatch: py
     assert r.timings["refresh_segments"] > 0 and segments.status(path)["segments"] == 1
     again = service.evaluate(store, ref="community-resident", as_of=AS_OF, engine="duckdb", actor="test")
     assert again.grades == r.grades and segments.status(path)["segments"] == 1
+
+
+def test_the_worker_job_and_the_command_keep_and_show_the_copy(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from creditgov.cli.main import app
+    from creditgov.worker import jobs
+
+    path = _path(store)
+    monkeypatch.setattr(segments, "SEGMENT_MIN_ROWS", 1000)
+    run = jobs.run_job(store, "record_segments")
+    assert run.status == "done" and run.result["action"] == "rebuilt" and run.result["rows"] > 10_000
+    assert jobs.run_job(store, "record_segments").result["action"] == "none"   # nothing new
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", store, "model", "segments", "--json"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)
+    assert shown["segments"] == 1 and shown["rows"] == run.result["rows"] and shown["tail"] == 0
+    assert shown["bytes"] > 0 and Path(shown["folder"]) == segments.folder_for(path)
+    res = runner.invoke(app, ["--db", store, "model", "segments", "--rebuild", "--json"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    again = json.loads(res.output)
+    assert again["refresh"]["action"] == "rebuilt" and again["segments"] == 1 and again["rows"] == shown["rows"]
