@@ -52,11 +52,9 @@ class Source(Protocol):
 
     def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
         """A JSON-number attribute as float64; NULL for anything else."""
-        ...
 
     def attr_str(self, subjects: ir.Table, name: str) -> ir.StringValue:
         """A JSON-string attribute; NULL for anything else."""
-        ...
 
 
 I64 = "int64"

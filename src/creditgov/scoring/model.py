@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from abc import abstractmethod
 from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
@@ -92,9 +93,10 @@ class Decay(_Frozen):
 class _ItemBase(_Frozen):
     description: str | None = None
 
-    def point_values(self) -> list[Decimal]:  # pragma: no cover - overridden
-        """Every fixed number of points the item can give (for lowest/highest)."""
-        raise NotImplementedError
+    @abstractmethod
+    def point_values(self) -> list[Decimal]:
+        """Every fixed number of points the item can give (for lowest/highest); each
+        item kind gives its own."""
 
     def missing_points(self, missing: Missing) -> Decimal:
         if missing == "lowest":
