@@ -122,18 +122,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         return
     endpoint = request.scope.get("endpoint")
-    factory = (db.append_only_session_factory if getattr(endpoint, APPEND_ONLY_ATTR, False)
-               else db.session_factory)
     async with _sqlite_lock():
-        session = factory(url)()
-        try:
+        with db.session_scope(url, append_only=getattr(endpoint, APPEND_ONLY_ATTR, False)) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
 
 DB = Annotated[Session, Depends(get_session, scope="function")]

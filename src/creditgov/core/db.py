@@ -174,9 +174,10 @@ def begin_writing(conn: Connection) -> None:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back on any error."""
-    session = session_factory(url)()
+def session_scope(url: str, *, append_only: bool = False) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error
+    (`append_only`: a session from `append_only_session_factory`)."""
+    session = (append_only_session_factory if append_only else session_factory)(url)()
     try:
         yield session
         session.commit()
