@@ -54,8 +54,14 @@ bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/alerts.py
 	$(PY) benchmarks/api.py
 
+# The house rules the build holds (docs/architecture.md): style, the service layers and
+# independent edges, types, and the size of a source file.
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(PY) scripts/import_contracts.py > $(VENV)/importlinter.ini
+	$(VENV)/bin/lint-imports --config $(VENV)/importlinter.ini
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_sources.py src/creditgov
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) creditgov.db creditgov.db-* creditgov.db.key

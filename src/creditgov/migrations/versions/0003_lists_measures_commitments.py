@@ -1,7 +1,7 @@
 """lists: entry procedure and history; joint measures, scenarios, credit checks and
 feedback; credit commitment templates and commitments
 
-Revision ID: 0004
+Revision ID: 0003_lists (was 0004)
 Revises: 0002
 Create Date: 2026-11-27 21:02:09.626947
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
+revision = '0003_lists'
 down_revision = '0002'
 branch_labels = None
 depends_on = None

@@ -1,16 +1,16 @@
 """supervision (policies, inspectors, draws, tasks) and alerts (rules, alerts, triggers,
 outbox, contacts, channels, scan cursors, colour codes with history)
 
-Revision ID: 0005
-Revises: 0006
+Revision ID: 0006_supervision (was 0005)
+Revises: 0005_workflows
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005'
-down_revision = '0006'
+revision = '0006_supervision'
+down_revision = '0005_workflows'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """users, sessions, api tokens, access consents, credit reports
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0004_users (was 0007)
+Revises: 0003_lists
 Create Date: 2026-11-27 21:18:03.272036
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007'
-down_revision = '0004'
+revision = '0004_users'
+down_revision = '0003_lists'
 branch_labels = None
 depends_on = None
 

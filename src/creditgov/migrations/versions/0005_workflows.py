@@ -4,8 +4,8 @@ Tables of src/creditgov/workflows/models.py only. Chained on the head at the tim
 was written (0007); the number 0006 is reserved for it and it is re-chained at
 integration.
 
-Revision ID: 0006
-Revises: 0007
+Revision ID: 0005_workflows (was 0006)
+Revises: 0004_users
 Create Date: 2026-11-27 21:22:08.457020
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0007'
+revision = '0005_workflows'
+down_revision = '0004_users'
 branch_labels = None
 depends_on = None
 

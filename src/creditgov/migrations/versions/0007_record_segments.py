@@ -1,8 +1,8 @@
 """record segments: a columnar copy of credit records for evaluation, and the change
 log that keeps it true
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007_segments (was 0008)
+Revises: 0006_supervision
 Create Date: 2026-11-28 02:30:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0005'
+revision = '0007_segments'
+down_revision = '0006_supervision'
 branch_labels = None
 depends_on = None
 
