@@ -6,24 +6,56 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect, text
 
 from creditgov.core.db import engine_for
+
+# Folders of migrations besides the shared `migrations/versions`: a domain may keep
+# its own (`<domain>/migrations/`) in the one revision chain; the composition root adds
+# them at start-up (`bootstrap.wire`), since core knows no domain.
+VERSION_LOCATIONS: list[str] = []
 
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("creditgov").joinpath("migrations")))
+    if VERSION_LOCATIONS:
+        shared = str(resources.files("creditgov").joinpath("migrations/versions"))
+        cfg.set_main_option("version_locations", " ".join([shared, *VERSION_LOCATIONS]))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+# The revisions were renumbered into chain order (their files were numbered in the
+# order they were written, not the order they apply). A store stamped with an old id
+# is restamped to the same schema's new id before upgrading; the old ids were bare
+# numbers and the new ones carry a name, so the two can never be confused.
+RENUMBERED = {"0004": "0003_lists", "0007": "0004_users", "0006": "0005_workflows",
+              "0005": "0006_supervision", "0008": "0007_segments"}
 
 
 def upgrade(url: str) -> None:
     cfg = alembic_config(url)
     with engine_for(url).connect() as conn:
+        _restamp_renumbered(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
+
+
+def _restamp_renumbered(conn: Connection) -> None:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return
+    for old, new in RENUMBERED.items():
+        conn.execute(text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"),
+                     {"new": new, "old": old})
+
+
+def heads() -> list[str]:
+    """The migration heads the shipped scripts define (one, always: a test pins it)."""
+    from alembic.script import ScriptDirectory
+
+    return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def current_revision(url: str) -> str | None:

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
 
-# The procedure. Only `published` entries are in force.
+# The procedure. An entry takes effect when `published`; once `exited` it still counts
+# for the dates before its exit (`queries.listed_on`), not for evaluations (which count
+# standing entries only: `scoring.explain.standing_entry`).
 STATUSES = ("proposed", "notified", "approved", "published", "exited", "rejected", "withdrawn")
 OPEN_STATUSES = ("proposed", "notified", "approved", "published")
 EXIT_KINDS = ("expiry", "repair", "upper", "manual")
@@ -59,7 +61,7 @@ class ListEntry(Base):
     exited_on: Mapped[dt.date | None] = mapped_column(Date)
     exit_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
-    # --- the procedure (revision 0004) ---
+    # --- the procedure (migration 0003) ---
     identifying_unit: Mapped[str | None] = mapped_column(String(60))  # who must approve (认定单位)
     criterion: Mapped[str | None] = mapped_column(String(80))  # which entry criterion proposed it
     # What the proposal rests on ("record:12", "run:7"), so re-running criteria never
