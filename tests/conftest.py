@@ -14,11 +14,16 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from creditgov import bootstrap
 from creditgov.catalog import service as catalog_service
 from creditgov.core import db, schema
 from creditgov.security.crypto import KeyRing, create_key_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Every entry point (the command, the application factory, the worker) wires the
+# composition root's seams; tests that call services directly get the same wiring.
+bootstrap.wire()
+
 PG_BASE = os.environ.get("CREDITGOV_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

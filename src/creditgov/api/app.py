@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditgov import __version__
+from creditgov import __version__, bootstrap
 from creditgov.api import problems, ratelimit
 from creditgov.api.deps import AppContext
 from creditgov.core import db, schema, settings
@@ -68,49 +68,14 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-# Each domain's `views.router` (API) and each page module's `router` (web), by module
-# name, in the order they are mounted. A new domain adds a line to each.
-API_MODULES = (
-    "creditgov.security.views",
-    "creditgov.subjects.views",
-    "creditgov.scoring.views",
-    "creditgov.catalog.views",
-    "creditgov.ingest.views",
-    "creditgov.lists.views",
-    "creditgov.measures.views",
-    "creditgov.alerts.views",
-    "creditgov.supervision.views",
-    "creditgov.reports.views",
-    "creditgov.workflows.views",
-    "creditgov.commitments.views",
-    "creditgov.analysis.views",
-)
-PAGE_MODULES = (
-    "creditgov.web.pages",
-    "creditgov.web.supervision_pages",
-    "creditgov.web.workflow_pages",
-    "creditgov.web.commitment_pages",
-    "creditgov.web.analysis_pages",
-)
-
-
-def api_routers() -> list:  # type: ignore[type-arg]
-    """Every domain's router, plus the public report-verification router."""
-    from importlib import import_module
-
-    routers = [import_module(m).router for m in API_MODULES]
-    from creditgov.reports.views import public_router
-
-    return [*routers, public_router]
-
-
 def build_api(ctx: AppContext) -> FastAPI:
+    bootstrap.wire()
     api = FastAPI(title="CreditGov API", version=__version__, description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
                   generate_unique_id_function=_operation_id)
     api.state.ctx = ctx
     api.state.public_limiter = ratelimit.from_env()
-    for r in api_routers():
+    for r in bootstrap.api_routers():
         api.include_router(r)
     problems.install(api)
     return api
@@ -141,10 +106,8 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
     app.mount(API_PREFIX, api)
     static = Path(str(resources.files("creditgov.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    from importlib import import_module
-
-    for m in PAGE_MODULES:
-        app.include_router(import_module(m).router)
+    for router in bootstrap.page_routers():
+        app.include_router(router)
     problems.install(app)
 
     app.add_middleware(SecurityHeaders)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,12 @@ from typer.core import TyperGroup
 from creditgov.core import db, schema, settings
 from creditgov.core.errors import ConfigError
 from creditgov.security.crypto import KeyRing, load_key_file
+
+if TYPE_CHECKING:
+    # The Context class TyperGroup.parse_args is typed with: typer vendors click as
+    # typer._click (older typers, which depend on click itself, lack it and mypy
+    # reads Any). Named here only for the override's signature.
+    from typer._click import Context
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
@@ -67,7 +73,7 @@ class DefaultGroup(TyperGroup):
 
     default_cmd = "run"
 
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_cmd, *args]
         return super().parse_args(ctx, args)

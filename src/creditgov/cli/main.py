@@ -1,4 +1,4 @@
-"""The `creditgov` command: a Typer root that mounts each domain's commands."""
+"""The `creditgov` command: a Typer root that mounts what the composition root lists."""
 
 from __future__ import annotations
 
@@ -6,30 +6,9 @@ import sys
 
 import typer
 
-from creditgov import __version__
-from creditgov.alerts.cli import app as alerts_app
-from creditgov.analysis.cli import app as analyse_app
-from creditgov.api.cli import app as serve_app
-from creditgov.catalog.cli import app as catalog_app
+from creditgov import __version__, bootstrap
 from creditgov.cli.common import STATE, err_console
-from creditgov.commitments.cli import app as commitment_app
-from creditgov.core.cli import app as core_app
 from creditgov.core.errors import CreditGovError
-from creditgov.demo.cli import app as demo_app
-from creditgov.ingest.cli import app as ingest_app
-from creditgov.ingest.cli import quarantine_app
-from creditgov.lists.cli import app as lists_app
-from creditgov.measures.cli import app as measures_app
-from creditgov.measures.cli import check_app
-from creditgov.scoring.cli import app as scoring_app
-from creditgov.scoring.cli import model_app
-from creditgov.security.cli import app as audit_app
-from creditgov.security.users_cli import app as users_app
-from creditgov.subjects.cli import app as subject_app
-from creditgov.supervision.cli import app as supervise_app
-from creditgov.worker.cli import app as worker_app
-from creditgov.workflows.cli import objection_app, repair_app, workdays_app
-from creditgov.workflows.cli import own_view as own_view_command
 
 app = typer.Typer(
     name="creditgov",
@@ -49,31 +28,21 @@ def root(
         raise typer.Exit()
     STATE.db = db
     STATE._settings = None
+    bootstrap.wire()
 
 
-app.registered_commands += core_app.registered_commands
-app.registered_commands += demo_app.registered_commands
-app.registered_commands += serve_app.registered_commands
-app.registered_commands += scoring_app.registered_commands
-app.add_typer(ingest_app, name="ingest")
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(subject_app, name="subject")
-app.add_typer(catalog_app, name="catalog")
-app.add_typer(audit_app, name="audit")
-app.add_typer(users_app, name="users")
-app.add_typer(model_app, name="model")
-app.add_typer(lists_app, name="lists")
-app.add_typer(measures_app, name="measures")
-app.add_typer(check_app, name="check")
-app.add_typer(commitment_app, name="commitment")
-app.add_typer(objection_app, name="objection")
-app.add_typer(repair_app, name="repair")
-app.add_typer(workdays_app, name="workdays")
-app.add_typer(alerts_app, name="alerts")
-app.add_typer(worker_app, name="worker")
-app.add_typer(supervise_app, name="supervise")
-app.add_typer(analyse_app, name="analyse")
-app.command("own-view")(own_view_command)
+def _mount(root: typer.Typer) -> None:
+    for cmd in bootstrap.commands():
+        obj = bootstrap.resolve(cmd.ref)
+        if not isinstance(obj, typer.Typer):
+            root.command(cmd.name)(obj)
+        elif cmd.name is None:
+            root.registered_commands += obj.registered_commands
+        else:
+            root.add_typer(obj, name=cmd.name)
+
+
+_mount(app)
 
 
 def run() -> None:

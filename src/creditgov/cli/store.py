@@ -1,4 +1,5 @@
-"""`creditgov init` and `creditgov status`."""
+"""`creditgov init` and `creditgov status`: the store as a whole, so they live with the
+command root rather than in `core` (which knows no domain)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from creditgov.catalog import service as catalog_service
+from creditgov import bootstrap
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core import db, schema
 from creditgov.ingest import service as ingest_service
@@ -28,8 +29,8 @@ def init(json_out: bool = JsonOpt) -> None:
     ring = create_key_file(STATE.settings.key_file)
     schema.upgrade(STATE.url)
     with db.session_scope(STATE.url) as s:
-        cat = catalog_service.load_catalog(s)
         shipped = _load_shipped_rules(s)
+    cat = shipped.pop("catalog")
     out = {"database": _safe_url(STATE.url), "revision": schema.current_revision(STATE.url),
            "key_file": str(STATE.settings.key_file), "key_id": ring.key_id, "key_created": not existed,
            "catalog": cat, **shipped}
@@ -39,24 +40,16 @@ def init(json_out: bool = JsonOpt) -> None:
     console.print(f"[green]initialised[/green] {out['database']} (schema {out['revision']})")
     console.print(f"key file {out['key_file']} ({'created' if not existed else 'kept'}, id {ring.key_id})")
     console.print(f"catalogue {cat['version']}: {cat['items']} items from {cat['departments']} departments")
-    console.print(f"lists {shipped['lists']['lists']}, measures {shipped['measures']['measures']} in "
-                  f"{shipped['measures']['scenarios']} scenarios, commitment templates "
-                  f"{shipped['commitments']['templates']}")
+    for key, summary in shipped.items():
+        counts = ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool))
+        console.print(f"{key.replace('_', ' ')}: {counts}")
 
 
 def _load_shipped_rules(s: Session) -> dict[str, dict[str, Any]]:
-    """The shipped lists, measures and commitment templates: rules as data, loaded
-    like the catalogue (they name its departments and items)."""
-    from creditgov.alerts import service as alerts_service
-    from creditgov.commitments import service as commitments_service
-    from creditgov.lists import service as lists_service
-    from creditgov.measures import service as measures_service
-    from creditgov.supervision import service as supervision_service
-
-    return {"lists": lists_service.load_lists(s), "measures": measures_service.load_measures(s),
-            "commitments": commitments_service.load_templates(s),
-            "warning_rules": alerts_service.load_rules(s),
-            "supervision_policies": supervision_service.load_policies(s)}
+    """The shipped catalogue, lists, measures, commitment templates, warning rules and
+    supervision policies: rules as data, loaded in the composition root's order (the
+    later ones name the catalogue's departments and items)."""
+    return {key: load(s) for key, load in bootstrap.policies()}
 
 
 def _safe_url(url: str) -> str:

@@ -24,6 +24,14 @@ def now() -> dt.datetime:
     return real
 
 
+def iso(v: dt.date | dt.datetime | None) -> str | None:
+    """The one way answers write a date (ISO) or a timestamp (ISO, to the second);
+    None stays None."""
+    if v is None:
+        return None
+    return v.isoformat(timespec="seconds") if isinstance(v, dt.datetime) else v.isoformat()
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar months; the 31st of a short month falls on its last day."""
     month0 = day.month - 1 + months

@@ -1,13 +1,19 @@
 """Configuration files as validated data.
 
 Every YAML file the product reads (catalogue, source specs, models, rules) goes through
-`load_yaml_model`, so an error always names the file, the line and the field.
+`load_yaml_model`, so an error always names the file, the line and the field. The
+policy files a domain ships (law and local policy as data with citations: lists,
+measures, rules, schedules) are each one `PolicyFile`: the shipped text, parsed once,
+or a deployment's own file in its place.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -66,3 +72,44 @@ def load_yaml_model(model: type[M], path: Path) -> M:
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     return parse_yaml_model(model, text, str(path))
+
+
+@dataclass(frozen=True)
+class PolicyFile(Generic[M]):
+    """A policy file shipped inside a domain's package (`package`, `name` relative to
+    it, e.g. `data/lists.yaml`) and validated as `model`."""
+
+    model: type[M]
+    package: str
+    name: str
+
+    @property
+    def source(self) -> str:
+        """How errors name the shipped file."""
+        return f"{self.name.rsplit('/', 1)[-1]} (shipped)"
+
+    def text(self) -> str:
+        return resources.files(self.package).joinpath(self.name).read_text("utf-8")
+
+    def parse(self, text: str, source: str | None = None) -> M:
+        return parse_yaml_model(self.model, text, source or self.source)
+
+    def shipped(self) -> M:
+        """The shipped file, parsed once per process (the text is the cache key, so an
+        edited file in a development checkout is read afresh)."""
+        return self.parsed(self.text(), self.source)
+
+    def parsed(self, text: str, source: str) -> M:
+        """`parse`, once per text: for a copy loaded into the store and read on every
+        request (the models are frozen, so the one parsed copy is shared safely)."""
+        out: M = _parsed(self.model, text, source)
+        return out
+
+    def load(self, path: Path | None = None) -> M:
+        """A deployment's own file in place of the shipped one, or the shipped one."""
+        return load_yaml_model(self.model, path) if path is not None else self.shipped()
+
+
+@lru_cache(maxsize=32)
+def _parsed(model: type[BaseModel], text: str, source: str) -> Any:
+    return parse_yaml_model(model, text, source)

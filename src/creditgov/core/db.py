@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    import psycopg
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -103,6 +107,7 @@ class BackgroundCheckpoints:
         path = make_url(self.url).database
 
         def run() -> None:
+            assert path is not None  # a file database (see `applies`) has a path
             con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA busy_timeout=1000")
             try:
@@ -125,7 +130,7 @@ class BackgroundCheckpoints:
         BackgroundCheckpoints._active.discard(self.url)
 
 
-def _checkout(url: str):  # type: ignore[no-untyped-def]
+def _checkout(url: str) -> Callable[..., None]:
     def on_checkout(dbapi_conn, record, _proxy) -> None:  # pragma: no cover - trivial
         want = url in BackgroundCheckpoints._active
         if record.info.get("background_checkpoints", False) != want:
@@ -142,7 +147,7 @@ def session_factory(url: str) -> sessionmaker[Session]:
     factory: sessionmaker[Session] | None = getattr(engine, "_creditgov_sessionmaker", None)
     if factory is None:
         factory = sessionmaker(bind=engine, expire_on_commit=False, future=True)
-        engine._creditgov_sessionmaker = factory  # type: ignore[attr-defined]
+        engine._creditgov_sessionmaker = factory  # type: ignore[attr-defined]  # a cache slot of ours on the Engine instance
     return factory
 
 
@@ -159,7 +164,7 @@ def append_only_session_factory(url: str) -> sessionmaker[Session]:
     if factory is None:
         bind = engine.execution_options(**{APPEND_ONLY: True}) if url.startswith("sqlite") else engine
         factory = sessionmaker(bind=bind, expire_on_commit=False, future=True)
-        engine._creditgov_append_only_sessionmaker = factory  # type: ignore[attr-defined]
+        engine._creditgov_append_only_sessionmaker = factory  # type: ignore[attr-defined]  # a cache slot of ours on the Engine instance
     return factory
 
 
@@ -215,6 +220,7 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
     conn = session.connection()
     dialect = conn.dialect.name
     raw = conn.connection.dbapi_connection
+    assert raw is not None  # the session's connection is checked out, so its DBAPI connection is live
     consts = dict(constants or {})
     if dialect == "sqlite":
 
@@ -244,7 +250,9 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
     elif dialect == "postgresql":
         cols = ", ".join([*columns, *consts])
         tail = tuple(consts.values())
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
+        # The PostgreSQL driver is psycopg 3 (core.settings), whose cursors have COPY.
+        pg = cast("psycopg.Connection[Any]", raw)
+        with pg.cursor() as pg_cur, pg_cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
             write = cp.write_row
             if tail:
                 for r in rows:

@@ -13,6 +13,11 @@ class InvalidInput(CreditGovError):
     """Input that breaks a rule; the message says which rule."""
 
 
+class Conflict(CreditGovError):
+    """The state changed under the request (another decision came first): retrying the
+    same request cannot succeed, and reading the current state again tells why."""
+
+
 class ConfigError(CreditGovError):
     """A configuration or spec file that does not validate; the message names the file."""
 

@@ -2,10 +2,11 @@
 
 from alembic import context
 
+from creditgov.bootstrap import metadata as schema_metadata
 from creditgov.core.db import engine_for
-from creditgov.core.registry import metadata
 
 config = context.config
+metadata = schema_metadata()
 
 
 def run() -> None:

@@ -134,6 +134,16 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
 }
 
 
+def register_permissions(rows: dict[str, dict[Role, Scope]]) -> None:
+    """A domain's own permission rows, added at start-up by the composition root
+    (`bootstrap.wire`). A name already taken with other grants is refused: two domains
+    must not disagree about one permission."""
+    for name, grants in rows.items():
+        if PERMISSIONS.get(name, grants) != grants:
+            raise ValueError(f"permission {name!r} is already defined with other grants")
+        PERMISSIONS[name] = dict(grants)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is asking: resolved once per request from a session cookie or a token."""

@@ -13,10 +13,13 @@ import io
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from creditgov import bootstrap
 
 LOCALES = ("zh", "en")
 DEFAULT = "zh"
@@ -28,12 +31,24 @@ def po_path(locale: str) -> str:
     return str(resources.files("creditgov.web").joinpath(f"locale/{locale}/LC_MESSAGES/messages.po"))
 
 
+def domain_po_paths(locale: str) -> list[Path]:
+    """A domain's own catalogue (`<domain>/locale/<locale>/LC_MESSAGES/messages.po`),
+    for the pages and templates it ships in its own folder."""
+    return [p for folder in bootstrap.resources_of("locale")
+            if (p := folder / locale / "LC_MESSAGES" / "messages.po").is_file()]
+
+
 @lru_cache(maxsize=4)
 def translations(locale: str) -> gettext.NullTranslations:
     if locale == DEFAULT:
         return gettext.NullTranslations()
     with open(po_path(locale), "rb") as fh:
         catalog = read_po(fh, locale=locale)
+    for path in domain_po_paths(locale):
+        with open(path, "rb") as fh:
+            for message in read_po(fh, locale=locale):
+                if message.id and message.id not in catalog:
+                    catalog[message.id] = message
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
@@ -56,24 +71,28 @@ def pick(zh: str | None, en: str | None) -> str:
 
 
 def extract_messages() -> list[str]:
-    """Every translatable message of the pages: `_()` in templates and page routes, the
-    navigation labels and the scope labels. Used by the catalogue's completeness test
-    and when updating the catalogue (see docs/web.md)."""
+    """Every translatable message of the pages: `_()` in templates and page routes (every
+    `*pages.py` and the shared `render.py`), the navigation labels and the scope labels
+    (both in `render.py`). Used by the catalogue's completeness test and when updating
+    the catalogue (see docs/web.md)."""
     import re
-    from pathlib import Path
 
     from babel.messages.extract import extract_from_dir
 
     root = Path(str(resources.files("creditgov.web")))
-    method_map = [("templates/**.html", "jinja2"), ("pages.py", "python")]
+    method_map = [("templates/**.html", "jinja2"), ("render.py", "python"), ("pages.py", "python"),
+                  ("*_pages.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     seen: list[str] = []
-    for _fn, _line, msg, _comments, _ctx in extract_from_dir(str(root), method_map, options_map=options):
-        m = msg if isinstance(msg, str) else msg[0]
-        if m not in seen:
-            seen.append(m)
-    src = (root / "pages.py").read_text("utf-8")
-    for m in re.findall(r'NavItem\("[^"]*", "([^"]+)"', src) + re.findall(r'Scope\.\w+: "([^"]+)"', src):
+    # The shared pages, then each domain's own pages and templates (beside its `templates/`).
+    for folder in (root, *(t.parent for t in bootstrap.resources_of("templates"))):
+        for _fn, _line, msg, _comments, _ctx in extract_from_dir(str(folder), method_map, options_map=options):
+            m = msg if isinstance(msg, str) else msg[0]
+            if m not in seen:
+                seen.append(m)
+    src = (root / "render.py").read_text("utf-8")
+    labels = re.findall(r'NavItem\("[^"]*", "([^"]+)"', src) + re.findall(r'Scope\.\w+: "([^"]+)"', src)
+    for m in labels + [label for _href, label, _perm in bootstrap.nav()]:
         if m not in seen:
             seen.append(m)
     return seen

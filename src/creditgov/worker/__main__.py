@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 
+from creditgov import bootstrap
 from creditgov.alerts.outbox import LEASE_SECONDS
 from creditgov.core import schema, settings
 from creditgov.worker.loop import Worker
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    bootstrap.wire()
     url = settings.resolve(args.db).db_url
     if not schema.is_initialised(url):
         print(f"database {url} is not initialised: run `creditgov init` first", file=sys.stderr)

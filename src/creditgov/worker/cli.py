@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from creditgov import bootstrap
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json
 from creditgov.worker import jobs, loop
 
@@ -49,7 +50,7 @@ def once(json_out: bool = JsonOpt) -> None:
 
 
 @app.command("job")
-def job(name: str = typer.Argument(..., help=f"One of: {', '.join(sorted(jobs.JOBS))}"),
+def job(name: str = typer.Argument(..., help=f"One of: {', '.join(sorted(bootstrap.job_names()))}"),
         json_out: bool = JsonOpt) -> None:
     """Run one periodic job now (each is safe to run twice)."""
     STATE.require_init()

@@ -1,13 +1,10 @@
-"""The periodic jobs. Each is safe to run twice — that is what lets the scheduler
-coalesce missed runs, lets two workers overlap during a deploy, and lets an operator
-run any job by hand (`creditgov worker job NAME`):
-
-- escalations: a step is applied once (the alert's level is the bookmark);
-- rules_sweep: scanners move cursors and alerts are keyed by their cause;
-- evaluations: skipped when today's run of the same model version exists;
-- list_expiry / publication_expiry / workflow_deadlines: act only on what is still due;
-- colour_codes: history is written only where a colour changed;
-- supervision_plans: one draw per policy and period (a unique plan key).
+"""The periodic jobs: the schedule, and running a job by name with its log. Each job
+lives in its domain (`<domain>/jobs.py`) and is listed in the composition root
+(`creditgov.bootstrap`); this module owns only `evaluations`, which follows the
+schedule's list of models. Every job is safe to run twice — that is what lets the
+scheduler coalesce missed runs, lets two workers overlap during a deploy, and lets an
+operator run any job by hand (`creditgov worker job NAME`); each job's module says why
+its job is. `evaluations` is skipped when today's run of the same model version exists.
 """
 
 from __future__ import annotations
@@ -17,17 +14,15 @@ import logging
 import os
 import socket
 import traceback
-from collections.abc import Callable
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from creditgov import bootstrap
 from creditgov.core import clock, db
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile
 from creditgov.core.errors import NotFound
 from creditgov.worker.models import JobRun
 
@@ -44,8 +39,8 @@ class JobSpec(BaseModel):
     def _one_trigger(self) -> JobSpec:
         if (self.cron is None) == (self.every_seconds is None):
             raise ValueError(f"job {self.job!r}: give exactly one of `cron` and `every_seconds`")
-        if self.job not in JOBS:
-            raise ValueError(f"unknown job {self.job!r} (known: {', '.join(sorted(JOBS))})")
+        if self.job not in bootstrap.job_names():
+            raise ValueError(f"unknown job {self.job!r} (known: {', '.join(sorted(bootstrap.job_names()))})")
         if self.cron is not None and len(self.cron.split()) != 5:
             raise ValueError(f"job {self.job!r}: cron needs five fields (minute hour day month weekday)")
         return self
@@ -59,34 +54,16 @@ class Schedule(BaseModel):
     evaluations: list[str] = Field(default_factory=list)
 
 
-@lru_cache(maxsize=2)
-def _shipped(text: str) -> Schedule:
-    return parse_yaml_model(Schedule, text, "schedule.yaml (shipped)")
+SCHEDULE = PolicyFile(Schedule, "creditgov.worker", "data/schedule.yaml")
 
 
 def schedule(path: Path | None = None) -> Schedule:
     """The shipped schedule, or the deployment's own file (`CREDITGOV_SCHEDULE`)."""
     path = path or (Path(os.environ["CREDITGOV_SCHEDULE"]) if os.environ.get("CREDITGOV_SCHEDULE") else None)
-    if path is not None:
-        return load_yaml_model(Schedule, path)
-    return _shipped(resources.files("creditgov.worker").joinpath("data/schedule.yaml").read_text("utf-8"))
+    return SCHEDULE.load(path)
 
 
 # ----------------------------------------------------------------------------- the jobs
-
-
-def escalations(url: str) -> dict[str, Any]:
-    from creditgov.alerts import service as alerts
-
-    with db.session_scope(url) as s:
-        done = alerts.escalate_due(s)
-    return {"escalated": len(done)}
-
-
-def rules_sweep(url: str) -> dict[str, Any]:
-    from creditgov.alerts import rules
-
-    return rules.evaluate(url).as_dict()
 
 
 def evaluations(url: str) -> dict[str, Any]:
@@ -115,63 +92,11 @@ def evaluations(url: str) -> dict[str, Any]:
     return out
 
 
-def list_expiry(url: str) -> dict[str, Any]:
-    from creditgov.lists import service as lists_service
-
-    with db.session_scope(url) as s:
-        return {"exited": lists_service.expire(s, actor="worker:list-expiry")}
-
-
-def publication_expiry(url: str) -> dict[str, Any]:
-    from creditgov.workflows import flows
-
-    with db.session_scope(url) as s:
-        return {"ended": flows.end_publication(s, actor="worker:publication-expiry")}
-
-
-def workflow_deadlines(url: str) -> dict[str, Any]:
-    from creditgov.workflows import service as workflows
-
-    with db.session_scope(url) as s:
-        return workflows.flag_overdue(s, actor="worker:deadlines")
-
-
-def colour_codes(url: str) -> dict[str, Any]:
-    from creditgov.alerts import colours
-
-    with db.session_scope(url) as s:
-        return colours.regenerate(s, actor="worker:colour-codes")
-
-
-def supervision_plans(url: str) -> dict[str, Any]:
-    from creditgov.supervision import service as supervision
-
-    return supervision.run_plans(url, actor="worker:supervision-plans")
-
-
-def record_segments(url: str) -> dict[str, Any]:
-    """Keep the columnar copy of the records current (SQLite stores; scoring/segments.py),
-    so that a run after a large ingestion does not pay for copying it."""
-    if not url.startswith("sqlite"):
-        return {"action": "none", "reason": "only SQLite stores keep record segments"}
-    from creditgov.scoring import engines, segments
-
-    return segments.refresh(engines.sqlite_path(url))
-
-
-JOBS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "record_segments": record_segments, "escalations": escalations, "rules_sweep": rules_sweep, "evaluations": evaluations,
-    "list_expiry": list_expiry, "publication_expiry": publication_expiry,
-    "workflow_deadlines": workflow_deadlines, "colour_codes": colour_codes,
-    "supervision_plans": supervision_plans,
-}
-
-
 def run_job(url: str, name: str) -> JobRun:
     """Run one job now and log it in `worker_runs` (a failure is logged, not raised:
     the scheduler keeps going and the log says why)."""
-    if name not in JOBS:
-        raise NotFound(f"unknown job {name!r} (known: {', '.join(sorted(JOBS))})")
+    if name not in bootstrap.job_names():
+        raise NotFound(f"unknown job {name!r} (known: {', '.join(sorted(bootstrap.job_names()))})")
     with db.session_scope(url) as s:
         run = JobRun(job=name, started_at=clock.now(), status="running", result={}, host=socket.gethostname())
         s.add(run)
@@ -181,7 +106,7 @@ def run_job(url: str, name: str) -> JobRun:
     result: dict[str, Any] = {}
     error = None
     try:
-        result = JOBS[name](url)
+        result = bootstrap.job(name)(url)
     except Exception as exc:
         log.exception("job %s failed", name)
         status, error = "failed", "".join(traceback.format_exception_only(exc)).strip()

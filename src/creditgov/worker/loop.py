@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from creditgov import bootstrap
 from creditgov.alerts import outbox, rules
 from creditgov.core import db
 from creditgov.worker import jobs
@@ -112,6 +113,6 @@ def once(url: str) -> dict[str, Any]:
     """One full pass without the scheduler: rules, escalations, then deliver all that
     is due (for cron-style deployments and for tests)."""
     found = rules.evaluate(url)
-    esc = jobs.escalations(url)
+    esc = bootstrap.job("escalations")(url)
     delivered = outbox.drain(url)
     return {"rules": found.as_dict(), **esc, "delivery": delivered.as_dict()}

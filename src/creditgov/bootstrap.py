@@ -1,0 +1,276 @@
+"""The composition root: the one place that knows every domain.
+
+Each domain is one `Domain` entry below, naming by module path (imported only when
+asked for) its tables, its API routers, its page routers, its CLI apps, the shipped
+policy files `creditgov init` loads, its worker jobs and the seams it plugs into
+another domain. The edges ask this module and nothing else: the application factory
+(`api/app.py`) for routers and pages, the `creditgov` command (`cli/main.py`) for
+commands, `init` for policies, the worker for jobs, Alembic for the tables. `core`
+knows no domain, and no domain registers itself into another at import time: the one
+cross-domain seam (alerts feeding the credit check its open warnings) is wired by
+`wire()`, which every entry point calls.
+
+Adding a domain means a folder of its own and one `Domain(...)` line here
+(docs/architecture.md, "Adding a domain"). Names are strings so that a command such
+as `creditgov --version` imports only what it runs; `tests/test_bootstrap.py` imports
+every name and checks that nothing on disk is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Command:
+    """What `creditgov` mounts: `ref` is `module:attribute` of a Typer app (under
+    `name`, or with no `name` its commands merged into the root, as `creditgov
+    evaluate`) or of one command function, registered as the command `name`."""
+
+    ref: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Seam:
+    """A function of one domain registered into another's hook at start-up:
+    `register(provider)` with both given as `module:attribute`."""
+
+    register: str
+    provider: str
+
+
+EDGE = 99  # the layer of the edges (commands, API, pages, worker, demo), above every domain
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One domain's contributions, each by module path (see the module docstring).
+
+    `layer` places the domain's services in the import order the build enforces
+    (`scripts/import_contracts.py` turns it into import-linter's contracts): a layer
+    never imports a higher one, domains on the same layer never import each other, and
+    `EDGE` is the edges' layer. The package is `creditgov.<name>`."""
+
+    name: str
+    layer: int
+    models: tuple[str, ...] = ()
+    api: tuple[str, ...] = ()          # `module:attribute` of an APIRouter
+    pages: tuple[str, ...] = ()        # modules exposing `router`, mounted at the root
+    commands: tuple[Command, ...] = ()
+    policies: tuple[tuple[str, str], ...] = ()   # (key in `init`'s answer, `module:loader(session)`)
+    jobs: tuple[tuple[str, str], ...] = ()       # (job name, `module:function(url) -> dict`)
+    seams: tuple[Seam, ...] = ()
+    # `module:attribute` of the domain's own permission rows (permission -> role ->
+    # scope), added to `security.scopes.PERMISSIONS` by `wire()`.
+    permissions: str | None = None
+    # The domain's menu entries: (href, Chinese label, permission that shows it).
+    nav: tuple[tuple[str, str, str], ...] = ()
+
+
+# In dependency order: a domain's policies may name what an earlier one loaded (the
+# lists name catalogue items), and API routers and pages are mounted in this order.
+DOMAINS: tuple[Domain, ...] = (
+    Domain("security", layer=1,
+           models=("creditgov.security.models", "creditgov.security.accounts"),
+           api=("creditgov.security.views:router",),
+           commands=(Command("creditgov.security.cli:app", "audit"),
+                     Command("creditgov.security.users_cli:app", "users"),
+                     Command("creditgov.security.users_cli:consent_app", "consent"))),
+    Domain("catalog", layer=2,
+           models=("creditgov.catalog.models",),
+           api=("creditgov.catalog.views:router",),
+           commands=(Command("creditgov.catalog.cli:app", "catalog"),),
+           policies=(("catalog", "creditgov.catalog.service:load_catalog"),)),
+    Domain("subjects", layer=2,
+           models=("creditgov.subjects.models",),
+           api=("creditgov.subjects.views:router",),
+           commands=(Command("creditgov.subjects.cli:app", "subject"),)),
+    Domain("records", layer=2, models=("creditgov.records.models",)),
+    Domain("ingest", layer=3,
+           models=("creditgov.ingest.models",),
+           api=("creditgov.ingest.views:router",),
+           commands=(Command("creditgov.ingest.cli:app", "ingest"),
+                     Command("creditgov.ingest.cli:quarantine_app", "quarantine"))),
+    Domain("scoring", layer=3,
+           models=("creditgov.scoring.models",),
+           api=("creditgov.scoring.views:router",),
+           commands=(Command("creditgov.scoring.cli:app"), Command("creditgov.scoring.cli:model_app", "model")),
+           jobs=(("record_segments", "creditgov.scoring.jobs:record_segments"),)),
+    Domain("lists", layer=4,
+           models=("creditgov.lists.models",),
+           api=("creditgov.lists.views:router",),
+           commands=(Command("creditgov.lists.cli:app", "lists"),),
+           policies=(("lists", "creditgov.lists.service:load_lists"),),
+           jobs=(("list_expiry", "creditgov.lists.jobs:list_expiry"),)),
+    Domain("commitments", layer=4,
+           models=("creditgov.commitments.models",),
+           api=("creditgov.commitments.views:router",),
+           commands=(Command("creditgov.commitments.cli:app", "commitment"),),
+           policies=(("commitments", "creditgov.commitments.service:load_templates"),)),
+    Domain("measures", layer=5,
+           models=("creditgov.measures.models",),
+           api=("creditgov.measures.views:router",),
+           commands=(Command("creditgov.measures.cli:app", "measures"),
+                     Command("creditgov.measures.cli:check_app", "check")),
+           policies=(("measures", "creditgov.measures.service:load_measures"),)),
+    Domain("reports", layer=5,
+           models=("creditgov.reports.models",),
+           api=("creditgov.reports.views:router", "creditgov.reports.views:public_router")),
+    Domain("supervision", layer=5,
+           models=("creditgov.supervision.models",),
+           api=("creditgov.supervision.views:router",),
+           commands=(Command("creditgov.supervision.cli:app", "supervise"),),
+           policies=(("supervision_policies", "creditgov.supervision.service:load_policies"),),
+           jobs=(("supervision_plans", "creditgov.supervision.jobs:supervision_plans"),)),
+    Domain("analysis", layer=5,
+           api=("creditgov.analysis.views:router",),
+           commands=(Command("creditgov.analysis.cli:app", "analyse"),)),
+    Domain("alerts", layer=6,
+           models=("creditgov.alerts.models",),
+           api=("creditgov.alerts.views:router",),
+           commands=(Command("creditgov.alerts.cli:app", "alerts"),),
+           policies=(("warning_rules", "creditgov.alerts.service:load_rules"),),
+           jobs=(("escalations", "creditgov.alerts.jobs:escalations"),
+                 ("rules_sweep", "creditgov.alerts.jobs:rules_sweep"),
+                 ("colour_codes", "creditgov.alerts.jobs:colour_codes")),
+           seams=(Seam("creditgov.measures.service:register_warning_source",
+                       "creditgov.alerts.service:open_warnings"),)),
+    Domain("workflows", layer=7,
+           models=("creditgov.workflows.models",),
+           api=("creditgov.workflows.views:router",),
+           commands=(Command("creditgov.workflows.cli:objection_app", "objection"),
+                     Command("creditgov.workflows.cli:repair_app", "repair"),
+                     Command("creditgov.workflows.cli:workdays_app", "workdays"),
+                     Command("creditgov.workflows.cli:own_view", "own-view")),
+           jobs=(("publication_expiry", "creditgov.workflows.jobs:publication_expiry"),
+                 ("workflow_deadlines", "creditgov.workflows.jobs:workflow_deadlines")),
+           seams=(Seam("creditgov.commitments.service:register_repair_type_source",
+                       "creditgov.workflows.rules:repair_commitment_type"),)),
+    # The edges and tools: they own tables or commands but no rules of the mission.
+    Domain("worker", layer=EDGE,
+           models=("creditgov.worker.models",),
+           jobs=(("evaluations", "creditgov.worker.jobs:evaluations"),),
+           commands=(Command("creditgov.worker.cli:app", "worker"),)),
+    Domain("web", layer=EDGE, pages=("creditgov.web.pages",
+                                      "creditgov.web.subject_pages",
+                                      "creditgov.web.scoring_pages",
+                                      "creditgov.web.measure_pages",
+                                      "creditgov.web.admin_pages",
+                                      "creditgov.web.public_pages",
+                                      "creditgov.web.supervision_pages",
+                                      "creditgov.web.workflow_pages",
+                                      "creditgov.web.commitment_pages",
+                                      "creditgov.web.analysis_pages",
+                                      "creditgov.web.account_pages")),
+    Domain("cli", layer=EDGE, commands=(Command("creditgov.cli.store:app"),)),
+    Domain("demo", layer=EDGE, commands=(Command("creditgov.demo.cli:app"),)),
+    Domain("api", layer=EDGE, commands=(Command("creditgov.api.cli:app"),)),
+)
+
+
+def package(d: Domain) -> str:
+    return f"creditgov.{d.name}"
+
+
+def resources_of(name: str) -> list[Path]:
+    """Every domain's folder `name` (e.g. `templates`, `migrations`, `locale`), where
+    one exists: a domain ships its pages' templates, its translations and its schema
+    migrations in its own folder."""
+    out = []
+    for d in DOMAINS:
+        spec = find_spec(package(d))
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = Path(next(iter(spec.submodule_search_locations))) / name
+        if folder.is_dir():
+            out.append(folder)
+    return out
+
+
+def nav() -> list[tuple[str, str, str]]:
+    return [entry for d in DOMAINS for entry in d.nav]
+
+
+def resolve(ref: str) -> Any:
+    """`package.module:attribute` → the object."""
+    module, _, attr = ref.partition(":")
+    obj: Any = import_module(module)
+    return getattr(obj, attr) if attr else obj
+
+
+def domain(name: str) -> Domain:
+    for d in DOMAINS:
+        if d.name == name:
+            return d
+    raise KeyError(name)
+
+
+def metadata() -> MetaData:
+    """The whole schema: every domain's tables, imported into the one `Base`."""
+    from creditgov.core.db import Base
+
+    for d in DOMAINS:
+        for m in d.models:
+            import_module(m)
+    return Base.metadata
+
+
+def api_routers() -> list[Any]:
+    return [resolve(ref) for d in DOMAINS for ref in d.api]
+
+
+def page_routers() -> list[Any]:
+    return [import_module(m).router for d in DOMAINS for m in d.pages]
+
+
+def commands() -> list[Command]:
+    return [c for d in DOMAINS for c in d.commands]
+
+
+def policies() -> list[tuple[str, Callable[[Session], dict[str, Any]]]]:
+    """The shipped rule files `init` loads, in dependency order."""
+    return [(key, resolve(ref)) for d in DOMAINS for key, ref in d.policies]
+
+
+def job_names() -> list[str]:
+    return [name for d in DOMAINS for name, _ in d.jobs]
+
+
+def job(name: str) -> Callable[[str], dict[str, Any]]:
+    for d in DOMAINS:
+        for n, ref in d.jobs:
+            if n == name:
+                fn: Callable[[str], dict[str, Any]] = resolve(ref)
+                return fn
+    raise KeyError(name)
+
+
+_wired = False
+
+
+def wire() -> None:
+    """Register every seam once per process (idempotent: each hook keeps a set)."""
+    global _wired
+    if _wired:
+        return
+    from creditgov.core import schema
+    from creditgov.security import scopes
+
+    for folder in resources_of("migrations"):
+        if str(folder) not in schema.VERSION_LOCATIONS:
+            schema.VERSION_LOCATIONS.append(str(folder))
+    for d in DOMAINS:
+        for seam in d.seams:
+            resolve(seam.register)(resolve(seam.provider))
+        if d.permissions:
+            scopes.register_permissions(resolve(d.permissions))
+    _wired = True
