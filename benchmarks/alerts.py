@@ -59,6 +59,7 @@ def build(url: str, n: int, gateway_url: str) -> dict[str, float]:
     """Schema, catalogue, regions, firms, channels, contacts, rules."""
     import sqlalchemy as sa
 
+    from creditgov.alerts import contacts as alert_contacts
     from creditgov.alerts import service as alerts
     from creditgov.alerts.schemas import ContactsFile
     from creditgov.catalog import service as catalog
@@ -107,8 +108,8 @@ def build(url: str, n: int, gateway_url: str) -> dict[str, float]:
         {"kind": "grid_worker", "key": code, "name": f"网格员{k}", "phone": f"138{k:08d}"}
         for k, (_, code) in enumerate(grids)]})
     with db.session_scope(url) as s:
-        alerts.load_channels(s, path=chan, actor="bench")
-        alerts.load_contacts(s, contacts=contacts, actor="bench")
+        alert_contacts.load_channels(s, path=chan, actor="bench")
+        alert_contacts.load_contacts(s, contacts=contacts, actor="bench")
         alerts.load_rules(s, actor="bench")
     return {"regions_s": round(t_regions - t0, 2), "subjects_s": round(t_subjects - t_regions, 2),
             "setup_s": round(time.perf_counter() - t0, 2)}
@@ -116,7 +117,7 @@ def build(url: str, n: int, gateway_url: str) -> dict[str, float]:
 
 def _record(sid: int, item: str, k: int, on: dt.date, dep: str = "court") -> dict[str, object]:
     from creditgov.core import clock
-    from creditgov.ingest.pipeline import short_hash
+    from creditgov.ingest.values import short_hash
 
     return {"subject_id": sid, "item_code": item, "occurred_on": on, "decided_on": on, "department_code": dep,
             "document_no": f"BENCH-{item}-{k}", "status": "active", "published_from": on,

@@ -59,7 +59,7 @@ def build(subjects: int, seed: int) -> tuple[str, Path, dict]:
         p.unlink()
     if not (county / "manifest.yaml").exists():
         t = time.perf_counter()
-        from creditgov.demo.generator import generate
+        from creditgov.demo.county import generate
 
         generate(county, subjects=subjects, seed=seed)
         print(f"generated {county.name} in {time.perf_counter() - t:.0f} s", flush=True)

@@ -50,12 +50,13 @@ def child(kind: str, county: str, url: str) -> None:
     if kind == "read":
         plans, _ = service.plan([Path(county)])
         from creditgov.ingest.readers import read_chunks, read_rows
+        from creditgov.ingest.writer import CHUNK
 
         n = 0
         for pl in plans:
             for f in pl.files:
                 if pl.spec.kind == "records":
-                    n += sum(len(c.rows) for c in read_chunks(pl.spec, f, service.CHUNK))
+                    n += sum(len(c.rows) for c in read_chunks(pl.spec, f, CHUNK))
                 else:
                     n += sum(1 for _ in read_rows(pl.spec, f))
         out.update(rows=n)
@@ -172,7 +173,7 @@ def main() -> None:
     county = WORK / f"county-{a.subjects}-{a.seed}"
     if not (county / "manifest.yaml").exists():
         t = time.perf_counter()
-        from creditgov.demo.generator import generate
+        from creditgov.demo.county import generate
 
         generate(county, subjects=a.subjects, seed=a.seed)
         print(f"generated {county.name} in {time.perf_counter() - t:.1f} s")

@@ -11,9 +11,10 @@ import yaml
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
+from creditgov.alerts import contacts as alert_contacts
 from creditgov.alerts import service as alerts
 from creditgov.core import clock
-from creditgov.ingest.pipeline import short_hash
+from creditgov.ingest.values import short_hash
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Region, Subject, SubjectLink
@@ -123,6 +124,6 @@ def setup_alerting(session: Session, tmp: Path, *, smtp_port: int | None = None,
                    contacts: list[dict] | None = None) -> None:
     """Rules, channels and contacts, as an operator would load them."""
     alerts.load_rules(session, actor="test")
-    alerts.load_channels(session, path=channels_file(tmp, smtp_port=smtp_port, http_url=http_url), actor="test")
+    alert_contacts.load_channels(session, path=channels_file(tmp, smtp_port=smtp_port, http_url=http_url), actor="test")
     if contacts is not None:
-        alerts.load_contacts(session, path=write_yaml(tmp / "contacts.yaml", {"contacts": contacts}), actor="test")
+        alert_contacts.load_contacts(session, path=write_yaml(tmp / "contacts.yaml", {"contacts": contacts}), actor="test")

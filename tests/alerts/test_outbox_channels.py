@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from creditgov.alerts import inbox as alert_inbox
 from creditgov.alerts import outbox
+from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts
 from creditgov.alerts.channels import Channel, plugins
-from creditgov.alerts.models import Alert, AlertEvent, Notification
+from creditgov.alerts.models import Alert, AlertEvent, InboxMessage, Notification
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.measures import service as measures_service
 from creditgov.security import service as audit
-from creditgov.workflows.models import InboxMessage
 from tests.alerts.conftest import ALIYUN_SECRET, HOOK_SECRET
 from tests.alerts.helpers import GRID, MICRO, make_regions, make_subject, setup_alerting
 from tests.alerts.peers.running import HttpPeer, SmtpPeer
@@ -123,10 +124,10 @@ def test_delivery_to_real_smtp_and_http_peers(store: str, tmp_path: Path, smtp_p
     assert hook["alert_id"] == alert_id and hook["subject_id"] == firm_id
 
     with db.session_scope(store) as s:
-        inbox = alerts.inbox(s, f"grid:{GRID}")
+        inbox = alert_inbox.inbox(s, f"grid:{GRID}")
         assert len(inbox) == 1 and "新增失信被执行人" in inbox[0].body
-        assert len(alerts.inbox(s, "department:credit")) == 1
-        assert {n.status for n in alerts.notifications_of(s, alert_id)} == {"sent"}
+        assert len(alert_inbox.inbox(s, "department:credit")) == 1
+        assert {n.status for n in alert_queries.notifications_of(s, alert_id)} == {"sent"}
 
 
 def test_temporary_failures_retry_with_backoff_and_deliver_once(sqlite_store: str, tmp_path: Path) -> None:
@@ -166,7 +167,7 @@ def test_permanent_failure_is_dead_at_once_and_noted_on_the_alert(sqlite_store: 
     with db.session_scope(sqlite_store) as s:
         n = s.execute(select(Notification)).scalar_one()
         assert n.status == "dead" and n.attempts == 1 and "400" in (n.last_error or "")
-        actions = [e.action for e in alerts.events_of(s, alert_id)]
+        actions = [e.action for e in alert_queries.events_of(s, alert_id)]
         assert actions == ["raised", "delivery_failed"]
         outbox.requeue(s, notification_id=n.id)
     assert outbox.drain(sqlite_store).dead == 1  # still refused: requeue really tried again
@@ -231,7 +232,7 @@ def test_lifecycle_with_comments_and_audit(sqlite_store: str, tmp_path: Path) ->
             alerts.resolve(s, alert_id=a.id, resolution="again")
         with pytest.raises(InvalidInput):
             alerts.comment(s, alert_id=a.id, note="  ")
-        events = [(e.action, e.actor) for e in alerts.events_of(s, a.id)]
+        events = [(e.action, e.actor) for e in alert_queries.events_of(s, a.id)]
         assert events == [("raised", "system:alerts"), ("commented", "grid:li"), ("acknowledged", "grid:li"),
                           ("resolved", "grid:li")]
         actions = [e.action for e in audit.entries_for_subject(s, firm_id)]
@@ -256,9 +257,9 @@ def test_escalation_when_nobody_acknowledges(sqlite_store: str, tmp_path: Path) 
         s.expire_all()
         assert alerts.escalate_due(s) == [(a.id, 1)]
         assert alerts.escalate_due(s) == []  # twice is once
-        notes = alerts.notifications_of(s, a.id)
+        notes = alert_queries.notifications_of(s, a.id)
         assert [n.recipient for n in notes] == ["department:market"]
-        assert alerts.notifications_of(s, b.id) == []
+        assert alert_queries.notifications_of(s, b.id) == []
         assert s.get(Alert, a.id).ack_due_at is not None  # the next step is pending
         assert s.execute(select(AlertEvent.action).where(AlertEvent.alert_id == a.id)
                          .order_by(AlertEvent.id)).scalars().all() == ["raised", "escalated"]
@@ -322,5 +323,5 @@ def test_unconfigured_channels_are_noted_not_queued(sqlite_store: str, tmp_path:
         r = alerts.raise_alert(s, rule_code="r", subject_id=firm_id, title="t", recipients=RECIPIENTS)
         assert [n.channel for n in r.notifications] == ["inbox", "inbox"]
         assert "channel 'sms' is not configured" in r.notes
-        ev = alerts.events_of(s, r.alert.id)[0]
+        ev = alert_queries.events_of(s, r.alert.id)[0]
         assert json.dumps(ev.detail, ensure_ascii=False).count("not configured") >= 3

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import rules
 from creditgov.alerts import service as alerts
 from creditgov.alerts.models import Alert, ScanCursor
 from creditgov.core import db
 from creditgov.core.errors import ConfigError
-from creditgov.ingest.pipeline import short_hash
+from creditgov.ingest.values import short_hash
 from creditgov.lists import service as lists_service
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
@@ -68,7 +69,7 @@ def test_new_record_rule_fires_once_for_fresh_news_only(sqlite_store: str) -> No
                            version=2, is_current=True, content_hash=short_hash("v2"), text="更正"))
     assert rules.evaluate(url).raised == 0
     with db.session_scope(url) as s:
-        notes = alerts.notifications_of(s, alert.id)
+        notes = alert_queries.notifications_of(s, alert.id)
         assert {(n.channel, n.recipient) for n in notes} == {("inbox", f"grid:{GRID}"), ("inbox", "department:credit")}
 
 

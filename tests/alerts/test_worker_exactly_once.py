@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from creditgov.alerts import service as alerts
+from creditgov.alerts import contacts as alert_contacts
 from creditgov.alerts.models import Alert, Notification
 from creditgov.core import db
 from creditgov.ingest import service as ingest_service
@@ -45,8 +45,8 @@ def _configure(demo: Demo, tmp: Path, smtp: SmtpPeer, http: HttpPeer, grid: str)
     """The deployment's channels and contacts, set after the initial load (so the
     historical backlog was only ever put in inboxes)."""
     with db.session_scope(demo.url) as s:
-        alerts.load_channels(s, path=channels_file(tmp, smtp_port=smtp.port, http_url=http.url), actor="test")
-        alerts.load_contacts(s, path=write_yaml(tmp / "contacts.yaml", {"contacts": [
+        alert_contacts.load_channels(s, path=channels_file(tmp, smtp_port=smtp.port, http_url=http.url), actor="test")
+        alert_contacts.load_contacts(s, path=write_yaml(tmp / "contacts.yaml", {"contacts": [
             {"kind": "grid_worker", "key": grid, "name": "网格员李明", "phone": "13800001111"},
             {"kind": "department", "key": "credit", "name": "县信用办", "email": "xinyong@anlan.gov.test"},
         ]}), actor="test")

@@ -20,7 +20,7 @@ from creditgov.core import db
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import Score
 from creditgov.subjects.models import Region, Subject
-from creditgov.supervision import service as supervision
+from creditgov.supervision import draws as supervision
 from tests.alerts.demo import Demo
 from tests.supervision.helpers import grade_of, load_roster, publish_run
 

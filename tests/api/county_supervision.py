@@ -17,6 +17,7 @@ from sqlalchemy import select
 from creditgov.alerts import outbox
 from creditgov.alerts import service as alerts_service
 from creditgov.core import db
+from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision.models import InspectionTask
 from creditgov.supervision.schemas import InspectorsFile
@@ -64,7 +65,7 @@ def seed(url: str) -> Seeded:
         supervision_service.load_inspectors(s, roster=InspectorsFile.model_validate(ROSTER), actor="test")
     alert_id = raise_test_alert(url, 1, key="test:subject-1")
     with db.session_scope(url) as s:
-        out = supervision_service.draw(s, policy_name=TEST_POLICY, seed=SEED, actor="test")
+        out = supervision_draws.draw(s, policy_name=TEST_POLICY, seed=SEED, actor="test")
         task_id = s.execute(select(InspectionTask.id).where(InspectionTask.draw_id == out["draw_id"],
                                                             InspectionTask.subject_id == 1)).scalar_one()
     return Seeded(alert_id=alert_id, draw_id=int(out["draw_id"]), task_id=int(task_id))

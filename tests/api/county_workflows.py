@@ -18,7 +18,8 @@ from sqlalchemy import select
 from creditgov.core import db
 from creditgov.records.models import CreditRecord
 from creditgov.workflows import flows
-from creditgov.workflows import service as workflow_service
+from creditgov.workflows.objection import file_objection
+from creditgov.workflows.repair import apply_repair
 
 EVIDENCE = "缴款凭证（测试用证据材料）\n".encode()
 EVIDENCE_SHA256 = hashlib.sha256(EVIDENCE).hexdigest()
@@ -48,12 +49,12 @@ def seed(url: str, key_file: Path) -> Seeded:
     with db.session_scope(url) as s:
         recs = {r.document_no: r.id for r in s.execute(select(CreditRecord).where(
             CreditRecord.subject_id == 1, CreditRecord.is_current.is_(True))).scalars()}
-        o = workflow_service.file_objection(s, subject_id=1, record_ids=[recs[GENERAL_PENALTY]], channel="window",
-                                            reason="罚没金额与决定书不符（测试）", evidence=[evidence], files_dir=files,
-                                            actor="test")[0]
+        o = file_objection(s, subject_id=1, record_ids=[recs[GENERAL_PENALTY]], channel="window",
+                           reason="罚没金额与决定书不符（测试）", evidence=[evidence], files_dir=files,
+                           actor="test")[0]
         flows.decide_objection(s, objection_id=o.id, outcome="upheld", reason="经核对决定书，记录无误（测试）",
                                department="market", actor="test")
-        a = workflow_service.apply_repair(s, subject_id=1, record_id=recs[SERIOUS_PENALTY], applicant="法定代表人",
-                                          materials_files=[evidence], files_dir=files, actor="test")
+        a = apply_repair(s, subject_id=1, record_id=recs[SERIOUS_PENALTY], applicant="法定代表人",
+                         materials_files=[evidence], files_dir=files, actor="test")
         assert a.status == "refused", a.refusal_reason
         return Seeded(o.id, a.id, recs[SERIOUS_PENALTY], EVIDENCE_SHA256)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from creditgov.commitments import service as commitments
 from creditgov.core import db
 from creditgov.core.errors import ConfigError, InvalidInput
-from creditgov.lists import service as lists
+from creditgov.lists import criteria as lists
+from creditgov.lists import queries as list_queries
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
@@ -77,7 +78,7 @@ def test_breach_creates_exactly_one_negative_record(county: str, keyring: KeyRin
         # the breach is a ground for the key-attention list: criteria propose it
         res = lists.run_criteria(s, list_code="key-attention")
         assert res.as_dict()["by_criterion"] == {"key-attention/commitment-breach": 1}
-        (entry,) = lists.entries(s, subject_id=fid)
+        (entry,) = list_queries.entries(s, subject_id=fid)
         assert entry.record_id == rec.id and entry.status == "proposed"
 
 

@@ -23,7 +23,7 @@ import yaml
 from stdnum.cn import ric, uscc
 
 from creditgov.catalog.schemas import CatalogFile, DataRequestFile
-from creditgov.demo.generator import generate
+from creditgov.demo.county import generate
 from creditgov.ingest.schemas import Manifest, SourceSpec
 from creditgov.subjects.schemas import RegionFile
 

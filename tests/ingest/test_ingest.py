@@ -14,6 +14,7 @@ from creditgov.ingest import service
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject, SubjectLink
 
 
@@ -145,3 +146,26 @@ def test_bad_paths_and_specs_fail_with_one_line(store, keyring, mini, tmp_path: 
     with pytest.raises(ConfigError, match=r"market_links.yaml:6: format: "):
         service.ingest_paths(store, keyring, [mini])
     assert _count(store, Batch.id) == 0  # nothing started
+
+
+def test_an_id_number_whose_place_names_no_county_is_quarantined(store: str, keyring: KeyRing,
+                                                                  mini: Path) -> None:
+    """110001 is Beijing followed by digits that name no county in python-stdnum's table
+    (stdnum itself raises KeyError there): the row is quarantined with that reason and
+    the rest of the file goes in."""
+    data = mini / "data" / "grid_households.jsonl"
+    lines = data.read_text("utf-8").splitlines()
+    bad = '{"身份证号": "110001200001010007", "姓名": "钱多多", "微网格": "CX-S01-G01-M01", "户人数": 1}'
+    data.write_text("\n".join([lines[0], bad, *lines[1:]]) + "\n", "utf-8")
+    service.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        batch = s.execute(select(Batch).where(Batch.source == "grid_households")).scalar_one()
+        assert (batch.read, batch.accepted, batch.rejected) == (5, 3, 2)  # and the malformed JSON line
+        reasons = {q.line_no: q.reason for q in s.execute(
+            select(QuarantinedRow).where(QuarantinedRow.source == "grid_households")).scalars()}
+        assert reasons.keys() == {2, 5}
+        assert reasons[2] == ("invalid resident ID number '110001200001010007': "
+                              "birth place code 110001 is not a known county")
+        assert reasons[5].startswith("malformed JSON line")
+        names = set(s.execute(select(Subject.name).where(Subject.kind == "individual")).scalars())
+        assert {"王建国", "李秀英", "张伟"} <= names and "钱多多" not in names

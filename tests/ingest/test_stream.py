@@ -17,9 +17,15 @@ from creditgov.catalog import service as catalog_service
 from creditgov.core import db, schema
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest import service, stream
-from creditgov.ingest.pipeline import _canonical_resident_id, _canonical_uscc, identifier
 from creditgov.ingest.transforms import RowError
-from creditgov.subjects.identifiers import clean_resident_id, clean_uscc
+from creditgov.ingest.values import identifier
+from creditgov.ingest.writer import Counts
+from creditgov.subjects.identifiers import (
+    clean_resident_id,
+    clean_uscc,
+    is_canonical_resident_id,
+    is_canonical_uscc,
+)
 
 _DEFAULT = (stream._HAND_OVER_BELOW, stream._RESOLVE_FROM)
 # What must come out the same (ids included); encrypted values and timestamps differ by design.
@@ -47,7 +53,7 @@ def _dump(path: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from creditgov.demo.generator import generate
+    from creditgov.demo.county import generate
 
     out = tmp_path_factory.mktemp("county") / "c"
     generate(out, subjects=600, seed=11)
@@ -56,7 +62,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _ingest(tmp_path: Path, name: str, county: Path, keyring, *, parallel: bool,
             monkeypatch: pytest.MonkeyPatch, levels: tuple[int, int] = _DEFAULT,
-            ) -> tuple[Path, service.Counts]:
+            ) -> tuple[Path, Counts]:
     path = tmp_path / f"{name}.db"
     url = f"sqlite:///{path}"
     schema.upgrade(url)
@@ -111,8 +117,8 @@ def test_canonical_identifiers_are_checked_as_stdnum_does() -> None:
 
     fast = 0
     for _ in range(5000):
-        for make, canonical, clean, field in ((a_uscc, _canonical_uscc, clean_uscc, "uscc"),
-                                              (a_resident_id, _canonical_resident_id, clean_resident_id,
+        for make, canonical, clean, field in ((a_uscc, is_canonical_uscc, clean_uscc, "uscc"),
+                                              (a_resident_id, is_canonical_resident_id, clean_resident_id,
                                                "resident_id")):
             v = damaged(make())
             try:

@@ -12,7 +12,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from creditgov.commitments import service as commitments_service
 from creditgov.core import clock
-from creditgov.ingest.pipeline import short_hash
+from creditgov.ingest.values import short_hash
 from creditgov.lists import service as lists_service
 from creditgov.measures import service as measures_service
 from creditgov.records.models import CreditRecord

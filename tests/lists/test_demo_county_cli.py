@@ -184,7 +184,7 @@ def test_feedback_and_stats(demo: dict[str, Any]) -> None:
 def test_breached_commitment_leads_to_a_key_attention_proposal(demo: dict[str, Any]) -> None:
     cg = demo["cg"]
     firm = _firm(demo, "B")
-    c = cg("commitment", "sign", str(firm), "--template", "tolerated-missing-documents", "--signed-by", "法定代表人",
+    c = cg("commitment", "sign", str(firm), "--template", "tolerated-missing-documents", "--agree", "--signed-by", "法定代表人",
            "--scenario", "administrative-approval", "--json")
     chk = cg("check", str(firm), "--scenario", "administrative-approval", "--json")
     assert {m["code"] for m in chk["measures"]} == {"tolerated-missing-documents"}

@@ -8,6 +8,8 @@ import pytest
 from tests.lists.helpers import add_record, add_run, make_subject
 
 from creditgov.core import db
+from creditgov.lists import criteria as list_criteria
+from creditgov.lists import queries as list_queries
 from creditgov.lists import service as lists
 from creditgov.lists.models import ListEntry
 
@@ -39,12 +41,12 @@ def test_criteria_become_proposals_once(county: str, monkeypatch: pytest.MonkeyP
         rec_id = rec.id
 
     with db.session_scope(county) as s:
-        res = lists.run_criteria(s, as_of=dt.date(2026, 10, 31), notify_now=True, actor="credit-office")
+        res = list_criteria.run_criteria(s, as_of=dt.date(2026, 10, 31), notify_now=True, actor="credit-office")
         assert res.as_dict()["by_criterion"] == {
             "red/a-grade-three-clean-years": 1, "serious-dishonesty/court-dishonest-debtor": 1,
             "key-attention/d-grade-twice": 1}
         assert res.notified == 3
-        by_list = {(e.list_code, e.subject_id): e for e in lists.entries(s)}
+        by_list = {(e.list_code, e.subject_id): e for e in list_queries.entries(s)}
         assert set(by_list) == {("red", ids["a_clean"]), ("serious-dishonesty", ids["court"]),
                                 ("key-attention", ids["d_twice"])}
         sd = by_list[("serious-dishonesty", ids["court"])]
@@ -54,7 +56,7 @@ def test_criteria_become_proposals_once(county: str, monkeypatch: pytest.MonkeyP
         assert "连续两次为D级" in (by_list[("key-attention", ids["d_twice"])].basis or "")
 
     with db.session_scope(county) as s:
-        again = lists.run_criteria(s, as_of=dt.date(2026, 10, 31))
+        again = list_criteria.run_criteria(s, as_of=dt.date(2026, 10, 31))
         assert again.as_dict()["proposed"] == 0
         assert sum(again.skipped.values()) == 3
         # the identifying unit accepts the court debtor's representation and rejects;
@@ -62,7 +64,7 @@ def test_criteria_become_proposals_once(county: str, monkeypatch: pytest.MonkeyP
         lists.represent(s, entry_id=sd.id, text="已履行完毕")
         lists.reject(s, entry_id=sd.id, unit="court", reason="已履行, 不予列入")
     with db.session_scope(county) as s:
-        third = lists.run_criteria(s, list_code="serious-dishonesty", as_of=dt.date(2026, 10, 31))
+        third = list_criteria.run_criteria(s, list_code="serious-dishonesty", as_of=dt.date(2026, 10, 31))
         assert third.as_dict()["proposed"] == 0
         assert third.skipped == {"serious-dishonesty/court-dishonest-debtor: evidence already used": 1}
 
@@ -71,13 +73,13 @@ def test_d_grade_needs_two_consecutive_published_runs(county: str) -> None:
     with db.session_scope(county) as s:
         firm = make_subject(s)
         add_run(s, MODEL, dt.date(2026, 6, 30), [(firm, "D", "red")])
-        assert lists.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 10, 31)).as_dict()[
+        assert list_criteria.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 10, 31)).as_dict()[
             "proposed"] == 0
         add_run(s, MODEL, dt.date(2026, 9, 30), [(firm, "D", "red")])
         # a run dated after the as-of date is not yet known on that date
-        assert lists.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 9, 29)).as_dict()[
+        assert list_criteria.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 9, 29)).as_dict()[
             "proposed"] == 0
-        res = lists.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 10, 31))
+        res = list_criteria.run_criteria(s, list_code="key-attention", as_of=dt.date(2026, 10, 31))
         assert res.as_dict()["proposed"] == 1
         e = s.get(ListEntry, res.entry_ids[0])
         assert e is not None and e.subject_id == firm.id and e.status == "proposed"

@@ -12,6 +12,8 @@ from tests.lists.helpers import add_record, make_subject
 
 from creditgov.core import db
 from creditgov.core.errors import ConfigError, InvalidInput
+from creditgov.lists import exits as list_exits
+from creditgov.lists import queries as list_queries
 from creditgov.lists import service as lists
 from creditgov.lists.models import CreditList, ListEntry
 from creditgov.security import service as audit
@@ -34,7 +36,7 @@ def _court_proposal(url: str) -> tuple[int, int, int]:
 
 def test_shipped_definitions_load_with_their_rules(county_sqlite: str) -> None:
     with db.session_scope(county_sqlite) as s:
-        defs = {d.code: d for d in lists.definitions(s)}
+        defs = {d.code: d for d in list_queries.definitions(s)}
         assert set(defs) == {"red", "serious-dishonesty", "key-attention"}
         sd = defs["serious-dishonesty"]
         assert sd.kind == "black" and sd.public_code == 8 and sd.requires_decision_no
@@ -90,8 +92,8 @@ def test_full_procedure_publishes_only_after_window_and_approval(county: str,
         e = lists.publish(s, entry_id=entry_id, actor="officer:li")
         assert e.status == "published" and e.published_on == dt.date(2026, 11, 10)
         assert e.expires_on == dt.date(2029, 11, 10)
-        assert [x.list_code for x in lists.active_entries(s, firm_id)] == ["serious-dishonesty"]
-        detail = lists.entry_detail(s, entry_id)
+        assert [x.list_code for x in list_queries.active_entries(s, firm_id)] == ["serious-dishonesty"]
+        detail = list_queries.entry_detail(s, entry_id)
         assert [h["step"] for h in detail["history"]] == ["propose", "notify", "approve", "publish"]
         assert detail["history"][2]["unit"] == "court" and detail["history"][2]["actor"] == "judge:wang"
         assert "陈述申辩" in detail["history"][1]["note"] and "2026-11-09" in detail["history"][1]["note"]
@@ -170,27 +172,27 @@ def test_rejection_and_exit_keep_history(county: str, monkeypatch: pytest.Monkey
         lists.publish(s, entry_id=entry_id)
     with db.session_scope(county) as s:
         with pytest.raises(InvalidInput, match="needs a reason"):
-            lists.exit_entry(s, entry_id=entry_id, kind="manual", reason=" ")
+            list_exits.exit_entry(s, entry_id=entry_id, kind="manual", reason=" ")
         with pytest.raises(InvalidInput, match="does not expire until 2029-11-10"):
-            lists.exit_entry(s, entry_id=entry_id, kind="expiry", reason="early")
+            list_exits.exit_entry(s, entry_id=entry_id, kind="expiry", reason="early")
     _today(monkeypatch, "2026-12-01")
     with db.session_scope(county) as s:
-        out = lists.exit_for_record(s, record_id=rec_id, reason="record repaired (repair application 9)")
+        out = list_exits.exit_for_record(s, record_id=rec_id, reason="record repaired (repair application 9)")
         assert out == {"exited": [entry_id], "withdrawn": []}
         e = s.get(ListEntry, entry_id)
         assert e is not None and e.status == "exited" and e.exit_kind == "repair"
         assert e.exited_on == dt.date(2026, 12, 1) and e.published_on == dt.date(2026, 11, 10)
-        assert lists.active_entries(s, firm_id) == []
+        assert list_queries.active_entries(s, firm_id) == []
         # still in force on a day before the exit, when read by date
-        assert s.execute(select(ListEntry.id).where(lists.in_force(dt.date(2026, 11, 20)),
+        assert s.execute(select(ListEntry.id).where(list_queries.listed_on(dt.date(2026, 11, 20)),
                                                     ListEntry.id == entry_id)).scalar() == entry_id
-        steps = [h["step"] for h in lists.entry_detail(s, entry_id)["history"]]
+        steps = [h["step"] for h in list_queries.entry_detail(s, entry_id)["history"]]
         assert steps == ["propose", "notify", "approve", "publish", "exit"]
         # the subject can be listed again, as a new entry; the old one stays
         again = lists.propose(s, list_code="serious-dishonesty", subject_id=firm_id, criterion="manual",
                               basis="新的失信行为", decision_no="D-2")
         assert again.id != entry_id
-        assert len(lists.entries(s, subject_id=firm_id)) == 2
+        assert len(list_queries.entries(s, subject_id=firm_id)) == 2
         # a red-list entry cannot exit "by repair": that is not one of its exit conditions
         red = lists.propose(s, list_code="red", subject_id=make_subject(s).id, criterion="manual",
                             basis="诚信典型", decision_no="R-1")
@@ -211,10 +213,10 @@ def test_expiry_exits_published_entries(county: str, monkeypatch: pytest.MonkeyP
         lists.approve(s, entry_id=entry_id, unit="credit")
         lists.publish(s, entry_id=entry_id)
         with pytest.raises(InvalidInput, match="has no exit by upper"):
-            lists.exit_entry(s, entry_id=entry_id, kind="upper", reason="x")
+            list_exits.exit_entry(s, entry_id=entry_id, kind="upper", reason="x")
     _today(monkeypatch, "2027-11-10")
     with db.session_scope(county) as s:
-        assert lists.expire(s) == [entry_id]
+        assert list_exits.expire(s) == [entry_id]
         e2 = s.get(ListEntry, entry_id)
         assert e2 is not None and e2.status == "exited" and e2.exit_kind == "expiry"
-        assert e2.exited_on == dt.date(2027, 11, 10) and lists.expire(s) == []
+        assert e2.exited_on == dt.date(2027, 11, 10) and list_exits.expire(s) == []

@@ -12,7 +12,9 @@ from tests.lists.helpers import make_subject
 
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
-from creditgov.lists import service as lists
+from creditgov.lists import exits as list_exits
+from creditgov.lists import queries as list_queries
+from creditgov.lists import upper as list_upper
 from creditgov.security.crypto import KeyRing
 
 SPEC = """\
@@ -60,30 +62,30 @@ def test_upper_lists_import_apart_and_exit_only_by_the_platform(county: str, tmp
         + "红名单,91330100MA0000001F,浙红〔2026〕3号,x,省税务局,2026-08-15,,\n"
         + f"经营异常名录,{ua},x,x,x,2026-08-15,,\n", encoding="utf-8")
     with db.session_scope(county) as s:
-        res = lists.import_upper(s, keyring, spec_path=spec, file=data, actor="exchange")
+        res = list_upper.import_upper(s, keyring, spec_path=spec, file=data, actor="exchange")
         assert (res.read, res.added, res.rejected) == (4, 2, 2)
         assert set(res.reasons) == {"subject not registered in the county",
                                     "unknown list '经营异常名录' (map it with list_map)"}
-        (e,) = lists.entries(s, subject_id=aid)
+        (e,) = list_queries.entries(s, subject_id=aid)
         assert (e.origin, e.source, e.status, e.list_code) == ("upper", "xinyong-zhejiang", "published",
                                                                "serious-dishonesty")
         assert e.published_on == dt.date(2026, 9, 1) and e.expires_on == dt.date(2029, 9, 1)
-        assert [x.list_code for x in lists.active_entries(s, aid)] == ["serious-dishonesty"]
-        assert lists.entries(s, origin="local") == []
+        assert [x.list_code for x in list_queries.active_entries(s, aid)] == ["serious-dishonesty"]
+        assert list_queries.entries(s, origin="local") == []
         # local procedures never touch an upper entry
         with pytest.raises(InvalidInput, match="upper platform"):
-            lists.exit_entry(s, entry_id=e.id, kind="manual", reason="local officer")
+            list_exits.exit_entry(s, entry_id=e.id, kind="manual", reason="local officer")
         entry_id = e.id
     with db.session_scope(county) as s:
-        again = lists.import_upper(s, keyring, spec_path=spec, file=data)
+        again = list_upper.import_upper(s, keyring, spec_path=spec, file=data)
         assert (again.added, again.duplicates, again.exited) == (0, 2, 0)
     data.write_text(HEADER + f"严重失信主体名单,{ua},浙发改认〔2026〕1号,拖欠农民工工资,省人社厅,2026-09-01,"
                     "2029-09-01,2026-10-20\n", encoding="utf-8")
     with db.session_scope(county) as s:
-        out = lists.import_upper(s, keyring, spec_path=spec, file=data)
+        out = list_upper.import_upper(s, keyring, spec_path=spec, file=data)
         assert (out.added, out.exited) == (0, 1)
-        detail = lists.entry_detail(s, entry_id)
+        detail = list_queries.entry_detail(s, entry_id)
         assert detail["status"] == "exited" and detail["exit_kind"] == "upper"
         assert detail["exited_on"] == "2026-10-20"
         assert [h["step"] for h in detail["history"]] == ["import", "exit"]
-        assert lists.active_entries(s, aid) == []
+        assert list_queries.active_entries(s, aid) == []

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from creditgov.catalog import service as catalog_service
 from creditgov.core import db, schema
-from creditgov.demo.generator import generate
+from creditgov.demo.county import generate
 from creditgov.ingest import service as ingest_service
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord, RecordStatusChange

@@ -1,9 +1,25 @@
 from __future__ import annotations
 
+import datetime as dt
+import random
+import string
+from collections.abc import Callable
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
-from creditgov.subjects.identifiers import clean_resident_id, clean_uscc
+from creditgov.subjects.identifiers import (
+    clean_resident_id,
+    clean_uscc,
+    is_canonical_resident_id,
+    is_canonical_uscc,
+    looks_like_resident_id,
+    uscc_check_char,
+)
 
 
 def test_valid_codes_pass() -> None:
@@ -31,3 +47,147 @@ def test_more_kinds_by_configuration(tmp_path, monkeypatch) -> None:
                  "utf-8")
     monkeypatch.setenv("CREDITGOV_KINDS_FILE", str(f))
     assert kinds()["cooperative"].identifier == "uscc"
+
+
+# --------------------------------------------------------------------------- the fast checks pinned to stdnum
+#
+# subjects/identifiers.py keeps fast copies of python-stdnum's USCC and resident-ID rules
+# (ingestion checks every row with them). These tests hold the copies to stdnum's own
+# answers on hand-picked and a few thousand generated values, so they can never drift.
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# Birth places with and without validity periods in stdnum's table: 110103 until 2010,
+# 110111 from 1986, 110112 from 1997, 330127 none at all; 999999 and 000000 are unknown.
+_PLACES = ("110101", "110103", "110111", "110112", "330127", "330522", "440300", "999999", "000000")
+# Characters a damaged identifier may pick up: letters outside the USCC alphabet,
+# lower case, separators stdnum strips, full-width forms stdnum folds to ASCII.
+_NOISE = "0123456789XxABCDEFGHJKLMNPQRTUWXYIOSVZaioz -.０１９Ｘｘ\u3000\t"
+_HAND_PICKED_USCC = (
+    "91110000600037341L", "91330522MA2B00010N", "91330522MA2B000100", "91330522ma2b00010n",
+    "91330522MA2B00010", "91330522MA2B00010NN", " 91330522MA2B00010N", "91330522-MA2B00010N",
+    "9133052IMA2B00010N", "A1110000600037341L", "９1110000600037341L", "", "000000000000000000",
+    "00000000000000000Y",
+)
+_HAND_PICKED_RESIDENT_IDS = (
+    "330522199005120021", "330522199005120022", "110103199001010018", "110103201501010014",
+    "110111198001010013", "110111199001010018", "33012719900101001X", "33012719900101001x",
+    "999999199001010016", "110101200002290018", "110101190002290011", "110101199013010010",
+    "110101199001000010", "110101000001010010", "11010119900101001", "1101011990010100188",
+    "11010119900101001 8", "110101-199001010018", "１10101199001010018", "110001200001010007",
+    " 110001200001010007",
+)
+
+
+def _stdnum_keeps(validate: Callable[[str], str], v: str) -> bool:
+    """Whether stdnum's `validate` accepts `v` and returns it unchanged (its canonical form).
+    stdnum's ric raises KeyError('county') for an ID number whose place is a known province
+    without a county in its table (e.g. 110001...): that is a rejection too, as
+    subjects/identifiers.py treats it."""
+    try:
+        return validate(v) == v
+    except StdnumError:
+        return False
+    except KeyError as exc:
+        if exc.args != ("county",):
+            raise
+        return False
+
+
+def _agree(fast: Callable[[str], bool], validate: Callable[[str], str], v: str) -> None:
+    """The fast check says True exactly when stdnum keeps `v` as it is (on a value stdnum
+    would have to clean up first, the fast check says False: the caller then asks stdnum
+    itself), and never raises."""
+    assert fast(v) == _stdnum_keeps(validate, v), v
+
+
+@st.composite
+def _valid_usccs(draw: st.DrawFn) -> str:
+    body = draw(st.text(string.digits, min_size=8, max_size=8)) + draw(
+        st.text(_USCC_ALPHABET, min_size=9, max_size=9))
+    return body + uscc.calc_check_digit(body)
+
+
+@st.composite
+def _valid_resident_ids(draw: st.DrawFn) -> str:
+    place = draw(st.one_of(st.sampled_from(_PLACES), st.text(string.digits, min_size=6, max_size=6)))
+    born = draw(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2030, 12, 31)))
+    body = place + born.strftime("%Y%m%d") + draw(st.text(string.digits, min_size=3, max_size=3))
+    return body + ric.calc_check_digit(body + "0")
+
+
+@st.composite
+def _damaged(draw: st.DrawFn, valid: st.SearchStrategy[str]) -> str:
+    """A valid identifier, left alone or damaged the way files damage them."""
+    v = draw(valid)
+    i = draw(st.integers(0, len(v) - 1))
+    c = draw(st.sampled_from(_NOISE))
+    how = draw(st.integers(0, 8))
+    return [
+        v, v, v[:i] + c + v[i + 1:], v[:i] + v[i + 1:], v[:i] + c + v[i:], v.lower(), f" {v}", v + c,
+        v[:6] + draw(st.sampled_from(["0000", "1899", "1985", "1986", "2010", "2011", "9999"])) + v[10:],
+    ][how]
+
+
+_SETTINGS = settings(max_examples=2000, derandomize=True, database=None, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(st.one_of(_damaged(_valid_usccs()), st.text(_NOISE, min_size=16, max_size=19)))
+def test_fast_uscc_check_agrees_with_stdnum(v: str) -> None:
+    _agree(is_canonical_uscc, uscc.validate, v)
+
+
+@_SETTINGS
+@given(st.one_of(_damaged(_valid_resident_ids()), st.text("0123456789Xx ", min_size=17, max_size=19)))
+def test_fast_resident_id_check_agrees_with_stdnum(v: str) -> None:
+    _agree(is_canonical_resident_id, ric.validate, v)
+
+
+@pytest.mark.parametrize("v", _HAND_PICKED_USCC + _HAND_PICKED_RESIDENT_IDS)
+def test_fast_checks_agree_with_stdnum_on_hand_picked_values(v: str) -> None:
+    _agree(is_canonical_uscc, uscc.validate, v)
+    _agree(is_canonical_resident_id, ric.validate, v)
+
+
+@pytest.mark.parametrize("v", ["110001200001010007", " 110001200001010007", "33990019900101001１"])
+def test_a_birth_place_that_names_no_county_is_rejected_with_the_reason(v: str) -> None:
+    """A known province followed by digits that name no county: the fast check and the
+    stdnum-based checks all reject it, and the reason names the place code."""
+    assert not is_canonical_resident_id(v)
+    assert not looks_like_resident_id(v)
+    with pytest.raises(InvalidInput, match=rf"birth place code {v.strip()[:6]} is not a known county"):
+        clean_resident_id(v)
+
+
+@_SETTINGS
+@given(st.text(_USCC_ALPHABET, min_size=17, max_size=17))
+def test_uscc_check_char_is_stdnums(body17: str) -> None:
+    assert uscc_check_char(body17) == uscc.calc_check_digit(body17)
+    assert is_canonical_uscc(body17 + uscc_check_char(body17)) == body17[:8].isdigit()
+
+
+@pytest.mark.parametrize("body17", ["9111000060003734", "911100006000373411", "9111000060003734I", "911100006000373a"])
+def test_uscc_check_char_refuses_a_malformed_body(body17: str) -> None:
+    with pytest.raises(ValueError):
+        uscc_check_char(body17)
+
+
+def test_the_sweep_meets_both_answers_often() -> None:
+    """The generated values are not all valid or all invalid: a seeded sweep of the same
+    kind of damage meets thousands of each, and the fast checks agree on every one."""
+    rnd = random.Random(13)
+    seen = {True: 0, False: 0}
+    for _ in range(3000):
+        body = "".join(rnd.choice(string.digits) for _ in range(8)) + "".join(
+            rnd.choice(_USCC_ALPHABET) for _ in range(9))
+        born = dt.date(1900, 1, 1) + dt.timedelta(days=rnd.randrange(47_000))
+        rid = rnd.choice(_PLACES) + born.strftime("%Y%m%d") + f"{rnd.randrange(1000):03d}"
+        for v, fast, validate in ((body + uscc.calc_check_digit(body), is_canonical_uscc, uscc.validate),
+                                  (rid + ric.calc_check_digit(rid + "0"), is_canonical_resident_id, ric.validate)):
+            if rnd.random() < 0.5:
+                i = rnd.randrange(len(v))
+                v = v[:i] + rnd.choice(_NOISE) + v[i + 1:]
+            _agree(fast, validate, v)
+            seen[_stdnum_keeps(validate, v) is True] += 1
+    assert min(seen.values()) > 1000, seen

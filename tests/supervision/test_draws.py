@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from creditgov.core import db
 from creditgov.supervision import draw as drawing
-from creditgov.supervision import service
+from creditgov.supervision import draws, service
 from creditgov.supervision.models import InspectionTask
 from tests.alerts.demo import Demo
 from tests.supervision.helpers import AS_OF, load_roster, publish_run
@@ -39,14 +39,14 @@ def test_fixed_seed_gives_the_same_draw_every_time_and_on_postgres(demo_store: D
     for name, url in (("sqlite", demo_store.url), ("postgres", pg_demo)):
         _prepare(url)
         with db.session_scope(url) as s:
-            first = service.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=20261101, as_of=AS_OF,
-                                 dry_run=True)
-            again = service.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=20261101, as_of=AS_OF)
-            other = service.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=1, as_of=AS_OF,
-                                 dry_run=True)
+            first = draws.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=20261101, as_of=AS_OF,
+                               dry_run=True)
+            again = draws.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=20261101, as_of=AS_OF)
+            other = draws.draw(s, policy_name=POLICY, scope={"kind": ["enterprise"]}, seed=1, as_of=AS_OF,
+                               dry_run=True)
             assert _picks(first) == _picks(again) and first["result_hash"] == again["result_hash"]
             assert _picks(other) != _picks(first)
-            check = service.verify(s, draw_id=again["draw_id"])
+            check = draws.verify(s, draw_id=again["draw_id"])
             assert check["inputs_hash_ok"] and check["result_hash_ok"] and check["items_match"]
         outs[name] = again
     a, b = outs["sqlite"], outs["postgres"]
@@ -60,9 +60,9 @@ def test_published_inputs_are_enough_to_rerun_the_draw(demo_store: Demo, tmp_pat
     url = demo_store.url
     _prepare(url)
     with db.session_scope(url) as s:
-        out = service.draw(s, policy_name=POLICY, seed=77, as_of=AS_OF)
+        out = draws.draw(s, policy_name=POLICY, seed=77, as_of=AS_OF)
         published = tmp_path / "draw-inputs.json"
-        published.write_text(service.get_draw(s, out["draw_id"]).inputs, encoding="utf-8")
+        published.write_text(draws.get_draw(s, out["draw_id"]).inputs, encoding="utf-8")
     # A citizen's re-run: only the published file and the documented algorithm.
     doc = json.loads(published.read_text(encoding="utf-8"))
     picks, result_hash = drawing.replay(doc)
@@ -80,8 +80,8 @@ def test_each_band_is_drawn_at_its_ratio_over_many_draws(demo_store: Demo) -> No
     _prepare(url)
     with db.session_scope(url) as s:
         _, p = service.policy(s, POLICY)
-        c = service.candidates(s, p, {}, AS_OF)
-    params = service._params(p)
+        c = draws.candidates(s, p, {}, AS_OF)
+    params = draws._params(p)
     sizes = Counter(x.band for x in c.items)
     assert sizes["D"] >= 10 and sizes["A"] >= 50
     drawn: Counter[str] = Counter()
@@ -108,8 +108,8 @@ def test_no_inspector_from_the_subjects_own_area_or_last_inspection(demo_store: 
     url = demo_store.url
     _prepare(url)
     with db.session_scope(url) as s:
-        first = service.draw(s, policy_name=POLICY, seed=5, as_of=AS_OF)
-        inputs = json.loads(service.get_draw(s, first["draw_id"]).inputs)
+        first = draws.draw(s, policy_name=POLICY, seed=5, as_of=AS_OF)
+        inputs = json.loads(draws.get_draw(s, first["draw_id"]).inputs)
         regions = {code: region for code, region in inputs["pool"]}
         chains = {k: set(chain) for k, _, chain, _ in inputs["candidates"]}
         for i in first["items"]:
@@ -117,7 +117,7 @@ def test_no_inspector_from_the_subjects_own_area_or_last_inspection(demo_store: 
         last = {t.subject_id: set(t.assignees) for t in s.execute(
             select(InspectionTask).where(InspectionTask.draw_id == first["draw_id"])).scalars()}
         # A draw over only the subjects drawn last time (everyone at 100 %): new teams.
-        again = service.draw(s, policy_name="bayannur-enterprise", seed=5, as_of=AS_OF, dry_run=True)
+        again = draws.draw(s, policy_name="bayannur-enterprise", seed=5, as_of=AS_OF, dry_run=True)
         overlap = [i for i in again["items"] if i["subject_id"] in last]
         assert overlap
         for i in overlap:
@@ -130,7 +130,7 @@ def test_no_inspector_from_the_subjects_own_area_or_last_inspection(demo_store: 
     path.write_text(yaml.safe_dump({**doc, "policies": [lax]}, allow_unicode=True), encoding="utf-8")
     with db.session_scope(url) as s:
         service.load_policies(s, path=path, actor="test")
-        out = service.draw(s, policy_name="lax", seed=5, as_of=AS_OF, dry_run=True)
+        out = draws.draw(s, policy_name="lax", seed=5, as_of=AS_OF, dry_run=True)
     same_area = [i for i in out["items"] if any(regions[x] in chains[i["key"]] for x in i["inspectors"])]
     assert same_area
 
@@ -139,12 +139,12 @@ def test_frequency_caps_and_the_unrated_band(demo_store: Demo) -> None:
     url = demo_store.url
     load_roster(url)  # no published run at all: every enterprise is unrated, hence band B
     with db.session_scope(url) as s:
-        out = service.draw(s, policy_name=POLICY, seed=9, as_of=AS_OF)
+        out = draws.draw(s, policy_name=POLICY, seed=9, as_of=AS_OF)
         bands = out["counts"]["bands"]
         assert bands["B"]["candidates"] > 0 and bands["A"]["candidates"] == 0
         n = bands["B"]["candidates"]
         # B allows one inspection a year: those just drawn are not candidates again.
-        again = service.draw(s, policy_name=POLICY, seed=10, as_of=AS_OF, dry_run=True)
+        again = draws.draw(s, policy_name=POLICY, seed=10, as_of=AS_OF, dry_run=True)
         assert again["counts"]["excluded"]["frequency_cap"] == out["counts"]["drawn"]
         assert again["counts"]["bands"]["B"]["candidates"] == n - out["counts"]["drawn"]
 
@@ -162,7 +162,7 @@ def test_changxing_85_point_line(demo_store: Demo) -> None:
 
     publish_run(url, "changxing-homestay", ("homestay",), score_of=score)
     with db.session_scope(url) as s:
-        out = service.draw(s, policy_name="changxing-homestay", seed=3, as_of=AS_OF, dry_run=True)
+        out = draws.draw(s, policy_name="changxing-homestay", seed=3, as_of=AS_OF, dry_run=True)
         inputs_scores = {}
         from creditgov.scoring.models import Score
 

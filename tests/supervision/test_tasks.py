@@ -17,7 +17,7 @@ from creditgov.ingest.models import Batch
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import load_key_file
-from creditgov.supervision import service
+from creditgov.supervision import draws, patrols, service, tasks
 from creditgov.supervision.models import Draw, InspectionTask
 from tests.alerts.demo import Demo
 from tests.supervision.helpers import AS_OF, load_roster, publish_run
@@ -29,7 +29,7 @@ def _tasks(url: str, n: int = 3) -> list[int]:
     publish_run(url, "public-credit-enterprise", ("enterprise",))
     load_roster(url)
     with db.session_scope(url) as s:
-        out = service.draw(s, policy_name=POLICY, seed=11, as_of=AS_OF)
+        out = draws.draw(s, policy_name=POLICY, seed=11, as_of=AS_OF)
         ids = list(s.execute(select(InspectionTask.id).where(InspectionTask.draw_id == out["draw_id"])
                              .order_by(InspectionTask.id)).scalars())
     assert len(ids) >= n
@@ -41,14 +41,14 @@ def test_results_become_credit_records_through_ingestion(demo_store: Demo) -> No
     ring = load_key_file(demo_store.key)
     ok, bad, fined = _tasks(url)
     with db.session_scope(url) as s:
-        t, rec = service.record_result(s, ring, task_id=ok, outcome="passed", actor="inspector:SJ-S01-1")
+        t, rec = tasks.record_result(s, ring, task_id=ok, outcome="passed", actor="inspector:SJ-S01-1")
         assert (t.status, rec.item_code, rec.department_code) == ("done", "market.inspection_result", "market")
-        _, rec2 = service.record_result(s, ring, task_id=bad, outcome="problems", finding="未按规定公示年报信息")
+        _, rec2 = tasks.record_result(s, ring, task_id=bad, outcome="problems", finding="未按规定公示年报信息")
         assert rec2.item_code == "market.inspection_problem" and "未按规定公示年报信息" in (rec2.text or "")
         with pytest.raises(InvalidInput, match="amount"):
-            service.record_result(s, ring, task_id=fined, outcome="penalty", decision_no="安市监罚〔2026〕12号")
-        t3, rec3 = service.record_result(s, ring, task_id=fined, outcome="penalty", penalty_amount="5000",
-                                         decision_no="安市监罚〔2026〕12号", finding="销售不合格产品")
+            tasks.record_result(s, ring, task_id=fined, outcome="penalty", decision_no="安市监罚〔2026〕12号")
+        t3, rec3 = tasks.record_result(s, ring, task_id=fined, outcome="penalty", penalty_amount="5000",
+                                       decision_no="安市监罚〔2026〕12号", finding="销售不合格产品")
         assert rec3.item_code == "market.penalty" and rec3.value == Decimal("5000.00")
         # The ingestion path: a registered spec, a batch, the raw row kept, lineage replayable.
         batch = s.get(Batch, rec3.batch_id)
@@ -64,8 +64,8 @@ def test_results_become_credit_records_through_ingestion(demo_store: Demo) -> No
         assert any(f'"batch": {batch.id}' in d for d in logged)
     # A corrected result for the same task is a new version of the same record.
     with db.session_scope(url) as s:
-        _, again = service.record_result(s, ring, task_id=bad, outcome="penalty", penalty_amount="2000",
-                                         decision_no="安市监罚〔2026〕13号", finding="复查仍未整改")
+        _, again = tasks.record_result(s, ring, task_id=bad, outcome="penalty", penalty_amount="2000",
+                                       decision_no="安市监罚〔2026〕13号", finding="复查仍未整改")
         assert again.version == 2 and again.supersedes_id == rec2.id and again.item_code == "market.penalty"
         assert s.get(CreditRecord, rec2.id).is_current is False
         n = s.execute(select(func.count(CreditRecord.id)).where(CreditRecord.source == "inspection_market",
@@ -75,8 +75,8 @@ def test_results_become_credit_records_through_ingestion(demo_store: Demo) -> No
 
 def test_result_records_feed_the_warning_rules(demo_store: Demo) -> None:
     """The loop closes: a problem found on inspection is news to the rules scanner."""
+    from creditgov.alerts import queries as alert_queries
     from creditgov.alerts import rules
-    from creditgov.alerts import service as alerts
 
     url = demo_store.url
     ring = load_key_file(demo_store.key)
@@ -85,13 +85,13 @@ def test_result_records_feed_the_warning_rules(demo_store: Demo) -> None:
         from creditgov.alerts.models import ScanCursor
 
         before = s.get(ScanCursor, "records").position
-        _, rec = service.record_result(s, ring, task_id=task_id, outcome="penalty", penalty_amount="800",
-                                       decision_no="安市监罚〔2026〕20号")
+        _, rec = tasks.record_result(s, ring, task_id=task_id, outcome="penalty", penalty_amount="800",
+                                     decision_no="安市监罚〔2026〕20号")
     assert rec.id > before
     rules.evaluate(url)  # no shipped rule watches a plain market.penalty: nothing raised, cursor moved
     with db.session_scope(url) as s:
         assert s.get(ScanCursor, "records").position >= rec.id
-        assert alerts.listing(s, subject_id=rec.subject_id, rule="serious-violation") == []
+        assert alert_queries.listing(s, subject_id=rec.subject_id, rule="serious-violation") == []
 
 
 def test_patrol_list_and_assignment(demo_store: Demo) -> None:
@@ -113,23 +113,23 @@ def test_patrol_list_and_assignment(demo_store: Demo) -> None:
         roster.append({"code": "WG-TEST", "name": "周网格", "kind": "grid_worker", "department": "grid",
                        "pool": "grid", "region": grid, "active": True})
         service.load_inspectors(s, roster=InspectorsFile.model_validate({"inspectors": roster}), actor="test")
-        targets = service.patrol_list(s, grid=grid)
+        targets = patrols.patrol_list(s, grid=grid)
         reds_here = {sid for sid, g in grid_of.items() if g == grid}
         assert {t["subject_id"] for t in targets} == reds_here  # no list entries in the demo yet
         assert all(t["reasons"][0].startswith("红码") for t in targets)
-        made = service.assign_patrols(s, grid=grid, actor="test")
+        made = patrols.assign_patrols(s, grid=grid, actor="test")
         assert len(made) == len(targets)
         assert all(t.kind == "patrol" and t.assignees == ["WG-TEST"] for t in made)
-        assert service.assign_patrols(s, grid=grid, actor="test") == []  # open patrols are not doubled
+        assert patrols.assign_patrols(s, grid=grid, actor="test") == []  # open patrols are not doubled
 
 
 def test_periodic_plans_are_safe_to_run_twice(demo_store: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     url = demo_store.url
     load_roster(url)
-    first = service.run_plans(url)
+    first = draws.run_plans(url)
     assert set(first) == {"lindian-enterprise", "changxing-homestay"}
     assert all("draw" in v for v in first.values())
-    second = service.run_plans(url)
+    second = draws.run_plans(url)
     assert all("skipped" in v for v in second.values())
     with db.session_scope(url) as s:
         keys = sorted(s.execute(select(Draw.plan_key)).scalars())
@@ -137,7 +137,7 @@ def test_periodic_plans_are_safe_to_run_twice(demo_store: Demo, monkeypatch: pyt
         seeds = set(s.execute(select(Draw.seed)).scalars())
         assert len(seeds) == 2  # fresh seeds, each published with its draw
     monkeypatch.setenv("CREDITGOV_TODAY", "2027-01-05")
-    third = service.run_plans(url)
+    third = draws.run_plans(url)
     assert all("draw" in v for v in third.values())  # a new quarter, new draws
 
 
@@ -145,12 +145,12 @@ def test_cancel_and_overdue(demo_store: Demo, monkeypatch: pytest.MonkeyPatch) -
     url = demo_store.url
     a, b, _ = _tasks(url)
     with db.session_scope(url) as s:
-        service.cancel_task(s, task_id=a, reason="企业已注销")
+        tasks.cancel_task(s, task_id=a, reason="企业已注销")
         with pytest.raises(InvalidInput):
-            service.cancel_task(s, task_id=a, reason="again")
+            tasks.cancel_task(s, task_id=a, reason="again")
         with pytest.raises(InvalidInput):
-            service.record_result(s, load_key_file(demo_store.key), task_id=a, outcome="passed")
+            tasks.record_result(s, load_key_file(demo_store.key), task_id=a, outcome="passed")
     monkeypatch.setenv("CREDITGOV_TODAY", (AS_OF + dt.timedelta(days=31)).isoformat())
     with db.session_scope(url) as s:
-        overdue = {t.id for t in service.tasks(s, overdue=True)}
+        overdue = {t.id for t in tasks.tasks(s, overdue=True)}
         assert b in overdue and a not in overdue

@@ -12,7 +12,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock, db
-from creditgov.ingest.pipeline import short_hash
+from creditgov.ingest.values import short_hash
 from creditgov.lists import service as lists_service
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.subjects.models import Subject

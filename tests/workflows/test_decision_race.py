@@ -15,8 +15,12 @@ from creditgov.commitments import service as commitments_service
 from creditgov.core import db
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.security.models import AuditEntry
-from creditgov.workflows import flows, service
+from creditgov.workflows import flows
+from creditgov.workflows.common import AlreadyDecided
+from creditgov.workflows.eligibility import record_condition
 from creditgov.workflows.models import ExchangePackage, Objection, RepairApplication
+from creditgov.workflows.objection import file_objection
+from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
 
 D = dt.date
 
@@ -26,10 +30,10 @@ def _forwarded(url: str, today) -> tuple[int, int]:
     with db.session_scope(url) as s:
         firm = make_firm(s)
         rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=rec.id)
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=rec.id)
         commitments_service.sign(s, subject_id=firm.id, template_code="credit-repair")
-        a = service.apply_repair(s, subject_id=firm.id, record_id=rec.id)
-        service.forward_repair(s, application_id=a.id, unit="credit")
+        a = apply_repair(s, subject_id=firm.id, record_id=rec.id)
+        forward_repair(s, application_id=a.id, unit="credit")
         return a.id, rec.id
 
 
@@ -44,7 +48,7 @@ def _race(url: str, deciders: dict[str, Callable[[Session], object]]) -> dict[st
                 barrier.wait(timeout=20)
                 decide(s)
             results[name] = "won"
-        except service.AlreadyDecided:
+        except AlreadyDecided:
             results[name] = "lost"
         except Exception as exc:  # reported, so a crash is not mistaken for a loss
             results[name] = f"error: {exc!r}"
@@ -81,8 +85,8 @@ def test_approve_and_reject_at_once(county: str, today) -> None:
     results = _race(county, {
         "approve:A": lambda s: flows.approve_repair(s, application_id=app_id, department="market",
                                                     actor="approve:A"),
-        "reject:B": lambda s: service.reject_repair(s, application_id=app_id, unit="market",
-                                                    reason="材料存疑", actor="reject:B"),
+        "reject:B": lambda s: reject_repair(s, application_id=app_id, unit="market",
+                                            reason="材料存疑", actor="reject:B"),
     })
     _outcome_is_single(county, app_id, rec_id, results)
 
@@ -112,8 +116,8 @@ def test_the_second_decision_waits_for_the_first_then_finds_it_decided(county: s
     def second() -> None:
         try:
             with db.session_scope(county) as s:
-                service.reject_repair(s, application_id=app_id, unit="market", reason="不予修复", actor="reject:second")
-        except service.AlreadyDecided as exc:
+                reject_repair(s, application_id=app_id, unit="market", reason="不予修复", actor="reject:second")
+        except AlreadyDecided as exc:
             lost.append(exc)
         finally:
             second_done.set()
@@ -136,7 +140,7 @@ def test_objection_decisions_race_too(county: str, today) -> None:
     with db.session_scope(county) as s:
         firm = make_firm(s)
         rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
-        o = service.file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="有误")[0]
+        o = file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="有误")[0]
         oid, rid = o.id, rec.id
     results = _race(county, {
         "upheld": lambda s: flows.decide_objection(s, objection_id=oid, outcome="upheld", reason="无误",

@@ -198,7 +198,7 @@ def test_the_journey(demo: dict[str, Any], today) -> None:
     # --- after the period, with a commitment signed ------------------------------------
     t2 = max(possible, t1 + dt.timedelta(days=1))
     today(t2)
-    cg("commitment", "sign", str(sfirm), "--template", "credit-repair", "--signed-by", "法定代表人", "--json")
+    cg("repair", "commitment", str(sfirm), "--agree", "--signed-by", "法定代表人", "--json")
     cg("repair", "fulfil", str(srec), "--department", sdept, "--note", "罚款已缴清, 已整改", "--json")
     material = demo["work"] / "整改报告.pdf"
     material.write_bytes(b"rectification report")

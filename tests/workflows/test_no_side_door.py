@@ -27,7 +27,10 @@ from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord, RecordStatusChange
-from creditgov.workflows import flows, service
+from creditgov.workflows import flows
+from creditgov.workflows.eligibility import record_condition
+from creditgov.workflows.objection import file_objection, request_review, withdraw_objection
+from creditgov.workflows.repair import apply_repair, forward_repair
 
 D = dt.date
 RECORDS_SERVICE = str(Path(records_service.__file__).resolve())
@@ -78,9 +81,9 @@ def test_transitions_refuse_shortcuts(county: str, today) -> None:
             with pytest.raises(InvalidInput, match="cannot become"):
                 records_service.change_status(s, record_id=rec.id, to_status=to, reason="back door")
         with pytest.raises(InvalidInput, match="revoked"):
-            service.apply_repair(s, subject_id=firm.id, record_id=rec.id)
+            apply_repair(s, subject_id=firm.id, record_id=rec.id)
         with pytest.raises(InvalidInput, match="only a record in force"):
-            service.file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="x")
+            file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="x")
 
 
 def test_the_procedures_write_status_only_through_change_status(county: str, today, watch) -> None:
@@ -89,23 +92,23 @@ def test_the_procedures_write_status_only_through_change_status(county: str, tod
         firm = make_firm(s)
         recs = [add_record(s, firm, "market.penalty", published=D(2026, 1, 20)) for _ in range(5)]
         ids = [r.id for r in recs]
-        objs = [service.file_objection(s, subject_id=firm.id, record_ids=[i], reason="有误")[0].id for i in ids[:4]]
+        objs = [file_objection(s, subject_id=firm.id, record_ids=[i], reason="有误")[0].id for i in ids[:4]]
     with db.session_scope(county) as s:
         flows.decide_objection(s, objection_id=objs[0], outcome="upheld", reason="无误", department="market")
         flows.decide_objection(s, objection_id=objs[1], outcome="deleted", reason="有误", department="market")
         flows.decide_objection(s, objection_id=objs[2], outcome="corrected", reason="更正", department="market",
                                corrections={"text": "更正"})
-        service.withdraw_objection(s, objection_id=objs[3], reason="撤回")
-        service.request_review(s, objection_id=objs[0], reason="复核")
+        withdraw_objection(s, objection_id=objs[3], reason="撤回")
+        request_review(s, objection_id=objs[0], reason="复核")
         flows.decide_review(s, objection_id=objs[0], outcome="upheld", reason="维持", unit="credit")
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=ids[4])
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=ids[4])
         commitments_service.sign(s, subject_id=firm.id, template_code="credit-repair")
-        a = service.apply_repair(s, subject_id=firm.id, record_id=ids[4])
-        service.forward_repair(s, application_id=a.id, unit="credit")
+        a = apply_repair(s, subject_id=firm.id, record_id=ids[4])
+        forward_repair(s, application_id=a.id, unit="credit")
         flows.approve_repair(s, application_id=a.id, department="market")
     today("2027-06-01")
     with db.session_scope(county) as s:
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=ids[0])
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=ids[0])
         assert ids[0] in flows.end_publication(s)
     assert watch["side_door"] == []
     assert len(watch["legit"]) >= 10  # the watch did see the procedures' writes

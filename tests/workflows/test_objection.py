@@ -17,9 +17,11 @@ from tests.workflows.helpers import (
     status_changes,
 )
 
+from creditgov.alerts import contacts as alerts_service
 from creditgov.alerts import outbox
-from creditgov.alerts import service as alerts_service
-from creditgov.alerts.models import Alert, ChannelConfig, Notification
+from creditgov.alerts import queries as alert_queries
+from creditgov.alerts.inbox import messages as inbox
+from creditgov.alerts.models import Alert, ChannelConfig, InboxMessage, Notification
 from creditgov.alerts.schemas import ContactIn, ContactsFile
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
@@ -27,8 +29,16 @@ from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.models import AuditEntry
-from creditgov.workflows import flows, service
-from creditgov.workflows.models import ExchangePackage, InboxMessage, Objection
+from creditgov.workflows import flows
+from creditgov.workflows.materials import materials
+from creditgov.workflows.models import ExchangePackage, Objection
+from creditgov.workflows.objection import (
+    extend_objection,
+    file_objection,
+    objection_dict,
+    request_review,
+)
+from creditgov.workflows.overdue import flag_overdue
 
 D = dt.date
 
@@ -49,9 +59,9 @@ def _file(url: str, firm: int, rec: int, tmp_path: Path | None = None, **kw) -> 
         f.write_bytes(b"%PDF-1.4 receipt of payment")
         evidence = [f]
     with db.session_scope(url) as s:
-        return service.file_objection(s, subject_id=firm, record_ids=[rec], reason="处罚金额登记错误",
-                                      evidence=evidence, files_dir=tmp_path / "files" if tmp_path else None,
-                                      actor="subject:test", **kw)[0]
+        return file_objection(s, subject_id=firm, record_ids=[rec], reason="处罚金额登记错误",
+                              evidence=evidence, files_dir=tmp_path / "files" if tmp_path else None,
+                              actor="subject:test", **kw)[0]
 
 
 def test_filing_marks_at_once_routes_and_sets_the_working_day_deadline(county: str, firm_with_record, today,
@@ -67,16 +77,16 @@ def test_filing_marks_at_once_routes_and_sets_the_working_day_deadline(county: s
         # withheld from publication while open
         assert rec not in [r.id for r in flows.published_records(s, firm)]
         # the evidence: name and hash in the database, the bytes under the files folder
-        ev = service.materials(s, "objection", o.id)
+        ev = materials(s, "objection", o.id)
         digest = hashlib.sha256(b"%PDF-1.4 receipt of payment").hexdigest()
         assert ev == [{"file": "缴款凭证.pdf", "sha256": digest, "size": 27, "stored_as": f"{digest[:2]}/{digest}"}]
         assert (tmp_path / "files" / digest[:2] / digest).read_bytes() == b"%PDF-1.4 receipt of payment"
         # the subject and the department are told, with the date
-        sub = [m.topic for m in service.inbox(s, recipient_kind="subject", recipient=str(firm))]
-        dep = [m for m in service.inbox(s, recipient_kind="department", recipient="market") if m.subject_id == firm]
+        sub = [m.topic for m in inbox(s, recipient_kind="subject", recipient=str(firm))]
+        dep = [m for m in inbox(s, recipient_kind="department", recipient="market") if m.subject_id == firm]
         assert sub == ["objection.received"]
         assert [m.topic for m in dep] == ["objection.assigned"] and "2026-10-13" in dep[0].body
-        d = service.objection_dict(s, s.get(Objection, o.id))  # type: ignore[arg-type]
+        d = objection_dict(s, s.get(Objection, o.id))  # type: ignore[arg-type]
         assert (d["deadline"], d["working_days_left"], d["overdue"]) == ("2026-10-13", 5, False)
         assert s.execute(select(AuditEntry.action).where(AuditEntry.action == "objection.file")).scalar()
 
@@ -96,7 +106,7 @@ def test_upheld_returns_the_record_to_force(county: str, firm_with_record, today
         assert s.get(CreditRecord, rec).status == "active"  # type: ignore[union-attr]
         assert status_changes(s, rec) == [("active", "disputed"), ("disputed", "active")]
         assert rec in [r.id for r in flows.published_records(s, firm)]
-        assert [m.topic for m in service.inbox(s, recipient_kind="subject", recipient=str(firm))][0] == \
+        assert [m.topic for m in inbox(s, recipient_kind="subject", recipient=str(firm))][0] == \
             "objection.upheld"
         with pytest.raises(InvalidInput, match="another decision came first"):
             flows.decide_objection(s, objection_id=o.id, outcome="deleted", reason="x", department="market")
@@ -122,7 +132,7 @@ def test_deleted_revokes_exits_lists_and_queues_the_change(county: str, today) -
         assert [(p.record_id, p.recipient, p.kind, p.cause) for p in pk] == \
             [(rec_id, "upper-platform", "record.revoked", f"objection:{o.id}")]
         with pytest.raises(InvalidInput, match="favour"):
-            service.request_review(s, objection_id=o.id, reason="x")
+            request_review(s, objection_id=o.id, reason="x")
 
 
 def test_corrected_makes_a_new_version(county: str, firm_with_record, today) -> None:
@@ -158,13 +168,13 @@ def test_one_extension_to_twenty_working_days_in_total(county: str, firm_with_re
     today("2026-10-12")
     with db.session_scope(county) as s:
         with pytest.raises(InvalidInput, match="reason"):
-            service.extend_objection(s, objection_id=o.id, reason="", department="market")
+            extend_objection(s, objection_id=o.id, reason="", department="market")
         with pytest.raises(InvalidInput, match="handled by 'market'"):
-            service.extend_objection(s, objection_id=o.id, reason="x", department="tax")
-        got = service.extend_objection(s, objection_id=o.id, reason="需向上级核实处罚文书", department="market")
+            extend_objection(s, objection_id=o.id, reason="x", department="tax")
+        got = extend_objection(s, objection_id=o.id, reason="需向上级核实处罚文书", department="market")
         assert (got.due_on, got.extended_on) == (D(2026, 11, 3), D(2026, 10, 12))
     with db.session_scope(county) as s, pytest.raises(InvalidInput, match="already extended"):
-        service.extend_objection(s, objection_id=o.id, reason="again", department="market")
+        extend_objection(s, objection_id=o.id, reason="again", department="market")
 
 
 def test_extension_must_come_before_the_deadline(county: str, firm_with_record, today) -> None:
@@ -173,7 +183,7 @@ def test_extension_must_come_before_the_deadline(county: str, firm_with_record, 
     o = _file(county, firm, rec)
     today("2026-10-14")
     with db.session_scope(county) as s, pytest.raises(InvalidInput, match="due on 2026-10-13"):
-        service.extend_objection(s, objection_id=o.id, reason="late", department="market")
+        extend_objection(s, objection_id=o.id, reason="late", department="market")
 
 
 def test_one_review_by_the_review_authority(county: str, firm_with_record, today) -> None:
@@ -184,7 +194,7 @@ def test_one_review_by_the_review_authority(county: str, firm_with_record, today
         flows.decide_objection(s, objection_id=o.id, outcome="upheld", reason="无误", department="market")
     today("2026-09-18")
     with db.session_scope(county) as s:
-        r = service.request_review(s, objection_id=o.id, reason="处罚主体认定错误")
+        r = request_review(s, objection_id=o.id, reason="处罚主体认定错误")
         # 5 working days: the working Sunday 09-20 counts, Mid-Autumn 09-25 does not
         assert (r.status, r.review_due_on, r.review_authority) == ("reviewing", D(2026, 9, 24), "credit")
         assert s.get(CreditRecord, rec).status == "disputed"  # type: ignore[union-attr]
@@ -200,8 +210,8 @@ def test_one_review_by_the_review_authority(county: str, firm_with_record, today
                                           ("active", "disputed"), ("disputed", "active")]
         assert s.get(CreditRecord, got.result_record_id).text == "更正后的处罚信息"  # type: ignore[union-attr]
         with pytest.raises(InvalidInput, match="once"):
-            service.request_review(s, objection_id=o.id, reason="again")
-        topics = [m.topic for m in service.inbox(s, recipient_kind="subject", recipient=str(firm))]
+            request_review(s, objection_id=o.id, reason="again")
+        topics = [m.topic for m in inbox(s, recipient_kind="subject", recipient=str(firm))]
         assert topics[:3] == ["objection.review.corrected", "objection.review", "objection.upheld"]
 
 
@@ -210,12 +220,12 @@ def test_only_records_in_force_of_ones_own_file(county: str, firm_with_record) -
     with db.session_scope(county) as s:
         other = make_firm(s)
         with pytest.raises(InvalidInput, match="not in this subject's file"):
-            service.file_objection(s, subject_id=other.id, record_ids=[rec], reason="x")
+            file_objection(s, subject_id=other.id, record_ids=[rec], reason="x")
         with pytest.raises(InvalidInput, match="its reasons"):
-            service.file_objection(s, subject_id=firm, record_ids=[rec], reason=" ")
+            file_objection(s, subject_id=firm, record_ids=[rec], reason=" ")
     _file(county, firm, rec)
     with db.session_scope(county) as s, pytest.raises(InvalidInput, match="already under objection"):
-        service.file_objection(s, subject_id=firm, record_ids=[rec], reason="again")
+        file_objection(s, subject_id=firm, record_ids=[rec], reason="again")
 
 
 def test_one_filing_several_records_each_to_its_department(county: str, today) -> None:
@@ -224,8 +234,8 @@ def test_one_filing_several_records_each_to_its_department(county: str, today) -
         firm = make_firm(s)
         a = add_record(s, firm, "market.penalty", published=D(2026, 5, 1))
         b = add_record(s, firm, "tax.arrears", published=D(2026, 5, 1))
-        got = service.file_objection(s, subject_id=firm.id, record_ids=[a.id, b.id], reason="均已缴清",
-                                     channel="window", actor="window:clerk1")
+        got = file_objection(s, subject_id=firm.id, record_ids=[a.id, b.id], reason="均已缴清",
+                             channel="window", actor="window:clerk1")
         assert [(o.record_id, o.department_code, o.due_on) for o in got] == \
             [(a.id, "market", D(2026, 9, 24)), (b.id, b.department_code, D(2026, 9, 24))]
         assert len({o.filing_no for o in got}) == 1
@@ -237,18 +247,18 @@ def test_overdue_objections_alert_department_and_credit_office_once(county: str,
     o = _file(county, firm, rec)
     today("2026-10-13")
     with db.session_scope(county) as s:
-        assert o.id not in service.flag_overdue(s)["objection"]
+        assert o.id not in flag_overdue(s)["objection"]
     today("2026-10-14")
     with db.session_scope(county) as s:
-        assert o.id in service.flag_overdue(s)["objection"]
+        assert o.id in flag_overdue(s)["objection"]
     with db.session_scope(county) as s:
-        assert o.id not in service.flag_overdue(s)["objection"]
+        assert o.id not in flag_overdue(s)["objection"]
         # an alert of the alerts domain, with one notice per responsible desk in the outbox
         (alert,) = s.execute(select(Alert).where(Alert.rule_code == "workflow.objection-overdue",
                                                  Alert.subject_id == firm)).scalars()
         assert (alert.severity, alert.source, alert.status) == ("high", "workflow", "open")
         assert "2026-10-13" in alert.title
-        notes = alerts_service.notifications_of(s, alert.id)
+        notes = alert_queries.notifications_of(s, alert.id)
         assert sorted((n.channel, n.recipient) for n in notes) == [("inbox", "department:credit"),
                                                                     ("inbox", "department:market")]
     outbox.drain(county)  # the worker delivers into the one inbox

@@ -12,7 +12,8 @@ from tests.workflows.helpers import add_record
 from creditgov.core import clock, db
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects import service as subject_service
-from creditgov.workflows import flows, service
+from creditgov.workflows import flows
+from creditgov.workflows.objection import file_objection
 
 D = dt.date
 
@@ -36,8 +37,8 @@ def test_a_residents_own_view(county: str, keyring: KeyRing, today, tmp_path: Pa
     with db.session_scope(county) as s:
         # an officer reads the file for a loan check; the subject objects to one record
         subject_service.credit_file(s, keyring, rid, actor="officer:bank-7", purpose="贷款审查")
-        service.file_objection(s, subject_id=sid, record_ids=[bad_id], reason="非本人案件", channel="window",
-                               actor="window:clerk")
+        file_objection(s, subject_id=sid, record_ids=[bad_id], reason="非本人案件", channel="window",
+                       actor="window:clerk")
     today("2026-10-09")
     with db.session_scope(county) as s:
         view = flows.own_view(s, keyring, rid)

@@ -19,7 +19,8 @@ from tests.workflows.helpers import (
 )
 
 from creditgov.alerts import outbox
-from creditgov.alerts import service as alerts_service
+from creditgov.alerts import queries as alerts_service
+from creditgov.alerts.inbox import messages as inbox
 from creditgov.alerts.models import Alert
 from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, db
@@ -27,27 +28,34 @@ from creditgov.core.errors import InvalidInput
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import ModelVersion
-from creditgov.workflows import flows, service
+from creditgov.workflows import flows
+from creditgov.workflows.eligibility import eligibility, record_condition
+from creditgov.workflows.exchange import queue_exchange, recipients_of, record_share
+from creditgov.workflows.materials import materials
 from creditgov.workflows.models import (
     ExchangePackage,
     InboxMessage,
     RepairApplication,
     WorkflowRules,
 )
+from creditgov.workflows.objection import file_objection
+from creditgov.workflows.overdue import flag_overdue
+from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
+from creditgov.workflows.rules import load_rules, shipped_rules_text
 
 D = dt.date
 
 
 def _apply(url: str, firm: int, rec: int, **kw) -> RepairApplication:
     with db.session_scope(url) as s:
-        return service.apply_repair(s, subject_id=firm, record_id=rec, applicant="法定代表人", **kw)
+        return apply_repair(s, subject_id=firm, record_id=rec, applicant="法定代表人", **kw)
 
 
 def _meet_conditions(url: str, firm: int, rec: int) -> None:
     with db.session_scope(url) as s:
         dept = s.get(CreditRecord, rec).department_code  # type: ignore[union-attr]
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm, record_id=rec, department=dept,
-                                 note="罚款已缴清")
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm, record_id=rec, department=dept,
+                         note="罚款已缴清")
         commitments_service.sign(s, subject_id=firm, template_code="credit-repair", signed_by="法定代表人")
 
 
@@ -63,7 +71,7 @@ def test_too_early_is_refused_with_the_date_it_becomes_possible(county: str, tod
                                                                        D(2029, 1, 20))
     assert a.refusal_reason is not None and "from 2027-01-20" in a.refusal_reason
     with db.session_scope(county) as s:
-        msgs = service.inbox(s, recipient_kind="subject", recipient=str(firm_id))
+        msgs = inbox(s, recipient_kind="subject", recipient=str(firm_id))
         assert msgs[0].topic == "repair.refused" and "2027-01-20" in msgs[0].body
         assert s.get(CreditRecord, rec_id).status == "active"  # type: ignore[union-attr]
 
@@ -73,13 +81,13 @@ def test_every_unmet_condition_is_named(county: str, today) -> None:
     with db.session_scope(county) as s:
         firm = make_firm(s)
         rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
-        el = service.eligibility(s, record_id=rec.id)
+        el = eligibility(s, record_id=rec.id)
         assert el.eligible is False and el.eligible_from == D(2026, 4, 20)
         assert {c["condition"]: c["met"] for c in el.checks} == \
             {"minimum-period": True, "obligations-fulfilled": False, "commitment": False}
         with pytest.raises(InvalidInput, match="supplied by 'market'"):
-            service.record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=rec.id,
-                                     department="tax")
+            record_condition(s, kind="obligations-fulfilled", subject_id=firm.id, record_id=rec.id,
+                             department="tax")
 
 
 def test_the_whole_procedure_and_what_approval_sets_off(county: str, today, tmp_path: Path) -> None:
@@ -97,14 +105,14 @@ def test_the_whole_procedure_and_what_approval_sets_off(county: str, today, tmp_
     # intake: 10 working days from 2026-09-18 (Sun 09-20 works; 09-25 and 10-01..07 off; Sat 10-10 works)
     assert (a.status, a.intake_due_on) == ("submitted", D(2026, 10, 9))
     with db.session_scope(county) as s:
-        assert service.materials(s, "repair", a.id)[0]["file"] == "信用修复承诺书.pdf"
+        assert materials(s, "repair", a.id)[0]["file"] == "信用修复承诺书.pdf"
         with pytest.raises(InvalidInput, match="not been forwarded"):
             flows.approve_repair(s, application_id=a.id, department="market")
         with pytest.raises(InvalidInput, match="forwarded by the intake"):
-            service.forward_repair(s, application_id=a.id, unit="market")
+            forward_repair(s, application_id=a.id, unit="market")
     today("2026-09-30")
     with db.session_scope(county) as s:
-        f = service.forward_repair(s, application_id=a.id, unit="credit")
+        f = forward_repair(s, application_id=a.id, unit="credit")
         assert (f.status, f.department_code, f.decision_due_on) == ("forwarded", "market", D(2026, 10, 10))
     today("2026-10-08")
     with db.session_scope(county) as s:
@@ -122,12 +130,12 @@ def test_the_whole_procedure_and_what_approval_sets_off(county: str, today, tmp_
         pk = list(s.execute(select(ExchangePackage).where(ExchangePackage.record_id == rec_id)).scalars())
         assert [(p.recipient, p.kind, p.cause) for p in pk] == [("upper-platform", "record.repaired", f"repair:{a.id}")]
         assert s.get(RepairApplication, a.id).decided_by == "officer:market"  # type: ignore[union-attr]
-        topics = [m.topic for m in service.inbox(s, recipient_kind="subject", recipient=str(firm_id))]
+        topics = [m.topic for m in inbox(s, recipient_kind="subject", recipient=str(firm_id))]
         assert topics[:3] == ["repair.approved", "repair.forwarded", "repair.received"]
         # re-evaluated for every published model whose scope holds a firm; each names its model
         assert {x["model"].split("@")[0] for x in out["reevaluations"]} >= {"public-credit-enterprise"}
         with pytest.raises(InvalidInput, match="another decision came first"):
-            service.reject_repair(s, application_id=a.id, unit="market", reason="too late")
+            reject_repair(s, application_id=a.id, unit="market", reason="too late")
 
 
 def test_a_share_logged_by_the_exchange_adds_a_recipient(county: str, today) -> None:
@@ -135,15 +143,15 @@ def test_a_share_logged_by_the_exchange_adds_a_recipient(county: str, today) -> 
     with db.session_scope(county) as s:
         firm = make_firm(s)
         rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
-        service.record_share(s, record_id=rec.id, recipient="city-platform", ref="push-1")
-        service.record_share(s, record_id=rec.id, recipient="city-platform", ref="push-2")  # once per place
-        assert service.recipients_of(s, rec) == ["city-platform", "upper-platform"]
-        first = service.queue_exchange(s, rec=rec, kind="record.repaired", cause="repair:x")
-        again = service.queue_exchange(s, rec=rec, kind="record.repaired", cause="repair:x")
+        record_share(s, record_id=rec.id, recipient="city-platform", ref="push-1")
+        record_share(s, record_id=rec.id, recipient="city-platform", ref="push-2")  # once per place
+        assert recipients_of(s, rec) == ["city-platform", "upper-platform"]
+        first = queue_exchange(s, rec=rec, kind="record.repaired", cause="repair:x")
+        again = queue_exchange(s, rec=rec, kind="record.repaired", cause="repair:x")
         assert len(first) == 2 and [p.id for p in again] == [p.id for p in first]
         # a restricted item's record goes nowhere by default
         rest = add_record(s, firm, "utility.arrears", published=D(2026, 1, 20))
-        assert service.recipients_of(s, rest) == []
+        assert recipients_of(s, rest) == []
 
 
 def test_minor_is_repairable_at_once_when_obligations_are_met(county: str, today) -> None:
@@ -158,7 +166,7 @@ def test_minor_is_repairable_at_once_when_obligations_are_met(county: str, today
     a = _apply(county, firm_id, rec_id)
     assert (a.status, a.eligible_from) == ("submitted", D(2026, 7, 1))
     with db.session_scope(county) as s, pytest.raises(InvalidInput, match="already has an open"):
-        service.apply_repair(s, subject_id=firm_id, record_id=rec_id)
+        apply_repair(s, subject_id=firm_id, record_id=rec_id)
 
 
 def test_rejection_always_with_its_reason_at_either_stage(county: str, today) -> None:
@@ -173,13 +181,13 @@ def test_rejection_always_with_its_reason_at_either_stage(county: str, today) ->
     a1, a2 = (_apply(county, firm_id, rid) for rid in ids)
     with db.session_scope(county) as s:
         with pytest.raises(InvalidInput, match="reason"):
-            service.reject_repair(s, application_id=a1.id, unit="credit", reason="  ")
+            reject_repair(s, application_id=a1.id, unit="credit", reason="  ")
         with pytest.raises(InvalidInput, match="'credit' answers it now"):
-            service.reject_repair(s, application_id=a1.id, unit="market", reason="x")
-        got = service.reject_repair(s, application_id=a1.id, unit="credit", reason="材料不全: 缺缴款凭证")
+            reject_repair(s, application_id=a1.id, unit="market", reason="x")
+        got = reject_repair(s, application_id=a1.id, unit="credit", reason="材料不全: 缺缴款凭证")
         assert (got.status, got.decision_reason) == ("rejected", "材料不全: 缺缴款凭证")
-        service.forward_repair(s, application_id=a2.id, unit="credit")
-        got = service.reject_repair(s, application_id=a2.id, unit="market", reason="失信行为未纠正")
+        forward_repair(s, application_id=a2.id, unit="credit")
+        got = reject_repair(s, application_id=a2.id, unit="market", reason="失信行为未纠正")
         assert got.status == "rejected"
         assert s.get(CreditRecord, ids[1]).status == "active"  # type: ignore[union-attr]
 
@@ -189,9 +197,9 @@ def test_a_disputed_record_waits_for_the_objection(county: str, today) -> None:
     with db.session_scope(county) as s:
         firm = make_firm(s)
         rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
-        service.file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="有误")
+        file_objection(s, subject_id=firm.id, record_ids=[rec.id], reason="有误")
         with pytest.raises(InvalidInput, match="under objection"):
-            service.apply_repair(s, subject_id=firm.id, record_id=rec.id)
+            apply_repair(s, subject_id=firm.id, record_id=rec.id)
 
 
 def test_publication_ends_by_itself_once_corrected(county: str, today) -> None:
@@ -203,8 +211,8 @@ def test_publication_ends_by_itself_once_corrected(county: str, today) -> None:
         firm_id, rec_id, fresh_id = firm.id, rec.id, fresh.id
     with db.session_scope(county) as s:
         assert rec_id not in flows.end_publication(s)  # not corrected yet
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=rec_id)
-        service.record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=fresh_id)
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=rec_id)
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=fresh_id)
     with db.session_scope(county) as s:
         ended = flows.end_publication(s)
         assert rec_id in ended and fresh_id not in ended
@@ -229,12 +237,12 @@ def test_overdue_repairs_alert_each_stage_once(county: str, today) -> None:
     assert a.intake_due_on == D(2026, 5, 18)
     today("2026-05-19")
     with db.session_scope(county) as s:
-        assert a.id in service.flag_overdue(s)["repair"]
-        assert a.id not in service.flag_overdue(s)["repair"]
-        service.forward_repair(s, application_id=a.id, unit="credit")
+        assert a.id in flag_overdue(s)["repair"]
+        assert a.id not in flag_overdue(s)["repair"]
+        forward_repair(s, application_id=a.id, unit="credit")
     today("2026-05-25")
     with db.session_scope(county) as s:
-        assert a.id in service.flag_overdue(s)["repair"]
+        assert a.id in flag_overdue(s)["repair"]
         alerts = list(s.execute(select(Alert).where(Alert.rule_code == "workflow.repair-overdue",
                                                     Alert.subject_id == firm_id).order_by(Alert.id)).scalars())
         assert len(alerts) == 2  # one per stage: the intake's, then the department's
@@ -249,7 +257,7 @@ def test_overdue_repairs_alert_each_stage_once(county: str, today) -> None:
 
 
 def test_training_when_the_rules_require_it(county: str, today, tmp_path: Path) -> None:
-    doc = yaml.safe_load(service.shipped_rules_text())
+    doc = yaml.safe_load(shipped_rules_text())
     doc["version"] = "training"
     doc["repair"]["tiers"]["general"]["training_required"] = True
     f = tmp_path / "rules.yaml"
@@ -257,16 +265,16 @@ def test_training_when_the_rules_require_it(county: str, today, tmp_path: Path) 
     today("2026-05-01")
     try:
         with db.session_scope(county) as s:
-            service.load_rules(s, path=f, actor="admin")
+            load_rules(s, path=f, actor="admin")
             firm = make_firm(s)
             rec = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
             firm_id, rec_id = firm.id, rec.id
         _meet_conditions(county, firm_id, rec_id)
         with db.session_scope(county) as s:
-            el = service.eligibility(s, record_id=rec_id)
+            el = eligibility(s, record_id=rec_id)
             assert not el.eligible and el.failures == ["no training attended since the record"]
-            service.record_condition(s, kind="training", subject_id=firm_id, note="信用修复专题培训 2026-04")
-            assert service.eligibility(s, record_id=rec_id).eligible
+            record_condition(s, kind="training", subject_id=firm_id, note="信用修复专题培训 2026-04")
+            assert eligibility(s, record_id=rec_id).eligible
     finally:
         with db.session_scope(county) as s:  # the shared store goes back to the shipped rules
             for row in s.execute(select(WorkflowRules)).scalars():
@@ -284,7 +292,7 @@ def test_a_broken_model_does_not_undo_an_approval(county: str, today) -> None:
     _meet_conditions(county, firm_id, rec_id)
     a = _apply(county, firm_id, rec_id)
     with db.session_scope(county) as s:
-        service.forward_repair(s, application_id=a.id, unit="credit")
+        forward_repair(s, application_id=a.id, unit="credit")
         s.add(ModelVersion(name="zz-broken", version="1", status="published", content_hash="0" * 64,
                            text="name: zz-broken\nversion: '1'\n", created_at=clock.now(), published_at=clock.now()))
     try:

@@ -20,6 +20,7 @@ from tests.api.conftest import client_for
 from tests.api.county import PASSWORD, ROLES, County, county_on
 from tests.workflows.helpers import add_record, make_firm, put_on_serious_list, status_changes
 
+from creditgov.alerts.models import InboxMessage
 from creditgov.commitments import service as commitments_service
 from creditgov.commitments.models import Commitment
 from creditgov.core import db
@@ -28,15 +29,15 @@ from creditgov.records.models import CreditRecord
 from creditgov.security import users as user_service
 from creditgov.security.models import AuditEntry
 from creditgov.security.scopes import PERMISSIONS, Role
-from creditgov.workflows import service as workflow_service
+from creditgov.workflows.access import MAX_FILE_BYTES, MAX_UPLOAD_BYTES
+from creditgov.workflows.eligibility import record_condition
+from creditgov.workflows.materials import files_dir_for, materials
 from creditgov.workflows.models import (
-    InboxMessage,
     Material,
     Objection,
     RepairApplication,
     RepairCondition,
 )
-from creditgov.workflows.views import MAX_FILE_BYTES, MAX_UPLOAD_BYTES
 
 D = dt.date
 
@@ -84,8 +85,8 @@ def _meet_conditions(url: str, firm_id: int, record_id: int) -> None:
     steps; `test_conditions_recorded_through_the_api_open_the_repair` records them
     through the API)."""
     with db.session_scope(url) as s:
-        workflow_service.record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=record_id,
-                                          department="market", note="罚款已缴清", actor="test")
+        record_condition(s, kind="obligations-fulfilled", subject_id=firm_id, record_id=record_id,
+                         department="market", note="罚款已缴清", actor="test")
         commitments_service.sign(s, subject_id=firm_id, template_code="credit-repair", signed_by="法定代表人",
                                  actor="test")
 
@@ -411,7 +412,7 @@ def test_materials_are_uploaded_limited_and_read_back(api: Api) -> None:
                                                          AuditEntry.subject_id == firm_id)
                           .order_by(AuditEntry.id)).scalars().all()
     assert reads == [m.actor, "user:t-department_officer"]
-    assert (workflow_service.files_dir_for(c.url) / m.stored_as).read_bytes() == b"%PDF-1.4 decision"
+    assert (files_dir_for(c.url) / m.stored_as).read_bytes() == b"%PDF-1.4 decision"
 
     r = cl.post(url, headers=_h(tok), files=[("files", (f"{n}.txt", b"x", "text/plain")) for n in range(6)])
     assert r.status_code == 400 and "Too many files" in r.json()["detail"]
@@ -421,7 +422,7 @@ def test_materials_are_uploaded_limited_and_read_back(api: Api) -> None:
         r = cl.post(url, headers=_h(tok), files=[("files", ("huge.bin", b"\0" * MAX_UPLOAD_BYTES, "text/plain"))])
         assert r.status_code == 413
     with db.session_scope(c.url) as s:
-        assert len(workflow_service.materials(s, "objection", o["id"])) == 2
+        assert len(materials(s, "objection", o["id"])) == 2
     cl.post(f"/api/v1/objections/{o['id']}/withdraw", headers=_h(tok), json={"reason": "已与部门沟通"})
     r = cl.post(url, headers=_h(tok), files=[("files", ("late.txt", b"late", "text/plain"))])
     assert r.status_code == 422 and "withdrawn" in r.json()["detail"]

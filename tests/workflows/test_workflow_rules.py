@@ -15,14 +15,15 @@ from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import db
 from creditgov.core.errors import ConfigError
-from creditgov.workflows import service
+from creditgov.workflows.eligibility import repair_schedule
 from creditgov.workflows.models import WorkflowRules
+from creditgov.workflows.rules import load_rules, read_rules, rules, shipped_rules_text
 
 D = dt.date
 
 
 def test_shipped_defaults_with_citations() -> None:
-    r = service.read_rules()
+    r = read_rules()
     assert (r.objection.handling_working_days, r.objection.max_total_working_days) == (5, 20)
     assert (r.objection.extensions, r.objection.reviews) == (1, 1)
     assert (r.repair.intake_working_days, r.repair.decision_working_days) == (10, 3)
@@ -33,35 +34,35 @@ def test_shipped_defaults_with_citations() -> None:
 
 
 def test_an_invalid_rules_file_names_file_line_and_field(tmp_path: Path) -> None:
-    doc = yaml.safe_load(service.shipped_rules_text())
+    doc = yaml.safe_load(shipped_rules_text())
     doc["objection"]["handling_working_days"] = 0
     bad = tmp_path / "rules.yaml"
     bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"rules\.yaml:\d+: objection\.handling_working_days"):
-        service.read_rules(bad)
+        read_rules(bad)
     doc["objection"]["handling_working_days"] = 30  # above the 20-day total
     bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match="max_total_working_days is below"):
-        service.read_rules(bad)
+        read_rules(bad)
 
 
 def test_a_loaded_copy_is_in_force(county: str, tmp_path: Path) -> None:
-    doc = yaml.safe_load(service.shipped_rules_text())
+    doc = yaml.safe_load(shipped_rules_text())
     doc["version"] = "local-1"
     doc["objection"]["handling_working_days"] = 3
     f = tmp_path / "local.yaml"
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with db.session_scope(county) as s:
-        assert service.rules(s).objection.handling_working_days == 5
-        service.load_rules(s, path=f, actor="admin")
+        assert rules(s).objection.handling_working_days == 5
+        load_rules(s, path=f, actor="admin")
     try:
         with db.session_scope(county) as s:
-            assert service.rules(s).version == "local-1"
-            assert service.rules(s).objection.handling_working_days == 3
+            assert rules(s).version == "local-1"
+            assert rules(s).objection.handling_working_days == 3
         doc["credit_office"] = "nowhere"
         f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
         with db.session_scope(county) as s, pytest.raises(ConfigError, match="credit_office: unknown department"):
-            service.load_rules(s, path=f)
+            load_rules(s, path=f)
     finally:  # the module's store goes back to the shipped rules
         with db.session_scope(county) as s:
             s.execute(delete(WorkflowRules))
@@ -80,7 +81,7 @@ def test_order_36_dates_come_from_the_catalogue(county: str, tmp_path: Path) -> 
         general = add_record(s, firm, "market.penalty", published=D(2026, 1, 20))
         serious = add_record(s, firm, "market.penalty_serious", published=D(2026, 1, 20))
         minor = add_record(s, firm, "market.penalty_minor", published=D(2026, 1, 20))
-        got = {row["record_id"]: row for row in service.repair_schedule(s, firm.id)}
+        got = {row["record_id"]: row for row in repair_schedule(s, firm.id)}
         assert (got[general.id]["tier"], got[general.id]["repairable_from"], got[general.id]["publication_ends"]) \
             == ("general", "2026-04-20", "2027-01-20")
         assert (got[serious.id]["tier"], got[serious.id]["repairable_from"], got[serious.id]["publication_ends"]) \
@@ -103,7 +104,7 @@ def test_order_36_dates_come_from_the_catalogue(county: str, tmp_path: Path) -> 
     try:
         with db.session_scope(county) as s:
             assert s.get(CatalogItem, "market.penalty").min_publication_months == 6  # type: ignore[union-attr]
-            got = {row["record_id"]: row for row in service.repair_schedule(s, firm_id)}
+            got = {row["record_id"]: row for row in repair_schedule(s, firm_id)}
             assert (got[ids[0]]["repairable_from"], got[ids[0]]["publication_ends"]) == ("2026-07-20", "2028-01-20")
             assert (got[ids[1]]["repairable_from"], got[ids[1]]["publication_ends"]) == ("2028-01-20", "2031-01-20")
             assert (got[ids[2]]["repairable_from"], got[ids[2]]["publication_ends"]) == ("2026-01-20", "2026-04-20")

@@ -10,6 +10,9 @@ import typer
 from rich.table import Table
 
 from creditgov.alerts import colours, outbox, rules
+from creditgov.alerts import contacts as alert_contacts
+from creditgov.alerts import inbox as alert_inbox
+from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts
 from creditgov.alerts.models import ChannelConfig
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
@@ -41,8 +44,8 @@ def _out(data: Any, json_out: bool, text: str | None = None) -> None:
 def rules_list(json_out: bool = JsonOpt) -> None:
     """The loaded rules."""
     with session() as s:
-        out = [r.model_dump(mode="json") for r in alerts.rule_defs(s, enabled_only=False)]
-        enabled = {r.code for r in alerts.rule_defs(s)}
+        out = [r.model_dump(mode="json") for r in alert_queries.rule_defs(s, enabled_only=False)]
+        enabled = {r.code for r in alert_queries.rule_defs(s)}
     if json_out:
         emit_json(out)
         return
@@ -102,7 +105,7 @@ def channels_list(json_out: bool = JsonOpt) -> None:
 @channels_app.command("load")
 def channels_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = alerts.load_channels(s, path=path, actor=actor)
+        out = alert_contacts.load_channels(s, path=path, actor=actor)
     _out(out, json_out, f"loaded {out['channels']} channels")
 
 
@@ -110,7 +113,7 @@ def channels_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -
 def contacts_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Replace the contact directory (grid workers, departments, banks, subjects, users)."""
     with session() as s:
-        out = alerts.load_contacts(s, path=path, actor=actor)
+        out = alert_contacts.load_contacts(s, path=path, actor=actor)
     _out(out, json_out, f"loaded {out['contacts']} contacts")
 
 
@@ -124,8 +127,8 @@ def list_(status: str = typer.Option(None, "--status", help="open / acknowledged
           json_out: bool = JsonOpt) -> None:
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
-        out = [alerts.alert_dict(a) for a in alerts.listing(s, status=status, rule=rule, subject_id=sid,
-                                                             severity=severity, limit=limit)]
+        rows = alert_queries.listing(s, status=status, rule=rule, subject_id=sid, severity=severity, limit=limit)
+        out = [alert_queries.alert_dict(a) for a in rows]
     if json_out:
         emit_json(out)
         return
@@ -143,10 +146,11 @@ def show(alert_id: int, json_out: bool = JsonOpt) -> None:
     """An alert with its history and notifications."""
     with session() as s:
         a = alerts.get(s, alert_id)
-        out = {**alerts.alert_dict(a),
+        out = {**alert_queries.alert_dict(a),
                "events": [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
-                           "note": e.note, "detail": e.detail} for e in alerts.events_of(s, alert_id)],
-               "notifications": [alerts.notification_dict(n) for n in alerts.notifications_of(s, alert_id)]}
+                           "note": e.note, "detail": e.detail} for e in alert_queries.events_of(s, alert_id)],
+               "notifications": [alert_queries.notification_dict(n)
+                                 for n in alert_queries.notifications_of(s, alert_id)]}
     if json_out:
         emit_json(out)
         return
@@ -164,21 +168,21 @@ def show(alert_id: int, json_out: bool = JsonOpt) -> None:
 def ack(alert_id: int, note: str = typer.Option(None, "--note"), actor: str = ActorOpt,
         json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = alerts.alert_dict(alerts.acknowledge(s, alert_id=alert_id, note=note, actor=actor))
+        out = alert_queries.alert_dict(alerts.acknowledge(s, alert_id=alert_id, note=note, actor=actor))
     _out(out, json_out, f"alert {alert_id} acknowledged")
 
 
 @app.command("comment")
 def comment(alert_id: int, text: str, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = alerts.alert_dict(alerts.comment(s, alert_id=alert_id, note=text, actor=actor))
+        out = alert_queries.alert_dict(alerts.comment(s, alert_id=alert_id, note=text, actor=actor))
     _out(out, json_out, f"comment added to alert {alert_id}")
 
 
 @app.command("resolve")
 def resolve(alert_id: int, resolution: str, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = alerts.alert_dict(alerts.resolve(s, alert_id=alert_id, resolution=resolution, actor=actor))
+        out = alert_queries.alert_dict(alerts.resolve(s, alert_id=alert_id, resolution=resolution, actor=actor))
     _out(out, json_out, f"alert {alert_id} resolved")
 
 
@@ -203,8 +207,8 @@ def deliver(json_out: bool = JsonOpt) -> None:
 def outbox_cmd(status: str = typer.Option(None, "--status"), limit: int = typer.Option(50, "--limit"),
                json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = [alerts.notification_dict(n) for n in outbox.outbox(s, status=status, limit=limit)]
-        totals = alerts.counts(s)
+        out = [alert_queries.notification_dict(n) for n in outbox.outbox(s, status=status, limit=limit)]
+        totals = alert_queries.counts(s)
     if json_out:
         emit_json({"counts": totals, "notifications": out})
         return
@@ -230,7 +234,7 @@ def inbox(principal: str = typer.Argument(..., help='e.g. "grid:330127-S01-G01",
           unread: bool = typer.Option(False, "--unread"), json_out: bool = JsonOpt) -> None:
     with session() as s:
         out = [{"id": m.id, "at": m.created_at.isoformat(timespec="seconds"), "topic": m.topic, "body": m.body,
-                "read": m.read_at is not None} for m in alerts.inbox(s, principal, unread_only=unread)]
+                "read": m.read_at is not None} for m in alert_inbox.inbox(s, principal, unread_only=unread)]
     if json_out:
         emit_json(out)
         return

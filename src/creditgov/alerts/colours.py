@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,22 +20,17 @@ from sqlalchemy.orm import Session
 from creditgov.alerts.models import ColourCode, ColourCodeChange, ColourGeneration
 from creditgov.alerts.schemas import ColourSettings
 from creditgov.core import clock
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile
 from creditgov.core.db import bulk_insert
 from creditgov.core.errors import NotFound
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 
-
-@lru_cache(maxsize=2)
-def _shipped(text: str) -> ColourSettings:
-    return parse_yaml_model(ColourSettings, text, "colour_codes.yaml (shipped)")
+COLOUR_CODES = PolicyFile(ColourSettings, "creditgov.alerts", "data/colour_codes.yaml")
 
 
 def settings(path: Path | None = None) -> ColourSettings:
-    if path is not None:
-        return load_yaml_model(ColourSettings, path)
-    return _shipped(resources.files("creditgov.alerts").joinpath("data/colour_codes.yaml").read_text("utf-8"))
+    return COLOUR_CODES.load(path)
 
 
 def latest_runs(session: Session, models: list[str], on: dt.date) -> dict[str, int]:

@@ -232,3 +232,24 @@ class ColourGeneration(Base):
     changed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     by_colour: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class InboxMessage(Base):
+    """The product's one inbox (站内信): a message to a subject, a department's desk, a
+    grid or a user. The alerts domain owns it (`alerts/inbox.py` writes and reads it;
+    its inbox channel delivers notifications into it); the objection and repair steps
+    are written through `alerts.inbox.deliver`."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (Index("ix_inbox_messages_recipient", "recipient_kind", "recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_kind: Mapped[str] = mapped_column(String(12), nullable=False)  # subject / department / grid / user
+    recipient: Mapped[str] = mapped_column(String(60), nullable=False)  # subject id, department code, …
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)  # whom it is about
+    topic: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    ref_kind: Mapped[str | None] = mapped_column(String(20))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.alerts import faults
 from creditgov.alerts.channels import Channel, Message, PermanentFailure, TemporaryFailure, plugin
-from creditgov.alerts.models import Alert, AlertEvent, ChannelConfig, Notification
+from creditgov.alerts.models import AlertEvent, ChannelConfig, Notification
 from creditgov.core import clock, db
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 
@@ -140,7 +140,7 @@ def _record_sent(url: str, c: Claimed, ref: str | None, handed: dt.datetime) -> 
                         .values(status="sent", sent_at=clock.now(), handed_at=handed, provider_ref=ref,
                                 lease_until=None, last_error=None)
                         .execution_options(synchronize_session=False))
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        return bool(res.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 def _record_failure(url: str, c: Claimed, cfg: ChannelConfig | None, error: str, permanent: bool) -> str:
@@ -155,7 +155,7 @@ def _record_failure(url: str, c: Claimed, cfg: ChannelConfig | None, error: str,
             values["next_attempt_at"] = wall() + dt.timedelta(seconds=backoff(cfg, c.key, c.attempts))
         res = s.execute(update(Notification).where(Notification.id == c.id, Notification.lease_token == c.token)
                         .values(**values).execution_options(synchronize_session=False))
-        if not res.rowcount:  # type: ignore[attr-defined]
+        if not res.rowcount:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             return "lost"
         if dead and c.alert_id is not None:
             s.add(AlertEvent(alert_id=c.alert_id, at=clock.now(), actor="system:outbox", action="delivery_failed",
@@ -264,7 +264,3 @@ def outbox(session: Session, *, status: str | None = None, limit: int = 100) -> 
     if status:
         q = q.where(Notification.status == status)
     return list(session.execute(q).scalars())
-
-
-def alert_of(session: Session, n: Notification) -> Alert | None:
-    return session.get(Alert, n.alert_id) if n.alert_id else None

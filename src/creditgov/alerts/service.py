@@ -10,6 +10,13 @@ Other domains call two functions inside their own transaction:
 
 Both only write rows; nothing is sent until the transaction commits and the worker
 delivers (`outbox.deliver_due`). That is what makes an alert and its messages atomic.
+
+This module also loads the warning rules (`load_rules`), applies due escalations and
+gives the credit check (measures domain) a subject's open warnings (`open_warnings`,
+wired into it by the composition root, `creditgov.bootstrap`). Around it: reading
+rules and alerts in `queries.py`; who a recipient spec reaches in `recipients.py`;
+the deployment's channels and contact directory in `contacts.py`; the inbox in
+`inbox.py`; the rule scanners in `rules.py` and delivery in `outbox.py`.
 """
 
 from __future__ import annotations
@@ -19,13 +26,10 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import (
@@ -33,42 +37,26 @@ from creditgov.alerts.models import (
     AlertEvent,
     AlertTrigger,
     ChannelConfig,
-    Contact,
     Notification,
     WarningRule,
 )
-from creditgov.alerts.schemas import (
-    RECORD_KINDS,
-    ChannelsFile,
-    ContactsFile,
-    EscalationStep,
-    Recipient,
-    RuleDef,
-    RulesFile,
-)
+from creditgov.alerts.recipients import Target, resolve_targets
+from creditgov.alerts.schemas import EscalationStep, Recipient, RulesFile
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.clock import iso
+from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.security import service as audit
-from creditgov.subjects.models import Region, Subject, SubjectLink
-
-GRID_LEVEL = "grid"
-_RULE = TypeAdapter(RuleDef)
 
 # ----------------------------------------------------------------------------- rules as data
 
 
-@lru_cache(maxsize=4)
-def _parse_rules(text_: str, source: str) -> RulesFile:
-    return parse_yaml_model(RulesFile, text_, source)
+WARNING_RULES = PolicyFile(RulesFile, "creditgov.alerts", "data/warning_rules.yaml")
 
 
 def read_rules(path: Path | None = None) -> RulesFile:
-    if path is None:
-        text_ = resources.files("creditgov.alerts").joinpath("data/warning_rules.yaml").read_text("utf-8")
-        return _parse_rules(text_, "warning_rules.yaml (shipped)")
-    return load_yaml_model(RulesFile, path)
+    return WARNING_RULES.load(path)
 
 
 def load_rules(session: Session, *, path: Path | None = None, actor: str | None = None) -> dict[str, Any]:
@@ -106,27 +94,6 @@ def load_rules(session: Session, *, path: Path | None = None, actor: str | None 
     return {"version": doc.version, "rules": len(doc.rules)}
 
 
-@lru_cache(maxsize=512)
-def _rule_of(definition: str) -> RuleDef:
-    return _RULE.validate_json(definition)
-
-
-def rule_defs(session: Session, *, kinds: Sequence[str] | None = None, enabled_only: bool = True) -> list[RuleDef]:
-    q = select(WarningRule.definition).order_by(WarningRule.code)
-    if enabled_only:
-        q = q.where(WarningRule.enabled.is_(True))
-    if kinds:
-        q = q.where(WarningRule.kind.in_(list(kinds)))
-    return [_rule_of(d) for (d,) in session.execute(q)]
-
-
-def rule_def(session: Session, code: str) -> RuleDef:
-    row = session.get(WarningRule, code)
-    if row is None:
-        raise NotFound(f"warning rule {code!r} not found")
-    return _rule_of(row.definition)
-
-
 def set_enabled(session: Session, *, code: str, enabled: bool, actor: str | None = None) -> WarningRule:
     row = session.get(WarningRule, code)
     if row is None:
@@ -137,12 +104,7 @@ def set_enabled(session: Session, *, code: str, enabled: bool, actor: str | None
     return row
 
 
-def record_rule_items(session: Session) -> set[str]:
-    """Items some enabled record rule watches (the scanner reads nothing else)."""
-    return {i for r in rule_defs(session, kinds=RECORD_KINDS) for i in getattr(r, "items", [])}
-
-
-# ----------------------------------------------------------------------------- channels and contacts
+# ----------------------------------------------------------------------------- the inbox channel
 
 
 def ensure_inbox_channel(session: Session) -> None:
@@ -153,231 +115,7 @@ def ensure_inbox_channel(session: Session) -> None:
         session.flush()
 
 
-def load_channels(session: Session, *, path: Path, actor: str | None = None) -> dict[str, Any]:
-    """Upsert channels from a deployment file; plugins must be installed and their
-    settings valid (each plugin validates its own)."""
-    from creditgov.alerts.channels import plugin
-
-    doc = load_yaml_model(ChannelsFile, path)
-    for n, c in enumerate(doc.channels):
-        try:
-            plugin(c.plugin)(c.name, c.settings, db_url="sqlite://")  # validates the settings only
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: channels[{n}]: {exc}") from None
-    now = clock.now()
-    for c in doc.channels:
-        session.merge(ChannelConfig(name=c.name, plugin=c.plugin, settings=c.settings, enabled=c.enabled,
-                                    max_attempts=c.max_attempts, backoff_seconds=c.backoff_seconds,
-                                    backoff_cap_seconds=c.backoff_cap_seconds, loaded_at=now))
-    ensure_inbox_channel(session)
-    session.flush()
-    audit.append(session, action="alerts.channels.load", actor=actor,
-                 detail={"file": path.name, "channels": {c.name: c.plugin for c in doc.channels}})
-    return {"channels": len(doc.channels)}
-
-
-def channel_configs(session: Session) -> dict[str, ChannelConfig]:
-    return {c.name: c for c in session.execute(select(ChannelConfig)).scalars()}
-
-
-def _subject_id_of(session: Session, key: str) -> int:
-    key = key.strip()
-    if key.isdigit() and len(key) < 12:
-        sid = session.execute(select(Subject.id).where(Subject.id == int(key))).scalar()
-    else:
-        sid = session.execute(select(Subject.id).where(Subject.uscc == key.upper())).scalar()
-    if sid is None:
-        raise NotFound(f"no subject {key!r} (give an id or a credit code)")
-    return int(sid)
-
-
-def load_contacts(session: Session, *, path: Path | None = None, contacts: ContactsFile | None = None,
-                  actor: str | None = None) -> dict[str, int]:
-    """Replace the contact directory with the file's (a directory is a whole, not a log)."""
-    if contacts is None:
-        if path is None:
-            raise InvalidInput("give a contacts file")
-        contacts = load_yaml_model(ContactsFile, path)
-    rows: list[Contact] = []
-    for n, c in enumerate(contacts.contacts):
-        where = f"{path or 'contacts'}: contacts[{n}] ({c.kind} {c.key})"
-        until = dt.date.fromisoformat(c.valid_until) if c.valid_until else None
-        key = c.key
-        if c.kind == "subject":
-            try:
-                key = str(_subject_id_of(session, c.key))
-            except NotFound as exc:
-                raise ConfigError(f"{where}: {exc}") from None
-        base = {"kind": c.kind, "key": key, "name": c.name, "email": c.email, "phone": c.phone,
-                "webhook_url": c.webhook_url, "valid_until": until, "active": True}
-        if c.kind == "bank" and c.watch:
-            for w in c.watch:
-                try:
-                    rows.append(Contact(**base, watch_subject_id=_subject_id_of(session, w)))
-                except NotFound as exc:
-                    raise ConfigError(f"{where}: watch: {exc}") from None
-        else:
-            rows.append(Contact(**base))
-    session.execute(delete(Contact))
-    session.add_all(rows)
-    session.flush()
-    session.info.pop("alerts.directory", None)
-    by_kind: dict[str, int] = {}
-    for r in rows:
-        by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
-    audit.append(session, action="alerts.contacts.load", actor=actor, detail={"contacts": len(rows), **by_kind})
-    return {"contacts": len(rows), **by_kind}
-
-
-# ----------------------------------------------------------------------------- recipients
-
-
-@dataclass(frozen=True)
-class Target:
-    """One delivery: a principal (whose inbox, whose phone) on one channel at one address."""
-
-    principal: str
-    channel: str
-    address: str | None
-
-
-@dataclass
-class Directory:
-    """What recipient resolution reads, loaded once per transaction (small tables)."""
-
-    region_paths: dict[int, list[str]]
-    region_level: dict[str, str]
-    contacts: dict[tuple[str, str], list[Contact]]
-    bank_watch: dict[int, list[Contact]]
-    channels: dict[str, ChannelConfig]
-    today: dt.date
-
-    @classmethod
-    def load(cls, session: Session) -> Directory:
-        paths: dict[int, list[str]] = {}
-        level: dict[str, str] = {}
-        for rid, code, lvl, path in session.execute(select(Region.id, Region.code, Region.level, Region.path)):
-            paths[rid] = [c for c in path.strip("/").split("/") if c]
-            level[code] = lvl
-        contacts: dict[tuple[str, str], list[Contact]] = {}
-        watch: dict[int, list[Contact]] = {}
-        for c in session.execute(select(Contact).where(Contact.active.is_(True)).order_by(Contact.id)).scalars():
-            session.expunge(c)
-            if c.watch_subject_id is not None:
-                watch.setdefault(c.watch_subject_id, []).append(c)
-            else:
-                contacts.setdefault((c.kind, c.key), []).append(c)
-        chans = channel_configs(session)
-        for cfg in chans.values():
-            session.expunge(cfg)
-        return cls(paths, level, contacts, watch, chans, clock.today())
-
-    def grid_of(self, region_id: int | None) -> tuple[str | None, list[Contact]]:
-        """The subject's grid principal and its workers: the nearest region (from the
-        cell upwards) that has grid-worker contacts; else the `grid`-level ancestor."""
-        chain = self.region_paths.get(region_id or -1, [])
-        for code in reversed(chain):
-            found = self.contacts.get(("grid_worker", code))
-            if found:
-                return code, found
-        for code in reversed(chain):
-            if self.region_level.get(code) == GRID_LEVEL:
-                return code, []
-        return (chain[-1], []) if chain else (None, [])
-
-
-def directory(session: Session) -> Directory:
-    d = session.info.get("alerts.directory")
-    if d is None:
-        d = Directory.load(session)
-        session.info["alerts.directory"] = d
-    return d
-
-
-def _valid(c: Contact, today: dt.date) -> bool:
-    return c.valid_until is None or c.valid_until >= today
-
-
-def _principals(session: Session, d: Directory, r: Recipient, subject: Subject | None,
-                department: str | None) -> list[tuple[str, list[Contact]]]:
-    """A recipient spec to (principal, contacts) pairs."""
-    if r.who == "grid_worker":
-        if subject is None:
-            return []
-        code, workers = d.grid_of(subject.region_id)
-        return [(f"grid:{code}", workers)] if code else []
-    if r.who == "department":
-        code = r.code or department
-        return [(f"department:{code}", d.contacts.get(("department", code), []))] if code else []
-    if r.who == "bank":
-        if subject is None:
-            return []
-        return [(f"bank:{c.key}", [c]) for c in d.bank_watch.get(subject.id, []) if _valid(c, d.today)]
-    if r.who == "subject":
-        if subject is None:
-            return []
-        return [(f"subject:{subject.id}", d.contacts.get(("subject", str(subject.id)), []))]
-    if r.who == "principal":
-        if subject is None:
-            return []
-        if subject.resident_id_index is not None:
-            people = [subject.id]
-        else:
-            people = []
-            for role in ("principal", "legal_representative"):
-                people = list(session.execute(select(SubjectLink.person_id).where(
-                    SubjectLink.firm_id == subject.id, SubjectLink.role == role).order_by(SubjectLink.person_id)
-                ).scalars())
-                if people:
-                    break
-        return [(f"subject:{p}", d.contacts.get(("subject", str(p)), [])) for p in people]
-    if r.who == "user":
-        return [(f"user:{r.code}", d.contacts.get(("user", str(r.code)), []))]
-    # principal_id: an explicit principal such as "department:credit"
-    kind, _, key = str(r.code).partition(":")
-    return [(str(r.code), d.contacts.get((kind, key), []))]
-
-
-def resolve_targets(session: Session, recipients: Iterable[Recipient], *, subject_id: int | None,
-                    department: str | None = None) -> tuple[list[Target], list[str]]:
-    """(targets, notes): every (principal, channel, address) to notify, without
-    repeats, and a note for each recipient or channel that could not be reached."""
-    d = directory(session)
-    subject = session.get(Subject, subject_id) if subject_id is not None else None
-    from creditgov.alerts.channels import plugins
-
-    installed = plugins()
-    out: list[Target] = []
-    seen: set[Target] = set()
-    notes: list[str] = []
-    for r in recipients:
-        pairs = _principals(session, d, r, subject, department)
-        if not pairs:
-            notes.append(f"no {r.who} to notify" + (f" ({r.code})" if r.code else ""))
-        for principal, contacts in pairs:
-            for ch in r.channels:
-                cfg = d.channels.get(ch)
-                if cfg is None or not cfg.enabled:
-                    notes.append(f"channel {ch!r} is not configured")
-                    continue
-                cls = installed.get(cfg.plugin)
-                if cls is None:
-                    notes.append(f"channel {ch!r}: plugin {cfg.plugin!r} is not installed")
-                    continue
-                field_ = cls.address_field
-                if field_ is None:
-                    targets = [Target(principal, ch, None)]
-                else:
-                    targets = [Target(principal, ch, getattr(c, field_)) for c in contacts if getattr(c, field_)]
-                    if not targets and not (field_ == "webhook_url" and cfg.settings.get("url")):
-                        notes.append(f"{principal}: no {field_} for channel {ch!r}")
-                    elif not targets:
-                        targets = [Target(principal, ch, None)]
-                for t in targets:
-                    if t not in seen:
-                        seen.add(t)
-                        out.append(t)
-    return out, notes
+# ----------------------------------------------------------------------------- notices
 
 
 def _key(*parts: object) -> str:
@@ -612,120 +350,6 @@ def escalate_due(session: Session, *, actor: str | None = None) -> list[tuple[in
     return done
 
 
-def listing(session: Session, *, status: str | None = None, rule: str | None = None,
-            subject_id: int | None = None, severity: str | None = None, limit: int = 100,
-            scope: ColumnElement[bool] | None = None, include_system: bool = True) -> list[Alert]:
-    """Newest first. `scope`: a condition on `Subject` (a grant's `subject_clause()`):
-    only alerts about those subjects, plus alerts about no subject when `include_system`."""
-    q = select(Alert).order_by(Alert.id.desc()).limit(limit)
-    if scope is not None:
-        about = Alert.subject_id.in_(select(Subject.id).where(scope))
-        q = q.where(or_(about, Alert.subject_id.is_(None)) if include_system else about)
-    elif not include_system:
-        q = q.where(Alert.subject_id.is_not(None))
-    if status:
-        q = q.where(Alert.status == status) if status != "unresolved" else q.where(Alert.status != "resolved")
-    if rule:
-        q = q.where(Alert.rule_code == rule)
-    if subject_id is not None:
-        q = q.where(Alert.subject_id == subject_id)
-    if severity:
-        q = q.where(Alert.severity == severity)
-    return list(session.execute(q).scalars())
-
-
-def events_of(session: Session, alert_id: int) -> list[AlertEvent]:
-    return list(session.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
-                                .order_by(AlertEvent.id)).scalars())
-
-
-def notifications_of(session: Session, alert_id: int) -> list[Notification]:
-    return list(session.execute(select(Notification).where(Notification.alert_id == alert_id)
-                                .order_by(Notification.id)).scalars())
-
-
-def counts(session: Session) -> dict[str, Any]:
-    by_status = {st: int(n) for st, n in session.execute(select(Alert.status, func.count()).group_by(Alert.status))}
-    outbox = {st: int(n) for st, n in session.execute(
-        select(Notification.status, func.count()).group_by(Notification.status))}
-    return {"alerts": by_status, "outbox": outbox}
-
-
-def _iso(v: dt.datetime | dt.date | None) -> str | None:
-    return v.isoformat(timespec="seconds") if isinstance(v, dt.datetime) else (v.isoformat() if v else None)
-
-
-def alert_dict(a: Alert) -> dict[str, Any]:
-    return {"id": a.id, "rule": a.rule_code, "subject_id": a.subject_id, "severity": a.severity,
-            "status": a.status, "title": a.title, "body": a.body, "dedup_key": a.dedup_key,
-            "occurrences": a.occurrences, "evidence": a.evidence, "source": a.source,
-            "raised_at": _iso(a.raised_at), "last_seen_at": _iso(a.last_seen_at), "ack_due_at": _iso(a.ack_due_at),
-            "escalation_level": a.escalation_level, "acknowledged_at": _iso(a.acknowledged_at),
-            "acknowledged_by": a.acknowledged_by, "resolved_at": _iso(a.resolved_at), "resolved_by": a.resolved_by,
-            "resolution": a.resolution}
-
-
-def notification_dict(n: Notification) -> dict[str, Any]:
-    return {"id": n.id, "alert_id": n.alert_id, "channel": n.channel, "recipient": n.recipient,
-            "address": n.address, "status": n.status, "attempts": n.attempts, "last_error": n.last_error,
-            "provider_ref": n.provider_ref, "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at),
-            "idempotency_key": n.idempotency_key}
-
-
-# ----------------------------------------------------------------------------- inbox
-
-
-def inbox(session: Session, principal: str, *, unread_only: bool = False, limit: int = 100) -> list[Any]:
-    """A principal's inbox ("grid:330127-S01-G01", "department:market", "subject:12"):
-    the product's one inbox table, shared with the workflows domain."""
-    from creditgov.alerts.channels.inbox import split_principal
-    from creditgov.workflows.models import InboxMessage
-
-    kind, key = split_principal(principal)
-    q = (select(InboxMessage).where(InboxMessage.recipient_kind == kind, InboxMessage.recipient == key)
-         .order_by(InboxMessage.id.desc()).limit(limit))
-    if unread_only:
-        q = q.where(InboxMessage.read_at.is_(None))
-    return list(session.execute(q).scalars())
-
-
-def inbox_of(session: Session, principals: Sequence[str], *, unread_only: bool = False,
-             limit: int = 100) -> list[Any]:
-    """The messages of several principals at once (a user reads its own inbox and its
-    desk's: "user:office", "department:credit"), newest first."""
-    from creditgov.alerts.channels.inbox import split_principal
-    from creditgov.workflows.models import InboxMessage
-
-    pairs = [split_principal(p) for p in principals]
-    if not pairs:
-        return []
-    q = (select(InboxMessage).where(or_(*[(InboxMessage.recipient_kind == k) & (InboxMessage.recipient == r)
-                                          for k, r in pairs]))
-         .order_by(InboxMessage.id.desc()).limit(limit))
-    if unread_only:
-        q = q.where(InboxMessage.read_at.is_(None))
-    return list(session.execute(q).scalars())
-
-
-def mark_read(session: Session, *, message_id: int, principal: str | Sequence[str],
-              actor: str | None = None) -> Any:
-    """Mark a message read; it must be in (one of) the principal's inbox(es). The first
-    reading is audited; marking it again changes nothing."""
-    from creditgov.alerts.channels.inbox import split_principal
-    from creditgov.workflows.models import InboxMessage
-
-    principals = [principal] if isinstance(principal, str) else list(principal)
-    m = session.get(InboxMessage, message_id)
-    if m is None or (m.recipient_kind, m.recipient) not in {split_principal(p) for p in principals}:
-        raise NotFound(f"message {message_id} is not in {' / '.join(principals)}'s inbox")
-    if m.read_at is None:
-        m.read_at = clock.now()
-        session.flush()
-        audit.append(session, action="inbox.read", actor=actor or audit.default_actor(), subject_id=m.subject_id,
-                     detail={"message": m.id, "to": f"{m.recipient_kind}:{m.recipient}"})
-    return m
-
-
 # ----------------------------------------------------------------------------- the credit check's seam
 
 
@@ -738,14 +362,6 @@ _Q_OPEN = (select(_al.c.id, _al.c.rule_code, _al.c.severity, _al.c.status, _al.c
 def open_warnings(session: Session, subject_id: int) -> list[dict[str, Any]]:
     """A subject's unresolved alerts, for the credit check (measures domain): one
     statement built once, as the check runs on every approval."""
-    return [{"alert_id": i, "rule": rule, "severity": sev, "status": st, "title": title, "raised_at": _iso(at)}
+    return [{"alert_id": i, "rule": rule, "severity": sev, "status": st, "title": title,
+             "raised_at": iso(at)}
             for i, rule, sev, st, title, at in session.connection().execute(_Q_OPEN, {"sid": subject_id})]
-
-
-def _register_seam() -> None:
-    from creditgov.measures import service as measures_service
-
-    measures_service.register_warning_source(open_warnings)
-
-
-_register_seam()

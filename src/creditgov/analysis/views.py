@@ -3,7 +3,8 @@ industry or kind, trends across a model's published runs, and the risk per grid.
 Thin: `analysis.service` computes, limited to the caller's data scope exactly as the
 dashboard is (`Grant.subject_clause()`): a grid worker's figures count its own grid's
 subjects only, a department's the subjects it has records on. The analysis page
-(`web/analysis_pages.py`) calls the same service with the same scope."""
+(`web/analysis_pages.py`) calls the same service with the same scope, and the trend's
+rules through `analysis.access.scoped_trend`, as this module does."""
 
 from __future__ import annotations
 
@@ -11,34 +12,16 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from creditgov.analysis import service
+from creditgov.analysis.access import scoped_trend
 from creditgov.analysis.schemas import By, DistributionOut, GridRiskOut, TrendOut, What
 from creditgov.api.deps import DB, require
-from creditgov.core.errors import NotFound
-from creditgov.scoring import service as scoring_service
-from creditgov.scoring.models import EvaluationRun, ModelVersion
 from creditgov.security.scopes import Grant
 
 router = APIRouter(tags=["analysis"])
 AnalysisRead = Annotated[Grant, Depends(require("analysis.read"))]
 Model = Annotated[str, Query(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-
-
-def scoped_trend(session: Session, grant: Grant, model: str, by: str | None, last: int) -> dict[str, Any]:
-    """The trend of a model in the grant's scope: an unknown model (neither shipped nor
-    stored) is NotFound; a known one with no published run yet has no points (shared
-    with the page)."""
-    if model not in scoring_service.shipped_texts() and session.execute(
-            select(ModelVersion.id).where(ModelVersion.name == model).limit(1)).first() is None:
-        raise NotFound(f"model {model!r} not found")
-    published = select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                               EvaluationRun.status == "done").limit(1)
-    if session.execute(published).first() is None:
-        return {"model": model, "by": by, "grades": [], "runs": []}
-    return service.trend(session, model=model, by=by, last=last, scope=grant.subject_clause())
 
 
 @router.get("/analysis/distribution", response_model=DistributionOut, operation_id="analysis_distribution")

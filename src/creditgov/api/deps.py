@@ -52,7 +52,7 @@ class AppContext:
 
 
 def ctx(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return request.app.state.ctx
 
 
 # SQLite allows one writer, and the store opens every transaction with BEGIN IMMEDIATE,
@@ -97,7 +97,7 @@ def append_only(endpoint: F) -> F:
         return await run_in_threadpool(run, *args, **kwargs)
 
     setattr(route, APPEND_ONLY_ATTR, True)
-    return route  # type: ignore[return-value]
+    return route  # type: ignore[return-value]  # an async wrapper of F, which FastAPI reads through functools.wraps
 
 
 def _sqlite_lock() -> asyncio.Lock:
@@ -173,7 +173,7 @@ async def principal(request: Request, session: DB) -> Principal:
     the database goes to the thread pool."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     token = _bearer(request)
     cookie = None if token else request.cookies.get(SESSION_COOKIE)
     p = user_service.cached_token(token) if token else (None if cookie else PUBLIC)
@@ -207,6 +207,3 @@ def require(permission: str) -> Callable[..., object]:
     dep.__name__ = f"require_{permission.replace('.', '_')}"
     return dep
 
-
-def grant_of(permission: str) -> object:
-    return Depends(require(permission))

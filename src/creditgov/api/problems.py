@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from creditgov.api.ratelimit import RateLimited
 from creditgov.core.errors import (
     ConfigError,
+    Conflict,
     CreditGovError,
     IntegrityError,
     InvalidInput,
@@ -26,7 +27,7 @@ from creditgov.security.scopes import Forbidden, Unauthenticated
 PROBLEM = "application/problem+json"
 log = logging.getLogger("creditgov.api")
 STATUS: list[tuple[type[Exception], int]] = [
-    (NotFound, 404), (InvalidInput, 422), (Unauthenticated, 401), (Forbidden, 403),
+    (NotFound, 404), (Conflict, 409), (InvalidInput, 422), (Unauthenticated, 401), (Forbidden, 403),
     (IntegrityError, 409), (ConfigError, 500), (CreditGovError, 400),
 ]
 
@@ -55,7 +56,7 @@ def _wants_html(request: Request) -> bool:
 
 async def _render(request: Request, status: int, detail: str, **extra: Any) -> Response:
     if _wants_html(request):
-        from creditgov.web.pages import error_page
+        from creditgov.web.render import error_page
 
         return error_page(request, status, detail)
     return problem(status, detail, instance=request.url.path, **extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -17,6 +18,7 @@ app = typer.Typer(help="The data catalogue (信息目录) and data requests (数
 def list_items(json_out: bool = JsonOpt) -> None:
     """Every catalogue item with polarity, severity, class and publication periods."""
     with session() as s:
+        rows: list[dict[str, Any]]  # cells of mixed types, as emit_json prints them
         rows = [{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "polarity": i.polarity,
                  "severity": i.severity, "department": i.department_code, "data_class": i.data_class,
                  "min_publication_months": i.min_publication_months,
@@ -49,6 +51,7 @@ def requests(load_file: Path = typer.Option(None, "--load", help="Load data requ
     with session() as s:
         if load_file:
             service.load_requests(s, path=load_file)
+        rows: list[dict[str, Any]]  # cells of mixed types, as emit_json prints them
         rows = [{"item": r.item_code, "department": r.department_code, "status": r.status,
                  "requested_on": r.requested_on, "decided_on": r.decided_on, "note": r.note}
                 for r in service.requests(s)]

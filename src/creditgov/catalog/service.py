@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
 from creditgov.catalog.schemas import CatalogFile, DataRequestFile
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile, load_yaml_model
 from creditgov.core.errors import ConfigError, NotFound
 from creditgov.security import service as audit
 
@@ -19,19 +17,15 @@ EVALUATION_CLASSES = frozenset({"public", "shared", "restricted"})
 PUBLICATION_CLASSES = frozenset({"public"})
 
 
+CATALOG = PolicyFile(CatalogFile, "creditgov.catalog", "data/catalog.yaml")
+
+
 def default_catalog_text() -> str:
-    return resources.files("creditgov.catalog").joinpath("data/catalog.yaml").read_text("utf-8")
-
-
-@lru_cache(maxsize=4)
-def _parse(text: str, source: str) -> CatalogFile:
-    return parse_yaml_model(CatalogFile, text, source)
+    return CATALOG.text()
 
 
 def read_catalog(path: Path | None = None) -> CatalogFile:
-    if path is None:
-        return _parse(default_catalog_text(), "catalog.yaml (shipped)")
-    return load_yaml_model(CatalogFile, path)
+    return CATALOG.load(path)
 
 
 def load_catalog(session: Session, *, path: Path | None = None, actor: str | None = None) -> dict[str, int | str]:
@@ -91,12 +85,6 @@ def item(session: Session, code: str) -> CatalogItem:
 def requests(session: Session) -> list[DataRequest]:
     q = select(DataRequest).order_by(DataRequest.department_code, DataRequest.item_code)
     return list(session.execute(q).scalars())
-
-
-def approved_pairs(session: Session) -> set[tuple[str, str]]:
-    """(item, department) pairs the county may ingest."""
-    q = select(DataRequest.item_code, DataRequest.department_code).where(DataRequest.status == "approved")
-    return {(i, d) for i, d in session.execute(q)}
 
 
 def request_status(session: Session) -> dict[tuple[str, str], str]:

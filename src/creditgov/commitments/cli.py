@@ -45,15 +45,22 @@ def load(path: Path = typer.Argument(None, help="A templates YAML (default: ship
 @app.command("sign")
 def sign(key: str = typer.Argument(..., help="Subject: id, credit code or ID number."),
          template: str = typer.Option(..., "--template", help="Template code."),
-         signed_by: str = typer.Option(None, "--signed-by", help="Who signs for the subject."),
+         agree: bool = typer.Option(False, "--agree", help="The signer read the template's text and agrees to it; "
+                                                          "required."),
+         signed_by: str = typer.Option(None, "--signed-by", help="Who signed for the subject (e.g. the legal "
+                                                                 "representative); required."),
          scenario: str = typer.Option(None, "--scenario", help="The scenario it was signed in."),
          check_id: str = typer.Option(None, "--check-id", help="The credit check it answers."),
          actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
-    """Record that a subject signed a commitment."""
+    """Record a commitment a subject signed at the window, like the credit office's
+    window on the web: the signer agreed to the text and is named. The credit-repair
+    commitment is signed with a repair instead (`creditgov repair commitment`)."""
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), key).id
-        out = service.as_dict(service.sign(s, subject_id=sid, template_code=template, signed_by=signed_by,
-                                           scenario=scenario, check_id=check_id, actor=actor))
+        out = service.as_dict(service.sign_commitment(s, subject_id=sid, template_code=template, agreed=agree,
+                                                      signed_by=signed_by,
+                                                      at_window=True, scenario=scenario, check_id=check_id,
+                                                      actor=actor))
     if json_out:
         emit_json(out)
         return

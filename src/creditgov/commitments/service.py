@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ from creditgov.catalog.models import CatalogItem, Department
 from creditgov.commitments.models import Commitment, CommitmentTemplate
 from creditgov.commitments.schemas import TemplateDef, TemplatesFile
 from creditgov.core import clock
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
-from creditgov.ingest.pipeline import short_hash
+from creditgov.ingest.values import short_hash
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.subjects.models import Subject
@@ -40,16 +39,11 @@ OUTCOMES = ("fulfilled", "breached")
 # ----------------------------------------------------------------------------- templates
 
 
-@lru_cache(maxsize=4)
-def _parse(text: str, source: str) -> TemplatesFile:
-    return parse_yaml_model(TemplatesFile, text, source)
+TEMPLATES = PolicyFile(TemplatesFile, "creditgov.commitments", "data/templates.yaml")
 
 
 def read_templates(path: Path | None = None) -> TemplatesFile:
-    if path is None:
-        text = resources.files("creditgov.commitments").joinpath("data/templates.yaml").read_text("utf-8")
-        return _parse(text, "templates.yaml (shipped)")
-    return load_yaml_model(TemplatesFile, path)
+    return TEMPLATES.load(path)
 
 
 def load_templates(session: Session, *, path: Path | None = None, actor: str | None = None) -> dict[str, Any]:
@@ -111,9 +105,55 @@ def signing_text(t: TemplateDef, on: dt.date) -> tuple[str, dt.date | None]:
 # ----------------------------------------------------------------------------- signing
 
 
+# ----------------------------------------------------------------------------- the repair type seam
+
+# Which commitment type is the credit-repair one is the workflow rules' to say (a layer
+# above this one). The composition root registers the function that reads it
+# (`bootstrap.wire`); a process that never wired it refuses to sign rather than
+# letting a repair commitment through the generic door.
+RepairTypeSource = Callable[[Session], str]
+REPAIR_TYPE_SOURCES: list[RepairTypeSource] = []
+
+
+def register_repair_type_source(fn: RepairTypeSource) -> None:
+    if fn not in REPAIR_TYPE_SOURCES:
+        REPAIR_TYPE_SOURCES.append(fn)
+
+
+def repair_commitment_type(session: Session) -> str:
+    """The type of the credit-repair commitment in the rules in force."""
+    if not REPAIR_TYPE_SOURCES:
+        raise ConfigError("the credit-repair commitment type is not wired: the process must call bootstrap.wire()")
+    return REPAIR_TYPE_SOURCES[0](session)
+
+
+def sign_commitment(session: Session, *, subject_id: int, template_code: str, agreed: bool,
+                    signed_by: str | None = None, at_window: bool = False, scenario: str | None = None,
+                    check_id: str | None = None, actor: str | None = None) -> Commitment:
+    """This domain's door for signing, the one the API, the pages and the CLI all pass
+    through: the subject itself, or the credit office's window (`at_window`) naming who
+    signed (`signed_by`). Agreeing to the text is required; the credit-repair
+    commitment (its type from the workflow rules, `repair_commitment_type`) is signed
+    with a repair instead (`workflows.conditions`)."""
+    t = template(session, template_code)
+    if t.type == repair_commitment_type(session):
+        raise InvalidInput(f"{t.code} is the credit-repair commitment: it is signed with a repair, for a record "
+                           f"that waits for it (POST /records/{{id}}/repair-conditions, or 我的信用)")
+    if not agreed:
+        raise InvalidInput("read the commitment's text and agree to it before signing")
+    signer = (signed_by or "").strip()
+    if at_window and not signer:
+        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)")
+    return sign(session, subject_id=subject_id, template_code=t.code, signed_by=signer or None, scenario=scenario,
+                check_id=check_id, actor=actor)
+
+
 def sign(session: Session, *, subject_id: int, template_code: str, signed_by: str | None = None,
          scenario: str | None = None, check_id: str | None = None, actor: str | None = None) -> Commitment:
-    """The subject signs a commitment from a template; the deadline runs from today."""
+    """The subject signs a commitment from a template; the deadline runs from today.
+    The signature itself, with no door's rules: the doors check theirs first
+    (`sign_commitment` here, `workflows.conditions.sign_repair_commitment` for the
+    credit-repair commitment); seeds and tests sign directly."""
     actor = actor or audit.default_actor()
     t = template(session, template_code)
     if session.get(Subject, subject_id) is None:

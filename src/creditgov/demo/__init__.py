@@ -1,1 +1,1 @@
-"""The synthetic demo county: `creditgov.demo.generator.generate` writes a full ingestion folder."""
+"""The synthetic demo county: `creditgov.demo.county.generate` writes a full ingestion folder."""

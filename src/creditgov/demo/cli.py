@@ -23,7 +23,7 @@ def generate(
 ) -> None:
     """Generate a synthetic county: regions, data requests, source specs and files
     from more than ten departments, with realistic dirt."""
-    from creditgov.demo.generator import generate as run
+    from creditgov.demo.county import generate as run
 
     day = dt.date.fromisoformat(as_of)
     if json_out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -131,7 +132,7 @@ def batches(limit: int = typer.Option(50, "--limit"), json_out: bool = JsonOpt) 
 def specs(json_out: bool = JsonOpt) -> None:
     """Every spec version ever registered."""
     with session() as s:
-        rows = [{"id": v.id, "name": v.name, "version": v.version, "hash": v.spec_hash,
+        rows: list[dict[str, Any]] = [{"id": v.id, "name": v.name, "version": v.version, "hash": v.spec_hash,
                  "registered_at": v.registered_at.isoformat(timespec="seconds")} for v in service.spec_versions(s)]
     if json_out:
         emit_json(rows)
@@ -152,9 +153,9 @@ def quarantine_list(source: str = typer.Option(None, "--source"),
     """Quarantined rows with the reason each was refused."""
     ring = STATE.keyring()
     with session() as s:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for q in service.quarantine(s, source=source, status=status, limit=limit):
-            row = {"id": q.id, "source": q.source, "file": q.file_name, "line": q.line_no, "reason": q.reason,
+            row: dict[str, Any] = {"id": q.id, "source": q.source, "file": q.file_name, "line": q.line_no, "reason": q.reason,
                    "status": q.status, "attempts": q.attempts, "batch": q.batch_id}
             if show_raw or json_out:
                 row["raw"] = service.quarantine_raw(ring, q)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -183,7 +183,7 @@ def _jsonl(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
             yield line, row
 
 
-def _xlsx_raw(spec: SourceSpec, path: Path) -> Iterator[list[object]]:
+def _xlsx_raw(spec: SourceSpec, path: Path) -> Iterator[Sequence[object]]:
     # calamine (Rust) reads a sheet an order of magnitude faster than openpyxl.
     from python_calamine import CalamineWorkbook
 

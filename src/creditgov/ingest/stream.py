@@ -50,17 +50,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from creditgov.ingest.pipeline import (
-    PreparedRecords,
-    RecordPreparer,
-    RowPreparer,
-    RowsChunk,
-    with_subjects,
-)
+from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, with_subjects
+from creditgov.ingest.prepare_rows import RowPreparer, RowsChunk
 from creditgov.ingest.readers import Chunk, RawRow, read_chunks, read_rows
 from creditgov.ingest.schemas import SourceSpec
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext
 
 # Runs whose files total less than this are prepared in the writer's own process: a
 # second process costs ~0.1 s to start, more than it saves on a few MB.
@@ -214,8 +212,8 @@ class PreparedStream:
         self.next_job = 0
         self._proc: Any = None
         if parallel and jobs:
-            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            mctx = mp.get_context(method)
+            fork = "fork" in mp.get_all_start_methods()
+            mctx: ForkContext | SpawnContext = mp.get_context("fork") if fork else mp.get_context("spawn")
             self._q = mctx.Queue(maxsize=_QUEUE_CHUNKS)
             self._inbox = mctx.Queue()
             self._proc = mctx.Process(target=_worker, args=(jobs, ctx, chunk, self._q, self._inbox, os.getpid()),

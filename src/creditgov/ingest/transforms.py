@@ -97,17 +97,17 @@ def compile_step(step: Step) -> Callable[[str], str]:
         sep = step.sep or ""
         return lambda v: v.split(sep, 1)[0]
     if op == "map":
-        table = dict(step.map or {})
-        dflt = step.default
+        codes = dict(step.map or {})
+        fallback = step.default
         field = step.field
 
         def mapper(v: str) -> str:
-            if v in table:
-                return table[v]
+            if v in codes:
+                return codes[v]
             if v == "":
                 return ""
-            if dflt is not None:
-                return dflt
+            if fallback is not None:
+                return fallback
             raise RowError(f"unknown code {v!r} in field {field!r} (not in the spec's code map)")
 
         return mapper

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core.errors import InvalidInput
-from creditgov.lists import service
+from creditgov.lists import criteria, exits, queries, service, upper
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Red, serious-dishonesty and key-attention lists: entry and exit (名单).",
@@ -45,8 +45,8 @@ def _done(out: dict[str, Any], json_out: bool, message: str) -> None:
 def defs(json_out: bool = JsonOpt) -> None:
     """The list definitions with their entries by status."""
     with session() as s:
-        counts = service.counts_by_list(s)
-        out = [{**service.dump_definition(d), "entries": counts.get(d.code, {})} for d in service.definitions(s)]
+        counts = queries.counts_by_list(s)
+        out = [{**queries.dump_definition(d), "entries": counts.get(d.code, {})} for d in queries.definitions(s)]
     if json_out:
         emit_json(out)
         return
@@ -64,7 +64,7 @@ def defs(json_out: bool = JsonOpt) -> None:
 def show(code: str = typer.Argument(..., help="List code, e.g. serious-dishonesty."), json_out: bool = JsonOpt) -> None:
     """One list's definition: unit, basis, criteria, exit conditions, responding departments."""
     with session() as s:
-        d = service.dump_definition(service.definition(s, code))
+        d = queries.dump_definition(queries.definition(s, code))
     if json_out:
         emit_json(d)
         return
@@ -104,7 +104,7 @@ def entries(list_code: str = typer.Option(None, "--list", help="Only this list."
     """List entries, newest first."""
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
-        rows = [service.entry_dict(e) for e in service.entries(s, list_code=list_code, status=status,
+        rows = [queries.entry_dict(e) for e in queries.entries(s, list_code=list_code, status=status,
                                                                 subject_id=sid, origin=origin, limit=limit)]
     if json_out:
         emit_json(rows)
@@ -116,7 +116,7 @@ def entries(list_code: str = typer.Option(None, "--list", help="Only this list."
 def entry(entry_id: int = typer.Argument(...), json_out: bool = JsonOpt) -> None:
     """One entry with its whole history."""
     with session() as s:
-        d = service.entry_detail(s, entry_id)
+        d = queries.entry_detail(s, entry_id)
     if json_out:
         emit_json(d)
         return
@@ -145,7 +145,7 @@ def propose(key: str = typer.Argument(..., help="Subject: id, credit code or ID 
         sid = subject_service.resolve(s, STATE.keyring(), key).id
         e = service.propose(s, list_code=list_code, subject_id=sid, criterion=criterion, basis=basis,
                             decision_no=decision_no, record_id=record, actor=actor)
-        out = service.entry_dict(e)
+        out = queries.entry_dict(e)
     _done(out, json_out, f"entry {out['id']} proposed for {list_code} (identifying unit {out['identifying_unit']})")
 
 
@@ -166,7 +166,7 @@ def notify(entry_id: int = typer.Argument(None), all_: bool = typer.Option(False
             _done(out, json_out, f"notified {out['done']} entries")
             return
         e = service.notify(s, entry_id=entry_id, actor=actor)
-        out = {**service.entry_dict(e), "notice": service.notice_text(e, service.definition(s, e.list_code))}
+        out = {**queries.entry_dict(e), "notice": service.notice_text(e, queries.definition(s, e.list_code))}
     _done(out, json_out, f"entry {entry_id} notified; representation possible until {out['response_due']}\n"
                          f"{out['notice']}")
 
@@ -176,7 +176,7 @@ def represent(entry_id: int = typer.Argument(...), text: str = typer.Option(...,
               actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Record the subject's representation (陈述申辩) inside the response window."""
     with session() as s:
-        out = service.entry_dict(service.represent(s, entry_id=entry_id, text=text, actor=actor))
+        out = queries.entry_dict(service.represent(s, entry_id=entry_id, text=text, actor=actor))
     _done(out, json_out, f"representation recorded on entry {entry_id}")
 
 
@@ -194,7 +194,7 @@ def approve(entry_id: int = typer.Argument(None), all_: bool = typer.Option(Fals
             out = service.bulk_step(s, step="approve", list_code=list_code, unit=unit, actor=actor)
             _done(out, json_out, f"approved {out['done']} entries; not yet: {out['refused'] or 'none'}")
             return
-        out = service.entry_dict(service.approve(s, entry_id=entry_id, unit=unit, decision_no=decision_no,
+        out = queries.entry_dict(service.approve(s, entry_id=entry_id, unit=unit, decision_no=decision_no,
                                                  note=note, actor=actor))
     _done(out, json_out, f"entry {entry_id} approved by {unit}")
 
@@ -204,7 +204,7 @@ def reject(entry_id: int = typer.Argument(...), unit: str = typer.Option(..., "-
            reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """The identifying unit decides not to list."""
     with session() as s:
-        out = service.entry_dict(service.reject(s, entry_id=entry_id, unit=unit, reason=reason, actor=actor))
+        out = queries.entry_dict(service.reject(s, entry_id=entry_id, unit=unit, reason=reason, actor=actor))
     _done(out, json_out, f"entry {entry_id} rejected")
 
 
@@ -219,7 +219,7 @@ def publish(entry_id: int = typer.Argument(None), all_: bool = typer.Option(Fals
             out = service.bulk_step(s, step="publish", list_code=list_code, actor=actor)
             _done(out, json_out, f"published {out['done']} entries; not yet: {out['refused'] or 'none'}")
             return
-        out = service.entry_dict(service.publish(s, entry_id=entry_id, actor=actor))
+        out = queries.entry_dict(service.publish(s, entry_id=entry_id, actor=actor))
     _done(out, json_out, f"entry {entry_id} published until {out['expires_on'] or 'further notice'}")
 
 
@@ -229,7 +229,7 @@ def exit_(entry_id: int = typer.Argument(...), reason: str = typer.Option(..., "
           actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Take a published entry off its list; its history stays."""
     with session() as s:
-        out = service.entry_dict(service.exit_entry(s, entry_id=entry_id, kind=kind, reason=reason, actor=actor))
+        out = queries.entry_dict(exits.exit_entry(s, entry_id=entry_id, kind=kind, reason=reason, actor=actor))
     _done(out, json_out, f"entry {entry_id} exited ({kind}) on {out['exited_on']}")
 
 
@@ -237,7 +237,7 @@ def exit_(entry_id: int = typer.Argument(...), reason: str = typer.Option(..., "
 def expire(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Exit every entry whose publication period has ended."""
     with session() as s:
-        ids = service.expire(s, actor=actor)
+        ids = exits.expire(s, actor=actor)
     _done({"exited": ids}, json_out, f"{len(ids)} entries expired")
 
 
@@ -249,7 +249,7 @@ def run(list_code: str = typer.Option(None, "--list", help="Only this list."),
     """Apply the lists' evaluation and record criteria: new proposals, never publication."""
     day = dt.date.fromisoformat(as_of) if as_of else None
     with session() as s:
-        out = service.run_criteria(s, list_code=list_code, as_of=day, notify_now=notify_now, actor=actor).as_dict()
+        out = criteria.run_criteria(s, list_code=list_code, as_of=day, notify_now=notify_now, actor=actor).as_dict()
     if json_out:
         emit_json(out)
         return
@@ -271,6 +271,6 @@ def import_(file: Path = typer.Argument(..., help="The upper platform's list fil
     if not file.exists():
         raise InvalidInput(f"{file}: no such file")
     with session() as s:
-        out = service.import_upper(s, STATE.keyring(), spec_path=spec, file=file, actor=actor).as_dict()
+        out = upper.import_upper(s, STATE.keyring(), spec_path=spec, file=file, actor=actor).as_dict()
     _done(out, json_out, f"read {out['read']}, added {out['added']}, exited {out['exited']}, "
                          f"duplicates {out['duplicates']}, rejected {out['rejected']} {out['reasons'] or ''}")

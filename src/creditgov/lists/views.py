@@ -1,5 +1,5 @@
 """API routes for credit lists and their entries. Thin: reads through
-`lists.service`, with entries restricted to the subjects in the caller's scope."""
+`lists.queries`, with entries restricted to the subjects in the caller's scope."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from creditgov.api.deps import DB, Id, require
-from creditgov.lists import service as lists_service
+from creditgov.lists import queries as lists_queries
 from creditgov.security.scopes import Grant
 from creditgov.subjects.models import Subject
 
@@ -20,9 +20,9 @@ ListsRead = Annotated[Grant, Depends(require("lists.read"))]
 @router.get("/lists", operation_id="lists_list")
 def lists_list(grant: ListsRead, session: DB) -> list[dict[str, Any]]:
     """List definitions (red, black, key-attention, …) with entry counts by status."""
-    counts = lists_service.counts_by_list(session)
-    return [{**lists_service.dump_definition(d), "counts": counts.get(d.code, {})}
-            for d in lists_service.definitions(session)]
+    counts = lists_queries.counts_by_list(session)
+    return [{**lists_queries.dump_definition(d), "counts": counts.get(d.code, {})}
+            for d in lists_queries.definitions(session)]
 
 
 @router.get("/lists/entries", operation_id="lists_entries")
@@ -31,16 +31,16 @@ def lists_entries(grant: ListsRead, session: DB,
                   status: Annotated[str | None, Query(max_length=12)] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     """List entries of subjects in your scope, newest first."""
-    rows = lists_service.entries(session, list_code=list_code, status=status, limit=limit)
+    rows = lists_queries.entries(session, list_code=list_code, status=status, limit=limit)
     ids = {e.subject_id for e in rows}
     visible = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars()) \
         if ids else set()
-    return [lists_service.entry_dict(e) for e in rows if e.subject_id in visible]
+    return [lists_queries.entry_dict(e) for e in rows if e.subject_id in visible]
 
 
 @router.get("/lists/entries/{entry_id}", operation_id="lists_entry")
 def lists_entry(entry_id: Id, grant: ListsRead, session: DB) -> dict[str, Any]:
     """One entry with the history of its procedure."""
-    d = lists_service.entry_detail(session, entry_id)
+    d = lists_queries.entry_detail(session, entry_id)
     grant.require_subject(session, d["subject_id"])
     return d

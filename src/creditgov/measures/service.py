@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from creditgov.commitments.models import Commitment
 from creditgov.core import clock
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.lists.models import CreditList, ListEntry
-from creditgov.lists.service import in_force
+from creditgov.lists.queries import listed_on
 from creditgov.measures.models import CheckFeedback, CreditCheck, Measure, Scenario
 from creditgov.measures.schemas import (
     CommitmentCondition,
@@ -53,31 +52,22 @@ from creditgov.subjects.models import Subject
 # ----------------------------------------------------------------------------- loading
 
 
+MEASURES = PolicyFile(MeasuresFile, "creditgov.measures", "data/measures.yaml")
+SCENARIOS = PolicyFile(ScenariosFile, "creditgov.measures", "data/scenarios.yaml")
+
+
 def shipped_text(name: str) -> str:
     """The text of a shipped data file (`measures.yaml`, `scenarios.yaml`)."""
-    return resources.files("creditgov.measures").joinpath(f"data/{name}").read_text("utf-8")
-
-
-@lru_cache(maxsize=4)
-def _parse_measures(text: str, source: str) -> MeasuresFile:
-    return parse_yaml_model(MeasuresFile, text, source)
-
-
-@lru_cache(maxsize=4)
-def _parse_scenarios(text: str, source: str) -> ScenariosFile:
-    return parse_yaml_model(ScenariosFile, text, source)
+    files: dict[str, PolicyFile[Any]] = {"measures.yaml": MEASURES, "scenarios.yaml": SCENARIOS}
+    return files[name].text()
 
 
 def read_measures(path: Path | None = None) -> MeasuresFile:
-    if path is None:
-        return _parse_measures(shipped_text("measures.yaml"), "measures.yaml (shipped)")
-    return load_yaml_model(MeasuresFile, path)
+    return MEASURES.load(path)
 
 
 def read_scenarios(path: Path | None = None) -> ScenariosFile:
-    if path is None:
-        return _parse_scenarios(shipped_text("scenarios.yaml"), "scenarios.yaml (shipped)")
-    return load_yaml_model(ScenariosFile, path)
+    return SCENARIOS.load(path)
 
 
 def load_measures(session: Session, *, path: Path | None = None, scenarios_path: Path | None = None,
@@ -149,19 +139,11 @@ def scenarios(session: Session) -> list[ScenarioDef]:
     return [_scenario_of(t) for (t,) in session.execute(q)]
 
 
-def get_scenario(session: Session, code: str) -> ScenarioDef:
-    text = session.execute(select(Scenario.definition).where(Scenario.code == code)).scalar()
-    if text is None:
-        known = [s.code for s in scenarios(session)]
-        raise NotFound(f"unknown scenario {code!r}; known: {known}")
-    return _scenario_of(text)
-
-
 # ----------------------------------------------------------------------------- warnings seam
 
-# The alerts domain (warning rules, alerts) does not exist yet. When it lands it
-# registers a function here that returns a subject's open warnings; the check shows
-# whatever the registered sources return, and an empty list until then.
+# The alerts domain sits above this one, so the check cannot import it: the composition
+# root registers its `open_warnings` here at start-up (`bootstrap.wire`), and the check
+# shows whatever the registered sources return.
 WarningSource = Callable[[Session, int], list[dict[str, Any]]]
 WARNING_SOURCES: list[WarningSource] = []
 
@@ -200,7 +182,7 @@ _Q_GRADE = (select(EvaluationRun.id, Score.grade, Score.colour).select_from(Eval
             .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1))
 _Q_LISTS = (select(ListEntry.id, ListEntry.list_code, ListEntry.origin, ListEntry.published_on,
                    ListEntry.expires_on, ListEntry.decision_no)
-            .where(ListEntry.subject_id == bindparam("subject"), in_force(_D)).order_by(ListEntry.list_code))
+            .where(ListEntry.subject_id == bindparam("subject"), listed_on(_D)).order_by(ListEntry.list_code))
 _Q_COMMITMENTS = select(Commitment.type, Commitment.status, Commitment.due_on, Commitment.verified_on).where(
     Commitment.subject_id == bindparam("subject"))
 _INSERT_CHECK = insert(CreditCheck)
@@ -409,7 +391,7 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
     entries = list(conn.execute(_Q_LISTS, {"subject": sid, "day": today}))
     commitments = [tuple(r) for r in conn.execute(_Q_COMMITMENTS, {"subject": sid})]
     st = Standing(subject_id=sid, today=today, model=model_name, lists={e.list_code for e in entries},
-                  commitments=commitments)  # type: ignore[arg-type]
+                  commitments=commitments)
     run_id, grade, colour = st.grade_of(conn, None)
     applies, offer = applicable(conn, st, cat.by_scenario.get(sc.code, []))
     warnings = open_warnings(session, sid)

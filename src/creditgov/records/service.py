@@ -51,8 +51,8 @@ def summary(session: Session) -> dict[str, Any]:
     by_polarity = dict(session.execute(
         select(CatalogItem.polarity, func.count(CreditRecord.id))
         .join(CatalogItem, CreditRecord.item_code == CatalogItem.code)
-        .where(CreditRecord.is_current.is_(True)).group_by(CatalogItem.polarity)).all())
+        .where(CreditRecord.is_current.is_(True)).group_by(CatalogItem.polarity)).tuples().all())
     by_department = dict(session.execute(
         select(CreditRecord.department_code, func.count(CreditRecord.id))
-        .where(CreditRecord.is_current.is_(True)).group_by(CreditRecord.department_code)).all())
+        .where(CreditRecord.is_current.is_(True)).group_by(CreditRecord.department_code)).tuples().all())
     return {"records": total, "by_polarity": by_polarity, "by_department": by_department}

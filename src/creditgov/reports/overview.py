@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.lists.models import ListEntry
-from creditgov.lists.service import in_force
+from creditgov.lists.queries import listed_on
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.crypto import mask_name
@@ -134,7 +134,7 @@ def published_entries(session: Session, *, list_code: str | None = None, on: dt.
     their ID numbers never shown."""
     on = on or clock.today()
     q = (select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id)
-         .where(in_force(on), ListEntry.status == "published")
+         .where(listed_on(on), ListEntry.status == "published")
          .order_by(ListEntry.published_on.desc(), ListEntry.id.desc()).limit(limit))
     if list_code:
         q = q.where(ListEntry.list_code == list_code)
@@ -191,5 +191,5 @@ def headline(session: Session, *, scope: ColumnElement[bool]) -> dict[str, Any]:
                               .where(CreditRecord.is_current.is_(True), scope)).scalar_one()
     on_lists: dict[str, int] = {code: n for code, n in session.execute(
         select(ListEntry.list_code, func.count()).join(Subject, Subject.id == ListEntry.subject_id)
-        .where(in_force(clock.today()), scope).group_by(ListEntry.list_code))}
+        .where(listed_on(clock.today()), scope).group_by(ListEntry.list_code))}
     return {"subjects": subjects, "by_kind": by_kind, "records": records, "lists": on_lists}

@@ -16,7 +16,7 @@ from creditgov.reports import service as report_service
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import PUBLIC, Grant, authorize, default_purpose
 from creditgov.subjects import search as subject_search
-from creditgov.subjects.views import read_file
+from creditgov.subjects.access import read_file
 
 router = APIRouter(tags=["reports"])
 public_router = APIRouter(tags=["public"], dependencies=[Depends(public_rate)])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -44,11 +46,16 @@ class _Progress:
         self.status.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.status.__exit__(*exc)  # type: ignore[arg-type]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.status.__exit__(exc_type, exc, tb)
 
     def __call__(self, stage: str) -> None:
         self.status.update(stage)
+
+    def prefixed(self, name: str) -> service.Progress:
+        """Stage messages of one model among several, each prefixed with its name."""
+        return lambda stage: self(f"{name}: {stage}")
 
 
 # ----------------------------------------------------------------------------- evaluate / explain
@@ -71,7 +78,7 @@ def evaluate(
         with _Progress() as progress:
             for name in names:
                 results.append(service.evaluate(STATE.url, ref=name, as_of=_date(as_of), engine=engine,
-                                                progress=lambda st, n=name: progress(f"{n}: {st}"), publish=publish))
+                                                progress=progress.prefixed(name), publish=publish))
         if json_out:
             emit_json([r.as_dict() for r in results])
             return
@@ -150,6 +157,7 @@ def list_models(json_out: bool = JsonOpt) -> None:
     """Model versions in the store (shipped packs are registered on first use)."""
     with session() as s:
         rows = service.versions(s)
+        out: list[dict[str, Any]]  # cells of mixed types, as emit_json prints them
         out = [{"name": r.name, "version": r.version, "status": r.status, "hash": r.content_hash[:12],
                 "published_at": r.published_at, "actor": r.actor} for r in rows]
     if json_out:
@@ -230,6 +238,7 @@ def validate(path: Path = typer.Argument(..., exists=True, dir_okay=False, help=
     text = path.read_text(encoding="utf-8")
     m = service.validate_text(text, str(path), service.shipped_catalog())
     p = prepare(m, service.shipped_catalog(), clock.today())
+    out: dict[str, Any]  # cells of mixed types, as emit_json prints them
     out = {"name": m.name, "version": m.version, "valid": True, "levels": m.levels(), "items": len(p.leaves),
            "bonuses": len(p.bonuses), "overrides": len(p.overrides), "grades": [g.label for g in m.grades],
            "hash": m.content_hash(), "catalogue_items": sorted(p.used_items)}
@@ -285,6 +294,7 @@ def runs(model: str = typer.Option(None, "--model", "-m"), limit: int = typer.Op
          json_out: bool = JsonOpt) -> None:
     """Stored evaluation runs, newest first."""
     with session() as s:
+        rows: list[dict[str, Any]]  # cells of mixed types, as emit_json prints them
         rows = [{"run_id": r.id, "model": f"{r.model_name}@{r.model_version}", "as_of": r.as_of.isoformat(),
                  "engine": r.engine, "status": r.status + (" published" if r.published else ""),
                  "subjects": r.subjects, "grades": r.grades,

@@ -162,7 +162,8 @@ def records_in_force(p: Prepared, src: Source) -> ir.Table | None:
     )
 
 
-def lists_in_force(p: Prepared, src: Source) -> ir.Table:
+def standing_entries(p: Prepared, src: Source) -> ir.Table:
+    """`explain.standing_entry` as a relational filter (the two must agree)."""
     a = _d(p.as_of)
     e = src.list_entries
     return e.filter(
@@ -266,7 +267,7 @@ def build(p: Prepared, src: Source, *, with_items: bool = False) -> ir.Table:
         key = next(c for c in lt.columns if c.startswith("_sid"))
         t = t.left_join(lt, t.subject_id == lt[key]).drop(key)
     if list_conds:
-        e = lists_in_force(p, src)
+        e = standing_entries(p, src)
         lg = e.group_by(_lsid=e.subject_id).aggregate(
             **{name: e.list_code.isin(sorted(codes)).ifelse(_i(1), _i(0)).max() for name, codes in list_conds.items()})
         t = t.left_join(lg, t.subject_id == lg._lsid).drop("_lsid")

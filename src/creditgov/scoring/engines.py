@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,15 +106,15 @@ class JsonSource(_Tables):
 
 
 @ibis.udf.scalar.builtin(name="json_extract")
-def _sqlite_extract(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]
+def _sqlite_extract(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]  # an Ibis builtin: the body never runs, Ibis calls the SQL function of that name
 
 
 @ibis.udf.scalar.builtin(name="json_extract")
-def _sqlite_extract_num(j: idt.JSON, path: str) -> float: ...  # type: ignore[empty-body]
+def _sqlite_extract_num(j: idt.JSON, path: str) -> float: ...  # type: ignore[empty-body]  # an Ibis builtin: the body never runs, Ibis calls the SQL function of that name
 
 
 @ibis.udf.scalar.builtin(name="json_type")
-def _sqlite_type(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]
+def _sqlite_type(j: idt.JSON, path: str) -> str: ...  # type: ignore[empty-body]  # an Ibis builtin: the body never runs, Ibis calls the SQL function of that name
 
 
 class SqliteSource(_Tables):
@@ -149,15 +149,15 @@ class SqliteSource(_Tables):
 
 
 @ibis.udf.scalar.builtin(name="json_extract_path_text")
-def _pg_text(j: idt.JSON, k: str) -> str: ...  # type: ignore[empty-body]
+def _pg_text(j: idt.JSON, k: str) -> str: ...  # type: ignore[empty-body]  # an Ibis builtin: the body never runs, Ibis calls the SQL function of that name
 
 
 @ibis.udf.scalar.builtin(name="json_extract_path")
-def _pg_path(j: idt.JSON, k: str) -> idt.JSON: ...  # type: ignore[empty-body]
+def _pg_path(j: idt.JSON, k: str) -> idt.JSON: ...
 
 
 @ibis.udf.scalar.builtin(name="json_typeof")
-def _pg_typeof(j: idt.JSON) -> str: ...  # type: ignore[empty-body]
+def _pg_typeof(j: idt.JSON) -> str: ...  # type: ignore[empty-body]  # an Ibis builtin: the body never runs, Ibis calls the SQL function of that name
 
 
 class PostgresSource(_Tables):
@@ -188,6 +188,13 @@ class FlatSource(_Tables):
 # ----------------------------------------------------------------------------- store reads
 
 TABLES = ("subjects", "credit_records", "record_status_changes", "list_entries")
+
+
+def _inputs(con: Any, names: Iterable[str] = TABLES) -> tuple[ir.Table, ir.Table, ir.Table, ir.Table]:
+    """The four input tables on `con`, in `_Tables`'s field order (`names`: what they
+    are called there, one per entry of TABLES)."""
+    subjects, records, changes, list_entries = (con.table(n) for n in names)
+    return subjects, records, changes, list_entries
 
 
 def _quote_list(values: list[str]) -> str:
@@ -316,7 +323,7 @@ def _read_sqlite_stdlib(url: str, queries: dict[str, str]) -> dict[str, pa.Table
         for t, sql in queries.items():
             rows = conn.execute(_sqlite_query(sql)).fetchall()
             schema = pa.schema(_TEXT_SCHEMAS[t])
-            cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+            cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
             out[t] = _typed(t, pa.Table.from_arrays(
                 [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)], schema=schema))
     finally:
@@ -337,7 +344,8 @@ def _scan_sqlite_into(duck: Any, url: str, queries: dict[str, str]) -> None:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
-    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    stderr = proc.stderr
+    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
     drain.start()
     try:
         proc.stdin.write(json.dumps(queries).encode())
@@ -481,7 +489,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     if engine == "sqlite":
         con = ibis.sqlite.connect(sqlite_path(url))
         try:
-            yield SqliteSource("sqlite", con, *(con.table(t) for t in TABLES), watermark=wm)
+            yield SqliteSource("sqlite", con, *_inputs(con), watermark=wm)
         finally:
             con.disconnect()
         return
@@ -489,7 +497,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
         raw = _pg_connect(url)
         con = ibis.postgres.from_connection(raw)
         try:
-            yield PostgresSource("postgres", con, *(con.table(t) for t in TABLES), watermark=wm)
+            yield PostgresSource("postgres", con, *_inputs(con), watermark=wm)
         finally:
             raw.close()
         return
@@ -497,7 +505,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     if engine == "duckdb":
         con = ibis.duckdb.from_connection(duck)
         try:
-            yield JsonSource("duckdb", con, *(con.table(t) for t in TABLES), watermark=wm, timings=timings)
+            yield JsonSource("duckdb", con, *_inputs(con), watermark=wm, timings=timings)
         finally:
             duck.close()
         return
@@ -528,7 +536,8 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
             views[name] = view
         con = ibis.pyspark.connect(spark)
         try:
-            yield FlatSource("spark", con, *(con.table(views[t]) for t in TABLES), watermark=wm, timings=timings)
+            yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
+                             timings=timings)
         finally:
             for view in views.values():
                 spark.catalog.dropTempView(view)

@@ -138,7 +138,13 @@ def exclusion(rec: RecordRow, changes: Sequence[StatusChange], as_of: dt.date) -
     return None
 
 
-def list_in_force(e: ListRow, as_of: dt.date) -> bool:
+def standing_entry(e: ListRow, as_of: dt.date) -> bool:
+    """A list entry an evaluation counts: one that *stands* — published and not exited
+    today — and had taken effect by the as-of date without expiring. An entry that has
+    since left its list (by repair, exit or expiry) is not counted even for an earlier
+    as-of date, so a re-evaluation after a repair reflects it. This differs on purpose
+    from `lists.queries.listed_on`, the historical "was on the list that day" that
+    checks and patrols use; `tests/scoring/test_list_rules.py` pins both."""
     return (e.status == "published" and e.published_on is not None and e.published_on <= as_of
             and (e.exited_on is None or e.exited_on > as_of)
             and (e.expires_on is None or e.expires_on > as_of))
@@ -322,6 +328,7 @@ def _eval_leaf(p: Prepared, leaf: Leaf, s: SubjectData, live: list[RecordRow],
         inp["grade"] = None if g is None else g.grade
         if g is not None:
             recs.append(_rec_dict(g))
+            assert g.grade is not None  # _latest chose among graded records only
             if g.grade in leaf.mapping:
                 value = leaf.mapping[g.grade]
     elif isinstance(it, Ratio):
@@ -329,8 +336,8 @@ def _eval_leaf(p: Prepared, leaf: Leaf, s: SubjectData, live: list[RecordRow],
         gm = int(it.good_max * 100)
         good = 0
         for r in rows:
-            vc = value_centi(r.value)
-            ok = vc is not None and vc <= gm
+            centi = value_centi(r.value)
+            ok = centi is not None and centi <= gm
             good += ok
             recs.append(_rec_dict(r, None, good=ok))
         tot = len(rows)
@@ -372,7 +379,9 @@ def _eval_leaf(p: Prepared, leaf: Leaf, s: SubjectData, live: list[RecordRow],
     else:  # pragma: no cover
         raise AssertionError(type(it).__name__)
     missing = value is None
-    m = _clamp(leaf.missing if value is None else value, leaf.lo, leaf.hi)  # type: ignore[arg-type]
+    points = leaf.missing if value is None else value
+    assert points is not None  # every kind whose input can be missing declares `missing` (model.py)
+    m = _clamp(points, leaf.lo, leaf.hi)
     share = None
     if p.weighted and not leaf.bonus:
         share = f"{p.coef[leaf.code] / p.L:.6f}"
@@ -399,7 +408,7 @@ def evaluate(p: Prepared, s: SubjectData) -> Explanation:
             live.append(r)
         else:
             excluded.append(_rec_dict(r, None, reason=why, status=r.status))
-    on_lists = {e.list_code for e in s.lists if list_in_force(e, p.as_of)}
+    on_lists = {e.list_code for e in s.lists if standing_entry(e, p.as_of)}
     items = [_eval_leaf(p, leaf, s, live, on_lists) for leaf in p.leaves]
     bonuses = [_eval_leaf(p, leaf, s, live, on_lists) for leaf in p.bonuses]
     by_code = {i.code: i.milli for i in items}

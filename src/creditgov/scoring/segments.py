@@ -44,6 +44,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +200,7 @@ def read(db_path: str) -> Copy:
     if secret:
         hidden = set(secret)
         rows = [r for r in rows if r[2] not in hidden]
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in TEXT_SCHEMA]
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in TEXT_SCHEMA]
     fresh = pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, TEXT_SCHEMA, strict=True)],
                                  schema=TEXT_SCHEMA)
     return Copy(folder, segs, tail_after, overlay, fresh, secret, store_max, change_seq)

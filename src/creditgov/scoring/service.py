@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
@@ -232,20 +232,6 @@ def compute(url: str, p: Prepared, engine: str, *, progress: Progress | None = N
         return table, src.watermark, timings
 
 
-def rows_of(p: Prepared, table: pa.Table) -> list[dict[str, Any]]:
-    """The plan's integer columns as result rows (score, grade, colour, dimensions)."""
-    cols = table.to_pydict()
-    dims = [code for code, _, _ in p.dims]
-    out = []
-    for i, sid in enumerate(cols["subject_id"]):
-        out.append({
-            "subject_id": sid, "n": cols["n"][i], "score": Decimal(cols["score_centi"][i]) / 100,
-            "grade": cols["grade"][i], "colour": cols["colour"][i],
-            "dimensions": {code: p.dim_value(k, cols[f"dim{k}"][i]) for k, code in enumerate(dims)},
-        })
-    return out
-
-
 def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | None = None,
              actor: str | None = None, progress: Progress | None = None, publish: bool = False) -> RunResult:
     """Evaluate every subject in the model's scope and store the run; `publish` makes
@@ -276,11 +262,11 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
             _store_scores(s, p, run_id, table)
             timings["store"] = round(time.perf_counter() - t0, 3)
             seconds = round(time.perf_counter() - t_start, 3)
-            run = s.get(EvaluationRun, run_id)
-            assert run is not None
+            done = s.get(EvaluationRun, run_id)
+            assert done is not None
             grade_counts = {g.label: grades.get(g.label, 0) for g in p.model.grades}
-            run.status, run.subjects, run.grades, run.timings = "done", n_rows, grade_counts, timings
-            run.watermark, run.seconds, run.finished_at = wm, seconds, clock.now()
+            done.status, done.subjects, done.grades, done.timings = "done", n_rows, grade_counts, timings
+            done.watermark, done.seconds, done.finished_at = wm, seconds, clock.now()
             audit.append(s, action="evaluation.run", actor=actor,
                          detail={"run": run_id, "model": f"{mv.name}@{mv.version}", "engine": engine,
                                  "as_of": as_of.isoformat(), "subjects": n_rows})
@@ -288,9 +274,9 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
                 publish_run(s, run_id=run_id, actor=actor)
     except BaseException:
         with db.session_scope(url) as s:
-            run = s.get(EvaluationRun, run_id)
-            if run is not None:
-                run.status, run.finished_at = "failed", clock.now()
+            failed = s.get(EvaluationRun, run_id)
+            if failed is not None:
+                failed.status, failed.finished_at = "failed", clock.now()
         raise
     return RunResult(run_id, mv.name, mv.version, engine, as_of, n_rows, grade_counts,
                      {c: colours.get(c, 0) for c in ("green", "yellow", "red")}, seconds, timings, wm, publish)
@@ -363,7 +349,7 @@ def _store_scores(session: Session, p: Prepared, run_id: int, table: pa.Table) -
         dims = pa.array(["{}"] * table.num_rows)
     rows = zip([run_id] * table.num_rows, table.column("subject_id").to_pylist(), score.to_pylist(),
                table.column("grade").to_pylist(), table.column("colour").to_pylist(), dims.to_pylist(), strict=True)
-    db.bulk_insert(session, Score.__table__, ["run_id", "subject_id", "score", "grade", "colour", "dimensions"],
+    db.bulk_insert(session, cast(Table, Score.__table__), ["run_id", "subject_id", "score", "grade", "colour", "dimensions"],
                    list(rows), stored_form=True)
 
 
@@ -456,7 +442,7 @@ def compare(url: str, *, ref_a: str, ref_b: str, as_of: dt.date | None = None, e
                      "p90": q(0.9), "max": str(ds[-1]), "mean": str(round(sum(ds) / len(ds), 2)),
                      "up": sum(d > 0 for d in ds), "down": sum(d < 0 for d in ds), "same": sum(d == 0 for d in ds)})
         bins = [-100, -20, -10, -5, -1, 0, 1, 5, 10, 20, 100]
-        hist = Counter()
+        hist: Counter[str] = Counter()
         for d in ds:
             label = "0" if d == 0 else next((f"({lo}, {hi}]" for lo, hi in zip(bins, bins[1:], strict=False)
                                              if lo < d <= hi), "<= -100" if d <= -100 else "> 100")
@@ -568,7 +554,7 @@ def backtest(url: str, *, ref: str, as_of: dt.date, months: int = 12, severity: 
         labels = [g.label for g in model.grades]
         other = run_scores(s, psi_run)
     auc, ks = auc_ks([float(scores[i].score) for i in ids], [i in bad for i in ids])
-    per_grade = []
+    per_grade: list[dict[str, Any]] = []
     for g in labels:
         members = [i for i in ids if scores[i].grade == g]
         n_bad = sum(i in bad for i in members)
@@ -583,7 +569,3 @@ def backtest(url: str, *, ref: str, as_of: dt.date, months: int = 12, severity: 
             "subjects": len(ids), "outcomes": len(bad), "auc": auc, "ks": ks, "by_grade": per_grade,
             "monotonic": monotonic, "psi": {"against_run": psi_run, "value": psi(dict(dist_a), dict(dist_b))}}
 
-
-def latest_run_id(session: Session, model: str) -> int | None:
-    return session.execute(select(func.max(EvaluationRun.id)).where(EvaluationRun.model_name == model,
-                                                                    EvaluationRun.status == "done")).scalar()

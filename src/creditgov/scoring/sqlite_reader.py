@@ -27,6 +27,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def extension_path() -> str:
@@ -44,7 +48,7 @@ def extension_path() -> str:
     return str(path)
 
 
-def connect(db: str, *, read_only: bool = True, threads: int | None = None):  # type: ignore[no-untyped-def]
+def connect(db: str, *, read_only: bool = True, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the SQLite store attached as `store`. Only ever call
     this in a process that has no other SQLite connection to `db` (see above)."""
     import duckdb
@@ -61,7 +65,7 @@ def _quote(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def write_segment(con, job: dict) -> int:  # type: ignore[no-untyped-def]
+def write_segment(con: duckdb.DuckDBPyConnection, job: dict[str, Any]) -> int:
     """Records (after_id, max_id] of the attached store as one Parquet file. A copy
     from id 0 scans the table on every core; a tail is read through SQLite's own query
     (rowid range), which the scanner does not push down."""
@@ -80,7 +84,9 @@ def write_segment(con, job: dict) -> int:  # type: ignore[no-untyped-def]
     tmp = job["path"] + ".part"
     con.execute(f"COPY (SELECT {DUCK_COLUMNS} FROM {src}{where}) TO {_quote(tmp)} "
                 "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
-    rows = con.execute(f"SELECT COUNT(*) FROM read_parquet({_quote(tmp)})").fetchone()[0]
+    count = con.execute(f"SELECT COUNT(*) FROM read_parquet({_quote(tmp)})").fetchone()
+    assert count is not None  # COUNT(*) always yields one row
+    rows = count[0]
     os.replace(tmp, job["path"])
     return int(rows)
 
@@ -89,7 +95,7 @@ def main() -> None:
     import pyarrow as pa
 
     db = sys.argv[1]
-    queries: dict = json.loads(sys.stdin.read())
+    queries: dict[str, Any] = json.loads(sys.stdin.read())
     out = sys.stdout.buffer
     con = connect(db)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 from sqlalchemy import select
@@ -37,6 +39,7 @@ def log(subject: int = typer.Option(None, "--subject", help="Only entries about 
         q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if subject is not None:
             q = q.where(AuditEntry.subject_id == subject)
+        rows: list[dict[str, Any]]  # cells of mixed types, as emit_json prints them
         rows = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
                  "subject_id": e.subject_id, "purpose": e.purpose, "detail": e.detail, "hash": e.hash}
                 for e in s.execute(q).scalars()]

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from creditgov.api.deps import DB, SESSION_COOKIE, Id, Who, check_csrf, ctx, require
+from creditgov.api.deps import DB, SESSION_COOKIE, Id, Who, check_csrf, require
+from creditgov.api.sessions import set_session_cookie
+from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.security import users as user_service
 from creditgov.security.models import AuditEntry
@@ -131,13 +133,6 @@ def _consent_out(c: Any) -> ConsentOut:
                       revoked_on=c.revoked_on.isoformat() if c.revoked_on else None)
 
 
-def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
-    """HttpOnly, SameSite=Lax and Secure: browsers treat loopback as a secure origin,
-    so the Secure flag holds for the demo on http://127.0.0.1 as well."""
-    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", path="/",
-                        secure=ctx(request).secure_cookies, max_age=user_service.SESSION_HOURS * 3600)
-
-
 # ----------------------------------------------------------------------------- auth
 
 
@@ -192,6 +187,23 @@ def users_create(body: UserIn, grant: Annotated[Grant, Depends(require("users.ma
     return UserOut(**user_service.user_dict(u))
 
 
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, operation_id="users_deactivate")
+def users_deactivate(user_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))],
+                     session: DB) -> UserOut:
+    """The account can no longer sign in; its sessions and tokens end at once."""
+    if user_id == grant.principal.user_id:
+        raise InvalidInput("an administrator cannot deactivate the account they are signed in with")
+    u = user_service.set_active(session, user_id=user_id, active=False, actor=grant.principal.actor)
+    return UserOut(**user_service.user_dict(u))
+
+
+@router.post("/users/{user_id}/activate", response_model=UserOut, operation_id="users_activate")
+def users_activate(user_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))],
+                   session: DB) -> UserOut:
+    u = user_service.set_active(session, user_id=user_id, active=True, actor=grant.principal.actor)
+    return UserOut(**user_service.user_dict(u))
+
+
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, operation_id="tokens_create")
 def tokens_create(user_id: Id, body: TokenIn, grant: Annotated[Grant, Depends(require("users.manage"))],
                   session: DB) -> TokenOut:
@@ -233,6 +245,18 @@ def consents_list(grant: Annotated[Grant, Depends(require("consents.grant"))], s
     if grant.scope is Scope.SELF:
         return [_consent_out(c) for c in user_service.consents(session, subject_id=grant.principal.subject_id)]
     return [_consent_out(c) for c in user_service.consents(session)]
+
+
+@router.delete("/consents/{consent_id}", response_model=ConsentOut, operation_id="consents_revoke")
+def consents_revoke(consent_id: Id, grant: Annotated[Grant, Depends(require("consents.grant"))],
+                    session: DB) -> ConsentOut:
+    """End a consent from today. A subject revokes only its own (another's answers 404);
+    revoking twice answers the same consent and changes nothing."""
+    own = grant.principal.subject_id if grant.scope is Scope.SELF else None
+    if grant.scope is Scope.SELF and own is None:
+        raise NotFound(f"consent {consent_id} not found")
+    c = user_service.revoke_consent(session, consent_id=consent_id, subject_id=own, actor=grant.principal.actor)
+    return _consent_out(c)
 
 
 # ----------------------------------------------------------------------------- audit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.panel import Panel
 from rich.table import Table
@@ -63,7 +65,7 @@ def regions(level: str = typer.Option(None, "--level", help="Only this level (e.
             json_out: bool = JsonOpt) -> None:
     """The region tree with subject counts per subtree."""
     with session() as s:
-        rows = [{"code": r.code, "name": r.name, "level": r.level, "depth": r.depth, "subjects": n}
+        rows: list[dict[str, Any]] = [{"code": r.code, "name": r.name, "level": r.level, "depth": r.depth, "subjects": n}
                 for r, n in service.regions(s, level=level)]
     if json_out:
         emit_json(rows)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.core.config import PolicyFile
 
 LINK_ROLES = ("legal_representative", "principal", "employee")
 
@@ -29,6 +28,9 @@ class KindsFile(BaseModel):
     kinds: list[SubjectKind]
 
 
+KINDS = PolicyFile(KindsFile, "creditgov.subjects", "data/kinds.yaml")
+
+
 def kinds() -> dict[str, SubjectKind]:
     """The shipped kinds, or the deployment's own file named by `CREDITGOV_KINDS_FILE`."""
     return _kinds(os.environ.get("CREDITGOV_KINDS_FILE") or "")
@@ -36,11 +38,7 @@ def kinds() -> dict[str, SubjectKind]:
 
 @lru_cache(maxsize=4)
 def _kinds(path: str) -> dict[str, SubjectKind]:
-    if path:
-        doc = load_yaml_model(KindsFile, Path(path))
-    else:
-        text = resources.files("creditgov.subjects").joinpath("data/kinds.yaml").read_text("utf-8")
-        doc = parse_yaml_model(KindsFile, text, "kinds.yaml (shipped)")
+    doc = KINDS.load(Path(path) if path else None)
     return {k.code: k for k in doc.kinds}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
+from creditgov.core.clock import iso
 from creditgov.core.config import load_yaml_model
 from creditgov.core.errors import ConfigError, NotFound
 from creditgov.records.models import CreditRecord, RecordStatusChange
@@ -59,19 +60,8 @@ def load_regions(session: Session, *, path: Path, actor: str | None = None) -> d
 
 
 def region_ids(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Region.code, Region.id)).all())
+    return dict(session.execute(select(Region.code, Region.id)).tuples().all())
 
-
-def region_chain(session: Session, region_id: int | None) -> list[Region]:
-    """The cell and its ancestors, from the county down."""
-    if region_id is None:
-        return []
-    cell = session.get(Region, region_id)
-    if cell is None:
-        return []
-    codes = [c for c in cell.path.strip("/").split("/") if c]
-    rows = {r.code: r for r in session.execute(select(Region).where(Region.code.in_(codes))).scalars()}
-    return [rows[c] for c in codes if c in rows]
 
 
 def regions(session: Session, *, level: str | None = None) -> list[tuple[Region, int]]:
@@ -196,9 +186,6 @@ _Q_READERS = (select(_ae.c.at, _ae.c.actor, _ae.c.purpose)
               .order_by(_ae.c.id.desc()).limit(20))
 
 
-def _iso(d: dt.date | None) -> str | None:
-    return d.isoformat() if d is not None else None
-
 
 def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | None = None,
                 purpose: str = "query", history: bool = False) -> CreditFile:
@@ -223,11 +210,11 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
         records.append({
             "id": r.id, "item": r.item_code, "item_name": r.name_zh, "item_name_en": r.name_en,
             "polarity": r.polarity, "severity": r.severity, "data_class": r.data_class,
-            "occurred_on": r.occurred_on.isoformat(), "decided_on": _iso(r.decided_on),
+            "occurred_on": r.occurred_on.isoformat(), "decided_on": iso(r.decided_on),
             "value": str(r.value) if r.value is not None else None, "grade": r.grade, "text": r.text,
             "department": r.department_code, "document_no": r.document_no, "status": r.status,
             "in_publication_period": in_period,
-            "published_from": _iso(r.published_from), "published_until": _iso(r.published_until),
+            "published_from": iso(r.published_from), "published_until": iso(r.published_until),
             "version": r.version, "is_current": r.is_current,
             "provenance": {"source": r.source, "batch": r.batch_id, "spec_version": r.spec_version,
                            "line": r.line_no, "raw_hash": r.raw_hash},
@@ -241,6 +228,6 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
 
 
 def counts(session: Session) -> dict[str, Any]:
-    by_kind = dict(session.execute(select(Subject.kind, func.count()).group_by(Subject.kind)).all())
-    by_status = dict(session.execute(select(Subject.status, func.count()).group_by(Subject.status)).all())
+    by_kind = dict(session.execute(select(Subject.kind, func.count()).group_by(Subject.kind)).tuples().all())
+    by_status = dict(session.execute(select(Subject.status, func.count()).group_by(Subject.status)).tuples().all())
     return {"subjects": sum(by_kind.values()), "by_kind": by_kind, "by_status": by_status}

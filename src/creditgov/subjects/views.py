@@ -1,6 +1,7 @@
 """API routes for subjects, the credit file and regions. Thin: the grant from
 `security.scopes` decides which subjects and records are reachable; the services
-decide what a file holds and audit personal reads."""
+decide what a file holds and audit personal reads; `subjects.access.read_file` applies
+the grant's masking, the same for the API and the pages."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from pydantic import BaseModel
 from creditgov.api.deps import DB, Id, append_only, keyring, require
 from creditgov.reports import overview
 from creditgov.security.crypto import KeyRing
-from creditgov.security.scopes import Grant, default_purpose
+from creditgov.security.scopes import Grant
 from creditgov.subjects import search as subject_search
-from creditgov.subjects import service as subject_service
+from creditgov.subjects.access import read_file
 
 router = APIRouter(tags=["subjects"])
 Ring = Annotated[KeyRing, Depends(keyring)]
@@ -46,24 +47,6 @@ class RegionOut(BaseModel):
     level: str
     depth: int
     path: str
-
-
-def read_file(session: Any, ring: KeyRing, grant: Grant, subject_id: int, purpose: str | None) -> dict[str, Any]:
-    """The credit file as this grant may see it; the read is audited by the service."""
-    grant.require_subject(session, subject_id)
-    f = subject_service.credit_file(session, ring, str(subject_id), actor=grant.principal.actor,
-                                    purpose=purpose or default_purpose(grant.principal))
-    out = f.as_dict()
-    out["records"] = grant.visible_records(out["records"])
-    if not grant.shows_readers:
-        out["readers"] = []
-    if grant.masks_people:
-        out["name"] = subject_service.display_name(f.subject, masked=True)
-        out["links"] = [lk for lk in out["links"] if lk["direction"] == "firm"]
-    if grant.scope.value == "published":
-        out["resident_id"] = None
-        out["attributes"] = {}
-    return out
 
 
 @router.get("/subjects", response_model=SearchOut, operation_id="subjects_search")

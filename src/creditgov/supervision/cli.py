@@ -14,7 +14,10 @@ from rich.table import Table
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core.errors import InvalidInput
 from creditgov.supervision import draw as drawing
+from creditgov.supervision import draws as supervision_draws
+from creditgov.supervision import patrols as supervision_patrols
 from creditgov.supervision import service
+from creditgov.supervision import tasks as supervision_tasks
 
 app = typer.Typer(help="Graded supervision (分级分类监管): random draws, inspection tasks, patrols.",
                   no_args_is_help=True)
@@ -71,9 +74,9 @@ def draw_cmd(policy: str = typer.Option(..., "--policy"),
     """Draw subjects by band and inspectors for each (双随机), and record the draw with its
     seed and inputs so anyone can re-run it."""
     with session() as s:
-        out = service.draw(s, policy_name=policy, scope=parse_scope(scope), seed=seed,
-                           as_of=dt.date.fromisoformat(as_of) if as_of else None, dry_run=dry_run,
-                           create_tasks=not no_tasks, actor=actor)
+        out = supervision_draws.draw(s, policy_name=policy, scope=parse_scope(scope), seed=seed,
+                                     as_of=dt.date.fromisoformat(as_of) if as_of else None, dry_run=dry_run,
+                                     create_tasks=not no_tasks, actor=actor)
     if json_out:
         emit_json(out)
     else:
@@ -84,7 +87,7 @@ def draw_cmd(policy: str = typer.Option(..., "--policy"),
 def verify(draw_id: int, json_out: bool = JsonOpt) -> None:
     """Re-run a recorded draw from its inputs and compare."""
     with session() as s:
-        out = service.verify(s, draw_id=draw_id)
+        out = supervision_draws.verify(s, draw_id=draw_id)
     if json_out:
         emit_json(out)
     else:
@@ -98,7 +101,7 @@ def verify(draw_id: int, json_out: bool = JsonOpt) -> None:
 def inputs(draw_id: int, out: Path = typer.Option(None, "--out", help="Write the published inputs here.")) -> None:
     """The draw's inputs as published (JSON): seed, policy hash, candidates, pool."""
     with session() as s:
-        text = service.get_draw(s, draw_id).inputs
+        text = supervision_draws.get_draw(s, draw_id).inputs
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")
@@ -121,7 +124,8 @@ def replay(path: Path, json_out: bool = JsonOpt) -> None:
 @app.command("draws")
 def draws(policy: str = typer.Option(None, "--policy"), json_out: bool = JsonOpt) -> None:
     with session() as s:
-        rows = [service.draw_dict(s, d, with_items=False) for d in service.draws(s, policy_name=policy)]
+        rows = [supervision_draws.draw_dict(s, d, with_items=False)
+                for d in supervision_draws.draws(s, policy_name=policy)]
     if json_out:
         emit_json(rows)
         return
@@ -137,7 +141,7 @@ def draws(policy: str = typer.Option(None, "--policy"), json_out: bool = JsonOpt
 @app.command("show")
 def show(draw_id: int, json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = service.draw_dict(s, service.get_draw(s, draw_id))
+        out = supervision_draws.draw_dict(s, supervision_draws.get_draw(s, draw_id))
     if json_out:
         emit_json(out)
     else:
@@ -188,8 +192,8 @@ def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.O
           draw_id: int = typer.Option(None, "--draw"), overdue: bool = typer.Option(False, "--overdue"),
           json_out: bool = JsonOpt) -> None:
     with session() as s:
-        out = [service.task_dict(t) for t in service.tasks(s, status=status, inspector=inspector, draw_id=draw_id,
-                                                          overdue=overdue)]
+        rows = supervision_tasks.tasks(s, status=status, inspector=inspector, draw_id=draw_id, overdue=overdue)
+        out = [supervision_tasks.task_dict(t) for t in rows]
     if json_out:
         emit_json(out)
         return
@@ -209,11 +213,12 @@ def result(task_id: int, outcome: str = typer.Option(..., "--outcome", help="pas
            on: str = typer.Option(None, "--date"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Enter an inspection's result; it becomes a credit record through ingestion."""
     with session() as s:
-        t, rec = service.record_result(s, STATE.keyring(), task_id=task_id, outcome=outcome, finding=finding,
-                                       penalty_amount=amount, decision_no=decision_no, score=score,
-                                       inspected_on=dt.date.fromisoformat(on) if on else None, actor=actor)
-        out = {**service.task_dict(t), "record": {"id": rec.id, "item": rec.item_code, "version": rec.version,
-                                                  "batch": rec.batch_id}}
+        t, rec = supervision_tasks.record_result(
+            s, STATE.keyring(), task_id=task_id, outcome=outcome, finding=finding, penalty_amount=amount,
+            decision_no=decision_no, score=score, inspected_on=dt.date.fromisoformat(on) if on else None,
+            actor=actor)
+        out = {**supervision_tasks.task_dict(t), "record": {"id": rec.id, "item": rec.item_code,
+                                                            "version": rec.version, "batch": rec.batch_id}}
     if json_out:
         emit_json(out)
     else:
@@ -224,7 +229,7 @@ def result(task_id: int, outcome: str = typer.Option(..., "--outcome", help="pas
 @app.command("cancel")
 def cancel(task_id: int, reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt) -> None:
     with session() as s:
-        service.cancel_task(s, task_id=task_id, reason=reason, actor=actor)
+        supervision_tasks.cancel_task(s, task_id=task_id, reason=reason, actor=actor)
     console.print(f"task {task_id} cancelled")
 
 
@@ -233,9 +238,10 @@ def patrol(grid: str, assign: bool = typer.Option(False, "--assign", help="Creat
            actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """A grid's key targets (红码 and listed subjects) for patrols."""
     with session() as s:
-        out: dict[str, Any] = {"grid": grid, "targets": service.patrol_list(s, grid=grid)}
+        out: dict[str, Any] = {"grid": grid, "targets": supervision_patrols.patrol_list(s, grid=grid)}
         if assign:
-            out["tasks"] = [service.task_dict(t) for t in service.assign_patrols(s, grid=grid, actor=actor)]
+            made = supervision_patrols.assign_patrols(s, grid=grid, actor=actor)
+            out["tasks"] = [supervision_tasks.task_dict(t) for t in made]
     if json_out:
         emit_json(out)
         return
@@ -249,7 +255,7 @@ def patrol(grid: str, assign: bool = typer.Option(False, "--assign", help="Creat
 def plans(json_out: bool = JsonOpt) -> None:
     """Make this period's planned draws now (the worker does this daily)."""
     STATE.require_init()
-    out = service.run_plans(STATE.url)
+    out = supervision_draws.run_plans(STATE.url)
     if json_out:
         emit_json(out)
     else:

@@ -3,31 +3,34 @@ tasks and their results, grid patrol lists. Thin: `supervision.service` draws, r
 results through the ingestion path and audits every change; the grant decides which
 tasks a caller reaches.
 
-Reach of a task (`task_scope`): whole-county scopes see every task; others see tasks
-about subjects in their scope, a department also its own inspections, and an inspector
-or grid worker also the tasks assigned to them by code (an account whose user name is
-its inspector code, e.g. `SJ-S01-1`: drawn inspectors never work in the subject's own
-region). Draws are published with their seed and inputs, so anyone who may read
-supervision sees a whole draw.
+Reach of a task: `task_scope` in `supervision/access.py` (whole-county scopes see every
+task; others the tasks about subjects in their scope, their department's and those
+assigned to them). Draws are published with their seed and inputs, so anyone who may
+read supervision sees a whole draw.
 
-`task_scope`, `require_task`, `policy_rows` and `patrol_targets` are shared with the
-pages (`web/supervision_pages.py`)."""
+`task_scope`, `require_task`, `own_department`, `policy_rows` and `patrol_targets` live
+in `supervision/access.py`, shared with the pages (`web/supervision_pages.py`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, keyring, require
-from creditgov.core.errors import NotFound
 from creditgov.security.crypto import KeyRing
-from creditgov.security.scopes import Forbidden, Grant, Role, Scope
-from creditgov.subjects.models import Region, Subject
+from creditgov.security.scopes import Grant
+from creditgov.supervision import draws as supervision_draws
+from creditgov.supervision import patrols
 from creditgov.supervision import service as supervision_service
-from creditgov.supervision.models import InspectionTask, SupervisionPolicy
+from creditgov.supervision import tasks as supervision_tasks
+from creditgov.supervision.access import (
+    own_department,
+    patrol_targets,
+    policy_rows,
+    require_task,
+    task_scope,
+)
 from creditgov.supervision.schemas import (
     CancelIn,
     DrawIn,
@@ -50,60 +53,6 @@ PatrolsAssign = Annotated[Grant, Depends(require("patrols.assign"))]
 Ring = Annotated[KeyRing, Depends(keyring)]
 
 
-# ----------------------------------------------------------------------------- shared with the pages
-
-
-def task_scope(grant: Grant) -> ColumnElement[bool]:
-    """The condition on `InspectionTask` selecting the tasks this grant reaches."""
-    if grant.scope is Scope.ALL:
-        return true()
-    p = grant.principal
-    return supervision_service.task_clause(
-        grant.subject_clause(), assignee=p.username if p.role in (Role.INSPECTOR, Role.GRID) else None,
-        department=p.department_code if grant.scope is Scope.DEPARTMENT else None)
-
-
-def require_task(session: Session, grant: Grant, task_id: int, *, lock: bool = False) -> InspectionTask:
-    """The task, or NotFound when it is missing or outside the grant's reach."""
-    t = supervision_service.get_task(session, task_id, lock=lock)
-    if grant.scope is not Scope.ALL and session.execute(
-            select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(grant))).first() is None:
-        raise NotFound(f"inspection task {task_id} not found in your data scope")
-    return t
-
-
-def own_department(grant: Grant, department: str, what: str) -> None:
-    """A department-scoped grant acts on its own department's supervision only."""
-    if grant.scope is Scope.DEPARTMENT and department != grant.principal.department_code:
-        raise Forbidden(f"{what} belongs to department {department}; you act for "
-                        f"{grant.principal.department_code}")
-
-
-def policy_rows(session: Session) -> list[dict[str, Any]]:
-    rows = {r.name: r for r in session.execute(select(SupervisionPolicy)).scalars()}
-    return [{**p.model_dump(mode="json"), "version": rows[p.name].version, "content_hash": rows[p.name].content_hash}
-            for p in supervision_service.policies(session)]
-
-
-def patrol_targets(session: Session, grant: Grant, grid: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """(region, targets): a region's key targets for patrols, limited to the scope. The
-    region defaults to the caller's own, else the county."""
-    p = grant.principal
-    code = grid or p.region_code or session.execute(
-        select(Region.code).order_by(Region.depth, Region.code).limit(1)).scalar()
-    if code is None:
-        raise NotFound("no regions are loaded")
-    path = session.execute(select(Region.path).where(Region.code == code)).scalar()
-    if path is None or (grant.scope is Scope.REGION and not (p.region_path and path.startswith(p.region_path))):
-        raise NotFound(f"region {code} not found in your data scope")
-    items = supervision_service.patrol_list(session, grid=code)
-    if grant.scope is not Scope.ALL and items:
-        ids = {i["subject_id"] for i in items}
-        ok = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars())
-        items = [i for i in items if i["subject_id"] in ok]
-    return code, items
-
-
 # ----------------------------------------------------------------------------- policies and draws
 
 
@@ -118,8 +67,8 @@ def supervision_policies(grant: SupervisionRead, session: DB) -> list[dict[str, 
 def draws_list(grant: SupervisionRead, session: DB, policy: Annotated[str | None, Query(max_length=80)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     """Recorded draws, newest first (without their items)."""
-    return [supervision_service.draw_dict(session, d, with_items=False)
-            for d in supervision_service.draws(session, policy_name=policy, limit=limit)]
+    return [supervision_draws.draw_dict(session, d, with_items=False)
+            for d in supervision_draws.draws(session, policy_name=policy, limit=limit)]
 
 
 @router.post("/supervision/draws", response_model=DrawOut, status_code=201, operation_id="draws_create")
@@ -129,21 +78,21 @@ def draws_create(body: DrawIn, grant: SupervisionDraw, session: DB) -> dict[str,
     can re-run it, tasks are created for the drawn subjects, and the draw is audited."""
     row, _p = supervision_service.policy(session, body.policy)
     own_department(grant, row.department, f"policy {row.name}")
-    return supervision_service.draw(session, policy_name=body.policy, scope=body.scope.model_dump(exclude_none=True),
-                                    seed=body.seed, as_of=body.as_of, create_tasks=body.create_tasks,
-                                    dry_run=body.dry_run, actor=grant.principal.actor)
+    return supervision_draws.draw(session, policy_name=body.policy, scope=body.scope.model_dump(exclude_none=True),
+                                  seed=body.seed, as_of=body.as_of, create_tasks=body.create_tasks,
+                                  dry_run=body.dry_run, actor=grant.principal.actor)
 
 
 @router.get("/supervision/draws/{draw_id}", response_model=DrawOut, operation_id="draws_get")
 def draws_get(draw_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any]:
     """One draw: seed, policy hash, scope, counts per band and the subjects and inspectors drawn."""
-    return supervision_service.draw_dict(session, supervision_service.get_draw(session, draw_id))
+    return supervision_draws.draw_dict(session, supervision_draws.get_draw(session, draw_id))
 
 
 @router.get("/supervision/draws/{draw_id}/verify", response_model=VerifyOut, operation_id="draws_verify")
 def draws_verify(draw_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any]:
     """Re-run the draw from its recorded inputs: do the hashes and the items match?"""
-    v = supervision_service.verify(session, draw_id=draw_id)
+    v = supervision_draws.verify(session, draw_id=draw_id)
     return {**v, "reproducible": bool(v["inputs_hash_ok"] and v["result_hash_ok"] and v["items_match"])}
 
 
@@ -156,15 +105,15 @@ def tasks_list(grant: SupervisionRead, session: DB, status: Annotated[TaskStatus
                subject_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                overdue: bool = False, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     """Inspection and patrol tasks you reach, by due date."""
-    rows = supervision_service.tasks(session, status=status, draw_id=draw_id, subject_id=subject_id,
-                                     overdue=overdue, limit=limit, where=task_scope(grant))
-    return supervision_service.task_views(session, rows)
+    rows = supervision_tasks.tasks(session, status=status, draw_id=draw_id, subject_id=subject_id,
+                                   overdue=overdue, limit=limit, where=task_scope(grant))
+    return supervision_tasks.task_views(session, rows)
 
 
 @router.get("/supervision/tasks/{task_id}", response_model=TaskDetailOut, operation_id="tasks_get")
 def tasks_get(task_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any]:
     """One task with its result and the credit record the result became."""
-    return supervision_service.task_view(session, require_task(session, grant, task_id))
+    return supervision_tasks.task_view(session, require_task(session, grant, task_id))
 
 
 @router.post("/supervision/tasks/{task_id}/result", response_model=TaskDetailOut, operation_id="tasks_result")
@@ -174,12 +123,12 @@ def tasks_result(task_id: Id, body: ResultIn, grant: InspectionsRecord, session:
     changed result later is a new version of the same record); audited."""
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
-    t, _rec = supervision_service.record_result(
+    t, _rec = supervision_tasks.record_result(
         session, ring, task_id=task_id, outcome=body.outcome, finding=body.finding,
         penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,
         inspected_on=body.inspected_on, actor=grant.principal.actor)
     session.refresh(t)  # amounts as stored (Numeric(18, 2)), the same as a later read
-    return supervision_service.task_view(session, t)
+    return supervision_tasks.task_view(session, t)
 
 
 @router.post("/supervision/tasks/{task_id}/cancel", response_model=TaskDetailOut, operation_id="tasks_cancel")
@@ -187,8 +136,8 @@ def tasks_cancel(task_id: Id, body: CancelIn, grant: SupervisionDraw, session: D
     """Cancel an assigned task, with the reason (audited)."""
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
-    t = supervision_service.cancel_task(session, task_id=task_id, reason=body.reason, actor=grant.principal.actor)
-    return supervision_service.task_view(session, t)
+    t = supervision_tasks.cancel_task(session, task_id=task_id, reason=body.reason, actor=grant.principal.actor)
+    return supervision_tasks.task_view(session, t)
 
 
 # ----------------------------------------------------------------------------- grid patrols
@@ -207,6 +156,5 @@ def patrols_list(grant: SupervisionRead, session: DB,
 def patrols_assign(body: PatrolAssignIn, grant: PatrolsAssign, session: DB) -> list[dict[str, Any]]:
     """Create patrol tasks for a grid's key targets, assigned to its grid workers (a
     subject with an open patrol task gets no second one); audited."""
-    rows = supervision_service.assign_patrols(session, grid=body.grid, due_days=body.due_days,
-                                              actor=grant.principal.actor)
-    return supervision_service.task_views(session, rows)
+    rows = patrols.assign_patrols(session, grid=body.grid, due_days=body.due_days, actor=grant.principal.actor)
+    return supervision_tasks.task_views(session, rows)

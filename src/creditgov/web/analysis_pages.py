@@ -1,6 +1,7 @@
 """The regional analysis page (区域信用分析). Same rules as `web/pages.py`: the route
 authorises (`analysis.read`), calls `analysis.service` with the caller's data scope —
-the same calls as the API (`analysis.views`), so a page and its endpoint agree — and
+the same calls as the API (`analysis.views`; the trend through `analysis.access`), so
+a page and its endpoint agree — and
 renders ECharts charts from JSON embedded in the page (`web/static/js/app.js`).
 
 Filters: what to distribute (grades of a model, red/yellow/green codes, alerts,
@@ -15,11 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from creditgov.analysis import service
-from creditgov.analysis.views import scoped_trend
+from creditgov.analysis.access import scoped_trend
 from creditgov.api.deps import DB, Who
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security.scopes import authorize
-from creditgov.web.pages import render, scope_label
+from creditgov.web.render import render, scope_label
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 RISK_TOP = 20

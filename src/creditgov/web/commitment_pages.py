@@ -1,13 +1,14 @@
 """Pages for credit commitments (信用承诺). Same rules as `web/pages.py`: each route
 authorises, reaches commitments through the same scope helpers as the API
-(`commitments.views`), calls the commitments service and renders a template; every
+(`commitments.access`), calls the commitments service and renders a template; every
 form that changes state carries the session's CSRF token; text lives in the templates.
 
 - `/commitments`: the officers' work list (status and overdue filters, newest first);
   the verifying department records fulfilled or breached on each signed one; the
   credit office's window records a commitment a subject signed there.
 - `/me/credit` (the own view, `web/workflow_pages.py`) lists the subject's commitments
-  and offers each template to sign, its text shown; the form posts here. The
+  and offers each template to sign, its text shown; the form posts to
+  `/me/credit/commitments`, there too (its errors are shown on the own view). The
   credit-repair commitment keeps its own form there (it is signed with a repair)."""
 
 from __future__ import annotations
@@ -19,20 +20,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.commitments.models import STATUSES
-from creditgov.commitments.views import (
+from creditgov.commitments.access import (
     commitments_out,
     scoped_commitments,
     sign_commitment,
     template_rows,
     verify_commitment,
 )
+from creditgov.commitments.models import STATUSES
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security.scopes import Forbidden, Principal, Role, authorize
 from creditgov.subjects import service as subject_service
-from creditgov.web.pages import render, scope_label
-from creditgov.web.workflow_pages import _my_credit_error
-from creditgov.workflows.views import acting_unit
+from creditgov.web.render import render, scope_label
+from creditgov.workflows.access import acting_unit
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Short = Annotated[str, Form(max_length=200)]
@@ -108,21 +108,6 @@ async def commitment_verify(request: Request, commitment_id: Id, who: Who, sessi
         session.rollback()
         return _page(request, session, who, error=str(exc), http_status=422)
     return RedirectResponse(f"/commitments?status=all&done={outcome}#commitment-{commitment_id}", status_code=303)
-
-
-@router.post("/me/credit/commitments")
-async def my_commitment(request: Request, who: Who, session: DB, template: TemplateCode, agree: Short = "",
-                        signed_by: Short = "") -> Response:
-    """The subject signs a commitment from a template on its own view, the text shown."""
-    grant = authorize(who, "commitments.sign")
-    await check_csrf(request, who)
-    subject = grant.require_subject(session, who.subject_id or 0)
-    try:
-        sign_commitment(session, who, subject_id=subject.id, template=template, agree=agree == "yes",
-                        signed_by=signed_by)
-    except (InvalidInput, NotFound) as exc:
-        return _my_credit_error(request, session, who, str(exc))
-    return RedirectResponse("/me/credit?done=committed#commitments", status_code=303)
 
 
 __all__ = ["router"]

@@ -1,6 +1,6 @@
 """Pages for risk warnings, the inbox and graded supervision (alerts and supervision
 domains). Same rules as `web/pages.py`: each route authorises, calls the same services
-and scope helpers as the API (`alerts.views`, `supervision.views`) and renders a
+and scope helpers as the API (`alerts.access`, `supervision.access`) and renders a
 template; every form that changes state carries the session's CSRF token. Text lives in
 the templates (wrapped in `_()`), so the catalogue extraction sees all of it."""
 
@@ -14,32 +14,36 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts import inbox as alert_inbox
+from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts_service
-from creditgov.alerts.models import WarningRule
-from creditgov.alerts.views import (
+from creditgov.alerts.access import (
     alert_detail,
     alert_rows,
     alert_scope,
     inbox_principals,
     require_alert,
 )
+from creditgov.alerts.models import WarningRule
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.core import clock
 from creditgov.core.errors import CreditGovError
 from creditgov.reports import overview
 from creditgov.security.scopes import Grant, Principal, Scope, authorize
 from creditgov.subjects.models import Subject
+from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import service as supervision_service
-from creditgov.supervision.schemas import ResultIn
-from creditgov.supervision.views import (
+from creditgov.supervision import tasks as supervision_tasks
+from creditgov.supervision.access import (
     own_department,
     patrol_targets,
     policy_rows,
     require_task,
     task_scope,
 )
-from creditgov.web.pages import _safe_next, render, scope_label
-from creditgov.workflows import service as workflows_service
+from creditgov.supervision.schemas import ResultIn
+from creditgov.web.render import render, scope_label
+from creditgov.web.render import safe_next as _safe_next
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 ALERT_STATUSES = ("unresolved", "open", "acknowledged", "resolved", "all")
@@ -62,8 +66,8 @@ def alerts_page(request: Request, who: Who, session: DB,
                 severity: Annotated[str | None, Query(pattern="^(critical|high|medium|low|info)?$")] = None
                 ) -> Response:
     grant = authorize(who, "alerts.read")
-    rows = alerts_service.listing(session, status=None if status == "all" else status, rule=rule or None,
-                                  severity=severity or None, limit=200, **alert_scope(grant))
+    rows = alert_queries.listing(session, status=None if status == "all" else status, rule=rule or None,
+                                 severity=severity or None, limit=200, **alert_scope(grant))
     rules = list(session.execute(select(WarningRule.code, WarningRule.name_zh).order_by(WarningRule.code)))
     return render(request, "alerts.html", {
         "alerts": alert_rows(session, grant, rows), "status": status, "rule": rule, "severity": severity,
@@ -133,8 +137,8 @@ async def alert_resolve(request: Request, alert_id: Id, who: Who, session: DB,
 def inbox_page(request: Request, who: Who, session: DB, unread: bool = False) -> Response:
     grant = authorize(who, "inbox.read")
     principals = inbox_principals(grant.principal)
-    rows = alerts_service.inbox_of(session, principals, unread_only=unread, limit=200)
-    return render(request, "inbox.html", {"messages": [workflows_service.message_dict(m) for m in rows],
+    rows = alert_inbox.inbox_of(session, principals, unread_only=unread, limit=200)
+    return render(request, "inbox.html", {"messages": [alert_inbox.message_dict(m) for m in rows],
                                           "principals": principals, "unread": unread})
 
 
@@ -142,8 +146,8 @@ def inbox_page(request: Request, who: Who, session: DB, unread: bool = False) ->
 async def inbox_mark_read(request: Request, message_id: Id, who: Who, session: DB) -> Response:
     grant = authorize(who, "inbox.read")
     await check_csrf(request, who)
-    alerts_service.mark_read(session, message_id=message_id, principal=inbox_principals(grant.principal),
-                             actor=who.actor)
+    alert_inbox.mark_read(session, message_id=message_id, principal=inbox_principals(grant.principal),
+                          actor=who.actor)
     return RedirectResponse("/inbox", status_code=303)
 
 
@@ -159,16 +163,16 @@ def _supervision_context(session: Session, who: Principal, grant: Grant, task_st
                     or p["department"] == who.department_code]
     else:
         drawable = []
-    tasks = supervision_service.tasks(session, status=None if task_status == "all" else task_status, limit=300,
-                                      where=task_scope(grant))
+    tasks = supervision_tasks.tasks(session, status=None if task_status == "all" else task_status, limit=300,
+                                    where=task_scope(grant))
     patrol: tuple[str, list[dict[str, Any]]] | None = None
     if who.region_code:
         patrol = patrol_targets(session, grant, None)
     return {"policies": policies, "drawable": drawable, "can_draw": can_draw,
             "regions": overview.region_tree(session) if can_draw else [],
-            "draws": [supervision_service.draw_dict(session, d, with_items=False)
-                      for d in supervision_service.draws(session, limit=50)],
-            "tasks": supervision_service.task_views(session, tasks), "task_status": task_status,
+            "draws": [supervision_draws.draw_dict(session, d, with_items=False)
+                      for d in supervision_draws.draws(session, limit=50)],
+            "tasks": supervision_tasks.task_views(session, tasks), "task_status": task_status,
             "task_statuses": TASK_STATUSES, "patrol": patrol, "scope_label": scope_label(grant),
             "today": clock.today().isoformat()}
 
@@ -203,8 +207,8 @@ async def supervision_draw(request: Request, who: Who, session: DB, policy: Anno
         return render(request, "supervision.html", {**ctx_, "error": str(exc)}, status=422)
     own_department(grant, row.department, f"policy {row.name}")
     try:
-        out = supervision_service.draw(session, policy_name=policy, scope=scope, seed=seed.strip() or None,
-                                       actor=who.actor)
+        out = supervision_draws.draw(session, policy_name=policy, scope=scope, seed=seed.strip() or None,
+                                     actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
         ctx_ = _supervision_context(session, who, authorize(who, "supervision.read"), "assigned")
@@ -215,12 +219,12 @@ async def supervision_draw(request: Request, who: Who, session: DB, policy: Anno
 @router.get("/supervision/draws/{draw_id}")
 def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool = False) -> Response:
     grant = authorize(who, "supervision.read")
-    d = supervision_service.draw_dict(session, supervision_service.get_draw(session, draw_id))
+    d = supervision_draws.draw_dict(session, supervision_draws.get_draw(session, draw_id))
     check = None
     if verify:
-        v = supervision_service.verify(session, draw_id=draw_id)
+        v = supervision_draws.verify(session, draw_id=draw_id)
         check = {**v, "reproducible": bool(v["inputs_hash_ok"] and v["result_hash_ok"] and v["items_match"])}
-    tasks = supervision_service.tasks(session, draw_id=draw_id, limit=1000, where=task_scope(grant))
+    tasks = supervision_tasks.tasks(session, draw_id=draw_id, limit=1000, where=task_scope(grant))
     task_of = {t.subject_id: t.id for t in tasks}
     reachable = set(session.execute(select(Subject.id).where(
         Subject.id.in_([i["subject_id"] for i in d.get("items", [])]),
@@ -235,7 +239,7 @@ def _task_page(request: Request, session: Session, who: Principal, task_id: int,
                flash: str | None = None, status: int = 200) -> Response:
     grant = authorize(who, "supervision.read")
     t = require_task(session, grant, task_id)
-    view = supervision_service.task_view(session, t)
+    view = supervision_tasks.task_view(session, t)
     can_open = who.can("subjects.read") and authorize(who, "subjects.read").in_scope(session, t.subject_id)
     return render(request, "task.html", {
         "t": view, "error": error, "flash": flash, "can_open_subject": can_open,
@@ -267,7 +271,7 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
                                         "penalty_amount": penalty_amount.strip() or None,
                                         "decision_no": decision_no.strip() or None, "score": score.strip() or None,
                                         "inspected_on": inspected_on.strip() or None})
-        supervision_service.record_result(
+        supervision_tasks.record_result(
             session, ctx(request).keyring, task_id=task_id, outcome=body.outcome, finding=body.finding,
             penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,
             inspected_on=body.inspected_on, actor=who.actor)
@@ -289,7 +293,7 @@ async def task_cancel(request: Request, task_id: Id, who: Who, session: DB,
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
     try:
-        supervision_service.cancel_task(session, task_id=task_id, reason=reason, actor=who.actor)
+        supervision_tasks.cancel_task(session, task_id=task_id, reason=reason, actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
         return _task_page(request, session, who, task_id, error=str(exc), status=422)

@@ -1,7 +1,7 @@
 """Pages for objection (异议), credit repair (信用修复) and the subject's own view (我的信用).
 
 Same rules as `web/pages.py`: each route authorises, reaches cases through the same
-scope helpers as the API (`workflows.views`), calls the workflow services and renders
+scope helpers as the API (`workflows.access`), calls the workflow services and renders
 a template; every form that changes state carries the session's CSRF token; text lives
 in the templates (wrapped in `_()`), so the catalogue extraction sees all of it.
 
@@ -9,7 +9,7 @@ in the templates (wrapped in `_()`), so the catalogue extraction sees all of it.
   publication, repair dates, eligibility and each repair condition's state, scores
   explained, lists, its cases, its inbox and who read its file; forms to object to a
   record, to sign the credit-repair commitment (its text shown) and to apply for repair;
-  its credit commitments, with a form per template to sign one (`web/commitment_pages.py`).
+  its credit commitments, with a form per template to sign one (`commitments.access`).
 - `/objections`, `/repairs`: the work queues (a department sees the cases it decides,
   the credit office all), pending first by deadline in working days; on `/objections`
   the credit office files an objection at the window on a subject's behalf.
@@ -21,6 +21,7 @@ in the templates (wrapped in `_()`), so the catalogue extraction sees all of it.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -29,21 +30,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.commitments.views import own_commitments
+from creditgov.commitments.access import own_commitments, sign_commitment
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import RecordStatusChange
 from creditgov.security.scopes import Forbidden, Grant, Principal, Role, authorize
+from creditgov.security.users import consent_dict, consents
 from creditgov.subjects import service as subject_service
-from creditgov.web.pages import render, scope_label
-from creditgov.workflows import flows, service
-from creditgov.workflows.models import (
-    OBJECTION_OPEN,
-    OBJECTION_STATUSES,
-    REPAIR_OPEN,
-    REPAIR_STATUSES,
-)
-from creditgov.workflows.views import (
+from creditgov.web.render import render, scope_label
+from creditgov.workflows import flows
+from creditgov.workflows.access import (
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_UPLOAD_BYTES,
@@ -51,7 +47,6 @@ from creditgov.workflows.views import (
     acting_unit,
     channel_of,
     condition_unit,
-    files_dir,
     objection_in_scope,
     objections_out,
     own_view_of,
@@ -62,6 +57,28 @@ from creditgov.workflows.views import (
     scoped_objections,
     scoped_repairs,
 )
+from creditgov.workflows.conditions import (
+    record_repair_condition,
+    repair_conditions,
+    sign_repair_commitment,
+)
+from creditgov.workflows.eligibility import eligibility as check_eligibility
+from creditgov.workflows.materials import add_materials, files_dir_for
+from creditgov.workflows.models import (
+    OBJECTION_OPEN,
+    OBJECTION_STATUSES,
+    REPAIR_OPEN,
+    REPAIR_STATUSES,
+)
+from creditgov.workflows.objection import (
+    extend_objection,
+    file_objection,
+    records_by_reference,
+    request_review,
+    withdraw_objection,
+)
+from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
+from creditgov.workflows.rules import rules as workflow_rules
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Uploads = Annotated[list[UploadFile] | None, File()]
@@ -70,6 +87,12 @@ UPLOAD_HINT = {"files": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)}
 CORRECTABLE_FORM = ("text", "value", "document_no", "occurred_on", "decided_on", "grade")
 ConditionKind = Annotated[str, Form(pattern="^(obligations-fulfilled|training|commitment)$")]
 Short = Annotated[str, Form(max_length=200)]
+TemplateCode = Annotated[str, Form(max_length=80, pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+def files_dir(request: Request) -> Path:
+    """Where the store keeps materials (see `materials.files_dir_for`)."""
+    return files_dir_for(ctx(request).url)
 
 
 def _unit(session: Session, who: Principal, permission: str) -> str | None:
@@ -113,7 +136,7 @@ def _conditions(session: Session, who: Principal, record_id: int, subject_id: in
     """A record's repair conditions and what the reader may record of them: an officer
     whose unit fits confirms obligations (until recorded) and training; the subject
     signs the commitment; the credit office records one signed at its window."""
-    cs = service.repair_conditions(session, record_id=record_id)
+    cs = repair_conditions(session, record_id=record_id)
     by = {c["condition"]: c for c in cs["conditions"]}
     unit: str | None = None
     may = who.can("repairs.conditions") and authorize(who, "repairs.conditions").in_scope(session, subject_id)
@@ -133,7 +156,7 @@ def _conditions(session: Session, who: Principal, record_id: int, subject_id: in
 
 def _eligibility(session: Session, record_id: int) -> dict[str, Any]:
     try:
-        e = service.eligibility(session, record_id=record_id).as_dict()
+        e = check_eligibility(session, record_id=record_id).as_dict()
     except InvalidInput as exc:
         return {"error": str(exc)}
     e["period_ok"] = all(c["met"] for c in e["checks"] if c["condition"] == "minimum-period")
@@ -163,6 +186,7 @@ def _own_context(request: Request, session: Session, who: Principal, grant: Gran
     return {"v": v, "f": v["file"], "rows": rows, "counts": flows.open_cases(session, v["file"]["id"]),
             "can_file": who.can("objections.file"), "can_apply": who.can("repairs.apply"),
             "commitment": commitment, "upload": UPLOAD_HINT,
+            "consents": [consent_dict(c) for c in consents(session, subject_id=v["file"]["id"])],
             **own_commitments(session, who, v["file"]["id"])}
 
 
@@ -191,9 +215,9 @@ async def my_objection_file(request: Request, who: Who, session: DB,
         record_in_scope(session, grant, rid, subject.id)
     try:
         with saved_uploads(evidence or []) as paths:
-            got = service.file_objection(session, subject_id=subject.id, record_ids=record_id, reason=reason,
-                                         channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
-                                         actor=who.actor)
+            got = file_objection(session, subject_id=subject.id, record_ids=record_id, reason=reason,
+                                 channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
+                                 actor=who.actor)
     except InvalidInput as exc:
         return _my_credit_error(request, session, who, str(exc))
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
@@ -207,12 +231,27 @@ async def my_commitment_sign(request: Request, who: Who, session: DB, agree: Sho
     await check_csrf(request, who)
     subject = grant.require_subject(session, who.subject_id or 0)
     try:
-        service.sign_repair_commitment(session, subject_id=subject.id, unit=condition_unit(session, who),
-                                       agreed=agree == "yes", signed_by=signed_by.strip() or who.display_name,
-                                       actor=who.actor)
+        sign_repair_commitment(session, subject_id=subject.id, unit=condition_unit(session, who),
+                               agreed=agree == "yes", signed_by=signed_by.strip() or who.display_name,
+                               actor=who.actor)
     except InvalidInput as exc:
         return _my_credit_error(request, session, who, str(exc))
     return RedirectResponse("/me/credit?done=signed#commitment", status_code=303)
+
+
+@router.post("/me/credit/commitments")
+async def my_commitment(request: Request, who: Who, session: DB, template: TemplateCode, agree: Short = "",
+                        signed_by: Short = "") -> Response:
+    """The subject signs a commitment from a template on its own view, the text shown."""
+    grant = authorize(who, "commitments.sign")
+    await check_csrf(request, who)
+    subject = grant.require_subject(session, who.subject_id or 0)
+    try:
+        sign_commitment(session, who, subject_id=subject.id, template=template, agree=agree == "yes",
+                        signed_by=signed_by)
+    except (InvalidInput, NotFound) as exc:
+        return _my_credit_error(request, session, who, str(exc))
+    return RedirectResponse("/me/credit?done=committed#commitments", status_code=303)
 
 
 @router.post("/me/credit/repairs", max_body_size=MAX_UPLOAD_BYTES, form_limits=UPLOAD_FORM_LIMITS)
@@ -226,9 +265,9 @@ async def my_repair_apply(request: Request, who: Who, session: DB, record_id: An
     rec = record_in_scope(session, grant, record_id, subject.id)
     try:
         with saved_uploads(materials or []) as paths:
-            a = service.apply_repair(session, subject_id=subject.id, record_id=rec.id,
-                                     applicant=applicant.strip() or None, channel=channel_of(who),
-                                     materials_files=paths, files_dir=files_dir(request), actor=who.actor)
+            a = apply_repair(session, subject_id=subject.id, record_id=rec.id,
+                             applicant=applicant.strip() or None, channel=channel_of(who),
+                             materials_files=paths, files_dir=files_dir(request), actor=who.actor)
     except InvalidInput as exc:
         return _my_credit_error(request, session, who, str(exc))
     return RedirectResponse(f"/repairs/{a.id}?done=applied", status_code=303)
@@ -267,13 +306,13 @@ async def objection_window_file(request: Request, who: Who, session: DB, subject
     try:
         found = subject_service.resolve(session, ctx(request).keyring, subject)
         sid = grant.require_subject(session, found.id).id
-        ids = service.records_by_reference(session, subject_id=sid, ref=record)
+        ids = records_by_reference(session, subject_id=sid, ref=record)
         for rid in ids:
             record_in_scope(session, grant, rid, sid)
         with saved_uploads(evidence or []) as paths:
-            got = service.file_objection(session, subject_id=sid, record_ids=ids, reason=reason,
-                                         channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
-                                         actor=who.actor)
+            got = file_objection(session, subject_id=sid, record_ids=ids, reason=reason,
+                                 channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
+                                 actor=who.actor)
     except (InvalidInput, NotFound) as exc:
         session.rollback()
         return _objections_page(request, session, who, "pending", error=str(exc),
@@ -309,7 +348,7 @@ def _objection_page(request: Request, session: Session, who: Principal, objectio
     row = objection_in_scope(session, grant, objection_id)
     o = objections_out(session, grant, [row])[0]
     unit = _unit(session, who, "objections.decide")
-    rules = service.rules(session).objection
+    rules = workflow_rules(session).objection
     file_ok = who.can("objections.file") and authorize(who, "objections.file").in_scope(session, row.subject_id)
     can_decide = unit is not None and o["status"] == "open" and unit == o["department"]
     today = clock.today().isoformat()
@@ -374,14 +413,14 @@ async def objection_decide(request: Request, objection_id: Id, who: Who, session
 @router.post("/objections/{objection_id}/extend")
 async def objection_extend(request: Request, objection_id: Id, who: Who, session: DB, reason: Text) -> Response:
     return await _objection_action(request, who, session, objection_id, "objections.decide", "extended", lambda g: (
-        service.extend_objection(session, objection_id=objection_id, reason=reason,
-                                 department=acting_unit(session, who), actor=who.actor)))
+        extend_objection(session, objection_id=objection_id, reason=reason,
+                         department=acting_unit(session, who), actor=who.actor)))
 
 
 @router.post("/objections/{objection_id}/review")
 async def objection_review(request: Request, objection_id: Id, who: Who, session: DB, reason: Text) -> Response:
     return await _objection_action(request, who, session, objection_id, "objections.file", "review", lambda g: (
-        service.request_review(session, objection_id=objection_id, reason=reason, actor=who.actor)))
+        request_review(session, objection_id=objection_id, reason=reason, actor=who.actor)))
 
 
 @router.post("/objections/{objection_id}/review-decide")
@@ -403,7 +442,7 @@ async def objection_review_decide(request: Request, objection_id: Id, who: Who, 
 @router.post("/objections/{objection_id}/withdraw")
 async def objection_withdraw(request: Request, objection_id: Id, who: Who, session: DB, reason: Text = "") -> Response:
     return await _objection_action(request, who, session, objection_id, "objections.file", "withdrawn", lambda g: (
-        service.withdraw_objection(session, objection_id=objection_id, reason=reason, actor=who.actor)))
+        withdraw_objection(session, objection_id=objection_id, reason=reason, actor=who.actor)))
 
 
 @router.post("/objections/{objection_id}/materials", max_body_size=MAX_UPLOAD_BYTES, form_limits=UPLOAD_FORM_LIMITS)
@@ -411,8 +450,8 @@ async def objection_materials(request: Request, objection_id: Id, who: Who, sess
                               files: Uploads = None) -> Response:
     def add(g: Grant) -> None:
         with saved_uploads(files or []) as paths:
-            service.add_materials(session, owner_kind="objection", owner_id=objection_id, files=paths,
-                                  files_dir=files_dir(request), actor=who.actor)
+            add_materials(session, owner_kind="objection", owner_id=objection_id, files=paths,
+                          files_dir=files_dir(request), actor=who.actor)
 
     return await _objection_action(request, who, session, objection_id, "objections.file", "materials", add)
 
@@ -451,7 +490,7 @@ def _repair_page(request: Request, session: Session, who: Principal, application
     row = repair_in_scope(session, grant, application_id)
     a = repairs_out(session, grant, [row])[0]
     unit = _unit(session, who, "repairs.decide")
-    intake = service.rules(session).repair.intake_unit
+    intake = workflow_rules(session).repair.intake_unit
     apply_ok = who.can("repairs.apply") and authorize(who, "repairs.apply").in_scope(session, row.subject_id)
     holder = {"submitted": intake, "forwarded": a["department"]}.get(a["status"])
     ctx_ = {
@@ -494,15 +533,15 @@ async def _repair_action(request: Request, who: Principal, session: Session, app
 @router.post("/repairs/{application_id}/forward")
 async def repair_forward(request: Request, application_id: Id, who: Who, session: DB) -> Response:
     return await _repair_action(request, who, session, application_id, "repairs.decide", "forwarded", lambda g: (
-        service.forward_repair(session, application_id=application_id, unit=acting_unit(session, who),
-                               actor=who.actor)))
+        forward_repair(session, application_id=application_id, unit=acting_unit(session, who),
+                       actor=who.actor)))
 
 
 @router.post("/repairs/{application_id}/reject")
 async def repair_reject(request: Request, application_id: Id, who: Who, session: DB, reason: Text) -> Response:
     return await _repair_action(request, who, session, application_id, "repairs.decide", "rejected", lambda g: (
-        service.reject_repair(session, application_id=application_id, unit=acting_unit(session, who),
-                              reason=reason, actor=who.actor)))
+        reject_repair(session, application_id=application_id, unit=acting_unit(session, who),
+                      reason=reason, actor=who.actor)))
 
 
 @router.post("/repairs/{application_id}/approve")
@@ -522,9 +561,9 @@ async def repair_condition(request: Request, application_id: Id, who: Who, sessi
     def act(g: Grant) -> None:
         a = repair_in_scope(session, g, application_id)
         signer = signed_by.strip() or (who.display_name if who.role is Role.SUBJECT else "")
-        service.record_repair_condition(session, record_id=a.record_id, kind=kind, unit=condition_unit(session, who),
-                                        met_on=_met_on(met_on), note=note.strip() or None, signed_by=signer or None,
-                                        agreed=agree == "yes", actor=who.actor)
+        record_repair_condition(session, record_id=a.record_id, kind=kind, unit=condition_unit(session, who),
+                                met_on=_met_on(met_on), note=note.strip() or None, signed_by=signer or None,
+                                agreed=agree == "yes", actor=who.actor)
 
     return await _repair_action(request, who, session, application_id, "repairs.conditions", "condition", act)
 
@@ -534,7 +573,7 @@ async def repair_materials(request: Request, application_id: Id, who: Who, sessi
                            files: Uploads = None) -> Response:
     def add(g: Grant) -> None:
         with saved_uploads(files or []) as paths:
-            service.add_materials(session, owner_kind="repair", owner_id=application_id, files=paths,
-                                  files_dir=files_dir(request), actor=who.actor)
+            add_materials(session, owner_kind="repair", owner_id=application_id, files=paths,
+                          files_dir=files_dir(request), actor=who.actor)
 
     return await _repair_action(request, who, session, application_id, "repairs.apply", "materials", add)

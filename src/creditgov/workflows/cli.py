@@ -1,5 +1,5 @@
 """`creditgov objection ...`, `creditgov repair ...`, `creditgov workdays ...` and
-`creditgov own-view`: thin commands over `service.py` and `flows.py`."""
+`creditgov own-view`: thin commands over the workflow services and `flows.py`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,33 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from creditgov.alerts import inbox as alerts_inbox
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.commitments import service as commitments_service
 from creditgov.core.errors import InvalidInput
 from creditgov.subjects import service as subject_service
-from creditgov.workflows import calendar, flows, service
+from creditgov.workflows import calendar, eligibility, flows
+from creditgov.workflows.common import get_application, get_objection, get_record
+from creditgov.workflows.conditions import sign_repair_commitment
+from creditgov.workflows.exchange import outbox, package_dict
+from creditgov.workflows.materials import files_dir_for
+from creditgov.workflows.objection import (
+    extend_objection,
+    file_objection,
+    objection_dict,
+    objections,
+    request_review,
+    withdraw_objection,
+)
+from creditgov.workflows.overdue import flag_overdue
+from creditgov.workflows.repair import (
+    apply_repair,
+    forward_repair,
+    reject_repair,
+    repair_dict,
+    repairs,
+)
+from creditgov.workflows.rules import load_rules, rules
 
 objection_app = typer.Typer(help="Objections to credit records (异议): file, extend, decide, review.",
                             no_args_is_help=True)
@@ -48,7 +71,7 @@ def _corrections(pairs: list[str] | None) -> dict[str, str] | None:
 
 
 def _files_dir() -> Path:
-    return service.files_dir_for(STATE.url)
+    return files_dir_for(STATE.url)
 
 
 def _cases_table(title: str, rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> None:
@@ -76,10 +99,10 @@ def objection_file(key: str = typer.Argument(..., help="Subject: id, credit code
                    actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Object to records: they are marked disputed at once and routed to their department."""
     with session() as s:
-        got = service.file_objection(s, subject_id=_subject_id(s, key), record_ids=records, reason=reason,
-                                     channel="window" if window else "self", evidence=evidence or [],
-                                     files_dir=_files_dir(), actor=actor)
-        out = [service.objection_dict(s, o) for o in got]
+        got = file_objection(s, subject_id=_subject_id(s, key), record_ids=records, reason=reason,
+                             channel="window" if window else "self", evidence=evidence or [],
+                             files_dir=_files_dir(), actor=actor)
+        out = [objection_dict(s, o) for o in got]
     _done(out, json_out, "\n".join(f"objection {o['id']}: record {o['record_id']} disputed, "
                                    f"{o['department']} decides by {o['due_on']}" for o in out))
 
@@ -93,8 +116,8 @@ def objection_list(subject: str = typer.Option(None, "--subject", help="Only thi
     with session() as s:
         sid = _subject_id(s, subject) if subject else None
         cal = calendar.load(s)
-        out = [service.objection_dict(s, o, cal=cal) for o in service.objections(s, subject_id=sid, status=status,
-                                                                                  department=department)]
+        out = [objection_dict(s, o, cal=cal) for o in objections(s, subject_id=sid, status=status,
+                                                                 department=department)]
     if json_out:
         emit_json(out)
         return
@@ -105,7 +128,7 @@ def objection_list(subject: str = typer.Option(None, "--subject", help="Only thi
 def objection_show(objection_id: int = typer.Argument(...), json_out: bool = JsonOpt) -> None:
     """One objection in full."""
     with session() as s:
-        out = service.objection_dict(s, service._objection(s, objection_id))
+        out = objection_dict(s, get_objection(s, objection_id))
     if json_out:
         emit_json(out)
         return
@@ -120,8 +143,8 @@ def objection_extend(objection_id: int = typer.Argument(...),
                      actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """The one extension, to the maximum total working days from receipt."""
     with session() as s:
-        out = service.objection_dict(s, service.extend_objection(s, objection_id=objection_id, reason=reason,
-                                                                 department=department, actor=actor))
+        out = objection_dict(s, extend_objection(s, objection_id=objection_id, reason=reason,
+                                                 department=department, actor=actor))
     _done(out, json_out, f"objection {objection_id} now due {out['due_on']}")
 
 
@@ -137,7 +160,7 @@ def objection_decide(objection_id: int = typer.Argument(...),
     with session() as s:
         o = flows.decide_objection(s, objection_id=objection_id, outcome=outcome, reason=reason,
                                    department=department, corrections=_corrections(sets), actor=actor)
-        out = service.objection_dict(s, o)
+        out = objection_dict(s, o)
     _done(out, json_out, f"objection {objection_id}: {outcome}"
           + (f" (new version {out['result_record_id']})" if out["result_record_id"] else ""))
 
@@ -148,8 +171,8 @@ def objection_review(objection_id: int = typer.Argument(...),
                      actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Ask for the one review (复核) of a decision."""
     with session() as s:
-        out = service.objection_dict(s, service.request_review(s, objection_id=objection_id, reason=reason,
-                                                               actor=actor))
+        out = objection_dict(s, request_review(s, objection_id=objection_id, reason=reason,
+                                               actor=actor))
     _done(out, json_out, f"objection {objection_id}: review by {out['review']['authority']} "
                          f"due {out['review']['due_on']}")
 
@@ -163,9 +186,9 @@ def objection_review_decide(objection_id: int = typer.Argument(...),
                             actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """The review authority's final decision."""
     with session() as s:
-        out = service.objection_dict(s, flows.decide_review(s, objection_id=objection_id, outcome=outcome,
-                                                            reason=reason, unit=unit,
-                                                            corrections=_corrections(sets), actor=actor))
+        out = objection_dict(s, flows.decide_review(s, objection_id=objection_id, outcome=outcome,
+                                                    reason=reason, unit=unit,
+                                                    corrections=_corrections(sets), actor=actor))
     _done(out, json_out, f"objection {objection_id}: review {outcome}")
 
 
@@ -175,8 +198,8 @@ def objection_withdraw(objection_id: int = typer.Argument(...),
                        json_out: bool = JsonOpt) -> None:
     """The subject withdraws an open objection; the record returns to force."""
     with session() as s:
-        out = service.objection_dict(s, service.withdraw_objection(s, objection_id=objection_id, reason=reason,
-                                                                   actor=actor))
+        out = objection_dict(s, withdraw_objection(s, objection_id=objection_id, reason=reason,
+                                                   actor=actor))
     _done(out, json_out, f"objection {objection_id} withdrawn")
 
 
@@ -184,7 +207,7 @@ def objection_withdraw(objection_id: int = typer.Argument(...),
 def objection_overdue(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Alert the departments and the credit office of every case past its deadline."""
     with session() as s:
-        out = service.flag_overdue(s, actor=actor)
+        out = flag_overdue(s, actor=actor)
     _done(out, json_out, f"overdue: {len(out['objection'])} objections, {len(out['repair'])} repairs alerted")
 
 
@@ -197,7 +220,7 @@ def inbox(subject: str = typer.Option(None, "--subject", help="A subject's inbox
         raise InvalidInput("give --subject or --department")
     with session() as s:
         kind, who = ("subject", str(_subject_id(s, subject))) if subject else ("department", department)
-        out = [service.message_dict(m) for m in service.inbox(s, recipient_kind=kind, recipient=who)]
+        out = [alerts_inbox.message_dict(m) for m in alerts_inbox.messages(s, recipient_kind=kind, recipient=who)]
     if json_out:
         emit_json(out)
         return
@@ -216,7 +239,7 @@ def repair_schedule(key: str = typer.Argument(..., help="Subject: id, credit cod
                     json_out: bool = JsonOpt) -> None:
     """Each negative record's tier, the date repair can be applied for, and the end of publication."""
     with session() as s:
-        out = service.repair_schedule(s, _subject_id(s, key))
+        out = eligibility.repair_schedule(s, _subject_id(s, key))
     if json_out:
         emit_json(out)
         return
@@ -230,7 +253,7 @@ def repair_schedule(key: str = typer.Argument(..., help="Subject: id, credit cod
 def repair_eligibility(record_id: int = typer.Argument(...), json_out: bool = JsonOpt) -> None:
     """Check every condition of repair for one record, today."""
     with session() as s:
-        out = service.eligibility(s, record_id=record_id).as_dict()
+        out = eligibility.eligibility(s, record_id=record_id).as_dict()
     if json_out:
         emit_json(out)
         return
@@ -247,9 +270,9 @@ def repair_fulfil(record_id: int = typer.Argument(...),
                   actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Record that a record's obligations are fulfilled (the behaviour is corrected)."""
     with session() as s:
-        rec = service._record(s, record_id)
-        c = service.record_condition(s, kind="obligations-fulfilled", subject_id=rec.subject_id,
-                                     record_id=record_id, department=department, note=note, actor=actor)
+        rec = get_record(s, record_id)
+        c = eligibility.record_condition(s, kind="obligations-fulfilled", subject_id=rec.subject_id,
+                                         record_id=record_id, department=department, note=note, actor=actor)
         out = {"id": c.id, "record_id": record_id, "met_on": c.met_on.isoformat(), "department": department}
     _done(out, json_out, f"record {record_id}: obligations recorded as fulfilled on {out['met_on']}")
 
@@ -260,9 +283,27 @@ def repair_training(key: str = typer.Argument(...),
                     actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Record a credit-repair training attended by the subject."""
     with session() as s:
-        c = service.record_condition(s, kind="training", subject_id=_subject_id(s, key), note=course, actor=actor)
+        c = eligibility.record_condition(s, kind="training", subject_id=_subject_id(s, key), note=course, actor=actor)
         out = {"id": c.id, "subject_id": c.subject_id, "met_on": c.met_on.isoformat(), "course": course}
     _done(out, json_out, f"training recorded on {out['met_on']}")
+
+
+@repair_app.command("commitment")
+def repair_commitment(key: str = typer.Argument(..., help="Subject: id, credit code or ID number."),
+                      agree: bool = typer.Option(False, "--agree", help="The signer read the commitment's text "
+                                                                       "and agrees to it; required."),
+                      signed_by: str = typer.Option(None, "--signed-by", help="Who signed for the subject (e.g. "
+                                                                              "the legal representative); required."),
+                      actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Record the credit-repair commitment (信用修复承诺书) a subject signed at the credit
+    office's window: the repair's own door, as on the web (`commitment sign` refuses
+    it). One in force is enough; the subject is told."""
+    with session() as s:
+        c = sign_repair_commitment(s, subject_id=_subject_id(s, key), unit=rules(s).credit_office, agreed=agree,
+                                   signed_by=signed_by, actor=actor)
+        out = commitments_service.as_dict(c)
+    _done(out, json_out, f"credit-repair commitment {out['id']} signed by {out['signed_by']}; "
+                         f"due {out['due_on'] or '—'}")
 
 
 @repair_app.command("apply")
@@ -274,10 +315,10 @@ def repair_apply(key: str = typer.Argument(..., help="Subject: id, credit code o
                  actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Apply for repair; eligibility is checked at once (a refusal says why and from when)."""
     with session() as s:
-        a = service.apply_repair(s, subject_id=_subject_id(s, key), record_id=record_id, applicant=applicant,
-                                 channel="window" if window else "self", materials_files=material or [],
-                                 files_dir=_files_dir(), actor=actor)
-        out = service.repair_dict(s, a)
+        a = apply_repair(s, subject_id=_subject_id(s, key), record_id=record_id, applicant=applicant,
+                         channel="window" if window else "self", materials_files=material or [],
+                         files_dir=_files_dir(), actor=actor)
+        out = repair_dict(s, a)
     if out["status"] == "refused":
         _done(out, json_out, f"application {out['id']} refused: {out['refusal_reason']}")
     else:
@@ -290,8 +331,8 @@ def repair_list(subject: str = typer.Option(None, "--subject"), status: str = ty
     """Repair applications with their deadlines."""
     with session() as s:
         sid = _subject_id(s, subject) if subject else None
-        out = [service.repair_dict(s, a) for a in service.repairs(s, subject_id=sid, status=status,
-                                                                  department=department)]
+        out = [repair_dict(s, a) for a in repairs(s, subject_id=sid, status=status,
+                                                  department=department)]
     if json_out:
         emit_json(out)
         return
@@ -302,7 +343,7 @@ def repair_list(subject: str = typer.Option(None, "--subject"), status: str = ty
 def repair_show(application_id: int = typer.Argument(...), json_out: bool = JsonOpt) -> None:
     """One application in full."""
     with session() as s:
-        out = service.repair_dict(s, service._application(s, application_id))
+        out = repair_dict(s, get_application(s, application_id))
     if json_out:
         emit_json(out)
         return
@@ -316,8 +357,8 @@ def repair_forward(application_id: int = typer.Argument(...),
                    actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """The intake forwards an application to the identifying department."""
     with session() as s:
-        out = service.repair_dict(s, service.forward_repair(s, application_id=application_id, unit=unit,
-                                                            actor=actor))
+        out = repair_dict(s, forward_repair(s, application_id=application_id, unit=unit,
+                                            actor=actor))
     _done(out, json_out, f"application {application_id} forwarded to {out['department']}, "
                          f"decision due {out['decision_due_on']}")
 
@@ -343,8 +384,8 @@ def repair_reject(application_id: int = typer.Argument(...),
                   actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Reject an application, with its reason."""
     with session() as s:
-        out = service.repair_dict(s, service.reject_repair(s, application_id=application_id, unit=unit,
-                                                           reason=reason, actor=actor))
+        out = repair_dict(s, reject_repair(s, application_id=application_id, unit=unit,
+                                           reason=reason, actor=actor))
     _done(out, json_out, f"application {application_id} rejected")
 
 
@@ -354,7 +395,7 @@ def repair_daily(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     and alert every overdue objection and repair."""
     with session() as s:
         ended = flows.end_publication(s, actor=actor)
-        overdue = service.flag_overdue(s, actor=actor)
+        overdue = flag_overdue(s, actor=actor)
     out = {"publication_ended": ended, "overdue": overdue}
     _done(out, json_out, f"publication ended for {len(ended)} records; overdue alerts: "
                          f"{len(overdue['objection'])} objections, {len(overdue['repair'])} repairs")
@@ -365,7 +406,7 @@ def repair_outbox(status: str = typer.Option("queued", "--status", help="queued 
                   json_out: bool = JsonOpt) -> None:
     """The exchange outbox: changes queued for every place a record went."""
     with session() as s:
-        out = [service.package_dict(p) for p in service.outbox(s, status=status or None)]
+        out = [package_dict(p) for p in outbox(s, status=status or None)]
     if json_out:
         emit_json(out)
         return
@@ -377,7 +418,7 @@ def repair_outbox(status: str = typer.Option("queued", "--status", help="queued 
 def repair_rules(json_out: bool = JsonOpt) -> None:
     """The objection and repair rules in force, with their citations."""
     with session() as s:
-        out = service.rules(s).model_dump()
+        out = rules(s).model_dump()
     if json_out:
         emit_json(out)
         return
@@ -389,7 +430,7 @@ def repair_rules_load(path: Path = typer.Argument(..., help="A rules YAML (see w
                       actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Validate a rules file and put it in force."""
     with session() as s:
-        out = service.load_rules(s, path=path, actor=actor)
+        out = load_rules(s, path=path, actor=actor)
     _done(out, json_out, f"workflow rules {out['version']} in force")
 
 

@@ -1,8 +1,8 @@
 """Use cases of objection and repair that reach other domains: lists, evaluation,
 publication and the subject's own view.
 
-Kept apart from `service.py` so the workflow's own state machine stays readable and
-each cross-domain effect is one named step here.
+Kept apart from the procedures (`objection.py`, `repair.py`, …) so the workflow's own
+state machine stays readable and each cross-domain effect is one named step here.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts.inbox import message_dict
+from creditgov.alerts.inbox import messages as inbox
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.errors import CreditGovError
-from creditgov.lists import service as lists_service
+from creditgov.lists import exits as lists_service
+from creditgov.lists import queries as lists_queries
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
@@ -26,9 +29,15 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.models import AuditEntry
 from creditgov.subjects import service as subject_service
-from creditgov.workflows import calendar, service
+from creditgov.workflows import calendar, objection
+from creditgov.workflows.common import get_objection, get_record, record_versions
+from creditgov.workflows.eligibility import obligations_fulfilled, repair_schedule, schedule_of
+from creditgov.workflows.exchange import package_dict, queue_exchange
 from creditgov.workflows.models import Objection, RepairApplication, RepairCondition
 from creditgov.workflows.models import Reevaluation as ReevaluationRow
+from creditgov.workflows.notifications import tell_subject
+from creditgov.workflows.repair import claim_approval, repair_dict, repairs
+from creditgov.workflows.rules import rules
 
 # ----------------------------------------------------------------------------- lists
 
@@ -37,7 +46,7 @@ def exit_lists_for(session: Session, *, rec: CreditRecord, kind: str, reason: st
     """Entries resting on any version of the record leave their lists (the lists
     domain's own procedure does the exit and keeps the history)."""
     out: dict[str, list[int]] = {"exited": [], "withdrawn": []}
-    for rid in service.record_versions(session, rec):
+    for rid in record_versions(session, rec):
         got = lists_service.exit_for_record(session, record_id=rid, reason=reason, kind=kind, actor=actor)
         out["exited"] += got["exited"]
         out["withdrawn"] += got["withdrawn"]
@@ -52,10 +61,10 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
     """The department's decision; a deletion also takes off the lists every entry that
     rested on the deleted record (its basis no longer stands)."""
     actor = actor or audit.default_actor()
-    o = service.decide_objection(session, objection_id=objection_id, outcome=outcome, reason=reason,
-                                 department=department, corrections=corrections, actor=actor)
+    o = objection.decide_objection(session, objection_id=objection_id, outcome=outcome, reason=reason,
+                                   department=department, corrections=corrections, actor=actor)
     if outcome == "deleted":
-        exit_lists_for(session, rec=service._record(session, o.record_id), kind="manual", actor=actor,
+        exit_lists_for(session, rec=get_record(session, o.record_id), kind="manual", actor=actor,
                        reason=f"record deleted after objection {o.id}: {reason.strip()}")
     return o
 
@@ -63,12 +72,12 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
 def decide_review(session: Session, *, objection_id: int, outcome: str, reason: str, unit: str,
                   corrections: dict[str, str] | None = None, actor: str | None = None) -> Objection:
     actor = actor or audit.default_actor()
-    target = service._objection(session, objection_id)
+    target = get_objection(session, objection_id)
     target_id = target.result_record_id or target.record_id
-    o = service.decide_review(session, objection_id=objection_id, outcome=outcome, reason=reason, unit=unit,
-                              corrections=corrections, actor=actor)
+    o = objection.decide_review(session, objection_id=objection_id, outcome=outcome, reason=reason, unit=unit,
+                                corrections=corrections, actor=actor)
     if outcome == "deleted":
-        exit_lists_for(session, rec=service._record(session, target_id), kind="manual", actor=actor,
+        exit_lists_for(session, rec=get_record(session, target_id), kind="manual", actor=actor,
                        reason=f"record deleted on review of objection {o.id}: {reason.strip()}")
     return o
 
@@ -140,17 +149,17 @@ def approve_repair(session: Session, *, application_id: int, department: str, re
     repaired (stops being published, shared and used), list entries resting on it
     exit (their linked measures with them), the subject is re-evaluated for every
     published model, one exchange package is queued per place the record went, and
-    the subject is told. Exactly one approval can win (see `service._claim`)."""
+    the subject is told. Exactly one approval can win (see `common.claim`)."""
     actor = actor or audit.default_actor()
-    a = service.claim_approval(session, application_id=application_id, department=department, reason=reason,
-                               actor=actor)
-    rec = service._record(session, a.record_id, lock=True)
+    a = claim_approval(session, application_id=application_id, department=department, reason=reason,
+                       actor=actor)
+    rec = get_record(session, a.record_id, lock=True)
     records_service.change_status(session, record_id=rec.id, to_status="repaired", actor=actor,
                                   reason=f"credit repair application {a.id} approved by {department}")
     lists = exit_lists_for(session, rec=rec, kind="repair", actor=actor,
                            reason=f"record {rec.id} repaired (application {a.id})")
-    packages = service.queue_exchange(session, rec=rec, kind="record.repaired", cause=f"repair:{a.id}",
-                                      payload={"decided_by": department})
+    packages = queue_exchange(session, rec=rec, kind="record.repaired", cause=f"repair:{a.id}",
+                              payload={"decided_by": department})
     # A repair is a legal decision; a broken model pack must not undo it. The
     # re-evaluation runs in a savepoint and a failure is reported, not raised (the next
     # evaluation run recomputes the subject anyway).
@@ -166,12 +175,12 @@ def approve_repair(session: Session, *, application_id: int, department: str, re
                          "exchange": [p.id for p in packages], "reevaluated": [r.model_name for r in reevals],
                          "reevaluation_error": reeval_error})
     grades = ", ".join(f"{r.model_name}: {r.previous_grade or '—'} → {r.grade}" for r in reevals)
-    service._tell_subject(session, a.subject_id, "repair.approved",
-                          f"信用修复申请 {a.id} 已通过: 记录 {rec.id} 已修复, 停止公示和共享"
-                          + (f"; 移出名单 {len(lists['exited'])} 项" if lists["exited"] else "")
-                          + (f"; 评价已重新计算 ({grades})" if grades else "") + "。", "repair", a.id)
-    return {"application": service.repair_dict(session, a), "record": {"id": rec.id, "status": rec.status},
-            "lists": lists, "exchange": [service.package_dict(p) for p in packages],
+    tell_subject(session, a.subject_id, "repair.approved",
+                 f"信用修复申请 {a.id} 已通过: 记录 {rec.id} 已修复, 停止公示和共享"
+                 + (f"; 移出名单 {len(lists['exited'])} 项" if lists["exited"] else "")
+                 + (f"; 评价已重新计算 ({grades})" if grades else "") + "。", "repair", a.id)
+    return {"application": repair_dict(session, a), "record": {"id": rec.id, "status": rec.status},
+            "lists": lists, "exchange": [package_dict(p) for p in packages],
             "reevaluations": [reevaluation_dict(r) for r in reevals], "reevaluation_error": reeval_error}
 
 
@@ -189,7 +198,7 @@ def end_publication(session: Session, *, actor: str | None = None) -> list[int]:
     runs this daily; running it twice changes nothing more."""
     actor = actor or "worker:end-publication"
     today = clock.today()
-    needs_obligations = service.rules(session).repair.end_publication_requires_obligations
+    needs_obligations = rules(session).repair.end_publication_requires_obligations
     items = list(session.execute(select(CatalogItem).where(
         CatalogItem.polarity == "negative", CatalogItem.max_publication_months.is_not(None))
         .order_by(CatalogItem.code)).scalars())
@@ -205,17 +214,17 @@ def end_publication(session: Session, *, actor: str | None = None) -> list[int]:
         candidates += [(rec, item) for rec in session.execute(q).scalars()]
     ended = []
     for rec, item in sorted(candidates, key=lambda c: c[0].id):
-        sch = service.schedule_of(rec, item)
+        sch = schedule_of(rec, item)
         if sch.publication_ends is None or sch.publication_ends > today:
             continue
-        if needs_obligations and service.obligations_fulfilled(session, rec, today) is None:
+        if needs_obligations and obligations_fulfilled(session, rec, today) is None:
             continue
         records_service.change_status(
             session, record_id=rec.id, to_status="expired", actor=actor,
             reason=f"publication ended on {sch.publication_ends} ({item.max_publication_months} months, "
                    f"{item.severity}); obligations fulfilled")
-        service.queue_exchange(session, rec=rec, kind="record.publication-ended", cause=f"expiry:{today}",
-                               payload={"publication_ends": sch.publication_ends.isoformat()})
+        queue_exchange(session, rec=rec, kind="record.publication-ended", cause=f"expiry:{today}",
+                       payload={"publication_ends": sch.publication_ends.isoformat()})
         ended.append(rec.id)
     return ended
 
@@ -280,7 +289,7 @@ def own_view(session: Session, keyring: KeyRing, key: str, *, actor: str | None 
     today = clock.today()
     file = subject_service.credit_file(session, keyring, str(subject.id), actor=actor, purpose="own view").as_dict()
     file.pop("readers", None)
-    entries = [lists_service.entry_dict(e) for e in lists_service.entries(session, subject_id=subject.id)]
+    entries = [lists_queries.entry_dict(e) for e in lists_queries.entries(session, subject_id=subject.id)]
     reevals = session.execute(select(ReevaluationRow).where(ReevaluationRow.subject_id == subject.id)
                               .order_by(ReevaluationRow.id.desc()).limit(20)).scalars()
     cal = calendar.load(session)
@@ -293,14 +302,14 @@ def own_view(session: Session, keyring: KeyRing, key: str, *, actor: str | None 
         "scores": _explanations(session, subject.id, today),
         "reevaluations": [reevaluation_dict(r) for r in reevals],
         "lists": entries,
-        "objections": [service.objection_dict(session, o, today, cal=cal)
-                       for o in service.objections(session, subject_id=subject.id)],
-        "repairs": [service.repair_dict(session, a, today) for a in service.repairs(session, subject_id=subject.id)],
-        "repair_schedule": service.repair_schedule(session, subject.id),
+        "objections": [objection.objection_dict(session, o, today, cal=cal)
+                       for o in objection.objections(session, subject_id=subject.id)],
+        "repairs": [repair_dict(session, a, today) for a in repairs(session, subject_id=subject.id)],
+        "repair_schedule": repair_schedule(session, subject.id),
         "repair_conditions": [{"kind": c.kind, "record_id": c.record_id, "met_on": c.met_on.isoformat(),
                                "department": c.department_code, "note": c.note} for c in conditions],
-        "inbox": [service.message_dict(m) for m in service.inbox(session, recipient_kind="subject",
-                                                                  recipient=str(subject.id))],
+        "inbox": [message_dict(m) for m in inbox(session, recipient_kind="subject",
+                                                 recipient=str(subject.id))],
         "readers": _readers(session, subject.id),
     }
 

@@ -3,7 +3,7 @@ the subject's inbox and the exchange outbox.
 
 Every procedure row keeps its dates and its deciding actor; nothing is deleted. A
 record's own status is never written here: `records.service.change_status` does that,
-called from `service.py` / `flows.py` only.
+called from the procedures (`objection.py`, `outcomes.py`) and `flows.py` only.
 """
 
 from __future__ import annotations
@@ -174,25 +174,6 @@ class Material(Base):
     stored_as: Mapped[str] = mapped_column(String(400), nullable=False)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
-
-
-class InboxMessage(Base):
-    """A message to a subject's inbox or a department's desk. Until the alerts domain
-    brings notification channels, this is how a step is made known."""
-
-    __tablename__ = "inbox_messages"
-    __table_args__ = (Index("ix_inbox_messages_recipient", "recipient_kind", "recipient"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    recipient_kind: Mapped[str] = mapped_column(String(12), nullable=False)  # subject / department
-    recipient: Mapped[str] = mapped_column(String(60), nullable=False)  # subject id or department code
-    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)  # whom it is about
-    topic: Mapped[str] = mapped_column(String(40), nullable=False)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
-    ref_kind: Mapped[str | None] = mapped_column(String(20))
-    ref_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
-    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class RecordShare(Base):

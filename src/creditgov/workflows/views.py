@@ -1,8 +1,8 @@
 """API routes for objection (异议), credit repair (信用修复), the exchange outbox and the
 subject's own view. Thin: each route authorises through `security.scopes`, reaches the
 case only inside the caller's data scope (404 outside it, like a missing case), names
-the acting unit from the account, and calls `workflows.service` / `workflows.flows`,
-which check the procedure (who decides, in which state, before which deadline) and
+the acting unit from the account, and calls the workflow services (`objection`,
+`repair`, `conditions`, `materials`, ...) and `workflows.flows`, which check the procedure (who decides, in which state, before which deadline) and
 audit every change with the caller as the actor.
 
 Who does what: the subject files objections, asks for the review and applies for
@@ -14,42 +14,52 @@ fulfilled and training; the subject signs its credit-repair commitment (the wind
 records one signed there). Materials are
 uploaded as multipart files, at most `MAX_FILES` of `MAX_FILE_BYTES` each per request.
 
-The helpers below (`scoped_*`, `*_out`, `acting_unit`, `saved_uploads`) are shared
-with the web pages (`web/workflow_pages.py`), so a page and its endpoint agree."""
+The read logic shared with the web pages (`scoped_*`, `*_out`, `acting_unit`,
+`saved_uploads`) lives in `workflows.access`, so a page and its endpoint agree."""
 
 from __future__ import annotations
 
-import re
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, ctx, keyring, require
-from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock
-from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing
-from creditgov.security.scopes import Forbidden, Grant, Principal, Role, Scope
-from creditgov.subjects import service as subject_service
-from creditgov.subjects.models import Subject
-from creditgov.workflows import calendar, flows, service
-from creditgov.workflows.models import (
-    OBJECTION_OPEN,
-    OBJECTION_STATUSES,
-    REPAIR_OPEN,
-    REPAIR_STATUSES,
-    Objection,
-    RepairApplication,
+from creditgov.security.scopes import Grant, Principal
+from creditgov.workflows import flows
+from creditgov.workflows.access import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_FORM_LIMITS,
+    acting_unit,
+    channel_of,
+    condition_unit,
+    objection_in_scope,
+    objections_out,
+    own_view_of,
+    record_in_scope,
+    repair_in_scope,
+    repairs_out,
+    saved_uploads,
+    scoped_objections,
+    scoped_repairs,
 )
+from creditgov.workflows.common import get_application
+from creditgov.workflows.conditions import record_repair_condition, repair_conditions
+from creditgov.workflows.eligibility import eligibility, repair_schedule
+from creditgov.workflows.exchange import outbox, package_dict
+from creditgov.workflows.materials import add_materials, files_dir_for, material_file
+from creditgov.workflows.models import OBJECTION_STATUSES, REPAIR_STATUSES
+from creditgov.workflows.objection import (
+    extend_objection,
+    file_objection,
+    request_review,
+    withdraw_objection,
+)
+from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
 from creditgov.workflows.schemas import (
     ApprovalOut,
     ApproveIn,
@@ -85,207 +95,19 @@ ObjectionStatus = Annotated[str | None, Query(pattern="^(" + "|".join(("pending"
                                                   + ")$")]
 RepairStatus = Annotated[str | None, Query(pattern="^(" + "|".join(("pending", "all", *REPAIR_STATUSES)) + ")$")]
 
-MAX_FILES = 5
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# The whole request: the files plus the multipart framing and the other fields.
-MAX_UPLOAD_BYTES = MAX_FILES * MAX_FILE_BYTES + 256 * 1024
-UPLOAD_FORM_LIMITS: Any = {"max_files": MAX_FILES, "max_fields": 40}
 
-
-# ----------------------------------------------------------------------------- shared helpers
+# ----------------------------------------------------------------------------- helpers
 
 
 def files_dir(request: Request) -> Path:
-    """Where the store keeps materials (see `service.files_dir_for`)."""
-    return service.files_dir_for(ctx(request).url)
-
-
-def acting_unit(session: Session, who: Principal) -> str:
-    """The unit a decision is made in: a department officer's department, the credit
-    office for its staff. The services check it against the case (who supplied the
-    record, the intake, the review authority)."""
-    if who.role is Role.DEPARTMENT and who.department_code:
-        return who.department_code
-    if who.role is Role.CREDIT_OFFICE:
-        return who.department_code or service.rules(session).credit_office
-    raise Forbidden(f"role {who.role.value} decides no objection or repair")
-
-
-def condition_unit(session: Session, who: Principal) -> str | None:
-    """Who records a repair condition: None for the subject itself, else the officer's
-    acting unit (the service checks it against the record)."""
-    return None if who.role is Role.SUBJECT else acting_unit(session, who)
-
-
-def channel_of(who: Principal) -> str:
-    """`self` when the subject files, `window` when staff file on its behalf."""
-    return "self" if who.role is Role.SUBJECT else "window"
-
-
-def _sees(session: Session, grant: Grant, subject_id: int, departments: Iterable[str | None]) -> bool:
-    """A case is in scope when its subject is; a department sees only the cases it
-    handles (records it supplied), not other departments' cases on the same subject."""
-    if not grant.in_scope(session, subject_id):
-        return False
-    if grant.scope is Scope.DEPARTMENT:
-        return grant.principal.department_code in set(departments)
-    return True
-
-
-def objection_in_scope(session: Session, grant: Grant, objection_id: int) -> Objection:
-    o = session.get(Objection, objection_id)
-    if o is None or not _sees(session, grant, o.subject_id, (o.department_code,)):
-        raise NotFound(f"objection {objection_id} not found in your data scope")
-    return o
-
-
-def repair_in_scope(session: Session, grant: Grant, application_id: int) -> RepairApplication:
-    a = session.get(RepairApplication, application_id)
-    if a is None or not _sees(session, grant, a.subject_id, (a.department_code,)):
-        raise NotFound(f"repair application {application_id} not found in your data scope")
-    return a
-
-
-def record_in_scope(session: Session, grant: Grant, record_id: int, subject_id: int | None = None) -> CreditRecord:
-    """A record of a subject in scope (and of `subject_id` when given): 404 otherwise,
-    so nobody learns of records in another subject's file."""
-    rec = session.get(CreditRecord, record_id)
-    if rec is None or (subject_id is not None and rec.subject_id != subject_id) \
-            or not grant.in_scope(session, rec.subject_id):
-        where = f"subject {subject_id}'s file" if subject_id is not None else "your data scope"
-        raise NotFound(f"credit record {record_id} not found in {where}")
-    return rec
-
-
-def _scoped(session: Session, grant: Grant, subject_id: int | None) -> tuple[int | None, str | None, bool]:
-    """(subject filter, department filter, nothing-to-show) for a grant's listing."""
-    p = grant.principal
-    if grant.scope is Scope.SELF:
-        if p.subject_id is None or subject_id not in (None, p.subject_id):
-            return None, None, True
-        return p.subject_id, None, False
-    return subject_id, p.department_code if grant.scope is Scope.DEPARTMENT else None, False
-
-
-def _in_clause(session: Session, grant: Grant, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars())
-
-
-def scoped_objections(session: Session, grant: Grant, *, status: str | None = None, subject_id: int | None = None,
-                      limit: int = 200) -> list[Objection]:
-    sid, department, empty = _scoped(session, grant, subject_id)
-    if empty:
-        return []
-    statuses = OBJECTION_OPEN if status == "pending" else None if status == "all" else status
-    rows = service.objections(session, subject_id=sid, status=statuses, department=department, limit=limit)
-    visible = _in_clause(session, grant, {o.subject_id for o in rows})
-    return [o for o in rows if o.subject_id in visible]
-
-
-def scoped_repairs(session: Session, grant: Grant, *, status: str | None = None, subject_id: int | None = None,
-                   limit: int = 200) -> list[RepairApplication]:
-    sid, department, empty = _scoped(session, grant, subject_id)
-    if empty:
-        return []
-    statuses = REPAIR_OPEN if status == "pending" else None if status == "all" else status
-    rows = service.repairs(session, subject_id=sid, status=statuses, department=department, limit=limit)
-    visible = _in_clause(session, grant, {a.subject_id for a in rows})
-    return [a for a in rows if a.subject_id in visible]
-
-
-def _names(session: Session, ids: set[int], masked: bool) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {s.id: subject_service.display_name(s, masked=masked)
-            for s in session.execute(select(Subject).where(Subject.id.in_(ids))).scalars()}
-
-
-def record_refs(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
-    """What a case page shows of its record: item, date, document number, status."""
-    if not ids:
-        return {}
-    q = (select(CreditRecord, CatalogItem).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
-         .where(CreditRecord.id.in_(ids)))
-    return {r.id: {"id": r.id, "item": r.item_code, "item_name": i.name_zh, "item_name_en": i.name_en,
-                   "occurred_on": r.occurred_on.isoformat(), "document_no": r.document_no,
-                   "department": r.department_code, "status": r.status, "is_current": r.is_current}
-            for r, i in session.execute(q)}
-
-
-def objections_out(session: Session, grant: Grant, rows: Sequence[Objection]) -> list[dict[str, Any]]:
-    """Objections as the API and the pages show them: deadlines in working days, the
-    subject's name (masked where the grant masks people) and the record."""
-    cal = calendar.load(session)
-    today = clock.today()
-    names = _names(session, {o.subject_id for o in rows}, grant.masks_people)
-    recs = record_refs(session, {o.record_id for o in rows})
-    return [{**service.objection_dict(session, o, today, cal=cal), "subject_name": names.get(o.subject_id),
-             "record": recs.get(o.record_id)} for o in rows]
-
-
-def repairs_out(session: Session, grant: Grant, rows: Sequence[RepairApplication]) -> list[dict[str, Any]]:
-    cal = calendar.load(session)
-    today = clock.today()
-    names = _names(session, {a.subject_id for a in rows}, grant.masks_people)
-    recs = record_refs(session, {a.record_id for a in rows})
-    out = []
-    for a in rows:
-        d = service.repair_dict(session, a, today)
-        due = service.repair_deadline(a)
-        left = None
-        if due is not None:
-            left = cal.working_days_between(today, due) if due >= today else -cal.working_days_between(due, today)
-        out.append({**d, "working_days_left": left, "subject_name": names.get(a.subject_id),
-                    "record": recs.get(a.record_id)})
-    return out
-
-
-def _clean_name(name: str | None) -> str:
-    """A file name safe to keep: no folders, no control characters, at most 120 characters."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".")
-    if not base:
-        return "material"
-    if len(base) > 120:
-        stem, dot, suffix = base.rpartition(".")
-        base = (stem[:110] + dot + suffix[:9]) if dot and len(suffix) < 10 else base[:120]
-    return base
-
-
-@contextmanager
-def saved_uploads(uploads: Sequence[UploadFile]) -> Iterator[list[Path]]:
-    """The uploaded files written to a temporary folder under their own (cleaned) names,
-    for `service.store_materials`, which copies them into the store by content. Empty
-    file inputs (a form sent without a file) are skipped; an oversized file is refused."""
-    chosen = [u for u in uploads if u.filename]
-    if len(chosen) > MAX_FILES:
-        raise InvalidInput(f"at most {MAX_FILES} files per upload")
-    with tempfile.TemporaryDirectory(prefix="creditgov-upload-") as tmp:
-        out = []
-        for i, up in enumerate(chosen):
-            name = _clean_name(up.filename)
-            dst = Path(tmp) / str(i) / name
-            dst.parent.mkdir()
-            size = 0
-            with dst.open("wb") as fh:
-                up.file.seek(0)
-                for chunk in iter(lambda up=up: up.file.read(1 << 20), b""):
-                    size += len(chunk)
-                    if size > MAX_FILE_BYTES:
-                        raise InvalidInput(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-                    fh.write(chunk)
-            if size == 0:
-                raise InvalidInput(f"{name} is empty")
-            out.append(dst)
-        yield out
+    """Where the store keeps materials (see `materials.files_dir_for`)."""
+    return files_dir_for(ctx(request).url)
 
 
 def _material_response(session: Session, request: Request, who: Principal, owner_kind: str, owner_id: int,
                        sha256: str, subject_id: int) -> FileResponse:
-    m, path = service.material_file(session, owner_kind=owner_kind, owner_id=owner_id, sha256=sha256,
-                                    files_dir=files_dir(request), subject_id=subject_id, actor=who.actor)
+    m, path = material_file(session, owner_kind=owner_kind, owner_id=owner_id, sha256=sha256,
+                            files_dir=files_dir(request), subject_id=subject_id, actor=who.actor)
     return FileResponse(path, media_type="application/octet-stream", filename=m.file_name,
                         headers={"Cache-Control": "private, no-store"})
 
@@ -319,9 +141,9 @@ def objections_file(subject_id: Id, body: ObjectionIn, grant: ObjFile, request: 
     grant.require_subject(session, subject_id)
     for rid in body.record_ids:
         record_in_scope(session, grant, rid, subject_id)
-    got = service.file_objection(session, subject_id=subject_id, record_ids=body.record_ids, reason=body.reason,
-                                 channel=channel_of(grant.principal), files_dir=files_dir(request),
-                                 actor=grant.principal.actor)
+    got = file_objection(session, subject_id=subject_id, record_ids=body.record_ids, reason=body.reason,
+                         channel=channel_of(grant.principal), files_dir=files_dir(request),
+                         actor=grant.principal.actor)
     return objections_out(session, grant, got)
 
 
@@ -340,8 +162,8 @@ def objections_materials(objection_id: Id, grant: ObjFile, request: Request, ses
     at most 5 files of 10 MB each; stored by SHA-256, the handling unit is told."""
     o = objection_in_scope(session, grant, objection_id)
     with saved_uploads(files) as paths:
-        service.add_materials(session, owner_kind="objection", owner_id=o.id, files=paths,
-                              files_dir=files_dir(request), actor=grant.principal.actor)
+        add_materials(session, owner_kind="objection", owner_id=o.id, files=paths,
+                      files_dir=files_dir(request), actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
 
@@ -359,8 +181,8 @@ def objections_extend(objection_id: Id, body: ReasonIn, grant: ObjDecide, sessio
     """The handling department's one extension, before the first deadline passes: the
     deadline becomes the maximum total working days from receipt."""
     objection_in_scope(session, grant, objection_id)
-    o = service.extend_objection(session, objection_id=objection_id, reason=body.reason,
-                                 department=acting_unit(session, grant.principal), actor=grant.principal.actor)
+    o = extend_objection(session, objection_id=objection_id, reason=body.reason,
+                         department=acting_unit(session, grant.principal), actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
 
@@ -372,7 +194,7 @@ def objections_decide(objection_id: Id, body: DecisionIn, grant: ObjDecide, sess
     objection_in_scope(session, grant, objection_id)
     o = flows.decide_objection(session, objection_id=objection_id, outcome=body.outcome, reason=body.reason,
                                department=acting_unit(session, grant.principal),
-                               corrections=dict(body.corrections) if body.corrections else None,
+                               corrections={str(k): v for k, v in body.corrections.items()} if body.corrections else None,
                                actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
@@ -382,7 +204,7 @@ def objections_review(objection_id: Id, body: ReasonIn, grant: ObjFile, session:
     """Ask for the one review (复核) of a decision that went against the subject; the
     record in force is marked disputed again."""
     objection_in_scope(session, grant, objection_id)
-    o = service.request_review(session, objection_id=objection_id, reason=body.reason, actor=grant.principal.actor)
+    o = request_review(session, objection_id=objection_id, reason=body.reason, actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
 
@@ -393,7 +215,7 @@ def objections_review_decide(objection_id: Id, body: DecisionIn, grant: ObjDecid
     objection_in_scope(session, grant, objection_id)
     o = flows.decide_review(session, objection_id=objection_id, outcome=body.outcome, reason=body.reason,
                             unit=acting_unit(session, grant.principal),
-                            corrections=dict(body.corrections) if body.corrections else None,
+                            corrections={str(k): v for k, v in body.corrections.items()} if body.corrections else None,
                             actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
@@ -402,8 +224,8 @@ def objections_review_decide(objection_id: Id, body: DecisionIn, grant: ObjDecid
 def objections_withdraw(objection_id: Id, body: WithdrawIn, grant: ObjFile, session: DB) -> dict[str, Any]:
     """The subject withdraws an open objection; the record returns to force."""
     objection_in_scope(session, grant, objection_id)
-    o = service.withdraw_objection(session, objection_id=objection_id, reason=body.reason,
-                                   actor=grant.principal.actor)
+    o = withdraw_objection(session, objection_id=objection_id, reason=body.reason,
+                           actor=grant.principal.actor)
     return objections_out(session, grant, [o])[0]
 
 
@@ -416,7 +238,7 @@ def repairs_schedule(subject_id: Id, grant: RepRead, session: DB) -> list[dict[s
     """Every current negative record with its tier, the date repair can be applied for
     (publication start + minimum months) and the date publication ends."""
     grant.require_subject(session, subject_id)
-    return service.repair_schedule(session, subject_id)
+    return repair_schedule(session, subject_id)
 
 
 @router.get("/records/{record_id}/repair-eligibility", response_model=EligibilityOut,
@@ -425,7 +247,7 @@ def repairs_eligibility(record_id: Id, grant: RepRead, session: DB) -> dict[str,
     """Every condition of repair for one record today, met or not and why, with the
     first day the minimum publication period allows it."""
     record_in_scope(session, grant, record_id)
-    return service.eligibility(session, record_id=record_id).as_dict()
+    return eligibility(session, record_id=record_id).as_dict()
 
 
 @router.get("/records/{record_id}/repair-conditions", response_model=RepairConditionsOut,
@@ -436,7 +258,7 @@ def repairs_conditions_list(record_id: Id, grant: RepRead, session: DB) -> dict[
     whether it is met today, who records it and what is recorded; and the
     commitment's text as it would be signed today."""
     record_in_scope(session, grant, record_id)
-    return service.repair_conditions(session, record_id=record_id)
+    return repair_conditions(session, record_id=record_id)
 
 
 @router.post("/records/{record_id}/repair-conditions", response_model=RepairConditionsOut, status_code=201,
@@ -450,11 +272,11 @@ def repairs_condition_record(record_id: Id, body: ConditionIn, grant: RepConditi
     Anyone else, or a unit the record does not fit: 422. Answers the record's
     conditions as they now stand."""
     record_in_scope(session, grant, record_id)
-    service.record_repair_condition(session, record_id=record_id, kind=body.kind,
-                                    unit=condition_unit(session, grant.principal), met_on=body.met_on,
-                                    note=body.note, signed_by=body.signed_by, agreed=body.agree,
-                                    actor=grant.principal.actor)
-    return service.repair_conditions(session, record_id=record_id)
+    record_repair_condition(session, record_id=record_id, kind=body.kind,
+                            unit=condition_unit(session, grant.principal), met_on=body.met_on,
+                            note=body.note, signed_by=body.signed_by, agreed=body.agree,
+                            actor=grant.principal.actor)
+    return repair_conditions(session, record_id=record_id)
 
 
 @router.get("/repairs", response_model=list[RepairOut], operation_id="repairs_list")
@@ -473,9 +295,9 @@ def repairs_apply(record_id: Id, body: RepairIn, grant: RepApply, request: Reque
     application that fails is stored as `refused`, naming every unmet condition and
     the date the minimum period allows repair; one that passes waits for the intake."""
     rec = record_in_scope(session, grant, record_id)
-    a = service.apply_repair(session, subject_id=rec.subject_id, record_id=rec.id, applicant=body.applicant,
-                             channel=channel_of(grant.principal), files_dir=files_dir(request),
-                             actor=grant.principal.actor)
+    a = apply_repair(session, subject_id=rec.subject_id, record_id=rec.id, applicant=body.applicant,
+                     channel=channel_of(grant.principal), files_dir=files_dir(request),
+                     actor=grant.principal.actor)
     return repairs_out(session, grant, [a])[0]
 
 
@@ -493,8 +315,8 @@ def repairs_materials(application_id: Id, grant: RepApply, request: Request, ses
     """Add materials to an application being handled: at most 5 files of 10 MB each."""
     a = repair_in_scope(session, grant, application_id)
     with saved_uploads(files) as paths:
-        service.add_materials(session, owner_kind="repair", owner_id=a.id, files=paths,
-                              files_dir=files_dir(request), actor=grant.principal.actor)
+        add_materials(session, owner_kind="repair", owner_id=a.id, files=paths,
+                      files_dir=files_dir(request), actor=grant.principal.actor)
     return repairs_out(session, grant, [a])[0]
 
 
@@ -512,8 +334,8 @@ def repairs_forward(application_id: Id, grant: RepDecide, session: DB) -> dict[s
     """The intake (the credit office) forwards the application to the identifying
     department, whose decision is due in the rules' working days."""
     repair_in_scope(session, grant, application_id)
-    a = service.forward_repair(session, application_id=application_id, unit=acting_unit(session, grant.principal),
-                               actor=grant.principal.actor)
+    a = forward_repair(session, application_id=application_id, unit=acting_unit(session, grant.principal),
+                       actor=grant.principal.actor)
     return repairs_out(session, grant, [a])[0]
 
 
@@ -522,8 +344,8 @@ def repairs_reject(application_id: Id, body: ReasonIn, grant: RepDecide, session
     """Reject, always with the reason: the intake while it holds the application, the
     identifying department after it was forwarded."""
     repair_in_scope(session, grant, application_id)
-    a = service.reject_repair(session, application_id=application_id, unit=acting_unit(session, grant.principal),
-                              reason=body.reason, actor=grant.principal.actor)
+    a = reject_repair(session, application_id=application_id, unit=acting_unit(session, grant.principal),
+                      reason=body.reason, actor=grant.principal.actor)
     return repairs_out(session, grant, [a])[0]
 
 
@@ -536,20 +358,11 @@ def repairs_approve(application_id: Id, body: ApproveIn, grant: RepDecide, sessi
     out = flows.approve_repair(session, application_id=application_id,
                                department=acting_unit(session, grant.principal), reason=body.reason,
                                actor=grant.principal.actor)
-    out["application"] = repairs_out(session, grant, [service._application(session, application_id)])[0]
+    out["application"] = repairs_out(session, grant, [get_application(session, application_id)])[0]
     return out
 
 
 # ----------------------------------------------------------------------------- own view and exchange
-
-
-def own_view_of(session: Session, ring: KeyRing, grant: Grant) -> dict[str, Any]:
-    """The signed-in subject's own view (the read is audited, purpose 'own view')."""
-    p = grant.principal
-    if p.subject_id is None:
-        raise NotFound("this account is not linked to a subject")
-    grant.require_subject(session, p.subject_id)
-    return flows.own_view(session, ring, str(p.subject_id), actor=p.actor)
 
 
 @router.get("/me/credit", response_model=OwnViewOut, operation_id="own_view")
@@ -568,5 +381,5 @@ def exchange_outbox(grant: Annotated[Grant, Depends(require("exchange.read"))], 
     """Changes queued for every place a record went (repaired, revoked, corrected,
     publication ended), for the upper-platform exchange to drain. `status=all` for
     sent ones too."""
-    rows = service.outbox(session, status=None if status == "all" else status, limit=limit)
-    return [service.package_dict(p) for p in rows]
+    rows = outbox(session, status=None if status == "all" else status, limit=limit)
+    return [package_dict(p) for p in rows]

@@ -63,7 +63,7 @@ class AliyunSmsChannel(Channel):
     Settings = AliyunSmsSettings
 
     def send(self, message: Message) -> str | None:
-        st: AliyunSmsSettings = self.settings  # type: ignore[assignment]
+        st: AliyunSmsSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if not message.address:
             raise PermanentFailure("no phone number")
         values = {"title": message.title, "body": message.body, "recipient": message.recipient}

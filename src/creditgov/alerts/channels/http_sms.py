@@ -29,7 +29,7 @@ class HttpSmsChannel(Channel):
     Settings = HttpSmsSettings
 
     def send(self, message: Message) -> str | None:
-        st: HttpSmsSettings = self.settings  # type: ignore[assignment]
+        st: HttpSmsSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if not message.address:
             raise PermanentFailure("no phone number")
         text = f"【{st.sign}】{message.title}：{message.body}"[: st.max_chars]

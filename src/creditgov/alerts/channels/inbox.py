@@ -1,8 +1,8 @@
 """The in-app inbox (站内信): one inbox for the whole product.
 
-The objection and repair workflows keep the inbox table (`inbox_messages`, a
-principal's messages by `recipient_kind` and `recipient`); this channel delivers
-alert notifications into the same table, so a subject or a department reads one
+The alerts domain keeps the inbox table (`inbox_messages`, a principal's messages by
+`recipient_kind` and `recipient`; `alerts/inbox.py`), into which the objection and
+repair steps are written too; this channel delivers alert notifications into it, so a subject or a department reads one
 inbox. A principal "department:market" becomes kind `department`, recipient `market`.
 
 Idempotent: the row points back at its notification (`ref_kind` "notification"), and
@@ -16,8 +16,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from creditgov.alerts.channels import Channel, Message, PermanentFailure
+from creditgov.alerts.models import InboxMessage
 from creditgov.core import clock, db
-from creditgov.workflows.models import InboxMessage
 
 REF_KIND = "notification"
 

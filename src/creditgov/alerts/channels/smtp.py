@@ -43,7 +43,7 @@ class SmtpChannel(Channel):
     Settings = SmtpSettings
 
     def _connect(self) -> smtplib.SMTP:
-        st: SmtpSettings = self.settings  # type: ignore[assignment]
+        st: SmtpSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if st.security == "tls":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(st.host, st.port, timeout=st.timeout_seconds,
                                                   context=ssl.create_default_context())
@@ -56,7 +56,7 @@ class SmtpChannel(Channel):
         return conn
 
     def send(self, message: Message) -> str | None:
-        st: SmtpSettings = self.settings  # type: ignore[assignment]
+        st: SmtpSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if not message.address:
             raise PermanentFailure("no e-mail address")
         mail = EmailMessage()

@@ -34,7 +34,7 @@ class WebhookChannel(Channel):
     Settings = WebhookSettings
 
     def send(self, message: Message) -> str | None:
-        st: WebhookSettings = self.settings  # type: ignore[assignment]
+        st: WebhookSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         url = st.url or message.address
         if not url:
             raise PermanentFailure("no webhook URL")

@@ -1,0 +1,177 @@
+"""Who a recipient spec reaches: the directory (regions, contacts, channels; loaded
+once per transaction) and the resolution of specs such as `{who: grid_worker}` into
+targets — a principal on a channel at an address.
+
+`raise_alert` and `notify` (`service.py`) queue one outbox row per target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.alerts.models import ChannelConfig, Contact
+from creditgov.alerts.schemas import Recipient
+from creditgov.core import clock
+from creditgov.subjects.models import Region, Subject, SubjectLink
+
+GRID_LEVEL = "grid"
+
+
+def channel_configs(session: Session) -> dict[str, ChannelConfig]:
+    return {c.name: c for c in session.execute(select(ChannelConfig)).scalars()}
+
+
+# ----------------------------------------------------------------------------- recipients
+
+
+@dataclass(frozen=True)
+class Target:
+    """One delivery: a principal (whose inbox, whose phone) on one channel at one address."""
+
+    principal: str
+    channel: str
+    address: str | None
+
+
+@dataclass
+class Directory:
+    """What recipient resolution reads, loaded once per transaction (small tables)."""
+
+    region_paths: dict[int, list[str]]
+    region_level: dict[str, str]
+    contacts: dict[tuple[str, str], list[Contact]]
+    bank_watch: dict[int, list[Contact]]
+    channels: dict[str, ChannelConfig]
+    today: dt.date
+
+    @classmethod
+    def load(cls, session: Session) -> Directory:
+        paths: dict[int, list[str]] = {}
+        level: dict[str, str] = {}
+        for rid, code, lvl, path in session.execute(select(Region.id, Region.code, Region.level, Region.path)):
+            paths[rid] = [c for c in path.strip("/").split("/") if c]
+            level[code] = lvl
+        contacts: dict[tuple[str, str], list[Contact]] = {}
+        watch: dict[int, list[Contact]] = {}
+        for c in session.execute(select(Contact).where(Contact.active.is_(True)).order_by(Contact.id)).scalars():
+            session.expunge(c)
+            if c.watch_subject_id is not None:
+                watch.setdefault(c.watch_subject_id, []).append(c)
+            else:
+                contacts.setdefault((c.kind, c.key), []).append(c)
+        chans = channel_configs(session)
+        for cfg in chans.values():
+            session.expunge(cfg)
+        return cls(paths, level, contacts, watch, chans, clock.today())
+
+    def grid_of(self, region_id: int | None) -> tuple[str | None, list[Contact]]:
+        """The subject's grid principal and its workers: the nearest region (from the
+        cell upwards) that has grid-worker contacts; else the `grid`-level ancestor."""
+        chain = self.region_paths.get(region_id or -1, [])
+        for code in reversed(chain):
+            found = self.contacts.get(("grid_worker", code))
+            if found:
+                return code, found
+        for code in reversed(chain):
+            if self.region_level.get(code) == GRID_LEVEL:
+                return code, []
+        return (chain[-1], []) if chain else (None, [])
+
+
+def directory(session: Session) -> Directory:
+    d = session.info.get("alerts.directory")
+    if d is None:
+        d = Directory.load(session)
+        session.info["alerts.directory"] = d
+    return d
+
+
+def _valid(c: Contact, today: dt.date) -> bool:
+    return c.valid_until is None or c.valid_until >= today
+
+
+def _principals(session: Session, d: Directory, r: Recipient, subject: Subject | None,
+                department: str | None) -> list[tuple[str, list[Contact]]]:
+    """A recipient spec to (principal, contacts) pairs."""
+    if r.who == "grid_worker":
+        if subject is None:
+            return []
+        code, workers = d.grid_of(subject.region_id)
+        return [(f"grid:{code}", workers)] if code else []
+    if r.who == "department":
+        code = r.code or department
+        return [(f"department:{code}", d.contacts.get(("department", code), []))] if code else []
+    if r.who == "bank":
+        if subject is None:
+            return []
+        return [(f"bank:{c.key}", [c]) for c in d.bank_watch.get(subject.id, []) if _valid(c, d.today)]
+    if r.who == "subject":
+        if subject is None:
+            return []
+        return [(f"subject:{subject.id}", d.contacts.get(("subject", str(subject.id)), []))]
+    if r.who == "principal":
+        if subject is None:
+            return []
+        if subject.resident_id_index is not None:
+            people = [subject.id]
+        else:
+            people = []
+            for role in ("principal", "legal_representative"):
+                people = list(session.execute(select(SubjectLink.person_id).where(
+                    SubjectLink.firm_id == subject.id, SubjectLink.role == role).order_by(SubjectLink.person_id)
+                ).scalars())
+                if people:
+                    break
+        return [(f"subject:{p}", d.contacts.get(("subject", str(p)), [])) for p in people]
+    if r.who == "user":
+        return [(f"user:{r.code}", d.contacts.get(("user", str(r.code)), []))]
+    # principal_id: an explicit principal such as "department:credit"
+    kind, _, key = str(r.code).partition(":")
+    return [(str(r.code), d.contacts.get((kind, key), []))]
+
+
+def resolve_targets(session: Session, recipients: Iterable[Recipient], *, subject_id: int | None,
+                    department: str | None = None) -> tuple[list[Target], list[str]]:
+    """(targets, notes): every (principal, channel, address) to notify, without
+    repeats, and a note for each recipient or channel that could not be reached."""
+    d = directory(session)
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    from creditgov.alerts.channels import plugins
+
+    installed = plugins()
+    out: list[Target] = []
+    seen: set[Target] = set()
+    notes: list[str] = []
+    for r in recipients:
+        pairs = _principals(session, d, r, subject, department)
+        if not pairs:
+            notes.append(f"no {r.who} to notify" + (f" ({r.code})" if r.code else ""))
+        for principal, contacts in pairs:
+            for ch in r.channels:
+                cfg = d.channels.get(ch)
+                if cfg is None or not cfg.enabled:
+                    notes.append(f"channel {ch!r} is not configured")
+                    continue
+                cls = installed.get(cfg.plugin)
+                if cls is None:
+                    notes.append(f"channel {ch!r}: plugin {cfg.plugin!r} is not installed")
+                    continue
+                field_ = cls.address_field
+                if field_ is None:
+                    targets = [Target(principal, ch, None)]
+                else:
+                    targets = [Target(principal, ch, getattr(c, field_)) for c in contacts if getattr(c, field_)]
+                    if not targets and not (field_ == "webhook_url" and cfg.settings.get("url")):
+                        notes.append(f"{principal}: no {field_} for channel {ch!r}")
+                    elif not targets:
+                        targets = [Target(principal, ch, None)]
+                for t in targets:
+                    if t not in seen:
+                        seen.add(t)
+                        out.append(t)
+    return out, notes

@@ -1,0 +1,82 @@
+"""Leaving a list: by a list's exit conditions (manual, expiry, repair), by the lapse
+of its publication period, and when the record an entry rests on is repaired.
+
+Split out of `service.py` (the entry procedure); every exit goes through the same step
+machinery there, so it appends a `ListEntryEvent` and an audit entry and the entry and
+its history stay.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput
+from creditgov.lists.models import EXIT_KINDS, OPEN_STATUSES, ListEntry
+from creditgov.lists.queries import definition
+from creditgov.lists.service import lock_entry, record_step, require_local
+from creditgov.security import service as audit
+
+
+def exit_entry(session: Session, *, entry_id: int, kind: str, reason: str,
+               actor: str | None = None) -> ListEntry:
+    """Take a published entry off its list. The kind must be one of the list's exit
+    conditions; the entry and its history stay."""
+    actor = actor or audit.default_actor()
+    entry = lock_entry(session, entry_id)
+    if kind not in EXIT_KINDS:
+        raise InvalidInput(f"unknown exit kind {kind!r}; one of {list(EXIT_KINDS)}")
+    if entry.origin == "upper" and kind != "upper":
+        require_local(entry, "taken off")
+    if entry.status != "published":
+        raise InvalidInput(f"entry {entry_id} is {entry.status}; only a published entry can exit")
+    d = definition(session, entry.list_code)
+    allowed = {e.kind for e in d.exit_conditions}
+    if kind not in allowed and not (kind == "upper" and entry.origin == "upper"):
+        raise InvalidInput(f"list {entry.list_code} has no exit by {kind}; its exit conditions are {sorted(allowed)}")
+    if not reason.strip():
+        raise InvalidInput("an exit needs a reason")
+    today = clock.today()
+    if kind == "expiry":
+        if entry.expires_on is None or entry.expires_on > today:
+            raise InvalidInput(f"entry {entry_id} does not expire until {entry.expires_on}")
+        entry.exited_on = entry.expires_on
+    else:
+        entry.exited_on = today
+    entry.exit_kind, entry.exit_reason = kind, reason.strip()
+    record_step(session, entry, "exit", "exited", actor=actor, note=reason.strip(), on=entry.exited_on,
+                detail={"kind": kind})
+    return entry
+
+
+def expire(session: Session, *, actor: str | None = None) -> list[int]:
+    """Exit every published entry whose publication period has ended."""
+    today = clock.today()
+    ids = list(session.execute(select(ListEntry.id).where(
+        ListEntry.status == "published", ListEntry.expires_on.is_not(None),
+        ListEntry.expires_on <= today).order_by(ListEntry.id)).scalars())
+    for i in ids:
+        exit_entry(session, entry_id=i, kind="expiry", reason="publication period ended", actor=actor)
+    return ids
+
+
+def exit_for_record(session: Session, *, record_id: int, reason: str, kind: str = "repair",
+                    actor: str | None = None) -> dict[str, list[int]]:
+    """Entries that rest on one record leave when that record is repaired (or revoked,
+    with kind 'manual'): published entries exit, pending ones are withdrawn. The repair
+    procedure calls this; it is the only way a repair reaches the lists."""
+    actor = actor or audit.default_actor()
+    rows = list(session.execute(select(ListEntry).where(
+        ListEntry.record_id == record_id, ListEntry.origin == "local",
+        ListEntry.status.in_(OPEN_STATUSES)).order_by(ListEntry.id)).scalars())
+    out: dict[str, list[int]] = {"exited": [], "withdrawn": []}
+    for e in rows:
+        if e.status == "published":
+            exit_entry(session, entry_id=e.id, kind=kind, reason=reason, actor=actor)
+            out["exited"].append(e.id)
+        else:
+            e.exit_reason = reason
+            record_step(session, e, "withdraw", "withdrawn", actor=actor, note=reason, detail={"record": record_id})
+            out["withdrawn"].append(e.id)
+    return out

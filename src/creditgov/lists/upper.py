@@ -1,0 +1,136 @@
+"""Lists flowing down from the upper platform: imported, kept apart from local ones
+(origin 'upper', with their source) and changed only by a later import.
+
+Split out of `service.py`; an import records each entry's steps through the same step
+machinery as the local procedure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.config import load_yaml_model
+from creditgov.ingest.pipeline import CompiledSpec
+from creditgov.ingest.readers import read_rows
+from creditgov.ingest.schemas import SourceSpec
+from creditgov.ingest.transforms import RowError
+from creditgov.lists.models import CreditList, ListEntry
+from creditgov.lists.schemas import UpperListSpec
+from creditgov.lists.service import record_step
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
+from creditgov.subjects.identifiers import looks_like_resident_id, looks_like_uscc
+from creditgov.subjects.models import Subject
+
+
+@dataclass
+class ImportResult:
+    read: int = 0
+    added: int = 0
+    exited: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "added": self.added, "exited": self.exited, "duplicates": self.duplicates,
+                "filtered": self.filtered, "rejected": self.rejected, "reasons": dict(self.reasons)}
+
+
+def _resolve_ids(session: Session, keyring: KeyRing, vals: dict[str, str]) -> int:
+    uscc = vals.get("uscc", "").strip().upper()
+    rid = vals.get("resident_id", "").strip().upper()
+    if uscc:
+        if not looks_like_uscc(uscc):
+            raise RowError(f"invalid unified social credit code {uscc!r}")
+        sid = session.execute(select(Subject.id).where(Subject.uscc == uscc)).scalar()
+    elif rid:
+        if not looks_like_resident_id(rid):
+            raise RowError("invalid resident ID number")
+        sid = session.execute(select(Subject.id).where(
+            Subject.resident_id_index == keyring.blind_index(rid))).scalar()
+    else:
+        raise RowError("no credit code or ID number")
+    if sid is None:
+        raise RowError("subject not registered in the county")
+    return int(sid)
+
+
+def _date(vals: dict[str, str], name: str, *, required: bool) -> dt.date | None:
+    v = vals.get(name, "").strip()
+    if not v:
+        if required:
+            raise RowError(f"missing {name}")
+        return None
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise RowError(f"{name} {v!r} is not a date (add a `date` step)") from None
+
+
+def import_upper(session: Session, keyring: KeyRing, *, spec_path: Path, file: Path,
+                 actor: str | None = None) -> ImportResult:
+    """Lists flowing down from the upper platform, kept apart from local ones: origin
+    'upper' with their source, published as the platform published them (its own
+    identifying unit ran the procedure), and taken off only when the platform says so
+    (`exited_on` in a later file). Re-importing the same file adds nothing."""
+    actor = actor or audit.default_actor()
+    spec = load_yaml_model(UpperListSpec, spec_path)
+    compiled = CompiledSpec(cast(SourceSpec, spec))
+    res = ImportResult()
+    known = {r.code for r in session.execute(select(CreditList)).scalars()}
+    for _line, raw in read_rows(cast(SourceSpec, spec), file):
+        res.read += 1
+        try:
+            vals = compiled.apply(raw)
+            if not compiled.keep(vals):
+                res.filtered += 1
+                continue
+            code = vals["list_code"].strip()
+            code = spec.list_map.get(code, code)
+            if code not in known:
+                raise RowError(f"unknown list {code!r} (map it with list_map)")
+            sid = _resolve_ids(session, keyring, vals)
+            published = cast(dt.date, _date(vals, "published_on", required=True))
+            expires = _date(vals, "expires_on", required=False)
+            exited = _date(vals, "exited_on", required=False)
+            decision = vals.get("decision_no", "").strip() or None
+            key = f"upper:{spec.source}:{decision or published.isoformat()}"
+            entry = session.execute(select(ListEntry).where(
+                ListEntry.list_code == code, ListEntry.subject_id == sid, ListEntry.origin == "upper",
+                ListEntry.evidence_key == key)).scalar_one_or_none()
+            if entry is None:
+                entry = ListEntry(
+                    list_code=code, subject_id=sid, status="published", origin="upper", source=spec.source,
+                    basis=vals.get("basis") or None, decision_no=decision,
+                    identifying_unit=vals.get("identifying_unit") or None, criterion="upper",
+                    evidence_key=key, proposed_on=None, published_on=published, expires_on=expires,
+                    created_at=clock.now())
+                session.add(entry)
+                session.flush()
+                record_step(session, entry, "import", "published", actor=actor, on=published,
+                            note=f"from {spec.source} ({file.name})", detail={"source": spec.source})
+                res.added += 1
+            elif not (exited and entry.status == "published"):
+                res.duplicates += 1
+            if exited and entry.status == "published":
+                entry.exited_on, entry.exit_kind = exited, "upper"
+                entry.exit_reason = vals.get("exit_reason") or f"removed by {spec.source}"
+                record_step(session, entry, "exit", "exited", actor=actor, on=exited, note=entry.exit_reason,
+                            detail={"kind": "upper", "source": spec.source})
+                res.exited += 1
+        except RowError as exc:
+            res.rejected += 1
+            res.reasons[str(exc)] += 1
+    audit.append(session, action="lists.import_upper", actor=actor,
+                 detail={"source": spec.source, "spec": spec.name, "file": file.name, **res.as_dict()})
+    return res

@@ -1,0 +1,80 @@
+"""Read logic the edges share: which inspection tasks a grant reaches, whether a
+department-scoped grant may act on a policy or task, the policies as listed, and a
+region's patrol targets within the scope.
+
+The API routes (`supervision/views.py`) and the pages (`web/supervision_pages.py`) both
+call these, so a page and its endpoint cannot disagree. Plain values in, plain values
+out: no web framework here.
+
+Reach of a task (`task_scope`): whole-county scopes see every task; others see tasks
+about subjects in their scope, a department also its own inspections, and an inspector
+or grid worker also the tasks assigned to them by code (an account whose user name is
+its inspector code, e.g. `SJ-S01-1`: drawn inspectors never work in the subject's own
+region).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from creditgov.core.errors import NotFound
+from creditgov.security.scopes import Forbidden, Grant, Role, Scope
+from creditgov.subjects.models import Region, Subject
+from creditgov.supervision import patrols
+from creditgov.supervision import service as supervision_service
+from creditgov.supervision import tasks as supervision_tasks
+from creditgov.supervision.models import InspectionTask, SupervisionPolicy
+
+
+def task_scope(grant: Grant) -> ColumnElement[bool]:
+    """The condition on `InspectionTask` selecting the tasks this grant reaches."""
+    if grant.scope is Scope.ALL:
+        return true()
+    p = grant.principal
+    return supervision_tasks.task_clause(
+        grant.subject_clause(), assignee=p.username if p.role in (Role.INSPECTOR, Role.GRID) else None,
+        department=p.department_code if grant.scope is Scope.DEPARTMENT else None)
+
+
+def require_task(session: Session, grant: Grant, task_id: int, *, lock: bool = False) -> InspectionTask:
+    """The task, or NotFound when it is missing or outside the grant's reach."""
+    t = supervision_tasks.get_task(session, task_id, lock=lock)
+    if grant.scope is not Scope.ALL and session.execute(
+            select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(grant))).first() is None:
+        raise NotFound(f"inspection task {task_id} not found in your data scope")
+    return t
+
+
+def own_department(grant: Grant, department: str, what: str) -> None:
+    """A department-scoped grant acts on its own department's supervision only."""
+    if grant.scope is Scope.DEPARTMENT and department != grant.principal.department_code:
+        raise Forbidden(f"{what} belongs to department {department}; you act for "
+                        f"{grant.principal.department_code}")
+
+
+def policy_rows(session: Session) -> list[dict[str, Any]]:
+    rows = {r.name: r for r in session.execute(select(SupervisionPolicy)).scalars()}
+    return [{**p.model_dump(mode="json"), "version": rows[p.name].version, "content_hash": rows[p.name].content_hash}
+            for p in supervision_service.policies(session)]
+
+
+def patrol_targets(session: Session, grant: Grant, grid: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """(region, targets): a region's key targets for patrols, limited to the scope. The
+    region defaults to the caller's own, else the county."""
+    p = grant.principal
+    code = grid or p.region_code or session.execute(
+        select(Region.code).order_by(Region.depth, Region.code).limit(1)).scalar()
+    if code is None:
+        raise NotFound("no regions are loaded")
+    path = session.execute(select(Region.path).where(Region.code == code)).scalar()
+    if path is None or (grant.scope is Scope.REGION and not (p.region_path and path.startswith(p.region_path))):
+        raise NotFound(f"region {code} not found in your data scope")
+    items = patrols.patrol_list(session, grid=code)
+    if grant.scope is not Scope.ALL and items:
+        ids = {i["subject_id"] for i in items}
+        ok = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars())
+        items = [i for i in items if i["subject_id"] in ok]
+    return code, items

@@ -1,0 +1,230 @@
+"""Inspection tasks (drawn or patrol) and their results. Which tasks a reader reaches
+(`task_clause`), a task as the API and the pages show it, and entering a result or
+cancelling a task.
+
+The closed loop: an inspection's result becomes a credit record through the same path
+as ingestion — a registered source spec (`inspection_<department>`), a batch, the
+`BatchWriter` with its checks (catalogue, approved data request, natural key,
+correction as a new version), the raw row kept for `ingest trace` — so a penalty found
+on inspection is in the credit file, the next evaluation and the warning rules like
+any department's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from sqlalchemy import ColumnElement, String, or_, select, true
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.config import parse_yaml_model
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.ingest import service as ingest_service
+from creditgov.ingest.models import Batch
+from creditgov.ingest.schemas import SourceSpec
+from creditgov.ingest.writer import BatchWriter, Lookups
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
+from creditgov.subjects.models import Subject
+from creditgov.supervision.draws import subject_names
+from creditgov.supervision.models import InspectionTask, SupervisionPolicy
+from creditgov.supervision.service import policy
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def get_task(session: Session, task_id: int, *, lock: bool = False) -> InspectionTask:
+    t = session.get(InspectionTask, task_id, with_for_update=lock)
+    if t is None:
+        raise NotFound(f"inspection task {task_id} not found")
+    return t
+
+
+def task_clause(subject_scope: ColumnElement[bool] | None, *, assignee: str | None = None,
+                department: str | None = None) -> ColumnElement[bool]:
+    """The tasks a reader reaches: those about subjects in `subject_scope` (a condition on
+    `Subject`; None: every task), those of `department` (the inspecting department sees
+    its own inspections) and those assigned to `assignee` (an inspector's code — drawn
+    inspectors never work in the subject's own region, so their tasks lie outside it)."""
+    if subject_scope is None:
+        return true()
+    parts: list[ColumnElement[bool]] = [InspectionTask.subject_id.in_(select(Subject.id).where(subject_scope))]
+    if department:
+        parts.append(InspectionTask.department == department)
+    if assignee:
+        parts.append(sql_cast(InspectionTask.assignees, String).contains(json.dumps(assignee), autoescape=True))
+    return or_(*parts)
+
+
+def tasks(session: Session, *, status: str | None = None, inspector: str | None = None,
+          draw_id: int | None = None, overdue: bool = False, limit: int = 200,
+          where: ColumnElement[bool] | None = None, subject_id: int | None = None) -> list[InspectionTask]:
+    q = select(InspectionTask).order_by(InspectionTask.due_on, InspectionTask.id)
+    if where is not None:
+        q = q.where(where)
+    if subject_id is not None:
+        q = q.where(InspectionTask.subject_id == subject_id)
+    if status:
+        q = q.where(InspectionTask.status == status)
+    if draw_id is not None:
+        q = q.where(InspectionTask.draw_id == draw_id)
+    if overdue:
+        q = q.where(InspectionTask.status == "assigned", InspectionTask.due_on < clock.today())
+    rows = list(session.execute(q).scalars())
+    if inspector:
+        rows = [t for t in rows if inspector in (t.assignees or [])]
+    return rows[:limit]
+
+
+def task_dict(t: InspectionTask) -> dict[str, Any]:
+    return {"id": t.id, "kind": t.kind, "draw_id": t.draw_id, "policy": t.policy_name, "department": t.department,
+            "subject_id": t.subject_id, "band": t.band, "assignees": list(t.assignees or []),
+            "due_on": t.due_on.isoformat(), "status": t.status, "outcome": t.outcome, "finding": t.finding,
+            "penalty_amount": str(t.penalty_amount) if t.penalty_amount is not None else None,
+            "decision_no": t.decision_no, "score": str(t.score) if t.score is not None else None,
+            "inspected_on": t.inspected_on.isoformat() if t.inspected_on else None, "record_id": t.record_id,
+            "batch_id": t.batch_id}
+
+
+def task_view(session: Session, t: InspectionTask) -> dict[str, Any]:
+    """A task for the API and the pages: `task_dict` with the subject's display name, the
+    policy's title and the credit record its result became."""
+    out = task_dict(t)
+    out["subject_name"] = subject_names(session, [t.subject_id]).get(t.subject_id, "")
+    row = session.get(SupervisionPolicy, t.policy_name) if t.policy_name else None
+    out["policy_title"] = row.title if row else None
+    out["note"] = t.note
+    out["created_at"] = t.created_at.isoformat(timespec="seconds")
+    out["completed_by"] = t.completed_by
+    out["record"] = None
+    if t.record_id is not None:
+        rec = session.get(CreditRecord, t.record_id)
+        if rec is not None:
+            out["record"] = {"id": rec.id, "item": rec.item_code, "document_no": rec.document_no,
+                             "version": rec.version, "status": rec.status}
+    return out
+
+
+def task_views(session: Session, rows: Sequence[InspectionTask]) -> list[dict[str, Any]]:
+    names = subject_names(session, sorted({t.subject_id for t in rows}))
+    return [{**task_dict(t), "subject_name": names.get(t.subject_id, "")} for t in rows]
+
+
+# ----------------------------------------------------------------------------- results → records
+
+RESULT_COLUMNS = {"uscc": "统一社会信用代码", "resident_id": "身份证号码", "name": "名称", "item": "结果事项",
+                  "occurred_on": "检查日期", "decided_on": "决定日期", "value": "金额或评分", "text": "检查结果",
+                  "document_no": "检查文书号"}
+
+
+def result_spec(department: str, items: Sequence[str]) -> tuple[SourceSpec, str]:
+    """The source spec inspection results go through: one per inspecting department,
+    registered like any department's spec (its text is kept with every batch)."""
+    doc = {"name": f"inspection_{department}", "version": "1",
+           "title": f"{department} 检查结果 (supervision domain)", "department": department, "kind": "records",
+           "file": "inspection-results.jsonl", "format": "jsonl", "columns": RESULT_COLUMNS,
+           "steps": [{"field": "*", "op": "trim"}], "items": sorted(set(items)),
+           "unknown_subject": "quarantine", "natural_key": ["document_no"]}
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    return parse_yaml_model(SourceSpec, text, f"inspection spec {department}"), text
+
+
+def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: str, finding: str | None = None,
+                  penalty_amount: Decimal | str | None = None, decision_no: str | None = None,
+                  score: Decimal | str | None = None, inspected_on: dt.date | None = None,
+                  actor: str | None = None) -> tuple[InspectionTask, CreditRecord]:
+    """Enter an inspection's result; it becomes a credit record through ingestion.
+
+    Entering a changed result for the same task later is a correction: the record's
+    natural key is the task's document number, so ingestion adds a new version."""
+    actor = actor or audit.default_actor()
+    if outcome not in ("passed", "problems", "penalty"):
+        raise InvalidInput("outcome must be passed, problems or penalty")
+    t = get_task(session, task_id, lock=True)
+    if t.status == "cancelled":
+        raise InvalidInput(f"task {task_id} was cancelled")
+    if t.policy_name is None:
+        raise InvalidInput(f"task {task_id} ({t.kind}) has no policy, so no result items: record its findings "
+                           "through the department's own source")
+    _, p = policy(session, t.policy_name)
+    item = {"passed": p.results.passed, "problems": p.results.problems, "penalty": p.results.penalty}[outcome]
+    if item is None:
+        raise InvalidInput(f"policy {p.name} records no penalties: the deciding department's penalty is its own record")
+    if outcome == "penalty" and (penalty_amount is None or not decision_no):
+        raise InvalidInput("a penalty needs its amount and the decision's document number")
+    if outcome == "problems" and not (finding and finding.strip()):
+        raise InvalidInput("problems found need a description")
+    when = inspected_on or clock.today()
+    subj = session.get(Subject, t.subject_id)
+    assert subj is not None
+    amount = Decimal(str(penalty_amount)) if penalty_amount is not None else None
+    sc = Decimal(str(score)) if score is not None else None
+    value = amount if outcome == "penalty" else sc
+    words = {"passed": "未发现问题", "problems": "发现问题, 责令整改", "penalty": "依法作出行政处罚"}[outcome]
+    text = "; ".join(x for x in (words, (finding or "").strip(), f"处罚决定书 {decision_no}" if decision_no else "")
+                     if x)
+    raw = {RESULT_COLUMNS["uscc"]: subj.uscc or "",
+           RESULT_COLUMNS["resident_id"]: keyring.decrypt(subj.resident_id) if (subj.resident_id and not subj.uscc)
+           else "",
+           RESULT_COLUMNS["name"]: subj.name, RESULT_COLUMNS["item"]: item,
+           RESULT_COLUMNS["occurred_on"]: when.isoformat(), RESULT_COLUMNS["decided_on"]: when.isoformat(),
+           RESULT_COLUMNS["value"]: str(value) if value is not None else "", RESULT_COLUMNS["text"]: text,
+           RESULT_COLUMNS["document_no"]: f"{p.department.upper()}-JC-{t.id}"}
+    spec, spec_text = result_spec(p.department, [i for i in (p.results.passed, p.results.problems,
+                                                               p.results.penalty) if i])
+    sv = ingest_service.register_spec(session, spec, spec_text)
+    batch = Batch(source=spec.name, spec_version_id=sv.id, file_name=f"task:{t.id}", file_hash=None,
+                  kind="inspection", started_at=clock.now(), actor=actor)
+    session.add(batch)
+    session.flush()
+    lk = _lookups(session, keyring, subj)
+    w = BatchWriter(session, lk, spec, batch, open_quarantine=set())
+    w.process(1, raw, tag="result", quarantine=False)
+    w.finish()
+    verdict, reason = w.outcomes.get("result", ("rejected", "no outcome"))
+    if verdict == "rejected":
+        raise InvalidInput(f"the result could not become a credit record: {reason}")
+    rec = session.execute(select(CreditRecord).where(
+        CreditRecord.source == spec.name, CreditRecord.document_no == raw[RESULT_COLUMNS["document_no"]],
+        CreditRecord.is_current.is_(True))).scalar_one()
+    t.status, t.outcome, t.finding, t.penalty_amount = "done", outcome, (finding or "").strip() or None, amount
+    t.decision_no, t.score, t.inspected_on, t.record_id = decision_no, sc, when, rec.id
+    t.batch_id, t.completed_by, t.updated_at = batch.id, actor, clock.now()
+    session.flush()
+    audit.append(session, action="supervision.result", actor=actor, subject_id=t.subject_id,
+                 detail={"task": t.id, "outcome": outcome, "record": rec.id, "batch": batch.id, "verdict": verdict})
+    return t, rec
+
+
+def _lookups(session: Session, keyring: KeyRing, subj: Subject) -> Lookups:
+    """Ingestion's look-ups for one subject (the whole register is not needed for one row)."""
+    from creditgov.catalog import service as catalog_service
+
+    items = {i.code: i for i in catalog_service.items(session)}
+    for i in items.values():
+        session.expunge(i)
+    return Lookups(
+        today=clock.today(), keyring=keyring, items=items, requests=catalog_service.request_status(session),
+        regions={}, by_uscc={subj.uscc: subj.id} if subj.uscc else {},
+        by_index={subj.resident_id_index: subj.id} if subj.resident_id_index else {})
+
+
+def cancel_task(session: Session, *, task_id: int, reason: str, actor: str | None = None) -> InspectionTask:
+    actor = actor or audit.default_actor()
+    if not reason.strip():
+        raise InvalidInput("cancelling a task needs a reason")
+    t = get_task(session, task_id, lock=True)
+    if t.status != "assigned":
+        raise InvalidInput(f"task {task_id} is {t.status}")
+    t.status, t.note, t.updated_at = "cancelled", reason.strip(), clock.now()
+    audit.append(session, action="supervision.task.cancel", actor=actor, subject_id=t.subject_id,
+                 detail={"task": t.id, "reason": reason})
+    return t

@@ -1,0 +1,91 @@
+"""The public side (信用公示查询, 红黑名单, 公示牌) and the verification of a credit
+report by its serial (what the report's QR code opens). Every route here sees what the
+public sees, whoever is signed in, and counts against the client's rate limit; the
+firm page reads the file through `subjects.access.read_file` with the public grant,
+as the public API does. The rules of every page module are in `web/pages.py`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from creditgov.api.deps import DB, Id, Who, ctx
+from creditgov.core.errors import NotFound
+from creditgov.lists import queries as lists_service
+from creditgov.reports import overview
+from creditgov.reports import service as report_service
+from creditgov.security.scopes import PUBLIC, Grant, authorize
+from creditgov.subjects import search as subject_search
+from creditgov.subjects.access import read_file
+from creditgov.web.render import render
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+# ----------------------------------------------------------------------------- public side
+
+
+def _public_grant(request: Request) -> Grant:
+    """Every public page counts against the client's rate limit and sees what the
+    public sees, whoever is signed in (the signed-in principal only shapes the chrome)."""
+    request.app.state.public_limiter.hit(request.client.host if request.client else "unknown")
+    return authorize(PUBLIC, "public.query")
+
+
+@router.get("/public")
+def public_page(request: Request, who: Who, session: DB, q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+    grant = _public_grant(request)
+    result = None
+    if q and len(q.strip()) >= 2:
+        result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q, limit=30,
+                                       mask_people=True)
+    return render(request, "public_query.html", {"q": q, "result": result})
+
+
+@router.get("/public/results")
+def public_results(request: Request, who: Who, session: DB, q: Annotated[str, Query(min_length=2, max_length=100)]) -> Response:
+    grant = _public_grant(request)
+    result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q, limit=30,
+                                   mask_people=True)
+    return render(request, "_public_rows.html", {"result": result})
+
+
+@router.get("/public/firms/{subject_id}")
+def public_firm_page(request: Request, subject_id: Id, who: Who, session: DB) -> Response:
+    grant = _public_grant(request)
+    f = read_file(session, ctx(request).keyring, grant, subject_id, "public query")
+    return render(request, "public_firm.html", {"f": f})
+
+
+@router.get("/public/lists")
+def public_lists_page(request: Request, who: Who, session: DB,
+                      list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None) -> Response:
+    _public_grant(request)
+    codes = [d.code for d in lists_service.definitions(session)]
+    return render(request, "public_lists.html", {"entries": overview.published_entries(session, list_code=list_code),
+                                                 "codes": codes})
+
+
+@router.get("/public/boards")
+def public_boards_page(request: Request, who: Who, session: DB,
+                       region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    _public_grant(request)
+    regions = overview.region_tree(session)
+    if region is None:
+        region = next((r["code"] for r in regions if r["depth"] == 1), None)
+    return render(request, "public_boards.html", {"b": overview.board(session, region_code=region), "regions": regions})
+
+
+@router.get("/verify/{serial}")
+def verify_page(request: Request, serial: str, who: Who, session: DB) -> Response:
+    _public_grant(request)
+    try:
+        v = report_service.verify(session, serial)
+    except NotFound:
+        return render(request, "verify.html", {"v": None}, status=404)
+    return render(request, "verify.html", {"v": v})
+
+
+__all__ = ["router"]

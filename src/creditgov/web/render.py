@@ -1,0 +1,123 @@
+"""The plumbing every page module shares: the Jinja2 environment, rendering a page in
+the reader's language with the shared chrome (navigation shown by permission, the
+signed-in principal, its CSRF token), the error page, the data-scope label and the
+safe `next` target of a redirect.
+
+Page modules (`web/*pages.py`) import this module and never one another, so a page
+module can be added or removed without touching the rest. A new page's menu entry is a
+`NavItem` in `NAV` with the permission that shows it; the catalogue extraction
+(`i18n.extract_messages`) reads the navigation and scope labels from this file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from creditgov import __version__, bootstrap
+from creditgov.security.scopes import PUBLIC, ROLE_LABELS, Grant, Principal, Scope
+from creditgov.web import i18n
+
+# The shared templates first, then each domain's own `templates/` folder (a domain's
+# pages may ship their templates beside them; the composition root finds them).
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader([str(resources.files("creditgov.web").joinpath("templates")),
+                                    *(str(p) for p in bootstrap.resources_of("templates"))]),
+    autoescape=True, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+_env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n at runtime
+templates = Jinja2Templates(env=_env)
+templates.env.globals["pick"] = i18n.pick
+templates.env.globals["version"] = __version__
+
+
+def _(message: str, **values: Any) -> str:
+    """Translate a Chinese message into the reader's language, then fill it in."""
+    text = i18n.gettext_(message)
+    return text % values if values else text
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str  # Chinese; translated when rendered
+    permission: str
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("/", "工作台", "dashboard.view"),
+    NavItem("/subjects", "主体查询", "subjects.search"),
+    NavItem("/models", "评价模型", "models.read"),
+    NavItem("/runs", "评价批次", "runs.read"),
+    NavItem("/lists", "信用名单", "lists.read"),
+    NavItem("/measures", "联合奖惩", "measures.read"),
+    NavItem("/check", "信用核查", "check.run"),
+    NavItem("/alerts", "风险预警", "alerts.read"),
+    NavItem("/inbox", "站内消息", "inbox.read"),
+    NavItem("/supervision", "分级监管", "supervision.read"),
+    NavItem("/ingest", "数据归集", "ingest.read"),
+    NavItem("/catalog", "信息目录", "catalog.read"),
+    NavItem("/audit", "审计日志", "audit.read"),
+    NavItem("/objections", "异议处理", "objections.read"),
+    NavItem("/repairs", "信用修复", "repairs.read"),
+    NavItem("/commitments", "信用承诺", "commitments.read"),
+    NavItem("/analysis", "区域信用分析", "analysis.read"),
+    NavItem("/me/credit", "我的信用", "own.view"),
+    NavItem("/admin/users", "用户与权限", "users.manage"),
+    NavItem("/bigscreen", "大屏", "bigscreen.view"),
+    NavItem("/public", "信用公示查询", "public.query"),
+    NavItem("/public/lists", "红黑名单", "public.query"),
+    NavItem("/public/boards", "公示牌", "public.query"),
+)
+# A domain's own menu entries, declared in the composition root, come after the shared ones.
+NAV += tuple(NavItem(href, label, permission) for href, label, permission in bootstrap.nav())
+SCOPE_LABELS = {Scope.ALL: "全域", Scope.REGION: "本网格及下级", Scope.DEPARTMENT: "本部门",
+                Scope.CONSENTED: "已授权主体", Scope.SELF: "本主体", Scope.PUBLISHED: "仅公示信息"}
+
+
+def _lang(request: Request) -> str:
+    lang = request.cookies.get(i18n.LANG_COOKIE, i18n.DEFAULT)
+    return lang if lang in i18n.LOCALES else i18n.DEFAULT
+
+
+def render(request: Request, name: str, context: dict[str, Any], *, who: Principal | None = None,
+           status: int = 200) -> HTMLResponse:
+    """Render a page in the reader's language with the shared chrome."""
+    lang = _lang(request)
+    i18n.current.set(lang)
+    who = who or getattr(request.state, "principal", None) or PUBLIC
+    path = request.url.path
+    nav = [{"href": n.href, "label": _(n.label), "on": path == n.href or (n.href != "/" and path.startswith(n.href + "/"))}
+           for n in NAV if who.can(n.permission)]
+    base = {"who": who, "lang": lang, "csrf": who.csrf_token, "nav": nav, "path": str(request.url.path),
+            "role_label": i18n.pick(*ROLE_LABELS[who.role])}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    if status == 401:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    from http import HTTPStatus
+
+    return render(request, "error.html", {"status": status, "title": HTTPStatus(status).phrase, "detail": detail},
+                  status=status)
+
+
+def scope_label(grant: Grant) -> str:
+    p = grant.principal
+    extra = {Scope.REGION: p.region_code, Scope.DEPARTMENT: p.department_code,
+             Scope.CONSENTED: p.organisation}.get(grant.scope)
+    return _(SCOPE_LABELS[grant.scope]) + (f" · {extra}" if extra else "")
+
+
+def safe_next(nxt: str | None) -> str:
+    """A redirect target from a form or query: a local path only, never another site."""
+    return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
+
+
+__all__ = ["NAV", "SCOPE_LABELS", "NavItem", "error_page", "render", "safe_next", "scope_label", "templates"]

@@ -1,0 +1,137 @@
+"""Subject pages: the search (主体查询, with its htmx partial for live search) and the
+credit file (一户一档) with its scores explained as a waterfall, its lists and the
+measures that apply to it. The file is read through `subjects.access.read_file`, the
+same masking as the API; the rules of every page module are in `web/pages.py`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from creditgov.api.deps import DB, Id, Who, ctx
+from creditgov.commitments import service as commitments_service
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.lists import queries as lists_service
+from creditgov.measures import service as measures_service
+from creditgov.reports import overview
+from creditgov.scoring import service as scoring_service
+from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
+from creditgov.subjects import search as subject_search
+from creditgov.subjects.access import read_file
+from creditgov.subjects.models import Subject
+from creditgov.subjects.schemas import kinds as subject_kinds
+from creditgov.web import i18n
+from creditgov.web.render import _, render, scope_label
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+# ----------------------------------------------------------------------------- subjects and the credit file
+
+
+def _search(request: Request, who: Principal, session: Session, q: str | None, kind: str | None,
+            region: str | None) -> tuple[Grant, subject_search.SearchResult]:
+    grant = authorize(who, "subjects.search")
+    result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q,
+                                   kind=kind or None, region_code=region or None, limit=50,
+                                   mask_people=grant.masks_people)
+    return grant, result
+
+
+@router.get("/subjects")
+def subjects_page(request: Request, who: Who, session: DB, q: Annotated[str | None, Query(max_length=100)] = None,
+                  kind: Annotated[str | None, Query(max_length=30)] = None,
+                  region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    grant, result = _search(request, who, session, q, kind, region)
+    regions = overview.region_tree(session) if who.can("regions.read") else []
+    return render(request, "subjects.html", {"q": q, "kind": kind, "region": region, "result": result,
+                                             "kinds": sorted(subject_kinds()), "regions": regions,
+                                             "scope_label": scope_label(grant)})
+
+
+@router.get("/subjects/results")
+def subjects_results(request: Request, who: Who, session: DB,
+                     q: Annotated[str | None, Query(max_length=100)] = None,
+                     kind: Annotated[str | None, Query(max_length=30)] = None,
+                     region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """The htmx partial behind live search."""
+    _grant, result = _search(request, who, session, q, kind, region)
+    return render(request, "_subject_rows.html", {"result": result})
+
+
+def _waterfall(e: dict[str, Any], model_tree: dict[str, Any]) -> dict[str, Any]:
+    """Steps from the base to the score, one per first-level dimension. A weighted
+    model's dimension scores are 0–100 each, so their contribution is scaled by the
+    dimension's share of the weights; an additive model's are points already."""
+    tops = {n["code"]: n for n in model_tree.get("indicators", [])}
+    agg = model_tree.get("aggregation", {})
+    weighted = agg.get("mode") == "weighted"
+    total_w = sum(float(n.get("weight") or 0) for n in tops.values()) or 1.0
+    scale = float(agg.get("scale") or 100) / 100
+    steps = []
+    for code, v in e["dimensions"].items():
+        node = tops.get(code, {})
+        value = float(v) * float(node.get("weight") or 0) / total_w * scale if weighted else float(v)
+        steps.append({"name": node.get("name", code), "value": round(value, 2)})
+    total = float(e["score"])
+    return {"base": round(total - sum(s["value"] for s in steps), 2), "steps": steps, "total": total,
+            "labels": {"base": _("基础分与加减分"), "total": _("总分")}}
+
+
+def _measures_for(session: Session, subject: Subject) -> list[dict[str, Any]]:
+    """Measures that apply to the subject in every scenario, today. A read: unlike a
+    credit check, nothing is recorded."""
+    today = clock.today()
+    conn = session.connection()
+    cat = measures_service.catalogue(conn)
+    entries = lists_service.active_entries(session, subject.id, today)
+    commitments = [(c.type, c.status, c.due_on, c.verified_on) for c in commitments_service.of_subject(session, subject.id)]
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for sc in cat.scenarios.values():
+        st = measures_service.Standing(subject_id=subject.id, today=today, model=sc.models.get(subject.kind),
+                                       lists={e.list_code for e in entries}, commitments=commitments)
+        applies, _offer = measures_service.applicable(conn, st, cat.by_scenario.get(sc.code, []))
+        for m in applies:
+            if m["code"] not in seen:
+                seen.add(m["code"])
+                out.append({**m, "scenario": i18n.pick(sc.name_zh, sc.name_en)})
+    return out
+
+
+@router.get("/subjects/{subject_id}")
+def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
+                 model: Annotated[str | None, Query(max_length=120)] = None,
+                 purpose: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    grant = authorize(who, "subjects.read")
+    f = read_file(session, ctx(request).keyring, grant, subject_id, purpose)
+    subject = session.get(Subject, subject_id)
+    assert subject is not None
+    scores = overview.subject_scores(session, subject_id)
+    explanation = waterfall = explain_error = None
+    ref = model or (scores[0]["ref"] if scores else None)
+    if ref:
+        try:
+            e = scoring_service.explain_subject(session, ctx(request).keyring, str(subject_id), ref=ref,
+                                                actor=who.actor, purpose=purpose or default_purpose(who))
+            explanation = e.as_dict()
+            _row, m = scoring_service.get(session, ref)
+            waterfall = _waterfall(explanation, m.model_dump(mode="json"))
+        except (InvalidInput, NotFound) as exc:
+            explain_error = str(exc)
+    scenarios = measures_service.scenarios(session) if who.can("check.run") else []
+    return render(request, "subject.html", {
+        "f": f, "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,
+        "lists": overview.list_entries_of(session, subject_id) if grant.scope is not Scope.PUBLISHED else [],
+        "measures": _measures_for(session, subject) if who.can("measures.read") else [],
+        "readers": f["readers"] if grant.shows_readers else None,
+        "can_check": who.can("check.run") and authorize(who, "check.run").in_scope(session, subject_id),
+        "can_report": who.can("report.download") and authorize(who, "report.download").in_scope(session, subject_id),
+        "scenarios": scenarios})
+
+
+__all__ = ["router"]

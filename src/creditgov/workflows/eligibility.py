@@ -1,0 +1,186 @@
+"""Repair's dates and conditions: a negative record's schedule (from the catalogue's
+periods), the conditions recorded as met (obligations fulfilled, training), and the
+automatic check of every condition of repair for one record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem
+from creditgov.commitments import service as commitments_service
+from creditgov.core import clock
+from creditgov.core.clock import iso
+from creditgov.core.errors import InvalidInput
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.workflows.common import get_item, get_record, get_subject, record_versions
+from creditgov.workflows.models import RepairCondition
+from creditgov.workflows.rules import rules, tier_rules
+
+
+@dataclass
+class Schedule:
+    """A negative record's repair dates, all from the catalogue's periods."""
+
+    record_id: int
+    item: str
+    tier: str | None
+    min_months: int
+    max_months: int | None
+    publication_start: dt.date
+    repairable_from: dt.date
+    publication_ends: dt.date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"record_id": self.record_id, "item": self.item, "tier": self.tier, "min_months": self.min_months,
+                "max_months": self.max_months, "publication_start": self.publication_start.isoformat(),
+                "repairable_from": self.repairable_from.isoformat(),
+                "publication_ends": iso(self.publication_ends)}
+
+
+def schedule_of(rec: CreditRecord, item: CatalogItem) -> Schedule:
+    """Periods count from the publication date (published_from; else the decision or
+    occurrence date, as ingestion does)."""
+    start = rec.published_from or rec.decided_on or rec.occurred_on
+    lo = item.min_publication_months or 0
+    hi = item.max_publication_months
+    return Schedule(rec.id, rec.item_code, item.severity, lo, hi, start, clock.add_months(start, lo),
+                    clock.add_months(start, hi) if hi is not None else None)
+
+
+def repair_schedule(session: Session, subject_id: int) -> list[dict[str, Any]]:
+    """Every current negative record of a subject with its tier, the date repair can
+    be applied for and the date its publication ends."""
+    q = (select(CreditRecord, CatalogItem).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
+         .where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True),
+                CatalogItem.polarity == "negative")
+         .order_by(CreditRecord.occurred_on, CreditRecord.id))
+    today = clock.today()
+    out = []
+    for rec, item in session.execute(q):
+        sch = schedule_of(rec, item)
+        out.append({**sch.as_dict(), "item_name": item.name_zh, "status": rec.status,
+                    "occurred_on": rec.occurred_on.isoformat(), "department": rec.department_code,
+                    "repairable_now": rec.status in ("active", "expired") and today >= sch.repairable_from})
+    return out
+
+
+def record_condition(session: Session, *, kind: str, subject_id: int, record_id: int | None = None,
+                     department: str | None = None, note: str | None = None, met_on: dt.date | None = None,
+                     actor: str | None = None) -> RepairCondition:
+    """Record a repair condition as met: a record's obligations fulfilled (by the
+    department that supplied it, or the credit office on seeing the proof) or a
+    training attended. `department` is the unit that records it (default: the
+    supplier for obligations)."""
+    actor = actor or audit.default_actor()
+    if met_on is not None and met_on > clock.today():
+        raise InvalidInput(f"a condition is recorded once met: {met_on.isoformat()} is after today")
+    if kind == "obligations-fulfilled":
+        if record_id is None:
+            raise InvalidInput("obligations are fulfilled for a record: name it")
+        rec = get_record(session, record_id)
+        if rec.subject_id != subject_id:
+            raise InvalidInput(f"record {record_id} is not in this subject's file")
+        office = rules(session).credit_office
+        if department is not None and department not in (rec.department_code, office):
+            raise InvalidInput(f"record {record_id} was supplied by {rec.department_code!r}; that department "
+                               f"or the credit office ({office!r}) records its obligations as fulfilled, "
+                               f"not {department!r}")
+        department = department or rec.department_code
+    elif kind == "training":
+        get_subject(session, subject_id)
+        if not (note and note.strip()):
+            raise InvalidInput("a training needs its name (note)")
+    else:
+        raise InvalidInput("kind is 'obligations-fulfilled' or 'training'")
+    row = RepairCondition(kind=kind, subject_id=subject_id, record_id=record_id, met_on=met_on or clock.today(),
+                          department_code=department, note=(note or "").strip() or None, actor=actor,
+                          created_at=clock.now())
+    session.add(row)
+    session.flush()
+    audit.append(session, action=f"repair.condition.{kind}", actor=actor, subject_id=subject_id,
+                 detail={"condition": row.id, "record": record_id, "department": department,
+                         "met_on": row.met_on.isoformat(), "note": row.note})
+    return row
+
+
+def obligations_fulfilled(session: Session, rec: CreditRecord, on: dt.date) -> dt.date | None:
+    """When the obligations of a record (any version) were recorded as fulfilled."""
+    ids = record_versions(session, rec)
+    return session.execute(select(RepairCondition.met_on).where(
+        RepairCondition.kind == "obligations-fulfilled", RepairCondition.record_id.in_(ids),
+        RepairCondition.met_on <= on).order_by(RepairCondition.met_on).limit(1)).scalar()
+
+
+def training_on(session: Session, rec: CreditRecord, on: dt.date) -> dt.date | None:
+    return session.execute(select(RepairCondition.met_on).where(
+        RepairCondition.kind == "training", RepairCondition.subject_id == rec.subject_id,
+        RepairCondition.met_on >= rec.occurred_on, RepairCondition.met_on <= on)
+        .order_by(RepairCondition.met_on).limit(1)).scalar()
+
+
+@dataclass
+class Eligibility:
+    record_id: int
+    tier: str | None
+    eligible: bool
+    eligible_from: dt.date
+    publication_ends: dt.date | None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return [c["detail"] for c in self.checks if not c["met"]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"record_id": self.record_id, "tier": self.tier, "eligible": self.eligible,
+                "eligible_from": self.eligible_from.isoformat(), "publication_ends": iso(self.publication_ends),
+                "checks": self.checks}
+
+
+def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) -> Eligibility:
+    """Check every condition of repair for one record, automatically: the minimum
+    period (from the catalogue), obligations recorded as fulfilled, a credit
+    commitment signed, and training where the tier's rules require it."""
+    on = on or clock.today()
+    rec = get_record(session, record_id)
+    item = get_item(session, rec.item_code)
+    if item.polarity != "negative":
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+    if not rec.is_current:
+        raise InvalidInput(f"record {record_id} is an old version; apply for the current one")
+    if rec.status in ("repaired", "revoked"):
+        raise InvalidInput(f"record {record_id} is already {rec.status}")
+    if rec.status == "disputed":
+        raise InvalidInput(f"record {record_id} is under objection; repair waits for the decision")
+    sch = schedule_of(rec, item)
+    r = rules(session)
+    tr = tier_rules(r, item.severity)
+    checks: list[dict[str, Any]] = []
+    period_ok = on >= sch.repairable_from
+    checks.append({"condition": "minimum-period", "met": period_ok,
+                   "detail": (f"the minimum publication of {sch.min_months} months ({item.severity}) "
+                              f"{'ended' if period_ok else 'ends'} on {sch.repairable_from.isoformat()}"
+                              + ("" if period_ok else f": repair can be applied for from {sch.repairable_from}"))})
+    if tr.obligations_required:
+        when = obligations_fulfilled(session, rec, on)
+        checks.append({"condition": "obligations-fulfilled", "met": when is not None,
+                       "detail": (f"obligations recorded as fulfilled on {when}" if when else
+                                  f"no record that the obligations are fulfilled ({rec.department_code} records it)")})
+    if tr.commitment_required:
+        signed = commitments_service.has_signed(session, subject_id=rec.subject_id,
+                                                type=r.repair.commitment_type, on=on)
+        checks.append({"condition": "commitment", "met": signed,
+                       "detail": (f"a {r.repair.commitment_type} commitment is signed" if signed else
+                                  f"no signed {r.repair.commitment_type} commitment (信用修复承诺书)")})
+    if tr.training_required:
+        when = training_on(session, rec, on)
+        checks.append({"condition": "training", "met": when is not None,
+                       "detail": f"training attended on {when}" if when else "no training attended since the record"})
+    ok = all(c["met"] for c in checks)
+    return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks)

@@ -1,0 +1,304 @@
+"""Objection (异议): filing, the one extension, the decision, the one review and
+withdrawal, and the objections as listed and shown. A record's status moves only
+through `records.service.change_status` (here and in `outcomes.py`); the steps that
+reach the lists are composed in `flows.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.clock import iso
+from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.records import service as records_service
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.workflows import calendar
+from creditgov.workflows.common import cases, claim, get_objection, get_record, get_subject
+from creditgov.workflows.materials import materials, store_materials
+from creditgov.workflows.models import OBJECTION_OPEN, OBJECTION_OUTCOMES, Objection
+from creditgov.workflows.notifications import tell_department, tell_subject
+from creditgov.workflows.outcomes import apply_outcome, parse_corrections
+from creditgov.workflows.rules import rules
+
+
+def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[int], reason: str,
+                   channel: str = "self", evidence: Sequence[Path] = (), files_dir: Path | None = None,
+                   actor: str | None = None) -> list[Objection]:
+    """Receive an objection: each named record is marked disputed at once (withheld
+    from publication and evaluation while the case is open) and routed to the
+    department that supplied it, due in the configured working days."""
+    actor = actor or audit.default_actor()
+    if channel not in ("self", "window"):
+        raise InvalidInput("channel is 'self' (the subject) or 'window' (staff on its behalf)")
+    if not reason.strip():
+        raise InvalidInput("an objection needs its reasons")
+    if not record_ids:
+        raise InvalidInput("name at least one record")
+    get_subject(session, subject_id)
+    r = rules(session)
+    cal = calendar.load(session)
+    today = clock.today()
+    due = cal.add_working_days(today, r.objection.handling_working_days)
+    filing_no = f"YY-{today:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    out = []
+    for rid in dict.fromkeys(record_ids):
+        rec = get_record(session, rid, lock=True)
+        if rec.subject_id != subject_id:
+            raise InvalidInput(f"record {rid} is not in this subject's file")
+        if not rec.is_current:
+            raise InvalidInput(f"record {rid} is an old version; object to the current one")
+        if rec.status == "disputed":
+            raise InvalidInput(f"record {rid} is already under objection")
+        if rec.status != "active":
+            raise InvalidInput(f"record {rid} is {rec.status}; only a record in force can be contested")
+        now = clock.now()
+        o = Objection(filing_no=filing_no, subject_id=subject_id, record_id=rec.id,
+                      department_code=rec.department_code, channel=channel, filed_by=actor, reason=reason.strip(),
+                      received_on=today, due_on=due, status="open", created_at=now, updated_at=now)
+        session.add(o)
+        session.flush()
+        records_service.change_status(session, record_id=rec.id, to_status="disputed", actor=actor,
+                                      reason=f"objection {o.id} received ({filing_no})")
+        store_materials(session, owner_kind="objection", owner_id=o.id, files=evidence, files_dir=files_dir,
+                        actor=actor)
+        audit.append(session, action="objection.file", actor=actor, subject_id=subject_id,
+                     detail={"objection": o.id, "filing": filing_no, "record": rec.id, "channel": channel,
+                             "department": rec.department_code, "due_on": due.isoformat(),
+                             "evidence": [Path(f).name for f in evidence]})
+        tell_subject(session, subject_id, "objection.received",
+                     f"异议 {o.id} 已受理: 记录 {rec.id} 已标注为异议, 暂停公示和评价使用; "
+                     f"由 {rec.department_code} 在 {due.isoformat()} 前处理。", "objection", o.id)
+        tell_department(session, rec.department_code, subject_id, "objection.assigned",
+                        f"异议 {o.id}: 记录 {rec.id} ({rec.item_code}) 被提出异议, 请在 {due.isoformat()} 前作出处理"
+                        f"(更正/删除/维持)。理由: {reason.strip()}", "objection", o.id)
+        out.append(o)
+    return out
+
+
+def records_by_reference(session: Session, *, subject_id: int, ref: str) -> list[int]:
+    """The current records of a subject a clerk names at the window: by record number,
+    or by the document number (文号) on the decision the subject brings."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidInput("name the record: its number or its document number (文号)")
+    q = select(CreditRecord.id).where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True))
+    if ref.lstrip("#").isdigit() and len(ref) < 11:
+        ids = list(session.execute(q.where(CreditRecord.id == int(ref.lstrip("#")))).scalars())
+    else:
+        # A decision may carry several records: the ones in force (objections contest
+        # those); else all, for `file_objection` to say why none can be contested.
+        rows = session.execute(select(CreditRecord.id, CreditRecord.status).where(
+            CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True),
+            CreditRecord.document_no == ref).order_by(CreditRecord.id)).all()
+        ids = [i for i, st in rows if st == "active"] or [i for i, _st in rows]
+    if not ids:
+        raise NotFound(f"no current record {ref!r} in this subject's file")
+    return ids
+
+
+def extend_objection(session: Session, *, objection_id: int, reason: str, department: str,
+                     actor: str | None = None) -> Objection:
+    """The one extension: the deadline moves to the maximum total working days from
+    receipt. Asked before the first deadline passes, with the reason."""
+    actor = actor or audit.default_actor()
+    o = get_objection(session, objection_id)
+    r = rules(session).objection
+    if department != o.department_code:
+        raise InvalidInput(f"objection {objection_id} is handled by {o.department_code!r}, not {department!r}")
+    if o.status != "open":
+        raise InvalidInput(f"objection {objection_id} is {o.status}; only an open objection can be extended")
+    if r.extensions < 1 or o.extended_on is not None:
+        raise InvalidInput(f"objection {objection_id} was already extended on {o.extended_on}; "
+                           f"the rules allow {r.extensions} extension")
+    if not reason.strip():
+        raise InvalidInput("an extension needs its reason")
+    today = clock.today()
+    if today > o.due_on:
+        raise InvalidInput(f"objection {objection_id} was due on {o.due_on}; an extension must come before that")
+    due = calendar.load(session).add_working_days(o.received_on, r.max_total_working_days)
+    claim(session, Objection, o.id, ("open",), {"due_on": due, "extended_on": today,
+                                                  "extension_reason": reason.strip()}, "objection")
+    o = get_objection(session, objection_id)
+    audit.append(session, action="objection.extend", actor=actor, subject_id=o.subject_id,
+                 detail={"objection": o.id, "due_on": due.isoformat(), "reason": reason.strip()})
+    tell_subject(session, o.subject_id, "objection.extended",
+                 f"异议 {o.id} 处理期限延长至 {due.isoformat()}。理由: {reason.strip()}", "objection", o.id)
+    return o
+
+
+def decide_objection(session: Session, *, objection_id: int, outcome: str, reason: str, department: str,
+                     corrections: dict[str, str] | None = None, actor: str | None = None) -> Objection:
+    """The supplying department decides: corrected (a new version), deleted (revoked)
+    or upheld (back in force). Always with the reason the subject is told."""
+    actor = actor or audit.default_actor()
+    if outcome not in OBJECTION_OUTCOMES:
+        raise InvalidInput(f"outcome must be one of {list(OBJECTION_OUTCOMES)}")
+    if not reason.strip():
+        raise InvalidInput("a decision needs its reason")
+    o = get_objection(session, objection_id)
+    if department != o.department_code:
+        raise InvalidInput(f"objection {objection_id} is decided by {o.department_code!r} (who supplied the "
+                           f"record), not {department!r}")
+    if outcome == "corrected":
+        parse_corrections(corrections)
+    today = clock.today()
+    claim(session, Objection, o.id, ("open",), {"status": "decided", "outcome": outcome,
+                                                  "decision_reason": reason.strip(), "decided_on": today,
+                                                  "decided_by": actor}, "objection")
+    o = get_objection(session, objection_id)
+    rec = get_record(session, o.record_id, lock=True)
+    after = apply_outcome(session, o=o, rec=rec, outcome=outcome, reason=reason.strip(), corrections=corrections,
+                          actor=actor, stage="decided")
+    if after.id != rec.id:
+        o.result_record_id = after.id
+    session.flush()
+    r = rules(session).objection
+    late = today > o.due_on
+    audit.append(session, action="objection.decide", actor=actor, subject_id=o.subject_id,
+                 detail={"objection": o.id, "outcome": outcome, "reason": reason.strip(), "record": rec.id,
+                         "result_record": o.result_record_id, "due_on": o.due_on.isoformat(), "late": late})
+    review = (f" 如不服, 可在收到本决定后申请复核(限 {r.reviews} 次)。" if r.reviews else "")
+    tell_subject(session, o.subject_id, f"objection.{outcome}",
+                 f"异议 {o.id} 处理结果: {outcome}。理由: {reason.strip()}。{review}", "objection", o.id)
+    return o
+
+
+def request_review(session: Session, *, objection_id: int, reason: str, actor: str | None = None) -> Objection:
+    """The one review (复核) of a decision that went against the subject: the record in
+    force is marked disputed again while the review authority looks at it."""
+    actor = actor or audit.default_actor()
+    o = get_objection(session, objection_id)
+    r = rules(session)
+    if r.objection.reviews < 1:
+        raise InvalidInput("the rules in force allow no review")
+    if o.status != "decided":
+        raise InvalidInput(f"objection {objection_id} is {o.status}; a review follows a decision, once")
+    if o.outcome == "deleted":
+        raise InvalidInput(f"objection {objection_id} was decided in the subject's favour (deleted)")
+    if not reason.strip():
+        raise InvalidInput("a review request needs its reasons")
+    today = clock.today()
+    due = calendar.load(session).add_working_days(today, r.objection.review_working_days)
+    target_id = o.result_record_id or o.record_id
+    claim(session, Objection, o.id, ("decided",), {"status": "reviewing", "review_requested_on": today,
+                                                     "review_reason": reason.strip(), "review_due_on": due,
+                                                     "review_authority": r.objection.review_authority,
+                                                     "overdue_alerted_on": None}, "objection")
+    o = get_objection(session, objection_id)
+    rec = get_record(session, target_id, lock=True)
+    if rec.status == "active" and rec.is_current:
+        records_service.change_status(session, record_id=rec.id, to_status="disputed", actor=actor,
+                                      reason=f"objection {o.id}: review requested")
+    audit.append(session, action="objection.review", actor=actor, subject_id=o.subject_id,
+                 detail={"objection": o.id, "record": rec.id, "due_on": due.isoformat(), "reason": reason.strip(),
+                         "authority": r.objection.review_authority})
+    tell_subject(session, o.subject_id, "objection.review",
+                 f"异议 {o.id} 复核申请已受理, {r.objection.review_authority} 在 {due.isoformat()} 前答复。",
+                 "objection", o.id)
+    tell_department(session, r.objection.review_authority, o.subject_id, "objection.review",
+                    f"异议 {o.id} 申请复核 (原处理: {o.outcome}, {o.department_code}), 请在 {due.isoformat()} 前答复。"
+                    f"理由: {reason.strip()}", "objection", o.id)
+    return o
+
+
+def decide_review(session: Session, *, objection_id: int, outcome: str, reason: str, unit: str,
+                  corrections: dict[str, str] | None = None, actor: str | None = None) -> Objection:
+    """The review authority's final word, with the same three outcomes."""
+    actor = actor or audit.default_actor()
+    if outcome not in OBJECTION_OUTCOMES:
+        raise InvalidInput(f"outcome must be one of {list(OBJECTION_OUTCOMES)}")
+    if not reason.strip():
+        raise InvalidInput("a review decision needs its reason")
+    o = get_objection(session, objection_id)
+    if o.status == "reviewing" and unit != o.review_authority:
+        raise InvalidInput(f"the review of objection {objection_id} is for {o.review_authority!r}, not {unit!r}")
+    if outcome == "corrected":
+        parse_corrections(corrections)
+    target_id = o.result_record_id or o.record_id
+    rec = get_record(session, target_id, lock=True)
+    if rec.status != "disputed" and outcome != "upheld":
+        raise InvalidInput(f"record {rec.id} is {rec.status}; the review cannot {outcome} it")
+    claim(session, Objection, o.id, ("reviewing",), {"status": "reviewed", "review_outcome": outcome,
+                                                       "review_decision_reason": reason.strip(),
+                                                       "review_decided_on": clock.today(),
+                                                       "review_decided_by": actor}, "objection")
+    o = get_objection(session, objection_id)
+    rec = get_record(session, target_id)
+    if rec.status == "disputed":
+        after = apply_outcome(session, o=o, rec=rec, outcome=outcome, reason=reason.strip(),
+                              corrections=corrections, actor=actor, stage="reviewed")
+        if after.id != rec.id:
+            o.result_record_id = after.id
+    session.flush()
+    audit.append(session, action="objection.review.decide", actor=actor, subject_id=o.subject_id,
+                 detail={"objection": o.id, "outcome": outcome, "reason": reason.strip(), "record": rec.id,
+                         "result_record": o.result_record_id})
+    tell_subject(session, o.subject_id, f"objection.review.{outcome}",
+                 f"异议 {o.id} 复核结果: {outcome}。理由: {reason.strip()}。复核为最终处理。", "objection", o.id)
+    return o
+
+
+def withdraw_objection(session: Session, *, objection_id: int, reason: str, actor: str | None = None) -> Objection:
+    """The subject withdraws an open objection: the record returns to force."""
+    actor = actor or audit.default_actor()
+    o = get_objection(session, objection_id)
+    target_id = o.result_record_id or o.record_id
+    claim(session, Objection, o.id, OBJECTION_OPEN, {"status": "withdrawn"}, "objection")
+    o = get_objection(session, objection_id)
+    rec = get_record(session, target_id, lock=True)
+    if rec.status == "disputed":
+        records_service.change_status(session, record_id=rec.id, to_status="active", actor=actor,
+                                      reason=f"objection {o.id} withdrawn: {reason.strip() or 'no reason given'}")
+    audit.append(session, action="objection.withdraw", actor=actor, subject_id=o.subject_id,
+                 detail={"objection": o.id, "reason": reason.strip()})
+    return o
+
+
+def objections(session: Session, *, subject_id: int | None = None, status: str | Sequence[str] | None = None,
+               department: str | None = None, limit: int = 200) -> list[Objection]:
+    """Objections, newest first; `status` is one status or several (e.g. OBJECTION_OPEN)."""
+    return cases(session, Objection, subject_id=subject_id, status=status, department=department, limit=limit)
+
+
+def objection_deadline(o: Objection) -> dt.date | None:
+    """The date the open stage must be answered by (None when nothing is pending)."""
+    if o.status == "open":
+        return o.due_on
+    if o.status == "reviewing":
+        return o.review_due_on
+    return None
+
+
+def objection_dict(session: Session, o: Objection, today: dt.date | None = None,
+                   cal: calendar.WorkCalendar | None = None) -> dict[str, Any]:
+    """An objection for output; pass `cal` when listing many (one read of the overrides)."""
+    today = today or clock.today()
+    deadline = objection_deadline(o)
+    cal = cal or calendar.load(session)
+    left = None
+    if deadline is not None:
+        left = cal.working_days_between(today, deadline) if deadline >= today else -cal.working_days_between(
+            deadline, today)
+    return {
+        "id": o.id, "filing_no": o.filing_no, "subject_id": o.subject_id, "record_id": o.record_id,
+        "department": o.department_code, "channel": o.channel, "filed_by": o.filed_by, "reason": o.reason,
+        "received_on": iso(o.received_on), "due_on": iso(o.due_on), "extended_on": iso(o.extended_on),
+        "extension_reason": o.extension_reason, "status": o.status, "outcome": o.outcome,
+        "decision_reason": o.decision_reason, "decided_on": iso(o.decided_on), "decided_by": o.decided_by,
+        "result_record_id": o.result_record_id,
+        "review": None if o.review_requested_on is None else {
+            "requested_on": iso(o.review_requested_on), "reason": o.review_reason, "due_on": iso(o.review_due_on),
+            "authority": o.review_authority, "outcome": o.review_outcome, "decision_reason": o.review_decision_reason,
+            "decided_on": iso(o.review_decided_on), "decided_by": o.review_decided_by},
+        "deadline": iso(deadline), "working_days_left": left,
+        "overdue": deadline is not None and today > deadline,
+        "evidence": materials(session, "objection", o.id),
+    }
