@@ -43,6 +43,11 @@ ENDPOINTS = [
     Endpoint("tokens_list", "GET", "/users/{uid}/tokens", "users.manage"),
     Endpoint("tokens_create", "POST", "/users/{uid}/tokens", "users.manage", body="token"),
     Endpoint("tokens_revoke", "DELETE", "/tokens/999999", "users.manage"),
+    # A missing account and consent: allowed callers get 404, the rest 401/403 (the real
+    # effects are tested in test_consents_and_accounts.py, on accounts of their own).
+    Endpoint("users_deactivate", "POST", "/users/999999/deactivate", "users.manage"),
+    Endpoint("users_activate", "POST", "/users/999999/activate", "users.manage"),
+    Endpoint("consents_revoke", "DELETE", "/consents/999999", "consents.grant"),
     Endpoint("consents_list", "GET", "/consents", "consents.grant"),
     Endpoint("consents_grant", "POST", "/consents", "consents.grant", bound=True, body="consent"),
     Endpoint("audit_entries", "GET", "/audit/entries", "audit.read"),
@@ -220,7 +225,8 @@ def test_every_endpoint_as_every_role(client: TestClient, county: County, role: 
                 failures.append(f"{ep.op}: allowed for {role} but got {status}")
             # A store-specific refusal (e.g. feedback on a measure the check did not return)
             # is a 422 from the service, never a scope or permission answer.
-            elif status == 404 and ep.op not in ("tokens_revoke", "inbox_read"):
+            elif status == 404 and ep.op not in ("tokens_revoke", "inbox_read", "users_deactivate", "users_activate",
+                                                 "consents_revoke"):
                 failures.append(f"{ep.op}: in-scope subject {sid} answered 404 for {role}")
         else:
             want = 401 if role == "public" else 403

@@ -91,6 +91,13 @@ def users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.role, User.username)).scalars())
 
 
+def user_by_name(session: Session, username: str) -> User:
+    row = session.execute(select(User).where(User.username == username)).scalar()
+    if row is None:
+        raise NotFound(f"user {username!r} not found")
+    return row
+
+
 def get_user(session: Session, user_id: int) -> User:
     row = session.get(User, user_id)
     if row is None:
@@ -99,7 +106,12 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def set_active(session: Session, *, user_id: int, active: bool, actor: str | None = None) -> User:
+    """Deactivate (or reactivate) an account: a deactivated one cannot sign in, and its
+    sessions and API tokens stop working at once. Accounts are never deleted — the
+    audit chain names them."""
     user = get_user(session, user_id)
+    if user.active == active:
+        return user
     user.active = active
     if not active:
         session.execute(delete(WebSession).where(WebSession.user_id == user_id))
@@ -265,10 +277,17 @@ def grant_consent(session: Session, *, subject_id: int, organisation: str, purpo
     return c
 
 
-def revoke_consent(session: Session, *, consent_id: int, actor: str | None = None) -> AccessConsent:
-    c = session.get(AccessConsent, consent_id)
-    if c is None:
+def revoke_consent(session: Session, *, consent_id: int, subject_id: int | None = None,
+                   actor: str | None = None) -> AccessConsent:
+    """End a consent from today: the organisation reads the file no more. A subject
+    revokes only its own consents (`subject_id` is then the caller's subject, and
+    another's consent answers NotFound like a missing one). Revoking a revoked consent
+    changes nothing and writes nothing, so a retried request is harmless."""
+    c = session.get(AccessConsent, consent_id, with_for_update=True)
+    if c is None or (subject_id is not None and c.subject_id != subject_id):
         raise NotFound(f"consent {consent_id} not found")
+    if c.revoked_on is not None:
+        return c
     c.revoked_on = clock.today()
     audit.append(session, action="consent.revoke", actor=actor, subject_id=c.subject_id,
                  detail={"consent": consent_id, "organisation": c.organisation})
@@ -283,6 +302,12 @@ def consents(session: Session, *, subject_id: int | None = None, organisation: s
     if organisation is not None:
         q = q.where(AccessConsent.organisation == organisation)
     return list(session.execute(q).scalars())
+
+
+def consent_dict(c: AccessConsent) -> dict[str, Any]:
+    return {"id": c.id, "subject_id": c.subject_id, "organisation": c.organisation, "purpose": c.purpose,
+            "granted_on": c.granted_on.isoformat(), "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+            "revoked_on": c.revoked_on.isoformat() if c.revoked_on else None}
 
 
 def user_dict(u: User) -> dict[str, Any]:
