@@ -136,7 +136,7 @@ def test_a_subject_objects_and_the_department_decides(api: Api) -> None:
     assert r.status_code == 200 and r.json()["record"]["status"] == "revoked"
     again = cl.post(f"/api/v1/objections/{deleted}/decision", headers=dep,
                     json={"outcome": "upheld", "reason": "再次处理"})
-    assert again.status_code == 422 and "another decision came first" in again.json()["detail"]
+    assert again.status_code == 409 and "another decision came first" in again.json()["detail"]
 
     assert _public_ids(cl, firm_id) == {ids[0]}
     with db.session_scope(c.url) as s:

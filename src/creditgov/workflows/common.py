@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.errors import ConfigError, InvalidInput, NotFound
+from creditgov.core.errors import ConfigError, Conflict, InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject
 from creditgov.workflows.models import Objection, RepairApplication
@@ -25,9 +25,10 @@ from creditgov.workflows.models import Objection, RepairApplication
 Case = TypeVar("Case", Objection, RepairApplication)
 
 
-class AlreadyDecided(InvalidInput):
-    """Someone else moved the case first; this decision was not applied."""
-
+class AlreadyDecided(Conflict, InvalidInput):
+    """Someone else moved the case first; this decision was not applied. The API
+    answers 409 Conflict (the request was valid, the case's state changed under it);
+    a page shows the message on its form like any refusal (an InvalidInput too)."""
 
 
 def get_record(session: Session, record_id: int, *, lock: bool = False) -> CreditRecord:
