@@ -21,6 +21,7 @@ from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
+from creditgov.security.crypto import mask_id
 
 # stdnum looks up the birth place of every ID number in its region table, a slow
 # tree walk; the answer depends only on the first six digits, so remember it.
@@ -56,7 +57,9 @@ def clean_resident_id(value: str) -> str:
         return _validate_resident_id(value).upper()
     except StdnumError as exc:
         # str(exc): stdnum's message, or the one _validate_resident_id gives
-        raise InvalidInput(f"invalid resident ID number {value!r}: {exc}") from None
+        # Masked: the reason is stored in the clear (the quarantine, error messages),
+        # and an identifier is stored only encrypted.
+        raise InvalidInput(f"invalid resident ID number {mask_id(value.strip())!r}: {exc}") from None
 
 
 def looks_like_uscc(value: str) -> bool:
