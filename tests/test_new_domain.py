@@ -10,6 +10,7 @@ root and the job runner."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,12 @@ TOY = Path(__file__).parent / "fixtures" / "toy_domain"
 SCRIPT = textwrap.dedent('''
     import sys
     import creditgov
+    from creditgov.core import schema
+    # The toy's migration goes next in the one revision chain, after today's head.
+    head = schema.heads()[0]
+    migrations = sys.argv[1] + "/toy/migrations"
+    template = open(migrations + "/toy_migration.py.tmpl", encoding="utf-8").read()
+    open(migrations + "/9999_toy.py", "w", encoding="utf-8").write(template.replace("{head}", head))
     creditgov.__path__.append(sys.argv[1])   # the toy folder beside the package's own
     from creditgov import bootstrap
     from creditgov.bootstrap import Command, Domain
@@ -33,7 +40,7 @@ SCRIPT = textwrap.dedent('''
     from typer.testing import CliRunner
 
     from creditgov.api.app import create_app
-    from creditgov.core import db, schema
+    from creditgov.core import db
     from creditgov.security import users
     from creditgov.security.crypto import create_key_file
     from creditgov.worker import jobs
@@ -43,7 +50,7 @@ SCRIPT = textwrap.dedent('''
     bootstrap.wire()
     create_key_file(key)
     schema.upgrade(url)
-    assert schema.current_revision(url) == "0008_toy", schema.current_revision(url)
+    assert schema.current_revision(url) == "9999_toy", schema.current_revision(url)
     assert "toy_notes" in bootstrap.metadata().tables
     with db.session_scope(url) as s:
         users.create_user(s, username="admin", password="correct horse battery", role="admin", actor="test")
@@ -79,8 +86,10 @@ SCRIPT = textwrap.dedent('''
 def test_a_domain_in_its_own_folder_and_one_root_entry_works_everywhere(tmp_path: Path) -> None:
     script = tmp_path / "toy_check.py"
     script.write_text(SCRIPT, "utf-8")
+    toy = tmp_path / "toy_domain"
+    shutil.copytree(TOY, toy, ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "CREDITGOV_TODAY": "2026-11-01"}
-    out = subprocess.run([sys.executable, str(script), str(TOY), f"sqlite:///{tmp_path / 'toy.db'}",
+    out = subprocess.run([sys.executable, str(script), str(toy), f"sqlite:///{tmp_path / 'toy.db'}",
                           str(tmp_path / "toy.key")], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "toy domain: every part works" in out.stdout

@@ -19,7 +19,7 @@ def _script() -> ScriptDirectory:
 
 
 def test_one_head() -> None:
-    assert schema.heads() == ["0007_segments"]
+    assert len(schema.heads()) == 1
     assert len(_script().get_bases()) == 1
 
 
@@ -33,12 +33,17 @@ def test_files_are_named_in_chain_order() -> None:
 
 
 def test_a_store_stamped_before_the_renumbering_upgrades(tmp_path: Path) -> None:
+    """A store made before the renumbering, at its last old revision ("0008"), has the
+    schema of 0007_segments: it is restamped and upgraded to the head, nothing re-run."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    schema.upgrade(url)
-    with db.engine_for(url).begin() as conn:
+    cfg = schema.alembic_config(url)
+    with db.engine_for(url).connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007_segments")
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
-    schema.upgrade(url)  # the old id for the same schema: restamped, nothing re-run
-    assert schema.current_revision(url) == "0007_segments"
+        conn.commit()
+    schema.upgrade(url)
+    assert schema.current_revision(url) == schema.heads()[0]
 
 
 def test_a_store_two_migrations_behind_with_an_old_id_applies_the_rest(tmp_path: Path) -> None:
@@ -51,5 +56,5 @@ def test_a_store_two_migrations_behind_with_an_old_id_applies_the_rest(tmp_path:
         conn.commit()
     assert "record_segments" not in sa.inspect(db.engine_for(url)).get_table_names()
     schema.upgrade(url)
-    assert schema.current_revision(url) == "0007_segments"
+    assert schema.current_revision(url) == schema.heads()[0]
     assert "record_segments" in sa.inspect(db.engine_for(url)).get_table_names()
