@@ -21,7 +21,7 @@ from tests.workflows.helpers import (
 from creditgov.alerts import outbox
 from creditgov.alerts import queries as alerts_service
 from creditgov.alerts.inbox import messages as inbox
-from creditgov.alerts.models import Alert
+from creditgov.alerts.models import Alert, InboxMessage
 from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, db
 from creditgov.core.errors import InvalidInput
@@ -34,7 +34,6 @@ from creditgov.workflows.exchange import queue_exchange, recipients_of, record_s
 from creditgov.workflows.materials import materials
 from creditgov.workflows.models import (
     ExchangePackage,
-    InboxMessage,
     RepairApplication,
     WorkflowRules,
 )
