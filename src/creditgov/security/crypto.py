@@ -3,6 +3,8 @@
 The key file holds two independent 256-bit keys: one for AES-GCM, one for the HMAC
 blind index that allows exact lookup without decrypting. It is created by
 `creditgov init`, lives outside the database, and is readable by its owner only.
+Callers reach it through a key source (`security/keys.py`), which also holds a store
+to the one key it was initialised with; this module knows only the file's format.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ class KeyRing:
     def blind_index(self, value: str) -> str:
         return _blind_index(self.index_key, value)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the two keys, hex: names the key without revealing it. Its first
+        eight digits are the key id a new key file gets, which every ciphertext
+        carries, so a value's prefix tells which key wrote it."""
+        return _fingerprint(self.enc_key, self.index_key)
+
+
+def _fingerprint(enc: bytes, idx: bytes) -> str:
+    return hashlib.sha256(enc + idx).hexdigest()
+
 
 @lru_cache(maxsize=1 << 18)
 def _blind_index(key: bytes, value: str) -> str:
@@ -59,7 +72,7 @@ def create_key_file(path: Path) -> KeyRing:
         return load_key_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     enc, idx = os.urandom(32), os.urandom(32)
-    key_id = hashlib.sha256(enc + idx).hexdigest()[:8]
+    key_id = _fingerprint(enc, idx)[:8]
     doc = {
         "key_id": key_id,
         "enc_key": base64.b64encode(enc).decode(),

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
-from creditgov.core.errors import InvalidInput
+from creditgov.core.errors import IntegrityError, InvalidInput
 from creditgov.supervision import draw as drawing
 from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import patrols as supervision_patrols
@@ -99,9 +100,10 @@ def verify(draw_id: int, json_out: bool = JsonOpt) -> None:
 
 @app.command("inputs")
 def inputs(draw_id: int, out: Path = typer.Option(None, "--out", help="Write the published inputs here.")) -> None:
-    """The draw's inputs as published (JSON): seed, policy hash, candidates, pool."""
+    """The draw's inputs as published (JSON): seed, policy hash, candidates, pool, and
+    the recorded inputs and result hashes that `replay` checks."""
     with session() as s:
-        text = supervision_draws.get_draw(s, draw_id).inputs
+        text = supervision_draws.published_inputs(supervision_draws.get_draw(s, draw_id))
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")
@@ -110,15 +112,41 @@ def inputs(draw_id: int, out: Path = typer.Option(None, "--out", help="Write the
 
 
 @app.command("replay")
-def replay(path: Path, json_out: bool = JsonOpt) -> None:
-    """Re-run a draw from a published inputs file alone (no database needed)."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    picks, result_hash = drawing.replay(doc)
-    res = {"result_hash": result_hash, "items": drawing.result_doc(picks)}
+def replay(path: Path,
+           expect: str = typer.Option(None, "--result-hash",
+                                      help="A result hash published elsewhere (the draw's page, the audit "
+                                           "chain): compared instead of the file's own."),
+           json_out: bool = JsonOpt) -> None:
+    """Re-run a draw from a published inputs file alone (no database needed) and check
+    it against the hashes it carries; a mismatch is an error (exit code 2)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path}: not a readable JSON file ({exc})") from None
+    try:
+        check = drawing.check_published(doc, result_hash=expect)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
+    res = {"inputs_hash": check.inputs_hash, "result_hash": check.result_hash,
+           "published_inputs_hash": check.published_inputs_hash,
+           "published_result_hash": check.published_result_hash, "inputs_hash_ok": check.inputs_ok,
+           "result_hash_ok": check.result_ok, "ok": check.ok, "items": drawing.result_doc(check.picks)}
     if json_out:
         emit_json(res)
     else:
-        console.print(f"{len(picks)} drawn; result hash {result_hash}")
+        console.print(f"{len(check.picks)} drawn\ninputs hash {check.inputs_hash} {_mark(check.inputs_ok)}\n"
+                      f"result hash {check.result_hash} {_mark(check.result_ok)}")
+    if not check.ok:
+        wrong = [f"{what} hash recomputed {mine[:16]}… but published {theirs[:16] if theirs else '?'}…"
+                 for what, ok, mine, theirs in (
+                     ("inputs", check.inputs_ok, check.inputs_hash, check.published_inputs_hash),
+                     ("result", check.result_ok, check.result_hash, check.published_result_hash)) if ok is False]
+        raise IntegrityError(f"{path}: the draw does not check out: {'; '.join(wrong)}")
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "(matches the published one)", False: "(DOES NOT MATCH)",
+            None: "(the file carries none to compare: compare it with the draw's published hash)"}[ok]
 
 
 @app.command("draws")
@@ -185,6 +213,32 @@ def inspectors_load(path: Path = typer.Argument(None, help="A roster file; omit 
         emit_json(out)
     else:
         console.print(f"{out['inspectors']} inspectors loaded, {out['deactivated']} deactivated")
+
+
+@app.command("inspectors")
+def inspectors(pool: str = typer.Option(None, "--pool", help="One pool only."),
+               all_: bool = typer.Option(False, "--all", help="Include deactivated people."),
+               json_out: bool = JsonOpt) -> None:
+    """The inspector pools with each person's region: a draw never sends anyone to a
+    subject in the region they work in (nor to one they inspected last time)."""
+    with session() as s:
+        out = service.inspector_pools(s, pool=pool, include_inactive=all_)
+    if json_out:
+        emit_json(out)
+        return
+    if not out:
+        console.print("no inspector pools loaded (`creditgov supervise inspectors-load`)")
+    for p in out:
+        used = ", ".join(f"{x['name']} ({'/'.join(x['kinds'])})" for x in p["policies"]) or "no policy"
+        t = Table(title=escape(f"pool {p['pool']} · {len(p['inspectors'])} people · drawn by {used}"))
+        for c in ("code", "name", "kind", "department", "region", "region name", "active"):
+            t.add_column(c)
+        for i in p["inspectors"]:
+            # Roster text is data, not markup.
+            t.add_row(*(escape(v) for v in (i["code"], i["name"], i["kind_label"], i["department"],
+                                             i["region"] or "—", i["region_name"] or "")),
+                      "yes" if i["active"] else "no")
+        console.print(t)
 
 
 @app.command("tasks")

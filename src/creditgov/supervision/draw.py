@@ -15,6 +15,12 @@ under salt "inspector|<subject key>", skipping conflicts of interest and anyone 
 the load cap. Nothing depends on row order, database ids or the platform's random
 generator, so SQLite and PostgreSQL, or a citizen with the published JSON, get the
 same subjects and the same inspectors.
+
+The published inputs file is the inputs document with two more keys, `inputs_hash`
+(SHA-256 of the canonical JSON of the document without those two keys) and
+`result_hash` (SHA-256 of the canonical JSON of the result), so a re-run checks
+itself: `check_published`. The exact recipe, with a worked example, is in
+docs/supervision.md.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
+
+from creditgov.core.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,60 @@ def inputs_doc(*, policy: str, policy_hash: str, seed: str, as_of: str, scope: d
 
 def result_doc(picks: Sequence[Pick]) -> list[list[Any]]:
     return [[x.key, x.band, list(x.inspectors)] for x in picks]
+
+
+HASH_KEYS = ("inputs_hash", "result_hash")
+
+
+def published(inputs: dict[str, Any], inputs_hash: str, result_hash: str) -> dict[str, Any]:
+    """The inputs as published: the document plus the hashes recorded when the draw
+    was made, so that whoever holds the file alone can tell whether it, or a re-run
+    of it, is the draw."""
+    return {**inputs_of(inputs), "inputs_hash": inputs_hash, "result_hash": result_hash}
+
+
+def inputs_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The inputs document of a published file: the hashes are not part of what they hash."""
+    return {k: v for k, v in doc.items() if k not in HASH_KEYS}
+
+
+@dataclass(frozen=True)
+class Check:
+    picks: list[Pick]
+    inputs_hash: str
+    result_hash: str
+    published_inputs_hash: str | None
+    published_result_hash: str | None
+
+    @property
+    def inputs_ok(self) -> bool | None:
+        return None if self.published_inputs_hash is None else self.published_inputs_hash == self.inputs_hash
+
+    @property
+    def result_ok(self) -> bool | None:
+        return None if self.published_result_hash is None else self.published_result_hash == self.result_hash
+
+    @property
+    def ok(self) -> bool:
+        """Nothing published disagrees (a file without hashes has nothing to disagree with)."""
+        return self.inputs_ok is not False and self.result_ok is not False
+
+
+def check_published(doc: dict[str, Any], *, result_hash: str | None = None) -> Check:
+    """Re-run a published inputs file and compare with the hashes it carries (or a
+    result hash published elsewhere, `result_hash`, which takes precedence)."""
+    if not isinstance(doc, dict):
+        raise InvalidInput("not a draw's published inputs: the file holds no JSON object")
+    inputs = inputs_of(doc)
+    try:
+        picks, computed = replay(inputs)
+    except KeyError as exc:
+        raise InvalidInput(f"not a draw's published inputs: no {exc} in it") from None
+    except ArithmeticError:
+        raise InvalidInput("not a draw's published inputs: a ratio is not a decimal number") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"not a draw's published inputs: {exc}") from None
+    return Check(picks, digest(inputs), computed, doc.get("inputs_hash"), result_hash or doc.get("result_hash"))
 
 
 def replay(inputs: dict[str, Any]) -> tuple[list[Pick], str]:
