@@ -4,10 +4,13 @@
 set -euo pipefail
 # command-or-file-to-check:package pairs. chromium drives the browser tests (Playwright
 # uses it, never a downloaded browser); WenQuanYi Zen Hei is the Chinese font embedded in
-# credit report PDFs and the regional-analysis charts; poppler-utils turns report PDFs
-# into images for review; wrk sends the API benchmark's load from a second process.
+# credit report PDFs and the regional-analysis charts; DejaVu Sans and Symbola are the
+# report's fallbacks for what it lacks (Latin accents, combining marks, symbols, emoji);
+# poppler-utils turns report PDFs into images for review; wrk sends the API benchmark's
+# load from a second process.
 wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
-        "wrk:wrk")
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
+        "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf:fonts-symbola" "wrk:wrk")
 need=()
 for pair in "${wanted[@]}"; do
   what="${pair%%:*}"
