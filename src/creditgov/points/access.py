@@ -1,0 +1,95 @@
+"""What the points domain's edges show (API, pages, commands): a balance with its
+history, the offers a subject may redeem, a redemption. Codes go out with Chinese and
+English words beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.points import ledger, shop
+from creditgov.points.models import Offer, PointsEntry, Redemption, Shop
+from creditgov.subjects.models import Subject
+
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "earn": ("获得", "earned"), "award": ("奖励", "award"), "redeem": ("兑换", "redeemed"),
+    "refund": ("退回", "returned"), "expire": ("过期", "expired"), "reverse": ("冲正", "reversed"),
+}
+CAUSE_LABELS: dict[str, tuple[str, str]] = {
+    "evaluation": ("信用评价", "credit evaluation"), "record": ("信用记录", "credit record"),
+    "award": ("人工奖励", "manual award"), "redemption": ("积分兑换", "redemption"),
+    "expiry": ("积分过期", "expiry"), "correction": ("更正", "correction"),
+}
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "reserved": ("待核销", "reserved"), "settled": ("已核销", "settled"),
+    "cancelled": ("已取消", "cancelled"), "expired": ("已过期", "expired"),
+}
+
+
+def entry_out(e: PointsEntry) -> dict[str, Any]:
+    return {"id": e.id, "amount": e.amount, "kind": e.kind, "kind_label": KIND_LABELS[e.kind],
+            "cause": e.cause, "cause_label": CAUSE_LABELS[e.cause], "ref_type": e.ref_type, "ref_id": e.ref_id,
+            "rule": e.rule, "on": e.earned_on.isoformat(), "expires_on": clock.iso(e.expires_on),
+            "reverses": e.reverses_id, "note": e.note}
+
+
+def summary(session: Session, subject_id: int, *, limit: int = 50, before: int | None = None) -> dict[str, Any]:
+    """Balance, what expires within 90 days, and the newest entries (`before`: an entry
+    id, for the next page)."""
+    today = clock.today()
+    soon = today + dt.timedelta(days=90)
+    expiring = sum(lot.remaining for lot in ledger.lots(session, subject_id) if lot.expires_on <= soon)
+    q = select(PointsEntry).where(PointsEntry.subject_id == subject_id)
+    if before is not None:
+        q = q.where(PointsEntry.id < before)
+    rows = session.execute(q.order_by(PointsEntry.id.desc()).limit(limit)).scalars().all()
+    return {"subject_id": subject_id, "balance": ledger.balance(session, subject_id),
+            "expiring_within_90_days": expiring, "entries": [entry_out(e) for e in rows],
+            "next_before": rows[-1].id if rows and len(rows) == limit else None}
+
+
+def offer_out(o: Offer, shop_row: Shop, reason: str | None = None) -> dict[str, Any]:
+    return {"id": o.id, "shop": shop_row.code, "shop_name": shop_row.name, "title": o.title,
+            "description": o.description, "price": o.price, "stock": o.stock, "left": o.stock - o.taken,
+            "valid_from": o.valid_from.isoformat(), "valid_until": o.valid_until.isoformat(), "kinds": o.kinds,
+            "min_band": o.min_band, "per_subject": o.per_subject, "why_not": reason}
+
+
+def offers(session: Session, *, subject_id: int | None = None) -> list[dict[str, Any]]:
+    """Active offers valid today; for a subject, each with why it may not redeem it."""
+    today = clock.today()
+    q = (select(Offer, Shop).join(Shop, Shop.id == Offer.shop_id)
+         .where(Offer.active.is_(True), Shop.active.is_(True), Offer.valid_from <= today,
+                Offer.valid_until >= today).order_by(Offer.price, Offer.id))
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    out = []
+    for o, s in session.execute(q).tuples():
+        reason = shop.why_not(session, o, subject, today) if subject is not None else None
+        out.append(offer_out(o, s, reason))
+    return out
+
+
+def redemption_out(r: Redemption) -> dict[str, Any]:
+    return {"id": r.id, "offer_id": r.offer_id, "shop_id": r.shop_id, "subject_id": r.subject_id,
+            "points": r.points, "status": r.status, "status_label": STATUS_LABELS[r.status], "code": r.code,
+            "reserved_at": clock.iso(r.reserved_at), "expires_at": clock.iso(r.expires_at),
+            "settled_at": clock.iso(r.settled_at), "closed_at": clock.iso(r.closed_at)}
+
+
+def redemptions(session: Session, subject_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    q = (select(Redemption, Offer.title, Shop.name).join(Offer, Offer.id == Redemption.offer_id)
+         .join(Shop, Shop.id == Redemption.shop_id).where(Redemption.subject_id == subject_id)
+         .order_by(Redemption.id.desc()).limit(limit))
+    return [{**redemption_out(r), "title": t, "shop_name": n} for r, t, n in session.execute(q).tuples()]
+
+
+def shops(session: Session) -> list[dict[str, Any]]:
+    left = func.coalesce(func.sum(Offer.stock - Offer.taken), 0)
+    q = (select(Shop, func.count(Offer.id), left).outerjoin(Offer, Offer.shop_id == Shop.id)
+         .group_by(Shop.id).order_by(Shop.code))
+    return [{"code": s.code, "name": s.name, "subject_id": s.subject_id, "address": s.address, "offers": int(n),
+             "items_left": int(k)} for s, n, k in session.execute(q).tuples()]

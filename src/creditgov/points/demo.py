@@ -1,0 +1,52 @@
+"""Partner shops and offers for a demonstration store (`creditgov shop demo`): a
+community supermarket run by the grid office and the best-graded merchants of the
+store as credit-merchant shops. Safe to run twice: shops that exist are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.points import shop
+from creditgov.points.models import Shop
+from creditgov.points.schemas import OfferIn, ShopIn
+from creditgov.records.models import CreditRecord
+from creditgov.subjects.models import Subject
+
+OFFERS: dict[str, list[tuple[str, int, int, list[str], str | None]]] = {
+    # shop code: (title, price, stock, subject kinds, minimum band)
+    "community-market": [("大米 5kg", 300, 40, ["individual"], None), ("食用油 1.8L", 200, 60, ["individual"], None),
+                         ("理发券", 100, 100, [], None), ("家政服务 2小时", 500, 20, ["individual"], "good")],
+    "merchant": [("九折优惠券", 80, 200, [], None), ("免费洗车一次", 150, 50, [], None)],
+}
+
+
+def seed(session: Session, *, actor: str, merchants: int = 3) -> dict[str, Any]:
+    today = clock.today()
+    until = clock.add_months(today, 6)
+    made: list[str] = []
+
+    def ensure(data: ShopIn, offers: list[tuple[str, int, int, list[str], str | None]]) -> None:
+        if session.execute(select(Shop.id).where(Shop.code == data.code)).first():
+            return
+        shop.add_shop(session, data, actor=actor)
+        for title, price, stock, kinds, band in offers:
+            shop.add_offer(session, OfferIn.model_validate({
+                "shop": data.code, "title": title, "price": price, "stock": stock, "kinds": kinds, "min_band": band,
+                "valid_from": today - dt.timedelta(days=30), "valid_until": until}), actor=actor)
+        made.append(data.code)
+
+    ensure(ShopIn(code="community-market", name="社区信用积分超市", address="社区服务中心一楼"),
+           OFFERS["community-market"])
+    honoured = select(CreditRecord.subject_id).where(CreditRecord.item_code == "market.credit_merchant",
+                                                     CreditRecord.status == "active")
+    picks = session.execute(select(Subject.id, Subject.name).where(Subject.kind == "merchant")
+                            .order_by(Subject.id.in_(honoured).desc(), Subject.id).limit(merchants)).all()
+    for n, (sid, name) in enumerate(picks, 1):
+        ensure(ShopIn(code=f"merchant-{n}", name=f"{name}（诚信商户）"[:200], subject_id=sid),
+               OFFERS["merchant"])
+    return {"shops": made}

@@ -1,0 +1,244 @@
+"""The points supermarket (积分超市): partner shops, offers and redemptions.
+
+A redemption goes reserved → settled (the shop confirms the code) or → cancelled /
+expired, which return the points and the item. Reserving is one transaction that
+locks the subject's account, checks the balance, then takes one item with a
+conditional UPDATE (`taken < stock`) and appends the debit: two requests can neither sell
+the last item twice nor spend the same points twice, and a request retried with the
+same idempotency key returns the first redemption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.points import ledger
+from creditgov.points.models import Offer, Redemption, Shop
+from creditgov.points.rules import rules
+from creditgov.points.schemas import OfferIn, ShopIn
+from creditgov.scoring import bands
+from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring.published import band_table
+from creditgov.security import service as audit
+from creditgov.subjects.models import Subject
+
+# Unambiguous letters and digits (no 0/O, 1/I/L): a code is read aloud at a counter.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_code() -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    return f"JF-{body[:5]}-{body[5:]}"
+
+
+# ------------------------------------------------------------------ shops and offers
+def add_shop(session: Session, data: ShopIn, *, actor: str) -> Shop:
+    if session.execute(select(Shop.id).where(Shop.code == data.code)).first():
+        raise Conflict(f"shop {data.code!r} already exists")
+    region = None
+    if data.subject_id is not None:
+        subj = session.get(Subject, data.subject_id)
+        if subj is None:
+            raise NotFound(f"subject {data.subject_id} not found")
+        region = subj.region_id
+    shop = Shop(code=data.code, name=data.name.strip(), subject_id=data.subject_id, region_id=region,
+                address=data.address, active=True, created_at=clock.now())
+    session.add(shop)
+    session.flush()
+    audit.append(session, action="points.shop.add", actor=actor, subject_id=data.subject_id,
+                 detail={"shop": shop.code})
+    return shop
+
+
+def shop_by_code(session: Session, code: str) -> Shop:
+    shop = session.execute(select(Shop).where(Shop.code == code)).scalar_one_or_none()
+    if shop is None:
+        raise NotFound(f"shop {code!r} not found")
+    return shop
+
+
+def add_offer(session: Session, data: OfferIn, *, actor: str) -> Offer:
+    shop = shop_by_code(session, data.shop)
+    offer = Offer(shop_id=shop.id, title=data.title.strip(), description=data.description, price=data.price,
+                  stock=data.stock, taken=0, valid_from=data.valid_from, valid_until=data.valid_until,
+                  kinds=list(data.kinds), min_band=data.min_band, per_subject=data.per_subject, active=True,
+                  created_at=clock.now())
+    session.add(offer)
+    session.flush()
+    audit.append(session, action="points.offer.add", actor=actor,
+                 detail={"offer": offer.id, "shop": shop.code, "price": offer.price, "stock": offer.stock})
+    return offer
+
+
+def subject_band(session: Session, subject_id: int) -> str | None:
+    """The shared band of the subject's newest published grade, in any model."""
+    row = session.execute(
+        select(EvaluationRun.model_name, EvaluationRun.model_version, Score.grade)
+        .join(Score, Score.run_id == EvaluationRun.id)
+        .where(Score.subject_id == subject_id, EvaluationRun.published.is_(True))
+        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return band_table(session.connection()).get((row[0], row[1]), {}).get(row[2])
+
+
+def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) -> str | None:
+    """Why this subject may not redeem this offer now, in words; None when it may."""
+    if not offer.active:
+        return "the offer is withdrawn"
+    if not offer.valid_from <= today <= offer.valid_until:
+        return f"the offer is valid {offer.valid_from.isoformat()} to {offer.valid_until.isoformat()}"
+    if offer.kinds and subject.kind not in offer.kinds:
+        return f"the offer is for {', '.join(offer.kinds)} only"
+    if offer.min_band:
+        band = subject_band(session, subject.id)
+        if band is None or not bands.at_least(band, offer.min_band):
+            return f"the offer needs a credit band of {bands.LABELS[offer.min_band][1]} or better"
+    return None
+
+
+# ------------------------------------------------------------------ redemption
+def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor: str) -> tuple[Redemption, bool]:
+    """Reserve one item for the subject: (redemption, created). See the module
+    docstring for why the order of the steps matters."""
+    key = key.strip()
+    if not 1 <= len(key) <= 100:
+        raise InvalidInput("the idempotency key must be 1–100 characters")
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"subject {subject_id} not found")
+    ledger.lock_account(session, subject_id)
+    same = session.execute(select(Redemption).where(Redemption.subject_id == subject_id,
+                                                    Redemption.idempotency_key == key)).scalar_one_or_none()
+    if same is not None:
+        if same.offer_id != offer_id:
+            raise Conflict(f"idempotency key {key!r} was already used for another offer")
+        return same, False
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound(f"offer {offer_id} not found")
+    today, now = clock.today(), clock.now()
+    reason = why_not(session, offer, subject, today)
+    if reason:
+        raise Conflict(reason)
+    if offer.per_subject is not None:
+        mine = session.execute(select(func.count()).select_from(Redemption).where(
+            Redemption.offer_id == offer_id, Redemption.subject_id == subject_id,
+            Redemption.status.in_(("reserved", "settled")))).scalar_one()
+        if mine >= offer.per_subject:
+            raise Conflict(f"the offer allows {offer.per_subject} per subject")
+    # The balance cannot change under the account lock, so it is checked first and
+    # taking the item is the last check: a refusal at any step has changed nothing.
+    have = ledger.balance(session, subject_id)
+    if have < offer.price:
+        raise Conflict(f"not enough points: {have} held, {offer.price} needed")
+    took = session.execute(update(Offer).where(Offer.id == offer_id, Offer.taken < Offer.stock)
+                           .values(taken=Offer.taken + 1).execution_options(synchronize_session=False))
+    if took.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
+        raise Conflict("the offer is sold out")
+    first_expiry = ledger.earliest_expiry(session, subject_id)
+    hours = rules(session).reservation_hours
+    r = Redemption(offer_id=offer.id, shop_id=offer.shop_id, subject_id=subject_id, points=offer.price,
+                   status="reserved", code=new_code(), idempotency_key=key, reserved_at=now,
+                   expires_at=now + dt.timedelta(hours=hours), actor=actor,
+                   extra={"points_expire_on": first_expiry.isoformat() if first_expiry else None})
+    session.add(r)
+    session.flush()
+    ledger.post(session, subject_id=subject_id, amount=-offer.price, kind="redeem", cause="redemption",
+                ref_type="redemption", ref_id=r.id, cause_key=f"redemption:{r.id}", actor=actor,
+                note=offer.title)
+    audit.append(session, action="points.redeem", actor=actor, subject_id=subject_id,
+                 detail={"redemption": r.id, "offer": offer.id, "points": offer.price})
+    return r, True
+
+
+def by_code(session: Session, code: str) -> Redemption:
+    r = session.execute(select(Redemption).where(Redemption.code == code.strip().upper())).scalar_one_or_none()
+    if r is None:
+        raise NotFound("no redemption has this code")
+    return r
+
+
+def confirm(session: Session, *, code: str, actor: str, shop_subject_id: int | None = None) -> Redemption:
+    """The shop hands over the goods: settled. Staff of a shop (`shop_subject_id`, the
+    shop's own subject) confirm only their shop's codes — another shop's code is
+    answered as unknown."""
+    r = by_code(session, code)
+    if shop_subject_id is not None:
+        shop = session.get(Shop, r.shop_id)
+        if shop is None or shop.subject_id != shop_subject_id:
+            raise NotFound("no redemption has this code")
+    r = session.execute(select(Redemption).where(Redemption.id == r.id).with_for_update()).scalar_one()
+    if r.status == "settled":
+        return r  # a second press of the button changes nothing
+    if r.status != "reserved":
+        raise Conflict(f"the redemption is {r.status}")
+    if r.expires_at < clock.now():
+        raise Conflict("the redemption code has expired")
+    r.status, r.settled_at, r.closed_by = "settled", clock.now(), actor
+    session.flush()
+    audit.append(session, action="points.redemption.settle", actor=actor, subject_id=r.subject_id,
+                 detail={"redemption": r.id})
+    return r
+
+
+def release(session: Session, r: Redemption, *, status: str, actor: str) -> Redemption:
+    """Cancel or expire a reserved redemption: the item goes back on the shelf and the
+    points back to the subject (keeping the expiry date of the points they came from,
+    but at least until tomorrow)."""
+    ledger.lock_account(session, r.subject_id)
+    r = session.execute(select(Redemption).where(Redemption.id == r.id).with_for_update()).scalar_one()
+    if r.status in ("cancelled", "expired"):
+        return r
+    if r.status != "reserved":
+        raise Conflict(f"the redemption is {r.status} and cannot be {status}")
+    r.status, r.closed_at, r.closed_by = status, clock.now(), actor
+    session.execute(update(Offer).where(Offer.id == r.offer_id).values(taken=Offer.taken - 1)
+                    .execution_options(synchronize_session=False))
+    was = (r.extra or {}).get("points_expire_on")
+    tomorrow = clock.today() + dt.timedelta(days=1)
+    expires = max(dt.date.fromisoformat(was), tomorrow) if was else ledger.expiry_for(session, clock.today())
+    ledger.post(session, subject_id=r.subject_id, amount=r.points, kind="refund", cause="redemption",
+                ref_type="redemption", ref_id=r.id, cause_key=f"redemption:{r.id}:{status}", actor=actor,
+                expires_on=expires, note=f"redemption {status}")
+    audit.append(session, action=f"points.redemption.{status}", actor=actor, subject_id=r.subject_id,
+                 detail={"redemption": r.id})
+    return r
+
+
+def cancel(session: Session, redemption_id: int, *, actor: str, subject_id: int | None = None) -> Redemption:
+    """Cancel a reservation; a subject (`subject_id`) only its own."""
+    r = session.get(Redemption, redemption_id)
+    if r is None or (subject_id is not None and r.subject_id != subject_id):
+        raise NotFound(f"redemption {redemption_id} not found")
+    return release(session, r, status="cancelled", actor=actor)
+
+
+def expire_reservations(session: Session, *, actor: str) -> int:
+    due = session.execute(select(Redemption).where(Redemption.status == "reserved",
+                                                   Redemption.expires_at < clock.now())).scalars().all()
+    for r in due:
+        release(session, r, status="expired", actor=actor)
+    return len(due)
+
+
+def settlement(session: Session, *, month: str) -> list[dict[str, Any]]:
+    """Per shop, the redemptions settled in a month (YYYY-MM): what the county owes."""
+    try:
+        start = dt.datetime.strptime(month + "-01", "%Y-%m-%d")
+    except ValueError:
+        raise InvalidInput(f"month must be YYYY-MM, not {month!r}") from None
+    end = dt.datetime.combine(clock.add_months(start.date(), 1), dt.time())
+    q = (select(Shop.code, Shop.name, func.count(Redemption.id), func.coalesce(func.sum(Redemption.points), 0))
+         .join(Redemption, Redemption.shop_id == Shop.id)
+         .where(Redemption.status == "settled", Redemption.settled_at >= start, Redemption.settled_at < end)
+         .group_by(Shop.code, Shop.name).order_by(Shop.code))
+    return [{"shop": c, "name": n, "redemptions": int(k), "points": int(p)}
+            for c, n, k, p in session.execute(q).tuples()]

@@ -1,0 +1,138 @@
+"""The points domain through its edges, on a real store (SQLite and PostgreSQL): a
+resident reads its balance and redeems with an Idempotency-Key (a retry answers the
+first redemption), its shop's staff confirm the code and another shop's cannot, the
+page `/me/points` shows balance, history and offers and redeems, hostile text passes
+through unharmed, and the CLI runs the daily pass and shows the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from creditgov.api.app import create_app
+from creditgov.core import db
+from creditgov.core.errors import Conflict
+from creditgov.points import ledger
+from creditgov.security import users
+from creditgov.security.crypto import create_key_file
+from tests.lists.helpers import add_record, make_subject
+from tests.points.helpers import a_shop, an_offer, give
+
+MARKUP = '"><img src=x onerror=alert(2)><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
+
+
+@pytest.fixture
+def setup(store: str, tmp_path: Path):
+    key = tmp_path / "points.key"
+    create_key_file(key)
+    with db.session_scope(store) as s:
+        resident = make_subject(s, kind="individual", name="张三")
+        owner = make_subject(s, kind="merchant", name="诚信便利店")
+        other = make_subject(s, kind="merchant", name="别家小店")
+        give(s, resident.id, 500, "test:seed")
+        a_shop(s, owner=owner.id)
+        a_shop(s, "shop-2", owner=other.id)
+        offer = an_offer(s, price=200, stock=5)
+        add_record(s, resident, "civility.honour", occurred_on=dt.date(2026, 10, 1), department="civility")
+        award = ledger.propose_award(s, subject_id=resident.id, points=10, reason=MARKUP, actor="grid")
+        ledger.decide_award(s, award.id, approve=True, actor="office")
+        tokens = {}
+        for name, role, sid in (("resident", "subject", resident.id), ("staff", "subject", owner.id),
+                                ("staff2", "subject", other.id), ("office", "credit_office", None)):
+            u = users.create_user(s, username=name, password=None, role=role, subject_id=sid, actor="test")
+            tokens[name] = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
+        ids = {"resident": resident.id, "offer": offer.id}
+    client = TestClient(create_app(store, key), base_url="https://testserver")
+    return client, tokens, ids
+
+
+def _h(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def test_redeem_retry_and_confirm_through_the_api(setup, store: str) -> None:
+    c, tok, ids = setup
+    r = c.get(f"/api/v1/points/subjects/{ids['resident']}", headers=_h(tok["resident"]))
+    assert r.status_code == 200 and r.json()["balance"] == 510
+    assert r.json()["entries"][0]["cause_label"] == ["人工奖励", "manual award"]
+    assert r.json()["entries"][0]["note"] == MARKUP   # unharmed in the JSON
+    body = {"offer_id": ids["offer"]}
+    assert c.post("/api/v1/points/redemptions", json=body, headers=_h(tok["resident"])).status_code == 422
+    first = c.post("/api/v1/points/redemptions", json=body, headers=_h(tok["resident"], **{"Idempotency-Key": "k1"}))
+    again = c.post("/api/v1/points/redemptions", json=body, headers=_h(tok["resident"], **{"Idempotency-Key": "k1"}))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    code = first.json()["code"]
+    # Another subject's id in the body: a subject redeems only for itself.
+    assert c.post("/api/v1/points/redemptions", json={**body, "subject_id": ids["resident"] + 1},
+                  headers=_h(tok["resident"], **{"Idempotency-Key": "k2"})).status_code == 404
+    assert c.post("/api/v1/points/redemptions/confirm", json={"code": code},
+                  headers=_h(tok["staff2"])).status_code == 404
+    done = c.post("/api/v1/points/redemptions/confirm", json={"code": code}, headers=_h(tok["staff"]))
+    assert done.status_code == 200 and done.json()["status"] == "settled"
+    assert c.post(f"/api/v1/points/redemptions/{first.json()['id']}/cancel",
+                  headers=_h(tok["resident"])).status_code == 409
+    with db.session_scope(store) as s:
+        assert ledger.balance(s, ids["resident"]) == 310
+    settled = c.get("/api/v1/points/settlement?month=2026-11", headers=_h(tok["office"])).json()
+    assert settled == [{"shop": "shop-1", "name": "诚信超市", "redemptions": 1, "points": 200}]
+
+
+def test_awards_need_a_second_person_through_the_api(setup, store: str) -> None:
+    c, tok, ids = setup
+    a = c.post("/api/v1/points/awards", json={"subject_id": ids["resident"], "points": 50, "reason": MARKUP},
+               headers=_h(tok["office"]))
+    assert a.status_code == 201
+    same = c.post(f"/api/v1/points/awards/{a.json()['id']}/approve", headers=_h(tok["office"]))
+    assert same.status_code == 409 and "second person" in same.json()["detail"]
+
+
+def test_the_own_page_shows_balance_history_and_offers_and_redeems(setup, store: str) -> None:
+    c, tok, ids = setup
+    c.post("/api/v1/points/redemptions", json={"offer_id": ids["offer"]},
+           headers=_h(tok["office"], **{"Idempotency-Key": "x"}))   # staff must name the subject: 422
+    with db.session_scope(store) as s:
+        from creditgov.points import service
+        service.run_daily(s, actor="test")   # the honour: 300 points
+    page = c.get("/me/points", headers=_h(tok["resident"]))
+    assert page.status_code == 200
+    assert 'data-testid="balance">810<' in page.text and "大米 5kg" in page.text
+    history = page.text.split('data-testid="points-history"')[1]
+    assert "<script>alert(1)" not in history and "&lt;script&gt;alert(1)&lt;/script&gt;" in history
+    form_key = page.text.split('name="key" value="')[1].split('"')[0]
+    for _ in range(2):   # the browser sends the form twice: one redemption
+        r = c.post("/me/points/redeem", data={"offer_id": ids["offer"], "key": form_key},
+                   headers=_h(tok["resident"]), follow_redirects=False)
+        assert r.status_code == 303
+    page = c.get("/me/points?done=redeemed", headers=_h(tok["resident"]))
+    assert 'data-testid="balance">610<' in page.text and page.text.count('data-testid="redemption-code"') == 1
+    assert "<svg" in page.text   # the QR code to show at the shop
+    c.cookies.set("cg_lang", "en")
+    english = c.get("/me/points", headers=_h(tok["resident"])).text
+    assert "Points balance" in english and "My points" in english
+    assert c.get("/me/points", headers=_h(tok["office"])).status_code == 403
+
+
+def test_the_cli_runs_the_pass_and_shows_history(store: str, cli, tmp_path: Path) -> None:
+    key = tmp_path / "cli.key"
+    create_key_file(key)
+    with db.session_scope(store) as s:
+        person = make_subject(s, kind="individual")
+        add_record(s, person, "civility.honour", occurred_on=dt.date(2026, 10, 1), department="civility")
+        sid = person.id
+    base = ("--db", store, "--key-file", str(key))
+    out = cli(*base, "points", "run")
+    assert out.exit_code == 0 and "records: 1 credited" in out.output, out.output
+    assert "records: 0 credited" in cli(*base, "points", "run").output
+    hist = cli(*base, "points", "history", str(sid))
+    assert hist.exit_code == 0 and "balance 300" in hist.output and "+300" in hist.output
+    assert cli(*base, "points", "award", str(sid), "--points", "20", "--reason", "帮助邻居", "--actor", "a").exit_code == 0
+    with pytest.raises(Conflict, match="second person"):   # `creditgov` prints it and exits 2 (cli/main.py)
+        cli(*base, "points", "approve", "1", "--actor", "a")
+    assert cli(*base, "points", "approve", "1", "--actor", "b").exit_code == 0
+    assert "320 points" in cli(*base, "points", "balance", str(sid)).output
+    assert cli(*base, "shop", "demo").exit_code == 0
+    assert "社区信用积分超市" in cli(*base, "shop", "list").output
