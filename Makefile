@@ -41,6 +41,10 @@ demo: $(VENV)/.installed
 	$(CG) lists publish --all
 	$(CG) evaluate -m public-credit-enterprise --publish
 	$(CG) evaluate -m community-resident --publish
+	# Credit points from the published runs and positive records, and the points
+	# supermarket's shops and offers (docs/points.md).
+	$(CG) shop demo
+	$(CG) points run
 	$(CG) users demo
 	$(CG) serve --host 127.0.0.1 --port 8000
 

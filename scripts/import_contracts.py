@@ -24,7 +24,7 @@ from creditgov import bootstrap
 # Modules of a domain that are its outside, not its rules: they may import any layer.
 EDGE_MODULES = ("views", "cli", "pages", "access")
 EXTRA_EDGES = ("creditgov.migrations",)  # Alembic's environment reads the whole schema
-EXTRA_COMMAND_MODULES = ("creditgov.security.users_cli",)
+EXTRA_COMMAND_MODULES = ("creditgov.security.users_cli", "creditgov.workflows.retention_cli")
 
 
 def contracts() -> str:

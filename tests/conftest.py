@@ -102,6 +102,13 @@ def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-01")
 
 
+@pytest.fixture(autouse=True)
+def _private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server store's default key lives in the user's config folder: tests keep
+    theirs in a folder of the test run, never in the home folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config-home"))
+
+
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run the real `creditgov` command in-process in a fresh working folder."""

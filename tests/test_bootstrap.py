@@ -116,3 +116,9 @@ def test_the_command_shows_every_mounted_group() -> None:
             assert c.name in out
     for name in ("init", "status", "generate", "serve", "evaluate", "own-view"):
         assert name in out
+
+
+def test_the_working_day_seam_gives_lists_the_objection_calendar() -> None:
+    lists = import_module("creditgov.lists.service")
+    bootstrap.wire()
+    assert bootstrap.resolve("creditgov.workflows.calendar:add_working_days") in lists._WORKING_DAYS

@@ -36,31 +36,33 @@ SCRIPT = textwrap.dedent('''
         jobs=(("toy_count", "creditgov.toy.jobs:toy_count"),),
         permissions="creditgov.toy.permissions:PERMISSIONS", nav=(("/toy", "玩具", "toy.read"),)))
 
+    import pyotp
     from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
     from creditgov.api.app import create_app
     from creditgov.core import db
-    from creditgov.security import users
+    from creditgov.security import mfa, users
     from creditgov.security.crypto import create_key_file
     from creditgov.worker import jobs
 
     from pathlib import Path
     url, key = sys.argv[2], Path(sys.argv[3])
     bootstrap.wire()
-    create_key_file(key)
+    ring = create_key_file(key)
     schema.upgrade(url)
     assert schema.current_revision(url) == "9999_toy", schema.current_revision(url)
     assert "toy_notes" in bootstrap.metadata().tables
     with db.session_scope(url) as s:
-        users.create_user(s, username="admin", password="correct horse battery", role="admin", actor="test")
+        admin = users.create_user(s, username="admin", password="correct horse battery", role="admin", actor="test")
+        totp_key = mfa.enrol_now(s, ring, admin, actor="test")[0].secret
         grid = users.create_user(s, username="bank", password="correct horse battery", role="bank_officer",
                                  organisation="a-bank", actor="test")
         grid_token, _ = users.issue_token(s, user_id=grid.id, name="t", actor="test")
 
     c = TestClient(create_app(url, key), base_url="https://testserver")
-    assert c.post("/api/v1/auth/login", json={"username": "admin", "password": "correct horse battery"}
-                  ).status_code == 200
+    assert c.post("/api/v1/auth/login", json={"username": "admin", "password": "correct horse battery",
+                                              "code": pyotp.TOTP(totp_key).now()}).status_code == 200
     csrf = c.get("/api/v1/auth/me").json()["csrf_token"]
     assert c.post("/api/v1/toy/notes", params={"text": "<b>x</b>"}, headers={"X-CSRF-Token": csrf}
                   ).status_code == 201

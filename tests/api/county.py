@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import sqlalchemy as sa
 
 from creditgov.catalog import service as catalog_service
@@ -25,6 +28,7 @@ from creditgov.measures import service as measures_service
 from creditgov.reports import service as report_service
 from creditgov.scoring import service as scoring_service
 from creditgov.scoring.models import EvaluationRun
+from creditgov.security import mfa
 from creditgov.security import users as user_service
 from creditgov.security.crypto import create_key_file
 
@@ -71,6 +75,10 @@ class County:
     repair_record_id: int = 0  # the record of that application (subject 1's serious penalty)
     material_sha256: str = ""  # the evidence file of both cases
     commitment_id: int = 0  # subject 1's signed self-commitment, verified by market (commitments API)
+    # username -> TOTP key and unused recovery codes, for the accounts whose role must sign
+    # in with a second factor (admin, credit office): enrolled as `creditgov users totp enrol` does.
+    totp: dict[str, str] = field(default_factory=dict)
+    recovery: dict[str, list[str]] = field(default_factory=dict)
 
 
 def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
@@ -99,6 +107,9 @@ def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
                                          display_name=role, actor="test", **scope)  # type: ignore[arg-type]
             c.user_ids[role] = u.id
             c.tokens[role], _ = user_service.issue_token(s, user_id=u.id, name="test", actor="test")
+            if mfa.required(u):
+                e, codes = mfa.enrol_now(s, ring, u, actor="test")
+                c.totp[u.username], c.recovery[u.username] = e.secret, codes
         for sid in (1, 2):
             user_service.grant_consent(s, subject_id=sid, organisation="test-bank", purpose="loan", actor="test")
         e = lists_service.propose(s, list_code="key-attention", subject_id=1, criterion="manual", basis="测试",
@@ -122,6 +133,58 @@ def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
         c.commitment_id = commitments_service.sign(s, subject_id=1, template_code="industry-self-discipline",
                                                    signed_by="法定代表人", actor="test").id
     return c
+
+
+# (store, username) -> the last TOTP time step a test signed in with: the server accepts
+# each code once (RFC 6238, section 5.2), so sign-ins in quick succession use the next step.
+_used_steps: dict[tuple[str, str], int] = {}
+
+
+def second_factor_code(c: County, username: str) -> str:
+    """A code the account's authenticator app would show that the server has not seen:
+    the current step's or the next one's (both within the accepted drift); when a test
+    signs the account in more often than that, one of its recovery codes; only when
+    those are used up, the next step after a wait."""
+    totp = pyotp.TOTP(c.totp[username])
+    key = (c.url, username)
+    while True:
+        now = int(time.time()) // mfa.STEP
+        step = max(now, _used_steps.get(key, now - 1) + 1)
+        if step <= now + 1:
+            _used_steps[key] = step
+            return totp.generate_otp(step)
+        if c.recovery.get(username):
+            return c.recovery[username].pop()
+        time.sleep(mfa.STEP - time.time() % mfa.STEP + 0.1)
+
+
+def form_sign_in(client: Any, c: County, username: str, next: str = "/") -> Any:
+    """Sign a TestClient in through the login form and, for an account with an
+    authenticator, the code page; returns the last redirect (to `next` or home)."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1),
+                                    "next": next})
+    assert r.status_code == 303, r.text
+    if r.headers["location"].startswith("/login/code"):
+        page = client.get(r.headers["location"])
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        nxt = re.search(r'name="next" value="([^"]*)"', page.text)
+        assert csrf is not None and nxt is not None, page.text
+        r = client.post("/login/code", data={"code": second_factor_code(c, username), "csrf_token": csrf.group(1),
+                                             "next": nxt.group(1)})
+        assert r.status_code == 303 and not r.headers["location"].startswith("/login"), r.text
+    return r
+
+
+def api_sign_in(client: Any, c: County, username: str) -> Any:
+    """Sign in through POST /auth/login (with the authenticator's code when the account
+    has one); returns the response, whose body holds the CSRF token."""
+    body = {"username": username, "password": PASSWORD}
+    if username in c.totp:
+        body["code"] = second_factor_code(c, username)
+    return client.post("/api/v1/auth/login", json=body)
 
 
 def publish_date() -> dt.date:

@@ -14,7 +14,7 @@ from creditgov.security import users as user_service
 from creditgov.security.accounts import User
 from creditgov.security.models import AuditEntry
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, County
+from tests.api.county import PASSWORD, County, api_sign_in
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD):
@@ -30,7 +30,7 @@ def test_passwords_are_argon2_hashes(sqlite_county: County) -> None:
 
 def test_login_sets_a_secure_httponly_cookie_and_returns_csrf(sqlite_county: County) -> None:
     c = client_for(sqlite_county)
-    r = _login(c, "t-credit_office")
+    r = api_sign_in(c, sqlite_county, "t-credit_office")
     assert r.status_code == 200
     assert r.json()["role"] == "credit_office" and len(r.json()["csrf_token"]) >= 32
     cookie = r.headers["set-cookie"]
@@ -51,7 +51,7 @@ def test_wrong_password_and_unknown_user_look_the_same(sqlite_county: County) ->
 
 def test_session_writes_need_the_csrf_token(sqlite_county: County) -> None:
     c = client_for(sqlite_county)
-    csrf = _login(c, "t-credit_office").json()["csrf_token"]
+    csrf = api_sign_in(c, sqlite_county, "t-credit_office").json()["csrf_token"]
     body = {"scenario": "administrative-approval", "subject_id": 1}
     refused = c.post("/api/v1/checks", json=body)
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
@@ -63,7 +63,7 @@ def test_session_writes_need_the_csrf_token(sqlite_county: County) -> None:
 
 def test_logout_ends_the_session(sqlite_county: County) -> None:
     c = client_for(sqlite_county)
-    csrf = _login(c, "t-admin").json()["csrf_token"]
+    csrf = api_sign_in(c, sqlite_county, "t-admin").json()["csrf_token"]
     assert c.post("/api/v1/auth/logout").status_code == 403  # CSRF applies to sign-out too
     assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert c.get("/api/v1/auth/me").json()["signed_in"] is False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from creditgov.security.scopes import PERMISSIONS, Role, Scope
 from tests.api.county import IN_SCOPE, MODEL_FOR, OUT_OF_SCOPE, ROLES, County
@@ -33,6 +34,7 @@ class Endpoint:
     bound: bool = False  # about one subject: scope applies
     body: str | None = None  # name of a body builder below
     fixed: int | None = None  # about one fixed subject (the county's entry, check): 404 outside the scope
+    names: bool = False  # the answer names subjects: every one must be in the role's reach
 
 
 ENDPOINTS = [
@@ -47,6 +49,11 @@ ENDPOINTS = [
     # effects are tested in test_consents_and_accounts.py, on accounts of their own).
     Endpoint("users_deactivate", "POST", "/users/999999/deactivate", "users.manage"),
     Endpoint("users_activate", "POST", "/users/999999/activate", "users.manage"),
+    # Sign-in administration (issue 18) on a missing account and token: allowed callers get 404.
+    Endpoint("users_password_reset", "POST", "/users/999999/password", "users.manage", body="reset"),
+    Endpoint("users_unlock", "POST", "/users/999999/unlock", "users.manage"),
+    Endpoint("users_totp_reset", "POST", "/users/999999/second-factor/reset", "users.manage"),
+    Endpoint("tokens_rotate", "POST", "/tokens/999999/rotate", "users.manage"),
     Endpoint("consents_revoke", "DELETE", "/consents/999999", "consents.grant"),
     Endpoint("consents_list", "GET", "/consents", "consents.grant"),
     Endpoint("consents_grant", "POST", "/consents", "consents.grant", bound=True, body="consent"),
@@ -82,17 +89,18 @@ ENDPOINTS = [
     Endpoint("alerts_resolve", "POST", "/alerts/{alert}/resolve", "alerts.handle", body="resolve", fixed=1),
     Endpoint("inbox_list", "GET", "/inbox", "inbox.read"),
     Endpoint("inbox_read", "POST", "/inbox/999999/read", "inbox.read"),
-    # Supervision: the county's draw is public; its task is about subject 1.
+    # Supervision: the county's draw (of subject 1, the one enterprise) is seen by every reader of
+    # supervision, its drawn subjects only in the reader's reach; its task is about subject 1.
     Endpoint("supervision_policies", "GET", "/supervision/policies", "supervision.read"),
     Endpoint("draws_list", "GET", "/supervision/draws", "supervision.read"),
     Endpoint("draws_create", "POST", "/supervision/draws", "supervision.draw", body="draw"),
-    Endpoint("draws_get", "GET", "/supervision/draws/{draw}", "supervision.read"),
+    Endpoint("draws_get", "GET", "/supervision/draws/{draw}", "supervision.read", names=True),
     Endpoint("draws_verify", "GET", "/supervision/draws/{draw}/verify", "supervision.read"),
-    Endpoint("tasks_list", "GET", "/supervision/tasks", "supervision.read"),
+    Endpoint("tasks_list", "GET", "/supervision/tasks", "supervision.read", names=True),
     Endpoint("tasks_get", "GET", "/supervision/tasks/{task}", "supervision.read", fixed=1),
     Endpoint("tasks_result", "POST", "/supervision/tasks/{task}/result", "inspections.record", body="result", fixed=1),
     Endpoint("tasks_cancel", "POST", "/supervision/tasks/{task}/cancel", "supervision.draw", body="cancel", fixed=1),
-    Endpoint("patrols_list", "GET", "/supervision/patrols", "supervision.read"),
+    Endpoint("patrols_list", "GET", "/supervision/patrols", "supervision.read", names=True),
     Endpoint("patrols_assign", "POST", "/supervision/patrols/assign", "patrols.assign", body="patrol"),
     # Objection and repair: the county's objection (decided) and repair application (refused)
     # are about subject 1 and past every stage a call could move; {record} is the repair's
@@ -148,9 +156,29 @@ ENDPOINTS = [
     Endpoint("public_firm", "GET", "/public/firms/{sid}", "public.query", bound=True, fixed=1),
     Endpoint("public_lists", "GET", "/public/lists", "public.query"),
     Endpoint("public_boards", "GET", "/public/boards", "public.query"),
+    Endpoint("public_recommended", "GET", "/public/recommended/recommended-homestays", "public.query"),
+    # Credit points (issue 15): a proposed award is harmless (credited only when approved);
+    # the rest are refused before anything changes (a redemption without its
+    # Idempotency-Key header, an offer ending before it starts, a malformed code: 422;
+    # a missing redemption or award: 404).
+    Endpoint("points_balance", "GET", "/points/subjects/{sid}", "points.read", bound=True),
+    Endpoint("points_offers", "GET", "/points/offers", "offers.read"),
+    Endpoint("points_shops", "GET", "/points/shops", "offers.read"),
+    Endpoint("points_shop_add", "POST", "/points/shops", "shops.manage", body="shop"),
+    Endpoint("points_offer_add", "POST", "/points/offers", "shops.manage", body="offer"),
+    Endpoint("points_settlement", "GET", "/points/settlement?month=2026-11", "shops.manage"),
+    Endpoint("points_redeem", "POST", "/points/redemptions", "points.redeem", body="redeem"),
+    Endpoint("points_confirm", "POST", "/points/redemptions/confirm", "points.confirm", body="code"),
+    Endpoint("points_cancel", "POST", "/points/redemptions/999999/cancel", "points.redeem"),
+    Endpoint("points_award", "POST", "/points/awards", "points.award", bound=True, body="award"),
+    Endpoint("points_award_approve", "POST", "/points/awards/999999/approve", "points.approve"),
+    Endpoint("points_award_reject", "POST", "/points/awards/999999/reject", "points.approve"),
 ]
-# Sign-in and sign-out are exercised in test_auth.py, not per role.
-NOT_IN_MATRIX = {"auth_login", "auth_logout"}
+# Sign-in and sign-out are exercised in test_auth.py, not per role; the steps of a
+# password sign-in (second factor, enrolment, own password) belong to a browser session,
+# not a role, and are exercised in tests/security/.
+NOT_IN_MATRIX = {"auth_login", "auth_logout", "auth_second_factor", "auth_totp_enrol", "auth_totp_confirm",
+                 "auth_password_change"}
 
 
 def _body(kind: str | None, sid: int) -> dict | None:
@@ -159,6 +187,7 @@ def _body(kind: str | None, sid: int) -> dict | None:
         None: None,
         "user": {"username": f"m-{n}", "password": "long enough pw", "role": "credit_office"},
         "token": {"name": f"m-{n}"},
+        "reset": {},
         "consent": {"subject_id": sid, "organisation": "other-bank", "purpose": "matrix"},
         "check": {"scenario": "administrative-approval", "subject_id": sid},
         "feedback": {"measure": "no-such-measure", "applied": True},
@@ -180,10 +209,20 @@ def _body(kind: str | None, sid: int) -> dict | None:
         "approve": {"reason": "matrix"},
         "sign": {"template": "industry-self-discipline", "agree": False},
         "verify": {"outcome": "breached", "note": " "},
+        "shop": {"code": f"matrix-{n}", "name": "matrix shop"},
+        "offer": {"shop": "matrix-0", "title": "matrix", "price": 1, "stock": 1, "valid_from": "2026-11-02",
+                  "valid_until": "2026-11-01"},
+        "redeem": {"offer_id": 999999},
+        "code": {"code": "x"},
+        "award": {"subject_id": sid, "points": 10, "reason": "matrix"},
     }[kind]
 
 
 def _call(client: TestClient, county: County, role: str, ep: Endpoint, sid: int) -> int:
+    return _response(client, county, role, ep, sid).status_code
+
+
+def _response(client: TestClient, county: County, role: str, ep: Endpoint, sid: int) -> Response:
     path = ep.path.format(sid=sid, uid=county.user_ids["admin"], entry=county.entry_id, check=county.check_id,
                           serial=county.report_serial, model=MODEL_FOR.get(sid, "public-credit-enterprise"),
                           alert=county.alert_id, draw=county.draw_id, task=county.task_id,
@@ -194,7 +233,7 @@ def _call(client: TestClient, county: County, role: str, ep: Endpoint, sid: int)
     assert r.status_code < 500, f"{role} {ep.method} {path}: {r.status_code} {r.text[:300]}"
     if r.status_code >= 400:
         assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
-    return r.status_code
+    return r
 
 
 def _reach(role: str, ep: Endpoint) -> set[int]:
@@ -226,7 +265,9 @@ def test_every_endpoint_as_every_role(client: TestClient, county: County, role: 
             # A store-specific refusal (e.g. feedback on a measure the check did not return)
             # is a 422 from the service, never a scope or permission answer.
             elif status == 404 and ep.op not in ("tokens_revoke", "inbox_read", "users_deactivate", "users_activate",
-                                                 "consents_revoke"):
+                                                 "consents_revoke", "users_password_reset", "users_unlock",
+                                                 "users_totp_reset", "tokens_rotate", "points_cancel",
+                                                 "points_award_approve", "points_award_reject"):
                 failures.append(f"{ep.op}: in-scope subject {sid} answered 404 for {role}")
         else:
             want = 401 if role == "public" else 403
@@ -249,6 +290,67 @@ def test_subjects_outside_the_scope_are_not_found(client: TestClient, county: Co
                 failures.append(f"{ep.op}: subject {sid} is in {role}'s reach here, got {status}")
         elif status != 404:
             failures.append(f"{ep.op}: subject {OUT_OF_SCOPE[role]} is outside {role}'s scope, got {status}")
+    assert not failures, "\n".join(failures)
+
+
+def _subject_ids(doc: object) -> set[int]:
+    """Every `subject_id` anywhere in a JSON answer."""
+    if isinstance(doc, dict):
+        own = {doc["subject_id"]} if isinstance(doc.get("subject_id"), int) else set()
+        return own.union(*(_subject_ids(v) for v in doc.values()))
+    if isinstance(doc, list):
+        return set().union(*(_subject_ids(v) for v in doc))
+    return set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_answers_name_only_subjects_in_reach(client: TestClient, county: County, role: str) -> None:
+    """An answer that lists subjects lists only those in the role's reach: a grid worker
+    once read a supervision draw naming subjects outside the grid (allowed endpoint,
+    wrong content), which the status checks above cannot see."""
+    failures = []
+    for ep in ENDPOINTS:
+        if not ep.names or not _allowed(role, ep):
+            continue
+        r = _response(client, county, role, ep, IN_SCOPE[role])
+        assert r.status_code == 200, f"{ep.op} as {role}: {r.status_code}"
+        leaked = _subject_ids(r.json()) - _reach(role, ep)
+        if leaked:
+            failures.append(f"{ep.op}: names subjects {sorted(leaked)} outside {role}'s reach")
+    assert not failures, "\n".join(failures)
+
+
+# Pages that list subjects, with the permission that opens them: called as every role with
+# its token, they name no subject outside the role's reach (by name, credit code or link).
+PAGES = [("/supervision/draws/{draw}", "supervision.read"), ("/supervision", "supervision.read")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_name_only_subjects_in_reach(client: TestClient, county: County, role: str) -> None:
+    from sqlalchemy import select
+
+    from creditgov.core import db
+    from creditgov.subjects.models import Subject
+
+    with db.session_scope(county.url) as s:
+        marks = {i: [n, u] for i, n, u in s.execute(select(Subject.id, Subject.name, Subject.uscc))}
+    headers = {"accept": "text/html"} | ({"Authorization": f"Bearer {county.tokens[role]}"} if role != "public" else {})
+    failures = []
+    for path, permission in PAGES:
+        r = client.get(path.format(draw=county.draw_id), headers=headers)
+        if Role(role) not in PERMISSIONS[permission]:
+            want = 303 if role == "public" else 403  # the public is sent to sign in
+            if r.status_code != want:
+                failures.append(f"{path}: refused for {role} should be {want}, got {r.status_code}")
+            continue
+        if r.status_code != 200:
+            failures.append(f"{path}: allowed for {role} but got {r.status_code}")
+            continue
+        reach = SCOPE["admin"] if PERMISSIONS[permission][Role(role)] is Scope.ALL else SCOPE[role]
+        for sid, (name, uscc) in marks.items():
+            shown = [m for m in (name, uscc, f'href="/subjects/{sid}"') if m and m in r.text]
+            if sid not in reach and shown:
+                failures.append(f"{path}: {role} sees subject {sid} outside the scope ({shown[0]})")
     assert not failures, "\n".join(failures)
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 
-from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -16,7 +14,7 @@ from creditgov.reports import service as report_service
 from creditgov.security.models import AuditEntry
 from creditgov.web import i18n
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, County
+from tests.api.county import PASSWORD, County, form_sign_in
 
 
 def _pdf_text(data: bytes) -> str:
@@ -70,18 +68,9 @@ def test_every_page_message_has_an_english_translation() -> None:
     assert not untranslated, untranslated
 
 
-def _signed_in(c: TestClient, username: str) -> None:
-    page = c.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1),
-                               "next": "/"})
-    assert r.status_code == 303
-
-
 def test_pages_switch_between_chinese_and_english(sqlite_county: County) -> None:
     c = client_for(sqlite_county)
-    _signed_in(c, "t-admin")
+    form_sign_in(c, sqlite_county, "t-admin")
     zh = c.get("/subjects/1")
     assert "信用档案（一户一档）" in zh.text and 'lang="zh-CN"' in zh.text
     assert c.get("/lang/en?next=/subjects/1").headers["location"] == "/subjects/1"

@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -16,7 +17,8 @@ from creditgov.ingest.values import short_hash
 from creditgov.lists import service as lists_service
 from creditgov.measures import service as measures_service
 from creditgov.records.models import CreditRecord
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring import service as scoring_service
+from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
 from creditgov.subjects.models import Subject
 
 _seq = itertools.count(1)
@@ -60,9 +62,13 @@ def add_record(session: Session, subject: Subject, item: str, *, occurred_on: dt
 
 def add_run(session: Session, model: str, as_of: dt.date, grades: Iterable[tuple[Subject, str, str]],
             *, published: bool = True) -> EvaluationRun:
-    """A finished evaluation run with the given (subject, grade, colour) rows."""
+    """A finished evaluation run with the given (subject, grade, colour) rows, of the
+    model's latest published version (so a check reads that version's bands)."""
     rows = list(grades)
-    run = EvaluationRun(model_name=model, model_version="1", model_hash="0" * 64, as_of=as_of,
+    scoring_service.ensure_shipped(session, actor="test")
+    mv = session.execute(select(ModelVersion).where(ModelVersion.name == model, ModelVersion.status == "published")
+                         .order_by(ModelVersion.id.desc()).limit(1)).scalar_one()
+    run = EvaluationRun(model_name=model, model_version=mv.version, model_hash=mv.content_hash, as_of=as_of,
                         engine="test", status="done", published=published, subjects=len(rows),
                         grades={}, timings={}, started_at=clock.now(), finished_at=clock.now())
     session.add(run)

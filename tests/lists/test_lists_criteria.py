@@ -51,7 +51,7 @@ def test_criteria_become_proposals_once(county: str, monkeypatch: pytest.MonkeyP
                                 ("key-attention", ids["d_twice"])}
         sd = by_list[("serious-dishonesty", ids["court"])]
         assert sd.record_id == rec_id and sd.identifying_unit == "court" and sd.status == "notified"
-        assert sd.response_due == dt.date(2026, 11, 8)
+        assert sd.response_due == dt.date(2026, 11, 6)  # notified Sunday 1 November: 5 working days
         assert by_list[("key-attention", ids["d_twice"])].identifying_unit == "credit"
         assert "连续两次为D级" in (by_list[("key-attention", ids["d_twice"])].basis or "")
 

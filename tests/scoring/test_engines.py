@@ -79,11 +79,11 @@ def test_explain_equals_the_batch_row_for_every_subject(county: str,
 
 def test_runs_are_stored_and_repeat_exactly(county: str) -> None:
     a = service.evaluate(county, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
-    b = service.evaluate(county, ref="qujiang-park@1", as_of=AS_OF, engine="sqlite", actor="test")
+    b = service.evaluate(county, ref="qujiang-park@2", as_of=AS_OF, engine="sqlite", actor="test")
     with db.session_scope(county) as s:
         ra, rb = s.get(EvaluationRun, a.run_id), s.get(EvaluationRun, b.run_id)
         assert ra is not None and rb is not None
-        assert (ra.model_name, ra.model_version, ra.status, ra.as_of) == ("qujiang-park", "1", "done", AS_OF)
+        assert (ra.model_name, ra.model_version, ra.status, ra.as_of) == ("qujiang-park", "2", "done", AS_OF)
         assert ra.model_hash == rb.model_hash == service.get(s, "qujiang-park")[0].content_hash
         assert ra.watermark == rb.watermark and ra.watermark.startswith("records<=")
         assert ra.engine == "duckdb" and rb.engine == "sqlite" and "evaluate" in ra.timings

@@ -10,10 +10,11 @@ import pytest
 
 from creditgov.core.errors import ConfigError
 from creditgov.scoring import service
+from creditgov.scoring.bands import BANDS
 from creditgov.scoring.model import EvaluationModel, Records, json_schema
 
 PACKS = ("qujiang-park", "zhili-childrenswear", "changxing-homestay", "yiwu-ecommerce", "community-resident",
-         "public-credit-enterprise")
+         "public-credit-enterprise", "qianjiang-score")
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def _items_of(m: EvaluationModel) -> set[str]:
     return {code for _, code in m.catalogue_refs()}
 
 
-def test_six_packs_ship_and_validate(packs: dict[str, EvaluationModel]) -> None:
+def test_seven_packs_ship_and_validate(packs: dict[str, EvaluationModel]) -> None:
     assert sorted(packs) == sorted(PACKS)
     for name, m in packs.items():
         assert m.name == name and m.scope.kinds, name
@@ -169,3 +170,27 @@ def test_validate_command_reports_the_error_and_exits_nonzero(cli, tmp_path: Pat
     good.write_text(GOOD, encoding="utf-8")
     res = cli("model", "validate", str(good), "--json")
     assert json.loads(res.stdout)["levels"] == {"1": 1, "2": 1}
+
+
+def test_every_shipped_pack_maps_every_grade_to_a_band_with_its_basis(packs: dict[str, EvaluationModel]) -> None:
+    for name, m in packs.items():
+        assert set(m.bands()) == {g.label for g in m.grades}, name
+        assert m.bands_basis and len(m.bands_basis) > 20, name
+        ranks = [BANDS.index(m.bands()[g.label]) for g in m.grades]
+        assert ranks == sorted(ranks), name  # never a better band for a worse grade
+    assert packs["community-resident"].bands()["AA"] == "excellent"
+    assert packs["changxing-homestay"].bands()["优"] == "excellent"
+    assert packs["yiwu-ecommerce"].bands()["B"] == "good"
+
+
+def test_bands_are_validated_with_file_line_and_field() -> None:
+    banded = GOOD.replace("{label: A, min: 60, colour: green}", "{label: A, min: 60, colour: green, band: good}")
+    assert "every grade names its band, or none does" in _error(banded)
+    both = banded.replace("{label: B, colour: red}", "{label: B, colour: red, band: poor}")
+    assert "bands_basis" in _error(both)
+    with_basis = both.replace("indicators:", "bands_basis: local choice, stated here\nindicators:")
+    assert service.validate_text(with_basis, "models/demo.yaml", service.shipped_catalog()).bands() == {
+        "A": "good", "B": "poor"}
+    assert "in a better band" in _error(with_basis.replace("band: poor", "band: excellent"))
+    msg = _error(with_basis.replace("band: poor", "band: awful"))
+    assert msg.startswith("models/demo.yaml:8: grades.1.band:"), msg

@@ -14,7 +14,8 @@ from creditgov.scoring import service
 from creditgov.security.models import AuditEntry
 from creditgov.subjects.models import Subject
 
-TRIAL = service.shipped_texts()["qujiang-park"].replace("name: qujiang-park", "name: qujiang-trial")
+TRIAL = (service.shipped_texts()["qujiang-park"].replace("name: qujiang-park", "name: qujiang-trial")
+         .replace('version: "2"', 'version: "1"'))
 
 
 def test_draft_publish_and_immutability(store: str) -> None:

@@ -133,12 +133,15 @@ def test_periodic_plans_are_safe_to_run_twice(demo_store: Demo, monkeypatch: pyt
     assert all("skipped" in v for v in second.values())
     with db.session_scope(url) as s:
         keys = sorted(s.execute(select(Draw.plan_key)).scalars())
-        assert keys == ["changxing-homestay:2026Q4", "lindian-enterprise:2026Q4"]
+        assert keys == ["changxing-homestay:2026-11", "lindian-enterprise:2026Q4"]  # monthly spot checks; quarterly
         seeds = set(s.execute(select(Draw.seed)).scalars())
         assert len(seeds) == 2  # fresh seeds, each published with its draw
     monkeypatch.setenv("CREDITGOV_TODAY", "2027-01-05")
     third = draws.run_plans(url)
-    assert all("draw" in v for v in third.values())  # a new quarter, new draws
+    assert all("draw" in v for v in third.values())  # a new quarter (and month), new draws
+    monkeypatch.setenv("CREDITGOV_TODAY", "2027-02-01")
+    fourth = draws.run_plans(url)
+    assert "draw" in fourth["changxing-homestay"] and "skipped" in fourth["lindian-enterprise"]
 
 
 def test_cancel_and_overdue(demo_store: Demo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -165,6 +165,27 @@ def test_tasks_keep_to_the_callers_reach(api: TestClient, api_county: County) ->
     assert tid in {t["id"] for t in api.get("/api/v1/supervision/tasks", headers=own).json()}
     assert api.get(f"/api/v1/supervision/tasks/{tid}", headers=own).status_code == 200
 
+    # The draw: everyone who reads supervision sees its seed, hashes and counts, but the
+    # drawn subjects only in their scope, assigned to them, or (a department) under its
+    # own policy; the rest are counted, not named.
+    def drawn(headers: dict[str, str]) -> tuple[list[int], int, str]:
+        r = api.get(f"/api/v1/supervision/draws/{d['draw_id']}", headers=headers)
+        assert r.status_code == 200, r.text
+        return [i["subject_id"] for i in r.json()["items"]], r.json()["items_outside_scope"], r.json()["result_hash"]
+
+    def bearer(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_county.tokens[role]}"}
+
+    assert drawn(bearer("grid_worker")) == ([], 1, d["result_hash"])  # subject 1 is not in CX-S02-G01
+    assert drawn(own)[:2] == ([1], 0)  # assigned, though outside the inspector's street
+    assert drawn(bearer("inspector"))[:2] == ([1], 0)  # CX-S01 holds subject 1
+    assert drawn(bearer("department_officer"))[:2] == ([1], 0)  # market's own policy
+    with db.session_scope(api_county.url) as s:
+        u = user_service.create_user(s, username="t-tourism", password=None, role="department_officer",
+                                     department_code="tourism", actor="test")
+        tourism, _ = user_service.issue_token(s, user_id=u.id, name="test", actor="test")
+    assert drawn({"Authorization": f"Bearer {tourism}"})[:2] == ([], 1)  # another department's draw
+
     # Cancelling is the planners' (office, the inspecting department); once cancelled a
     # task takes no result, and the cancellation is audited.
     assert _call(api, api_county, "inspector", "POST", f"/supervision/tasks/{tid}/cancel",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.county import PASSWORD, County, build
+from tests.api.county import PASSWORD, County, build, second_factor_code
 
 CHROMIUM = os.environ.get("CREDITGOV_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,13 +31,26 @@ class Server:
     county: County
 
 
+# The county behind each running server, so sign_in finds the accounts' authenticator keys.
+COUNTIES: dict[str, County] = {}
+
+
 def sign_in(page: Any, base: str, role: str) -> None:
-    """Sign the page in as the test county's account for `role` (tests/api/county.py)."""
+    """Sign the page in as the test county's account for `role` (tests/api/county.py):
+    the password, then — for the roles that must have a second factor — the code from
+    the account's authenticator, typed into the code page as a person would."""
+    username = f"t-{role}"
     page.goto(base + "/login")
-    page.fill("input[name=username]", f"t-{role}")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("domcontentloaded")
+    county = COUNTIES[base]
+    if username in county.totp:
+        assert "/login/code" in page.url, f"{role} was not asked for the second factor: {page.url}"
+        page.fill("input[name=code]", second_factor_code(county, username))
+        page.click("form[data-testid=code-form] button[type=submit]")
+        page.wait_for_load_state("domcontentloaded")
     assert "/login" not in page.url, f"{role} could not sign in"
 
 
@@ -69,6 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("creditgov serve did not start:\n" + (tmp / "serve.log").read_text()) from None
                 time.sleep(0.3)
+        COUNTIES[base] = county
         yield Server(base, county)
     finally:
         proc.terminate()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, ROLES, County, county_on
+from tests.api.county import PASSWORD, ROLES, County, county_on, form_sign_in
 from tests.workflows.helpers import add_record, make_firm, put_on_serious_list, status_changes
 
 from creditgov.alerts.models import InboxMessage
@@ -433,12 +433,7 @@ def test_materials_are_uploaded_limited_and_read_back(api: Api) -> None:
 
 def _sign_in(c: County, username: str) -> tuple[TestClient, str]:
     cl = client_for(c)
-    page = cl.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    r = cl.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1),
-                                "next": "/"})
-    assert r.status_code == 303, r.text
+    r = form_sign_in(cl, c, username)
     home = cl.get(r.headers["location"])
     csrf = re.search(r'<meta name="csrf-token" content="([^"]*)"', home.text)
     assert csrf is not None

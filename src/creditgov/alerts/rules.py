@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,8 +77,20 @@ class _Ctx(dict[str, Any]):
         return "{" + key + "}"
 
 
+class _Fill(string.Formatter):
+    """str.format limited to plain names: a placeholder that reaches into a value
+    (`{subject_name.__class__}`) is printed as written, never evaluated. The rules
+    files are validated the same way (`schemas.template_fields`)."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        if not field_name.isidentifier():
+            return "{" + field_name + "}", field_name
+        return super().get_field(field_name, args, kwargs)
+
+
 def render(template: str, ctx: dict[str, Any]) -> str:
-    return template.format_map(_Ctx(ctx))
+    """A rule's template filled with data; the data is never read as a template."""
+    return _Fill().vformat(template, (), _Ctx(ctx))
 
 
 # ----------------------------------------------------------------------------- cursors

@@ -10,6 +10,7 @@ nobody acknowledges it in time (escalation).
 
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,21 @@ CODE = r"^[a-z][a-z0-9_.-]*$"
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 RecipientKind = Literal["grid_worker", "department", "bank", "principal", "subject", "user", "principal_id"]
+
+
+def template_fields(text: str) -> list[str]:
+    """The placeholders of a message template, or ValueError. Only plain names
+    (`{subject_name}`, with an optional format such as `{score:.2f}`): a template is
+    filled with data, and attribute or index access (`{x.__class__}`) could reach far
+    more than the data."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"template {text!r}: {exc}") from None
+    for f in fields:
+        if not f.isidentifier():
+            raise ValueError(f"template {text!r}: placeholder {{{f}}} must be a plain name")
+    return fields
 
 
 class Frozen(BaseModel):
@@ -56,6 +72,11 @@ class Dedup(Frozen):
     key: str = "{rule}:{subject_id}"
     window_days: int = Field(default=30, ge=0, le=3650)
 
+    @model_validator(mode="after")
+    def _template(self) -> Dedup:
+        template_fields(self.key)
+        return self
+
 
 class EscalationStep(Frozen):
     """When the alert is still not acknowledged `after_hours` after it was raised,
@@ -81,6 +102,9 @@ class _Rule(Frozen):
 
     @model_validator(mode="after")
     def _escalation_order(self) -> _Rule:
+        for t in (self.title, self.body):
+            if t is not None:
+                template_fields(t)
         hours = [s.after_hours for s in self.escalation]
         if hours != sorted(hours):
             raise ValueError("escalation steps must be in increasing order of after_hours")

@@ -63,6 +63,9 @@ def _pyplot() -> Any:
     name = font_manager.FontProperties(fname=path).get_name()
     plt.rcParams["font.family"] = [name]
     plt.rcParams["axes.unicode_minus"] = False
+    # Labels are data (region, industry and grid names): a `$` in one must print as
+    # a dollar sign, not start mathtext (whose parser fails on unbalanced input).
+    plt.rcParams["text.parse_math"] = False
     return plt
 
 

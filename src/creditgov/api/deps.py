@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from creditgov.core import db
+from creditgov.security import signin
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import (
@@ -134,6 +135,11 @@ def keyring(request: Request) -> KeyRing:
     return ctx(request).keyring
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the sign-in's rate limits key it."""
+    return (request.client.host if request.client else None) or "unknown"
+
+
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization")
     if auth and auth.lower().startswith("bearer "):
@@ -160,7 +166,7 @@ def _resolve(session: Session, token: str | None, cookie: str | None) -> Princip
         return user_service.resolve_token(session, token)
     if cookie:
         try:
-            return user_service.resolve_session(session, cookie)
+            return signin.resolve_session(session, cookie)
         except Unauthenticated:
             return PUBLIC
     return PUBLIC

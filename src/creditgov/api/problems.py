@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgov.api.ratelimit import RateLimited
 from creditgov.core.errors import (
@@ -22,6 +23,7 @@ from creditgov.core.errors import (
     InvalidInput,
     NotFound,
 )
+from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Unauthenticated
 
 PROBLEM = "application/problem+json"
@@ -62,19 +64,67 @@ async def _render(request: Request, status: int, detail: str, **extra: Any) -> R
     return problem(status, detail, instance=request.url.path, **extra)
 
 
+UNEXPECTED = "internal error: the administrator can find it in the server log"
+
+
+class UnhandledErrors:
+    """Turns an unexpected exception into a 500 answer and ends the request there.
+
+    Why not `exception_handler(Exception)`: Starlette hands that handler to its
+    outermost middleware, which sends the 500 and then raises the exception again
+    (so servers can log it); uvicorn, seeing an exception after a complete answer,
+    closes the connection, and the client's next request on that keep-alive
+    connection was reset. Caught here, inside the application, the exception is
+    logged once and goes no further. An exception after part of an answer was sent
+    still propagates: that answer cannot be finished, so the connection must close."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = {"start": False, "end": False}
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent["start"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                sent["end"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if sent["end"]:  # answered in full before the error: nothing left to do
+                log.exception("error after the answer on %s %s", scope.get("method"), scope.get("path"),
+                              exc_info=exc)
+                return
+            if sent["start"]:
+                raise
+            request = Request(scope, receive)
+            log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            try:
+                response = await _render(request, 500, UNEXPECTED)
+            except Exception:  # the error page itself failed (its data is what broke): plain problem+json
+                log.exception("the error page failed on %s %s", request.method, request.url.path)
+                response = problem(500, UNEXPECTED, instance=request.url.path)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    """The error translations and the last-resort 500 (`UnhandledErrors`) of one
+    application (the pages' and the mounted API's each get their own)."""
+    app.add_middleware(UnhandledErrors)
+
     @app.exception_handler(CreditGovError)
     async def _domain(request: Request, exc: CreditGovError) -> Response:
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | TooManyAttempts):
             resp = await _render(request, 429, str(exc))
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
         return await _render(request, status_of(exc), str(exc))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return await _render(request, 500, "internal error: the administrator can find it in the server log")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

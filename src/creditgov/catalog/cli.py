@@ -68,3 +68,29 @@ def requests(load_file: Path = typer.Option(None, "--load", help="Load data requ
         t.add_row(r["department"], r["item"], f"[{colour}]{r['status']}[/{colour}]",
                   str(r["decided_on"] or ""), r["note"] or "")
     console.print(t)
+
+
+@app.command("publication")
+def publication(item: str = typer.Option(None, "--item", help="Only this catalogue item."),
+                json_out: bool = JsonOpt) -> None:
+    """Publication per item: published at all, period, deadlines, and which rule decided each."""
+    with session() as s:
+        rows = [r for r in service.publication_table(s) if item is None or r["item"] == item]
+    if json_out:
+        emit_json(rows)
+        return
+    t = Table(title="publication (公示) by item — `decided by` names the rule that won")
+    for c in ("item", "name", "published", "period (months)", "deadlines (working days)", "decided by",
+              "overruled"):
+        t.add_column(c)
+    for r in rows:
+        decided: dict[str, Any] = r.get("decided_by") or {}  # type: ignore[assignment]  # JSON of the resolution
+        overruled: list[dict[str, Any]] = r.get("overruled") or []  # type: ignore[assignment]  # the same
+        hi = r.get("max_months")
+        deadlines = (f"publish ≤{r['publish_within_working_days']}, withdraw ≤{r['withdraw_within_working_days']}"
+                     if r.get("publish_within_working_days") else "—")
+        t.add_row(str(r["item"]), str(r["name_zh"]), "yes" if r["published"] else "[red]no[/red]",
+                  f"{r['min_months']}–{hi if hi is not None else '∞'}", deadlines,
+                  ", ".join(f"{k}: {v}" for k, v in decided.items()),
+                  "; ".join(f"{o['rule']} on {o['aspect']} ({o['said']})" for o in overruled))
+    console.print(t)

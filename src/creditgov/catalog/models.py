@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
@@ -33,6 +43,10 @@ class CatalogItem(Base):
     unit: Mapped[str | None] = mapped_column(String(20))
     min_publication_months: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     max_publication_months: Mapped[int | None] = mapped_column(Integer)
+    # Whether the item is published at all, and the publication terms resolved from the
+    # publication rules with the rule that decided each (`catalog.publication`).
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    publication: Mapped[dict | None] = mapped_column(JSON)
     catalog_version: Mapped[str] = mapped_column(String(30), nullable=False)
 
 

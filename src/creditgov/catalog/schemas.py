@@ -55,6 +55,106 @@ class SeverityPeriods(Frozen):
     citation: str
 
 
+Aspect = Literal["publish", "period", "deadlines"]
+#: Which terms each aspect of publication is made of.
+ASPECT_FIELDS: dict[str, tuple[str, ...]] = {
+    "publish": ("publish",),
+    "period": ("min_months", "max_months"),
+    "deadlines": ("publish_within_working_days", "withdraw_within_working_days"),
+}
+
+
+class PublicationTerms(Frozen):
+    """What a rule says about an item's publication; a term left out says nothing."""
+
+    publish: bool | None = Field(default=None, description="published at all")
+    min_months: int | None = Field(default=None, ge=0, le=120)
+    max_months: int | None = Field(default=None, ge=0, le=120)
+    publish_within_working_days: int | None = Field(default=None, ge=1, le=120,
+                                                    description="published within N working days of the decision")
+    withdraw_within_working_days: int | None = Field(default=None, ge=1, le=60,
+                                                     description="withdrawn within N working days of a revocation")
+    note: str | None = None
+
+    def speaks_on(self, aspect: str) -> bool:
+        return any(getattr(self, f) is not None for f in ASPECT_FIELDS[aspect])
+
+
+class PublicationRule(Frozen):
+    """A rule on publication and the items it governs: every item it names, or every
+    item of the polarities / severities / departments it lists (all given parts must
+    hold). `terms` hold for all of them, refined `by_severity` and then `by_item`.
+    `severity_periods: true` takes its minimum and maximum periods from the
+    catalogue's severity tiers (the rule those tiers are)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name: str
+    citation: str = Field(min_length=2)
+    items: list[str] = Field(default_factory=list)
+    polarity: list[Polarity] = Field(default_factory=list)
+    severity: list[Severity] = Field(default_factory=list)
+    departments: list[str] = Field(default_factory=list)
+    severity_periods: bool = False
+    terms: PublicationTerms = Field(default_factory=PublicationTerms)
+    by_severity: dict[Severity, PublicationTerms] = Field(default_factory=dict)
+    by_item: dict[str, PublicationTerms] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _scope(self) -> PublicationRule:
+        if not (self.items or self.polarity or self.severity or self.departments):
+            raise ValueError(f"rule {self.code}: name the items it governs (items, polarity, severity or departments)")
+        stray = set(self.by_item) - set(self.items) if self.items else set()
+        if stray:
+            raise ValueError(f"rule {self.code}: by_item names items outside its scope: {sorted(stray)}")
+        return self
+
+    def governs(self, item: CatalogItemIn) -> bool:
+        return ((not self.items or item.code in self.items)
+                and (not self.polarity or item.polarity in self.polarity)
+                and (not self.severity or item.severity in self.severity)
+                and (not self.departments or item.department in self.departments))
+
+    def aspects(self) -> set[str]:
+        """The aspects this rule speaks on anywhere."""
+        every = [self.terms, *self.by_severity.values(), *self.by_item.values()]
+        out = {a for a in ASPECT_FIELDS for t in every if t.speaks_on(a)}
+        return out | ({"period"} if self.severity_periods else set())
+
+
+class Precedence(Frozen):
+    """For one aspect, the rules in order: the first that governs an item and speaks on
+    the aspect decides it."""
+
+    aspect: Aspect
+    order: list[str] = Field(min_length=1)
+    why: str = Field(min_length=2)
+
+
+class PublicationPolicy(Frozen):
+    rules: list[PublicationRule] = Field(min_length=1)
+    precedence: list[Precedence] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PublicationPolicy:
+        codes = [r.code for r in self.rules]
+        if len(set(codes)) != len(codes):
+            raise ValueError("publication rule codes listed twice")
+        aspects = [p.aspect for p in self.precedence]
+        if len(set(aspects)) != len(aspects):
+            raise ValueError("an aspect is given its precedence twice")
+        for p in self.precedence:
+            unknown = set(p.order) - set(codes)
+            if unknown:
+                raise ValueError(f"precedence of {p.aspect} names unknown rule(s) {sorted(unknown)}")
+        placed: dict[str, set[str]] = {p.aspect: set(p.order) for p in self.precedence}
+        for r in self.rules:
+            for aspect in sorted(r.aspects()):
+                if r.code not in placed.get(aspect, set()):
+                    raise ValueError(f"rule {r.code} speaks on {aspect} but the precedence of {aspect} does not "
+                                     "place it: say which rule wins")
+        return self
+
+
 class CatalogFile(Frozen):
     version: str
     citation: str
@@ -62,6 +162,7 @@ class CatalogFile(Frozen):
     positive_publication_months: int = Field(ge=0)
     departments: list[DepartmentIn]
     items: list[CatalogItemIn]
+    publication: PublicationPolicy | None = None
 
     @model_validator(mode="after")
     def _refs(self) -> CatalogFile:
@@ -73,6 +174,10 @@ class CatalogFile(Frozen):
             if it.code in seen:
                 raise ValueError(f"{it.code}: listed twice")
             seen.add(it.code)
+        for r in self.publication.rules if self.publication else []:
+            for code in [*r.items, *r.by_item]:
+                if code not in seen:
+                    raise ValueError(f"publication rule {r.code}: unknown catalogue item {code!r}")
         return self
 
     def periods(self, item: CatalogItemIn) -> tuple[int, int | None]:

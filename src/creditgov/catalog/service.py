@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.catalog import publication
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
 from creditgov.catalog.schemas import CatalogFile, DataRequestFile
 from creditgov.core.config import PolicyFile, load_yaml_model
@@ -31,16 +32,21 @@ def read_catalog(path: Path | None = None) -> CatalogFile:
 def load_catalog(session: Session, *, path: Path | None = None, actor: str | None = None) -> dict[str, int | str]:
     """Upsert departments and items from a catalogue file (the shipped one by default)."""
     cat = read_catalog(path)
+    try:
+        resolved = publication.resolve_all(cat)
+    except ValueError as exc:
+        raise ConfigError(f"{path or 'catalog.yaml (shipped)'}: publication: {exc}") from None
     for d in cat.departments:
         session.merge(Department(code=d.code, name_zh=d.name_zh, name_en=d.name_en))
     session.flush()
     for it in cat.items:
-        lo, hi = cat.periods(it)
+        pub = resolved[it.code]
         session.merge(CatalogItem(
             code=it.code, name_zh=it.name_zh, name_en=it.name_en, polarity=it.polarity,
             severity=it.severity, department_code=it.department, legal_basis=it.legal_basis,
             data_class=it.data_class, value_kind=it.value_kind, unit=it.unit,
-            min_publication_months=lo, max_publication_months=hi, catalog_version=cat.version,
+            min_publication_months=pub.min_months, max_publication_months=pub.max_months,
+            published=pub.published, publication=pub.as_json(), catalog_version=cat.version,
         ))
     session.flush()
     audit.append(session, action="catalog.load", actor=actor,
@@ -98,4 +104,15 @@ def usable_for_evaluation(item: CatalogItem) -> bool:
 
 
 def publishable(item: CatalogItem) -> bool:
-    return item.data_class in PUBLICATION_CLASSES
+    """Public pages may show the item: public data class, and published at all under
+    the publication rules (warnings and 通报批评 are not)."""
+    return item.data_class in PUBLICATION_CLASSES and bool(item.published)
+
+
+def publication_table(session: Session) -> list[dict[str, object]]:
+    """Every item's publication as resolved at load: published or not, period,
+    deadlines, and which rule decided each aspect (and which were overruled)."""
+    return [{"item": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "data_class": i.data_class,
+             **(i.publication or {"published": i.published, "min_months": i.min_publication_months,
+                                  "max_months": i.max_publication_months})}
+            for i in items(session)]

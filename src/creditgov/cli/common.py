@@ -16,7 +16,8 @@ from typer.core import TyperGroup
 
 from creditgov.core import db, schema, settings
 from creditgov.core.errors import ConfigError
-from creditgov.security.crypto import KeyRing, load_key_file
+from creditgov.security import keys
+from creditgov.security.crypto import KeyRing
 
 if TYPE_CHECKING:
     # The Context class TyperGroup.parse_args is typed with: typer vendors click as
@@ -33,24 +34,41 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
 @dataclass
 class State:
     db: str | None = None
+    key_file: str | None = None
     _settings: settings.Settings | None = field(default=None, repr=False)
+    _ring: KeyRing | None = field(default=None, repr=False)
+
+    def reset(self, db: str | None, key_file: str | None) -> None:
+        """A new command line (the tests run many in one process)."""
+        self.db, self.key_file, self._settings, self._ring = db, key_file, None, None
 
     @property
     def settings(self) -> settings.Settings:
         if self._settings is None:
-            self._settings = settings.resolve(self.db)
+            self._settings = settings.resolve(self.db, self.key_file)
         return self._settings
 
     @property
     def url(self) -> str:
         return self.settings.db_url
 
+    def key_source(self) -> keys.KeySource:
+        return keys.source_for(self.settings)
+
     def keyring(self) -> KeyRing:
-        return load_key_file(self.settings.key_file)
+        """The store's key, refused unless it is the one the store was initialised with."""
+        self.require_init()
+        if self._ring is None:
+            self._ring = keys.open_ring(self.url, self.key_source())
+        return self._ring
 
     def require_init(self) -> None:
+        """The store is initialised, and a key that is there is the store's: every
+        command refuses another store's key, whether or not it reads personal data."""
         if not schema.is_initialised(self.url):
             raise ConfigError(f"database {self.url} is not initialised: run `creditgov init` first")
+        if self._ring is None and self.key_source().exists():
+            self._ring = keys.open_ring(self.url, self.key_source())
 
 
 STATE = State()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from creditgov import __version__, bootstrap
 from creditgov.cli.common import STATE, err_console
@@ -21,13 +22,15 @@ app = typer.Typer(
 @app.callback()
 def root(
     db: str = typer.Option(None, "--db", help="Database URL (default: $CREDITGOV_DB, else ./creditgov.db)."),
+    key_file: str = typer.Option(None, "--key-file", help="The store's key file (default: $CREDITGOV_KEY_FILE, "
+                                 "else <db>.key beside a SQLite file, else one per store in the user's "
+                                 "config folder; docs/credit-files.md)."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     if version:
         typer.echo(__version__)
         raise typer.Exit()
-    STATE.db = db
-    STATE._settings = None
+    STATE.reset(db, key_file)
     bootstrap.wire()
 
 
@@ -49,5 +52,6 @@ def run() -> None:
     try:
         app()
     except CreditGovError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # The message is text, not markup: a path or a value with brackets stays as it is.
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

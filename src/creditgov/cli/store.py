@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -14,8 +15,8 @@ from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core import db, schema
 from creditgov.ingest import service as ingest_service
 from creditgov.records import service as record_service
+from creditgov.security import keys
 from creditgov.security import service as audit
-from creditgov.security.crypto import create_key_file
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer()
@@ -23,22 +24,31 @@ app = typer.Typer()
 
 @app.command()
 def init(json_out: bool = JsonOpt) -> None:
-    """Create the key file (if missing), upgrade the database to the newest schema and
-    load the shipped data catalogue."""
-    existed = STATE.settings.key_file.exists()
-    ring = create_key_file(STATE.settings.key_file)
+    """Upgrade the database to the newest schema, load the shipped data catalogue and
+    rules, and make the store's key if the store is new. An initialised store's key is
+    checked, never made again: a second key would leave the data unreadable."""
+    source = STATE.key_source()
+    created = False
+    if schema.is_initialised(STATE.url):
+        ring = STATE.keyring()  # refuses a missing or foreign key before anything changes
+    else:
+        created = not source.exists()
+        ring = source.create() if created else source.load()
     schema.upgrade(STATE.url)
     with db.session_scope(STATE.url) as s:
+        key_state = keys.check(s, ring, source)
         shipped = _load_shipped_rules(s)
     cat = shipped.pop("catalog")
     out = {"database": _safe_url(STATE.url), "revision": schema.current_revision(STATE.url),
-           "key_file": str(STATE.settings.key_file), "key_id": ring.key_id, "key_created": not existed,
+           "key_file": str(STATE.settings.key_file), "key_source": source.describe(), "key_id": ring.key_id,
+           "key_fingerprint": ring.fingerprint, "key_created": created, "key_check": key_state,
            "catalog": cat, **shipped}
     if json_out:
         emit_json(out)
         return
     console.print(f"[green]initialised[/green] {out['database']} (schema {out['revision']})")
-    console.print(f"key file {out['key_file']} ({'created' if not existed else 'kept'}, id {ring.key_id})")
+    console.print(f"{escape(source.describe())} ({'created' if created else 'kept'}, fingerprint "
+                  f"{keys.short(ring.fingerprint)}{', recorded in the store' if key_state == 'recorded' else ''})")
     console.print(f"catalogue {cat['version']}: {cat['items']} items from {cat['departments']} departments")
     for key, summary in shipped.items():
         counts = ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool))
@@ -67,13 +77,18 @@ def status(json_out: bool = JsonOpt) -> None:
         q_open = ingest_service.count_open_quarantine(s)
         n_batches = ingest_service.count_batches(s)
         chain = audit.verify(s)
+        key = keys.recorded(s)
     out = {"database": _safe_url(STATE.url), **subj, **recs, "batches": n_batches,
-           "quarantine_open": q_open, "audit_entries": chain.checked, "audit_intact": chain.ok}
+           "quarantine_open": q_open, "audit_entries": chain.checked, "audit_intact": chain.ok,
+           "key_fingerprint": key.fingerprint if key else None, "key_source": STATE.key_source().describe(),
+           "key_present": STATE.key_source().exists()}
     if json_out:
         emit_json(out)
         return
     t = Table(title="CreditGov store", show_header=False)
     t.add_row("database", out["database"])
+    where = escape(out["key_source"]) + ("" if out["key_present"] else " (not there)")
+    t.add_row("key", f"fingerprint {keys.short(key.fingerprint)} · {where}" if key else f"not recorded yet · {where}")
     t.add_row("subjects", f"{subj['subjects']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(subj["by_kind"].items())))
     t.add_row("provisional", f"{subj['by_status'].get('provisional', 0):,}")
     t.add_row("credit records", f"{recs['records']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(recs["by_polarity"].items())))

@@ -1,4 +1,6 @@
-"""The clock. `CREDITGOV_TODAY` pins "today" so demos and tests are reproducible."""
+"""The clock. `CREDITGOV_TODAY` pins "today" so demos and tests are reproducible;
+`CREDITGOV_NOW` (an ISO timestamp, UTC) pins the very moment, for what counts minutes
+(sign-in lock-outs, session time-outs) and must be shown to end on time."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import os
 
 
 def today() -> dt.date:
+    moment = os.environ.get("CREDITGOV_NOW")
+    if moment:
+        return dt.datetime.fromisoformat(moment).date()
     pinned = os.environ.get("CREDITGOV_TODAY")
     if pinned:
         return dt.date.fromisoformat(pinned)
@@ -17,6 +22,9 @@ def today() -> dt.date:
 def now() -> dt.datetime:
     """UTC now; with `CREDITGOV_TODAY` pinned, that day at the current time of day, so
     timestamps (status changes, audit entries) and as-of dates agree."""
+    moment = os.environ.get("CREDITGOV_NOW")
+    if moment:
+        return dt.datetime.fromisoformat(moment).replace(tzinfo=None)
     real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     pinned = os.environ.get("CREDITGOV_TODAY")
     if pinned:

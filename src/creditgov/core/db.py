@@ -13,10 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from creditgov.core import files
+from creditgov.core.errors import ConfigError
 
 if TYPE_CHECKING:
     import psycopg
@@ -49,9 +53,39 @@ APPEND_ONLY = "creditgov_append_only"
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for an in-memory database or another
+    kind of database."""
+    if not url.startswith("sqlite"):
+        return None
+    u = make_url(url)
+    name = u.database
+    if not name or name == ":memory:" or u.query.get("mode") == "memory" or name.startswith("file::memory:"):
+        return None
+    return Path(name.removeprefix("file:").split("?")[0])
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Before SQLite opens a file database: its folder must exist (SQLite's own
+    "unable to open database file" came up as a long traceback from deep inside the
+    first query), and the file is the owner's alone (`core.files`): created 0600, and
+    narrowed to that when found wider. SQLite gives the WAL and shared-memory files it
+    creates the database file's mode, so those follow; ones found wider are narrowed."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise ConfigError(f"the database folder {path.parent} does not exist: create it, or name another "
+                          f"database with --db or CREDITGOV_DB")
+    files.create_private(path)
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        files.restrict(f)
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
+        prepare_sqlite_file(url)
         eng = create_engine(url, future=True)
         event.listen(eng, "connect", _sqlite_pragmas)
         # Let SQLAlchemy, not pysqlite, open transactions, so BEGIN is explicit and

@@ -6,9 +6,11 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from creditgov.core.db import engine_for
+from creditgov.core.errors import ConfigError
 
 # Folders of migrations besides the shared `migrations/versions`: a domain may keep
 # its own (`<domain>/migrations/`) in the one revision chain; the composition root adds
@@ -66,4 +68,11 @@ def current_revision(url: str) -> str | None:
 
 
 def is_initialised(url: str) -> bool:
-    return "alembic_version" in inspect(engine_for(url)).get_table_names()
+    """Whether the store has a schema. The first thing most commands ask of a store, so
+    a database that cannot be opened at all is said here in one line."""
+    try:
+        return "alembic_version" in inspect(engine_for(url)).get_table_names()
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()
+        where = make_url(url).render_as_string(hide_password=True)
+        raise ConfigError(f"cannot open the database {where}: {reason[0] if reason else type(exc).__name__}") from None

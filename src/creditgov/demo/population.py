@@ -48,6 +48,7 @@ class _Regions:
     rows: list[dict[str, str]]
     park: int
     homestay: int
+    town: int  # the street that is also the information port town (钱江分, S01)
 
 
 def _make_regions(ctx: _Ctx) -> _Regions:
@@ -86,7 +87,7 @@ def _make_regions(ctx: _Ctx) -> _Regions:
                              "parent": gcode})
                 street.micros.append(mcode)
         streets.append(street)
-    return _Regions(streets, rows, park=1, homestay=2)
+    return _Regions(streets, rows, park=1, homestay=2, town=0)
 
 
 def _address(rng: random.Random, pools: _Pools, street: _Street) -> str:
@@ -111,7 +112,7 @@ def _make_people(ctx: _Ctx, regions: _Regions, pools: _Pools, count: int) -> _Pe
     seqs: dict[int, int] = {}
     file = "grid_households.xlsx"
     sink = ctx.sink("grid_households", file, "xlsx",
-                    ["公民身份号码", "姓名", "性别", "出生年份", "家庭人口", "所属微网格", "现住址"],
+                    ["公民身份号码", "姓名", "性别", "出生年份", "家庭人口", "所属微网格", "现住址", "信息港小镇居民"],
                     sheet="户籍人口", bad=False, dup=False)
     people = _People([], [], [], [], [[] for _ in streets])
     sur, male_names, female_names = pools.surnames, pools.male, pools.female
@@ -139,13 +140,14 @@ def _make_people(ctx: _Ctx, regions: _Regions, pools: _Pools, count: int) -> _Pe
         people.by_street[s].append(i)
         sink.row([sink.rid(rid), name, "男" if male else "女", birth.year,
                   rng.choices(hh_sizes, cum_weights=hh_cum)[0], rng.choice(street.micros),
-                  f"{street.name}{rng.choice(pools.roads)}{rng.randint(1, 400)}号"])
+                  f"{street.name}{rng.choice(pools.roads)}{rng.randint(1, 400)}号", "1" if s == regions.town else "0"])
     sink.close()
     ctx.spec("grid_households", title="社区网格办 网格户籍人口花名册", department="grid",
              kind="registration", file=file, fmt="xlsx", sheet="户籍人口",
              columns={"resident_id": "公民身份号码", "name": "姓名", "region": "所属微网格",
                       "address": "现住址"},
-             attributes={"gender": "性别", "birth_year": "出生年份", "household_size": "家庭人口"},
+             attributes={"gender": "性别", "birth_year": "出生年份", "household_size": "家庭人口",
+                         "hzbay_town": "信息港小镇居民"},
              ids=["resident_id"], maps={"attr.gender": {"男": "male", "女": "female"}},
              numbers={"attr.household_size": None}, subject_kind="individual", order=10)
     return people
@@ -200,7 +202,7 @@ def _make_orgs(ctx: _Ctx, regions: _Regions, pools: _Pools, counts: dict[str, in
     file = "market_registration.csv"
     sink = ctx.sink("market_registration", file, "csv",
                     ["统一社会信用代码", "名称", "主体类型", "行业门类", "所属网格", "成立日期", "住所",
-                     "注册资本(万元)", "从业人数", "是否园区企业", "客房数"],
+                     "注册资本(万元)", "从业人数", "是否园区企业", "客房数", "信息港小镇企业"],
                     encoding="gb18030", newline="\r\n", bad=False, dup=False)
     start = ctx.start.toordinal()
     latest = ctx.as_of.toordinal() - 30
@@ -258,14 +260,14 @@ def _make_orgs(ctx: _Ctx, regions: _Regions, pools: _Pools, counts: dict[str, in
         cap_text = str(capital) if rng.random() < 0.98 else f"{capital}万元"
         sink.row([sink.uscc(code), name, label, ind, rng.choice(street.micros), est_text,
                   _address(rng, pools, street), sink.amount(cap_text), emp,
-                  "1" if s == regions.park else "0", rooms])
+                  "1" if s == regions.park else "0", rooms, "1" if s == regions.town else "0"])
     sink.close()
     ctx.spec("market_registration", title="市场监管局 市场主体登记信息", department="market",
              kind="registration", file=file, fmt="csv", encoding="gb18030",
              columns={"uscc": "统一社会信用代码", "name": "名称", "kind": "主体类型", "industry": "行业门类",
                       "region": "所属网格", "established_on": "成立日期", "address": "住所"},
              attributes={"registered_capital": "注册资本(万元)", "employees": "从业人数",
-                         "park": "是否园区企业", "rooms": "客房数"},
+                         "park": "是否园区企业", "rooms": "客房数", "hzbay_town": "信息港小镇企业"},
              ids=["uscc"],
              maps={"kind": {"有限责任公司": "enterprise", "股份有限公司": "enterprise",
                             "个人独资企业": "enterprise", "个体工商户": "merchant",

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core.errors import InvalidInput
-from creditgov.lists import criteria, exits, queries, service, upper
+from creditgov.lists import criteria, documents, exits, queries, service, upper
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Red, serious-dishonesty and key-attention lists: entry and exit (名单).",
@@ -166,7 +166,9 @@ def notify(entry_id: int = typer.Argument(None), all_: bool = typer.Option(False
             _done(out, json_out, f"notified {out['done']} entries")
             return
         e = service.notify(s, entry_id=entry_id, actor=actor)
-        out = {**queries.entry_dict(e), "notice": service.notice_text(e, queries.definition(s, e.list_code))}
+        d = queries.definition(s, e.list_code)
+        out = {**queries.entry_dict(e), "notice": service.notice_text(s, e, d),
+               "notice_document": documents.notice(s, e, d)}
     _done(out, json_out, f"entry {entry_id} notified; representation possible until {out['response_due']}\n"
                          f"{out['notice']}")
 
@@ -185,18 +187,25 @@ def approve(entry_id: int = typer.Argument(None), all_: bool = typer.Option(Fals
                                                                             help="Every notified entry of the unit."),
             unit: str = typer.Option(..., "--unit", help="The identifying unit deciding (a department code)."),
             decision_no: str = typer.Option(None, "--decision-no", help="The written decision's number."),
+            publication_months: int = typer.Option(
+                None, "--publication-months",
+                help="The publication period the decision sets, within the list's range (serious dishonesty: 12–36)."),
             note: str = typer.Option(None, "--note"), list_code: str = typer.Option(None, "--list"),
             actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
-    """The identifying unit approves listing (after the window, or after the answer)."""
+    """The identifying unit decides in writing to list (after the window, or after the answer)."""
     _one_or_all(entry_id, all_)
     with session() as s:
         if all_:
-            out = service.bulk_step(s, step="approve", list_code=list_code, unit=unit, actor=actor)
+            out = service.bulk_step(s, step="approve", list_code=list_code, unit=unit,
+                                    publication_months=publication_months, actor=actor)
             _done(out, json_out, f"approved {out['done']} entries; not yet: {out['refused'] or 'none'}")
             return
-        out = queries.entry_dict(service.approve(s, entry_id=entry_id, unit=unit, decision_no=decision_no,
-                                                 note=note, actor=actor))
-    _done(out, json_out, f"entry {entry_id} approved by {unit}")
+        e = service.approve(s, entry_id=entry_id, unit=unit, decision_no=decision_no, note=note,
+                            publication_months=publication_months, actor=actor)
+        d = queries.definition(s, e.list_code)
+        out = {**queries.entry_dict(e), "decision_document": documents.decision(s, e, d, e.publication_months)}
+    _done(out, json_out, f"entry {entry_id} approved by {unit}; published for {out['publication_months']} months "
+                         "once published")
 
 
 @app.command("reject")

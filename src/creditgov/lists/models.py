@@ -76,6 +76,8 @@ class ListEntry(Base):
     approved_unit: Mapped[str | None] = mapped_column(String(60))
     approved_by: Mapped[str | None] = mapped_column(String(100))
     exit_kind: Mapped[str | None] = mapped_column(String(12))
+    # The publication period the decision chose within the list's range (49号: 1–3 years).
+    publication_months: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 

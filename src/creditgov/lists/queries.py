@@ -102,6 +102,7 @@ def entry_dict(e: ListEntry) -> dict[str, Any]:
         "proposed_on": iso(e.proposed_on), "notified_on": iso(e.notified_on),
         "response_due": iso(e.response_due), "representation": e.representation,
         "approved_on": iso(e.approved_on), "approved_unit": e.approved_unit,
+        "publication_months": e.publication_months,
         "published_on": iso(e.published_on), "expires_on": iso(e.expires_on),
         "exited_on": iso(e.exited_on), "exit_kind": e.exit_kind, "exit_reason": e.exit_reason,
     }

@@ -25,13 +25,31 @@ class Frozen(BaseModel):
 class ResponseWindow(Frozen):
     """How long the subject has to make its representation (陈述申辩) after notice.
 
-    Counted in calendar days for now; the working-day calendar of the objection and
-    repair issue will add `counting: working`, and `service.response_due` is the one
-    place that will change."""
+    `counting: working` counts working days on the calendar the objection procedure
+    uses (statutory holidays and adjusted working weekends: `workflows.calendar`); a
+    rule that says calendar days says `counting: calendar`. `service.response_due` is
+    the one place a window is counted."""
 
     days: int = Field(ge=0, le=90)
-    counting: Literal["calendar"] = "calendar"
+    counting: Literal["working", "calendar"]
     citation: str = Field(min_length=2)
+
+
+class PublicationRange(Frozen):
+    """The period a decision may choose for an entry (国办发〔2020〕49号: a
+    serious-dishonesty entry is published for 1 to 3 years); `default_months` applies
+    when the decision does not choose, and the decision states the period either way."""
+
+    min_months: int = Field(ge=1, le=120)
+    max_months: int = Field(ge=1, le=120)
+    default_months: int = Field(ge=1, le=120)
+    citation: str = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _inside(self) -> PublicationRange:
+        if not self.min_months <= self.default_months <= self.max_months:
+            raise ValueError(f"default_months {self.default_months} is outside {self.min_months}–{self.max_months}")
+        return self
 
 
 class _Criterion(Frozen):
@@ -85,6 +103,8 @@ class ListDef(Frozen):
     identifying_unit: str = Field(pattern=UNIT)
     legal_basis: str = Field(min_length=2)
     publication_months: int | None = Field(default=None, ge=1, le=120)
+    publication_range: PublicationRange | None = Field(
+        default=None, description="the decision chooses the period within it (then publication_months is its default)")
     response_window: ResponseWindow
     requires_decision_no: bool = Field(default=False, description="approval needs a written decision's number")
     criteria: list[Criterion] = Field(min_length=1)
@@ -94,6 +114,10 @@ class ListDef(Frozen):
 
     @model_validator(mode="after")
     def _unique_criteria(self) -> ListDef:
+        r = self.publication_range
+        if r is not None and self.publication_months != r.default_months:
+            raise ValueError(f"publication_months ({self.publication_months}) must equal the range's "
+                             f"default_months ({r.default_months})")
         ids = [c.id for c in self.criteria]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
+from creditgov.lists import documents
 from creditgov.lists.models import OPEN_STATUSES, CreditList, ListEntry, ListEntryEvent
 from creditgov.lists.queries import definition
 from creditgov.lists.schemas import ListDef, ListsFile, RecordCriterion, ResponseWindow
@@ -94,14 +96,28 @@ def load_lists(session: Session, *, path: Path | None = None, actor: str | None 
 # ----------------------------------------------------------------------------- deadlines
 
 
-def response_due(notified_on: dt.date, window: ResponseWindow) -> dt.date:
-    """The last day on which the subject may make its representation.
+# The working-day calendar belongs to the workflows domain, a higher layer: the
+# composition root registers its `add_working_days` here (`bootstrap.wire`), so a list's
+# window counts on the very calendar the objection procedure uses.
+WorkingDays = Callable[[Session, dt.date, int], dt.date]
+_WORKING_DAYS: list[WorkingDays] = []
 
-    The only place a response window is counted: today in calendar days; when the
-    working-day calendar arrives, `counting: working` is handled here and nowhere else."""
+
+def register_working_days(fn: WorkingDays) -> None:
+    if fn not in _WORKING_DAYS:
+        _WORKING_DAYS.append(fn)
+
+
+def response_due(session: Session, notified_on: dt.date, window: ResponseWindow) -> dt.date:
+    """The last day on which the subject may make its representation: the N-th
+    working day after the notice (the notice day never counts), or N calendar days
+    after it when the rule says calendar days. The only place a window is counted."""
     if window.counting == "calendar":
         return notified_on + dt.timedelta(days=window.days)
-    raise ConfigError(f"unsupported counting {window.counting!r}")  # pragma: no cover - Literal guards it
+    if not _WORKING_DAYS:
+        raise ConfigError("a working-day response window needs the working-day calendar, which is not wired "
+                          "(call creditgov.bootstrap.wire())")
+    return _WORKING_DAYS[0](session, notified_on, window.days)
 
 
 def window_passed(entry: ListEntry, today: dt.date) -> bool:
@@ -200,11 +216,27 @@ def propose(session: Session, *, list_code: str, subject_id: int, criterion: str
     return entry
 
 
-def notice_text(entry: ListEntry, d: ListDef) -> str:
-    """What the subject is told: the list, the reasons, the basis and its rights."""
-    return (f"拟将您列入《{d.name_zh}》({d.name_en}). 理由: {entry.basis}. 依据: {d.legal_basis.strip()}. "
-            f"认定单位: {entry.identifying_unit}. 您有权在 {entry.response_due} 前(含当日)提出陈述申辩; "
-            f"you may make a representation until {entry.response_due} inclusive.")
+def notice_text(session: Session, entry: ListEntry, d: ListDef) -> str:
+    """What the subject is told: the subject and its legal representative, the facts,
+    the basis, the identifying unit, its rights and the deadline (`documents.py`)."""
+    return documents.notice_text(documents.notice(session, entry, d))
+
+
+def decided_period(d: ListDef, chosen: int | None) -> int | None:
+    """The period a decision sets: chosen within the list's range (49号: 1–3 years),
+    else the list's default; a list without a range has its fixed period."""
+    rng = d.publication_range
+    if rng is None:
+        if chosen is not None and chosen != d.publication_months:
+            raise InvalidInput(f"list {d.code} has a fixed publication period ({d.publication_months} months); "
+                               "it is not chosen per case")
+        return d.publication_months
+    if chosen is None:
+        return rng.default_months
+    if not rng.min_months <= chosen <= rng.max_months:
+        raise InvalidInput(f"the publication period of list {d.code} is chosen between {rng.min_months} and "
+                           f"{rng.max_months} months ({rng.citation}); {chosen} is outside it")
+    return chosen
 
 
 def notify(session: Session, *, entry_id: int, actor: str | None = None) -> ListEntry:
@@ -217,9 +249,9 @@ def notify(session: Session, *, entry_id: int, actor: str | None = None) -> List
     d = definition(session, entry.list_code)
     today = clock.today()
     entry.notified_on = today
-    entry.response_due = response_due(today, d.response_window)
-    record_step(session, entry, "notify", "notified", actor=actor, note=notice_text(entry, d),
-                detail={"response_due": entry.response_due.isoformat()})
+    entry.response_due = response_due(session, today, d.response_window)
+    record_step(session, entry, "notify", "notified", actor=actor, note=notice_text(session, entry, d),
+                detail={"response_due": entry.response_due.isoformat(), "counting": d.response_window.counting})
     return entry
 
 
@@ -244,9 +276,12 @@ def represent(session: Session, *, entry_id: int, text: str, actor: str | None =
 
 
 def approve(session: Session, *, entry_id: int, unit: str, decision_no: str | None = None,
-            note: str | None = None, actor: str | None = None) -> ListEntry:
-    """The identifying unit's decision to list. Only that unit may approve, only after
-    notice, and only once the window has passed or the subject has answered."""
+            note: str | None = None, publication_months: int | None = None,
+            actor: str | None = None) -> ListEntry:
+    """The identifying unit's written decision to list. Only that unit may approve, only
+    after notice, and only once the window has passed or the subject has answered. The
+    decision sets the publication period within the list's range and is stored as text
+    with the step."""
     actor = actor or audit.default_actor()
     entry = lock_entry(session, entry_id)
     require_local(entry, "approved")
@@ -264,9 +299,13 @@ def approve(session: Session, *, entry_id: int, unit: str, decision_no: str | No
         entry.decision_no = decision_no
     if d.requires_decision_no and not entry.decision_no:
         raise InvalidInput(f"list {entry.list_code} needs the written decision's number (--decision-no)")
+    months = decided_period(d, publication_months)
     entry.approved_on, entry.approved_unit, entry.approved_by = today, unit, actor
-    record_step(session, entry, "approve", "approved", actor=actor, unit=unit, note=note,
-                detail={"decision_no": entry.decision_no})
+    entry.publication_months = months
+    text = documents.decision_text(documents.decision(session, entry, d, months))
+    record_step(session, entry, "approve", "approved", actor=actor, unit=unit,
+                note=f"{text}\n{note.strip()}" if note and note.strip() else text,
+                detail={"decision_no": entry.decision_no, "publication_months": months})
     return entry
 
 
@@ -313,7 +352,8 @@ def publish(session: Session, *, entry_id: int, actor: str | None = None) -> Lis
                            if entry.response_due else f"entry {entry_id} has no response window")
     d = definition(session, entry.list_code)
     entry.published_on = today
-    entry.expires_on = clock.add_months(today, d.publication_months) if d.publication_months else None
+    months = entry.publication_months or d.publication_months  # set by the decision; older entries: the list's
+    entry.expires_on = clock.add_months(today, months) if months else None
     record_step(session, entry, "publish", "published", actor=actor,
                 detail={"expires_on": entry.expires_on.isoformat() if entry.expires_on else None})
     return entry
@@ -323,7 +363,7 @@ def publish(session: Session, *, entry_id: int, actor: str | None = None) -> Lis
 
 
 def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit: str | None = None,
-              actor: str | None = None) -> dict[str, Any]:
+              publication_months: int | None = None, actor: str | None = None) -> dict[str, Any]:
     """Apply one step to every entry it can apply to (notify all proposed, approve all
     notified of a unit, publish all approved); refusals are reported, not raised, so
     one entry still inside its window does not stop the others."""
@@ -346,7 +386,7 @@ def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit
                     notify(session, entry_id=i, actor=actor)
                 elif step == "approve":
                     approve(session, entry_id=i, unit=cast(str, unit), actor=actor,
-                            decision_no=_default_decision_no(session, i))
+                            decision_no=_default_decision_no(session, i), publication_months=publication_months)
                 else:
                     publish(session, entry_id=i, actor=actor)
             done.append(i)

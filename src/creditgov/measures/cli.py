@@ -75,15 +75,13 @@ def scenarios(json_out: bool = JsonOpt) -> None:
     if json_out:
         emit_json([{**r, "measures": by[r["code"]]} for r in rows])
         return
-    t = Table(title="check scenarios")
-    for c in ("code", "name", "department", "models", "measures"):
+    t = Table(title="check scenarios — per kind, the models read (the first that graded the subject)")
+    for c in ("code", "name", "department", "kinds", "measures"):
         t.add_column(c)
     for r in rows:
-        models: dict[str, list[str]] = {}
-        for kind, model in r["models"].items():
-            models.setdefault(model, []).append(kind)
-        t.add_row(r["code"], r["name_zh"], r["department"],
-                  "; ".join(f"{m} ({', '.join(k)})" for m, k in models.items()), ", ".join(by[r["code"]]))
+        kinds = [f"{k}: {' → '.join(m)}" for k, m in r["models"].items()]
+        kinds += [f"{k}: lists only" for k in r["ungraded"]] + [f"{k}: not checked" for k in r["not_checked"]]
+        t.add_row(r["code"], r["name_zh"], r["department"], "\n".join(kinds), ", ".join(by[r["code"]]))
     console.print(t)
 
 
@@ -121,7 +119,7 @@ def run(key: str = typer.Argument(..., help="Subject: id, credit code or ID numb
     subj = out["subject"]
     grade = out["grade"] or "—"
     colour = out["colour"]
-    shown = f"[{_COLOUR[colour]}]{grade} ({colour})[/]" if colour in _COLOUR else grade
+    shown = f"[{_COLOUR[colour]}]{grade} ({colour}, band {out['band'] or '—'})[/]" if colour in _COLOUR else grade
     lists = ", ".join(f"{x['list']} (since {x['published_on']})" for x in out["lists"]) or "none"
     console.print(Panel(
         f"[b]{subj['name']}[/b] {subj['uscc'] or ''} (id {subj['id']}, {subj['kind']})\n"

@@ -2,16 +2,26 @@
 
 A measure says who implements it, on which legal basis, in which scenarios, and when
 it applies: a list of conditions (any one suffices), each a conjunction of list
-membership, grade, colour and commitment status. `unless_lists` keeps incentives away
-from subjects on punitive lists, `unless` from anyone meeting another condition (e.g. a
-commitment breached in the last year). Validated on load so an error names file:line:field.
+membership, band, grade, colour and commitment status. `unless_lists` keeps incentives
+away from subjects on punitive lists, `unless` from anyone meeting another condition
+(e.g. a commitment breached in the last year). Validated on load so an error names
+file:line:field.
+
+A grade condition reads bands, never a bare label: "band at least good" of the model
+the scenario uses for the subject's kind (labels mean different things in different
+models: `scoring/bands.py`), or a named model's own grades ("grade A of
+yiwu-ecommerce"). A scenario names, for every subject kind, the models whose grade a
+check reads (the first that graded the subject), or says why the kind is checked on
+lists and commitments only (`ungraded`) or not checked there at all (`not_checked`).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from creditgov.scoring.bands import BandName
 
 MeasureKind = Literal["incentive", "punishment", "supervision"]
 Colour = Literal["green", "yellow", "red"]
@@ -32,25 +42,57 @@ class CommitmentCondition(Frozen):
     within_months: int | None = Field(default=None, ge=1, le=120)
 
 
+class BandRange(Frozen):
+    """The grade's shared band is `at_least` this one (or better), and/or `at_most`
+    this one (or worse)."""
+
+    at_least: BandName | None = None
+    at_most: BandName | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> BandRange:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("give at_least and/or at_most")
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.at_least:
+            parts.append(f"≥ {self.at_least}")
+        if self.at_most:
+            parts.append(f"≤ {self.at_most}")
+        return "band " + " and ".join(parts)
+
+
 class Condition(Frozen):
     lists: list[str] = Field(default_factory=list, description="on any of these lists")
-    grades: list[str] = Field(default_factory=list, description="current grade is one of these")
+    band: BandRange | None = Field(default=None, description="the grade's shared band")
+    grades: list[str] = Field(default_factory=list, description="grade is one of these (of the named model)")
     colours: list[Colour] = Field(default_factory=list, description="current colour is one of these")
     model: str | None = Field(default=None, description="whose grade/colour; default the check's model")
     commitment: CommitmentCondition | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Condition:
-        if not (self.lists or self.grades or self.colours or self.commitment):
-            raise ValueError("a condition needs lists, grades, colours or a commitment")
-        if self.model and not (self.grades or self.colours):
-            raise ValueError("`model` only qualifies grades or colours")
+        if not (self.lists or self.band or self.grades or self.colours or self.commitment):
+            raise ValueError("a condition needs lists, a band, grades, colours or a commitment")
+        if self.model and not (self.band or self.grades or self.colours):
+            raise ValueError("`model` only qualifies a band, grades or colours")
+        if self.grades and not self.model:
+            raise ValueError("grades name their model (a label means different things in different models); "
+                             "or use `band: {at_least: …}`, which holds in every model")
         return self
+
+    @property
+    def reads_grade(self) -> bool:
+        return bool(self.band or self.grades or self.colours)
 
     def describe(self) -> str:
         parts = []
         if self.lists:
             parts.append("on list " + "/".join(self.lists))
+        if self.band:
+            parts.append(self.band.describe() + (f" ({self.model})" if self.model else ""))
         if self.grades:
             parts.append("grade " + "/".join(self.grades) + (f" ({self.model})" if self.model else ""))
         if self.colours:
@@ -90,20 +132,58 @@ class MeasuresFile(Frozen):
         return self
 
 
+def _as_list(v: object) -> object:
+    """A kind's models: one name or several (the first that graded the subject counts)."""
+    if isinstance(v, dict):
+        return {k: [m] if isinstance(m, str) else m for k, m in v.items()}
+    return v
+
+
 class ScenarioDef(Frozen):
     code: str = Field(pattern=CODE)
     name_zh: str
     name_en: str
     department: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the department that usually checks")
-    models: dict[str, str] = Field(default_factory=dict, description="subject kind -> model, overriding defaults")
+    models: dict[str, list[str]] = Field(
+        default_factory=dict, description="subject kind -> models, the first that graded the subject counts")
+    ungraded: dict[str, str] = Field(
+        default_factory=dict, description="kind -> why it is checked on lists and commitments only")
+    not_checked: dict[str, str] = Field(default_factory=dict, description="kind -> why the scenario refuses it")
     description: str | None = None
+    citation: str | None = None
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _lists(cls, v: object) -> object:
+        return _as_list(v)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ScenarioDef:
+        for kind in self.not_checked:
+            if kind in self.models or kind in self.ungraded:
+                raise ValueError(f"kind {kind!r} is both checked and not checked in scenario {self.code}")
+        for kind, names in self.models.items():
+            if not names:
+                raise ValueError(f"kind {kind!r}: name at least one model")
+        return self
+
+    def models_for(self, kind: str) -> list[str]:
+        return list(self.models.get(kind, []))
 
 
 class ScenariosFile(Frozen):
     version: str
     citation: str
-    default_models: dict[str, str] = Field(description="subject kind -> the model whose grade a check shows")
+    default_models: dict[str, list[str]] = Field(
+        description="subject kind -> the models whose grade a check reads (the first that graded the subject)")
+    ungraded: dict[str, str] = Field(
+        default_factory=dict, description="kinds no model grades, checked on lists and commitments only, and why")
     scenarios: list[ScenarioDef] = Field(min_length=1)
+
+    @field_validator("default_models", mode="before")
+    @classmethod
+    def _lists(cls, v: object) -> object:
+        return _as_list(v)
 
     @model_validator(mode="after")
     def _unique(self) -> ScenariosFile:
@@ -112,3 +192,11 @@ class ScenariosFile(Frozen):
         if dup:
             raise ValueError(f"scenario codes listed twice: {sorted(dup)}")
         return self
+
+    def resolved(self, s: ScenarioDef) -> ScenarioDef:
+        """The scenario with the defaults filled in: its own models and kinds win, a
+        kind it does not check drops the default."""
+        models = {k: v for k, v in self.default_models.items() if k not in s.not_checked and k not in s.ungraded}
+        ungraded = {k: v for k, v in self.ungraded.items()
+                    if k not in s.not_checked and k not in s.models}
+        return s.model_copy(update={"models": {**models, **s.models}, "ungraded": {**ungraded, **s.ungraded}})

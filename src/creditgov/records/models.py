@@ -2,7 +2,7 @@
 
 Nothing is overwritten. A correction adds a new version of the record (same natural
 key, version + 1) and leaves the old one in place with `is_current` false; a status
-change (disputed, repaired, revoked, expired) appends a `RecordStatusChange`.
+change (disputed, repaired, revoked, expired, archived) appends a `RecordStatusChange`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
 
-STATUSES = ("active", "disputed", "repaired", "revoked", "expired")
+# `archived`: the retention period ended (adverse information, 5 years after the
+# behaviour): out of evaluation, publication and the credit file, kept for audit.
+STATUSES = ("active", "disputed", "repaired", "revoked", "expired", "archived")
 
 
 class CreditRecord(Base):

@@ -16,11 +16,12 @@ from creditgov.security import service as audit
 # Which status changes are legal; the procedures of later domains (objection, repair,
 # expiry) call `change_status` and nothing else writes `CreditRecord.status`.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "active": frozenset({"disputed", "repaired", "revoked", "expired"}),
+    "active": frozenset({"disputed", "repaired", "revoked", "expired", "archived"}),
     "disputed": frozenset({"active", "revoked"}),
-    "repaired": frozenset(),
+    "repaired": frozenset({"archived"}),
     "revoked": frozenset(),
-    "expired": frozenset({"repaired"}),
+    "expired": frozenset({"repaired", "archived"}),
+    "archived": frozenset(),
 }
 
 

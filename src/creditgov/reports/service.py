@@ -15,8 +15,6 @@ import hashlib
 import io
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -25,9 +23,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +32,7 @@ from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.reports import overview
 from creditgov.reports.models import CreditReport
+from creditgov.reports.pdftext import fonts, markup, printable
 from creditgov.scoring import service as scoring_service
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_name
@@ -47,22 +43,10 @@ REPORT_CLASSES = frozenset({"public", "shared"})
 SECTIONS = ("行政管理", "诚实守信", "严重失信主体名单", "经营异常", "信用承诺", "信用评价", "司法判决",
             "其他信息", "信用状况提升建议", "地方补充内容")
 SERIOUS_LISTS = frozenset({"serious-dishonesty", "black"})
+# Characters of one field a report prints: a long record text is cut with a note of its
+# length (the whole text is on the platform), so every cell fits on a page.
+CELL_LIMIT = 500
 EVALUATION_ITEMS = frozenset({"tax.credit_grade", "credit.public_grade", "tourism.homestay_check"})
-# Debian's fonts-wqy-zenhei (installed by scripts/system-deps.sh) is a TrueType
-# collection reportlab can embed; Noto CJK ships CFF outlines it cannot.
-FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-
-
-@lru_cache(maxsize=1)
-def font_name() -> str:
-    """An embedded CJK font when one is installed, else Adobe's STSong CID font (the
-    PDF then relies on the reader's Asian font pack)."""
-    for f in FONT_FILES:
-        if Path(f).exists():
-            pdfmetrics.registerFont(TTFont("CG-CJK", f, subfontIndex=0))
-            return "CG-CJK"
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
 
 
 def section_of(record: dict[str, Any]) -> str:
@@ -145,7 +129,7 @@ def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, p
 
 def render_pdf(data: ReportData, verify_url: str) -> bytes:
     """The PDF bytes. Pure: the same data gives the same layout."""
-    font = font_name()
+    font = fonts().main
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
     h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4,
@@ -154,7 +138,7 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=16 * mm, title=f"信用报告 {data.serial}", author="CreditGov 基层信用智治平台",
-                            subject=data.subject["display_name"])
+                            subject=printable(data.subject["display_name"]))
     s = data.subject
     story: list[Any] = []
     qr = QrCodeWidget(verify_url)
@@ -162,10 +146,10 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     size = 30 * mm
     d = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
     d.add(qr)
-    head = Table([[[Paragraph("信用报告", h1), Paragraph("Credit report · 基层信用智治平台", small),
-                    Paragraph(f"报告编号 {data.serial}", base),
-                    Paragraph(f"出具时间 {data.issued_at:%Y-%m-%d %H:%M} UTC", base),
-                    Paragraph(f"扫码验证：{verify_url}", small)], d]],
+    head = Table([[[_p("信用报告", h1), _p("Credit report · 基层信用智治平台", small),
+                    _p(f"报告编号 {data.serial}", base),
+                    _p(f"出具时间 {data.issued_at:%Y-%m-%d %H:%M} UTC", base),
+                    _p(f"扫码验证：{verify_url}", small)], d]],
                  colWidths=[135 * mm, 35 * mm])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [head, Spacer(1, 4 * mm)]
@@ -173,56 +157,56 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     facts = [["名称", s["display_name"]], ["主体类型", s["kind"]], ["统一社会信用代码/证件号", ident],
              ["所属区域", " / ".join(r["name"] for r in s["region"]) or "—"], ["行业", s["industry"] or "—"],
              ["成立日期", s["established_on"] or "—"], ["地址", s["address"] or "—"]]
-    story.append(_table([[Paragraph(a, base), Paragraph(str(b_), base)] for a, b_ in facts], [50 * mm, 120 * mm]))
+    story.append(_table([[_p(a, base), _p(str(b_), base)] for a, b_ in facts], [50 * mm, 120 * mm]))
 
     def records_table(rows: list[dict[str, Any]]) -> Any:
         if not rows:
-            return Paragraph("无", base)
-        body = [[Paragraph(x, base) for x in ("日期", "事项", "部门", "文号/说明", "状态")]]
+            return _p("无", base)
+        body = [[_p(x, base) for x in ("日期", "事项", "部门", "文号/说明", "状态")]]
         for r in rows:
-            body.append([Paragraph(r["occurred_on"], base), Paragraph(r["item_name"], base),
-                         Paragraph(r["department"], base),
-                         Paragraph(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—", base),
-                         Paragraph(r["status"], base)])
+            body.append([_p(r["occurred_on"], base), _p(r["item_name"], base),
+                         _p(r["department"], base),
+                         _p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—", base),
+                         _p(r["status"], base)])
         return _table(body, [25 * mm, 50 * mm, 22 * mm, 55 * mm, 18 * mm], header=True)
 
     for n, title in enumerate(SECTIONS, start=1):
-        story.append(Paragraph(f"{n}. {title}", h2))
+        story.append(_p(f"{n}. {title}", h2))
         if title == "严重失信主体名单":
             rows = [e for e in data.lists if e["list"] in SERIOUS_LISTS]
-            story.append(Paragraph("无", base) if not rows else _table(
-                [[Paragraph(x, base) for x in ("名单", "状态", "列入日期", "文号")]] +
-                [[Paragraph(str(v or "—"), base) for v in (e["list"], e["status"], e["published_on"], e["decision_no"])]
+            story.append(_p("无", base) if not rows else _table(
+                [[_p(x, base) for x in ("名单", "状态", "列入日期", "文号")]] +
+                [[_p(str(v or "—"), base) for v in (e["list"], e["status"], e["published_on"], e["decision_no"])]
                  for e in rows], [40 * mm, 30 * mm, 40 * mm, 60 * mm], header=True))
         elif title == "信用承诺":
             story.append(records_table(data.sections[title]))
             for c in data.commitments:
-                story.append(Paragraph(f"承诺 {c['template']}（{c['type']}）签署于 {c['signed_on']}，状态 {c['status']}",
+                story.append(_p(f"承诺 {c['template']}（{c['type']}）签署于 {c['signed_on']}，状态 {c['status']}",
                                        base))
         elif title == "信用评价":
             story.append(records_table(data.sections[title]))
             for sc in data.scores:
-                story.append(Paragraph(f"平台评价 {sc['ref']}（{sc['as_of']}）：得分 {sc['score']}，"
+                story.append(_p(f"平台评价 {sc['ref']}（{sc['as_of']}）：得分 {sc['score']}，"
                                        f"等级 {sc['grade']}，{_colour_zh(sc['colour'])}", base))
             if data.explanation:
-                story.append(Paragraph("评分说明（各指标得分）：", base))
-                items = [[Paragraph(x, base) for x in ("指标", "路径", "得分")]]
+                story.append(_p("评分说明（各指标得分）：", base))
+                items = [[_p(x, base) for x in ("指标", "路径", "得分")]]
                 for it in data.explanation["items"] + data.explanation["bonuses"]:
-                    items.append([Paragraph(it["name"], base), Paragraph(" › ".join(it["path"]), small),
-                                 Paragraph(it["points"], base)])
+                    items.append([_p(it["name"], base), _p(" › ".join(it["path"]), small),
+                                 _p(it["points"], base)])
                 story.append(_table(items, [55 * mm, 90 * mm, 25 * mm], header=True))
                 fired = [o for o in data.explanation["overrides"] if o["triggered"]]
                 for o in fired:
-                    story.append(Paragraph(f"一票否决：{o['name']}，等级上限 {o['cap_grade']}", base))
+                    story.append(_p(f"一票否决：{o['name']}，等级上限 {o['cap_grade']}", base))
         elif title == "信用状况提升建议":
             for a in data.advice:
-                story.append(Paragraph("· " + a, base))
+                story.append(_p("· " + a, base))
         elif title == "地方补充内容":
             for line in data.local:
-                story.append(Paragraph(line, base))
+                story.append(_p(line, base))
         else:
             story.append(records_table(data.sections[title]))
-    story += [Spacer(1, 6 * mm), Paragraph(
+    story += [Spacer(1, 6 * mm), _p(
         "说明：本报告依据平台归集的公开类与共享类信用信息生成，受限类、涉密类信息不予载明。"
         "报告内容以出具时平台数据为准；扫描二维码或访问验证地址可核验本报告真伪。", small)]
     doc.build(story)
@@ -233,8 +217,16 @@ def _colour_zh(c: str) -> str:
     return {"green": "绿码", "yellow": "黄码", "red": "红码"}.get(c, c)
 
 
+def _p(text: object, style: ParagraphStyle) -> Paragraph:
+    """The report's only way to a paragraph: the text shown literally (`pdftext.markup`),
+    at most `CELL_LIMIT` characters of it."""
+    return Paragraph(markup(text, limit=CELL_LIMIT), style)
+
+
 def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
-    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    # splitInRow: a row taller than what is left of a page (a narrow column of wide
+    # text) continues on the next page instead of failing the report with a layout error.
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3e8e8")))

@@ -4,14 +4,16 @@ reports, `reports.overview` holds the read models; grants decide the scope."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.api.ratelimit import public_rate
-from creditgov.reports import overview
+from creditgov.core.errors import InvalidInput
+from creditgov.reports import overview, recommend
 from creditgov.reports import service as report_service
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import PUBLIC, Grant, authorize, default_purpose
@@ -25,7 +27,17 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/
                                                        "description": "The report as PDF"}}
 
 
+# A host name or address with an optional port: what the Host header may put into the
+# verification address printed (and QR-coded) on a report.
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+
+
 def verify_base(request: Request) -> str:
+    """The verification address for the QR code, from the address the reader used.
+    A Host header that is no host name is refused rather than printed on a report
+    (nor made into a QR code too long to encode)."""
+    if not _HOST.match(request.url.netloc):
+        raise InvalidInput("the request's Host header is not a host name")
     return str(request.base_url).rstrip("/") + "/verify"
 
 
@@ -90,6 +102,15 @@ def public_lists(session: DB, list_code: Annotated[str | None, Query(alias="list
                  ) -> list[dict[str, Any]]:
     """Red and black list publication: entries in force, residents' names masked."""
     return overview.published_entries(session, list_code=list_code)
+
+
+@public_router.get("/public/recommended/{code}", operation_id="public_recommended")
+def public_recommended(code: Annotated[str, Path(max_length=80, pattern=r"^[a-z][a-z0-9-]*$")],
+                       session: DB) -> dict[str, Any]:
+    """推荐名单: subjects the latest published evaluation recommends (e.g. Changxing
+    homestays of 85 points and above), never one on a punitive list."""
+    authorize(PUBLIC, "public.query")
+    return recommend.recommended(session, code)
 
 
 @public_router.get("/public/boards", operation_id="public_boards")

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from creditgov.core.config import load_yaml_model, parse_yaml_model
+from creditgov.scoring.bands import BandName, check_grade_bands
 
 CODE = r"^[a-z0-9][a-z0-9_.\-]*$"
 #: Points carry at most three decimals (they are computed as integer milli-points).
@@ -361,12 +362,14 @@ class Aggregation(_Frozen):
 
 
 class GradeBand(_Frozen):
-    """A grade and its colour; `min` is the lowest score (inclusive) that earns it."""
+    """A grade and its colour; `min` is the lowest score (inclusive) that earns it;
+    `band` is the shared band measures read (`scoring/bands.py`)."""
 
     label: str = Field(min_length=1, max_length=10)
     min: ScoreValue | None = None
     colour: Colour
     name: str | None = None
+    band: BandName | None = None
 
 
 class OverrideWhen(RecordFilter):
@@ -408,6 +411,7 @@ class EvaluationModel(_Frozen):
     scope: Scope
     aggregation: Aggregation
     grades: list[GradeBand] = Field(min_length=1)
+    bands_basis: str | None = Field(default=None, description="why each grade is in its band: citation or local choice")
     indicators: list[Indicator] = Field(min_length=1)
     bonuses: list[Indicator] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)
@@ -444,6 +448,7 @@ class EvaluationModel(_Frozen):
         for hi, lo in zip(mins, mins[1:], strict=False):
             if hi is not None and lo is not None and hi <= lo:
                 raise ValueError("grades go from best to worst with strictly falling min")
+        check_grade_bands(self.grades, self.bands_basis)
         for o in self.overrides:
             if o.cap_grade not in labels:
                 raise ValueError(f"override {o.code}: cap_grade {o.cap_grade!r} is not a grade")
@@ -472,6 +477,10 @@ class EvaluationModel(_Frozen):
 
     def grade_index(self, label: str) -> int:
         return [g.label for g in self.grades].index(label)
+
+    def bands(self) -> dict[str, str]:
+        """grade label -> shared band (empty when the model maps none)."""
+        return {g.label: g.band for g in self.grades if g.band is not None}
 
     def weight_fractions(self, root: Indicator | None = None) -> dict[str, Fraction]:
         """Each leaf's share of its root (or of the whole model): the product of

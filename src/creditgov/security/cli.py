@@ -21,9 +21,11 @@ def verify(json_out: bool = JsonOpt) -> None:
     with session() as s:
         r = service.verify(s)
     if json_out:
-        emit_json({"ok": r.ok, "checked": r.checked, "broken_id": r.broken_id, "reason": r.reason})
+        emit_json({"ok": r.ok, "checked": r.checked, "broken_id": r.broken_id, "reason": r.reason,
+                   "purged": r.purged})
     elif r.ok:
-        console.print(f"[green]audit chain intact[/green]: {r.checked:,} entries")
+        bridged = f" ({r.purged:,} purged by retention, bridged by their checkpoints)" if r.purged else ""
+        console.print(f"[green]audit chain intact[/green]: {r.checked:,} entries{bridged}")
     else:
         err_console.print(f"[red]audit chain broken at entry {r.broken_id}[/red]: {r.reason} "
                           f"({r.checked:,} entries before it verified)")

@@ -3,7 +3,11 @@
 `make demo` ends by printing these, so a visitor can sign in as each role and see
 the data scopes at work: the grid worker gets the most populated grid, the
 department officer the department with most records, the bank a handful of firms
-that consented, the subject user a firm with a score.
+that consented, the subject user a firm with a score. The roles that must sign in
+with a second factor (the administrator, the credit office) are enrolled at the
+console and their TOTP keys printed with the passwords, so the visitor adds them to
+an authenticator app (or computes a code with pyotp) instead of being stopped at the
+enrolment page; a rerun prints the same keys.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import Score
+from creditgov.security import mfa, passwords
 from creditgov.security import users as user_service
 from creditgov.security.accounts import User
+from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import ROLE_LABELS, Role
 from creditgov.subjects.models import Region, Subject
 
@@ -45,9 +51,10 @@ def _firms(session: Session, n: int) -> list[int]:
     return ids
 
 
-def ensure_demo_accounts(session: Session, *, password_prefix: str = "demo-", actor: str | None = None
-                         ) -> list[dict[str, Any]]:
-    """Create (or reset the passwords of) one account per role; returns their logins."""
+def ensure_demo_accounts(session: Session, keyring: KeyRing, *, password_prefix: str = "demo-",
+                         actor: str | None = None) -> list[dict[str, Any]]:
+    """Create (or reset the passwords of) one account per role; returns their logins,
+    with the TOTP key of each account whose role requires a second factor."""
     grid = _busiest_region(session, 2) or _busiest_region(session, 1) or _busiest_region(session, 0)
     street = _busiest_region(session, 1) or grid
     dept = session.execute(select(CreditRecord.department_code, func.count()).group_by(CreditRecord.department_code)
@@ -71,10 +78,18 @@ def ensure_demo_accounts(session: Session, *, password_prefix: str = "demo-", ac
             user = user_service.create_user(session, username=username, password=password, role=role.value,
                                             display_name=f"{ROLE_LABELS[role][0]}（演示）", actor=actor, **scope)
         else:
-            user.password_hash = user_service.hash_password(password)
+            passwords.reset(session, user=user, password=password, temporary=False, actor=actor)
             user.active = True
+        secret = None
+        if mfa.required(user):
+            if mfa.enrolled(user):
+                assert user.totp_secret is not None  # enrolled
+                secret = keyring.decrypt(user.totp_secret)
+            else:
+                secret = mfa.enrol_now(session, keyring, user, actor=actor)[0].secret
         out.append({"role": role.value, "role_zh": ROLE_LABELS[role][0], "username": username,
-                    "password": password, "scope": ", ".join(f"{k}={v}" for k, v in scope.items()) or "all"})
+                    "password": password, "totp_secret": secret,
+                    "scope": ", ".join(f"{k}={v}" for k, v in scope.items()) or "all"})
     have = {c.subject_id for c in user_service.consents(session, organisation=DEMO_BANK) if c.revoked_on is None}
     for sid in firms[:3]:
         if sid not in have:

@@ -1,4 +1,5 @@
-"""The audit chain table: append-only, each row holding the previous row's hash."""
+"""The audit chain table (append-only, each row holding the previous row's hash) and
+the store's key record (the fingerprint of the key the store was initialised with)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,38 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+
+class StoreKey(Base):
+    """The key a store was initialised with, by fingerprint (never the key): a command
+    or the server given any other key refuses it (`security/keys.py`). One row, id 1;
+    `source` is where the key was read from when it was recorded, a hint for whoever
+    later runs a command without it."""
+
+    __tablename__ = "store_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    source: Mapped[str] = mapped_column(String(500), nullable=False)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class AuditPurgedSegment(Base):
+    """A run of consecutive audit entries deleted when their retention ended (query
+    logs after 10 years), kept as its two boundary hashes and a digest of every hash
+    in it: the chain still verifies across the gap, and the purge's own audit entry
+    (`audit.purge`, itself in the chain) holds a digest of its segments, so a segment
+    row cannot be added or altered without `audit verify` saying so."""
+
+    __tablename__ = "audit_purged_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint_entry_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    first_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    entries: Mapped[int] = mapped_column(Integer, nullable=False)
+    after_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)  # prev_hash of the first
+    last_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # hash of the last
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)  # sha256 over the run's hashes

@@ -34,6 +34,20 @@ class Forbidden(CreditGovError):
     """Signed in, but the role lacks the permission: HTTP 403."""
 
 
+class SignInIncomplete(Forbidden):
+    """The password was right but sign-in has a step left (`step`: "code" — the second
+    factor; "password" — a new password must be chosen; "enrol" — the role requires a
+    second factor the account has not set up). Until it is done the session acts for
+    nobody: HTTP 403, and the pages send the browser to the step."""
+
+    def __init__(self, step: str) -> None:
+        what = {"code": "enter the code from your authenticator app (POST /auth/second-factor)",
+                "password": "choose a new password (POST /auth/password)",
+                "enrol": "set up an authenticator app (POST /auth/totp/enrol, then /auth/totp/confirm)"}[step]
+        super().__init__(f"sign-in is not finished: {what}")
+        self.step = step
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     CREDIT_OFFICE = "credit_office"
@@ -159,6 +173,8 @@ class Principal:
     subject_id: int | None = None
     via: str = "anonymous"  # session / token / anonymous
     csrf_token: str | None = None
+    # A sign-in step left for this session (see SignInIncomplete); None when complete.
+    pending: str | None = None
 
     @property
     def actor(self) -> str:
@@ -170,10 +186,14 @@ class Principal:
         return self.user_id is not None
 
     def can(self, permission: str) -> bool:
+        if self.pending and permission not in OPEN_WHILE_PENDING:
+            return False
         return self.role in PERMISSIONS.get(permission, {})
 
 
 PUBLIC = Principal(role=Role.PUBLIC)
+# What a session with a sign-in step left may still do: what anyone may.
+OPEN_WHILE_PENDING = frozenset({"public.query"})
 
 
 @dataclass(frozen=True)
@@ -230,11 +250,12 @@ class Grant:
     # ------------------------------------------------------------------ file body
     def visible_records(self, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The records of a file this grant may show. Published-only sees public-class
-        records that are active and inside their publication period."""
+        records of a kind that is published at all (the catalogue's publication rules:
+        no warnings, no 通报批评), active and inside their publication period."""
         if self.scope is not Scope.PUBLISHED:
             return list(records)
-        return [r for r in records if r.get("data_class") == "public" and r.get("status") == "active"
-                and r.get("in_publication_period") and r.get("is_current", True)]
+        return [r for r in records if r.get("data_class") == "public" and r.get("published_item")
+                and r.get("status") == "active" and r.get("in_publication_period") and r.get("is_current", True)]
 
     @property
     def masks_people(self) -> bool:
@@ -252,6 +273,8 @@ def authorize(principal: Principal, permission: str) -> Grant:
     roles = PERMISSIONS.get(permission)
     if roles is None:
         raise KeyError(f"unknown permission {permission!r}")
+    if principal.pending and permission not in OPEN_WHILE_PENDING:
+        raise SignInIncomplete(principal.pending)
     scope = roles.get(principal.role)
     if scope is None:
         if not principal.signed_in:

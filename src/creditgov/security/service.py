@@ -1,8 +1,18 @@
-"""The audit chain: append and verify.
+"""The audit chain: append, verify, and purge what has outlived its retention.
 
 Each entry's hash covers its own fields and the previous entry's hash, so editing or
 deleting any row breaks every hash after it. Appends are serialised: SQLite writes
 are already exclusive; on PostgreSQL a transaction-scoped advisory lock orders them.
+
+Query logs must go after 10 years while the chain must stay verifiable, so a purge
+never just deletes: it checks every doomed entry against its hash, groups them into
+runs of consecutive entries, keeps each run's two boundary hashes and a digest of its
+hashes (`AuditPurgedSegment`), and appends an `audit.purge` checkpoint entry whose
+detail holds a digest of all the run records. `verify` walks the chain across each
+gap through those runs, and recomputes each checkpoint's digest, so a run record added,
+removed or altered afterwards breaks verification just as an edited entry does. (Like
+any hash chain kept in the store it guards, this proves integrity against edits, not
+against someone who rewrites the whole tail; anchor the latest hash elsewhere for that.)
 """
 
 from __future__ import annotations
@@ -12,14 +22,16 @@ import getpass
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, select, text
+from sqlalchemy import DateTime, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock, db
-from creditgov.security.models import AuditEntry
+from creditgov.core.errors import InvalidInput
+from creditgov.security.models import AuditEntry, AuditPurgedSegment
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_431_001
@@ -86,22 +98,99 @@ class VerifyResult:
     checked: int
     broken_id: int | None = None
     reason: str | None = None
+    purged: int = 0  # entries deleted by retention purges, bridged by their checkpoints
+
+
+def _runs_digest(runs: list[AuditPurgedSegment]) -> str:
+    body = json.dumps([[r.first_id, r.last_id, r.entries, r.after_hash, r.last_hash, r.digest]
+                       for r in sorted(runs, key=lambda r: r.first_id)], separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _checkpoints_hold(session: Session) -> tuple[dict[str, AuditPurgedSegment], VerifyResult | None]:
+    """The purged runs by the hash they follow, after checking each checkpoint entry
+    still holds the digest of its runs."""
+    runs = list(session.execute(select(AuditPurgedSegment)).scalars())
+    by_checkpoint: dict[int, list[AuditPurgedSegment]] = {}
+    for r in runs:
+        by_checkpoint.setdefault(r.checkpoint_entry_id, []).append(r)
+    checkpoints = {e.id: e for e in session.execute(select(AuditEntry).where(AuditEntry.action == "audit.purge"))
+                   .scalars()}
+    for cp_id in sorted(set(by_checkpoint) | set(checkpoints)):
+        cp = checkpoints.get(cp_id)
+        rs = by_checkpoint.get(cp_id, [])
+        detail = json.loads(cp.detail) if cp is not None else {}
+        if detail.get("segments_digest") != _runs_digest(rs) or detail.get("segments") != len(rs):
+            return {}, VerifyResult(False, 0, cp_id, "purged segments do not match their checkpoint entry")
+    return {r.after_hash: r for r in runs}, None
 
 
 def verify(session: Session) -> VerifyResult:
+    """Walk the chain from the genesis; a gap passes only through the purged runs a
+    checkpoint vouches for."""
+    runs, bad = _checkpoints_hold(session)
+    if bad is not None:
+        return bad
     prev = GENESIS
-    checked = 0
+    checked = purged = 0
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
     for e in rows:
+        while e.prev_hash != prev and prev in runs:  # across purged runs, one after another
+            purged += runs[prev].entries
+            prev = runs.pop(prev).last_hash
         if e.prev_hash != prev:
             reason = "previous-hash link broken (an entry before it was deleted or edited)"
-            return VerifyResult(False, checked, e.id, reason)
+            return VerifyResult(False, checked, e.id, reason, purged)
         expected = _digest(e.prev_hash, e.at, e.actor, e.action, e.subject_id, e.purpose, e.detail)
         if expected != e.hash:
-            return VerifyResult(False, checked, e.id, "content does not match its hash (entry edited)")
+            return VerifyResult(False, checked, e.id, "content does not match its hash (entry edited)", purged)
         prev = e.hash
         checked += 1
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, purged=purged)
+
+
+def purge(session: Session, *, actions: Sequence[str], before: dt.datetime, reason: str,
+          actor: str | None = None) -> dict[str, Any]:
+    """Delete the entries of `actions` written before `before` (never the newest
+    entry), leaving a checkpoint so the chain still verifies. Refuses when a doomed
+    entry does not match its own hash: a purge must not launder an edit."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
+    else:
+        db.begin_writing(conn)
+    newest = session.execute(select(func.max(AuditEntry.id))).scalar() or 0
+    doomed = session.execute(select(AuditEntry).where(AuditEntry.action.in_(list(actions)), AuditEntry.at < before,
+                                                      AuditEntry.id < newest).order_by(AuditEntry.id)).scalars()
+    runs: list[AuditPurgedSegment] = []
+    hashes: list[list[str]] = []
+    ids: list[int] = []
+    for e in doomed:
+        if _digest(e.prev_hash, e.at, e.actor, e.action, e.subject_id, e.purpose, e.detail) != e.hash:
+            raise InvalidInput(f"audit entry {e.id} does not match its hash: run `audit verify` before a purge")
+        if runs and runs[-1].last_hash == e.prev_hash:  # the very next entry of the chain: same run
+            run = runs[-1]
+            run.last_id, run.last_hash, run.entries = e.id, e.hash, run.entries + 1
+            hashes[-1].append(e.hash)
+        else:
+            runs.append(AuditPurgedSegment(first_id=e.id, last_id=e.id, entries=1, after_hash=e.prev_hash,
+                                           last_hash=e.hash, digest=""))
+            hashes.append([e.hash])
+        ids.append(e.id)
+    if not ids:
+        return {"purged": 0, "segments": 0}
+    for run, hs in zip(runs, hashes, strict=True):
+        run.digest = hashlib.sha256("".join(hs).encode("ascii")).hexdigest()
+    for start in range(0, len(ids), 5000):
+        session.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids[start:start + 5000])))
+    cp = append(session, action="audit.purge", actor=actor,
+                detail={"reason": reason, "actions": sorted(actions), "before": before.isoformat(),
+                        "entries": len(ids), "segments": len(runs), "segments_digest": _runs_digest(runs)})
+    for run in runs:
+        run.checkpoint_entry_id = cp.id
+        session.add(run)
+    session.flush()
+    return {"purged": len(ids), "segments": len(runs), "checkpoint": cp.id}
 
 
 def entries_for_subject(session: Session, subject_id: int, limit: int = 50) -> list[AuditEntry]:

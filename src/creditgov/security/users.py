@@ -1,10 +1,13 @@
-"""Users, sign-in, browser sessions, API tokens and consents: the services.
+"""Users, API tokens and consents: the services. Signing in and browser sessions are
+`signin.py`; passwords `passwords.py`; the second factor `mfa.py`.
 
-Passwords are argon2id hashes (argon2-cffi's defaults, rehashed when they change).
-Session cookies and API tokens are random 256-bit values handed out once; the store
-keeps only their SHA-256, so the database alone lets nobody in. Resolved tokens are
-cached for a few seconds because banks and departments call the API in bursts and
-the lookup would otherwise dominate a credit check; revoking clears the cache.
+API tokens are random 256-bit values handed out once; the store keeps only their
+SHA-256, so the database alone lets nobody in. Their lifetime is the sign-in policy's
+(`tokens` in `data/signin.yaml`: 90 days unless asked otherwise, a year at most) and
+they are rotated — a successor issued as the old one is revoked — rather than made to
+last. Resolved tokens are cached for a few seconds because banks and departments call
+the API in bursts and the lookup would otherwise dominate a credit check; revoking
+clears the cache.
 """
 
 from __future__ import annotations
@@ -16,22 +19,18 @@ import threading
 import time
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.security import passwords
 from creditgov.security import service as audit
 from creditgov.security.accounts import AccessConsent, ApiToken, User, WebSession
+from creditgov.security.policy import policy
 from creditgov.security.scopes import Principal, Role, Unauthenticated
 from creditgov.subjects.models import Region, Subject
 
-_hasher = PasswordHasher()
-# Compared against when the user does not exist, so a wrong name costs the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
-SESSION_HOURS = 12
 TOKEN_PREFIX = "cg_"
 _TOKEN_TTL = 10.0  # seconds a resolved token is cached
 _token_cache: dict[str, tuple[float, Principal, int]] = {}
@@ -40,12 +39,6 @@ _cache_lock = threading.Lock()
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters")
-    return _hasher.hash(password)
 
 
 # ----------------------------------------------------------------------------- users
@@ -75,10 +68,12 @@ def create_user(session: Session, *, username: str, password: str | None, role: 
         raise InvalidInput(f"unknown region {region_code!r}")
     if subject_id is not None and session.get(Subject, subject_id) is None:
         raise InvalidInput(f"unknown subject {subject_id}")
-    user = User(username=username, display_name=display_name or username,
-                password_hash=hash_password(password) if password else None, role=r.value,
+    user = User(username=username, display_name=display_name or username, password_hash=None, role=r.value,
                 region_code=region_code, department_code=department_code, organisation=organisation,
-                subject_id=subject_id, active=True, created_at=clock.now(), failed_logins=0)
+                subject_id=subject_id, active=True, created_at=clock.now(), failed_logins=0,
+                must_change_password=False)
+    if password:
+        passwords.initial(user, password)
     session.add(user)
     session.flush()
     audit.append(session, action="user.create", actor=actor,
@@ -121,84 +116,61 @@ def set_active(session: Session, *, user_id: int, active: bool, actor: str | Non
     return user
 
 
-def principal_of(session: Session, user: User, *, via: str, csrf: str | None = None) -> Principal:
+def principal_of(session: Session, user: User, *, via: str, csrf: str | None = None,
+                 pending: str | None = None) -> Principal:
     path = None
     if user.region_code:
         path = session.execute(select(Region.path).where(Region.code == user.region_code)).scalar()
     return Principal(role=Role(user.role), user_id=user.id, username=user.username,
                      display_name=user.display_name, region_code=user.region_code, region_path=path,
                      department_code=user.department_code, organisation=user.organisation,
-                     subject_id=user.subject_id, via=via, csrf_token=csrf)
-
-
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """The user whose password this is, or Unauthenticated (the same message for an
-    unknown name and a wrong password)."""
-    user = session.execute(select(User).where(User.username == username)).scalar()
-    if user is None or not user.password_hash or not user.active:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        raise Unauthenticated("wrong user name or password")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        audit.append(session, action="auth.failed", actor=f"user:{username}", detail={"user": username})
-        raise Unauthenticated("wrong user name or password") from None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.last_login_at = clock.now()
-    return user
-
-
-# ----------------------------------------------------------------------------- sessions
-
-
-def start_session(session: Session, user: User) -> tuple[str, str]:
-    """(cookie value, CSRF token) for a freshly signed-in browser."""
-    cookie = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(WebSession(id=_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=now,
-                           expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
-    audit.append(session, action="auth.login", actor=f"user:{user.username}", detail={"via": "session"})
-    return cookie, csrf
-
-
-def resolve_session(session: Session, cookie: str) -> Principal:
-    row = session.execute(select(WebSession, User).join(User, WebSession.user_id == User.id)
-                          .where(WebSession.id == _digest(cookie))).first()
-    if row is None:
-        raise Unauthenticated("session expired or unknown: sign in again")
-    ws, user = row
-    if ws.expires_at < clock.now() or not user.active:
-        raise Unauthenticated("session expired: sign in again")
-    return principal_of(session, user, via="session", csrf=ws.csrf_token)
-
-
-def end_session(session: Session, cookie: str) -> None:
-    session.execute(delete(WebSession).where(WebSession.id == _digest(cookie)))
+                     subject_id=user.subject_id, via=via, csrf_token=csrf, pending=pending)
 
 
 # ----------------------------------------------------------------------------- tokens
 
 
-def issue_token(session: Session, *, user_id: int, name: str, days: int | None = 365,
+def issue_token(session: Session, *, user_id: int, name: str, days: int | None = None,
                 actor: str | None = None) -> tuple[str, ApiToken]:
-    """A new bearer token; the plain value is returned once and never stored."""
+    """A new bearer token; the plain value is returned once and never stored. `days`
+    defaults to the policy's lifetime and may not exceed its maximum: every token
+    expires."""
     user = get_user(session, user_id)
+    rules = policy().tokens
+    days = rules.default_days if days is None else days
+    if not 1 <= days <= rules.max_days:
+        raise InvalidInput(f"a token lasts 1 to {rules.max_days} days (the sign-in policy's maximum)")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     tok = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:10], created_at=now,
-                   expires_at=now + dt.timedelta(days=days) if days else None)
+                   expires_at=now + dt.timedelta(days=days))
     session.add(tok)
     session.flush()
     audit.append(session, action="token.issue", actor=actor,
-                 detail={"user": user.username, "token": tok.id, "name": name, "prefix": tok.prefix})
+                 detail={"user": user.username, "token": tok.id, "name": name, "prefix": tok.prefix,
+                         "days": days})
     return plain, tok
+
+
+def rotate_token(session: Session, *, token_id: int, days: int | None = None, actor: str | None = None
+                 ) -> tuple[str, ApiToken]:
+    """A successor for a live token — same account, same name — issued as the old one
+    is revoked, in one unit of work, so the system using it swaps one for the other."""
+    old = session.get(ApiToken, token_id, with_for_update=True)
+    if old is None:
+        raise NotFound(f"token {token_id} not found")
+    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at < clock.now()):
+        raise InvalidInput(f"token {token_id} is revoked or expired: issue a new one instead")
+    plain, new = issue_token(session, user_id=old.user_id, name=old.name, days=days, actor=actor)
+    revoke_token(session, token_id=old.id, actor=actor)
+    audit.append(session, action="token.rotate", actor=actor, detail={"token": old.id, "successor": new.id})
+    return plain, new
+
+
+def live_tokens(session: Session, user_id: int, name: str) -> list[ApiToken]:
+    now = clock.now()
+    return [t for t in tokens(session, user_id) if t.name == name and t.revoked_at is None
+            and (t.expires_at is None or t.expires_at >= now)]
 
 
 def tokens(session: Session, user_id: int | None = None) -> list[ApiToken]:
@@ -314,4 +286,5 @@ def user_dict(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
             "region_code": u.region_code, "department_code": u.department_code,
             "organisation": u.organisation, "subject_id": u.subject_id, "active": u.active,
-            "last_login_at": u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else None}
+            "last_login_at": u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else None,
+            "second_factor": u.totp_enabled_at is not None, "must_change_password": u.must_change_password}

@@ -8,21 +8,83 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from creditgov.api.deps import DB, SESSION_COOKIE, Id, Who, check_csrf, require
+from creditgov.api.deps import (
+    DB,
+    SESSION_COOKIE,
+    Id,
+    Who,
+    check_csrf,
+    client_address,
+    keyring,
+    require,
+)
 from creditgov.api.sessions import set_session_cookie
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.security import attempts, mfa, passwords, signin
 from creditgov.security import service as audit
 from creditgov.security import users as user_service
+from creditgov.security.accounts import User
+from creditgov.security.crypto import KeyRing
 from creditgov.security.models import AuditEntry
-from creditgov.security.scopes import ROLE_LABELS, Grant, Role, Scope, permissions_of
+from creditgov.security.scopes import (
+    ROLE_LABELS,
+    Grant,
+    Principal,
+    Role,
+    Scope,
+    SignInIncomplete,
+    Unauthenticated,
+    permissions_of,
+)
 
 router = APIRouter(tags=["security"])
+
+
+Ring = Annotated[KeyRing, Depends(keyring)]
 
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=40,
+                             description="The authenticator app's code (or a recovery code), for an account "
+                                         "that has one; without it the session waits at POST /auth/second-factor.")
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class PasswordChangeIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordResetIn(BaseModel):
+    password: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="Omit for a random temporary password, returned once.")
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    temporary_password: str = Field(description="Shown once; must be changed at the next sign-in.")
+
+
+class EnrolmentOut(BaseModel):
+    secret: str = Field(description="The TOTP key (base32), shown once.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG element.")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="Single-use codes, shown once.")
+
+
+class UnlockOut(BaseModel):
+    username: str
+    was_locked: bool
 
 
 class MeOut(BaseModel):
@@ -37,6 +99,7 @@ class MeOut(BaseModel):
     subject_id: int | None = None
     permissions: dict[str, str]
     csrf_token: str | None = None
+    pending: str | None = Field(default=None, description="A sign-in step left: code, password or enrol.")
 
 
 class UserIn(BaseModel):
@@ -61,11 +124,19 @@ class UserOut(BaseModel):
     subject_id: int | None
     active: bool
     last_login_at: str | None
+    second_factor: bool
+    must_change_password: bool
 
 
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    days: int | None = Field(default=365, ge=1, le=3650)
+    days: int | None = Field(default=None, ge=1, le=3650,
+                             description="Lifetime; the sign-in policy's default (90) when omitted, its maximum "
+                                         "(365) at most.")
+
+
+class RotateIn(BaseModel):
+    days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class TokenOut(BaseModel):
@@ -110,14 +181,15 @@ class VerifyOut(BaseModel):
     checked: int
     broken_id: int | None
     reason: str | None
+    purged: int = 0  # entries deleted by retention purges, bridged by their checkpoints
 
 
-def _me(who: Any) -> MeOut:
+def _me(who: Principal) -> MeOut:
     return MeOut(signed_in=who.signed_in, username=who.username, display_name=who.display_name, role=who.role.value,
                  via=who.via, region_code=who.region_code, department_code=who.department_code,
                  organisation=who.organisation, subject_id=who.subject_id,
-                 permissions={k: v.value for k, v in permissions_of(who.role).items()},
-                 csrf_token=who.csrf_token)
+                 permissions={} if who.pending else {k: v.value for k, v in permissions_of(who.role).items()},
+                 csrf_token=who.csrf_token, pending=who.pending)
 
 
 def _token_out(t: Any, plain: str | None = None) -> TokenOut:
@@ -137,12 +209,79 @@ def _consent_out(c: Any) -> ConsentOut:
 
 
 @router.post("/auth/login", response_model=MeOut, operation_id="auth_login")
-def auth_login(body: LoginIn, request: Request, response: Response, session: DB) -> MeOut:
-    """Sign in with a password; sets the session cookie and returns the CSRF token."""
-    user = user_service.authenticate(session, username=body.username, password=body.password)
-    cookie, csrf = user_service.start_session(session, user)
+def auth_login(body: LoginIn, request: Request, response: Response, session: DB, ring: Ring) -> MeOut:
+    """Sign in with a password (and the authenticator's `code`, if the account has one);
+    sets the session cookie and returns the CSRF token. `pending` names a step left —
+    `code`, `password` or `enrol` — until which the session acts for nobody. Failures
+    are audited; repeated ones lock the name and rate-limit the address (429)."""
+    _user, cookie, _csrf = signin.sign_in(session, ring, username=body.username, password=body.password,
+                                        code=body.code, client=client_address(request))
     set_session_cookie(request, response, cookie)
-    return _me(user_service.principal_of(session, user, via="session", csrf=csrf))
+    return _me(signin.resolve_session(session, cookie))
+
+
+@router.post("/auth/second-factor", response_model=MeOut, operation_id="auth_second_factor")
+async def auth_second_factor(body: CodeIn, request: Request, who: Who, session: DB, ring: Ring) -> MeOut:
+    """The second step of a password sign-in: a code from the authenticator app, or a
+    recovery code. A wrong one counts toward the lock-out like a wrong password."""
+    cookie = _session_cookie(request, who)
+    await check_csrf(request, who)
+    return _me(signin.second_factor(session, ring, cookie=cookie, code=body.code, client=client_address(request)))
+
+
+@router.post("/auth/totp/enrol", response_model=EnrolmentOut, operation_id="auth_totp_enrol")
+async def auth_totp_enrol(request: Request, who: Who, session: DB, ring: Ring) -> EnrolmentOut:
+    """Start setting up an authenticator app: a new key, shown once as an otpauth URI
+    and a QR code. It takes effect at POST /auth/totp/confirm."""
+    user = _self_service(request, who, session, allow={"enrol", None})
+    await check_csrf(request, who)
+    e = mfa.begin(session, ring, user)
+    return EnrolmentOut(secret=e.secret, otpauth_uri=e.uri, qr_svg=e.qr_svg)
+
+
+@router.post("/auth/totp/confirm", response_model=RecoveryCodesOut, operation_id="auth_totp_confirm")
+async def auth_totp_confirm(body: CodeIn, request: Request, who: Who, session: DB, ring: Ring) -> RecoveryCodesOut:
+    """Prove the app has the key with one of its codes: the second factor is in force
+    and this session counts as verified. Returns the recovery codes, shown once."""
+    cookie = _session_cookie(request, who)
+    user = _self_service(request, who, session, allow={"enrol", None})
+    await check_csrf(request, who)
+    codes = mfa.confirm(session, ring, user, body.code)
+    signin.mark_verified(session, cookie, client=client_address(request))
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post("/auth/password", response_model=MeOut, operation_id="auth_password_change")
+async def auth_password_change(body: PasswordChangeIn, request: Request, who: Who, session: DB) -> MeOut:
+    """Change one's own password, proving the current one. Other browser sessions of the
+    account end; this one goes on."""
+    if not who.signed_in or who.user_id is None or who.pending not in (None, "password"):
+        raise _incomplete_or_anonymous(who)
+    await check_csrf(request, who)
+    cookie = request.cookies.get(SESSION_COOKIE) if who.via == "session" else None
+    signin.change_password(session, cookie=cookie, user_id=who.user_id, old_password=body.old_password,
+                           new_password=body.new_password, client=client_address(request))
+    if cookie:
+        return _me(signin.resolve_session(session, cookie))
+    return _me(who)
+
+
+def _session_cookie(request: Request, who: Principal) -> str:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if who.via != "session" or not cookie:
+        raise Unauthenticated("sign in with a password first (this step belongs to a browser session)")
+    return cookie
+
+
+def _self_service(request: Request, who: Principal, session: Session, *, allow: set[str | None]) -> User:
+    cookie = _session_cookie(request, who)
+    if who.pending not in allow:
+        raise _incomplete_or_anonymous(who)
+    return signin.account_of(session, cookie)
+
+
+def _incomplete_or_anonymous(who: Principal) -> Exception:
+    return SignInIncomplete(who.pending) if who.pending else Unauthenticated("sign in first")
 
 
 @router.post("/auth/logout", status_code=204, operation_id="auth_logout")
@@ -151,7 +290,7 @@ async def auth_logout(request: Request, who: Who, session: DB) -> Response:
     await check_csrf(request, who)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        user_service.end_session(session, cookie)
+        signin.end_session(session, cookie)
     resp = Response(status_code=204)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -204,6 +343,34 @@ def users_activate(user_id: Id, grant: Annotated[Grant, Depends(require("users.m
     return UserOut(**user_service.user_dict(u))
 
 
+@router.post("/users/{user_id}/password", response_model=PasswordResetOut, operation_id="users_password_reset")
+def users_password_reset(user_id: Id, body: PasswordResetIn, grant: Annotated[Grant, Depends(require("users.manage"))],
+                         session: DB) -> PasswordResetOut:
+    """Set a temporary password (random unless given), shown once: the holder must
+    choose a new one at the next sign-in. Ends the account's sessions, lifts a lock-out."""
+    u = user_service.get_user(session, user_id)
+    temporary = passwords.reset(session, user=u, password=body.password, actor=grant.principal.actor)
+    return PasswordResetOut(username=u.username, temporary_password=temporary)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UnlockOut, operation_id="users_unlock")
+def users_unlock(user_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))], session: DB) -> UnlockOut:
+    """Lift the account's lock-out after failed sign-ins, before its time-out ends."""
+    u = user_service.get_user(session, user_id)
+    return UnlockOut(username=u.username, was_locked=attempts.unlock(session, username=u.username,
+                                                                      actor=grant.principal.actor))
+
+
+@router.post("/users/{user_id}/second-factor/reset", response_model=UserOut, operation_id="users_totp_reset")
+def users_totp_reset(user_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))],
+                     session: DB) -> UserOut:
+    """Remove the account's authenticator app (a lost phone): its sessions end, and a role
+    that requires a second factor sets up a new one at the next sign-in."""
+    u = user_service.get_user(session, user_id)
+    mfa.reset(session, u, actor=grant.principal.actor)
+    return UserOut(**user_service.user_dict(u))
+
+
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, operation_id="tokens_create")
 def tokens_create(user_id: Id, body: TokenIn, grant: Annotated[Grant, Depends(require("users.manage"))],
                   session: DB) -> TokenOut:
@@ -218,6 +385,16 @@ def tokens_list(user_id: Id, grant: Annotated[Grant, Depends(require("users.mana
                 session: DB) -> list[TokenOut]:
     user_service.get_user(session, user_id)
     return [_token_out(t) for t in user_service.tokens(session, user_id)]
+
+
+@router.post("/tokens/{token_id}/rotate", response_model=TokenOut, status_code=201, operation_id="tokens_rotate")
+def tokens_rotate(token_id: Id, grant: Annotated[Grant, Depends(require("users.manage"))], session: DB,
+                  body: RotateIn | None = None) -> TokenOut:
+    """A successor for a live token (same account and name, shown once); the old one is
+    revoked in the same step."""
+    plain, tok = user_service.rotate_token(session, token_id=token_id, days=body.days if body else None,
+                                           actor=grant.principal.actor)
+    return _token_out(tok, plain)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, operation_id="tokens_revoke")
@@ -282,4 +459,4 @@ def audit_entries(grant: Annotated[Grant, Depends(require("audit.read"))], sessi
 def audit_verify(grant: Annotated[Grant, Depends(require("audit.read"))], session: DB) -> VerifyOut:
     """Recompute the hash chain; `ok` false names the first broken entry."""
     r = audit.verify(session)
-    return VerifyOut(ok=r.ok, checked=r.checked, broken_id=r.broken_id, reason=r.reason)
+    return VerifyOut(ok=r.ok, checked=r.checked, broken_id=r.broken_id, reason=r.reason, purged=r.purged)

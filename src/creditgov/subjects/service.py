@@ -169,14 +169,16 @@ _Q_FIRMS = (select(_sl.c.role, _other.c.id, _other.c.name, _other.c.uscc)
             .where(_sl.c.person_id == bindparam("sid")).order_by(_sl.c.role, _other.c.id))
 _cr, _ci, _ch = CreditRecord.__table__, CatalogItem.__table__, RecordStatusChange.__table__
 _RECORD_COLS = (_cr.c.id, _cr.c.item_code, _ci.c.name_zh, _ci.c.name_en, _ci.c.polarity, _ci.c.severity,
-                _ci.c.data_class, _cr.c.occurred_on, _cr.c.decided_on, _cr.c.value, _cr.c.grade, _cr.c.text,
+                _ci.c.data_class, _ci.c.published, _cr.c.occurred_on, _cr.c.decided_on, _cr.c.value, _cr.c.grade, _cr.c.text,
                 _cr.c.department_code, _cr.c.document_no, _cr.c.status, _cr.c.published_from,
                 _cr.c.published_until, _cr.c.version, _cr.c.is_current, _cr.c.source, _cr.c.batch_id,
                 _cr.c.spec_version, _cr.c.line_no, _cr.c.raw_hash)
 _Q_RECORDS_ALL = (select(*_RECORD_COLS).join_from(_cr, _ci, _cr.c.item_code == _ci.c.code)
                   .where(_cr.c.subject_id == bindparam("sid"))
                   .order_by(_cr.c.occurred_on.desc(), _cr.c.id.desc()))
-_Q_RECORDS = _Q_RECORDS_ALL.where(_cr.c.is_current.is_(True))
+# An archived record (its retention ended) is out of the file; only the history view,
+# for authorised staff, still shows it.
+_Q_RECORDS = _Q_RECORDS_ALL.where(_cr.c.is_current.is_(True), _cr.c.status != "archived")
 _Q_CHANGES = (select(_ch.c.record_id, _ch.c.from_status, _ch.c.to_status, _ch.c.at, _ch.c.actor, _ch.c.reason)
               .join_from(_ch, _cr, _ch.c.record_id == _cr.c.id)
               .where(_cr.c.subject_id == bindparam("sid")).order_by(_ch.c.id))
@@ -206,7 +208,8 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
     today = clock.today()
     records = []
     for r in conn.execute(_Q_RECORDS_ALL if history else _Q_RECORDS, sid):
-        in_period = r.published_until is None or r.published_until >= today
+        in_period = ((r.published_from is None or r.published_from <= today)
+                     and (r.published_until is None or r.published_until >= today))
         records.append({
             "id": r.id, "item": r.item_code, "item_name": r.name_zh, "item_name_en": r.name_en,
             "polarity": r.polarity, "severity": r.severity, "data_class": r.data_class,
@@ -214,6 +217,8 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
             "value": str(r.value) if r.value is not None else None, "grade": r.grade, "text": r.text,
             "department": r.department_code, "document_no": r.document_no, "status": r.status,
             "in_publication_period": in_period,
+            # whether records of this kind are published at all (warnings and 通报批评 are not)
+            "published_item": bool(r.published),
             "published_from": iso(r.published_from), "published_until": iso(r.published_until),
             "version": r.version, "is_current": r.is_current,
             "provenance": {"source": r.source, "batch": r.batch_id, "spec_version": r.spec_version,

@@ -1,6 +1,6 @@
-"""Read logic the edges share: which inspection tasks a grant reaches, whether a
-department-scoped grant may act on a policy or task, the policies as listed, and a
-region's patrol targets within the scope.
+"""Read logic the edges share: which inspection tasks a grant reaches, which drawn
+subjects of a draw it may see, whether a department-scoped grant may act on a policy
+or task, the policies as listed, and a region's patrol targets within the scope.
 
 The API routes (`supervision/views.py`) and the pages (`web/supervision_pages.py`) both
 call these, so a page and its endpoint cannot disagree. Plain values in, plain values
@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from creditgov.core.errors import NotFound
 from creditgov.security.scopes import Forbidden, Grant, Role, Scope
 from creditgov.subjects.models import Region, Subject
+from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import patrols
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision import tasks as supervision_tasks
-from creditgov.supervision.models import InspectionTask, SupervisionPolicy
+from creditgov.supervision.models import Draw, DrawItem, InspectionTask, SupervisionPolicy
 
 
 def task_scope(grant: Grant) -> ColumnElement[bool]:
@@ -46,6 +47,44 @@ def require_task(session: Session, grant: Grant, task_id: int, *, lock: bool = F
             select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(grant))).first() is None:
         raise NotFound(f"inspection task {task_id} not found in your data scope")
     return t
+
+
+def draw_items_in_scope(session: Session, grant: Grant, d: Draw) -> set[int] | None:
+    """The drawn subjects of `d` this grant may see by name (None: all of them).
+
+    Why filter rather than refuse: the draw itself — seed, policy hash, inputs and
+    result hashes, counts per band — is what 双随机一公开 publishes so anyone can check
+    it was fair, and every reader of supervision may see it. Which firms were drawn
+    is not published before they are inspected (a list in the wrong hands warns them),
+    and a drawn resident is personal data. So each reader sees the drawn subjects in
+    their own data scope (a grid worker the firms of their grid, to go along with the
+    inspectors), those they are assigned to inspect (an inspector never works in the
+    subject's own region, so assignments lie outside the region scope), and a
+    department the whole of a draw under its own policy (it made the draw); the rest
+    is counted, not named. Whole-county scopes see everything."""
+    if grant.scope is Scope.ALL:
+        return None
+    p = grant.principal
+    if grant.scope is Scope.DEPARTMENT:
+        dept = session.execute(select(SupervisionPolicy.department).where(
+            SupervisionPolicy.name == d.policy_name)).scalar()
+        if dept is not None and dept == p.department_code:
+            return None
+    items = session.execute(select(DrawItem.subject_id, DrawItem.inspectors).where(DrawItem.draw_id == d.id)).all()
+    ids = [sid for sid, _ in items]
+    out: set[int] = set()
+    for k in range(0, len(ids), 900):
+        out.update(session.execute(select(Subject.id).where(Subject.id.in_(ids[k:k + 900]),
+                                                           grant.subject_clause())).scalars())
+    if p.role in (Role.INSPECTOR, Role.GRID):
+        out.update(sid for sid, team in items if p.username in (team or []))
+    return out
+
+
+def draw_view(session: Session, grant: Grant, draw_id: int) -> dict[str, Any]:
+    """One draw as this grant may see it (`draw_items_in_scope`)."""
+    d = supervision_draws.get_draw(session, draw_id)
+    return supervision_draws.draw_dict(session, d, only=draw_items_in_scope(session, grant, d))
 
 
 def own_department(grant: Grant, department: str, what: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -212,6 +212,12 @@ def get_draw(session: Session, draw_id: int) -> Draw:
     return d
 
 
+def published_inputs(d: Draw) -> str:
+    """The draw's inputs as published: canonical JSON carrying both hashes, the file
+    `creditgov supervise replay` checks (recipe in docs/supervision.md)."""
+    return drawing.canonical(drawing.published(json.loads(d.inputs), d.inputs_hash, d.result_hash))
+
+
 def verify(session: Session, *, draw_id: int) -> dict[str, Any]:
     """Re-run a recorded draw from its published inputs and compare the results."""
     d = get_draw(session, draw_id)
@@ -225,7 +231,11 @@ def verify(session: Session, *, draw_id: int) -> dict[str, Any]:
             "result_hash": result_hash}
 
 
-def draw_dict(session: Session, d: Draw, *, with_items: bool = True) -> dict[str, Any]:
+def draw_dict(session: Session, d: Draw, *, with_items: bool = True,
+              only: Collection[int] | None = None) -> dict[str, Any]:
+    """A draw as shown. `only`: the drawn subjects the reader may see (None: all);
+    the others are left out and counted in `items_outside_scope`, while the seed,
+    hashes and counts — what makes the draw verifiable — stay whole."""
     out: dict[str, Any] = {"draw_id": d.id, "policy": d.policy_name, "policy_version": d.policy_version,
                            "policy_hash": d.policy_hash, "seed": d.seed, "as_of": d.as_of.isoformat(),
                            "scope": d.scope, "runs": d.runs, "inputs_hash": d.inputs_hash,
@@ -235,9 +245,11 @@ def draw_dict(session: Session, d: Draw, *, with_items: bool = True) -> dict[str
     if with_items:
         items = list(session.execute(select(DrawItem).where(DrawItem.draw_id == d.id)
                                      .order_by(DrawItem.rank, DrawItem.subject_key)).scalars())
-        names = subject_names(session, [i.subject_id for i in items])
+        shown = items if only is None else [i for i in items if i.subject_id in only]
+        names = subject_names(session, [i.subject_id for i in shown])
         out["items"] = [{"subject_id": i.subject_id, "key": i.subject_key, "name": names.get(i.subject_id, ""),
-                         "band": i.band, "inspectors": list(i.inspectors)} for i in items]
+                         "band": i.band, "inspectors": list(i.inspectors)} for i in shown]
+        out["items_outside_scope"] = len(items) - len(shown)
     return out
 
 

@@ -240,6 +240,7 @@ class DrawOut(BaseModel):
     actor: str | None = None
     tasks: int | None = None
     items: list[DrawItemOut] = Field(default_factory=list)
+    items_outside_scope: int = Field(default=0, description="drawn subjects outside your data scope, not listed")
 
 
 class VerifyOut(BaseModel):

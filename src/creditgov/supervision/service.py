@@ -166,6 +166,35 @@ def demo_roster(session: Session) -> InspectorsFile:
     return InspectorsFile.model_validate({"inspectors": people})
 
 
+# What each kind of person in a pool is called, in Chinese and English.
+INSPECTOR_KINDS = {"inspector": ("执法检查人员", "law-enforcement inspector"), "grid_worker": ("网格员", "grid worker")}
+
+
+def inspector_pools(session: Session, *, pool: str | None = None,
+                    include_inactive: bool = False) -> list[dict[str, Any]]:
+    """The pools with their people and where each works: the region a draw keeps
+    them away from (`exclusions.own_region`), and the policies that draw from each."""
+    q = (select(Inspector, Region.name).outerjoin(Region, Region.code == Inspector.region_code)
+         .order_by(Inspector.pool, Inspector.code))
+    if pool:
+        q = q.where(Inspector.pool == pool)
+    if not include_inactive:
+        q = q.where(Inspector.active.is_(True))
+    by_pool: dict[str, dict[str, Any]] = {}
+    for p in policies(session):
+        if pool is None or p.inspector_pool == pool:
+            entry = by_pool.setdefault(p.inspector_pool, {"pool": p.inspector_pool, "policies": [], "inspectors": []})
+            entry["policies"].append({"name": p.name, "kinds": list(p.inspector_kinds),
+                                      "own_region_excluded": p.exclusions.own_region})
+    for i, region_name in session.execute(q):
+        entry = by_pool.setdefault(i.pool, {"pool": i.pool, "policies": [], "inspectors": []})
+        zh, en = INSPECTOR_KINDS.get(i.kind, (i.kind, i.kind))
+        entry["inspectors"].append({"code": i.code, "name": i.name, "kind": i.kind, "kind_label": f"{zh} {en}",
+                                    "department": i.department,
+                                    "region": i.region_code, "region_name": region_name, "active": i.active})
+    return [by_pool[k] for k in sorted(by_pool)]
+
+
 def pool_members(session: Session, p: PolicyDef) -> list[drawing.Member]:
     q = select(Inspector.code, Inspector.region_code).where(
         Inspector.pool == p.inspector_pool, Inspector.active.is_(True), Inspector.kind.in_(p.inspector_kinds))

@@ -5,11 +5,13 @@ tasks a caller reaches.
 
 Reach of a task: `task_scope` in `supervision/access.py` (whole-county scopes see every
 task; others the tasks about subjects in their scope, their department's and those
-assigned to them). Draws are published with their seed and inputs, so anyone who may
-read supervision sees a whole draw.
+assigned to them). Anyone who may read supervision sees a draw's seed, hashes and
+counts, but only the drawn subjects in their own scope or assigned to them
+(`draw_items_in_scope`: the list of firms to be inspected is not for every reader).
 
-`task_scope`, `require_task`, `own_department`, `policy_rows` and `patrol_targets` live
-in `supervision/access.py`, shared with the pages (`web/supervision_pages.py`)."""
+`task_scope`, `require_task`, `draw_view`, `own_department`, `policy_rows` and
+`patrol_targets` live in `supervision/access.py`, shared with the pages
+(`web/supervision_pages.py`)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from creditgov.supervision import patrols
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision import tasks as supervision_tasks
 from creditgov.supervision.access import (
+    draw_view,
     own_department,
     patrol_targets,
     policy_rows,
@@ -85,8 +88,10 @@ def draws_create(body: DrawIn, grant: SupervisionDraw, session: DB) -> dict[str,
 
 @router.get("/supervision/draws/{draw_id}", response_model=DrawOut, operation_id="draws_get")
 def draws_get(draw_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any]:
-    """One draw: seed, policy hash, scope, counts per band and the subjects and inspectors drawn."""
-    return supervision_draws.draw_dict(session, supervision_draws.get_draw(session, draw_id))
+    """One draw: seed, policy hash, scope, counts per band, and the subjects drawn in your
+    data scope or assigned to you, with their inspectors (the rest are counted in
+    `items_outside_scope`)."""
+    return draw_view(session, grant, draw_id)
 
 
 @router.get("/supervision/draws/{draw_id}/verify", response_model=VerifyOut, operation_id="draws_verify")

@@ -17,6 +17,7 @@ from creditgov.catalog import service as catalog_service
 from creditgov.core.errors import CreditGovError
 from creditgov.ingest import service as ingest_service
 from creditgov.reports import overview
+from creditgov.security import attempts, mfa, passwords
 from creditgov.security import service as audit
 from creditgov.security import users as user_service
 from creditgov.security.models import AuditEntry
@@ -76,7 +77,9 @@ def _admin_context(session: Session, **extra: Any) -> dict[str, Any]:
         toks.setdefault(t.user_id, []).append(t)
     role_labels = {r.value: i18n.pick(*ROLE_LABELS[r]) for r in Role}
     matrix = {perm: {r.value: s for r, s in roles.items()} for perm, roles in PERMISSIONS.items()}
-    return {"users": user_service.users(session), "tokens": toks, "role_labels": role_labels,
+    users = user_service.users(session)
+    locked = {u.id for u in users if attempts.lock_ends(session, u.username) is not None}
+    return {"users": users, "locked": locked, "tokens": toks, "role_labels": role_labels,
             "regions": overview.region_tree(session), "matrix": matrix,
             "scope_labels": {s: _(label) for s, label in SCOPE_LABELS.items()}, **extra}
 
@@ -117,6 +120,36 @@ async def admin_token_issue(request: Request, user_id: Id, who: Who, session: DB
     await check_csrf(request, who)
     plain, _tok = user_service.issue_token(session, user_id=user_id, name=name, actor=grant.principal.actor)
     msg = _("新令牌（只显示一次，请妥善保存）：%(t)s", t=plain)
+    return render(request, "admin_users.html", _admin_context(session, flash=msg))
+
+
+@router.post("/admin/users/{user_id}/password")
+async def admin_password_reset(request: Request, user_id: Id, who: Who, session: DB) -> Response:
+    """A random temporary password, shown once; the holder chooses a new one at sign-in."""
+    grant = authorize(who, "users.manage")
+    await check_csrf(request, who)
+    u = user_service.get_user(session, user_id)
+    temporary = passwords.reset(session, user=u, actor=grant.principal.actor)
+    msg = _("%(u)s 的临时密码（只显示一次，下次登录须修改）：%(p)s", u=u.username, p=temporary)
+    return render(request, "admin_users.html", _admin_context(session, flash=msg))
+
+
+@router.post("/admin/users/{user_id}/unlock")
+async def admin_unlock(request: Request, user_id: Id, who: Who, session: DB) -> Response:
+    grant = authorize(who, "users.manage")
+    await check_csrf(request, who)
+    u = user_service.get_user(session, user_id)
+    attempts.unlock(session, username=u.username, actor=grant.principal.actor)
+    return render(request, "admin_users.html", _admin_context(session, flash=_("已解除 %(u)s 的登录锁定。", u=u.username)))
+
+
+@router.post("/admin/users/{user_id}/second-factor/reset")
+async def admin_second_factor_reset(request: Request, user_id: Id, who: Who, session: DB) -> Response:
+    grant = authorize(who, "users.manage")
+    await check_csrf(request, who)
+    u = user_service.get_user(session, user_id)
+    mfa.reset(session, u, actor=grant.principal.actor)
+    msg = _("已移除 %(u)s 的手机认证器，其下次登录时须重新设置。", u=u.username)
     return render(request, "admin_users.html", _admin_context(session, flash=msg))
 
 

@@ -15,21 +15,23 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.api.deps import DB, SESSION_COOKIE, Who, check_csrf, ctx
+from creditgov.api.deps import DB, SESSION_COOKIE, Who, check_csrf, client_address, ctx
 from creditgov.api.sessions import set_session_cookie
 from creditgov.core.errors import NotFound
 from creditgov.reports import overview
-from creditgov.security import users as user_service
+from creditgov.security import signin
+from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Grant, Role, Scope, Unauthenticated, authorize
 from creditgov.subjects.models import Subject
 from creditgov.web import i18n
-from creditgov.web.render import _, render, safe_next, scope_label
+from creditgov.web.render import _, render, safe_next, scope_label, step_page
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 LOGIN_CSRF_COOKIE = "cg_login_csrf"
@@ -40,9 +42,10 @@ LOGIN_CSRF_COOKIE = "cg_login_csrf"
 
 @router.get("/login")
 def login_page(request: Request, next: Annotated[str | None, Query(max_length=300)] = None,
-               error: str | None = None) -> Response:
+               error: str | None = None, status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", {"next": safe_next(next), "login_csrf": token, "error": error})
+    resp = render(request, "login.html", {"next": safe_next(next), "login_csrf": token, "error": error},
+                  status=status)
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
                     secure=ctx(request).secure_cookies)
     return resp
@@ -52,18 +55,26 @@ def login_page(request: Request, next: Annotated[str | None, Query(max_length=30
 def login_submit(request: Request, session: DB, username: Annotated[str, Form(max_length=80)],
                  password: Annotated[str, Form(max_length=200)], csrf_token: Annotated[str, Form(max_length=100)],
                  next: Annotated[str, Form(max_length=300)] = "/") -> Response:
-    """Double-submit CSRF for the login form (no session exists yet)."""
+    """Double-submit CSRF for the login form (no session exists yet). A right password
+    opens a session that may still have a step left (the authenticator's code, a new
+    password, setting up an app): the browser is sent to it, carrying `next`."""
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie_token or not secrets.compare_digest(cookie_token, csrf_token):
         return login_page(request, next, error=_("页面已过期，请重新登录。"))
     try:
-        user = user_service.authenticate(session, username=username, password=password)
+        user, cookie, _csrf = signin.sign_in(session, ctx(request).keyring, username=username, password=password,
+                                             client=client_address(request))
     except Unauthenticated:
-        return login_page(request, next, error=_("用户名或密码错误。"))
-    cookie, _csrf = user_service.start_session(session, user)
+        return login_page(request, next, error=_("用户名或密码错误。"), status=401)
+    except TooManyAttempts as exc:
+        return login_page(request, next, status=429,
+                          error=_("登录失败次数过多，请 %(m)s 分钟后再试。", m=(exc.retry_after + 59) // 60))
     target = safe_next(next)
     if target == "/":
         target = _home(Role(user.role), user.subject_id)
+    step = signin.resolve_session(session, cookie).pending
+    if step:
+        target = f"{step_page(step)}?next={quote(target)}"
     resp = RedirectResponse(target, status_code=303)
     set_session_cookie(request, resp, cookie)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -83,7 +94,7 @@ async def logout(request: Request, who: Who, session: DB) -> Response:
     await check_csrf(request, who)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        user_service.end_session(session, cookie)
+        signin.end_session(session, cookie)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -119,6 +130,8 @@ def _overview(session: Session, grant: Grant, *, mask_people: bool) -> dict[str,
 def dashboard(request: Request, who: Who, session: DB) -> Response:
     if not who.signed_in:
         return RedirectResponse("/login", status_code=303)
+    if who.pending:
+        return RedirectResponse(step_page(who.pending), status_code=303)
     if not who.can("dashboard.view"):
         return RedirectResponse(_home(who.role, who.subject_id), status_code=303)
     grant = authorize(who, "dashboard.view")

@@ -1,4 +1,4 @@
-"""The public side (信用公示查询, 红黑名单, 公示牌) and the verification of a credit
+"""The public side (信用公示查询, 红黑名单, 推荐名单, 公示牌) and the verification of a credit
 report by its serial (what the report's QR code opens). Every route here sees what the
 public sees, whoever is signed in, and counts against the client's rate limit; the
 firm page reads the file through `subjects.access.read_file` with the public grant,
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import NotFound
 from creditgov.lists import queries as lists_service
-from creditgov.reports import overview
+from creditgov.reports import overview, recommend
 from creditgov.reports import service as report_service
 from creditgov.security.scopes import PUBLIC, Grant, authorize
 from creditgov.subjects import search as subject_search
@@ -66,6 +66,13 @@ def public_lists_page(request: Request, who: Who, session: DB,
     codes = [d.code for d in lists_service.definitions(session)]
     return render(request, "public_lists.html", {"entries": overview.published_entries(session, list_code=list_code),
                                                  "codes": codes})
+
+
+@router.get("/public/recommended/{code}")
+def public_recommended_page(request: Request, code: Annotated[str, Path(max_length=80, pattern=r"^[a-z][a-z0-9-]*$")],
+                            who: Who, session: DB) -> Response:
+    _public_grant(request)
+    return render(request, "public_recommended.html", {"r": recommend.recommended(session, code)})
 
 
 @router.get("/public/boards")

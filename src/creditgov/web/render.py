@@ -99,9 +99,20 @@ def render(request: Request, name: str, context: dict[str, Any], *, who: Princip
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 
+# The page of each sign-in step a session may have left (security/signin.py:next_step).
+STEP_PAGES = {"code": "/login/code", "password": "/account/password", "enrol": "/account/second-factor"}
+
+
+def step_page(step: str) -> str:
+    return STEP_PAGES[step]
+
+
 def error_page(request: Request, status: int, detail: str) -> Response:
     if status == 401:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    pending = getattr(getattr(request.state, "principal", None), "pending", None)
+    if status == 403 and pending:
+        return RedirectResponse(f"{step_page(pending)}?next={quote(request.url.path)}", status_code=303)
     from http import HTTPStatus
 
     return render(request, "error.html", {"status": status, "title": HTTPStatus(status).phrase, "detail": detail},
@@ -120,4 +131,5 @@ def safe_next(nxt: str | None) -> str:
     return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
 
 
-__all__ = ["NAV", "SCOPE_LABELS", "NavItem", "error_page", "render", "safe_next", "scope_label", "templates"]
+__all__ = ["NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "error_page", "render", "safe_next", "scope_label",
+           "step_page", "templates"]

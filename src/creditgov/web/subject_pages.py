@@ -12,10 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, ctx
-from creditgov.commitments import service as commitments_service
-from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.lists import queries as lists_service
 from creditgov.measures import service as measures_service
 from creditgov.reports import overview
 from creditgov.scoring import service as scoring_service
@@ -85,22 +82,8 @@ def _waterfall(e: dict[str, Any], model_tree: dict[str, Any]) -> dict[str, Any]:
 def _measures_for(session: Session, subject: Subject) -> list[dict[str, Any]]:
     """Measures that apply to the subject in every scenario, today. A read: unlike a
     credit check, nothing is recorded."""
-    today = clock.today()
-    conn = session.connection()
-    cat = measures_service.catalogue(conn)
-    entries = lists_service.active_entries(session, subject.id, today)
-    commitments = [(c.type, c.status, c.due_on, c.verified_on) for c in commitments_service.of_subject(session, subject.id)]
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for sc in cat.scenarios.values():
-        st = measures_service.Standing(subject_id=subject.id, today=today, model=sc.models.get(subject.kind),
-                                       lists={e.list_code for e in entries}, commitments=commitments)
-        applies, _offer = measures_service.applicable(conn, st, cat.by_scenario.get(sc.code, []))
-        for m in applies:
-            if m["code"] not in seen:
-                seen.add(m["code"])
-                out.append({**m, "scenario": i18n.pick(sc.name_zh, sc.name_en)})
-    return out
+    return [{**m, "scenario": i18n.pick(sc.name_zh, sc.name_en)}
+            for sc, m in measures_service.measures_today(session, subject_id=subject.id, kind=subject.kind)]
 
 
 @router.get("/subjects/{subject_id}")

@@ -35,6 +35,7 @@ from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision import tasks as supervision_tasks
 from creditgov.supervision.access import (
+    draw_view,
     own_department,
     patrol_targets,
     policy_rows,
@@ -219,7 +220,7 @@ async def supervision_draw(request: Request, who: Who, session: DB, policy: Anno
 @router.get("/supervision/draws/{draw_id}")
 def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool = False) -> Response:
     grant = authorize(who, "supervision.read")
-    d = supervision_draws.draw_dict(session, supervision_draws.get_draw(session, draw_id))
+    d = draw_view(session, grant, draw_id)
     check = None
     if verify:
         v = supervision_draws.verify(session, draw_id=draw_id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.records.models import CreditRecord
+from creditgov.workflows import calendar
 from creditgov.workflows.common import get_item, get_record, record_versions
 from creditgov.workflows.models import ExchangePackage, RecordShare
 from creditgov.workflows.rules import rules
@@ -38,9 +39,28 @@ def recipients_of(session: Session, rec: CreditRecord) -> list[str]:
     return sorted(places)
 
 
+# Changes that take a record off public display wherever it went.
+WITHDRAWALS = frozenset({"record.revoked", "record.repaired", "record.publication-ended", "record.archived"})
+
+
+def withdrawal_terms(session: Session, rec: CreditRecord) -> dict[str, Any]:
+    """The deadline to withdraw the record where it is published, when a publication
+    rule sets one (Order 45: 3 working days after a penalty is revoked), counted on the
+    working-day calendar."""
+    pub = get_item(session, rec.item_code).publication or {}
+    days = pub.get("withdraw_within_working_days")
+    if not days:
+        return {}
+    return {"withdraw_by": calendar.add_working_days(session, clock.today(), int(days)).isoformat(),
+            "withdraw_rule": (pub.get("decided_by") or {}).get("deadlines")}
+
+
 def queue_exchange(session: Session, *, rec: CreditRecord, kind: str, cause: str,
                    payload: dict[str, Any] | None = None) -> list[ExchangePackage]:
-    """One package per place the record went; queuing the same change twice adds nothing."""
+    """One package per place the record went; queuing the same change twice adds
+    nothing. A withdrawal carries the deadline its publication rule sets."""
+    if kind in WITHDRAWALS:
+        payload = {**withdrawal_terms(session, rec), **(payload or {})}
     out = []
     for recipient in recipients_of(session, rec):
         row = session.execute(select(ExchangePackage).where(

@@ -234,12 +234,13 @@ def end_publication(session: Session, *, actor: str | None = None) -> list[int]:
 
 def published_records(session: Session, subject_id: int, on: dt.date | None = None) -> list[CreditRecord]:
     """The records a public page may show on a date: current, in force (so not
-    disputed, repaired, revoked or expired), public data class, inside the publication
-    period. The web and report domains should publish through this."""
+    disputed, repaired, revoked, expired or archived), public data class, of a kind the
+    publication rules publish at all, inside the publication period. The web and report
+    domains should publish through this."""
     on = on or clock.today()
     q = (select(CreditRecord).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
          .where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True),
-                CreditRecord.status == "active",
+                CreditRecord.status == "active", CatalogItem.published.is_(True),
                 CatalogItem.data_class.in_(tuple(catalog_service.PUBLICATION_CLASSES)),
                 or_(CreditRecord.published_from.is_(None), CreditRecord.published_from <= on),
                 or_(CreditRecord.published_until.is_(None), CreditRecord.published_until >= on))

@@ -1,5 +1,6 @@
-"""The workflows domain's periodic jobs: publication periods that have ended, and
-objection and repair deadlines that have passed. Each acts only on what is still due."""
+"""The workflows domain's periodic jobs: publication periods that have ended,
+objection and repair deadlines that have passed, and retention (adverse records
+archived, query logs purged). Each acts only on what is still due."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def workflow_deadlines(url: str) -> dict[str, Any]:
 
     with db.session_scope(url) as s:
         return workflows.flag_overdue(s, actor="worker:deadlines")
+
+
+def retention(url: str) -> dict[str, Any]:
+    """Archive adverse records past their 5 years; purge query logs past their 10."""
+    from creditgov.workflows import retention as retention_rules
+
+    with db.session_scope(url) as s:
+        return retention_rules.run(s, actor="worker:retention")

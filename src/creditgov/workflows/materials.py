@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
+from creditgov.core import files as private_files
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.workflows.common import get_application, get_objection
@@ -57,9 +57,11 @@ def store_materials(session: Session, *, owner_kind: str, owner_id: int, files: 
         rel = f"{digest[:2]}/{digest}"
         dst = files_dir / rel
         if not dst.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
+            # Materials are personal: folders 0700 and files 0600 whatever the umask.
+            private_files.private_dir(files_dir)
+            private_files.private_dir(dst.parent)
             tmp = dst.with_suffix(f".{uuid.uuid4().hex}.tmp")
-            shutil.copyfile(f, tmp)
+            private_files.copy_private(f, tmp)
             os.replace(tmp, dst)
         m = Material(owner_kind=owner_kind, owner_id=owner_id, file_name=f.name[:255], sha256=digest,
                      size=f.stat().st_size, stored_as=rel, uploaded_at=clock.now(), actor=actor)

@@ -83,6 +83,20 @@ class NotificationRules(Frozen):
     overdue_severity: Literal["low", "medium", "high", "critical"] = "high"
 
 
+class RetentionRules(Frozen):
+    """How long information is kept. Adverse records are archived `adverse_years` after
+    the behaviour ended — out of evaluation, publication and the file, still traceable
+    by authorised staff; query logs (the audit chain's reads and the credit checks) are
+    deleted `query_log_years` after they were written, the chain keeping a checkpoint
+    of each purged segment so it still verifies."""
+
+    adverse_years: int = Field(ge=1, le=50)
+    adverse_citation: str = Field(min_length=2)
+    query_log_years: int = Field(ge=1, le=50)
+    query_log_actions: list[str] = Field(min_length=1, description="audit actions that are query logs")
+    query_log_citation: str = Field(min_length=2)
+
+
 class RulesFile(Frozen):
     version: str = Field(min_length=1, max_length=30)
     credit_office: str = Field(pattern=UNIT)
@@ -90,6 +104,8 @@ class RulesFile(Frozen):
     repair: RepairRules
     exchange: ExchangeRules
     notifications: NotificationRules = NotificationRules()
+    # A copy loaded before retention was data has none: the shipped rules' then apply.
+    retention: RetentionRules | None = None
 
 
 class WorkdayIn(Frozen):

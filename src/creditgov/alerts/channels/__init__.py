@@ -16,6 +16,7 @@ the e-mail `Message-ID`), so a retry after a crash is recognisable as the same m
 from __future__ import annotations
 
 import os
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,6 +78,21 @@ class Channel(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (called when the worker stops or settings change)."""
+
+
+def one_line(text: str) -> str:
+    """Data for a one-line field (an e-mail subject, an SMS template variable): line
+    breaks and other control characters become spaces, so a name or title can neither
+    start a new header nor break the receiver's format. Everything else (quotes,
+    markup, emoji, combining marks, bidi marks) is passed on as written: every channel
+    sends plain text or JSON, never markup."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).strip()
+
+
+def plain(text: str) -> str:
+    """Data for a plain-text body: line breaks and tabs kept, other control
+    characters (escape sequences a terminal or gateway might act on) as spaces."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text)
 
 
 def secret(env_name: str | None, what: str) -> str | None:

@@ -15,10 +15,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import string
 import urllib.parse
 import uuid
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from creditgov.alerts.channels import (
     Channel,
@@ -26,10 +27,12 @@ from creditgov.alerts.channels import (
     Message,
     PermanentFailure,
     TemporaryFailure,
+    one_line,
     secret,
 )
 from creditgov.alerts.channels._http import json_of, post
 
+PLACEHOLDERS = frozenset({"title", "body", "recipient"})
 RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "Throttling", "ServiceUnavailable",
                          "InternalError"})
 
@@ -44,6 +47,21 @@ class AliyunSmsSettings(ChannelSettings):
     param_max_chars: int = Field(default=60, ge=10)
     region_id: str = "cn-hangzhou"
     timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("template_params")
+    @classmethod
+    def _placeholders(cls, v: dict[str, str]) -> dict[str, str]:
+        """Checked when the channel is configured, not at the first message: a
+        pattern names only {title}, {body} and {recipient}."""
+        for name, pattern in v.items():
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            for f in fields:
+                if f not in PLACEHOLDERS:
+                    raise ValueError(f"{name}: unknown placeholder {{{f}}} (use {{title}}, {{body}}, {{recipient}})")
+        return v
 
 
 def percent_encode(value: str) -> str:
@@ -66,7 +84,10 @@ class AliyunSmsChannel(Channel):
         st: AliyunSmsSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if not message.address:
             raise PermanentFailure("no phone number")
-        values = {"title": message.title, "body": message.body, "recipient": message.recipient}
+        # Template variables are one line each; the configured patterns are formatted
+        # with the data as values, so braces in a name are never read as placeholders.
+        values = {"title": one_line(message.title), "body": one_line(message.body),
+                  "recipient": one_line(message.recipient)}
         tparams = {k: v.format_map(values)[: st.param_max_chars] for k, v in st.template_params.items()}
         params = {
             "AccessKeyId": st.access_key_id, "Action": "SendSms", "Format": "JSON",

@@ -12,7 +12,15 @@ import json
 
 from pydantic import Field
 
-from creditgov.alerts.channels import Channel, ChannelSettings, Message, PermanentFailure, secret
+from creditgov.alerts.channels import (
+    Channel,
+    ChannelSettings,
+    Message,
+    PermanentFailure,
+    one_line,
+    plain,
+    secret,
+)
 from creditgov.alerts.channels._http import json_of, post
 
 
@@ -32,7 +40,7 @@ class HttpSmsChannel(Channel):
         st: HttpSmsSettings = self.settings  # type: ignore[assignment]  # built by this class's own Settings in Channel.__init__
         if not message.address:
             raise PermanentFailure("no phone number")
-        text = f"【{st.sign}】{message.title}：{message.body}"[: st.max_chars]
+        text = f"【{st.sign}】{one_line(message.title)}：{plain(message.body)}"[: st.max_chars]
         body = json.dumps({"to": message.address, "text": text, "sign": st.sign,
                            "idempotency_key": message.idempotency_key}, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": message.idempotency_key}

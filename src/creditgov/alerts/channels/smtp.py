@@ -22,6 +22,8 @@ from creditgov.alerts.channels import (
     Message,
     PermanentFailure,
     TemporaryFailure,
+    one_line,
+    plain,
     secret,
 )
 
@@ -62,13 +64,13 @@ class SmtpChannel(Channel):
         mail = EmailMessage()
         mail["From"] = st.sender
         mail["To"] = message.address
-        mail["Subject"] = st.subject_prefix + message.title
+        mail["Subject"] = one_line(st.subject_prefix + message.title)
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = f"<{message.idempotency_key}@{st.message_id_domain}>"
         mail["X-CreditGov-Idempotency-Key"] = message.idempotency_key
         if message.alert_id is not None:
             mail["X-CreditGov-Alert"] = str(message.alert_id)
-        mail.set_content(message.body)
+        mail.set_content(plain(message.body))
         try:
             conn = self._connect()
             try:

@@ -1,0 +1,112 @@
+"""The written notice (告知书) and decision (认定决定书) of a list entry.
+
+国办发〔2020〕49号 asks that before a subject is put on the serious-dishonesty list it
+is told the facts, the basis and its rights (陈述申辩), and that the identifying unit
+then decides in writing, naming the subject and its legal representative, and setting
+the publication period (1 to 3 years) for the case. Both documents are built here from
+the entry, the list definition and the store, kept as structured data (for the API and
+the command) and as text (stored with the procedure step, so the history shows
+exactly what was sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem, Department
+from creditgov.core.clock import iso
+from creditgov.lists.models import ListEntry
+from creditgov.lists.schemas import ListDef
+from creditgov.records.models import CreditRecord
+from creditgov.subjects.models import Subject, SubjectLink
+
+REMEDIES = ("对认定决定不服的, 可依法申请行政复议或者提起行政诉讼; 符合条件的, 可依法申请信用修复 "
+            "(you may apply for administrative reconsideration or bring an administrative suit; credit repair "
+            "can be applied for once its conditions are met)")
+
+
+@dataclass(frozen=True)
+class Party:
+    """The subject as a document names it."""
+
+    subject_id: int
+    name: str
+    code: str | None  # credit code, or the masked ID number of a person
+    legal_representative: str | None
+
+
+def party(session: Session, subject_id: int) -> Party:
+    s = session.get(Subject, subject_id)
+    if s is None:  # the entry's foreign key makes this impossible
+        raise LookupError(subject_id)
+    rep = session.execute(
+        select(Subject.name).join(SubjectLink, SubjectLink.person_id == Subject.id)
+        .where(SubjectLink.firm_id == subject_id, SubjectLink.role == "legal_representative")
+        .order_by(SubjectLink.id).limit(1)).scalar()
+    return Party(s.id, s.name, s.uscc or s.resident_id_masked, rep)
+
+
+def _unit_name(session: Session, code: str | None) -> str:
+    d = session.get(Department, code) if code else None
+    return f"{d.name_zh} ({code})" if d else (code or "—")
+
+
+def facts(session: Session, entry: ListEntry) -> str:
+    """What happened: the record the entry rests on, or the stated basis."""
+    if entry.record_id is not None:
+        rec = session.get(CreditRecord, entry.record_id)
+        if rec is not None:
+            item = session.get(CatalogItem, rec.item_code)
+            what = item.name_zh if item else rec.item_code
+            doc = f", 文书 {rec.document_no}" if rec.document_no else ""
+            told = f": {rec.text}" if rec.text else ""
+            return (f"{iso(rec.occurred_on)} {what} ({_unit_name(session, rec.department_code)}{doc}){told}; "
+                    f"{entry.basis or ''}").strip("; ")
+    return entry.basis or "—"
+
+
+def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
+    p = party(session, entry.subject_id)
+    return {"document": "告知书 (notice before listing)", "list": d.name_zh, "list_en": d.name_en,
+            "party": asdict(p), "facts": facts(session, entry), "basis": d.legal_basis.strip(),
+            "identifying_unit": _unit_name(session, entry.identifying_unit),
+            "rights": f"陈述申辩 (representation) until {iso(entry.response_due)} inclusive; {REMEDIES}",
+            "deadline": iso(entry.response_due), "window": d.response_window.model_dump()}
+
+
+def notice_text(doc: dict[str, Any]) -> str:
+    p = doc["party"]
+    rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
+    return (f"【告知书】{p['name']} ({p['code'] or '—'}){rep}: 拟将您列入《{doc['list']}》({doc['list_en']}). "
+            f"事实: {doc['facts']}. 依据: {doc['basis']}. 认定单位: {doc['identifying_unit']}. "
+            f"您有权在 {doc['deadline']} 前(含当日)提出陈述申辩; you may make a representation until "
+            f"{doc['deadline']} inclusive ({doc['window']['days']} {doc['window']['counting']} days).")
+
+
+def decision(session: Session, entry: ListEntry, d: ListDef, months: int | None) -> dict[str, Any]:
+    p = party(session, entry.subject_id)
+    rng = d.publication_range
+    return {"document": "认定决定书 (decision)", "decision_no": entry.decision_no, "list": d.name_zh,
+            "list_en": d.name_en, "party": asdict(p), "facts": facts(session, entry),
+            "basis": d.legal_basis.strip(), "identifying_unit": _unit_name(session, entry.identifying_unit),
+            "representation": entry.representation,
+            "publication_months": months,
+            "publication_range": (rng.model_dump() if rng else None),
+            "exit": [e.text for e in d.exit_conditions], "remedies": REMEDIES}
+
+
+def decision_text(doc: dict[str, Any]) -> str:
+    p = doc["party"]
+    rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
+    heard = f" 当事人陈述申辩: {doc['representation']}." if doc["representation"] else " 当事人未在期限内陈述申辩."
+    period = (f" 公示期限: 自公示之日起 {doc['publication_months']} 个月"
+              + (f" (本案在 {doc['publication_range']['min_months']}–{doc['publication_range']['max_months']} "
+                 "个月范围内确定)" if doc["publication_range"] else "") + "."
+              if doc["publication_months"] else " 不设公示期限.")
+    return (f"【认定决定书 {doc['decision_no'] or '—'}】{doc['identifying_unit']} 决定将 {p['name']} "
+            f"({p['code'] or '—'}){rep} 列入《{doc['list']}》. 事实: {doc['facts']}. 依据: {doc['basis']}."
+            f"{heard}{period} 移出: {'; '.join(doc['exit'])}. {doc['remedies']}")
