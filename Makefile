@@ -56,6 +56,7 @@ bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/evaluate.py
 	$(PY) benchmarks/check.py
 	$(PY) benchmarks/alerts.py
+	$(PY) benchmarks/points.py
 	$(PY) benchmarks/api.py
 
 # The house rules the build holds (docs/architecture.md): style, the service layers and
