@@ -38,24 +38,21 @@ HOW = "set CREDITGOV_KEY_FILE (or pass --key-file) to the store's key file; see 
 
 
 class KeySource(Protocol):
-    """Where a store's key is kept. The file is the first kind; any other kind keeps
-    the same four promises."""
+    """Where a store's key is kept: an interface (a Protocol), with the key file as its
+    first implementation (`FileKeySource`); any other kind keeps the same four
+    promises. The methods are declarations only."""
 
     def exists(self) -> bool:
         """Whether a key is there to load."""
-        ...
 
     def load(self) -> KeyRing:
         """The key, or ConfigError naming where it was looked for."""
-        ...
 
     def create(self) -> KeyRing:
         """A new key, kept; never replaces one that exists."""
-        ...
 
     def describe(self) -> str:
         """Where the key is, in words a message can show ("key file /srv/x.key")."""
-        ...
 
 
 @dataclass(frozen=True)
