@@ -7,10 +7,12 @@ set -euo pipefail
 # credit report PDFs and the regional-analysis charts; DejaVu Sans and Symbola are the
 # report's fallbacks for what it lacks (Latin accents, combining marks, symbols, emoji);
 # poppler-utils turns report PDFs into images for review; wrk sends the API benchmark's
-# load from a second process.
+# load from a second process; pg_dump and pg_restore back up and restore a PostgreSQL store
+# (`creditgov backup`; the client must be of the server's major version or newer).
 wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
-        "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf:fonts-symbola" "wrk:wrk")
+        "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf:fonts-symbola" "wrk:wrk"
+        "pg_dump:postgresql-client")
 need=()
 for pair in "${wanted[@]}"; do
   what="${pair%%:*}"

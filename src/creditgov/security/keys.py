@@ -132,7 +132,10 @@ def check(session: Session, ring: KeyRing, source: KeySource, *, record: bool = 
     "unrecorded" when not asked to record or the schema has no table for it)."""
     rec = recorded(session)
     if rec is not None:
-        if rec.fingerprint != ring.fingerprint:
+        # While the key is rotated the store still records the old key until every
+        # value is re-keyed (security/rotation.py): a file holding it as `previous` is
+        # the store's too.
+        if rec.fingerprint not in (ring.fingerprint, ring.previous.fingerprint if ring.previous else None):
             raise KeyMismatch(mismatch_message(ring, source, rec))
         return "matches"
     other = _data_key_id(session, ring)

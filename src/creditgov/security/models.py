@@ -58,3 +58,23 @@ class AuditPurgedSegment(Base):
     after_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)  # prev_hash of the first
     last_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # hash of the last
     digest: Mapped[str] = mapped_column(String(64), nullable=False)  # sha256 over the run's hashes
+
+
+class KeyRotation(Base):
+    """A rotation of the store's key (`security/rotation.py`): which key is replaced by
+    which, and how far the re-keying has come (`progress`: JSON, the last row id done
+    per table), so a rotation cut short by a crash resumes where it stopped."""
+
+    __tablename__ = "key_rotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    old_key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    new_key_id: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    old_fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    new_fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    state: Mapped[str] = mapped_column(String(12), nullable=False)  # rekeying / retiring / done
+    progress: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    rekeyed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
