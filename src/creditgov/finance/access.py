@@ -1,0 +1,183 @@
+"""Read logic the finance API, pages and commands share: the bank an officer acts for,
+output shapes, and the reasons of a match in both languages.
+
+What a bank sees of a need depends on the subject's consent for that need: without
+one, the need's terms and the match's reasons but no name, identifier or contact;
+with one in force, the name and the contact (and the file, through the ordinary
+audited file read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.core.errors import NotFound
+from creditgov.finance import service
+from creditgov.finance.loans import consented
+from creditgov.finance.models import Bank, FinancingNeed, LoanApplication, LoanProduct, NeedMatch
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import Principal, Role, authorize
+from creditgov.subjects import service as subject_service
+from creditgov.subjects.access import read_file
+from creditgov.subjects.models import Subject
+
+BAND_LABELS = {"excellent": ("优", "excellent"), "good": ("良", "good"), "fair": ("中", "fair"),
+               "poor": ("差", "poor")}
+STATUS_LABELS = {
+    "draft": ("草稿", "draft"), "submitted": ("待审核", "submitted"), "approved": ("已通过", "approved"),
+    "rejected": ("已退回", "rejected"), "withdrawn": ("已撤回", "withdrawn"), "open": ("进行中", "open"),
+    "financed": ("已获贷", "financed"), "declined": ("已拒绝", "declined"), "overdue": ("逾期", "overdue"),
+    "default": ("违约", "default"), "repaid": ("已结清", "repaid"), "paid": ("已赔付", "paid"),
+}
+KIND_LABELS = {"enterprise": ("企业", "enterprise"), "merchant": ("个体工商户/商户", "merchant"),
+               "homestay": ("民宿", "homestay"), "social_org": ("社会组织", "social organisation"),
+               "individual": ("自然人", "individual")}
+
+
+def label(table: dict[str, tuple[str, str]], code: str | None) -> dict[str, str] | None:
+    if code is None:
+        return None
+    zh, en = table.get(code, (code, code))
+    return {"code": code, "zh": zh, "en": en}
+
+
+def bank_of(session: Session, who: Principal) -> Bank:
+    """The bank a bank officer acts for (its organisation)."""
+    if who.role is not Role.BANK:
+        raise NotFound("no bank for this account")
+    return service.bank_by_code(session, who.organisation)
+
+
+def bank_or_none(session: Session, who: Principal) -> Bank | None:
+    """The officer's bank, or None while the office has not registered its organisation
+    (its lists are then empty rather than an error)."""
+    try:
+        return bank_of(session, who)
+    except NotFound:
+        return None
+
+
+def product_dict(p: LoanProduct, bank: Bank | None = None) -> dict[str, Any]:
+    return {"id": p.id, "bank": bank.code if bank else p.bank_id, "bank_name": bank.name if bank else None,
+            "code": p.code, "name": p.name, "description": p.description, "kinds": list(p.kinds),
+            "min_bands": dict(p.min_bands), "lists_absent": list(p.lists_absent),
+            "amount_min": str(p.amount_min), "amount_max": str(p.amount_max), "term_min": p.term_min,
+            "term_max": p.term_max, "rate_min": str(p.rate_min), "rate_max": str(p.rate_max),
+            "collateral_free": p.collateral_free, "status": p.status, "status_label": label(STATUS_LABELS, p.status),
+            "decision_note": p.decision_note}
+
+
+def products(session: Session, *, status: str | None = "approved", bank: Bank | None = None) -> list[dict[str, Any]]:
+    q = select(LoanProduct, Bank).join(Bank, Bank.id == LoanProduct.bank_id).order_by(LoanProduct.id)
+    if status is not None:
+        q = q.where(LoanProduct.status == status)
+    if bank is not None:
+        q = q.where(LoanProduct.bank_id == bank.id)
+    return [product_dict(p, b) for p, b in session.execute(q).tuples()]
+
+
+def need_dict(n: FinancingNeed, *, subject: Subject | None = None, phone: str | None = None) -> dict[str, Any]:
+    """A need; `subject` and `phone` only for the subject itself or a consented bank."""
+    return {"id": n.id, "amount": str(n.amount), "term_months": n.term_months, "purpose": n.purpose,
+            "collateral": n.collateral, "status": n.status, "status_label": label(STATUS_LABELS, n.status),
+            "created_at": n.created_at.isoformat(timespec="seconds"),
+            "subject": {"id": subject.id, "name": subject.name, "kind": label(KIND_LABELS, subject.kind)}
+            if subject is not None else None,
+            "contact_name": n.contact_name if subject is not None else None,
+            "contact_phone": phone if phone is not None else n.contact_phone_masked}
+
+
+def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
+    """Each criterion of the product: the rule, whether it holds, and how close."""
+    floors = ", ".join(f"{model} ≥ {band}" for model, band in sorted(p.min_bands.items())) or "—"
+    band_got = m.band_got or "ungraded"
+    out = [
+        {"criterion": "band", "holds": m.band_ok, "rule": f"band: {floors}",
+         "rule_zh": f"信用等级不低于: {floors}", "got": f"{m.band_model or '—'}: {band_got}",
+         "gap": m.band_gap, "gap_text": "" if m.band_ok else
+         (f"{m.band_gap} band(s) short / 差 {m.band_gap} 档" if m.band_got else "not graded / 未评价")},
+        {"criterion": "lists", "holds": m.lists_ok, "rule": "not on: " + (", ".join(p.lists_absent) or "—"),
+         "rule_zh": "不在名单: " + (", ".join(p.lists_absent) or "—"), "got": m.lists_hit or "",
+         "gap": 0 if m.lists_ok else 1, "gap_text": "" if m.lists_ok else f"on / 在: {m.lists_hit}"},
+        {"criterion": "amount", "holds": m.amount_ok, "rule": f"amount {p.amount_min}–{p.amount_max}",
+         "rule_zh": f"金额 {p.amount_min}–{p.amount_max} 元", "gap": round(m.amount_gap, 4),
+         "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%"},
+        {"criterion": "term", "holds": m.term_ok, "rule": f"term {p.term_min}–{p.term_max} months",
+         "rule_zh": f"期限 {p.term_min}–{p.term_max} 个月", "gap": m.term_gap,
+         "gap_text": "" if m.term_ok else f"{m.term_gap} month(s) outside / 相差 {m.term_gap} 个月"},
+        {"criterion": "collateral", "holds": m.collateral_ok,
+         "rule": "collateral-free" if p.collateral_free else "collateral required",
+         "rule_zh": "免抵押" if p.collateral_free else "需抵押", "gap": 0 if m.collateral_ok else 1,
+         "gap_text": "" if m.collateral_ok else "no collateral offered / 未提供抵押"},
+    ]
+    for r in out:
+        r["product"] = p.id
+    return out
+
+
+def match_dict(m: NeedMatch, p: LoanProduct, bank: Bank) -> dict[str, Any]:
+    return {"need_id": m.need_id, "product": product_dict(p, bank), "eligible": m.eligible, "fails": m.fails,
+            "score": round(m.score, 2), "reasons": reasons(m, p)}
+
+
+def matches_for_need(session: Session, need_id: int) -> list[dict[str, Any]]:
+    """The subject's view: products for its need, eligible first, best first."""
+    q = (select(NeedMatch, LoanProduct, Bank).join(LoanProduct, LoanProduct.id == NeedMatch.product_id)
+         .join(Bank, Bank.id == LoanProduct.bank_id)
+         .where(NeedMatch.need_id == need_id, LoanProduct.status == "approved")
+         .order_by(NeedMatch.eligible.desc(), NeedMatch.score.desc(), NeedMatch.product_id))
+    return [match_dict(m, p, b) for m, p, b in session.execute(q).tuples()]
+
+
+def matches_for_bank(session: Session, ring: KeyRing, bank: Bank, *, eligible_only: bool = True,
+                     limit: int = 200) -> list[dict[str, Any]]:
+    """The bank's view: needs matched to its approved products. A need shows who posted
+    it only while the subject's consent for it to this bank is in force."""
+    q = (select(NeedMatch, LoanProduct, FinancingNeed, Subject)
+         .join(LoanProduct, LoanProduct.id == NeedMatch.product_id)
+         .join(FinancingNeed, FinancingNeed.id == NeedMatch.need_id)
+         .join(Subject, Subject.id == FinancingNeed.subject_id)
+         .where(LoanProduct.bank_id == bank.id, LoanProduct.status == "approved", FinancingNeed.status == "open")
+         .order_by(NeedMatch.score.desc(), NeedMatch.need_id).limit(limit))
+    if eligible_only:
+        q = q.where(NeedMatch.eligible.is_(True))
+    out = []
+    for m, p, n, s in session.execute(q).tuples():
+        ok = consented(session, need_id=n.id, bank_id=bank.id)
+        out.append({"need": need_dict(n, subject=s if ok else None, phone=ring.decrypt(n.contact_phone) if ok
+                                      else None),
+                    "consented": ok, "product": {"id": p.id, "code": p.code, "name": p.name},
+                    "eligible": m.eligible, "score": round(m.score, 2), "reasons": reasons(m, p)})
+    return out
+
+
+def consented_need(session: Session, bank: Bank, need_id: int) -> FinancingNeed:
+    """A need the bank may open: only with the subject's consent in force for it."""
+    n = session.get(FinancingNeed, need_id)
+    if n is None or not consented(session, need_id=n.id, bank_id=bank.id):
+        raise NotFound(f"need {need_id} not found, or no consent for it is in force")
+    return n
+
+
+def bank_read(session: Session, ring: KeyRing, who: Principal, bank: Bank, need_id: int) -> dict[str, Any]:
+    """A bank opens a need it holds the subject's consent for: the need, its contact and
+    the credit file. The file read is audited as `subject.read` whether the subject is a
+    person or a firm, so the subject sees every bank read among its file's readers."""
+    n = consented_need(session, bank, need_id)
+    subject = session.get(Subject, n.subject_id)
+    assert subject is not None
+    purpose = f"信易贷 need {n.id} / credit-based lending"
+    file = read_file(session, ring, authorize(who, "subjects.read"), n.subject_id, purpose)
+    if not subject_service.is_personal(subject):  # a person's read is audited by the file read itself
+        audit.append(session, action="subject.read", actor=who.actor, subject_id=subject.id, purpose=purpose)
+    return {"need": need_dict(n, subject=subject, phone=ring.decrypt(n.contact_phone)), "file": file}
+
+
+def application_dict(a: LoanApplication) -> dict[str, Any]:
+    return {"id": a.id, "need_id": a.need_id, "product_id": a.product_id, "bank_id": a.bank_id,
+            "subject_id": a.subject_id, "status": a.status, "status_label": label(STATUS_LABELS, a.status),
+            "decline_code": a.decline_code, "note": a.decision_note,
+            "created_at": a.created_at.isoformat(timespec="seconds")}
