@@ -1,0 +1,206 @@
+"""Receiving a package: verified, stored, applied exactly once and in order.
+
+The receiver keeps one row per (channel, seq). A package already there changes
+nothing (a re-send); one that arrives before its predecessor is held; each time the
+next expected package is present it is applied, in the same transaction that marks it
+applied, so a crash leaves it either applied and marked or neither. Items go through
+the owning domains' services: record status through `records.service.change_status`,
+list exits through `lists.exits`, upper-platform entries through `lists.upper`,
+copies of records through `records.service.add_copy`. An item that cannot be applied
+here (subject unknown, a transition the record cannot make) is kept as a received
+fact with the reason, and never blocks the channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditgov.core import clock
+from creditgov.core.errors import Conflict, CreditGovError, InvalidInput
+from creditgov.exchange import queue
+from creditgov.exchange.channels import channel, peer_by_node
+from creditgov.exchange.models import ExchangePackage, ExchangePeer, PackageSubject, ReceivedFact
+from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign, unseal, verify
+from creditgov.ingest.transforms import RowError
+from creditgov.lists import exits as list_exits
+from creditgov.lists import upper as upper_lists
+from creditgov.records import service as records
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import Unauthenticated
+from creditgov.subjects.models import Subject
+
+
+class BadSignature(Unauthenticated):
+    """The package is not signed by the peer it names (answered 401)."""
+
+
+STATUS_OF = {"record.repaired": "repaired", "record.revoked": "revoked",
+             "record.publication-ended": "expired", "record.archived": "archived"}
+
+
+def _date(v: Any) -> dt.date | None:
+    return dt.date.fromisoformat(v) if v else None
+
+
+def find_subject(session: Session, keyring: KeyRing, ref: dict[str, Any]) -> int | None:
+    if ref.get("uscc"):
+        sid = session.execute(select(Subject.id).where(Subject.uscc == str(ref["uscc"]).upper())).scalar()
+    elif ref.get("resident_id"):
+        sid = session.execute(select(Subject.id).where(
+            Subject.resident_id_index.in_(keyring.lookup_indexes(str(ref["resident_id"]).upper())))).scalar()
+    else:
+        return None
+    return int(sid) if sid is not None else None
+
+
+def _record(session: Session, natural_key: Any) -> CreditRecord | None:
+    return session.execute(select(CreditRecord).where(CreditRecord.natural_key == str(natural_key),
+                                                      CreditRecord.is_current.is_(True))).scalar_one_or_none()
+
+
+def _apply_item(session: Session, keyring: KeyRing, peer: ExchangePeer, item: dict[str, Any],
+                sid: int | None, actor: str, copies: list[int]) -> tuple[str, str | None]:
+    """(outcome, reason): applied / already / stored / unmatched / refused."""
+    kind = item.get("kind")
+    direction = channel(peer.channel).direction
+    source = f"exchange:{peer.node}"
+    if kind in STATUS_OF or kind == "record.corrected":
+        rec = _record(session, item.get("natural_key"))
+        if rec is None:
+            return "unmatched", "no record with this natural key"
+        if kind == "record.corrected":
+            return "stored", "the corrected version arrives as record.changed"
+        target = STATUS_OF[str(kind)]
+        if rec.status == target:
+            return "already", None
+        reason = f"{kind} by {peer.node} ({item.get('cause') or 'exchange'})"
+        records.change_status(session, record_id=rec.id, to_status=target, reason=reason, actor=actor)
+        if target in ("repaired", "revoked"):
+            list_exits.exit_for_record(session, record_id=rec.id, reason=reason,
+                                       kind="repair" if target == "repaired" else "manual", actor=actor)
+        return "applied", None
+    if sid is None:
+        return "unmatched", "subject not registered here"
+    if kind in ("record.new", "record.changed") and direction == "down":
+        fields = {k: item.get(k) for k in ("decided_on", "published_from", "published_until")}
+        fields = {k: _date(v) for k, v in fields.items()}
+        fields.update({k: item.get(k) for k in ("value", "grade", "text", "document_no", "status")})
+        rec, added = records.add_copy(session, subject_id=sid, natural_key=str(item["natural_key"]),
+                                      version=int(item["version"]), item_code=str(item["item"]),
+                                      department_code=str(item["department"]),
+                                      occurred_on=_date(item["occurred_on"]) or clock.today(), source=source,
+                                      fields=fields, actor=actor)
+        copies.append(rec.id)
+        return ("applied" if added else "already"), None
+    if kind in ("list.entered", "list.exited") and direction == "up":
+        _entry, outcome = upper_lists.apply_upper_entry(
+            session, list_code=str(item["list"]), subject_id=sid, source=peer.node[:80], ref=str(item["ref"]),
+            published_on=_date(item.get("published_on")) or clock.today(), expires_on=_date(item.get("expires_on")),
+            exited_on=_date(item.get("exited_on")), decision_no=item.get("decision_no"), basis=item.get("basis"),
+            identifying_unit=None, exit_reason=item.get("exit_reason"), actor=actor)
+        return ("applied" if outcome != "unchanged" else "already"), None
+    return "stored", None
+
+
+def _apply(session: Session, keyring: KeyRing, peer: ExchangePeer, pkg: ExchangePackage, actor: str) -> None:
+    envelope = unseal(keyring, pkg.sealed)
+    accepts = set(channel(peer.channel).accepts)
+    tally: dict[str, int] = {}
+    sids: set[int] = set()
+    copies: list[int] = []  # records kept as copies: a change made here goes back to the sender
+    for n, item in enumerate(envelope.get("items", [])):
+        kind = item.get("kind") if isinstance(item, dict) else None
+        sid = find_subject(session, keyring, item.get("subject") or {}) if isinstance(item, dict) else None
+        outcome: str
+        reason: str | None
+        if kind not in accepts:
+            outcome, reason = "refused", f"channel {peer.channel} does not accept {kind!r}"
+        else:
+            try:
+                with session.begin_nested():
+                    outcome, reason = _apply_item(session, keyring, peer, item, sid, actor, copies)
+            except (CreditGovError, RowError, KeyError, ValueError) as exc:
+                outcome, reason = "refused", str(exc)[:300]
+        tally[outcome] = tally.get(outcome, 0) + 1
+        if sid is not None:
+            sids.add(sid)
+        if outcome in ("stored", "unmatched", "refused"):
+            session.add(ReceivedFact(package_id=pkg.id, kind=str(kind)[:40], subject_id=sid, outcome=outcome,
+                                     body={"n": n, "reason": reason, "item": item} if reason else {"n": n, "item": item},
+                                     created_at=clock.now()))
+    queue.record_shares(session, record_ids=copies, recipient=channel(peer.channel).recipient, ref=peer.channel)
+    for sid in sorted(sids):
+        session.add(PackageSubject(package_id=pkg.id, subject_id=sid))
+    pkg.status, pkg.done_at, pkg.result = "applied", clock.now(), tally
+    session.flush()
+    audit.append(session, action="exchange.apply", actor=actor,
+                 detail={"channel": pkg.channel, "peer": pkg.peer, "seq": pkg.seq, "outcomes": tally})
+
+
+def applied_through(session: Session, channel_name: str) -> int:
+    """The highest n such that packages 1..n of the channel are all applied."""
+    seqs = session.execute(select(ExchangePackage.seq).where(
+        ExchangePackage.channel == channel_name, ExchangePackage.direction == "in",
+        ExchangePackage.status == "applied").order_by(ExchangePackage.seq)).scalars()
+    n = 0
+    for s in seqs:
+        if s != n + 1:
+            break
+        n = s
+    return n
+
+
+def receive(session: Session, keyring: KeyRing, envelope: dict[str, Any], *, actor: str | None = None) -> dict[str, Any]:
+    """Take one package from a peer; answers a signed acknowledgement."""
+    if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+        raise InvalidInput(f"not an exchange package (format {FORMAT})")
+    sender = str(envelope.get("from", ""))
+    peer = peer_by_node(session, sender)
+    if not verify(peer.public_key, envelope):
+        raise BadSignature(f"package not signed by {sender}'s key")
+    me = identity(session)
+    if envelope.get("to") != me.node:
+        raise InvalidInput(f"package addressed to {envelope.get('to')!r}, not to {me.node!r}")
+    seq = envelope.get("seq")
+    if not isinstance(seq, int) or not 1 <= seq < 2**31 or not isinstance(envelope.get("items"), list):
+        raise InvalidInput("a package needs a positive seq and a list of items")
+    actor = actor or f"exchange:{peer.node}"
+    session.refresh(peer, with_for_update=True)  # one package of a channel at a time
+    d = digest(envelope)
+    pkg = session.execute(select(ExchangePackage).where(
+        ExchangePackage.channel == peer.channel, ExchangePackage.direction == "in",
+        ExchangePackage.seq == seq)).scalar_one_or_none()
+    duplicate = pkg is not None
+    if pkg is not None and pkg.digest != d:
+        raise Conflict(f"package {seq} of {sender} already received with other content")
+    if pkg is None:
+        items = envelope["items"]
+        pkg = ExchangePackage(channel=peer.channel, direction="in", peer=peer.node, seq=seq,
+                              kinds=sorted({str(i.get("kind")) for i in items if isinstance(i, dict)}),
+                              items=len(items), sealed=seal(keyring, envelope), digest=d, status="held",
+                              attempts=0, created_at=clock.now())
+        session.add(pkg)
+        session.flush()
+        audit.append(session, action="exchange.receive", actor=actor,
+                     detail={"channel": peer.channel, "peer": peer.node, "seq": seq, "items": len(items)})
+    through = applied_through(session, peer.channel)
+    while True:
+        nxt = session.execute(select(ExchangePackage).where(
+            ExchangePackage.channel == peer.channel, ExchangePackage.direction == "in",
+            ExchangePackage.seq == through + 1, ExchangePackage.status == "held")).scalar_one_or_none()
+        if nxt is None:
+            break
+        _apply(session, keyring, peer, nxt, actor)
+        through += 1
+    held = session.execute(select(func.count()).select_from(ExchangePackage).where(
+        ExchangePackage.channel == peer.channel, ExchangePackage.direction == "in",
+        ExchangePackage.status == "held")).scalar_one()
+    return sign(session, keyring, {"format": FORMAT, "ack": True, "from": me.node, "to": peer.node, "seq": seq,
+                                   "status": pkg.status, "duplicate": duplicate, "applied_through": through,
+                                   "held": int(held)})
+

@@ -1,0 +1,178 @@
+"""`creditgov exchange …`: this installation's identity, peers, a cycle, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.core import clock
+from creditgov.core.errors import InvalidInput
+from creditgov.exchange import channels, service, signing
+from creditgov.exchange.schemas import PeerIn
+from creditgov.security import service as audit
+
+app = typer.Typer(help="The exchange (数据回流): signed packages to and from other platforms.", no_args_is_help=True)
+peer_app = typer.Typer(help="Peers: the installation at the other end of a channel.", no_args_is_help=True)
+app.add_typer(peer_app, name="peer")
+ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+@app.command("init")
+def init(node: str = typer.Option(..., "--node", help="This installation's name on the exchange, e.g. anlan-county."),
+         actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Name this installation and make its signing key (once); prints the public key."""
+    ring = STATE.keyring()
+    with session() as s:
+        me = signing.create_identity(s, ring, node=node, actor=actor or audit.default_actor())
+        out = {"node": me.node, "public_key": me.public_key}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"{out['node']}: public key {out['public_key']}")
+
+
+@app.command("identity")
+def identity(json_out: bool = JsonOpt) -> None:
+    """This installation's name and public key (give it to each peer)."""
+    with session() as s:
+        me = signing.identity(s)
+        out = {"node": me.node, "public_key": me.public_key}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"{out['node']}: public key {out['public_key']}")
+
+
+@peer_app.command("add")
+def peer_add(channel: str = typer.Argument(..., help="A channel of the channels file (upper, lower, …)."),
+             node: str = typer.Argument(..., help="The peer's name on the exchange."),
+             key: str = typer.Option(..., "--key", help="The peer's public key (`creditgov exchange identity`)."),
+             http: str = typer.Option(None, "--http", help="The peer's base URL (HTTP push)."),
+             folder: Path = typer.Option(None, "--folder", help="A drop folder shared with the peer."),
+             backlog: bool = typer.Option(False, "--backlog", help="Also send what was recorded before now."),
+             actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Bind a peer to a channel with its public key, reached by HTTP or a drop folder."""
+    if (http is None) == (folder is None):
+        raise InvalidInput("give exactly one of --http URL or --folder PATH")
+    data = PeerIn(channel=channel, node=node, public_key=key, transport="http" if http else "folder",
+                  address=http or str(Path(folder).resolve()), backlog=backlog)
+    with session() as s:
+        out = channels.peer_dict(channels.add_peer(s, data, actor=actor or audit.default_actor()))
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"channel {out['channel']}: peer {out['node']} by {out['transport']} at {out['address']}")
+
+
+@peer_app.command("set")
+def peer_set(channel: str = typer.Argument(..., help="The channel whose peer changes."),
+             http: str = typer.Option(None, "--http", help="Push to the peer at this base URL."),
+             pull: str = typer.Option(None, "--pull", help="Let the peer fetch from us; its base URL."),
+             folder: Path = typer.Option(None, "--folder", help="A drop folder shared with the peer."),
+             actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Change how a channel's peer is reached (push, pull or a drop folder)."""
+    given = [(t, a) for t, a in (("http", http), ("http-pull", pull), ("folder", folder)) if a is not None]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of --http URL, --pull URL or --folder PATH")
+    transport, address = given[0]
+    address = str(Path(address).resolve()) if transport == "folder" else str(address)
+    with session() as s:
+        out = channels.peer_dict(channels.set_transport(s, channel_name=channel, transport=transport, address=address,
+                                                        actor=actor or audit.default_actor()))
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"channel {out['channel']}: peer {out['node']} by {out['transport']} at {out['address']}")
+
+
+@peer_app.command("list")
+def peer_list(json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [channels.peer_dict(p) for p in channels.peers(s)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="exchange peers")
+    for c in ("channel", "node", "transport", "address", "next_seq"):
+        t.add_column(c)
+    for p in out:
+        t.add_row(*(str(p[c]) for c in ("channel", "node", "transport", "address", "next_seq")))
+    console.print(t)
+
+
+@app.command("channels")
+def channels_(json_out: bool = JsonOpt) -> None:
+    """The channels file in force (shipped, or $CREDITGOV_EXCHANGE_CHANNELS), validated."""
+    out = channels.describe()
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"channels {out['version']} ({out['source']}); records of classes {out['share_classes']} travel")
+    for name, c in out["channels"].items():
+        console.print(f"  {name} ({c['direction']}, queue {c['recipient']}): sends {', '.join(c['sends'])}; "
+                      f"accepts {', '.join(c['accepts'])}", highlight=False)
+
+
+@app.command("run")
+def run(channel: str = typer.Option(None, "--channel", help="Only this channel."),
+        force: bool = typer.Option(False, "--force", help="Send open packages now, whatever their back-off."),
+        actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """One cycle: package what is owed, read drop folders, send what is due."""
+    ring = STATE.keyring()
+    out = service.run(STATE.url, ring, actor=actor or audit.default_actor(), channel=channel, force=force)
+    if json_out:
+        emit_json(out)
+        return
+    for ch, r in out.items():
+        console.print(f"{ch}: " + ", ".join(f"{k} {v}" for k, v in r.items()))
+
+
+@app.command("status")
+def status(json_out: bool = JsonOpt) -> None:
+    """Every channel: its peer, packages by status, how far applied, the last error."""
+    with session() as s:
+        out = service.status(s)
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="exchange channels")
+    for c in ("channel", "peer", "transport", "sent (out)", "received (in)", "applied through", "last error"):
+        t.add_column(c)
+    for r in out:
+        t.add_row(r["channel"], r["peer"], r["transport"], str(r["out"]), str(r["in"]), str(r["applied_through"]),
+                  r["last_error"] or "")
+    console.print(t)
+
+
+@app.command("packages")
+def packages(channel: str = typer.Option(None, "--channel"), direction: str = typer.Option(None, "--direction"),
+             status_: str = typer.Option(None, "--status"), limit: int = typer.Option(50, min=1, max=1000),
+             json_out: bool = JsonOpt) -> None:
+    """Packages, newest first (times in China Standard Time)."""
+    with session() as s:
+        out = [service.package_dict(p) for p in service.packages(s, channel=channel, direction=direction,
+                                                                   status=status_, limit=limit)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="exchange packages")
+    for c in ("id", "channel", "dir", "seq", "kinds", "items", "status", "attempts", "created (CST)"):
+        t.add_column(c)
+    for p in out:
+        t.add_row(str(p["id"]), p["channel"], p["direction"], str(p["seq"]), ",".join(p["kinds"]), str(p["items"]),
+                  p["status"], str(p["attempts"]), clock.show(p["created_at"], "en", label=False))
+    console.print(t)
+
+
+@app.command("retry")
+def retry(channel: str = typer.Argument(...), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Make a channel's open packages due now (after the peer is fixed)."""
+    with session() as s:
+        n = service.retry_now(s, channel=channel, actor=actor or audit.default_actor())
+    if json_out:
+        emit_json({"channel": channel, "due": n})
+        return
+    console.print(f"{channel}: {n} packages due now")

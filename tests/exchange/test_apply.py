@@ -1,0 +1,146 @@
+"""Receiving packages on both databases: applied once and in order (a re-sent package
+changes nothing, one that arrives early is held until the gap fills), refused when not
+signed by the peer's key or when a number comes back with other content; and the
+collector packaging a store's changes once, signed with its key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import func, select
+
+from creditgov.catalog.models import CatalogItem
+from creditgov.core import db
+from creditgov.core.errors import Conflict
+from creditgov.exchange import apply, channels, collect, signing
+from creditgov.exchange import queue as exchange_queue
+from creditgov.exchange.models import ExchangePackage, PackageSubject, QueuedChange, ReceivedFact
+from creditgov.exchange.schemas import PeerIn
+from creditgov.lists.models import ListEntry, ListEntryEvent
+from creditgov.security.crypto import KeyRing
+from tests.lists.helpers import add_record, make_subject, publish_manual_entry
+
+UPPER = Ed25519PrivateKey.generate()
+# Markup, quotes, a right-to-left mark, an emoji family and a control character.
+HOSTILE = '"><img src=x onerror=alert(2)> O\'Brien \u202e右到左\u202c 👩\u200d👩\u200d👧 控制\x1b[31m 公司'
+
+
+def _pub(key: Ed25519PrivateKey) -> str:
+    return signing.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def _package(seq: int, items: list[dict[str, Any]], *, key: Ed25519PrivateKey = UPPER) -> dict[str, Any]:
+    env = {"format": signing.FORMAT, "from": "province", "to": "anlan", "seq": seq,
+           "created_at": "2026-11-01T08:00:00", "items": items}
+    return {**env, "signature": signing.b64(key.sign(signing.canonical(env)))}
+
+
+@pytest.fixture
+def receiver(county: str, keyring: KeyRing) -> tuple[str, KeyRing, int, str]:
+    """A county store that knows the province as its upper platform."""
+    with db.session_scope(county) as s:
+        signing.create_identity(s, keyring, node="anlan", actor="test")
+        channels.add_peer(s, PeerIn(channel="upper", node="province", public_key=_pub(UPPER), transport="http",
+                                    address="http://127.0.0.1:9"), actor="test")
+        subj = make_subject(s, name=HOSTILE)
+        return county, keyring, subj.id, str(subj.uscc)
+
+
+def _receive(url: str, ring: KeyRing, env: dict[str, Any]) -> dict[str, Any]:
+    with db.session_scope(url) as s:
+        return apply.receive(s, ring, env)
+
+
+def test_packages_apply_once_and_in_order(receiver: tuple[str, KeyRing, int, str]) -> None:
+    url, ring, sid, uscc = receiver
+    subject = {"kind": "enterprise", "name": HOSTILE, "uscc": uscc}
+    entered = {"kind": "list.entered", "list": "serious-dishonesty", "ref": "province:77", "decision_no": HOSTILE,
+               "basis": HOSTILE, "published_on": "2026-10-20", "expires_on": "2029-10-20", "subject": subject}
+    p1 = _package(1, [entered])
+    p2 = _package(2, [{"kind": "evaluation.result", "model": "province-model", "grade": "B", "score": "71.50",
+                       "as_of": "2026-10-31", "subject": subject},
+                      {"kind": "evaluation.result", "grade": "A", "subject": {"uscc": "91330100MA0000000X"}}])
+    p3 = _package(3, [{**entered, "kind": "list.exited", "exited_on": "2026-10-30", "exit_reason": "修复"}])
+
+    ack = _receive(url, ring, p3)  # early: held
+    assert (ack["status"], ack["applied_through"], ack["held"]) == ("held", 0, 1)
+    ack = _receive(url, ring, p1)
+    assert (ack["status"], ack["applied_through"], ack["duplicate"]) == ("applied", 1, False)
+    ack = _receive(url, ring, p1)  # re-sent: nothing changes
+    assert (ack["applied_through"], ack["duplicate"]) == (1, True)
+    ack = _receive(url, ring, p2)  # fills the gap: 2 and then 3 are applied
+    assert (ack["applied_through"], ack["held"]) == (3, 0)
+    for env in (p3, p2, p1):
+        assert _receive(url, ring, env)["duplicate"] is True
+
+    with db.session_scope(url) as s:
+        entries = list(s.execute(select(ListEntry).where(ListEntry.subject_id == sid)).scalars())
+        assert [(e.origin, e.status, e.decision_no, e.basis) for e in entries] == [("upper", "exited", HOSTILE, HOSTILE)]
+        steps = list(s.execute(select(ListEntryEvent.step).where(ListEntryEvent.entry_id == entries[0].id)
+                               .order_by(ListEntryEvent.id)).scalars())
+        assert steps == ["import", "exit"]
+        facts = list(s.execute(select(ReceivedFact).order_by(ReceivedFact.id)).scalars())
+        assert [(f.kind, f.outcome, f.subject_id) for f in facts] == [
+            ("evaluation.result", "stored", sid), ("evaluation.result", "unmatched", None)]
+        pk = {p.seq: p for p in s.execute(select(ExchangePackage).where(ExchangePackage.direction == "in")).scalars()}
+        assert {k: p.status for k, p in pk.items()} == {1: "applied", 2: "applied", 3: "applied"}
+        assert pk[1].result == {"applied": 1}
+        assert "unmatched" in pk[2].result and HOSTILE not in pk[2].sealed  # encrypted at rest
+        assert s.execute(select(func.count()).select_from(PackageSubject)
+                         .where(PackageSubject.subject_id == sid)).scalar_one() == 3
+
+
+def test_forged_and_conflicting_packages_are_refused(receiver: tuple[str, KeyRing, int, str]) -> None:
+    url, ring, _sid, uscc = receiver
+    item = {"kind": "evaluation.result", "grade": "A", "subject": {"uscc": uscc}}
+    with pytest.raises(apply.BadSignature):
+        _receive(url, ring, _package(1, [item], key=Ed25519PrivateKey.generate()))
+    tampered = {**_package(1, [item]), "seq": 2}
+    with pytest.raises(apply.BadSignature):
+        _receive(url, ring, tampered)
+    _receive(url, ring, _package(1, [item]))
+    with pytest.raises(Conflict):
+        _receive(url, ring, _package(1, [{**item, "grade": "D"}]))
+    # An item the channel does not take, or one its owning service refuses, is kept as a
+    # refused fact; the rest of the package applies and the channel goes on.
+    entered = {"kind": "list.entered", "ref": "p:1", "published_on": "2026-10-01", "subject": {"uscc": uscc}}
+    refused = _receive(url, ring, _package(2, [{"kind": "record.new", "subject": {"uscc": uscc}},
+                                               {**entered, "list": "no-such-list"}, {**entered, "list": "red"}]))
+    assert refused["applied_through"] == 2
+    with db.session_scope(url) as s:
+        facts = list(s.execute(select(ReceivedFact).order_by(ReceivedFact.id)).scalars())[1:]
+        assert [(f.kind, f.outcome) for f in facts] == [("record.new", "refused"), ("list.entered", "refused")]
+        assert "does not accept" in facts[0].body["reason"] and "no-such-list" in facts[1].body["reason"]
+        assert [e.list_code for e in s.execute(select(ListEntry)).scalars()] == ["red"]
+
+
+def test_the_collector_packages_each_change_once(county: str, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = county
+    with db.session_scope(url) as s:
+        me = signing.create_identity(s, keyring, node="anlan", actor="test")
+        channels.add_peer(s, PeerIn(channel="upper", node="province", public_key=_pub(UPPER), transport="http",
+                                    address="http://127.0.0.1:9"), actor="test")
+        subj = make_subject(s, name=HOSTILE)
+        shared = s.execute(select(CatalogItem.code).where(CatalogItem.data_class == "shared",
+                                                          CatalogItem.polarity == "negative").limit(1)).scalar_one()
+        rec = add_record(s, subj, shared, occurred_on=dt.date(2026, 9, 1))
+        exchange_queue.enqueue(s, rec=rec, recipients=["upper-platform", "elsewhere"], kind="record.repaired",
+                               cause="repair:1")
+        sid, pub = subj.id, me.public_key
+    publish_manual_entry(url, monkeypatch, "red", sid)
+    with db.session_scope(url) as s:
+        peer = channels.peer_by_node(s, "province")
+        made = collect.collect(s, keyring, peer, actor="test")
+        again = collect.collect(s, keyring, peer, actor="test")
+        assert again == [] and len(made) == 1
+        env = signing.unseal(keyring, made[0].sealed)
+        assert signing.verify(pub, env) and env["seq"] == 1 and env["to"] == "province"
+        kinds = sorted(i["kind"] for i in env["items"])
+        assert kinds == ["list.entered", "record.new", "record.repaired"]
+        assert all(i["subject"]["name"] == HOSTILE for i in env["items"])
+        queued = {q.recipient: q.status for q in s.execute(select(QueuedChange)).scalars()}
+        assert queued == {"upper-platform": "packaged", "elsewhere": "queued"}
