@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core import clock
-from creditgov.points import access, demo, ledger, rules, service, shop
+from creditgov.points import access, boards, demo, ledger, merchants, rules, service, shop
 from creditgov.points.schemas import OfferIn, ShopIn
 from creditgov.security import service as audit
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Credit points (信用积分): balances, history, awards, the daily run.", no_args_is_help=True)
+selection_app = typer.Typer(help="The credit-merchant selection (诚信商户评选): open, nominate, object, decide.",
+                            no_args_is_help=True)
+app.add_typer(selection_app, name="selection")
 shop_app = typer.Typer(help="The points supermarket (积分超市): shops, offers, redemptions.", no_args_is_help=True)
 ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
 SubjectArg = typer.Argument(..., help="Subject: id, credit code, ID number or exact name.")
@@ -200,3 +203,138 @@ def shop_demo(actor: str = ActorOpt) -> None:
     with session() as s:
         out = demo.seed(s, actor=actor or audit.default_actor())
     console.print(f"shops added: {', '.join(out['shops']) or 'none (already there)'}")
+
+
+# ------------------------------------------------------------------ boards
+@app.command("board")
+def board(region: str = typer.Option(None, "--region", help="Street or grid code (default: the first street)."),
+          model: str = typer.Option(None, "--model"), kind: str = typer.Option(None, "--kind"),
+          page: int = typer.Option(1, "--page", min=1), per_page: int = typer.Option(50, "--per-page", min=1, max=500),
+          json_out: bool = JsonOpt) -> None:
+    """A public board (公示牌): one ranking per model and subject kind, as the public sees it."""
+    with session() as s:
+        out = boards.board(s, region_code=region, model=model, kind=kind, page=page, per_page=per_page)
+    if json_out:
+        emit_json(out)
+        return
+    for tb in out["tables"]:
+        console.print(f"  {tb['model']} {'/'.join(tb['model_label'])} · {'/'.join(tb['kind_label'])}: "
+                      f"{tb['subjects']}")
+    if out["table"] is None:
+        console.print("no published evaluation here")
+        return
+    tb = out["table"]
+    t = Table(title=f"{out['region']['name'] if out['region'] else ''} · {'/'.join(tb['model_label'])} · "
+                    f"{'/'.join(tb['kind_label'])} — page {out['page']} of {out['pages']} ({out['total']})")
+    for c in ("rank", "name", "credit code", "grid", "score", "grade", "band"):
+        t.add_column(c)
+    for r in out["rows"]:
+        t.add_row(str(r["rank"]), r["name"], r["uscc"] or "", r["region"] or "", r["score"], r["grade"],
+                  "/".join(x or "" for x in r["band_label"]))
+    console.print(t)
+
+
+@app.command("board-opt-in")
+def board_opt_in(key: str = SubjectArg, withdraw: bool = typer.Option(False, "--withdraw"),
+                 actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Record a resident's choice to appear (masked) on the public boards, or --withdraw it."""
+    with session() as s:
+        row = boards.set_opt_in(s, subject_id=_subject(s, key), opted_in=not withdraw,
+                                actor=actor or audit.default_actor())
+        out = {"subject_id": row.subject_id, "opted_in": row.opted_in}
+    emit_json(out) if json_out else console.print(f"subject {out['subject_id']}: opted in = {out['opted_in']}")
+
+
+@app.command("board-demo")
+def board_demo(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """In a demonstration store, every third resident opts in to the boards."""
+    with session() as s:
+        out = demo.board_opt_ins(s, actor=actor or audit.default_actor())
+    emit_json(out) if json_out else console.print(f"residents opted in: {out['opted_in']}")
+
+
+# ------------------------------------------------------------------ the credit-merchant selection
+def _show_selection(out: dict, json_out: bool) -> None:
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"{out['code']} {out['title']}: {'/'.join(out['status_label'])}; public period "
+                  f"{out['opened_on']} – {out['objection_until']}"
+                  + (f"; decision {out['decision_no']} on {out['decided_on']}" if out["decision_no"] else ""))
+    t = Table()
+    for c in ("subject", "name", "origin", "model", "grade", "objections", "status"):
+        t.add_column(c)
+    for c in out["candidates"]:
+        t.add_row(str(c["subject_id"]), c["name"], "/".join(c["origin_label"]), "/".join(c["model_label"]),
+                  c["basis"].get("grade", ""), str(c["objections"]), "/".join(c["status_label"]))
+    console.print(t)
+
+
+@selection_app.command("open")
+def selection_open(code: str = typer.Argument(...), title: str = typer.Option(..., "--title"),
+                   actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Open a round: candidates from grades and clean records; the public period starts."""
+    with session() as s:
+        sel = merchants.open_selection(s, code=code, title=title, actor=actor or audit.default_actor())
+        out = merchants.selection_out(s, sel, public=False)
+    _show_selection(out, json_out)
+
+
+@selection_app.command("show")
+def selection_show(code: str = typer.Argument(...), json_out: bool = JsonOpt) -> None:
+    """A round with its candidates, nominations and objections."""
+    with session() as s:
+        out = merchants.selection_out(s, merchants.get(s, code), public=False)
+    _show_selection(out, json_out)
+
+
+@selection_app.command("list")
+def selection_list(json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [merchants.selection_out(s, sel) for sel in merchants.selections(s)]
+    if json_out:
+        emit_json(out)
+        return
+    for o in out:
+        console.print(f"{o['code']}  {o['title']}  {'/'.join(o['status_label'])}  {len(o['candidates'])} candidates")
+
+
+@selection_app.command("nominate")
+def selection_nominate(code: str = typer.Argument(...), key: str = typer.Option(..., "--subject"),
+                       text: str = typer.Option(..., "--text"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Nominate a subject in the public period (it must meet the criteria)."""
+    with session() as s:
+        c = merchants.nominate(s, code=code, subject_id=_subject(s, key), text=text,
+                               actor=actor or audit.default_actor())
+        out = {"candidate": c.id, "subject_id": c.subject_id}
+    emit_json(out) if json_out else console.print(f"subject {out['subject_id']} nominated")
+
+
+@selection_app.command("object")
+def selection_object(code: str = typer.Argument(...), key: str = typer.Option(..., "--subject"),
+                     text: str = typer.Option(..., "--text"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Object to a candidate in the public period."""
+    with session() as s:
+        o = merchants.object_to(s, code=code, subject_id=_subject(s, key), text=text,
+                                actor=actor or audit.default_actor())
+        out = {"objection": o.id}
+    emit_json(out) if json_out else console.print(f"objection {out['objection']} filed")
+
+
+@selection_app.command("decide")
+def selection_decide(code: str = typer.Argument(...), decision_no: str = typer.Option(..., "--decision-no"),
+                     reject: list[str] = typer.Option([], "--reject", help="SUBJECT_ID=reason; repeatable."),
+                     actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """The credit office's decision after the public period: awards become credit records."""
+    rejected: dict[int, str] = {}
+    for item in reject:
+        sid, sep, why = item.partition("=")
+        if not sep or not sid.strip().isdigit():
+            raise typer.BadParameter(f"--reject takes SUBJECT_ID=reason, not {item!r}")
+        rejected[int(sid)] = why
+    with session() as s:
+        out = merchants.decide(s, code=code, decision_no=decision_no, reject=rejected,
+                               actor=actor or audit.default_actor())
+    emit_json(out) if json_out else console.print(
+        f"{out['selection']} decided ({out['decision_no']}): {len(out['awarded'])} awarded, "
+        f"{len(out['rejected'])} not awarded")

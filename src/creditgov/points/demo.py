@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
-from creditgov.points import shop
-from creditgov.points.models import Shop
+from creditgov.points import boards, shop
+from creditgov.points.models import BoardOptIn, Shop
 from creditgov.points.schemas import OfferIn, ShopIn
 from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject
@@ -50,3 +50,16 @@ def seed(session: Session, *, actor: str, merchants: int = 3) -> dict[str, Any]:
         ensure(ShopIn(code=f"merchant-{n}", name=f"{name}（诚信商户）"[:200], subject_id=sid),
                OFFERS["merchant"])
     return {"shops": made}
+
+
+def board_opt_ins(session: Session, *, actor: str, every: int = 3) -> dict[str, Any]:
+    """Every `every`-th resident of the demonstration store chooses to appear (masked)
+    on the public boards; the others stay off them, as residents do until they opt in.
+    Safe to run twice: a resident who chose already keeps the choice."""
+    chose = select(BoardOptIn.subject_id)
+    ids = session.execute(select(Subject.id).where(Subject.kind == "individual", Subject.id.not_in(chose))
+                          .order_by(Subject.id)).scalars().all()
+    picked = [sid for n, sid in enumerate(ids) if n % every == 0]
+    for sid in picked:
+        boards.set_opt_in(session, subject_id=sid, opted_in=True, actor=actor)
+    return {"opted_in": len(picked)}

@@ -158,3 +158,75 @@ class Redemption(Base):
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
     closed_by: Mapped[str | None] = mapped_column(String(100))
     extra: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+# ------------------------------------------------------------------ boards and credit-merchant awards
+class BoardOptIn(Base):
+    """A resident's choice to appear (name masked) on the public boards. Residents are
+    left off every board unless they opted in; withdrawing takes effect at once. One
+    row per resident holds the current choice; every change is in the audit chain."""
+
+    __tablename__ = "points_board_optins"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    opted_in: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+SELECTION_STATUSES = ("open", "decided")
+CANDIDATE_STATUSES = ("candidate", "awarded", "rejected")
+
+
+class MerchantSelection(Base):
+    """One round of the credit-merchant selection (诚信商户评选): candidates are drawn
+    from grades and clean records, published for nomination and objection until
+    `objection_until` (working days), then decided by the credit office."""
+
+    __tablename__ = "merchant_selections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
+    criteria: Mapped[dict] = mapped_column(JSON, nullable=False)  # the criteria in force when it opened
+    opened_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    objection_until: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision_no: Mapped[str | None] = mapped_column(String(120))
+    opened_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class MerchantCandidate(Base):
+    """A subject in a selection: drawn by the criteria or nominated (and then checked
+    against the same criteria). An award points at the credit record it made."""
+
+    __tablename__ = "merchant_candidates"
+    __table_args__ = (UniqueConstraint("selection_id", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    selection_id: Mapped[int] = mapped_column(ForeignKey("merchant_selections.id"), nullable=False, index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    origin: Mapped[str] = mapped_column(String(12), nullable=False)  # criteria / nomination
+    basis: Mapped[dict] = mapped_column(JSON, nullable=False)  # model, run, grade, band, score
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="candidate")
+    nominated_by: Mapped[str | None] = mapped_column(String(100))
+    nomination: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # the office's reason for a rejection
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("credit_records.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class MerchantObjection(Base):
+    """An objection to a candidate during the public period, answered by the decision."""
+
+    __tablename__ = "merchant_objections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("merchant_candidates.id"), nullable=False, index=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    filed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # upheld / dismissed

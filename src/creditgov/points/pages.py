@@ -1,7 +1,16 @@
-"""The subject's own points page, `/me/points`: balance, history, its redemptions with
-their codes (and a QR code to show at the shop) and the offers it may redeem.
+"""The points domain's pages.
 
-The redeem form carries an idempotency key made when the page was drawn, so pressing
+- `/me/points`, the subject's own page: balance, history, its redemptions with their
+  codes (and a QR code to show at the shop), the offers it may redeem, and a resident's
+  choice to appear on the public boards.
+- `/points/counter`, the counter: staff redeem for a resident who signs in there with
+  the resident's own user name and password (checked like a sign-in, with its lock-out),
+  and confirm the code when the goods are handed over.
+- `/points/confirm`, where a shop's own account (or the office) confirms a code.
+- `/points/selections…`, the credit-merchant selection: the office opens and decides a
+  round; signed-in people nominate and object in the public period.
+
+Every redeem form carries an idempotency key made when the page was drawn, so pressing
 the button twice (or the browser resending the form) redeems once."""
 
 from __future__ import annotations
@@ -10,15 +19,18 @@ import uuid
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from creditgov.api.deps import DB, Id, Who, check_csrf
+from creditgov.api.deps import DB, Id, Who, check_csrf, client_address
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
-from creditgov.points import access, shop
-from creditgov.security.scopes import authorize
-from creditgov.web.render import render
+from creditgov.points import access, boards, merchants, shop
+from creditgov.security import service as audit
+from creditgov.security import signin
+from creditgov.security.attempts import TooManyAttempts
+from creditgov.security.scopes import Forbidden, Role, Scope, Unauthenticated, authorize
+from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Key = Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$")]
@@ -38,13 +50,14 @@ def _page(request: Request, session: DB, who: Who, *, done: str | None = None, e
     for r in mine:
         r["qr"] = _qr(r["code"]) if r["status"] == "reserved" else None
     ctx: dict[str, Any] = {"subject": subject, "data": data, "offers": access.offers(session, subject_id=subject.id),
-                           "mine": mine, "key": uuid.uuid4().hex, "done": done, "error": error}
+                           "mine": mine, "key": uuid.uuid4().hex, "done": done, "error": error,
+                           "personal": boards.is_personal(subject), "opted_in": boards.opted_in(session, subject.id)}
     return render(request, "points_me.html", ctx, status=status)
 
 
 @router.get("/me/points")
 def my_points(request: Request, who: Who, session: DB,
-              done: Annotated[str | None, Query(pattern="^(redeemed|cancelled)$")] = None) -> Response:
+              done: Annotated[str | None, Query(pattern="^(redeemed|cancelled|board)$")] = None) -> Response:
     return _page(request, session, who, done=done)
 
 
@@ -73,3 +86,171 @@ async def my_points_cancel(request: Request, redemption_id: Id, who: Who, sessio
         session.rollback()
         return _page(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 404)
     return RedirectResponse("/me/points?done=cancelled", status_code=303)
+
+
+@router.post("/me/points/board-opt-in")
+async def my_points_board_opt_in(request: Request, who: Who, session: DB,
+                                 opted_in: Annotated[str, Form(pattern="^(yes|no)$")]) -> Response:
+    """A resident's choice to appear (name masked) on the public boards."""
+    grant = authorize(who, "points.own")
+    await check_csrf(request, who)
+    subject = grant.require_subject(session, who.subject_id or 0)
+    boards.set_opt_in(session, subject_id=subject.id, opted_in=opted_in == "yes", actor=who.actor)
+    return RedirectResponse("/me/points?done=board#board-choice", status_code=303)
+
+
+# ------------------------------------------------------------------ the counter
+def _staff(who: Who, permission: str) -> None:
+    """Counter pages are for staff: a subject redeems on its own page."""
+    grant = authorize(who, permission)
+    if grant.scope is Scope.SELF:
+        raise Forbidden("the counter is for staff; a subject redeems on its own page, /me/points")
+
+
+def _counter(request: Request, session: DB, who: Who, *, done: dict[str, Any] | None = None,
+             error: str | None = None, status: int = 200) -> Response:
+    return render(request, "points_counter.html", {"offers": access.offers(session), "key": uuid.uuid4().hex,
+                                                   "done": done, "error": error}, status=status)
+
+
+@router.get("/points/counter")
+def counter_page(request: Request, who: Who, session: DB) -> Response:
+    _staff(who, "points.redeem")
+    return _counter(request, session, who)
+
+
+@router.post("/points/counter/redeem")
+async def counter_redeem(request: Request, who: Who, session: DB, username: Annotated[str, Form(max_length=100)],
+                         password: Annotated[str, Form(max_length=200)],
+                         offer_id: Annotated[int, Form(ge=1, le=2**31 - 1)], key: Key) -> Response:
+    """The resident types its own user name and password at the counter (checked as a
+    sign-in, failures counted towards its lock-out); staff redeem for that subject,
+    within their data scope."""
+    _staff(who, "points.redeem")
+    grant = authorize(who, "points.redeem")
+    await check_csrf(request, who)
+    try:
+        user = signin.authenticate(session, username=username, password=password, client=client_address(request))
+    except Unauthenticated:
+        return _counter(request, session, who, error=_("用户名或密码错误。"), status=401)
+    except TooManyAttempts as exc:
+        return _counter(request, session, who, status=429,
+                        error=_("失败次数过多，请 %(m)s 分钟后再试。", m=(exc.retry_after + 59) // 60))
+    if user.role != Role.SUBJECT.value or user.subject_id is None:
+        return _counter(request, session, who, error=_("该账户不是信用主体本人的账户。"), status=422)
+    try:
+        subject = grant.require_subject(session, user.subject_id)
+        r, _created = shop.redeem(session, subject_id=subject.id, offer_id=offer_id, key=key, actor=who.actor)
+    except (Conflict, InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _counter(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+    audit.append(session, action="points.counter.redeem", actor=who.actor, subject_id=subject.id,
+                 detail={"redemption": r.id, "signed_in_as": user.username})
+    out = {**access.redemption_out(r), "qr": _qr(r.code), "subject": subject.name,
+           "balance": access.summary(session, subject.id, limit=0)["balance"]}
+    return _counter(request, session, who, done=out)
+
+
+@router.get("/points/confirm")
+def confirm_page(request: Request, who: Who, session: DB) -> Response:
+    authorize(who, "points.confirm")
+    return render(request, "points_confirm.html", {"done": None, "error": None})
+
+
+@router.post("/points/confirm")
+async def confirm_submit(request: Request, who: Who, session: DB,
+                         code: Annotated[str, Form(min_length=4, max_length=20)]) -> Response:
+    """A shop's own account confirms its codes; the office confirms any at its counter."""
+    grant = authorize(who, "points.confirm")
+    await check_csrf(request, who)
+    shop_subject = who.subject_id if grant.scope is Scope.SELF else None
+    if grant.scope is Scope.SELF and shop_subject is None:
+        return render(request, "points_confirm.html", {"done": None, "error": _("没有这个兑换码。")}, status=404)
+    try:
+        r = shop.confirm(session, code=code.strip().upper(), actor=who.actor, shop_subject_id=shop_subject)
+    except (Conflict, NotFound) as exc:
+        session.rollback()
+        return render(request, "points_confirm.html", {"done": None, "error": str(exc)},
+                      status=409 if isinstance(exc, Conflict) else 404)
+    return render(request, "points_confirm.html", {"done": access.redemption_out(r), "error": None})
+
+
+# ------------------------------------------------------------------ the credit-merchant selection
+Code = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+Text = Annotated[str, Form(min_length=1, max_length=2000)]
+
+
+def _selection(request: Request, session: DB, who: Who, code: str, *, error: str | None = None,
+               done: str | None = None, status: int = 200) -> Response:
+    grant = authorize(who, "awards.comment")
+    office = grant.principal.role is Role.CREDIT_OFFICE
+    sel = merchants.selection_out(session, merchants.get(session, code), public=not office)
+    return render(request, "points_selection.html", {"sel": sel, "office": office, "error": error, "done": done},
+                  status=status)
+
+
+@router.get("/points/selections")
+def selections_page(request: Request, who: Who, session: DB) -> Response:
+    grant = authorize(who, "awards.comment")
+    rounds = [merchants.selection_out(session, s) for s in merchants.selections(session)]
+    return render(request, "points_selections.html", {"rounds": rounds,
+                                                      "office": grant.principal.role is Role.CREDIT_OFFICE})
+
+
+@router.post("/points/selections")
+async def selections_open(request: Request, who: Who, session: DB,
+                          code: Annotated[str, Form(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                          title: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+    grant = authorize(who, "awards.manage")
+    await check_csrf(request, who)
+    merchants.open_selection(session, code=code, title=title, actor=grant.principal.actor)
+    return RedirectResponse(f"/points/selections/{code}", status_code=303)
+
+
+@router.get("/points/selections/{code}")
+def selection_page(request: Request, code: Code, who: Who, session: DB,
+                   done: Annotated[str | None, Query(pattern="^(nominated|objected|decided)$")] = None) -> Response:
+    return _selection(request, session, who, code, done=done)
+
+
+async def _note(request: Request, code: str, what: str, who: Who, session: DB, subject_id: int,
+                text: str) -> Response:
+    grant = authorize(who, "awards.comment")
+    await check_csrf(request, who)
+    act = merchants.nominate if what == "nominated" else merchants.object_to
+    try:
+        act(session, code=code, subject_id=subject_id, text=text, actor=grant.principal.actor)
+    except (Conflict, InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _selection(request, session, who, code, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+    return RedirectResponse(f"/points/selections/{code}?done={what}", status_code=303)
+
+
+@router.post("/points/selections/{code}/nominate")
+async def selection_nominate(request: Request, code: Code, who: Who, session: DB,
+                             subject_id: Annotated[int, Form(ge=1, le=2**31 - 1)], text: Text) -> Response:
+    return await _note(request, code, "nominated", who, session, subject_id, text)
+
+
+@router.post("/points/selections/{code}/object")
+async def selection_object(request: Request, code: Code, who: Who, session: DB,
+                           subject_id: Annotated[int, Form(ge=1, le=2**31 - 1)], text: Text) -> Response:
+    return await _note(request, code, "objected", who, session, subject_id, text)
+
+
+@router.post("/points/selections/{code}/decision")
+async def selection_decide(request: Request, code: Code, who: Who, session: DB,
+                           decision_no: Annotated[str, Form(min_length=1, max_length=120)]) -> Response:
+    """The office's decision: a candidate is rejected by a reason typed beside it
+    (form field `reject-<subject id>`); the others are awarded."""
+    grant = authorize(who, "awards.manage")
+    await check_csrf(request, who)
+    form = await request.form()
+    reject = {int(k.removeprefix("reject-")): str(v) for k, v in form.items()
+              if k.startswith("reject-") and k.removeprefix("reject-").isdigit() and str(v).strip()}
+    try:
+        merchants.decide(session, code=code, decision_no=decision_no, reject=reject, actor=grant.principal.actor)
+    except (Conflict, InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _selection(request, session, who, code, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+    return RedirectResponse(f"/points/selections/{code}?done=decided", status_code=303)

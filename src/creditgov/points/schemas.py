@@ -122,3 +122,29 @@ class OfferIn(BaseModel):
         if self.valid_until < self.valid_from:
             raise ValueError("valid_until is before valid_from")
         return self
+
+
+# ------------------------------------------------------------------ boards and the credit-merchant selection
+class OptInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    opted_in: bool = Field(description="appear on the public boards (name masked) or not")
+
+
+class SelectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+    title: str = Field(min_length=1, max_length=200)
+
+
+class CandidateNoteIn(BaseModel):
+    """A nomination (why this merchant) or an objection (what is wrong)."""
+
+    model_config = ConfigDict(extra="forbid")
+    subject_id: int = Field(ge=1, le=2**31 - 1)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision_no: str = Field(min_length=1, max_length=120)
+    reject: dict[int, str] = Field(default_factory=dict, description="subject id -> the reason it is not awarded")

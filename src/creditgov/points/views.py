@@ -12,14 +12,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from creditgov.api.deps import DB, Id, Who, require
 from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.points import access, ledger, shop
+from creditgov.points import access, boards, ledger, merchants, shop
 from creditgov.points.models import Redemption
-from creditgov.points.schemas import AwardIn, OfferIn, RedeemIn, ShopIn
+from creditgov.points.schemas import (
+    AwardIn,
+    CandidateNoteIn,
+    DecisionIn,
+    OfferIn,
+    OptInIn,
+    RedeemIn,
+    SelectionIn,
+    ShopIn,
+)
 from creditgov.security import service as audit
 from creditgov.security.scopes import Grant, Role, Scope
 
@@ -31,6 +40,10 @@ PointsAward = Annotated[Grant, Depends(require("points.award"))]
 PointsApprove = Annotated[Grant, Depends(require("points.approve"))]
 OffersRead = Annotated[Grant, Depends(require("offers.read"))]
 ShopsManage = Annotated[Grant, Depends(require("shops.manage"))]
+PointsOwn = Annotated[Grant, Depends(require("points.own"))]
+AwardsManage = Annotated[Grant, Depends(require("awards.manage"))]
+AwardsComment = Annotated[Grant, Depends(require("awards.comment"))]
+SelectionCode = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 
 
@@ -146,3 +159,56 @@ def points_award_approve(award_id: Id, grant: PointsApprove, session: DB) -> dic
 def points_award_reject(award_id: Id, grant: PointsApprove, session: DB) -> dict[str, Any]:
     a = ledger.decide_award(session, award_id, approve=False, actor=grant.principal.actor)
     return {"id": a.id, "status": a.status}
+
+
+# ------------------------------------------------------------------ the public boards: a resident's choice
+@router.put("/points/board-opt-in", operation_id="points_board_opt_in")
+def points_board_opt_in(body: OptInIn, grant: PointsOwn, session: DB, who: Who) -> dict[str, Any]:
+    """A resident chooses to appear on the public boards (name masked) or not."""
+    sid = grant.require_subject(session, who.subject_id or 0).id
+    row = boards.set_opt_in(session, subject_id=sid, opted_in=body.opted_in, actor=who.actor)
+    return {"subject_id": sid, "opted_in": row.opted_in}
+
+
+# ------------------------------------------------------------------ the credit-merchant selection
+@router.get("/points/selections", operation_id="points_selections")
+def points_selections(grant: AwardsComment, session: DB) -> list[dict[str, Any]]:
+    return [merchants.selection_out(session, s) for s in merchants.selections(session)]
+
+
+@router.post("/points/selections", status_code=201, operation_id="points_selection_open")
+def points_selection_open(body: SelectionIn, grant: AwardsManage, session: DB) -> dict[str, Any]:
+    """Open a round: candidates drawn by the criteria, the public period counted in working days."""
+    sel = merchants.open_selection(session, code=body.code, title=body.title, actor=grant.principal.actor)
+    return merchants.selection_out(session, sel, public=False)
+
+
+@router.get("/points/selections/{code}", operation_id="points_selection")
+def points_selection(code: SelectionCode, grant: AwardsComment, session: DB) -> dict[str, Any]:
+    """A round; the office also reads the nominations' and objections' texts."""
+    office = grant.principal.role in (Role.CREDIT_OFFICE,)
+    return merchants.selection_out(session, merchants.get(session, code), public=not office)
+
+
+@router.post("/points/selections/{code}/nominations", status_code=201, operation_id="points_selection_nominate")
+def points_selection_nominate(code: SelectionCode, body: CandidateNoteIn, grant: AwardsComment,
+                              session: DB) -> dict[str, Any]:
+    c = merchants.nominate(session, code=code, subject_id=body.subject_id, text=body.text,
+                           actor=grant.principal.actor)
+    return {"candidate": c.id, "subject_id": c.subject_id, "status": c.status}
+
+
+@router.post("/points/selections/{code}/objections", status_code=201, operation_id="points_selection_object")
+def points_selection_object(code: SelectionCode, body: CandidateNoteIn, grant: AwardsComment,
+                            session: DB) -> dict[str, Any]:
+    o = merchants.object_to(session, code=code, subject_id=body.subject_id, text=body.text,
+                            actor=grant.principal.actor)
+    return {"objection": o.id}
+
+
+@router.post("/points/selections/{code}/decision", operation_id="points_selection_decide")
+def points_selection_decide(code: SelectionCode, body: DecisionIn, grant: AwardsManage,
+                            session: DB) -> dict[str, Any]:
+    """The credit office decides once the public period has passed; awards become records."""
+    return merchants.decide(session, code=code, decision_no=body.decision_no, reject=body.reject,
+                            actor=grant.principal.actor)

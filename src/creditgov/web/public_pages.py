@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import NotFound
 from creditgov.lists import queries as lists_service
+from creditgov.points import boards, merchants, screen
 from creditgov.reports import overview, recommend
 from creditgov.reports import service as report_service
 from creditgov.security.scopes import PUBLIC, Grant, authorize
@@ -77,12 +78,36 @@ def public_recommended_page(request: Request, code: Annotated[str, Path(max_leng
 
 @router.get("/public/boards")
 def public_boards_page(request: Request, who: Who, session: DB,
-                       region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+                       region: Annotated[str | None, Query(max_length=40)] = None,
+                       model: Annotated[str | None, Query(max_length=80)] = None,
+                       kind: Annotated[str | None, Query(max_length=20)] = None,
+                       page: Annotated[int, Query(ge=1, le=100000)] = 1) -> Response:
+    """A street's or grid's board: one ranking per model and subject kind, paged (the
+    rules are in `points.boards`)."""
     _public_grant(request)
-    regions = overview.region_tree(session)
-    if region is None:
-        region = next((r["code"] for r in regions if r["depth"] == 1), None)
-    return render(request, "public_boards.html", {"b": overview.board(session, region_code=region), "regions": regions})
+    b = boards.board(session, region_code=region or None, model=model or None, kind=kind or None, page=page)
+    open_rounds = [merchants.selection_out(session, s) for s in merchants.selections(session) if s.status == "open"]
+    return render(request, "public_board.html", {"b": b, "regions": boards.regions(session),
+                                                 "selections": open_rounds})
+
+
+@router.get("/public/selections/{code}")
+def public_selection_page(request: Request, code: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                          who: Who, session: DB) -> Response:
+    """A credit-merchant selection as the public sees it: candidates, the period, the
+    decision (objections counted, their texts for the office only)."""
+    _public_grant(request)
+    return render(request, "public_selection.html",
+                  {"sel": merchants.selection_out(session, merchants.get(session, code))})
+
+
+@router.get("/public/screen")
+def public_screen_page(request: Request, who: Who, session: DB) -> Response:
+    """The public big screen: charts of public figures only, no sign-in (the figures
+    go out as a JSON block, drawn by a static script; the API has them as
+    `/api/v1/public/screen`)."""
+    _public_grant(request)
+    return render(request, "public_screen.html", {"s": screen.figures(session)})
 
 
 @router.get("/verify/{serial}")
