@@ -19,6 +19,7 @@ from creditgov.subjects.identifiers import (
     is_canonical_uscc,
     looks_like_resident_id,
     uscc_check_char,
+    validate_resident_id,
 )
 
 
@@ -51,8 +52,9 @@ def test_more_kinds_by_configuration(tmp_path, monkeypatch) -> None:
 
 # --------------------------------------------------------------------------- the fast checks pinned to stdnum
 #
-# subjects/identifiers.py keeps fast copies of python-stdnum's USCC and resident-ID rules
-# (ingestion checks every row with them). These tests hold the copies to stdnum's own
+# subjects/identifiers.py keeps fast copies of python-stdnum's USCC rules and of its own
+# GB 11643 resident-ID rule (`validate_resident_id`: stdnum's, less the area-code start
+# year; ingestion checks every row with them). These tests hold the copies to those
 # answers on hand-picked and a few thousand generated values, so they can never drift.
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -141,13 +143,13 @@ def test_fast_uscc_check_agrees_with_stdnum(v: str) -> None:
 @_SETTINGS
 @given(st.one_of(_damaged(_valid_resident_ids()), st.text("0123456789Xx ", min_size=17, max_size=19)))
 def test_fast_resident_id_check_agrees_with_stdnum(v: str) -> None:
-    _agree(is_canonical_resident_id, ric.validate, v)
+    _agree(is_canonical_resident_id, validate_resident_id, v)
 
 
 @pytest.mark.parametrize("v", _HAND_PICKED_USCC + _HAND_PICKED_RESIDENT_IDS)
 def test_fast_checks_agree_with_stdnum_on_hand_picked_values(v: str) -> None:
     _agree(is_canonical_uscc, uscc.validate, v)
-    _agree(is_canonical_resident_id, ric.validate, v)
+    _agree(is_canonical_resident_id, validate_resident_id, v)
 
 
 @pytest.mark.parametrize("v", ["110001200001010007", " 110001200001010007", "33990019900101001１"])
@@ -184,10 +186,61 @@ def test_the_sweep_meets_both_answers_often() -> None:
         born = dt.date(1900, 1, 1) + dt.timedelta(days=rnd.randrange(47_000))
         rid = rnd.choice(_PLACES) + born.strftime("%Y%m%d") + f"{rnd.randrange(1000):03d}"
         for v, fast, validate in ((body + uscc.calc_check_digit(body), is_canonical_uscc, uscc.validate),
-                                  (rid + ric.calc_check_digit(rid + "0"), is_canonical_resident_id, ric.validate)):
+                                  (rid + ric.calc_check_digit(rid + "0"), is_canonical_resident_id, validate_resident_id)):
             if rnd.random() < 0.5:
                 i = rnd.randrange(len(v))
                 v = v[:i] + rnd.choice(_NOISE) + v[i + 1:]
             _agree(fast, validate, v)
             seen[_stdnum_keeps(validate, v) is True] += 1
     assert min(seen.values()) > 1000, seen
+
+
+# --------------------------------------------------------------------------- GB 11643 against stdnum
+
+def _rid(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+def test_an_area_code_newer_than_the_birth_is_valid_under_gb_11643() -> None:
+    """Tongzhou district (110112) got its code in 1997; someone born in 1974 and first
+    registered there carries it. stdnum refuses the number; GB 11643 does not."""
+    v = _rid("11011219740506001")
+    assert not ric.is_valid(v)
+    assert validate_resident_id(v) == v
+    assert clean_resident_id(v) == v and looks_like_resident_id(v) and is_canonical_resident_id(v)
+
+
+def test_the_same_number_with_a_bad_check_digit_is_still_refused() -> None:
+    v = _rid("11011219740506001")
+    bad = v[:17] + ("0" if v[17] != "0" else "1")
+    assert not is_canonical_resident_id(bad) and not looks_like_resident_id(bad)
+    with pytest.raises(InvalidInput, match="checksum"):
+        clean_resident_id(bad)
+
+
+@pytest.mark.parametrize(("body17", "why"), [
+    ("11010319900230001", "birth date 19900230 is not a real date"),            # 30 February: no such birth date
+    ("99999919900101001", "not a known county"),   # an area code no table knows
+    ("11010320150101001", "retired before 2015"),  # Chongwen district's code ended in 2010
+])
+def test_the_checks_of_stdnum_that_are_right_are_kept(body17: str, why: str) -> None:
+    v = _rid(body17)
+    assert not is_canonical_resident_id(v) and not looks_like_resident_id(v)
+    with pytest.raises(InvalidInput, match=why):
+        clean_resident_id(v)
+
+
+@_SETTINGS
+@given(_damaged(_valid_resident_ids()))
+def test_gb_11643_differs_from_stdnum_only_on_the_area_codes_start(v: str) -> None:
+    """Where stdnum accepts, so does validate_resident_id; where only it accepts, the
+    number's birth year is before the year its area code came into use."""
+    ours = _stdnum_keeps(validate_resident_id, v)
+    theirs = _stdnum_keeps(ric.validate, v)
+    if theirs:
+        assert ours
+    elif ours:
+        # the area code came into use in a later year: stdnum accepts the same person
+        # born then (the period in stdnum's table is the only difference)
+        born = int(v[6:10])
+        assert any(ric.is_valid(_rid(v[:6] + f"{y}0101" + v[14:17])) for y in range(born + 1, 2031)), v

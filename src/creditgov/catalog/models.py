@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -50,7 +51,29 @@ class CatalogItem(Base):
     catalog_version: Mapped[str] = mapped_column(String(30), nullable=False)
 
 
+class DataRequestForm(Base):
+    """A data request as the credit office files it (数据申请单): one department, the
+    items asked of it, the legal basis, the purpose and how often the data should come.
+    Each item is a `DataRequest` the department decides on its own."""
+
+    __tablename__ = "data_request_forms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), nullable=False, index=True)
+    legal_basis: Mapped[str] = mapped_column(Text, nullable=False)
+    purpose: Mapped[str] = mapped_column(Text, nullable=False)
+    frequency: Mapped[str] = mapped_column(String(12), nullable=False)  # once/daily/weekly/monthly/quarterly/yearly
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # pending/decided
+    filed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
 class DataRequest(Base):
+    """The standing request for one item from one department and its decision, which
+    ingestion reads (`catalog.service.request_status`); its history is in
+    `DataRequestEvent`. `form_id` is the form that last asked for it (none when it came
+    from an ingestion folder's data_requests.yaml)."""
+
     __tablename__ = "data_requests"
     __table_args__ = (UniqueConstraint("item_code", "department_code"),)
 
@@ -60,4 +83,22 @@ class DataRequest(Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False)  # requested/approved/rejected
     requested_on: Mapped[dt.date | None] = mapped_column(Date)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the decision's reason
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("data_request_forms.id"), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class DataRequestEvent(Base):
+    """One step in a data request's history: filed, approved, rejected, imported."""
+
+    __tablename__ = "data_request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id"), nullable=False, index=True)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("data_request_forms.id"))
+    action: Mapped[str] = mapped_column(String(12), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

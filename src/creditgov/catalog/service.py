@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog import publication
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
+from creditgov.catalog.requests import record_event
 from creditgov.catalog.schemas import CatalogFile, DataRequestFile
 from creditgov.core.config import PolicyFile, load_yaml_model
 from creditgov.core.errors import ConfigError, NotFound
@@ -65,10 +66,17 @@ def load_requests(session: Session, *, path: Path, actor: str | None = None) -> 
         if r.department not in deps:
             raise ConfigError(f"{path}: requests[{n}]: unknown department {r.department!r}")
         row = existing.get((r.item, r.department))
+        before = None if row is None else (row.status, row.requested_on, row.decided_on, row.note)
         if row is None:
             row = DataRequest(item_code=r.item, department_code=r.department)
             session.add(row)
         row.status, row.requested_on, row.decided_on, row.note = r.status, r.requested_on, r.decided_on, r.note
+        if before != (row.status, row.requested_on, row.decided_on, row.note):
+            # An import is a step in the request's history like a decision made here
+            # (catalog/requests.py); an unchanged row adds nothing.
+            session.flush()
+            record_event(session, row, action="imported", from_status=before[0] if before else None,
+                         reason=r.note, actor=actor or audit.default_actor())
     session.flush()
     counts = {"requested": len(doc.requests),
               "approved": sum(r.status == "approved" for r in doc.requests),

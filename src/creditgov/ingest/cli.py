@@ -1,4 +1,5 @@
-"""`creditgov ingest ...` and `creditgov quarantine ...`."""
+"""`creditgov ingest ...`, `creditgov quarantine ...` and `creditgov entry ...` (manual entry
+with four eyes: enter a record or register a subject; a second person approves it)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from creditgov.cli.common import STATE, DefaultGroup, JsonOpt, console, emit_json, session
-from creditgov.ingest import service
+from creditgov.ingest import manual, service
+from creditgov.security import service as audit
+from creditgov.workflows.materials import files_dir_for
 
 app = typer.Typer(cls=DefaultGroup, help="Ingest source files; trace a record to its raw row.",
                   no_args_is_help=True)
@@ -188,3 +192,106 @@ def quarantine_retry(source: str = typer.Option(None, "--source", help="Only thi
         emit_json(result.as_dict())
         return
     _summary_table("quarantine retry", result)
+
+
+# ----------------------------------------------------------------------------- manual entry
+
+entry_app = typer.Typer(help="Manual entry (人工录入): a record or a subject, approved by a second person.",
+                  no_args_is_help=True)
+EntryActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def _fields(pairs: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for p in pairs:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--field takes NAME=VALUE, not {p!r}")
+        out[k.strip()] = v
+    return out
+
+
+def _show(out: dict[str, Any]) -> None:
+    console.print(escape(f"manual entry {out['id']} ({out['kind']}, {out['department']}): {out['status']}, "
+                         f"entered by {out['proposed_by']} at {out['proposed_at']}"), highlight=False)
+    for k, v in out["fields"].items():
+        if v:
+            console.print(escape(f"  {k}: {v}"), highlight=False)
+    console.print(escape(f"  reason: {out['reason']}"), highlight=False)
+    for ev in out["evidence"]:
+        console.print(escape(f"  evidence: {ev['file']} ({ev['size']:,} bytes, sha256 {ev['sha256'][:12]}…)"),
+                      highlight=False)
+    if out["record_id"]:
+        console.print(f"  record {out['record_id']} (batch {out['batch_id']}): `creditgov ingest trace "
+                      f"{out['record_id']}` shows its path")
+
+
+@entry_app.command("propose")
+def propose(kind: str = typer.Option("record", "--kind", help="record or registration"),
+            department: str = typer.Option(..., "--department", help="The department whose record it is."),
+            field: list[str] = typer.Option(..., "--field", help="NAME=VALUE (identifier, name, item, occurred_on, "
+                                                                 "decided_on, value, text, document_no; for a "
+                                                                 "registration: kind, region, industry, "
+                                                                 "established_on, address); repeat."),
+            reason: str = typer.Option(..., "--reason", help="Why it is entered by hand."),
+            evidence: list[Path] = typer.Option([], "--evidence", exists=True, dir_okay=False,
+                                                help="An evidence file; repeat."),
+            actor: str = EntryActorOpt, json_out: bool = JsonOpt) -> None:
+    """Enter a record or register a subject; it counts once a second person approves it."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        e = manual.propose(s, ring, kind=kind, department=department, fields=_fields(field), reason=reason,
+                           evidence=evidence, files_dir=files_dir_for(STATE.url),
+                           actor=actor or audit.default_actor())
+        out = manual.entry_dict(ring, e)
+    if json_out:
+        emit_json(out)
+        return
+    _show(out)
+
+
+def _decide(entry_id: int, approve: bool, note: str, actor: str | None, json_out: bool) -> None:
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        e = manual.decide(s, ring, entry_id, approve=approve, note=note, actor=actor or audit.default_actor())
+        out = manual.entry_dict(ring, e)
+    if json_out:
+        emit_json(out)
+        return
+    _show(out)
+
+
+@entry_app.command("approve")
+def approve(entry_id: int = typer.Argument(...), note: str = typer.Option("", "--note"), actor: str = EntryActorOpt,
+            json_out: bool = JsonOpt) -> None:
+    """Approve an entry (not your own): it goes through ingestion now."""
+    _decide(entry_id, True, note, actor, json_out)
+
+
+@entry_app.command("reject")
+def reject(entry_id: int = typer.Argument(...), note: str = typer.Option(..., "--note", help="Why."),
+           actor: str = EntryActorOpt, json_out: bool = JsonOpt) -> None:
+    """Reject an entry (not your own), with a reason."""
+    _decide(entry_id, False, note, actor, json_out)
+
+
+@entry_app.command("list")
+def list_entries(status: str = typer.Option(None, "--status", help="proposed, approved or rejected"),
+                 json_out: bool = JsonOpt) -> None:
+    """Manual entries, newest first (ID numbers masked)."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        out = [manual.entry_dict(ring, e) for e in manual.entries(s, status=status)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title="manual entries")
+    for c in ("id", "kind", "department", "identifier", "status", "by", "record"):
+        t.add_column(c)
+    for e in out:
+        t.add_row(str(e["id"]), e["kind"], escape(e["department"]), escape(e["fields"].get("identifier", "")),
+                  e["status"], escape(e["proposed_by"]), str(e["record_id"] or ""))
+    console.print(t)

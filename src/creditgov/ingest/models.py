@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
@@ -63,3 +63,29 @@ class QuarantinedRow(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolved_batch_id: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class ManualEntry(Base):
+    """A record or a subject registration entered by hand (人工录入), with its reason and
+    evidence, waiting for a second person's approval before it counts. Approved, it goes
+    through the ingestion pipeline as a one-row batch of a generated spec
+    (`ingest/manual.py`), so `ingest trace` shows it like any file's row. The entered
+    fields are kept encrypted (they may hold an ID number)."""
+
+    __tablename__ = "ingest_manual_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)  # record / registration
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)  # the fields as JSON, encrypted
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    evidence: Mapped[list] = mapped_column(JSON, nullable=False, default=list)  # [{file, sha256, size, stored_as}]
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # proposed / approved / rejected
+    proposed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("credit_records.id"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))

@@ -24,7 +24,14 @@ from typing import Any, TypeVar, cast
 from creditgov.ingest.pipeline import CompiledSpec
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.transforms import RowError
-from creditgov.ingest.values import decimal_text, identifier, iso_date, pack_lists, pack_raw
+from creditgov.ingest.values import (
+    decimal_text,
+    either_identifier,
+    identifier,
+    iso_date,
+    pack_lists,
+    pack_raw,
+)
 
 
 class _Bad:
@@ -134,7 +141,12 @@ class RecordPreparer:
             kind, code = identifier({"uscc": pair[0], "resident_id": pair[1]})
             return kind, code, code if kind == "uscc" else blind(code)
 
+        def any_id(v: str) -> tuple[str, str, str]:
+            kind, code = either_identifier(v)
+            return kind, code, code if kind == "uscc" else blind(code)
+
         idflag = self.flags.setdefault("#id", [False])
+        self.v_any = _safe(any_id, idflag, 1 << 18)
         self.v_uscc = _safe(uscc_id, idflag, 1 << 18)
         self.v_resident = _safe(resident_id, idflag, 1 << 18)
         self.v_either = _safe(either_id, idflag, 1 << 18)
@@ -195,12 +207,14 @@ class RecordPreparer:
             months_col = list(map(self.v_item, items))
         self._check(months_col, rejected, dead, "#item", None)
         u, r = vals.get("uscc"), vals.get("resident_id")
-        if u is not None and r is not None:
+        if "identifier" in vals:
+            ids = list(map(self.v_any, vals["identifier"]))
+        elif u is not None and r is not None:
             ids = list(map(self.v_either, zip(u, r, strict=True)))
         elif u is not None:
             ids = list(map(self.v_uscc, u))
         else:
-            assert r is not None  # SourceSpec requires a records spec to map uscc or resident_id
+            assert r is not None  # SourceSpec requires a records spec to map one of them
             ids = list(map(self.v_resident, r))
         self._check(ids, rejected, dead, "#id", ("", "", ""))
         occ = list(map(self.v_occurred, vals["occurred_on"]))

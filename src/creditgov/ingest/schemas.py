@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RECORD_FIELDS = frozenset({
-    "uscc", "resident_id", "name", "item", "occurred_on", "decided_on", "value", "grade",
+    "uscc", "resident_id", "identifier", "name", "item", "occurred_on", "decided_on", "value", "grade",
     "text", "document_no",
 })
 REGISTRATION_FIELDS = frozenset({
@@ -114,8 +114,15 @@ class SourceSpec(Frozen):
             if k not in fields:
                 raise ValueError(f"natural_key field {k!r} is not mapped")
         if self.kind == "records":
-            if not ({"uscc", "resident_id"} & set(self.columns)):
-                raise ValueError("a records spec must map `uscc` or `resident_id`")
+            ids = {"uscc", "resident_id", "identifier"} & set(self.columns)
+            if not ids:
+                raise ValueError("a records spec must map `uscc`, `resident_id` or `identifier`")
+            if "identifier" in ids and len(ids) > 1:
+                raise ValueError("`identifier` (a column holding credit codes and ID numbers alike) "
+                                 "replaces `uscc` and `resident_id`: map it alone")
+            if "identifier" in ids and self.subject_kind:
+                raise ValueError("a spec mapping `identifier` cannot fix `subject_kind`: provisional "
+                                 "subjects become enterprises or individuals by their identifier")
             if "item" not in self.columns and not self.item:
                 raise ValueError("a records spec needs an `item` column or a fixed `item`")
             if "occurred_on" not in self.columns:
@@ -133,7 +140,7 @@ class SourceSpec(Frozen):
     @property
     def personal(self) -> bool:
         """Raw rows of this source hold personal identifiers and are stored encrypted."""
-        return "resident_id" in self.columns or "person_id" in self.columns
+        return bool({"resident_id", "person_id", "identifier"} & set(self.columns))
 
 
 class Manifest(Frozen):

@@ -38,6 +38,7 @@ from creditgov.ingest.stream import Context, Item, Job, PreparedStream, changes_
 from creditgov.ingest.values import short_hash, unpack_raw
 from creditgov.ingest.writer import CHUNK, BatchWriter, Counts, Lookups
 from creditgov.records.models import CreditRecord
+from creditgov.security import rotation
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects import service as subject_service
@@ -59,6 +60,17 @@ def register_spec(session: Session, spec: SourceSpec, text: str) -> SpecVersion:
         select(SpecVersion).where(SpecVersion.name == spec.name, SpecVersion.spec_hash == digest)
     ).scalar_one_or_none()
     if row is None:
+        # A version names one text, as a model's does (scoring.service.draft): records keep
+        # the spec version they went through, so the same name and version with another
+        # text would make `ingest trace` replay the wrong steps.
+        same = session.execute(
+            select(SpecVersion.spec_hash).where(SpecVersion.name == spec.name, SpecVersion.version == spec.version)
+        ).first()
+        if same is not None:
+            raise InvalidInput(
+                f"spec {spec.name} version {spec.version!r} is already registered with other content "
+                f"(sha256 {same[0][:12]}…, this file {digest[:12]}…): a changed spec needs a new "
+                f"`version:`; every version is kept")
         row = SpecVersion(name=spec.name, version=spec.version, spec_hash=digest, text=text,
                           registered_at=clock.now())
         session.add(row)
@@ -157,6 +169,7 @@ def _files_for(spec: SourceSpec, data_dir: Path, spec_file: Path) -> list[Path]:
 def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: str | None = None,
                  progress: Progress | None = None) -> RunSummary:
     t0 = time.perf_counter()
+    rotation.refuse_while_rotating(url)  # the run keeps blind indexes of one key in memory
     plans, setup = plan(paths)
     summary = RunSummary()
     actor = actor or audit.default_actor()
@@ -263,6 +276,7 @@ def retry(url: str, keyring: KeyRing, *, source: str | None = None, spec_path: P
           ids: list[int] | None = None, actor: str | None = None) -> RunSummary:
     """Re-run open quarantined rows through the latest spec of their source."""
     t0 = time.perf_counter()
+    rotation.refuse_while_rotating(url)
     actor = actor or audit.default_actor()
     summary = RunSummary()
     if spec_path is not None:

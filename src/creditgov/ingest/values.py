@@ -140,6 +140,35 @@ def identifier(vals: dict[str, str]) -> tuple[str, str]:
     raise RowError("no subject identifier (credit code or ID number) in the row")
 
 
+def either_identifier(v: str) -> tuple[str, str]:
+    """A column holding credit codes and ID numbers alike (spec field `identifier`,
+    e.g. a court's list of firms and people): ('uscc', code) or ('resident_id', number),
+    told apart by which check the value passes. A value that passes both (18 digits
+    with both check characters right, rare) is refused as ambiguous rather than guessed."""
+    if not v:
+        raise RowError("no subject identifier (credit code or ID number) in the row")
+    as_uscc = as_rid = None
+    why = []
+    try:
+        as_uscc = identifier({"uscc": v})
+    except RowError as exc:
+        why.append(str(exc))
+    try:
+        as_rid = identifier({"resident_id": v})
+    except RowError as exc:
+        why.append(str(exc))
+    if as_uscc and as_rid:
+        raise RowError("identifier is valid both as a credit code and as an ID number: "
+                       "map it with `uscc` or `resident_id` instead")
+    found = as_uscc or as_rid
+    if found is None:
+        # both messages, the ID number masked by clean_resident_id; the code shown as is
+        # only when it looks like one (letters), else masked too, as it may be an ID number
+        shown = why[0] if any(c.isalpha() for c in v[:17]) else "invalid credit code"
+        raise RowError(f"identifier is neither a credit code nor an ID number ({shown}; {why[1]})")
+    return found
+
+
 def unregistered(id_kind: str, key: str) -> RowError:
     """The reason for a record whose subject is not registered (spec `unknown_subject: quarantine`)."""
     shown = key if id_kind == "uscc" else key[:8] + "…"

@@ -1,17 +1,23 @@
-"""API routes for ingestion batches and the quarantine. Thin: read-only views over
-`ingest.service`. Quarantined rows of personal sources are stored encrypted; the
-API shows the reason and where the row came from, never the decrypted row."""
+"""API routes for ingestion batches and the quarantine, and manual entry with four eyes.
+Thin: views over `ingest.service` and `ingest.manual`. Quarantined rows of personal
+sources are stored encrypted; the API shows the reason and where the row came from,
+never the decrypted row. A department officer enters its own department's records only;
+evidence files go through the page or the command line."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from creditgov.api.deps import DB, require
+from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.core.errors import NotFound
+from creditgov.ingest import manual
 from creditgov.ingest import service as ingest_service
-from creditgov.security.scopes import Grant
+from creditgov.ingest.models import ManualEntry
+from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import Grant, Scope
 
 router = APIRouter(tags=["ingest"])
 
@@ -68,3 +74,59 @@ def ingest_quarantine(grant: Annotated[Grant, Depends(require("quarantine.read")
                           created_at=r.created_at.isoformat(timespec="seconds"),
                           encrypted=not r.raw.startswith("{"))
             for r in ingest_service.quarantine(session, source=source, status=status, limit=limit)]
+
+
+# ----------------------------------------------------------------------------- manual entry (ingest/manual.py)
+
+ManualRead = Annotated[Grant, Depends(require("manual.read"))]
+Propose = Annotated[Grant, Depends(require("manual.propose"))]
+Approve = Annotated[Grant, Depends(require("manual.approve"))]
+Ring = Annotated[KeyRing, Depends(keyring)]
+
+
+class EntryIn(BaseModel):
+    kind: Literal["record", "registration"] = "record"
+    department: str = Field(min_length=1, max_length=50)
+    fields: dict[str, Annotated[str, Field(max_length=manual.TEXT_MAX)]] = Field(max_length=20)
+    reason: str = Field(min_length=1, max_length=manual.TEXT_MAX)
+
+
+class ManualDecisionIn(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=manual.TEXT_MAX)
+
+
+def _unit(grant: Grant) -> str | None:
+    if grant.scope is Scope.DEPARTMENT:
+        if not grant.principal.department_code:
+            raise NotFound("no department on this account")
+        return grant.principal.department_code
+    return None
+
+
+@router.post("/manual-entries", status_code=201, operation_id="manual_entry_propose")
+def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring) -> dict[str, Any]:
+    """Enter a record or register a subject by hand; it counts once a second person approves it."""
+    unit = _unit(grant)
+    if unit is not None and body.department != unit:
+        raise NotFound(f"department {body.department!r} is not yours")
+    e = manual.propose(session, ring, kind=body.kind, department=body.department, fields=dict(body.fields),
+                       reason=body.reason, actor=grant.principal.actor)
+    return manual.entry_dict(ring, e)
+
+
+@router.get("/manual-entries", operation_id="manual_entries")
+def manual_entries(grant: ManualRead, session: DB, ring: Ring) -> list[dict[str, Any]]:
+    """Manual entries, newest first (a department sees its own; ID numbers masked)."""
+    unit = _unit(grant)
+    return [manual.entry_dict(ring, e) for e in manual.entries(session)
+            if unit is None or e.department_code == unit]
+
+
+@router.post("/manual-entries/{entry_id}/decision", operation_id="manual_entry_decide")
+def manual_entry_decide(entry_id: Id, body: ManualDecisionIn, grant: Approve, session: DB, ring: Ring) -> dict[str, Any]:
+    """Approve (it goes through ingestion now) or reject an entry someone else made."""
+    if session.get(ManualEntry, entry_id) is None:
+        raise NotFound(f"manual entry {entry_id} not found")
+    e = manual.decide(session, ring, entry_id, approve=body.approve, note=body.note, actor=grant.principal.actor)
+    return manual.entry_dict(ring, e)

@@ -6,8 +6,9 @@ database: the look-up of stored subjects (and the provisional ones a spec may cr
 the natural key and content hash of each record against this batch and the stored
 records (new, duplicate or correction: a correction keeps the old version, no longer
 current), rejected rows into the quarantine, and bulk inserts that bind only what
-varies. `Lookups` is what every row needs, read once per run; `Counts` what a batch
-did. The caller holds the transaction (service.py).
+varies. On PostgreSQL the match against stored records is one COPY and one join
+(pg_copy.py). `Lookups` is what every row needs, read once per run; `Counts` what a
+batch did. The caller holds the transaction (service.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.db import bulk_insert
+from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
 from creditgov.ingest.prepare_rows import LinkPrep, RowPreparer, RowsChunk, SubjectPrep
@@ -163,6 +165,7 @@ class BatchWriter:
         self.batch_id = batch.id
         self.today_s = lk.today.isoformat()
         self.source_has_records: bool | None = None
+        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
                           "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
                           "spec_version": self.spec_version, "created_at": self.now_s}
@@ -403,7 +406,9 @@ class BatchWriter:
                 select(Batch.id).where(Batch.source == self.source, Batch.id != self.batch_id,
                                        (Batch.accepted + Batch.corrected) > 0).limit(1)).first() is not None
         # A source's first ingestion cannot collide with stored records: skip the look-ups.
-        if self.source_has_records:
+        if self.source_has_records and self.postgres:
+            current = pg_copy.current_records(self.s, (r[_NK] for r in pending))
+        elif self.source_has_records:
             keys = [r[_NK] for r in pending]
             for i in range(0, len(keys), 900):
                 q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
@@ -421,6 +426,7 @@ class BatchWriter:
             corrections: list[tuple[Any, ...]] = []
         else:
             new_rows, corrections = [], []
+            retired: list[int] = []
             for rec, tag in zip(pending, tags, strict=True):
                 cur = current.get(rec[_NK])
                 if cur is None:
@@ -432,10 +438,15 @@ class BatchWriter:
                     outcomes[tag] = ("duplicate", None)
                 else:
                     # A correction: the old version stays, no longer current.
-                    self.s.execute(update(CreditRecord).where(CreditRecord.id == cur[0]).values(is_current=False))
+                    retired.append(cur[0])
                     corrections.append((*rec, cur[2] + 1, cur[0]))
                     c.corrected += 1
                     outcomes[tag] = ("corrected", None)
+            if self.postgres:
+                pg_copy.retire(self.s, retired)
+            else:
+                for rid in retired:
+                    self.s.execute(update(CreditRecord).where(CreditRecord.id == rid).values(is_current=False))
         if new_rows:
             bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
                         constants=self.constants)

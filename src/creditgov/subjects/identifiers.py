@@ -17,7 +17,7 @@ from operator import mul
 
 from stdnum import numdb
 from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidComponent
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from creditgov.core.errors import InvalidInput
@@ -38,25 +38,54 @@ def clean_uscc(value: str) -> str:
         raise InvalidInput(f"invalid unified social credit code {value!r}: {exc}") from None
 
 
-def _validate_resident_id(value: str) -> str:
-    """`ric.validate`, except that an ID number whose first six digits start with a
-    province stdnum knows but name no county in its table (110001…) is an
-    InvalidComponent saying so: python-stdnum's ric raises KeyError('county') there
-    (seen in 2.2), which would crash a whole batch instead of rejecting one row."""
+def _area_code_usable(prefix: str, year: int) -> bool | None:
+    """Whether the area code `prefix` can stand in a number of someone born in `year`:
+    True when the table knows the county and the code was not retired before `year`;
+    False when it knows the code only as retired before then; None when the table names
+    a province but no county (110001…: python-stdnum's `get_birth_place` raises
+    KeyError('county') there) or does not know the code at all."""
+    info = {k: v for _part, props in _loc.info(prefix) for k, v in props.items()}
+    if "county" not in info:
+        return None
+    for county in info["county"].split(","):
+        if not county.startswith("["):
+            return True
+        end = county[1:].split("]")[0].split("-")[1]
+        # The start of the code's period is no bound (see the module docstring).
+        if not end or year <= int(end):
+            return True
+    return False
+
+
+def validate_resident_id(value: str) -> str:
+    """The compact resident ID number if GB 11643 holds, else stdnum's ValidationError
+    (InvalidComponent naming the area code when the table does not know it)."""
+    number = ric.compact(value)
+    if len(number) != 18:
+        raise InvalidLength()
+    if not number[:-1].isdigit() or not number[:-1].isascii():
+        raise InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidChecksum()
     try:
-        return ric.validate(value)
-    except KeyError as exc:
-        if exc.args != ("county",):
-            raise
-        raise InvalidComponent(f"birth place code {ric.compact(value)[:6]} is not a known county") from None
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidComponent(f"birth date {number[6:14]} is not a real date") from None
+    usable = _area_code_usable(number[:6], born.year)
+    if usable is None:
+        raise InvalidComponent(f"birth place code {number[:6]} is not a known county")
+    if not usable:
+        raise InvalidComponent(f"birth place code {number[:6]} was retired before {born.year}")
+    return number
+
 
 
 @lru_cache(maxsize=1 << 20)
 def clean_resident_id(value: str) -> str:
     try:
-        return _validate_resident_id(value).upper()
+        return validate_resident_id(value).upper()
     except StdnumError as exc:
-        # str(exc): stdnum's message, or the one _validate_resident_id gives
+        # str(exc): stdnum's message, or the one validate_resident_id gives
         # Masked: the reason is stored in the clear (the quarantine, error messages),
         # and an identifier is stored only encrypted.
         raise InvalidInput(f"invalid resident ID number {mask_id(value.strip())!r}: {exc}") from None
@@ -67,9 +96,9 @@ def looks_like_uscc(value: str) -> bool:
 
 
 def looks_like_resident_id(value: str) -> bool:
-    """`ric.is_valid`, with an unknown county rejected as `_validate_resident_id` does."""
+    """Whether `validate_resident_id` accepts the value."""
     try:
-        return bool(_validate_resident_id(value))
+        return bool(validate_resident_id(value))
     except StdnumError:
         return False
 
@@ -112,18 +141,13 @@ def is_canonical_uscc(v: str) -> bool:
 
 @lru_cache(maxsize=1 << 14)
 def _birth_place_known(prefix: str, year: str) -> bool:
-    """stdnum's birth-place check, which depends only on the first six digits and the year."""
-    try:
-        ric.get_birth_place(prefix + year + "01010000")
-        return True
-    except StdnumError:
-        return False
-    except KeyError:  # a known province, no county: see _validate_resident_id
-        return False
+    """The area-code check of `validate_resident_id`, which depends only on the first six
+    digits and the year."""
+    return bool(_area_code_usable(prefix, int(year)))
 
 
 def is_canonical_resident_id(v: str) -> bool:
-    """True when stdnum's `ric.validate(v)` returns `v` itself."""
+    """True when `validate_resident_id(v)` returns `v` itself."""
     if len(v) != 18 or not v.isascii() or not v[:17].isdigit() or v[17] not in "0123456789X":
         return False
     check = (1 - 2 * int(v[:17], 13)) % 11

@@ -1,0 +1,104 @@
+"""Read logic the complaints API, pages and commands share: the scope of a grant,
+a complaint as shown (the complainant's name and contact masked; in full only on an
+audited read by the office), and the codes' Chinese and English labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.complaints import service
+from creditgov.complaints.models import Complaint
+from creditgov.core import clock
+from creditgov.core.errors import NotFound
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing, mask_name
+from creditgov.security.scopes import Grant, Scope
+
+STATUS_LABELS = {"received": ("待分派", "Received"), "assigned": ("办理中", "Being handled"),
+                 "replied": ("已答复", "Answered")}
+OUTCOME_LABELS = {"substantiated": ("经查属实", "Substantiated"), "unsubstantiated": ("经查不属实", "Unsubstantiated"),
+                  "not_accepted": ("不予受理", "Not accepted")}
+CHANNEL_LABELS = {"public": ("网站", "Public page"), "counter": ("窗口", "Counter"), "api": ("接口", "API")}
+
+
+def category_labels() -> dict[str, tuple[str, str]]:
+    return {c.code: (c.name_zh, c.name_en) for c in service.policy().categories}
+
+
+def mask_contact(v: str) -> str:
+    if "@" in v:
+        user, _, host = v.partition("@")
+        return (user[:1] + "***@" + host) if user else "***@" + host
+    return v[:3] + "****" + v[-4:] if len(v) >= 8 else "****"
+
+
+def _label(table: dict[str, tuple[str, str]], code: str | None) -> dict[str, Any] | None:
+    if code is None:
+        return None
+    zh, en = table.get(code, (code, code))
+    return {"code": code, "label_zh": zh, "label_en": en}
+
+
+def in_scope(grant: Grant, c: Complaint) -> bool:
+    if grant.scope is Scope.ALL:
+        return True
+    return grant.scope is Scope.DEPARTMENT and c.department_code == grant.principal.department_code
+
+
+def listing(session: Session, grant: Grant, *, status: str | None = None, limit: int = 200) -> list[Complaint]:
+    q = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
+    if grant.scope is not Scope.ALL:
+        q = q.where(Complaint.department_code == (grant.principal.department_code or "-"))
+    if status:
+        q = q.where(Complaint.status == status)
+    return list(session.execute(q).scalars())
+
+
+def one(session: Session, grant: Grant, complaint_id: int) -> Complaint:
+    c = service.get(session, complaint_id)
+    if not in_scope(grant, c):
+        raise NotFound(f"complaint {complaint_id} not found")
+    return c
+
+
+def as_dict(keyring: KeyRing, c: Complaint, *, full: bool = False) -> dict[str, Any]:
+    """A complaint as shown; `full` (the office's audited read) shows name and contact."""
+    name = keyring.decrypt(c.complainant_name) if c.complainant_name else None
+    contact = keyring.decrypt(c.contact) if c.contact else None
+    return {
+        "id": c.id, "number": c.number, "channel": _label(CHANNEL_LABELS, c.channel),
+        "category": _label(category_labels(), c.category), "respondent_name": c.respondent_name,
+        "respondent_code": c.respondent_code, "subject_id": c.subject_id, "content": c.content,
+        "complainant_name": (name if full else mask_name(name)) if name else None,
+        "contact": (contact if full else mask_contact(contact)) if contact else None,
+        "contact_kind": c.contact_kind, "status": _label(STATUS_LABELS, c.status),
+        "received_at": clock.to_cst(c.received_at).isoformat(), "accept_due": c.accept_due.isoformat(),
+        "due_on": c.due_on.isoformat(), "department": c.department_code,
+        "assigned_at": clock.to_cst(c.assigned_at).isoformat() if c.assigned_at else None,
+        "outcome": _label(OUTCOME_LABELS, c.outcome), "reply": c.reply,
+        "replied_at": clock.to_cst(c.replied_at).isoformat() if c.replied_at else None,
+        "on_time": c.on_time, "overdue": service.overdue(c), "manual_entry_id": c.manual_entry_id,
+    }
+
+
+def read_full(session: Session, keyring: KeyRing, grant: Grant, complaint_id: int) -> dict[str, Any]:
+    """The complaint with the complainant's name and contact: a personal read, audited."""
+    c = one(session, grant, complaint_id)
+    audit.append(session, action="complaints.read", actor=grant.principal.actor, subject_id=c.subject_id,
+                 purpose="complaint handling", detail={"complaint": c.id})
+    return as_dict(keyring, c, full=True)
+
+
+def public_status(c: Complaint) -> dict[str, Any]:
+    """What the complainant sees with number and query code: no personal data."""
+    return {"number": c.number, "status": _label(STATUS_LABELS, c.status), "due_on": c.due_on.isoformat(),
+            "received_at": clock.to_cst(c.received_at).isoformat(), "outcome": _label(OUTCOME_LABELS, c.outcome),
+            "reply": c.reply, "replied_at": clock.to_cst(c.replied_at).isoformat() if c.replied_at else None,
+            "on_time": c.on_time}
+
+
+def in_scope_all(grant: Grant) -> bool:
+    return grant.scope is Scope.ALL

@@ -1,0 +1,13 @@
+"""Labels of the complaints domain's codes for the one label catalogue (`core.labels`)."""
+
+from __future__ import annotations
+
+from creditgov.complaints.access import (
+          CHANNEL_LABELS,
+          OUTCOME_LABELS,
+          STATUS_LABELS,
+          category_labels,
+)
+
+LABELS = {"complaint_status": STATUS_LABELS, "complaint_outcome": OUTCOME_LABELS,
+          "complaint_channel": CHANNEL_LABELS, "complaint_category": category_labels()}

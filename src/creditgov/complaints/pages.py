@@ -1,0 +1,169 @@
+"""The complaints pages.
+
+- `/public/complaints/new`: anyone files a complaint (rate-limited like every public
+  page; no sign-in); the answer shows the number and a query code, once.
+- `/public/complaints/status`: the complainant follows it with number and query code.
+- `/complaints`: the office's and departments' desk — the list with deadlines, the
+  statistics by department, and the counter form (an office user enters a complaint).
+- `/complaints/{id}`: one complaint (an audited read of the complainant's details),
+  with assignment (office) and the reply (office or the assigned department)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
+from creditgov.catalog.models import Department
+from creditgov.complaints import access, service
+from creditgov.complaints.schemas import ComplaintIn
+from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.security.scopes import Role, authorize
+from creditgov.web.render import render
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+Text = Annotated[str, Form(max_length=4000)]
+Short = Annotated[str, Form(max_length=200)]
+
+
+def _limit(request: Request) -> None:
+    request.app.state.public_limiter.hit(request.client.host if request.client else "unknown")
+
+
+def _form_ctx(values: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
+    return {"categories": service.policy().categories, "values": values or {}, "error": error,
+            "policy": service.policy()}
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+def _take(request: Request, session: DB, *, channel: str, actor: str, values: dict[str, Any]) -> tuple[Any, str]:
+    data = ComplaintIn.model_validate({k: (v or None) if k in ("respondent_code", "complainant_name", "contact")
+                                       else v for k, v in values.items()})
+    return service.file_complaint(session, keyring(request), data, channel=channel, actor=actor)
+
+
+@router.get("/public/complaints/new")
+def public_form(request: Request, who: Who) -> Response:
+    _limit(request)
+    return render(request, "complaint_public.html", _form_ctx())
+
+
+@router.post("/public/complaints/new")
+async def public_file(request: Request, who: Who, session: DB, category: Short, respondent_name: Short,
+                      content: Text, respondent_code: Short = "", complainant_name: Short = "",
+                      contact: Short = "") -> Response:
+    _limit(request)
+    await check_csrf(request, who)
+    values = {"category": category, "respondent_name": respondent_name, "respondent_code": respondent_code,
+              "content": content, "complainant_name": complainant_name, "contact": contact}
+    try:
+        c, code = _take(request, session, channel="public",
+                        actor="public" if who.role is Role.PUBLIC else who.actor, values=values)
+    except ValidationError as exc:
+        return render(request, "complaint_public.html", _form_ctx(values, _errors(exc)), status=422)
+    except InvalidInput as exc:
+        session.rollback()
+        return render(request, "complaint_public.html", _form_ctx(values, str(exc)), status=422)
+    return render(request, "complaint_received.html", {"c": c, "code": code}, status=201)
+
+
+@router.get("/public/complaints/status")
+def public_status(request: Request, who: Who, session: DB,
+                  number: Annotated[str, Query(max_length=30)] = "",
+                  code: Annotated[str, Query(max_length=20)] = "") -> Response:
+    _limit(request)
+    found, error = None, None
+    if number and code:
+        try:
+            found = access.public_status(service.by_number(session, number, code))
+        except NotFound:
+            error = "not_found"
+    return render(request, "complaint_status.html", {"found": found, "error": error, "number": number},
+                  status=404 if error else 200)
+
+
+def _desk(request: Request, session: DB, who: Who, *, status: str | None = None, error: str | None = None,
+          values: dict[str, Any] | None = None, code: str = "") -> Response:
+    grant = authorize(who, "complaints.read")
+    rows = [access.as_dict(keyring(request), c) for c in access.listing(session, grant, status=status)]
+    stats = service.stats(session)
+    if not access.in_scope_all(grant):
+        stats = [r for r in stats if r["department"] == who.department_code]
+    can_file = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
+    return render(request, "complaints.html", {**_form_ctx(values, error), "rows": rows, "stats": stats,
+                                               "status": status, "can_file": can_file, "code": code},
+                  status=422 if error else 200)
+
+
+@router.get("/complaints")
+def desk(request: Request, who: Who, session: DB,
+         status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None) -> Response:
+    return _desk(request, session, who, status=status)
+
+
+@router.post("/complaints/counter")
+async def counter(request: Request, who: Who, session: DB, category: Short, respondent_name: Short, content: Text,
+                  respondent_code: Short = "", complainant_name: Short = "", contact: Short = "") -> Response:
+    authorize(who, "complaints.file")
+    await check_csrf(request, who)
+    values = {"category": category, "respondent_name": respondent_name, "respondent_code": respondent_code,
+              "content": content, "complainant_name": complainant_name, "contact": contact}
+    try:
+        c, code = _take(request, session, channel="counter", actor=who.actor, values=values)
+    except ValidationError as exc:
+        return _desk(request, session, who, error=_errors(exc), values=values)
+    except InvalidInput as exc:
+        session.rollback()
+        return _desk(request, session, who, error=str(exc), values=values)
+    return render(request, "complaint_received.html", {"c": c, "code": code, "counter": True}, status=201)
+
+
+def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error: str | None = None) -> Response:
+    grant = authorize(who, "complaints.read")
+    c = access.read_full(session, keyring(request), grant, complaint_id)
+    departments = session.query(Department).order_by(Department.code).all()
+    can_assign = who.role is Role.CREDIT_OFFICE
+    can_reply = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
+    return render(request, "complaint.html", {"c": c, "departments": departments, "can_assign": can_assign,
+                                              "can_reply": can_reply, "error": error},
+                  status=409 if error else 200)
+
+
+@router.get("/complaints/{complaint_id}")
+def detail(request: Request, complaint_id: Id, who: Who, session: DB) -> Response:
+    return _detail(request, session, who, complaint_id)
+
+
+@router.post("/complaints/{complaint_id}/assign")
+async def assign(request: Request, complaint_id: Id, who: Who, session: DB,
+                 department: Annotated[str, Form(max_length=50)], note: Text = "") -> Response:
+    grant = authorize(who, "complaints.assign")
+    await check_csrf(request, who)
+    access.one(session, grant, complaint_id)
+    try:
+        service.assign(session, complaint_id, department=department, note=note, actor=who.actor)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        return _detail(request, session, who, complaint_id, error=str(exc))
+    return RedirectResponse(f"/complaints/{complaint_id}?done=assigned", status_code=303)
+
+
+@router.post("/complaints/{complaint_id}/reply")
+async def reply(request: Request, complaint_id: Id, who: Who, session: DB,
+                outcome: Annotated[str, Form(pattern="^(substantiated|unsubstantiated|not_accepted)$")],
+                text: Text) -> Response:
+    grant = authorize(who, "complaints.reply")
+    await check_csrf(request, who)
+    access.one(session, grant, complaint_id)
+    try:
+        service.reply(session, keyring(request), complaint_id, outcome=outcome, text=text, actor=who.actor)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        return _detail(request, session, who, complaint_id, error=str(exc))
+    return RedirectResponse(f"/complaints/{complaint_id}?done=replied", status_code=303)

@@ -1,0 +1,83 @@
+"""API routes of complaint handling. Thin: the rules are in `complaints.service`, the
+shapes in `complaints.access`. `POST /public/complaints` takes a complaint from anyone
+(rate-limited like every public route) and answers its number and query code, which
+`GET /public/complaints/{number}?code=` needs to show its status and reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from creditgov.api.deps import DB, Id, Who, keyring, require
+from creditgov.api.ratelimit import public_rate
+from creditgov.complaints import access, service
+from creditgov.complaints.schemas import AssignIn, ComplaintIn, ReplyIn
+from creditgov.security.scopes import Grant, Role
+
+router = APIRouter(tags=["complaints"])
+Read = Annotated[Grant, Depends(require("complaints.read"))]
+File = Annotated[Grant, Depends(require("complaints.file"))]
+Assign = Annotated[Grant, Depends(require("complaints.assign"))]
+Reply = Annotated[Grant, Depends(require("complaints.reply"))]
+Number = Annotated[str, Path(max_length=30, pattern=r"^TS\d{8}-\d{5,}$")]
+
+
+@router.post("/public/complaints", status_code=201, operation_id="complaints_file_public",
+             dependencies=[Depends(public_rate)])
+def file_public(request: Request, body: ComplaintIn, session: DB, who: Who) -> dict[str, Any]:
+    """File a complaint as the public (no sign-in). Keep the query code: it is shown once."""
+    actor = who.actor if who.role is not Role.PUBLIC else "public"
+    c, code = service.file_complaint(session, keyring(request), body, channel="public", actor=actor)
+    return {"number": c.number, "query_code": code, "due_on": c.due_on.isoformat()}
+
+
+@router.get("/public/complaints/{number}", operation_id="complaints_status", dependencies=[Depends(public_rate)])
+def public_status(number: Number, session: DB, code: Annotated[str, Query(min_length=4, max_length=20)]) -> dict[str, Any]:
+    return access.public_status(service.by_number(session, number, code))
+
+
+@router.post("/complaints", status_code=201, operation_id="complaints_file_office")
+def file_office(request: Request, body: ComplaintIn, session: DB, grant: File) -> dict[str, Any]:
+    """A complaint taken by the office (at the counter or passed on by another system)."""
+    c, code = service.file_complaint(session, keyring(request), body, channel="api", actor=grant.principal.actor)
+    return {**access.as_dict(keyring(request), c), "query_code": code}
+
+
+@router.get("/complaints", operation_id="complaints_list")
+def list_complaints(request: Request, session: DB, grant: Read,
+                    status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None
+                    ) -> list[dict[str, Any]]:
+    kr = keyring(request)
+    return [access.as_dict(kr, c) for c in access.listing(session, grant, status=status)]
+
+
+@router.get("/complaints/stats", operation_id="complaints_stats")
+def complaint_stats(session: DB, grant: Read, since: dt.date | None = None,
+                    until: dt.date | None = None) -> list[dict[str, Any]]:
+    rows = service.stats(session, since=since, until=until)
+    if not access.in_scope_all(grant):
+        rows = [r for r in rows if r["department"] == grant.principal.department_code]
+    return rows
+
+
+@router.get("/complaints/{complaint_id}", operation_id="complaints_get")
+def read_complaint(request: Request, complaint_id: Id, session: DB, grant: Read) -> dict[str, Any]:
+    """The complaint with the complainant's name and contact (an audited personal read)."""
+    return access.read_full(session, keyring(request), grant, complaint_id)
+
+
+@router.post("/complaints/{complaint_id}/assign", operation_id="complaints_assign")
+def assign(request: Request, complaint_id: Id, body: AssignIn, session: DB, grant: Assign) -> dict[str, Any]:
+    c = service.assign(session, complaint_id, department=body.department, note=body.note,
+                       actor=grant.principal.actor)
+    return access.as_dict(keyring(request), c)
+
+
+@router.post("/complaints/{complaint_id}/reply", operation_id="complaints_reply")
+def reply(request: Request, complaint_id: Id, body: ReplyIn, session: DB, grant: Reply) -> dict[str, Any]:
+    access.one(session, grant, complaint_id)
+    c = service.reply(session, keyring(request), complaint_id, outcome=body.outcome, text=body.reply,
+                      actor=grant.principal.actor)
+    return access.as_dict(keyring(request), c)

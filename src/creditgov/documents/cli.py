@@ -1,0 +1,63 @@
+"""`creditgov documents …`: print a list batch's notices or decisions as one PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from creditgov.cli.common import JsonOpt, console, emit_json, session
+from creditgov.core import settings
+from creditgov.documents import casework, service
+
+app = typer.Typer(help="Printable documents (文书): list notices (告知书) and decisions (决定书) as PDF.",
+                  no_args_is_help=True)
+
+
+@app.command("notices")
+def notices(list_code: str = typer.Option(..., "--list", help="The list's code."),
+            kind: str = typer.Option("notice", "--kind", help="notice (告知书) | decision (决定书)"),
+            on: str | None = typer.Option(None, "--on", help="Only the entries notified (decided) on this day."),
+            entry: list[int] = typer.Option([], "--entry", help="Only these entries (repeatable)."),
+            out: Path = typer.Option(..., "--out", help="The PDF file to write."),
+            verify_base: str | None = typer.Option(None, "--verify-base",
+                                                   help="Verification address for the QR codes "
+                                                        "(default: $CREDITGOV_PUBLIC_URL/verify)."),
+            actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
+    """Print one batch — every document on its own pages — into one PDF."""
+    base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    day = dt.date.fromisoformat(on) if on else None
+    with session() as s:
+        printed = service.print_batch(s, list_code=list_code, kind=kind, verify_base=base, on=day,
+                                      entry_ids=list(entry) or None, actor=actor)
+    out.write_bytes(printed.pdf)
+    result = {"file": str(out), "documents": [{"entry": e, "serial": sr} for e, sr in printed.serials],
+              "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"{len(printed.serials)} document(s) → {out} ({len(printed.pdf)} bytes)"
+                  + ("; specimen seal (set CREDITGOV_SEAL_IMAGE)" if printed.placeholder_seal else ""),
+                  markup=False, highlight=False)
+
+
+@app.command("decisions")
+def decisions(kind: str = typer.Option(..., "--kind", help="objection (异议处理决定书) | repair (信用修复决定书)"),
+              on: str | None = typer.Option(None, "--on", help="Only the cases decided on this day."),
+              case: list[int] = typer.Option([], "--id", help="Only these cases (repeatable)."),
+              out: Path = typer.Option(..., "--out", help="The PDF file to write."),
+              verify_base: str | None = typer.Option(None, "--verify-base"),
+              actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
+    """Print the decided objections or repairs (of one day, or named) into one PDF."""
+    base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    with session() as s:
+        printed = casework.print_cases(s, kind=kind, verify_base=base, on=dt.date.fromisoformat(on) if on else None,
+                                       ids=list(case) or None, actor=actor)
+    out.write_bytes(printed.pdf)
+    result = {"file": str(out), "documents": [{"case": c, "serial": sr} for c, sr in printed.serials],
+              "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"{len(printed.serials)} document(s) → {out}", markup=False, highlight=False)

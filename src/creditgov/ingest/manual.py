@@ -1,0 +1,219 @@
+"""Manual entry with four eyes (人工录入): an officer enters a credit record, or registers
+a subject the departments' files do not have, with a reason and evidence files; a
+second person approves it before it counts. Approved, the entry goes through the same
+pipeline as a file — a one-row batch of a generated source spec (`manual_<department>`,
+registered like any spec), checked by the same steps and checks (identifier check
+digits, catalogue, an approved data request, dates, region) — so the record carries its
+provenance and `creditgov ingest trace` replays it.
+
+The entered fields are stored encrypted until then (they may hold an ID number), the
+evidence by content in the files folder (0700 folders, 0600 files); the proposer can
+never approve their own entry, and every step is on the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import CatalogItem, Department
+from creditgov.core import clock
+from creditgov.core import files as private_files
+from creditgov.core.config import parse_yaml_model
+from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.ingest.models import Batch, ManualEntry
+from creditgov.ingest.schemas import SourceSpec
+from creditgov.ingest.service import register_spec
+from creditgov.ingest.transforms import RowError
+from creditgov.ingest.values import either_identifier
+from creditgov.ingest.writer import BatchWriter, Lookups
+from creditgov.records.models import CreditRecord
+from creditgov.security import service as audit
+from creditgov.security.crypto import KeyRing, mask_id
+from creditgov.subjects.models import Subject
+
+RECORD_FIELDS = ("identifier", "name", "item", "occurred_on", "decided_on", "value", "text", "document_no")
+REGISTRATION_FIELDS = ("identifier", "kind", "name", "region", "industry", "established_on", "address")
+TEXT_MAX = 2000
+MAX_EVIDENCE = 10
+MAX_EVIDENCE_BYTES = 20 << 20
+
+
+def _spec(department: str, kind: str, id_kind: str, item: str | None) -> tuple[SourceSpec, str]:
+    """The generated spec a manual entry goes through. Its version is the digest of its
+    content (a spec version names one text: `service.register_spec`)."""
+    if kind == "record":
+        doc: dict[str, Any] = {
+            "name": f"manual_{department}", "title": f"{department} 人工录入", "department": department,
+            "kind": "records", "file": "manual-entry", "format": "jsonl", "columns": {f: f for f in RECORD_FIELDS},
+            "steps": [{"field": "*", "op": "trim"}, {"field": "occurred_on", "op": "date"},
+                      {"field": "decided_on", "op": "date"}, {"field": "value", "op": "number"}],
+            "items": [item], "unknown_subject": "quarantine", "natural_key": ["document_no"]}
+    else:
+        cols = {f: f for f in REGISTRATION_FIELDS if f != "identifier"}
+        cols[id_kind] = "identifier"
+        doc = {"name": f"manual_{department}_registration", "title": f"{department} 人工登记",
+               "department": department, "kind": "registration", "file": "manual-entry", "format": "jsonl",
+               "columns": cols, "steps": [{"field": "*", "op": "trim"}, {"field": "established_on", "op": "date"}]}
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=True)
+    doc = {"version": "m-" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:12], **doc}
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    return parse_yaml_model(SourceSpec, text, f"manual entry spec {doc['name']}"), text
+
+
+def _clean(fields: Mapping[str, str | None], allowed: Sequence[str]) -> dict[str, str]:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
+    out = {k: ("" if fields.get(k) is None else str(fields.get(k))).strip() for k in allowed}
+    for k, v in out.items():
+        if len(v) > TEXT_MAX:
+            raise InvalidInput(f"{k} is longer than {TEXT_MAX} characters")
+    return out
+
+
+def _store_evidence(files: Sequence[Path], files_dir: Path | None) -> list[dict[str, Any]]:
+    if len(files) > MAX_EVIDENCE:
+        raise InvalidInput(f"at most {MAX_EVIDENCE} evidence files")
+    out = []
+    for f in files:
+        f = Path(f)
+        if not f.is_file():
+            raise InvalidInput(f"evidence {f.name} is not a readable file")
+        if f.stat().st_size > MAX_EVIDENCE_BYTES:
+            raise InvalidInput(f"evidence {f.name} is larger than {MAX_EVIDENCE_BYTES >> 20} MB")
+        if files_dir is None:
+            raise InvalidInput("evidence was given but no files folder is configured")
+        data = f.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"manual/{digest[:2]}/{digest}"
+        dst = files_dir / rel
+        if not dst.exists():
+            private_files.private_dir(files_dir)
+            private_files.private_dir(dst.parent.parent)
+            private_files.private_dir(dst.parent)
+            tmp = dst.with_suffix(f".{uuid.uuid4().hex}.tmp")
+            private_files.copy_private(f, tmp)
+            os.replace(tmp, dst)
+        out.append({"file": f.name[:255], "sha256": digest, "size": len(data), "stored_as": rel})
+    return out
+
+
+def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, fields: Mapping[str, str | None],
+            reason: str, evidence: Sequence[Path] = (), files_dir: Path | None = None,
+            actor: str | None = None) -> ManualEntry:
+    """Enter a record (`kind="record"`) or a subject registration (`"registration"`). The
+    identifier is checked now, as ingestion checks it; the rest when it is approved."""
+    actor = actor or audit.default_actor()
+    if kind not in ("record", "registration"):
+        raise InvalidInput("kind must be record or registration")
+    if session.get(Department, department) is None:
+        raise InvalidInput(f"unknown department {department!r}")
+    why = (reason or "").strip()
+    if not why:
+        raise InvalidInput("a manual entry needs a reason")
+    vals = _clean(fields, RECORD_FIELDS if kind == "record" else REGISTRATION_FIELDS)
+    try:
+        id_kind, code = either_identifier(vals["identifier"])
+    except RowError as exc:
+        raise InvalidInput(str(exc)) from None
+    vals["identifier"] = code
+    if kind == "record":
+        item = session.get(CatalogItem, vals["item"]) if vals["item"] else None
+        if item is None:
+            raise InvalidInput(f"unknown catalogue item {vals['item']!r}")
+        if not vals["occurred_on"]:
+            raise InvalidInput("a record needs occurred_on")
+    elif not vals["name"]:
+        raise InvalidInput("a registration needs a name")
+    e = ManualEntry(kind=kind, department_code=department, reason=why[:TEXT_MAX],
+                    payload=keyring.encrypt(json.dumps(vals, ensure_ascii=False)),
+                    evidence=_store_evidence(evidence, files_dir), status="proposed", proposed_by=actor,
+                    proposed_at=clock.now())
+    session.add(e)
+    session.flush()
+    audit.append(session, action="ingest.manual.propose", actor=actor,
+                 detail={"entry": e.id, "kind": kind, "department": department, "identifier_kind": id_kind,
+                         "evidence": [x["sha256"] for x in e.evidence]})
+    return e
+
+
+def fields_of(keyring: KeyRing, e: ManualEntry) -> dict[str, str]:
+    out: dict[str, str] = json.loads(keyring.decrypt(e.payload))
+    return out
+
+
+def decide(session: Session, keyring: KeyRing, entry_id: int, *, approve: bool, note: str = "",
+           actor: str | None = None) -> ManualEntry:
+    """A second person's decision. Approval runs the entry through the pipeline; if the
+    pipeline refuses it (an unapproved item, an unknown subject, a bad date), nothing is
+    written and the reason is the error — the entry stays proposed, to be rejected."""
+    actor = actor or audit.default_actor()
+    e = session.execute(select(ManualEntry).where(ManualEntry.id == entry_id).with_for_update()).scalar_one_or_none()
+    if e is None:
+        raise NotFound(f"manual entry {entry_id} not found")
+    if e.status != "proposed":
+        raise Conflict(f"manual entry {entry_id} was already {e.status}")
+    if actor == e.proposed_by:
+        raise Conflict("a manual entry is approved or rejected by a second person, not the one who entered it")
+    if not approve and not note.strip():
+        raise InvalidInput("rejecting a manual entry needs a reason")
+    e.status, e.decided_by, e.decided_at, e.note = ("approved" if approve else "rejected"), actor, clock.now(), \
+        note.strip()[:TEXT_MAX] or None
+    if approve:
+        _run(session, keyring, e, actor)
+    audit.append(session, action="ingest.manual." + e.status, actor=actor, subject_id=e.subject_id,
+                 detail={"entry": e.id, "kind": e.kind, "batch": e.batch_id, "record": e.record_id})
+    return e
+
+
+def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None:
+    vals = fields_of(keyring, e)
+    id_kind, code = either_identifier(vals["identifier"])
+    spec, text = _spec(e.department_code, e.kind, id_kind, vals.get("item"))
+    sv = register_spec(session, spec, text)
+    batch = Batch(source=spec.name, spec_version_id=sv.id, file_name=f"manual:{e.id}", file_hash=None,
+                  kind="manual", started_at=clock.now(), actor=actor)
+    session.add(batch)
+    session.flush()
+    lk = Lookups.load(session, keyring)
+    w = BatchWriter(session, lk, spec, batch, open_quarantine=set())
+    w.process(1, vals, tag="entry", quarantine=False)
+    w.finish()
+    verdict, why = w.outcomes.get("entry", ("rejected", "no outcome"))
+    if verdict not in ("accepted", "corrected"):
+        raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}")
+    e.batch_id = batch.id
+    key = code if id_kind == "uscc" else keyring.blind_index(code)
+    col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index
+    e.subject_id = session.execute(select(Subject.id).where(col == key)).scalar_one()
+    if e.kind == "record":
+        e.record_id = session.execute(select(CreditRecord.id).where(CreditRecord.batch_id == batch.id)).scalar_one()
+
+
+def entry_dict(keyring: KeyRing, e: ManualEntry) -> dict[str, Any]:
+    """An entry as shown: the ID number masked."""
+    vals = fields_of(keyring, e)
+    ident = vals.get("identifier", "")
+    vals["identifier"] = ident if not ident[:17].isdigit() else mask_id(ident)
+    return {"id": e.id, "kind": e.kind, "department": e.department_code, "fields": vals, "reason": e.reason,
+            "evidence": e.evidence, "status": e.status, "proposed_by": e.proposed_by,
+            "proposed_at": clock.to_cst(e.proposed_at).isoformat(), "decided_by": e.decided_by,
+            "decided_at": clock.to_cst(e.decided_at).isoformat() if e.decided_at else None, "note": e.note,
+            "batch_id": e.batch_id, "record_id": e.record_id, "subject_id": e.subject_id}
+
+
+def entries(session: Session, *, status: str | None = None, limit: int = 200) -> list[ManualEntry]:
+    q = select(ManualEntry).order_by(ManualEntry.id.desc()).limit(limit)
+    if status:
+        q = q.where(ManualEntry.status == status)
+    return list(session.execute(q).scalars())
+

@@ -1,0 +1,14 @@
+"""The ingest domain's permission rows for manual entry (added to
+`security.scopes.PERMISSIONS` by the composition root). A department officer enters its
+own department's records; the credit office enters any and approves; the administrator
+approves too. The service refuses the person who entered an entry as its approver."""
+
+from creditgov.security.scopes import Role, Scope
+
+A, D = Scope.ALL, Scope.DEPARTMENT
+
+PERMISSIONS: dict[str, dict[Role, Scope]] = {
+    "manual.read": {Role.ADMIN: A, Role.CREDIT_OFFICE: A, Role.DEPARTMENT: D},
+    "manual.propose": {Role.CREDIT_OFFICE: A, Role.DEPARTMENT: D},
+    "manual.approve": {Role.ADMIN: A, Role.CREDIT_OFFICE: A},
+}

@@ -1,0 +1,41 @@
+"""`/quality`: the data-quality view, with the monthly trend drawn by ECharts from a
+JSON block (static script: the Content-Security-Policy forbids inline ones), and
+`/quality.json`, the same figures for other tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from creditgov.api.deps import DB, Who
+from creditgov.core import labels
+from creditgov.quality import service
+from creditgov.security.scopes import authorize
+from creditgov.web.render import render
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _data(session: DB) -> dict[str, Any]:
+    return {"sources": service.sources(session), "trend": service.trend(session)}
+
+
+@router.get("/quality")
+def quality_page(request: Request, who: Who, session: DB) -> Response:
+    authorize(who, "quality.read")
+    return render(request, "quality.html", {**_data(session), "frequencies": service.FREQUENCY_LABELS})
+
+
+@router.get("/quality.json")
+def quality_json(who: Who, session: DB) -> Response:
+    authorize(who, "quality.read")
+    data = _data(session)
+    for r in data["sources"]:      # codes kept; labels beside them
+        labels.annotate(r, department="department", frequency="request_frequency")
+        r["labels"]["source"] = r["source_name"]
+        r["labels"]["rejected_by_reason"] = {k: {"zh": labels.label("quarantine_reason", k, "zh"),
+                                                 "en": labels.label("quarantine_reason", k, "en")}
+                                             for k in r["rejected_by_reason"]}
+    return JSONResponse(data)

@@ -1,0 +1,142 @@
+"""Data quality per source, read from the ingestion batches and quarantine and the
+departments' data requests (tables are one shared schema: this module only reads).
+
+Lateness: a source is late when the days since its last file exceed the interval of
+the most frequent approved data request its department was asked for (daily 1,
+weekly 7, monthly 31, quarterly 92, yearly 366 days; `once` sets no interval). The
+rejection rate is rejected ÷ rows read; the trend is per month, the last 12 months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditgov.catalog.models import DataRequest, DataRequestForm
+from creditgov.core import clock, labels
+from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
+
+INTERVAL_DAYS = {"daily": 1, "weekly": 7, "monthly": 31, "quarterly": 92, "yearly": 366}
+# Quarantine reasons are the RowError texts of creditgov.ingest (transforms, values,
+# prepare_rows, prepare_records, writer, readers); each is sorted into a category by
+# its fixed wording, first match wins (labels: quality/labels.py `quarantine_reason`).
+REASON_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compile(rx)) for code, rx in (
+    ("malformed", r"^malformed JSON line|cannot decode as"),
+    ("item_not_allowed", r"^missing item$|^item .* (is not among|is not in the data catalogue|is not approved)"),
+    ("conflict", r"^conflicts with an earlier row"),
+    ("unregistered", r"^(subject|firm|person) not registered"),
+    ("bad_identifier", r"^no subject identifier|^identifier is|^invalid (unified social credit code|resident ID)"
+                       r"|^an? \S+ is identified by"),
+    ("future_date", r" lies in the future$"),
+    ("bad_date", r"^(impossible|unrecognised) date|is not a date"),
+    ("bad_number", r"not a number|is out of range$"),
+    ("unknown_code", r"^unknown (code|subject kind|region code|role|step) "),
+    ("missing_value", r"^missing "),
+))
+FREQUENCY_LABELS = {"once": ("一次性", "Once"), "daily": ("每日", "Daily"), "weekly": ("每周", "Weekly"),
+                    "monthly": ("每月", "Monthly"), "quarterly": ("每季度", "Quarterly"), "yearly": ("每年", "Yearly")}
+
+
+def _intervals(session: Session) -> dict[str, tuple[str, int]]:
+    """Per department: (frequency, days) of its most frequent approved request."""
+    q = (select(DataRequest.department_code, DataRequestForm.frequency)
+         .join(DataRequestForm, DataRequestForm.id == DataRequest.form_id)
+         .where(DataRequest.status == "approved"))
+    out: dict[str, tuple[str, int]] = {}
+    for dept, freq in session.execute(q):
+        days = INTERVAL_DAYS.get(freq)
+        if days is not None and (dept not in out or days < out[dept][1]):
+            out[dept] = (freq, days)
+    return out
+
+
+def reason_code(text: str) -> str:
+    """The category (a `quarantine_reason` code) of a quarantine reason text."""
+    t = (text or "").strip()
+    for code, rx in REASON_PATTERNS:
+        if rx.search(t):
+            return code
+    return "other"
+
+
+def _specs(session: Session) -> dict[str, dict[str, Any]]:
+    """Each source's newest spec document (department, title, kind)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, text in session.execute(select(SpecVersion.name, SpecVersion.text).order_by(SpecVersion.id)):
+        try:
+            doc = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            doc = {}
+        out[name] = doc if isinstance(doc, dict) else {}
+    return out
+
+
+def source_names(name: str, doc: dict[str, Any]) -> tuple[str, str]:
+    """A source's readable (Chinese, English) name: the spec's title (its titles are
+    Chinese), else — and in English — its department and the kind of data it sends."""
+    dept, kind = doc.get("department"), doc.get("kind")
+    parts = [labels.label("department", dept, lang) if dept else "" for lang in ("zh", "en")]
+    kinds = [labels.label("source_kind", kind, lang) if kind else "" for lang in ("zh", "en")]
+    zh = str(doc.get("title") or "").strip() or " ".join(p for p in (parts[0], kinds[0]) if p)
+    en = ": ".join(p for p in (parts[1], kinds[1]) if p)
+    return zh or name, en or name
+
+
+def sources(session: Session, today: dt.date | None = None) -> list[dict[str, Any]]:
+    today = today or clock.today()
+    specs, intervals = _specs(session), _intervals(session)
+    depts = {n: d.get("department") for n, d in specs.items()}
+    agg = select(Batch.source, func.count(), func.sum(Batch.read), func.sum(Batch.accepted), func.sum(Batch.corrected),
+                 func.sum(Batch.rejected), func.sum(Batch.duplicates), func.max(Batch.started_at)
+                 ).where(Batch.kind != "manual").group_by(Batch.source)
+    reasons: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for src, reason, n in session.execute(select(QuarantinedRow.source, QuarantinedRow.reason, func.count())
+                                          .group_by(QuarantinedRow.source, QuarantinedRow.reason)):
+        reasons[src][reason_code(reason)] += n
+    out = []
+    for src, files, read, acc, corr, rej, dup, last in session.execute(agg):
+        last_file = session.execute(select(Batch.file_name).where(Batch.source == src, Batch.started_at == last)
+                                    .limit(1)).scalar()
+        dept = depts.get(src)
+        freq = intervals.get(dept or "")
+        last_day = clock.to_cst(last).date()
+        age = (today - last_day).days
+        read = int(read or 0)
+        zh, en = source_names(src, specs.get(src, {}))
+        out.append({"source": src, "source_name": {"zh": zh, "en": en}, "department": dept, "files": files, "last_file": last_file,
+                    "last_at": clock.to_cst(last).isoformat(), "rows": read, "accepted": int(acc or 0) + int(corr or 0),
+                    "rejected": int(rej or 0), "duplicates": int(dup or 0),
+                    "rejection_rate": round(int(rej or 0) / read, 4) if read else None,
+                    "rejected_by_reason": dict(sorted(reasons[src].items(), key=lambda kv: -kv[1])),
+                    "frequency": freq[0] if freq else None, "days_since_last": age,
+                    "late": bool(freq and age > freq[1])})
+    return sorted(out, key=lambda r: (r["department"] or "", r["source"]))
+
+
+def trend(session: Session, today: dt.date | None = None) -> dict[str, Any]:
+    """Per month of the last 12: rows read and rejected, per source."""
+    today = today or clock.today()
+    start = dt.date(today.year - 1, today.month, 1) + dt.timedelta(days=32)
+    start = start.replace(day=1)
+    months = []
+    d = start
+    while d <= today:
+        months.append(f"{d:%Y-%m}")
+        d = (d + dt.timedelta(days=32)).replace(day=1)
+    rows: dict[str, dict[str, list[int]]] = {}
+    for src, started, read, rej in session.execute(select(Batch.source, Batch.started_at, Batch.read, Batch.rejected)
+                                                   .where(Batch.kind != "manual",
+                                                          Batch.started_at >= dt.datetime.combine(start, dt.time()))):
+        m = f"{clock.to_cst(started):%Y-%m}"
+        if m not in months:
+            continue
+        r = rows.setdefault(src, {"read": [0] * len(months), "rejected": [0] * len(months)})
+        i = months.index(m)
+        r["read"][i] += read
+        r["rejected"][i] += rej
+    return {"months": months, "sources": rows}
