@@ -41,10 +41,30 @@ demo: $(VENV)/.installed
 	$(CG) lists publish --all
 	$(CG) evaluate -m public-credit-enterprise --publish
 	$(CG) evaluate -m community-resident --publish
+	# The merchant models' runs; a credit-merchant selection opened on 2026-10-20 (five
+	# working days of public nomination and objection) and decided on the demo's today,
+	# its awards becoming credit records; every third resident opts in to the public
+	# boards per street and grid (docs/points.md).
+	$(CG) evaluate -m yiwu-ecommerce --publish
+	$(CG) evaluate -m zhili-childrenswear --publish
+	CREDITGOV_TODAY=2026-10-20 $(CG) points selection open 2026 --title "2026年度诚信商户评选"
+	$(CG) points selection decide 2026 --decision-no "县信用办〔2026〕12号"
+	$(CG) points board-demo
 	# Credit points from the published runs and positive records, and the points
 	# supermarket's shops and offers (docs/points.md).
 	$(CG) shop demo
 	$(CG) points run
+	# 信易贷 (docs/finance.md): the homestays' evaluation, then two banks with products
+	# approved by the office, needs from firms, merchants and homestays, the matches, a
+	# few loans with one default and one claim paid by the risk-compensation fund.
+	$(CG) evaluate -m changxing-homestay --publish
+	$(CG) finance demo
+	$(CG) finance export-records $(DEMO_DIR)-finance-book
+	$(CG) ingest $(DEMO_DIR)-finance-book
+	# The warning rules over the ingested records, lists and runs, so 风险预警 and the
+	# inboxes are populated; then one delivery pass of the outbox.
+	$(CG) alerts scan
+	$(CG) alerts deliver
 	$(CG) users demo
 	$(CG) serve --host 127.0.0.1 --port 8000
 
@@ -57,6 +77,8 @@ bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/check.py
 	$(PY) benchmarks/alerts.py
 	$(PY) benchmarks/points.py
+	$(PY) benchmarks/matching.py
+	$(PY) benchmarks/code.py
 	$(PY) benchmarks/api.py
 
 # The house rules the build holds (docs/architecture.md): style, the service layers and

@@ -88,8 +88,11 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("catalog", layer=2,
            models=("creditgov.catalog.models",),
            api=("creditgov.catalog.views:router",),
+           pages=("creditgov.catalog.pages",),
            commands=(Command("creditgov.catalog.cli:app", "catalog"),),
-           policies=(("catalog", "creditgov.catalog.service:load_catalog"),)),
+           policies=(("catalog", "creditgov.catalog.service:load_catalog"),),
+           permissions="creditgov.catalog.permissions:PERMISSIONS",
+           nav=(("/data-requests", "数据申请", "data_requests.read"),)),
     Domain("subjects", layer=2,
            models=("creditgov.subjects.models",),
            api=("creditgov.subjects.views:router",),
@@ -98,16 +101,22 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("ingest", layer=3,
            models=("creditgov.ingest.models",),
            api=("creditgov.ingest.views:router",),
+           pages=("creditgov.ingest.pages",),
+           permissions="creditgov.ingest.permissions:PERMISSIONS",
+           nav=(("/entries", "人工录入", "manual.read"),),
            commands=(Command("creditgov.ingest.cli:app", "ingest"),
-                     Command("creditgov.ingest.cli:quarantine_app", "quarantine"))),
+                     Command("creditgov.ingest.cli:quarantine_app", "quarantine"),
+                     Command("creditgov.ingest.cli:entry_app", "entry"))),
     Domain("scoring", layer=3,
            models=("creditgov.scoring.models",),
            api=("creditgov.scoring.views:router",),
+           pages=("creditgov.scoring.pages",),
            commands=(Command("creditgov.scoring.cli:app"), Command("creditgov.scoring.cli:model_app", "model")),
            jobs=(("record_segments", "creditgov.scoring.jobs:record_segments"),)),
     Domain("lists", layer=4,
            models=("creditgov.lists.models",),
            api=("creditgov.lists.views:router",),
+           pages=("creditgov.lists.pages",),
            commands=(Command("creditgov.lists.cli:app", "lists"),),
            policies=(("lists", "creditgov.lists.service:load_lists"),),
            jobs=(("list_expiry", "creditgov.lists.jobs:list_expiry"),)),
@@ -119,6 +128,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("measures", layer=5,
            models=("creditgov.measures.models",),
            api=("creditgov.measures.views:router",),
+           pages=("creditgov.measures.pages",),
            commands=(Command("creditgov.measures.cli:app", "measures"),
                      Command("creditgov.measures.cli:check_app", "check")),
            policies=(("measures", "creditgov.measures.service:load_measures"),)),
@@ -144,7 +154,7 @@ DOMAINS: tuple[Domain, ...] = (
                  ("colour_codes", "creditgov.alerts.jobs:colour_codes")),
            seams=(Seam("creditgov.measures.service:register_warning_source",
                        "creditgov.alerts.service:open_warnings"),)),
-    Domain("workflows", layer=7,
+    Domain("workflows", layer=8,
            models=("creditgov.workflows.models",),
            api=("creditgov.workflows.views:router",),
            commands=(Command("creditgov.workflows.cli:objection_app", "objection"),
@@ -168,7 +178,66 @@ DOMAINS: tuple[Domain, ...] = (
                      Command("creditgov.points.cli:shop_app", "shop")),
            jobs=(("points_daily", "creditgov.points.jobs:points_daily"),),
            permissions="creditgov.points.permissions:PERMISSIONS",
-           nav=(("/me/points", "我的积分", "points.own"),)),
+           nav=(("/me/points", "我的积分", "points.own"), ("/points/counter", "积分柜台", "points.award"),
+                ("/points/selections", "诚信商户评选", "awards.manage"))),
+    # 信易贷 reads evaluations, lists and records and raises post-loan warnings through the
+    # alerts domain: above alerts, beside the exchange, below workflows.
+    Domain("finance", layer=7,
+           models=("creditgov.finance.models",),
+           api=("creditgov.finance.views:router",),
+           pages=("creditgov.finance.pages",),
+           commands=(Command("creditgov.finance.cli:app", "finance"),),
+           jobs=(("finance_matching", "creditgov.finance.jobs:finance_matching"),
+                 ("finance_monitoring", "creditgov.finance.jobs:finance_monitoring")),
+           seams=(Seam("creditgov.scoring.service:register_outcome_source",
+                       "creditgov.finance.stats:OUTCOME_SOURCE"),),
+           permissions="creditgov.finance.permissions:PERMISSIONS",
+           nav=(("/me/finance", "我的融资", "finance.need"), ("/finance/bank", "信易贷", "finance.bank"),
+                ("/finance/office", "信易贷", "finance.approve"))),
+    # The exchange reads records, lists, evaluations, inspections and repairs, applies
+    # received packages through the records and lists services, and owns the change
+    # queue the repair and objection procedures fill: just below workflows.
+    Domain("exchange", layer=7,
+           models=("creditgov.exchange.models",),
+           api=("creditgov.exchange.views:router",),
+           pages=("creditgov.exchange.pages",),
+           commands=(Command("creditgov.exchange.cli:app", "exchange"),),
+           jobs=(("exchange", "creditgov.exchange.jobs:exchange"),),
+           permissions="creditgov.exchange.permissions:PERMISSIONS",
+           nav=(("/exchange", "数据交换", "exchange.read"),)),
+    # The credit code reads grades (measures' catalogue and check), lists and repairs, and
+    # gives the credit check a foreign code's band as evidence through a seam: above measures.
+    Domain("codes", layer=6,
+           models=("creditgov.codes.models",),
+           api=("creditgov.codes.views:router",),
+           pages=("creditgov.codes.pages",),
+           commands=(Command("creditgov.codes.cli:app", "code"),),
+           jobs=(("code_revocations", "creditgov.codes.jobs:code_revocations"),),
+           seams=(Seam("creditgov.measures.check:register_evidence_reader", "creditgov.codes.service:evidence"),
+                  Seam("creditgov.reports.extras:register", "creditgov.codes.report:report_panel")),
+           permissions="creditgov.codes.permissions:PERMISSIONS",
+           nav=(("/me/code", "我的信用码", "code.own"),)),
+    # Complaints count deadlines on the workflows' calendar, tell through its notices and
+    # propose substantiated complaints as records through manual entry: above workflows.
+    Domain("complaints", layer=9,
+           models=("creditgov.complaints.models",),
+           api=("creditgov.complaints.views:router",),
+           pages=("creditgov.complaints.pages",),
+           commands=(Command("creditgov.complaints.cli:app", "complaints"),),
+           permissions="creditgov.complaints.permissions:PERMISSIONS",
+           nav=(("/complaints", "投诉处理", "complaints.read"),)),
+    # Printed list notices and decisions read the lists' documents and register their
+    # serials with the reports' verification: above both, beside alerts.
+    Domain("documents", layer=6,
+           pages=("creditgov.documents.pages",),
+           commands=(Command("creditgov.documents.cli:app", "documents"),),
+           permissions="creditgov.documents.permissions:PERMISSIONS",
+           nav=(("/documents", "文书打印", "documents.print"),)),
+    # The data-quality view only reads the ingestion batches and the data requests.
+    Domain("quality", layer=4,
+           pages=("creditgov.quality.pages",),
+           permissions="creditgov.quality.permissions:PERMISSIONS",
+           nav=(("/quality", "数据质量", "quality.read"),)),
     # The edges and tools: they own tables or commands but no rules of the mission.
     Domain("worker", layer=EDGE,
            models=("creditgov.worker.models",),
@@ -186,7 +255,8 @@ DOMAINS: tuple[Domain, ...] = (
                                       "creditgov.web.analysis_pages",
                                       "creditgov.web.account_pages",
                                       "creditgov.web.signin_pages")),
-    Domain("cli", layer=EDGE, commands=(Command("creditgov.cli.store:app"),)),
+    Domain("cli", layer=EDGE, commands=(Command("creditgov.cli.store:app"), Command("creditgov.cli.ops:app"),
+                                        Command("creditgov.cli.ops:keys_app", "keys"))),
     Domain("demo", layer=EDGE, commands=(Command("creditgov.demo.cli:app"),)),
     Domain("api", layer=EDGE, commands=(Command("creditgov.api.cli:app"),)),
 )
@@ -288,4 +358,19 @@ def wire() -> None:
             resolve(seam.register)(resolve(seam.provider))
         if d.permissions:
             scopes.register_permissions(resolve(d.permissions))
+    register_labels()
     _wired = True
+
+
+def register_labels() -> None:
+    """Each domain's `labels.py` (its codes' names, from its policy files and tables)
+    into the one label catalogue, `core.labels` (found by name, like `templates/`)."""
+    from creditgov.core import labels
+
+    for d in DOMAINS:
+        if find_spec(f"{package(d)}.labels") is None:
+            continue
+        mod = import_module(f"{package(d)}.labels")
+        labels.register_all(mod.LABELS)
+        for kind, fmt in getattr(mod, "REFS", {}).items():
+            labels.register_ref(kind, fmt)

@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from creditgov.core import db
+from creditgov.points import boards
 from creditgov.security import users as user_service
 from creditgov.security.accounts import User
 from creditgov.security.models import AuditEntry
+from creditgov.subjects.models import Subject
 from tests.api.conftest import client_for
 from tests.api.county import PASSWORD, County, api_sign_in
 
@@ -116,9 +118,13 @@ def test_public_view_of_a_firm_shows_only_published_public_records(sqlite_county
 
 def test_public_boards_mask_residents(sqlite_county: County) -> None:
     c = client_for(sqlite_county)
-    rows = c.get("/api/v1/public/boards").json()["rows"]
-    people = [r for r in rows if r["kind"] == "individual"]
-    assert people and all(re.fullmatch(r".\*+.?", r["name"]) for r in people), people
+    params = {"model": "community-resident", "kind": "individual"}
+    assert c.get("/api/v1/public/boards", params=params).json()["rows"] == []   # nobody opted in yet
+    with db.session_scope(sqlite_county.url) as s:
+        for sid in s.execute(select(Subject.id).where(Subject.kind == "individual")).scalars().all():
+            boards.set_opt_in(s, subject_id=sid, opted_in=True, actor="test")
+    people = c.get("/api/v1/public/boards", params=params).json()["rows"]
+    assert people and all(re.fullmatch(r".\*+.?", r["name"]) and r["uscc"] is None for r in people), people
 
 
 def test_public_queries_are_rate_limited(sqlite_county: County) -> None:

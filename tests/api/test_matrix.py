@@ -71,6 +71,20 @@ ENDPOINTS = [
     Endpoint("catalog_items", "GET", "/catalog/items", "catalog.read"),
     Endpoint("catalog_item", "GET", "/catalog/items/market.penalty", "catalog.read"),
     Endpoint("catalog_requests", "GET", "/catalog/requests", "catalog.read"),
+    # Data requests as a workflow (issue 19): an unknown item and a blank reason are refused
+    # (422) before anything is filed or decided; a missing form answers 404 to its readers.
+    Endpoint("data_request_forms", "GET", "/data-requests", "data_requests.read"),
+    Endpoint("data_request_form", "GET", "/data-requests/999999", "data_requests.read"),
+    Endpoint("data_request_file", "POST", "/data-requests", "data_requests.file", body="data_request"),
+    Endpoint("data_request_decide", "POST", "/data-requests/items/999999/decision", "data_requests.decide",
+             body="request_decision"),
+    Endpoint("data_request_history", "GET", "/data-requests/items/999999/history", "data_requests.read"),
+    # Manual entry: a bad check digit is refused (422) before anything is stored; a missing
+    # entry answers 404 to those who may decide.
+    Endpoint("manual_entries", "GET", "/manual-entries", "manual.read"),
+    Endpoint("manual_entry_propose", "POST", "/manual-entries", "manual.propose", body="manual_entry"),
+    Endpoint("manual_entry_decide", "POST", "/manual-entries/999999/decision", "manual.approve",
+             body="manual_decision"),
     Endpoint("ingest_batches", "GET", "/ingest/batches", "ingest.read"),
     Endpoint("ingest_quarantine", "GET", "/ingest/quarantine", "quarantine.read"),
     Endpoint("lists_list", "GET", "/lists", "lists.read"),
@@ -137,6 +151,19 @@ ENDPOINTS = [
     Endpoint("repairs_approve", "POST", "/repairs/{repair}/approve", "repairs.decide", body="approve", fixed=1),
     Endpoint("own_view", "GET", "/me/credit", "own.view"),
     Endpoint("exchange_outbox", "GET", "/exchange/outbox?status=all", "exchange.read"),
+    # The exchange (issue 17): the inbox is open (a package's signature authenticates its
+    # sender; an empty body is refused with 422), and so are the pull feed and its
+    # acknowledgements (unsigned: 422); the county has no peers, so a run is empty.
+    Endpoint("exchange_inbox", "POST", "/exchange/inbox", None, body="blank"),
+    Endpoint("exchange_feed", "GET", "/exchange/feed", None),
+    Endpoint("exchange_ack", "POST", "/exchange/acks", None, body="blank"),
+    Endpoint("exchange_status", "GET", "/exchange/status", "exchange.read"),
+    Endpoint("exchange_identity", "GET", "/exchange/identity", "exchange.read"),
+    Endpoint("exchange_packages", "GET", "/exchange/packages", "exchange.read"),
+    Endpoint("exchange_package", "GET", "/exchange/packages/1", "exchange.read"),
+    Endpoint("exchange_peers", "GET", "/exchange/peers", "exchange.read"),
+    Endpoint("exchange_peer_add", "POST", "/exchange/peers", "exchange.manage", body="blank"),
+    Endpoint("exchange_run", "POST", "/exchange/run", "exchange.manage"),
     # Commitments: the county's is subject 1's signed self-commitment, verified by market; signing
     # without agreeing and a breach without a note are refused (422) before anything changes.
     Endpoint("commitment_templates", "GET", "/commitment-templates", "commitments.read"),
@@ -173,10 +200,83 @@ ENDPOINTS = [
     Endpoint("points_award", "POST", "/points/awards", "points.award", bound=True, body="award"),
     Endpoint("points_award_approve", "POST", "/points/awards/999999/approve", "points.approve"),
     Endpoint("points_award_reject", "POST", "/points/awards/999999/reject", "points.approve"),
+    # The public boards' opt-in is a resident's own choice (opting out is the default state);
+    # the credit-merchant selections: opening one without a title is refused (422) before a
+    # round is drawn, and a missing round answers 404 to those who may read it.
+    Endpoint("points_board_opt_in", "PUT", "/points/board-opt-in", "points.own", body="opt_out"),
+    Endpoint("points_selections", "GET", "/points/selections", "awards.comment"),
+    Endpoint("points_selection_open", "POST", "/points/selections", "awards.manage", body="selection"),
+    Endpoint("points_selection", "GET", "/points/selections/no-such-selection", "awards.comment"),
+    Endpoint("points_selection_nominate", "POST", "/points/selections/no-such-selection/nominations",
+             "awards.comment", body="candidate_note"),
+    Endpoint("points_selection_object", "POST", "/points/selections/no-such-selection/objections",
+             "awards.comment", body="candidate_note"),
+    Endpoint("points_selection_decide", "POST", "/points/selections/no-such-selection/decision", "awards.manage",
+             body="selection_decision"),
+    Endpoint("public_screen", "GET", "/public/screen", "public.query"),
+    Endpoint("public_selection", "GET", "/public/selections/no-such-selection", "public.query"),
+    # The credit code: issued for the subject (scope applies); verification is open to anyone
+    # (a malformed code is answered, not refused); a code id issued nowhere answers 404.
+    Endpoint("codes_issue", "POST", "/codes", "code.issue", bound=True, body="code_issue"),
+    Endpoint("codes_verify", "POST", "/codes/verify", None, body="code_verify"),
+    Endpoint("codes_revoke", "POST", "/codes/0000000000999999/revoke", "code.manage", body="code_revoke"),
+    Endpoint("codes_sweep", "POST", "/codes/revocations/sweep", "code.manage"),
+    # Complaints: an unknown category is refused (422) before anything is filed, from the
+    # public page (open to anyone) or the office; a missing complaint answers 404.
+    Endpoint("complaints_file_public", "POST", "/public/complaints", None, body="complaint"),
+    Endpoint("complaints_status", "GET", "/public/complaints/TS20260101-99999?code=matrix", None),
+    Endpoint("complaints_file_office", "POST", "/complaints", "complaints.file", body="complaint"),
+    Endpoint("complaints_list", "GET", "/complaints", "complaints.read"),
+    Endpoint("complaints_stats", "GET", "/complaints/stats", "complaints.read"),
+    Endpoint("complaints_get", "GET", "/complaints/999999", "complaints.read"),
+    Endpoint("complaints_assign", "POST", "/complaints/999999/assign", "complaints.assign",
+             body="complaint_assign"),
+    Endpoint("complaints_reply", "POST", "/complaints/999999/reply", "complaints.reply", body="complaint_reply"),
+    # 信易贷: the county's bank officer's organisation is no registered bank (404 from the
+    # service), and the ids below exist nowhere (404), so nothing is created but a bank.
+    Endpoint("finance_bank_add", "POST", "/finance/banks", "finance.banks.manage", body="fin_bank"),
+    Endpoint("finance_banks", "GET", "/finance/banks", "finance.products.read"),
+    Endpoint("finance_products", "GET", "/finance/products", "finance.products.read"),
+    Endpoint("finance_product_add", "POST", "/finance/products", "finance.bank", body="fin_product"),
+    Endpoint("finance_product_submit", "POST", "/finance/products/999999/submit", "finance.bank"),
+    Endpoint("finance_product_withdraw", "POST", "/finance/products/999999/withdraw", "finance.bank"),
+    Endpoint("finance_product_decide", "POST", "/finance/products/999999/decision", "finance.approve",
+             body="fin_decide"),
+    Endpoint("finance_need_post", "POST", "/finance/needs", "finance.need", body="fin_need"),
+    Endpoint("finance_needs", "GET", "/finance/needs", "finance.need"),
+    Endpoint("finance_need_withdraw", "POST", "/finance/needs/999999/withdraw", "finance.need"),
+    Endpoint("finance_need_matches", "GET", "/finance/needs/999999/matches", "finance.need"),
+    Endpoint("finance_consent_grant", "POST", "/finance/needs/999999/consents", "finance.need",
+             body="fin_consent"),
+    Endpoint("finance_consent_revoke", "DELETE", "/finance/consents/999999", "finance.need"),
+    Endpoint("finance_apply", "POST", "/finance/needs/999999/applications", "finance.need", body="fin_apply"),
+    Endpoint("finance_my_loans", "GET", "/finance/loans/mine", "finance.need"),
+    Endpoint("finance_bank_matches", "GET", "/finance/matches", "finance.bank"),
+    Endpoint("finance_need_file", "GET", "/finance/needs/999999/file", "finance.bank"),
+    Endpoint("finance_applications", "GET", "/finance/applications", "finance.bank"),
+    Endpoint("finance_application_decide", "POST", "/finance/applications/999999/decision", "finance.bank",
+             body="fin_decline"),
+    Endpoint("finance_bank_loans", "GET", "/finance/loans", "finance.bank"),
+    Endpoint("finance_repay", "POST", "/finance/loans/999999/repayments", "finance.bank", body="fin_repay"),
+    Endpoint("finance_loan_status", "POST", "/finance/loans/999999/status", "finance.bank", body="fin_status"),
+    Endpoint("finance_fund_claim", "POST", "/finance/loans/999999/claim", "finance.bank"),
+    Endpoint("finance_fund_review", "POST", "/finance/fund/claims/999999/review", "finance.approve",
+             body="fin_decide"),
+    Endpoint("finance_fund_pay", "POST", "/finance/fund/claims/999999/pay", "finance.approve"),
+    Endpoint("finance_fund_deposit", "POST", "/finance/fund/deposits", "finance.approve", body="fin_deposit"),
+    Endpoint("finance_fund", "GET", "/finance/fund", "finance.read"),
+    Endpoint("finance_statistics", "GET", "/finance/statistics", "finance.read"),
 ]
 # Sign-in and sign-out are exercised in test_auth.py, not per role; the steps of a
 # password sign-in (second factor, enrolment, own password) belong to a browser session,
 # not a role, and are exercised in tests/security/.
+# 信易贷 endpoints called with ids that exist nowhere, or as a bank officer whose
+# organisation is no registered bank: 404 from the service after the permission passed.
+FINANCE_MISSING = {"finance_product_add", "finance_product_submit", "finance_product_withdraw",
+                   "finance_product_decide", "finance_need_withdraw", "finance_need_matches",
+                   "finance_consent_grant", "finance_consent_revoke", "finance_apply", "finance_need_file",
+                   "finance_application_decide", "finance_repay", "finance_loan_status", "finance_fund_claim",
+                   "finance_fund_review", "finance_fund_pay"}
 NOT_IN_MATRIX = {"auth_login", "auth_logout", "auth_second_factor", "auth_totp_enrol", "auth_totp_confirm",
                  "auth_password_change"}
 
@@ -213,8 +313,38 @@ def _body(kind: str | None, sid: int) -> dict | None:
         "offer": {"shop": "matrix-0", "title": "matrix", "price": 1, "stock": 1, "valid_from": "2026-11-02",
                   "valid_until": "2026-11-01"},
         "redeem": {"offer_id": 999999},
+        "data_request": {"department": "market", "items": ["market.no-such-item"], "legal_basis": "matrix",
+                         "purpose": "matrix", "frequency": "monthly"},
+        "request_decision": {"decision": "approved", "reason": ""},
+        "manual_entry": {"department": "market", "fields": {"identifier": "91330522MA2B000100", "item":
+                                                            "market.penalty", "occurred_on": "2026-01-01"},
+                         "reason": "matrix"},
+        "manual_decision": {"approve": True},
         "code": {"code": "x"},
         "award": {"subject_id": sid, "points": 10, "reason": "matrix"},
+        "opt_out": {"opted_in": False},
+        "selection": {"code": f"matrix-{n}", "title": " "},
+        "candidate_note": {"subject_id": sid, "text": "matrix"},
+        "selection_decision": {"decision_no": "matrix"},
+        "code_issue": {"subject_id": sid},
+        "code_verify": {"text": "matrix"},
+        "code_revoke": {"reason": "manual"},
+        "complaint": {"category": "no-such-category", "respondent_name": "matrix", "content": "matrix complaint"},
+        "complaint_assign": {"department": "market", "note": "matrix"},
+        "complaint_reply": {"outcome": "unsubstantiated", "reply": "matrix"},
+        "fin_bank": {"code": f"m-bank-{n}", "name": "matrix bank"},
+        "fin_product": {"code": f"m-{n}", "name": "matrix", "kinds": ["enterprise"], "amount_min": "1",
+                        "amount_max": "2", "term_min": 1, "term_max": 2, "rate_min": "1", "rate_max": "2"},
+        "fin_decide": {"approve": True},
+        # A term of 0 months: refused (422) before a need is made.
+        "fin_need": {"amount": "1", "term_months": 0, "purpose": "matrix", "contact_name": "m",
+                     "contact_phone": "13800000000"},
+        "fin_consent": {"bank": "test-bank"},
+        "fin_apply": {"product_id": 999999},
+        "fin_decline": {"approve": False, "decline_code": "outside_policy"},
+        "fin_repay": {"ref": "m", "paid_on": "2026-11-01", "amount": "1"},
+        "fin_status": {"on": "2026-11-01", "overdue_days": 0},
+        "fin_deposit": {"amount": "0", "note": "matrix"},
     }[kind]
 
 
@@ -264,10 +394,16 @@ def test_every_endpoint_as_every_role(client: TestClient, county: County, role: 
                 failures.append(f"{ep.op}: allowed for {role} but got {status}")
             # A store-specific refusal (e.g. feedback on a measure the check did not return)
             # is a 422 from the service, never a scope or permission answer.
-            elif status == 404 and ep.op not in ("tokens_revoke", "inbox_read", "users_deactivate", "users_activate",
+            elif status == 404 and ep.op not in FINANCE_MISSING and ep.op not in ("tokens_revoke", "inbox_read", "users_deactivate", "users_activate",
                                                  "consents_revoke", "users_password_reset", "users_unlock",
                                                  "users_totp_reset", "tokens_rotate", "points_cancel",
-                                                 "points_award_approve", "points_award_reject"):
+                                                 "points_award_approve", "points_award_reject",
+                                                 "exchange_package", "data_request_form",
+                                                 "data_request_history", "manual_entry_decide",
+                                                 "points_selection", "points_selection_nominate",
+                                                 "points_selection_object", "points_selection_decide",
+                                                 "public_selection", "codes_revoke", "complaints_status",
+                                                 "complaints_get", "complaints_assign", "complaints_reply"):
                 failures.append(f"{ep.op}: in-scope subject {sid} answered 404 for {role}")
         else:
             want = 401 if role == "public" else 403

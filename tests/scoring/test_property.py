@@ -216,9 +216,14 @@ def models(draw: Any) -> EvaluationModel:
                 n["min"], n["max"] = -draw(st.integers(0, 50)), draw(st.integers(0, 80))
         return n
 
+    aggregation: dict[str, Any] = (
+        {"mode": "weighted", "scale": draw(st.sampled_from([100, 1000]))} if weighted else
+        {"mode": "points", "base": draw(st.integers(0, 100)), "min": 0, "max": draw(st.integers(50, 200))})
+    # A grade starts at a score the model can reach: no higher than its highest score.
+    top = aggregation["scale"] if weighted else aggregation["max"]
     n_grades = draw(st.integers(1, 4))
-    mins = sorted(draw(st.lists(st.integers(1, 99), min_size=n_grades - 1, max_size=n_grades - 1, unique=True)),
-                  reverse=True)
+    mins = sorted(draw(st.lists(st.integers(1, min(99, top)), min_size=n_grades - 1, max_size=n_grades - 1,
+                                unique=True)), reverse=True)
     colours = st.sampled_from(["green", "yellow", "red"])
     grades: list[dict[str, Any]] = [{"label": "ABCD"[i], "min": m, "colour": draw(colours)} for i, m in enumerate(mins)]
     grades.append({"label": "ABCD"[n_grades - 1], "colour": draw(colours)})
@@ -228,9 +233,7 @@ def models(draw: Any) -> EvaluationModel:
                   **({"industries": ["ecommerce", "retail"]} if draw(st.integers(0, 3)) == 0 else {}),
                   **({"attributes": {"park": 1}} if draw(st.integers(0, 5)) == 0 else {}),
                   "statuses": draw(st.sampled_from([["confirmed"], ["confirmed", "provisional"]]))},
-        "aggregation": ({"mode": "weighted", "scale": draw(st.sampled_from([100, 1000]))} if weighted else
-                        {"mode": "points", "base": draw(st.integers(0, 100)), "min": 0,
-                         "max": draw(st.integers(50, 200))}),
+        "aggregation": aggregation,
         "grades": grades,
         "indicators": [node(1) for _ in range(draw(st.integers(1, 3)))],
     }

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,30 +61,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("web-county")
-    county = build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key")
+@contextmanager
+def serving(url: str, env: dict[str, str], log_path: Path, *, ready: str = "/login") -> Iterator[str]:
+    """`creditgov serve` on the store at `url` in its own process, on a free loopback
+    port, with `env` as its whole environment; yields the base address once `ready`
+    answers, and stops the process afterwards."""
     port = _free_port()
-    env = {**os.environ, "CREDITGOV_KEY_FILE": str(county.key_file), "CREDITGOV_TODAY": "2026-11-01",
-           "CREDITGOV_PUBLIC_RATE": "100000/60"}
     exe = Path(sys.executable).with_name("creditgov")
-    log = open(tmp / "serve.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(exe), "--db", county.url, "serve", "--host", "127.0.0.1", "--port", str(port)],
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([str(exe), "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(base + "/login", timeout=2).read()
+                urllib.request.urlopen(base + ready, timeout=2).read()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("creditgov serve did not start:\n" + (tmp / "serve.log").read_text()) from None
+                    raise RuntimeError("creditgov serve did not start:\n" + log_path.read_text()) from None
                 time.sleep(0.3)
-        COUNTIES[base] = county
-        yield Server(base, county)
+        yield base
     finally:
         proc.terminate()
         try:
@@ -92,6 +91,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("web-county")
+    county = build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key")
+    env = {**os.environ, "CREDITGOV_KEY_FILE": str(county.key_file), "CREDITGOV_TODAY": "2026-11-01",
+           "CREDITGOV_PUBLIC_RATE": "100000/60"}
+    with serving(county.url, env, tmp / "serve.log") as base:
+        COUNTIES[base] = county
+        yield Server(base, county)
 
 
 @pytest.fixture(scope="session")

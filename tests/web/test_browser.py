@@ -8,8 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from creditgov.core import db
+from creditgov.points import boards
 from creditgov.security.scopes import PERMISSIONS, Role, Scope
+from creditgov.subjects.models import Subject
 from tests.api.county import ACCOUNTS, ROLES
 from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
@@ -33,6 +37,9 @@ PAGES = [
     ("/admin/users", "users.manage", None),
     ("/public", "public.query", None),
     ("/public/boards", "public.query", None),
+    ("/me/finance", "finance.need", None),
+    ("/finance/bank", "finance.bank", None),
+    ("/finance/office", "finance.approve", None),
 ]
 SCOPE = {"department_officer": {1, 2}, "grid_worker": {3, 4, 7}, "inspector": {1, 2, 5, 6},
          "bank_officer": {1, 2}, "subject": {1}}
@@ -135,7 +142,11 @@ def test_public_query_without_signing_in(server: Server, browser: Any) -> None:
         page.click("text=长兴绿源纺织有限公司")
         page.wait_for_selector("[data-testid=public-records]")
         assert "市场监管" in page.inner_text("[data-testid=public-records]")
-        page.goto(server.base + "/public/boards?region=CX-S01")
+        # Residents appear on a board only once they opted in, and then masked.
+        with db.session_scope(server.county.url) as s:
+            for sid in s.execute(select(Subject.id).where(Subject.kind == "individual")).scalars().all():
+                boards.set_opt_in(s, subject_id=sid, opted_in=True, actor="test")
+        page.goto(server.base + "/public/boards?region=CX-S01&model=community-resident&kind=individual")
         board = page.inner_text("[data-testid=board]")
         assert "王*国" in board and "王建国" not in board
     finally:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from creditgov.core import db
 from creditgov.security.scopes import PERMISSIONS, Role, Scope
+from creditgov.subjects.models import Subject
 from tests.api.county import ACCOUNTS
 from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
@@ -88,7 +91,7 @@ def test_office_acknowledges_an_alert_then_draws_and_verifies(server: Server, br
         ack = page.inner_text("[data-testid=event-acknowledged]")
         assert "签收" in ack and "user:t-credit_office" in ack
         deliveries = page.inner_text("[data-testid=notifications]")
-        assert "department:credit" in deliveries and "已送达" in deliveries
+        assert "部门 信用办" in deliveries and "已送达" in deliveries  # the recipient in words, not "department:credit"
         page.fill("[data-testid=comment-form] input[name=note]", "已通知网格员上门核实")
         page.click("[data-testid=comment-form] button")
         page.wait_for_selector("[data-testid=event-commented]")
@@ -103,8 +106,13 @@ def test_office_acknowledges_an_alert_then_draws_and_verifies(server: Server, br
         page.wait_for_selector("[data-testid=draw-seed]")
         assert "/supervision/draws/" in page.url
         assert page.inner_text("[data-testid=draw-seed]") == "31415926"
-        assert page.inner_text("[data-testid=draw-candidates]") == "1"
-        assert page.inner_text("[data-testid=draw-drawn]") == "1"
+        # Every enterprise of the shared county is a candidate and drawn (ratio 1): the
+        # county's one firm, plus any other browser test's firms made before this one.
+        with db.session_scope(server.county.url) as s:
+            firms = s.scalar(select(func.count()).select_from(Subject).where(Subject.kind == "enterprise"))
+        assert firms and firms >= 1
+        assert page.inner_text("[data-testid=draw-candidates]") == str(firms)
+        assert page.inner_text("[data-testid=draw-drawn]") == str(firms)
         assert "长兴绿源纺织有限公司" in page.inner_text("[data-testid=draw-items]")
         page.click("[data-testid=verify]")
         page.wait_for_selector("[data-testid=verify-result]")
@@ -143,7 +151,7 @@ def test_inspector_records_a_result_that_reaches_the_credit_file(server: Server,
         assert page.inner_text("[data-testid=task-status]") == "已完成"
         assert page.inner_text("[data-testid=task-outcome]") == "发现问题"
         record = page.inner_text("[data-testid=task-record]")
-        assert f"MARKET-JC-{tid}" in record and "market.inspection_problem" in record
+        assert f"MARKET-JC-{tid}" in record and "双随机抽查发现问题" in record and "market.inspection_problem" not in record
         # The closed loop: the result is a record in the firm's credit file.
         page.goto(server.base + "/subjects/1")
         page.wait_for_selector("[data-testid=records]")

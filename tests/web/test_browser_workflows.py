@@ -119,7 +119,7 @@ def test_a_firm_signs_its_credit_repair_commitment_on_its_own_view(server: Serve
         assert "法定代表人" in state.inner_text()
         # obligations are the market department's to confirm: still missing, so no application yet
         obligations = page.locator(f"[data-testid=conditions-{record_id}] [data-testid=condition-obligations-fulfilled]")
-        assert "未满足" in obligations.inner_text() and "market" in obligations.inner_text()
+        assert "未满足" in obligations.inner_text() and "市场监督管理局" in obligations.inner_text()
         assert page.locator(f"[data-testid=repair-form-{record_id}]").count() == 0
         with db.session_scope(server.county.url) as s:
             signed = s.execute(select(Commitment).where(Commitment.subject_id == 1,
@@ -158,7 +158,7 @@ def test_the_credit_office_files_an_objection_at_the_window(server: Server, brow
         assert "异议中" in page.inner_text("[data-testid=record-status]")
         assert "待处理" in page.inner_text("[data-testid=objection-status]")
         page.goto(server.base + "/objections")
-        assert "market" in page.inner_text(f"[data-testid=objection-{objection_id}]")
+        assert "市场监督管理局" in page.inner_text(f"[data-testid=objection-{objection_id}]")
 
         page.goto(f"{server.base}/objections/{objection_id}")
         page.fill("[data-testid=withdraw-form] input[name=reason]", "当事人在窗口撤回")

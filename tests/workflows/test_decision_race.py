@@ -13,12 +13,13 @@ from tests.workflows.helpers import add_record, count, make_firm
 
 from creditgov.commitments import service as commitments_service
 from creditgov.core import db
+from creditgov.exchange.models import QueuedChange as ExchangePackage
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.security.models import AuditEntry
 from creditgov.workflows import flows
 from creditgov.workflows.common import AlreadyDecided
 from creditgov.workflows.eligibility import record_condition
-from creditgov.workflows.models import ExchangePackage, Objection, RepairApplication
+from creditgov.workflows.models import Objection, RepairApplication
 from creditgov.workflows.objection import file_objection
 from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
 

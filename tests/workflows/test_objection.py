@@ -25,13 +25,14 @@ from creditgov.alerts.models import Alert, ChannelConfig, InboxMessage, Notifica
 from creditgov.alerts.schemas import ContactIn, ContactsFile
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
+from creditgov.exchange.models import QueuedChange as ExchangePackage
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.models import AuditEntry
 from creditgov.workflows import flows
 from creditgov.workflows.materials import materials
-from creditgov.workflows.models import ExchangePackage, Objection
+from creditgov.workflows.models import Objection
 from creditgov.workflows.objection import (
     extend_objection,
     file_objection,

@@ -25,6 +25,7 @@ from creditgov.alerts.models import Alert, InboxMessage
 from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, db
 from creditgov.core.errors import InvalidInput
+from creditgov.exchange.models import QueuedChange as ExchangePackage
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import ModelVersion
@@ -33,7 +34,6 @@ from creditgov.workflows.eligibility import eligibility, record_condition
 from creditgov.workflows.exchange import queue_exchange, recipients_of, record_share
 from creditgov.workflows.materials import materials
 from creditgov.workflows.models import (
-    ExchangePackage,
     RepairApplication,
     WorkflowRules,
 )

@@ -15,6 +15,7 @@ from tests.workflows.helpers import add_record, make_firm, status_changes
 
 from creditgov import bootstrap
 from creditgov.core import clock, db
+from creditgov.exchange.models import QueuedChange as ExchangePackage
 from creditgov.measures import service as measures_service
 from creditgov.measures.models import CreditCheck
 from creditgov.records.models import CreditRecord
@@ -25,7 +26,6 @@ from creditgov.security.models import AuditEntry, AuditPurgedSegment
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject
 from creditgov.workflows import eligibility, flows, retention
-from creditgov.workflows.models import ExchangePackage
 
 
 def test_a_six_year_old_adverse_record_is_archived_and_stays_traceable(county: str, today, keyring: KeyRing,

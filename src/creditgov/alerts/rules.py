@@ -47,7 +47,7 @@ from creditgov.alerts.schemas import (
     ScoreDropRule,
 )
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock, db
+from creditgov.core import clock, db, labels
 from creditgov.lists.models import CreditList, ListEntry, ListEntryEvent
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
@@ -202,6 +202,8 @@ def _fire(session: Session, rule: RuleDef, subject: Subject | None, ctx: dict[st
     if rule.subject_kinds and (subject is None or subject.kind not in rule.subject_kinds):
         return
     ctx = {"rule": rule.code, "rule_name": rule.name_zh, "severity": rule.severity, **_subject_ctx(subject), **ctx}
+    if "model" in ctx:  # messages name a model by its title (the label catalogue), never its code
+        ctx["model"] = labels.label("model", ctx["model"], "zh")
     title = render(rule.title or "{rule_name}：{subject_name}", ctx)
     body = render(rule.body or DEFAULT_BODY[rule.kind], ctx) + f"\n依据：{rule.citation}"
     r = alerts.raise_alert(

@@ -172,6 +172,20 @@ def notify(session: Session, *, recipients: Iterable[Recipient | dict[str, Any] 
                   subject_id=subject_id, alert_id=alert_id, payload=payload)
 
 
+def notify_address(session: Session, *, principal: str, channel: str, address: str, title: str, body: str,
+                   key: str, payload: dict[str, Any] | None = None) -> list[Notification]:
+    """Queue a notice to an address a person gave for this one matter (a complainant's
+    mobile or e-mail, not a directory contact), on a configured and enabled channel;
+    nothing is queued when the channel is not (the caller shows the answer instead)."""
+    from creditgov.alerts.recipients import channel_configs
+
+    cfg = channel_configs(session).get(channel)
+    if cfg is None or not cfg.enabled:
+        return []
+    return _queue(session, [Target(principal, channel, address)], stem=key, title=title, body=body,
+                  subject_id=None, alert_id=None, payload=payload)
+
+
 # ----------------------------------------------------------------------------- alerts
 
 

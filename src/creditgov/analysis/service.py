@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, ColourCode
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
@@ -38,11 +38,6 @@ COLOURS = ("green", "yellow", "red")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 OUTCOMES = ("passed", "problems", "penalty", "pending")
 UNKNOWN = "(未知)"
-INDUSTRY_ZH = {"childrenswear": "童装", "ecommerce": "电子商务", "homestay": "民宿", "manufacturing": "制造业",
-               "catering": "餐饮", "retail": "零售", "construction": "建筑业", "agriculture": "农业",
-               "logistics": "物流", "social_service": "社会服务"}
-KIND_ZH = {"individual": "居民", "merchant": "个体工商户", "enterprise": "企业", "homestay": "民宿",
-           "social_org": "社会组织"}
 
 
 @dataclass
@@ -73,8 +68,9 @@ class Areas:
         if by == "grid":
             return self.grid.get(region_id or -1, (UNKNOWN, UNKNOWN))
         if by == "industry":
-            return (industry or UNKNOWN, INDUSTRY_ZH.get(industry or "", industry or UNKNOWN))
-        return (kind or UNKNOWN, KIND_ZH.get(kind or "", kind or UNKNOWN))
+            # Names from the one label catalogue (subjects/data/industries.yaml, kinds.yaml).
+            return (industry or UNKNOWN, labels.label("industry", industry, "zh") or UNKNOWN)
+        return (kind or UNKNOWN, labels.label("subject_kind", kind, "zh") or UNKNOWN)
 
 
 def latest_published_run(session: Session, model: str, on: dt.date | None = None) -> EvaluationRun:

@@ -24,6 +24,7 @@ from creditgov.api.deps import AppContext
 from creditgov.core import db, schema, settings
 from creditgov.core.errors import ConfigError
 from creditgov.security import keys
+from creditgov.web.i18n import LanguageMiddleware
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """CreditGov 基层信用智治平台 REST API.
@@ -124,6 +125,7 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
     problems.install(app)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LanguageMiddleware)  # outermost: the language is set before anything runs
     return app
 
 

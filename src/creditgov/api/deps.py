@@ -21,7 +21,7 @@ from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from creditgov.core import db
+from creditgov.core import db, labels
 from creditgov.security import signin
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing
@@ -111,6 +111,7 @@ def _sqlite_lock() -> asyncio.Lock:
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     url = ctx(request).url
+    labels.use_store(url)  # the label catalogue names this store's regions for the request
     if not url.startswith("sqlite"):
         session = db.session_factory(url)()
         try:

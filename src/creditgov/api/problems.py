@@ -61,6 +61,13 @@ async def _render(request: Request, status: int, detail: str, **extra: Any) -> R
         from creditgov.web.render import error_page
 
         return error_page(request, status, detail)
+    from creditgov.web import i18n
+
+    # `title` and `detail` stay as RFC 9457 and clients know them; `message` is the
+    # human text in the caller's language (session choice, else Accept-Language).
+    lang = i18n.api_language(request.cookies, request.headers.get("accept-language"))
+    _title, message, _original = i18n.error_text(status, detail, lang)
+    extra.setdefault("message", message)
     return problem(status, detail, instance=request.url.path, **extra)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from creditgov.core import db, schema, settings
+from creditgov.core import db, labels, schema, settings
 from creditgov.core.errors import ConfigError
 from creditgov.security import keys
 from creditgov.security.crypto import KeyRing
@@ -77,8 +78,15 @@ STATE = State()
 @contextmanager
 def session() -> Iterator[Session]:
     STATE.require_init()
+    labels.use_store(STATE.url)  # tables name codes with this store's regions and catalogue
     with db.session_scope(STATE.url) as s:
         yield s
+
+
+def label(kind: str, code: object) -> str:
+    """A code's name for a command's table, in `CREDITGOV_LANG` (zh by default, as the
+    catalogue's names; en for English): the one label catalogue (`core.labels`)."""
+    return labels.label(kind, code, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
 
 
 def emit_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.commitments import service
 from creditgov.subjects import service as subject_service
 
@@ -106,7 +106,8 @@ def list_(subject: str = typer.Option(None, "--subject", help="Only this subject
     for c in ("id", "subject", "template", "signed", "due", "status", "verified", "record"):
         t.add_column(c)
     for r in rows:
-        t.add_row(str(r["id"]), str(r["subject_id"]), r["template"], r["signed_on"], r["due_on"] or "", r["status"],
+        t.add_row(str(r["id"]), str(r["subject_id"]), label("commitment_template", r["template"]), r["signed_on"],
+                  r["due_on"] or "", label("commitment_status", r["status"]),
                   r["verified_on"] or "", str(r["record_id"] or ""))
     console.print(t)
 

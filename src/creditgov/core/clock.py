@@ -10,13 +10,15 @@ import os
 
 
 def today() -> dt.date:
+    """The day in China, where a county office works: from 16:00 UTC it is already
+    tomorrow there, whatever time zone the server keeps."""
     moment = os.environ.get("CREDITGOV_NOW")
     if moment:
-        return dt.datetime.fromisoformat(moment).date()
+        return to_cst(dt.datetime.fromisoformat(moment)).date()
     pinned = os.environ.get("CREDITGOV_TODAY")
     if pinned:
         return dt.date.fromisoformat(pinned)
-    return dt.date.today()
+    return dt.datetime.now(CST).date()
 
 
 def now() -> dt.datetime:
@@ -38,6 +40,40 @@ def iso(v: dt.date | dt.datetime | None) -> str | None:
     if v is None:
         return None
     return v.isoformat(timespec="seconds") if isinstance(v, dt.datetime) else v.isoformat()
+
+
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+# How a shown time is labelled, per language (GB/T 7408 style date, 24-hour clock).
+CST_LABELS = {"zh": "北京时间", "en": "CST"}
+
+
+def to_cst(v: dt.datetime | str) -> dt.datetime:
+    """A stored moment in China Standard Time, to the second. The store keeps naive UTC
+    timestamps; an aware one is converted; an ISO string is parsed first."""
+    if isinstance(v, str):
+        v = dt.datetime.fromisoformat(v)
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=dt.UTC)
+    return v.astimezone(CST).replace(microsecond=0)
+
+
+def show(v: dt.date | dt.datetime | str | None, lang: str = "zh", *, label: bool = True,
+         seconds: bool = False) -> str:
+    """The one way pages and documents show a time: in China Standard Time, where a
+    county office works, without microseconds, labelled 北京时间 (zh) or CST (en). A
+    date (or an ISO date string) is shown as it is; None as a dash."""
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, str):
+        text = v
+        try:
+            v = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if not isinstance(v, dt.datetime):
+        return v.isoformat()
+    text = to_cst(v).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{text} {CST_LABELS.get(lang, 'CST')}" if label else text
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -58,12 +58,21 @@ def parse_yaml_model(model: type[M], text: str, source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"])
-        line = _line_of(yaml.compose(text, Loader=_Loader), loc)  # only on error: it is slow
+        node = yaml.compose(text, Loader=_Loader)  # only on error: it is slow
+        raise ConfigError(error_lines(source, node, [(tuple(e["loc"]), e["msg"]) for e in exc.errors()])) from None
+
+
+def error_lines(source: str, node: yaml.Node | None, errors: list[tuple[tuple[Any, ...], str]]) -> str:
+    """Every error, one `file:line: field: problem` line each (in the order found, a
+    repeated line once): the first is rarely the only one, and the cause an author must
+    fix (an unknown key, say) is often not the first."""
+    lines: list[str] = []
+    for loc, msg in errors:
         field = ".".join(str(p) for p in loc) or "(top)"
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{source}:{line}: {field}: {err['msg']}{more}") from None
+        line = f"{source}:{_line_of(node, loc) or 1}: {field}: {msg}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def load_yaml_model(model: type[M], path: Path) -> M:

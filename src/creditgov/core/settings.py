@@ -15,9 +15,11 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy.engine import make_url
+
+from creditgov.core.errors import ConfigError
 
 DEFAULT_DB_FILE = "creditgov.db"
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
@@ -112,6 +114,20 @@ def default_key_file(url: str) -> Path:
     if schema:
         return folder / _file_part(database) / (_file_part(schema[0]) + ".key")
     return folder / (_file_part(database) + ".key")
+
+
+def public_url() -> str | None:
+    """The platform's public address (`CREDITGOV_PUBLIC_URL`, e.g.
+    `https://credit.example.gov.cn`): what a printed report's QR code points at, so a
+    bank scanning it with a phone reaches the platform rather than the address the
+    downloader happened to use. Unset: None (the request's own address is used)."""
+    value = (os.environ.get("CREDITGOV_PUBLIC_URL") or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"CREDITGOV_PUBLIC_URL must be an http(s) address without query, not {value!r}")
+    return value.rstrip("/")
 
 
 def resolve(db: str | None = None, key_file: str | None = None) -> Settings:

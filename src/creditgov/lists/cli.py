@@ -10,7 +10,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.core.errors import InvalidInput
 from creditgov.lists import criteria, documents, exits, queries, service, upper
 from creditgov.subjects import service as subject_service
@@ -27,8 +27,8 @@ def _entries_table(title: str, rows: list[dict[str, Any]]) -> None:
               "expires", "exited"):
         t.add_column(c)
     for e in rows:
-        t.add_row(str(e["id"]), e["list"], str(e["subject_id"]), e["status"], e["source"] or e["origin"],
-                  e["identifying_unit"] or "", e["criterion"] or "", e["proposed_on"] or "", e["response_due"] or "",
+        t.add_row(str(e["id"]), label("list", e["list"]), str(e["subject_id"]), label("list_status", e["status"]),
+                  label("list_origin", e["origin"]) + (f" {e['source']}" if e["source"] and e["origin"] != "local" else ""), label("department", e["identifying_unit"]), e["criterion"] or "", e["proposed_on"] or "", e["response_due"] or "",
                   e["published_on"] or "", e["expires_on"] or "",
                   f"{e['exited_on']} ({e['exit_kind']})" if e["exited_on"] else "")
     console.print(t)
@@ -54,9 +54,9 @@ def defs(json_out: bool = JsonOpt) -> None:
     for c in ("code", "name", "kind", "unit", "months", "window", "criteria", "entries"):
         t.add_column(c)
     for d in out:
-        t.add_row(d["code"], d["name_zh"], d["kind"], d["identifying_unit"], str(d["publication_months"] or "—"),
+        t.add_row(d["code"], label("list", d["code"]), label("list_kind", d["kind"]), label("department", d["identifying_unit"]), str(d["publication_months"] or "—"),
                   f"{d['response_window']['days']} d", ", ".join(c["id"] for c in d["criteria"]),
-                  ", ".join(f"{k} {v}" for k, v in sorted(d["entries"].items())))
+                  ", ".join(f"{label('list_status', k)} {v}" for k, v in sorted(d["entries"].items())))
     console.print(t)
 
 

@@ -52,7 +52,7 @@ def party(session: Session, subject_id: int) -> Party:
 
 def _unit_name(session: Session, code: str | None) -> str:
     d = session.get(Department, code) if code else None
-    return f"{d.name_zh} ({code})" if d else (code or "—")
+    return d.name_zh if d else (code or "—")  # the unit by name (core.labels holds the same name)
 
 
 def facts(session: Session, entry: ListEntry) -> str:

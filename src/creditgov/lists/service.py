@@ -33,6 +33,7 @@ from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.lists import documents
 from creditgov.lists.models import OPEN_STATUSES, CreditList, ListEntry, ListEntryEvent
+from creditgov.lists.numbers import next_number
 from creditgov.lists.queries import definition
 from creditgov.lists.schemas import ListDef, ListsFile, RecordCriterion, ResponseWindow
 from creditgov.records.models import CreditRecord
@@ -379,6 +380,7 @@ def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit
         q = q.where(ListEntry.identifying_unit == unit)
     done: list[int] = []
     refused: Counter[str] = Counter()
+    counters: dict[str, int] = {}
     for i in list(session.execute(q.order_by(ListEntry.id)).scalars()):
         try:
             with session.begin_nested():
@@ -386,7 +388,7 @@ def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit
                     notify(session, entry_id=i, actor=actor)
                 elif step == "approve":
                     approve(session, entry_id=i, unit=cast(str, unit), actor=actor,
-                            decision_no=_default_decision_no(session, i), publication_months=publication_months)
+                            decision_no=_default_decision_no(session, i, counters), publication_months=publication_months)
                 else:
                     publish(session, entry_id=i, actor=actor)
             done.append(i)
@@ -395,12 +397,13 @@ def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit
     return {"step": step, "done": len(done), "entries": done, "refused": dict(refused)}
 
 
-def _default_decision_no(session: Session, entry_id: int) -> str | None:
-    """A bulk approval writes one decision per entry, numbered from the entry."""
+def _default_decision_no(session: Session, entry_id: int, counters: dict[str, int] | None = None) -> str | None:
+    """A bulk approval writes one decision per entry, numbered as its identifying unit
+    numbers its documents (lists/data/decision_numbers.yaml: 县法失惩〔2026〕12号)."""
     e = session.get(ListEntry, entry_id)
     if e is None or e.decision_no:
         return None
-    return f"{e.identifying_unit}-{e.list_code}-{clock.today().year}-{e.id:06d}"
+    return next_number(session, unit=e.identifying_unit or "credit", year=clock.today().year, counters=counters)
 
 
 def _reason_kind(msg: str) -> str:

@@ -57,7 +57,7 @@ def _resolve_ids(session: Session, keyring: KeyRing, vals: dict[str, str]) -> in
         if not looks_like_resident_id(rid):
             raise RowError("invalid resident ID number")
         sid = session.execute(select(Subject.id).where(
-            Subject.resident_id_index == keyring.blind_index(rid))).scalar()
+            Subject.resident_id_index.in_(keyring.lookup_indexes(rid)))).scalar()
     else:
         raise RowError("no credit code or ID number")
     if sid is None:
@@ -134,3 +134,40 @@ def import_upper(session: Session, keyring: KeyRing, *, spec_path: Path, file: P
     audit.append(session, action="lists.import_upper", actor=actor,
                  detail={"source": spec.source, "spec": spec.name, "file": file.name, **res.as_dict()})
     return res
+
+
+def apply_upper_entry(session: Session, *, list_code: str, subject_id: int, source: str, ref: str,
+                      published_on: dt.date, expires_on: dt.date | None = None, exited_on: dt.date | None = None,
+                      decision_no: str | None = None, basis: str | None = None,
+                      identifying_unit: str | None = None, exit_reason: str | None = None,
+                      actor: str | None = None) -> tuple[ListEntry, str]:
+    """One entry of the upper platform's lists arriving by the exchange (a package, not
+    a file): the same rules as `import_upper` — origin 'upper', published as the
+    platform published it, taken off only when the platform says so. `ref` is the
+    platform's own name for the entry, so applying it again changes nothing. Answers
+    the entry and what happened: added, exited, or unchanged."""
+    actor = actor or audit.default_actor()
+    if session.get(CreditList, list_code) is None:
+        raise RowError(f"unknown list {list_code!r}")
+    key = f"upper:{source}:{ref}"[:80]
+    entry = session.execute(select(ListEntry).where(
+        ListEntry.list_code == list_code, ListEntry.subject_id == subject_id, ListEntry.origin == "upper",
+        ListEntry.evidence_key == key)).scalar_one_or_none()
+    outcome = "unchanged"
+    if entry is None:
+        entry = ListEntry(list_code=list_code, subject_id=subject_id, status="published", origin="upper",
+                          source=source, basis=basis, decision_no=decision_no, identifying_unit=identifying_unit,
+                          criterion="upper", evidence_key=key, proposed_on=None, published_on=published_on,
+                          expires_on=expires_on, created_at=clock.now())
+        session.add(entry)
+        session.flush()
+        record_step(session, entry, "import", "published", actor=actor, on=published_on,
+                    note=f"from {source} (exchange)", detail={"source": source, "ref": ref})
+        outcome = "added"
+    if exited_on and entry.status == "published":
+        entry.exited_on, entry.exit_kind = exited_on, "upper"
+        entry.exit_reason = exit_reason or f"removed by {source}"
+        record_step(session, entry, "exit", "exited", actor=actor, on=exited_on, note=entry.exit_reason,
+                    detail={"kind": "upper", "source": source})
+        outcome = "exited"
+    return entry, outcome

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from creditgov.api.deps import DB, Id, require
+from creditgov.core import labels
 from creditgov.lists import queries as lists_queries
 from creditgov.security.scopes import Grant
 from creditgov.subjects.models import Subject
@@ -21,7 +22,8 @@ ListsRead = Annotated[Grant, Depends(require("lists.read"))]
 def lists_list(grant: ListsRead, session: DB) -> list[dict[str, Any]]:
     """List definitions (red, black, key-attention, …) with entry counts by status."""
     counts = lists_queries.counts_by_list(session)
-    return [{**lists_queries.dump_definition(d), "counts": counts.get(d.code, {})}
+    return [labels.annotate({**lists_queries.dump_definition(d), "counts": counts.get(d.code, {})}, code="list",
+                            kind="list_kind", identifying_unit="department")
             for d in lists_queries.definitions(session)]
 
 
@@ -35,7 +37,9 @@ def lists_entries(grant: ListsRead, session: DB,
     ids = {e.subject_id for e in rows}
     visible = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars()) \
         if ids else set()
-    return [lists_queries.entry_dict(e) for e in rows if e.subject_id in visible]
+    return [labels.annotate(lists_queries.entry_dict(e), list="list", status="list_status",
+                            identifying_unit="department", origin="list_origin")
+            for e in rows if e.subject_id in visible]
 
 
 @router.get("/lists/entries/{entry_id}", operation_id="lists_entry")
@@ -43,4 +47,4 @@ def lists_entry(entry_id: Id, grant: ListsRead, session: DB) -> dict[str, Any]:
     """One entry with the history of its procedure."""
     d = lists_queries.entry_detail(session, entry_id)
     grant.require_subject(session, d["subject_id"])
-    return d
+    return labels.annotate(d, list="list", status="list_status", identifying_unit="department", origin="list_origin")

@@ -61,6 +61,30 @@ def open_warnings(session: Session, subject_id: int) -> list[dict[str, Any]]:
     return out
 
 
+# ----------------------------------------------------------------------------- evidence seam
+
+# A credit code presented at the check (跨地互认) is read by the codes domain, above this
+# one: the composition root registers its reader here. The reader returns at least
+# {"accepted": bool, "band": str | None}; an accepted band stands in for a grade this
+# region does not have.
+EvidenceReader = Callable[..., dict[str, Any]]
+EVIDENCE_READERS: list[EvidenceReader] = []
+
+
+def register_evidence_reader(fn: EvidenceReader) -> None:
+    if fn not in EVIDENCE_READERS:
+        EVIDENCE_READERS.append(fn)
+
+
+def read_evidence(session: Session, text: str, *, scenario: str, subject_id: int) -> dict[str, Any]:
+    if not EVIDENCE_READERS:
+        raise InvalidInput("no reader of credit codes is registered")
+    s = session.get(Subject, subject_id)
+    assert s is not None  # the check found it a moment ago
+    about = {"kind": s.kind, "name": s.name, "uscc": s.uscc, "resident_id_masked": s.resident_id_masked}
+    return EVIDENCE_READERS[0](session, text, scenario=scenario, subject=about)
+
+
 # ----------------------------------------------------------------------------- statements
 
 # Built once: building a SQLAlchemy statement costs more than running it (≈1.5 ms
@@ -126,6 +150,7 @@ class Standing:
     commitments: list[tuple[str, str, dt.date | None, dt.date | None]]  # type, status, due_on, verified_on
     bands: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
     grades: dict[str, Grade] = field(default_factory=dict)
+    evidence_band: str | None = None  # a recognised foreign code's band (read_evidence)
     _model: str | None = None
     _resolved: bool = False
 
@@ -148,10 +173,11 @@ class Standing:
         return NO_GRADE if model is None else self._grade(conn, model)
 
     def band_of(self, conn: Connection, model: str | None) -> str | None:
+        own = model is None
         model = model or self.model(conn)
         g = self.grade_of(conn, model)
         if model is None or g.grade is None or g.version is None:
-            return None
+            return self.evidence_band if own and g.grade is None else None
         return self.bands.get((model, g.version), {}).get(g.grade)
 
     def has_commitment(self, c: CommitmentCondition) -> bool:
@@ -263,13 +289,14 @@ class CheckResult:
     available_with_commitment: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
     checked_on: dt.date
+    evidence: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"check_id": self.check_id, "subject": self.subject, "scenario": self.scenario,
                 "department": self.department, "model": self.model, "run_id": self.run_id,
                 "grade": self.grade, "band": self.band, "colour": self.colour, "lists": self.lists,
                 "measures": self.measures, "available_with_commitment": self.available_with_commitment,
-                "warnings": self.warnings, "checked_on": self.checked_on.isoformat()}
+                "warnings": self.warnings, "checked_on": self.checked_on.isoformat(), "evidence": self.evidence}
 
 
 def _new_check_id(today: dt.date) -> str:
@@ -303,8 +330,9 @@ def _subject_row(session: Session, key: str, keyring: KeyRing | None) -> Any:
 
 def check(session: Session, *, scenario: str, subject_id: int | None = None, key: str | None = None,
           keyring: KeyRing | None = None, model: str | None = None, department: str | None = None,
-          purpose: str | None = None, actor: str | None = None) -> CheckResult:
-    """Run one credit check: the service behind `creditgov check` and the API."""
+          purpose: str | None = None, actor: str | None = None, evidence: str | None = None) -> CheckResult:
+    """Run one credit check: the service behind `creditgov check` and the API.
+    `evidence` is a credit code the subject presents (read through the evidence seam)."""
     actor = actor or audit.default_actor()
     conn = session.connection()
     cat = catalogue(conn)
@@ -324,6 +352,11 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
     models = [model] if model else models_for(sc, kind)
     entries = list(conn.execute(_Q_LISTS, {"subject": sid, "day": today}))
     st = standing(conn, cat, subject_id=sid, models=models, today=today)
+    shown_evidence = None
+    if evidence is not None:
+        shown_evidence = read_evidence(session, evidence, scenario=sc.code, subject_id=sid)
+        if shown_evidence.get("accepted"):
+            st.evidence_band = shown_evidence.get("band")
     model_name = st.model(conn)
     run_id, grade, colour, _version = st.grade_of(conn, None)
     band = st.band_of(conn, None)
@@ -345,13 +378,15 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
     audit.append(session, action="check", actor=actor, subject_id=sid,
                  purpose=purpose or f"credit check: {sc.code}",
                  detail={"check_id": check_id, "scenario": sc.code, "department": dept, "grade": grade,
-                         "band": band, "lists": on_lists, "measures": codes})
+                         "band": band, "lists": on_lists, "measures": codes,
+                         **({"evidence": {k: shown_evidence.get(k) for k in ("status", "accepted", "band")}}
+                            if shown_evidence is not None else {})})
     shown = mask_name(name) if rid_index is not None else name
     return CheckResult(check_id=check_id, subject={"id": sid, "kind": kind, "name": shown, "uscc": uscc},
                        scenario={"code": sc.code, "name_zh": sc.name_zh, "name_en": sc.name_en},
                        department=dept, model=model_name, run_id=run_id, grade=grade, band=band, colour=colour,
                        lists=lists_out, measures=applies, available_with_commitment=offer, warnings=warnings,
-                       checked_on=today)
+                       checked_on=today, evidence=shown_evidence)
 
 
 def measures_today(session: Session, *, subject_id: int, kind: str) -> list[tuple[ScenarioDef, dict[str, Any]]]:

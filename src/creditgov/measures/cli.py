@@ -107,12 +107,14 @@ def run(key: str = typer.Argument(..., help="Subject: id, credit code or ID numb
         model: str = typer.Option(None, "--model", help="Whose grade to show (default: the scenario's)."),
         department: str = typer.Option(None, "--department", help="The checking department (default: the scenario's)."),
         purpose: str = typer.Option(None, "--purpose", help="Why (audited)."),
-        actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
+        actor: str = typer.Option(None, "--actor"),
+        code: str = typer.Option(None, "--code", help="A credit code the subject presents (another region's)."),
+        json_out: bool = JsonOpt) -> None:
     """Check a subject in a scenario: grade, colour, lists, measures, warnings, check id."""
     ring = STATE.keyring()
     with session() as s:
         out = service.check(s, key=key, keyring=ring, scenario=scenario, model=model, department=department,
-                            purpose=purpose, actor=actor).as_dict()
+                            purpose=purpose, actor=actor, evidence=code).as_dict()
     if json_out:
         emit_json(out)
         return
@@ -124,7 +126,10 @@ def run(key: str = typer.Argument(..., help="Subject: id, credit code or ID numb
     console.print(Panel(
         f"[b]{subj['name']}[/b] {subj['uscc'] or ''} (id {subj['id']}, {subj['kind']})\n"
         f"grade {shown} in {out['model'] or '—'} (run {out['run_id'] or '—'})\nlists: {lists}\n"
-        f"warnings: {len(out['warnings'])}",
+        f"warnings: {len(out['warnings'])}"
+        + (f"\ncredit code: {out['evidence']['status']}, "
+           f"{'accepted, band ' + str(out['evidence']['band']) if out['evidence']['accepted'] else out['evidence'].get('why', '')}"
+           if out.get("evidence") else ""),
         title=f"credit check {out['check_id']} — {out['scenario']['name_zh']} / {out['department']}"))
     if out["measures"]:
         t = Table(title="measures that apply")

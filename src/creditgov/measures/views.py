@@ -21,6 +21,8 @@ class CheckIn(BaseModel):
     scenario: str = Field(min_length=1, max_length=80)
     subject_id: int = Field(ge=1, le=2**31 - 1)
     purpose: str | None = Field(default=None, max_length=200)
+    # A credit code the subject presents (another region's: 跨地互认), read as evidence.
+    code: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
 class FeedbackIn(BaseModel):
@@ -53,7 +55,7 @@ def checks_run(body: CheckIn, grant: Annotated[Grant, Depends(require("check.run
     if who.role is Role.BANK:
         department = who.organisation
     r = measures_service.check(session, scenario=body.scenario, subject_id=body.subject_id, department=department,
-                               purpose=body.purpose, actor=who.actor)
+                               purpose=body.purpose, actor=who.actor, evidence=body.code)
     return r.as_dict()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,6 +48,41 @@ def change_status(session: Session, *, record_id: int, to_status: str, reason: s
     audit.append(session, action="record.status", actor=actor, subject_id=rec.subject_id,
                  detail={"record": rec.id, "from": old, "to": to_status, "reason": reason})
     return rec
+
+
+def add_copy(session: Session, *, subject_id: int, natural_key: str, version: int, item_code: str,
+             department_code: str, occurred_on: dt.date, source: str, fields: dict[str, Any],
+             actor: str | None = None) -> tuple[CreditRecord, bool]:
+    """A record another platform holds, received by the exchange: kept under the
+    sender's natural key and version (so the same record arriving twice is one row, and
+    a later repair sent by either side finds it), marked by its `source`. A higher
+    version supersedes the current one, as a correction does. Answers (record, added)."""
+    versions = list(session.execute(select(CreditRecord).where(CreditRecord.natural_key == natural_key)).scalars())
+    found = next((r for r in versions if r.version == version), None)
+    if found is not None:
+        return found, False
+    current = next((r for r in versions if r.is_current), None)
+    if current is not None and current.version > version:
+        return current, False
+    known = set(fields) - {"decided_on", "value", "grade", "text", "document_no", "status",
+                           "published_from", "published_until"}
+    if known:
+        raise InvalidInput(f"unknown record fields {sorted(known)}")
+    if fields.get("status", "active") not in STATUSES:
+        raise InvalidInput(f"unknown record status {fields.get('status')!r}")
+    digest = hashlib.md5(json.dumps([item_code, subject_id, occurred_on.isoformat(), fields], sort_keys=True,  # noqa: S324 - a content hash, not security
+                                    default=str).encode("utf-8")).hexdigest()
+    rec = CreditRecord(subject_id=subject_id, item_code=item_code, occurred_on=occurred_on,
+                       department_code=department_code, natural_key=natural_key, version=version,
+                       is_current=True, supersedes_id=current.id if current else None, content_hash=digest,
+                       source=source, created_at=clock.now(), **fields)
+    if current is not None:
+        current.is_current = False
+    session.add(rec)
+    session.flush()
+    audit.append(session, action="record.copy", actor=actor or audit.default_actor(), subject_id=subject_id,
+                 detail={"record": rec.id, "natural_key": natural_key, "version": version, "source": source})
+    return rec, True
 
 
 def summary(session: Session) -> dict[str, Any]:

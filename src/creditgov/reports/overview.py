@@ -1,4 +1,5 @@
-"""Read models for dashboards, the big screen and the public boards.
+"""Read models for dashboards, the big screen and the public lists (the boards are
+`points.boards`).
 
 Plain queries over the stored runs, scores, records and lists, each restricted by a
 scope clause handed in by the caller (from `security.scopes`). Nothing here changes
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
@@ -34,13 +35,34 @@ def latest_runs(session: Session) -> list[EvaluationRun]:
     return list(session.execute(q).scalars())
 
 
-def trend(session: Session, *, limit: int = 30) -> list[dict[str, Any]]:
-    """Grade counts across runs, oldest first, for the trend chart."""
+def trend(session: Session, *, scope: ColumnElement[bool] | None = None, limit: int = 30) -> list[dict[str, Any]]:
+    """Grade counts across runs, oldest first, for the trend chart: counted over the
+    subjects in `scope` (None: the whole county, the run's own stored counts). Each
+    row names its model; a chart draws one model's rows (grades of two models are two
+    scales, never one axis: `by_model`)."""
     q = (select(EvaluationRun).where(EvaluationRun.status == "done")
          .order_by(EvaluationRun.id.desc()).limit(limit))
-    out = [{"run_id": r.id, "model": r.model_name, "version": r.model_version, "as_of": r.as_of.isoformat(),
-            "subjects": r.subjects, "grades": r.grades} for r in session.execute(q).scalars()]
+    runs = list(session.execute(q).scalars())
+    counted: dict[int, dict[str, int]] = {}
+    if scope is not None and runs:
+        cq = (select(Score.run_id, Score.grade, func.count()).join(Subject, Subject.id == Score.subject_id)
+              .where(Score.run_id.in_([r.id for r in runs]), scope).group_by(Score.run_id, Score.grade))
+        for run_id, grade, n in session.execute(cq):
+            counted.setdefault(run_id, {})[grade] = n
+    out = []
+    for r in runs:
+        grades = dict(sorted(counted.get(r.id, {}).items())) if scope is not None else r.grades
+        out.append({"run_id": r.id, "model": r.model_name, "version": r.model_version, "as_of": r.as_of.isoformat(),
+                    "subjects": sum(grades.values()) if scope is not None else r.subjects, "grades": grades})
     return list(reversed(out))
+
+
+def by_model(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Trend rows grouped per model (one chart each), keeping their order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["model"], []).append(r)
+    return out
 
 
 def _level_of(session: Session, level: str | None) -> str:
@@ -57,28 +79,36 @@ def distribution(session: Session, *, scope: ColumnElement[bool], level: str | N
     level = _level_of(session, level)
     runs = run_ids if run_ids is not None else [r.id for r in latest_runs(session)]
     if not runs:
-        return {"level": level, "regions": [], "grades": {}, "colours": {c: 0 for c in COLOURS}}
+        return {"level": level, "regions": [], "grades": {}, "grades_by_model": {}, "colours": {c: 0 for c in COLOURS}}
     cells = select(Region.id.label("rid"), Region.path.label("path")).subquery()
     top = select(Region.code, Region.name, Region.path).where(Region.level == level).subquery()
-    q = (select(top.c.code, top.c.name, Score.colour, Score.grade, func.count())
+    q = (select(top.c.code, top.c.name, EvaluationRun.model_name, Score.colour, Score.grade, func.count())
          .select_from(Score)
+         .join(EvaluationRun, EvaluationRun.id == Score.run_id)
          .join(Subject, Subject.id == Score.subject_id)
          .join(cells, cells.c.rid == Subject.region_id)
          .join(top, cells.c.path.startswith(top.c.path))
          .where(Score.run_id.in_(runs), scope)
-         .group_by(top.c.code, top.c.name, Score.colour, Score.grade))
+         .group_by(top.c.code, top.c.name, EvaluationRun.model_name, Score.colour, Score.grade))
     regions: dict[str, dict[str, Any]] = {}
     grades: dict[str, int] = {}
+    per_model: dict[str, dict[str, int]] = {}
     colours = {c: 0 for c in COLOURS}
-    for code, name, colour, grade, n in session.execute(q):
+    for code, name, model, colour, grade, n in session.execute(q):
         r = regions.setdefault(code, {"code": code, "name": name, "colours": {c: 0 for c in COLOURS},
                                       "grades": {}})
         r["colours"][colour] = r["colours"].get(colour, 0) + n
         r["grades"][grade] = r["grades"].get(grade, 0) + n
         grades[grade] = grades.get(grade, 0) + n
+        m = per_model.setdefault(model, {})
+        m[grade] = m.get(grade, 0) + n
         colours[colour] = colours.get(colour, 0) + n
+    # `grades` mixes the models' scales (kept for the API's old readers); charts draw
+    # `grades_by_model`, one model each.
     return {"level": level, "regions": sorted(regions.values(), key=lambda r: r["code"]),
-            "grades": dict(sorted(grades.items())), "colours": colours}
+            "grades": dict(sorted(grades.items())),
+            "grades_by_model": {m: dict(sorted(g.items())) for m, g in sorted(per_model.items())},
+            "colours": colours}
 
 
 def recent_records(session: Session, *, scope: ColumnElement[bool], limit: int = 10,
@@ -146,35 +176,6 @@ def published_entries(session: Session, *, list_code: str | None = None, on: dt.
                     "published_on": e.published_on.isoformat() if e.published_on else None,
                     "expires_on": e.expires_on.isoformat() if e.expires_on else None})
     return out
-
-
-def board(session: Session, *, region_code: str | None, limit: int = 200) -> dict[str, Any]:
-    """A public board (公示牌) for a street or grid: each subject's colour and grade in
-    the newest runs, residents' names masked, best first."""
-    runs = [r.id for r in latest_runs(session)]
-    where: ColumnElement[bool] = true()
-    region = None
-    if region_code:
-        region = session.execute(select(Region).where(Region.code == region_code)).scalar()
-        if region is None:
-            return {"region": None, "rows": []}
-        where = Subject.region_id.in_(select(Region.id).where(Region.path.startswith(region.path)))
-    if not runs:
-        return {"region": _region_dict(region), "rows": []}
-    q = (select(Subject, Score.score, Score.grade, Score.colour, Region.name)
-         .join(Score, Score.subject_id == Subject.id).outerjoin(Region, Region.id == Subject.region_id)
-         .where(and_(Score.run_id.in_(runs), where))
-         .order_by(Score.score.desc(), Subject.id).limit(limit))
-    rows = []
-    for s, score, grade, colour, rname in session.execute(q):
-        personal = s.resident_id_index is not None
-        rows.append({"name": mask_name(s.name) if personal else s.name, "kind": s.kind,
-                     "region": rname, "score": str(score), "grade": grade, "colour": colour})
-    return {"region": _region_dict(region), "rows": rows}
-
-
-def _region_dict(r: Region | None) -> dict[str, Any] | None:
-    return {"code": r.code, "name": r.name, "level": r.level} if r else None
 
 
 def region_tree(session: Session) -> list[dict[str, Any]]:

@@ -5,7 +5,11 @@ page.
 Every issue is stored (`CreditReport`: serial, subject, reader, SHA-256 of the bytes)
 and audited, so a printed report can be checked against the platform and every
 download is on the audit chain. Only public- and shared-class records enter a report:
-restricted and secret data stay inside the platform.
+restricted and secret data stay inside the platform. And only records in force on the
+report date: the rule is the score explanation's own (`scoring.explain.file_exclusion`),
+so a report never calls "active" what the explanation calls "publication period ended".
+Codes are printed as their labels (`core.labels`, the catalogue's departments), times in
+China Standard Time, and the score explanation in the words of `scoring.narrative`.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -28,12 +34,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.commitments import service as commitments_service
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.reports import overview
+from creditgov.reports import extras, overview
 from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import fonts, markup, printable
+from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
+from creditgov.scoring.explain import file_exclusion
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_name
 from creditgov.subjects import service as subject_service
@@ -71,6 +79,7 @@ def section_of(record: dict[str, Any]) -> str:
 class ReportData:
     serial: str
     issued_at: dt.datetime
+    as_of: dt.date
     subject: dict[str, Any]
     sections: dict[str, list[dict[str, Any]]]
     scores: list[dict[str, Any]]
@@ -78,17 +87,17 @@ class ReportData:
     lists: list[dict[str, Any]]
     commitments: list[dict[str, Any]]
     advice: list[str]
-    local: list[str]
+    local: list[Any]  # lines, and flowables the domains above add (reports/extras.py)
 
 
 def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
     """Suggestions derived from the file itself (信用状况提升建议)."""
     out = []
-    neg = [r for r in records if r["polarity"] == "negative" and r["status"] == "active"]
+    neg = [r for r in records if r["polarity"] == "negative"]
     if neg:
         out.append(f"存在 {len(neg)} 条有效失信记录：履行相关义务、纠正失信行为后，可在最短公示期满后"
                    f"向认定部门申请信用修复（《信用修复管理办法》）。")
-    if any(e["status"] == "published" and e["list"] in SERIOUS_LISTS for e in lists):
+    if any(e["list"] in SERIOUS_LISTS for e in lists):
         out.append("已列入严重失信主体名单：按名单认定文书履行义务，满足移出条件后申请移出。")
     if any(s["colour"] in ("yellow", "red") for s in scores):
         out.append("综合评价为黄码或红码：建议签署并履行信用承诺，参与志愿服务等守信活动以提升评价。")
@@ -99,9 +108,14 @@ def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: 
 
 def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str) -> ReportData:
     """Everything the report shows; reading a person's file here is audited."""
+    as_of = clock.today()
     f = subject_service.credit_file(session, keyring, str(subject_id), actor=actor, purpose=purpose)
     personal = subject_service.is_personal(f.subject)
-    records = [r for r in f.records if r["data_class"] in REPORT_CLASSES]
+    records = in_force(f.records, as_of)
+    names = narrative.Names(session, {int(r["id"]) for r in records}, "zh")
+    for r in records:
+        r["department_name"] = names.department(r["department"])
+        r["status_label"] = _label("record_status", r["status"], narrative.status_text(r["status"], "zh"))
     sections: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
     for r in records:
         sections[section_of(r)].append(r)
@@ -109,22 +123,54 @@ def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, p
     explanation = None
     if scores:
         try:
-            explanation = scoring_service.explain_subject(session, keyring, str(subject_id), ref=scores[0]["ref"],
-                                                          actor=actor, purpose=purpose).as_dict()
+            e = scoring_service.explain_subject(session, keyring, str(subject_id), ref=scores[0]["ref"],
+                                                as_of=as_of, actor=actor, purpose=purpose).as_dict()
+            _row, model = scoring_service.get(session, scores[0]["ref"])
+            explanation = narrative.narrate(session, e, model, "zh")
         except (InvalidInput, NotFound):  # a model no longer valid for this subject: show the stored score
             explanation = None
-    lists = overview.list_entries_of(session, subject_id)
+    lists = [{**e, "list_name": names.list_name(e["list"]),
+              "status_label": _label("list_status", e["status"], e["status"])}
+             for e in overview.list_entries_of(session, subject_id) if standing(e, as_of)]
     commitments = [commitments_service.as_dict(c) for c in commitments_service.of_subject(session, subject_id)]
     region = " / ".join(r["name"] for r in f.as_dict()["region"])
     local = [f"所属区域：{region or '—'}"]
-    local += [f"名单：{e['list']}（{e['status']}，{e['published_on'] or '—'}）" for e in lists
+    local += [f"名单：{e['list_name']}（{e['status_label']}，列入日期 {e['published_on'] or '—'}）" for e in lists
               if e["list"] not in SERIOUS_LISTS]
+    local += extras.local_section(session, keyring, subject_id=subject_id, actor=actor)  # e.g. the credit code
     subj = f.as_dict()
     subj["display_name"] = subject_service.display_name(f.subject, masked=False)
     subj["personal"] = personal
-    return ReportData(serial=f"CR{clock.today():%Y%m%d}-{secrets.token_hex(6).upper()}", issued_at=clock.now(),
-                      subject=subj, sections=sections, scores=scores, explanation=explanation, lists=lists,
+    subj["kind_label"] = _label("subject_kind", subj["kind"], subj["kind"])
+    subj["industry_label"] = _label("industry", subj["industry"], subj["industry"]) if subj["industry"] else None
+    return ReportData(serial=f"CR{as_of:%Y%m%d}-{secrets.token_hex(6).upper()}", issued_at=clock.now(),
+                      as_of=as_of, subject=subj, sections=sections, scores=scores, explanation=explanation, lists=lists,
                       commitments=commitments, advice=_advice(records, lists, scores), local=local)
+
+
+def in_force(records: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
+    """The credit file's records a report shows: public or shared class, and in force
+    on `as_of` by the score explanation's rule (current version, occurred and published
+    by then, publication period not ended, active that day)."""
+    return [r for r in records if r["data_class"] in REPORT_CLASSES and file_exclusion(r, as_of) is None]
+
+
+def standing(entry: dict[str, Any], as_of: dt.date) -> bool:
+    """A list entry in force on `as_of`: published, taken effect, neither exited nor expired."""
+    def day(v: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(v) if v else None
+
+    pub, exp, ex = day(entry["published_on"]), day(entry["expires_on"]), day(entry["exited_on"])
+    return (entry["status"] == "published" and pub is not None and pub <= as_of
+            and (ex is None or ex > as_of) and (exp is None or exp > as_of))
+
+
+def _label(kind: str, code: str | None, fallback: str | None) -> str:
+    """A code's label from the catalogue; `fallback` when the catalogue does not know it."""
+    if code is None:
+        return "—"
+    text = labels.label(kind, code, "zh")
+    return text if text != code else (fallback or code)
 
 
 def render_pdf(data: ReportData, verify_url: str) -> bytes:
@@ -148,62 +194,56 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     d.add(qr)
     head = Table([[[_p("信用报告", h1), _p("Credit report · 基层信用智治平台", small),
                     _p(f"报告编号 {data.serial}", base),
-                    _p(f"出具时间 {data.issued_at:%Y-%m-%d %H:%M} UTC", base),
+                    _p(f"出具时间 {clock.show(data.issued_at, 'zh')}　报告日期 {data.as_of.isoformat()}", base),
                     _p(f"扫码验证：{verify_url}", small)], d]],
                  colWidths=[135 * mm, 35 * mm])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [head, Spacer(1, 4 * mm)]
     ident = s["uscc"] or s["resident_id"] or "—"
-    facts = [["名称", s["display_name"]], ["主体类型", s["kind"]], ["统一社会信用代码/证件号", ident],
-             ["所属区域", " / ".join(r["name"] for r in s["region"]) or "—"], ["行业", s["industry"] or "—"],
+    facts = [["名称", s["display_name"]], ["主体类型", s["kind_label"]], ["统一社会信用代码/证件号", ident],
+             ["所属区域", " / ".join(r["name"] for r in s["region"]) or "—"], ["行业", s["industry_label"] or "—"],
              ["成立日期", s["established_on"] or "—"], ["地址", s["address"] or "—"]]
     story.append(_table([[_p(a, base), _p(str(b_), base)] for a, b_ in facts], [50 * mm, 120 * mm]))
 
     def records_table(rows: list[dict[str, Any]]) -> Any:
         if not rows:
             return _p("无", base)
-        body = [[_p(x, base) for x in ("日期", "事项", "部门", "文号/说明", "状态")]]
+        body = [[_p(x, base) for x in ("日期", "事项", "认定部门", "文号/说明", "状态", "公示截止")]]
         for r in rows:
             body.append([_p(r["occurred_on"], base), _p(r["item_name"], base),
-                         _p(r["department"], base),
+                         _p(r["department_name"], base),
                          _p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—", base),
-                         _p(r["status"], base)])
-        return _table(body, [25 * mm, 50 * mm, 22 * mm, 55 * mm, 18 * mm], header=True)
+                         _p(r["status_label"], base), _p(r["published_until"] or "长期", base)])
+        return _table(body, [22 * mm, 38 * mm, 30 * mm, 41 * mm, 16 * mm, 23 * mm], header=True)
 
     for n, title in enumerate(SECTIONS, start=1):
         story.append(_p(f"{n}. {title}", h2))
         if title == "严重失信主体名单":
             rows = [e for e in data.lists if e["list"] in SERIOUS_LISTS]
             story.append(_p("无", base) if not rows else _table(
-                [[_p(x, base) for x in ("名单", "状态", "列入日期", "文号")]] +
-                [[_p(str(v or "—"), base) for v in (e["list"], e["status"], e["published_on"], e["decision_no"])]
-                 for e in rows], [40 * mm, 30 * mm, 40 * mm, 60 * mm], header=True))
+                [[_p(x, base) for x in ("名单", "状态", "列入日期", "公示截止", "文号")]] +
+                [[_p(str(v or "—"), base) for v in (e["list_name"], e["status_label"], e["published_on"],
+                                                     e["expires_on"] or "长期", e["decision_no"])]
+                 for e in rows], [40 * mm, 22 * mm, 28 * mm, 28 * mm, 52 * mm], header=True))
         elif title == "信用承诺":
             story.append(records_table(data.sections[title]))
             for c in data.commitments:
-                story.append(_p(f"承诺 {c['template']}（{c['type']}）签署于 {c['signed_on']}，状态 {c['status']}",
-                                       base))
+                story.append(_p(f"承诺 {_label('commitment_template', c['template'], c['template'])}"
+                                f"，签署于 {c['signed_on']}，状态 {_label('commitment_status', c['status'], c['status'])}",
+                                base))
         elif title == "信用评价":
             story.append(records_table(data.sections[title]))
             for sc in data.scores:
-                story.append(_p(f"平台评价 {sc['ref']}（{sc['as_of']}）：得分 {sc['score']}，"
-                                       f"等级 {sc['grade']}，{_colour_zh(sc['colour'])}", base))
+                story.append(_p(f"平台评价「{_label('model', sc['ref'], sc['ref'])}」（评价日 {sc['as_of']}）："
+                                f"得分 {sc['score']}，等级 {sc['grade']}，{_colour_zh(sc['colour'])}", base))
             if data.explanation:
-                story.append(_p("评分说明（各指标得分）：", base))
-                items = [[_p(x, base) for x in ("指标", "路径", "得分")]]
-                for it in data.explanation["items"] + data.explanation["bonuses"]:
-                    items.append([_p(it["name"], base), _p(" › ".join(it["path"]), small),
-                                 _p(it["points"], base)])
-                story.append(_table(items, [55 * mm, 90 * mm, 25 * mm], header=True))
-                fired = [o for o in data.explanation["overrides"] if o["triggered"]]
-                for o in fired:
-                    story.append(_p(f"一票否决：{o['name']}，等级上限 {o['cap_grade']}", base))
+                story += explanation_story(data.explanation, base, small)
         elif title == "信用状况提升建议":
             for a in data.advice:
                 story.append(_p("· " + a, base))
         elif title == "地方补充内容":
             for line in data.local:
-                story.append(_p(line, base))
+                story.append(_p(line, base) if isinstance(line, str) else line)
         else:
             story.append(records_table(data.sections[title]))
     story += [Spacer(1, 6 * mm), _p(
@@ -213,6 +253,24 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     return buf.getvalue()
 
 
+def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphStyle) -> list[Any]:
+    """The score explanation as the subject's own view shows it (`scoring.narrative`):
+    the summary, the steps from the model's base, one sentence per indicator, and the
+    notes on records counted twice."""
+    w = e["waterfall"]
+    steps = "，".join(f"{s['name']} {narrative.shown(s['exact'], sign=True)}" for s in w["steps"])
+    out: list[Any] = [_p("评分说明：" + e["summary"], base),
+                      _p(f"{w['labels']['base']} {narrative.shown(w['base'])}；{steps}；"
+                         f"{w['labels']['total']} {e['score']}。", base)]
+    rows = [[_p(x, base) for x in ("指标", "得分", "说明")]]
+    for it in e["items"] + e["bonuses"]:
+        rows.append([_p(f"{it['dimension']} · {it['label']}" if it["dimension"] != it["label"] else it["label"], base),
+                     _p(it["points_display"], base), _p(it["sentence"], small)])
+    out.append(_table(rows, [40 * mm, 16 * mm, 114 * mm], header=True))
+    out += [_p("说明：" + n, small) for n in e["notes"]]
+    return out
+
+
 def _colour_zh(c: str) -> str:
     return {"green": "绿码", "yellow": "黄码", "red": "红码"}.get(c, c)
 
@@ -220,7 +278,22 @@ def _colour_zh(c: str) -> str:
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
     """The report's only way to a paragraph: the text shown literally (`pdftext.markup`),
     at most `CELL_LIMIT` characters of it."""
-    return Paragraph(markup(text, limit=CELL_LIMIT), style)
+    value = markup(text, limit=CELL_LIMIT)
+    return Paragraph(value, style if _HAN.search(str(text)) else _latin(style))
+
+
+# Text with Han characters wraps anywhere (CJK rules); text without breaks between
+# words only, so a Latin word (`environment`) never breaks in its middle.
+_HAN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
+@lru_cache(maxsize=32)
+def _latin_style(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(style.name + "-latin", parent=style, wordWrap=None)
+
+
+def _latin(style: ParagraphStyle) -> ParagraphStyle:
+    return _latin_style(style)
 
 
 def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
@@ -249,6 +322,16 @@ def issue(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, pu
     audit.append(session, action="report.download", actor=actor, subject_id=subject_id, purpose=purpose,
                  detail={"serial": data.serial, "sha256": row.sha256})
     return pdf, row
+
+
+def register_document(session: Session, *, serial: str, subject_id: int, issued_to: str, purpose: str,
+                      sha256: str | None) -> CreditReport:
+    """Keep a printed document (a list notice or decision) under its serial, so the QR
+    code on it is verified like a report's (`verify`, the public /verify page)."""
+    row = CreditReport(serial=serial, subject_id=subject_id, issued_at=clock.now(), issued_to=issued_to,
+                       purpose=purpose[:200], sha256=sha256)
+    session.add(row)
+    return row
 
 
 def verify(session: Session, serial: str) -> dict[str, Any]:

@@ -12,11 +12,13 @@ from fastapi.responses import Response
 
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.api.ratelimit import public_rate
+from creditgov.core import labels, settings
 from creditgov.core.errors import InvalidInput
+from creditgov.points import boards, merchants, screen
 from creditgov.reports import overview, recommend
 from creditgov.reports import service as report_service
 from creditgov.security.crypto import KeyRing
-from creditgov.security.scopes import PUBLIC, Grant, authorize, default_purpose
+from creditgov.security.scopes import PUBLIC, Grant, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
 from creditgov.subjects.access import read_file
 
@@ -33,9 +35,13 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A
 
 
 def verify_base(request: Request) -> str:
-    """The verification address for the QR code, from the address the reader used.
-    A Host header that is no host name is refused rather than printed on a report
-    (nor made into a QR code too long to encode)."""
+    """The verification address for the QR code: the configured public address
+    (`CREDITGOV_PUBLIC_URL`), else the address the reader used. A Host header that is
+    no host name is refused rather than printed on a report (nor made into a QR code
+    too long to encode)."""
+    configured = settings.public_url()
+    if configured:
+        return configured + "/verify"
     if not _HOST.match(request.url.netloc):
         raise InvalidInput("the request's Host header is not a host name")
     return str(request.base_url).rstrip("/") + "/verify"
@@ -70,7 +76,8 @@ def overview_get(grant: Annotated[Grant, Depends(require("dashboard.view"))], se
     scope = grant.subject_clause()
     return {"headline": overview.headline(session, scope=scope),
             "distribution": overview.distribution(session, scope=scope, level=level),
-            "trend": overview.trend(session),
+            "trend": [labels.annotate(r, model="model") for r in
+                      overview.trend(session, scope=None if grant.scope is Scope.ALL else scope)],
             "recent_records": overview.recent_records(session, scope=scope, limit=10)}
 
 
@@ -114,6 +121,31 @@ def public_recommended(code: Annotated[str, Path(max_length=80, pattern=r"^[a-z]
 
 
 @public_router.get("/public/boards", operation_id="public_boards")
-def public_boards(session: DB, region: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-    """公示牌 for a street or grid: colours and grades, residents' names masked."""
-    return overview.board(session, region_code=region)
+def public_boards(session: DB, region: Annotated[str | None, Query(max_length=40)] = None,
+                  model: Annotated[str | None, Query(max_length=80)] = None,
+                  kind: Annotated[str | None, Query(max_length=20)] = None,
+                  page: Annotated[int, Query(ge=1, le=100000)] = 1,
+                  per_page: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    """公示牌 for a street or grid (default: the first street): one ranking per
+    evaluation model and subject kind (`tables`; `model`/`kind` pick one, default the
+    first), paged; the red and black lists in force there, the recommended subjects and
+    the credit merchants awarded. Residents appear only masked and only if they opted in."""
+    authorize(PUBLIC, "public.query")
+    return boards.board(session, region_code=region, model=model, kind=kind, page=page, per_page=per_page)
+
+
+@public_router.get("/public/screen", operation_id="public_screen")
+def public_screen(session: DB) -> dict[str, Any]:
+    """The public big screen's figures: published grades by street, lists in force,
+    credit merchants, points redeemed — counts only, no person."""
+    authorize(PUBLIC, "public.query")
+    return screen.figures(session)
+
+
+@public_router.get("/public/selections/{code}", operation_id="public_selection")
+def public_selection(code: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                     session: DB) -> dict[str, Any]:
+    """A credit-merchant selection (诚信商户评选) as published: candidates, the public
+    period, the decision. Objections are counted, their texts are not published."""
+    authorize(PUBLIC, "public.query")
+    return merchants.selection_out(session, merchants.get(session, code))

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -132,17 +133,33 @@ def explain(
     for col in ("item", "name", "input", "points", "share", "records"):
         t.add_column(col, justify="right" if col in ("points", "share", "records") else "left")
     for it in (*e.items, *e.bonuses):
-        inp = ", ".join(f"{k}={v}" for k, v in it.input.items() if k not in ("base",))
+        inp = ", ".join(f"{k}={v}" for k, v in it.input.items() if k not in ("base", "entries"))
         share = it.share or ("bonus" if it in e.bonuses else "")
         t.add_row(it.code, it.name, ("[missing] " if it.missing else "") + inp, str(it.points), share,
                   str(len(it.records)))
     console.print(t)
+    for it in (*e.items, *e.bonuses):
+        for en in it.input.get("entries", ()):
+            console.print(escape(f"{it.code}: {_entry_text(en)}"), highlight=False)
     for o in e.overrides:
         if o["triggered"]:
-            console.print(f"[red]override[/red] {o['code']} ({o['name']}): grade capped at {o['cap_grade']}")
+            console.print(f"[red]override[/red] {escape(o['code'])} ({escape(o['name'])}): grade capped at "
+                          f"{escape(o['cap_grade'])}" + "".join(escape(f"; {_entry_text(en)}")
+                                                               for en in o["evidence"] if "entry_id" in en))
     if e.excluded:
         console.print(f"{len(e.excluded)} record(s) not counted: "
                       + "; ".join(f"#{r['id']} {r['item']} ({r['reason']})" for r in e.excluded[:8]))
+
+
+def _entry_text(en: dict[str, Any]) -> str:
+    """A list entry behind a list item: which list, which entry, its decision and record."""
+    rec = en.get("record")
+    on = f"record #{en['record_id']}" if en.get("record_id") is not None else "no record"
+    if rec:
+        on += f" ({rec['item']}, {rec['occurred_on']})"
+    return (f"list {en['list']} entry #{en['entry_id']}"
+            + (f", decision {en['decision_no']}" if en.get("decision_no") else "")
+            + (f", published {en['published_on']}" if en.get("published_on") else "") + f", {on}")
 
 
 def _style(colour: str) -> str:
@@ -395,6 +412,8 @@ def backtest(ref: str = typer.Argument(..., help="NAME or NAME@VERSION."),
              severity: str = typer.Option("serious", "--severity",
                                           help="Outcome: a negative record of these severities (comma-separated)."),
              items: str = typer.Option("", "--items", help="Outcome: records of these catalogue items instead."),
+             outcomes: str = typer.Option(None, "--outcomes",
+                                          help="Outcome: a registered source instead (loans: loan defaults)."),
              psi_run: int = typer.Option(None, "--psi-run", help="Run to compare the grade mix with (PSI); "
                                                                 "default: a run at the end of the window."),
              engine: str = EngineOpt, json_out: bool = JsonOpt) -> None:
@@ -405,7 +424,7 @@ def backtest(ref: str = typer.Argument(..., help="NAME or NAME@VERSION."),
     with _Progress() as progress:
         out = service.backtest(STATE.url, ref=ref, as_of=d, months=months,
                                severity=[x for x in severity.split(",") if x], items=[x for x in items.split(",") if x],
-                               engine=engine, psi_run=psi_run, progress=progress)
+                               engine=engine, psi_run=psi_run, progress=progress, outcome_source=outcomes)
     if json_out:
         emit_json(out)
         return

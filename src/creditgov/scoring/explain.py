@@ -10,7 +10,7 @@ two together. `load_subject_data` is the only part that reads the store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -67,6 +67,22 @@ class ListRow:
     published_on: dt.date | None
     expires_on: dt.date | None
     exited_on: dt.date | None
+    entry_id: int | None = None  # the evidence an explanation names behind a list item
+    decision_no: str | None = None
+    record_id: int | None = None
+
+
+def _entry_dict(e: ListRow, s: SubjectData) -> dict[str, Any]:
+    """A standing list entry as the evidence of a list item or override: the entry, its
+    decision and the credit record it rests on (with its item and date when the model
+    reads that record's item)."""
+    out: dict[str, Any] = {"list": e.list_code, "entry_id": e.entry_id, "decision_no": e.decision_no,
+                           "published_on": e.published_on.isoformat() if e.published_on else None,
+                           "record_id": e.record_id}
+    rec = next((r for r in s.records if r.id == e.record_id), None) if e.record_id is not None else None
+    if rec is not None:
+        out["record"] = {"id": rec.id, "item": rec.item_code, "occurred_on": rec.occurred_on.isoformat()}
+    return out
 
 
 @dataclass
@@ -136,6 +152,20 @@ def exclusion(rec: RecordRow, changes: Sequence[StatusChange], as_of: dt.date) -
     if st != "active":
         return f"{st} on the as-of date"
     return None
+
+
+def file_exclusion(r: Mapping[str, Any], as_of: dt.date) -> str | None:
+    """`exclusion` for a record as the credit file shows it (`subjects.service.credit_file`):
+    the credit report applies the explanation's own rule, never a second one."""
+    def day(v: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(v) if v else None
+
+    row = RecordRow(int(r["id"]), r["item"], dt.date.fromisoformat(r["occurred_on"]), None, r.get("grade"),
+                    r["status"], day(r.get("published_from")), day(r.get("published_until")),
+                    bool(r.get("is_current", True)))
+    changes = [StatusChange(n, row.id, h["from"], h["to"], dt.datetime.fromisoformat(h["at"]))
+               for n, h in enumerate(r.get("status_history") or ())]
+    return exclusion(row, changes, as_of)
 
 
 def standing_entry(e: ListRow, as_of: dt.date) -> bool:
@@ -375,6 +405,7 @@ def _eval_leaf(p: Prepared, leaf: Leaf, s: SubjectData, live: list[RecordRow],
     elif isinstance(it, ListPresence):
         hit = sorted(on_lists & set(it.lists))
         inp["lists"] = hit
+        inp["entries"] = [_entry_dict(e, s) for e in s.lists if e.list_code in hit and standing_entry(e, p.as_of)]
         value = int(it.points * 1000) if hit else int(it.absent * 1000)
     else:  # pragma: no cover
         raise AssertionError(type(it).__name__)
@@ -449,7 +480,7 @@ def evaluate(p: Prepared, s: SubjectData) -> Explanation:
         else:
             ev_l = sorted(on_lists & c.lists)
             hit = bool(ev_l)
-            evidence = [{"list": code} for code in ev_l]
+            evidence = [_entry_dict(e, s) for e in s.lists if e.list_code in ev_l and standing_entry(e, p.as_of)]
         if hit:
             rank = max(rank, c.cap_rank)
         fired.append({"code": c.code, "name": c.name, "triggered": hit,
@@ -503,10 +534,11 @@ def load_subject_data(session: Session, ids: Sequence[int], *, items: Iterable[s
                 out[owner[c.record_id]].changes.setdefault(c.record_id, []).append(
                     StatusChange(c.id, c.record_id, c.from_status, c.to_status, c.at))
         for e in session.execute(select(ListEntry.subject_id, ListEntry.list_code, ListEntry.status,
-                                        ListEntry.published_on, ListEntry.expires_on, ListEntry.exited_on)
-                                 .where(ListEntry.subject_id.in_(chunk))):
+                                        ListEntry.published_on, ListEntry.expires_on, ListEntry.exited_on,
+                                        ListEntry.id, ListEntry.decision_no, ListEntry.record_id)
+                                 .where(ListEntry.subject_id.in_(chunk)).order_by(ListEntry.id)):
             out[e.subject_id].lists.append(ListRow(e.list_code, e.status, e.published_on, e.expires_on,
-                                                   e.exited_on))
+                                                   e.exited_on, e.id, e.decision_no, e.record_id))
     for s in out.values():
         s.records.sort(key=lambda r: (r.occurred_on, r.id))
     return out

@@ -352,6 +352,12 @@ class Aggregation(_Frozen):
             raise ValueError("base applies to points models only")
         if self.max is not None and self.max <= self.min:
             raise ValueError("max must exceed min")
+        if self.mode == "points" and not self.min <= self.base <= self.upper:
+            # The total is clamped to [min, max] (max defaults to scale): a base outside
+            # it would give every subject the same clamped score.
+            top = f"max {self.max}" if self.max is not None else f"scale {self.scale} (the top when max is not given)"
+            raise ValueError(f"base {self.base} lies outside the score range [min {self.min}, {top}]: "
+                             f"every score would be clamped; give `max:` (or `scale:`) a value that holds the base")
         return self
 
     @property
@@ -449,6 +455,11 @@ class EvaluationModel(_Frozen):
             if hi is not None and lo is not None and hi <= lo:
                 raise ValueError("grades go from best to worst with strictly falling min")
         check_grade_bands(self.grades, self.bands_basis)
+        top = self.aggregation.upper
+        for g in self.grades:
+            if g.min is not None and g.min > top:
+                raise ValueError(f"grade {g.label!r} starts at {g.min}, above the highest score {top}: "
+                                 f"no subject could earn it")
         for o in self.overrides:
             if o.cap_grade not in labels:
                 raise ValueError(f"override {o.code}: cap_grade {o.cap_grade!r} is not a grade")

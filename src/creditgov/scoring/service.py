@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock, db
-from creditgov.core.config import _line_of  # the one locator of YAML fields, shared on purpose
+from creditgov.core.config import error_lines
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import compile as compiler
@@ -72,11 +72,7 @@ def validate_text(text: str, source: str, catalog: dict[str, CatalogInfo]) -> Ev
     model = parse_model(text, source)
     errors = catalogue_errors(model, catalog)
     if errors:
-        node = yaml.compose(text)
-        loc, msg = errors[0]
-        field = ".".join(str(p) for p in loc)
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"{source}:{_line_of(node, loc)}: {field}: {msg}{more}")
+        raise ConfigError(error_lines(source, yaml.compose(text), [(tuple(loc), msg) for loc, msg in errors]))
     return model
 
 
@@ -139,8 +135,15 @@ def get(session: Session, ref: str) -> tuple[ModelVersion, EvaluationModel]:
         q = q.where(ModelVersion.version == version)
     row = session.execute(q.limit(1)).scalar_one_or_none()
     if row is None:
+        drafts = [v for (v,) in session.execute(
+            select(ModelVersion.version).where(ModelVersion.name == name, ModelVersion.status == "draft")
+            .order_by(ModelVersion.id))]
+        if version is None and drafts:
+            ref_ = f"{name}@{drafts[-1]}"
+            raise NotFound(f"{name} has no published version yet, only the draft(s) {', '.join(drafts)}: "
+                           f"give {ref_} to use the draft, or publish it first (creditgov model publish {ref_})")
         known = sorted({n for (n,) in session.execute(select(ModelVersion.name))})
-        what = f"{name}@{version}" if version else f"a published version of {name}"
+        what = f"{name}@{version}" if version else f"published version of {name}"
         raise NotFound(f"no {what}; models: {', '.join(known) or 'none'}")
     return row, validate_text(row.text, f"{row.name}@{row.version}", catalog_info(session))
 
@@ -536,10 +539,23 @@ def psi(expected: dict[str, int], actual: dict[str, int]) -> float | None:
     return round(total, 4)
 
 
+#: Outcome sources other domains register (name -> subjects with that outcome in a
+#: window), e.g. "loans": borrowers whose loan went into default (finance, a seam).
+OUTCOME_SOURCES: dict[str, Callable[..., set[int]]] = {}
+
+
+def register_outcome_source(source: tuple[str, Callable[..., set[int]]]) -> None:
+    OUTCOME_SOURCES[source[0]] = source[1]
+
+
 def backtest(url: str, *, ref: str, as_of: dt.date, months: int = 12, severity: Sequence[str] = ("serious",),
              items: Sequence[str] = (), engine: str | None = None, psi_run: int | None = None,
-             actor: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Score as of a past date and check the scores against what happened next."""
+             actor: str | None = None, progress: Progress | None = None,
+             outcome_source: str | None = None) -> dict[str, Any]:
+    """Score as of a past date and check the scores against what happened next (the
+    negative records of `severity` or `items`, or a registered `outcome_source`)."""
+    if outcome_source is not None and outcome_source not in OUTCOME_SOURCES:
+        raise InvalidInput(f"unknown outcome source {outcome_source!r}; known: {', '.join(sorted(OUTCOME_SOURCES))}")
     end = clock.add_months(as_of, months)
     if end > clock.today():
         raise InvalidInput(f"the outcome window ends {end}, after today ({clock.today()}): choose an earlier --as-of")
@@ -549,7 +565,8 @@ def backtest(url: str, *, ref: str, as_of: dt.date, months: int = 12, severity: 
     with db.session_scope(url) as s:
         scores = run_scores(s, run.run_id)
         ids = sorted(scores)
-        bad = outcomes(s, ids, start=as_of, end=end, severity=severity, items=items)
+        bad = (OUTCOME_SOURCES[outcome_source](s, ids, start=as_of, end=end) if outcome_source
+               else outcomes(s, ids, start=as_of, end=end, severity=severity, items=items))
         _, model = get(s, ref)
         labels = [g.label for g in model.grades]
         other = run_scores(s, psi_run)
@@ -565,7 +582,8 @@ def backtest(url: str, *, ref: str, as_of: dt.date, months: int = 12, severity: 
     dist_a = Counter(sc.grade for sc in scores.values())
     dist_b = Counter(sc.grade for sc in other.values())
     return {"run_id": run.run_id, "model": f"{run.model}@{run.version}", "as_of": as_of.isoformat(),
-            "outcome": {"window_end": end.isoformat(), "severity": list(severity), "items": list(items)},
+            "outcome": {"window_end": end.isoformat(), "severity": list(severity), "items": list(items),
+                        "source": outcome_source},
             "subjects": len(ids), "outcomes": len(bad), "auc": auc, "ks": ks, "by_grade": per_grade,
             "monotonic": monotonic, "psi": {"against_run": psi_run, "value": psi(dict(dist_a), dict(dist_b))}}
 

@@ -4,12 +4,13 @@ through `scoring.service`; running an evaluation stays a CLI/operator action."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant, default_purpose
@@ -77,11 +78,16 @@ def subjects_explanation(subject_id: Id, grant: Annotated[Grant, Depends(require
                          ring: Annotated[KeyRing, Depends(keyring)],
                          model: Annotated[str, Query(max_length=120, description="NAME or NAME@VERSION")],
                          as_of: dt.date | None = None,
-                         purpose: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
-    """Why the subject has its score: every item, its input and points, the records
-    behind it, the overrides. A person's explanation is a personal read (audited)."""
+                         purpose: Annotated[str | None, Query(max_length=200)] = None,
+                         lang: Annotated[Literal["zh", "en"], Query(description="language of the sentences")] = "zh",
+                         ) -> dict[str, Any]:
+    """Why the subject has its score: every item, its input and points (exact), the
+    records behind it, the overrides — and beside those codes, the same in words
+    (`sentence`, `label`, `points_display`, `notes`, `summary`, `waterfall`) in `lang`.
+    A person's explanation is a personal read (audited)."""
     grant.require_subject(session, subject_id)
     e = scoring_service.explain_subject(session, ring, str(subject_id), ref=model, as_of=as_of,
                                         actor=grant.principal.actor,
                                         purpose=purpose or default_purpose(grant.principal))
-    return e.as_dict()
+    _row, m = scoring_service.get(session, f"{e.model}@{e.version}")
+    return narrative.narrate(session, e.as_dict(), m, lang)

@@ -185,6 +185,15 @@ class Principal:
     def signed_in(self) -> bool:
         return self.user_id is not None
 
+    @property
+    def masks_people(self) -> bool:
+        """The one masking policy of this viewer, applied on every page, answer and
+        export: the public, banks and subjects see residents' names and ID numbers
+        masked (a subject its own unmasked); the office, departments, grid workers and
+        inspectors, whose work is about named people in their scope, see them whole.
+        (An ID number is never shown whole: only its masked form is stored readable.)"""
+        return self.role in (Role.PUBLIC, Role.BANK, Role.SUBJECT)
+
     def can(self, permission: str) -> bool:
         if self.pending and permission not in OPEN_WHILE_PENDING:
             return False
@@ -260,7 +269,7 @@ class Grant:
     @property
     def masks_people(self) -> bool:
         """Whether names and IDs of residents are masked in what this grant shows."""
-        return self.scope in (Scope.PUBLISHED, Scope.CONSENTED)
+        return self.principal.masks_people or self.scope in (Scope.PUBLISHED, Scope.CONSENTED)
 
     @property
     def shows_readers(self) -> bool:

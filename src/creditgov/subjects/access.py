@@ -20,12 +20,13 @@ def read_file(session: Session, ring: KeyRing, grant: Grant, subject_id: int, pu
     """The credit file as this grant may see it; the read is audited by the service."""
     grant.require_subject(session, subject_id)
     f = subject_service.credit_file(session, ring, str(subject_id), actor=grant.principal.actor,
-                                    purpose=purpose or default_purpose(grant.principal))
+                                    purpose=purpose or default_purpose(grant.principal),
+                                    mask_people=grant.masks_people)
     out = f.as_dict()
     out["records"] = grant.visible_records(out["records"])
     if not grant.shows_readers:
         out["readers"] = []
-    if grant.masks_people:
+    if grant.masks_people and subject_id != grant.principal.subject_id:  # one's own name is never masked to oneself
         out["name"] = subject_service.display_name(f.subject, masked=True)
         out["links"] = [lk for lk in out["links"] if lk["direction"] == "firm"]
     if grant.scope.value == "published":

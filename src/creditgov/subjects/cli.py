@@ -8,7 +8,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.subjects import service
 
 app = typer.Typer(help="Subjects and their credit files (一户一档).", no_args_is_help=True)
@@ -29,9 +29,9 @@ def show(key: str = typer.Argument(..., help="Internal id, credit code, ID numbe
         return
     region = " › ".join(r["name"] for r in data["region"]) or "—"
     ident = data["uscc"] or data["resident_id"] or "—"
-    facts = (f"[b]{data['name']}[/b]  ({data['kind']}, {data['status']})\n"
+    facts = (f"[b]{data['name']}[/b]  ({label('subject_kind', data['kind'])}, {label('subject_status', data['status'])})\n"
              f"identifier {ident}   id {data['id']}\n"
-             f"grid {region}\nindustry {data['industry'] or '—'}   established {data['established_on'] or '—'}\n"
+             f"grid {region}\nindustry {label('industry', data['industry']) or '—'}   established {data['established_on'] or '—'}\n"
              f"address {data['address'] or '—'}\nattributes {data['attributes']}")
     console.print(Panel(facts, title="credit file 一户一档"))
     if data["links"]:
@@ -39,7 +39,7 @@ def show(key: str = typer.Argument(..., help="Internal id, credit code, ID numbe
         for c in ("role", "name", "identifier", "id"):
             t.add_column(c)
         for ln in data["links"]:
-            t.add_row(ln["role"], ln["name"], ln.get("uscc") or ln.get("resident_id") or "", str(ln["subject_id"]))
+            t.add_row(label("link_role", ln["role"]), ln["name"], ln.get("uscc") or ln.get("resident_id") or "", str(ln["subject_id"]))
         console.print(t)
     t = Table(title=f"records ({len(data['records'])})")
     for c in ("id", "occurred", "item", "polarity", "value", "status", "published until", "source/line"):
@@ -47,8 +47,8 @@ def show(key: str = typer.Argument(..., help="Internal id, credit code, ID numbe
     for r in data["records"]:
         colour = {"negative": "red", "positive": "green"}.get(r["polarity"], "")
         t.add_row(str(r["id"]), r["occurred_on"], f"[{colour}]{r['item_name']}[/{colour}]" if colour else r["item_name"],
-                  r["polarity"] + (f"/{r['severity']}" if r["severity"] else ""),
-                  r["grade"] or r["value"] or "", r["status"], r["published_until"] or "",
+                  label("polarity", r["polarity"]) + (f"/{label('severity', r['severity'])}" if r["severity"] else ""),
+                  r["grade"] or r["value"] or "", label("record_status", r["status"]), r["published_until"] or "",
                   f"{r['provenance']['source']}:{r['provenance']['line']}")
     console.print(t)
     if data["readers"]:

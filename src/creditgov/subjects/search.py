@@ -29,11 +29,11 @@ def _match(keyring: KeyRing, q: str) -> ColumnElement[bool]:
     q = q.strip()
     up = q.upper()
     if looks_like_uscc(up) and looks_like_resident_id(up):  # an ID number can pass the USCC check too
-        return or_(Subject.uscc == up, Subject.resident_id_index == keyring.blind_index(up))
+        return or_(Subject.uscc == up, Subject.resident_id_index.in_(keyring.lookup_indexes(up)))
     if looks_like_uscc(up):
         return Subject.uscc == up
     if looks_like_resident_id(up):
-        return Subject.resident_id_index == keyring.blind_index(up)
+        return Subject.resident_id_index.in_(keyring.lookup_indexes(up))  # both keys' during a rotation
     if q.isdigit() and len(q) < 12:
         return Subject.id == int(q)
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -113,8 +113,8 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
         if looks_like_uscc(up):
             row = session.execute(select(Subject).where(Subject.uscc == up)).scalar_one_or_none()
         if row is None and looks_like_resident_id(up):
-            idx = keyring.blind_index(up)
-            row = session.execute(select(Subject).where(Subject.resident_id_index == idx)).scalar_one_or_none()
+            idx = keyring.lookup_indexes(up)  # both keys' while the key is rotated
+            row = session.execute(select(Subject).where(Subject.resident_id_index.in_(idx))).scalar_one_or_none()
     else:
         matches = list(session.execute(select(Subject).where(Subject.name == key).limit(3)).scalars())
         if len(matches) > 1:
@@ -190,14 +190,15 @@ _Q_READERS = (select(_ae.c.at, _ae.c.actor, _ae.c.purpose)
 
 
 def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | None = None,
-                purpose: str = "query", history: bool = False) -> CreditFile:
+                purpose: str = "query", history: bool = False, mask_people: bool = True) -> CreditFile:
     """The whole credit file of a subject. Reading a person's file is audited."""
     subject = resolve(session, keyring, key)
     conn = session.connection()
     sid = {"sid": subject.id}
     chain = list(conn.execute(_Q_CHAIN, {"region": subject.region_id})) if subject.region_id is not None else []
     links: list[dict[str, Any]] = [
-        {"role": role, "subject_id": pid, "name": mask_name(name), "resident_id": masked, "direction": "person"}
+        {"role": role, "subject_id": pid, "name": mask_name(name) if mask_people else name, "resident_id": masked,
+         "direction": "person"}
         for role, pid, name, masked in conn.execute(_Q_PEOPLE, sid)]
     links += [{"role": role, "subject_id": fid, "name": name, "uscc": uscc, "direction": "firm"}
               for role, fid, name, uscc in conn.execute(_Q_FIRMS, sid)]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from creditgov.api.deps import DB, Id, append_only, keyring, require
+from creditgov.core import labels
 from creditgov.reports import overview
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
@@ -68,7 +69,15 @@ def subjects_file(subject_id: Id, grant: Annotated[Grant, Depends(require("subje
                   ring: Ring, purpose: Purpose = None) -> dict[str, Any]:
     """The credit file (一户一档): facts, grid, linked people, records with provenance
     and status history, and who has read it. Reading a person's file is audited."""
-    return read_file(session, ring, grant, subject_id, purpose)
+    out = labels.annotate(read_file(session, ring, grant, subject_id, purpose), kind="subject_kind",
+                          status="subject_status", industry="industry")
+    for r in out["records"]:
+        labels.annotate(r, item="item", department="department", status="record_status")
+    for lk in out["links"]:
+        labels.annotate(lk, role="link_role")
+    for rg in out["region"]:
+        labels.annotate(rg, code="region")
+    return out
 
 
 @router.get("/subjects/{subject_id}/scores", operation_id="subjects_scores")

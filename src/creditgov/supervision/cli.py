@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.core.errors import IntegrityError, InvalidInput
 from creditgov.supervision import draw as drawing
 from creditgov.supervision import draws as supervision_draws
@@ -49,8 +49,8 @@ def _show_draw(out: dict[str, Any]) -> None:
     t = Table(title="bands")
     for c in ("band", "candidates", "ratio", "drawn"):
         t.add_column(c)
-    for label, b in out["counts"]["bands"].items():
-        t.add_row(label, str(b["candidates"]), b["ratio"], str(b["drawn"]))
+    for band, b in out["counts"]["bands"].items():
+        t.add_row(band, str(b["candidates"]), b["ratio"], str(b["drawn"]))
     console.print(t)
     ex = out["counts"]["excluded"]
     console.print(f"excluded: {ex}; inspector pool {out['counts']['pool']}; understaffed "
@@ -255,8 +255,9 @@ def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.O
     for c in ("id", "kind", "subject", "band", "assignees", "due", "status", "outcome", "record"):
         t.add_column(c)
     for x in out:
-        t.add_row(str(x["id"]), x["kind"], str(x["subject_id"]), x["band"] or "", ", ".join(x["assignees"]),
-                  x["due_on"], x["status"], x["outcome"] or "", str(x["record_id"] or ""))
+        t.add_row(str(x["id"]), label("task_kind", x["kind"]), str(x["subject_id"]), x["band"] or "",
+                  ", ".join(x["assignees"]), x["due_on"], label("task_status", x["status"]),
+                  label("task_outcome", x["outcome"]), str(x["record_id"] or ""))
     console.print(t)
 
 

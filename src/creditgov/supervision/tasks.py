@@ -13,6 +13,7 @@ any department's record.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -128,7 +129,11 @@ RESULT_COLUMNS = {"uscc": "统一社会信用代码", "resident_id": "身份证�
 def result_spec(department: str, items: Sequence[str]) -> tuple[SourceSpec, str]:
     """The source spec inspection results go through: one per inspecting department,
     registered like any department's spec (its text is kept with every batch)."""
-    doc = {"name": f"inspection_{department}", "version": "1",
+    # A spec's version names one text (ingest.service.register_spec), and the items
+    # differ between policies of one department: the version is the items' digest.
+    items_key = ",".join(sorted(set(items)))
+    doc = {"name": f"inspection_{department}",
+           "version": "1-" + hashlib.sha256(items_key.encode("utf-8")).hexdigest()[:8],
            "title": f"{department} 检查结果 (supervision domain)", "department": department, "kind": "records",
            "file": "inspection-results.jsonl", "format": "jsonl", "columns": RESULT_COLUMNS,
            "steps": [{"field": "*", "op": "trim"}], "items": sorted(set(items)),

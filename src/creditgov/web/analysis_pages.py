@@ -18,9 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from creditgov.analysis import service
 from creditgov.analysis.access import scoped_trend
 from creditgov.api.deps import DB, Who
+from creditgov.core import labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security.scopes import authorize
-from creditgov.web.render import render, scope_label
+from creditgov.web import i18n
+from creditgov.web.render import _, render, scope_label
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 RISK_TOP = 20
@@ -45,6 +47,15 @@ def analysis_page(request: Request, who: Who, session: DB,
         dist_error = str(exc)
     trend = scoped_trend(session, grant, model, None, 12) if model else None
     risk = service.grid_risk(session, months=months, top=RISK_TOP, scope=scope)
+    unknown = _("(未知)")
+    risk = {**risk, "rows": [{**r, "name": unknown if r["name"] == service.UNKNOWN else r["name"],
+                              "street": unknown if r["street"] == service.UNKNOWN else r["street"]} for r in risk["rows"]]}
+    if dist:  # the groups' names in the page's language (industries and kinds from core.labels)
+        kind = {"industry": "industry", "kind": "subject_kind"}.get(by)
+        lang = i18n.current.get()
+        dist = {**dist, "rows": [{**r, "name": unknown if r["group"] == service.UNKNOWN or r["name"] == service.UNKNOWN
+                                  else labels.label(kind, r["group"], lang) if kind else r["name"]}
+                                 for r in dist["rows"]]}
     return render(request, "analysis.html", {
         "what": what, "by": by, "model": model, "months": months, "models": models,
         "whats": service.WHAT, "bys": service.BY, "dist": dist, "dist_error": dist_error, "trend": trend,

@@ -9,16 +9,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.core.errors import NotFound
+from creditgov.lists import access as list_access
 from creditgov.lists import queries as lists_service
+from creditgov.lists.models import STATUSES
 from creditgov.measures import service as measures_service
 from creditgov.security.scopes import Principal, Role, authorize
 from creditgov.subjects import search as subject_search
-from creditgov.subjects.models import Subject
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -29,17 +29,25 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/lists")
 def lists_page(request: Request, who: Who, session: DB,
-               list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None) -> Response:
+               list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None,
+               status: Annotated[str | None, Query(max_length=20)] = None,
+               unit: Annotated[str | None, Query(max_length=50)] = None,
+               q: Annotated[str | None, Query(max_length=100)] = None,
+               sort: Annotated[str, Query(pattern="^(" + "|".join(list_access.SORTS) + ")$")] = "new",
+               page: Annotated[int, Query(ge=1, le=100000)] = 1) -> Response:
+    """The lists and their entries in the reader's scope: filtered, sorted, one page at a time."""
     grant = authorize(who, "lists.read")
     counts = lists_service.counts_by_list(session)
     defs = [{**lists_service.dump_definition(d), "counts": counts.get(d.code, {})}
             for d in lists_service.definitions(session)]
-    rows = lists_service.entries(session, list_code=list_code, limit=300)
-    ids = {e.subject_id for e in rows}
-    names: dict[int, str] = {i: n for i, n in session.execute(
-        select(Subject.id, Subject.name).where(Subject.id.in_(ids), grant.subject_clause()))} if ids else {}
-    entries = [lists_service.entry_dict(e) for e in rows if e.subject_id in names]
-    return render(request, "lists.html", {"lists": defs, "entries": entries, "names": names, "list_code": list_code})
+    p = list_access.page_entries(session, scope=grant.subject_clause(), list_code=list_code or None,
+                                 status=status or None, unit=unit or None, q=q or None, sort=sort, page=page)
+    names = {e["subject_id"]: e["name"] for e in p.entries}
+    args = {k: v for k, v in {"list": list_code, "status": status, "unit": unit, "q": q, "sort": sort}.items() if v}
+    return render(request, "lists.html", {"lists": defs, "entries": p.entries, "names": names, "list_code": list_code,
+                                          "status": status, "unit": unit, "q": q, "sort": sort, "p": p, "args": args,
+                                          "statuses": STATUSES, "units": list_access.units(session),
+                                          "sorts": list(list_access.SORTS)})
 
 
 @router.get("/lists/entries/{entry_id}")

@@ -122,8 +122,17 @@ def _overview(session: Session, grant: Grant, *, mask_people: bool) -> dict[str,
     scope = grant.subject_clause()
     return {"headline": overview.headline(session, scope=scope),
             "distribution": overview.distribution(session, scope=scope),
-            "trend": overview.trend(session),
+            "trend": overview.trend(session, scope=None if grant.scope is Scope.ALL else scope),
             "recent_records": overview.recent_records(session, scope=scope, limit=12, mask_people=mask_people)}
+
+
+def _per_model(o: dict[str, Any]) -> list[dict[str, Any]]:
+    """One chart pair per model (its grade donut and its trend): two models' grades
+    are two scales and never share an axis."""
+    trends = overview.by_model(o["trend"])
+    donuts = o["distribution"].get("grades_by_model", {})
+    return [{"model": m, "grades": donuts.get(m, {}), "runs": trends.get(m, [])}
+            for m in sorted(set(trends) | set(donuts))]
 
 
 @router.get("/")
@@ -135,8 +144,8 @@ def dashboard(request: Request, who: Who, session: DB) -> Response:
     if not who.can("dashboard.view"):
         return RedirectResponse(_home(who.role, who.subject_id), status_code=303)
     grant = authorize(who, "dashboard.view")
-    o = _overview(session, grant, mask_people=False)
-    return render(request, "dashboard.html", {"o": o, "regions_chart": _regions_chart(o),
+    o = _overview(session, grant, mask_people=grant.masks_people)
+    return render(request, "dashboard.html", {"o": o, "regions_chart": _regions_chart(o), "models": _per_model(o),
                                               "scope_label": scope_label(grant), "alerts": _alerts(session, grant)})
 
 

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from creditgov import __version__, bootstrap
+from creditgov.core import clock, labels
 from creditgov.security.scopes import PUBLIC, ROLE_LABELS, Grant, Principal, Scope
 from creditgov.web import i18n
 
@@ -81,8 +82,48 @@ SCOPE_LABELS = {Scope.ALL: "全域", Scope.REGION: "本网格及下级", Scope.D
 
 
 def _lang(request: Request) -> str:
-    lang = request.cookies.get(i18n.LANG_COOKIE, i18n.DEFAULT)
-    return lang if lang in i18n.LOCALES else i18n.DEFAULT
+    return i18n.page_language(request.cookies)
+
+
+def cst(value: Any, *, label: bool = True, seconds: bool = False) -> str:
+    """Jinja filter `|cst`: a stored time (datetime or ISO string) shown in China
+    Standard Time in the page's language (`core.clock.show`)."""
+    return clock.show(value, i18n.current.get(), label=label, seconds=seconds)
+
+
+templates.env.filters["cst"] = cst
+
+
+def label(kind: str, code: Any) -> str:
+    """Jinja global `label(kind, code)` and filter `code|label(kind)`: the code's name
+    in the page's language from the one label catalogue (`core.labels`)."""
+    return labels.label(kind, code, i18n.current.get())
+
+
+templates.env.globals["label"] = label
+templates.env.globals["label_names"] = labels.names
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue's extraction; translated where it is shown."""
+    return message
+
+
+_RECIPIENTS = {"grid": (N_("网格"), "region"), "department": (N_("部门"), "department"), "subject": (N_("主体"), ""),
+               "user": (N_("用户"), ""), "bank": (N_("银行"), ""), "principal": (N_("用户"), "")}
+
+
+def recipient(address: str | None) -> str:
+    """Filter `|recipient`: an inbox or notification address ("grid:<region>",
+    "department:<code>", "subject:<id>" …) in words."""
+    kind, _sep, key = (address or "").partition(":")
+    if kind not in _RECIPIENTS:
+        return address or ""
+    word, label_kind = _RECIPIENTS[kind]
+    return f"{_(word)} {label(label_kind, key) if label_kind else key}"
+
+
+templates.env.filters["recipient"] = recipient
+templates.env.filters["label"] = lambda code, kind: label(kind, code)
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, who: Principal | None = None,
@@ -90,10 +131,14 @@ def render(request: Request, name: str, context: dict[str, Any], *, who: Princip
     """Render a page in the reader's language with the shared chrome."""
     lang = _lang(request)
     i18n.current.set(lang)
+    labels.use_store(getattr(getattr(request.app.state, "ctx", None), "url", None))
     who = who or getattr(request.state, "principal", None) or PUBLIC
     path = request.url.path
-    nav = [{"href": n.href, "label": _(n.label), "on": path == n.href or (n.href != "/" and path.startswith(n.href + "/"))}
-           for n in NAV if who.can(n.permission)]
+    shown = [n for n in NAV if who.can(n.permission)]
+    # Exactly one item is highlighted: the longest menu path the page lies under.
+    under = [n.href for n in shown if path == n.href or (n.href != "/" and path.startswith(n.href + "/"))]
+    on = max(under, key=len) if under else None
+    nav = [{"href": n.href, "label": _(n.label), "on": n.href == on} for n in shown]
     base = {"who": who, "lang": lang, "csrf": who.csrf_token, "nav": nav, "path": str(request.url.path),
             "role_label": i18n.pick(*ROLE_LABELS[who.role])}
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
@@ -113,15 +158,16 @@ def error_page(request: Request, status: int, detail: str) -> Response:
     pending = getattr(getattr(request.state, "principal", None), "pending", None)
     if status == 403 and pending:
         return RedirectResponse(f"{step_page(pending)}?next={quote(request.url.path)}", status_code=303)
-    from http import HTTPStatus
-
-    return render(request, "error.html", {"status": status, "title": HTTPStatus(status).phrase, "detail": detail},
-                  status=status)
+    title, message, original = i18n.error_text(status, detail, _lang(request))
+    return render(request, "error.html", {"status": status, "title": title, "detail": message,
+                                          "original": original}, status=status)
 
 
 def scope_label(grant: Grant) -> str:
     p = grant.principal
-    extra = {Scope.REGION: p.region_code, Scope.DEPARTMENT: p.department_code,
+    lang = i18n.current.get()
+    extra = {Scope.REGION: labels.label("region", p.region_code, lang),
+             Scope.DEPARTMENT: labels.label("department", p.department_code, lang),
              Scope.CONSENTED: p.organisation}.get(grant.scope)
     return _(SCOPE_LABELS[grant.scope]) + (f" · {extra}" if extra else "")
 
@@ -131,5 +177,5 @@ def safe_next(nxt: str | None) -> str:
     return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
 
 
-__all__ = ["NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "error_page", "render", "safe_next", "scope_label",
+__all__ = ["NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "cst", "error_page", "render", "safe_next", "scope_label",
            "step_page", "templates"]

@@ -1,5 +1,6 @@
 """Subject pages: the search (主体查询, with its htmx partial for live search) and the
-credit file (一户一档) with its scores explained as a waterfall, its lists and the
+credit file (一户一档) with its scores explained in words and as a waterfall
+(`scoring.narrative`), its lists and the
 measures that apply to it. The file is read through `subjects.access.read_file`, the
 same masking as the API; the rules of every page module are in `web/pages.py`."""
 
@@ -15,6 +16,7 @@ from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.measures import service as measures_service
 from creditgov.reports import overview
+from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
@@ -22,7 +24,7 @@ from creditgov.subjects.access import read_file
 from creditgov.subjects.models import Subject
 from creditgov.subjects.schemas import kinds as subject_kinds
 from creditgov.web import i18n
-from creditgov.web.render import _, render, scope_label
+from creditgov.web.render import render, scope_label
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -60,25 +62,6 @@ def subjects_results(request: Request, who: Who, session: DB,
     return render(request, "_subject_rows.html", {"result": result})
 
 
-def _waterfall(e: dict[str, Any], model_tree: dict[str, Any]) -> dict[str, Any]:
-    """Steps from the base to the score, one per first-level dimension. A weighted
-    model's dimension scores are 0–100 each, so their contribution is scaled by the
-    dimension's share of the weights; an additive model's are points already."""
-    tops = {n["code"]: n for n in model_tree.get("indicators", [])}
-    agg = model_tree.get("aggregation", {})
-    weighted = agg.get("mode") == "weighted"
-    total_w = sum(float(n.get("weight") or 0) for n in tops.values()) or 1.0
-    scale = float(agg.get("scale") or 100) / 100
-    steps = []
-    for code, v in e["dimensions"].items():
-        node = tops.get(code, {})
-        value = float(v) * float(node.get("weight") or 0) / total_w * scale if weighted else float(v)
-        steps.append({"name": node.get("name", code), "value": round(value, 2)})
-    total = float(e["score"])
-    return {"base": round(total - sum(s["value"] for s in steps), 2), "steps": steps, "total": total,
-            "labels": {"base": _("基础分与加减分"), "total": _("总分")}}
-
-
 def _measures_for(session: Session, subject: Subject) -> list[dict[str, Any]]:
     """Measures that apply to the subject in every scenario, today. A read: unlike a
     credit check, nothing is recorded."""
@@ -101,11 +84,12 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
         try:
             e = scoring_service.explain_subject(session, ctx(request).keyring, str(subject_id), ref=ref,
                                                 actor=who.actor, purpose=purpose or default_purpose(who))
-            explanation = e.as_dict()
-            _row, m = scoring_service.get(session, ref)
-            waterfall = _waterfall(explanation, m.model_dump(mode="json"))
+            _row, m = scoring_service.get(session, f"{e.model}@{e.version}")
+            explanation = narrative.narrate(session, e.as_dict(), m, i18n.current.get())
+            waterfall = explanation["waterfall"]
         except (InvalidInput, NotFound) as exc:
-            explain_error = str(exc)
+            explain_error = (str(exc) if i18n.current.get() == "en"
+                             else f"无法按模型「{ref}」解释该主体：模型不存在或不适用于该主体。")
     scenarios = measures_service.scenarios(session) if who.can("check.run") else []
     return render(request, "subject.html", {
         "f": f, "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,

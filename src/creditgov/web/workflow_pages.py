@@ -33,10 +33,14 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.commitments.access import own_commitments, sign_commitment
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.exchange import access as exchange_access
 from creditgov.records.models import RecordStatusChange
+from creditgov.scoring import narrative
+from creditgov.scoring import service as scoring_service
 from creditgov.security.scopes import Forbidden, Grant, Principal, Role, authorize
 from creditgov.security.users import consent_dict, consents
 from creditgov.subjects import service as subject_service
+from creditgov.web import i18n
 from creditgov.web.render import render, scope_label
 from creditgov.workflows import flows
 from creditgov.workflows.access import (
@@ -165,6 +169,10 @@ def _eligibility(session: Session, record_id: int) -> dict[str, Any]:
 
 def _own_context(request: Request, session: Session, who: Principal, grant: Grant) -> dict[str, Any]:
     v = own_view_of(session, ctx(request).keyring, grant)
+    # The explanation in the same words as the file page and the PDF report.
+    v = {**v, "scores": [{**sc, "explanation": narrative.narrate(
+        session, sc["explanation"], scoring_service.get(session, sc["model"])[1], i18n.current.get())}
+        for sc in v["scores"]]}
     published = set(v["published_record_ids"])
     schedule = {r["record_id"]: r for r in v["repair_schedule"]}
     open_objections = {o["record_id"]: o for o in v["objections"] if o["status"] in OBJECTION_OPEN}
@@ -187,6 +195,7 @@ def _own_context(request: Request, session: Session, who: Principal, grant: Gran
             "can_file": who.can("objections.file"), "can_apply": who.can("repairs.apply"),
             "commitment": commitment, "upload": UPLOAD_HINT,
             "consents": [consent_dict(c) for c in consents(session, subject_id=v["file"]["id"])],
+            "exchanged": exchange_access.for_subject(session, v["file"]["id"]),
             **own_commitments(session, who, v["file"]["id"])}
 
 

@@ -402,7 +402,7 @@ def repair_daily(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
 
 
 @repair_app.command("outbox")
-def repair_outbox(status: str = typer.Option("queued", "--status", help="queued or sent ('' for all)."),
+def repair_outbox(status: str = typer.Option("queued", "--status", help="queued, packaged or sent ('' for all)."),
                   json_out: bool = JsonOpt) -> None:
     """The exchange outbox: changes queued for every place a record went."""
     with session() as s:

@@ -1,6 +1,7 @@
-"""The exchange outbox: where each record went, and one queued package per place for
-every change that must follow it there (repaired, revoked, corrected, publication
-ended)."""
+"""Where each record went, and which changes must follow it there (repaired, revoked,
+corrected, publication ended): the procedures' rules. The queue itself is the exchange
+domain's (`exchange.queue`, the only writer of `exchange_outbox` and `exchange_shares`),
+which packages, signs and sends what is queued."""
 
 from __future__ import annotations
 
@@ -10,23 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
+from creditgov.exchange import queue
+from creditgov.exchange.models import QueuedChange, RecordShare
 from creditgov.records.models import CreditRecord
 from creditgov.workflows import calendar
 from creditgov.workflows.common import get_item, get_record, record_versions
-from creditgov.workflows.models import ExchangePackage, RecordShare
 from creditgov.workflows.rules import rules
 
 
 def record_share(session: Session, *, record_id: int, recipient: str, ref: str | None = None) -> RecordShare:
     """Log that a record went to a recipient (the exchange calls this as it pushes)."""
     get_record(session, record_id)
-    row = session.execute(select(RecordShare).where(RecordShare.record_id == record_id,
-                                                    RecordShare.recipient == recipient)).scalar_one_or_none()
-    if row is None:
-        row = RecordShare(record_id=record_id, recipient=recipient, shared_at=clock.now(), ref=ref)
-        session.add(row)
-        session.flush()
-    return row
+    return queue.record_share(session, record_id=record_id, recipient=recipient, ref=ref)
 
 
 def recipients_of(session: Session, rec: CreditRecord) -> list[str]:
@@ -56,37 +52,23 @@ def withdrawal_terms(session: Session, rec: CreditRecord) -> dict[str, Any]:
 
 
 def queue_exchange(session: Session, *, rec: CreditRecord, kind: str, cause: str,
-                   payload: dict[str, Any] | None = None) -> list[ExchangePackage]:
-    """One package per place the record went; queuing the same change twice adds
+                   payload: dict[str, Any] | None = None) -> list[QueuedChange]:
+    """One queued change per place the record went; queuing the same change twice adds
     nothing. A withdrawal carries the deadline its publication rule sets."""
     if kind in WITHDRAWALS:
         payload = {**withdrawal_terms(session, rec), **(payload or {})}
-    out = []
-    for recipient in recipients_of(session, rec):
-        row = session.execute(select(ExchangePackage).where(
-            ExchangePackage.record_id == rec.id, ExchangePackage.recipient == recipient,
-            ExchangePackage.kind == kind, ExchangePackage.cause == cause)).scalar_one_or_none()
-        if row is None:
-            body = {"record_id": rec.id, "natural_key": rec.natural_key, "version": rec.version,
-                    "item": rec.item_code, "status": rec.status, "document_no": rec.document_no,
-                    "on": clock.today().isoformat(), **(payload or {})}
-            row = ExchangePackage(record_id=rec.id, subject_id=rec.subject_id, natural_key=rec.natural_key,
-                                  recipient=recipient, kind=kind, cause=cause, payload=body, status="queued",
-                                  created_at=clock.now())
-            session.add(row)
-            session.flush()
-        out.append(row)
-    return out
+    return queue.enqueue(session, rec=rec, recipients=recipients_of(session, rec), kind=kind, cause=cause,
+                         payload=payload)
 
 
-def outbox(session: Session, *, status: str | None = "queued", limit: int = 200) -> list[ExchangePackage]:
-    q = select(ExchangePackage).order_by(ExchangePackage.id).limit(limit)
+def outbox(session: Session, *, status: str | None = "queued", limit: int = 200) -> list[QueuedChange]:
+    q = select(QueuedChange).order_by(QueuedChange.id).limit(limit)
     if status:
-        q = q.where(ExchangePackage.status == status)
+        q = q.where(QueuedChange.status == status)
     return list(session.execute(q).scalars())
 
 
-def package_dict(p: ExchangePackage) -> dict[str, Any]:
+def package_dict(p: QueuedChange) -> dict[str, Any]:
     return {"id": p.id, "record_id": p.record_id, "subject_id": p.subject_id, "recipient": p.recipient,
             "kind": p.kind, "cause": p.cause, "status": p.status, "payload": p.payload,
             "created_at": p.created_at.isoformat(timespec="seconds")}

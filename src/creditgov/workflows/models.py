@@ -1,5 +1,5 @@
 """Tables of the objection and repair procedures, the working-day calendar's overrides,
-the subject's inbox and the exchange outbox.
+the subject's inbox (the exchange outbox is the exchange domain's since 0014).
 
 Every procedure row keeps its dates and its deciding actor; nothing is deleted. A
 record's own status is never written here: `records.service.change_status` does that,
@@ -22,11 +22,14 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
+
+# The exchange outbox and the shares log moved to the exchange domain (migration 0014);
+# named here still for readers of the old place.
+from creditgov.exchange.models import QueuedChange, RecordShare  # noqa: F401
 
 OBJECTION_STATUSES = ("open", "decided", "reviewing", "reviewed", "withdrawn")
 OBJECTION_OPEN = ("open", "reviewing")
@@ -174,42 +177,6 @@ class Material(Base):
     stored_as: Mapped[str] = mapped_column(String(400), nullable=False)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
-
-
-class RecordShare(Base):
-    """A place a record was shared with (the upper platform, another county, a
-    department's system). The exchange issue writes these as it pushes; repair and
-    objection outcomes read them to reach every place the record went."""
-
-    __tablename__ = "exchange_shares"
-    __table_args__ = (UniqueConstraint("record_id", "recipient"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
-    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
-    shared_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
-    ref: Mapped[str | None] = mapped_column(String(120))
-
-
-class ExchangePackage(Base):
-    """One queued change for one recipient (数据回流/推送 outbox). The later upper-platform
-    exchange drains `queued` rows; the unique key makes a change queue once per place."""
-
-    __tablename__ = "exchange_outbox"
-    __table_args__ = (UniqueConstraint("record_id", "recipient", "kind", "cause"),
-                      Index("ix_exchange_outbox_status", "status"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), nullable=False, index=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False)
-    natural_key: Mapped[str] = mapped_column(String(32), nullable=False)
-    recipient: Mapped[str] = mapped_column(String(80), nullable=False)
-    kind: Mapped[str] = mapped_column(String(30), nullable=False)  # record.repaired / .revoked / …
-    cause: Mapped[str] = mapped_column(String(40), nullable=False)  # repair:12, objection:3, …
-    payload: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default="queued")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Reevaluation(Base):

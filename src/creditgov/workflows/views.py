@@ -376,10 +376,11 @@ def own_view(grant: Annotated[Grant, Depends(require("own.view"))], session: DB,
 
 @router.get("/exchange/outbox", response_model=list[PackageOut], operation_id="exchange_outbox")
 def exchange_outbox(grant: Annotated[Grant, Depends(require("exchange.read"))], session: DB,
-                    status: Annotated[str, Query(pattern="^(queued|sent|all)$")] = "queued",
+                    status: Annotated[str, Query(pattern="^(queued|packaged|sent|all)$")] = "queued",
                     limit: Limit = 200) -> list[dict[str, Any]]:
     """Changes queued for every place a record went (repaired, revoked, corrected,
-    publication ended), for the upper-platform exchange to drain. `status=all` for
-    sent ones too."""
+    publication ended): `queued` until the exchange puts them in a package
+    (`packaged`, see `/exchange/packages`); `sent` rows date from before the exchange.
+    `status=all` for every one."""
     rows = outbox(session, status=None if status == "all" else status, limit=limit)
     return [package_dict(p) for p in rows]

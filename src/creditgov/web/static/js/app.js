@@ -26,11 +26,11 @@
         series: [{ type: "pie", radius: ["35%", "70%"],
                    data: Object.keys(d.grades).map(function (g) { return { name: g, value: d.grades[g] }; }) }] });
     },
-    // Grade counts across runs.
+    // Grade counts across one model's runs (one model per chart: one grade scale).
     trend: function (el, d) {
       var grades = {};
       d.runs.forEach(function (r) { Object.keys(r.grades).forEach(function (g) { grades[g] = 1; }); });
-      var labels = d.runs.map(function (r) { return "#" + r.run_id + " " + r.model + " " + r.as_of; });
+      var labels = d.runs.map(function (r) { return "#" + r.run_id + " " + r.as_of; });
       chart(el).setOption({ tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 10, bottom: 80 },
         xAxis: { type: "category", data: labels, axisLabel: { rotate: 30 } }, yAxis: { type: "value" },
         animation: false,
@@ -38,7 +38,7 @@
           return { name: g, type: "line", data: d.runs.map(function (r) { return r.grades[g] || 0; }) };
         }) });
     },
-    // Score waterfall: base, then each dimension's contribution, then the total.
+    // Score waterfall: the model's base (full marks for a weighted model), the points each dimension lost or gained, the score.
     waterfall: function (el, d) {
       var names = [d.labels.base], base = [0], up = [d.base], down = [0], run = d.base;
       d.steps.forEach(function (s) {
@@ -53,9 +53,9 @@
         yAxis: { type: "value" },
         series: [{ type: "bar", stack: "w", itemStyle: { color: "transparent" }, data: base },
                  { name: "+", type: "bar", stack: "w", itemStyle: { color: "#16a34a" }, data: up,
-                   label: { show: true, position: "top", formatter: function (p) { return p.value ? p.value.toFixed(2) : ""; } } },
+                   label: { show: true, position: "top", formatter: function (p) { return p.value ? p.value.toFixed(1) : ""; } } },
                  { name: "-", type: "bar", stack: "w", itemStyle: { color: "#dc2626" }, data: down,
-                   label: { show: true, position: "bottom", formatter: function (p) { return p.value ? "-" + p.value.toFixed(2) : ""; } } }] });
+                   label: { show: true, position: "bottom", formatter: function (p) { return p.value ? "\u2212" + p.value.toFixed(1) : ""; } } }] });
     },
     // Regional analysis: one stacked bar per group (street, grid, industry, kind), one segment per category.
     distribution: function (el, d) {

@@ -1,0 +1,31 @@
+"""Labels of the lists' codes: the lists themselves (data/lists.yaml, and the store's
+copy), an entry's status, origin and exit. Registered by `bootstrap.wire()`."""
+
+from __future__ import annotations
+
+from creditgov.catalog.labels import stored
+from creditgov.core.labels import Names, Table
+from creditgov.lists.service import LISTS
+
+
+def _lists() -> Names:
+    return {d.code: (d.name_zh, d.name_en) for d in LISTS.shipped().lists}
+
+
+LIST_STATUS: Names = {"proposed": ("拟列入", "Proposed"), "notified": ("已告知", "Subject notified"),
+                      "approved": ("已决定", "Decided"), "published": ("已公示", "Published"),
+                      "exited": ("已移出", "Removed"), "rejected": ("不予列入", "Not listed"),
+                      "withdrawn": ("已撤回", "Withdrawn")}
+LIST_KIND: Names = {"red": ("红名单", "Red list"), "black": ("黑名单", "Black list"),
+                    "attention": ("重点关注名单", "Key-attention list"), "other": ("其他名单", "Other list")}
+LIST_ORIGIN: Names = {"local": ("本级认定", "Identified locally"), "upper": ("上级平台下发", "From the upper platform")}
+EXIT_KIND: Names = {"expiry": ("期满移出", "Period ended"), "repair": ("信用修复", "Credit repair"),
+                    "upper": ("上级平台移出", "Removed by the upper platform"), "manual": ("人工移出", "Removed by decision")}
+
+LIST_STEP: Names = {"propose": ("拟列入", "Proposed"), "notify": ("告知", "Notified"),
+                    "represent": ("陈述申辩", "Representation"), "approve": ("认定", "Decided"),
+                    "publish": ("公示", "Published"), "exit": ("移出", "Removed"), "reject": ("不予列入", "Not listed"),
+                    "withdraw": ("撤回", "Withdrawn"), "import": ("上级平台导入", "Imported from the upper platform")}
+
+LABELS = {"list_step": LIST_STEP, "list": (_lists, Table(stored("credit_lists"))), "list_status": LIST_STATUS, "list_kind": LIST_KIND,
+          "list_origin": LIST_ORIGIN, "exit_kind": EXIT_KIND}

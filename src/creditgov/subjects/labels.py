@@ -1,0 +1,52 @@
+"""Labels of the subjects domain's codes: kinds (data/kinds.yaml), industries
+(data/industries.yaml), the roles of people linked to a firm, a subject's status, and
+regions by name (the regions table a deployment loaded). Registered by
+`bootstrap.wire()` into `core.labels`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from creditgov.core.config import PolicyFile
+from creditgov.core.labels import Names, Table
+from creditgov.subjects.schemas import kinds
+
+
+class Industry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str
+    name_en: str
+
+
+class IndustriesFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    citation: str
+    industries: list[Industry]
+
+
+INDUSTRIES = PolicyFile(IndustriesFile, "creditgov.subjects", "data/industries.yaml")
+
+
+def _kinds() -> Names:
+    return {k.code: (k.name_zh, k.name_en) for k in kinds().values()}
+
+
+def _industries() -> Names:
+    return {i.code: (i.name_zh, i.name_en) for i in INDUSTRIES.shipped().industries}
+
+
+def _regions(conn: Connection) -> Names:
+    # A region has one name (a place name is data, the same in both languages).
+    return {code: (name, name) for code, name in conn.execute(text("SELECT code, name FROM regions"))}
+
+
+LINK_ROLE_NAMES: Names = {"legal_representative": ("法定代表人", "Legal representative"),
+                          "principal": ("负责人", "Principal"), "employee": ("从业人员", "Employee")}
+SUBJECT_STATUS: Names = {"confirmed": ("已确认", "Confirmed"), "provisional": ("待确认", "Provisional")}
+
+LABELS = {"subject_kind": _kinds, "industry": _industries, "link_role": LINK_ROLE_NAMES,
+          "subject_status": SUBJECT_STATUS, "region": Table(_regions)}

@@ -1,0 +1,236 @@
+"""Every page in plain words (issue 21), on a generated county built as `make demo`
+builds its own: every page each role reaches, in Chinese and in English, shows no raw
+code of the label catalogue, no Chinese outside data values in English and no English
+UI words in Chinese; one masking policy per viewer holds on every page; the menu
+highlights exactly one item; the list page is paginated, filtered and sorted, and its
+decisions carry official numbers of their identifying unit."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from creditgov.api.app import create_app
+from creditgov.core import db, labels
+from creditgov.lists.models import ListEntry
+from creditgov.security.crypto import mask_name
+from creditgov.security.scopes import PERMISSIONS, Role
+from creditgov.subjects.models import Subject, SubjectLink
+from creditgov.web.render import NAV
+from tests.api import county as api_county
+from tests.api.county import County, form_sign_in
+from tests.web import walk as W
+from tests.web.plain_county import Demo, build
+
+ROLES = ["admin", "credit_office", "department_officer", "grid_worker", "inspector", "bank_officer", "subject",
+         "public"]
+MASKED = {"bank_officer", "subject", "public"}  # security.scopes.Principal.masks_people
+# Notifications leave the platform (SMS, e-mail), so their stored text names residents
+# masked for every reader; the pages that show that text are not held to the reader's policy.
+MESSAGE_PAGES = ("/alerts", "/inbox")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    return build(tmp_path_factory.mktemp("plain-words"), subjects=1000)
+
+
+@pytest.fixture(scope="module")
+def app(demo: Demo) -> Any:
+    return create_app(demo.url, demo.key_file)
+
+
+def _client(app: Any, demo: Demo, role: str) -> TestClient:
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    if role != "public":
+        acc = demo.accounts[role]
+        c = County(url=demo.url, key_file=demo.key_file, totp=demo.totp)
+        old, api_county.PASSWORD = api_county.PASSWORD, acc["password"]
+        try:
+            form_sign_in(client, c, acc["username"])
+        finally:
+            api_county.PASSWORD = old
+    return client
+
+
+@pytest.fixture(scope="module")
+def walks(app: Any, demo: Demo) -> Iterator[dict[tuple[str, str], W.Walk]]:
+    start = ["/", "/public", "/public/lists", "/me/credit", *(n.href for n in NAV)]
+    out = {}
+    for role in ROLES:
+        client = _client(app, demo, role)
+        for lang in ("zh", "en"):
+            out[(role, lang)] = W.walk(client, role, lang, start=start)
+    yield out
+
+
+@pytest.fixture(scope="module")
+def data(demo: Demo) -> tuple[set[str], set[str], set[str]]:
+    han, words = W.data_values(demo.url)
+    return han, words, W.catalogue_codes(demo.url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_speaks_plain_words(walks: Any, data: Any, role: str) -> None:
+    han, words, codes = data
+    found = []
+    for lang in ("zh", "en"):
+        w = walks[(role, lang)]
+        assert w.pages, f"{role} reached no page"
+        found += W.problems(w, codes=codes, han=han, words=words)
+    assert not found, "\n".join(found[:40])
+
+
+def test_the_walk_reaches_every_menu_page(walks: Any) -> None:
+    """The walk is not vacuous: each role reaches the menu pages its permissions show."""
+    for role in ROLES:
+        seen = {p.split("?")[0] for p in walks[(role, "zh")].visited}
+        shown = [n.href for n in NAV if role in {r.value for r in PERMISSIONS.get(n.permission, {})}
+                 and not n.href.startswith(W.NOT_WALKED)]
+        missing = [h for h in shown if h not in seen and h != "/"]
+        assert not missing, f"{role}: {missing}"
+    assert len(walks[("admin", "en")].pages) >= 30
+
+
+def _residents(demo: Demo) -> dict[int, str]:
+    with db.session_scope(demo.url) as s:
+        return {i: n for i, n in s.execute(select(Subject.id, Subject.name)
+                                           .where(Subject.resident_id_index.is_not(None))) if len(n) >= 2}
+
+
+def _named(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\u3400-\u9fff]){re.escape(name)}(?![\u3400-\u9fff])", text) is not None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_one_masking_policy_per_viewer(walks: Any, demo: Demo, role: str) -> None:
+    """Masked viewers never see a resident's full name (a subject sees its own); the
+    others never see a resident masked, except in notification text."""
+    people = _residents(demo)
+    own = demo.accounts.get(role, {}).get("scope", "")
+    own_id = int(own.split("=")[1]) if own.startswith("subject_id=") else None
+    masked_forms = {mask_name(n): n for n in people.values() if len(n) >= 3}  # 张*三: not a word of its own
+    bad = []
+    for lang in ("zh", "en"):
+        for p in walks[(role, lang)].pages:
+            if role in MASKED:
+                bad += [f"{p.path}: {n}" for i, n in people.items() if i != own_id and _named(p.text, n)]
+            elif not p.path.startswith(MESSAGE_PAGES):
+                bad += [f"{p.path}: {m}" for m in masked_forms if m in p.text]
+    assert not bad, f"{role}: " + "; ".join(sorted(set(bad))[:20])
+
+
+def test_staff_see_a_firms_people_named(app: Any, demo: Demo) -> None:
+    """The linked people of a firm: whole names for the office, masked for a bank."""
+    with db.session_scope(demo.url) as s:
+        firm, person = s.execute(select(SubjectLink.firm_id, Subject.name)
+                                 .join(Subject, Subject.id == SubjectLink.person_id).limit(1)).one()
+    page = _client(app, demo, "credit_office").get(f"/subjects/{firm}")
+    assert page.status_code == 200 and person in page.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_menu_highlights_one_item(walks: Any, role: str) -> None:
+    """On every page the menu marks at most one item, and on a menu page exactly its own."""
+    hrefs = {n.href for n in NAV}
+    for p in walks[(role, "zh")].pages:
+        path = p.path.split("?")[0]
+        assert len(p.highlighted) <= 1, (p.path, p.highlighted)
+        if path in hrefs and p.highlighted:
+            assert p.highlighted == [path], (p.path, p.highlighted)
+
+
+def test_public_menu_highlights_exactly_one(app: Any, demo: Demo) -> None:
+    client = _client(app, demo, "public")
+    for path in ("/public", "/public/lists", "/public/boards"):
+        html = client.get(path).text
+        nav = html.split('<nav class="main">', 1)[1].split("</nav>", 1)[0]
+        on = re.findall(r'<a href="([^"]+)" class="on"', nav)
+        assert on == [path], (path, on)
+
+
+def test_the_lists_page_is_paginated_filtered_and_sorted(app: Any, demo: Demo) -> None:
+    client = _client(app, demo, "credit_office")
+    with db.session_scope(demo.url) as s:
+        total = s.execute(select(ListEntry.id)).all()
+        red = [e for e in s.execute(select(ListEntry).where(ListEntry.list_code == "red")).scalars()]
+    page = client.get("/lists")
+    rows = re.findall(r'<a href="/lists/entries/(\d+)">', page.text)
+    assert 0 < len(rows) <= 50
+    assert f"{len(total)}" in re.sub(r"<[^>]+>", "", page.text.split('data-testid="pager"', 1)[1])[:200]
+    if len(total) > 50:
+        second = client.get("/lists?page=2")
+        assert not set(re.findall(r'<a href="/lists/entries/(\d+)">', second.text)) & set(rows)
+    only_red = client.get("/lists?list=red&sort=expires")
+    shown = [int(i) for i in re.findall(r'<a href="/lists/entries/(\d+)">', only_red.text)]
+    assert shown and set(shown) <= {e.id for e in red}
+    by_expiry = sorted((e for e in red), key=lambda e: (e.expires_on is None, e.expires_on, e.id))
+    assert shown == [e.id for e in by_expiry][:len(shown)] or len({e.expires_on for e in red}) > 1
+    court = client.get("/lists?unit=court")
+    assert court.status_code == 200
+
+
+def test_decisions_carry_their_units_official_numbers(demo: Demo) -> None:
+    """Bulk approvals numbered as each identifying unit numbers its documents: the
+    unit's code, the year in 〔〕, its own serial from 1 (GB/T 9704-2012 7.2.4)."""
+    with db.session_scope(demo.url) as s:
+        rows = s.execute(select(ListEntry.identifying_unit, ListEntry.decision_no)
+                         .where(ListEntry.decision_no.is_not(None))).all()
+    assert rows
+    serials: dict[str, list[int]] = {}
+    for unit, no in rows:
+        m = re.fullmatch(r"(\S+?)〔2026〕([1-9]\d*)号", no)
+        assert m, no
+        assert unit != "court" or m.group(1) == "县法失惩"
+        serials.setdefault(m.group(1), []).append(int(m.group(2)))
+    for prefix, got in serials.items():
+        assert sorted(got) == list(range(1, len(got) + 1)), prefix
+    court = [no for unit, no in rows if unit == "court"]
+    assert all("credit" not in no for no in court)
+
+
+def test_labels_are_drawn_from_the_data_files(demo: Demo) -> None:
+    with labels.store(demo.url):
+        assert labels.label("subject_kind", "enterprise", "en") == "Enterprise"
+        assert labels.label("department", "utility", "zh") == "供水供电公司"
+        assert labels.label("industry", "childrenswear", "en") == "Children's wear"
+        assert labels.label("model", "public-credit-enterprise@1", "zh") == "企业公共信用综合评价（第1版）"
+        assert labels.label("list", "serious-dishonesty", "zh") == "严重失信主体名单"
+        assert labels.label("role", Role.GRID.value, "en") == "Grid worker"
+        grid = demo.accounts["grid_worker"]["scope"].split("=")[1]
+        assert labels.label("region", grid, "zh") != grid
+        assert labels.label("item", "<b>unknown</b>", "en") == "<b>unknown</b>"  # unknown codes pass unchanged
+        assert labels.labelled("record_status", "active") == {"code": "active", "label_zh": "有效",
+                                                               "label_en": "In force"}
+
+
+def test_command_tables_show_labels(demo: Demo) -> None:
+    """`creditgov subject show` and `creditgov lists entries` name kinds, statuses,
+    items and departments in words (Chinese, or English with CREDITGOV_LANG=en)."""
+    with db.session_scope(demo.url) as s:
+        firm = s.execute(select(ListEntry.subject_id).where(ListEntry.identifying_unit == "court").limit(1)).scalar()
+        firm = firm or s.execute(select(Subject.id).where(Subject.kind == "enterprise").limit(1)).scalar_one()
+    env = {**os.environ, "CREDITGOV_DB": demo.url, "CREDITGOV_KEY_FILE": str(demo.key_file), "COLUMNS": "250"}
+
+    def cg(*args: str, lang: str = "zh") -> str:
+        res = subprocess.run([sys.executable, "-m", "creditgov.cli", *args], env={**env, "CREDITGOV_LANG": lang},
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    shown = cg("subject", "show", str(firm))
+    assert "有效" in shown or "公示期满" in shown
+    for raw in ("(enterprise, confirmed)", " active ", "negative/"):
+        assert raw not in shown
+    entries = cg("lists", "entries", "--limit", "20")
+    assert "已公示" in entries and not re.search(r"│ (published|local) +│", entries)
+    english = cg("lists", "entries", "--limit", "20", lang="en")
+    assert "Published" in english and "已公示" not in english
