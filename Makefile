@@ -50,14 +50,15 @@ demo: $(VENV)/.installed
 	CREDITGOV_TODAY=2026-10-20 $(CG) points selection open 2026 --title "2026年度诚信商户评选"
 	$(CG) points selection decide 2026 --decision-no "县信用办〔2026〕12号"
 	$(CG) points board-demo
+	# The homestays' evaluation (Changxing's model), before the points and 信易贷 use it.
+	$(CG) evaluate -m changxing-homestay --publish
 	# Credit points from the published runs and positive records, and the points
 	# supermarket's shops and offers (docs/points.md).
 	$(CG) shop demo
 	$(CG) points run
-	# 信易贷 (docs/finance.md): the homestays' evaluation, then two banks with products
-	# approved by the office, needs from firms, merchants and homestays, the matches, a
-	# few loans with one default and one claim paid by the risk-compensation fund.
-	$(CG) evaluate -m changxing-homestay --publish
+	# 信易贷 (docs/finance.md): two banks with products approved by the office, needs
+	# from firms, merchants and homestays, the matches, a few loans with one default and
+	# one claim paid by the risk-compensation fund.
 	$(CG) finance demo
 	$(CG) finance export-records $(DEMO_DIR)-finance-book
 	$(CG) ingest $(DEMO_DIR)-finance-book
