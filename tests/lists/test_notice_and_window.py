@@ -84,9 +84,9 @@ def test_notice_and_decision_name_the_legal_representative_and_the_period(
         notice = list_queries.entry_detail(s, entry_id)["history"][1]["note"]
     for part in ("长兴示例制衣有限公司", "法定代表人(负责人) 王建国", "失信被执行人", "(2026)浙0522执123号",
                  "有履行能力而拒不履行生效判决", "国办发〔2020〕49号", "人民法院", "陈述申辩",
-                 "2026-11-09", "5 working days"):
+                 "2026-11-09", "（5个工作日）"):
         assert part in notice, part
-    assert "(court)" not in notice  # the unit by its name, not its code
+    assert "(court)" not in notice and "working" not in notice  # the unit by its name; the notice in Chinese
     monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-10")
     with db.session_scope(county) as s:
         for bad in (6, 40):

@@ -24,9 +24,7 @@ from creditgov.lists.schemas import ListDef
 from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject, SubjectLink
 
-REMEDIES = ("对认定决定不服的, 可依法申请行政复议或者提起行政诉讼; 符合条件的, 可依法申请信用修复 "
-            "(you may apply for administrative reconsideration or bring an administrative suit; credit repair "
-            "can be applied for once its conditions are met)")
+REMEDIES = "对认定决定不服的, 可依法申请行政复议或者提起行政诉讼; 符合条件的, 可依法申请信用修复."
 
 
 @dataclass(frozen=True)
@@ -71,11 +69,15 @@ def facts(session: Session, entry: ListEntry) -> str:
 
 def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
     p = party(session, entry.subject_id)
-    return {"document": "告知书 (notice before listing)", "list": d.name_zh, "list_en": d.name_en,
+    return {"document": "告知书", "list": d.name_zh, "list_en": d.name_en,
             "party": asdict(p), "facts": facts(session, entry), "basis": d.legal_basis.strip(),
             "identifying_unit": _unit_name(session, entry.identifying_unit),
-            "rights": f"陈述申辩 (representation) until {iso(entry.response_due)} inclusive; {REMEDIES}",
+            "rights": f"陈述申辩：{iso(entry.response_due)} 前（含当日）；{REMEDIES}",
             "deadline": iso(entry.response_due), "window": d.response_window.model_dump()}
+
+
+# How the response window is counted, in the notice's words.
+_COUNTING = {"working": "个工作日", "calendar": "日"}
 
 
 def notice_text(doc: dict[str, Any]) -> str:
@@ -83,14 +85,14 @@ def notice_text(doc: dict[str, Any]) -> str:
     rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
     return (f"【告知书】{p['name']} ({p['code'] or '—'}){rep}: 拟将您列入《{doc['list']}》({doc['list_en']}). "
             f"事实: {doc['facts']}. 依据: {doc['basis']}. 认定单位: {doc['identifying_unit']}. "
-            f"您有权在 {doc['deadline']} 前(含当日)提出陈述申辩; you may make a representation until "
-            f"{doc['deadline']} inclusive ({doc['window']['days']} {doc['window']['counting']} days).")
+            f"您有权在 {doc['deadline']} 前(含当日)提出陈述申辩"
+            f"（{doc['window']['days']}{_COUNTING.get(doc['window']['counting'], '日')}）.")
 
 
 def decision(session: Session, entry: ListEntry, d: ListDef, months: int | None) -> dict[str, Any]:
     p = party(session, entry.subject_id)
     rng = d.publication_range
-    return {"document": "认定决定书 (decision)", "decision_no": entry.decision_no, "list": d.name_zh,
+    return {"document": "认定决定书", "decision_no": entry.decision_no, "list": d.name_zh,
             "list_en": d.name_en, "party": asdict(p), "facts": facts(session, entry),
             "basis": d.legal_basis.strip(), "identifying_unit": _unit_name(session, entry.identifying_unit),
             "representation": entry.representation,
