@@ -209,6 +209,26 @@ def test_pages_show_hostile_names_as_text(client: TestClient, world: World) -> N
     assert str(escape(world.hostile["markup"])) in verify and "<img src=x" not in verify
 
 
+def test_an_alert_in_english_names_its_rule_and_shows_the_message_as_sent(client: TestClient, world: World) -> None:
+    """The stored title is the Chinese message that went out; an English page heads the
+    alert with the rule's English name and the subject, and shows the message below."""
+    admin = world.county.tokens["admin"]
+    r = client.get(f"/alerts/{world.alert_id}", headers={"Authorization": f"Bearer {admin}", "accept": "text/html",
+                                                          "Cookie": "cg_lang=en"})
+    assert r.status_code == 200
+    h1 = re.search(r"<h1>(.*?)</h1>", r.text, re.S)
+    assert h1 is not None
+    assert "New dishonest judgement debtor" in h1.group(1) and "预警：" not in h1.group(1)
+    assert str(escape(world.hostile["markup"])) in h1.group(1)  # the subject, by its name as written
+    assert "The message as sent" in r.text and str(escape("预警：" + world.hostile["markup"])) in r.text
+    listing = client.get("/alerts?status=all", headers={"Authorization": f"Bearer {admin}", "accept": "text/html",
+                                                        "Cookie": "cg_lang=en"}).text
+    assert "New dishonest judgement debtor" in listing and "新增失信被执行人" not in listing
+    zh = client.get(f"/alerts/{world.alert_id}", headers={"Authorization": f"Bearer {admin}",
+                                                          "accept": "text/html"}).text
+    assert str(escape("预警：" + world.hostile["markup"])) in re.search(r"<h1>(.*?)</h1>", zh, re.S).group(1)
+
+
 def test_printable_keeps_what_a_page_can_show(world: World) -> None:
     """The report's text filter: NFC, controls and invisible format characters out."""
     assert printable("e\u0301") == "é"

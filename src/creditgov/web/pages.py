@@ -157,8 +157,10 @@ def _alerts(session: Session, grant: Grant) -> list[dict[str, Any]]:
     ids = {a.subject_id for a in rows if a.subject_id is not None}
     visible = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars()) \
         if ids else set()
-    return [alerts_service.alert_dict(a) for a in rows
-            if (a.subject_id in visible) or (a.subject_id is None and grant.scope is Scope.ALL)][:10]
+    from creditgov.alerts.access import alert_rows
+
+    shown = [a for a in rows if (a.subject_id in visible) or (a.subject_id is None and grant.scope is Scope.ALL)][:10]
+    return alert_rows(session, grant, shown)  # with the subject's name, masked as the viewer's grant says
 
 
 @router.get("/bigscreen")

@@ -101,6 +101,21 @@ def label(kind: str, code: Any) -> str:
 
 
 templates.env.globals["label"] = label
+
+
+def alert_heading(a: dict[str, Any]) -> str:
+    """Jinja global `alert_heading(a)`: an alert's heading in the page's language. The
+    stored title is the message as it was sent (in Chinese); other languages name the
+    warning rule from the label catalogue and the subject, and show the message below."""
+    lang = i18n.current.get()
+    if lang == "zh":
+        return str(a["title"])
+    name = a.get("subject_name")
+    rule = labels.label("warning_rule", a["rule"], lang)
+    return f"{rule}: {name}" if name else rule
+
+
+templates.env.globals["alert_heading"] = alert_heading
 templates.env.globals["label_names"] = labels.names
 
 def N_(message: str) -> str:
