@@ -9,10 +9,11 @@ import io
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from creditgov.core import db
-from creditgov.lists.models import ListEntry
+from creditgov.lists import service as lists_service
+from creditgov.lists.models import ListEntry, ListEntryEvent
 from creditgov.measures.models import CreditCheck
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.models import AuditEntry
@@ -57,6 +58,44 @@ def test_the_lists_export_holds_the_readers_scope(client: TestClient, county: Co
     assert client.get("/lists/export.pdf", headers=_h(county, "credit_office")).status_code in (404, 422)
     with db.session_scope(county.url) as s:
         assert s.execute(select(func.count(AuditEntry.id)).where(AuditEntry.action == "lists.export")).scalar_one() >= 7
+
+
+def test_the_lists_export_holds_the_pages_filters_and_order(client: TestClient, county: County) -> None:
+    """What the page shows under a filter and sort is what the export holds, in that order.
+    Three proposals are added for the test and removed after it."""
+    office = _h(county, "credit_office")
+    with db.session_scope(county.url) as s:
+        taken = set(s.execute(select(ListEntry.subject_id).where(ListEntry.list_code == "key-attention")).scalars())
+        firms = sorted(set(SCOPE["credit_office"]) - taken)[:3]
+        added = [lists_service.propose(s, list_code="key-attention", subject_id=sid, basis="导出测试",
+                                       decision_no=f"导出〔2026〕{i}号", actor="test").id
+                 for i, sid in enumerate(firms, start=1)]
+    try:
+        with db.session_scope(county.url) as s:
+            entries = list(s.execute(select(ListEntry.id, ListEntry.list_code, ListEntry.status,
+                                            ListEntry.subject_id, Subject.name)
+                                     .join(Subject, Subject.id == ListEntry.subject_id)))
+        want = [e for e in entries if e.list_code == "key-attention" and e.status == "proposed"
+                and e.subject_id in SCOPE["credit_office"]]
+        assert len(want) >= 3
+        for sort, key in (("name", lambda e: (e.name, e.id)), ("new", lambda e: -e.id)):
+            r = client.get("/lists/export.csv", params={"list": "key-attention", "status": "proposed", "sort": sort},
+                           headers=office)
+            assert r.status_code == 200
+            assert [int(x[0]) for x in _csv(r.content)[1:]] == [e.id for e in sorted(want, key=key)], sort
+        none = client.get("/lists/export.csv", params={"list": "key-attention", "status": "exited"}, headers=office)
+        assert _csv(none.content)[1:] == []
+        name = next(e.name for e in entries if e.id == added[0])
+        q = client.get("/lists/export.xlsx", params={"q": name}, headers=office)
+        assert {int(x[0]) for x in _xlsx(q.content)[1:]} == {
+            e.id for e in entries if name in e.name and e.subject_id in SCOPE["credit_office"]}
+        page = client.get("/lists", params={"list": "key-attention", "status": "proposed", "sort": "name"},
+                          headers={**office, "accept": "text/html"}).text
+        assert 'href="/lists/export.csv?list=key-attention&amp;status=proposed&amp;sort=name"' in page
+    finally:
+        with db.session_scope(county.url) as s:
+            s.execute(delete(ListEntryEvent).where(ListEntryEvent.entry_id.in_(added)))
+            s.execute(delete(ListEntry).where(ListEntry.id.in_(added)))
 
 
 def test_the_checks_export_is_the_readers_own(client: TestClient, county: County) -> None:

@@ -42,10 +42,10 @@ class EntryPage:
     pages: int
 
 
-def page_entries(session: Session, *, scope: ColumnElement[bool], list_code: str | None = None,
-                 status: str | None = None, unit: str | None = None, q: str | None = None, sort: str = "new",
-                 page: int = 1, per_page: int = PER_PAGE) -> EntryPage:
-    """One page of list entries about subjects in `scope`, with the subject's name."""
+def filters(scope: ColumnElement[bool], *, list_code: str | None = None, status: str | None = None,
+            unit: str | None = None, q: str | None = None) -> list[ColumnElement[bool]]:
+    """The lists page's filters as clauses, shared by the page and its exports so an
+    export holds exactly the entries the page shows."""
     where = [scope]
     if list_code:
         where.append(ListEntry.list_code == list_code)
@@ -55,6 +55,14 @@ def page_entries(session: Session, *, scope: ColumnElement[bool], list_code: str
         where.append(ListEntry.identifying_unit == unit)
     if q:
         where.append(Subject.name.contains(q, autoescape=True))
+    return where
+
+
+def page_entries(session: Session, *, scope: ColumnElement[bool], list_code: str | None = None,
+                 status: str | None = None, unit: str | None = None, q: str | None = None, sort: str = "new",
+                 page: int = 1, per_page: int = PER_PAGE) -> EntryPage:
+    """One page of list entries about subjects in `scope`, with the subject's name."""
+    where = filters(scope, list_code=list_code, status=status, unit=unit, q=q)
     base = select(ListEntry, Subject.name).join(Subject, Subject.id == ListEntry.subject_id).where(*where)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     pages = max(1, -(-total // per_page))
@@ -71,20 +79,18 @@ def units(session: Session) -> list[str]:
                                           .order_by(ListEntry.identifying_unit))]
 
 
-def entry_rows(session: Session, grant: Grant, *, list_code: str | None = None, lang: str = "zh"
+def entry_rows(session: Session, grant: Grant, *, list_code: str | None = None, status: str | None = None,
+               unit: str | None = None, q: str | None = None, sort: str = "new", lang: str = "zh"
                ) -> Iterator[list[Any]]:
-    """Every entry the reader may see, newest first, as export rows with labels in
-    `lang`, read in batches so a long list streams."""
-    before: int | None = None
+    """Every entry the reader may see under the page's filters, in the page's order, as
+    export rows with labels in `lang`, read in batches so a long list streams."""
+    where = filters(grant.subject_clause(), list_code=list_code, status=status, unit=unit, q=q)
+    base = (select(ListEntry, Subject.name, Subject.uscc, Subject.resident_id_index)
+            .join(Subject, Subject.id == ListEntry.subject_id).where(*where)
+            .order_by(*SORTS.get(sort, SORTS["new"])))  # every order ends on the entry id: batches never overlap
+    offset = 0
     while True:
-        q = (select(ListEntry, Subject.name, Subject.uscc, Subject.resident_id_index)
-             .join(Subject, Subject.id == ListEntry.subject_id).where(grant.subject_clause())
-             .order_by(ListEntry.id.desc()).limit(BATCH))
-        if list_code:
-            q = q.where(ListEntry.list_code == list_code)
-        if before is not None:
-            q = q.where(ListEntry.id < before)
-        batch = session.execute(q).all()
+        batch = session.execute(base.offset(offset).limit(BATCH)).all()
         if not batch:
             return
         for e, name, uscc, personal in batch:
@@ -95,4 +101,4 @@ def entry_rows(session: Session, grant: Grant, *, list_code: str | None = None, 
                    else labels.label("list_origin", e.origin, lang),
                    e.published_on.isoformat() if e.published_on else "",
                    e.expires_on.isoformat() if e.expires_on else "", e.decision_no or ""]
-        before = batch[-1][0].id
+        offset += len(batch)
