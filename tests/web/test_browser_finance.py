@@ -5,22 +5,38 @@ and the bank loses the file at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from creditgov.core import db
-from creditgov.finance import matching, service
+from creditgov.core.errors import NotFound
+from creditgov.finance import loans, matching, service
+from creditgov.finance.models import Bank, Loan, LoanApplication, Repayment
 from creditgov.finance.schemas import BankIn, NeedIn, ProductIn
 from creditgov.security.crypto import load_key_file
+from creditgov.subjects.models import Subject
+from tests.lists.helpers import add_record
 from tests.web.conftest import SCREENSHOTS, Server, sign_in
 
 PURPOSE = '采购"><script>alert(1)</script>原材料'
+NOTE = '负债率"><img src=x onerror=alert(3)> O\'Brien \u202e右到左😀'
+
+
+def _test_bank(s: Any) -> Bank:
+    """The test county's bank officer works for `test-bank` (whichever test comes first registers it)."""
+    try:
+        return service.bank_by_code(s, "test-bank")
+    except NotFound:
+        return service.add_bank(s, BankIn(code="test-bank", name="测试农商银行"), actor="test")
 
 
 def test_a_bank_officer_sees_only_consented_files(server: Server, browser: Any) -> None:
     ring = load_key_file(server.county.key_file)
     with db.session_scope(server.county.url) as s:
-        bank = service.add_bank(s, BankIn(code="test-bank", name="测试农商银行"), actor="test")
+        bank = _test_bank(s)
         p = service.add_product(s, bank=bank, actor="test", data=ProductIn.model_validate({
             "code": "browser-loan", "name": "浏览器信用贷", "kinds": ["enterprise", "merchant"],
             "amount_min": "10000", "amount_max": "5000000", "term_min": 1, "term_max": 60,
@@ -93,3 +109,86 @@ def test_a_bank_officer_sees_only_consented_files(server: Server, browser: Any) 
     finally:
         firm.close()
         banker.close()
+
+
+def test_a_bank_officer_decides_records_a_repayment_and_sees_a_warning(server: Server, browser: Any) -> None:
+    ring = load_key_file(server.county.key_file)
+    with db.session_scope(server.county.url) as s:
+        bank = _test_bank(s)
+        p = service.add_product(s, bank=bank, actor="test", data=ProductIn.model_validate({
+            "code": "browser-decide", "name": "浏览器审批贷", "kinds": ["enterprise", "merchant"],
+            "amount_min": "10000", "amount_max": "5000000", "term_min": 1, "term_max": 60,
+            "rate_min": "3.5", "rate_max": "5"}))
+        service.submit_product(s, bank=bank, product_id=p.id, actor="test")
+        service.decide_product(s, product_id=p.id, approve=True, note=None, actor="office")
+        apps = []
+        for sid in (1, 2):
+            n = service.post_need(s, ring, subject_id=sid, actor="test", data=NeedIn(
+                amount=Decimal("300000"), term_months=12, purpose="流动资金", contact_name="王会计",
+                contact_phone="13812345678"))
+            service.grant_consent(s, need_id=n.id, subject_id=sid, bank_code="test-bank", actor="test")
+            apps.append(loans.apply(s, need_id=n.id, product_id=p.id, subject_id=sid, actor="test").id)
+    approve_id, decline_id = apps
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.base, "bank_officer")
+        page.goto(server.base + "/finance/bank")
+        # Outside the product's range: the service refuses, the page says why in Chinese.
+        page.fill(f"[data-testid=approve-amount-{approve_id}]", "9000000")
+        page.click(f"[data-testid=approve-{approve_id}]")
+        assert "不在产品的金额范围 10000.00–5000000.00 元内" in page.inner_text("[data-testid=error]")
+        page.fill(f"[data-testid=approve-amount-{approve_id}]", "300000")
+        page.fill(f"[data-testid=approve-rate-{approve_id}]", "4.2")
+        page.fill(f"[data-testid=approve-term-{approve_id}]", "12")
+        page.click(f"[data-testid=approve-{approve_id}]")
+        assert page.inner_text("[data-testid=flash]") == "已批准申请，贷款已记入台账。"
+        assert page.inner_text(f"[data-testid=app-status-{approve_id}]") == "已通过"
+        # The other is declined with a reason of the policy and a note that passes unharmed.
+        page.select_option(f"[data-testid=decline-reason-{decline_id}]", "high_leverage")
+        page.fill(f"[data-testid=decline-note-{decline_id}]", NOTE)
+        page.click(f"[data-testid=decline-{decline_id}]")
+        assert page.inner_text("[data-testid=flash]") == "已拒绝申请。"
+        assert page.inner_text(f"[data-testid=app-reason-{decline_id}]") == "负债过高"
+        assert NOTE in page.inner_text(f"[data-testid=app-{decline_id}]")
+        assert page.locator(f"[data-testid=approve-form-{decline_id}]").count() == 0
+        with db.session_scope(server.county.url) as s:
+            loan = s.execute(select(Loan).where(Loan.application_id == approve_id)).scalar_one()
+            declined = s.get(LoanApplication, decline_id)
+            assert declined is not None and (declined.status, declined.decline_code) == ("declined", "high_leverage")
+            assert (loan.principal, loan.rate, loan.term_months) == (Decimal("300000"), Decimal("4.2"), 12)
+            loan_id = loan.id
+
+        # A repayment, then a report of 10 days overdue.
+        page.fill(f"[data-testid=repay-ref-{loan_id}]", "WEB-0001")
+        page.fill(f"[data-testid=repay-amount-{loan_id}]", "100000")
+        page.click(f"[data-testid=repay-{loan_id}]")
+        assert page.inner_text("[data-testid=flash]") == "已登记还款。"
+        assert Decimal(page.inner_text(f"[data-testid=loan-outstanding-{loan_id}]")) == Decimal("200000")
+        page.fill(f"[data-testid=status-days-{loan_id}]", "10")
+        page.click(f"[data-testid=status-{loan_id}]")
+        assert page.inner_text("[data-testid=flash]") == "已报告贷款状态。"
+        assert page.inner_text(f"[data-testid=loan-status-{loan_id}]") == "逾期"
+        with db.session_scope(server.county.url) as s:
+            r = s.execute(select(Repayment).where(Repayment.loan_id == loan_id)).scalar_one()
+            assert (r.ref, r.amount, r.source, r.actor) == ("WEB-0001", Decimal("100000"), "web",
+                                                            "user:t-bank_officer")
+
+        # The borrower's new court record: post-loan monitoring warns this bank.
+        with db.session_scope(server.county.url) as s:
+            firm = s.get(Subject, 1)
+            assert firm is not None
+            add_record(s, firm, "court.dishonest_debtor", occurred_on=dt.date(2026, 11, 1), department="court")
+            assert loans.monitor(s)["raised"] >= 1
+        page.goto(server.base + "/finance/bank")
+        row = page.locator("[data-testid=bank-warnings] tr[data-testid^=warning-]").filter(has_text=f"#{loan_id}")
+        assert row.count() == 1
+        text = row.inner_text()
+        assert "贷后预警" in text and "待签收" in text and "北京时间" in text and "失信被执行人" in text
+        page.goto(server.base + "/lang/en?next=/finance/bank")
+        text = page.locator("[data-testid=bank-warnings] tr[data-testid^=warning-]").filter(
+            has_text=f"#{loan_id}").inner_text()
+        assert "Post-loan warning" in text and "Open" in text and "CST" in text and "贷后预警" not in text
+        assert page.inner_text(f"[data-testid=loan-status-{loan_id}]") == "overdue"
+    finally:
+        ctx.close()

@@ -1,5 +1,6 @@
 """Read logic the finance API, pages and commands share: the bank an officer acts for,
-output shapes, and the reasons of a match in both languages.
+output shapes, the reasons of a match in both languages, the applications a bank has to
+decide and the post-loan warnings raised to it.
 
 What a bank sees of a need depends on the subject's consent for that need: without
 one, the need's terms and the match's reasons but no name, identifier or contact;
@@ -13,10 +14,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts.models import Alert, AlertTrigger, ColourCodeChange
 from creditgov.core.errors import NotFound
 from creditgov.finance import service
-from creditgov.finance.loans import consented
-from creditgov.finance.models import Bank, FinancingNeed, LoanApplication, LoanProduct, NeedMatch
+from creditgov.finance.loans import RULE, consented, decline_reason
+from creditgov.finance.models import (
+    Bank,
+    FinancingNeed,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    NeedMatch,
+)
+from creditgov.lists.models import ListEntry
+from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Principal, Role, authorize
@@ -181,3 +192,67 @@ def application_dict(a: LoanApplication) -> dict[str, Any]:
             "subject_id": a.subject_id, "status": a.status, "status_label": label(STATUS_LABELS, a.status),
             "decline_code": a.decline_code, "note": a.decision_note,
             "created_at": a.created_at.isoformat(timespec="seconds")}
+
+
+def subject_names(session: Session, ids: set[int], *, masked: bool) -> dict[int, str]:
+    """Names as the viewer's masking policy shows them (a bank: residents masked)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Subject).where(Subject.id.in_(ids))).scalars()
+    return {s.id: subject_service.display_name(s, masked=masked) for s in rows}
+
+
+def bank_applications(session: Session, bank: Bank) -> list[dict[str, Any]]:
+    """The bank's applications, newest first, each with what its decision needs: the
+    need's amount and term, the product's ranges and, once declined, the reason."""
+    q = (select(LoanApplication, FinancingNeed, LoanProduct)
+         .join(FinancingNeed, FinancingNeed.id == LoanApplication.need_id)
+         .join(LoanProduct, LoanProduct.id == LoanApplication.product_id)
+         .where(LoanApplication.bank_id == bank.id).order_by(LoanApplication.id.desc()))
+    return [{**application_dict(a), "need": {"amount": str(n.amount), "term_months": n.term_months},
+             "product": {"id": p.id, "name": p.name, "amount_min": str(p.amount_min),
+                         "amount_max": str(p.amount_max), "term_min": p.term_min, "term_max": p.term_max,
+                         "rate_min": str(p.rate_min), "rate_max": str(p.rate_max)},
+             "decline_reason": decline_reason(session, a.decline_code)}
+            for a, n, p in session.execute(q).tuples()]
+
+
+def _cause(session: Session, key: str) -> dict[str, Any]:
+    """What a warning is about, from its evidence key (`loans._causes`): a new negative
+    record (its catalogue item), a list entry (its list) or a colour change, as codes
+    the page names by label."""
+    kind, _, ref = key.partition(":")
+    rid = int(ref) if ref.isdigit() else 0
+    if kind == "record" and (r := session.get(CreditRecord, rid)) is not None:
+        return {"kind": kind, "code": r.item_code, "on": r.occurred_on.isoformat()}
+    if kind == "list" and (e := session.get(ListEntry, rid)) is not None:
+        return {"kind": kind, "code": e.list_code, "on": e.published_on.isoformat() if e.published_on else None}
+    if kind == "colour" and (c := session.get(ColourCodeChange, rid)) is not None:
+        return {"kind": kind, "code": c.colour, "previous": c.previous, "on": c.effective_on.isoformat()}
+    return {"kind": "other", "code": None, "on": None}
+
+
+def post_loan_warnings(session: Session, bank: Bank, *, masked: bool, limit: int = 200) -> list[dict[str, Any]]:
+    """The post-loan warnings `loans.monitor` raised to this bank, newest first: alerts of
+    the rule `loans.RULE` whose trigger names one of the bank's own loans (evidence key
+    `loan:<loan id>:<cause>`). A borrower who also owes another bank has that bank's
+    warnings too; they are not this bank's and are left out."""
+    own = {i: sid for i, sid in session.execute(select(Loan.id, Loan.subject_id).where(Loan.bank_id == bank.id))}
+    if not own:
+        return []
+    q = (select(Alert, AlertTrigger.evidence_key).join(AlertTrigger, AlertTrigger.alert_id == Alert.id)
+         .where(AlertTrigger.rule_code == RULE, Alert.rule_code == RULE,
+                Alert.subject_id.in_(select(Loan.subject_id).where(Loan.bank_id == bank.id)))
+         .order_by(Alert.raised_at.desc(), Alert.id.desc()))
+    found: list[tuple[Alert, int, str]] = []
+    for a, key in session.execute(q).tuples():
+        head, loan_ref, cause = key.split(":", 2) if key.count(":") >= 2 else ("", "", "")
+        if head == "loan" and loan_ref.isdigit() and int(loan_ref) in own and own[int(loan_ref)] == a.subject_id:
+            found.append((a, int(loan_ref), cause))
+        if len(found) >= limit:
+            break
+    names = subject_names(session, {a.subject_id for a, _, _ in found if a.subject_id is not None}, masked=masked)
+    return [{"id": a.id, "raised_at": a.raised_at, "subject_id": a.subject_id,
+             "subject_name": names.get(a.subject_id) if a.subject_id is not None else None, "loan_id": loan_id,
+             "rule": a.rule_code, "status": a.status, "severity": a.severity, "cause": _cause(session, cause)}
+            for a, loan_id, cause in found]

@@ -4,8 +4,11 @@
   criterion's reason, its consents (give one bank a consent for one need; revoke), its
   applications and loans.
 - `/finance/bank`, a bank officer's page: the bank's products (submit a draft), the
-  needs matched to them — who posted one shows only under the subject's consent — and
-  its loans; `/finance/bank/needs/{id}` opens a consented need and the credit file.
+  needs matched to them — who posted one shows only under the subject's consent — its
+  applications (approve with amount, rate and term, or decline with a reason of the
+  policy), its loans (record a repayment, report overdue days) and the post-loan
+  warnings about its borrowers; `/finance/bank/needs/{id}` opens a consented need and
+  the credit file.
 - `/finance/office`, the credit office: products to approve, the fund (claims to review
   and pay, the ledger) and the statistics by band with a chart.
 
@@ -13,6 +16,8 @@ Every form posts with the session's CSRF token; every rule is in the services.""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -22,13 +27,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
+from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.finance import access, fund, loans, matching, service, stats
 from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan, LoanApplication
-from creditgov.finance.schemas import NeedIn
+from creditgov.finance.policy import policy
+from creditgov.finance.schemas import DecisionIn, NeedIn, RepaymentIn, StatusIn
 from creditgov.security.scopes import authorize
-from creditgov.web.i18n import pick
-from creditgov.web.render import _, render
+from creditgov.web.i18n import current, error_text, pick
+from creditgov.web.render import _, label, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Done = Annotated[str | None, Query(max_length=20, pattern="^[a-z]+$")]
@@ -135,23 +142,148 @@ async def my_apply(request: Request, need_id: Id, who: Who, session: DB,
 # ----------------------------------------------------------------------------- the bank
 
 
-@router.get("/finance/bank")
-def bank_page(request: Request, who: Who, session: DB) -> Response:
+def _bank(request: Request, session: DB, who: Who, *, done: str | None = None, error: str | None = None,
+          status: int = 200) -> Response:
     grant = authorize(who, "finance.bank")
     try:
         bank = access.bank_of(session, grant.principal)
     except NotFound:  # an officer whose organisation the office has not registered as a bank yet
         return render(request, "finance_bank.html", {"bank": None, "products": [], "matches": [], "apps": [],
-                                                     "loans": []})
+                                                     "loans": [], "warnings": [], "error": error}, status=status)
+    masked = grant.principal.masks_people
+    book = list(session.execute(select(Loan).where(Loan.bank_id == bank.id).order_by(Loan.id)).scalars())
+    names = access.subject_names(session, {x.subject_id for x in book}, masked=masked)
+    doc = policy(session)
     ctx: dict[str, Any] = {
         "bank": bank, "products": access.products(session, status=None, bank=bank),
         "matches": access.matches_for_bank(session, keyring(request), bank, eligible_only=True, limit=100),
-        "apps": [access.application_dict(a) for a in session.execute(
-            select(LoanApplication).where(LoanApplication.bank_id == bank.id)
-            .order_by(LoanApplication.id.desc())).scalars()],
-        "loans": [loans.loan_dict(x, bank) for x in session.execute(
-            select(Loan).where(Loan.bank_id == bank.id).order_by(Loan.id)).scalars()]}
-    return render(request, "finance_bank.html", ctx)
+        "apps": access.bank_applications(session, bank),
+        "loans": [{**loans.loan_dict(x, bank), "borrower": names.get(x.subject_id)} for x in book],
+        "warnings": access.post_loan_warnings(session, bank, masked=masked),
+        "decline_reasons": doc.decline_reasons, "default_after_days": doc.fund.default_after_days,
+        "today": clock.today().isoformat(), "done": done, "error": error}
+    return render(request, "finance_bank.html", ctx, status=status)
+
+
+@router.get("/finance/bank")
+def bank_page(request: Request, who: Who, session: DB, done: Done = None) -> Response:
+    return _bank(request, session, who, done=done)
+
+
+# The services speak English (the API and the CLI show their messages as written); a
+# page says the ones a bank officer meets in the reader's language.
+_SAYS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"^application (?P<id>\d+) not found$"), lambda m: _("未找到申请 #%(id)s。", id=m["id"])),
+    (re.compile(r"^loan (?P<id>\d+) not found$"), lambda m: _("未找到贷款 #%(id)s。", id=m["id"])),
+    (re.compile(r"^application (?P<id>\d+) is (?P<s>\w+)$"),
+     lambda m: _("申请 #%(id)s 已是“%(s)s”状态，不能再作决定。", id=m["id"], s=label("finance_status", m["s"]))),
+    (re.compile(r"^need (?P<id>\d+) is (?P<s>\w+)$"),
+     lambda m: _("融资需求 #%(id)s 已是“%(s)s”状态，不能放款。", id=m["id"], s=label("finance_status", m["s"]))),
+    (re.compile(r"^amount (?P<v>\S+) is outside the product's range (?P<lo>[^–]+)–(?P<hi>\S+)$"),
+     lambda m: _("批准金额 %(v)s 元不在产品的金额范围 %(lo)s–%(hi)s 元内。", v=m["v"], lo=m["lo"], hi=m["hi"])),
+    (re.compile(r"^rate (?P<v>\S+) is outside the product's range (?P<lo>[^–]+)–(?P<hi>\S+)$"),
+     lambda m: _("年利率 %(v)s%% 不在产品的利率范围 %(lo)s%%–%(hi)s%% 内。", v=m["v"], lo=m["lo"], hi=m["hi"])),
+    (re.compile(r"^unknown decline_code "), lambda m: _("请从所列的拒绝原因中选择一项。")),
+    (re.compile(r"^loan (?P<id>\d+) is repaid$"), lambda m: _("贷款 #%(id)s 已结清。", id=m["id"])),
+    (re.compile(r"^repayment (?P<v>\S+) is more than the outstanding (?P<o>\S+)$"),
+     lambda m: _("还款金额 %(v)s 元超过贷款余额 %(o)s 元。", v=m["v"], o=m["o"])),
+    (re.compile(r"^repayment (?P<ref>.+) of loan (?P<id>\d+) was reported with other figures$", re.S),
+     lambda m: _("贷款 #%(id)s 的还款流水号 %(ref)s 已按其他金额或日期登记过。", id=m["id"], ref=m["ref"].strip("'\""))),
+    (re.compile(r"^outstanding is above the principal$"), lambda m: _("余额不能高于本金。")),
+)
+
+
+def _says(exc: Exception) -> str:
+    text = str(exc)
+    for pattern, say in _SAYS:
+        if (m := pattern.match(text)) is not None:
+            return say(m)
+    _title, message, original = error_text(_status(exc), text, current.get())
+    return f"{message} ({original})" if original else message
+
+
+def _bank_failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
+    session.rollback()
+    return _bank(request, session, who, error=_says(exc), status=_status(exc))
+
+
+def _blank(value: str) -> str | None:
+    return value.strip() or None
+
+
+Text20 = Annotated[str, Form(max_length=20)]
+
+
+@router.post("/finance/bank/applications/{application_id}/decision")
+async def bank_decide(request: Request, application_id: Id, who: Who, session: DB,
+                      decision: Annotated[str, Form(pattern="^(approve|decline)$")],
+                      amount: Text20 = "", rate: Text20 = "", term_months: Text20 = "",
+                      decline_code: Annotated[str, Form(max_length=40)] = "",
+                      note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Approve (amount, rate, term) or decline with a reason of the policy, through
+    `loans.decide` as the API does: another bank's application is not found."""
+    grant = authorize(who, "finance.bank")
+    await check_csrf(request, who)
+    approve = decision == "approve"
+    fields = ({"amount": _blank(amount), "rate": _blank(rate), "term_months": _blank(term_months)} if approve
+              else {"decline_code": _blank(decline_code)})
+    try:
+        bank = access.bank_of(session, grant.principal)
+        data = DecisionIn.model_validate({"approve": approve, "note": _blank(note), **fields})
+        a, loan = loans.decide(session, bank=bank, application_id=application_id, data=data, actor=who.actor)
+    except ValidationError:
+        session.rollback()
+        why = (_("请填写批准金额（元）、年利率（0–100）和期限（1–360 个月）。") if approve
+               else _("请选择拒绝原因。"))
+        return _bank(request, session, who, error=_("申请 #%(id)s：", id=application_id) + why, status=422)
+    except Failure as exc:
+        return _bank_failed(request, session, who, exc)
+    done = "approved" if loan is not None else "declined"
+    return RedirectResponse(f"/finance/bank?done={done}#app-{a.id}", status_code=303)
+
+
+@router.post("/finance/bank/loans/{loan_id}/repayments")
+async def bank_repay(request: Request, loan_id: Id, who: Who, session: DB,
+                     ref: Annotated[str, Form(max_length=80)] = "", paid_on: Text20 = "",
+                     amount: Text20 = "") -> Response:
+    """A repayment through `loans.repay` (source "web"); the same reference with the same
+    figures again adds nothing."""
+    grant = authorize(who, "finance.bank")
+    await check_csrf(request, who)
+    try:
+        bank = access.bank_of(session, grant.principal)
+        data = RepaymentIn.model_validate({"ref": ref.strip(), "paid_on": paid_on.strip(), "amount": amount.strip()})
+        _r, created = loans.repay(session, bank=bank, loan_id=loan_id, data=data, source="web", actor=who.actor)
+    except ValidationError:
+        session.rollback()
+        return _bank(request, session, who, status=422, error=_("贷款 #%(id)s：", id=loan_id)
+                     + _("请填写还款流水号、还款日期和大于 0 的还款金额（元）。"))
+    except Failure as exc:
+        return _bank_failed(request, session, who, exc)
+    return RedirectResponse(f"/finance/bank?done={'repaid' if created else 'repeated'}#loan-{loan_id}",
+                            status_code=303)
+
+
+@router.post("/finance/bank/loans/{loan_id}/status")
+async def bank_loan_status(request: Request, loan_id: Id, who: Who, session: DB,
+                           on: Text20 = "", overdue_days: Text20 = "", outstanding: Text20 = "") -> Response:
+    """The loan's standing on a day through `loans.report_status`: its overdue days (0:
+    back to normal; from the policy's threshold on, in default) and, if it changed
+    otherwise, the outstanding principal."""
+    grant = authorize(who, "finance.bank")
+    await check_csrf(request, who)
+    try:
+        bank = access.bank_of(session, grant.principal)
+        data = StatusIn.model_validate({"on": on.strip(), "overdue_days": overdue_days.strip(),
+                                        "outstanding": _blank(outstanding)})
+        loans.report_status(session, bank=bank, loan_id=loan_id, data=data, actor=who.actor)
+    except ValidationError:
+        session.rollback()
+        return _bank(request, session, who, status=422, error=_("贷款 #%(id)s：", id=loan_id)
+                     + _("请填写报告日期和逾期天数（0 或正整数）；余额可不填。"))
+    except Failure as exc:
+        return _bank_failed(request, session, who, exc)
+    return RedirectResponse(f"/finance/bank?done=reported#loan-{loan_id}", status_code=303)
 
 
 @router.get("/finance/bank/needs/{need_id}")
