@@ -6,6 +6,7 @@ bundle the verification page loads)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from creditgov.security.crypto import create_key_file
 from tests.codes.helpers import graded_firm, graded_firms
 from tests.lists.helpers import load_domain_data, make_subject
 
+# npm jsqr 1.4.0, dist/jsQR.js byte for byte (web/static/vendor/jsQR-1.4.0.js, docs/web.md).
+JSQR_SHA256 = "bc40c8a15196236b2314db0856f72ca0b49980cd5413b8c852a7349f5fee0859"
 MARKUP = '"><img src=x onerror=alert(2)><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
 
 
@@ -164,6 +167,14 @@ def test_api_and_pages(app_setup) -> None:
     assert "script-src 'self'" in page.headers["content-security-policy"]
     js = c.get("/codes/verify.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    # The QR reader: its own script and the vendored jsQR, both from this platform, in order.
+    assert page.text.index("/codes/verify.js") < page.text.index('<script src="/static/vendor/jsQR-1.4.0.js"') \
+        < page.text.index('<script src="/codes/scan.js"')
+    scan = c.get("/codes/scan.js")
+    assert scan.status_code == 200 and "getUserMedia" in scan.text and "BarcodeDetector" in scan.text
+    vendor = c.get("/static/vendor/jsQR-1.4.0.js")
+    assert vendor.status_code == 200 and hashlib.sha256(vendor.content).hexdigest() == JSQR_SHA256
+    assert c.get("/static/vendor/LICENSE.jsqr").text.lstrip().startswith("Apache License")
     # The subject's own page: a fresh code on demand, shown as a QR with its text escaped.
     me = c.get("/me/code", headers=_h(tok["firm"]))
     assert me.status_code == 200 and 'data-testid="no-code"' in me.text

@@ -25,7 +25,7 @@ from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing, create_key_file
 from tests.codes.helpers import graded_firm, region_key, share_trust
 from tests.lists.helpers import load_domain_data
-from tests.web.conftest import Server, serving, sign_in
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Server, serving, sign_in
 
 ISSUER_NAME = "长兴县<b>\"'&"  # hostile text in the region's name passes through as text
 
@@ -185,3 +185,161 @@ def test_my_code_page_shows_and_refreshes_the_qr(server: Server, browser: Any) -
         assert page.inner_text("[data-testid=code-text]") != first
     finally:
         ctx.close()
+
+
+# --- Reading the code's QR (a photo or the camera) on the verification page ---------
+
+def _issue_png(pair: Pair, png: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The office issues a code at its counter with `creditgov code issue --png`, on the
+    real clock (the page checks the code against the browser's clock)."""
+    from typer.testing import CliRunner
+
+    from creditgov.cli.main import app
+
+    for name in ("CREDITGOV_TODAY", "CREDITGOV_NOW"):
+        monkeypatch.delenv(name, raising=False)
+    run = CliRunner().invoke(app, ["--db", pair.issuer.url, "--key-file", str(pair.issuer.key_file), "code",
+                                   "issue", str(pair.subject_id), "--png", str(png), "--json"],
+                             catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    out: dict[str, Any] = json.loads(run.output)
+    return out
+
+
+def _photo_of(qr_png: Path, out: Path) -> None:
+    """A large "photo" in which the code is a small, slightly grey part of a busy scene
+    (shapes, lines of text-like marks), saved as JPEG: the reader must find it, which
+    takes the second, larger pass at 2048 pixels."""
+    from PIL import Image, ImageDraw
+
+    scene = Image.new("RGB", (3000, 2200), (214, 205, 190))
+    d = ImageDraw.Draw(scene)
+    for i in range(40):
+        d.rectangle((37 * i % 2800, 53 * i % 2000, 37 * i % 2800 + 180, 53 * i % 2000 + 90),
+                    fill=(120 + i * 3 % 100, 90, 60 + i * 5 % 120))
+        d.line((0, 55 * i, 3000, 55 * i + 200), fill=(90, 90, 90), width=3)
+    code = Image.open(qr_png).convert("RGB")
+    scene.paste(code, (1900, 1100))
+    scene.save(out, "JPEG", quality=88)
+
+
+def _no_code_png(out: Path) -> None:
+    """A picture with squares, stripes and text but no QR symbol."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (800, 600), "white")
+    d = ImageDraw.Draw(img)
+    for i in range(12):
+        d.rectangle((40 + 60 * i, 40 + 30 * (i % 5), 80 + 60 * i, 80 + 30 * (i % 5)), fill="black")
+        d.line((0, 300 + 20 * i, 800, 320 + 20 * i), fill="black", width=4)
+    d.text((40, 540), "CGV1: not a code", fill="black")
+    img.save(out, "PNG")
+
+
+def _open_verify(ctx: Any, base: str) -> Any:
+    page = ctx.new_page()
+    page.goto(base + "/codes/verify")
+    page.wait_for_selector("[data-testid=bundle-state][data-ready='1']", timeout=15000)
+    page.wait_for_selector("[data-testid=scan][data-ready='1']", timeout=15000)
+    native = page.evaluate("'BarcodeDetector' in window")
+    decoder = page.get_attribute("[data-testid=scan]", "data-decoder")
+    assert decoder in (("native", "jsqr") if native else ("jsqr",)), decoder
+    return page
+
+
+def _result(page: Any) -> tuple[str, dict[str, str]]:
+    status = page.wait_for_selector("[data-testid=verify-status][data-status]", timeout=30000)
+    assert status is not None
+    fields = {el.get_attribute("data-field") or "": el.inner_text()
+              for el in page.query_selector_all("[data-testid=verify-states] dd")}
+    return str(status.get_attribute("data-status")), fields
+
+
+def test_a_photo_of_the_code_verifies(pair: Pair, browser: Any, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    issued = _issue_png(pair, tmp_path / "code.png", monkeypatch)
+    photo = tmp_path / "photo.jpg"
+    _photo_of(tmp_path / "code.png", photo)
+    for picture in (tmp_path / "code.png", photo):
+        ctx = browser.new_context()
+        try:
+            page = _open_verify(ctx, pair.verifier.base)
+            assert page.is_visible("[data-testid=scan-camera]")  # on this machine's address: a secure context
+            page.set_input_files("[data-testid=scan-file]", str(picture))
+            status, fields = _result(page)
+            assert status == "valid", (picture.name, fields)
+            assert page.input_value("[data-testid=code-input]") == issued["code"]
+            assert fields["code_id"] == issued["code_id"] and fields["name"] == "诚信<i>企业</i>有限公司"
+            assert page.get_attribute("[data-testid=scan-state]", "data-status") == "found"
+        finally:
+            ctx.close()
+
+
+def test_a_picture_without_a_code_says_so(pair: Pair, browser: Any, tmp_path: Path) -> None:
+    picture = tmp_path / "no-code.png"
+    _no_code_png(picture)
+    said = {"zh": "这张图片中没有找到二维码", "en": "No QR code was found in this picture"}
+    for lang, words in said.items():
+        ctx = browser.new_context()
+        try:
+            ctx.add_cookies([{"name": "cg_lang", "value": lang, "url": pair.verifier.base}])
+            page = _open_verify(ctx, pair.verifier.base)
+            page.set_input_files("[data-testid=scan-file]", str(picture))
+            page.wait_for_selector("[data-testid=scan-state][data-status=none]", timeout=30000)
+            assert page.inner_text("[data-testid=scan-state]").startswith(words)
+            assert page.input_value("[data-testid=code-input]") == ""
+            assert page.is_hidden("[data-testid=verify-result]")
+            # A file that is no picture at all.
+            page.set_input_files("[data-testid=scan-file]", files=[
+                {"name": "code.png", "mimeType": "image/png", "buffer": b"not a picture"}])
+            page.wait_for_selector("[data-testid=scan-state][data-status=unreadable]", timeout=15000)
+        finally:
+            ctx.close()
+    # Without JavaScript the reader is not offered and the paste field stays.
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(pair.verifier.base + "/codes/verify")
+        assert page.is_visible("[data-testid=code-input]") and page.is_visible("[data-testid=verify-button]")
+        assert page.is_hidden("[data-testid=scan]") and page.is_hidden("[data-testid=scan-file]")
+    finally:
+        ctx.close()
+
+
+def _y4m(picture: Path, out: Path, frames: int = 10) -> None:
+    """A camera's view of the code, as the Y4M file chromium's fake camera plays in a loop:
+    the picture centred on grey in 640x480, grey scale (4:2:0, neutral chroma)."""
+    from PIL import Image
+
+    w, h = 640, 480
+    view = Image.new("L", (w, h), 200)
+    code = Image.open(picture).convert("L")
+    code.thumbnail((440, 440), Image.Resampling.LANCZOS)
+    view.paste(code, ((w - code.width) // 2, (h - code.height) // 2))
+    frame = b"FRAME\n" + view.tobytes() + bytes([128]) * (w * h // 2)
+    out.write_bytes(f"YUV4MPEG2 W{w} H{h} F15:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+
+
+def test_the_camera_reads_the_code_and_stops(pair: Pair, browser: Any, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    issued = _issue_png(pair, tmp_path / "code.png", monkeypatch)
+    _y4m(tmp_path / "code.png", tmp_path / "camera.y4m")
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={tmp_path / 'camera.y4m'}"])
+    try:
+        ctx = camera.new_context()
+        ctx.grant_permissions(["camera"], origin=pair.verifier.base)
+        page = _open_verify(ctx, pair.verifier.base)
+        assert page.get_attribute("[data-testid=scan]", "data-camera") == "off"
+        page.click("[data-testid=scan-camera]")
+        status, fields = _result(page)
+        assert status == "valid" and fields["code_id"] == issued["code_id"]
+        assert page.input_value("[data-testid=code-input]") == issued["code"]
+        # The camera is off once the code is read: no stream, the view hidden, the button back.
+        assert page.get_attribute("[data-testid=scan]", "data-camera") == "off"
+        assert page.evaluate("document.getElementById('scan-video').srcObject === null")
+        assert page.is_hidden("[data-testid=scan-video]") and page.is_visible("[data-testid=scan-camera]")
+        ctx.close()
+    finally:
+        camera.close()

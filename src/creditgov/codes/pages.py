@@ -1,5 +1,6 @@
 """The credit code's pages: the subject's own code (`/me/code`, refreshed on demand),
 the verification page (`/codes/verify`) that checks a code in the browser itself,
+pasted or read from a photo or the camera (static/scan.js),
 and the public files it and other verifiers fetch: the bundle of trusted keys,
 revocation lists and words the page loads once, this region's signed revocation list
 and its key submission for the province."""
@@ -19,7 +20,6 @@ from creditgov.security.scopes import authorize
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-_JS = "static/verify.js"
 
 
 def _public(request: Request) -> None:
@@ -53,11 +53,24 @@ def verify_page(request: Request, who: Who) -> Response:
     return render(request, "code_verify.html", {})
 
 
-@router.get("/codes/verify.js")
-def verify_script() -> Response:
-    text = resources.files("creditgov.codes").joinpath(_JS).read_text("utf-8")
+def _script(name: str) -> Response:
+    """One of the page's own scripts, from the domain's static/ folder (the
+    Content-Security-Policy allows scripts from the platform's own files only)."""
+    text = resources.files("creditgov.codes").joinpath("static", name).read_text("utf-8")
     return Response(text, media_type="text/javascript; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
+
+
+@router.get("/codes/verify.js")
+def verify_script() -> Response:
+    """Checks a code offline against the bundle."""
+    return _script("verify.js")
+
+
+@router.get("/codes/scan.js")
+def scan_script() -> Response:
+    """Reads a code's QR from a photo or the camera into the paste field."""
+    return _script("scan.js")
 
 
 def _json(doc: object) -> Response:
