@@ -18,6 +18,7 @@ from creditgov import bootstrap
 from creditgov.catalog import service as catalog_service
 from creditgov.core import db, schema
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Every entry point (the command, the application factory, the worker) wires the
@@ -148,3 +149,19 @@ def county_sqlite(sqlite_url: str) -> str:
         catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     return sqlite_url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium under Playwright, one per session for every directory's browser
+    tests (a second Playwright in the same process would refuse to start)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI=true: run scripts/system-deps.sh")
+        pytest.skip("chromium not installed: run scripts/system-deps.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

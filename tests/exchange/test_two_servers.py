@@ -45,7 +45,6 @@ from creditgov.security.crypto import KeyRing, load_key_file
 from creditgov.subjects.models import Subject
 from creditgov.web.i18n import LANG_COOKIE
 from tests.lists.helpers import add_record
-from tests.web.conftest import browser  # noqa: F401 - the shared Playwright fixture (Debian chromium)
 
 EXE = Path(sys.executable).with_name("creditgov")
 bootstrap.metadata()  # every table, for the ORM reads of both stores below
@@ -379,7 +378,7 @@ def test_the_page_and_the_subjects_own_view_show_the_exchange(pair: tuple[Node, 
 TOKENS: dict[str, str] = {}
 
 
-def test_the_pages_in_a_real_browser(pair: tuple[Node, Node], browser: Any) -> None:  # noqa: F811 - the fixture
+def test_the_pages_in_a_real_browser(pair: tuple[Node, Node], browser: Any) -> None:
     """Chromium renders the exchange page and the firm's own section in both languages."""
     county, _city = pair
     assert TOKENS, "runs after the page test, which made the accounts"

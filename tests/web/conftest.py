@@ -4,7 +4,6 @@ county, and Debian's chromium driven by Playwright (never a downloaded browser).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,9 +19,6 @@ import pytest
 
 from tests.api.county import PASSWORD, County, build, second_factor_code
 
-CHROMIUM = os.environ.get("CREDITGOV_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -104,15 +100,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(base, county)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required under CI=true: run scripts/system-deps.sh")
-        pytest.skip("chromium not installed: run scripts/system-deps.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()

@@ -23,9 +23,10 @@ from creditgov.codes import trust
 from creditgov.core import db, schema
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.codes.helpers import graded_firm, region_key, share_trust
 from tests.lists.helpers import load_domain_data
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Server, serving, sign_in
+from tests.web.conftest import Server, serving, sign_in
 
 ISSUER_NAME = "长兴县<b>\"'&"  # hostile text in the region's name passes through as text
 
