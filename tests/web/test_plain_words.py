@@ -63,7 +63,7 @@ def _client(app: Any, demo: Demo, role: str) -> TestClient:
 
 @pytest.fixture(scope="module")
 def walks(app: Any, demo: Demo) -> Iterator[dict[tuple[str, str], W.Walk]]:
-    start = ["/", "/public", "/public/lists", "/me/credit", *(n.href for n in NAV)]
+    start = ["/", "/public", "/public/lists", "/public/boards", "/bigscreen", "/me/credit", *(n.href for n in NAV)]
     out = {}
     for role in ROLES:
         client = _client(app, demo, role)

@@ -27,8 +27,8 @@ SKIP_PATHS = ("/logout", "/lang/", "/api/", "/static/", "/login", "/account/", "
 # Words a Chinese page may show: the product's name, file formats, standards and units.
 ALLOWED_WORDS = {"CreditGov", "PDF", "API", "SHA-256", "SHA", "TOTP", "ID", "QR", "B", "KB", "MB", "JSON", "CSV",
                  "Excel", "CGV1"}
-# Pages other work owns and checks (the public boards and the big screen).
-NOT_WALKED = ("/bigscreen", "/public/boards")
+# Pages the walk leaves out (none: the public boards and the big screen are walked too).
+NOT_WALKED: tuple[str, ...] = ()
 
 
 class _Text(HTMLParser):
