@@ -226,13 +226,15 @@ DOMAINS: tuple[Domain, ...] = (
            commands=(Command("creditgov.complaints.cli:app", "complaints"),),
            permissions="creditgov.complaints.permissions:PERMISSIONS",
            nav=(("/complaints", "投诉处理", "complaints.read"),)),
-    # Printed list notices and decisions read the lists' documents and register their
-    # serials with the reports' verification: above both, beside alerts.
+    # Printed list notices and decisions read the lists' documents, inspection notices
+    # the supervision tasks, and register their serials with the reports' verification:
+    # above them, beside alerts. The menu shows to whoever prints any kind (department
+    # officers print their own inspection notices only).
     Domain("documents", layer=6,
            pages=("creditgov.documents.pages",),
            commands=(Command("creditgov.documents.cli:app", "documents"),),
            permissions="creditgov.documents.permissions:PERMISSIONS",
-           nav=(("/documents", "文书打印", "documents.print"),)),
+           nav=(("/documents", "文书打印", "documents.inspections"),)),
     # The data-quality view only reads the ingestion batches and the data requests.
     Domain("quality", layer=4,
            pages=("creditgov.quality.pages",),

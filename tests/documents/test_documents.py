@@ -131,7 +131,11 @@ def test_the_page_in_both_languages_and_its_pdf(batch, tmp_path: Path) -> None:
         c.cookies.set(i18n.LANG_COOKIE, lang)
         r = c.get("/documents", headers=heads["office"])
         assert r.status_code == 200 and words in r.text
-    assert c.get("/documents", headers=heads["dept"]).status_code == 403
+    r = c.get("/documents", headers=heads["dept"])   # its own inspection notices only (test_inspection_notices)
+    assert r.status_code == 200 and "documents-form" not in r.text and "cases-form" not in r.text
+    assert c.get("/documents/lists.pdf", params={"list": "serious-dishonesty"}, headers=heads["dept"]).status_code \
+        == 403
+    assert c.get("/documents/cases.pdf", params={"kind": "repair"}, headers=heads["dept"]).status_code == 403
     assert c.get("/documents/cases.pdf", params={"kind": "repair"}, headers=heads["office"]).status_code == 404
     r = c.get("/documents/lists.pdf", params={"list": "serious-dishonesty", "kind": "notice", "on": "2026-11-02"},
               headers=heads["office"])

@@ -9,9 +9,10 @@ import typer
 
 from creditgov.cli.common import JsonOpt, console, emit_json, session
 from creditgov.core import settings
-from creditgov.documents import casework, service
+from creditgov.documents import casework, inspections, service
 
-app = typer.Typer(help="Printable documents (文书): list notices (告知书) and decisions (决定书) as PDF.",
+app = typer.Typer(help="Printable documents (文书): list notices (告知书), decisions (决定书) and inspection "
+                       "notices (检查通知书) as PDF.",
                   no_args_is_help=True)
 
 
@@ -56,6 +57,28 @@ def decisions(kind: str = typer.Option(..., "--kind", help="objection (异议处
                                        ids=list(case) or None, actor=actor)
     out.write_bytes(printed.pdf)
     result = {"file": str(out), "documents": [{"case": c, "serial": sr} for c, sr in printed.serials],
+              "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"{len(printed.serials)} document(s) → {out}", markup=False, highlight=False)
+
+
+@app.command("inspections")
+def inspection_notices(draw: int | None = typer.Option(None, "--draw", help="Every live task of this random draw."),
+                       task: list[int] = typer.Option([], "--task", help="Only these tasks (repeatable)."),
+                       department: str | None = typer.Option(None, "--department",
+                                                             help="Act for this department: only its own tasks."),
+                       out: Path = typer.Option(..., "--out", help="The PDF file to write."),
+                       verify_base: str | None = typer.Option(None, "--verify-base"),
+                       actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
+    """Print inspection notices (检查通知书) — a draw's tasks, or named ones — into one PDF."""
+    base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    with session() as s:
+        printed = inspections.print_notices(s, verify_base=base, draw_id=draw, task_ids=list(task) or None,
+                                            department=department, actor=actor)
+    out.write_bytes(printed.pdf)
+    result = {"file": str(out), "documents": [{"task": t, "serial": sr} for t, sr in printed.serials],
               "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
     if json_out:
         emit_json(result)

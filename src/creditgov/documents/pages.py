@@ -1,5 +1,8 @@
 """The documents page: `/documents` chooses a list, the kind and the day, and its
-button downloads the batch's documents as one PDF (`/documents/lists.pdf`)."""
+button downloads the batch's documents as one PDF (`/documents/lists.pdf`); the
+decided objections and repairs print from `/documents/cases.pdf`, a random draw's
+inspection notices from `/documents/inspections.pdf`. A department officer sees only
+the inspection form, with its own department's draws (`inspections` holds the rule)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from sqlalchemy import select
 
 from creditgov.api.deps import DB, Who
 from creditgov.core import settings
-from creditgov.documents import casework, service
+from creditgov.documents import casework, inspections, service
 from creditgov.lists.models import CreditList
-from creditgov.security.scopes import authorize
+from creditgov.security.scopes import Grant, Scope, authorize
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -24,11 +27,19 @@ def _verify_base(request: Request) -> str:
     return (settings.public_url() or str(request.base_url).rstrip("/")) + "/verify"
 
 
+def _acting_for(grant: Grant) -> str | None:
+    """The department a department-scoped grant prints for (None: the whole county)."""
+    return (grant.principal.department_code or "") if grant.scope is Scope.DEPARTMENT else None
+
+
 @router.get("/documents")
 def documents_page(request: Request, who: Who, session: DB) -> Response:
-    authorize(who, "documents.print")
-    lists = session.execute(select(CreditList).where(CreditList.origin == "local").order_by(CreditList.code)).scalars()
-    return render(request, "documents.html", {"lists": list(lists)})
+    grant = authorize(who, "documents.inspections")
+    can_lists = who.can("documents.print")
+    lists = (list(session.execute(select(CreditList).where(CreditList.origin == "local")
+                                  .order_by(CreditList.code)).scalars()) if can_lists else [])
+    draws = inspections.printable_draws(session, department=_acting_for(grant))
+    return render(request, "documents.html", {"lists": lists, "can_lists": can_lists, "draws": draws})
 
 
 @router.get("/documents/lists.pdf")
@@ -50,3 +61,15 @@ def cases_pdf(request: Request, who: Who, session: DB, kind: Annotated[str, Quer
     printed = casework.print_cases(session, kind=kind, verify_base=_verify_base(request), on=on, actor=who.actor)
     return Response(printed.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{on or "all"}.pdf"'})
+
+
+@router.get("/documents/inspections.pdf")
+def inspections_pdf(request: Request, who: Who, session: DB,
+                    draw: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                    task: Annotated[list[int] | None, Query(max_length=2000)] = None) -> Response:
+    grant = authorize(who, "documents.inspections")
+    printed = inspections.print_notices(session, verify_base=_verify_base(request), draw_id=draw,
+                                        task_ids=task or None, department=_acting_for(grant), actor=who.actor)
+    name = f"inspection-draw-{draw}.pdf" if draw is not None else "inspection-tasks.pdf"
+    return Response(printed.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
