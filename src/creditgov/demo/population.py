@@ -16,7 +16,7 @@ from itertools import accumulate
 from stdnum.cn import ric
 
 from creditgov.demo.context import COUNTY_CODE, COUNTY_NAME, COUNTY_SHORT, _Ctx
-from creditgov.demo.draw import _compact, _iso, _slash, _tier, _weighted
+from creditgov.demo.draw import _cn, _compact, _iso, _slash, _tier, _weighted
 from creditgov.demo.names import (
     _ASSOC_TOPICS,
     _ENT_IND,
@@ -281,10 +281,15 @@ def _make_orgs(ctx: _Ctx, regions: _Regions, pools: _Pools, counts: dict[str, in
 
 
 def _links(ctx: _Ctx, orgs: _Orgs, people: _People) -> None:
-    """Who stands behind each firm: street -> park grid -> micro-grid -> firm -> employee."""
+    """Who stands behind each firm: street -> park grid -> micro-grid -> firm -> employee,
+    and since when (some employees have left: 离任日期). The dates come from a stream of
+    their own, so the links drawn are the same with or without them."""
     rng = ctx.rng("links")
+    when = ctx.rng("link_dates")
+    last = ctx.as_of.toordinal() - 1
     file = "market_links.csv"
-    sink = ctx.sink("market_links", file, "csv", ["统一社会信用代码", "主体名称", "人员姓名", "证件号码", "人员类型"],
+    sink = ctx.sink("market_links", file, "csv",
+                    ["统一社会信用代码", "主体名称", "人员姓名", "证件号码", "人员类型", "任职日期", "离任日期"],
                     bad=False, dup=False)
     everyone = range(len(people.rid))
     # A few serial entrepreneurs front many firms each.
@@ -299,7 +304,14 @@ def _links(ctx: _Ctx, orgs: _Orgs, people: _People) -> None:
     def emit(i: int, p: int, role: str) -> None:
         if p not in taken:
             taken.append(p)
-            sink.row([orgs.uscc[i], orgs.name[i], people.name[p], sink.rid(people.rid[p]), role])
+            est = min(orgs.est[i], last)
+            first = role in ("法定代表人", "经营者") and when.random() < 0.7  # since the firm's founding
+            since = est if first else est + when.randrange(last - est + 1)
+            until = ""
+            if role in ("从业人员", "员工") and since < last and when.random() < 0.15:
+                until = _cn(dt.date.fromordinal(since + 1 + when.randrange(last - since)))
+            sink.row([orgs.uscc[i], orgs.name[i], people.name[p], sink.rid(people.rid[p]), role,
+                      _cn(dt.date.fromordinal(since)), until])
 
     for i, kind in enumerate(orgs.kind):
         s = orgs.street[i]
@@ -320,8 +332,9 @@ def _links(ctx: _Ctx, orgs: _Orgs, people: _People) -> None:
     sink.close()
     ctx.spec("market_links", title="市场监管局 主体关联人员", department="market", kind="links", file=file,
              fmt="csv", columns={"firm_uscc": "统一社会信用代码", "person_name": "人员姓名",
-                                 "person_id": "证件号码", "role": "人员类型"},
-             ids=["firm_uscc", "person_id"],
+                                 "person_id": "证件号码", "role": "人员类型", "since": "任职日期",
+                                 "until": "离任日期"},
+             ids=["firm_uscc", "person_id"], dates=["since", "until"],
              maps={"role": {"法定代表人": "legal_representative", "经营者": "legal_representative",
                             "负责人": "principal", "主要负责人": "principal",
                             "从业人员": "employee", "员工": "employee"}},

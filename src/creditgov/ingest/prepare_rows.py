@@ -27,8 +27,9 @@ from creditgov.subjects.schemas import kinds
 # unpickle (`subject_update` derives an update's fields from them when one is needed).
 SubjectPrep = tuple[str, str, str, str, list[Any]]
 # A prepared link row: (role, firm credit code, person's blind index or None, why the
-# person's ID number is invalid or None); the firm is looked up before the person is checked.
-LinkPrep = tuple[str, str, str | None, str | None]
+# person's ID number is invalid or None, since, until (ISO dates or None)); the firm is
+# looked up before the person is checked.
+LinkPrep = tuple[str, str, str | None, str | None, str | None, str | None]
 
 
 @dataclass
@@ -111,8 +112,18 @@ class RowPreparer:
         if role not in ("legal_representative", "principal", "employee"):
             raise RowError(f"unknown role {role!r}")
         _, firm_code = identifier({"uscc": vals.get("firm_uscc", "")})
+        since = to_date(vals, "since", required=False, today=self.today)
+        until = None
+        if vals.get("until"):  # a term may end in the future (任期至)
+            try:
+                until = dt.date.fromisoformat(vals["until"])
+            except ValueError:
+                raise RowError(f"until {vals['until']!r} is not a date (add a `date` step to the spec)") from None
+        if since is not None and until is not None and until < since:
+            raise RowError(f"the role ends ({until}) before it begins ({since})")
+        dates = (since.isoformat() if since else None, until.isoformat() if until else None)
         try:
             _, pid = identifier({"resident_id": vals.get("person_id", "")})
         except RowError as exc:
-            return role, firm_code, None, str(exc)
-        return role, firm_code, self.keyring.blind_index(pid), None
+            return role, firm_code, None, str(exc), *dates
+        return role, firm_code, self.keyring.blind_index(pid), None, *dates

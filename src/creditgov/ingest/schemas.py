@@ -19,8 +19,9 @@ RECORD_FIELDS = frozenset({
 REGISTRATION_FIELDS = frozenset({
     "kind", "uscc", "resident_id", "name", "region", "industry", "established_on", "address",
 })
-LINK_FIELDS = frozenset({"firm_uscc", "person_id", "person_name", "role"})
-DATE_FIELDS = frozenset({"occurred_on", "decided_on", "established_on"})
+# `since` and `until`: when the role began and ended (optional; ISO dates after a `date` step).
+LINK_FIELDS = frozenset({"firm_uscc", "person_id", "person_name", "role", "since", "until"})
+DATE_FIELDS = frozenset({"occurred_on", "decided_on", "established_on", "since", "until"})
 
 Op = Literal["trim", "halfwidth", "upper", "lower", "date", "map", "number", "strip", "default",
              "replace", "split_first"]

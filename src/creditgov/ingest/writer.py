@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
@@ -146,13 +146,15 @@ class BatchWriter:
         self.pending: list[tuple[Any, ...]] = []   # VAR_COLUMNS tuples
         self.pending_tags: list[Any] = []
         self.q_pending: list[tuple[Any, ...]] = []  # QUARANTINE_COLUMNS tuples
-        self.links_pending: list[tuple[int, int, str]] = []
+        self.links_pending: list[tuple[int, int, str, str | None, str | None]] = []  # dates in ISO form
+        self.links_redated: list[dict[str, Any]] = []  # stored links whose dates a row changed
         self.buffer: list[tuple[int, RawRow, Any]] = []
         self.buffer_quarantine = True
         self._prep: RecordPreparer | None = None
         self._rows: RowPreparer | None = None
         self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
-        self.links_seen: set[tuple[int, int, str]] | None = None
+        # (firm, person, role) -> (since, until) of the links stored or pending
+        self.links_seen: dict[tuple[int, int, str], tuple[dt.date | None, dt.date | None]] | None = None
         self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
         self.outcomes: dict[Any, tuple[str, str | None]] = {}
         self.now = clock.now()
@@ -360,7 +362,7 @@ class BatchWriter:
 
     def _link(self, prep: LinkPrep, tag: Any) -> None:
         lk = self.lk
-        role, firm_code, person_index, person_error = prep
+        role, firm_code, person_index, person_error, since_s, until_s = prep
         firm_id = lk.by_uscc.get(firm_code)
         if firm_id is None:
             raise RowError(f"firm not registered: credit code {firm_code}")
@@ -371,15 +373,27 @@ class BatchWriter:
         if person_id is None:
             raise RowError("person not registered (ID number not on the household roll)")
         if self.links_seen is None:
-            self.links_seen = set(self.s.execute(
-                select(SubjectLink.firm_id, SubjectLink.person_id, SubjectLink.role)).tuples().all())
+            self.links_seen = {(f, p, r): (a, b) for f, p, r, a, b in self.s.execute(
+                select(SubjectLink.firm_id, SubjectLink.person_id, SubjectLink.role, SubjectLink.since,
+                       SubjectLink.until)).tuples()}
         key = (firm_id, person_id, role)
+        dates = (dt.date.fromisoformat(since_s) if since_s else None,
+                 dt.date.fromisoformat(until_s) if until_s else None)
         if key in self.links_seen:
-            self.counts.duplicates += 1
-            self.outcomes[tag] = ("duplicate", None)
+            # The same link again: a row that gives other dates (the role ended, or began
+            # on another day) corrects them; one without dates leaves them as they are.
+            if dates == (None, None) or dates == self.links_seen[key]:
+                self.counts.duplicates += 1
+                self.outcomes[tag] = ("duplicate", None)
+                return
+            self.links_seen[key] = dates
+            self.links_redated.append({"f": firm_id, "p": person_id, "r": role, "since": dates[0],
+                                       "until": dates[1]})
+            self.counts.corrected += 1
+            self.outcomes[tag] = ("corrected", None)
             return
-        self.links_seen.add(key)
-        self.links_pending.append(key)
+        self.links_seen[key] = dates
+        self.links_pending.append((*key, since_s, until_s))
         self.counts.accepted += 1
         self.outcomes[tag] = ("accepted", None)
 
@@ -393,8 +407,15 @@ class BatchWriter:
                 "status": "open", "created_at": self.now_s, "attempts": 1})
         if self.links_pending:
             rows, self.links_pending = self.links_pending, []
-            bulk_insert(self.s, cast(Table, SubjectLink.__table__), ("firm_id", "person_id", "role"), rows,
-                        stored_form=True, constants={"batch_id": self.batch_id})
+            bulk_insert(self.s, cast(Table, SubjectLink.__table__), ("firm_id", "person_id", "role", "since", "until"),
+                        rows, stored_form=True, constants={"batch_id": self.batch_id})
+        if self.links_redated:
+            redated, self.links_redated = self.links_redated, []
+            sl = cast(Table, SubjectLink.__table__)
+            self.s.execute(update(sl).where(sl.c.firm_id == bindparam("f"), sl.c.person_id == bindparam("p"),
+                                            sl.c.role == bindparam("r"))
+                           .values(since=bindparam("since"), until=bindparam("until"),
+                                   batch_id=self.batch_id), redated)
         if not self.pending:
             return
         pending, tags = self.pending, self.pending_tags

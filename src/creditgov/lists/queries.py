@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -118,3 +120,22 @@ def entry_detail(session: Session, entry_id: int) -> dict[str, Any]:
         {"step": ev.step, "from": ev.from_status, "to": ev.to_status, "on": ev.effective_on.isoformat(),
          "at": ev.at.isoformat(timespec="seconds"), "actor": ev.actor, "unit": ev.unit, "note": ev.note}
         for ev in events]}
+
+
+_Q_IN_FORCE = (select(ListEntry.subject_id, ListEntry.list_code)
+               .where(ListEntry.subject_id.in_(bindparam("ids", expanding=True)),
+                      listed_on(bindparam("day", type_=Date)))
+               .order_by(ListEntry.subject_id, ListEntry.list_code))
+
+
+def lists_in_force(conn: Connection, subject_ids: Iterable[int], on: dt.date | None = None) -> dict[int, list[str]]:
+    """The lists each of these subjects is on that day (`listed_on`), codes sorted; a
+    subject on none is left out. One statement, for the nodes of a relationship view
+    or a check's related parties."""
+    ids = sorted(set(subject_ids))
+    out: dict[int, list[str]] = {}
+    for i in range(0, len(ids), 500):
+        for sid, code in conn.execute(_Q_IN_FORCE, {"ids": ids[i:i + 500], "day": on or clock.today()}):
+            if code not in out.setdefault(sid, []):
+                out[sid].append(code)
+    return out

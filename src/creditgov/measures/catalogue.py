@@ -33,6 +33,7 @@ from creditgov.measures.schemas import (
     Condition,
     MeasureDef,
     MeasuresFile,
+    RelatedParties,
     ScenarioDef,
     ScenariosFile,
 )
@@ -143,6 +144,17 @@ def _check_measures(ms: MeasuresFile, where: _Where, scenarios: dict[str, Scenar
                 raise where.error(("measures", n, "unless_lists", j), f"unknown list {lc!r}")
 
 
+def _check_related(sc: ScenariosFile, where: _Where, known_lists: set[str]) -> None:
+    """The lists a related-party warning names must exist."""
+    places: list[tuple[tuple[Any, ...], RelatedParties]] = [(("related_parties",), sc.related_parties)]
+    places += [(("scenarios", n, "related_parties"), s.related_parties) for n, s in enumerate(sc.scenarios)
+               if s.related_parties is not None]
+    for loc, rp in places:
+        for j, lc in enumerate(rp.lists):
+            if lc not in known_lists:
+                raise where.error((*loc, "lists", j), f"unknown list {lc!r} (load list definitions first)")
+
+
 def load_measures(session: Session, *, path: Path | None = None, scenarios_path: Path | None = None,
                   actor: str | None = None) -> dict[str, Any]:
     """Upsert scenarios and measures (the shipped defaults when no paths), validated
@@ -163,6 +175,7 @@ def load_measures(session: Session, *, path: Path | None = None, scenarios_path:
     resolved = _check_scenarios(sc, _Where(sc_text, sc_src), models, kinds)
     known_lists = {c for (c,) in session.execute(select(CreditList.code))}
     _check_measures(ms, _Where(ms_text, ms_src), resolved, models, known_lists)
+    _check_related(sc, _Where(sc_text, sc_src), known_lists)
     # Each scenario is stored with its models resolved (defaults, then its own), so a
     # check needs one row to know whose grade to read.
     for s in resolved.values():

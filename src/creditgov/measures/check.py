@@ -5,7 +5,8 @@ subject's credit change here? It reads the subject's grade in the model the scen
 uses for its kind (the first of the scenario's models whose latest published run
 graded it), that grade's shared band, the lists in force today and the subject's
 commitments, and returns the measures that apply with their legal basis. Each check is
-stored (`CreditCheck`) and audited.
+stored (`CreditCheck`) and audited. Beside the measures it names the subject's related
+parties on a list (`related.py`: information that changes no measure).
 
 A check must be fast (p99 ≤ 5 ms on a million subjects): a handful of indexed point
 queries built once at import, the catalogue cached per loaded version
@@ -31,7 +32,14 @@ from creditgov.lists.models import ListEntry
 from creditgov.lists.queries import listed_on
 from creditgov.measures.catalogue import Catalogue, catalogue
 from creditgov.measures.models import CreditCheck
-from creditgov.measures.schemas import CommitmentCondition, Condition, MeasureDef, ScenarioDef
+from creditgov.measures.related import related_warnings
+from creditgov.measures.schemas import (
+    CommitmentCondition,
+    Condition,
+    MeasureDef,
+    RelatedParties,
+    ScenarioDef,
+)
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
@@ -290,13 +298,15 @@ class CheckResult:
     warnings: list[dict[str, Any]]
     checked_on: dt.date
     evidence: dict[str, Any] | None = None
+    related: list[dict[str, Any]] = field(default_factory=list)  # related parties on a list (related.py)
 
     def as_dict(self) -> dict[str, Any]:
         return {"check_id": self.check_id, "subject": self.subject, "scenario": self.scenario,
                 "department": self.department, "model": self.model, "run_id": self.run_id,
                 "grade": self.grade, "band": self.band, "colour": self.colour, "lists": self.lists,
                 "measures": self.measures, "available_with_commitment": self.available_with_commitment,
-                "warnings": self.warnings, "checked_on": self.checked_on.isoformat(), "evidence": self.evidence}
+                "warnings": self.warnings, "related": self.related, "checked_on": self.checked_on.isoformat(),
+                "evidence": self.evidence}
 
 
 def _new_check_id(today: dt.date) -> str:
@@ -330,9 +340,12 @@ def _subject_row(session: Session, key: str, keyring: KeyRing | None) -> Any:
 
 def check(session: Session, *, scenario: str, subject_id: int | None = None, key: str | None = None,
           keyring: KeyRing | None = None, model: str | None = None, department: str | None = None,
-          purpose: str | None = None, actor: str | None = None, evidence: str | None = None) -> CheckResult:
+          purpose: str | None = None, actor: str | None = None, evidence: str | None = None,
+          mask_people: bool = True) -> CheckResult:
     """Run one credit check: the service behind `creditgov check` and the API.
-    `evidence` is a credit code the subject presents (read through the evidence seam)."""
+    `evidence` is a credit code the subject presents (read through the evidence seam);
+    `mask_people` masks residents' names in the related-party warnings (the caller's
+    grant says whether its viewer sees them whole)."""
     actor = actor or audit.default_actor()
     conn = session.connection()
     cat = catalogue(conn)
@@ -362,6 +375,8 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
     band = st.band_of(conn, None)
     applies, offer = applicable(conn, st, cat.by_scenario.get(sc.code, []))
     warnings = open_warnings(session, sid)
+    related = related_warnings(conn, subject_id=sid, policy=sc.related_parties or RelatedParties(), today=today,
+                               mask_people=mask_people)
     dept = department or sc.department
     check_id = _new_check_id(today)
     lists_out = [{"list": e.list_code, "entry_id": e.id, "origin": e.origin,
@@ -379,6 +394,7 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
                  purpose=purpose or f"credit check: {sc.code}",
                  detail={"check_id": check_id, "scenario": sc.code, "department": dept, "grade": grade,
                          "band": band, "lists": on_lists, "measures": codes,
+                         **({"related": [[w["party"]["id"], w["list"]] for w in related]} if related else {}),
                          **({"evidence": {k: shown_evidence.get(k) for k in ("status", "accepted", "band")}}
                             if shown_evidence is not None else {})})
     shown = mask_name(name) if rid_index is not None else name
@@ -386,7 +402,7 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
                        scenario={"code": sc.code, "name_zh": sc.name_zh, "name_en": sc.name_en},
                        department=dept, model=model_name, run_id=run_id, grade=grade, band=band, colour=colour,
                        lists=lists_out, measures=applies, available_with_commitment=offer, warnings=warnings,
-                       checked_on=today, evidence=shown_evidence)
+                       checked_on=today, evidence=shown_evidence, related=related)
 
 
 def measures_today(session: Session, *, subject_id: int, kind: str) -> list[tuple[ScenarioDef, dict[str, Any]]]:

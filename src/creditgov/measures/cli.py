@@ -127,6 +127,7 @@ def run(key: str = typer.Argument(..., help="Subject: id, credit code or ID numb
         f"[b]{subj['name']}[/b] {subj['uscc'] or ''} (id {subj['id']}, {subj['kind']})\n"
         f"grade {shown} in {out['model'] or '—'} (run {out['run_id'] or '—'})\nlists: {lists}\n"
         f"warnings: {len(out['warnings'])}"
+        + "".join(f"\nrelated party: {w['text_en']}" for w in out["related"])
         + (f"\ncredit code: {out['evidence']['status']}, "
            f"{'accepted, band ' + str(out['evidence']['band']) if out['evidence']['accepted'] else out['evidence'].get('why', '')}"
            if out.get("evidence") else ""),

@@ -13,6 +13,10 @@ models: `scoring/bands.py`), or a named model's own grades ("grade A of
 yiwu-ecommerce"). A scenario names, for every subject kind, the models whose grade a
 check reads (the first that graded the subject), or says why the kind is checked on
 lists and commitments only (`ungraded`) or not checked there at all (`not_checked`).
+
+`related_parties` says which related parties a check warns about (a person in one of
+these roles of the checked firm, or a firm such a person also holds one of these roles
+in, on one of these lists today). A warning is information: no measure reads it.
 """
 
 from __future__ import annotations
@@ -139,6 +143,24 @@ def _as_list(v: object) -> object:
     return v
 
 
+LinkRole = Literal["legal_representative", "principal", "employee"]
+_CONTROL: tuple[LinkRole, ...] = ("legal_representative", "principal")
+
+
+class RelatedParties(Frozen):
+    """Which related parties a credit check names in a warning (关联方风险提示). Shown
+    beside the measures, never changing them: 国办发〔2020〕49号 forbids extending a
+    punishment beyond what law names, and the joint-punishment memoranda name a listed
+    firm's legal representative and principal as its related persons."""
+
+    roles: list[LinkRole] = Field(default_factory=lambda: list(_CONTROL), min_length=1,
+                                  description="the roles of a link that make its other end a related party")
+    lists: list[str] = Field(default_factory=lambda: ["serious-dishonesty"],
+                             description="lists a related party on which is warned about (empty: no warnings)")
+    hops: int = Field(default=2, ge=1, le=2, description="1: the subject's own people or firms; 2: theirs too")
+    citation: str | None = None
+
+
 class ScenarioDef(Frozen):
     code: str = Field(pattern=CODE)
     name_zh: str
@@ -149,6 +171,8 @@ class ScenarioDef(Frozen):
     ungraded: dict[str, str] = Field(
         default_factory=dict, description="kind -> why it is checked on lists and commitments only")
     not_checked: dict[str, str] = Field(default_factory=dict, description="kind -> why the scenario refuses it")
+    related_parties: RelatedParties | None = Field(
+        default=None, description="the related-party warnings of this scenario's checks (default: the file's)")
     description: str | None = None
     citation: str | None = None
 
@@ -178,6 +202,8 @@ class ScenariosFile(Frozen):
         description="subject kind -> the models whose grade a check reads (the first that graded the subject)")
     ungraded: dict[str, str] = Field(
         default_factory=dict, description="kinds no model grades, checked on lists and commitments only, and why")
+    related_parties: RelatedParties = Field(
+        default_factory=RelatedParties, description="which related parties a check warns about (information only)")
     scenarios: list[ScenarioDef] = Field(min_length=1)
 
     @field_validator("default_models", mode="before")
@@ -199,4 +225,5 @@ class ScenariosFile(Frozen):
         models = {k: v for k, v in self.default_models.items() if k not in s.not_checked and k not in s.ungraded}
         ungraded = {k: v for k, v in self.ungraded.items()
                     if k not in s.not_checked and k not in s.models}
-        return s.model_copy(update={"models": {**models, **s.models}, "ungraded": {**ungraded, **s.ungraded}})
+        return s.model_copy(update={"models": {**models, **s.models}, "ungraded": {**ungraded, **s.ungraded},
+                                    "related_parties": s.related_parties or self.related_parties})

@@ -48,14 +48,16 @@ def scenarios_list(grant: MeasuresRead, session: DB) -> list[dict[str, Any]]:
 @append_only
 def checks_run(body: CheckIn, grant: Annotated[Grant, Depends(require("check.run"))], session: DB) -> dict[str, Any]:
     """Check a subject for a scenario: grade, lists in force, the measures that apply
-    and those available with a commitment. The check is recorded and audited."""
+    and those available with a commitment, and related parties on a list (`related`:
+    information, changing no measure). The check is recorded and audited."""
     grant.require_subject(session, body.subject_id)
     who = grant.principal
     department = who.department_code if who.role is Role.DEPARTMENT else None
     if who.role is Role.BANK:
         department = who.organisation
     r = measures_service.check(session, scenario=body.scenario, subject_id=body.subject_id, department=department,
-                               purpose=body.purpose, actor=who.actor, evidence=body.code)
+                               purpose=body.purpose, actor=who.actor, evidence=body.code,
+                               mask_people=grant.masks_people)
     return r.as_dict()
 
 

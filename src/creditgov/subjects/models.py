@@ -49,7 +49,8 @@ class Subject(Base):
 
 
 class SubjectLink(Base):
-    """A person's role in a firm: legal representative, principal or employee."""
+    """A person's role in a firm: legal representative, principal or employee, held from
+    `since` until `until` (exclusive) when the source says so (None: not given / still held)."""
 
     __tablename__ = "subject_links"
     __table_args__ = (UniqueConstraint("firm_id", "person_id", "role"),)
@@ -58,4 +59,6 @@ class SubjectLink(Base):
     firm_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(30), nullable=False)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    until: Mapped[dt.date | None] = mapped_column(Date)
     batch_id: Mapped[int | None] = mapped_column(Integer)

@@ -76,7 +76,7 @@ def _run_check(request: Request, who: Principal, session: Session, subject_id: i
     department = who.department_code if who.role is Role.DEPARTMENT else (
         who.organisation if who.role is Role.BANK else None)
     r = measures_service.check(session, scenario=scenario, subject_id=subject_id, department=department,
-                               purpose=purpose or None, actor=who.actor)
+                               purpose=purpose or None, actor=who.actor, mask_people=grant.masks_people)
     return render(request, "_check_result.html", {"r": r.as_dict()})
 
 

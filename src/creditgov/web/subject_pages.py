@@ -1,8 +1,9 @@
 """Subject pages: the search (主体查询, with its htmx partial for live search) and the
 credit file (一户一档) with its scores explained in words and as a waterfall
-(`scoring.narrative`), its lists and the
-measures that apply to it. The file is read through `subjects.access.read_file`, the
-same masking as the API; the rules of every page module are in `web/pages.py`."""
+(`scoring.narrative`), its lists, its relationships two links deep
+(`subjects.access.read_relations`) and the measures that apply to it. The file is read
+through `subjects.access.read_file`, the same masking as the API; the rules of every
+page module are in `web/pages.py`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
-from creditgov.subjects.access import read_file
+from creditgov.subjects.access import read_file, read_relations
+from creditgov.subjects.links import LIMIT as RELATIONS_LIMIT
 from creditgov.subjects.models import Subject
 from creditgov.subjects.schemas import kinds as subject_kinds
 from creditgov.web import i18n
@@ -92,7 +94,8 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
                              else f"无法按模型「{ref}」解释该主体：模型不存在或不适用于该主体。")
     scenarios = measures_service.scenarios(session) if who.can("check.run") else []
     return render(request, "subject.html", {
-        "f": f, "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,
+        "f": f, "relations": read_relations(session, grant, subject_id), "relations_limit": RELATIONS_LIMIT,
+        "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,
         "lists": overview.list_entries_of(session, subject_id) if grant.scope is not Scope.PUBLISHED else [],
         "measures": _measures_for(session, subject) if who.can("measures.read") else [],
         "readers": f["readers"] if grant.shows_readers else None,
