@@ -411,3 +411,31 @@ def test_neighbourhood_disputes_come_with_the_grid_events(
     disputes = {clean(r[grid.columns["resident_id"]]) for r in rows(folder, grid)
                 if m.get(clean(r[grid.columns["item"]])) == "grid.dispute"}
     assert 0.003 < len(disputes) / summary["subjects"]["individual"] < 0.02
+
+
+def test_earlier_deliveries_are_folders_of_their_own(folder: Path, specs: dict[str, SourceSpec],
+                                                     summary: dict[str, Any]) -> None:
+    """`deliveries/<day>/`: three monthly bill files under the load's own spec (so they
+    register as the same version) and two monthly dispute reports that then stop."""
+    from creditgov.ingest.service import plan
+
+    days = summary["deliveries"]
+    assert sorted(p.name for p in (folder / "deliveries").iterdir()) == list(days)
+    by_source: dict[str, list[str]] = {}
+    for day, sources in days.items():
+        plans, setup = plan([folder / "deliveries" / day])
+        assert setup == [] and [p.spec.name for p in plans] == list(sources)
+        for p in plans:
+            by_source.setdefault(p.spec.name, []).append(day)
+            got = [r for f in p.files for r in csv.DictReader(f.read_text(p.spec.encoding).splitlines())]
+            assert len(got) == sources[p.spec.name] and all(f.stat().st_size for f in p.files)
+            if p.spec.name == "utility_bills_firms":
+                assert p.text == (folder / "specs" / "utility_bills_firms.yaml").read_text("utf-8")
+                months = {r[p.spec.columns["occurred_on"]] for r in got}
+                assert len(months) == 1 and months.pop() < day.replace("-", "")   # billed before it came
+            else:
+                assert all(ric.is_valid(clean(r[p.spec.columns["resident_id"]])) for r in got)
+    assert by_source["utility_bills_firms"] == ["2025-09-07", "2025-10-06", "2025-11-05"]
+    assert by_source["grid_disputes_monthly"] == ["2026-08-04", "2026-09-04"]   # then nothing: late on 1 November
+    assert "grid_disputes_monthly" not in specs                                  # not in the load's folder
+    assert 10 * days["2025-11-05"]["utility_bills_firms"] < summary["records"]["utility_bills_firms.csv"]

@@ -189,9 +189,9 @@ def resolve(alert_id: int, resolution: str, actor: str = ActorOpt, json_out: boo
 
 @app.command("scan")
 def scan(json_out: bool = JsonOpt) -> None:
-    """One pass of every rule scanner (new records, list entries, published runs)."""
+    """One pass of every rule scanner (new records, list entries, published runs, the sources' data quality)."""
     STATE.require_init()
-    out = rules.evaluate(STATE.url).as_dict()
+    out = rules.evaluate(STATE.url, thorough=True).as_dict()
     _out(out, json_out, f"examined {out['examined']}, raised {out['raised']}, repeated {out['repeated']}, "
                         f"queued {out['notifications']} notifications")
 

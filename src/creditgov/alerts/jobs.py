@@ -21,7 +21,7 @@ def escalations(url: str) -> dict[str, Any]:
 def rules_sweep(url: str) -> dict[str, Any]:
     from creditgov.alerts import rules
 
-    return rules.evaluate(url).as_dict()
+    return rules.evaluate(url, thorough=True).as_dict()
 
 
 def colour_codes(url: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, AlertEvent, Notification, WarningRule
-from creditgov.alerts.schemas import RuleDef
+from creditgov.alerts.schemas import QUALITY_KINDS, RuleDef, SourceLateRule
 from creditgov.core.clock import iso
 from creditgov.subjects.models import Subject
 
@@ -39,6 +39,31 @@ def rule_defs(session: Session, *, kinds: Sequence[str] | None = None, enabled_o
     return [_rule_of(d) for (d,) in session.execute(q)]
 
 
+def late_policy(session: Session) -> dict[str, Any]:
+    """The enabled `source_late` rule's intervals as `quality.service.sources` takes
+    them (`default_days`, `days`), so the data-quality page shows late the sources the
+    rule warns about; empty when no such rule is enabled."""
+    for r in rule_defs(session, kinds=("source_late",)):
+        if isinstance(r, SourceLateRule):
+            return {"default_days": r.default_interval_days, "days": dict(r.interval_days)}
+    return {}
+
+
+def source_alerts(session: Session, *, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
+    """Unresolved data-quality alerts by the source they are about (newest first), for
+    the data-quality page's links. The source is in each alert's evidence."""
+    codes = list(session.execute(select(WarningRule.code).where(WarningRule.kind.in_(QUALITY_KINDS))).scalars())
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not codes:
+        return out
+    q = (select(Alert).where(Alert.rule_code.in_(codes), Alert.status != "resolved")
+         .order_by(Alert.id.desc()).limit(limit))
+    for a in session.execute(q).scalars():
+        src = next((e["source"] for e in a.evidence or [] if isinstance(e, dict) and e.get("source")), None)
+        if src:
+            out.setdefault(str(src), []).append({"id": a.id, "rule": a.rule_code, "severity": a.severity,
+                                                 "status": a.status, "raised_at": iso(a.raised_at)})
+    return out
 
 
 # ----------------------------------------------------------------------------- alerts

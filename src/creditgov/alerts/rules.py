@@ -1,12 +1,15 @@
 """Warning-rule evaluation: scanners that read what is new and raise alerts.
 
-Three scanners, each one transaction per pass, each with a cursor stored beside the
+Four scanners, each one transaction per pass, each with a cursor stored beside the
 alerts it raises (so the cursor moves if and only if the alerts are committed):
 
 - records: new credit records (any writer: ingestion, commitments, inspections) →
   new-record, record-count and consecutive-months rules;
 - list events: list entries published → list-entry rules;
-- runs: published evaluation runs not yet compared → score-drop and grade-change rules.
+- runs: published evaluation runs not yet compared → score-drop and grade-change rules;
+- quality: the departments' sources → source-late, volume-change and rejection-rate
+  rules (`source_rules.py`: judged against today and each source's history, so its
+  cursor only paces it).
 
 Why cursors with holes: ids are handed out when a row is inserted, not when it is
 committed. SQLite has one writer at a time, so rows become visible in id order; on
@@ -55,7 +58,7 @@ from creditgov.security import service as audit
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject
 
-RECORDS, LIST_EVENTS, RUNS = "records", "list_events", "runs"
+RECORDS, LIST_EVENTS, RUNS, QUALITY = "records", "list_events", "runs", "quality"
 HOLE_GRACE_SECONDS = 3600.0  # longer than any ingestion transaction
 MAX_HOLES = 2000
 WINDOW = 20_000  # ids read per pass of a cursor
@@ -67,7 +70,20 @@ DEFAULT_BODY = {
     "score_drop": "{subject_name} 在评价模型 {model} 中的得分由 {previous_score} 降至 {score}（下降 {drop}）。",
     "grade_change": "{subject_name} 在评价模型 {model} 中的等级由 {previous_grade} 变为 {grade}。",
     "list_entry": "{subject_name} 已被列入「{list_name}」（公示日期 {date}）。",
+    # About a department's source (source_rules.py): what happened, in figures, and what to do.
+    "source_late": "数据源「{source_name}」（报送部门：{department_name}）已有{days_since_last}天没有报送新数据"
+                   "（最近一次：{last_date} 收到文件 {last_file}；应报送间隔：{interval_text}）。"
+                   "请{department_name}尽快报送本期数据；本期确无数据的，请向县信用办说明。",
+    "volume_change": "数据源「{source_name}」（报送部门：{department_name}）{date} 收到的文件 {file_name} 共 {rows} 行，"
+                     "{change_text}。请{department_name}核对这批数据是否重复报送了历史数据、漏报或截取不全，"
+                     "并将核对结果告知县信用办；有误的，请重新报送正确的文件。",
+    "rejection_rate": "数据源「{source_name}」（报送部门：{department_name}）{date} 收到的文件 {file_name} 共 {rows} 行，"
+                      "其中 {rejected} 行未通过校验被拒收，拒收率 {rate}（预警线 {threshold}）。主要原因：{reasons}。"
+                      "{advice}拒收明细见平台「数据质量」页和隔离区。",
 }
+# A rule about a source (no subject) is headed by the source's name.
+DEFAULT_TITLE = {"source_late": "{rule_name}：{source_name}", "volume_change": "{rule_name}：{source_name}",
+                 "rejection_rate": "{rule_name}：{source_name}"}
 
 
 class _Ctx(dict[str, Any]):
@@ -117,6 +133,8 @@ def ensure_cursors(session: Session) -> None:
         done = list(session.execute(select(EvaluationRun.id).where(EvaluationRun.published.is_(True))).scalars())
         session.add(ScanCursor(name=RUNS, position=max(done, default=0), state={"done": sorted(done)},
                                updated_at=now))
+    if session.get(ScanCursor, QUALITY) is None:  # position 0: never passed, so the first scan judges
+        session.add(ScanCursor(name=QUALITY, position=0, state={}, updated_at=now))
     session.flush()
 
 
@@ -204,7 +222,7 @@ def _fire(session: Session, rule: RuleDef, subject: Subject | None, ctx: dict[st
     ctx = {"rule": rule.code, "rule_name": rule.name_zh, "severity": rule.severity, **_subject_ctx(subject), **ctx}
     if "model" in ctx:  # messages name a model by its title (the label catalogue), never its code
         ctx["model"] = labels.label("model", ctx["model"], "zh")
-    title = render(rule.title or "{rule_name}：{subject_name}", ctx)
+    title = render(rule.title or DEFAULT_TITLE.get(rule.kind, "{rule_name}：{subject_name}"), ctx)
     body = render(rule.body or DEFAULT_BODY[rule.kind], ctx) + f"\n依据：{rule.citation}"
     r = alerts.raise_alert(
         session, rule_code=rule.code, subject_id=subject.id if subject else None, severity=rule.severity,
@@ -421,12 +439,21 @@ def scan_runs(session: Session) -> Pass:
     return out
 
 
+def scan_quality(session: Session, *, thorough: bool = False) -> Pass:
+    from creditgov.alerts import source_rules
+
+    return source_rules.scan(session, thorough=thorough)
+
+
 SCANNERS: dict[str, Callable[[Session], Pass]] = {RECORDS: scan_records, LIST_EVENTS: scan_list_events,
-                                                  RUNS: scan_runs}
+                                                  RUNS: scan_runs, QUALITY: scan_quality}
 
 
-def evaluate(url: str, *, scanners: Sequence[str] = (RECORDS, LIST_EVENTS, RUNS)) -> Pass:
-    """One pass of each scanner, each in its own transaction with its cursor."""
+def evaluate(url: str, *, scanners: Sequence[str] = (RECORDS, LIST_EVENTS, RUNS, QUALITY),
+             thorough: bool = False) -> Pass:
+    """One pass of each scanner, each in its own transaction with its cursor.
+    `thorough`: the quality scanner judges now, not only when its pace says so (the
+    `alerts scan` command and the periodic sweep)."""
     total = Pass()
     for name in scanners:
         while True:
@@ -434,7 +461,7 @@ def evaluate(url: str, *, scanners: Sequence[str] = (RECORDS, LIST_EVENTS, RUNS)
                 if s.get(ScanCursor, name) is None:
                     alerts.ensure_inbox_channel(s)
                     ensure_cursors(s)
-                res = SCANNERS[name](s)
+                res = scan_quality(s, thorough=thorough) if name == QUALITY else SCANNERS[name](s)
                 if res.alert_ids:  # one audit entry per pass, naming every alert it raised
                     audit.append(s, action="alert.raise", actor=f"scanner:{name}",
                                  detail={"alerts": res.alert_ids, "notifications": res.notifications})

@@ -3,13 +3,16 @@ on load so an error names the file, the line and the field.
 
 A warning rule is data: what sets it off (a new record of given items, N records in
 a window, M consecutive months of arrears, a score drop between runs, a grade change,
-a list entry), how severe it is, who is told on which channels, how repeats are
+a list entry; or, about a department's source rather than a subject, a source that is
+late, a batch whose volume jumps or falls, a batch with too many rows rejected), how
+severe it is, who is told on which channels, how repeats are
 folded into one alert (a de-duplication key and window), and who is told next when
 nobody acknowledges it in time (escalation).
 """
 
 from __future__ import annotations
 
+import re
 import string
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -67,7 +70,7 @@ class Recipient(Frozen):
 class Dedup(Frozen):
     """Repeats of the same key inside the window fold into the open alert (its
     occurrence count rises; nobody is told twice). Placeholders: {rule}, {subject_id},
-    {item}, {model}, {list}."""
+    {item}, {model}, {list}; data-quality rules: {rule}, {source}, {department}, {period}."""
 
     key: str = "{rule}:{subject_id}"
     window_days: int = Field(default=30, ge=0, le=3650)
@@ -167,12 +170,95 @@ class ListEntryRule(_Rule):
     lists: list[str] = Field(min_length=1)
 
 
+SOURCE = r"^[a-z][a-z0-9_]*$"  # a source is a spec's name (ingest.schemas.SourceSpec.name)
+# Recipients a rule about a source can reach: the others are found through a subject.
+SOURCE_RECIPIENTS = ("department", "user", "principal_id")
+
+
+class _SourceRule(_Rule):
+    """A data-quality rule: about one department's source (an ingestion spec), not a
+    subject. `{who: department}` without a code is the department that supplies the
+    source; the credit office's desk is `{who: department, code: credit}`. Repeats fold
+    per source and period (the due day of a late source, the month of a batch)."""
+
+    sources: list[str] = Field(default_factory=list, description="the sources watched (spec names); empty: every source")
+    dedup: Dedup = Field(default_factory=lambda: Dedup(key="{rule}:{source}:{period}"))
+
+    @model_validator(mode="after")
+    def _about_a_source(self) -> _SourceRule:
+        if self.subject_kinds:
+            raise ValueError("a data-quality rule is about a source, not a subject: it takes no subject_kinds")
+        for r in [*self.recipients, *(t for step in self.escalation for t in step.to)]:
+            if r.who not in SOURCE_RECIPIENTS:
+                raise ValueError(f"a data-quality rule has no subject, so no {r.who!r} to tell: "
+                                 f"recipients may be {', '.join(SOURCE_RECIPIENTS)}")
+        for s in self.sources:
+            if not re.fullmatch(SOURCE, s):
+                raise ValueError(f"source {s!r} is not a source name (a spec's name: lower case, digits, _)")
+        return self
+
+
+class SourceLateRule(_SourceRule):
+    """No delivery (a file batch) from a source for longer than its expected interval:
+    `interval_days` for that source, else the frequency of the approved data request
+    its department was asked for, else `default_interval_days` (none: such a source is
+    never late). Judged against today, so it is checked on every scan."""
+
+    kind: Literal["source_late"]
+    default_interval_days: int | None = Field(default=None, ge=1, le=3660)
+    interval_days: dict[str, int] = Field(default_factory=dict, description="source -> days, before any other")
+
+    @model_validator(mode="after")
+    def _days(self) -> SourceLateRule:
+        for s, d in self.interval_days.items():
+            if not re.fullmatch(SOURCE, s):
+                raise ValueError(f"interval_days: {s!r} is not a source name")
+            if not 1 <= d <= 3660:
+                raise ValueError(f"interval_days: {s}: {d} must be between 1 and 3660 days")
+        return self
+
+
+class _BatchRule(_SourceRule):
+    max_age_days: int = Field(default=30, ge=1, le=3650,
+                              description="judge batches received within this many days: a warning is about news")
+
+
+class VolumeChangeRule(_BatchRule):
+    """A batch's rows differ from the median of the source's previous `history`
+    batches by more than `factor` (more than factor × the median, or less than the
+    median ÷ factor). Needs `min_history` earlier batches and a median of at least
+    `min_rows` (too small a source to judge otherwise)."""
+
+    kind: Literal["volume_change"]
+    factor: Decimal = Field(gt=1, le=1000)
+    history: int = Field(default=6, ge=1, le=60)
+    min_history: int = Field(default=3, ge=1, le=60)
+    min_rows: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _history(self) -> VolumeChangeRule:
+        if self.min_history > self.history:
+            raise ValueError(f"min_history ({self.min_history}) cannot exceed history ({self.history})")
+        return self
+
+
+class RejectionRateRule(_BatchRule):
+    """A batch of at least `min_rows` rows rejected (quarantined) more than `threshold`
+    of them (0.1: more than one row in ten)."""
+
+    kind: Literal["rejection_rate"]
+    threshold: Decimal = Field(gt=0, lt=1)
+    min_rows: int = Field(default=20, ge=1)
+
+
 RuleDef = Annotated[
-    NewRecordRule | RecordCountRule | ConsecutiveMonthsRule | ScoreDropRule | GradeChangeRule | ListEntryRule,
+    NewRecordRule | RecordCountRule | ConsecutiveMonthsRule | ScoreDropRule | GradeChangeRule | ListEntryRule
+    | SourceLateRule | VolumeChangeRule | RejectionRateRule,
     Field(discriminator="kind"),
 ]
 RECORD_KINDS = ("new_record", "record_count", "consecutive_months")
 RUN_KINDS = ("score_drop", "grade_change")
+QUALITY_KINDS = ("source_late", "volume_change", "rejection_rate")
 
 
 class RulesFile(Frozen):

@@ -28,6 +28,7 @@ import yaml
 
 from creditgov.demo.context import COUNTY_CODE, COUNTY_NAME, Progress, _Ctx
 from creditgov.demo.data_requests import _requests
+from creditgov.demo.deliveries import _deliveries
 from creditgov.demo.departments.civility import _civility
 from creditgov.demo.departments.court import _court, _court_lawsuits
 from creditgov.demo.departments.credit import _credit_grades
@@ -83,7 +84,9 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
     """Write a complete ingestion folder for a fictional county under `out`.
 
     Same `subjects`, `seed` and `as_of` give byte-identical files. `progress(stage, count)`
-    is called after each file (and every 250,000 rows of a big one). Returns a summary:
+    is called after each file (and every 250,000 rows of a big one). Also writes, under
+    `deliveries/<day>/`, earlier files of two sources to be ingested on their days
+    (`demo/deliveries.py`: a late source and a volume spike). Returns a summary:
     subjects per kind, regions, rows per data file, the dirt inserted per file and in
     total, and every file written (relative to `out`).
     """
@@ -138,6 +141,8 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
     _dump(out / "manifest.yaml", manifest, flow=None)
     written += ["manifest.yaml", "regions.yaml", "data_requests.yaml"]
     written += [f"data/{f}" for f in ctx.files]
+    deliveries, delivered = _deliveries(ctx, people, _dump)
+    written += delivered
     ctx.say("done", len(written))
 
     dirt: dict[str, int] = {}
@@ -173,4 +178,6 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
         "dirt": dirt,
         "dirt_by_file": {f: {k: v for k, v in c.items() if k != "rows" and v} for f, c in ctx.files.items()},
         "files": sorted(written),
+        # Earlier files of two sources, each folder ingested on its day (demo/deliveries.py).
+        "deliveries": deliveries,
     }

@@ -1,6 +1,10 @@
 """`/quality`: the data-quality view, with the monthly trend drawn by ECharts from a
 JSON block (static script: the Content-Security-Policy forbids inline ones), and
-`/quality.json`, the same figures for other tools."""
+`/quality.json`, the same figures for other tools.
+
+Lateness is judged with the data-quality warning rule's intervals and each source's
+unresolved data-quality warnings are linked beside it (both read through
+`alerts.queries`), so the page and the warnings sent to the departments agree."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from creditgov.alerts import queries as alert_queries
 from creditgov.api.deps import DB, Who
 from creditgov.core import labels
 from creditgov.quality import service
@@ -19,7 +24,11 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 def _data(session: DB) -> dict[str, Any]:
-    return {"sources": service.sources(session), "trend": service.trend(session)}
+    rows = service.sources(session, **alert_queries.late_policy(session))
+    warned = alert_queries.source_alerts(session)
+    for r in rows:
+        r["alerts"] = warned.get(r["source"], [])
+    return {"sources": rows, "trend": service.trend(session)}
 
 
 @router.get("/quality")
@@ -34,6 +43,8 @@ def quality_json(who: Who, session: DB) -> Response:
     data = _data(session)
     for r in data["sources"]:      # codes kept; labels beside them
         labels.annotate(r, department="department", frequency="request_frequency")
+        for a in r["alerts"]:
+            labels.annotate(a, rule="warning_rule", severity="alert_severity", status="alert_status")
         r["labels"]["source"] = r["source_name"]
         r["labels"]["rejected_by_reason"] = {k: {"zh": labels.label("quarantine_reason", k, "zh"),
                                                  "en": labels.label("quarantine_reason", k, "en")}

@@ -1,16 +1,22 @@
 """Data quality per source, read from the ingestion batches and quarantine and the
 departments' data requests (tables are one shared schema: this module only reads).
 
-Lateness: a source is late when the days since its last file exceed the interval of
-the most frequent approved data request its department was asked for (daily 1,
-weekly 7, monthly 31, quarterly 92, yearly 366 days; `once` sets no interval). The
-rejection rate is rejected ÷ rows read; the trend is per month, the last 12 months."""
+Lateness: a source is late when the days since its last file (a delivery: a `file`
+batch, not a retry of its quarantine) exceed its expected interval: a number of days
+set for that source, else the interval of the most frequent approved data request its
+department was asked for (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366 days;
+`once` sets no interval), else a default number of days. The source's days and the
+default are the data-quality warning rule's (`alerts/data/warning_rules.yaml`,
+`source_late`): its scanner and this view call `late_sources` with them, so a source
+the page shows late is the one the rule warns about. The rejection rate is rejected ÷
+rows read; the trend is per month, the last 12 months."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -55,6 +61,41 @@ def _intervals(session: Session) -> dict[str, tuple[str, int]]:
     return out
 
 
+def last_deliveries(session: Session) -> dict[str, tuple[int, dt.datetime, str]]:
+    """Each source's newest delivery (a `file` batch): (batch id, started at, file name)."""
+    newest = (select(Batch.source, func.max(Batch.started_at).label("at")).where(Batch.kind == "file")
+              .group_by(Batch.source).subquery())
+    q = (select(Batch.source, Batch.id, Batch.started_at, Batch.file_name)
+         .join(newest, (newest.c.source == Batch.source) & (newest.c.at == Batch.started_at))
+         .where(Batch.kind == "file").order_by(Batch.id))
+    return {src: (bid, at, name) for src, bid, at, name in session.execute(q)}
+
+
+def late_sources(session: Session, today: dt.date | None = None, *, default_days: int | None = None,
+                 days: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Every source with a delivery, against its expected interval: `days` (per source),
+    else its department's approved data request, else `default_days` (None: no interval,
+    never late). `basis` says which: source, request or default."""
+    today = today or clock.today()
+    specs, intervals, days = spec_docs(session), _intervals(session), days or {}
+    out = []
+    for src, (bid, at, file_name) in sorted(last_deliveries(session).items()):
+        doc = specs.get(src, {})
+        dept = doc.get("department")
+        freq, interval, basis = None, None, None
+        if src in days:
+            interval, basis = int(days[src]), "source"
+        elif dept in intervals:
+            (freq, interval), basis = intervals[dept], "request"
+        elif default_days is not None:
+            interval, basis = int(default_days), "default"
+        age = (today - clock.to_cst(at).date()).days
+        out.append({"source": src, "department": dept, "doc": doc, "batch": bid, "last_at": at, "last_file": file_name,
+                    "days_since_last": age, "frequency": freq, "interval_days": interval, "basis": basis,
+                    "late": interval is not None and age > interval})
+    return out
+
+
 def reason_code(text: str) -> str:
     """The category (a `quarantine_reason` code) of a quarantine reason text."""
     t = (text or "").strip()
@@ -64,7 +105,7 @@ def reason_code(text: str) -> str:
     return "other"
 
 
-def _specs(session: Session) -> dict[str, dict[str, Any]]:
+def spec_docs(session: Session) -> dict[str, dict[str, Any]]:
     """Each source's newest spec document (department, title, kind)."""
     out: dict[str, dict[str, Any]] = {}
     for name, text in session.execute(select(SpecVersion.name, SpecVersion.text).order_by(SpecVersion.id)):
@@ -87,9 +128,13 @@ def source_names(name: str, doc: dict[str, Any]) -> tuple[str, str]:
     return zh or name, en or name
 
 
-def sources(session: Session, today: dt.date | None = None) -> list[dict[str, Any]]:
+def sources(session: Session, today: dt.date | None = None, *, default_days: int | None = None,
+            days: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Per source: its files, rows, accepted, rejected by reason, duplicates and its
+    lateness (`late_sources`, with the warning rule's `default_days` and `days`)."""
     today = today or clock.today()
-    specs, intervals = _specs(session), _intervals(session)
+    specs = spec_docs(session)
+    lateness = {r["source"]: r for r in late_sources(session, today, default_days=default_days, days=days)}
     depts = {n: d.get("department") for n, d in specs.items()}
     agg = select(Batch.source, func.count(), func.sum(Batch.read), func.sum(Batch.accepted), func.sum(Batch.corrected),
                  func.sum(Batch.rejected), func.sum(Batch.duplicates), func.max(Batch.started_at)
@@ -103,9 +148,8 @@ def sources(session: Session, today: dt.date | None = None) -> list[dict[str, An
         last_file = session.execute(select(Batch.file_name).where(Batch.source == src, Batch.started_at == last)
                                     .limit(1)).scalar()
         dept = depts.get(src)
-        freq = intervals.get(dept or "")
-        last_day = clock.to_cst(last).date()
-        age = (today - last_day).days
+        late = lateness.get(src)
+        age = late["days_since_last"] if late else (today - clock.to_cst(last).date()).days
         read = int(read or 0)
         zh, en = source_names(src, specs.get(src, {}))
         out.append({"source": src, "source_name": {"zh": zh, "en": en}, "department": dept, "files": files, "last_file": last_file,
@@ -113,8 +157,9 @@ def sources(session: Session, today: dt.date | None = None) -> list[dict[str, An
                     "rejected": int(rej or 0), "duplicates": int(dup or 0),
                     "rejection_rate": round(int(rej or 0) / read, 4) if read else None,
                     "rejected_by_reason": dict(sorted(reasons[src].items(), key=lambda kv: -kv[1])),
-                    "frequency": freq[0] if freq else None, "days_since_last": age,
-                    "late": bool(freq and age > freq[1])})
+                    "frequency": late["frequency"] if late else None, "days_since_last": age,
+                    "interval_days": late["interval_days"] if late else None,
+                    "late": bool(late and late["late"])})
     return sorted(out, key=lambda r: (r["department"] or "", r["source"]))
 
 
