@@ -205,6 +205,11 @@ DOMAINS: tuple[Domain, ...] = (
            jobs=(("exchange", "creditgov.exchange.jobs:exchange"),),
            permissions="creditgov.exchange.permissions:PERMISSIONS",
            nav=(("/exchange", "数据交换", "exchange.read"),)),
+    # The bureau export (征信机构) reads the catalogue's bureau markers, records, subjects and
+    # security's consents, and only the subject's own view reads it: beside the exchange.
+    Domain("bureaus", layer=7,
+           models=("creditgov.bureaus.models",),
+           commands=(Command("creditgov.bureaus.cli:app", "bureau"),)),
     # The credit code reads grades (measures' catalogue and check), lists and repairs, and
     # gives the credit check a foreign code's band as evidence through a seam: above measures.
     Domain("codes", layer=6,

@@ -49,6 +49,9 @@ class CatalogItem(Base):
     published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     publication: Mapped[dict | None] = mapped_column(JSON)
     catalog_version: Mapped[str] = mapped_column(String(30), nullable=False)
+    # Shared with credit bureaus: {term, consent_required, citation} from the catalogue's
+    # `bureau_sharing` (SQL NULL: never shared; the bureaus domain reads it).
+    bureau: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class DataRequestForm(Base):

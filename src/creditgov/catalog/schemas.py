@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Polarity = Literal["positive", "negative", "neutral", "basic"]
 Severity = Literal["minor", "general", "serious"]
 DataClass = Literal["public", "shared", "restricted", "secret"]
+#: The data classes whose items may be shared with credit bureaus at all: restricted and
+#: secret data never leave the platform, whatever an item's bureau marker says.
+BUREAU_CLASSES = frozenset({"public", "shared"})
 ValueKind = Literal["none", "number", "amount", "grade", "score", "days"]
 
 
@@ -36,6 +39,9 @@ class CatalogItemIn(Frozen):
     unit: str | None = None
     min_publication_months: int | None = Field(default=None, ge=0)
     max_publication_months: int | None = Field(default=None, ge=0)
+    # Shared with credit bureaus (征信机构) on the footing of this term of the file's
+    # `bureau_sharing` (None: never shared with a bureau).
+    bureau: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,39}$")
 
     @model_validator(mode="after")
     def _severity_rules(self) -> CatalogItemIn:
@@ -46,7 +52,20 @@ class CatalogItemIn(Frozen):
         lo, hi = self.min_publication_months, self.max_publication_months
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"{self.code}: minimum publication {lo} exceeds maximum {hi}")
+        if self.bureau is not None and self.data_class not in BUREAU_CLASSES:
+            raise ValueError(f"{self.code}: {self.data_class} data never leaves the platform; "
+                             "it cannot be marked for credit bureaus")
         return self
+
+
+class BureauTerms(Frozen):
+    """On what footing an item's records go to credit bureaus: with the subject's
+    consent to that bureau, or (`consent_required: false`) without it, because the law
+    makes the information public — only for items of the public class, and a record
+    then goes only while it is published (bureaus/service.py)."""
+
+    consent_required: bool
+    citation: str = Field(min_length=2)
 
 
 class SeverityPeriods(Frozen):
@@ -163,6 +182,7 @@ class CatalogFile(Frozen):
     departments: list[DepartmentIn]
     items: list[CatalogItemIn]
     publication: PublicationPolicy | None = None
+    bureau_sharing: dict[str, BureauTerms] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _refs(self) -> CatalogFile:
@@ -174,11 +194,25 @@ class CatalogFile(Frozen):
             if it.code in seen:
                 raise ValueError(f"{it.code}: listed twice")
             seen.add(it.code)
+            if it.bureau is not None:
+                terms = self.bureau_sharing.get(it.bureau)
+                if terms is None:
+                    raise ValueError(f"{it.code}: unknown bureau_sharing term {it.bureau!r}")
+                if not terms.consent_required and it.data_class != "public":
+                    raise ValueError(f"{it.code}: only public data may go to a bureau without consent "
+                                     f"(term {it.bureau!r}); this item is {it.data_class}")
         for r in self.publication.rules if self.publication else []:
             for code in [*r.items, *r.by_item]:
                 if code not in seen:
                     raise ValueError(f"publication rule {r.code}: unknown catalogue item {code!r}")
         return self
+
+    def bureau_of(self, item: CatalogItemIn) -> dict[str, object] | None:
+        """The item's bureau marker as stored with the item (None: never shared)."""
+        if item.bureau is None:
+            return None
+        terms = self.bureau_sharing[item.bureau]
+        return {"term": item.bureau, "consent_required": terms.consent_required, "citation": terms.citation}
 
     def periods(self, item: CatalogItemIn) -> tuple[int, int | None]:
         """Publication periods: the item's own, else its severity tier's, else none."""

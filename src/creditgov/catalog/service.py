@@ -48,6 +48,7 @@ def load_catalog(session: Session, *, path: Path | None = None, actor: str | Non
             data_class=it.data_class, value_kind=it.value_kind, unit=it.unit,
             min_publication_months=pub.min_months, max_publication_months=pub.max_months,
             published=pub.published, publication=pub.as_json(), catalog_version=cat.version,
+            bureau=cat.bureau_of(it),
         ))
     session.flush()
     audit.append(session, action="catalog.load", actor=actor,

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
+from creditgov.bureaus import access as bureau_access
 from creditgov.commitments.access import own_commitments, sign_commitment
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
@@ -196,6 +197,7 @@ def _own_context(request: Request, session: Session, who: Principal, grant: Gran
             "commitment": commitment, "upload": UPLOAD_HINT,
             "consents": [consent_dict(c) for c in consents(session, subject_id=v["file"]["id"])],
             "exchanged": exchange_access.for_subject(session, v["file"]["id"]),
+            "bureau_runs": bureau_access.for_subject(session, v["file"]["id"]),
             **own_commitments(session, who, v["file"]["id"])}
 
 
