@@ -215,15 +215,16 @@ def deliver(url: str, keyring: KeyRing, *, bureau: str, seq: int, base: Path, ac
             _run(s, bureau, seq).last_error = str(exc)[:500]
         raise
     with db.session_scope(url) as s:
-        r = _run(s, bureau, seq)
-        again = r.writes > 0
-        r.writes += 1
-        r.written_at, r.location, r.last_error = clock.now(), location, None
-        if r.status == "pending":
-            r.status = "written"
+        export_run = _run(s, bureau, seq)
+        again = export_run.writes > 0
+        export_run.writes += 1
+        export_run.written_at, export_run.location, export_run.last_error = clock.now(), location, None
+        if export_run.status == "pending":
+            export_run.status = "written"
         audit.append(s, action="bureau.write", actor=actor,
-                     detail={"bureau": bureau, "run": seq, "location": location, "sha256": r.sha256, "again": again})
-        return run_dict(r)
+                     detail={"bureau": bureau, "run": seq, "location": location, "sha256": export_run.sha256,
+                             "again": again})
+        return run_dict(export_run)
 
 
 def export(url: str, keyring: KeyRing, *, bureau: str, actor: str, base: Path | None = None,
