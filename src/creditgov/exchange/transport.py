@@ -13,6 +13,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -29,14 +30,17 @@ class TransportError(CreditGovError):
     """The package did not reach the peer (retried later)."""
 
 
-class Transport:
+class Transport(ABC):
+    """A way to a peer platform (a plugin: the entry-point group names the installed ones)."""
+
     name = "base"
 
     def __init__(self, address: str) -> None:
         self.address = address
 
+    @abstractmethod
     def send(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """Deliver one signed package; the peer's acknowledgement when it answers at once."""
 
     def acks(self, me: str, peer: str) -> list[dict[str, Any]]:
         """Acknowledgements the peer left since (folder transports); none by default."""
