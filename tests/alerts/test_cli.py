@@ -51,3 +51,16 @@ def test_worker_commands(demo_store: Demo) -> None:
     jobs = json.loads(_run(demo_store, "worker", "jobs", "--json"))
     assert {j["job"] for j in jobs} >= {"escalations", "colour_codes", "supervision_plans"}
     assert all(j["next_run"] for j in jobs)
+
+
+def test_alert_table_shows_china_standard_time(demo_store: Demo) -> None:
+    from creditgov.core import clock
+
+    listed = json.loads(_run(demo_store, "alerts", "list", "--limit", "3", "--json"))
+    assert listed
+    table = _run(demo_store, "alerts", "list", "--limit", "3")
+    for a in listed:
+        # The stored UTC moment is shown in Beijing time, to the minute, labelled.
+        assert clock.to_cst(a["raised_at"]).strftime("%Y-%m-%d %H:%M") in table
+        assert a["raised_at"] not in table
+    assert "北京时间" in table

@@ -15,7 +15,7 @@ from creditgov.alerts import inbox as alert_inbox
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts
 from creditgov.alerts.models import ChannelConfig
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session, when
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Risk warnings (预警): rules, alerts, notifications, channels, colour codes.",
@@ -136,7 +136,7 @@ def list_(status: str = typer.Option(None, "--status", help="open / acknowledged
     for c in ("id", "raised", "severity", "status", "rule", "subject", "×", "title"):
         t.add_column(c)
     for a in out:
-        t.add_row(str(a["id"]), a["raised_at"], label("alert_severity", a["severity"]), label("alert_status", a["status"]),
+        t.add_row(str(a["id"]), when(a["raised_at"]), label("alert_severity", a["severity"]), label("alert_status", a["status"]),
                   label("warning_rule", a["rule"]), str(a["subject_id"] or ""),
                   str(a["occurrences"]), a["title"])
     console.print(t)

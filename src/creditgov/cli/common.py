@@ -15,7 +15,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from creditgov.core import db, labels, schema, settings
+from creditgov.core import clock, db, labels, schema, settings
 from creditgov.core.errors import ConfigError
 from creditgov.security import keys
 from creditgov.security.crypto import KeyRing
@@ -87,6 +87,12 @@ def label(kind: str, code: object) -> str:
     """A code's name for a command's table, in `CREDITGOV_LANG` (zh by default, as the
     catalogue's names; en for English): the one label catalogue (`core.labels`)."""
     return labels.label(kind, code, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
+
+
+def when(v: Any) -> str:
+    """A stored time for a command's table: China Standard Time to the minute, labelled
+    in `CREDITGOV_LANG` (北京时间 / CST), as pages show it; JSON keeps the stored value."""
+    return clock.show(v, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
 
 
 def emit_json(data: Any) -> None:
