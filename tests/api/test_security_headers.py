@@ -141,3 +141,16 @@ def test_templates_and_static_js_have_no_inline_code() -> None:
                              r"<style\b|javascript:", text):
             bad.append(f"{f.relative_to(root)}: {m.group(0).strip()}")
     assert not bad, "\n".join(bad)
+
+
+def test_every_page_names_its_icon_and_favicon_ico_finds_it(sclient: TestClient) -> None:
+    """Browsers ask for /favicon.ico wherever a page names no icon (PDFs, JSON): no 404."""
+    page = sclient.get("/login", headers={"accept": "text/html"})
+    p = Assets()
+    p.feed(page.text)
+    assert "/static/img/favicon.svg" in p.loads
+    r = sclient.get("/favicon.ico", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == "/static/img/favicon.svg"
+    icon = sclient.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.lstrip().startswith("<svg") and not _check(icon, "/favicon.ico")

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -120,6 +121,12 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
     app.mount(API_PREFIX, api)
     static = Path(str(resources.files("creditgov.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        # Browsers ask for /favicon.ico on every page without a link (PDFs, JSON); one icon.
+        return RedirectResponse("/static/img/favicon.svg", status_code=301)
+
     for router in bootstrap.page_routers():
         app.include_router(router)
     problems.install(app)
