@@ -139,6 +139,38 @@ def test_a_late_source_is_one_alert_per_silence(store: str, monkeypatch: pytest.
     assert late[0].dedup_key != late[1].dedup_key
 
 
+def test_a_late_source_alert_closes_itself_when_the_file_arrives(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = store
+    with db.session_scope(url) as s:
+        alerts.load_rules(s, actor="test")
+        _batch(s, "grid_reports", dt.date(2026, 9, 2), 50)
+        _batch(s, "tax_grades", dt.date(2026, 9, 2), 50)
+    monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-02")
+    assert rules.evaluate(url).raised == 2                            # both sources late
+    found = _quality_alerts(url)
+    [grid], [tax] = found["grid_reports"], found["tax_grades"]
+    with db.session_scope(url) as s:
+        alerts.acknowledge(s, alert_id=grid.id, note="催报中", actor="officer")
+    monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-03")
+    assert rules.evaluate(url, thorough=True).raised == 0
+    assert {a.status for v in _quality_alerts(url).values() for a in v} == {"open", "acknowledged"}
+    with db.session_scope(url) as s:
+        arrived = _batch(s, "grid_reports", dt.date(2026, 11, 3), 50).id   # the late file comes in
+    assert rules.evaluate(url).raised == 0                            # a new batch: the next pass judges
+    found = _quality_alerts(url)
+    [grid], [tax] = found["grid_reports"], found["tax_grades"]
+    assert (grid.status, grid.resolved_by) == ("resolved", "rule:source-late")
+    assert tax.status == "open"                                       # still silent: stays open
+    with db.session_scope(url) as s:
+        events = [(e.action, e.actor, e.note) for e in alert_queries.events_of(s, grid.id)]
+        assert events[-1][:2] == ("resolved", "rule:source-late")
+        assert "grid_reports_20261103.csv" in events[-1][2] and f"批次 {arrived}" in events[-1][2]
+        assert "自动关闭" in (grid.resolution or "")
+    assert rules.evaluate(url, thorough=True).raised == 0             # closing is once; nothing re-raised
+    with db.session_scope(url) as s:
+        assert len(alert_queries.events_of(s, grid.id)) == len(events)
+
+
 @pytest.mark.parametrize(("change", "error"), [
     ({"recipients": [{"who": "grid_worker"}]}, "no 'grid_worker' to tell"),
     ({"subject_kinds": ["enterprise"]}, "takes no subject_kinds"),

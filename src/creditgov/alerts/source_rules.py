@@ -21,6 +21,11 @@ Never twice: a late source is keyed by its last delivery (`late:<source>:<batch>
 a silence is one alert however many passes see it; a batch by its id (`batch:<id>`).
 Repeats fold per source and period (dedup key `{rule}:{source}:{period}`: the day a
 late source was due, the month a batch came in).
+
+A late-source alert closes itself: the first pass after the source delivers again (a
+new batch moves the cursor, so that is the next pass after its ingestion) resolves every
+unresolved late alert of the source whose silence that file ended, with a note in the
+alert's history naming the file that arrived (actor `rule:<code>`, on the audit chain).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from sqlalchemy.orm import Session
 
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import rules
-from creditgov.alerts.models import AlertTrigger
+from creditgov.alerts import service as alerts
+from creditgov.alerts.models import Alert, AlertTrigger
 from creditgov.alerts.schemas import (
     QUALITY_KINDS,
     RejectionRateRule,
@@ -93,9 +99,34 @@ def _interval_text(row: dict[str, Any]) -> str:
     return f"数据申请未约定报送频次，按每{n}天计"
 
 
+def _close_arrived(session: Session, rule: SourceLateRule, last: dict[str, dict[str, Any]]) -> None:
+    """Resolve the rule's unresolved late alerts whose source has delivered since the
+    silence they report (its last batch is newer than the one the alert is keyed by)."""
+    pending: dict[int, tuple[str, int]] = {}
+    for alert_id, key in session.execute(
+            select(AlertTrigger.alert_id, AlertTrigger.evidence_key).join(Alert, Alert.id == AlertTrigger.alert_id)
+            .where(AlertTrigger.rule_code == rule.code, AlertTrigger.evidence_key.like("late:%"),
+                   Alert.status != "resolved")).tuples():
+        _, source, batch = key.split(":", 2)
+        if not batch.isdigit():
+            continue
+        seen = pending.get(alert_id)
+        if seen is None or int(batch) > seen[1]:
+            pending[alert_id] = (source, int(batch))
+    for alert_id, (source, batch) in sorted(pending.items()):
+        r = last.get(source)
+        if r is None or r["batch"] <= batch or r["late"]:
+            continue
+        arrived = clock.to_cst(r["last_at"]).date().isoformat()
+        alerts.resolve(session, alert_id=alert_id, actor=f"rule:{rule.code}",
+                       resolution=f"已收到新数据：{r['last_file']}（{arrived}，批次 {r['batch']}），迟报已解除，自动关闭。")
+
+
 def _late(session: Session, rule: SourceLateRule, names: _Names, fired: set[tuple[str, str]], today: dt.date,
           out: rules.Pass) -> None:
-    for r in quality.late_sources(session, today, default_days=rule.default_interval_days, days=rule.interval_days):
+    found = quality.late_sources(session, today, default_days=rule.default_interval_days, days=rule.interval_days)
+    _close_arrived(session, rule, {r["source"]: r for r in found})
+    for r in found:
         out.examined += 1
         if not r["late"] or (rule.sources and r["source"] not in rule.sources):
             continue
