@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.codes import documents, keys
@@ -89,7 +89,9 @@ def own_list(session: Session, ring: KeyRing, *, actor: str) -> dict[str, Any] |
 
 
 def import_list(session: Session, text: str, *, actor: str) -> dict[str, Any]:
-    """Keep another region's signed revocation list, checked against the trust list."""
+    """Keep another region's signed revocation list, checked against the trust list.
+    The list already held changes nothing (`unchanged`); an older one is refused.
+    Both `code revocations --import` and the exchange (`code.revocations` items) come here."""
     doc, raw, sig, payload = documents.parse(text, documents.REVOCATIONS)
     kid = doc.get("kid")
     t = trusted(session).get(kid) if isinstance(kid, str) else None
@@ -108,6 +110,10 @@ def import_list(session: Session, text: str, *, actor: str) -> dict[str, Any]:
                           ).scalar_one_or_none()
     if row is not None and row.issued_at > issued:
         raise Conflict("this revocation list is older than the one held")
+    if row is not None and row.issued_at == issued and (row.document == text or len(ids) <= len(row.revoked)):
+        # the list held, or one signed the same second naming no more codes (a list
+        # only grows until its codes expire): nothing changes
+        return {"issuer": issuer, "revoked": len(ids), "issued_at": issued, "unchanged": True}
     if row is None:
         row = ImportedRevocations(issuer=issuer, kid=t.kid, issued_at=issued, revoked=ids, document=text,
                                   imported_at=clock.now())
@@ -132,6 +138,18 @@ def revoked_ids(session: Session) -> dict[str, set[str]]:
     for row in session.execute(select(ImportedRevocations)).scalars():
         out.setdefault(row.issuer, set()).update(row.revoked)
     return out
+
+
+def revocations_made(session: Session) -> int:
+    """How many codes this region has revoked, ever: it only grows, so the exchange
+    sends this region's list again exactly when it has grown."""
+    return int(session.execute(select(func.count()).select_from(IssuedCode)
+                               .where(IssuedCode.revoked_at.is_not(None))).scalar_one())
+
+
+def imported(session: Session) -> list[ImportedRevocations]:
+    """Other regions' lists held here, by issuer (the exchange passes them on)."""
+    return list(session.execute(select(ImportedRevocations).order_by(ImportedRevocations.issuer)).scalars())
 
 
 def imported_documents(session: Session) -> list[str]:

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditgov.codes import revocation as code_revocations
 from creditgov.core import clock
 from creditgov.core.errors import Conflict, CreditGovError, InvalidInput
 from creditgov.exchange import queue
 from creditgov.exchange.channels import channel, peer_by_node
-from creditgov.exchange.models import ExchangePackage, ExchangePeer, PackageSubject, ReceivedFact
+from creditgov.exchange.models import ExchangeCursor, ExchangePackage, ExchangePeer, PackageSubject, ReceivedFact
 from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign, unseal, verify
 from creditgov.ingest.transforms import RowError
 from creditgov.lists import exits as list_exits
@@ -63,6 +64,27 @@ def _record(session: Session, natural_key: Any) -> CreditRecord | None:
                                                       CreditRecord.is_current.is_(True))).scalar_one_or_none()
 
 
+def _code_revocations(session: Session, peer: ExchangePeer, item: dict[str, Any],
+                      actor: str) -> tuple[str, str | None]:
+    """Another region's signed revocation list, kept through the codes domain (its
+    signature checked against this region's trust list): the credit check refuses the
+    codes it names from now on. The list held already, an older one, or this region's
+    own list come back change nothing. The channel's cursor for that issuer moves too,
+    so the list is passed on to the other channels but never sent back."""
+    try:
+        got = code_revocations.import_list(session, str(item.get("document") or ""), actor=actor)
+    except Conflict:
+        return "already", None
+    source = f"revocations:{got['issuer']}"[:40]
+    cur = session.execute(select(ExchangeCursor).where(ExchangeCursor.channel == peer.channel,
+                                                       ExchangeCursor.source == source)).scalar_one_or_none()
+    if cur is None:
+        session.add(ExchangeCursor(channel=peer.channel, source=source, last_id=int(got["issued_at"])))
+    else:
+        cur.last_id = max(cur.last_id, int(got["issued_at"]))
+    return ("already" if got.get("unchanged") else "applied"), None
+
+
 def _apply_item(session: Session, keyring: KeyRing, peer: ExchangePeer, item: dict[str, Any],
                 sid: int | None, actor: str, copies: list[int]) -> tuple[str, str | None]:
     """(outcome, reason): applied / already / stored / unmatched / refused."""
@@ -84,6 +106,8 @@ def _apply_item(session: Session, keyring: KeyRing, peer: ExchangePeer, item: di
             list_exits.exit_for_record(session, record_id=rec.id, reason=reason,
                                        kind="repair" if target == "repaired" else "manual", actor=actor)
         return "applied", None
+    if kind == "code.revocations":
+        return _code_revocations(session, peer, item, actor)
     if sid is None:
         return "unmatched", "subject not registered here"
     if kind in ("record.new", "record.changed") and direction == "down":

@@ -10,6 +10,7 @@ the cursors, so a crash leaves either all of it or none."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
+from creditgov.codes import revocation as code_revocations
 from creditgov.core import clock
 from creditgov.exchange import queue
 from creditgov.exchange.channels import channel, policy
@@ -175,6 +177,25 @@ def _inspections(session: Session, keyring: KeyRing, ch: str, out: Collected) ->
         out.cursors["inspections"] = t.id
 
 
+def _revocations(session: Session, keyring: KeyRing, ch: str, out: Collected) -> None:
+    """Signed code revocation lists: this region's own when it has revoked more codes
+    since the last one sent on the channel, and every other region's list held here
+    that is newer than the one passed on (so a county's revocations reach the city and,
+    through it, the other counties). The receiver checks each signature against its
+    own trust list; the list travels exactly as signed."""
+    made = code_revocations.revocations_made(session)
+    if made > _cursor(session, ch, "revocations").last_id:
+        doc = code_revocations.own_list(session, keyring, actor="exchange")
+        if doc is not None:
+            out.items.append(Item({"kind": "code.revocations", "document": json.dumps(doc, ensure_ascii=False)}, None))
+            out.cursors["revocations"] = made
+    for row in code_revocations.imported(session):
+        source = f"revocations:{row.issuer}"[:40]
+        if row.issued_at > _cursor(session, ch, source).last_id:
+            out.items.append(Item({"kind": "code.revocations", "document": row.document}, None))
+            out.cursors[source] = row.issued_at
+
+
 def gather(session: Session, keyring: KeyRing, peer: ExchangePeer) -> Collected:
     ch = channel(peer.channel)
     kinds: set[str] = set(ch.sends)
@@ -190,6 +211,8 @@ def gather(session: Session, keyring: KeyRing, peer: ExchangePeer) -> Collected:
         _evaluations(session, keyring, peer.channel, out)
     if "inspection.result" in kinds:
         _inspections(session, keyring, peer.channel, out)
+    if "code.revocations" in kinds:
+        _revocations(session, keyring, peer.channel, out)
     return out
 
 

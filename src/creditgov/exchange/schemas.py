@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["record.new", "record.changed", "record.repaired", "record.revoked", "record.corrected",
                "record.publication-ended", "record.archived", "list.entered", "list.exited",
-               "evaluation.result", "inspection.result"]
+               "evaluation.result", "inspection.result", "code.revocations"]
 KINDS: tuple[str, ...] = get_args(Kind)
 NAME = r"^[a-z][a-z0-9-]{0,39}$"
 
