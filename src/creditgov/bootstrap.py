@@ -245,6 +245,14 @@ DOMAINS: tuple[Domain, ...] = (
            pages=("creditgov.quality.pages",),
            permissions="creditgov.quality.permissions:PERMISSIONS",
            nav=(("/quality", "数据质量", "quality.read"),)),
+    # Statistics forms only read: subjects, records, lists, checks, objections and repairs
+    # (and the analysis' street folding): beside documents, below workflows' readers.
+    Domain("statistics", layer=6,
+           api=("creditgov.statistics.views:router",),
+           pages=("creditgov.statistics.pages",),
+           commands=(Command("creditgov.statistics.cli:app", "statistics"),),
+           permissions="creditgov.statistics.permissions:PERMISSIONS",
+           nav=(("/statistics", "统计报表", "statistics.read"),)),
     # The edges and tools: they own tables or commands but no rules of the mission.
     Domain("worker", layer=EDGE,
            models=("creditgov.worker.models",),
