@@ -46,7 +46,8 @@ def _regions(conn: Connection) -> Names:
 
 LINK_ROLE_NAMES: Names = {"legal_representative": ("法定代表人", "Legal representative"),
                           "principal": ("负责人", "Principal"), "employee": ("从业人员", "Employee")}
-SUBJECT_STATUS: Names = {"confirmed": ("已确认", "Confirmed"), "provisional": ("待确认", "Provisional")}
+SUBJECT_STATUS: Names = {"confirmed": ("已确认", "Confirmed"), "provisional": ("待确认", "Provisional"),
+                          "merged": ("已合并", "Merged into another")}
 
 LABELS = {"subject_kind": _kinds, "industry": _industries, "link_role": LINK_ROLE_NAMES,
           "subject_status": SUBJECT_STATUS, "region": Table(_regions)}

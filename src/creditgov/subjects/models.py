@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
@@ -62,3 +62,36 @@ class SubjectLink(Base):
     since: Mapped[dt.date | None] = mapped_column(Date)
     until: Mapped[dt.date | None] = mapped_column(Date)
     batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SubjectChange(Base):
+    """A correction of one subject's data, or the merge of a duplicate into a survivor,
+    with four eyes: proposed with a reason, approved (and only then applied) or rejected by
+    a second person; an applied merge can be undone. `payload` (the proposed fields) and
+    `before` (the values a correction replaced) are encrypted: they may hold an ID number.
+    `moved` lists every row a merge moved ({table, column, key}) and `created` the rows it
+    copied to the survivor, so an undo puts back exactly those. The subject columns are
+    plain integers, not foreign keys: a merge moves every foreign key to a subject, and
+    this row must keep naming both sides."""
+
+    __tablename__ = "subject_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)  # correction / merge
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)  # corrected subject / survivor
+    duplicate_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    payload: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text)
+    moved: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    kept: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    created: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, index=True)  # proposed/approved/rejected/undone
+    proposed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undo_reason: Mapped[str | None] = mapped_column(Text)
