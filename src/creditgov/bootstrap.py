@@ -230,7 +230,14 @@ DOMAINS: tuple[Domain, ...] = (
            pages=("creditgov.complaints.pages",),
            commands=(Command("creditgov.complaints.cli:app", "complaints"),),
            permissions="creditgov.complaints.permissions:PERMISSIONS",
-           nav=(("/complaints", "投诉处理", "complaints.read"),)),
+           nav=(("/complaints", "投诉处理", "complaints.read"), ("/supervisor", "特约监督", "complaints.observe"))),
+    # The service-hall windows serve a visitor signed in at the counter with the workflows'
+    # own view and objection: above workflows, beside complaints.
+    Domain("hall", layer=9,
+           models=("creditgov.hall.models",),
+           pages=("creditgov.hall.pages",),
+           permissions="creditgov.hall.permissions:PERMISSIONS",
+           nav=(("/hall", "办事大厅", "hall.serve"),)),
     # Printed list notices and decisions read the lists' documents, inspection notices
     # the supervision tasks, and register their serials with the reports' verification:
     # above them, beside alerts. The menu shows to whoever prints any kind (department

@@ -6,6 +6,7 @@ trust list. Also the subject's own page shows its code as a QR and refreshes it.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import urllib.request
@@ -23,6 +24,7 @@ from creditgov.codes import trust
 from creditgov.core import db, schema
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing, create_key_file
+from creditgov.web.i18n import LANG_COOKIE
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.codes.helpers import graded_firm, region_key, share_trust
 from tests.lists.helpers import load_domain_data
@@ -167,6 +169,72 @@ def test_code_verifies_offline_in_another_region(pair: Pair, browser: Any) -> No
         assert page.inner_text("[data-testid=verify-states] dd[data-field=band]") == "excellent"
     finally:
         ctx.close()
+
+
+def _tampered(bundle: dict[str, Any], rogue: list[dict[str, Any]], *, unsigned: bool) -> dict[str, Any]:
+    """The verifier's real bundle with a rogue region's key slipped into its trust list
+    (and its plain key list), the province's signature kept — or the list unsigned."""
+    doc = dict(bundle["trust_list"])
+    payload = json.loads(base64.b64decode(doc["payload"]))
+    payload["keys"] = payload["keys"] + rogue
+    doc["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    if unsigned:
+        doc["signature"] = None
+    return {**bundle, "trust_list": doc, "keys": bundle["keys"] + [{**k, "origin": "imported"} for k in rogue]}
+
+
+def test_a_tampered_or_unsigned_key_bundle_is_refused(pair: Pair, browser: Any) -> None:
+    """The page pins the province root in its own markup and takes other regions' keys
+    only from a trust list whose signature verifies against it: a bundle whose list
+    was altered or carries no signature is refused with a sentence saying so, and the
+    key slipped into it verifies nothing."""
+    with urllib.request.urlopen(pair.verifier.base + "/codes/bundle.json", timeout=30) as r:  # noqa: S310 - loopback
+        real = json.loads(r.read())
+    with db.session_scope(pair.verifier.url) as s:
+        root = trust.pinned_root(s)
+        assert root is not None and real["trust_list"] is not None
+    sid = graded_firm(pair.stranger.url, "A")[0]
+    with db.session_scope(pair.stranger.url) as s:
+        rogue = [{k: e[k] for k in ("kid", "issuer", "issuer_name", "public_key", "trust_until")}
+                 for e in trust.entries(s)]
+        rogue_code = code_service.issue(s, pair.stranger.ring, subject_id=sid, actor="test").text
+    issued = _post(f"{pair.issuer.base}/api/v1/codes", pair.token, {"subject_id": pair.subject_id})["code"]
+
+    def opened(bundle: dict[str, Any] | None, lang: str, text: str) -> tuple[str, str, str]:
+        ctx = browser.new_context()
+        try:
+            ctx.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": pair.verifier.base}])
+            page = ctx.new_page()
+            if bundle is not None:
+                page.route(f"{pair.verifier.base}/codes/bundle.json",
+                           lambda route: route.fulfill(status=200, content_type="application/json",
+                                                       body=json.dumps(bundle)))
+            page.goto(pair.verifier.base + "/codes/verify")
+            assert page.locator("[data-testid=bundle-state]").get_attribute("data-root") == root.public_key
+            state = page.wait_for_selector("[data-testid=bundle-state][data-ready='1']", timeout=15000)
+            assert state is not None
+            page.fill("[data-testid=code-input]", text)
+            page.click("[data-testid=verify-button]")
+            status = page.wait_for_selector("[data-testid=verify-status][data-status]", timeout=15000)
+            assert status is not None
+            return (str(state.get_attribute("data-trust")), state.inner_text(),
+                    str(status.get_attribute("data-status")))
+        finally:
+            ctx.close()
+
+    # The real bundle: the list verifies; the issuer's code is valid, the stranger's unknown.
+    assert opened(None, "zh", issued)[::2] == ("verified", "valid")
+    assert opened(None, "zh", rogue_code)[::2] == ("verified", "unknown_issuer")
+    for unsigned in (False, True):
+        bad = _tampered(real, rogue, unsigned=unsigned)
+        trust_state, said, status = opened(bad, "zh", rogue_code)
+        assert (trust_state, status) == ("refused", "unknown_issuer"), said
+        assert "信任列表未通过省级根密钥验证，已拒绝" in said
+        assert ("未签名" if unsigned else "签名与省级根密钥不符") in said
+        # Nothing of the refused list is believed, the real issuer's key included.
+        assert opened(bad, "zh", issued)[2] == "unknown_issuer"
+    trust_state, said, _status = opened(_tampered(real, rogue, unsigned=False), "en", rogue_code)
+    assert trust_state == "refused" and "The trust list was refused" in said and "province root" in said
 
 
 def test_my_code_page_shows_and_refreshes_the_qr(server: Server, browser: Any) -> None:

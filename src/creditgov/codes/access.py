@@ -16,15 +16,29 @@ from creditgov.security.crypto import KeyRing
 
 
 def bundle(session: Session, ring: KeyRing) -> dict[str, Any]:
-    """Everything the page needs to verify offline: every trusted key, this region's
-    signed revocation list and those imported (the page checks their signatures), and
-    the words for what codes state. Nothing about any subject."""
+    """Everything the page needs to verify offline: every trusted key, the province's
+    signed trust list as imported (`trust_list`: the page takes other regions' keys
+    only from it, after checking its signature against the root pinned in the page
+    itself), this region's signed revocation list and those imported (the page checks
+    their signatures), and the words for what codes state. Nothing about any subject."""
     root = pinned_root(session)
     return {"generated_at": epoch(clock.now()), "keys": entries(session),
             "root": root.public_key if root else None,
+            "trust_list": _parsed(root.list_text) if root is not None and root.list_text else None,
             "revocations": [d for d in (revocation.own_list(session, ring, actor="web:codes"),
                                         *[_parsed(t) for t in revocation.imported_documents(session)]) if d],
             "labels": {k: {c: list(v) for c, v in d.items()} for k, d in service.labels().items()}}
+
+
+def page_config(session: Session) -> dict[str, Any]:
+    """What the verification page pins in its own markup, apart from the bundle it
+    fetches: the province root's public key (the trust list must verify against it)
+    and this region's own public keys (trusted from the moment they are made, so not
+    in any list the province signed yet)."""
+    root = pinned_root(session)
+    own = [{k: e[k] for k in ("kid", "issuer", "issuer_name", "public_key", "trust_until")}
+           for e in entries(session) if e["origin"] == "own"]
+    return {"root": root.public_key if root else "", "own_keys": own}
 
 
 def _parsed(text: str) -> Any:

@@ -7,6 +7,7 @@ and its key submission for the province."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 from fastapi import APIRouter, Query, Request
@@ -49,8 +50,10 @@ async def my_code_refresh(request: Request, who: Who, session: DB) -> Response:
 
 
 @router.get("/codes/verify")
-def verify_page(request: Request, who: Who) -> Response:
-    return render(request, "code_verify.html", {})
+def verify_page(request: Request, who: Who, session: DB) -> Response:
+    config = access.page_config(session)
+    return render(request, "code_verify.html", {"root": config["root"],
+                                                "own_keys": json.dumps(config["own_keys"], ensure_ascii=False)})
 
 
 def _script(name: str) -> Response:

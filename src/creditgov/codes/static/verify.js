@@ -1,6 +1,7 @@
 // The credit code verification page: checks a code in the browser itself.
-// On load it fetches /codes/bundle.json once (trusted keys, signed revocation lists,
-// words); after that, verifying makes no network request. The code is a COSE_Sign1 in
+// On load it fetches /codes/bundle.json once (the province's signed trust list, signed
+// revocation lists, words) and checks the trust list against the province root pinned
+// in the page's markup; after that, verifying makes no network request. The code is a COSE_Sign1 in
 // a CWT, zlib-compressed and base45-encoded behind "CGV1:" (docs/codes.md); the
 // signature is Ed25519, checked with WebCrypto. Everything shown is set as text.
 "use strict";
@@ -127,16 +128,46 @@
     return new Date((epoch + 8 * 3600) * 1000).toISOString().slice(0, 16).replace("T", " ") + " (UTC+8)";
   }
 
+  // Other regions' keys come only from the province's trust list, whose signature is
+  // checked here against the root pinned in the page's own markup (data-root); this
+  // region's own keys are pinned there too (data-own-keys). The bundle's plain "keys"
+  // are never taken: a tampered or unsigned bundle is refused, not believed.
+  async function trustList(doc, root) {
+    if (!doc || doc.format !== "creditgov-trust-list/1" || typeof doc.payload !== "string") {
+      throw new Error(zh ? "信任列表缺失或格式不符" : "no trust list, or not one");
+    }
+    if (!doc.signature) throw new Error(zh ? "信任列表未签名" : "the trust list is not signed");
+    const raw = b64bytes(doc.payload);
+    const rootKey = await importKey(root);
+    if (!(await verifySig(rootKey, b64bytes(doc.signature), raw))) {
+      throw new Error(zh ? "签名与省级根密钥不符" : "its signature does not match the province root");
+    }
+    const payload = JSON.parse(new TextDecoder().decode(raw));
+    if (!Array.isArray(payload.keys)) throw new Error(zh ? "信任列表没有密钥" : "the trust list names no keys");
+    return payload.keys;
+  }
+
   async function load() {
     const state = document.getElementById("bundle-state");
+    const root = state.dataset.root || "";
+    let refused = "";
     try {
       const r = await fetch("/codes/bundle.json", { credentials: "same-origin" });
       if (!r.ok) throw new Error("HTTP " + r.status);
       bundle = await r.json();
       const now = Date.now() / 1000;
-      for (const k of bundle.keys) {
-        if (k.trust_until !== null && k.trust_until < now) continue;
+      const add = async (k) => {
+        if (k.trust_until !== null && k.trust_until !== undefined && k.trust_until < now) return;
+        if (keys.has(k.kid)) return;
         keys.set(k.kid, { issuer: k.issuer, issuer_name: k.issuer_name, key: await importKey(k.public_key) });
+      };
+      for (const k of JSON.parse(state.dataset.ownKeys || "[]")) await add(k);
+      if (root) {
+        try {
+          for (const k of await trustList(bundle.trust_list, root)) await add(k);
+        } catch (e) {
+          refused = state.dataset.refused + e.message;
+        }
       }
       let lists = 0;
       for (const doc of bundle.revocations) {
@@ -151,7 +182,10 @@
         revoked.set(k.issuer, set);
         lists += 1;
       }
-      state.textContent = pick(UI.loaded) + keys.size + " " + pick(UI.keys) + ", " + lists + " " + pick(UI.lists);
+      const loaded = pick(UI.loaded) + keys.size + " " + pick(UI.keys) + ", " + lists + " " + pick(UI.lists);
+      if (refused) state.dataset.trust = "refused";
+      else state.dataset.trust = root ? "verified" : "own-only";
+      state.textContent = refused ? refused + " — " + loaded : (root ? loaded : state.dataset.noroot + " " + loaded);
       state.dataset.ready = "1";
     } catch (e) {
       state.textContent = pick(UI.failed) + e.message;
