@@ -82,14 +82,16 @@ def printable(value: object) -> str:
     return "".join(out)
 
 
-def markup(value: object, *, limit: int | None = None) -> str:
+def markup(value: object, *, limit: int | None = None, lang: str = "zh") -> str:
     """Paragraph markup showing `value` literally: escaped, printable, and set in a
     font that has each character. Past `limit` characters the text is cut with a note
-    of its full length: reportlab re-wraps the rest of a paragraph at every page
-    break, so one 20,000-character record text took over a minute to lay out."""
+    of its full length (in `lang`): reportlab re-wraps the rest of a paragraph at every
+    page break, so one 20,000-character record text took over a minute to lay out."""
     text = printable(value)
     if limit is not None and len(text) > limit:
-        text = f"{text[:limit]}…（全文 {len(text)} 字，见平台）"
+        note = (f" … (full text {len(text)} characters, on the platform)" if lang == "en"
+                else f"…（全文 {len(text)} 字，见平台）")
+        text = text[:limit] + note
     f = fonts()
     if not f.covered:
         return escape(text)

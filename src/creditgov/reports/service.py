@@ -10,6 +10,9 @@ report date: the rule is the score explanation's own (`scoring.explain.file_excl
 so a report never calls "active" what the explanation calls "publication period ended".
 Codes are printed as their labels (`core.labels`, the catalogue's departments), times in
 China Standard Time, and the score explanation in the words of `scoring.narrative`.
+A report is printed in the reader's language: Chinese by default, English on request
+(`reports.words` holds the report's own words in both); the ten national sections keep
+their order in either.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.reports import extras, overview
 from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import fonts, markup, printable
+from creditgov.reports.words import lang_of, section_title, t
 from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.scoring.explain import file_exclusion
@@ -88,34 +92,39 @@ class ReportData:
     commitments: list[dict[str, Any]]
     advice: list[str]
     local: list[Any]  # lines, and flowables the domains above add (reports/extras.py)
+    lang: str = "zh"
 
 
-def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
+def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: list[dict[str, Any]],
+            lang: str = "zh") -> list[str]:
     """Suggestions derived from the file itself (信用状况提升建议)."""
     out = []
     neg = [r for r in records if r["polarity"] == "negative"]
     if neg:
-        out.append(f"存在 {len(neg)} 条有效失信记录：履行相关义务、纠正失信行为后，可在最短公示期满后"
-                   f"向认定部门申请信用修复（《信用修复管理办法》）。")
+        out.append(t("advice_negative", lang, n=len(neg)))
     if any(e["list"] in SERIOUS_LISTS for e in lists):
-        out.append("已列入严重失信主体名单：按名单认定文书履行义务，满足移出条件后申请移出。")
+        out.append(t("advice_serious", lang))
     if any(s["colour"] in ("yellow", "red") for s in scores):
-        out.append("综合评价为黄码或红码：建议签署并履行信用承诺，参与志愿服务等守信活动以提升评价。")
+        out.append(t("advice_colour", lang))
     if not out:
-        out.append("信用状况良好，请继续保持依法诚信经营。")
+        out.append(t("advice_good", lang))
     return out
 
 
-def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str) -> ReportData:
-    """Everything the report shows; reading a person's file here is audited."""
+def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str,
+           lang: str = "zh") -> ReportData:
+    """Everything the report shows, in `lang` ("zh", the default, or "en"); reading a
+    person's file here is audited."""
+    lang = lang_of(lang)
     as_of = clock.today()
     f = subject_service.credit_file(session, keyring, str(subject_id), actor=actor, purpose=purpose)
     personal = subject_service.is_personal(f.subject)
     records = in_force(f.records, as_of)
-    names = narrative.Names(session, {int(r["id"]) for r in records}, "zh")
+    names = narrative.Names(session, {int(r["id"]) for r in records}, lang)
     for r in records:
+        r["item_label"] = names.item(r["item"]) if lang == "en" else r["item_name"]
         r["department_name"] = names.department(r["department"])
-        r["status_label"] = _label("record_status", r["status"], narrative.status_text(r["status"], "zh"))
+        r["status_label"] = _label("record_status", r["status"], narrative.status_text(r["status"], lang), lang)
     sections: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
     for r in records:
         sections[section_of(r)].append(r)
@@ -126,26 +135,26 @@ def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, p
             e = scoring_service.explain_subject(session, keyring, str(subject_id), ref=scores[0]["ref"],
                                                 as_of=as_of, actor=actor, purpose=purpose).as_dict()
             _row, model = scoring_service.get(session, scores[0]["ref"])
-            explanation = narrative.narrate(session, e, model, "zh")
+            explanation = narrative.narrate(session, e, model, lang)
         except (InvalidInput, NotFound):  # a model no longer valid for this subject: show the stored score
             explanation = None
     lists = [{**e, "list_name": names.list_name(e["list"]),
-              "status_label": _label("list_status", e["status"], e["status"])}
+              "status_label": _label("list_status", e["status"], e["status"], lang)}
              for e in overview.list_entries_of(session, subject_id) if standing(e, as_of)]
     commitments = [commitments_service.as_dict(c) for c in commitments_service.of_subject(session, subject_id)]
     region = " / ".join(r["name"] for r in f.as_dict()["region"])
-    local = [f"所属区域：{region or '—'}"]
-    local += [f"名单：{e['list_name']}（{e['status_label']}，列入日期 {e['published_on'] or '—'}）" for e in lists
-              if e["list"] not in SERIOUS_LISTS]
-    local += extras.local_section(session, keyring, subject_id=subject_id, actor=actor)  # e.g. the credit code
+    local = [t("region_line", lang, region=region or "—")]
+    local += [t("list_line", lang, name=e["list_name"], status=e["status_label"], on=e["published_on"] or "—")
+              for e in lists if e["list"] not in SERIOUS_LISTS]
+    local += extras.local_section(session, keyring, subject_id=subject_id, actor=actor, lang=lang)  # the credit code
     subj = f.as_dict()
     subj["display_name"] = subject_service.display_name(f.subject, masked=False)
     subj["personal"] = personal
-    subj["kind_label"] = _label("subject_kind", subj["kind"], subj["kind"])
-    subj["industry_label"] = _label("industry", subj["industry"], subj["industry"]) if subj["industry"] else None
+    subj["kind_label"] = _label("subject_kind", subj["kind"], subj["kind"], lang)
+    subj["industry_label"] = _label("industry", subj["industry"], subj["industry"], lang) if subj["industry"] else None
     return ReportData(serial=f"CR{as_of:%Y%m%d}-{secrets.token_hex(6).upper()}", issued_at=clock.now(),
                       as_of=as_of, subject=subj, sections=sections, scores=scores, explanation=explanation, lists=lists,
-                      commitments=commitments, advice=_advice(records, lists, scores), local=local)
+                      commitments=commitments, advice=_advice(records, lists, scores, lang), local=local, lang=lang)
 
 
 def in_force(records: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
@@ -165,25 +174,31 @@ def standing(entry: dict[str, Any], as_of: dt.date) -> bool:
             and (ex is None or ex > as_of) and (exp is None or exp > as_of))
 
 
-def _label(kind: str, code: str | None, fallback: str | None) -> str:
+def _label(kind: str, code: str | None, fallback: str | None, lang: str = "zh") -> str:
     """A code's label from the catalogue; `fallback` when the catalogue does not know it."""
     if code is None:
         return "—"
-    text = labels.label(kind, code, "zh")
+    text = labels.label(kind, code, lang)
     return text if text != code else (fallback or code)
 
 
 def render_pdf(data: ReportData, verify_url: str) -> bytes:
-    """The PDF bytes. Pure: the same data gives the same layout."""
+    """The PDF bytes, in the data's language. Pure: the same data gives the same layout."""
+    lang = data.lang
     font = fonts().main
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
     h1 = ParagraphStyle("h1", parent=base, fontSize=18, leading=24, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4,
                         textColor=colors.HexColor("#9b1c1c"))
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#555555"))
+
+    def p(text: object, style: ParagraphStyle = base) -> Paragraph:
+        return _p(text, style, lang)
+
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"信用报告 {data.serial}", author="CreditGov 基层信用智治平台",
+                            bottomMargin=16 * mm, title=f"{t('title', lang)} {data.serial}",
+                            author=f"CreditGov {t('platform', lang)}",
                             subject=printable(data.subject["display_name"]))
     s = data.subject
     story: list[Any] = []
@@ -192,93 +207,97 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
     size = 30 * mm
     d = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
     d.add(qr)
-    head = Table([[[_p("信用报告", h1), _p("Credit report · 基层信用智治平台", small),
-                    _p(f"报告编号 {data.serial}", base),
-                    _p(f"出具时间 {clock.show(data.issued_at, 'zh')}　报告日期 {data.as_of.isoformat()}", base),
-                    _p(f"扫码验证：{verify_url}", small)], d]],
+    head = Table([[[p(t("title", lang), h1), p(t("platform", lang), small),
+                    p(f"{t('serial', lang)} {data.serial}"),
+                    p(f"{t('issued', lang)} {clock.show(data.issued_at, lang)}　"
+                      f"{t('as_of', lang)} {data.as_of.isoformat()}"),
+                    p(f"{t('scan', lang)}{verify_url}", small)], d]],
                  colWidths=[135 * mm, 35 * mm])
     head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [head, Spacer(1, 4 * mm)]
     ident = s["uscc"] or s["resident_id"] or "—"
-    facts = [["名称", s["display_name"]], ["主体类型", s["kind_label"]], ["统一社会信用代码/证件号", ident],
-             ["所属区域", " / ".join(r["name"] for r in s["region"]) or "—"], ["行业", s["industry_label"] or "—"],
-             ["成立日期", s["established_on"] or "—"], ["地址", s["address"] or "—"]]
-    story.append(_table([[_p(a, base), _p(str(b_), base)] for a, b_ in facts], [50 * mm, 120 * mm]))
+    facts = [("name", s["display_name"]), ("kind", s["kind_label"]), ("ident", ident),
+             ("region", " / ".join(r["name"] for r in s["region"]) or "—"), ("industry", s["industry_label"] or "—"),
+             ("established", s["established_on"] or "—"), ("address", s["address"] or "—")]
+    story.append(_table([[p(t(a, lang)), p(str(b_))] for a, b_ in facts], [50 * mm, 120 * mm]))
+    none, open_ended = t("none", lang), t("open_ended", lang)
 
     def records_table(rows: list[dict[str, Any]]) -> Any:
         if not rows:
-            return _p("无", base)
-        body = [[_p(x, base) for x in ("日期", "事项", "认定部门", "文号/说明", "状态", "公示截止")]]
+            return p(none)
+        body = [[p(t(x, lang)) for x in ("date", "item", "department", "document", "status", "published_until")]]
         for r in rows:
-            body.append([_p(r["occurred_on"], base), _p(r["item_name"], base),
-                         _p(r["department_name"], base),
-                         _p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—", base),
-                         _p(r["status_label"], base), _p(r["published_until"] or "长期", base)])
+            body.append([p(r["occurred_on"]), p(r["item_label"]), p(r["department_name"]),
+                         p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—"),
+                         p(r["status_label"]), p(r["published_until"] or open_ended)])
         return _table(body, [22 * mm, 38 * mm, 30 * mm, 41 * mm, 16 * mm, 23 * mm], header=True)
 
     for n, title in enumerate(SECTIONS, start=1):
-        story.append(_p(f"{n}. {title}", h2))
+        story.append(p(f"{n}. {section_title(title, lang)}", h2))
         if title == "严重失信主体名单":
             rows = [e for e in data.lists if e["list"] in SERIOUS_LISTS]
-            story.append(_p("无", base) if not rows else _table(
-                [[_p(x, base) for x in ("名单", "状态", "列入日期", "公示截止", "文号")]] +
-                [[_p(str(v or "—"), base) for v in (e["list_name"], e["status_label"], e["published_on"],
-                                                     e["expires_on"] or "长期", e["decision_no"])]
+            story.append(p(none) if not rows else _table(
+                [[p(t(x, lang)) for x in ("list", "status", "listed_on", "published_until", "decision_no")]] +
+                [[p(str(v or "—")) for v in (e["list_name"], e["status_label"], e["published_on"],
+                                              e["expires_on"] or open_ended, e["decision_no"])]
                  for e in rows], [40 * mm, 22 * mm, 28 * mm, 28 * mm, 52 * mm], header=True))
         elif title == "信用承诺":
             story.append(records_table(data.sections[title]))
             for c in data.commitments:
-                story.append(_p(f"承诺 {_label('commitment_template', c['template'], c['template'])}"
-                                f"，签署于 {c['signed_on']}，状态 {_label('commitment_status', c['status'], c['status'])}",
-                                base))
+                story.append(p(t("commitment", lang, template=_label("commitment_template", c["template"],
+                                                                     c["template"], lang),
+                                 signed=c["signed_on"],
+                                 status=_label("commitment_status", c["status"], c["status"], lang))))
         elif title == "信用评价":
             story.append(records_table(data.sections[title]))
             for sc in data.scores:
-                story.append(_p(f"平台评价「{_label('model', sc['ref'], sc['ref'])}」（评价日 {sc['as_of']}）："
-                                f"得分 {sc['score']}，等级 {sc['grade']}，{_colour_zh(sc['colour'])}", base))
+                story.append(p(t("score", lang, model=_label("model", sc["ref"], sc["ref"], lang), as_of=sc["as_of"],
+                                 score=sc["score"], grade=sc["grade"], colour=_colour(sc["colour"], lang))))
             if data.explanation:
-                story += explanation_story(data.explanation, base, small)
+                story += explanation_story(data.explanation, base, small, lang)
         elif title == "信用状况提升建议":
             for a in data.advice:
-                story.append(_p("· " + a, base))
+                story.append(p("· " + a))
         elif title == "地方补充内容":
             for line in data.local:
-                story.append(_p(line, base) if isinstance(line, str) else line)
+                story.append(p(line) if isinstance(line, str) else line)
         else:
             story.append(records_table(data.sections[title]))
-    story += [Spacer(1, 6 * mm), _p(
-        "说明：本报告依据平台归集的公开类与共享类信用信息生成，受限类、涉密类信息不予载明。"
-        "报告内容以出具时平台数据为准；扫描二维码或访问验证地址可核验本报告真伪。", small)]
+    story += [Spacer(1, 6 * mm), p(t("footer", lang), small)]
     doc.build(story)
     return buf.getvalue()
 
 
-def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphStyle) -> list[Any]:
+def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphStyle,
+                      lang: str = "zh") -> list[Any]:
     """The score explanation as the subject's own view shows it (`scoring.narrative`):
     the summary, the steps from the model's base, one sentence per indicator, and the
     notes on records counted twice."""
     w = e["waterfall"]
-    steps = "，".join(f"{s['name']} {narrative.shown(s['exact'], sign=True)}" for s in w["steps"])
-    out: list[Any] = [_p("评分说明：" + e["summary"], base),
-                      _p(f"{w['labels']['base']} {narrative.shown(w['base'])}；{steps}；"
-                         f"{w['labels']['total']} {e['score']}。", base)]
-    rows = [[_p(x, base) for x in ("指标", "得分", "说明")]]
+    comma, sep, end = (", ", "; ", ".") if lang == "en" else ("，", "；", "。")
+    steps = comma.join(f"{s['name']} {narrative.shown(s['exact'], sign=True)}" for s in w["steps"])
+    out: list[Any] = [_p(t("explanation", lang) + e["summary"], base, lang),
+                      _p(f"{w['labels']['base']} {narrative.shown(w['base'])}{sep}{steps}{sep}"
+                         f"{w['labels']['total']} {e['score']}{end}", base, lang)]
+    rows = [[_p(t(x, lang), base, lang) for x in ("indicator", "points", "sentence")]]
     for it in e["items"] + e["bonuses"]:
-        rows.append([_p(f"{it['dimension']} · {it['label']}" if it["dimension"] != it["label"] else it["label"], base),
-                     _p(it["points_display"], base), _p(it["sentence"], small)])
+        rows.append([_p(f"{it['dimension']} · {it['label']}" if it["dimension"] != it["label"] else it["label"], base,
+                        lang),
+                     _p(it["points_display"], base, lang), _p(it["sentence"], small, lang)])
     out.append(_table(rows, [40 * mm, 16 * mm, 114 * mm], header=True))
-    out += [_p("说明：" + n, small) for n in e["notes"]]
+    out += [_p(t("note", lang) + n, small, lang) for n in e["notes"]]
     return out
 
 
-def _colour_zh(c: str) -> str:
-    return {"green": "绿码", "yellow": "黄码", "red": "红码"}.get(c, c)
+def _colour(c: str, lang: str = "zh") -> str:
+    pair = narrative.COLOURS.get(c)
+    return c if pair is None else pair[1 if lang == "en" else 0]
 
 
-def _p(text: object, style: ParagraphStyle) -> Paragraph:
+def _p(text: object, style: ParagraphStyle, lang: str = "zh") -> Paragraph:
     """The report's only way to a paragraph: the text shown literally (`pdftext.markup`),
     at most `CELL_LIMIT` characters of it."""
-    value = markup(text, limit=CELL_LIMIT)
+    value = markup(text, limit=CELL_LIMIT, lang=lang)
     return Paragraph(value, style if _HAN.search(str(text)) else _latin(style))
 
 
@@ -308,10 +327,10 @@ def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> 
 
 
 def issue(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, purpose: str,
-          verify_base: str) -> tuple[bytes, CreditReport]:
-    """Build, store and audit one report. `verify_base` is the public address the QR
-    code points at (…/verify/); the report serial is appended."""
-    data = gather(session, keyring, subject_id=subject_id, actor=actor, purpose=purpose)
+          verify_base: str, lang: str = "zh") -> tuple[bytes, CreditReport]:
+    """Build, store and audit one report in `lang` (Chinese by default). `verify_base`
+    is the public address the QR code points at (…/verify/); the report serial is appended."""
+    data = gather(session, keyring, subject_id=subject_id, actor=actor, purpose=purpose, lang=lang)
     pdf = render_pdf(data, verify_base.rstrip("/") + "/" + data.serial)
     top = data.scores[0] if data.scores else None
     row = CreditReport(serial=data.serial, subject_id=subject_id, issued_at=data.issued_at, issued_to=actor,

@@ -25,6 +25,9 @@ from creditgov.subjects.access import read_file
 router = APIRouter(tags=["reports"])
 public_router = APIRouter(tags=["public"], dependencies=[Depends(public_rate)])
 Ring = Annotated[KeyRing, Depends(keyring)]
+# The pages' language switch (web.i18n.LANG_COOKIE): a report downloaded from a page in
+# English is printed in English.
+REPORT_LANG_COOKIE = "cg_lang"
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}},
                                                        "description": "The report as PDF"}}
 
@@ -51,12 +54,16 @@ def verify_base(request: Request) -> str:
             operation_id="reports_download")
 def reports_download(subject_id: Id, request: Request,
                      grant: Annotated[Grant, Depends(require("report.download"))], session: DB, ring: Ring,
-                     purpose: Annotated[str | None, Query(max_length=200)] = None) -> Response:
-    """The credit report (信用报告) as PDF. Every download is stored and audited."""
+                     purpose: Annotated[str | None, Query(max_length=200)] = None,
+                     lang: Annotated[str | None, Query(pattern="^(zh|en)$",
+                                                       description="zh (default) or en")] = None) -> Response:
+    """The credit report (信用报告) as PDF, in `lang`, else in the reader's page language
+    (the language switch), else Chinese. Every download is stored and audited."""
     grant.require_subject(session, subject_id)
     pdf, row = report_service.issue(session, ring, subject_id=subject_id, actor=grant.principal.actor,
                                     purpose=purpose or default_purpose(grant.principal),
-                                    verify_base=verify_base(request))
+                                    verify_base=verify_base(request),
+                                    lang=lang or request.cookies.get(REPORT_LANG_COOKIE) or "zh")
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{row.serial}.pdf"',
                              "X-Report-Serial": row.serial})
