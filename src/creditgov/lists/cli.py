@@ -11,8 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
+from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
-from creditgov.lists import criteria, documents, exits, queries, service, upper
+from creditgov.lists import criteria, documents, exits, numbers, queries, service, upper
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Red, serious-dishonesty and key-attention lists: entry and exit (名单).",
@@ -84,6 +85,25 @@ def show(code: str = typer.Argument(..., help="List code, e.g. serious-dishonest
     console.print(t)
     for e in d["exit_conditions"]:
         console.print(f"exit by {e['kind']}: {e['text']}")
+
+
+@app.command("numbers")
+def numbers_cmd(json_out: bool = JsonOpt) -> None:
+    """The decision numbers (发文字号) in force: the deployment's file
+    ($CREDITGOV_DECISION_NUMBERS) or the shipped defaults, each unit's next number."""
+    with session() as s:
+        out = numbers.describe(s, year=clock.today().year)
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"{out['source']} · {out['version']} · {out['citation']} · {out['format']}",
+                  markup=False, highlight=False)
+    t = Table()
+    for c in ("unit", "prefix", "next"):
+        t.add_column(c)
+    for u in out["units"]:
+        t.add_row(label("department", u["unit"]), u["prefix"], u["next"])
+    console.print(t)
 
 
 @app.command("load")
