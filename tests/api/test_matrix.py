@@ -232,6 +232,9 @@ ENDPOINTS = [
     Endpoint("complaints_assign", "POST", "/complaints/999999/assign", "complaints.assign",
              body="complaint_assign"),
     Endpoint("complaints_reply", "POST", "/complaints/999999/reply", "complaints.reply", body="complaint_reply"),
+    # A special supervisor's observations (no role of the matrix county is one: refused to all).
+    Endpoint("complaints_observe", "POST", "/supervisor/observations", "complaints.observe", body="complaint"),
+    Endpoint("complaints_observations", "GET", "/supervisor/observations", "complaints.observe"),
     # 信易贷: the county's bank officer's organisation is no registered bank (404 from the
     # service), and the ids below exist nowhere (404), so nothing is created but a bank.
     Endpoint("finance_bank_add", "POST", "/finance/banks", "finance.banks.manage", body="fin_bank"),

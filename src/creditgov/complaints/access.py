@@ -21,7 +21,8 @@ STATUS_LABELS = {"received": ("待分派", "Received"), "assigned": ("办理中"
                  "replied": ("已答复", "Answered")}
 OUTCOME_LABELS = {"substantiated": ("经查属实", "Substantiated"), "unsubstantiated": ("经查不属实", "Unsubstantiated"),
                   "not_accepted": ("不予受理", "Not accepted")}
-CHANNEL_LABELS = {"public": ("网站", "Public page"), "counter": ("窗口", "Counter"), "api": ("接口", "API")}
+CHANNEL_LABELS = {"public": ("网站", "Public page"), "counter": ("窗口", "Counter"), "api": ("接口", "API"),
+                  "supervisor": ("特约监督员", "Special supervisor")}
 
 
 def category_labels() -> dict[str, tuple[str, str]]:
@@ -98,6 +99,16 @@ def public_status(c: Complaint) -> dict[str, Any]:
             "received_at": clock.to_cst(c.received_at).isoformat(), "outcome": _label(OUTCOME_LABELS, c.outcome),
             "reply": c.reply, "replied_at": clock.to_cst(c.replied_at).isoformat() if c.replied_at else None,
             "on_time": c.on_time}
+
+
+def observations(session: Session, grant: Grant, *, limit: int = 200) -> list[dict[str, Any]]:
+    """A supervisor's own observations as it may see them: the public status (no
+    complainant data) plus what it wrote."""
+    q = (select(Complaint).where(Complaint.channel == "supervisor", Complaint.received_by == grant.principal.actor)
+         .order_by(Complaint.id.desc()).limit(limit))
+    return [{**public_status(c), "id": c.id, "respondent_name": c.respondent_name, "content": c.content,
+             "category": _label(category_labels(), c.category), "accept_due": c.accept_due.isoformat()}
+            for c in session.execute(q).scalars()]
 
 
 def in_scope_all(grant: Grant) -> bool:

@@ -6,7 +6,9 @@
 - `/complaints`: the office's and departments' desk — the list with deadlines, the
   statistics by department, and the counter form (an office user enters a complaint).
 - `/complaints/{id}`: one complaint (an audited read of the complainant's details),
-  with assignment (office) and the reply (office or the assigned department)."""
+  with assignment (office) and the reply (office or the assigned department).
+- `/supervisor`: a special supervisor (特约监督员) files observations, which enter the
+  complaint procedure marked with their source, and follows its own."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pydantic import ValidationError
 from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
 from creditgov.catalog.models import Department
 from creditgov.complaints import access, service
-from creditgov.complaints.schemas import ComplaintIn
+from creditgov.complaints.schemas import ComplaintIn, ObservationIn
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.security.scopes import Role, authorize
 from creditgov.web.render import render
@@ -167,3 +169,38 @@ async def reply(request: Request, complaint_id: Id, who: Who, session: DB,
         session.rollback()
         return _detail(request, session, who, complaint_id, error=str(exc))
     return RedirectResponse(f"/complaints/{complaint_id}?done=replied", status_code=303)
+
+
+# ------------------------------------------------------------------ special supervisors
+def _supervisor(request: Request, session: DB, who: Who, *, done: Any = None, error: str | None = None,
+                values: dict[str, Any] | None = None, status: int = 200) -> Response:
+    grant = authorize(who, "complaints.observe")
+    return render(request, "complaint_supervisor.html", {
+        **_form_ctx(values, error), "rows": access.observations(session, grant), "done": done}, status=status)
+
+
+@router.get("/supervisor")
+def supervisor_page(request: Request, who: Who, session: DB) -> Response:
+    """A special supervisor's page: file an observation, follow its own observations.
+    What it reads of subjects is the public pages' (`/public/...`)."""
+    return _supervisor(request, session, who)
+
+
+@router.post("/supervisor/observations")
+async def supervisor_file(request: Request, who: Who, session: DB, category: Short, respondent_name: Short,
+                          content: Text, respondent_code: Short = "", contact: Short = "") -> Response:
+    authorize(who, "complaints.observe")
+    await check_csrf(request, who)
+    values = {"category": category, "respondent_name": respondent_name, "respondent_code": respondent_code,
+              "content": content, "contact": contact}
+    try:
+        data = ObservationIn.model_validate({k: (v or None) if k in ("respondent_code", "contact") else v
+                                             for k, v in values.items()})
+        c, _code = service.file_observation(session, keyring(request), data, supervisor=who.actor,
+                                            supervisor_name=who.display_name)
+    except ValidationError as exc:
+        return _supervisor(request, session, who, error=_errors(exc), values=values, status=422)
+    except InvalidInput as exc:
+        session.rollback()
+        return _supervisor(request, session, who, error=str(exc), values=values, status=422)
+    return _supervisor(request, session, who, done=c, status=201)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CHANNELS = ("public", "counter", "api")
+CHANNELS = ("public", "counter", "api", "supervisor")
 OUTCOMES = ("substantiated", "unsubstantiated", "not_accepted")
 
 
@@ -66,3 +66,16 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["substantiated", "unsubstantiated", "not_accepted"]
     reply: str = Field(min_length=2, max_length=4000)
+
+
+class ObservationIn(BaseModel):
+    """A special supervisor's observation (监督意见): about a firm on the public pages (by
+    name, and its credit code when known) or about the credit work itself. The
+    supervisor's name and contact come from the account, not the form."""
+
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(min_length=1, max_length=30)
+    respondent_name: str = Field(min_length=1, max_length=200)
+    respondent_code: str | None = Field(default=None, max_length=18)
+    content: str = Field(min_length=5, max_length=4000)
+    contact: str | None = Field(default=None, max_length=200, description="a mobile number or an e-mail address")

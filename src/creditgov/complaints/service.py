@@ -1,7 +1,8 @@
 """The rules of complaint handling (投诉处理).
 
 A complaint is taken from the public page (anonymous, with an optional contact), the
-counter (an office user entering it) or the API. At intake its deadlines are fixed in
+counter (an office user entering it), the API, or a special supervisor's own page
+(特约监督员: its observations, marked `supervisor`). At intake its deadlines are fixed in
 working days on the product's calendar (`workflows.calendar`) from the policy
 (`data/complaints.yaml`): acceptance — assignment to a department — within
 `accept_days`, the reply within `reply_days` (one extension of `extension_days`). The
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from creditgov.alerts import service as alerts_service
 from creditgov.catalog.models import Department
 from creditgov.complaints.models import Complaint
-from creditgov.complaints.schemas import CHANNELS, ComplaintIn, ComplaintsFile
+from creditgov.complaints.schemas import CHANNELS, ComplaintIn, ComplaintsFile, ObservationIn
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
@@ -99,6 +100,24 @@ def file_complaint(session: Session, keyring: KeyRing, data: ComplaintIn, *, cha
                          "contact_kind": kind, "due_on": c.due_on.isoformat()})
     tell(session, recipient_kind="department", recipient="credit", subject_id=subject_id, topic="complaint.received",
          body=f"收到投诉 {c.number}（{c.respondent_name}），请于 {c.accept_due} 前分派。", ref_kind="complaint", ref_id=c.id)
+    return c, code
+
+
+def file_observation(session: Session, keyring: KeyRing, data: ObservationIn, *, supervisor: str,
+                     supervisor_name: str) -> tuple[Complaint, str]:
+    """A special supervisor's observation (特约监督员的监督意见) enters the complaint
+    procedure as a complaint whose channel marks its source (`supervisor`) and whose
+    `received_by` names the supervisor's account: deadlines fixed at intake, the office
+    told to assign it, answered like any complaint. The supervisor's name (from the
+    account) is kept encrypted like any complainant's."""
+    if not supervisor.startswith("user:"):
+        raise InvalidInput("an observation is filed from a special supervisor's own account")
+    c, code = file_complaint(session, keyring, ComplaintIn(
+        category=data.category, respondent_name=data.respondent_name, respondent_code=data.respondent_code,
+        content=data.content, complainant_name=supervisor_name[:100] or None, contact=data.contact),
+        channel="supervisor", actor=supervisor)
+    audit.append(session, action="complaints.observation", actor=supervisor, subject_id=c.subject_id,
+                 detail={"complaint": c.id, "number": c.number, "source": "supervisor"})
     return c, code
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from creditgov.api.deps import DB, Id, Who, keyring, require
 from creditgov.api.ratelimit import public_rate
 from creditgov.complaints import access, service
-from creditgov.complaints.schemas import AssignIn, ComplaintIn, ReplyIn
+from creditgov.complaints.schemas import AssignIn, ComplaintIn, ObservationIn, ReplyIn
 from creditgov.security.scopes import Grant, Role
 
 router = APIRouter(tags=["complaints"])
@@ -21,6 +21,7 @@ Read = Annotated[Grant, Depends(require("complaints.read"))]
 File = Annotated[Grant, Depends(require("complaints.file"))]
 Assign = Annotated[Grant, Depends(require("complaints.assign"))]
 Reply = Annotated[Grant, Depends(require("complaints.reply"))]
+Observe = Annotated[Grant, Depends(require("complaints.observe"))]
 Number = Annotated[str, Path(max_length=30, pattern=r"^TS\d{8}-\d{5,}$")]
 
 
@@ -43,6 +44,20 @@ def file_office(request: Request, body: ComplaintIn, session: DB, grant: File) -
     """A complaint taken by the office (at the counter or passed on by another system)."""
     c, code = service.file_complaint(session, keyring(request), body, channel="api", actor=grant.principal.actor)
     return {**access.as_dict(keyring(request), c), "query_code": code}
+
+
+@router.post("/supervisor/observations", status_code=201, operation_id="complaints_observe")
+def observe(request: Request, body: ObservationIn, session: DB, grant: Observe) -> dict[str, Any]:
+    """A special supervisor files an observation: a complaint marked with its source."""
+    c, code = service.file_observation(session, keyring(request), body, supervisor=grant.principal.actor,
+                                       supervisor_name=grant.principal.display_name)
+    return {"number": c.number, "query_code": code, "due_on": c.due_on.isoformat(), "channel": "supervisor"}
+
+
+@router.get("/supervisor/observations", operation_id="complaints_observations")
+def observations(session: DB, grant: Observe) -> list[dict[str, Any]]:
+    """The supervisor's own observations with their status and reply."""
+    return access.observations(session, grant)
 
 
 @router.get("/complaints", operation_id="complaints_list")

@@ -56,6 +56,9 @@ class Role(StrEnum):
     INSPECTOR = "inspector"
     BANK = "bank_officer"
     SUBJECT = "subject"
+    # 特约监督员: a citizen appointed to watch the credit work. Reads what the public
+    # reads (published data) and files observations into the complaint procedure.
+    SUPERVISOR = "supervisor"
     PUBLIC = "public"
 
 
@@ -67,6 +70,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.INSPECTOR: ("检查人员", "Inspector"),
     Role.BANK: ("银行工作人员", "Bank officer"),
     Role.SUBJECT: ("信用主体", "Subject (firm or resident)"),
+    Role.SUPERVISOR: ("特约监督员", "Special supervisor"),
     Role.PUBLIC: ("社会公众", "Public"),
 }
 
@@ -189,10 +193,11 @@ class Principal:
     def masks_people(self) -> bool:
         """The one masking policy of this viewer, applied on every page, answer and
         export: the public, banks and subjects see residents' names and ID numbers
-        masked (a subject its own unmasked); the office, departments, grid workers and
+        masked (a subject its own unmasked; a special supervisor, who reads what the
+        public reads, too); the office, departments, grid workers and
         inspectors, whose work is about named people in their scope, see them whole.
         (An ID number is never shown whole: only its masked form is stored readable.)"""
-        return self.role in (Role.PUBLIC, Role.BANK, Role.SUBJECT)
+        return self.role in (Role.PUBLIC, Role.BANK, Role.SUBJECT, Role.SUPERVISOR)
 
     def can(self, permission: str) -> bool:
         if self.pending and permission not in OPEN_WHILE_PENDING:
@@ -301,4 +306,5 @@ def default_purpose(principal: Principal) -> str:
     return {Role.ADMIN: "administration", Role.CREDIT_OFFICE: "credit supervision",
             Role.DEPARTMENT: "department business", Role.GRID: "grid service",
             Role.INSPECTOR: "inspection", Role.BANK: "credit lending (consented)",
-            Role.SUBJECT: "own file", Role.PUBLIC: "public query"}[principal.role]
+            Role.SUBJECT: "own file", Role.SUPERVISOR: "public supervision",
+            Role.PUBLIC: "public query"}[principal.role]
