@@ -5,8 +5,9 @@
   the store's relevant rows are copied into an in-memory DuckDB database (a snapshot
   at one watermark) and the plan runs there; a SQLite store is read by DuckDB's SQLite
   scanner in a child process (sqlite_reader.py).
-- `spark`: the same snapshot written as Parquet files into the run's own folder and
-  read by a local PySpark session (`creditgov[spark]`).
+- `spark`: the same snapshot staged as Parquet files where every executor can read
+  them, and read by a Spark session, local or a cluster's (`creditgov[spark]`,
+  scoring/spark.py, docs/spark.md).
 
 An adapter supplies the four input relations and the way to read a subject attribute
 (the JSON `attributes` column); it never changes the plan. A model an engine cannot
@@ -19,11 +20,9 @@ import contextlib
 import os
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -68,6 +67,9 @@ def check(engine: str, p: Prepared, url: str) -> None:
             raise EngineError("engine spark needs the optional extra: pip install 'creditgov[spark]'") from None
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise EngineError("engine spark needs a Java runtime (17 or later) on PATH or JAVA_HOME")
+        from creditgov.scoring import spark
+
+        spark.settings_from_env()  # a cluster master without a shared staging location is refused here
 
 
 # ----------------------------------------------------------------------------- sources
@@ -482,7 +484,6 @@ def watermark(url: str) -> str:
 @contextlib.contextmanager
 def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     """The plan's inputs on `engine` for the store at `url`, with timings of any copy."""
-    import time
 
     check(engine, p, url)
     wm = watermark(url)
@@ -509,72 +510,17 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
         finally:
             duck.close()
         return
-    # spark: flatten attributes, write Parquet into the run's own folder, read it back in Spark
-    run_dir = Path(tempfile.mkdtemp(prefix="creditgov-spark-run-"))
+    # spark: the snapshot staged as Parquet where the executors can read it (scoring/spark.py)
+    from creditgov.scoring import spark
+
     try:
-        t0 = time.perf_counter()
-        flat = ["*"]
-        for name in p.attributes_num:
-            flat.append(f"CASE WHEN json_type(attributes, '$.{name}') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
-                        f"THEN CAST(json_extract(attributes, '$.{name}') AS DOUBLE) END AS __an_{name}")
-        for name in p.attributes_str:
-            flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
-                        f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
-        duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
-        for name in TABLES:
-            src = "subjects_flat" if name == "subjects" else name
-            duck.execute(f"COPY {src} TO '{run_dir / name}.parquet' (FORMAT parquet)")
-        duck.close()
-        timings["write_parquet"] = round(time.perf_counter() - t0, 3)
-        t0 = time.perf_counter()
-        spark = spark_session()
-        timings["spark_session"] = round(time.perf_counter() - t0, 3)
-        views = {}
-        for name in TABLES:
-            view = f"cg_{name}_{os.getpid()}_{abs(hash(run_dir)) % 10**8}"
-            spark.read.parquet(str(run_dir / f"{name}.parquet")).createOrReplaceTempView(view)
-            views[name] = view
-        con = ibis.pyspark.connect(spark)
-        try:
+        with spark.views(duck, p, TABLES, timings) as (session, views):
+            con = ibis.pyspark.connect(session)
             yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
                              timings=timings)
-        finally:
-            for view in views.values():
-                spark.catalog.dropTempView(view)
     finally:
         with contextlib.suppress(Exception):
             duck.close()
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-_SPARK: Any = None
-_SPARK_LOCK = threading.Lock()
-
-
-def spark_session() -> Any:
-    """One local Spark session per process (starting one costs seconds), with its own
-    warehouse folder: Spark refuses to reuse a warehouse location another process left."""
-    global _SPARK
-    with _SPARK_LOCK:
-        if _SPARK is not None:
-            return _SPARK
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        from pyspark.sql import SparkSession
-
-        warehouse = tempfile.mkdtemp(prefix="creditgov-spark-warehouse-")
-        _SPARK = (SparkSession.builder.master("local[2]").appName("creditgov")
-                  .config("spark.sql.shuffle.partitions", os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2"))
-                  .config("spark.default.parallelism", "2")
-                  .config("spark.sql.warehouse.dir", warehouse)
-                  .config("spark.sql.session.timeZone", "UTC")
-                  .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-                  .config("spark.ui.enabled", "false")
-                  .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                  .config("spark.ui.showConsoleProgress", "false")
-                  .getOrCreate())
-        _SPARK.sparkContext.setLogLevel("ERROR")
-        return _SPARK
 
 
 def execute(src: Any, expr: ir.Table) -> pa.Table:

@@ -1,0 +1,148 @@
+"""The Spark engine on a real standalone cluster: a master and a worker started here on
+loopback, executors in their own JVM reading the run's Parquet from the configured
+staging folder, never the driver's temporary one. Same digits as DuckDB, for both stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from creditgov.core.errors import ConfigError
+from creditgov.scoring import spark
+from tests.scoring.test_engines import _prepared, _rows
+
+# Every shipped pack agrees with DuckDB on local Spark (test_engines.py); here the cluster
+# path with one firm and one resident pack, each on both stores.
+PACKS = ("public-credit-enterprise", "community-resident")
+
+EVALUATE = """
+import json, sys
+from creditgov.core import db
+from creditgov.scoring import service
+from tests.scoring.conftest import AS_OF
+from tests.scoring.test_engines import COLUMNS
+out = {}
+for url in sys.argv[2:]:
+    for name in json.loads(sys.argv[1]):
+        with db.session_scope(url) as s:
+            p = service.prepared_for(s, name, AS_OF)[1]
+        table, _, _ = service.compute(url, p, "spark")
+        dims = [c for c in table.column_names if c.startswith("dim")]
+        out[f"{url}|{name}"] = [[r[c] for c in (*COLUMNS, *dims)] for r in table.to_pylist()]
+from creditgov.scoring import spark
+sc = spark.session().sparkContext
+out["__master"] = sc.master
+out["__executors"] = sc._jsc.sc().getExecutorMemoryStatus().size()
+print(json.dumps(out))
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _spark_class() -> tuple[str, dict[str, str]]:
+    import pyspark
+
+    home = str(Path(pyspark.__file__).parent)
+    env = {**os.environ, "SPARK_HOME": home, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1",
+           "PYSPARK_PYTHON": sys.executable}
+    return str(Path(home) / "bin" / "spark-class"), env
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A standalone master and one worker (1 core, 1 GB) as their own processes."""
+    spark_class, env = _spark_class()
+    port, ui, wui = _port(), _port(), _port()
+    logs = tmp_path_factory.mktemp("spark-logs")
+    procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                               "--port", str(port), "--webui-port", str(ui)], env=env,
+                              stdout=open(logs / "master.log", "wb"), stderr=subprocess.STDOUT)]
+    master = f"spark://127.0.0.1:{port}"
+    try:
+        procs.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", master,
+                                       "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
+                                       "--webui-port", str(wui), "--work-dir", str(logs / "work")], env=env,
+                                      stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                state = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5).read())
+                if any(w.get("state") == "ALIVE" for w in state.get("workers", [])):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise AssertionError("the Spark cluster did not come up:\n"
+                                     + (logs / "master.log").read_text(errors="replace")[-2000:]
+                                     + (logs / "worker.log").read_text(errors="replace")[-2000:])
+            time.sleep(1)
+        yield master
+    finally:
+        for p in procs[::-1]:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="module")
+def duckdb_rows(county: str) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: _rows(county, _prepared(county, name), "duckdb") for name in PACKS}
+
+
+def test_a_cluster_run_equals_duckdb_on_both_stores(cluster: str, county: str, county_pg: str,
+                                                     duckdb_rows: dict[str, list[tuple[Any, ...]]],
+                                                     tmp_path: Path) -> None:
+    staging = tmp_path / "shared"
+    env = {**os.environ, "CREDITGOV_SPARK_MASTER": cluster, "CREDITGOV_SPARK_STAGING": staging.as_uri(),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    conf = tmp_path / "spark-defaults.conf"
+    conf.write_text("# what a deployment sets for its executors\nspark.executor.memory 512m\n"
+                    "spark.executor.cores=1\nspark.cores.max 1\n", encoding="utf-8")
+    env["CREDITGOV_SPARK_CONF"] = str(conf)
+    done = subprocess.run([sys.executable, "-c", EVALUATE, json.dumps(PACKS), county, county_pg], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out.pop("__master") == cluster
+    assert out.pop("__executors") >= 2  # the driver and at least one executor on the worker
+    for url in (county, county_pg):
+        for name in PACKS:
+            assert [tuple(r) for r in out[f"{url}|{name}"]] == duckdb_rows[name], (url, name)
+    # each run staged its Parquet in its own sub-folder of the shared location and removed it
+    assert staging.is_dir() and not any(staging.iterdir())
+
+
+def test_cluster_settings_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    assert spark.settings_from_env({}).master == "local[2]"
+    with pytest.raises(ConfigError, match="CREDITGOV_SPARK_STAGING"):
+        spark.settings_from_env({"CREDITGOV_SPARK_MASTER": "spark://10.0.0.5:7077"})
+    with pytest.raises(ConfigError, match="expected local"):
+        spark.settings_from_env({"CREDITGOV_SPARK_MASTER": "cluster-please"})
+    bad = tmp_path / "bad.conf"
+    bad.write_text("spark.executor.memory 2g\nexecutor.cores 4\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.conf:2: 'executor.cores' is not a Spark setting"):
+        spark.settings_from_env({"CREDITGOV_SPARK_CONF": str(bad)})
+    good = tmp_path / "good.conf"
+    good.write_text("spark.executor.memory=2g\n# note\n\nspark.hadoop.fs.s3a.endpoint http://minio:9000\n",
+                    encoding="utf-8")
+    s = spark.settings_from_env({"CREDITGOV_SPARK_MASTER": "yarn", "CREDITGOV_SPARK_STAGING": "hdfs://nn/cg",
+                                 "CREDITGOV_SPARK_CONF": str(good)})
+    assert s.conf == {"spark.executor.memory": "2g", "spark.hadoop.fs.s3a.endpoint": "http://minio:9000"}
+    assert not s.local and s.staging == "hdfs://nn/cg"
