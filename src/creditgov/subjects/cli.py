@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
-from creditgov.subjects import service
+from creditgov.security import service as audit
+from creditgov.subjects import changes, service
 
 app = typer.Typer(help="Subjects and their credit files (一户一档).", no_args_is_help=True)
 
@@ -87,3 +89,122 @@ def stats(json_out: bool = JsonOpt) -> None:
         emit_json(data)
         return
     console.print(data)
+
+
+# Correction and merging (主体纠错与合并), four eyes: the rules are in `subjects.changes`.
+ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def _pairs(pairs: list[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in pairs:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{what} takes NAME=VALUE, not {p!r}")
+        out[k.strip()] = v
+    return out
+
+
+def _change_out(c: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        emit_json(c)
+        return
+    who = f"duplicate {c['duplicate_id']} into {c['subject_id']}" if c["kind"] == "merge" else f"subject {c['subject_id']}"
+    console.print(escape(f"subject change {c['id']} ({c['kind']}, {who}): {c['status']}, proposed by "
+                         f"{c['proposed_by']} at {c['proposed_at']}"), highlight=False)
+    for k, v in c["fields"].items():
+        console.print(escape(f"  {k}: {c['before'].get(k, '')!s} → {v}" if c["before"] else f"  {k}: {v}"),
+                      highlight=False)
+    console.print(escape(f"  reason: {c['reason']}"), highlight=False)
+    if c["kind"] == "merge" and c["status"] in ("approved", "undone"):
+        moved = ", ".join(f"{t} {n}" for t, n in c["moved_by_table"].items()) or "nothing"
+        console.print(escape(f"  moved: {moved}; kept with the duplicate: {c['kept']}; copied: {c['created']}"),
+                      highlight=False)
+
+
+@app.command("correct")
+def correct(key: str = typer.Argument(..., help="The subject: id, credit code, ID number or exact name."),
+            field: list[str] = typer.Option([], "--set", help="NAME=VALUE: name, identifier, region (code), "
+                                                              "industry, established_on, address; repeat."),
+            attribute: list[str] = typer.Option([], "--attribute", help="NAME=VALUE of a kind attribute "
+                                                                        "(empty value removes it); repeat."),
+            reason: str = typer.Option(..., "--reason", help="Why the data is corrected."),
+            actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Propose a correction of a subject's data; it applies once a second person approves it."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    fields: dict[str, Any] = dict(_pairs(field, "--set"))
+    if attribute:
+        fields["attributes"] = _pairs(attribute, "--attribute")
+    with session() as s:
+        sid = service.resolve(s, ring, key).id
+        c = changes.propose_correction(s, ring, subject_id=sid, fields=fields, reason=reason,
+                                       actor=actor or audit.default_actor())
+        out = changes.change_dict(ring, c)
+    _change_out(out, json_out)
+
+
+@app.command("merge")
+def merge(survivor: str = typer.Argument(..., help="The subject that stays."),
+          duplicate: str = typer.Argument(..., help="The duplicate merged into it."),
+          reason: str = typer.Option(..., "--reason", help="Why they are one subject."),
+          actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Propose merging a duplicate into a survivor; it happens once a second person approves it."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        keep, dup = service.resolve(s, ring, survivor).id, service.resolve(s, ring, duplicate).id
+        c = changes.propose_merge(s, survivor_id=keep, duplicate_id=dup, reason=reason,
+                                  actor=actor or audit.default_actor())
+        out = changes.change_dict(ring, c)
+    _change_out(out, json_out)
+
+
+def _decide(change_id: int, approve: bool, note: str, actor: str | None, json_out: bool) -> None:
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        c = changes.decide(s, ring, change_id, approve=approve, note=note, actor=actor or audit.default_actor())
+        out = changes.change_dict(ring, c)
+    _change_out(out, json_out)
+
+
+@app.command("approve")
+def approve(change_id: int = typer.Argument(...), note: str = typer.Option("", "--note"), actor: str = ActorOpt,
+            json_out: bool = JsonOpt) -> None:
+    """Approve a proposed correction or merge (not your own): it is applied now."""
+    _decide(change_id, True, note, actor, json_out)
+
+
+@app.command("reject")
+def reject(change_id: int = typer.Argument(...), note: str = typer.Option(..., "--note", help="Why."),
+           actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Reject a proposed correction or merge (not your own), with a reason."""
+    _decide(change_id, False, note, actor, json_out)
+
+
+@app.command("undo")
+def undo(change_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason", help="Why."),
+         actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Undo an applied merge: every row it moved goes back, or nothing does (the refusal says why)."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        c = changes.undo_merge(s, change_id, reason=reason, actor=actor or audit.default_actor())
+        out = changes.change_dict(ring, c)
+    _change_out(out, json_out)
+
+
+@app.command("changes")
+def list_changes(status: str = typer.Option(None, "--status", help="proposed, approved, rejected or undone"),
+                 json_out: bool = JsonOpt) -> None:
+    """Corrections and merges, newest first (ID numbers masked)."""
+    STATE.require_init()
+    ring = STATE.keyring()
+    with session() as s:
+        out = [changes.change_dict(ring, c) for c in changes.changes(s, status=status)]
+    if json_out:
+        emit_json(out)
+        return
+    for c in out:
+        _change_out(c, False)

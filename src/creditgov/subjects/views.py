@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from creditgov.api.deps import DB, Id, append_only, keyring, require
 from creditgov.core import labels
 from creditgov.reports import overview
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
+from creditgov.subjects import changes
 from creditgov.subjects import search as subject_search
 from creditgov.subjects.access import read_file
 
@@ -92,3 +93,71 @@ def subjects_scores(subject_id: Id, grant: Annotated[Grant, Depends(require("sub
 def regions_list(grant: Annotated[Grant, Depends(require("regions.read"))], session: DB) -> list[RegionOut]:
     """The region tree: county, streets, grids and micro-grids."""
     return [RegionOut(**r) for r in overview.region_tree(session)]
+
+
+# ----------------------------------------------------------------- correction and merging (subjects/changes.py)
+
+ChangesRead = Annotated[Grant, Depends(require("subject_changes.read"))]
+ChangesPropose = Annotated[Grant, Depends(require("subject_changes.propose"))]
+ChangesApprove = Annotated[Grant, Depends(require("subject_changes.approve"))]
+Text = Annotated[str, Field(min_length=1, max_length=changes.TEXT_MAX)]
+
+
+class CorrectionIn(BaseModel):
+    subject_id: int = Field(ge=1)
+    fields: dict[str, str | dict[str, Annotated[str, Field(max_length=changes.TEXT_MAX)]]] = Field(max_length=10)
+    reason: Text
+
+
+class MergeIn(BaseModel):
+    survivor_id: int = Field(ge=1)
+    duplicate_id: int = Field(ge=1)
+    reason: Text
+
+
+class ChangeDecisionIn(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=changes.TEXT_MAX)
+
+
+class UndoIn(BaseModel):
+    reason: Text
+
+
+@router.get("/subject-changes", operation_id="subject_changes")
+def subject_changes(grant: ChangesRead, session: DB, ring: Ring,
+                    status: Annotated[str | None, Query(pattern="^(proposed|approved|rejected|undone)$")] = None
+                    ) -> list[dict[str, Any]]:
+    """Corrections and merges, newest first (ID numbers masked)."""
+    return [changes.change_dict(ring, c) for c in changes.changes(session, status=status)]
+
+
+@router.post("/subject-changes/corrections", status_code=201, operation_id="subject_correction_propose")
+def subject_correction_propose(body: CorrectionIn, grant: ChangesPropose, session: DB, ring: Ring) -> dict[str, Any]:
+    """Propose a correction of a subject's data; applied once a second person approves it."""
+    c = changes.propose_correction(session, ring, subject_id=body.subject_id, fields=dict(body.fields),
+                                   reason=body.reason, actor=grant.principal.actor)
+    return changes.change_dict(ring, c)
+
+
+@router.post("/subject-changes/merges", status_code=201, operation_id="subject_merge_propose")
+def subject_merge_propose(body: MergeIn, grant: ChangesPropose, session: DB, ring: Ring) -> dict[str, Any]:
+    """Propose merging a duplicate into a survivor; done once a second person approves it."""
+    c = changes.propose_merge(session, survivor_id=body.survivor_id, duplicate_id=body.duplicate_id,
+                              reason=body.reason, actor=grant.principal.actor)
+    return changes.change_dict(ring, c)
+
+
+@router.post("/subject-changes/{change_id}/decision", operation_id="subject_change_decide")
+def subject_change_decide(change_id: Id, body: ChangeDecisionIn, grant: ChangesApprove, session: DB,
+                          ring: Ring) -> dict[str, Any]:
+    """A second person approves (the change is applied) or rejects (with a reason)."""
+    c = changes.decide(session, ring, change_id, approve=body.approve, note=body.note, actor=grant.principal.actor)
+    return changes.change_dict(ring, c)
+
+
+@router.post("/subject-changes/{change_id}/undo", operation_id="subject_merge_undo")
+def subject_merge_undo(change_id: Id, body: UndoIn, grant: ChangesApprove, session: DB, ring: Ring) -> dict[str, Any]:
+    """Undo an applied merge exactly, or 409 naming the rows that stop it."""
+    c = changes.undo_merge(session, change_id, reason=body.reason, actor=grant.principal.actor)
+    return changes.change_dict(ring, c)
