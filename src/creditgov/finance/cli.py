@@ -4,7 +4,6 @@ demonstration data. Thin: every rule is in the domain's services."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +16,7 @@ from sqlalchemy import select
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
 from creditgov.core import labels
 from creditgov.core.config import load_yaml_model
-from creditgov.core.errors import InvalidInput
-from creditgov.finance import access, book, demo, fund, loans, matching, service, stats
+from creditgov.finance import access, book, demo, files, fund, loans, matching, service, stats
 from creditgov.finance.models import Loan
 from creditgov.finance.policy import load_policy
 from creditgov.finance.schemas import BankIn, DecisionIn, NeedIn, ProductIn, RepaymentIn, StatusIn
@@ -192,27 +190,38 @@ def repay(loan_id: int, bank: str = BankOpt, ref: str = typer.Option(..., "--ref
     _out(out, json_out, f"repayment {out['repayment']}" + ("" if created else " (already reported)"))
 
 
+def _load(file: Path, kind: str, bank: str, actor: str | None, json_out: bool) -> None:
+    STATE.require_init()
+    result = files.load_file(STATE.url, STATE.keyring(), file, kind=kind, bank_code=bank, actor=_actor(actor))
+    c = result.counts
+    out = {**result.as_dict(), "rows": c.read, "added": c.accepted}
+    _out(out, json_out, f"{c.read} rows: {c.accepted} applied, {c.duplicates} already there, {c.rejected} "
+                        f"quarantined" + "".join(f"\n  {n} × {why}" for why, n in c.reasons.most_common()))
+
+
 @app.command("repayments-load")
 def repayments_load(file: Path, bank: str = BankOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
-    """A bank's repayment file (CSV, UTF-8: loan_id, ref, paid_on, amount); one unit of
-    work, and a file loaded twice adds nothing."""
-    with file.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    """A bank's repayment file (CSV, UTF-8: loan_id, ref, paid_on, amount) through the
+    bank's ingestion spec: a refused row is quarantined with its reason, the rest
+    applied; the same file twice changes nothing the second time."""
+    _load(file, "repayments", bank, actor, json_out)
+
+
+@app.command("overdue-load")
+def overdue_load(file: Path, bank: str = BankOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """A bank's overdue file (CSV, UTF-8: loan_id, reported_on, overdue_days, outstanding) through
+    the bank's ingestion spec, as `repayments-load`."""
+    _load(file, "overdue", bank, actor, json_out)
+
+
+@app.command("bank-spec")
+def bank_spec(kind: str = typer.Argument(..., help="repayments or overdue"), bank: str = BankOpt,
+              out: Path = typer.Option(..., "--out", help="The ingestion folder to write the spec into.")) -> None:
+    """Write the bank's ingestion spec for its files into a folder (specs/ and data/):
+    put the bank's files in data/ and run `creditgov ingest run FOLDER`."""
     with session() as s:
-        b = service.bank_by_code(s, bank)
-        made = 0
-        for n, row in enumerate(rows, 2):
-            try:
-                data = RepaymentIn(ref=row["ref"], paid_on=dt.date.fromisoformat(row["paid_on"]),
-                                   amount=Decimal(row["amount"]))
-                loan_id = int(row["loan_id"])
-            except (KeyError, ValueError, ArithmeticError) as exc:
-                raise InvalidInput(f"{file.name}:{n}: {exc}") from None
-            _, created = loans.repay(s, bank=b, loan_id=loan_id, data=data, source=f"file:{file.name}",
-                                     actor=_actor(actor))
-            made += created
-        out = {"rows": len(rows), "added": made}
-    _out(out, json_out, f"{out['rows']} rows, {out['added']} repayments added")
+        service.bank_by_code(s, bank)
+    console.print(str(files.write_folder(out, kind=kind, bank_code=bank)))
 
 
 @app.command("status")

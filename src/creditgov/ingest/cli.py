@@ -113,6 +113,35 @@ def trace(record_id: int = typer.Argument(..., help="Credit record id."), json_o
     console.print(f"raw row hash {ok} the stored hash")
 
 
+@app.command("trace-row")
+def trace_row(row_id: int = typer.Argument(..., help="Handled row id (e.g. a bank's repayment row)."),
+              json_out: bool = JsonOpt) -> None:
+    """Show a handled source's row (a bank's repayment or overdue report): its raw form,
+    spec version, each step, and what its handler wrote."""
+    with session() as s:
+        tr = service.trace_row(s, STATE.keyring(), row_id)
+        out = {"row": tr.row.id, "target": tr.row.target, "outcome": tr.row.outcome, "source": tr.row.source,
+               "batch": tr.batch.id, "file": tr.batch.file_name, "line": tr.row.line_no,
+               "spec": {"name": tr.spec_version.name, "version": tr.spec_version.version,
+                        "hash": tr.spec_version.spec_hash},
+               "raw": tr.raw, "raw_hash": tr.row.raw_hash, "raw_hash_matches": tr.replay_matches,
+               "steps": [{"step": st.step, "field": st.field, "before": st.before, "after": st.after,
+                          "error": st.error} for st in tr.steps], "result": tr.result}
+    if json_out:
+        emit_json(out)
+        return
+    console.print(f"[b]row {out['row']}[/b] → {out['target']} ({out['outcome']}) — source {out['source']}, "
+                  f"batch {out['batch']}, file {out['file']} line {out['line']}, spec {tr.spec_version.name} "
+                  f"v{tr.spec_version.version} ({tr.spec_version.spec_hash[:12]})")
+    t = Table(title="steps")
+    for c in ("step", "field", "before", "after"):
+        t.add_column(c)
+    for st in tr.steps:
+        t.add_row(st.step, st.field, repr(st.before), st.error or repr(st.after))
+    console.print(t)
+    console.print("raw row hash " + ("matches" if tr.replay_matches else "does NOT match") + " the stored hash")
+
+
 @app.command("batches")
 def batches(limit: int = typer.Option(50, "--limit"), json_out: bool = JsonOpt) -> None:
     """Recent batches with their counts."""

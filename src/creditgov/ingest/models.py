@@ -89,3 +89,22 @@ class ManualEntry(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     record_id: Mapped[int | None] = mapped_column(ForeignKey("credit_records.id"))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+
+
+class HandledRow(Base):
+    """A row of a `handled` source that its handler applied (e.g. a bank's repayment in
+    the loan book), with its raw form for `ingest trace-row`. The same raw row of the
+    same source again is a duplicate and is not handed over twice."""
+
+    __tablename__ = "ingest_handled_rows"
+    __table_args__ = (UniqueConstraint("source", "raw_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(80), nullable=False)
+    line_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    raw: Mapped[str] = mapped_column(Text, nullable=False)  # JSON; encrypted for personal sources
+    raw_hash: Mapped[str] = mapped_column(String(32), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(12), nullable=False)  # applied / known (already there)
+    target: Mapped[str] = mapped_column(String(120), nullable=False)  # what the handler wrote, e.g. finance.repayment:7
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

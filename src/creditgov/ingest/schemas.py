@@ -8,6 +8,7 @@ version is enough to replay any record's transformation (`creditgov ingest trace
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,6 +22,7 @@ REGISTRATION_FIELDS = frozenset({
 })
 # `since` and `until`: when the role began and ended (optional; ISO dates after a `date` step).
 LINK_FIELDS = frozenset({"firm_uscc", "person_id", "person_name", "role", "since", "until"})
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 DATE_FIELDS = frozenset({"occurred_on", "decided_on", "established_on", "since", "until"})
 
 Op = Literal["trim", "halfwidth", "upper", "lower", "date", "map", "number", "strip", "default",
@@ -81,7 +83,9 @@ class SourceSpec(Frozen):
     version: str
     title: str | None = None
     department: str
-    kind: Literal["registration", "links", "records"]
+    # `handled`: each row is handed to a function another domain registered under
+    # `handler` (handled.py), e.g. a bank's repayments landing in the loan book.
+    kind: Literal["registration", "links", "records", "handled"]
     file: str = Field(description="file name or glob, relative to the spec's data folder")
     format: Literal["csv", "xlsx", "jsonl"]
     encoding: Literal["utf-8", "utf-8-sig", "gbk", "gb18030"] = "utf-8"
@@ -97,10 +101,18 @@ class SourceSpec(Frozen):
     unknown_subject: Literal["provisional", "quarantine"] = "quarantine"
     natural_key: list[str] = Field(default_factory=list, description="fields that identify a record; empty: raw-row hash")
     order: int = 100
+    handler: str | None = Field(default=None, description="for `handled` specs: the registered row handler")
+    context: dict[str, str] = Field(default_factory=dict,
+                                    description="for `handled` specs: fixed values every row is handled with")
 
     @model_validator(mode="after")
     def _fields(self) -> SourceSpec:
-        allowed = {"records": RECORD_FIELDS, "registration": REGISTRATION_FIELDS, "links": LINK_FIELDS}[self.kind]
+        if self.kind == "handled":
+            self._handled()
+        elif self.handler or self.context:
+            raise ValueError("`handler` and `context` belong to `handled` specs only")
+        allowed = {"records": RECORD_FIELDS, "registration": REGISTRATION_FIELDS, "links": LINK_FIELDS,
+                   "handled": set(self.columns)}[self.kind]
         unknown = set(self.columns) - allowed
         if unknown:
             raise ValueError(f"unknown field(s) {sorted(unknown)} for a {self.kind} spec; allowed: {sorted(allowed)}")
@@ -137,6 +149,17 @@ class SourceSpec(Frozen):
         if self.kind == "links" and not {"firm_uscc", "person_id", "role"} <= set(self.columns):
             raise ValueError("a links spec must map firm_uscc, person_id and role")
         return self
+
+    def _handled(self) -> None:
+        if not self.handler:
+            raise ValueError("a handled spec must name its `handler`")
+        bad = [f for f in self.columns if not FIELD_NAME.match(f)]
+        if bad:
+            raise ValueError(f"field names {bad} of a handled spec must be lower-case identifiers")
+        if self.items or self.item or self.natural_key or self.attributes:
+            raise ValueError("a handled spec produces no records: no `items`, `item`, `natural_key` or "
+                             "`attributes` (the handler keeps its own keys; a row applied once is "
+                             "a duplicate the next time)")
 
     @property
     def personal(self) -> bool:

@@ -28,6 +28,7 @@ from creditgov.core import clock
 from creditgov.core.config import load_yaml_model, parse_yaml_model
 from creditgov.core.db import BackgroundCheckpoints, session_scope
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
+from creditgov.ingest import handled
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
 from creditgov.ingest.pipeline import CompiledSpec, TraceStep
 from creditgov.ingest.prepare_records import PreparedRecords
@@ -43,7 +44,7 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects import service as subject_service
 
-KIND_ORDER = {"registration": 0, "links": 1, "records": 2}
+KIND_ORDER = {"registration": 0, "links": 1, "records": 2, "handled": 3}
 Progress = Callable[[str, int], None]
 
 
@@ -183,7 +184,7 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
         lk = Lookups.load(s, keyring)
     # Files are prepared (read, checked, hashed, encrypted) ahead of the writer, in a
     # second process when they are big enough: see stream.py.
-    jobs = [Job(pl.spec, f) for pl in plans for f in pl.files]
+    jobs = [Job(pl.spec, f) for pl in plans for f in pl.files if pl.spec.kind != "handled"]
     stream = PreparedStream(jobs, Context(
         keyring, lk.today.isoformat(), {c: i.max_publication_months for c, i in lk.items.items()},
         dict(lk.requests), lk.regions, lk.by_uscc, lk.by_index), chunk=CHUNK) if jobs else None
@@ -193,8 +194,8 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
         # of inside each batch's commit (unless this process already runs one).
         if url not in BackgroundCheckpoints._active:
             checkpoints = BackgroundCheckpoints(url).start()
-        assert stream is not None
         for job, j in enumerate(jobs):
+            assert stream is not None
             pl = next(p for p in plans if p.spec is j.spec)
             n_uscc, n_index = len(lk.by_uscc), len(lk.by_index)
             result = _ingest_file(url, lk, pl, j.path, actor, progress, stream.file(job))
@@ -208,8 +209,26 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
             stream.close()
         if checkpoints is not None:
             checkpoints.stop()
+    for pl in plans:  # handled sources: rows go to another domain's handler (handled.py)
+        if pl.spec.kind == "handled":
+            for f in pl.files:
+                result = _handle_file(url, keyring, pl, f, actor)
+                summary.counts.add(result[0])
+                summary.batches.append(result[1])
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _handle_file(url: str, keyring: KeyRing, pl: Plan, path: Path, actor: str) -> tuple[Counts, dict[str, Any]]:
+    with session_scope(url) as s:
+        sv = register_spec(s, pl.spec, pl.text)
+        batch = Batch(source=pl.spec.name, spec_version_id=sv.id, file_name=path.name,
+                      file_hash=_file_hash(path), kind="file", started_at=clock.now(), actor=actor)
+        s.add(batch)
+        s.flush()
+        hb = handled.HandledBatch(s, pl.spec, batch, keyring)
+        hb.run_file(path)
+        return hb.counts, hb.finish()
 
 
 def _ingest_file(url: str, lk: Lookups, pl: Plan, path: Path, actor: str, progress: Progress | None,
@@ -303,6 +322,11 @@ def retry(url: str, keyring: KeyRing, *, source: str | None = None, spec_path: P
                           kind="retry", started_at=clock.now(), actor=actor)
             s.add(batch)
             s.flush()
+            if spec.kind == "handled":
+                hb = handled.retry(s, spec, batch, keyring, rows, lambda qr: quarantine_raw(keyring, qr))
+                summary.counts.add(hb.counts)
+                summary.batches.append(hb.finish())
+                continue
             # Rows being retried must not count as "already quarantined" duplicates.
             w = BatchWriter(s, lk, spec, batch, open_quarantine=set())
             for qr in rows:
@@ -355,6 +379,11 @@ def trace(session: Session, keyring: KeyRing, record_id: int, *, actor: str | No
         audit.append(session, action="ingest.trace", actor=actor, subject_id=rec.subject_id,
                      purpose="lineage", detail={"record": rec.id})
     return Trace(rec, batch, sv, raw, steps, result, matches)
+
+
+def trace_row(session: Session, keyring: KeyRing, row_id: int) -> handled.RowTrace:
+    """A row of a handled source (e.g. a bank's repayment) back to its raw form and steps."""
+    return handled.trace_row(session, keyring, row_id, spec_of_version)
 
 
 def batches(session: Session, limit: int = 50) -> list[Batch]:
