@@ -175,3 +175,69 @@ def test_errors_in_the_readers_language_and_warnings_of_this_bank_only(two_banks
         assert "finance.post_loan" not in page  # the rule is shown by its label, never its code
         seen[own] = rows[0]
     assert len(set(seen.values())) == 2
+
+
+def test_refusals_are_said_from_their_code_in_both_languages(two_banks) -> None:
+    """Decline, approve and repayment refusals, in Chinese then in English: the words come
+    from the catalogue by the error's code, never from the service's English message."""
+    url, c, ids = two_banks
+    token = _csrf(c.get("/finance/bank").text)
+    app_id = ids["a"]
+
+    def refusals() -> list[str]:
+        out = []
+        r = c.post(f"/finance/bank/applications/{app_id}/decision",
+                   data={"decision": "decline", "decline_code": "no-such-reason", "csrf_token": token})
+        assert r.status_code == 422
+        out.append(r.text)
+        r = c.post(f"/finance/bank/applications/{app_id}/decision",
+                   data={"decision": "approve", "amount": "2000000", "rate": "4", "term_months": "12",
+                         "csrf_token": token})
+        assert r.status_code == 422
+        out.append(r.text)
+        r = c.post(f"/finance/bank/loans/{loan_id}/repayments",
+                   data={"ref": "R1", "paid_on": "2026-11-01", "amount": "999999", "csrf_token": token})
+        assert r.status_code == 422
+        out.append(r.text)
+        return out
+
+    r = c.post(f"/finance/bank/applications/{ids['a2']}/decision",
+               data={"decision": "approve", "amount": "200000", "rate": "3.9", "term_months": "6",
+                     "csrf_token": token})
+    assert r.status_code == 303
+    with db.session_scope(url) as s:
+        loan_id = s.execute(select(Loan.id).where(Loan.application_id == ids["a2"])).scalar_one()
+    zh = refusals()
+    assert "请从所列的拒绝原因中选择一项。" in zh[0]
+    assert "批准金额 2000000 元不在产品的金额范围 100000.00–1000000.00 元内。" in zh[1]
+    assert "还款金额 999999 元超过贷款余额 200000.00 元。" in zh[2]
+    assert c.get("/lang/en?next=/finance/bank").status_code in (302, 303, 307)
+    en = refusals()
+    english = ("Choose one of the listed reasons for declining.",
+               "The approved amount of 2000000 yuan is outside the product's range of 100000.00–1000000.00 yuan.",
+               "The repayment of 999999 yuan is more than the outstanding 200000.00 yuan.")
+    for page, words in zip(en, english, strict=True):
+        assert words.replace("'", "&#39;") in page
+        assert "unknown decline_code" not in page and "is outside the product's range 1" not in page
+        assert "repayment 999999 is more" not in page  # the service's own English is not shown
+    with db.session_scope(url) as s:
+        assert s.execute(select(func.count()).select_from(Repayment)).scalar() == 0
+
+
+def test_a_reworded_service_message_does_not_change_the_page() -> None:
+    from creditgov.core.errors import Conflict, InvalidInput
+    from creditgov.finance.pages import says
+    from creditgov.web.i18n import current
+
+    reworded = [Conflict("that one was settled already, sorry", code="finance.application.decided",
+                         params={"id": 7, "status": "approved"}),
+                InvalidInput("nope", code="finance.repayment.above_outstanding",
+                             params={"value": Decimal("5"), "outstanding": Decimal("3.00")})]
+    for lang, want in (("zh", ["申请 #7 已是“已通过”状态，不能再作决定。", "还款金额 5 元超过贷款余额 3.00 元。"]),
+                       ("en", ["Application #7 is already “approved”; it cannot be decided again.",
+                               "The repayment of 5 yuan is more than the outstanding 3.00 yuan."])):
+        token = current.set(lang)
+        try:
+            assert [says(e) for e in reworded] == want
+        finally:
+            current.reset(token)

@@ -131,7 +131,8 @@ def install(app: FastAPI) -> None:
             resp = await _render(request, 429, str(exc))
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
-        return await _render(request, status_of(exc), str(exc))
+        # A stable code (and nothing else of the error) lets a client say it in its own words.
+        return await _render(request, status_of(exc), str(exc), **({"code": exc.code} if exc.code else {}))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -1,8 +1,24 @@
-"""Domain errors: plain exceptions, translated to exit codes or HTTP statuses at the edge."""
+"""Domain errors: plain exceptions, translated to exit codes or HTTP statuses at the edge.
+
+An error may carry a stable `code` (e.g. `finance.loan.not_found`) and its `params`
+(the values the message names). The English message is for the API, the CLI and the
+logs, and may be reworded; a page that says an error in the reader's language looks
+the code up in its catalogue and fills in the params, never matching the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class CreditGovError(Exception):
     """Base of every error the product reports to a user."""
+
+    def __init__(self, *args: Any, code: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 class NotFound(CreditGovError):

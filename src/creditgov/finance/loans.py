@@ -84,7 +84,8 @@ def apply(session: Session, *, need_id: int, product_id: int, subject_id: int | 
 def bank_application(session: Session, *, bank: Bank, application_id: int, lock: bool = False) -> LoanApplication:
     a = session.get(LoanApplication, application_id, with_for_update=lock)
     if a is None or a.bank_id != bank.id:
-        raise NotFound(f"application {application_id} not found")
+        raise NotFound(f"application {application_id} not found", code="finance.application.not_found",
+                       params={"id": application_id})
     return a
 
 
@@ -108,7 +109,8 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
     """The bank's decision. Approving opens a loan; the need is then financed."""
     a = bank_application(session, bank=bank, application_id=application_id, lock=True)
     if a.status != "submitted":
-        raise Conflict(f"application {application_id} is {a.status}")
+        raise Conflict(f"application {application_id} is {a.status}", code="finance.application.decided",
+                       params={"id": application_id, "status": a.status})
     p = session.get(LoanProduct, a.product_id)
     assert p is not None
     now = clock.now()
@@ -118,18 +120,24 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
         doc = policy(session)
         if decline_label(doc, str(data.decline_code)) is None:
             raise InvalidInput(f"unknown decline_code {data.decline_code!r}; the policy names "
-                               + ", ".join(r.code for r in doc.decline_reasons))
+                               + ", ".join(r.code for r in doc.decline_reasons),
+                               code="finance.decline_code.unknown", params={"code": data.decline_code})
         a.status, a.decline_code = "declined", data.decline_code
     else:
         assert data.amount is not None and data.rate is not None and data.term_months is not None
         if not (p.amount_min <= data.amount <= p.amount_max):
-            raise InvalidInput(f"amount {data.amount} is outside the product's range {p.amount_min}–{p.amount_max}")
+            raise InvalidInput(f"amount {data.amount} is outside the product's range {p.amount_min}–{p.amount_max}",
+                               code="finance.amount.out_of_range",
+                               params={"value": data.amount, "low": p.amount_min, "high": p.amount_max})
         if not (p.rate_min <= data.rate <= p.rate_max):
-            raise InvalidInput(f"rate {data.rate} is outside the product's range {p.rate_min}–{p.rate_max}")
+            raise InvalidInput(f"rate {data.rate} is outside the product's range {p.rate_min}–{p.rate_max}",
+                               code="finance.rate.out_of_range",
+                               params={"value": data.rate, "low": p.rate_min, "high": p.rate_max})
         n = session.get(FinancingNeed, a.need_id, with_for_update=True)
         assert n is not None
         if n.status != "open":
-            raise Conflict(f"need {n.id} is {n.status}")
+            raise Conflict(f"need {n.id} is {n.status}", code="finance.need.closed",
+                           params={"id": n.id, "status": n.status})
         model, grade, band = standing(session, a.subject_id, list(p.min_bands))
         today = clock.today()
         loan = Loan(application_id=a.id, bank_id=a.bank_id, product_id=p.id, subject_id=a.subject_id,
@@ -151,7 +159,7 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
 def bank_loan(session: Session, *, bank: Bank, loan_id: int, lock: bool = False) -> Loan:
     loan = session.get(Loan, loan_id, with_for_update=lock)
     if loan is None or loan.bank_id != bank.id:
-        raise NotFound(f"loan {loan_id} not found")
+        raise NotFound(f"loan {loan_id} not found", code="finance.loan.not_found", params={"id": loan_id})
     return loan
 
 
@@ -163,12 +171,15 @@ def repay(session: Session, *, bank: Bank, loan_id: int, data: RepaymentIn, sour
                                                   Repayment.ref == data.ref)).scalar_one_or_none()
     if old is not None:
         if old.amount != data.amount or old.paid_on != data.paid_on:
-            raise Conflict(f"repayment {data.ref!r} of loan {loan_id} was reported with other figures")
+            raise Conflict(f"repayment {data.ref!r} of loan {loan_id} was reported with other figures",
+                           code="finance.repayment.other_figures", params={"ref": data.ref, "id": loan_id})
         return old, False
     if loan.status == "repaid":
-        raise Conflict(f"loan {loan_id} is repaid")
+        raise Conflict(f"loan {loan_id} is repaid", code="finance.loan.repaid", params={"id": loan_id})
     if data.amount > loan.outstanding:
-        raise InvalidInput(f"repayment {data.amount} is more than the outstanding {loan.outstanding}")
+        raise InvalidInput(f"repayment {data.amount} is more than the outstanding {loan.outstanding}",
+                           code="finance.repayment.above_outstanding",
+                           params={"value": data.amount, "outstanding": loan.outstanding})
     r = Repayment(loan_id=loan.id, ref=data.ref, paid_on=data.paid_on, amount=data.amount, source=source,
                   created_at=clock.now(), actor=actor)
     session.add(r)
@@ -187,12 +198,13 @@ def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn,
     otherwise). Past the policy's threshold the loan is in default; a default stays."""
     loan = bank_loan(session, bank=bank, loan_id=loan_id, lock=True)
     if loan.status == "repaid":
-        raise Conflict(f"loan {loan_id} is repaid")
+        raise Conflict(f"loan {loan_id} is repaid", code="finance.loan.repaid", params={"id": loan_id})
     doc = policy(session)
     before = loan.status
     if data.outstanding is not None:
         if data.outstanding > loan.principal:
-            raise InvalidInput("outstanding is above the principal")
+            raise InvalidInput("outstanding is above the principal", code="finance.outstanding.above_principal",
+                               params={"principal": loan.principal})
         loan.outstanding = data.outstanding
     loan.overdue_days = data.overdue_days
     if data.overdue_days > 0:
