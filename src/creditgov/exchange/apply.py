@@ -23,7 +23,13 @@ from creditgov.core import clock
 from creditgov.core.errors import Conflict, CreditGovError, InvalidInput
 from creditgov.exchange import queue
 from creditgov.exchange.channels import channel, peer_by_node
-from creditgov.exchange.models import ExchangeCursor, ExchangePackage, ExchangePeer, PackageSubject, ReceivedFact
+from creditgov.exchange.models import (
+    ExchangeCursor,
+    ExchangePackage,
+    ExchangePeer,
+    PackageSubject,
+    ReceivedFact,
+)
 from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign, unseal, verify
 from creditgov.ingest.transforms import RowError
 from creditgov.lists import exits as list_exits
@@ -134,6 +140,7 @@ def _apply_item(session: Session, keyring: KeyRing, peer: ExchangePeer, item: di
 def _apply(session: Session, keyring: KeyRing, peer: ExchangePeer, pkg: ExchangePackage, actor: str) -> None:
     envelope = unseal(keyring, pkg.sealed)
     accepts = set(channel(peer.channel).accepts)
+    direction = channel(peer.channel).direction
     tally: dict[str, int] = {}
     sids: set[int] = set()
     copies: list[int] = []  # records kept as copies: a change made here goes back to the sender
@@ -154,9 +161,11 @@ def _apply(session: Session, keyring: KeyRing, peer: ExchangePeer, pkg: Exchange
         if sid is not None:
             sids.add(sid)
         if outcome in ("stored", "unmatched", "refused"):
+            body = {"n": n, "item": item, "from": {"node": peer.node, "channel": peer.channel, "direction": direction}}
+            if reason:
+                body["reason"] = reason
             session.add(ReceivedFact(package_id=pkg.id, kind=str(kind)[:40], subject_id=sid, outcome=outcome,
-                                     body={"n": n, "reason": reason, "item": item} if reason else {"n": n, "item": item},
-                                     created_at=clock.now()))
+                                     body=body, created_at=clock.now()))
     queue.record_shares(session, record_ids=copies, recipient=channel(peer.channel).recipient, ref=peer.channel)
     for sid in sorted(sids):
         session.add(PackageSubject(package_id=pkg.id, subject_id=sid))

@@ -35,6 +35,7 @@ from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign
 from creditgov.lists.models import ListEntry, ListEntryEvent
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring.published import band_table
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
@@ -151,11 +152,14 @@ def _evaluations(session: Session, keyring: KeyRing, ch: str, out: Collected) ->
     runs = list(session.execute(select(EvaluationRun).where(
         EvaluationRun.id > cur.last_id, EvaluationRun.published.is_(True),
         EvaluationRun.status == "done").order_by(EvaluationRun.id).limit(5)).scalars())
+    table = band_table(session.connection()) if runs else {}
     for run in runs:
+        grade_bands = table.get((run.model_name, run.model_version), {})
         for sc in session.execute(select(Score).where(Score.run_id == run.id).order_by(Score.subject_id)).scalars():
             out.items.append(Item({"kind": "evaluation.result", "model": run.model_name,
                                    "model_version": run.model_version, "as_of": _s(run.as_of),
                                    "score": _s(sc.score), "grade": sc.grade, "colour": sc.colour,
+                                   "band": grade_bands.get(sc.grade) if sc.grade else None,
                                    "subject": subject_ref(session, keyring, sc.subject_id)}, sc.subject_id))
         out.cursors["evaluations"] = run.id
 

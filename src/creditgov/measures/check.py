@@ -40,6 +40,7 @@ from creditgov.measures.schemas import (
     RelatedParties,
     ScenarioDef,
 )
+from creditgov.records import received
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
@@ -91,6 +92,30 @@ def read_evidence(session: Session, text: str, *, scenario: str, subject_id: int
     assert s is not None  # the check found it a moment ago
     about = {"kind": s.kind, "name": s.name, "uscc": s.uscc, "resident_id_masked": s.resident_id_masked}
     return EVIDENCE_READERS[0](session, text, scenario=scenario, subject=about)
+
+
+def upper_evidence(session: Session, sc: ScenarioDef, *, subject_id: int, today: dt.date) -> dict[str, Any] | None:
+    """The upper platform's latest evaluation of a subject this region has not graded
+    (received by the exchange), as the check shows it: accepted when the scenario reads
+    upper evaluations (`upper_evaluations` in scenarios.yaml), the evaluation is recent
+    enough and its band is one the scenario counts; otherwise refused with the reason.
+    None when no upper evaluation of the subject was received."""
+    got = received.evaluations(session, subject_id)
+    if not got:
+        return None
+    e = got[0]
+    out: dict[str, Any] = {"issuer": e["issuer"], "as_of": e["as_of"].isoformat() if e["as_of"] else None,
+                           "model": e["model"], "grade": e["grade"], "band": e["band"], "accepted": False}
+    rule = sc.upper_evaluations
+    if rule is None:
+        out["why"] = f"scenario {sc.code} does not read the upper platform's evaluations"
+    elif e["as_of"] is None or (today - e["as_of"]).days > rule.max_age_days:
+        out["why"] = f"the evaluation is older than {rule.max_age_days} days"
+    elif e["band"] not in rule.bands:
+        out["why"] = f"scenario {sc.code} counts bands {list(rule.bands)}, the evaluation states {e['band']!r}"
+    else:
+        out.update(accepted=True, citation=rule.citation.strip())
+    return out
 
 
 # ----------------------------------------------------------------------------- statements
@@ -299,6 +324,7 @@ class CheckResult:
     checked_on: dt.date
     evidence: dict[str, Any] | None = None
     related: list[dict[str, Any]] = field(default_factory=list)  # related parties on a list (related.py)
+    upper_evaluation: dict[str, Any] | None = None  # the upper platform's evaluation read (upper_evidence)
 
     def as_dict(self) -> dict[str, Any]:
         return {"check_id": self.check_id, "subject": self.subject, "scenario": self.scenario,
@@ -306,7 +332,7 @@ class CheckResult:
                 "grade": self.grade, "band": self.band, "colour": self.colour, "lists": self.lists,
                 "measures": self.measures, "available_with_commitment": self.available_with_commitment,
                 "warnings": self.warnings, "related": self.related, "checked_on": self.checked_on.isoformat(),
-                "evidence": self.evidence}
+                "evidence": self.evidence, "upper_evaluation": self.upper_evaluation}
 
 
 def _new_check_id(today: dt.date) -> str:
@@ -370,6 +396,10 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
         shown_evidence = read_evidence(session, evidence, scenario=sc.code, subject_id=sid)
         if shown_evidence.get("accepted"):
             st.evidence_band = shown_evidence.get("band")
+    upper = upper_evidence(session, sc, subject_id=sid, today=today) \
+        if st.grade_of(conn, None).grade is None else None
+    if upper is not None and upper["accepted"] and st.evidence_band is None:
+        st.evidence_band = upper["band"]
     model_name = st.model(conn)
     run_id, grade, colour, _version = st.grade_of(conn, None)
     band = st.band_of(conn, None)
@@ -396,13 +426,15 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
                          "band": band, "lists": on_lists, "measures": codes,
                          **({"related": [[w["party"]["id"], w["list"]] for w in related]} if related else {}),
                          **({"evidence": {k: shown_evidence.get(k) for k in ("status", "accepted", "band")}}
-                            if shown_evidence is not None else {})})
+                            if shown_evidence is not None else {}),
+                         **({"upper_evaluation": {k: upper[k] for k in ("issuer", "as_of", "grade", "accepted")}}
+                            if upper is not None else {})})
     shown = mask_name(name) if rid_index is not None else name
     return CheckResult(check_id=check_id, subject={"id": sid, "kind": kind, "name": shown, "uscc": uscc},
                        scenario={"code": sc.code, "name_zh": sc.name_zh, "name_en": sc.name_en},
                        department=dept, model=model_name, run_id=run_id, grade=grade, band=band, colour=colour,
                        lists=lists_out, measures=applies, available_with_commitment=offer, warnings=warnings,
-                       checked_on=today, evidence=shown_evidence, related=related)
+                       checked_on=today, evidence=shown_evidence, related=related, upper_evaluation=upper)
 
 
 def measures_today(session: Session, *, subject_id: int, kind: str) -> list[tuple[ScenarioDef, dict[str, Any]]]:

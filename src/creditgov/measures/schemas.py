@@ -161,6 +161,16 @@ class RelatedParties(Frozen):
     citation: str | None = None
 
 
+class UpperEvaluations(Frozen):
+    """Whether a check may read the upper platform's evaluation of a subject this
+    region has not graded (received by the exchange), and which of its bands count —
+    like a foreign credit code. A local grade, or an accepted code, always wins."""
+
+    bands: list[BandName] = Field(min_length=1, description="the upper platform's bands that count here")
+    max_age_days: int = Field(ge=1, le=1100, description="an evaluation older than this (its as-of date) is not read")
+    citation: str = Field(min_length=2, description="the basis, or the local choice stated as such")
+
+
 class ScenarioDef(Frozen):
     code: str = Field(pattern=CODE)
     name_zh: str
@@ -173,6 +183,8 @@ class ScenarioDef(Frozen):
     not_checked: dict[str, str] = Field(default_factory=dict, description="kind -> why the scenario refuses it")
     related_parties: RelatedParties | None = Field(
         default=None, description="the related-party warnings of this scenario's checks (default: the file's)")
+    upper_evaluations: UpperEvaluations | None = Field(
+        default=None, description="the upper platform's evaluations read for a subject graded nowhere here")
     description: str | None = None
     citation: str | None = None
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from creditgov.core import clock, db
 from creditgov.core.db import bulk_insert
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.records import received
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 from creditgov.subjects import service as subject_service
@@ -100,6 +101,10 @@ def candidates(session: Session, p: PolicyDef, scope: dict[str, Any], as_of: dt.
         select(InspectionTask.subject_id, func.count(InspectionTask.id)).where(
             InspectionTask.status != "cancelled", InspectionTask.created_at >= since)
         .group_by(InspectionTask.subject_id))}
+    # An inspection another platform made and sent by the exchange counts too: the
+    # yearly cap protects the subject from repeated inspections, whoever made them.
+    for sid, n in received.inspected_since(session, as_of - dt.timedelta(days=365)).items():
+        recent[sid] = recent.get(sid, 0) + n
     last_team: dict[int, tuple[str, ...]] = {}
     if p.exclusions.previous_inspectors:
         latest = select(InspectionTask.subject_id, func.max(InspectionTask.id).label("tid")).where(

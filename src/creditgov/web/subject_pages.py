@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.measures import service as measures_service
+from creditgov.records import received
 from creditgov.reports import overview
-from creditgov.scoring import narrative
+from creditgov.scoring import bands, narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
@@ -97,6 +98,10 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
         "f": f, "relations": read_relations(session, grant, subject_id), "relations_limit": RELATIONS_LIMIT,
         "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,
         "lists": overview.list_entries_of(session, subject_id) if grant.scope is not Scope.PUBLISHED else [],
+        "upper_evaluations": received.evaluations(session, subject_id) if grant.scope is not Scope.PUBLISHED else [],
+        "received_inspections": received.inspections(session, subject_id)
+        if grant.scope is not Scope.PUBLISHED else [],
+        "band_labels": bands.LABELS,
         "measures": _measures_for(session, subject) if who.can("measures.read") else [],
         "readers": f["readers"] if grant.shows_readers else None,
         "can_check": who.can("check.run") and authorize(who, "check.run").in_scope(session, subject_id),
