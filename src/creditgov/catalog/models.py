@@ -52,6 +52,9 @@ class CatalogItem(Base):
     # Shared with credit bureaus: {term, consent_required, citation} from the catalogue's
     # `bureau_sharing` (SQL NULL: never shared; the bureaus domain reads it).
     bureau: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # The item is a rating another body issues: its scheme, levels (best first), validity
+    # and basis (`schemas.RatingScheme`; SQL NULL: an ordinary item).
+    rating: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class DataRequestForm(Base):

@@ -104,6 +104,10 @@ def resolve(cat: CatalogFile, item: CatalogItemIn) -> Resolved:
     if item.min_publication_months is not None or item.max_publication_months is not None:
         out.min_months, out.max_months = lo, hi  # the item's own periods: a local decision, it wins
         out.decided_by["period"] = "catalogue item"
+    if item.rating is not None:
+        # A rating is in force while valid: its validity is the record's period.
+        out.min_months, out.max_months = 0, item.rating.validity_months
+        out.decided_by["period"] = "rating validity"
     return out
 
 

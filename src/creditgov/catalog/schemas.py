@@ -26,6 +26,40 @@ class DepartmentIn(Frozen):
     name_en: str
 
 
+class RatingLevel(Frozen):
+    """One level of a rating scheme, as the issuer names it."""
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9+\-]{0,9}$")
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class RatingScheme(Frozen):
+    """An item that is a rating (评价结果) another body issues: an industry rating
+    (environmental credit, work safety, farm-produce quality) or the city credit score.
+    The item's department is the issuer; a record of it is one rating, `grade` its
+    level (and `value` its score where the scheme scores), valid from its effective
+    date (`decided_on`, else `occurred_on`) for `validity_months` — the record's
+    publication period is that validity (catalog/publication.py), so a rating counts
+    in an evaluation only while valid. `basis` cites the rule that sets the levels
+    and the validity, or says it is a local choice."""
+
+    scheme: Literal["environment", "work_safety", "farm_produce", "city_score"]
+    levels: list[RatingLevel] = Field(min_length=2, description="best first")
+    validity_months: int = Field(ge=1, le=60)
+    basis: str = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RatingScheme:
+        codes = [lv.code for lv in self.levels]
+        if len(set(codes)) != len(codes):
+            raise ValueError("rating level codes must be unique")
+        return self
+
+    def level(self, code: str | None) -> RatingLevel | None:
+        return next((lv for lv in self.levels if lv.code == code), None)
+
+
 class CatalogItemIn(Frozen):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
     name_zh: str
@@ -42,6 +76,8 @@ class CatalogItemIn(Frozen):
     # Shared with credit bureaus (征信机构) on the footing of this term of the file's
     # `bureau_sharing` (None: never shared with a bureau).
     bureau: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,39}$")
+    # The item is a rating another body issues (RatingScheme); None: an ordinary item.
+    rating: RatingScheme | None = None
 
     @model_validator(mode="after")
     def _severity_rules(self) -> CatalogItemIn:
@@ -55,6 +91,12 @@ class CatalogItemIn(Frozen):
         if self.bureau is not None and self.data_class not in BUREAU_CLASSES:
             raise ValueError(f"{self.code}: {self.data_class} data never leaves the platform; "
                              "it cannot be marked for credit bureaus")
+        if self.rating is not None:
+            if self.polarity != "basic" or self.value_kind not in ("grade", "score"):
+                raise ValueError(f"{self.code}: a rating is a basic item whose value kind is grade or score")
+            if lo is not None or hi is not None:
+                raise ValueError(f"{self.code}: a rating's period is its validity (rating.validity_months), "
+                                 "not a publication period of its own")
         return self
 
 

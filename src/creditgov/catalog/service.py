@@ -49,6 +49,7 @@ def load_catalog(session: Session, *, path: Path | None = None, actor: str | Non
             min_publication_months=pub.min_months, max_publication_months=pub.max_months,
             published=pub.published, publication=pub.as_json(), catalog_version=cat.version,
             bureau=cat.bureau_of(it),
+            rating=None if it.rating is None else it.rating.model_dump(mode="json"),
         ))
     session.flush()
     audit.append(session, action="catalog.load", actor=actor,

@@ -48,6 +48,19 @@ class Band(Frozen):
         return self
 
 
+class Matter(Frozen):
+    """An inspection matter (检查事项) of a policy's random checks, as its published list
+    of random-check matters (随机抽查事项清单, 国办发〔2015〕58号) writes it: what is checked,
+    how, and the provision that allows it. Printed on the inspection notice."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    title: str = Field(min_length=2, max_length=200, description="the matter, as the list writes it (Chinese)")
+    content: str | None = Field(default=None, max_length=500, description="what is checked")
+    method: str | None = Field(default=None, max_length=200, description="how: 书面检查, 实地核查, 网络监测 …")
+    citation: str = Field(min_length=2, max_length=500, description="the provision that allows the check")
+    bands: list[str] = Field(default_factory=list, description="only for these bands (empty: every band)")
+
+
 class Exclusions(Frozen):
     """Conflicts of interest (回避): an inspector is never drawn for a subject in the
     region they work in, nor for a subject they inspected last time."""
@@ -90,12 +103,20 @@ class PolicyDef(Frozen):
     due_days: int = Field(default=30, ge=1, le=365)
     results: Results
     plan: Plan | None = None
+    matters: list[Matter] = Field(default_factory=list, description="the inspection matters (检查事项)")
 
     @model_validator(mode="after")
     def _bands(self) -> PolicyDef:
         labels = [b.label for b in self.bands]
         if len(set(labels)) != len(labels):
             raise ValueError("band labels must be unique")
+        codes = [m.code for m in self.matters]
+        if len(set(codes)) != len(codes):
+            raise ValueError("inspection matter codes must be unique")
+        for m in self.matters:
+            unknown = sorted(set(m.bands) - set(labels))
+            if unknown:
+                raise ValueError(f"inspection matter {m.code}: unknown band(s) {unknown}; bands are {labels}")
         if self.unrated is not None and self.unrated not in labels:
             raise ValueError(f"unrated band {self.unrated!r} is not one of the bands {labels}")
         if self.basis in ("grade", "score") and not self.model:
@@ -128,6 +149,10 @@ class PolicyDef(Frozen):
                     (b.min_score is None or score >= b.min_score) and (b.max_score is None or score < b.max_score):
                 return b.label
         return None
+
+    def matters_for(self, band: str | None) -> list[Matter]:
+        """The matters inspected in a subject of `band` (all when the band is unknown)."""
+        return [m for m in self.matters if not m.bands or band is None or band in m.bands]
 
     def band(self, label: str) -> Band:
         for b in self.bands:

@@ -5,8 +5,8 @@ Revises: 0020_bureaus
 Create Date: 2026-12-03 03:00:00
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0021_ratings'
@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # A rating is a credit record of an item the catalogue marks as a rating: the item
+    # carries the scheme (levels, validity, basis); the records need no new column.
+    with op.batch_alter_table('catalog_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rating', sa.JSON(none_as_null=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('catalog_items', schema=None) as batch_op:
+        batch_op.drop_column('rating')
