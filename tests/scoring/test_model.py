@@ -14,7 +14,7 @@ from creditgov.scoring.bands import BANDS
 from creditgov.scoring.model import EvaluationModel, Records, json_schema
 
 PACKS = ("qujiang-park", "zhili-childrenswear", "changxing-homestay", "yiwu-ecommerce", "community-resident",
-         "public-credit-enterprise", "qianjiang-score")
+         "public-credit-enterprise", "qianjiang-score", "combined-supervision")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _items_of(m: EvaluationModel) -> set[str]:
     return {code for _, code in m.catalogue_refs()}
 
 
-def test_seven_packs_ship_and_validate(packs: dict[str, EvaluationModel]) -> None:
+def test_eight_packs_ship_and_validate(packs: dict[str, EvaluationModel]) -> None:
     assert sorted(packs) == sorted(PACKS)
     for name, m in packs.items():
         assert m.name == name and m.scope.kinds, name

@@ -248,7 +248,14 @@ def build(p: Prepared, src: Source, *, with_items: bool = False) -> ir.Table:
                 val = pick.grade if isinstance(it, GradeItem) else ibis.greatest(pick.vc, _i(0))
                 latest_tables.append(pick.select(**{f"_sid{k}": pick.subject_id, f"l{k}": val}))
         for c in p.overrides:
-            if c.kind == "records" and c.items:
+            if c.kind == "records" and c.items and c.latest:
+                pick = r.filter(_in_window(r, c.items, c.cutoff, numbers=numbers) & r.grade.notnull())
+                pick = pick.mutate(_rn=ibis.row_number().over(
+                    group_by=pick.subject_id, order_by=[pick.occurred_on.desc(), pick.id.desc()]))
+                pick = pick.filter(pick._rn == 0)
+                hit = pick.grade.isin(sorted(c.grades)).ifelse(_i(1), _i(0))
+                latest_tables.append(pick.select(**{f"_sido{c.index}": pick.subject_id, f"o{c.index}": hit}))
+            elif c.kind == "records" and c.items:
                 aggs[f"o{c.index}"] = r.ic.count(where=_in_window(r, c.items, c.cutoff, c.grades, numbers=numbers))
     list_conds: dict[str, frozenset[str]] = {}
     for leaf in leaves:

@@ -473,7 +473,12 @@ def evaluate(p: Prepared, s: SubjectData) -> Explanation:
     rank = rank0
     fired = []
     for c in p.overrides:
-        if c.kind == "records":
+        if c.kind == "records" and c.latest:
+            last = _latest(r for r in live if _matches(r, c.items, c.cutoff, frozenset()) and r.grade is not None)
+            ev = [last] if last is not None and last.grade in c.grades else []
+            hit = bool(ev)
+            evidence = [_rec_dict(r) for r in ev]
+        elif c.kind == "records":
             ev = [r for r in live if _matches(r, c.items, c.cutoff, c.grades)]
             hit = len(ev) >= c.min_count
             evidence = [_rec_dict(r) for r in ev]

@@ -379,8 +379,18 @@ class GradeBand(_Frozen):
 
 
 class OverrideWhen(RecordFilter):
+    """`latest: true` asks of the latest record in force of the items (a rating: the
+    latest per issuer and type wins) whether its grade is one of `grades`."""
+
     kind: Literal["records"] = "records"
     min_count: int = Field(default=1, ge=1)
+    latest: bool = False
+
+    @model_validator(mode="after")
+    def _latest(self) -> OverrideWhen:
+        if self.latest and (not self.items or not self.grades or self.min_count != 1):
+            raise ValueError("latest needs items and grades, and counts one record")
+        return self
 
 
 class OverrideList(_Frozen):

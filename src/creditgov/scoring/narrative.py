@@ -24,6 +24,7 @@ from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core.config import PolicyFile
 from creditgov.lists.models import CreditList
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import ratings
 from creditgov.scoring.model import (
     AttributeBand,
     EvaluationModel,
@@ -112,13 +113,21 @@ class Names:
             select(Department.code, Department.name_zh, Department.name_en)).tuples()}
         self.lists = {c: (z, e) for c, z, e in session.execute(
             select(CreditList.code, CreditList.name_zh, CreditList.name_en)).tuples()}
+        # items that are ratings -> their scheme (levels named), and each cited record's
+        # validity (its publication period: a rating's is its validity)
+        self.ratings: dict[str, dict[str, Any]] = {c: r for c, r in session.execute(
+            select(CatalogItem.code, CatalogItem.rating).where(CatalogItem.rating.is_not(None))).tuples() if r}
         self.records: dict[int, tuple[str, str | None]] = {}
+        self.validity: dict[int, tuple[str | None, str | None]] = {}
         ids = sorted(record_ids)
         for i in range(0, len(ids), 900):
-            for rid, dept, doc in session.execute(select(CreditRecord.id, CreditRecord.department_code,
-                                                         CreditRecord.document_no)
-                                                  .where(CreditRecord.id.in_(ids[i:i + 900]))).tuples():
+            for rid, dept, doc, start, until in session.execute(
+                    select(CreditRecord.id, CreditRecord.department_code, CreditRecord.document_no,
+                           CreditRecord.published_from, CreditRecord.published_until)
+                    .where(CreditRecord.id.in_(ids[i:i + 900]))).tuples():
                 self.records[rid] = (dept, doc)
+                self.validity[rid] = (None if start is None else start.isoformat(),
+                                      None if until is None else until.isoformat())
 
     def item(self, code: str) -> str:
         return _t(self.items.get(code, (code, code)), self.lang)
@@ -228,6 +237,9 @@ def sentence(it: dict[str, Any], node: Indicator, names: Names, english: dict[st
             on = ", ".join(hit) if en else "、".join(hit)
             return f"{name}: on {on}; {pts} points." if en else f"{name}：列入{on}，计 {pts} 分。"
         return f"{name}: on none of these lists; {pts} points." if en else f"{name}：未列入相关名单，计 {pts} 分。"
+    rated = ratings.sentence(name, it, pts, names) if it["kind"] in ("grade", "assessment") else None
+    if rated is not None:
+        return rated
     if isinstance(item, GradeItem):
         rec = record_label(it["records"][0], names) if it["records"] else ""
         return (f"{name}: latest grade {inp.get('grade')} ({rec}); {pts} points." if en
@@ -268,6 +280,7 @@ def narrate(session: Session, e: dict[str, Any], model: EvaluationModel, lang: s
     out = dict(e)
     results = [*e["items"], *e["bonuses"]]
     ids = {int(r["id"]) for it in results for r in it["records"]} | {int(r["id"]) for r in e["excluded_records"]}
+    ids |= {int(r["id"]) for o in e["overrides"] for r in o["evidence"] if "item" in r}
     names = Names(session, ids, lang)
     nodes = {n.code: (top, n) for top, n in _nodes(model)}
     english = english_names(model.name)
@@ -287,7 +300,8 @@ def narrate(session: Session, e: dict[str, Any], model: EvaluationModel, lang: s
     out["items"] = [enrich(i) for i in e["items"]]
     out["bonuses"] = [enrich(i) for i in e["bonuses"]]
     out["excluded_records"] = [{**r, "label": names.item(r["item"]), "description": record_label(r, names),
-                                "reason_text": reason_text(r.get("reason", ""), lang)} for r in e["excluded_records"]]
+                                "reason_text": ratings.reason(r, reason_text(r.get("reason", ""), lang), names)}
+                               for r in e["excluded_records"]]
     out["notes"] = _double_counts(out["items"] + out["bonuses"], nodes, names)
     out["overrides"] = [{**o, "label": o["name"] if lang == "zh" else
                          (_override_en(model, o["code"]) or english.get(o["code"]) or o["name"])}
@@ -302,6 +316,11 @@ def narrate(session: Session, e: dict[str, Any], model: EvaluationModel, lang: s
     for o in fired:
         out["summary"] += (f" Override “{o['label']}”: the grade is at most {o['cap_grade']}." if lang == "en"
                            else f"一票否决「{o['label']}」：等级不高于 {o['cap_grade']}。")
+        why = [ratings.phrase(r, names) for r in o["evidence"] if "item" in r and ratings.is_rating(r["item"], names)]
+        if why:
+            out["summary"] += (f" (The rating: {'; '.join(why)}.)" if lang == "en" else f"（依据：{'；'.join(why)}。）")
+    # the ratings behind the grade, each named by issuer, level, date and validity
+    out["ratings"] = ratings.behind(out["items"] + out["bonuses"], out["overrides"], names)
     out["waterfall"] = waterfall(e, model, lang, english)
     return out
 

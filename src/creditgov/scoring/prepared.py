@@ -97,6 +97,7 @@ class Cond:
     grades: frozenset[str] = frozenset()
     min_count: int = 1
     lists: frozenset[str] = frozenset()
+    latest: bool = False               # the latest graded record decides (its grade in `grades`)
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def prepare(model: EvaluationModel, catalog: Mapping[str, CatalogInfo], as_of: d
             conds.append(Cond(k, o.code, o.name, labels.index(o.cap_grade), "records",
                               items=resolve_filter(w, catalog, f"override {o.code}"),
                               cutoff=cutoff(w.window, as_of), grades=frozenset(w.grades),
-                              min_count=w.min_count))
+                              min_count=w.min_count, latest=w.latest))
         else:
             conds.append(Cond(k, o.code, o.name, labels.index(o.cap_grade), "list", lists=frozenset(w.lists)))
     agg = model.aggregation
