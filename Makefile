@@ -45,6 +45,9 @@ demo: $(VENV)/.installed
 	$(CG) lists publish --all
 	$(CG) evaluate -m public-credit-enterprise --publish
 	$(CG) evaluate -m community-resident --publish
+	# Graded supervision from public credit and the industry ratings (environment, work
+	# safety, farm produce) with the city credit score as inputs (docs/ratings.md).
+	$(CG) evaluate -m combined-supervision --publish
 	# The merchant models' runs; a credit-merchant selection opened on 2026-10-20 (five
 	# working days of public nomination and objection) and decided on the demo's today,
 	# its awards becoming credit records; every third resident opts in to the public

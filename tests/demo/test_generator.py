@@ -32,9 +32,9 @@ SEED = 7
 UNAPPROVED = "police.traffic_violation"
 REJECTED = {"police.case", UNAPPROVED, "housing.fund_arrears", "agriculture.quality_fail", "civility.model_worker",
             "civility.charity"}
-# 36 requested / 30 approved / 6 rejected: one approval per item the sources produce (30),
+# 40 requested / 34 approved / 6 rejected: one approval per item the sources produce (34),
 # so the paper's example (32 / 26) cannot hold once loans, lawsuits and disputes come in.
-REQUESTED, APPROVED = 36, 30
+REQUESTED, APPROVED = 40, 34  # with the four ratings (docs/ratings.md)
 
 
 @pytest.fixture(scope="module")

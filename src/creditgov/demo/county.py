@@ -44,6 +44,7 @@ from creditgov.demo.departments.market import (
 )
 from creditgov.demo.departments.opinion import _opinion
 from creditgov.demo.departments.police import _police
+from creditgov.demo.departments.ratings import _ratings
 from creditgov.demo.departments.safety import _safety
 from creditgov.demo.departments.social import _social_insured
 from creditgov.demo.departments.tax import _tax
@@ -119,6 +120,7 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
     _safety(ctx, orgs, firms)
     _social_insured(ctx, orgs)
     _credit_grades(ctx, orgs)
+    _ratings(ctx, orgs)
     _tourism(ctx, orgs)
     _grid_events(ctx, people)
     _civility(ctx, orgs, people)
