@@ -187,6 +187,7 @@ ENDPOINTS = [
     Endpoint("analysis_distribution", "GET", "/analysis/distribution?what=colour&by=grid", "analysis.read"),
     Endpoint("analysis_trend", "GET", "/analysis/trend?model=public-credit-enterprise", "analysis.read"),
     Endpoint("analysis_grid_risk", "GET", "/analysis/grid-risk?months=12", "analysis.read"),
+    Endpoint("analysis_clusters", "GET", "/analysis/clusters?hops=2", "analysis.read"),
     Endpoint("reports_download", "GET", "/subjects/{sid}/report.pdf", "report.download", bound=True),
     Endpoint("reports_verify", "GET", "/reports/{serial}", None),
     Endpoint("overview_get", "GET", "/overview", "dashboard.view"),

@@ -9,12 +9,12 @@ rules through `analysis.access.scoped_trend`, as this module does."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from creditgov.analysis import service
-from creditgov.analysis.access import scoped_trend
+from creditgov.analysis import clusters, service
+from creditgov.analysis.access import scoped_clusters, scoped_trend
 from creditgov.analysis.schemas import By, DistributionOut, GridRiskOut, TrendOut, What
 from creditgov.api.deps import DB, require
 from creditgov.security.scopes import Grant
@@ -52,3 +52,22 @@ def analysis_grid_risk(grant: AnalysisRead, session: DB, months: Annotated[int, 
     and late bills over the last `months`, red codes and open alerts, and the risk
     index (0–100) they make up."""
     return service.grid_risk(session, months=months, top=top, scope=grant.subject_clause())
+
+
+ListCode = Literal["serious-dishonesty", "key-attention", "red"]
+LinkRole = Literal["legal_representative", "principal", "employee"]
+
+
+@router.get("/analysis/clusters", operation_id="analysis_clusters")
+def analysis_clusters(grant: AnalysisRead, session: DB,
+                      lists: Annotated[list[ListCode] | None, Query(max_length=3)] = None,
+                      roles: Annotated[list[LinkRole] | None, Query(max_length=3)] = None,
+                      hops: Annotated[int, Query(ge=1, le=3)] = 2,
+                      top: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """Clusters around listed subjects in your scope (关联分析): connected groups of firms
+    and people, through people's roles in firms held today, `hops` links out from each
+    subject on `lists` (default: serious-dishonesty and key-attention; roles default:
+    legal representative and principal). Each with its size, its listed members and
+    every member's id for the drill-down to its file; residents masked as you see them."""
+    return scoped_clusters(session, grant, lists=tuple(lists or clusters.LISTS),
+                           roles=tuple(roles or clusters.ROLES), hops=hops, top=top)

@@ -6,7 +6,10 @@ renders ECharts charts from JSON embedded in the page (`web/static/js/app.js`).
 
 Filters: what to distribute (grades of a model, red/yellow/green codes, alerts,
 inspections), by street, grid, industry or kind, the model (its published runs make
-the trend) and the months the grid risk looks back."""
+the trend) and the months the grid risk looks back.
+
+`/analysis/clusters`: the clusters of firms and people around listed subjects in the
+viewer's scope (`analysis.clusters`), each member linked to its file."""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from creditgov.analysis import service
-from creditgov.analysis.access import scoped_trend
+from creditgov.analysis import clusters, service
+from creditgov.analysis.access import scoped_clusters, scoped_trend
 from creditgov.api.deps import DB, Who
 from creditgov.core import labels
 from creditgov.core.errors import InvalidInput, NotFound
@@ -26,6 +29,7 @@ from creditgov.web.render import _, render, scope_label
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 RISK_TOP = 20
+CLUSTER_LISTS = ("serious-dishonesty", "key-attention", "red")
 
 
 @router.get("/analysis")
@@ -60,6 +64,22 @@ def analysis_page(request: Request, who: Who, session: DB,
         "what": what, "by": by, "model": model, "months": months, "models": models,
         "whats": service.WHAT, "bys": service.BY, "dist": dist, "dist_error": dist_error, "trend": trend,
         "risk": risk, "scope_label": scope_label(grant)})
+
+
+
+@router.get("/analysis/clusters")
+def clusters_page(request: Request, who: Who, session: DB,
+                  lists: Annotated[list[str] | None, Query(max_length=3)] = None,
+                  roles: Annotated[list[str] | None, Query(max_length=3)] = None,
+                  hops: Annotated[int, Query(ge=1, le=3)] = 2) -> Response:
+    """Clusters around listed subjects in the viewer's scope (关联分析), with a drill-down
+    from each member to its credit file — the same read as `GET /api/v1/analysis/clusters`."""
+    grant = authorize(who, "analysis.read")
+    chosen_lists = tuple(x for x in (lists or clusters.LISTS) if x in CLUSTER_LISTS) or clusters.LISTS
+    chosen_roles = tuple(x for x in (roles or clusters.ROLES) if x in clusters.ALL_ROLES) or clusters.ROLES
+    data = scoped_clusters(session, grant, lists=chosen_lists, roles=chosen_roles, hops=hops)
+    return render(request, "analysis_clusters.html", {
+        "data": data, "all_lists": CLUSTER_LISTS, "all_roles": clusters.ALL_ROLES, "scope_label": scope_label(grant)})
 
 
 __all__ = ["router"]
