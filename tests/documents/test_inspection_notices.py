@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from creditgov.api.app import create_app
 from creditgov.core import db
-from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.documents import inspections
 from creditgov.reports import service as reports
 from creditgov.reports.pdftext import printable
@@ -59,6 +60,9 @@ policies:
     exclusions: {{own_region: false, previous_inspectors: false}}
     due_days: 30
     results: {{passed: market.inspection_result, problems: market.inspection_problem, penalty: market.penalty}}
+    matters:
+      - {{code: public-info, title: 企业公示信息检查, method: 书面检查, citation: "《企业信息公示暂行条例》第十四条"}}
+      - {{code: quality, title: "产品质量<抽查>", bands: [B], citation: "《中华人民共和国产品质量法》第十五条"}}
 """
 ROSTER = {"inspectors": [{"code": f"MKT-0{n}", "name": f"市场检查员{n}号", "kind": "inspector", "department": "market",
                           "pool": "market"} for n in (1, 2, 3)]
@@ -118,6 +122,9 @@ def test_a_draws_notices_print_one_page_per_task_and_verify(drawn: Drawn) -> Non
         assert serial in page and _squash(printable(name)) in page
         assert "检查通知书" in page and "市场监督管理局" in page and "企业全量抽查(文书测试)" in page
         assert _squash(CITATION) in page                       # the legal basis: the policy's citation
+        # The policy's inspection matters, numbered, each with its provision.
+        assert "1.企业公示信息检查，检查方式：书面检查；依据：《企业信息公示暂行条例》第十四条" in page
+        assert "2.产品质量<抽查>；依据：《中华人民共和国产品质量法》第十五条" in page
         assert "国办发〔2015〕58号" in page and "出示执法证件" in page and "拒绝检查" in page and "投诉" in page
         team, due = teams[task_id]
         assert len(team) == 2 and all(_squash(roster[c]) in page for c in team)
@@ -212,3 +219,26 @@ def test_the_page_prints_for_the_office_and_the_own_department(drawn: Drawn, tmp
     with db.session_scope(drawn.url) as s:               # every print is on the audit chain, by its printer
         actors = list(s.execute(select(AuditEntry.actor).where(AuditEntry.action == "documents.print")).scalars())
     assert sorted(actors) == ["user:market", "user:office"], actors
+
+
+@pytest.mark.parametrize(("matters", "error"), [
+    ([{"code": "a", "title": "企业公示信息检查"}], "citation"),
+    ([{"code": "a", "title": "检查一", "citation": "某条"}, {"code": "a", "title": "检查二", "citation": "某条"}],
+     "matter codes must be unique"),
+    ([{"code": "a", "title": "检查一", "citation": "某条", "bands": ["Z"]}], "unknown band"),
+    ([{"code": "Bad Code", "title": "检查一", "citation": "某条"}], "code"),
+])
+def test_inspection_matters_are_checked_on_load(tmp_path: Path, matters: list, error: str) -> None:
+    doc = yaml.safe_load(POLICY.replace("{{", "{").replace("}}", "}"))
+    doc["policies"][0]["matters"] = matters
+    f = tmp_path / "policy.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=error):
+        supervision_service.read_policies(f)
+
+
+def test_the_shipped_policy_lists_its_matters_with_citations() -> None:
+    p = next(p for p in supervision_service.read_policies(None).policies if p.name == "lindian-enterprise")
+    assert [m.code for m in p.matters_for("A")] == ["public-info", "registration"]
+    assert [m.code for m in p.matters_for("D")] == ["public-info", "registration", "product-quality"]
+    assert all(m.citation.startswith("《") for m in p.matters)

@@ -2,8 +2,9 @@
 one per inspection task of a random draw (双随机), read from the supervision tables.
 
 The notice names the firm, the inspecting department, the policy and draw the task
-comes from, the inspectors drawn, the deadline, what is inspected (the policy's band
-of the firm: the policy stores no separate list of matters), the policy's citation
+comes from, the inspectors drawn, the deadline, what is inspected (the policy's
+inspection matters for the firm's band, each with its provision; a policy that lists
+none is named by reference, with the firm's band), the policy's citation
 as the legal basis and the firm's rights under 国办发〔2015〕58号. Who may print is a
 rule of this module, not of its callers: acting for a department (`department`), only
 that department's own tasks print — the CLI, the page and any later API pass the same
@@ -26,6 +27,7 @@ from creditgov.security.accounts import User
 from creditgov.security.scopes import Forbidden
 from creditgov.subjects.models import Subject
 from creditgov.supervision.models import Draw, InspectionTask, Inspector, SupervisionPolicy
+from creditgov.supervision.schemas import PolicyDef
 from creditgov.supervision.service import INSPECTOR_KINDS, policy
 
 KIND = "inspection"
@@ -105,6 +107,20 @@ def tasks_for(session: Session, *, draw_id: int | None = None, task_ids: Sequenc
     return rows
 
 
+def _matters(p: PolicyDef, band_label: str | None, policy_title: str, band: str) -> str:
+    """The matters inspected, numbered, each with how and its provision; without a list,
+    the policy's matters by reference."""
+    listed = p.matters_for(band_label)
+    if not listed:
+        return f"依照{policy_title}确定的抽查事项开展检查{band}"
+    parts = []
+    for n, m in enumerate(listed, 1):
+        how = f"，检查方式：{m.method}" if m.method else ""
+        what = f"（{m.content}）" if m.content else ""
+        parts.append(f"{n}. {m.title}{what}{how}；依据：{m.citation}")
+    return "；".join(parts) + band
+
+
 def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
     zh, en = TITLE
     out: list[Doc] = []
@@ -138,7 +154,7 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
             ("二、抽查来源：", source),
             ("三、检查人员：", _inspectors(session, list(t.assignees or []))),
             ("四、检查期限：", f"自本通知书送达之日起至 {t.due_on.isoformat()}（含当日）止"),
-            ("五、检查事项：", f"依照{policy_title}确定的抽查事项开展检查{band}"),
+            ("五、检查事项：", _matters(p, t.band, policy_title, band)),
             ("六、法律依据：", p.citation),
             ("七、你（单位）的权利：", RIGHTS.format(unit=unit)),
             ("八、配合义务：", DUTY)]

@@ -56,7 +56,8 @@ def load_policies(session: Session, *, path: Path | None = None, actor: str | No
     now = clock.now()
     today = clock.today()
     for p in doc.policies:
-        body = p.model_dump_json()
+        # A policy without matters keeps the body (and hash) it had before policies could list them.
+        body = p.model_dump_json(exclude={"matters"} if not p.matters else None)
         session.merge(SupervisionPolicy(name=p.name, title=p.title, basis=p.basis, model=p.model,
                                         department=p.department, version=doc.version,
                                         content_hash=hashlib.sha256(body.encode()).hexdigest(), definition=body,
