@@ -117,3 +117,12 @@ def patrol_targets(session: Session, grant: Grant, grid: str | None) -> tuple[st
         ok = set(session.execute(select(Subject.id).where(Subject.id.in_(ids), grant.subject_clause())).scalars())
         items = [i for i in items if i["subject_id"] in ok]
     return code, items
+
+
+def campaign_department(grant: Grant) -> str | None:
+    """The department a grant acts for on campaigns (None: any campaign). A department
+    officer reaches its own department's campaigns only; the campaigns service refuses
+    the rest as not found."""
+    if grant.scope is Scope.ALL:
+        return None
+    return grant.principal.department_code or ""

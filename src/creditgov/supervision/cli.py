@@ -11,13 +11,14 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.core.errors import IntegrityError, InvalidInput
+from creditgov.supervision import campaign_files, campaigns, service
 from creditgov.supervision import draw as drawing
 from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import patrols as supervision_patrols
-from creditgov.supervision import service
 from creditgov.supervision import tasks as supervision_tasks
 
 app = typer.Typer(help="Graded supervision (分级分类监管): random draws, inspection tasks, patrols.",
@@ -315,3 +316,142 @@ def plans(json_out: bool = JsonOpt) -> None:
         emit_json(out)
     else:
         console.print(out)
+
+
+# ----------------------------------------------------------------------------- special campaigns (专项整治)
+# `creditgov campaign …` (mounted by the composition root): open a campaign, add its targets
+# from grades, lists or a query, give them tasks, follow and close it with its summary.
+# Results are entered like any task's (`creditgov supervise result TASK`).
+
+campaign_app = typer.Typer(help="Special campaigns (专项整治): scope, period, targets, tasks, results and the "
+                                "closing summary.", no_args_is_help=True)
+DeptOpt = typer.Option(None, "--department", help="Act for this department: its own campaigns only.")
+
+
+def _csay(text: str) -> None:
+    console.print(Text(text))
+
+
+def _cshow(v: dict[str, Any]) -> None:
+    s = v["summary"]
+    _csay(f"campaign {v['id']} {v['code']} · {v['title']} · {label('department', v['department'])} · "
+         f"{v['starts_on']} – {v['ends_on']} · {label('campaign_status', v['status'])}")
+    _csay(f"targets {s['targets']} {s['targets_by_source']} · tasks {s['tasks']} · inspected {s['inspected']} · "
+         f"open {s['open']} · cancelled {s['cancelled']} · overdue {s['overdue']}")
+    _csay(f"findings {s['findings']} · penalties {s['penalty_total']} · credit records {s['records_created']} "
+         f"{s['records_by_item']}")
+    t = Table(title=Text("targets"))
+    for c in ("subject", "name", "source", "task", "status", "outcome", "record"):
+        t.add_column(c)
+    for r in s["rows"][:500]:
+        t.add_row(*(Text("" if x is None else str(x)) for x in (
+            r["subject_id"], r["subject_name"], label("campaign_target_source", r["source"]), r["task"],
+            label("task_status", r["status"]) if r["status"] else "", r["outcome"], r["record_id"])))
+    console.print(t)
+
+
+@campaign_app.command("create")
+def campaign_create(code: str, title: str = typer.Option(..., "--title"),
+                    policy: str = typer.Option(..., "--policy", help="The supervision policy whose result items it uses."),
+                    basis: str = typer.Option(..., "--basis", help="The campaign notice it carries out."),
+                    start: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD)."),
+                    end: str = typer.Option(..., "--to", help="Last day (YYYY-MM-DD)."),
+                    region: str = typer.Option(None, "--region", help="Only subjects under this region."),
+                    kind: list[str] = typer.Option([], "--kind", help="Only these subject kinds (repeatable)."),
+                    industry: list[str] = typer.Option([], "--industry", help="Only these industries (repeatable)."),
+                    department: str = DeptOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Open a campaign over a scope and a period."""
+    with session() as s:
+        c = campaigns.create(s, code=code, title=title, policy_name=policy, basis=basis,
+                             starts_on=dt.date.fromisoformat(start), ends_on=dt.date.fromisoformat(end),
+                             scope={"region": region, "kind": kind, "industry": industry}, department=department,
+                             actor=actor)
+        out = campaigns.campaign_dict(c)
+    if json_out:
+        emit_json(out)
+    else:
+        _csay(f"campaign {out['id']} ({out['code']}) opened")
+
+
+@campaign_app.command("targets")
+def campaign_targets(campaign_id: int, source: str = typer.Option(..., "--source", help="grade | list | query"),
+                     model: str = typer.Option(None, "--model", help="grade: the model whose latest published run grades."),
+                     grade: list[str] = typer.Option([], "--grade", help="grade: these grades (repeatable)."),
+                     list_code: list[str] = typer.Option([], "--list", help="list: subjects in force on these lists."),
+                     kind: list[str] = typer.Option([], "--kind", help="query: these kinds."),
+                     industry: list[str] = typer.Option([], "--industry", help="query: these industries."),
+                     department: str = DeptOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Add targets within the campaign's scope from grades, lists or a query."""
+    with session() as s:
+        out = campaigns.add_targets(s, campaign_id=campaign_id, source=source, model=model, grades=grade,
+                                    lists=list_code, kinds=kind, industries=industry, department=department,
+                                    actor=actor)
+    if json_out:
+        emit_json(out)
+    else:
+        _csay(f"{out['found']} found, {out['added']} added; {out['targets']} target(s) in all")
+
+
+@campaign_app.command("tasks")
+def campaign_tasks(campaign_id: int,
+                   assignee: list[str] = typer.Option([], "--assignee", help="Inspector code (repeatable)."),
+                   due: str = typer.Option(None, "--due", help="Due day (default: the campaign's last day)."),
+                   department: str = DeptOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """An inspection task for every target without one."""
+    with session() as s:
+        made = campaigns.assign_tasks(s, campaign_id=campaign_id, assignees=assignee,
+                                      due_on=dt.date.fromisoformat(due) if due else None, department=department,
+                                      actor=actor)
+        out = [supervision_tasks.task_dict(t) for t in made]
+    if json_out:
+        emit_json(out)
+    else:
+        _csay(f"{len(out)} task(s) created")
+
+
+@campaign_app.command("list")
+def campaign_list(status: str = typer.Option(None, "--status", help="open | closed"), department: str = DeptOpt,
+                  json_out: bool = JsonOpt) -> None:
+    with session() as s:
+        out = [campaigns.campaign_dict(c) for c in campaigns.campaigns(s, department=department, status=status)]
+    if json_out:
+        emit_json(out)
+        return
+    t = Table(title=Text("campaigns"))
+    for col in ("id", "code", "title", "department", "period", "status"):
+        t.add_column(col)
+    for c in out:
+        t.add_row(*(Text(str(x)) for x in (c["id"], c["code"], c["title"], label("department", c["department"]),
+                                           f"{c['starts_on']} – {c['ends_on']}", label("campaign_status", c["status"]))))
+    console.print(t)
+
+
+@campaign_app.command("show")
+def campaign_show(campaign_id: int,
+                  xlsx: Path = typer.Option(None, "--xlsx", help="Also write the summary workbook here."),
+                  lang: str = typer.Option("zh", "--lang", help="The workbook's language: zh | en."),
+                  department: str = DeptOpt, json_out: bool = JsonOpt) -> None:
+    """The campaign and its summary (as kept at closing, or as it stands)."""
+    with session() as s:
+        out = campaigns.view(s, campaigns.get(s, campaign_id, department=department))
+    if xlsx:
+        xlsx.write_bytes(campaign_files.workbook(out, "en" if lang == "en" else "zh"))
+        out["xlsx"] = str(xlsx)
+    if json_out:
+        emit_json(out)
+    else:
+        _cshow(out)
+
+
+@campaign_app.command("close")
+def campaign_close(campaign_id: int, cancel_open: bool = typer.Option(False, "--cancel-open",
+                   help="Cancel the tasks still open."),
+                   department: str = DeptOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Close the campaign and keep its summary."""
+    with session() as s:
+        c = campaigns.close(s, campaign_id=campaign_id, cancel_open=cancel_open, department=department, actor=actor)
+        out = campaigns.view(s, c)
+    if json_out:
+        emit_json(out)
+    else:
+        _cshow(out)

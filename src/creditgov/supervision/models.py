@@ -1,4 +1,5 @@
-"""Graded supervision: policies, inspectors, random draws (双随机) and inspection tasks."""
+"""Graded supervision: policies, inspectors, random draws (双随机), inspection tasks and
+special campaigns (专项整治)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,6 +106,7 @@ class InspectionTask(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), nullable=False)  # random / patrol / targeted
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_draws.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_campaigns.id"), index=True)
     policy_name: Mapped[str | None] = mapped_column(String(80))
     department: Mapped[str] = mapped_column(String(50), nullable=False)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
@@ -124,3 +127,48 @@ class InspectionTask(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
     completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+CAMPAIGN_STATUSES = ("open", "closed")
+TARGET_SOURCES = ("grade", "list", "query")
+
+
+class Campaign(Base):
+    """A special campaign (专项整治): a department's (or the office's) drive over a scope and
+    a period, with its own targets and inspection tasks. Results go through the policy
+    `policy_name` names (its result items and department), so they come back as credit
+    records like any inspection's; closing keeps the summary as it stood (`summary`)."""
+
+    __tablename__ = "supervision_campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    department: Mapped[str] = mapped_column(String(50), nullable=False)
+    policy_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    basis: Mapped[str] = mapped_column(Text, nullable=False)  # the campaign notice it carries out
+    scope: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    starts_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CampaignTarget(Base):
+    """A subject a campaign targets, and why: a grade of a model's run, a list it is on,
+    or the campaign's query (kind, industry, region)."""
+
+    __tablename__ = "supervision_campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("supervision_campaigns.id"), nullable=False, index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(10), nullable=False)
+    reason: Mapped[str] = mapped_column(String(300), nullable=False)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -289,6 +289,7 @@ class TaskOut(BaseModel):
     id: int
     kind: str
     draw_id: int | None
+    campaign_id: int | None = None
     policy: str | None
     department: str
     subject_id: int
@@ -339,3 +340,36 @@ class PatrolTargetOut(BaseModel):
 class PatrolAssignIn(BaseModel):
     grid: str = Field(min_length=1, max_length=40)
     due_days: int = Field(default=7, ge=1, le=90)
+
+
+# ----------------------------------------------------------------------------- campaigns (专项整治)
+
+
+class CampaignIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str = Field(min_length=1, max_length=300)
+    policy: str = Field(min_length=1, max_length=80)
+    basis: str = Field(min_length=1, max_length=2000)
+    starts_on: _dt.date
+    ends_on: _dt.date
+    region: str | None = Field(default=None, max_length=40)
+    kind: list[str] = Field(default_factory=list, max_length=20)
+    industry: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CampaignTargetsIn(BaseModel):
+    source: Literal["grade", "list", "query"]
+    model: str | None = Field(default=None, max_length=80)
+    grades: list[str] = Field(default_factory=list, max_length=20)
+    lists: list[str] = Field(default_factory=list, max_length=20)
+    kinds: list[str] = Field(default_factory=list, max_length=20)
+    industries: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CampaignTasksIn(BaseModel):
+    assignees: list[str] = Field(default_factory=list, max_length=20)
+    due_on: _dt.date | None = None
+
+
+class CampaignCloseIn(BaseModel):
+    cancel_open: bool = False

@@ -86,8 +86,8 @@ def tasks(session: Session, *, status: str | None = None, inspector: str | None 
 
 
 def task_dict(t: InspectionTask) -> dict[str, Any]:
-    return {"id": t.id, "kind": t.kind, "draw_id": t.draw_id, "policy": t.policy_name, "department": t.department,
-            "subject_id": t.subject_id, "band": t.band, "assignees": list(t.assignees or []),
+    return {"id": t.id, "kind": t.kind, "draw_id": t.draw_id, "campaign_id": t.campaign_id, "policy": t.policy_name,
+            "department": t.department, "subject_id": t.subject_id, "band": t.band, "assignees": list(t.assignees or []),
             "due_on": t.due_on.isoformat(), "status": t.status, "outcome": t.outcome, "finding": t.finding,
             "penalty_amount": str(t.penalty_amount) if t.penalty_amount is not None else None,
             "decision_no": t.decision_no, "score": str(t.score) if t.score is not None else None,

@@ -18,15 +18,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
+from creditgov.supervision import campaign_files, campaigns, patrols
 from creditgov.supervision import draws as supervision_draws
-from creditgov.supervision import patrols
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision import tasks as supervision_tasks
 from creditgov.supervision.access import (
+    campaign_department,
     draw_view,
     own_department,
     patrol_targets,
@@ -35,6 +37,10 @@ from creditgov.supervision.access import (
     task_scope,
 )
 from creditgov.supervision.schemas import (
+    CampaignCloseIn,
+    CampaignIn,
+    CampaignTargetsIn,
+    CampaignTasksIn,
     CancelIn,
     DrawIn,
     DrawOut,
@@ -163,3 +169,71 @@ def patrols_assign(body: PatrolAssignIn, grant: PatrolsAssign, session: DB) -> l
     subject with an open patrol task gets no second one); audited."""
     rows = patrols.assign_patrols(session, grid=body.grid, due_days=body.due_days, actor=grant.principal.actor)
     return supervision_tasks.task_views(session, rows)
+
+
+# ----------------------------------------------------------------------------- special campaigns (专项整治)
+
+CampaignsRead = Annotated[Grant, Depends(require("campaigns.read"))]
+CampaignsManage = Annotated[Grant, Depends(require("campaigns.manage"))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/supervision/campaigns", operation_id="campaigns_list")
+def campaigns_list(grant: CampaignsRead, session: DB,
+                   status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None) -> list[dict[str, Any]]:
+    """Campaigns (yours only, for a department)."""
+    return [campaigns.campaign_dict(c) for c in campaigns.campaigns(
+        session, department=campaign_department(grant), status=status)]
+
+
+@router.post("/supervision/campaigns", status_code=201, operation_id="campaigns_create")
+def campaigns_create(body: CampaignIn, grant: CampaignsManage, session: DB) -> dict[str, Any]:
+    """Open a campaign over a scope and a period, under a supervision policy (whose
+    result items its findings become; a department uses its own policies)."""
+    c = campaigns.create(session, code=body.code, title=body.title, policy_name=body.policy, basis=body.basis,
+                         starts_on=body.starts_on, ends_on=body.ends_on,
+                         scope={"region": body.region, "kind": body.kind, "industry": body.industry},
+                         department=campaign_department(grant), actor=grant.principal.actor)
+    return campaigns.view(session, c)
+
+
+@router.get("/supervision/campaigns/{campaign_id}", operation_id="campaigns_get")
+def campaigns_get(campaign_id: Id, grant: CampaignsRead, session: DB) -> dict[str, Any]:
+    """A campaign with its summary: targets, tasks, inspected, findings by outcome and the
+    credit records its results became (as kept at closing, or as it stands)."""
+    return campaigns.view(session, campaigns.get(session, campaign_id, department=campaign_department(grant)))
+
+
+@router.get("/supervision/campaigns/{campaign_id}/summary.xlsx", operation_id="campaigns_summary_xlsx")
+def campaigns_summary_xlsx(campaign_id: Id, grant: CampaignsRead, session: DB,
+                           lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
+    v = campaigns.view(session, campaigns.get(session, campaign_id, department=campaign_department(grant)))
+    return Response(campaign_files.workbook(v, lang), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.xlsx"'})
+
+
+@router.post("/supervision/campaigns/{campaign_id}/targets", operation_id="campaigns_targets")
+def campaigns_targets(campaign_id: Id, body: CampaignTargetsIn, grant: CampaignsManage, session: DB) -> dict[str, Any]:
+    """Add targets within the campaign's scope from grades, lists or a query."""
+    return campaigns.add_targets(session, campaign_id=campaign_id, source=body.source, model=body.model,
+                                 grades=body.grades, lists=body.lists, kinds=body.kinds, industries=body.industries,
+                                 department=campaign_department(grant), actor=grant.principal.actor)
+
+
+@router.post("/supervision/campaigns/{campaign_id}/tasks", response_model=list[TaskOut], status_code=201,
+             operation_id="campaigns_tasks")
+def campaigns_tasks(campaign_id: Id, body: CampaignTasksIn, grant: CampaignsManage,
+                    session: DB) -> list[dict[str, Any]]:
+    """An inspection task for every target without one; results are recorded like any
+    task's (`POST /supervision/tasks/{id}/result`) and become credit records."""
+    made = campaigns.assign_tasks(session, campaign_id=campaign_id, assignees=body.assignees, due_on=body.due_on,
+                                  department=campaign_department(grant), actor=grant.principal.actor)
+    return supervision_tasks.task_views(session, made)
+
+
+@router.post("/supervision/campaigns/{campaign_id}/close", operation_id="campaigns_close")
+def campaigns_close(campaign_id: Id, body: CampaignCloseIn, grant: CampaignsManage, session: DB) -> dict[str, Any]:
+    """Close the campaign and keep its summary (open tasks: refused unless `cancel_open`)."""
+    c = campaigns.close(session, campaign_id=campaign_id, cancel_open=body.cancel_open,
+                        department=campaign_department(grant), actor=grant.principal.actor)
+    return campaigns.view(session, c)
