@@ -250,10 +250,11 @@ DOMAINS: tuple[Domain, ...] = (
            permissions="creditgov.hall.permissions:PERMISSIONS",
            nav=(("/hall", "办事大厅", "hall.serve"),)),
     # Printed list notices and decisions read the lists' documents, inspection notices
-    # the supervision tasks, and register their serials with the reports' verification:
-    # above them, beside alerts. The menu shows to whoever prints any kind (department
-    # officers print their own inspection notices only).
-    Domain("documents", layer=6,
+    # the supervision tasks, and register their serials with the reports' verification;
+    # sending them to their addressees queues them in the alerts' outbox: above alerts.
+    # The menu shows to whoever prints any kind (department officers print their own
+    # inspection notices only).
+    Domain("documents", layer=7,
            pages=("creditgov.documents.pages",),
            commands=(Command("creditgov.documents.cli:app", "documents"),),
            permissions="creditgov.documents.permissions:PERMISSIONS",

@@ -9,7 +9,7 @@ import typer
 
 from creditgov.cli.common import JsonOpt, console, emit_json, session
 from creditgov.core import settings
-from creditgov.documents import casework, inspections, service
+from creditgov.documents import casework, inspections, sending, service
 
 app = typer.Typer(help="Printable documents (文书): list notices (告知书), decisions (决定书) and inspection "
                        "notices (检查通知书) as PDF.",
@@ -84,3 +84,32 @@ def inspection_notices(draw: int | None = typer.Option(None, "--draw", help="Eve
         emit_json(result)
         return
     console.print(f"{len(printed.serials)} document(s) → {out}", markup=False, highlight=False)
+
+
+@app.command("send")
+def send(kind: str = typer.Option(..., "--kind", help="notice | decision (a list's) | objection | repair | "
+                                                      "inspection"),
+         list_code: str | None = typer.Option(None, "--list", help="The list (notice, decision)."),
+         on: str | None = typer.Option(None, "--on", help="Only the documents of this day."),
+         ref: list[int] = typer.Option([], "--id", help="Only these entries, cases or tasks (repeatable)."),
+         draw: int | None = typer.Option(None, "--draw", help="Inspection notices: every live task of this draw."),
+         department: str | None = typer.Option(None, "--department", help="Inspection notices: act for this "
+                                                                          "department (its own tasks only)."),
+         channel: list[str] = typer.Option(["inbox", "email"], "--channel", help="inbox | email (repeatable)."),
+         verify_base: str | None = typer.Option(None, "--verify-base"),
+         actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
+    """Send documents to their addressees (送达) through the alert channels: the inbox, and
+    e-mail with the PDF attached; each printed under its own serial, queued and audited."""
+    base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    with session() as s:
+        docs = sending.batch_docs(s, kind=kind, list_code=list_code, on=dt.date.fromisoformat(on) if on else None,
+                                  ids=ref, draw_id=draw, department=department)
+        result = sending.send(s, docs, kind=kind, verify_base=base, channels=channel, actor=actor).as_dict()
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"{len(result['documents'])} document(s) sent, {result['notifications']} message(s) queued",
+                  markup=False, highlight=False)
+    for u in result["unreached"]:
+        console.print(f"  no {u['channel']} address for subject {u['subject_id']} (document {u['ref']})",
+                      markup=False, highlight=False)

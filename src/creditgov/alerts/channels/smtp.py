@@ -9,6 +9,7 @@ same Message-ID), which the operator docs state plainly.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -71,6 +72,11 @@ class SmtpChannel(Channel):
         if message.alert_id is not None:
             mail["X-CreditGov-Alert"] = str(message.alert_id)
         mail.set_content(plain(message.body))
+        for att in message.payload.get("attachments") or []:
+            # A document sent to its addressee (documents.sending): the PDF, base64 in the outbox row.
+            maintype, _, subtype = str(att.get("content_type") or "application/octet-stream").partition("/")
+            mail.add_attachment(base64.b64decode(att["data_b64"]), maintype=maintype, subtype=subtype or "octet-stream",
+                                filename=one_line(str(att.get("filename") or "attachment")))
         try:
             conn = self._connect()
             try:
