@@ -113,9 +113,9 @@ def _close_arrived(session: Session, rule: SourceLateRule, last: dict[str, dict[
         seen = pending.get(alert_id)
         if seen is None or int(batch) > seen[1]:
             pending[alert_id] = (source, int(batch))
-    for alert_id, (source, batch) in sorted(pending.items()):
+    for alert_id, (source, silent_since) in sorted(pending.items()):
         r = last.get(source)
-        if r is None or r["batch"] <= batch or r["late"]:
+        if r is None or r["batch"] <= silent_since or r["late"]:
             continue
         arrived = clock.to_cst(r["last_at"]).date().isoformat()
         alerts.resolve(session, alert_id=alert_id, actor=f"rule:{rule.code}",

@@ -24,7 +24,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from creditgov.core.db import Base
@@ -64,7 +76,7 @@ def _unique_sets(t: Table, c: Column[Any]) -> list[list[Column[Any]]]:
     """The unique keys over `c`, each as its other columns."""
     sets: list[list[Column[Any]]] = []
     keys = [list(t.primary_key.columns)]
-    keys += [list(u.columns) for u in t.constraints if u.__class__.__name__ == "UniqueConstraint"]
+    keys += [list(u.columns) for u in t.constraints if isinstance(u, UniqueConstraint)]
     keys += [list(ix.columns) for ix in t.indexes if ix.unique]
     if c.unique:
         keys.append([c])
@@ -114,7 +126,7 @@ def move(session: Session, *, duplicate: int, survivor: int) -> dict[str, list[d
                 if session.execute(select(func.count()).select_from(t).where(cond)).scalar():
                     clash = vals
                     break
-            entry = {"table": t.name, "column": c.name, "key": {k: _json(v) for k, v in key.items()}}
+            entry: dict[str, Any] = {"table": t.name, "column": c.name, "key": {k: _json(v) for k, v in key.items()}}
             if clash is not None:
                 kept.append({**entry, "because": {k: _json(v) for k, v in clash.items()}})
                 continue
@@ -185,8 +197,9 @@ def put_back(session: Session, *, duplicate: int, survivor: int, moved: list[dic
     for m in reversed(moved):
         t = _table(m["table"])
         key = _typed(t, m["key"])
-        n += session.execute(update(t).where(_where(t, key), t.c[m["column"]] == survivor)
-                             .values({m["column"]: duplicate})).rowcount or 0
+        res = session.execute(update(t).where(_where(t, key), t.c[m["column"]] == survivor)
+                              .values({m["column"]: duplicate}))
+        n += res.rowcount if isinstance(res, CursorResult) else 0
     for cr in created:
         t = _table(cr["table"])
         session.execute(delete(t).where(_where(t, _typed(t, cr["key"]))))
