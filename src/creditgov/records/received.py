@@ -41,7 +41,8 @@ def _facts(session: Session, subject_id: int, kind: str) -> list[tuple[ReceivedF
 
 
 def _source(f: ReceivedFact, p: ExchangePackage) -> dict[str, Any]:
-    sender = f.body.get("from") if isinstance(f.body.get("from"), dict) else {}
+    got = f.body.get("from")
+    sender: dict[str, Any] = got if isinstance(got, dict) else {}
     direction = sender.get("direction") or ("up" if p.channel == "upper" else "down")
     return {"issuer": str(sender.get("node") or p.peer), "channel": p.channel, "upper": direction == "up",
             "received_at": f.created_at}
