@@ -104,9 +104,26 @@ class PolicyFile(Generic[M]):
         return parse_yaml_model(self.model, text, source or self.source)
 
     def shipped(self) -> M:
-        """The shipped file, parsed once per process (the text is the cache key, so an
-        edited file in a development checkout is read afresh)."""
-        return self.parsed(self.text(), self.source)
+        """The shipped file, parsed once per process. It is read again only when its
+        size or modification time changes (an edited file in a development checkout is
+        picked up), so a service that asks for its rules on every request pays one
+        `stat`, not a read and a parse. A file not on disk (a zipped package) is read
+        each time, and parsed once per text."""
+        where = _shipped_path(self.package, self.name)
+        if where is None:
+            return self.parsed(self.text(), self.source)
+        try:
+            st = where.stat()
+        except OSError:
+            return self.parsed(self.text(), self.source)
+        stamp = (st.st_mtime_ns, st.st_size)
+        seen = _SHIPPED.get((self.package, self.name))
+        if seen is not None and seen[0] == stamp:
+            out: M = seen[1]
+            return out
+        doc = self.parsed(where.read_text("utf-8"), self.source)
+        _SHIPPED[(self.package, self.name)] = (stamp, doc)
+        return doc
 
     def parsed(self, text: str, source: str) -> M:
         """`parse`, once per text: for a copy loaded into the store and read on every
@@ -117,6 +134,17 @@ class PolicyFile(Generic[M]):
     def load(self, path: Path | None = None) -> M:
         """A deployment's own file in place of the shipped one, or the shipped one."""
         return load_yaml_model(self.model, path) if path is not None else self.shipped()
+
+
+# (package, name) -> ((mtime_ns, size), parsed model) of each shipped file read so far.
+_SHIPPED: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}
+
+
+@lru_cache(maxsize=128)
+def _shipped_path(package: str, name: str) -> Path | None:
+    """The shipped file on disk, or None when the package is not a folder of files."""
+    where = resources.files(package).joinpath(name)
+    return where if isinstance(where, Path) else None
 
 
 @lru_cache(maxsize=32)

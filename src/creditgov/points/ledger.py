@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -39,11 +39,16 @@ def ensure_accounts(session: Session, subject_ids: Iterable[int]) -> None:
     session.execute(ins.values(rows).on_conflict_do_nothing(index_elements=["subject_id"]))
 
 
+_LOCK_ACCOUNT = select(PointsAccount.subject_id).where(PointsAccount.subject_id == bindparam("sid")).with_for_update()
+
+
 def lock_account(session: Session, subject_id: int) -> None:
-    """Hold the subject's account until the transaction ends (see the module docstring)."""
-    ensure_accounts(session, [subject_id])
-    session.execute(select(PointsAccount.subject_id).where(PointsAccount.subject_id == subject_id)
-                    .with_for_update()).one()
+    """Hold the subject's account until the transaction ends (see the module docstring).
+    An account that exists (the usual case) costs one statement; a missing one is
+    opened first."""
+    if session.execute(_LOCK_ACCOUNT, {"sid": subject_id}).first() is None:
+        ensure_accounts(session, [subject_id])
+        session.execute(_LOCK_ACCOUNT, {"sid": subject_id}).one()
 
 
 def balance(session: Session, subject_id: int) -> int:
@@ -58,16 +63,20 @@ def entry_by_key(session: Session, cause_key: str) -> PointsEntry | None:
 def post(session: Session, *, subject_id: int, amount: int, kind: str, cause: str, ref_type: str,
          ref_id: int | None, cause_key: str, actor: str, rule: str | None = None, period: str | None = None,
          expires_on: dt.date | None = None, reverses_id: int | None = None, note: str | None = None,
-         ) -> PointsEntry | None:
+         have: int | None = None, fresh: bool = False) -> PointsEntry | None:
     """Append one entry, or nothing when its cause is already in the ledger (a job run
     twice, a retried request). A debit must find the account locked by the caller and
-    the balance enough: the ledger never goes below zero."""
+    the balance enough: the ledger never goes below zero. A caller that has just read
+    the balance under the account lock passes it as `have` (it cannot have changed);
+    `fresh` says the cause was created in this transaction, so no entry can have its
+    key yet (the key's unique index would still refuse a second one)."""
     if amount == 0:
         return None
-    if entry_by_key(session, cause_key) is not None:
+    if not fresh and entry_by_key(session, cause_key) is not None:
         return None
     if amount < 0:
-        have = balance(session, subject_id)
+        if have is None:
+            have = balance(session, subject_id)
         if have + amount < 0:
             raise Conflict(f"subject {subject_id} has {have} points, {-amount} are needed")
     else:
@@ -106,20 +115,39 @@ class Lot:
     remaining: int
 
 
+_MOVES = (select(PointsEntry.id, PointsEntry.amount, PointsEntry.expires_on, PointsEntry.reverses_id)
+          .where(PointsEntry.subject_id == bindparam("sid")).order_by(PointsEntry.id))
+
+
+def _moves(session: Session, subject_id: int) -> list[tuple[int, int, dt.date | None, int | None]]:
+    return [(int(i), int(a), x, r) for i, a, x, r in session.execute(_MOVES, {"sid": subject_id}).tuples()]
+
+
 def lots(session: Session, subject_id: int) -> list[Lot]:
     """The subject's credits with what is left of each after every debit, replayed in
     ledger order; the remainders add up to the balance."""
+    return _lots(_moves(session, subject_id))
+
+
+def position(session: Session, subject_id: int) -> tuple[int, dt.date | None]:
+    """(balance, when the points a spend takes now would have expired), from one read of
+    the subject's entries: the balance is their sum, exactly as `balance` computes it."""
+    moves = _moves(session, subject_id)
+    left = sorted(_lots(moves), key=lambda x: (x.expires_on, x.entry_id))
+    return sum(m[1] for m in moves), (left[0].expires_on if left else None)
+
+
+def _lots(moves: list[tuple[int, int, dt.date | None, int | None]]) -> list[Lot]:
     out: list[Lot] = []
     by_id: dict[int, Lot] = {}
-    q = select(PointsEntry).where(PointsEntry.subject_id == subject_id).order_by(PointsEntry.id)
-    for e in session.execute(q).scalars():
-        if e.amount > 0:
-            lot = Lot(e.id, e.expires_on or NEVER, e.amount)
+    for entry_id, amount, expires_on, reverses_id in moves:
+        if amount > 0:
+            lot = Lot(entry_id, expires_on or NEVER, amount)
             out.append(lot)
-            by_id[e.id] = lot
+            by_id[entry_id] = lot
             continue
-        need = -e.amount
-        first = by_id.get(e.reverses_id) if e.reverses_id else None
+        need = -amount
+        first = by_id.get(reverses_id) if reverses_id else None
         for lot in ([first] if first else []) + sorted(out, key=lambda x: (x.expires_on, x.entry_id)):
             take = min(need, lot.remaining)
             lot.remaining -= take

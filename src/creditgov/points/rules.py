@@ -21,12 +21,30 @@ from creditgov.security import service as audit
 RULES = PolicyFile(RulesFile, "creditgov.points", "data/rules.yaml")
 
 
+# (row id, sha256 of its text) -> the parsed copy. Loaded copies are rows that are
+# only ever added, so a row's id and digest name one text for good.
+_LOADED: dict[tuple[int, str], RulesFile] = {}
+_NEWEST = select(PointsRules.id, PointsRules.content_hash).order_by(PointsRules.id.desc()).limit(1)
+
+
 def rules(session: Session) -> RulesFile:
-    """The rules in force: the newest loaded copy, else the shipped defaults."""
-    row = session.execute(select(PointsRules).order_by(PointsRules.id.desc()).limit(1)).scalar_one_or_none()
-    if row is None:
+    """The rules in force: the newest loaded copy, else the shipped defaults. Asked on
+    every redemption, so the newest row is looked up by id and digest alone and its
+    text read and parsed only the first time it is seen (the shipped file: once per
+    change of the file, `PolicyFile.shipped`)."""
+    newest = session.execute(_NEWEST).first()
+    if newest is None:
         return RULES.shipped()
-    return RULES.parsed(row.text, f"points rules {row.version} (loaded {row.loaded_at:%Y-%m-%d})")
+    key = (int(newest[0]), str(newest[1]))
+    doc = _LOADED.get(key)
+    if doc is None:
+        row = session.get(PointsRules, key[0])
+        assert row is not None  # rows are never deleted
+        doc = RULES.parsed(row.text, f"points rules {row.version} (loaded {row.loaded_at:%Y-%m-%d})")
+        if len(_LOADED) > 64:
+            _LOADED.clear()
+        _LOADED[key] = doc
+    return doc
 
 
 def check_items(session: Session, doc: RulesFile, source: str) -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
@@ -105,6 +105,11 @@ def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) ->
 
 
 # ------------------------------------------------------------------ redemption
+# Take one item if one is left: the database decides, so two takers never get the last one.
+_TAKE = (update(Offer).where(Offer.id == bindparam("oid"), Offer.taken < Offer.stock)
+         .values(taken=Offer.taken + 1).execution_options(synchronize_session=False))
+
+
 def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor: str) -> tuple[Redemption, bool]:
     """Reserve one item for the subject: (redemption, created). See the module
     docstring for why the order of the steps matters."""
@@ -134,17 +139,16 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
             Redemption.status.in_(("reserved", "settled")))).scalar_one()
         if mine >= offer.per_subject:
             raise Conflict(f"the offer allows {offer.per_subject} per subject")
-    # The balance cannot change under the account lock, so it is checked first and
-    # taking the item is the last check: a refusal at any step has changed nothing.
-    have = ledger.balance(session, subject_id)
+    # The balance cannot change under the account lock, so it is read once, checked
+    # first, and passed to the debit; taking the item is the last check: a refusal at
+    # any step has changed nothing.
+    have, first_expiry = ledger.position(session, subject_id)
     if have < offer.price:
         raise Conflict(f"not enough points: {have} held, {offer.price} needed")
-    took = session.execute(update(Offer).where(Offer.id == offer_id, Offer.taken < Offer.stock)
-                           .values(taken=Offer.taken + 1).execution_options(synchronize_session=False))
+    hours = rules(session).reservation_hours
+    took = session.execute(_TAKE, {"oid": offer_id})
     if took.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
         raise Conflict("the offer is sold out")
-    first_expiry = ledger.earliest_expiry(session, subject_id)
-    hours = rules(session).reservation_hours
     r = Redemption(offer_id=offer.id, shop_id=offer.shop_id, subject_id=subject_id, points=offer.price,
                    status="reserved", code=new_code(), idempotency_key=key, reserved_at=now,
                    expires_at=now + dt.timedelta(hours=hours), actor=actor,
@@ -153,7 +157,8 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
     session.flush()
     ledger.post(session, subject_id=subject_id, amount=-offer.price, kind="redeem", cause="redemption",
                 ref_type="redemption", ref_id=r.id, cause_key=f"redemption:{r.id}", actor=actor,
-                note=offer.title)
+                note=offer.title, have=have, fresh=True)
+    # Last, so the audit chain's lock (PostgreSQL) is held only from here to the commit.
     audit.append(session, action="points.redeem", actor=actor, subject_id=subject_id,
                  detail={"redemption": r.id, "offer": offer.id, "points": offer.price})
     return r, True
