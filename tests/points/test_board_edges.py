@@ -3,7 +3,9 @@
 rank within one model and kind and page on; hostile names are escaped on the page and
 unharmed in the JSON; the screen needs no sign-in and names nobody; a round is opened,
 objected to and decided through the API and shows on the board; staff redeem at the
-counter for a resident who types its own password, and confirm the code."""
+counter for a resident who types its own password and then a second factor it controls
+(an SMS code to its registered phone, sent through a real local gateway, or its
+authenticator app's code), with wrong codes limited and audited, and confirm the code."""
 
 from __future__ import annotations
 
@@ -11,14 +13,23 @@ import json
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from creditgov.alerts import contacts as alert_contacts
+from creditgov.alerts import outbox
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.points import ledger
-from creditgov.security import users
-from creditgov.security.crypto import create_key_file
+from creditgov.security import attempts, mfa, users
+from creditgov.security import service as audit
+from creditgov.security.accounts import User
+from creditgov.security.crypto import create_key_file, load_key_file
+from creditgov.security.models import AuditEntry
+from tests.alerts.helpers import write_yaml
+from tests.alerts.peers.running import HttpPeer
 from tests.points.board_helpers import NASTY, build
 from tests.points.helpers import a_shop, an_offer, give
 
@@ -35,7 +46,8 @@ def edge(store: str, tmp_path: Path):
         a_shop(s, owner=ids["m0"])
         ids["offer"] = an_offer(s, price=200, stock=3).id
         tokens = {}
-        for name, role, sid, pw in (("office", "credit_office", None, None), ("resident", "subject", ids["shown"], PASSWORD),
+        for name, role, sid, pw in (("office", "credit_office", None, None), ("office2", "credit_office", None, None),
+                                    ("resident", "subject", ids["shown"], PASSWORD),
                                     ("shopkeeper", "subject", ids["m0"], None), ("firm", "subject", ids["firm0"], None)):
             u = users.create_user(s, username=name, password=pw, role=role, subject_id=sid, actor="test")
             tokens[name] = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
@@ -129,24 +141,118 @@ def test_resident_opts_in_and_out_through_its_page(edge) -> None:
     assert "board-toggle" not in c.get("/me/points", headers=_h(tok["firm"])).text   # a firm is always on the board
 
 
-def test_counter_redeems_for_a_resident_who_signs_in_there(edge, store: str) -> None:
+def _challenge(page: str) -> str:
+    m = re.search(r'name="token" value="([^"]+)"', page)
+    assert m, page
+    return m.group(1)
+
+
+def _sms_world(store: str, tmp_path: Path, resident: int) -> HttpPeer:
+    """An SMS channel to a real local gateway and the resident's registered phone, as
+    the office loads them."""
+    peer = HttpPeer(state=tmp_path / "gateway.json").start()
+    chans = write_yaml(tmp_path / "channels.yaml", {"channels": [
+        {"name": "sms", "plugin": "http_sms", "backoff_seconds": 0.05, "settings": {"url": peer.url + "/sms"}}]})
+    people = write_yaml(tmp_path / "contacts.yaml", {"contacts": [
+        {"kind": "subject", "key": str(resident), "name": "王建国", "phone": "13900000002"}]})
+    with db.session_scope(store) as s:
+        alert_contacts.load_channels(s, path=chans, actor="test")
+        alert_contacts.load_contacts(s, path=people, actor="test")
+    return peer
+
+
+def _sms_codes(store: str, peer: HttpPeer) -> list[str]:
+    outbox.deliver_due(store)
+    return [re.search(r"(\d{6})", m["text"]).group(1) for m in peer.messages("sms")]
+
+
+def test_counter_asks_the_resident_for_an_sms_code_then_redeems(edge, store: str, tmp_path: Path) -> None:
     c, tok, ids = edge
     assert c.get("/points/counter", headers=_h(tok["resident"])).status_code == 403
     form = {"username": "resident", "password": "wrong", "offer_id": str(ids["offer"]), "key": "counter-1"}
     assert c.post("/points/counter/redeem", data=form, headers=_h(tok["office"])).status_code == 401
-    done = c.post("/points/counter/redeem", data={**form, "password": PASSWORD}, headers=_h(tok["office"]))
-    assert done.status_code == 200, done.text
-    code = re.search(r'data-testid="counter-code">([A-Z0-9-]+)<', done.text).group(1)
-    again = c.post("/points/counter/redeem", data={**form, "password": PASSWORD}, headers=_h(tok["office"]))
-    assert code in again.text                                            # same key: the same redemption
+    # No authenticator app and no registered phone: no second factor, nothing redeemed.
+    none = c.post("/points/counter/redeem", data={**form, "password": PASSWORD}, headers=_h(tok["office"]))
+    assert none.status_code == 409 and "没有身份验证器" in none.text
+    peer = _sms_world(store, tmp_path, ids["shown"])
+    try:
+        asked = c.post("/points/counter/redeem", data={**form, "password": PASSWORD}, headers=_h(tok["office"]))
+        assert asked.status_code == 200 and 'data-testid="counter-sent"' in asked.text
+        assert "139****0002" in asked.text and "13900000002" not in asked.text
+        token = _challenge(asked.text)
+        (sent,) = _sms_codes(store, peer)
+        assert sent not in asked.text and sent not in token                # the page holds no code
+        with db.session_scope(store) as s:
+            assert ledger.balance(s, ids["shown"]) == 500                      # nothing redeemed yet
+        wrong = "000000" if sent != "000000" else "111111"
+        bad = c.post("/points/counter/verify", data={"token": token, "code": wrong}, headers=_h(tok["office"]))
+        assert bad.status_code == 401 and _challenge(bad.text) == token       # asked again, same challenge
+        # Another staff account cannot use the challenge; an altered one is refused.
+        other = c.post("/points/counter/verify", data={"token": token, "code": sent}, headers=_h(tok["office2"]))
+        assert other.status_code == 409
+        forged = c.post("/points/counter/verify", data={"token": token[:-4] + "AAAA", "code": sent},
+                        headers=_h(tok["office"]))
+        assert forged.status_code == 409
+        done = c.post("/points/counter/verify", data={"token": token, "code": sent}, headers=_h(tok["office"]))
+        assert done.status_code == 200, done.text
+        code = re.search(r'data-testid="counter-code">([A-Z0-9-]+)<', done.text).group(1)
+        again = c.post("/points/counter/verify", data={"token": token, "code": sent}, headers=_h(tok["office"]))
+        assert code in again.text                                           # same key: the same redemption
+        english = c.post("/points/counter/redeem", data={**form, "password": PASSWORD, "key": "counter-2"},
+                         headers=_h(tok["office"]), cookies={"cg_lang": "en"})
+        assert "A code was sent to" in english.text and "Resident's code" in english.text
+        assert len(_sms_codes(store, peer)) == 2 and "Your code is" in peer.messages("sms")[-1]["text"]
+    finally:
+        peer.stop()
     with db.session_scope(store) as s:
         assert ledger.balance(s, ids["shown"]) == 300
+        actions = [e.action for e in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        failed = [json.loads(e.detail) for e in s.execute(select(AuditEntry).where(
+            AuditEntry.action == "auth.failed")).scalars()]
+        assert audit.verify(s).ok
+    assert actions.count("points.counter.challenge") == 2 and "points.counter.no_factor" in actions
+    assert actions.count("points.counter.verified") == 2 and actions.count("points.counter.redeem") == 2
+    assert [f["factor"] for f in failed if f.get("where") == "points counter"] == ["sms"]
+    assert sent not in " ".join(json.dumps(f) for f in failed)
     # The shop's own account confirms the code on its page.
     ok = c.post("/points/confirm", data={"code": code}, headers=_h(tok["shopkeeper"]))
     assert ok.status_code == 200 and 'data-testid="confirm-done"' in ok.text
     assert c.post("/points/confirm", data={"code": code}, headers=_h(tok["firm"])).status_code == 404  # not its shop
+
+
+def test_counter_codes_are_limited_and_an_authenticator_app_is_used_when_there_is_one(
+        edge, store: str, tmp_path: Path) -> None:
+    c, tok, ids = edge
+    peer = _sms_world(store, tmp_path, ids["shown"])
+    form = {"username": "resident", "password": PASSWORD, "offer_id": str(ids["offer"]), "key": "counter-3"}
+    try:
+        token = _challenge(c.post("/points/counter/redeem", data=form, headers=_h(tok["office"])).text)
+        (sent,) = _sms_codes(store, peer)
+        wrong = "000000" if sent != "000000" else "111111"
+        for _n in range(3):
+            r = c.post("/points/counter/verify", data={"token": token, "code": wrong}, headers=_h(tok["office"]))
+            assert r.status_code == 401
+        assert 'name="token"' not in r.text                                  # the third ends the challenge
+        late = c.post("/points/counter/verify", data={"token": token, "code": sent}, headers=_h(tok["office"]))
+        assert late.status_code == 409                                       # even the right code
+    finally:
+        peer.stop()
+    with db.session_scope(store) as s:
+        assert ledger.balance(s, ids["shown"]) == 500
+    # With an authenticator app the resident types its code; no SMS is sent.
+    with db.session_scope(store) as s:
+        user = s.execute(select(User).where(User.username == "resident")).scalar_one()
+        enrolment, _codes = mfa.enrol_now(s, load_key_file(tmp_path / "edge.key"), user, actor="test")
+        attempts.unlock(s, username="resident", actor="test")
+    asked = c.post("/points/counter/redeem", data={**form, "key": "counter-4"}, headers=_h(tok["office"]))
+    assert 'data-testid="counter-totp"' in asked.text
+    done = c.post("/points/counter/verify", data={"token": _challenge(asked.text),
+                                                  "code": pyotp.TOTP(enrolment.secret).now()},
+                  headers=_h(tok["office"]))
+    assert done.status_code == 200 and 'data-testid="counter-code"' in done.text
     with db.session_scope(store) as s:
         assert ledger.balance(s, ids["shown"]) == 300
+        assert audit.verify(s).ok
 
 
 def test_the_office_runs_a_selection_on_its_pages(edge, monkeypatch: pytest.MonkeyPatch) -> None:

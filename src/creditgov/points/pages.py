@@ -4,8 +4,10 @@
   codes (and a QR code to show at the shop), the offers it may redeem, and a resident's
   choice to appear on the public boards.
 - `/points/counter`, the counter: staff redeem for a resident who signs in there with
-  the resident's own user name and password (checked like a sign-in, with its lock-out),
-  and confirm the code when the goods are handed over.
+  the resident's own user name and password (checked like a sign-in, with its lock-out)
+  and a second factor the resident controls (its authenticator app, or a one-time code
+  sent by SMS to its registered phone: `points.counter`), and confirm the code when the
+  goods are handed over.
 - `/points/confirm`, where a shop's own account (or the office) confirms a code.
 - `/points/selections…`, the credit-merchant selection: the office opens and decides a
   round; signed-in people nominate and object in the public period.
@@ -23,13 +25,14 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from creditgov.api.deps import DB, Id, Who, check_csrf, client_address
+from creditgov.api.deps import DB, Id, Who, check_csrf, client_address, keyring
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
-from creditgov.points import access, boards, merchants, shop
+from creditgov.points import access, boards, counter, merchants, shop
 from creditgov.security import service as audit
 from creditgov.security import signin
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Role, Scope, Unauthenticated, authorize
+from creditgov.web import i18n
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -108,9 +111,10 @@ def _staff(who: Who, permission: str) -> None:
 
 
 def _counter(request: Request, session: DB, who: Who, *, done: dict[str, Any] | None = None,
-             error: str | None = None, status: int = 200) -> Response:
+             error: str | None = None, status: int = 200, challenge: dict[str, Any] | None = None) -> Response:
     return render(request, "points_counter.html", {"offers": access.offers(session), "key": uuid.uuid4().hex,
-                                                   "done": done, "error": error}, status=status)
+                                                   "done": done, "error": error, "challenge": challenge},
+                  status=status)
 
 
 @router.get("/points/counter")
@@ -123,9 +127,9 @@ def counter_page(request: Request, who: Who, session: DB) -> Response:
 async def counter_redeem(request: Request, who: Who, session: DB, username: Annotated[str, Form(max_length=100)],
                          password: Annotated[str, Form(max_length=200)],
                          offer_id: Annotated[int, Form(ge=1, le=2**31 - 1)], key: Key) -> Response:
-    """The resident types its own user name and password at the counter (checked as a
-    sign-in, failures counted towards its lock-out); staff redeem for that subject,
-    within their data scope."""
+    """First step: the resident types its own user name and password at the counter
+    (checked as a sign-in, failures counted towards its lock-out); then its second
+    factor is asked (`points.counter`): nothing is redeemed yet."""
     _staff(who, "points.redeem")
     grant = authorize(who, "points.redeem")
     await check_csrf(request, who)
@@ -140,12 +144,48 @@ async def counter_redeem(request: Request, who: Who, session: DB, username: Anno
         return _counter(request, session, who, error=_("该账户不是信用主体本人的账户。"), status=422)
     try:
         subject = grant.require_subject(session, user.subject_id)
-        r, _created = shop.redeem(session, subject_id=subject.id, offer_id=offer_id, key=key, actor=who.actor)
+        ch = counter.start(session, keyring(request), user=user, subject_id=subject.id, offer_id=offer_id, key=key,
+                           staff=who.actor, lang=i18n.page_language(request.cookies))
+    except counter.NoSecondFactor:
+        return _counter(request, session, who, status=409, error=_(
+            "该居民没有身份验证器，也没有登记手机号，不能在柜台兑换：请其在本人页面兑换，或到信用办登记手机号。"))
+    except NotFound as exc:
+        return _counter(request, session, who, error=str(exc), status=404)
+    return _counter(request, session, who, challenge={"token": ch.token, "factor": ch.factor, "sent_to": ch.sent_to,
+                                                      "subject": subject.name, "until": ch.expires_at})
+
+
+@router.post("/points/counter/verify")
+async def counter_verify(request: Request, who: Who, session: DB,
+                         token: Annotated[str, Form(min_length=1, max_length=2000)],
+                         code: Annotated[str, Form(max_length=40)]) -> Response:
+    """Second step: the resident's code (SMS or authenticator app); then staff redeem
+    for that subject, within their data scope."""
+    _staff(who, "points.redeem")
+    grant = authorize(who, "points.redeem")
+    await check_csrf(request, who)
+    again = {"token": token, "factor": None, "sent_to": None, "subject": None, "until": None}
+    try:
+        v = counter.finish(session, keyring(request), token=token, code=code, staff=who.actor,
+                           client=client_address(request))
+    except Unauthenticated as exc:
+        used_up = "start again" in str(exc)
+        return _counter(request, session, who, status=401, challenge=None if used_up else again,
+                        error=_("验证码错误，请重新开始。") if used_up else _("验证码错误，请再试一次。"))
+    except TooManyAttempts as exc:
+        return _counter(request, session, who, status=429,
+                        error=_("失败次数过多，请 %(m)s 分钟后再试。", m=(exc.retry_after + 59) // 60))
+    except (Conflict, InvalidInput):
+        return _counter(request, session, who, status=409, error=_("验证码已失效，请重新开始。"))
+    session.commit()  # the verified factor stays on the audit chain even if the redemption is refused
+    try:
+        subject = grant.require_subject(session, v.subject_id)
+        r, _created = shop.redeem(session, subject_id=subject.id, offer_id=v.offer_id, key=v.key, actor=who.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
         return _counter(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
     audit.append(session, action="points.counter.redeem", actor=who.actor, subject_id=subject.id,
-                 detail={"redemption": r.id, "signed_in_as": user.username})
+                 detail={"redemption": r.id, "signed_in_as": v.user.username, "second_factor": v.factor})
     out = {**access.redemption_out(r), "qr": _qr(r.code), "subject": subject.name,
            "balance": access.summary(session, subject.id, limit=0)["balance"]}
     return _counter(request, session, who, done=out)

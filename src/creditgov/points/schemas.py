@@ -58,6 +58,16 @@ class ExpiryRule(Frozen):
     citation: str = Field(min_length=2)
 
 
+class CounterRule(Frozen):
+    """The counter's second factor: how long a one-time code holds and how many wrong
+    codes one challenge takes (the account's own lock-out applies on top)."""
+
+    code_minutes: int = Field(default=5, ge=1, le=30)
+    attempts: int = Field(default=3, ge=1, le=10)
+    citation: str = Field(default="local choice: 柜台兑换需居民本人第二因素 (一次性短信验证码或身份验证器)",
+                          min_length=2)
+
+
 class RulesFile(Frozen):
     version: str = Field(min_length=1, max_length=30)
     basis: str = Field(min_length=2)
@@ -67,6 +77,7 @@ class RulesFile(Frozen):
     awards: AwardRule
     expiry: ExpiryRule
     reservation_hours: int = Field(ge=1, le=24 * 90)
+    counter: CounterRule = CounterRule()
 
     @model_validator(mode="after")
     def _unique(self) -> RulesFile:

@@ -1,0 +1,40 @@
+"""One-time codes by SMS to a subject's registered phone.
+
+Another domain that must reach the person behind a subject with a short-lived code
+(the points counter's second factor) asks through a seam wired in the composition
+root, so it needs nothing of alerts but this function. The phone is the subject's
+entry in the contact directory the office keeps (`alerts contacts load`), never a
+number typed at the counter, and the message goes through the outbox and the
+deployment's SMS channel plugin like every other notice."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from creditgov.alerts.recipients import directory
+from creditgov.alerts.service import notify
+
+
+def mask_phone(phone: str) -> str:
+    """What may be shown at the counter: the first three and last four digits."""
+    p = phone.strip()
+    return p[:3] + "*" * max(len(p) - 7, 0) + p[-4:] if len(p) > 7 else "*" * len(p)
+
+
+def send_code(session: Session, *, subject_id: int, title: str, body: str, key: str) -> str | None:
+    """Queue `body` by SMS to the subject's registered phone on the first enabled SMS
+    channel (a channel whose plugin sends to `phone`) in the caller's transaction.
+    Returns the masked number it goes to, or None when the subject has no registered
+    phone or no SMS channel is configured (nothing is queued then)."""
+    from creditgov.alerts.channels import plugins
+
+    installed = plugins()
+    sms = sorted(name for name, cfg in directory(session).channels.items()
+                 if cfg.enabled and getattr(installed.get(cfg.plugin), "address_field", None) == "phone")
+    for name in sms:
+        made = notify(session, recipients=[{"who": "subject", "channels": [name]}], title=title, body=body,
+                      subject_id=subject_id, key=key)
+        for n in made:
+            if n.address:
+                return mask_phone(n.address)
+    return None
