@@ -61,7 +61,7 @@ def _check(url: str, sid: int, scenario: str) -> Any:
 
 
 def test_upper_evaluations_count_in_the_check_and_show_on_the_file(
-        county_with_upper: tuple[str, KeyRing, dict[str, int]], tmp_path: Path) -> None:
+        county_with_upper: tuple[str, KeyRing, dict[str, int]], tmp_path: Path, cli: Any) -> None:
     url, ring, firms = county_with_upper
     refs = {k: _ref(url, sid) for k, sid in firms.items()}
     before = _check(url, firms["good"], "administrative-approval")
@@ -93,6 +93,11 @@ def test_upper_evaluations_count_in_the_check_and_show_on_the_file(
     assert lending.upper_evaluation["accepted"] and lending.band == "excellent"
     old = _check(url, firms["old"], "administrative-approval")
     assert old.band is None and "older than 400 days" in old.upper_evaluation["why"]
+    said = cli("--db", url, "--key-file", str(tmp_path / "test.key"), "check", str(firms["good"]),
+               "--scenario", "administrative-approval")
+    assert said.exit_code == 0, said.output
+    assert "upper-platform evaluation: province 2026-10-31 grade A, accepted, band excellent" in \
+        " ".join(said.output.replace("│", " ").split())  # the panel's wrapped lines, unwrapped
 
     # The credit file, in both languages: issuer, date, grade and band; the inspection.
     with db.session_scope(url) as s:

@@ -130,7 +130,10 @@ def run(key: str = typer.Argument(..., help="Subject: id, credit code or ID numb
         + "".join(f"\nrelated party: {w['text_en']}" for w in out["related"])
         + (f"\ncredit code: {out['evidence']['status']}, "
            f"{'accepted, band ' + str(out['evidence']['band']) if out['evidence']['accepted'] else out['evidence'].get('why', '')}"
-           if out.get("evidence") else ""),
+           if out.get("evidence") else "")
+        + (f"\nupper-platform evaluation: {up['issuer']} {up['as_of']} grade {up['grade']}, "
+           f"{'accepted, band ' + str(up['band']) if up['accepted'] else up.get('why', '')}"
+           if (up := out.get("upper_evaluation")) else ""),
         title=f"credit check {out['check_id']} — {out['scenario']['name_zh']} / {out['department']}"))
     if out["measures"]:
         t = Table(title="measures that apply")
