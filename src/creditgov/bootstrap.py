@@ -221,7 +221,12 @@ DOMAINS: tuple[Domain, ...] = (
     # security's consents, and only the subject's own view reads it: beside the exchange.
     Domain("bureaus", layer=7,
            models=("creditgov.bureaus.models",),
-           commands=(Command("creditgov.bureaus.cli:app", "bureau"),)),
+           api=("creditgov.bureaus.views:router",),
+           pages=("creditgov.bureaus.pages",),
+           commands=(Command("creditgov.bureaus.cli:app", "bureau"),),
+           jobs=(("bureau_exports", "creditgov.bureaus.jobs:bureau_exports"),),
+           permissions="creditgov.bureaus.permissions:PERMISSIONS",
+           nav=(("/bureaus", "征信机构报送", "bureaus.read"),)),
     # The credit code reads grades (measures' catalogue and check), lists and repairs, and
     # gives the credit check a foreign code's band as evidence through a seam: above measures.
     Domain("codes", layer=6,

@@ -175,6 +175,11 @@ ENDPOINTS = [
     Endpoint("exchange_peers", "GET", "/exchange/peers", "exchange.read"),
     Endpoint("exchange_peer_add", "POST", "/exchange/peers", "exchange.manage", body="blank"),
     Endpoint("exchange_run", "POST", "/exchange/run", "exchange.manage"),
+    Endpoint("bureau_runs", "GET", "/bureaus/runs", "bureaus.read"),
+    # An unknown bureau: the permission is checked first, then the service refuses (422),
+    # so the matrix writes no export file.
+    Endpoint("bureau_run_start", "POST", "/bureaus/no-such/runs", "bureaus.manage"),
+    Endpoint("bureau_run_ack", "POST", "/bureaus/no-such/runs/1/ack", "bureaus.manage"),
     # Commitments: the county's is subject 1's signed self-commitment, verified by market; signing
     # without agreeing and a breach without a note are refused (422) before anything changes.
     Endpoint("commitment_templates", "GET", "/commitment-templates", "commitments.read"),

@@ -281,3 +281,29 @@ def items_table(session: Session) -> list[dict[str, Any]]:
     """Every catalogue item marked for bureaus and its footing (`creditgov bureau items`)."""
     return [{"item": it.code, "name_zh": it.name_zh, "name_en": it.name_en, "data_class": it.data_class,
              "published": bool(it.published), **dict(it.bureau or {})} for it in shareable_items(session).values()]
+
+
+def scheduled(url: str, keyring: KeyRing, *, actor: str, base: Path | None = None) -> dict[str, Any]:
+    """The daily job (`bureaus/jobs.py`): for each bureau, its next run unless one was
+    made today; runs left unwritten are written either way. A bureau whose exporter
+    fails is reported and the others still run."""
+    base = base or bureau_policy.export_dir(url)
+    today = clock.today()
+    out: dict[str, Any] = {}
+    for code in sorted(bureau_policy.policy().bureaus):
+        with db.session_scope(url) as s:
+            made_today = s.execute(select(BureauRun.seq).where(BureauRun.bureau == code, BureauRun.as_of == today)
+                                   .limit(1)).first() is not None
+            pending = list(s.execute(select(BureauRun.seq).where(BureauRun.bureau == code,
+                                                                 BureauRun.status == "pending")
+                                     .order_by(BureauRun.seq)).scalars())
+        try:
+            if made_today:
+                for seq in pending:
+                    deliver(url, keyring, bureau=code, seq=seq, base=base, actor=actor)
+                out[code] = {"skipped": "a run was made today", "written_again": pending}
+            else:
+                out[code] = export(url, keyring, bureau=code, actor=actor, base=base)
+        except DeliveryError as exc:
+            out[code] = {"error": str(exc)}
+    return out
