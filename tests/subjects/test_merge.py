@@ -25,7 +25,7 @@ from creditgov.points.models import PointsAccount, PointsEntry
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
-from creditgov.security.crypto import KeyRing
+from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.subjects import changes, merge
 from creditgov.subjects.models import Subject, SubjectLink
 
@@ -196,3 +196,26 @@ def test_a_correction_is_checked_approved_by_a_second_person_and_kept(store: str
         assert shown["before"]["name"] == old_name and shown["fields"]["name"] == HOSTILE
         assert json.loads(json.dumps(shown)) == shown
         assert audit.verify(s).ok
+
+
+def test_a_persons_id_number_is_corrected_checked_and_kept_encrypted(store: str, keyring: KeyRing,
+                                                                     mini: Path) -> None:
+    from stdnum.cn import ric
+
+    new_id = (lambda b: b + ric.calc_check_digit(b + "0"))("11011219740506003")
+    bad_id = new_id[:-1] + ("0" if new_id[-1] != "0" else "1")
+    ingest.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        pid = s.execute(select(Subject.id).where(Subject.resident_id_index.is_not(None))).scalars().first()
+        assert pid is not None
+        with pytest.raises(InvalidInput, match="invalid resident ID number"):
+            changes.propose_correction(s, keyring, subject_id=pid, fields={"identifier": bad_id}, reason="x", actor="a")
+        c = changes.propose_correction(s, keyring, subject_id=pid, fields={"identifier": new_id}, reason="户籍更正",
+                                       actor="a")
+        assert new_id not in (c.payload or "")
+        c = changes.decide(s, keyring, c.id, approve=True, actor="b")
+        p = s.get(Subject, pid)
+        assert p is not None and keyring.decrypt(p.resident_id) == new_id
+        assert p.resident_id_index == keyring.blind_index(new_id) and new_id not in (c.before or "")
+        shown = json.dumps(changes.change_dict(keyring, c), ensure_ascii=False)
+        assert new_id not in shown and mask_id(new_id) in shown                 # masked when shown
