@@ -112,6 +112,11 @@ def test_upper_evaluations_count_in_the_check_and_show_on_the_file(
         assert words[0] in page and words[1] in page and "province-public-credit" in page
         assert "2026-10-31" in page and words[2] in page and 'data-testid="upper-grade">A<' in page
         assert HOSTILE not in page  # the hostile name is escaped
+        checked = client.post(f"/subjects/{firms['good']}/check", data={"scenario": "administrative-approval"},
+                              headers={"authorization": f"Bearer {token}"})
+        assert checked.status_code == 200, checked.text
+        assert 'data-testid="check-upper" data-accepted="yes"' in checked.text
+        assert words[0] in checked.text and ("已作为核查依据" if lang == "zh" else "counted in this check") in checked.text
         fair_page = client.get(f"/subjects/{firms['fair']}", headers={"authorization": f"Bearer {token}"}).text
         assert words[3] in fair_page and words[4] in fair_page and words[5] in fair_page
         assert "湖市监〔2026〕8号" in fair_page and "&#34;&gt;&lt;img" in fair_page
