@@ -133,3 +133,28 @@ def test_the_api_and_the_page(county: str, graph: dict[str, int], client) -> Non
         assert "&lt;script&gt;" in page.text and "<script>alert(1)" not in page.text
         cards = page.text.split('data-testid="clusters-total"')[-1]        # the clusters, past the filter form
         assert f'href="/subjects/{n["P1"]}"' in cards and "serious-dishonesty" not in cards
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    from tests.web.plain_county import build
+
+    return build(tmp_path_factory.mktemp("clusters-demo"), subjects=300)
+
+
+def test_the_demo_county_has_clusters_around_its_listed_firms(demo) -> None:
+    """On a generated county (built as `make demo` builds its own): every cluster holds a
+    listed member, members are disjoint, and at least one joins a listed firm to other
+    subjects through its people."""
+    with db.session_scope(demo.url) as s:
+        found = clusters.clusters(s, scope=true())
+        office = Grant(Principal(role=Role.CREDIT_OFFICE, user_id=1, username="o"), "analysis.read", Scope.ALL)
+        shown = access.scoped_clusters(s, office, top=500)
+    assert found.clusters and not found.truncated
+    seen: set[int] = set()
+    for c in found.clusters:
+        assert c.listed and not (seen & set(c.members))
+        seen |= set(c.members)
+    assert max(len(c.members) for c in found.clusters) >= 3
+    assert shown["total"] == len(found.clusters)
+    assert all(m["name"] for c in shown["clusters"] for m in c["members"])
