@@ -215,6 +215,7 @@ DOMAINS: tuple[Domain, ...] = (
            pages=("creditgov.exchange.pages",),
            commands=(Command("creditgov.exchange.cli:app", "exchange"),),
            jobs=(("exchange", "creditgov.exchange.jobs:exchange"),),
+           seams=(Seam("creditgov.reports.extras:register", "creditgov.exchange.report:report_panel"),),
            permissions="creditgov.exchange.permissions:PERMISSIONS",
            nav=(("/exchange", "数据交换", "exchange.read"),)),
     # The bureau export (征信机构) reads the catalogue's bureau markers, records, subjects and

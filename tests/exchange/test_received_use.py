@@ -8,11 +8,13 @@ random draws' yearly cap."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from creditgov.api.app import create_app
 from creditgov.core import db
@@ -20,6 +22,7 @@ from creditgov.exchange import apply, channels, signing
 from creditgov.exchange.schemas import PeerIn
 from creditgov.measures import service as measures_service
 from creditgov.records import received
+from creditgov.reports import service as report_service
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
@@ -144,3 +147,22 @@ def test_a_received_inspection_counts_against_the_yearly_cap(
     assert after.excluded["frequency_cap"] == before.excluded["frequency_cap"] + 1
     assert [(r["issuer"], r["upper"], r["inspected_on"], r["outcome"]) for r in rows] == \
         [("province", True, dt.date(2026, 6, 1), "passed")]
+
+
+def test_the_report_names_the_upper_evaluation(county_with_upper: tuple[str, KeyRing, dict[str, int]]) -> None:
+    url, ring, firms = county_with_upper
+    evaluation = {**_evaluation(_ref(url, firms["good"]), "A", "excellent", "2026-10-31"), "model": HOSTILE[:40]}
+    with db.session_scope(url) as s:
+        apply.receive(s, ring, _package(1, [evaluation]))
+    for lang, words in (("zh", ("上级平台评价：province", "评价日 2026-10-31", "等级 A（优秀(守信)）")),
+                        ("en", ("Upper-platform evaluation: province", "evaluated 2026-10-31", "grade A (excellent)"))):
+        with db.session_scope(url) as s:
+            pdf, _row = report_service.issue(s, ring, subject_id=firms["good"], actor="test", purpose="test",
+                                             verify_base="https://testserver/verify", lang=lang)
+        text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+        assert all(w in text for w in words), text[-800:]
+        assert "<img src=x" in text  # the hostile model name shown as text, not read as markup
+    with db.session_scope(url) as s:  # a subject with nothing received: no line
+        pdf, _row = report_service.issue(s, ring, subject_id=firms["fair"], actor="test", purpose="test",
+                                         verify_base="https://testserver/verify")
+    assert "上级平台评价" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
