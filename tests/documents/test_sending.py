@@ -13,17 +13,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from creditgov.alerts import outbox
 from creditgov.alerts.models import Notification
+from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.documents import sending
 from creditgov.reports import service as reports
 from creditgov.reports.pdftext import printable
+from creditgov.security import users
+from creditgov.security.crypto import create_key_file
 from creditgov.security.models import AuditEntry
+from creditgov.web import i18n
 from tests.alerts.helpers import setup_alerting
 from tests.alerts.peers.running import SmtpPeer
 from tests.documents.test_inspection_notices import BASE, Drawn, _squash, drawn  # noqa: F401  # the fixture
@@ -95,3 +100,28 @@ def test_the_command_sends_with_json(drawn: Drawn, smtp: SmtpPeer, cli, tmp_path
     assert [d["ref"] for d in out["documents"]] == [one] and out["notifications"] == 1 and out["unreached"] == []
     with pytest.raises(InvalidInput, match="kind must be one of"):
         cli("--db", drawn.url, "documents", "send", "--kind", "nonsense", "--id", "1")
+
+
+def test_the_page_sends_a_draw_in_both_languages(drawn: Drawn, smtp: SmtpPeer, tmp_path: Path) -> None:
+    key = tmp_path / "page.key"
+    create_key_file(key)
+    heads = {}
+    with db.session_scope(drawn.url) as s:
+        setup_alerting(s, tmp_path, smtp_port=smtp.port, contacts=[])
+        for name, role, dept in (("office", "credit_office", None), ("tourism", "department_officer", "tourism")):
+            u = users.create_user(s, username=name, password=None, role=role, department_code=dept, actor="test")
+            heads[name] = {"Authorization": f"Bearer {users.issue_token(s, user_id=u.id, name='t', actor='test')[0]}"}
+    c = TestClient(create_app(drawn.url, key), base_url="https://testserver")
+    n = len(drawn.tasks)
+    for lang, words in (("zh", f"已送达 {n} 份文书，排队发送 {n} 条消息。"),
+                        ("en", f"{n} document(s) sent; {n} message(s) queued.")):
+        c.cookies.set(i18n.LANG_COOKIE, lang)
+        assert 'data-testid="inspection-send-form"' in c.get("/documents", headers=heads["office"]).text
+        r = c.post("/documents/inspections/send", data={"draw": drawn.draw_id}, headers=heads["office"])
+        assert r.status_code == 200 and words in r.text, r.text[-2000:]
+        assert len(r.text.split('data-testid="unreached"')) == n + 1   # nobody has an e-mail address
+    r = c.post("/documents/inspections/send", data={"draw": drawn.draw_id}, headers=heads["tourism"])
+    assert r.status_code == 422 and "you act for tourism" in r.text   # another department's draw: refused
+    with db.session_scope(drawn.url) as s:
+        sends = s.execute(select(AuditEntry).where(AuditEntry.action == "documents.send")).scalars().all()
+        assert [e.actor for e in sends] == ["user:office", "user:office"]

@@ -1,21 +1,24 @@
 """The documents page: `/documents` chooses a list, the kind and the day, and its
 button downloads the batch's documents as one PDF (`/documents/lists.pdf`); the
 decided objections and repairs print from `/documents/cases.pdf`, a random draw's
-inspection notices from `/documents/inspections.pdf`. A department officer sees only
-the inspection form, with its own department's draws (`inspections` holds the rule)."""
+inspection notices from `/documents/inspections.pdf`, and a draw's notices are sent to
+the firms (inbox and e-mail with the PDF: `sending.py`) by `POST /documents/inspections/send`.
+A department officer sees only the inspection form, with its own department's draws
+(`inspections` holds the rule)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from creditgov.api.deps import DB, Who
+from creditgov.api.deps import DB, Who, check_csrf
 from creditgov.core import settings
-from creditgov.documents import casework, inspections, service
+from creditgov.core.errors import CreditGovError
+from creditgov.documents import casework, inspections, sending, service
 from creditgov.lists.models import CreditList
 from creditgov.security.scopes import Grant, Scope, authorize
 from creditgov.web.render import render
@@ -32,14 +35,35 @@ def _acting_for(grant: Grant) -> str | None:
     return (grant.principal.department_code or "") if grant.scope is Scope.DEPARTMENT else None
 
 
-@router.get("/documents")
-def documents_page(request: Request, who: Who, session: DB) -> Response:
+def _page(request: Request, who: Who, session: DB, status: int = 200, **extra: object) -> Response:
     grant = authorize(who, "documents.inspections")
     can_lists = who.can("documents.print")
     lists = (list(session.execute(select(CreditList).where(CreditList.origin == "local")
                                   .order_by(CreditList.code)).scalars()) if can_lists else [])
     draws = inspections.printable_draws(session, department=_acting_for(grant))
-    return render(request, "documents.html", {"lists": lists, "can_lists": can_lists, "draws": draws})
+    return render(request, "documents.html", {"lists": lists, "can_lists": can_lists, "draws": draws, **extra},
+                  status=status)
+
+
+@router.get("/documents")
+def documents_page(request: Request, who: Who, session: DB) -> Response:
+    return _page(request, who, session)
+
+
+@router.post("/documents/inspections/send")
+async def inspections_send(request: Request, who: Who, session: DB,
+                           draw: Annotated[int, Form(ge=1, le=2**31 - 1)]) -> Response:
+    """Send a draw's notices to the firms: the inbox, and e-mail with the PDF attached."""
+    grant = authorize(who, "documents.inspections")
+    await check_csrf(request, who)
+    try:
+        docs = sending.batch_docs(session, kind=inspections.KIND, draw_id=draw, department=_acting_for(grant))
+        sent = sending.send(session, docs, kind=inspections.KIND, verify_base=_verify_base(request),
+                            actor=who.actor).as_dict()
+    except CreditGovError as exc:
+        session.rollback()
+        return _page(request, who, session, status=422, error=str(exc))
+    return _page(request, who, session, sent=sent)
 
 
 @router.get("/documents/lists.pdf")
