@@ -219,3 +219,29 @@ def test_a_persons_id_number_is_corrected_checked_and_kept_encrypted(store: str,
         assert p.resident_id_index == keyring.blind_index(new_id) and new_id not in (c.before or "")
         shown = json.dumps(changes.change_dict(keyring, c), ensure_ascii=False)
         assert new_id not in shown and mask_id(new_id) in shown                 # masked when shown
+
+
+def test_after_a_merge_new_rows_of_the_duplicate_go_to_the_survivor(store: str, keyring: KeyRing,
+                                                                    mini: Path) -> None:
+    from creditgov.ingest import manual
+
+    ingest.ingest_paths(store, keyring, [mini], actor="test")
+    with session_scope(store) as s:
+        keep, dup = _two_firms(s)
+        dup_uscc = s.get(Subject, dup).uscc  # type: ignore[union-attr]  # exists
+        cid = changes.propose_merge(s, survivor_id=keep, duplicate_id=dup, reason="重复", actor="a").id
+        changes.decide(s, keyring, cid, approve=True, actor="b")
+    with session_scope(store) as s:
+        e = manual.propose(s, keyring, kind="record", department="market",
+                           fields={"identifier": dup_uscc, "item": "market.penalty", "occurred_on": "2026-06-01",
+                                   "document_no": "合并后〔2026〕1号"}, reason="合并后的新记录", actor="a")
+        e = manual.decide(s, keyring, e.id, approve=True, actor="b")
+        assert e.subject_id == keep and s.get(CreditRecord, e.record_id).subject_id == keep  # type: ignore[union-attr]  # the record exists
+        reg = manual.propose(s, keyring, kind="registration", department="market",
+                             fields={"identifier": dup_uscc, "kind": "enterprise", "name": "旧名称"},
+                             reason="部门重报", actor="a")
+        with pytest.raises(InvalidInput, match=f"merged into subject {keep}"):
+            manual.decide(s, keyring, reg.id, approve=True, actor="b")
+    with session_scope(store) as s:
+        assert s.get(Subject, dup).status == "merged"  # type: ignore[union-attr]  # the registration changed nothing
+        assert s.get(Subject, keep).name != "旧名称"  # type: ignore[union-attr]  # exists

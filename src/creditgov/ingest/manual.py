@@ -196,7 +196,9 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
     col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index
     e.subject_id = session.execute(select(Subject.id).where(col == key)).scalar_one()
     if e.kind == "record":
-        e.record_id = session.execute(select(CreditRecord.id).where(CreditRecord.batch_id == batch.id)).scalar_one()
+        # The record's own subject: a merged duplicate's identifier files it under the survivor.
+        e.record_id, e.subject_id = session.execute(select(CreditRecord.id, CreditRecord.subject_id).where(
+            CreditRecord.batch_id == batch.id)).one()
 
 
 def entry_dict(keyring: KeyRing, e: ManualEntry) -> dict[str, Any]:

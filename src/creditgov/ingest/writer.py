@@ -39,6 +39,7 @@ from creditgov.ingest.values import raw_text, unpack_raw, unregistered
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
+from creditgov.subjects import changes as subject_changes
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject, SubjectLink
 
@@ -78,22 +79,35 @@ class Lookups:
     regions: dict[str, int]
     by_uscc: dict[str, int]
     by_index: dict[str, int]
+    # Identifiers of subjects merged into another (subjects.changes): their rows go to the
+    # survivor (the dictionaries above map them there) and their registrations change nothing.
+    merged_keys: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, session: Session, keyring: KeyRing) -> Lookups:
         items = {i.code: i for i in catalog_service.items(session)}
         for i in items.values():
             session.expunge(i)
+        by_uscc = dict(_keyed(session.execute(
+            select(Subject.uscc, Subject.id).where(Subject.uscc.is_not(None))).all()))
+        by_index = dict(_keyed(session.execute(
+            select(Subject.resident_id_index, Subject.id).where(Subject.resident_id_index.is_not(None))).all()))
+        merged = subject_changes.merged_into(session)
+        keys: set[str] = set()
+        for d in (by_uscc, by_index):
+            for k, sid in d.items():
+                if sid in merged:
+                    d[k] = merged[sid]
+                    keys.add(k)
         return cls(
             today=clock.today(),
             keyring=keyring,
             items=items,
             requests=catalog_service.request_status(session),
             regions=subject_service.region_ids(session),
-            by_uscc=dict(_keyed(session.execute(
-                select(Subject.uscc, Subject.id).where(Subject.uscc.is_not(None))).all())),
-            by_index=dict(_keyed(session.execute(
-                select(Subject.resident_id_index, Subject.id).where(Subject.resident_id_index.is_not(None))).all())),
+            by_uscc=by_uscc,
+            by_index=by_index,
+            merged_keys=frozenset(keys),
         )
 
     def subject_id(self, kind: str, code: str) -> int | None:
@@ -313,6 +327,12 @@ class BatchWriter:
         lk = self.lk
         id_kind, code, key, content, values = prep
         existing = (lk.by_uscc if id_kind == "uscc" else lk.by_index).get(key)
+        if key in lk.merged_keys:
+            # A subject merged into another: its department's registration changes nothing
+            # (the survivor's data is corrected through subjects.changes).
+            self.counts.duplicates += 1
+            self.outcomes[tag] = ("duplicate", f"merged into subject {existing}")
+            return
         if existing is None:
             prev = self.new_subjects.get((id_kind, code))
             if prev is not None:

@@ -248,6 +248,22 @@ def undo_merge(session: Session, change_id: int, *, reason: str, actor: str | No
     return c
 
 
+def merged_into(session: Session) -> dict[int, int]:
+    """Each merged duplicate's survivor (through chains: a survivor merged in turn), for
+    ingestion to file new rows of a duplicate's identifier under its survivor."""
+    direct = {int(d): int(t) for d, t in session.execute(select(SubjectChange.duplicate_id, SubjectChange.target_id)
+                                                            .where(SubjectChange.kind == "merge",
+                                                                   SubjectChange.status == "approved"))}
+    out = {}
+    for d, t in direct.items():
+        seen = {d}
+        while t in direct and t not in seen:
+            seen.add(t)
+            t = direct[t]
+        out[d] = t
+    return out
+
+
 def changes(session: Session, *, status: str | None = None, subject_id: int | None = None,
             limit: int = 200) -> list[SubjectChange]:
     q = select(SubjectChange).order_by(SubjectChange.id.desc()).limit(limit)
