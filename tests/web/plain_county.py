@@ -1,7 +1,8 @@
 """A small generated county built as `make demo` builds its own (generate, init,
 ingest, two quarter-end runs, the list criteria and the three units' approvals, the
 current runs, the warning rules and one delivery pass, one demo account per role), for
-the tests that walk every page as every role (tests/web/test_plain_words.py)."""
+the tests that walk every page as every role (tests/web/test_plain_words.py). The source
+files are generated once and loaded into each store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -34,18 +35,27 @@ class Demo:
     recovery: dict[str, list[str]] = field(default_factory=dict)
 
 
-def build(folder: Path, *, subjects: int = 1000, seed: int = 7) -> Demo:
+def generate_county(folder: Path, *, subjects: int = 1000, seed: int = 7) -> Path:
+    """The county's source files, generated once and loadable into any number of stores."""
+    generate(folder / "county", subjects=subjects, seed=seed)
+    return folder / "county"
+
+
+def build(folder: Path, *, subjects: int = 1000, seed: int = 7, url: str | None = None,
+          county: Path | None = None) -> Demo:
+    """The demo county in the store at `url` (default: a SQLite file in `folder`), from
+    the source files in `county` (default: generated into `folder`)."""
     bootstrap.wire()
     os.environ["CREDITGOV_TODAY"] = TODAY
-    url = f"sqlite:///{folder / 'creditgov.db'}"
+    url = url or f"sqlite:///{folder / 'creditgov.db'}"
     key_file = folder / "creditgov.key"
-    generate(folder / "county", subjects=subjects, seed=seed)
+    county = county or generate_county(folder, subjects=subjects, seed=seed)
     ring = create_key_file(key_file)
     schema.upgrade(url)
     with db.session_scope(url) as s:
         for _key, load in bootstrap.policies():
             load(s)
-    ingest_service.ingest_paths(url, ring, [folder / "county"], actor="test")
+    ingest_service.ingest_paths(url, ring, [county], actor="test")
     for as_of in (dt.date(2026, 6, 30), dt.date(2026, 9, 30)):
         scoring_service.evaluate(url, ref="public-credit-enterprise", as_of=as_of, publish=True, actor="test")
     os.environ["CREDITGOV_TODAY"] = "2026-10-20"

@@ -9,6 +9,7 @@ subject."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -161,8 +162,12 @@ def data_values(url: str) -> tuple[set[str], set[str]]:
             cols = [c for c in table.columns if isinstance(c.type, (sa.String, sa.Text, sa.JSON))
                     and not c.name.endswith("_zh") and c.name not in ("raw", "raw_row", "hash", "prev_hash")]
             for col in cols:
-                values = [v if isinstance(v, str) else str(v)
-                          for (v,) in conn.execute(sa.select(col).where(col.is_not(None)).distinct())]
+                # JSON read as its text (PostgreSQL has no equality for json, so no DISTINCT
+                # on it), then parsed: its text may escape Chinese as \uXXXX.
+                is_json = isinstance(col.type, sa.JSON)
+                expr = sa.cast(col, sa.Text) if is_json else col
+                values = [str(json.loads(v)) if is_json else v if isinstance(v, str) else str(v)
+                          for (v,) in conn.execute(sa.select(expr).where(col.is_not(None)).distinct())]
                 free = col.name in NAME_COLUMNS or col.name.endswith("_by") or any(
                     " " in v or HAN.search(v) for v in values)
                 for v in values:
