@@ -42,7 +42,7 @@ MATRIX = table.load()
 
 def test_the_table_covers_every_pack_kind_grade_and_scenario() -> None:
     packs = scoring_service.shipped_models()
-    assert set(MATRIX) == set(packs) and len(packs) == 7 and "qianjiang-score" in MATRIX
+    assert set(MATRIX) == set(packs) and len(packs) == 8 and "combined-supervision" in MATRIX
     for name, m in packs.items():
         assert set(MATRIX[name]) == set(m.scope.kinds), name
         for kind, spec in MATRIX[name].items():
