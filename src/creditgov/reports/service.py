@@ -230,7 +230,7 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
             body.append([p(r["occurred_on"]), p(r["item_label"]), p(r["department_name"]),
                          p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—"),
                          p(r["status_label"]), p(r["published_until"] or open_ended)])
-        return _table(body, [22 * mm, 38 * mm, 30 * mm, 41 * mm, 16 * mm, 23 * mm], header=True)
+        return _table(body, [24 * mm, 37 * mm, 29 * mm, 41 * mm, 16 * mm, 23 * mm], header=True)
 
     for n, title in enumerate(SECTIONS, start=1):
         story.append(p(f"{n}. {section_title(title, lang)}", h2))
@@ -277,7 +277,7 @@ def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphS
     comma, sep, end = (", ", "; ", ".") if lang == "en" else ("，", "；", "。")
     steps = comma.join(f"{s['name']} {narrative.shown(s['exact'], sign=True)}" for s in w["steps"])
     out: list[Any] = [_p(t("explanation", lang) + e["summary"], base, lang),
-                      _p(f"{w['labels']['base']} {narrative.shown(w['base'])}{sep}{steps}{sep}"
+                      _p(f"{_sentence_start(w['labels']['base'])} {narrative.shown(w['base'])}{sep}{steps}{sep}"
                          f"{w['labels']['total']} {e['score']}{end}", base, lang)]
     rows = [[_p(t(x, lang), base, lang) for x in ("indicator", "points", "sentence")]]
     for it in e["items"] + e["bonuses"]:
@@ -287,6 +287,11 @@ def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphS
     out.append(_table(rows, [40 * mm, 16 * mm, 114 * mm], header=True))
     out += [_p(t("note", lang) + n, small, lang) for n in e["notes"]]
     return out
+
+
+def _sentence_start(text: str) -> str:
+    """A label that opens a sentence ("full marks" → "Full marks"); Chinese is unchanged."""
+    return text[:1].upper() + text[1:]
 
 
 def _colour(c: str, lang: str = "zh") -> str:
