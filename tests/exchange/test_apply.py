@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
@@ -144,3 +145,24 @@ def test_the_collector_packages_each_change_once(county: str, keyring: KeyRing, 
         assert all(i["subject"]["name"] == HOSTILE for i in env["items"])
         queued = {q.recipient: q.status for q in s.execute(select(QueuedChange)).scalars()}
         assert queued == {"upper-platform": "packaged", "elsewhere": "queued"}
+
+
+def test_received_facts_keep_no_resident_id_in_clear(receiver: tuple[str, KeyRing, int, str]) -> None:
+    """A resident the county does not know (an unmatched fact) and a related person in
+    an item: their ID numbers are kept encrypted and masked, never as sent."""
+    url, ring, _sid, _uscc = receiver
+    rid, other = "33012719740101001X", "330127198812120021"
+    item = {"kind": "evaluation.result", "grade": "AA", "model": "province-resident", "as_of": "2026-10-31",
+            "subject": {"kind": "individual", "name": "李某", "resident_id": rid.lower()},
+            "related": [{"role": "spouse", "resident_id": other}]}
+    assert _receive(url, ring, _package(1, [item]))["status"] == "applied"
+    with db.session_scope(url) as s:
+        raw = s.execute(select(func.cast(ReceivedFact.body, sa.Text))).scalars().all()
+        fact = s.execute(select(ReceivedFact)).scalar_one()
+    assert raw and not any(rid in text or rid.lower() in text or other in text for text in raw)
+    kept = fact.body["item"]
+    assert fact.outcome == "unmatched" and "resident_id" not in kept["subject"]
+    assert ring.decrypt(kept["subject"]["resident_id_enc"]) == rid
+    assert kept["subject"]["resident_id_masked"] not in (rid, "") and kept["subject"]["resident_id_masked"][:3] == rid[:3]
+    assert ring.decrypt(kept["related"][0]["resident_id_enc"]) == other
+    assert kept["grade"] == "AA" and kept["subject"]["name"] == "李某"

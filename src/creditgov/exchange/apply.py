@@ -37,7 +37,7 @@ from creditgov.lists import upper as upper_lists
 from creditgov.records import service as records
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
-from creditgov.security.crypto import KeyRing
+from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.security.scopes import Unauthenticated
 from creditgov.subjects.models import Subject
 
@@ -63,6 +63,25 @@ def find_subject(session: Session, keyring: KeyRing, ref: dict[str, Any]) -> int
     else:
         return None
     return int(sid) if sid is not None else None
+
+
+def protected(keyring: KeyRing, value: Any) -> Any:
+    """A received item as it is kept: every resident ID number in it (a subject ref, a
+    related person) encrypted with the store's key beside its masked form, as the
+    subjects table keeps them; nothing else changes. The signed package itself is kept
+    sealed (encrypted) in `exchange_packages`."""
+    if isinstance(value, list):
+        return [protected(keyring, v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k == "resident_id" and isinstance(v, str) and v:
+            out["resident_id_enc"] = keyring.encrypt(v.upper())
+            out["resident_id_masked"] = mask_id(v.upper())
+        else:
+            out[k] = protected(keyring, v)
+    return out
 
 
 def _record(session: Session, natural_key: Any) -> CreditRecord | None:
@@ -161,7 +180,8 @@ def _apply(session: Session, keyring: KeyRing, peer: ExchangePeer, pkg: Exchange
         if sid is not None:
             sids.add(sid)
         if outcome in ("stored", "unmatched", "refused"):
-            body = {"n": n, "item": item, "from": {"node": peer.node, "channel": peer.channel, "direction": direction}}
+            body = {"n": n, "item": protected(keyring, item),
+                    "from": {"node": peer.node, "channel": peer.channel, "direction": direction}}
             if reason:
                 body["reason"] = reason
             session.add(ReceivedFact(package_id=pkg.id, kind=str(kind)[:40], subject_id=sid, outcome=outcome,
