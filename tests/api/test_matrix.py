@@ -193,6 +193,21 @@ ENDPOINTS = [
     Endpoint("analysis_trend", "GET", "/analysis/trend?model=public-credit-enterprise", "analysis.read"),
     Endpoint("analysis_grid_risk", "GET", "/analysis/grid-risk?months=12", "analysis.read"),
     Endpoint("analysis_clusters", "GET", "/analysis/clusters?hops=2", "analysis.read"),
+    Endpoint("statistics_form", "GET", "/statistics/form?period=2026-10", "statistics.read"),
+    Endpoint("statistics_form_xlsx", "GET", "/statistics/form.xlsx?period=2026Q4", "statistics.read"),
+    Endpoint("statistics_form_pdf", "GET", "/statistics/form.pdf?period=2026-10&lang=en", "statistics.read"),
+    # Campaigns: a period that ends before it starts is refused (422) before anything is stored;
+    # a missing campaign answers 404 to those who may read or manage campaigns.
+    Endpoint("campaigns_list", "GET", "/supervision/campaigns", "campaigns.read"),
+    Endpoint("campaigns_create", "POST", "/supervision/campaigns", "campaigns.manage", body="campaign"),
+    Endpoint("campaigns_get", "GET", "/supervision/campaigns/999999", "campaigns.read"),
+    Endpoint("campaigns_summary_xlsx", "GET", "/supervision/campaigns/999999/summary.xlsx", "campaigns.read"),
+    Endpoint("campaigns_targets", "POST", "/supervision/campaigns/999999/targets", "campaigns.manage",
+             body="campaign_targets"),
+    Endpoint("campaigns_tasks", "POST", "/supervision/campaigns/999999/tasks", "campaigns.manage",
+             body="campaign_tasks"),
+    Endpoint("campaigns_close", "POST", "/supervision/campaigns/999999/close", "campaigns.manage",
+             body="campaign_close"),
     Endpoint("reports_download", "GET", "/subjects/{sid}/report.pdf", "report.download", bound=True),
     Endpoint("reports_verify", "GET", "/reports/{serial}", None),
     Endpoint("overview_get", "GET", "/overview", "dashboard.view"),
@@ -368,6 +383,11 @@ def _body(kind: str | None, sid: int) -> dict | None:
         "fin_repay": {"ref": "m", "paid_on": "2026-11-01", "amount": "1"},
         "fin_status": {"on": "2026-11-01", "overdue_days": 0},
         "fin_deposit": {"amount": "0", "note": "matrix"},
+        "campaign": {"code": f"matrix-{n}", "title": "matrix", "policy": "lindian-enterprise", "basis": "matrix",
+                     "starts_on": "2026-11-30", "ends_on": "2026-11-01"},
+        "campaign_targets": {"source": "list", "lists": ["serious-dishonesty"]},
+        "campaign_tasks": {"assignees": []},
+        "campaign_close": {"cancel_open": False},
     }[kind]
 
 
@@ -427,7 +447,9 @@ def test_every_endpoint_as_every_role(client: TestClient, county: County, role: 
                                                  "points_selection", "points_selection_nominate",
                                                  "points_selection_object", "points_selection_decide",
                                                  "public_selection", "codes_revoke", "complaints_status",
-                                                 "complaints_get", "complaints_assign", "complaints_reply"):
+                                                 "complaints_get", "complaints_assign", "complaints_reply",
+                                                 "campaigns_get", "campaigns_summary_xlsx", "campaigns_targets",
+                                                 "campaigns_tasks", "campaigns_close"):
                 failures.append(f"{ep.op}: in-scope subject {sid} answered 404 for {role}")
         else:
             want = 401 if role == "public" else 403
