@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -66,6 +67,22 @@ def test_every_page_message_has_an_english_translation() -> None:
     en = i18n.translations("en")
     untranslated = [m for m in messages if en.gettext(m) == m]
     assert not untranslated, untranslated
+
+
+def test_no_message_has_two_english_translations() -> None:
+    """The pages share one merged catalogue (the shared one first, then each domain's), so
+    a Chinese message translated two ways shows one of them everywhere: a domain whose
+    meaning differs must say so in Chinese (e.g. 贷款到期日, not 到期日)."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, str]] = {}
+    for path in [Path(i18n.po_path("en")), *i18n.domain_po_paths("en")]:
+        with open(path, "rb") as fh:
+            for m in read_po(fh, locale="en"):
+                if m.id and m.string and not m.context:
+                    seen.setdefault(str(m.id), {})[path.parts[-5]] = str(m.string)
+    twice = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert len(seen) > 500 and not twice, twice
 
 
 def test_pages_switch_between_chinese_and_english(sqlite_county: County) -> None:
