@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from creditgov.alerts import contacts as alert_contacts
 from creditgov.alerts import outbox
+from creditgov.alerts.models import Notification
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.points import ledger
@@ -210,6 +211,9 @@ def test_counter_asks_the_resident_for_an_sms_code_then_redeems(edge, store: str
         failed = [json.loads(e.detail) for e in s.execute(select(AuditEntry).where(
             AuditEntry.action == "auth.failed")).scalars()]
         assert audit.verify(s).ok
+        # Sent codes are not kept: the outbox blanks them once the gateway took the message.
+        kept = [n.body for n in s.execute(select(Notification).where(Notification.channel == "sms")).scalars()]
+    assert len(kept) == 2 and all("••••••" in b and not re.search(r"\d{4,}", b) for b in kept), kept
     assert actions.count("points.counter.challenge") == 2 and "points.counter.no_factor" in actions
     assert actions.count("points.counter.verified") == 2 and actions.count("points.counter.redeem") == 2
     assert [f["factor"] for f in failed if f.get("where") == "points counter"] == ["sms"]

@@ -9,10 +9,21 @@ deployment's SMS channel plugin like every other notice."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.recipients import directory
 from creditgov.alerts.service import notify
+
+#: A notice's payload flag: its body holds a one-time code, kept only until it leaves the
+#: outbox (sent or given up); the outbox then blanks every run of digits (`redacted`).
+ONE_TIME = "one_time_code"
+
+
+def redacted(body: str) -> str:
+    """A one-time code's message as it is kept once sent: the code's digits replaced."""
+    return re.sub(r"\d{4,}", "••••••", body)
 
 
 def mask_phone(phone: str) -> str:
@@ -33,7 +44,7 @@ def send_code(session: Session, *, subject_id: int, title: str, body: str, key: 
                  if cfg.enabled and getattr(installed.get(cfg.plugin), "address_field", None) == "phone")
     for name in sms:
         made = notify(session, recipients=[{"who": "subject", "channels": [name]}], title=title, body=body,
-                      subject_id=subject_id, key=key)
+                      subject_id=subject_id, key=key, payload={ONE_TIME: True})
         for n in made:
             if n.address:
                 return mask_phone(n.address)

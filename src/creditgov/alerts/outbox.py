@@ -134,11 +134,18 @@ def backoff(cfg: ChannelConfig | None, key: str, attempts: int) -> float:
     return float(min(cap, base * 2 ** max(0, attempts - 1)) * (1 + jitter))
 
 
+def _spent(c: Claimed) -> dict[str, Any]:
+    """What a notice that left the outbox no longer needs: a one-time code's digits."""
+    from creditgov.alerts.onetime import ONE_TIME, redacted
+
+    return {"body": redacted(c.body)} if c.payload.get(ONE_TIME) else {}
+
+
 def _record_sent(url: str, c: Claimed, ref: str | None, handed: dt.datetime) -> bool:
     with db.session_scope(url) as s:
         res = s.execute(update(Notification).where(Notification.id == c.id, Notification.lease_token == c.token)
                         .values(status="sent", sent_at=clock.now(), handed_at=handed, provider_ref=ref,
-                                lease_until=None, last_error=None)
+                                lease_until=None, last_error=None, **_spent(c))
                         .execution_options(synchronize_session=False))
         return bool(res.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
@@ -150,6 +157,7 @@ def _record_failure(url: str, c: Claimed, cfg: ChannelConfig | None, error: str,
         values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
         if dead:
             values["status"] = "dead"
+            values.update(_spent(c))
         else:
             values["status"] = "pending"
             values["next_attempt_at"] = wall() + dt.timedelta(seconds=backoff(cfg, c.key, c.attempts))
