@@ -2,7 +2,7 @@
 repayment and overdue files) that their handler applied, kept for trace and idempotency
 
 Revision ID: 0025_finance_files
-Revises: 0023_office_day
+Revises: 0024_exchange_kinds
 Create Date: 2026-12-03 03:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0025_finance_files'
-down_revision = '0023_office_day'
+down_revision = '0024_exchange_kinds'
 branch_labels = None
 depends_on = None
 
