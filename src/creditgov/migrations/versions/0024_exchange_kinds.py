@@ -1,4 +1,6 @@
-"""exchange package kinds (issue 17)
+"""exchange package kinds (issue 17): none needed a schema change — a region's revocation
+list travels as a package item and the codes domain keeps it — so this step changes nothing;
+its number keeps the chain numbered without gaps
 
 Revision ID: 0024_exchange_kinds
 Revises: 0023_office_day
