@@ -245,3 +245,6 @@ def test_after_a_merge_new_rows_of_the_duplicate_go_to_the_survivor(store: str, 
     with session_scope(store) as s:
         assert s.get(Subject, dup).status == "merged"  # type: ignore[union-attr]  # the registration changed nothing
         assert s.get(Subject, keep).name != "旧名称"  # type: ignore[union-attr]  # exists
+        # The record filed under the survivor may be the duplicate's: the merge cannot be undone blindly.
+        with pytest.raises(Conflict, match=f"1 credit record.*filed under subject {keep} since the merge"):
+            changes.undo_merge(s, cid, reason="误合并", actor="c")

@@ -23,11 +23,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.subjects import merge as mover
@@ -234,6 +235,15 @@ def undo_merge(session: Session, change_id: int, *, reason: str, actor: str | No
         raise Conflict(f"merge {later} since involves these subjects: undo it first")
     problems = mover.check_undo(session, duplicate=c.duplicate_id, survivor=c.target_id, moved=c.moved,
                                 created=c.created)
+    # After a merge, rows naming the duplicate's identifier are filed under the survivor, and a
+    # record keeps no trace of which identifier its row named: with any record filed under the
+    # survivor since, an undo could leave the duplicate's records with the survivor.
+    since = session.execute(select(func.count(CreditRecord.id)).where(
+        CreditRecord.subject_id == c.target_id, CreditRecord.created_at > (c.decided_at or c.proposed_at))).scalar_one()
+    if since:
+        problems.append(f"{since} credit record(s) were filed under subject {c.target_id} since the merge, and "
+                        f"some may be subject {c.duplicate_id}'s (its identifier's rows go to the survivor "
+                        "after a merge): revoke the wrong ones through objection first")
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise Conflict("the merge cannot be undone exactly: " + "; ".join(problems[:5]) + more)
