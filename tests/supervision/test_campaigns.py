@@ -85,16 +85,20 @@ def test_a_campaign_from_targets_to_closing_summary(county: tuple[str, Path]) ->
         s.flush()
         listed = set(s.execute(select(ListEntry.subject_id).where(ListEntry.list_code == code,
                                                               ListEntry.status == "published",
-                                                              ListEntry.subject_id.in_(in_street))).scalars())
+                                                              ListEntry.subject_id.in_(
+                                                                  in_street.where(Subject.kind == "enterprise")))
+                              ).scalars())
         got = campaigns.add_targets(s, campaign_id=cid, source="list", lists=[code], actor="office")
         assert inside in listed and outside not in listed
         assert got["found"] == len(listed) and got["added"] == len(listed - graded)
         with pytest.raises(NotFound):
             campaigns.add_targets(s, campaign_id=cid, source="list", lists=["no-such-list"], actor="office")
-        # A query: the street's individuals.
-        people = set(s.execute(in_street.where(Subject.kind == "individual")).scalars())
+        # A query: the policy inspects firms, so the street's residents are no target of it, its firms are.
         got = campaigns.add_targets(s, campaign_id=cid, source="query", kinds=["individual"], actor="office")
-        assert got["found"] == len(people) and got["added"] == len(people)
+        assert got["found"] == 0 and got["added"] == 0
+        people = set(s.execute(in_street.where(Subject.kind == "enterprise")).scalars())
+        got = campaigns.add_targets(s, campaign_id=cid, source="query", kinds=["enterprise"], actor="office")
+        assert got["found"] == len(people) and got["added"] == len(people - graded - listed)
         n_targets = got["targets"]
         assert n_targets == len(graded | listed | people)
 
@@ -125,7 +129,7 @@ def test_a_campaign_from_targets_to_closing_summary(county: tuple[str, Path]) ->
             r1.item_code: 1, r2.item_code: 1, r3.item_code: 1}
         assert sm["targets_by_source"]["grade"] == len(graded)
         row = next(r for r in sm["rows"] if r["task"] == firms[2])
-        assert row["outcome"] == "penalty" and row["record_id"] == r3.id and row["source"] in ("grade", "list")
+        assert row["outcome"] == "penalty" and row["record_id"] == r3.id and row["source"] in ("grade", "list", "query")
         with pytest.raises(InvalidInput, match="still open"):
             campaigns.close(s, campaign_id=cid, actor="office")
     with db.session_scope(url) as s:

@@ -116,8 +116,10 @@ def _in_scope(session: Session, c: Campaign) -> ColumnElement[bool]:
         if root is None:
             raise NotFound(f"no region {sc['region']!r}")
         cond.append(Subject.region_id.in_(select(Region.id).where(Region.path.startswith(root))))
-    if sc.get("kind"):
-        cond.append(Subject.kind.in_(sc["kind"]))
+    # Only subjects the policy inspects: its result items are written for its kinds, as a draw's are.
+    _, p = policy(session, c.policy_name)
+    kinds = set(p.subject_kinds) & set(sc["kind"]) if sc.get("kind") else set(p.subject_kinds)
+    cond.append(Subject.kind.in_(sorted(kinds)))
     if sc.get("industry"):
         cond.append(Subject.industry.in_(sc["industry"]))
     return and_(*cond)
