@@ -183,9 +183,23 @@ def test_every_cell_of_two_months_and_a_quarter(county: str) -> None:
     names = {t["key"]: {r["key"]: r["name"] for r in t["rows"]} for t in oct_form["tables"]}
     assert names["records"]["evil"] == {"zh": EVIL_DEPT, "en": EVIL_DEPT + " (en)"}
     assert names["subjects_by_region"]["T-S1"]["zh"] == EVIL_STREET
-    for bad in ("2026-13", "26Q1", "2026Q5", "last"):
+    for bad in ("2026-13", "26Q1", "2026Q5", "last", "0000-01", "0999Q1"):
         with pytest.raises(InvalidInput):
             service.period(bad)
+
+    # A duplicate merged into its survivor is no subject of its own: the October counts lose it.
+    with db.session_scope(county) as s:
+        s4 = s.get(Subject, ids["s4"])
+        assert s4 is not None and s4.kind == "enterprise"
+        s4.status = "merged"
+    with db.session_scope(county) as s:
+        merged = _cells(service.form(s, service.period("2026-10")))["subjects_by_kind"]
+    before = _cells(oct_form)["subjects_by_kind"]
+    assert merged["enterprise"] == {"new": before["enterprise"]["new"] - 1, "total": before["enterprise"]["total"] - 1}
+    with db.session_scope(county) as s:
+        s4 = s.get(Subject, ids["s4"])
+        assert s4 is not None
+        s4.status = "confirmed"
 
     # A department sees the subjects it has records on: market holds records on s1 and s2.
     market = Principal(role=Role.DEPARTMENT, user_id=1, username="m", department_code="market")

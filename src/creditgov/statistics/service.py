@@ -81,6 +81,8 @@ _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
 def period(code: str) -> Period:
     """`2026-10` (a month) or `2026Q4` / `2026-Q4` (a quarter)."""
     text = code.strip()
+    if (m := _MONTH.match(text) or _QUARTER.match(text)) and not 2000 <= int(m[1]) <= 2999:
+        raise InvalidInput(f"period {code!r}: the year must be between 2000 and 2999")
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
@@ -170,7 +172,8 @@ def _departments(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def _subjects(session: Session, p: Period, scope: ColumnElement[bool] | None) -> list[dict[str, Any]]:
-    base = [Subject.created_at < p.end_utc, *([scope] if scope is not None else [])]
+    # A duplicate merged into its survivor is no subject of its own (subjects/changes.py).
+    base = [Subject.created_at < p.end_utc, Subject.status != "merged", *([scope] if scope is not None else [])]
     new = Subject.created_at >= p.start_utc
     by_kind = _fold(("total", _grouped(session, select(Subject.kind, func.count()).where(*base)
                                        .group_by(Subject.kind))),
@@ -270,5 +273,5 @@ def form(session: Session, p: Period, *, scope: ColumnElement[bool] | None = Non
     tables = [*_subjects(session, p, scope), _records(session, p, scope), _lists(session, p, scope),
               _checks(session, p, scope), _casework(session, p, scope, "objections"),
               _casework(session, p, scope, "repairs")]
-    return {"period": p.as_dict(), "scoped": scope is not None, "generated_at": clock.now().isoformat(
+    return {"period": p.as_dict(), "scoped": scope is not None, "generated_at": clock.to_cst(clock.now()).isoformat(
         timespec="seconds"), "tables": tables}
