@@ -166,3 +166,20 @@ def test_received_facts_keep_no_resident_id_in_clear(receiver: tuple[str, KeyRin
     assert kept["subject"]["resident_id_masked"] not in (rid, "") and kept["subject"]["resident_id_masked"][:3] == rid[:3]
     assert ring.decrypt(kept["related"][0]["resident_id_enc"]) == other
     assert kept["grade"] == "AA" and kept["subject"]["name"] == "李某"
+
+
+def test_what_arrives_for_a_merged_duplicate_goes_to_its_survivor(receiver: tuple[str, KeyRing, int, str]) -> None:
+    from creditgov.subjects import changes
+
+    url, ring, keep, _uscc = receiver
+    with db.session_scope(url) as s:
+        dup = make_subject(s)
+        dup_id, dup_uscc = dup.id, str(dup.uscc)
+        cid = changes.propose_merge(s, survivor_id=keep, duplicate_id=dup_id, reason="重复登记", actor="a").id
+        changes.decide(s, ring, cid, approve=True, actor="b")
+    item = {"kind": "evaluation.result", "grade": "B", "model": "province-model", "as_of": "2026-10-31",
+            "subject": {"kind": "enterprise", "uscc": dup_uscc}}
+    assert _receive(url, ring, _package(1, [item]))["status"] == "applied"
+    with db.session_scope(url) as s:
+        fact = s.execute(select(ReceivedFact)).scalar_one()
+        assert (fact.outcome, fact.subject_id) == ("stored", keep)

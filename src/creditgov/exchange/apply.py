@@ -39,6 +39,7 @@ from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.security.scopes import Unauthenticated
+from creditgov.subjects import changes as subject_changes
 from creditgov.subjects.models import Subject
 
 
@@ -62,7 +63,10 @@ def find_subject(session: Session, keyring: KeyRing, ref: dict[str, Any]) -> int
             Subject.resident_id_index.in_(keyring.lookup_indexes(str(ref["resident_id"]).upper())))).scalar()
     else:
         return None
-    return int(sid) if sid is not None else None
+    if sid is None:
+        return None
+    # A duplicate merged into its survivor: what arrives for it belongs to the survivor's file.
+    return subject_changes.merged_into(session).get(int(sid), int(sid))
 
 
 def protected(keyring: KeyRing, value: Any) -> Any:
