@@ -129,7 +129,7 @@ def test_a_cluster_run_equals_duckdb_on_both_stores(cluster: str, county: str, c
     assert staging.is_dir() and not any(staging.iterdir())
 
 
-def test_cluster_settings_are_checked_before_anything_runs(tmp_path: Path) -> None:
+def test_cluster_settings_are_checked_before_anything_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert spark.settings_from_env({}).master == "local[2]"
     with pytest.raises(ConfigError, match="CREDITGOV_SPARK_STAGING"):
         spark.settings_from_env({"CREDITGOV_SPARK_MASTER": "spark://10.0.0.5:7077"})
@@ -146,3 +146,16 @@ def test_cluster_settings_are_checked_before_anything_runs(tmp_path: Path) -> No
                                  "CREDITGOV_SPARK_CONF": str(good)})
     assert s.conf == {"spark.executor.memory": "2g", "spark.hadoop.fs.s3a.endpoint": "http://minio:9000"}
     assert not s.local and s.staging == "hdfs://nn/cg"
+    # The deployment's Java options are kept, the engine's time zone appended.
+    merged = spark.merged_conf({"spark.executor.extraJavaOptions": "-Djavax.net.ssl.trustStore=/etc/ts.jks",
+                                "spark.sql.session.timeZone": "Asia/Shanghai"})
+    assert merged["spark.executor.extraJavaOptions"] == "-Djavax.net.ssl.trustStore=/etc/ts.jks -Duser.timezone=UTC"
+    assert merged["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
+    assert merged["spark.sql.session.timeZone"] == "UTC"
+    # A relative staging folder is taken from the working folder, not refused by pathlib.
+    monkeypatch.chdir(tmp_path)
+    stage = spark.staging(spark.SparkSettings(staging="relative-staging"))
+    try:
+        assert stage.url.startswith((tmp_path / "relative-staging").as_uri() + "/creditgov-run-")
+    finally:
+        stage.remove()

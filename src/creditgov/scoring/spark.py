@@ -94,6 +94,17 @@ def settings_from_env(env: dict[str, str] | None = None) -> SparkSettings:
     return s
 
 
+def merged_conf(conf: dict[str, str]) -> dict[str, str]:
+    """The deployment's settings with the engine's fixed ones: the time zone wins, and
+    Java options the deployment gives (a truststore, Kerberos, GC flags) are kept, the
+    engine's `-Duser.timezone=UTC` appended to them."""
+    out = {**conf, **FIXED}
+    for k in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        if conf.get(k):
+            out[k] = f"{conf[k]} {FIXED[k]}"
+    return out
+
+
 # ----------------------------------------------------------------------------- the session
 
 _SESSION: Any = None
@@ -124,7 +135,7 @@ def session(s: SparkSettings | None = None) -> Any:
                    .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="creditgov-spark-warehouse-"))
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false"))
-        for k, v in {**s.conf, **FIXED}.items():
+        for k, v in merged_conf(s.conf).items():
             builder = builder.config(k, v)
         _SESSION = builder.getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")
@@ -169,7 +180,7 @@ def staging(s: SparkSettings) -> Staging:
     base = s.staging.rstrip("/")
     parts = urlsplit(base)
     if not parts.scheme or parts.scheme == "file":
-        root = Path(parts.path if parts.scheme else base)
+        root = Path(parts.path if parts.scheme else base).resolve()
         root.mkdir(parents=True, exist_ok=True)
         path = str(root / run)
         Path(path).mkdir()
