@@ -110,9 +110,9 @@ def import_list(session: Session, text: str, *, actor: str) -> dict[str, Any]:
                           ).scalar_one_or_none()
     if row is not None and row.issued_at > issued:
         raise Conflict("this revocation list is older than the one held")
-    if row is not None and row.issued_at == issued and (row.document == text or len(ids) <= len(row.revoked)):
-        # the list held, or one signed the same second naming no more codes (a list
-        # only grows until its codes expire): nothing changes
+    if row is not None and row.issued_at == issued and (row.document == text or set(ids) <= set(row.revoked)):
+        # the list held, or one signed the same second naming no code the held one does
+        # not: nothing changes (a same-second list that revokes a new code applies)
         return {"issuer": issuer, "revoked": len(ids), "issued_at": issued, "unchanged": True}
     if row is None:
         row = ImportedRevocations(issuer=issuer, kid=t.kid, issued_at=issued, revoked=ids, document=text,

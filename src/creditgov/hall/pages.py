@@ -112,8 +112,10 @@ async def object_to(request: Request, session_id: Id, who: Who, session: DB,
         service.object_to(session, cs, record_ids=record_id, reason=reason)
     except (InvalidInput, NotFound) as exc:
         session.rollback()
-        cs = service.live(session, session_id, staff=who.actor)
-        return _session_page(request, session, cs, error=str(exc), status=422)
+        again = _live(session, who, session_id)  # the session may have timed out meanwhile
+        if isinstance(again, Response):
+            return again
+        return _session_page(request, session, again, error=str(exc), status=422)
     return RedirectResponse(f"/hall/sessions/{cs.id}?done=filed", status_code=303)
 
 

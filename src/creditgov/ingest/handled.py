@@ -182,8 +182,8 @@ class RowTrace:
     replay_matches: bool
 
 
-def trace_row(session: Session, keyring: KeyRing, row_id: int, spec_of: Callable[[SpecVersion], SourceSpec]
-              ) -> RowTrace:
+def trace_row(session: Session, keyring: KeyRing, row_id: int, spec_of: Callable[[SpecVersion], SourceSpec],
+              *, actor: str | None = None) -> RowTrace:
     row = session.get(HandledRow, row_id)
     if row is None:
         raise NotFound(f"handled row {row_id} not found")
@@ -193,6 +193,9 @@ def trace_row(session: Session, keyring: KeyRing, row_id: int, spec_of: Callable
     assert sv is not None
     spec = spec_of(sv)
     text = keyring.decrypt(row.raw) if spec.personal else row.raw
+    if spec.personal:  # a personal source's raw row read back: written to the audit chain, as `trace` does
+        audit.append(session, action="ingest.trace", actor=actor or audit.default_actor(), purpose="lineage",
+                     detail={"handled_row": row.id, "target": row.target})
     raw = json.loads(text)
     steps, result = CompiledSpec(spec).trace(raw)
     return RowTrace(row, batch, sv, raw, steps, result, short_hash(raw_text(raw)) == row.raw_hash)

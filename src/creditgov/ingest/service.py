@@ -381,9 +381,10 @@ def trace(session: Session, keyring: KeyRing, record_id: int, *, actor: str | No
     return Trace(rec, batch, sv, raw, steps, result, matches)
 
 
-def trace_row(session: Session, keyring: KeyRing, row_id: int) -> handled.RowTrace:
-    """A row of a handled source (e.g. a bank's repayment) back to its raw form and steps."""
-    return handled.trace_row(session, keyring, row_id, spec_of_version)
+def trace_row(session: Session, keyring: KeyRing, row_id: int, *, actor: str | None = None) -> handled.RowTrace:
+    """A row of a handled source (e.g. a bank's repayment) back to its raw form and steps;
+    a personal source's read is audited."""
+    return handled.trace_row(session, keyring, row_id, spec_of_version, actor=actor)
 
 
 def batches(session: Session, limit: int = 50) -> list[Batch]:
