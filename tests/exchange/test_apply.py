@@ -183,3 +183,22 @@ def test_what_arrives_for_a_merged_duplicate_goes_to_its_survivor(receiver: tupl
     with db.session_scope(url) as s:
         fact = s.execute(select(ReceivedFact)).scalar_one()
         assert (fact.outcome, fact.subject_id) == ("stored", keep)
+
+
+def test_facts_stored_before_the_upgrade_are_protected_once(receiver: tuple[str, KeyRing, int, str]) -> None:
+    """A fact an earlier version stored with the number in clear: the upgrade step encrypts
+    and masks it; run again, it finds nothing."""
+    url, ring, _sid, _uscc = receiver
+    rid = "33012719740101001X"
+    assert _receive(url, ring, _package(1, [{"kind": "evaluation.result", "grade": "A",
+                                             "subject": {"kind": "enterprise", "uscc": "91330100MA0000000X"}}]))
+    with db.session_scope(url) as s:
+        pkg = s.execute(select(ExchangePackage.id)).scalar_one()
+        s.add(ReceivedFact(package_id=pkg, kind="evaluation.result", outcome="unmatched", created_at=dt.datetime(2026, 11, 1),
+                           body={"n": 0, "item": {"kind": "evaluation.result", "subject": {"resident_id": rid}}}))
+    with db.session_scope(url) as s:
+        assert apply.protect_stored(s, ring, actor="test") == 1
+    with db.session_scope(url) as s:
+        raw = " ".join(s.execute(select(func.cast(ReceivedFact.body, sa.Text))).scalars())
+        assert rid not in raw and raw.count("resident_id_enc") == 1
+        assert apply.protect_stored(s, ring, actor="test") == 0

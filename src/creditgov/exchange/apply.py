@@ -88,6 +88,29 @@ def protected(keyring: KeyRing, value: Any) -> Any:
     return out
 
 
+def _holds_clear_id(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_holds_clear_id(v) for v in value)
+    if isinstance(value, dict):
+        return any((k == "resident_id" and v) or _holds_clear_id(v) for k, v in value.items())
+    return False
+
+
+def protect_stored(session: Session, keyring: KeyRing, *, actor: str) -> int:
+    """Encrypt and mask the resident ID numbers that facts received before `protected`
+    existed still hold in clear (a one-time step after upgrading; running it again finds
+    nothing). Returns the facts rewritten; audited."""
+    n = 0
+    for fact in session.execute(select(ReceivedFact).order_by(ReceivedFact.id)).scalars():
+        body = fact.body or {}
+        if _holds_clear_id(body.get("item")):
+            fact.body = {**body, "item": protected(keyring, body["item"])}
+            n += 1
+    session.flush()
+    audit.append(session, action="exchange.facts.protect", actor=actor, detail={"rewritten": n})
+    return n
+
+
 def _record(session: Session, natural_key: Any) -> CreditRecord | None:
     return session.execute(select(CreditRecord).where(CreditRecord.natural_key == str(natural_key),
                                                       CreditRecord.is_current.is_(True))).scalar_one_or_none()

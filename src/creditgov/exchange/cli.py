@@ -176,3 +176,17 @@ def retry(channel: str = typer.Argument(...), actor: str = ActorOpt, json_out: b
         emit_json({"channel": channel, "due": n})
         return
     console.print(f"{channel}: {n} packages due now")
+
+
+@app.command("protect-facts")
+def protect_facts(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Encrypt and mask resident ID numbers that received facts stored before this
+    version still hold in clear (run once after upgrading; a second run finds nothing)."""
+    from creditgov.exchange import apply
+
+    with session() as s:
+        n = apply.protect_stored(s, STATE.keyring(), actor=actor or audit.default_actor())
+    if json_out:
+        emit_json({"rewritten": n})
+        return
+    console.print(f"{n} received facts rewritten")
