@@ -83,6 +83,7 @@ def test_a_draws_notices_are_sent_by_email_with_the_pdf_and_to_the_inbox(drawn: 
                                                          Notification.subject_id == doc["subject_id"])).scalar_one()
             assert inbox.recipient == f"subject:{doc['subject_id']}" and doc["serial"] in inbox.body
             assert inbox.status == "sent" and inbox.payload["document"]["serial"] == doc["serial"]
+            assert "attachments" not in inbox.payload  # the PDF rides only with the e-mail
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "documents.send")).scalar_one()
         detail = json.loads(entry.detail)
         assert entry.actor == "office-a" and detail["serials"] == [x["serial"] for x in sent["documents"]]

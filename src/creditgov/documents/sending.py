@@ -47,6 +47,15 @@ class Sent:
                 "notifications": sum(len(d["notifications"]) for d in self.documents)}
 
 
+def _delivers_files(session: Session, channel: str) -> bool:
+    """A configured channel whose plugin sends to an e-mail address (SMTP: attachments)."""
+    from creditgov.alerts.channels import plugins
+    from creditgov.alerts.recipients import directory
+
+    cfg = directory(session).channels.get(channel)
+    return cfg is not None and getattr(plugins().get(cfg.plugin), "address_field", None) == "email"
+
+
 def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
          channels: Sequence[str] = CHANNELS, actor: str | None = None) -> Sent:
     """Print each document alone and queue it to its subject on `channels`."""
@@ -58,6 +67,8 @@ def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
         raise InvalidInput("no documents to send")
     if len(docs) > MAX_SEND:
         raise InvalidInput(f"more than {MAX_SEND} documents in one send: name fewer")
+    with_files = [c for c in chans if _delivers_files(session, c)]
+    without_files = [c for c in chans if c not in with_files]
     out = Sent()
     for doc in docs:
         printed = render(session, [doc], kind=kind, verify_base=verify_base, actor=actor)
@@ -66,11 +77,17 @@ def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
         title = f"{doc.title_zh}（{doc.unit}，{serial}）"
         body = (f"{doc.unit}向你（单位）送达《{doc.title_zh}》，文书编号 {serial}。"
                 f"请查阅附件；可在 {verify_base.rstrip('/')}/{serial} 核验真伪。")
-        payload = {"document": {"kind": kind, "ref": doc.ref, "serial": serial, "sha256": digest},
-                   "attachments": [{"filename": f"{doc.title_zh}-{serial}.pdf", "content_type": "application/pdf",
-                                    "data_b64": base64.b64encode(printed.pdf).decode("ascii")}]}
-        queued = alerts.notify(session, recipients=[{"who": "subject", "channels": chans}], title=title, body=body,
-                               subject_id=doc.subject_id, key=f"document:{kind}:{serial}", payload=payload)
+        meta = {"document": {"kind": kind, "ref": doc.ref, "serial": serial, "sha256": digest}}
+        files = {"attachments": [{"filename": f"{doc.title_zh}-{serial}.pdf", "content_type": "application/pdf",
+                                  "data_b64": base64.b64encode(printed.pdf).decode("ascii")}]}
+        # The PDF rides only with the channels that deliver files (e-mail); the others carry
+        # the number and where to verify it, so no copy of the document waits in their rows.
+        queued = []
+        for group, payload in ((with_files, {**meta, **files}), (without_files, meta)):
+            if group:
+                queued += alerts.notify(session, recipients=[{"who": "subject", "channels": group}], title=title,
+                                        body=body, subject_id=doc.subject_id, key=f"document:{kind}:{serial}",
+                                        payload=payload)
         got = {n.channel for n in queued}
         for ch in chans:
             if ch not in got:
