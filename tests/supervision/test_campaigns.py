@@ -230,3 +230,18 @@ def test_command_api_and_pages(demo_store: Demo, monkeypatch: pytest.MonkeyPatch
     assert closed.status_code == 303, closed.text
     after = c.get(f"/campaigns/{aid}", headers=market)
     assert 'data-testid="targets-form"' not in after.text and 'data-k="cancelled">' in after.text
+
+
+def test_target_reasons_read_in_both_languages() -> None:
+    from creditgov import bootstrap
+
+    bootstrap.wire()
+    zh, en = campaigns.reason_words("grade|public-credit-enterprise|D|7").values()
+    assert "评价等级为 D" in zh and "public-credit-enterprise" not in zh and "第 7 次评价" in zh
+    assert en.startswith("Graded D by ") and "public-credit-enterprise" not in en
+    listed = campaigns.reason_words("list|serious-dishonesty")
+    assert listed["zh"].startswith("列入") and "serious-dishonesty" not in listed["zh"] + listed["en"]
+    q = campaigns.reason_words("query|enterprise,homestay|")
+    assert q["en"].startswith("Query: ") and "enterprise" not in q["zh"] and "、" in q["zh"]
+    assert campaigns.reason_words("query||") == {"zh": "整治范围内全部主体", "en": "Every subject in the campaign's scope"}
+    assert campaigns.reason_words("人工指定") == {"zh": "人工指定", "en": "人工指定"}

@@ -61,7 +61,8 @@ def workbook(view: dict[str, Any], lang: str = "zh") -> bytes:
     t = wb.create_sheet(w("targets", lang))
     _append(t, [w(k, lang) for k in ("subject", "source", "reason", "task", "status", "outcome", "record")])
     for r in s["rows"]:
-        _append(t, [r["subject_name"], labels.label("campaign_target_source", r["source"], lang), r["reason"], r["task"],
+        why = r["reason"].get(lang) if isinstance(r["reason"], dict) else r["reason"]
+        _append(t, [r["subject_name"], labels.label("campaign_target_source", r["source"], lang), why, r["task"],
                     labels.label("task_status", r["status"], lang) if r["status"] else "",
                     labels.label("task_outcome", r["outcome"], lang) if r["outcome"] else "", r["record_id"]])
     buf = io.BytesIO()

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.lists.models import CreditList, ListEntry
 from creditgov.records.models import CreditRecord
@@ -108,6 +108,32 @@ def create(session: Session, *, code: str, title: str, policy_name: str, basis: 
     return c
 
 
+def reason_words(reason: str) -> dict[str, str]:
+    """Why a subject is a target, in both languages, from the reason kept with it
+    (`grade|model|grade|run`, `list|code`, `query|kinds|industries`): codes named by
+    their labels, so a page or workbook in either language reads it."""
+    kind, _, rest = reason.partition("|")
+    parts = rest.split("|")
+    out: dict[str, str] = {}
+    for lang in ("zh", "en"):
+        if kind == "grade" and len(parts) == 3:
+            model, grade, run = labels.label("model", parts[0], lang), parts[1], parts[2]
+            out[lang] = (f"{model}评价等级为 {grade}（第 {run} 次评价）" if lang == "zh"
+                         else f"Graded {grade} by {model} (run {run})")
+        elif kind == "list" and len(parts) == 1:
+            name = labels.label("list", parts[0], lang)
+            out[lang] = f"列入{name}" if lang == "zh" else f"On the {name}"
+        elif kind == "query" and len(parts) == 2:
+            words = [labels.label("subject_kind", k, lang) for k in parts[0].split(",") if k]
+            words += [labels.label("industry", i, lang) for i in parts[1].split(",") if i]
+            sep = "、" if lang == "zh" else ", "
+            out[lang] = ((f"查询：{sep.join(words)}" if words else "整治范围内全部主体") if lang == "zh"
+                         else (f"Query: {sep.join(words)}" if words else "Every subject in the campaign's scope"))
+        else:  # a reason kept in words
+            out[lang] = reason
+    return out
+
+
 def _in_scope(session: Session, c: Campaign) -> ColumnElement[bool]:
     cond: list[ColumnElement[bool]] = [Subject.status == "confirmed"]
     sc = c.scope or {}
@@ -151,7 +177,7 @@ def add_targets(session: Session, *, campaign_id: int, source: str, model: str |
             raise NotFound(f"model {model!r} has no published run")
         q = select(Subject.id, Score.grade).join(Score, Score.subject_id == Subject.id).where(
             Score.run_id == run, Score.grade.in_(list(grades)), where)
-        found = [(sid, f"{model} 评价等级 {g} (run {run})") for sid, g in session.execute(q)]
+        found = [(sid, f"grade|{model}|{g}|{run}") for sid, g in session.execute(q)]
     elif source == "list":
         if not lists:
             raise InvalidInput("targets from lists need one or more list codes")
@@ -160,15 +186,14 @@ def add_targets(session: Session, *, campaign_id: int, source: str, model: str |
             raise NotFound(f"no list {', '.join(missing)}")
         q = select(Subject.id, ListEntry.list_code).join(ListEntry, ListEntry.subject_id == Subject.id).where(
             ListEntry.list_code.in_(list(lists)), ListEntry.status == "published", where)
-        found = [(sid, f"名单 {code}") for sid, code in session.execute(q)]
+        found = [(sid, f"list|{code}") for sid, code in session.execute(q)]
     elif source == "query":
         qq = select(Subject.id).where(where)
         if kinds:
             qq = qq.where(Subject.kind.in_(list(kinds)))
         if industries:
             qq = qq.where(Subject.industry.in_(list(industries)))
-        words = ", ".join(x for x in (",".join(kinds), ",".join(industries)) if x) or "整治范围内全部主体"
-        found = [(sid, f"查询 {words}") for sid in session.execute(qq).scalars()]
+        found = [(sid, f"query|{','.join(kinds)}|{','.join(industries)}") for sid in session.execute(qq).scalars()]
     else:
         raise InvalidInput("a target source is grade, list or query")
     have = set(session.execute(select(CampaignTarget.subject_id).where(
@@ -246,7 +271,7 @@ def summary(session: Session, c: Campaign) -> dict[str, Any]:
     for tg in targets:
         lt = latest.get(tg.subject_id)
         rows.append({"subject_id": tg.subject_id, "subject_name": names.get(tg.subject_id, ""), "source": tg.source,
-                     "reason": tg.reason, "task": lt.id if lt else None, "status": lt.status if lt else None,
+                     "reason": reason_words(tg.reason), "task": lt.id if lt else None, "status": lt.status if lt else None,
                      "outcome": lt.outcome if lt else None, "record_id": lt.record_id if lt else None})
     return {"targets": len(targets), "targets_by_source": dict(Counter(t.source for t in targets)),
             "tasks": len(tasks), "inspected": len(done), "open": by_status.get("assigned", 0),
