@@ -296,3 +296,27 @@ def test_the_cli_opens_decides_and_shows_boards(edge, cli, store: str, tmp_path:
                        "--per-page", "2", "--page", "2", "--json").output)
     assert [(r["rank"], r["score"]) for r in b["rows"]] == [(2, "90.00"), (4, "80.00")]
     assert "王*国" in cli(*base, "points", "board", "--region", "S1", "--model", "community-resident").output
+
+
+def test_a_code_its_channel_could_not_send_in_time_is_never_sent_late(edge, store: str, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from creditgov.alerts.onetime import ONE_TIME_UNTIL
+
+    c, tok, ids = edge
+    peer = _sms_world(store, tmp_path, ids["shown"])
+    form = {"username": "resident", "password": PASSWORD, "offer_id": str(ids["offer"]), "key": "counter-late"}
+    try:
+        asked = c.post("/points/counter/redeem", data=form, headers=_h(tok["office"]))
+        assert asked.status_code == 200
+        with db.session_scope(store) as s:  # the gateway was down past the code's sending window
+            s.execute(update(Notification).where(Notification.channel == "sms", Notification.status == "pending")
+                      .values(payload={"one_time_code": True, ONE_TIME_UNTIL: "2000-01-01T00:00:00"}))
+        outbox.deliver_due(store)
+        assert peer.messages("sms") == []
+    finally:
+        peer.stop()
+    with db.session_scope(store) as s:
+        n = s.execute(select(Notification).where(Notification.channel == "sms")).scalar_one()
+        assert n.status == "dead" and "expired" in (n.last_error or "")
+        assert "••••••" in n.body and not re.search(r"\d{4,}", n.body)

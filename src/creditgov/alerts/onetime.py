@@ -9,16 +9,30 @@ deployment's SMS channel plugin like every other notice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.recipients import directory
 from creditgov.alerts.service import notify
+from creditgov.core import clock
 
 #: A notice's payload flag: its body holds a one-time code, kept only until it leaves the
 #: outbox (sent or given up); the outbox then blanks every run of digits (`redacted`).
 ONE_TIME = "one_time_code"
+ONE_TIME_UNTIL = "one_time_send_until"
+
+
+#: How long a queued code may wait for its channel; the counter accepts a code for less.
+SEND_WITHIN = dt.timedelta(minutes=10)
+
+
+def expired(payload: dict[str, Any]) -> bool:
+    """A one-time code's notice past the time it may still be sent."""
+    until = payload.get(ONE_TIME_UNTIL) if payload.get(ONE_TIME) else None
+    return bool(until) and clock.now() > dt.datetime.fromisoformat(str(until))
 
 
 def redacted(body: str) -> str:
@@ -44,7 +58,8 @@ def send_code(session: Session, *, subject_id: int, title: str, body: str, key: 
                  if cfg.enabled and getattr(installed.get(cfg.plugin), "address_field", None) == "phone")
     for name in sms:
         made = notify(session, recipients=[{"who": "subject", "channels": [name]}], title=title, body=body,
-                      subject_id=subject_id, key=key, payload={ONE_TIME: True})
+                      subject_id=subject_id, key=key,
+                      payload={ONE_TIME: True, ONE_TIME_UNTIL: (clock.now() + SEND_WITHIN).isoformat()})
         for n in made:
             if n.address:
                 return mask_phone(n.address)

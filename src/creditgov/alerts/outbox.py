@@ -182,6 +182,10 @@ def _configs(url: str) -> dict[str, ChannelConfig]:
 
 def _deliver_one(url: str, pool: ChannelPool, cfgs: dict[str, ChannelConfig], c: Claimed) -> str:
     cfg = cfgs.get(c.channel)
+    from creditgov.alerts.onetime import expired
+
+    if expired(c.payload):  # a one-time code no longer accepted: never sent late, given up blanked
+        return _record_failure(url, c, cfg, "the one-time code expired before it could be sent", True)
     if cfg is None or not cfg.enabled:
         return _record_failure(url, c, cfg, f"channel {c.channel!r} is not configured or disabled", False)
     try:
