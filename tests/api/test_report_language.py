@@ -35,6 +35,8 @@ LATIN_TEXT = "waste water discharged without permit"
 VERIFY = "https://credit.example.gov.cn/verify/CR1"
 # Words a Chinese report may show: the product's name and the letters of grades.
 ALLOWED = {"CreditGov"}
+CODE_NO = re.compile(r"(?:(?<=编号)|(?<=number))[0-9a-f]{16}")
+CODE_PAGE = "/codes/verify"
 
 
 def _flat(text: str) -> str:
@@ -76,6 +78,9 @@ def _data_values(data: report_service.ReportData) -> list[str]:
 
 def _without_data(text: str, data: report_service.ReportData) -> str:
     flat = _flat(text).replace(_flat(VERIFY), "").replace(data.serial, "")
+    # The credit code's panel prints its number (hex) and the address of the verification
+    # page: data and an address, not words.
+    flat = CODE_NO.sub(" ", flat).replace(CODE_PAGE, " ")
     for v in _data_values(data):
         flat = flat.replace(v, " ")
     return flat

@@ -198,6 +198,13 @@ def items(draw: Any, weighted: bool) -> dict[str, Any]:
             "points": pts(draw, weighted), "absent": pts(draw, weighted)}
 
 
+def _points_range(draw: Any) -> dict[str, Any]:
+    """A points aggregation whose range holds its base (a base above `max` is refused
+    on load: every score would be clamped)."""
+    base = draw(st.integers(0, 100))
+    return {"mode": "points", "base": base, "min": 0, "max": draw(st.integers(max(50, base), 200))}
+
+
 @st.composite
 def models(draw: Any) -> EvaluationModel:
     weighted = draw(st.booleans())
@@ -218,7 +225,7 @@ def models(draw: Any) -> EvaluationModel:
 
     aggregation: dict[str, Any] = (
         {"mode": "weighted", "scale": draw(st.sampled_from([100, 1000]))} if weighted else
-        {"mode": "points", "base": draw(st.integers(0, 100)), "min": 0, "max": draw(st.integers(50, 200))})
+        _points_range(draw))
     # A grade starts at a score the model can reach: no higher than its highest score.
     top = aggregation["scale"] if weighted else aggregation["max"]
     n_grades = draw(st.integers(1, 4))
