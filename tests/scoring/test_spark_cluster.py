@@ -1,11 +1,15 @@
-"""The Spark engine on a real standalone cluster: a master and a worker started here on
-loopback, executors in their own JVM reading the run's Parquet from the configured
-staging folder, never the driver's temporary one. Same digits as DuckDB, for both stores."""
+"""The Spark engine on a real standalone cluster: a master and two workers started here
+on loopback, executors in their own JVMs reading the run's Parquet from the configured
+staging folder, never the driver's temporary one. Same digits as DuckDB, for both
+stores — and still the same digits when one worker dies (killed with its executor, as a
+machine is lost) while its executor is running tasks of the run: Spark runs them again
+on the executor left."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,43 +66,87 @@ def _spark_class() -> tuple[str, dict[str, str]]:
     return str(Path(home) / "bin" / "spark-class"), env
 
 
+class Cluster:
+    """The master's URL and, per worker, its process (a session of its own, so killing
+    its group takes its executor with it) and web UI port (executors' log links name it)."""
+
+    def __init__(self, master: str) -> None:
+        self.master = master
+        self.workers: list[tuple[subprocess.Popen[bytes], int]] = []
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A standalone master and one worker (1 core, 1 GB) as their own processes."""
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A standalone master and two workers (1 core, 1 GB each) as their own processes."""
     spark_class, env = _spark_class()
-    port, ui, wui = _port(), _port(), _port()
+    port, ui = _port(), _port()
     logs = tmp_path_factory.mktemp("spark-logs")
     procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                                "--port", str(port), "--webui-port", str(ui)], env=env,
-                              stdout=open(logs / "master.log", "wb"), stderr=subprocess.STDOUT)]
-    master = f"spark://127.0.0.1:{port}"
+                              stdout=open(logs / "master.log", "wb"), stderr=subprocess.STDOUT,
+                              start_new_session=True)]
+    c = Cluster(f"spark://127.0.0.1:{port}")
     try:
-        procs.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", master,
-                                       "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-                                       "--webui-port", str(wui), "--work-dir", str(logs / "work")], env=env,
-                                      stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT))
+        for n in (1, 2):
+            wui = _port()
+            w = subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", c.master,
+                                  "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
+                                  "--webui-port", str(wui), "--work-dir", str(logs / f"work{n}")], env=env,
+                                 stdout=open(logs / f"worker{n}.log", "wb"), stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+            procs.append(w)
+            c.workers.append((w, wui))
         deadline = time.monotonic() + 180
         while True:
             try:
                 state = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5).read())
-                if any(w.get("state") == "ALIVE" for w in state.get("workers", [])):
+                if sum(w.get("state") == "ALIVE" for w in state.get("workers", [])) == 2:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise AssertionError("the Spark cluster did not come up:\n"
-                                     + (logs / "master.log").read_text(errors="replace")[-2000:]
-                                     + (logs / "worker.log").read_text(errors="replace")[-2000:])
+                raise AssertionError("the Spark cluster did not come up:\n" + "".join(
+                    f.read_text(errors="replace")[-2000:] for f in sorted(logs.glob("*.log"))))
             time.sleep(1)
-        yield master
+        yield c
     finally:
         for p in procs[::-1]:
-            p.terminate()
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             try:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                p.kill()
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def _json(url: str) -> Any:
+    return json.loads(urllib.request.urlopen(url, timeout=5).read())
+
+
+def _kill_when_busy(driver_ui: str, victim: tuple[subprocess.Popen[bytes], int], run: subprocess.Popen[str],
+                    seen: dict[str, Any]) -> None:
+    """Watch the run's executors through the driver's REST API; when the victim worker's
+    executor is running tasks and the other one is registered too, kill the worker's
+    process group (worker and executor JVMs) with SIGKILL."""
+    proc, wui = victim
+    deadline = time.monotonic() + 600
+    while run.poll() is None and time.monotonic() < deadline:
+        try:
+            apps = _json(f"{driver_ui}/api/v1/applications")
+            execs = [e for e in _json(f"{driver_ui}/api/v1/applications/{apps[0]['id']}/executors")
+                     if e["id"] != "driver"]
+        except (OSError, IndexError, KeyError, ValueError):
+            time.sleep(0.05)
+            continue
+        seen["most_executors"] = max(seen.get("most_executors", 0), len(execs))
+        mine = [e for e in execs if f":{wui}/" in json.dumps(e.get("executorLogs", {}))]
+        if len(execs) == 2 and mine and mine[0]["activeTasks"] > 0:
+            seen["killed_with_active_tasks"] = mine[0]["activeTasks"]
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -106,22 +154,39 @@ def duckdb_rows(county: str) -> dict[str, list[tuple[Any, ...]]]:
     return {name: _rows(county, _prepared(county, name), "duckdb") for name in PACKS}
 
 
-def test_a_cluster_run_equals_duckdb_on_both_stores(cluster: str, county: str, county_pg: str,
-                                                     duckdb_rows: dict[str, list[tuple[Any, ...]]],
-                                                     tmp_path: Path) -> None:
+def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
+        cluster: Cluster, county: str, county_pg: str, duckdb_rows: dict[str, list[tuple[Any, ...]]],
+        tmp_path: Path) -> None:
     staging = tmp_path / "shared"
-    env = {**os.environ, "CREDITGOV_SPARK_MASTER": cluster, "CREDITGOV_SPARK_STAGING": staging.as_uri(),
+    env = {**os.environ, "CREDITGOV_SPARK_MASTER": cluster.master, "CREDITGOV_SPARK_STAGING": staging.as_uri(),
+           # many small tasks per stage, so a stage is still running when the worker dies
+           "CREDITGOV_SPARK_PARTITIONS": "24",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    driver_port = _port()
     conf = tmp_path / "spark-defaults.conf"
     conf.write_text("# what a deployment sets for its executors\nspark.executor.memory 512m\n"
-                    "spark.executor.cores=1\nspark.cores.max 1\n", encoding="utf-8")
+                    "spark.executor.cores=1\nspark.cores.max 2\n"
+                    f"# the driver's UI, which the test watches\nspark.ui.enabled true\nspark.ui.port {driver_port}\n"
+                    "spark.port.maxRetries 0\n", encoding="utf-8")
     env["CREDITGOV_SPARK_CONF"] = str(conf)
-    done = subprocess.run([sys.executable, "-c", EVALUATE, json.dumps(PACKS), county, county_pg], env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out.pop("__master") == cluster
-    assert out.pop("__executors") >= 2  # the driver and at least one executor on the worker
+    err = tmp_path / "driver.log"
+    with open(err, "w", encoding="utf-8") as errf:
+        run = subprocess.Popen([sys.executable, "-c", EVALUATE, json.dumps(PACKS), county, county_pg], env=env,
+                               stdout=subprocess.PIPE, stderr=errf, text=True)
+        seen: dict[str, Any] = {}
+        try:
+            _kill_when_busy(f"http://127.0.0.1:{driver_port}", cluster.workers[1], run, seen)
+            out_text, _ = run.communicate(timeout=900)
+        finally:
+            if run.poll() is None:
+                run.kill()
+    assert run.returncode == 0, err.read_text(errors="replace")[-4000:]
+    assert seen.get("most_executors") == 2, seen  # both workers ran executors of the run
+    assert seen.get("killed_with_active_tasks", 0) > 0, seen  # the worker died with tasks of the run on it
+    assert "Lost executor" in err.read_text(errors="replace")  # and the driver noticed, mid-run
+    out = json.loads(out_text.strip().splitlines()[-1])
+    assert out.pop("__master") == cluster.master
+    assert out.pop("__executors") == 2  # the driver and the one executor left
     for url in (county, county_pg):
         for name in PACKS:
             assert [tuple(r) for r in out[f"{url}|{name}"]] == duckdb_rows[name], (url, name)
