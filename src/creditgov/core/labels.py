@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict  # pydantic reads it in response models (Python < 3.12)
 
 Names = Mapping[str, tuple[str, str]]          # code -> (Chinese, English)
 FileSource = Callable[[], Names]               # names from policy files (read once per process)
@@ -188,11 +189,34 @@ def labelled(kind: str, code: object, lang: str = "zh") -> dict[str, str]:
     return {"code": str(code), "label_zh": label(kind, code, "zh"), "label_en": label(kind, code, "en")}
 
 
+class Label(TypedDict):
+    """A code's names, as `annotate` adds them to JSON."""
+
+    zh: str
+    en: str
+
+
+# The `labels` object of an API answer: field -> its code's names; for a field that holds
+# a list of codes, field -> {code: names}.
+Labels = dict[str, Label | dict[str, Label]]
+
+
+def _both(kind: str, code: object) -> Label:
+    return {"zh": label(kind, code, "zh"), "en": label(kind, code, "en")}
+
+
 def annotate(row: dict[str, Any], **fields: str) -> dict[str, Any]:
     """For JSON a client shows: the row with its codes kept and `labels` added, one
-    {"zh", "en"} per field named (`annotate(row, kind="subject_kind")`)."""
-    row["labels"] = {f: {"zh": label(kind, row.get(f), "zh"), "en": label(kind, row.get(f), "en")}
-                     for f, kind in fields.items() if row.get(f) is not None}
+    {"zh", "en"} per field named (`annotate(row, kind="subject_kind")`); a field holding
+    a list of codes gets {code: {"zh", "en"}}. Fields without a value are left out."""
+    out: Labels = {}
+    for f, kind in fields.items():
+        value = row.get(f)
+        if isinstance(value, list | tuple):
+            out[f] = {str(c): _both(kind, c) for c in value if c is not None and c != ""}
+        elif value is not None:
+            out[f] = _both(kind, value)
+    row["labels"] = out
     return row
 
 
