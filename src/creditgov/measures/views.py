@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from creditgov.api.deps import DB, append_only, require
+from creditgov.core import labels
 from creditgov.measures import service as measures_service
 from creditgov.security.scopes import Grant, Role
 
@@ -35,13 +36,14 @@ class FeedbackIn(BaseModel):
 def measures_list(grant: MeasuresRead, session: DB,
                   scenario: Annotated[str | None, Query(max_length=80)] = None) -> list[dict[str, Any]]:
     """Joint reward and punishment measures (联合奖惩措施), with their legal basis."""
-    return [m.model_dump(mode="json") for m in measures_service.measures(session, scenario=scenario)]
+    return [_measure(m.model_dump(mode="json")) for m in measures_service.measures(session, scenario=scenario)]
 
 
 @router.get("/scenarios", operation_id="scenarios_list")
 def scenarios_list(grant: MeasuresRead, session: DB) -> list[dict[str, Any]]:
     """Application scenarios a credit check can be made for."""
-    return [s.model_dump(mode="json") for s in measures_service.scenarios(session)]
+    return [labels.annotate(s.model_dump(mode="json"), code="scenario", department="department")
+            for s in measures_service.scenarios(session)]
 
 
 @router.post("/checks", status_code=201, operation_id="checks_run")
@@ -58,7 +60,18 @@ def checks_run(body: CheckIn, grant: Annotated[Grant, Depends(require("check.run
     r = measures_service.check(session, scenario=body.scenario, subject_id=body.subject_id, department=department,
                                purpose=body.purpose, actor=who.actor, evidence=body.code,
                                mask_people=grant.masks_people)
-    return r.as_dict()
+    out = labels.annotate(r.as_dict(), department="department", model="model", colour="colour")
+    labels.annotate(out["subject"], kind="subject_kind")
+    labels.annotate(out["scenario"], code="scenario")
+    for e in out["lists"]:
+        labels.annotate(e, list="list", origin="list_origin")
+    for m in [*out["measures"], *out["available_with_commitment"]]:
+        _measure(m)
+    for w in out["warnings"]:
+        labels.annotate(w, rule="warning_rule", severity="alert_severity", status="alert_status")
+    for w in out["related"]:
+        labels.annotate(w, list="list")
+    return out
 
 
 @router.get("/checks/{check_id}", operation_id="checks_get")
@@ -67,11 +80,14 @@ def checks_get(check_id: str, grant: Annotated[Grant, Depends(require("check.run
     c = measures_service.get_check(session, check_id)
     grant.require_subject(session, c.subject_id)
     fb = measures_service.feedback_of(session, check_id)
-    return {"check_id": c.check_id, "subject_id": c.subject_id, "scenario": c.scenario, "department": c.department,
-            "model": c.model_name, "run_id": c.run_id, "grade": c.grade, "colour": c.colour, "lists": c.lists,
-            "measures": c.measures, "checked_on": c.checked_on.isoformat(), "actor": c.actor,
-            "feedback": [{"measure": f.measure_code, "applied": f.applied, "reason": f.reason,
-                          "department": f.department, "at": f.at.isoformat(timespec="seconds")} for f in fb]}
+    out = {"check_id": c.check_id, "subject_id": c.subject_id, "scenario": c.scenario, "department": c.department,
+           "model": c.model_name, "run_id": c.run_id, "grade": c.grade, "colour": c.colour, "lists": c.lists,
+           "measures": c.measures, "checked_on": c.checked_on.isoformat(), "actor": c.actor,
+           "feedback": [labels.annotate({"measure": f.measure_code, "applied": f.applied, "reason": f.reason,
+                                         "department": f.department, "at": f.at.isoformat(timespec="seconds")},
+                                        measure="measure", department="department") for f in fb]}
+    return labels.annotate(out, scenario="scenario", department="department", model="model", colour="colour",
+                           lists="list", measures="measure")
 
 
 @router.post("/checks/{check_id}/feedback", status_code=201, operation_id="checks_feedback")
@@ -82,4 +98,10 @@ def checks_feedback(check_id: str, body: FeedbackIn, grant: Annotated[Grant, Dep
     grant.require_subject(session, c.subject_id)
     fb = measures_service.report_feedback(session, check_id=check_id, measure_code=body.measure,
                                           applied=body.applied, reason=body.reason, actor=grant.principal.actor)
-    return {"check_id": check_id, "measure": fb.measure_code, "applied": fb.applied, "reason": fb.reason}
+    return labels.annotate({"check_id": check_id, "measure": fb.measure_code, "applied": fb.applied,
+                            "reason": fb.reason}, measure="measure")
+
+
+def _measure(m: dict[str, Any]) -> dict[str, Any]:
+    """A measure's codes named (a client shows the measure, its kind and its department)."""
+    return labels.annotate(m, code="measure", kind="measure_kind", department="department", scenarios="scenario")
