@@ -7,9 +7,11 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.core import labels
+from creditgov.core.labels import Label
 from creditgov.scoring import narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.crypto import KeyRing
@@ -26,6 +28,7 @@ class ModelVersionOut(BaseModel):
     content_hash: str
     created_at: str
     published_at: str | None
+    labels: dict[str, Label] = Field(default_factory=dict, description="name, status: names in zh and en")
 
 
 class RunOut(BaseModel):
@@ -40,29 +43,34 @@ class RunOut(BaseModel):
     grades: dict[str, int]
     seconds: float | None
     started_at: str
+    labels: dict[str, Label] = Field(default_factory=dict, description="model, status: names in zh and en")
 
 
 def _run(r: Any) -> RunOut:
-    return RunOut(id=r.id, model=r.model_name, version=r.model_version, as_of=r.as_of.isoformat(), engine=r.engine,
-                  status=r.status, published=r.published, subjects=r.subjects, grades=r.grades or {},
-                  seconds=r.seconds, started_at=r.started_at.isoformat(timespec="seconds"))
+    return RunOut(**labels.annotate(
+        {"id": r.id, "model": r.model_name, "version": r.model_version, "as_of": r.as_of.isoformat(),
+         "engine": r.engine, "status": r.status, "published": r.published, "subjects": r.subjects,
+         "grades": r.grades or {}, "seconds": r.seconds, "started_at": r.started_at.isoformat(timespec="seconds")},
+        model="model", status="run_status"))
 
 
 @router.get("/models", response_model=list[ModelVersionOut], operation_id="models_list")
 def models_list(grant: ModelsRead, session: DB) -> list[ModelVersionOut]:
     """Every evaluation model version, draft or published."""
-    return [ModelVersionOut(name=m.name, version=m.version, status=m.status, content_hash=m.content_hash,
-                            created_at=m.created_at.isoformat(timespec="seconds"),
-                            published_at=m.published_at.isoformat(timespec="seconds") if m.published_at else None)
-            for m in scoring_service.versions(session)]
+    return [ModelVersionOut(**labels.annotate(
+        {"name": m.name, "version": m.version, "status": m.status, "content_hash": m.content_hash,
+         "created_at": m.created_at.isoformat(timespec="seconds"),
+         "published_at": m.published_at.isoformat(timespec="seconds") if m.published_at else None},
+        name="model", status="model_status")) for m in scoring_service.versions(session)]
 
 
 @router.get("/models/{ref}", operation_id="models_get")
 def models_get(ref: str, grant: ModelsRead, session: DB) -> dict[str, Any]:
     """One model as its validated tree (NAME for the latest published, NAME@VERSION)."""
     row, model = scoring_service.get(session, ref)
-    return {"name": row.name, "version": row.version, "status": row.status,
-            "tree": model.model_dump(mode="json", exclude_none=True)}
+    return labels.annotate({"name": row.name, "version": row.version, "status": row.status,
+                            "tree": model.model_dump(mode="json", exclude_none=True)},
+                           name="model", status="model_status")
 
 
 @router.get("/runs", response_model=list[RunOut], operation_id="runs_list")
