@@ -15,5 +15,6 @@ LABELS: dict[str, Names] = {
     "campaign_status": {"open": ("进行中", "Open"), "closed": ("已结束", "Closed")},
     "campaign_target_source": {"grade": ("评价等级", "Grade"), "list": ("信用名单", "Credit list"),
                                "query": ("条件查询", "Query")},
-    "draw_status": {"drawn": ("已抽取", "Drawn"), "published": ("已公示", "Published"), "cancelled": ("已取消", "Cancelled")},
+    "draw_status": {"drawn": ("已抽取", "Drawn"), "tasked": ("已派发检查任务", "Tasks assigned"),
+                    "published": ("已公示", "Published"), "cancelled": ("已取消", "Cancelled")},
 }

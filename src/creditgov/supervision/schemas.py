@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from creditgov.core.labels import Label
+
 NAME = r"^[a-z][a-z0-9-]*$"
 InspectorKind = Literal["inspector", "grid_worker"]
 
@@ -266,6 +268,7 @@ class DrawOut(BaseModel):
     tasks: int | None = None
     items: list[DrawItemOut] = Field(default_factory=list)
     items_outside_scope: int = Field(default=0, description="drawn subjects outside your data scope, not listed")
+    labels: dict[str, Label] = Field(default_factory=dict, description="status: its names in zh and en")
 
 
 class VerifyOut(BaseModel):
@@ -306,6 +309,8 @@ class TaskOut(BaseModel):
     inspected_on: str | None
     record_id: int | None
     batch_id: int | None
+    labels: dict[str, Label] = Field(default_factory=dict,
+                                     description="kind, status, outcome, department: names in zh and en")
 
 
 class TaskDetailOut(TaskOut):

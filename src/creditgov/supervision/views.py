@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.core import labels
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
 from creditgov.supervision import campaign_files, campaigns, patrols
@@ -62,6 +63,28 @@ PatrolsAssign = Annotated[Grant, Depends(require("patrols.assign"))]
 Ring = Annotated[KeyRing, Depends(keyring)]
 
 
+# ----------------------------------------------------------------------------- labels
+
+
+def _draw(d: dict[str, Any]) -> dict[str, Any]:
+    """A draw with its status named (codes kept, `labels` added)."""
+    return labels.annotate(d, status="draw_status")
+
+
+def _task(d: dict[str, Any]) -> dict[str, Any]:
+    """A task with its kind, status, outcome and department named."""
+    return labels.annotate(d, kind="task_kind", status="task_status", outcome="task_outcome",
+                           department="department")
+
+
+def _tasks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_task(d) for d in rows]
+
+
+def _campaign(d: dict[str, Any]) -> dict[str, Any]:
+    return labels.annotate(d, status="campaign_status", department="department")
+
+
 # ----------------------------------------------------------------------------- policies and draws
 
 
@@ -76,7 +99,7 @@ def supervision_policies(grant: SupervisionRead, session: DB) -> list[dict[str, 
 def draws_list(grant: SupervisionRead, session: DB, policy: Annotated[str | None, Query(max_length=80)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     """Recorded draws, newest first (without their items)."""
-    return [supervision_draws.draw_dict(session, d, with_items=False)
+    return [_draw(supervision_draws.draw_dict(session, d, with_items=False))
             for d in supervision_draws.draws(session, policy_name=policy, limit=limit)]
 
 
@@ -87,9 +110,10 @@ def draws_create(body: DrawIn, grant: SupervisionDraw, session: DB) -> dict[str,
     can re-run it, tasks are created for the drawn subjects, and the draw is audited."""
     row, _p = supervision_service.policy(session, body.policy)
     own_department(grant, row.department, f"policy {row.name}")
-    return supervision_draws.draw(session, policy_name=body.policy, scope=body.scope.model_dump(exclude_none=True),
-                                  seed=body.seed, as_of=body.as_of, create_tasks=body.create_tasks,
-                                  dry_run=body.dry_run, actor=grant.principal.actor)
+    return _draw(supervision_draws.draw(session, policy_name=body.policy,
+                                        scope=body.scope.model_dump(exclude_none=True), seed=body.seed,
+                                        as_of=body.as_of, create_tasks=body.create_tasks, dry_run=body.dry_run,
+                                        actor=grant.principal.actor))
 
 
 @router.get("/supervision/draws/{draw_id}", response_model=DrawOut, operation_id="draws_get")
@@ -97,7 +121,7 @@ def draws_get(draw_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any
     """One draw: seed, policy hash, scope, counts per band, and the subjects drawn in your
     data scope or assigned to you, with their inspectors (the rest are counted in
     `items_outside_scope`)."""
-    return draw_view(session, grant, draw_id)
+    return _draw(draw_view(session, grant, draw_id))
 
 
 @router.get("/supervision/draws/{draw_id}/verify", response_model=VerifyOut, operation_id="draws_verify")
@@ -118,13 +142,13 @@ def tasks_list(grant: SupervisionRead, session: DB, status: Annotated[TaskStatus
     """Inspection and patrol tasks you reach, by due date."""
     rows = supervision_tasks.tasks(session, status=status, draw_id=draw_id, subject_id=subject_id,
                                    overdue=overdue, limit=limit, where=task_scope(grant))
-    return supervision_tasks.task_views(session, rows)
+    return _tasks(supervision_tasks.task_views(session, rows))
 
 
 @router.get("/supervision/tasks/{task_id}", response_model=TaskDetailOut, operation_id="tasks_get")
 def tasks_get(task_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any]:
     """One task with its result and the credit record the result became."""
-    return supervision_tasks.task_view(session, require_task(session, grant, task_id))
+    return _task(supervision_tasks.task_view(session, require_task(session, grant, task_id)))
 
 
 @router.post("/supervision/tasks/{task_id}/result", response_model=TaskDetailOut, operation_id="tasks_result")
@@ -139,7 +163,7 @@ def tasks_result(task_id: Id, body: ResultIn, grant: InspectionsRecord, session:
         penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,
         inspected_on=body.inspected_on, actor=grant.principal.actor)
     session.refresh(t)  # amounts as stored (Numeric(18, 2)), the same as a later read
-    return supervision_tasks.task_view(session, t)
+    return _task(supervision_tasks.task_view(session, t))
 
 
 @router.post("/supervision/tasks/{task_id}/cancel", response_model=TaskDetailOut, operation_id="tasks_cancel")
@@ -148,7 +172,7 @@ def tasks_cancel(task_id: Id, body: CancelIn, grant: SupervisionDraw, session: D
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
     t = supervision_tasks.cancel_task(session, task_id=task_id, reason=body.reason, actor=grant.principal.actor)
-    return supervision_tasks.task_view(session, t)
+    return _task(supervision_tasks.task_view(session, t))
 
 
 # ----------------------------------------------------------------------------- grid patrols
@@ -168,7 +192,7 @@ def patrols_assign(body: PatrolAssignIn, grant: PatrolsAssign, session: DB) -> l
     """Create patrol tasks for a grid's key targets, assigned to its grid workers (a
     subject with an open patrol task gets no second one); audited."""
     rows = patrols.assign_patrols(session, grid=body.grid, due_days=body.due_days, actor=grant.principal.actor)
-    return supervision_tasks.task_views(session, rows)
+    return _tasks(supervision_tasks.task_views(session, rows))
 
 
 # ----------------------------------------------------------------------------- special campaigns (专项整治)
@@ -182,7 +206,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def campaigns_list(grant: CampaignsRead, session: DB,
                    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None) -> list[dict[str, Any]]:
     """Campaigns (yours only, for a department)."""
-    return [campaigns.campaign_dict(c) for c in campaigns.campaigns(
+    return [_campaign(campaigns.campaign_dict(c)) for c in campaigns.campaigns(
         session, department=campaign_department(grant), status=status)]
 
 
@@ -194,14 +218,15 @@ def campaigns_create(body: CampaignIn, grant: CampaignsManage, session: DB) -> d
                          starts_on=body.starts_on, ends_on=body.ends_on,
                          scope={"region": body.region, "kind": body.kind, "industry": body.industry},
                          department=campaign_department(grant), actor=grant.principal.actor)
-    return campaigns.view(session, c)
+    return _campaign(campaigns.view(session, c))
 
 
 @router.get("/supervision/campaigns/{campaign_id}", operation_id="campaigns_get")
 def campaigns_get(campaign_id: Id, grant: CampaignsRead, session: DB) -> dict[str, Any]:
     """A campaign with its summary: targets, tasks, inspected, findings by outcome and the
     credit records its results became (as kept at closing, or as it stands)."""
-    return campaigns.view(session, campaigns.get(session, campaign_id, department=campaign_department(grant)))
+    return _campaign(campaigns.view(session, campaigns.get(session, campaign_id,
+                                                           department=campaign_department(grant))))
 
 
 @router.get("/supervision/campaigns/{campaign_id}/summary.xlsx", operation_id="campaigns_summary_xlsx")
@@ -228,7 +253,7 @@ def campaigns_tasks(campaign_id: Id, body: CampaignTasksIn, grant: CampaignsMana
     task's (`POST /supervision/tasks/{id}/result`) and become credit records."""
     made = campaigns.assign_tasks(session, campaign_id=campaign_id, assignees=body.assignees, due_on=body.due_on,
                                   department=campaign_department(grant), actor=grant.principal.actor)
-    return supervision_tasks.task_views(session, made)
+    return _tasks(supervision_tasks.task_views(session, made))
 
 
 @router.post("/supervision/campaigns/{campaign_id}/close", operation_id="campaigns_close")
@@ -236,4 +261,4 @@ def campaigns_close(campaign_id: Id, body: CampaignCloseIn, grant: CampaignsMana
     """Close the campaign and keep its summary (open tasks: refused unless `cancel_open`)."""
     c = campaigns.close(session, campaign_id=campaign_id, cancel_open=body.cancel_open,
                         department=campaign_department(grant), actor=grant.principal.actor)
-    return campaigns.view(session, c)
+    return _campaign(campaigns.view(session, c))
