@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing
@@ -171,8 +171,15 @@ def objections_out(session: Session, grant: Grant, rows: Sequence[Objection]) ->
     today = clock.today()
     names = _names(session, {o.subject_id for o in rows}, grant.masks_people)
     recs = record_refs(session, {o.record_id for o in rows})
-    return [{**objection_dict(session, o, today, cal=cal), "subject_name": names.get(o.subject_id),
-             "record": recs.get(o.record_id)} for o in rows]
+    out = []
+    for o in rows:
+        d = labels.annotate({**objection_dict(session, o, today, cal=cal), "subject_name": names.get(o.subject_id),
+                             "record": recs.get(o.record_id)},
+                            status="objection_status", outcome="objection_outcome", department="department")
+        if d.get("review"):
+            labels.annotate(d["review"], outcome="objection_outcome", authority="department")
+        out.append(d)
+    return out
 
 
 def repairs_out(session: Session, grant: Grant, rows: Sequence[RepairApplication]) -> list[dict[str, Any]]:
@@ -187,8 +194,9 @@ def repairs_out(session: Session, grant: Grant, rows: Sequence[RepairApplication
         left = None
         if due is not None:
             left = cal.working_days_between(today, due) if due >= today else -cal.working_days_between(due, today)
-        out.append({**d, "working_days_left": left, "subject_name": names.get(a.subject_id),
-                    "record": recs.get(a.record_id)})
+        out.append(labels.annotate({**d, "working_days_left": left, "subject_name": names.get(a.subject_id),
+                                    "record": recs.get(a.record_id)},
+                                   status="repair_status", tier="severity", department="department"))
     return out
 
 

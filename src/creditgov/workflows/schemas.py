@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from creditgov.core.labels import Label
+
 Severity = Literal["minor", "general", "serious"]
 UNIT = r"^[a-z][a-z0-9_]*$"
 
@@ -200,6 +202,7 @@ class ReviewOut(BaseModel):
     decision_reason: str | None
     decided_on: str | None
     decided_by: str | None
+    labels: dict[str, Label] = Field(default_factory=dict, description="outcome, authority: names in zh and en")
 
 
 class ObjectionOut(BaseModel):
@@ -228,6 +231,8 @@ class ObjectionOut(BaseModel):
     working_days_left: int | None = Field(description="Working days to the deadline; negative when overdue.")
     overdue: bool
     evidence: list[MaterialOut]
+    labels: dict[str, Label] = Field(default_factory=dict,
+                                     description="status, outcome, department: names in zh and en")
 
 
 class CheckOut(BaseModel):
@@ -271,6 +276,8 @@ class RepairOut(BaseModel):
     working_days_left: int | None = None
     overdue: bool
     materials: list[MaterialOut]
+    labels: dict[str, Label] = Field(default_factory=dict,
+                                     description="status, tier, department: names in zh and en")
 
 
 class ScheduleOut(BaseModel):
