@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts_service
 from creditgov.alerts.models import Alert, WarningRule
+from creditgov.core import labels
 from creditgov.core.errors import NotFound
 from creditgov.security.scopes import Grant, Principal, Role, Scope
 from creditgov.subjects import service as subject_service
@@ -58,8 +59,10 @@ def _subject_names(session: Session, grant: Grant, ids: set[int]) -> dict[int, s
 def alert_rows(session: Session, grant: Grant, alerts: list[Alert]) -> list[dict[str, Any]]:
     rules = _rule_names(session)
     names = _subject_names(session, grant, {a.subject_id for a in alerts if a.subject_id is not None})
-    return [{**alert_queries.alert_dict(a), "rule_name": rules.get(a.rule_code),
-             "subject_name": names.get(a.subject_id) if a.subject_id is not None else None} for a in alerts]
+    return [labels.annotate({**alert_queries.alert_dict(a), "rule_name": rules.get(a.rule_code),
+                             "subject_name": names.get(a.subject_id) if a.subject_id is not None else None},
+                            rule="warning_rule", severity="alert_severity", status="alert_status")
+            for a in alerts]
 
 
 def alert_detail(session: Session, grant: Grant, a: Alert) -> dict[str, Any]:
@@ -68,8 +71,10 @@ def alert_detail(session: Session, grant: Grant, a: Alert) -> dict[str, Any]:
     out["events"] = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
                       "note": e.note, "detail": e.detail or {}} for e in alert_queries.events_of(session, a.id)]
     full = grant.scope is Scope.ALL
-    out["notifications"] = [{**alert_queries.notification_dict(n), "address": n.address if full else None}
-                            for n in alert_queries.notifications_of(session, a.id)]
+    out["notifications"] = [
+        labels.annotate({**alert_queries.notification_dict(n), "address": n.address if full else None},
+                        channel="channel", status="notification_status")
+        for n in alert_queries.notifications_of(session, a.id)]
     return out
 
 

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from creditgov.core.labels import Label
+
 CODE = r"^[a-z][a-z0-9_.-]*$"
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -350,6 +352,7 @@ class AlertOut(BaseModel):
     resolved_at: str | None
     resolved_by: str | None
     resolution: str | None
+    labels: dict[str, Label] = Field(default_factory=dict, description="rule, severity, status: names in zh and en")
 
 
 class AlertEventOut(BaseModel):
@@ -375,6 +378,7 @@ class NotificationOut(BaseModel):
     provider_ref: str | None
     created_at: str | None
     sent_at: str | None
+    labels: dict[str, Label] = Field(default_factory=dict, description="channel, status: names in zh and en")
 
 
 class AlertDetailOut(AlertOut):
