@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.core import clock
 from creditgov.exchange.models import ExchangePackage, PackageSubject
 
 DIRECTION = {"out": ("发出", "sent"), "in": ("收到", "received")}
@@ -37,3 +40,46 @@ def for_subject(session: Session, subject_id: int, *, limit: int = 50) -> list[d
              "direction": labelled(DIRECTION, p.direction), "status": labelled(STATUS, p.status),
              "kinds": [labelled(KIND, k) for k in p.kinds], "at": p.done_at or p.sent_at or p.created_at}
             for p in rows]
+
+
+PACKAGE_HEADER = {"zh": ["编号", "通道", "对方平台", "方向", "序号", "所含数据", "条数", "状态", "尝试次数",
+                         "生成时间(北京时间)", "发送时间(北京时间)", "完成时间(北京时间)", "最近错误"],
+                  "en": ["Package", "Channel", "Peer", "Direction", "Number", "Contents", "Items", "Status",
+                         "Attempts", "Created (CST)", "Sent (CST)", "Done (CST)", "Last error"]}
+BATCH = 2000
+
+
+def _pick(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    zh, en = table.get(code, (code, code))
+    return en if lang == "en" else zh
+
+
+def package_rows(session: Session, *, channel: str | None = None, lang: str = "zh") -> Iterator[list[Any]]:
+    """Every package (of one channel, or all), newest first as on the exchange page, as
+    export rows with codes named in `lang` and times in China Standard Time; read in
+    batches so a long history streams. Packages carry no personal data in these columns."""
+    q = select(ExchangePackage).order_by(ExchangePackage.id.desc())
+    if channel:
+        q = q.where(ExchangePackage.channel == channel)
+    last: int | None = None
+    while True:
+        page = q if last is None else q.where(ExchangePackage.id < last)
+        batch = list(session.execute(page.limit(BATCH)).scalars())
+        if not batch:
+            return
+        for p in batch:
+            yield package_row(p, lang)
+        last = batch[-1].id
+
+
+def package_row(p: ExchangePackage, lang: str = "zh") -> list[Any]:
+    """A package as an export row: the page's columns and its peer, sent and done times."""
+    sep = "、" if lang == "zh" else "; "
+    return [p.id, p.channel, p.peer, _pick(DIRECTION, p.direction, lang), p.seq,
+            sep.join(_pick(KIND, k, lang) for k in p.kinds), p.items, _pick(STATUS, p.status, lang),
+            p.attempts, _when(p.created_at, lang), _when(p.sent_at, lang), _when(p.done_at, lang),
+            p.last_error or ""]
+
+
+def _when(v: dt.datetime | None, lang: str) -> str:
+    return clock.show(v, lang, label=False, seconds=True) if v is not None else ""
