@@ -70,10 +70,11 @@ def source_alerts(session: Session, *, limit: int = 500) -> dict[str, list[dict[
 
 
 def listing(session: Session, *, status: str | None = None, rule: str | None = None,
-            subject_id: int | None = None, severity: str | None = None, limit: int = 100,
+            subject_id: int | None = None, severity: str | None = None, limit: int | None = 100,
             scope: ColumnElement[bool] | None = None, include_system: bool = True) -> list[Alert]:
-    """Newest first. `scope`: a condition on `Subject` (a grant's `subject_clause()`):
-    only alerts about those subjects, plus alerts about no subject when `include_system`."""
+    """Newest first (`limit=None`: all, for exports). `scope`: a condition on `Subject` (a
+    grant's `subject_clause()`): only alerts about those subjects, plus alerts about no
+    subject when `include_system`."""
     q = select(Alert).order_by(Alert.id.desc()).limit(limit)
     if scope is not None:
         about = Alert.subject_id.in_(select(Subject.id).where(scope))

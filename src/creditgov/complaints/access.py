@@ -4,6 +4,7 @@ audited read by the office), and the codes' Chinese and English labels."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.complaints import service
 from creditgov.complaints.models import Complaint
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import NotFound
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_name
@@ -49,7 +50,8 @@ def in_scope(grant: Grant, c: Complaint) -> bool:
     return grant.scope is Scope.DEPARTMENT and c.department_code == grant.principal.department_code
 
 
-def listing(session: Session, grant: Grant, *, status: str | None = None, limit: int = 200) -> list[Complaint]:
+def listing(session: Session, grant: Grant, *, status: str | None = None, limit: int | None = 200) -> list[Complaint]:
+    """The complaints the grant reaches, newest first (`limit=None`: all, for exports)."""
     q = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
     if grant.scope is not Scope.ALL:
         q = q.where(Complaint.department_code == (grant.principal.department_code or "-"))
@@ -113,3 +115,35 @@ def observations(session: Session, grant: Grant, *, limit: int = 200) -> list[di
 
 def in_scope_all(grant: Grant) -> bool:
     return grant.scope is Scope.ALL
+
+
+HEADER = {"zh": ["投诉编号", "状态", "渠道", "投诉类别", "被投诉单位", "部门", "收到时间(北京时间)", "受理期限", "答复期限",
+                 "已超期", "办理结果", "答复时间(北京时间)", "按期答复"],
+          "en": ["Number", "Status", "Channel", "Category", "Respondent", "Department", "Received (CST)",
+                 "Accept by", "Answer by", "Overdue", "Outcome", "Answered (CST)", "Answered on time"]}
+_YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
+
+
+def export_rows(complaints: Iterable[Complaint], *, lang: str = "zh") -> Iterator[list[Any]]:
+    """Complaints as export rows (issue 19): the list's columns named in `lang`, times
+    in China Standard Time — for the page's export (`listing` under the page's filter)
+    and the command's `--out`. No complainant's name or contact: the list does not show
+    them (only the audited read of one complaint does)."""
+    cats = category_labels()
+    yes, no = _YES_NO["en" if lang == "en" else "zh"]
+
+    def name(table: dict[str, tuple[str, str]], code: str | None) -> str:
+        if code is None:
+            return ""
+        zh, en = table.get(code, (code, code))
+        return en if lang == "en" else zh
+
+    def flag(v: bool | None) -> str:
+        return "" if v is None else yes if v else no
+
+    for c in complaints:
+        yield [c.number, name(STATUS_LABELS, c.status), name(CHANNEL_LABELS, c.channel), name(cats, c.category),
+               c.respondent_name, labels.label("department", c.department_code, lang) if c.department_code else "",
+               clock.show(c.received_at, lang, label=False, seconds=True), c.accept_due.isoformat(),
+               c.due_on.isoformat(), flag(service.overdue(c)), name(OUTCOME_LABELS, c.outcome),
+               clock.show(c.replied_at, lang, label=False, seconds=True) if c.replied_at else "", flag(c.on_time)]

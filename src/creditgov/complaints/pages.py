@@ -4,7 +4,9 @@
   page; no sign-in); the answer shows the number and a query code, once.
 - `/public/complaints/status`: the complainant follows it with number and query code.
 - `/complaints`: the office's and departments' desk — the list with deadlines, the
-  statistics by department, and the counter form (an office user enters a complaint).
+  statistics by department, and the counter form (an office user enters a complaint);
+  the list as `/complaints/export.xlsx` or `.csv` (the reader's complaints under the
+  page's status filter, all of them, audited; issue 19).
 - `/complaints/{id}`: one complaint (an audited read of the complainant's details),
   with assignment (office) and the reply (office or the assigned department).
 - `/supervisor`: a special supervisor (特约监督员) files observations, which enter the
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -23,7 +25,9 @@ from creditgov.catalog.models import Department
 from creditgov.complaints import access, service
 from creditgov.complaints.schemas import ComplaintIn, ObservationIn
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.security import service as audit
 from creditgov.security.scopes import Role, authorize
+from creditgov.web import exports, i18n
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -107,6 +111,20 @@ def _desk(request: Request, session: DB, who: Who, *, status: str | None = None,
 def desk(request: Request, who: Who, session: DB,
          status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None) -> Response:
     return _desk(request, session, who, status=status)
+
+
+@router.get("/complaints/export.{fmt}")
+def desk_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Path(pattern=exports.FMT)],
+                status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None) -> Response:
+    grant = authorize(who, "complaints.read")
+    lang = i18n.page_language(request.cookies)
+    rows = list(access.export_rows(access.listing(session, grant, status=status, limit=None), lang=lang))
+    audit.append(session, action="complaints.export", actor=who.actor,
+                 detail={"format": fmt, "status": status, "rows": len(rows)})
+    session.commit()  # the entry is written before the file goes out
+    return exports.stream(fmt, filename=f"complaints{'-' + status if status else ''}",
+                          title="投诉处理" if lang == "zh" else "Complaints", header=access.HEADER[lang],
+                          rows=iter(rows), count=len(rows))
 
 
 @router.post("/complaints/counter")
