@@ -9,13 +9,27 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from creditgov.alerts import access as alert_access
 from creditgov.alerts import colours, outbox, rules
 from creditgov.alerts import contacts as alert_contacts
 from creditgov.alerts import inbox as alert_inbox
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts
 from creditgov.alerts.models import ChannelConfig
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session, when
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    label,
+    lang,
+    operator_grant,
+    session,
+    when,
+    write_out,
+)
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Risk warnings (预警): rules, alerts, notifications, channels, colour codes.",
@@ -124,11 +138,19 @@ def contacts_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -
 def list_(status: str = typer.Option(None, "--status", help="open / acknowledged / resolved / unresolved"),
           rule: str = typer.Option(None, "--rule"), subject: str = typer.Option(None, "--subject"),
           severity: str = typer.Option(None, "--severity"), limit: int = typer.Option(50, "--limit"),
-          json_out: bool = JsonOpt) -> None:
+          out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Alerts, newest first; `--out FILE` writes them as the alerts page's export does."""
+    check_out(out_file)
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
         rows = alert_queries.listing(s, status=status, rule=rule, subject_id=sid, severity=severity, limit=limit)
         out = [alert_queries.alert_dict(a) for a in rows]
+        table = list(alert_access.export_rows(s, operator_grant("alerts.read"), rows, lang())) if out_file else []
+    if out_file is not None:
+        write_out(out_file, table="alerts", title="风险预警" if lang() == "zh" else "Alerts",
+                  header=alert_access.EXPORT_HEADER[lang()], rows=table, json_out=json_out,
+                  detail={"status": status, "rule": rule, "severity": severity, "subject": sid})
+        return
     if json_out:
         emit_json(out)
         return

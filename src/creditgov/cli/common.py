@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -15,10 +16,12 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from creditgov.core import clock, db, labels, schema, settings
+from creditgov.core import clock, db, labels, schema, settings, tables
 from creditgov.core.errors import ConfigError
 from creditgov.security import keys
+from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
+from creditgov.security.scopes import Grant, Principal, Role, Scope
 
 if TYPE_CHECKING:
     # The Context class TyperGroup.parse_args is typed with: typer vendors click as
@@ -30,6 +33,8 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
+OutOpt = typer.Option(None, "--out", help="Write the rows to FILE: Excel (.xlsx) or CSV (.csv), by its suffix; "
+                                         "labels in $CREDITGOV_LANG, times in China Standard Time.")
 
 
 @dataclass
@@ -93,6 +98,40 @@ def when(v: Any) -> str:
     """A stored time for a command's table: China Standard Time to the minute, labelled
     in `CREDITGOV_LANG` (北京时间 / CST), as pages show it; JSON keeps the stored value."""
     return clock.show(v, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
+
+
+def lang() -> str:
+    """The language of a command's tables and files: `CREDITGOV_LANG` (zh by default)."""
+    return "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh"
+
+
+def operator_grant(permission: str) -> Grant:
+    """What a command at the server reads: the whole county, people named, as the
+    credit office's pages show it (the shell is the operator's, not a public reader's)."""
+    who = Principal(role=Role.CREDIT_OFFICE, username=audit.default_actor(), via="cli")
+    return Grant(who, permission, Scope.ALL)
+
+
+def check_out(path: Path | None) -> None:
+    """Refuses an `--out` file that is neither .xlsx nor .csv before any work is done."""
+    if path is not None:
+        tables.format_of(path)
+
+
+def write_out(path: Path, *, table: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
+              json_out: bool = False, detail: dict[str, Any] | None = None) -> int:
+    """A list command's `--out FILE` (issue 19): the rows its `--json` prints, as the
+    page's export writes them (`core.tables`: .xlsx or .csv by the suffix), and the
+    export on the audit chain as the pages write theirs. Says where and how many."""
+    n = tables.write_file(path, title=title, header=header, rows=rows)
+    with db.session_scope(STATE.url) as s:
+        audit.append(s, action=f"{table}.export", actor=audit.default_actor(),
+                     detail={"format": tables.format_of(path), "file": str(path), **(detail or {}), "rows": n})
+    if json_out:
+        emit_json({"out": str(path), "rows": n})
+    else:
+        console.print(f"wrote {n} rows to {path}")
+    return n
 
 
 def emit_json(data: Any) -> None:

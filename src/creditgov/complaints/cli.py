@@ -3,12 +3,23 @@ list, show and the statistics by department. Every command has `--json`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    lang,
+    session,
+    write_out,
+)
 from creditgov.complaints import access, service
 from creditgov.complaints.schemas import ComplaintIn
 from creditgov.security import service as audit
@@ -85,18 +96,26 @@ def reply(complaint_id: int, outcome: str = typer.Option(..., "--outcome",
 
 @app.command("list")
 def list_(status: str | None = typer.Option(None, "--status"), limit: int = typer.Option(100, min=1, max=1000),
-          json_out: bool = JsonOpt) -> None:
-    """Complaints, newest first (complainants masked)."""
+          out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Complaints, newest first (complainants masked); `--out FILE` writes them as the
+    complaints page's export does."""
     from sqlalchemy import select
 
     from creditgov.complaints.models import Complaint
 
+    check_out(out)
     kr = STATE.keyring()
     with session() as s:
         q = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
         if status:
             q = q.where(Complaint.status == status)
-        rows = [access.as_dict(kr, c) for c in s.execute(q).scalars()]
+        found = list(s.execute(q).scalars())
+        rows = [access.as_dict(kr, c) for c in found]
+        table = list(access.export_rows(found, lang=lang())) if out else []
+    if out is not None:
+        write_out(out, table="complaints", title="投诉处理" if lang() == "zh" else "Complaints",
+                  header=access.HEADER[lang()], rows=table, json_out=json_out, detail={"status": status})
+        return
     if json_out:
         emit_json(rows)
         return

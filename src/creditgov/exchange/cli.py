@@ -7,10 +7,20 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    lang,
+    session,
+    write_out,
+)
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
-from creditgov.exchange import channels, service, signing
+from creditgov.exchange import access, channels, service, signing
 from creditgov.exchange.schemas import PeerIn
 from creditgov.security import service as audit
 
@@ -150,11 +160,19 @@ def status(json_out: bool = JsonOpt) -> None:
 @app.command("packages")
 def packages(channel: str = typer.Option(None, "--channel"), direction: str = typer.Option(None, "--direction"),
              status_: str = typer.Option(None, "--status"), limit: int = typer.Option(50, min=1, max=1000),
-             json_out: bool = JsonOpt) -> None:
-    """Packages, newest first (times in China Standard Time)."""
+             out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Packages, newest first (times in China Standard Time); `--out FILE` writes them as
+    the exchange page's export does."""
+    check_out(out_file)
     with session() as s:
-        out = [service.package_dict(p) for p in service.packages(s, channel=channel, direction=direction,
-                                                                   status=status_, limit=limit)]
+        found = service.packages(s, channel=channel, direction=direction, status=status_, limit=limit)
+        out = [service.package_dict(p) for p in found]
+        table = [access.package_row(p, lang()) for p in found] if out_file else []
+    if out_file is not None:
+        write_out(out_file, table="exchange", title="数据交换" if lang() == "zh" else "Exchange packages",
+                  header=access.PACKAGE_HEADER[lang()], rows=table, json_out=json_out,
+                  detail={"channel": channel, "direction": direction, "status": status_})
+        return
     if json_out:
         emit_json(out)
         return

@@ -94,11 +94,23 @@ def entry_rows(session: Session, grant: Grant, *, list_code: str | None = None, 
         if not batch:
             return
         for e, name, uscc, personal in batch:
-            shown = mask_name(name) if personal is not None and grant.masks_people else name
-            yield [e.id, labels.label("list", e.list_code, lang), e.subject_id, shown, uscc or "",
-                   labels.label("list_status", e.status, lang),
-                   labels.label("department", e.identifying_unit, lang) if e.identifying_unit
-                   else labels.label("list_origin", e.origin, lang),
-                   e.published_on.isoformat() if e.published_on else "",
-                   e.expires_on.isoformat() if e.expires_on else "", e.decision_no or ""]
+            yield _row(grant, e, name, uscc, personal, lang)
         offset += len(batch)
+
+
+def _row(grant: Grant, e: ListEntry, name: str, uscc: str | None, personal: object, lang: str) -> list[Any]:
+    shown = mask_name(name) if personal is not None and grant.masks_people else name
+    return [e.id, labels.label("list", e.list_code, lang), e.subject_id, shown, uscc or "",
+            labels.label("list_status", e.status, lang),
+            labels.label("department", e.identifying_unit, lang) if e.identifying_unit
+            else labels.label("list_origin", e.origin, lang),
+            e.published_on.isoformat() if e.published_on else "",
+            e.expires_on.isoformat() if e.expires_on else "", e.decision_no or ""]
+
+
+def rows_of(session: Session, grant: Grant, entries: list[ListEntry], lang: str = "zh") -> list[list[Any]]:
+    """Given entries (a command's selection) as the export's rows, in their order."""
+    subjects = {sid: (name, uscc, personal) for sid, name, uscc, personal in session.execute(
+        select(Subject.id, Subject.name, Subject.uscc, Subject.resident_id_index)
+        .where(Subject.id.in_(sorted({e.subject_id for e in entries}))))}
+    return [_row(grant, e, *subjects[e.subject_id], lang) for e in entries]

@@ -10,10 +10,22 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    label,
+    lang,
+    operator_grant,
+    session,
+    write_out,
+)
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
-from creditgov.lists import criteria, documents, exits, numbers, queries, service, upper
+from creditgov.lists import access, criteria, documents, exits, numbers, queries, service, upper
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Red, serious-dishonesty and key-attention lists: entry and exit (名单).",
@@ -120,12 +132,19 @@ def entries(list_code: str = typer.Option(None, "--list", help="Only this list."
             status: str = typer.Option(None, "--status", help="Only this status."),
             subject: str = typer.Option(None, "--subject", help="Only this subject (id, credit code, ID number)."),
             origin: str = typer.Option(None, "--origin", help="local or upper."),
-            limit: int = typer.Option(200, "--limit"), json_out: bool = JsonOpt) -> None:
-    """List entries, newest first."""
+            limit: int = typer.Option(200, "--limit"), out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """List entries, newest first; `--out FILE` writes them as the lists page's export does."""
+    check_out(out)
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
-        rows = [queries.entry_dict(e) for e in queries.entries(s, list_code=list_code, status=status,
-                                                                subject_id=sid, origin=origin, limit=limit)]
+        found = queries.entries(s, list_code=list_code, status=status, subject_id=sid, origin=origin, limit=limit)
+        rows = [queries.entry_dict(e) for e in found]
+        table = access.rows_of(s, operator_grant("lists.read"), found, lang()) if out else []
+    if out is not None:
+        write_out(out, table="lists", title="信用名单" if lang() == "zh" else "Credit lists",
+                  header=access.HEADER[lang()], rows=table, json_out=json_out,
+                  detail={"list": list_code, "status": status, "origin": origin})
+        return
     if json_out:
         emit_json(rows)
         return
