@@ -262,6 +262,12 @@ def test_list_commands_write_the_pages_rows_to_a_file(sclient: TestClient, sqlit
         sclient.get("/complaints/export.xlsx", headers=h).content)
     _cli(sqlite_county, "lists", "entries", "--out", str(tmp_path / "l.csv"))
     assert _csv((tmp_path / "l.csv").read_bytes()) == _csv(sclient.get("/lists/export.csv", headers=h).content)
+    _cli(sqlite_county, "analyse", "risk", "--out", str(tmp_path / "r.csv"))
+    assert _csv((tmp_path / "r.csv").read_bytes()) == _csv(
+        sclient.get("/analysis/risk.csv", headers=h, params={"months": 12}).content)
+    _cli(sqlite_county, "analyse", "alerts", "--by", "grid", "--out", str(tmp_path / "d.xlsx"))
+    assert _xlsx((tmp_path / "d.xlsx").read_bytes()) == _xlsx(
+        sclient.get("/analysis/distribution.xlsx", headers=h, params={"what": "alerts", "by": "grid"}).content)
     from creditgov.cli.main import app
     bad = CliRunner().invoke(app, ["--db", sqlite_county.url, "--key-file", str(sqlite_county.key_file),
                                    "alerts", "list", "--out", str(tmp_path / "x.pdf")])

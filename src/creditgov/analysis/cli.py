@@ -1,5 +1,6 @@
 """`creditgov analyse ...`: distributions, trends and grid risk, as tables, JSON and
-PNG charts with Chinese labels. Thin: every command calls a service."""
+PNG charts with Chinese labels, or with `--out FILE` the analysis page's export
+(`analysis.tables`, .xlsx or .csv by the suffix). Thin: every command calls a service."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from creditgov.analysis import charts, service
-from creditgov.cli.common import JsonOpt, console, emit_json, session
+from creditgov.analysis import charts, service, tables
+from creditgov.cli.common import (
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    lang,
+    session,
+    write_out,
+)
 
 app = typer.Typer(help="Regional analysis (研判分析): by street, grid, industry; trends; grid risk.",
                   no_args_is_help=True)
@@ -19,10 +29,17 @@ ByOpt = typer.Option("street", "--by", help="street / grid / industry / kind")
 ChartOpt = typer.Option(None, "--chart", help="Also draw a PNG chart here.")
 
 
-def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path | None, json_out: bool) -> None:
+def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path | None, json_out: bool,
+          out_file: Path | None = None) -> None:
+    check_out(out_file)
     with session() as s:
         out = service.distribution(s, what=what, by=by, model=model,
                                    since=dt.date.fromisoformat(since) if since else None)
+    if out_file is not None:
+        header, rows = tables.distribution_table(out, lang())
+        write_out(out_file, table="analysis", title=tables.pick(tables.WHAT[what], lang()), header=header, rows=rows,
+                  json_out=json_out, detail={"table": "distribution", "what": what, "by": by, "model": model})
+        return
     if chart:
         out["chart"] = str(charts.distribution_chart(out, chart))
     if json_out:
@@ -43,37 +60,44 @@ def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path 
 
 @app.command("grades")
 def grades(model: str = typer.Option(..., "--model"), by: str = ByOpt, chart: Path = ChartOpt,
-           json_out: bool = JsonOpt) -> None:
+           out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
     """Grades of a model's latest published run by street, grid, industry or kind."""
-    _dist("grade", by, model, None, chart, json_out)
+    _dist("grade", by, model, None, chart, json_out, out)
 
 
 @app.command("colours")
-def colours(by: str = ByOpt, chart: Path = ChartOpt, json_out: bool = JsonOpt) -> None:
+def colours(by: str = ByOpt, chart: Path = ChartOpt, out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
     """Current red/yellow/green codes."""
-    _dist("colour", by, None, None, chart, json_out)
+    _dist("colour", by, None, None, chart, json_out, out)
 
 
 @app.command("alerts")
 def alerts(by: str = ByOpt, since: str = typer.Option(None, "--since"), chart: Path = ChartOpt,
-           json_out: bool = JsonOpt) -> None:
+           out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
     """Alerts by severity (default: the last 365 days)."""
-    _dist("alerts", by, None, since, chart, json_out)
+    _dist("alerts", by, None, since, chart, json_out, out)
 
 
 @app.command("inspections")
 def inspections(by: str = ByOpt, since: str = typer.Option(None, "--since"), chart: Path = ChartOpt,
-                json_out: bool = JsonOpt) -> None:
+                out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
     """Inspection tasks by outcome (default: the last 365 days)."""
-    _dist("inspections", by, None, since, chart, json_out)
+    _dist("inspections", by, None, since, chart, json_out, out)
 
 
 @app.command("trend")
 def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None, "--by"),
-          last: int = typer.Option(12, "--last"), chart: Path = ChartOpt, json_out: bool = JsonOpt) -> None:
+          last: int = typer.Option(12, "--last"), chart: Path = ChartOpt, out_file: Path | None = OutOpt,
+          json_out: bool = JsonOpt) -> None:
     """A model's published runs over time: grade shares and mean score."""
+    check_out(out_file)
     with session() as s:
         out: dict[str, Any] = service.trend(s, model=model, by=by, last=last)
+    if out_file is not None:
+        header, rows = tables.trend_table(out, lang())
+        write_out(out_file, table="analysis", title="历次评价趋势" if lang() == "zh" else "Evaluation trend",
+                  header=header, rows=rows, json_out=json_out, detail={"table": "trend", "model": model})
+        return
     if chart:
         out["chart"] = str(charts.trend_chart(out, chart))
     if json_out:
@@ -90,10 +114,17 @@ def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None
 
 @app.command("risk")
 def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20, "--top"), chart: Path = ChartOpt,
-         json_out: bool = JsonOpt) -> None:
-    """Risk per grid from loan, water and electricity data, red codes and open alerts."""
+         out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Risk per grid from loan, water and electricity data, red codes and open alerts
+    (`--out FILE`: every grid, as the page's export)."""
+    check_out(out_file)
     with session() as s:
-        out: dict[str, Any] = service.grid_risk(s, months=months, top=top)
+        out: dict[str, Any] = service.grid_risk(s, months=months, top=None if out_file else top)
+    if out_file is not None:
+        write_out(out_file, table="analysis", title="网格风险研判" if lang() == "zh" else "Grid risk",
+                  header=tables.RISK_HEADER[lang()], rows=tables.risk_rows(out, lang()), json_out=json_out,
+                  detail={"table": "risk", "months": months})
+        return
     if chart:
         out["chart"] = str(charts.risk_chart(out, chart, top=top))
     if json_out:
