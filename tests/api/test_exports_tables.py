@@ -1,5 +1,5 @@
 """Exports of the analysis tables, the exchange packages, the complaints and the alerts
-(issue 19) through the real application on the SQLite county: each .xlsx opened with
+(issue 19) through the real application (the scoped reads on SQLite and PostgreSQL): each .xlsx opened with
 openpyxl and each .csv with csv holds what the page (or its API) shows that reader, a
 reader out of scope gets none of the other regions' rows, and a hostile name comes
 through whole, never as a formula. The commands' `--out FILE` write the same rows."""
@@ -82,7 +82,8 @@ def _api(client: TestClient, path: str, headers: dict[str, str], **params: objec
 
 
 @pytest.mark.parametrize("what", ["colour", "alerts", "inspections"])
-def test_the_distribution_export_is_the_readers_table(sclient: TestClient, sqlite_county: County, what: str) -> None:
+def test_the_distribution_export_is_the_readers_table(client: TestClient, county: County, what: str) -> None:
+    sclient, sqlite_county = client, county  # both databases
     for role in ("credit_office", "grid_worker"):
         h = _h(sqlite_county, role)
         api = _api(sclient, "/analysis/distribution", h, what=what, by="grid")
@@ -101,7 +102,8 @@ def test_the_distribution_export_is_the_readers_table(sclient: TestClient, sqlit
     assert en[0][0] == "Street (town)" and en[-1][0] == "Total"
 
 
-def test_the_risk_and_cluster_exports_hold_the_readers_rows(sclient: TestClient, sqlite_county: County) -> None:
+def test_the_risk_and_cluster_exports_hold_the_readers_rows(client: TestClient, county: County) -> None:
+    sclient, sqlite_county = client, county  # both databases
     for role in ("credit_office", "grid_worker"):
         h = _h(sqlite_county, role)
         api = _api(sclient, "/analysis/grid-risk", h, months=12)
@@ -114,6 +116,8 @@ def test_the_risk_and_cluster_exports_hold_the_readers_rows(sclient: TestClient,
         for g in api["rows"][:20]:  # the page's table is the export's first rows
             assert f'data-testid="risk-{g["grid"]}"' in page
         assert 'href="/analysis/risk.xlsx?months=12"' in page
+        en_page = sclient.get("/analysis", headers={**h, "accept": "text/html"}, cookies={"cg_lang": "en"}).text
+        assert "Export (every grid in your scope)" in en_page
         clusters = _api(sclient, "/analysis/clusters", h)
         members = sorted((m["id"], m["name"]) for c in clusters["clusters"] for m in c["members"])
         got = _both(sclient, "/analysis/clusters", h)
@@ -215,7 +219,8 @@ def test_the_complaints_export_is_the_departments_own(sclient: TestClient, sqlit
 # ------------------------------------------------------------------------------ alerts
 
 
-def test_the_alerts_export_holds_the_pages_alerts_in_scope(sclient: TestClient, sqlite_county: County) -> None:
+def test_the_alerts_export_holds_the_pages_alerts_in_scope(client: TestClient, county: County) -> None:
+    sclient, sqlite_county = client, county  # both databases
     with db.session_scope(sqlite_county.url) as s:
         alerts = {a.id: a.subject_id for a in s.execute(select(Alert)).scalars()}
     assert alerts
