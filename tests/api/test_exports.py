@@ -52,6 +52,7 @@ def test_the_lists_export_holds_the_readers_scope(client: TestClient, county: Co
         assert sorted(int(x[0]) for x in rows[1:]) == want, role
         c = client.get("/lists/export.csv", headers=_h(county, role))
         assert _csv(c.content) == rows
+        assert int(c.headers["x-row-count"]) == int(r.headers["x-row-count"]) == len(rows) - 1
     en = client.get("/lists/export.csv", headers=_h(county, "credit_office"), cookies={"cg_lang": "en"})
     assert _csv(en.content)[0][:2] == ["Entry", "List"]
     assert client.get("/lists/export.xlsx", headers=_h(county, "subject")).status_code in (403, 404)

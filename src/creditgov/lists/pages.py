@@ -41,4 +41,4 @@ def lists_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Pa
 
     return exports.stream(fmt, filename=f"credit-lists{'-' + list_code if list_code else ''}",
                           title="信用名单" if lang == "zh" else "Credit lists", header=access.HEADER[lang],
-                          rows=body())
+                          rows=body(), count=len(rows))

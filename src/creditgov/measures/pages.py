@@ -26,4 +26,4 @@ def checks_export(request: Request, who: Who, session: DB, fmt: Annotated[str, P
     audit.append(session, action="checks.export", actor=who.actor, detail={"format": fmt, "rows": len(rows)})
     session.commit()
     return exports.stream(fmt, filename="credit-checks", title="信用核查" if lang == "zh" else "Credit checks",
-                          header=access.CHECK_HEADER[lang], rows=iter(rows))
+                          header=access.CHECK_HEADER[lang], rows=iter(rows), count=len(rows))

@@ -30,4 +30,4 @@ def run_scores_export(request: Request, run_id: Id, who: Who, session: DB,
                  detail={"format": fmt, "run": run.id, "model": run.model_name, "rows": len(rows)})
     session.commit()
     return exports.stream(fmt, filename=f"scores-run-{run.id}", title=f"{run.model_name} {run.as_of}",
-                          header=access.SCORE_HEADER[lang], rows=iter(rows))
+                          header=access.SCORE_HEADER[lang], rows=iter(rows), count=len(rows))
