@@ -41,7 +41,8 @@ def _h(c: County, role: str) -> dict[str, str]:
 
 def _xlsx(body: bytes) -> list[list[str]]:
     ws = load_workbook(io.BytesIO(body), read_only=True).active
-    return [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    return [r + [""] * (len(rows[0]) - len(r)) for r in rows]  # an empty last cell reads back as no cell
 
 
 def _csv(body: bytes) -> list[list[str]]:
@@ -214,6 +215,13 @@ def test_the_complaints_export_is_the_departments_own(sclient: TestClient, sqlit
     en = _both(sclient, "/complaints/export", _h(sqlite_county, "credit_office"), cookies={"cg_lang": "en"})
     assert en[0][0] == "Number" and next(r for r in en if r[0] == complaints["market"])[1] == "Being handled"
     assert sclient.get("/complaints/export.csv", headers=_h(sqlite_county, "grid_worker")).status_code == 403
+    stats = _both(sclient, "/complaints/stats", _h(sqlite_county, "department_officer"))
+    assert stats[0] == ["部门", "收到", "已答复", "按期答复", "办理中", "已超期", "按期率"] and len(stats) == 2
+    page = sclient.get("/complaints", headers={**_h(sqlite_county, "department_officer"), "accept": "text/html"}).text
+    shown = re.search(r'data-testid="complaint-stats">.*?<tbody><tr><td>([^<]+)</td><td>(\d+)</td>', page, re.S)
+    assert shown is not None and stats[1][:2] == [shown[1], shown[2]]
+    office = _both(sclient, "/complaints/stats", _h(sqlite_county, "credit_office"))
+    assert {r[0] for r in office[1:]} > {stats[1][0]}
 
 
 # ------------------------------------------------------------------------------ alerts
@@ -265,6 +273,8 @@ def test_list_commands_write_the_pages_rows_to_a_file(sclient: TestClient, sqlit
     _cli(sqlite_county, "complaints", "list", "--out", str(tmp_path / "c.xlsx"))
     assert _xlsx((tmp_path / "c.xlsx").read_bytes()) == _xlsx(
         sclient.get("/complaints/export.xlsx", headers=h).content)
+    _cli(sqlite_county, "complaints", "stats", "--out", str(tmp_path / "s.csv"))
+    assert _csv((tmp_path / "s.csv").read_bytes()) == _csv(sclient.get("/complaints/stats.csv", headers=h).content)
     _cli(sqlite_county, "lists", "entries", "--out", str(tmp_path / "l.csv"))
     assert _csv((tmp_path / "l.csv").read_bytes()) == _csv(sclient.get("/lists/export.csv", headers=h).content)
     _cli(sqlite_county, "analyse", "risk", "--out", str(tmp_path / "r.csv"))

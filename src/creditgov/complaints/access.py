@@ -147,3 +147,18 @@ def export_rows(complaints: Iterable[Complaint], *, lang: str = "zh") -> Iterato
                clock.show(c.received_at, lang, label=False, seconds=True), c.accept_due.isoformat(),
                c.due_on.isoformat(), flag(service.overdue(c)), name(OUTCOME_LABELS, c.outcome),
                clock.show(c.replied_at, lang, label=False, seconds=True) if c.replied_at else "", flag(c.on_time)]
+
+
+STATS_HEADER = {"zh": ["部门", "收到", "已答复", "按期答复", "办理中", "已超期", "按期率"],
+                "en": ["Department", "Received", "Answered", "Answered on time", "Being handled", "Overdue",
+                       "On-time rate"]}
+_UNASSIGNED = {"zh": "待分派", "en": "Received"}
+
+
+def stats_rows(stats: list[dict[str, Any]], *, lang: str = "zh") -> Iterator[list[Any]]:
+    """The statistics by department (`service.stats`, narrowed as the page narrows it)
+    as export rows: departments by their labels, the on-time rate as a fraction."""
+    for r in stats:
+        yield [labels.label("department", r["department"], lang) if r["department"] else _UNASSIGNED[lang],
+               r["received"], r["answered"], r["on_time"], r["open"], r["overdue"],
+               "" if r["on_time_rate"] is None else round(r["on_time_rate"], 4)]

@@ -145,10 +145,17 @@ def show(complaint_id: int, json_out: bool = JsonOpt) -> None:
 
 
 @app.command("stats")
-def stats(json_out: bool = JsonOpt) -> None:
-    """Per department: received, answered, on time, open, overdue, on-time rate."""
+def stats(out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Per department: received, answered, on time, open, overdue, on-time rate;
+    `--out FILE` writes the complaints page's export of it."""
+    check_out(out)
     with session() as s:
         rows = service.stats(s)
+    if out is not None:
+        write_out(out, table="complaints", title="各部门办理情况" if lang() == "zh" else "Complaints by department",
+                  header=access.STATS_HEADER[lang()], rows=access.stats_rows(rows, lang=lang()), json_out=json_out,
+                  detail={"table": "stats"})
+        return
     if json_out:
         emit_json(rows)
         return

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
 from creditgov.catalog.models import Department
@@ -26,7 +27,7 @@ from creditgov.complaints import access, service
 from creditgov.complaints.schemas import ComplaintIn, ObservationIn
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.security import service as audit
-from creditgov.security.scopes import Role, authorize
+from creditgov.security.scopes import Grant, Role, authorize
 from creditgov.web import exports, i18n
 from creditgov.web.render import render
 
@@ -94,13 +95,19 @@ def public_status(request: Request, who: Who, session: DB,
                   status=404 if error else 200)
 
 
+def _stats(session: Session, grant: Grant) -> list[dict[str, Any]]:
+    """The statistics by department as the reader may see them: a department its own."""
+    stats = service.stats(session)
+    if not access.in_scope_all(grant):
+        stats = [r for r in stats if r["department"] == grant.principal.department_code]
+    return stats
+
+
 def _desk(request: Request, session: DB, who: Who, *, status: str | None = None, error: str | None = None,
           values: dict[str, Any] | None = None, code: str = "") -> Response:
     grant = authorize(who, "complaints.read")
     rows = [access.as_dict(keyring(request), c) for c in access.listing(session, grant, status=status)]
-    stats = service.stats(session)
-    if not access.in_scope_all(grant):
-        stats = [r for r in stats if r["department"] == who.department_code]
+    stats = _stats(session, grant)
     can_file = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
     return render(request, "complaints.html", {**_form_ctx(values, error), "rows": rows, "stats": stats,
                                                "status": status, "can_file": can_file, "code": code},
@@ -125,6 +132,20 @@ def desk_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Pat
     return exports.stream(fmt, filename=f"complaints{'-' + status if status else ''}",
                           title="投诉处理" if lang == "zh" else "Complaints", header=access.HEADER[lang],
                           rows=iter(rows), count=len(rows))
+
+
+@router.get("/complaints/stats.{fmt}")
+def stats_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Path(pattern=exports.FMT)]) -> Response:
+    """The page's statistics by department (a department its own row), audited."""
+    grant = authorize(who, "complaints.read")
+    lang = i18n.page_language(request.cookies)
+    rows = list(access.stats_rows(_stats(session, grant), lang=lang))
+    audit.append(session, action="complaints.export", actor=who.actor,
+                 detail={"format": fmt, "table": "stats", "rows": len(rows)})
+    session.commit()
+    return exports.stream(fmt, filename="complaints-by-department",
+                          title="各部门办理情况" if lang == "zh" else "Complaints by department",
+                          header=access.STATS_HEADER[lang], rows=iter(rows), count=len(rows))
 
 
 @router.post("/complaints/counter")
