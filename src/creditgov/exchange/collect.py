@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
@@ -30,6 +30,7 @@ from creditgov.exchange.models import (
     ExchangePeer,
     PackageSubject,
     QueuedChange,
+    SentResult,
 )
 from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign
 from creditgov.lists.models import ListEntry, ListEntryEvent
@@ -57,6 +58,7 @@ class Item:
 class Collected:
     items: list[Item] = field(default_factory=list)
     cursors: dict[str, int] = field(default_factory=dict)
+    sent: list[tuple[str, int]] = field(default_factory=list)  # runs and inspections taken now
 
 
 def _s(v: Any) -> str | None:
@@ -147,11 +149,18 @@ def _lists(session: Session, keyring: KeyRing, ch: str, kinds: set[str], node: s
         out.cursors["lists"] = rows[-1][0].id
 
 
+def _unsent(ch: str, kind: str) -> Any:
+    return select(SentResult.ref_id).where(SentResult.channel == ch, SentResult.kind == kind)
+
+
 def _evaluations(session: Session, keyring: KeyRing, ch: str, out: Collected) -> None:
-    cur = _cursor(session, ch, "evaluations")
+    """Published runs not yet sent on the channel, oldest first, five per collection: a
+    run published after a later one was sent goes too. The cursor stays where the
+    channel started (runs before the peer was bound are history, not resent)."""
+    floor = _cursor(session, ch, "evaluations").last_id
     runs = list(session.execute(select(EvaluationRun).where(
-        EvaluationRun.id > cur.last_id, EvaluationRun.published.is_(True),
-        EvaluationRun.status == "done").order_by(EvaluationRun.id).limit(5)).scalars())
+        EvaluationRun.id > floor, EvaluationRun.published.is_(True), EvaluationRun.status == "done",
+        EvaluationRun.id.not_in(_unsent(ch, "evaluation"))).order_by(EvaluationRun.id).limit(5)).scalars())
     table = band_table(session.connection()) if runs else {}
     for run in runs:
         grade_bands = table.get((run.model_name, run.model_version), {})
@@ -161,24 +170,33 @@ def _evaluations(session: Session, keyring: KeyRing, ch: str, out: Collected) ->
                                    "score": _s(sc.score), "grade": sc.grade, "colour": sc.colour,
                                    "band": grade_bands.get(sc.grade) if sc.grade else None,
                                    "subject": subject_ref(session, keyring, sc.subject_id)}, sc.subject_id))
-        out.cursors["evaluations"] = run.id
+        out.sent.append(("evaluation", run.id))
 
 
 def _inspections(session: Session, keyring: KeyRing, ch: str, out: Collected) -> None:
-    """Finished inspections, in id order; an open task holds the cursor (its later
-    siblings wait for it), so none is sent twice or skipped."""
+    """Finished inspections not yet sent, in id order. The cursor is a floor: every task
+    at or below it is sent or cancelled; above it, a task still open no longer holds
+    back the ones finished after it — they go, and are remembered as sent."""
     cur = _cursor(session, ch, "inspections")
-    for t in session.execute(select(InspectionTask).where(InspectionTask.id > cur.last_id)
-                             .order_by(InspectionTask.id).limit(SCAN)).scalars():
-        if t.status == "assigned":
-            break
-        if t.status == "done":
-            out.items.append(Item({"kind": "inspection.result", "task_kind": t.kind, "department": t.department,
-                                   "outcome": t.outcome, "finding": t.finding, "decision_no": t.decision_no,
-                                   "penalty_amount": _s(t.penalty_amount), "score": _s(t.score),
-                                   "inspected_on": _s(t.inspected_on),
-                                   "subject": subject_ref(session, keyring, t.subject_id)}, t.subject_id))
-        out.cursors["inspections"] = t.id
+    done = list(session.execute(select(InspectionTask).where(
+        InspectionTask.id > cur.last_id, InspectionTask.status == "done",
+        InspectionTask.id.not_in(_unsent(ch, "inspection"))).order_by(InspectionTask.id).limit(SCAN)).scalars())
+    for t in done:
+        out.items.append(Item({"kind": "inspection.result", "task_kind": t.kind, "department": t.department,
+                               "outcome": t.outcome, "finding": t.finding, "decision_no": t.decision_no,
+                               "penalty_amount": _s(t.penalty_amount), "score": _s(t.score),
+                               "inspected_on": _s(t.inspected_on),
+                               "subject": subject_ref(session, keyring, t.subject_id)}, t.subject_id))
+        out.sent.append(("inspection", t.id))
+    # The floor rises to just below the first task still open, and no further than the
+    # last one taken now when more wait (SCAN).
+    first_open = session.execute(select(InspectionTask.id).where(
+        InspectionTask.id > cur.last_id, InspectionTask.status == "assigned").order_by(InspectionTask.id)
+        .limit(1)).scalar()
+    top = session.execute(select(InspectionTask.id).order_by(InspectionTask.id.desc()).limit(1)).scalar() or 0
+    floor = min(first_open - 1 if first_open is not None else top, done[-1].id if len(done) == SCAN else top)
+    if floor > cur.last_id:
+        out.cursors["inspections"] = floor
 
 
 def _revocations(session: Session, keyring: KeyRing, ch: str, out: Collected) -> None:
@@ -258,5 +276,16 @@ def collect(session: Session, keyring: KeyRing, peer: ExchangePeer, *, actor: st
         made.append(pkg)
     for source, last in got.cursors.items():
         _cursor(session, peer.channel, source).last_id = last
+    if got.sent:
+        last_seq = made[-1].seq if made else None
+        floor = _cursor(session, peer.channel, "inspections").last_id
+        for kind, ref in got.sent:
+            if kind == "inspection" and ref <= floor:
+                continue  # below the floor: the cursor already says it
+            session.add(SentResult(channel=peer.channel, kind=kind, ref_id=ref, package_seq=last_seq, sent_at=clock.now()))
+    # Inspections below the floor need no row of their own any more.
+    session.flush()
+    session.execute(delete(SentResult).where(SentResult.channel == peer.channel, SentResult.kind == "inspection",
+                                             SentResult.ref_id <= _cursor(session, peer.channel, "inspections").last_id))
     session.flush()
     return made

@@ -153,6 +153,22 @@ class ExchangeCursor(Base):
     last_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class SentResult(Base):
+    """An evaluation run or an inspection sent on a channel, by id: what a cursor cannot
+    say when results do not become sendable in id order (a run published after a later
+    one was sent; an inspection finished after later ones)."""
+
+    __tablename__ = "exchange_sent"
+    __table_args__ = (UniqueConstraint("channel", "kind", "ref_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # evaluation / inspection
+    ref_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    package_seq: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
 class ReceivedFact(Base):
     """A received item no domain of this installation owns (another platform's
     evaluation result, an inspection result), or one that could not be matched to a
