@@ -168,6 +168,8 @@ def test_the_exchange_packages_export_matches_the_page(sclient: TestClient, sqli
     page = sclient.get("/exchange", headers={**h, "accept": "text/html"}, params={"channel": "up-<b>'\""}).text
     assert all(f'data-testid="package-{i}"' in page for i in packages)
     assert "/exchange/packages.xlsx?channel=up-%3Cb%3E%27%22" in page
+    en_page = sclient.get("/exchange", headers={**h, "accept": "text/html"}, cookies={"cg_lang": "en"}).text
+    assert 'Export: <a href="/exchange/packages.xlsx"' in en_page
     en = _both(sclient, "/exchange/packages", h, params={"channel": "up-<b>'\""}, cookies={"cg_lang": "en"})
     assert en[0][0] == "Package" and {(r[3], r[7]) for r in en[1:]} == {("sent", "pending"), ("received", "applied")}
     assert sclient.get("/exchange/packages.csv", headers=_h(sqlite_county, "grid_worker")).status_code == 403
@@ -212,6 +214,9 @@ def test_the_complaints_export_is_the_departments_own(sclient: TestClient, sqlit
                        params={"status": "assigned"}).text
     assert {r[0] for r in market[1:]} == set(re.findall(r'<a href="/complaints/\d+">([^<]+)</a>', page))
     assert 'href="/complaints/export.csv?status=assigned"' in page
+    en_page = sclient.get("/complaints", headers={**_h(sqlite_county, "credit_office"), "accept": "text/html"},
+                          cookies={"cg_lang": "en"}).text
+    assert 'Export: <a href="/complaints/export.xlsx"' in en_page and 'href="/complaints/stats.csv"' in en_page
     en = _both(sclient, "/complaints/export", _h(sqlite_county, "credit_office"), cookies={"cg_lang": "en"})
     assert en[0][0] == "Number" and next(r for r in en if r[0] == complaints["market"])[1] == "Being handled"
     assert sclient.get("/complaints/export.csv", headers=_h(sqlite_county, "grid_worker")).status_code == 403
@@ -238,6 +243,7 @@ def test_the_alerts_export_holds_the_pages_alerts_in_scope(client: TestClient, c
         got = {int(r[0]) for r in rows[1:]}
         page = sclient.get("/alerts", headers={**h, "accept": "text/html"}, params={"status": "all"}).text
         assert got == {int(i) for i in re.findall(r'data-testid="alert-row-(\d+)"', page)}
+        assert 'href="/alerts/export.xlsx?status=all"' in page
         if role == "grid_worker":
             assert got == {i for i, sid in alerts.items() if sid in SCOPE[role]}
         else:
