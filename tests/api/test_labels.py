@@ -52,14 +52,20 @@ def test_checks_and_measures_name_their_codes(sclient: TestClient, sqlite_county
     if out["colour"]:
         assert out["labels"]["colour"] == colours[out["colour"]]
 
-    # The recorded check: its measures are a list of codes, named code by code.
+    for w in out["warnings"]:  # the county's alert about subject 1, while it is unresolved
+        assert w["labels"]["rule"] == _pair("新增失信被执行人", "New dishonest judgement debtor")
+
+    # A scenario whose measure applies to subject 1; the recorded check keeps its measures
+    # as a list of codes, named code by code.
+    out = _get(sclient, sqlite_county, "/checks", method="POST", json={"scenario": "yiwu-admission", "subject_id": 1})
+    strict = _pair("入驻从严审核与专项督查(义乌电商小镇)", "Strict admission review and special supervision (Yiwu town)")
+    [m] = [m for m in out["measures"] if m["code"] == "admission-strict-review"]
+    assert m["labels"]["code"] == strict and m["labels"]["kind"] == _pair("监管措施", "Supervision")
     got = _get(sclient, sqlite_county, f"/checks/{out['check_id']}")
-    assert got["measures"] == [m["code"] for m in out["measures"]]
-    assert set(got["labels"].get("measures", {})) == set(got["measures"])
-    for code in got["measures"]:
-        assert got["labels"]["measures"][code] == measures[code]["labels"]["code"]
-    assert got["labels"]["scenario"] == _pair("行政审批(信易批)", "Administrative approval")
-    assert got["labels"]["model"] == ENTERPRISE_MODEL
+    assert "admission-strict-review" in got["measures"]
+    assert set(got["labels"]["measures"]) == set(got["measures"])
+    assert got["labels"]["measures"]["admission-strict-review"] == strict
+    assert got["labels"]["scenario"] == _pair("义乌陆港电商小镇入驻资格审核", "Yiwu e-commerce town admission screening")
 
 
 ALERT_STATUS = {"open": _pair("待签收", "Open"), "acknowledged": _pair("已签收", "Acknowledged"),
