@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, AlertEvent, Notification, WarningRule
-from creditgov.alerts.schemas import QUALITY_KINDS, RuleDef, SourceLateRule
+from creditgov.alerts.schemas import QUALITY_KINDS, RejectionJumpRule, RuleDef, SourceLateRule
 from creditgov.core.clock import iso
 from creditgov.subjects.models import Subject
 
@@ -47,6 +47,16 @@ def late_policy(session: Session) -> dict[str, Any]:
         if isinstance(r, SourceLateRule):
             return {"default_days": r.default_interval_days, "days": dict(r.interval_days)}
     return {}
+
+
+def jump_policy(session: Session) -> dict[str, Any] | None:
+    """The enabled `rejection_jump` rule's measure as `quality.service.sources` takes it
+    (`jump`), so the data-quality page marks as a spike the last file the rule warns
+    about; None when no such rule is enabled."""
+    for r in rule_defs(session, kinds=("rejection_jump",)):
+        if isinstance(r, RejectionJumpRule):
+            return r.figures()
+    return None
 
 
 def source_alerts(session: Session, *, limit: int = 500) -> dict[str, list[dict[str, Any]]]:

@@ -7,9 +7,9 @@ alerts it raises (so the cursor moves if and only if the alerts are committed):
   new-record, record-count and consecutive-months rules;
 - list events: list entries published → list-entry rules;
 - runs: published evaluation runs not yet compared → score-drop and grade-change rules;
-- quality: the departments' sources → source-late, volume-change and rejection-rate
-  rules (`source_rules.py`: judged against today and each source's history, so its
-  cursor only paces it).
+- quality: the departments' sources → source-late, volume-change, rejection-rate and
+  rejection-jump rules (`source_rules.py`: judged against today and each source's
+  history, so its cursor only paces it).
 
 Why cursors with holes: ids are handed out when a row is inserted, not when it is
 committed. SQLite has one writer at a time, so rows become visible in id order; on
@@ -80,10 +80,14 @@ DEFAULT_BODY = {
     "rejection_rate": "数据源「{source_name}」（报送部门：{department_name}）{date} 收到的文件 {file_name} 共 {rows} 行，"
                       "其中 {rejected} 行未通过校验被拒收，拒收率 {rate}（预警线 {threshold}）。主要原因：{reasons}。"
                       "{advice}拒收明细见平台「数据质量」页和隔离区。",
+    "rejection_jump": "数据源「{source_name}」（报送部门：{department_name}）{date} 收到的文件 {file_name} 共 {rows} 行，"
+                      "其中 {rejected} 行未通过校验被拒收，{jump_text}，明显高于该数据源平时的水平"
+                      "（预警线：超过此前拒收率的 {factor} 倍且至少高出 {min_increase} 个百分点）。主要原因：{reasons}。"
+                      "{advice}拒收明细见平台「数据质量」页和隔离区。",
 }
 # A rule about a source (no subject) is headed by the source's name.
 DEFAULT_TITLE = {"source_late": "{rule_name}：{source_name}", "volume_change": "{rule_name}：{source_name}",
-                 "rejection_rate": "{rule_name}：{source_name}"}
+                 "rejection_rate": "{rule_name}：{source_name}", "rejection_jump": "{rule_name}：{source_name}"}
 
 
 class _Ctx(dict[str, Any]):

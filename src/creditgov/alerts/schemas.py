@@ -4,7 +4,8 @@ on load so an error names the file, the line and the field.
 A warning rule is data: what sets it off (a new record of given items, N records in
 a window, M consecutive months of arrears, a score drop between runs, a grade change,
 a list entry; or, about a department's source rather than a subject, a source that is
-late, a batch whose volume jumps or falls, a batch with too many rows rejected), how
+late, a batch whose volume jumps or falls, a batch with too many rows rejected, a batch
+whose rejection rate jumps above the source's own recent rate), how
 severe it is, who is told on which channels, how repeats are
 folded into one alert (a de-duplication key and window), and who is told next when
 nobody acknowledges it in time (escalation).
@@ -253,14 +254,42 @@ class RejectionRateRule(_BatchRule):
     min_rows: int = Field(default=20, ge=1)
 
 
+class RejectionJumpRule(_BatchRule):
+    """A batch's rejection rate jumped well above the source's own recent rate (its
+    rejected ÷ its rows over the previous `history` files): more than `factor` times it
+    and at least `min_increase` above it (0.05: five percentage points). Needs
+    `min_history` earlier files and a batch of at least `min_rows` rows. Where
+    `rejection_rate` holds every source to one line, this one holds each to its own
+    past: a source that usually rejects 0.5% and now 8% is news, one that always
+    rejects 12% is not (`quality.service.rejection_jump`)."""
+
+    kind: Literal["rejection_jump"]
+    factor: Decimal = Field(gt=1, le=1000)
+    min_increase: Decimal = Field(gt=0, lt=1)
+    history: int = Field(default=6, ge=1, le=60)
+    min_history: int = Field(default=2, ge=1, le=60)
+    min_rows: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _history(self) -> RejectionJumpRule:
+        if self.min_history > self.history:
+            raise ValueError(f"min_history ({self.min_history}) cannot exceed history ({self.history})")
+        return self
+
+    def figures(self) -> dict[str, Any]:
+        """The measure as `quality.service.rejection_jump` takes it."""
+        return {"factor": self.factor, "min_increase": self.min_increase, "history": self.history,
+                "min_history": self.min_history, "min_rows": self.min_rows}
+
+
 RuleDef = Annotated[
     NewRecordRule | RecordCountRule | ConsecutiveMonthsRule | ScoreDropRule | GradeChangeRule | ListEntryRule
-    | SourceLateRule | VolumeChangeRule | RejectionRateRule,
+    | SourceLateRule | VolumeChangeRule | RejectionRateRule | RejectionJumpRule,
     Field(discriminator="kind"),
 ]
 RECORD_KINDS = ("new_record", "record_count", "consecutive_months")
 RUN_KINDS = ("score_drop", "grade_change")
-QUALITY_KINDS = ("source_late", "volume_change", "rejection_rate")
+QUALITY_KINDS = ("source_late", "volume_change", "rejection_rate", "rejection_jump")
 
 
 class RulesFile(Frozen):

@@ -1,6 +1,7 @@
 """Data-quality warning rules (数据质量预警): a department's source is late, a batch's
-volume jumps or falls against the source's recent batches, or too many of a batch's
-rows are rejected. Each warning goes to whom the rule names — shipped: the department
+volume jumps or falls against the source's recent batches, too many of a batch's rows
+are rejected, or a batch's rejection rate jumps well above the source's own recent rate
+(`quality.service.rejection_jump`, the measure the data-quality page marks spikes by). Each warning goes to whom the rule names — shipped: the department
 that supplies the source and the credit office's desk — in plain words naming the
 source, the figures and what to do.
 
@@ -47,6 +48,7 @@ from creditgov.alerts import service as alerts
 from creditgov.alerts.models import Alert, AlertTrigger
 from creditgov.alerts.schemas import (
     QUALITY_KINDS,
+    RejectionJumpRule,
     RejectionRateRule,
     SourceLateRule,
     VolumeChangeRule,
@@ -81,7 +83,8 @@ class _Names:
         doc = self.specs.get(source, {})
         dept = doc.get("department")
         dept_name = self.departments.get(dept) or (labels.label("department", dept, "zh") if dept else "")
-        return {"source": source, "source_name": quality.source_names(source, doc)[0],
+        zh, en = quality.source_names(source, doc)
+        return {"source": source, "source_name": zh, "source_name_en": en,
                 "department": dept or "", "department_name": dept_name or "报送部门"}
 
 
@@ -188,7 +191,33 @@ def _reasons(session: Session, batch_id: int) -> tuple[str, str | None]:
     return text or "见隔离区明细", top[0][0] if top else None
 
 
-def _batches(session: Session, defs: Sequence[VolumeChangeRule | RejectionRateRule], names: _Names,
+BatchRule = VolumeChangeRule | RejectionRateRule | RejectionJumpRule
+
+
+def _rejected(session: Session, b: Batch, ctx: dict[str, Any]) -> dict[str, Any]:
+    """The batch's rejections in words: the main reasons and what the department should do."""
+    reasons, main = _reasons(session, b.id)
+    advice = ADVICE.get(main or "", DEFAULT_ADVICE).replace("{dept}", ctx["department_name"])
+    return {"rejected": _num(b.rejected), "rate": _pct(Decimal(b.rejected) / b.read), "reasons": reasons,
+            "reason": main or "", "advice": advice}
+
+
+def _jump(rule: RejectionJumpRule, b: Batch, before: list[tuple[int, int]], ctx: dict[str, Any]) -> dict[str, Any] | None:
+    """The batch's jump in rejections (None: none), with its words in both languages."""
+    j = quality.rejection_jump(b.read, b.rejected, before, **rule.figures())
+    if j is None:
+        return None
+    zh = (f"数据源「{ctx['source_name']}」{ctx['date']} 收到的文件 {b.file_name} 共 {_num(b.read)} 行，"
+          f"拒收 {_num(b.rejected)} 行，{j['words']['zh']}")
+    en = (f"The file {b.file_name} from {ctx['source_name_en']} received on {ctx['date']} had "
+          f"{_num(b.rejected)} of {_num(b.read)} rows rejected: {j['words']['en']}.")
+    factor = f"{rule.factor:f}".rstrip("0").rstrip(".")
+    return {"jump_text": j["words"]["zh"], "recent_rate": j["recent_text"], "history_count": j["history"],
+            "ratio": "" if j["ratio"] is None else f"{j['ratio']:.1f}", "factor": factor,
+            "min_increase": _pct(rule.min_increase)[:-1], "summary_zh": zh + "。", "summary_en": en}
+
+
+def _batches(session: Session, defs: Sequence[BatchRule], names: _Names,
              fired: set[tuple[str, str]], today: dt.date, out: rules.Pass) -> None:
     oldest = today - dt.timedelta(days=max(r.max_age_days for r in defs))
     since = dt.datetime.combine(oldest - dt.timedelta(days=1), dt.time())  # UTC; the CST day is checked below
@@ -196,13 +225,9 @@ def _batches(session: Session, defs: Sequence[VolumeChangeRule | RejectionRateRu
                                   .order_by(Batch.id)).scalars())
     if not recent:
         return
-    history: dict[str, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
-    if any(isinstance(r, VolumeChangeRule) for r in defs):
-        for src, at, bid, read in session.execute(select(Batch.source, Batch.started_at, Batch.id, Batch.read).where(
-                Batch.kind == "file", Batch.source.in_(sorted({b.source for b in recent})))):
-            history[src].append((at, bid, read))
-        for h in history.values():
-            h.sort()
+    history: dict[str, list[tuple[Any, ...]]] = {}
+    if any(isinstance(r, VolumeChangeRule | RejectionJumpRule) for r in defs):
+        history = quality.file_history(session, sorted({b.source for b in recent}))
     for b in recent:
         received = clock.to_cst(b.started_at).date()
         out.examined += 1
@@ -217,21 +242,25 @@ def _batches(session: Session, defs: Sequence[VolumeChangeRule | RejectionRateRu
             ctx: dict[str, Any] = {**names.ctx(b.source), "file_name": b.file_name, "date": received.isoformat(),
                                    "period": f"{received:%Y-%m}", "rows": _num(b.read), "batch": b.id}
             evidence: dict[str, Any] = {"source": b.source, "batch": b.id, "rows": b.read}
+            earlier = [h for h in history.get(b.source, []) if (h[0], h[1]) < (b.started_at, b.id)]
             if isinstance(rule, VolumeChangeRule):
-                before = [read for at, bid, read in history[b.source] if (at, bid) < (b.started_at, b.id)]
-                change = _volume(rule, b, before)
+                change = _volume(rule, b, [h[2] for h in earlier])
                 if change is None:
                     continue
                 ctx.update(change)
                 evidence.update(median=change["median"], history=change["history_count"],
                                 direction=change["direction"])
+            elif isinstance(rule, RejectionJumpRule):
+                jump = _jump(rule, b, [(h[2], h[3]) for h in earlier], ctx)
+                if jump is None:
+                    continue
+                ctx.update(jump, **_rejected(session, b, ctx))
+                evidence.update(rejected=b.rejected, recent_rate=jump["recent_rate"], history=jump["history_count"],
+                                summary_zh=jump["summary_zh"], summary_en=jump["summary_en"])
             else:
                 if b.read < rule.min_rows or Decimal(b.rejected) <= rule.threshold * b.read:
                     continue
-                reasons, main = _reasons(session, b.id)
-                advice = ADVICE.get(main or "", DEFAULT_ADVICE).replace("{dept}", ctx["department_name"])
-                ctx.update(rejected=_num(b.rejected), rate=_pct(Decimal(b.rejected) / b.read),
-                           threshold=_pct(rule.threshold), reasons=reasons, reason=main or "", advice=advice)
+                ctx.update(threshold=_pct(rule.threshold), **_rejected(session, b, ctx))
                 evidence.update(rejected=b.rejected)
             rules._fire(session, rule, None, ctx, evidence_key=key, evidence=evidence,
                         department=ctx["department"] or None, out=out)
@@ -255,7 +284,7 @@ def scan(session: Session, *, thorough: bool = False) -> rules.Pass:
         for rule in defs:
             if isinstance(rule, SourceLateRule):
                 _late(session, rule, names, fired, today, out)
-        batch_rules = [r for r in defs if isinstance(r, VolumeChangeRule | RejectionRateRule)]
+        batch_rules = [r for r in defs if isinstance(r, VolumeChangeRule | RejectionRateRule | RejectionJumpRule)]
         if batch_rules:
             _batches(session, batch_rules, names, fired, today, out)
     cur.position = top

@@ -2,7 +2,8 @@
 JSON block (static script: the Content-Security-Policy forbids inline ones), and
 `/quality.json`, the same figures for other tools.
 
-Lateness is judged with the data-quality warning rule's intervals and each source's
+Lateness is judged with the data-quality warning rule's intervals, a rejection spike
+with the rejection-jump rule's measure, and each source's
 unresolved data-quality warnings are linked beside it (both read through
 `alerts.queries`), so the page and the warnings sent to the departments agree."""
 
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 def _data(session: DB) -> dict[str, Any]:
-    rows = service.sources(session, **alert_queries.late_policy(session))
+    rows = service.sources(session, **alert_queries.late_policy(session), jump=alert_queries.jump_policy(session))
     warned = alert_queries.source_alerts(session)
     for r in rows:
         r["alerts"] = warned.get(r["source"], [])

@@ -9,14 +9,22 @@ department was asked for (daily 1, weekly 7, monthly 31, quarterly 92, yearly 36
 default are the data-quality warning rule's (`alerts/data/warning_rules.yaml`,
 `source_late`): its scanner and this view call `late_sources` with them, so a source
 the page shows late is the one the rule warns about. The rejection rate is rejected ÷
-rows read; the trend is per month, the last 12 months."""
+rows read; the trend is per month, the last 12 months.
+
+A rejection spike (`rejection_jump`): a file whose rejection rate jumps well above its
+source's own recent rate — the rate pooled over the source's previous files — by the
+data-quality warning rule's measure (`rejection_jump`: how many times the recent rate
+and by how many points at least). The rule's scanner judges each new file with it and
+this view the source's last file, with the rule's figures, so the page and the warning
+agree."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -96,6 +104,58 @@ def late_sources(session: Session, today: dt.date | None = None, *, default_days
     return out
 
 
+def _pct(x: Decimal) -> str:
+    """Decimal("0.0333") -> "3.3%": one decimal, none when it is zero."""
+    return f"{float(x) * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def rejection_jump(rows: int, rejected: int, earlier: Sequence[tuple[int, int]], *, factor: Decimal,
+                   min_increase: Decimal, history: int = 6, min_history: int = 2,
+                   min_rows: int = 20) -> dict[str, Any] | None:
+    """Whether a file's rejection rate jumped well above its source's own recent rate,
+    and by how much, in figures and in words (Chinese and English, rounded).
+
+    `earlier`: (rows, rejected) of the source's earlier files, oldest first. The recent
+    rate is pooled over the last `history` of them that had rows (their rejected ÷ their
+    rows: a small file weighs as little as its rows). A jump needs a file of at least
+    `min_rows` rows, at least `min_history` earlier files, and a rate above `factor` ×
+    the recent rate *and* at least `min_increase` above it — so a source that rejects
+    almost nothing does not warn for one bad row, nor a dirty source for its usual dirt."""
+    prior = [(int(r), int(j)) for r, j in earlier if r][-history:]
+    if rows < min_rows or rows <= 0 or len(prior) < min_history:
+        return None
+    recent = Decimal(sum(j for _, j in prior)) / Decimal(sum(r for r, _ in prior))
+    rate = Decimal(rejected) / Decimal(rows)
+    if rate <= factor * recent or rate - recent < min_increase:
+        return None
+    ratio = rate / recent if recent else None
+    n = len(prior)
+    if ratio is None:
+        zh = f"拒收率 {_pct(rate)}，而此前 {n} 批文件没有拒收"
+        en = f"rejection rate {_pct(rate)}, where the source's previous {n} files had none rejected"
+    else:
+        zh = f"拒收率 {_pct(rate)}，是此前 {n} 批文件拒收率（{_pct(recent)}）的 {ratio:.1f} 倍"
+        en = (f"rejection rate {_pct(rate)}, {ratio:.1f} times the source's recent rate of {_pct(recent)} "
+              f"over its previous {n} files")
+    return {"rows": rows, "rejected": rejected, "rate": round(float(rate), 4), "recent_rate": round(float(recent), 4),
+            "ratio": round(float(ratio), 1) if ratio is not None else None, "history": n,
+            "rate_text": _pct(rate), "recent_text": _pct(recent), "words": {"zh": zh, "en": en}}
+
+
+def file_history(session: Session, sources: Sequence[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Per source its files (`file` batches) in the order they came: (started at, batch
+    id, rows read, rows rejected), for the volume and rejection comparisons."""
+    q = select(Batch.source, Batch.started_at, Batch.id, Batch.read, Batch.rejected).where(Batch.kind == "file")
+    if sources is not None:
+        q = q.where(Batch.source.in_(list(sources)))
+    out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for src, at, bid, read, rej in session.execute(q):
+        out[src].append((at, bid, int(read or 0), int(rej or 0)))
+    for h in out.values():
+        h.sort()
+    return dict(out)
+
+
 def reason_code(text: str) -> str:
     """The category (a `quarantine_reason` code) of a quarantine reason text."""
     t = (text or "").strip()
@@ -129,10 +189,13 @@ def source_names(name: str, doc: dict[str, Any]) -> tuple[str, str]:
 
 
 def sources(session: Session, today: dt.date | None = None, *, default_days: int | None = None,
-            days: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
-    """Per source: its files, rows, accepted, rejected by reason, duplicates and its
-    lateness (`late_sources`, with the warning rule's `default_days` and `days`)."""
+            days: Mapping[str, int] | None = None, jump: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per source: its files, rows, accepted, rejected by reason, duplicates, its
+    lateness (`late_sources`, with the warning rule's `default_days` and `days`) and its
+    last file's rejection rate against its recent one (`rejection_jump`, with the
+    warning rule's figures `jump`; none: the rates are shown, no spike is judged)."""
     today = today or clock.today()
+    by_file = file_history(session)
     specs = spec_docs(session)
     lateness = {r["source"]: r for r in late_sources(session, today, default_days=default_days, days=days)}
     depts = {n: d.get("department") for n, d in specs.items()}
@@ -152,6 +215,11 @@ def sources(session: Session, today: dt.date | None = None, *, default_days: int
         age = late["days_since_last"] if late else (today - clock.to_cst(last).date()).days
         read = int(read or 0)
         zh, en = source_names(src, specs.get(src, {}))
+        mine = by_file.get(src, [])
+        earlier = [(r, j) for _, _, r, j in mine[:-1]]
+        last_rows, last_rej = (mine[-1][2], mine[-1][3]) if mine else (0, 0)
+        hist = int((jump or {}).get("history", 6))
+        pooled = [(r, j) for r, j in earlier if r][-hist:]
         out.append({"source": src, "source_name": {"zh": zh, "en": en}, "department": dept, "files": files, "last_file": last_file,
                     "last_at": clock.to_cst(last).isoformat(), "rows": read, "accepted": int(acc or 0) + int(corr or 0),
                     "rejected": int(rej or 0), "duplicates": int(dup or 0),
@@ -159,7 +227,11 @@ def sources(session: Session, today: dt.date | None = None, *, default_days: int
                     "rejected_by_reason": dict(sorted(reasons[src].items(), key=lambda kv: -kv[1])),
                     "frequency": late["frequency"] if late else None, "days_since_last": age,
                     "interval_days": late["interval_days"] if late else None,
-                    "late": bool(late and late["late"])})
+                    "late": bool(late and late["late"]),
+                    "last_file_rejection_rate": round(last_rej / last_rows, 4) if last_rows else None,
+                    "recent_rejection_rate": (round(sum(j for _, j in pooled) / sum(r for r, _ in pooled), 4)
+                                              if pooled else None),
+                    "rejection_spike": rejection_jump(last_rows, last_rej, earlier, **jump) if jump and mine else None})
     return sorted(out, key=lambda r: (r["department"] or "", r["source"]))
 
 
