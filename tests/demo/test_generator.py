@@ -416,10 +416,13 @@ def test_neighbourhood_disputes_come_with_the_grid_events(
 def test_earlier_deliveries_are_folders_of_their_own(folder: Path, specs: dict[str, SourceSpec],
                                                      summary: dict[str, Any]) -> None:
     """`deliveries/<day>/`: three monthly bill files under the load's own spec (so they
-    register as the same version) and two monthly dispute reports that then stop."""
+    register as the same version), two monthly dispute reports that then stop, and three
+    monthly court case reports whose last is dirty: a rejection spike (issue 19)."""
     from creditgov.ingest.service import plan
 
     days = summary["deliveries"]
+    reg = specs["market_registration"]
+    registered = {clean(r[reg.columns["uscc"]]) for r in rows(folder, reg)}
     assert sorted(p.name for p in (folder / "deliveries").iterdir()) == list(days)
     by_source: dict[str, list[str]] = {}
     for day, sources in days.items():
@@ -433,9 +436,16 @@ def test_earlier_deliveries_are_folders_of_their_own(folder: Path, specs: dict[s
                 assert p.text == (folder / "specs" / "utility_bills_firms.yaml").read_text("utf-8")
                 months = {r[p.spec.columns["occurred_on"]] for r in got}
                 assert len(months) == 1 and months.pop() < day.replace("-", "")   # billed before it came
+            elif p.spec.name == "court_lawsuits_monthly":
+                bad = [r for r in got if not uscc.is_valid(clean(r[p.spec.columns["uscc"]]))]
+                strangers = [r for r in got if clean(r[p.spec.columns["uscc"]]) not in registered and r not in bad]
+                assert len(bad) + len(strangers) == summary["deliveries_dirt"][day]["court_lawsuits_monthly"]
             else:
                 assert all(ric.is_valid(clean(r[p.spec.columns["resident_id"]])) for r in got)
     assert by_source["utility_bills_firms"] == ["2025-09-07", "2025-10-06", "2025-11-05"]
+    assert by_source["court_lawsuits_monthly"] == ["2026-08-07", "2026-09-07", "2026-10-07"]
+    assert [summary["deliveries_dirt"][d]["court_lawsuits_monthly"] for d in by_source["court_lawsuits_monthly"]] == \
+        [1, 1, round(days["2026-10-07"]["court_lawsuits_monthly"] * 0.3)]
     assert by_source["grid_disputes_monthly"] == ["2026-08-04", "2026-09-04"]   # then nothing: late on 1 November
     assert "grid_disputes_monthly" not in specs                                  # not in the load's folder
     assert 10 * days["2025-11-05"]["utility_bills_firms"] < summary["records"]["utility_bills_firms.csv"]

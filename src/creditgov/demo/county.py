@@ -86,8 +86,8 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
 
     Same `subjects`, `seed` and `as_of` give byte-identical files. `progress(stage, count)`
     is called after each file (and every 250,000 rows of a big one). Also writes, under
-    `deliveries/<day>/`, earlier files of two sources to be ingested on their days
-    (`demo/deliveries.py`: a late source and a volume spike). Returns a summary:
+    `deliveries/<day>/`, earlier files of three sources to be ingested on their days
+    (`demo/deliveries.py`: a late source, a volume spike and a rejection spike). Returns a summary:
     subjects per kind, regions, rows per data file, the dirt inserted per file and in
     total, and every file written (relative to `out`).
     """
@@ -143,7 +143,7 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
     _dump(out / "manifest.yaml", manifest, flow=None)
     written += ["manifest.yaml", "regions.yaml", "data_requests.yaml"]
     written += [f"data/{f}" for f in ctx.files]
-    deliveries, delivered = _deliveries(ctx, people, _dump)
+    deliveries, delivered, delivered_dirt = _deliveries(ctx, orgs, people, _dump)
     written += delivered
     ctx.say("done", len(written))
 
@@ -180,6 +180,8 @@ def generate(out: Path, *, subjects: int, seed: int, as_of: dt.date | None = Non
         "dirt": dirt,
         "dirt_by_file": {f: {k: v for k, v in c.items() if k != "rows" and v} for f, c in ctx.files.items()},
         "files": sorted(written),
-        # Earlier files of two sources, each folder ingested on its day (demo/deliveries.py).
+        # Earlier files of three sources, each folder ingested on its day (demo/deliveries.py),
+        # and the rows of them written dirty on purpose (the court's rejection spike).
         "deliveries": deliveries,
+        "deliveries_dirt": delivered_dirt,
     }
