@@ -28,9 +28,11 @@ demo: $(VENV)/.installed
 	$(CG) generate --out $(DEMO_DIR) --subjects $(DEMO_SUBJECTS) --seed $(DEMO_SEED)
 	$(CG) init
 	$(CG) ingest $(DEMO_DIR)
-	# Earlier files of two sources, each ingested on the day it came (demo/deliveries.py):
-	# the grid office's monthly report stopped in September (a late source) and the water
-	# and power company's monthly bills make the load's twelve-month file a volume spike.
+	# Earlier files of three sources, each ingested on the day it came (demo/deliveries.py):
+	# the grid office's monthly report stopped in September (a late source), the water and
+	# power company's monthly bills make the load's twelve-month file a volume spike, and
+	# the court's monthly case report received in October rejects three rows in ten where
+	# its earlier files rejected one in two dozen (a rejection spike).
 	for d in $(DEMO_DIR)/deliveries/*/; do CREDITGOV_TODAY=$$(basename $$d) $(CG) ingest $$d || exit 1; done
 	$(CG) status
 	# Two published quarter-end runs, then the shipped list criteria: proposals are
@@ -69,6 +71,18 @@ demo: $(VENV)/.installed
 	$(CG) finance demo
 	$(CG) finance export-records $(DEMO_DIR)-finance-book
 	$(CG) ingest $(DEMO_DIR)-finance-book
+	# Graded supervision (docs/supervision.md): the inspector roster derived from the
+	# county, then the random draws (双随机) on the demo's today with published seeds — firms
+	# by their public-credit grade county-wide and the homestays' monthly check — so the
+	# inspectors and the supervision pages have tasks.
+	$(CG) supervise inspectors-load --demo
+	$(CG) supervise draw --policy lindian-enterprise --seed 20261101
+	$(CG) supervise draw --policy changxing-homestay --seed 20261101
+	# Two complaints taken at the counter (docs/complaints.md), the first assigned to the
+	# market department, so the complaints page has work in both states.
+	$(CG) complaints file --category quality --respondent 城东某餐馆 --name 王女士 --contact 13800000001 --content 就餐后腹泻，餐馆拒不承认，请求查处 --json > $(DEMO_DIR)/complaint.json
+	$(CG) complaints assign $$($(PY) -c "print(__import__('json').load(open('$(DEMO_DIR)/complaint.json'))['id'])") --department market --note 食品安全，转市场监管局
+	$(CG) complaints file --category credit_work --respondent 县信用办 --name 李先生 --content 信用修复办理指引不清楚，希望公布材料清单
 	# The warning rules over the ingested records, lists and runs and the sources' data
 	# quality (after every ingestion above), so 风险预警, 数据质量 and the inboxes are
 	# populated; then one delivery pass of the outbox.
