@@ -254,6 +254,29 @@ def test_the_alerts_export_holds_the_pages_alerts_in_scope(client: TestClient, c
     assert one[9] in ("Open", "Acknowledged", "Resolved") and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", one[1])
 
 
+# ------------------------------------------------------------------------- supervision
+
+
+def test_the_inspection_tasks_export_holds_the_pages_tasks(client: TestClient, county: County) -> None:
+    with db.session_scope(county.url) as s:
+        from creditgov.supervision.models import InspectionTask
+        every = set(s.execute(select(InspectionTask.id)).scalars())
+    assert county.task_id in every
+    for role in ("credit_office", "inspector", "grid_worker"):
+        h = _h(county, role)
+        rows = _both(client, "/supervision/tasks", h, params={"tasks": "all"})
+        page = client.get("/supervision", headers={**h, "accept": "text/html"}, params={"tasks": "all"}).text
+        assert {int(r[0]) for r in rows[1:]} == {int(i) for i in re.findall(r'data-testid="task-row-(\d+)"', page)}
+        assert 'href="/supervision/tasks.csv?tasks=all"' in page
+        if role == "credit_office":
+            assert {int(r[0]) for r in rows[1:]} == every
+            one = next(r for r in rows if r[0] == str(county.task_id))
+            assert one[1] == "双随机抽查" and one[2] == "1"
+    en = _both(client, "/supervision/tasks", _h(county, "credit_office"), params={"tasks": "all"},
+               cookies={"cg_lang": "en"})
+    assert en[0][:2] == ["Task", "Kind"] and next(r for r in en if r[0] == str(county.task_id))[1] == "Random inspection"
+
+
 # ---------------------------------------------------------------------------- commands
 
 
@@ -281,6 +304,9 @@ def test_list_commands_write_the_pages_rows_to_a_file(sclient: TestClient, sqlit
         sclient.get("/complaints/export.xlsx", headers=h).content)
     _cli(sqlite_county, "complaints", "stats", "--out", str(tmp_path / "s.csv"))
     assert _csv((tmp_path / "s.csv").read_bytes()) == _csv(sclient.get("/complaints/stats.csv", headers=h).content)
+    _cli(sqlite_county, "supervise", "tasks", "--out", str(tmp_path / "t.xlsx"))
+    assert _xlsx((tmp_path / "t.xlsx").read_bytes()) == _xlsx(
+        sclient.get("/supervision/tasks.xlsx", headers=h, params={"tasks": "all"}).content)
     _cli(sqlite_county, "lists", "entries", "--out", str(tmp_path / "l.csv"))
     assert _csv((tmp_path / "l.csv").read_bytes()) == _csv(sclient.get("/lists/export.csv", headers=h).content)
     _cli(sqlite_county, "analyse", "risk", "--out", str(tmp_path / "r.csv"))

@@ -15,11 +15,13 @@ region).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
+from creditgov.core import labels
 from creditgov.core.errors import NotFound
 from creditgov.security.scopes import Forbidden, Grant, Role, Scope
 from creditgov.subjects.models import Region, Subject
@@ -126,3 +128,21 @@ def campaign_department(grant: Grant) -> str | None:
     if grant.scope is Scope.ALL:
         return None
     return grant.principal.department_code or ""
+
+
+TASK_HEADER = {"zh": ["编号", "类型", "主体编号", "主体", "档次", "检查人员", "实施部门", "截止日期", "状态", "结果",
+                      "检查日期", "处罚金额", "决定文号", "检查发现"],
+               "en": ["Task", "Kind", "Subject", "Name", "Band", "Inspectors", "Department", "Due on", "Status",
+                      "Outcome", "Inspected on", "Penalty amount", "Decision no.", "Finding"]}
+
+
+def task_export_rows(session: Session, tasks: Sequence[InspectionTask], lang: str = "zh") -> Iterator[list[Any]]:
+    """Inspection tasks and their results as export rows (issue 19), as the supervision
+    page lists them (residents masked, as every task list shows them), codes named in
+    `lang`, with the result's date, amount, decision number and finding."""
+    for t in supervision_tasks.task_views(session, tasks):
+        yield [t["id"], labels.label("task_kind", t["kind"], lang), t["subject_id"], t["subject_name"], t["band"] or "",
+               ", ".join(t["assignees"]), labels.label("department", t["department"], lang) if t["department"] else "",
+               t["due_on"], labels.label("task_status", t["status"], lang),
+               labels.label("task_outcome", t["outcome"], lang) if t["outcome"] else "", t["inspected_on"] or "",
+               t["penalty_amount"] or "", t["decision_no"] or "", t["finding"] or ""]

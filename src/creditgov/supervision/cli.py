@@ -13,9 +13,20 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    OutOpt,
+    check_out,
+    console,
+    emit_json,
+    label,
+    lang,
+    session,
+    write_out,
+)
 from creditgov.core.errors import IntegrityError, InvalidInput
-from creditgov.supervision import campaign_files, campaigns, service
+from creditgov.supervision import access, campaign_files, campaigns, service
 from creditgov.supervision import draw as drawing
 from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import patrols as supervision_patrols
@@ -245,10 +256,19 @@ def inspectors(pool: str = typer.Option(None, "--pool", help="One pool only."),
 @app.command("tasks")
 def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.Option(None, "--inspector"),
           draw_id: int = typer.Option(None, "--draw"), overdue: bool = typer.Option(False, "--overdue"),
-          json_out: bool = JsonOpt) -> None:
+          out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+    """Inspection tasks by due day; `--out FILE` writes them with their results as the
+    supervision page's export does."""
+    check_out(out_file)
     with session() as s:
         rows = supervision_tasks.tasks(s, status=status, inspector=inspector, draw_id=draw_id, overdue=overdue)
         out = [supervision_tasks.task_dict(t) for t in rows]
+        table = list(access.task_export_rows(s, rows, lang())) if out_file else []
+    if out_file is not None:
+        write_out(out_file, table="supervision", title="检查任务" if lang() == "zh" else "Inspection tasks",
+                  header=access.TASK_HEADER[lang()], rows=table, json_out=json_out,
+                  detail={"status": status, "inspector": inspector, "draw": draw_id, "overdue": overdue})
+        return
     if json_out:
         emit_json(out)
         return
