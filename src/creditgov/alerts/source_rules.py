@@ -1,9 +1,10 @@
 """Data-quality warning rules (数据质量预警): a department's source is late, a batch's
 volume jumps or falls against the source's recent batches, too many of a batch's rows
 are rejected, or a batch's rejection rate jumps well above the source's own recent rate
-(`quality.service.rejection_jump`, the measure the data-quality page marks spikes by). Each warning goes to whom the rule names — shipped: the department
-that supplies the source and the credit office's desk — in plain words naming the
-source, the figures and what to do.
+(`quality.service.rejection_jump`, the measure the data-quality page marks spikes by).
+Each warning goes to whom the rule names — shipped: the department that supplies the
+source and the credit office's desk — in plain words naming the source, the figures
+and what to do.
 
 Why here: the figures are the quality domain's (`quality.service.late_sources`, the
 same lateness the data-quality page shows) and ingestion's batches; alerts sits above
