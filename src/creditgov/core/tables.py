@@ -108,8 +108,11 @@ def write_file(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
             yield row
 
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as f:
-        for chunk in chunks(fmt, title=title, header=header, rows=counted()):
-            f.write(chunk)
-    tmp.replace(path)  # a half-written file never carries the final name
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks(fmt, title=title, header=header, rows=counted()):
+                f.write(chunk)
+        tmp.replace(path)  # a half-written file never carries the final name
+    finally:
+        tmp.unlink(missing_ok=True)
     return n
