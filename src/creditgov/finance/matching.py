@@ -73,6 +73,10 @@ def _quote(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+ALL_PAIRS = "nx n JOIN product_kinds k ON k.kind = n.kind JOIN px p ON p.product_id = k.product_id"
+KEPT_PAIRS = "kept JOIN nx n ON n.need_id = kept.need_id JOIN px p ON p.product_id = kept.product_id"
+
+
 def plan(models: Sequence[str], lists: Sequence[str], keep: int | None = KEEP_PER_NEED) -> str:
     """The query for these models and lists (each becomes columns; see the module)."""
     band_names = "[" + ", ".join(_quote(b) for b in band_rules.BANDS) + "]"
@@ -95,20 +99,50 @@ def plan(models: Sequence[str], lists: Sequence[str], keep: int | None = KEEP_PE
              + " END") if models else "NULL"
     got = ("CASE " + " ".join(f"WHEN {g} = {best} THEN {band_names}[{_ident(i, 'r')} + 1]"
                               for i, g in enumerate(gaps)) + " END") if models else "NULL"
-    body = f"""SELECT need_id, product_id, fails = 0 AS eligible, fails,
-       (5 - fails) * 100.0 - band_gap * 10.0 - least(amount_gap, 1.0) * 50.0 - least(term_gap, 60) * 0.5
-         - rate_min AS score,
+    score = ("(5 - fails) * 100.0 - band_gap * 10.0 - least(amount_gap, 1.0) * 50.0 - least(term_gap, 60) * 0.5"
+             " - rate_min")
+    body = f"""SELECT need_id, product_id, fails = 0 AS eligible, fails, {score} AS score,
        band_ok, {which} AS band_model, {got} AS band_got, band_gap::INT AS band_gap, lists_ok,
        {hit_names} AS lists_hit,
        amount_ok, amount_gap, term_ok, term_gap::INT AS term_gap, collateral_ok
-FROM z WHERE fails <= 1"""
+FROM z"""
+    def judged(sfx: str, source: str) -> str:
+        """Every criterion of the pairs `source` yields (n a need, p a product)."""
+        return f"""x{sfx} AS (
+  SELECT n.need_id, p.product_id, p.rate_min, p.nfloors, {best_x} AS best_gap, {carry}
+         n.lmask & p.pmask AS hit,
+         CASE WHEN n.amount < p.amount_min THEN (p.amount_min - n.amount) / n.amount
+              WHEN n.amount > p.amount_max THEN (n.amount - p.amount_max) / n.amount ELSE 0.0 END AS amount_gap,
+         CASE WHEN n.term < p.term_min THEN p.term_min - n.term
+              WHEN n.term > p.term_max THEN n.term - p.term_max ELSE 0 END AS term_gap,
+         (p.collateral_free OR n.collateral) AS collateral_ok
+  FROM {source}
+),
+y{sfx} AS (
+  SELECT *, (nfloors = 0 OR coalesce(best_gap, 9) <= 0) AS band_ok,
+         CASE WHEN nfloors = 0 THEN 0 ELSE greatest(coalesce(best_gap, {len(band_rules.BANDS)}), 0) END AS band_gap,
+         hit = 0 AS lists_ok, amount_gap = 0 AS amount_ok, term_gap = 0 AS term_ok
+  FROM x{sfx}
+),
+z{sfx} AS (
+  SELECT *, (NOT band_ok)::INT + (NOT lists_ok)::INT + (NOT amount_ok)::INT + (NOT term_ok)::INT
+            + (NOT collateral_ok)::INT AS fails
+  FROM y{sfx}
+)"""
+
     if keep:
-        # The best `keep` per need: a bounded top-n per group (no sort of all rows).
-        final = f"""
-SELECT unnest(top, recursive := true) FROM (
-  SELECT max_by(r, r.score, {keep}) AS top FROM ({body}) r GROUP BY r.need_id)"""
+        # The best `keep` per need, chosen on narrow rows (need, product, score: a bounded
+        # top-n per group, ties to the lower product id, no sort of all rows); only the
+        # kept pairs get their reasons spelled out.
+        top = f""",
+s AS (SELECT need_id, product_id, {score} AS score FROM z WHERE fails <= 1),
+kept AS (SELECT need_id, unnest(max_by(product_id, (score, -product_id), {keep})) AS product_id
+         FROM s GROUP BY need_id)"""
+        top += ",\n" + judged("k", KEPT_PAIRS)
+        final = body.replace("FROM z", "FROM zk")
     else:
-        final = body
+        top, final = "", f"{body} WHERE fails <= 1"
+
     return f"""
 WITH sb AS (SELECT subject_id, {sb_cols} FROM subject_bands GROUP BY subject_id),
 pb AS (SELECT product_id, count(*) AS floors, {pb_cols} FROM product_bands GROUP BY product_id),
@@ -118,29 +152,7 @@ nx AS (SELECT n.*, sb.* EXCLUDE (subject_id), coalesce(sl.mask, 0) AS lmask FROM
        LEFT JOIN sb ON sb.subject_id = n.subject_id LEFT JOIN sl ON sl.subject_id = n.subject_id),
 px AS (SELECT p.*, pb.* EXCLUDE (product_id, floors), coalesce(pb.floors, 0) AS nfloors, coalesce(pl.mask, 0) AS pmask FROM products p
        LEFT JOIN pb ON pb.product_id = p.product_id LEFT JOIN pl ON pl.product_id = p.product_id),
-x AS (
-  SELECT n.need_id, p.product_id, p.rate_min, p.nfloors, {best_x} AS best_gap, {carry}
-         n.lmask & p.pmask AS hit,
-         CASE WHEN n.amount < p.amount_min THEN (p.amount_min - n.amount) / n.amount
-              WHEN n.amount > p.amount_max THEN (n.amount - p.amount_max) / n.amount ELSE 0.0 END AS amount_gap,
-         CASE WHEN n.term < p.term_min THEN p.term_min - n.term
-              WHEN n.term > p.term_max THEN n.term - p.term_max ELSE 0 END AS term_gap,
-         (p.collateral_free OR n.collateral) AS collateral_ok
-  FROM nx n
-  JOIN product_kinds k ON k.kind = n.kind
-  JOIN px p ON p.product_id = k.product_id
-),
-y AS (
-  SELECT *, (nfloors = 0 OR coalesce(best_gap, 9) <= 0) AS band_ok,
-         CASE WHEN nfloors = 0 THEN 0 ELSE greatest(coalesce(best_gap, {len(band_rules.BANDS)}), 0) END AS band_gap,
-         hit = 0 AS lists_ok, amount_gap = 0 AS amount_ok, term_gap = 0 AS term_ok
-  FROM x
-),
-z AS (
-  SELECT *, (NOT band_ok)::INT + (NOT lists_ok)::INT + (NOT amount_ok)::INT + (NOT term_ok)::INT
-            + (NOT collateral_ok)::INT AS fails
-  FROM y
-)
+{judged("", ALL_PAIRS)}{top}
 {final}
 """
 
