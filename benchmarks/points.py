@@ -36,9 +36,12 @@ Never part of the tests.
 
 On SQLite the clients of the process take turns on a lock held from the unit of work's
 start to its commit, as the API's request sessions do (`api.deps.get_session`, an
-asyncio lock there, a thread lock here): a waiter wakes as soon as the writer before it
-commits, instead of polling in SQLite's busy handler, whose sleeps grow to 100 ms each
-and made the tail of the previous figures (p99 1.1–1.4 s at a p50 of 4–5 ms).
+asyncio lock there, a first-come first-served lock of threads here, as asyncio's lock
+serves its waiters in order): a waiter wakes as soon as the writer before it commits,
+instead of polling in SQLite's busy handler, whose sleeps grow to 100 ms each and made
+the tail of the previous figures (p99 1.1–1.4 s at a p50 of 4–5 ms). A plain thread
+lock is not fair — a thread that just released it often takes it again — and gave a
+tail the API does not have (p99 250 ms at a p50 of 9 ms).
 `--no-turns` leaves the clients to SQLite's busy handler, to show that tail. Between
 server processes there is no such lock: SQLite's single writer bounds them.
 """
@@ -86,6 +89,28 @@ def pct(xs: list[float], p: float) -> float:
     return round(s[min(len(s) - 1, int(p / 100 * len(s)))], 3)
 
 
+class FairLock:
+    """A lock that serves its waiters in the order they came (a ticket lock), as
+    `asyncio.Lock` does for the API's requests."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cv:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cv.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cv:
+            self._serving += 1
+            self._cv.notify_all()
+
+
 @dataclass
 class Store:
     url: str
@@ -101,7 +126,7 @@ class Store:
     ok_subject: Counter[int] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # SQLite: the clients' turns (module docstring); None leaves them to the busy handler
-    turns: threading.Lock | None = None
+    turns: FairLock | None = None
 
 
 def build(url: str, n_subjects: int, calls: int) -> Store:
@@ -278,7 +303,7 @@ def bench_engine(url: str, engine: str, calls: int, clients: int, n_subjects: in
     t0 = time.perf_counter()
     st = build(url, n_subjects, calls)
     if turns and url.startswith("sqlite"):
-        st.turns = threading.Lock()
+        st.turns = FairLock()
     say(f"{engine}: built in {time.perf_counter() - t0:.1f} s")
     rng = random.Random(15)
     run = uuid.uuid4().hex[:8]
