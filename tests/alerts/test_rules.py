@@ -206,3 +206,15 @@ def test_postgres_rows_committed_out_of_id_order_are_not_missed(pg_store: str) -
     assert sorted(a.subject_id for a in _alerts(url, "court-dishonest-debtor")) == sorted([ids["a"], ids["b"]])
     with db.session_scope(url) as s:
         assert s.get(ScanCursor, "records").state["holes"] == []
+
+
+def test_every_shipped_rule_is_named_in_both_languages() -> None:
+    """An alert's English heading is its rule's English name (web/render.alert_heading):
+    a shipped rule without one would head English pages in Chinese."""
+    from creditgov.core import labels
+
+    shipped = alerts.WARNING_RULES.shipped().rules
+    assert len(shipped) >= 17
+    for r in shipped:
+        assert r.name_en and not any("\u4e00" <= ch <= "\u9fff" for ch in r.name_en), r.code
+        assert labels.label("warning_rule", r.code, "en") == r.name_en

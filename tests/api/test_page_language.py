@@ -110,3 +110,26 @@ def test_an_explanation_that_cannot_be_made_says_so_in_the_readers_language(admi
     assert "无法按模型「community-resident」解释该主体" in zh and "outside the scope" not in zh
     en = _in(admin, "en").get("/subjects/1?model=community-resident").text
     assert "outside the scope of model" in en
+
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_charts_name_chinese_grades_in_english(lang: str) -> None:
+    """Changxing's homestay grades are 优/良/差: the English dashboard's charts (the grade
+    donut and the trend) name them by their bands, the Chinese ones as the model writes
+    them; letter grades stay letters."""
+    from creditgov.web import pages
+
+    o = {"distribution": {"grades_by_model": {"changxing-homestay": {"优": 3, "良": 2, "差": 1},
+                                              "public-credit-enterprise": {"A": 4, "D": 1}}},
+         "trend": [{"run_id": 7, "model": "changxing-homestay", "as_of": "2026-10-31", "grades": {"优": 3, "差": 1}}]}
+    token = i18n.current.set(lang)
+    try:
+        charts = {m["model"]: m for m in pages._per_model(o)}
+    finally:
+        i18n.current.reset(token)
+    homestay = charts["changxing-homestay"]
+    want = {"优": 3, "良": 2, "差": 1} if lang == "zh" else {"Excellent": 3, "Good": 2, "Poor": 1}
+    assert homestay["grades"] == want
+    assert homestay["runs"][0]["grades"] == {k: v for k, v in want.items() if v != 2}
+    assert charts["public-credit-enterprise"]["grades"] == {"A": 4, "D": 1}

@@ -1,6 +1,6 @@
 """Labels of the scoring domain's codes: models by title (the packs' `title` /
 `title_en`), a reference `name@version` as "title (version n)", a model version's and
-a run's status. Registered by `bootstrap.wire()`."""
+a run's status, grades written in Chinese characters. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ def _models() -> Names:
     return out
 
 
+def _grades() -> Names:
+    """Grade labels written in Chinese characters (Changxing's 优/良/差), named in English
+    by their shared band; letter grades are their own label in both languages."""
+    out: dict[str, tuple[str, str]] = {}
+    for text in shipped_texts().values():
+        for g in (yaml.safe_load(text) or {}).get("grades") or []:
+            label, band = str(g.get("label", "")), g.get("band")
+            if band and any("\u4e00" <= ch <= "\u9fff" for ch in label):
+                out.setdefault(label, (label, str(band).capitalize()))
+    return out
+
+
 def model_ref(title: str, version: str, lang: str) -> str:
     return f"{title} (version {version})" if lang == "en" else f"{title}（第{version}版）"
 
@@ -27,5 +39,5 @@ MODEL_STATUS: Names = {"draft": ("草稿", "Draft"), "published": ("已发布", 
 RUN_STATUS: Names = {"running": ("运行中", "Running"), "done": ("已完成", "Done"), "failed": ("失败", "Failed"),
                      "published": ("已发布", "Published"), "draft": ("待发布", "Not published")}
 
-LABELS = {"model": _models, "model_status": MODEL_STATUS, "run_status": RUN_STATUS}
+LABELS = {"model": _models, "model_status": MODEL_STATUS, "run_status": RUN_STATUS, "grade": _grades}
 REFS = {"model": model_ref}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, SESSION_COOKIE, Who, check_csrf, client_address, ctx
 from creditgov.api.sessions import set_session_cookie
+from creditgov.core import labels
 from creditgov.core.errors import NotFound
 from creditgov.reports import overview
 from creditgov.security import signin
@@ -131,7 +132,13 @@ def _per_model(o: dict[str, Any]) -> list[dict[str, Any]]:
     are two scales and never share an axis."""
     trends = overview.by_model(o["trend"])
     donuts = o["distribution"].get("grades_by_model", {})
-    return [{"model": m, "grades": donuts.get(m, {}), "runs": trends.get(m, [])}
+    lang = i18n.current.get()
+
+    def named(grades: dict[str, int]) -> dict[str, int]:  # 优/良/差 by their bands in English
+        return {labels.label("grade", g, lang): n for g, n in grades.items()}
+
+    return [{"model": m, "grades": named(donuts.get(m, {})),
+             "runs": [{**r, "grades": named(r.get("grades") or {})} for r in trends.get(m, [])]}
             for m in sorted(set(trends) | set(donuts))]
 
 
