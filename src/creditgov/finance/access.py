@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, AlertTrigger, ColourCodeChange
+from creditgov.core import labels
 from creditgov.core.errors import NotFound
 from creditgov.finance import service
 from creditgov.finance.loans import RULE, consented, decline_reason
@@ -101,28 +102,62 @@ def need_dict(n: FinancingNeed, *, subject: Subject | None = None, phone: str | 
             "contact_phone": phone if phone is not None else n.contact_phone_masked}
 
 
+def _named(kind: str, codes: Any, lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(labels.label(kind, c, lang) for c in codes if c) or "—"
+
+
+def _floors(p: LoanProduct, lang: str) -> str:
+    return ("、" if lang == "zh" else "; ").join(
+        f"{labels.label('model', model, lang)} ≥ {labels.label('finance_band', band, lang)}"
+        for model, band in sorted(p.min_bands.items())) or "—"
+
+
 def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
-    """Each criterion of the product: the rule, whether it holds, and how close."""
+    """Each criterion of the product: the rule, whether it holds, and how close. `rule`,
+    `got` and `gap_text` keep the codes (the API's); `rule_zh`/`rule_en`, `got_zh`/`got_en`
+    and `gap_zh`/`gap_en` say the same in words, models, bands and lists by their labels."""
     floors = ", ".join(f"{model} ≥ {band}" for model, band in sorted(p.min_bands.items())) or "—"
     band_got = m.band_got or "ungraded"
+    hit = [c for c in (m.lists_hit or "").split(",") if c]
+
+    def got_band(lang: str) -> str:
+        grade = labels.label("finance_band", m.band_got, lang) if m.band_got else ("未评价" if lang == "zh" else
+                                                                                     "not graded")
+        return f"{labels.label('model', m.band_model, lang)}: {grade}" if m.band_model else grade
+
     out = [
         {"criterion": "band", "holds": m.band_ok, "rule": f"band: {floors}",
-         "rule_zh": f"信用等级不低于: {floors}", "got": f"{m.band_model or '—'}: {band_got}",
+         "rule_zh": f"信用等级不低于: {_floors(p, 'zh')}", "rule_en": f"Credit band at least: {_floors(p, 'en')}",
+         "got": f"{m.band_model or '—'}: {band_got}", "got_zh": got_band("zh"), "got_en": got_band("en"),
          "gap": m.band_gap, "gap_text": "" if m.band_ok else
-         (f"{m.band_gap} band(s) short / 差 {m.band_gap} 档" if m.band_got else "not graded / 未评价")},
+         (f"{m.band_gap} band(s) short / 差 {m.band_gap} 档" if m.band_got else "not graded / 未评价"),
+         "gap_zh": "" if m.band_ok else (f"差 {m.band_gap} 档" if m.band_got else "未评价"),
+         "gap_en": "" if m.band_ok else (f"{m.band_gap} band(s) short" if m.band_got else "not graded")},
         {"criterion": "lists", "holds": m.lists_ok, "rule": "not on: " + (", ".join(p.lists_absent) or "—"),
-         "rule_zh": "不在名单: " + (", ".join(p.lists_absent) or "—"), "got": m.lists_hit or "",
-         "gap": 0 if m.lists_ok else 1, "gap_text": "" if m.lists_ok else f"on / 在: {m.lists_hit}"},
+         "rule_zh": "不在名单: " + _named("list", p.lists_absent, "zh"),
+         "rule_en": "Not on: " + _named("list", p.lists_absent, "en"), "got": m.lists_hit or "",
+         "got_zh": _named("list", hit, "zh") if hit else "", "got_en": _named("list", hit, "en") if hit else "",
+         "gap": 0 if m.lists_ok else 1, "gap_text": "" if m.lists_ok else f"on / 在: {m.lists_hit}",
+         "gap_zh": "" if m.lists_ok else "在名单上", "gap_en": "" if m.lists_ok else "on the list"},
         {"criterion": "amount", "holds": m.amount_ok, "rule": f"amount {p.amount_min}–{p.amount_max}",
-         "rule_zh": f"金额 {p.amount_min}–{p.amount_max} 元", "gap": round(m.amount_gap, 4),
-         "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%"},
+         "rule_zh": f"金额 {p.amount_min}–{p.amount_max} 元", "rule_en": f"Amount {p.amount_min}–{p.amount_max} yuan",
+         "gap": round(m.amount_gap, 4),
+         "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%",
+         "gap_zh": "" if m.amount_ok else f"超出 {100 * m.amount_gap:.1f}%",
+         "gap_en": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside"},
         {"criterion": "term", "holds": m.term_ok, "rule": f"term {p.term_min}–{p.term_max} months",
-         "rule_zh": f"期限 {p.term_min}–{p.term_max} 个月", "gap": m.term_gap,
-         "gap_text": "" if m.term_ok else f"{m.term_gap} month(s) outside / 相差 {m.term_gap} 个月"},
+         "rule_zh": f"期限 {p.term_min}–{p.term_max} 个月", "rule_en": f"Term {p.term_min}–{p.term_max} months",
+         "gap": m.term_gap,
+         "gap_text": "" if m.term_ok else f"{m.term_gap} month(s) outside / 相差 {m.term_gap} 个月",
+         "gap_zh": "" if m.term_ok else f"相差 {m.term_gap} 个月",
+         "gap_en": "" if m.term_ok else f"{m.term_gap} month(s) outside"},
         {"criterion": "collateral", "holds": m.collateral_ok,
          "rule": "collateral-free" if p.collateral_free else "collateral required",
-         "rule_zh": "免抵押" if p.collateral_free else "需抵押", "gap": 0 if m.collateral_ok else 1,
-         "gap_text": "" if m.collateral_ok else "no collateral offered / 未提供抵押"},
+         "rule_zh": "免抵押" if p.collateral_free else "需抵押",
+         "rule_en": "Collateral-free" if p.collateral_free else "Collateral required", "gap": 0 if m.collateral_ok else 1,
+         "gap_text": "" if m.collateral_ok else "no collateral offered / 未提供抵押",
+         "gap_zh": "" if m.collateral_ok else "未提供抵押", "gap_en": "" if m.collateral_ok else "no collateral offered"},
     ]
     for r in out:
         r["product"] = p.id

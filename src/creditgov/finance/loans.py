@@ -225,7 +225,8 @@ def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn,
 
 
 def loan_dict(loan: Loan, bank: Bank | None = None) -> dict[str, Any]:
-    return {"id": loan.id, "bank": bank.code if bank else loan.bank_id, "product_id": loan.product_id,
+    return {"id": loan.id, "bank": bank.code if bank else loan.bank_id, "bank_name": bank.name if bank else None,
+            "product_id": loan.product_id,
             "subject_id": loan.subject_id, "principal": str(loan.principal), "rate": str(loan.rate),
             "term_months": loan.term_months, "granted_on": loan.granted_on.isoformat(),
             "due_on": loan.due_on.isoformat(), "outstanding": str(loan.outstanding), "status": loan.status,

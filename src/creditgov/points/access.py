@@ -5,12 +5,13 @@ English words beside them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.points import ledger, shop
 from creditgov.points.models import Offer, PointsEntry, Redemption, Shop
 from creditgov.subjects.models import Subject
@@ -30,11 +31,55 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# The notes the ledger writes itself (earning.py, ledger.py), in English with codes;
+# shown in words in either language. A person's own note (an award's reason) is data.
+_RUN_NOTE = re.compile(r"^(?P<model>[\w.-]+@\d+) as of (?P<on>[\d-]+): (?P<grade>\S+)$")
+_RECORD_NOTE = re.compile(r"^(?P<item>[\w.-]+) on (?P<on>[\d-]+)(?:; (?P<full>\d+) points cut to (?P<room>\d+) "
+                          r"by the cap of (?P<cap>\d+) per (?P<per>\w+))?$")
+_EXPIRY_NOTE = re.compile(r"^points earned (?P<n>\d+) months ago and not used$")
+_REASONS = {"the record was revoked": ("该记录已撤销", "the record was revoked"),
+            "the record was replaced by a corrected version": ("该记录已被更正版本取代",
+                                                               "the record was replaced by a corrected version")}
+_REVERSED_RUN = re.compile(r"^run (?P<run>\d+) was replaced or withdrawn$")
+_SHORT = re.compile(r"^(?P<why>.*); (?P<n>\d+) points already used were not taken back$")
+_PER = {"month": ("每月", "month"), "year": ("每年", "year"), "quarter": ("每季度", "quarter")}
+
+
+def note_label(note: str | None) -> dict[str, str] | None:
+    """A ledger-written note in Chinese and English words (models and items by their
+    labels); None for a note a person wrote, or none."""
+    if not note:
+        return None
+    if m := _SHORT.match(note):
+        inner = note_label(m["why"]) or {"zh": m["why"], "en": m["why"]}
+        return {"zh": f"{inner['zh']}；其中 {m['n']} 分已使用，未扣回",
+                "en": f"{inner['en']}; {m['n']} points already used were not taken back"}
+    if m := _RUN_NOTE.match(note):
+        return {"zh": f"{labels.label('model', m['model'], 'zh')} {m['on']} 评价等级 {m['grade']}",
+                "en": f"{labels.label('model', m['model'], 'en')} as of {m['on']}: grade {m['grade']}"}
+    if m := _RECORD_NOTE.match(note):
+        zh, en = (f"{labels.label('item', m['item'], lang)}（{m['on']}）" if lang == "zh"
+                  else f"{labels.label('item', m['item'], lang)} on {m['on']}" for lang in ("zh", "en"))
+        if m["full"]:
+            per_zh, per_en = _PER.get(m["per"], (m["per"], m["per"]))
+            zh += f"；按{per_zh}上限 {m['cap']} 分，{m['full']} 分减为 {m['room']} 分"
+            en += f"; {m['full']} points cut to {m['room']} by the cap of {m['cap']} per {per_en}"
+        return {"zh": zh, "en": en}
+    if m := _EXPIRY_NOTE.match(note):
+        return {"zh": f"{m['n']} 个月前获得且未使用的积分", "en": note}
+    if m := _REVERSED_RUN.match(note):
+        return {"zh": f"评价批次 {m['run']} 已被取代或撤回", "en": note}
+    if note in _REASONS:
+        zh, en = _REASONS[note]
+        return {"zh": zh, "en": en}
+    return None
+
+
 def entry_out(e: PointsEntry) -> dict[str, Any]:
     return {"id": e.id, "amount": e.amount, "kind": e.kind, "kind_label": KIND_LABELS[e.kind],
             "cause": e.cause, "cause_label": CAUSE_LABELS[e.cause], "ref_type": e.ref_type, "ref_id": e.ref_id,
             "rule": e.rule, "on": e.earned_on.isoformat(), "expires_on": clock.iso(e.expires_on),
-            "reverses": e.reverses_id, "note": e.note}
+            "reverses": e.reverses_id, "note": e.note, "note_label": note_label(e.note)}
 
 
 def summary(session: Session, subject_id: int, *, limit: int = 50, before: int | None = None) -> dict[str, Any]:
@@ -52,11 +97,14 @@ def summary(session: Session, subject_id: int, *, limit: int = 50, before: int |
             "next_before": rows[-1].id if rows and len(rows) == limit else None}
 
 
-def offer_out(o: Offer, shop_row: Shop, reason: str | None = None) -> dict[str, Any]:
+def offer_out(o: Offer, shop_row: Shop, reason: dict[str, str] | None = None) -> dict[str, Any]:
+    """An offer; for a subject, `why_not` (English, as the API always said it) and
+    `why_not_label` (both languages) when it may not redeem it."""
     return {"id": o.id, "shop": shop_row.code, "shop_name": shop_row.name, "title": o.title,
             "description": o.description, "price": o.price, "stock": o.stock, "left": o.stock - o.taken,
             "valid_from": o.valid_from.isoformat(), "valid_until": o.valid_until.isoformat(), "kinds": o.kinds,
-            "min_band": o.min_band, "per_subject": o.per_subject, "why_not": reason}
+            "min_band": o.min_band, "per_subject": o.per_subject, "why_not": reason["en"] if reason else None,
+            "why_not_label": reason}
 
 
 def offers(session: Session, *, subject_id: int | None = None) -> list[dict[str, Any]]:
@@ -68,7 +116,7 @@ def offers(session: Session, *, subject_id: int | None = None) -> list[dict[str,
     subject = session.get(Subject, subject_id) if subject_id is not None else None
     out = []
     for o, s in session.execute(q).tuples():
-        reason = shop.why_not(session, o, subject, today) if subject is not None else None
+        reason = shop.refusal(session, o, subject, today) if subject is not None else None
         out.append(offer_out(o, s, reason))
     return out
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.points import ledger
 from creditgov.points.models import Offer, Redemption, Shop
@@ -89,19 +89,30 @@ def subject_band(session: Session, subject_id: int) -> str | None:
     return band_table(session.connection()).get((row[0], row[1]), {}).get(row[2])
 
 
-def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) -> str | None:
-    """Why this subject may not redeem this offer now, in words; None when it may."""
+def refusal(session: Session, offer: Offer, subject: Subject, today: dt.date) -> dict[str, str] | None:
+    """Why this subject may not redeem this offer now, in Chinese and English (subject
+    kinds and bands by their labels), with a code; None when it may."""
     if not offer.active:
-        return "the offer is withdrawn"
+        return {"code": "withdrawn", "zh": "该商品已下架", "en": "the offer is withdrawn"}
     if not offer.valid_from <= today <= offer.valid_until:
-        return f"the offer is valid {offer.valid_from.isoformat()} to {offer.valid_until.isoformat()}"
+        start, end = offer.valid_from.isoformat(), offer.valid_until.isoformat()
+        return {"code": "not_valid", "zh": f"该商品的兑换期为 {start} 至 {end}", "en": f"the offer is valid {start} to {end}"}
     if offer.kinds and subject.kind not in offer.kinds:
-        return f"the offer is for {', '.join(offer.kinds)} only"
+        zh, en = ("、".join(labels.label("subject_kind", k, "zh") for k in offer.kinds),
+                  ", ".join(labels.label("subject_kind", k, "en").lower() for k in offer.kinds))
+        return {"code": "kind", "zh": f"仅限{zh}兑换", "en": f"the offer is for {en} only"}
     if offer.min_band:
         band = subject_band(session, subject.id)
         if band is None or not bands.at_least(band, offer.min_band):
-            return f"the offer needs a credit band of {bands.LABELS[offer.min_band][1]} or better"
+            zh, en = bands.LABELS[offer.min_band]
+            return {"code": "band", "zh": f"需信用档次{zh}及以上", "en": f"the offer needs a credit band of {en} or better"}
     return None
+
+
+def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) -> str | None:
+    """Why this subject may not redeem this offer now, in English words; None when it may."""
+    r = refusal(session, offer, subject, today)
+    return r["en"] if r else None
 
 
 # ------------------------------------------------------------------ redemption
