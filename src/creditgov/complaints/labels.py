@@ -10,4 +10,7 @@ from creditgov.complaints.access import (
 )
 
 LABELS = {"complaint_status": STATUS_LABELS, "complaint_outcome": OUTCOME_LABELS,
-          "complaint_channel": CHANNEL_LABELS, "complaint_category": category_labels()}
+          "complaint_channel": CHANNEL_LABELS, "complaint_category": category_labels(),
+          # the inbox's categories of the steps complaints/service.py tells
+          "message_topic": {"complaint.received": ("收到投诉", "Complaint received"),
+                            "complaint.assigned": ("投诉已分派", "Complaint assigned")}}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.commitments import service as commitments_service
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.errors import InvalidInput
 from creditgov.records.models import CreditRecord
@@ -163,24 +163,40 @@ def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) 
     tr = tier_rules(r, item.severity)
     checks: list[dict[str, Any]] = []
     period_ok = on >= sch.repairable_from
+    start = sch.repairable_from.isoformat()
+    sev_zh, sev_en = (labels.label("severity", item.severity, lang) for lang in ("zh", "en"))
     checks.append({"condition": "minimum-period", "met": period_ok,
                    "detail": (f"the minimum publication of {sch.min_months} months ({item.severity}) "
-                              f"{'ended' if period_ok else 'ends'} on {sch.repairable_from.isoformat()}"
-                              + ("" if period_ok else f": repair can be applied for from {sch.repairable_from}"))})
+                              f"{'ended' if period_ok else 'ends'} on {start}"
+                              + ("" if period_ok else f": repair can be applied for from {sch.repairable_from}")),
+                   "detail_zh": (f"{sev_zh}记录最短公示期 {sch.min_months} 个月，" + (
+                       f"已于 {start} 届满" if period_ok else f"将于 {start} 届满，届时可申请修复")),
+                   "detail_en": (f"the minimum publication of {sch.min_months} months ({sev_en.lower()}) "
+                                 f"{'ended' if period_ok else 'ends'} on {start}"
+                                 + ("" if period_ok else f": repair can be applied for from {start}"))})
     if tr.obligations_required:
         when = obligations_fulfilled(session, rec, on)
+        dept_zh, dept_en = (labels.label("department", rec.department_code, lang) for lang in ("zh", "en"))
         checks.append({"condition": "obligations-fulfilled", "met": when is not None,
                        "detail": (f"obligations recorded as fulfilled on {when}" if when else
-                                  f"no record that the obligations are fulfilled ({rec.department_code} records it)")})
+                                  f"no record that the obligations are fulfilled ({rec.department_code} records it)"),
+                       "detail_zh": f"已于 {when} 登记履行法定义务" if when else f"尚无履行法定义务的登记（由{dept_zh}登记）",
+                       "detail_en": (f"obligations recorded as fulfilled on {when}" if when else
+                                     f"no record that the obligations are fulfilled ({dept_en} records it)")})
     if tr.commitment_required:
         signed = commitments_service.has_signed(session, subject_id=rec.subject_id,
                                                 type=r.repair.commitment_type, on=on)
+        kind_zh, kind_en = (labels.label("commitment_template", r.repair.commitment_type, lang) for lang in ("zh", "en"))
         checks.append({"condition": "commitment", "met": signed,
                        "detail": (f"a {r.repair.commitment_type} commitment is signed" if signed else
-                                  f"no signed {r.repair.commitment_type} commitment (信用修复承诺书)")})
+                                  f"no signed {r.repair.commitment_type} commitment (信用修复承诺书)"),
+                       "detail_zh": f"已签署{kind_zh}" if signed else f"尚未签署{kind_zh}",
+                       "detail_en": f"{kind_en} signed" if signed else f"no signed {kind_en}"})
     if tr.training_required:
         when = training_on(session, rec, on)
         checks.append({"condition": "training", "met": when is not None,
-                       "detail": f"training attended on {when}" if when else "no training attended since the record"})
+                       "detail": f"training attended on {when}" if when else "no training attended since the record",
+                       "detail_zh": f"已于 {when} 参加信用修复培训" if when else "该记录之后尚未参加信用修复培训",
+                       "detail_en": f"training attended on {when}" if when else "no training attended since the record"})
     ok = all(c["met"] for c in checks)
     return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks)
