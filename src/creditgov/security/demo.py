@@ -3,7 +3,9 @@
 `make demo` ends by printing these, so a visitor can sign in as each role and see
 the data scopes at work: the grid worker gets the most populated grid, the
 department officer the department with most records, the bank a handful of firms
-that consented, the subject user a firm with a score. The roles that must sign in
+that consented, the subject user a firm with a score; once the points supermarket
+and 信易贷 are seeded, a merchant's own account for its shop (confirming redemption
+codes) and a borrower's, which sees its needs and loans. The roles that must sign in
 with a second factor (the administrator, the credit office) are enrolled at the
 console and their TOTP keys printed with the passwords, so the visitor adds them to
 an authenticator app (or computes a code with pyotp) instead of being stopped at the
@@ -17,6 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditgov.finance.models import Loan
+from creditgov.points.models import Shop
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import Score
 from creditgov.security import mfa, passwords
@@ -70,6 +74,13 @@ def ensure_demo_accounts(session: Session, keyring: KeyRing, *, password_prefix:
     ]
     if firms:
         plan.append(("firm", Role.SUBJECT, {"subject_id": firms[0]}))
+    shop = session.execute(select(Shop.subject_id).where(Shop.subject_id.is_not(None))
+                           .order_by(Shop.code).limit(1)).scalar()
+    if shop is not None:
+        plan.append(("shop", Role.SUBJECT, {"subject_id": shop}))
+    borrower = session.execute(select(Loan.subject_id).order_by(Loan.id).limit(1)).scalar()
+    if borrower is not None:
+        plan.append(("borrower", Role.SUBJECT, {"subject_id": borrower}))
     out = []
     for username, role, scope in plan:
         password = f"{password_prefix}{username}-2026"
