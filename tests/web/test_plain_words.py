@@ -22,22 +22,34 @@ from sqlalchemy import select
 
 from creditgov.api.app import create_app
 from creditgov.core import db, labels
+from creditgov.finance.models import Bank, NeedConsent
 from creditgov.lists.models import ListEntry
-from creditgov.security.crypto import mask_name
+from creditgov.points.models import MerchantSelection, Offer, Redemption, Shop
+from creditgov.security.crypto import load_key_file, mask_name
+from creditgov.security.demo import DEMO_BANK
 from creditgov.security.scopes import PERMISSIONS, Role
 from creditgov.subjects.models import Subject, SubjectLink
 from creditgov.web.render import NAV
 from tests.api import county as api_county
 from tests.api.county import County, form_sign_in, pg_schema_url
 from tests.web import walk as W
-from tests.web.plain_county import Demo, build, generate_county
+from tests.web.plain_county import MAKE_DEMO, Demo, build, generate_county, make_demo_steps
 
 ROLES = ["admin", "credit_office", "department_officer", "grid_worker", "inspector", "bank_officer", "subject",
-         "public"]
+         "shop", "borrower", "public"]
+# Two more subject accounts of the demo (security.demo): a merchant that runs a shop of the
+# points supermarket (it confirms redemption codes) and a borrower of 信易贷 (its loan).
+ROLE_OF = {"shop": "subject", "borrower": "subject"}
 MASKED = {"bank_officer", "subject", "public"}  # security.scopes.Principal.masks_people
 # Notifications leave the platform (SMS, e-mail), so their stored text names residents
 # masked for every reader; the pages that show that text are not held to the reader's policy.
 MESSAGE_PAGES = ("/alerts", "/inbox")
+
+
+def test_the_build_follows_make_demo() -> None:
+    """The walked county is the one `make demo` leaves: a command added to the
+    Makefile's demo target is added to tests/web/plain_county.py too."""
+    assert make_demo_steps((Path(__file__).parents[2] / "Makefile").read_text("utf-8")) == MAKE_DEMO
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +72,12 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="module")
-def app(demo: Demo) -> Any:
-    return create_app(demo.url, demo.key_file)
+def app(demo: Demo) -> Iterator[Any]:
+    """The application; the public pages' rate limit (per client address, and every
+    walker is the test client) raised so ten walkers in two languages are not refused."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CREDITGOV_PUBLIC_RATE", "100000/60")
+        yield create_app(demo.url, demo.key_file)
 
 
 def _client(app: Any, demo: Demo, role: str) -> TestClient:
@@ -77,9 +93,48 @@ def _client(app: Any, demo: Demo, role: str) -> TestClient:
     return client
 
 
+def _start(demo: Demo) -> list[str]:
+    """The menu, the public pages and the pages of rows no menu links to: the
+    credit-merchant selection's round, a shop's confirmation page and a need the demo
+    bank may open (its borrower consented)."""
+    with db.session_scope(demo.url) as s:
+        need = s.execute(select(NeedConsent.need_id).join(Bank, Bank.id == NeedConsent.bank_id)
+                         .where(Bank.code == DEMO_BANK).order_by(NeedConsent.need_id).limit(1)).scalar()
+        rounds = list(s.execute(select(MerchantSelection.code).order_by(MerchantSelection.code)).scalars())
+    return ["/", "/public", "/public/lists", "/public/boards", "/bigscreen", "/me/credit", *(n.href for n in NAV),
+            "/points/confirm", *(f"/public/selections/{c}" for c in rounds),
+            *(f"/points/selections/{c}" for c in rounds), *([f"/finance/bank/needs/{need}"] if need else [])]
+
+
+def _redeem(app: Any, demo: Demo) -> None:
+    """Rows of redemptions to walk (`make demo` makes none): on its own page the borrower
+    redeems an offer of the shop's, which the shop confirms on its page, and one of the
+    community market's, left reserved."""
+    shop_subject = int(demo.accounts["shop"]["scope"].split("=")[1])
+    with db.session_scope(demo.url) as s:
+        offers = dict(s.execute(select(Offer.id, Shop.subject_id).join(Shop, Shop.id == Offer.shop_id)).tuples().all())
+    borrower = _client(app, demo, "borrower")
+    page = borrower.get("/me/points").text
+    forms = re.findall(r'name="csrf_token" value="([^"]+)">\s*<input type="hidden" name="offer_id" value="(\d+)">'
+                       r'<input type="hidden" name="key" value="([^"]+)">', page)
+    own = next(f for f in forms if offers[int(f[1])] == shop_subject)
+    other = next(f for f in forms if offers[int(f[1])] is None)
+    for csrf, offer, key in (own, other):
+        r = borrower.post("/me/points/redeem", data={"csrf_token": csrf, "offer_id": offer, "key": key})
+        assert r.status_code == 303, r.text
+    with db.session_scope(demo.url) as s:
+        code = s.execute(select(Redemption.code).where(Redemption.offer_id == int(own[1]))).scalar_one()
+    shop = _client(app, demo, "shop")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', shop.get("/points/confirm").text)
+    assert csrf is not None
+    r = shop.post("/points/confirm", data={"csrf_token": csrf.group(1), "code": code})
+    assert r.status_code == 200 and "data-testid=\"error\"" not in r.text, r.text
+
+
 @pytest.fixture(scope="module")
 def walks(app: Any, demo: Demo) -> Iterator[dict[tuple[str, str], W.Walk]]:
-    start = ["/", "/public", "/public/lists", "/public/boards", "/bigscreen", "/me/credit", *(n.href for n in NAV)]
+    _redeem(app, demo)
+    start = _start(demo)
     out = {}
     for role in ROLES:
         client = _client(app, demo, role)
@@ -90,7 +145,7 @@ def walks(app: Any, demo: Demo) -> Iterator[dict[tuple[str, str], W.Walk]]:
 
 @pytest.fixture(scope="module")
 def data(demo: Demo) -> tuple[set[str], set[str], set[str]]:
-    han, words = W.data_values(demo.url)
+    han, words = W.data_values(demo.url, load_key_file(demo.key_file))
     return han, words, W.catalogue_codes(demo.url)
 
 
@@ -109,7 +164,7 @@ def test_the_walk_reaches_every_menu_page(walks: Any) -> None:
     """The walk is not vacuous: each role reaches the menu pages its permissions show."""
     for role in ROLES:
         seen = {p.split("?")[0] for p in walks[(role, "zh")].visited}
-        shown = [n.href for n in NAV if role in {r.value for r in PERMISSIONS.get(n.permission, {})}
+        shown = [n.href for n in NAV if ROLE_OF.get(role, role) in {r.value for r in PERMISSIONS.get(n.permission, {})}
                  and not n.href.startswith(W.NOT_WALKED)]
         missing = [h for h in shown if h not in seen and h != "/"]
         assert not missing, f"{role}: {missing}"
@@ -139,7 +194,7 @@ def test_one_masking_policy_per_viewer(walks: Any, demo: Demo, role: str) -> Non
     bad = []
     for lang in ("zh", "en"):
         for p in walks[(role, lang)].pages:
-            if role in MASKED:
+            if ROLE_OF.get(role, role) in MASKED:
                 bad += [f"{p.path}: {n}" for i, n in people.items() if i != own_id and _named(p.text, n)]
             elif not p.path.startswith(MESSAGE_PAGES):
                 bad += [f"{p.path}: {m}" for m in masked_forms if m in p.text]

@@ -146,7 +146,7 @@ NAME_COLUMNS = ("actor", "username", "display_name", "organisation", "signed_by"
                 "resident_id_masked", "document_no", "decision_no", "serial", "filing_no")
 
 
-def data_values(url: str) -> tuple[set[str], set[str]]:
+def data_values(url: str, keyring: Any = None) -> tuple[set[str], set[str]]:
     """Han runs and ASCII words of the store's free-text data (names, addresses,
     documents, texts, citations — columns with a space or a Han character in some
     value, and account names): they may show in either language. Code columns
@@ -163,20 +163,45 @@ def data_values(url: str) -> tuple[set[str], set[str]]:
                     and not c.name.endswith("_zh") and c.name not in ("raw", "raw_row", "hash", "prev_hash")]
             for col in cols:
                 # JSON read as its text (PostgreSQL has no equality for json, so no DISTINCT
-                # on it), then parsed: its text may escape Chinese as \uXXXX.
+                # on it), then parsed into its string leaves: a document's keys and the codes
+                # it holds ({"model": "public-credit-enterprise"}) are not free text, its
+                # sentences are.
                 is_json = isinstance(col.type, sa.JSON)
                 expr = sa.cast(col, sa.Text) if is_json else col
-                values = [str(json.loads(v)) if is_json else v if isinstance(v, str) else str(v)
-                          for (v,) in conn.execute(sa.select(expr).where(col.is_not(None)).distinct())]
+                raw = [json.loads(v) if is_json else v if isinstance(v, str) else str(v)
+                       for (v,) in conn.execute(sa.select(expr).where(col.is_not(None)).distinct())]
+                for doc in raw if is_json else ():  # Han anywhere in a document (keys too) is data
+                    han.update(HAN.findall(str(doc)))
+                values = [leaf for doc in raw for leaf in _leaves(doc)] if is_json else [_plain(v, keyring) for v in raw]
                 free = col.name in NAME_COLUMNS or col.name.endswith("_by") or any(
                     " " in v or HAN.search(v) for v in values)
                 for v in values:
                     han.update(HAN.findall(v))
                     han.update(HAN.findall(mask_name(v)))
-                    if free:
+                    if free and (not is_json or col.name in NAME_COLUMNS or " " in v or HAN.search(v)):
                         words.update(WORD.findall(v))
     eng.dispose()
     return han, words
+
+
+def _plain(value: str, keyring: Any) -> str:
+    """A value encrypted at rest (a complainant's name, a contact) as the pages that may
+    show it decrypt it; any other value as it is."""
+    if keyring is None or not any(value.startswith(k + ":") for k in keyring.key_ids()):
+        return value
+    try:
+        return str(keyring.decrypt(value))
+    except Exception:  # not a ciphertext after all: a value that happens to begin like one
+        return value
+
+
+def _leaves(doc: Any) -> list[str]:
+    """The string values of a JSON document (numbers as text), not its keys."""
+    if isinstance(doc, dict):
+        return [x for v in doc.values() for x in _leaves(v)]
+    if isinstance(doc, list):
+        return [x for v in doc for x in _leaves(v)]
+    return [] if doc is None or isinstance(doc, bool) else [str(doc)]
 
 
 def catalogue_codes(url: str) -> set[str]:
