@@ -6,6 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
+from creditgov.alerts import service as alerts_service
 from tests.alerts.demo import Demo
 
 
@@ -34,7 +35,9 @@ def test_alert_commands_on_the_demo_backlog(demo_store: Demo) -> None:
     out = json.loads(_run(demo_store, "alerts", "resolve", str(first["id"]), "企业已履行", "--json"))
     assert out["status"] == "resolved" and out["resolved_by"]
     rules = json.loads(_run(demo_store, "alerts", "rules", "list", "--json"))
-    assert len(rules) == 16 and all(r["citation"] for r in rules)
+    shipped = {r.code for r in alerts_service.WARNING_RULES.shipped().rules}
+    assert {r["code"] for r in rules} == shipped and len(shipped) >= 17  # every shipped rule, each cited
+    assert all(r["citation"] for r in rules)
     chans = json.loads(_run(demo_store, "alerts", "channels", "list", "--json"))
     assert [c["name"] for c in chans["channels"]] == ["inbox"] and "aliyun_sms" in chans["plugins"]
     outbox = json.loads(_run(demo_store, "alerts", "outbox", "--json"))
