@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from creditgov.alerts import colours
 from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.measures import service as measures_service
@@ -72,6 +73,17 @@ def _measures_for(session: Session, subject: Subject) -> list[dict[str, Any]]:
             for sc, m in measures_service.measures_today(session, subject_id=subject.id, kind=subject.kind)]
 
 
+def _first_ref(scores: list[dict[str, Any]]) -> str | None:
+    """The model whose explanation the file opens with: the one the subject's colour
+    code comes from (the specialised schemes, then the county's general ones: the
+    colour codes' precedence), not the first by name — a firm's public credit
+    evaluation before the supervision grading that combines it with ratings."""
+    if not scores:
+        return None
+    order = {m: i for i, m in enumerate(colours.settings().precedence)}
+    return str(min(scores, key=lambda sc: (order.get(sc["model"], len(order)), sc["model"]))["ref"])
+
+
 @router.get("/subjects/{subject_id}")
 def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
                  model: Annotated[str | None, Query(max_length=120)] = None,
@@ -82,7 +94,7 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
     assert subject is not None
     scores = overview.subject_scores(session, subject_id)
     explanation = waterfall = explain_error = None
-    ref = model or (scores[0]["ref"] if scores else None)
+    ref = model or _first_ref(scores)
     if ref:
         try:
             e = scoring_service.explain_subject(session, ctx(request).keyring, str(subject_id), ref=ref,
