@@ -16,6 +16,7 @@ from creditgov.core import db
 from creditgov.core.errors import Conflict, NotFound
 from creditgov.points import ledger, shop
 from creditgov.points.models import Offer, PointsEntry, Redemption
+from creditgov.subjects.models import Subject
 from tests.lists.helpers import make_subject
 from tests.points.helpers import a_shop, an_offer, give, residents
 
@@ -139,3 +140,70 @@ def test_who_may_redeem_an_offer(store: str) -> None:
             shop.redeem(s, subject_id=p, offer_id=for_residents, key="z", actor="test")
     with db.session_scope(store) as s:   # the refused redemption took nothing
         assert s.get(Offer, for_residents).taken == 0
+
+
+@pytest.mark.postgres
+def test_the_last_item_taken_between_read_and_take_undoes_only_the_redemption(pg_url: str) -> None:
+    """PostgreSQL: another transaction takes the last item after this redemption read
+    the offer (one left) but before it takes it. The take waits on that transaction's
+    row lock, finds the offer sold out once it commits, and the redemption is refused
+    with its own rows undone — the caller's earlier work in the same transaction, and
+    its audit entries, stay and commit; the chain verifies."""
+    from sqlalchemy import text
+
+    from creditgov.catalog import service as catalog_service
+    from creditgov.core import schema
+    from creditgov.security import service as audit
+
+    schema.upgrade(pg_url)
+    with db.session_scope(pg_url) as s:
+        catalog_service.load_catalog(s, actor="test")
+        (p,) = residents(s, 1, 500)
+        a_shop(s)
+        offer_id = an_offer(s, price=100, stock=1).id
+    other = db.engine_for(pg_url).connect()
+    blocker = other.begin()
+    other.execute(text("UPDATE points_offers SET taken = taken + 1 WHERE id = :o"), {"o": offer_id})
+    outcome: dict[str, object] = {}
+
+    def redeem_in_caller_transaction() -> None:
+        with db.session_scope(pg_url) as s:
+            mark = make_subject(s, kind="merchant", name="同一事务里先做的事")
+            audit.append(s, action="test.before", actor="test", subject_id=mark.id)
+            try:
+                shop.redeem(s, subject_id=p, offer_id=offer_id, key="last", actor="test")
+                outcome["result"] = "redeemed"
+            except Conflict as exc:
+                outcome["result"] = str(exc)
+            outcome["mark"] = mark.id
+
+    t = threading.Thread(target=redeem_in_caller_transaction)
+    t.start()
+    waited = 0.0
+    try:
+        with db.engine_for(pg_url).connect() as watch:  # until the redemption waits on the row lock
+            while waited < 20:
+                waiting = watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                             "AND query LIKE 'UPDATE points_offers%'")).scalar()
+                watch.rollback()  # the activity view is read once per transaction
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+                waited += 0.05
+    finally:
+        blocker.commit()
+        other.close()
+        t.join(30)
+    assert waited < 20, f"the redemption never reached the take: {outcome}"
+    assert outcome["result"] == "the offer is sold out"
+    with db.session_scope(pg_url) as s:
+        assert s.get(Offer, offer_id).taken == 1
+        assert s.execute(select(func.count()).select_from(Redemption)).scalar_one() == 0
+        assert ledger.balance(s, p) == 500
+        assert s.execute(select(func.count()).select_from(PointsEntry).where(PointsEntry.kind == "redeem")
+                         ).scalar_one() == 0
+        from creditgov.security.models import AuditEntry
+        actions = s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+        assert actions[-1] == "test.before" and "points.redeem" not in actions
+        assert s.get(Subject, outcome["mark"]) is not None
+        assert audit.verify(s).ok

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import delete, select, text, update
 
 from creditgov.core.db import session_scope
@@ -20,6 +23,33 @@ def test_intact_chain_verifies(store) -> None:
     with session_scope(store) as s:
         r = audit.verify(s)
     assert r.ok and r.checked == 6  # the catalogue load plus five
+
+
+HOSTILE = ["<script>alert('x')</script>", 'quote " and \\ backslash', "换行\n制表\t回车\r", "\u0001\u001f控制",
+           "emoji 🧧𠀋 and RTL \u202e", "长" * 5000]
+
+
+def test_hostile_text_from_concurrent_writers_verifies(store) -> None:
+    """Appends from several writers at once, with markup, quotes, control characters,
+    characters beyond the BMP and a very long text, each hashed where it is written
+    (PostgreSQL: inside the database), verify in Python and keep their text."""
+    def writer(w: int) -> list[int]:
+        out = []
+        for i in range(15):
+            with session_scope(store) as s:
+                text_ = HOSTILE[(w + i) % len(HOSTILE)]
+                out.append(audit.append(s, action="test.hostile", actor=f"写入者{w}\"'", subject_id=i,
+                                        purpose=text_[:200], detail={"text": text_, "n": i}).id)
+        return out
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = [i for chunk in pool.map(writer, range(4)) for i in chunk]
+    with session_scope(store) as s:
+        r = audit.verify(s)
+        kept = {e.id: json.loads(e.detail)["text"] for e in s.execute(select(AuditEntry).where(AuditEntry.id.in_(ids)))
+                .scalars()}
+    assert r.ok and r.checked == 61, r
+    assert sorted(set(kept.values())) == sorted(HOSTILE)
 
 
 def test_edited_entry_breaks_the_chain_at_that_entry(store) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Select, and_, bindparam, exists, func, select
+from sqlalchemy import Select, Table, and_, bindparam, exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -39,7 +40,8 @@ def ensure_accounts(session: Session, subject_ids: Iterable[int]) -> None:
     session.execute(ins.values(rows).on_conflict_do_nothing(index_elements=["subject_id"]))
 
 
-_LOCK_ACCOUNT = select(PointsAccount.subject_id).where(PointsAccount.subject_id == bindparam("sid")).with_for_update()
+_A = PointsAccount.__table__.c
+_LOCK_ACCOUNT = select(_A.subject_id).where(_A.subject_id == bindparam("sid")).with_for_update()
 
 
 def lock_account(session: Session, subject_id: int) -> None:
@@ -62,21 +64,17 @@ def entry_by_key(session: Session, cause_key: str) -> PointsEntry | None:
 
 def post(session: Session, *, subject_id: int, amount: int, kind: str, cause: str, ref_type: str,
          ref_id: int | None, cause_key: str, actor: str, rule: str | None = None, period: str | None = None,
-         expires_on: dt.date | None = None, reverses_id: int | None = None, note: str | None = None,
-         have: int | None = None, fresh: bool = False) -> PointsEntry | None:
+         expires_on: dt.date | None = None, reverses_id: int | None = None,
+         note: str | None = None) -> PointsEntry | None:
     """Append one entry, or nothing when its cause is already in the ledger (a job run
     twice, a retried request). A debit must find the account locked by the caller and
-    the balance enough: the ledger never goes below zero. A caller that has just read
-    the balance under the account lock passes it as `have` (it cannot have changed);
-    `fresh` says the cause was created in this transaction, so no entry can have its
-    key yet (the key's unique index would still refuse a second one)."""
+    the balance enough: the ledger never goes below zero."""
     if amount == 0:
         return None
-    if not fresh and entry_by_key(session, cause_key) is not None:
+    if entry_by_key(session, cause_key) is not None:
         return None
     if amount < 0:
-        if have is None:
-            have = balance(session, subject_id)
+        have = balance(session, subject_id)
         if have + amount < 0:
             raise Conflict(f"subject {subject_id} has {have} points, {-amount} are needed")
     else:
@@ -88,6 +86,25 @@ def post(session: Session, *, subject_id: int, amount: int, kind: str, cause: st
     session.add(e)
     session.flush()
     return e
+
+
+_DEBIT = insert(cast(Table, PointsEntry.__table__))
+
+
+def debit(session: Session, *, subject_id: int, amount: int, kind: str, cause: str, ref_type: str, ref_id: int,
+          cause_key: str, actor: str, note: str | None, have: int) -> None:
+    """Take `amount` points for a cause created in this transaction (a redemption):
+    one statement, no ORM object. The caller holds the account lock and has just read
+    the balance `have`; the ledger still never goes below zero, and the cause key's
+    unique index refuses a second entry for the same cause."""
+    if amount <= 0:
+        raise InvalidInput("a debit takes a positive number of points")
+    if have - amount < 0:
+        raise Conflict(f"subject {subject_id} has {have} points, {amount} are needed")
+    session.connection().execute(_DEBIT, {"subject_id": subject_id, "amount": -amount, "kind": kind, "cause": cause,
+                             "ref_type": ref_type, "ref_id": ref_id, "rule": None, "period": None,
+                             "earned_on": clock.today(), "expires_on": None, "reverses_id": None,
+                             "cause_key": cause_key, "note": note, "actor": actor, "at": clock.now()})
 
 
 def expiry_for(session: Session, earned_on: dt.date) -> dt.date:
@@ -115,12 +132,12 @@ class Lot:
     remaining: int
 
 
-_MOVES = (select(PointsEntry.id, PointsEntry.amount, PointsEntry.expires_on, PointsEntry.reverses_id)
-          .where(PointsEntry.subject_id == bindparam("sid")).order_by(PointsEntry.id))
+_E = PointsEntry.__table__.c
+_MOVES = select(_E.id, _E.amount, _E.expires_on, _E.reverses_id).where(_E.subject_id == bindparam("sid")).order_by(_E.id)
 
 
 def _moves(session: Session, subject_id: int) -> list[tuple[int, int, dt.date | None, int | None]]:
-    return [(int(i), int(a), x, r) for i, a, x, r in session.execute(_MOVES, {"sid": subject_id}).tuples()]
+    return [(int(i), int(a), x, r) for i, a, x, r in session.connection().execute(_MOVES, {"sid": subject_id})]
 
 
 def lots(session: Session, subject_id: int) -> list[Lot]:

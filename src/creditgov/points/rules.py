@@ -24,7 +24,12 @@ RULES = PolicyFile(RulesFile, "creditgov.points", "data/rules.yaml")
 # (row id, sha256 of its text) -> the parsed copy. Loaded copies are rows that are
 # only ever added, so a row's id and digest name one text for good.
 _LOADED: dict[tuple[int, str], RulesFile] = {}
-_NEWEST = select(PointsRules.id, PointsRules.content_hash).order_by(PointsRules.id.desc()).limit(1)
+_T = PointsRules.__table__.c
+_NEWEST = select(_T.id, _T.content_hash).order_by(_T.id.desc()).limit(1)
+#: The newest loaded copy's id and digest as scalar subqueries, for a statement that
+#: reads them beside other things (a redemption reads them with its offer).
+NEWEST_ID = select(_T.id).order_by(_T.id.desc()).limit(1).scalar_subquery()
+NEWEST_HASH = select(_T.content_hash).order_by(_T.id.desc()).limit(1).scalar_subquery()
 
 
 def rules(session: Session) -> RulesFile:
@@ -33,9 +38,14 @@ def rules(session: Session) -> RulesFile:
     text read and parsed only the first time it is seen (the shipped file: once per
     change of the file, `PolicyFile.shipped`)."""
     newest = session.execute(_NEWEST).first()
-    if newest is None:
+    return in_force(session, None if newest is None else int(newest[0]), None if newest is None else str(newest[1]))
+
+
+def in_force(session: Session, newest_id: int | None, newest_hash: str | None) -> RulesFile:
+    """The rules in force, given the newest loaded copy's id and digest (None: none loaded)."""
+    if newest_id is None or newest_hash is None:
         return RULES.shipped()
-    key = (int(newest[0]), str(newest[1]))
+    key = (newest_id, newest_hash)
     doc = _LOADED.get(key)
     if doc is None:
         row = session.get(PointsRules, key[0])

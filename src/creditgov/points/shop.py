@@ -2,26 +2,27 @@
 
 A redemption goes reserved → settled (the shop confirms the code) or → cancelled /
 expired, which return the points and the item. Reserving is one transaction that
-locks the subject's account, checks the balance, then takes one item with a
-conditional UPDATE (`taken < stock`) and appends the debit: two requests can neither sell
-the last item twice nor spend the same points twice, and a request retried with the
-same idempotency key returns the first redemption.
+locks the subject's account, checks the balance, writes the redemption and its debit,
+then takes one item with a conditional UPDATE (`taken < stock`), undoing its own
+writes when none is left: two requests can neither sell the last item twice nor spend
+the same points twice, and a request retried with the same idempotency key returns
+the first redemption.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from creditgov.core import clock, labels
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.points import ledger
-from creditgov.points.models import Offer, Redemption, Shop
-from creditgov.points.rules import rules
+from creditgov.points.models import Offer, PointsAccount, Redemption, Shop
+from creditgov.points.rules import NEWEST_HASH, NEWEST_ID, in_force
 from creditgov.points.schemas import OfferIn, ShopIn
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
@@ -34,8 +35,14 @@ _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def new_code() -> str:
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(10))
-    return f"JF-{body[:5]}-{body[5:]}"
+    """Ten characters drawn uniformly from the alphabet (one draw of a number below
+    31^10, written in base 31): about 49 bits, as ten separate draws give."""
+    n = secrets.randbelow(len(_ALPHABET) ** 10)
+    body = []
+    for _ in range(10):
+        n, d = divmod(n, len(_ALPHABET))
+        body.append(_ALPHABET[d])
+    return f"JF-{''.join(body[:5])}-{''.join(body[5:])}"
 
 
 # ------------------------------------------------------------------ shops and offers
@@ -89,7 +96,31 @@ def subject_band(session: Session, subject_id: int) -> str | None:
     return band_table(session.connection()).get((row[0], row[1]), {}).get(row[2])
 
 
-def refusal(session: Session, offer: Offer, subject: Subject, today: dt.date) -> dict[str, str] | None:
+class OfferTerms(Protocol):
+    """What a refusal reads of an offer: an `Offer`, or a row of `_OFFER_TERMS`."""
+
+    @property
+    def active(self) -> bool: ...
+    @property
+    def valid_from(self) -> dt.date: ...
+    @property
+    def valid_until(self) -> dt.date: ...
+    @property
+    def kinds(self) -> list[str]: ...
+    @property
+    def min_band(self) -> str | None: ...
+
+
+class Redeemer(Protocol):
+    """What a refusal reads of a subject: a `Subject`, or a row of `_SUBJECT_KIND`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+
+
+def refusal(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.date) -> dict[str, str] | None:
     """Why this subject may not redeem this offer now, in Chinese and English (subject
     kinds and bands by their labels), with a code; None when it may."""
     if not offer.active:
@@ -109,7 +140,7 @@ def refusal(session: Session, offer: Offer, subject: Subject, today: dt.date) ->
     return None
 
 
-def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) -> str | None:
+def why_not(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.date) -> str | None:
     """Why this subject may not redeem this offer now, in English words; None when it may."""
     r = refusal(session, offer, subject, today)
     return r["en"] if r else None
@@ -117,61 +148,113 @@ def why_not(session: Session, offer: Offer, subject: Subject, today: dt.date) ->
 
 # ------------------------------------------------------------------ redemption
 # Take one item if one is left: the database decides, so two takers never get the last one.
-_TAKE = (update(Offer).where(Offer.id == bindparam("oid"), Offer.taken < Offer.stock)
-         .values(taken=Offer.taken + 1).execution_options(synchronize_session=False))
+_OFFERS = cast(Table, Offer.__table__)
+_TAKE = update(_OFFERS).where(_OFFERS.c.id == bindparam("oid"), _OFFERS.c.taken < _OFFERS.c.stock).values(
+    taken=_OFFERS.c.taken + 1)
+
+
+# The reads and writes of a redemption, as plain statements on the session's connection
+# rather than ORM loads and flushes: they are most of a redemption's cost otherwise
+# (benchmarks/points.py), and a busy counter serves its queue one redemption at a time.
+_S, _O, _R = Subject.__table__.c, Offer.__table__.c, Redemption.__table__.c
+_ACCOUNTS = PointsAccount.__table__
+# The subject, its points account locked (PostgreSQL FOR UPDATE; SQLite's unit of work
+# holds the write lock already): no row when either is missing.
+_SUBJECT_LOCKED = (select(_S.id, _S.kind).join(_ACCOUNTS, _ACCOUNTS.c.subject_id == _S.id)
+                   .where(_S.id == bindparam("sid")).with_for_update(of=_ACCOUNTS))
+_SUBJECT_KIND = select(_S.id, _S.kind).where(_S.id == bindparam("sid"))
+_SAME_KEY = select(_R.id, _R.offer_id).where(_R.subject_id == bindparam("sid"), _R.idempotency_key == bindparam("key"))
+# Read under the account lock, in one statement: the offer's terms, an earlier
+# redemption with the same key, the subject's open or settled redemptions of the offer,
+# and which earning rules are in force.
+_OFFER_TERMS = select(
+    _O.id, _O.shop_id, _O.title, _O.price, _O.active, _O.valid_from, _O.valid_until, _O.kinds, _O.min_band,
+    _O.per_subject, _O.taken, _O.stock,
+    _SAME_KEY.with_only_columns(_R.id).scalar_subquery().label("same_id"),
+    _SAME_KEY.with_only_columns(_R.offer_id).scalar_subquery().label("same_offer"),
+    select(func.count()).select_from(Redemption.__table__)
+    .where(_R.offer_id == _O.id, _R.subject_id == bindparam("sid"), _R.status.in_(("reserved", "settled")))
+    .scalar_subquery().label("held"),
+    NEWEST_ID.label("rules_id"), NEWEST_HASH.label("rules_hash"),
+).where(_O.id == bindparam("oid"))
+_RESERVE = insert(cast(Table, Redemption.__table__)).returning(_R.id)
+_SAVEPOINT, _BACK_TO_SAVEPOINT = text("SAVEPOINT redeem"), text("ROLLBACK TO SAVEPOINT redeem")
 
 
 def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor: str) -> tuple[Redemption, bool]:
     """Reserve one item for the subject: (redemption, created). See the module
-    docstring for why the order of the steps matters."""
+    docstring for why the order of the steps matters.
+
+    The reads and writes are plain statements on the session's connection, as few as
+    the checks allow, rather than ORM loads and flushes: those were most of a
+    redemption's cost (benchmarks/points.py), and a busy offer serves its redeemers
+    one at a time."""
     key = key.strip()
     if not 1 <= len(key) <= 100:
         raise InvalidInput("the idempotency key must be 1–100 characters")
-    subject = session.get(Subject, subject_id)
-    if subject is None:
-        raise NotFound(f"subject {subject_id} not found")
-    ledger.lock_account(session, subject_id)
-    same = session.execute(select(Redemption).where(Redemption.subject_id == subject_id,
-                                                    Redemption.idempotency_key == key)).scalar_one_or_none()
-    if same is not None:
-        if same.offer_id != offer_id:
+    conn = session.connection()
+    subject = conn.execute(_SUBJECT_LOCKED, {"sid": subject_id}).first()
+    if subject is None:  # no such subject, or its first spend: open the account
+        subject = conn.execute(_SUBJECT_KIND, {"sid": subject_id}).first()
+        if subject is None:
+            raise NotFound(f"subject {subject_id} not found")
+        ledger.lock_account(session, subject_id)
+    offer = conn.execute(_OFFER_TERMS, {"oid": offer_id, "sid": subject_id, "key": key}).first()
+    same = (offer.same_id, offer.same_offer) if offer is not None else \
+        conn.execute(_SAME_KEY, {"sid": subject_id, "key": key}).first()
+    if same is not None and same[0] is not None:
+        if same[1] != offer_id:
             raise Conflict(f"idempotency key {key!r} was already used for another offer")
-        return same, False
-    offer = session.get(Offer, offer_id)
+        earlier = session.get(Redemption, same[0])
+        assert earlier is not None  # redemptions are never deleted
+        return earlier, False
     if offer is None:
         raise NotFound(f"offer {offer_id} not found")
     today, now = clock.today(), clock.now()
     reason = why_not(session, offer, subject, today)
     if reason:
         raise Conflict(reason)
-    if offer.per_subject is not None:
-        mine = session.execute(select(func.count()).select_from(Redemption).where(
-            Redemption.offer_id == offer_id, Redemption.subject_id == subject_id,
-            Redemption.status.in_(("reserved", "settled")))).scalar_one()
-        if mine >= offer.per_subject:
-            raise Conflict(f"the offer allows {offer.per_subject} per subject")
+    if offer.per_subject is not None and offer.held >= offer.per_subject:
+        raise Conflict(f"the offer allows {offer.per_subject} per subject")
     # The balance cannot change under the account lock, so it is read once, checked
-    # first, and passed to the debit; taking the item is the last check: a refusal at
-    # any step has changed nothing.
+    # first, and passed to the debit.
     have, first_expiry = ledger.position(session, subject_id)
     if have < offer.price:
         raise Conflict(f"not enough points: {have} held, {offer.price} needed")
-    hours = rules(session).reservation_hours
-    took = session.execute(_TAKE, {"oid": offer_id})
-    if took.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
+    if offer.taken >= offer.stock:
         raise Conflict("the offer is sold out")
-    r = Redemption(offer_id=offer.id, shop_id=offer.shop_id, subject_id=subject_id, points=offer.price,
-                   status="reserved", code=new_code(), idempotency_key=key, reserved_at=now,
-                   expires_at=now + dt.timedelta(hours=hours), actor=actor,
-                   extra={"points_expire_on": first_expiry.isoformat() if first_expiry else None})
-    session.add(r)
-    session.flush()
-    ledger.post(session, subject_id=subject_id, amount=-offer.price, kind="redeem", cause="redemption",
-                ref_type="redemption", ref_id=r.id, cause_key=f"redemption:{r.id}", actor=actor,
-                note=offer.title, have=have, fresh=True)
-    # Last, so the audit chain's lock (PostgreSQL) is held only from here to the commit.
+    hours = in_force(session, offer.rules_id, offer.rules_hash).reservation_hours
+    fields: dict[str, Any] = {
+        "offer_id": offer.id, "shop_id": offer.shop_id, "subject_id": subject_id, "points": offer.price,
+        "status": "reserved", "code": new_code(), "idempotency_key": key, "reserved_at": now,
+        "expires_at": now + dt.timedelta(hours=hours), "settled_at": None, "closed_at": None, "actor": actor,
+        "closed_by": None, "extra": {"points_expire_on": first_expiry.isoformat() if first_expiry else None}}
+    # The writes start at a savepoint, so a refusal at the take leaves the caller's
+    # transaction as it was (the caller's own pending objects are flushed before it).
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    conn.execute(_SAVEPOINT)
+    new_id = int(conn.execute(_RESERVE, fields).scalar_one())
+    ledger.debit(session, subject_id=subject_id, amount=offer.price, kind="redeem", cause="redemption",
+                 ref_type="redemption", ref_id=new_id, cause_key=f"redemption:{new_id}", actor=actor,
+                 note=offer.title, have=have)
+    # The audit entry, then taking the item, come last. From the audit entry to the
+    # commit the chain's lock is held (PostgreSQL; an advisory lock whose waiters are
+    # served in order), and from the take to the commit the offer's row: taken in this
+    # order, redeemers of a popular offer queue in order on the first instead of all
+    # waking at each commit to race for the row. The last item can still go between
+    # the read above and the take (PostgreSQL): then the writes are undone.
     audit.append(session, action="points.redeem", actor=actor, subject_id=subject_id,
-                 detail={"redemption": r.id, "offer": offer.id, "points": offer.price})
+                 detail={"redemption": new_id, "offer": offer.id, "points": offer.price})
+    took = conn.execute(_TAKE, {"oid": offer_id})
+    if took.rowcount != 1:
+        conn.execute(_BACK_TO_SAVEPOINT)
+        raise Conflict("the offer is sold out")
+    # The row written above, as the session's own object (persistent, every column
+    # set) without reading it back.
+    r = Redemption(id=new_id, **fields)
+    make_transient_to_detached(r)
+    session.add(r)
     return r, True
 
 
