@@ -66,6 +66,26 @@ def test_append_only_session_reads_without_the_lock_and_takes_it_to_append(sqlit
         assert s.execute(text("SELECT count(*) FROM audit_entries")).scalar() == before + 1
 
 
+def test_append_only_session_takes_the_lock_at_a_savepoint(sqlite_store: str) -> None:
+    """A savepoint opens SQLite's transaction when none is open; in an append-only unit
+    it is the start of its writes, so it takes the write lock there, not a deferred
+    read transaction that would fail to upgrade when another writer got in first."""
+    other = _other_writer(sqlite_store)
+    session = db.append_only_session_factory(sqlite_store)()
+    try:
+        session.execute(text("SELECT count(*) FROM audit_entries")).scalar()
+        session.connection().execute(text("SAVEPOINT work"))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        session.connection().execute(text("ROLLBACK TO SAVEPOINT work"))
+        session.commit()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        session.close()
+        other.close()
+
+
 def test_concurrent_append_only_audits_keep_one_unbroken_chain(sqlite_store: str) -> None:
     """The last hash is read under the write lock, so racing appends never fork the chain."""
     factory = db.append_only_session_factory(sqlite_store)

@@ -50,7 +50,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
 
 
 APPEND_ONLY = "creditgov_append_only"
-_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
+# Statements that start a write (by their first six letters). A savepoint counts: in
+# SQLite it opens a transaction when none is open, and it is taken to write after it.
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC", "SAVEPO"})
 
 
 def sqlite_file(url: str) -> Path | None:
