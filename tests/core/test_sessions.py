@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
 from creditgov.core import db, schema
@@ -28,6 +29,15 @@ def sqlite_store(tmp_path: Path) -> str:
 def _other_writer(url: str) -> sqlite3.Connection:
     con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
     return con
+
+
+def _holds_the_lock_until_commit(session: Session, other: sqlite3.Connection) -> None:
+    """Another writer must wait while the session is open, and may write once it commits."""
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
+    session.commit()
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
 
 
 def test_ordinary_session_holds_the_write_lock_from_its_first_read(sqlite_store: str) -> None:
@@ -54,11 +64,7 @@ def test_append_only_session_reads_without_the_lock_and_takes_it_to_append(sqlit
         other.execute("COMMIT")
         # … and the append takes it, so now the other writer must wait.
         audit.append(session, action="test.append", actor="tester")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
-        session.commit()
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
+        _holds_the_lock_until_commit(session, other)
     finally:
         session.close()
         other.close()
@@ -75,12 +81,8 @@ def test_append_only_session_takes_the_lock_at_a_savepoint(sqlite_store: str) ->
     try:
         session.execute(text("SELECT count(*) FROM audit_entries")).scalar()
         session.connection().execute(text("SAVEPOINT work"))
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
         session.connection().execute(text("ROLLBACK TO SAVEPOINT work"))
-        session.commit()
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
+        _holds_the_lock_until_commit(session, other)
     finally:
         session.close()
         other.close()

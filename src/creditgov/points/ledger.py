@@ -62,6 +62,12 @@ def entry_by_key(session: Session, cause_key: str) -> PointsEntry | None:
     return session.execute(select(PointsEntry).where(PointsEntry.cause_key == cause_key)).scalar_one_or_none()
 
 
+def _must_hold(subject_id: int, have: int, need: int) -> None:
+    """The ledger never goes below zero."""
+    if have < need:
+        raise Conflict(f"subject {subject_id} has {have} points, {need} are needed")
+
+
 def post(session: Session, *, subject_id: int, amount: int, kind: str, cause: str, ref_type: str,
          ref_id: int | None, cause_key: str, actor: str, rule: str | None = None, period: str | None = None,
          expires_on: dt.date | None = None, reverses_id: int | None = None,
@@ -74,9 +80,7 @@ def post(session: Session, *, subject_id: int, amount: int, kind: str, cause: st
     if entry_by_key(session, cause_key) is not None:
         return None
     if amount < 0:
-        have = balance(session, subject_id)
-        if have + amount < 0:
-            raise Conflict(f"subject {subject_id} has {have} points, {-amount} are needed")
+        _must_hold(subject_id, balance(session, subject_id), -amount)
     else:
         ensure_accounts(session, [subject_id])
     today = clock.today()
@@ -99,8 +103,7 @@ def debit(session: Session, *, subject_id: int, amount: int, kind: str, cause: s
     unique index refuses a second entry for the same cause."""
     if amount <= 0:
         raise InvalidInput("a debit takes a positive number of points")
-    if have - amount < 0:
-        raise Conflict(f"subject {subject_id} has {have} points, {amount} are needed")
+    _must_hold(subject_id, have, amount)
     session.connection().execute(_DEBIT, {"subject_id": subject_id, "amount": -amount, "kind": kind, "cause": cause,
                              "ref_type": ref_type, "ref_id": ref_id, "rule": None, "period": None,
                              "earned_on": clock.today(), "expires_on": None, "reverses_id": None,

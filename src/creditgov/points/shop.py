@@ -153,9 +153,6 @@ _TAKE = update(_OFFERS).where(_OFFERS.c.id == bindparam("oid"), _OFFERS.c.taken 
     taken=_OFFERS.c.taken + 1)
 
 
-# The reads and writes of a redemption, as plain statements on the session's connection
-# rather than ORM loads and flushes: they are most of a redemption's cost otherwise
-# (benchmarks/points.py), and a busy counter serves its queue one redemption at a time.
 _S, _O, _R = Subject.__table__.c, Offer.__table__.c, Redemption.__table__.c
 _ACCOUNTS = PointsAccount.__table__
 # The subject, its points account locked (PostgreSQL FOR UPDATE; SQLite's unit of work

@@ -42,15 +42,18 @@ def default_actor() -> str:
     return os.environ.get("CREDITGOV_ACTOR") or f"cli:{getpass.getuser()}"
 
 
-def _body(fields: list[Any]) -> str:
-    prev, at, *rest = fields
-    return json.dumps([prev, at.isoformat(timespec="microseconds"), *rest], ensure_ascii=False,
-                      separators=(",", ":"))
+def _tail(at: dt.datetime, actor: str, action: str, subject_id: int | None, purpose: str | None,
+          detail: str) -> str:
+    """The hashed JSON array after its first element, the previous hash: a hash is
+    hex, so the array is '["' + prev + '",' + this (what `creditgov_audit_append`
+    concatenates on PostgreSQL)."""
+    return json.dumps([at.isoformat(timespec="microseconds"), actor, action, subject_id, purpose, detail],
+                      ensure_ascii=False, separators=(",", ":"))[1:]
 
 
 def _digest(prev: str, at: dt.datetime, actor: str, action: str, subject_id: int | None,
             purpose: str | None, detail: str) -> str:
-    body = _body([prev, at, actor, action, subject_id, purpose, detail])
+    body = '["' + prev + '",' + _tail(at, actor, action, subject_id, purpose, detail)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -91,11 +94,9 @@ def append(session: Session, *, action: str, actor: str | None = None, subject_i
     actor = actor or default_actor()
     body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     if conn.dialect.name == "postgresql":
-        # `_digest`'s JSON after the previous hash: the function puts '["<prev>",' in front
-        tail = _body([GENESIS, at, actor, action, subject_id, purpose, body])[len(GENESIS) + 4:]
         new_id, prev, digest = conn.execute(_APPEND_PG, {
             "at": at, "actor": actor, "action": action, "subject_id": subject_id, "purpose": purpose,
-            "detail": body, "tail": tail}).one()
+            "detail": body, "tail": _tail(at, actor, action, subject_id, purpose, body)}).one()
         return Appended(id=int(new_id), at=at, hash=str(digest), prev_hash=str(prev))
     db.begin_writing(conn)  # the last hash must be read under the write lock
     prev = conn.execute(_LAST_HASH).scalar() or GENESIS
