@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from creditgov import bootstrap
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests import store_template
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -83,11 +83,9 @@ def keyring(tmp_path: Path) -> KeyRing:
 
 @pytest.fixture
 def store(db_url: str) -> str:
-    """An initialised store: schema at head and the shipped catalogue loaded."""
-    schema.upgrade(db_url)
-    with db.session_scope(db_url) as s:
-        catalog_service.load_catalog(s, actor="test")
-    return db_url
+    """An initialised store: schema at head and the shipped catalogue loaded (a copy
+    of the session's template, see tests/store_template.py)."""
+    return store_template.fill(db_url)
 
 
 @pytest.fixture
@@ -144,9 +142,8 @@ def county_sqlite(sqlite_url: str) -> str:
     (validation messages, argument checks): PostgreSQL adds time, not coverage."""
     from tests.lists.helpers import load_domain_data
 
-    schema.upgrade(sqlite_url)
+    store_template.fill(sqlite_url)
     with db.session_scope(sqlite_url) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     return sqlite_url
 

@@ -19,9 +19,8 @@ from typing import Any
 import pyotp
 import sqlalchemy as sa
 
-from creditgov.catalog import service as catalog_service
 from creditgov.commitments import service as commitments_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.ingest import service as ingest_service
 from creditgov.lists import service as lists_service
 from creditgov.measures import service as measures_service
@@ -31,6 +30,7 @@ from creditgov.scoring.models import EvaluationRun
 from creditgov.security import mfa
 from creditgov.security import users as user_service
 from creditgov.security.crypto import create_key_file
+from tests import store_template
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
 TODAY = "2026-11-01"
@@ -86,9 +86,8 @@ def build(url: str, key_file: Path, *, evaluate: bool = True) -> County:
     evaluation runs once per store on the embedded engine."""
     os.environ["CREDITGOV_TODAY"] = TODAY
     ring = create_key_file(key_file)
-    schema.upgrade(url)
+    store_template.fill(url)
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         lists_service.load_lists(s, actor="test")
         measures_service.load_measures(s, actor="test")
         commitments_service.load_templates(s, actor="test")

@@ -24,8 +24,7 @@ from sqlalchemy import select
 
 from creditgov.alerts import outbox
 from creditgov.alerts import service as alerts_service
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.ingest import service as ingest_service
 from creditgov.lists import service as lists_service
 from creditgov.reports.pdftext import printable
@@ -34,6 +33,7 @@ from creditgov.scoring.models import EvaluationRun
 from creditgov.security import users as user_service
 from creditgov.security.crypto import create_key_file
 from creditgov.subjects.models import Subject
+from tests import store_template
 from tests.api.conftest import client_for
 from tests.api.county import PASSWORD, County, pg_schema_url
 from tests.api.county_supervision import RECIPIENTS
@@ -71,9 +71,8 @@ def _build(url: str, tmp: Path, listener: Listener, *, evaluate: bool) -> World:
     hostile = names(listener.port)
     key_file = tmp / "creditgov.key"
     ring = create_key_file(key_file)
-    schema.upgrade(url)
+    store_template.fill(url)
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         lists_service.load_lists(s, actor="test")
         alerts_service.load_rules(s, actor="test")
     codes = write_folder(tmp / "in", hostile)

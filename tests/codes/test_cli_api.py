@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from creditgov.api.app import create_app
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
+from tests import store_template
 from tests.codes.helpers import graded_firm, graded_firms
 from tests.lists.helpers import load_domain_data, make_subject
 
@@ -32,9 +32,8 @@ def test_the_code_commands_between_two_regions(county: str, cli, tmp_path: Path)
     create_key_file(key_a)
     a = ("--db", county, "--key-file", str(key_a))
     other = f"sqlite:///{tmp_path / 'b.db'}"
-    schema.upgrade(other)
+    store_template.fill(other)
     with db.session_scope(other) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     key_b = tmp_path / "b.key"
     create_key_file(key_b)

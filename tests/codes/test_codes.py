@@ -17,13 +17,13 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from creditgov.catalog import service as catalog_service
 from creditgov.codes import envelope, keys, revocation, service, trust
 from creditgov.codes.models import IssuedCode
-from creditgov.core import clock, db, schema
+from creditgov.core import clock, db
 from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.measures import service as measures_service
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests import store_template
 from tests.codes.helpers import graded_firm, graded_firms, region_key, regrade, share_trust
 from tests.lists.helpers import load_domain_data, publish_manual_entry
 
@@ -44,9 +44,8 @@ def _verify(url: str, text: str) -> dict:
 def other(tmp_path: Path) -> tuple[str, KeyRing]:
     """A second region's store (SQLite), with the shipped lists and measures."""
     url = f"sqlite:///{tmp_path / 'other.db'}"
-    schema.upgrade(url)
+    store_template.fill(url)
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     return url, create_key_file(tmp_path / "other.key")
 

@@ -12,17 +12,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.security import service as audit
+from tests import store_template
 
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'creditgov.db'}"
-    schema.upgrade(url)
-    with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
+    store_template.fill(url)
     return url
 
 

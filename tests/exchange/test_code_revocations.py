@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from creditgov.catalog import service as catalog_service
 from creditgov.codes import revocation, service, trust
 from creditgov.codes.models import ImportedRevocations
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.core.errors import Conflict
 from creditgov.exchange import apply, channels, collect, signing
 from creditgov.exchange.models import ExchangePackage, ReceivedFact
 from creditgov.exchange.schemas import PeerIn
 from creditgov.measures import service as measures_service
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests import store_template
 from tests.codes.helpers import graded_firm, region_key, share_trust
 from tests.lists.helpers import load_domain_data, make_subject
 
@@ -30,9 +30,8 @@ from tests.lists.helpers import load_domain_data, make_subject
 @pytest.fixture
 def city(tmp_path: Path) -> tuple[str, KeyRing]:
     url = f"sqlite:///{tmp_path / 'city.db'}"
-    schema.upgrade(url)
+    store_template.fill(url)
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     return url, create_key_file(tmp_path / "city.key")
 

@@ -12,23 +12,22 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.exchange import channels, service, signing
 from creditgov.exchange.models import ExchangePackage
 from creditgov.exchange.schemas import PeerIn
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests import store_template
 from tests.lists.helpers import add_record, load_domain_data, make_subject
 
 
 def _store(tmp: Path, name: str) -> tuple[str, KeyRing]:
     url = f"sqlite:///{tmp / f'{name}.db'}"
-    schema.upgrade(url)
+    store_template.fill(url)
     ring = create_key_file(tmp / f"{name}.key")
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
         signing.create_identity(s, ring, node=name, actor="test")
     return url, ring

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from stdnum.cn import ric, uscc
+from tests import store_template
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest import service, stream
 from creditgov.ingest.transforms import RowError
@@ -65,9 +65,7 @@ def _ingest(tmp_path: Path, name: str, county: Path, keyring, *, parallel: bool,
             ) -> tuple[Path, Counts]:
     path = tmp_path / f"{name}.db"
     url = f"sqlite:///{path}"
-    schema.upgrade(url)
-    with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
+    store_template.fill(url)
     monkeypatch.setenv("CREDITGOV_INGEST_PARALLEL", "1" if parallel else "0")
     # read by the forked helper: below the first, chunks are handed over as read; from the
     # second on, the helper also works out their subjects

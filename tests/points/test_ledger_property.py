@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.core.errors import Conflict
 from creditgov.points import ledger, shop
 from creditgov.points.models import PointsEntry, Redemption
+from tests import store_template
 from tests.lists.helpers import make_subject
 from tests.points.helpers import a_shop, an_offer
 
@@ -48,11 +48,10 @@ def _check(s, subject_id: int) -> None:
 @given(steps=st.lists(STEP, min_size=1, max_size=25))
 def test_every_balance_is_the_sum_of_its_ledger_and_never_negative(tmp_path: Path, steps) -> None:
     url = f"sqlite:///{tmp_path / f'p{next(_n)}.db'}"
-    schema.upgrade(url)
+    store_template.fill(url)
     day = dt.date(2026, 11, 1)
     os.environ["CREDITGOV_TODAY"] = day.isoformat()
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         sid = make_subject(s, kind="individual").id
         a_shop(s)
         offers = {p: an_offer(s, price=p, stock=1000).id for p in (50, 120, 300)}

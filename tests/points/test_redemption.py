@@ -17,6 +17,7 @@ from creditgov.core.errors import Conflict, NotFound
 from creditgov.points import ledger, shop
 from creditgov.points.models import Offer, PointsEntry, Redemption
 from creditgov.subjects.models import Subject
+from tests import store_template
 from tests.lists.helpers import make_subject
 from tests.points.helpers import a_shop, an_offer, give, residents
 
@@ -151,13 +152,10 @@ def test_the_last_item_taken_between_read_and_take_undoes_only_the_redemption(pg
     its audit entries, stay and commit; the chain verifies."""
     from sqlalchemy import text
 
-    from creditgov.catalog import service as catalog_service
-    from creditgov.core import schema
     from creditgov.security import service as audit
 
-    schema.upgrade(pg_url)
+    store_template.fill(pg_url)
     with db.session_scope(pg_url) as s:
-        catalog_service.load_catalog(s, actor="test")
         (p,) = residents(s, 1, 500)
         a_shop(s)
         offer_id = an_offer(s, price=100, stock=1).id

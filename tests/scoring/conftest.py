@@ -14,14 +14,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.demo.county import generate
 from creditgov.ingest import service as ingest_service
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord, RecordStatusChange
 from creditgov.security.crypto import KeyRing, create_key_file, load_key_file
 from creditgov.subjects.models import Subject
+from tests import store_template
 from tests.scoring.synth import ensure_lists
 
 COUNTY_SUBJECTS = 1000
@@ -36,9 +36,7 @@ def county_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _build(url: str, folder: Path, keyring: KeyRing) -> None:
-    schema.upgrade(url)
-    with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
+    store_template.fill(url)
     ingest_service.ingest_paths(url, keyring, [folder], actor="test")
     _decorate(url)
 

@@ -24,6 +24,7 @@ from creditgov.records.models import CreditRecord
 from creditgov.scoring import service
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
+from tests import store_template
 from tests.scoring.synth import ensure_lists
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -165,12 +166,7 @@ def test_explain_names_the_entry_and_record_behind_a_list_deduction(work: Path) 
 
 
 def test_explain_evidence_on_postgres_too(pg_url: str, keyring: KeyRing) -> None:
-    from creditgov.catalog import service as catalog_service
-    from creditgov.core import schema
-
-    schema.upgrade(pg_url)
-    with db.session_scope(pg_url) as s:
-        catalog_service.load_catalog(s, actor="test")
+    store_template.fill(pg_url)
     mini = Path(pg_url.split("search_path%3D")[-1])  # only a unique name; the copy goes to a temp folder
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"mini-{mini.name}"
     shutil.copytree(FIXTURES / "mini", tmp, dirs_exist_ok=True)

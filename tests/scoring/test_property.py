@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.scoring import compile as compiler
 from creditgov.scoring import engines, explain
 from creditgov.scoring.model import EvaluationModel
 from creditgov.scoring.prepared import prepare
 from creditgov.scoring.service import catalog_info
 from creditgov.subjects.models import Subject
+from tests import store_template
 from tests.scoring.synth import Entry, Rec, Subj, clear, write
 
 AS_OF = dt.date(2026, 11, 1)
@@ -267,9 +267,7 @@ def models(draw: Any) -> EvaluationModel:
 @pytest.fixture(scope="module")
 def prop_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('prop')) / 'prop.db'}"
-    schema.upgrade(url)
-    with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
+    store_template.fill(url)
     return url
 
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from creditgov.catalog import service as catalog_service
 from creditgov.codes import service as code_service
 from creditgov.codes import trust
-from creditgov.core import db, schema
+from creditgov.core import db
 from creditgov.security import users as user_service
 from creditgov.security.crypto import KeyRing, create_key_file
 from creditgov.web.i18n import LANG_COOKIE
+from tests import store_template
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.codes.helpers import graded_firm, region_key, share_trust
 from tests.lists.helpers import load_domain_data
@@ -43,9 +43,8 @@ class Region:
 
 def _store(tmp: Path, name: str, issuer: str, issuer_name: str) -> Region:
     url = f"sqlite:///{tmp / (name + '.db')}"
-    schema.upgrade(url)
+    store_template.fill(url)
     with db.session_scope(url) as s:
-        catalog_service.load_catalog(s, actor="test")
         load_domain_data(s)
     r = Region(url, tmp / f"{name}.key", create_key_file(tmp / f"{name}.key"))
     region_key(url, r.ring, issuer, issuer_name)

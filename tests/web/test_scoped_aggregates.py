@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from creditgov.catalog import service as catalog_service
-from creditgov.core import db, labels, schema
+from creditgov.core import db, labels
 from creditgov.ingest import service as ingest
 from creditgov.reports import overview
 from creditgov.scoring import service as scoring
@@ -25,6 +24,7 @@ from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.crypto import create_key_file
 from creditgov.security.scopes import Forbidden, Principal, Role, authorize
 from creditgov.subjects.models import Region, Subject
+from tests import store_template
 from tests.api.county import pg_schema_url
 from tests.lists.helpers import load_domain_data
 
@@ -47,9 +47,8 @@ def evaluated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     os.environ["CREDITGOV_TODAY"] = "2026-11-01"
     with place as url:
         ring = create_key_file(tmp / "creditgov.key")
-        schema.upgrade(url)
+        store_template.fill(url)
         with db.session_scope(url) as s:
-            catalog_service.load_catalog(s, actor="test")
             load_domain_data(s)
         ingest.ingest_paths(url, ring, [MINI], actor="test")
         for model in MODELS:
