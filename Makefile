@@ -92,7 +92,7 @@ demo: $(VENV)/.installed
 	$(CG) serve --host 127.0.0.1 --port 8000
 
 test: system-deps $(VENV)/.installed-dev
-	$(PY) -m pytest -q --durations=30
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --durations=30
 
 bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/ingest.py

@@ -81,6 +81,12 @@ def keyring(tmp_path: Path) -> KeyRing:
     return create_key_file(tmp_path / "test.key")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _store_templates() -> Iterator[None]:
+    yield
+    store_template.drop_all()
+
+
 @pytest.fixture
 def store(db_url: str) -> str:
     """An initialised store: schema at head and the shipped catalogue loaded (a copy

@@ -10,7 +10,6 @@ empty stores step by step."""
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import shutil
@@ -36,16 +35,20 @@ def fill(url: str) -> str:
     if url.startswith("sqlite"):
         key = "sqlite"
         if key not in _templates:
-            folder = Path(tempfile.mkdtemp(prefix="creditgov-template-"))
-            atexit.register(shutil.rmtree, folder, True)
-            _templates[key] = SqliteTemplate(folder)
+            _templates[key] = SqliteTemplate(Path(tempfile.mkdtemp(prefix="creditgov-template-")))
     else:
         key = url.rsplit("options=", 1)[0].rstrip("?&")
         if key not in _templates:
-            t = _templates[key] = PostgresTemplate(key)
-            atexit.register(t.drop)
+            _templates[key] = PostgresTemplate(key)
     _templates[key].copy_to(url)
     return url
+
+
+def drop_all() -> None:
+    """The session's end: the templates go (a PostgreSQL schema, a temporary folder)."""
+    while _templates:
+        _key, t = _templates.popitem()
+        t.drop()
 
 
 def build(url: str) -> None:
@@ -58,6 +61,7 @@ def build(url: str) -> None:
 class SqliteTemplate:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.path = folder / "template.db"
         url = f"sqlite:///{self.path}"
         build(url)
@@ -74,6 +78,9 @@ class SqliteTemplate:
             src.close()
             dst.close()
         files.restrict(path)
+
+    def drop(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class PostgresTemplate:
