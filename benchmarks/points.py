@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/points.py [--redemptions 1500] [--clients 8] [--subjects 400]
                                           [--engines sqlite,postgresql] [--pg URL]
+                                          [--pg-processes N]
 
 Issue 15: redemptions per second and p99 under 8 concurrent clients on one hot offer
 and on offers spread over many, beside a bare single-statement baseline in the same
@@ -44,6 +45,14 @@ lock is not fair — a thread that just released it often takes it again — and
 tail the API does not have (p99 250 ms at a p50 of 9 ms).
 `--no-turns` leaves the clients to SQLite's busy handler, to show that tail. Between
 server processes there is no such lock: SQLite's single writer bounds them.
+
+On PostgreSQL the clients are threads of `--pg-processes` forked processes (default one
+per core), as a PostgreSQL deployment serves with `creditgov serve --workers N`: eight
+client threads in one interpreter take turns on its global lock, and a redemption's
+3 ms of Python then waits behind up to seven others' (the previous figures' tail). The
+processes take the next call from one shared counter and send back their latencies and
+what their clients were told; the baseline runs the same way. `--pg-processes 1` keeps
+all clients in this process, to show that tail.
 """
 
 from __future__ import annotations
@@ -170,24 +179,38 @@ def build(url: str, n_subjects: int, calls: int) -> Store:
     return Store(url, subjects, hot, spread, warm, base_hot, base_spread, stock_hot)
 
 
-def run_clients(plan: list[Any], clients: int, one: Any) -> tuple[list[float], float, Counter[str], list[str]]:
-    """`clients` threads take the planned calls in order; each call's wall-clock latency."""
+def run_clients(plan: list[Any], clients: int, one: Any, processes: int = 1, url: str = "",
+                tallies: tuple[Counter[int], ...] = ()) -> tuple[list[float], float, Counter[str], list[str]]:
+    """`clients` clients take the planned calls in order; each call's wall-clock latency.
+
+    With `processes` > 1 the clients are threads of that many forked processes (as
+    `creditgov serve --workers N` serves requests), taking the next call from a counter
+    they share; each process sends back its latencies and the `tallies` (what its
+    clients were told), which are added to the parent's."""
+    if processes > 1:
+        return _run_in_processes(plan, clients, one, processes, url, tallies)
+    nxt = iter(range(len(plan)))
+    take = threading.Lock()
+
+    def next_call() -> int | None:
+        with take:
+            return next(nxt, None)
+    return _threads(plan, clients, one, next_call)
+
+
+def _threads(plan: list[Any], clients: int, one: Any,
+             next_call: Any) -> tuple[list[float], float, Counter[str], list[str]]:
     lat: list[float] = []
     outcomes: Counter[str] = Counter()
     errors: list[str] = []
-    nxt = iter(range(len(plan)))
-    take = threading.Lock()
+    merge = threading.Lock()
     gate = threading.Barrier(clients + 1)
 
     def worker() -> None:
         mine: list[float] = []
         seen: Counter[str] = Counter()
         gate.wait()
-        while True:
-            with take:
-                k = next(nxt, None)
-            if k is None:
-                break
+        while (k := next_call()) is not None:
             a = time.perf_counter_ns()
             try:
                 seen[one(plan[k])] += 1
@@ -195,7 +218,7 @@ def run_clients(plan: list[Any], clients: int, one: Any) -> tuple[list[float], f
                 seen["error"] += 1
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
             mine.append((time.perf_counter_ns() - a) / 1e6)
-        with take:
+        with merge:
             lat.extend(mine)
             outcomes.update(seen)
 
@@ -207,6 +230,61 @@ def run_clients(plan: list[Any], clients: int, one: Any) -> tuple[list[float], f
     for t in threads:
         t.join()
     return lat, time.perf_counter() - t0, outcomes, errors
+
+
+def _run_in_processes(plan: list[Any], clients: int, one: Any, processes: int, url: str,
+                      tallies: tuple[Counter[int], ...]) -> tuple[list[float], float, Counter[str], list[str]]:
+    import multiprocessing as mp
+
+    from creditgov.core import db
+
+    db.engine_for(url).dispose()  # no pooled connection crosses the fork
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("q", 0)
+    per = [n for n in (clients // processes + (1 if i < clients % processes else 0)
+                       for i in range(processes)) if n]
+    gate = ctx.Barrier(len(per) + 1)
+    out = ctx.Queue()
+
+    def next_call() -> int | None:
+        with counter.get_lock():
+            k = int(counter.value)
+            if k >= len(plan):
+                return None
+            counter.value = k + 1
+            return k
+
+    def child(threads: int) -> None:
+        eng = db.engine_for(url)
+        eng.dispose(close=False)  # the parent's connections stay the parent's
+        opened = [eng.connect() for _ in range(threads)]  # each client's connection, before the clock
+        for c in opened:
+            c.close()
+        for t in tallies:
+            t.clear()
+        gate.wait()
+        lat, _wall, outcomes, errors = _threads(plan, threads, one, next_call)
+        out.put((lat, outcomes, errors, [dict(t) for t in tallies]))
+
+    procs = [ctx.Process(target=child, args=(n,), name=f"clients-{i}") for i, n in enumerate(per)]
+    for p in procs:
+        p.start()
+    gate.wait()
+    t0 = time.perf_counter()
+    lat: list[float] = []
+    outcomes: Counter[str] = Counter()
+    errors: list[str] = []
+    for _ in procs:
+        lat_, outcomes_, errors_, tallies_ = out.get()
+        lat.extend(lat_)
+        outcomes.update(outcomes_)
+        errors.extend(errors_)
+        for mine, theirs in zip(tallies, tallies_, strict=True):
+            mine.update(theirs)
+    wall = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+    return lat, wall, outcomes, errors
 
 
 def redeem_call(st: Store) -> Any:
@@ -296,7 +374,7 @@ def verify(st: Store, base_ok: Counter[int]) -> dict[str, Any]:
 
 
 def bench_engine(url: str, engine: str, calls: int, clients: int, n_subjects: int,
-                 turns: bool = True) -> dict[str, Any]:
+                 turns: bool = True, processes: int = 1) -> dict[str, Any]:
     from creditgov.core import db
 
     say(f"{engine}: building the store ({n_subjects} residents, {SPREAD_OFFERS + 2} offers) …")
@@ -317,23 +395,25 @@ def bench_engine(url: str, engine: str, calls: int, clients: int, n_subjects: in
     runs: dict[str, dict[str, Any]] = {}
     try:
         redeem = redeem_call(st)
-        run_clients(plan([st.warm], "warm", WARMUP), clients, redeem)
+        told = (st.ok_offer, st.ok_subject)
+        where = f"{clients} clients" + (f" in {processes} processes" if processes > 1 else "")
+        run_clients(plan([st.warm], "warm", WARMUP), clients, redeem, processes, url, told)
         for name, p in (("redeem hot", plan([st.hot], "hot", calls)),
                         ("redeem spread", plan(st.spread, "spread", calls))):
-            say(f"{engine}: {name}: {calls} calls from {clients} clients …")
-            runs[name] = summary(*run_clients(p, clients, redeem))
+            say(f"{engine}: {name}: {calls} calls from {where} …")
+            runs[name] = summary(*run_clients(p, clients, redeem, processes, url, told))
         base = baseline_call(st, base_ok)
         for name, rows in (("baseline hot", [st.base_hot] * calls),
                            ("baseline spread", [rng.choice(st.base_spread) for _ in range(calls)])):
-            say(f"{engine}: {name}: {calls} bare UPDATEs from {clients} clients …")
-            runs[name] = summary(*run_clients(rows, clients, base))
+            say(f"{engine}: {name}: {calls} bare UPDATEs from {where} …")
+            runs[name] = summary(*run_clients(rows, clients, base, processes, url, (base_ok,)))
     finally:
         checkpoints.stop()
     check = verify(st, base_ok)
     worst = max(runs[k]["p99_ms"] for k in ("redeem hot", "redeem spread"))
     errors = sum(r["outcomes"].get("error", 0) for r in runs.values())
     return {"runs": runs, "check": check, "worst_redeem_p99_ms": worst, "errors": errors,
-            "turns": st.turns is not None,
+            "turns": st.turns is not None, "processes": processes,
             "goal_met": worst <= GOAL_P99_MS and check["no_lost_update"] and errors == 0}
 
 
@@ -365,6 +445,9 @@ def main() -> None:
     ap.add_argument("--subjects", type=int, default=400)
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL database to make a throwaway schema in.")
+    ap.add_argument("--pg-processes", type=int, default=min(8, os.cpu_count() or 1),
+                    help="PostgreSQL: the clients are threads of this many processes, as `creditgov serve "
+                         "--workers N` serves requests (default: one per core); 1 keeps them in this process.")
     ap.add_argument("--no-turns", action="store_true",
                     help="SQLite: no turn-taking lock in the process; waiters poll in SQLite's busy handler.")
     args = ap.parse_args()
@@ -387,7 +470,8 @@ def main() -> None:
                 continue
             url, drop = made
             try:
-                engines[engine] = bench_engine(url, engine, args.redemptions, args.clients, args.subjects)
+                engines[engine] = bench_engine(url, engine, args.redemptions, args.clients, args.subjects,
+                                               processes=args.pg_processes)
             finally:
                 drop()
         else:
@@ -403,8 +487,8 @@ def main() -> None:
         "load_avg_after": [round(x, 2) for x in os.getloadavg()], "engines": engines}
     for engine, e in engines.items():
         names = list(e["runs"])
-        how = (" (clients take turns in the process)" if e["turns"] else " (busy handler only)"
-               ) if engine == "sqlite" else ""
+        how = ((" (clients take turns in the process)" if e["turns"] else " (busy handler only)")
+               if engine == "sqlite" else f" (clients in {e['processes']} processes)" if e["processes"] > 1 else "")
         print(f"\n  {engine}, {args.clients} clients, {args.redemptions} calls per run{how}")
         print("  " + " " * 14 + "".join(f"{n:>17}" for n in names))
         print(f"  {'per second':<14}" + "".join(f"{e['runs'][n]['per_s']:>17,.1f}" for n in names))
