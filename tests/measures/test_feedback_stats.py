@@ -80,6 +80,30 @@ def test_a_measure_naming_an_unknown_list_is_refused_on_load(county_sqlite: str,
         measures.load_measures(s, path=bad)
 
 
+def test_every_department_a_measure_or_scenario_names_is_said_in_words(county_sqlite: str, tmp_path) -> None:
+    """A measure's department shows on check pages, notices and exports: each is one of
+    the catalogue's departments, with a Chinese and an English name; another is refused
+    on load, naming the line."""
+    import yaml
+
+    from creditgov.core import labels
+    from creditgov.core.errors import ConfigError
+
+    named = {m["department"] for m in yaml.safe_load(measures.shipped_text("measures.yaml"))["measures"]}
+    named |= {s["department"] for s in yaml.safe_load(measures.shipped_text("scenarios.yaml"))["scenarios"]}
+    assert {"approval", "market_service", "hzbay_town"} <= named
+    for code in sorted(named):
+        zh, en = labels.label("department", code, "zh"), labels.label("department", code, "en")
+        assert code not in (zh, en) and zh != en, (code, zh, en)
+    text = measures.shipped_text("measures.yaml").replace("department: approval", "department: aproval", 1)
+    bad = tmp_path / "measures.yaml"
+    bad.write_text(text, encoding="utf-8")
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "department: aproval" in ln)
+    with db.session_scope(county_sqlite) as s, pytest.raises(
+            ConfigError, match=f"measures.yaml:{line}: .*department.*unknown department 'aproval'"):
+        measures.load_measures(s, path=bad)
+
+
 def test_a_reloaded_catalogue_is_seen_by_the_next_check(county: str, tmp_path) -> None:
     """Checks read a cached catalogue; loading a changed file must show at once."""
     with db.session_scope(county) as s:
