@@ -104,9 +104,9 @@ def test_templates_must_name_known_departments_and_items(county_sqlite: str, tmp
     with db.session_scope(county_sqlite) as s, pytest.raises(ConfigError, match="must be a negative catalogue item"):
         commitments.load_templates(s, path=bad)
     text["templates"][0]["breach_item"] = "commitment.breach"
-    text["templates"][0]["verifying_department"] = "approval"
+    text["templates"][0]["verifying_department"] = "no_such_office"
     bad.write_text(yaml.safe_dump(text, allow_unicode=True), encoding="utf-8")
-    with db.session_scope(county_sqlite) as s, pytest.raises(ConfigError, match="unknown department 'approval'"):
+    with db.session_scope(county_sqlite) as s, pytest.raises(ConfigError, match="unknown department 'no_such_office'"):
         commitments.load_templates(s, path=bad)
 
 
