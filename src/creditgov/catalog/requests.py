@@ -18,12 +18,12 @@ from typing import Literal, get_args
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditgov.catalog import departments
 from creditgov.catalog.models import (
     CatalogItem,
     DataRequest,
     DataRequestEvent,
     DataRequestForm,
-    Department,
 )
 from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
@@ -55,8 +55,7 @@ def file_request(session: Session, *, department: str, items: list[str], legal_b
     """File a request form: every item must be the department's own catalogue item, and
     not already approved or pending (a rejected item may be asked for again)."""
     actor = actor or audit.default_actor()
-    if session.get(Department, department) is None:
-        raise InvalidInput(f"unknown department {department!r}")
+    departments.require(session, department)
     if frequency not in FREQUENCIES:
         raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
     codes = list(dict.fromkeys(i.strip() for i in items if i and i.strip()))

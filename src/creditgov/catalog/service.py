@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog import publication
+from creditgov.catalog import departments, publication
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
 from creditgov.catalog.requests import record_event
 from creditgov.catalog.schemas import CatalogFile, DataRequestFile
@@ -60,13 +60,11 @@ def load_catalog(session: Session, *, path: Path | None = None, actor: str | Non
 def load_requests(session: Session, *, path: Path, actor: str | None = None) -> dict[str, int]:
     doc = load_yaml_model(DataRequestFile, path)
     items = {c for (c,) in session.execute(select(CatalogItem.code))}
-    deps = {c for (c,) in session.execute(select(Department.code))}
     existing = {(r.item_code, r.department_code): r for r in session.execute(select(DataRequest)).scalars()}
     for n, r in enumerate(doc.requests):
         if r.item not in items:
             raise ConfigError(f"{path}: requests[{n}]: unknown catalogue item {r.item!r}")
-        if r.department not in deps:
-            raise ConfigError(f"{path}: requests[{n}]: unknown department {r.department!r}")
+        departments.require(session, r.department, where=f"{path}: requests[{n}]")
         row = existing.get((r.item, r.department))
         before = None if row is None else (row.status, row.requested_on, row.decided_on, row.note)
         if row is None:

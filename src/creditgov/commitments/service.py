@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog.models import CatalogItem, Department
+from creditgov.catalog import departments
+from creditgov.catalog.models import CatalogItem
 from creditgov.commitments.models import Commitment, CommitmentTemplate
 from creditgov.commitments.schemas import TemplateDef, TemplatesFile
 from creditgov.core import clock
@@ -51,12 +52,10 @@ def load_templates(session: Session, *, path: Path | None = None, actor: str | N
     must have the right polarity, or a breach could not become a negative record."""
     doc = read_templates(path)
     src = str(path) if path else "templates.yaml (shipped)"
-    deps = {c for (c,) in session.execute(select(Department.code))}
     polarity = {c: p for c, p in session.execute(select(CatalogItem.code, CatalogItem.polarity))}
     for n, t in enumerate(doc.templates):
         where = f"{src}: templates[{n}] ({t.code})"
-        if t.verifying_department not in deps:
-            raise ConfigError(f"{where}: unknown department {t.verifying_department!r}")
+        departments.require(session, t.verifying_department, where=f"{where}: verifying_department")
         for item, want in ((t.fulfil_item, "positive"), (t.breach_item, "negative")):
             if polarity.get(item) != want:
                 raise ConfigError(f"{where}: {item!r} must be a {want} catalogue item "

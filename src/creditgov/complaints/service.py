@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts import service as alerts_service
-from creditgov.catalog.models import Department
+from creditgov.catalog import departments
 from creditgov.complaints.models import Complaint
 from creditgov.complaints.schemas import CHANNELS, ComplaintIn, ComplaintsFile, ObservationIn
 from creditgov.core import clock
@@ -143,8 +143,7 @@ def assign(session: Session, complaint_id: int, *, department: str, note: str | 
     c = get(session, complaint_id, lock=True)
     if c.status == "replied":
         raise Conflict(f"complaint {c.number} was already answered")
-    if session.get(Department, department) is None:
-        raise InvalidInput(f"unknown department {department!r}")
+    departments.require(session, department)
     c.department_code, c.assigned_at, c.assigned_by, c.status = department, clock.now(), actor, "assigned"
     c.assign_note = (note or "").strip()[:2000] or None
     audit.append(session, action="complaints.assign", actor=actor, subject_id=c.subject_id,

@@ -24,7 +24,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog.models import CatalogItem, Department
+from creditgov.catalog import departments
+from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core import files as private_files
 from creditgov.core.config import parse_yaml_model
@@ -115,8 +116,7 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
     actor = actor or audit.default_actor()
     if kind not in ("record", "registration"):
         raise InvalidInput("kind must be record or registration")
-    if session.get(Department, department) is None:
-        raise InvalidInput(f"unknown department {department!r}")
+    departments.require(session, department)
     why = (reason or "").strip()
     if not why:
         raise InvalidInput("a manual entry needs a reason")

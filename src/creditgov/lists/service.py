@@ -27,7 +27,8 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog.models import CatalogItem, Department
+from creditgov.catalog import departments
+from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
@@ -58,15 +59,12 @@ def read_lists(path: Path | None = None) -> ListsFile:
 
 def _check_refs(session: Session, doc: ListsFile, source: str) -> None:
     """Names that must exist in the store: units and departments, catalogue items."""
-    deps = {c for (c,) in session.execute(select(Department.code))}
     items = {c for (c,) in session.execute(select(CatalogItem.code))}
     for n, d in enumerate(doc.lists):
         where = f"{source}: lists[{n}] ({d.code})"
         units = [d.identifying_unit] + [c.identifying_unit for c in d.criteria if c.identifying_unit]
         for u in units + list(d.responding_departments):
-            if u not in deps:
-                raise ConfigError(f"{where}: unknown department {u!r} (units and responding departments "
-                                  "are department codes of the data catalogue)")
+            departments.require(session, u, where=f"{where}: identifying unit or responding department")
         for c in d.criteria:
             if isinstance(c, RecordCriterion):
                 for it in c.items:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from creditgov.core import labels
+from creditgov.catalog import departments
 from creditgov.core.config import (  # the one locator of YAML fields, shared on purpose
     PolicyFile,
     _line_of,
@@ -156,15 +156,15 @@ def _check_related(sc: ScenariosFile, where: _Where, known_lists: set[str]) -> N
                 raise where.error((*loc, "lists", j), f"unknown list {lc!r} (load list definitions first)")
 
 
-def _check_departments(sc: ScenariosFile, sc_where: _Where, ms: MeasuresFile, ms_where: _Where) -> None:
+def _check_departments(session: Session, sc: ScenariosFile, sc_where: _Where, ms: MeasuresFile,
+                       ms_where: _Where) -> None:
     """Every department a scenario or a measure names is one of the catalogue's, so
     every page and notice can say it in words (catalog.yaml `departments`)."""
     named = [("scenarios", n, s.department, sc_where) for n, s in enumerate(sc.scenarios)]
     named += [("measures", n, m.department, ms_where) for n, m in enumerate(ms.measures)]
     for part, n, code, where in named:
-        if not labels.is_known("department", code):
-            raise where.error((part, n, "department"), f"unknown department {code!r}: add it to the catalogue's "
-                                                       f"departments (code, name_zh, name_en) first")
+        if not departments.is_department(session, code):
+            raise where.error((part, n, "department"), departments.unknown(code))
 
 
 def load_measures(session: Session, *, path: Path | None = None, scenarios_path: Path | None = None,
@@ -188,7 +188,7 @@ def load_measures(session: Session, *, path: Path | None = None, scenarios_path:
     known_lists = {c for (c,) in session.execute(select(CreditList.code))}
     _check_measures(ms, _Where(ms_text, ms_src), resolved, models, known_lists)
     _check_related(sc, _Where(sc_text, sc_src), known_lists)
-    _check_departments(sc, _Where(sc_text, sc_src), ms, _Where(ms_text, ms_src))
+    _check_departments(session, sc, _Where(sc_text, sc_src), ms, _Where(ms_text, ms_src))
     # Each scenario is stored with its models resolved (defaults, then its own), so a
     # check needs one row to know whose grade to read.
     for s in resolved.values():

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog.models import CatalogItem, DataRequest, Department
+from creditgov.catalog import departments
+from creditgov.catalog.models import CatalogItem, DataRequest
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile, load_yaml_model
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
@@ -44,12 +45,10 @@ def load_policies(session: Session, *, path: Path | None = None, actor: str | No
     request someone rejected stays rejected and results then fail loudly."""
     doc = read_policies(path)
     src = str(path) if path else "policies.yaml (shipped)"
-    deps = {c for (c,) in session.execute(select(Department.code))}
     items = {c for (c,) in session.execute(select(CatalogItem.code))}
     for n, p in enumerate(doc.policies):
         where = f"{src}: policies[{n}] ({p.name})"
-        if p.department not in deps:
-            raise ConfigError(f"{where}: unknown department {p.department!r}")
+        departments.require(session, p.department, where=where)
         for it in (p.results.passed, p.results.problems, p.results.penalty):
             if it is not None and it not in items:
                 raise ConfigError(f"{where}: unknown catalogue item {it!r} in results")

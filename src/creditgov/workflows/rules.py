@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.catalog.models import Department
+from creditgov.catalog import departments
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile
-from creditgov.core.errors import ConfigError
 from creditgov.security import service as audit
 from creditgov.workflows.models import WorkflowRules
 from creditgov.workflows.schemas import RulesFile, TierRules
@@ -43,11 +42,9 @@ def load_rules(session: Session, *, path: Path, actor: str | None = None) -> dic
     """Validate a rules file against the schema and the catalogue, then put it in force."""
     actor = actor or audit.default_actor()
     doc = read_rules(path)
-    deps = {c for (c,) in session.execute(select(Department.code))}
     for where, code in (("credit_office", doc.credit_office), ("objection.review_authority",
                         doc.objection.review_authority), ("repair.intake_unit", doc.repair.intake_unit)):
-        if code not in deps:
-            raise ConfigError(f"{path}: {where}: unknown department {code!r}")
+        departments.require(session, code, where=f"{path}: {where}")
     text = path.read_text("utf-8")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     session.add(WorkflowRules(version=doc.version, text=text, content_hash=digest, loaded_at=clock.now(),
