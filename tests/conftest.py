@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,15 +51,8 @@ def pg_base() -> str:
 @pytest.fixture
 def pg_url(pg_base: str) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    eng = sa.create_engine(pg_base)
-    with eng.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in pg_base else "?"
-    yield f"{pg_base}{sep}options=-csearch_path%3D{name}"
-    with eng.begin() as c:
-        c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    eng.dispose()
+    with store_template.pg_schema(pg_base) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import sqlite3
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -87,11 +89,11 @@ class PostgresTemplate:
     def __init__(self, base: str) -> None:
         self.base = base
         self.name = "cgtemplate_" + uuid.uuid4().hex[:12]
-        eng = sa.create_engine(base)
-        with eng.begin() as c:
+        # One engine for the template's life: a copy per test then costs no new connection.
+        self.admin = sa.create_engine(base, pool_size=1)
+        with self.admin.begin() as c:
             c.execute(sa.text(f"CREATE SCHEMA {self.name}"))
-        eng.dispose()
-        url = _with_schema(base, self.name)
+        url = with_schema(base, self.name)
         build(url)
         db.engine_for(url).dispose()
         self.script = self._dump()
@@ -112,20 +114,36 @@ class PostgresTemplate:
         """Fill the (empty) schema the URL's search_path names."""
         target = url.rsplit("search_path%3D", 1)[1]
         assert re.fullmatch(r"[a-z0-9_]+", target), target
-        eng = sa.create_engine(self.base)
-        try:
-            with eng.begin() as c:
-                c.exec_driver_sql(self.script.replace(self.name, target))
-        finally:
-            eng.dispose()
+        with self.admin.begin() as c:
+            c.exec_driver_sql(self.script.replace(self.name, target))
 
     def drop(self) -> None:
-        eng = sa.create_engine(self.base)
-        with eng.begin() as c:
+        with self.admin.begin() as c:
             c.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
-        eng.dispose()
+        self.admin.dispose()
 
 
-def _with_schema(base: str, name: str) -> str:
+def with_schema(base: str, name: str) -> str:
+    """The PostgreSQL URL `base` with its search_path set to schema `name`."""
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{name}"
+
+
+@contextmanager
+def pg_schema(base: str, prefix: str = "t_") -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema; afterwards the
+    store's pooled connections to it are closed and the schema dropped."""
+    name = prefix + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(base, pool_size=1)
+    try:
+        with admin.begin() as c:
+            c.execute(sa.text(f"CREATE SCHEMA {name}"))
+        url = with_schema(base, name)
+        try:
+            yield url
+        finally:
+            db.engine_for(url).dispose()
+            with admin.begin() as c:
+                c.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    finally:
+        admin.dispose()

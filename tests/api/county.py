@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-import sqlalchemy as sa
 
 from creditgov.commitments import service as commitments_service
 from creditgov.core import db
@@ -191,28 +189,11 @@ def publish_date() -> dt.date:
 
 
 @contextmanager
-def pg_schema_url(base: str, prefix: str = "t_county_") -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    name = prefix + uuid.uuid4().hex[:10]
-    eng = sa.create_engine(base)
-    with eng.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{name}"
-    finally:
-        db.engine_for.cache_clear()
-        with eng.begin() as c:
-            c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-        eng.dispose()
-
-
-@contextmanager
 def county_on(request: Any, tmp: Path, *, evaluate: bool = False) -> Iterator[County]:
     """A private mini county on the fixture's database (`request.param`: "sqlite" or
     "postgres", the latter in a schema of its own), for tests that change it."""
     if request.param == "sqlite":
         yield build(f"sqlite:///{tmp / 'creditgov.db'}", tmp / "creditgov.key", evaluate=evaluate)
         return
-    with pg_schema_url(request.getfixturevalue("pg_base")) as url:
+    with store_template.pg_schema(request.getfixturevalue("pg_base"), "t_county_") as url:
         yield build(url, tmp / "creditgov.key", evaluate=evaluate)

@@ -35,7 +35,7 @@ from creditgov.security.crypto import create_key_file
 from creditgov.subjects.models import Subject
 from tests import store_template
 from tests.api.conftest import client_for
-from tests.api.county import PASSWORD, County, pg_schema_url
+from tests.api.county import PASSWORD, County
 from tests.api.county_supervision import RECIPIENTS
 from tests.hostile import LONG_TEXT, Listener, names, no_network, write_folder
 
@@ -57,7 +57,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         if request.param == "sqlite":
             url = f"sqlite:///{tmp / 'creditgov.db'}"
         else:
-            url = stack.enter_context(pg_schema_url(request.getfixturevalue("pg_base"), "t_hostile_"))
+            url = stack.enter_context(store_template.pg_schema(request.getfixturevalue("pg_base"), "t_hostile_"))
         listener = Listener()
         stack.callback(listener.close)
         yield _build(url, tmp, listener, evaluate=request.param == "sqlite")

@@ -45,7 +45,7 @@ from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing, load_key_file
 from creditgov.subjects.models import Subject
 from creditgov.web.i18n import LANG_COOKIE
-from tests.api.county import pg_schema_url
+from tests import store_template
 from tests.lists.helpers import add_record
 
 EXE = Path(sys.executable).with_name("creditgov")
@@ -135,7 +135,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     PostgreSQL schemas (the `pg_base` fixture: skipped without PostgreSQL, a failure
     under CI=true)."""
     with ExitStack() as stack:
-        pg = [stack.enter_context(pg_schema_url(request.getfixturevalue("pg_base"), f"t_exchange_{n}_"))
+        pg = [stack.enter_context(store_template.pg_schema(request.getfixturevalue("pg_base"), f"t_exchange_{n}_"))
               for n in ("county", "city")] if request.param == "postgres" else [None, None]
         yield from _pair(tmp_path_factory.mktemp(f"exchange-{request.param}"), pg)
 

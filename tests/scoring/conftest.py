@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from creditgov.core import db
@@ -102,14 +100,6 @@ def county(county_dir: Path, county_key: Path, county_keyring: KeyRing,
 @pytest.fixture(scope="session")
 def county_pg(county_dir: Path, county_keyring: KeyRing, pg_base: str) -> Iterator[str]:
     """The same county in a PostgreSQL schema of its own."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    eng = sa.create_engine(pg_base)
-    with eng.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {name}"))
-    sep = "&" if "?" in pg_base else "?"
-    url = f"{pg_base}{sep}options=-csearch_path%3D{name}"
-    _build(url, county_dir, county_keyring)
-    yield url
-    with eng.begin() as c:
-        c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    eng.dispose()
+    with store_template.pg_schema(pg_base) as url:
+        _build(url, county_dir, county_keyring)
+        yield url

@@ -30,8 +30,9 @@ from creditgov.security.demo import DEMO_BANK
 from creditgov.security.scopes import PERMISSIONS, Role
 from creditgov.subjects.models import Subject, SubjectLink
 from creditgov.web.render import NAV
+from tests import store_template
 from tests.api import county as api_county
-from tests.api.county import County, form_sign_in, pg_schema_url
+from tests.api.county import County, form_sign_in
 from tests.web import walk as W
 from tests.web.plain_county import MAKE_DEMO, Demo, build, generate_county, make_demo_steps
 
@@ -67,7 +68,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if request.param == "sqlite":
         yield build(folder, county=county_files)
         return
-    with pg_schema_url(request.getfixturevalue("pg_base"), "t_plain_") as url:
+    with store_template.pg_schema(request.getfixturevalue("pg_base"), "t_plain_") as url:
         yield build(folder, url=url, county=county_files)
 
 

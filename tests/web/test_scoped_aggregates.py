@@ -25,7 +25,6 @@ from creditgov.security.crypto import create_key_file
 from creditgov.security.scopes import Forbidden, Principal, Role, authorize
 from creditgov.subjects.models import Region, Subject
 from tests import store_template
-from tests.api.county import pg_schema_url
 from tests.lists.helpers import load_domain_data
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini"
@@ -43,7 +42,7 @@ def evaluated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     """The mini county ingested and evaluated once per database for the module."""
     tmp = tmp_path_factory.mktemp("scoped")
     place: AbstractContextManager[str] = (nullcontext(f"sqlite:///{tmp / 'creditgov.db'}") if request.param == "sqlite"
-                                          else pg_schema_url(request.getfixturevalue("pg_base"), "t_scoped_"))
+                                          else store_template.pg_schema(request.getfixturevalue("pg_base"), "t_scoped_"))
     os.environ["CREDITGOV_TODAY"] = "2026-11-01"
     with place as url:
         ring = create_key_file(tmp / "creditgov.key")

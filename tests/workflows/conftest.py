@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
-import sqlalchemy as sa
+from tests import store_template
 
 from creditgov.catalog import service as catalog_service
 from creditgov.commitments import service as commitments_service
@@ -18,33 +18,20 @@ def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """One initialised store per test module and database (the migrations take
     seconds on a busy machine): catalogue, lists and commitment templates loaded.
     Tests share it, so each makes its own subjects and looks only at its own rows."""
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('workflows') / 'creditgov.db'}"
-    else:
-        base = request.getfixturevalue("pg_base")
-        name = "wf_" + uuid.uuid4().hex[:12]
-        eng = sa.create_engine(base)
-        with eng.begin() as c:
-            c.execute(sa.text(f"CREATE SCHEMA {name}"))
-        sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options=-csearch_path%3D{name}"
-
-        def drop() -> None:
-            with eng.begin() as c:
-                c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-            eng.dispose()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CREDITGOV_TODAY", "2026-01-05")
-        schema.upgrade(url)
-        with db.session_scope(url) as s:
-            catalog_service.load_catalog(s, actor="test")
-            lists_service.load_lists(s, actor="test")
-            commitments_service.load_templates(s, actor="test")
-    yield url
-    db.engine_for(url).dispose()
-    if drop is not None:
-        drop()
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('workflows') / 'creditgov.db'}"
+        else:
+            url = stack.enter_context(store_template.pg_schema(request.getfixturevalue("pg_base"), "wf_"))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CREDITGOV_TODAY", "2026-01-05")
+            schema.upgrade(url)
+            with db.session_scope(url) as s:
+                catalog_service.load_catalog(s, actor="test")
+                lists_service.load_lists(s, actor="test")
+                commitments_service.load_templates(s, actor="test")
+        yield url
+        db.engine_for(url).dispose()
 
 
 @pytest.fixture

@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests import store_template
 from typer.testing import CliRunner
 
 from creditgov.catalog.models import CatalogItem
@@ -57,25 +59,11 @@ def county_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
          county_files: Path) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("journey")
+    stack = ExitStack()
     if request.param == "sqlite":
         url = f"sqlite:///{work / 'creditgov.db'}"
-        cleanup = None
     else:
-        import uuid
-
-        import sqlalchemy as sa
-        base = request.getfixturevalue("pg_base")
-        name = "wfj_" + uuid.uuid4().hex[:12]
-        eng = sa.create_engine(base)
-        with eng.begin() as c:
-            c.execute(sa.text(f"CREATE SCHEMA {name}"))
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
-
-        def cleanup() -> None:
-            db.engine_for(url).dispose()
-            with eng.begin() as c:
-                c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-            eng.dispose()
+        url = stack.enter_context(store_template.pg_schema(request.getfixturevalue("pg_base"), "wfj_"))
     runner = CliRunner()
     mp = pytest.MonkeyPatch()
     start = _start()
@@ -96,8 +84,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield {"cg": cg, "url": url, "mp": mp, "start": start, "work": work}
     finally:
         mp.undo()
-        if cleanup is not None:
-            cleanup()
+        stack.close()
 
 
 def _explained(url: str, subject_id: int) -> explain.Explanation:
