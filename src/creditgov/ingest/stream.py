@@ -195,6 +195,11 @@ def _worker(jobs: list[Job], ctx: Context, chunk: int, q: Any, inbox: Any,
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         put(("error", exc))
     finally:
+        if os.getppid() != parent:
+            # Nobody reads the queue any more: waiting to flush it would keep this
+            # process, and with it the sockets it inherited from the writer (a
+            # PostgreSQL connection in the middle of the file's transaction), alive.
+            q.cancel_join_thread()
         q.close()
         q.join_thread()
 

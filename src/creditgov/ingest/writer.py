@@ -185,6 +185,8 @@ class BatchWriter:
         self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
                           "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
                           "spec_version": self.spec_version, "created_at": self.now_s}
+        # PostgreSQL, a source's first file: its records go through one COPY kept open (pg_copy.py).
+        self.stream: pg_copy.RecordStream | None = None
 
     @property
     def preparer(self) -> RecordPreparer:
@@ -418,35 +420,61 @@ class BatchWriter:
         self.outcomes[tag] = ("accepted", None)
 
     # -- writing ----------------------------------------------------------------------
-    def flush(self) -> None:
+    def _end_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.end()
+
+    def flush(self, final: bool = False) -> None:
+        """Write what is pending (`final`: the batch's last flush). While records stream
+        (PostgreSQL, a source's first file), rejected rows wait for the stream's end, or
+        a chunk's worth of them, so a few rejections do not cut the stream."""
         self._run_buffer()
-        if self.q_pending:
+        if self.pending:
+            self._flush_records()
+        if final:
+            self._end_stream()
+        if self.q_pending and (final or self.stream is None or len(self.q_pending) >= CHUNK):
+            self._end_stream()
             rows, self.q_pending = self.q_pending, []
             bulk_insert(self.s, cast(Table, QuarantinedRow.__table__), QUARANTINE_COLUMNS, rows, stored_form=True, constants={
                 "batch_id": self.batch_id, "source": self.source, "file_name": self.batch.file_name,
                 "status": "open", "created_at": self.now_s, "attempts": 1})
         if self.links_pending:
+            self._end_stream()
             rows, self.links_pending = self.links_pending, []
             bulk_insert(self.s, cast(Table, SubjectLink.__table__), ("firm_id", "person_id", "role", "since", "until"),
                         rows, stored_form=True, constants={"batch_id": self.batch_id})
         if self.links_redated:
+            self._end_stream()
             redated, self.links_redated = self.links_redated, []
             sl = cast(Table, SubjectLink.__table__)
             self.s.execute(update(sl).where(sl.c.firm_id == bindparam("f"), sl.c.person_id == bindparam("p"),
                                             sl.c.role == bindparam("r"))
                            .values(since=bindparam("since"), until=bindparam("until"),
                                    batch_id=self.batch_id), redated)
-        if not self.pending:
-            return
+
+    def _flush_records(self) -> None:
         pending, tags = self.pending, self.pending_tags
         self.pending, self.pending_tags = [], []
-        current: dict[str, tuple[int, str, int]] = {}
         if self.source_has_records is None:
             # Committed batches of this source with records in them (a small table).
             self.source_has_records = self.s.execute(
                 select(Batch.id).where(Batch.source == self.source, Batch.id != self.batch_id,
                                        (Batch.accepted + Batch.corrected) > 0).limit(1)).first() is not None
-        # A source's first ingestion cannot collide with stored records: skip the look-ups.
+        c, outcomes = self.counts, self.outcomes
+        # A source's first ingestion cannot collide with stored records: no look-ups, and
+        # on PostgreSQL the records stream.
+        if not self.source_has_records and self.postgres:
+            if self.stream is None:
+                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants)
+            self.stream.write(pending)
+            c.accepted += len(pending)
+            for t in tags:
+                if t is not None:
+                    outcomes[t] = ("accepted", None)
+            return
+        self._end_stream()
+        current: dict[str, tuple[int, str, int]] = {}
         if self.source_has_records and self.postgres:
             current = pg_copy.current_records(self.s, (r[_NK] for r in pending))
         elif self.source_has_records:
@@ -457,7 +485,6 @@ class BatchWriter:
                     CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
                 for nk, rid, ch, ver in self.s.execute(q):
                     current[nk] = (rid, ch, ver)
-        c, outcomes = self.counts, self.outcomes
         if not current:
             new_rows = pending
             c.accepted += len(pending)
@@ -497,7 +524,7 @@ class BatchWriter:
                         stored_form=True, constants=fixed)
 
     def finish(self) -> None:
-        self.flush()
+        self.flush(final=True)
         self._flush_subjects()
         self.s.flush()
         b = self.batch
