@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests import store_template
 
 from creditgov.core import clock
 from creditgov.core.db import session_scope
@@ -28,8 +29,6 @@ from creditgov.ingest.service import ingest_paths
 from creditgov.ingest.writer import VAR_COLUMNS
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing, create_key_file
-from creditgov.subjects.models import Subject
-from tests import store_template
 
 ROWS = 120_000
 FIRMS = ["91330522MA2B00010N", "92330522MA2B00020L", "91330522MA2B00030Q"]
