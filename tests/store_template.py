@@ -116,6 +116,7 @@ class PostgresTemplate:
         assert re.fullmatch(r"[a-z0-9_]+", target), target
         with self.admin.begin() as c:
             c.exec_driver_sql(self.script.replace(self.name, target))
+            c.exec_driver_sql("RESET ALL")  # the dump's session settings (an empty search_path) go
 
     def drop(self) -> None:
         with self.admin.begin() as c:

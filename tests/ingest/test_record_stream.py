@@ -13,16 +13,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import psycopg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 from tests import store_template
 
 from creditgov.core import clock
-from creditgov.core.db import session_scope
+from creditgov.core.db import bulk_insert, session_scope
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.service import ingest_paths
@@ -31,6 +32,8 @@ from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing, create_key_file
 
 ROWS = 120_000
+# A broken stream hangs rather than fails (psycopg waits on its own lock): fail instead.
+pytestmark = pytest.mark.timeout(240)
 FIRMS = ["91330522MA2B00010N", "92330522MA2B00020L", "91330522MA2B00030Q"]
 
 
@@ -43,6 +46,27 @@ def _penalties(path: Path, rows: int, *, bad_every: int = 0) -> None:
         for i in range(rows):
             firm = "91330522MA2B00010X" if bad_every and i % bad_every == 0 else FIRMS[i % 3]
             w.writerow([firm, "x", "罚款", f"长市监罚〔2024〕{i}号", "2024-05-01", "2024-05-10", "0.1", "批量"])
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie that nobody has reaped yet has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture
@@ -106,6 +130,35 @@ def test_a_statement_ends_the_stream_and_sees_its_rows(mini_store: str) -> None:
         assert _count(s, bid) == 3500
 
 
+def test_a_raw_copy_on_a_streaming_connection_is_refused_not_left_waiting(mini_store: str) -> None:
+    with session_scope(mini_store) as s:
+        like = Like(s)
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like))
+        stream.write([_row(n, like) for n in range(10)])
+        with pytest.raises(RuntimeError, match="middle of a COPY"):
+            bulk_insert(s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, [_row(10, like)], stored_form=True,
+                        constants=_constants(like))
+        with pytest.raises(RuntimeError, match="middle of a COPY"):
+            pg_copy.current_records(s, ["x"])
+        stream.end()
+        assert _count(s, like.batch_id) == 10
+
+
+def test_a_long_stream_is_cut_into_copies_of_bounded_length(mini_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pg_copy, "STREAM_ROWS", 2000)
+    with session_scope(mini_store) as s:
+        like = Like(s)
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like))
+        stream.write([_row(n, like) for n in range(1500)])
+        assert stream.open
+        stream.write([_row(n, like) for n in range(1500, 2600)])
+        assert not stream.open  # 2,600 rows sent: that COPY ended, its rows are in
+        stream.write([_row(n, like) for n in range(2600, 2700)])
+        assert stream.open
+        stream.end()
+        assert _count(s, like.batch_id) == 2700
+
+
 def test_a_rollback_while_streaming_leaves_nothing_and_the_connection_works(mini_store: str) -> None:
     with session_scope(mini_store) as s:
         batches = s.execute(select(func.count(Batch.id))).scalar_one()
@@ -137,8 +190,9 @@ def test_a_row_the_server_refuses_fails_the_file_loudly(mini_store: str) -> None
 
 def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
         pg_store: str, mini: Path, tmp_path: Path) -> None:
-    """12,000 rows, every 7th without its document number: the good ones stream, the
-    rejected ones wait for the stream's end and are all kept with their reason."""
+    """12,000 rows, every other one with a wrong check digit: the good ones stream, the
+    rejected ones wait for the stream's end or for 5,000 of them (this file has 6,000,
+    so the stream is ended once midway for them), and every one is kept with its reason."""
     # A first file on PostgreSQL writes through the stream (the rows below would pass
     # the same way without it; that it is used is what this pins).
     streams: list[int] = []
@@ -147,12 +201,12 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
     def counting_write(self: pg_copy.RecordStream, rows: Sequence[Sequence[object]]) -> None:
         streams.append(len(rows))
         real_write(self, rows)
-    _penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=7)
+    _penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=2)
     ring = create_key_file(tmp_path / "k.key")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pg_copy.RecordStream, "write", counting_write)
         ingest_paths(pg_store, ring, [mini], actor="test")
-    rejected = len(range(0, 12_000, 7))
+    rejected = len(range(0, 12_000, 2))
     assert sum(streams) >= 12_000 - rejected
     with session_scope(pg_store) as s:
         b = s.execute(select(Batch).where(Batch.file_name == "market_penalties_0big.csv")).scalar_one()
@@ -188,9 +242,19 @@ def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str,
                 seen = c.execute(sa.text("SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
                                          "WHERE relid = 'credit_records'::regclass")).scalar_one()
             time.sleep(0.02)
-        assert proc.poll() is None, "the run finished before it could be killed; make the file bigger"
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            pytest.fail(f"the run ended (exit {proc.returncode}) before it could be killed: {err[-2000:]}")
+        helpers = _children(proc.pid)
+        assert helpers, "a file this big is prepared by a helper process"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        # The helper leaves with its writer: it holds copies of the writer's sockets, and
+        # while it lives PostgreSQL keeps the dead run's transaction and locks.
+        gone = time.monotonic() + 10
+        while time.monotonic() < gone and any(_alive(p) for p in helpers):
+            time.sleep(0.05)
+        assert not [p for p in helpers if _alive(p)]
     finally:
         eng.dispose()
     with session_scope(pg_store) as s:

@@ -242,6 +242,16 @@ def _sqlite_value(v: object) -> object:
     return v
 
 
+def refuse_busy(pg: psycopg.Connection[Any]) -> None:
+    """Refuse a PostgreSQL connection in the middle of a command (a COPY still open on
+    it, as ingestion's record stream keeps one): psycopg would wait for ever on its own
+    lock, so say so instead."""
+    from psycopg import pq
+
+    if pg.info.transaction_status == pq.TransactionStatus.ACTIVE:
+        raise RuntimeError("the connection is in the middle of a COPY: end it (the record stream) first")
+
+
 def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
                 *, stored_form: bool = False, constants: dict[str, object] | None = None) -> None:
     """Insert many rows inside the session's transaction, bypassing per-row ORM work:
@@ -288,6 +298,7 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
         tail = tuple(consts.values())
         # The PostgreSQL driver is psycopg 3 (core.settings), whose cursors have COPY.
         pg = cast("psycopg.Connection[Any]", raw)
+        refuse_busy(pg)
         with pg.cursor() as pg_cur, pg_cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
             write = cp.write_row
             if tail:

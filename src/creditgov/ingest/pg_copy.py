@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from creditgov.core.db import refuse_busy
 from creditgov.records.models import CreditRecord
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def _pg(session: Session) -> psycopg.Connection[Any]:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None  # the session's connection is checked out, so its DBAPI connection is live
     # The PostgreSQL driver is psycopg 3 (core.settings), whose cursors have COPY.
-    return cast("psycopg.Connection[Any]", raw)
+    pg = cast("psycopg.Connection[Any]", raw)
+    refuse_busy(pg)
+    return pg
 
 
 def current_records(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, str, int]]:
@@ -79,6 +82,13 @@ class StreamAborted(Exception):
     """Sent to PostgreSQL as the reason a `RecordStream` was cut off (its transaction rolled back)."""
 
 
+#: Rows per `COPY` of a stream: at this many the COPY is ended and the next write opens
+#: another. PostgreSQL checks a row's foreign keys when its COPY ends and queues the
+#: checks until then, so the queue (and the time to a refused row's error) stays bounded
+#: on a file of millions of rows.
+STREAM_ROWS = 100_000
+
+
 class RecordStream:
     """One `COPY credit_records` kept open across a batch's chunks (module docstring).
 
@@ -94,6 +104,7 @@ class RecordStream:
         self.sql = f"COPY {CreditRecord.__tablename__} ({', '.join([*columns, *constants])}) FROM STDIN"
         self._stack: ExitStack | None = None
         self._write: Any = None
+        self._rows = 0  # sent through the open COPY
         self._watched: Connection | None = None  # the connection whose statements end the stream
 
     @property
@@ -112,6 +123,9 @@ class RecordStream:
         except BaseException as exc:
             self._stop(exc)
             raise
+        self._rows += len(rows)
+        if self._rows >= STREAM_ROWS:
+            self.end()
 
     def end(self) -> None:
         """Finish the COPY: every row sent is inserted (or the server's refusal raised)."""
@@ -129,10 +143,10 @@ class RecordStream:
             event.listen(conn, "commit", self._before_statement)
             event.listen(conn, "rollback", self._before_rollback)
             self._watched = conn
-        stack = ExitStack()
-        cur = stack.enter_context(_pg(self.session).cursor())
-        copy = stack.enter_context(cur.copy(self.sql))
-        self._stack, self._write = stack, copy.write_row
+        with ExitStack() as stack:
+            cur = stack.enter_context(_pg(self.session).cursor())
+            copy = stack.enter_context(cur.copy(self.sql))
+            self._stack, self._write, self._rows = stack.pop_all(), copy.write_row, 0
 
     def _stop(self, exc: BaseException | None) -> None:
         stack = self._stack

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog import service as catalog_service
 from creditgov.core import clock
 from creditgov.core.config import load_yaml_model, parse_yaml_model
-from creditgov.core.db import BackgroundCheckpoints, session_scope
+from creditgov.core.db import BackgroundCheckpoints, engine_for, session_scope
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.ingest import handled
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
@@ -183,7 +183,9 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
     with session_scope(url) as s:
         lk = Lookups.load(s, keyring)
     # Files are prepared (read, checked, hashed, encrypted) ahead of the writer, in a
-    # second process when they are big enough: see stream.py.
+    # second process when they are big enough: see stream.py. The store's idle pooled
+    # connections are closed first, so a forked helper holds no copy of their sockets.
+    engine_for(url).dispose()
     jobs = [Job(pl.spec, f) for pl in plans for f in pl.files if pl.spec.kind != "handled"]
     stream = PreparedStream(jobs, Context(
         keyring, lk.today.isoformat(), {c: i.max_publication_months for c, i in lk.items.items()},

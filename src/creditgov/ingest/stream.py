@@ -46,6 +46,8 @@ import datetime as dt
 import multiprocessing as mp
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -164,8 +166,22 @@ def _batched(rows: Iterator[tuple[int, RawRow]], size: int) -> Iterator[list[tup
         yield part
 
 
+def _leave_with_parent(parent: int) -> None:  # pragma: no cover - child
+    """The helper's watch: once the writer is gone (killed), leave at once, whatever the
+    helper is doing — blocked writing into the full queue's pipe, say. A forked helper
+    holds copies of the writer's sockets (a PostgreSQL connection in the middle of a
+    file's transaction): while it lives, the server keeps that transaction and its locks
+    open, and the next run waits on them. The helper writes nothing, so leaving is safe."""
+    while True:
+        time.sleep(0.25)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _worker(jobs: list[Job], ctx: Context, chunk: int, q: Any, inbox: Any,
             parent: int) -> None:  # pragma: no cover - child
+    threading.Thread(target=_leave_with_parent, args=(parent,), name="creditgov-ingest-watch", daemon=True).start()
+
     def put(item: Any) -> bool:
         while True:
             if os.getppid() != parent:  # the writer is gone (killed): stop, write nothing
@@ -196,10 +212,7 @@ def _worker(jobs: list[Job], ctx: Context, chunk: int, q: Any, inbox: Any,
         put(("error", exc))
     finally:
         if os.getppid() != parent:
-            # Nobody reads the queue any more: waiting to flush it would keep this
-            # process, and with it the sockets it inherited from the writer (a
-            # PostgreSQL connection in the middle of the file's transaction), alive.
-            q.cancel_join_thread()
+            q.cancel_join_thread()  # nobody reads the queue any more (see _leave_with_parent)
         q.close()
         q.join_thread()
 
