@@ -189,7 +189,8 @@ DOMAINS: tuple[Domain, ...] = (
            jobs=(("points_daily", "creditgov.points.jobs:points_daily"),),
            permissions="creditgov.points.permissions:PERMISSIONS",
            nav=(("/me/points", "我的积分", "points.own"), ("/points/counter", "积分柜台", "points.award"),
-                ("/points/selections", "诚信商户评选", "awards.manage"))),
+                ("/points/selections", "诚信商户评选", "awards.manage"),
+                ("/points/settlement", "积分结算", "shops.manage"))),
     # 信易贷 reads evaluations, lists and records and raises post-loan warnings through the
     # alerts domain: above alerts, beside the exchange, below workflows.
     Domain("finance", layer=7,

@@ -141,3 +141,16 @@ def shops(session: Session) -> list[dict[str, Any]]:
          .group_by(Shop.id).order_by(Shop.code))
     return [{"code": s.code, "name": s.name, "subject_id": s.subject_id, "address": s.address, "offers": int(n),
              "items_left": int(k)} for s, n, k in session.execute(q).tuples()]
+
+
+# The monthly settlement as a table (page, download, command): one row per shop, then the total.
+SETTLEMENT_HEADER = {"zh": ["商户编号", "商户名称", "已核销兑换（笔）", "积分"],
+                     "en": ["Shop code", "Shop", "Settled redemptions", "Points"]}
+
+
+def settlement_rows(rows: list[dict[str, Any]], lang: str) -> list[list[Any]]:
+    """`shop.settlement` rows as table rows, with a total row at the end."""
+    out: list[list[Any]] = [[r["shop"], r["name"], r["redemptions"], r["points"]] for r in rows]
+    out.append(["", "合计" if lang == "zh" else "Total", sum(r["redemptions"] for r in rows),
+                sum(r["points"] for r in rows)])
+    return out

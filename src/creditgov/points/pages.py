@@ -11,6 +11,9 @@
 - `/points/confirm`, where a shop's own account (or the office) confirms a code.
 - `/points/selections…`, the credit-merchant selection: the office opens and decides a
   round; signed-in people nominate and object in the public period.
+- `/points/settlement`, the office's monthly settlement with the shops: per shop, the
+  redemptions settled in a month and their points, with a total, as a page and as a
+  download (Excel or CSV) to pay the shops from.
 
 Every redeem form carries an idempotency key made when the page was drawn, so pressing
 the button twice (or the browser resending the form) redeems once."""
@@ -26,13 +29,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, client_address, keyring
+from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.points import access, boards, counter, merchants, shop
 from creditgov.security import service as audit
 from creditgov.security import signin
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Role, Scope, Unauthenticated, authorize
-from creditgov.web import i18n
+from creditgov.web import exports, i18n
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -294,3 +298,39 @@ async def selection_decide(request: Request, code: Code, who: Who, session: DB,
         session.rollback()
         return _selection(request, session, who, code, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
     return RedirectResponse(f"/points/selections/{code}?done=decided", status_code=303)
+
+
+# ------------------------------------------------------------------ the monthly settlement
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+def _last_month() -> str:
+    return clock.add_months(clock.today().replace(day=1), -1).strftime("%Y-%m")
+
+
+@router.get("/points/settlement")
+def settlement_page(request: Request, who: Who, session: DB, month: Annotated[
+        str | None, Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")] = None) -> Response:
+    """The month's settlement with the shops (last month unless one is chosen)."""
+    authorize(who, "shops.manage")
+    month = month or _last_month()
+    rows = shop.settlement(session, month=month)
+    return render(request, "points_settlement.html", {
+        "month": month, "rows": rows, "total": {"redemptions": sum(r["redemptions"] for r in rows),
+                                                "points": sum(r["points"] for r in rows)}})
+
+
+@router.get("/points/settlement/export.{fmt}")
+def settlement_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Path(pattern=exports.FMT)],
+                      month: Month) -> Response:
+    """The month's settlement as Excel or CSV, with its total row; audited."""
+    authorize(who, "shops.manage")
+    lang = i18n.page_language(request.cookies)
+    found = shop.settlement(session, month=month)
+    rows = access.settlement_rows(found, lang)
+    audit.append(session, action="points.settlement.export", actor=who.actor,
+                 detail={"format": fmt, "month": month, "shops": len(found)})
+    session.commit()  # the entry is written before the file goes out
+    return exports.stream(fmt, filename=f"points-settlement-{month}",
+                          title=f"积分结算 {month}" if lang == "zh" else f"Points settlement {month}",
+                          header=access.SETTLEMENT_HEADER[lang], rows=iter(rows), count=len(rows))
