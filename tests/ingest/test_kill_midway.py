@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from tests import big_files
 
 from creditgov.core.db import session_scope
 from creditgov.ingest.models import Batch
@@ -19,22 +19,13 @@ from creditgov.records.models import CreditRecord
 ROWS = 200_000
 
 
-def _big_county(mini: Path) -> None:
-    firms = ["91330522MA2B00010N", "92330522MA2B00020L", "91330522MA2B00030Q"]
-    with (mini / "data" / "market_penalties_big.csv").open("w", encoding="gb18030", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["统一社会信用代码", "当事人", "处罚种类", "决定书文号", "违法日期", "处罚日期", "罚没金额(万元)", "违法事实"])
-        for i in range(ROWS):
-            w.writerow([firms[i % 3], "x", "罚款", f"长市监罚〔2024〕{i}号", "2024-05-01", "2024-05-10", "0.1", "批量"])
-
-
 def _cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "creditgov.cli", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_kill_minus_nine_midway_leaves_nothing_half_done(mini: Path, tmp_path: Path) -> None:
-    _big_county(mini)
+    big_files.penalties(mini / "data" / "market_penalties_big.csv", ROWS)
     db_file = tmp_path / "k.db"
     url = f"sqlite:///{db_file}"
     env = {**os.environ, "CREDITGOV_DB": str(db_file), "CREDITGOV_TODAY": "2026-11-01"}
@@ -52,12 +43,8 @@ def test_kill_minus_nine_midway_leaves_nothing_half_done(mini: Path, tmp_path: P
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
 
+    big_files.assert_nothing_half_done(url, "market_penalties_big.csv")
     with session_scope(url) as s:
-        big = s.execute(select(func.count(Batch.id)).where(Batch.file_name == "market_penalties_big.csv")).scalar_one()
-        assert big == 0
-        orphans = s.execute(select(func.count(CreditRecord.id)).where(
-            CreditRecord.batch_id.not_in(select(Batch.id)))).scalar_one()
-        assert orphans == 0
         # every committed batch's accepted records are all there, no more, no fewer
         for b in s.execute(select(Batch)).scalars():
             n = s.execute(select(func.count(CreditRecord.id)).where(CreditRecord.batch_id == b.id)).scalar_one()

@@ -5,7 +5,6 @@ file, and the connection is usable afterwards."""
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
-from tests import store_template
+from tests import big_files, store_template
 
 from creditgov.core import clock
 from creditgov.core.db import bulk_insert, session_scope
@@ -34,20 +33,6 @@ from creditgov.security.crypto import KeyRing, create_key_file
 ROWS = 120_000
 # A broken stream hangs rather than fails (psycopg waits on its own lock): fail instead.
 pytestmark = pytest.mark.timeout(240)
-FIRMS = ["91330522MA2B00010N", "92330522MA2B00020L", "91330522MA2B00030Q"]
-
-
-def _penalties(path: Path, rows: int, *, bad_every: int = 0) -> None:
-    """A penalties file of `rows` rows; with `bad_every`, every such row carries a
-    credit code whose check digit is wrong, and is quarantined."""
-    with path.open("w", encoding="gb18030", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["统一社会信用代码", "当事人", "处罚种类", "决定书文号", "违法日期", "处罚日期", "罚没金额(万元)", "违法事实"])
-        for i in range(rows):
-            firm = "91330522MA2B00010X" if bad_every and i % bad_every == 0 else FIRMS[i % 3]
-            w.writerow([firm, "x", "罚款", f"长市监罚〔2024〕{i}号", "2024-05-01", "2024-05-10", "0.1", "批量"])
-
-
 def _children(pid: int) -> list[int]:
     """The processes whose parent is `pid` (Linux /proc)."""
     out = []
@@ -201,7 +186,7 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
     def counting_write(self: pg_copy.RecordStream, rows: Sequence[Sequence[object]]) -> None:
         streams.append(len(rows))
         real_write(self, rows)
-    _penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=2)
+    big_files.penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=2)
     ring = create_key_file(tmp_path / "k.key")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pg_copy.RecordStream, "write", counting_write)
@@ -225,7 +210,7 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
 def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str, mini: Path, tmp_path: Path,
                                                                   keyring: KeyRing) -> None:
     # The big file sorts first, so it is the source's first file: its records stream.
-    _penalties(mini / "data" / "market_penalties_0big.csv", ROWS)
+    big_files.penalties(mini / "data" / "market_penalties_0big.csv", ROWS)
     key_file = tmp_path / "test.key"
     env = {**os.environ, "CREDITGOV_DB": pg_store, "CREDITGOV_KEY_FILE": str(key_file),
            "CREDITGOV_TODAY": "2026-11-01"}
@@ -257,12 +242,7 @@ def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str,
         assert not [p for p in helpers if _alive(p)]
     finally:
         eng.dispose()
-    with session_scope(pg_store) as s:
-        big = s.execute(select(func.count(Batch.id)).where(Batch.file_name == "market_penalties_0big.csv")).scalar_one()
-        assert big == 0
-        orphans = s.execute(select(func.count(CreditRecord.id)).where(
-            CreditRecord.batch_id.not_in(select(Batch.id)))).scalar_one()
-        assert orphans == 0
+    big_files.assert_nothing_half_done(pg_store, "market_penalties_0big.csv")
     done = subprocess.run([sys.executable, "-m", "creditgov.cli", "ingest", str(mini), "--json"], env=env,
                           capture_output=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr.decode()
