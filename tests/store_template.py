@@ -99,16 +99,7 @@ class PostgresTemplate:
         self.script = self._dump()
 
     def _dump(self) -> str:
-        u = make_url(self.base)
-        args = ["pg_dump", "--schema", self.name, "--inserts", "--rows-per-insert=500", "--no-owner",
-                "--no-privileges", "--no-comments", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432),
-                "-U", u.username or "postgres", "-d", u.database or "postgres"]
-        env = {"PGPASSWORD": u.password} if u.password else {}
-        out = subprocess.run(args, check=True, capture_output=True, text=True, env={**os.environ, **env}).stdout
-        lines = [ln for ln in out.splitlines()
-                 if not ln.startswith("\\")  # psql meta-commands (\restrict) are not SQL
-                 and not ln.startswith(f"CREATE SCHEMA {self.name};")]
-        return "\n".join(lines)
+        return _dump_schema(self.base, self.name)
 
     def copy_to(self, url: str) -> None:
         """Fill the (empty) schema the URL's search_path names."""
@@ -122,6 +113,54 @@ class PostgresTemplate:
         with self.admin.begin() as c:
             c.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
         self.admin.dispose()
+
+
+def _dump_schema(base: str, name: str) -> str:
+    """A schema's tables, indexes, triggers, functions, sequences and rows as SQL that
+    recreates them in any schema once its name is replaced."""
+    u = make_url(base)
+    args = ["pg_dump", "--schema", name, "--inserts", "--rows-per-insert=500", "--no-owner",
+            "--no-privileges", "--no-comments", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432),
+            "-U", u.username or "postgres", "-d", u.database or "postgres"]
+    env = {"PGPASSWORD": u.password} if u.password else {}
+    out = subprocess.run(args, check=True, capture_output=True, text=True, env={**os.environ, **env}).stdout
+    lines = [ln for ln in out.splitlines()
+             if not ln.startswith("\\")  # psql meta-commands (\restrict) are not SQL
+             and not ln.startswith(f"CREATE SCHEMA {name};")]
+    return "\n".join(lines)
+
+
+def _schema_of(url: str) -> str:
+    name = url.rsplit("search_path%3D", 1)[1]
+    assert re.fullmatch(r"[a-z0-9_]+", name), name
+    return name
+
+
+def sqlite_copy_of(url: str, path: Path) -> str:
+    """A private copy of the SQLite store at `url` in the file `path` (the backup API:
+    consistent even while another connection writes)."""
+    src, dst = sqlite3.connect(str(db.sqlite_file(url))), sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return f"sqlite:///{path}"
+
+
+@contextmanager
+def pg_copy_of(base: str, url: str, prefix: str = "t_") -> Iterator[str]:
+    """A private copy of the PostgreSQL store at `url` (a schema of `base`), in a schema
+    of its own, dropped afterwards."""
+    script = _dump_schema(base, _schema_of(url))
+    with pg_schema(base, prefix) as copy:
+        admin = sa.create_engine(base, pool_size=1)
+        try:
+            with admin.begin() as c:
+                c.exec_driver_sql(script.replace(_schema_of(url), _schema_of(copy)))
+        finally:
+            admin.dispose()
+        yield copy
 
 
 def with_schema(base: str, name: str) -> str:

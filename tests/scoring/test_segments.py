@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from creditgov.core import db
 from creditgov.scoring import engines, segments, service
+from tests import store_template
 from tests.scoring.conftest import AS_OF
 
 MODELS = ("qujiang-park", "community-resident")
@@ -23,13 +24,27 @@ MODELS = ("qujiang-park", "community-resident")
 @pytest.fixture()
 def store(county: str, tmp_path: Path) -> str:
     """A private copy of the county store (the tests change it)."""
-    src = sqlite3.connect(make_url(county).database)
-    path = tmp_path / "creditgov.db"
-    dst = sqlite3.connect(path)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return f"sqlite:///{path}"
+    return store_template.sqlite_copy_of(county, tmp_path / "creditgov.db")
+
+
+def race(url: str, n: int = 3) -> None:
+    """`n` refreshes of the same copy at once: at least one rebuilds it, the others find
+    it done or lose the race (and keep the winner's)."""
+    results: list[dict] = []
+    barrier = threading.Barrier(n)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(segments.refresh(url, min_rows=0))
+
+    threads = [threading.Thread(target=go) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    actions = sorted(r["action"] for r in results)
+    assert len(actions) == n and actions.count("rebuilt") >= 1, actions
+    assert set(actions) <= {"rebuilt", "lost-race", "none"}, actions
 
 
 def _path(url: str) -> str:
@@ -70,9 +85,9 @@ def _one(url: str, sql: str, args: tuple = ()) -> tuple:
 
 def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str) -> None:
     path = _path(store)
-    first = segments.refresh(path, min_rows=0)
+    first = segments.refresh(store, min_rows=0)
     assert first["action"] == "rebuilt" and first["rows"] > 10_000
-    st = segments.status(path)
+    st = segments.status(store)
     assert st["segments"] == 1 and st["tail"] == 0 and st["overlay"] == 0
     assert _same_records(store) > 1000
     before = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
@@ -116,7 +131,7 @@ def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str)
     logged = {r[0] for r in sqlite3.connect(path).execute(
         "SELECT record_id FROM record_changes WHERE seq > ?", (seq0,))}
     assert logged == {disputed, corrected, gone, moved}   # the text edit and the inserts are not logged
-    st = segments.status(path)
+    st = segments.status(store)
     added = _one(store, "SELECT COUNT(*) FROM credit_records WHERE id > ?", (top,))[0]
     assert st["overlay"] == 4 and st["tail"] == added > 10
     assert _same_records(store) > 1000
@@ -129,30 +144,30 @@ def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str)
     assert any(old[k].score != a[k].score for k in a)   # the changes reached the scores
 
     # The tail becomes a segment of its own; the log keeps only what the oldest segment lacks.
-    again = segments.refresh(path, min_rows=0)
+    again = segments.refresh(store, min_rows=0)
     assert again["action"] == "appended" and again["segments"] == 2 and again["rows"] == added
-    assert segments.status(path)["tail"] == 0
+    assert segments.status(store)["tail"] == 0
     assert _same_records(store) > 1000
 
 
 def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: str) -> None:
     path = _path(store)
-    segments.refresh(path, min_rows=0)
-    folder = segments.folder_for(path)
+    segments.refresh(store, min_rows=0)
+    folder = segments.folder_for(store)
     (f,) = folder.glob("records-*.parquet")
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])          # damaged
-    assert segments.status(path)["segments"] == 0                    # not trusted
+    assert segments.status(store)["segments"] == 0                    # not trusted
     assert _same_records(store) > 1000                               # the run reads the store instead
-    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     for f in folder.glob("records-*.parquet"):
         f.unlink()                                                   # lost
-    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     assert _same_records(store) > 1000
 
     # An item reclassified as secret leaves the copy (secret data never enters evaluation).
     _sql(store, ("UPDATE catalog_items SET data_class = 'secret' WHERE code = 'market.complaint'", ()))
-    assert segments.status(path)["segments"] == 0
-    assert segments.refresh(path, min_rows=0)["action"] == "rebuilt"
+    assert segments.status(store)["segments"] == 0
+    assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     live = [folder / r[0] for r in sqlite3.connect(path).execute("SELECT file_name FROM record_segments")]
     items = set().union(*(set(pq.read_table(p, columns=["item_code"]).column(0).to_pylist()) for p in live))
     assert "market.complaint" not in items and "market.penalty" in items
@@ -160,32 +175,18 @@ def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: st
 
 def test_racing_refreshes_leave_one_contiguous_copy(store: str) -> None:
     path = _path(store)
-    results: list[dict] = []
-    barrier = threading.Barrier(3)
-
-    def go() -> None:
-        barrier.wait()
-        results.append(segments.refresh(path, min_rows=0))
-
-    threads = [threading.Thread(target=go) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    actions = sorted(r["action"] for r in results)
-    assert actions.count("rebuilt") >= 1 and set(actions) <= {"rebuilt", "lost-race", "none"}
+    race(store)
     rows = sqlite3.connect(path).execute("SELECT after_id, max_id FROM record_segments ORDER BY after_id").fetchall()
     assert rows[0][0] == 0 and all(a[1] == b[0] for a, b in zip(rows, rows[1:], strict=False))
     assert _same_records(store) > 1000
 
 
 def test_a_run_writes_the_copy_when_the_tail_is_long(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _path(store)
     monkeypatch.setattr(segments, "SEGMENT_MIN_ROWS", 1000)
     r = service.evaluate(store, ref="community-resident", as_of=AS_OF, engine="duckdb", actor="test")
-    assert r.timings["refresh_segments"] > 0 and segments.status(path)["segments"] == 1
+    assert r.timings["refresh_segments"] > 0 and segments.status(store)["segments"] == 1
     again = service.evaluate(store, ref="community-resident", as_of=AS_OF, engine="duckdb", actor="test")
-    assert again.grades == r.grades and segments.status(path)["segments"] == 1
+    assert again.grades == r.grades and segments.status(store)["segments"] == 1
 
 
 def test_the_worker_job_and_the_command_keep_and_show_the_copy(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,7 +197,6 @@ def test_the_worker_job_and_the_command_keep_and_show_the_copy(store: str, monke
     from creditgov.cli.main import app
     from creditgov.worker import jobs
 
-    path = _path(store)
     monkeypatch.setattr(segments, "SEGMENT_MIN_ROWS", 1000)
     run = jobs.run_job(store, "record_segments")
     assert run.status == "done" and run.result["action"] == "rebuilt" and run.result["rows"] > 10_000
@@ -207,8 +207,36 @@ def test_the_worker_job_and_the_command_keep_and_show_the_copy(store: str, monke
     assert res.exit_code == 0, res.output
     shown = json.loads(res.output)
     assert shown["segments"] == 1 and shown["rows"] == run.result["rows"] and shown["tail"] == 0
-    assert shown["bytes"] > 0 and Path(shown["folder"]) == segments.folder_for(path)
+    assert shown["bytes"] > 0 and Path(shown["folder"]) == segments.folder_for(store)
     res = runner.invoke(app, ["--db", store, "model", "segments", "--rebuild", "--json"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     again = json.loads(res.output)
     assert again["refresh"]["action"] == "rebuilt" and again["segments"] == 1 and again["rows"] == shown["rows"]
+
+
+def test_where_a_store_keeps_its_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditgov.core.errors import ConfigError
+    from creditgov.core.settings import segment_place
+
+    lite = f"sqlite:///{tmp_path / 'county.db'}"
+    pg = "postgresql+psycopg://cg:secret@db.example:6543/credit?options=-csearch_path%3Dyiwu"
+    monkeypatch.delenv("CREDITGOV_SEGMENTS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert segment_place(lite).url == (tmp_path / "county.db.segments").as_uri()
+    assert segment_place(pg).url == (tmp_path / "data" / "creditgov" / "segments" / "db.example-6543" / "credit"
+                                     / "yiwu").as_uri()
+    assert not segment_place(pg).configured
+    # A shared place holds one sub-folder per store, named without user or password.
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", "s3a://bucket/creditgov/")
+    shared = segment_place(pg)
+    assert shared.url == "s3a://bucket/creditgov/db.example-6543/credit/yiwu" and shared.configured
+    assert "secret" not in shared.url and "cg" not in shared.url.split("/")
+    other = segment_place(f"sqlite:///{tmp_path / 'other' / 'county.db'}")
+    assert other.url.startswith("s3a://bucket/creditgov/sqlite/county.db-") and other.url != segment_place(lite).url
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "shared"))
+    assert segment_place(lite).url.startswith((tmp_path / "shared" / "sqlite").as_uri() + "/county.db-")
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", "ftp://files.example/cg")
+    with pytest.raises(ConfigError, match="CREDITGOV_SEGMENTS"):
+        segment_place(lite)
+    with pytest.raises(ConfigError, match="in-memory"):
+        segment_place("sqlite://")

@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from creditgov.core import db
 from creditgov.core.errors import ConfigError
-from creditgov.scoring import spark
+from creditgov.scoring import segments, spark
+from tests import store_template
 from tests.scoring.test_engines import _prepared, _rows
 
 # Every shipped pack agrees with DuckDB on local Spark (test_engines.py); here the cluster
@@ -40,7 +43,8 @@ for url in sys.argv[2:]:
     for name in json.loads(sys.argv[1]):
         with db.session_scope(url) as s:
             p = service.prepared_for(s, name, AS_OF)[1]
-        table, _, _ = service.compute(url, p, "spark")
+        table, _, timings = service.compute(url, p, "spark")
+        out[f"{url}|{name}|segment_files"] = timings.get("segment_files", 0)
         dims = [c for c in table.column_names if c.startswith("dim")]
         out[f"{url}|{name}"] = [[r[c] for c in (*COLUMNS, *dims)] for r in table.to_pylist()]
 from creditgov.scoring import spark
@@ -154,9 +158,30 @@ def duckdb_rows(county: str) -> dict[str, list[tuple[Any, ...]]]:
     return {name: _rows(county, _prepared(county, name), "duckdb") for name in PACKS}
 
 
+@pytest.fixture()
+def stores(county: str, county_pg: str, pg_base: str, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, Path]]:
+    """Private copies of the county in both stores, each with its record segments written
+    into one shared folder (as a deployment's `CREDITGOV_SEGMENTS`) and a few records
+    logged as changed since (re-read from the store, their segment rows left out)."""
+    shared = tmp_path / "segments"
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", shared.as_uri())
+    lite = store_template.sqlite_copy_of(county, tmp_path / "creditgov.db")
+    with store_template.pg_copy_of(pg_base, county_pg) as pg:
+        for url in (lite, pg):
+            assert segments.refresh(url, min_rows=0)["action"] == "rebuilt"
+            with db.session_scope(url) as s:
+                s.execute(sa.text("UPDATE credit_records SET status = status WHERE id IN "
+                                  "(SELECT id FROM credit_records WHERE item_code = 'market.penalty' "
+                                  "ORDER BY id LIMIT 5)"))
+            assert segments.status(url)["overlay"] == 5
+        yield lite, pg, shared
+
+
 def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
-        cluster: Cluster, county: str, county_pg: str, duckdb_rows: dict[str, list[tuple[Any, ...]]],
+        cluster: Cluster, stores: tuple[str, str, Path], duckdb_rows: dict[str, list[tuple[Any, ...]]],
         tmp_path: Path) -> None:
+    county, county_pg, shared = stores
     staging = tmp_path / "shared"
     env = {**os.environ, "CREDITGOV_SPARK_MASTER": cluster.master, "CREDITGOV_SPARK_STAGING": staging.as_uri(),
            # many small tasks per stage, so a stage is still running when the worker dies
@@ -190,6 +215,10 @@ def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
     for url in (county, county_pg):
         for name in PACKS:
             assert [tuple(r) for r in out[f"{url}|{name}"]] == duckdb_rows[name], (url, name)
+            # the executors read the store's segments from the shared folder themselves
+            assert out[f"{url}|{name}|segment_files"] == 1, (url, name)
+    assert {p.parent.as_uri() for p in shared.rglob("records-*.parquet")} == \
+        {segments.place_for(url).url for url in (county, county_pg)}
     # each run staged its Parquet in its own sub-folder of the shared location and removed it
     assert staging.is_dir() and not any(staging.iterdir())
 

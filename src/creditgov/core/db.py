@@ -242,6 +242,21 @@ def _sqlite_value(v: object) -> object:
     return v
 
 
+def pg_connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A plain psycopg connection to the PostgreSQL store at `url` (COPY-heavy readers
+    that need no ORM: evaluation snapshots, record segments)."""
+    import psycopg
+
+    u = make_url(url)
+    kw: dict[str, Any] = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database,
+                          "user": u.username}
+    if u.password:
+        kw["password"] = u.password
+    for k, v in u.query.items():
+        kw[k] = v if isinstance(v, str) else v[0]
+    return psycopg.connect(**kw, autocommit=autocommit)
+
+
 def refuse_busy(pg: psycopg.Connection[Any]) -> None:
     """Refuse a PostgreSQL connection in the middle of a command (a COPY still open on
     it, as ingestion's record stream keeps one): psycopg would wait for ever on its own

@@ -1,4 +1,4 @@
-"""Where the database and the key file are.
+"""Where the database, the key file and the record segments are.
 
 Order for the database: `--db URL`, then `CREDITGOV_DB`, then `creditgov.db` in the
 working folder. The key file is never inside the database, and its default place never
@@ -114,6 +114,53 @@ def default_key_file(url: str) -> Path:
     if schema:
         return folder / _file_part(database) / (_file_part(schema[0]) + ".key")
     return folder / (_file_part(database) + ".key")
+
+
+def data_home() -> Path:
+    """The user's data folder: `$XDG_DATA_HOME/creditgov`, or `~/.local/share/creditgov`."""
+    base = os.environ.get("XDG_DATA_HOME")
+    return (Path(base) if base else Path.home() / ".local" / "share") / "creditgov"
+
+
+@dataclass(frozen=True)
+class SegmentPlace:
+    """Where one store's record segments are (scoring/segments.py): `url` as Spark and
+    pyarrow read it (file:///…, s3a://…, hdfs://…) and whether the deployment named it
+    (`CREDITGOV_SEGMENTS`, a place every Spark executor can read) or it is a default
+    folder on this machine."""
+    url: str
+    configured: bool
+
+
+def segment_place(url: str) -> SegmentPlace:
+    """`CREDITGOV_SEGMENTS` (a folder or a file://, s3a:// or hdfs:// URL) holds one
+    sub-folder per store, named as the key files are (`<host>-<port>/<database>[/<schema>]`
+    for a server store, `sqlite/<file name>-<hash of its path>` for a SQLite file).
+    Unset: beside a SQLite file (`<db>.segments`), or under `data_home()/segments` for a
+    server store."""
+    root = (os.environ.get("CREDITGOV_SEGMENTS") or "").strip().rstrip("/")
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if not path or url in ("sqlite://", "sqlite:///:memory:"):
+            raise ConfigError("an in-memory SQLite store keeps no record segments")
+        resolved = Path(path).resolve()
+        if not root:
+            return SegmentPlace(Path(f"{resolved}.segments").as_uri(), False)
+        import hashlib
+
+        digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+        sub = ["sqlite", _file_part(f"{resolved.name}-{digest}")]
+    else:
+        host, port, database, *schema = store_identity(url)
+        sub = [_file_part(f"{host}-{port}"), _file_part(database), *(_file_part(s) for s in schema)]
+        if not root:
+            return SegmentPlace((data_home() / "segments").joinpath(*sub).as_uri(), False)
+    if "://" not in root:
+        root = Path(root).expanduser().resolve().as_uri()
+    scheme = root.split("://", 1)[0]
+    if scheme not in ("file", "s3a", "s3", "hdfs", "viewfs", "gs", "abfs", "abfss"):
+        raise ConfigError(f"CREDITGOV_SEGMENTS {root!r}: expected a folder or a file://, s3a:// or hdfs:// URL")
+    return SegmentPlace("/".join([root, *sub]), True)
 
 
 def public_url() -> str | None:

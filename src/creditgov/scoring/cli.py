@@ -333,15 +333,12 @@ def runs(model: str = typer.Option(None, "--model", "-m"), limit: int = typer.Op
 def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment."),
                  rebuild: bool = typer.Option(False, "--rebuild", help="Write the whole copy anew."),
                  json_out: bool = JsonOpt) -> None:
-    """The columnar copy of the credit records that evaluation reads (SQLite stores)."""
+    """The columnar copy of the credit records that evaluation reads, and where it is."""
     from creditgov.scoring import segments
 
     STATE.require_init()
-    if not STATE.url.startswith("sqlite"):
-        raise InvalidInput("only a SQLite store keeps record segments; a PostgreSQL store is read with COPY")
-    path = engines.sqlite_path(STATE.url)
-    done = segments.refresh(path, min_rows=1, rebuild=rebuild) if refresh or rebuild else None
-    out = {**segments.status(path), **({"refresh": done} if done else {})}
+    done = segments.refresh(STATE.url, min_rows=1, rebuild=rebuild) if refresh or rebuild else None
+    out = {**segments.status(STATE.url), **({"refresh": done} if done else {})}
     if json_out:
         emit_json(out)
         return

@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from sqlalchemy.engine import make_url
 
+from creditgov.core.db import pg_connect
 from creditgov.core.errors import CreditGovError
 from creditgov.scoring import segments
 from creditgov.scoring.prepared import Prepared
@@ -374,19 +375,6 @@ def _scan_sqlite_into(duck: Any, url: str, queries: dict[str, str]) -> None:
         raise EngineError(f"reading the SQLite store failed: {err[-1] if err else proc.returncode}")
 
 
-def _pg_connect(url: str) -> Any:
-    import psycopg
-
-    u = make_url(url)
-    kw: dict[str, Any] = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database,
-                          "user": u.username}
-    if u.password:
-        kw["password"] = u.password
-    for k, v in u.query.items():
-        kw[k] = v if isinstance(v, str) else v[0]
-    return psycopg.connect(**kw, autocommit=True)
-
-
 def _read_postgres(url: str, queries: dict[str, str]) -> dict[str, pa.Table]:
     return {t: _read_postgres_one(url, t, q) for t, q in queries.items()}
 
@@ -400,7 +388,7 @@ def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
 
     sql = sql.replace("{true}", "true")
     buf = io.BytesIO()
-    with _pg_connect(url) as conn, conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+    with pg_connect(url) as conn, conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
         for chunk in cp:
             buf.write(chunk)
     schema = pa.schema(_TEXT_SCHEMAS[table])
@@ -414,10 +402,26 @@ def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
 
 def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float]]:
     """An in-memory DuckDB database holding what the plan reads, typed, and how long
-    filling it took. From SQLite: the credit records from the store's record segments
-    plus the rows changed since (segments.py), the other tables through DuckDB's SQLite
-    scanner in a child process (`scanner=False`: everything through the standard
-    library, for tests); from PostgreSQL through COPY."""
+    filling it took (`_snapshot`)."""
+    duck, timings, _ = _snapshot(url, p, scanner=scanner)
+    return duck, timings
+
+
+@dataclass
+class Records:
+    """How a snapshot's credit records were read: the segments and the rows replacing
+    theirs (a Spark run reads the segments itself), and the filter the plan's rows pass."""
+    copy: segments.Copy
+    where: str
+
+
+def _snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float], Records | None]:
+    """The snapshot and how its records were read. The credit records come from the
+    store's record segments plus the rows changed since (segments.py); the other tables
+    from a SQLite store through DuckDB's SQLite scanner in a child process, from
+    PostgreSQL through COPY. `scanner=False`: every table straight from the store (the
+    standard library for SQLite, COPY for PostgreSQL), the slow reader tests hold the
+    fast one to."""
     import time
 
     import duckdb
@@ -426,26 +430,40 @@ def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[
     try:
         duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         t0 = time.perf_counter()
-        if url.startswith("sqlite") and scanner:
-            copy = segments.load_into(duck, sqlite_path(url), _record_filter(p, "is_current"))
+        sqlite = url.startswith("sqlite")
+        if scanner:
+            where = _record_filter(p, "is_current")
+            copy = segments.prepare(url)
+            info = segments.load_into(duck, url, where, prepared=copy)
             t_records = time.perf_counter() - t0
-            queries = _scan_queries(p)
-            del queries["credit_records"]
-            _scan_sqlite_into(duck, url, queries)
+            if sqlite:
+                queries = _scan_queries(p)
+                del queries["credit_records"]
+                _scan_sqlite_into(duck, url, queries)
+            else:
+                queries = _store_queries(p)
+                del queries["credit_records"]
+                _load(duck, _read_postgres(url, queries))
             return duck, {"read_store": round(time.perf_counter() - t0, 3), "read_records": round(t_records, 3),
-                          "refresh_segments": copy["refresh_seconds"], "load_records": copy["load_seconds"]}
+                          "refresh_segments": info["refresh_seconds"], "load_records": info["load_seconds"],
+                          "segment_rows": info["segment_rows"], "fresh_rows": info["fresh_rows"]}, \
+                Records(copy[0], where)
         queries = _store_queries(p)
-        data = _read_sqlite_stdlib(url, queries) if url.startswith("sqlite") else _read_postgres(url, queries)
+        data = _read_sqlite_stdlib(url, queries) if sqlite else _read_postgres(url, queries)
         t_read = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for name, tbl in data.items():
-            duck.register(f"_in_{name}", tbl)
-            duck.execute(f"CREATE TABLE {name} AS SELECT {_DUCK_TYPES[name]} FROM _in_{name}")
-            duck.unregister(f"_in_{name}")
-        return duck, {"read_store": round(t_read, 3), "load_snapshot": round(time.perf_counter() - t0, 3)}
+        _load(duck, data)
+        return duck, {"read_store": round(t_read, 3), "load_snapshot": round(time.perf_counter() - t0, 3)}, None
     except BaseException:
         duck.close()
         raise
+
+
+def _load(duck: Any, data: dict[str, pa.Table]) -> None:
+    for name, tbl in data.items():
+        duck.register(f"_in_{name}", tbl)
+        duck.execute(f"CREATE TABLE {name} AS SELECT {_DUCK_TYPES[name]} FROM _in_{name}")
+        duck.unregister(f"_in_{name}")
 
 
 def read_store(url: str, p: Prepared, *, scanner: bool = True) -> dict[str, pa.Table]:
@@ -467,14 +485,16 @@ def watermark(url: str) -> str:
     if url.startswith("sqlite"):
         import sqlite3
 
-        conn = sqlite3.connect(sqlite_path(url))
+        lite = sqlite3.connect(sqlite_path(url))
         try:
-            r, c, lmax, lpub = conn.execute(sql).fetchone()
+            r, c, lmax, lpub = lite.execute(sql).fetchone()
         finally:
-            conn.close()
+            lite.close()
     else:
-        with _pg_connect(url) as conn:
-            r, c, lmax, lpub = conn.execute(sql).fetchone()
+        with pg_connect(url) as conn:
+            row = conn.execute(sql).fetchone()
+        assert row is not None  # a SELECT of four sub-selects yields one row
+        r, c, lmax, lpub = row
     return f"records<={r};changes<={c};lists<={lmax}/{lpub}"
 
 
@@ -495,14 +515,14 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
             con.disconnect()
         return
     if engine == "postgres":
-        raw = _pg_connect(url)
+        raw = pg_connect(url)
         con = ibis.postgres.from_connection(raw)
         try:
             yield PostgresSource("postgres", con, *_inputs(con), watermark=wm)
         finally:
             raw.close()
         return
-    duck, timings = snapshot(url, p)
+    duck, timings, records = _snapshot(url, p)
     if engine == "duckdb":
         con = ibis.duckdb.from_connection(duck)
         try:
@@ -514,7 +534,7 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     from creditgov.scoring import spark
 
     try:
-        with spark.views(duck, p, TABLES, timings) as (session, views):
+        with spark.views(duck, p, TABLES, timings, records) as (session, views):
             con = ibis.pyspark.connect(session)
             yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
                              timings=timings)

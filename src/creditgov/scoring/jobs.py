@@ -1,5 +1,5 @@
 """The scoring domain's periodic job: keep the columnar copy of the records current
-(SQLite stores; scoring/segments.py), so that a run after a large ingestion does not
+(scoring/segments.py), so that a run after a large ingestion does not
 pay for copying it. The scheduled evaluations are the worker's (they follow its
 schedule): `worker/jobs.py`."""
 
@@ -9,8 +9,6 @@ from typing import Any
 
 
 def record_segments(url: str) -> dict[str, Any]:
-    if not url.startswith("sqlite"):
-        return {"action": "none", "reason": "only SQLite stores keep record segments"}
-    from creditgov.scoring import engines, segments
+    from creditgov.scoring import segments
 
-    return segments.refresh(engines.sqlite_path(url))
+    return segments.refresh(url)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -76,14 +77,16 @@ class Score(Base):
 
 class RecordChange(Base):
     """A credit record whose evaluated columns changed (or that was deleted), written by
-    the store's own triggers (SQLite): what the record segments must re-read
-    (segments.py)."""
+    the store's own triggers: what the record segments must re-read (segments.py). On
+    PostgreSQL `xid` is the writing transaction (`pg_current_xact_id()`); SQLite orders
+    its one writer by `seq`."""
 
     __tablename__ = "record_changes"
     __table_args__ = {"sqlite_autoincrement": True}
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    xid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class RecordSegment(Base):
@@ -100,4 +103,5 @@ class RecordSegment(Base):
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     change_seq: Mapped[int] = mapped_column(Integer, nullable=False)
     excluded: Mapped[str] = mapped_column(Text, nullable=False)  # the secret items left out, sorted, comma-separated
+    snapshot: Mapped[str | None] = mapped_column(Text)  # PostgreSQL: the snapshot the copy was read in
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

@@ -1,56 +1,72 @@
-"""Record segments: a columnar copy of a SQLite store's credit records, kept for evaluation.
+"""Record segments: a columnar copy of a store's credit records, kept for evaluation.
 
 Evaluation reads every record that can count on the as-of date: 20 million rows for a
 county of a million subjects. Decoding that many rows out of SQLite's row format takes
-about 20 s on two cores however it is done (docs/decisions/0002), longer than the plan
-that scores them. The store therefore keeps, beside its file, a columnar copy of the
-columns evaluation reads, as Parquet files (`<store>.segments/`), and a run reads the
-copy instead of the rows:
+about 20 s on two cores however it is done (docs/decisions/0002), and sending them out
+of PostgreSQL through COPY about as long — longer than the plan that scores them. The
+store therefore keeps a columnar copy of the columns evaluation reads, as Parquet files,
+and a run reads the copy instead of the rows:
 
+- **Where**: a folder or URL per store (`core.settings.segment_place`): beside a SQLite
+  file (`<store>.segments/`) or under the user's data folder by default, or in a
+  sub-folder of `CREDITGOV_SEGMENTS` — a shared folder, `s3a://…` or `hdfs://…` — which
+  every Spark executor of a cluster reads directly (docs/spark.md). Files are read and
+  written through pyarrow's filesystems, which speak the same URLs.
 - A **segment** holds the records with ids in (after_id, max_id], typed as the snapshot
-  types them, as they stood when the change log was at `change_seq`. Its manifest row
-  (`record_segments`) is in the store itself, so the manifest always belongs to the data
-  it describes: a store restored from a backup sees its own manifest, and a file that is
-  missing or of the wrong size makes the copy be rebuilt.
+  types them. Its manifest row (`record_segments`) is in the store itself, so the
+  manifest always belongs to the data it describes: a store restored from a backup sees
+  its own manifest, and a file that is missing or of the wrong size makes the copy be
+  rebuilt.
 - The **change log** (`record_changes`) is written by the store's triggers whenever a
   record's evaluated columns change (a status change, a correction making the old
   version not current) or a record is deleted. Nothing in the product has to remember
   to log: the triggers see every UPDATE and DELETE, whoever runs it.
+- What a segment has seen: on SQLite (one writer at a time) the log position
+  `change_seq` when its copy started, and every id up to `max_id`. On PostgreSQL,
+  transactions commit in an order no sequence shows, so a segment records the
+  **snapshot** its copy was read in, each log row the transaction that wrote it, and
+  each record the transaction that inserted it (`written_xid`, migration 0029); a
+  reader asks PostgreSQL which of them a segment's snapshot could not see
+  (`pg_visible_in_snapshot`).
 - A run reads, in one read transaction of the store, the manifest, the records newer
-  than the last segment (the **tail**) and the current rows of every record logged
-  after the oldest segment's `change_seq` (the **overlay**); the segments give all
-  other records. Segment rows that the tail or the overlay replace are left out, so
-  every record is read once, as the store holds it now.
+  than the last segment (the **tail**) and the current rows of every record some
+  segment has not seen as it is now (the **overlay**); the segments give all other
+  records. Segment rows that the tail or the overlay replace are left out, so every
+  record is read once, as the store holds it now.
 - When the tail is large (`SEGMENT_MIN_ROWS`), the run first writes it as a new segment;
   when the overlay outgrows `REBUILD_OVERLAY_SHARE` of the copy, or the set of secret
   catalogue items changed, the copy is rebuilt. `creditgov model segments` shows the
   copy and refreshes it; the worker refreshes it on a schedule, so a run after a large
   ingestion finds it current.
-- Segments are written by DuckDB's SQLite scanner in the reader's child process
-  (sqlite_reader.py), and never hold a secret-class item, raw rows or identifiers:
-  only ids, the subject id, the item code, dates, amounts, grade and status.
-
-Only SQLite stores have segments; a PostgreSQL store is read with COPY.
+- Segments never hold a secret-class item, raw rows or identifiers: only ids, the
+  subject id, the item code, dates, amounts, grade and status. A SQLite store's are
+  written by DuckDB's SQLite scanner in the reader's child process (sqlite_reader.py);
+  a PostgreSQL store's from one `COPY … TO STDOUT` in a REPEATABLE READ transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
-import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+from creditgov.core.errors import ConfigError
+from creditgov.core.settings import segment_place
+
+if TYPE_CHECKING:
+    from creditgov.scoring.segment_logs import PostgresLog, SqliteLog
 
 #: A tail at least this long is written as a segment before a run reads it; a shorter
 #: one is read from the store with the overlay.
@@ -63,6 +79,8 @@ MAX_SEGMENTS = 64
 #: Replaced segment files are deleted once this old (a run that started before the
 #: replacement may still be reading them).
 GRACE_SECONDS = 3600
+#: Rows per Parquet row group of a segment written from PostgreSQL (as DuckDB's writer).
+ROW_GROUP_ROWS = 1_000_000
 
 #: The columns a segment copies, typed as the evaluation snapshot types them (the value
 #: through its text form, as SQLite prints it: a binary double cast straight to DECIMAL
@@ -76,10 +94,18 @@ DUCK_COLUMNS = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject
 SQLITE_COLUMNS = ("id, subject_id, item_code, CAST(occurred_on AS TEXT), CAST(value AS TEXT), grade, status, "
                   "CAST(published_from AS TEXT), CAST(published_until AS TEXT), "
                   "CASE WHEN is_current THEN 1 ELSE 0 END")
+#: The same columns as PostgreSQL's COPY … (FORMAT csv) prints them.
+PG_COLUMNS = ("id, subject_id, item_code, occurred_on, value, grade, status, published_from, published_until, "
+              "CASE WHEN is_current THEN 1 ELSE 0 END")
 TEXT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
                          ("occurred_on", pa.string()), ("value", pa.string()), ("grade", pa.string()),
                          ("status", pa.string()), ("published_from", pa.string()),
                          ("published_until", pa.string()), ("is_current", pa.int64())])
+#: A segment's columns as Arrow types them (what DuckDB's writer gives DUCK_COLUMNS).
+SEGMENT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
+                            ("occurred_on", pa.date32()), ("value", pa.decimal128(18, 2)),
+                            ("grade", pa.string()), ("status", pa.string()), ("published_from", pa.date32()),
+                            ("published_until", pa.date32()), ("is_current", pa.bool_())])
 #: Text-typed rows cast to the snapshot's types (DuckDB SQL over TEXT_SCHEMA).
 FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
              "CAST(occurred_on AS DATE) AS occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
@@ -100,127 +126,190 @@ class Segment:
     rows: int
     change_seq: int
     excluded: str
+    snapshot: str | None = None
+
+
+# ----------------------------------------------------------------------------- the place
+
+
+class Place:
+    """One store's segment folder, local or remote, opened through pyarrow's
+    filesystems (s3a:// is pyarrow's s3://)."""
+
+    def __init__(self, url: str, configured: bool = False) -> None:
+        self.url = url.rstrip("/")
+        self.configured = configured
+        parts = urlsplit(self.url)
+        if parts.scheme == "file":
+            self.fs: pafs.FileSystem = pafs.LocalFileSystem()
+            self.path = url2pathname(parts.path)
+            self.local: Path | None = Path(self.path)
+            return
+        arrow_url = "s3://" + self.url.split("://", 1)[1] if parts.scheme in ("s3a", "s3n") else self.url
+        try:
+            self.fs, self.path = pafs.FileSystem.from_uri(arrow_url)
+        except Exception as e:  # pyarrow raises several kinds for an unknown scheme or an unreachable store
+            raise ConfigError(f"record segments at {self.url!r}: {e}") from None
+        self.local = None
+
+    def file(self, name: str) -> str:
+        """The file's path on `fs`."""
+        return f"{self.path.rstrip('/')}/{name}"
+
+    def file_url(self, name: str) -> str:
+        """The file as Spark (and DuckDB, for a local folder) names it."""
+        return f"{self.url}/{name}"
+
+    def ensure(self) -> None:
+        if self.local is not None:
+            self.local.mkdir(mode=0o700, parents=True, exist_ok=True)
+        else:
+            self.fs.create_dir(self.path, recursive=True)
+
+    def rows(self, name: str) -> int | None:
+        try:
+            return int(pq.read_metadata(self.file(name), filesystem=self.fs).num_rows)
+        except (OSError, pa.ArrowException):
+            return None
+
+    def size(self, name: str) -> int:
+        info = self.fs.get_file_info(self.file(name))
+        return int(info.size or 0)
+
+    def delete(self, name: str) -> None:
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self.fs.delete_file(self.file(name))
+
+    def put(self, local_file: str, name: str) -> None:
+        """Move a finished local file into place: a rename here, a copy elsewhere."""
+        if self.local is not None:
+            os.replace(local_file, self.file(name))
+            return
+        try:
+            pafs.copy_files(local_file, self.file(name), source_filesystem=pafs.LocalFileSystem(),
+                            destination_filesystem=self.fs)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(local_file)
+
+    def collect(self, live: set[str]) -> None:
+        """Delete files no manifest row names, once they are old enough that no run can
+        still be reading them."""
+        cutoff = time.time() - GRACE_SECONDS
+        try:
+            infos = self.fs.get_file_info(pafs.FileSelector(self.path, allow_not_found=True))
+        except (OSError, pa.ArrowException):
+            return
+        for info in infos:
+            name = info.base_name
+            if (name.startswith("records-") and name.endswith(".parquet") and name not in live
+                    and info.mtime is not None and info.mtime.timestamp() < cutoff):
+                self.delete(name)
+
+
+def place_for(url: str) -> Place:
+    where = segment_place(url)
+    return Place(where.url, where.configured)
+
+
+def folder_for(url: str) -> Path:
+    """The local folder of a store's segments (a store whose segments are elsewhere has none)."""
+    p = place_for(url)
+    if p.local is None:
+        raise ConfigError(f"the record segments of this store are at {p.url}, not in a local folder")
+    return p.local
+
+
+def intact(place: Place, segs: list[Segment], secret: list[str]) -> bool:
+    """Contiguous from id 0, every file present with its row count, written for today's
+    set of secret items."""
+    expect = 0
+    for s in segs:
+        if s.after_id != expect or s.excluded != ",".join(secret) or place.rows(s.file_name) != s.rows:
+            return False
+        expect = s.max_id
+    return True
+
+
+def new_name(after_id: int, max_id: int | None = None) -> str:
+    top = f"{max_id:012d}" if max_id is not None else "tail"
+    return f"records-{after_id + 1:012d}-{top}-{uuid.uuid4().hex[:8]}.parquet"
+
+
+def text_table(rows: Sequence[Sequence[Any]]) -> pa.Table:
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in TEXT_SCHEMA]
+    return pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, TEXT_SCHEMA, strict=True)],
+                                schema=TEXT_SCHEMA)
+
+
+@dataclass
+class Look:
+    """What a refresh needs to know, read in one transaction."""
+    secret: list[str]
+    segs: list[Segment]          # the manifest as it stands (intact or not)
+    intact: bool
+    store_max: int
+    overlay: int                 # records changed since the copy's oldest view of them
+    change_seq: int = 0          # SQLite: the log position before the copy starts
 
 
 @dataclass
 class Copy:
     """What one read of the store found: the segments, and the rows that replace theirs."""
 
-    folder: Path
+    place: Place
     segments: list[Segment]
     tail_after: int            # records with a larger id come from the store
-    overlay_ids: list[int]     # records logged since the oldest segment, re-read from the store
+    overlay_ids: list[int]     # records some segment has not seen as they are now, re-read from the store
     fresh: pa.Table            # current rows of the tail and the overlay (TEXT_SCHEMA)
     secret: list[str]
     store_max_id: int
     change_seq: int
+    position: str              # the read's view of the store, for the run's watermark
+
+    @property
+    def folder(self) -> Path | None:
+        return self.place.local
 
     @property
     def files(self) -> list[str]:
-        return [str(self.folder / s.file_name) for s in self.segments]
+        """Paths DuckDB reads for a local folder; URLs otherwise."""
+        if self.place.local is not None:
+            return [str(self.place.local / s.file_name) for s in self.segments]
+        return [self.place.file_url(s.file_name) for s in self.segments]
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.place.file_url(s.file_name) for s in self.segments]
 
     @property
     def copied_rows(self) -> int:
         return sum(s.rows for s in self.segments)
 
 
-def folder_for(db_path: str) -> Path:
-    return Path(f"{db_path}.segments")
+# ----------------------------------------------------------------------------- the operations
 
 
-def _connect(db_path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
+def now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _secret_items(conn: sqlite3.Connection) -> list[str]:
-    return sorted(r[0] for r in conn.execute("SELECT code FROM catalog_items WHERE data_class = 'secret'"))
+def _store(url: str) -> SqliteLog | PostgresLog:
+    from creditgov.scoring.segment_logs import PostgresLog, SqliteLog
+
+    if url.startswith("sqlite"):
+        return SqliteLog(url)
+    if url.startswith("postgresql"):
+        return PostgresLog(url)
+    raise ConfigError(f"record segments: unsupported store {url.split(':')[0]}")
 
 
-TRIGGERS = ("credit_records_changed", "credit_records_deleted")
-
-
-def _logged(conn: sqlite3.Connection) -> bool:
-    """The store's triggers are in place (a schema built by migrations): without them a
-    copy could not know what changed, so none is written or read."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    return set(TRIGGERS) <= have
-
-
-def _manifest(conn: sqlite3.Connection) -> list[Segment]:
-    return [Segment(*r) for r in conn.execute(
-        "SELECT id, file_name, after_id, max_id, rows, change_seq, excluded FROM record_segments ORDER BY after_id")]
-
-
-def _intact(folder: Path, segs: list[Segment], secret: list[str]) -> bool:
-    """Contiguous from id 0, every file present with its row count, written for today's
-    set of secret items."""
-    expect = 0
-    for s in segs:
-        if s.after_id != expect or s.excluded != ",".join(secret):
-            return False
-        path = folder / s.file_name
-        try:
-            if pq.ParquetFile(path).metadata.num_rows != s.rows:
-                return False
-        except (OSError, pa.ArrowException):
-            return False
-        expect = s.max_id
-    return True
-
-
-def read(db_path: str) -> Copy:
+def read(url: str) -> Copy:
     """Manifest, tail and overlay in one read transaction of the store."""
-    folder = folder_for(db_path)
-    conn = _connect(db_path)
-    try:
-        conn.execute("BEGIN")
-        secret = _secret_items(conn)
-        segs = _manifest(conn) if _logged(conn) else []
-        if segs and not _intact(folder, segs, secret):
-            segs = []
-        change_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM record_changes").fetchone()[0]
-        store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
-        tail_after = segs[-1].max_id if segs else 0
-        overlay: list[int] = []
-        if segs:
-            since = min(s.change_seq for s in segs)
-            overlay = [r[0] for r in conn.execute(
-                "SELECT DISTINCT record_id FROM record_changes WHERE seq > ? AND record_id <= ? ORDER BY 1",
-                (since, tail_after))]
-        rows = conn.execute(f"SELECT {SQLITE_COLUMNS} FROM credit_records WHERE id > ?", (tail_after,)).fetchall()
-        for i in range(0, len(overlay), 900):
-            part = overlay[i:i + 900]
-            rows += conn.execute(f"SELECT {SQLITE_COLUMNS} FROM credit_records WHERE id IN "
-                                 f"({', '.join('?' * len(part))})", part).fetchall()
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    if secret:
-        hidden = set(secret)
-        rows = [r for r in rows if r[2] not in hidden]
-    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in TEXT_SCHEMA]
-    fresh = pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, TEXT_SCHEMA, strict=True)],
-                                 schema=TEXT_SCHEMA)
-    return Copy(folder, segs, tail_after, overlay, fresh, secret, store_max, change_seq)
+    return _store(url).read(place_for(url))
 
 
-def _write(db_path: str, folder: Path, after_id: int, max_id: int, secret: list[str]) -> tuple[str, int]:
-    """Write records (after_id, max_id] as one Parquet file, in the reader process."""
-    folder.mkdir(mode=0o700, exist_ok=True)
-    name = f"records-{after_id + 1:012d}-{max_id:012d}-{uuid.uuid4().hex[:8]}.parquet"
-    job = {"segment": {"path": str(folder / name), "after_id": after_id, "max_id": max_id, "secret": secret}}
-    proc = subprocess.run([sys.executable, "-m", "creditgov.scoring.sqlite_reader", db_path, "-"],
-                          input=json.dumps(job).encode(), capture_output=True, check=False)
-    if proc.returncode != 0:
-        (folder / name).unlink(missing_ok=True)
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise SegmentError(f"writing a record segment failed: {err[-1] if err else proc.returncode}")
-    return name, int(json.loads(proc.stdout.decode().strip().splitlines()[-1])["rows"])
-
-
-def refresh(db_path: str, *, min_rows: int | None = None, rebuild: bool = False) -> dict[str, Any]:
+def refresh(url: str, *, min_rows: int | None = None, rebuild: bool = False) -> dict[str, Any]:
     """Bring the copy up to date: append the tail as a segment, or rebuild the whole
     copy when it is missing, damaged, written for another set of secret items, or
     overgrown with changes — in either case only when that means writing at least
@@ -229,81 +318,47 @@ def refresh(db_path: str, *, min_rows: int | None = None, rebuild: bool = False)
     a lost race deletes the new file and keeps the winner's."""
     t0 = time.perf_counter()
     min_rows = SEGMENT_MIN_ROWS if min_rows is None else min_rows
-    folder = folder_for(db_path)
-    conn = _connect(db_path)
-    try:
-        if not _logged(conn):
-            return {"action": "none", "segments": 0, "rows": 0, "seconds": 0.0,
-                    "reason": "the store has no change-log triggers (run creditgov init)"}
-        conn.execute("BEGIN")
-        secret = _secret_items(conn)
-        segs = _manifest(conn)
-        intact = bool(segs) and _intact(folder, segs, secret)
-        # The log position first, then the ids: a change made while the file is written
-        # has a larger seq and is re-read through the overlay.
-        change_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM record_changes").fetchone()[0]
-        store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
-        overlay = 0
-        if intact:
-            since = min(s.change_seq for s in segs)
-            overlay = conn.execute("SELECT COUNT(DISTINCT record_id) FROM record_changes WHERE seq > ?",
-                                   (since,)).fetchone()[0]
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    copied = sum(s.rows for s in segs) if intact else 0
-    whole = (rebuild or not intact or len(segs) > MAX_SEGMENTS
-             or overlay > max(REBUILD_OVERLAY_MIN, REBUILD_OVERLAY_SHARE * copied))
+    store, place = _store(url), place_for(url)
+    if not store.logged():
+        return {"action": "none", "segments": 0, "rows": 0, "seconds": 0.0,
+                "reason": "the store has no change-log triggers (run creditgov init)"}
+    look = store.look(place)
+    segs = look.segs
+    copied = sum(s.rows for s in segs) if look.intact else 0
+    whole = (rebuild or not look.intact or len(segs) > MAX_SEGMENTS
+             or look.overlay > max(REBUILD_OVERLAY_MIN, REBUILD_OVERLAY_SHARE * copied))
     after = 0 if whole else segs[-1].max_id
-    result: dict[str, Any] = {"action": "none", "segments": len(segs) if intact else 0, "rows": 0}
-    if store_max <= after or store_max - after < min_rows:
+    result: dict[str, Any] = {"action": "none", "segments": len(segs) if look.intact else 0, "rows": 0}
+    if look.store_max <= after or look.store_max - after < min_rows:
         result["seconds"] = round(time.perf_counter() - t0, 3)
         return result
-    name, rows = _write(db_path, folder, after, store_max, secret)
-    conn = _connect(db_path)
+    seg = store.write(place, after, look)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-        if [s.id for s in _manifest(conn)] != [s.id for s in segs]:
-            # Another process changed the copy since we looked: keep its work.
-            conn.execute("ROLLBACK")
-            (folder / name).unlink(missing_ok=True)
-            result.update(action="lost-race", seconds=round(time.perf_counter() - t0, 3))
-            return result
-        if whole:
-            conn.execute("DELETE FROM record_segments")
-        conn.execute("INSERT INTO record_segments (file_name, after_id, max_id, rows, change_seq, excluded, "
-                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (name, after, store_max, rows, change_seq, ",".join(secret), now))
-        live = _manifest(conn)
-        # Changes every segment already holds are no longer needed.
-        conn.execute("DELETE FROM record_changes WHERE seq <= ?", (min(s.change_seq for s in live),))
-        conn.execute("COMMIT")
+        live = store.commit(segs, whole, seg)
     except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        (folder / name).unlink(missing_ok=True)
+        place.delete(seg.file_name)
         raise
-    finally:
-        conn.close()
-    _collect(folder, {s.file_name for s in live})
-    result.update(action="rebuilt" if whole else "appended", segments=len(live), rows=rows,
+    if live is None:
+        # Another process changed the copy since we looked: keep its work.
+        place.delete(seg.file_name)
+        result.update(action="lost-race", seconds=round(time.perf_counter() - t0, 3))
+        return result
+    place.collect({s.file_name for s in live})
+    result.update(action="rebuilt" if whole else "appended", segments=len(live), rows=seg.rows,
                   seconds=round(time.perf_counter() - t0, 3))
     return result
 
 
-def _collect(folder: Path, live: set[str]) -> None:
-    """Delete files no manifest row names, once they are old enough that no run can
-    still be reading them."""
-    cutoff = time.time() - GRACE_SECONDS
-    for f in folder.glob("records-*.parquet"):
-        if f.name not in live:
-            with contextlib.suppress(OSError):
-                if f.stat().st_mtime < cutoff:
-                    f.unlink()
+def prepare(url: str) -> tuple[Copy, dict[str, Any]]:
+    """Refresh the copy when the tail is long, then read it: (copy, what the refresh did)."""
+    t0 = time.perf_counter()
+    info = refresh(url)
+    info["seconds"] = round(time.perf_counter() - t0, 3)
+    return read(url), info
 
 
-def load_into(duck: Any, db_path: str, where: str, *, table: str = "credit_records") -> dict[str, Any]:
+def load_into(duck: Any, url: str, where: str, *, table: str = "credit_records",
+              prepared: tuple[Copy, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Give the DuckDB connection a relation `table` of the store's records that satisfy
     `where` (DuckDB SQL over the snapshot's columns): a view over the segments' Parquet
     files and a small table of the tail and overlay rows read from the store just now.
@@ -311,10 +366,7 @@ def load_into(duck: Any, db_path: str, where: str, *, table: str = "credit_recor
     of first loading 20 million rows into a table (files a run may still read are kept
     for GRACE_SECONDS after they are replaced). Refreshes the copy first when the tail
     is long. Returns what it did."""
-    t0 = time.perf_counter()
-    info = refresh(db_path)
-    t_refresh = time.perf_counter() - t0
-    c = read(db_path)
+    c, info = prepared or prepare(url)
     t1 = time.perf_counter()
     fresh_table, overlay_table = f"_{table}_fresh", f"_{table}_overlay"
     duck.register("_fresh_arrow", c.fresh)
@@ -323,7 +375,6 @@ def load_into(duck: Any, db_path: str, where: str, *, table: str = "credit_recor
     finally:
         duck.unregister("_fresh_arrow")
     if c.segments:
-        files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in c.files) + "]"
         skip = f"id <= {c.tail_after}"
         if c.overlay_ids:
             duck.register("_overlay_arrow", pa.table({"id": pa.array(c.overlay_ids, pa.int64())}))
@@ -332,23 +383,33 @@ def load_into(duck: Any, db_path: str, where: str, *, table: str = "credit_recor
             finally:
                 duck.unregister("_overlay_arrow")
             skip += f" AND id NOT IN (SELECT id FROM {overlay_table})"
-        sql = (f"CREATE VIEW {table} AS SELECT * FROM read_parquet({files}) WHERE {skip} AND ({where}) "
+        if c.place.local is not None:
+            files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in c.files) + "]"
+            source = f"read_parquet({files})"
+        else:
+            # DuckDB reads neither HDFS nor Spark's s3a:// names: pyarrow's dataset does.
+            import pyarrow.dataset as pads
+
+            duck.register(f"_{table}_segments", pads.dataset([c.place.file(s.file_name) for s in c.segments],
+                                                             filesystem=c.place.fs, format="parquet"))
+            source = f"_{table}_segments"
+        sql = (f"CREATE VIEW {table} AS SELECT * FROM {source} WHERE {skip} AND ({where}) "
                f"UNION ALL SELECT * FROM {fresh_table} WHERE {where}")
     else:
         sql = f"CREATE VIEW {table} AS SELECT * FROM {fresh_table} WHERE {where}"
     duck.execute(sql)
     return {"segments": len(c.segments), "segment_rows": c.copied_rows, "fresh_rows": c.fresh.num_rows,
-            "overlay": len(c.overlay_ids), "refresh": info["action"], "refresh_seconds": round(t_refresh, 3),
-            "load_seconds": round(time.perf_counter() - t1, 3),
-            "watermark": f"records<={c.store_max_id};log<={c.change_seq}"}
+            "overlay": len(c.overlay_ids), "refresh": info["action"], "refresh_seconds": info["seconds"],
+            "load_seconds": round(time.perf_counter() - t1, 3), "watermark": c.position}
 
 
-def status(db_path: str) -> dict[str, Any]:
+def status(url: str) -> dict[str, Any]:
     """The copy as the store describes it, for `creditgov model segments`."""
-    c = read(db_path)
+    c = read(url)
     ids = c.fresh.column("id").to_pylist()
-    return {"folder": str(c.folder), "segments": len(c.segments), "rows": c.copied_rows,
+    return {"folder": c.place.url if c.place.local is None else str(c.place.local),
+            "shared": c.place.configured, "segments": len(c.segments), "rows": c.copied_rows,
             "after_id": c.tail_after, "store_max_id": c.store_max_id,
             "tail": sum(1 for i in ids if i > c.tail_after),
             "overlay": len(c.overlay_ids), "secret_items_left_out": c.secret,
-            "bytes": sum((c.folder / s.file_name).stat().st_size for s in c.segments)}
+            "bytes": sum(c.place.size(s.file_name) for s in c.segments)}

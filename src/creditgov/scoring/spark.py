@@ -194,10 +194,21 @@ def staging(s: SparkSettings) -> Staging:
     return Staging(f"{base}/{run}", fs, f"{path}/{run}")
 
 
+def reads_segments(s: SparkSettings, records: Any) -> bool:
+    """Whether the executors read the record segments where they are: always for a local
+    master; on a cluster only when the deployment put them in a shared place
+    (`CREDITGOV_SEGMENTS`) — a default folder is on the driver's machine only."""
+    return records is not None and bool(records.copy.segments) and (s.local or records.copy.place.configured)
+
+
 @contextlib.contextmanager
-def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float]) -> Iterator[tuple[Any, dict[str, str]]]:
+def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float],
+          records: Any = None) -> Iterator[tuple[Any, dict[str, str]]]:
     """The snapshot in `duck` flattened (attributes as columns), staged as Parquet and
-    registered as temporary views of the Spark session: (session, {table: view})."""
+    registered as temporary views of the Spark session: (session, {table: view}). When
+    the credit records came from segments the executors can read (`reads_segments`),
+    only the rows replacing theirs are staged and the executors read the segment files
+    themselves: the driver copies thousands of rows, not millions."""
     s = settings_from_env()
     t0 = time.perf_counter()
     flat = ["*"]
@@ -208,11 +219,17 @@ def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float])
         flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
                     f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
     duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
+    direct = reads_segments(s, records)
+    staged = {name: f"SELECT * FROM {'subjects_flat' if name == 'subjects' else name}" for name in tables}
+    if direct:
+        # The tail and overlay rows (already filtered) and the ids whose segment rows they replace.
+        staged["credit_records"] = f"SELECT * FROM _credit_records_fresh WHERE {records.where}"
+        staged["overlay_ids"] = ("SELECT * FROM _credit_records_overlay" if records.copy.overlay_ids
+                                 else "SELECT CAST(NULL AS BIGINT) AS id WHERE false")
     stage = staging(s)
     try:
-        for name in tables:
-            stage.write(name, duck.execute(f"SELECT * FROM {'subjects_flat' if name == 'subjects' else name}")
-                        .to_arrow_table())
+        for name, sql in staged.items():
+            stage.write(name, duck.execute(sql).to_arrow_table())
         duck.close()
         timings["write_parquet"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
@@ -223,7 +240,11 @@ def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float])
         try:
             for name in tables:
                 view = f"cg_{name}_{os.getpid()}_{tag}"
-                spark.read.parquet(stage.file(name)).createOrReplaceTempView(view)
+                df = spark.read.parquet(stage.file(name))
+                if name == "credit_records" and direct:
+                    df = _records(spark, records, stage, df)
+                    timings["segment_files"] = len(records.copy.segments)
+                df.createOrReplaceTempView(view)
                 names[name] = view
             yield spark, names
         finally:
@@ -231,3 +252,16 @@ def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float])
                 spark.catalog.dropTempView(view)
     finally:
         stage.remove()
+
+
+def _records(spark: Any, records: Any, stage: Staging, fresh: Any) -> Any:
+    """The segments' rows the tail and the overlay do not replace, filtered as the
+    snapshot filters them, and the fresh rows: every record once, as the store holds it
+    now (segments.load_into, in Spark)."""
+    from pyspark.sql.functions import broadcast
+
+    c = records.copy
+    seg = spark.read.parquet(*c.urls).where(f"id <= {c.tail_after}").where(records.where)
+    if c.overlay_ids:
+        seg = seg.join(broadcast(spark.read.parquet(stage.file("overlay_ids"))), "id", "left_anti")
+    return seg.unionByName(fresh)

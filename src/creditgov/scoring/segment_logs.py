@@ -1,0 +1,401 @@
+"""How each kind of store tells the record segments what changed (segments.py).
+
+- `SqliteLog`: one writer at a time, so the change log's sequence orders every change
+  and a segment remembers the log position its copy started at; segments are written
+  by DuckDB's SQLite scanner in the reader's child process (sqlite_reader.py).
+- `PostgresLog`: transactions commit in an order no sequence shows, so a segment
+  remembers the snapshot its copy was read in (one REPEATABLE READ `COPY … TO STDOUT`),
+  and the store the transaction that wrote each change and each record (migration
+  0029); `pg_visible_in_snapshot` tells which of them a segment could not see.
+
+Each offers the same five steps: `logged` (the triggers are in place), `look` (what a
+refresh must decide on), `write` (one segment file), `commit` (the manifest, checked
+against a racing refresh) and `read` (manifest, tail and overlay in one transaction).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlalchemy.engine import make_url
+
+from creditgov.core.db import pg_connect
+from creditgov.core.errors import ConfigError
+from creditgov.scoring.segments import (
+    PG_COLUMNS,
+    ROW_GROUP_ROWS,
+    SEGMENT_SCHEMA,
+    SQLITE_COLUMNS,
+    TEXT_SCHEMA,
+    Copy,
+    Look,
+    Place,
+    Segment,
+    SegmentError,
+    intact,
+    new_name,
+    now,
+    text_table,
+)
+
+# ----------------------------------------------------------------------------- SQLite
+
+
+TRIGGERS = ("credit_records_changed", "credit_records_deleted")
+_MANIFEST = "SELECT id, file_name, after_id, max_id, rows, change_seq, excluded, snapshot FROM record_segments"
+
+
+class SqliteLog:
+    """A SQLite store: one writer at a time, so the log's sequence orders every change."""
+
+    def __init__(self, url: str) -> None:
+        path = make_url(url).database
+        if not path or path == ":memory:":
+            raise ConfigError("an in-memory SQLite store keeps no record segments")
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _secret(conn: sqlite3.Connection) -> list[str]:
+        return sorted(r[0] for r in conn.execute("SELECT code FROM catalog_items WHERE data_class = 'secret'"))
+
+    @staticmethod
+    def _logged(conn: sqlite3.Connection) -> bool:
+        """The store's triggers are in place (a schema built by migrations): without them a
+        copy could not know what changed, so none is written or read."""
+        have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        return set(TRIGGERS) <= have
+
+    @staticmethod
+    def _manifest(conn: sqlite3.Connection) -> list[Segment]:
+        return [Segment(*r) for r in conn.execute(_MANIFEST + " ORDER BY after_id")]
+
+    def logged(self) -> bool:
+        conn = self._connect()
+        try:
+            return self._logged(conn)
+        finally:
+            conn.close()
+
+    def look(self, place: Place) -> Look:
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            segs = self._manifest(conn)
+            complete = bool(segs) and intact(place, segs, secret)
+            # The log position first, then the ids: a change made while the file is written
+            # has a larger seq and is re-read through the overlay.
+            change_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM record_changes").fetchone()[0]
+            store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
+            overlay = 0
+            if complete:
+                since = min(s.change_seq for s in segs)
+                overlay = conn.execute("SELECT COUNT(DISTINCT record_id) FROM record_changes WHERE seq > ?",
+                                       (since,)).fetchone()[0]
+        return Look(secret, segs, complete, store_max, overlay, change_seq)
+
+    def write(self, place: Place, after: int, look: Look) -> Segment:
+        """Records (after, look.store_max] as one Parquet file, in the reader process."""
+        name = new_name(after, look.store_max)
+        place.ensure()
+        with tempfile.TemporaryDirectory(prefix="creditgov-segment-") as tmp:
+            # A local folder is written in place (the writer renames its part file); a
+            # remote one receives the finished file.
+            target = place.file(name) if place.local is not None else str(Path(tmp) / name)
+            job = {"segment": {"path": target, "after_id": after, "max_id": look.store_max, "secret": look.secret}}
+            proc = subprocess.run([sys.executable, "-m", "creditgov.scoring.sqlite_reader", self.path, "-"],
+                                  input=json.dumps(job).encode(), capture_output=True, check=False)
+            if proc.returncode != 0:
+                with contextlib.suppress(OSError):
+                    os.unlink(target)
+                err = proc.stderr.decode(errors="replace").strip().splitlines()
+                raise SegmentError(f"writing a record segment failed: {err[-1] if err else proc.returncode}")
+            rows = int(json.loads(proc.stdout.decode().strip().splitlines()[-1])["rows"])
+            if place.local is None:
+                place.put(target, name)
+        return Segment(0, name, after, look.store_max, rows, look.change_seq, ",".join(look.secret))
+
+    def commit(self, seen: list[Segment], whole: bool, seg: Segment) -> list[Segment] | None:
+        """Record the new segment if nobody changed the manifest since `seen`; the live
+        manifest, or None when another process won."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if [s.id for s in self._manifest(conn)] != [s.id for s in seen]:
+                conn.execute("ROLLBACK")
+                return None
+            if whole:
+                conn.execute("DELETE FROM record_segments")
+            conn.execute("INSERT INTO record_segments (file_name, after_id, max_id, rows, change_seq, excluded, "
+                         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (seg.file_name, seg.after_id, seg.max_id, seg.rows, seg.change_seq, seg.excluded,
+                          now()))
+            live = self._manifest(conn)
+            # Changes every segment already holds are no longer needed.
+            conn.execute("DELETE FROM record_changes WHERE seq <= ?", (min(s.change_seq for s in live),))
+            conn.execute("COMMIT")
+            return live
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def read(self, place: Place) -> Copy:
+        """Manifest, tail and overlay in one read transaction of the store."""
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            segs = self._manifest(conn) if self._logged(conn) else []
+            if segs and not intact(place, segs, secret):
+                segs = []
+            change_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM record_changes").fetchone()[0]
+            store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
+            tail_after = segs[-1].max_id if segs else 0
+            overlay: list[int] = []
+            if segs:
+                since = min(s.change_seq for s in segs)
+                overlay = [r[0] for r in conn.execute(
+                    "SELECT DISTINCT record_id FROM record_changes WHERE seq > ? AND record_id <= ? ORDER BY 1",
+                    (since, tail_after))]
+            rows = conn.execute(f"SELECT {SQLITE_COLUMNS} FROM credit_records WHERE id > ?", (tail_after,)).fetchall()
+            for i in range(0, len(overlay), 900):
+                part = overlay[i:i + 900]
+                rows += conn.execute(f"SELECT {SQLITE_COLUMNS} FROM credit_records WHERE id IN "
+                                     f"({', '.join('?' * len(part))})", part).fetchall()
+        if secret:
+            hidden = set(secret)
+            rows = [r for r in rows if r[2] not in hidden]
+        return Copy(place, segs, tail_after, overlay, text_table(rows), secret, store_max, change_seq,
+                    f"records<={store_max};log<={change_seq}")
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+def _seen_by_all(xid: str) -> str:
+    """SQL: the transaction in column `xid` had committed before every segment's copy."""
+    return (f"NOT EXISTS (SELECT 1 FROM record_segments s WHERE s.snapshot IS NULL "
+            f"OR NOT pg_visible_in_snapshot({xid}::text::xid8, s.snapshot::pg_snapshot))")
+
+
+class PostgresLog:
+    """A PostgreSQL store: copies are read in REPEATABLE READ snapshots, and changes are
+    matched against them by the writing transaction (migration 0029)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A REPEATABLE READ, read-only transaction: every statement sees one snapshot."""
+        with pg_connect(self.url, autocommit=False) as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @staticmethod
+    def _secret(conn: Any) -> list[str]:
+        return sorted(r[0] for r in conn.execute("SELECT code FROM catalog_items WHERE data_class = 'secret'"))
+
+    @staticmethod
+    def _logged(conn: Any) -> bool:
+        """The triggers and the column of migration 0029 are in place."""
+        row = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "        WHERE c.oid = to_regclass('credit_records') AND t.tgname = ANY(%s)), "
+            "       (SELECT COUNT(*) FROM pg_attribute WHERE attrelid = to_regclass('credit_records') "
+            "        AND attname = 'written_xid' AND NOT attisdropped)", (list(TRIGGERS),)).fetchone()
+        return bool(row and row[0] == len(TRIGGERS) and row[1] == 1)
+
+    @staticmethod
+    def _manifest(conn: Any) -> list[Segment]:
+        return [Segment(*r) for r in conn.execute(_MANIFEST + " ORDER BY after_id")]
+
+    def logged(self) -> bool:
+        with pg_connect(self.url) as conn:
+            return self._logged(conn)
+
+    @staticmethod
+    def _unseen_sql(tail_after: int) -> str:
+        """Ids up to `tail_after` some segment has not seen as they are now: changed or
+        deleted by a transaction its snapshot could not see, or inserted by one. The
+        inserted ones are found through the BRIN index: a transaction a snapshot cannot
+        see is at least that snapshot's xmin."""
+        floor = ("(SELECT MIN(pg_snapshot_xmin(snapshot::pg_snapshot)::text::bigint) FROM record_segments)")
+        return (f"SELECT record_id AS id FROM record_changes c WHERE c.record_id <= {tail_after} "
+                f"AND c.xid IS NOT NULL AND NOT {_seen_by_all('c.xid')} "
+                f"UNION SELECT r.id FROM credit_records r WHERE r.id <= {tail_after} "
+                f"AND r.written_xid >= {floor} AND NOT {_seen_by_all('r.written_xid')}")
+
+    def look(self, place: Place) -> Look:
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            segs = self._manifest(conn)
+            complete = bool(segs) and intact(place, segs, secret) and all(s.snapshot for s in segs)
+            store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
+            overlay = 0
+            if complete:
+                overlay = conn.execute(f"SELECT COUNT(*) FROM ({self._unseen_sql(segs[-1].max_id)}) u").fetchone()[0]
+        return Look(secret, segs, complete, store_max, overlay)
+
+    def write(self, place: Place, after: int, look: Look) -> Segment:
+        """Records after `after` as the snapshot of one REPEATABLE READ transaction holds
+        them, COPYed out as CSV into a local file and converted to Parquet in batches
+        (memory stays flat whatever the size), then put in place."""
+        place.ensure()
+        with tempfile.TemporaryDirectory(prefix="creditgov-segment-") as tmp:
+            csv_path = Path(tmp) / "records.csv"
+            with self._reading() as conn:
+                snapshot, store_max = conn.execute(
+                    "SELECT pg_current_snapshot()::text, (SELECT COALESCE(MAX(id), 0) FROM credit_records)").fetchone()
+                secret = self._secret(conn)
+                where = f"id > {after} AND id <= {store_max}"
+                if secret:
+                    where += " AND item_code NOT IN (" + ", ".join("'" + c.replace("'", "''") + "'"
+                                                                    for c in secret) + ")"
+                with open(csv_path, "wb") as f, conn.cursor().copy(
+                        f"COPY (SELECT {PG_COLUMNS} FROM credit_records WHERE {where}) "
+                        "TO STDOUT WITH (FORMAT csv)") as cp:
+                    for chunk in cp:
+                        f.write(chunk)
+            name = new_name(after, store_max)
+            local = str(Path(tmp) / name)
+            rows = _csv_to_parquet(csv_path, local)
+            place.put(local, name)
+        return Segment(0, name, after, store_max, rows, 0, ",".join(secret), snapshot)
+
+    def commit(self, seen: list[Segment], whole: bool, seg: Segment) -> list[Segment] | None:
+        with pg_connect(self.url, autocommit=False) as conn:
+            try:
+                conn.execute("LOCK TABLE record_segments IN SHARE ROW EXCLUSIVE MODE")
+                if [s.id for s in self._manifest(conn)] != [s.id for s in seen]:
+                    conn.rollback()
+                    return None
+                if whole:
+                    conn.execute("DELETE FROM record_segments")
+                conn.execute("INSERT INTO record_segments (file_name, after_id, max_id, rows, change_seq, excluded, "
+                             "snapshot, created_at) VALUES (%s, %s, %s, %s, 0, %s, %s, %s)",
+                             (seg.file_name, seg.after_id, seg.max_id, seg.rows, seg.excluded, seg.snapshot,
+                              now()))
+                live = self._manifest(conn)
+                # Changes every segment has seen are no longer needed.
+                conn.execute(f"DELETE FROM record_changes c WHERE c.xid IS NOT NULL AND {_seen_by_all('c.xid')}")
+                conn.commit()
+                return live
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def read(self, place: Place) -> Copy:
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            segs = self._manifest(conn) if self._logged(conn) else []
+            if segs and not (all(s.snapshot for s in segs) and intact(place, segs, secret)):
+                segs = []
+            snapshot, store_max = conn.execute(
+                "SELECT pg_current_snapshot()::text, (SELECT COALESCE(MAX(id), 0) FROM credit_records)").fetchone()
+            tail_after = segs[-1].max_id if segs else 0
+            overlay: list[int] = []
+            if segs:
+                overlay = sorted(r[0] for r in conn.execute(self._unseen_sql(tail_after)))
+            hide = ""
+            if secret:
+                hide = " AND item_code NOT IN (" + ", ".join("'" + c.replace("'", "''") + "'" for c in secret) + ")"
+            sql = f"SELECT {PG_COLUMNS} FROM credit_records WHERE id > {tail_after}{hide}"
+            if overlay:
+                sql += f" UNION ALL SELECT {PG_COLUMNS} FROM credit_records WHERE id IN " \
+                       f"({self._unseen_sql(tail_after)}){hide}"
+            fresh = _copy_text(conn, sql)
+        return Copy(place, segs, tail_after, overlay, fresh, secret, store_max, 0,
+                    f"records<={store_max};snapshot={snapshot}")
+
+
+def _csv_options(schema: pa.Schema) -> tuple[pacsv.ReadOptions, pacsv.ConvertOptions]:
+    return (pacsv.ReadOptions(column_names=schema.names, block_size=1 << 24),
+            pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True, null_values=[""],
+                                 quoted_strings_can_be_null=False))
+
+
+def _copy_text(conn: Any, sql: str) -> pa.Table:
+    """A query's rows through COPY … TO STDOUT (CSV), as TEXT_SCHEMA."""
+    import io
+
+    buf = io.BytesIO()
+    with conn.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+        for chunk in cp:
+            buf.write(chunk)
+    if buf.tell() == 0:
+        return TEXT_SCHEMA.empty_table()
+    buf.seek(0)
+    read, convert = _csv_options(TEXT_SCHEMA)
+    return pacsv.read_csv(buf, read_options=read, convert_options=convert)
+
+
+def _csv_to_parquet(csv_path: Path, out: str) -> int:
+    """PostgreSQL's CSV of PG_COLUMNS as a segment file (SEGMENT_SCHEMA): read in blocks,
+    written in row groups of ROW_GROUP_ROWS. The value goes through its text form into
+    the decimal, as on SQLite."""
+    rows = 0
+    text = pa.schema([f if f.name in ("id", "subject_id", "is_current") else pa.field(f.name, pa.string())
+                      for f in TEXT_SCHEMA])
+    with pq.ParquetWriter(out, SEGMENT_SCHEMA, compression="zstd") as w:
+        if csv_path.stat().st_size == 0:
+            return 0
+        read, convert = _csv_options(text)
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        with pacsv.open_csv(str(csv_path), read_options=read, convert_options=convert) as reader:
+            for batch in reader:
+                pending.append(_typed_batch(batch))
+                held += batch.num_rows
+                if held >= ROW_GROUP_ROWS:
+                    w.write_table(pa.Table.from_batches(pending, SEGMENT_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+                    rows += held
+                    pending, held = [], 0
+        if pending:
+            w.write_table(pa.Table.from_batches(pending, SEGMENT_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+            rows += held
+    return rows
+
+
+def _typed_batch(b: pa.RecordBatch) -> pa.RecordBatch:
+    cols = []
+    for f in SEGMENT_SCHEMA:
+        c = b.column(f.name)
+        if f.name == "is_current":
+            c = pc.not_equal(c, 0)
+        elif f.type != c.type:
+            c = c.cast(f.type)
+        cols.append(c)
+    return pa.RecordBatch.from_arrays(cols, schema=SEGMENT_SCHEMA)
+
+
