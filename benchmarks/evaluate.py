@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from creditgov.catalog import service as catalog_service  # noqa: E402
 from creditgov.core import clock, db, schema  # noqa: E402
+from creditgov.core.db import pg_connect  # noqa: E402
 from creditgov.scoring import compile as compiler  # noqa: E402
 from creditgov.scoring import engines, explain, segments, service  # noqa: E402
 from creditgov.scoring.model import Assessment as AssessmentItem  # noqa: E402
@@ -265,7 +266,7 @@ def fill_sqlite(path: Path, n: int, seed: int) -> int:
 
 def fill_postgres(url: str, n: int, seed: int) -> None:
     init_store(url)
-    raw = engines._pg_connect(url)
+    raw = pg_connect(url)
     total = 0
     with raw:
         with raw.cursor() as cur:

@@ -170,6 +170,8 @@ def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: st
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     live = [folder / r[0] for r in sqlite3.connect(path).execute("SELECT file_name FROM record_segments")]
     items = set().union(*(set(pq.read_table(p, columns=["item_code"]).column(0).to_pylist()) for p in live))
+    written = pq.read_table(live[0], columns=["item_code", "id"]).to_pylist()
+    assert written == sorted(written, key=lambda r: (r["item_code"], r["id"]))   # by item: runs skip the rest
     assert "market.complaint" not in items and "market.penalty" in items
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from creditgov.core.errors import ConfigError
 from creditgov.scoring import segments, spark
 from tests import store_template
 from tests.scoring.test_engines import _prepared, _rows
+from tests.spark_cluster import Cluster, free_port, standalone
 
 # Every shipped pack agrees with DuckDB on local Spark (test_engines.py); here the cluster
 # path with one firm and one resident pack, each on both stores.
@@ -55,73 +55,11 @@ print(json.dumps(out))
 """
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _spark_class() -> tuple[str, dict[str, str]]:
-    import pyspark
-
-    home = str(Path(pyspark.__file__).parent)
-    env = {**os.environ, "SPARK_HOME": home, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1",
-           "PYSPARK_PYTHON": sys.executable}
-    return str(Path(home) / "bin" / "spark-class"), env
-
-
-class Cluster:
-    """The master's URL and, per worker, its process (a session of its own, so killing
-    its group takes its executor with it) and web UI port (executors' log links name it)."""
-
-    def __init__(self, master: str) -> None:
-        self.master = master
-        self.workers: list[tuple[subprocess.Popen[bytes], int]] = []
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A standalone master and two workers (1 core, 1 GB each) as their own processes."""
-    spark_class, env = _spark_class()
-    port, ui = _port(), _port()
-    logs = tmp_path_factory.mktemp("spark-logs")
-    procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                               "--port", str(port), "--webui-port", str(ui)], env=env,
-                              stdout=open(logs / "master.log", "wb"), stderr=subprocess.STDOUT,
-                              start_new_session=True)]
-    c = Cluster(f"spark://127.0.0.1:{port}")
-    try:
-        for n in (1, 2):
-            wui = _port()
-            w = subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", c.master,
-                                  "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-                                  "--webui-port", str(wui), "--work-dir", str(logs / f"work{n}")], env=env,
-                                 stdout=open(logs / f"worker{n}.log", "wb"), stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-            procs.append(w)
-            c.workers.append((w, wui))
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                state = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5).read())
-                if sum(w.get("state") == "ALIVE" for w in state.get("workers", [])) == 2:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise AssertionError("the Spark cluster did not come up:\n" + "".join(
-                    f.read_text(errors="replace")[-2000:] for f in sorted(logs.glob("*.log"))))
-            time.sleep(1)
+    with standalone(tmp_path_factory.mktemp("spark-logs")) as c:
         yield c
-    finally:
-        for p in procs[::-1]:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
 
 
 def _json(url: str) -> Any:
@@ -187,7 +125,7 @@ def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
            # many small tasks per stage, so a stage is still running when the worker dies
            "CREDITGOV_SPARK_PARTITIONS": "24",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
-    driver_port = _port()
+    driver_port = free_port()
     conf = tmp_path / "spark-defaults.conf"
     conf.write_text("# what a deployment sets for its executors\nspark.executor.memory 512m\n"
                     "spark.executor.cores=1\nspark.cores.max 2\n"

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from sqlalchemy.engine import make_url
 
 from creditgov.core.db import pg_connect
@@ -37,7 +35,7 @@ from creditgov.core.errors import ConfigError
 from creditgov.scoring.segments import (
     PG_COLUMNS,
     ROW_GROUP_ROWS,
-    SEGMENT_SCHEMA,
+    SEGMENT_COLUMNS,
     SQLITE_COLUMNS,
     TEXT_SCHEMA,
     Copy,
@@ -48,6 +46,7 @@ from creditgov.scoring.segments import (
     intact,
     new_name,
     now,
+    quote,
     text_table,
 )
 
@@ -361,41 +360,24 @@ def _copy_text(conn: Any, sql: str) -> pa.Table:
 
 
 def _csv_to_parquet(csv_path: Path, out: str) -> int:
-    """PostgreSQL's CSV of PG_COLUMNS as a segment file (SEGMENT_SCHEMA): read in blocks,
-    written in row groups of ROW_GROUP_ROWS. The value goes through its text form into
-    the decimal, as on SQLite."""
-    rows = 0
-    text = pa.schema([f if f.name in ("id", "subject_id", "is_current") else pa.field(f.name, pa.string())
-                      for f in TEXT_SCHEMA])
-    with pq.ParquetWriter(out, SEGMENT_SCHEMA, compression="zstd") as w:
-        if csv_path.stat().st_size == 0:
-            return 0
-        read, convert = _csv_options(text)
-        pending: list[pa.RecordBatch] = []
-        held = 0
-        with pacsv.open_csv(str(csv_path), read_options=read, convert_options=convert) as reader:
-            for batch in reader:
-                pending.append(_typed_batch(batch))
-                held += batch.num_rows
-                if held >= ROW_GROUP_ROWS:
-                    w.write_table(pa.Table.from_batches(pending, SEGMENT_SCHEMA), row_group_size=ROW_GROUP_ROWS)
-                    rows += held
-                    pending, held = [], 0
-        if pending:
-            w.write_table(pa.Table.from_batches(pending, SEGMENT_SCHEMA), row_group_size=ROW_GROUP_ROWS)
-            rows += held
-    return rows
+    """PostgreSQL's CSV of PG_COLUMNS as a segment file, written by DuckDB exactly as the
+    SQLite reader writes one (same types, sorted by item, row groups of ROW_GROUP_ROWS),
+    spilling to the file's folder rather than holding the copy in memory. An unquoted
+    empty field is NULL, a quoted one an empty text, as PostgreSQL wrote them; the value
+    goes through its text form into the decimal."""
+    import duckdb
 
-
-def _typed_batch(b: pa.RecordBatch) -> pa.RecordBatch:
-    cols = []
-    for f in SEGMENT_SCHEMA:
-        c = b.column(f.name)
-        if f.name == "is_current":
-            c = pc.not_equal(c, 0)
-        elif f.type != c.type:
-            c = c.cast(f.type)
-        cols.append(c)
-    return pa.RecordBatch.from_arrays(cols, schema=SEGMENT_SCHEMA)
-
-
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SET temp_directory = {quote(str(csv_path.parent / 'spill'))}")
+        con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+        columns = ("{'id': 'BIGINT', 'subject_id': 'BIGINT', 'item_code': 'VARCHAR', 'occurred_on': 'DATE', "
+                   "'value': 'VARCHAR', 'grade': 'VARCHAR', 'status': 'VARCHAR', 'published_from': 'DATE', "
+                   "'published_until': 'DATE', 'is_current': 'INTEGER'}")
+        src = (f"read_csv({quote(str(csv_path))}, header = false, columns = {columns}, nullstr = '', "
+               "quote = '\"', escape = '\"', allow_quoted_nulls = false)")
+        row = con.execute(f"COPY (SELECT {SEGMENT_COLUMNS} FROM {src} ORDER BY item_code, id) TO {quote(out)} "
+                          f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0

@@ -79,8 +79,11 @@ MAX_SEGMENTS = 64
 #: Replaced segment files are deleted once this old (a run that started before the
 #: replacement may still be reading them).
 GRACE_SECONDS = 3600
-#: Rows per Parquet row group of a segment written from PostgreSQL (as DuckDB's writer).
-ROW_GROUP_ROWS = 1_000_000
+#: Rows per Parquet row group of a segment. Segments are sorted by item, so a row
+#: group holds one or two items and a run reads only the groups of the items its model
+#: uses (Parquet statistics: DuckDB and Spark skip the others); smaller groups skip
+#: more finely and give Spark more tasks to share among executors.
+ROW_GROUP_ROWS = 262_144
 
 #: The columns a segment copies, typed as the evaluation snapshot types them (the value
 #: through its text form, as SQLite prints it: a binary double cast straight to DECIMAL
@@ -101,11 +104,10 @@ TEXT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_
                          ("occurred_on", pa.string()), ("value", pa.string()), ("grade", pa.string()),
                          ("status", pa.string()), ("published_from", pa.string()),
                          ("published_until", pa.string()), ("is_current", pa.int64())])
-#: A segment's columns as Arrow types them (what DuckDB's writer gives DUCK_COLUMNS).
-SEGMENT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
-                            ("occurred_on", pa.date32()), ("value", pa.decimal128(18, 2)),
-                            ("grade", pa.string()), ("status", pa.string()), ("published_from", pa.date32()),
-                            ("published_until", pa.date32()), ("is_current", pa.bool_())])
+#: A segment's columns from text-typed rows whose dates are already dates (DuckDB SQL):
+#: the same types DUCK_COLUMNS gives.
+SEGMENT_COLUMNS = ("id, subject_id, item_code, occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
+                   "published_from, published_until, is_current <> 0 AS is_current")
 #: Text-typed rows cast to the snapshot's types (DuckDB SQL over TEXT_SCHEMA).
 FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
              "CAST(occurred_on AS DATE) AS occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
@@ -229,6 +231,11 @@ def intact(place: Place, segs: list[Segment], secret: list[str]) -> bool:
             return False
         expect = s.max_id
     return True
+
+
+def quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def new_name(after_id: int, max_id: int | None = None) -> str:
