@@ -199,9 +199,13 @@ class SqliteLog:
 
 
 def _seen_by_all(xid: str) -> str:
-    """SQL: the transaction in column `xid` had committed before every segment's copy."""
-    return (f"NOT EXISTS (SELECT 1 FROM record_segments s WHERE s.snapshot IS NULL "
-            f"OR NOT pg_visible_in_snapshot({xid}::text::xid8, s.snapshot::pg_snapshot))")
+    """SQL: the transaction in column `xid` had committed before every segment's copy —
+    or is not this server's at all: an id past every id the server has handed out came
+    with a restored backup of another server, whose rows every copy since holds (a
+    restore clears the manifest and the log, security/backup.py)."""
+    return (f"({xid} >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint "
+            f"OR NOT EXISTS (SELECT 1 FROM record_segments s WHERE s.snapshot IS NULL "
+            f"OR NOT pg_visible_in_snapshot({xid}::text::xid8, s.snapshot::pg_snapshot)))")
 
 
 class PostgresLog:

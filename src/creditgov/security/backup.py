@@ -358,3 +358,9 @@ def _restore_pg(dump: Path, url: str, schema_name: str, replace: bool) -> None:
               f"--use-list={tmp_list}", *target.args, str(dump)], target.env, "pg_restore")
     finally:
         tmp_list.unlink(missing_ok=True)
+    # The record segments' manifest names snapshots, and their change log transactions,
+    # of the server the backup was taken on: meaningless here, so the copy starts anew
+    # (scoring/segment_logs.py).
+    with db.engine_for(url).begin() as conn:
+        conn.execute(text("DELETE FROM record_segments"))
+        conn.execute(text("DELETE FROM record_changes"))
