@@ -770,6 +770,7 @@ def main() -> None:
             with eng.begin() as c:
                 c.execute(sa.text(f"CREATE SCHEMA {name}"))
             pg = f"{PG_BASE}{'&' if '?' in PG_BASE else '?'}options=-csearch_path%3D{name}"
+            os.environ.setdefault("CREDITGOV_SEGMENTS", str(args.work / "segments"))
             try:
                 t = time.perf_counter()
                 fill_postgres(pg, n, args.seed)

@@ -106,7 +106,8 @@ class PostgresTemplate:
         target = url.rsplit("search_path%3D", 1)[1]
         assert re.fullmatch(r"[a-z0-9_]+", target), target
         with self.admin.begin() as c:
-            c.exec_driver_sql(self.script.replace(self.name, target))
+            # the driver's own execute, without parameters: functions and rows may hold `%`
+            c.connection.driver_connection.execute(self.script.replace(self.name, target))
             c.exec_driver_sql("RESET ALL")  # the dump's session settings (an empty search_path) go
 
     def drop(self) -> None:
@@ -157,7 +158,8 @@ def pg_copy_of(base: str, url: str, prefix: str = "t_") -> Iterator[str]:
         admin = sa.create_engine(base, pool_size=1)
         try:
             with admin.begin() as c:
-                c.exec_driver_sql(script.replace(_schema_of(url), _schema_of(copy)))
+                # the driver's own execute, without parameters: the rows' texts may hold `%`
+                c.connection.driver_connection.execute(script.replace(_schema_of(url), _schema_of(copy)))
         finally:
             admin.dispose()
         yield copy

@@ -159,6 +159,8 @@ def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: st
     assert segments.status(store)["segments"] == 0                    # not trusted
     assert _same_records(store) > 1000                               # the run reads the store instead
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
+    # The replaced file stays for runs still reading it, marked when it was retired.
+    assert f.exists() and (folder / f"{f.name}.retired").exists()
     for f in folder.glob("records-*.parquet"):
         f.unlink()                                                   # lost
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
@@ -223,20 +225,20 @@ def test_where_a_store_keeps_its_segments(tmp_path: Path, monkeypatch: pytest.Mo
     lite = f"sqlite:///{tmp_path / 'county.db'}"
     pg = "postgresql+psycopg://cg:secret@db.example:6543/credit?options=-csearch_path%3Dyiwu"
     monkeypatch.delenv("CREDITGOV_SEGMENTS", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert segment_place(lite).url == (tmp_path / "county.db.segments").as_uri()
-    assert segment_place(pg).url == (tmp_path / "data" / "creditgov" / "segments" / "db.example-6543" / "credit"
-                                     / "yiwu").as_uri()
-    assert not segment_place(pg).configured
+    assert getattr(segment_place(lite), "url", None) == (tmp_path / "county.db.segments").as_uri()
+    # A server store keeps none until the deployment names a place every machine reaches.
+    assert segment_place(pg) is None
+    assert "CREDITGOV_SEGMENTS" in str(segments.place_for(pg).unset)
     # A shared place holds one sub-folder per store, named without user or password.
     monkeypatch.setenv("CREDITGOV_SEGMENTS", "s3a://bucket/creditgov/")
     shared = segment_place(pg)
-    assert shared.url == "s3a://bucket/creditgov/db.example-6543/credit/yiwu" and shared.configured
+    assert shared is not None and shared.url == "s3a://bucket/creditgov/db.example-6543/credit/yiwu" and shared.configured
     assert "secret" not in shared.url and "cg" not in shared.url.split("/")
-    other = segment_place(f"sqlite:///{tmp_path / 'other' / 'county.db'}")
-    assert other.url.startswith("s3a://bucket/creditgov/sqlite/county.db-") and other.url != segment_place(lite).url
+    other, mine = segment_place(f"sqlite:///{tmp_path / 'other' / 'county.db'}"), segment_place(lite)
+    assert other is not None and mine is not None
+    assert other.url.startswith("s3a://bucket/creditgov/sqlite/county.db-") and other.url != mine.url
     monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "shared"))
-    assert segment_place(lite).url.startswith((tmp_path / "shared" / "sqlite").as_uri() + "/county.db-")
+    assert str(getattr(segment_place(lite), "url", "")).startswith((tmp_path / "shared" / "sqlite").as_uri() + "/county.db-")
     monkeypatch.setenv("CREDITGOV_SEGMENTS", "ftp://files.example/cg")
     with pytest.raises(ConfigError, match="CREDITGOV_SEGMENTS"):
         segment_place(lite)

@@ -79,6 +79,13 @@ def test_backup_wipe_restore(db_url: str, tmp_path: Path, monkeypatch: pytest.Mo
             with db.session_scope(db_url) as s:
                 audit.append(s, action="test.busy", actor="test")
 
+    # A record-segment manifest row and a logged change: on PostgreSQL they name the
+    # snapshots and transactions of the server the backup is taken on.
+    with db.session_scope(db_url) as s:
+        s.execute(sa.text("INSERT INTO record_segments (file_name, after_id, max_id, rows, change_seq, excluded, "
+                          "snapshot, created_at) VALUES ('records-x.parquet', 0, 1, 1, 0, '', '5:5:', "
+                          "'2026-12-01 00:00:00')"))
+        s.execute(sa.text("INSERT INTO record_changes (record_id, xid) VALUES (1, 4)"))
     t = threading.Thread(target=writer)
     t.start()
     try:
@@ -117,6 +124,14 @@ def test_backup_wipe_restore(db_url: str, tmp_path: Path, monkeypatch: pytest.Mo
         sid, token = after["persons"][0]
         assert subject_service.resolve(s, ring, ring.decrypt(token)).id == sid
     assert _run(db_url, key, "audit", "verify").returncode == 0
+    with db.session_scope(db_url) as s:
+        kept = [s.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in ("record_segments", "record_changes")]
+    # A SQLite store is the same file, its log consistent with itself; a PostgreSQL store
+    # starts its copy anew (the restored server's snapshots mean nothing here).
+    if db_url.startswith("sqlite"):
+        assert kept[0] == 1 and kept[1] >= 1
+    else:
+        assert kept == [0, 0]
 
     # A store with data is not overwritten unless asked.
     again = _run(db_url, key, "restore", str(dest), "--passphrase-file", str(secret))

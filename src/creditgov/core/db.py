@@ -254,6 +254,8 @@ def pg_connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         kw["password"] = u.password
     for k, v in u.query.items():
         kw[k] = v if isinstance(v, str) else v[0]
+    # COPY prints dates as the session's DateStyle says; readers parse ISO.
+    kw["options"] = f"{kw.get('options', '')} -c DateStyle=ISO".strip()
     return psycopg.connect(**kw, autocommit=autocommit)
 
 

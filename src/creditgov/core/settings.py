@@ -116,12 +116,6 @@ def default_key_file(url: str) -> Path:
     return folder / (_file_part(database) + ".key")
 
 
-def data_home() -> Path:
-    """The user's data folder: `$XDG_DATA_HOME/creditgov`, or `~/.local/share/creditgov`."""
-    base = os.environ.get("XDG_DATA_HOME")
-    return (Path(base) if base else Path.home() / ".local" / "share") / "creditgov"
-
-
 @dataclass(frozen=True)
 class SegmentPlace:
     """Where one store's record segments are (scoring/segments.py): `url` as Spark and
@@ -132,12 +126,14 @@ class SegmentPlace:
     configured: bool
 
 
-def segment_place(url: str) -> SegmentPlace:
+def segment_place(url: str) -> SegmentPlace | None:
     """`CREDITGOV_SEGMENTS` (a folder or a file://, s3a:// or hdfs:// URL) holds one
     sub-folder per store, named as the key files are (`<host>-<port>/<database>[/<schema>]`
     for a server store, `sqlite/<file name>-<hash of its path>` for a SQLite file).
-    Unset: beside a SQLite file (`<db>.segments`), or under `data_home()/segments` for a
-    server store."""
+    Unset: beside a SQLite file (`<db>.segments`); a server store then keeps none (None):
+    its manifest is shared by every machine that serves it, so its files must be in one
+    place they all reach, which only the deployment can name — a default folder per
+    machine would have each one find the others' files missing and rebuild the copy."""
     root = (os.environ.get("CREDITGOV_SEGMENTS") or "").strip().rstrip("/")
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
@@ -154,7 +150,7 @@ def segment_place(url: str) -> SegmentPlace:
         host, port, database, *schema = store_identity(url)
         sub = [_file_part(f"{host}-{port}"), _file_part(database), *(_file_part(s) for s in schema)]
         if not root:
-            return SegmentPlace((data_home() / "segments").joinpath(*sub).as_uri(), False)
+            return None
     if "://" not in root:
         root = Path(root).expanduser().resolve().as_uri()
     scheme = root.split("://", 1)[0]

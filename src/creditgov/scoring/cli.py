@@ -342,6 +342,9 @@ def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the
     if json_out:
         emit_json(out)
         return
+    if out.get("reason"):
+        console.print(f"no record segments: {out['reason']}; evaluation reads the store")
+        return
     if done:
         console.print(f"{done['action']}: {done['rows']:,} records in {done.get('seconds', 0):.2f} s")
     console.print(f"{out['segments']} segment(s), {out['rows']:,} records, {out['bytes'] / 2**20:.1f} MB in "

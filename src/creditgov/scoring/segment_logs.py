@@ -198,14 +198,19 @@ class SqliteLog:
 # ----------------------------------------------------------------------------- PostgreSQL
 
 
-def _seen_by_all(xid: str) -> str:
-    """SQL: the transaction in column `xid` had committed before every segment's copy —
-    or is not this server's at all: an id past every id the server has handed out came
-    with a restored backup of another server, whose rows every copy since holds (a
-    restore clears the manifest and the log, security/backup.py)."""
-    return (f"({xid} >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint "
-            f"OR NOT EXISTS (SELECT 1 FROM record_segments s WHERE s.snapshot IS NULL "
-            f"OR NOT pg_visible_in_snapshot({xid}::text::xid8, s.snapshot::pg_snapshot)))")
+def _foreign(xid: str) -> str:
+    """SQL: the transaction id in column `xid` is not this server's: an id past every id
+    the server has handed out came with a restored backup of another server, whose rows
+    every copy since holds (a restore leaves the manifest and the log behind,
+    security/backup.py). Any transaction of this server a statement can see is below
+    its snapshot's xmax."""
+    return f"{xid} >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+
+
+def _unseen(xid: str, snapshot: str) -> str:
+    """SQL: the segment read in `snapshot` (an SQL expression) could not see the
+    transaction in column `xid`."""
+    return f"NOT {_foreign(xid)} AND NOT pg_visible_in_snapshot({xid}::text::xid8, {snapshot}::pg_snapshot)"
 
 
 class PostgresLog:
@@ -248,16 +253,21 @@ class PostgresLog:
             return self._logged(conn)
 
     @staticmethod
-    def _unseen_sql(tail_after: int) -> str:
-        """Ids up to `tail_after` some segment has not seen as they are now: changed or
-        deleted by a transaction its snapshot could not see, or inserted by one. The
-        inserted ones are found through the BRIN index: a transaction a snapshot cannot
-        see is at least that snapshot's xmin."""
-        floor = ("(SELECT MIN(pg_snapshot_xmin(snapshot::pg_snapshot)::text::bigint) FROM record_segments)")
-        return (f"SELECT record_id AS id FROM record_changes c WHERE c.record_id <= {tail_after} "
-                f"AND c.xid IS NOT NULL AND NOT {_seen_by_all('c.xid')} "
-                f"UNION SELECT r.id FROM credit_records r WHERE r.id <= {tail_after} "
-                f"AND r.written_xid >= {floor} AND NOT {_seen_by_all('r.written_xid')}")
+    def _unseen_sql(segs: list[Segment]) -> str:
+        """Ids the segment holding them has not seen as they are now: changed or deleted
+        by a transaction its snapshot could not see, or inserted by one. Each id is
+        checked against its own segment only (an appended segment holds rows the first
+        one never saw, correctly). The inserted ones are found through the BRIN index: a
+        transaction a snapshot cannot see is at least that snapshot's xmin."""
+        parts = []
+        for seg in segs:
+            snap, xmin = quote(str(seg.snapshot)), int(str(seg.snapshot).split(":")[0])
+            ids = f"BETWEEN {seg.after_id + 1} AND {seg.max_id}"
+            parts.append(f"SELECT record_id AS id FROM record_changes WHERE record_id {ids} AND xid IS NOT NULL "
+                         f"AND {_unseen('xid', snap)}")
+            parts.append(f"SELECT id FROM credit_records WHERE id {ids} AND written_xid >= {xmin} "
+                         f"AND {_unseen('written_xid', snap)}")
+        return " UNION ".join(parts)
 
     def look(self, place: Place) -> Look:
         with self._reading() as conn:
@@ -267,15 +277,17 @@ class PostgresLog:
             store_max = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
             overlay = 0
             if complete:
-                overlay = conn.execute(f"SELECT COUNT(*) FROM ({self._unseen_sql(segs[-1].max_id)}) u").fetchone()[0]
+                overlay = conn.execute(f"SELECT COUNT(*) FROM ({self._unseen_sql(segs)}) u").fetchone()[0]
         return Look(secret, segs, complete, store_max, overlay)
 
     def write(self, place: Place, after: int, look: Look) -> Segment:
         """Records after `after` as the snapshot of one REPEATABLE READ transaction holds
-        them, COPYed out as CSV into a local file and converted to Parquet in batches
-        (memory stays flat whatever the size), then put in place."""
+        them, COPYed out as CSV into a local file and turned into Parquet by DuckDB
+        (spilling to disk: memory stays flat whatever the size), then put in place."""
         place.ensure()
-        with tempfile.TemporaryDirectory(prefix="creditgov-segment-") as tmp:
+        # Work files (the CSV, DuckDB's spill, the Parquet file) inside a local place, so
+        # the finished file is renamed into it, never moved across filesystems.
+        with tempfile.TemporaryDirectory(prefix=".creditgov-segment-", dir=place.local) as tmp:
             csv_path = Path(tmp) / "records.csv"
             with self._reading() as conn:
                 snapshot, store_max = conn.execute(
@@ -310,8 +322,12 @@ class PostgresLog:
                              (seg.file_name, seg.after_id, seg.max_id, seg.rows, seg.excluded, seg.snapshot,
                               now()))
                 live = self._manifest(conn)
-                # Changes every segment has seen are no longer needed.
-                conn.execute(f"DELETE FROM record_changes c WHERE c.xid IS NOT NULL AND {_seen_by_all('c.xid')}")
+                # Changes the segment holding their record has seen are no longer needed; nor
+                # are committed changes of records past every segment (any later copy sees them).
+                conn.execute("DELETE FROM record_changes c WHERE c.xid IS NOT NULL AND "
+                             f"({_foreign('c.xid')} OR NOT EXISTS (SELECT 1 FROM record_segments s "
+                             "WHERE c.record_id > s.after_id AND c.record_id <= s.max_id "
+                             "AND NOT pg_visible_in_snapshot(c.xid::text::xid8, s.snapshot::pg_snapshot)))")
                 conn.commit()
                 return live
             except BaseException:
@@ -329,14 +345,14 @@ class PostgresLog:
             tail_after = segs[-1].max_id if segs else 0
             overlay: list[int] = []
             if segs:
-                overlay = sorted(r[0] for r in conn.execute(self._unseen_sql(tail_after)))
+                overlay = sorted(r[0] for r in conn.execute(self._unseen_sql(segs)))
             hide = ""
             if secret:
                 hide = " AND item_code NOT IN (" + ", ".join("'" + c.replace("'", "''") + "'" for c in secret) + ")"
             sql = f"SELECT {PG_COLUMNS} FROM credit_records WHERE id > {tail_after}{hide}"
             if overlay:
                 sql += f" UNION ALL SELECT {PG_COLUMNS} FROM credit_records WHERE id IN " \
-                       f"({self._unseen_sql(tail_after)}){hide}"
+                       f"({self._unseen_sql(segs)}){hide}"
             fresh = _copy_text(conn, sql)
         return Copy(place, segs, tail_after, overlay, fresh, secret, store_max, 0,
                     f"records<={store_max};snapshot={snapshot}")

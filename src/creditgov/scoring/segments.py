@@ -8,9 +8,10 @@ store therefore keeps a columnar copy of the columns evaluation reads, as Parque
 and a run reads the copy instead of the rows:
 
 - **Where**: a folder or URL per store (`core.settings.segment_place`): beside a SQLite
-  file (`<store>.segments/`) or under the user's data folder by default, or in a
-  sub-folder of `CREDITGOV_SEGMENTS` — a shared folder, `s3a://…` or `hdfs://…` — which
-  every Spark executor of a cluster reads directly (docs/spark.md). Files are read and
+  file (`<store>.segments/`) by default, or in a sub-folder of `CREDITGOV_SEGMENTS` — a
+  shared folder, `s3a://…` or `hdfs://…` — which every Spark executor of a cluster
+  reads directly (docs/spark.md). A PostgreSQL store keeps segments only there (every
+  machine serving it shares its manifest, so must reach its files). Files are read and
   written through pyarrow's filesystems, which speak the same URLs.
 - A **segment** holds the records with ids in (after_id, max_id], typed as the snapshot
   types them. Its manifest row (`record_segments`) is in the store itself, so the
@@ -76,8 +77,8 @@ SEGMENT_MIN_ROWS = int(os.environ.get("CREDITGOV_SEGMENT_MIN_ROWS", "50000"))
 REBUILD_OVERLAY_SHARE = 0.05
 REBUILD_OVERLAY_MIN = 50_000
 MAX_SEGMENTS = 64
-#: Replaced segment files are deleted once this old (a run that started before the
-#: replacement may still be reading them).
+#: Replaced segment files are deleted this long after they were replaced (a run that
+#: started before the replacement may still be reading them).
 GRACE_SECONDS = 3600
 #: Rows per Parquet row group of a segment. Segments are sorted by item, so a row
 #: group holds one or two items and a run reads only the groups of the items its model
@@ -141,9 +142,11 @@ class Place:
     def __init__(self, url: str, configured: bool = False) -> None:
         self.url = url.rstrip("/")
         self.configured = configured
+        #: Why the store keeps no segments (a server store without CREDITGOV_SEGMENTS).
+        self.unset: str | None = None
         parts = urlsplit(self.url)
         if parts.scheme == "file":
-            self.fs: pafs.FileSystem = pafs.LocalFileSystem()
+            self.fs: Any = pafs.LocalFileSystem()
             self.path = url2pathname(parts.path)
             self.local: Path | None = Path(self.path)
             return
@@ -153,6 +156,13 @@ class Place:
         except Exception as e:  # pyarrow raises several kinds for an unknown scheme or an unreachable store
             raise ConfigError(f"record segments at {self.url!r}: {e}") from None
         self.local = None
+
+    @classmethod
+    def nowhere(cls, why: str) -> Place:
+        """No place: every manifest reads as absent, so the store is read row by row."""
+        p = cls.__new__(cls)
+        p.url, p.configured, p.unset, p.fs, p.path, p.local = "", False, why, None, "", None
+        return p
 
     def file(self, name: str) -> str:
         """The file's path on `fs`."""
@@ -169,6 +179,8 @@ class Place:
             self.fs.create_dir(self.path, recursive=True)
 
     def rows(self, name: str) -> int | None:
+        if self.unset:
+            return None
         try:
             return int(pq.read_metadata(self.file(name), filesystem=self.fs).num_rows)
         except (OSError, pa.ArrowException):
@@ -195,28 +207,43 @@ class Place:
                 os.unlink(local_file)
 
     def collect(self, live: set[str]) -> None:
-        """Delete files no manifest row names, once they are old enough that no run can
-        still be reading them."""
+        """Delete files no manifest row names once no run can still be reading them:
+        a file is marked when it is first found retired (`<name>.retired`, right after
+        the refresh that replaced it) and deleted GRACE_SECONDS after its mark — not
+        after its own age, or a rebuild would delete at once the old files a running
+        DuckDB view or Spark executors still read."""
         cutoff = time.time() - GRACE_SECONDS
         try:
-            infos = self.fs.get_file_info(pafs.FileSelector(self.path, allow_not_found=True))
+            infos = {i.base_name: i for i in self.fs.get_file_info(pafs.FileSelector(self.path,
+                                                                                     allow_not_found=True))}
         except (OSError, pa.ArrowException):
             return
-        for info in infos:
-            name = info.base_name
-            if (name.startswith("records-") and name.endswith(".parquet") and name not in live
-                    and info.mtime is not None and info.mtime.timestamp() < cutoff):
+        for name in infos:
+            if name.startswith("records-") and name.endswith(".parquet") and name not in live:
+                mark = infos.get(f"{name}.retired")
+                if mark is None:
+                    with contextlib.suppress(OSError, pa.ArrowException):
+                        self.fs.open_output_stream(self.file(f"{name}.retired")).close()
+                elif mark.mtime is not None and mark.mtime.timestamp() < cutoff:
+                    self.delete(name)
+                    self.delete(f"{name}.retired")
+            elif name.endswith(".parquet.retired") and name.removesuffix(".retired") not in infos:
                 self.delete(name)
 
 
 def place_for(url: str) -> Place:
     where = segment_place(url)
+    if where is None:
+        return Place.nowhere("a PostgreSQL store keeps record segments only where every machine serving it reads "
+                             "them: set CREDITGOV_SEGMENTS (a shared folder, hdfs://… or s3a://…)")
     return Place(where.url, where.configured)
 
 
 def folder_for(url: str) -> Path:
     """The local folder of a store's segments (a store whose segments are elsewhere has none)."""
     p = place_for(url)
+    if p.unset:
+        raise ConfigError(p.unset)
     if p.local is None:
         raise ConfigError(f"the record segments of this store are at {p.url}, not in a local folder")
     return p.local
@@ -326,6 +353,8 @@ def refresh(url: str, *, min_rows: int | None = None, rebuild: bool = False) -> 
     t0 = time.perf_counter()
     min_rows = SEGMENT_MIN_ROWS if min_rows is None else min_rows
     store, place = _store(url), place_for(url)
+    if place.unset:
+        return {"action": "none", "segments": 0, "rows": 0, "seconds": 0.0, "reason": place.unset}
     if not store.logged():
         return {"action": "none", "segments": 0, "rows": 0, "seconds": 0.0,
                 "reason": "the store has no change-log triggers (run creditgov init)"}
@@ -415,6 +444,7 @@ def status(url: str) -> dict[str, Any]:
     c = read(url)
     ids = c.fresh.column("id").to_pylist()
     return {"folder": c.place.url if c.place.local is None else str(c.place.local),
+            **({"reason": c.place.unset} if c.place.unset else {}),
             "shared": c.place.configured, "segments": len(c.segments), "rows": c.copied_rows,
             "after_id": c.tail_after, "store_max_id": c.store_max_id,
             "tail": sum(1 for i in ids if i > c.tail_after),

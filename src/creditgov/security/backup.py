@@ -348,7 +348,11 @@ def _restore_pg(dump: Path, url: str, schema_name: str, replace: bool) -> None:
     listing = subprocess.run([tool, "--list", str(dump)], capture_output=True, text=True, check=False)
     if listing.returncode != 0:
         raise ConfigError(f"pg_restore could not read {dump.name}: {listing.stderr.strip()[:200]}")
-    keep = [ln for ln in listing.stdout.splitlines() if not re.match(r"^\d+; \d+ \d+ SCHEMA ", ln)]
+    # The record segments' manifest names snapshots, and their change log transactions,
+    # of the server the backup was taken on: meaningless here, so their rows are left
+    # out and the copy starts anew (scoring/segment_logs.py).
+    keep = [ln for ln in listing.stdout.splitlines() if not re.match(r"^\d+; \d+ \d+ SCHEMA ", ln)
+            and not re.search(r" TABLE DATA \S+ (record_segments|record_changes) ", ln)]
     fd, name = tempfile.mkstemp(suffix=".list")
     tmp_list = Path(name)
     with os.fdopen(fd, "w") as fh:
@@ -358,9 +362,4 @@ def _restore_pg(dump: Path, url: str, schema_name: str, replace: bool) -> None:
               f"--use-list={tmp_list}", *target.args, str(dump)], target.env, "pg_restore")
     finally:
         tmp_list.unlink(missing_ok=True)
-    # The record segments' manifest names snapshots, and their change log transactions,
-    # of the server the backup was taken on: meaningless here, so the copy starts anew
-    # (scoring/segment_logs.py).
-    with db.engine_for(url).begin() as conn:
-        conn.execute(text("DELETE FROM record_segments"))
-        conn.execute(text("DELETE FROM record_changes"))
+

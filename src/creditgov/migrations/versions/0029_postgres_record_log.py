@@ -57,7 +57,9 @@ def upgrade() -> None:
 CREATE OR REPLACE FUNCTION creditgov_record_changed() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    INSERT INTO record_changes (record_id, xid) VALUES (OLD.id, {XID});
+    -- the log beside the table that changed, whatever the writer's search_path
+    EXECUTE format('INSERT INTO %I.record_changes (record_id, xid) VALUES ($1, $2)', TG_TABLE_SCHEMA)
+        USING OLD.id, {XID};
     RETURN NULL;
 END
 $fn$""")
