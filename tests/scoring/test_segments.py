@@ -51,9 +51,10 @@ def _path(url: str) -> str:
     return str(make_url(url).database)
 
 
-def _same_records(url: str) -> int:
-    """The snapshot's records through the segments equal the standard library's read of
-    the store, for each model; returns how many rows were compared."""
+def same_records(url: str) -> int:
+    """The snapshot's records through the segments equal the store's plain read (the
+    standard library for SQLite, COPY for PostgreSQL), for each model; returns how many
+    rows were compared."""
     n = 0
     for name in MODELS:
         with db.session_scope(url) as s:
@@ -89,7 +90,7 @@ def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str)
     assert first["action"] == "rebuilt" and first["rows"] > 10_000
     st = segments.status(store)
     assert st["segments"] == 1 and st["tail"] == 0 and st["overlay"] == 0
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
     before = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
 
     # A status change, a correction (old version no longer current, new version added),
@@ -134,7 +135,7 @@ def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str)
     st = segments.status(store)
     added = _one(store, "SELECT COUNT(*) FROM credit_records WHERE id > ?", (top,))[0]
     assert st["overlay"] == 4 and st["tail"] == added > 10
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
     after = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
     inside = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="sqlite", actor="test")
     with db.session_scope(store) as s:
@@ -147,7 +148,7 @@ def test_the_copy_reads_back_as_the_store_after_every_kind_of_change(store: str)
     again = segments.refresh(store, min_rows=0)
     assert again["action"] == "appended" and again["segments"] == 2 and again["rows"] == added
     assert segments.status(store)["tail"] == 0
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
 
 
 def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: str) -> None:
@@ -157,14 +158,14 @@ def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: st
     (f,) = folder.glob("records-*.parquet")
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])          # damaged
     assert segments.status(store)["segments"] == 0                    # not trusted
-    assert _same_records(store) > 1000                               # the run reads the store instead
+    assert same_records(store) > 1000                               # the run reads the store instead
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     # The replaced file stays for runs still reading it, marked when it was retired.
     assert f.exists() and (folder / f"{f.name}.retired").exists()
     for f in folder.glob("records-*.parquet"):
         f.unlink()                                                   # lost
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
 
     # An item reclassified as secret leaves the copy (secret data never enters evaluation).
     _sql(store, ("UPDATE catalog_items SET data_class = 'secret' WHERE code = 'market.complaint'", ()))
@@ -182,7 +183,7 @@ def test_racing_refreshes_leave_one_contiguous_copy(store: str) -> None:
     race(store)
     rows = sqlite3.connect(path).execute("SELECT after_id, max_id FROM record_segments ORDER BY after_id").fetchall()
     assert rows[0][0] == 0 and all(a[1] == b[0] for a, b in zip(rows, rows[1:], strict=False))
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
 
 
 def test_a_run_writes_the_copy_when_the_tail_is_long(store: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,12 +17,11 @@ import pytest
 
 from creditgov.core import db
 from creditgov.core.db import pg_connect
-from creditgov.scoring import engines, segments, service
+from creditgov.scoring import segments, service
 from tests import store_template
 from tests.scoring.conftest import AS_OF
-from tests.scoring.test_segments import race
+from tests.scoring.test_segments import race, same_records
 
-MODELS = ("qujiang-park", "community-resident")
 COLS = ("subject_id, item_code, occurred_on, decided_on, value, grade, text, department_code, document_no, "
         "status, published_from, published_until, natural_key, version, is_current, supersedes_id, "
         "content_hash, source, batch_id, spec_version, line_no, raw_hash, raw, created_at")
@@ -35,22 +34,6 @@ def store(county_pg: str, pg_base: str, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
     with store_template.pg_copy_of(pg_base, county_pg) as url:
         yield url
-
-
-def _same_records(url: str) -> int:
-    """The snapshot's records through the segments equal a plain COPY of the store, for
-    each model; returns how many rows were compared."""
-    n = 0
-    for name in MODELS:
-        with db.session_scope(url) as s:
-            p = service.prepared_for(s, name, AS_OF)[1]
-        fast = engines.read_store(url, p, scanner=True)
-        slow = engines.read_store(url, p, scanner=False)
-        for t in engines.TABLES:
-            assert fast[t].schema.types == slow[t].schema.types, t
-            assert fast[t].equals(slow[t]), (name, t)
-        n += fast["credit_records"].num_rows
-    return n
 
 
 def _sql(url: str, *statements: str) -> None:
@@ -97,12 +80,12 @@ def test_changes_committed_after_a_copy_read_back_as_the_store(store: str) -> No
     # The copy could not see the late records nor the late status change: they are re-read.
     assert st["segments"] == 1 and st["tail"] == 0 and st["overlay"] == len(late_ids) + 1
     assert changed in segments.read(store).overlay_ids
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
 
 
 def test_every_kind_of_change_reads_back_and_the_scores_follow(store: str) -> None:
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
     before = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
     disputed = _one(store, "SELECT id FROM credit_records WHERE item_code = 'market.penalty' AND status = 'active' "
                            "ORDER BY id LIMIT 1")
@@ -130,7 +113,7 @@ def test_every_kind_of_change_reads_back_and_the_scores_follow(store: str) -> No
     assert logged == {disputed, corrected, gone, moved}    # the text edit is not an evaluated column
     st = segments.status(store)
     assert st["overlay"] == 4 and st["tail"] == 1          # the correction's new version is past the copy
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
     after = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="duckdb", actor="test")
     inside = service.evaluate(store, ref="qujiang-park", as_of=AS_OF, engine="postgres", actor="test")
     with db.session_scope(store) as s:
@@ -145,11 +128,11 @@ def test_every_kind_of_change_reads_back_and_the_scores_follow(store: str) -> No
     st = segments.status(store)
     # the first segment still lacks the four changes; the appended one saw its new row
     assert st["tail"] == 0 and st["overlay"] == 4
-    assert _same_records(store) > 1000
+    assert same_records(store) > 1000
     # A rebuild sees every change: nothing is left in the log.
     assert segments.refresh(store, min_rows=0, rebuild=True)["action"] == "rebuilt"
     assert _one(store, "SELECT COUNT(*) FROM record_changes") == 0
-    assert segments.status(store)["overlay"] == 0 and _same_records(store) > 1000
+    assert segments.status(store)["overlay"] == 0 and same_records(store) > 1000
 
 
 def test_a_lost_file_and_a_secret_item_rebuild_the_copy_and_racers_leave_one(store: str) -> None:
@@ -157,7 +140,7 @@ def test_a_lost_file_and_a_secret_item_rebuild_the_copy_and_racers_leave_one(sto
     folder = segments.folder_for(store)
     (f,) = folder.glob("records-*.parquet")
     f.unlink()                                                       # lost
-    assert segments.status(store)["segments"] == 0 and _same_records(store) > 1000
+    assert segments.status(store)["segments"] == 0 and same_records(store) > 1000
     _sql(store, "UPDATE catalog_items SET data_class = 'secret' WHERE code = 'market.complaint'")
     race(store)
     with pg_connect(store) as conn:
