@@ -150,3 +150,19 @@ def test_account_scope_must_be_given(sqlite_county: County) -> None:
     r = c.post("/api/v1/users", json={"username": "g-noregion", "role": "grid_worker", "password": "long enough"},
                headers=admin)
     assert r.status_code == 422 and "region" in r.json()["detail"]
+
+
+def test_a_route_with_transactions_of_its_own_is_not_blocked_by_the_callers_sign_in(sqlite_county: County) -> None:
+    """A token looked up in the database (not in the last seconds) writes its last use.
+    That write is committed before the route runs: the exchange run takes its own
+    transactions and, on SQLite, would otherwise wait on the request's write lock until
+    the busy timeout and answer 500."""
+    c = client_for(sqlite_county)
+    auth = {"Authorization": f"Bearer {sqlite_county.tokens['admin']}"}
+    for _ in range(2):
+        user_service._forget_tokens(sqlite_county.user_ids["admin"])
+        r = c.post("/api/v1/exchange/run", params={"force": "true"}, headers=auth)
+        assert r.status_code == 200, r.text
+    with db.session_scope(sqlite_county.url) as s:
+        runs = s.execute(select(AuditEntry).where(AuditEntry.action == "exchange.run")).scalars().all()
+        assert len(runs) >= 2

@@ -10,12 +10,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import db
+from creditgov.core.errors import InvalidInput
 from creditgov.exchange import channels, service, signing
-from creditgov.exchange.models import ExchangePackage
+from creditgov.exchange.models import ExchangePackage, ExchangePeer
 from creditgov.exchange.schemas import PeerIn
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing, create_key_file
@@ -93,3 +95,27 @@ def test_a_drop_folder_carries_packages_once(tmp_path: Path) -> None:
     assert back["acknowledged"] == 1
     with db.session_scope(county) as s:
         assert s.execute(select(ExchangePackage.status)).scalar_one() == "acknowledged"
+
+
+def test_a_peer_address_must_fit_its_transport(tmp_path: Path) -> None:
+    """A drop folder is an absolute path (a relative one would follow the server's
+    working directory), an http peer is a base URL with a host, and no address holds
+    control characters; a refused address adds no peer."""
+    county, _ = _store(tmp_path, "county")
+    with db.session_scope(county) as s:
+        key = signing.identity(s).public_key
+    refused = [("folder", "shared/city"), ("folder", "/srv/ex\x00change"), ("http", "http://"),
+               ("http", "ftp://city.example"), ("http-pull", "https://city.example/\n"), ("carrier-pigeon", "/x")]
+    for transport, address in refused:
+        with db.session_scope(county) as s, pytest.raises(InvalidInput):
+            channels.add_peer(s, PeerIn(channel="upper", node="city", public_key=key, transport=transport,
+                                        address=address), actor="test")
+    assert _count(county, select(func.count()).select_from(ExchangePeer)) == 0
+    with db.session_scope(county) as s:
+        channels.add_peer(s, PeerIn(channel="upper", node="city", public_key=key, transport="folder",
+                                    address=str(tmp_path / "shared")), actor="test")
+        with_url = channels.set_transport(s, channel_name="upper", transport="http",
+                                          address="https://city.example/", actor="test")
+        assert with_url.address == "https://city.example/"
+        with pytest.raises(InvalidInput, match="absolute path"):
+            channels.set_transport(s, channel_name="upper", transport="folder", address="relative", actor="test")

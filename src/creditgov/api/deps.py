@@ -163,14 +163,22 @@ async def csrf_value(request: Request) -> str | None:
 
 
 def _resolve(session: Session, token: str | None, cookie: str | None) -> Principal:
-    if token:
-        return user_service.resolve_token(session, token)
-    if cookie:
-        try:
-            return signin.resolve_session(session, cookie)
-        except Unauthenticated:
-            return PUBLIC
-    return PUBLIC
+    """Look the caller up, then commit what the lookup wrote (a token's last use, a
+    session's sliding expiry) at once: on SQLite that write holds the store's write
+    lock, and a route that works in transactions of its own (an exchange run, a bureau
+    run) would otherwise wait on its own request until the busy timeout."""
+    try:
+        if token:
+            return user_service.resolve_token(session, token)
+        if cookie:
+            try:
+                return signin.resolve_session(session, cookie)
+            except Unauthenticated:
+                return PUBLIC
+        return PUBLIC
+    finally:
+        if session.in_transaction():
+            session.commit()
 
 
 async def principal(request: Request, session: DB) -> Principal:

@@ -29,12 +29,9 @@ def bureau_runs(grant: Read, session: DB, bureau: Annotated[str | None, Query(ma
 
 
 @router.post("/bureaus/{bureau}/runs", status_code=201, operation_id="bureau_run_start")
-def bureau_run_start(grant: Manage, request: Request, session: DB, ring: Ring, bureau: Code) -> dict[str, Any]:
-    """Make and write the bureau's next run now (after any left unwritten)."""
-    # The run takes its own transactions (it writes a file between them): end the
-    # request's unit of work first (on SQLite it may hold the write lock, e.g. a token's
-    # last use).
-    session.commit()
+def bureau_run_start(grant: Manage, request: Request, ring: Ring, bureau: Code) -> dict[str, Any]:
+    """Make and write the bureau's next run now (after any left unwritten). The run
+    takes its own transactions (it writes a file between them)."""
     return service.export(request.app.state.ctx.url, ring, bureau=bureau, actor=grant.principal.actor)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,16 +64,29 @@ def _max_ids(session: Session) -> dict[str, int]:
     return {k: int(session.execute(select(func.coalesce(func.max(c), 0))).scalar_one()) for k, c in tables.items()}
 
 
+def check_address(transport: str, address: str) -> None:
+    """A transport that exists, and an address it can use: an http peer's base URL, a
+    drop folder's absolute path (a relative one would follow the server's working
+    directory), no control characters in either."""
+    if not known(transport):
+        raise InvalidInput(f"no exchange transport {transport!r} (http, http-pull, folder or an installed plugin)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in address):
+        raise InvalidInput("a peer's address holds no control characters")
+    if transport.startswith("http"):
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidInput("an http peer's address is its base URL (http://… or https://…)")
+    if transport == "folder" and not PurePosixPath(address).is_absolute():
+        raise InvalidInput("a drop folder's address is an absolute path (e.g. /srv/exchange/city)")
+
+
 def add_peer(session: Session, data: PeerIn, *, actor: str) -> ExchangePeer:
     """Bind the installation at the other end of a channel, with its public key. The
     collector starts from now (what was collected before by batch 归集 is not resent)
     unless `backlog` asks for the history too."""
     channel(data.channel)
     public_key_of(data.public_key)
-    if not known(data.transport):
-        raise InvalidInput(f"no exchange transport {data.transport!r} (http, http-pull, folder or an installed plugin)")
-    if data.transport.startswith("http") and not data.address.startswith(("http://", "https://")):
-        raise InvalidInput("an http peer's address is its base URL (http://… or https://…)")
+    check_address(data.transport, data.address)
     for col, v in ((ExchangePeer.channel, data.channel), (ExchangePeer.node, data.node)):
         if session.execute(select(ExchangePeer.id).where(col == v)).scalar() is not None:
             raise Conflict(f"a peer is already bound to {v!r}")
@@ -97,10 +111,7 @@ def set_transport(session: Session, *, channel_name: str, transport: str, addres
         raise NotFound(f"no peer on channel {channel_name!r}")
     data = PeerIn(channel=peer.channel, node=peer.node, public_key=peer.public_key, transport=transport,
                   address=address)
-    if not known(data.transport):
-        raise InvalidInput(f"no exchange transport {data.transport!r}")
-    if data.transport.startswith("http") and not data.address.startswith(("http://", "https://")):
-        raise InvalidInput("an http peer's address is its base URL (http://… or https://…)")
+    check_address(data.transport, data.address)
     old = (peer.transport, peer.address)
     peer.transport, peer.address = data.transport, data.address
     session.flush()

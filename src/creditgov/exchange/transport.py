@@ -133,7 +133,7 @@ class FolderTransport(Transport):
     def send(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         try:
             write_atomically(self.root / "inbox" / f"{envelope['from']}-{int(envelope['seq']):012d}.json", envelope)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise TransportError(f"drop folder not writable: {exc}") from exc
         return None
 
