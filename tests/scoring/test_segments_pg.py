@@ -151,3 +151,15 @@ def test_a_lost_file_and_a_secret_item_rebuild_the_copy_and_racers_leave_one(sto
     items = {r["item_code"] for r in written}
     assert "market.complaint" not in items and "market.penalty" in items   # secret data never copied
     assert "market.complaint" not in set(segments.read(store).fresh.column("item_code").to_pylist())
+
+
+def test_a_place_that_cannot_be_written_is_one_clear_error_and_changes_nothing(
+        store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the place's parent should be")
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(blocker / "segments"))
+    with pytest.raises(segments.SegmentError, match="writing a record segment into .*not-a-folder.* failed"):
+        segments.refresh(store, min_rows=0)
+    assert _one(store, "SELECT COUNT(*) FROM record_segments") == 0
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
+    assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"

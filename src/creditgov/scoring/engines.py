@@ -380,24 +380,11 @@ def _read_postgres(url: str, queries: dict[str, str]) -> dict[str, pa.Table]:
 
 
 def _read_postgres_one(url: str, table: str, sql: str) -> pa.Table:
-    """Rows of the PostgreSQL store as Arrow through COPY ... TO STDOUT (CSV), which is
-    an order of magnitude faster than fetching rows through the driver."""
-    import io
+    """Rows of the PostgreSQL store as Arrow through COPY (segment_logs.copy_arrow)."""
+    from creditgov.scoring.segment_logs import copy_arrow
 
-    import pyarrow.csv as pacsv
-
-    sql = sql.replace("{true}", "true")
-    buf = io.BytesIO()
-    with pg_connect(url) as conn, conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
-        for chunk in cp:
-            buf.write(chunk)
-    schema = pa.schema(_TEXT_SCHEMAS[table])
-    if buf.tell() == 0:
-        return schema.empty_table()
-    buf.seek(0)
-    return pacsv.read_csv(buf, read_options=pacsv.ReadOptions(column_names=schema.names),
-                          convert_options=pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True,
-                                                               null_values=[""], quoted_strings_can_be_null=False))
+    with pg_connect(url) as conn:
+        return copy_arrow(conn, sql.replace("{true}", "true"), pa.schema(_TEXT_SCHEMAS[table]))
 
 
 def snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float]]:

@@ -351,9 +351,10 @@ class PostgresLog:
                 hide = " AND item_code NOT IN (" + ", ".join("'" + c.replace("'", "''") + "'" for c in secret) + ")"
             sql = f"SELECT {PG_COLUMNS} FROM credit_records WHERE id > {tail_after}{hide}"
             if overlay:
-                sql += f" UNION ALL SELECT {PG_COLUMNS} FROM credit_records WHERE id IN " \
-                       f"({self._unseen_sql(segs)}){hide}"
-            fresh = _copy_text(conn, sql)
+                # The ids found above, in the same snapshot: the overlay query runs once.
+                sql += (f" UNION ALL SELECT {PG_COLUMNS} FROM credit_records "
+                        f"WHERE id = ANY('{{{','.join(map(str, overlay))}}}'::bigint[]){hide}")
+            fresh = copy_arrow(conn, sql, TEXT_SCHEMA)
         return Copy(place, segs, tail_after, overlay, fresh, secret, store_max, 0,
                     f"records<={store_max};snapshot={snapshot}")
 
@@ -364,8 +365,10 @@ def _csv_options(schema: pa.Schema) -> tuple[pacsv.ReadOptions, pacsv.ConvertOpt
                                  quoted_strings_can_be_null=False))
 
 
-def _copy_text(conn: Any, sql: str) -> pa.Table:
-    """A query's rows through COPY … TO STDOUT (CSV), as TEXT_SCHEMA."""
+def copy_arrow(conn: Any, sql: str, schema: pa.Schema) -> pa.Table:
+    """A query's rows through COPY … TO STDOUT (CSV) as Arrow typed by `schema` — an
+    order of magnitude faster than fetching rows through the driver. An unquoted empty
+    field is NULL, a quoted one an empty text, as PostgreSQL writes them."""
     import io
 
     buf = io.BytesIO()
@@ -373,9 +376,9 @@ def _copy_text(conn: Any, sql: str) -> pa.Table:
         for chunk in cp:
             buf.write(chunk)
     if buf.tell() == 0:
-        return TEXT_SCHEMA.empty_table()
+        return schema.empty_table()
     buf.seek(0)
-    read, convert = _csv_options(TEXT_SCHEMA)
+    read, convert = _csv_options(schema)
     return pacsv.read_csv(buf, read_options=read, convert_options=convert)
 
 

@@ -117,7 +117,8 @@ FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id
 
 
 class SegmentError(RuntimeError):
-    """The copy could not be written (the reader process failed)."""
+    """The copy could not be written (the reader process, the store's COPY, DuckDB or
+    the place failed); nothing is left half written: the manifest is unchanged."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,9 @@ class Place:
         try:
             pafs.copy_files(local_file, self.file(name), source_filesystem=pafs.LocalFileSystem(),
                             destination_filesystem=self.fs)
+        except BaseException:
+            self.delete(name)  # no partial file left in the shared place
+            raise
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(local_file)
@@ -368,7 +372,12 @@ def refresh(url: str, *, min_rows: int | None = None, rebuild: bool = False) -> 
     if look.store_max <= after or look.store_max - after < min_rows:
         result["seconds"] = round(time.perf_counter() - t0, 3)
         return result
-    seg = store.write(place, after, look)
+    try:
+        seg = store.write(place, after, look)
+    except SegmentError:
+        raise
+    except Exception as exc:  # the place, the store's COPY, DuckDB: say what failed, in one kind of error
+        raise SegmentError(f"writing a record segment into {place.url} failed: {type(exc).__name__}: {exc}") from exc
     try:
         live = store.commit(segs, whole, seg)
     except BaseException:
