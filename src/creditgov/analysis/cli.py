@@ -114,12 +114,17 @@ def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None
 
 @app.command("risk")
 def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20, "--top"), chart: Path = ChartOpt,
-         out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+         out_file: Path | None = OutOpt, json_out: bool = JsonOpt,
+         engine: str | None = typer.Option(None, "--engine", help="What reads the records: store (its SQL), the "
+                                           "record segments on duckdb or spark, or auto (the segments once they "
+                                           "hold CREDITGOV_ANALYSIS_SEGMENT_ROWS records, default a million). "
+                                           "Default: CREDITGOV_ANALYSIS_ENGINE, else auto.")) -> None:
     """Risk per grid from loan, water and electricity data, red codes and open alerts
     (`--out FILE`: every grid, as the page's export)."""
     check_out(out_file)
     with session() as s:
-        out: dict[str, Any] = service.grid_risk(s, months=months, top=None if out_file else top)
+        out: dict[str, Any] = service.grid_risk(s, months=months, top=None if out_file else top,
+                                                engine=engine)
     if out_file is not None:
         write_out(out_file, table="analysis", title="网格风险研判" if lang() == "zh" else "Grid risk",
                   header=tables.RISK_HEADER[lang()], rows=tables.risk_rows(out, lang()), json_out=json_out,
@@ -138,3 +143,7 @@ def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20,
                   f"{r['late_bills']}/{r['bills']}", str(r["overdue_subjects"]), str(r["red"]), str(r["open_alerts"]),
                   str(r["risk_index"]))
     console.print(t)
+    read = out["read"]
+    if read["engine"] != "store":
+        console.print(f"records read on {read['engine']}: {read['segments']} segments of {read['segment_rows']:,} "
+                      f"records and {read['fresh_rows']:,} newer rows from the store")

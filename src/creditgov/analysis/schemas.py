@@ -75,8 +75,19 @@ class GridRiskRow(BaseModel):
     risk_index: float = Field(description="0–100: the weighted shares in `weights`.")
 
 
+class RecordsRead(BaseModel):
+    """What read the records: `store` (its SQL), or `duckdb`/`spark` over the record
+    segments (how many, their rows, and the rows newer than them read from the store)."""
+    engine: str
+    segments: int = 0
+    segment_rows: int = 0
+    fresh_rows: int = 0
+    secret_items: list[str] = []
+
+
 class GridRiskOut(BaseModel):
     on: str
     months: int
     weights: dict[str, float]
     rows: list[GridRiskRow]
+    read: RecordsRead

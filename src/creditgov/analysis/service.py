@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, ColourCode
+from creditgov.analysis import scan
 from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
@@ -207,11 +208,16 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
 RISK_WEIGHTS = {"arrears_share": 0.30, "late_bill_share": 0.20, "overdue_loan_share": 0.25, "red_share": 0.25}
 
 
+RISK_ITEMS = ("finance.loan", "finance.overdue", "utility.arrears", "utility.bill")
+
+
 def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, top: int | None = None,
-              scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
+              scope: ColumnElement[bool] | None = None, engine: str | None = None) -> dict[str, Any]:
     """Per grid: subjects, loans and overdue loans (finance data, where subjects
     consented to share it), utility arrears and late bills, red codes and open alerts,
-    folded into a risk index (0–100, the weighted shares in `RISK_WEIGHTS`)."""
+    folded into a risk index (0–100, the weighted shares in `RISK_WEIGHTS`). The
+    records are read by `engine` (analysis/scan.py: the store's SQL for a county, the
+    record segments on DuckDB or Spark for a large store; `read` says which)."""
     on = on or clock.today()
     since = clock.add_months(on, -months)
     areas = Areas.load(session)
@@ -227,15 +233,8 @@ def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, 
 
     for rid, n in session.execute(select(Subject.region_id, func.count()).where(where).group_by(Subject.region_id)):
         g(rid)["subjects"] += n
-    current = (CreditRecord.is_current.is_(True), CreditRecord.status == "active", CreditRecord.occurred_on >= since,
-               CreditRecord.occurred_on <= on)
-    rec = (select(Subject.region_id, CreditRecord.item_code, func.count(), func.count(func.distinct(Subject.id)),
-                  func.sum(CreditRecord.value),
-                  func.sum(case((CreditRecord.value > 0, 1), else_=0)))
-           .join(CreditRecord, CreditRecord.subject_id == Subject.id)
-           .where(CreditRecord.item_code.in_(["finance.loan", "finance.overdue", "utility.arrears", "utility.bill"]),
-                  *current, where).group_by(Subject.region_id, CreditRecord.item_code))
-    for rid, item, n, subjects, total, positive in session.execute(rec):
+    totals, read = _risk_records(session, where, since, on, scan.choose(session, engine))
+    for rid, item, n, subjects, total, positive in totals:
         row = g(rid)
         if item == "finance.loan":
             row["loans"] += n
@@ -267,4 +266,27 @@ def grid_risk(session: Session, *, months: int = 12, on: dt.date | None = None, 
         row["loan_amount"] = str(row["loan_amount"])
         rows.append(row)
     rows.sort(key=lambda r: (-r["risk_index"], r["grid"]))
-    return {"on": on.isoformat(), "months": months, "weights": RISK_WEIGHTS, "rows": rows[:top] if top else rows}
+    return {"on": on.isoformat(), "months": months, "weights": RISK_WEIGHTS, "rows": rows[:top] if top else rows,
+            "read": read}
+
+
+def _risk_records(session: Session, where: ColumnElement[bool], since: dt.date, on: dt.date,
+                  engine: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """(region, item, records, subjects, sum of values, values above zero) for the
+    risk items, and what read them."""
+    if engine != "store":
+        try:
+            rows, done = scan.record_totals(scan.store_url(session), engine, scan.subjects_in(session, where),
+                                            RISK_ITEMS, since, on)
+            return rows, done.as_dict()
+        except scan.SecretItems as exc:
+            read: dict[str, Any] = {"engine": "store", "secret_items": list(exc.items)}
+    else:
+        read = {"engine": "store"}
+    rec = (select(Subject.region_id, CreditRecord.item_code, func.count(), func.count(func.distinct(Subject.id)),
+                  func.sum(CreditRecord.value), func.sum(case((CreditRecord.value > 0, 1), else_=0)))
+           .join(CreditRecord, CreditRecord.subject_id == Subject.id)
+           .where(CreditRecord.item_code.in_(RISK_ITEMS), CreditRecord.is_current.is_(True),
+                  CreditRecord.status == "active", CreditRecord.occurred_on >= since, CreditRecord.occurred_on <= on,
+                  where).group_by(Subject.region_id, CreditRecord.item_code))
+    return [tuple(r) for r in session.execute(rec)], read

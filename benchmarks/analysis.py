@@ -1,0 +1,89 @@
+"""Grid risk at scale: the store's SQL against the record segments on DuckDB and Spark.
+
+    .venv/bin/python benchmarks/analysis.py                      # 1M subjects (~21M records)
+    .venv/bin/python benchmarks/analysis.py --subjects 200000
+
+The county is benchmarks/evaluate.py's (cached in benchmarks/work): every subject has
+twelve utility bills in the last year, so grid risk aggregates about 12 records a
+subject. Its record segments are written first (timed apart: evaluation and the worker
+keep them current, analysis never writes them). Then grid risk is computed for the
+whole county by each reader, in that order, twice each (the second run shows a warm
+page cache and, for Spark, a running session):
+
+- `store`: SQL on the SQLite store (the baseline every figure is divided by);
+- `duckdb`: the segments and the rows newer than them, on DuckDB;
+- `spark`: the same on Spark `local[2]`.
+
+Every reader must give the baseline's figures, grid by grid. Results:
+benchmarks/results/analysis.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from scale import county_store  # noqa: E402
+
+from creditgov.analysis import service  # noqa: E402
+from creditgov.core import db  # noqa: E402
+from creditgov.scoring import segments  # noqa: E402
+
+ON = dt.date(2026, 11, 1)
+
+
+def risk(url: str, engine: str) -> tuple[float, dict[str, Any]]:
+    t0 = time.perf_counter()
+    with db.session_scope(url) as s:
+        out = service.grid_risk(s, on=ON, engine=engine)
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subjects", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "analysis.json")
+    args = ap.parse_args()
+    work = ROOT / "benchmarks" / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    url = county_store(work, args.subjects, args.seed)
+    t0 = time.perf_counter()
+    copied = segments.refresh(url, min_rows=0)
+    result: dict[str, Any] = {"subjects": args.subjects, "on": ON.isoformat(),
+                              "segments": {**copied, "seconds": round(time.perf_counter() - t0, 1)}, "readers": {}}
+    print(f"segments: {copied['action']} {copied['rows']:,} rows in {result['segments']['seconds']} s")
+    want: list[dict[str, Any]] | None = None
+    for engine in ("store", "duckdb", "spark"):
+        runs = []
+        for _ in range(2):
+            seconds, out = risk(url, engine)
+            runs.append(round(seconds, 2))
+            if want is None:
+                want = out["rows"]
+            elif out["rows"] != want:
+                raise SystemExit(f"{engine}: figures differ from the store's")
+        records = sum(r["bills"] + r["loans"] + r["overdue_loans"] + r["arrears_records"] for r in out["rows"])
+        result["readers"][engine] = {"seconds": runs, "read": out["read"], "records_counted": records}
+    base = min(result["readers"]["store"]["seconds"])
+    print(f"{'reader':8} {'first s':>9} {'second s':>9} {'× store':>8}  records counted")
+    for engine, r in result["readers"].items():
+        r["ratio_to_store"] = round(min(r["seconds"]) / base, 3)
+        print(f"{engine:8} {r['seconds'][0]:9.2f} {r['seconds'][1]:9.2f} {r['ratio_to_store']:8.3f}  "
+              f"{r['records_counted']:,}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

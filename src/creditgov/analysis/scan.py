@@ -1,0 +1,180 @@
+"""Analysis at scale: the regional analysis reads the credit records the way evaluation
+does when the store is large — from the record segments (the columnar copy of
+scoring/segments.py) plus the rows changed since, on DuckDB or on Spark — instead of
+aggregating tens of millions of rows in the store's SQL.
+
+Which reader (`engine`):
+- `store`: SQL on the store (SQLite or PostgreSQL), as a county needs;
+- `duckdb`: the segments and the fresh rows on an in-process DuckDB;
+- `spark`: the same on the Spark master of `CREDITGOV_SPARK_MASTER` (docs/spark.md):
+  the executors read the segment files where they are, the driver stages the fresh rows
+  and the subjects in scope;
+- `auto` (the default, or `CREDITGOV_ANALYSIS_ENGINE`): `duckdb` once the segments hold
+  at least `CREDITGOV_ANALYSIS_SEGMENT_ROWS` records (default 1,000,000), else `store`.
+
+The aggregate is one Ibis expression for both column engines, and reads exactly the
+records the store's SQL reads: every current record once, as the store holds it now
+(tests/analysis/test_scan.py holds the three readers to the same figures). Analysis
+never writes the copy (a page must not wait for a segment to be written): evaluation
+and the worker keep it current, and rows newer than it are read from the store.
+
+Secret-class items are never in the segments; a figure that needs one is read from the
+store (`secret_items` says which made it so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy.orm import Session
+
+from creditgov.core.errors import ConfigError, InvalidInput
+from creditgov.scoring import engines, segments
+from creditgov.scoring.models import RecordSegment
+from creditgov.subjects.models import Subject
+
+ENGINES = ("store", "duckdb", "spark")
+CHOICES = ("auto", *ENGINES)
+DEFAULT_SEGMENT_ROWS = 1_000_000
+
+
+def _threshold() -> int:
+    raw = os.environ.get("CREDITGOV_ANALYSIS_SEGMENT_ROWS", str(DEFAULT_SEGMENT_ROWS))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"CREDITGOV_ANALYSIS_SEGMENT_ROWS={raw!r}: a number of records") from None
+    if value < 0:
+        raise ConfigError(f"CREDITGOV_ANALYSIS_SEGMENT_ROWS={raw!r}: not negative")
+    return value
+
+
+def choose(session: Session, engine: str | None = None) -> str:
+    """The reader for this store: the one asked for, or `auto` decided by the size of
+    its record segments."""
+    asked = engine or os.environ.get("CREDITGOV_ANALYSIS_ENGINE", "auto")
+    if asked not in CHOICES:
+        where = "--engine" if engine else "CREDITGOV_ANALYSIS_ENGINE"
+        raise (InvalidInput if engine else ConfigError)(
+            f"{where}={asked!r}: one of {', '.join(CHOICES)}")
+    if asked != "auto":
+        return asked
+    rows = session.execute(select(func.coalesce(func.sum(RecordSegment.rows), 0))).scalar_one()
+    return "duckdb" if int(rows) >= _threshold() else "store"
+
+
+def store_url(session: Session) -> str:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=False)
+
+
+def subjects_in(session: Session, where: ColumnElement[bool]) -> pa.Table:
+    """(subject_id, region_id) of the subjects in scope: the join side of the scan."""
+    ids: list[int] = []
+    regions: list[int | None] = []
+    for sid, rid in session.execute(select(Subject.id, Subject.region_id).where(where)).tuples():
+        ids.append(sid)
+        regions.append(rid)
+    return pa.table({"subject_id": pa.array(ids, pa.int64()), "region_id": pa.array(regions, pa.int64())})
+
+
+@dataclass
+class Scan:
+    """What a scan read, for the caller to show (`engine`, segment and fresh rows)."""
+
+    engine: str
+    segments: int = 0
+    segment_rows: int = 0
+    fresh_rows: int = 0
+    secret_items: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"engine": self.engine, "segments": self.segments, "segment_rows": self.segment_rows,
+                "fresh_rows": self.fresh_rows, **({"secret_items": list(self.secret_items)}
+                                                  if self.secret_items else {})}
+
+
+class _NoAttributes:
+    """The plan facts spark.views flattens subjects by: analysis reads no attributes."""
+
+    attributes_num: tuple[str, ...] = ()
+    attributes_str: tuple[str, ...] = ()
+
+
+def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
+    """Current, active records of `items` that occurred in [since, on], in SQL that
+    DuckDB and Spark both read (ISO date literals compare with DATE columns in both)."""
+    names = ", ".join("'" + i.replace("'", "''") + "'" for i in sorted(items))
+    return (f"is_current AND status = 'active' AND item_code IN ({names}) "
+            f"AND occurred_on >= '{since.isoformat()}' AND occurred_on <= '{on.isoformat()}'")
+
+
+@contextlib.contextmanager
+def tables(url: str, engine: str, where: str, subjects: pa.Table,
+           copy: segments.Copy | None = None) -> Iterator[tuple[Any, Any, Scan]]:
+    """Ibis tables (records filtered by `where`, subjects in scope) on `engine`, read
+    from the store's record segments and the rows changed since."""
+    import duckdb
+
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInput(f"the segments are read on duckdb or spark, not {engine!r}")
+    c = copy or segments.read(url)
+    duck = duckdb.connect(":memory:")
+    try:
+        duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+        info = segments.load_into(duck, url, where, prepared=(c, {"action": "none", "seconds": 0.0}))
+        duck.register("_subjects_arrow", subjects)
+        duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
+        duck.unregister("_subjects_arrow")
+        scan = Scan(engine, info["segments"], info["segment_rows"], info["fresh_rows"])
+        if engine == "duckdb":
+            con = ibis.duckdb.from_connection(duck)
+            yield con.table("credit_records"), con.table("subjects"), scan
+            return
+        from creditgov.scoring import spark
+
+        timings: dict[str, float] = {}
+        with spark.views(duck, _NoAttributes(), ("subjects", "credit_records"), timings,
+                         engines.Records(c, where)) as (session, views):
+            con = ibis.pyspark.connect(session)
+            yield con.table(views["credit_records"]), con.table(views["subjects"]), scan
+    finally:
+        with contextlib.suppress(Exception):
+            duck.close()
+
+
+def record_totals(url: str, engine: str, subjects: pa.Table, items: Sequence[str], since: dt.date,
+                  on: dt.date) -> tuple[list[tuple[Any, ...]], Scan]:
+    """Per (region, item): records, distinct subjects, the sum of their values and how
+    many are above zero — over current active records of `items` in [since, on] of the
+    subjects in `subjects` (grid risk's record figures, analysis/service.py)."""
+    c = segments.read(url)
+    secret = tuple(sorted(set(items) & set(c.secret)))
+    if secret:
+        raise SecretItems(secret)
+    with tables(url, engine, record_filter(items, since, on), subjects, copy=c) as (records, subj, scan):
+        j = records.join(subj, "subject_id")
+        agg = j.group_by(["region_id", "item_code"]).aggregate(
+            n=j.subject_id.count(), subjects=j.subject_id.nunique(), total=j.value.sum(),
+            positive=ibis.ifelse(j.value > 0, 1, 0).sum())
+        got = agg.to_pyarrow().to_pylist()
+    rows = [(r["region_id"], r["item_code"], int(r["n"]), int(r["subjects"]), r["total"], r["positive"])
+            for r in got]
+    return rows, scan
+
+
+class SecretItems(Exception):  # noqa: N818 - a signal to read from the store, not an error for users
+    """A figure needs items the segments leave out (secret class): read the store."""
+
+    def __init__(self, items: tuple[str, ...]) -> None:
+        super().__init__(", ".join(items))
+        self.items = items
