@@ -1,4 +1,5 @@
-"""Grid risk at scale: the store's SQL against the record segments on DuckDB and Spark.
+"""Grid risk and the statistics form at scale: the store's SQL against the record
+segments on DuckDB and Spark.
 
     .venv/bin/python benchmarks/analysis.py                      # 1M subjects (~21M records)
     .venv/bin/python benchmarks/analysis.py --subjects 200000
@@ -14,8 +15,10 @@ page cache and, for Spark, a running session):
 - `duckdb`: the segments and the rows newer than them, on DuckDB;
 - `spark`: the same on Spark `local[2]`.
 
-Every reader must give the baseline's figures, grid by grid. Results:
-benchmarks/results/analysis.json.
+Then the statistics form of November 2026 (statistics/service.py), whose records table
+counts every record by department, the same way (its other tables are the store's in
+every case). Every reader must give the baseline's figures, grid by grid and cell by
+cell. Results: benchmarks/results/analysis.json.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from scale import county_store  # noqa: E402
 from creditgov.analysis import service  # noqa: E402
 from creditgov.core import db  # noqa: E402
 from creditgov.scoring import segments  # noqa: E402
+from creditgov.statistics import service as statistics  # noqa: E402
 
 ON = dt.date(2026, 11, 1)
 
@@ -46,6 +50,33 @@ def risk(url: str, engine: str) -> tuple[float, dict[str, Any]]:
     with db.session_scope(url) as s:
         out = service.grid_risk(s, on=ON, engine=engine)
     return time.perf_counter() - t0, out
+
+
+def form(url: str, engine: str) -> tuple[float, dict[str, Any]]:
+    t0 = time.perf_counter()
+    with db.session_scope(url) as s:
+        out = statistics.form(s, statistics.period("2026-11"), engine=engine)
+    return time.perf_counter() - t0, out
+
+
+def compare(name: str, url: str, fn: Any, digits: Any, result: dict[str, Any]) -> None:
+    """Each reader twice; every reader's figures must be the store's."""
+    want = None
+    for engine in ("store", "duckdb", "spark"):
+        runs = []
+        for _ in range(2):
+            seconds, out = fn(url, engine)
+            runs.append(round(seconds, 2))
+            if want is None:
+                want = digits(out)
+            elif digits(out) != want:
+                raise SystemExit(f"{name} on {engine}: figures differ from the store's")
+        result[engine] = {"seconds": runs}
+    base = min(result["store"]["seconds"])
+    print(f"{name}\n{'reader':8} {'first s':>9} {'second s':>9} {'× store':>8}")
+    for engine, r in result.items():
+        r["ratio_to_store"] = round(min(r["seconds"]) / base, 3)
+        print(f"{engine:8} {r['seconds'][0]:9.2f} {r['seconds'][1]:9.2f} {r['ratio_to_store']:8.3f}")
 
 
 def main() -> None:
@@ -62,24 +93,13 @@ def main() -> None:
     result: dict[str, Any] = {"subjects": args.subjects, "on": ON.isoformat(),
                               "segments": {**copied, "seconds": round(time.perf_counter() - t0, 1)}, "readers": {}}
     print(f"segments: {copied['action']} {copied['rows']:,} rows in {result['segments']['seconds']} s")
-    want: list[dict[str, Any]] | None = None
-    for engine in ("store", "duckdb", "spark"):
-        runs = []
-        for _ in range(2):
-            seconds, out = risk(url, engine)
-            runs.append(round(seconds, 2))
-            if want is None:
-                want = out["rows"]
-            elif out["rows"] != want:
-                raise SystemExit(f"{engine}: figures differ from the store's")
-        records = sum(r["bills"] + r["loans"] + r["overdue_loans"] + r["arrears_records"] for r in out["rows"])
-        result["readers"][engine] = {"seconds": runs, "read": out["read"], "records_counted": records}
-    base = min(result["readers"]["store"]["seconds"])
-    print(f"{'reader':8} {'first s':>9} {'second s':>9} {'× store':>8}  records counted")
-    for engine, r in result["readers"].items():
-        r["ratio_to_store"] = round(min(r["seconds"]) / base, 3)
-        print(f"{engine:8} {r['seconds'][0]:9.2f} {r['seconds'][1]:9.2f} {r['ratio_to_store']:8.3f}  "
-              f"{r['records_counted']:,}")
+    compare("grid risk", url, risk, lambda out: out["rows"], result["readers"])
+    _, out = risk(url, "duckdb")
+    result["records_counted"] = sum(r["bills"] + r["loans"] + r["overdue_loans"] + r["arrears_records"]
+                                    for r in out["rows"])
+    result["statistics"] = {}
+    compare("statistics form, 2026-11", url, form,
+            lambda out: [(t["key"], t["rows"], t["total"]) for t in out["tables"]], result["statistics"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"written {args.out}")

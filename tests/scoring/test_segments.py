@@ -166,6 +166,14 @@ def test_a_lost_or_damaged_file_and_a_new_secret_item_rebuild_the_copy(store: st
         f.unlink()                                                   # lost
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
     assert same_records(store) > 1000
+    # A file an older release wrote, without the columns the statistics read, is rebuilt.
+    (f,) = (folder / r[0] for r in sqlite3.connect(path).execute("SELECT file_name FROM record_segments"))
+    full = pq.read_table(f)
+    assert set(full.column_names) == set(segments.FIELDS)
+    pq.write_table(full.select(list(segments.EVALUATED)), f)
+    assert segments.status(store)["segments"] == 0
+    assert same_records(store) > 1000
+    assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
 
     # An item reclassified as secret leaves the copy (secret data never enters evaluation).
     _sql(store, ("UPDATE catalog_items SET data_class = 'secret' WHERE code = 'market.complaint'", ()))

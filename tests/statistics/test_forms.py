@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from creditgov.api.app import create_app
 from creditgov.catalog.models import Department
@@ -277,3 +278,48 @@ def test_command_api_and_page_agree(county: str, cli, tmp_path, monkeypatch: pyt
         assert c.get("/statistics/form.pdf?period=2026-10", headers=head).content.startswith(b"%PDF")
         book = load_workbook(io.BytesIO(c.get("/statistics/form.xlsx?period=2026-10", headers=head).content))
         assert book["records"]["C2"].value == ("New records" if lang == "en" else "新增记录")
+
+
+def test_the_records_table_from_the_segments_is_the_stores(county: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A large store's records table is counted from the record segments (analysis/scan.py):
+    the same cells as the store's SQL for two months and a quarter, with records written
+    and corrected after the copy, for the whole county and a department's scope; an item
+    made secret (never in the segments) is counted in the store."""
+    from creditgov.catalog.models import CatalogItem
+    from creditgov.scoring import segments
+
+    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
+    ids = _build(county)
+    assert segments.refresh(county, min_rows=0)["action"] == "rebuilt"
+    with db.session_scope(county) as s:   # after the copy: a new record and a correction of k3, in October
+        s.add(CreditRecord(subject_id=ids["s5"], item_code="market.penalty", occurred_on=dt.date(2026, 10, 30),
+                           department_code="evil", natural_key="k5", version=1, content_hash="k5".ljust(32, "0"),
+                           source="test", created_at=_at(2026, 10, 30)))
+        old = s.execute(select(CreditRecord).where(CreditRecord.natural_key == "k3")).scalar_one()
+        old.is_current = False
+        s.add(CreditRecord(subject_id=ids["s3"], item_code="market.penalty", occurred_on=dt.date(2026, 10, 10),
+                           department_code="evil", natural_key="k3", version=2, content_hash="k3v2".ljust(32, "0"),
+                           source="test", created_at=_at(2026, 10, 31, 15)))
+    market = Principal(role=Role.DEPARTMENT, user_id=1, username="m", department_code="market")
+
+    def records(engine: str, period: str, scoped: bool = False) -> tuple[dict, dict]:  # type: ignore[type-arg]
+        with db.session_scope(county) as s:
+            scope = authorize(market, "statistics.read").subject_clause() if scoped else None
+            form = service.form(s, service.period(period), scope=scope, engine=engine)
+        table = next(t for t in form["tables"] if t["key"] == "records")
+        return _cells(form)["records"], table["read"]
+
+    for period in ("2026-09", "2026-10", "2026Q4"):
+        want, read = records("store", period)
+        got, read = records("duckdb", period)
+        assert got == want and read["engine"] == "duckdb" and read["segment_rows"] == 5, period
+        assert read["fresh_rows"] == 3    # the new record, the correction and the corrected one
+    assert records("store", "2026-10")[0]["evil"] == {"new": 3, "corrections": 1, "total": 3}
+    assert records("duckdb", "2026-10", scoped=True)[0] == records("store", "2026-10", scoped=True)[0]
+    if county.startswith("sqlite"):
+        assert records("spark", "2026-10") == (records("store", "2026-10")[0], records("spark", "2026-10")[1])
+    with db.session_scope(county) as s:
+        s.execute(sa_update(CatalogItem).where(CatalogItem.code == "market.penalty").values(data_class="secret"))
+    segments.refresh(county, min_rows=0)
+    got, read = records("duckdb", "2026-10")
+    assert got == records("store", "2026-10")[0] and "market.penalty" in read["secret_items"]

@@ -119,34 +119,38 @@ def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
 
 
 @contextlib.contextmanager
-def tables(url: str, engine: str, where: str, subjects: pa.Table,
-           copy: segments.Copy | None = None) -> Iterator[tuple[Any, Any, Scan]]:
-    """Ibis tables (records filtered by `where`, subjects in scope) on `engine`, read
-    from the store's record segments and the rows changed since."""
+def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: segments.Copy | None = None,
+           columns: Sequence[str] = segments.EVALUATED) -> Iterator[tuple[Any, Any, Scan]]:
+    """Ibis tables on `engine`: the records satisfying `where` (with `columns`), read
+    from the store's record segments and the rows changed since, and the subjects in
+    scope (None: no scope, every record)."""
     import duckdb
 
     if engine not in ("duckdb", "spark"):
         raise InvalidInput(f"the segments are read on duckdb or spark, not {engine!r}")
     c = copy or segments.read(url)
     duck = duckdb.connect(":memory:")
+    names: tuple[str, ...] = ("credit_records",) if subjects is None else ("subjects", "credit_records")
     try:
         duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
-        info = segments.load_into(duck, url, where, prepared=(c, {"action": "none", "seconds": 0.0}))
-        duck.register("_subjects_arrow", subjects)
-        duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
-        duck.unregister("_subjects_arrow")
+        info = segments.load_into(duck, url, where, prepared=(c, {"action": "none", "seconds": 0.0}),
+                                  columns=columns)
+        if subjects is not None:
+            duck.register("_subjects_arrow", subjects)
+            duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
+            duck.unregister("_subjects_arrow")
         scan = Scan(engine, info["segments"], info["segment_rows"], info["fresh_rows"])
         if engine == "duckdb":
             con = ibis.duckdb.from_connection(duck)
-            yield con.table("credit_records"), con.table("subjects"), scan
+            yield con.table("credit_records"), (con.table("subjects") if subjects is not None else None), scan
             return
         from creditgov.scoring import spark
 
         timings: dict[str, float] = {}
-        with spark.views(duck, _NoAttributes(), ("subjects", "credit_records"), timings,
-                         engines.Records(c, where)) as (session, views):
+        with spark.views(duck, _NoAttributes(), names, timings, engines.Records(c, where)) as (session, views):
             con = ibis.pyspark.connect(session)
-            yield con.table(views["credit_records"]), con.table(views["subjects"]), scan
+            yield (con.table(views["credit_records"]).select(*columns),
+                   con.table(views["subjects"]) if subjects is not None else None, scan)
     finally:
         with contextlib.suppress(Exception):
             duck.close()
@@ -170,6 +174,31 @@ def record_totals(url: str, engine: str, subjects: pa.Table, items: Sequence[str
     rows = [(r["region_id"], r["item_code"], int(r["n"]), int(r["subjects"]), r["total"], r["positive"])
             for r in got]
     return rows, scan
+
+
+def department_counts(url: str, engine: str, subjects: pa.Table | None, start_utc: dt.datetime,
+                      end_utc: dt.datetime) -> tuple[dict[str, dict[Any, int]], Scan]:
+    """The statistics form's records table (statistics/service.py) per supplying
+    department: records first written in [start, end) (`new`), corrections written
+    then (`corrections`), and records first written before the end (`total`) — every
+    record, current or not, of the subjects in `subjects` (None: all). Secret items
+    are not in the segments: `Scan.secret_items` names them for the caller to count in
+    the store."""
+    c = segments.read(url)
+    end = end_utc.isoformat(sep=" ")
+    with tables(url, engine, f"created_at < TIMESTAMP '{end}'", subjects, copy=c,
+                columns=("subject_id", "department_code", "created_at", "version")) as (records, subj, scan):
+        r = records if subj is None else records.join(subj, "subject_id")
+        fresh = r.created_at >= ibis.timestamp(start_utc)
+        agg = r.group_by("department_code").aggregate(
+            new=ibis.ifelse(fresh & (r.version == 1), 1, 0).sum(),
+            corrections=ibis.ifelse(fresh & (r.version > 1), 1, 0).sum(),
+            total=ibis.ifelse(r.version == 1, 1, 0).sum())
+        got = agg.to_pyarrow().to_pylist()
+    scan.secret_items = tuple(c.secret)
+    # As the store's GROUP BY under each condition: a department only where it counts.
+    return {col: {g["department_code"]: int(g[col]) for g in got if g[col]}
+            for col in ("new", "corrections", "total")}, scan
 
 
 class SecretItems(Exception):  # noqa: N818 - a signal to read from the store, not an error for users

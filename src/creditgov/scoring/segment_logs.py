@@ -396,8 +396,10 @@ def _csv_to_parquet(csv_path: Path, out: str) -> int:
         con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         columns = ("{'id': 'BIGINT', 'subject_id': 'BIGINT', 'item_code': 'VARCHAR', 'occurred_on': 'DATE', "
                    "'value': 'VARCHAR', 'grade': 'VARCHAR', 'status': 'VARCHAR', 'published_from': 'DATE', "
-                   "'published_until': 'DATE', 'is_current': 'INTEGER'}")
-        src = (f"read_csv({quote(str(csv_path))}, header = false, columns = {columns}, nullstr = '', "
+                   "'published_until': 'DATE', 'is_current': 'INTEGER', 'department_code': 'VARCHAR', "
+                   "'created_at': 'TIMESTAMP', 'version': 'INTEGER'}")
+        src = (f"read_csv({quote(str(csv_path))}, header = false, auto_detect = false, delim = ',', "
+               f"columns = {columns}, nullstr = '', "
                "quote = '\"', escape = '\"', allow_quoted_nulls = false)")
         row = con.execute(f"COPY (SELECT {SEGMENT_COLUMNS} FROM {src} ORDER BY item_code, id) TO {quote(out)} "
                           f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})").fetchone()

@@ -86,34 +86,46 @@ GRACE_SECONDS = 3600
 #: more finely and give Spark more tasks to share among executors.
 ROW_GROUP_ROWS = 262_144
 
-#: The columns a segment copies, typed as the evaluation snapshot types them (the value
-#: through its text form, as SQLite prints it: a binary double cast straight to DECIMAL
-#: would round 0.285 down). DuckDB SQL.
+#: The columns evaluation reads, typed as its snapshot types them (the value through
+#: its text form, as SQLite prints it: a binary double cast straight to DECIMAL would
+#: round 0.285 down). DuckDB SQL.
 DUCK_COLUMNS = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
                 "CAST(occurred_on AS DATE) AS occurred_on, "
                 "CAST(CAST(\"value\" AS VARCHAR) AS DECIMAL(18, 2)) AS \"value\", grade, status, "
                 "CAST(published_from AS DATE) AS published_from, CAST(published_until AS DATE) AS published_until, "
                 "is_current <> 0 AS is_current")
+#: Their names: what load_into's view shows evaluation.
+EVALUATED = ("id", "subject_id", "item_code", "occurred_on", "value", "grade", "status", "published_from",
+             "published_until", "is_current")
+#: What a segment also holds for the statistics forms (records by supplying department,
+#: new and corrected in a period: statistics/service.py). A record's department, version
+#: and creation time are written once, with the record (a correction is a new version).
+DUCK_EXTRA = "department_code, CAST(created_at AS TIMESTAMP) AS created_at, CAST(version AS INTEGER) AS version"
+#: Every column of a segment file: a file without one of them is rebuilt.
+FIELDS = (*EVALUATED, "department_code", "created_at", "version")
 #: The same columns as SQLite returns them, for reads through the standard library.
 SQLITE_COLUMNS = ("id, subject_id, item_code, CAST(occurred_on AS TEXT), CAST(value AS TEXT), grade, status, "
                   "CAST(published_from AS TEXT), CAST(published_until AS TEXT), "
-                  "CASE WHEN is_current THEN 1 ELSE 0 END")
+                  "CASE WHEN is_current THEN 1 ELSE 0 END, department_code, CAST(created_at AS TEXT), version")
 #: The same columns as PostgreSQL's COPY … (FORMAT csv) prints them.
 PG_COLUMNS = ("id, subject_id, item_code, occurred_on, value, grade, status, published_from, published_until, "
-              "CASE WHEN is_current THEN 1 ELSE 0 END")
+              "CASE WHEN is_current THEN 1 ELSE 0 END, department_code, created_at, version")
 TEXT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
                          ("occurred_on", pa.string()), ("value", pa.string()), ("grade", pa.string()),
                          ("status", pa.string()), ("published_from", pa.string()),
-                         ("published_until", pa.string()), ("is_current", pa.int64())])
+                         ("published_until", pa.string()), ("is_current", pa.int64()),
+                         ("department_code", pa.string()), ("created_at", pa.string()), ("version", pa.int64())])
 #: A segment's columns from text-typed rows whose dates are already dates (DuckDB SQL):
-#: the same types DUCK_COLUMNS gives.
+#: the same types DUCK_COLUMNS and DUCK_EXTRA give.
 SEGMENT_COLUMNS = ("id, subject_id, item_code, occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
-                   "published_from, published_until, is_current <> 0 AS is_current")
-#: Text-typed rows cast to the snapshot's types (DuckDB SQL over TEXT_SCHEMA).
+                   "published_from, published_until, is_current <> 0 AS is_current, department_code, created_at, "
+                   "CAST(version AS INTEGER) AS version")
+#: Text-typed rows cast to the segment's types (DuckDB SQL over TEXT_SCHEMA).
 FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
              "CAST(occurred_on AS DATE) AS occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
              "CAST(published_from AS DATE) AS published_from, CAST(published_until AS DATE) AS published_until, "
-             "is_current <> 0 AS is_current")
+             "is_current <> 0 AS is_current, department_code, CAST(created_at AS TIMESTAMP) AS created_at, "
+             "CAST(version AS INTEGER) AS version")
 
 
 class SegmentError(RuntimeError):
@@ -180,12 +192,17 @@ class Place:
             self.fs.create_dir(self.path, recursive=True)
 
     def rows(self, name: str) -> int | None:
+        """The file's row count; None when it is missing, unreadable, or lacks one of the
+        segment's columns (written by an older release)."""
         if self.unset:
             return None
         try:
-            return int(pq.read_metadata(self.file(name), filesystem=self.fs).num_rows)
+            meta = pq.read_metadata(self.file(name), filesystem=self.fs)
         except (OSError, pa.ArrowException):
             return None
+        if not set(FIELDS) <= set(meta.schema.names):
+            return None
+        return int(meta.num_rows)
 
     def size(self, name: str) -> int:
         info = self.fs.get_file_info(self.file(name))
@@ -403,7 +420,8 @@ def prepare(url: str) -> tuple[Copy, dict[str, Any]]:
 
 
 def load_into(duck: Any, url: str, where: str, *, table: str = "credit_records",
-              prepared: tuple[Copy, dict[str, Any]] | None = None) -> dict[str, Any]:
+              prepared: tuple[Copy, dict[str, Any]] | None = None,
+              columns: Sequence[str] = EVALUATED) -> dict[str, Any]:
     """Give the DuckDB connection a relation `table` of the store's records that satisfy
     `where` (DuckDB SQL over the snapshot's columns): a view over the segments' Parquet
     files and a small table of the tail and overlay rows read from the store just now.
@@ -414,6 +432,7 @@ def load_into(duck: Any, url: str, where: str, *, table: str = "credit_records",
     c, info = prepared or prepare(url)
     t1 = time.perf_counter()
     fresh_table, overlay_table = f"_{table}_fresh", f"_{table}_overlay"
+    cols = ", ".join(f'"{c}"' for c in columns)
     duck.register("_fresh_arrow", c.fresh)
     try:
         duck.execute(f"CREATE TABLE {fresh_table} AS SELECT {FROM_TEXT} FROM _fresh_arrow")
@@ -438,10 +457,10 @@ def load_into(duck: Any, url: str, where: str, *, table: str = "credit_records",
             duck.register(f"_{table}_segments", pads.dataset([c.place.file(s.file_name) for s in c.segments],
                                                              filesystem=c.place.fs, format="parquet"))
             source = f"_{table}_segments"
-        sql = (f"CREATE VIEW {table} AS SELECT * FROM {source} WHERE {skip} AND ({where}) "
-               f"UNION ALL SELECT * FROM {fresh_table} WHERE {where}")
+        sql = (f"CREATE VIEW {table} AS SELECT {cols} FROM {source} WHERE {skip} AND ({where}) "
+               f"UNION ALL SELECT {cols} FROM {fresh_table} WHERE {where}")
     else:
-        sql = f"CREATE VIEW {table} AS SELECT * FROM {fresh_table} WHERE {where}"
+        sql = f"CREATE VIEW {table} AS SELECT {cols} FROM {fresh_table} WHERE {where}"
     duck.execute(sql)
     return {"segments": len(c.segments), "segment_rows": c.copied_rows, "fresh_rows": c.fresh.num_rows,
             "overlay": len(c.overlay_ids), "refresh": info["action"], "refresh_seconds": info["seconds"],

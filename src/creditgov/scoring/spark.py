@@ -218,7 +218,8 @@ def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float],
     for name in p.attributes_str:
         flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
                     f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
-    duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
+    if "subjects" in tables:
+        duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
     direct = reads_segments(s, records)
     staged = {name: f"SELECT * FROM {'subjects_flat' if name == 'subjects' else name}" for name in tables}
     if direct:

@@ -69,7 +69,7 @@ def write_segment(con: duckdb.DuckDBPyConnection, job: dict[str, Any]) -> int:
     """Records (after_id, max_id] of the attached store as one Parquet file. A copy
     from id 0 scans the table on every core; a tail is read through SQLite's own query
     (rowid range), which the scanner does not push down."""
-    from creditgov.scoring.segments import DUCK_COLUMNS, ROW_GROUP_ROWS
+    from creditgov.scoring.segments import DUCK_COLUMNS, DUCK_EXTRA, ROW_GROUP_ROWS
 
     after, top = int(job["after_id"]), int(job["max_id"])
     if after == 0:
@@ -82,7 +82,8 @@ def write_segment(con: duckdb.DuckDBPyConnection, job: dict[str, Any]) -> int:
         where = f" WHERE item_code NOT IN ({', '.join(_quote(c) for c in job['secret'])})"
     con.execute("SET preserve_insertion_order = false")
     tmp = job["path"] + ".part"
-    con.execute(f"COPY (SELECT {DUCK_COLUMNS} FROM {src}{where} ORDER BY item_code, id) TO {_quote(tmp)} "
+    con.execute(f"COPY (SELECT {DUCK_COLUMNS}, {DUCK_EXTRA} FROM {src}{where} ORDER BY item_code, id) "
+                f"TO {_quote(tmp)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
     count = con.execute(f"SELECT COUNT(*) FROM read_parquet({_quote(tmp)})").fetchone()
     assert count is not None  # COUNT(*) always yields one row

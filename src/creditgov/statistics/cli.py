@@ -24,13 +24,16 @@ def form(period: str | None = typer.Option(None, "--period",
          xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the Excel workbook here."),
          pdf: Path | None = typer.Option(None, "--pdf", help="Also write the PDF here."),
          lang: str | None = typer.Option(None, "--lang", help="zh | en (default: $CREDITGOV_LANG, else zh)."),
-         json_out: bool = JsonOpt) -> None:
+         json_out: bool = JsonOpt,
+         engine: str | None = typer.Option(None, "--engine", help="What counts the credit records: store (its SQL), "
+                                           "the record segments on duckdb or spark, or auto (default: "
+                                           "CREDITGOV_ANALYSIS_ENGINE, else auto; docs/analysis.md).")) -> None:
     """The whole county's summary tables for one month or quarter."""
     lang = lang or ("en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
     if lang not in ("zh", "en"):
         raise typer.BadParameter("--lang is zh or en")
     with session() as s:
-        out = service.form(s, service.period(period) if period else service.last_month())
+        out = service.form(s, service.period(period) if period else service.last_month(), engine=engine)
     written = {}
     if xlsx:
         xlsx.write_bytes(files.workbook(out, lang))

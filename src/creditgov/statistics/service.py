@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from creditgov.analysis import scan
 from creditgov.analysis.service import Areas
 from creditgov.catalog.models import Department
 from creditgov.core import clock, labels
@@ -196,18 +197,37 @@ def _subjects(session: Session, p: Period, scope: ColumnElement[bool] | None) ->
     return [_table("subjects_by_kind", by_kind, kinds), _table("subjects_by_region", dict(region_rows), names)]
 
 
-def _records(session: Session, p: Period, scope: ColumnElement[bool] | None) -> dict[str, Any]:
+def _records(session: Session, p: Period, scope: ColumnElement[bool] | None,
+             engine: str | None = None) -> dict[str, Any]:
+    """Records by supplying department. A large store's are counted from the record
+    segments on DuckDB or Spark (analysis/scan.py: the same `auto` choice as the
+    regional analysis), with the secret items, which the segments never hold, counted
+    in the store."""
     where = _in_scope(CreditRecord.subject_id, scope)
     dept = CreditRecord.department_code
     in_period = _between(CreditRecord.created_at, p.start_utc, p.end_utc)
+    reader = scan.choose(session, engine)
+    read: dict[str, Any] = {"engine": "store"}
+    extra: list[ColumnElement[bool]] = []
+    scanned: dict[str, dict[Any, int]] = {}
+    if reader != "store":
+        subjects = None if scope is None else scan.subjects_in(session, scope)
+        scanned, done = scan.department_counts(scan.store_url(session), reader, subjects, p.start_utc, p.end_utc)
+        read = done.as_dict()
+        if not done.secret_items:
+            return {**_table("records", _fold(*scanned.items()), _departments(session)), "read": read}
+        extra = [CreditRecord.item_code.in_(done.secret_items)]
 
     def count(*cond: ColumnElement[bool]) -> dict[Any, int]:
-        return _grouped(session, select(dept, func.count()).where(*where, *cond).group_by(dept))
+        return _grouped(session, select(dept, func.count()).where(*where, *extra, *cond).group_by(dept))
 
-    rows = _fold(("new", count(in_period, CreditRecord.version == 1)),
-                 ("corrections", count(in_period, CreditRecord.version > 1)),
-                 ("total", count(CreditRecord.created_at < p.end_utc, CreditRecord.version == 1)))
-    return _table("records", rows, _departments(session))
+    counted = {"new": count(in_period, CreditRecord.version == 1),
+               "corrections": count(in_period, CreditRecord.version > 1),
+               "total": count(CreditRecord.created_at < p.end_utc, CreditRecord.version == 1)}
+    for col, by_dept in scanned.items():
+        for k, n in by_dept.items():
+            counted[col][k] = counted[col].get(k, 0) + n
+    return {**_table("records", _fold(*counted.items()), _departments(session)), "read": read}
 
 
 def _lists(session: Session, p: Period, scope: ColumnElement[bool] | None) -> dict[str, Any]:
@@ -267,10 +287,12 @@ def _casework(session: Session, p: Period, scope: ColumnElement[bool] | None, ke
     return _table(key, rows, _departments(session))
 
 
-def form(session: Session, p: Period, *, scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
+def form(session: Session, p: Period, *, scope: ColumnElement[bool] | None = None,
+         engine: str | None = None) -> dict[str, Any]:
     """The period's form: its tables in `SECTIONS` order, each with bilingual titles,
-    columns and row names, the counts per row and a total row."""
-    tables = [*_subjects(session, p, scope), _records(session, p, scope), _lists(session, p, scope),
+    columns and row names, the counts per row and a total row. `engine`: what reads the
+    credit records (`_records`; default the deployment's, analysis/scan.py)."""
+    tables = [*_subjects(session, p, scope), _records(session, p, scope, engine), _lists(session, p, scope),
               _checks(session, p, scope), _casework(session, p, scope, "objections"),
               _casework(session, p, scope, "repairs")]
     return {"period": p.as_dict(), "scoped": scope is not None, "generated_at": clock.to_cst(clock.now()).isoformat(
