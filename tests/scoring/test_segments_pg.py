@@ -17,6 +17,7 @@ import pytest
 
 from creditgov.core import db
 from creditgov.core.db import pg_connect
+from creditgov.core.errors import CreditGovError
 from creditgov.scoring import segments, service
 from tests import store_template
 from tests.scoring.conftest import AS_OF
@@ -158,8 +159,9 @@ def test_a_place_that_cannot_be_written_is_one_clear_error_and_changes_nothing(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the place's parent should be")
     monkeypatch.setenv("CREDITGOV_SEGMENTS", str(blocker / "segments"))
-    with pytest.raises(segments.SegmentError, match="writing a record segment into .*not-a-folder.* failed"):
+    with pytest.raises(segments.SegmentError, match="writing a record segment into .*not-a-folder.* failed") as err:
         segments.refresh(store, min_rows=0)
+    assert isinstance(err.value, CreditGovError)   # one line on the command line, not a traceback
     assert _one(store, "SELECT COUNT(*) FROM record_segments") == 0
     monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"

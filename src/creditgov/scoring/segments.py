@@ -128,9 +128,11 @@ FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id
              "CAST(version AS INTEGER) AS version")
 
 
-class SegmentError(RuntimeError):
+class SegmentError(ConfigError):
     """The copy could not be written (the reader process, the store's COPY, DuckDB or
-    the place failed); nothing is left half written: the manifest is unchanged."""
+    the place failed); nothing is left half written: the manifest is unchanged. A
+    deployment's problem, not the caller's: the command prints it as one line, the API
+    answers 500."""
 
 
 @dataclass(frozen=True)
