@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,9 @@ from creditgov.subjects.models import Subject
 ENGINES = ("store", "duckdb", "spark")
 CHOICES = ("auto", *ENGINES)
 DEFAULT_SEGMENT_ROWS = 1_000_000
+#: What an item code may hold where it is written into a filter (Spark SQL reads
+#: backslashes in literals, so codes are checked rather than escaped).
+ITEM_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,80}")
 
 
 def _threshold() -> int:
@@ -69,6 +73,35 @@ def choose(session: Session, engine: str | None = None) -> str:
         return asked
     rows = session.execute(select(func.coalesce(func.sum(RecordSegment.rows), 0))).scalar_one()
     return "duckdb" if int(rows) >= _threshold() else "store"
+
+
+#: A copy further behind the store than this (records newer than it plus records changed
+#: since) is not read: the rows would come from the store one by one, and analysis never
+#: writes the copy. The store's SQL answers until the worker or a run refreshes it.
+MAX_BEHIND_MIN = 200_000
+MAX_BEHIND_SHARE = 0.10
+
+
+def ready(url: str, items: Sequence[str] = ()) -> str | None:
+    """Why the record segments cannot answer now (None: they can), from the manifest
+    alone: no copy, a copy being rebuilt (a lost file, files of an older release, a
+    changed set of secret items), or one far behind the store. Raises SecretItems when
+    one of `items` is secret (never in the segments)."""
+    lk = segments.look(url)
+    if lk is None:
+        return "this store keeps no record segments"
+    if not lk.segs:
+        return "the store has no record segments yet"
+    if not lk.intact:
+        return "the record segments are being rebuilt"
+    copied = sum(s.rows for s in lk.segs)
+    behind = max(0, lk.store_max - lk.segs[-1].max_id) + lk.overlay
+    if behind > max(MAX_BEHIND_MIN, MAX_BEHIND_SHARE * copied):
+        return f"the record segments are {behind:,} records behind the store"
+    secret = tuple(sorted(set(items) & set(lk.secret)))
+    if secret:
+        raise SecretItems(secret)
+    return None
 
 
 def store_url(session: Session) -> str:
@@ -113,7 +146,10 @@ class _NoAttributes:
 def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
     """Current, active records of `items` that occurred in [since, on], in SQL that
     DuckDB and Spark both read (ISO date literals compare with DATE columns in both)."""
-    names = ", ".join("'" + i.replace("'", "''") + "'" for i in sorted(items))
+    for i in items:
+        if not ITEM_CODE.fullmatch(i):
+            raise InvalidInput(f"not a catalogue item code: {i!r}")
+    names = ", ".join(f"'{i}'" for i in sorted(items))
     return (f"is_current AND status = 'active' AND item_code IN ({names}) "
             f"AND occurred_on >= '{since.isoformat()}' AND occurred_on <= '{on.isoformat()}'")
 
@@ -160,12 +196,9 @@ def record_totals(url: str, engine: str, subjects: pa.Table, items: Sequence[str
                   on: dt.date) -> tuple[list[tuple[Any, ...]], Scan]:
     """Per (region, item): records, distinct subjects, the sum of their values and how
     many are above zero — over current active records of `items` in [since, on] of the
-    subjects in `subjects` (grid risk's record figures, analysis/service.py)."""
-    c = segments.read(url)
-    secret = tuple(sorted(set(items) & set(c.secret)))
-    if secret:
-        raise SecretItems(secret)
-    with tables(url, engine, record_filter(items, since, on), subjects, copy=c) as (records, subj, scan):
+    subjects in `subjects` (grid risk's record figures, analysis/service.py). The caller
+    asks `ready` first."""
+    with tables(url, engine, record_filter(items, since, on), subjects) as (records, subj, scan):
         j = records.join(subj, "subject_id")
         agg = j.group_by(["region_id", "item_code"]).aggregate(
             n=j.subject_id.count(), subjects=j.subject_id.nunique(), total=j.value.sum(),
@@ -183,7 +216,7 @@ def department_counts(url: str, engine: str, subjects: pa.Table | None, start_ut
     then (`corrections`), and records first written before the end (`total`) — every
     record, current or not, of the subjects in `subjects` (None: all). Secret items
     are not in the segments: `Scan.secret_items` names them for the caller to count in
-    the store."""
+    the store. The caller asks `ready` first."""
     c = segments.read(url)
     end = end_utc.isoformat(sep=" ")
     with tables(url, engine, f"created_at < TIMESTAMP '{end}'", subjects, copy=c,

@@ -83,6 +83,7 @@ class RecordsRead(BaseModel):
     segment_rows: int = 0
     fresh_rows: int = 0
     secret_items: list[str] = []
+    reason: str | None = None    # why the store answered although the segments were asked
 
 
 class GridRiskOut(BaseModel):

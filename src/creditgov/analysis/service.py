@@ -274,15 +274,18 @@ def _risk_records(session: Session, where: ColumnElement[bool], since: dt.date, 
                   engine: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """(region, item, records, subjects, sum of values, values above zero) for the
     risk items, and what read them."""
+    read: dict[str, Any] = {"engine": "store"}
     if engine != "store":
+        url = scan.store_url(session)
         try:
-            rows, done = scan.record_totals(scan.store_url(session), engine, scan.subjects_in(session, where),
-                                            RISK_ITEMS, since, on)
-            return rows, done.as_dict()
+            why = scan.ready(url, RISK_ITEMS)
         except scan.SecretItems as exc:
-            read: dict[str, Any] = {"engine": "store", "secret_items": list(exc.items)}
-    else:
-        read = {"engine": "store"}
+            read["secret_items"] = list(exc.items)
+        else:
+            if why is None:
+                rows, done = scan.record_totals(url, engine, scan.subjects_in(session, where), RISK_ITEMS, since, on)
+                return rows, done.as_dict()
+            read["reason"] = why
     rec = (select(Subject.region_id, CreditRecord.item_code, func.count(), func.count(func.distinct(Subject.id)),
                   func.sum(CreditRecord.value), func.sum(case((CreditRecord.value > 0, 1), else_=0)))
            .join(CreditRecord, CreditRecord.subject_id == Subject.id)

@@ -169,16 +169,22 @@ def _resolve(session: Session, token: str | None, cookie: str | None) -> Princip
     run) would otherwise wait on its own request until the busy timeout."""
     try:
         if token:
-            return user_service.resolve_token(session, token)
-        if cookie:
+            p = user_service.resolve_token(session, token)
+        elif cookie:
             try:
-                return signin.resolve_session(session, cookie)
+                p = signin.resolve_session(session, cookie)
             except Unauthenticated:
-                return PUBLIC
-        return PUBLIC
-    finally:
-        if session.in_transaction():
-            session.commit()
+                p = PUBLIC
+        else:
+            p = PUBLIC
+    except Unauthenticated:
+        session.commit()    # e.g. an expired session's deletion
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    return p
 
 
 async def principal(request: Request, session: DB) -> Principal:

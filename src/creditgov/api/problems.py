@@ -22,6 +22,7 @@ from creditgov.core.errors import (
     IntegrityError,
     InvalidInput,
     NotFound,
+    ServerFault,
 )
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Unauthenticated
@@ -131,6 +132,9 @@ def install(app: FastAPI) -> None:
             resp = await _render(request, 429, str(exc))
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
+        if isinstance(exc, ServerFault):
+            log.error("server fault on %s %s", request.method, request.url.path, exc_info=exc)
+            return await _render(request, 500, UNEXPECTED)
         # A stable code (and nothing else of the error) lets a client say it in its own words.
         return await _render(request, status_of(exc), str(exc), **({"code": exc.code} if exc.code else {}))
 

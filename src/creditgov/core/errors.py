@@ -38,5 +38,11 @@ class ConfigError(CreditGovError):
     """A configuration or spec file that does not validate; the message names the file."""
 
 
+class ServerFault(ConfigError):
+    """The deployment failed underneath a request (a storage place, a store's copy):
+    the command line prints the message, the API logs it with its traceback and answers
+    500 without the detail (it may name hosts and paths)."""
+
+
 class IntegrityError(CreditGovError):
     """Stored data that fails a check (e.g. a broken audit chain)."""

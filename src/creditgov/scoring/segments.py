@@ -63,7 +63,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from creditgov.core.errors import ConfigError
+from creditgov.core.errors import ConfigError, ServerFault
 from creditgov.core.settings import segment_place
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id
              "CAST(version AS INTEGER) AS version")
 
 
-class SegmentError(ConfigError):
+class SegmentError(ServerFault):
     """The copy could not be written (the reader process, the store's COPY, DuckDB or
     the place failed); nothing is left half written: the manifest is unchanged. A
     deployment's problem, not the caller's: the command prints it as one line, the API
@@ -359,6 +359,15 @@ def _store(url: str) -> SqliteLog | PostgresLog:
     if url.startswith("postgresql"):
         return PostgresLog(url)
     raise ConfigError(f"record segments: unsupported store {url.split(':')[0]}")
+
+
+def look(url: str) -> Look | None:
+    """What the copy is, cheaply (manifest, intact, the store's top id, the overlay's
+    size; no rows read): None when the store keeps no segments."""
+    store, place = _store(url), place_for(url)
+    if place.unset or not store.logged():
+        return None
+    return store.look(place)
 
 
 def read(url: str) -> Copy:
