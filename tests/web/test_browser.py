@@ -101,7 +101,11 @@ def test_office_journey_find_open_explain_check_download(server: Server, browser
         page.click("nav.main a[href='/subjects']")
         page.fill("[data-testid=search-q]", "绿源")
         page.press("[data-testid=search-q]", "Enter")
-        page.wait_for_function("document.querySelector('[data-testid=result-count]').textContent.includes('1')")
+        # A function, not an expression: Playwright evals the text once inside its own call and
+        # keeps the function; an expression is eval'd on every poll, which the page's CSP
+        # (no 'unsafe-eval') refuses whenever the answer is not there at the first look.
+        page.wait_for_function("() => document.querySelector('[data-testid=result-count]')"
+                               ".textContent.includes('1')")
         page.click("text=长兴绿源纺织有限公司")
         page.wait_for_selector("[data-testid=file-name]")
         assert "雉城一网格" in page.inner_text("[data-testid=file-grid]")

@@ -67,7 +67,7 @@ def test_pages_and_docs_run_under_the_csp_with_nothing_from_elsewhere(server: Se
         # The watch itself works: an inline script added now is blocked and reported.
         page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
                       " document.body.appendChild(s); }")
-        page.wait_for_function("window.__csp.length > 0", timeout=5_000)
+        page.wait_for_function("() => window.__csp.length > 0", timeout=5_000)  # a function: see test_browser
         assert page.evaluate("window.__ran") is None and "script-src" in page.evaluate("window.__csp")[0]
     finally:
         ctx.close()

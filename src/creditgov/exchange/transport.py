@@ -8,6 +8,7 @@ pull by it, a drop folder), and any a deployment installs under the entry point 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import tempfile
@@ -24,6 +25,8 @@ from creditgov.core.errors import ConfigError, CreditGovError
 INBOX_PATH = "/api/v1/exchange/inbox"
 FEED_PATH = "/api/v1/exchange/feed"
 ACKS_PATH = "/api/v1/exchange/acks"
+# A peer that dies mid-answer raises http.client.IncompleteRead, which is no OSError.
+NETWORK_ERRORS = (TimeoutError, urllib.error.URLError, OSError, http.client.HTTPException)
 
 
 class TransportError(CreditGovError):
@@ -64,8 +67,8 @@ class HttpTransport(Transport):
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:300]
             raise TransportError(f"peer answered {exc.code}: {detail}") from exc
-        except (TimeoutError, urllib.error.URLError, OSError, ValueError) as exc:
-            raise TransportError(f"peer unreachable: {exc}") from exc
+        except (*NETWORK_ERRORS, ValueError) as exc:
+            raise TransportError(f"peer unreachable: {exc!r}") from exc
 
 
 class HttpPullTransport(Transport):
@@ -89,8 +92,8 @@ def fetch_feed(base: str, headers: dict[str, str], after: int, limit: int = 50) 
             return out
     except urllib.error.HTTPError as exc:
         raise TransportError(f"peer answered {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}") from exc
-    except (TimeoutError, urllib.error.URLError, OSError, ValueError, KeyError) as exc:
-        raise TransportError(f"peer unreachable: {exc}") from exc
+    except (*NETWORK_ERRORS, ValueError, KeyError) as exc:
+        raise TransportError(f"peer unreachable: {exc!r}") from exc
 
 
 def post_ack(base: str, ack: dict[str, Any]) -> None:
@@ -99,7 +102,7 @@ def post_ack(base: str, ack: dict[str, Any]) -> None:
     try:
         with urllib.request.urlopen(req, timeout=HttpTransport.timeout) as resp:  # noqa: S310 - the configured peer
             resp.read()
-    except (urllib.error.HTTPError, TimeoutError, urllib.error.URLError, OSError) as exc:
+    except NETWORK_ERRORS as exc:
         raise TransportError(f"acknowledgement not delivered: {exc}") from exc
 
 

@@ -3,6 +3,7 @@ one place that says which answers are worth retrying."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -24,7 +25,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, what
         if exc.code in RETRYABLE:
             raise TemporaryFailure(f"{what}: HTTP {exc.code} {detail}") from None
         raise PermanentFailure(f"{what}: HTTP {exc.code} {detail}") from None
-    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+    except (TimeoutError, urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise TemporaryFailure(f"{what}: {exc}") from None
 
 
