@@ -33,9 +33,10 @@ from sqlalchemy.engine import make_url
 from creditgov.core.db import pg_connect
 from creditgov.core.errors import ConfigError
 from creditgov.scoring.segments import (
+    CSV_TYPES,
+    FROM_TEXT,
     PG_COLUMNS,
     ROW_GROUP_ROWS,
-    SEGMENT_COLUMNS,
     SQLITE_COLUMNS,
     TEXT_SCHEMA,
     Copy,
@@ -394,14 +395,10 @@ def _csv_to_parquet(csv_path: Path, out: str) -> int:
     try:
         con.execute(f"SET temp_directory = {quote(str(csv_path.parent / 'spill'))}")
         con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
-        columns = ("{'id': 'BIGINT', 'subject_id': 'BIGINT', 'item_code': 'VARCHAR', 'occurred_on': 'DATE', "
-                   "'value': 'VARCHAR', 'grade': 'VARCHAR', 'status': 'VARCHAR', 'published_from': 'DATE', "
-                   "'published_until': 'DATE', 'is_current': 'INTEGER', 'department_code': 'VARCHAR', "
-                   "'created_at': 'TIMESTAMP', 'version': 'INTEGER'}")
         src = (f"read_csv({quote(str(csv_path))}, header = false, auto_detect = false, delim = ',', "
-               f"columns = {columns}, nullstr = '', "
+               f"columns = {CSV_TYPES}, nullstr = '', "
                "quote = '\"', escape = '\"', allow_quoted_nulls = false)")
-        row = con.execute(f"COPY (SELECT {SEGMENT_COLUMNS} FROM {src} ORDER BY item_code, id) TO {quote(out)} "
+        row = con.execute(f"COPY (SELECT {FROM_TEXT} FROM {src} ORDER BY item_code, id) TO {quote(out)} "
                           f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})").fetchone()
     finally:
         con.close()

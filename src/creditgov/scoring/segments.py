@@ -86,23 +86,62 @@ GRACE_SECONDS = 3600
 #: more finely and give Spark more tasks to share among executors.
 ROW_GROUP_ROWS = 262_144
 
-#: The columns evaluation reads, typed as its snapshot types them (the value through
-#: its text form, as SQLite prints it: a binary double cast straight to DECIMAL would
-#: round 0.285 down). DuckDB SQL.
+@dataclass(frozen=True)
+class Column:
+    """One column of a segment file, in the one table every spelling of it derives from."""
+
+    name: str
+    segment: str          # its type in the segment file (DuckDB)
+    text: pa.DataType     # how a store's rows read as text carry it (TEXT_SCHEMA)
+    csv: str              # the type DuckDB reads PostgreSQL's CSV of it as
+
+
+COLUMNS = (
+    Column("id", "BIGINT", pa.int64(), "BIGINT"),
+    Column("subject_id", "BIGINT", pa.int64(), "BIGINT"),
+    Column("item_code", "VARCHAR", pa.string(), "VARCHAR"),
+    Column("occurred_on", "DATE", pa.string(), "DATE"),
+    # through its text form: a binary double cast straight to DECIMAL would round 0.285 down
+    Column("value", "DECIMAL(18, 2)", pa.string(), "VARCHAR"),
+    Column("grade", "VARCHAR", pa.string(), "VARCHAR"),
+    Column("status", "VARCHAR", pa.string(), "VARCHAR"),
+    Column("published_from", "DATE", pa.string(), "DATE"),
+    Column("published_until", "DATE", pa.string(), "DATE"),
+    Column("is_current", "BOOLEAN", pa.int64(), "INTEGER"),
+    # What a segment also holds for the statistics forms (records by supplying
+    # department, new and corrected in a period: statistics/service.py). A record's
+    # department, version and creation time are written once, with the record (a
+    # correction is a new version).
+    Column("department_code", "VARCHAR", pa.string(), "VARCHAR"),
+    Column("created_at", "TIMESTAMP", pa.string(), "TIMESTAMP"),
+    Column("version", "INTEGER", pa.int64(), "INTEGER"),
+)
+
+
+def _cast(c: Column) -> str:
+    if c.segment == "BOOLEAN":
+        return f"{c.name} <> 0 AS {c.name}"
+    return c.name if c.segment == "VARCHAR" else f"CAST({c.name} AS {c.segment}) AS {c.name}"
+
+
+#: Every column of a segment file: a file without one of them is rebuilt.
+FIELDS = tuple(c.name for c in COLUMNS)
+#: The columns evaluation reads: what load_into's view shows it.
+EVALUATED = FIELDS[:FIELDS.index("is_current") + 1]
+#: Text-typed rows cast to the segment's types (DuckDB SQL over TEXT_SCHEMA, or over
+#: PostgreSQL's CSV read as CSV_TYPES, where the casts of dates and numbers are no-ops).
+FROM_TEXT = ", ".join(_cast(c) for c in COLUMNS)
+TEXT_SCHEMA = pa.schema([(c.name, c.text) for c in COLUMNS])
+CSV_TYPES = "{" + ", ".join(f"'{c.name}': '{c.csv}'" for c in COLUMNS) + "}"
+#: The evaluated columns as DuckDB's SQLite scanner reads them (SQLite's own types: the
+#: value through its text form, as SQLite prints it) — what a snapshot reads — and the
+#: statistics' columns a segment adds to them.
 DUCK_COLUMNS = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
                 "CAST(occurred_on AS DATE) AS occurred_on, "
                 "CAST(CAST(\"value\" AS VARCHAR) AS DECIMAL(18, 2)) AS \"value\", grade, status, "
                 "CAST(published_from AS DATE) AS published_from, CAST(published_until AS DATE) AS published_until, "
                 "is_current <> 0 AS is_current")
-#: Their names: what load_into's view shows evaluation.
-EVALUATED = ("id", "subject_id", "item_code", "occurred_on", "value", "grade", "status", "published_from",
-             "published_until", "is_current")
-#: What a segment also holds for the statistics forms (records by supplying department,
-#: new and corrected in a period: statistics/service.py). A record's department, version
-#: and creation time are written once, with the record (a correction is a new version).
-DUCK_EXTRA = "department_code, CAST(created_at AS TIMESTAMP) AS created_at, CAST(version AS INTEGER) AS version"
-#: Every column of a segment file: a file without one of them is rebuilt.
-FIELDS = (*EVALUATED, "department_code", "created_at", "version")
+DUCK_EXTRA = ", ".join(_cast(c) for c in COLUMNS[len(EVALUATED):])
 #: The same columns as SQLite returns them, for reads through the standard library.
 SQLITE_COLUMNS = ("id, subject_id, item_code, CAST(occurred_on AS TEXT), CAST(value AS TEXT), grade, status, "
                   "CAST(published_from AS TEXT), CAST(published_until AS TEXT), "
@@ -110,22 +149,6 @@ SQLITE_COLUMNS = ("id, subject_id, item_code, CAST(occurred_on AS TEXT), CAST(va
 #: The same columns as PostgreSQL's COPY … (FORMAT csv) prints them.
 PG_COLUMNS = ("id, subject_id, item_code, occurred_on, value, grade, status, published_from, published_until, "
               "CASE WHEN is_current THEN 1 ELSE 0 END, department_code, created_at, version")
-TEXT_SCHEMA = pa.schema([("id", pa.int64()), ("subject_id", pa.int64()), ("item_code", pa.string()),
-                         ("occurred_on", pa.string()), ("value", pa.string()), ("grade", pa.string()),
-                         ("status", pa.string()), ("published_from", pa.string()),
-                         ("published_until", pa.string()), ("is_current", pa.int64()),
-                         ("department_code", pa.string()), ("created_at", pa.string()), ("version", pa.int64())])
-#: A segment's columns from text-typed rows whose dates are already dates (DuckDB SQL):
-#: the same types DUCK_COLUMNS and DUCK_EXTRA give.
-SEGMENT_COLUMNS = ("id, subject_id, item_code, occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
-                   "published_from, published_until, is_current <> 0 AS is_current, department_code, created_at, "
-                   "CAST(version AS INTEGER) AS version")
-#: Text-typed rows cast to the segment's types (DuckDB SQL over TEXT_SCHEMA).
-FROM_TEXT = ("CAST(id AS BIGINT) AS id, CAST(subject_id AS BIGINT) AS subject_id, item_code, "
-             "CAST(occurred_on AS DATE) AS occurred_on, CAST(value AS DECIMAL(18, 2)) AS value, grade, status, "
-             "CAST(published_from AS DATE) AS published_from, CAST(published_until AS DATE) AS published_until, "
-             "is_current <> 0 AS is_current, department_code, CAST(created_at AS TIMESTAMP) AS created_at, "
-             "CAST(version AS INTEGER) AS version")
 
 
 class SegmentError(ServerFault):

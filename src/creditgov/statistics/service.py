@@ -210,12 +210,13 @@ def _records(session: Session, p: Period, scope: ColumnElement[bool] | None,
     read: dict[str, Any] = {"engine": "store"}
     extra: list[ColumnElement[bool]] = []
     scanned: dict[str, dict[Any, int]] = {}
-    why = scan.ready(scan.store_url(session)) if reader != "store" else None
+    url = scan.store_url(session)
+    why = scan.ready(url) if reader != "store" else None
     if why is not None:
         read["reason"] = why
     elif reader != "store":
         subjects = None if scope is None else scan.subjects_in(session, scope)
-        scanned, done = scan.department_counts(scan.store_url(session), reader, subjects, p.start_utc, p.end_utc)
+        scanned, done = scan.department_counts(url, reader, subjects, p.start_utc, p.end_utc)
         read = done.as_dict()
         if not done.secret_items:
             return {**_table("records", _fold(*scanned.items()), _departments(session)), "read": read}
