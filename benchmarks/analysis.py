@@ -17,8 +17,16 @@ page cache and, for Spark, a running session):
 
 Then the statistics form of November 2026 (statistics/service.py), whose records table
 counts every record by department, the same way (its other tables are the store's in
-every case). Every reader must give the baseline's figures, grid by grid and cell by
-cell. Results: benchmarks/results/analysis.json.
+every case).
+
+Then scores: the county gets `--runs` published runs of its model, one a month (each
+evaluated on DuckDB, which also writes its score copy beside the segments: the copy's
+time is in the run's timings), and the grade distribution of the latest run by grid
+and the trend of all of them by street are read the same three ways — from the store's
+`evaluation_scores`, or from the runs' score copies on DuckDB and on Spark.
+
+Every reader must give the baseline's figures, grid by grid and cell by cell. Results:
+benchmarks/results/analysis.json.
 """
 
 from __future__ import annotations
@@ -35,14 +43,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import evaluate as county  # noqa: E402
 from scale import county_store  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from creditgov.analysis import service  # noqa: E402
 from creditgov.core import db  # noqa: E402
-from creditgov.scoring import segments  # noqa: E402
+from creditgov.core.clock import add_months  # noqa: E402
+from creditgov.scoring import score_copies, segments  # noqa: E402
+from creditgov.scoring import service as scoring  # noqa: E402
+from creditgov.scoring.models import EvaluationRun  # noqa: E402
 from creditgov.statistics import service as statistics  # noqa: E402
 
 ON = dt.date(2026, 11, 1)
+RUNS = 6
 
 
 def risk(url: str, engine: str) -> tuple[float, dict[str, Any]]:
@@ -56,6 +70,43 @@ def form(url: str, engine: str) -> tuple[float, dict[str, Any]]:
     t0 = time.perf_counter()
     with db.session_scope(url) as s:
         out = statistics.form(s, statistics.period("2026-11"), engine=engine)
+    return time.perf_counter() - t0, out
+
+
+def published_runs(url: str, model: str, n: int) -> dict[str, Any]:
+    """Make sure `model` has `n` published runs (one a month up to ON), evaluating the
+    missing ones on DuckDB; the runs' times and the score copies' share of them."""
+    with db.session_scope(url) as s:
+        have = {r.as_of for r in s.execute(select(EvaluationRun).where(
+            EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
+            EvaluationRun.status == "done")).scalars()}
+    made = []
+    for k in range(n - 1, -1, -1):
+        as_of = add_months(ON, -k)
+        if as_of in have:
+            continue
+        r = scoring.evaluate(url, ref=model, as_of=as_of, engine="duckdb", publish=True, actor="bench")
+        made.append({"run_id": r.run_id, "as_of": as_of.isoformat(), "subjects": r.subjects, "seconds": r.seconds,
+                     "score_copy": r.timings.get("score_copy"), "store": r.timings.get("store")})
+        print(f"run {r.run_id} as of {as_of}: {r.seconds:.1f} s, of which the score copy "
+              f"{r.timings.get('score_copy')} s and storing the scores {r.timings.get('store')} s")
+    with db.session_scope(url) as s:
+        t0 = time.perf_counter()
+        back = score_copies.backfill(s, url, last=n)
+    return {"made": made, "backfilled": back, "backfill_seconds": round(time.perf_counter() - t0, 1)}
+
+
+def grades(url: str, engine: str) -> tuple[float, dict[str, Any]]:
+    t0 = time.perf_counter()
+    with db.session_scope(url) as s:
+        out = service.distribution(s, what="grade", by="grid", model=county.MODEL, engine=engine)
+    return time.perf_counter() - t0, out
+
+
+def trend(url: str, engine: str) -> tuple[float, dict[str, Any]]:
+    t0 = time.perf_counter()
+    with db.session_scope(url) as s:
+        out = service.trend(s, model=county.MODEL, by="street", last=RUNS, engine=engine)
     return time.perf_counter() - t0, out
 
 
@@ -83,6 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subjects", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=RUNS, help="published runs the trend reads")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "analysis.json")
     args = ap.parse_args()
     work = ROOT / "benchmarks" / "work"
@@ -100,6 +152,11 @@ def main() -> None:
     result["statistics"] = {}
     compare("statistics form, 2026-11", url, form,
             lambda out: [(t["key"], t["rows"], t["total"]) for t in out["tables"]], result["statistics"])
+    result["runs"] = published_runs(url, county.MODEL, args.runs)
+    result["grades"], result["trend"] = {}, {}
+    compare("grade distribution by grid, latest run", url, grades,
+            lambda out: (out["rows"], out["totals"]), result["grades"])
+    compare(f"trend of {args.runs} runs by street", url, trend, lambda out: out["runs"], result["trend"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"written {args.out}")

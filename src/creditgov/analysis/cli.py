@@ -27,14 +27,32 @@ app = typer.Typer(help="Regional analysis (研判分析): by street, grid, indus
                   no_args_is_help=True)
 ByOpt = typer.Option("street", "--by", help="street / grid / industry / kind")
 ChartOpt = typer.Option(None, "--chart", help="Also draw a PNG chart here.")
+EngineOpt = typer.Option(None, "--engine", help="What reads the records or scores: store (its SQL), the record "
+                         "segments and score copies on duckdb or spark, or auto (those once the segments hold "
+                         "CREDITGOV_ANALYSIS_SEGMENT_ROWS records, default a million). "
+                         "Default: CREDITGOV_ANALYSIS_ENGINE, else auto.")
+
+
+def _say_read(read: dict[str, Any] | None) -> None:
+    """Under a table: what read its figures, when not the store's SQL (or why not)."""
+    if not read:
+        return
+    if read["engine"] == "store":
+        if read.get("reason"):
+            console.print(f"read from the store: {read['reason']}")
+    elif read.get("score_runs"):
+        console.print(f"scores read on {read['engine']} from the copies of {read['score_runs']} run(s)")
+    else:
+        console.print(f"records read on {read['engine']}: {read['segments']} segments of {read['segment_rows']:,} "
+                      f"records and {read['fresh_rows']:,} newer rows from the store")
 
 
 def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path | None, json_out: bool,
-          out_file: Path | None = None) -> None:
+          out_file: Path | None = None, engine: str | None = None) -> None:
     check_out(out_file)
     with session() as s:
         out = service.distribution(s, what=what, by=by, model=model,
-                                   since=dt.date.fromisoformat(since) if since else None)
+                                   since=dt.date.fromisoformat(since) if since else None, engine=engine)
     if out_file is not None:
         header, rows = tables.distribution_table(out, lang())
         write_out(out_file, table="analysis", title=tables.pick(tables.WHAT[what], lang()), header=header, rows=rows,
@@ -54,15 +72,16 @@ def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path 
     for r in [*out["rows"], {"group": "", "name": "合计", "counts": out["totals"], "total": out["total"]}]:
         t.add_row(r["group"], r["name"], *(str(r["counts"].get(c, 0)) for c in out["categories"]), str(r["total"]))
     console.print(t)
+    _say_read(out.get("read"))
     if chart:
         console.print(f"chart: {out['chart']}")
 
 
 @app.command("grades")
 def grades(model: str = typer.Option(..., "--model"), by: str = ByOpt, chart: Path = ChartOpt,
-           out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+           out: Path | None = OutOpt, json_out: bool = JsonOpt, engine: str | None = EngineOpt) -> None:
     """Grades of a model's latest published run by street, grid, industry or kind."""
-    _dist("grade", by, model, None, chart, json_out, out)
+    _dist("grade", by, model, None, chart, json_out, out, engine)
 
 
 @app.command("colours")
@@ -88,11 +107,11 @@ def inspections(by: str = ByOpt, since: str = typer.Option(None, "--since"), cha
 @app.command("trend")
 def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None, "--by"),
           last: int = typer.Option(12, "--last"), chart: Path = ChartOpt, out_file: Path | None = OutOpt,
-          json_out: bool = JsonOpt) -> None:
+          json_out: bool = JsonOpt, engine: str | None = EngineOpt) -> None:
     """A model's published runs over time: grade shares and mean score."""
     check_out(out_file)
     with session() as s:
-        out: dict[str, Any] = service.trend(s, model=model, by=by, last=last)
+        out: dict[str, Any] = service.trend(s, model=model, by=by, last=last, engine=engine)
     if out_file is not None:
         header, rows = tables.trend_table(out, lang())
         write_out(out_file, table="analysis", title="历次评价趋势" if lang() == "zh" else "Evaluation trend",
@@ -110,15 +129,12 @@ def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None
         t.add_row(str(p["run_id"]), p["as_of"], str(p["subjects"]), str(p["mean_score"]),
                   *(f"{100 * p['shares'].get(g, 0):.1f}%" for g in out["grades"]))
     console.print(t)
+    _say_read(out.get("read"))
 
 
 @app.command("risk")
 def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20, "--top"), chart: Path = ChartOpt,
-         out_file: Path | None = OutOpt, json_out: bool = JsonOpt,
-         engine: str | None = typer.Option(None, "--engine", help="What reads the records: store (its SQL), the "
-                                           "record segments on duckdb or spark, or auto (the segments once they "
-                                           "hold CREDITGOV_ANALYSIS_SEGMENT_ROWS records, default a million). "
-                                           "Default: CREDITGOV_ANALYSIS_ENGINE, else auto.")) -> None:
+         out_file: Path | None = OutOpt, json_out: bool = JsonOpt, engine: str | None = EngineOpt) -> None:
     """Risk per grid from loan, water and electricity data, red codes and open alerts
     (`--out FILE`: every grid, as the page's export)."""
     check_out(out_file)
@@ -143,7 +159,4 @@ def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20,
                   f"{r['late_bills']}/{r['bills']}", str(r["overdue_subjects"]), str(r["red"]), str(r["open_alerts"]),
                   str(r["risk_index"]))
     console.print(t)
-    read = out["read"]
-    if read["engine"] != "store":
-        console.print(f"records read on {read['engine']}: {read['segments']} segments of {read['segment_rows']:,} "
-                      f"records and {read['fresh_rows']:,} newer rows from the store")
+    _say_read(out["read"])

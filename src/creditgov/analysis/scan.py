@@ -30,6 +30,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -38,7 +39,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.core.errors import ConfigError, InvalidInput
-from creditgov.scoring import engines, segments
+from creditgov.scoring import engines, score_copies, segments
 from creditgov.scoring.models import RecordSegment
 from creditgov.subjects.models import Subject
 
@@ -110,14 +111,23 @@ def store_url(session: Session) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def subjects_in(session: Session, where: ColumnElement[bool]) -> pa.Table:
-    """(subject_id, region_id) of the subjects in scope: the join side of the scan."""
-    ids: list[int] = []
-    regions: list[int | None] = []
-    for sid, rid in session.execute(select(Subject.id, Subject.region_id).where(where)).tuples():
-        ids.append(sid)
-        regions.append(rid)
-    return pa.table({"subject_id": pa.array(ids, pa.int64()), "region_id": pa.array(regions, pa.int64())})
+def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = False) -> pa.Table:
+    """(subject_id, region_id) of the subjects in scope, the join side of the scan; with
+    `groups` also their industry and kind (what distributions group by)."""
+    if not groups:
+        ids: list[int] = []
+        regions: list[int | None] = []
+        for sid, rid in session.execute(select(Subject.id, Subject.region_id).where(where)).tuples():
+            ids.append(sid)
+            regions.append(rid)
+        return pa.table({"subject_id": pa.array(ids, pa.int64()), "region_id": pa.array(regions, pa.int64())})
+    cols: tuple[list[Any], ...] = ([], [], [], [])
+    for row in session.execute(select(Subject.id, Subject.region_id, Subject.industry, Subject.kind)
+                               .where(where)).tuples():
+        for col, v in zip(cols, row, strict=True):
+            col.append(v)
+    return pa.table({"subject_id": pa.array(cols[0], pa.int64()), "region_id": pa.array(cols[1], pa.int64()),
+                     "industry": pa.array(cols[2], pa.string()), "kind": pa.array(cols[3], pa.string())})
 
 
 @dataclass
@@ -129,18 +139,13 @@ class Scan:
     segment_rows: int = 0
     fresh_rows: int = 0
     secret_items: tuple[str, ...] = ()
+    score_runs: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"engine": self.engine, "segments": self.segments, "segment_rows": self.segment_rows,
                 "fresh_rows": self.fresh_rows, **({"secret_items": list(self.secret_items)}
-                                                  if self.secret_items else {})}
-
-
-class _NoAttributes:
-    """The plan facts spark.views flattens subjects by: analysis reads no attributes."""
-
-    attributes_num: tuple[str, ...] = ()
-    attributes_str: tuple[str, ...] = ()
+                                                  if self.secret_items else {}),
+                **({"score_runs": self.score_runs} if self.score_runs else {})}
 
 
 def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
@@ -183,7 +188,7 @@ def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: s
         from creditgov.scoring import spark
 
         timings: dict[str, float] = {}
-        with spark.views(duck, _NoAttributes(), names, timings, engines.Records(c, where)) as (session, views):
+        with spark.views(duck, names, timings, engines.Records(c, where)) as (session, views):
             con = ibis.pyspark.connect(session)
             yield (con.table(views["credit_records"]).select(*columns),
                    con.table(views["subjects"]) if subjects is not None else None, scan)
@@ -232,6 +237,91 @@ def department_counts(url: str, engine: str, subjects: pa.Table | None, start_ut
     # As the store's GROUP BY under each condition: a department only where it counts.
     return {col: {g["department_code"]: int(g[col]) for g in got if g[col]}
             for col in ("new", "corrections", "total")}, scan
+
+
+def scores_ready(url: str, runs: Sequence[tuple[int, int]]) -> str | None:
+    """Why the runs' score copies (scoring/score_copies.py) cannot answer (None: they
+    can): `runs` are (run id, subjects scored); a copy must be whole."""
+    copies = score_copies.Copies(url)
+    if copies.place.unset:
+        return "this store keeps no record segments"
+    lacking = [rid for rid, n in runs if not copies.whole(rid, n)]
+    if lacking:
+        return (f"run {', '.join(map(str, lacking))} has no score copy yet "
+                "(`creditgov model segments --refresh` writes it)")
+    return None
+
+
+@contextlib.contextmanager
+def score_tables(url: str, engine: str, run_ids: Sequence[int],
+                 subjects: pa.Table | None) -> Iterator[tuple[Any, Any, Scan]]:
+    """Ibis tables on `engine`: the runs' scores (run_id, subject_id, score_centi, grade,
+    colour) from their copies, and the subjects in scope (None: every subject). The
+    caller asks `scores_ready` first."""
+    import duckdb
+
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInput(f"the score copies are read on duckdb or spark, not {engine!r}")
+    copies = score_copies.Copies(url)
+    kind, source = copies.source(run_ids)
+    duck = duckdb.connect(":memory:")
+    try:
+        duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+        if kind == "dataset":
+            duck.register("_scores_dataset", source)
+            source = "_scores_dataset"
+        if subjects is not None:
+            duck.register("_subjects_arrow", subjects)
+            duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
+            duck.unregister("_subjects_arrow")
+        scan = Scan(engine, score_runs=len(run_ids))
+        if engine == "duckdb":
+            duck.execute(f"CREATE VIEW scores AS SELECT * FROM {source}")
+            con = ibis.duckdb.from_connection(duck)
+            yield con.table("scores"), (con.table("subjects") if subjects is not None else None), scan
+            return
+        from creditgov.scoring import spark
+
+        names: tuple[str, ...] = ("subjects",) if subjects is not None else ()
+        direct = spark.reaches(spark.settings_from_env(), copies.place)
+        if not direct:  # the executors cannot reach the driver's folder: stage the copies
+            duck.execute(f"CREATE TABLE scores AS SELECT * FROM {source}")
+            names += ("scores",)
+        with spark.views(duck, names, {}, files={"scores": copies.urls(run_ids)} if direct else None) as (
+                session, views):
+            con = ibis.pyspark.connect(session)
+            yield con.table(views["scores"]), (con.table(views["subjects"]) if subjects is not None else None), scan
+    finally:
+        with contextlib.suppress(Exception):
+            duck.close()
+
+
+def grade_counts(url: str, engine: str, run_id: int, subjects: pa.Table) -> tuple[list[tuple[Any, ...]], Scan]:
+    """(region, industry, kind, grade, subjects) of one run over the subjects in
+    `subjects` (with `groups`): the grade distribution of analysis/service.py."""
+    with score_tables(url, engine, [run_id], subjects) as (scores, subj, scan):
+        j = scores.join(subj, "subject_id")
+        got = (j.group_by(["region_id", "industry", "kind", "grade"]).aggregate(n=j.subject_id.count())
+               .to_pyarrow().to_pylist())
+    return [(r["region_id"], r["industry"], r["kind"], r["grade"], int(r["n"])) for r in got], scan
+
+
+def run_totals(url: str, engine: str, run_ids: Sequence[int], subjects: pa.Table | None,
+               groups: bool) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Scan]:
+    """Per (run, grade): subjects and the sum of their scores; with `groups` also per
+    (run, region, industry, kind): the sum and the count — over the subjects in
+    `subjects` (None: all). A trend's figures (analysis/service.py); scores as decimals."""
+    with score_tables(url, engine, run_ids, subjects) as (scores, subj, scan):
+        t = scores if subj is None else scores.join(subj, "subject_id")
+        by_grade = (t.group_by(["run_id", "grade"]).aggregate(n=t.subject_id.count(), centi=t.score_centi.sum())
+                    .to_pyarrow().to_pylist())
+        by_group = (t.group_by(["run_id", "region_id", "industry", "kind"])
+                    .aggregate(n=t.subject_id.count(), centi=t.score_centi.sum()).to_pyarrow().to_pylist()
+                    if groups else [])
+    grades = [(r["run_id"], r["grade"], int(r["n"]), Decimal(int(r["centi"])) / 100) for r in by_grade]
+    groups_out = [(r["run_id"], r["region_id"], r["industry"], r["kind"], Decimal(int(r["centi"])) / 100, int(r["n"]))
+                  for r in by_group]
+    return grades, groups_out, scan
 
 
 class SecretItems(Exception):  # noqa: N818 - a signal to read from the store, not an error for users

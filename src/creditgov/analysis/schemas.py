@@ -18,6 +18,19 @@ class GroupRow(BaseModel):
     total: int
 
 
+class RecordsRead(BaseModel):
+    """What read the records or scores: `store` (its SQL), or `duckdb`/`spark` over the
+    record segments (how many, their rows, and the rows newer than them read from the
+    store) or over the runs' score copies (`score_runs`)."""
+    engine: str
+    segments: int = 0
+    segment_rows: int = 0
+    fresh_rows: int = 0
+    secret_items: list[str] = []
+    score_runs: int = 0
+    reason: str | None = None    # why the store answered although the segments were asked
+
+
 class DistributionOut(BaseModel):
     what: What
     by: By
@@ -29,6 +42,8 @@ class DistributionOut(BaseModel):
     rows: list[GroupRow]
     totals: dict[str, int]
     total: int
+    read: RecordsRead | None = Field(None, description="What read the grades (colours, alerts and inspections "
+                                     "are always the store's).")
 
 
 class GroupMean(BaseModel):
@@ -51,6 +66,7 @@ class TrendOut(BaseModel):
     by: By | None
     grades: list[str]
     runs: list[TrendPoint] = Field(description="Published runs, oldest first; empty when none is published yet.")
+    read: RecordsRead | None = None
 
 
 class GridRiskRow(BaseModel):
@@ -73,17 +89,6 @@ class GridRiskRow(BaseModel):
     overdue_loan_share: float
     red_share: float
     risk_index: float = Field(description="0–100: the weighted shares in `weights`.")
-
-
-class RecordsRead(BaseModel):
-    """What read the records: `store` (its SQL), or `duckdb`/`spark` over the record
-    segments (how many, their rows, and the rows newer than them read from the store)."""
-    engine: str
-    segments: int = 0
-    segment_rows: int = 0
-    fresh_rows: int = 0
-    secret_items: list[str] = []
-    reason: str | None = None    # why the store answered although the segments were asked
 
 
 class GridRiskOut(BaseModel):

@@ -119,9 +119,11 @@ def _fold(areas: Areas, by: str, rows: list[tuple[Any, ...]], categories: list[s
 
 def distribution(session: Session, *, what: str, by: str = "street", model: str | None = None,
                  run_id: int | None = None, since: dt.date | None = None,
-                 scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
+                 scope: ColumnElement[bool] | None = None, engine: str | None = None) -> dict[str, Any]:
     """How grades, colours, alerts or inspection results spread over streets, grids,
-    industries or kinds. Grades need a model (its latest published run) or a run."""
+    industries or kinds. Grades need a model (its latest published run) or a run; they
+    are read by `engine` (analysis/scan.py: the store's SQL, or the run's score copy on
+    DuckDB or Spark for a large store; `read` says which)."""
     _check(by, what)
     areas = Areas.load(session)
     cols = (Subject.region_id, Subject.industry, Subject.kind)
@@ -136,10 +138,13 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
             if found is None:
                 raise NotFound(f"run {run_id} not found")
             run = found
-        q = (select(*cols, Score.grade, func.count()).join(Score, Score.subject_id == Subject.id)
-             .where(Score.run_id == run.id).group_by(*cols, Score.grade))
-        categories = list((run.grades or {}).keys()) or sorted({r[3] for r in session.execute(q)})
         out.update(model=run.model_name, run_id=run.id, as_of=run.as_of.isoformat())
+        found_rows, out["read"] = _grade_rows(session, run, _scope(scope), scan.choose(session, engine))
+        categories = list((run.grades or {}).keys()) or sorted({r[3] for r in found_rows})
+        rows = _fold(areas, by, found_rows, categories)
+        totals = {c: sum(r["counts"].get(c, 0) for r in rows) for c in categories}
+        out.update(categories=categories, rows=rows, totals=totals, total=sum(totals.values()))
+        return out
     elif what == "colour":
         q = (select(*cols, ColourCode.colour, func.count()).join(ColourCode, ColourCode.subject_id == Subject.id)
              .group_by(*cols, ColourCode.colour))
@@ -166,9 +171,10 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
 
 
 def trend(session: Session, *, model: str, by: str | None = None, last: int = 12,
-          scope: ColumnElement[bool] | None = None) -> dict[str, Any]:
+          scope: ColumnElement[bool] | None = None, engine: str | None = None) -> dict[str, Any]:
     """Published runs of a model over time: grade shares and mean score per run, and
-    with `by` the mean score of each group per run."""
+    with `by` the mean score of each group per run. The scores are read by `engine`
+    (as `distribution`'s grades; `read` says which)."""
     if by is not None:
         _check(by)
     runs = list(session.execute(select(EvaluationRun).where(
@@ -177,32 +183,84 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
     if not runs:
         raise NotFound(f"model {model!r} has no published run")
     areas = Areas.load(session) if by else None
-    in_scope = Score.subject_id.in_(select(Subject.id).where(scope)) if scope is not None else true()
+    grade_rows, group_rows, read = _run_rows(session, runs, scope, by is not None, scan.choose(session, engine))
+    per_grade: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    for run_id, grade, n, total in grade_rows:
+        per_grade[run_id][grade] = (int(n), Decimal(total or 0))
+    per_group: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for run_id, *rest in group_rows:
+        per_group[run_id].append(tuple(rest))
     points = []
     for run in runs:
-        grades: dict[str, int] = {g: int(k) for g, k in session.execute(
-            select(Score.grade, func.count()).where(Score.run_id == run.id, in_scope).group_by(Score.grade))}
+        grades = {g: k for g, (k, _) in per_grade[run.id].items()}
         n = sum(grades.values())
-        mean = session.execute(select(func.avg(Score.score)).where(Score.run_id == run.id, in_scope)).scalar()
+        total = sum((t for _, t in per_grade[run.id].values()), Decimal(0))
         point: dict[str, Any] = {"run_id": run.id, "as_of": run.as_of.isoformat(), "subjects": n,
                                  "grades": grades, "shares": {g: round(k / n, 4) for g, k in grades.items()} if n else {},
-                                 "mean_score": round(float(mean), 2) if mean is not None else None}
+                                 "mean_score": round(float(total / n), 2) if n else None}
         if areas is not None and by is not None:
-            cols = (Subject.region_id, Subject.industry, Subject.kind)
-            sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+            sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
             names: dict[str, str] = {}
-            for rid, ind, kind, total, cnt in session.execute(
-                    select(*cols, func.sum(Score.score), func.count()).join(Score, Score.subject_id == Subject.id)
-                    .where(Score.run_id == run.id, _scope(scope)).group_by(*cols)):
+            for rid, ind, kind, group_total, cnt in per_group[run.id]:
                 code, name = areas.group(by, rid, ind, kind)
                 names[code] = name
-                sums[code][0] += float(total)
+                sums[code][0] += Decimal(group_total or 0)
                 sums[code][1] += cnt
-            point["groups"] = {code: {"name": names[code], "mean_score": round(v[0] / v[1], 2)}
+            point["groups"] = {code: {"name": names[code], "mean_score": round(float(v[0] / v[1]), 2)}
                                for code, v in sorted(sums.items()) if v[1]}
         points.append(point)
     order = list(runs[-1].grades.keys()) if runs[-1].grades else sorted({g for p in points for g in p["grades"]})
-    return {"model": model, "by": by, "grades": order, "runs": points}
+    return {"model": model, "by": by, "grades": order, "runs": points, "read": read}
+
+
+def _scores_engine(session: Session, runs: list[EvaluationRun], engine: str) -> tuple[str | None, dict[str, Any]]:
+    """The store's URL when the runs' score copies can answer on `engine`, else None and
+    what the store's answer should say."""
+    read: dict[str, Any] = {"engine": "store"}
+    if engine == "store":
+        return None, read
+    url = scan.store_url(session)
+    why = scan.scores_ready(url, [(r.id, r.subjects) for r in runs])
+    if why is not None:
+        read["reason"] = why
+        return None, read
+    return url, read
+
+
+def _grade_rows(session: Session, run: EvaluationRun, where: ColumnElement[bool],
+                engine: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """(region, industry, kind, grade, subjects) of a run's scores, and what read them."""
+    url, read = _scores_engine(session, [run], engine)
+    if url is not None:
+        rows, done = scan.grade_counts(url, engine, run.id, scan.subjects_in(session, where, groups=True))
+        return rows, done.as_dict()
+    cols = (Subject.region_id, Subject.industry, Subject.kind)
+    q = (select(*cols, Score.grade, func.count()).join(Score, Score.subject_id == Subject.id)
+         .where(Score.run_id == run.id, where).group_by(*cols, Score.grade))
+    return [tuple(r) for r in session.execute(q)], read
+
+
+def _run_rows(session: Session, runs: list[EvaluationRun], scope: ColumnElement[bool] | None, groups: bool,
+              engine: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
+    """A trend's figures: (run, grade, subjects, sum of scores) and with `groups`
+    (run, region, industry, kind, sum of scores, subjects); and what read them."""
+    ids = [r.id for r in runs]
+    url, read = _scores_engine(session, runs, engine)
+    if url is not None:
+        subjects = scan.subjects_in(session, _scope(scope), groups=groups) if scope is not None or groups else None
+        from_copies = scan.run_totals(url, engine, ids, subjects, groups)
+        return from_copies[0], from_copies[1], from_copies[2].as_dict()
+    in_scope = Score.subject_id.in_(select(Subject.id).where(scope)) if scope is not None else true()
+    grade_rows = [tuple(r) for r in session.execute(
+        select(Score.run_id, Score.grade, func.count(), func.sum(Score.score))
+        .where(Score.run_id.in_(ids), in_scope).group_by(Score.run_id, Score.grade))]
+    group_rows: list[tuple[Any, ...]] = []
+    if groups:
+        cols = (Subject.region_id, Subject.industry, Subject.kind)
+        group_rows = [tuple(r) for r in session.execute(
+            select(Score.run_id, *cols, func.sum(Score.score), func.count()).join(Score, Score.subject_id == Subject.id)
+            .where(Score.run_id.in_(ids), _scope(scope)).group_by(Score.run_id, *cols))]
+    return grade_rows, group_rows, read
 
 
 RISK_WEIGHTS = {"arrears_share": 0.30, "late_bill_share": 0.20, "overdue_loan_share": 0.25, "red_share": 0.25}

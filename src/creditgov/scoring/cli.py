@@ -330,14 +330,18 @@ def runs(model: str = typer.Option(None, "--model", "-m"), limit: int = typer.Op
 
 
 @model_app.command("segments")
-def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment."),
+def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment "
+                                              "and the score copies the latest published runs lack."),
                  rebuild: bool = typer.Option(False, "--rebuild", help="Write the whole copy anew."),
                  json_out: bool = JsonOpt) -> None:
     """The columnar copy of the credit records that evaluation reads, and where it is."""
-    from creditgov.scoring import segments
+    from creditgov.scoring import score_copies, segments
 
     STATE.require_init()
     done = segments.refresh(STATE.url, min_rows=1, rebuild=rebuild) if refresh or rebuild else None
+    if done is not None:
+        with session() as s:
+            done["score_copies"] = score_copies.backfill(s, STATE.url)
     out = {**segments.status(STATE.url), **({"refresh": done} if done else {})}
     if json_out:
         emit_json(out)
@@ -347,6 +351,8 @@ def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the
         return
     if done:
         console.print(f"{done['action']}: {done['rows']:,} records in {done.get('seconds', 0):.2f} s")
+        if done["score_copies"]:
+            console.print(f"score copies written for run(s) {', '.join(map(str, done['score_copies']))}")
     console.print(f"{out['segments']} segment(s), {out['rows']:,} records, {out['bytes'] / 2**20:.1f} MB in "
                   f"{out['folder']}; {out['tail']:,} newer records and {out['overlay']:,} changed records "
                   "are read from the store")

@@ -521,7 +521,8 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
     from creditgov.scoring import spark
 
     try:
-        with spark.views(duck, p, TABLES, timings, records) as (session, views):
+        with spark.views(duck, TABLES, timings, records,
+                         attributes=(p.attributes_num, p.attributes_str)) as (session, views):
             con = ibis.pyspark.connect(session)
             yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
                              timings=timings)

@@ -1,5 +1,5 @@
 """The scoring domain's periodic job: keep the columnar copy of the records current
-(scoring/segments.py), so that a run after a large ingestion does not
+(scoring/segments.py) and the published runs' score copies whole (score_copies.py), so that a run after a large ingestion does not
 pay for copying it. The scheduled evaluations are the worker's (they follow its
 schedule): `worker/jobs.py`."""
 
@@ -9,6 +9,12 @@ from typing import Any
 
 
 def record_segments(url: str) -> dict[str, Any]:
-    from creditgov.scoring import segments
+    """Refresh the record segments, and write the score copies the latest published
+    runs lack (score_copies.py)."""
+    from creditgov.core import db
+    from creditgov.scoring import score_copies, segments
 
-    return segments.refresh(url)
+    out = segments.refresh(url)
+    with db.session_scope(url) as s:
+        out["score_copies"] = score_copies.backfill(s, url)
+    return out

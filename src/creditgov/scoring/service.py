@@ -29,7 +29,7 @@ from creditgov.core.config import error_lines
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import compile as compiler
-from creditgov.scoring import engines, explain
+from creditgov.scoring import engines, explain, score_copies
 from creditgov.scoring.model import EvaluationModel, parse_model
 from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
 from creditgov.scoring.prepared import CatalogInfo, Prepared, catalogue_errors, prepare
@@ -256,6 +256,11 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
         say = progress or (lambda _s: None)
         say("storing results")
         t0 = time.perf_counter()
+        # The scores as Parquet beside the record segments, for analysis at scale
+        # (score_copies.py); never fails the run, and whole or not read at all.
+        if score_copies.write_quietly(url, run_id, table) is not None:
+            timings["score_copy"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
         grades = _counts(table, "grade")
         colours = _counts(table, "colour")
         n_rows = table.num_rows

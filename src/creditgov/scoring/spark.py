@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,28 +194,37 @@ def staging(s: SparkSettings) -> Staging:
     return Staging(f"{base}/{run}", fs, f"{path}/{run}")
 
 
-def reads_segments(s: SparkSettings, records: Any) -> bool:
-    """Whether the executors read the record segments where they are: always for a local
-    master; on a cluster only when the deployment put them in a shared place
+def reaches(s: SparkSettings, place: Any) -> bool:
+    """Whether the executors read files at a segment place where they are: always for a
+    local master; on a cluster only when the deployment put them in a shared place
     (`CREDITGOV_SEGMENTS`) — a default folder is on the driver's machine only."""
-    return records is not None and bool(records.copy.segments) and (s.local or records.copy.place.configured)
+    return s.local or bool(place.configured)
+
+
+def reads_segments(s: SparkSettings, records: Any) -> bool:
+    """Whether the executors read the record segments where they are (`reaches`)."""
+    return records is not None and bool(records.copy.segments) and reaches(s, records.copy.place)
 
 
 @contextlib.contextmanager
-def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float],
-          records: Any = None) -> Iterator[tuple[Any, dict[str, str]]]:
-    """The snapshot in `duck` flattened (attributes as columns), staged as Parquet and
-    registered as temporary views of the Spark session: (session, {table: view}). When
-    the credit records came from segments the executors can read (`reads_segments`),
-    only the rows replacing theirs are staged and the executors read the segment files
-    themselves: the driver copies thousands of rows, not millions."""
+def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records: Any = None, *,
+          attributes: tuple[Sequence[str], Sequence[str]] = ((), ()),
+          files: dict[str, list[str]] | None = None) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The snapshot in `duck` flattened (the numeric and text `attributes` as columns),
+    staged as Parquet and registered as temporary views of the Spark session: (session,
+    {table: view}). When the credit records came from segments the executors can read
+    (`reads_segments`), only the rows replacing theirs are staged and the executors read
+    the segment files themselves: the driver copies thousands of rows, not millions.
+    `files` names tables the executors read straight from Parquet files (the caller
+    checked `reaches`)."""
     s = settings_from_env()
     t0 = time.perf_counter()
     flat = ["*"]
-    for name in p.attributes_num:
+    numeric, text = attributes
+    for name in numeric:
         flat.append(f"CASE WHEN json_type(attributes, '$.{name}') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
                     f"THEN CAST(json_extract(attributes, '$.{name}') AS DOUBLE) END AS __an_{name}")
-    for name in p.attributes_str:
+    for name in text:
         flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
                     f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
     if "subjects" in tables:
@@ -246,6 +255,10 @@ def views(duck: Any, p: Any, tables: tuple[str, ...], timings: dict[str, float],
                     df = _records(spark, records, stage, df)
                     timings["segment_files"] = len(records.copy.segments)
                 df.createOrReplaceTempView(view)
+                names[name] = view
+            for name, urls in (files or {}).items():
+                view = f"cg_{name}_{os.getpid()}_{tag}"
+                spark.read.parquet(*urls).createOrReplaceTempView(view)
                 names[name] = view
             yield spark, names
         finally:
