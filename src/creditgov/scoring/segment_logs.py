@@ -168,6 +168,16 @@ class SqliteLog:
         finally:
             conn.close()
 
+    def tail(self, after: int) -> tuple[int, int, list[str]]:
+        """(records after `after` but secret ones, the store's top id, the secret items),
+        counted in one read transaction, no row read: what `segments.status` shows."""
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            hide = "".join(" AND item_code <> ?" for _ in secret)
+            n = conn.execute(f"SELECT COUNT(*) FROM credit_records WHERE id > ?{hide}", (after, *secret)).fetchone()[0]
+            top = conn.execute("SELECT COALESCE(MAX(id), 0) FROM credit_records").fetchone()[0]
+        return int(n), int(top), secret
+
     def read(self, place: Place) -> Copy:
         """Manifest, tail and overlay in one read transaction of the store."""
         with self._reading() as conn:
@@ -334,6 +344,15 @@ class PostgresLog:
             except BaseException:
                 conn.rollback()
                 raise
+
+    def tail(self, after: int) -> tuple[int, int, list[str]]:
+        """As SqliteLog.tail, in one snapshot."""
+        with self._reading() as conn:
+            secret = self._secret(conn)
+            n, top = conn.execute("SELECT (SELECT COUNT(*) FROM credit_records WHERE id > %s "
+                                  "AND NOT (item_code = ANY(%s))), (SELECT COALESCE(MAX(id), 0) FROM credit_records)",
+                                  (after, secret)).fetchone()
+        return int(n), int(top), secret
 
     def read(self, place: Place) -> Copy:
         with self._reading() as conn:

@@ -502,13 +502,17 @@ def load_into(duck: Any, url: str, where: str, *, table: str = "credit_records",
 
 
 def status(url: str) -> dict[str, Any]:
-    """The copy as the store describes it, for `creditgov model segments`."""
-    c = read(url)
-    ids = c.fresh.column("id").to_pylist()
-    return {"folder": c.place.url if c.place.local is None else str(c.place.local),
-            **({"reason": c.place.unset} if c.place.unset else {}),
-            "shared": c.place.configured, "segments": len(c.segments), "rows": c.copied_rows,
-            "after_id": c.tail_after, "store_max_id": c.store_max_id,
-            "tail": sum(1 for i in ids if i > c.tail_after),
-            "overlay": len(c.overlay_ids), "secret_items_left_out": c.secret,
-            "bytes": sum(c.place.size(s.file_name) for s in c.segments)}
+    """The copy as the store describes it, for `creditgov model segments`: the manifest
+    and counts (the rows newer than the copy and changed since are counted, not read —
+    without a copy, that is every record)."""
+    store, place = _store(url), place_for(url)
+    lk = store.look(place) if not place.unset and store.logged() else None
+    segs = lk.segs if lk is not None and lk.intact else []
+    after = segs[-1].max_id if segs else 0
+    tail, top, secret = store.tail(after)
+    return {"folder": place.url if place.local is None else str(place.local),
+            **({"reason": place.unset} if place.unset else {}),
+            "shared": place.configured, "segments": len(segs), "rows": sum(s.rows for s in segs),
+            "after_id": after, "store_max_id": top, "tail": tail,
+            "overlay": lk.overlay if lk is not None and segs else 0, "secret_items_left_out": secret,
+            "bytes": sum(place.size(s.file_name) for s in segs)}
