@@ -10,25 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, true, update
 from typer.testing import CliRunner
 
 from creditgov.analysis import scan, service
-from creditgov.catalog.models import CatalogItem
+from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import db
 from creditgov.core.errors import ConfigError, InvalidInput
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import segments
 from creditgov.subjects.models import Region, Subject
-from tests import store_template
 from tests.alerts.demo import Demo
-from tests.scoring.conftest import county_dir, county_key, county_keyring, county_pg  # noqa: F401 - fixtures
 
 ON = dt.date(2026, 11, 1)
 
@@ -91,13 +87,6 @@ def _same_everywhere(url: str, engines: tuple[str, ...]) -> None:
 
 def test_segments_on_duckdb_and_spark_give_the_stores_figures_on_sqlite(demo_store: Demo) -> None:
     _same_everywhere(demo_store.url, ("duckdb", "spark"))
-
-
-@pytest.fixture()
-def pg_county(county_pg: str, pg_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # noqa: F811
-    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
-    with store_template.pg_copy_of(pg_base, county_pg) as url:
-        yield url
 
 
 def test_segments_on_duckdb_give_the_stores_figures_on_postgresql(pg_county: str) -> None:
@@ -167,3 +156,39 @@ def test_the_command_reads_the_segments_when_asked(demo_store: Demo) -> None:
     assert res.exit_code == 0 and "records read on duckdb" in res.output, res.output
     res = CliRunner().invoke(app, ["--db", url, "analyse", "risk", "--engine", "quick"])
     assert isinstance(res.exception, InvalidInput) and "--engine='quick'" in str(res.exception)
+
+
+def _subjects_by_driver(url: str, where: Any) -> list[tuple[Any, ...]]:
+    with db.session_scope(url) as s:
+        return sorted(tuple(r) for r in s.execute(select(Subject.id, Subject.region_id, Subject.industry, Subject.kind)
+                                                  .where(where)))
+
+
+def _subjects_read(url: str, where: Any) -> list[tuple[Any, ...]]:
+    with db.session_scope(url) as s:
+        t = scan.subjects_in(s, where, groups=True)
+    assert t.schema.names == ["subject_id", "region_id", "industry", "kind"]
+    return sorted(zip(*(t.column(n).to_pylist() for n in t.schema.names), strict=True))
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_the_subjects_in_scope_are_read_as_the_driver_reads_them(store: str, request: pytest.FixtureRequest) -> None:
+    """The whole county through the SQLite scanner or PostgreSQL's COPY, a scope through
+    the driver or COPY with its values written into the SQL: the same rows either way,
+    whatever a scope's value holds."""
+    url = request.getfixturevalue("demo_store").url if store == "sqlite" else request.getfixturevalue("pg_county")
+    hostile = "o'brien\\'); DROP TABLE subjects; --"
+    with db.session_scope(url) as s:
+        s.add(Department(code=hostile, name_zh=hostile, name_en=hostile))
+        s.flush()
+        some = list(s.execute(select(Subject.id).order_by(Subject.id).limit(3)).scalars())
+        s.execute(update(Subject).where(Subject.id == some[0]).values(industry=hostile))
+        s.execute(update(Subject).where(Subject.id == some[1]).values(region_id=None, industry=None))
+        s.execute(update(CreditRecord).where(CreditRecord.subject_id == some[2]).values(department_code=hostile))
+    whole = _subjects_read(url, true())
+    assert whole == _subjects_by_driver(url, true()) and len(whole) > 100
+    assert {r[2] for r in whole} >= {hostile, None}
+    for where in (_one_grid(url), Subject.id.in_(select(CreditRecord.subject_id)
+                                                 .where(CreditRecord.department_code == hostile))):
+        mine = _subjects_read(url, where)
+        assert mine == _subjects_by_driver(url, where) and 0 < len(mine) < len(whole)

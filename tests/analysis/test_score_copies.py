@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -25,7 +23,6 @@ from creditgov.scoring.models import EvaluationRun
 from creditgov.subjects.models import Region, Subject
 from tests import store_template
 from tests.alerts.demo import Demo
-from tests.scoring.conftest import county_dir, county_key, county_keyring, county_pg  # noqa: F401 - fixtures
 from tests.supervision.helpers import grade_of, publish_run
 
 MODEL = "public-credit-enterprise"
@@ -110,13 +107,6 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_sqlite(demo_stor
     assert res.exit_code == 0 and "scores read on duckdb from the copies of 2 run(s)" in res.output, res.output
 
 
-@pytest.fixture()
-def pg_county(county_pg: str, pg_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # noqa: F811
-    monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
-    with store_template.pg_copy_of(pg_base, county_pg) as url:
-        yield url
-
-
 def test_score_copies_give_the_stores_distribution_and_trend_on_postgresql(pg_county: str) -> None:
     url = pg_county
     for as_of in (dt.date(2026, 9, 30), dt.date(2026, 10, 31)):
@@ -125,7 +115,7 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_postgresql(pg_co
     _same_everywhere(url, ("duckdb",), runs=2)
 
 
-def test_a_store_without_a_segment_place_writes_no_copy(pg_base: str, county_pg: str,  # noqa: F811
+def test_a_store_without_a_segment_place_writes_no_copy(pg_base: str, county_pg: str,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CREDITGOV_SEGMENTS", raising=False)
     with store_template.pg_copy_of(pg_base, county_pg) as url:

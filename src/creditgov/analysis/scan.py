@@ -37,6 +37,7 @@ import ibis
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from creditgov.core.errors import ConfigError, InvalidInput
 from creditgov.scoring import engines, score_copies, segments
@@ -113,21 +114,40 @@ def store_url(session: Session) -> str:
 
 def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = False) -> pa.Table:
     """(subject_id, region_id) of the subjects in scope, the join side of the scan; with
-    `groups` also their industry and kind (what distributions group by)."""
-    if not groups:
-        ids: list[int] = []
-        regions: list[int | None] = []
-        for sid, rid in session.execute(select(Subject.id, Subject.region_id).where(where)).tuples():
-            ids.append(sid)
-            regions.append(rid)
-        return pa.table({"subject_id": pa.array(ids, pa.int64()), "region_id": pa.array(regions, pa.int64())})
-    cols: tuple[list[Any], ...] = ([], [], [], [])
-    for row in session.execute(select(Subject.id, Subject.region_id, Subject.industry, Subject.kind)
-                               .where(where)).tuples():
-        for col, v in zip(cols, row, strict=True):
+    `groups` also their industry and kind (what distributions group by). Read the way
+    evaluation reads subjects, not row by row through the driver: PostgreSQL sends them
+    by COPY; a SQLite store's whole county comes through DuckDB's SQLite scanner (a
+    scope's subjects, a grid's or a department's, through the driver)."""
+    schema = pa.schema([("subject_id", pa.int64()), ("region_id", pa.int64()),
+                        *([("industry", pa.string()), ("kind", pa.string())] if groups else [])])
+    cols = [Subject.id.label("subject_id"), Subject.region_id, *([Subject.industry, Subject.kind] if groups else [])]
+    url = store_url(session)
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        from creditgov.core.db import pg_connect
+        from creditgov.scoring.segment_logs import copy_arrow
+
+        # Literal values of the caller's own scope (its region path, department, organisation).
+        sql = str(select(*cols).where(where).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        with pg_connect(url) as conn:
+            return copy_arrow(conn, sql, schema)
+    if isinstance(where, True_) and dialect.name == "sqlite":
+        import duckdb
+
+        names = ", ".join(schema.names[2:])
+        duck = duckdb.connect(":memory:")
+        try:
+            engines.scan_sqlite_into(duck, url, {"subjects": (
+                "SELECT CAST(id AS BIGINT) AS subject_id, CAST(region_id AS BIGINT) AS region_id"
+                + (f", {names}" if names else "") + " FROM store.subjects")})
+            return duck.execute("SELECT * FROM subjects").to_arrow_table().cast(schema)
+        finally:
+            duck.close()
+    got: tuple[list[Any], ...] = tuple([] for _ in schema)
+    for row in session.execute(select(*cols).where(where)).tuples():
+        for col, v in zip(got, row, strict=True):
             col.append(v)
-    return pa.table({"subject_id": pa.array(cols[0], pa.int64()), "region_id": pa.array(cols[1], pa.int64()),
-                     "industry": pa.array(cols[2], pa.string()), "kind": pa.array(cols[3], pa.string())})
+    return pa.table([pa.array(c, f.type) for c, f in zip(got, schema, strict=True)], schema=schema)
 
 
 @dataclass

@@ -334,7 +334,7 @@ def _read_sqlite_stdlib(url: str, queries: dict[str, str]) -> dict[str, pa.Table
     return out
 
 
-def _scan_sqlite_into(duck: Any, url: str, queries: dict[str, str]) -> None:
+def scan_sqlite_into(duck: Any, url: str, queries: dict[str, str]) -> None:
     """Fill the snapshot's tables from a SQLite store through DuckDB's SQLite scanner,
     run in a child process (sqlite_reader.py says why it must be another process). The
     child streams each table as Arrow IPC through a pipe, already typed; this process
@@ -426,7 +426,7 @@ def _snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict
             if sqlite:
                 queries = _scan_queries(p)
                 del queries["credit_records"]
-                _scan_sqlite_into(duck, url, queries)
+                scan_sqlite_into(duck, url, queries)
             else:
                 queries = _store_queries(p)
                 del queries["credit_records"]
