@@ -93,7 +93,14 @@ def published_runs(url: str, model: str, n: int) -> dict[str, Any]:
     with db.session_scope(url) as s:
         t0 = time.perf_counter()
         back = score_copies.backfill(s, url, last=n)
-    return {"made": made, "backfilled": back, "backfill_seconds": round(time.perf_counter() - t0, 1)}
+        seconds = round(time.perf_counter() - t0, 1)
+        # Every run's own timings (also those an earlier run of this benchmark made).
+        runs = [{"run_id": r.id, "as_of": r.as_of.isoformat(), "subjects": r.subjects, "seconds": r.seconds,
+                 "score_copy": r.timings.get("score_copy"), "store": r.timings.get("store")}
+                for r in s.execute(select(EvaluationRun).where(
+                    EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
+                    EvaluationRun.status == "done").order_by(EvaluationRun.as_of)).scalars()]
+    return {"made": [m["run_id"] for m in made], "runs": runs, "backfilled": back, "backfill_seconds": seconds}
 
 
 def grades(url: str, engine: str) -> tuple[float, dict[str, Any]]:
