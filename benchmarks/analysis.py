@@ -1,8 +1,9 @@
-"""Grid risk and the statistics form at scale: the store's SQL against the record
-segments on DuckDB and Spark.
+"""Analysis at scale: the store's SQL against the record segments (grid risk, the
+statistics form) and the score copies (grade distribution, trend) on DuckDB and Spark.
 
     .venv/bin/python benchmarks/analysis.py                      # 1M subjects (~21M records)
     .venv/bin/python benchmarks/analysis.py --subjects 200000
+    .venv/bin/python benchmarks/analysis.py --only scores        # the scores' part alone
 
 The county is benchmarks/evaluate.py's (cached in benchmarks/work): every subject has
 twelve utility bills in the last year, so grid risk aggregates about 12 records a
@@ -110,10 +111,10 @@ def grades(url: str, engine: str) -> tuple[float, dict[str, Any]]:
     return time.perf_counter() - t0, out
 
 
-def trend(url: str, engine: str) -> tuple[float, dict[str, Any]]:
+def trend(url: str, engine: str, last: int = RUNS) -> tuple[float, dict[str, Any]]:
     t0 = time.perf_counter()
     with db.session_scope(url) as s:
-        out = service.trend(s, model=county.MODEL, by="street", last=RUNS, engine=engine)
+        out = service.trend(s, model=county.MODEL, by="street", last=last, engine=engine)
     return time.perf_counter() - t0, out
 
 
@@ -142,11 +143,17 @@ def main() -> None:
     ap.add_argument("--subjects", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs", type=int, default=RUNS, help="published runs the trend reads")
+    ap.add_argument("--only", choices=("records", "scores"), help="only grid risk and the form, or only the "
+                    "grade distribution and the trend (the other figures are kept from the last results)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "analysis.json")
     args = ap.parse_args()
     work = ROOT / "benchmarks" / "work"
     work.mkdir(parents=True, exist_ok=True)
     url = county_store(work, args.subjects, args.seed)
+    if args.only == "scores":
+        result = json.loads(args.out.read_text()) if args.out.exists() else {"subjects": args.subjects}
+        scores(url, args, result)
+        return
     t0 = time.perf_counter()
     copied = segments.refresh(url, min_rows=0)
     result: dict[str, Any] = {"subjects": args.subjects, "on": ON.isoformat(),
@@ -159,14 +166,27 @@ def main() -> None:
     result["statistics"] = {}
     compare("statistics form, 2026-11", url, form,
             lambda out: [(t["key"], t["rows"], t["total"]) for t in out["tables"]], result["statistics"])
+    if args.only == "records":
+        write(args.out, result)
+        return
+    scores(url, args, result)
+
+
+def scores(url: str, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """The grade distribution and the trend, from the store and from the score copies."""
     result["runs"] = published_runs(url, county.MODEL, args.runs)
     result["grades"], result["trend"] = {}, {}
     compare("grade distribution by grid, latest run", url, grades,
             lambda out: (out["rows"], out["totals"]), result["grades"])
-    compare(f"trend of {args.runs} runs by street", url, trend, lambda out: out["runs"], result["trend"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"written {args.out}")
+    compare(f"trend of {args.runs} runs by street", url, lambda u, e: trend(u, e, args.runs),
+            lambda out: out["runs"], result["trend"])
+    write(args.out, result)
+
+
+def write(out: Path, result: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"written {out}")
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ def test_the_subjects_in_scope_are_read_as_the_driver_reads_them(store: str, req
     the driver or COPY with its values written into the SQL: the same rows either way,
     whatever a scope's value holds."""
     url = request.getfixturevalue("demo_store").url if store == "sqlite" else request.getfixturevalue("pg_county")
-    hostile = "o'brien\\'); DROP TABLE subjects; --"
+    hostile = "o'brien\\'); 100%% DROP TABLE subjects; --"
     with db.session_scope(url) as s:
         s.add(Department(code=hostile, name_zh=hostile, name_en=hostile))
         s.flush()

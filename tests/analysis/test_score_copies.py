@@ -12,14 +12,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from creditgov.analysis import service
 from creditgov.core import db
 from creditgov.scoring import score_copies, segments
 from creditgov.scoring import service as scoring_service
-from creditgov.scoring.models import EvaluationRun
+from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Region, Subject
 from tests import store_template
 from tests.alerts.demo import Demo
@@ -71,6 +71,17 @@ def _same_everywhere(url: str, engines: tuple[str, ...], runs: int) -> None:
             assert _trend(url, engine, by, scope)[0] == mine, (engine, by)
 
 
+def _rewritten_from_the_store(url: str, run_id: int) -> None:
+    """The copy the refresh writes from the store is the one the run wrote, row for row."""
+    copy = segments.folder_for(url) / score_copies.name(run_id)
+    written = pq.read_table(copy)
+    copy.unlink()
+    with db.session_scope(url) as s:
+        assert score_copies.backfill(s, url) == [run_id]
+    again = pq.read_table(copy)
+    assert again.equals(written) and again.schema.metadata == written.schema.metadata
+
+
 def test_score_copies_give_the_stores_distribution_and_trend_on_sqlite(demo_store: Demo) -> None:
     url = demo_store.url
     old = publish_run(url, MODEL, ("enterprise",), as_of=dt.date(2026, 7, 31), score_of=lambda k: grade_of(k[::-1]))
@@ -84,7 +95,7 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_sqlite(demo_stor
     # The run written by hand has none: the store answers and says why.
     want = _trend(url, "store", None)[0]
     got, read = _trend(url, "duckdb", None)
-    assert got == want and read["engine"] == "store" and f"run {old} has no score copy yet" in read["reason"]
+    assert got == want and read["engine"] == "store" and f"run {old} has no current score copy" in read["reason"]
     # The refresh (command or worker) writes the copies the latest published runs lack.
     from creditgov.cli.main import app
 
@@ -94,11 +105,27 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_sqlite(demo_stor
     res = CliRunner().invoke(app, ["--db", url, "model", "segments", "--refresh", "--json"], catch_exceptions=False)
     assert json.loads(res.output)["refresh"]["score_copies"] == []
     _same_everywhere(url, ("duckdb", "spark"), runs=2)
+    _rewritten_from_the_store(url, done.run_id)
+    # A merge moves a duplicate's score to the survivor (subjects/merge.py): as many
+    # scores, other subjects. That copy is not read until the refresh writes it again.
+    with db.session_scope(url) as s:
+        scored = set(s.execute(select(Score.subject_id).where(Score.run_id == done.run_id)).scalars())
+        spare = s.execute(select(Subject.id).where(Subject.id.not_in(scored)).limit(1)).scalar_one()
+        s.execute(update(Score).where(Score.run_id == done.run_id, Score.subject_id == min(scored))
+                  .values(subject_id=spare))
+    want = _grades(url, "store", "kind")[0]
+    got, read = _grades(url, "duckdb", "kind")
+    assert got == want and f"run {done.run_id} has no current score copy" in read["reason"]
+    with db.session_scope(url) as s:
+        assert score_copies.backfill(s, url) == [done.run_id]
+    got, read = _grades(url, "duckdb", "kind")
+    assert got == want and read["score_runs"] == 1
+    table = pq.read_table(copy)
     # A copy that is not whole (another row count) is never read.
     pq.write_table(table.slice(0, 10), copy)
     got, read = _grades(url, "duckdb", "street")
     assert got == _grades(url, "store", "street")[0]
-    assert read["engine"] == "store" and f"run {done.run_id} has no score copy yet" in read["reason"]
+    assert read["engine"] == "store" and f"run {done.run_id} has no current score copy" in read["reason"]
     res = CliRunner().invoke(app, ["--db", url, "analyse", "grades", "--model", MODEL, "--engine", "duckdb"])
     assert res.exit_code == 0 and "read from the store: run" in res.output, res.output
     with db.session_scope(url) as s:
@@ -113,6 +140,8 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_postgresql(pg_co
         done = scoring_service.evaluate(url, ref=MODEL, as_of=as_of, publish=True, actor="test")
         assert "score_copy" in done.timings
     _same_everywhere(url, ("duckdb",), runs=2)
+    _rewritten_from_the_store(url, done.run_id)
+    _same_everywhere(url, ("duckdb",), runs=2)
 
 
 def test_a_store_without_a_segment_place_writes_no_copy(pg_base: str, county_pg: str,
@@ -122,7 +151,7 @@ def test_a_store_without_a_segment_place_writes_no_copy(pg_base: str, county_pg:
         done = scoring_service.evaluate(url, ref=MODEL, as_of=dt.date(2026, 10, 31), publish=True, actor="test")
         assert "score_copy" not in done.timings
         got, read = _grades(url, "duckdb", "street")
-        assert read == {"engine": "store", "reason": "this store keeps no record segments"}
+        assert read["engine"] == "store" and read["reason"].startswith("a PostgreSQL store keeps record segments")
         with db.session_scope(url) as s:
             assert s.get(EvaluationRun, done.run_id) is not None
             assert score_copies.missing(s, url) == [] and score_copies.backfill(s, url) == []

@@ -127,10 +127,10 @@ def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = 
         from creditgov.core.db import pg_connect
         from creditgov.scoring.segment_logs import copy_arrow
 
-        # Literal values of the caller's own scope (its region path, department, organisation).
-        sql = str(select(*cols).where(where).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        # The scope's values bound by the driver, as any query's are.
+        compiled = select(*cols).where(where).compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         with pg_connect(url) as conn:
-            return copy_arrow(conn, sql, schema)
+            return copy_arrow(conn, str(compiled), schema, dict(compiled.params))
     if isinstance(where, True_) and dialect.name == "sqlite":
         import duckdb
 
@@ -259,15 +259,16 @@ def department_counts(url: str, engine: str, subjects: pa.Table | None, start_ut
             for col in ("new", "corrections", "total")}, scan
 
 
-def scores_ready(url: str, runs: Sequence[tuple[int, int]]) -> str | None:
+def scores_ready(url: str, runs: Sequence[tuple[int, int, int]]) -> str | None:
     """Why the runs' score copies (scoring/score_copies.py) cannot answer (None: they
-    can): `runs` are (run id, subjects scored); a copy must be whole."""
+    can): `runs` are (run id, scores, sum of their subject ids) as the store holds them
+    now (score_copies.fingerprints); a copy must be whole and hold the same subjects."""
     copies = score_copies.Copies(url)
     if copies.place.unset:
-        return "this store keeps no record segments"
-    lacking = [rid for rid, n in runs if not copies.whole(rid, n)]
+        return copies.place.unset
+    lacking = [rid for rid, n, ids in runs if not copies.whole(rid, n, ids)]
     if lacking:
-        return (f"run {', '.join(map(str, lacking))} has no score copy yet "
+        return (f"run {', '.join(map(str, lacking))} has no current score copy "
                 "(`creditgov model segments --refresh` writes it)")
     return None
 

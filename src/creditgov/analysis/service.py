@@ -21,12 +21,14 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from creditgov.alerts.models import Alert, ColourCode
 from creditgov.analysis import scan
 from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import score_copies
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Region, Subject
 from creditgov.supervision.models import InspectionTask
@@ -220,7 +222,8 @@ def _scores_engine(session: Session, runs: list[EvaluationRun], engine: str) -> 
     if engine == "store":
         return None, read
     url = scan.store_url(session)
-    why = scan.scores_ready(url, [(r.id, r.subjects) for r in runs])
+    now = score_copies.fingerprints(session, (r.id for r in runs))
+    why = scan.scores_ready(url, [(r.id, *now[r.id]) for r in runs])
     if why is not None:
         read["reason"] = why
         return None, read
@@ -245,6 +248,8 @@ def _run_rows(session: Session, runs: list[EvaluationRun], scope: ColumnElement[
     """A trend's figures: (run, grade, subjects, sum of scores) and with `groups`
     (run, region, industry, kind, sum of scores, subjects); and what read them."""
     ids = [r.id for r in runs]
+    if isinstance(scope, True_):  # every subject (Scope.ALL): nothing to read to scope by
+        scope = None
     url, read = _scores_engine(session, runs, engine)
     if url is not None:
         subjects = scan.subjects_in(session, _scope(scope), groups=groups) if scope is not None or groups else None

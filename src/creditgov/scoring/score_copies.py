@@ -8,9 +8,11 @@ so a run also writes its rows — subject, score in hundredths, grade, colour �
 DuckDB or Spark (analysis/scan.py) for distributions and trends of a large store.
 
 - The store stays the record: the copy is written while the run is stored, and a copy
-  that is missing, unreadable or of another row count than its run is not read — the
-  store answers instead. Scores never change after their run, so a whole copy is the
-  run's scores for good.
+  is read only while it holds what the store holds — as many scores, of the same
+  subjects (their count and the sum of their ids, kept in the file's metadata, against
+  the store's, which one indexed query gives). Scores change only when subjects are
+  merged (the duplicate's scores move to the survivor) or a merge is undone; that copy
+  is then not read until the refresh writes it again.
 - A failed write never fails the run: it is logged, and `creditgov model segments
   --refresh` (or the worker's segment job) writes the copies the latest published runs
   lack, from the store.
@@ -27,7 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditgov.core.errors import ConfigError
@@ -41,6 +43,8 @@ SCHEMA = pa.schema([pa.field("run_id", pa.int64(), nullable=False),
                     pa.field("score_centi", pa.int64(), nullable=False),
                     pa.field("grade", pa.string(), nullable=False),
                     pa.field("colour", pa.string(), nullable=False)])
+#: The file metadata key of the sum of the copy's subject ids.
+ID_SUM = "creditgov.subject_id_sum"
 #: How many of each model's latest published runs a refresh keeps copied (a trend's default).
 BACKFILL_RUNS = 12
 
@@ -64,10 +68,15 @@ def write(url: str, run_id: int, table: pa.Table) -> str | None:
     place = _place(url)
     if place.unset:
         return None
+    import pyarrow.compute as pc
+
     n = table.num_rows
-    out = pa.table([pa.array([run_id] * n, pa.int64()), table.column("subject_id").cast(pa.int64()),
+    ids = table.column("subject_id").cast(pa.int64())
+    total = pc.sum(ids).as_py() or 0
+    out = pa.table([pa.array([run_id] * n, pa.int64()), ids,
                     table.column("score_centi").cast(pa.int64()), table.column("grade").cast(pa.string()),
-                    table.column("colour").cast(pa.string())], schema=SCHEMA)
+                    table.column("colour").cast(pa.string())],
+                   schema=SCHEMA.with_metadata({ID_SUM: str(total)}))
     place.ensure()
     fd, tmp = tempfile.mkstemp(dir=str(place.local) if place.local is not None else None,
                                prefix=".scores-", suffix=".part")
@@ -87,7 +96,25 @@ def write_quietly(url: str, run_id: int, table: pa.Table) -> str | None:
         return write(url, run_id, table)
     except Exception:  # the store is the record; a missing copy is read from it
         log.warning("could not write the score copy of run %s; analysis reads the store", run_id, exc_info=True)
+        discard(url, run_id)  # no older file of this id (a store restored over its place) stays
         return None
+
+
+def discard(url: str, run_id: int) -> None:
+    """Remove a run's copy, if any (a run that failed after writing it)."""
+    place = _place(url)
+    if not place.unset:
+        place.delete(name(run_id))
+
+
+def fingerprints(session: Session, run_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """(scores, sum of their subject ids) of each run as the store holds them now; a
+    run without scores is (0, 0). One query over the scores' primary key."""
+    ids = list(run_ids)
+    got = {int(r): (int(n), int(t or 0)) for r, n, t in session.execute(
+        select(Score.run_id, func.count(), func.sum(Score.subject_id)).where(Score.run_id.in_(ids))
+        .group_by(Score.run_id)).tuples()}
+    return {r: got.get(r, (0, 0)) for r in ids}
 
 
 class Copies:
@@ -96,14 +123,18 @@ class Copies:
     def __init__(self, url: str) -> None:
         self.place = _place(url)
 
-    def whole(self, run_id: int, subjects: int) -> bool:
+    def whole(self, run_id: int, scores: int, id_sum: int) -> bool:
+        """The copy holds `scores` rows whose subject ids add up to `id_sum` (the store's
+        `fingerprints`)."""
         if self.place.unset:
             return False
         try:
             meta = pq.read_metadata(self.place.file(name(run_id)), filesystem=self.place.fs)
         except (OSError, pa.ArrowException):
             return False
-        return set(SCHEMA.names) <= set(meta.schema.names) and meta.num_rows == subjects
+        kept = (meta.metadata or {}).get(ID_SUM.encode())
+        return (set(SCHEMA.names) <= set(meta.schema.names) and meta.num_rows == scores
+                and kept is not None and kept.decode() == str(id_sum))
 
     def urls(self, run_ids: Iterable[int]) -> list[str]:
         return [self.place.file_url(name(r)) for r in run_ids]
@@ -121,7 +152,8 @@ class Copies:
 
 
 def missing(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[EvaluationRun]:
-    """Each model's latest `last` published, finished runs that have no whole copy."""
+    """Each model's latest `last` published, finished runs whose copy is missing or no
+    longer the store's."""
     copies = Copies(url)
     if copies.place.unset:
         return []
@@ -130,30 +162,53 @@ def missing(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[Ev
                            .order_by(EvaluationRun.model_name, EvaluationRun.as_of.desc(),
                                      EvaluationRun.id.desc())).scalars()
     seen: dict[str, int] = {}
-    out = []
+    latest = []
     for run in runs:
         seen[run.model_name] = seen.get(run.model_name, 0) + 1
-        if seen[run.model_name] <= last and not copies.whole(run.id, run.subjects):
-            out.append(run)
-    return out
+        if seen[run.model_name] <= last:
+            latest.append(run)
+    now = fingerprints(session, (r.id for r in latest))
+    return [r for r in latest if not copies.whole(r.id, *now[r.id])]
+
+
+def _from_store(session: Session, url: str, run_id: int) -> pa.Table:
+    """A run's scores read the way evaluation reads a store (COPY on PostgreSQL, DuckDB's
+    SQLite scanner on SQLite), not row by row: a province's run is ten million."""
+    from creditgov.scoring import engines
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from creditgov.core.db import pg_connect
+        from creditgov.scoring.segment_logs import copy_arrow
+
+        schema = pa.schema([f for f in SCHEMA if f.name != "run_id"])
+        with pg_connect(url) as conn:
+            return copy_arrow(conn, "SELECT subject_id, round(score * 100)::bigint, grade, colour FROM "
+                                    "evaluation_scores WHERE run_id = %s ORDER BY subject_id", schema, (run_id,))
+    import duckdb
+
+    duck = duckdb.connect(":memory:")
+    try:
+        # The score through its text form, as SQLite prints it (a double cast straight to
+        # DECIMAL could round a hundredth away).
+        engines.scan_sqlite_into(duck, url, {"scores": (
+            "SELECT CAST(subject_id AS BIGINT) AS subject_id, "
+            "CAST(CAST(CAST(score AS VARCHAR) AS DECIMAL(18, 2)) * 100 AS BIGINT) AS score_centi, grade, colour "
+            f"FROM store.evaluation_scores WHERE run_id = {int(run_id)} ORDER BY subject_id")})
+        return duck.execute("SELECT * FROM scores").to_arrow_table()
+    finally:
+        duck.close()
 
 
 def backfill(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[int]:
-    """Write, from the store, the copies `missing` names: the runs written."""
+    """Write, from the store, the copies `missing` names: the runs written. A run whose
+    copy cannot be written is logged and left to the next refresh."""
     done = []
     for run in missing(session, url, last=last):
-        ids: list[int] = []
-        centi: list[int] = []
-        grades: list[str] = []
-        colours: list[str] = []
-        for sid, score, grade, colour in session.execute(
-                select(Score.subject_id, Score.score, Score.grade, Score.colour)
-                .where(Score.run_id == run.id).order_by(Score.subject_id)).tuples():
-            ids.append(sid)
-            centi.append(int(round(score * 100)))
-            grades.append(grade)
-            colours.append(colour)
-        write(url, run.id, pa.table({"subject_id": pa.array(ids, pa.int64()), "score_centi": pa.array(centi, pa.int64()),
-                                     "grade": grades, "colour": colours}))
+        try:
+            write(url, run.id, _from_store(session, url, run.id))
+        except Exception:  # one run's failure leaves the others' copies to be written
+            log.warning("could not write the score copy of run %s", run.id, exc_info=True)
+            continue
         done.append(run.id)
     return done

@@ -385,14 +385,15 @@ def _csv_options(schema: pa.Schema) -> tuple[pacsv.ReadOptions, pacsv.ConvertOpt
                                  quoted_strings_can_be_null=False))
 
 
-def copy_arrow(conn: Any, sql: str, schema: pa.Schema) -> pa.Table:
+def copy_arrow(conn: Any, sql: str, schema: pa.Schema, params: Any = None) -> pa.Table:
     """A query's rows through COPY … TO STDOUT (CSV) as Arrow typed by `schema` — an
     order of magnitude faster than fetching rows through the driver. An unquoted empty
-    field is NULL, a quoted one an empty text, as PostgreSQL writes them."""
+    field is NULL, a quoted one an empty text, as PostgreSQL writes them. `params` are
+    bound by the driver (`%(name)s` or `%s` in `sql`)."""
     import io
 
     buf = io.BytesIO()
-    with conn.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+    with conn.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as cp:
         for chunk in cp:
             buf.write(chunk)
     if buf.tell() == 0:

@@ -285,6 +285,7 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
             failed = s.get(EvaluationRun, run_id)
             if failed is not None:
                 failed.status, failed.finished_at = "failed", clock.now()
+        score_copies.discard(url, run_id)
         raise
     return RunResult(run_id, mv.name, mv.version, engine, as_of, n_rows, grade_counts,
                      {c: colours.get(c, 0) for c in ("green", "yellow", "red")}, seconds, timings, wm, publish)
