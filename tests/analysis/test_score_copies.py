@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -132,6 +133,27 @@ def test_score_copies_give_the_stores_distribution_and_trend_on_sqlite(demo_stor
         assert score_copies.backfill(s, url) == [done.run_id]
     res = CliRunner().invoke(app, ["--db", url, "analyse", "trend", "--model", MODEL, "--engine", "duckdb"])
     assert res.exit_code == 0 and "scores read on duckdb from the copies of 2 run(s)" in res.output, res.output
+    _pruned(url, kept=done.run_id, older=old)
+
+
+def _pruned(url: str, *, kept: int, older: int) -> None:
+    """The refresh removes copies no analysis reads, and a crash's leftovers, once an
+    hour old; the latest published runs' copies stay."""
+    folder = segments.folder_for(url)
+    stray = folder / score_copies.name(987654)  # a run since deleted
+    stray.write_bytes((folder / score_copies.name(kept)).read_bytes())
+    part = folder / ".scores-crashed.part"
+    part.write_bytes(b"half")
+    later = time.time() + segments.GRACE_SECONDS + 60
+    with db.session_scope(url) as s:
+        assert score_copies.prune(s, url) == []  # too young: a run may be storing it now
+        assert stray.exists() and part.exists()
+        assert score_copies.prune(s, url, now=later) == [987654]
+        assert not stray.exists() and not part.exists()
+        assert (folder / score_copies.name(kept)).exists() and (folder / score_copies.name(older)).exists()
+        assert score_copies.prune(s, url, last=1, now=later) == [older]
+        assert (folder / score_copies.name(kept)).exists() and not (folder / score_copies.name(older)).exists()
+        assert score_copies.missing(s, url, last=1) == []
 
 
 def test_score_copies_give_the_stores_distribution_and_trend_on_postgresql(pg_county: str) -> None:

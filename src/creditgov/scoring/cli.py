@@ -330,8 +330,9 @@ def runs(model: str = typer.Option(None, "--model", "-m"), limit: int = typer.Op
 
 
 @model_app.command("segments")
-def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment "
-                                              "and the score copies the latest published runs lack."),
+def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the records added since the last segment, "
+                                              "write the score copies the latest published runs lack and remove "
+                                              "those no analysis reads."),
                  rebuild: bool = typer.Option(False, "--rebuild", help="Write the whole copy anew."),
                  json_out: bool = JsonOpt) -> None:
     """The columnar copy of the credit records that evaluation reads, and where it is."""
@@ -342,6 +343,7 @@ def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the
     if done is not None:
         with session() as s:
             done["score_copies"] = score_copies.backfill(s, STATE.url)
+            done["score_copies_removed"] = score_copies.prune(s, STATE.url)
     out = {**segments.status(STATE.url), **({"refresh": done} if done else {})}
     if json_out:
         emit_json(out)
@@ -353,6 +355,9 @@ def segments_cmd(refresh: bool = typer.Option(False, "--refresh", help="Copy the
         console.print(f"{done['action']}: {done['rows']:,} records in {done.get('seconds', 0):.2f} s")
         if done["score_copies"]:
             console.print(f"score copies written for run(s) {', '.join(map(str, done['score_copies']))}")
+        if done["score_copies_removed"]:
+            console.print(f"score copies removed (no analysis reads them) for run(s) "
+                          f"{', '.join(map(str, done['score_copies_removed']))}")
     console.print(f"{out['segments']} segment(s), {out['rows']:,} records, {out['bytes'] / 2**20:.1f} MB in "
                   f"{out['folder']}; {out['tail']:,} newer records and {out['overlay']:,} changed records "
                   "are read from the store")

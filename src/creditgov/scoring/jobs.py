@@ -9,12 +9,13 @@ from typing import Any
 
 
 def record_segments(url: str) -> dict[str, Any]:
-    """Refresh the record segments, and write the score copies the latest published
-    runs lack (score_copies.py)."""
+    """Refresh the record segments, write the score copies the latest published runs
+    lack and remove those no analysis reads (score_copies.py)."""
     from creditgov.core import db
     from creditgov.scoring import score_copies, segments
 
     out = segments.refresh(url)
     with db.session_scope(url) as s:
         out["score_copies"] = score_copies.backfill(s, url)
+        out["score_copies_removed"] = score_copies.prune(s, url)
     return out

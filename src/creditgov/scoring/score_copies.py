@@ -16,6 +16,9 @@ DuckDB or Spark (analysis/scan.py) for distributions and trends of a large store
 - A failed write never fails the run: it is logged, and `creditgov model segments
   --refresh` (or the worker's segment job) writes the copies the latest published runs
   lack, from the store.
+- The refresh also removes what no analysis reads: copies of runs that are not among
+  each model's latest twelve published runs, and temporary files a crash left, once
+  they are an hour old (`prune`).
 - Scores hold no identifiers and nothing secret: a subject id, a number, two labels.
 """
 
@@ -23,7 +26,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,6 +64,9 @@ def _place(url: str) -> segments.Place:
 
 def name(run_id: int) -> str:
     return f"scores-run-{run_id:010d}.parquet"
+
+
+_NAME = re.compile(r"scores-run-(\d+)\.parquet")
 
 
 def write(url: str, run_id: int, table: pa.Table) -> str | None:
@@ -151,12 +159,8 @@ class Copies:
         return "dataset", pads.dataset(files, filesystem=self.place.fs, format="parquet")
 
 
-def missing(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[EvaluationRun]:
-    """Each model's latest `last` published, finished runs whose copy is missing or no
-    longer the store's."""
-    copies = Copies(url)
-    if copies.place.unset:
-        return []
+def _latest(session: Session, last: int) -> list[EvaluationRun]:
+    """Each model's latest `last` published, finished runs."""
     runs = session.execute(select(EvaluationRun).where(EvaluationRun.published.is_(True),
                                                        EvaluationRun.status == "done")
                            .order_by(EvaluationRun.model_name, EvaluationRun.as_of.desc(),
@@ -167,8 +171,48 @@ def missing(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[Ev
         seen[run.model_name] = seen.get(run.model_name, 0) + 1
         if seen[run.model_name] <= last:
             latest.append(run)
+    return latest
+
+
+def missing(session: Session, url: str, *, last: int = BACKFILL_RUNS) -> list[EvaluationRun]:
+    """Each model's latest `last` published, finished runs whose copy is missing or no
+    longer the store's."""
+    copies = Copies(url)
+    if copies.place.unset:
+        return []
+    latest = _latest(session, last)
     now = fingerprints(session, (r.id for r in latest))
     return [r for r in latest if not copies.whole(r.id, *now[r.id])]
+
+
+def prune(session: Session, url: str, *, last: int = BACKFILL_RUNS, now: float | None = None) -> list[int]:
+    """Remove the copies no analysis needs: those of runs that are not among each
+    model's latest `last` published runs (drafts, comparisons, runs since superseded or
+    deleted), and the `.scores-*.part` files a crash left. Only files older than
+    segments.GRACE_SECONDS go, so a run still being stored (its copy written, the run
+    not yet committed) or a reader still holding a file is not disturbed. The runs
+    whose copies were removed."""
+    place = _place(url)
+    if place.unset:
+        return []
+    import pyarrow.fs as pafs
+
+    cutoff = (time.time() if now is None else now) - segments.GRACE_SECONDS
+    try:
+        infos = place.fs.get_file_info(pafs.FileSelector(place.path, allow_not_found=True))
+    except (OSError, pa.ArrowException):
+        return []
+    keep = {r.id for r in _latest(session, last)}
+    gone = []
+    for info in infos:
+        old = info.mtime is not None and info.mtime.timestamp() < cutoff
+        m = _NAME.fullmatch(info.base_name)
+        if m and old and int(m.group(1)) not in keep:
+            place.delete(info.base_name)
+            gone.append(int(m.group(1)))
+        elif info.base_name.startswith(".scores-") and info.base_name.endswith(".part") and old:
+            place.delete(info.base_name)
+    return sorted(gone)
 
 
 def _from_store(session: Session, url: str, run_id: int) -> pa.Table:
