@@ -181,6 +181,7 @@ def _leave_with_parent(parent: int) -> None:  # pragma: no cover - child
 def _worker(jobs: list[Job], ctx: Context, chunk: int, q: Any, inbox: Any,
             parent: int) -> None:  # pragma: no cover - child
     threading.Thread(target=_leave_with_parent, args=(parent,), name="creditgov-ingest-watch", daemon=True).start()
+    os.nice(int(os.environ.get("XNICE", "0")))
 
     def put(item: Any) -> bool:
         while True:
