@@ -97,6 +97,7 @@ test: system-deps $(VENV)/.installed-dev
 bench: system-deps $(VENV)/.installed-dev
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/evaluate.py
+	$(PY) benchmarks/store.py
 	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/check.py
 	$(PY) benchmarks/alerts.py

@@ -1,0 +1,141 @@
+"""Storing a run's scores in PostgreSQL: the foreign keys checked row by row against
+checked once for the run (core/db.py: bulk_load_checked).
+
+    .venv/bin/python benchmarks/store.py [--subjects 1000000] [--repeat 2]
+
+A fresh schema in database `test` at 127.0.0.1:5432 (CREDITGOV_BENCH_PG) with the
+product's tables, `--subjects` subjects made by one INSERT … SELECT, then the scores of
+one run of that many subjects stored by the product's own step (scoring/service.py:
+_store_scores, the run's transaction committed) — alternately with the per-row checks
+(the baseline: what a role without the privilege gets) and with the checks for the
+whole run, `--repeat` times each. Prints both side by side, with the time spent in the
+COPY and in the checks, and writes benchmarks/results/store.json. The machine is
+shared: compare lines of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+PG = os.environ.get("CREDITGOV_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DIMS = ("integrity", "compliance", "finance", "society")
+
+
+class _Prepared:
+    """The two things the store step reads of a prepared model: its first-level
+    dimensions and whether they are weighted."""
+
+    dims = [(code, None, None) for code in DIMS]
+    weighted = True
+
+
+def _scores(n: int) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(7)
+    return pa.table({"subject_id": pa.array(np.arange(1, n + 1)), "score_centi": pa.array(rng.integers(0, 100_000, n)),
+                     "grade": pa.array(rng.choice(["AAA", "AA", "A", "B", "C"], n)),
+                     "colour": pa.array(rng.choice(["green", "yellow", "red"], n)),
+                     **{f"dim{k}": pa.array(rng.integers(0, 10_000, n)) for k in range(len(DIMS))}})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subjects", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "store.json")
+    args = ap.parse_args()
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+
+    from creditgov.core import db, schema
+    from creditgov.scoring import service
+    from creditgov.scoring.models import EvaluationRun
+
+    name = "bench_store_" + uuid.uuid4().hex[:8]
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {name}"))
+    url = f"{PG}?options=-csearch_path%3D{name}"
+    phases: dict[str, float] = {}
+    real_insert, real_sql = db.bulk_insert, Connection.exec_driver_sql
+
+    def timed_insert(*a: Any, **k: Any) -> None:
+        t0 = time.perf_counter()
+        real_insert(*a, **k)
+        phases["copy"] = phases.get("copy", 0.0) + time.perf_counter() - t0
+
+    def timed_sql(self: Connection, sql: Any, *a: Any, **k: Any) -> Any:
+        t0 = time.perf_counter()
+        out = real_sql(self, sql, *a, **k)
+        if "FOR KEY SHARE" in str(sql) or "count(*)" in str(sql):
+            phases["checks"] = phases.get("checks", 0.0) + time.perf_counter() - t0
+        return out
+
+    db.bulk_insert = timed_insert  # type: ignore[assignment]  # timing the phases only
+    Connection.exec_driver_sql = timed_sql  # type: ignore[method-assign]
+    lines: list[dict[str, Any]] = []
+    try:
+        schema.upgrade(url)
+        with db.session_scope(url) as s:
+            s.execute(sa.text("INSERT INTO subjects (id, kind, name, attributes, status, created_at, updated_at) "
+                              "SELECT g, 'enterprise', 'subject ' || g, '{}', 'active', now(), now() "
+                              "FROM generate_series(1, :n) g"), {"n": args.subjects})
+        with db.session_scope(url) as s:
+            s.execute(sa.text("ANALYZE subjects"))
+        table = _scores(args.subjects)
+        bulk_allowed = db.may_skip_row_triggers
+        for attempt in range(args.repeat):
+            for how in ("row", "bulk"):
+                db.may_skip_row_triggers = (lambda _s: False) if how == "row" else bulk_allowed  # type: ignore[assignment]
+                with db.session_scope(url) as s:
+                    run = EvaluationRun(model_name="bench", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
+                                        engine="duckdb", status="running", started_at=dt.datetime.now(), actor="bench",
+                                        subjects=0, grades={}, timings={})
+                    s.add(run)
+                    s.flush()
+                    run_id = run.id
+                phases.clear()
+                load = os.getloadavg()[0]
+                t0 = time.perf_counter()
+                with db.session_scope(url) as s:
+                    service._store_scores(s, _Prepared(), run_id, table)  # type: ignore[arg-type]  # see _Prepared
+                seconds = time.perf_counter() - t0
+                line = {"checks_by": how, "attempt": attempt + 1, "scores": args.subjects, "seconds": round(seconds, 2),
+                        "copy_seconds": round(phases.get("copy", 0.0), 2),
+                        "check_seconds": round(phases.get("checks", 0.0), 2), "load_average": round(load, 2)}
+                lines.append(line)
+                print(f"{how:>4}  attempt {attempt + 1}: {seconds:6.2f} s  (COPY {line['copy_seconds']:.2f} s, "
+                      f"checks {line['check_seconds']:.2f} s, load {load:.2f})")
+    finally:
+        db.bulk_insert = real_insert  # type: ignore[assignment]
+        Connection.exec_driver_sql = real_sql  # type: ignore[method-assign]
+        with admin.connect() as c:
+            c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
+    best = {how: min(x["seconds"] for x in lines if x["checks_by"] == how) for how in ("row", "bulk")}
+    ratio = round(best["bulk"] / best["row"], 3)
+    print(f"best: row by row {best['row']:.2f} s, for the run at once {best['bulk']:.2f} s — ratio {ratio} "
+          f"({args.subjects / best['row']:,.0f} against {args.subjects / best['bulk']:,.0f} scores/s)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "benchmark": "store", "subjects": args.subjects, "machine": {"cpus": os.cpu_count()},
+        "python": platform.python_version(), "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "lines": lines, "best_seconds": best, "ratio_bulk_to_row": ratio}, indent=2) + "\n")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

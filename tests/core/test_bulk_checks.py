@@ -1,0 +1,127 @@
+"""A run's scores loaded with their foreign keys checked once for the run
+(core/db.py: bulk_load_checked), on PostgreSQL: what the constraint guarantees still
+holds — a missing subject is refused with nothing stored, and every referenced subject
+is locked until the commit — and a role without the privilege gets the database's own
+row-by-row checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, cast
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Table
+
+from creditgov.core import db, schema
+from creditgov.core.errors import IntegrityError
+from creditgov.scoring.models import EvaluationRun, Score
+from tests import store_template
+
+COLUMNS = ["run_id", "subject_id", "score", "grade", "colour", "dimensions"]
+REFERENCES = {"run_id": "evaluation_runs", "subject_id": "subjects"}
+TABLE = cast(Table, Score.__table__)
+
+
+def _run(url: str) -> int:
+    with db.session_scope(url) as s:
+        run = EvaluationRun(model_name="m", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
+                            engine="duckdb", status="running", started_at=dt.datetime(2026, 11, 1), actor="test",
+                            subjects=0, grades={}, timings={})
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def _rows(run: int, subjects: list[int]) -> list[tuple[Any, ...]]:
+    return [(run, sid, "61.50", "A", "green", '{"integrity": 30.5}') for sid in subjects]
+
+
+def _load(url: str, run: int, subjects: list[int]) -> str:
+    with db.session_scope(url) as s:
+        return db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, subjects), stored_form=True,
+                                    scope=("run_id", run), references=REFERENCES)
+
+
+def _stored(url: str, run: int) -> int:
+    with db.session_scope(url) as s:
+        return s.execute(sa.select(sa.func.count()).select_from(Score).where(Score.run_id == run)).scalar_one()
+
+
+@pytest.fixture()
+def store(pg_url: str) -> str:
+    schema.upgrade(pg_url)
+    with db.session_scope(pg_url) as s:
+        s.execute(sa.text("INSERT INTO subjects (id, kind, name, attributes, status, created_at, updated_at) "
+                          "SELECT g, 'enterprise', 'subject ' || g, '{}', 'active', now(), now() "
+                          "FROM generate_series(1, 5) g"))
+    return pg_url
+
+
+def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> None:
+    run = _run(store)
+    other = sa.create_engine(store, poolclass=sa.pool.NullPool)
+    try:
+        with db.session_scope(store) as s:
+            assert db.may_skip_row_triggers(s)  # the tests' role is a superuser
+            how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True,
+                                       scope=("run_id", run), references=REFERENCES)
+            assert how == "bulk"
+            # The triggers are back on for the rest of the transaction.
+            assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+            # Every referenced subject (and the run) is locked as the row trigger would:
+            # nobody can re-key or remove it before this transaction ends.
+            with other.connect() as c:
+                c.exec_driver_sql("SET lock_timeout = '300ms'")
+                for sql in ("UPDATE subjects SET id = 99 WHERE id = 2", "DELETE FROM evaluation_runs WHERE id = %s"):
+                    with pytest.raises(sa.exc.OperationalError) as refused:
+                        c.exec_driver_sql(sql, (run,) if "%s" in sql else ())
+                    assert getattr(refused.value.orig, "sqlstate", None) == "55P03", refused.value  # lock_not_available
+                    c.rollback()
+                    c.exec_driver_sql("SET lock_timeout = '300ms'")
+                # A subject the run does not name is not held.
+                c.exec_driver_sql("UPDATE subjects SET name = 'renamed' WHERE id = 5")
+                c.rollback()
+    finally:
+        other.dispose()
+    assert _stored(store, run) == 3
+
+
+def test_a_missing_subject_is_refused_and_nothing_is_stored(store: str) -> None:
+    run = _run(store)
+    with pytest.raises(IntegrityError, match=r"evaluation_scores\.subject_id = 42 names no row of subjects"):
+        _load(store, run, [1, 2, 42])
+    assert _stored(store, run) == 0
+    with pytest.raises(IntegrityError, match=r"evaluation_scores\.run_id = 987 names no row of evaluation_runs"):
+        _load(store, 987, [1])
+    assert _stored(store, 987) == 0
+    assert _load(store, run, [1, 2, 3, 4, 5]) == "bulk" and _stored(store, run) == 5
+
+
+def test_a_role_without_the_privilege_gets_the_row_checks(store: str, pg_base: str) -> None:
+    role = "cg_plain_" + uuid.uuid4().hex[:8]
+    name = store_template._schema_of(store)
+    admin = sa.create_engine(pg_base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        c.exec_driver_sql(f"GRANT USAGE ON SCHEMA {name} TO {role}")
+        c.exec_driver_sql(f"GRANT ALL ON ALL TABLES IN SCHEMA {name} TO {role}")
+        c.exec_driver_sql(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {name} TO {role}")
+    plain = store.replace("://postgres@", f"://{role}@", 1)
+    assert plain != store
+    try:
+        run = _run(store)
+        with db.session_scope(plain) as s:
+            assert not db.may_skip_row_triggers(s)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="foreign key"):  # the COPY's own error
+            _load(plain, run, [1, 42])
+        assert _stored(store, run) == 0
+        assert _load(plain, run, [1, 2]) == "row" and _stored(store, run) == 2
+    finally:
+        db.engine_for(plain).dispose()
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP OWNED BY {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
