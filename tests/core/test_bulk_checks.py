@@ -21,7 +21,7 @@ from creditgov.scoring.models import EvaluationRun, Score
 from tests import store_template
 
 COLUMNS = ["run_id", "subject_id", "score", "grade", "colour", "dimensions"]
-REFERENCES = {"run_id": "evaluation_runs", "subject_id": "subjects"}
+REFERENCES = {"run_id": ("evaluation_runs", "id"), "subject_id": ("subjects", "id")}
 TABLE = cast(Table, Score.__table__)
 
 
@@ -42,7 +42,7 @@ def _rows(run: int, subjects: list[int]) -> list[tuple[Any, ...]]:
 def _load(url: str, run: int, subjects: list[int]) -> str:
     with db.session_scope(url) as s:
         return db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, subjects), stored_form=True,
-                                    scope=("run_id", run), references=REFERENCES)
+                                    references=REFERENCES)
 
 
 def _stored(url: str, run: int) -> int:
@@ -67,7 +67,7 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
         with db.session_scope(store) as s:
             assert db.may_skip_row_triggers(s)  # the tests' role is a superuser
             how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True,
-                                       scope=("run_id", run), references=REFERENCES)
+                                       references=REFERENCES)
             assert how == "bulk"
             # The triggers are back on for the rest of the transaction.
             assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
@@ -91,10 +91,10 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
 
 def test_a_missing_subject_is_refused_and_nothing_is_stored(store: str) -> None:
     run = _run(store)
-    with pytest.raises(IntegrityError, match=r"evaluation_scores\.subject_id = 42 names no row of subjects"):
+    with pytest.raises(IntegrityError, match=r"subjects\.id = 42 does not exist"):
         _load(store, run, [1, 2, 42])
     assert _stored(store, run) == 0
-    with pytest.raises(IntegrityError, match=r"evaluation_scores\.run_id = 987 names no row of evaluation_runs"):
+    with pytest.raises(IntegrityError, match=r"evaluation_runs\.id = 987 does not exist"):
         _load(store, 987, [1])
     assert _stored(store, 987) == 0
     assert _load(store, run, [1, 2, 3, 4, 5]) == "bulk" and _stored(store, run) == 5

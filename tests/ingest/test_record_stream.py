@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from tests import big_files, store_template
 
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert, session_scope
+from creditgov.core.db import bulk_insert, lock_references, session_scope
+from creditgov.core.errors import IntegrityError
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.service import ingest_paths
@@ -173,6 +174,37 @@ def test_a_row_the_server_refuses_fails_the_file_loudly(mini_store: str) -> None
         assert _count(s, bid) == 0
 
 
+def test_a_batch_streamed_without_row_checks_checks_its_keys_before_commit(mini_store: str) -> None:
+    """With `bulk_keys` the COPYs skip PostgreSQL's per-row foreign-key checks; the
+    batch then checks every key its rows name at once (core.db.lock_references), and a
+    key that names nothing fails the whole file."""
+    with session_scope(mini_store) as s:
+        like = Like(s)
+        bid = like.batch_id
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), bulk_keys=True)
+        stream.write([_row(n, like) for n in range(3000)])
+        stream.end()
+        # The rest of the transaction has its triggers again.
+        assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+        assert stream.subject_ids == {like.subject_id} and stream.item_codes == {like.item}
+        lock_references(s, stream.referenced(like.department, bid))
+    with session_scope(mini_store) as s:
+        assert _count(s, bid) == 3000
+    with pytest.raises(IntegrityError, match=r"subjects\.id = 99999999 does not exist"), \
+            session_scope(mini_store) as s:
+        like = Like(s)
+        bid = like.batch_id
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), bulk_keys=True)
+        bad = list(_row(10_001, like))
+        bad[VAR_COLUMNS.index("subject_id")] = 99_999_999
+        stream.write([_row(10_000, like), tuple(bad)])
+        stream.end()  # no per-row check refused it
+        assert _count(s, bid) == 2
+        lock_references(s, stream.referenced(like.department, bid))
+    with session_scope(mini_store) as s:
+        assert _count(s, bid) == 0
+
+
 def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
         pg_store: str, mini: Path, tmp_path: Path) -> None:
     """12,000 rows, every other one with a wrong check digit: the good ones stream, the
@@ -185,7 +217,9 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
 
     def counting_write(self: pg_copy.RecordStream, rows: Sequence[Sequence[object]]) -> None:
         streams.append(len(rows))
+        bulk.add(self.bulk_keys)
         real_write(self, rows)
+    bulk: set[bool] = set()
     big_files.penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=2)
     ring = create_key_file(tmp_path / "k.key")
     with pytest.MonkeyPatch.context() as mp:
@@ -193,6 +227,7 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
         ingest_paths(pg_store, ring, [mini], actor="test")
     rejected = len(range(0, 12_000, 2))
     assert sum(streams) >= 12_000 - rejected
+    assert bulk == {True}  # keys checked once for the batch (the tests' role may)
     with session_scope(pg_store) as s:
         b = s.execute(select(Batch).where(Batch.file_name == "market_penalties_0big.csv")).scalar_one()
         assert (b.read, b.accepted, b.rejected, b.duplicates) == (12_000, 12_000 - rejected, rejected, 0)

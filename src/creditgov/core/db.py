@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
@@ -349,19 +349,54 @@ def _ident(name: str) -> str:
     return name
 
 
+def set_row_triggers(session_or_pg: Session | Any, on: bool) -> None:
+    """Turn this transaction's per-row triggers (foreign keys among them) off or back
+    on: `SET LOCAL session_replication_role`, which a rollback undoes. Only for a bulk
+    load whose keys `lock_references` then checks; see `may_skip_row_triggers`."""
+    sql = f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}"
+    if isinstance(session_or_pg, Session):
+        session_or_pg.connection().exec_driver_sql(sql)
+    else:  # a psycopg connection (a COPY stream's own)
+        session_or_pg.execute(sql)
+
+
+def lock_references(session: Session, wanted: Mapping[str, tuple[str, Collection[object]]]) -> None:
+    """The foreign keys of a bulk load, checked once for the load: for each referenced
+    table, (key column, the distinct values the load's rows name), every named row is
+    found and locked `FOR KEY SHARE` — the lock PostgreSQL's per-row check takes, so
+    none can be removed or re-keyed before the commit. A value that names no row raises
+    `IntegrityError`, and the load's transaction must then roll back."""
+    conn = session.connection()
+    for target, (key, values) in wanted.items():
+        target, key = _ident(target), _ident(key)
+        distinct = list(set(values) - {None})
+        if not distinct:
+            continue
+        # The array's type said (psycopg sends a list of texts untyped): numbers or texts.
+        array = "%(v)s::bigint[]" if all(isinstance(v, int) for v in distinct) else "%(v)s::text[]"
+        if array.endswith("text[]"):
+            distinct = [str(v) for v in distinct]
+        found = conn.exec_driver_sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM {target} t JOIN unnest({array}) AS u(v) ON t.{key} = u.v "
+            f"FOR KEY SHARE OF t) l", {"v": distinct}).scalar_one()
+        if found != len(distinct):
+            missing = conn.exec_driver_sql(
+                f"SELECT u.v FROM unnest({array}) AS u(v) WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = u.v) "
+                "LIMIT 1", {"v": distinct}).scalar()
+            raise IntegrityError(f"{target}.{key} = {missing!r} does not exist "
+                                 f"({len(distinct) - found} value(s) of this load name no row); nothing was stored")
+
+
 def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
-                      *, scope: tuple[str, object], references: dict[str, str], stored_form: bool = False) -> str:
-    """`bulk_insert` of rows that all share `scope` (column, value) — e.g. one run's
-    scores — with the foreign keys in `references` (column -> referenced table, by its
-    `id`) checked once for the whole load instead of row by row.
+                      *, references: dict[str, tuple[str, str]], stored_form: bool = False) -> str:
+    """`bulk_insert` with the foreign keys in `references` (column -> (referenced table,
+    its key)) checked once for the whole load instead of row by row.
 
     On PostgreSQL a foreign key is a trigger per row: for a million scores its checks
-    cost four times the insert itself. Where the role may (`may_skip_row_triggers`),
-    the COPY runs with those triggers off (`session_replication_role = replica`, for
-    this transaction's COPY only), then one query a reference finds and locks every
-    referenced row `FOR KEY SHARE` — the lock the trigger takes, so no referenced row
-    can go before the commit — and a missing one raises `IntegrityError` before
-    anything is committed: the guarantee of the constraint, kept in bulk. Elsewhere
+    cost three times the insert itself. Where the role may (`may_skip_row_triggers`),
+    the COPY runs with the per-row triggers off (this COPY only), then
+    `lock_references` finds and locks every referenced row and raises before anything
+    is committed on a missing one: the constraint's guarantee, kept in bulk. Elsewhere
     (SQLite, or a role without the privilege) the database checks row by row.
     Returns how the keys were checked: "bulk" or "row"."""
     if not rows:
@@ -369,27 +404,10 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
     if not may_skip_row_triggers(session):
         bulk_insert(session, table, columns, rows, stored_form=stored_form)
         return "row"
-    conn = session.connection()
-    conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    set_row_triggers(session, False)
     bulk_insert(session, table, columns, rows, stored_form=stored_form)
-    conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
-    name, (col, value) = _ident(table.name), (_ident(scope[0]), scope[1])
-    for column, target in references.items():
-        column, target = _ident(column), _ident(target)
-        if column == col:  # the scope's own row (the run): one row to find and lock
-            wanted, found = 1, conn.exec_driver_sql(
-                f"SELECT count(*) FROM (SELECT 1 FROM {target} t WHERE t.id = %(v)s FOR KEY SHARE OF t) l",
-                {"v": value}).scalar_one()
-        else:
-            wanted = conn.exec_driver_sql(f"SELECT count(*) FROM {name} WHERE {col} = %(v)s AND {column} IS NOT NULL",
-                                          {"v": value}).scalar_one()
-            found = conn.exec_driver_sql(
-                f"SELECT count(*) FROM (SELECT 1 FROM {name} x JOIN {target} t ON t.id = x.{column} "
-                f"WHERE x.{col} = %(v)s FOR KEY SHARE OF t) l", {"v": value}).scalar_one()
-        if found != wanted:
-            missing = value if column == col else conn.exec_driver_sql(
-                f"SELECT x.{column} FROM {name} x WHERE x.{col} = %(v)s AND x.{column} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {target} t WHERE t.id = x.{column}) LIMIT 1", {"v": value}).scalar()
-            raise IntegrityError(f"{name}.{column} = {missing} names no row of {target} "
-                                 f"({wanted - found} row(s) of this load); nothing was stored")
+    set_row_triggers(session, True)
+    at = {c: i for i, c in enumerate(columns)}
+    lock_references(session, {target: (key, {r[at[column]] for r in rows})
+                              for column, (target, key) in references.items()})
     return "bulk"

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert
+from creditgov.core.db import bulk_insert, lock_references, may_skip_row_triggers
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
@@ -185,8 +185,10 @@ class BatchWriter:
         self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
                           "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
                           "spec_version": self.spec_version, "created_at": self.now_s}
-        # PostgreSQL, a source's first file: its records go through one COPY kept open (pg_copy.py).
+        # PostgreSQL, a source's first file: its records go through one COPY kept open
+        # (pg_copy.py), its foreign keys checked once for the batch where the role may.
         self.stream: pg_copy.RecordStream | None = None
+        self.bulk_keys = self.postgres and may_skip_row_triggers(session)
 
     @property
     def preparer(self) -> RecordPreparer:
@@ -466,7 +468,7 @@ class BatchWriter:
         # on PostgreSQL the records stream.
         if not self.source_has_records and self.postgres:
             if self.stream is None:
-                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants)
+                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants, bulk_keys=self.bulk_keys)
             self.stream.write(pending)
             c.accepted += len(pending)
             for t in tags:
@@ -525,6 +527,8 @@ class BatchWriter:
 
     def finish(self) -> None:
         self.flush(final=True)
+        if self.stream is not None and self.stream.bulk_keys:
+            lock_references(self.s, self.stream.referenced(self.department, self.batch_id))
         self._flush_subjects()
         self.s.flush()
         b = self.batch
