@@ -102,6 +102,8 @@ def test_score_copies_in_an_object_store(store: str) -> None:
     segments.refresh(store, min_rows=0)
     done = service.evaluate(store, ref=MODEL, as_of=AS_OF, engine="duckdb", publish=True, actor="test")
     assert "score_copy" in done.timings
+    with db.session_scope(store) as s:  # the county's older published runs: this new place lacks their copies
+        assert done.run_id not in score_copies.backfill(s, store)
     place = segments.place_for(store)
     written = pq.read_table(place.file(score_copies.name(done.run_id)), filesystem=place.fs)
     assert written.num_rows == done.subjects > 100
