@@ -21,7 +21,6 @@ from creditgov.scoring.models import EvaluationRun, Score
 from tests import store_template
 
 COLUMNS = ["run_id", "subject_id", "score", "grade", "colour", "dimensions"]
-REFERENCES = {"run_id": ("evaluation_runs", "id"), "subject_id": ("subjects", "id")}
 TABLE = cast(Table, Score.__table__)
 
 
@@ -41,8 +40,7 @@ def _rows(run: int, subjects: list[int]) -> list[tuple[Any, ...]]:
 
 def _load(url: str, run: int, subjects: list[int]) -> str:
     with db.session_scope(url) as s:
-        return db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, subjects), stored_form=True,
-                                    references=REFERENCES)
+        return db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, subjects), stored_form=True)
 
 
 def _stored(url: str, run: int) -> int:
@@ -66,8 +64,7 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
     try:
         with db.session_scope(store) as s:
             assert db.may_skip_row_triggers(s)  # the tests' role is a superuser
-            how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True,
-                                       references=REFERENCES)
+            how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True)
             assert how == "bulk"
             # The triggers are back on for the rest of the transaction.
             assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
@@ -125,3 +122,22 @@ def test_a_role_without_the_privilege_gets_the_row_checks(store: str, pg_base: s
             c.exec_driver_sql(f"DROP OWNED BY {role}")
             c.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_the_keys_checked_are_the_ones_the_metadata_declares(store: str) -> None:
+    """The checked keys come from the table's declared foreign keys, so a key added to
+    the schema is checked too: a load that leaves one out is refused before it runs,
+    and a text key (credit_records' item code) is compared as the referenced column's
+    type."""
+    from creditgov.records.models import CreditRecord
+
+    assert set(db.foreign_keys(TABLE)) == {"run_id", "subject_id"}
+    records = cast(Table, CreditRecord.__table__)
+    assert set(db.foreign_keys(records)) == {"subject_id", "item_code", "department_code", "batch_id"}
+    run = _run(store)
+    with db.session_scope(store) as s:
+        with pytest.raises(ValueError, match=r"every foreign key \['run_id', 'subject_id'\]"):
+            db.lock_references(s, TABLE, {"run_id": {run}})
+        with pytest.raises(IntegrityError, match=r"catalog_items\.code = 'no-such-item' does not exist"):
+            db.lock_references(s, records, {"subject_id": {1, 2}, "item_code": {"no-such-item"},
+                                            "department_code": set(), "batch_id": {None}})

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tests import big_files, store_template
 
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert, lock_references, session_scope
+from creditgov.core.db import bulk_insert, session_scope
 from creditgov.core.errors import IntegrityError
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
@@ -176,7 +176,8 @@ def test_a_row_the_server_refuses_fails_the_file_loudly(mini_store: str) -> None
 
 def test_a_batch_streamed_without_row_checks_checks_its_keys_before_commit(mini_store: str) -> None:
     """With `bulk_keys` the COPYs skip PostgreSQL's per-row foreign-key checks; the
-    batch then checks every key its rows name at once (core.db.lock_references), and a
+    batch then checks every key its rows name at once (core.db.lock_references, every
+    foreign key the metadata declares), and a
     key that names nothing fails the whole file."""
     with session_scope(mini_store) as s:
         like = Like(s)
@@ -186,8 +187,9 @@ def test_a_batch_streamed_without_row_checks_checks_its_keys_before_commit(mini_
         stream.end()
         # The rest of the transaction has its triggers again.
         assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
-        assert stream.subject_ids == {like.subject_id} and stream.item_codes == {like.item}
-        lock_references(s, stream.referenced(like.department, bid))
+        assert stream.named == {"subject_id": {like.subject_id}, "item_code": {like.item},
+                                "department_code": {like.department}, "batch_id": {bid}}
+        stream.check_references()
     with session_scope(mini_store) as s:
         assert _count(s, bid) == 3000
     with pytest.raises(IntegrityError, match=r"subjects\.id = 99999999 does not exist"), \
@@ -200,7 +202,7 @@ def test_a_batch_streamed_without_row_checks_checks_its_keys_before_commit(mini_
         stream.write([_row(10_000, like), tuple(bad)])
         stream.end()  # no per-row check refused it
         assert _count(s, bid) == 2
-        lock_references(s, stream.referenced(like.department, bid))
+        stream.check_references()
     with session_scope(mini_store) as s:
         assert _count(s, bid) == 0
 

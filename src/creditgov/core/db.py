@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
@@ -16,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, make_url
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from creditgov.core import files
@@ -330,17 +331,31 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
         session.execute(table.insert(), [dict(zip(names, (*r, *tail), strict=True)) for r in rows])
 
 
+#: Per engine (one store, one role): whether it may skip the per-row triggers.
+_SKIP_ALLOWED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
 def may_skip_row_triggers(session: Session) -> bool:
     """Whether this PostgreSQL role may turn off the per-row foreign-key triggers for a
     bulk load (`session_replication_role`): a superuser, or on PostgreSQL 15+ a role
-    granted `SET ON PARAMETER session_replication_role`."""
+    granted `SET ON PARAMETER session_replication_role`. Asked once per engine."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return False
-    if int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) >= 150000:
-        return bool(conn.exec_driver_sql("SELECT has_parameter_privilege('session_replication_role', 'SET')")
-                    .scalar_one())
-    return bool(conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar_one())
+    known = _SKIP_ALLOWED.get(conn.engine)
+    if known is None:
+        if int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) >= 150000:
+            sql = "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+        else:
+            sql = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        known = _SKIP_ALLOWED[conn.engine] = bool(conn.exec_driver_sql(sql).scalar_one())
+    return known
+
+
+def foreign_keys(table: Table) -> dict[str, Column[Any]]:
+    """A table's foreign keys as the metadata declares them: column name -> the
+    referenced column."""
+    return {fk.parent.name: fk.column for fk in table.foreign_keys}
 
 
 def _ident(name: str) -> str:
@@ -360,37 +375,42 @@ def set_row_triggers(session_or_pg: Session | Any, on: bool) -> None:
         session_or_pg.execute(sql)
 
 
-def lock_references(session: Session, wanted: Mapping[str, tuple[str, Collection[object]]]) -> None:
-    """The foreign keys of a bulk load, checked once for the load: for each referenced
-    table, (key column, the distinct values the load's rows name), every named row is
-    found and locked `FOR KEY SHARE` — the lock PostgreSQL's per-row check takes, so
-    none can be removed or re-keyed before the commit. A value that names no row raises
-    `IntegrityError`, and the load's transaction must then roll back."""
+def lock_references(session: Session, table: Table, values: Mapping[str, Collection[object]]) -> None:
+    """The foreign keys of a bulk load into `table`, checked once for the load: `values`
+    gives, for every foreign-key column of the table (`foreign_keys`, from the
+    metadata; a column the load leaves NULL gets an empty set), the values the load's
+    rows put there. Every row they name is found and locked `FOR KEY SHARE` — the lock
+    PostgreSQL's per-row check takes, so none can be removed or re-keyed before the
+    commit. A value that names no row raises `IntegrityError`, and the load's
+    transaction must then roll back; a foreign key left out raises `ValueError`."""
+    keys = foreign_keys(table)
+    if set(values) != set(keys):
+        raise ValueError(f"{table.name}: the load must give the values of every foreign key "
+                         f"{sorted(keys)}, not {sorted(values)}")
     conn = session.connection()
-    for target, (key, values) in wanted.items():
-        target, key = _ident(target), _ident(key)
-        distinct = list(set(values) - {None})
+    for column, named in values.items():
+        target = keys[column]
+        name, key = _ident(target.table.name), _ident(target.name)
+        distinct = list(set(named) - {None})
         if not distinct:
             continue
-        # The array's type said (psycopg sends a list of texts untyped): numbers or texts.
-        array = "%(v)s::bigint[]" if all(isinstance(v, int) for v in distinct) else "%(v)s::text[]"
-        if array.endswith("text[]"):
-            distinct = [str(v) for v in distinct]
+        # The array typed as the referenced column (psycopg sends a list of texts untyped).
+        array = f"%(v)s::{target.type.compile(dialect=conn.dialect)}[]"
         found = conn.exec_driver_sql(
-            f"SELECT count(*) FROM (SELECT 1 FROM {target} t JOIN unnest({array}) AS u(v) ON t.{key} = u.v "
+            f"SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN unnest({array}) AS u(v) ON t.{key} = u.v "
             f"FOR KEY SHARE OF t) l", {"v": distinct}).scalar_one()
         if found != len(distinct):
             missing = conn.exec_driver_sql(
-                f"SELECT u.v FROM unnest({array}) AS u(v) WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = u.v) "
+                f"SELECT u.v FROM unnest({array}) AS u(v) WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE t.{key} = u.v) "
                 "LIMIT 1", {"v": distinct}).scalar()
-            raise IntegrityError(f"{target}.{key} = {missing!r} does not exist "
+            raise IntegrityError(f"{name}.{key} = {missing!r} does not exist "
                                  f"({len(distinct) - found} value(s) of this load name no row); nothing was stored")
 
 
 def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
-                      *, references: dict[str, tuple[str, str]], stored_form: bool = False) -> str:
-    """`bulk_insert` with the foreign keys in `references` (column -> (referenced table,
-    its key)) checked once for the whole load instead of row by row.
+                      *, stored_form: bool = False) -> str:
+    """`bulk_insert` with the table's foreign keys (every one the metadata declares)
+    checked once for the whole load instead of row by row.
 
     On PostgreSQL a foreign key is a trigger per row: for a million scores its checks
     cost three times the insert itself. Where the role may (`may_skip_row_triggers`),
@@ -404,10 +424,14 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
     if not may_skip_row_triggers(session):
         bulk_insert(session, table, columns, rows, stored_form=stored_form)
         return "row"
+    for column in foreign_keys(table):
+        c = table.c[column]
+        if column not in columns and (c.default is not None or c.server_default is not None):
+            raise ValueError(f"{table.name}.{column}: a foreign key with a default must be given to check it in bulk")
     set_row_triggers(session, False)
     bulk_insert(session, table, columns, rows, stored_form=stored_form)
     set_row_triggers(session, True)
     at = {c: i for i, c in enumerate(columns)}
-    lock_references(session, {target: (key, {r[at[column]] for r in rows})
-                              for column, (target, key) in references.items()})
+    lock_references(session, table, {column: {r[at[column]] for r in rows} if column in at else set()
+                                     for column in foreign_keys(table)})
     return "bulk"

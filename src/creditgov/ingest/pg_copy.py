@@ -29,11 +29,11 @@ from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from creditgov.core.db import refuse_busy, set_row_triggers
+from creditgov.core.db import foreign_keys, lock_references, refuse_busy, set_row_triggers
 from creditgov.records.models import CreditRecord
 
 if TYPE_CHECKING:
@@ -114,9 +114,12 @@ class RecordStream:
         #: COPY with the per-row triggers off; the keys are then checked for the whole
         #: batch (`referenced`, core.db.lock_references) before it commits.
         self.bulk_keys = bulk_keys
-        self._subject, self._item = columns.index("subject_id"), columns.index("item_code")
-        self.subject_ids: set[object] = set()
-        self.item_codes: set[object] = set()
+        # Every foreign key of credit_records (from the metadata), with the values the
+        # streamed rows put there: those of the columns as they are sent, the constants'.
+        keys = foreign_keys(cast(Table, CreditRecord.__table__))
+        self._keyed = [(name, columns.index(name)) for name in keys if name in columns]
+        self.named: dict[str, set[object]] = {
+            name: ({constants[name]} if name in constants else set()) for name in keys}
         self._pg: Any = None
 
     @property
@@ -130,9 +133,8 @@ class RecordStream:
             self._start()
         write, tail = self._write, self.tail
         if self.bulk_keys:
-            si, ii = self._subject, self._item
-            self.subject_ids.update(r[si] for r in rows)
-            self.item_codes.update(r[ii] for r in rows)
+            for name, i in self._keyed:
+                self.named[name].update(r[i] for r in rows)
         try:
             for r in rows:
                 write((*r, *tail))
@@ -179,11 +181,11 @@ class RecordStream:
         else:  # the transaction rolls back, which undoes the SET LOCAL too
             stack.__exit__(type(exc), exc, exc.__traceback__)
 
-    def referenced(self, department: str, batch_id: int) -> dict[str, tuple[str, set[object]]]:
-        """What the streamed rows name, for `lock_references` (the foreign keys of
-        credit_records: subject, item, department, batch)."""
-        return {"subjects": ("id", self.subject_ids), "catalog_items": ("code", self.item_codes),
-                "departments": ("code", {department}), "ingest_batches": ("id", {batch_id})}
+    def check_references(self) -> None:
+        """Check and lock, once, every row the streamed records name through a foreign
+        key (`core.db.lock_references`); raises if one names nothing. Call before the
+        batch commits, when its COPYs ran without the per-row triggers."""
+        lock_references(self.session, cast(Table, CreditRecord.__table__), self.named)
 
     def _before_statement(self, *_args: Any) -> None:
         self.end()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert, lock_references, may_skip_row_triggers
+from creditgov.core.db import bulk_insert, may_skip_row_triggers
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
@@ -528,7 +528,7 @@ class BatchWriter:
     def finish(self) -> None:
         self.flush(final=True)
         if self.stream is not None and self.stream.bulk_keys:
-            lock_references(self.s, self.stream.referenced(self.department, self.batch_id))
+            self.stream.check_references()
         self._flush_subjects()
         self.s.flush()
         b = self.batch

@@ -363,8 +363,7 @@ def _store_scores(session: Session, p: Prepared, run_id: int, table: pa.Table) -
     # PostgreSQL lets this role (db.bulk_load_checked): a million scores in a quarter of the time.
     db.bulk_load_checked(session, cast(Table, Score.__table__),
                          ["run_id", "subject_id", "score", "grade", "colour", "dimensions"], list(rows),
-                         stored_form=True,
-                         references={"run_id": ("evaluation_runs", "id"), "subject_id": ("subjects", "id")})
+                         stored_form=True)
 
 
 def _centi_text(c: int) -> str:
