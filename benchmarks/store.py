@@ -100,7 +100,7 @@ def main() -> None:
         bulk_allowed = db.may_skip_row_triggers
         for attempt in range(args.repeat):
             for how in ("row", "bulk"):
-                db.may_skip_row_triggers = (lambda _s: False) if how == "row" else bulk_allowed  # type: ignore[assignment]
+                db.may_skip_row_triggers = (lambda _s, _t: False) if how == "row" else bulk_allowed  # type: ignore[assignment]
                 with db.session_scope(url) as s:
                     run = EvaluationRun(model_name="bench", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
                                         engine="duckdb", status="running", started_at=dt.datetime.now(), actor="bench",

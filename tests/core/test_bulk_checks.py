@@ -63,7 +63,7 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
     other = sa.create_engine(store, poolclass=sa.pool.NullPool)
     try:
         with db.session_scope(store) as s:
-            assert db.may_skip_row_triggers(s)  # the tests' role is a superuser
+            assert db.may_skip_row_triggers(s, TABLE)  # the tests' role is a superuser
             how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True)
             assert how == "bulk"
             # The triggers are back on for the rest of the transaction.
@@ -111,7 +111,7 @@ def test_a_role_without_the_privilege_gets_the_row_checks(store: str, pg_base: s
     try:
         run = _run(store)
         with db.session_scope(plain) as s:
-            assert not db.may_skip_row_triggers(s)
+            assert not db.may_skip_row_triggers(s, TABLE)
         with pytest.raises(psycopg.errors.ForeignKeyViolation, match="foreign key"):  # the COPY's own error
             _load(plain, run, [1, 42])
         assert _stored(store, run) == 0
@@ -141,3 +141,24 @@ def test_the_keys_checked_are_the_ones_the_metadata_declares(store: str) -> None
         with pytest.raises(IntegrityError, match=r"catalog_items\.code = 'no-such-item' does not exist"):
             db.lock_references(s, records, {"subject_id": {1, 2}, "item_code": {"no-such-item"},
                                             "department_code": set(), "batch_id": {None}})
+
+
+def test_a_table_with_its_own_insert_trigger_keeps_the_row_checks(store: str) -> None:
+    """Turning the per-row triggers off would skip a table's own INSERT trigger too (only
+    the foreign keys' checks are made up for), so such a table is loaded row by row."""
+    run = _run(store)
+    with db.session_scope(store) as s:
+        s.connection().exec_driver_sql(
+            "CREATE FUNCTION scores_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE evaluation_runs SET subjects = subjects + 1 WHERE id = NEW.run_id; RETURN NEW; END $$")
+        s.connection().exec_driver_sql("CREATE TRIGGER scores_seen AFTER INSERT ON evaluation_scores "
+                                       "FOR EACH ROW EXECUTE FUNCTION scores_seen()")
+    fresh = sa.create_engine(store, poolclass=sa.pool.NullPool)  # whether it may is kept per engine
+    try:
+        with sa.orm.Session(fresh) as s, s.begin():
+            assert not db.may_skip_row_triggers(s, TABLE)
+            assert db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True) == "row"
+        with fresh.connect() as c:
+            assert c.exec_driver_sql("SELECT subjects FROM evaluation_runs WHERE id = %s", (run,)).scalar_one() == 3
+    finally:
+        fresh.dispose()

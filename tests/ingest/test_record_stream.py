@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tests import big_files, store_template
 
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert, session_scope
+from creditgov.core.db import References, bulk_insert, session_scope
 from creditgov.core.errors import IntegrityError
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
@@ -175,34 +175,36 @@ def test_a_row_the_server_refuses_fails_the_file_loudly(mini_store: str) -> None
 
 
 def test_a_batch_streamed_without_row_checks_checks_its_keys_before_commit(mini_store: str) -> None:
-    """With `bulk_keys` the COPYs skip PostgreSQL's per-row foreign-key checks; the
+    """With `references` the COPYs skip PostgreSQL's per-row foreign-key checks; the
     batch then checks every key its rows name at once (core.db.lock_references, every
     foreign key the metadata declares), and a
     key that names nothing fails the whole file."""
     with session_scope(mini_store) as s:
         like = Like(s)
         bid = like.batch_id
-        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), bulk_keys=True)
+        refs = References(cast(Table, CreditRecord.__table__), VAR_COLUMNS, _constants(like))
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), references=refs)
         stream.write([_row(n, like) for n in range(3000)])
         stream.end()
         # The rest of the transaction has its triggers again.
         assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
-        assert stream.named == {"subject_id": {like.subject_id}, "item_code": {like.item},
-                                "department_code": {like.department}, "batch_id": {bid}}
-        stream.check_references()
+        assert refs.named == {"subject_id": {like.subject_id}, "item_code": {like.item},
+                              "department_code": {like.department}, "batch_id": {bid}}
+        refs.check(s)
     with session_scope(mini_store) as s:
         assert _count(s, bid) == 3000
     with pytest.raises(IntegrityError, match=r"subjects\.id = 99999999 does not exist"), \
             session_scope(mini_store) as s:
         like = Like(s)
         bid = like.batch_id
-        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), bulk_keys=True)
+        refs = References(cast(Table, CreditRecord.__table__), VAR_COLUMNS, _constants(like))
+        stream = pg_copy.RecordStream(s, VAR_COLUMNS, _constants(like), references=refs)
         bad = list(_row(10_001, like))
         bad[VAR_COLUMNS.index("subject_id")] = 99_999_999
         stream.write([_row(10_000, like), tuple(bad)])
         stream.end()  # no per-row check refused it
         assert _count(s, bid) == 2
-        stream.check_references()
+        refs.check(s)
     with session_scope(mini_store) as s:
         assert _count(s, bid) == 0
 
@@ -219,13 +221,23 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
 
     def counting_write(self: pg_copy.RecordStream, rows: Sequence[Sequence[object]]) -> None:
         streams.append(len(rows))
-        bulk.add(self.bulk_keys)
+        bulk.add(self.references is not None)
         real_write(self, rows)
     bulk: set[bool] = set()
+    # Every batch's foreign-key values are checked once at its end, the matching path's
+    # (the source's later file below) as well as the stream's.
+    checked: dict[int, dict[str, set[object]]] = {}
+    real_check = References.check
+
+    def noting_check(self: References, session: Session) -> None:
+        batch = next(iter(self.named["batch_id"]))
+        checked[cast(int, batch)] = {k: set(v) for k, v in self.named.items()}
+        real_check(self, session)
     big_files.penalties(mini / "data" / "market_penalties_0big.csv", 12_000, bad_every=2)
     ring = create_key_file(tmp_path / "k.key")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pg_copy.RecordStream, "write", counting_write)
+        mp.setattr(References, "check", noting_check)
         ingest_paths(pg_store, ring, [mini], actor="test")
     rejected = len(range(0, 12_000, 2))
     assert sum(streams) >= 12_000 - rejected
@@ -242,6 +254,15 @@ def test_a_first_file_with_rejections_streams_and_keeps_every_rejected_row(
         # other content, a correction; the other two are new.
         small = s.execute(select(Batch).where(Batch.file_name == "market_penalties_2025.csv")).scalar_one()
         assert (small.accepted, small.corrected) == (2, 1)
+        # Its three inserts (the matching path: no stream) named their subjects, item,
+        # department and batch, and those were checked once for the batch.
+        named = checked[small.id]
+        stored = s.execute(select(CreditRecord.subject_id, CreditRecord.item_code, CreditRecord.department_code)
+                           .where(CreditRecord.batch_id == small.id)).all()
+        assert len(stored) == 3
+        assert named["subject_id"] == {r[0] for r in stored} and named["item_code"] == {r[1] for r in stored}
+        assert named["department_code"] == {r[2] for r in stored} and named["batch_id"] == {small.id}
+        assert b.id in checked
 
 
 def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str, mini: Path, tmp_path: Path,

@@ -331,25 +331,32 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
         session.execute(table.insert(), [dict(zip(names, (*r, *tail), strict=True)) for r in rows])
 
 
-#: Per engine (one store, one role): whether it may skip the per-row triggers.
-_SKIP_ALLOWED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+#: Per engine (one store, one role) and table: whether a load may skip the per-row triggers.
+_SKIP_ALLOWED: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
-def may_skip_row_triggers(session: Session) -> bool:
-    """Whether this PostgreSQL role may turn off the per-row foreign-key triggers for a
-    bulk load (`session_replication_role`): a superuser, or on PostgreSQL 15+ a role
-    granted `SET ON PARAMETER session_replication_role`. Asked once per engine."""
+def may_skip_row_triggers(session: Session, table: Table) -> bool:
+    """Whether a bulk load into `table` may turn off PostgreSQL's per-row triggers
+    (`session_replication_role`) and check its foreign keys once instead: the role is a
+    superuser, or on PostgreSQL 15+ was granted `SET ON PARAMETER
+    session_replication_role`; and the table has no trigger of its own on INSERT (which
+    the load would skip too — only the foreign keys' are made up for). Asked once per
+    engine and table."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return False
-    known = _SKIP_ALLOWED.get(conn.engine)
-    if known is None:
+    known = _SKIP_ALLOWED.setdefault(conn.engine, {})
+    if table.name not in known:
         if int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) >= 150000:
             sql = "SELECT has_parameter_privilege('session_replication_role', 'SET')"
         else:
             sql = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-        known = _SKIP_ALLOWED[conn.engine] = bool(conn.exec_driver_sql(sql).scalar_one())
-    return known
+        allowed = bool(conn.exec_driver_sql(sql).scalar_one())
+        own = conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%(t)s) "
+                                   "AND NOT tgisinternal AND (tgtype & 4) <> 0",  # TRIGGER_TYPE_INSERT
+                                   {"t": _ident(table.name)}).scalar_one()
+        known[table.name] = allowed and not own
+    return known[table.name]
 
 
 def foreign_keys(table: Table) -> dict[str, Column[Any]]:
@@ -407,6 +414,30 @@ def lock_references(session: Session, table: Table, values: Mapping[str, Collect
                                  f"({len(distinct) - found} value(s) of this load name no row); nothing was stored")
 
 
+class References:
+    """The foreign-key values a bulk load puts into `table`, gathered as its rows are
+    written (`note`) and checked once before the load commits (`check`): for rows of
+    `columns`, the load's `constants` (columns the same for every row) included."""
+
+    def __init__(self, table: Table, columns: Sequence[str], constants: Mapping[str, object] | None = None) -> None:
+        keys = foreign_keys(table)
+        constants = constants or {}
+        self.table = table
+        self._at = [(name, columns.index(name)) for name in keys if name in columns]
+        self.named: dict[str, set[object]] = {name: ({constants[name]} if name in constants else set())
+                                              for name in keys}
+        self.rows = 0
+
+    def note(self, rows: Sequence[Sequence[object]]) -> None:
+        for name, i in self._at:
+            self.named[name].update(r[i] for r in rows)
+        self.rows += len(rows)
+
+    def check(self, session: Session) -> None:
+        if self.rows:
+            lock_references(session, self.table, self.named)
+
+
 def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
                       *, stored_form: bool = False) -> str:
     """`bulk_insert` with the table's foreign keys (every one the metadata declares)
@@ -421,7 +452,7 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
     Returns how the keys were checked: "bulk" or "row"."""
     if not rows:
         return "row"
-    if not may_skip_row_triggers(session):
+    if not may_skip_row_triggers(session, table):
         bulk_insert(session, table, columns, rows, stored_form=stored_form)
         return "row"
     for column in foreign_keys(table):
@@ -431,7 +462,7 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
     set_row_triggers(session, False)
     bulk_insert(session, table, columns, rows, stored_form=stored_form)
     set_row_triggers(session, True)
-    at = {c: i for i, c in enumerate(columns)}
-    lock_references(session, table, {column: {r[at[column]] for r in rows} if column in at else set()
-                                     for column in foreign_keys(table)})
+    refs = References(table, columns)
+    refs.note(rows)
+    refs.check(session)
     return "bulk"

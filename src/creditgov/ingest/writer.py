@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.db import bulk_insert, may_skip_row_triggers
+from creditgov.core.db import References, bulk_insert, may_skip_row_triggers, set_row_triggers
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
@@ -175,6 +175,7 @@ class BatchWriter:
         self.now_s = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.new_subjects: dict[tuple[str, str], list[Any]] = {}
         self.subject_hashes: dict[int, tuple[str | None, str]] | None = None
+        self.subject_updates: dict[int, dict[str, Any]] = {}  # stored subjects a row corrected, by id
         self.header: list[str] | None = None
         # Per-batch constants, read once instead of per row.
         self.source, self.department, self.spec_version = spec.name, spec.department, spec.version
@@ -188,7 +189,11 @@ class BatchWriter:
         # PostgreSQL, a source's first file: its records go through one COPY kept open
         # (pg_copy.py), its foreign keys checked once for the batch where the role may.
         self.stream: pg_copy.RecordStream | None = None
-        self.bulk_keys = self.postgres and may_skip_row_triggers(session)
+        # Where the role may, the records' inserts (stream or not) skip PostgreSQL's
+        # per-row foreign-key checks; the keys they name are checked once at `finish`.
+        self.references = (References(cast(Table, CreditRecord.__table__), VAR_COLUMNS, self.constants)
+                           if self.postgres and may_skip_row_triggers(session, cast(Table, CreditRecord.__table__))
+                           else None)
 
     @property
     def preparer(self) -> RecordPreparer:
@@ -358,14 +363,30 @@ class BatchWriter:
             self.counts.duplicates += 1
             self.outcomes[tag] = ("duplicate", None)
             return
-        row = self.s.get(Subject, existing)
-        assert row is not None
-        for k, v in RowPreparer.subject_update(values).items():
-            setattr(row, k, v)
-        row.status, row.row_hash, row.updated_at, row.batch_id = "confirmed", content, self.now, self.batch.id
+        # Written with the chunk's other writes, one statement for all (`_flush_subject_updates`):
+        # a monthly registry delivery re-sends every firm, and one round trip each was
+        # most of such a file's time.
+        self.subject_updates[existing] = {**RowPreparer.subject_update(values), "status": "confirmed",
+                                          "row_hash": content, "updated_at": self.now, "batch_id": self.batch.id}
         self.subject_hashes[existing] = (content, "confirmed")
         self.counts.corrected += 1
         self.outcomes[tag] = ("corrected", None)
+
+    def _flush_subject_updates(self) -> None:
+        """The stored subjects this file's rows corrected, updated by one executemany."""
+        if not self.subject_updates:
+            return
+        self._end_stream()
+        updates, self.subject_updates = self.subject_updates, {}
+        st = cast(Table, Subject.__table__)
+        columns = next(iter(updates.values())).keys()
+        self.s.execute(update(st).where(st.c.id == bindparam("_id"))
+                       .values({c: bindparam(f"v_{c}") for c in columns}),
+                       [{"_id": sid, **{f"v_{c}": v for c, v in fields.items()}} for sid, fields in updates.items()])
+        # As the ORM's UPDATE would: these subjects, if loaded in the session, read anew.
+        for obj in list(self.s.identity_map.values()):
+            if isinstance(obj, Subject) and obj.id in updates:
+                self.s.expire(obj)
 
     def _flush_subjects(self) -> None:
         """Insert the batch's new subjects at once, then learn their ids."""
@@ -433,6 +454,7 @@ class BatchWriter:
         self._run_buffer()
         if self.pending:
             self._flush_records()
+        self._flush_subject_updates()
         if final:
             self._end_stream()
         if self.q_pending and (final or self.stream is None or len(self.q_pending) >= CHUNK):
@@ -468,7 +490,7 @@ class BatchWriter:
         # on PostgreSQL the records stream.
         if not self.source_has_records and self.postgres:
             if self.stream is None:
-                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants, bulk_keys=self.bulk_keys)
+                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants, references=self.references)
             self.stream.write(pending)
             c.accepted += len(pending)
             for t in tags:
@@ -517,6 +539,13 @@ class BatchWriter:
             else:
                 for rid in retired:
                     self.s.execute(update(CreditRecord).where(CreditRecord.id == rid).values(is_current=False))
+        if not new_rows and not corrections:
+            return
+        refs = self.references
+        if refs is not None:  # keys checked at `finish`; corrections share VAR_COLUMNS' positions
+            refs.note(new_rows)
+            refs.note(corrections)
+            set_row_triggers(self.s, False)
         if new_rows:
             bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
                         constants=self.constants)
@@ -524,11 +553,13 @@ class BatchWriter:
             fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
             bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"), corrections,
                         stored_form=True, constants=fixed)
+        if refs is not None:  # the transaction's other statements keep their triggers
+            set_row_triggers(self.s, True)
 
     def finish(self) -> None:
         self.flush(final=True)
-        if self.stream is not None and self.stream.bulk_keys:
-            self.stream.check_references()
+        if self.references is not None:
+            self.references.check(self.s)
         self._flush_subjects()
         self.s.flush()
         b = self.batch
