@@ -1,7 +1,7 @@
 """Ingestion throughput: records per second and peak memory, SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/ingest.py [--subjects 100000] [--seed 7] [--skip-postgres] [--skip-sqlite]
-        [--no-synthetic] [--repeat N]
+        [--no-synthetic] [--no-later] [--repeat N]
 
 Generates (once, cached under benchmarks/work/) a synthetic county, then in separate
 processes: (a) a baseline that only reads and decodes every source file with the
@@ -13,7 +13,10 @@ staging SQLite file written beforehand (untimed) — SQLite's own cost of the in
 with no Python per row — and two bounds of that copy: with both indexes built after the
 insert, in the same transaction (a bulk load's best case), and into a table with no
 index at all (SQLite's ceiling for one row per record), (d) `creditgov ingest` on
-SQLite, (e) on PostgreSQL (a fresh schema in database `test` at 127.0.0.1:5432). Each
+SQLite, (e) on PostgreSQL (a fresh schema in database `test` at 127.0.0.1:5432), each
+followed by a second ingest of the same files and by the next seed's county ingested
+onto the filled store (new records through the matching path, shared subjects
+re-registered; `--no-later` leaves it out). Each
 line reports wall seconds, rows/s, CPU seconds and peak RSS of the measuring process
 and, for ingest, of its helper process (files are prepared on the second core, see
 docs/ingestion.md), and the load average when it started. Prints a side-by-side table
@@ -239,7 +242,7 @@ def child(kind: str, county: str, url: str) -> None:
         from creditgov.security.crypto import load_key_file
 
         key_file = WORK / f"bench-{hashlib.sha256(url.encode()).hexdigest()[:8]}.key"
-        ring = load_key_file(key_file) if kind == "again" else create_key_file(key_file)
+        ring = load_key_file(key_file) if kind in ("again", "later") else create_key_file(key_file)
         out["load_average"] = round(os.getloadavg()[0], 2)
         t0 = time.perf_counter()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -251,7 +254,7 @@ def child(kind: str, county: str, url: str) -> None:
     cpu0 = ru0.ru_utime + ru0.ru_stime  # the measured part, not the set-up
     out["cpu_s"] = round(me.ru_utime + me.ru_stime - cpu0, 2)
     out["peak_rss_mb"] = round(me.ru_maxrss / 1024, 1)
-    if kind in ("ingest", "again"):
+    if kind in ("ingest", "again", "later"):
         out["helper_cpu_s"] = round(helper.ru_utime + helper.ru_stime, 2)
         out["helper_peak_rss_mb"] = round(helper.ru_maxrss / 1024, 1)
     print(json.dumps(out))
@@ -265,8 +268,9 @@ def run_child(kind: str, county: Path, url: str) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def pg_rows(county: Path, rows: list[dict]) -> None:
-    """Ingest, its bare-COPY ceiling and a second ingest, in a fresh schema of database `test`."""
+def pg_rows(county: Path, rows: list[dict], later: Path | None) -> None:
+    """Ingest, its bare-COPY ceiling, a second ingest and another county's files, in a
+    fresh schema of database `test`."""
     import sqlalchemy as sa
 
     schema_name = "bench_" + uuid.uuid4().hex[:8]
@@ -279,6 +283,8 @@ def pg_rows(county: Path, rows: list[dict]) -> None:
         rows.append({"what": "ceiling: PostgreSQL bare COPY, same rows", **run_child("bare-copy", county, url)})
         rows.append({"what": "ceiling: bare COPY, keys checked once", **run_child("bare-copy-bulk-keys", county, url)})
         rows.append({"what": "ingest again, PostgreSQL (all seen)", **run_child("again", county, url)})
+        if later is not None:
+            rows.append({"what": "next county, PostgreSQL (matching)", **run_child("later", later, url)})
     finally:
         with eng.begin() as c:
             c.execute(sa.text(f"DROP SCHEMA {schema_name} CASCADE"))
@@ -294,6 +300,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="run the store lines this many times, alternating")
     ap.add_argument("--no-synthetic", action="store_true",
                     help="skip the synthetic-table baselines (b), (c); keep the same-rows ceilings")
+    ap.add_argument("--no-later", action="store_true",
+                    help="skip the next county's ingestion onto the filled store (the matching path)")
     ap.add_argument("--child", nargs=3)
     a = ap.parse_args()
     if a.child:
@@ -308,6 +316,16 @@ def main() -> None:
 
         generate(county, subjects=a.subjects, seed=a.seed)
         print(f"generated {county.name} in {time.perf_counter() - t:.1f} s")
+    # Another county of the same size (the next seed) ingested onto the filled store: its
+    # records are new but go through the matching path (the sources have records), and
+    # the registrations it shares with the first county's subjects correct them.
+    later = None
+    if not a.no_later:
+        later = WORK / f"county-{a.subjects}-{a.seed + 1}"
+        if not (later / "manifest.yaml").exists():
+            from creditgov.demo.county import generate
+
+            generate(later, subjects=a.subjects, seed=a.seed + 1)
     rows: list[dict] = []
     rows.append({"what": "baseline: read+decode only", **run_child("read", county, "-")})
     total = rows[0]["rows"]
@@ -327,10 +345,12 @@ def main() -> None:
             rows.append({"what": "ceiling: SQLite INSERT..SELECT, same rows",
                          **run_child("bare-insert-select", county, lite)})
             rows.append({"what": "ingest again, SQLite (all seen)", **run_child("again", county, lite)})
+            if later is not None:
+                rows.append({"what": "next county, SQLite (matching)", **run_child("later", later, lite)})
             for p in WORK.glob(db_file.name + "*"):
                 p.unlink()
         if not a.skip_postgres:
-            pg_rows(county, rows)
+            pg_rows(county, rows, later)
     for p in WORK.glob("bench-*.key"):
         p.unlink()
     for r in rows:
