@@ -165,3 +165,25 @@ def test_a_place_that_cannot_be_written_is_one_clear_error_and_changes_nothing(
     assert _one(store, "SELECT COUNT(*) FROM record_segments") == 0
     monkeypatch.setenv("CREDITGOV_SEGMENTS", str(tmp_path / "segments"))
     assert segments.refresh(store, min_rows=0)["action"] == "rebuilt"
+
+
+def test_a_refresh_leaves_the_overlay_query_an_index_to_use(store: str) -> None:
+    """After a segment is committed, every block range of credit_records is summarized in
+    the `written_xid` BRIN index and the planner's statistics are current, so finding
+    the records a segment could not see need not read the whole table (an unsummarized
+    range always matches, and stale statistics made PostgreSQL scan by primary key)."""
+    _sql(store, "ANALYZE credit_records")  # the copy's statistics, then more records and no analysis
+    _sql(store, f"INSERT INTO credit_records ({COLS}) SELECT subject_id, item_code, occurred_on, decided_on, "
+                "value, grade, text, department_code, document_no || '-more', status, published_from, "
+                "published_until, md5(natural_key || 'more'), 1, true, NULL, content_hash, source, batch_id, "
+                "spec_version, line_no, raw_hash, raw, created_at FROM credit_records")
+    analysed = _one(store, "SELECT coalesce(last_analyze, 'epoch') FROM pg_stat_user_tables "
+                           "WHERE relid = 'credit_records'::regclass")
+    first = segments.refresh(store, min_rows=0)
+    assert first["action"] == "rebuilt"
+    # Nothing is left to summarize, and the statistics were taken after the insert.
+    assert _one(store, "SELECT brin_summarize_new_values('ix_credit_records_written_xid'::regclass)") == 0
+    assert _one(store, "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'credit_records'::regclass") \
+        > analysed
+    # The copy still reads back as the store.
+    same_records(store)

@@ -188,8 +188,7 @@ class BatchWriter:
         self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
                           "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
                           "spec_version": self.spec_version, "created_at": self.now_s}
-        # PostgreSQL, a source's first file: its records go through one COPY kept open
-        # (pg_copy.py), its foreign keys checked once for the batch where the role may.
+        # PostgreSQL: the file's new records go through one COPY kept open (pg_copy.py).
         self.stream: pg_copy.RecordStream | None = None
         # Where the role may, the records' inserts (stream or not) skip PostgreSQL's
         # per-row foreign-key checks; the keys they name are checked once at `finish`.

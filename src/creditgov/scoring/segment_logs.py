@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -57,6 +58,8 @@ from creditgov.scoring.segments import (
 TRIGGERS = ("credit_records_changed", "credit_records_deleted")
 _MANIFEST = "SELECT id, file_name, after_id, max_id, rows, change_seq, excluded, snapshot FROM record_segments"
 
+
+log = logging.getLogger(__name__)
 
 class SqliteLog:
     """A SQLite store: one writer at a time, so the log's sequence orders every change."""
@@ -340,10 +343,30 @@ class PostgresLog:
                              "WHERE c.record_id > s.after_id AND c.record_id <= s.max_id "
                              "AND NOT pg_visible_in_snapshot(c.xid::text::xid8, s.snapshot::pg_snapshot)))")
                 conn.commit()
-                return live
             except BaseException:
                 conn.rollback()
                 raise
+        self.summarize()
+        return live
+
+    def summarize(self) -> None:
+        """Let PostgreSQL find the overlay (records a segment could not see) from the
+        `written_xid` BRIN index instead of reading every record in the segments' range:
+        summarize the block ranges written since the last summary (a BRIN index reports
+        every unsummarized range as a match, and after a large load that is all of them)
+        and refresh the planner's statistics of the two columns the overlay query filters
+        on (stale ones, right after a load, made it read the whole table by the primary
+        key: 2 s a look at 1.7 M records, against a millisecond). Done after each segment
+        is committed, which has just read those records anyway. A role that may not
+        (it does not own the table) keeps the slower plan: logged, nothing else changes."""
+        import psycopg
+
+        try:
+            with pg_connect(self.url) as conn:
+                conn.execute("SELECT brin_summarize_new_values('ix_credit_records_written_xid'::regclass)")
+                conn.execute("ANALYZE credit_records (id, written_xid)")
+        except psycopg.Error as exc:
+            log.warning("could not summarize the written_xid index or analyze credit_records: %s", exc)
 
     def tail(self, after: int) -> tuple[int, int, list[str]]:
         """As SqliteLog.tail, in one snapshot."""
