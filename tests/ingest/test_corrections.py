@@ -76,7 +76,7 @@ def test_a_batch_failing_after_its_corrections_leaves_the_old_versions_current(
         s.flush()
         w = BatchWriter(s, Lookups.load(s, keyring), spec, batch)
         w.process(2, dict(zip(columns, row, strict=True)))
-        w.flush(final=True)  # (on PostgreSQL corrections wait for a chunk's worth or the last flush)
+        w.flush()
         # Inside the batch the correction is written: the old version is no longer current.
         assert s.execute(select(CreditRecord.is_current).where(
             CreditRecord.document_no == "长市监罚〔2025〕1号", CreditRecord.version == 1)).scalar_one() is False

@@ -5,13 +5,12 @@ file, and the connection is usable afterwards."""
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
@@ -309,63 +308,3 @@ def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str,
         total = s.execute(select(func.count(CreditRecord.id)).where(
             CreditRecord.source == "market_penalties")).scalar_one()
     assert total == ROWS + 3  # the big file plus the three good rows of the small one
-
-
-def test_a_later_file_streams_its_records_and_looks_up_keys_beside_the_stream(
-        pg_store: str, mini: Path, tmp_path: Path) -> None:
-    """A source's later file: its new records go through the open COPY too, while each
-    chunk's natural keys are looked up on a connection of its own (committed records);
-    its corrections wait for a chunk's worth and retire the versions they replace. The
-    outcome is what row-by-row matching gives: every correction a new current version,
-    every duplicate left alone, every new row stored once."""
-    big_files.penalties(mini / "data" / "market_penalties_0big.csv", 18_000)
-    ring = create_key_file(tmp_path / "k.key")
-    ingest_paths(pg_store, ring, [mini], actor="test")
-    later = mini / "data" / "market_penalties_later.csv"
-    with later.open("w", encoding="gb18030", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["统一社会信用代码", "当事人", "处罚种类", "决定书文号", "违法日期", "处罚日期", "罚没金额(万元)", "违法事实"])
-        for i in range(22_000):  # 0..17,999 stored (every third now with another amount), then new ones
-            amount = "0.2" if i < 18_000 and i % 3 == 0 else "0.1"
-            w.writerow([big_files.FIRMS[i % 3], "x", "罚款", f"长市监罚〔2024〕{i}号", "2024-05-01", "2024-05-10", amount,
-                        "批量"])
-    looked_up: list[tuple[object, int]] = []  # (batch, stored keys found), per chunk
-    closed: list[bool] = []
-    real_current, real_close = pg_copy.RecordStream.current, pg_copy.RecordStream.close
-
-    def counting_current(self: pg_copy.RecordStream, keys: Iterable[str]) -> dict[str, tuple[int, str, int]]:
-        got = real_current(self, list(keys))
-        assert self.references is not None  # the tests' role may check keys once
-        looked_up.append((next(iter(self.references.named["batch_id"])), len(got)))
-        return got
-
-    def noting_close(self: pg_copy.RecordStream) -> None:
-        closed.append(self._reader is not None)
-        real_close(self)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pg_copy.RecordStream, "current", counting_current)
-        mp.setattr(pg_copy.RecordStream, "close", noting_close)
-        ingest_paths(pg_store, ring, [mini / "specs" / "market_penalties.yaml"], actor="test")
-    # (The spec's earlier files are read again too: every row of theirs a duplicate but
-    # 长市监罚〔2024〕9号, which the small county's own file corrects.)
-    assert True in closed  # the look-ups' connection was closed with the batch
-    with session_scope(pg_store) as s:
-        b = s.execute(select(Batch).where(Batch.file_name == "market_penalties_later.csv")).scalar_one()
-        assert (b.accepted, b.corrected, b.duplicates, b.rejected) == (4_000, 6_000, 12_000, 0)
-        mine = [n for batch, n in looked_up if batch == b.id]
-        assert len(mine) >= 4 and sum(mine) == 18_000  # every stored key found, chunk by chunk
-        rows = s.execute(select(CreditRecord.document_no, CreditRecord.version, CreditRecord.is_current,
-                                CreditRecord.batch_id, CreditRecord.supersedes_id, CreditRecord.id)
-                         .where(CreditRecord.document_no.like("长市监罚〔2024〕%号"),
-                                CreditRecord.source == "market_penalties")).all()
-        by_doc: dict[str, list[tuple[int, bool, int, int | None, int]]] = {}
-        for doc, ver, cur, batch, sup, rid in rows:
-            by_doc.setdefault(doc, []).append((ver, bool(cur), batch, sup, rid))
-        for i in (0, 3, 17_997):  # corrected: version 1 retired, version 2 of this batch current
-            (v1, v2) = sorted(by_doc[f"长市监罚〔2024〕{i}号"])
-            assert (v1[0], v1[1], v2[0], v2[1], v2[2], v2[3]) == (1, False, 2, True, b.id, v1[4])
-        for i in (1, 2, 17_999):  # duplicates: one version, untouched
-            assert [(v, cur) for v, cur, *_ in by_doc[f"长市监罚〔2024〕{i}号"]] == [(1, True)]
-        for i in (18_000, 21_999):  # new
-            assert [(v, cur, batch) for v, cur, batch, *_ in by_doc[f"长市监罚〔2024〕{i}号"]] == [(1, True, b.id)]
-        assert sum(1 for vs in by_doc.values() for _v, cur, *_ in vs if cur) == 22_000

@@ -46,19 +46,6 @@ def _pg(session: Session) -> psycopg.Connection[Any]:
     return pg
 
 
-_CURRENT = ("SELECT natural_key, id, content_hash, version FROM credit_records"
-            " WHERE natural_key = ANY(%s::varchar(32)[]) AND is_current")
-
-
-def _current(pg: psycopg.Connection[Any], keys: Iterable[str]) -> dict[str, tuple[int, str, int]]:
-    distinct = list(set(keys))
-    if not distinct:
-        return {}
-    with pg.cursor() as cur:
-        cur.execute(_CURRENT, (distinct,))
-        return {nk: (rid, ch, ver) for nk, rid, ch, ver in cur.fetchall()}
-
-
 def current_records(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, str, int]]:
     """natural key -> (id, content hash, version) of the current stored record, for `keys`.
 
@@ -67,7 +54,13 @@ def current_records(session: Session, keys: Iterable[str]) -> dict[str, tuple[in
     records). A join with a staging table of the keys, as before, let the planner
     choose a hash join over a scan of the whole table whenever its statistics lagged
     behind a large load (~400 ms a chunk, most of a second ingestion's time)."""
-    return _current(_pg(session), keys)
+    distinct = list(set(keys))
+    if not distinct:
+        return {}
+    with _pg(session).cursor() as cur:
+        cur.execute("SELECT natural_key, id, content_hash, version FROM credit_records"
+                    " WHERE natural_key = ANY(%s::varchar(32)[]) AND is_current", (distinct,))
+        return {nk: (rid, ch, ver) for nk, rid, ch, ver in cur.fetchall()}
 
 
 def retire(session: Session, ids: Sequence[int]) -> None:
@@ -118,7 +111,6 @@ class RecordStream:
         #: commits.
         self.references = references
         self._pg: Any = None
-        self._reader: psycopg.Connection[Any] | None = None  # `current`'s own connection
 
     @property
     def open(self) -> bool:
@@ -146,43 +138,18 @@ class RecordStream:
         """Finish the COPY: every row sent is inserted (or the server's refusal raised)."""
         self._stop(None)
 
-    def current(self, keys: Iterable[str]) -> dict[str, tuple[int, str, int]]:
-        """`current_records` for a source's later file, asked on a connection of its own
-        (autocommit, the store's committed records) so the stream stays open: the server
-        inserts the last chunk's new records while it looks up the next chunk's keys.
-        That sees what the batch's own transaction would: a file's natural keys are
-        unique within it (the first row wins), so none of its keys names a record the
-        batch itself has inserted, and the versions it retires are retired in its own
-        transaction. Closed with the transaction."""
-        self._watch()
-        if self._reader is None:
-            from creditgov.core.db import pg_connect
-
-            bind = self.session.get_bind()
-            self._reader = pg_connect(bind.engine.url.render_as_string(hide_password=False))
-        return _current(self._reader, keys)
-
-    def close(self) -> None:
-        """Close the look-ups' connection (the transaction's end does it too)."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
-
     def abort(self) -> None:
         self._stop(StreamAborted("the ingestion's transaction was rolled back"))
 
-    def _watch(self) -> None:
+    def _start(self) -> None:
         conn = self.session.connection()
         if self._watched is not conn:
             # Listening for the connection's life (an SQLAlchemy connection lasts one
             # transaction of the session): a listener cannot be removed while it runs.
             event.listen(conn, "before_cursor_execute", self._before_statement)
-            event.listen(conn, "commit", self._before_commit)
+            event.listen(conn, "commit", self._before_statement)
             event.listen(conn, "rollback", self._before_rollback)
             self._watched = conn
-
-    def _start(self) -> None:
-        self._watch()
         pg = self._pg = _pg(self.session)
         if self.references is not None:
             set_row_triggers(pg, False)
@@ -206,10 +173,5 @@ class RecordStream:
     def _before_statement(self, *_args: Any) -> None:
         self.end()
 
-    def _before_commit(self, *_args: Any) -> None:
-        self.close()
-        self.end()
-
     def _before_rollback(self, *_args: Any) -> None:
-        self.close()
         self.abort()

@@ -176,8 +176,6 @@ class BatchWriter:
         self.new_subjects: dict[tuple[str, str], list[Any]] = {}
         self.subject_hashes: dict[int, tuple[str | None, str]] | None = None
         self.subject_updates: dict[int, dict[str, Any]] = {}  # stored subjects a row corrected, by id
-        self.corrections: list[tuple[Any, ...]] = []  # new versions of stored records (+ version, supersedes_id)
-        self.retired: list[int] = []  # the stored versions they replace
         self.header: list[str] | None = None
         # Per-batch constants, read once instead of per row.
         self.source, self.department, self.spec_version = spec.name, spec.department, spec.version
@@ -188,7 +186,7 @@ class BatchWriter:
         self.constants = {"department_code": self.department, "status": "active", "version": 1, "is_current": 1,
                           "supersedes_id": None, "source": self.source, "batch_id": self.batch_id,
                           "spec_version": self.spec_version, "created_at": self.now_s}
-        # PostgreSQL: the file's new records go through one COPY kept open (pg_copy.py).
+        # PostgreSQL, a source's first file: its records go through one COPY kept open (pg_copy.py).
         self.stream: pg_copy.RecordStream | None = None
         # Where the role may, the records' inserts (stream or not) skip PostgreSQL's
         # per-row foreign-key checks; the keys they name are checked once at `finish`.
@@ -457,7 +455,6 @@ class BatchWriter:
             self._flush_records()
         self._flush_subject_updates()
         if final:
-            self._flush_corrections()
             self._end_stream()
         if self.q_pending and (final or self.stream is None or len(self.q_pending) >= CHUNK):
             self._end_stream()
@@ -488,18 +485,21 @@ class BatchWriter:
                 select(Batch.id).where(Batch.source == self.source, Batch.id != self.batch_id,
                                        (Batch.accepted + Batch.corrected) > 0).limit(1)).first() is not None
         c, outcomes = self.counts, self.outcomes
-        # A source's first ingestion cannot collide with stored records: no look-ups.
+        # A source's first ingestion cannot collide with stored records: no look-ups, and
+        # on PostgreSQL the records stream.
         if not self.source_has_records and self.postgres:
-            self._stream().write(pending)
+            if self.stream is None:
+                self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants, references=self.references)
+            self.stream.write(pending)
             c.accepted += len(pending)
             for t in tags:
                 if t is not None:
                     outcomes[t] = ("accepted", None)
             return
+        self._end_stream()
         current: dict[str, tuple[int, str, int]] = {}
         if self.source_has_records and self.postgres:
-            # On a connection of its own, so the stream stays open (RecordStream.current).
-            current = self._stream().current(r[_NK] for r in pending)
+            current = pg_copy.current_records(self.s, (r[_NK] for r in pending))
         elif self.source_has_records:
             keys = [r[_NK] for r in pending]
             for i in range(0, len(keys), 900):
@@ -514,9 +514,10 @@ class BatchWriter:
             for t in tags:
                 if t is not None:
                     outcomes[t] = ("accepted", None)
+            corrections: list[tuple[Any, ...]] = []
         else:
-            new_rows = []
-            corrections, retired = self.corrections, self.retired
+            new_rows, corrections = [], []
+            retired: list[int] = []
             for rec, tag in zip(pending, tags, strict=True):
                 cur = current.get(rec[_NK])
                 if cur is None:
@@ -532,42 +533,27 @@ class BatchWriter:
                     corrections.append((*rec, cur[2] + 1, cur[0]))
                     c.corrected += 1
                     outcomes[tag] = ("corrected", None)
-        if self.postgres:
-            self._stream().write(new_rows)
-        elif new_rows:
-            bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
-                        constants=self.constants)
-        # Corrections (another shape of row, and an UPDATE of the versions they replace)
-        # wait for a chunk's worth on PostgreSQL, so the stream is not ended every chunk.
-        if len(self.corrections) >= (CHUNK if self.postgres else 1):
-            self._flush_corrections()
-
-    def _flush_corrections(self) -> None:
-        if not self.corrections:
+            if self.postgres:
+                pg_copy.retire(self.s, retired)
+            else:
+                for rid in retired:
+                    self.s.execute(update(CreditRecord).where(CreditRecord.id == rid).values(is_current=False))
+        if not new_rows and not corrections:
             return
-        self._end_stream()
-        corrections, retired, self.corrections, self.retired = self.corrections, self.retired, [], []
-        if self.postgres:
-            pg_copy.retire(self.s, retired)
-        else:
-            for rid in retired:
-                self.s.execute(update(CreditRecord).where(CreditRecord.id == rid).values(is_current=False))
         refs = self.references
         if refs is not None:  # keys checked at `finish`; corrections share VAR_COLUMNS' positions
+            refs.note(new_rows)
             refs.note(corrections)
             set_row_triggers(self.s, False)
-        fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
-        bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"), corrections,
-                    stored_form=True, constants=fixed)
+        if new_rows:
+            bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
+                        constants=self.constants)
+        if corrections:
+            fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
+            bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"), corrections,
+                        stored_form=True, constants=fixed)
         if refs is not None:  # the transaction's other statements keep their triggers
             set_row_triggers(self.s, True)
-
-    def _stream(self) -> pg_copy.RecordStream:
-        """PostgreSQL: the batch's records go through one COPY kept open (pg_copy.py), their
-        foreign keys checked once for the batch where the role may."""
-        if self.stream is None:
-            self.stream = pg_copy.RecordStream(self.s, VAR_COLUMNS, self.constants, references=self.references)
-        return self.stream
 
     def finish(self) -> None:
         self.flush(final=True)
