@@ -17,7 +17,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, event, make_url
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from creditgov.core import files
@@ -341,7 +351,8 @@ def may_skip_row_triggers(session: Session, table: Table) -> bool:
     superuser, or on PostgreSQL 15+ was granted `SET ON PARAMETER
     session_replication_role`; and the table has no trigger of its own on INSERT (which
     the load would skip too — only the foreign keys' are made up for). Asked once per
-    engine and table."""
+    engine and table: a grant or a trigger changed while the process runs is seen by
+    the next process."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return False
@@ -361,7 +372,11 @@ def may_skip_row_triggers(session: Session, table: Table) -> bool:
 
 def foreign_keys(table: Table) -> dict[str, Column[Any]]:
     """A table's foreign keys as the metadata declares them: column name -> the
-    referenced column."""
+    referenced column. Single-column keys only (a composite key would need its columns
+    checked together: refused rather than checked one by one)."""
+    for fkc in table.foreign_key_constraints:
+        if len(fkc.column_keys) != 1:
+            raise ValueError(f"{table.name}: composite foreign key {fkc.column_keys} cannot be checked in bulk")
     return {fk.parent.name: fk.column for fk in table.foreign_keys}
 
 
@@ -380,6 +395,24 @@ def set_row_triggers(session_or_pg: Session | Any, on: bool) -> None:
         session_or_pg.connection().exec_driver_sql(sql)
     else:  # a psycopg connection (a COPY stream's own)
         session_or_pg.execute(sql)
+
+
+@contextmanager
+def row_triggers_off(session: Session, off: bool = True) -> Iterator[None]:
+    """`set_row_triggers` off for the statements inside (when `off`), back on after them
+    — also when one raises without aborting the transaction, so a caller that goes on
+    does not go on unchecked (an aborted transaction's rollback undoes the SET LOCAL)."""
+    if not off:
+        yield
+        return
+    set_row_triggers(session, False)
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the transaction may be aborted: its rollback restores them
+            set_row_triggers(session, True)
+        raise
+    set_row_triggers(session, True)
 
 
 def lock_references(session: Session, table: Table, values: Mapping[str, Collection[object]]) -> None:
@@ -401,8 +434,10 @@ def lock_references(session: Session, table: Table, values: Mapping[str, Collect
         distinct = list(set(named) - {None})
         if not distinct:
             continue
-        # The array typed as the referenced column (psycopg sends a list of texts untyped).
-        array = f"%(v)s::{target.type.compile(dialect=conn.dialect)}[]"
+        # The array typed as the referenced column (psycopg sends a list of texts untyped);
+        # texts as text, never a bounded varchar, which would cut a longer value to fit.
+        kind = "text" if isinstance(target.type, String) else target.type.compile(dialect=conn.dialect)
+        array = f"%(v)s::{kind}[]"
         found = conn.exec_driver_sql(
             f"SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN unnest({array}) AS u(v) ON t.{key} = u.v "
             f"FOR KEY SHARE OF t) l", {"v": distinct}).scalar_one()
@@ -459,9 +494,8 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
         c = table.c[column]
         if column not in columns and (c.default is not None or c.server_default is not None):
             raise ValueError(f"{table.name}.{column}: a foreign key with a default must be given to check it in bulk")
-    set_row_triggers(session, False)
-    bulk_insert(session, table, columns, rows, stored_form=stored_form)
-    set_row_triggers(session, True)
+    with row_triggers_off(session):
+        bulk_insert(session, table, columns, rows, stored_form=stored_form)
     refs = References(table, columns)
     refs.note(rows)
     refs.check(session)

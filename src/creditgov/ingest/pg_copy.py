@@ -59,7 +59,7 @@ def current_records(session: Session, keys: Iterable[str]) -> dict[str, tuple[in
         return {}
     with _pg(session).cursor() as cur:
         cur.execute("SELECT natural_key, id, content_hash, version FROM credit_records"
-                    " WHERE natural_key = ANY(%s::varchar(32)[]) AND is_current", (distinct,))
+                    " WHERE natural_key = ANY(%s::text[]) AND is_current", (distinct,))
         return {nk: (rid, ch, ver) for nk, rid, ch, ver in cur.fetchall()}
 
 

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import Row, Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
-from creditgov.core.db import References, bulk_insert, may_skip_row_triggers, set_row_triggers
+from creditgov.core.db import References, bulk_insert, may_skip_row_triggers, row_triggers_off
 from creditgov.ingest import pg_copy
 from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
@@ -367,6 +367,8 @@ class BatchWriter:
         # most of such a file's time.
         self.subject_updates[existing] = {**RowPreparer.subject_update(values), "status": "confirmed",
                                           "row_hash": content, "updated_at": self.now, "batch_id": self.batch.id}
+        if len(self.subject_updates) >= CHUNK:  # registration files are taken whole: bound the memory
+            self._flush_subject_updates()
         self.subject_hashes[existing] = (content, "confirmed")
         self.counts.corrected += 1
         self.outcomes[tag] = ("corrected", None)
@@ -377,6 +379,7 @@ class BatchWriter:
             return
         self._end_stream()
         updates, self.subject_updates = self.subject_updates, {}
+        self.s.flush()  # a Core statement does not autoflush: pending ORM changes go first
         st = cast(Table, Subject.__table__)
         columns = next(iter(updates.values())).keys()
         self.s.execute(update(st).where(st.c.id == bindparam("_id"))
@@ -384,7 +387,7 @@ class BatchWriter:
                        [{"_id": sid, **{f"v_{c}": v for c, v in fields.items()}} for sid, fields in updates.items()])
         # As the ORM's UPDATE would: these subjects, if loaded in the session, read anew.
         for obj in list(self.s.identity_map.values()):
-            if isinstance(obj, Subject) and obj.id in updates:
+            if isinstance(obj, Subject) and (inspect(obj).identity or (None,))[0] in updates:  # no load
                 self.s.expire(obj)
 
     def _flush_subjects(self) -> None:
@@ -544,16 +547,14 @@ class BatchWriter:
         if refs is not None:  # keys checked at `finish`; corrections share VAR_COLUMNS' positions
             refs.note(new_rows)
             refs.note(corrections)
-            set_row_triggers(self.s, False)
-        if new_rows:
-            bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
-                        constants=self.constants)
-        if corrections:
-            fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
-            bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"), corrections,
-                        stored_form=True, constants=fixed)
-        if refs is not None:  # the transaction's other statements keep their triggers
-            set_row_triggers(self.s, True)
+        with row_triggers_off(self.s, refs is not None):  # the transaction's other statements keep theirs
+            if new_rows:
+                bulk_insert(self.s, cast(Table, CreditRecord.__table__), VAR_COLUMNS, new_rows, stored_form=True,
+                            constants=self.constants)
+            if corrections:
+                fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
+                bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"),
+                            corrections, stored_form=True, constants=fixed)
 
     def finish(self) -> None:
         self.flush(final=True)

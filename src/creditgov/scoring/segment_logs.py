@@ -8,9 +8,10 @@
   and the store the transaction that wrote each change and each record (migration
   0029); `pg_visible_in_snapshot` tells which of them a segment could not see.
 
-Each offers the same five steps: `logged` (the triggers are in place), `look` (what a
+Each offers the same steps: `logged` (the triggers are in place), `look` (what a
 refresh must decide on), `write` (one segment file), `commit` (the manifest, checked
-against a racing refresh) and `read` (manifest, tail and overlay in one transaction).
+against a racing refresh), `summarize` (after a commit, what helps the next look) and
+`read` (manifest, tail and overlay in one transaction).
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class SqliteLog:
             if place.local is None:
                 place.put(target, name)
         return Segment(0, name, after, look.store_max, rows, look.change_seq, ",".join(look.secret))
+
+    def summarize(self) -> None:
+        """After a segment is committed: nothing to do on SQLite (PostgresLog.summarize)."""
 
     def commit(self, seen: list[Segment], whole: bool, seg: Segment) -> list[Segment] | None:
         """Record the new segment if nobody changed the manifest since `seen`; the live
@@ -346,7 +350,6 @@ class PostgresLog:
             except BaseException:
                 conn.rollback()
                 raise
-        self.summarize()
         return live
 
     def summarize(self) -> None:
@@ -357,12 +360,15 @@ class PostgresLog:
         and refresh the planner's statistics of the two columns the overlay query filters
         on (stale ones, right after a load, made it read the whole table by the primary
         key: 2 s a look at 1.7 M records, against a millisecond). Done after each segment
-        is committed, which has just read those records anyway. A role that may not
-        (it does not own the table) keeps the slower plan: logged, nothing else changes."""
+        is committed (segments.refresh, after the manifest's commit), which has just read
+        those records anyway. A role that may not (it does not own the table), or a lock
+        held longer than 5 s (a VACUUM or index build): the slower plan until the next
+        segment, logged, nothing else changes."""
         import psycopg
 
         try:
             with pg_connect(self.url) as conn:
+                conn.execute("SET lock_timeout = '5s'")
                 conn.execute("SELECT brin_summarize_new_values('ix_credit_records_written_xid'::regclass)")
                 conn.execute("ANALYZE credit_records (id, written_xid)")
         except psycopg.Error as exc:

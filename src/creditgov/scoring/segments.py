@@ -439,6 +439,7 @@ def refresh(url: str, *, min_rows: int | None = None, rebuild: bool = False) -> 
         place.delete(seg.file_name)
         result.update(action="lost-race", seconds=round(time.perf_counter() - t0, 3))
         return result
+    store.summarize()  # outside the try above: the segment is committed, whatever happens here
     place.collect({s.file_name for s in live})
     result.update(action="rebuilt" if whole else "appended", segments=len(live), rows=seg.rows,
                   seconds=round(time.perf_counter() - t0, 3))
