@@ -308,3 +308,45 @@ def test_kill_minus_nine_while_streaming_leaves_nothing_half_done(pg_store: str,
         total = s.execute(select(func.count(CreditRecord.id)).where(
             CreditRecord.source == "market_penalties")).scalar_one()
     assert total == ROWS + 3  # the big file plus the three good rows of the small one
+
+
+def test_a_later_file_checks_its_keys_once_and_a_subject_gone_meanwhile_fails_it(
+        mini_store: str, mini: Path, keyring: KeyRing) -> None:
+    """A source's later file (the matching path) inserts with the per-row triggers off
+    and back on after each insert, and checks its keys at the batch's end: a subject
+    deleted by another transaction after the writer looked it up fails the whole file,
+    nothing stored."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from creditgov.ingest import service
+    from creditgov.ingest.writer import BatchWriter, Lookups
+
+    code = "91330522MA2C0077" + "1"
+    code = code[:17] + stdnum_uscc.calc_check_digit(code[:17])
+    with session_scope(mini_store) as s:
+        s.execute(sa.text("INSERT INTO subjects (kind, name, uscc, attributes, status, created_at, updated_at) "
+                          "VALUES ('enterprise', '临时企业', :c, '{}', 'confirmed', now(), now())"), {"c": code})
+    spec, text = service.load_spec(mini / "specs" / "market_penalties.yaml")
+    header = ["统一社会信用代码", "当事人", "处罚种类", "决定书文号", "违法日期", "处罚日期", "罚没金额(万元)", "违法事实"]
+    row = [code, "临时企业", "罚款", "长市监罚〔2026〕77号", "2026-03-05", "2026-03-20", "1", "后删"]
+    with pytest.raises(IntegrityError, match=r"subjects\.id = \d+ does not exist"), \
+            session_scope(mini_store) as s:
+        sv = service.register_spec(s, spec, text)
+        batch = Batch(source=spec.name, spec_version_id=sv.id, file_name="later.csv", file_hash=None, kind="file",
+                      started_at=clock.now(), actor="test")
+        s.add(batch)
+        s.flush()
+        w = BatchWriter(s, Lookups.load(s, keyring), spec, batch)
+        assert w.references is not None  # the tests' role may check keys once
+        w.process(2, dict(zip(header, row, strict=True)))
+        w.flush()
+        assert w.stream is None  # the matching path, not the first file's stream
+        assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+        assert _count(s, batch.id) == 1  # inserted unchecked
+        with sa.create_engine(mini_store, poolclass=sa.pool.NullPool).begin() as other:
+            other.execute(sa.text("DELETE FROM subjects WHERE uscc = :c"), {"c": code})
+        w.finish()
+    with session_scope(mini_store) as s:
+        assert s.execute(select(func.count(Batch.id)).where(Batch.file_name == "later.csv")).scalar_one() == 0
+        assert s.execute(select(func.count(CreditRecord.id))
+                         .where(CreditRecord.document_no == "长市监罚〔2026〕77号")).scalar_one() == 0
