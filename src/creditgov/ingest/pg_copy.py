@@ -64,17 +64,12 @@ def current_records(session: Session, keys: Iterable[str]) -> dict[str, tuple[in
 
 
 def retire(session: Session, ids: Sequence[int]) -> None:
-    """Mark the record versions that corrections replace as no longer current, at once."""
+    """Mark the record versions that corrections replace as no longer current, at once
+    (the caller expires them in the session, as for SQLite: writer.py)."""
     if not ids:
         return
     with _pg(session).cursor() as cur:
         cur.execute("UPDATE credit_records SET is_current = false WHERE id = ANY(%s)", (list(ids),))
-    # As the ORM's UPDATE would: records of these ids already loaded in the session read
-    # the new value when next used.
-    retired = set(ids)
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, CreditRecord) and obj.id in retired:
-            session.expire(obj, ["is_current"])
 
 
 class StreamAborted(Exception):

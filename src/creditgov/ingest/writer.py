@@ -536,11 +536,8 @@ class BatchWriter:
                     corrections.append((*rec, cur[2] + 1, cur[0]))
                     c.corrected += 1
                     outcomes[tag] = ("corrected", None)
-            if self.postgres:
-                pg_copy.retire(self.s, retired)
-            else:
-                for rid in retired:
-                    self.s.execute(update(CreditRecord).where(CreditRecord.id == rid).values(is_current=False))
+            if retired:
+                self._retire(retired)
         if not new_rows and not corrections:
             return
         refs = self.references
@@ -555,6 +552,22 @@ class BatchWriter:
                 fixed = {k: v for k, v in self.constants.items() if k not in ("version", "supersedes_id")}
                 bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"),
                             corrections, stored_form=True, constants=fixed)
+
+    def _retire(self, ids: list[int]) -> None:
+        """The record versions corrections replace, no longer current: one statement for
+        all (an ORM UPDATE each cost ~150 µs of building on SQLite)."""
+        if self.postgres:
+            pg_copy.retire(self.s, ids)
+        else:
+            t = cast(Table, CreditRecord.__table__)
+            self.s.execute(update(t).where(t.c.id == bindparam("rid")).values(is_current=False),
+                           [{"rid": rid} for rid in ids])
+        # As the ORM's UPDATE would: records of these ids already loaded in the session
+        # read the new value when next used (found by identity, without loading them).
+        retired = set(ids)
+        for obj in list(self.s.identity_map.values()):
+            if isinstance(obj, CreditRecord) and (inspect(obj).identity or (None,))[0] in retired:
+                self.s.expire(obj, ["is_current"])
 
     def finish(self) -> None:
         self.flush(final=True)
