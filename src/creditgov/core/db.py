@@ -341,8 +341,9 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
         session.execute(table.insert(), [dict(zip(names, (*r, *tail), strict=True)) for r in rows])
 
 
-#: Per engine (one store, one role) and table: whether a load may skip the per-row triggers.
-_SKIP_ALLOWED: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
+#: Per engine (one store, one role): whether the role may skip the per-row triggers (key
+#: None), and per table whether it has no INSERT trigger of its own.
+_SKIP_ALLOWED: weakref.WeakKeyDictionary[Engine, dict[str | None, bool]] = weakref.WeakKeyDictionary()
 
 
 def may_skip_row_triggers(session: Session, table: Table) -> bool:
@@ -357,17 +358,18 @@ def may_skip_row_triggers(session: Session, table: Table) -> bool:
     if conn.dialect.name != "postgresql":
         return False
     known = _SKIP_ALLOWED.setdefault(conn.engine, {})
-    if table.name not in known:
+    if None not in known:  # the role's privilege, once per engine
         if int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) >= 150000:
             sql = "SELECT has_parameter_privilege('session_replication_role', 'SET')"
         else:
             sql = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-        allowed = bool(conn.exec_driver_sql(sql).scalar_one())
+        known[None] = bool(conn.exec_driver_sql(sql).scalar_one())
+    if table.name not in known:  # the table's own INSERT triggers, once per table
         own = conn.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%(t)s) "
                                    "AND NOT tgisinternal AND (tgtype & 4) <> 0",  # TRIGGER_TYPE_INSERT
                                    {"t": _ident(table.name)}).scalar_one()
-        known[table.name] = allowed and not own
-    return known[table.name]
+        known[table.name] = not own
+    return known[None] and known[table.name]
 
 
 def foreign_keys(table: Table) -> dict[str, Column[Any]]:
@@ -452,11 +454,18 @@ def lock_references(session: Session, table: Table, values: Mapping[str, Collect
 class References:
     """The foreign-key values a bulk load puts into `table`, gathered as its rows are
     written (`note`) and checked once before the load commits (`check`): for rows of
-    `columns`, the load's `constants` (columns the same for every row) included."""
+    `columns`, the load's `constants` (columns the same for every row) included. A
+    foreign key the load gives no value for is NULL in its rows, so nothing to check —
+    unless the column has a default, which the load would put there unchecked: refused."""
 
     def __init__(self, table: Table, columns: Sequence[str], constants: Mapping[str, object] | None = None) -> None:
         keys = foreign_keys(table)
         constants = constants or {}
+        for name in keys:
+            c = table.c[name]
+            if name not in columns and name not in constants and (c.default is not None
+                                                                   or c.server_default is not None):
+                raise ValueError(f"{table.name}.{name}: a foreign key with a default must be given to check it in bulk")
         self.table = table
         self._at = [(name, columns.index(name)) for name in keys if name in columns]
         self.named: dict[str, set[object]] = {name: ({constants[name]} if name in constants else set())
@@ -490,13 +499,9 @@ def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], ro
     if not may_skip_row_triggers(session, table):
         bulk_insert(session, table, columns, rows, stored_form=stored_form)
         return "row"
-    for column in foreign_keys(table):
-        c = table.c[column]
-        if column not in columns and (c.default is not None or c.server_default is not None):
-            raise ValueError(f"{table.name}.{column}: a foreign key with a default must be given to check it in bulk")
+    refs = References(table, columns)  # before the insert: it refuses a key it could not check
     with row_triggers_off(session):
         bulk_insert(session, table, columns, rows, stored_form=stored_form)
-    refs = References(table, columns)
     refs.note(rows)
     refs.check(session)
     return "bulk"

@@ -4,7 +4,8 @@ When a source already has records, every pending record's natural key is looked 
 among the current stored records (a new record, a duplicate or a correction). On
 SQLite that is a query per 900 keys; here one query a chunk takes the keys as an array
 (`current_records`), and the versions a correction replaces are marked not current by
-one `UPDATE` over their ids. The classification itself stays in writer.py, the same on both databases.
+one `UPDATE` over their ids. The classification itself stays in writer.py, the same on
+both databases.
 
 A source's first file (no stored record to match) writes its records through one
 `RecordStream`: a single `COPY` kept open across the batch's chunks instead of one per
@@ -16,9 +17,10 @@ the writer resolves the next chunk. Where the role may, the stream's COPYs run w
 PostgreSQL's per-row foreign-key checks, which queued at each COPY's end cost more than
 the insert: the batch checks every subject, item, department and batch its rows name
 once, locking them as the per-row check would, before it commits (`references`,
-core.db.References). The matching path's inserts do the same (writer.py). The stream ends before any other statement of the
-transaction (an SQLAlchemy statement ends it by itself; writer.py ends it before its
-own COPYs), and a rollback aborts it, so the file's transaction is one unit as before.
+core.db.References); the matching path's inserts do the same (writer.py). The stream
+ends before any other statement of the transaction (an SQLAlchemy statement ends it by
+itself; writer.py ends it before its own COPYs), and a rollback aborts it, so the
+file's transaction is one unit as before.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from creditgov.records.models import CreditRecord
 
 if TYPE_CHECKING:
     import psycopg
+
 
 def _pg(session: Session) -> psycopg.Connection[Any]:
     raw = session.connection().connection.dbapi_connection

@@ -17,12 +17,12 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
@@ -385,10 +385,7 @@ class BatchWriter:
         self.s.execute(update(st).where(st.c.id == bindparam("_id"))
                        .values({c: bindparam(f"v_{c}") for c in columns}),
                        [{"_id": sid, **{f"v_{c}": v for c, v in fields.items()}} for sid, fields in updates.items()])
-        # As the ORM's UPDATE would: these subjects, if loaded in the session, read anew.
-        for obj in list(self.s.identity_map.values()):
-            if isinstance(obj, Subject) and (inspect(obj).identity or (None,))[0] in updates:  # no load
-                self.s.expire(obj)
+        self._expire_loaded(Subject, updates)
 
     def _flush_subjects(self) -> None:
         """Insert the batch's new subjects at once, then learn their ids."""
@@ -562,12 +559,17 @@ class BatchWriter:
             t = cast(Table, CreditRecord.__table__)
             self.s.execute(update(t).where(t.c.id == bindparam("rid")).values(is_current=False),
                            [{"rid": rid} for rid in ids])
-        # As the ORM's UPDATE would: records of these ids already loaded in the session
-        # read the new value when next used (found by identity, without loading them).
-        retired = set(ids)
+        self._expire_loaded(CreditRecord, set(ids), ["is_current"])
+
+    def _expire_loaded(self, cls: type, ids: Collection[int], attrs: list[str] | None = None) -> None:
+        """As the ORM's UPDATE would after a Core one: rows of `cls` with these ids already
+        loaded in the session read the new values when next used (found by identity,
+        without loading an expired one to read its id)."""
         for obj in list(self.s.identity_map.values()):
-            if isinstance(obj, CreditRecord) and (inspect(obj).identity or (None,))[0] in retired:
-                self.s.expire(obj, ["is_current"])
+            if isinstance(obj, cls):
+                identity = cast(InstanceState[Any], inspect(obj)).identity
+                if identity is not None and identity[0] in ids:
+                    self.s.expire(obj, attrs)
 
     def finish(self) -> None:
         self.flush(final=True)

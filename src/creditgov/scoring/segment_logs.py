@@ -62,6 +62,7 @@ _MANIFEST = "SELECT id, file_name, after_id, max_id, rows, change_seq, excluded,
 
 log = logging.getLogger(__name__)
 
+
 class SqliteLog:
     """A SQLite store: one writer at a time, so the log's sequence orders every change."""
 
