@@ -181,6 +181,16 @@ class FlatSource(_Tables):
     """Attributes flattened into columns when the snapshot was written (Spark: Ibis's
     JSON operations there are Python UDFs)."""
 
+    def run(self, expr: ir.Table) -> pa.Table:
+        """The plan's rows collected as Arrow straight from Spark (`DataFrame.toArrow`),
+        typed as the plan says; Ibis's own fetch goes through pandas and back."""
+        from ibis.formats.pyarrow import PyArrowData
+
+        self.con._run_pre_execute_hooks(expr)
+        with self.con._safe_raw_sql(self.con.compile(expr)) as df:
+            got = df.toArrow()
+        return PyArrowData.convert_table(got, expr.schema())
+
     def attr_num(self, subjects: ir.Table, name: str) -> ir.FloatingValue:
         return subjects[f"__an_{name}"]
 
