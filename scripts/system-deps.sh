@@ -8,8 +8,9 @@ set -euo pipefail
 # report's fallbacks for what it lacks (Latin accents, combining marks, symbols, emoji);
 # poppler-utils turns report PDFs into images for review; wrk sends the API benchmark's
 # load from a second process; pg_dump and pg_restore back up and restore a PostgreSQL store
-# (`creditgov backup`; the client must be of the server's major version or newer).
-wanted=("java:default-jre-headless" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
+# (`creditgov backup`; the client must be of the server's major version or newer); the
+# PostgreSQL JDBC driver lets Spark's executors read a PostgreSQL store's subjects.
+wanted=("java:default-jre-headless" "/usr/share/java/postgresql.jar:libpostgresql-jdbc-java" "chromium:chromium" "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc:fonts-wqy-zenhei"
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
         "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf:fonts-symbola" "wrk:wrk"
         "pg_dump:postgresql-client")

@@ -1,6 +1,7 @@
 """The Spark engine on a real standalone cluster: a master and two workers started here
 on loopback, executors in their own JVMs reading the run's Parquet from the configured
-staging folder, never the driver's temporary one. Same digits as DuckDB, for both
+staging folder, never the driver's temporary one, and a PostgreSQL store's subjects from
+the store itself through JDBC. Same digits as DuckDB, for both
 stores — and still the same digits when one worker dies (killed with its executor, as a
 machine is lost) while its executor is running tasks of the run: Spark runs them again
 on the executor left."""
@@ -45,6 +46,7 @@ for url in sys.argv[2:]:
             p = service.prepared_for(s, name, AS_OF)[1]
         table, _, timings = service.compute(url, p, "spark")
         out[f"{url}|{name}|segment_files"] = timings.get("segment_files", 0)
+        out[f"{url}|{name}|subject_partitions"] = timings.get("subject_partitions", 0)
         dims = [c for c in table.column_names if c.startswith("dim")]
         out[f"{url}|{name}"] = [[r[c] for c in (*COLUMNS, *dims)] for r in table.to_pylist()]
 from creditgov.scoring import spark
@@ -155,6 +157,10 @@ def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
             assert [tuple(r) for r in out[f"{url}|{name}"]] == duckdb_rows[name], (url, name)
             # the executors read the store's segments from the shared folder themselves
             assert out[f"{url}|{name}|segment_files"] == 1, (url, name)
+        # and a PostgreSQL store's subjects through JDBC, one exported snapshot, in the
+        # run's 24 partitions; a SQLite store's are staged by the driver
+        assert out[f"{county_pg}|{name}|subject_partitions"] == 24, name
+        assert out[f"{county}|{name}|subject_partitions"] == 0, name
     assert {p.parent.as_uri() for p in shared.rglob("records-*.parquet")} == \
         {segments.place_for(url).url for url in (county, county_pg)}
     # each run staged its Parquet in its own sub-folder of the shared location and removed it

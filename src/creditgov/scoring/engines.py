@@ -412,13 +412,15 @@ class Records:
     where: str
 
 
-def _snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict[str, float], Records | None]:
+def _snapshot(url: str, p: Prepared, *, scanner: bool = True,
+              skip: tuple[str, ...] = ()) -> tuple[Any, dict[str, float], Records | None]:
     """The snapshot and how its records were read. The credit records come from the
     store's record segments plus the rows changed since (segments.py); the other tables
     from a SQLite store through DuckDB's SQLite scanner in a child process, from
     PostgreSQL through COPY. `scanner=False`: every table straight from the store (the
     standard library for SQLite, COPY for PostgreSQL), the slow reader tests hold the
-    fast one to."""
+    fast one to. Tables in `skip` are left out (a Spark run whose executors read them
+    from the store themselves)."""
     import time
 
     import duckdb
@@ -434,11 +436,11 @@ def _snapshot(url: str, p: Prepared, *, scanner: bool = True) -> tuple[Any, dict
             info = segments.load_into(duck, url, where, prepared=copy)
             t_records = time.perf_counter() - t0
             if sqlite:
-                queries = _scan_queries(p)
+                queries = {t: q for t, q in _scan_queries(p).items() if t not in skip}
                 del queries["credit_records"]
                 scan_sqlite_into(duck, url, queries)
             else:
-                queries = _store_queries(p)
+                queries = {t: q for t, q in _store_queries(p).items() if t not in skip}
                 del queries["credit_records"]
                 _load(duck, _read_postgres(url, queries))
             return duck, {"read_store": round(time.perf_counter() - t0, 3), "read_records": round(t_records, 3),
@@ -519,20 +521,31 @@ def open_source(engine: str, url: str, p: Prepared) -> Iterator[Any]:
         finally:
             raw.close()
         return
-    duck, timings, records = _snapshot(url, p)
-    if engine == "duckdb":
-        con = ibis.duckdb.from_connection(duck)
-        try:
-            yield JsonSource("duckdb", con, *_inputs(con), watermark=wm, timings=timings)
-        finally:
-            duck.close()
+    if engine == "spark":
+        yield from _spark_source(url, p, wm)
         return
-    # spark: the snapshot staged as Parquet where the executors can read it (scoring/spark.py)
+    duck, timings, _ = _snapshot(url, p)  # duckdb (`check` knows no other engine)
+    con = ibis.duckdb.from_connection(duck)
+    try:
+        yield JsonSource("duckdb", con, *_inputs(con), watermark=wm, timings=timings)
+    finally:
+        duck.close()
+
+
+def _spark_source(url: str, p: Prepared, wm: str) -> Iterator[Any]:
+    """The snapshot staged as Parquet where the executors can read it, the record segments
+    read where they are, and a PostgreSQL store's subjects read by the executors through
+    JDBC in one exported snapshot (scoring/spark.py)."""
     from creditgov.scoring import spark
 
+    attributes = (p.attributes_num, p.attributes_str)
+    kinds = f"kind IN ({_quote_list(sorted(p.model.scope.kinds))})"
+    jdbc = None
+    if spark.subjects_by_jdbc(spark.settings_from_env(), url):
+        jdbc = spark.JdbcSubjects(url, spark.subjects_sql(kinds, attributes))
+    duck, timings, records = _snapshot(url, p, skip=("subjects",) if jdbc else ())
     try:
-        with spark.views(duck, TABLES, timings, records,
-                         attributes=(p.attributes_num, p.attributes_str)) as (session, views):
+        with spark.views(duck, TABLES, timings, records, attributes=attributes, jdbc=jdbc) as (session, views):
             con = ibis.pyspark.connect(session)
             yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
                              timings=timings)

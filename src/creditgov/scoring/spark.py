@@ -11,7 +11,13 @@ machines, so both come from configuration (docs/spark.md):
   `spark-defaults.conf` (executor memory and cores, the S3A or HDFS settings, the
   Kubernetes image …), applied after the engine's own defaults;
 - `CREDITGOV_SPARK_STAGING`: a folder or a URL every executor can read (`file:///shared/…`,
-  `hdfs://…`, `s3a://…`); each run writes into its own sub-folder and removes it after.
+  `hdfs://…`, `s3a://…`); each run writes into its own sub-folder and removes it after;
+- `CREDITGOV_SPARK_SUBJECTS`: how the subjects reach the executors — `auto` (default:
+  from a PostgreSQL store the executors read them themselves through JDBC, otherwise the
+  driver stages them), `jdbc` (required; refused when it cannot be done) or `stage`;
+- `CREDITGOV_SPARK_JDBC_JAR`: PostgreSQL's JDBC driver (default Debian's
+  `/usr/share/java/postgresql.jar`, package libpostgresql-jdbc-java), shipped by the
+  driver to every executor.
 
 A non-local master without a staging location is refused before anything runs: the
 executors could not read the driver's temporary folder.
@@ -36,6 +42,10 @@ from urllib.parse import urlsplit
 from creditgov.core.errors import ConfigError
 
 DEFAULT_MASTER = "local[2]"
+DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
+SUBJECT_MODES = ("auto", "jdbc", "stage")
+#: Subject ids per JDBC partition (and at least the session's parallelism many partitions).
+JDBC_ROWS_PER_PARTITION = 500_000
 #: Settings the engine needs whatever the deployment says: times are stored as naive UTC.
 FIXED = {"spark.sql.session.timeZone": "UTC", "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
          "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
@@ -49,6 +59,8 @@ class SparkSettings:
     staging: str | None = None
     conf: dict[str, str] = field(default_factory=dict)
     conf_file: str | None = None
+    subjects: str = "auto"
+    jdbc_jar: str = DEFAULT_JDBC_JAR
 
     @property
     def local(self) -> bool:
@@ -87,7 +99,12 @@ def settings_from_env(env: dict[str, str] | None = None) -> SparkSettings:
     conf_file = env.get("CREDITGOV_SPARK_CONF", "").strip() or None
     conf = read_conf(conf_file) if conf_file else {}
     staging = env.get("CREDITGOV_SPARK_STAGING", "").strip() or None
-    s = SparkSettings(master=master, staging=staging, conf=conf, conf_file=conf_file)
+    subjects = env.get("CREDITGOV_SPARK_SUBJECTS", "").strip() or "auto"
+    if subjects not in SUBJECT_MODES:
+        raise ConfigError(f"CREDITGOV_SPARK_SUBJECTS {subjects!r}: expected one of {', '.join(SUBJECT_MODES)}")
+    jar = env.get("CREDITGOV_SPARK_JDBC_JAR", "").strip() or DEFAULT_JDBC_JAR
+    s = SparkSettings(master=master, staging=staging, conf=conf, conf_file=conf_file, subjects=subjects,
+                      jdbc_jar=jar)
     if not s.local and not staging:
         raise ConfigError(f"Spark master {master} runs executors on other machines: set CREDITGOV_SPARK_STAGING "
                           "to a folder or URL they can all read (file:///shared/…, hdfs://…, s3a://…)")
@@ -117,7 +134,10 @@ def session(s: SparkSettings | None = None) -> Any:
     own warehouse folder: Spark refuses to reuse a warehouse another process left."""
     global _SESSION, _SESSION_KEY
     s = s or settings_from_env()
-    key = (s.master, tuple(sorted(s.conf.items())))
+    conf = merged_conf(s.conf)
+    if s.subjects != "stage" and Path(s.jdbc_jar).is_file():
+        conf["spark.jars"] = ",".join(j for j in (conf.get("spark.jars"), s.jdbc_jar) if j)
+    key = (s.master, tuple(sorted(conf.items())))
     with _LOCK:
         if _SESSION is not None and _SESSION_KEY == key:
             return _SESSION
@@ -135,12 +155,129 @@ def session(s: SparkSettings | None = None) -> Any:
                    .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="creditgov-spark-warehouse-"))
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false"))
-        for k, v in merged_conf(s.conf).items():
+        for k, v in conf.items():
             builder = builder.config(k, v)
         _SESSION = builder.getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")
         _SESSION_KEY = key
         return _SESSION
+
+
+# ----------------------------------------------------------------------------- subjects through JDBC
+
+
+def subjects_by_jdbc(s: SparkSettings, url: str) -> bool:
+    """Whether the executors read the store's subjects themselves, through JDBC, rather
+    than the driver reading and staging them: a PostgreSQL store reached over TCP, with
+    the driver's jar present (`CREDITGOV_SPARK_SUBJECTS=auto`); `jdbc` that cannot be
+    done is refused, `stage` always stages."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    why = None
+    if u.get_backend_name() != "postgresql":
+        why = "the store is not PostgreSQL (a SQLite store is one machine's file; the driver stages its subjects)"
+    elif not u.host or u.host.startswith("/"):
+        why = "the store's URL names no TCP host (JDBC does not speak Unix sockets)"
+    elif not Path(s.jdbc_jar).is_file():
+        why = f"no JDBC driver at {s.jdbc_jar} (install libpostgresql-jdbc-java or set CREDITGOV_SPARK_JDBC_JAR)"
+    if s.subjects == "stage":
+        return False
+    if why and s.subjects == "jdbc":
+        raise ConfigError(f"CREDITGOV_SPARK_SUBJECTS=jdbc: {why}")
+    return why is None
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A read transaction of the store, held open while the executors read the subjects,
+    whose snapshot every executor's JDBC session imports: all partitions, and any task
+    Spark runs again after losing an executor, see the same subjects."""
+    snapshot: str
+    low: int | None
+    high: int | None
+
+
+@contextlib.contextmanager
+def exported(url: str) -> Iterator[Exported]:
+    """A REPEATABLE READ transaction of the PostgreSQL store at `url`, its snapshot
+    exported (`pg_export_snapshot`), and the subjects' id range in it (two look-ups of
+    the primary key: no count of a province's subjects); closed once the subjects are
+    staged (while it is open, vacuum keeps the row versions it can see)."""
+    import psycopg
+
+    from creditgov.core.db import pg_connect
+
+    conn = pg_connect(url, autocommit=False)
+    try:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        got = conn.execute("SELECT MIN(id), MAX(id) FROM subjects").fetchone()
+        assert row is not None and got is not None  # an aggregate and a function call always give a row
+        yield Exported(row[0], got[0], got[1])
+    finally:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        conn.close()
+
+
+def subjects_sql(where: str, attributes: tuple[Sequence[str], Sequence[str]]) -> str:
+    """The subjects `where` selects, typed and flattened as the staged ones are (`views`):
+    numeric attributes that are JSON numbers as doubles, text attributes that are JSON
+    strings as text, anything else null — computed by PostgreSQL for each partition; the
+    document itself stays in the store, as it does not go into the staged subjects."""
+    numeric, text = attributes
+    # `id` as the table has it: each partition's range then runs on the primary key (a
+    # cast here would make every partition scan the whole table); widened in Spark
+    cols = ["id", "kind", "industry", "established_on", "status"]
+    if not numeric and not text:
+        return f"SELECT {', '.join(cols)} FROM subjects WHERE {where}"
+    # the document parsed once a row (jsonb), not once per attribute and test (json)
+    cols += [f"CASE WHEN jsonb_typeof(a -> '{n}') = 'number' THEN CAST(a ->> '{n}' AS double precision) END "
+             f'AS "__an_{n}"' for n in numeric]
+    cols += [f"CASE WHEN jsonb_typeof(a -> '{n}') = 'string' THEN a ->> '{n}' END AS \"__as_{n}\"" for n in text]
+    return (f"SELECT {', '.join(cols)} FROM (SELECT id, kind, industry, established_on, status, "
+            f"CAST(attributes AS jsonb) AS a FROM subjects WHERE {where}) AS s")
+
+
+@dataclass(frozen=True)
+class JdbcSubjects:
+    """What the executors need to read the subjects themselves: the store and the query."""
+    url: str
+    sql: str
+
+
+def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> tuple[Any, int]:
+    """The subjects as a DataFrame the executors read from the store through JDBC, in
+    id-range partitions (at least `partitions`, one per JDBC_ROWS_PER_PARTITION ids of the
+    range), each session importing the run's snapshot; and how many partitions."""
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(j.url)
+    host = f"[{u.host}]" if u.host and ":" in u.host else u.host
+    r = (spark.read.format("jdbc")
+         .option("url", f"jdbc:postgresql://{host}:{u.port or 5432}/{quote(u.database or '', safe='')}")
+         .option("driver", "org.postgresql.Driver")
+         .option("dbtable", f"({j.sql}) AS cg_subjects")
+         .option("fetchsize", "10000")
+         .option("sessionInitStatement", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                         f"SET TRANSACTION SNAPSHOT '{e.snapshot}'"))
+    if u.username:
+        r = r.option("user", u.username)
+    if u.password:
+        r = r.option("password", u.password)
+    for k, v in u.query.items():  # libpq settings pgjdbc shares: options (search_path), sslmode, …
+        r = r.option(k, v if isinstance(v, str) else v[0])
+    n = 1
+    if e.low is not None and e.high is not None and e.high > e.low:
+        n = max(partitions, -(-(e.high - e.low + 1) // JDBC_ROWS_PER_PARTITION))
+        r = (r.option("partitionColumn", "id").option("lowerBound", str(e.low))
+             .option("upperBound", str(e.high)).option("numPartitions", str(n)))
+    df = r.load()
+    return df.withColumn("id", df["id"].cast("bigint")), n
 
 
 # ----------------------------------------------------------------------------- staging
@@ -209,14 +346,17 @@ def reads_segments(s: SparkSettings, records: Any) -> bool:
 @contextlib.contextmanager
 def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records: Any = None, *,
           attributes: tuple[Sequence[str], Sequence[str]] = ((), ()),
-          files: dict[str, list[str]] | None = None) -> Iterator[tuple[Any, dict[str, str]]]:
+          files: dict[str, list[str]] | None = None,
+          jdbc: JdbcSubjects | None = None) -> Iterator[tuple[Any, dict[str, str]]]:
     """The snapshot in `duck` flattened (the numeric and text `attributes` as columns),
     staged as Parquet and registered as temporary views of the Spark session: (session,
     {table: view}). When the credit records came from segments the executors can read
     (`reads_segments`), only the rows replacing theirs are staged and the executors read
     the segment files themselves: the driver copies thousands of rows, not millions.
     `files` names tables the executors read straight from Parquet files (the caller
-    checked `reaches`)."""
+    checked `reaches`). With `jdbc` the executors read the subjects from the store
+    themselves (`read_subjects`, one exported snapshot) and write them into the staging
+    place once, which the plan then reads; `duck` holds none."""
     s = settings_from_env()
     t0 = time.perf_counter()
     flat = ["*"]
@@ -227,10 +367,14 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
     for name in text:
         flat.append(f"CASE WHEN json_type(attributes, '$.{name}') = 'VARCHAR' "
                     f"THEN json_extract_string(attributes, '$.{name}') END AS __as_{name}")
-    if "subjects" in tables:
+    by_jdbc = jdbc is not None and "subjects" in tables
+    if "subjects" in tables and not by_jdbc:
+        if any(c[0] == "attributes" for c in duck.execute("DESCRIBE subjects").fetchall()):
+            flat[0] = "* EXCLUDE (attributes)"  # the plan reads the flattened columns, never the document
         duck.execute(f"CREATE TABLE subjects_flat AS SELECT {', '.join(flat)} FROM subjects")
     direct = reads_segments(s, records)
-    staged = {name: f"SELECT * FROM {'subjects_flat' if name == 'subjects' else name}" for name in tables}
+    staged = {name: f"SELECT * FROM {'subjects_flat' if name == 'subjects' else name}" for name in tables
+              if not (name == "subjects" and by_jdbc)}
     if direct:
         # The tail and overlay rows (already filtered) and the ids whose segment rows they replace.
         staged["credit_records"] = f"SELECT * FROM _credit_records_fresh WHERE {records.where}"
@@ -250,6 +394,16 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
         try:
             for name in tables:
                 view = f"cg_{name}_{os.getpid()}_{tag}"
+                if name == "subjects" and jdbc is not None:
+                    # read once, by the executors, into the run's staging place: the plan
+                    # uses the subjects several times, and each use of a JDBC source
+                    # would read the store again
+                    t0 = time.perf_counter()
+                    with exported(jdbc.url) as e:
+                        jd, timings["subject_partitions"] = read_subjects(
+                            spark, jdbc, e, int(os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2")))
+                        jd.write.parquet(stage.file(name))
+                    timings["subjects_jdbc"] = round(time.perf_counter() - t0, 3)
                 df = spark.read.parquet(stage.file(name))
                 if name == "credit_records" and direct:
                     df = _records(spark, records, stage, df)
