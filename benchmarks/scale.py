@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/scale.py                          # 1M and 4M subjects
     .venv/bin/python benchmarks/scale.py --sizes 200000 1000000   # a quicker curve
+    .venv/bin/python benchmarks/scale.py --sizes 1000000 --store postgres \
+        --engines duckdb spark-local spark-local-staged spark-cluster spark-cluster-staged
 
 For each size, the county benchmarks/evaluate.py writes (about 21 records a subject,
 every subject a park enterprise in `qujiang-park`'s scope; cached in benchmarks/work),
@@ -12,6 +14,12 @@ evaluated end to end — snapshot, plan, scores stored as an evaluation run — 
 - `spark local[2]`: one JVM on this machine;
 - `spark cluster`: a standalone master and two workers started here on loopback (1 core
   each, `--worker-memory` each), whose executors read the segment files themselves.
+
+`--store postgres` fills the same county into a PostgreSQL schema instead (`scale_<n>_<seed>`
+of the test database, kept for the next run; `--drop` removes it after): there the Spark
+executors read the subjects through JDBC, and `spark-local-staged` /
+`spark-cluster-staged` are the same runs with the driver staging them
+(`CREDITGOV_SPARK_SUBJECTS=stage`), side by side.
 
 Each run is a child process of its own, watched every 0.2 s through /proc: wall time,
 the run's own timings, the peak resident memory of every process of the run (the child,
@@ -40,7 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import evaluate as county  # noqa: E402
 from tests.spark_cluster import standalone  # noqa: E402
 
-from creditgov.core import schema  # noqa: E402
+from creditgov.core import db, schema  # noqa: E402
 from creditgov.scoring import segments  # noqa: E402
 
 RUN = """
@@ -130,6 +138,43 @@ def county_store(work: Path, n: int, seed: int) -> str:
     return f"sqlite:///{path}"
 
 
+def county_pg(n: int, seed: int) -> str:
+    """The county in a PostgreSQL schema of the test database, filled once: a schema whose
+    list entries (written last) are there is complete; any other is filled again."""
+    import sqlalchemy as sa
+
+    name = f"scale_{n}_{seed}"
+    url = f"{county.PG_BASE}{'&' if '?' in county.PG_BASE else '?'}options=-csearch_path%3D{name}"
+    eng = sa.create_engine(county.PG_BASE)
+    try:
+        with eng.begin() as c:
+            done = c.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{name}.list_entries"}).scalar()
+            if done:
+                done = c.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {name}.list_entries)")).scalar()
+            if not done:
+                c.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+                c.execute(sa.text(f"CREATE SCHEMA {name}"))
+    finally:
+        eng.dispose()
+    if done:
+        schema.upgrade(url)
+    else:
+        print(f"writing a county of {n:,} park enterprises into PostgreSQL schema {name}")
+        county.fill_postgres(url, n, seed)
+    return url
+
+
+def drop_pg(url: str) -> None:
+    import sqlalchemy as sa
+
+    name = url.rsplit("%3D", 1)[1]
+    db.engine_for(url).dispose()
+    eng = sa.create_engine(county.PG_BASE)
+    with eng.begin() as c:
+        c.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    eng.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
@@ -139,6 +184,8 @@ def main() -> None:
     ap.add_argument("--worker-memory", default="4g", help="memory of each cluster worker (its executor gets most)")
     ap.add_argument("--partitions", default="8", help="CREDITGOV_SPARK_PARTITIONS for the Spark runs")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
+    ap.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--drop", action="store_true", help="drop the PostgreSQL schema after the run")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     shared = args.work / "scale-shared"
@@ -152,9 +199,12 @@ def main() -> None:
                 "CREDITGOV_SPARK_CONF": str(conf), "CREDITGOV_SPARK_PARTITIONS": args.partitions,
                 "CREDITGOV_SPARK_STAGING": (shared / "staging").as_uri()}
     out: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "model": county.MODEL, "sizes": {},
-                           "worker_memory": args.worker_memory, "partitions": args.partitions}
+                           "worker_memory": args.worker_memory, "partitions": args.partitions,
+                           "store": args.store}
+    stores: list[str] = []
     for n in args.sizes:
-        url = county_store(args.work, n, args.seed)
+        url = county_store(args.work, n, args.seed) if args.store == "sqlite" else county_pg(n, args.seed)
+        stores.append(url)
         t = time.perf_counter()
         copy = segments.refresh(url)
         st = segments.status(url)
@@ -166,9 +216,11 @@ def main() -> None:
               f"({copy['action']}, {copy.get('seconds', 0):.1f} s)")
         for name in args.engines:
             env = dict(base_env)
+            if name.endswith("-staged"):
+                env["CREDITGOV_SPARK_SUBJECTS"] = "stage"
             if name == "duckdb":
                 size["engines"][name] = run(url, "duckdb", env, set())
-            elif name == "spark-local":
+            elif name.startswith("spark-local"):
                 env["CREDITGOV_SPARK_MASTER"] = "local[2]"
                 size["engines"][name] = run(url, "spark", env, set())
             else:
@@ -204,6 +256,9 @@ def main() -> None:
                                 "size_ratio": round(int(hi) / int(lo), 2)}
         out["growth"] = growth
         print("growth (a line through the smallest and the largest size): " + json.dumps(growth))
+    if args.store == "postgres" and args.drop:
+        for url in stores:
+            drop_pg(url)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written {args.out}")
