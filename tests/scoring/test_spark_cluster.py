@@ -34,13 +34,15 @@ from tests.spark_cluster import Cluster, free_port, standalone
 PACKS = ("public-credit-enterprise", "community-resident")
 
 EVALUATE = """
-import json, sys
+import json, os, sys
 from creditgov.core import db
 from creditgov.scoring import service
 from tests.scoring.conftest import AS_OF
 from tests.scoring.test_engines import COLUMNS
 out = {}
 for url in sys.argv[2:]:
+    # the PostgreSQL store is on loopback, where `auto` sends no cluster's executors: insist
+    os.environ["CREDITGOV_SPARK_SUBJECTS"] = "jdbc" if url.startswith("postgresql") else "auto"
     for name in json.loads(sys.argv[1]):
         with db.session_scope(url) as s:
             p = service.prepared_for(s, name, AS_OF)[1]

@@ -63,18 +63,70 @@ def test_executors_read_the_subjects_of_the_runs_snapshot(county_pg: str, pg_bas
 
 def test_how_subjects_reach_the_executors_is_checked(tmp_path: Any) -> None:
     pg = "postgresql+psycopg://u@db.example:5432/credit"
-    assert spark.subjects_by_jdbc(spark.settings_from_env({}), pg) is Path(spark.DEFAULT_JDBC_JAR).is_file()
-    assert not spark.subjects_by_jdbc(spark.settings_from_env({}), "sqlite:///x.db")
-    assert not spark.subjects_by_jdbc(spark.settings_from_env({"CREDITGOV_SPARK_SUBJECTS": "stage"}), pg)
-    missing = spark.settings_from_env({"CREDITGOV_SPARK_SUBJECTS": "jdbc",
-                                       "CREDITGOV_SPARK_JDBC_JAR": str(tmp_path / "none.jar")})
+    env = spark.settings_from_env
+    assert spark.subjects_by_jdbc(env({}), pg) is Path(spark.DEFAULT_JDBC_JAR).is_file()
+    assert not spark.subjects_by_jdbc(env({}), "sqlite:///x.db")
+    assert not spark.subjects_by_jdbc(env({"CREDITGOV_SPARK_SUBJECTS": "stage"}), pg)
+    missing = env({"CREDITGOV_SPARK_SUBJECTS": "jdbc", "CREDITGOV_SPARK_JDBC_JAR": str(tmp_path / "none.jar")})
     with pytest.raises(ConfigError, match="no JDBC driver"):
         spark.subjects_by_jdbc(missing, pg)
     assert not spark.subjects_by_jdbc(spark.SparkSettings(jdbc_jar=str(tmp_path / "none.jar")), pg)
+    jdbc = env({"CREDITGOV_SPARK_SUBJECTS": "jdbc"})
     with pytest.raises(ConfigError, match="Unix sockets"):
-        spark.subjects_by_jdbc(spark.settings_from_env({"CREDITGOV_SPARK_SUBJECTS": "jdbc"}),
-                               "postgresql+psycopg://u@/credit?host=/run/postgresql")
+        spark.subjects_by_jdbc(jdbc, "postgresql+psycopg://u@/credit?host=/run/postgresql")
     with pytest.raises(ConfigError, match="not PostgreSQL"):
-        spark.subjects_by_jdbc(spark.settings_from_env({"CREDITGOV_SPARK_SUBJECTS": "jdbc"}), "sqlite:///x.db")
+        spark.subjects_by_jdbc(jdbc, "sqlite:///x.db")
+    # a libpq setting pgjdbc does not take: the executors would not connect as the driver
+    odd = pg + "?target_session_attrs=read-write"
+    assert not spark.subjects_by_jdbc(env({}), odd)
+    with pytest.raises(ConfigError, match="target_session_attrs"):
+        spark.subjects_by_jdbc(jdbc, odd)
+    if Path(spark.DEFAULT_JDBC_JAR).is_file():
+        # a TCP host given as a query setting, as libpq allows
+        assert spark.subjects_by_jdbc(env({}), "postgresql+psycopg://u@/credit?host=db.example")
+        # a loopback store with executors elsewhere: staged unless insisted on
+        cluster = {"CREDITGOV_SPARK_MASTER": "spark://10.0.0.5:7077", "CREDITGOV_SPARK_STAGING": "/shared"}
+        loop = "postgresql+psycopg://u@127.0.0.1:5432/credit"
+        assert spark.subjects_by_jdbc(env({}), loop)
+        assert not spark.subjects_by_jdbc(env(cluster), loop)
+        assert spark.subjects_by_jdbc(env({**cluster, "CREDITGOV_SPARK_SUBJECTS": "jdbc"}), loop)
     with pytest.raises(ConfigError, match="expected one of"):
-        spark.settings_from_env({"CREDITGOV_SPARK_SUBJECTS": "executors"})
+        env({"CREDITGOV_SPARK_SUBJECTS": "executors"})
+
+
+def test_executors_connect_as_the_driver_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    url, props = spark.jdbc_connection(
+        "postgresql+psycopg://credit:p%40ss@ignored:1/county_db?host=db.example&port=6432&sslmode=verify-full"
+        "&application_name=cg&connect_timeout=5&options=-csearch_path%3Dcounty")
+    assert url == "jdbc:postgresql://db.example:6432/county_db"
+    assert props == {"user": "credit", "password": "p@ss", "sslmode": "verify-full", "ApplicationName": "cg",
+                     "connectTimeout": "5", "options": "-csearch_path=county"}
+    monkeypatch.setenv("PGPASSWORD", "from-env")
+    monkeypatch.setenv("PGSSLMODE", "require")
+    url, props = spark.jdbc_connection("postgresql+psycopg://credit@[::1]/credit")
+    assert url == "jdbc:postgresql://[::1]:5432/credit"
+    assert props == {"user": "credit", "password": "from-env", "sslmode": "require"}
+
+
+def test_a_document_postgresql_cannot_read_says_how_to_stage(county_pg: str, pg_base: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`\\u0000` in an attribute document: PostgreSQL's JSON functions refuse it, so the
+    JDBC read fails as an engine error naming the way round; staged, the run gives
+    DuckDB's digits for the same store."""
+    from creditgov.scoring import service
+    from creditgov.scoring.engines import EngineError
+    from tests.scoring.test_engines import _prepared, _rows
+
+    name = "public-credit-enterprise"
+    with store_template.pg_copy_of(pg_base, county_pg) as pg:
+        with db.session_scope(pg) as s:
+            s.execute(sa.text("UPDATE subjects SET attributes = CAST(:a AS json) WHERE id = "
+                              "(SELECT MIN(id) FROM subjects WHERE kind = 'enterprise')"),
+                      {"a": '{"registered_capital": 5000000, "note": "a\\u0000b"}'})
+        p = _prepared(pg, name)
+        with pytest.raises(EngineError, match="CREDITGOV_SPARK_SUBJECTS=stage"):
+            service.compute(pg, p, "spark")
+        monkeypatch.setenv("CREDITGOV_SPARK_SUBJECTS", "stage")
+        assert _rows(pg, p, "spark") == _rows(pg, p, "duckdb")

@@ -44,8 +44,15 @@ from creditgov.core.errors import ConfigError
 DEFAULT_MASTER = "local[2]"
 DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
 SUBJECT_MODES = ("auto", "jdbc", "stage")
-#: Subject ids per JDBC partition (and at least the session's parallelism many partitions).
+#: Subject ids per JDBC partition (and at least the session's parallelism many partitions),
+#: and at most this many partitions: each is a connection to the store while it runs.
 JDBC_ROWS_PER_PARTITION = 500_000
+JDBC_MAX_PARTITIONS = int(os.environ.get("CREDITGOV_SPARK_JDBC_MAX_PARTITIONS", "32"))
+#: The store URL's libpq settings and what pgjdbc calls them; any other makes the JDBC
+#: path refuse (`jdbc`) or stage instead (`auto`): the executors must connect as the driver does.
+JDBC_PARAMS = {"options": "options", "sslmode": "sslmode", "sslcert": "sslcert", "sslkey": "sslkey",
+               "sslrootcert": "sslrootcert", "sslpassword": "sslpassword", "application_name": "ApplicationName",
+               "connect_timeout": "connectTimeout"}
 #: Settings the engine needs whatever the deployment says: times are stored as naive UTC.
 FIXED = {"spark.sql.session.timeZone": "UTC", "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
          "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
@@ -135,7 +142,8 @@ def session(s: SparkSettings | None = None) -> Any:
     global _SESSION, _SESSION_KEY
     s = s or settings_from_env()
     conf = merged_conf(s.conf)
-    if s.subjects != "stage" and Path(s.jdbc_jar).is_file():
+    # the jar whatever the mode: a driver JVM started without it cannot load it later
+    if Path(s.jdbc_jar).is_file():
         conf["spark.jars"] = ",".join(j for j in (conf.get("spark.jars"), s.jdbc_jar) if j)
     key = (s.master, tuple(sorted(conf.items())))
     with _LOCK:
@@ -166,23 +174,51 @@ def session(s: SparkSettings | None = None) -> Any:
 # ----------------------------------------------------------------------------- subjects through JDBC
 
 
-def subjects_by_jdbc(s: SparkSettings, url: str) -> bool:
-    """Whether the executors read the store's subjects themselves, through JDBC, rather
-    than the driver reading and staging them: a PostgreSQL store reached over TCP, with
-    the driver's jar present (`CREDITGOV_SPARK_SUBJECTS=auto`); `jdbc` that cannot be
-    done is refused, `stage` always stages."""
+def _jdbc_refusal(s: SparkSettings, url: str) -> str | None:
+    """Why the executors cannot read this store's subjects through JDBC, or None."""
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    why = None
+    host = u.query.get("host") or u.host
     if u.get_backend_name() != "postgresql":
-        why = "the store is not PostgreSQL (a SQLite store is one machine's file; the driver stages its subjects)"
-    elif not u.host or u.host.startswith("/"):
-        why = "the store's URL names no TCP host (JDBC does not speak Unix sockets)"
-    elif not Path(s.jdbc_jar).is_file():
-        why = f"no JDBC driver at {s.jdbc_jar} (install libpostgresql-jdbc-java or set CREDITGOV_SPARK_JDBC_JAR)"
+        return "the store is not PostgreSQL (a SQLite store is one machine's file; the driver stages its subjects)"
+    if not host or not isinstance(host, str) or host.startswith("/"):
+        return "the store's URL names no TCP host (JDBC does not speak Unix sockets)"
+    other = sorted(k for k in u.query if k not in JDBC_PARAMS and k not in ("host", "port"))
+    if other:
+        return (f"the store's URL sets {', '.join(other)}, which PostgreSQL's JDBC driver does not take "
+                "the same way: the executors would not connect as the driver does")
+    if not Path(s.jdbc_jar).is_file():
+        return f"no JDBC driver at {s.jdbc_jar} (install libpostgresql-jdbc-java or set CREDITGOV_SPARK_JDBC_JAR)"
+    return None
+
+
+def _loopback(url: str) -> bool:
+    import ipaddress
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    host = str(u.query.get("host") or u.host or "")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def subjects_by_jdbc(s: SparkSettings, url: str) -> bool:
+    """Whether the executors read the store's subjects themselves, through JDBC, rather
+    than the driver reading and staging them: a PostgreSQL store reached over TCP whose
+    URL's settings pgjdbc takes, with the driver's jar present (`CREDITGOV_SPARK_SUBJECTS=auto`;
+    not for a loopback host with executors on other machines); `jdbc` that cannot be done
+    is refused with the reason, `stage` always stages."""
     if s.subjects == "stage":
         return False
+    why = _jdbc_refusal(s, url)
+    if why is None and s.subjects == "auto" and not s.local and _loopback(url):
+        return False  # executors on other machines would reach their own loopback; `jdbc` insists
     if why and s.subjects == "jdbc":
         raise ConfigError(f"CREDITGOV_SPARK_SUBJECTS=jdbc: {why}")
     return why is None
@@ -225,20 +261,18 @@ def exported(url: str) -> Iterator[Exported]:
 def subjects_sql(where: str, attributes: tuple[Sequence[str], Sequence[str]]) -> str:
     """The subjects `where` selects, typed and flattened as the staged ones are (`views`):
     numeric attributes that are JSON numbers as doubles, text attributes that are JSON
-    strings as text, anything else null — computed by PostgreSQL for each partition; the
-    document itself stays in the store, as it does not go into the staged subjects."""
+    strings as text, anything else null — computed by PostgreSQL for each partition with
+    the `json` functions the postgres engine uses (PostgresSource); the document itself
+    stays in the store, as it does not go into the staged subjects."""
     numeric, text = attributes
     # `id` as the table has it: each partition's range then runs on the primary key (a
     # cast here would make every partition scan the whole table); widened in Spark
     cols = ["id", "kind", "industry", "established_on", "status"]
-    if not numeric and not text:
-        return f"SELECT {', '.join(cols)} FROM subjects WHERE {where}"
-    # the document parsed once a row (jsonb), not once per attribute and test (json)
-    cols += [f"CASE WHEN jsonb_typeof(a -> '{n}') = 'number' THEN CAST(a ->> '{n}' AS double precision) END "
-             f'AS "__an_{n}"' for n in numeric]
-    cols += [f"CASE WHEN jsonb_typeof(a -> '{n}') = 'string' THEN a ->> '{n}' END AS \"__as_{n}\"" for n in text]
-    return (f"SELECT {', '.join(cols)} FROM (SELECT id, kind, industry, established_on, status, "
-            f"CAST(attributes AS jsonb) AS a FROM subjects WHERE {where}) AS s")
+    cols += [f"CASE WHEN json_typeof(attributes -> '{n}') = 'number' "
+             f"THEN CAST(attributes ->> '{n}' AS double precision) END AS \"__an_{n}\"" for n in numeric]
+    cols += [f"CASE WHEN json_typeof(attributes -> '{n}') = 'string' THEN attributes ->> '{n}' END "
+             f'AS "__as_{n}"' for n in text]
+    return f"SELECT {', '.join(cols)} FROM subjects WHERE {where}"
 
 
 @dataclass(frozen=True)
@@ -248,36 +282,56 @@ class JdbcSubjects:
     sql: str
 
 
-def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> tuple[Any, int]:
-    """The subjects as a DataFrame the executors read from the store through JDBC, in
-    id-range partitions (at least `partitions`, one per JDBC_ROWS_PER_PARTITION ids of the
-    range), each session importing the run's snapshot; and how many partitions."""
+def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
+    """The JDBC URL and connection properties that reach the store at `url` as
+    `core.db.pg_connect` does: host and port (a `host`/`port` setting in the URL's query
+    wins, as in libpq), user, the password (or the driver's `PGPASSWORD`), and the libpq
+    settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE` when the URL sets none)."""
     from urllib.parse import quote
 
     from sqlalchemy.engine import make_url
 
-    u = make_url(j.url)
-    host = f"[{u.host}]" if u.host and ":" in u.host else u.host
+    u = make_url(url)
+    q = {k: (v if isinstance(v, str) else v[0]) for k, v in u.query.items()}
+    host = q.pop("host", None) or u.host or ""
+    port = q.pop("port", None) or u.port or 5432
+    host = f"[{host}]" if ":" in host else host
+    props = {JDBC_PARAMS[k]: v for k, v in q.items() if k in JDBC_PARAMS}
+    if u.username:
+        props["user"] = u.username
+    password = u.password or os.environ.get("PGPASSWORD")
+    if password:
+        props["password"] = str(password)
+    if "sslmode" not in props and os.environ.get("PGSSLMODE"):
+        props["sslmode"] = os.environ["PGSSLMODE"]
+    return f"jdbc:postgresql://{host}:{port}/{quote(u.database or '', safe='')}", props
+
+
+def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> tuple[Any, int]:
+    """The subjects as a DataFrame the executors read from the store through JDBC, in
+    id-range partitions (at least `partitions`, one per JDBC_ROWS_PER_PARTITION ids of the
+    range, at most JDBC_MAX_PARTITIONS), each session importing the run's snapshot; and
+    how many partitions Spark made."""
+    jdbc_url, props = jdbc_connection(j.url)
+    # Spark opens the partition's connection with autocommit off (fetchsize > 0), so
+    # pgjdbc has begun a transaction and no query has run in it yet: the first
+    # statements may still set its isolation and import the snapshot.
     r = (spark.read.format("jdbc")
-         .option("url", f"jdbc:postgresql://{host}:{u.port or 5432}/{quote(u.database or '', safe='')}")
+         .option("url", jdbc_url)
          .option("driver", "org.postgresql.Driver")
          .option("dbtable", f"({j.sql}) AS cg_subjects")
          .option("fetchsize", "10000")
-         .option("sessionInitStatement", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+         .option("sessionInitStatement", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
                                          f"SET TRANSACTION SNAPSHOT '{e.snapshot}'"))
-    if u.username:
-        r = r.option("user", u.username)
-    if u.password:
-        r = r.option("password", u.password)
-    for k, v in u.query.items():  # libpq settings pgjdbc shares: options (search_path), sslmode, …
-        r = r.option(k, v if isinstance(v, str) else v[0])
-    n = 1
+    for k, v in props.items():
+        r = r.option(k, v)
     if e.low is not None and e.high is not None and e.high > e.low:
-        n = max(partitions, -(-(e.high - e.low + 1) // JDBC_ROWS_PER_PARTITION))
+        n = min(JDBC_MAX_PARTITIONS, max(partitions, -(-(e.high - e.low + 1) // JDBC_ROWS_PER_PARTITION)))
         r = (r.option("partitionColumn", "id").option("lowerBound", str(e.low))
              .option("upperBound", str(e.high)).option("numPartitions", str(n)))
     df = r.load()
-    return df.withColumn("id", df["id"].cast("bigint")), n
+    df = df.withColumn("id", df["id"].cast("bigint"))
+    return df, df.rdd.getNumPartitions()
 
 
 # ----------------------------------------------------------------------------- staging
@@ -399,10 +453,7 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
                     # uses the subjects several times, and each use of a JDBC source
                     # would read the store again
                     t0 = time.perf_counter()
-                    with exported(jdbc.url) as e:
-                        jd, timings["subject_partitions"] = read_subjects(
-                            spark, jdbc, e, int(os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2")))
-                        jd.write.parquet(stage.file(name))
+                    timings["subject_partitions"] = _stage_by_jdbc(spark, jdbc, stage.file(name))
                     timings["subjects_jdbc"] = round(time.perf_counter() - t0, 3)
                 df = spark.read.parquet(stage.file(name))
                 if name == "credit_records" and direct:
@@ -420,6 +471,22 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
                 spark.catalog.dropTempView(view)
     finally:
         stage.remove()
+
+
+def _stage_by_jdbc(spark: Any, jdbc: JdbcSubjects, target: str) -> int:
+    """The executors read the subjects through JDBC in one exported snapshot and write
+    them to `target`; how many partitions. A failure says what failed and the way round."""
+    from creditgov.scoring.engines import EngineError
+
+    try:
+        with exported(jdbc.url) as e:
+            df, n = read_subjects(spark, jdbc, e, int(os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2")))
+            df.write.parquet(target)
+        return int(n)
+    except Exception as exc:  # Py4J's or psycopg's error, many lines of Java: keep the first
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise EngineError(f"the executors could not read the subjects from the store through JDBC: {first} "
+                          "(CREDITGOV_SPARK_SUBJECTS=stage has the driver read and stage them)") from exc
 
 
 def _records(spark: Any, records: Any, stage: Staging, fresh: Any) -> Any:
