@@ -76,11 +76,13 @@ def test_how_subjects_reach_the_executors_is_checked(tmp_path: Any) -> None:
         spark.subjects_by_jdbc(jdbc, "postgresql+psycopg://u@/credit?host=/run/postgresql")
     with pytest.raises(ConfigError, match="not PostgreSQL"):
         spark.subjects_by_jdbc(jdbc, "sqlite:///x.db")
-    # a libpq setting pgjdbc does not take: the executors would not connect as the driver
-    odd = pg + "?target_session_attrs=read-write"
-    assert not spark.subjects_by_jdbc(env({}), odd)
-    with pytest.raises(ConfigError, match="target_session_attrs"):
-        spark.subjects_by_jdbc(jdbc, odd)
+    # libpq settings pgjdbc does not take, or not the same way (a PEM client key): the
+    # executors would not connect as the driver does
+    for odd, named in ((pg + "?target_session_attrs=read-write", "target_session_attrs"),
+                       (pg + "?sslmode=verify-full&sslcert=/etc/c.crt&sslkey=/etc/c.key", "sslcert, sslkey")):
+        assert not spark.subjects_by_jdbc(env({}), odd)
+        with pytest.raises(ConfigError, match=named):
+            spark.subjects_by_jdbc(jdbc, odd)
     if Path(spark.DEFAULT_JDBC_JAR).is_file():
         # a TCP host given as a query setting, as libpq allows
         assert spark.subjects_by_jdbc(env({}), "postgresql+psycopg://u@/credit?host=db.example")

@@ -50,9 +50,10 @@ JDBC_ROWS_PER_PARTITION = 500_000
 JDBC_MAX_PARTITIONS = int(os.environ.get("CREDITGOV_SPARK_JDBC_MAX_PARTITIONS", "32"))
 #: The store URL's libpq settings and what pgjdbc calls them; any other makes the JDBC
 #: path refuse (`jdbc`) or stage instead (`auto`): the executors must connect as the driver does.
-JDBC_PARAMS = {"options": "options", "sslmode": "sslmode", "sslcert": "sslcert", "sslkey": "sslkey",
-               "sslrootcert": "sslrootcert", "sslpassword": "sslpassword", "application_name": "ApplicationName",
-               "connect_timeout": "connectTimeout"}
+#: (Client certificates are not among them: libpq reads a PEM key, pgjdbc a PKCS-8 or
+#: PKCS-12 one.)
+JDBC_PARAMS = {"options": "options", "sslmode": "sslmode", "sslrootcert": "sslrootcert",
+               "application_name": "ApplicationName", "connect_timeout": "connectTimeout"}
 #: Settings the engine needs whatever the deployment says: times are stored as naive UTC.
 FIXED = {"spark.sql.session.timeZone": "UTC", "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
          "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
