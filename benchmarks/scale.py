@@ -138,12 +138,16 @@ def county_store(work: Path, n: int, seed: int) -> str:
     return f"sqlite:///{path}"
 
 
+def _schema(n: int, seed: int) -> str:
+    return f"scale_{n}_{seed}"
+
+
 def county_pg(n: int, seed: int) -> str:
     """The county in a PostgreSQL schema of the test database, filled once: a schema whose
     list entries (written last) are there is complete; any other is filled again."""
     import sqlalchemy as sa
 
-    name = f"scale_{n}_{seed}"
+    name = _schema(n, seed)
     url = f"{county.PG_BASE}{'&' if '?' in county.PG_BASE else '?'}options=-csearch_path%3D{name}"
     eng = sa.create_engine(county.PG_BASE)
     try:
@@ -164,10 +168,9 @@ def county_pg(n: int, seed: int) -> str:
     return url
 
 
-def drop_pg(url: str) -> None:
+def drop_pg(url: str, name: str) -> None:
     import sqlalchemy as sa
 
-    name = url.rsplit("%3D", 1)[1]
     db.engine_for(url).dispose()
     eng = sa.create_engine(county.PG_BASE)
     with eng.begin() as c:
@@ -257,8 +260,8 @@ def main() -> None:
         out["growth"] = growth
         print("growth (a line through the smallest and the largest size): " + json.dumps(growth))
     if args.store == "postgres" and args.drop:
-        for url in stores:
-            drop_pg(url)
+        for n, url in zip(args.sizes, stores, strict=True):
+            drop_pg(url, _schema(n, args.seed))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"written {args.out}")

@@ -23,10 +23,14 @@ def _prepared(url: str, name: str) -> Prepared:
         return service.prepared_for(s, name, AS_OF)[1]
 
 
-def _rows(url: str, p: Prepared, engine: str) -> list[tuple[Any, ...]]:
-    table, _, _ = service.compute(url, p, engine)
+def _rows_timed(url: str, p: Prepared, engine: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    table, _, timings = service.compute(url, p, engine)
     dims = [c for c in table.column_names if c.startswith("dim")]
-    return [tuple(r[c] for c in (*COLUMNS, *dims)) for r in table.to_pylist()]
+    return [tuple(r[c] for c in (*COLUMNS, *dims)) for r in table.to_pylist()], timings
+
+
+def _rows(url: str, p: Prepared, engine: str) -> list[tuple[Any, ...]]:
+    return _rows_timed(url, p, engine)[0]
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +59,17 @@ def test_postgres_in_store_and_duckdb_from_postgres_agree(county_pg: str,
         assert _rows(county_pg, p, "duckdb") == duckdb_rows[name], name
 
 
-def _spark(url: str, p: Prepared) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    table, _, timings = service.compute(url, p, "spark")
-    dims = [c for c in table.column_names if c.startswith("dim")]
-    return [tuple(r[c] for c in (*COLUMNS, *dims)) for r in table.to_pylist()], timings
-
-
 def test_spark_executors_read_a_postgres_stores_subjects_themselves(
         county_pg: str, duckdb_rows: dict[str, list[tuple[Any, ...]]], monkeypatch: pytest.MonkeyPatch) -> None:
     """Through JDBC, in id-range partitions of one exported snapshot, attributes flattened
     by PostgreSQL: the digits of DuckDB; staged by the driver instead, the same."""
     for name in PACKS:
-        rows, timings = _spark(county_pg, _prepared(county_pg, name))
+        rows, timings = _rows_timed(county_pg, _prepared(county_pg, name), "spark")
         assert timings["subject_partitions"] == 2, name  # CREDITGOV_SPARK_PARTITIONS' default
         assert rows == duckdb_rows[name], name
     monkeypatch.setenv("CREDITGOV_SPARK_SUBJECTS", "stage")
     name = next(iter(PACKS))
-    rows, timings = _spark(county_pg, _prepared(county_pg, name))
+    rows, timings = _rows_timed(county_pg, _prepared(county_pg, name), "spark")
     assert "subject_partitions" not in timings
     assert rows == duckdb_rows[name]
 

@@ -253,11 +253,10 @@ def _sqlite_value(v: object) -> object:
     return v
 
 
-def pg_connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
-    """A plain psycopg connection to the PostgreSQL store at `url` (COPY-heavy readers
-    that need no ORM: evaluation snapshots, record segments)."""
-    import psycopg
-
+def pg_params(url: str) -> dict[str, Any]:
+    """The libpq connection parameters of the PostgreSQL store at `url`: host (default
+    localhost), port, dbname, user, password when given, and the URL's query settings,
+    which win as in libpq (a `host=/run/postgresql` socket, `sslmode`, `options` …)."""
     u = make_url(url)
     kw: dict[str, Any] = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database,
                           "user": u.username}
@@ -265,6 +264,15 @@ def pg_connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         kw["password"] = u.password
     for k, v in u.query.items():
         kw[k] = v if isinstance(v, str) else v[0]
+    return kw
+
+
+def pg_connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A plain psycopg connection to the PostgreSQL store at `url` (COPY-heavy readers
+    that need no ORM: evaluation snapshots, record segments)."""
+    import psycopg
+
+    kw = pg_params(url)
     # COPY prints dates as the session's DateStyle says; readers parse ISO.
     kw["options"] = f"{kw.get('options', '')} -c DateStyle=ISO".strip()
     return psycopg.connect(**kw, autocommit=autocommit)

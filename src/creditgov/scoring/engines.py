@@ -234,14 +234,18 @@ def _record_filter(p: Prepared, current: str = "is_current = {true}") -> str:
     return " AND ".join(cond)
 
 
+def _kinds(p: Prepared) -> str:
+    """The subjects a model scores: its kinds, as a condition every dialect reads."""
+    return f"kind IN ({_quote_list(sorted(p.model.scope.kinds))})"
+
+
 def _store_queries(p: Prepared) -> dict[str, str]:
     """What a snapshot copies: subjects of the model's kinds, the records that can count
     (`_record_filter`), the status history and list entries (both small). Every value as
     text or integer so that SQLite's loose typing cannot change a type mid-stream."""
-    kinds = _quote_list(sorted(p.model.scope.kinds))
     return {
         "subjects": "SELECT id, kind, industry, CAST(established_on AS TEXT) AS established_on, status, "
-                    f"CAST(attributes AS TEXT) AS attributes FROM subjects WHERE kind IN ({kinds})",
+                    f"CAST(attributes AS TEXT) AS attributes FROM subjects WHERE {_kinds(p)}",
         "credit_records": "SELECT id, subject_id, item_code, CAST(occurred_on AS TEXT) AS occurred_on, "
                           "CAST(value AS TEXT) AS value, grade, status, CAST(published_from AS TEXT) AS published_from, "
                           "CAST(published_until AS TEXT) AS published_until, "
@@ -261,10 +265,9 @@ def _scan_queries(p: Prepared) -> dict[str, str]:
     types each column by its declared type; a record's value is read through its text
     form, as SQLite prints it, exactly like the other readers (a binary double cast
     straight to DECIMAL would round 0.285 down)."""
-    kinds = _quote_list(sorted(p.model.scope.kinds))
     return {
         "subjects": "SELECT CAST(id AS BIGINT) AS id, kind, industry, CAST(established_on AS DATE) AS established_on, "
-                    f"status, CAST(attributes AS VARCHAR) AS attributes FROM store.subjects WHERE kind IN ({kinds})",
+                    f"status, CAST(attributes AS VARCHAR) AS attributes FROM store.subjects WHERE {_kinds(p)}",
         "credit_records": f"SELECT {segments.DUCK_COLUMNS} "
                           f"FROM store.credit_records WHERE {_record_filter(p, 'is_current <> 0')}",
         "record_status_changes": "SELECT CAST(id AS BIGINT) AS id, CAST(record_id AS BIGINT) AS record_id, "
@@ -435,13 +438,11 @@ def _snapshot(url: str, p: Prepared, *, scanner: bool = True,
             copy = segments.prepare(url)
             info = segments.load_into(duck, url, where, prepared=copy)
             t_records = time.perf_counter() - t0
+            queries = {t: q for t, q in (_scan_queries(p) if sqlite else _store_queries(p)).items()
+                       if t != "credit_records" and t not in skip}
             if sqlite:
-                queries = {t: q for t, q in _scan_queries(p).items() if t not in skip}
-                del queries["credit_records"]
                 scan_sqlite_into(duck, url, queries)
             else:
-                queries = {t: q for t, q in _store_queries(p).items() if t not in skip}
-                del queries["credit_records"]
                 _load(duck, _read_postgres(url, queries))
             return duck, {"read_store": round(time.perf_counter() - t0, 3), "read_records": round(t_records, 3),
                           "refresh_segments": info["refresh_seconds"], "load_records": info["load_seconds"],
@@ -539,10 +540,9 @@ def _spark_source(url: str, p: Prepared, wm: str) -> Iterator[Any]:
     from creditgov.scoring import spark
 
     attributes = (p.attributes_num, p.attributes_str)
-    kinds = f"kind IN ({_quote_list(sorted(p.model.scope.kinds))})"
     jdbc = None
     if spark.subjects_by_jdbc(spark.settings_from_env(), url):
-        jdbc = spark.JdbcSubjects(url, spark.subjects_sql(kinds, attributes))
+        jdbc = spark.JdbcSubjects(url, spark.subjects_sql(_kinds(p), attributes))
     duck, timings, records = _snapshot(url, p, skip=("subjects",) if jdbc else ())
     try:
         with spark.views(duck, TABLES, timings, records, attributes=attributes, jdbc=jdbc) as (session, views):

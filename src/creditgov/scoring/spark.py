@@ -175,17 +175,22 @@ def session(s: SparkSettings | None = None) -> Any:
 # ----------------------------------------------------------------------------- subjects through JDBC
 
 
+#: What every connection names, whatever its settings (core.db.pg_params).
+_CONNECTION_KEYS = frozenset({"host", "port", "dbname", "user", "password"})
+
+
 def _jdbc_refusal(s: SparkSettings, url: str) -> str | None:
     """Why the executors cannot read this store's subjects through JDBC, or None."""
     from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    host = u.query.get("host") or u.host
-    if u.get_backend_name() != "postgresql":
+    from creditgov.core.db import pg_params
+
+    if make_url(url).get_backend_name() != "postgresql":
         return "the store is not PostgreSQL (a SQLite store is one machine's file; the driver stages its subjects)"
-    if not host or not isinstance(host, str) or host.startswith("/"):
-        return "the store's URL names no TCP host (JDBC does not speak Unix sockets)"
-    other = sorted(k for k in u.query if k not in JDBC_PARAMS and k not in ("host", "port"))
+    kw = pg_params(url)
+    if str(kw["host"]).startswith("/"):
+        return "the store's host is a socket folder (JDBC does not speak Unix sockets)"
+    other = sorted(set(kw) - _CONNECTION_KEYS - set(JDBC_PARAMS))
     if other:
         return (f"the store's URL sets {', '.join(other)}, which PostgreSQL's JDBC driver does not take "
                 "the same way: the executors would not connect as the driver does")
@@ -197,10 +202,9 @@ def _jdbc_refusal(s: SparkSettings, url: str) -> str | None:
 def _loopback(url: str) -> bool:
     import ipaddress
 
-    from sqlalchemy.engine import make_url
+    from creditgov.core.db import pg_params
 
-    u = make_url(url)
-    host = str(u.query.get("host") or u.host or "")
+    host = str(pg_params(url)["host"])
     if host == "localhost":
         return True
     try:
@@ -285,27 +289,26 @@ class JdbcSubjects:
 
 def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
     """The JDBC URL and connection properties that reach the store at `url` as
-    `core.db.pg_connect` does: host and port (a `host`/`port` setting in the URL's query
-    wins, as in libpq), user, the password (or the driver's `PGPASSWORD`), and the libpq
-    settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE` when the URL sets none)."""
+    `core.db.pg_connect` does (the same `pg_params`): host, port, database, user, the
+    password (or the driver's `PGPASSWORD`, which libpq reads and pgjdbc does not), and
+    the libpq settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE` when the URL sets none)."""
     from urllib.parse import quote
 
-    from sqlalchemy.engine import make_url
+    from creditgov.core.db import pg_params
 
-    u = make_url(url)
-    q = {k: (v if isinstance(v, str) else v[0]) for k, v in u.query.items()}
-    host = q.pop("host", None) or u.host or ""
-    port = q.pop("port", None) or u.port or 5432
+    kw = pg_params(url)
+    host = str(kw.pop("host"))
     host = f"[{host}]" if ":" in host else host
-    props = {JDBC_PARAMS[k]: v for k, v in q.items() if k in JDBC_PARAMS}
-    if u.username:
-        props["user"] = u.username
-    password = u.password or os.environ.get("PGPASSWORD")
+    where = f"jdbc:postgresql://{host}:{kw.pop('port')}/{quote(kw.pop('dbname') or '', safe='')}"
+    props = {JDBC_PARAMS[k]: str(v) for k, v in kw.items() if k in JDBC_PARAMS}
+    if kw.get("user"):
+        props["user"] = str(kw["user"])
+    password = kw.get("password") or os.environ.get("PGPASSWORD")
     if password:
         props["password"] = str(password)
     if "sslmode" not in props and os.environ.get("PGSSLMODE"):
         props["sslmode"] = os.environ["PGSSLMODE"]
-    return f"jdbc:postgresql://{host}:{port}/{quote(u.database or '', safe='')}", props
+    return where, props
 
 
 def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> tuple[Any, int]:
@@ -481,7 +484,7 @@ def _stage_by_jdbc(spark: Any, jdbc: JdbcSubjects, target: str) -> int:
 
     try:
         with exported(jdbc.url) as e:
-            df, n = read_subjects(spark, jdbc, e, int(os.environ.get("CREDITGOV_SPARK_PARTITIONS", "2")))
+            df, n = read_subjects(spark, jdbc, e, int(spark.sparkContext.defaultParallelism))
             df.write.parquet(target)
         return int(n)
     except Exception as exc:  # Py4J's or psycopg's error, many lines of Java: keep the first
