@@ -78,6 +78,8 @@ def _clean(fields: Mapping[str, str | None], allowed: Sequence[str]) -> dict[str
     for k, v in out.items():
         if len(v) > TEXT_MAX:
             raise InvalidInput(f"{k} is longer than {TEXT_MAX} characters")
+        if "\x00" in v:  # as ingestion refuses it (pipeline.NUL_REASON)
+            raise InvalidInput(f"{k} holds a NUL character (U+0000), not a text the store can keep")
     return out
 
 
@@ -120,6 +122,8 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
     why = (reason or "").strip()
     if not why:
         raise InvalidInput("a manual entry needs a reason")
+    if "\x00" in why:
+        raise InvalidInput("the reason holds a NUL character (U+0000), not a text the store can keep")
     vals = _clean(fields, RECORD_FIELDS if kind == "record" else REGISTRATION_FIELDS)
     try:
         id_kind, code = either_identifier(vals["identifier"])

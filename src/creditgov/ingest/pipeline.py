@@ -21,12 +21,24 @@ from creditgov.ingest.readers import RawRow
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.transforms import RowError, compile_step
 
+#: Why a value holding U+0000 is refused: PostgreSQL's text cannot hold it and its JSON
+#: functions refuse its escape, so one such cell would fail the whole file there (and a
+#: SQLite store's copy could never move); refused on every store alike.
+NUL_REASON = "a NUL character (U+0000) in field {field!r}: not a text the store can keep"
 
-def _chain(fns: list[Callable[[str], str]]) -> Callable[[str], str]:
+
+def _refuse_nul(field: str, v: str) -> str:
+    if "\x00" in v:
+        raise RowError(NUL_REASON.format(field=field))
+    return v
+
+
+def _chain(field: str, fns: list[Callable[[str], str]]) -> Callable[[str], str]:
     if not fns:
-        return lambda v: v
+        return lambda v: v if "\x00" not in v else _refuse_nul(field, v)
 
     def run(v: str) -> str:
+        _refuse_nul(field, v)
         for fn in fns:
             v = fn(v)
         return v
@@ -61,7 +73,7 @@ class CompiledSpec:
         for fld, fn, _op in self.steps:
             for f in (chains if fld == "*" else [fld]):
                 chains[f].append(fn)
-        self.chains = [(f, c, _chain(chains[f])) for f, c in self.columns.items()]
+        self.chains = [(f, c, _chain(f, chains[f])) for f, c in self.columns.items()]
 
     def apply(self, raw: RawRow) -> dict[str, str]:
         if "__error__" in raw:
@@ -74,6 +86,9 @@ class CompiledSpec:
         out: list[TraceStep] = []
         vals = {f: raw.get(c, "") or "" for f, c in self.columns.items()}
         for f, v in vals.items():
+            if "\x00" in v:
+                out.append(TraceStep("read", f, v, None, NUL_REASON.format(field=f)))
+                return out, None
             out.append(TraceStep("read", f, v, v))
         for fld, fn, op in self.steps:
             targets = list(vals) if fld == "*" else [fld]
