@@ -1,7 +1,8 @@
 """The Spark engine on a real standalone cluster: a master and two workers started here
 on loopback, executors in their own JVMs reading the run's Parquet from the configured
 staging folder, never the driver's temporary one, and a PostgreSQL store's subjects from
-the store itself through JDBC. Same digits as DuckDB, for both
+the store itself through JDBC, and a stored run's scores written into that store by
+the executors. Same digits as DuckDB, for both
 stores — and still the same digits when one worker dies (killed with its executor, as a
 machine is lost) while its executor is running tasks of the run: Spark runs them again
 on the executor left."""
@@ -24,9 +25,11 @@ import sqlalchemy as sa
 
 from creditgov.core import db
 from creditgov.core.errors import ConfigError
-from creditgov.scoring import segments, spark
+from creditgov.scoring import segments, service, spark
 from tests import store_template
+from tests.scoring.conftest import AS_OF
 from tests.scoring.test_engines import _prepared, _rows
+from tests.scoring.test_spark_scores import _stored
 from tests.spark_cluster import Cluster, free_port, standalone
 
 # Every shipped pack agrees with DuckDB on local Spark (test_engines.py); here the cluster
@@ -51,6 +54,10 @@ for url in sys.argv[2:]:
         out[f"{url}|{name}|subject_partitions"] = timings.get("subject_partitions", 0)
         dims = [c for c in table.column_names if c.startswith("dim")]
         out[f"{url}|{name}"] = [[r[c] for c in (*COLUMNS, *dims)] for r in table.to_pylist()]
+    if url.startswith("postgresql"):  # a stored run: the executors write its scores into the store
+        os.environ["CREDITGOV_SPARK_SCORES"] = "jdbc"
+        r = service.evaluate(url, ref=json.loads(sys.argv[1])[0], as_of=AS_OF, engine="spark")
+        out[f"{url}|run"] = [r.run_id, sorted(r.timings)]
 from creditgov.scoring import spark
 sc = spark.session().sparkContext
 out["__master"] = sc.master
@@ -163,6 +170,11 @@ def test_a_cluster_run_equals_duckdb_on_both_stores_even_losing_a_worker(
         # run's 24 partitions; a SQLite store's are staged by the driver
         assert out[f"{county_pg}|{name}|subject_partitions"] == 24, name
         assert out[f"{county}|{name}|subject_partitions"] == 0, name
+    # the stored run: the executors inserted its scores, the same text as a DuckDB run's
+    run_id, timings = out[f"{county_pg}|run"]
+    assert "load_jdbc" in timings, timings
+    base = service.evaluate(county_pg, ref=PACKS[0], as_of=AS_OF, engine="duckdb")
+    assert _stored(county_pg, run_id) == _stored(county_pg, base.run_id) != []
     assert {p.parent.as_uri() for p in shared.rglob("records-*.parquet")} == \
         {segments.place_for(url).url for url in (county, county_pg)}
     # each run staged its Parquet in its own sub-folder of the shared location and removed it

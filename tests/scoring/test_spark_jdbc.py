@@ -99,6 +99,7 @@ def test_how_subjects_reach_the_executors_is_checked(tmp_path: Any) -> None:
 def test_executors_connect_as_the_driver_does(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.delenv("PGSSLMODE", raising=False)
+    monkeypatch.setenv("PGOPTIONS", "-csearch_path=elsewhere")  # the URL's own options win
     url, props = spark.jdbc_connection(
         "postgresql+psycopg://credit:p%40ss@ignored:1/county_db?host=db.example&port=6432&sslmode=verify-full"
         "&application_name=cg&connect_timeout=5&options=-csearch_path%3Dcounty")
@@ -109,7 +110,9 @@ def test_executors_connect_as_the_driver_does(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PGSSLMODE", "require")
     url, props = spark.jdbc_connection("postgresql+psycopg://credit@[::1]/credit")
     assert url == "jdbc:postgresql://[::1]:5432/credit"
-    assert props == {"user": "credit", "password": "from-env", "sslmode": "require"}
+    # as libpq reads them: the password, the TLS mode and the options (a search_path)
+    assert props == {"user": "credit", "password": "from-env", "sslmode": "require",
+                     "options": "-csearch_path=elsewhere"}
 
 
 def test_a_document_postgresql_cannot_read_says_how_to_stage(county_pg: str, pg_base: str,

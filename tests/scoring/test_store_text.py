@@ -6,7 +6,8 @@ import random
 
 import pyarrow as pa
 
-from creditgov.scoring.service import _centi_text, _fixed_text
+from creditgov.scoring.run_store import centi_text as _centi_text
+from creditgov.scoring.run_store import fixed_text as _fixed_text
 
 
 def _num(v: int, per: int, width: int) -> str:

@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -425,14 +426,24 @@ def row_triggers_off(session: Session, off: bool = True) -> Iterator[None]:
     set_row_triggers(session, True)
 
 
-def lock_references(session: Session, table: Table, values: Mapping[str, Collection[object]]) -> None:
+@dataclass(frozen=True)
+class RowsOf:
+    """The values a bulk load put into a foreign-key column, as a query of the store
+    naming one column (a load staged in another table): `lock_references` checks them
+    there, without fetching them."""
+    sql: str
+
+
+def lock_references(session: Session, table: Table,
+                    values: Mapping[str, Collection[object] | RowsOf]) -> None:
     """The foreign keys of a bulk load into `table`, checked once for the load: `values`
     gives, for every foreign-key column of the table (`foreign_keys`, from the
     metadata; a column the load leaves NULL gets an empty set), the values the load's
     rows put there. Every row they name is found and locked `FOR KEY SHARE` — the lock
     PostgreSQL's per-row check takes, so none can be removed or re-keyed before the
     commit. A value that names no row raises `IntegrityError`, and the load's
-    transaction must then roll back; a foreign key left out raises `ValueError`."""
+    transaction must then roll back; a foreign key left out raises `ValueError`. A
+    `RowsOf` gives the values as a query, checked inside the store."""
     keys = foreign_keys(table)
     if set(values) != set(keys):
         raise ValueError(f"{table.name}: the load must give the values of every foreign key "
@@ -441,22 +452,25 @@ def lock_references(session: Session, table: Table, values: Mapping[str, Collect
     for column, named in values.items():
         target = keys[column]
         name, key = _ident(target.table.name), _ident(target.name)
-        distinct = list(set(named) - {None})
-        if not distinct:
-            continue
-        # The array typed as the referenced column (psycopg sends a list of texts untyped);
-        # texts as text, never a bounded varchar, which would cut a longer value to fit.
-        kind = "text" if isinstance(target.type, String) else target.type.compile(dialect=conn.dialect)
-        array = f"%(v)s::{kind}[]"
-        found = conn.exec_driver_sql(
-            f"SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN unnest({array}) AS u(v) ON t.{key} = u.v "
-            f"FOR KEY SHARE OF t) l", {"v": distinct}).scalar_one()
-        if found != len(distinct):
+        if isinstance(named, RowsOf):
+            source, params = f"SELECT DISTINCT v FROM ({named.sql}) AS q(v) WHERE v IS NOT NULL", None
+        else:
+            distinct = list(set(named) - {None})
+            if not distinct:
+                continue
+            # The array typed as the referenced column (psycopg sends a list of texts untyped);
+            # texts as text, never a bounded varchar, which would cut a longer value to fit.
+            kind = "text" if isinstance(target.type, String) else target.type.compile(dialect=conn.dialect)
+            source, params = f"SELECT v FROM unnest(%(v)s::{kind}[]) AS u(v)", {"v": distinct}
+        found, wanted = conn.exec_driver_sql(
+            f"WITH u(v) AS ({source}) SELECT (SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN u "
+            f"ON t.{key} = u.v FOR KEY SHARE OF t) l), (SELECT count(*) FROM u)", params).one()
+        if found != wanted:
             missing = conn.exec_driver_sql(
-                f"SELECT u.v FROM unnest({array}) AS u(v) WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE t.{key} = u.v) "
-                "LIMIT 1", {"v": distinct}).scalar()
+                f"SELECT u.v FROM ({source}) u WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE t.{key} = u.v) "
+                "LIMIT 1", params).scalar()
             raise IntegrityError(f"{name}.{key} = {missing!r} does not exist "
-                                 f"({len(distinct) - found} value(s) of this load name no row); nothing was stored")
+                                 f"({wanted - found} value(s) of this load name no row); nothing was stored")
 
 
 class References:

@@ -48,6 +48,12 @@ class EngineError(CreditGovError):
     """An engine that cannot run a model, or is not available here."""
 
 
+def first_line(exc: BaseException) -> str:
+    """What an engine's error says, for a person: its first line (Py4J and psycopg give
+    many lines of Java or context), or its kind when it says nothing."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
 def check(engine: str, p: Prepared, url: str) -> None:
     """Refuse, with a reason, what an engine cannot run."""
     if engine not in ENGINES:
@@ -177,9 +183,12 @@ class PostgresSource(_Tables):
         return (_pg_typeof(_pg_path(a, name)) == "string").ifelse(_pg_text(a, name), ibis.null("string"))
 
 
+@dataclass
 class FlatSource(_Tables):
     """Attributes flattened into columns when the snapshot was written (Spark: Ibis's
-    JSON operations there are Python UDFs)."""
+    JSON operations there are Python UDFs). `stage`: the run's staging place."""
+
+    stage: Any = None
 
     def run(self, expr: ir.Table) -> pa.Table:
         """The plan's rows collected as Arrow straight from Spark (`DataFrame.toArrow`),
@@ -545,10 +554,11 @@ def _spark_source(url: str, p: Prepared, wm: str) -> Iterator[Any]:
         jdbc = spark.JdbcSubjects(url, spark.subjects_sql(_kinds(p), attributes))
     duck, timings, records = _snapshot(url, p, skip=("subjects",) if jdbc else ())
     try:
-        with spark.views(duck, TABLES, timings, records, attributes=attributes, jdbc=jdbc) as (session, views):
+        with spark.views(duck, TABLES, timings, records, attributes=attributes, jdbc=jdbc) as (
+                session, views, stage):
             con = ibis.pyspark.connect(session)
             yield FlatSource("spark", con, *_inputs(con, (views[t] for t in TABLES)), watermark=wm,
-                             timings=timings)
+                             timings=timings, stage=stage)
     finally:
         with contextlib.suppress(Exception):
             duck.close()

@@ -73,24 +73,32 @@ def write(url: str, run_id: int, table: pa.Table) -> str | None:
     """Write a run's rows (`subject_id`, `score_centi`, `grade`, `colour`, as the engines
     return them) where the store's segments are: the file's URL, or None where the
     store keeps no segments."""
+    import pyarrow.compute as pc
+
+    total = pc.sum(table.column("subject_id").cast(pa.int64())).as_py() or 0
+    return write_batches(url, run_id, table.to_batches(), total)
+
+
+def write_batches(url: str, run_id: int, batches: Iterable[pa.RecordBatch], id_sum: int) -> str | None:
+    """`write`, from the run's rows in batches whose subject ids add up to `id_sum`
+    (known beforehand: it goes into the file's metadata): a run staged elsewhere is
+    copied a batch at a time, never held whole (spark_scores.py)."""
     place = _place(url)
     if place.unset:
         return None
-    import pyarrow.compute as pc
-
-    n = table.num_rows
-    ids = table.column("subject_id").cast(pa.int64())
-    total = pc.sum(ids).as_py() or 0
-    out = pa.table([pa.array([run_id] * n, pa.int64()), ids,
-                    table.column("score_centi").cast(pa.int64()), table.column("grade").cast(pa.string()),
-                    table.column("colour").cast(pa.string())],
-                   schema=SCHEMA.with_metadata({ID_SUM: str(total)}))
+    schema = SCHEMA.with_metadata({ID_SUM: str(id_sum)})
     place.ensure()
     fd, tmp = tempfile.mkstemp(dir=str(place.local) if place.local is not None else None,
                                prefix=".scores-", suffix=".part")
     os.close(fd)
     try:
-        pq.write_table(out, tmp, compression="zstd")
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
+            for b in batches:
+                if b.num_rows:
+                    out.write_batch(pa.record_batch(
+                        [pa.array([run_id] * b.num_rows, pa.int64()), b.column("subject_id").cast(pa.int64()),
+                         b.column("score_centi").cast(pa.int64()), b.column("grade").cast(pa.string()),
+                         b.column("colour").cast(pa.string())], schema=schema))
         place.put(tmp, name(run_id))
     finally:
         if os.path.exists(tmp):

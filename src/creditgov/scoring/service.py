@@ -8,28 +8,28 @@ exact text a run used.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock, db
 from creditgov.core.config import error_lines
-from creditgov.core.errors import ConfigError, InvalidInput, NotFound
+from creditgov.core.errors import ConfigError, CreditGovError, InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import compile as compiler
-from creditgov.scoring import engines, explain, score_copies
+from creditgov.scoring import engines, explain, run_store, score_copies, spark_scores
 from creditgov.scoring.model import EvaluationModel, parse_model
 from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
 from creditgov.scoring.prepared import CatalogInfo, Prepared, catalogue_errors, prepare
@@ -212,27 +212,60 @@ def prepared_for(session: Session, ref: str, as_of: dt.date) -> tuple[ModelVersi
     return row, prepare(model, catalog_info(session), as_of)
 
 
-def compute(url: str, p: Prepared, engine: str, *, progress: Progress | None = None,
-            with_items: bool = False) -> tuple[pa.Table, str, dict[str, float]]:
-    """Run the compiled plan on an engine: (rows sorted by subject, watermark, timings)."""
+@contextlib.contextmanager
+def _opened(url: str, p: Prepared, engine: str, progress: Progress | None,
+            timings: dict[str, float]) -> Iterator[Any]:
+    """The engine's source, its opening timed; a backend that rejects the plan inside is
+    an EngineError saying which engine and why."""
     say = progress or (lambda _s: None)
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say(f"opening {engine}")
     with engines.open_source(engine, url, p) as src:
         timings.update(src.timings)
         timings["open"] = round(time.perf_counter() - t0, 3)
         say("evaluating")
-        t1 = time.perf_counter()
         try:
-            table = engines.execute(src, compiler.build(p, src, with_items=with_items))
-        except engines.EngineError:
+            yield src
+        except CreditGovError:
             raise
-        except Exception as exc:  # a backend that rejects the plan: say which engine and why
-            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-            raise engines.EngineError(f"engine {engine} could not run model {p.model.name}: {first}") from exc
-        timings["evaluate"] = round(time.perf_counter() - t1, 3)
-        return table, src.watermark, timings
+        except Exception as exc:
+            raise engines.EngineError(f"engine {engine} could not run model {p.model.name}: "
+                                      f"{engines.first_line(exc)}") from exc
+
+
+def compute(url: str, p: Prepared, engine: str, *, progress: Progress | None = None,
+            with_items: bool = False) -> tuple[pa.Table, str, dict[str, float]]:
+    """Run the compiled plan on an engine: (rows sorted by subject, watermark, timings)."""
+    timings: dict[str, float] = {}
+    with _opened(url, p, engine, progress, timings) as src:
+        return _rows(src, p, timings, with_items=with_items), src.watermark, timings
+
+
+def _rows(src: Any, p: Prepared, timings: dict[str, float], *, with_items: bool = False) -> pa.Table:
+    """The plan's rows on an opened source, sorted by subject, timed as `evaluate`."""
+    t1 = time.perf_counter()
+    table = engines.execute(src, compiler.build(p, src, with_items=with_items))
+    timings["evaluate"] = round(time.perf_counter() - t1, 3)
+    return table
+
+
+def _compute_run(url: str, p: Prepared, engine: str, run_id: int, progress: Progress | None
+                 ) -> tuple[pa.Table | spark_scores.Loaded, str, dict[str, float]]:
+    """`compute` for a run that is stored: a Spark run whose executors reach the store
+    leaves its scores there (spark_scores.py) instead of bringing them to the driver."""
+    timings: dict[str, float] = {}
+    loaded = None
+    try:
+        with _opened(url, p, engine, progress, timings) as src:
+            if spark_scores.applies(src, url):
+                expr = compiler.build(p, src).order_by("subject_id")  # the copy and the inserts in subject order
+                loaded = spark_scores.load(src, expr, url, run_id, p, timings)
+                return loaded, src.watermark, timings
+            return _rows(src, p, timings), src.watermark, timings
+    except BaseException:
+        if loaded is not None:  # closing the source failed after the load: let the run's lock go
+            loaded.release()
+        raise
 
 
 def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | None = None,
@@ -251,23 +284,28 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
         s.add(run)
         s.flush()
         run_id = run.id
+    result: pa.Table | spark_scores.Loaded | None = None
     try:
-        table, wm, timings = compute(url, p, engine, progress=progress)
+        result, wm, timings = _compute_run(url, p, engine, run_id, progress)
         say = progress or (lambda _s: None)
         say("storing results")
         t0 = time.perf_counter()
-        # The scores as Parquet beside the record segments, for analysis at scale
-        # (score_copies.py); never fails the run, and whole or not read at all.
-        if score_copies.write_quietly(url, run_id, table) is not None:
-            timings["score_copy"] = round(time.perf_counter() - t0, 3)
-            t0 = time.perf_counter()
-        grades = _counts(table, "grade")
-        colours = _counts(table, "colour")
-        n_rows = table.num_rows
+        if isinstance(result, spark_scores.Loaded):  # counted, copied and in the store's load table
+            grades, colours, n_rows = result.grades, result.colours, result.rows
+        else:
+            # The scores as Parquet beside the record segments, for analysis at scale
+            # (score_copies.py); never fails the run, and whole or not read at all.
+            if score_copies.write_quietly(url, run_id, result) is not None:
+                timings["score_copy"] = round(time.perf_counter() - t0, 3)
+                t0 = time.perf_counter()
+            grades, colours, n_rows = run_store.counts(result, "grade"), run_store.counts(result, "colour"), result.num_rows
         with db.session_scope(url) as s:
             # the scores, the run marked done and its audit entry: one transaction, so a
             # crash mid-store leaves a failed run without scores, never half a run
-            _store_scores(s, p, run_id, table)
+            if isinstance(result, spark_scores.Loaded):
+                run_store.store_loaded(s, run_id, result, timings)
+            else:
+                run_store.store_table(s, p, run_id, result)
             timings["store"] = round(time.perf_counter() - t0, 3)
             seconds = round(time.perf_counter() - t_start, 3)
             done = s.get(EvaluationRun, run_id)
@@ -281,12 +319,19 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
             if publish:
                 publish_run(s, run_id=run_id, actor=actor)
     except BaseException:
-        with db.session_scope(url) as s:
-            failed = s.get(EvaluationRun, run_id)
-            if failed is not None:
-                failed.status, failed.finished_at = "failed", clock.now()
-        score_copies.discard(url, run_id)
+        try:
+            with db.session_scope(url) as s:
+                failed = s.get(EvaluationRun, run_id)
+                if failed is not None:
+                    failed.status, failed.finished_at = "failed", clock.now()
+        finally:
+            with contextlib.suppress(Exception):  # each on its own: the run's failure is what is reported
+                score_copies.discard(url, run_id)
+            spark_scores.discard(url, run_id)
         raise
+    finally:
+        if isinstance(result, spark_scores.Loaded):
+            result.release()
     return RunResult(run_id, mv.name, mv.version, engine, as_of, n_rows, grade_counts,
                      {c: colours.get(c, 0) for c in ("green", "yellow", "red")}, seconds, timings, wm, publish)
 
@@ -310,66 +355,6 @@ def publish_run(session: Session, *, run_id: int, actor: str | None = None) -> E
                  detail={"run": run_id, "model": f"{run.model_name}@{run.model_version}",
                          "as_of": run.as_of.isoformat()})
     return run
-
-
-def _counts(table: pa.Table, column: str) -> Counter[str]:
-    import pyarrow.compute as pc
-
-    vc = pc.value_counts(table.column(column)).to_pylist() if table.num_rows else []
-    return Counter({d["values"]: d["counts"] for d in vc})
-
-
-def _fixed_text(v: pa.ChunkedArray | pa.Array, per: int, width: int, *, strip: bool) -> pa.Array:
-    """Integers in units of 1/per as decimal text, vectorised (a run may hold millions
-    of rows): `_centi_text` (strip=False), or the first-level scores' JSON numbers
-    (strip=True: trailing zeros and a bare point dropped; tests/scoring/test_store_text.py)."""
-    import pyarrow.compute as pc
-
-    v = pc.cast(v, pa.int64())
-    a = pc.abs(v)
-    whole = pc.divide(a, per)  # integer division of non-negative integers
-    frac = pc.utf8_lpad(pc.cast(pc.subtract(a, pc.multiply(whole, per)), pa.string()), width, "0")
-    text = pc.binary_join_element_wise(pc.cast(whole, pa.string()), frac, ".")
-    if strip:
-        text = pc.utf8_rtrim(pc.utf8_rtrim(text, "0"), ".")
-    sign = pc.if_else(pc.less(v, 0), "-", "")
-    return pc.binary_join_element_wise(sign, text, "")
-
-
-def _store_scores(session: Session, p: Prepared, run_id: int, table: pa.Table) -> None:
-    """Bulk-insert a run's rows (score, grade, colour, first-level scores) in the
-    session's transaction. The text forms are built column-wise by Arrow; SQLite gets
-    one executemany through the session's own connection (the same SQLite library as
-    the rest of the process), PostgreSQL one COPY whose foreign keys are checked for the
-    whole run at once."""
-    import pyarrow.compute as pc
-
-    if table.num_rows == 0:
-        return
-    score = _fixed_text(table.column("score_centi"), 100, 2, strip=False)
-    if p.dims:
-        per, width = (100, 2) if p.weighted else (1000, 3)
-        parts: list[Any] = []
-        for k, (code, _, _) in enumerate(p.dims):
-            parts.append(("{" if k == 0 else ",") + json.dumps(code, ensure_ascii=False) + ":")
-            parts.append(_fixed_text(table.column(f"dim{k}"), per, width, strip=True))
-        parts.append("}")
-        dims = pc.binary_join_element_wise(*parts, "")
-    else:
-        dims = pa.array(["{}"] * table.num_rows)
-    rows = zip([run_id] * table.num_rows, table.column("subject_id").to_pylist(), score.to_pylist(),
-               table.column("grade").to_pylist(), table.column("colour").to_pylist(), dims.to_pylist(), strict=True)
-    # The foreign keys (run, subject) are checked once for the run, not per score, where
-    # PostgreSQL lets this role (db.bulk_load_checked): a million scores in a quarter of the time.
-    db.bulk_load_checked(session, cast(Table, Score.__table__),
-                         ["run_id", "subject_id", "score", "grade", "colour", "dimensions"], list(rows),
-                         stored_form=True)
-
-
-def _centi_text(c: int) -> str:
-    """Hundredths as a decimal string, without a Decimal per row (a run may hold millions)."""
-    sign, c = ("-", -c) if c < 0 else ("", c)
-    return f"{sign}{c // 100}.{c % 100:02d}"
 
 
 def runs(session: Session, *, model: str | None = None, limit: int = 50) -> list[EvaluationRun]:

@@ -15,6 +15,9 @@ machines, so both come from configuration (docs/spark.md):
 - `CREDITGOV_SPARK_SUBJECTS`: how the subjects reach the executors — `auto` (default:
   from a PostgreSQL store the executors read them themselves through JDBC, otherwise the
   driver stages them), `jdbc` (required; refused when it cannot be done) or `stage`;
+- `CREDITGOV_SPARK_SCORES`: how a run's scores reach a PostgreSQL store — `auto` (default:
+  the executors write them into the store themselves, spark_scores.py, where they could
+  read the subjects), `jdbc` (required) or `driver` (collected on the driver, one COPY);
 - `CREDITGOV_SPARK_JDBC_JAR`: PostgreSQL's JDBC driver (default Debian's
   `/usr/share/java/postgresql.jar`, package libpostgresql-jdbc-java), shipped by the
   driver to every executor.
@@ -44,6 +47,7 @@ from creditgov.core.errors import ConfigError
 DEFAULT_MASTER = "local[2]"
 DEFAULT_JDBC_JAR = "/usr/share/java/postgresql.jar"
 SUBJECT_MODES = ("auto", "jdbc", "stage")
+SCORE_MODES = ("auto", "jdbc", "driver")
 #: Subject ids per JDBC partition (and at least the session's parallelism many partitions),
 #: and at most this many partitions: each is a connection to the store while it runs.
 JDBC_ROWS_PER_PARTITION = 500_000
@@ -68,6 +72,7 @@ class SparkSettings:
     conf: dict[str, str] = field(default_factory=dict)
     conf_file: str | None = None
     subjects: str = "auto"
+    scores: str = "auto"
     jdbc_jar: str = DEFAULT_JDBC_JAR
 
     @property
@@ -110,9 +115,12 @@ def settings_from_env(env: dict[str, str] | None = None) -> SparkSettings:
     subjects = env.get("CREDITGOV_SPARK_SUBJECTS", "").strip() or "auto"
     if subjects not in SUBJECT_MODES:
         raise ConfigError(f"CREDITGOV_SPARK_SUBJECTS {subjects!r}: expected one of {', '.join(SUBJECT_MODES)}")
+    scores = env.get("CREDITGOV_SPARK_SCORES", "").strip() or "auto"
+    if scores not in SCORE_MODES:
+        raise ConfigError(f"CREDITGOV_SPARK_SCORES {scores!r}: expected one of {', '.join(SCORE_MODES)}")
     jar = env.get("CREDITGOV_SPARK_JDBC_JAR", "").strip() or DEFAULT_JDBC_JAR
     s = SparkSettings(master=master, staging=staging, conf=conf, conf_file=conf_file, subjects=subjects,
-                      jdbc_jar=jar)
+                      scores=scores, jdbc_jar=jar)
     if not s.local and not staging:
         raise ConfigError(f"Spark master {master} runs executors on other machines: set CREDITGOV_SPARK_STAGING "
                           "to a folder or URL they can all read (file:///shared/…, hdfs://…, s3a://…)")
@@ -215,17 +223,29 @@ def _loopback(url: str) -> bool:
 
 def subjects_by_jdbc(s: SparkSettings, url: str) -> bool:
     """Whether the executors read the store's subjects themselves, through JDBC, rather
-    than the driver reading and staging them: a PostgreSQL store reached over TCP whose
-    URL's settings pgjdbc takes, with the driver's jar present (`CREDITGOV_SPARK_SUBJECTS=auto`;
-    not for a loopback host with executors on other machines); `jdbc` that cannot be done
-    is refused with the reason, `stage` always stages."""
-    if s.subjects == "stage":
+    than the driver reading and staging them (`CREDITGOV_SPARK_SUBJECTS`, `by_jdbc`)."""
+    return by_jdbc(s.subjects, "CREDITGOV_SPARK_SUBJECTS", s, url)
+
+
+def scores_by_jdbc(s: SparkSettings, url: str) -> bool:
+    """Whether the executors write a run's scores into the store themselves, through
+    JDBC, rather than the driver collecting and storing them (`CREDITGOV_SPARK_SCORES`,
+    `by_jdbc`; spark_scores.py)."""
+    return by_jdbc(s.scores, "CREDITGOV_SPARK_SCORES", s, url)
+
+
+def by_jdbc(mode: str, setting: str, s: SparkSettings, url: str) -> bool:
+    """Whether the executors reach the store themselves through JDBC: a PostgreSQL store
+    reached over TCP whose URL's settings pgjdbc takes, with the driver's jar present
+    (`auto`; not for a loopback host with executors on other machines); `jdbc` that
+    cannot be done is refused with the reason; any other mode keeps the driver between."""
+    if mode not in ("auto", "jdbc"):
         return False
     why = _jdbc_refusal(s, url)
-    if why is None and s.subjects == "auto" and not s.local and _loopback(url):
+    if why is None and mode == "auto" and not s.local and _loopback(url):
         return False  # executors on other machines would reach their own loopback; `jdbc` insists
-    if why and s.subjects == "jdbc":
-        raise ConfigError(f"CREDITGOV_SPARK_SUBJECTS=jdbc: {why}")
+    if why and mode == "jdbc":
+        raise ConfigError(f"{setting}=jdbc: {why}")
     return why is None
 
 
@@ -282,16 +302,20 @@ def subjects_sql(where: str, attributes: tuple[Sequence[str], Sequence[str]]) ->
 
 @dataclass(frozen=True)
 class JdbcSubjects:
-    """What the executors need to read the subjects themselves: the store and the query."""
+    """What the executors need to read the subjects themselves: the store and the query
+    (whose `id` column, the subjects' own, partitions the read), and what the read calls
+    that column."""
     url: str
     sql: str
+    id_as: str = "id"
 
 
 def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
     """The JDBC URL and connection properties that reach the store at `url` as
     `core.db.pg_connect` does (the same `pg_params`): host, port, database, user, the
     password (or the driver's `PGPASSWORD`, which libpq reads and pgjdbc does not), and
-    the libpq settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE` when the URL sets none)."""
+    the libpq settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE`, `PGOPTIONS` when
+    the URL sets none)."""
     from urllib.parse import quote
 
     from creditgov.core.db import pg_params
@@ -308,6 +332,8 @@ def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
         props["password"] = str(password)
     if "sslmode" not in props and os.environ.get("PGSSLMODE"):
         props["sslmode"] = os.environ["PGSSLMODE"]
+    if "options" not in props and os.environ.get("PGOPTIONS"):  # e.g. a search_path, as libpq reads it
+        props["options"] = os.environ["PGOPTIONS"]
     return where, props
 
 
@@ -335,6 +361,8 @@ def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> 
              .option("upperBound", str(e.high)).option("numPartitions", str(n)))
     df = r.load()
     df = df.withColumn("id", df["id"].cast("bigint"))
+    if j.id_as != "id":
+        df = df.withColumnRenamed("id", j.id_as)
     return df, df.rdd.getNumPartitions()
 
 
@@ -356,6 +384,12 @@ class Staging:
         import pyarrow.parquet as pq
 
         pq.write_table(table, f"{self._path.rstrip('/')}/{name}.parquet", filesystem=self._fs)
+
+    def dataset(self, name: str) -> Any:
+        """What Spark wrote at `file(name)` (a folder of part files), read by pyarrow."""
+        import pyarrow.dataset as pads
+
+        return pads.dataset(f"{self._path.rstrip('/')}/{name}.parquet", filesystem=self._fs, format="parquet")
 
     def remove(self) -> None:
         with contextlib.suppress(Exception):
@@ -405,7 +439,7 @@ def reads_segments(s: SparkSettings, records: Any) -> bool:
 def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records: Any = None, *,
           attributes: tuple[Sequence[str], Sequence[str]] = ((), ()),
           files: dict[str, list[str]] | None = None,
-          jdbc: JdbcSubjects | None = None) -> Iterator[tuple[Any, dict[str, str]]]:
+          jdbc: JdbcSubjects | None = None) -> Iterator[tuple[Any, dict[str, str], Staging]]:
     """The snapshot in `duck` flattened (the numeric and text `attributes` as columns),
     staged as Parquet and registered as temporary views of the Spark session: (session,
     {table: view}). When the credit records came from segments the executors can read
@@ -414,7 +448,8 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
     `files` names tables the executors read straight from Parquet files (the caller
     checked `reaches`). With `jdbc` the executors read the subjects from the store
     themselves (`read_subjects`, one exported snapshot) and write them into the staging
-    place once, which the plan then reads; `duck` holds none."""
+    place once, which the plan then reads; `duck` holds none. The run's staging place is
+    yielded too (a run may stage its results there) and removed after."""
     s = settings_from_env()
     t0 = time.perf_counter()
     flat = ["*"]
@@ -469,7 +504,7 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
                 view = f"cg_{name}_{os.getpid()}_{tag}"
                 spark.read.parquet(*urls).createOrReplaceTempView(view)
                 names[name] = view
-            yield spark, names
+            yield spark, names, stage
         finally:
             for view in names.values():
                 spark.catalog.dropTempView(view)
@@ -480,7 +515,7 @@ def views(duck: Any, tables: tuple[str, ...], timings: dict[str, float], records
 def _stage_by_jdbc(spark: Any, jdbc: JdbcSubjects, target: str) -> int:
     """The executors read the subjects through JDBC in one exported snapshot and write
     them to `target`; how many partitions. A failure says what failed and the way round."""
-    from creditgov.scoring.engines import EngineError
+    from creditgov.scoring.engines import EngineError, first_line
 
     try:
         with exported(jdbc.url) as e:
@@ -488,8 +523,7 @@ def _stage_by_jdbc(spark: Any, jdbc: JdbcSubjects, target: str) -> int:
             df.write.parquet(target)
         return int(n)
     except Exception as exc:  # Py4J's or psycopg's error, many lines of Java: keep the first
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise EngineError(f"the executors could not read the subjects from the store through JDBC: {first} "
+        raise EngineError(f"the executors could not read the subjects from the store through JDBC: {first_line(exc)} "
                           "(CREDITGOV_SPARK_SUBJECTS=stage has the driver read and stage them)") from exc
 
 
