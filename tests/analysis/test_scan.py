@@ -77,6 +77,9 @@ def _same_everywhere(url: str, engines: tuple[str, ...]) -> None:
         got, read = _figures(url, engine)
         assert got == want, engine
         assert read["engine"] == engine and read["segments"] >= 1 and read["segment_rows"] > 1000
+        # a PostgreSQL store's subjects in scope are read by Spark's executors through JDBC
+        jdbc = engine == "spark" and url.startswith("postgresql")
+        assert (read.get("subject_partitions", 0) > 0) == jdbc, read
         assert read["fresh_rows"] >= changed - 3  # the deleted rows are not read at all
     scope = _one_grid(url)
     mine, _ = _figures(url, "store", scope)
@@ -89,8 +92,8 @@ def test_segments_on_duckdb_and_spark_give_the_stores_figures_on_sqlite(demo_sto
     _same_everywhere(demo_store.url, ("duckdb", "spark"))
 
 
-def test_segments_on_duckdb_give_the_stores_figures_on_postgresql(pg_county: str) -> None:
-    _same_everywhere(pg_county, ("duckdb",))
+def test_segments_on_duckdb_and_spark_give_the_stores_figures_on_postgresql(pg_county: str) -> None:
+    _same_everywhere(pg_county, ("duckdb", "spark"))
 
 
 def test_auto_reads_the_segments_once_they_are_large_and_a_secret_item_from_the_store(

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import ibis
 import pyarrow as pa
@@ -42,9 +42,12 @@ from sqlalchemy.sql.elements import True_
 from creditgov.core.errors import ConfigError, InvalidInput
 from creditgov.scoring import engines, score_copies, segments
 from creditgov.scoring.models import RecordSegment
+from creditgov.scoring.spark import JdbcSubjects
 from creditgov.subjects.models import Subject
 
 ENGINES = ("store", "duckdb", "spark")
+#: The subjects in scope: read (Arrow), or a query the Spark executors read themselves.
+Subjects: TypeAlias = pa.Table | JdbcSubjects
 CHOICES = ("auto", *ENGINES)
 DEFAULT_SEGMENT_ROWS = 1_000_000
 #: What an item code may hold where it is written into a filter (Spark SQL reads
@@ -112,17 +115,30 @@ def store_url(session: Session) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = False) -> pa.Table:
+def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = False,
+                engine: str | None = None) -> Subjects:
     """(subject_id, region_id) of the subjects in scope, the join side of the scan; with
     `groups` also their industry and kind (what distributions group by). Read the way
     evaluation reads subjects, not row by row through the driver: PostgreSQL sends them
-    by COPY; a SQLite store's whole county comes through DuckDB's SQLite scanner (a
-    scope's subjects, a grid's or a department's, through the driver)."""
+    by COPY — or, for a scan of the whole store on `engine` spark whose executors may
+    reach the store, they read them themselves through JDBC (scoring/spark.py; the query
+    is what is returned); a SQLite store's whole county comes through
+    DuckDB's SQLite scanner (a scope's subjects, a grid's or a department's, through the
+    driver)."""
     schema = pa.schema([("subject_id", pa.int64()), ("region_id", pa.int64()),
                         *([("industry", pa.string()), ("kind", pa.string())] if groups else [])])
     cols = [Subject.id.label("subject_id"), Subject.region_id, *([Subject.industry, Subject.kind] if groups else [])]
     url = store_url(session)
     dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and engine == "spark" and isinstance(where, True_):
+        from creditgov.scoring import spark
+
+        # The whole store's subjects only: a scope (a grid's, a department's) is small
+        # enough for one COPY, and as a JDBC source each of up to 32 partitions would run
+        # its query again over the whole id range.
+        if spark.subjects_by_jdbc(spark.settings_from_env(), url):
+            query = select(Subject.id, *cols[1:]).compile(dialect=dialect)
+            return JdbcSubjects(url, str(query), id_as="subject_id")
     if dialect.name == "postgresql":
         from creditgov.core.db import pg_connect
         from creditgov.scoring.segment_logs import copy_arrow
@@ -160,12 +176,14 @@ class Scan:
     fresh_rows: int = 0
     secret_items: tuple[str, ...] = ()
     score_runs: int = 0
+    subject_partitions: int = 0  # the executors read the subjects through JDBC, in so many partitions
 
     def as_dict(self) -> dict[str, Any]:
         return {"engine": self.engine, "segments": self.segments, "segment_rows": self.segment_rows,
                 "fresh_rows": self.fresh_rows, **({"secret_items": list(self.secret_items)}
                                                   if self.secret_items else {}),
-                **({"score_runs": self.score_runs} if self.score_runs else {})}
+                **({"score_runs": self.score_runs} if self.score_runs else {}),
+                **({"subject_partitions": self.subject_partitions} if self.subject_partitions else {})}
 
 
 def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
@@ -179,8 +197,23 @@ def record_filter(items: Sequence[str], since: dt.date, on: dt.date) -> str:
             f"AND occurred_on >= '{since.isoformat()}' AND occurred_on <= '{on.isoformat()}'")
 
 
+def _load_subjects(duck: Any, engine: str, subjects: Subjects | None) -> Any:
+    """The subjects in scope into `duck` as table `subjects`; a JDBC query (spark only)
+    is returned for the executors to read instead."""
+    if subjects is None:
+        return None
+    if not isinstance(subjects, pa.Table):
+        if engine != "spark":
+            raise InvalidInput(f"the subjects' query is read by Spark's executors, not on {engine!r}")
+        return subjects
+    duck.register("_subjects_arrow", subjects)
+    duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
+    duck.unregister("_subjects_arrow")
+    return None
+
+
 @contextlib.contextmanager
-def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: segments.Copy | None = None,
+def tables(url: str, engine: str, where: str, subjects: Subjects | None, copy: segments.Copy | None = None,
            columns: Sequence[str] = segments.EVALUATED) -> Iterator[tuple[Any, Any, Scan]]:
     """Ibis tables on `engine`: the records satisfying `where` (with `columns`), read
     from the store's record segments and the rows changed since, and the subjects in
@@ -196,10 +229,7 @@ def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: s
         duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         info = segments.load_into(duck, url, where, prepared=(c, {"action": "none", "seconds": 0.0}),
                                   columns=columns)
-        if subjects is not None:
-            duck.register("_subjects_arrow", subjects)
-            duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
-            duck.unregister("_subjects_arrow")
+        jdbc = _load_subjects(duck, engine, subjects)
         scan = Scan(engine, info["segments"], info["segment_rows"], info["fresh_rows"])
         if engine == "duckdb":
             con = ibis.duckdb.from_connection(duck)
@@ -208,7 +238,8 @@ def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: s
         from creditgov.scoring import spark
 
         timings: dict[str, float] = {}
-        with spark.views(duck, names, timings, engines.Records(c, where)) as (session, views):
+        with spark.views(duck, names, timings, engines.Records(c, where), jdbc=jdbc) as (session, views, _):
+            scan.subject_partitions = int(timings.get("subject_partitions", 0))
             con = ibis.pyspark.connect(session)
             yield (con.table(views["credit_records"]).select(*columns),
                    con.table(views["subjects"]) if subjects is not None else None, scan)
@@ -217,7 +248,7 @@ def tables(url: str, engine: str, where: str, subjects: pa.Table | None, copy: s
             duck.close()
 
 
-def record_totals(url: str, engine: str, subjects: pa.Table, items: Sequence[str], since: dt.date,
+def record_totals(url: str, engine: str, subjects: Subjects, items: Sequence[str], since: dt.date,
                   on: dt.date) -> tuple[list[tuple[Any, ...]], Scan]:
     """Per (region, item): records, distinct subjects, the sum of their values and how
     many are above zero — over current active records of `items` in [since, on] of the
@@ -234,7 +265,7 @@ def record_totals(url: str, engine: str, subjects: pa.Table, items: Sequence[str
     return rows, scan
 
 
-def department_counts(url: str, engine: str, subjects: pa.Table | None, start_utc: dt.datetime,
+def department_counts(url: str, engine: str, subjects: Subjects | None, start_utc: dt.datetime,
                       end_utc: dt.datetime) -> tuple[dict[str, dict[Any, int]], Scan]:
     """The statistics form's records table (statistics/service.py) per supplying
     department: records first written in [start, end) (`new`), corrections written
@@ -275,7 +306,7 @@ def scores_ready(url: str, runs: Sequence[tuple[int, int, int]]) -> str | None:
 
 @contextlib.contextmanager
 def score_tables(url: str, engine: str, run_ids: Sequence[int],
-                 subjects: pa.Table | None) -> Iterator[tuple[Any, Any, Scan]]:
+                 subjects: Subjects | None) -> Iterator[tuple[Any, Any, Scan]]:
     """Ibis tables on `engine`: the runs' scores (run_id, subject_id, score_centi, grade,
     colour) from their copies, and the subjects in scope (None: every subject). The
     caller asks `scores_ready` first."""
@@ -291,10 +322,7 @@ def score_tables(url: str, engine: str, run_ids: Sequence[int],
         if kind == "dataset":
             duck.register("_scores_dataset", source)
             source = "_scores_dataset"
-        if subjects is not None:
-            duck.register("_subjects_arrow", subjects)
-            duck.execute("CREATE TABLE subjects AS SELECT * FROM _subjects_arrow")
-            duck.unregister("_subjects_arrow")
+        jdbc = _load_subjects(duck, engine, subjects)
         scan = Scan(engine, score_runs=len(run_ids))
         if engine == "duckdb":
             duck.execute(f"CREATE VIEW scores AS SELECT * FROM {source}")
@@ -308,8 +336,10 @@ def score_tables(url: str, engine: str, run_ids: Sequence[int],
         if not direct:  # the executors cannot reach the driver's folder: stage the copies
             duck.execute(f"CREATE TABLE scores AS SELECT * FROM {source}")
             names += ("scores",)
-        with spark.views(duck, names, {}, files={"scores": copies.urls(run_ids)} if direct else None) as (
-                session, views):
+        timings: dict[str, float] = {}
+        with spark.views(duck, names, timings, files={"scores": copies.urls(run_ids)} if direct else None,
+                         jdbc=jdbc) as (session, views, _):
+            scan.subject_partitions = int(timings.get("subject_partitions", 0))
             con = ibis.pyspark.connect(session)
             yield con.table(views["scores"]), (con.table(views["subjects"]) if subjects is not None else None), scan
     finally:
@@ -317,7 +347,7 @@ def score_tables(url: str, engine: str, run_ids: Sequence[int],
             duck.close()
 
 
-def grade_counts(url: str, engine: str, run_id: int, subjects: pa.Table) -> tuple[list[tuple[Any, ...]], Scan]:
+def grade_counts(url: str, engine: str, run_id: int, subjects: Subjects) -> tuple[list[tuple[Any, ...]], Scan]:
     """(region, industry, kind, grade, subjects) of one run over the subjects in
     `subjects` (with `groups`): the grade distribution of analysis/service.py."""
     with score_tables(url, engine, [run_id], subjects) as (scores, subj, scan):
@@ -327,7 +357,7 @@ def grade_counts(url: str, engine: str, run_id: int, subjects: pa.Table) -> tupl
     return [(r["region_id"], r["industry"], r["kind"], r["grade"], int(r["n"])) for r in got], scan
 
 
-def run_totals(url: str, engine: str, run_ids: Sequence[int], subjects: pa.Table | None,
+def run_totals(url: str, engine: str, run_ids: Sequence[int], subjects: Subjects | None,
                groups: bool) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Scan]:
     """Per (run, grade): subjects and the sum of their scores; with `groups` also per
     (run, region, industry, kind): the sum and the count — over the subjects in

@@ -235,7 +235,8 @@ def _grade_rows(session: Session, run: EvaluationRun, where: ColumnElement[bool]
     """(region, industry, kind, grade, subjects) of a run's scores, and what read them."""
     url, read = _scores_engine(session, [run], engine)
     if url is not None:
-        rows, done = scan.grade_counts(url, engine, run.id, scan.subjects_in(session, where, groups=True))
+        rows, done = scan.grade_counts(url, engine, run.id,
+                                       scan.subjects_in(session, where, groups=True, engine=engine))
         return rows, done.as_dict()
     cols = (Subject.region_id, Subject.industry, Subject.kind)
     q = (select(*cols, Score.grade, func.count()).join(Score, Score.subject_id == Subject.id)
@@ -252,7 +253,8 @@ def _run_rows(session: Session, runs: list[EvaluationRun], scope: ColumnElement[
         scope = None
     url, read = _scores_engine(session, runs, engine)
     if url is not None:
-        subjects = scan.subjects_in(session, _scope(scope), groups=groups) if scope is not None or groups else None
+        subjects = (scan.subjects_in(session, _scope(scope), groups=groups, engine=engine)
+                    if scope is not None or groups else None)
         from_copies = scan.run_totals(url, engine, ids, subjects, groups)
         return from_copies[0], from_copies[1], from_copies[2].as_dict()
     in_scope = Score.subject_id.in_(select(Subject.id).where(scope)) if scope is not None else true()
@@ -346,7 +348,8 @@ def _risk_records(session: Session, where: ColumnElement[bool], since: dt.date, 
             read["secret_items"] = list(exc.items)
         else:
             if why is None:
-                rows, done = scan.record_totals(url, engine, scan.subjects_in(session, where), RISK_ITEMS, since, on)
+                rows, done = scan.record_totals(url, engine, scan.subjects_in(session, where, engine=engine),
+                                               RISK_ITEMS, since, on)
                 return rows, done.as_dict()
             read["reason"] = why
     rec = (select(Subject.region_id, CreditRecord.item_code, func.count(), func.count(func.distinct(Subject.id)),

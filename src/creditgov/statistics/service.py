@@ -215,7 +215,7 @@ def _records(session: Session, p: Period, scope: ColumnElement[bool] | None,
     if why is not None:
         read["reason"] = why
     elif reader != "store":
-        subjects = None if scope is None else scan.subjects_in(session, scope)
+        subjects = None if scope is None else scan.subjects_in(session, scope, engine=reader)
         scanned, done = scan.department_counts(url, reader, subjects, p.start_utc, p.end_utc)
         read = done.as_dict()
         if not done.secret_items:
