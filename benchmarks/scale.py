@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/scale.py                          # 1M and 4M subjects
     .venv/bin/python benchmarks/scale.py --sizes 200000 1000000   # a quicker curve
     .venv/bin/python benchmarks/scale.py --sizes 1000000 --store postgres \
-        --engines duckdb spark-local spark-local-staged spark-cluster spark-cluster-staged
+        --engines duckdb spark-local spark-local-driver spark-cluster spark-cluster-driver
 
 For each size, the county benchmarks/evaluate.py writes (about 21 records a subject,
 every subject a park enterprise in `qujiang-park`'s scope; cached in benchmarks/work),
@@ -17,9 +17,11 @@ evaluated end to end — snapshot, plan, scores stored as an evaluation run — 
 
 `--store postgres` fills the same county into a PostgreSQL schema instead (`scale_<n>_<seed>`
 of the test database, kept for the next run; `--drop` removes it after): there the Spark
-executors read the subjects through JDBC, and `spark-local-staged` /
-`spark-cluster-staged` are the same runs with the driver staging them
-(`CREDITGOV_SPARK_SUBJECTS=stage`), side by side.
+executors read the subjects through JDBC and write the scores into the store themselves;
+a name's `-staged` has the driver stage the subjects instead
+(`CREDITGOV_SPARK_SUBJECTS=stage`) and its `-driver` has the driver collect and store
+the scores (`CREDITGOV_SPARK_SCORES=driver`), e.g. `spark-local-driver` or
+`spark-cluster-staged-driver`, side by side.
 
 Each run is a child process of its own, watched every 0.2 s through /proc: wall time,
 the run's own timings, the peak resident memory of every process of the run (the child,
@@ -219,8 +221,14 @@ def main() -> None:
               f"({copy['action']}, {copy.get('seconds', 0):.1f} s)")
         for name in args.engines:
             env = dict(base_env)
-            if name.endswith("-staged"):
+            if args.store == "postgres" and name.startswith("spark-cluster"):
+                # the store is on loopback, where `auto` sends no cluster's executors; this
+                # cluster is on the same machine: insist, as the cluster test does
+                env["CREDITGOV_SPARK_SUBJECTS"] = env["CREDITGOV_SPARK_SCORES"] = "jdbc"
+            if "-staged" in name:
                 env["CREDITGOV_SPARK_SUBJECTS"] = "stage"
+            if "-driver" in name:
+                env["CREDITGOV_SPARK_SCORES"] = "driver"
             if name == "duckdb":
                 size["engines"][name] = run(url, "duckdb", env, set())
             elif name.startswith("spark-local"):

@@ -5,8 +5,8 @@ checked once for the run (core/db.py: bulk_load_checked).
 
 A fresh schema in database `test` at 127.0.0.1:5432 (CREDITGOV_BENCH_PG) with the
 product's tables, `--subjects` subjects made by one INSERT … SELECT, then the scores of
-one run of that many subjects stored by the product's own step (scoring/service.py:
-_store_scores, the run's transaction committed) — alternately with the per-row checks
+one run of that many subjects stored by the product's own step (scoring/run_store.py:
+run_store.store_table, the run's transaction committed) — alternately with the per-row checks
 (the baseline: what a role without the privilege gets) and with the checks for the
 whole run, `--repeat` times each. Prints both side by side, with the time spent in the
 COPY and in the checks, and writes benchmarks/results/store.json. The machine is
@@ -62,7 +62,7 @@ def main() -> None:
     from sqlalchemy.engine import Connection
 
     from creditgov.core import db, schema
-    from creditgov.scoring import service
+    from creditgov.scoring import run_store
     from creditgov.scoring.models import EvaluationRun
 
     name = "bench_store_" + uuid.uuid4().hex[:8]
@@ -112,7 +112,7 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 t0 = time.perf_counter()
                 with db.session_scope(url) as s:
-                    service._store_scores(s, _Prepared(), run_id, table)  # type: ignore[arg-type]  # see _Prepared
+                    run_store.store_table(s, _Prepared(), run_id, table)  # type: ignore[arg-type]  # see _Prepared
                 seconds = time.perf_counter() - t0
                 line = {"checks_by": how, "attempt": attempt + 1, "scores": args.subjects, "seconds": round(seconds, 2),
                         "copy_seconds": round(phases.get("copy", 0.0), 2),
