@@ -18,7 +18,9 @@ evaluated end to end — snapshot, plan, scores stored as an evaluation run — 
 `--store postgres` fills the same county into a PostgreSQL schema instead (`scale_<n>_<seed>`
 of the test database, kept for the next run; `--drop` removes it after): there the Spark
 executors read the subjects through JDBC and write the scores into the store themselves;
-a name's `-staged` has the driver stage the subjects instead
+a name's `-locked` runs with the subjects' keys-kept trigger off, so the store locks
+each subject as before migration 0030 (e.g. `duckdb-locked`); `-staged` has the driver
+stage the subjects instead
 (`CREDITGOV_SPARK_SUBJECTS=stage`) and its `-driver` has the driver collect and store
 the scores (`CREDITGOV_SPARK_SCORES=driver`), e.g. `spark-local-driver` or
 `spark-cluster-staged-driver`, side by side.
@@ -180,6 +182,29 @@ def drop_pg(url: str, name: str) -> None:
     eng.dispose()
 
 
+def _run_engine(args: argparse.Namespace, size: dict[str, Any], name: str, url: str, env: dict[str, str]) -> None:
+    if name.startswith("duckdb"):
+        size["engines"][name] = run(url, "duckdb", env, set())
+    elif name.startswith("spark-local"):
+        env["CREDITGOV_SPARK_MASTER"] = "local[2]"
+        size["engines"][name] = run(url, "spark", env, set())
+    else:
+        with standalone(args.work / "scale-cluster-logs", workers=2, cores=1,
+                        memory=args.worker_memory) as c:
+            env["CREDITGOV_SPARK_MASTER"] = c.master
+            size["engines"][name] = run(url, "spark", env, _sessions_of({p.pid for p, _ in c.workers}))
+
+
+def _keys_trigger(url: str, *, on: bool) -> None:
+    """The subjects' keys-kept trigger (migration 0030) turned on or off."""
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text(f"ALTER TABLE subjects {'ENABLE' if on else 'DISABLE'} TRIGGER subjects_keys_kept"))
+    eng.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
@@ -229,16 +254,14 @@ def main() -> None:
                 env["CREDITGOV_SPARK_SUBJECTS"] = "stage"
             if "-driver" in name:
                 env["CREDITGOV_SPARK_SCORES"] = "driver"
-            if name == "duckdb":
-                size["engines"][name] = run(url, "duckdb", env, set())
-            elif name.startswith("spark-local"):
-                env["CREDITGOV_SPARK_MASTER"] = "local[2]"
-                size["engines"][name] = run(url, "spark", env, set())
-            else:
-                with standalone(args.work / "scale-cluster-logs", workers=2, cores=1,
-                                memory=args.worker_memory) as c:
-                    env["CREDITGOV_SPARK_MASTER"] = c.master
-                    size["engines"][name] = run(url, "spark", env, _sessions_of({p.pid for p, _ in c.workers}))
+            locked = "-locked" in name and args.store == "postgres"
+            if locked:  # the subjects' trigger off: the store step locks each subject, as before 0030
+                _keys_trigger(url, on=False)
+            try:
+                _run_engine(args, size, name, url, env)
+            finally:
+                if locked:
+                    _keys_trigger(url, on=True)
             r = size["engines"][name]
             r["same_grades_as_duckdb"] = r["grades"] == size["engines"].get("duckdb", r)["grades"]
             print(f"  {name:14} {r['seconds']:8.1f} s  peak {r['peak_rss_mb']:8.0f} MB  read {r['read_mb']:8.0f} MB  "

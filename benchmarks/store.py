@@ -1,5 +1,7 @@
 """Storing a run's scores in PostgreSQL: the foreign keys checked row by row against
-checked once for the run (core/db.py: bulk_load_checked).
+checked once for the run (core/db.py: bulk_load_checked), the subjects either locked
+one by one (`locked`: their trigger turned off) or found without a lock (`bulk`: kept
+by their trigger, migration 0030).
 
     .venv/bin/python benchmarks/store.py [--subjects 1000000] [--repeat 2]
 
@@ -8,7 +10,7 @@ product's tables, `--subjects` subjects made by one INSERT … SELECT, then the 
 one run of that many subjects stored by the product's own step (scoring/run_store.py:
 run_store.store_table, the run's transaction committed) — alternately with the per-row checks
 (the baseline: what a role without the privilege gets) and with the checks for the
-whole run, `--repeat` times each. Prints both side by side, with the time spent in the
+whole run, with and without a lock on each subject, `--repeat` times each. Prints both side by side, with the time spent in the
 COPY and in the checks, and writes benchmarks/results/store.json. The machine is
 shared: compare lines of one run.
 """
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 PG = os.environ.get("CREDITGOV_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DIMS = ("integrity", "compliance", "finance", "society")
+HOW = ("row", "locked", "bulk")
 
 
 class _Prepared:
@@ -99,8 +102,11 @@ def main() -> None:
         table = _scores(args.subjects)
         bulk_allowed = db.may_skip_row_triggers
         for attempt in range(args.repeat):
-            for how in ("row", "bulk"):
+            for how in HOW:
                 db.may_skip_row_triggers = (lambda _s, _t: False) if how == "row" else bulk_allowed  # type: ignore[assignment]
+                with db.session_scope(url) as s:  # subjects kept by their trigger, or (off) locked row by row
+                    s.execute(sa.text(f"ALTER TABLE subjects {'DISABLE' if how == 'locked' else 'ENABLE'} "
+                                      "TRIGGER subjects_keys_kept"))
                 with db.session_scope(url) as s:
                     run = EvaluationRun(model_name="bench", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
                                         engine="duckdb", status="running", started_at=dt.datetime.now(), actor="bench",
@@ -118,22 +124,26 @@ def main() -> None:
                         "copy_seconds": round(phases.get("copy", 0.0), 2),
                         "check_seconds": round(phases.get("checks", 0.0), 2), "load_average": round(load, 2)}
                 lines.append(line)
-                print(f"{how:>4}  attempt {attempt + 1}: {seconds:6.2f} s  (COPY {line['copy_seconds']:.2f} s, "
+                print(f"{how:>6}  attempt {attempt + 1}: {seconds:6.2f} s  (COPY {line['copy_seconds']:.2f} s, "
                       f"checks {line['check_seconds']:.2f} s, load {load:.2f})")
     finally:
         db.bulk_insert = real_insert  # type: ignore[assignment]
         Connection.exec_driver_sql = real_sql  # type: ignore[method-assign]
         with admin.connect() as c:
             c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    best = {how: min(x["seconds"] for x in lines if x["checks_by"] == how) for how in ("row", "bulk")}
+    best = {how: min(x["seconds"] for x in lines if x["checks_by"] == how) for how in HOW}
+    checks = {how: min(x["check_seconds"] for x in lines if x["checks_by"] == how) for how in HOW}
     ratio = round(best["bulk"] / best["row"], 3)
     print(f"best: row by row {best['row']:.2f} s, for the run at once {best['bulk']:.2f} s — ratio {ratio} "
-          f"({args.subjects / best['row']:,.0f} against {args.subjects / best['bulk']:,.0f} scores/s)")
+          f"({args.subjects / best['row']:,.0f} against {args.subjects / best['bulk']:,.0f} scores/s); "
+          f"subjects locked one by one {best['locked']:.2f} s (checks {checks['locked']:.2f} s against "
+          f"{checks['bulk']:.2f} s unlocked)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "benchmark": "store", "subjects": args.subjects, "machine": {"cpus": os.cpu_count()},
         "python": platform.python_version(), "when": dt.datetime.now().isoformat(timespec="seconds"),
-        "lines": lines, "best_seconds": best, "ratio_bulk_to_row": ratio}, indent=2) + "\n")
+        "lines": lines, "best_seconds": best, "best_check_seconds": checks, "ratio_bulk_to_row": ratio,
+        "ratio_bulk_to_locked": round(best["bulk"] / best["locked"], 3)}, indent=2) + "\n")
     print(f"written {args.out}")
 
 

@@ -1,7 +1,7 @@
 """A run's scores loaded with their foreign keys checked once for the run
 (core/db.py: bulk_load_checked), on PostgreSQL: what the constraint guarantees still
-holds — a missing subject is refused with nothing stored, and every referenced subject
-is locked until the commit — and a role without the privilege gets the database's own
+holds — a missing subject is refused with nothing stored, and every referenced row stays
+until the commit (a run locked, a subject kept by its trigger) — and a role without the privilege gets the database's own
 row-by-row checks."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Table
 from creditgov.core import db, schema
 from creditgov.core.errors import IntegrityError
 from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.subjects.models import Subject
 from tests import store_template
 
 COLUMNS = ["run_id", "subject_id", "score", "grade", "colour", "dimensions"]
@@ -58,6 +59,18 @@ def store(pg_url: str) -> str:
     return pg_url
 
 
+def _refused(c: sa.Connection, sql: str, params: tuple[Any, ...] = ()) -> str | None:
+    """Run `sql` on `c` (lock waits cut at 300 ms); the SQLSTATE it failed with, rolled back."""
+    c.exec_driver_sql("SET lock_timeout = '300ms'")
+    try:
+        c.exec_driver_sql(sql, params)
+    except sa.exc.DBAPIError as exc:
+        c.rollback()
+        return cast(str | None, getattr(exc.orig, "sqlstate", None))
+    c.rollback()
+    return None
+
+
 def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> None:
     run = _run(store)
     other = sa.create_engine(store, poolclass=sa.pool.NullPool)
@@ -68,22 +81,56 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
             assert how == "bulk"
             # The triggers are back on for the rest of the transaction.
             assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
-            # Every referenced subject (and the run) is locked as the row trigger would:
-            # nobody can re-key or remove it before this transaction ends.
             with other.connect() as c:
-                c.exec_driver_sql("SET lock_timeout = '300ms'")
-                for sql in ("UPDATE subjects SET id = 99 WHERE id = 2", "DELETE FROM evaluation_runs WHERE id = %s"):
-                    with pytest.raises(sa.exc.OperationalError) as refused:
-                        c.exec_driver_sql(sql, (run,) if "%s" in sql else ())
-                    assert getattr(refused.value.orig, "sqlstate", None) == "55P03", refused.value  # lock_not_available
-                    c.rollback()
-                    c.exec_driver_sql("SET lock_timeout = '300ms'")
-                # A subject the run does not name is not held.
-                c.exec_driver_sql("UPDATE subjects SET name = 'renamed' WHERE id = 5")
-                c.rollback()
+                # The run is locked as the row trigger would: nobody can remove it before this
+                # transaction ends.
+                assert _refused(c, "DELETE FROM evaluation_runs WHERE id = %s", (run,)) == "55P03"  # lock_not_available
+                # A subject is never re-keyed nor deleted (the trigger of migration 0030), and
+                # nobody can turn that trigger off while the load is open...
+                assert _refused(c, "UPDATE subjects SET id = 99 WHERE id = 2") == "23001"  # restrict_violation
+                assert _refused(c, "DELETE FROM subjects WHERE id = 2") == "23001"
+                assert _refused(c, "ALTER TABLE subjects DISABLE TRIGGER subjects_keys_kept") == "55P03"
+                # ...so the subjects the run names were found without a lock on each: they
+                # stay writable, and a new subject can be registered meanwhile.
+                assert _refused(c, "UPDATE subjects SET name = 'renamed' WHERE id = 2") is None
+                assert _refused(c, "SELECT 1 FROM subjects WHERE id = 2 FOR UPDATE") is None
+                assert _refused(c, "INSERT INTO subjects (id, kind, name, attributes, status, created_at, "
+                                   "updated_at) VALUES (6, 'enterprise', 'new', '{}', 'active', now(), now())") is None
     finally:
         other.dispose()
     assert _stored(store, run) == 3
+
+
+def test_with_the_trigger_off_the_subjects_are_locked_as_before(store: str) -> None:
+    """The unlocked check relies on the trigger: where an owner has turned it off, every
+    subject the load names is locked `FOR KEY SHARE` until the commit, as the
+    constraint's own row check would."""
+    other = sa.create_engine(store, poolclass=sa.pool.NullPool)
+    try:
+        with other.begin() as c:
+            c.exec_driver_sql("ALTER TABLE subjects DISABLE TRIGGER subjects_keys_kept")
+        run = _run(store)
+        with db.session_scope(store) as s:
+            assert not db.keys_kept(s, cast(Table, Subject.__table__))
+            assert db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True) == "bulk"
+            with other.connect() as c:
+                assert _refused(c, "UPDATE subjects SET id = 99 WHERE id = 2") == "55P03"
+                assert _refused(c, "DELETE FROM subjects WHERE id = 3") == "55P03"
+                assert _refused(c, "DELETE FROM subjects WHERE id = 5") is None  # not the run's: not held
+        assert _stored(store, run) == 3
+    finally:
+        other.dispose()
+
+
+def test_a_subject_is_never_deleted_nor_re_keyed_on_postgresql(store: str) -> None:
+    """The guarantee the unlocked check stands on, for every writer of the store."""
+    with db.session_scope(store) as s, pytest.raises(sa.exc.IntegrityError, match="never deleted nor re-keyed"):
+        s.execute(sa.text("DELETE FROM subjects WHERE id = 4"))
+    with db.session_scope(store) as s, pytest.raises(sa.exc.IntegrityError, match=r"subjects: row 4 is never"):
+        s.execute(sa.text("UPDATE subjects SET id = 40 WHERE id = 4"))
+    with db.session_scope(store) as s:  # the id written again as it is, and other columns, change freely
+        s.execute(sa.text("UPDATE subjects SET id = id, name = 'kept' WHERE id = 4"))
+        assert s.execute(sa.text("SELECT name FROM subjects WHERE id = 4")).scalar_one() == "kept"
 
 
 def test_a_missing_subject_is_refused_and_nothing_is_stored(store: str) -> None:

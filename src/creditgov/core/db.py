@@ -434,6 +434,25 @@ class RowsOf:
     sql: str
 
 
+def keys_kept(session: Session, table: Table) -> bool:
+    """Whether no row of `table` can be deleted or re-keyed until this transaction ends,
+    so that a row found now is still there at the commit: the table names its guarding
+    trigger (`info["keys_kept"]`, e.g. subjects: migration 0030), the table is held in
+    ROW EXCLUSIVE mode — the mode every writer of it takes, so no writer waits, but no
+    one can disable or drop the trigger before this transaction ends — and the trigger
+    fires for ordinary sessions. A session that turns triggers off altogether
+    (`session_replication_role = replica`) skips the foreign keys' own triggers too."""
+    trigger = table.info.get("keys_kept")
+    conn = session.connection()
+    if not trigger or conn.dialect.name != "postgresql":
+        return False
+    name = _ident(table.name)
+    conn.exec_driver_sql(f"LOCK TABLE {name} IN ROW EXCLUSIVE MODE")
+    return bool(conn.exec_driver_sql(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%(t)s) AND tgname = %(n)s "
+        "AND tgenabled IN ('O', 'A')", {"t": name, "n": trigger}).scalar_one())
+
+
 def lock_references(session: Session, table: Table,
                     values: Mapping[str, Collection[object] | RowsOf]) -> None:
     """The foreign keys of a bulk load into `table`, checked once for the load: `values`
@@ -441,7 +460,8 @@ def lock_references(session: Session, table: Table,
     metadata; a column the load leaves NULL gets an empty set), the values the load's
     rows put there. Every row they name is found and locked `FOR KEY SHARE` — the lock
     PostgreSQL's per-row check takes, so none can be removed or re-keyed before the
-    commit. A value that names no row raises `IntegrityError`, and the load's
+    commit — or, in a table whose keys are kept (`keys_kept`: subjects), found without
+    a lock on each. A value that names no row raises `IntegrityError`, and the load's
     transaction must then roll back; a foreign key left out raises `ValueError`. A
     `RowsOf` gives the values as a query, checked inside the store."""
     keys = foreign_keys(table)
@@ -462,9 +482,10 @@ def lock_references(session: Session, table: Table,
             # texts as text, never a bounded varchar, which would cut a longer value to fit.
             kind = "text" if isinstance(target.type, String) else target.type.compile(dialect=conn.dialect)
             source, params = f"SELECT v FROM unnest(%(v)s::{kind}[]) AS u(v)", {"v": distinct}
+        lock = "" if keys_kept(session, target.table) else " FOR KEY SHARE OF t"
         found, wanted = conn.exec_driver_sql(
             f"WITH u(v) AS ({source}) SELECT (SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN u "
-            f"ON t.{key} = u.v FOR KEY SHARE OF t) l), (SELECT count(*) FROM u)", params).one()
+            f"ON t.{key} = u.v{lock}) l), (SELECT count(*) FROM u)", params).one()
         if found != wanted:
             missing = conn.exec_driver_sql(
                 f"SELECT u.v FROM ({source}) u WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE t.{key} = u.v) "

@@ -27,6 +27,9 @@ class Region(Base):
 
 class Subject(Base):
     __tablename__ = "subjects"
+    # never deleted nor re-keyed: on PostgreSQL this trigger refuses it (migration 0030),
+    # and bulk loads check their keys to subjects without locking them (core/db.py)
+    __table_args__ = {"info": {"keys_kept": "subjects_keys_kept"}}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
