@@ -7,6 +7,7 @@ row-by-row checks."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any, cast
 
@@ -209,3 +210,85 @@ def test_a_table_with_its_own_insert_trigger_keeps_the_row_checks(store: str) ->
             assert c.exec_driver_sql("SELECT subjects FROM evaluation_runs WHERE id = %s", (run,)).scalar_one() == 3
     finally:
         fresh.dispose()
+
+
+def test_the_unlocked_check_needs_the_trigger_as_made_and_read_committed(store: str) -> None:
+    """A trigger of that name that would let a re-key or a delete through, or a snapshot
+    taken before the table's lock (REPEATABLE READ), and the rows are locked instead."""
+    subjects = cast(Table, Subject.__table__)
+    with db.session_scope(store) as s:
+        s.connection().exec_driver_sql("SET LOCAL lock_timeout = '7s'")
+        assert db.keys_kept(s, subjects)
+        assert s.connection().exec_driver_sql("SHOW lock_timeout").scalar_one() == "7s"  # put back
+    repeatable = sa.create_engine(store, isolation_level="REPEATABLE READ", poolclass=sa.pool.NullPool)
+    try:
+        with sa.orm.Session(repeatable) as s, s.begin():
+            assert not db.keys_kept(s, subjects)
+    finally:
+        repeatable.dispose()
+    made = "BEFORE DELETE OR UPDATE OF id ON subjects FOR EACH ROW"
+    other = sa.create_engine(store, poolclass=sa.pool.NullPool)
+    try:
+        with other.begin() as c:
+            c.exec_driver_sql("CREATE FUNCTION let_through() RETURNS trigger LANGUAGE plpgsql AS "
+                              "$$ BEGIN RETURN OLD; END $$")
+        for unlike in (f"{made} EXECUTE FUNCTION let_through()",
+                       "BEFORE DELETE OR UPDATE OF name ON subjects FOR EACH ROW EXECUTE FUNCTION creditgov_keys_kept()",
+                       f"{made} WHEN (OLD.id > 100) EXECUTE FUNCTION creditgov_keys_kept()",
+                       "AFTER UPDATE OF id ON subjects FOR EACH ROW EXECUTE FUNCTION creditgov_keys_kept()",
+                       "BEFORE DELETE OR UPDATE OF id ON subjects FOR EACH STATEMENT "
+                       "EXECUTE FUNCTION creditgov_keys_kept()"):
+            with other.begin() as c:
+                c.exec_driver_sql("DROP TRIGGER subjects_keys_kept ON subjects")
+                c.exec_driver_sql(f"CREATE TRIGGER subjects_keys_kept {unlike}")
+            with db.session_scope(store) as s:
+                assert not db.keys_kept(s, subjects), unlike
+        with other.begin() as c:
+            c.exec_driver_sql("DROP TRIGGER subjects_keys_kept ON subjects")
+            c.exec_driver_sql(f"CREATE TRIGGER subjects_keys_kept {made} EXECUTE FUNCTION creditgov_keys_kept()")
+        with db.session_scope(store) as s:
+            assert db.keys_kept(s, subjects)  # as made again
+    finally:
+        other.dispose()
+
+
+def test_behind_ddl_on_subjects_the_load_waits_a_moment_then_locks_the_rows(store: str) -> None:
+    """The table's lock is waited for `KEPT_LOCK_MS` at most: behind a CREATE INDEX (a
+    SHARE lock) the load locks its subjects row by row instead, and is stored."""
+    run = _run(store)
+    other = sa.create_engine(store, poolclass=sa.pool.NullPool)
+    try:
+        with other.connect() as c:
+            c.exec_driver_sql("LOCK TABLE subjects IN SHARE MODE")  # as CREATE INDEX takes it
+            t0 = time.perf_counter()
+            assert _load(store, run, [1, 2, 3]) == "bulk"
+            assert time.perf_counter() - t0 >= db.KEPT_LOCK_MS / 1000
+            c.rollback()
+    finally:
+        other.dispose()
+    assert _stored(store, run) == 3
+
+
+def test_a_role_that_may_not_lock_the_table_gets_the_row_locks(store: str, pg_base: str) -> None:
+    """ROW EXCLUSIVE needs a table-wide write privilege: a role that may only update a
+    column of subjects (which `FOR KEY SHARE` is enough for) is told no, and its
+    transaction goes on."""
+    role = "cg_narrow_" + uuid.uuid4().hex[:8]
+    name = store_template._schema_of(store)
+    admin = sa.create_engine(pg_base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        c.exec_driver_sql(f"GRANT USAGE ON SCHEMA {name} TO {role}")
+        c.exec_driver_sql(f"GRANT SELECT, UPDATE (name) ON {name}.subjects TO {role}")
+    narrow = store.replace("://postgres@", f"://{role}@", 1)
+    eng = sa.create_engine(narrow, poolclass=sa.pool.NullPool)
+    try:
+        with sa.orm.Session(eng) as s, s.begin():
+            assert not db.keys_kept(s, cast(Table, Subject.__table__))
+            assert s.execute(sa.text("SELECT count(*) FROM (SELECT 1 FROM subjects FOR KEY SHARE) l")).scalar_one() == 5
+    finally:
+        eng.dispose()
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP OWNED BY {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()

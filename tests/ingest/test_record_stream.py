@@ -315,8 +315,8 @@ def test_a_later_file_checks_its_keys_once_and_a_subject_gone_meanwhile_fails_it
     """A source's later file (the matching path) inserts with the per-row triggers off
     and back on after each insert, and checks its keys at the batch's end: a subject
     deleted by another transaction after the writer looked it up fails the whole file,
-    nothing stored. (A subject is never deleted: here its trigger is turned off, as an
-    owner could, to show the check does not take that for granted.)"""
+    nothing stored. (A subject is never deleted: here its trigger is turned off for the
+    delete, as an owner could, to show the check does not take that for granted.)"""
     from stdnum.cn import uscc as stdnum_uscc
 
     from creditgov.ingest import service
@@ -345,8 +345,10 @@ def test_a_later_file_checks_its_keys_once_and_a_subject_gone_meanwhile_fails_it
         assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
         assert _count(s, batch.id) == 1  # inserted unchecked
         with sa.create_engine(mini_store, poolclass=sa.pool.NullPool).begin() as other:
+            # (and on again: the check finds the subject gone without relying on a lock)
             other.execute(sa.text("ALTER TABLE subjects DISABLE TRIGGER subjects_keys_kept"))
             other.execute(sa.text("DELETE FROM subjects WHERE uscc = :c"), {"c": code})
+            other.execute(sa.text("ALTER TABLE subjects ENABLE TRIGGER subjects_keys_kept"))
         w.finish()
     with session_scope(mini_store) as s:
         assert s.execute(select(func.count(Batch.id)).where(Batch.file_name == "later.csv")).scalar_one() == 0

@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from creditgov.core import files
@@ -434,23 +435,59 @@ class RowsOf:
     sql: str
 
 
-def keys_kept(session: Session, table: Table) -> bool:
-    """Whether no row of `table` can be deleted or re-keyed until this transaction ends,
-    so that a row found now is still there at the commit: the table names its guarding
-    trigger (`info["keys_kept"]`, e.g. subjects: migration 0030), the table is held in
-    ROW EXCLUSIVE mode — the mode every writer of it takes, so no writer waits, but no
-    one can disable or drop the trigger before this transaction ends — and the trigger
-    fires for ordinary sessions. A session that turns triggers off altogether
-    (`session_replication_role = replica`) skips the foreign keys' own triggers too."""
+KEPT_FUNCTION = "creditgov_keys_kept"  # the keys-kept triggers' function (migration 0030)
+KEPT_LOCK_MS = 2000  # waited for the table's lock before falling back to row locks
+
+
+def keys_kept(session: Session, table: Table, key: str = "id") -> bool:
+    """Whether no row of `table` can be deleted nor its `key` changed until this
+    transaction ends, so that a row found now is still there at the commit:
+
+    - the table names its guarding trigger (`info["keys_kept"]`; subjects: migration
+      0030), and that trigger is as made — before each row's DELETE and UPDATE of `key`,
+      no condition, the keys-kept function — and fires for ordinary sessions;
+    - the table is held in ROW EXCLUSIVE mode, the mode its writers take (no INSERT,
+      UPDATE or DELETE waits for it), so nobody can disable, drop or re-create the
+      trigger before this transaction ends; DDL that takes a SHARE lock on the table
+      (CREATE INDEX, a new foreign key to it) waits for the load, as it waits for any
+      writer. The lock is waited for `KEPT_LOCK_MS` at most;
+    - the transaction is READ COMMITTED, so the check's snapshot is taken after that
+      lock (a REPEATABLE READ snapshot may predate a delete made with the trigger off).
+
+    Otherwise — or for a role without a table-wide write privilege to take the lock —
+    False, and the caller locks the rows themselves. Not guarded against: a session
+    that turns triggers off (`session_replication_role = replica`), which skips the
+    foreign keys' own triggers as well, and the function's owner replacing its body."""
     trigger = table.info.get("keys_kept")
     conn = session.connection()
     if not trigger or conn.dialect.name != "postgresql":
         return False
     name = _ident(table.name)
-    conn.exec_driver_sql(f"LOCK TABLE {name} IN ROW EXCLUSIVE MODE")
+    may, timeout = conn.exec_driver_sql(
+        "SELECT current_setting('transaction_isolation') = 'read committed' "
+        "AND coalesce(has_table_privilege(to_regclass(%(t)s), 'INSERT, UPDATE, DELETE, TRUNCATE'), false), "
+        "current_setting('lock_timeout')", {"t": name}).one()
+    if not may:
+        return False
+    try:
+        with session.begin_nested():  # the savepoint is taken by the session's connection()
+            inner = session.connection()
+            inner.exec_driver_sql(f"SET LOCAL lock_timeout = {KEPT_LOCK_MS}")
+            inner.exec_driver_sql(f"LOCK TABLE {name} IN ROW EXCLUSIVE MODE")
+    except DBAPIError as exc:  # the savepoint's rollback restored the timeout
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return False
+    conn.exec_driver_sql("SELECT set_config('lock_timeout', %(v)s, true)", {"v": timeout})
+    # tgtype: ROW 1, BEFORE 2, DELETE 8, UPDATE 16 (INSTEAD 64 must be clear); tgattr: the
+    # UPDATE's columns (none: every column)
     return bool(conn.exec_driver_sql(
-        "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%(t)s) AND tgname = %(n)s "
-        "AND tgenabled IN ('O', 'A')", {"t": name, "n": trigger}).scalar_one())
+        "SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE t.tgrelid = to_regclass(%(t)s) AND t.tgname = %(n)s AND t.tgenabled IN ('O', 'A') "
+        "AND (t.tgtype & 91) = 27 AND t.tgqual IS NULL AND p.proname = %(f)s "
+        "AND (cardinality(t.tgattr::int2[]) = 0 OR (SELECT a.attnum FROM pg_attribute a "
+        "WHERE a.attrelid = t.tgrelid AND a.attname = %(k)s) = ANY (t.tgattr::int2[]))",
+        {"t": name, "n": trigger, "f": KEPT_FUNCTION, "k": key}).scalar_one())
 
 
 def lock_references(session: Session, table: Table,
@@ -482,7 +519,7 @@ def lock_references(session: Session, table: Table,
             # texts as text, never a bounded varchar, which would cut a longer value to fit.
             kind = "text" if isinstance(target.type, String) else target.type.compile(dialect=conn.dialect)
             source, params = f"SELECT v FROM unnest(%(v)s::{kind}[]) AS u(v)", {"v": distinct}
-        lock = "" if keys_kept(session, target.table) else " FOR KEY SHARE OF t"
+        lock = "" if keys_kept(session, target.table, target.name) else " FOR KEY SHARE OF t"
         found, wanted = conn.exec_driver_sql(
             f"WITH u(v) AS ({source}) SELECT (SELECT count(*) FROM (SELECT 1 FROM {name} t JOIN u "
             f"ON t.{key} = u.v{lock}) l), (SELECT count(*) FROM u)", params).one()

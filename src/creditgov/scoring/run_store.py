@@ -98,9 +98,10 @@ def store_loaded(session: Session, run_id: int, loaded: Loaded,
     # no task Spark may still run (a zombie's late insert) changes it between count and move;
     # one that holds its insert open longer fails the store rather than hanging it
     try:
-        with session.begin_nested():
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOAD_LOCK_MS}")
-            conn.exec_driver_sql(f"LOCK TABLE {t} IN EXCLUSIVE MODE")
+        with session.begin_nested():  # the savepoint is taken by the session's connection()
+            inner = session.connection()
+            inner.exec_driver_sql(f"SET LOCAL lock_timeout = {LOAD_LOCK_MS}")
+            inner.exec_driver_sql(f"LOCK TABLE {t} IN EXCLUSIVE MODE")
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
             raise

@@ -9,10 +9,12 @@ without locking each one `FOR KEY SHARE`: a row found cannot go away before the 
 commits. Locking a million subjects wrote every page of the table (and, after a
 checkpoint, a full image of it into the WAL) on every evaluation run.
 
-The check relies on the trigger only while it fires: `lock_references` holds the
-table in ROW EXCLUSIVE mode (which any writer of subjects takes, and which keeps the
-trigger from being disabled or dropped until the load commits) and reads the trigger's
-state; disabled, it locks the rows as before. SQLite keeps the database's own
+The check relies on the trigger only while it fires as made here: `core.db.keys_kept`
+holds the table in ROW EXCLUSIVE mode (the mode every writer of subjects takes, so no
+INSERT, UPDATE or DELETE waits; it keeps the trigger from being disabled, dropped or
+re-created until the load commits, and DDL such as CREATE INDEX on subjects waits for
+the load as for any writer), reads the trigger's definition and state, and needs READ
+COMMITTED; otherwise it locks the rows as before. SQLite keeps the database's own
 row-by-row foreign-key checks and needs no trigger.
 
 Revision ID: 0030_subjects_keys_kept
@@ -28,6 +30,7 @@ branch_labels = None
 depends_on = None
 
 TRIGGER = "subjects_keys_kept"  # subjects.models: Subject.__table__.info["keys_kept"]
+# the function's name is core.db.KEPT_FUNCTION (a migration imports nothing of the product)
 
 
 def upgrade() -> None:
