@@ -435,6 +435,26 @@ class RowsOf:
     sql: str
 
 
+def lock_within(session: Session, table: str, mode: str, ms: int, previous: str | None = None) -> bool:
+    """`LOCK TABLE table IN mode MODE` in the session's transaction, waited for `ms` at
+    most: False (the transaction still usable) when it was not granted in time. The
+    session's lock timeout is put back afterwards (`previous`, else read here)."""
+    conn = session.connection()
+    if previous is None:
+        previous = conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar_one()
+    try:
+        with session.begin_nested():  # the savepoint is taken by the session's connection()
+            inner = session.connection()
+            inner.exec_driver_sql(f"SET LOCAL lock_timeout = {int(ms)}")
+            inner.exec_driver_sql(f"LOCK TABLE {table} IN {mode} MODE")
+    except DBAPIError as exc:  # the savepoint's rollback restored the timeout
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return False
+    conn.exec_driver_sql("SELECT set_config('lock_timeout', %(v)s, true)", {"v": previous})
+    return True
+
+
 KEPT_FUNCTION = "creditgov_keys_kept"  # the keys-kept triggers' function (migration 0030)
 KEPT_LOCK_MS = 2000  # waited for the table's lock before falling back to row locks
 
@@ -463,22 +483,14 @@ def keys_kept(session: Session, table: Table, key: str = "id") -> bool:
     if not trigger or conn.dialect.name != "postgresql":
         return False
     name = _ident(table.name)
-    may, timeout = conn.exec_driver_sql(
+    may, timeout = conn.exec_driver_sql(  # the lock's timeout now, to put back after the wait
         "SELECT current_setting('transaction_isolation') = 'read committed' "
         "AND coalesce(has_table_privilege(to_regclass(%(t)s), 'INSERT, UPDATE, DELETE, TRUNCATE'), false), "
         "current_setting('lock_timeout')", {"t": name}).one()
     if not may:
         return False
-    try:
-        with session.begin_nested():  # the savepoint is taken by the session's connection()
-            inner = session.connection()
-            inner.exec_driver_sql(f"SET LOCAL lock_timeout = {KEPT_LOCK_MS}")
-            inner.exec_driver_sql(f"LOCK TABLE {name} IN ROW EXCLUSIVE MODE")
-    except DBAPIError as exc:  # the savepoint's rollback restored the timeout
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
+    if not lock_within(session, name, "ROW EXCLUSIVE", KEPT_LOCK_MS, timeout):
         return False
-    conn.exec_driver_sql("SELECT set_config('lock_timeout', %(v)s, true)", {"v": timeout})
     # tgtype: ROW 1, BEFORE 2, DELETE 8, UPDATE 16 (INSTEAD 64 must be clear); tgattr: the
     # UPDATE's columns (none: every column)
     return bool(conn.exec_driver_sql(

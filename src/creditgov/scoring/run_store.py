@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from creditgov.core import db
@@ -97,17 +96,9 @@ def store_loaded(session: Session, run_id: int, loaded: Loaded,
     t = loaded.table
     # no task Spark may still run (a zombie's late insert) changes it between count and move;
     # one that holds its insert open longer fails the store rather than hanging it
-    try:
-        with session.begin_nested():  # the savepoint is taken by the session's connection()
-            inner = session.connection()
-            inner.exec_driver_sql(f"SET LOCAL lock_timeout = {LOAD_LOCK_MS}")
-            inner.exec_driver_sql(f"LOCK TABLE {t} IN EXCLUSIVE MODE")
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
+    if not db.lock_within(session, t, "EXCLUSIVE", LOAD_LOCK_MS):
         raise IntegrityError(f"run {run_id}: the load table is still being written (a task of the run's "
-                             "executors holds it); nothing was stored") from None
-    conn.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
+                             "executors holds it); nothing was stored")
     have = conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
     if have < loaded.rows:
         raise IntegrityError(f"run {run_id}: the executors stored {have} of its {loaded.rows} scores; nothing was stored")
