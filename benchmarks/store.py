@@ -1,5 +1,5 @@
 """Storing a run's scores in PostgreSQL: the foreign keys checked row by row against
-checked once for the run (core/db.py: bulk_load_checked), the subjects either locked
+checked once for the run (scoring/run_store.py: store_table), the subjects either locked
 one by one (`locked`: their trigger turned off) or found without a lock (`bulk`: kept
 by their trigger, migration 0030).
 
@@ -11,20 +11,24 @@ one run of that many subjects stored by the product's own step (scoring/run_stor
 run_store.store_table, the run's transaction committed) — alternately with the per-row checks
 (the baseline: what a role without the privilege gets) and with the checks for the
 whole run, with and without a lock on each subject, `--repeat` times each. Prints both side by side, with the time spent in the
-COPY and in the checks, and writes benchmarks/results/store.json. The machine is
+COPY and in the checks and how far the process's memory grew while storing, and writes
+benchmarks/results/store.json. The machine is
 shared: compare lines of one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,32 @@ def _scores(n: int) -> Any:
                      **{f"dim{k}": pa.array(rng.integers(0, 10_000, n)) for k in range(len(DIMS))}})
 
 
+@contextlib.contextmanager
+def _peak() -> Iterator[list[float]]:
+    """How far this process's resident memory grew above where it stood at the start
+    (MB, sampled every 10 ms): what the store step holds beside the run's table."""
+    page = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def rss() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * page
+
+    start, grew, done = rss(), [0.0], threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.01):
+            grew[0] = max(grew[0], rss() - start)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        yield grew
+    finally:
+        done.set()
+        t.join()
+        grew[0] = max(grew[0], rss() - start)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subjects", type=int, default=1_000_000)
@@ -62,7 +92,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import sqlalchemy as sa
-    from sqlalchemy.engine import Connection
 
     from creditgov.core import db, schema
     from creditgov.scoring import run_store
@@ -74,22 +103,6 @@ def main() -> None:
         c.execute(sa.text(f"CREATE SCHEMA {name}"))
     url = f"{PG}?options=-csearch_path%3D{name}"
     phases: dict[str, float] = {}
-    real_insert, real_sql = db.bulk_insert, Connection.exec_driver_sql
-
-    def timed_insert(*a: Any, **k: Any) -> None:
-        t0 = time.perf_counter()
-        real_insert(*a, **k)
-        phases["copy"] = phases.get("copy", 0.0) + time.perf_counter() - t0
-
-    def timed_sql(self: Connection, sql: Any, *a: Any, **k: Any) -> Any:
-        t0 = time.perf_counter()
-        out = real_sql(self, sql, *a, **k)
-        if "FOR KEY SHARE" in str(sql) or "count(*)" in str(sql):
-            phases["checks"] = phases.get("checks", 0.0) + time.perf_counter() - t0
-        return out
-
-    db.bulk_insert = timed_insert  # type: ignore[assignment]  # timing the phases only
-    Connection.exec_driver_sql = timed_sql  # type: ignore[method-assign]
     lines: list[dict[str, Any]] = []
     try:
         schema.upgrade(url)
@@ -117,18 +130,17 @@ def main() -> None:
                 phases.clear()
                 load = os.getloadavg()[0]
                 t0 = time.perf_counter()
-                with db.session_scope(url) as s:
-                    run_store.store_table(s, _Prepared(), run_id, table)  # type: ignore[arg-type]  # see _Prepared
+                with _peak() as grew, db.session_scope(url) as s:
+                    run_store.store_table(s, _Prepared(), run_id, table, phases)  # type: ignore[arg-type]  # see _Prepared
                 seconds = time.perf_counter() - t0
                 line = {"checks_by": how, "attempt": attempt + 1, "scores": args.subjects, "seconds": round(seconds, 2),
-                        "copy_seconds": round(phases.get("copy", 0.0), 2),
-                        "check_seconds": round(phases.get("checks", 0.0), 2), "load_average": round(load, 2)}
+                        "copy_seconds": round(phases.get("store_copy", 0.0), 2),
+                        "check_seconds": round(phases.get("store_keys", 0.0), 2),
+                        "memory_growth_mb": round(grew[0], 1), "load_average": round(load, 2)}
                 lines.append(line)
                 print(f"{how:>6}  attempt {attempt + 1}: {seconds:6.2f} s  (COPY {line['copy_seconds']:.2f} s, "
-                      f"checks {line['check_seconds']:.2f} s, load {load:.2f})")
+                      f"checks {line['check_seconds']:.2f} s, memory +{grew[0]:,.0f} MB, load {load:.2f})")
     finally:
-        db.bulk_insert = real_insert  # type: ignore[assignment]
-        Connection.exec_driver_sql = real_sql  # type: ignore[method-assign]
         with admin.connect() as c:
             c.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
     best = {how: min(x["seconds"] for x in lines if x["checks_by"] == how) for how in HOW}

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -188,4 +188,28 @@ def pg_schema(base: str, prefix: str = "t_") -> Iterator[str]:
             with admin.begin() as c:
                 c.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
     finally:
+        admin.dispose()
+
+
+@contextmanager
+def login_role(store: str, pg_base: str, prefix: str, grants: Sequence[str]) -> Iterator[str]:
+    """The store's URL for a new login role given `grants` (with `{schema}` for the
+    store's schema) beside USAGE on the schema; the role is dropped afterwards."""
+    role = prefix + uuid.uuid4().hex[:8]
+    name = _schema_of(store)
+    admin = sa.create_engine(pg_base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        c.exec_driver_sql(f"GRANT USAGE ON SCHEMA {name} TO {role}")
+        for grant in grants:
+            c.exec_driver_sql(f"GRANT {grant.format(schema=name)} TO {role}")
+    url = store.replace("://postgres@", f"://{role}@", 1)
+    assert url != store
+    try:
+        yield url
+    finally:
+        db.engine_for(url).dispose()
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP OWNED BY {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()

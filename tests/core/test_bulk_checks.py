@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
@@ -147,32 +144,8 @@ def test_a_missing_subject_is_refused_and_nothing_is_stored(store: str) -> None:
     assert _load(store, run, [1, 2, 3, 4, 5]) == "bulk" and _stored(store, run) == 5
 
 
-@contextmanager
-def _role(store: str, pg_base: str, prefix: str, grants: Sequence[str]) -> Iterator[str]:
-    """The store's URL for a new login role given `grants` (with `{schema}` for the
-    store's schema) beside USAGE on the schema; the role is dropped afterwards."""
-    role = prefix + uuid.uuid4().hex[:8]
-    name = store_template._schema_of(store)
-    admin = sa.create_engine(pg_base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as c:
-        c.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        c.exec_driver_sql(f"GRANT USAGE ON SCHEMA {name} TO {role}")
-        for grant in grants:
-            c.exec_driver_sql(f"GRANT {grant.format(schema=name)} TO {role}")
-    url = store.replace("://postgres@", f"://{role}@", 1)
-    assert url != store
-    try:
-        yield url
-    finally:
-        db.engine_for(url).dispose()
-        with admin.connect() as c:
-            c.exec_driver_sql(f"DROP OWNED BY {role}")
-            c.exec_driver_sql(f"DROP ROLE {role}")
-        admin.dispose()
-
-
 def test_a_role_without_the_privilege_gets_the_row_checks(store: str, pg_base: str) -> None:
-    with _role(store, pg_base, "cg_plain_", ["ALL ON ALL TABLES IN SCHEMA {schema}",
+    with store_template.login_role(store, pg_base, "cg_plain_", ["ALL ON ALL TABLES IN SCHEMA {schema}",
                                              "ALL ON ALL SEQUENCES IN SCHEMA {schema}"]) as plain:
         run = _run(store)
         with db.session_scope(plain) as s:
@@ -284,7 +257,7 @@ def test_a_role_that_may_not_lock_the_table_gets_the_row_locks(store: str, pg_ba
     """ROW EXCLUSIVE needs a table-wide write privilege: a role that may only update a
     column of subjects (which `FOR KEY SHARE` is enough for) is told no, and its
     transaction goes on."""
-    with _role(store, pg_base, "cg_narrow_", ["SELECT, UPDATE (name) ON {schema}.subjects"]) as narrow, \
+    with store_template.login_role(store, pg_base, "cg_narrow_", ["SELECT, UPDATE (name) ON {schema}.subjects"]) as narrow, \
             db.session_scope(narrow) as s:
         assert not db.keys_kept(s, cast(Table, Subject.__table__))
         assert s.execute(sa.text("SELECT count(*) FROM (SELECT 1 FROM subjects FOR KEY SHARE) l")).scalar_one() == 5

@@ -305,7 +305,7 @@ def evaluate(url: str, *, ref: str, as_of: dt.date | None = None, engine: str | 
             if isinstance(result, spark_scores.Loaded):
                 run_store.store_loaded(s, run_id, result, timings)
             else:
-                run_store.store_table(s, p, run_id, result)
+                run_store.store_table(s, p, run_id, result, timings)
             timings["store"] = round(time.perf_counter() - t0, 3)
             seconds = round(time.perf_counter() - t_start, 3)
             done = s.get(EvaluationRun, run_id)
