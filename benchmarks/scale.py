@@ -23,7 +23,9 @@ each subject as before migration 0030 (e.g. `duckdb-locked`); `-staged` has the 
 stage the subjects instead
 (`CREDITGOV_SPARK_SUBJECTS=stage`) and its `-driver` has the driver collect and store
 the scores (`CREDITGOV_SPARK_SCORES=driver`), e.g. `spark-local-driver` or
-`spark-cluster-staged-driver`, side by side.
+`spark-cluster-staged-driver`, side by side. On any store, `-mem<limit>` sets the run's
+DuckDB memory limit (`CREDITGOV_DUCKDB_MEMORY`, core/duck.py; half the machine unless
+set): `duckdb-mem80%` is DuckDB's own default, `duckdb-mem4GB` a small machine.
 
 Each run is a child process of its own, watched every 0.2 s through /proc: wall time,
 the run's own timings, the peak resident memory of every process of the run (the child,
@@ -254,6 +256,8 @@ def main() -> None:
                 env["CREDITGOV_SPARK_SUBJECTS"] = "stage"
             if "-driver" in name:
                 env["CREDITGOV_SPARK_SCORES"] = "driver"
+            if "-mem" in name:  # DuckDB's memory limit (core/duck.py), e.g. duckdb-mem80% or duckdb-mem4GB
+                env["CREDITGOV_DUCKDB_MEMORY"] = name.split("-mem", 1)[1].split("-")[0]
             locked = "-locked" in name and args.store == "postgres"
             if locked:  # the subjects' trigger off: the store step locks each subject, as before 0030
                 _keys_trigger(url, on=False)

@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
+from creditgov.core.duck import connect as duck_connect
 from creditgov.core.errors import ConfigError, InvalidInput
 from creditgov.scoring import engines, score_copies, segments
 from creditgov.scoring.models import RecordSegment
@@ -148,10 +149,8 @@ def subjects_in(session: Session, where: ColumnElement[bool], *, groups: bool = 
         with pg_connect(url) as conn:
             return copy_arrow(conn, str(compiled), schema, dict(compiled.params))
     if isinstance(where, True_) and dialect.name == "sqlite":
-        import duckdb
-
         names = ", ".join(schema.names[2:])
-        duck = duckdb.connect(":memory:")
+        duck = duck_connect()
         try:
             engines.scan_sqlite_into(duck, url, {"subjects": (
                 "SELECT CAST(id AS BIGINT) AS subject_id, CAST(region_id AS BIGINT) AS region_id"
@@ -218,15 +217,12 @@ def tables(url: str, engine: str, where: str, subjects: Subjects | None, copy: s
     """Ibis tables on `engine`: the records satisfying `where` (with `columns`), read
     from the store's record segments and the rows changed since, and the subjects in
     scope (None: no scope, every record)."""
-    import duckdb
-
     if engine not in ("duckdb", "spark"):
         raise InvalidInput(f"the segments are read on duckdb or spark, not {engine!r}")
     c = copy or segments.read(url)
-    duck = duckdb.connect(":memory:")
+    duck = duck_connect()
     names: tuple[str, ...] = ("credit_records",) if subjects is None else ("subjects", "credit_records")
     try:
-        duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         info = segments.load_into(duck, url, where, prepared=(c, {"action": "none", "seconds": 0.0}),
                                   columns=columns)
         jdbc = _load_subjects(duck, engine, subjects)
@@ -310,15 +306,12 @@ def score_tables(url: str, engine: str, run_ids: Sequence[int],
     """Ibis tables on `engine`: the runs' scores (run_id, subject_id, score_centi, grade,
     colour) from their copies, and the subjects in scope (None: every subject). The
     caller asks `scores_ready` first."""
-    import duckdb
-
     if engine not in ("duckdb", "spark"):
         raise InvalidInput(f"the score copies are read on duckdb or spark, not {engine!r}")
     copies = score_copies.Copies(url)
     kind, source = copies.source(run_ids)
-    duck = duckdb.connect(":memory:")
+    duck = duck_connect()
     try:
-        duck.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         if kind == "dataset":
             duck.register("_scores_dataset", source)
             source = "_scores_dataset"

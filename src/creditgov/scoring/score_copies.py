@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditgov.core.duck import connect as duck_connect
 from creditgov.core.errors import ConfigError
 from creditgov.scoring import segments
 from creditgov.scoring.models import EvaluationRun, Score
@@ -237,9 +238,7 @@ def _from_store(session: Session, url: str, run_id: int) -> pa.Table:
         with pg_connect(url) as conn:
             return copy_arrow(conn, "SELECT subject_id, round(score * 100)::bigint, grade, colour FROM "
                                     "evaluation_scores WHERE run_id = %s ORDER BY subject_id", schema, (run_id,))
-    import duckdb
-
-    duck = duckdb.connect(":memory:")
+    duck = duck_connect()
     try:
         # The score through its text form, as SQLite prints it (a double cast straight to
         # DECIMAL could round a hundredth away).

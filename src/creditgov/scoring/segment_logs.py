@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy.engine import make_url
 
 from creditgov.core.db import pg_connect
+from creditgov.core.duck import connect as duck_connect
 from creditgov.core.errors import ConfigError
 from creditgov.scoring.segments import (
     CSV_TYPES,
@@ -439,12 +440,8 @@ def _csv_to_parquet(csv_path: Path, out: str) -> int:
     spilling to the file's folder rather than holding the copy in memory. An unquoted
     empty field is NULL, a quoted one an empty text, as PostgreSQL wrote them; the value
     goes through its text form into the decimal."""
-    import duckdb
-
-    con = duckdb.connect(":memory:")
+    con = duck_connect(spill=csv_path.parent / "spill")
     try:
-        con.execute(f"SET temp_directory = {quote(str(csv_path.parent / 'spill'))}")
-        con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
         src = (f"read_csv({quote(str(csv_path))}, header = false, auto_detect = false, delim = ',', "
                f"columns = {CSV_TYPES}, nullstr = '', "
                "quote = '\"', escape = '\"', allow_quoted_nulls = false)")

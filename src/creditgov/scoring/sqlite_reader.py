@@ -29,6 +29,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from creditgov.core.duck import connect as duck_connect
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -51,10 +53,7 @@ def extension_path() -> str:
 def connect(db: str, *, read_only: bool = True, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the SQLite store attached as `store`. Only ever call
     this in a process that has no other SQLite connection to `db` (see above)."""
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    con.execute(f"SET threads = {threads or max(1, os.cpu_count() or 1)}")
+    con = duck_connect(threads=threads)
     con.execute(f"LOAD '{extension_path()}'")
     mode = ", READ_ONLY" if read_only else ""
     con.execute(f"ATTACH '{db.replace(chr(39), chr(39) * 2)}' AS store (TYPE sqlite{mode})")
