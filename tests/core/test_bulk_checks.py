@@ -1,5 +1,5 @@
 """A run's scores loaded with their foreign keys checked once for the run
-(core/db.py: bulk_load_checked), on PostgreSQL: what the constraint guarantees still
+(scoring/run_store.py: store_table, core/db.py: lock_references), on PostgreSQL: what the constraint guarantees still
 holds — a missing subject is refused with nothing stored, and every referenced row stays
 until the commit (a run locked, a subject kept by its trigger) — and a role without the privilege gets the database's own
 row-by-row checks."""
@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from types import SimpleNamespace
 from typing import Any, cast
 
 import psycopg
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Table
+from sqlalchemy.orm import Session
 
 from creditgov.core import db, schema
 from creditgov.core.errors import IntegrityError
+from creditgov.scoring import run_store
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Subject
 from tests import store_template
 
-COLUMNS = ["run_id", "subject_id", "score", "grade", "colour", "dimensions"]
 TABLE = cast(Table, Score.__table__)
 
 
@@ -35,13 +38,24 @@ def _run(url: str) -> int:
         return run.id
 
 
-def _rows(run: int, subjects: list[int]) -> list[tuple[Any, ...]]:
-    return [(run, sid, "61.50", "A", "green", '{"integrity": 30.5}') for sid in subjects]
+#: What the store step reads of a prepared model: one first-level indicator, weighted.
+PREPARED: Any = SimpleNamespace(dims=(("integrity", {}, 0),), weighted=True)
+
+
+def _put(s: Session, run: int, subjects: list[int]) -> str:
+    """The run's scores stored by the product's step in the session's transaction; how
+    their keys were checked: "bulk" (once for the run) or "row" (by the database)."""
+    how = "bulk" if db.may_skip_row_triggers(s, TABLE) else "row"
+    scores = pa.table({"subject_id": pa.array(subjects, pa.int64()), "score_centi": [6150] * len(subjects),
+                       "grade": ["A"] * len(subjects), "colour": ["green"] * len(subjects),
+                       "dim0": [3050] * len(subjects)})
+    run_store.store_table(s, PREPARED, run, scores)
+    return how
 
 
 def _load(url: str, run: int, subjects: list[int]) -> str:
     with db.session_scope(url) as s:
-        return db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, subjects), stored_form=True)
+        return _put(s, run, subjects)
 
 
 def _stored(url: str, run: int) -> int:
@@ -77,7 +91,7 @@ def test_the_keys_are_checked_for_the_run_and_hold_until_commit(store: str) -> N
     try:
         with db.session_scope(store) as s:
             assert db.may_skip_row_triggers(s, TABLE)  # the tests' role is a superuser
-            how = db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True)
+            how = _put(s, run, [1, 2, 3])
             assert how == "bulk"
             # The triggers are back on for the rest of the transaction.
             assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
@@ -112,7 +126,7 @@ def test_with_the_trigger_off_the_subjects_are_locked_as_before(store: str) -> N
         run = _run(store)
         with db.session_scope(store) as s:
             assert not db.keys_kept(s, cast(Table, Subject.__table__))
-            assert db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True) == "bulk"
+            assert _put(s, run, [1, 2, 3]) == "bulk"
             with other.connect() as c:
                 assert _refused(c, "UPDATE subjects SET id = 99 WHERE id = 2") == "55P03"
                 assert _refused(c, "DELETE FROM subjects WHERE id = 3") == "55P03"
@@ -189,7 +203,7 @@ def test_a_table_with_its_own_insert_trigger_keeps_the_row_checks(store: str) ->
     try:
         with sa.orm.Session(fresh) as s, s.begin():
             assert not db.may_skip_row_triggers(s, TABLE)
-            assert db.bulk_load_checked(s, TABLE, COLUMNS, _rows(run, [1, 2, 3]), stored_form=True) == "row"
+            assert _put(s, run, [1, 2, 3]) == "row"
         with fresh.connect() as c:
             assert c.exec_driver_sql("SELECT subjects FROM evaluation_runs WHERE id = %s", (run,)).scalar_one() == 3
     finally:

@@ -572,28 +572,3 @@ class References:
     def check(self, session: Session) -> None:
         if self.rows:
             lock_references(session, self.table, self.named)
-
-
-def bulk_load_checked(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[object]],
-                      *, stored_form: bool = False) -> str:
-    """`bulk_insert` with the table's foreign keys (every one the metadata declares)
-    checked once for the whole load instead of row by row.
-
-    On PostgreSQL a foreign key is a trigger per row: for a million scores its checks
-    cost three times the insert itself. Where the role may (`may_skip_row_triggers`),
-    the COPY runs with the per-row triggers off (this COPY only), then
-    `lock_references` finds and locks every referenced row and raises before anything
-    is committed on a missing one: the constraint's guarantee, kept in bulk. Elsewhere
-    (SQLite, or a role without the privilege) the database checks row by row.
-    Returns how the keys were checked: "bulk" or "row"."""
-    if not rows:
-        return "row"
-    if not may_skip_row_triggers(session, table):
-        bulk_insert(session, table, columns, rows, stored_form=stored_form)
-        return "row"
-    refs = References(table, columns)  # before the insert: it refuses a key it could not check
-    with row_triggers_off(session):
-        bulk_insert(session, table, columns, rows, stored_form=stored_form)
-    refs.note(rows)
-    refs.check(session)
-    return "bulk"

@@ -108,8 +108,8 @@ def store_table(session: Session, p: Prepared, run_id: int, table: pa.Table,
     (`texts`). SQLite gets one executemany a batch through the session's own connection
     (the same SQLite library as the rest of the process); PostgreSQL one COPY whose text
     Arrow writes (`copy_text`), its foreign keys checked once for the run where the role
-    may (as `db.bulk_load_checked`; `store_loaded` the same way): a million scores in a
-    quarter of the time the per-row checks take."""
+    may (`db.may_skip_row_triggers`, `db.lock_references`; `store_loaded` the same way):
+    a million scores in a quarter of the time the per-row checks take."""
     import pyarrow.compute as pc
 
     if table.num_rows == 0:
