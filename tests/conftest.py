@@ -101,9 +101,11 @@ def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A server store's default key lives in the user's config folder: tests keep
-    theirs in a folder of the test run, never in the home folder."""
+    """A server store's default key lives in the user's config folder, and DuckDB spills
+    into the user's cache folder: tests keep both in folders of the test run, never in
+    the home folder."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config-home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
 
 
 @pytest.fixture

@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
+from creditgov.core.duck import connect as duck_connect
 from creditgov.finance.models import FinancingNeed, LoanProduct, MatchState, NeedMatch
 from creditgov.lists.models import ListEntry
 from creditgov.lists.queries import listed_on
@@ -161,7 +161,7 @@ def compute(facts: Facts, *, keep: int | None = KEEP_PER_NEED) -> pa.Table:
     """Judge every pair of the facts; the kept rows as an Arrow table."""
     models = sorted(set(facts.product_bands.column("model").to_pylist()))
     lists = sorted(set(facts.product_lists.column("list_code").to_pylist()))
-    con = duckdb.connect()
+    con = duck_connect()
     try:
         for name in ("needs", "products", "product_kinds", "product_bands", "product_lists", "subject_bands",
                      "subject_lists"):

@@ -32,8 +32,8 @@ import pyarrow as pa
 from sqlalchemy.engine import make_url
 
 from creditgov.core.db import pg_connect
+from creditgov.core.duck import check as duck_check
 from creditgov.core.duck import connect as duck_connect
-from creditgov.core.duck import memory_limit as duck_memory_limit
 from creditgov.core.errors import CreditGovError
 from creditgov.scoring import segments
 from creditgov.scoring.prepared import Prepared
@@ -65,8 +65,8 @@ def check(engine: str, p: Prepared, url: str) -> None:
         raise EngineError("engine sqlite runs inside a SQLite store; this store is " + dialect.split(":")[0])
     if engine == "postgres" and dialect != "postgresql":
         raise EngineError("engine postgres runs inside a PostgreSQL store; this store is " + dialect.split(":")[0])
-    if engine in ("duckdb", "spark"):  # both read through a DuckDB snapshot: its limit refused here
-        duck_memory_limit()
+    if engine in ("duckdb", "spark"):  # both read through a DuckDB snapshot: its settings refused here
+        duck_check()
     n_leaves = len(p.leaves) + len(p.bonuses)
     if engine == "sqlite" and n_leaves > SQLITE_MAX_LEAVES:
         raise EngineError(f"model {p.model.name} has {n_leaves} items; SQLite cannot nest an expression "
