@@ -106,3 +106,21 @@ def test_a_role_without_the_bulk_privilege_gets_the_row_checks(pg_url: str, pg_b
             run_store.store_table(s, _prepared(), run, _scores([1, 2, 3]))
     with db.session_scope(pg_url) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one() == 3
+
+
+def test_a_copy_that_fails_midway_stores_nothing_and_leaves_the_checks_on(pg_url: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subject twice in a run (the table's own key refuses it) in the third batch: the
+    COPY fails with the triggers off, nothing of the run is kept, and the next
+    transaction on the same pooled connection checks keys row by row again."""
+    monkeypatch.setattr(run_store, "STORE_BATCH", 2)
+    run = _store(pg_url, 5)
+    with pytest.raises(psycopg.errors.UniqueViolation), db.session_scope(pg_url) as s:
+        run_store.store_table(s, _prepared(), run, _scores([1, 2, 3, 4, 4, 5]))
+    with db.session_scope(pg_url) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one() == 0
+        assert s.connection().exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+    with db.session_scope(pg_url) as s:
+        assert run_store.store_table(s, _prepared(), run, _scores([1, 2, 3, 4, 5])) == "bulk"
+    with db.session_scope(pg_url) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one() == 5
