@@ -10,6 +10,7 @@ empty stores step by step."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -213,3 +214,16 @@ def login_role(store: str, pg_base: str, prefix: str, grants: Sequence[str]) -> 
             c.exec_driver_sql(f"DROP OWNED BY {role}")
             c.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def new_run(url: str) -> int:
+    """A running evaluation run in the store at `url`, for tests that store scores."""
+    from creditgov.scoring.models import EvaluationRun
+
+    with db.session_scope(url) as s:
+        run = EvaluationRun(model_name="m", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
+                            engine="duckdb", status="running", started_at=dt.datetime(2026, 11, 1), actor="test",
+                            subjects=0, grades={}, timings={})
+        s.add(run)
+        s.flush()
+        return run.id

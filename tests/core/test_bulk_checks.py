@@ -6,7 +6,6 @@ row-by-row checks."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from types import SimpleNamespace
 from typing import Any, cast
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from creditgov.core import db, schema
 from creditgov.core.errors import IntegrityError
 from creditgov.scoring import run_store
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring.models import Score
 from creditgov.subjects.models import Subject
 from tests import store_template
 
@@ -29,13 +28,7 @@ TABLE = cast(Table, Score.__table__)
 
 
 def _run(url: str) -> int:
-    with db.session_scope(url) as s:
-        run = EvaluationRun(model_name="m", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
-                            engine="duckdb", status="running", started_at=dt.datetime(2026, 11, 1), actor="test",
-                            subjects=0, grades={}, timings={})
-        s.add(run)
-        s.flush()
-        return run.id
+    return store_template.new_run(url)
 
 
 #: What the store step reads of a prepared model: one first-level indicator, weighted.

@@ -20,7 +20,7 @@ from sqlalchemy import Table
 from creditgov.core import db, schema
 from creditgov.core.errors import IntegrityError
 from creditgov.scoring import run_store
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring.models import Score
 from tests import store_template
 
 HOSTILE = ["\\", "a\tb", "line\nnext\r", '"quoted" \'single\'', "<b onmouseover=alert(1)>x</b>", "\\N", "\\.",
@@ -40,12 +40,7 @@ def _store(url: str, n: int) -> int:
         s.execute(sa.text("INSERT INTO subjects (id, kind, name, attributes, status, created_at, updated_at) "
                           "VALUES (:id, 'enterprise', :name, '{}', 'active', :t, :t)"),
                   [{"id": i, "name": f"subject {i}", "t": dt.datetime(2026, 11, 1)} for i in range(1, n + 1)])
-        run = EvaluationRun(model_name="m", model_version="1", model_hash="-", as_of=dt.date(2026, 11, 1),
-                            engine="duckdb", status="running", started_at=dt.datetime(2026, 11, 1), actor="test",
-                            subjects=0, grades={}, timings={})
-        s.add(run)
-        s.flush()
-        return run.id
+    return store_template.new_run(url)
 
 
 def _scores(ids: list[int]) -> pa.Table:
