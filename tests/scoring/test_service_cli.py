@@ -4,12 +4,14 @@ its audit entry), model list/show/draft/publish/compare/backtest."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
 
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.scoring import cli as scoring_cli
 from creditgov.scoring import service
 from creditgov.security.models import AuditEntry
 from creditgov.subjects.models import Subject
@@ -56,6 +58,15 @@ def test_evaluate_and_explain_from_the_command_line(cli, county: str) -> None:
         assert person is not None
         before = s.execute(select(AuditEntry.id).order_by(AuditEntry.id.desc())).scalars().first()
         scores = service.run_scores(s, out["run_id"])
+    res = cli("--db", county, "evaluate", "--model", "community-resident", "--as-of", "2026-11-01")
+    assert res.exit_code == 0, res.output
+    line = " ".join(res.stdout.split("timings: ", 1)[1].split())  # the last line, as the console wrapped it
+    for entry in line.split(", "):
+        name, value = entry.split(" ", 1)  # counts read as counts, seconds as seconds
+        assert re.fullmatch(r"[\d,]+", value) if name.endswith(("_rows", "_files", "_partitions")) \
+            else re.fullmatch(r"\d+\.\d\d s", value), entry
+    assert scoring_cli._timings({"evaluate": 1.234, "segment_rows": 366598, "fresh_rows": 0}) \
+        == "evaluate 1.23 s, segment_rows 366,598, fresh_rows 0"
     res = cli("--db", county, "explain", str(person.id), "--model", "community-resident", "--as-of", "2026-11-01",
               "--purpose", "self-service", "--json")
     assert res.exit_code == 0, res.output

@@ -106,7 +106,14 @@ def evaluate(
         t.add_row(g, f"{n:,}", f"{100 * n / max(result.subjects, 1):.1f}%")
     console.print(t)
     console.print("colours: " + ", ".join(f"{c} {n:,}" for c, n in result.colours.items()))
-    console.print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
+    console.print("timings: " + _timings(result.timings))
+
+
+def _timings(timings: dict[str, float]) -> str:
+    """A run's timings for reading: seconds as seconds; the counts kept beside them (rows,
+    files, partitions: whole numbers) as counts."""
+    return ", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v:.2f} s"
+                     for k, v in timings.items())
 
 
 @app.command()
