@@ -190,3 +190,28 @@ def test_the_office_settles_a_month_on_a_page_and_downloads_it(setup, store: str
         from creditgov.security.models import AuditEntry
         exported = s.execute(select(AuditEntry.detail).where(AuditEntry.action == "points.settlement.export")).scalars()
         assert sorted(json.loads(d)["format"] for d in exported) == ["csv", "xlsx"]
+
+
+def test_a_refused_redemption_is_said_in_the_readers_language(setup, store: str) -> None:
+    """The shop's refusals carry a code: the page says them in the reader's language, the
+    API keeps its English detail and adds the code and a message in the caller's."""
+    c, tok, ids = setup
+    with db.session_scope(store) as s:
+        dear = an_offer(s, title=MARKUP, price=600, stock=5).id
+    page = c.get("/me/points", headers=_h(tok["resident"])).text
+    form_key = page.split('name="key" value="')[1].split('"')[0]
+    r = c.post("/me/points/redeem", data={"offer_id": dear, "key": form_key}, headers=_h(tok["resident"]))
+    assert r.status_code == 409
+    assert "积分不足：现有 510 分，需要 600 分。" in r.text and "not enough points" not in r.text
+    c.cookies.set("cg_lang", "en")
+    r = c.post("/me/points/redeem", data={"offer_id": dear, "key": form_key}, headers=_h(tok["resident"]))
+    assert r.status_code == 409 and "Not enough points: 510 held, 600 needed." in r.text
+    c.cookies.clear()
+    api = c.post("/api/v1/points/redemptions", json={"offer_id": dear},
+                 headers=_h(tok["resident"], **{"Idempotency-Key": "k9", "Accept-Language": "zh-CN"}))
+    assert api.status_code == 409
+    assert api.json()["code"] == "points.balance.short" and api.json()["detail"] == "not enough points: 510 held, 600 needed"
+    assert api.json()["message"] == "积分不足：现有 510 分，需要 600 分。"
+    # A confirmation that names no redemption: said in Chinese on the shop's page.
+    page = c.post("/points/confirm", data={"code": "NOSUCHCODE"}, headers=_h(tok["staff"]))
+    assert page.status_code == 404 and "没有这个兑换码，请核对后重新输入。" in page.text

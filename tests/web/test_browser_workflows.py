@@ -84,7 +84,7 @@ def test_a_firm_objects_on_its_own_view_and_the_department_decides(server: Serve
         page.goto(server.base + "/me/credit")
         row = page.locator(f"[data-testid=record-{record_id}]")
         assert "有效" in row.locator("[data-testid=record-status]").inner_text()
-        assert f"异议 {objection_id} 处理结果: upheld" in page.inner_text("[data-testid=own-inbox]")
+        assert f"异议 {objection_id} 处理结果: 维持" in page.inner_text("[data-testid=own-inbox]")
     finally:
         firm.close()
         officer.close()

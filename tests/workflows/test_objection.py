@@ -23,6 +23,7 @@ from creditgov.alerts import queries as alert_queries
 from creditgov.alerts.inbox import messages as inbox
 from creditgov.alerts.models import Alert, ChannelConfig, InboxMessage, Notification
 from creditgov.alerts.schemas import ContactIn, ContactsFile
+from creditgov.catalog.models import Department
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
 from creditgov.exchange.models import QueuedChange as ExchangePackage
@@ -297,7 +298,11 @@ def test_notices_also_go_through_configured_channels(county: str, today, tmp_pat
         outbox.drain(county)
         mails = peer.messages()
         assert len(mails) == 1 and mails[0]["To"] == "boss@firm.test"
-        assert f"异议 {o.id} 已受理" in mails[0].get_body().get_content()
+        body = mails[0].get_body().get_content()
+        assert f"异议 {o.id} 已受理" in body
+        with db.session_scope(county) as s:  # the department by its name, never its code
+            dept = s.get(Department, s.get(CreditRecord, rec_id).department_code)
+            assert dept is not None and f"由{dept.name_zh}在" in body and f"{dept.code} " not in body, body
     finally:
         peer.stop()
         with db.session_scope(county) as s:  # the module's store goes back to no channels but the inbox

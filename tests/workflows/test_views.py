@@ -556,10 +556,10 @@ def test_conditions_on_the_pages_and_an_objection_filed_at_the_window(api: Api) 
     assert 'data-testid="window-objection-form"' not in dep.get("/objections").text  # the office's window only
     window = {"subject": "91330100MB9999999X", "record": doc_no, "reason": "当事人到窗口提出：处罚对象有误"}
     r = office.post("/objections", data={**window, "csrf_token": _csrf(office, "/objections")})
-    assert r.status_code == 404 and "no subject matches" in r.text and "当事人到窗口提出" in r.text  # form kept
+    assert r.status_code == 404 and "没有找到与所填统一社会信用代码" in r.text and "当事人到窗口提出" in r.text  # form kept
     r = office.post("/objections", data={**window, "subject": uscc, "record": "WF-NONE",
                                          "csrf_token": _csrf(office, "/objections")})
-    assert r.status_code == 404 and "no current record" in r.text
+    assert r.status_code == 404 and "该主体的档案中没有当前有效的记录“WF-NONE”" in r.text
     r = office.post("/objections", data={**window, "subject": uscc, "csrf_token": _csrf(office, "/objections")},
                     files=[("evidence", ("情况说明.pdf", b"%PDF-1.4 window", "application/pdf"))])
     assert r.status_code == 303 and r.headers["location"].endswith("?done=filed"), r.text

@@ -57,17 +57,19 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-async def _render(request: Request, status: int, detail: str, **extra: Any) -> Response:
+async def _render(request: Request, status: int, detail: str, *, exc: CreditGovError | None = None,
+                  **extra: Any) -> Response:
+    code, params = (exc.code, exc.params) if exc is not None else (None, None)
     if _wants_html(request):
         from creditgov.web.render import error_page
 
-        return error_page(request, status, detail)
+        return error_page(request, status, detail, code=code, params=params)
     from creditgov.web import i18n
 
     # `title` and `detail` stay as RFC 9457 and clients know them; `message` is the
     # human text in the caller's language (session choice, else Accept-Language).
     lang = i18n.api_language(request.cookies, request.headers.get("accept-language"))
-    _title, message, _original = i18n.error_text(status, detail, lang)
+    _title, message, _original = i18n.error_text(status, detail, lang, code=code, params=params)
     extra.setdefault("message", message)
     return problem(status, detail, instance=request.url.path, **extra)
 
@@ -136,7 +138,7 @@ def install(app: FastAPI) -> None:
             log.error("server fault on %s %s", request.method, request.url.path, exc_info=exc)
             return await _render(request, 500, UNEXPECTED)
         # A stable code (and nothing else of the error) lets a client say it in its own words.
-        return await _render(request, status_of(exc), str(exc), **({"code": exc.code} if exc.code else {}))
+        return await _render(request, status_of(exc), str(exc), exc=exc, **({"code": exc.code} if exc.code else {}))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -18,6 +18,7 @@ from creditgov.catalog import requests as wf
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
 from creditgov.core.errors import Conflict, CreditGovError, NotFound
 from creditgov.security.scopes import Principal, authorize
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -60,7 +61,7 @@ async def data_requests_file(request: Request, who: Who, session: DB,
                             purpose=purpose, frequency=frequency, actor=grant.principal.actor)
     except CreditGovError as exc:
         session.rollback()
-        ctx = _list_context(session, who, department, error=str(exc),
+        ctx = _list_context(session, who, department, error=refusal(exc),
                             draft={"legal_basis": legal_basis, "purpose": purpose, "frequency": frequency,
                                    "items": items or []})
         return render(request, "data_requests.html", ctx, status=409 if isinstance(exc, Conflict) else 422)
@@ -99,5 +100,5 @@ async def data_request_decide(request: Request, request_id: Id, who: Who, sessio
         if form_id is None:
             raise
         code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
-        return _form_page(request, session, who, form_id, error=str(exc), status=code)
+        return _form_page(request, session, who, form_id, error=refusal(exc), status=code)
     return RedirectResponse(f"/data-requests/{form_id}?done={decision}#item-{request_id}", status_code=303)

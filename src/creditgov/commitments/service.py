@@ -137,12 +137,14 @@ def sign_commitment(session: Session, *, subject_id: int, template_code: str, ag
     t = template(session, template_code)
     if t.type == repair_commitment_type(session):
         raise InvalidInput(f"{t.code} is the credit-repair commitment: it is signed with a repair, for a record "
-                           f"that waits for it (POST /records/{{id}}/repair-conditions, or 我的信用)")
+                           f"that waits for it (POST /records/{{id}}/repair-conditions, or 我的信用)",
+                           code="commitments.repair_template")
     if not agreed:
-        raise InvalidInput("read the commitment's text and agree to it before signing")
+        raise InvalidInput("read the commitment's text and agree to it before signing", code="commitments.not_agreed")
     signer = (signed_by or "").strip()
     if at_window and not signer:
-        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)")
+        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)",
+                           code="commitments.no_signer")
     return sign(session, subject_id=subject_id, template_code=t.code, signed_by=signer or None, scenario=scenario,
                 check_id=check_id, actor=actor)
 
@@ -254,12 +256,15 @@ def verify(session: Session, *, commitment_id: int, outcome: str, department: st
         raise InvalidInput(f"outcome must be one of {list(OUTCOMES)}")
     c = get(session, commitment_id, lock=True)
     if c.status != "signed":
-        raise InvalidInput(f"commitment {commitment_id} was already verified ({c.status} on {c.verified_on})")
+        raise InvalidInput(f"commitment {commitment_id} was already verified ({c.status} on {c.verified_on})",
+                           code="commitments.verified", params={"id": commitment_id, "status": c.status,
+                                                                 "on": c.verified_on})
     if department != c.verifying_department:
         raise InvalidInput(f"commitment {commitment_id} is verified by {c.verifying_department!r}, "
-                           f"not {department!r}")
+                           f"not {department!r}", code="commitments.other_department",
+                           params={"id": commitment_id, "department": c.verifying_department})
     if outcome == "breached" and not (note and note.strip()):
-        raise InvalidInput("a breach needs a note saying what was not kept")
+        raise InvalidInput("a breach needs a note saying what was not kept", code="commitments.breach_note")
     rec = record_outcome(session, commitment=c, outcome=outcome, note=note)
     c.status, c.verified_on, c.verified_by = outcome, clock.today(), actor
     c.verification_note, c.record_id, c.updated_at = (note or "").strip() or None, rec.id, clock.now()

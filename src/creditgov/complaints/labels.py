@@ -8,8 +8,25 @@ from creditgov.complaints.access import (
           STATUS_LABELS,
           category_labels,
 )
+from creditgov.core.labels import Names
 
-LABELS = {"complaint_status": STATUS_LABELS, "complaint_outcome": OUTCOME_LABELS,
+# The refusals a complainant or the office meets, by the code the service gives them.
+REFUSALS: Names = {
+    "complaints.contact.invalid": ("联系方式须为 11 位手机号码或电子邮箱地址。",
+                                   "The contact must be a mobile number (11 digits) or an e-mail address."),
+    "complaints.category.unknown": ("请从所列的投诉类别中选择一项。", "Choose one of the listed categories."),
+    "complaints.respondent.uscc": ("被投诉方的代码须为 18 位统一社会信用代码。",
+                                   "The respondent's code must be an 18-character unified social credit code."),
+    "complaints.lookup.no_match": ("没有与该投诉编号和查询码相符的投诉，请核对后重新输入。",
+                                   "No complaint has this number and query code; check them and try again."),
+    "complaints.answered": ("投诉 {number} 已经答复。", "Complaint {number} was already answered."),
+    "complaints.extension.no_reason": ("延期须写明理由。", "An extension needs a reason."),
+    "complaints.extended": ("投诉 {number} 已延期过一次。", "Complaint {number} was already extended."),
+    "complaints.unassigned": ("请先将投诉分派给部门，再作答复。", "Assign the complaint to a department before answering it."),
+    "complaints.reply.empty": ("请填写答复内容。", "The reply needs a text."),
+}
+
+LABELS = {"refusal": REFUSALS, "complaint_status": STATUS_LABELS, "complaint_outcome": OUTCOME_LABELS,
           "complaint_channel": CHANNEL_LABELS, "complaint_category": category_labels(),
           # the inbox's categories of the steps complaints/service.py tells
           "message_topic": {"complaint.received": ("收到投诉", "Complaint received"),

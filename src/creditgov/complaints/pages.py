@@ -29,6 +29,7 @@ from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.security.scopes import Grant, Role, authorize
 from creditgov.web import exports, i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -76,7 +77,7 @@ async def public_file(request: Request, who: Who, session: DB, category: Short, 
         return render(request, "complaint_public.html", _form_ctx(values, _errors(exc)), status=422)
     except InvalidInput as exc:
         session.rollback()
-        return render(request, "complaint_public.html", _form_ctx(values, str(exc)), status=422)
+        return render(request, "complaint_public.html", _form_ctx(values, refusal(exc)), status=422)
     return render(request, "complaint_received.html", {"c": c, "code": code}, status=201)
 
 
@@ -161,7 +162,7 @@ async def counter(request: Request, who: Who, session: DB, category: Short, resp
         return _desk(request, session, who, error=_errors(exc), values=values)
     except InvalidInput as exc:
         session.rollback()
-        return _desk(request, session, who, error=str(exc), values=values)
+        return _desk(request, session, who, error=refusal(exc), values=values)
     return render(request, "complaint_received.html", {"c": c, "code": code, "counter": True}, status=201)
 
 
@@ -191,7 +192,7 @@ async def assign(request: Request, complaint_id: Id, who: Who, session: DB,
         service.assign(session, complaint_id, department=department, note=note, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
-        return _detail(request, session, who, complaint_id, error=str(exc))
+        return _detail(request, session, who, complaint_id, error=refusal(exc))
     return RedirectResponse(f"/complaints/{complaint_id}?done=assigned", status_code=303)
 
 
@@ -206,7 +207,7 @@ async def reply(request: Request, complaint_id: Id, who: Who, session: DB,
         service.reply(session, keyring(request), complaint_id, outcome=outcome, text=text, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
-        return _detail(request, session, who, complaint_id, error=str(exc))
+        return _detail(request, session, who, complaint_id, error=refusal(exc))
     return RedirectResponse(f"/complaints/{complaint_id}?done=replied", status_code=303)
 
 
@@ -241,5 +242,5 @@ async def supervisor_file(request: Request, who: Who, session: DB, category: Sho
         return _supervisor(request, session, who, error=_errors(exc), values=values, status=422)
     except InvalidInput as exc:
         session.rollback()
-        return _supervisor(request, session, who, error=str(exc), values=values, status=422)
+        return _supervisor(request, session, who, error=refusal(exc), values=values, status=422)
     return _supervisor(request, session, who, done=c, status=201)

@@ -55,7 +55,8 @@ def _contact_kind(contact: str) -> str:
         return "mobile"
     if EMAIL.match(contact):
         return "email"
-    raise InvalidInput("the contact must be a mobile number (11 digits) or an e-mail address")
+    raise InvalidInput("the contact must be a mobile number (11 digits) or an e-mail address",
+                       code="complaints.contact.invalid")
 
 
 def query_hash(number: str, code: str) -> str:
@@ -70,12 +71,13 @@ def file_complaint(session: Session, keyring: KeyRing, data: ComplaintIn, *, cha
         raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}")
     pol = policy()
     if data.category not in {c.code for c in pol.categories}:
-        raise InvalidInput(f"unknown category {data.category!r}")
+        raise InvalidInput(f"unknown category {data.category!r}", code="complaints.category.unknown")
     contact = (data.contact or "").strip() or None
     kind = _contact_kind(contact) if contact else None
     code_given = (data.respondent_code or "").strip().upper() or None
     if code_given and not USCC.match(code_given):
-        raise InvalidInput("the respondent's code must be an 18-character unified social credit code")
+        raise InvalidInput("the respondent's code must be an 18-character unified social credit code",
+                           code="complaints.respondent.uscc")
     subject_id = (session.execute(select(Subject.id).where(Subject.uscc == code_given)).scalar_one_or_none()
                   if code_given else None)
     received_at = clock.now()
@@ -133,7 +135,7 @@ def by_number(session: Session, number: str, code: str) -> Complaint:
     """The public status lookup: number and query code must both match."""
     c = session.execute(select(Complaint).where(Complaint.number == number.strip())).scalar_one_or_none()
     if c is None or not secrets.compare_digest(c.query_hash, query_hash(c.number, code)):
-        raise NotFound("no complaint with this number and query code")
+        raise NotFound("no complaint with this number and query code", code="complaints.lookup.no_match")
     return c
 
 
@@ -142,7 +144,8 @@ def assign(session: Session, complaint_id: int, *, department: str, note: str | 
     actor = actor or audit.default_actor()
     c = get(session, complaint_id, lock=True)
     if c.status == "replied":
-        raise Conflict(f"complaint {c.number} was already answered")
+        raise Conflict(f"complaint {c.number} was already answered", code="complaints.answered",
+                       params={"number": c.number})
     departments.require(session, department)
     c.department_code, c.assigned_at, c.assigned_by, c.status = department, clock.now(), actor, "assigned"
     c.assign_note = (note or "").strip()[:2000] or None
@@ -160,12 +163,14 @@ def extend(session: Session, complaint_id: int, *, reason: str, actor: str | Non
     c = get(session, complaint_id, lock=True)
     pol = policy()
     if c.status == "replied":
-        raise Conflict(f"complaint {c.number} was already answered")
+        raise Conflict(f"complaint {c.number} was already answered", code="complaints.answered",
+                       params={"number": c.number})
     if not reason.strip():
-        raise InvalidInput("an extension needs a reason")
+        raise InvalidInput("an extension needs a reason", code="complaints.extension.no_reason")
     base = calendar.load(session).add_working_days(c.received_on, pol.reply_days)
     if c.due_on != base or pol.extension_days == 0:
-        raise Conflict(f"complaint {c.number} was already extended")
+        raise Conflict(f"complaint {c.number} was already extended", code="complaints.extended",
+                       params={"number": c.number})
     c.due_on = calendar.load(session).add_working_days(c.due_on, pol.extension_days)
     audit.append(session, action="complaints.extend", actor=actor, subject_id=c.subject_id,
                  detail={"complaint": c.id, "due_on": c.due_on.isoformat(), "reason": reason.strip()[:500]})
@@ -179,14 +184,15 @@ def reply(session: Session, keyring: KeyRing, complaint_id: int, *, outcome: str
     actor = actor or audit.default_actor()
     c = get(session, complaint_id, lock=True)
     if c.status == "replied":
-        raise Conflict(f"complaint {c.number} was already answered")
+        raise Conflict(f"complaint {c.number} was already answered", code="complaints.answered",
+                       params={"number": c.number})
     if outcome not in ("substantiated", "unsubstantiated", "not_accepted"):
         raise InvalidInput("outcome must be substantiated, unsubstantiated or not_accepted")
     if outcome != "not_accepted" and c.department_code is None:
-        raise Conflict("assign the complaint to a department before answering it")
+        raise Conflict("assign the complaint to a department before answering it", code="complaints.unassigned")
     body = (text or "").strip()
     if len(body) < 2:
-        raise InvalidInput("the reply needs a text")
+        raise InvalidInput("the reply needs a text", code="complaints.reply.empty")
     now = clock.now()
     c.outcome, c.reply, c.replied_at, c.replied_by, c.status = outcome, body[:4000], now, actor, "replied"
     c.replied_on = clock.to_cst(now).date()

@@ -17,6 +17,7 @@ its own) and kept for `TABLE_TTL` seconds.
 
 from __future__ import annotations
 
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -180,6 +181,39 @@ def label(kind: str, code: object, lang: str = "zh", *, url: str | None = None) 
         if pair is not None:
             return _refs[kind](_pick(pair, lang), suffix, lang)
     return text
+
+
+#: The kind whose names are sentences: a refusal's code (`CreditGovError.code`) with its
+#: Chinese and English wording, `{name}` filled from the error's params and
+#: `{name:kind}` with the label of that param's code (`{status:redemption_status}`).
+REFUSAL = "refusal"
+
+
+class _Fill(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return label(format_spec, value, self.lang) if format_spec else str(value)
+
+
+def say(code: str | None, params: Mapping[str, Any], lang: str = "zh") -> str | None:
+    """A refusal in `lang` from its code and params; None when the catalogue does not
+    know the code (or its wording names a param the error does not carry)."""
+    if not code:
+        return None
+    pair = names(REFUSAL).get(code)
+    if pair is None:
+        return None
+    try:
+        return _Fill(lang).format(_pick(pair, lang), **params)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def placeholders(text: str) -> set[str]:
+    """The params a refusal's wording names (tests check them against the raise)."""
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
 
 
 def labelled(kind: str, code: object, lang: str = "zh") -> dict[str, str]:

@@ -21,6 +21,7 @@ from creditgov.core.errors import CreditGovError
 from creditgov.documents import casework, inspections, sending, service
 from creditgov.lists.models import CreditList
 from creditgov.security.scopes import Grant, Scope, authorize
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -62,7 +63,7 @@ async def inspections_send(request: Request, who: Who, session: DB,
                             actor=who.actor).as_dict()
     except CreditGovError as exc:
         session.rollback()
-        return _page(request, who, session, status=422, error=str(exc))
+        return _page(request, who, session, status=422, error=refusal(exc))
     return _page(request, who, session, sent=sent)
 
 

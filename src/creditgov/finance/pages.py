@@ -16,7 +16,6 @@ Every form posts with the session's CSRF token; every rule is in the services.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -33,8 +32,8 @@ from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan, LoanA
 from creditgov.finance.policy import policy
 from creditgov.finance.schemas import DecisionIn, NeedIn, RepaymentIn, StatusIn
 from creditgov.security.scopes import authorize
-from creditgov.web.i18n import current, error_text, pick
-from creditgov.web.render import _, label, render
+from creditgov.web.i18n import pick, refusal
+from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Done = Annotated[str | None, Query(max_length=20, pattern="^[a-z]+$")]
@@ -90,7 +89,7 @@ async def my_need_post(request: Request, who: Who, session: DB,
                    status=422)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=str(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=_status(exc))
     matching.recompute(session, need_ids=[n.id], actor=who.actor)
     return RedirectResponse(f"/me/finance?done=posted#need-{n.id}", status_code=303)
 
@@ -106,7 +105,7 @@ async def my_consent(request: Request, need_id: Id, who: Who, session: DB,
                               days=days, actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=str(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=_status(exc))
     return RedirectResponse(f"/me/finance?done=consented#need-{need_id}", status_code=303)
 
 
@@ -120,7 +119,7 @@ async def my_consent_revoke(request: Request, consent_id: Id, who: Who, session:
                                actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=str(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=_status(exc))
     return RedirectResponse("/me/finance?done=revoked", status_code=303)
 
 
@@ -134,7 +133,7 @@ async def my_apply(request: Request, need_id: Id, who: Who, session: DB,
                     actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=str(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=_status(exc))
     return RedirectResponse(f"/me/finance?done=applied#need-{need_id}", status_code=303)
 
 
@@ -169,39 +168,10 @@ def bank_page(request: Request, who: Who, session: DB, done: Done = None) -> Res
     return _bank(request, session, who, done=done)
 
 
-# The services speak English (the API and the CLI show their messages as written) and
-# give each refusal a bank officer meets a stable code with its values; the page says
-# it in the reader's language from the catalogue, so rewording a service's English
-# message never changes the page.
-_SAYS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "finance.application.not_found": lambda p: _("未找到申请 #%(id)s。", id=p["id"]),
-    "finance.loan.not_found": lambda p: _("未找到贷款 #%(id)s。", id=p["id"]),
-    "finance.application.decided": lambda p: _("申请 #%(id)s 已是“%(s)s”状态，不能再作决定。", id=p["id"],
-                                               s=label("finance_status", p["status"])),
-    "finance.need.closed": lambda p: _("融资需求 #%(id)s 已是“%(s)s”状态，不能放款。", id=p["id"],
-                                       s=label("finance_status", p["status"])),
-    "finance.amount.out_of_range": lambda p: _("批准金额 %(v)s 元不在产品的金额范围 %(lo)s–%(hi)s 元内。",
-                                               v=p["value"], lo=p["low"], hi=p["high"]),
-    "finance.rate.out_of_range": lambda p: _("年利率 %(v)s%% 不在产品的利率范围 %(lo)s%%–%(hi)s%% 内。",
-                                             v=p["value"], lo=p["low"], hi=p["high"]),
-    "finance.decline_code.unknown": lambda p: _("请从所列的拒绝原因中选择一项。"),
-    "finance.loan.repaid": lambda p: _("贷款 #%(id)s 已结清。", id=p["id"]),
-    "finance.repayment.above_outstanding": lambda p: _("还款金额 %(v)s 元超过贷款余额 %(o)s 元。",
-                                                       v=p["value"], o=p["outstanding"]),
-    "finance.repayment.other_figures": lambda p: _("贷款 #%(id)s 的还款流水号 %(ref)s 已按其他金额或日期登记过。",
-                                                   id=p["id"], ref=p["ref"]),
-    "finance.outstanding.above_principal": lambda p: _("余额不能高于本金。"),
-}
-
-
 def says(exc: Exception) -> str:
-    """The refusal in the reader's language: by its code from the catalogue; an error
-    without a known code gets the generic wording of its status, with the message."""
-    say = _SAYS.get(getattr(exc, "code", None) or "")
-    if say is not None:
-        return say(getattr(exc, "params", {}))
-    _title, message, original = error_text(_status(exc), str(exc), current.get())
-    return f"{message} ({original})" if original else message
+    """The refusal in the reader's language (`web.i18n.refusal`): the services give each
+    refusal a bank officer meets a stable code with its values, named in finance/labels.py."""
+    return refusal(exc)
 
 
 def _bank_failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
@@ -332,7 +302,7 @@ async def office_product(request: Request, product_id: Id, who: Who, session: DB
                                    actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _office(request, session, who, error=str(exc), status=_status(exc))
+        return _office(request, session, who, error=refusal(exc), status=_status(exc))
     if p.status == "approved":
         matching.recompute(session, product_ids=[p.id], actor=who.actor)
     return RedirectResponse("/finance/office?done=decided", status_code=303)
@@ -352,5 +322,5 @@ async def office_claim(request: Request, claim_id: Id, step: str, who: Who, sess
             raise NotFound(f"no step {step!r}")
     except Failure as exc:
         session.rollback()
-        return _office(request, session, who, error=str(exc), status=_status(exc))
+        return _office(request, session, who, error=refusal(exc), status=_status(exc))
     return RedirectResponse("/finance/office?done=claim", status_code=303)

@@ -67,9 +67,10 @@ def _visitor_account(session: Session, subject: Subject, username: str | None) -
             raise Unauthenticated(WRONG)
         return chosen[0]
     if not accounts:
-        raise InvalidInput("this subject has no account: the visitor registers one first")
+        raise InvalidInput("this subject has no account: the visitor registers one first", code="hall.no_account")
     if len(accounts) > 1:
-        raise InvalidInput("the subject has several accounts: ask the visitor for its user name")
+        raise InvalidInput("the subject has several accounts: ask the visitor for its user name",
+                           code="hall.several_accounts")
     return accounts[0]
 
 
@@ -80,7 +81,8 @@ def open_session(session: Session, keyring: KeyRing, *, staff: str, id_number: s
     answers like a wrong password."""
     key = id_number.strip().upper()
     if not (looks_like_resident_id(key) or looks_like_uscc(key)):
-        raise InvalidInput("give the visitor's resident ID number or unified social credit code")
+        raise InvalidInput("give the visitor's resident ID number or unified social credit code",
+                           code="hall.no_identifier")
     try:
         subject = subject_service.resolve(session, keyring, key)
     except NotFound:

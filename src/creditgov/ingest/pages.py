@@ -17,6 +17,7 @@ from creditgov.catalog.models import Department
 from creditgov.core.errors import Conflict, CreditGovError, NotFound
 from creditgov.ingest import manual
 from creditgov.security.scopes import Principal, Scope, authorize
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 from creditgov.workflows.access import MAX_UPLOAD_BYTES, UPLOAD_FORM_LIMITS, saved_uploads
 from creditgov.workflows.materials import files_dir_for
@@ -71,7 +72,7 @@ async def entries_propose(request: Request, who: Who, session: DB,
                            actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return render(request, "manual_entries.html", _context(request, session, who, error=str(exc), draft=fields),
+        return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc), draft=fields),
                       status=404 if isinstance(exc, NotFound) else 422)
     return RedirectResponse("/entries?done=proposed", status_code=303)
 
@@ -87,5 +88,5 @@ async def entries_decide(request: Request, entry_id: Id, who: Who, session: DB,
     except CreditGovError as exc:
         session.rollback()
         code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
-        return render(request, "manual_entries.html", _context(request, session, who, error=str(exc)), status=code)
+        return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc)), status=code)
     return RedirectResponse(f"/entries?done={e.status}#entry-{e.id}", status_code=303)

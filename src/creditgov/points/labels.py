@@ -1,6 +1,6 @@
 """Labels of the points domain's codes for the one label catalogue (`core.labels`):
 ledger entry kinds and causes, redemption statuses, and the credit-merchant
-selection's statuses, origins and objection outcomes. Registered by `bootstrap.wire()`."""
+selection's statuses, origins and objection outcomes; the refusals of the shop. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,28 @@ CANDIDATE_STATUS: Names = {k: SELECTION_LABELS[k] for k in ("candidate", "awarde
 CANDIDATE_ORIGIN: Names = {k: SELECTION_LABELS[k] for k in ("criteria", "nomination")}
 SELECTION_OBJECTION_OUTCOME: Names = {k: SELECTION_LABELS[k] for k in ("upheld", "dismissed")}
 
+# The refusals a resident, a counter clerk or a shop meets, by the code the services
+# give them (the services speak English; pages and API clients say them from here).
+REFUSALS: Names = {
+    "points.key.invalid": ("这次兑换请求无效，请刷新页面后重试。",
+                           "The request's key must be 1–100 characters; reload the page and try again."),
+    "points.key.reused": ("这次兑换请求已用于另一件商品，请刷新页面后重试。",
+                          "This request was already used for another offer; reload the page and try again."),
+    "points.offer.refused": ("{zh}。", "{en}."),
+    "points.offer.limit": ("该商品每位限兑 {limit} 件，已达上限。",
+                           "The offer allows {limit} per subject, and that many are taken."),
+    "points.balance.short": ("积分不足：现有 {have} 分，需要 {price} 分。", "Not enough points: {have} held, {price} needed."),
+    "points.offer.sold_out": ("该商品已兑完。", "The offer is sold out."),
+    "points.redemption.no_code": ("没有这个兑换码，请核对后重新输入。", "No redemption has this code; check it and enter it again."),
+    "points.redemption.closed": ("该兑换已是“{status:redemption_status}”状态，不能核销。",
+                                 "The redemption is already “{status:redemption_status}”; it cannot be settled."),
+    "points.redemption.expired": ("兑换码已过期。", "The redemption code has expired."),
+    "points.redemption.settled": ("该兑换已是“{status:redemption_status}”状态，不能改为“{to:redemption_status}”。",
+                                  "The redemption is already “{status:redemption_status}”; it cannot become "
+                                  "“{to:redemption_status}”."),
+}
+
 LABELS = {"points_entry_kind": KIND_LABELS, "points_cause": CAUSE_LABELS, "redemption_status": STATUS_LABELS,
           "selection_status": SELECTION_STATUS, "candidate_status": CANDIDATE_STATUS,
-          "candidate_origin": CANDIDATE_ORIGIN, "selection_objection_outcome": SELECTION_OBJECTION_OUTCOME}
+          "candidate_origin": CANDIDATE_ORIGIN, "selection_objection_outcome": SELECTION_OBJECTION_OUTCOME,
+          "refusal": REFUSALS}

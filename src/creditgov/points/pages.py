@@ -37,6 +37,7 @@ from creditgov.security import signin
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Role, Scope, Unauthenticated, authorize
 from creditgov.web import exports, i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -78,7 +79,7 @@ async def my_points_redeem(request: Request, who: Who, session: DB, offer_id: An
         r, _created = shop.redeem(session, subject_id=subject.id, offer_id=offer_id, key=key, actor=who.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _page(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _page(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
     return RedirectResponse(f"/me/points?done=redeemed#redemption-{r.id}", status_code=303)
 
 
@@ -91,7 +92,7 @@ async def my_points_cancel(request: Request, redemption_id: Id, who: Who, sessio
         shop.cancel(session, redemption_id, actor=who.actor, subject_id=subject.id)
     except (Conflict, NotFound) as exc:
         session.rollback()
-        return _page(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 404)
+        return _page(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 404)
     return RedirectResponse("/me/points?done=cancelled", status_code=303)
 
 
@@ -154,7 +155,7 @@ async def counter_redeem(request: Request, who: Who, session: DB, username: Anno
         return _counter(request, session, who, status=409, error=_(
             "该居民没有身份验证器，也没有登记手机号，不能在柜台兑换：请其在本人页面兑换，或到信用办登记手机号。"))
     except NotFound as exc:
-        return _counter(request, session, who, error=str(exc), status=404)
+        return _counter(request, session, who, error=refusal(exc), status=404)
     return _counter(request, session, who, challenge={"token": ch.token, "factor": ch.factor, "sent_to": ch.sent_to,
                                                       "subject": subject.name, "until": ch.expires_at})
 
@@ -187,7 +188,7 @@ async def counter_verify(request: Request, who: Who, session: DB,
         r, _created = shop.redeem(session, subject_id=subject.id, offer_id=v.offer_id, key=v.key, actor=who.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _counter(request, session, who, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _counter(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
     audit.append(session, action="points.counter.redeem", actor=who.actor, subject_id=subject.id,
                  detail={"redemption": r.id, "signed_in_as": v.user.username, "second_factor": v.factor})
     out = {**access.redemption_out(r), "qr": _qr(r.code), "subject": subject.name,
@@ -214,7 +215,7 @@ async def confirm_submit(request: Request, who: Who, session: DB,
         r = shop.confirm(session, code=code.strip().upper(), actor=who.actor, shop_subject_id=shop_subject)
     except (Conflict, NotFound) as exc:
         session.rollback()
-        return render(request, "points_confirm.html", {"done": None, "error": str(exc)},
+        return render(request, "points_confirm.html", {"done": None, "error": refusal(exc)},
                       status=409 if isinstance(exc, Conflict) else 404)
     return render(request, "points_confirm.html", {"done": access.redemption_out(r), "error": None})
 
@@ -266,7 +267,7 @@ async def _note(request: Request, code: str, what: str, who: Who, session: DB, s
         act(session, code=code, subject_id=subject_id, text=text, actor=grant.principal.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _selection(request, session, who, code, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _selection(request, session, who, code, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
     return RedirectResponse(f"/points/selections/{code}?done={what}", status_code=303)
 
 
@@ -296,7 +297,7 @@ async def selection_decide(request: Request, code: Code, who: Who, session: DB,
         merchants.decide(session, code=code, decision_no=decision_no, reject=reject, actor=grant.principal.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _selection(request, session, who, code, error=str(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _selection(request, session, who, code, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
     return RedirectResponse(f"/points/selections/{code}?done=decided", status_code=303)
 
 

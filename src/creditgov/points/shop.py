@@ -140,12 +140,6 @@ def refusal(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.da
     return None
 
 
-def why_not(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.date) -> str | None:
-    """Why this subject may not redeem this offer now, in English words; None when it may."""
-    r = refusal(session, offer, subject, today)
-    return r["en"] if r else None
-
-
 # ------------------------------------------------------------------ redemption
 # Take one item if one is left: the database decides, so two takers never get the last one.
 _OFFERS = cast(Table, Offer.__table__)
@@ -189,7 +183,7 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
     one at a time."""
     key = key.strip()
     if not 1 <= len(key) <= 100:
-        raise InvalidInput("the idempotency key must be 1–100 characters")
+        raise InvalidInput("the idempotency key must be 1–100 characters", code="points.key.invalid")
     conn = session.connection()
     subject = conn.execute(_SUBJECT_LOCKED, {"sid": subject_id}).first()
     if subject is None:  # no such subject, or its first spend: open the account
@@ -202,25 +196,28 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
         conn.execute(_SAME_KEY, {"sid": subject_id, "key": key}).first()
     if same is not None and same[0] is not None:
         if same[1] != offer_id:
-            raise Conflict(f"idempotency key {key!r} was already used for another offer")
+            raise Conflict(f"idempotency key {key!r} was already used for another offer", code="points.key.reused")
         earlier = session.get(Redemption, same[0])
         assert earlier is not None  # redemptions are never deleted
         return earlier, False
     if offer is None:
         raise NotFound(f"offer {offer_id} not found")
     today, now = clock.today(), clock.now()
-    reason = why_not(session, offer, subject, today)
-    if reason:
-        raise Conflict(reason)
+    why = refusal(session, offer, subject, today)
+    if why:
+        raise Conflict(why["en"], code="points.offer.refused",
+                       params={"zh": why["zh"], "en": why["en"][:1].upper() + why["en"][1:]})
     if offer.per_subject is not None and offer.held >= offer.per_subject:
-        raise Conflict(f"the offer allows {offer.per_subject} per subject")
+        raise Conflict(f"the offer allows {offer.per_subject} per subject", code="points.offer.limit",
+                       params={"limit": offer.per_subject})
     # The balance cannot change under the account lock, so it is read once, checked
     # first, and passed to the debit.
     have, first_expiry = ledger.position(session, subject_id)
     if have < offer.price:
-        raise Conflict(f"not enough points: {have} held, {offer.price} needed")
+        raise Conflict(f"not enough points: {have} held, {offer.price} needed", code="points.balance.short",
+                       params={"have": have, "price": offer.price})
     if offer.taken >= offer.stock:
-        raise Conflict("the offer is sold out")
+        raise Conflict("the offer is sold out", code="points.offer.sold_out")
     hours = in_force(session, offer.rules_id, offer.rules_hash).reservation_hours
     fields: dict[str, Any] = {
         "offer_id": offer.id, "shop_id": offer.shop_id, "subject_id": subject_id, "points": offer.price,
@@ -248,7 +245,7 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
     if took.rowcount != 1:
         conn.execute(_BACK_TO_SAVEPOINT)
         conn.execute(_RELEASE_SAVEPOINT)
-        raise Conflict("the offer is sold out")
+        raise Conflict("the offer is sold out", code="points.offer.sold_out")
     # Released, so redemptions in one transaction do not nest savepoints (PostgreSQL
     # slows every snapshot once a transaction holds more than 64 subtransactions).
     conn.execute(_RELEASE_SAVEPOINT)
@@ -263,7 +260,7 @@ def redeem(session: Session, *, subject_id: int, offer_id: int, key: str, actor:
 def by_code(session: Session, code: str) -> Redemption:
     r = session.execute(select(Redemption).where(Redemption.code == code.strip().upper())).scalar_one_or_none()
     if r is None:
-        raise NotFound("no redemption has this code")
+        raise NotFound("no redemption has this code", code="points.redemption.no_code")
     return r
 
 
@@ -275,14 +272,14 @@ def confirm(session: Session, *, code: str, actor: str, shop_subject_id: int | N
     if shop_subject_id is not None:
         shop = session.get(Shop, r.shop_id)
         if shop is None or shop.subject_id != shop_subject_id:
-            raise NotFound("no redemption has this code")
+            raise NotFound("no redemption has this code", code="points.redemption.no_code")
     r = session.execute(select(Redemption).where(Redemption.id == r.id).with_for_update()).scalar_one()
     if r.status == "settled":
         return r  # a second press of the button changes nothing
     if r.status != "reserved":
-        raise Conflict(f"the redemption is {r.status}")
+        raise Conflict(f"the redemption is {r.status}", code="points.redemption.closed", params={"status": r.status})
     if r.expires_at < clock.now():
-        raise Conflict("the redemption code has expired")
+        raise Conflict("the redemption code has expired", code="points.redemption.expired")
     r.status, r.settled_at, r.closed_by = "settled", clock.now(), actor
     session.flush()
     audit.append(session, action="points.redemption.settle", actor=actor, subject_id=r.subject_id,
@@ -299,7 +296,8 @@ def release(session: Session, r: Redemption, *, status: str, actor: str) -> Rede
     if r.status in ("cancelled", "expired"):
         return r
     if r.status != "reserved":
-        raise Conflict(f"the redemption is {r.status} and cannot be {status}")
+        raise Conflict(f"the redemption is {r.status} and cannot be {status}", code="points.redemption.settled",
+                       params={"status": r.status, "to": status})
     r.status, r.closed_at, r.closed_by = status, clock.now(), actor
     session.execute(update(Offer).where(Offer.id == r.offer_id).values(taken=Offer.taken - 1)
                     .execution_options(synchronize_session=False))

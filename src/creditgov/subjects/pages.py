@@ -15,6 +15,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.core.errors import Conflict, CreditGovError, NotFound
 from creditgov.security.scopes import Principal, authorize
 from creditgov.subjects import changes
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -34,7 +35,7 @@ def _context(request: Request, session: Session, who: Principal, **extra: Any) -
 def _failed(request: Request, session: Session, who: Principal, exc: CreditGovError, **extra: Any) -> Response:
     session.rollback()
     code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
-    return render(request, PAGE, _context(request, session, who, error=str(exc), **extra), status=code)
+    return render(request, PAGE, _context(request, session, who, error=refusal(exc), **extra), status=code)
 
 
 @router.get("/subject-changes")

@@ -118,10 +118,11 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
     else:
         matches = list(session.execute(select(Subject).where(Subject.name == key).limit(3)).scalars())
         if len(matches) > 1:
-            raise NotFound(f"{len(matches)}+ subjects are named {key!r}: use a credit code, ID number or id")
+            raise NotFound(f"{len(matches)}+ subjects are named {key!r}: use a credit code, ID number or id",
+                           code="subjects.same_name", params={"name": key})
         row = matches[0] if matches else None
     if row is None:
-        raise NotFound(f"no subject matches {key!r}")
+        raise NotFound(f"no subject matches {key!r}", code="subjects.no_match")
     return row
 
 

@@ -25,6 +25,7 @@ from creditgov.supervision import campaign_files, campaigns
 from creditgov.supervision import service as supervision_service
 from creditgov.supervision.access import campaign_department
 from creditgov.web import i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -67,7 +68,7 @@ async def campaigns_create(request: Request, who: Who, session: DB, code: Annota
                              department=campaign_department(grant), actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return _list_page(request, session, who, error=str(exc), status=422)
+        return _list_page(request, session, who, error=refusal(exc), status=422)
     return RedirectResponse(f"/campaigns/{c.id}", status_code=303)
 
 
@@ -100,7 +101,7 @@ async def _act(request: Request, who: Principal, session: Session, campaign_id: 
         fn(campaign_department(grant))
     except CreditGovError as exc:
         session.rollback()
-        return _detail(request, session, who, campaign_id, error=str(exc), status=422)
+        return _detail(request, session, who, campaign_id, error=refusal(exc), status=422)
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 

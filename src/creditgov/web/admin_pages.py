@@ -23,6 +23,7 @@ from creditgov.security import users as user_service
 from creditgov.security.models import AuditEntry
 from creditgov.security.scopes import PERMISSIONS, ROLE_LABELS, Role, authorize
 from creditgov.web import i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import SCOPE_LABELS, _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -109,7 +110,7 @@ async def admin_users_create(request: Request, who: Who, session: DB, username: 
             actor=grant.principal.actor)
     except CreditGovError as exc:
         session.rollback()
-        return render(request, "admin_users.html", _admin_context(session, error=str(exc)), status=422)
+        return render(request, "admin_users.html", _admin_context(session, error=refusal(exc)), status=422)
     return render(request, "admin_users.html", _admin_context(session, flash=_("已创建用户 %(u)s。", u=u.username)))
 
 

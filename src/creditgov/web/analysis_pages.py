@@ -33,6 +33,7 @@ from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.security.scopes import Principal, authorize
 from creditgov.web import exports, i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import _, render, scope_label
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -71,7 +72,7 @@ def analysis_page(request: Request, who: Who, session: DB, what: What = None, by
     try:
         dist = service.distribution(session, what=what, by=by, model=model, scope=scope)
     except (InvalidInput, NotFound) as exc:
-        dist_error = str(exc)
+        dist_error = refusal(exc)
     trend = scoped_trend(session, grant, model, None, 12) if model else None
     risk = service.grid_risk(session, months=months, top=RISK_TOP, scope=scope)
     unknown = _("(未知)")

@@ -31,6 +31,7 @@ from creditgov.commitments.models import STATUSES
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security.scopes import Forbidden, Principal, Role, authorize
 from creditgov.subjects import service as subject_service
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render, scope_label
 from creditgov.workflows.access import acting_unit
 
@@ -89,7 +90,7 @@ async def commitment_window_sign(request: Request, who: Who, session: DB, subjec
                             signed_by=signed_by)
     except (InvalidInput, NotFound) as exc:
         session.rollback()
-        return _page(request, session, who, error=str(exc),
+        return _page(request, session, who, error=refusal(exc),
                      form={"subject": subject, "template": template, "signed_by": signed_by},
                      http_status=404 if isinstance(exc, NotFound) else 422)
     return RedirectResponse(f"/commitments?done=signed#commitment-{c.id}", status_code=303)
@@ -106,7 +107,7 @@ async def commitment_verify(request: Request, commitment_id: Id, who: Who, sessi
         verify_commitment(session, grant, commitment_id, outcome=outcome, note=note.strip() or None)
     except InvalidInput as exc:
         session.rollback()
-        return _page(request, session, who, error=str(exc), http_status=422)
+        return _page(request, session, who, error=refusal(exc), http_status=422)
     return RedirectResponse(f"/commitments?status=all&done={outcome}#commitment-{commitment_id}", status_code=303)
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import gettext
 import io
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -23,6 +25,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from creditgov import bootstrap
+from creditgov.core import labels
 
 LOCALES = ("zh", "en")
 DEFAULT = "zh"
@@ -151,13 +154,18 @@ _THINGS = {"subject": "主体", "credit record": "信用记录", "list entry": "
 _NOT_FOUND = re.compile(r"^(?P<thing>[a-z][a-z ]*?) (?P<id>\S+) not found(?P<scope> in your data scope)?$")
 
 
-def error_text(status: int, detail: str, lang: str) -> tuple[str, str, str | None]:
-    """(title, message, original): the title and a plain sentence in `lang`; when the
-    domain's own detail could not be put in that language, it is returned apart (the
-    page shows it folded as details) — in English it is the message itself."""
+def error_text(status: int, detail: str, lang: str, *, code: str | None = None,
+               params: Mapping[str, Any] | None = None) -> tuple[str, str, str | None]:
+    """(title, message, original): the title and a plain sentence in `lang` — a coded
+    refusal in the catalogue's words (`core.labels.say`); when the domain's own detail
+    could not be put in that language, it is returned apart (the page shows it folded
+    as details) — in English it is the message itself."""
     zh = lang == "zh"
     title_zh, title_en = ERROR_TITLES.get(status, ("错误", "Error"))
     title = title_zh if zh else title_en
+    said = labels.say(code, params or {}, lang)
+    if said is not None:
+        return title, said, None
     if not zh:
         return title, detail or ERROR_HINTS.get(status, ("", ""))[1], None
     m = _NOT_FOUND.match(detail or "")
@@ -166,6 +174,25 @@ def error_text(status: int, detail: str, lang: str) -> tuple[str, str, str | Non
         return title, f"未找到{_THINGS[m['thing']]} {m['id']}{where}。", None
     hint = ERROR_HINTS.get(status, ("请求无法处理。", ""))[0]
     return title, hint, (detail if detail and detail != hint else None)
+
+
+def refusal(exc: BaseException, lang: str | None = None) -> str:
+    """A refusal shown on a page (a form's error line), in the page's language: a coded
+    error in the catalogue's words; another in the sentence of its status, with the
+    domain's own (English) message after it; in English the message itself."""
+    lang = lang or current.get()
+    code, params = getattr(exc, "code", None), getattr(exc, "params", None)
+    if lang != "zh" and labels.say(code, params or {}, lang) is None:
+        return str(exc)
+    _title, message, original = error_text(_status(exc), str(exc), lang, code=code, params=params)
+    return f"{message}（{original}）" if original else message
+
+
+def _status(exc: BaseException) -> int:
+    """The status whose sentence stands for an uncoded refusal on a form."""
+    from creditgov.core.errors import Conflict, NotFound
+
+    return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
 
 
 def extract_messages() -> list[str]:

@@ -167,13 +167,14 @@ def step_page(step: str) -> str:
     return STEP_PAGES[step]
 
 
-def error_page(request: Request, status: int, detail: str) -> Response:
+def error_page(request: Request, status: int, detail: str, *, code: str | None = None,
+               params: dict[str, Any] | None = None) -> Response:
     if status == 401:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     pending = getattr(getattr(request.state, "principal", None), "pending", None)
     if status == 403 and pending:
         return RedirectResponse(f"{step_page(pending)}?next={quote(request.url.path)}", status_code=303)
-    title, message, original = i18n.error_text(status, detail, _lang(request))
+    title, message, original = i18n.error_text(status, detail, _lang(request), code=code, params=params)
     return render(request, "error.html", {"status": status, "title": title, "detail": message,
                                           "original": original}, status=status)
 

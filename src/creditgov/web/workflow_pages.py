@@ -42,6 +42,7 @@ from creditgov.security.scopes import Forbidden, Grant, Principal, Role, authori
 from creditgov.security.users import consent_dict, consents
 from creditgov.subjects import service as subject_service
 from creditgov.web import i18n
+from creditgov.web.i18n import refusal
 from creditgov.web.render import render, scope_label
 from creditgov.workflows import flows
 from creditgov.workflows.access import (
@@ -163,7 +164,7 @@ def _eligibility(session: Session, record_id: int) -> dict[str, Any]:
     try:
         e = check_eligibility(session, record_id=record_id).as_dict()
     except InvalidInput as exc:
-        return {"error": str(exc)}
+        return {"error": refusal(exc)}
     e["period_ok"] = all(c["met"] for c in e["checks"] if c["condition"] == "minimum-period")
     return e
 
@@ -230,7 +231,7 @@ async def my_objection_file(request: Request, who: Who, session: DB,
                                  channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
                                  actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, str(exc))
+        return _my_credit_error(request, session, who, refusal(exc))
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
 
 
@@ -246,7 +247,7 @@ async def my_commitment_sign(request: Request, who: Who, session: DB, agree: Sho
                                agreed=agree == "yes", signed_by=signed_by.strip() or who.display_name,
                                actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, str(exc))
+        return _my_credit_error(request, session, who, refusal(exc))
     return RedirectResponse("/me/credit?done=signed#commitment", status_code=303)
 
 
@@ -261,7 +262,7 @@ async def my_commitment(request: Request, who: Who, session: DB, template: Templ
         sign_commitment(session, who, subject_id=subject.id, template=template, agree=agree == "yes",
                         signed_by=signed_by)
     except (InvalidInput, NotFound) as exc:
-        return _my_credit_error(request, session, who, str(exc))
+        return _my_credit_error(request, session, who, refusal(exc))
     return RedirectResponse("/me/credit?done=committed#commitments", status_code=303)
 
 
@@ -280,7 +281,7 @@ async def my_repair_apply(request: Request, who: Who, session: DB, record_id: An
                              applicant=applicant.strip() or None, channel=channel_of(who),
                              materials_files=paths, files_dir=files_dir(request), actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, str(exc))
+        return _my_credit_error(request, session, who, refusal(exc))
     return RedirectResponse(f"/repairs/{a.id}?done=applied", status_code=303)
 
 
@@ -326,7 +327,7 @@ async def objection_window_file(request: Request, who: Who, session: DB, subject
                                  actor=who.actor)
     except (InvalidInput, NotFound) as exc:
         session.rollback()
-        return _objections_page(request, session, who, "pending", error=str(exc),
+        return _objections_page(request, session, who, "pending", error=refusal(exc),
                                 form={"subject": subject, "record": record, "reason": reason},
                                 http_status=404 if isinstance(exc, NotFound) else 422)
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
@@ -396,7 +397,7 @@ async def _objection_action(request: Request, who: Principal, session: Session, 
         act(grant)
     except InvalidInput as exc:
         session.rollback()
-        return _objection_page(request, session, who, objection_id, error=str(exc), status=422)
+        return _objection_page(request, session, who, objection_id, error=refusal(exc), status=422)
     return RedirectResponse(f"/objections/{objection_id}?done={done}", status_code=303)
 
 
@@ -534,7 +535,7 @@ async def _repair_action(request: Request, who: Principal, session: Session, app
         result = act(grant)
     except InvalidInput as exc:
         session.rollback()
-        return _repair_page(request, session, who, application_id, error=str(exc), status=422)
+        return _repair_page(request, session, who, application_id, error=refusal(exc), status=422)
     if done == "approved":
         # The approval's effects (lists exited, grades recomputed) are shown at once.
         return _repair_page(request, session, who, application_id, done=done, approval=result)

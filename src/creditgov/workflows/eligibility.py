@@ -151,13 +151,17 @@ def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) 
     rec = get_record(session, record_id)
     item = get_item(session, rec.item_code)
     if item.polarity != "negative":
-        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair",
+                           code="workflows.repair.not_negative", params={"record": record_id})
     if not rec.is_current:
-        raise InvalidInput(f"record {record_id} is an old version; apply for the current one")
+        raise InvalidInput(f"record {record_id} is an old version; apply for the current one",
+                           code="workflows.repair.old_version", params={"record": record_id})
     if rec.status in ("repaired", "revoked"):
-        raise InvalidInput(f"record {record_id} is already {rec.status}")
+        raise InvalidInput(f"record {record_id} is already {rec.status}", code="workflows.repair.done",
+                           params={"record": record_id, "status": rec.status})
     if rec.status == "disputed":
-        raise InvalidInput(f"record {record_id} is under objection; repair waits for the decision")
+        raise InvalidInput(f"record {record_id} is under objection; repair waits for the decision",
+                           code="workflows.repair.disputed", params={"record": record_id})
     sch = schedule_of(rec, item)
     r = rules(session)
     tr = tier_rules(r, item.severity)

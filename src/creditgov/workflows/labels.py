@@ -5,7 +5,42 @@ from __future__ import annotations
 
 from creditgov.core.labels import Names
 
+# The refusals a subject (or the window on its behalf) meets when it contests or asks
+# to repair a record, by the code the services give them.
+REFUSALS: Names = {
+    "workflows.objection.no_reason": ("请写明异议理由。", "An objection needs its reasons."),
+    "workflows.objection.no_record": ("请至少选择一条记录。", "Name at least one record."),
+    "workflows.record.other_file": ("记录 #{record} 不在该主体的信用档案中。", "Record #{record} is not in this subject's file."),
+    "workflows.objection.old_version": ("记录 #{record} 是旧版本，请对当前版本提出异议。",
+                                        "Record #{record} is an old version; object to the current one."),
+    "workflows.record.disputed": ("记录 #{record} 已在异议处理中。", "Record #{record} is already under objection."),
+    "workflows.objection.not_in_force": ("记录 #{record} 的状态是“{status:record_status}”，只有有效的记录可以提出异议。",
+                                         "Record #{record} is “{status:record_status}”; only a record in force can be "
+                                         "contested."),
+    "workflows.record.unnamed": ("请填写记录编号或决定文号。", "Name the record: its number or its document number (文号)."),
+    "workflows.record.no_such": ("该主体的档案中没有当前有效的记录“{ref}”，请核对编号或文号。",
+                                 "No current record “{ref}” in this subject's file; check the number."),
+    "workflows.repair.pending": ("记录 #{record} 已有一份在办的信用修复申请（#{application}）。",
+                                 "Record #{record} already has an open repair application (#{application})."),
+    "workflows.repair.not_negative": ("记录 #{record} 不是失信记录，无需修复。",
+                                      "Record #{record} is not a negative record; there is nothing to repair."),
+    "workflows.repair.old_version": ("记录 #{record} 是旧版本，请对当前版本申请修复。",
+                                     "Record #{record} is an old version; apply for the current one."),
+    "workflows.repair.done": ("记录 #{record} 已是“{status:record_status}”状态。",
+                              "Record #{record} is already “{status:record_status}”."),
+    "workflows.repair.disputed": ("记录 #{record} 正在异议处理中，信用修复须等异议处理完毕。",
+                                  "Record #{record} is under objection; repair waits for the decision."),
+    "workflows.materials.none": ("没有收到材料文件，请选择要上传的文件。", "No material files were given."),
+    "workflows.materials.objection_closed": ("异议 #{id} 已是“{status:objection_status}”状态，不能再补充证据。",
+                                             "Objection #{id} is “{status:objection_status}”; no more evidence can be "
+                                             "added."),
+    "workflows.materials.repair_closed": ("信用修复申请 #{id} 已是“{status:repair_status}”状态，不能再补充材料。",
+                                          "Repair application #{id} is “{status:repair_status}”; no more materials "
+                                          "can be added."),
+}
+
 LABELS: dict[str, Names] = {
+    "refusal": REFUSALS,
     "objection_status": {"open": ("待处理", "Open"), "decided": ("已处理", "Decided"), "reviewing": ("复核中", "Under review"),
                          "reviewed": ("已复核", "Reviewed"), "withdrawn": ("已撤回", "Withdrawn")},
     "repair_status": {"refused": ("不符合条件", "Refused (conditions not met)"), "submitted": ("待转送", "Awaiting intake"),

@@ -84,18 +84,20 @@ def add_materials(session: Session, *, owner_kind: str, owner_id: int, files: Se
     filing's own, audited, and the unit that holds the case is told."""
     actor = actor or audit.default_actor()
     if not files:
-        raise InvalidInput("no material files were given")
+        raise InvalidInput("no material files were given", code="workflows.materials.none")
     holder: str | None
     if owner_kind == "objection":
         o = get_objection(session, owner_id)
         if o.status not in (*OBJECTION_OPEN, "decided"):
-            raise InvalidInput(f"objection {owner_id} is {o.status}; no more evidence can be added")
+            raise InvalidInput(f"objection {owner_id} is {o.status}; no more evidence can be added",
+                               code="workflows.materials.objection_closed", params={"id": owner_id, "status": o.status})
         subject_id = o.subject_id
         holder = {"open": o.department_code, "reviewing": o.review_authority}.get(o.status)
     elif owner_kind == "repair":
         a = get_application(session, owner_id)
         if a.status not in REPAIR_OPEN:
-            raise InvalidInput(f"repair application {owner_id} is {a.status}; no more materials can be added")
+            raise InvalidInput(f"repair application {owner_id} is {a.status}; no more materials can be added",
+                               code="workflows.materials.repair_closed", params={"id": owner_id, "status": a.status})
         subject_id = a.subject_id
         holder = rules(session).repair.intake_unit if a.status == "submitted" else a.department_code
     else:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from creditgov.alerts import inbox as alerts_inbox
 from creditgov.alerts import service as alerts_service
 from creditgov.alerts.models import InboxMessage
+from creditgov.catalog.models import CatalogItem, Department
+from creditgov.core import labels
 from creditgov.workflows.rules import rules
 
 
@@ -32,6 +34,22 @@ def tell(session: Session, *, recipient_kind: str, recipient: str, subject_id: i
                               key=f"{ref_kind}:{ref_id}:{topic}:{recipient_kind}:{recipient}",
                               payload={"topic": topic, "ref": f"{ref_kind}:{ref_id}"})
     return msg
+
+
+def unit_name(session: Session, code: str | None) -> str:
+    """A department (or the credit office) as a message names it: its Chinese name."""
+    d = session.get(Department, code) if code else None
+    return d.name_zh if d is not None else str(code or "")
+
+
+def item_name(session: Session, code: str) -> str:
+    i = session.get(CatalogItem, code)
+    return i.name_zh if i is not None else code
+
+
+def word(kind: str, code: str | None) -> str:
+    """A status, outcome or tier as a message names it (the messages are in Chinese)."""
+    return labels.label(kind, code, "zh")
 
 
 def tell_subject(session: Session, subject_id: int, topic: str, body: str, ref_kind: str, ref_id: int) -> None:

@@ -24,7 +24,13 @@ from creditgov.workflows import calendar
 from creditgov.workflows.common import cases, claim, get_objection, get_record, get_subject
 from creditgov.workflows.materials import materials, store_materials
 from creditgov.workflows.models import OBJECTION_OPEN, OBJECTION_OUTCOMES, Objection
-from creditgov.workflows.notifications import tell_department, tell_subject
+from creditgov.workflows.notifications import (
+    item_name,
+    tell_department,
+    tell_subject,
+    unit_name,
+    word,
+)
 from creditgov.workflows.outcomes import apply_outcome, parse_corrections
 from creditgov.workflows.rules import rules
 
@@ -39,9 +45,9 @@ def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[in
     if channel not in ("self", "window"):
         raise InvalidInput("channel is 'self' (the subject) or 'window' (staff on its behalf)")
     if not reason.strip():
-        raise InvalidInput("an objection needs its reasons")
+        raise InvalidInput("an objection needs its reasons", code="workflows.objection.no_reason")
     if not record_ids:
-        raise InvalidInput("name at least one record")
+        raise InvalidInput("name at least one record", code="workflows.objection.no_record")
     get_subject(session, subject_id)
     r = rules(session)
     cal = calendar.load(session)
@@ -52,13 +58,17 @@ def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[in
     for rid in dict.fromkeys(record_ids):
         rec = get_record(session, rid, lock=True)
         if rec.subject_id != subject_id:
-            raise InvalidInput(f"record {rid} is not in this subject's file")
+            raise InvalidInput(f"record {rid} is not in this subject's file", code="workflows.record.other_file",
+                               params={"record": rid})
         if not rec.is_current:
-            raise InvalidInput(f"record {rid} is an old version; object to the current one")
+            raise InvalidInput(f"record {rid} is an old version; object to the current one",
+                               code="workflows.objection.old_version", params={"record": rid})
         if rec.status == "disputed":
-            raise InvalidInput(f"record {rid} is already under objection")
+            raise InvalidInput(f"record {rid} is already under objection", code="workflows.record.disputed",
+                               params={"record": rid})
         if rec.status != "active":
-            raise InvalidInput(f"record {rid} is {rec.status}; only a record in force can be contested")
+            raise InvalidInput(f"record {rid} is {rec.status}; only a record in force can be contested",
+                               code="workflows.objection.not_in_force", params={"record": rid, "status": rec.status})
         now = clock.now()
         o = Objection(filing_no=filing_no, subject_id=subject_id, record_id=rec.id,
                       department_code=rec.department_code, channel=channel, filed_by=actor, reason=reason.strip(),
@@ -75,9 +85,10 @@ def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[in
                              "evidence": [Path(f).name for f in evidence]})
         tell_subject(session, subject_id, "objection.received",
                      f"异议 {o.id} 已受理: 记录 {rec.id} 已标注为异议, 暂停公示和评价使用; "
-                     f"由 {rec.department_code} 在 {due.isoformat()} 前处理。", "objection", o.id)
+                     f"由{unit_name(session, rec.department_code)}在 {due.isoformat()} 前处理。", "objection", o.id)
         tell_department(session, rec.department_code, subject_id, "objection.assigned",
-                        f"异议 {o.id}: 记录 {rec.id} ({rec.item_code}) 被提出异议, 请在 {due.isoformat()} 前作出处理"
+                        f"异议 {o.id}: 记录 {rec.id} ({item_name(session, rec.item_code)}) 被提出异议, "
+                        f"请在 {due.isoformat()} 前作出处理"
                         f"(更正/删除/维持)。理由: {reason.strip()}", "objection", o.id)
         out.append(o)
     return out
@@ -88,7 +99,8 @@ def records_by_reference(session: Session, *, subject_id: int, ref: str) -> list
     or by the document number (文号) on the decision the subject brings."""
     ref = ref.strip()
     if not ref:
-        raise InvalidInput("name the record: its number or its document number (文号)")
+        raise InvalidInput("name the record: its number or its document number (文号)",
+                           code="workflows.record.unnamed")
     q = select(CreditRecord.id).where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True))
     if ref.lstrip("#").isdigit() and len(ref) < 11:
         ids = list(session.execute(q.where(CreditRecord.id == int(ref.lstrip("#")))).scalars())
@@ -100,7 +112,8 @@ def records_by_reference(session: Session, *, subject_id: int, ref: str) -> list
             CreditRecord.document_no == ref).order_by(CreditRecord.id)).all()
         ids = [i for i, st in rows if st == "active"] or [i for i, _st in rows]
     if not ids:
-        raise NotFound(f"no current record {ref!r} in this subject's file")
+        raise NotFound(f"no current record {ref!r} in this subject's file", code="workflows.record.no_such",
+                       params={"ref": ref})
     return ids
 
 
@@ -167,7 +180,8 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
                          "result_record": o.result_record_id, "due_on": o.due_on.isoformat(), "late": late})
     review = (f" 如不服, 可在收到本决定后申请复核(限 {r.reviews} 次)。" if r.reviews else "")
     tell_subject(session, o.subject_id, f"objection.{outcome}",
-                 f"异议 {o.id} 处理结果: {outcome}。理由: {reason.strip()}。{review}", "objection", o.id)
+                 f"异议 {o.id} 处理结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。{review}",
+                 "objection", o.id)
     return o
 
 
@@ -201,10 +215,12 @@ def request_review(session: Session, *, objection_id: int, reason: str, actor: s
                  detail={"objection": o.id, "record": rec.id, "due_on": due.isoformat(), "reason": reason.strip(),
                          "authority": r.objection.review_authority})
     tell_subject(session, o.subject_id, "objection.review",
-                 f"异议 {o.id} 复核申请已受理, {r.objection.review_authority} 在 {due.isoformat()} 前答复。",
+                 f"异议 {o.id} 复核申请已受理, {unit_name(session, r.objection.review_authority)}在 "
+                 f"{due.isoformat()} 前答复。",
                  "objection", o.id)
     tell_department(session, r.objection.review_authority, o.subject_id, "objection.review",
-                    f"异议 {o.id} 申请复核 (原处理: {o.outcome}, {o.department_code}), 请在 {due.isoformat()} 前答复。"
+                    f"异议 {o.id} 申请复核 (原处理: {word('objection_outcome', o.outcome)}, "
+                    f"{unit_name(session, o.department_code)}), 请在 {due.isoformat()} 前答复。"
                     f"理由: {reason.strip()}", "objection", o.id)
     return o
 
@@ -242,7 +258,8 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
                  detail={"objection": o.id, "outcome": outcome, "reason": reason.strip(), "record": rec.id,
                          "result_record": o.result_record_id})
     tell_subject(session, o.subject_id, f"objection.review.{outcome}",
-                 f"异议 {o.id} 复核结果: {outcome}。理由: {reason.strip()}。复核为最终处理。", "objection", o.id)
+                 f"异议 {o.id} 复核结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。复核为最终处理。",
+                 "objection", o.id)
     return o
 
 

@@ -13,6 +13,7 @@ from creditgov.alerts import service as alerts_service
 from creditgov.core import clock
 from creditgov.security import service as audit
 from creditgov.workflows.models import OBJECTION_OPEN, REPAIR_OPEN, Objection, RepairApplication
+from creditgov.workflows.notifications import unit_name, word
 from creditgov.workflows.objection import objection_deadline
 from creditgov.workflows.repair import repair_deadline
 from creditgov.workflows.rules import rules
@@ -27,8 +28,10 @@ def raise_overdue_alert(session: Session, *, kind: str, case_id: int, stage: str
     r = rules(session)
     office = r.credit_office
     alerts_service.ensure_inbox_channel(session)
-    title = f"{'异议' if kind == 'objection' else '信用修复申请'} {case_id} 超期未办结 (期限 {deadline.isoformat()})"
-    body = f"{kind} {case_id} ({stage}) 已超过办理期限 {deadline.isoformat()}, 责任单位 {department}。"
+    what = "异议" if kind == "objection" else "信用修复申请"
+    title = f"{what} {case_id} 超期未办结 (期限 {deadline.isoformat()})"
+    body = (f"{what} {case_id}（{word(f'{kind}_status', stage)}）已超过办理期限 {deadline.isoformat()}，"
+            f"责任单位：{unit_name(session, department)}。")
     recipients = [{"who": "principal_id", "code": f"department:{who}"} for who in dict.fromkeys((department, office))]
     raised = alerts_service.raise_alert(
         session, rule_code=f"workflow.{kind}-overdue", title=title, body=body, subject_id=subject_id,

@@ -28,7 +28,7 @@ from creditgov.workflows.common import (
 from creditgov.workflows.eligibility import eligibility
 from creditgov.workflows.materials import materials, store_materials
 from creditgov.workflows.models import REPAIR_OPEN, RepairApplication
-from creditgov.workflows.notifications import tell_department, tell_subject
+from creditgov.workflows.notifications import tell_department, tell_subject, unit_name, word
 from creditgov.workflows.rules import rules
 
 
@@ -43,12 +43,14 @@ def apply_repair(session: Session, *, subject_id: int, record_id: int, applicant
         raise InvalidInput("channel is 'self' (the subject) or 'window' (staff on its behalf)")
     rec = get_record(session, record_id, lock=True)  # serialises applications for one record
     if rec.subject_id != subject_id:
-        raise InvalidInput(f"record {record_id} is not in this subject's file")
+        raise InvalidInput(f"record {record_id} is not in this subject's file", code="workflows.record.other_file",
+                           params={"record": record_id})
     pending = session.execute(select(RepairApplication.id).where(
         RepairApplication.record_id.in_(record_versions(session, rec)),
         RepairApplication.status.in_(REPAIR_OPEN)).limit(1)).scalar()
     if pending is not None:
-        raise InvalidInput(f"record {record_id} already has an open repair application ({pending})")
+        raise InvalidInput(f"record {record_id} already has an open repair application ({pending})",
+                           code="workflows.repair.pending", params={"record": record_id, "application": pending})
     el = eligibility(session, record_id=record_id)
     r = rules(session)
     today = clock.today()
@@ -76,10 +78,12 @@ def apply_repair(session: Session, *, subject_id: int, record_id: int, applicant
                      f"信用修复申请 {a.id} 不符合条件: {a.refusal_reason}", "repair", a.id)
     else:
         tell_subject(session, subject_id, "repair.received",
-                     f"信用修复申请 {a.id} 已受理, {r.repair.intake_unit} 在 {a.intake_due_on} 前转送或答复。",
+                     f"信用修复申请 {a.id} 已受理, {unit_name(session, r.repair.intake_unit)}在 {a.intake_due_on} "
+                     "前转送或答复。",
                      "repair", a.id)
         tell_department(session, r.repair.intake_unit, subject_id, "repair.intake",
-                        f"信用修复申请 {a.id} (记录 {rec.id}, {el.tier}) 待转送 {rec.department_code}, "
+                        f"信用修复申请 {a.id} (记录 {rec.id}, {word('severity', el.tier)}) 待转送"
+                        f"{unit_name(session, rec.department_code)}, "
                         f"期限 {a.intake_due_on}。", "repair", a.id)
     return a
 
@@ -103,7 +107,8 @@ def forward_repair(session: Session, *, application_id: int, unit: str, actor: s
     tell_department(session, a.department_code, a.subject_id, "repair.decide",
                     f"信用修复申请 {a.id} (记录 {a.record_id}) 已转送, 请在 {due.isoformat()} 前作出决定。", "repair", a.id)
     tell_subject(session, a.subject_id, "repair.forwarded",
-                 f"信用修复申请 {a.id} 已转送认定单位 {a.department_code}, {due.isoformat()} 前作出决定。", "repair", a.id)
+                 f"信用修复申请 {a.id} 已转送认定单位{unit_name(session, a.department_code)}, {due.isoformat()} 前作出决定。",
+                 "repair", a.id)
     return a
 
 

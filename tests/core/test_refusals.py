@@ -1,0 +1,96 @@
+"""Refusals in the reader's language: every error a service raises with a `code` is in
+the label catalogue (kind "refusal") in Chinese and English, naming only params the
+raise gives and label kinds the catalogue has; the catalogue names no code nothing
+raises; a page says a coded refusal from the catalogue and an uncoded one in its
+status's sentence with the service's own words after it."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+from creditgov import bootstrap
+from creditgov.core import labels
+from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.web import i18n
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "creditgov"
+
+
+def _raised() -> dict[str, list[tuple[str, set[str] | None]]]:
+    """code -> [(where, the params' keys, or None when not a literal dict)] of every raise."""
+    out: dict[str, list[tuple[str, set[str] | None]]] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            kw = {k.arg: k.value for k in node.exc.keywords if k.arg}
+            code = kw.get("code")
+            if code is None:
+                continue
+            assert isinstance(code, ast.Constant) and isinstance(code.value, str), \
+                f"{path}:{node.lineno}: a refusal's code is a literal, so the catalogue can be checked"
+            params = kw.get("params")
+            keys: set[str] | None = set()
+            if isinstance(params, ast.Dict):
+                keys = {k.value for k in params.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            elif params is not None:
+                keys = None
+            out.setdefault(code.value, []).append((f"{path.relative_to(SRC)}:{node.lineno}", keys))
+    return out
+
+
+def test_every_coded_refusal_is_in_the_catalogue_in_both_languages() -> None:
+    bootstrap.wire()
+    catalogue = labels.names(labels.REFUSAL)
+    raised = _raised()
+    assert len(raised) >= 50, sorted(raised)
+    missing = sorted(set(raised) - set(catalogue))
+    assert not missing, f"coded refusals without words in the catalogue: {missing}"
+    unused = sorted(set(catalogue) - set(raised))
+    assert not unused, f"words in the catalogue for codes nothing raises: {unused}"
+    kinds = set(labels.known_codes()) | {"department"}
+    for code, (zh, en) in catalogue.items():
+        assert zh.strip() and en.strip() and zh != en, code
+        for text in (zh, en):
+            for _lit, name, spec, _conv in string.Formatter().parse(text):
+                if name and spec:
+                    assert spec in kinds, f"{code}: no label kind {spec!r}"
+        for where, keys in raised[code]:
+            if keys is not None:
+                assert labels.placeholders(zh) | labels.placeholders(en) <= keys, \
+                    f"{where}: {code} names {labels.placeholders(zh) | labels.placeholders(en)}, the raise gives {keys}"
+
+
+def test_a_coded_refusal_is_said_from_the_catalogue() -> None:
+    bootstrap.wire()
+    markup = "<b>O'Brien</b> “引号” \u202e😀"
+    exc = Conflict("complaint X was already answered", code="complaints.answered", params={"number": markup})
+    assert i18n.refusal(exc, "zh") == f"投诉 {markup} 已经答复。"
+    assert i18n.refusal(exc, "en") == f"Complaint {markup} was already answered."
+    # a param that is a code is said by its label
+    done = InvalidInput("record 7 is already repaired", code="workflows.repair.done",
+                        params={"record": 7, "status": "repaired"})
+    assert (i18n.refusal(done, "zh"), i18n.refusal(done, "en")) == ("记录 #7 已是“已修复”状态。",
+                                                                   "Record #7 is already “Repaired”.")
+    # the error page and the API's message take the same words
+    assert i18n.error_text(409, str(exc), "zh", code=exc.code, params=exc.params) == ("与当前状态冲突",
+                                                                                   f"投诉 {markup} 已经答复。", None)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_uncoded_or_unfillable_refusal_keeps_the_services_words(lang: str) -> None:
+    bootstrap.wire()
+    plain = InvalidInput("a selection needs a title")
+    short = NotFound("no current record 'X' in this subject's file", code="workflows.record.no_such")  # no params
+    unknown = Conflict("something new", code="nobody.knows.this")
+    if lang == "en":
+        assert [i18n.refusal(e, "en") for e in (plain, short, unknown)] == [str(plain), str(short), str(unknown)]
+    else:
+        assert i18n.refusal(plain, "zh") == "提交的内容不符合要求，请检查后重试。（a selection needs a title）"
+        assert i18n.refusal(short, "zh").startswith("您要找的内容不存在") and str(short) in i18n.refusal(short, "zh")
+        assert i18n.refusal(unknown, "zh") == "该操作与对象当前的状态冲突，请刷新后重试。（something new）"
+    assert labels.say("workflows.record.no_such", {}, lang) is None
