@@ -62,9 +62,11 @@ demo: $(VENV)/.installed
 	# The homestays' evaluation (Changxing's model), before the points and 信易贷 use it.
 	$(CG) evaluate -m changxing-homestay --publish
 	# Credit points from the published runs and positive records, and the points
-	# supermarket's shops and offers (docs/points.md).
+	# supermarket's shops and offers, then a dozen residents' redemptions, most settled
+	# at the shop (docs/points.md).
 	$(CG) shop demo
 	$(CG) points run
+	$(CG) shop demo-redemptions
 	# 信易贷 (docs/finance.md): two banks with products approved by the office, needs
 	# from firms, merchants and homestays, the matches, a few loans with one default and
 	# one claim paid by the risk-compensation fund.

@@ -20,7 +20,7 @@ from creditgov.points import ledger
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from tests.lists.helpers import add_record, make_subject
-from tests.points.helpers import a_shop, an_offer, give
+from tests.points.helpers import a_shop, an_offer, give, residents
 
 MARKUP = '"><img src=x onerror=alert(2)><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
 
@@ -137,6 +137,23 @@ def test_the_cli_runs_the_pass_and_shows_history(store: str, cli, tmp_path: Path
     assert "320 points" in cli(*base, "points", "balance", str(sid)).output
     assert cli(*base, "shop", "demo").exit_code == 0
     assert "社区信用积分超市" in cli(*base, "shop", "list").output
+    # The demo's redemptions: each resident with points buys the dearest offer it can; the
+    # shop settles two in three; a second run finds them and makes none.
+    with db.session_scope(store) as s:
+        others = residents(s, 4, 150)
+    first = json.loads(cli(*base, "shop", "demo-redemptions", "--json").stdout)
+    assert first == {"redeemed": 5, "settled": 4, "reserved": 1}
+    assert json.loads(cli(*base, "shop", "demo-redemptions", "--json").stdout) == first
+    with db.session_scope(store) as s:
+        from sqlalchemy import func, select
+
+        from creditgov.points.models import Redemption
+        rows = s.execute(select(Redemption.subject_id, Redemption.points, Redemption.status)).all()
+        assert s.execute(select(func.count()).select_from(Redemption)).scalar() == len(rows) == 5
+        spent = {who: points for who, points, _st in rows}
+        assert spent[sid] == 300 and ledger.balance(s, sid) == 20   # 大米 5kg, the dearest its points buy
+        assert all(ledger.balance(s, o) == 150 - spent[o] >= 0 for o in others)
+        assert sorted(st for *_, st in rows) == ["reserved", "settled", "settled", "settled", "settled"]
 
 
 def test_the_office_settles_a_month_on_a_page_and_downloads_it(setup, store: str) -> None:

@@ -50,7 +50,7 @@ MAKE_DEMO = (
     "evaluate -m public-credit-enterprise", "evaluate -m community-resident", "evaluate -m combined-supervision",
     "evaluate -m yiwu-ecommerce", "evaluate -m zhili-childrenswear",
     "points selection open 2026", "points selection decide 2026", "points board-demo",
-    "evaluate -m changxing-homestay", "shop demo", "points run",
+    "evaluate -m changxing-homestay", "shop demo", "points run", "shop demo-redemptions",
     "finance demo", "finance export-records", "ingest",
     "supervise inspectors-load", "supervise draw --policy lindian-enterprise",
     "supervise draw --policy changxing-homestay",
@@ -162,8 +162,8 @@ def _lists_and_runs(url: str) -> None:
 
 def _points_and_finance(url: str, ring: Any, folder: Path) -> None:
     """The credit-merchant selection (opened 2026-10-20, decided today), the board
-    opt-ins, the homestays' run, the shops, the points run, 信易贷 and its loan book
-    ingested as credit records."""
+    opt-ins, the homestays' run, the shops, the points run, the residents' redemptions,
+    信易贷 and its loan book ingested as credit records."""
     with _today("2026-10-20"), db.session_scope(url) as s:
         merchants.open_selection(s, code="2026", title="2026年度诚信商户评选", actor=ACTOR)
     with db.session_scope(url) as s:
@@ -175,6 +175,8 @@ def _points_and_finance(url: str, ring: Any, folder: Path) -> None:
         points_demo.seed(s, actor=ACTOR)
     with db.session_scope(url) as s:
         points_service.run_daily(s, actor=ACTOR)
+    with db.session_scope(url) as s:
+        points_demo.redemptions(s, actor=ACTOR)
     with db.session_scope(url) as s:
         finance_demo.seed(s, ring, actor=ACTOR)
     with db.session_scope(url) as s:

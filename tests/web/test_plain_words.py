@@ -108,9 +108,10 @@ def _start(demo: Demo) -> list[str]:
 
 
 def _redeem(app: Any, demo: Demo) -> None:
-    """Rows of redemptions to walk (`make demo` makes none): on its own page the borrower
-    redeems an offer of the shop's, which the shop confirms on its page, and one of the
-    community market's, left reserved."""
+    """Redemptions made through the pages, beside the demo's own (`shop
+    demo-redemptions`): on its own page the borrower redeems an offer of the shop's,
+    which the shop confirms on its page, and one of the community market's, left
+    reserved."""
     shop_subject = int(demo.accounts["shop"]["scope"].split("=")[1])
     with db.session_scope(demo.url) as s:
         offers = dict(s.execute(select(Offer.id, Shop.subject_id).join(Shop, Shop.id == Offer.shop_id)).tuples().all())
@@ -124,7 +125,8 @@ def _redeem(app: Any, demo: Demo) -> None:
         r = borrower.post("/me/points/redeem", data={"csrf_token": csrf, "offer_id": offer, "key": key})
         assert r.status_code == 303, r.text
     with db.session_scope(demo.url) as s:
-        code = s.execute(select(Redemption.code).where(Redemption.offer_id == int(own[1]))).scalar_one()
+        code = s.execute(select(Redemption.code).where(Redemption.offer_id == int(own[1]),
+                                                       Redemption.idempotency_key == own[2])).scalar_one()
     shop = _client(app, demo, "shop")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', shop.get("/points/confirm").text)
     assert csrf is not None

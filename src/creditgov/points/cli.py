@@ -205,6 +205,15 @@ def shop_demo(actor: str = ActorOpt) -> None:
     console.print(f"shops added: {', '.join(out['shops']) or 'none (already there)'}")
 
 
+@shop_app.command("demo-redemptions")
+def shop_demo_redemptions(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """In a demonstration store, a dozen residents redeem; their shops settle most codes."""
+    with session() as s:
+        out = demo.redemptions(s, actor=actor or audit.default_actor())
+    emit_json(out) if json_out else console.print(
+        f"redemptions: {out['redeemed']} ({out['settled']} settled, {out['reserved']} reserved)")
+
+
 # ------------------------------------------------------------------ boards
 @app.command("board")
 def board(region: str = typer.Option(None, "--region", help="Street or grid code (default: the first street)."),

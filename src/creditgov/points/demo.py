@@ -1,6 +1,9 @@
 """Partner shops and offers for a demonstration store (`creditgov shop demo`): a
 community supermarket run by the grid office and the best-graded merchants of the
-store as credit-merchant shops. Safe to run twice: shops that exist are left alone."""
+store as credit-merchant shops. Safe to run twice: shops that exist are left alone.
+Then, once points are credited, a few residents' redemptions, most handed over at the
+shop (`creditgov shop demo-redemptions`), so the shop's settlement and the residents'
+pages show every state a redemption has."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
-from creditgov.points import boards, shop
-from creditgov.points.models import BoardOptIn, Shop
+from creditgov.core.errors import Conflict
+from creditgov.points import boards, ledger, shop
+from creditgov.points.models import BoardOptIn, Offer, PointsEntry, Redemption, Shop
 from creditgov.points.schemas import OfferIn, ShopIn
 from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject
@@ -50,6 +54,42 @@ def seed(session: Session, *, actor: str, merchants: int = 3) -> dict[str, Any]:
         ensure(ShopIn(code=f"merchant-{n}", name=f"{name}（诚信商户）"[:200], subject_id=sid),
                OFFERS["merchant"])
     return {"shops": made}
+
+
+def redemptions(session: Session, *, actor: str, count: int = 12, settle_every: int = 3) -> dict[str, int]:
+    """`count` residents who hold points each redeem the dearest offer their points buy
+    and that is open to them; the shop settles all but every `settle_every`-th (those
+    codes are still held). Safe to run twice: a resident's demonstration redemption
+    (its idempotency key) is found and counted, not made again."""
+    offers = session.execute(select(Offer).where(Offer.active.is_(True))
+                             .order_by(Offer.price.desc(), Offer.id)).scalars().all()
+    holders = select(PointsEntry.subject_id)
+    people = session.execute(select(Subject.id).where(Subject.kind == "individual", Subject.id.in_(holders))
+                             .order_by(Subject.id)).scalars().all()
+    out = {"redeemed": 0, "settled": 0, "reserved": 0}
+    for sid in people:
+        if out["redeemed"] >= count:
+            break
+        key = f"demo-{sid}"
+        r = session.execute(select(Redemption).where(Redemption.subject_id == sid,
+                                                     Redemption.idempotency_key == key)).scalar_one_or_none()
+        if r is None:
+            have = ledger.balance(session, sid)
+            for o in offers:
+                if o.price > have:
+                    continue
+                try:
+                    r, _created = shop.redeem(session, subject_id=sid, offer_id=o.id, key=key, actor=actor)
+                except Conflict:  # not for this resident (kind, band), or gone: the next offer
+                    continue
+                break
+        if r is None:
+            continue
+        out["redeemed"] += 1
+        if r.status == "reserved" and out["redeemed"] % settle_every:
+            r = shop.confirm(session, code=r.code, actor=actor)
+        out["settled" if r.status == "settled" else "reserved"] += 1
+    return out
 
 
 def board_opt_ins(session: Session, *, actor: str, every: int = 3) -> dict[str, Any]:
