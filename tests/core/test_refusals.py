@@ -14,7 +14,8 @@ import pytest
 
 from creditgov import bootstrap
 from creditgov.core import labels
-from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.core.errors import Conflict, InvalidInput, NotFound, ServerFault
+from creditgov.security.scopes import Forbidden
 from creditgov.web import i18n
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "creditgov"
@@ -79,6 +80,15 @@ def test_a_coded_refusal_is_said_from_the_catalogue() -> None:
     # the error page and the API's message take the same words
     assert i18n.error_text(409, str(exc), "zh", code=exc.code, params=exc.params) == ("与当前状态冲突",
                                                                                    f"投诉 {markup} 已经答复。", None)
+
+
+def test_a_fault_or_a_forbidden_refusal_gets_its_own_sentence() -> None:
+    bootstrap.wire()
+    fault = ServerFault("the files folder /srv/creditgov/files on db1.county.internal is not writable")
+    assert i18n.refusal(fault, "zh") == "系统出现内部错误，管理员可在服务器日志中查到原因。"
+    assert "/srv" not in i18n.refusal(fault, "en") and "db1" not in i18n.refusal(fault, "zh")
+    no = Forbidden("draw 3 is an inspection of department market")
+    assert i18n.refusal(no, "zh").startswith("您的角色没有此项权限") and str(no) in i18n.refusal(no, "zh")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

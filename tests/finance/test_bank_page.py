@@ -226,8 +226,8 @@ def test_refusals_are_said_from_their_code_in_both_languages(two_banks) -> None:
 
 def test_a_reworded_service_message_does_not_change_the_page() -> None:
     from creditgov.core.errors import Conflict, InvalidInput
-    from creditgov.finance.pages import says
     from creditgov.web.i18n import current
+    from creditgov.web.i18n import refusal as says
 
     reworded = [Conflict("that one was settled already, sorry", code="finance.application.decided",
                          params={"id": 7, "status": "approved"}),

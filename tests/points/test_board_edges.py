@@ -268,7 +268,8 @@ def test_the_office_runs_a_selection_on_its_pages(edge, monkeypatch: pytest.Monk
     assert "&lt;script&gt;" in page and "<script>alert" not in page and 'data-testid="decision-form"' in page
     late = c.post("/points/selections/p2026/nominate", data={"subject_id": str(ids["m3"]), "text": "好店"},
                   headers=_h(tok["resident"]))
-    assert late.status_code == 422 and "does not meet the criteria" in late.text
+    assert late.status_code == 422 and f"主体 #{ids['m3']} 不符合评选条件：" in late.text   # said in Chinese
+    assert "does not meet the criteria" not in late.text
     assert c.post("/points/selections/p2026/object", data={"subject_id": str(ids["m1"]), "text": "问题"},
                   headers=_h(tok["resident"]), follow_redirects=False).status_code == 303
     monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-09")

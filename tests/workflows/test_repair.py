@@ -72,6 +72,8 @@ def test_too_early_is_refused_with_the_date_it_becomes_possible(county: str, tod
     with db.session_scope(county) as s:
         msgs = inbox(s, recipient_kind="subject", recipient=str(firm_id))
         assert msgs[0].topic == "repair.refused" and "2027-01-20" in msgs[0].body
+        # the subject is told in its own words: no English, no department code
+        assert "最短公示期" in msgs[0].body and "from 2027" not in msgs[0].body and " market" not in msgs[0].body
         assert s.get(CreditRecord, rec_id).status == "active"  # type: ignore[union-attr]
 
 

@@ -536,7 +536,7 @@ def test_conditions_on_the_pages_and_an_objection_filed_at_the_window(api: Api) 
     page = firm.get(home).text
     assert 'data-testid="commitment-form"' in page and "本主体承诺" in page  # the text it signs
     r = firm.post("/me/credit/commitment", data={"signed_by": "法定代表人", "csrf_token": _csrf(firm, home)})
-    assert r.status_code == 422 and "agree to it" in r.text
+    assert r.status_code == 422 and "请阅读承诺书全文并勾选同意后再签署。" in r.text  # said in Chinese
     r = firm.post("/me/credit/commitment", data={"signed_by": "法定代表人", "agree": "yes",
                                                  "csrf_token": _csrf(firm, home)})
     assert r.status_code == 303 and r.headers["location"] == "/me/credit?done=signed#commitment"
@@ -580,7 +580,7 @@ def test_conditions_on_the_pages_and_an_objection_filed_at_the_window(api: Api) 
     assert 'data-testid="commitment-form"' in page and 'data-testid="condition-form"' in page
     sign = {"kind": "commitment", "agree": "yes"}
     r = office.post(f"{case2}/conditions", data={**sign, "csrf_token": _csrf(office, case2)})
-    assert r.status_code == 422 and "names who signed it" in r.text
+    assert r.status_code == 422 and "窗口代签的承诺须填写签署人姓名。" in r.text
     r = office.post(f"{case2}/conditions", data={**sign, "signed_by": "委托代理人", "csrf_token": _csrf(office, case2)})
     assert r.status_code == 303 and r.headers["location"] == f"{case2}?done=condition"
     assert 'data-testid="commitment-form"' not in office.get(case2).text

@@ -21,8 +21,8 @@ REFUSALS: Names = {
     "commitments.no_signer": ("窗口代签的承诺须填写签署人姓名。", "A commitment signed at the window names who signed it."),
     "commitments.verified": ("承诺 #{id} 已于 {on} 核查为“{status:commitment_status}”。",
                              "Commitment #{id} was already verified: “{status:commitment_status}” on {on}."),
-    "commitments.other_department": ("承诺 #{id} 由{department:department}核查。",
-                                     "Commitment #{id} is verified by {department:department}."),
+    "commitments.other_department": ("承诺 #{id} 须由{department:department}核查，本单位不能核查。",
+                                     "Commitment #{id} is verified by {department:department}, not by this unit."),
     "commitments.breach_note": ("认定违背承诺须写明未履行的内容。", "A breach needs a note saying what was not kept."),
 }
 

@@ -258,7 +258,7 @@ def verify(session: Session, *, commitment_id: int, outcome: str, department: st
     if c.status != "signed":
         raise InvalidInput(f"commitment {commitment_id} was already verified ({c.status} on {c.verified_on})",
                            code="commitments.verified", params={"id": commitment_id, "status": c.status,
-                                                                 "on": c.verified_on})
+                                                                 "on": c.verified_on or "—"})
     if department != c.verifying_department:
         raise InvalidInput(f"commitment {commitment_id} is verified by {c.verifying_department!r}, "
                            f"not {department!r}", code="commitments.other_department",

@@ -22,6 +22,7 @@ REFUSALS: Names = {
     "complaints.answered": ("投诉 {number} 已经答复。", "Complaint {number} was already answered."),
     "complaints.extension.no_reason": ("延期须写明理由。", "An extension needs a reason."),
     "complaints.extended": ("投诉 {number} 已延期过一次。", "Complaint {number} was already extended."),
+    "complaints.no_extension": ("现行投诉办理规定不允许延期。", "The complaints policy allows no extension."),
     "complaints.unassigned": ("请先将投诉分派给部门，再作答复。", "Assign the complaint to a department before answering it."),
     "complaints.reply.empty": ("请填写答复内容。", "The reply needs a text."),
 }

@@ -168,7 +168,9 @@ def extend(session: Session, complaint_id: int, *, reason: str, actor: str | Non
     if not reason.strip():
         raise InvalidInput("an extension needs a reason", code="complaints.extension.no_reason")
     base = calendar.load(session).add_working_days(c.received_on, pol.reply_days)
-    if c.due_on != base or pol.extension_days == 0:
+    if pol.extension_days == 0:
+        raise Conflict("the complaints policy allows no extension", code="complaints.no_extension")
+    if c.due_on != base:
         raise Conflict(f"complaint {c.number} was already extended", code="complaints.extended",
                        params={"number": c.number})
     c.due_on = calendar.load(session).add_working_days(c.due_on, pol.extension_days)

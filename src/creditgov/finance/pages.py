@@ -168,15 +168,9 @@ def bank_page(request: Request, who: Who, session: DB, done: Done = None) -> Res
     return _bank(request, session, who, done=done)
 
 
-def says(exc: Exception) -> str:
-    """The refusal in the reader's language (`web.i18n.refusal`): the services give each
-    refusal a bank officer meets a stable code with its values, named in finance/labels.py."""
-    return refusal(exc)
-
-
 def _bank_failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
     session.rollback()
-    return _bank(request, session, who, error=says(exc), status=_status(exc))
+    return _bank(request, session, who, error=refusal(exc), status=_status(exc))
 
 
 def _blank(value: str) -> str | None:

@@ -11,8 +11,9 @@ REFUSALS: Names = {
     "hall.no_account": ("该主体还没有账号：请访客先注册账号。", "This subject has no account: the visitor registers one first."),
     "hall.several_accounts": ("该主体有多个账号：请询问访客的用户名并填写。",
                               "The subject has several accounts: ask the visitor for its user name."),
-    "hall.no_identifier": ("请填写访客的居民身份证号码或统一社会信用代码。",
-                           "Give the visitor's resident ID number or unified social credit code."),
+    "hall.no_identifier": ("所填号码不是有效的居民身份证号码或统一社会信用代码，请核对。",
+                           "What was given is not a valid resident ID number or unified social credit code; check "
+                           "it."),
 }
 
 LABELS = {"counter_end_reason": END_REASON, "refusal": REFUSALS}

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.config import PolicyFile
 from creditgov.core.errors import ConfigError, Conflict, InvalidInput, NotFound
 from creditgov.ingest.values import short_hash
@@ -118,15 +118,21 @@ def eligible(session: Session, cfg: Criteria, *, subject_ids: list[int] | None =
     return {sid: b for sid, b in graded.items() if sid not in bad}
 
 
-def why_not(session: Session, cfg: Criteria, subject: Subject) -> str | None:
-    """Why a nominated subject does not meet the criteria, in words; None if it does."""
+def why_not(session: Session, cfg: Criteria, subject: Subject) -> dict[str, str] | None:
+    """Why a nominated subject does not meet the criteria, in Chinese and English words
+    (kinds, bands and models by their labels); None if it does."""
     if subject.kind not in cfg.kinds:
-        return f"the selection is for {', '.join(cfg.kinds)} only"
+        return {"zh": "本次评选仅限" + "、".join(labels.label("subject_kind", k, "zh") for k in cfg.kinds),
+                "en": "the selection is for " + ", ".join(labels.label("subject_kind", k, "en").lower()
+                                                          for k in cfg.kinds) + " only"}
     if not _graded(session, cfg, [subject.id]):
-        return (f"no published grade of band {bands.LABELS[cfg.min_band][1]} or better in "
-                f"{', '.join(cfg.models)}")
+        zh, en = bands.LABELS[cfg.min_band]
+        return {"zh": f"在{'、'.join(labels.label('model', m, 'zh') for m in cfg.models)}中没有{zh}及以上的已发布评价",
+                "en": f"no published grade of band {en} or better in "
+                      f"{', '.join(labels.label('model', m, 'en') for m in cfg.models)}"}
     if subject.id in set(session.execute(_blemished(session, cfg, clock.today())).scalars()):
-        return f"a negative record within {cfg.clean_months} months, or on a list that excludes it"
+        return {"zh": f"近 {cfg.clean_months} 个月内有失信记录，或在不予入选的名单上",
+                "en": f"a negative record within {cfg.clean_months} months, or on a list that excludes it"}
     return None
 
 
@@ -166,13 +172,14 @@ def open_selection(session: Session, *, code: str, title: str, actor: str) -> Me
 def _in_period(sel: MerchantSelection) -> None:
     if sel.status != "open" or clock.today() > sel.objection_until:
         raise Conflict(f"selection {sel.code!r} takes no nominations or objections after "
-                       f"{sel.objection_until.isoformat()}")
+                       f"{sel.objection_until.isoformat()}", code="points.selection.period_over",
+                       params={"until": sel.objection_until.isoformat()})
 
 
 def nominate(session: Session, *, code: str, subject_id: int, text: str, actor: str) -> MerchantCandidate:
     """Nominate a subject during the public period; it must meet the same criteria."""
     if not text.strip():
-        raise InvalidInput("a nomination says why")
+        raise InvalidInput("a nomination says why", code="points.selection.no_reason")
     sel = get(session, code, lock=True)
     _in_period(sel)
     subject = session.get(Subject, subject_id)
@@ -180,11 +187,14 @@ def nominate(session: Session, *, code: str, subject_id: int, text: str, actor: 
         raise NotFound(f"subject {subject_id} not found")
     if session.execute(select(MerchantCandidate.id).where(MerchantCandidate.selection_id == sel.id,
                                                           MerchantCandidate.subject_id == subject_id)).first():
-        raise Conflict(f"subject {subject_id} is already a candidate of {code!r}")
+        raise Conflict(f"subject {subject_id} is already a candidate of {code!r}", code="points.selection.candidate",
+                       params={"id": subject_id})
     cfg = Criteria.model_validate(sel.criteria)
     reason = why_not(session, cfg, subject)
     if reason:
-        raise InvalidInput(f"subject {subject_id} does not meet the criteria: {reason}")
+        raise InvalidInput(f"subject {subject_id} does not meet the criteria: {reason['en']}",
+                           code="points.selection.criteria",
+                           params={"id": subject_id, "zh": reason["zh"], "en": reason["en"]})
     c = MerchantCandidate(selection_id=sel.id, subject_id=subject_id, origin="nomination",
                           basis=_graded(session, cfg, [subject_id])[subject_id], status="candidate",
                           nominated_by=actor, nomination=text.strip(), created_at=clock.now())
@@ -199,14 +209,15 @@ def candidate(session: Session, sel: MerchantSelection, subject_id: int) -> Merc
     c = session.execute(select(MerchantCandidate).where(MerchantCandidate.selection_id == sel.id,
                                                         MerchantCandidate.subject_id == subject_id)).scalar()
     if c is None:
-        raise NotFound(f"subject {subject_id} is no candidate of {sel.code!r}")
+        raise NotFound(f"subject {subject_id} is no candidate of {sel.code!r}", code="points.selection.no_candidate",
+                       params={"id": subject_id})
     return c
 
 
 def object_to(session: Session, *, code: str, subject_id: int, text: str, actor: str) -> MerchantObjection:
     """An objection to a candidate during the public period."""
     if not text.strip():
-        raise InvalidInput("an objection says what is wrong")
+        raise InvalidInput("an objection says what is wrong", code="points.selection.no_objection_text")
     sel = get(session, code)
     _in_period(sel)
     c = candidate(session, sel, subject_id)
@@ -225,20 +236,22 @@ def decide(session: Session, *, code: str, decision_no: str, reject: dict[int, s
     candidate is rejected and dismissed otherwise. Awards become credit records."""
     reject = reject or {}
     if not decision_no.strip():
-        raise InvalidInput("a decision has a number (决定文号)")
+        raise InvalidInput("a decision has a number (决定文号)", code="points.selection.no_decision_no")
     sel = get(session, code, lock=True)
     if sel.status != "open":
-        raise Conflict(f"selection {code!r} was decided on {clock.iso(sel.decided_on)}")
+        raise Conflict(f"selection {code!r} was decided on {clock.iso(sel.decided_on)}", code="points.selection.decided",
+                       params={"on": clock.iso(sel.decided_on) or "—"})
     today = clock.today()
     if today <= sel.objection_until:
-        raise Conflict(f"the public period of {code!r} runs until {sel.objection_until.isoformat()}")
+        raise Conflict(f"the public period of {code!r} runs until {sel.objection_until.isoformat()}",
+                       code="points.selection.in_period", params={"until": sel.objection_until.isoformat()})
     cands = list(session.execute(select(MerchantCandidate).where(MerchantCandidate.selection_id == sel.id)
                                  .order_by(MerchantCandidate.id)).scalars())
     unknown = set(reject) - {c.subject_id for c in cands}
     if unknown:
         raise InvalidInput(f"not candidates of {code!r}: {sorted(unknown)}")
     if any(not str(r).strip() for r in reject.values()):
-        raise InvalidInput("a rejection gives its reason")
+        raise InvalidInput("a rejection gives its reason", code="points.selection.no_rejection_reason")
     cfg = Criteria.model_validate(sel.criteria)
     sel.decision_no = decision_no.strip()
     awarded: list[int] = []

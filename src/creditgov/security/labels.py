@@ -18,4 +18,19 @@ PURPOSES: Names = {"administration": ("系统管理", "administration"), "credit
                    "public supervision": ("特约监督", "public supervision"),
                    "service-hall window": ("办事大厅窗口", "service-hall window")}
 
-LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES}
+# What an account's scope names, by the role (users.create_user).
+SCOPE_FIELDS: Names = {"region": ("所属区域", "a region"), "department": ("所属部门", "a department"),
+                       "organisation": ("所属机构", "an organisation"), "subject": ("对应主体", "a subject")}
+# The refusals of the administrator's account form.
+REFUSALS: Names = {
+    "users.role.unknown": ("请从所列角色中选择一项。", "Choose one of the listed roles."),
+    "users.role.public": ("公众无需账号。", "The public role needs no account."),
+    "users.exists": ("用户名“{username}”已被使用。", "User name “{username}” is already taken."),
+    "users.needs_scope": ("“{role:role}”角色的账号须指定{what:user_scope_field}。",
+                          "An account of the role “{role:role}” needs {what:user_scope_field}."),
+    "users.region.unknown": ("没有编码为“{region}”的区域。", "There is no region with the code “{region}”."),
+    "users.subject.unknown": ("没有编号为 #{id} 的主体。", "There is no subject #{id}."),
+}
+
+LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
+          "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS}

@@ -53,21 +53,26 @@ def create_user(session: Session, *, username: str, password: str | None, role: 
     try:
         r = Role(role)
     except ValueError:
-        raise InvalidInput(f"unknown role {role!r}; one of {[x.value for x in Role]}") from None
+        raise InvalidInput(f"unknown role {role!r}; one of {[x.value for x in Role]}",
+                           code="users.role.unknown") from None
     if r is Role.PUBLIC:
-        raise InvalidInput("the public role needs no account")
+        raise InvalidInput("the public role needs no account", code="users.role.public")
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise InvalidInput(f"user {username!r} already exists")
+        raise InvalidInput(f"user {username!r} already exists", code="users.exists", params={"username": username})
     need = {Role.GRID: region_code, Role.INSPECTOR: region_code, Role.DEPARTMENT: department_code,
             Role.BANK: organisation, Role.SUBJECT: subject_id}
     if r in need and need[r] is None:
         what = {Role.GRID: "a region", Role.INSPECTOR: "a region", Role.DEPARTMENT: "a department",
                 Role.BANK: "an organisation", Role.SUBJECT: "a subject"}[r]
-        raise InvalidInput(f"a {r.value} account needs {what}")
+        need_code = {Role.GRID: "region", Role.INSPECTOR: "region", Role.DEPARTMENT: "department",
+                     Role.BANK: "organisation", Role.SUBJECT: "subject"}
+        raise InvalidInput(f"a {r.value} account needs {what}", code="users.needs_scope",
+                           params={"role": r.value, "what": need_code[r]})
     if region_code and session.execute(select(Region.id).where(Region.code == region_code)).first() is None:
-        raise InvalidInput(f"unknown region {region_code!r}")
+        raise InvalidInput(f"unknown region {region_code!r}", code="users.region.unknown",
+                           params={"region": region_code})
     if subject_id is not None and session.get(Subject, subject_id) is None:
-        raise InvalidInput(f"unknown subject {subject_id}")
+        raise InvalidInput(f"unknown subject {subject_id}", code="users.subject.unknown", params={"id": subject_id})
     user = User(username=username, display_name=display_name or username, password_hash=None, role=r.value,
                 region_code=region_code, department_code=department_code, organisation=organisation,
                 subject_id=subject_id, active=True, created_at=clock.now(), failed_logins=0,

@@ -84,20 +84,22 @@ def create(session: Session, *, code: str, title: str, policy_name: str, basis: 
     findings become); a department may open campaigns under its own policies only."""
     actor = actor or audit.default_actor()
     if not _CODE.match(code or ""):
-        raise InvalidInput("a campaign code is 1-40 letters, digits, '-', '_' or '.'")
+        raise InvalidInput("a campaign code is 1-40 letters, digits, '-', '_' or '.'", code="supervision.campaign.code")
     if not title.strip() or not basis.strip():
-        raise InvalidInput("a campaign needs a title and the notice it carries out (basis)")
+        raise InvalidInput("a campaign needs a title and the notice it carries out (basis)",
+                           code="supervision.campaign.no_title")
     if ends_on < starts_on:
-        raise InvalidInput("a campaign cannot end before it starts")
+        raise InvalidInput("a campaign cannot end before it starts", code="supervision.campaign.dates")
     _, p = policy(session, policy_name)
     if department is not None and p.department != department:
         raise InvalidInput(f"policy {policy_name} belongs to department {p.department}: a department opens "
-                           "campaigns under its own policies")
+                           "campaigns under its own policies", code="supervision.campaign.other_policy",
+                           params={"department": p.department})
     sc = _scope(scope)
     if "region" in sc and session.execute(select(Region.id).where(Region.code == sc["region"])).first() is None:
         raise NotFound(f"no region {sc['region']!r}")
     if session.execute(select(Campaign.id).where(Campaign.code == code)).first() is not None:
-        raise Conflict(f"campaign {code!r} already exists")
+        raise Conflict(f"campaign {code!r} already exists", code="supervision.campaign.exists", params={"code": code})
     c = Campaign(code=code, title=title.strip(), department=p.department, policy_name=policy_name,
                  basis=basis.strip(), scope=sc, starts_on=starts_on, ends_on=ends_on, status="open",
                  created_at=clock.now(), actor=actor)
@@ -154,7 +156,7 @@ def _in_scope(session: Session, c: Campaign) -> ColumnElement[bool]:
 def _open(session: Session, campaign_id: int, department: str | None) -> Campaign:
     c = get(session, campaign_id, department=department, lock=True)
     if c.status != "open":
-        raise InvalidInput(f"campaign {c.code} is closed")
+        raise InvalidInput(f"campaign {c.code} is closed", code="supervision.campaign.closed", params={"code": c.code})
     return c
 
 
@@ -171,16 +173,18 @@ def add_targets(session: Session, *, campaign_id: int, source: str, model: str |
     where = _in_scope(session, c)
     if source == "grade":
         if not model or not grades:
-            raise InvalidInput("targets from grades need a model and one or more grades")
+            raise InvalidInput("targets from grades need a model and one or more grades",
+                               code="supervision.targets.no_grades")
         run = _latest_run(session, model, clock.today())
         if run is None:
-            raise NotFound(f"model {model!r} has no published run")
+            raise NotFound(f"model {model!r} has no published run", code="supervision.targets.no_run",
+                           params={"model": model})
         q = select(Subject.id, Score.grade).join(Score, Score.subject_id == Subject.id).where(
             Score.run_id == run, Score.grade.in_(list(grades)), where)
         found = [(sid, f"grade|{model}|{g}|{run}") for sid, g in session.execute(q)]
     elif source == "list":
         if not lists:
-            raise InvalidInput("targets from lists need one or more list codes")
+            raise InvalidInput("targets from lists need one or more list codes", code="supervision.targets.no_lists")
         known = set(session.execute(select(CreditList.code).where(CreditList.code.in_(list(lists)))).scalars())
         if missing := sorted(set(lists) - known):
             raise NotFound(f"no list {', '.join(missing)}")
@@ -228,7 +232,7 @@ def assign_tasks(session: Session, *, campaign_id: int, assignees: Sequence[str]
             raise NotFound(f"no active inspector {', '.join(missing)}")
     due = due_on or c.ends_on
     if due < c.starts_on:
-        raise InvalidInput("a task cannot be due before the campaign starts")
+        raise InvalidInput("a task cannot be due before the campaign starts", code="supervision.task.due_early")
     tasked = set(session.execute(select(InspectionTask.subject_id).where(
         InspectionTask.campaign_id == c.id, InspectionTask.status != "cancelled")).scalars())
     now = clock.now()
@@ -291,7 +295,8 @@ def close(session: Session, *, campaign_id: int, cancel_open: bool = False, depa
                                                               InspectionTask.status == "assigned")).scalars())
     if still and not cancel_open:
         raise InvalidInput(f"{len(still)} task(s) of campaign {c.code} are still open: record their results or "
-                           "close with cancel_open")
+                           "close with cancel_open", code="supervision.campaign.open_tasks",
+                           params={"code": c.code, "count": len(still)})
     now = clock.now()
     for t in still:
         t.status, t.note, t.updated_at = "cancelled", f"专项整治结束: {c.title}", now

@@ -5,7 +5,46 @@ from __future__ import annotations
 
 from creditgov.core.labels import Names
 
+# The refusals an inspector or a department meets on the supervision pages, by the
+# code the services give them.
+REFUSALS: Names = {
+    "supervision.task.cancelled": ("检查任务 #{id} 已取消，不能登记结果。", "Task #{id} was cancelled."),
+    "supervision.task.no_policy": ("检查任务 #{id} 不属于任何监管方案，没有可登记的结果项：请通过本部门的数据来源报送检查结果。",
+                                   "Task #{id} has no policy, so no result items: record its findings through the "
+                                   "department's own source."),
+    "supervision.task.no_penalty": ("该监管方案不在此登记处罚：处罚由作出决定的部门作为其自身的信用记录报送。",
+                                    "This policy records no penalties: the deciding department's penalty is its own "
+                                    "record."),
+    "supervision.task.penalty_incomplete": ("登记处罚须填写罚款金额和处罚决定书文号。",
+                                            "A penalty needs its amount and the decision's document number."),
+    "supervision.task.no_finding": ("发现问题须填写问题描述。", "Problems found need a description."),
+    "supervision.task.no_reason": ("取消检查任务须填写理由。", "Cancelling a task needs a reason."),
+    "supervision.task.not_open": ("检查任务 #{id} 已是“{status:task_status}”状态。",
+                                  "Task #{id} is already “{status:task_status}”."),
+    "supervision.task.due_early": ("任务的完成期限不能早于检查活动的开始日期。",
+                                   "A task cannot be due before the campaign starts."),
+    "supervision.campaign.code": ("检查活动编号须为 1–40 个字母、数字或“-”“_”“.”。",
+                                  "A campaign code is 1–40 letters, digits, '-', '_' or '.'."),
+    "supervision.campaign.no_title": ("检查活动须填写名称和所依据的文件。",
+                                      "A campaign needs a title and the notice it carries out."),
+    "supervision.campaign.dates": ("检查活动的结束日期不能早于开始日期。", "A campaign cannot end before it starts."),
+    "supervision.campaign.other_policy": ("该监管方案属于{department:department}：部门只能按本部门的方案开展检查活动。",
+                                          "This policy belongs to {department:department}: a department opens "
+                                          "campaigns under its own policies."),
+    "supervision.campaign.exists": ("检查活动编号“{code}”已被使用。", "Campaign code “{code}” is already used."),
+    "supervision.campaign.closed": ("检查活动“{code}”已结束。", "Campaign “{code}” is closed."),
+    "supervision.campaign.open_tasks": ("检查活动“{code}”还有 {count} 个任务未完成：请先登记检查结果，或选择同时取消未完成的任务。",
+                                        "{count} task(s) of campaign “{code}” are still open: record their results "
+                                        "or close it cancelling them."),
+    "supervision.targets.no_grades": ("按评价等级选取对象，须选择评价模型和至少一个等级。",
+                                      "Targets from grades need a model and one or more grades."),
+    "supervision.targets.no_run": ("评价模型“{model:model}”还没有已发布的评价结果。",
+                                   "Model “{model:model}” has no published run."),
+    "supervision.targets.no_lists": ("按信用名单选取对象，须选择至少一个名单。", "Targets from lists need one or more lists."),
+}
+
 LABELS: dict[str, Names] = {
+    "refusal": REFUSALS,
     "task_status": {"assigned": ("待检查", "Assigned"), "done": ("已完成", "Done"), "cancelled": ("已取消", "Cancelled")},
     "task_kind": {"random": ("双随机抽查", "Random inspection"), "patrol": ("网格巡查", "Grid patrol"),
                   "targeted": ("定向检查", "Targeted inspection"), "campaign": ("专项整治检查", "Campaign inspection")},

@@ -155,18 +155,21 @@ def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: 
         raise InvalidInput("outcome must be passed, problems or penalty")
     t = get_task(session, task_id, lock=True)
     if t.status == "cancelled":
-        raise InvalidInput(f"task {task_id} was cancelled")
+        raise InvalidInput(f"task {task_id} was cancelled", code="supervision.task.cancelled", params={"id": task_id})
     if t.policy_name is None:
         raise InvalidInput(f"task {task_id} ({t.kind}) has no policy, so no result items: record its findings "
-                           "through the department's own source")
+                           "through the department's own source", code="supervision.task.no_policy",
+                           params={"id": task_id})
     _, p = policy(session, t.policy_name)
     item = {"passed": p.results.passed, "problems": p.results.problems, "penalty": p.results.penalty}[outcome]
     if item is None:
-        raise InvalidInput(f"policy {p.name} records no penalties: the deciding department's penalty is its own record")
+        raise InvalidInput(f"policy {p.name} records no penalties: the deciding department's penalty is its own record",
+                           code="supervision.task.no_penalty")
     if outcome == "penalty" and (penalty_amount is None or not decision_no):
-        raise InvalidInput("a penalty needs its amount and the decision's document number")
+        raise InvalidInput("a penalty needs its amount and the decision's document number",
+                           code="supervision.task.penalty_incomplete")
     if outcome == "problems" and not (finding and finding.strip()):
-        raise InvalidInput("problems found need a description")
+        raise InvalidInput("problems found need a description", code="supervision.task.no_finding")
     when = inspected_on or clock.today()
     subj = session.get(Subject, t.subject_id)
     assert subj is not None
@@ -225,10 +228,11 @@ def _lookups(session: Session, keyring: KeyRing, subj: Subject) -> Lookups:
 def cancel_task(session: Session, *, task_id: int, reason: str, actor: str | None = None) -> InspectionTask:
     actor = actor or audit.default_actor()
     if not reason.strip():
-        raise InvalidInput("cancelling a task needs a reason")
+        raise InvalidInput("cancelling a task needs a reason", code="supervision.task.no_reason")
     t = get_task(session, task_id, lock=True)
     if t.status != "assigned":
-        raise InvalidInput(f"task {task_id} is {t.status}")
+        raise InvalidInput(f"task {task_id} is {t.status}", code="supervision.task.not_open",
+                           params={"id": task_id, "status": t.status})
     t.status, t.note, t.updated_at = "cancelled", reason.strip(), clock.now()
     audit.append(session, action="supervision.task.cancel", actor=actor, subject_id=t.subject_id,
                  detail={"task": t.id, "reason": reason})

@@ -179,20 +179,32 @@ def error_text(status: int, detail: str, lang: str, *, code: str | None = None,
 def refusal(exc: BaseException, lang: str | None = None) -> str:
     """A refusal shown on a page (a form's error line), in the page's language: a coded
     error in the catalogue's words; another in the sentence of its status, with the
-    domain's own (English) message after it; in English the message itself."""
+    domain's own (English) message after it (in English, the message itself). A fault
+    of the deployment (`ServerFault`: it may name hosts and paths) only says so."""
+    from creditgov.core.errors import ServerFault
+
     lang = lang or current.get()
+    status = _status(exc)
+    if isinstance(exc, ServerFault):
+        return ERROR_HINTS[500][0 if lang == "zh" else 1]
     code, params = getattr(exc, "code", None), getattr(exc, "params", None)
     if lang != "zh" and labels.say(code, params or {}, lang) is None:
         return str(exc)
-    _title, message, original = error_text(_status(exc), str(exc), lang, code=code, params=params)
+    _title, message, original = error_text(status, str(exc), lang, code=code, params=params)
     return f"{message}（{original}）" if original else message
 
 
 def _status(exc: BaseException) -> int:
-    """The status whose sentence stands for an uncoded refusal on a form."""
-    from creditgov.core.errors import Conflict, NotFound
+    """The status whose sentence stands for an uncoded refusal on a form (the API's
+    table, api/problems.py STATUS, says the same)."""
+    from creditgov.core.errors import ConfigError, Conflict, IntegrityError, NotFound
+    from creditgov.security.scopes import Forbidden, Unauthenticated
 
-    return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+    for cls, status in ((NotFound, 404), (Conflict, 409), (IntegrityError, 409), (Forbidden, 403),
+                        (Unauthenticated, 401), (ConfigError, 500)):
+        if isinstance(exc, cls):
+            return status
+    return 422
 
 
 def extract_messages() -> list[str]:

@@ -33,11 +33,14 @@ def _repairable(session: Session, record_id: int) -> tuple[CreditRecord, Catalog
     rec = get_record(session, record_id)
     item = get_item(session, rec.item_code)
     if item.polarity != "negative":
-        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair",
+                           code="workflows.repair.not_negative", params={"record": record_id})
     if not rec.is_current:
-        raise InvalidInput(f"record {record_id} is an old version; record conditions on the current one")
+        raise InvalidInput(f"record {record_id} is an old version; record conditions on the current one",
+                           code="workflows.repair.old_version", params={"record": record_id})
     if rec.status in ("repaired", "revoked"):
-        raise InvalidInput(f"record {record_id} is already {rec.status}")
+        raise InvalidInput(f"record {record_id} is already {rec.status}", code="workflows.repair.done",
+                           params={"record": record_id, "status": rec.status})
     return rec, item
 
 
@@ -61,7 +64,8 @@ def repair_conditions(session: Session, *, record_id: int, on: dt.date | None = 
     rec = get_record(session, record_id)
     item = get_item(session, rec.item_code)
     if item.polarity != "negative":
-        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair")
+        raise InvalidInput(f"record {record_id} is not a negative record; there is nothing to repair",
+                           code="workflows.repair.not_negative", params={"record": record_id})
     r = rules(session)
     tr = tier_rules(r, item.severity)
     units = condition_units(session, rec)
@@ -118,16 +122,18 @@ def sign_repair_commitment(session: Session, *, subject_id: int, unit: str | Non
         raise InvalidInput(f"a credit-repair commitment is the subject's own: it signs it itself, or at the credit "
                            f"office's window ({r.credit_office!r}); {unit!r} does not sign it")
     if not agreed:
-        raise InvalidInput("read the commitment's text and agree to it before signing")
+        raise InvalidInput("read the commitment's text and agree to it before signing", code="commitments.not_agreed")
     if unit is not None and not (signed_by and signed_by.strip()):
-        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)")
+        raise InvalidInput("a commitment signed at the window names who signed it (signed_by)",
+                           code="commitments.no_signer")
     get_subject(session, subject_id)
     in_force = [c for c in commitments_service.of_subject(session, subject_id)
                 if c.type == r.repair.commitment_type and c.status in ("signed", "fulfilled")]
     if in_force:
         c = in_force[0]
         raise InvalidInput(f"a {r.repair.commitment_type} commitment is already signed "
-                           f"(commitment {c.id}, {c.signed_on.isoformat()})")
+                           f"(commitment {c.id}, {c.signed_on.isoformat()})", code="workflows.commitment.signed",
+                           params={"id": c.id, "on": c.signed_on.isoformat()})
     t = commitments_service.template_of_type(session, r.repair.commitment_type)
     c = commitments_service.sign(session, subject_id=subject_id, template_code=t.code,
                                  signed_by=(signed_by or "").strip() or None, scenario="credit-repair", actor=actor)
@@ -160,14 +166,18 @@ def record_repair_condition(session: Session, *, record_id: int, kind: str, unit
     what = "obligations fulfilled" if kind == "obligations-fulfilled" else "a training attended"
     if unit is None:
         raise InvalidInput(f"{what} is confirmed by the department that supplied record {rec.id} "
-                           f"({rec.department_code!r}) or the credit office, not by the subject")
+                           f"({rec.department_code!r}) or the credit office, not by the subject",
+                           code="workflows.condition.not_yours",
+                           params={"record": rec.id, "department": rec.department_code})
     if unit not in allowed:
         raise InvalidInput(f"record {rec.id} was supplied by {rec.department_code!r}: {what} is confirmed by "
-                           f"{' or '.join(repr(u) for u in allowed)}, not {unit!r}")
+                           f"{' or '.join(repr(u) for u in allowed)}, not {unit!r}", code="workflows.condition.other_unit",
+                           params={"record": rec.id, "department": rec.department_code})
     if kind == "obligations-fulfilled":
         when = obligations_fulfilled(session, rec, dt.date.max)
         if when is not None:
-            raise InvalidInput(f"the obligations of record {rec.id} are already recorded as fulfilled on {when}")
+            raise InvalidInput(f"the obligations of record {rec.id} are already recorded as fulfilled on {when}",
+                               code="workflows.condition.recorded", params={"record": rec.id, "on": when})
     row = record_condition(session, kind=kind, subject_id=rec.subject_id,
                            record_id=rec.id if kind == "obligations-fulfilled" else None, department=unit,
                            note=note, met_on=met_on, actor=actor)

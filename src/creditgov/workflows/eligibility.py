@@ -137,6 +137,11 @@ class Eligibility:
     def failures(self) -> list[str]:
         return [c["detail"] for c in self.checks if not c["met"]]
 
+    @property
+    def failures_zh(self) -> list[str]:
+        """The unmet conditions as the subject is told them."""
+        return [c.get("detail_zh") or c["detail"] for c in self.checks if not c["met"]]
+
     def as_dict(self) -> dict[str, Any]:
         return {"record_id": self.record_id, "tier": self.tier, "eligible": self.eligible,
                 "eligible_from": self.eligible_from.isoformat(), "publication_ends": iso(self.publication_ends),

@@ -17,7 +17,8 @@ REFUSALS: Names = {
     "workflows.objection.not_in_force": ("记录 #{record} 的状态是“{status:record_status}”，只有有效的记录可以提出异议。",
                                          "Record #{record} is “{status:record_status}”; only a record in force can be "
                                          "contested."),
-    "workflows.record.unnamed": ("请填写记录编号或决定文号。", "Name the record: its number or its document number (文号)."),
+    "workflows.record.unnamed": ("请填写记录编号或决定文号。",
+                                 "Name the record: its number or the document number of the decision."),
     "workflows.record.no_such": ("该主体的档案中没有当前有效的记录“{ref}”，请核对编号或文号。",
                                  "No current record “{ref}” in this subject's file; check the number."),
     "workflows.repair.pending": ("记录 #{record} 已有一份在办的信用修复申请（#{application}）。",
@@ -30,6 +31,47 @@ REFUSALS: Names = {
                               "Record #{record} is already “{status:record_status}”."),
     "workflows.repair.disputed": ("记录 #{record} 正在异议处理中，信用修复须等异议处理完毕。",
                                   "Record #{record} is under objection; repair waits for the decision."),
+    "workflows.commitment.signed": ("信用修复承诺书已于 {on} 签署（承诺 #{id}），无需再签。",
+                                    "A credit-repair commitment is already signed (commitment #{id}, {on})."),
+    "workflows.condition.not_yours": ("记录 #{record} 的这项修复条件由认定单位{department:department}或信用办登记，"
+                                      "不能由本人登记。",
+                                      "This repair condition of record #{record} is recorded by "
+                                      "{department:department} (who supplied it) or the credit office, not by the "
+                                      "subject."),
+    "workflows.condition.other_unit": ("记录 #{record} 由{department:department}认定：这项修复条件须由该单位或信用办登记。",
+                                       "Record #{record} was supplied by {department:department}: this condition is "
+                                       "recorded by it or the credit office."),
+    "workflows.condition.recorded": ("记录 #{record} 的履行义务已于 {on} 登记。",
+                                     "The obligations of record #{record} are already recorded as fulfilled on {on}."),
+    "workflows.reason.missing": ("请填写理由。", "Give the reason."),
+    "workflows.objection.other_department": ("异议 #{id} 由提供该记录的{department:department}处理。",
+                                             "Objection #{id} is handled by {department:department}, who supplied "
+                                             "the record."),
+    "workflows.objection.not_open": ("异议 #{id} 已是“{status:objection_status}”状态，只有待处理的异议可以延期。",
+                                     "Objection #{id} is “{status:objection_status}”; only an open objection can be "
+                                     "extended."),
+    "workflows.objection.extended": ("异议 #{id} 已经延期过：规定只允许延期 {count} 次。",
+                                     "Objection #{id} was already extended: the rules allow {count} extension."),
+    "workflows.objection.extend_late": ("异议 #{id} 的处理期限为 {due}，延期须在期限届满前申请。",
+                                        "Objection #{id} was due on {due}; an extension must come before that."),
+    "workflows.review.none": ("现行规定不设复核。", "The rules in force allow no review."),
+    "workflows.review.not_decided": ("异议 #{id} 为“{status:objection_status}”状态：复核只能在作出处理决定后申请一次。",
+                                     "Objection #{id} is “{status:objection_status}”; a review follows a decision, "
+                                     "once."),
+    "workflows.review.in_favour": ("异议 #{id} 已按申请人的主张作出处理（删除记录），无需复核。",
+                                   "Objection #{id} was decided in the subject's favour (the record deleted)."),
+    "workflows.review.other_unit": ("异议 #{id} 的复核由{department:department}负责。",
+                                    "The review of objection #{id} is for {department:department}."),
+    "workflows.repair.other_unit": ("信用修复申请 #{id} 为“{status:repair_status}”状态，现由{department:department}办理。",
+                                    "Repair application #{id} is “{status:repair_status}”; {department:department} "
+                                    "answers it now."),
+    "workflows.repair.other_department": ("信用修复申请 #{id} 由认定单位{department:department}决定（谁认定、谁修复）。",
+                                          "Repair application #{id} is decided by {department:department}, who "
+                                          "supplied the record."),
+    "workflows.repair.not_forwarded": ("信用修复申请 #{id} 尚未由受理单位转送。",
+                                       "Repair application #{id} has not been forwarded by the intake yet."),
+    "workflows.repair.intake_only": ("信用修复申请由受理单位{department:department}转送。",
+                                     "Applications are forwarded by the intake, {department:department}."),
     "workflows.materials.none": ("没有收到材料文件，请选择要上传的文件。", "No material files were given."),
     "workflows.materials.objection_closed": ("异议 #{id} 已是“{status:objection_status}”状态，不能再补充证据。",
                                              "Objection #{id} is “{status:objection_status}”; no more evidence can be "

@@ -125,17 +125,22 @@ def extend_objection(session: Session, *, objection_id: int, reason: str, depart
     o = get_objection(session, objection_id)
     r = rules(session).objection
     if department != o.department_code:
-        raise InvalidInput(f"objection {objection_id} is handled by {o.department_code!r}, not {department!r}")
+        raise InvalidInput(f"objection {objection_id} is handled by {o.department_code!r}, not {department!r}",
+                           code="workflows.objection.other_department",
+                           params={"id": objection_id, "department": o.department_code})
     if o.status != "open":
-        raise InvalidInput(f"objection {objection_id} is {o.status}; only an open objection can be extended")
+        raise InvalidInput(f"objection {objection_id} is {o.status}; only an open objection can be extended",
+                           code="workflows.objection.not_open", params={"id": objection_id, "status": o.status})
     if r.extensions < 1 or o.extended_on is not None:
         raise InvalidInput(f"objection {objection_id} was already extended on {o.extended_on}; "
-                           f"the rules allow {r.extensions} extension")
+                           f"the rules allow {r.extensions} extension", code="workflows.objection.extended",
+                           params={"id": objection_id, "count": r.extensions})
     if not reason.strip():
-        raise InvalidInput("an extension needs its reason")
+        raise InvalidInput("an extension needs its reason", code="workflows.reason.missing")
     today = clock.today()
     if today > o.due_on:
-        raise InvalidInput(f"objection {objection_id} was due on {o.due_on}; an extension must come before that")
+        raise InvalidInput(f"objection {objection_id} was due on {o.due_on}; an extension must come before that",
+                           code="workflows.objection.extend_late", params={"id": objection_id, "due": o.due_on})
     due = calendar.load(session).add_working_days(o.received_on, r.max_total_working_days)
     claim(session, Objection, o.id, ("open",), {"due_on": due, "extended_on": today,
                                                   "extension_reason": reason.strip()}, "objection")
@@ -155,11 +160,12 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
     if outcome not in OBJECTION_OUTCOMES:
         raise InvalidInput(f"outcome must be one of {list(OBJECTION_OUTCOMES)}")
     if not reason.strip():
-        raise InvalidInput("a decision needs its reason")
+        raise InvalidInput("a decision needs its reason", code="workflows.reason.missing")
     o = get_objection(session, objection_id)
     if department != o.department_code:
         raise InvalidInput(f"objection {objection_id} is decided by {o.department_code!r} (who supplied the "
-                           f"record), not {department!r}")
+                           f"record), not {department!r}", code="workflows.objection.other_department",
+                           params={"id": objection_id, "department": o.department_code})
     if outcome == "corrected":
         parse_corrections(corrections)
     today = clock.today()
@@ -192,13 +198,15 @@ def request_review(session: Session, *, objection_id: int, reason: str, actor: s
     o = get_objection(session, objection_id)
     r = rules(session)
     if r.objection.reviews < 1:
-        raise InvalidInput("the rules in force allow no review")
+        raise InvalidInput("the rules in force allow no review", code="workflows.review.none")
     if o.status != "decided":
-        raise InvalidInput(f"objection {objection_id} is {o.status}; a review follows a decision, once")
+        raise InvalidInput(f"objection {objection_id} is {o.status}; a review follows a decision, once",
+                           code="workflows.review.not_decided", params={"id": objection_id, "status": o.status})
     if o.outcome == "deleted":
-        raise InvalidInput(f"objection {objection_id} was decided in the subject's favour (deleted)")
+        raise InvalidInput(f"objection {objection_id} was decided in the subject's favour (deleted)",
+                           code="workflows.review.in_favour", params={"id": objection_id})
     if not reason.strip():
-        raise InvalidInput("a review request needs its reasons")
+        raise InvalidInput("a review request needs its reasons", code="workflows.reason.missing")
     today = clock.today()
     due = calendar.load(session).add_working_days(today, r.objection.review_working_days)
     target_id = o.result_record_id or o.record_id
@@ -232,10 +240,12 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
     if outcome not in OBJECTION_OUTCOMES:
         raise InvalidInput(f"outcome must be one of {list(OBJECTION_OUTCOMES)}")
     if not reason.strip():
-        raise InvalidInput("a review decision needs its reason")
+        raise InvalidInput("a review decision needs its reason", code="workflows.reason.missing")
     o = get_objection(session, objection_id)
     if o.status == "reviewing" and unit != o.review_authority:
-        raise InvalidInput(f"the review of objection {objection_id} is for {o.review_authority!r}, not {unit!r}")
+        raise InvalidInput(f"the review of objection {objection_id} is for {o.review_authority!r}, not {unit!r}",
+                           code="workflows.review.other_unit",
+                           params={"id": objection_id, "department": o.review_authority})
     if outcome == "corrected":
         parse_corrections(corrections)
     target_id = o.result_record_id or o.record_id

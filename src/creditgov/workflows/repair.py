@@ -75,7 +75,7 @@ def apply_repair(session: Session, *, subject_id: int, record_id: int, applicant
                          "materials": [Path(f).name for f in materials_files]})
     if a.status == "refused":
         tell_subject(session, subject_id, "repair.refused",
-                     f"信用修复申请 {a.id} 不符合条件: {a.refusal_reason}", "repair", a.id)
+                     f"信用修复申请 {a.id} 不符合条件：{'；'.join(el.failures_zh)}。", "repair", a.id)
     else:
         tell_subject(session, subject_id, "repair.received",
                      f"信用修复申请 {a.id} 已受理, {unit_name(session, r.repair.intake_unit)}在 {a.intake_due_on} "
@@ -94,7 +94,8 @@ def forward_repair(session: Session, *, application_id: int, unit: str, actor: s
     actor = actor or audit.default_actor()
     r = rules(session)
     if unit != r.repair.intake_unit:
-        raise InvalidInput(f"applications are forwarded by the intake ({r.repair.intake_unit!r}), not {unit!r}")
+        raise InvalidInput(f"applications are forwarded by the intake ({r.repair.intake_unit!r}), not {unit!r}",
+                           code="workflows.repair.intake_only", params={"department": r.repair.intake_unit})
     a = get_application(session, application_id)
     today = clock.today()
     due = calendar.load(session).add_working_days(today, r.repair.decision_working_days)
@@ -118,12 +119,14 @@ def reject_repair(session: Session, *, application_id: int, unit: str, reason: s
     for it (its answer, 答复), or by the identifying department after forwarding."""
     actor = actor or audit.default_actor()
     if not reason.strip():
-        raise InvalidInput("a rejection always states its reason")
+        raise InvalidInput("a rejection always states its reason", code="workflows.reason.missing")
     a = get_application(session, application_id)
     r = rules(session)
     stage = {"submitted": r.repair.intake_unit, "forwarded": a.department_code}.get(a.status)
     if stage is not None and unit != stage:
-        raise InvalidInput(f"application {application_id} is {a.status}; {stage!r} answers it now, not {unit!r}")
+        raise InvalidInput(f"application {application_id} is {a.status}; {stage!r} answers it now, not {unit!r}",
+                           code="workflows.repair.other_unit",
+                           params={"id": application_id, "status": a.status, "department": stage})
     claim(session, RepairApplication, a.id, REPAIR_OPEN,
           {"status": "rejected", "decided_on": clock.today(), "decided_by": actor,
             "decision_reason": reason.strip()}, "repair application")
@@ -142,9 +145,11 @@ def claim_approval(session: Session, *, application_id: int, department: str, re
     a = get_application(session, application_id)
     if department != a.department_code:
         raise InvalidInput(f"application {application_id} is decided by {a.department_code!r} "
-                           f"(谁认定、谁修复), not {department!r}")
+                           f"(谁认定、谁修复), not {department!r}", code="workflows.repair.other_department",
+                           params={"id": application_id, "department": a.department_code})
     if a.status == "submitted":
-        raise InvalidInput(f"application {application_id} has not been forwarded by the intake yet")
+        raise InvalidInput(f"application {application_id} has not been forwarded by the intake yet",
+                           code="workflows.repair.not_forwarded", params={"id": application_id})
     claim(session, RepairApplication, a.id, ("forwarded",),
           {"status": "approved", "decided_on": clock.today(), "decided_by": actor,
             "decision_reason": (reason or "").strip() or "conditions met"}, "repair application")
