@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.core.errors import Conflict
 from creditgov.points import ledger
+from creditgov.points.models import Offer, Redemption
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from tests.lists.helpers import add_record, make_subject
@@ -139,21 +141,25 @@ def test_the_cli_runs_the_pass_and_shows_history(store: str, cli, tmp_path: Path
     assert "社区信用积分超市" in cli(*base, "shop", "list").output
     # The demo's redemptions: each resident with points buys the dearest offer it can; the
     # shop settles two in three; a second run finds them and makes none.
+    # The service home (家政服务, 500 points) is for a good credit band: the resident with
+    # 600 points is refused it and takes the rice; a firm holding points takes nothing.
     with db.session_scope(store) as s:
-        others = residents(s, 4, 150)
+        others = residents(s, 3, 150)
+        rich = residents(s, 1, 600)[0]
+        firm = make_subject(s, kind="enterprise", name="有积分的企业")
+        give(s, firm.id, 900, "test:firm")
+        cheapest_150 = max(o.price for o in s.execute(select(Offer)).scalars() if o.price <= 150 and not o.kinds)
     first = json.loads(cli(*base, "shop", "demo-redemptions", "--json").stdout)
-    assert first == {"redeemed": 5, "settled": 4, "reserved": 1}
+    assert first == {"redeemed": 5, "settled": 4, "reserved": 1, "closed": 0}
     assert json.loads(cli(*base, "shop", "demo-redemptions", "--json").stdout) == first
     with db.session_scope(store) as s:
-        from sqlalchemy import func, select
-
-        from creditgov.points.models import Redemption
-        rows = s.execute(select(Redemption.subject_id, Redemption.points, Redemption.status)).all()
+        rows = s.execute(select(Redemption.subject_id, Redemption.points, Redemption.status)
+                         .order_by(Redemption.id)).all()
         assert s.execute(select(func.count()).select_from(Redemption)).scalar() == len(rows) == 5
         spent = {who: points for who, points, _st in rows}
-        assert spent[sid] == 300 and ledger.balance(s, sid) == 20   # 大米 5kg, the dearest its points buy
-        assert all(ledger.balance(s, o) == 150 - spent[o] >= 0 for o in others)
-        assert sorted(st for *_, st in rows) == ["reserved", "settled", "settled", "settled", "settled"]
+        assert spent == {sid: 300, **{o: cheapest_150 for o in others}, rich: 300}   # the dearest each may buy
+        assert ledger.balance(s, sid) == 20 and ledger.balance(s, rich) == 300 and firm.id not in spent
+        assert [st for *_, st in rows] == ["settled", "settled", "reserved", "settled", "settled"]
 
 
 def test_the_office_settles_a_month_on_a_page_and_downloads_it(setup, store: str) -> None:

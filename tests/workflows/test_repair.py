@@ -30,7 +30,7 @@ from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import ModelVersion
 from creditgov.workflows import flows
-from creditgov.workflows.eligibility import eligibility, record_condition
+from creditgov.workflows.eligibility import eligibility, record_condition, unmet
 from creditgov.workflows.exchange import queue_exchange, recipients_of, record_share
 from creditgov.workflows.materials import materials
 from creditgov.workflows.models import (
@@ -74,6 +74,10 @@ def test_too_early_is_refused_with_the_date_it_becomes_possible(county: str, tod
         assert msgs[0].topic == "repair.refused" and "2027-01-20" in msgs[0].body
         # the subject is told in its own words: no English, no department code
         assert "最短公示期" in msgs[0].body and "from 2027" not in msgs[0].body and " market" not in msgs[0].body
+        # pages and the printed decision say the unmet conditions in the reader's language
+        stored = s.get(RepairApplication, a.id).eligibility  # type: ignore[union-attr]
+        assert unmet(stored, "zh").startswith("严重失信记录最短公示期") and "2027-01-20" in unmet(stored, "zh")
+        assert "from 2027-01-20" in unmet(stored, "en") and "公示" not in unmet(stored, "en")
         assert s.get(CreditRecord, rec_id).status == "active"  # type: ignore[union-attr]
 
 

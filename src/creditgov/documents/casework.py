@@ -5,6 +5,7 @@ objection and repair procedures, read from their tables."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,13 +74,20 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("当事人：", _party(session, a.subject_id)), ("修复事项：", _record(session, a.record_id)),
                 ("申请日期：", a.applied_on.isoformat()),
                 ("决定：", labels.label("repair_status", a.status) or a.status),
-                ("理由：", a.decision_reason or a.refusal_reason or "—"),
+                ("理由：", a.decision_reason or _unmet_zh(a.eligibility) or a.refusal_reason or "—"),
                 ("决定日期：", a.decided_on.isoformat() if a.decided_on else "—"),
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
                          if a.status == "approved" else REVIEW)]))
     if len(out) > 2000:
         raise InvalidInput("more than 2000 documents in one run: narrow it by day")
     return out
+
+
+def _unmet_zh(eligibility: dict[str, Any] | None) -> str:
+    """A refused application's unmet conditions as the check said them in Chinese (the
+    stored `refusal_reason` is the English of the API and the command line)."""
+    return "；".join(c.get("detail_zh") or c.get("detail") or "" for c in (eligibility or {}).get("checks") or []
+                    if not c.get("met"))
 
 
 def print_cases(session: Session, *, kind: str, verify_base: str, on: dt.date | None = None,

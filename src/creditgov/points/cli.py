@@ -211,7 +211,8 @@ def shop_demo_redemptions(actor: str = ActorOpt, json_out: bool = JsonOpt) -> No
     with session() as s:
         out = demo.redemptions(s, actor=actor or audit.default_actor())
     emit_json(out) if json_out else console.print(
-        f"redemptions: {out['redeemed']} ({out['settled']} settled, {out['reserved']} reserved)")
+        f"redemptions: {out['redeemed']} ({out['settled']} settled, {out['reserved']} reserved, "
+        f"{out['closed']} cancelled or expired)")
 
 
 # ------------------------------------------------------------------ boards

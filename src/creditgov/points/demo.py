@@ -58,37 +58,39 @@ def seed(session: Session, *, actor: str, merchants: int = 3) -> dict[str, Any]:
 
 def redemptions(session: Session, *, actor: str, count: int = 12, settle_every: int = 3) -> dict[str, int]:
     """`count` residents who hold points each redeem the dearest offer their points buy
-    and that is open to them; the shop settles all but every `settle_every`-th (those
-    codes are still held). Safe to run twice: a resident's demonstration redemption
-    (its idempotency key) is found and counted, not made again."""
+    and that is open to them; the shop settles all but every `settle_every`-th new one
+    (those codes are still held). Safe to run twice: a resident's demonstration
+    redemption (its idempotency key) is found and counted by its state, never made or
+    settled again."""
     offers = session.execute(select(Offer).where(Offer.active.is_(True))
                              .order_by(Offer.price.desc(), Offer.id)).scalars().all()
     holders = select(PointsEntry.subject_id)
     people = session.execute(select(Subject.id).where(Subject.kind == "individual", Subject.id.in_(holders))
                              .order_by(Subject.id)).scalars().all()
-    out = {"redeemed": 0, "settled": 0, "reserved": 0}
+    out = {"redeemed": 0, "settled": 0, "reserved": 0, "closed": 0}
     for sid in people:
         if out["redeemed"] >= count:
             break
         key = f"demo-{sid}"
         r = session.execute(select(Redemption).where(Redemption.subject_id == sid,
                                                      Redemption.idempotency_key == key)).scalar_one_or_none()
+        created = False
         if r is None:
             have = ledger.balance(session, sid)
             for o in offers:
                 if o.price > have:
                     continue
                 try:
-                    r, _created = shop.redeem(session, subject_id=sid, offer_id=o.id, key=key, actor=actor)
+                    r, created = shop.redeem(session, subject_id=sid, offer_id=o.id, key=key, actor=actor)
                 except Conflict:  # not for this resident (kind, band), or gone: the next offer
                     continue
                 break
         if r is None:
             continue
         out["redeemed"] += 1
-        if r.status == "reserved" and out["redeemed"] % settle_every:
+        if created and out["redeemed"] % settle_every:
             r = shop.confirm(session, code=r.code, actor=actor)
-        out["settled" if r.status == "settled" else "reserved"] += 1
+        out[{"settled": "settled", "reserved": "reserved"}.get(r.status, "closed")] += 1  # closed: cancelled, expired
     return out
 
 

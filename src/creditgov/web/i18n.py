@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -31,6 +32,7 @@ LOCALES = ("zh", "en")
 DEFAULT = "zh"
 LANG_COOKIE = "cg_lang"
 current: ContextVar[str] = ContextVar("creditgov_locale", default=DEFAULT)
+log = logging.getLogger("creditgov.web")
 
 
 def po_path(locale: str) -> str:
@@ -185,7 +187,8 @@ def refusal(exc: BaseException, lang: str | None = None) -> str:
 
     lang = lang or current.get()
     status = _status(exc)
-    if isinstance(exc, ServerFault):
+    if isinstance(exc, ServerFault):  # the page does not say it: the log does
+        log.error("server fault shown on a page", exc_info=exc)
         return ERROR_HINTS[500][0 if lang == "zh" else 1]
     code, params = getattr(exc, "code", None), getattr(exc, "params", None)
     if lang != "zh" and labels.say(code, params or {}, lang) is None:
@@ -195,13 +198,23 @@ def refusal(exc: BaseException, lang: str | None = None) -> str:
 
 
 def _status(exc: BaseException) -> int:
-    """The status whose sentence stands for an uncoded refusal on a form (the API's
-    table, api/problems.py STATUS, says the same)."""
-    from creditgov.core.errors import ConfigError, Conflict, IntegrityError, NotFound
+    """The status whose sentence stands for an uncoded refusal on a form: the domain's
+    error classes as the API's table (api/problems.py STATUS) answers them; the API's
+    own rate limit never reaches a page."""
+    from creditgov.core.errors import (
+        ConfigError,
+        Conflict,
+        CreditGovError,
+        IntegrityError,
+        InvalidInput,
+        NotFound,
+    )
+    from creditgov.security.attempts import TooManyAttempts
     from creditgov.security.scopes import Forbidden, Unauthenticated
 
-    for cls, status in ((NotFound, 404), (Conflict, 409), (IntegrityError, 409), (Forbidden, 403),
-                        (Unauthenticated, 401), (ConfigError, 500)):
+    for cls, status in ((TooManyAttempts, 429), (NotFound, 404), (Conflict, 409), (InvalidInput, 422),
+                        (Unauthenticated, 401), (Forbidden, 403), (IntegrityError, 409), (ConfigError, 500),
+                        (CreditGovError, 400)):
         if isinstance(exc, cls):
             return status
     return 422

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.bureaus import access as bureau_access
 from creditgov.commitments.access import own_commitments, sign_commitment
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.exchange import access as exchange_access
 from creditgov.records.models import RecordStatusChange
@@ -69,6 +69,7 @@ from creditgov.workflows.conditions import (
     sign_repair_commitment,
 )
 from creditgov.workflows.eligibility import eligibility as check_eligibility
+from creditgov.workflows.eligibility import unmet
 from creditgov.workflows.materials import add_materials, files_dir_for
 from creditgov.workflows.models import (
     OBJECTION_OPEN,
@@ -483,13 +484,17 @@ def repairs_page(request: Request, who: Who, session: DB,
 
 
 def _repair_history(a: dict[str, Any], intake: str) -> list[dict[str, Any]]:
-    h = [{"step": "applied", "on": a["applied_on"], "by": a["applicant"] or a["channel"],
+    """The application's steps, units and channels by their names, a refusal's unmet
+    conditions in the reader's language."""
+    lang = i18n.current.get()
+    h = [{"step": "applied", "on": a["applied_on"], "by": a["applicant"] or labels.label("channel", a["channel"], lang),
           "due": a["intake_due_on"]}]
     if a["status"] == "refused":
-        h.append({"step": "refused", "on": a["decided_on"], "by": a["decided_by"], "note": a["refusal_reason"]})
+        h.append({"step": "refused", "on": a["decided_on"], "by": a["decided_by"],
+                  "note": unmet(a["eligibility"], lang) or a["refusal_reason"]})
     if a["forwarded_on"]:
-        h.append({"step": "forwarded", "on": a["forwarded_on"], "by": intake, "due": a["decision_due_on"],
-                  "note": a["department"]})
+        h.append({"step": "forwarded", "on": a["forwarded_on"], "by": labels.label("department", intake, lang),
+                  "due": a["decision_due_on"], "note": labels.label("department", a["department"], lang)})
     if a["status"] in ("approved", "rejected"):
         h.append({"step": a["status"], "on": a["decided_on"], "by": a["decided_by"], "note": a["decision_reason"]})
     return h
@@ -508,6 +513,7 @@ def _repair_page(request: Request, session: Session, who: Principal, application
     ctx_ = {
         "conditions": _conditions(session, who, row.record_id, row.subject_id),
         "a": a, "error": error, "done": done, "approval": approval, "unit": unit, "intake": intake,
+        "unmet": unmet(a["eligibility"], i18n.current.get()),
         "history": _repair_history(a, intake), "status_history": _status_history(session, [a["record_id"]]),
         "can_forward": unit is not None and a["status"] == "submitted" and unit == intake,
         "can_reject": unit is not None and holder is not None and unit == holder,

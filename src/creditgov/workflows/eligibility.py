@@ -148,6 +148,15 @@ class Eligibility:
                 "checks": self.checks}
 
 
+def unmet(eligibility: dict[str, Any] | None, lang: str = "zh") -> str:
+    """A stored check's (`Eligibility.as_dict`) unmet conditions in `lang`, for pages and
+    documents (the stored `refusal_reason` is the English the API and CLI show)."""
+    checks = (eligibility or {}).get("checks") or []
+    said = [(c.get("detail_en") or c.get("detail")) if lang == "en" else (c.get("detail_zh") or c.get("detail"))
+            for c in checks if not c.get("met")]
+    return ("; " if lang == "en" else "；").join(s for s in said if s)
+
+
 def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) -> Eligibility:
     """Check every condition of repair for one record, automatically: the minimum
     period (from the catalogue), obligations recorded as fulfilled, a credit

@@ -52,6 +52,7 @@ REFUSALS: Names = {
                                      "extended."),
     "workflows.objection.extended": ("异议 #{id} 已经延期过：规定只允许延期 {count} 次。",
                                      "Objection #{id} was already extended: the rules allow {count} extension."),
+    "workflows.objection.no_extension": ("现行规定不允许延期。", "The rules in force allow no extension."),
     "workflows.objection.extend_late": ("异议 #{id} 的处理期限为 {due}，延期须在期限届满前申请。",
                                         "Objection #{id} was due on {due}; an extension must come before that."),
     "workflows.review.none": ("现行规定不设复核。", "The rules in force allow no review."),

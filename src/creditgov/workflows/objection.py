@@ -131,7 +131,9 @@ def extend_objection(session: Session, *, objection_id: int, reason: str, depart
     if o.status != "open":
         raise InvalidInput(f"objection {objection_id} is {o.status}; only an open objection can be extended",
                            code="workflows.objection.not_open", params={"id": objection_id, "status": o.status})
-    if r.extensions < 1 or o.extended_on is not None:
+    if r.extensions < 1:
+        raise InvalidInput("the rules in force allow no extension", code="workflows.objection.no_extension")
+    if o.extended_on is not None:
         raise InvalidInput(f"objection {objection_id} was already extended on {o.extended_on}; "
                            f"the rules allow {r.extensions} extension", code="workflows.objection.extended",
                            params={"id": objection_id, "count": r.extensions})
