@@ -278,7 +278,8 @@ def _issue_png(pair: Pair, png: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
 def _photo_of(qr_png: Path, out: Path) -> None:
     """A large "photo" in which the code is a small, slightly grey part of a busy scene
     (shapes, lines of text-like marks), saved as JPEG: the reader must find it, which
-    takes the second, larger pass at 2048 pixels."""
+    takes a larger pass (2048 pixels, or the photo's own size where the code's modules
+    fall across pixels at 2048 — about one code in a hundred)."""
     from PIL import Image, ImageDraw
 
     scene = Image.new("RGB", (3000, 2200), (214, 205, 190))
