@@ -104,3 +104,42 @@ def test_an_uncoded_or_unfillable_refusal_keeps_the_services_words(lang: str) ->
         assert i18n.refusal(short, "zh").startswith("您要找的内容不存在") and str(short) in i18n.refusal(short, "zh")
         assert i18n.refusal(unknown, "zh") == "该操作与对象当前的状态冲突，请刷新后重试。（something new）"
     assert labels.say("workflows.record.no_such", {}, lang) is None
+
+
+def test_one_status_table_for_the_api_and_the_pages() -> None:
+    """Each error class carries its status; the API's problem and a page's refusal both
+    read it (`status_of`), so a refusal cannot be 409 in one and 422 in the other."""
+    from fastapi.testclient import TestClient
+
+    from creditgov.api.ratelimit import RateLimited
+    from creditgov.core.errors import IntegrityError, status_of
+    from creditgov.security.attempts import TooManyAttempts
+    from creditgov.security.scopes import SignInIncomplete, Unauthenticated
+    from creditgov.workflows.common import AlreadyDecided
+
+    cases = [(NotFound("x"), 404), (InvalidInput("x"), 422), (Conflict("x"), 409), (IntegrityError("x"), 409),
+             (AlreadyDecided("x"), 409), (Forbidden("x"), 403), (SignInIncomplete("code"), 403),
+             (Unauthenticated("x"), 401), (TooManyAttempts("x", 5), 429), (RateLimited(5), 429),
+             (ServerFault("x"), 500), (ValueError("x"), 500)]
+    assert [status_of(e) for e, _ in cases] == [s for _, s in cases]
+    # the API answers with that status, with the code and the reader's words
+    from fastapi import FastAPI
+
+    from creditgov.api import problems
+
+    app = FastAPI()
+    problems.install(app)
+    raised: list[Exception] = []
+
+    @app.get("/api/x")
+    def _x() -> None:
+        raise raised[-1]
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for exc, status in cases[:8]:
+        raised.append(exc)
+        assert client.get("/api/x").status_code == status, exc
+    raised.append(Conflict("not enough points", code="points.balance.short", params={"have": 20, "price": 50}))
+    r = client.get("/api/x", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.json()["code"] == "points.balance.short"
+    assert r.json()["message"] == i18n.refusal(raised[-1], "zh") == "积分不足：现有 20 分，需要 50 分。"

@@ -122,7 +122,7 @@ def test_the_page_sends_a_draw_in_both_languages(drawn: Drawn, smtp: SmtpPeer, t
         assert r.status_code == 200 and words in r.text, r.text[-2000:]
         assert len(r.text.split('data-testid="unreached"')) == n + 1   # nobody has an e-mail address
     r = c.post("/documents/inspections/send", data={"draw": drawn.draw_id}, headers=heads["tourism"])
-    assert r.status_code == 422 and "you act for tourism" in r.text   # another department's draw: refused
+    assert r.status_code == 403 and "you act for tourism" in r.text   # another department's draw: refused
     with db.session_scope(drawn.url) as s:
         sends = s.execute(select(AuditEntry).where(AuditEntry.action == "documents.send")).scalars().all()
         assert [e.actor for e in sends] == ["user:office", "user:office"]

@@ -498,7 +498,7 @@ def test_a_subject_objects_on_its_own_page_and_the_department_decides_on_the_cas
         assert status_changes(s, rec) == [("active", "disputed"), ("disputed", "active")]
     # a second decision is refused on the page, with the reason
     r = dep.post(f"{case}/decide", data={"outcome": "deleted", "reason": "再议", "csrf_token": _csrf(dep, case)})
-    assert r.status_code == 422 and "another decision came first" in r.text
+    assert r.status_code == 409 and "another decision came first" in r.text
     # and the subject's page in English
     cl.get("/lang/en?next=/me/credit")
     en = cl.get("/me/credit").text

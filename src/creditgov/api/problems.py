@@ -1,5 +1,6 @@
 """Errors at the edge: domain exceptions become RFC 9457 problem+json (API) or an
-error page (browser). Domain code never imports HTTP; this table is the only
+error page (browser). Domain code never imports HTTP; the status of each error class
+(`core.errors.status_of`, read by the pages too) is the only
 translation (Airflow's ADR: errors are translated at the route boundary)."""
 
 from __future__ import annotations
@@ -15,33 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgov.api.ratelimit import RateLimited
-from creditgov.core.errors import (
-    ConfigError,
-    Conflict,
-    CreditGovError,
-    IntegrityError,
-    InvalidInput,
-    NotFound,
-    ServerFault,
-)
+from creditgov.core.errors import CreditGovError, ServerFault, status_of
 from creditgov.security.attempts import TooManyAttempts
-from creditgov.security.scopes import Forbidden, Unauthenticated
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("creditgov.api")
-STATUS: list[tuple[type[Exception], int]] = [
-    (NotFound, 404), (Conflict, 409), (InvalidInput, 422), (Unauthenticated, 401), (Forbidden, 403),
-    (IntegrityError, 409), (ConfigError, 500), (CreditGovError, 400),
-]
-
-
-def status_of(exc: Exception) -> int:
-    for cls, code in STATUS:
-        if isinstance(exc, cls):
-            return code
-    return 500
-
-
 def problem(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> JSONResponse:
     title = HTTPStatus(status).phrase
     body: dict[str, Any] = {"type": f"https://creditgov.local/problems/{status}", "title": title,
@@ -131,7 +110,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CreditGovError)
     async def _domain(request: Request, exc: CreditGovError) -> Response:
         if isinstance(exc, RateLimited | TooManyAttempts):
-            resp = await _render(request, 429, str(exc))
+            resp = await _render(request, status_of(exc), str(exc))
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
         if isinstance(exc, ServerFault):

@@ -17,6 +17,8 @@ from creditgov.core.errors import CreditGovError
 class RateLimited(CreditGovError):
     """Too many requests: HTTP 429 with Retry-After."""
 
+    http_status = 429
+
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many public queries: try again in {retry_after} s")
         self.retry_after = retry_after

@@ -16,7 +16,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf
 from creditgov.catalog import access
 from creditgov.catalog import requests as wf
 from creditgov.catalog.models import CatalogItem, DataRequest, Department
-from creditgov.core.errors import Conflict, CreditGovError, NotFound
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.security.scopes import Principal, authorize
 from creditgov.web.i18n import refusal
 from creditgov.web.render import render
@@ -64,7 +64,7 @@ async def data_requests_file(request: Request, who: Who, session: DB,
         ctx = _list_context(session, who, department, error=refusal(exc),
                             draft={"legal_basis": legal_basis, "purpose": purpose, "frequency": frequency,
                                    "items": items or []})
-        return render(request, "data_requests.html", ctx, status=409 if isinstance(exc, Conflict) else 422)
+        return render(request, "data_requests.html", ctx, status=status_of(exc))
     return RedirectResponse(f"/data-requests/{f.id}?done=filed", status_code=303)
 
 
@@ -99,6 +99,6 @@ async def data_request_decide(request: Request, request_id: Id, who: Who, sessio
         session.rollback()
         if form_id is None:
             raise
-        code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
+        code = status_of(exc)
         return _form_page(request, session, who, form_id, error=refusal(exc), status=code)
     return RedirectResponse(f"/data-requests/{form_id}?done={decision}#item-{request_id}", status_code=303)

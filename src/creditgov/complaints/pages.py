@@ -25,7 +25,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
 from creditgov.catalog.models import Department
 from creditgov.complaints import access, service
 from creditgov.complaints.schemas import ComplaintIn, ObservationIn
-from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.security import service as audit
 from creditgov.security.scopes import Grant, Role, authorize
 from creditgov.web import exports, i18n
@@ -77,7 +77,7 @@ async def public_file(request: Request, who: Who, session: DB, category: Short, 
         return render(request, "complaint_public.html", _form_ctx(values, _errors(exc)), status=422)
     except InvalidInput as exc:
         session.rollback()
-        return render(request, "complaint_public.html", _form_ctx(values, refusal(exc)), status=422)
+        return render(request, "complaint_public.html", _form_ctx(values, refusal(exc)), status=status_of(exc))
     return render(request, "complaint_received.html", {"c": c, "code": code}, status=201)
 
 
@@ -242,5 +242,5 @@ async def supervisor_file(request: Request, who: Who, session: DB, category: Sho
         return _supervisor(request, session, who, error=_errors(exc), values=values, status=422)
     except InvalidInput as exc:
         session.rollback()
-        return _supervisor(request, session, who, error=refusal(exc), values=values, status=422)
+        return _supervisor(request, session, who, error=refusal(exc), values=values, status=status_of(exc))
     return _supervisor(request, session, who, done=c, status=201)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from creditgov.api.deps import DB, Who, check_csrf
 from creditgov.core import settings
-from creditgov.core.errors import CreditGovError
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.documents import casework, inspections, sending, service
 from creditgov.lists.models import CreditList
 from creditgov.security.scopes import Grant, Scope, authorize
@@ -63,7 +63,7 @@ async def inspections_send(request: Request, who: Who, session: DB,
                             actor=who.actor).as_dict()
     except CreditGovError as exc:
         session.rollback()
-        return _page(request, who, session, status=422, error=refusal(exc))
+        return _page(request, who, session, status=status_of(exc), error=refusal(exc))
     return _page(request, who, session, sent=sent)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
 from creditgov.core import clock
-from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.finance import access, fund, loans, matching, service, stats
 from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan, LoanApplication
 from creditgov.finance.policy import policy
@@ -38,10 +38,6 @@ from creditgov.web.render import _, render
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Done = Annotated[str | None, Query(max_length=20, pattern="^[a-z]+$")]
 Failure = (Conflict, InvalidInput, NotFound)
-
-
-def _status(exc: Exception) -> int:
-    return 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
 
 
 # ----------------------------------------------------------------------------- the subject
@@ -89,7 +85,7 @@ async def my_need_post(request: Request, who: Who, session: DB,
                    status=422)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=refusal(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=status_of(exc))
     matching.recompute(session, need_ids=[n.id], actor=who.actor)
     return RedirectResponse(f"/me/finance?done=posted#need-{n.id}", status_code=303)
 
@@ -105,7 +101,7 @@ async def my_consent(request: Request, need_id: Id, who: Who, session: DB,
                               days=days, actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=refusal(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/me/finance?done=consented#need-{need_id}", status_code=303)
 
 
@@ -119,7 +115,7 @@ async def my_consent_revoke(request: Request, consent_id: Id, who: Who, session:
                                actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=refusal(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse("/me/finance?done=revoked", status_code=303)
 
 
@@ -133,7 +129,7 @@ async def my_apply(request: Request, need_id: Id, who: Who, session: DB,
                     actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=refusal(exc), status=_status(exc))
+        return _me(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/me/finance?done=applied#need-{need_id}", status_code=303)
 
 
@@ -170,7 +166,7 @@ def bank_page(request: Request, who: Who, session: DB, done: Done = None) -> Res
 
 def _bank_failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
     session.rollback()
-    return _bank(request, session, who, error=refusal(exc), status=_status(exc))
+    return _bank(request, session, who, error=refusal(exc), status=status_of(exc))
 
 
 def _blank(value: str) -> str | None:
@@ -296,7 +292,7 @@ async def office_product(request: Request, product_id: Id, who: Who, session: DB
                                    actor=who.actor)
     except Failure as exc:
         session.rollback()
-        return _office(request, session, who, error=refusal(exc), status=_status(exc))
+        return _office(request, session, who, error=refusal(exc), status=status_of(exc))
     if p.status == "approved":
         matching.recompute(session, product_ids=[p.id], actor=who.actor)
     return RedirectResponse("/finance/office?done=decided", status_code=303)
@@ -316,5 +312,5 @@ async def office_claim(request: Request, claim_id: Id, step: str, who: Who, sess
             raise NotFound(f"no step {step!r}")
     except Failure as exc:
         session.rollback()
-        return _office(request, session, who, error=refusal(exc), status=_status(exc))
+        return _office(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse("/finance/office?done=claim", status_code=303)

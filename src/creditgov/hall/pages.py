@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, client_address, keyring
 from creditgov.core import clock
-from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.core.errors import InvalidInput, NotFound, status_of
 from creditgov.hall import service
 from creditgov.hall.models import CounterSession
 from creditgov.security.attempts import TooManyAttempts
@@ -70,7 +70,7 @@ async def open_session(request: Request, who: Who, session: DB, id_number: Annot
                      error=_("失败次数过多，请 %(m)s 分钟后再试。", m=(exc.retry_after + 59) // 60))
     except InvalidInput as exc:
         session.rollback()
-        return _desk(request, session, who, error=refusal(exc), values=values, status=422)
+        return _desk(request, session, who, error=refusal(exc), values=values, status=status_of(exc))
     return RedirectResponse(f"/hall/sessions/{cs.id}", status_code=303)
 
 
@@ -116,7 +116,7 @@ async def object_to(request: Request, session_id: Id, who: Who, session: DB,
         again = _live(session, who, session_id)  # the session may have timed out meanwhile
         if isinstance(again, Response):
             return again
-        return _session_page(request, session, again, error=refusal(exc), status=422)
+        return _session_page(request, session, again, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/hall/sessions/{cs.id}?done=filed", status_code=303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.catalog.models import Department
-from creditgov.core.errors import Conflict, CreditGovError, NotFound
+from creditgov.core.errors import CreditGovError, NotFound, status_of
 from creditgov.ingest import manual
 from creditgov.security.scopes import Principal, Scope, authorize
 from creditgov.web.i18n import refusal
@@ -73,7 +73,7 @@ async def entries_propose(request: Request, who: Who, session: DB,
     except CreditGovError as exc:
         session.rollback()
         return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc), draft=fields),
-                      status=404 if isinstance(exc, NotFound) else 422)
+                      status=status_of(exc))
     return RedirectResponse("/entries?done=proposed", status_code=303)
 
 
@@ -87,6 +87,6 @@ async def entries_decide(request: Request, entry_id: Id, who: Who, session: DB,
                           actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
+        code = status_of(exc)
         return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc)), status=code)
     return RedirectResponse(f"/entries?done={e.status}#entry-{e.id}", status_code=303)

@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, client_address, keyring
 from creditgov.core import clock
-from creditgov.core.errors import Conflict, InvalidInput, NotFound
+from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.points import access, boards, counter, merchants, shop
 from creditgov.security import service as audit
 from creditgov.security import signin
@@ -79,7 +79,7 @@ async def my_points_redeem(request: Request, who: Who, session: DB, offer_id: An
         r, _created = shop.redeem(session, subject_id=subject.id, offer_id=offer_id, key=key, actor=who.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _page(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _page(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/me/points?done=redeemed#redemption-{r.id}", status_code=303)
 
 
@@ -92,7 +92,7 @@ async def my_points_cancel(request: Request, redemption_id: Id, who: Who, sessio
         shop.cancel(session, redemption_id, actor=who.actor, subject_id=subject.id)
     except (Conflict, NotFound) as exc:
         session.rollback()
-        return _page(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 404)
+        return _page(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse("/me/points?done=cancelled", status_code=303)
 
 
@@ -188,7 +188,7 @@ async def counter_verify(request: Request, who: Who, session: DB,
         r, _created = shop.redeem(session, subject_id=subject.id, offer_id=v.offer_id, key=v.key, actor=who.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _counter(request, session, who, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _counter(request, session, who, error=refusal(exc), status=status_of(exc))
     audit.append(session, action="points.counter.redeem", actor=who.actor, subject_id=subject.id,
                  detail={"redemption": r.id, "signed_in_as": v.user.username, "second_factor": v.factor})
     out = {**access.redemption_out(r), "qr": _qr(r.code), "subject": subject.name,
@@ -216,7 +216,7 @@ async def confirm_submit(request: Request, who: Who, session: DB,
     except (Conflict, NotFound) as exc:
         session.rollback()
         return render(request, "points_confirm.html", {"done": None, "error": refusal(exc)},
-                      status=409 if isinstance(exc, Conflict) else 404)
+                      status=status_of(exc))
     return render(request, "points_confirm.html", {"done": access.redemption_out(r), "error": None})
 
 
@@ -267,7 +267,7 @@ async def _note(request: Request, code: str, what: str, who: Who, session: DB, s
         act(session, code=code, subject_id=subject_id, text=text, actor=grant.principal.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _selection(request, session, who, code, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _selection(request, session, who, code, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/points/selections/{code}?done={what}", status_code=303)
 
 
@@ -297,7 +297,7 @@ async def selection_decide(request: Request, code: Code, who: Who, session: DB,
         merchants.decide(session, code=code, decision_no=decision_no, reject=reject, actor=grant.principal.actor)
     except (Conflict, InvalidInput, NotFound) as exc:
         session.rollback()
-        return _selection(request, session, who, code, error=refusal(exc), status=409 if isinstance(exc, Conflict) else 422)
+        return _selection(request, session, who, code, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/points/selections/{code}?done=decided", status_code=303)
 
 

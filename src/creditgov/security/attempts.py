@@ -43,6 +43,8 @@ class TooManyAttempts(CreditGovError):
     """Refused before the password was checked: the name is locked out or a rate limit
     is reached. HTTP 429 with Retry-After."""
 
+    http_status = 429
+
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)

@@ -29,9 +29,13 @@ from creditgov.subjects.models import Region, Subject
 class Unauthenticated(CreditGovError):
     """No valid session or token: HTTP 401."""
 
+    http_status = 401
+
 
 class Forbidden(CreditGovError):
     """Signed in, but the role lacks the permission: HTTP 403."""
+
+    http_status = 403
 
 
 class SignInIncomplete(Forbidden):

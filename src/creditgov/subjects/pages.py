@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.core.errors import Conflict, CreditGovError, NotFound
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.security.scopes import Principal, authorize
 from creditgov.subjects import changes
 from creditgov.web.i18n import refusal
@@ -34,7 +34,7 @@ def _context(request: Request, session: Session, who: Principal, **extra: Any) -
 
 def _failed(request: Request, session: Session, who: Principal, exc: CreditGovError, **extra: Any) -> Response:
     session.rollback()
-    code = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
+    code = status_of(exc)
     return render(request, PAGE, _context(request, session, who, error=refusal(exc), **extra), status=code)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf
-from creditgov.core.errors import CreditGovError
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.lists.models import CreditList
 from creditgov.security.scopes import Principal, authorize
 from creditgov.subjects.models import Region
@@ -68,7 +68,7 @@ async def campaigns_create(request: Request, who: Who, session: DB, code: Annota
                              department=campaign_department(grant), actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return _list_page(request, session, who, error=refusal(exc), status=422)
+        return _list_page(request, session, who, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/campaigns/{c.id}", status_code=303)
 
 
@@ -101,7 +101,7 @@ async def _act(request: Request, who: Principal, session: Session, campaign_id: 
         fn(campaign_department(grant))
     except CreditGovError as exc:
         session.rollback()
-        return _detail(request, session, who, campaign_id, error=refusal(exc), status=422)
+        return _detail(request, session, who, campaign_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf
 from creditgov.catalog import service as catalog_service
-from creditgov.core.errors import CreditGovError
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.ingest import service as ingest_service
 from creditgov.reports import overview
 from creditgov.security import attempts, mfa, passwords
@@ -110,7 +110,7 @@ async def admin_users_create(request: Request, who: Who, session: DB, username: 
             actor=grant.principal.actor)
     except CreditGovError as exc:
         session.rollback()
-        return render(request, "admin_users.html", _admin_context(session, error=refusal(exc)), status=422)
+        return render(request, "admin_users.html", _admin_context(session, error=refusal(exc)), status=status_of(exc))
     return render(request, "admin_users.html", _admin_context(session, flash=_("已创建用户 %(u)s。", u=u.username)))
 
 

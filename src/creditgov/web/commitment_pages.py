@@ -28,7 +28,7 @@ from creditgov.commitments.access import (
     verify_commitment,
 )
 from creditgov.commitments.models import STATUSES
-from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.core.errors import InvalidInput, NotFound, status_of
 from creditgov.security.scopes import Forbidden, Principal, Role, authorize
 from creditgov.subjects import service as subject_service
 from creditgov.web.i18n import refusal
@@ -92,7 +92,7 @@ async def commitment_window_sign(request: Request, who: Who, session: DB, subjec
         session.rollback()
         return _page(request, session, who, error=refusal(exc),
                      form={"subject": subject, "template": template, "signed_by": signed_by},
-                     http_status=404 if isinstance(exc, NotFound) else 422)
+                     http_status=status_of(exc))
     return RedirectResponse(f"/commitments?done=signed#commitment-{c.id}", status_code=303)
 
 
@@ -107,7 +107,7 @@ async def commitment_verify(request: Request, commitment_id: Id, who: Who, sessi
         verify_commitment(session, grant, commitment_id, outcome=outcome, note=note.strip() or None)
     except InvalidInput as exc:
         session.rollback()
-        return _page(request, session, who, error=refusal(exc), http_status=422)
+        return _page(request, session, who, error=refusal(exc), http_status=status_of(exc))
     return RedirectResponse(f"/commitments?status=all&done={outcome}#commitment-{commitment_id}", status_code=303)
 
 

@@ -183,41 +183,20 @@ def refusal(exc: BaseException, lang: str | None = None) -> str:
     error in the catalogue's words; another in the sentence of its status, with the
     domain's own (English) message after it (in English, the message itself). A fault
     of the deployment (`ServerFault`: it may name hosts and paths) only says so."""
-    from creditgov.core.errors import ServerFault
+    from creditgov.core.errors import ServerFault, status_of
 
     lang = lang or current.get()
-    status = _status(exc)
     if isinstance(exc, ServerFault):  # the page does not say it: the log does
         log.error("server fault shown on a page", exc_info=exc)
         return ERROR_HINTS[500][0 if lang == "zh" else 1]
     code, params = getattr(exc, "code", None), getattr(exc, "params", None)
-    if lang != "zh" and labels.say(code, params or {}, lang) is None:
+    said = labels.say(code, params or {}, lang)
+    if said is not None:
+        return said
+    if lang != "zh":
         return str(exc)
-    _title, message, original = error_text(status, str(exc), lang, code=code, params=params)
+    _title, message, original = error_text(status_of(exc), str(exc), lang)
     return f"{message}（{original}）" if original else message
-
-
-def _status(exc: BaseException) -> int:
-    """The status whose sentence stands for an uncoded refusal on a form: the domain's
-    error classes as the API's table (api/problems.py STATUS) answers them; the API's
-    own rate limit never reaches a page."""
-    from creditgov.core.errors import (
-        ConfigError,
-        Conflict,
-        CreditGovError,
-        IntegrityError,
-        InvalidInput,
-        NotFound,
-    )
-    from creditgov.security.attempts import TooManyAttempts
-    from creditgov.security.scopes import Forbidden, Unauthenticated
-
-    for cls, status in ((TooManyAttempts, 429), (NotFound, 404), (Conflict, 409), (InvalidInput, 422),
-                        (Unauthenticated, 401), (Forbidden, 403), (IntegrityError, 409), (ConfigError, 500),
-                        (CreditGovError, 400)):
-        if isinstance(exc, cls):
-            return status
-    return 422
 
 
 def extract_messages() -> list[str]:

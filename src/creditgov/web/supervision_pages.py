@@ -31,7 +31,7 @@ from creditgov.alerts.access import (
 from creditgov.alerts.models import WarningRule
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.core import clock
-from creditgov.core.errors import CreditGovError
+from creditgov.core.errors import CreditGovError, status_of
 from creditgov.reports import overview
 from creditgov.security import service as audit
 from creditgov.security.scopes import Grant, Principal, Scope, authorize
@@ -136,7 +136,7 @@ async def _alert_action(request: Request, who: Principal, session: Session, aler
     except CreditGovError as exc:
         session.rollback()
         return _alert_page(request, session, authorize(who, "alerts.read"), who, alert_id, error=refusal(exc),
-                           status=422)
+                           status=status_of(exc))
     return _back(f"/alerts/{alert_id}", nxt)
 
 
@@ -253,7 +253,7 @@ async def supervision_draw(request: Request, who: Who, session: DB, policy: Anno
         row, _p = supervision_service.policy(session, policy)
     except CreditGovError as exc:
         ctx_ = _supervision_context(session, who, authorize(who, "supervision.read"), "assigned")
-        return render(request, "supervision.html", {**ctx_, "error": refusal(exc)}, status=422)
+        return render(request, "supervision.html", {**ctx_, "error": refusal(exc)}, status=status_of(exc))
     own_department(grant, row.department, f"policy {row.name}")
     try:
         out = supervision_draws.draw(session, policy_name=policy, scope=scope, seed=seed.strip() or None,
@@ -261,7 +261,7 @@ async def supervision_draw(request: Request, who: Who, session: DB, policy: Anno
     except CreditGovError as exc:
         session.rollback()
         ctx_ = _supervision_context(session, who, authorize(who, "supervision.read"), "assigned")
-        return render(request, "supervision.html", {**ctx_, "error": refusal(exc)}, status=422)
+        return render(request, "supervision.html", {**ctx_, "error": refusal(exc)}, status=status_of(exc))
     return RedirectResponse(f"/supervision/draws/{out['draw_id']}", status_code=303)
 
 
@@ -330,7 +330,7 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
         return _task_page(request, session, who, task_id, error=detail, status=422)
     except CreditGovError as exc:
         session.rollback()
-        return _task_page(request, session, who, task_id, error=refusal(exc), status=422)
+        return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/supervision/tasks/{task_id}?done=recorded", status_code=303)
 
 
@@ -345,7 +345,7 @@ async def task_cancel(request: Request, task_id: Id, who: Who, session: DB,
         supervision_tasks.cancel_task(session, task_id=task_id, reason=reason, actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return _task_page(request, session, who, task_id, error=refusal(exc), status=422)
+        return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/supervision/tasks/{task_id}?done=cancelled", status_code=303)
 
 

@@ -33,7 +33,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.bureaus import access as bureau_access
 from creditgov.commitments.access import own_commitments, sign_commitment
 from creditgov.core import clock, labels
-from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.core.errors import InvalidInput, NotFound, status_of
 from creditgov.exchange import access as exchange_access
 from creditgov.records.models import RecordStatusChange
 from creditgov.scoring import narrative
@@ -330,7 +330,7 @@ async def objection_window_file(request: Request, who: Who, session: DB, subject
         session.rollback()
         return _objections_page(request, session, who, "pending", error=refusal(exc),
                                 form={"subject": subject, "record": record, "reason": reason},
-                                http_status=404 if isinstance(exc, NotFound) else 422)
+                                http_status=status_of(exc))
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
 
 
@@ -398,7 +398,7 @@ async def _objection_action(request: Request, who: Principal, session: Session, 
         act(grant)
     except InvalidInput as exc:
         session.rollback()
-        return _objection_page(request, session, who, objection_id, error=refusal(exc), status=422)
+        return _objection_page(request, session, who, objection_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/objections/{objection_id}?done={done}", status_code=303)
 
 
@@ -541,7 +541,7 @@ async def _repair_action(request: Request, who: Principal, session: Session, app
         result = act(grant)
     except InvalidInput as exc:
         session.rollback()
-        return _repair_page(request, session, who, application_id, error=refusal(exc), status=422)
+        return _repair_page(request, session, who, application_id, error=refusal(exc), status=status_of(exc))
     if done == "approved":
         # The approval's effects (lists exited, grades recomputed) are shown at once.
         return _repair_page(request, session, who, application_id, done=done, approval=result)
