@@ -9,6 +9,7 @@ unharmed."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from pathlib import Path
 
@@ -210,6 +211,12 @@ def test_the_pages_in_both_languages(api) -> None:
     assert r.status_code == 201 and "<script>alert(1)" not in r.text
     bad = c.post("/public/complaints/new", data={**form, "contact": "nope"})
     assert bad.status_code == 422 and "&lt;script&gt;" in bad.text           # the form keeps what was typed, escaped
+    # a fault of the form is said in the reader's words, naming the field by its label
+    for lang, said in (("zh", "“投诉内容”至少要有 5 个字。"), ("en", "“Complaint” needs at least 5 characters.")):
+        c.cookies.set(i18n.LANG_COOKIE, lang)
+        short = c.post("/public/complaints/new", data={**form, "content": "太短"})
+        assert short.status_code == 422 and html.escape(said, quote=False) in short.text, short.text[-1500:]
+        assert "String should" not in short.text
     for lang, words in (("zh", "投诉处理"), ("en", "Handling by department")):
         c.cookies.set(i18n.LANG_COOKIE, lang)
         page = c.get("/complaints", headers=tok["office"])

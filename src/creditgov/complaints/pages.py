@@ -29,8 +29,9 @@ from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.security import service as audit
 from creditgov.security.scopes import Grant, Role, authorize
 from creditgov.web import exports, i18n
+from creditgov.web.forms import invalid_form
 from creditgov.web.i18n import refusal
-from creditgov.web.render import render
+from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Text = Annotated[str, Form(max_length=4000)]
@@ -47,7 +48,11 @@ def _form_ctx(values: dict[str, Any] | None = None, error: str | None = None) ->
 
 
 def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+    """The form's faults in the reader's language, each field by its label on the form."""
+    return invalid_form(exc, {"category": _("投诉类别"), "respondent_name": _("被投诉单位名称"),
+                              "respondent_code": _("被投诉单位统一社会信用代码（如知道）"), "content": _("投诉内容"),
+                              "complainant_name": _("投诉人姓名（可不填）"),
+                              "contact": _("联系方式：手机号或电子邮箱（可不填）")})
 
 
 def _take(request: Request, session: DB, *, channel: str, actor: str, values: dict[str, Any]) -> tuple[Any, str]:

@@ -32,6 +32,7 @@ from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan, LoanA
 from creditgov.finance.policy import policy
 from creditgov.finance.schemas import DecisionIn, NeedIn, RepaymentIn, StatusIn
 from creditgov.security.scopes import authorize
+from creditgov.web.forms import invalid_form
 from creditgov.web.i18n import pick, refusal
 from creditgov.web.render import _, render
 
@@ -79,10 +80,14 @@ async def my_need_post(request: Request, who: Who, session: DB,
         data = NeedIn(amount=Decimal(amount), term_months=term_months, purpose=purpose, contact_name=contact_name,
                       contact_phone=contact_phone, collateral=collateral == "yes")
         n = service.post_need(session, keyring(request), subject_id=subject.id, data=data, actor=who.actor)
-    except (ValidationError, InvalidOperation) as exc:
+    except InvalidOperation:
         session.rollback()
-        return _me(request, session, who, error=_("请检查金额、期限和联系电话。") + f" ({type(exc).__name__})",
-                   status=422)
+        return _me(request, session, who, error=_("“%(field)s”应填写数字。", field=_("金额（元）")), status=422)
+    except ValidationError as exc:
+        session.rollback()
+        return _me(request, session, who, status=422, error=invalid_form(exc, {
+            "amount": _("金额（元）"), "term_months": _("期限（月）"), "purpose": _("用途"), "contact_name": _("联系人"),
+            "contact_phone": _("联系电话")}))
     except Failure as exc:
         session.rollback()
         return _me(request, session, who, error=refusal(exc), status=status_of(exc))

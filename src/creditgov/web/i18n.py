@@ -201,14 +201,14 @@ def refusal(exc: BaseException, lang: str | None = None) -> str:
 
 def extract_messages() -> list[str]:
     """Every translatable message of the pages: `_()` in templates and page routes (every
-    `*pages.py` and the shared `render.py`), the navigation labels and the scope labels
+    `*pages.py`, the shared `render.py` and `forms.py`), the navigation labels and the scope labels
     (both in `render.py`). Used by the catalogue's completeness test and when updating
     the catalogue (see docs/web.md)."""
     from babel.messages.extract import extract_from_dir
 
     root = Path(str(resources.files("creditgov.web")))
-    method_map = [("templates/**.html", "jinja2"), ("render.py", "python"), ("pages.py", "python"),
-                  ("*_pages.py", "python")]
+    method_map = [("templates/**.html", "jinja2"), ("render.py", "python"), ("forms.py", "python"),
+                  ("pages.py", "python"), ("*_pages.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     seen: list[str] = []
     # The shared pages, then each domain's own pages and templates (beside its `templates/`).

@@ -51,8 +51,9 @@ from creditgov.supervision.access import (
 )
 from creditgov.supervision.schemas import ResultIn
 from creditgov.web import exports, i18n
+from creditgov.web.forms import invalid_form
 from creditgov.web.i18n import refusal
-from creditgov.web.render import render, scope_label
+from creditgov.web.render import _, render, scope_label
 from creditgov.web.render import safe_next as _safe_next
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -325,9 +326,9 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
             penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,
             inspected_on=body.inspected_on, actor=who.actor)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        detail = f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
-        return _task_page(request, session, who, task_id, error=detail, status=422)
+        said = invalid_form(exc, {"outcome": _("检查结果"), "finding": _("发现问题"), "penalty_amount": _("罚款金额（元）"),
+                                  "decision_no": _("处罚决定书文号"), "score": _("评分"), "inspected_on": _("检查日期")})
+        return _task_page(request, session, who, task_id, error=said, status=422)
     except CreditGovError as exc:
         session.rollback()
         return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc))
