@@ -29,6 +29,10 @@ def test_credit_file_by_every_key(store, keyring, mini) -> None:
         assert person.as_dict()["resident_id"] == "330***********0021"
         with pytest.raises(NotFound):
             service.credit_file(s, keyring, "91330522MA2B00770L")
+        # an ID number nobody has: the refusal (API body, command line, log) masks it
+        with pytest.raises(NotFound) as nobody:
+            service.credit_file(s, keyring, " 11010519491231002x ")
+        assert str(nobody.value) == "no subject matches '110***********002X'"
 
 
 def test_reading_a_personal_file_is_audited(store, keyring, mini) -> None:

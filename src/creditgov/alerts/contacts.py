@@ -22,6 +22,7 @@ from creditgov.core.config import load_yaml_model
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.subjects.models import Subject
+from creditgov.subjects.service import shown_key
 
 
 def load_channels(session: Session, *, path: Path, actor: str | None = None) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def _subject_id_of(session: Session, key: str) -> int:
     else:
         sid = session.execute(select(Subject.id).where(Subject.uscc == key.upper())).scalar()
     if sid is None:
-        raise NotFound(f"no subject {key!r} (give an id or a credit code)")
+        raise NotFound(f"no subject {shown_key(key)!r} (give an id or a credit code)")
     return int(sid)
 
 

@@ -360,7 +360,7 @@ def _subject_row(session: Session, key: str, keyring: KeyRing | None) -> Any:
         found = subject_service.resolve(session, cast(KeyRing, keyring), key)
         row = conn.execute(_Q_SUBJECT_BY_ID, {"key": found.id}).first()
     if row is None:
-        raise NotFound(f"no subject matches {key!r}", code="subjects.no_match")
+        raise NotFound(f"no subject matches {subject_service.shown_key(key)!r}", code="subjects.no_match")
     return row
 
 

@@ -122,8 +122,15 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
                            code="subjects.same_name", params={"name": key})
         row = matches[0] if matches else None
     if row is None:
-        raise NotFound(f"no subject matches {key!r}", code="subjects.no_match")
+        raise NotFound(f"no subject matches {shown_key(key)!r}", code="subjects.no_match")
     return row
+
+
+def shown_key(key: str) -> str:
+    """A look-up key as a refusal may repeat it (API body, command line, log): an ID
+    number masked like everywhere else, anything else as typed."""
+    key = key.strip()
+    return mask_id(key.upper()) if looks_like_resident_id(key.upper()) else key
 
 
 def is_personal(subject: Subject) -> bool:
