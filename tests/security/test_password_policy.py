@@ -140,6 +140,11 @@ def test_the_password_page_changes_it_and_says_why_not(served: Served) -> None:
     assert mismatch.status_code == 422 and "两次输入的新密码不一致" in mismatch.text
     weak = c.post("/account/password", data={**form, "new_password": "12345678", "new_password2": "12345678"})
     assert weak.status_code == 422 and 'data-testid="password-error"' in weak.text
+    said = re.search(r'data-testid="password-error"[^>]*>([^<]*)<', weak.text)
+    assert said is not None and said.group(1).startswith("密码太容易被猜到（强度 "), weak.text[-1500:]
+    assert "too easy" not in weak.text
+    reused = c.post("/account/password", data={**form, "new_password": STRONG, "new_password2": STRONG})
+    assert reused.status_code == 422 and "新密码不能与当前密码或最近" in reused.text
     ok = c.post("/account/password", data={**form, "new_password": "harbor lantern quill",
                                           "new_password2": "harbor lantern quill"})
     assert ok.status_code == 303 and ok.headers["location"] == "/subjects"

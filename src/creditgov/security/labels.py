@@ -30,6 +30,21 @@ REFUSALS: Names = {
                           "An account of the role “{role:role}” needs {what:user_scope_field}."),
     "users.region.unknown": ("没有编码为“{region}”的区域。", "There is no region with the code “{region}”."),
     "users.subject.unknown": ("没有编号为 #{id} 的主体。", "There is no subject #{id}."),
+    # A password's rules (passwords.check_strength, the sign-in policy's `passwords`).
+    "security.password.too_short": ("“{role:role}”账号的密码至少需要 {n} 个字符。",
+                                    "A password for a “{role:role}” account needs at least {n} characters."),
+    "security.password.too_long": ("密码最多 {n} 个字符。", "A password may have at most {n} characters."),
+    "security.password.blank": ("密码不能只有空格。", "A password cannot be only spaces."),
+    "security.password.not_text": ("密码含有无法识别的字符，请重新输入。",
+                                   "The password holds characters that are not text: type it again."),
+    "security.password.weak": ("密码太容易被猜到（强度 {score}/4，“{role:role}”账号至少需要 {need}）。"
+                               "请用更长、不常见的词语组合，避开姓名、用户名、生日和常见密码。",
+                               "The password is too easy to guess (strength {score} of 4; a “{role:role}” "
+                               "account needs {need}).{hint}"),
+    "security.password.reused": ("新密码不能与当前密码或最近 {n} 次使用过的密码相同。",
+                                 "Choose a password that is not the current one nor one of the last {n}."),
+    "security.password.token_only": ("此账号只通过 API 令牌登录，没有可修改的密码。",
+                                     "This account signs in with an API token only and has no password to change."),
 }
 
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,

@@ -71,13 +71,16 @@ def check_strength(password: str, *, role: Role, username: str, display_name: st
     guess for the role (`passwords` in the sign-in policy)."""
     min_length, min_score = policy().passwords.rules_for(role)
     if len(password) < min_length:
-        raise InvalidInput(f"a password for a {role.value} account needs at least {min_length} characters")
+        raise InvalidInput(f"a password for a {role.value} account needs at least {min_length} characters",
+                           code="security.password.too_short", params={"role": role.value, "n": min_length})
     if len(password) > MAX_LENGTH:
-        raise InvalidInput(f"a password may have at most {MAX_LENGTH} characters")
+        raise InvalidInput(f"a password may have at most {MAX_LENGTH} characters",
+                           code="security.password.too_long", params={"n": MAX_LENGTH})
     if not password.strip():
-        raise InvalidInput("a password cannot be blank")
+        raise InvalidInput("a password cannot be blank", code="security.password.blank")
     if not _text(password):
-        raise InvalidInput("a password must be Unicode text (a lone surrogate is not)")
+        raise InvalidInput("a password must be Unicode text (a lone surrogate is not)",
+                           code="security.password.not_text")
     # zxcvbn refuses more than 72 characters (its matching grows fast with length); the
     # first 72 are what it judges, and a prefix is never stronger than the whole.
     result = zxcvbn(password[:_ESTIMATED], user_inputs=[username, display_name, *_CONTEXT])
@@ -86,7 +89,9 @@ def check_strength(password: str, *, role: Role, username: str, display_name: st
         feedback = result.get("feedback") or {}
         hint = " ".join(x for x in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])] if x)
         raise InvalidInput(f"password too easy to guess (strength {score} of 4, a {role.value} account needs "
-                           f"{min_score}){': ' + hint if hint else ''}")
+                           f"{min_score}){': ' + hint if hint else ''}", code="security.password.weak",
+                           params={"score": score, "need": min_score, "role": role.value,
+                                   "hint": f" {hint}" if hint else ""})
 
 
 def expired(user: User) -> bool:
@@ -142,7 +147,8 @@ def change(session: Session, *, user: User, old_password: str, new_password: str
     check_strength(new_password, role=Role(user.role), username=user.username, display_name=user.display_name)
     if _reused(session, user, new_password):
         n = policy().passwords.history
-        raise InvalidInput(f"choose a password that is not the current one nor one of the last {n}")
+        raise InvalidInput(f"choose a password that is not the current one nor one of the last {n}",
+                           code="security.password.reused", params={"n": n})
     _remember(session, user)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()

@@ -196,7 +196,8 @@ def change_password(session: Session, *, cookie: str | None, user_id: int, old_p
     from stays signed in; the account's others end)."""
     user = session.get(User, user_id)
     if user is None or not user.password_hash:
-        raise InvalidInput("this account signs in with an API token only and has no password to change")
+        raise InvalidInput("this account signs in with an API token only and has no password to change",
+                           code="security.password.token_only")
     return passwords.change(session, user=user, old_password=old_password, new_password=new_password,
                             client=client, keep_session=digest(cookie) if cookie else None)
 

@@ -22,6 +22,7 @@ from creditgov.security.accounts import User
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.policy import policy
 from creditgov.security.scopes import Principal, Unauthenticated
+from creditgov.web.i18n import refusal
 from creditgov.web.render import _, render, safe_next, step_page
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -113,7 +114,7 @@ async def password_submit(request: Request, who: Who, session: DB,
     except Unauthenticated:
         return password_page(request, who, next, error=_("当前密码错误。"), status=401)
     except InvalidInput as exc:
-        return password_page(request, who, next, error=_("新密码不符合要求：%(why)s", why=str(exc)), status=422)
+        return password_page(request, who, next, error=refusal(exc), status=422)
     except TooManyAttempts as exc:
         return password_page(request, who, next, status=429,
                              error=_("失败次数过多，请 %(m)s 分钟后再试。", m=(exc.retry_after + 59) // 60))
