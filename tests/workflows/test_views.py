@@ -481,6 +481,9 @@ def test_a_subject_objects_on_its_own_page_and_the_department_decides_on_the_cas
     evidence = [("evidence", ("营业执照.pdf", b"%PDF-1.4 licence", "application/pdf"))]
     r = cl.post("/me/credit/objections", data=form, files=evidence)
     assert r.status_code == 403  # no CSRF token
+    empty = [("evidence", ("<b>空.pdf", b"", "application/pdf"))]
+    r = cl.post("/me/credit/objections", data={**form, "csrf_token": _csrf(cl, home)}, files=empty)
+    assert r.status_code == 422 and "文件“&lt;b&gt;空.pdf”是空的。" in r.text, r.text[r.text.find("alert") - 200:][:800]
     r = cl.post("/me/credit/objections", data={**form, "csrf_token": _csrf(cl, home)}, files=evidence)
     assert r.status_code == 303 and r.headers["location"].endswith("?done=filed")
     case = r.headers["location"].split("?")[0]

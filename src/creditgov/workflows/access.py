@@ -219,7 +219,8 @@ def saved_uploads(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
     file inputs (a form sent without a file) are skipped; an oversized file is refused."""
     chosen = [u for u in uploads if u.filename]
     if len(chosen) > MAX_FILES:
-        raise InvalidInput(f"at most {MAX_FILES} files per upload")
+        raise InvalidInput(f"at most {MAX_FILES} files per upload", code="workflows.upload.too_many",
+                           params={"n": MAX_FILES})
     with tempfile.TemporaryDirectory(prefix="creditgov-upload-") as tmp:
         out = []
         for i, up in enumerate(chosen):
@@ -232,10 +233,12 @@ def saved_uploads(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
                 for chunk in iter(partial(up.file.read, 1 << 20), b""):
                     size += len(chunk)
                     if size > MAX_FILE_BYTES:
-                        raise InvalidInput(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+                        mb = MAX_FILE_BYTES // (1024 * 1024)
+                        raise InvalidInput(f"{name} is larger than {mb} MB", code="workflows.upload.too_large",
+                                           params={"name": name, "mb": mb})
                     fh.write(chunk)
             if size == 0:
-                raise InvalidInput(f"{name} is empty")
+                raise InvalidInput(f"{name} is empty", code="workflows.upload.empty", params={"name": name})
             out.append(dst)
         yield out
 
@@ -244,6 +247,6 @@ def own_view_of(session: Session, ring: KeyRing, grant: Grant) -> dict[str, Any]
     """The signed-in subject's own view (the read is audited, purpose 'own view')."""
     p = grant.principal
     if p.subject_id is None:
-        raise NotFound("this account is not linked to a subject")
+        raise NotFound("this account is not linked to a subject", code="workflows.account.no_subject")
     grant.require_subject(session, p.subject_id)
     return flows.own_view(session, ring, str(p.subject_id), actor=p.actor)

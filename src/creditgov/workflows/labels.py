@@ -8,6 +8,10 @@ from creditgov.core.labels import Names
 # The refusals a subject (or the window on its behalf) meets when it contests or asks
 # to repair a record, by the code the services give them.
 REFUSALS: Names = {
+    "workflows.upload.too_many": ("一次最多上传 {n} 个文件。", "At most {n} files per upload."),
+    "workflows.upload.too_large": ("文件“{name}”超过 {mb} MB。", "“{name}” is larger than {mb} MB."),
+    "workflows.upload.empty": ("文件“{name}”是空的。", "“{name}” is empty."),
+    "workflows.account.no_subject": ("此账号没有关联信用主体。", "This account is not linked to a subject."),
     "workflows.objection.no_reason": ("请写明异议理由。", "An objection needs its reasons."),
     "workflows.objection.no_record": ("请至少选择一条记录。", "Name at least one record."),
     "workflows.record.other_file": ("记录 #{record} 不在该主体的信用档案中。", "Record #{record} is not in this subject's file."),
