@@ -212,7 +212,7 @@ def test_the_pages_in_both_languages(api) -> None:
     bad = c.post("/public/complaints/new", data={**form, "contact": "nope"})
     assert bad.status_code == 422 and "&lt;script&gt;" in bad.text           # the form keeps what was typed, escaped
     # a fault of the form is said in the reader's words, naming the field by its label
-    for lang, said in (("zh", "“投诉内容”至少要有 5 个字。"), ("en", "“Complaint” needs at least 5 characters.")):
+    for lang, said in (("zh", "“投诉内容”至少要有 5 个字符。"), ("en", "“Complaint” needs at least 5 characters.")):
         c.cookies.set(i18n.LANG_COOKIE, lang)
         short = c.post("/public/complaints/new", data={**form, "content": "太短"})
         assert short.status_code == 422 and html.escape(said, quote=False) in short.text, short.text[-1500:]

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.finance import loans, service
-from creditgov.finance.models import Loan, LoanApplication, Repayment
+from creditgov.finance.models import FinancingNeed, Loan, LoanApplication, Repayment
 from creditgov.finance.schemas import DecisionIn
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
@@ -241,3 +241,34 @@ def test_a_reworded_service_message_does_not_change_the_page() -> None:
             assert [says(e) for e in reworded] == want
         finally:
             current.reset(token)
+
+
+def test_a_firms_need_form_is_refused_field_by_field_in_its_words(two_banks) -> None:
+    """The schema checks the whole need (not the form parser, whose English the firm
+    would read on an error page), and the page names each field by its label."""
+    url, _c, ids = two_banks
+    with db.session_scope(url) as s:
+        users.create_user(s, username="t-need-firm", password=PASSWORD, role="subject", subject_id=ids["firm"],
+                          actor="test")
+    firm = TestClient(_c.app, base_url="https://testserver", follow_redirects=False)
+    page = firm.get("/login")
+    firm.post("/login", data={"username": "t-need-firm", "password": PASSWORD, "csrf_token": _csrf(page.text),
+                              "next": "/me/finance"})
+    token = _csrf(firm.get("/me/finance").text)
+    bad = {"amount": "十万", "term_months": "400", "purpose": HOSTILE, "contact_name": "", "contact_phone": "1234",
+           "csrf_token": token}
+    with db.session_scope(url) as s:
+        before = s.scalar(select(func.count()).select_from(FinancingNeed))
+    for lang, said in (("zh", "“金额（元）”应填写数字。 “期限（月）”不能大于 360。 请填写“联系人”。 “联系电话”至少要有 5 个字符。"),
+                       ("en", "“Amount (yuan)” must be a number. “Term (months)” cannot be more than 360. "
+                              "Please fill in “Contact”. “Contact phone” needs at least 5 characters.")):
+        firm.cookies.set("cg_lang", lang)
+        r = firm.post("/me/finance/needs", data=bad)
+        shown = re.search(r'data-testid="error"[^>]*>([^<]*)<', r.text)
+        assert r.status_code == 422 and shown is not None, r.text[-1500:]
+        assert shown.group(1) == said, shown.group(1)
+    with db.session_scope(url) as s:
+        assert s.scalar(select(func.count()).select_from(FinancingNeed)) == before  # nothing half-made
+    ok = firm.post("/me/finance/needs", data={**bad, "amount": "100000", "term_months": "12", "contact_name": "王",
+                                              "contact_phone": "13800000000"})
+    assert ok.status_code == 303, ok.text[-1500:]

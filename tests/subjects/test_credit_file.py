@@ -33,6 +33,10 @@ def test_credit_file_by_every_key(store, keyring, mini) -> None:
         with pytest.raises(NotFound) as nobody:
             service.credit_file(s, keyring, " 11010519491231002x ")
         assert str(nobody.value) == "no subject matches '110***********002X'"
+        for typo in ("110105194912310021", "110105 19491231 0021", "11010519491231002Y"[:-1] + "9", "110105491231002"):
+            with pytest.raises(NotFound) as nobody:
+                service.credit_file(s, keyring, typo)
+            assert "491231" not in str(nobody.value) and "***" in str(nobody.value), str(nobody.value)
 
 
 def test_reading_a_personal_file_is_audited(store, keyring, mini) -> None:

@@ -318,9 +318,10 @@ def _open_verify(ctx: Any, base: str) -> Any:
 
 
 def _decoded(page: Any) -> str:
-    """How the reader ended (found, none, unreadable). A photo's second pass (jsQR over
-    2048 pixels, both polarities) is seconds of one core here, and many times that when
-    the suite loads every core: the reader is given time to finish."""
+    """How the reader ended (found, none, unreadable). A photo's larger passes (jsQR over
+    2048 pixels and then the photo's own size, both polarities) take seconds of one core
+    here, and many times that when the suite loads every core: the reader is given time
+    to finish."""
     ended = page.wait_for_selector("[data-testid=scan-state]:is([data-status=found], [data-status=none], "
                                    "[data-status=unreadable])", timeout=DECODE_MS)
     assert ended is not None

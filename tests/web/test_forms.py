@@ -51,6 +51,6 @@ def test_each_fault_in_english_and_an_unnamed_field() -> None:
         with pytest.raises(ValidationError) as err:
             NeedIn.model_validate({"amount": "1", "term_months": 1, "purpose": "x", "contact_name": "y",
                                    "contact_phone": "123456", "extra": 1})
-        assert invalid_form(err.value, {}) == "“表单”不符合要求（Extra inputs are not permitted）"
+        assert invalid_form(err.value, {}) == "表单中有一项不符合要求（Extra inputs are not permitted）。"
     finally:
         i18n.current.reset(token)

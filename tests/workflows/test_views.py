@@ -529,7 +529,7 @@ def test_conditions_on_the_pages_and_an_objection_filed_at_the_window(api: Api) 
     form = {"kind": "obligations-fulfilled", "met_on": "2026-10-28", "note": "罚款已缴清（页面登记）"}
     assert dep.post(f"{case}/conditions", data=form).status_code == 403  # no CSRF token
     r = dep.post(f"{case}/conditions", data={**form, "met_on": "2026-13-01", "csrf_token": _csrf(dep, case)})
-    assert r.status_code == 422 and "is not a date" in r.text
+    assert r.status_code == 422 and "“2026-13-01”不是有效的日期，请按 2026-12-05 的格式填写。" in r.text
     r = dep.post(f"{case}/conditions", data={**form, "csrf_token": _csrf(dep, case)})
     assert r.status_code == 303 and r.headers["location"] == f"{case}?done=condition", r.text
     shown = dep.get(r.headers["location"]).text

@@ -47,8 +47,13 @@ def _form_ctx(values: dict[str, Any] | None = None, error: str | None = None) ->
             "policy": service.policy()}
 
 
-def _errors(exc: ValidationError) -> str:
-    """The form's faults in the reader's language, each field by its label on the form."""
+def _errors(exc: ValidationError, *, supervisor: bool = False) -> str:
+    """The form's faults in the reader's language, each field by its label on the form
+    (a special supervisor's observation form names the same fields its own way)."""
+    if supervisor:
+        return invalid_form(exc, {"category": _("意见类别"), "respondent_name": _("所涉单位或事项"),
+                                  "respondent_code": _("所涉单位统一社会信用代码（如知道）"), "content": _("监督意见"),
+                                  "contact": _("联系方式：手机号或电子邮箱（可不填）")})
     return invalid_form(exc, {"category": _("投诉类别"), "respondent_name": _("被投诉单位名称"),
                               "respondent_code": _("被投诉单位统一社会信用代码（如知道）"), "content": _("投诉内容"),
                               "complainant_name": _("投诉人姓名（可不填）"),
@@ -171,7 +176,8 @@ async def counter(request: Request, who: Who, session: DB, category: Short, resp
     return render(request, "complaint_received.html", {"c": c, "code": code, "counter": True}, status=201)
 
 
-def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error: str | None = None) -> Response:
+def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error: str | None = None,
+            status: int = 200) -> Response:
     grant = authorize(who, "complaints.read")
     c = access.read_full(session, keyring(request), grant, complaint_id)
     departments = session.query(Department).order_by(Department.code).all()
@@ -179,7 +185,7 @@ def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error
     can_reply = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
     return render(request, "complaint.html", {"c": c, "departments": departments, "can_assign": can_assign,
                                               "can_reply": can_reply, "error": error},
-                  status=409 if error else 200)
+                  status=status)
 
 
 @router.get("/complaints/{complaint_id}")
@@ -197,7 +203,7 @@ async def assign(request: Request, complaint_id: Id, who: Who, session: DB,
         service.assign(session, complaint_id, department=department, note=note, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
-        return _detail(request, session, who, complaint_id, error=refusal(exc))
+        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/complaints/{complaint_id}?done=assigned", status_code=303)
 
 
@@ -212,7 +218,7 @@ async def reply(request: Request, complaint_id: Id, who: Who, session: DB,
         service.reply(session, keyring(request), complaint_id, outcome=outcome, text=text, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
-        return _detail(request, session, who, complaint_id, error=refusal(exc))
+        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/complaints/{complaint_id}?done=replied", status_code=303)
 
 
@@ -244,7 +250,7 @@ async def supervisor_file(request: Request, who: Who, session: DB, category: Sho
         c, _code = service.file_observation(session, keyring(request), data, supervisor=who.actor,
                                             supervisor_name=who.display_name)
     except ValidationError as exc:
-        return _supervisor(request, session, who, error=_errors(exc), values=values, status=422)
+        return _supervisor(request, session, who, error=_errors(exc, supervisor=True), values=values, status=422)
     except InvalidInput as exc:
         session.rollback()
         return _supervisor(request, session, who, error=refusal(exc), values=values, status=status_of(exc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,13 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
 
 
 def shown_key(key: str) -> str:
-    """A look-up key as a refusal may repeat it (API body, command line, log): an ID
-    number masked like everywhere else, anything else as typed."""
+    """A look-up key as a refusal may repeat it (API body, command line, log): anything
+    shaped like an ID number masked like everywhere else — a mistyped one too (the usual
+    reason nobody matches: 17 of its digits are still a person's) — anything else as
+    typed."""
     key = key.strip()
-    return mask_id(key.upper()) if looks_like_resident_id(key.upper()) else key
+    digits = re.sub(r"[\s-]", "", key).upper()
+    return mask_id(digits) if re.fullmatch(r"\d{17}[\dX]|\d{15}", digits) else key
 
 
 def is_personal(subject: Subject) -> bool:

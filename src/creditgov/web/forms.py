@@ -10,6 +10,7 @@ refusal keeps the service's (`i18n.refusal`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -34,9 +35,14 @@ def _fault(kind: str, field: str, ctx: Mapping[str, Any]) -> str | None:
     if kind == "missing" or (kind == "string_too_short" and n.get("min_length") == "1"):
         return _("请填写“%(field)s”。", field=field)
     if kind == "string_too_short":
-        return _("“%(field)s”至少要有 %(n)s 个字。", field=field, n=n["min_length"])
+        return _("“%(field)s”至少要有 %(n)s 个字符。", field=field, n=n["min_length"])
     if kind == "string_too_long":
-        return _("“%(field)s”最多 %(n)s 个字。", field=field, n=n["max_length"])
+        return _("“%(field)s”最多 %(n)s 个字符。", field=field, n=n["max_length"])
+    dated = [v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt") and isinstance(v, dt.date)]
+    if dated and kind in ("greater_than_equal", "greater_than"):
+        return _("“%(field)s”不能早于 %(d)s。", field=field, d=dated[0].isoformat())
+    if dated and kind in ("less_than_equal", "less_than"):
+        return _("“%(field)s”不能晚于 %(d)s。", field=field, d=dated[0].isoformat())
     if kind in ("greater_than_equal", "greater_than"):
         bound = n.get("ge", n.get("gt", ""))
         return (_("“%(field)s”不能小于 %(n)s。", field=field, n=bound) if kind == "greater_than_equal"
@@ -63,14 +69,17 @@ def _fault(kind: str, field: str, ctx: Mapping[str, Any]) -> str | None:
 
 def invalid_form(exc: ValidationError, fields: Mapping[str, str]) -> str:
     """Every fault of `exc` as a sentence; `fields` names each field by its label on the
-    form (already in the page's language). A field without a label is "the form"."""
+    form (already in the page's language). A fault of a field the page does not name
+    (it should not happen: the form sends only its fields) keeps Pydantic's words."""
     said: list[str] = []
     for e in exc.errors():
         name = str(e["loc"][0]) if e.get("loc") else ""
-        field = fields.get(name) or _("表单")
-        sentence = _fault(str(e.get("type", "")), field, e.get("ctx") or {})
+        field = fields.get(name)
+        sentence = _fault(str(e.get("type", "")), field, e.get("ctx") or {}) if field else None
+        if sentence is None and field:
+            sentence = _("“%(field)s”不符合要求（%(why)s）。", field=field, why=str(e.get("msg", "")))
         if sentence is None:
-            sentence = _("“%(field)s”不符合要求（%(why)s）", field=field, why=str(e.get("msg", "")))
+            sentence = _("表单中有一项不符合要求（%(why)s）。", why=str(e.get("msg", "")))
         if sentence not in said:
             said.append(sentence)
     return " ".join(said)

@@ -189,6 +189,8 @@ def refusal(exc: BaseException, lang: str | None = None) -> str:
     if isinstance(exc, ServerFault):  # the page does not say it: the log does
         log.error("server fault shown on a page", exc_info=exc)
         return ERROR_HINTS[500][0 if lang == "zh" else 1]
+    if status_of(exc) >= 500:  # a configuration the page names: the log keeps it with its traceback
+        log.error("configuration error shown on a page", exc_info=exc)
     code, params = getattr(exc, "code", None), getattr(exc, "params", None)
     said = labels.say(code, params or {}, lang)
     if said is not None:

@@ -33,7 +33,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.bureaus import access as bureau_access
 from creditgov.commitments.access import own_commitments, sign_commitment
 from creditgov.core import clock, labels
-from creditgov.core.errors import InvalidInput, NotFound, status_of
+from creditgov.core.errors import CreditGovError, InvalidInput, NotFound, status_of
 from creditgov.exchange import access as exchange_access
 from creditgov.records.models import RecordStatusChange
 from creditgov.scoring import narrative
@@ -136,7 +136,8 @@ def _met_on(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", code="workflows.date.malformed",
+                           params={"value": value.strip()}) from None
 
 
 def _conditions(session: Session, who: Principal, record_id: int, subject_id: int) -> dict[str, Any]:
@@ -210,10 +211,11 @@ def my_credit(request: Request, who: Who, session: DB,
     return render(request, "my_credit.html", {**_own_context(request, session, who, grant), "done": done})
 
 
-def _my_credit_error(request: Request, session: Session, who: Principal, error: str) -> Response:
+def _my_credit_error(request: Request, session: Session, who: Principal, exc: CreditGovError) -> Response:
+    """The subject's own page again with the refusal on it, at the refusal's status."""
     session.rollback()
     return render(request, "my_credit.html", {**_own_context(request, session, who, authorize(who, "own.view")),
-                                              "error": error}, status=422)
+                                              "error": refusal(exc)}, status=status_of(exc))
 
 
 @router.post("/me/credit/objections", max_body_size=MAX_UPLOAD_BYTES, form_limits=UPLOAD_FORM_LIMITS)
@@ -232,7 +234,7 @@ async def my_objection_file(request: Request, who: Who, session: DB,
                                  channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
                                  actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, refusal(exc))
+        return _my_credit_error(request, session, who, exc)
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
 
 
@@ -248,7 +250,7 @@ async def my_commitment_sign(request: Request, who: Who, session: DB, agree: Sho
                                agreed=agree == "yes", signed_by=signed_by.strip() or who.display_name,
                                actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, refusal(exc))
+        return _my_credit_error(request, session, who, exc)
     return RedirectResponse("/me/credit?done=signed#commitment", status_code=303)
 
 
@@ -263,7 +265,7 @@ async def my_commitment(request: Request, who: Who, session: DB, template: Templ
         sign_commitment(session, who, subject_id=subject.id, template=template, agree=agree == "yes",
                         signed_by=signed_by)
     except (InvalidInput, NotFound) as exc:
-        return _my_credit_error(request, session, who, refusal(exc))
+        return _my_credit_error(request, session, who, exc)
     return RedirectResponse("/me/credit?done=committed#commitments", status_code=303)
 
 
@@ -282,7 +284,7 @@ async def my_repair_apply(request: Request, who: Who, session: DB, record_id: An
                              applicant=applicant.strip() or None, channel=channel_of(who),
                              materials_files=paths, files_dir=files_dir(request), actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, refusal(exc))
+        return _my_credit_error(request, session, who, exc)
     return RedirectResponse(f"/repairs/{a.id}?done=applied", status_code=303)
 
 

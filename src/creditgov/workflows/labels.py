@@ -8,6 +8,8 @@ from creditgov.core.labels import Names
 # The refusals a subject (or the window on its behalf) meets when it contests or asks
 # to repair a record, by the code the services give them.
 REFUSALS: Names = {
+    "workflows.date.malformed": ("“{value}”不是有效的日期，请按 2026-12-05 的格式填写。",
+                                 "“{value}” is not a date: write it like 2026-12-05."),
     "workflows.upload.too_many": ("一次最多上传 {n} 个文件。", "At most {n} files per upload."),
     "workflows.upload.too_large": ("文件“{name}”超过 {mb} MB。", "“{name}” is larger than {mb} MB."),
     "workflows.upload.empty": ("文件“{name}”是空的。", "“{name}” is empty."),
