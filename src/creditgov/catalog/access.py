@@ -19,7 +19,7 @@ def department_of(grant: Grant) -> str | None:
     grant without a department on the account sees nothing."""
     if grant.scope is Scope.DEPARTMENT:
         if not grant.principal.department_code:
-            raise NotFound("no department on this account")
+            raise NotFound("no department on this account", code="catalog.account.no_department")
         return grant.principal.department_code
     return None
 

@@ -32,5 +32,5 @@ def require(session: Session, code: object, *, where: str | None = None) -> None
     if is_department(session, code):
         return
     if where is None:
-        raise InvalidInput(unknown(code))
+        raise InvalidInput(unknown(code), code="catalog.department.unknown", params={"department": code})
     raise ConfigError(f"{where}: {unknown(code)}")

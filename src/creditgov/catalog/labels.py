@@ -46,7 +46,42 @@ REQUEST_FORM_STATUS: Names = {"pending": ("待审批", "Awaiting decisions"), "d
 REQUEST_ACTION: Names = {"requested": ("提出申请", "Requested"), "approved": ("批准", "Approved"),
                          "rejected": ("驳回", "Rejected"), "imported": ("导入", "Imported")}
 
-LABELS = {"department": (_departments, Table(stored("departments"))),
+# The texts a data request form and a decision ask for (`requests.TEXT_FIELDS`), as a refusal names them.
+REQUEST_FIELD: Names = {"request.legal_basis": ("法律依据", "Legal basis"), "request.purpose": ("用途", "Purpose"),
+                        "request.reason": ("理由", "Reason")}
+
+# The refusals the data request pages (and a manual entry's department) meet, by the
+# code the services give them.
+REFUSALS: Names = {
+    "catalog.department.unknown": ("数据目录中没有“{department}”这个部门，请从列表中选择。",
+                                   "The data catalogue has no department “{department}”; choose one from the list."),
+    "catalog.account.no_department": ("您的账号没有设置所属部门，请联系管理员。",
+                                      "Your account has no department; ask the administrator to set it."),
+    "catalog.request.text_missing": ("请填写{field:request_field}。", "Fill in “{field:request_field}”."),
+    "catalog.request.text_long": ("{field:request_field}不能超过 {max} 个字。",
+                                  "“{field:request_field}” may be at most {max} characters long."),
+    "catalog.request.frequency": ("请从列表中选择报送频率。", "Choose the frequency from the list."),
+    "catalog.request.no_items": ("请至少选择一个信息目录项。", "Choose at least one catalogue item."),
+    "catalog.item.unknown": ("数据目录中没有“{item}”这一项，请刷新页面后重新选择。",
+                             "The data catalogue has no item “{item}”; reload the page and choose again."),
+    "catalog.request.other_department": ("“{item:item}”由{owner:department}提供，不能向{department:department}申请。",
+                                         "“{item:item}” is supplied by {owner:department}, not by "
+                                         "{department:department}."),
+    "catalog.request.approved": ("{department:department}已批准提供“{item:item}”，无需再次申请。",
+                                 "{department:department} already approved “{item:item}”; there is no need to ask "
+                                 "again."),
+    "catalog.request.pending": ("已向{department:department}申请“{item:item}”，正在等待审批。",
+                                "“{item:item}” is already requested from {department:department} and awaits a "
+                                "decision."),
+    "catalog.request.not_found": ("找不到数据申请事项 #{id}。", "Data request #{id} was not found."),
+    "catalog.request.decided": ("数据申请事项 #{id} 已是“{status:request_status}”状态，不能再审批。",
+                                "Data request #{id} is already “{status:request_status}”; it cannot be decided "
+                                "again."),
+    "catalog.request_form.not_found": ("找不到数据申请单 #{id}。", "Data request form #{id} was not found."),
+}
+
+LABELS = {"refusal": REFUSALS, "request_field": REQUEST_FIELD,
+          "department": (_departments, Table(stored("departments"))),
           "item": (_items, Table(stored("catalog_items"))),
           "polarity": POLARITY, "severity": SEVERITY, "data_class": DATA_CLASS, "request_status": REQUEST_STATUS,
           "request_frequency": REQUEST_FREQUENCY, "request_form_status": REQUEST_FORM_STATUS,

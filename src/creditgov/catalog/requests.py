@@ -33,14 +33,19 @@ Frequency = Literal["once", "daily", "weekly", "monthly", "quarterly", "yearly"]
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 Decision = Literal["approved", "rejected"]
 TEXT_MAX = 2000
+# The texts a request form and a decision ask for: the English words of the message ->
+# its code of kind "request_field" (catalog/labels.py), which a refusal names.
+TEXT_FIELDS = {"legal basis": "request.legal_basis", "purpose": "request.purpose", "reason": "request.reason"}
 
 
 def _text(value: str | None, what: str) -> str:
     v = (value or "").strip()
     if not v:
-        raise InvalidInput(f"{what} is required")
+        raise InvalidInput(f"{what} is required", code="catalog.request.text_missing",
+                           params={"field": TEXT_FIELDS[what]})
     if len(v) > TEXT_MAX:
-        raise InvalidInput(f"{what} is longer than {TEXT_MAX} characters")
+        raise InvalidInput(f"{what} is longer than {TEXT_MAX} characters", code="catalog.request.text_long",
+                           params={"field": TEXT_FIELDS[what], "max": TEXT_MAX})
     return v
 
 
@@ -57,10 +62,11 @@ def file_request(session: Session, *, department: str, items: list[str], legal_b
     actor = actor or audit.default_actor()
     departments.require(session, department)
     if frequency not in FREQUENCIES:
-        raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
+        raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}, not {frequency!r}",
+                           code="catalog.request.frequency", params={"frequency": frequency})
     codes = list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
     if not codes:
-        raise InvalidInput("a data request names at least one catalogue item")
+        raise InvalidInput("a data request names at least one catalogue item", code="catalog.request.no_items")
     basis, why = _text(legal_basis, "legal basis"), _text(purpose, "purpose")
     known = {c.code: c for c in session.execute(select(CatalogItem).where(CatalogItem.code.in_(codes))).scalars()}
     standing = {r.item_code: r for r in session.execute(
@@ -69,15 +75,19 @@ def file_request(session: Session, *, department: str, items: list[str], legal_b
     for code in codes:
         it = known.get(code)
         if it is None:
-            raise InvalidInput(f"unknown catalogue item {code!r}")
+            raise InvalidInput(f"unknown catalogue item {code!r}", code="catalog.item.unknown", params={"item": code})
         if it.department_code != department:
-            raise InvalidInput(f"item {code!r} is supplied by department {it.department_code!r}, not {department!r}")
+            raise InvalidInput(f"item {code!r} is supplied by department {it.department_code!r}, not {department!r}",
+                               code="catalog.request.other_department",
+                               params={"item": code, "owner": it.department_code, "department": department})
         r = standing.get(code)
         if r is not None and r.status == "approved":
-            raise Conflict(f"item {code!r} is already approved from department {department!r}")
+            raise Conflict(f"item {code!r} is already approved from department {department!r}",
+                           code="catalog.request.approved", params={"item": code, "department": department})
         if r is not None and r.status == "requested":
             raise Conflict(f"item {code!r} is already requested from department {department!r}"
-                           + (f" (request form {r.form_id})" if r.form_id else "") + " and awaits a decision")
+                           + (f" (request form {r.form_id})" if r.form_id else "") + " and awaits a decision",
+                           code="catalog.request.pending", params={"item": code, "department": department})
     form = DataRequestForm(department_code=department, legal_basis=basis, purpose=why, frequency=frequency,
                            status="pending", filed_by=actor, filed_at=clock.now())
     session.add(form)
@@ -108,11 +118,13 @@ def decide(session: Session, request_id: int, *, decision: str, reason: str, uni
     why = _text(reason, "reason")
     r = session.execute(select(DataRequest).where(DataRequest.id == request_id).with_for_update()).scalar_one_or_none()
     if r is None or (unit is not None and unit != r.department_code):
-        raise NotFound(f"data request {request_id} not found")
+        raise NotFound(f"data request {request_id} not found", code="catalog.request.not_found",
+                       params={"id": request_id})
     if unit is None:
         raise InvalidInput("only the department that supplies the item decides its data request")
     if r.status != "requested":
-        raise Conflict(f"data request {request_id} was already {r.status}")
+        raise Conflict(f"data request {request_id} was already {r.status}", code="catalog.request.decided",
+                       params={"id": request_id, "status": r.status})
     before = r.status
     r.status, r.decided_on, r.decided_by, r.note = decision, clock.today(), actor, why
     session.flush()
@@ -152,7 +164,8 @@ def forms(session: Session, *, department: str | None = None, limit: int = 200) 
 def form(session: Session, form_id: int, *, department: str | None = None) -> FormView:
     f = session.get(DataRequestForm, form_id)
     if f is None or (department is not None and f.department_code != department):
-        raise NotFound(f"data request form {form_id} not found")
+        raise NotFound(f"data request form {form_id} not found", code="catalog.request_form.not_found",
+                       params={"id": form_id})
     items = list(session.execute(select(DataRequest).where(DataRequest.form_id == f.id)
                                  .order_by(DataRequest.item_code)).scalars())
     return FormView(f, items)
@@ -168,5 +181,6 @@ def history(session: Session, *, request_ids: list[int]) -> list[DataRequestEven
 def get_request(session: Session, request_id: int, *, department: str | None = None) -> DataRequest:
     r = session.get(DataRequest, request_id)
     if r is None or (department is not None and r.department_code != department):
-        raise NotFound(f"data request {request_id} not found")
+        raise NotFound(f"data request {request_id} not found", code="catalog.request.not_found",
+                       params={"id": request_id})
     return r

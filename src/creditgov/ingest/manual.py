@@ -77,24 +77,30 @@ def _clean(fields: Mapping[str, str | None], allowed: Sequence[str]) -> dict[str
     out = {k: ("" if fields.get(k) is None else str(fields.get(k))).strip() for k in allowed}
     for k, v in out.items():
         if len(v) > TEXT_MAX:
-            raise InvalidInput(f"{k} is longer than {TEXT_MAX} characters")
+            raise InvalidInput(f"{k} is longer than {TEXT_MAX} characters", code="ingest.manual.field_long",
+                               params={"field": f"manual.{k}", "max": TEXT_MAX})
         if "\x00" in v:  # as ingestion refuses it (pipeline.NUL_REASON)
-            raise InvalidInput(f"{k} holds a NUL character (U+0000), not a text the store can keep")
+            raise InvalidInput(f"{k} holds a NUL character (U+0000), not a text the store can keep",
+                               code="ingest.manual.field_nul", params={"field": f"manual.{k}"})
     return out
 
 
 def _store_evidence(files: Sequence[Path], files_dir: Path | None) -> list[dict[str, Any]]:
     if len(files) > MAX_EVIDENCE:
-        raise InvalidInput(f"at most {MAX_EVIDENCE} evidence files")
+        raise InvalidInput(f"at most {MAX_EVIDENCE} evidence files", code="ingest.manual.evidence_count",
+                           params={"max": MAX_EVIDENCE})
     out = []
     for f in files:
         f = Path(f)
         if not f.is_file():
             raise InvalidInput(f"evidence {f.name} is not a readable file")
         if f.stat().st_size > MAX_EVIDENCE_BYTES:
-            raise InvalidInput(f"evidence {f.name} is larger than {MAX_EVIDENCE_BYTES >> 20} MB")
+            raise InvalidInput(f"evidence {f.name} is larger than {MAX_EVIDENCE_BYTES >> 20} MB",
+                               code="ingest.manual.evidence_large",
+                               params={"file": f.name, "mb": MAX_EVIDENCE_BYTES >> 20})
         if files_dir is None:
-            raise InvalidInput("evidence was given but no files folder is configured")
+            raise InvalidInput("evidence was given but no files folder is configured",
+                               code="ingest.manual.no_files_folder")
         data = f.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         rel = f"manual/{digest[:2]}/{digest}"
@@ -121,21 +127,28 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
     departments.require(session, department)
     why = (reason or "").strip()
     if not why:
-        raise InvalidInput("a manual entry needs a reason")
+        raise InvalidInput("a manual entry needs a reason", code="ingest.manual.no_reason")
     if "\x00" in why:
-        raise InvalidInput("the reason holds a NUL character (U+0000), not a text the store can keep")
+        raise InvalidInput("the reason holds a NUL character (U+0000), not a text the store can keep",
+                           code="ingest.manual.field_nul", params={"field": "manual.reason"})
     vals = _clean(fields, RECORD_FIELDS if kind == "record" else REGISTRATION_FIELDS)
     try:
         id_kind, code = either_identifier(vals["identifier"])
     except RowError as exc:
-        raise InvalidInput(str(exc)) from None
+        if not vals["identifier"]:
+            raise InvalidInput(str(exc), code="ingest.manual.no_identifier") from None
+        # the detail masks an ID number (values.either_identifier)
+        raise InvalidInput(str(exc), code="ingest.manual.bad_identifier", params={"detail": str(exc)}) from None
     vals["identifier"] = code
     if kind == "record":
         item = session.get(CatalogItem, vals["item"]) if vals["item"] else None
+        if item is None and not vals["item"]:
+            raise InvalidInput(f"unknown catalogue item {vals['item']!r}", code="ingest.manual.no_item")
         if item is None:
-            raise InvalidInput(f"unknown catalogue item {vals['item']!r}")
+            raise InvalidInput(f"unknown catalogue item {vals['item']!r}", code="ingest.manual.unknown_item",
+                               params={"item": vals["item"]})
         if not vals["occurred_on"]:
-            raise InvalidInput("a record needs occurred_on")
+            raise InvalidInput("a record needs occurred_on", code="ingest.manual.no_occurred_on")
     elif not vals["name"]:
         raise InvalidInput("a registration needs a name")
     e = ManualEntry(kind=kind, department_code=department, reason=why[:TEXT_MAX],
@@ -163,13 +176,16 @@ def decide(session: Session, keyring: KeyRing, entry_id: int, *, approve: bool, 
     actor = actor or audit.default_actor()
     e = session.execute(select(ManualEntry).where(ManualEntry.id == entry_id).with_for_update()).scalar_one_or_none()
     if e is None:
-        raise NotFound(f"manual entry {entry_id} not found")
+        raise NotFound(f"manual entry {entry_id} not found", code="ingest.manual.not_found",
+                       params={"id": entry_id})
     if e.status != "proposed":
-        raise Conflict(f"manual entry {entry_id} was already {e.status}")
+        raise Conflict(f"manual entry {entry_id} was already {e.status}", code="ingest.manual.decided",
+                       params={"id": entry_id, "status": e.status})
     if actor == e.proposed_by:
-        raise Conflict("a manual entry is approved or rejected by a second person, not the one who entered it")
+        raise Conflict("a manual entry is approved or rejected by a second person, not the one who entered it",
+                       code="ingest.manual.own_entry", params={"id": entry_id})
     if not approve and not note.strip():
-        raise InvalidInput("rejecting a manual entry needs a reason")
+        raise InvalidInput("rejecting a manual entry needs a reason", code="ingest.manual.no_rejection_reason")
     e.status, e.decided_by, e.decided_at, e.note = ("approved" if approve else "rejected"), actor, clock.now(), \
         note.strip()[:TEXT_MAX] or None
     if approve:

@@ -31,7 +31,7 @@ def _unit(who: Principal, permission: str) -> str | None:
     grant = authorize(who, permission)
     if grant.scope is Scope.DEPARTMENT:
         if not who.department_code:
-            raise NotFound("no department on this account")
+            raise NotFound("no department on this account", code="ingest.account.no_department")
         return who.department_code
     return None
 
@@ -65,7 +65,8 @@ async def entries_propose(request: Request, who: Who, session: DB,
               "decided_on": decided_on, "value": value, "text": text, "document_no": document_no}
     try:
         if unit is not None and department != unit:
-            raise NotFound(f"department {department!r} is not yours")
+            raise NotFound(f"department {department!r} is not yours", code="ingest.manual.other_department",
+                           params={"department": department})
         with saved_uploads(evidence or []) as paths:
             manual.propose(session, ctx(request).keyring, kind="record", department=department, fields=fields,
                            reason=reason, evidence=paths, files_dir=files_dir_for(ctx(request).url),

@@ -99,7 +99,7 @@ class ManualDecisionIn(BaseModel):
 def _unit(grant: Grant) -> str | None:
     if grant.scope is Scope.DEPARTMENT:
         if not grant.principal.department_code:
-            raise NotFound("no department on this account")
+            raise NotFound("no department on this account", code="ingest.account.no_department")
         return grant.principal.department_code
     return None
 
@@ -109,7 +109,8 @@ def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring)
     """Enter a record or register a subject by hand; it counts once a second person approves it."""
     unit = _unit(grant)
     if unit is not None and body.department != unit:
-        raise NotFound(f"department {body.department!r} is not yours")
+        raise NotFound(f"department {body.department!r} is not yours", code="ingest.manual.other_department",
+                       params={"department": body.department})
     e = manual.propose(session, ring, kind=body.kind, department=body.department, fields=dict(body.fields),
                        reason=body.reason, actor=grant.principal.actor)
     return manual.entry_dict(ring, e)
@@ -127,6 +128,6 @@ def manual_entries(grant: ManualRead, session: DB, ring: Ring) -> list[dict[str,
 def manual_entry_decide(entry_id: Id, body: ManualDecisionIn, grant: Approve, session: DB, ring: Ring) -> dict[str, Any]:
     """Approve (it goes through ingestion now) or reject an entry someone else made."""
     if session.get(ManualEntry, entry_id) is None:
-        raise NotFound(f"manual entry {entry_id} not found")
+        raise NotFound(f"manual entry {entry_id} not found", code="ingest.manual.not_found", params={"id": entry_id})
     e = manual.decide(session, ring, entry_id, approve=body.approve, note=body.note, actor=grant.principal.actor)
     return manual.entry_dict(ring, e)

@@ -34,7 +34,9 @@ def exit_entry(session: Session, *, entry_id: int, kind: str, reason: str,
     d = definition(session, entry.list_code)
     allowed = {e.kind for e in d.exit_conditions}
     if kind not in allowed and not (kind == "upper" and entry.origin == "upper"):
-        raise InvalidInput(f"list {entry.list_code} has no exit by {kind}; its exit conditions are {sorted(allowed)}")
+        raise InvalidInput(f"list {entry.list_code} has no exit by {kind}; its exit conditions are {sorted(allowed)}",
+                           code="lists.exit.not_allowed",
+                           params={"entry": entry_id, "list": entry.list_code, "kind": kind})
     if not reason.strip():
         raise InvalidInput("an exit needs a reason")
     today = clock.today()

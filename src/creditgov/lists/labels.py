@@ -27,5 +27,14 @@ LIST_STEP: Names = {"propose": ("拟列入", "Proposed"), "notify": ("告知", "
                     "publish": ("公示", "Published"), "exit": ("移出", "Removed"), "reject": ("不予列入", "Not listed"),
                     "withdraw": ("撤回", "Withdrawn"), "import": ("上级平台导入", "Imported from the upper platform")}
 
-LABELS = {"list_step": LIST_STEP, "list": (_lists, Table(stored("credit_lists"))), "list_status": LIST_STATUS, "list_kind": LIST_KIND,
+# The refusals a page can meet, by the code the services give them (an entry page's
+# number; a repair or an objection decision that takes an entry off its list).
+REFUSALS: Names = {
+    "lists.entry.not_found": ("找不到名单条目 #{id}。", "List entry #{id} was not found."),
+    "lists.exit.not_allowed": ("名单条目 #{entry} 所在的“{list:list}”不能以“{kind:exit_kind}”方式移出。",
+                               "“{list:list}” does not allow the exit “{kind:exit_kind}” (entry #{entry})."),
+}
+
+LABELS = {"refusal": REFUSALS, "list_step": LIST_STEP, "list": (_lists, Table(stored("credit_lists"))),
+          "list_status": LIST_STATUS, "list_kind": LIST_KIND,
           "list_origin": LIST_ORIGIN, "exit_kind": EXIT_KIND}

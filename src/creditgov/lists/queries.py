@@ -113,7 +113,7 @@ def entry_dict(e: ListEntry) -> dict[str, Any]:
 def entry_detail(session: Session, entry_id: int) -> dict[str, Any]:
     e = session.get(ListEntry, entry_id)
     if e is None:
-        raise NotFound(f"list entry {entry_id} not found")
+        raise NotFound(f"list entry {entry_id} not found", code="lists.entry.not_found", params={"id": entry_id})
     events = session.execute(select(ListEntryEvent).where(ListEntryEvent.entry_id == entry_id)
                              .order_by(ListEntryEvent.id)).scalars()
     return {**entry_dict(e), "history": [
