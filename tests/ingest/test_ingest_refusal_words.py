@@ -67,3 +67,19 @@ def test_the_second_person_and_a_decided_entry(store: str, keyring: KeyRing) -> 
     assert i18n.refusal(own.value, "en") == f"You entered manual entry #{n}; another person approves or rejects it."
     assert i18n.refusal(decided.value, "zh") == f"人工录入 #{n} 已是“已驳回”状态，不能再审核。"
     assert i18n.refusal(decided.value, "en") == f"Manual entry #{n} is already “Rejected”; it cannot be decided again."
+
+
+def test_an_entry_ingestion_refuses_says_why_by_its_category(store: str, keyring: KeyRing) -> None:
+    """Approving runs the entry through ingestion; a refusal there is said by the
+    quarantine's category (`ingest.reasons.reason_code`), the row's English after it
+    in English only."""
+    bootstrap.wire()
+    with db.session_scope(store) as s:  # the template's market department was never granted this item
+        e = manual.propose(s, keyring, kind="record", department="market", fields=_fields(), reason="核对", actor="a")
+        with pytest.raises(InvalidInput, match="could not go through ingestion") as refused:
+            manual.decide(s, keyring, e.id, approve=True, actor="b")
+    assert refused.value.params["reason"] == "item_not_allowed", refused.value.params
+    assert i18n.refusal(refused.value, "zh") == "这条录入未能通过归集检查：信息项未获准报送。请核对后重新录入。"
+    assert i18n.refusal(refused.value, "en") == ("The entry could not go through ingestion (Item not allowed from "
+                                                 "this source): "
+                                                 f"{refused.value.params['why']}")

@@ -53,6 +53,8 @@ REFUSALS: Names = {
                               "Manual entry #{id} is already “{status:manual_status}”; it cannot be decided again."),
     "ingest.manual.own_entry": ("人工录入 #{id} 是您本人录入的，须由另一位工作人员审核。",
                                 "You entered manual entry #{id}; another person approves or rejects it."),
+    "ingest.manual.refused": ("这条录入未能通过归集检查：{reason:quarantine_reason}。请核对后重新录入。",
+                              "The entry could not go through ingestion ({reason:quarantine_reason}): {why}"),
     "ingest.manual.no_rejection_reason": ("驳回时请在审核意见中写明理由。", "A rejection gives its reason in the note."),
 }
 

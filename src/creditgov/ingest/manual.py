@@ -31,6 +31,7 @@ from creditgov.core import files as private_files
 from creditgov.core.config import parse_yaml_model
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.ingest.models import Batch, ManualEntry
+from creditgov.ingest.reasons import reason_code
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.service import register_spec
 from creditgov.ingest.transforms import RowError
@@ -210,7 +211,8 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
     w.finish()
     verdict, why = w.outcomes.get("entry", ("rejected", "no outcome"))
     if verdict not in ("accepted", "corrected"):
-        raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}")
+        raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}", code="ingest.manual.refused",
+                           params={"reason": reason_code(why or ""), "why": why or verdict})
     e.batch_id = batch.id
     key = code if id_kind == "uscc" else keyring.blind_index(code)
     col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index

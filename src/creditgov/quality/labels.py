@@ -1,5 +1,5 @@
 """Labels of the data-quality view's codes: the categories quarantine reasons fall in
-(`service.reason_code` sorts a reason text into one) and the kinds of source a spec
+(`ingest.reasons.reason_code` sorts a reason text into one) and the kinds of source a spec
 declares. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ agree."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -34,24 +33,9 @@ from sqlalchemy.orm import Session
 from creditgov.catalog.models import DataRequest, DataRequestForm
 from creditgov.core import clock, labels
 from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
+from creditgov.ingest.reasons import reason_code
 
 INTERVAL_DAYS = {"daily": 1, "weekly": 7, "monthly": 31, "quarterly": 92, "yearly": 366}
-# Quarantine reasons are the RowError texts of creditgov.ingest (transforms, values,
-# prepare_rows, prepare_records, writer, readers); each is sorted into a category by
-# its fixed wording, first match wins (labels: quality/labels.py `quarantine_reason`).
-REASON_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compile(rx)) for code, rx in (
-    ("malformed", r"^malformed JSON line|cannot decode as"),
-    ("item_not_allowed", r"^missing item$|^item .* (is not among|is not in the data catalogue|is not approved)"),
-    ("conflict", r"^conflicts with an earlier row"),
-    ("unregistered", r"^(subject|firm|person) not registered"),
-    ("bad_identifier", r"^no subject identifier|^identifier is|^invalid (unified social credit code|resident ID)"
-                       r"|^an? \S+ is identified by"),
-    ("future_date", r" lies in the future$"),
-    ("bad_date", r"^(impossible|unrecognised) date|is not a date"),
-    ("bad_number", r"not a number|is out of range$"),
-    ("unknown_code", r"^unknown (code|subject kind|region code|role|step) "),
-    ("missing_value", r"^missing "),
-))
 FREQUENCY_LABELS = {"once": ("一次性", "Once"), "daily": ("每日", "Daily"), "weekly": ("每周", "Weekly"),
                     "monthly": ("每月", "Monthly"), "quarterly": ("每季度", "Quarterly"), "yearly": ("每年", "Yearly")}
 
@@ -154,15 +138,6 @@ def file_history(session: Session, sources: Sequence[str] | None = None) -> dict
     for h in out.values():
         h.sort()
     return dict(out)
-
-
-def reason_code(text: str) -> str:
-    """The category (a `quarantine_reason` code) of a quarantine reason text."""
-    t = (text or "").strip()
-    for code, rx in REASON_PATTERNS:
-        if rx.search(t):
-            return code
-    return "other"
 
 
 def spec_docs(session: Session) -> dict[str, dict[str, Any]]:
