@@ -7,6 +7,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from creditgov.reports.pdftext import printable
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from creditgov.security.models import AuditEntry
+from creditgov.security.scopes import Forbidden
 from creditgov.web import i18n
 from tests.alerts.helpers import setup_alerting
 from tests.alerts.peers.running import SmtpPeer
@@ -122,7 +124,9 @@ def test_the_page_sends_a_draw_in_both_languages(drawn: Drawn, smtp: SmtpPeer, t
         assert r.status_code == 200 and words in r.text, r.text[-2000:]
         assert len(r.text.split('data-testid="unreached"')) == n + 1   # nobody has an e-mail address
     r = c.post("/documents/inspections/send", data={"draw": drawn.draw_id}, headers=heads["tourism"])
-    assert r.status_code == 403 and "you act for tourism" in r.text   # another department's draw: refused
+    said = i18n.refusal(Forbidden("x", code="documents.inspections.other_draw", params={
+        "id": drawn.draw_id, "owner": "market", "department": "tourism"}), "en")
+    assert r.status_code == 403 and html.escape(said, quote=False) in r.text, r.text[-1500:]  # another department's draw
     with db.session_scope(drawn.url) as s:
         sends = s.execute(select(AuditEntry).where(AuditEntry.action == "documents.send")).scalars().all()
         assert [e.actor for e in sends] == ["user:office", "user:office"]

@@ -42,7 +42,8 @@ def require_alert(session: Session, grant: Grant, alert_id: int, *, lock: bool =
     if grant.scope is Scope.ALL:
         return a
     if a.subject_id is None or not grant.in_scope(session, a.subject_id):
-        raise NotFound(f"alert {alert_id} not found in your data scope")
+        raise NotFound(f"alert {alert_id} not found in your data scope", code="alerts.alert.not_found",
+                       params={"id": alert_id})
     return a
 
 

@@ -79,7 +79,8 @@ def mark_read(session: Session, *, message_id: int, principal: str | Sequence[st
     principals = [principal] if isinstance(principal, str) else list(principal)
     m = session.get(InboxMessage, message_id)
     if m is None or (m.recipient_kind, m.recipient) not in {split_principal(p) for p in principals}:
-        raise NotFound(f"message {message_id} is not in {' / '.join(principals)}'s inbox")
+        raise NotFound(f"message {message_id} is not in {' / '.join(principals)}'s inbox", code="alerts.inbox.not_found",
+                       params={"id": message_id})
     if m.read_at is None:
         m.read_at = clock.now()
         session.flush()

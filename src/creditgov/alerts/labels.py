@@ -12,7 +12,21 @@ def _rules() -> Names:
     return {r.code: (r.name_zh, r.name_en or r.name_zh) for r in WARNING_RULES.shipped().rules}
 
 
+# The refusals a worker meets handling an alert or reading the inbox, by the code the
+# services give them.
+REFUSALS: Names = {
+    "alerts.alert.not_found": ("找不到预警 #{id}，或它不在您的数据范围内。",
+                               "Alert #{id} was not found, or is outside your data scope."),
+    "alerts.alert.not_open": ("预警 #{id} 已是“{status:alert_status}”状态，只有待签收的预警才能签收。",
+                              "Alert #{id} is already “{status:alert_status}”; only an open alert can be acknowledged."),
+    "alerts.alert.no_comment": ("请填写批注内容。", "A comment needs text."),
+    "alerts.alert.no_resolution": ("办结预警须写明处理情况。", "Resolving an alert needs what was done."),
+    "alerts.alert.resolved": ("预警 #{id} 已办结。", "Alert #{id} is already resolved."),
+    "alerts.inbox.not_found": ("您的消息中没有消息 #{id}。", "Message #{id} is not in your inbox."),
+}
+
 LABELS = {
+    "refusal": REFUSALS,
     "warning_rule": _rules,
     "alert_severity": {"info": ("提示", "Info"), "low": ("低", "Low"), "medium": ("中", "Medium"),
                        "high": ("高", "High"), "critical": ("严重", "Critical")},

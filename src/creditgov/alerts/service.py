@@ -282,7 +282,7 @@ def raise_alert(session: Session, *, rule_code: str, title: str, subject_id: int
 def get(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
     a = session.get(Alert, alert_id, with_for_update=lock)
     if a is None:
-        raise NotFound(f"alert {alert_id} not found")
+        raise NotFound(f"alert {alert_id} not found", code="alerts.alert.not_found", params={"id": alert_id})
     return a
 
 
@@ -291,7 +291,8 @@ def acknowledge(session: Session, *, alert_id: int, note: str | None = None, act
     actor = actor or audit.default_actor()
     a = get(session, alert_id, lock=True)
     if a.status != "open":
-        raise InvalidInput(f"alert {alert_id} is {a.status}; only an open alert can be acknowledged")
+        raise InvalidInput(f"alert {alert_id} is {a.status}; only an open alert can be acknowledged",
+                           code="alerts.alert.not_open", params={"id": alert_id, "status": a.status})
     now = clock.now()
     a.status, a.acknowledged_at, a.acknowledged_by, a.updated_at = "acknowledged", now, actor, now
     _event(session, a, "acknowledged", actor, note)
@@ -304,7 +305,7 @@ def acknowledge(session: Session, *, alert_id: int, note: str | None = None, act
 def comment(session: Session, *, alert_id: int, note: str, actor: str | None = None) -> Alert:
     actor = actor or audit.default_actor()
     if not note.strip():
-        raise InvalidInput("a comment needs text")
+        raise InvalidInput("a comment needs text", code="alerts.alert.no_comment")
     a = get(session, alert_id)
     a.updated_at = clock.now()
     _event(session, a, "commented", actor, note.strip())
@@ -317,10 +318,10 @@ def resolve(session: Session, *, alert_id: int, resolution: str, actor: str | No
     """Closed with what was done; an open alert may be resolved directly."""
     actor = actor or audit.default_actor()
     if not resolution.strip():
-        raise InvalidInput("resolving an alert needs a resolution (what was done)")
+        raise InvalidInput("resolving an alert needs a resolution (what was done)", code="alerts.alert.no_resolution")
     a = get(session, alert_id, lock=True)
     if a.status == "resolved":
-        raise InvalidInput(f"alert {alert_id} is already resolved")
+        raise InvalidInput(f"alert {alert_id} is already resolved", code="alerts.alert.resolved", params={"id": alert_id})
     now = clock.now()
     a.status, a.resolved_at, a.resolved_by, a.resolution, a.updated_at = "resolved", now, actor, resolution, now
     _event(session, a, "resolved", actor, resolution.strip())

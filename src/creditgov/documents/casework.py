@@ -79,7 +79,8 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
                          if a.status == "approved" else REVIEW)]))
     if len(out) > 2000:
-        raise InvalidInput("more than 2000 documents in one run: narrow it by day")
+        raise InvalidInput("more than 2000 documents in one run: narrow it by day", code="documents.batch.too_many",
+                           params={"max": 2000})
     return out
 
 

@@ -68,8 +68,13 @@ def acting_check(tasks: Sequence[InspectionTask], department: str | None) -> Non
         return
     for t in tasks:
         if t.department != department:
-            where = f"draw {t.draw_id}" if t.draw_id is not None else f"task {t.id}"
-            raise Forbidden(f"{where} is an inspection of department {t.department}; you act for {department}")
+            if t.draw_id is not None:
+                raise Forbidden(f"draw {t.draw_id} is an inspection of department {t.department}; you act for "
+                                f"{department}", code="documents.inspections.other_draw",
+                                params={"id": t.draw_id, "owner": t.department, "department": department})
+            raise Forbidden(f"task {t.id} is an inspection of department {t.department}; you act for {department}",
+                            code="documents.inspections.other_task",
+                            params={"id": t.id, "owner": t.department, "department": department})
 
 
 def tasks_for(session: Session, *, draw_id: int | None = None, task_ids: Sequence[int] | None = None,
@@ -77,32 +82,40 @@ def tasks_for(session: Session, *, draw_id: int | None = None, task_ids: Sequenc
     """The batch: the live tasks of one draw, or the named tasks (of that draw, when
     both are given), in id order. A cancelled or policy-less task gets no notice."""
     if draw_id is None and not task_ids:
-        raise InvalidInput("name a draw (--draw) or the tasks (--task)")
+        raise InvalidInput("name a draw (--draw) or the tasks (--task)", code="documents.inspections.nothing_named")
     q = select(InspectionTask).order_by(InspectionTask.id)
     if draw_id is not None:
         if session.get(Draw, draw_id) is None:
-            raise NotFound(f"draw {draw_id} not found")
+            raise NotFound(f"draw {draw_id} not found", code="documents.inspections.no_draw", params={"id": draw_id})
         q = q.where(InspectionTask.draw_id == draw_id)
     if task_ids:
         wanted = sorted(set(task_ids))
         q = q.where(InspectionTask.id.in_(wanted))
     rows = list(session.execute(q.limit(MAX_TASKS + 1)).scalars())
     if len(rows) > MAX_TASKS:
-        raise InvalidInput(f"more than {MAX_TASKS} documents in one run: name the tasks")
+        raise InvalidInput(f"more than {MAX_TASKS} documents in one run: name the tasks",
+                           code="documents.inspections.too_many", params={"max": MAX_TASKS})
     if task_ids:
         missing = sorted(set(wanted) - {t.id for t in rows})
+        if missing and draw_id is not None:
+            raise NotFound(f"inspection task(s) {', '.join(map(str, missing))} not found in draw {draw_id}",
+                           code="documents.inspections.not_in_draw",
+                           params={"ids": ", ".join(map(str, missing)), "draw": draw_id})
         if missing:
-            raise NotFound(f"inspection task(s) {', '.join(map(str, missing))} not found"
-                           + (f" in draw {draw_id}" if draw_id is not None else ""))
+            raise NotFound(f"inspection task(s) {', '.join(map(str, missing))} not found",
+                           code="documents.inspections.no_tasks", params={"ids": ", ".join(map(str, missing))})
         for t in rows:
             if t.status == "cancelled":
-                raise InvalidInput(f"task {t.id} was cancelled: no notice")
+                raise InvalidInput(f"task {t.id} was cancelled: no notice", code="documents.inspections.cancelled",
+                                   params={"id": t.id})
             if t.policy_name is None:
-                raise InvalidInput(f"task {t.id} ({t.kind}) has no supervision policy: no inspection notice")
+                raise InvalidInput(f"task {t.id} ({t.kind}) has no supervision policy: no inspection notice",
+                                   code="documents.inspections.no_policy", params={"id": t.id, "kind": t.kind})
     else:
         rows = [t for t in rows if t.status != "cancelled" and t.policy_name is not None]
         if not rows:
-            raise NotFound(f"draw {draw_id} has no inspection tasks to notify")
+            raise NotFound(f"draw {draw_id} has no inspection tasks to notify", code="documents.inspections.draw_empty",
+                           params={"id": draw_id})
     acting_check(rows, department)
     return rows
 

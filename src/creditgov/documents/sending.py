@@ -66,7 +66,8 @@ def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
     if not docs:
         raise InvalidInput("no documents to send")
     if len(docs) > MAX_SEND:
-        raise InvalidInput(f"more than {MAX_SEND} documents in one send: name fewer")
+        raise InvalidInput(f"more than {MAX_SEND} documents in one send: name fewer", code="documents.send.too_many",
+                           params={"max": MAX_SEND})
     with_files = [c for c in chans if _delivers_files(session, c)]
     without_files = [c for c in chans if c not in with_files]
     out = Sent()

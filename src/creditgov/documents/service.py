@@ -66,7 +66,7 @@ def entries(session: Session, *, list_code: str, kind: str, on: dt.date | None =
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
     if session.get(CreditList, list_code) is None:
-        raise NotFound(f"list {list_code!r} not found")
+        raise NotFound(f"list {list_code!r} not found", code="documents.list.not_found", params={"list": list_code})
     col = ListEntry.notified_on if kind == "notice" else ListEntry.approved_on
     q = select(ListEntry).where(ListEntry.list_code == list_code, col.is_not(None)).order_by(ListEntry.id)
     if on is not None:
@@ -75,7 +75,8 @@ def entries(session: Session, *, list_code: str, kind: str, on: dt.date | None =
         q = q.where(ListEntry.id.in_(entry_ids))
     rows = list(session.execute(q.limit(MAX_ENTRIES + 1)).scalars())
     if len(rows) > MAX_ENTRIES:
-        raise InvalidInput(f"more than {MAX_ENTRIES} documents in one run: narrow it by --on")
+        raise InvalidInput(f"more than {MAX_ENTRIES} documents in one run: narrow it by --on",
+                           code="documents.batch.too_many", params={"max": MAX_ENTRIES})
     return rows
 
 
@@ -155,7 +156,7 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     """One PDF for the batch, each document on its own page(s); each registered under
     its serial for verification."""
     if not docs:
-        raise NotFound("no documents in this batch")
+        raise NotFound("no documents in this batch", code="documents.batch.empty")
     st = _styles()
     seal, is_placeholder = seal_png()
     buf = io.BytesIO()

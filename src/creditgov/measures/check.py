@@ -286,13 +286,16 @@ def applicable(conn: Connection, st: Standing, measures_here: list[MeasureDef]
 def models_for(sc: ScenarioDef, kind: str) -> list[str]:
     """The scenario's models for a kind; refuses a kind the scenario does not check."""
     if kind in sc.not_checked:
-        raise InvalidInput(f"scenario {sc.code} does not check a {kind}: {sc.not_checked[kind]}")
+        raise InvalidInput(f"scenario {sc.code} does not check a {kind}: {sc.not_checked[kind]}",
+                           code="measures.scenario.not_checked",
+                           params={"scenario": sc.code, "kind": kind, "why": sc.not_checked[kind]})
     if kind in sc.models:
         return sc.models_for(kind)
     if kind in sc.ungraded:
         return []
     raise InvalidInput(f"scenario {sc.code} names no model for a {kind} (reload the scenarios: "
-                       "every kind needs a model, `ungraded` or `not_checked`)")
+                       "every kind needs a model, `ungraded` or `not_checked`)", code="measures.scenario.no_model",
+                       params={"scenario": sc.code, "kind": kind})
 
 
 def standing(conn: Connection, cat: Catalogue, *, subject_id: int, models: list[str], today: dt.date) -> Standing:
@@ -377,7 +380,8 @@ def check(session: Session, *, scenario: str, subject_id: int | None = None, key
     cat = catalogue(conn)
     sc = cat.scenarios.get(scenario)
     if sc is None:
-        raise NotFound(f"unknown scenario {scenario!r}; known: {sorted(cat.scenarios)}")
+        raise NotFound(f"unknown scenario {scenario!r}; known: {sorted(cat.scenarios)}", code="measures.scenario.unknown",
+                       params={"scenario": scenario})
     if subject_id is not None:
         subject = conn.execute(_Q_SUBJECT_BY_ID, {"key": subject_id}).first()
         if subject is None:

@@ -17,7 +17,20 @@ def _scenarios() -> Names:
     return {s.code: (s.name_zh, s.name_en) for s in SCENARIOS.shipped().scenarios}
 
 
+# The refusals an officer meets running a credit check, by the code the services give them.
+REFUSALS: Names = {
+    "measures.scenario.unknown": ("没有核查场景“{scenario}”，请从列表中选择核查场景。",
+                                  "There is no check scenario “{scenario}”; choose one from the list."),
+    "measures.scenario.not_checked": ("核查场景“{scenario:scenario}”不适用于{kind:subject_kind}，不能对其核查。",
+                                      "The scenario “{scenario:scenario}” does not check a subject of the kind "
+                                      "“{kind:subject_kind}”: {why}"),
+    "measures.scenario.no_model": ("核查场景“{scenario:scenario}”没有为{kind:subject_kind}设置评价模型，请联系管理员。",
+                                   "The scenario “{scenario:scenario}” names no model for the kind “{kind:subject_kind}”; "
+                                   "ask the administrator to reload the scenarios."),
+}
+
 LABELS = {
+    "refusal": REFUSALS,
     "measure": (_measures, Table(stored("measures"))),
     "scenario": (_scenarios, Table(stored("check_scenarios"))),
     "measure_kind": {"incentive": ("激励措施", "Incentive"), "punishment": ("惩戒措施", "Punishment"),

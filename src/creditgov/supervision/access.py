@@ -47,7 +47,8 @@ def require_task(session: Session, grant: Grant, task_id: int, *, lock: bool = F
     t = supervision_tasks.get_task(session, task_id, lock=lock)
     if grant.scope is not Scope.ALL and session.execute(
             select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(grant))).first() is None:
-        raise NotFound(f"inspection task {task_id} not found in your data scope")
+        raise NotFound(f"inspection task {task_id} not found in your data scope", code="supervision.task.not_found",
+                       params={"id": task_id})
     return t
 
 
@@ -93,7 +94,8 @@ def own_department(grant: Grant, department: str, what: str) -> None:
     """A department-scoped grant acts on its own department's supervision only."""
     if grant.scope is Scope.DEPARTMENT and department != grant.principal.department_code:
         raise Forbidden(f"{what} belongs to department {department}; you act for "
-                        f"{grant.principal.department_code}")
+                        f"{grant.principal.department_code}", code="supervision.other_department",
+                        params={"department": department})
 
 
 def policy_rows(session: Session) -> list[dict[str, Any]]:
@@ -112,7 +114,8 @@ def patrol_targets(session: Session, grant: Grant, grid: str | None) -> tuple[st
         raise NotFound("no regions are loaded")
     path = session.execute(select(Region.path).where(Region.code == code)).scalar()
     if path is None or (grant.scope is Scope.REGION and not (p.region_path and path.startswith(p.region_path))):
-        raise NotFound(f"region {code} not found in your data scope")
+        raise NotFound(f"region {code} not found in your data scope", code="supervision.region.out_of_scope",
+                       params={"region": code})
     items = patrols.patrol_list(session, grid=code)
     if grant.scope is not Scope.ALL and items:
         ids = {i["subject_id"] for i in items}

@@ -64,7 +64,8 @@ def get(session: Session, campaign_id: int, *, department: str | None = None, lo
     """The campaign, or NotFound — also when a department asks for another's campaign."""
     c = session.get(Campaign, campaign_id, with_for_update=lock)
     if c is None or (department is not None and c.department != department):
-        raise NotFound(f"campaign {campaign_id} not found")
+        raise NotFound(f"campaign {campaign_id} not found", code="supervision.campaign.not_found",
+                       params={"id": campaign_id})
     return c
 
 
@@ -97,7 +98,7 @@ def create(session: Session, *, code: str, title: str, policy_name: str, basis: 
                            params={"department": p.department})
     sc = _scope(scope)
     if "region" in sc and session.execute(select(Region.id).where(Region.code == sc["region"])).first() is None:
-        raise NotFound(f"no region {sc['region']!r}")
+        raise NotFound(f"no region {sc['region']!r}", code="supervision.region.unknown", params={"region": sc["region"]})
     if session.execute(select(Campaign.id).where(Campaign.code == code)).first() is not None:
         raise Conflict(f"campaign {code!r} already exists", code="supervision.campaign.exists", params={"code": code})
     c = Campaign(code=code, title=title.strip(), department=p.department, policy_name=policy_name,
@@ -142,7 +143,8 @@ def _in_scope(session: Session, c: Campaign) -> ColumnElement[bool]:
     if "region" in sc:
         root = session.execute(select(Region.path).where(Region.code == sc["region"])).scalar()
         if root is None:
-            raise NotFound(f"no region {sc['region']!r}")
+            raise NotFound(f"no region {sc['region']!r}", code="supervision.region.unknown",
+                           params={"region": sc["region"]})
         cond.append(Subject.region_id.in_(select(Region.id).where(Region.path.startswith(root))))
     # Only subjects the policy inspects: its result items are written for its kinds, as a draw's are.
     _, p = policy(session, c.policy_name)
@@ -187,7 +189,8 @@ def add_targets(session: Session, *, campaign_id: int, source: str, model: str |
             raise InvalidInput("targets from lists need one or more list codes", code="supervision.targets.no_lists")
         known = set(session.execute(select(CreditList.code).where(CreditList.code.in_(list(lists)))).scalars())
         if missing := sorted(set(lists) - known):
-            raise NotFound(f"no list {', '.join(missing)}")
+            raise NotFound(f"no list {', '.join(missing)}", code="supervision.targets.unknown_lists",
+                           params={"lists": ", ".join(missing)})
         q = select(Subject.id, ListEntry.list_code).join(ListEntry, ListEntry.subject_id == Subject.id).where(
             ListEntry.list_code.in_(list(lists)), ListEntry.status == "published", where)
         found = [(sid, f"list|{code}") for sid, code in session.execute(q)]
@@ -229,7 +232,8 @@ def assign_tasks(session: Session, *, campaign_id: int, assignees: Sequence[str]
         known = set(session.execute(select(Inspector.code).where(Inspector.code.in_(team),
                                                                  Inspector.active.is_(True))).scalars())
         if missing := [a for a in team if a not in known]:
-            raise NotFound(f"no active inspector {', '.join(missing)}")
+            raise NotFound(f"no active inspector {', '.join(missing)}", code="supervision.campaign.unknown_inspectors",
+                           params={"inspectors": ", ".join(missing)})
     due = due_on or c.ends_on
     if due < c.starts_on:
         raise InvalidInput("a task cannot be due before the campaign starts", code="supervision.task.due_early")

@@ -78,7 +78,8 @@ def candidates(session: Session, p: PolicyDef, scope: dict[str, Any], as_of: dt.
     if "region" in scope:
         root = session.execute(select(Region.path).where(Region.code == scope["region"])).scalar()
         if root is None:
-            raise NotFound(f"no region {scope['region']!r}")
+            raise NotFound(f"no region {scope['region']!r}", code="supervision.region.unknown",
+                           params={"region": scope["region"]})
         q = q.where(Region.path.startswith(root))
     if "industry" in scope:
         q = q.where(Subject.industry.in_(scope["industry"]))
@@ -155,7 +156,8 @@ def draw(session: Session, *, policy_name: str, scope: dict[str, Any] | None = N
     scope_n = normalise_scope(scope)
     seed_s = str(seed) if seed is not None else new_seed()
     if not seed_s.isdigit() or len(seed_s) > 30:
-        raise InvalidInput("a seed is a non-negative whole number (at most 30 digits)")
+        raise InvalidInput("a seed is a non-negative whole number (at most 30 digits)", code="supervision.draw.bad_seed",
+                           params={"max": 30})
     c = candidates(session, p, scope_n, as_of)
     members = pool_members(session, p)
     params = _params(p)
@@ -213,7 +215,7 @@ def subject_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
 def get_draw(session: Session, draw_id: int) -> Draw:
     d = session.get(Draw, draw_id)
     if d is None:
-        raise NotFound(f"draw {draw_id} not found")
+        raise NotFound(f"draw {draw_id} not found", code="supervision.draw.not_found", params={"id": draw_id})
     return d
 
 

@@ -41,6 +41,27 @@ REFUSALS: Names = {
     "supervision.targets.no_run": ("评价模型“{model:model}”还没有已发布的评价结果。",
                                    "Model “{model:model}” has no published run."),
     "supervision.targets.no_lists": ("按信用名单选取对象，须选择至少一个名单。", "Targets from lists need one or more lists."),
+    "supervision.targets.unknown_lists": ("没有编码为“{lists}”的信用名单，请核对名单编码。",
+                                          "There is no credit list “{lists}”; check the list codes."),
+    "supervision.campaign.not_found": ("找不到检查活动 #{id}，或它不在您的数据范围内。",
+                                       "Campaign #{id} was not found, or is outside your data scope."),
+    "supervision.campaign.unknown_inspectors": ("没有在岗的检查人员“{inspectors}”，请核对检查人员编号。",
+                                                "No inspector “{inspectors}” is on duty; check the inspectors' codes."),
+    "supervision.policy.not_found": ("找不到监管方案“{name}”，请从列表中选择监管方案。",
+                                     "There is no supervision policy “{name}”; choose one from the list."),
+    "supervision.region.unknown": ("找不到区域“{region}”，请核对区域编码。", "There is no region “{region}”; check its code."),
+    "supervision.region.out_of_scope": ("找不到区域“{region}”，或它不在您的数据范围内。",
+                                        "Region “{region}” was not found, or is outside your data scope."),
+    "supervision.draw.bad_seed": ("随机种子须是不超过 {max} 位的整数（只能填数字），也可以不填，由系统生成。",
+                                  "A seed is a whole number of at most {max} digits, or leave it empty to get one."),
+    "supervision.draw.not_found": ("找不到抽查 #{id}。", "Draw #{id} was not found."),
+    "supervision.task.not_found": ("找不到检查任务 #{id}，或它不在您的数据范围内。",
+                                   "Inspection task #{id} was not found, or is outside your data scope."),
+    "supervision.task.refused": ("检查结果未能生成信用记录：{reason:quarantine_reason}。请核对后重新登记。",
+                                 "The result could not become a credit record ({reason:quarantine_reason}): {why}"),
+    "supervision.other_department": ("这项监管事项属于{department:department}，您只能办理本部门的监管事项。",
+                                     "This belongs to {department:department}; you act on your own department's "
+                                     "supervision only."),
 }
 
 LABELS: dict[str, Names] = {

@@ -85,7 +85,8 @@ def _policy_of(text: str) -> PolicyDef:
 def policy(session: Session, name: str) -> tuple[SupervisionPolicy, PolicyDef]:
     row = session.get(SupervisionPolicy, name)
     if row is None:
-        raise NotFound(f"supervision policy {name!r} not found (load policies with `creditgov init`)")
+        raise NotFound(f"supervision policy {name!r} not found (load policies with `creditgov init`)",
+                       code="supervision.policy.not_found", params={"name": name})
     return row, _policy_of(row.definition)
 
 

@@ -29,6 +29,7 @@ from creditgov.core.config import parse_yaml_model
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.ingest import service as ingest_service
 from creditgov.ingest.models import Batch
+from creditgov.ingest.reasons import reason_code
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.writer import BatchWriter, Lookups
 from creditgov.records.models import CreditRecord
@@ -45,7 +46,7 @@ from creditgov.supervision.service import policy
 def get_task(session: Session, task_id: int, *, lock: bool = False) -> InspectionTask:
     t = session.get(InspectionTask, task_id, with_for_update=lock)
     if t is None:
-        raise NotFound(f"inspection task {task_id} not found")
+        raise NotFound(f"inspection task {task_id} not found", code="supervision.task.not_found", params={"id": task_id})
     return t
 
 
@@ -199,7 +200,8 @@ def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: 
     w.finish()
     verdict, reason = w.outcomes.get("result", ("rejected", "no outcome"))
     if verdict == "rejected":
-        raise InvalidInput(f"the result could not become a credit record: {reason}")
+        raise InvalidInput(f"the result could not become a credit record: {reason}", code="supervision.task.refused",
+                           params={"reason": reason_code(reason or ""), "why": reason})
     rec = session.execute(select(CreditRecord).where(
         CreditRecord.source == spec.name, CreditRecord.document_no == raw[RESULT_COLUMNS["document_no"]],
         CreditRecord.is_current.is_(True))).scalar_one()
