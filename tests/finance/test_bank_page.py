@@ -8,6 +8,7 @@ shows this bank's warnings only, though the borrower also owes bank B."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -267,6 +268,8 @@ def test_a_firms_need_form_is_refused_field_by_field_in_its_words(two_banks) -> 
         shown = re.search(r'data-testid="error"[^>]*>([^<]*)<', r.text)
         assert r.status_code == 422 and shown is not None, r.text[-1500:]
         assert shown.group(1) == said, shown.group(1)
+        kept = re.search(r'name="purpose"[^>]*value="([^"]*)"', r.text)  # what was typed stays, escaped
+        assert kept is not None and html.unescape(kept.group(1)) == HOSTILE.strip() and "<script>" not in r.text
     with db.session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(FinancingNeed)) == before  # nothing half-made
     ok = firm.post("/me/finance/needs", data={**bad, "amount": "100000", "term_months": "12", "contact_name": "王",

@@ -44,7 +44,7 @@ Failure = (Conflict, InvalidInput, NotFound)
 
 
 def _me(request: Request, session: DB, who: Who, *, done: str | None = None, error: str | None = None,
-        status: int = 200) -> Response:
+        status: int = 200, values: dict[str, str] | None = None) -> Response:
     grant = authorize(who, "finance.need")
     subject = grant.require_subject(session, who.subject_id or 0)
     needs = list(session.execute(select(FinancingNeed).where(FinancingNeed.subject_id == subject.id)
@@ -57,7 +57,7 @@ def _me(request: Request, session: DB, who: Who, *, done: str | None = None, err
         select(LoanApplication).where(LoanApplication.subject_id == subject.id)).scalars()]
     return render(request, "finance_me.html", {"subject": subject, "needs": rows, "loans": my_loans, "apps": apps,
                                                "banks": service.banks(session), "done": done, "error": error,
-                                               "kinds": access.KIND_LABELS}, status=status)
+                                               "kinds": access.KIND_LABELS, "values": values or {}}, status=status)
 
 
 @router.get("/me/finance")
@@ -78,19 +78,20 @@ async def my_need_post(request: Request, who: Who, session: DB,
     grant = authorize(who, "finance.need")
     await check_csrf(request, who)
     subject = grant.require_subject(session, who.subject_id or 0)
+    typed = {"amount": amount.strip(), "term_months": term_months.strip(), "purpose": purpose.strip(),
+             "contact_name": contact_name.strip(), "contact_phone": contact_phone.strip(),
+             "collateral": "yes" if collateral == "yes" else ""}
     try:
-        data = NeedIn.model_validate({"amount": amount.strip(), "term_months": term_months.strip(),
-                                      "purpose": purpose.strip(), "contact_name": contact_name.strip(),
-                                      "contact_phone": contact_phone.strip(), "collateral": collateral == "yes"})
+        data = NeedIn.model_validate({**typed, "collateral": collateral == "yes"})
         n = service.post_need(session, keyring(request), subject_id=subject.id, data=data, actor=who.actor)
     except ValidationError as exc:
         session.rollback()
-        return _me(request, session, who, status=422, error=invalid_form(exc, {
+        return _me(request, session, who, status=422, values=typed, error=invalid_form(exc, {
             "amount": _("金额（元）"), "term_months": _("期限（月）"), "purpose": _("用途"), "contact_name": _("联系人"),
             "contact_phone": _("联系电话")}))
     except Failure as exc:
         session.rollback()
-        return _me(request, session, who, error=refusal(exc), status=status_of(exc))
+        return _me(request, session, who, error=refusal(exc), status=status_of(exc), values=typed)
     matching.recompute(session, need_ids=[n.id], actor=who.actor)
     return RedirectResponse(f"/me/finance?done=posted#need-{n.id}", status_code=303)
 
