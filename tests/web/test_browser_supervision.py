@@ -145,7 +145,7 @@ def test_inspector_records_a_result_that_reaches_the_credit_file(server: Server,
         said = page.inner_text("[data-testid=error]")  # in Chinese, not the service's English
         assert "发现问题须填写问题描述。" in said and "description" not in said
         assert page.inner_text("[data-testid=task-status]") == "待检查"
-        page.select_option("[data-testid=result-outcome]", "problems")
+        assert page.input_value("[data-testid=result-outcome]") == "problems"  # the form keeps what was chosen
         page.fill("[data-testid=result-finding]", "未按规定公示年度报告")
         page.click("[data-testid=result-form] button[type=submit]")
         page.wait_for_selector("[data-testid=flash]")

@@ -286,7 +286,8 @@ def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool
 
 
 def _task_page(request: Request, session: Session, who: Principal, task_id: int, *, error: str | None = None,
-               flash: str | None = None, status: int = 200) -> Response:
+               flash: str | None = None, status: int = 200, values: dict[str, str] | None = None) -> Response:
+    """A task's page; after a refused result, the result form again with what was typed."""
     grant = authorize(who, "supervision.read")
     t = require_task(session, grant, task_id)
     view = supervision_tasks.task_view(session, t)
@@ -295,7 +296,8 @@ def _task_page(request: Request, session: Session, who: Principal, task_id: int,
         "t": view, "error": error, "flash": flash, "can_open_subject": can_open,
         "can_record": who.can("inspections.record") and t.status != "cancelled",
         "can_cancel": who.can("supervision.draw") and t.status == "assigned",
-        "outcomes": ("passed", "problems", "penalty"), "today": clock.today().isoformat()}, status=status)
+        "outcomes": ("passed", "problems", "penalty"), "today": clock.today().isoformat(),
+        "values": values or {}}, status=status)
 
 
 @router.get("/supervision/tasks/{task_id}")
@@ -316,6 +318,8 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
     await check_csrf(request, who)
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
+    typed = {"outcome": outcome, "finding": finding.strip(), "penalty_amount": penalty_amount.strip(),
+             "decision_no": decision_no.strip(), "score": score.strip(), "inspected_on": inspected_on.strip()}
     try:
         body = ResultIn.model_validate({"outcome": outcome, "finding": finding.strip() or None,
                                         "penalty_amount": penalty_amount.strip() or None,
@@ -328,10 +332,10 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
     except ValidationError as exc:
         said = invalid_form(exc, {"outcome": _("检查结果"), "finding": _("发现问题"), "penalty_amount": _("罚款金额（元）"),
                                   "decision_no": _("处罚决定书文号"), "score": _("评分"), "inspected_on": _("检查日期")})
-        return _task_page(request, session, who, task_id, error=said, status=422)
+        return _task_page(request, session, who, task_id, error=said, status=422, values=typed)
     except CreditGovError as exc:
         session.rollback()
-        return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc))
+        return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc), values=typed)
     return RedirectResponse(f"/supervision/tasks/{task_id}?done=recorded", status_code=303)
 
 
