@@ -484,6 +484,7 @@ def test_a_subject_objects_on_its_own_page_and_the_department_decides_on_the_cas
     empty = [("evidence", ("<b>空.pdf", b"", "application/pdf"))]
     r = cl.post("/me/credit/objections", data={**form, "csrf_token": _csrf(cl, home)}, files=empty)
     assert r.status_code == 422 and "文件“&lt;b&gt;空.pdf”是空的。" in r.text, r.text[r.text.find("alert") - 200:][:800]
+    assert f'data-testid="object-{rec}" open' in r.text and "处罚对象有误</textarea>" in r.text  # the reasons kept
     r = cl.post("/me/credit/objections", data={**form, "csrf_token": _csrf(cl, home)}, files=evidence)
     assert r.status_code == 303 and r.headers["location"].endswith("?done=filed")
     case = r.headers["location"].split("?")[0]

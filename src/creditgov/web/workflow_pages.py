@@ -211,11 +211,13 @@ def my_credit(request: Request, who: Who, session: DB,
     return render(request, "my_credit.html", {**_own_context(request, session, who, grant), "done": done})
 
 
-def _my_credit_error(request: Request, session: Session, who: Principal, exc: CreditGovError) -> Response:
-    """The subject's own page again with the refusal on it, at the refusal's status."""
+def _my_credit_error(request: Request, session: Session, who: Principal, exc: CreditGovError,
+                     values: dict[str, Any] | None = None) -> Response:
+    """The subject's own page again with the refusal on it, at the refusal's status, and
+    what was typed back in its form (an objection's reasons, opened on its record)."""
     session.rollback()
     return render(request, "my_credit.html", {**_own_context(request, session, who, authorize(who, "own.view")),
-                                              "error": refusal(exc)}, status=status_of(exc))
+                                              "error": refusal(exc), "values": values or {}}, status=status_of(exc))
 
 
 @router.post("/me/credit/objections", max_body_size=MAX_UPLOAD_BYTES, form_limits=UPLOAD_FORM_LIMITS)
@@ -234,7 +236,7 @@ async def my_objection_file(request: Request, who: Who, session: DB,
                                  channel=channel_of(who), evidence=paths, files_dir=files_dir(request),
                                  actor=who.actor)
     except InvalidInput as exc:
-        return _my_credit_error(request, session, who, exc)
+        return _my_credit_error(request, session, who, exc, {"record_id": record_id[0], "reason": reason})
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
 
 
