@@ -133,7 +133,8 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
     if what == "grade":
         if run_id is None:
             if model is None:
-                raise InvalidInput("grades are per model: give --model (or a run id)")
+                raise InvalidInput("grades are per model: give --model (or a run id)",
+                                   code="analysis.grade.no_model")
             run = latest_published_run(session, model)
         else:
             found = session.get(EvaluationRun, run_id)

@@ -69,7 +69,8 @@ def _default_issuer(session: Session) -> tuple[str, str]:
     """The store's top region (the county), or a refusal naming what to pass."""
     row = session.execute(select(Region.code, Region.name).order_by(Region.depth, Region.id).limit(1)).first()
     if row is None:
-        raise InvalidInput("no region to issue codes for: load the regions, or pass --issuer and --issuer-name")
+        raise InvalidInput("no region to issue codes for: load the regions, or pass --issuer and --issuer-name",
+                           code="codes.key.no_region")
     return row[0], row[1]
 
 
@@ -136,7 +137,8 @@ def signer(session: Session, ring: KeyRing, *, actor: str) -> Signer:
     if key is None:
         key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(ring.decrypt(row.private_key)))
         if b64(raw_public(key.public_key())) != row.public_key:
-            raise Conflict(f"signing key {row.kid} does not match its public key")
+            raise Conflict(f"signing key {row.kid} does not match its public key", code="codes.key.mismatch",
+                           params={"kid": row.kid})
         _OPENED[row.kid] = key
     return Signer(kid=row.kid, issuer=row.issuer, issuer_name=row.issuer_name, key=key)
 

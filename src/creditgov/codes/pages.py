@@ -93,7 +93,7 @@ def revocations(request: Request, session: DB) -> Response:
     _public(request)
     doc = revocation.own_list(session, ctx(request).keyring, actor="web:codes")
     if doc is None:
-        raise NotFound("this region has no signing key: it has issued no codes")
+        raise NotFound("this region has no signing key: it has issued no codes", code="codes.revocations.no_key")
     return _json(doc)
 
 

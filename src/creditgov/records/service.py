@@ -36,7 +36,9 @@ def change_status(session: Session, *, record_id: int, to_status: str, reason: s
     if rec is None:
         raise NotFound(f"credit record {record_id} not found")
     if to_status not in TRANSITIONS[rec.status]:
-        raise InvalidInput(f"record {record_id} is {rec.status}; it cannot become {to_status}")
+        raise InvalidInput(f"record {record_id} is {rec.status}; it cannot become {to_status}",
+                           code="records.record.cannot_become",
+                           params={"id": record_id, "status": rec.status, "to": to_status})
     if not reason.strip():
         raise InvalidInput("a status change needs a reason")
     actor = actor or audit.default_actor()

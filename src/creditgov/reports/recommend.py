@@ -60,7 +60,8 @@ def recommended(session: Session, code: str, *, limit: int = 500) -> dict[str, A
     """The list as the public sees it today: best score first."""
     r = definitions().get(code)
     if r is None:
-        raise NotFound(f"no recommendation list {code!r}; known: {sorted(definitions())}")
+        raise NotFound(f"no recommendation list {code!r}; known: {sorted(definitions())}",
+                       code="reports.recommendation.not_found", params={"code": code})
     run = session.execute(select(EvaluationRun).where(
         EvaluationRun.model_name == r.model, EvaluationRun.published.is_(True), EvaluationRun.status == "done")
         .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()

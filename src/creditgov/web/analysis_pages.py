@@ -136,7 +136,7 @@ def trend_export(request: Request, who: Who, session: DB, fmt: Fmt, model: Model
     grant = authorize(who, "analysis.read")
     model, _what = _model_and_what(service.published_models(session), model, None)
     if model is None:
-        raise NotFound("no model has a published run")
+        raise NotFound("no model has a published run", code="analysis.trend.no_run")
     header, rows = tables.trend_table(scoped_trend(session, grant, model, None, 12),
                                       i18n.page_language(request.cookies))
     return _export(request, session, who, fmt, table="trend", header=header, rows=rows,

@@ -213,8 +213,7 @@ def my_credit(request: Request, who: Who, session: DB,
 
 def _my_credit_error(request: Request, session: Session, who: Principal, exc: CreditGovError,
                      values: dict[str, Any] | None = None) -> Response:
-    """The subject's own page again with the refusal on it, at the refusal's status, and
-    what was typed back in its form (an objection's reasons, opened on its record)."""
+    """The own page again: the refusal at its status, an objection's reasons kept."""
     session.rollback()
     return render(request, "my_credit.html", {**_own_context(request, session, who, authorize(who, "own.view")),
                                               "error": refusal(exc), "values": values or {}}, status=status_of(exc))

@@ -1,0 +1,20 @@
+"""The refusals of the credit code's pages (a subject's own code, this region's
+revocation list), by the code the services give them. Registered by `bootstrap.wire()`."""
+
+from __future__ import annotations
+
+from creditgov.core.labels import Names
+
+REFUSALS: Names = {
+    "codes.key.no_region": ("系统还没有设置发放信用码的地区，暂时不能生成信用码，请联系管理员。",
+                            "No region is set up to issue credit codes yet, so no code can be made; "
+                            "ask the administrator."),
+    "codes.key.mismatch": ("本地区的信用码签名密钥与登记的公钥不一致，暂时不能生成信用码，请联系管理员。",
+                           "This region's code signing key does not match its registered public key, so no "
+                           "code can be made; ask the administrator."),
+    "codes.revocations.no_key": ("本地区还没有信用码签名密钥，尚未发放过信用码，因此没有撤销清单。",
+                                 "This region has no code signing key yet: it has issued no credit codes, so it "
+                                 "has no revocation list."),
+}
+
+LABELS = {"refusal": REFUSALS}
