@@ -176,6 +176,14 @@ def test_a_manual_record_approved_by_a_second_officer(office_server: Server, bro
         for k, v in values.items():
             dept.fill(f"[data-testid=entry-{k}]", v)
         dept.fill("[data-testid=entry-reason]", "现场检查当场作出处罚，系统未同步")
+        # A mistyped item is refused in words, and the form comes back as it was typed.
+        dept.fill("[data-testid=entry-item]", "<b>market.penalti</b>")
+        dept.click("[data-testid=entry-submit]")
+        dept.wait_for_selector("[data-testid=error]")
+        assert dept.inner_text("[data-testid=error]") == "数据目录中没有编码为“<b>market.penalti</b>”的信息目录项，请核对后重新填写。"
+        assert dept.input_value("[data-testid=entry-reason]") == "现场检查当场作出处罚，系统未同步"
+        assert dept.input_value("[data-testid=entry-text]") == REASON
+        dept.fill("[data-testid=entry-item]", "market.penalty")
         dept.set_input_files("[data-testid=entry-evidence]", str(evidence))
         dept.click("[data-testid=entry-submit]")
         dept.wait_for_selector("[data-testid=flash]")

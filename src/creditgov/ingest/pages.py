@@ -73,7 +73,8 @@ async def entries_propose(request: Request, who: Who, session: DB,
                            actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc), draft=fields),
+        draft = {**fields, "reason": reason, "department": department}  # the form again as typed
+        return render(request, "manual_entries.html", _context(request, session, who, error=refusal(exc), draft=draft),
                       status=status_of(exc))
     return RedirectResponse("/entries?done=proposed", status_code=303)
 
