@@ -230,6 +230,14 @@ def test_command_api_and_pages(demo_store: Demo, monkeypatch: pytest.MonkeyPatch
     assert closed.status_code == 303, closed.text
     after = c.get(f"/campaigns/{aid}", headers=market)
     assert 'data-testid="targets-form"' not in after.text and 'data-k="cancelled">' in after.text
+    # A campaign code already taken is refused on the page, and the form comes back as typed.
+    c.cookies.set(i18n.LANG_COOKIE, "zh")
+    dup = c.post("/campaigns", data={"code": "ZX-API", "title": HOSTILE, "policy": POLICY, "basis": "通知",
+                                     "starts_on": "2026-10-01", "ends_on": "2026-12-31", "kind": "enterprise"},
+                 headers=market, follow_redirects=False)
+    assert dup.status_code == 409 and 'value="ZX-API"' in dup.text and 'value="2026-12-31"' in dup.text
+    assert "<script>alert(1)" not in dup.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in dup.text
+    assert '<option value="enterprise" selected>' in dup.text
 
 
 def test_target_reasons_read_in_both_languages() -> None:

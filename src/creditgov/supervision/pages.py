@@ -38,14 +38,14 @@ def _words(value: str) -> list[str]:
 
 
 def _list_page(request: Request, session: Session, who: Principal, *, error: str | None = None,
-               status: int = 200) -> Response:
+               status: int = 200, values: dict[str, str] | None = None) -> Response:
     dept = campaign_department(authorize(who, "campaigns.read"))
     rows = [campaigns.campaign_dict(c) for c in campaigns.campaigns(session, department=dept)]
     policies = [p for p in supervision_service.policies(session) if dept is None or p.department == dept]
     regions = list(session.execute(select(Region).order_by(Region.path)).scalars())
     return render(request, "campaigns.html", {"campaigns": rows, "policies": policies, "regions": regions,
-                                              "can_manage": who.can("campaigns.manage"), "error": error},
-                  status=status)
+                                              "can_manage": who.can("campaigns.manage"), "error": error,
+                                              "values": values or {}}, status=status)
 
 
 @router.get("/campaigns")
@@ -68,7 +68,9 @@ async def campaigns_create(request: Request, who: Who, session: DB, code: Annota
                              department=campaign_department(grant), actor=who.actor)
     except CreditGovError as exc:
         session.rollback()
-        return _list_page(request, session, who, error=refusal(exc), status=status_of(exc))
+        typed = {"code": code, "title": title, "policy": policy, "basis": basis, "starts_on": starts_on.isoformat(),
+                 "ends_on": ends_on.isoformat(), "region": region, "kind": kind, "industry": industry}
+        return _list_page(request, session, who, error=refusal(exc), status=status_of(exc), values=typed)
     return RedirectResponse(f"/campaigns/{c.id}", status_code=303)
 
 
