@@ -79,7 +79,7 @@ def test_an_entry_ingestion_refuses_says_why_by_its_category(store: str, keyring
         with pytest.raises(InvalidInput, match="could not go through ingestion") as refused:
             manual.decide(s, keyring, e.id, approve=True, actor="b")
     assert refused.value.params["reason"] == "item_not_allowed", refused.value.params
-    assert i18n.refusal(refused.value, "zh") == "这条录入未能通过归集检查：信息项未获准报送。请核对后重新录入。"
-    assert i18n.refusal(refused.value, "en") == ("The entry could not go through ingestion (Item not allowed from "
-                                                 "this source): "
-                                                 f"{refused.value.params['why']}")
+    assert i18n.refusal(refused.value, "zh") == ("这条录入未能通过归集检查：信息项未获准报送。"
+                                                 "它仍待审核，请驳回并在审核意见中写明原因。")
+    assert i18n.refusal(refused.value, "en") == ("The entry could not go through ingestion: "
+                                                 f"{refused.value.params['why']}. It stays awaiting approval: reject it, saying why in the note.")

@@ -8,11 +8,14 @@ from __future__ import annotations
 from creditgov.core.labels import Names
 
 REFUSALS: Names = {
-    "documents.inspections.other_draw": ("抽查 #{id} 是{owner:department}的检查，您代表{department:department}，不能为其发送文书。",
+    "documents.account.no_department": ("您的账号没有设置所属部门，不能出具检查通知书，请联系管理员。",
+                                        "Your account has no department to act for; ask the administrator to set it."),
+    "documents.inspections.other_draw": ("抽查 #{id} 是{owner:department}的检查，您代表{department:department}，"
+                                         "不能为其出具检查通知书。",
                                          "Draw #{id} is an inspection of {owner:department}; you act for "
                                          "{department:department}."),
     "documents.inspections.other_task": ("检查任务 #{id} 属于{owner:department}，您代表{department:department}，"
-                                         "不能为其发送文书。",
+                                         "不能为其出具检查通知书。",
                                          "Task #{id} is an inspection of {owner:department}; you act for "
                                          "{department:department}."),
     "documents.batch.empty": ("所选范围内没有可打印的文书。", "There are no documents to print for what you chose."),

@@ -20,7 +20,7 @@ from creditgov.core import settings
 from creditgov.core.errors import CreditGovError, status_of
 from creditgov.documents import casework, inspections, sending, service
 from creditgov.lists.models import CreditList
-from creditgov.security.scopes import Grant, Scope, authorize
+from creditgov.security.scopes import Forbidden, Grant, Scope, authorize
 from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 
@@ -31,9 +31,14 @@ def _verify_base(request: Request) -> str:
     return (settings.public_url() or str(request.base_url).rstrip("/")) + "/verify"
 
 
-def _acting_for(grant: Grant) -> str | None:
-    """The department a department-scoped grant prints for (None: the whole county)."""
-    return (grant.principal.department_code or "") if grant.scope is Scope.DEPARTMENT else None
+def _acting_for(grant: Grant, *, to_act: bool = False) -> str | None:
+    """The department a department-scoped grant prints for (None: the whole county); an
+    account without one sees nothing, and cannot print or send (`to_act`)."""
+    if grant.scope is not Scope.DEPARTMENT:
+        return None
+    if to_act and not grant.principal.department_code:
+        raise Forbidden("this account has no department to act for", code="documents.account.no_department")
+    return grant.principal.department_code or ""
 
 
 def _page(request: Request, who: Who, session: DB, status: int = 200, **extra: object) -> Response:
@@ -58,7 +63,7 @@ async def inspections_send(request: Request, who: Who, session: DB,
     grant = authorize(who, "documents.inspections")
     await check_csrf(request, who)
     try:
-        docs = sending.batch_docs(session, kind=inspections.KIND, draw_id=draw, department=_acting_for(grant))
+        docs = sending.batch_docs(session, kind=inspections.KIND, draw_id=draw, department=_acting_for(grant, to_act=True))
         sent = sending.send(session, docs, kind=inspections.KIND, verify_base=_verify_base(request),
                             actor=who.actor).as_dict()
     except CreditGovError as exc:
@@ -94,7 +99,7 @@ def inspections_pdf(request: Request, who: Who, session: DB,
                     task: Annotated[list[int] | None, Query(max_length=2000)] = None) -> Response:
     grant = authorize(who, "documents.inspections")
     printed = inspections.print_notices(session, verify_base=_verify_base(request), draw_id=draw,
-                                        task_ids=task or None, department=_acting_for(grant), actor=who.actor)
+                                        task_ids=task or None, department=_acting_for(grant, to_act=True), actor=who.actor)
     name = f"inspection-draw-{draw}.pdf" if draw is not None else "inspection-tasks.pdf"
     return Response(printed.pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

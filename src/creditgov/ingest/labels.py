@@ -53,8 +53,15 @@ REFUSALS: Names = {
                               "Manual entry #{id} is already “{status:manual_status}”; it cannot be decided again."),
     "ingest.manual.own_entry": ("人工录入 #{id} 是您本人录入的，须由另一位工作人员审核。",
                                 "You entered manual entry #{id}; another person approves or rejects it."),
-    "ingest.manual.refused": ("这条录入未能通过归集检查：{reason:quarantine_reason}。请核对后重新录入。",
-                              "The entry could not go through ingestion ({reason:quarantine_reason}): {why}"),
+    "ingest.manual.refused": ("这条录入未能通过归集检查：{reason:quarantine_reason}。它仍待审核，请驳回并在审核意见中写明原因。",
+                              "The entry could not go through ingestion: {why}. It stays awaiting approval: reject "
+                              "it, saying why in the note."),
+    "ingest.manual.duplicate": ("与已归集的信息完全相同，无需再次录入。它仍待审核，请驳回。",
+                                "It is the same as what is already collected. It stays awaiting approval: reject it."),
+    "ingest.manual.ambiguous_identifier": ("该号码同时符合统一社会信用代码和身份证号的校验规则，无法判断是企业还是个人，"
+                                           "请联系信用办处理。",
+                                           "The number is valid both as a credit code and as an ID number, so the "
+                                           "subject's kind cannot be told; ask the credit office."),
     "ingest.manual.no_rejection_reason": ("驳回时请在审核意见中写明理由。", "A rejection gives its reason in the note."),
 }
 

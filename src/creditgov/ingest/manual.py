@@ -138,6 +138,8 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
     except RowError as exc:
         if not vals["identifier"]:
             raise InvalidInput(str(exc), code="ingest.manual.no_identifier") from None
+        if str(exc).startswith("identifier is valid both"):
+            raise InvalidInput(str(exc), code="ingest.manual.ambiguous_identifier") from None
         # the detail masks an ID number (values.either_identifier)
         raise InvalidInput(str(exc), code="ingest.manual.bad_identifier", params={"detail": str(exc)}) from None
     vals["identifier"] = code
@@ -210,6 +212,8 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
     w.process(1, vals, tag="entry", quarantine=False)
     w.finish()
     verdict, why = w.outcomes.get("entry", ("rejected", "no outcome"))
+    if verdict == "duplicate":
+        raise InvalidInput("the entry could not go through ingestion: duplicate", code="ingest.manual.duplicate")
     if verdict not in ("accepted", "corrected"):
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}", code="ingest.manual.refused",
                            params={"reason": reason_code(why or ""), "why": why or verdict})
