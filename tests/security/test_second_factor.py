@@ -72,6 +72,13 @@ def test_an_administrator_without_a_second_factor_cannot_act_until_it_enrols(ser
     assert done.status_code == 200 and len(done.json()["recovery_codes"]) == policy().second_factor.recovery_codes
     assert c.get("/api/v1/users").status_code == 200  # with the second factor it acts
     assert c.get("/api/v1/auth/me").json()["pending"] is None
+    # The account form refuses a weak password in words and comes back as it was typed.
+    name = '<b>王</b> "O\'Brien"'
+    weak = c.post("/admin/users", data={"username": "t-weak", "display_name": name, "role": "credit_office",
+                                        "password": "12345678"}, headers={**h, "accept": "text/html"})
+    assert weak.status_code == 422 and "密码" in weak.text and "too easy" not in weak.text, weak.text[-1500:]
+    assert 'value="t-weak"' in weak.text and "&lt;b&gt;王&lt;/b&gt;" in weak.text and "<b>王" not in weak.text
+    assert '<option value="credit_office" selected>' in weak.text and 'value="12345678"' not in weak.text
 
     with db.session_scope(served.url) as s:  # the key at rest: ciphertext only; codes: digests only
         u = s.execute(select(User).where(User.username == "t-admin")).scalar_one()

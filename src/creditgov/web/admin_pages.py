@@ -110,7 +110,10 @@ async def admin_users_create(request: Request, who: Who, session: DB, username: 
             actor=grant.principal.actor)
     except CreditGovError as exc:
         session.rollback()
-        return render(request, "admin_users.html", _admin_context(session, error=refusal(exc)), status=status_of(exc))
+        typed = {"username": username, "display_name": display_name, "role": role, "region_code": region_code,
+                 "department_code": department_code, "organisation": organisation, "subject_id": subject_id}
+        return render(request, "admin_users.html", _admin_context(session, error=refusal(exc), values=typed),
+                      status=status_of(exc))  # the form again as typed, the password chosen again
     return render(request, "admin_users.html", _admin_context(session, flash=_("已创建用户 %(u)s。", u=u.username)))
 
 
