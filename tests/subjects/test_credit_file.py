@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from creditgov.core.db import session_scope
@@ -37,6 +39,13 @@ def test_credit_file_by_every_key(store, keyring, mini) -> None:
             with pytest.raises(NotFound) as nobody:
                 service.credit_file(s, keyring, typo)
             assert "491231" not in str(nobody.value) and "***" in str(nobody.value), str(nobody.value)
+        # two residents of one name: the refusal masks the name, as every view does
+        service.insert_subject(s, keyring, kind="individual", name="李秀英", uscc=None,
+                               resident_id="11010519491231002X", status="active", source="test", batch_id=None,
+                               now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+        with pytest.raises(NotFound) as two:
+            service.credit_file(s, keyring, "李秀英")
+        assert "李秀英" not in str(two.value) and two.value.params == {"name": service.mask_name("李秀英")}
 
 
 def test_reading_a_personal_file_is_audited(store, keyring, mini) -> None:

@@ -118,9 +118,10 @@ def resolve(session: Session, keyring: KeyRing, key: str) -> Subject:
             row = session.execute(select(Subject).where(Subject.resident_id_index.in_(idx))).scalar_one_or_none()
     else:
         matches = list(session.execute(select(Subject).where(Subject.name == key).limit(3)).scalars())
-        if len(matches) > 1:
-            raise NotFound(f"{len(matches)}+ subjects are named {key!r}: use a credit code, ID number or id",
-                           code="subjects.same_name", params={"name": key})
+        if len(matches) > 1:  # residents' names masked, as in every view (the refusal reaches logs too)
+            shown = mask_name(key) if any(is_personal(m) for m in matches) else key
+            raise NotFound(f"{len(matches)}+ subjects are named {shown!r}: use a credit code, ID number or id",
+                           code="subjects.same_name", params={"name": shown})
         row = matches[0] if matches else None
     if row is None:
         raise NotFound(f"no subject matches {shown_key(key)!r}", code="subjects.no_match")
