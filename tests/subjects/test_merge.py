@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditgov import bootstrap
 from creditgov.alerts.models import Alert
 from creditgov.core import clock
 from creditgov.core.db import session_scope
@@ -28,6 +29,7 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_id
 from creditgov.subjects import changes, merge
 from creditgov.subjects.models import Subject, SubjectLink
+from creditgov.web import i18n
 
 HOSTILE = '"><script>alert(1)</script> O\'Brien 😀'
 
@@ -240,8 +242,10 @@ def test_after_a_merge_new_rows_of_the_duplicate_go_to_the_survivor(store: str, 
         reg = manual.propose(s, keyring, kind="registration", department="market",
                              fields={"identifier": dup_uscc, "kind": "enterprise", "name": "旧名称"},
                              reason="部门重报", actor="a")
-        with pytest.raises(InvalidInput, match=f"merged into subject {keep}"):
+        with pytest.raises(InvalidInput, match=f"merged into subject {keep}") as merged:
             manual.decide(s, keyring, reg.id, approve=True, actor="b")
+        bootstrap.wire()
+        assert i18n.refusal(merged.value, "zh") == f"该主体已合并到主体 #{keep}，这条登记不再生效。它仍待审核，请驳回。"
     with session_scope(store) as s:
         assert s.get(Subject, dup).status == "merged"  # type: ignore[union-attr]  # the registration changed nothing
         assert s.get(Subject, keep).name != "旧名称"  # type: ignore[union-attr]  # exists

@@ -58,6 +58,9 @@ REFUSALS: Names = {
                               "it, saying why in the note."),
     "ingest.manual.duplicate": ("与已归集的信息完全相同，无需再次录入。它仍待审核，请驳回。",
                                 "It is the same as what is already collected. It stays awaiting approval: reject it."),
+    "ingest.manual.merged": ("该主体已合并到主体 #{subject}，这条登记不再生效。它仍待审核，请驳回。",
+                             "The subject was merged into subject #{subject}: the registration changes nothing. It "
+                             "stays awaiting approval: reject it."),
     "ingest.manual.ambiguous_identifier": ("该号码同时符合统一社会信用代码和身份证号的校验规则，无法判断是企业还是个人，"
                                            "请联系信用办处理。",
                                            "The number is valid both as a credit code and as an ID number, so the "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -212,8 +213,13 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
     w.process(1, vals, tag="entry", quarantine=False)
     w.finish()
     verdict, why = w.outcomes.get("entry", ("rejected", "no outcome"))
+    merged = re.fullmatch(r"merged into subject (\d+)", why or "")
+    if verdict == "duplicate" and merged:  # a registration of a subject merged into another
+        raise InvalidInput(f"the entry could not go through ingestion: {why}", code="ingest.manual.merged",
+                           params={"subject": int(merged[1])})
     if verdict == "duplicate":
-        raise InvalidInput("the entry could not go through ingestion: duplicate", code="ingest.manual.duplicate")
+        raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}",
+                           code="ingest.manual.duplicate")
     if verdict not in ("accepted", "corrected"):
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}", code="ingest.manual.refused",
                            params={"reason": reason_code(why or ""), "why": why or verdict})
