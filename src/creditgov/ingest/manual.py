@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -213,10 +212,11 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
     w.process(1, vals, tag="entry", quarantine=False)
     w.finish()
     verdict, why = w.outcomes.get("entry", ("rejected", "no outcome"))
-    merged = re.fullmatch(r"merged into subject (\d+)", why or "")
-    if verdict == "duplicate" and merged:  # a registration of a subject merged into another
+    key = code if id_kind == "uscc" else keyring.blind_index(code)
+    if verdict == "duplicate" and key in lk.merged_keys:  # a registration of a subject merged into another
+        survivor = (lk.by_uscc if id_kind == "uscc" else lk.by_index).get(key)
         raise InvalidInput(f"the entry could not go through ingestion: {why}", code="ingest.manual.merged",
-                           params={"subject": int(merged[1])})
+                           params={"subject": survivor})
     if verdict == "duplicate":
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}",
                            code="ingest.manual.duplicate")
@@ -224,7 +224,6 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}", code="ingest.manual.refused",
                            params={"reason": reason_code(why or ""), "why": why or verdict})
     e.batch_id = batch.id
-    key = code if id_kind == "uscc" else keyring.blind_index(code)
     col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index
     e.subject_id = session.execute(select(Subject.id).where(col == key)).scalar_one()
     if e.kind == "record":
