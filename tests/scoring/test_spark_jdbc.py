@@ -135,3 +135,26 @@ def test_a_document_postgresql_cannot_read_says_how_to_stage(county_pg: str, pg_
             service.compute(pg, p, "spark")
         monkeypatch.setenv("CREDITGOV_SPARK_SUBJECTS", "stage")
         assert _rows(pg, p, "spark") == _rows(pg, p, "duckdb")
+
+
+def test_executors_get_the_password_libpq_finds_in_the_password_file(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A driver whose password is in `~/.pgpass` (here `PGPASSFILE`) connects through libpq;
+    pgjdbc reads no such file, so the executors are given what libpq found — for the host,
+    port, database and user of the store, not another line's."""
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("db.example:6432:other_db:credit:not-this-one\n"
+                        "db.example:6432:county_db:credit:s3cr\\:et'\"\n"
+                        "*:*:*:*:wildcard\n", encoding="utf-8")
+    passfile.chmod(0o600)  # libpq ignores a password file others can read
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    _url, props = spark.jdbc_connection("postgresql+psycopg://credit@db.example:6432/county_db")
+    assert props["password"] == "s3cr:et'\""
+    _url, props = spark.jdbc_connection("postgresql+psycopg://someone@db.example:6432/county_db")
+    assert props["password"] == "wildcard"
+    _url, props = spark.jdbc_connection("postgresql+psycopg://credit:given@db.example:6432/county_db")
+    assert props["password"] == "given"  # the URL's own wins, as in libpq
+    passfile.write_text("db.example:6432:other_db:credit:not-this-one\n", encoding="utf-8")
+    _url, props = spark.jdbc_connection("postgresql+psycopg://credit@db.example:6432/county_db")
+    assert "password" not in props

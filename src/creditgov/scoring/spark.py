@@ -313,9 +313,9 @@ class JdbcSubjects:
 def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
     """The JDBC URL and connection properties that reach the store at `url` as
     `core.db.pg_connect` does (the same `pg_params`): host, port, database, user, the
-    password (or the driver's `PGPASSWORD`, which libpq reads and pgjdbc does not), and
-    the libpq settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE`, `PGOPTIONS` when
-    the URL sets none)."""
+    password (or the driver's `PGPASSWORD` or password file, which libpq reads and pgjdbc
+    does not), and the libpq settings of JDBC_PARAMS under pgjdbc's names (`PGSSLMODE`,
+    `PGOPTIONS` when the URL sets none)."""
     from urllib.parse import quote
 
     from creditgov.core.db import pg_params
@@ -327,7 +327,7 @@ def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
     props = {JDBC_PARAMS[k]: str(v) for k, v in kw.items() if k in JDBC_PARAMS}
     if kw.get("user"):
         props["user"] = str(kw["user"])
-    password = kw.get("password") or os.environ.get("PGPASSWORD")
+    password = kw.get("password") or os.environ.get("PGPASSWORD") or _password_file(pg_params(url))
     if password:
         props["password"] = str(password)
     if "sslmode" not in props and os.environ.get("PGSSLMODE"):
@@ -335,6 +335,22 @@ def jdbc_connection(url: str) -> tuple[str, dict[str, str]]:
     if "options" not in props and os.environ.get("PGOPTIONS"):  # e.g. a search_path, as libpq reads it
         props["options"] = os.environ["PGOPTIONS"]
     return where, props
+
+
+def _password_file(kw: dict[str, object]) -> str | None:
+    """The password libpq would take from the password file (`~/.pgpass`, or
+    `PGPASSFILE`) for these settings, which pgjdbc does not read: libpq looks it up when a
+    connection starts (`PQconnectStart`), before anything is sent, and says what it found
+    (`PQpass`); the attempt is then dropped."""
+    from psycopg import pq
+    from psycopg.conninfo import make_conninfo
+
+    conn = pq.PGconn.connect_start(make_conninfo(**{k: str(v) for k, v in kw.items() if v is not None}).encode())
+    try:
+        found = conn.password
+    finally:
+        conn.finish()
+    return found.decode() if found else None
 
 
 def read_subjects(spark: Any, j: JdbcSubjects, e: Exported, partitions: int) -> tuple[Any, int]:
