@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import db
+from creditgov.core import clock, db
 from creditgov.core.errors import Conflict
 from creditgov.exchange import apply, channels, collect, signing
 from creditgov.exchange import queue as exchange_queue
@@ -202,3 +202,44 @@ def test_facts_stored_before_the_upgrade_are_protected_once(receiver: tuple[str,
         raw = " ".join(s.execute(select(func.cast(ReceivedFact.body, sa.Text))).scalars())
         assert rid not in raw and raw.count("resident_id_enc") == 1
         assert apply.protect_stored(s, ring, actor="test") == 0
+
+
+def test_an_item_of_the_wrong_shape_is_refused_and_the_package_applies(
+        receiver: tuple[str, KeyRing, int, str]) -> None:
+    """A signed package whose items have the wrong shapes — a subject that is not an
+    object, a date that is a number, an item that is not an object — keeps each as a
+    refused fact with its reason; the valid item beside them applies, and the channel
+    goes on with the next number."""
+    url, ring, sid, uscc = receiver
+    good = {"kind": "list.entered", "list": "red", "ref": "p:2", "published_on": "2026-10-01",
+            "subject": {"uscc": uscc}}
+    ack = _receive(url, ring, _package(1, [
+        {"kind": "list.entered", "list": "red", "ref": "p:1", "subject": "x"},
+        {**good, "ref": "p:3", "published_on": 20261001},
+        "not an item", good]))
+    assert (ack["status"], ack["applied_through"]) == ("applied", 1)
+    ack = _receive(url, ring, _package(2, [{"kind": "evaluation.result", "grade": "A", "subject": {"uscc": uscc}}]))
+    assert ack["applied_through"] == 2
+    with db.session_scope(url) as s:
+        facts = list(s.execute(select(ReceivedFact).order_by(ReceivedFact.id)).scalars())
+        assert [(f.kind, f.outcome) for f in facts] == [
+            ("list.entered", "refused"), ("list.entered", "refused"), ("None", "refused"),
+            ("evaluation.result", "stored")]
+        assert "malformed item" in facts[0].body["reason"] and facts[2].body["item"] == "not an item"
+        assert facts[1].subject_id == sid
+        assert [(e.list_code, e.subject_id) for e in s.execute(select(ListEntry)).scalars()] == [("red", sid)]
+
+
+def test_a_feed_request_timed_with_an_offset_is_checked_not_crashed() -> None:
+    """A peer that writes its time with an offset (+08:00) is checked against our clock
+    (naive UTC) like one that writes UTC: a good signature within the skew passes, a bad
+    one or a stale time fails — never an error."""
+    key = Ed25519PrivateKey.generate()
+    now = clock.now().replace(tzinfo=dt.UTC)
+    at = now.astimezone(clock.CST).isoformat(timespec="seconds")
+    good = signing.b64(key.sign(signing.feed_message("province", 0, at)))
+    assert signing.verify_feed(_pub(key), "province", 0, at, good)
+    assert not signing.verify_feed(_pub(key), "province", 0, at, "AAAA")
+    stale = (now - dt.timedelta(hours=1)).astimezone(clock.CST).isoformat(timespec="seconds")
+    assert not signing.verify_feed(_pub(key), "province", 0, stale,
+                                   signing.b64(key.sign(signing.feed_message("province", 0, stale))))

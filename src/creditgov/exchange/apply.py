@@ -192,17 +192,23 @@ def _apply(session: Session, keyring: KeyRing, peer: ExchangePeer, pkg: Exchange
     copies: list[int] = []  # records kept as copies: a change made here goes back to the sender
     for n, item in enumerate(envelope.get("items", [])):
         kind = item.get("kind") if isinstance(item, dict) else None
-        sid = find_subject(session, keyring, item.get("subject") or {}) if isinstance(item, dict) else None
+        sid: int | None = None
         outcome: str
         reason: str | None
-        if kind not in accepts:
-            outcome, reason = "refused", f"channel {peer.channel} does not accept {kind!r}"
-        else:
-            try:
-                with session.begin_nested():
+        try:
+            # A signed package can still hold an item of the wrong shape (a null version,
+            # a subject that is not an object): that item is refused and kept with its
+            # reason, and the rest of the package applies — the channel is never blocked.
+            with session.begin_nested():
+                sid = find_subject(session, keyring, item.get("subject") or {}) if isinstance(item, dict) else None
+                if kind not in accepts:
+                    outcome, reason = "refused", f"channel {peer.channel} does not accept {kind!r}"
+                else:
                     outcome, reason = _apply_item(session, keyring, peer, item, sid, actor, copies)
-            except (CreditGovError, RowError, KeyError, ValueError) as exc:
-                outcome, reason = "refused", str(exc)[:300]
+        except (CreditGovError, RowError, KeyError, ValueError) as exc:
+            outcome, reason = "refused", str(exc)[:300]
+        except (TypeError, AttributeError) as exc:  # a field of the wrong type
+            outcome, reason = "refused", f"malformed item: {exc}"[:300]
         tally[outcome] = tally.get(outcome, 0) + 1
         if sid is not None:
             sids.add(sid)

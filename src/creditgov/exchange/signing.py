@@ -134,6 +134,8 @@ def feed_headers(session: Session, keyring: KeyRing, after: int) -> dict[str, st
 def verify_feed(public_key: str, node: str, after: int, at: str, signature: str) -> bool:
     try:
         when = dt.datetime.fromisoformat(at)
+        if when.tzinfo is not None:  # a peer may send its offset; our clock is naive UTC
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
         if abs((clock.now() - when).total_seconds()) > FEED_SKEW_SECONDS:
             return False
         public_key_of(public_key).verify(unb64(signature), feed_message(node, after, at))
