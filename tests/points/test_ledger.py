@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from creditgov.core import db
 from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.points import earning, ledger, service
-from creditgov.points.models import PointsEntry
+from creditgov.points.models import PointsAward, PointsEntry
 from creditgov.records import service as records_service
 from tests.lists.helpers import add_record, add_run, make_subject
 
@@ -135,16 +135,26 @@ def test_a_manual_award_needs_a_second_person_and_respects_the_cap(store: str) -
         person = make_subject(s, kind="individual")
         with pytest.raises(InvalidInput, match="at most 200"):
             ledger.propose_award(s, subject_id=person.id, points=201, reason="too much", actor="user:grid1")
-        a = ledger.propose_award(s, subject_id=person.id, points=200, reason="helped a neighbour",
-                                 actor="user:grid1")
+        a, new = ledger.propose_award(s, subject_id=person.id, points=200, reason="helped a neighbour",
+                                      actor="user:grid1")
+        assert new
+        # The same proposal sent again while it waits (a retry, a form sent twice) is the first one.
+        again, new = ledger.propose_award(s, subject_id=person.id, points=200, reason=" helped a neighbour ",
+                                          actor="user:grid1")
+        assert (again.id, new) == (a.id, False)
         with pytest.raises(Conflict, match="second person"):
             ledger.decide_award(s, a.id, approve=True, actor="user:grid1")
         ledger.decide_award(s, a.id, approve=True, actor="user:office")
         assert ledger.balance(s, person.id) == 200
         with pytest.raises(Conflict, match="already approved"):
             ledger.decide_award(s, a.id, approve=True, actor="user:office2")
-        b = ledger.propose_award(s, subject_id=person.id, points=150, reason="again", actor="user:grid1")
+        # Once decided, the same words make a new proposal (a second good deed).
+        b, new = ledger.propose_award(s, subject_id=person.id, points=150, reason="again", actor="user:grid1")
+        assert new and b.id != a.id
+        twin, new = ledger.propose_award(s, subject_id=person.id, points=150, reason="again", actor="user:grid2")
+        assert new and twin.id != b.id  # another person's proposal is theirs
         with pytest.raises(Conflict, match="100 award points left this month"):
             ledger.decide_award(s, b.id, approve=True, actor="user:office")
     with db.session_scope(store) as s:   # the refused approval left nothing behind
         assert s.execute(select(func.count()).select_from(PointsEntry)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(PointsAward)).scalar_one() == 3

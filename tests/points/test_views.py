@@ -40,7 +40,7 @@ def setup(store: str, tmp_path: Path):
         a_shop(s, "shop-2", owner=other.id)
         offer = an_offer(s, price=200, stock=5)
         add_record(s, resident, "civility.honour", occurred_on=dt.date(2026, 10, 1), department="civility")
-        award = ledger.propose_award(s, subject_id=resident.id, points=10, reason=MARKUP, actor="grid")
+        award, _new = ledger.propose_award(s, subject_id=resident.id, points=10, reason=MARKUP, actor="grid")
         ledger.decide_award(s, award.id, approve=True, actor="office")
         tokens = {}
         for name, role, sid in (("resident", "subject", resident.id), ("staff", "subject", owner.id),
@@ -89,6 +89,9 @@ def test_awards_need_a_second_person_through_the_api(setup, store: str) -> None:
     a = c.post("/api/v1/points/awards", json={"subject_id": ids["resident"], "points": 50, "reason": MARKUP},
                headers=_h(tok["office"]))
     assert a.status_code == 201
+    retried = c.post("/api/v1/points/awards", json={"subject_id": ids["resident"], "points": 50, "reason": MARKUP},
+                     headers=_h(tok["office"]))
+    assert (retried.status_code, retried.json()) == (200, a.json())  # a retry answers the first proposal
     same = c.post(f"/api/v1/points/awards/{a.json()['id']}/approve", headers=_h(tok["office"]))
     assert same.status_code == 409 and "second person" in same.json()["detail"]
 

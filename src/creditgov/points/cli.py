@@ -68,10 +68,11 @@ def award(key: str = SubjectArg, points: int = typer.Option(..., "--points", min
           reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Propose a manual award; a second person approves it (`points approve`)."""
     with session() as s:
-        a = ledger.propose_award(s, subject_id=_subject(s, key), points=points, reason=reason,
-                                 actor=actor or audit.default_actor())
-        out = {"award": a.id, "status": a.status}
-    emit_json(out) if json_out else console.print(f"award {out['award']} proposed; it needs a second person's approval")
+        a, new = ledger.propose_award(s, subject_id=_subject(s, key), points=points, reason=reason,
+                                      actor=actor or audit.default_actor())
+        out = {"award": a.id, "status": a.status, "new": new}
+    said = "proposed" if new else "was already proposed (the same award waits)"
+    emit_json(out) if json_out else console.print(f"award {out['award']} {said}; it needs a second person's approval")
 
 
 @app.command("approve")

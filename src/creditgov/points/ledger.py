@@ -238,19 +238,30 @@ def unreversed(kind: str, ref_type: str) -> Select[tuple[PointsEntry]]:
 
 
 # ------------------------------------------------------------------ manual awards
-def propose_award(session: Session, *, subject_id: int, points: int, reason: str, actor: str) -> PointsAward:
+def propose_award(session: Session, *, subject_id: int, points: int, reason: str,
+                  actor: str) -> tuple[PointsAward, bool]:
+    """A manual award, pending a second person, and whether it is new. The same proposal
+    again — same proposer, subject, points and reason while the first still waits — is
+    that first proposal (not new), not a second one two approvers could both pass: a
+    retried request or a form sent twice awards once."""
     cfg = rules(session).awards
     if session.get(Subject, subject_id) is None:
         raise NotFound(f"subject {subject_id} not found")
     if points > cfg.max_points:
         raise InvalidInput(f"an award is at most {cfg.max_points} points ({cfg.citation})")
+    lock_account(session, subject_id)  # two copies of one request wait here, and the second finds the first
+    same = session.execute(select(PointsAward).where(
+        PointsAward.subject_id == subject_id, PointsAward.status == "pending", PointsAward.points == points,
+        PointsAward.reason == reason.strip(), PointsAward.proposed_by == actor).order_by(PointsAward.id)).scalars().first()
+    if same is not None:
+        return same, False
     a = PointsAward(subject_id=subject_id, points=points, reason=reason.strip(), status="pending",
                     proposed_by=actor, proposed_at=clock.now())
     session.add(a)
     session.flush()
     audit.append(session, action="points.award.propose", actor=actor, subject_id=subject_id,
                  detail={"award": a.id, "points": points})
-    return a
+    return a, True
 
 
 def decide_award(session: Session, award_id: int, *, approve: bool, actor: str) -> PointsAward:

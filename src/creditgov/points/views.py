@@ -140,12 +140,16 @@ def points_cancel(redemption_id: Id, grant: PointsRedeem, session: DB) -> dict[s
     return access.redemption_out(shop.cancel(session, redemption_id, actor=grant.principal.actor, subject_id=sid))
 
 
-@router.post("/points/awards", status_code=201, operation_id="points_award")
-def points_award(body: AwardIn, grant: PointsAward, session: DB) -> dict[str, Any]:
-    """Propose a manual award; it is credited when a second person approves it."""
+@router.post("/points/awards", status_code=201, operation_id="points_award",
+             responses={200: {"description": "The same proposal was already waiting: that one, not a second"}})
+def points_award(body: AwardIn, grant: PointsAward, session: DB, response: Response) -> dict[str, Any]:
+    """Propose a manual award; it is credited when a second person approves it. Sent
+    again while the first waits (a retry), it answers the first with 200."""
     grant.require_subject(session, body.subject_id)
-    a = ledger.propose_award(session, subject_id=body.subject_id, points=body.points, reason=body.reason,
-                             actor=grant.principal.actor)
+    a, new = ledger.propose_award(session, subject_id=body.subject_id, points=body.points, reason=body.reason,
+                                  actor=grant.principal.actor)
+    if not new:
+        response.status_code = 200
     return {"id": a.id, "status": a.status}
 
 
