@@ -45,6 +45,18 @@ def test_an_entry_counts_after_a_second_person_approves(store: str, keyring: Key
                            evidence=[ev], files_dir=files, actor="officer-a")
         eid = e.id
         assert FIRM not in e.payload and e.status == "proposed"
+        # The same entry again while it waits (a retry, a form sent twice) is the first one;
+        # another person's, other evidence or another field make a new one.
+        again, new = manual.propose_once(s, keyring, kind="record", department="market", fields=_record(),
+                                         reason=HOSTILE, evidence=[ev], files_dir=files, actor="officer-a")
+        assert (again.id, new) == (eid, False)
+        others = [manual.propose_once(s, keyring, kind="record", department="market", fields=f, reason=HOSTILE,
+                                      evidence=v, files_dir=files, actor=who)
+                  for f, v, who in ((_record(), [ev], "officer-c"), (_record(), [], "officer-a"),
+                                    (_record(value="2,001"), [ev], "officer-a"))]
+        assert [new for _e, new in others] == [True, True, True] and len({o.id for o, _n in others} | {eid}) == 4
+        for o, _n in others:
+            manual.decide(s, keyring, o.id, approve=False, note="重复", actor="officer-b")
         assert s.execute(select(CreditRecord).where(CreditRecord.document_no == "长市监罚〔2026〕99号")).first() is None
         with pytest.raises(Conflict, match="second person"):
             manual.decide(s, keyring, eid, approve=True, actor="officer-a")
@@ -147,6 +159,8 @@ def test_through_the_api_a_department_enters_its_own_and_the_office_approves(sto
     r = c.post("/api/v1/manual-entries", json=body, headers=tok["market"])
     assert r.status_code == 201, r.text
     eid = r.json()["id"]
+    retried = c.post("/api/v1/manual-entries", json=body, headers=tok["market"])
+    assert (retried.status_code, retried.json()["id"]) == (200, eid)  # the waiting entry, not a second
     assert c.post(f"/api/v1/manual-entries/{eid}/decision", json={"approve": True}, headers=tok["market"]).status_code == 403
     r = c.post(f"/api/v1/manual-entries/{eid}/decision", json={"approve": True, "note": HOSTILE}, headers=tok["office"])
     assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["record_id"], r.text

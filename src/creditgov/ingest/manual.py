@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import departments
-from creditgov.catalog.models import CatalogItem
+from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import clock
 from creditgov.core import files as private_files
 from creditgov.core.config import parse_yaml_model
@@ -121,7 +121,31 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
             reason: str, evidence: Sequence[Path] = (), files_dir: Path | None = None,
             actor: str | None = None) -> ManualEntry:
     """Enter a record (`kind="record"`) or a subject registration (`"registration"`). The
-    identifier is checked now, as ingestion checks it; the rest when it is approved."""
+    identifier is checked now, as ingestion checks it; the rest when it is approved. The
+    same entry again while the first waits is the first (`propose_once`)."""
+    return propose_once(session, keyring, kind=kind, department=department, fields=fields, reason=reason,
+                        evidence=evidence, files_dir=files_dir, actor=actor)[0]
+
+
+def _waiting_twin(session: Session, keyring: KeyRing, e: ManualEntry, vals: dict[str, str]) -> ManualEntry | None:
+    """A proposal still waiting that says exactly what `e` says: same person, kind,
+    department, reason, fields and evidence. The fields are encrypted with a fresh nonce
+    each, so they are compared decrypted; one person has few entries waiting."""
+    same = select(ManualEntry).where(
+        ManualEntry.status == "proposed", ManualEntry.proposed_by == e.proposed_by, ManualEntry.kind == e.kind,
+        ManualEntry.department_code == e.department_code, ManualEntry.reason == e.reason).order_by(ManualEntry.id)
+    for other in session.execute(same).scalars():
+        if other.evidence == e.evidence and json.loads(keyring.decrypt(other.payload)) == vals:
+            return other
+    return None
+
+
+def propose_once(session: Session, keyring: KeyRing, *, kind: str, department: str,
+                 fields: Mapping[str, str | None], reason: str, evidence: Sequence[Path] = (),
+                 files_dir: Path | None = None, actor: str | None = None) -> tuple[ManualEntry, bool]:
+    """`propose`, and whether the entry is new: an entry sent twice (a retried request, a
+    form sent again) while the first still waits for its second person is that first
+    entry, so the approver never meets the same proposal twice."""
     actor = actor or audit.default_actor()
     if kind not in ("record", "registration"):
         raise InvalidInput("kind must be record or registration")
@@ -158,12 +182,18 @@ def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, f
                     payload=keyring.encrypt(json.dumps(vals, ensure_ascii=False)),
                     evidence=_store_evidence(evidence, files_dir), status="proposed", proposed_by=actor,
                     proposed_at=clock.now())
+    # Two copies of one request arriving together: the department's row orders them
+    # (PostgreSQL; SQLite has one writer), so the second finds the first.
+    session.execute(select(Department.code).where(Department.code == department).with_for_update())
+    twin = _waiting_twin(session, keyring, e, vals)
+    if twin is not None:
+        return twin, False
     session.add(e)
     session.flush()
     audit.append(session, action="ingest.manual.propose", actor=actor,
                  detail={"entry": e.id, "kind": kind, "department": department, "identifier_kind": id_kind,
                          "evidence": [x["sha256"] for x in e.evidence]})
-    return e
+    return e, True
 
 
 def fields_of(keyring: KeyRing, e: ManualEntry) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from creditgov.api.deps import DB, Id, keyring, require
@@ -104,15 +104,19 @@ def _unit(grant: Grant) -> str | None:
     return None
 
 
-@router.post("/manual-entries", status_code=201, operation_id="manual_entry_propose")
-def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring) -> dict[str, Any]:
-    """Enter a record or register a subject by hand; it counts once a second person approves it."""
+@router.post("/manual-entries", status_code=201, operation_id="manual_entry_propose",
+             responses={200: {"description": "The same entry was already waiting: that one, not a second"}})
+def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring, response: Response) -> dict[str, Any]:
+    """Enter a record or register a subject by hand; it counts once a second person approves
+    it. Sent again while the first waits (a retry), it answers the first with 200."""
     unit = _unit(grant)
     if unit is not None and body.department != unit:
         raise NotFound(f"department {body.department!r} is not yours", code="ingest.manual.other_department",
                        params={"department": body.department})
-    e = manual.propose(session, ring, kind=body.kind, department=body.department, fields=dict(body.fields),
-                       reason=body.reason, actor=grant.principal.actor)
+    e, new = manual.propose_once(session, ring, kind=body.kind, department=body.department,
+                                 fields=dict(body.fields), reason=body.reason, actor=grant.principal.actor)
+    if not new:
+        response.status_code = 200
     return manual.entry_dict(ring, e)
 
 
