@@ -18,21 +18,15 @@ from sqlalchemy import func, select
 from creditgov.core import db
 from creditgov.finance import files, loans, service
 from creditgov.finance.models import Loan, Repayment
-from creditgov.finance.schemas import DecisionIn, StatusIn
+from creditgov.finance.schemas import StatusIn
 from creditgov.ingest import service as ingest
 from creditgov.ingest.models import Batch, HandledRow, QuarantinedRow
 from creditgov.security.crypto import KeyRing
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from tests.finance.helpers import a_bank, a_loan, a_product, graded
 
 
 def _loan(s, ring: KeyRing, bank, firm, product) -> Loan:
-    n = a_need(s, ring, firm)
-    service.grant_consent(s, need_id=n.id, subject_id=firm.id, bank_code=bank.code, actor="firm")
-    app = loans.apply(s, need_id=n.id, product_id=product.id, subject_id=firm.id, actor="firm")
-    _, loan = loans.decide(s, bank=bank, application_id=app.id, actor="officer", data=DecisionIn(
-        approve=True, amount=Decimal("300000"), rate=Decimal("4"), term_months=12))
-    assert loan is not None
-    return loan
+    return a_loan(s, ring, bank, firm, product)  # granted half a year ago
 
 
 @pytest.fixture

@@ -58,11 +58,11 @@ def two_banks(county: str, tmp_path: Path):
         pa, pb = a_product(s, bank_a), a_product(s, bank_b, "pb")
         apps = {}
         for name, bank, product in (("a", bank_a, pa), ("b", bank_b, pb)):
-            n = a_need(s, ring, firm)
+            n = a_need(s, ring, firm, amount=f"5{len(apps)}0000")  # four distinct needs (the same one twice is one)
             service.grant_consent(s, need_id=n.id, subject_id=firm.id, bank_code=bank.code, actor="firm")
             apps[name] = loans.apply(s, need_id=n.id, product_id=product.id, subject_id=firm.id, actor="firm").id
         for name, bank, product in (("a2", bank_a, pa), ("b2", bank_b, pb)):
-            n = a_need(s, ring, firm)
+            n = a_need(s, ring, firm, amount=f"5{len(apps)}0000")
             service.grant_consent(s, need_id=n.id, subject_id=firm.id, bank_code=bank.code, actor="firm")
             apps[name] = loans.apply(s, need_id=n.id, product_id=product.id, subject_id=firm.id, actor="firm").id
         _, loan_b = loans.decide(s, bank=bank_b, application_id=apps["b"], actor="officer-b", data=DecisionIn(

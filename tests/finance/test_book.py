@@ -14,12 +14,12 @@ from sqlalchemy import select
 from creditgov.catalog import service as catalog_service
 from creditgov.core import db
 from creditgov.finance import book, loans, service
-from creditgov.finance.schemas import DecisionIn, StatusIn
+from creditgov.finance.schemas import StatusIn
 from creditgov.ingest import service as ingest_service
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import create_key_file
 from tests.alerts.helpers import write_yaml
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from tests.finance.helpers import a_bank, a_loan, a_product, graded
 
 
 def _records(url: str, subject_id: int) -> list[tuple[str, str, str]]:
@@ -41,12 +41,7 @@ def test_loans_and_overdue_become_records_through_ingestion(county: str, tmp_pat
         p = a_product(s, bank)
         ids = []
         for firm in firms:
-            n = a_need(s, ring, firm)
-            service.grant_consent(s, need_id=n.id, subject_id=firm.id, bank_code=bank.code, actor="firm")
-            app = loans.apply(s, need_id=n.id, product_id=p.id, subject_id=firm.id, actor="firm")
-            _, loan = loans.decide(s, bank=bank, application_id=app.id, actor="officer", data=DecisionIn(
-                approve=True, amount=Decimal("400000"), rate=Decimal("4"), term_months=12))
-            assert loan is not None
+            loan = a_loan(s, ring, bank, firm, p, amount="400000")  # granted 2026-05-01
             ids.append((firm.id, loan.id))
         loans.report_status(s, bank=bank, loan_id=ids[1][1], actor="officer",
                             data=StatusIn(on=dt.date(2026, 11, 1), overdue_days=40))

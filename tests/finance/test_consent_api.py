@@ -15,7 +15,7 @@ from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
-from tests.finance.helpers import a_bank, a_product, graded
+from tests.finance.helpers import GRANTED_ON, a_bank, a_product, graded, on_day
 
 MARKUP = '"><img src=x onerror=alert(2)><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
 
@@ -101,22 +101,23 @@ def test_the_loan_path_through_the_api_is_scoped_to_the_bank(setup) -> None:
     c, tok, firm_id = setup
     need = {"amount": "900000", "term_months": 12, "purpose": "扩产", "contact_name": "王会计",
             "contact_phone": "13812345678"}
-    n = c.post("/api/v1/finance/needs", json=need, headers=_h(tok["firm"])).json()
-    product = next(m["product"]["id"] for m in n["matches"] if m["product"]["bank"] == "bank-a")
-    c.post(f"/api/v1/finance/needs/{n['id']}/consents", json={"bank": "bank-a"}, headers=_h(tok["firm"]))
-    app = c.post(f"/api/v1/finance/needs/{n['id']}/applications", json={"product_id": product},
-                 headers=_h(tok["firm"]))
-    assert app.status_code == 201, app.text
-    aid = app.json()["id"]
-    body = {"approve": True, "amount": "900000", "rate": "4.0", "term_months": 12}
-    assert c.post(f"/api/v1/finance/applications/{aid}/decision", json=body,
-                  headers=_h(tok["bank_b"])).status_code == 404  # another bank's application
-    assert c.post(f"/api/v1/finance/applications/{aid}/decision", json={"approve": False},
-                  headers=_h(tok["bank_a"])).status_code == 422  # a decline names its reason code
-    d = c.post(f"/api/v1/finance/applications/{aid}/decision", json=body, headers=_h(tok["bank_a"]))
-    assert d.status_code == 200, d.text
-    loan = d.json()["loan"]
-    assert loan["status_label"]["label_en"] == "open" and loan["band"] == "excellent"
+    with on_day(GRANTED_ON):  # the loan is granted half a year before the reports below
+        n = c.post("/api/v1/finance/needs", json=need, headers=_h(tok["firm"])).json()
+        product = next(m["product"]["id"] for m in n["matches"] if m["product"]["bank"] == "bank-a")
+        c.post(f"/api/v1/finance/needs/{n['id']}/consents", json={"bank": "bank-a"}, headers=_h(tok["firm"]))
+        app = c.post(f"/api/v1/finance/needs/{n['id']}/applications", json={"product_id": product},
+                     headers=_h(tok["firm"]))
+        assert app.status_code == 201, app.text
+        aid = app.json()["id"]
+        body = {"approve": True, "amount": "900000", "rate": "4.0", "term_months": 12}
+        assert c.post(f"/api/v1/finance/applications/{aid}/decision", json=body,
+                      headers=_h(tok["bank_b"])).status_code == 404  # another bank's application
+        assert c.post(f"/api/v1/finance/applications/{aid}/decision", json={"approve": False},
+                      headers=_h(tok["bank_a"])).status_code == 422  # a decline names its reason code
+        d = c.post(f"/api/v1/finance/applications/{aid}/decision", json=body, headers=_h(tok["bank_a"]))
+        assert d.status_code == 200, d.text
+        loan = d.json()["loan"]
+        assert loan["status_label"]["label_en"] == "open" and loan["band"] == "excellent"
     lid = loan["id"]
     rep = {"ref": "B-1", "paid_on": "2026-11-01", "amount": "100000"}
     first = c.post(f"/api/v1/finance/loans/{lid}/repayments", json=rep, headers=_h(tok["bank_a"]))
@@ -129,7 +130,9 @@ def test_the_loan_path_through_the_api_is_scoped_to_the_bank(setup) -> None:
                 headers=_h(tok["bank_a"]))
     assert st.json()["status"] == "default"
     assert c.get("/api/v1/finance/loans/mine", headers=_h(tok["firm"])).json()[0]["status"] == "default"
-    c.post("/api/v1/finance/fund/deposits", json={"amount": "1000000", "note": "注资"}, headers=_h(tok["office"]))
+    dep = c.post("/api/v1/finance/fund/deposits", json={"amount": "1000000", "ref": "县财〔2026〕88号", "note": "注资"},
+                 headers=_h(tok["office"]))
+    assert dep.status_code == 201, dep.text
     claim = c.post(f"/api/v1/finance/loans/{lid}/claim", headers=_h(tok["bank_a"]))
     assert claim.status_code == 201 and claim.json()["amount"] == "320000.00"  # 40 % of 800 k
     assert c.post(f"/api/v1/finance/loans/{lid}/claim", headers=_h(tok["bank_a"])).status_code == 409

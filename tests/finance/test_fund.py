@@ -20,9 +20,9 @@ from creditgov.core import db
 from creditgov.core.errors import Conflict
 from creditgov.finance import fund, loans, service
 from creditgov.finance.models import Bank, FundClaim, Loan
-from creditgov.finance.schemas import DecisionIn, StatusIn
+from creditgov.finance.schemas import StatusIn
 from creditgov.security.crypto import KeyRing, create_key_file
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from tests.finance.helpers import a_bank, a_loan, a_product, graded
 
 DEFAULT_ON = dt.date(2026, 10, 15)
 
@@ -34,12 +34,7 @@ def defaulted_loans(s: Session, ring: KeyRing, bank: Bank, n: int, *, amount: st
     firms = graded(s, [("enterprise", "B")] * n)
     out = []
     for firm in firms:
-        need = a_need(s, ring, firm, amount=amount, collateral=True)
-        service.grant_consent(s, need_id=need.id, subject_id=firm.id, bank_code=bank.code, actor="firm")
-        app = loans.apply(s, need_id=need.id, product_id=p.id, subject_id=firm.id, actor="firm")
-        _, loan = loans.decide(s, bank=bank, application_id=app.id, actor="officer", data=DecisionIn(
-            approve=True, amount=Decimal(amount), rate=Decimal("4"), term_months=12))
-        assert loan is not None
+        loan = a_loan(s, ring, bank, firm, p, amount=amount, collateral=True)  # granted 2026-05-01
         loans.report_status(s, bank=bank, loan_id=loan.id, actor="officer",
                             data=StatusIn(on=DEFAULT_ON, overdue_days=91))
         out.append(loan.id)
@@ -65,7 +60,7 @@ def test_concurrent_claims_payouts_never_twice_nor_over_the_cap(store: str, tmp_
     with db.session_scope(store) as s:
         bank = a_bank(s)
         loan_ids = defaulted_loans(s, ring, bank, 6)
-        fund.deposit(s, amount=Decimal("10000000"), note="县财政注资", actor="office")
+        fund.deposit(s, amount=Decimal("10000000"), ref="县财〔2026〕1号", note="县财政注资", actor="office")
 
     def claim(i: int) -> str:
         with db.session_scope(store) as s:

@@ -24,7 +24,7 @@ from creditgov.security.crypto import create_key_file
 from creditgov.subjects.models import Subject
 from tests.alerts.helpers import setup_alerting
 from tests.alerts.peers.running import HttpPeer
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from tests.finance.helpers import a_bank, a_loan, a_need, a_product, graded
 from tests.lists.helpers import add_record
 
 HOOK_SECRET = "finance-hook-secret"
@@ -114,12 +114,7 @@ def test_overdue_days_move_a_loan_to_default_and_it_stays(county: str, tmp_path:
         bank = a_bank(s)
         (firm,) = graded(s, [("merchant", "A")])
         p = a_product(s, bank)
-        n = a_need(s, ring, firm)
-        service.grant_consent(s, need_id=n.id, subject_id=firm.id, bank_code="bank-a", actor="firm")
-        app = loans.apply(s, need_id=n.id, product_id=p.id, subject_id=firm.id, actor="firm")
-        _, loan = loans.decide(s, bank=bank, application_id=app.id, actor="o", data=DecisionIn(
-            approve=True, amount=Decimal("300000"), rate=Decimal("4"), term_months=12))
-        assert loan is not None
+        loan = a_loan(s, ring, bank, firm, p)  # granted 2026-05-01
         on = dt.date(2026, 11, 1)
         assert loans.report_status(s, bank=bank, loan_id=loan.id, data=StatusIn(on=on, overdue_days=10),
                                    actor="o").status == "overdue"

@@ -158,6 +158,9 @@ def test_a_bank_officer_decides_records_a_repayment_and_sees_a_warning(server: S
             assert declined is not None and (declined.status, declined.decline_code) == ("declined", "high_leverage")
             assert (loan.principal, loan.rate, loan.term_months) == (Decimal("300000"), Decimal("4.2"), 12)
             loan_id = loan.id
+            # Granted a month ago, so ten days overdue today is a possible report (one that
+            # starts before the grant is refused: tests/finance/test_dates.py).
+            loan.granted_on = dt.date(2026, 10, 1)
 
         # A repayment, then a report of 10 days overdue.
         page.fill(f"[data-testid=repay-ref-{loan_id}]", "WEB-0001")

@@ -215,7 +215,7 @@ def bank_read(session: Session, ring: KeyRing, who: Principal, bank: Bank, need_
     n = consented_need(session, bank, need_id)
     subject = session.get(Subject, n.subject_id)
     assert subject is not None
-    purpose = f"信易贷 need {n.id} / credit-based lending"
+    purpose = service.need_purpose(n.id)
     file = read_file(session, ring, authorize(who, "subjects.read"), n.subject_id, purpose)
     if not subject_service.is_personal(subject):  # a person's read is audited by the file read itself
         audit.append(session, action="subject.read", actor=who.actor, subject_id=subject.id, purpose=purpose)

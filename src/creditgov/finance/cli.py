@@ -105,10 +105,12 @@ def need_post(key: str = typer.Argument(..., help="Subject: id, credit code or e
                   contact_phone=phone, collateral=collateral)
     with session() as s:
         sid = subject_service.resolve(s, STATE.keyring(), key).id
-        n = service.post_need(s, STATE.keyring(), subject_id=sid, data=data, actor=_actor(actor))
-        matching.recompute(s, need_ids=[n.id], actor=_actor(actor))
-        out = {**access.need_dict(n), "matches": len(access.matches_for_need(s, n.id))}
-    _out(out, json_out, f"need {out['id']} posted; {out['matches']} product(s) matched")
+        n, created = service.post_need_once(s, STATE.keyring(), subject_id=sid, data=data, actor=_actor(actor))
+        if created:
+            matching.recompute(s, need_ids=[n.id], actor=_actor(actor))
+        out = {**access.need_dict(n), "created": created, "matches": len(access.matches_for_need(s, n.id))}
+    _out(out, json_out, f"need {out['id']} " + ("posted" if created else "already posted and open (nothing added)")
+         + f"; {out['matches']} product(s) matched")
 
 
 @app.command("match")
@@ -139,12 +141,14 @@ def matches(need_id: int, json_out: bool = JsonOpt) -> None:
 @app.command("consent-grant")
 def consent_grant(need_id: int, bank: str = BankOpt, days: int = typer.Option(None, "--days"),
                   actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
-    """At the subject's request: one bank reads its file for one need, for a time."""
+    """At the subject's request: one bank reads its file for one need, for a time (while
+    a consent for the pair is in force, that one answers and no second is made)."""
     with session() as s:
-        nc = service.grant_consent(s, need_id=need_id, subject_id=None, bank_code=bank, days=days,
-                                   actor=_actor(actor))
-        out = {"consent_id": nc.consent_id, "need_id": need_id, "bank": bank}
-    _out(out, json_out, f"consent {out['consent_id']} given to {bank} for need {need_id}")
+        nc, created = service.grant_consent_once(s, need_id=need_id, subject_id=None, bank_code=bank, days=days,
+                                                 actor=_actor(actor))
+        out = {"consent_id": nc.consent_id, "need_id": need_id, "bank": bank, "created": created}
+    _out(out, json_out, f"consent {out['consent_id']} " + ("given" if created else "already in force")
+         + f" to {bank} for need {need_id}")
 
 
 @app.command("consent-revoke")
@@ -273,10 +277,15 @@ def monitor(json_out: bool = JsonOpt) -> None:
 
 
 @app.command("fund-deposit")
-def fund_deposit(amount: str, note: str = typer.Option(..., "--note"), actor: str = ActorOpt) -> None:
+def fund_deposit(amount: str, ref: str = typer.Option(..., "--ref", help="The allocation document's or the "
+                                                       "transfer's number: the same again adds nothing."),
+                 note: str = typer.Option(..., "--note"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Money into the risk-compensation fund, once per reference."""
     with session() as s:
-        bal = fund.deposit(s, amount=Decimal(amount), note=note, actor=_actor(actor))
-    console.print(f"fund balance {bal}")
+        entry, created = fund.deposit(s, amount=Decimal(amount), ref=ref, note=note, actor=_actor(actor))
+        out = fund.deposit_dict(s, entry, created)
+    _out(out, json_out, ("deposit" if created else "deposit already recorded (nothing added):")
+         + f" {out['ref']} {out['amount']}; fund balance {out['balance']}")
 
 
 @app.command("fund-claim")

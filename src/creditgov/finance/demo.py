@@ -3,12 +3,23 @@ approved by the office, needs posted by the best-graded firms, merchants and
 homestays, the matches, consents, a few loans — one of them in default with a claim
 paid by the fund. Safe to run twice: a store that has the banks is left alone.
 
+The dates hold together as a real book's would: the banks, products, needs, consents,
+applications and loans are made `LENT_MONTHS_AGO` months before today (the clock is
+pinned to that day for them, as `make demo` pins it for earlier deliveries), so the
+loan in default is reported yesterday with its overdue days starting months after its
+grant, and the fund's deposit, the claim and its payment are today's. The loans'
+consents have run out since; one firm with an open need consents today to the first
+bank, so the bank has a need to open.
+
 The first bank is `demo-bank`, the organisation of the demonstration bank officer
 (`creditgov users demo`), so signing in as `bank` shows its side."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.finance import fund, loans, matching, service
-from creditgov.finance.models import Bank, Loan, NeedMatch
+from creditgov.finance.models import Bank, FinancingNeed, Loan, LoanProduct, NeedMatch
 from creditgov.finance.schemas import BankIn, DecisionIn, NeedIn, ProductIn, StatusIn
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.crypto import KeyRing
@@ -47,6 +58,27 @@ PRODUCTS: dict[str, list[dict[str, Any]]] = {
 }
 OFFICE = "demo:credit-office"
 BANKER = "demo:bank-officer"
+LENT_MONTHS_AGO = 8  # the loans' grant, before today
+OVERDUE_DAYS = 95  # the defaulted loan's, reported yesterday: past the policy's 90
+FUND_REF = "县财〔演示〕1号"
+
+
+@contextmanager
+def _dated(day: dt.date) -> Iterator[None]:
+    """The clock (`core.clock`) reads `day` as today meanwhile; restored after. It changes
+    the process's environment, so it is for the `finance demo` command only, never for a
+    process that serves requests."""
+    saved = {k: os.environ.get(k) for k in ("CREDITGOV_TODAY", "CREDITGOV_NOW")}
+    os.environ["CREDITGOV_TODAY"] = day.isoformat()
+    os.environ.pop("CREDITGOV_NOW", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _subjects(session: Session, kind: str, n: int) -> list[int]:
@@ -69,6 +101,40 @@ def _subjects(session: Session, kind: str, n: int) -> list[int]:
 def seed(session: Session, keyring: KeyRing, *, actor: str) -> dict[str, Any]:
     if session.execute(select(Bank.id).where(Bank.code == BANKS[0][0])).first():
         return {"skipped": "the demonstration banks exist"}
+    today = clock.today()
+    with _dated(clock.add_months(today, -LENT_MONTHS_AGO)):
+        banks, products, needs, eligible, made_loans = _lend(session, keyring, actor=actor)
+    # The loans' consents ran out long ago (`consent_days`); today one firm with an open
+    # need consents to the first bank, so the bank's side has a need to open.
+    first = banks[BANKS[0][0]]
+    for need in needs:
+        match = session.execute(select(NeedMatch.need_id).join(LoanProduct, LoanProduct.id == NeedMatch.product_id)
+                                .where(NeedMatch.need_id == need.id, NeedMatch.eligible.is_(True),
+                                       LoanProduct.bank_id == first.id)).first()
+        if need.status == "open" and match is not None:
+            service.grant_consent(session, need_id=need.id, subject_id=need.subject_id, bank_code=first.code,
+                                  actor=f"demo:subject:{need.subject_id}")
+            break
+    claims = 0
+    fund.deposit(session, amount=Decimal("5000000"), ref=FUND_REF, note="县财政注资（演示）", actor=OFFICE)
+    if made_loans:
+        loan, bank = made_loans[0]  # the best-graded firm's loan: defaults are not only the worst grades' lot
+        loans.report_status(session, bank=bank, loan_id=loan.id, actor=BANKER, data=StatusIn(
+            on=today - dt.timedelta(days=1), overdue_days=OVERDUE_DAYS))
+        if not fund.eligibility(session, loan):
+            c = fund.claim(session, bank=bank, loan_id=loan.id, actor=BANKER)
+            fund.review(session, claim_id=c.id, approve=True, note="材料齐全, 符合补偿条件", actor=OFFICE)
+            fund.pay(session, claim_id=c.id, actor=OFFICE)
+            claims = 1
+    return {"banks": len(banks), "products": len(products), "needs": len(needs), "eligible": eligible,
+            "loans": len(made_loans), "defaults": 1 if made_loans else 0, "claims_paid": claims}
+
+
+def _lend(session: Session, keyring: KeyRing, *, actor: str
+          ) -> tuple[dict[str, Bank], list[LoanProduct], list[FinancingNeed], int, list[tuple[Loan, Bank]]]:
+    """The banks and their approved products, the needs, the matches, and up to four
+    loans (each with its consent and application), all on the clock's today (pinned
+    by the caller to the day the loans are granted)."""
     banks = {code: service.add_bank(session, BankIn(code=code, name=name), actor=actor) for code, name in BANKS}
     products = []
     for code, items in PRODUCTS.items():
@@ -105,16 +171,4 @@ def seed(session: Session, keyring: KeyRing, *, actor: str) -> dict[str, Any]:
                                                                           p.term_max)))
         assert loan is not None
         made_loans.append((loan, bank))
-    claims = 0
-    fund.deposit(session, amount=Decimal("5000000"), note="县财政注资（演示）", actor=OFFICE)
-    if made_loans:
-        loan, bank = made_loans[0]  # the best-graded firm's loan: defaults are not only the worst grades' lot
-        loans.report_status(session, bank=bank, loan_id=loan.id, actor=BANKER, data=StatusIn(
-            on=clock.today() - dt.timedelta(days=1), overdue_days=95))
-        if not fund.eligibility(session, loan):
-            c = fund.claim(session, bank=bank, loan_id=loan.id, actor=BANKER)
-            fund.review(session, claim_id=c.id, approve=True, note="材料齐全, 符合补偿条件", actor=OFFICE)
-            fund.pay(session, claim_id=c.id, actor=OFFICE)
-            claims = 1
-    return {"banks": len(banks), "products": len(products), "needs": len(needs), "eligible": out["eligible"],
-            "loans": len(made_loans), "defaults": 1 if made_loans else 0, "claims_paid": claims}
+    return banks, products, needs, out["eligible"], made_loans

@@ -44,16 +44,55 @@ def _pool(session: Session) -> None:
             pass
 
 
-def deposit(session: Session, *, amount: Decimal, note: str, actor: str) -> Decimal:
-    """Money into the pool (a budget allocation); returns the new balance."""
+def _deposit_by_ref(session: Session, ref: str) -> FundEntry | None:
+    return session.execute(select(FundEntry).where(FundEntry.kind == "deposit", FundEntry.ref == ref)
+                           ).scalar_one_or_none()
+
+
+def _same_deposit(old: FundEntry, amount: Decimal) -> FundEntry:
+    if old.amount != amount:
+        raise Conflict(f"deposit {old.ref!r} was recorded with another amount ({old.amount})",
+                       code="finance.deposit.other_amount", params={"ref": old.ref, "amount": old.amount})
+    return old
+
+
+def deposit(session: Session, *, amount: Decimal, ref: str, note: str, actor: str) -> tuple[FundEntry, bool]:
+    """Money into the pool (a budget allocation) under the office's reference for it
+    (the allocation document's or the transfer's number): (the ledger entry, created).
+    The same reference again answers the first deposit and adds nothing, as a bank's
+    repayment reference does; with another amount it is refused (a Conflict). Two
+    concurrent deposits of one reference meet the ledger's unique index: one adds."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidInput("a deposit names its reference", code="finance.deposit.no_ref")
     if amount <= 0:
-        raise InvalidInput("a deposit is positive")
+        raise InvalidInput("a deposit is positive", code="finance.deposit.not_positive", params={"value": amount})
+    if amount != amount.quantize(CENT):  # stored to the fen: 100.005 would be kept as another amount
+        raise InvalidInput("a deposit is in yuan and fen (two decimals at most)", code="finance.deposit.fen",
+                           params={"value": amount})
+    old = _deposit_by_ref(session, ref)
+    if old is not None:
+        return _same_deposit(old, amount), False
     _pool(session)
+    entry = FundEntry(kind="deposit", ref=ref, amount=amount, note=note, at=clock.now(), actor=actor)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        old = _deposit_by_ref(session, ref)
+        if old is None:
+            raise
+        return _same_deposit(old, amount), False
     session.execute(update(FundPool).where(FundPool.id == 1).values(balance=FundPool.balance + amount))
-    session.add(FundEntry(kind="deposit", amount=amount, note=note, at=clock.now(), actor=actor))
-    session.flush()
-    audit.append(session, action="finance.fund.deposit", actor=actor, detail={"amount": str(amount), "note": note})
-    return balance(session)
+    audit.append(session, action="finance.fund.deposit", actor=actor,
+                 detail={"entry": entry.id, "ref": ref, "amount": str(amount), "note": note})
+    return entry, True
+
+
+def deposit_dict(session: Session, entry: FundEntry, created: bool) -> dict[str, Any]:
+    return {"deposit": entry.id, "ref": entry.ref, "amount": str(entry.amount), "note": entry.note,
+            "created": created, "balance": str(balance(session))}
 
 
 def balance(session: Session) -> Decimal:
@@ -87,6 +126,14 @@ def claim(session: Session, *, bank: Bank, loan_id: int, actor: str) -> FundClai
         raise Conflict(f"loan {loan_id} is not eligible: " + "; ".join(why))
     doc = policy(session).fund
     today = clock.today()
+    if (loan.defaulted_on < loan.granted_on or loan.defaulted_on > today
+            or (loan.overdue_since is not None and loan.overdue_since < loan.granted_on)):
+        # a report from before the dates were checked (loans.report_status): not a default to pay on
+        raise Conflict(f"loan {loan_id}'s default ({loan.defaulted_on}, overdue since {loan.overdue_since}) does "
+                       f"not fall between its grant ({loan.granted_on}) and today",
+                       code="finance.claim.default_dates",
+                       params={"id": loan.id, "defaulted_on": loan.defaulted_on.isoformat(),
+                               "granted_on": loan.granted_on.isoformat()})
     if (today - loan.defaulted_on).days > doc.claim_window_days:
         raise Conflict(f"the claim window ({doc.claim_window_days} days from default) has passed")
     covered = min((loan.outstanding * doc.share.value).quantize(CENT, ROUND_HALF_UP), doc.cap_per_loan.value)
@@ -170,7 +217,7 @@ def ledger(session: Session) -> dict[str, Any]:
     entries = list(session.execute(select(FundEntry).order_by(FundEntry.id)).scalars())
     total = session.execute(select(func.coalesce(func.sum(FundEntry.amount), 0))).scalar_one()
     return {"balance": str(balance(session)), "ledger_sum": str(Decimal(total).quantize(CENT)),
-            "entries": [{"id": e.id, "kind": e.kind, "amount": str(e.amount), "claim_id": e.claim_id,
+            "entries": [{"id": e.id, "kind": e.kind, "ref": e.ref, "amount": str(e.amount), "claim_id": e.claim_id,
                          "bank_id": e.bank_id, "note": e.note, "at": e.at.isoformat(timespec="seconds"),
                          "actor": e.actor} for e in entries],
             "paid_per_bank": {str(b): str(p) for b, p in session.execute(select(FundBankTotal.bank_id,

@@ -1,16 +1,23 @@
 """Labels of the finance domain's codes for the one label catalogue (`core.labels`):
 the statuses of products, needs, applications, loans and fund claims, the shared
 bands as a lender reads them, the decline reasons named in `data/fund.yaml`, and the
-post-loan warning `loans.monitor` raises (a warning rule no rules file names), and the
-refusals a bank officer meets.
+post-loan warning `loans.monitor` raises (a warning rule no rules file names), the
+refusals a bank officer meets, and, for a subject's list of its consents, the banks by
+their names (a consent's organisation is the bank's code) and a need's consent purpose
+in the reader's language (`CONSENT_PURPOSE@<need>`, and the older one-text purposes).
 Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
-from creditgov.core.labels import Names
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from creditgov.core.labels import Names, Table
 from creditgov.finance.access import BAND_LABELS, STATUS_LABELS
 from creditgov.finance.loans import RULE
+from creditgov.finance.models import Bank, NeedConsent
 from creditgov.finance.policy import POLICY
+from creditgov.finance.service import CONSENT_PURPOSE, NEED_PURPOSE
 
 FUND_CLAIM_STATUS: Names = {"submitted": ("待审核", "submitted"), "approved": ("已审核", "approved"),
                             "rejected": ("已驳回", "rejected"), "paid": ("已赔付", "paid")}
@@ -43,8 +50,60 @@ REFUSALS: Names = {
                                         "Repayment reference {ref} of loan #{id} was already recorded with another "
                                         "amount or date."),
     "finance.outstanding.above_principal": ("余额不能高于本金。", "The outstanding amount cannot be above the principal."),
+    "finance.term.out_of_range": ("期限 {value} 个月不在产品的期限范围 {low}–{high} 个月内。",
+                                  "The term of {value} months is outside the product's range of {low}–{high} months."),
+    "finance.status.before_grant": ("报告日期 {on} 早于贷款 #{id} 的放款日期 {granted_on}。",
+                                    "The report's date {on} is before loan #{id} was granted on {granted_on}."),
+    "finance.status.in_future": ("报告日期 {on} 晚于今天（{today}）。",
+                                 "The report's date {on} is after today ({today})."),
+    "finance.status.overdue_before_grant": ("截至 {on} 逾期 {days} 天，逾期开始日将早于贷款 #{id} 的放款日期 {granted_on}；"
+                                            "该日最多逾期 {most} 天。",
+                                            "{days} days overdue on {on} would begin before loan #{id} was granted on "
+                                            "{granted_on}; on that date it can be at most {most} days overdue."),
+    "finance.repayment.before_grant": ("还款日期 {paid_on} 早于贷款 #{id} 的放款日期 {granted_on}。",
+                                       "The payment date {paid_on} is before loan #{id} was granted on {granted_on}."),
+    "finance.repayment.in_future": ("还款日期 {paid_on} 晚于今天（{today}）。",
+                                    "The payment date {paid_on} is after today ({today})."),
+    "finance.claim.default_dates": ("贷款 #{id} 登记的违约日期 {defaulted_on} 或逾期开始日不在放款日期 {granted_on} 与今天之间，"
+                                    "不能申请补偿；请先由银行重新报告贷款状态。",
+                                    "Loan #{id}'s recorded default ({defaulted_on}) or first overdue day does not fall "
+                                    "between its grant on {granted_on} and today, so it cannot be claimed on; the "
+                                    "bank reports the loan's status again first."),
+    "finance.deposit.no_ref": ("请填写注资的文号或流水号。",
+                               "Give the deposit's reference (the allocation document's or the transfer's number)."),
+    "finance.deposit.not_positive": ("注资金额须大于 0，而不是 {value} 元。",
+                                     "A deposit must be more than 0 yuan, not {value} yuan."),
+    "finance.deposit.fen": ("注资金额最多精确到分（两位小数），而不是 {value} 元。",
+                            "A deposit is in yuan and fen (two decimals at most), not {value} yuan."),
+    "finance.deposit.other_amount": ("文号/流水号 {ref} 的注资已按 {amount} 元登记，不能以其他金额再次登记。",
+                                     "The deposit with reference {ref} was already recorded at {amount} yuan; it "
+                                     "cannot be recorded again with another amount."),
 }
+
+
+def _banks(conn: Connection) -> Names:
+    """A consent's organisation is the bank's code: its name (one name, as registered)."""
+    return {code: (name, name) for code, name in conn.execute(select(Bank.code, Bank.name))}
+
+
+def _older_purposes(conn: Connection) -> Names:
+    """The purposes written before `CONSENT_PURPOSE` (one text in both languages per
+    need): every need a consent was given for, in both of their old forms."""
+    out: dict[str, tuple[str, str]] = {}
+    for (n,) in conn.execute(select(NeedConsent.need_id).distinct()):
+        pair = (f"{NEED_PURPOSE[0]} #{n}", f"{NEED_PURPOSE[1]} #{n}")
+        out[f"信易贷 need {n} / credit-based lending, need {n}"] = pair  # a consent's
+        out[f"信易贷 need {n} / credit-based lending"] = pair  # a bank's read of the file
+    return out
+
+
+def purpose_ref(title: str, need: str, lang: str) -> str:
+    """`CONSENT_PURPOSE@<need>`: "信易贷融资需求 #12" / "Credit-based lending, need #12"."""
+    return f"{title} #{need}"
+
 
 LABELS = {"finance_status": STATUS_LABELS, "finance_band": BAND_LABELS, "fund_claim_status": FUND_CLAIM_STATUS,
           "decline_reason": _decline_reasons, "warning_rule": {RULE: ("贷后预警", "Post-loan warning")},
-          "refusal": REFUSALS}
+          "refusal": REFUSALS, "organisation": Table(_banks),
+          "purpose": ({CONSENT_PURPOSE: NEED_PURPOSE}, Table(_older_purposes))}
+REFS = {"purpose": purpose_ref}

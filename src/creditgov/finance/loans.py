@@ -35,7 +35,6 @@ from creditgov.finance.models import (
     Loan,
     LoanApplication,
     LoanProduct,
-    NeedConsent,
     Repayment,
 )
 from creditgov.finance.policy import decline_label, policy
@@ -45,18 +44,12 @@ from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import Score
 from creditgov.scoring.published import band_table
 from creditgov.security import service as audit
-from creditgov.security.accounts import AccessConsent
 
 UNPAID = ("open", "overdue", "default")
 
 
 def consented(session: Session, *, need_id: int, bank_id: int) -> bool:
-    today = clock.today()
-    q = (select(AccessConsent.id).join(NeedConsent, NeedConsent.consent_id == AccessConsent.id)
-         .where(NeedConsent.need_id == need_id, NeedConsent.bank_id == bank_id, AccessConsent.revoked_on.is_(None),
-                AccessConsent.granted_on <= today)
-         .where((AccessConsent.expires_on.is_(None)) | (AccessConsent.expires_on >= today)))
-    return session.execute(q.limit(1)).first() is not None
+    return service.live_consent(session, need_id=need_id, bank_id=bank_id) is not None
 
 
 def apply(session: Session, *, need_id: int, product_id: int, subject_id: int | None, actor: str
@@ -133,6 +126,10 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
             raise InvalidInput(f"rate {data.rate} is outside the product's range {p.rate_min}–{p.rate_max}",
                                code="finance.rate.out_of_range",
                                params={"value": data.rate, "low": p.rate_min, "high": p.rate_max})
+        if not (p.term_min <= data.term_months <= p.term_max):
+            raise InvalidInput(f"term of {data.term_months} months is outside the product's range "
+                               f"{p.term_min}–{p.term_max}", code="finance.term.out_of_range",
+                               params={"value": data.term_months, "low": p.term_min, "high": p.term_max})
         n = session.get(FinancingNeed, a.need_id, with_for_update=True)
         assert n is not None
         if n.status != "open":
@@ -176,6 +173,15 @@ def repay(session: Session, *, bank: Bank, loan_id: int, data: RepaymentIn, sour
         return old, False
     if loan.status == "repaid":
         raise Conflict(f"loan {loan_id} is repaid", code="finance.loan.repaid", params={"id": loan_id})
+    today = clock.today()
+    if data.paid_on < loan.granted_on:
+        raise InvalidInput(f"paid_on {data.paid_on} is before loan {loan_id} was granted ({loan.granted_on})",
+                           code="finance.repayment.before_grant",
+                           params={"id": loan.id, "paid_on": data.paid_on.isoformat(),
+                                   "granted_on": loan.granted_on.isoformat()})
+    if data.paid_on > today:
+        raise InvalidInput(f"paid_on {data.paid_on} is after today ({today})", code="finance.repayment.in_future",
+                           params={"paid_on": data.paid_on.isoformat(), "today": today.isoformat()})
     if data.amount > loan.outstanding:
         raise InvalidInput(f"repayment {data.amount} is more than the outstanding {loan.outstanding}",
                            code="finance.repayment.above_outstanding",
@@ -193,12 +199,33 @@ def repay(session: Session, *, bank: Bank, loan_id: int, data: RepaymentIn, sour
     return r, True
 
 
+def _check_report_day(loan: Loan, data: StatusIn) -> None:
+    today = clock.today()
+    granted = loan.granted_on.isoformat()
+    if data.on < loan.granted_on:
+        raise InvalidInput(f"the report's day {data.on} is before loan {loan.id} was granted ({granted})",
+                           code="finance.status.before_grant",
+                           params={"id": loan.id, "on": data.on.isoformat(), "granted_on": granted})
+    if data.on > today:
+        raise InvalidInput(f"the report's day {data.on} is after today ({today})", code="finance.status.in_future",
+                           params={"on": data.on.isoformat(), "today": today.isoformat()})
+    most = (data.on - loan.granted_on).days
+    if data.overdue_days > most:
+        raise InvalidInput(f"{data.overdue_days} days overdue on {data.on} would start before loan {loan.id} was "
+                           f"granted ({granted}): at most {most}", code="finance.status.overdue_before_grant",
+                           params={"id": loan.id, "days": data.overdue_days, "on": data.on.isoformat(),
+                                   "granted_on": granted, "most": most})
+
+
 def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn, actor: str) -> Loan:
     """The bank's report of overdue days (and the outstanding principal, if it changed
-    otherwise). Past the policy's threshold the loan is in default; a default stays."""
+    otherwise). Past the policy's threshold the loan is in default; a default stays.
+    The report's day falls between the grant and today, and the first unpaid day it
+    implies (`on` less the overdue days) not before the grant."""
     loan = bank_loan(session, bank=bank, loan_id=loan_id, lock=True)
     if loan.status == "repaid":
         raise Conflict(f"loan {loan_id} is repaid", code="finance.loan.repaid", params={"id": loan_id})
+    _check_report_day(loan, data)
     doc = policy(session)
     before = loan.status
     if data.outstanding is not None:
@@ -218,6 +245,12 @@ def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn,
             loan.status = "overdue"
         else:
             loan.status = "open"
+    elif (data.overdue_days >= doc.fund.default_after_days and loan.defaulted_on is not None
+          and loan.defaulted_on < loan.granted_on):
+        # A default stays; but one dated before its own grant (reported before the dates
+        # were checked) cannot be claimed on (fund.claim), and the bank's next possible
+        # report dates it, so the claim the refusal advises can be made.
+        loan.defaulted_on = data.on
     audit.append(session, action="finance.loan.status", actor=actor, subject_id=loan.subject_id,
                  detail={"loan": loan.id, "from": before, "to": loan.status, "overdue_days": data.overdue_days,
                          "on": data.on.isoformat()})

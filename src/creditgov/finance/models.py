@@ -286,12 +286,16 @@ class FundClaim(Base):
 
 class FundEntry(Base):
     """The fund's ledger: deposits and payouts (signed amounts); the pool's balance is
-    their sum, and a test holds the two equal."""
+    their sum, and a test holds the two equal. A deposit carries the office's reference
+    for it (`ref`: the allocation document's or the transfer's number), unique, so a
+    retried deposit adds nothing (payouts have none: a claim is paid once)."""
 
     __tablename__ = "finance_fund_ledger"
+    __table_args__ = (Index("ix_finance_fund_ledger_ref", "ref", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), nullable=False)  # deposit / payout
+    ref: Mapped[str | None] = mapped_column(String(80))  # a deposit's reference
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("finance_fund_claims.id"), unique=True)
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("finance_banks.id"))

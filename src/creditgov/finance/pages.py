@@ -83,7 +83,8 @@ async def my_need_post(request: Request, who: Who, session: DB,
              "collateral": "yes" if collateral == "yes" else ""}
     try:
         data = NeedIn.model_validate({**typed, "collateral": collateral == "yes"})
-        n = service.post_need(session, keyring(request), subject_id=subject.id, data=data, actor=who.actor)
+        n, created = service.post_need_once(session, keyring(request), subject_id=subject.id, data=data,
+                                            actor=who.actor)
     except ValidationError as exc:
         session.rollback()
         return _me(request, session, who, status=422, values=typed, error=invalid_form(exc, {
@@ -92,6 +93,8 @@ async def my_need_post(request: Request, who: Who, session: DB,
     except Failure as exc:
         session.rollback()
         return _me(request, session, who, error=refusal(exc), status=status_of(exc), values=typed)
+    if not created:  # the same need is open already: a retried form adds nothing
+        return RedirectResponse(f"/me/finance?done=same#need-{n.id}", status_code=303)
     matching.recompute(session, need_ids=[n.id], actor=who.actor)
     return RedirectResponse(f"/me/finance?done=posted#need-{n.id}", status_code=303)
 
@@ -103,12 +106,13 @@ async def my_consent(request: Request, need_id: Id, who: Who, session: DB,
     grant = authorize(who, "finance.need")
     await check_csrf(request, who)
     try:
-        service.grant_consent(session, need_id=need_id, subject_id=grant.principal.subject_id, bank_code=bank,
-                              days=days, actor=who.actor)
+        _nc, created = service.grant_consent_once(session, need_id=need_id, subject_id=grant.principal.subject_id,
+                                                  bank_code=bank, days=days, actor=who.actor)
     except Failure as exc:
         session.rollback()
         return _me(request, session, who, error=refusal(exc), status=status_of(exc))
-    return RedirectResponse(f"/me/finance?done=consented#need-{need_id}", status_code=303)
+    return RedirectResponse(f"/me/finance?done={'consented' if created else 'inforce'}#need-{need_id}",
+                            status_code=303)
 
 
 @router.post("/me/finance/consents/{consent_id}/revoke")
@@ -143,7 +147,9 @@ async def my_apply(request: Request, need_id: Id, who: Who, session: DB,
 
 
 def _bank(request: Request, session: DB, who: Who, *, done: str | None = None, error: str | None = None,
-          status: int = 200) -> Response:
+          status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    """The bank's page; after a refused form, `values` keeps what was typed into it
+    (`form`: approve, repay or status; `id`: the application's or the loan's)."""
     grant = authorize(who, "finance.bank")
     try:
         bank = access.bank_of(session, grant.principal)
@@ -161,7 +167,7 @@ def _bank(request: Request, session: DB, who: Who, *, done: str | None = None, e
         "loans": [{**loans.loan_dict(x, bank), "borrower": names.get(x.subject_id)} for x in book],
         "warnings": access.post_loan_warnings(session, bank, masked=masked),
         "decline_reasons": doc.decline_reasons, "default_after_days": doc.fund.default_after_days,
-        "today": clock.today().isoformat(), "done": done, "error": error}
+        "today": clock.today().isoformat(), "done": done, "error": error, "values": values or {}}
     return render(request, "finance_bank.html", ctx, status=status)
 
 
@@ -170,9 +176,10 @@ def bank_page(request: Request, who: Who, session: DB, done: Done = None) -> Res
     return _bank(request, session, who, done=done)
 
 
-def _bank_failed(request: Request, session: DB, who: Who, exc: Exception) -> Response:
+def _bank_failed(request: Request, session: DB, who: Who, exc: Exception,
+                 values: dict[str, Any] | None = None) -> Response:
     session.rollback()
-    return _bank(request, session, who, error=refusal(exc), status=status_of(exc))
+    return _bank(request, session, who, error=refusal(exc), status=status_of(exc), values=values)
 
 
 def _blank(value: str) -> str | None:
@@ -195,6 +202,8 @@ async def bank_decide(request: Request, application_id: Id, who: Who, session: D
     approve = decision == "approve"
     fields = ({"amount": _blank(amount), "rate": _blank(rate), "term_months": _blank(term_months)} if approve
               else {"decline_code": _blank(decline_code)})
+    typed = {"form": decision, "id": application_id, "amount": amount.strip(), "rate": rate.strip(),
+             "term_months": term_months.strip(), "decline_code": decline_code.strip(), "note": note.strip()}
     try:
         bank = access.bank_of(session, grant.principal)
         data = DecisionIn.model_validate({"approve": approve, "note": _blank(note), **fields})
@@ -203,9 +212,10 @@ async def bank_decide(request: Request, application_id: Id, who: Who, session: D
         session.rollback()
         why = (_("请填写批准金额（元）、年利率（0–100）和期限（1–360 个月）。") if approve
                else _("请选择拒绝原因。"))
-        return _bank(request, session, who, error=_("申请 #%(id)s：", id=application_id) + why, status=422)
+        return _bank(request, session, who, error=_("申请 #%(id)s：", id=application_id) + why, status=422,
+                     values=typed)
     except Failure as exc:
-        return _bank_failed(request, session, who, exc)
+        return _bank_failed(request, session, who, exc, values=typed)
     done = "approved" if loan is not None else "declined"
     return RedirectResponse(f"/finance/bank?done={done}#app-{a.id}", status_code=303)
 
@@ -218,16 +228,17 @@ async def bank_repay(request: Request, loan_id: Id, who: Who, session: DB,
     figures again adds nothing."""
     grant = authorize(who, "finance.bank")
     await check_csrf(request, who)
+    typed = {"form": "repay", "id": loan_id, "ref": ref.strip(), "paid_on": paid_on.strip(), "amount": amount.strip()}
     try:
         bank = access.bank_of(session, grant.principal)
         data = RepaymentIn.model_validate({"ref": ref.strip(), "paid_on": paid_on.strip(), "amount": amount.strip()})
         _r, created = loans.repay(session, bank=bank, loan_id=loan_id, data=data, source="web", actor=who.actor)
     except ValidationError:
         session.rollback()
-        return _bank(request, session, who, status=422, error=_("贷款 #%(id)s：", id=loan_id)
+        return _bank(request, session, who, status=422, values=typed, error=_("贷款 #%(id)s：", id=loan_id)
                      + _("请填写还款流水号、还款日期和大于 0 的还款金额（元）。"))
     except Failure as exc:
-        return _bank_failed(request, session, who, exc)
+        return _bank_failed(request, session, who, exc, values=typed)
     return RedirectResponse(f"/finance/bank?done={'repaid' if created else 'repeated'}#loan-{loan_id}",
                             status_code=303)
 
@@ -237,9 +248,13 @@ async def bank_loan_status(request: Request, loan_id: Id, who: Who, session: DB,
                            on: Text20 = "", overdue_days: Text20 = "", outstanding: Text20 = "") -> Response:
     """The loan's standing on a day through `loans.report_status`: its overdue days (0:
     back to normal; from the policy's threshold on, in default) and, if it changed
-    otherwise, the outstanding principal."""
+    otherwise, the outstanding principal. The day falls between the grant and today,
+    and the overdue days start no earlier than the grant (the service's rules); a
+    refused form comes back with what was typed."""
     grant = authorize(who, "finance.bank")
     await check_csrf(request, who)
+    typed = {"form": "status", "id": loan_id, "on": on.strip(), "overdue_days": overdue_days.strip(),
+             "outstanding": outstanding.strip()}
     try:
         bank = access.bank_of(session, grant.principal)
         data = StatusIn.model_validate({"on": on.strip(), "overdue_days": overdue_days.strip(),
@@ -247,10 +262,10 @@ async def bank_loan_status(request: Request, loan_id: Id, who: Who, session: DB,
         loans.report_status(session, bank=bank, loan_id=loan_id, data=data, actor=who.actor)
     except ValidationError:
         session.rollback()
-        return _bank(request, session, who, status=422, error=_("贷款 #%(id)s：", id=loan_id)
+        return _bank(request, session, who, status=422, values=typed, error=_("贷款 #%(id)s：", id=loan_id)
                      + _("请填写报告日期和逾期天数（0 或正整数）；余额可不填。"))
     except Failure as exc:
-        return _bank_failed(request, session, who, exc)
+        return _bank_failed(request, session, who, exc, values=typed)
     return RedirectResponse(f"/finance/bank?done=reported#loan-{loan_id}", status_code=303)
 
 

@@ -30,6 +30,16 @@ from creditgov.security.accounts import AccessConsent
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
 
+#: A need's consent (and a bank's read of the file under it) names its purpose
+#: `CONSENT_PURPOSE@<need id>`: readable in the audit as it is, and said in the reader's
+#: language by the label catalogue (`finance/labels.py`, kind `purpose`).
+CONSENT_PURPOSE = "信易贷 need / credit-based lending need"
+NEED_PURPOSE = ("信易贷融资需求", "Credit-based lending, need")
+
+
+def need_purpose(need_id: int) -> str:
+    return f"{CONSENT_PURPOSE}@{need_id}"
+
 
 def mask_phone(phone: str) -> str:
     """138****5678: the first three and last four digits stay visible."""
@@ -151,12 +161,38 @@ def withdraw_product(session: Session, *, bank: Bank, product_id: int, actor: st
 
 
 def post_need(session: Session, keyring: KeyRing, *, subject_id: int, data: NeedIn, actor: str) -> FinancingNeed:
-    """A firm, merchant or homestay posts a financing need for itself."""
-    subject = session.get(Subject, subject_id)
+    """A firm, merchant or homestay posts a financing need for itself (see
+    `post_need_once`: a retry answers the need it posted)."""
+    return post_need_once(session, keyring, subject_id=subject_id, data=data, actor=actor)[0]
+
+
+def _same_open_need(session: Session, keyring: KeyRing, subject_id: int, data: NeedIn) -> FinancingNeed | None:
+    q = (select(FinancingNeed).where(FinancingNeed.subject_id == subject_id, FinancingNeed.status == "open",
+                                     FinancingNeed.amount == data.amount,
+                                     FinancingNeed.term_months == data.term_months,
+                                     FinancingNeed.purpose == data.purpose,
+                                     FinancingNeed.collateral == data.collateral,
+                                     FinancingNeed.contact_name == data.contact_name)
+         .order_by(FinancingNeed.id))
+    return next((n for n in session.execute(q).scalars()
+                 if keyring.decrypt(n.contact_phone) == data.contact_phone), None)
+
+
+def post_need_once(session: Session, keyring: KeyRing, *, subject_id: int, data: NeedIn, actor: str
+                   ) -> tuple[FinancingNeed, bool]:
+    """(need, created). A need identical to one of the subject's open needs (amount,
+    term, purpose, collateral and contact alike) is a retry: it answers that need and
+    posts nothing, so banks are not shown the same need twice. A need differing in any
+    term is a second need. The subject's row is locked first, so two retries at once
+    make one need."""
+    subject = session.get(Subject, subject_id, with_for_update={"key_share": True})
     if subject is None:
         raise NotFound(f"subject {subject_id} not found")
     if subject.kind not in NEED_KINDS:
         raise InvalidInput(f"a financing need is posted by a firm, merchant or homestay, not by a {subject.kind}")
+    same = _same_open_need(session, keyring, subject_id, data)
+    if same is not None:
+        return same, False
     n = FinancingNeed(subject_id=subject_id, amount=data.amount, term_months=data.term_months,
                       purpose=data.purpose, collateral=data.collateral, contact_name=data.contact_name,
                       contact_phone=keyring.encrypt(data.contact_phone),
@@ -166,7 +202,7 @@ def post_need(session: Session, keyring: KeyRing, *, subject_id: int, data: Need
     session.flush()
     audit.append(session, action="finance.need.post", actor=actor, subject_id=subject_id,
                  detail={"need": n.id, "amount": str(n.amount), "term_months": n.term_months})
-    return n
+    return n, True
 
 
 def need(session: Session, need_id: int, *, subject_id: int | None = None, lock: bool = False) -> FinancingNeed:
@@ -192,9 +228,31 @@ def withdraw_need(session: Session, *, need_id: int, subject_id: int | None, act
 
 def grant_consent(session: Session, *, need_id: int, subject_id: int | None, bank_code: str,
                   days: int | None = None, actor: str) -> NeedConsent:
-    """The subject lets one bank read its file for one need, for the policy's days (or
-    fewer). Recorded as an `AccessConsent` naming the bank and the need."""
-    n = need(session, need_id, subject_id=subject_id)
+    """The subject lets one bank read its file for one need (see `grant_consent_once`)."""
+    return grant_consent_once(session, need_id=need_id, subject_id=subject_id, bank_code=bank_code, days=days,
+                              actor=actor)[0]
+
+
+def live_consent(session: Session, *, need_id: int, bank_id: int) -> NeedConsent | None:
+    """The need's consent to the bank in force today, if any."""
+    today = clock.today()
+    q = (select(NeedConsent).join(AccessConsent, AccessConsent.id == NeedConsent.consent_id)
+         .where(NeedConsent.need_id == need_id, NeedConsent.bank_id == bank_id, AccessConsent.revoked_on.is_(None),
+                AccessConsent.granted_on <= today)
+         .where((AccessConsent.expires_on.is_(None)) | (AccessConsent.expires_on >= today))
+         .order_by(NeedConsent.id))
+    return session.execute(q.limit(1)).scalar_one_or_none()
+
+
+def grant_consent_once(session: Session, *, need_id: int, subject_id: int | None, bank_code: str,
+                       days: int | None = None, actor: str) -> tuple[NeedConsent, bool]:
+    """(consent, created). The subject lets one bank read its file for one need, for
+    the policy's days (or fewer). Recorded as an `AccessConsent` naming the bank and the
+    purpose `CONSENT_PURPOSE@<need>`. One bank, one need: while a consent for the pair
+    is in force, a second grant answers it and records nothing (so revoking it ends
+    the bank's reading); after a revocation or expiry a grant makes a new one. The
+    need's row is locked first, so two grants at once make one consent."""
+    n = need(session, need_id, subject_id=subject_id, lock=True)
     if n.status != "open":
         raise Conflict(f"need {need_id} is {n.status}")
     bank = bank_by_code(session, bank_code)
@@ -202,15 +260,17 @@ def grant_consent(session: Session, *, need_id: int, subject_id: int | None, ban
     days = days or limit
     if not (1 <= days <= limit):
         raise InvalidInput(f"a consent for a need lasts 1 to {limit} days")
+    live = live_consent(session, need_id=n.id, bank_id=bank.id)
+    if live is not None:
+        return live, False
     c = users.grant_consent(session, subject_id=n.subject_id, organisation=bank.code,
-                            purpose=f"信易贷 need {n.id} / credit-based lending, need {n.id}", days=days,
-                            actor=actor)
+                            purpose=need_purpose(n.id), days=days, actor=actor)
     nc = NeedConsent(need_id=n.id, bank_id=bank.id, consent_id=c.id, created_at=clock.now())
     session.add(nc)
     session.flush()
     audit.append(session, action="finance.consent.grant", actor=actor, subject_id=n.subject_id,
                  detail={"need": n.id, "bank": bank.code, "consent": c.id, "days": days})
-    return nc
+    return nc, True
 
 
 def revoke_consent(session: Session, *, consent_id: int, subject_id: int | None, actor: str) -> AccessConsent:

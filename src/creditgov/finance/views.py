@@ -56,6 +56,9 @@ class ApplyIn(BaseModel):
 class DepositIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: Decimal = Field(gt=0, max_digits=16, decimal_places=2, description="yuan")
+    ref: str = Field(min_length=1, max_length=80, pattern=r"\S",
+                     description="the office's reference (allocation document or transfer number); the same "
+                                 "reference again answers the first deposit")
     note: str = Field(min_length=1, max_length=500)
 
 
@@ -129,10 +132,15 @@ def product_decide(product_id: Id, body: DecideIn, grant: Approve, session: DB) 
 
 
 @router.post("/needs", status_code=201, operation_id="finance_need_post")
-def need_post(body: NeedIn, grant: NeedG, session: DB, ring: Ring) -> dict[str, Any]:
-    n = service.post_need(session, ring, subject_id=_own(grant), data=body, actor=grant.principal.actor)
-    matching.recompute(session, need_ids=[n.id], actor=grant.principal.actor)
-    return {**access.need_dict(n), "matches": access.matches_for_need(session, n.id)}
+def need_post(body: NeedIn, grant: NeedG, session: DB, ring: Ring, response: Response) -> dict[str, Any]:
+    """A need (201); the same need again while it is open answers it (200) and posts nothing."""
+    n, created = service.post_need_once(session, ring, subject_id=_own(grant), data=body,
+                                        actor=grant.principal.actor)
+    if created:
+        matching.recompute(session, need_ids=[n.id], actor=grant.principal.actor)
+    else:
+        response.status_code = 200
+    return {**access.need_dict(n), "created": created, "matches": access.matches_for_need(session, n.id)}
 
 
 @router.get("/needs", operation_id="finance_needs")
@@ -158,10 +166,15 @@ def need_matches(need_id: Id, grant: NeedG, session: DB) -> list[dict[str, Any]]
 
 
 @router.post("/needs/{need_id}/consents", status_code=201, operation_id="finance_consent_grant")
-def consent_grant(need_id: Id, body: ConsentIn, grant: NeedG, session: DB) -> dict[str, Any]:
-    nc = service.grant_consent(session, need_id=need_id, subject_id=_own(grant), bank_code=body.bank,
-                               days=body.days, actor=grant.principal.actor)
-    return next(c for c in service.need_consents(session, need_id=need_id) if c["consent_id"] == nc.consent_id)
+def consent_grant(need_id: Id, body: ConsentIn, grant: NeedG, session: DB, response: Response) -> dict[str, Any]:
+    """A consent (201); while one to the bank for this need is in force, a grant answers
+    it (200) and makes no second."""
+    nc, created = service.grant_consent_once(session, need_id=need_id, subject_id=_own(grant), bank_code=body.bank,
+                                             days=body.days, actor=grant.principal.actor)
+    if not created:
+        response.status_code = 200
+    return {**next(c for c in service.need_consents(session, need_id=need_id) if c["consent_id"] == nc.consent_id),
+            "created": created}
 
 
 @router.delete("/consents/{consent_id}", operation_id="finance_consent_revoke")
@@ -273,8 +286,14 @@ def fund_pay(claim_id: Id, grant: Approve, session: DB) -> dict[str, Any]:
 
 
 @router.post("/fund/deposits", status_code=201, operation_id="finance_fund_deposit")
-def fund_deposit(body: DepositIn, grant: Approve, session: DB) -> dict[str, Any]:
-    return {"balance": str(fund.deposit(session, amount=body.amount, note=body.note, actor=grant.principal.actor))}
+def fund_deposit(body: DepositIn, grant: Approve, session: DB, response: Response) -> dict[str, Any]:
+    """A deposit (201); the same `ref` again answers the first (200) and adds nothing,
+    with another amount it is refused (409, `finance.deposit.other_amount`)."""
+    entry, created = fund.deposit(session, amount=body.amount, ref=body.ref, note=body.note,
+                                  actor=grant.principal.actor)
+    if not created:
+        response.status_code = 200
+    return fund.deposit_dict(session, entry, created)
 
 
 @router.get("/fund", operation_id="finance_fund")
