@@ -1,6 +1,7 @@
 """Objection decisions (异议处理决定书) and credit-repair decisions (信用修复决定书)
 printed like the list documents (`service.render`): from the decided cases of the
-objection and repair procedures, read from their tables."""
+objection and repair procedures, read from their tables, each dated the day it was
+decided."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("收到日期：", o.received_on.isoformat()),
                 ("处理结果：", labels.label("objection_outcome", o.outcome) or "—"),
                 ("理由：", o.decision_reason or "—"), ("决定日期：", o.decided_on.isoformat() if o.decided_on else "—"),
-                ("救济：", REVIEW)]))
+                ("救济：", REVIEW)], _decided(o.decided_on)))
     else:
         r = select(RepairApplication).where(RepairApplication.decided_on.is_not(None)).order_by(RepairApplication.id)
         if on is not None:
@@ -77,11 +78,17 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("理由：", a.decision_reason or _unmet_zh(a.eligibility) or a.refusal_reason or "—"),
                 ("决定日期：", a.decided_on.isoformat() if a.decided_on else "—"),
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
-                         if a.status == "approved" else REVIEW)]))
+                         if a.status == "approved" else REVIEW)], _decided(a.decided_on)))
     if len(out) > 2000:
         raise InvalidInput("more than 2000 documents in one run: narrow it by day", code="documents.batch.too_many",
                            params={"max": 2000})
     return out
+
+
+def _decided(day: dt.date | None) -> dt.date:
+    """A decision is dated the day it was decided (the query keeps decided cases only)."""
+    assert day is not None
+    return day
 
 
 def _unmet_zh(eligibility: dict[str, Any] | None) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import Department
+from creditgov.core import clock
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.documents.service import Doc, Printed, render
 from creditgov.lists.documents import party
@@ -171,7 +172,8 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
             ("六、法律依据：", p.citation),
             ("七、你（单位）的权利：", RIGHTS.format(unit=unit)),
             ("八、配合义务：", DUTY)]
-        out.append(Doc(t.id, t.subject_id, zh, en, unit, body))
+        # Dated the day the inspection was assigned (the task's creation, China's day), not the print's.
+        out.append(Doc(t.id, t.subject_id, zh, en, unit, body, clock.to_cst(t.created_at).date()))
     return out
 
 

@@ -8,7 +8,13 @@ gets a serial kept by the reports domain (`reports.service.register_document`), 
 the QR code is verified like a credit report's. Every piece of data goes into the PDF
 through `reports.pdftext.markup` (escaped, printable, each character in a font that
 has it). A bulk run prints a whole batch — a list's entries notified (or decided) on
-one day — as one PDF; every run is on the audit chain."""
+one day — as one PDF; every run is on the audit chain.
+
+A document is dated by its own act, not by its printing: a notice by the day the entry
+was notified (`notified_on`, the day its reply window counts from), a decision by the
+day it was decided (`approved_on`; an objection's or a repair's `decided_on`), an
+inspection notice by the day the task was assigned. The moment of printing is shown
+apart, labelled as such, under the verification line."""
 
 from __future__ import annotations
 
@@ -138,6 +144,13 @@ class Doc:
     title_en: str
     unit: str
     body: list[tuple[str, str]]
+    dated: dt.date                 # the act's own day (notified, decided, assigned): the date signed
+
+
+def signed_on(day: dt.date) -> str:
+    """The date under the issuing unit's name, as official documents write it
+    (GB/T 9704-2012 7.3.5.1: Arabic numerals, the year in full, no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
@@ -148,7 +161,9 @@ def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
         d = defs.setdefault(e.list_code, definition(session, e.list_code))
         data = (list_documents.notice(session, e, d) if kind == "notice"
                 else list_documents.decision(session, e, d, e.publication_months))
-        out.append(Doc(e.id, e.subject_id, title_zh, title_en, data["identifying_unit"], _body(kind, data, e)))
+        dated = e.notified_on if kind == "notice" else e.approved_on
+        assert dated is not None  # `entries` keeps the notified (decided) entries only
+        out.append(Doc(e.id, e.subject_id, title_zh, title_en, data["identifying_unit"], _body(kind, data, e), dated))
     return out
 
 
@@ -166,6 +181,7 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     story: list[Any] = []
     serials: list[tuple[int, str]] = []
     today = clock.today()
+    printed_at = clock.show(clock.now(), "zh")
     for i, dd in enumerate(docs):
         serial = f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
         url = verify_base.rstrip("/") + "/" + serial
@@ -177,12 +193,12 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
             story.append(_p(text, st["base"], bold_label=label or None))
             story.append(Spacer(1, 2 * mm))
         seal_img = Image(io.BytesIO(seal), width=38 * mm, height=38 * mm)
-        sign = [_p(dd.unit, st["right"]), _p(clock.show(clock.now(), "zh"), st["right"])]
+        sign = [_p(dd.unit, st["right"]), _p(signed_on(dd.dated), st["right"])]
         if is_placeholder:
             sign.append(_p("（样章 SPECIMEN：未配置正式印章图像，本件不具效力）", st["small"]))
         foot = Table([[_qr(url), sign, seal_img]], colWidths=[32 * mm, 76 * mm, 40 * mm])
         foot.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-        story += [Spacer(1, 8 * mm), foot, _p(f"扫码或访问 {url} 核验本文书真伪。", st["small"])]
+        story += [Spacer(1, 8 * mm), foot, _p(f"扫码或访问 {url} 核验本文书真伪。打印时间：{printed_at}", st["small"])]
         serials.append((dd.ref, serial))
     doc.build(story)
     pdf = buf.getvalue()
