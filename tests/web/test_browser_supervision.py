@@ -89,7 +89,8 @@ def test_office_acknowledges_an_alert_then_draws_and_verifies(server: Server, br
         page.wait_for_selector("[data-testid=alert-events]")
         assert page.inner_text("[data-testid=alert-status]") == "已签收"
         ack = page.inner_text("[data-testid=event-acknowledged]")
-        assert "签收" in ack and "user:t-credit_office" in ack
+        # who acknowledged it: the account by its display name, not its code
+        assert "签收" in ack and "credit_office" in ack and "user:t-credit_office" not in ack
         deliveries = page.inner_text("[data-testid=notifications]")
         assert "部门 信用办" in deliveries and "已送达" in deliveries  # the recipient in words, not "department:credit"
         page.fill("[data-testid=comment-form] input[name=note]", "已通知网格员上门核实")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts_service
 from creditgov.alerts.models import Alert, WarningRule
+from creditgov.alerts.recipients import notes_said
 from creditgov.core import clock, labels
 from creditgov.core.errors import NotFound
 from creditgov.security.scopes import Grant, Principal, Role, Scope
@@ -71,7 +72,9 @@ def alert_detail(session: Session, grant: Grant, a: Alert) -> dict[str, Any]:
     """The alert with its history (events) and every delivery of it (the outbox rows)."""
     out = alert_rows(session, grant, [a])[0]
     out["events"] = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
-                      "note": e.note, "detail": e.detail or {}} for e in alert_queries.events_of(session, a.id)]
+                      "note": e.note, "detail": e.detail or {},
+                      "notes": notes_said((e.detail or {}).get("notes") or [])}
+                     for e in alert_queries.events_of(session, a.id)]
     full = grant.scope is Scope.ALL
     out["notifications"] = [
         labels.annotate({**alert_queries.notification_dict(n), "address": n.address if full else None},

@@ -8,15 +8,19 @@ targets — a principal on a channel at an address.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import ChannelConfig, Contact
 from creditgov.alerts.schemas import Recipient
-from creditgov.core import clock
+from creditgov.core import clock, labels
+from creditgov.security.labels import actor_label
 from creditgov.subjects.models import Region, Subject, SubjectLink
 
 GRID_LEVEL = "grid"
@@ -133,6 +137,80 @@ def _principals(session: Session, d: Directory, r: Recipient, subject: Subject |
     # principal_id: an explicit principal such as "department:credit"
     kind, _, key = str(r.code).partition(":")
     return [(str(r.code), d.contacts.get((kind, key), []))]
+
+
+# ----------------------------------------------------------------------------- notes in words
+
+# The notes `resolve_targets` leaves on an alert's event (who or which channel could not be
+# reached) are stored as written below, in English: they are the event's record. A page
+# or an answer says each known shape in Chinese and English (`say_note`); `{x:kind}` is
+# the label of that part, as a refusal's wording has it (core.labels.say).
+_Q = r"['\"](?P<channel>[^'\"]*)['\"]"
+NOTE_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(rx), zh, en) for rx, zh, en in (
+    (rf"^channel {_Q} is not configured$", "通知渠道“{channel:channel}”未配置或未启用",
+     "Channel “{channel:channel}” is not configured or not enabled"),
+    (rf"^channel {_Q}: plugin ['\"](?P<plugin>[^'\"]*)['\"] is not installed$",
+     "通知渠道“{channel:channel}”的发送插件 {plugin} 未安装",
+     "The plug-in {plugin} of channel “{channel:channel}” is not installed"),
+    (rf"^(?P<who>\S+): no (?P<field>\w+) for channel {_Q}$",
+     "{who:alert_principal}没有登记“{channel:channel}”渠道的{field:contact_field}",
+     "{who:alert_principal} has no {field:contact_field} for channel “{channel:channel}”"),
+    (r"^no (?P<kind>\w+) to notify(?: \((?P<code>.*)\))?$", "没有可通知的{kind:recipient_kind}{code}",
+     "No {kind:recipient_kind} to notify{code}"),
+))
+CONTACT_FIELDS = {"phone": ("手机号码", "phone number"), "email": ("电子邮箱", "e-mail address"),
+                  "webhook_url": ("推送地址", "webhook address")}
+RECIPIENT_KINDS = {"grid_worker": ("网格员", "grid worker"), "department": ("部门", "department"),
+                   "bank": ("银行", "bank"), "principal": ("负责人", "principal"), "subject": ("主体", "subject"),
+                   "user": ("用户", "user"), "principal_id": ("收件人", "recipient")}
+
+
+def _principal(address: str, lang: str) -> str:
+    """An inbox principal (`grid:<region>`, `department:<code>`, `user:<name>` …) in words."""
+    kind, _sep, key = address.partition(":")
+    en = int(lang == "en")
+    if kind == "grid":
+        return ("网格 ", "grid ")[en] + labels.label("region", key, lang)
+    if kind == "department":
+        return labels.label("department", key, lang)
+    if kind == "subject":
+        return ("主体 #", "subject #")[en] + key
+    if kind == "bank":
+        return ("银行 ", "bank ")[en] + key
+    return actor_label(address, lang)
+
+
+class _Say(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        en = int(self.lang == "en")
+        if format_spec == "alert_principal":
+            return _principal(str(value), self.lang)
+        if format_spec == "contact_field":
+            return CONTACT_FIELDS.get(str(value), (str(value), str(value)))[en]
+        if format_spec == "recipient_kind":
+            return RECIPIENT_KINDS.get(str(value), (str(value), str(value)))[en]
+        return labels.label(format_spec, value, self.lang) if format_spec else str(value)
+
+
+def say_note(note: str, lang: str = "zh") -> str:
+    """A stored note in `lang` when its shape is known (`NOTE_SHAPES`), else as stored."""
+    for rx, zh, en in NOTE_SHAPES:
+        m = rx.match(note or "")
+        if m:
+            parts = {k: v or "" for k, v in m.groupdict().items()}
+            if "code" in parts and parts["code"]:
+                parts["code"] = f"（{parts['code']}）" if lang == "zh" else f" ({parts['code']})"
+            return _Say(lang).format(en if lang == "en" else zh, **parts)
+    return note
+
+
+def notes_said(notes: Iterable[str]) -> dict[str, list[str]]:
+    """An event's notes in both languages, for a page to pick its own."""
+    kept = list(notes or ())
+    return {lang: [say_note(n, lang) for n in kept] for lang in labels.LANGS}
 
 
 def resolve_targets(session: Session, recipients: Iterable[Recipient], *, subject_id: int | None,

@@ -391,6 +391,8 @@ class AlertEventOut(BaseModel):
     action: str
     note: str | None
     detail: dict[str, Any]
+    notes: dict[str, list[str]] = Field(default_factory=dict,
+                                        description="detail.notes (as stored) said in zh and en")
 
 
 class NotificationOut(BaseModel):

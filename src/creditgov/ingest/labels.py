@@ -1,5 +1,5 @@
-"""Labels of the ingest domain's codes: a manual entry's status and fields, and the
-refusals of the manual entry pages. Registered by `bootstrap.wire()`."""
+"""Labels of the ingest domain's codes: a batch's kind, a manual entry's status and fields,
+and the refusals of the manual entry pages. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
@@ -68,4 +68,9 @@ REFUSALS: Names = {
     "ingest.manual.no_rejection_reason": ("驳回时请在审核意见中写明理由。", "A rejection gives its reason in the note."),
 }
 
-LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD}
+# How a batch came in (`models.Batch.kind`): a department's file, a retry of quarantined
+# rows, a manual entry, an inspection's result (supervision/tasks.py).
+BATCH_KIND: Names = {"file": ("文件", "File"), "retry": ("隔离区重试", "Quarantine retry"),
+                     "manual": ("人工录入", "Manual entry"), "inspection": ("检查结果", "Inspection result")}
+
+LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD, "batch_kind": BATCH_KIND}

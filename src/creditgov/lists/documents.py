@@ -69,24 +69,38 @@ def facts(session: Session, entry: ListEntry) -> str:
 
 def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
     p = party(session, entry.subject_id)
+    unit = session.get(Department, entry.identifying_unit) if entry.identifying_unit else None
     return {"document": "告知书", "list": d.name_zh, "list_en": d.name_en,
             "party": asdict(p), "facts": facts(session, entry), "basis": d.legal_basis.strip(),
             "identifying_unit": _unit_name(session, entry.identifying_unit),
+            "identifying_unit_en": (unit.name_en or unit.name_zh) if unit else (entry.identifying_unit or "—"),
             "rights": f"陈述申辩：{iso(entry.response_due)} 前（含当日）；{REMEDIES}",
             "deadline": iso(entry.response_due), "window": d.response_window.model_dump()}
 
 
 # How the response window is counted, in the notice's words.
 _COUNTING = {"working": "个工作日", "calendar": "日"}
+_COUNTING_EN = {"working": "working days", "calendar": "days"}
 
 
-def notice_text(doc: dict[str, Any]) -> str:
+def notice_text(doc: dict[str, Any], lang: str = "zh") -> str:
+    """The notice as text: in Chinese (what is sent and kept with the step) naming the
+    list by its Chinese name only; in English naming it by its English name. The facts
+    and the basis are quoted as recorded."""
     p = doc["party"]
+    days, counting = doc["window"]["days"], doc["window"]["counting"]
+    if lang == "en":
+        rep = f"; legal representative (person in charge) {p['legal_representative']}" \
+            if p["legal_representative"] else ""
+        return (f"[Notice] {p['name']} ({p['code'] or '—'}){rep}: you are to be placed on the {doc['list_en']}. "
+                f"Facts: {doc['facts']}. Basis: {doc['basis']}. Identifying unit: "
+                f"{doc.get('identifying_unit_en') or doc['identifying_unit']}. You may state your case and defend "
+                f"yourself until {doc['deadline']} inclusive ({days} {_COUNTING_EN.get(counting, 'days')}).")
     rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
-    return (f"【告知书】{p['name']} ({p['code'] or '—'}){rep}: 拟将您列入《{doc['list']}》({doc['list_en']}). "
+    return (f"【告知书】{p['name']} ({p['code'] or '—'}){rep}: 拟将您列入《{doc['list']}》. "
             f"事实: {doc['facts']}. 依据: {doc['basis']}. 认定单位: {doc['identifying_unit']}. "
             f"您有权在 {doc['deadline']} 前(含当日)提出陈述申辩"
-            f"（{doc['window']['days']}{_COUNTING.get(doc['window']['counting'], '日')}）.")
+            f"（{days}{_COUNTING.get(counting, '日')}）.")
 
 
 def decision(session: Session, entry: ListEntry, d: ListDef, months: int | None) -> dict[str, Any]:

@@ -1,8 +1,13 @@
-"""Labels of roles and data scopes (security/scopes.py). Registered by `bootstrap.wire()`."""
+"""Labels of roles and data scopes (security/scopes.py), and actors in words (`actor_label`,
+the one way every page shows who did something). Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
-from creditgov.core.labels import Names
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from creditgov.core import labels
+from creditgov.core.labels import Names, Table
 from creditgov.security.scopes import ROLE_LABELS, Scope
 
 SCOPE_NAMES: Names = {Scope.ALL.value: ("全域", "whole county"), Scope.REGION.value: ("本网格及下级", "own grid subtree"),
@@ -47,5 +52,45 @@ REFUSALS: Names = {
                                      "This account signs in with an API token only and has no password to change."),
 }
 
+
+def _accounts(conn: Connection) -> Names:
+    """An account's display name by its user name (the same in both languages)."""
+    return {u: (d, d) for u, d in conn.execute(text("SELECT username, display_name FROM users")) if d}
+
+
+# Who did something, as the audit chain and every `actor` column write it: "<kind>:<name>"
+# (scopes.Principal.actor, service.default_actor, the worker's jobs, the system's parts).
+# An account reads as its display name; the others as their kind in words with the name.
+ACTOR_KINDS: dict[str, tuple[str, str]] = {
+    "user": ("账户 {name}", "account {name}"), "cli": ("命令行（{name}）", "command line ({name})"),
+    "worker": ("定时任务（{name}）", "scheduled job ({name})"), "system": ("系统（{name}）", "system ({name})"),
+    "token": ("API 令牌（{name}）", "API token ({name})"), "session": ("账户 {name}", "account {name}"),
+    "anonymous": ("公众", "the public"), "rule": ("预警规则（{name}）", "warning rule ({name})"),
+    "scanner": ("预警扫描（{name}）", "warning scan ({name})"), "web": ("网页（{name}）", "web page ({name})"),
+    "demo": ("演示数据", "demo data")}
+ACTOR_WORDS: dict[str, tuple[str, str]] = {"public": ("公众", "the public"), "exchange": ("数据交换", "data exchange")}
+
+
+def actor_label(actor: str | None, lang: str = "zh") -> str:
+    """An actor in words in `lang`: `user:office` as the account's display name (else
+    "账户 office" / "account office"), `cli:root` as "命令行（root）" / "command line
+    (root)", a warning rule by its name; anything else as written."""
+    if not actor:
+        return ""
+    en = lang == "en"
+    if actor in ACTOR_WORDS:
+        return ACTOR_WORDS[actor][int(en)]
+    kind, sep, name = actor.partition(":")
+    if not sep or kind not in ACTOR_KINDS or not name:
+        return actor
+    if kind in ("user", "session"):
+        shown = labels.names("account").get(name)
+        if shown:
+            return shown[int(en)]
+    if kind == "rule":
+        name = labels.label("warning_rule", name, lang)
+    return ACTOR_KINDS[kind][int(en)].format(name=name)
+
+
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
-          "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS}
+          "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts)}

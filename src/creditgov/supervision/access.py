@@ -144,7 +144,8 @@ def task_export_rows(session: Session, tasks: Sequence[InspectionTask], lang: st
     page lists them (residents masked, as every task list shows them), codes named in
     `lang`, with the result's date, amount, decision number and finding."""
     for t in supervision_tasks.task_views(session, tasks):
-        yield [t["id"], labels.label("task_kind", t["kind"], lang), t["subject_id"], t["subject_name"], t["band"] or "",
+        yield [t["id"], labels.label("task_kind", t["kind"], lang), t["subject_id"], t["subject_name"],
+               labels.label("supervision_band", t["band"], lang),
                ", ".join(t["assignees"]), labels.label("department", t["department"], lang) if t["department"] else "",
                t["due_on"], labels.label("task_status", t["status"], lang),
                labels.label("task_outcome", t["outcome"], lang) if t["outcome"] else "", t["inspected_on"] or "",

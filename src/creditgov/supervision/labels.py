@@ -1,9 +1,17 @@
-"""Labels of supervision's codes: a task's status, kind and outcome, an inspector's
-kind, a draw's status, a campaign's status and its targets' sources. Registered by `bootstrap.wire()`."""
+"""Labels of supervision's codes: a policy (its title) and its bands, a task's status,
+kind and outcome, an inspector's kind, a draw's status, a campaign's status and its
+targets' sources. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
-from creditgov.core.labels import Names
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from creditgov.core.labels import Names, Table
 
 # The refusals an inspector or a department meets on the supervision pages, by the
 # code the services give them.
@@ -64,7 +72,39 @@ REFUSALS: Names = {
                                      "supervision only."),
 }
 
-LABELS: dict[str, Names] = {
+
+def _titles(policies: Iterable[dict[str, Any]]) -> Names:
+    return {p["name"]: (p["title"], p.get("title_en") or p["title"]) for p in policies}
+
+
+def _bands(policies: Iterable[dict[str, Any]]) -> Names:
+    """A band by its label (`at-least-85`), in words where the policy names it; the
+    first policy naming a label names it for all (the shipped ones agree: A is A)."""
+    out: dict[str, tuple[str, str]] = {}
+    for p in policies:
+        for b in p.get("bands") or ():
+            zh, en = b.get("name_zh"), b.get("name_en")
+            if zh or en:
+                out.setdefault(b["label"], (zh or en, en or zh))
+    return out
+
+
+def _shipped() -> list[dict[str, Any]]:
+    from creditgov.supervision.service import read_policies
+
+    return [p.model_dump(mode="json") for p in read_policies().policies]
+
+
+def _stored(conn: Connection) -> list[dict[str, Any]]:
+    """The policies a store holds, as their stored definitions (JSON of `PolicyDef`)."""
+    return [json.loads(d) for (d,) in conn.execute(text("SELECT definition FROM supervision_policies ORDER BY name"))]
+
+
+LABELS: dict[str, Any] = {
+    # A policy by its title, a band by its name: the shipped file's, then the store's own
+    # (a deployment loads its own policies with `creditgov supervise policies load`).
+    "supervision_policy": (lambda: _titles(_shipped()), Table(lambda conn: _titles(_stored(conn)))),
+    "supervision_band": (lambda: _bands(_shipped()), Table(lambda conn: _bands(_stored(conn)))),
     "refusal": REFUSALS,
     "task_status": {"assigned": ("待检查", "Assigned"), "done": ("已完成", "Done"), "cancelled": ("已取消", "Cancelled")},
     "task_kind": {"random": ("双随机抽查", "Random inspection"), "patrol": ("网格巡查", "Grid patrol"),

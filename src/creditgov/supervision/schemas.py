@@ -29,6 +29,8 @@ class Band(Frozen):
     """A band of subjects and how hard it is inspected."""
 
     label: str = Field(min_length=1, max_length=20)
+    name_zh: str | None = Field(default=None, max_length=40, description="the band in words (pages); else its label")
+    name_en: str | None = Field(default=None, max_length=60)
     grades: list[str] = Field(default_factory=list, description="basis grade: the grades in this band")
     colours: list[Literal["green", "yellow", "red"]] = Field(default_factory=list)
     min_score: Decimal | None = Field(default=None, description="basis score: inclusive lower bound")
@@ -90,6 +92,7 @@ class Plan(Frozen):
 class PolicyDef(Frozen):
     name: str = Field(pattern=NAME)
     title: str
+    title_en: str | None = Field(default=None, description="the title on English pages; else the Chinese one")
     department: str = Field(description="the inspecting department (its pool, its result records)")
     citation: str = Field(min_length=2)
     basis: Literal["grade", "colour", "score"]
@@ -202,6 +205,7 @@ class PolicyOut(BaseModel):
 
     name: str
     title: str
+    title_en: str | None = None
     department: str
     citation: str
     basis: str

@@ -69,8 +69,8 @@ def load_policies(session: Session, *, path: Path | None = None, actor: str | No
             if exists is None:
                 session.add(DataRequest(item_code=it, department_code=p.department, status="approved",
                                         requested_on=today, decided_on=today,
-                                        note="本部门检查结果依法记录公示 (《企业信息公示暂行条例》第六条; supervision policy "
-                                             f"{p.name})"))
+                                        note="本部门检查结果依法记录公示 (《企业信息公示暂行条例》第六条; 监管方案"
+                                             f"“{p.title}”)"))
     session.flush()
     audit.append(session, action="supervision.policies.load", actor=actor,
                  detail={"version": doc.version, "policies": [p.name for p in doc.policies]})

@@ -16,6 +16,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf
 from creditgov.catalog import service as catalog_service
 from creditgov.core.errors import CreditGovError, status_of
 from creditgov.ingest import service as ingest_service
+from creditgov.ingest.reasons import reason_code
 from creditgov.reports import overview
 from creditgov.security import attempts, mfa, passwords
 from creditgov.security import service as audit
@@ -44,7 +45,11 @@ def quarantine_page(request: Request, who: Who, session: DB, source: Annotated[s
                     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open") -> Response:
     authorize(who, "quarantine.read")
     rows = ingest_service.quarantine(session, source=source or None, status=status, limit=500)
-    return render(request, "quarantine.html", {"rows": rows, "source": source, "status": status})
+    # Each reason's category in the page's language; the stored reason (the quarantine's
+    # record, as the validator wrote it) is shown beside it.
+    categories = {r.id: reason_code(r.reason) for r in rows}
+    return render(request, "quarantine.html", {"rows": rows, "source": source, "status": status,
+                                               "categories": categories})
 
 
 @router.get("/catalog")

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from creditgov import __version__, bootstrap
 from creditgov.core import clock, labels
+from creditgov.security.labels import actor_label
 from creditgov.security.scopes import PUBLIC, ROLE_LABELS, Grant, Principal, Scope
 from creditgov.web import i18n
 
@@ -138,6 +139,26 @@ def recipient(address: str | None) -> str:
 
 
 templates.env.filters["recipient"] = recipient
+
+
+def actor(value: str | None) -> str:
+    """Filter `|actor`: who did something (`user:office`, `cli:root` …) in words in the
+    page's language, the same on every page (`security.labels.actor_label`)."""
+    return actor_label(value, i18n.current.get())
+
+
+templates.env.filters["actor"] = actor
+
+
+def status_reason(reason: str | None) -> str:
+    """Filter `|status_reason`: a record's status change reason in the page's language
+    where its shape is known (an objection's: `workflows.objection.say_reason`)."""
+    from creditgov.workflows.objection import say_reason
+
+    return say_reason(reason, i18n.current.get())
+
+
+templates.env.filters["status_reason"] = status_reason
 templates.env.filters["label"] = lambda code, kind: label(kind, code)
 
 
@@ -175,6 +196,10 @@ def error_page(request: Request, status: int, detail: str, *, code: str | None =
     if status == 403 and pending:
         return RedirectResponse(f"{step_page(pending)}?next={quote(request.url.path)}", status_code=303)
     title, message, original = i18n.error_text(status, detail, _lang(request), code=code, params=params)
+    if status == 403 and original is None and message == detail:
+        # An uncoded refusal in English is the service's own words ("role grid_worker lacks
+        # permission check.run"): the page says it plainly and folds them, as in Chinese.
+        message, original = i18n.ERROR_HINTS[403][1], detail
     return render(request, "error.html", {"status": status, "title": title, "detail": message,
                                           "original": original}, status=status)
 

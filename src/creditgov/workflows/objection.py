@@ -6,6 +6,7 @@ reach the lists are composed in `flows.py`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records import service as records_service
@@ -33,6 +34,41 @@ from creditgov.workflows.notifications import (
 )
 from creditgov.workflows.outcomes import apply_outcome, parse_corrections
 from creditgov.workflows.rules import rules
+
+# The reasons an objection gives a record's status change (`records.service.change_status`,
+# here and in `outcomes.apply_outcome`), stored as written in English — the status
+# history's record — and said on a page in its language by `say_reason`: each shape
+# with its Chinese and English words (the outcome named by its label).
+REASON_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(rx, re.S), zh, en) for rx, zh, en in (
+    (r"^objection (?P<id>\d+) received \((?P<filing>[^)]*)\)$", "异议 #{id} 已受理（受理编号 {filing}）",
+     "Objection #{id} received (filing no. {filing})"),
+    (r"^objection (?P<id>\d+): review requested$", "异议 #{id} 已申请复核", "Objection #{id}: review requested"),
+    (r"^objection (?P<id>\d+) withdrawn: (?P<why>.*)$", "异议 #{id} 已撤回：{why}", "Objection #{id} withdrawn: {why}"),
+    (r"^objection (?P<id>\d+) (?P<stage>decided|reviewed): (?P<outcome>\w+) — (?P<why>.*)$",
+     "异议 #{id} {stage}：{outcome}——{why}", "Objection #{id} {stage}: {outcome} — {why}"),
+))
+_STAGES = {"decided": ("处理决定", "decided"), "reviewed": ("复核决定", "review decided")}
+_NO_REASON = "no reason given"
+
+
+def say_reason(reason: str | None, lang: str = "zh") -> str:
+    """A status change's stored reason in `lang` when it is one of an objection's shapes
+    (`REASON_SHAPES`); any other reason as stored."""
+    text = reason or ""
+    en = int(lang == "en")
+    for rx, zh_words, en_words in REASON_SHAPES:
+        m = rx.match(text)
+        if m is None:
+            continue
+        parts = m.groupdict()
+        if parts.get("why") == _NO_REASON:
+            parts["why"] = ("未说明理由", _NO_REASON)[en]
+        if "stage" in parts:
+            parts["stage"] = _STAGES[parts["stage"]][en]
+        if "outcome" in parts:
+            parts["outcome"] = labels.label("objection_outcome", parts["outcome"], lang)
+        return (zh_words, en_words)[en].format(**parts)
+    return text
 
 
 def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[int], reason: str,
@@ -285,7 +321,7 @@ def withdraw_objection(session: Session, *, objection_id: int, reason: str, acto
     rec = get_record(session, target_id, lock=True)
     if rec.status == "disputed":
         records_service.change_status(session, record_id=rec.id, to_status="active", actor=actor,
-                                      reason=f"objection {o.id} withdrawn: {reason.strip() or 'no reason given'}")
+                                      reason=f"objection {o.id} withdrawn: {reason.strip() or _NO_REASON}")
     audit.append(session, action="objection.withdraw", actor=actor, subject_id=o.subject_id,
                  detail={"objection": o.id, "reason": reason.strip()})
     return o

@@ -1,0 +1,82 @@
+"""An objection's status changes keep their reason as written (the status history's
+record) and are said in the page's language: every reason an objection gives a
+record's status change — received, decided, review requested, reviewed, withdrawn —
+has a known shape, in Chinese without English words and in English; the subject's own
+words inside a reason are kept as they were written (hostile text included, for the
+page to escape); any other reason is shown as stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+from tests.workflows.helpers import add_record, make_firm
+
+from creditgov import bootstrap
+from creditgov.core import db
+from creditgov.records.models import RecordStatusChange
+from creditgov.workflows import flows
+from creditgov.workflows.objection import (
+    REASON_SHAPES,
+    file_objection,
+    request_review,
+    say_reason,
+    withdraw_objection,
+)
+
+HOSTILE = "<b>O'Brien</b> “引号” \u202e😀 {0} %s"
+
+
+def _reasons(url: str, *record_ids: int) -> list[str]:
+    with db.session_scope(url) as s:
+        return list(s.execute(select(RecordStatusChange.reason).where(RecordStatusChange.record_id.in_(record_ids))
+                              .order_by(RecordStatusChange.id)).scalars())
+
+
+def test_every_reason_an_objection_writes_is_said_in_both_languages(county: str, today) -> None:
+    bootstrap.wire()
+    today("2026-09-14")
+    with db.session_scope(county) as s:
+        firm = make_firm(s)
+        decided = add_record(s, firm, "market.penalty", published=dt.date(2026, 5, 10))
+        withdrawn = add_record(s, firm, "market.penalty", published=dt.date(2026, 5, 11))
+        ids = (decided.id, withdrawn.id)
+        first = file_objection(s, subject_id=firm.id, record_ids=[decided.id], reason=HOSTILE, actor="user:firm")[0]
+        second = file_objection(s, subject_id=firm.id, record_ids=[withdrawn.id], reason="x", actor="user:firm")[0]
+    with db.session_scope(county) as s:
+        flows.decide_objection(s, objection_id=first.id, outcome="upheld", reason=HOSTILE, department="market")
+        withdraw_objection(s, objection_id=second.id, reason="", actor="user:firm")
+    with db.session_scope(county) as s:
+        request_review(s, objection_id=first.id, reason="复核", actor="user:firm")
+    with db.session_scope(county) as s:
+        flows.decide_review(s, objection_id=first.id, outcome="deleted", reason="处罚已撤销", unit="credit")
+    reasons = _reasons(county, *ids)
+    assert len(reasons) == 6, reasons
+    for r in reasons:
+        assert any(rx.match(r) for rx, _zh, _en in REASON_SHAPES), f"a reason of no known shape: {r!r}"
+        zh, en = say_reason(r, "zh"), say_reason(r, "en")
+        assert zh != r and en != r
+        # Chinese without English words, but for the subject's own words and a filing number
+        left = re.sub(r"YY-\d{8}-[0-9a-f]{8}", "", zh.replace(HOSTILE, ""))
+        assert not re.search(r"[A-Za-z]{3,}", left), zh
+        assert not re.search(r"[\u4e00-\u9fff]", en.replace(HOSTILE, "").replace("处罚已撤销", "").replace("复核", "")), en
+    zh = [say_reason(r, "zh") for r in reasons]
+    assert zh[0].startswith(f"异议 #{first.id} 已受理（受理编号 YY-")
+    assert f"异议 #{first.id} 处理决定：维持——{HOSTILE}" in zh
+    assert f"异议 #{second.id} 已撤回：未说明理由" in zh
+    assert f"异议 #{first.id} 已申请复核" in zh
+    assert f"异议 #{first.id} 复核决定：删除——处罚已撤销" in zh
+    en = [say_reason(r, "en") for r in reasons]
+    assert f"Objection #{first.id} decided: Upheld — {HOSTILE}" in en
+    assert f"Objection #{second.id} withdrawn: no reason given" in en
+    assert f"Objection #{first.id} review decided: Deleted — 处罚已撤销" in en
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_other_reasons_are_shown_as_stored(lang: str) -> None:
+    bootstrap.wire()
+    for r in (HOSTILE, "credit repair application 3 approved by market", "", "objection x received (y)"):
+        assert say_reason(r, lang) == r
+    assert say_reason(None, lang) == ""
