@@ -1,7 +1,8 @@
 """The complaints pages.
 
 - `/public/complaints/new`: anyone files a complaint (rate-limited like every public
-  page; no sign-in); the answer shows the number and a query code, once.
+  page; no sign-in); the answer — `/public/complaints/received`, after a redirect —
+  shows the number and a query code, once.
 - `/public/complaints/status`: the complainant follows it with number and query code.
 - `/complaints`: the office's and departments' desk — the list with deadlines, the
   statistics by department, and the counter form (an office user enters a complaint);
@@ -10,7 +11,14 @@
 - `/complaints/{id}`: one complaint (an audited read of the complainant's details),
   with assignment (office) and the reply (office or the assigned department).
 - `/supervisor`: a special supervisor (特约监督员) files observations, which enter the
-  complaint procedure marked with their source, and follows its own."""
+  complaint procedure marked with their source, and follows its own.
+
+Every form that files answers with a redirect to a page (POST-redirect-GET), so a
+refresh does not send it again; a submission sent twice all the same (a second click,
+the back button) answers the complaint the first one filed (`service.take`), and the
+page says so. The query code of a new complaint rides to that page in a short-lived
+cookie of its own path, shown once when it matches the complaint (checked against its
+hash) and then cleared: it never goes into an address."""
 
 from __future__ import annotations
 
@@ -21,7 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
+from creditgov.api.deps import DB, Id, Who, check_csrf, ctx, keyring
 from creditgov.catalog.models import Department
 from creditgov.complaints import access, service
 from creditgov.complaints.schemas import ComplaintIn, ObservationIn
@@ -60,10 +68,42 @@ def _errors(exc: ValidationError, *, supervisor: bool = False) -> str:
                               "contact": _("联系方式：手机号或电子邮箱（可不填）")})
 
 
-def _take(request: Request, session: DB, *, channel: str, actor: str, values: dict[str, Any]) -> tuple[Any, str]:
+def _take(request: Request, session: DB, *, channel: str, actor: str, values: dict[str, Any]) -> service.Intake:
     data = ComplaintIn.model_validate({k: (v or None) if k in ("respondent_code", "complainant_name", "contact")
                                        else v for k, v in values.items()})
-    return service.file_complaint(session, keyring(request), data, channel=channel, actor=actor)
+    return service.take(session, keyring(request), data, channel=channel, actor=actor)
+
+
+CODE_COOKIE = "complaint_code"
+RECEIVED = "/public/complaints/received"
+NUMBER = r"^TS\d{8}-\d{5,}$"
+
+
+def _hand_code(request: Request, resp: Response, got: service.Intake, path: str) -> Response:
+    """A new complaint's query code to the page the redirect goes to, in a cookie of
+    that page's path alone, for a few minutes (the code is not kept in the clear)."""
+    if got.code is not None:
+        resp.set_cookie(CODE_COOKIE, f"{got.complaint.number}.{got.code}", max_age=600, path=path, httponly=True,
+                        samesite="strict", secure=ctx(request).secure_cookies)
+    return resp
+
+
+def _code_handed(request: Request, session: Session, number: str) -> tuple[Any, str] | None:
+    """(the complaint, its query code) when the cookie holds this complaint's true code."""
+    held, _dot, code = request.cookies.get(CODE_COOKIE, "").partition(".")
+    if held != number or not code:
+        return None
+    try:
+        return service.by_number(session, number, code), code
+    except NotFound:
+        return None
+
+
+def _shown_once(request: Request, resp: Response, path: str) -> Response:
+    if CODE_COOKIE in request.cookies:
+        resp.delete_cookie(CODE_COOKIE, path=path, httponly=True, samesite="strict",
+                           secure=ctx(request).secure_cookies)
+    return resp
 
 
 @router.get("/public/complaints/new")
@@ -81,14 +121,29 @@ async def public_file(request: Request, who: Who, session: DB, category: Short, 
     values = {"category": category, "respondent_name": respondent_name, "respondent_code": respondent_code,
               "content": content, "complainant_name": complainant_name, "contact": contact}
     try:
-        c, code = _take(request, session, channel="public",
-                        actor="public" if who.role is Role.PUBLIC else who.actor, values=values)
+        got = _take(request, session, channel="public",
+                    actor="public" if who.role is Role.PUBLIC else who.actor, values=values)
     except ValidationError as exc:
         return render(request, "complaint_public.html", _form_ctx(values, _errors(exc)), status=422)
     except InvalidInput as exc:
         session.rollback()
         return render(request, "complaint_public.html", _form_ctx(values, refusal(exc)), status=status_of(exc))
-    return render(request, "complaint_received.html", {"c": c, "code": code}, status=201)
+    again = "" if got.created else "&again=1"
+    resp = RedirectResponse(f"/public/complaints/received?number={got.complaint.number}{again}", status_code=303)
+    return _hand_code(request, resp, got, RECEIVED)
+
+
+@router.get(RECEIVED)
+def public_received(request: Request, who: Who, session: DB,
+                    number: Annotated[str, Query(max_length=30, pattern=NUMBER)],
+                    again: Annotated[bool, Query()] = False) -> Response:
+    """The answer to the public form: the number; the query code and the deadline
+    once, to the browser that filed it; or that the same complaint came before."""
+    _limit(request)
+    handed = _code_handed(request, session, number)
+    c, code = handed if handed else (None, None)
+    resp = render(request, "complaint_received.html", {"number": number, "c": c, "code": code, "again": again})
+    return _shown_once(request, resp, RECEIVED)
 
 
 @router.get("/public/complaints/status")
@@ -115,20 +170,27 @@ def _stats(session: Session, grant: Grant) -> list[dict[str, Any]]:
 
 
 def _desk(request: Request, session: DB, who: Who, *, status: str | None = None, error: str | None = None,
-          values: dict[str, Any] | None = None, code: str = "") -> Response:
+          values: dict[str, Any] | None = None, filed: str | None = None, again: bool = False) -> Response:
     grant = authorize(who, "complaints.read")
     rows = [access.as_dict(keyring(request), c) for c in access.listing(session, grant, status=status)]
     stats = _stats(session, grant)
     can_file = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
-    return render(request, "complaints.html", {**_form_ctx(values, error), "rows": rows, "stats": stats,
-                                               "status": status, "can_file": can_file, "code": code},
+    handed = _code_handed(request, session, filed) if filed and not again else None
+    resp = render(request, "complaints.html", {**_form_ctx(values, error), "rows": rows, "stats": stats,
+                                               "status": status, "can_file": can_file, "filed": filed,
+                                               "again": again, "code": handed[1] if handed else None},
                   status=422 if error else 200)
+    return _shown_once(request, resp, "/complaints")
 
 
 @router.get("/complaints")
 def desk(request: Request, who: Who, session: DB,
-         status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None) -> Response:
-    return _desk(request, session, who, status=status)
+         status: Annotated[str | None, Query(pattern="^(received|assigned|replied)$")] = None,
+         filed: Annotated[str | None, Query(max_length=30, pattern=NUMBER)] = None,
+         again: Annotated[bool, Query()] = False) -> Response:
+    """The desk; after the counter form of an officer who may not read the new complaint
+    yet (a department's, before assignment), the number it filed (`filed`)."""
+    return _desk(request, session, who, status=status, filed=filed, again=again)
 
 
 @router.get("/complaints/export.{fmt}")
@@ -167,30 +229,41 @@ async def counter(request: Request, who: Who, session: DB, category: Short, resp
     values = {"category": category, "respondent_name": respondent_name, "respondent_code": respondent_code,
               "content": content, "complainant_name": complainant_name, "contact": contact}
     try:
-        c, code = _take(request, session, channel="counter", actor=who.actor, values=values)
+        got = _take(request, session, channel="counter", actor=who.actor, values=values)
     except ValidationError as exc:
         return _desk(request, session, who, error=_errors(exc), values=values)
     except InvalidInput as exc:
         session.rollback()
         return _desk(request, session, who, error=refusal(exc), values=values)
-    return render(request, "complaint_received.html", {"c": c, "code": code, "counter": True}, status=201)
+    c = got.complaint
+    if access.in_scope(authorize(who, "complaints.read"), c):
+        path = f"/complaints/{c.id}"
+        resp = RedirectResponse(f"{path}?done={'filed' if got.created else 'resubmitted'}", status_code=303)
+    else:  # a department's officer does not read a complaint before it is assigned to its department
+        path = "/complaints"
+        resp = RedirectResponse(f"{path}?filed={c.number}{'' if got.created else '&again=1'}", status_code=303)
+    return _hand_code(request, resp, got, path)
 
 
 def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error: str | None = None,
-            status: int = 200) -> Response:
+            status: int = 200, values: dict[str, Any] | None = None, done: str | None = None) -> Response:
     grant = authorize(who, "complaints.read")
     c = access.read_full(session, keyring(request), grant, complaint_id)
     departments = session.query(Department).order_by(Department.code).all()
     can_assign = who.role is Role.CREDIT_OFFICE
     can_reply = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
-    return render(request, "complaint.html", {"c": c, "departments": departments, "can_assign": can_assign,
-                                              "can_reply": can_reply, "error": error},
+    handed = _code_handed(request, session, c["number"]) if done == "filed" else None
+    resp = render(request, "complaint.html", {"c": c, "departments": departments, "can_assign": can_assign,
+                                              "can_reply": can_reply, "error": error, "values": values or {},
+                                              "done": done, "code": handed[1] if handed else None},
                   status=status)
+    return _shown_once(request, resp, f"/complaints/{complaint_id}")
 
 
 @router.get("/complaints/{complaint_id}")
-def detail(request: Request, complaint_id: Id, who: Who, session: DB) -> Response:
-    return _detail(request, session, who, complaint_id)
+def detail(request: Request, complaint_id: Id, who: Who, session: DB,
+           done: Annotated[str | None, Query(pattern="^(filed|resubmitted|assigned|replied)$")] = None) -> Response:
+    return _detail(request, session, who, complaint_id, done=done)
 
 
 @router.post("/complaints/{complaint_id}/assign")
@@ -203,7 +276,8 @@ async def assign(request: Request, complaint_id: Id, who: Who, session: DB,
         service.assign(session, complaint_id, department=department, note=note, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
-        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc))
+        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc),
+                       values={"department": department, "note": note})
     return RedirectResponse(f"/complaints/{complaint_id}?done=assigned", status_code=303)
 
 
@@ -217,24 +291,29 @@ async def reply(request: Request, complaint_id: Id, who: Who, session: DB,
     try:
         service.reply(session, keyring(request), complaint_id, outcome=outcome, text=text, actor=who.actor)
     except (Conflict, InvalidInput) as exc:
-        session.rollback()
-        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc))
+        session.rollback()  # what was typed stays in the form, to be sent again once the refusal is met
+        return _detail(request, session, who, complaint_id, error=refusal(exc), status=status_of(exc),
+                       values={"outcome": outcome, "text": text})
     return RedirectResponse(f"/complaints/{complaint_id}?done=replied", status_code=303)
 
 
 # ------------------------------------------------------------------ special supervisors
-def _supervisor(request: Request, session: DB, who: Who, *, done: Any = None, error: str | None = None,
-                values: dict[str, Any] | None = None, status: int = 200) -> Response:
+def _supervisor(request: Request, session: DB, who: Who, *, done: int | None = None, again: bool = False,
+                error: str | None = None, values: dict[str, Any] | None = None, status: int = 200) -> Response:
     grant = authorize(who, "complaints.observe")
+    rows = access.observations(session, grant)
+    filed = next((o for o in rows if o["id"] == done), None)   # its own observations only
     return render(request, "complaint_supervisor.html", {
-        **_form_ctx(values, error), "rows": access.observations(session, grant), "done": done}, status=status)
+        **_form_ctx(values, error), "rows": rows, "done": filed, "again": again}, status=status)
 
 
 @router.get("/supervisor")
-def supervisor_page(request: Request, who: Who, session: DB) -> Response:
+def supervisor_page(request: Request, who: Who, session: DB,
+                    filed: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                    again: Annotated[bool, Query()] = False) -> Response:
     """A special supervisor's page: file an observation, follow its own observations.
     What it reads of subjects is the public pages' (`/public/...`)."""
-    return _supervisor(request, session, who)
+    return _supervisor(request, session, who, done=filed, again=again)
 
 
 @router.post("/supervisor/observations")
@@ -247,11 +326,12 @@ async def supervisor_file(request: Request, who: Who, session: DB, category: Sho
     try:
         data = ObservationIn.model_validate({k: (v or None) if k in ("respondent_code", "contact") else v
                                              for k, v in values.items()})
-        c, _code = service.file_observation(session, keyring(request), data, supervisor=who.actor,
-                                            supervisor_name=who.display_name)
+        got = service.take_observation(session, keyring(request), data, supervisor=who.actor,
+                                       supervisor_name=who.display_name)
     except ValidationError as exc:
         return _supervisor(request, session, who, error=_errors(exc, supervisor=True), values=values, status=422)
     except InvalidInput as exc:
         session.rollback()
         return _supervisor(request, session, who, error=refusal(exc), values=values, status=status_of(exc))
-    return _supervisor(request, session, who, done=c, status=201)
+    again = "" if got.created else "&again=1"
+    return RedirectResponse(f"/supervisor?filed={got.complaint.id}{again}", status_code=303)

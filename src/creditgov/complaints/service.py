@@ -12,7 +12,14 @@ e-mail for an address, when that channel is configured), and in any case on the 
 status page under the complaint's number and query code. A substantiated complaint
 against a known subject is proposed as a credit record through manual entry
 (`ingest.manual`): a second person approves it and it goes through the ingestion
-pipeline, so `creditgov ingest trace` shows it. Every step is on the audit chain."""
+pipeline, so `creditgov ingest trace` shows it. Every step is on the audit chain.
+
+The pages take a complaint through `take` (`take_observation`): the same complaint sent
+again by the same sender on the same day while it is still open — a second click, the
+back button — answers the first one instead of filing a second. The same sender is a
+special supervisor, or a complainant who left a contact; without one, the same words
+from two people are two complaints (the pages redirect after filing, so a refreshed
+page does not send again)."""
 
 from __future__ import annotations
 
@@ -21,9 +28,11 @@ import hashlib
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from creditgov.alerts import service as alerts_service
@@ -114,13 +123,89 @@ def file_observation(session: Session, keyring: KeyRing, data: ObservationIn, *,
     account) is kept encrypted like any complainant's."""
     if not supervisor.startswith("user:"):
         raise InvalidInput("an observation is filed from a special supervisor's own account")
-    c, code = file_complaint(session, keyring, ComplaintIn(
-        category=data.category, respondent_name=data.respondent_name, respondent_code=data.respondent_code,
-        content=data.content, complainant_name=supervisor_name[:100] or None, contact=data.contact),
-        channel="supervisor", actor=supervisor)
+    c, code = file_complaint(session, keyring, _observation_as_complaint(data, supervisor_name),
+                             channel="supervisor", actor=supervisor)
     audit.append(session, action="complaints.observation", actor=supervisor, subject_id=c.subject_id,
                  detail={"complaint": c.id, "number": c.number, "source": "supervisor"})
     return c, code
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a form's submission came to: a new complaint with its query code (shown
+    once), or the same complaint filed earlier (`created` False, no code: it was shown
+    when that one was filed and is kept only hashed)."""
+
+    complaint: Complaint
+    code: str | None
+    created: bool
+
+
+def _same_sender_lock(session: Session, channel: str, actor: str, data: ComplaintIn) -> None:
+    """Serialise intakes of one sender's same complaint, so two clicks in flight file
+    it once (PostgreSQL; SQLite's writers are serial already: BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = "\x1f".join([channel, actor, data.category, data.respondent_name.strip(), data.content.strip()])
+        k = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+        session.execute(sql_text("SELECT pg_advisory_xact_lock(:k)"), {"k": k})
+
+
+def resubmitted(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str,
+                actor: str) -> Complaint | None:
+    """The open complaint this sender filed today on this channel with the same
+    category, respondent (name and code), content, complainant's name and contact —
+    compared as `file_complaint` keeps them (trimmed; the code in capitals) — if any.
+    Only a sender who can be told apart counts: a special supervisor (its own account)
+    or a complainant who left a contact; anonymous words alike are two complaints."""
+    code_given = (data.respondent_code or "").strip().upper() or None
+    q = (select(Complaint).where(
+        Complaint.channel == channel, Complaint.received_by == actor,
+        Complaint.received_on == clock.to_cst(clock.now()).date(), Complaint.status != "replied",
+        Complaint.category == data.category, Complaint.respondent_name == data.respondent_name.strip(),
+        Complaint.respondent_code.is_(None) if code_given is None else Complaint.respondent_code == code_given,
+        Complaint.content == data.content.strip()).order_by(Complaint.id))
+    name = (data.complainant_name or "").strip() or None
+    contact = (data.contact or "").strip() or None
+    if contact is None and channel != "supervisor":
+        # Without a contact the sender is nobody in particular (the public form, a walk-in
+        # at the counter): two people may well send the same words about the same shop,
+        # and each is a complaint. Only a known sender's same complaint is a retry.
+        return None
+    for c in session.execute(q).scalars():
+        # Name and contact are encrypted under a fresh nonce each: compared in the clear.
+        if ((keyring.decrypt(c.complainant_name) if c.complainant_name else None) == name
+                and (keyring.decrypt(c.contact) if c.contact else None) == contact):
+            return c
+    return None
+
+
+def take(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str, actor: str) -> Intake:
+    """A complaint from a form: filed, unless this sender's same complaint is already
+    open from today (`resubmitted`), which then answers for it."""
+    _same_sender_lock(session, channel, actor, data)
+    earlier = resubmitted(session, keyring, data, channel=channel, actor=actor)
+    if earlier is not None:
+        return Intake(earlier, None, False)
+    c, code = file_complaint(session, keyring, data, channel=channel, actor=actor)
+    return Intake(c, code, True)
+
+
+def _observation_as_complaint(data: ObservationIn, supervisor_name: str) -> ComplaintIn:
+    return ComplaintIn(category=data.category, respondent_name=data.respondent_name,
+                       respondent_code=data.respondent_code, content=data.content,
+                       complainant_name=supervisor_name[:100] or None, contact=data.contact)
+
+
+def take_observation(session: Session, keyring: KeyRing, data: ObservationIn, *, supervisor: str,
+                     supervisor_name: str) -> Intake:
+    """A special supervisor's observation from its page, filed once as `take` files."""
+    as_complaint = _observation_as_complaint(data, supervisor_name)
+    _same_sender_lock(session, "supervisor", supervisor, as_complaint)
+    earlier = resubmitted(session, keyring, as_complaint, channel="supervisor", actor=supervisor)
+    if earlier is not None:
+        return Intake(earlier, None, False)
+    c, code = file_observation(session, keyring, data, supervisor=supervisor, supervisor_name=supervisor_name)
+    return Intake(c, code, True)
 
 
 def get(session: Session, complaint_id: int, *, lock: bool = False) -> Complaint:
