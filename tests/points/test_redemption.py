@@ -133,7 +133,7 @@ def test_who_may_redeem_an_offer(store: str) -> None:
         for_residents = an_offer(s, kinds=["individual"]).id
         good_only = an_offer(s, min_band="good").id
         s.get(Offer, an_offer(s).id).valid_until = dt.date(2026, 10, 31)
-        with pytest.raises(Conflict, match="individual only"):
+        with pytest.raises(Conflict, match="only for subjects of the kind “Individual”"):
             shop.redeem(s, subject_id=firm.id, offer_id=for_residents, key="x", actor="test")
         with pytest.raises(Conflict, match="good or better"):
             shop.redeem(s, subject_id=firm.id, offer_id=good_only, key="y", actor="test")

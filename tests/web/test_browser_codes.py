@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -235,6 +236,56 @@ def test_a_tampered_or_unsigned_key_bundle_is_refused(pair: Pair, browser: Any) 
         assert opened(bad, "zh", issued)[2] == "unknown_issuer"
     trust_state, said, _status = opened(_tampered(real, rogue, unsigned=False), "en", rogue_code)
     assert trust_state == "refused" and "The trust list was refused" in said and "province root" in said
+
+
+def _said_in_page(browser: Any, base: str, lang: str, text: str) -> tuple[str, str, str, dict[str, str]]:
+    """The verification page in `lang` with `text` pasted: (status, why, its reason, fields)."""
+    ctx = browser.new_context()
+    try:
+        ctx.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": base}])
+        page = ctx.new_page()
+        page.goto(base + "/codes/verify")
+        page.wait_for_selector("[data-testid=bundle-state][data-ready='1']", timeout=15000)
+        page.fill("[data-testid=code-input]", text)
+        page.click("[data-testid=verify-button]")
+        status = page.wait_for_selector("[data-testid=verify-status][data-status]", timeout=15000)
+        assert status is not None
+        why = page.locator("[data-testid=verify-why]")
+        fields = {el.get_attribute("data-field") or "": el.inner_text()
+                  for el in page.query_selector_all("[data-testid=verify-states] dd")}
+        return str(status.get_attribute("data-status")), why.inner_text(), why.get_attribute("data-reason") or "", \
+            fields
+    finally:
+        ctx.close()
+
+
+def test_the_page_names_the_model_and_says_a_refusal_in_its_language(pair: Pair, browser: Any) -> None:
+    """A valid code's model by its title (the bundle's words, offline), and a tampered
+    code's reason in the page's language — never the decoder's English detail."""
+    text = _post(f"{pair.issuer.base}/api/v1/codes", pair.token, {"subject_id": pair.subject_id})["code"]
+    body = text.removeprefix("CGV1:")
+    tampered = {
+        "base45": "CGV1:" + body[:10] + "a" + body[11:],  # a character no code has
+        "inflate": "CGV1:" + body[:-6],  # cut short: the content no longer unpacks
+        "prefix": body,
+    }
+    titles = {"zh": "企业公共信用综合评价", "en": "Enterprise public credit evaluation"}
+    for lang in ("zh", "en"):
+        status, why, _reason, fields = _said_in_page(browser, pair.verifier.base, lang, text)
+        assert status == "valid" and fields["model"] == titles[lang], fields
+        assert "public-credit-enterprise" not in fields.values()
+        for kind, bad in tampered.items():
+            status, why, reason, fields = _said_in_page(browser, pair.verifier.base, lang, bad)
+            assert status == "invalid" and fields == {}, (kind, status)
+            assert why and "base45" not in why and "CBOR" not in why, (kind, why)
+            if lang == "zh":
+                assert not re.search(r"[A-Za-z]{3,}", why.replace("CGV1:", "")), (kind, why)  # no English
+                assert re.search(r"[\u4e00-\u9fff]", why), (kind, why)
+            else:
+                assert not re.search(r"[\u4e00-\u9fff]", why), (kind, why)
+        status, why, reason, _ = _said_in_page(browser, pair.verifier.base, lang, tampered["base45"])
+        assert reason == "base45" and why == {"zh": "内容不是有效的信用码编码，可能输入有误或被改动",
+                                              "en": "the text is not a valid code encoding: mistyped or altered"}[lang]
 
 
 def test_my_code_page_shows_and_refreshes_the_qr(server: Server, browser: Any) -> None:

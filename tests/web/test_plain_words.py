@@ -21,10 +21,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from creditgov.api.app import create_app
-from creditgov.core import db, labels
+from creditgov.core import clock, db, labels
 from creditgov.finance.models import Bank, NeedConsent
 from creditgov.lists.models import ListEntry
 from creditgov.points.models import MerchantSelection, Offer, Redemption, Shop
+from creditgov.security.accounts import AccessConsent
 from creditgov.security.crypto import load_key_file, mask_name
 from creditgov.security.demo import DEMO_BANK
 from creditgov.security.scopes import PERMISSIONS, Role
@@ -99,8 +100,15 @@ def _start(demo: Demo) -> list[str]:
     credit-merchant selection's round, a shop's confirmation page and a need the demo
     bank may open (its borrower consented)."""
     with db.session_scope(demo.url) as s:
+        # A consent in force today: the demo's loans were consented months ago and have run out.
+        today = clock.today()
         need = s.execute(select(NeedConsent.need_id).join(Bank, Bank.id == NeedConsent.bank_id)
-                         .where(Bank.code == DEMO_BANK).order_by(NeedConsent.need_id).limit(1)).scalar()
+                         .join(AccessConsent, AccessConsent.id == NeedConsent.consent_id)
+                         .where(Bank.code == DEMO_BANK, AccessConsent.revoked_on.is_(None),
+                                AccessConsent.granted_on <= today,
+                                AccessConsent.expires_on.is_(None) | (AccessConsent.expires_on >= today))
+                         .order_by(NeedConsent.need_id).limit(1)).scalar()
+        assert need is not None, "the demo keeps one need consented to its bank"
         rounds = list(s.execute(select(MerchantSelection.code).order_by(MerchantSelection.code)).scalars())
     return ["/", "/public", "/public/lists", "/public/boards", "/bigscreen", "/me/credit", *(n.href for n in NAV),
             "/points/confirm", *(f"/public/selections/{c}" for c in rounds),

@@ -20,6 +20,7 @@ from creditgov.codes.revocation import revoked_ids
 from creditgov.codes.schemas import POLICY
 from creditgov.codes.trust import Trusted, epoch, trusted
 from creditgov.core import clock
+from creditgov.core import labels as code_labels
 from creditgov.core.errors import NotFound
 from creditgov.measures.catalogue import catalogue
 from creditgov.measures.check import current_grade
@@ -46,10 +47,17 @@ REASONS: dict[str, tuple[str, str]] = {
 
 
 @lru_cache(maxsize=1)
-def labels() -> dict[str, dict[str, tuple[str, str]]]:
-    """Words for every code a credit code carries (the page embeds them)."""
+def _fixed() -> dict[str, dict[str, tuple[str, str]]]:
     return {"status": STATUS, "band": dict(bands.LABELS), "colour": dict(COLOURS),
             "kind": {k: (v.name_zh, v.name_en) for k, v in kinds().items()}}
+
+
+def labels() -> dict[str, dict[str, tuple[str, str]]]:
+    """Words for every code a credit code carries (the page embeds them): statuses,
+    bands, colours, subject kinds and the evaluation models by their titles (the label
+    catalogue's, so a model is named as everywhere else; a model this platform does not
+    know is shown by its code)."""
+    return {**_fixed(), "model": code_labels.names("model")}
 
 
 # ----------------------------------------------------------------------------- standing
@@ -181,7 +189,7 @@ class Verifier:
             out["why"] = why
         if states:
             words = labels()
-            for key, kind in (("kind", "kind"), ("band", "band"), ("colour", "colour")):
+            for key, kind in (("kind", "kind"), ("band", "band"), ("colour", "colour"), ("model", "model")):
                 zh, en = words[kind].get(str(states.get(key)), (states.get(key), states.get(key)))
                 states[f"{key}_zh"], states[f"{key}_en"] = zh, en
         return out

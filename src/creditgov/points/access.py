@@ -135,6 +135,12 @@ def redemptions(session: Session, subject_id: int, *, limit: int = 20) -> list[d
     return [{**redemption_out(r), "title": t, "shop_name": n} for r, t, n in session.execute(q).tuples()]
 
 
+def own_shops(session: Session, subject_id: int) -> list[dict[str, Any]]:
+    """The active shops a subject runs (`Shop.subject_id`): its accounts confirm their codes."""
+    q = select(Shop.code, Shop.name).where(Shop.subject_id == subject_id, Shop.active.is_(True)).order_by(Shop.code)
+    return [{"code": c, "name": n} for c, n in session.execute(q).tuples()]
+
+
 def shops(session: Session) -> list[dict[str, Any]]:
     left = func.coalesce(func.sum(Offer.stock - Offer.taken), 0)
     q = (select(Shop, func.count(Offer.id), left).outerjoin(Offer, Offer.shop_id == Shop.id)

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from creditgov.lists.schemas import ResponseWindow
 from creditgov.lists.service import response_due
 from creditgov.points.boards import is_personal, model_titles, public_name
 from creditgov.points.models import MerchantCandidate, MerchantObjection, MerchantSelection
+from creditgov.points.shop import kinds_only
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
@@ -122,9 +123,7 @@ def why_not(session: Session, cfg: Criteria, subject: Subject) -> dict[str, str]
     """Why a nominated subject does not meet the criteria, in Chinese and English words
     (kinds, bands and models by their labels); None if it does."""
     if subject.kind not in cfg.kinds:
-        return {"zh": "本次评选仅限" + "、".join(labels.label("subject_kind", k, "zh") for k in cfg.kinds),
-                "en": "the selection is for " + ", ".join(labels.label("subject_kind", k, "en").lower()
-                                                          for k in cfg.kinds) + " only"}
+        return kinds_only(cfg.kinds, zh="本次评选仅限{kinds}", en="the selection is only for {kinds}")
     if not _graded(session, cfg, [subject.id]):
         zh, en = bands.LABELS[cfg.min_band]
         return {"zh": f"在{'、'.join(labels.label('model', m, 'zh') for m in cfg.models)}中没有{zh}及以上的已发布评价",
@@ -298,6 +297,56 @@ def award_record(session: Session, cfg: Criteria, sel: MerchantSelection, c: Mer
 
 
 # ------------------------------------------------------------------ reading
+LOCAL = "local choice"  # how a policy file's citation marks the county's own choice (an authoring note)
+
+
+def basis_words(citation: str | None) -> tuple[str, str] | None:
+    """What a citation tells the public: "本地规定" / "local rule" for the county's own
+    choice (its text is the author's note of the values, said in words by
+    `criteria_words`), else the citation as written (a law's or a document's name)."""
+    if not citation:
+        return None
+    if citation.strip().lower().startswith(LOCAL):
+        return ("本地规定", "local rule")
+    return (citation, citation)
+
+
+def criteria_words(saved: dict[str, Any]) -> dict[str, tuple[str, str] | None]:
+    """A round's criteria (the copy it opened with) in Chinese and English, from the
+    values themselves rather than the policy file's note: who may be a candidate, the
+    public period's rule, and the basis of each. A copy this version cannot read is
+    described by its bases alone."""
+    try:
+        cfg = Criteria.model_validate(saved)
+    except ValidationError:
+        window = saved.get("objection_window")
+        return {"criteria": None, "window": None, "criteria_basis": basis_words(saved.get("criteria_citation")),
+                "window_basis": basis_words(window.get("citation") if isinstance(window, dict) else None)}
+
+    def names(kind: str, codes: list[str], lang: str) -> str:
+        said = [labels.label(kind, c, lang) for c in codes]
+        if lang == "zh":
+            return "、".join(said)
+        return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
+
+    kinds = kinds_only(cfg.kinds, zh="{kinds}", en="{kinds}")
+    band_zh, band_en = bands.LABELS[cfg.min_band]
+    zh = (f"{kinds['zh']}；在{names('model', cfg.models, 'zh')}最新发布的评价中达到{band_zh}及以上；"
+          f"近 {cfg.clean_months} 个月无有效的失信记录")
+    en = (f"{kinds['en'][:1].upper()}{kinds['en'][1:]}, graded {band_en} or better in the newest published "
+          f"evaluation of {names('model', cfg.models, 'en')}, with no negative record in force from the last "
+          f"{cfg.clean_months} months")
+    if cfg.unless_lists:
+        zh += f"；未列入{names('list', cfg.unless_lists, 'zh')}"
+        en += f" and not on the {names('list', cfg.unless_lists, 'en')}"
+    w = cfg.objection_window
+    working = w.counting == "working"
+    return {"criteria": (zh + "。", en + "."),
+            "window": (f"自开始之日起 {w.days} 个{'工作日' if working else '自然日'}。",
+                       f"{w.days} {'working' if working else 'calendar'} days from the opening."),
+            "criteria_basis": basis_words(cfg.criteria_citation), "window_basis": basis_words(w.citation)}
+
+
 def selections(session: Session) -> list[MerchantSelection]:
     return list(session.execute(select(MerchantSelection).order_by(MerchantSelection.id.desc())).scalars())
 
@@ -334,5 +383,6 @@ def selection_out(session: Session, sel: MerchantSelection, *, public: bool = Tr
             "in_period": sel.status == "open" and clock.today() <= sel.objection_until,
             "decided_on": clock.iso(sel.decided_on), "decision_no": sel.decision_no,
             "criteria_citation": sel.criteria.get("criteria_citation"),
-            "window_citation": sel.criteria.get("objection_window", {}).get("citation"), "candidates": rows}
+            "window_citation": sel.criteria.get("objection_window", {}).get("citation"),
+            "criteria_words": criteria_words(sel.criteria), "candidates": rows}
 

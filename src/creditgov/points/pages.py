@@ -8,7 +8,8 @@
   and a second factor the resident controls (its authenticator app, or a one-time code
   sent by SMS to its registered phone: `points.counter`), and confirm the code when the
   goods are handed over.
-- `/points/confirm`, where a shop's own account (or the office) confirms a code.
+- `/points/confirm`, where a shop's own account (or the office) confirms a code; a shop's
+  account finds it on its own page, `/me/points`.
 - `/points/selections…`, the credit-merchant selection: the office opens and decides a
   round; signed-in people nominate and object in the public period.
 - `/points/settlement`, the office's monthly settlement with the shops: per shop, the
@@ -27,21 +28,25 @@ import segno
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from pydantic import ValidationError
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, client_address, keyring
 from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.points import access, boards, counter, merchants, shop
+from creditgov.points.schemas import CodeIn
 from creditgov.security import service as audit
 from creditgov.security import signin
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Forbidden, Role, Scope, Unauthenticated, authorize
 from creditgov.web import exports, i18n
+from creditgov.web.forms import invalid_form
 from creditgov.web.i18n import refusal
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Key = Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$")]
+TYPED = 200  # characters of a refused code the confirmation form shows back
 
 
 def _qr(code: str) -> Markup:
@@ -59,7 +64,8 @@ def _page(request: Request, session: DB, who: Who, *, done: str | None = None, e
         r["qr"] = _qr(r["code"]) if r["status"] == "reserved" else None
     ctx: dict[str, Any] = {"subject": subject, "data": data, "offers": access.offers(session, subject_id=subject.id),
                            "mine": mine, "key": uuid.uuid4().hex, "done": done, "error": error,
-                           "personal": boards.is_personal(subject), "opted_in": boards.opted_in(session, subject.id)}
+                           "personal": boards.is_personal(subject), "opted_in": boards.opted_in(session, subject.id),
+                           "own_shops": access.own_shops(session, subject.id)}
     return render(request, "points_me.html", ctx, status=status)
 
 
@@ -196,28 +202,44 @@ async def counter_verify(request: Request, who: Who, session: DB,
     return _counter(request, session, who, done=out)
 
 
+def _confirm(request: Request, session: DB, who: Who, *, done: dict[str, Any] | None = None,
+             error: str | None = None, typed: str = "", status: int = 200) -> Response:
+    """The confirmation form; a refused code is said in the reader's words above the
+    form, which keeps what was typed (at most `TYPED` characters of it)."""
+    grant = authorize(who, "points.confirm")
+    shops = access.own_shops(session, who.subject_id) if grant.scope is Scope.SELF and who.subject_id else []
+    return render(request, "points_confirm.html", {"done": done, "error": error, "typed": typed[:TYPED],
+                                                   "own_shops": shops, "self": grant.scope is Scope.SELF},
+                  status=status)
+
+
 @router.get("/points/confirm")
 def confirm_page(request: Request, who: Who, session: DB) -> Response:
-    authorize(who, "points.confirm")
-    return render(request, "points_confirm.html", {"done": None, "error": None})
+    return _confirm(request, session, who)
 
 
 @router.post("/points/confirm")
-async def confirm_submit(request: Request, who: Who, session: DB,
-                         code: Annotated[str, Form(min_length=4, max_length=20)]) -> Response:
-    """A shop's own account confirms its codes; the office confirms any at its counter."""
+async def confirm_submit(request: Request, who: Who, session: DB, code: Annotated[str, Form()] = "") -> Response:
+    """A shop's own account confirms its codes; the office confirms any at its counter.
+    The code is checked here (`CodeIn`), not by the form's declaration, so a code of the
+    wrong length is said on the form instead of a bare 422 page."""
     grant = authorize(who, "points.confirm")
     await check_csrf(request, who)
+    typed = code.strip()
+    try:
+        CodeIn.model_validate({"code": typed})
+    except ValidationError as exc:
+        return _confirm(request, session, who, typed=typed, status=422,
+                        error=invalid_form(exc, {"code": _("兑换码")}))
     shop_subject = who.subject_id if grant.scope is Scope.SELF else None
     if grant.scope is Scope.SELF and shop_subject is None:
-        return render(request, "points_confirm.html", {"done": None, "error": _("没有这个兑换码。")}, status=404)
+        return _confirm(request, session, who, typed=typed, status=404, error=_("没有这个兑换码。"))
     try:
-        r = shop.confirm(session, code=code.strip().upper(), actor=who.actor, shop_subject_id=shop_subject)
+        r = shop.confirm(session, code=typed.upper(), actor=who.actor, shop_subject_id=shop_subject)
     except (Conflict, NotFound) as exc:
         session.rollback()
-        return render(request, "points_confirm.html", {"done": None, "error": refusal(exc)},
-                      status=status_of(exc))
-    return render(request, "points_confirm.html", {"done": access.redemption_out(r), "error": None})
+        return _confirm(request, session, who, typed=typed, error=refusal(exc), status=status_of(exc))
+    return _confirm(request, session, who, done=access.redemption_out(r))
 
 
 # ------------------------------------------------------------------ the credit-merchant selection

@@ -100,6 +100,13 @@ class RedeemIn(BaseModel):
                                    description="staff at a counter redeem for a resident; a subject for itself")
 
 
+class CodeIn(BaseModel):
+    """A redemption code a shop confirms (the API's body and the confirmation page's form)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=4, max_length=20)
+
+
 class AwardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject_id: int = Field(ge=1, le=2**31 - 1)

@@ -120,6 +120,17 @@ class Redeemer(Protocol):
     def kind(self) -> str: ...
 
 
+def kinds_only(kinds: list[str], *, zh: str, en: str) -> dict[str, str]:
+    """A clause limiting something to subjects of `kinds`, each named by its label
+    (`{kinds}` in `zh` and `en`): "仅限自然人兑换", "the offer is only for subjects of the
+    kind “Individual”" (a label is a name, not a noun to pluralise, so English quotes it)."""
+    zh_kinds = "、".join(labels.label("subject_kind", k, "zh") for k in kinds)
+    named = [f"“{labels.label('subject_kind', k, 'en')}”" for k in kinds]
+    en_kinds = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return {"zh": zh.format(kinds=zh_kinds),
+            "en": en.format(kinds=f"subjects of the kind{'s' if len(kinds) > 1 else ''} {en_kinds}")}
+
+
 def refusal(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.date) -> dict[str, str] | None:
     """Why this subject may not redeem this offer now, in Chinese and English (subject
     kinds and bands by their labels), with a code; None when it may."""
@@ -129,9 +140,7 @@ def refusal(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.da
         start, end = offer.valid_from.isoformat(), offer.valid_until.isoformat()
         return {"code": "not_valid", "zh": f"该商品的兑换期为 {start} 至 {end}", "en": f"the offer is valid {start} to {end}"}
     if offer.kinds and subject.kind not in offer.kinds:
-        zh, en = ("、".join(labels.label("subject_kind", k, "zh") for k in offer.kinds),
-                  ", ".join(labels.label("subject_kind", k, "en").lower() for k in offer.kinds))
-        return {"code": "kind", "zh": f"仅限{zh}兑换", "en": f"the offer is for {en} only"}
+        return {"code": "kind", **kinds_only(offer.kinds, zh="仅限{kinds}兑换", en="the offer is only for {kinds}")}
     if offer.min_band:
         band = subject_band(session, subject.id)
         if band is None or not bands.at_least(band, offer.min_band):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from creditgov.api.deps import DB, Id, Who, require
 from creditgov.core.errors import InvalidInput, NotFound
@@ -22,6 +21,7 @@ from creditgov.points.models import Redemption
 from creditgov.points.schemas import (
     AwardIn,
     CandidateNoteIn,
+    CodeIn,
     DecisionIn,
     OfferIn,
     OptInIn,
@@ -45,11 +45,6 @@ AwardsManage = Annotated[Grant, Depends(require("awards.manage"))]
 AwardsComment = Annotated[Grant, Depends(require("awards.comment"))]
 SelectionCode = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
-
-
-class CodeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=4, max_length=20)
 
 
 def _own_subject(grant: Grant, session: DB, subject_id: int | None) -> int:

@@ -241,15 +241,19 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
                 [[p(str(v or "—")) for v in (e["list_name"], e["status_label"], e["published_on"],
                                               e["expires_on"] or open_ended, e["decision_no"])]
                  for e in rows], [40 * mm, 22 * mm, 28 * mm, 28 * mm, 52 * mm], header=True))
-        elif title == "信用承诺":
-            story.append(records_table(data.sections[title]))
+        elif title == "信用承诺":  # the commitment records, then the commitments signed: "None" when neither
+            if data.sections[title] or not data.commitments:
+                story.append(records_table(data.sections[title]))
             for c in data.commitments:
                 story.append(p(t("commitment", lang, template=_label("commitment_template", c["template"],
                                                                      c["template"], lang),
                                  signed=c["signed_on"],
                                  status=_label("commitment_status", c["status"], c["status"], lang))))
         elif title == "信用评价":
-            story.append(records_table(data.sections[title]))
+            # Two sources: evaluation records of the catalogue (a tax credit grade …) and
+            # the platform's own scores. "None" only when both are empty.
+            if data.sections[title] or not data.scores:
+                story.append(records_table(data.sections[title]))
             for sc in data.scores:
                 story.append(p(t("score", lang, model=_label("model", sc["ref"], sc["ref"], lang), as_of=sc["as_of"],
                                  score=sc["score"], grade=sc["grade"], colour=_colour(sc["colour"], lang))))
@@ -273,12 +277,8 @@ def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphS
     """The score explanation as the subject's own view shows it (`scoring.narrative`):
     the summary, the steps from the model's base, one sentence per indicator, and the
     notes on records counted twice."""
-    w = e["waterfall"]
-    comma, sep, end = (", ", "; ", ".") if lang == "en" else ("，", "；", "。")
-    steps = comma.join(f"{s['name']} {narrative.shown(s['exact'], sign=True)}" for s in w["steps"])
     out: list[Any] = [_p(t("explanation", lang) + e["summary"], base, lang),
-                      _p(f"{_sentence_start(w['labels']['base'])} {narrative.shown(w['base'])}{sep}{steps}{sep}"
-                         f"{w['labels']['total']} {e['score']}{end}", base, lang)]
+                      _p(narrative.steps_line(e["waterfall"], e["score"], lang), base, lang)]
     rows = [[_p(t(x, lang), base, lang) for x in ("indicator", "points", "sentence")]]
     for it in e["items"] + e["bonuses"]:
         rows.append([_p(f"{it['dimension']} · {it['label']}" if it["dimension"] != it["label"] else it["label"], base,
@@ -287,11 +287,6 @@ def explanation_story(e: dict[str, Any], base: ParagraphStyle, small: ParagraphS
     out.append(_table(rows, [40 * mm, 16 * mm, 114 * mm], header=True))
     out += [_p(t("note", lang) + n, small, lang) for n in e["notes"]]
     return out
-
-
-def _sentence_start(text: str) -> str:
-    """A label that opens a sentence ("full marks" → "Full marks"); Chinese is unchanged."""
-    return text[:1].upper() + text[1:]
 
 
 def _colour(c: str, lang: str = "zh") -> str:
@@ -360,16 +355,18 @@ def register_document(session: Session, *, serial: str, subject_id: int, issued_
 
 def verify(session: Session, serial: str) -> dict[str, Any]:
     """What a verifier may learn from a serial: that it is genuine, when it was
-    issued, about whom (a resident's name masked) and the digest of its bytes."""
+    issued, about whom (a resident's name masked), the evaluation it states (the model
+    named in `labels`, as the public page shows it) and the digest of its bytes."""
     row = session.execute(select(CreditReport).where(CreditReport.serial == serial)).scalar()
     if row is None:
         raise NotFound(f"no credit report {serial!r} was issued by this platform")
     s = session.get(Subject, row.subject_id)
     assert s is not None
     personal = s.resident_id_index is not None
-    return {"serial": row.serial, "genuine": True, "issued_at": row.issued_at.isoformat(timespec="seconds"),
-            "subject": mask_name(s.name) if personal else s.name, "uscc": None if personal else s.uscc,
-            "model": row.model, "grade": row.grade, "sha256": row.sha256}
+    return labels.annotate({"serial": row.serial, "genuine": True,
+                            "issued_at": row.issued_at.isoformat(timespec="seconds"),
+                            "subject": mask_name(s.name) if personal else s.name, "uscc": None if personal else s.uscc,
+                            "model": row.model, "grade": row.grade, "sha256": row.sha256}, model="model", grade="grade")
 
 
 def digest_matches(session: Session, serial: str, pdf: bytes) -> bool:

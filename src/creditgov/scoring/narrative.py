@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core.config import PolicyFile
 from creditgov.lists.models import CreditList
+from creditgov.records.labels import RECORD_STATUS
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import ratings
 from creditgov.scoring.model import (
@@ -48,8 +49,9 @@ REASONS = {"superseded by a corrected version": ("已被更正后的版本取代
            "not yet published on the as-of date": ("评价日尚未公示", "not yet published on the as-of date"),
            "publication period ended": ("公示期已满", "publication period ended"),
            "revoked": ("已撤销", "revoked")}
-STATUSES = {"active": ("有效", "in force"), "revoked": ("已撤销", "revoked"), "repaired": ("已修复", "repaired"),
-            "suspended": ("暂停", "suspended"), "under_objection": ("异议处理中", "under objection")}
+# A record's statuses are named once, by the records domain (every status of
+# records.models.STATUSES); the explanation says them in those words.
+STATUSES = RECORD_STATUS
 
 
 class IndicatorNamesFile(BaseModel):
@@ -88,13 +90,13 @@ def reason_text(reason: str, lang: str) -> str:
     if reason in REASONS:
         return _t(REASONS[reason], lang)
     if reason.endswith(" on the as-of date"):
-        st = reason.removesuffix(" on the as-of date")
-        return (f"评价日状态为{_t(STATUSES.get(st, (st, st)), lang)}" if lang != "en"
-                else f"{_t(STATUSES.get(st, (st, st)), lang)} on the as-of date")
+        st = status_text(reason.removesuffix(" on the as-of date"), lang)
+        return f"评价日状态为“{st}”" if lang != "en" else f"{st[:1].lower()}{st[1:]} on the as-of date"
     return reason
 
 
 def status_text(status: str, lang: str) -> str:
+    """A record's status by the records domain's own label."""
     return _t(STATUSES.get(status, (status, status)), lang)
 
 
@@ -322,7 +324,21 @@ def narrate(session: Session, e: dict[str, Any], model: EvaluationModel, lang: s
     # the ratings behind the grade, each named by issuer, level, date and validity
     out["ratings"] = ratings.behind(out["items"] + out["bonuses"], out["overrides"], names)
     out["waterfall"] = waterfall(e, model, lang, english)
+    out["steps_line"] = steps_line(out["waterfall"], e["score"], lang)
     return out
+
+
+def steps_line(w: dict[str, Any], score: object, lang: str) -> str:
+    """The waterfall in one sentence, where the score comes from: the model's base (or
+    full marks), each dimension's and bonus's points, the score ("基础分 80.0；公共信用
+    0.0；得分 80.00。"). The own view, the file page and the report say it alike."""
+    comma, sep, end = (", ", "; ", ".") if lang == "en" else ("，", "；", "。")
+    label = w["labels"]["base"]
+    parts = [f"{label[:1].upper()}{label[1:]} {shown(w['base'])}"]
+    if w["steps"]:
+        parts.append(comma.join(f"{s['name']} {shown(s['exact'], sign=True)}" for s in w["steps"]))
+    parts.append(f"{w['labels']['total']} {score}")
+    return sep.join(parts) + end
 
 
 def _override_en(model: EvaluationModel, code: str) -> str | None:

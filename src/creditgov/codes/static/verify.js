@@ -21,8 +21,30 @@
       issuer: ["签发地区", "Issuing region"], issued_at: ["签发时间", "Issued"], expires_at: ["有效期至", "Valid until"],
       code_id: ["码编号", "Code id"],
     },
+    // Why a code is refused, by the reason each check gives (never the decoder's own
+    // words: the page speaks the reader's language).
+    why: {
+      prefix: ["信用码以 CGV1: 开头", "a credit code begins with CGV1:"],
+      base45: ["内容不是有效的信用码编码，可能输入有误或被改动", "the text is not a valid code encoding: mistyped or altered"],
+      inflate: ["内容无法解压，可能输入不完整或被改动", "the content cannot be unpacked: incomplete or altered"],
+      structure: ["内容结构不符合信用码格式", "the content is not shaped as a credit code"],
+      kid: ["缺少签名密钥编号", "no key id"],
+      key: ["密钥编号：", "key id: "],
+      signature: ["签名不符", "the signature does not verify"],
+      claims: ["缺少必要的声明内容", "the code lacks its claims"],
+      issuer: ["签发地区与签名密钥不符", "the issuer does not match the signing key"],
+      future: ["签发时间晚于当前时间", "issued in the future"],
+      unreadable: ["信任列表无法读取", "the trust list cannot be read"],
+      network: ["网络或服务器错误", "a network or server error"],
+    },
   };
   const pick = (pair) => (pair ? pair[zh ? 0 : 1] : "");
+  // A refusal with its reason (a key of UI.why), and an error whose message is already
+  // in the reader's words (`said`); any other error's message is the browser's, in
+  // English whatever the page's language, so it is never shown.
+  const refuse = (why) => { const e = new Error(why); e.why = why; return e; };
+  const saying = (pair) => { const e = new Error(pick(pair)); e.said = true; return e; };
+  const told = (e, fallback) => (e && e.said ? e.message : pick(fallback));
   let bundle = null;
   const keys = new Map();  // kid -> {issuer, issuer_name, key, trust_until}
   const revoked = new Map();  // issuer -> Set of code ids
@@ -42,24 +64,29 @@
       let n = 0, f = 1;
       for (const ch of chunk) {
         const v = B45.indexOf(ch);
-        if (v < 0) throw new Error("not base45");
+        if (v < 0) throw refuse("base45");
         n += v * f; f *= 45;
       }
       if (chunk.length === 3) {
-        if (n > 0xffff) throw new Error("not base45");
+        if (n > 0xffff) throw refuse("base45");
         out.push(n >> 8, n & 0xff);
       } else if (chunk.length === 2) {
-        if (n > 0xff) throw new Error("not base45");
+        if (n > 0xff) throw refuse("base45");
         out.push(n);
-      } else throw new Error("not base45");
+      } else throw refuse("base45");
     }
     return new Uint8Array(out);
   }
 
   async function inflate(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const buf = new Uint8Array(await new Response(stream).arrayBuffer());
-    if (buf.length > 8192) throw new Error("too large");
+    let buf;
+    try {
+      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+      buf = new Uint8Array(await new Response(stream).arrayBuffer());
+    } catch (e) {
+      throw refuse("inflate");
+    }
+    if (buf.length > 8192) throw refuse("inflate");
     return buf;
   }
 
@@ -134,16 +161,16 @@
   // are never taken: a tampered or unsigned bundle is refused, not believed.
   async function trustList(doc, root) {
     if (!doc || doc.format !== "creditgov-trust-list/1" || typeof doc.payload !== "string") {
-      throw new Error(zh ? "信任列表缺失或格式不符" : "no trust list, or not one");
+      throw saying(["信任列表缺失或格式不符", "no trust list, or not one"]);
     }
-    if (!doc.signature) throw new Error(zh ? "信任列表未签名" : "the trust list is not signed");
+    if (!doc.signature) throw saying(["信任列表未签名", "the trust list is not signed"]);
     const raw = b64bytes(doc.payload);
     const rootKey = await importKey(root);
     if (!(await verifySig(rootKey, b64bytes(doc.signature), raw))) {
-      throw new Error(zh ? "签名与省级根密钥不符" : "its signature does not match the province root");
+      throw saying(["签名与省级根密钥不符", "its signature does not match the province root"]);
     }
     const payload = JSON.parse(new TextDecoder().decode(raw));
-    if (!Array.isArray(payload.keys)) throw new Error(zh ? "信任列表没有密钥" : "the trust list names no keys");
+    if (!Array.isArray(payload.keys)) throw saying(["信任列表没有密钥", "the trust list names no keys"]);
     return payload.keys;
   }
 
@@ -153,7 +180,7 @@
     let refused = "";
     try {
       const r = await fetch("/codes/bundle.json", { credentials: "same-origin" });
-      if (!r.ok) throw new Error("HTTP " + r.status);
+      if (!r.ok) throw saying(["服务器返回 HTTP " + r.status, "the server answered HTTP " + r.status]);
       bundle = await r.json();
       const now = Date.now() / 1000;
       const add = async (k) => {
@@ -166,7 +193,7 @@
         try {
           for (const k of await trustList(bundle.trust_list, root)) await add(k);
         } catch (e) {
-          refused = state.dataset.refused + e.message;
+          refused = state.dataset.refused + told(e, UI.why.unreadable);
         }
       }
       let lists = 0;
@@ -188,7 +215,7 @@
       state.textContent = refused ? refused + " — " + loaded : (root ? loaded : state.dataset.noroot + " " + loaded);
       state.dataset.ready = "1";
     } catch (e) {
-      state.textContent = pick(UI.failed) + e.message;
+      state.textContent = pick(UI.failed) + told(e, UI.why.network);
     }
   }
 
@@ -199,36 +226,39 @@
 
   async function verify(text) {
     text = text.trim();
-    if (!text.startsWith(PREFIX)) return { status: "invalid", why: zh ? "信用码以 CGV1: 开头" : "a credit code begins with CGV1:" };
+    if (!text.startsWith(PREFIX)) return { status: "invalid", why: pick(UI.why.prefix), reason: "prefix" };
     let cose, header, claims;
     try {
       cose = cborDecode(await inflate(b45decode(text.slice(PREFIX.length))));
-      if (cose && cose.tag !== undefined) { if (cose.tag !== 18) throw new Error("not COSE_Sign1"); cose = cose.value; }
-      if (!Array.isArray(cose) || cose.length !== 4) throw new Error("not COSE_Sign1");
+      if (cose && cose.tag !== undefined) { if (cose.tag !== 18) throw refuse("structure"); cose = cose.value; }
+      if (!Array.isArray(cose) || cose.length !== 4) throw refuse("structure");
       header = cborDecode(cose[0]);
       claims = cborDecode(cose[2]);
+      if (!(claims instanceof Map)) throw refuse("structure");
     } catch (e) {
-      return { status: "invalid", why: e.message };
+      // The CBOR reader's own faults (malformed, trailing bytes …) are a wrong structure.
+      const reason = (e && e.why) || "structure";
+      return { status: "invalid", why: pick(UI.why[reason]), reason };
     }
     const kidBytes = header instanceof Map ? header.get(4) : null;
-    if (!(kidBytes instanceof Uint8Array)) return { status: "invalid", why: "no key id" };
+    if (!(kidBytes instanceof Uint8Array)) return { status: "invalid", why: pick(UI.why.kid), reason: "kid" };
     const t = keys.get(hex(kidBytes));
-    if (!t) return { status: "unknown_issuer", why: hex(kidBytes) };
+    if (!t) return { status: "unknown_issuer", why: pick(UI.why.key) + hex(kidBytes), reason: "key" };
     if (header.get(1) !== ALG_EDDSA || !(await verifySig(t.key, cose[3], sigStructure(cose[0], cose[2])))) {
-      return { status: "invalid", why: zh ? "签名不符" : "the signature does not verify" };
+      return { status: "invalid", why: pick(UI.why.signature), reason: "signature" };
     }
     const body = claims.get(CLAIM), iat = claims.get(IAT), exp = claims.get(EXP), cti = claims.get(CTI);
     if (!(body instanceof Map) || typeof iat !== "number" || typeof exp !== "number" || !(cti instanceof Uint8Array)) {
-      return { status: "invalid", why: "claims" };
+      return { status: "invalid", why: pick(UI.why.claims), reason: "claims" };
     }
-    if (claims.get(ISS) !== t.issuer) return { status: "invalid", why: "issuer" };
+    if (claims.get(ISS) !== t.issuer) return { status: "invalid", why: pick(UI.why.issuer), reason: "issuer" };
     const states = {
       kind: word("kind", body.get("k")), name: body.get("n"), identifier: body.get("id"), grade: body.get("g") || "—",
-      band: word("band", body.get("b")), colour: word("colour", body.get("c")), model: body.get("m") || "—",
+      band: word("band", body.get("b")), colour: word("colour", body.get("c")), model: word("model", body.get("m")),
       issuer: t.issuer_name + " (" + t.issuer + ")", issued_at: cst(iat), expires_at: cst(exp), code_id: hex(cti),
     };
     const now = Date.now() / 1000;
-    if (iat > now + SKEW) return { status: "invalid", why: "issued in the future", states };
+    if (iat > now + SKEW) return { status: "invalid", why: pick(UI.why.future), reason: "future", states };
     if (exp <= now) return { status: "expired", states };
     if ((revoked.get(t.issuer) || new Set()).has(hex(cti))) return { status: "revoked", states };
     return { status: "valid", states };
@@ -240,7 +270,9 @@
     const status = document.getElementById("verify-status");
     status.textContent = word("status", out.status);
     status.dataset.status = out.status;
-    document.getElementById("verify-why").textContent = out.why || "";
+    const why = document.getElementById("verify-why");
+    why.textContent = out.why || "";
+    if (out.reason) why.dataset.reason = out.reason; else delete why.dataset.reason;
     const dl = document.getElementById("verify-states");
     dl.replaceChildren();
     if (!out.states) return;
