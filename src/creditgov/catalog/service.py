@@ -107,7 +107,7 @@ def request_status(session: Session) -> dict[tuple[str, str], str]:
 
 
 def usable_for_evaluation(item: CatalogItem) -> bool:
-    """Secret-class items never enter evaluation (mission digest §3)."""
+    """Secret-class items never enter evaluation (the founding paper)."""
     return item.data_class in EVALUATION_CLASSES
 
 
