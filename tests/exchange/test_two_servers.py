@@ -328,13 +328,15 @@ def test_a_server_killed_mid_exchange_loses_and_duplicates_nothing(pair: tuple[N
     # 1. The receiving server dies mid-way through the county's run.
     run = subprocess.Popen([str(EXE), "--db", county.url, "exchange", "run", "--json"], env=county.env(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_applied(city, start + 10, run)
+    # Killed as soon as the first packages are in: on a loaded machine this watcher can
+    # be slow to look, and waiting for the tenth let the sender finish all 60 first.
+    _wait_applied(city, start + 2, run)
     city.kill9()
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     first = json.loads(out)["upper"]
     got = _copies(city, keys)
-    assert set(got.values()) <= {1} and first["failed"] == 1 and 0 < len(got) < 60, (first, len(got))
+    assert set(got.values()) <= {1} and first["failed"] == 1 and 0 < len(got) < len(keys), (first, len(got))
     city.start()
 
     # 2. The sending process dies mid-way through the retry.
