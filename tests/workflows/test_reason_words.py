@@ -74,9 +74,21 @@ def test_every_reason_an_objection_writes_is_said_in_both_languages(county: str,
     assert f"Objection #{first.id} review decided: Deleted — 处罚已撤销" in en
 
 
+def test_a_repair_and_an_ended_publication_are_said_in_both_languages() -> None:
+    """The two other status changes the workflows write (flows.approve_repair,
+    flows.end_publications) are said with their department and severity by label."""
+    bootstrap.wire()
+    repair = "credit repair application 3 approved by market"
+    ended = "publication ended on 2026-10-31 (36 months, serious); obligations fulfilled"
+    assert say_reason(repair, "zh") == "信用修复申请 #3 经市场监督管理局批准"
+    assert say_reason(repair, "en") == "Credit repair application #3 approved by Market Supervision Administration"
+    assert say_reason(ended, "zh") == "公示期已于 2026-10-31 届满（36 个月，严重失信），义务已履行"
+    assert say_reason(ended, "en") == "Publication ended on 2026-10-31 (36 months, Serious); obligations fulfilled"
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_other_reasons_are_shown_as_stored(lang: str) -> None:
     bootstrap.wire()
-    for r in (HOSTILE, "credit repair application 3 approved by market", "", "objection x received (y)"):
+    for r in (HOSTILE, "credit repair application x approved by market", "", "objection x received (y)"):
         assert say_reason(r, lang) == r
     assert say_reason(None, lang) == ""

@@ -35,10 +35,12 @@ from creditgov.workflows.notifications import (
 from creditgov.workflows.outcomes import apply_outcome, parse_corrections
 from creditgov.workflows.rules import rules
 
-# The reasons an objection gives a record's status change (`records.service.change_status`,
-# here and in `outcomes.apply_outcome`), stored as written in English — the status
-# history's record — and said on a page in its language by `say_reason`: each shape
-# with its Chinese and English words (the outcome named by its label).
+# The reasons the workflows give a record's status change (`records.service.change_status`:
+# an objection's, here and in `outcomes.apply_outcome`; a repair approved and a
+# publication period ended, in `flows`), stored as written in
+# English — the status history's record — and said on a page in its language by
+# `say_reason`: each shape with its Chinese and English words (the outcome, the deciding
+# department and the severity named by their labels).
 REASON_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(rx, re.S), zh, en) for rx, zh, en in (
     (r"^objection (?P<id>\d+) received \((?P<filing>[^)]*)\)$", "异议 #{id} 已受理（受理编号 {filing}）",
      "Objection #{id} received (filing no. {filing})"),
@@ -46,6 +48,11 @@ REASON_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(
     (r"^objection (?P<id>\d+) withdrawn: (?P<why>.*)$", "异议 #{id} 已撤回：{why}", "Objection #{id} withdrawn: {why}"),
     (r"^objection (?P<id>\d+) (?P<stage>decided|reviewed): (?P<outcome>\w+) — (?P<why>.*)$",
      "异议 #{id} {stage}：{outcome}——{why}", "Objection #{id} {stage}: {outcome} — {why}"),
+    (r"^credit repair application (?P<id>\d+) approved by (?P<department>\S+)$",
+     "信用修复申请 #{id} 经{department}批准", "Credit repair application #{id} approved by {department}"),
+    (r"^publication ended on (?P<day>\d{4}-\d{2}-\d{2}) \((?P<months>\d+) months, (?P<severity>\w+)\); "
+     r"obligations fulfilled$", "公示期已于 {day} 届满（{months} 个月，{severity}），义务已履行",
+     "Publication ended on {day} ({months} months, {severity}); obligations fulfilled"),
 ))
 _STAGES = {"decided": ("处理决定", "decided"), "reviewed": ("复核决定", "review decided")}
 _NO_REASON = "no reason given"
@@ -67,6 +74,10 @@ def say_reason(reason: str | None, lang: str = "zh") -> str:
             parts["stage"] = _STAGES[parts["stage"]][en]
         if "outcome" in parts:
             parts["outcome"] = labels.label("objection_outcome", parts["outcome"], lang)
+        if "department" in parts:
+            parts["department"] = labels.label("department", parts["department"], lang)
+        if "severity" in parts:
+            parts["severity"] = labels.label("severity", parts["severity"], lang)
         return (zh_words, en_words)[en].format(**parts)
     return text
 
