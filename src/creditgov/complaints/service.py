@@ -179,13 +179,21 @@ def resubmitted(session: Session, keyring: KeyRing, data: ComplaintIn, *, channe
     return None
 
 
+def _answered_before(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str,
+                     actor: str) -> Intake | None:
+    """This sender's same complaint already open from today, as an intake that made
+    nothing, once any other copy in flight has been filed (`_same_sender_lock`)."""
+    _same_sender_lock(session, channel, actor, data)
+    earlier = resubmitted(session, keyring, data, channel=channel, actor=actor)
+    return Intake(earlier, None, False) if earlier is not None else None
+
+
 def take(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str, actor: str) -> Intake:
     """A complaint from a form: filed, unless this sender's same complaint is already
     open from today (`resubmitted`), which then answers for it."""
-    _same_sender_lock(session, channel, actor, data)
-    earlier = resubmitted(session, keyring, data, channel=channel, actor=actor)
+    earlier = _answered_before(session, keyring, data, channel=channel, actor=actor)
     if earlier is not None:
-        return Intake(earlier, None, False)
+        return earlier
     c, code = file_complaint(session, keyring, data, channel=channel, actor=actor)
     return Intake(c, code, True)
 
@@ -199,11 +207,10 @@ def _observation_as_complaint(data: ObservationIn, supervisor_name: str) -> Comp
 def take_observation(session: Session, keyring: KeyRing, data: ObservationIn, *, supervisor: str,
                      supervisor_name: str) -> Intake:
     """A special supervisor's observation from its page, filed once as `take` files."""
-    as_complaint = _observation_as_complaint(data, supervisor_name)
-    _same_sender_lock(session, "supervisor", supervisor, as_complaint)
-    earlier = resubmitted(session, keyring, as_complaint, channel="supervisor", actor=supervisor)
+    earlier = _answered_before(session, keyring, _observation_as_complaint(data, supervisor_name),
+                               channel="supervisor", actor=supervisor)
     if earlier is not None:
-        return Intake(earlier, None, False)
+        return earlier
     c, code = file_observation(session, keyring, data, supervisor=supervisor, supervisor_name=supervisor_name)
     return Intake(c, code, True)
 
