@@ -25,7 +25,7 @@ from creditgov.subjects.models import Subject
 
 FIRM = "91330522MA2B00010N"
 PERSON = (lambda b: b + ric.calc_check_digit(b + "0"))("11011219740506003")  # area code newer than the birth
-HOSTILE = '"><script>alert(1)</script> O\'Brien 😀'
+HOSTILE = '"><script>alert(1)</script> O\'Brien 😀 \U0001f468\u200d\U0001f469\u200d\U0001f467'
 
 
 def _record(**extra: str) -> dict[str, str | None]:

@@ -45,6 +45,15 @@ def test_trim_is_idempotent(s: str) -> None:
     assert trim("\u3000 " + s + "\u200b\t").strip() == trim(s).strip()
 
 
+def test_trim_keeps_joiners_that_join_and_drops_the_rest() -> None:
+    family, persian = "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert trim(f" 店主{family}之家 ") == f"店主{family}之家"
+    assert trim(persian) == persian
+    # Beside ASCII, a space or at an end a joiner joins nothing: a pasted code reads whole.
+    assert trim("\ufeff9133\u200d0782\u200b\u200cMA2K4X0J5U\u200d ") == "91330782MA2K4X0J5U"
+    assert trim("\u200d店\u200d\u3000") == "店"
+
+
 FORMS = [
     lambda d: f"{d.year}年{d.month}月{d.day}日",
     lambda d: d.strftime("%Y%m%d"),

@@ -36,7 +36,8 @@ class Frozen(BaseModel):
 class Step(Frozen):
     """One transformation of one field (or of every field with `field: "*"`).
 
-    - trim: strip whitespace (also full-width spaces and zero-width characters)
+    - trim: strip whitespace (also full-width spaces); drop zero-width spaces and BOMs,
+      and joiners that join nothing (beside ASCII or at an end: emoji sequences stay whole)
     - halfwidth: full-width letters, digits and punctuation to half-width (NFKC on those only)
     - upper / lower
     - date: parse 2024年3月5日, 20240305, 2024/3/5, 2024-03-05, 2024.3.5 to ISO dates

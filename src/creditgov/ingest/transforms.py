@@ -18,12 +18,28 @@ class RowError(ValueError):
 # Full-width ASCII block (！ to ～) and the ideographic space map to half-width.
 _FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FW[0x3000] = 0x20
-_ZERO_WIDTH = dict.fromkeys([0x200B, 0x200C, 0x200D, 0xFEFF], None)
+_ZERO_WIDTH = dict.fromkeys([0x200B, 0xFEFF], None)
 _TRIM = " \t\r\n\u3000\u00a0"
+# A run of zero-width joiners or non-joiners between two non-ASCII letters joins them (an
+# emoji family, a Persian or Indic word) and is kept; beside ASCII, a space or an end it
+# joins nothing and is dropped (a pasted code "9133\u200d0001…" is read as "91330001…").
+_JOINERS = re.compile(r"[\u200c\u200d]+")
+
+
+def _joins(value: str, at: int) -> bool:
+    return 0 <= at < len(value) and value[at] > "\x7f" and value[at] not in _TRIM
+
+
+def _keep_joining(m: re.Match[str]) -> str:
+    value = m.string
+    return m.group() if _joins(value, m.start() - 1) and _joins(value, m.end()) else ""
 
 
 def trim(value: str) -> str:
-    return value.translate(_ZERO_WIDTH).strip(_TRIM)
+    value = value.translate(_ZERO_WIDTH).strip(_TRIM)
+    if "\u200d" in value or "\u200c" in value:
+        value = _JOINERS.sub(_keep_joining, value).strip(_TRIM)
+    return value
 
 
 def halfwidth(value: str) -> str:
