@@ -5,13 +5,35 @@
 from __future__ import annotations
 
 import calendar
+import contextvars
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# A day pinned by `dated` for the code running inside it (this thread or task only).
+_DATED: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("creditgov_dated", default=None)
+
+
+@contextmanager
+def dated(day: dt.date) -> Iterator[None]:
+    """The code inside reads `day` as today (and that day at the current time of day as
+    now), as if `CREDITGOV_TODAY` were `day`: for a command that records past acts in
+    order (the demo's loans granted months ago). The process's environment, other
+    threads and other requests are untouched."""
+    token = _DATED.set(day)
+    try:
+        yield
+    finally:
+        _DATED.reset(token)
 
 
 def today() -> dt.date:
     """The day in China, where a county office works: from 16:00 UTC it is already
     tomorrow there, whatever time zone the server keeps."""
+    day = _DATED.get()
+    if day is not None:
+        return day
     moment = os.environ.get("CREDITGOV_NOW")
     if moment:
         return to_cst(dt.datetime.fromisoformat(moment)).date()
@@ -25,10 +47,11 @@ def now() -> dt.datetime:
     """UTC now; with `CREDITGOV_TODAY` pinned, that day at the current time of day, so
     timestamps (status changes, audit entries) and as-of dates agree."""
     moment = os.environ.get("CREDITGOV_NOW")
-    if moment:
+    day = _DATED.get()
+    if moment and day is None:
         return dt.datetime.fromisoformat(moment).replace(tzinfo=None)
     real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    pinned = os.environ.get("CREDITGOV_TODAY")
+    pinned = day.isoformat() if day is not None else os.environ.get("CREDITGOV_TODAY")
     if pinned:
         return dt.datetime.combine(dt.date.fromisoformat(pinned), real.time())
     return real

@@ -17,9 +17,6 @@ The first bank is `demo-bank`, the organisation of the demonstration bank office
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -63,24 +60,6 @@ OVERDUE_DAYS = 95  # the defaulted loan's, reported yesterday: past the policy's
 FUND_REF = "县财〔演示〕1号"
 
 
-@contextmanager
-def _dated(day: dt.date) -> Iterator[None]:
-    """The clock (`core.clock`) reads `day` as today meanwhile; restored after. It changes
-    the process's environment, so it is for the `finance demo` command only, never for a
-    process that serves requests."""
-    saved = {k: os.environ.get(k) for k in ("CREDITGOV_TODAY", "CREDITGOV_NOW")}
-    os.environ["CREDITGOV_TODAY"] = day.isoformat()
-    os.environ.pop("CREDITGOV_NOW", None)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _subjects(session: Session, kind: str, n: int) -> list[int]:
     """The best-scored subjects of a kind in the latest published runs, then any."""
     scored = (select(Score.subject_id).join(EvaluationRun, EvaluationRun.id == Score.run_id)
@@ -102,7 +81,7 @@ def seed(session: Session, keyring: KeyRing, *, actor: str) -> dict[str, Any]:
     if session.execute(select(Bank.id).where(Bank.code == BANKS[0][0])).first():
         return {"skipped": "the demonstration banks exist"}
     today = clock.today()
-    with _dated(clock.add_months(today, -LENT_MONTHS_AGO)):
+    with clock.dated(clock.add_months(today, -LENT_MONTHS_AGO)):
         banks, products, needs, eligible, made_loans = _lend(session, keyring, actor=actor)
     # The loans' consents ran out long ago (`consent_days`); today one firm with an open
     # need consents to the first bank, so the bank's side has a need to open.
