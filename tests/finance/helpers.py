@@ -4,38 +4,71 @@ a real store — through the domain's own services."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+import re
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from creditgov.api.app import create_app
+from creditgov.core import clock, db
 from creditgov.finance import loans, matching, service
 from creditgov.finance.models import Bank, FinancingNeed, Loan, LoanProduct
 from creditgov.finance.schemas import BankIn, DecisionIn, NeedIn, ProductIn
-from creditgov.security.crypto import KeyRing
+from creditgov.security import users
+from creditgov.security.crypto import KeyRing, create_key_file
 from creditgov.subjects.models import Subject
 from tests.lists.helpers import add_run, make_subject
 
 MODEL = "public-credit-enterprise"  # grades A excellent, B good, C fair, D poor
+PASSWORD = "correct horse battery"
 GRANTED_ON = dt.date(2026, 5, 1)  # half a year before the tests' today (2026-11-01, tests/conftest.py)
 
 
-@contextmanager
-def on_day(day: dt.date) -> Iterator[None]:
+def on_day(day: dt.date) -> AbstractContextManager[None]:
     """The clock reads `day` as today meanwhile (a loan granted months ago); the tests'
     pinned today comes back after."""
-    saved = os.environ.get("CREDITGOV_TODAY")
-    os.environ["CREDITGOV_TODAY"] = day.isoformat()
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("CREDITGOV_TODAY", None)
-        else:
-            os.environ["CREDITGOV_TODAY"] = saved
+    return clock.dated(day)
+
+
+def csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m is not None
+    return m.group(1)
+
+
+def signed_in(client: TestClient, username: str, next_page: str = "/finance/bank") -> TestClient:
+    """The client signed in on the page (PASSWORD), landing on `next_page`."""
+    page = client.get("/login")
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text),
+                                    "next": next_page})
+    assert r.status_code == 303 and r.headers["location"] == next_page, r.text
+    return client
+
+
+def firm_and_two_banks(county: str, tmp_path: Path, *, officers: tuple[str, ...] = ("bank_a",),
+                       password: str | None = None, **client: Any) -> tuple[TestClient, dict[str, str], int]:
+    """A firm graded A, two banks with a product each, a subject user `firm`, the named
+    bank officers (`bank_a`, `bank_b`) and the credit office `office`, each with a
+    token; the application's client, the tokens and the firm's id."""
+    key = tmp_path / "f.key"
+    create_key_file(key)
+    with db.session_scope(county) as s:
+        bank_a, bank_b = a_bank(s), a_bank(s, "bank-b", "乙银行")
+        (firm,) = graded(s, [("enterprise", "A")])
+        a_product(s, bank_a)
+        a_product(s, bank_b, "pb")
+        people = [("firm", "subject", {"subject_id": firm.id})]
+        people += [(o, "bank_officer", {"organisation": o.replace("_", "-")}) for o in officers]
+        tokens = {}
+        for name, role, extra in [*people, ("office", "credit_office", {})]:
+            u = users.create_user(s, username=name, password=password, role=role, actor="test", **extra)
+            tokens[name] = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
+        firm_id = firm.id
+    return TestClient(create_app(county, key), base_url="https://testserver", **client), tokens, firm_id
 
 
 def a_bank(session: Session, code: str = "bank-a", name: str = "甲银行") -> Bank:

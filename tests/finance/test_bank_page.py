@@ -25,25 +25,10 @@ from creditgov.finance.schemas import DecisionIn
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from creditgov.subjects.models import Subject
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from tests.finance.helpers import PASSWORD, a_bank, a_need, a_product, csrf, graded, signed_in
 from tests.lists.helpers import add_record
 
-PASSWORD = "correct horse battery"
 HOSTILE = '"><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
-
-
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m is not None
-    return m.group(1)
-
-
-def _signed_in(client: TestClient, username: str) -> TestClient:
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text),
-                                    "next": "/finance/bank"})
-    assert r.status_code == 303 and r.headers["location"] == "/finance/bank", r.text
-    return client
 
 
 @pytest.fixture
@@ -73,7 +58,7 @@ def two_banks(county: str, tmp_path: Path):
                               actor="test")
         ids = {**apps, "loan_b": loan_b.id, "firm": firm.id}
     client = TestClient(create_app(county, key), base_url="https://testserver", follow_redirects=False)
-    return county, _signed_in(client, "officer-a"), ids
+    return county, signed_in(client, "officer-a"), ids
 
 
 def test_bank_a_cannot_act_on_bank_b_from_the_page(two_banks) -> None:
@@ -84,7 +69,7 @@ def test_bank_a_cannot_act_on_bank_b_from_the_page(two_banks) -> None:
     for foreign in ("b", "b2"):
         assert f'data-testid="app-{ids[foreign]}"' not in page.text
     assert f'data-testid="loan-{ids["loan_b"]}"' not in page.text
-    token = _csrf(page.text)
+    token = csrf(page.text)
 
     # Bank B's open application, through bank A's form: not found, nothing decided.
     for form in ({"decision": "approve", "amount": "300000", "rate": "4", "term_months": "12"},
@@ -128,7 +113,7 @@ def test_bank_a_cannot_act_on_bank_b_from_the_page(two_banks) -> None:
 
 def test_errors_in_the_readers_language_and_warnings_of_this_bank_only(two_banks) -> None:
     url, c, ids = two_banks
-    token = _csrf(c.get("/finance/bank").text)
+    token = csrf(c.get("/finance/bank").text)
     # Out of the product's range (100000–1000000): the service's rule, said in Chinese.
     r = c.post(f"/finance/bank/applications/{ids['a']}/decision",
                data={"decision": "approve", "amount": "2000000", "rate": "4", "term_months": "12",
@@ -162,7 +147,7 @@ def test_errors_in_the_readers_language_and_warnings_of_this_bank_only(two_banks
         add_record(s, firm, "court.dishonest_debtor", occurred_on=dt.date(2026, 11, 1), department="court")
         assert loans.monitor(s)["raised"] == 2
         loan_a_id = loan_a.id
-    b = _signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "officer-b")
+    b = signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "officer-b")
     seen = {}
     for officer, own, other in ((c, loan_a_id, ids["loan_b"]), (b, ids["loan_b"], loan_a_id)):
         page = officer.get("/finance/bank").text
@@ -182,7 +167,7 @@ def test_refusals_are_said_from_their_code_in_both_languages(two_banks) -> None:
     """Decline, approve and repayment refusals, in Chinese then in English: the words come
     from the catalogue by the error's code, never from the service's English message."""
     url, c, ids = two_banks
-    token = _csrf(c.get("/finance/bank").text)
+    token = csrf(c.get("/finance/bank").text)
     app_id = ids["a"]
 
     def refusals() -> list[str]:
@@ -253,9 +238,9 @@ def test_a_firms_need_form_is_refused_field_by_field_in_its_words(two_banks) -> 
                           actor="test")
     firm = TestClient(_c.app, base_url="https://testserver", follow_redirects=False)
     page = firm.get("/login")
-    firm.post("/login", data={"username": "t-need-firm", "password": PASSWORD, "csrf_token": _csrf(page.text),
+    firm.post("/login", data={"username": "t-need-firm", "password": PASSWORD, "csrf_token": csrf(page.text),
                               "next": "/me/finance"})
-    token = _csrf(firm.get("/me/finance").text)
+    token = csrf(firm.get("/me/finance").text)
     bad = {"amount": "十万", "term_months": "400", "purpose": HOSTILE, "contact_name": "", "contact_phone": "1234",
            "csrf_token": token}
     with db.session_scope(url) as s:

@@ -9,35 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from creditgov.api.app import create_app
-from creditgov.core import db
-from creditgov.security import users
-from creditgov.security.crypto import create_key_file
-from tests.finance.helpers import GRANTED_ON, a_bank, a_product, graded, on_day
+from tests.finance.helpers import GRANTED_ON, firm_and_two_banks, on_day
 
 MARKUP = '"><img src=x onerror=alert(2)><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
 
 
 @pytest.fixture
 def setup(county: str, tmp_path: Path):
-    key = tmp_path / "f.key"
-    create_key_file(key)
-    with db.session_scope(county) as s:
-        bank_a, bank_b = a_bank(s), a_bank(s, "bank-b", "乙银行")
-        (firm,) = graded(s, [("enterprise", "A")])
-        a_product(s, bank_a)
-        a_product(s, bank_b, "pb")
-        tokens = {}
-        for name, role, extra in (("firm", "subject", {"subject_id": firm.id}),
-                                  ("bank_a", "bank_officer", {"organisation": "bank-a"}),
-                                  ("bank_b", "bank_officer", {"organisation": "bank-b"}),
-                                  ("office", "credit_office", {})):
-            u = users.create_user(s, username=name, password=None, role=role, actor="test", **extra)
-            tokens[name] = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
-        firm_id = firm.id
-    return TestClient(create_app(county, key), base_url="https://testserver"), tokens, firm_id
+    return firm_and_two_banks(county, tmp_path, officers=("bank_a", "bank_b"))
 
 
 def _h(token: str) -> dict[str, str]:

@@ -32,16 +32,19 @@ from creditgov.finance.models import (
 from creditgov.finance.schemas import DecisionIn, RepaymentIn, StatusIn
 from creditgov.security import users
 from creditgov.security.crypto import KeyRing, create_key_file
-from tests.finance.helpers import GRANTED_ON, a_bank, a_loan, a_need, a_product, graded
+from tests.finance.helpers import (
+    GRANTED_ON,
+    PASSWORD,
+    a_bank,
+    a_loan,
+    a_need,
+    a_product,
+    csrf,
+    graded,
+    signed_in,
+)
 
 TODAY = dt.date(2026, 11, 1)  # the tests' pinned today
-PASSWORD = "correct horse battery"
-
-
-def _csrf(text: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    assert m is not None
-    return m.group(1)
 
 
 def test_reports_and_repayments_outside_the_loans_life_are_refused(county: str, keyring: KeyRing) -> None:
@@ -156,11 +159,7 @@ def bank_side(county: str, tmp_path: Path):
         token = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
         ids = {"loan": loan.id, "app": app.id, "need": n.id}
     client = TestClient(create_app(county, key), base_url="https://testserver", follow_redirects=False)
-    page = client.get("/login")
-    r = client.post("/login", data={"username": "officer-a", "password": PASSWORD, "csrf_token": _csrf(page.text),
-                                    "next": "/finance/bank"})
-    assert r.status_code == 303
-    return county, client, token, ids
+    return county, signed_in(client, "officer-a"), token, ids
 
 
 def test_the_api_refuses_a_status_report_before_the_loan_with_a_code(bank_side) -> None:
@@ -190,7 +189,7 @@ def test_the_api_refuses_a_status_report_before_the_loan_with_a_code(bank_side) 
 def test_the_bank_page_refuses_the_report_and_keeps_what_was_typed(bank_side) -> None:
     url, c, _token, ids = bank_side
     lid = ids["loan"]
-    token = _csrf(c.get("/finance/bank").text)
+    token = csrf(c.get("/finance/bank").text)
     for lang, words in (("zh", f"截至 2026-11-01 逾期 120 天，逾期开始日将早于贷款 #{lid} 的放款日期 2026-11-01"),
                         ("en", f"120 days overdue on 2026-11-01 would begin before loan #{lid} was granted on "
                                "2026-11-01")):
@@ -227,7 +226,7 @@ def test_an_approval_outside_the_products_term_is_refused(bank_side) -> None:
                 approve=True, amount=Decimal("200000"), rate=Decimal("4"), term_months=3))
         assert exc.value.code == "finance.term.out_of_range" and exc.value.params == {"value": 3, "low": 6,
                                                                                       "high": 24}
-    token_page = _csrf(c.get("/finance/bank").text)
+    token_page = csrf(c.get("/finance/bank").text)
     r = c.post(f"/finance/bank/applications/{ids['app']}/decision",
                data={"decision": "approve", "amount": "200000", "rate": "4.0", "term_months": "360",
                      "csrf_token": token_page})

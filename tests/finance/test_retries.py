@@ -7,7 +7,6 @@ the subject's own view names a consent's bank and purpose in the page's language
 from __future__ import annotations
 
 import json
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -17,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from creditgov.api.app import create_app
 from creditgov.core import clock, db
 from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.finance import fund, loans, service
@@ -25,51 +23,31 @@ from creditgov.finance.models import FinancingNeed, FundEntry, NeedConsent
 from creditgov.finance.schemas import NeedIn
 from creditgov.security import users
 from creditgov.security.accounts import AccessConsent
-from creditgov.security.crypto import KeyRing, create_key_file
-from tests.finance.helpers import a_bank, a_need, a_product, graded
+from creditgov.security.crypto import KeyRing
+from tests.finance.helpers import (
+    PASSWORD,
+    a_bank,
+    a_need,
+    a_product,
+    csrf,
+    firm_and_two_banks,
+    graded,
+    signed_in,
+)
 
 HOSTILE = '"><script>alert(1)</script> O\'Brien “引号” \u202e右到左😀'
-PASSWORD = "correct horse battery"
 
 
 def _h(token: str, lang: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **({"Accept-Language": lang} if lang else {})}
 
 
-def _csrf(text: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    assert m is not None
-    return m.group(1)
-
-
 @pytest.fixture
 def api(county: str, tmp_path: Path):
-    """A firm graded A, two banks with a product each, a subject user, two bank officers
-    and the credit office (tokens), and the application."""
-    key = tmp_path / "f.key"
-    create_key_file(key)
-    with db.session_scope(county) as s:
-        bank_a, bank_b = a_bank(s), a_bank(s, "bank-b", "乙银行")
-        (firm,) = graded(s, [("enterprise", "A")])
-        a_product(s, bank_a)
-        a_product(s, bank_b, "pb")
-        tokens = {}
-        for name, role, extra in (("firm", "subject", {"subject_id": firm.id}),
-                                  ("bank_a", "bank_officer", {"organisation": "bank-a"}),
-                                  ("office", "credit_office", {})):
-            u = users.create_user(s, username=name, password=PASSWORD, role=role, actor="test", **extra)
-            tokens[name] = users.issue_token(s, user_id=u.id, name="t", actor="test")[0]
-        firm_id = firm.id
-    client = TestClient(create_app(county, key), base_url="https://testserver", follow_redirects=False)
+    """A firm graded A, two banks with a product each, a subject user, a bank officer and
+    the credit office (tokens and passwords), and the application."""
+    client, tokens, firm_id = firm_and_two_banks(county, tmp_path, password=PASSWORD, follow_redirects=False)
     return county, client, tokens, firm_id
-
-
-def _signed_in(client: TestClient, username: str, next_page: str) -> TestClient:
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text),
-                                    "next": next_page})
-    assert r.status_code == 303, r.text
-    return client
 
 
 # ----------------------------------------------------------------------------- 1. deposits
@@ -250,9 +228,9 @@ def test_a_retried_need_through_the_api_and_the_page_is_the_first(api) -> None:
     seen = c.get("/api/v1/finance/matches", headers=_h(tok["bank_a"])).json()
     assert [m["need"]["id"] for m in seen] == [first.json()["id"]]  # shown to the bank once
     # The firm's page: the same form twice is one need.
-    page = _signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm",
+    page = signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm",
                       "/me/finance")
-    token = _csrf(page.get("/me/finance").text)
+    token = csrf(page.get("/me/finance").text)
     form = {"amount": "300000", "term_months": "6", "purpose": "备货", "contact_name": "王会计",
             "contact_phone": "13812345678", "csrf_token": token}
     r1, r2 = page.post("/me/finance/needs", data=form), page.post("/me/finance/needs", data=form)
@@ -284,7 +262,7 @@ def test_the_own_view_names_the_bank_and_the_purpose_in_the_pages_language(api) 
         ids = {"new": new.consent_id, "marked": marked.consent_id, "old": old.id}
         stored = s.get(AccessConsent, new.consent_id)
         assert stored is not None and stored.purpose == f"信易贷 need / credit-based lending need@{nid}"
-    page = _signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm", "/me/credit")
+    page = signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm", "/me/credit")
 
     def rows(lang: str) -> dict[str, str]:
         page.cookies.set("cg_lang", lang)
