@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.workflows.helpers import add_record, make_firm
+from tests.lists.pages import part, site
+from tests.workflows.helpers import add_record, make_firm, put_on_serious_list
 
 from creditgov import bootstrap
+from creditgov.commitments import service as commitments_service
 from creditgov.core import db
+from creditgov.lists.models import ListEntry
 from creditgov.records.models import RecordStatusChange
 from creditgov.workflows import flows
+from creditgov.workflows.eligibility import record_condition
 from creditgov.workflows.objection import (
     REASON_SHAPES,
     file_objection,
@@ -25,6 +30,7 @@ from creditgov.workflows.objection import (
     say_reason,
     withdraw_objection,
 )
+from creditgov.workflows.repair import apply_repair, forward_repair
 
 HOSTILE = "<b>O'Brien</b> “引号” \u202e😀 {0} %s"
 
@@ -92,3 +98,44 @@ def test_other_reasons_are_shown_as_stored(lang: str) -> None:
     for r in (HOSTILE, "credit repair application x approved by market", "", "objection x received (y)"):
         assert say_reason(r, lang) == r
     assert say_reason(None, lang) == ""
+
+
+def test_the_list_exits_a_repair_and_an_objection_make_read_in_the_pages_language(county: str, today,
+                                                                                   tmp_path: Path) -> None:
+    """The reasons the lists keep when a repair or a deleting objection takes an entry off
+    (written by `flows`) are said on the entry's page in its language."""
+    bootstrap.wire()
+    today("2026-03-02")
+    with db.session_scope(county) as s:
+        repaired_firm, deleted_firm = make_firm(s), make_firm(s)
+        repaired = add_record(s, repaired_firm, "market.penalty_serious", published=dt.date(2025, 3, 1))
+        deleted = add_record(s, deleted_firm, "market.penalty_serious", published=dt.date(2025, 3, 2))
+        ids = (repaired_firm.id, repaired.id, deleted_firm.id, deleted.id)
+    first = put_on_serious_list(county, today, ids[0], ids[1], "2026-03-02")
+    second = put_on_serious_list(county, today, ids[2], ids[3], "2026-03-02")
+    today("2026-09-18")
+    with db.session_scope(county) as s:
+        record_condition(s, kind="obligations-fulfilled", subject_id=ids[0], record_id=ids[1], department="market",
+                         note="罚款已缴清")
+        commitments_service.sign(s, subject_id=ids[0], template_code="credit-repair", signed_by="法定代表人")
+        application = apply_repair(s, subject_id=ids[0], record_id=ids[1], applicant="法定代表人").id
+        objection = file_objection(s, subject_id=ids[2], record_ids=[ids[3]], reason="处罚已撤销", actor="user:firm")[0].id
+    today("2026-09-30")
+    with db.session_scope(county) as s:
+        forward_repair(s, application_id=application, unit="credit")
+        flows.decide_objection(s, objection_id=objection, outcome="deleted", reason=HOSTILE, department="market")
+    today("2026-10-08")
+    with db.session_scope(county) as s:
+        flows.approve_repair(s, application_id=application, department="market")
+    with db.session_scope(county) as s:
+        exits = {e.id: e.exit_reason for e in s.execute(select(ListEntry).where(ListEntry.id.in_((first, second))))
+                 .scalars()}
+    assert all(any(rx.match(r or "") for rx, _zh, _en in REASON_SHAPES) for r in exits.values()), exits
+    said = {"zh": (f"记录 #{ids[1]} 已修复（信用修复申请 #{application}）", f"异议 #{objection} 处理后记录已删除：{HOSTILE}"),
+            "en": (f"Record #{ids[1]} repaired (credit repair application #{application})",
+                   f"Record deleted after objection #{objection}: {HOSTILE}")}
+    pages = site(county, tmp_path)
+    for lang, (repair_words, objection_words) in said.items():
+        assert part(pages.get(f"/lists/entries/{first}", lang), "note-exit") == repair_words
+        page = pages.get(f"/lists/entries/{second}", lang)
+        assert part(page, "note-exit") == " ".join(objection_words.split()) and HOSTILE not in page

@@ -49,6 +49,13 @@ class BadSignature(Unauthenticated):
 
 STATUS_OF = {"record.repaired": "repaired", "record.revoked": "revoked",
              "record.publication-ended": "expired", "record.archived": "archived"}
+# The reason a status change sent by another platform is written with (the record's
+# status history and the exits of the list entries resting on it): the item's kind, the
+# sending node and the cause the sender gave ("repair:5", "objection:3", "expiry:<day>",
+# "retention:<day>"), or "exchange". Said in a page's language by the workflows'
+# `say_reason`, whose shape is made from this very format.
+REASON = "{kind} by {node} ({cause})"
+NO_CAUSE = "exchange"
 
 
 def _date(v: Any) -> dt.date | None:
@@ -152,7 +159,7 @@ def _apply_item(session: Session, keyring: KeyRing, peer: ExchangePeer, item: di
         target = STATUS_OF[str(kind)]
         if rec.status == target:
             return "already", None
-        reason = f"{kind} by {peer.node} ({item.get('cause') or 'exchange'})"
+        reason = REASON.format(kind=kind, node=peer.node, cause=item.get("cause") or NO_CAUSE)
         records.change_status(session, record_id=rec.id, to_status=target, reason=reason, actor=actor)
         if target in ("repaired", "revoked"):
             list_exits.exit_for_record(session, record_id=rec.id, reason=reason,

@@ -1,7 +1,8 @@
 """Read logic the lists' pages and exports share: one page of entries in the reader's
 data scope, filtered and sorted (the red list holds thousands of firms: a list page
-shows them page by page, never all at once), and the same entries as export rows
-(`entry_rows`, the page's columns, residents' names masked)."""
+shows them page by page, never all at once), the same entries as export rows
+(`entry_rows`, the page's columns, residents' names masked), and one entry as its page
+reads it in the reader's language (`entry_reading`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.core import labels
+from creditgov.core.errors import NotFound
+from creditgov.lists import documents
 from creditgov.lists.models import STATUSES, ListEntry
-from creditgov.lists.queries import entry_dict
+from creditgov.lists.queries import definition, entry_detail, entry_dict
 from creditgov.security.crypto import mask_name
 from creditgov.security.scopes import Grant
 from creditgov.subjects.models import Subject
@@ -114,3 +117,21 @@ def rows_of(session: Session, grant: Grant, entries: list[ListEntry], lang: str 
         select(Subject.id, Subject.name, Subject.uscc, Subject.resident_id_index)
         .where(Subject.id.in_(sorted({e.subject_id for e in entries}))))}
     return [_row(grant, e, *subjects[e.subject_id], lang) for e in entries]
+
+
+def entry_reading(session: Session, entry_id: int, lang: str) -> dict[str, Any]:
+    """One entry with its history (`queries.entry_detail`) as a page in `lang` reads it:
+    the stated basis in that language where it is a criterion's own (`basis_shown`), and
+    each step's `reading` — the notice and the decision rendered in English beside the
+    Chinese as sent (`documents.reading`), None where the note is shown as stored."""
+    out = entry_detail(session, entry_id)
+    e = session.get(ListEntry, entry_id)
+    if e is None:  # entry_detail found it in this unit of work
+        raise NotFound(f"list entry {entry_id} not found", code="lists.entry.not_found", params={"id": entry_id})
+    try:
+        d = definition(session, e.list_code)
+    except NotFound:  # an upper platform's list without a stored definition: its words as sent
+        return {**out, "basis_shown": e.basis, "history": [{**h, "reading": None} for h in out["history"]]}
+    return {**out, "basis_shown": d.basis_in(e.basis, lang),
+            "history": [{**h, "reading": documents.reading(session, e, d, h["step"], h["note"], lang)}
+                        for h in out["history"]]}

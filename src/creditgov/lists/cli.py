@@ -124,7 +124,9 @@ def load(path: Path = typer.Argument(None, help="A lists YAML file (default: the
     """Load or update list definitions (an administrator adds a list this way)."""
     with session() as s:
         out = service.load_lists(s, path=path)
-    _done(out, json_out, f"loaded {out['lists']} list definitions (version {out['version']})")
+    _done(out, json_out, f"loaded {out['lists']} list definitions (version {out['version']})"
+          + (f"; in Chinese only, also on English pages: {', '.join(out['untranslated'])}"
+             if out["untranslated"] else ""))
 
 
 @app.command("entries")

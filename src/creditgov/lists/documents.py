@@ -7,6 +7,11 @@ the publication period (1 to 3 years) for the case. Both documents are built her
 the entry, the list definition and the store, kept as structured data (for the API and
 the command) and as text (stored with the procedure step, so the history shows
 exactly what was sent).
+
+What was sent is the Chinese text and stays as stored. An English page reads each
+document rendered in English from the same entry, list and store (`reading`), with the
+Chinese as sent beside it; when the data no longer renders the stored Chinese exactly
+(a subject renamed, a list's basis reloaded since), the reading says so.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject, SubjectLink
 
 REMEDIES = "对认定决定不服的, 可依法申请行政复议或者提起行政诉讼; 符合条件的, 可依法申请信用修复."
+REMEDIES_EN = ("A party that disagrees with the decision may apply for administrative reconsideration or bring an "
+               "administrative lawsuit according to law; where the conditions are met, it may apply for credit repair "
+               "according to law.")
 
 
 @dataclass(frozen=True)
@@ -48,23 +56,29 @@ def party(session: Session, subject_id: int) -> Party:
     return Party(s.id, s.name, s.uscc or s.resident_id_masked, rep)
 
 
-def _unit_name(session: Session, code: str | None) -> str:
+def _unit_name(session: Session, code: str | None, lang: str = "zh") -> str:
     d = session.get(Department, code) if code else None
-    return d.name_zh if d else (code or "—")  # the unit by name (core.labels holds the same name)
+    if d is None:
+        return code or "—"
+    return (d.name_en or d.name_zh) if lang == "en" else d.name_zh  # as core.labels names the unit
 
 
-def facts(session: Session, entry: ListEntry) -> str:
-    """What happened: the record the entry rests on, or the stated basis."""
+def facts(session: Session, entry: ListEntry, lang: str = "zh", d: ListDef | None = None) -> str:
+    """What happened: the record the entry rests on, or the stated basis. In English the
+    catalogue item and the department by their English names and a criterion's basis in
+    its English (`d` given); the record's own text as recorded."""
+    basis = d.basis_in(entry.basis, lang) if d is not None else entry.basis
     if entry.record_id is not None:
         rec = session.get(CreditRecord, entry.record_id)
         if rec is not None:
             item = session.get(CatalogItem, rec.item_code)
-            what = item.name_zh if item else rec.item_code
-            doc = f", 文书 {rec.document_no}" if rec.document_no else ""
+            en = lang == "en"
+            what = ((item.name_en or item.name_zh) if en else item.name_zh) if item else rec.item_code
+            doc = (f", document {rec.document_no}" if en else f", 文书 {rec.document_no}") if rec.document_no else ""
             told = f": {rec.text}" if rec.text else ""
-            return (f"{iso(rec.occurred_on)} {what} ({_unit_name(session, rec.department_code)}{doc}){told}; "
-                    f"{entry.basis or ''}").strip("; ")
-    return entry.basis or "—"
+            return (f"{iso(rec.occurred_on)} {what} ({_unit_name(session, rec.department_code, lang)}{doc}){told}; "
+                    f"{basis or ''}").strip("; ")
+    return basis or "—"
 
 
 def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
@@ -72,6 +86,7 @@ def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
     unit = session.get(Department, entry.identifying_unit) if entry.identifying_unit else None
     return {"document": "告知书", "list": d.name_zh, "list_en": d.name_en,
             "party": asdict(p), "facts": facts(session, entry), "basis": d.legal_basis.strip(),
+            "facts_en": facts(session, entry, "en", d), "basis_en": d.legal_basis_in("en"),
             "identifying_unit": _unit_name(session, entry.identifying_unit),
             "identifying_unit_en": (unit.name_en or unit.name_zh) if unit else (entry.identifying_unit or "—"),
             "rights": f"陈述申辩：{iso(entry.response_due)} 前（含当日）；{REMEDIES}",
@@ -85,15 +100,17 @@ _COUNTING_EN = {"working": "working days", "calendar": "days"}
 
 def notice_text(doc: dict[str, Any], lang: str = "zh") -> str:
     """The notice as text: in Chinese (what is sent and kept with the step) naming the
-    list by its Chinese name only; in English naming it by its English name. The facts
-    and the basis are quoted as recorded."""
+    list by its Chinese name only; in English (a reading, never what was sent) naming it
+    by its English name, the facts and the basis in English where the document has them
+    (`facts_en`, `basis_en`), the subject's and the record's own words as recorded."""
     p = doc["party"]
     days, counting = doc["window"]["days"], doc["window"]["counting"]
     if lang == "en":
         rep = f"; legal representative (person in charge) {p['legal_representative']}" \
             if p["legal_representative"] else ""
         return (f"[Notice] {p['name']} ({p['code'] or '—'}){rep}: you are to be placed on the {doc['list_en']}. "
-                f"Facts: {doc['facts']}. Basis: {doc['basis']}. Identifying unit: "
+                f"Facts: {doc.get('facts_en') or doc['facts']}. Basis: {doc.get('basis_en') or doc['basis']}. "
+                "Identifying unit: "
                 f"{doc.get('identifying_unit_en') or doc['identifying_unit']}. You may state your case and defend "
                 f"yourself until {doc['deadline']} inclusive ({days} {_COUNTING_EN.get(counting, 'days')}).")
     rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
@@ -109,13 +126,37 @@ def decision(session: Session, entry: ListEntry, d: ListDef, months: int | None)
     return {"document": "认定决定书", "decision_no": entry.decision_no, "list": d.name_zh,
             "list_en": d.name_en, "party": asdict(p), "facts": facts(session, entry),
             "basis": d.legal_basis.strip(), "identifying_unit": _unit_name(session, entry.identifying_unit),
+            "facts_en": facts(session, entry, "en", d), "basis_en": d.legal_basis_in("en"),
+            "identifying_unit_en": _unit_name(session, entry.identifying_unit, "en"),
             "representation": entry.representation,
             "publication_months": months,
             "publication_range": (rng.model_dump() if rng else None),
-            "exit": [e.text for e in d.exit_conditions], "remedies": REMEDIES}
+            "exit": [e.text for e in d.exit_conditions], "exit_en": [e.text_en or e.text for e in d.exit_conditions],
+            "remedies": REMEDIES, "remedies_en": REMEDIES_EN}
 
 
-def decision_text(doc: dict[str, Any]) -> str:
+def _decision_text_en(doc: dict[str, Any]) -> str:
+    p = doc["party"]
+    rep = f"; legal representative (person in charge) {p['legal_representative']}" \
+        if p["legal_representative"] else ""
+    heard = (f" The party's representation: {doc['representation']}." if doc["representation"]
+             else " The party made no representation within the time allowed.")
+    rng = doc["publication_range"]
+    period = (f" Publication period: {doc['publication_months']} months from publication"
+              + (f" (chosen for this case within {rng['min_months']}–{rng['max_months']} months)" if rng else "")
+              + "." if doc["publication_months"] else " No publication period.")
+    return (f"[Decision {doc['decision_no'] or '—'}] {doc.get('identifying_unit_en') or doc['identifying_unit']} "
+            f"decides to place {p['name']} ({p['code'] or '—'}){rep} on the {doc['list_en']}. "
+            f"Facts: {doc.get('facts_en') or doc['facts']}. Basis: {doc.get('basis_en') or doc['basis']}.{heard}"
+            f"{period} Exit: {'; '.join(doc.get('exit_en') or doc['exit'])}. "
+            f"{doc.get('remedies_en') or doc['remedies']}")
+
+
+def decision_text(doc: dict[str, Any], lang: str = "zh") -> str:
+    """The decision as text: in Chinese (what is decided and kept with the step), or in
+    English for reading (`_decision_text_en`)."""
+    if lang == "en":
+        return _decision_text_en(doc)
     p = doc["party"]
     rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
     heard = f" 当事人陈述申辩: {doc['representation']}." if doc["representation"] else " 当事人未在期限内陈述申辩."
@@ -126,3 +167,27 @@ def decision_text(doc: dict[str, Any]) -> str:
     return (f"【认定决定书 {doc['decision_no'] or '—'}】{doc['identifying_unit']} 决定将 {p['name']} "
             f"({p['code'] or '—'}){rep} 列入《{doc['list']}》. 事实: {doc['facts']}. 依据: {doc['basis']}."
             f"{heard}{period} 移出: {'; '.join(doc['exit'])}. {doc['remedies']}")
+
+
+def reading(session: Session, entry: ListEntry, d: ListDef, step: str, note: str | None,
+            lang: str) -> dict[str, Any] | None:
+    """A step's stored text as a page in `lang` reads it, or None where the text is shown
+    as stored (any step in Chinese; a reason, a representation). The notice and the
+    decision are rendered in English from the entry, the list and the store: `faithful`
+    says whether those still render the Chinese as stored (else the reading is made from
+    what they hold today, and the page says so); `sent` is the Chinese as stored. A
+    proposal's note — the criterion's basis — reads in its English when unchanged."""
+    if lang != "en" or not note:
+        return None
+    if step == "propose":
+        return {"text": d.basis_in(note, lang), "faithful": True, "sent": None}
+    if step == "notify":
+        doc = notice(session, entry, d)
+        return {"text": notice_text(doc, "en"), "faithful": notice_text(doc) == note, "sent": note}
+    if step == "approve":
+        doc = decision(session, entry, d, entry.publication_months)
+        zh = decision_text(doc)
+        faithful = note.startswith(zh)
+        added = note[len(zh):] if faithful else ""  # the deciding officer's own note, as written
+        return {"text": decision_text(doc, "en") + added, "faithful": faithful, "sent": note}
+    return None

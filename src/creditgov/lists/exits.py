@@ -18,6 +18,10 @@ from creditgov.lists.queries import definition
 from creditgov.lists.service import lock_entry, record_step, require_local
 from creditgov.security import service as audit
 
+# The reason an entry whose publication period ended exits with (kept as written; a page
+# says it in its language: the workflows' `say_reason`).
+EXPIRY_REASON = "publication period ended"
+
 
 def exit_entry(session: Session, *, entry_id: int, kind: str, reason: str,
                actor: str | None = None) -> ListEntry:
@@ -59,7 +63,7 @@ def expire(session: Session, *, actor: str | None = None) -> list[int]:
         ListEntry.status == "published", ListEntry.expires_on.is_not(None),
         ListEntry.expires_on <= today).order_by(ListEntry.id)).scalars())
     for i in ids:
-        exit_entry(session, entry_id=i, kind="expiry", reason="publication period ended", actor=actor)
+        exit_entry(session, entry_id=i, kind="expiry", reason=EXPIRY_REASON, actor=actor)
     return ids
 
 

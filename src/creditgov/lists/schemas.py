@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from creditgov.ingest.schemas import Filter, Step
 
@@ -20,6 +20,21 @@ UNIT = r"^[a-z][a-z0-9_]*$"
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# A text a page shows in the reader's language has its English beside the Chinese
+# (`legal_basis` / `legal_basis_en`, a criterion's `basis` / `basis_en`, an exit
+# condition's `text` / `text_en`). The English is optional so a file written before it
+# existed still loads — its English pages show the Chinese — but when given it must say
+# something; `ListsFile.untranslated` names what a file leaves in Chinese only.
+def _said(v: str | None) -> str | None:
+    if v is not None and len(v.strip()) < 2:
+        raise ValueError("an English text says something: give it, or leave the field out to show the Chinese")
+    return v
+
+
+English = Annotated[str | None, AfterValidator(_said),
+                    Field(description="the text on English pages; else the Chinese one")]
 
 
 class ResponseWindow(Frozen):
@@ -55,6 +70,7 @@ class PublicationRange(Frozen):
 class _Criterion(Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     basis: str = Field(min_length=2, description="the reason the proposal states, with its rule")
+    basis_en: English = None
     identifying_unit: str | None = Field(default=None, pattern=UNIT,
                                          description="overrides the list's unit for this criterion")
     subject_kinds: list[str] = Field(default_factory=list, description="empty: every kind")
@@ -92,6 +108,7 @@ Criterion = Annotated[EvaluationCriterion | RecordCriterion | ManualCriterion, F
 class ExitCondition(Frozen):
     kind: Literal["expiry", "repair", "upper", "manual"]
     text: str = Field(min_length=2)
+    text_en: English = None
 
 
 class ListDef(Frozen):
@@ -102,6 +119,7 @@ class ListDef(Frozen):
     public_code: int | None = Field(default=None, description="code on public platforms: 2 red, 4 attention, 8 black")
     identifying_unit: str = Field(pattern=UNIT)
     legal_basis: str = Field(min_length=2)
+    legal_basis_en: English = None
     publication_months: int | None = Field(default=None, ge=1, le=120)
     publication_range: PublicationRange | None = Field(
         default=None, description="the decision chooses the period within it (then publication_months is its default)")
@@ -127,6 +145,26 @@ class ListDef(Frozen):
     def criterion(self, cid: str) -> EvaluationCriterion | RecordCriterion | ManualCriterion | None:
         return next((c for c in self.criteria if c.id == cid), None)
 
+    def legal_basis_in(self, lang: str) -> str:
+        """The list's legal basis in `lang` (the Chinese where no English was given)."""
+        return ((self.legal_basis_en if lang == "en" else None) or self.legal_basis).strip()
+
+    def basis_in(self, basis: str | None, lang: str) -> str | None:
+        """An entry's stated basis in `lang`: a criterion's own basis in its English when
+        the entry states it unchanged; an officer's own words, or an upper platform's,
+        as written."""
+        if lang != "en" or not basis:
+            return basis
+        hit = next((c for c in self.criteria if c.basis.strip() == basis.strip() and c.basis_en), None)
+        return hit.basis_en if hit else basis
+
+    def untranslated(self) -> list[str]:
+        """The texts this list gives in Chinese only (field paths)."""
+        out = [] if self.legal_basis_en else ["legal_basis_en"]
+        out += [f"criteria[{c.id}].basis_en" for c in self.criteria if not c.basis_en]
+        out += [f"exit_conditions[{e.kind}].text_en" for e in self.exit_conditions if not e.text_en]
+        return [f"{self.code}: {x}" for x in out]
+
 
 class ListsFile(Frozen):
     version: str
@@ -140,6 +178,10 @@ class ListsFile(Frozen):
         if dup:
             raise ValueError(f"list codes listed twice: {sorted(dup)}")
         return self
+
+    def untranslated(self) -> list[str]:
+        """Every text of the file given in Chinese only: shown in Chinese on English pages."""
+        return [x for d in self.lists for x in d.untranslated()]
 
 
 UPPER_FIELDS = frozenset({

@@ -86,10 +86,13 @@ def load_lists(session: Session, *, path: Path | None = None, actor: str | None 
             identifying_unit=d.identifying_unit, legal_basis=d.legal_basis,
             publication_months=d.publication_months, origin=d.origin, definition=d.model_dump_json()))
     session.flush()
+    # A file without an English text still loads (its English pages show the Chinese);
+    # what it leaves in Chinese only is said, to the administrator and in the audit chain.
+    untranslated = doc.untranslated()
     audit.append(session, action="lists.load", actor=actor,
                  detail={"version": doc.version, "file": path.name if path else "shipped",
-                         "lists": [d.code for d in doc.lists]})
-    return {"version": doc.version, "lists": len(doc.lists)}
+                         "lists": [d.code for d in doc.lists], "untranslated": len(untranslated)})
+    return {"version": doc.version, "lists": len(doc.lists), "untranslated": untranslated}
 
 
 # ----------------------------------------------------------------------------- deadlines

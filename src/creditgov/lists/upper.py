@@ -30,6 +30,12 @@ from creditgov.security.crypto import KeyRing
 from creditgov.subjects.identifiers import looks_like_resident_id, looks_like_uscc
 from creditgov.subjects.models import Subject
 
+# The notes an upper platform's entry is written with (kept as written; a page says them
+# in its language: the workflows' `say_reason`, whose shapes are made from these).
+IMPORTED = "from {source} ({file})"   # imported from the platform's file
+SENT = "from {source} (exchange)"     # sent by the exchange
+REMOVED = "removed by {source}"       # taken off by the platform, which gave no reason
+
 
 @dataclass
 class ImportResult:
@@ -118,13 +124,13 @@ def import_upper(session: Session, keyring: KeyRing, *, spec_path: Path, file: P
                 session.add(entry)
                 session.flush()
                 record_step(session, entry, "import", "published", actor=actor, on=published,
-                            note=f"from {spec.source} ({file.name})", detail={"source": spec.source})
+                            note=IMPORTED.format(source=spec.source, file=file.name), detail={"source": spec.source})
                 res.added += 1
             elif not (exited and entry.status == "published"):
                 res.duplicates += 1
             if exited and entry.status == "published":
                 entry.exited_on, entry.exit_kind = exited, "upper"
-                entry.exit_reason = vals.get("exit_reason") or f"removed by {spec.source}"
+                entry.exit_reason = vals.get("exit_reason") or REMOVED.format(source=spec.source)
                 record_step(session, entry, "exit", "exited", actor=actor, on=exited, note=entry.exit_reason,
                             detail={"kind": "upper", "source": spec.source})
                 res.exited += 1
@@ -162,11 +168,11 @@ def apply_upper_entry(session: Session, *, list_code: str, subject_id: int, sour
         session.add(entry)
         session.flush()
         record_step(session, entry, "import", "published", actor=actor, on=published_on,
-                    note=f"from {source} (exchange)", detail={"source": source, "ref": ref})
+                    note=SENT.format(source=source), detail={"source": source, "ref": ref})
         outcome = "added"
     if exited_on and entry.status == "published":
         entry.exited_on, entry.exit_kind = exited_on, "upper"
-        entry.exit_reason = exit_reason or f"removed by {source}"
+        entry.exit_reason = exit_reason or REMOVED.format(source=source)
         record_step(session, entry, "exit", "exited", actor=actor, on=exited_on, note=entry.exit_reason,
                     detail={"kind": "upper", "source": source})
         outcome = "exited"

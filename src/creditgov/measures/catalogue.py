@@ -199,10 +199,12 @@ def load_measures(session: Session, *, path: Path | None = None, scenarios_path:
                               department=m.department, legal_basis=m.legal_basis, scenarios=list(m.scenarios),
                               active=m.active, version=ms.version, definition=m.model_dump_json()))
     session.flush()
+    untranslated = ms.untranslated()  # still loads: its English pages show these in Chinese
     audit.append(session, action="measures.load", actor=actor,
                  detail={"version": ms.version, "measures": len(ms.measures), "scenarios": len(sc.scenarios),
-                         "default_models": sc.default_models})
-    return {"version": ms.version, "measures": len(ms.measures), "scenarios": len(sc.scenarios)}
+                         "default_models": sc.default_models, "untranslated": len(untranslated)})
+    return {"version": ms.version, "measures": len(ms.measures), "scenarios": len(sc.scenarios),
+            "untranslated": untranslated}
 
 
 # ----------------------------------------------------------------------------- reading

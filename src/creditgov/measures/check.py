@@ -252,8 +252,10 @@ def _holds(conn: Connection, cond: Condition, st: Standing) -> tuple[bool, bool]
 
 def _measure_out(m: MeasureDef, because: str) -> dict[str, Any]:
     return {"code": m.code, "name_zh": m.name_zh, "name_en": m.name_en, "kind": m.kind,
-            "department": m.department, "department_name": m.department_name, "legal_basis": m.legal_basis.strip(),
-            "action": m.action, "because": because}
+            "department": m.department, "department_name": m.department_name,
+            "department_name_en": m.department_name_en or m.department_name, "legal_basis": m.legal_basis.strip(),
+            "legal_basis_en": (m.legal_basis_en or m.legal_basis).strip(), "action": m.action,
+            "action_en": m.action_en or m.action, "because": because}
 
 
 def applicable(conn: Connection, st: Standing, measures_here: list[MeasureDef]

@@ -95,7 +95,9 @@ def load(measures: Path = typer.Option(None, "--measures", help="A measures YAML
     if json_out:
         emit_json(out)
         return
-    console.print(f"loaded {out['measures']} measures and {out['scenarios']} scenarios (version {out['version']})")
+    console.print(f"loaded {out['measures']} measures and {out['scenarios']} scenarios (version {out['version']})"
+                  + (f"; in Chinese only, also on English pages: {', '.join(out['untranslated'])}"
+                     if out["untranslated"] else ""))
 
 
 # ----------------------------------------------------------------------------- check

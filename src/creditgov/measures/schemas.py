@@ -5,7 +5,9 @@ it applies: a list of conditions (any one suffices), each a conjunction of list
 membership, band, grade, colour and commitment status. `unless_lists` keeps incentives
 away from subjects on punitive lists, `unless` from anyone meeting another condition
 (e.g. a commitment breached in the last year). Validated on load so an error names
-file:line:field.
+file:line:field. The texts a page shows (the implementing department's name, the legal
+basis, the action) have their English beside them (`*_en`); a file without them still
+loads, and its English pages show the Chinese.
 
 A grade condition reads bands, never a bare label: "band at least good" of the model
 the scenario uses for the subject's kind (labels mean different things in different
@@ -25,6 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from creditgov.lists.schemas import (
+    English,  # an optional English text beside the Chinese, said when given
+)
 from creditgov.scoring.bands import BandName
 
 MeasureKind = Literal["incentive", "punishment", "supervision"]
@@ -113,13 +118,21 @@ class MeasureDef(Frozen):
     kind: MeasureKind
     department: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="implementing department")
     department_name: str
+    department_name_en: English = None
     legal_basis: str = Field(min_length=2)
+    legal_basis_en: English = None
     scenarios: list[str] = Field(min_length=1)
     when: list[Condition] = Field(min_length=1, description="any one condition suffices")
     unless_lists: list[str] = Field(default_factory=list)
     unless: list[Condition] = Field(default_factory=list, description="blocked when any of these holds")
     action: str = Field(min_length=2, description="what the department does")
+    action_en: English = None
     active: bool = True
+
+    def untranslated(self) -> list[str]:
+        """The texts this measure gives in Chinese only (shown in Chinese on English pages)."""
+        return [f"{self.code}: {f}_en" for f in ("department_name", "legal_basis", "action")
+                if not getattr(self, f + "_en")]
 
 
 class MeasuresFile(Frozen):
@@ -134,6 +147,9 @@ class MeasuresFile(Frozen):
         if dup:
             raise ValueError(f"measure codes listed twice: {sorted(dup)}")
         return self
+
+    def untranslated(self) -> list[str]:
+        return [x for m in self.measures for x in m.untranslated()]
 
 
 def _as_list(v: object) -> object:

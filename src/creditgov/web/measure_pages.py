@@ -19,6 +19,7 @@ from creditgov.lists.models import STATUSES
 from creditgov.measures import service as measures_service
 from creditgov.security.scopes import Principal, Role, authorize
 from creditgov.subjects import search as subject_search
+from creditgov.web import i18n
 from creditgov.web.render import _, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -53,7 +54,7 @@ def lists_page(request: Request, who: Who, session: DB,
 @router.get("/lists/entries/{entry_id}")
 def list_entry_page(request: Request, entry_id: Id, who: Who, session: DB) -> Response:
     grant = authorize(who, "lists.read")
-    e = lists_service.entry_detail(session, entry_id)
+    e = list_access.entry_reading(session, entry_id, i18n.page_language(request.cookies))
     s = grant.require_subject(session, e["subject_id"])
     return render(request, "list_entry.html", {"e": e, "name": s.name})
 

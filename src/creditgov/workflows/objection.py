@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 from creditgov.core import clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.exchange import apply as exchange_apply
+from creditgov.lists import exits as list_exits
+from creditgov.lists import upper as upper_lists
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
@@ -35,12 +38,28 @@ from creditgov.workflows.notifications import (
 from creditgov.workflows.outcomes import apply_outcome, parse_corrections
 from creditgov.workflows.rules import rules
 
-# The reasons the workflows give a record's status change (`records.service.change_status`:
-# an objection's, here and in `outcomes.apply_outcome`; a repair approved and a
-# publication period ended, in `flows`), stored as written in
-# English — the status history's record — and said on a page in its language by
-# `say_reason`: each shape with its Chinese and English words (the outcome, the deciding
-# department and the severity named by their labels).
+
+def _shape(fmt: str, **groups: str) -> str:
+    """The pattern of a text written with `fmt` (its `{field}`s, as `str.format` fills
+    them): the literal parts escaped, each field a named group of the pattern given
+    (any text when none is), so a shape is made from the very format its writer uses."""
+    out, pos = [], 0
+    for m in re.finditer(r"\{(\w+)\}", fmt):
+        out += [re.escape(fmt[pos:m.start()]), f"(?P<{m.group(1)}>{groups.get(m.group(1), '.*')})"]
+        pos = m.end()
+    return "^" + "".join(out) + re.escape(fmt[pos:]) + "$"
+
+
+# The reasons a record's status change is given (`records.service.change_status`) and a
+# list entry's steps are noted with, stored as written in English — the history's record —
+# and said on a page in its language by `say_reason`: each shape with its Chinese and
+# English words (the outcome, the deciding department and the severity named by their
+# labels, a change and its cause in words). Whose they are: an objection's, here and in
+# `outcomes.apply_outcome`; a repair approved and a publication period ended, in `flows`;
+# a change another platform sent, in `exchange.apply` (`REASON`); and the lists': an exit
+# when the publication period ended (`lists.exits`), the exits `flows` asks for when a
+# record is repaired or deleted, an upper platform's entry imported, sent or removed
+# (`lists.upper`).
 REASON_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(rx, re.S), zh, en) for rx, zh, en in (
     (r"^objection (?P<id>\d+) received \((?P<filing>[^)]*)\)$", "异议 #{id} 已受理（受理编号 {filing}）",
      "Objection #{id} received (filing no. {filing})"),
@@ -53,14 +72,45 @@ REASON_SHAPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(
     (r"^publication ended on (?P<day>\d{4}-\d{2}-\d{2}) \((?P<months>\d+) months, (?P<severity>\w+)\); "
      r"obligations fulfilled$", "公示期已于 {day} 届满（{months} 个月，{severity}），义务已履行",
      "Publication ended on {day} ({months} months, {severity}); obligations fulfilled"),
+    (_shape(exchange_apply.REASON, kind="|".join(map(re.escape, exchange_apply.STATUS_OF)), node=r"\S+"),
+     "{kind}（平台 {node} 经数据交换通知{cause}）", "{kind} (sent by platform {node} through the exchange{cause})"),
+    (_shape(list_exits.EXPIRY_REASON), "公示期届满", "Publication period ended"),
+    (r"^record (?P<record>\d+) repaired \(application (?P<id>\d+)\)$", "记录 #{record} 已修复（信用修复申请 #{id}）",
+     "Record #{record} repaired (credit repair application #{id})"),
+    (r"^record deleted after objection (?P<id>\d+): (?P<why>.*)$", "异议 #{id} 处理后记录已删除：{why}",
+     "Record deleted after objection #{id}: {why}"),
+    (r"^record deleted on review of objection (?P<id>\d+): (?P<why>.*)$", "异议 #{id} 复核后记录已删除：{why}",
+     "Record deleted on review of objection #{id}: {why}"),
+    (_shape(upper_lists.SENT), "由 {source} 经数据交换下发", "Sent by {source} through the exchange"),
+    (_shape(upper_lists.IMPORTED, file=r"[^()]*"), "从 {source} 导入（文件 {file}）", "Imported from {source} (file {file})"),
+    (_shape(upper_lists.REMOVED), "已由 {source} 移出", "Removed by {source}"),
 ))
 _STAGES = {"decided": ("处理决定", "decided"), "reviewed": ("复核决定", "review decided")}
 _NO_REASON = "no reason given"
+# A status change another platform sent (`exchange.apply.STATUS_OF`), and its cause there.
+_CHANGES = {"record.repaired": ("记录已修复", "Record repaired"), "record.revoked": ("记录已撤销", "Record revoked"),
+            "record.publication-ended": ("公示期届满", "Publication ended"),
+            "record.archived": ("记录已归档", "Record archived")}
+_CAUSES = {"repair": ("对方平台的信用修复申请 #{v}", "the sending platform's credit repair application #{v}"),
+           "objection": ("对方平台的异议 #{v}", "the sending platform's objection #{v}"),
+           "expiry": ("对方平台 {v} 的公示期满处理", "the sending platform's end of publication periods on {v}"),
+           "retention": ("对方平台 {v} 的保存期满处理", "the sending platform's end of retention periods on {v}")}
+
+
+def _cause(cause: str, en: int) -> str:
+    """The sender's cause in words, after the words before it ("" for none given); a
+    cause of another shape as the sender wrote it."""
+    if cause == exchange_apply.NO_CAUSE:
+        return ""
+    kind, sep, value = cause.partition(":")
+    if sep and kind in _CAUSES and re.fullmatch(r"\d+|\d{4}-\d{2}-\d{2}", value):
+        cause = _CAUSES[kind][en].format(v=value)
+    return ("；", "; ")[en] + cause
 
 
 def say_reason(reason: str | None, lang: str = "zh") -> str:
-    """A status change's stored reason in `lang` when it is one of an objection's shapes
-    (`REASON_SHAPES`); any other reason as stored."""
+    """A status change's (or a list step's) stored reason in `lang` when it is one of the
+    known shapes (`REASON_SHAPES`); any other reason as stored."""
     text = reason or ""
     en = int(lang == "en")
     for rx, zh_words, en_words in REASON_SHAPES:
@@ -78,6 +128,10 @@ def say_reason(reason: str | None, lang: str = "zh") -> str:
             parts["department"] = labels.label("department", parts["department"], lang)
         if "severity" in parts:
             parts["severity"] = labels.label("severity", parts["severity"], lang)
+        if "kind" in parts:
+            parts["kind"] = _CHANGES[parts["kind"]][en]
+        if "cause" in parts:
+            parts["cause"] = _cause(parts["cause"], en)
         return (zh_words, en_words)[en].format(**parts)
     return text
 
