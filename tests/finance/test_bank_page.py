@@ -220,7 +220,7 @@ def test_a_reworded_service_message_does_not_change_the_page() -> None:
                 InvalidInput("nope", code="finance.repayment.above_outstanding",
                              params={"value": Decimal("5"), "outstanding": Decimal("3.00")})]
     for lang, want in (("zh", ["申请 #7 已是“已通过”状态，不能再作决定。", "还款金额 5 元超过贷款余额 3.00 元。"]),
-                       ("en", ["Application #7 is already “approved”; it cannot be decided again.",
+                       ("en", ["Application #7 is already “Approved”; it cannot be decided again.",
                                "The repayment of 5 yuan is more than the outstanding 3.00 yuan."])):
         token = current.set(lang)
         try:

@@ -59,10 +59,11 @@ def test_no_consent_no_access_and_revocation_closes_at_once(setup) -> None:
     assert c.get(f"/api/v1/subjects/{firm_id}", headers=_h(tok["bank_a"])).status_code == 200
     assert c.get(f"/api/v1/finance/needs/{need_id}/file", headers=_h(tok["bank_b"])).status_code == 404
     assert c.get("/api/v1/finance/matches", headers=_h(tok["bank_a"])).json()[0]["need"]["subject"]["id"] == firm_id
-    # Every bank read is visible to the subject among its file's readers.
+    # Every bank read is visible to the subject among its file's readers: the need's file
+    # and the credit file itself (a firm's file too, though it is no person's).
     own = c.get(f"/api/v1/subjects/{firm_id}", headers=_h(tok["firm"])).json()
     readers = [x for x in own["readers"] if x["actor"] == "user:bank_a"]
-    assert len(readers) == 1 and readers[0]["purpose"].startswith("信易贷 need"), own["readers"]
+    assert len(readers) == 2 and {r["purpose"][:11] for r in readers} == {"信易贷 need / ", "credit lend"}, readers
     # Revoked: the very next read is refused.
     assert c.delete(f"/api/v1/finance/consents/{consent_id}", headers=_h(tok["firm"])).status_code == 204
     assert c.get(f"/api/v1/finance/needs/{need_id}/file", headers=_h(tok["bank_a"])).status_code == 404
@@ -97,7 +98,7 @@ def test_the_loan_path_through_the_api_is_scoped_to_the_bank(setup) -> None:
         d = c.post(f"/api/v1/finance/applications/{aid}/decision", json=body, headers=_h(tok["bank_a"]))
         assert d.status_code == 200, d.text
         loan = d.json()["loan"]
-        assert loan["status_label"]["label_en"] == "open" and loan["band"] == "excellent"
+        assert loan["status_label"]["label_en"] == "Open" and loan["band"] == "excellent"
     lid = loan["id"]
     rep = {"ref": "B-1", "paid_on": "2026-11-01", "amount": "100000"}
     first = c.post(f"/api/v1/finance/loans/{lid}/repayments", json=rep, headers=_h(tok["bank_a"]))

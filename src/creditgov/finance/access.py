@@ -29,24 +29,23 @@ from creditgov.finance.models import (
 )
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
-from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Principal, Role, authorize
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.access import read_file
 from creditgov.subjects.models import Subject
 
-BAND_LABELS = {"excellent": ("优", "excellent"), "good": ("良", "good"), "fair": ("中", "fair"),
-               "poor": ("差", "poor")}
+BAND_LABELS = {"excellent": ("优", "Excellent"), "good": ("良", "Good"), "fair": ("中", "Fair"),
+               "poor": ("差", "Poor")}
 STATUS_LABELS = {
-    "draft": ("草稿", "draft"), "submitted": ("待审核", "submitted"), "approved": ("已通过", "approved"),
-    "rejected": ("已退回", "rejected"), "withdrawn": ("已撤回", "withdrawn"), "open": ("进行中", "open"),
-    "financed": ("已获贷", "financed"), "declined": ("已拒绝", "declined"), "overdue": ("逾期", "overdue"),
-    "default": ("违约", "default"), "repaid": ("已结清", "repaid"), "paid": ("已赔付", "paid"),
+    "draft": ("草稿", "Draft"), "submitted": ("待审核", "Submitted"), "approved": ("已通过", "Approved"),
+    "rejected": ("已退回", "Returned"), "withdrawn": ("已撤回", "Withdrawn"), "open": ("进行中", "Open"),
+    "financed": ("已获贷", "Financed"), "declined": ("已拒绝", "Declined"), "overdue": ("逾期", "Overdue"),
+    "default": ("违约", "In default"), "repaid": ("已结清", "Repaid"), "paid": ("已赔付", "Paid"),
 }
-KIND_LABELS = {"enterprise": ("企业", "enterprise"), "merchant": ("个体工商户/商户", "merchant"),
-               "homestay": ("民宿", "homestay"), "social_org": ("社会组织", "social organisation"),
-               "individual": ("自然人", "individual")}
+KIND_LABELS = {"enterprise": ("企业", "Enterprise"), "merchant": ("个体工商户/商户", "Merchant"),
+               "homestay": ("民宿", "Homestay"), "social_org": ("社会组织", "Social organisation"),
+               "individual": ("自然人", "Individual")}
 
 
 def label(table: dict[str, tuple[str, str]], code: str | None) -> dict[str, str] | None:
@@ -210,15 +209,14 @@ def consented_need(session: Session, bank: Bank, need_id: int) -> FinancingNeed:
 
 def bank_read(session: Session, ring: KeyRing, who: Principal, bank: Bank, need_id: int) -> dict[str, Any]:
     """A bank opens a need it holds the subject's consent for: the need, its contact and
-    the credit file. The file read is audited as `subject.read` whether the subject is a
-    person or a firm, so the subject sees every bank read among its file's readers."""
+    the credit file. The file read (`subjects.access.read_file` under the bank's consented
+    scope) is audited as `subject.read` whether the subject is a person or a firm, so the
+    subject sees every bank read among its file's readers."""
     n = consented_need(session, bank, need_id)
     subject = session.get(Subject, n.subject_id)
     assert subject is not None
     purpose = service.need_purpose(n.id)
     file = read_file(session, ring, authorize(who, "subjects.read"), n.subject_id, purpose)
-    if not subject_service.is_personal(subject):  # a person's read is audited by the file read itself
-        audit.append(session, action="subject.read", actor=who.actor, subject_id=subject.id, purpose=purpose)
     return {"need": need_dict(n, subject=subject, phone=ring.decrypt(n.contact_phone)), "file": file}
 
 

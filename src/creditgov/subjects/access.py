@@ -29,7 +29,9 @@ def read_file(session: Session, ring: KeyRing, grant: Grant, subject_id: int, pu
     grant.require_subject(session, subject_id)
     f = subject_service.credit_file(session, ring, str(subject_id), actor=grant.principal.actor,
                                     purpose=purpose or default_purpose(grant.principal),
-                                    mask_people=grant.masks_people)
+                                    mask_people=grant.masks_people,
+                                    # a bank reading under a consent: the subject sees every read
+                                    audited=grant.scope is Scope.CONSENTED)
     out = f.as_dict()
     out["records"] = grant.visible_records(out["records"])
     if not grant.shows_readers:

@@ -203,8 +203,10 @@ _Q_READERS = (select(_ae.c.at, _ae.c.actor, _ae.c.purpose)
 
 
 def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | None = None,
-                purpose: str = "query", history: bool = False, mask_people: bool = True) -> CreditFile:
-    """The whole credit file of a subject. Reading a person's file is audited."""
+                purpose: str = "query", history: bool = False, mask_people: bool = True,
+                audited: bool = False) -> CreditFile:
+    """The whole credit file of a subject. Reading a person's file is audited, and any
+    file when `audited` (a reader outside government, such as a bank under consent)."""
     subject = resolve(session, keyring, key)
     conn = session.connection()
     sid = {"sid": subject.id}
@@ -239,7 +241,7 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
                            "line": r.line_no, "raw_hash": r.raw_hash},
             "status_history": changes.get(r.id, []),
         })
-    if is_personal(subject):
+    if audited or is_personal(subject):
         audit.append(session, action="subject.read", actor=actor, subject_id=subject.id, purpose=purpose)
     readers = [{"at": at.isoformat(timespec="seconds"), "actor": who, "purpose": why}
                for at, who, why in conn.execute(_Q_READERS, sid)]
