@@ -221,6 +221,11 @@ def test_counter_asks_the_resident_for_an_sms_code_then_redeems(edge, store: str
     # The shop's own account confirms the code on its page.
     ok = c.post("/points/confirm", data={"code": code}, headers=_h(tok["shopkeeper"]))
     assert ok.status_code == 200 and 'data-testid="confirm-done"' in ok.text
+    # Shown again later, the code is said to be used already, with when, in either language.
+    for lang, words in (("zh", "已于"), ("en", "was already confirmed on")):
+        again = c.post("/points/confirm", data={"code": code}, headers=_h(tok["shopkeeper"]), cookies={"cg_lang": lang})
+        assert again.status_code == 200 and 'data-testid="confirm-done"' not in again.text
+        assert 'data-testid="confirm-already"' in again.text and words in again.text and code in again.text
     assert c.post("/points/confirm", data={"code": code}, headers=_h(tok["firm"])).status_code == 404  # not its shop
 
 

@@ -60,7 +60,7 @@ def test_redeem_retry_and_confirm_through_the_api(setup, store: str) -> None:
     c, tok, ids = setup
     r = c.get(f"/api/v1/points/subjects/{ids['resident']}", headers=_h(tok["resident"]))
     assert r.status_code == 200 and r.json()["balance"] == 510
-    assert r.json()["entries"][0]["cause_label"] == ["人工奖励", "manual award"]
+    assert r.json()["entries"][0]["cause_label"] == ["人工奖励", "Manual award"]
     assert r.json()["entries"][0]["note"] == MARKUP   # unharmed in the JSON
     body = {"offer_id": ids["offer"]}
     assert c.post("/api/v1/points/redemptions", json=body, headers=_h(tok["resident"])).status_code == 422

@@ -17,17 +17,17 @@ from creditgov.points.models import Offer, PointsEntry, Redemption, Shop
 from creditgov.subjects.models import Subject
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
-    "earn": ("获得", "earned"), "award": ("奖励", "award"), "redeem": ("兑换", "redeemed"),
-    "refund": ("退回", "returned"), "expire": ("过期", "expired"), "reverse": ("冲正", "reversed"),
+    "earn": ("获得", "Earned"), "award": ("奖励", "Award"), "redeem": ("兑换", "Redeemed"),
+    "refund": ("退回", "Returned"), "expire": ("过期", "Expired"), "reverse": ("冲正", "Reversed"),
 }
 CAUSE_LABELS: dict[str, tuple[str, str]] = {
-    "evaluation": ("信用评价", "credit evaluation"), "record": ("信用记录", "credit record"),
-    "award": ("人工奖励", "manual award"), "redemption": ("积分兑换", "redemption"),
-    "expiry": ("积分过期", "expiry"), "correction": ("更正", "correction"),
+    "evaluation": ("信用评价", "Credit evaluation"), "record": ("信用记录", "Credit record"),
+    "award": ("人工奖励", "Manual award"), "redemption": ("积分兑换", "Redemption"),
+    "expiry": ("积分过期", "Expiry"), "correction": ("更正", "Correction"),
 }
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "reserved": ("待核销", "reserved"), "settled": ("已核销", "settled"),
-    "cancelled": ("已取消", "cancelled"), "expired": ("已过期", "expired"),
+    "reserved": ("待核销", "Reserved"), "settled": ("已核销", "Settled"),
+    "cancelled": ("已取消", "Cancelled"), "expired": ("已过期", "Expired"),
 }
 
 

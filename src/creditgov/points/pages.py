@@ -234,12 +234,16 @@ async def confirm_submit(request: Request, who: Who, session: DB, code: Annotate
     shop_subject = who.subject_id if grant.scope is Scope.SELF else None
     if grant.scope is Scope.SELF and shop_subject is None:
         return _confirm(request, session, who, typed=typed, status=404, error=_("没有这个兑换码。"))
+    started = clock.now()
     try:
         r = shop.confirm(session, code=typed.upper(), actor=who.actor, shop_subject_id=shop_subject)
     except (Conflict, NotFound) as exc:
         session.rollback()
         return _confirm(request, session, who, typed=typed, error=refusal(exc), status=status_of(exc))
-    return _confirm(request, session, who, done=access.redemption_out(r))
+    # A code settled before this request (shown again at the counter, or a second press)
+    # is said so, with when: the counter must not hand the goods over twice.
+    already = r.settled_at is not None and r.settled_at < started
+    return _confirm(request, session, who, done={**access.redemption_out(r), "already": already})
 
 
 # ------------------------------------------------------------------ the credit-merchant selection
