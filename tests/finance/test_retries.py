@@ -6,6 +6,7 @@ the subject's own view names a consent's bank and purpose in the page's language
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -259,6 +260,7 @@ def test_the_own_view_names_the_bank_and_the_purpose_in_the_pages_language(api) 
                                   purpose=f"信易贷 need {nid} / credit-based lending, need {nid}", actor="firm")
         s.add(NeedConsent(need_id=nid, bank_id=service.bank_by_code(s, "bank-b").id, consent_id=old.id,
                           created_at=clock.now()))
+        old.granted_on, old.expires_on = dt.date(2026, 3, 1), dt.date(2026, 5, 30)  # ran out before today
         ids = {"new": new.consent_id, "marked": marked.consent_id, "old": old.id}
         stored = s.get(AccessConsent, new.consent_id)
         assert stored is not None and stored.purpose == f"信易贷 need / credit-based lending need@{nid}"
@@ -280,3 +282,7 @@ def test_the_own_view_names_the_bank_and_the_purpose_in_the_pages_language(api) 
     assert "乙银行" in zh["old"] and f"信易贷融资需求 #{nid}" in zh["old"] and "credit-based" not in zh["old"]
     assert f"Credit-based lending, need #{nid}" in en["old"] and "信易贷" not in en["old"]
     assert "<script>alert(1)</script>" not in zh["marked"] and "&lt;script&gt;" in zh["marked"]
+    # A consent whose last day has passed is said to have run out, with nothing to revoke.
+    assert "已到期" in zh["old"] and "有效" not in zh["old"] and "consent-revoke" not in zh["old"]
+    assert "Expired" in en["old"] and "In force" not in en["old"]
+    assert "有效" in zh["new"] and "In force" in en["new"] and "consent-revoke" in zh["new"]

@@ -281,10 +281,20 @@ def consents(session: Session, *, subject_id: int | None = None, organisation: s
     return list(session.execute(q).scalars())
 
 
+def consent_status(c: AccessConsent, today: dt.date | None = None) -> str:
+    """`revoked`, `expired` (its last day has passed) or `in_force`: as the scope check
+    (`scopes.py`) reads it."""
+    if c.revoked_on is not None:
+        return "revoked"
+    if c.expires_on is not None and c.expires_on < (today or clock.today()):
+        return "expired"
+    return "in_force"
+
+
 def consent_dict(c: AccessConsent) -> dict[str, Any]:
     return {"id": c.id, "subject_id": c.subject_id, "organisation": c.organisation, "purpose": c.purpose,
             "granted_on": c.granted_on.isoformat(), "expires_on": c.expires_on.isoformat() if c.expires_on else None,
-            "revoked_on": c.revoked_on.isoformat() if c.revoked_on else None}
+            "revoked_on": c.revoked_on.isoformat() if c.revoked_on else None, "status": consent_status(c)}
 
 
 def user_dict(u: User) -> dict[str, Any]:
