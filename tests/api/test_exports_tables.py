@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from creditgov.alerts.models import Alert
+from creditgov.analysis import tables
 from creditgov.complaints import service as complaints_service
 from creditgov.complaints.models import Complaint
 from creditgov.complaints.schemas import ComplaintIn
@@ -320,3 +321,17 @@ def test_list_commands_write_the_pages_rows_to_a_file(sclient: TestClient, sqlit
                                    "alerts", "list", "--out", str(tmp_path / "x.pdf")])
     assert isinstance(bad.exception, InvalidInput) and ".xlsx or .csv" in str(bad.exception)  # exit 2 in `main`
     assert not (tmp_path / "x.pdf").exists()
+
+
+
+def test_grades_written_in_chinese_are_named_in_english_on_english_exports() -> None:
+    """A model whose grades are Chinese characters (Changxing's homestays: 优/良/差): the
+    English distribution and trend tables name them by their band, the Chinese as written."""
+    dist = {"by": "street", "categories": ["优", "良", "差"], "rows": [], "totals": {"优": 2}, "total": 2}
+    trend = {"grades": ["优", "良", "差"], "runs": [{"run_id": 1, "as_of": "2026-09-30", "subjects": 2,
+                                                "mean_score": 80.5, "grades": {"优": 2}}]}
+    assert tables.distribution_table(dist, "en")[0] == ["Street (town)", "Excellent", "Good", "Poor", "Total"]
+    assert tables.distribution_table(dist, "zh")[0] == ["街道(乡镇)", "优", "良", "差", "合计"]
+    head, rows = tables.trend_table(trend, "en")
+    assert head[-3:] == ["Excellent", "Good", "Poor"] and rows == [[1, "2026-09-30", 2, 80.5, 2, 0, 0]]
+    assert tables.trend_table(trend, "zh")[0][-3:] == ["优", "良", "差"]

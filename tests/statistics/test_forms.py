@@ -22,6 +22,7 @@ from creditgov.api.app import create_app
 from creditgov.catalog.models import Department
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
+from creditgov.core.tables import sheet_title
 from creditgov.lists.models import CreditList, ListEntry
 from creditgov.measures.models import CheckFeedback, CreditCheck
 from creditgov.records.models import CreditRecord
@@ -30,6 +31,7 @@ from creditgov.security import users
 from creditgov.security.scopes import Principal, Role, authorize
 from creditgov.statistics import files, service
 from creditgov.statistics.access import scoped_form
+from creditgov.statistics.service import SECTIONS, TITLES
 from creditgov.subjects.models import Region, Subject
 from creditgov.web import i18n
 from creditgov.workflows.models import Objection, RepairApplication
@@ -154,6 +156,11 @@ def _expected_october(la: str, lb: str) -> dict[str, dict[str, dict[str, int]]]:
     }
 
 
+
+def _tab(key: str, lang: str = "zh") -> str:
+    """A table's sheet in the workbook: named by its title in the workbook's language."""
+    return sheet_title(TITLES[key][1 if lang == "en" else 0])
+
 def test_every_cell_of_two_months_and_a_quarter(county: str) -> None:
     ids = _build(county)
     la, lb = str(ids["la"]), str(ids["lb"])
@@ -213,15 +220,15 @@ def test_every_cell_of_two_months_and_a_quarter(county: str) -> None:
     # The workbook: every cell as in the form, the hostile names as written, no formula.
     wb = load_workbook(io.BytesIO(files.workbook(oct_form, "zh")))
     for t in oct_form["tables"]:
-        ws = wb[t["key"]]
+        ws = wb[_tab(t["key"])]
         got = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
         header, body = files.rows_of(t, "zh")
         assert got == [header, *[[v if v != "" else None for v in row] for row in body]]
-    evil_cell = next(c for row in wb["records"].iter_rows() for c in row if c.value == EVIL_DEPT)
+    evil_cell = next(c for row in wb[_tab("records")].iter_rows() for c in row if c.value == EVIL_DEPT)
     assert evil_cell.data_type == "s"
-    assert EVIL_STREET in [c.value for row in wb["subjects_by_region"].iter_rows() for c in row]
+    assert EVIL_STREET in [c.value for row in wb[_tab("subjects_by_region")].iter_rows() for c in row]
     en = load_workbook(io.BytesIO(files.workbook(oct_form, "en")))
-    assert en["records"]["C2"].value == "New records" and en["records"]["A1"].value == "Credit records by department"
+    assert en[_tab("records", "en")]["C2"].value == "New records" and en[_tab("records", "en")]["A1"].value == "Credit records by department"
 
     # The PDF: a valid document with every table, the hostile names printed as written.
     text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in
@@ -243,7 +250,7 @@ def test_command_api_and_page_agree(county: str, cli, tmp_path, monkeypatch: pyt
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert _cells(data) == expected and data["files"]["xlsx"] == "f.xlsx"
-    assert load_workbook(cli.work / "f.xlsx")["lists"]["B2"].value == "名称"
+    assert load_workbook(cli.work / "f.xlsx")[_tab("lists")]["B2"].value == "名称"
     table = cli("--db", county, "statistics", "form", "--period", "2026-10")
     assert table.exit_code == 0 and "信用记录（按报送部门）" in table.output
 
@@ -259,7 +266,7 @@ def test_command_api_and_page_agree(county: str, cli, tmp_path, monkeypatch: pyt
     assert c.get("/api/v1/statistics/form?period=2026-10", headers=bhead).status_code == 403
     assert c.get("/api/v1/statistics/form?period=2026-13", headers=head).status_code == 422
     x = c.get("/api/v1/statistics/form.xlsx?period=2026Q4&lang=en", headers=head)
-    assert x.status_code == 200 and load_workbook(io.BytesIO(x.content))["records"]["C2"].value == "New records"
+    assert x.status_code == 200 and load_workbook(io.BytesIO(x.content))[_tab("records", "en")]["C2"].value == "New records"
     p = c.get("/api/v1/statistics/form.pdf?period=2026-10", headers=head)
     assert p.status_code == 200 and p.content.startswith(b"%PDF")
     for lang, title in (("zh", "统计报表"), ("en", "Statistics forms")):
@@ -277,7 +284,8 @@ def test_command_api_and_page_agree(county: str, cli, tmp_path, monkeypatch: pyt
                     assert re.search(pattern, page.text, re.S), (lang, t, row, col)
         assert c.get("/statistics/form.pdf?period=2026-10", headers=head).content.startswith(b"%PDF")
         book = load_workbook(io.BytesIO(c.get("/statistics/form.xlsx?period=2026-10", headers=head).content))
-        assert book["records"]["C2"].value == ("New records" if lang == "en" else "新增记录")
+        assert book[_tab("records", lang)]["C2"].value == ("New records" if lang == "en" else "新增记录")
+        assert book.sheetnames == [_tab(k, lang) for k in SECTIONS]  # tabs named in words, not keys
 
 
 def test_the_records_table_from_the_segments_is_the_stores(county: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -58,7 +58,8 @@ def distribution_table(dist: dict[str, Any], lang: str) -> tuple[list[str], list
     """The distribution's table: one row per group, a count per category, the group's
     total, and the totals row last — as on the page."""
     cats: Sequence[str] = dist["categories"]
-    header = [pick(BY[dist["by"]], lang), *(pick(CATEGORY[c], lang) if c in CATEGORY else c for c in cats),
+    header = [pick(BY[dist["by"]], lang),
+              *(pick(CATEGORY[c], lang) if c in CATEGORY else labels.label("grade", c, lang) for c in cats),
               pick(TOTAL, lang)]
     rows: list[list[Any]] = [[group_name(r, dist["by"], lang), *(r["counts"].get(c, 0) for c in cats), r["total"]]
                              for r in dist["rows"]]
@@ -70,7 +71,7 @@ def trend_table(trend: dict[str, Any], lang: str) -> tuple[list[str], list[list[
     """One row per published run, oldest first: subjects, mean score, then the count of
     each grade."""
     grades: Sequence[str] = trend["grades"]
-    header = [*TREND_HEAD[lang], *grades]
+    header = [*TREND_HEAD[lang], *(labels.label("grade", g, lang) for g in grades)]
     rows = [[p["run_id"], p["as_of"], p["subjects"], p["mean_score"], *(p["grades"].get(g, 0) for g in grades)]
             for p in trend["runs"]]
     return header, rows

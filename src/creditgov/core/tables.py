@@ -65,7 +65,7 @@ def _xlsx_cell(ws: Any, v: Any) -> Any:
 def xlsx_chunks(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """The table as one worksheet named `title` (cut to Excel's 31 characters)."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_sheet_title(title))
+    ws = wb.create_sheet(title=sheet_title(title))
     ws.append(list(header))
     for row in rows:
         ws.append([_xlsx_cell(ws, v) for v in row])
@@ -76,8 +76,8 @@ def xlsx_chunks(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
             yield chunk
 
 
-def _sheet_title(title: str) -> str:
-    # Excel refuses these characters in a sheet's name.
+def sheet_title(title: str) -> str:
+    """A sheet's name from a title: Excel refuses some characters and more than 31."""
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)
     return clean[:31] or "export"
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from creditgov.api.deps import DB, Id, Who
+from creditgov.core import labels
 from creditgov.scoring import access
 from creditgov.security import service as audit
 from creditgov.security.scopes import authorize
@@ -29,5 +30,7 @@ def run_scores_export(request: Request, run_id: Id, who: Who, session: DB,
     audit.append(session, action="scores.export", actor=who.actor,
                  detail={"format": fmt, "run": run.id, "model": run.model_name, "rows": len(rows)})
     session.commit()
-    return exports.stream(fmt, filename=f"scores-run-{run.id}", title=f"{run.model_name} {run.as_of}",
+    # The sheet's name (31 characters at most): the date whole, then the model's name as far as it goes.
+    title = f"{run.as_of} {labels.label('model', run.model_name, lang)}"
+    return exports.stream(fmt, filename=f"scores-run-{run.id}", title=title,
                           header=access.SCORE_HEADER[lang], rows=iter(rows), count=len(rows))

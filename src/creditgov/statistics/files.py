@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from creditgov.core import clock
+from creditgov.core.tables import sheet_title
 from creditgov.reports.pdftext import fonts, markup
 
 WORDS = {"title": ("信用工作统计报表", "Credit work statistics form"), "name": ("名称", "Name"),
@@ -53,7 +54,7 @@ def workbook(form: dict[str, Any], lang: str = "zh") -> bytes:
     for first in list(wb.worksheets):   # a new workbook comes with an empty first sheet
         wb.remove(first)
     for t in form["tables"]:
-        ws = wb.create_sheet(title=t["key"][:31])
+        ws = wb.create_sheet(title=sheet_title(t["title"][lang]))
         ws.append([_cell(t["title"][lang]), _cell(form["period"]["label"][lang])])
         header, body = rows_of(t, lang)
         for row in (header, *body):

@@ -84,10 +84,14 @@ def analysis_page(request: Request, who: Who, session: DB, what: What = None, by
         dist = {**dist, "rows": [{**r, "name": unknown if r["group"] == service.UNKNOWN or r["name"] == service.UNKNOWN
                                   else labels.label(kind, r["group"], lang) if kind else r["name"]}
                                  for r in dist["rows"]]}
+    # A model's grades (Changxing's 优/良/差) named in the page's language, as the exports name them.
+    lang = i18n.current.get()
+    shown = [*(dist["categories"] if dist and what == "grade" else []), *(trend["grades"] if trend else [])]
+    grade_names = {g: labels.label("grade", g, lang) for g in shown}
     return render(request, "analysis.html", {
         "what": what, "by": by, "model": model, "months": months, "models": models,
         "whats": service.WHAT, "bys": service.BY, "dist": dist, "dist_error": dist_error, "trend": trend,
-        "risk": risk, "scope_label": scope_label(grant)})
+        "risk": risk, "scope_label": scope_label(grant), "grade_names": grade_names})
 
 
 

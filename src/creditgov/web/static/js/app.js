@@ -75,7 +75,7 @@
     shares: function (el, d) {
       var xs = d.runs.map(function (r) { return r.as_of; });
       var series = d.grades.map(function (g) {
-        return { name: g + " " + d.labels.share + " (%)", type: "line",
+        return { name: ((d.names && d.names[g]) || g) + " " + d.labels.share + " (%)", type: "line",
                  data: d.runs.map(function (r) { return Math.round(1000 * (r.shares[g] || 0)) / 10; }) };
       });
       series.push({ name: d.labels.mean, type: "line", yAxisIndex: 1, lineStyle: { type: "dashed" },
