@@ -82,6 +82,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("security", layer=1,
            models=("creditgov.security.models", "creditgov.security.accounts"),
            api=("creditgov.security.views:router",),
+           jobs=(("request_keys", "creditgov.security.jobs:request_keys"),),
            commands=(Command("creditgov.security.cli:app", "audit"),
                      Command("creditgov.security.users_cli:app", "users"),
                      Command("creditgov.security.users_cli:consent_app", "consent"))),
@@ -216,7 +217,6 @@ DOMAINS: tuple[Domain, ...] = (
            pages=("creditgov.exchange.pages",),
            commands=(Command("creditgov.exchange.cli:app", "exchange"),),
            jobs=(("exchange", "creditgov.exchange.jobs:exchange"),),
-           seams=(Seam("creditgov.reports.extras:register", "creditgov.exchange.report:report_panel"),),
            permissions="creditgov.exchange.permissions:PERMISSIONS",
            nav=(("/exchange", "数据交换", "exchange.read"),)),
     # The bureau export (征信机构) reads the catalogue's bureau markers, records, subjects and

@@ -13,14 +13,14 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditgov import __version__, bootstrap
-from creditgov.api import docs, problems, ratelimit
+from creditgov.api import docs, problems, ratelimit, request_keys
 from creditgov.api.deps import AppContext
 from creditgov.core import db, schema, settings
 from creditgov.core.errors import ConfigError
@@ -35,6 +35,15 @@ Sign in with `POST /auth/login` (browser session cookie + CSRF token echoed in t
 with an API token issued to a department's or bank's account. Every answer is limited
 to the caller's data scope; every read of a personal file is audited with its
 purpose. Errors are `application/problem+json` (RFC 9457).
+
+Any POST, PUT, PATCH or DELETE may carry `Idempotency-Key: <1–100 visible ASCII
+characters>` (at least 16 without signing in; a UUID is best): the same request sent
+again with the same key within 24 hours is answered with the first answer (same status
+and body, header `Idempotent-Replayed: true`) instead of being done twice. The same key
+with another method, path or body is refused (422, code `security.request.key_reused`);
+while the first is still running, 409 (`security.request.in_progress`): retry in a
+moment. A refused (4xx) or failed (5xx) first request keeps nothing: send it again,
+corrected. An answer that sets a cookie (sign-in) is never kept.
 """
 
 
@@ -85,13 +94,14 @@ def build_api(ctx: AppContext) -> FastAPI:
     bootstrap.wire()
     api = FastAPI(title="CreditGov API", version=__version__, description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None,
-                  generate_unique_id_function=_operation_id)
+                  generate_unique_id_function=_operation_id, dependencies=[Depends(request_keys.request_key)])
     api.state.ctx = ctx
     api.state.public_limiter = ratelimit.from_env()
     for r in bootstrap.api_routers():
         api.include_router(r)
     docs.install(api)  # Swagger UI from the package, not a CDN
     problems.install(api)
+    request_keys.install(api)
     return api
 
 
@@ -115,7 +125,7 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
             checkpoints.stop()
 
     app = FastAPI(title="CreditGov", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=lifespan)
+                  lifespan=lifespan, dependencies=[Depends(request_keys.request_key)])
     app.state.ctx = ctx
     app.state.public_limiter = api.state.public_limiter
     app.mount(API_PREFIX, api)
@@ -130,7 +140,11 @@ def create_app(db_url: str | None = None, key_file: str | Path | None = None, *,
     for router in bootstrap.page_routers():
         app.include_router(router)
     problems.install(app)
+    request_keys.install(app)
 
+    # A request sent again with its key (an API Idempotency-Key, a page form's key) is
+    # answered from the first's kept answer: inside the security headers, outside the 500s.
+    app.add_middleware(request_keys.RequestKeys)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(LanguageMiddleware)  # outermost: the language is set before anything runs
     return app

@@ -79,7 +79,7 @@ def append_only(endpoint: F) -> F:
     committed before the response is sent.
 
     On SQLite the route runs on the event loop itself: its reads never wait on a lock
-    (WAL), the process's SQLite requests take turns anyway (`_sqlite_lock`), and a
+    (WAL), the process's SQLite requests take turns anyway (`sqlite_turn`), and a
     hop to the thread pool and back cost more than the check. On PostgreSQL, whose
     every statement is a network round trip, it runs in the thread pool."""
 
@@ -101,7 +101,9 @@ def append_only(endpoint: F) -> F:
     return route  # type: ignore[return-value]  # an async wrapper of F, which FastAPI reads through functools.wraps
 
 
-def _sqlite_lock() -> asyncio.Lock:
+def sqlite_turn() -> asyncio.Lock:
+    """This event loop's turn on the SQLite store (see above): whatever opens a write
+    transaction from a request — the route's session, a request key's claim — holds it."""
     loop = asyncio.get_running_loop()
     lock = _sqlite_locks.get(loop)
     if lock is None:
@@ -124,7 +126,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
         return
     endpoint = request.scope.get("endpoint")
-    async with _sqlite_lock():
+    async with sqlite_turn():
         with db.session_scope(url, append_only=getattr(endpoint, APPEND_ONLY_ATTR, False)) as session:
             yield session
 
@@ -141,7 +143,7 @@ def client_address(request: Request) -> str:
     return (request.client.host if request.client else None) or "unknown"
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     auth = request.headers.get("authorization")
     if auth and auth.lower().startswith("bearer "):
         return auth[7:].strip()
@@ -195,7 +197,7 @@ async def principal(request: Request, session: DB) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    token = _bearer(request)
+    token = bearer_token(request)
     cookie = None if token else request.cookies.get(SESSION_COOKIE)
     p = user_service.cached_token(token) if token else (None if cookie else PUBLIC)
     if p is None:

@@ -50,6 +50,16 @@ REFUSALS: Names = {
                                  "Choose a password that is not the current one nor one of the last {n}."),
     "security.password.token_only": ("此账号只通过 API 令牌登录，没有可修改的密码。",
                                      "This account signs in with an API token only and has no password to change."),
+    # A request sent again (request_keys.py): an API Idempotency-Key or a page form's key.
+    "security.request.key_invalid": ("请求标识（Idempotency-Key）须为 1–100 个可见 ASCII 字符，未登录时至少 16 个。",
+                                     "The request key (Idempotency-Key) must be 1–100 visible ASCII characters, "
+                                     "at least 16 without signing in."),
+    "security.request.key_reused": ("这个请求标识已用于另一项请求。请刷新页面后重新填写提交，或为新的请求换一个标识。",
+                                    "This request key was already used for another request. Reload the page and "
+                                    "send the form again, or use a new key for a new request."),
+    "security.request.in_progress": ("同一请求的第一次提交仍在处理中，请稍候刷新页面查看结果。",
+                                     "The first submission of this request is still being processed: wait a "
+                                     "moment, then reload the page to see its result."),
 }
 
 
@@ -92,5 +102,9 @@ def actor_label(actor: str | None, lang: str = "zh") -> str:
     return ACTOR_KINDS[kind][int(en)].format(name=name)
 
 
+#: A consent to read a subject's file, as `users.consent_status` says it.
+CONSENT_STATUS = {"in_force": ("有效", "In force"), "expired": ("已到期", "Expired"), "revoked": ("已撤销", "Revoked")}
+
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
-          "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts)}
+          "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts),
+          "consent_status": CONSENT_STATUS}

@@ -1,11 +1,12 @@
-"""The audit chain table (append-only, each row holding the previous row's hash) and
-the store's key record (the fingerprint of the key the store was initialised with)."""
+"""The audit chain table (append-only, each row holding the previous row's hash), the
+store's key record (the fingerprint of the key the store was initialised with) and the
+keys of requests a client may send again (answered once, replayed after)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
@@ -78,3 +79,28 @@ class KeyRotation(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class RequestKey(Base):
+    """A request a client may send again (`security/request_keys.py`): an API request's
+    `Idempotency-Key` or a page form's hidden key, scoped to the caller (`caller`: a
+    SHA-256 of its bearer token or session cookie, never the credential). Claimed
+    (`state` running) before the handler runs, the unique constraint letting one claim
+    win; the answer kept when it is done (`answer`: its body and redirect target,
+    encrypted with the store's key, since an answer may show a secret once — a new API
+    token); purged after 24 hours."""
+
+    __tablename__ = "request_keys"
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caller: Mapped[str] = mapped_column(String(64), nullable=False)
+    key: Mapped[str] = mapped_column(String(100), nullable=False)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    path: Mapped[str] = mapped_column(String(2000), nullable=False)
+    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    state: Mapped[str] = mapped_column(String(12), nullable=False)  # running / done
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.security import attempts, mfa, passwords
 from creditgov.security import users as user_service
 from creditgov.security.demo import ensure_demo_accounts
@@ -206,11 +206,12 @@ def consent_list(subject: int = typer.Option(None, "--subject"), organisation: s
         emit_json(rows)
         return
     t = Table(title="consents")
-    for c in ("id", "subject", "organisation", "purpose", "granted", "expires", "revoked"):
+    for c in ("id", "subject", "organisation", "purpose", "granted", "expires", "status"):
         t.add_column(c)
     for r in rows:
-        t.add_row(str(r["id"]), str(r["subject_id"]), r["organisation"], r["purpose"], r["granted_on"],
-                  r["expires_on"] or "-", r["revoked_on"] or "-")
+        status = label("consent_status", r["status"]) + (f" {r['revoked_on']}" if r["revoked_on"] else "")
+        t.add_row(str(r["id"]), str(r["subject_id"]), label("organisation", r["organisation"]),
+                  label("purpose", r["purpose"]), r["granted_on"], r["expires_on"] or "-", status)
     console.print(t)
 
 

@@ -1,7 +1,7 @@
 """The plumbing every page module shares: the Jinja2 environment, rendering a page in
 the reader's language with the shared chrome (navigation shown by permission, the
-signed-in principal, its CSRF token), the error page, the data-scope label and the
-safe `next` target of a redirect.
+signed-in principal, its CSRF token), every POST form's hidden key (`FormKeys`), the
+error page, the data-scope label and the safe `next` target of a redirect.
 
 Page modules (`web/*pages.py`) import this module and never one another, so a page
 module can be added or removed without touching the rest. A new page's menu entry is a
@@ -10,32 +10,60 @@ module can be added or removed without touching the rest. A new page's menu entr
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import jinja2.ext
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from creditgov import __version__, bootstrap
+from creditgov.api.request_keys import FORM_FIELD, dont_keep
 from creditgov.core import clock, labels
 from creditgov.security.labels import actor_label
 from creditgov.security.scopes import PUBLIC, ROLE_LABELS, Grant, Principal, Scope
 from creditgov.web import i18n
+
+# Every form a page draws that POSTs (htmx forms, sent again and again from one drawing,
+# excepted) opens with a hidden key made when the page is drawn, one per form: the form
+# sent again — a double click, a refresh after the POST, the back button — is answered
+# with the first submission's answer (`api/request_keys.py`). Added to the templates'
+# source when they are compiled, so every domain's forms carry it without a macro.
+FORM_KEY_FIELD = FORM_FIELD
+_POST_FORM = re.compile(r'<form\b(?=[^>]*\bmethod="post")(?![^>]*\bhx-)[^>]*>', re.IGNORECASE)
+_KEY_INPUT = f'<input type="hidden" name="{FORM_KEY_FIELD}" value="{{{{ form_key() }}}}">'
+
+
+class FormKeys(jinja2.ext.Extension):
+    """Adds the hidden form key after the opening tag of every POST form."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return _POST_FORM.sub(lambda m: m.group(0) + _KEY_INPUT, source)
+
+
+def form_key() -> str:
+    """Jinja global `form_key()`: a new key for one drawn form (128 random bits)."""
+    return secrets.token_hex(16)
+
 
 # The shared templates first, then each domain's own `templates/` folder (a domain's
 # pages may ship their templates beside them; the composition root finds them).
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader([str(resources.files("creditgov.web").joinpath("templates")),
                                     *(str(p) for p in bootstrap.resources_of("templates"))]),
-    autoescape=True, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    autoescape=True, extensions=["jinja2.ext.i18n", FormKeys], trim_blocks=True, lstrip_blocks=True)
 _env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n at runtime
 templates = Jinja2Templates(env=_env)
 templates.env.globals["pick"] = i18n.pick
 templates.env.globals["version"] = __version__
+templates.env.globals["form_key"] = form_key
 
 
 def _(message: str, **values: Any) -> str:
@@ -95,6 +123,20 @@ def cst(value: Any, *, label: bool = True, seconds: bool = False) -> str:
 templates.env.filters["cst"] = cst
 
 
+def money(value: Any) -> str:
+    """Filter `|money`: an amount of yuan for reading, to the fen with thousands
+    separators (800,000.00); what is not a number is shown as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+templates.env.filters["money"] = money
+
+
 def label(kind: str, code: Any) -> str:
     """Jinja global `label(kind, code)` and filter `code|label(kind)`: the code's name
     in the page's language from the one label catalogue (`core.labels`)."""
@@ -125,7 +167,7 @@ def N_(message: str) -> str:
 
 
 _RECIPIENTS = {"grid": (N_("网格"), "region"), "department": (N_("部门"), "department"), "subject": (N_("主体"), ""),
-               "user": (N_("用户"), ""), "bank": (N_("银行"), ""), "principal": (N_("用户"), "")}
+               "user": (N_("用户"), ""), "bank": (N_("银行"), "organisation"), "principal": (N_("用户"), "")}
 
 
 def recipient(address: str | None) -> str:
@@ -190,6 +232,9 @@ def step_page(step: str) -> str:
 
 def error_page(request: Request, status: int, detail: str, *, code: str | None = None,
                params: dict[str, Any] | None = None) -> Response:
+    # A refusal, even when it is a redirect to the sign-in: a form's key is given up, so
+    # the form sent again once signed in is done.
+    dont_keep(request)
     if status == 401:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     pending = getattr(getattr(request.state, "principal", None), "pending", None)
@@ -218,5 +263,5 @@ def safe_next(nxt: str | None) -> str:
     return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
 
 
-__all__ = ["NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "cst", "error_page", "render", "safe_next", "scope_label",
-           "step_page", "templates"]
+__all__ = ["FORM_KEY_FIELD", "NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "cst", "error_page", "form_key", "render",
+           "safe_next", "scope_label", "step_page", "templates"]
