@@ -125,6 +125,8 @@ ENDPOINTS = [
     Endpoint("tasks_get", "GET", "/supervision/tasks/{task}", "supervision.read", fixed=1),
     Endpoint("tasks_result", "POST", "/supervision/tasks/{task}/result", "inspections.record", body="result", fixed=1),
     Endpoint("tasks_cancel", "POST", "/supervision/tasks/{task}/cancel", "supervision.draw", body="cancel", fixed=1),
+    Endpoint("tasks_reassign", "POST", "/supervision/tasks/{task}/reassign", "supervision.draw", body="reassign",
+             fixed=1),
     Endpoint("patrols_list", "GET", "/supervision/patrols", "supervision.read", names=True),
     Endpoint("patrols_assign", "POST", "/supervision/patrols/assign", "patrols.assign", body="patrol"),
     # Objection and repair: the county's objection (decided) and repair application (refused)
@@ -332,6 +334,7 @@ def _body(kind: str | None, sid: int) -> dict | None:
         "draw": {"policy": "lindian-enterprise", "create_tasks": False},
         "result": {"outcome": "passed"},
         "cancel": {"reason": "matrix"},
+        "reassign": {"assignees": [" "], "reason": "matrix"},  # nobody named: refused (422), nothing moves
         "patrol": {"grid": "CX-S01-G01"},
         # A blank reason or no record: the workflow services refuse (422) before moving anything.
         "objection": {"record_ids": [], "reason": "matrix"},

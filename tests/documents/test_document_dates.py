@@ -35,7 +35,7 @@ from tests.lists.helpers import add_record, make_subject
 HOSTILE = '"><script>alert(1)</script> O\'Brien & <b>Sons</b> \u202e有限公司'
 BASE = "https://credit.example.gov.cn/verify"
 PRINTED = "2026-11-01T08:52:00"          # UTC: 16:52 on 1 November in China
-PRINT_TIME = "打印时间：2026-11-0116:52北京时间"
+PRINT_TIME = "打印时间：2026年11月1日16:52（北京时间）"
 
 
 def _text(pdf: bytes) -> str:
@@ -43,8 +43,9 @@ def _text(pdf: bytes) -> str:
 
 
 def _signed(text: str) -> list[str]:
-    """Every date written the way the signature line writes it."""
-    return re.findall(r"\d{4}年\d{1,2}月\d{1,2}日", text)
+    """The date each document is signed with: the one on the signature line, just above
+    the verification line (every date of a Chinese document is written this way)."""
+    return re.findall(r"(\d{4}年\d{1,2}月\d{1,2}日)(?:（样章[^）]*）)?扫码或访问", text)
 
 
 def _office(url: str, tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
@@ -72,10 +73,12 @@ def test_a_notice_is_dated_its_notice_day_before_its_deadline(county: str, tmp_p
               headers=head)
     assert r.status_code == 200, r.text
     text = _text(r.content)
-    assert f"有权在{due.isoformat()}（含当日）前" in text and re.sub(r"\s+", "", printable(HOSTILE)) in text
+    assert f"有权在{due.year}年{due.month}月{due.day}日（含当日）前" in text   # the deadline, a Chinese date
+    assert re.sub(r"\s+", "", printable(HOSTILE)) in text
     assert _signed(text) == ["2026年10月20日"]                   # signed on the notice day, not the print day
     assert PRINT_TIME in text                                    # the print time, said to be one
-    assert text.count("2026-11-01") == 1                         # and nowhere else
+    assert text.count("2026年11月1日") == 1                      # and nowhere else
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)             # no date written the ISO way
 
 
 def test_a_list_decision_is_dated_its_decision_day(county: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,6 +122,7 @@ def test_objection_and_repair_decisions_are_dated_their_decision_days(county: st
             text = _text(casework.print_cases(s, kind=kind, verify_base=BASE, ids=[ref]).pdf)
         assert title in text and _signed(text) == ["2026年10月12日"], (kind, text[-400:])
         assert PRINT_TIME in text
+        assert "2026年9月1日" in text and not re.search(r"\d{4}-\d{2}-\d{2}", text)   # every date the Chinese way
 
 
 def test_an_inspection_notice_is_dated_the_day_its_task_was_assigned(county: str, tmp_path: Path,
@@ -139,3 +143,42 @@ def test_an_inspection_notice_is_dated_the_day_its_task_was_assigned(county: str
     assert "检查通知书" in text and re.sub(r"\s+", "", printable(HOSTILE)) in text
     assert _signed(text) == ["2026年10月15日", "2026年10月15日"]      # China's day of the assignment, each
     assert text.count(PRINT_TIME) == 2
+    assert "抽取日期2026年10月15日" in text and not re.search(r"\d{4}-\d{2}-\d{2}", text)
+
+
+def test_a_reassigned_tasks_notice_is_dated_its_latest_assignment(county: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Assigned on 15 October, re-assigned to two other inspectors on 28 October (China's
+    day: 00:30 there, still the 27th in UTC): the task's notice is signed on the 28th and
+    names the new inspectors; the task left alone keeps the 15th."""
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICY, encoding="utf-8")
+    monkeypatch.setenv("CREDITGOV_NOW", "2026-10-15T02:00:00")
+    with db.session_scope(county) as s:
+        supervision_service.load_policies(s, path=policy_file, actor="test")
+        supervision_service.load_inspectors(s, roster=InspectorsFile.model_validate(ROSTER), actor="test")
+        firm = make_subject(s, name=HOSTILE)
+        make_subject(s)
+    with db.session_scope(county) as s:
+        draw_id = int(supervision_draws.draw(s, policy_name="notice-test", seed="20261015", actor="test")["draw_id"])
+        teams = {t.subject_id: (t.id, list(t.assignees)) for t in inspections.tasks_for(s, draw_id=draw_id)}
+    task_id, first_team = teams[firm.id]
+    other = sorted({i["code"] for i in ROSTER["inspectors"]} - set(first_team))
+    c, head = _office(county, tmp_path)
+    monkeypatch.setenv("CREDITGOV_NOW", "2026-10-27T16:30:00")      # 00:30 on 28 October in China
+    r = c.post(f"/api/v1/supervision/tasks/{task_id}/reassign", headers=head,
+               json={"assignees": other, "reason": "原检查人员回避 " + HOSTILE})
+    assert r.status_code == 200, r.text
+    assert r.json()["assignees"] == other and r.json()["assigned_at"] == "2026-10-27T16:30:00"
+    monkeypatch.setenv("CREDITGOV_NOW", PRINTED)
+    r = c.get("/documents/inspections.pdf", params={"draw": draw_id}, headers=head)
+    assert r.status_code == 200, r.text
+    pages = {tid: re.sub(r"\s+", "", p.extract_text() or "")
+             for (tid, _sid), p in zip(sorted((t, sid) for sid, (t, _) in teams.items()),
+                                       PdfReader(io.BytesIO(r.content)).pages, strict=True)}
+    assert _signed(pages[task_id]) == ["2026年10月28日"]              # the re-assignment's day
+    assert all(_signed(p) == ["2026年10月15日"] for tid, p in pages.items() if tid != task_id)
+    names = {i["code"]: re.sub(r"\s+", "", i["name"]) for i in ROSTER["inspectors"]}
+    assert all(names[code] in pages[task_id] for code in other)          # the inspectors it names now
+    assert not any(names[code] in pages[task_id] for code in first_team)
+    assert all(PRINT_TIME in p for p in pages.values())

@@ -128,7 +128,7 @@ def test_a_draws_notices_print_one_page_per_task_and_verify(drawn: Drawn) -> Non
         assert "国办发〔2015〕58号" in page and "出示执法证件" in page and "拒绝检查" in page and "投诉" in page
         team, due = teams[task_id]
         assert len(team) == 2 and all(_squash(roster[c]) in page for c in team)
-        assert due.isoformat() in page and "样章" in page
+        assert f"至{due.year}年{due.month}月{due.day}日（含当日）止" in page and "样章" in page   # a Chinese date
     first = _squash(pages[list(drawn.tasks).index(next(t for t, sid in drawn.tasks.items()
                                                        if sid == min(drawn.names)))])
     assert _squash(ADDRESS) in first                            # the address as stored, markup and all

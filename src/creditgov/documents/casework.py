@@ -6,6 +6,7 @@ decided."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import labels
 from creditgov.core.errors import InvalidInput
-from creditgov.documents.service import Doc, Printed, render
+from creditgov.documents.service import Doc, Printed, render, zh_date
 from creditgov.lists.documents import party
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
@@ -35,7 +36,7 @@ def _record(session: Session, record_id: int) -> str:
         return f"记录 {record_id}"
     item = session.get(CatalogItem, rec.item_code)
     doc = f"，文书 {rec.document_no}" if rec.document_no else ""
-    return f"{rec.occurred_on.isoformat()} {item.name_zh if item else rec.item_code}{doc}"
+    return f"{zh_date(rec.occurred_on)} {item.name_zh if item else rec.item_code}{doc}"
 
 
 def _party(session: Session, subject_id: int) -> str:
@@ -60,9 +61,9 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
             out.append(Doc(o.id, o.subject_id, zh, en, _unit(session, o.department_code), [
                 ("当事人：", _party(session, o.subject_id)), ("受理编号：", o.filing_no),
                 ("异议信息：", _record(session, o.record_id)), ("异议理由：", o.reason),
-                ("收到日期：", o.received_on.isoformat()),
+                ("收到日期：", zh_date(o.received_on)),
                 ("处理结果：", labels.label("objection_outcome", o.outcome) or "—"),
-                ("理由：", o.decision_reason or "—"), ("决定日期：", o.decided_on.isoformat() if o.decided_on else "—"),
+                ("理由：", o.decision_reason or "—"), ("决定日期：", zh_date(o.decided_on)),
                 ("救济：", REVIEW)], _decided(o.decided_on)))
     else:
         r = select(RepairApplication).where(RepairApplication.decided_on.is_not(None)).order_by(RepairApplication.id)
@@ -73,10 +74,10 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
         for a in session.execute(r.limit(2001)).scalars():
             out.append(Doc(a.id, a.subject_id, zh, en, _unit(session, a.department_code), [
                 ("当事人：", _party(session, a.subject_id)), ("修复事项：", _record(session, a.record_id)),
-                ("申请日期：", a.applied_on.isoformat()),
+                ("申请日期：", zh_date(a.applied_on)),
                 ("决定：", labels.label("repair_status", a.status) or a.status),
                 ("理由：", a.decision_reason or _unmet_zh(a.eligibility) or a.refusal_reason or "—"),
-                ("决定日期：", a.decided_on.isoformat() if a.decided_on else "—"),
+                ("决定日期：", zh_date(a.decided_on)),
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
                          if a.status == "approved" else REVIEW)], _decided(a.decided_on)))
     if len(out) > 2000:
@@ -91,11 +92,23 @@ def _decided(day: dt.date | None) -> dt.date:
     return day
 
 
+_ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+
 def _unmet_zh(eligibility: dict[str, Any] | None) -> str:
     """A refused application's unmet conditions as the check said them in Chinese (the
-    stored `refusal_reason` is the English of the API and the command line)."""
-    return "；".join(c.get("detail_zh") or c.get("detail") or "" for c in (eligibility or {}).get("checks") or []
+    stored `refusal_reason` is the English of the API and the command line), its dates
+    written as the document writes a date (the check's own words wrote them ISO)."""
+    said = "；".join(c.get("detail_zh") or c.get("detail") or "" for c in (eligibility or {}).get("checks") or []
                     if not c.get("met"))
+
+    def day(m: re.Match[str]) -> str:
+        try:
+            return zh_date(dt.date(int(m[1]), int(m[2]), int(m[3])))
+        except ValueError:  # not a date after all: as written
+            return m[0]
+
+    return _ISO_DAY.sub(day, said)
 
 
 def print_cases(session: Session, *, kind: str, verify_base: str, on: dt.date | None = None,

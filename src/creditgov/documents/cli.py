@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from creditgov.cli.common import JsonOpt, console, emit_json, session
+from creditgov.cli.common import JsonOpt, console, emit_json, save, session, writable
 from creditgov.core import settings
 from creditgov.documents import casework, inspections, sending, service
 
@@ -29,10 +29,11 @@ def notices(list_code: str = typer.Option(..., "--list", help="The list's code."
     """Print one batch — every document on its own pages — into one PDF."""
     base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
     day = dt.date.fromisoformat(on) if on else None
+    writable(out)  # before any document is numbered and the print audited
     with session() as s:
         printed = service.print_batch(s, list_code=list_code, kind=kind, verify_base=base, on=day,
                                       entry_ids=list(entry) or None, actor=actor)
-    out.write_bytes(printed.pdf)
+        save(out, printed.pdf)  # in the session: a file not written prints nothing
     result = {"file": str(out), "documents": [{"entry": e, "serial": sr} for e, sr in printed.serials],
               "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
     if json_out:
@@ -52,10 +53,11 @@ def decisions(kind: str = typer.Option(..., "--kind", help="objection (异议处
               actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
     """Print the decided objections or repairs (of one day, or named) into one PDF."""
     base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    writable(out)
     with session() as s:
         printed = casework.print_cases(s, kind=kind, verify_base=base, on=dt.date.fromisoformat(on) if on else None,
                                        ids=list(case) or None, actor=actor)
-    out.write_bytes(printed.pdf)
+        save(out, printed.pdf)
     result = {"file": str(out), "documents": [{"case": c, "serial": sr} for c, sr in printed.serials],
               "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
     if json_out:
@@ -74,10 +76,11 @@ def inspection_notices(draw: int | None = typer.Option(None, "--draw", help="Eve
                        actor: str = typer.Option(None, "--actor"), json_out: bool = JsonOpt) -> None:
     """Print inspection notices (检查通知书) — a draw's tasks, or named ones — into one PDF."""
     base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    writable(out)
     with session() as s:
         printed = inspections.print_notices(s, verify_base=base, draw_id=draw, task_ids=list(task) or None,
                                             department=department, actor=actor)
-    out.write_bytes(printed.pdf)
+        save(out, printed.pdf)
     result = {"file": str(out), "documents": [{"task": t, "serial": sr} for t, sr in printed.serials],
               "bytes": len(printed.pdf), "placeholder_seal": printed.placeholder_seal}
     if json_out:

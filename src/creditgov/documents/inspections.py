@@ -2,7 +2,8 @@
 one per inspection task of a random draw (双随机), read from the supervision tables.
 
 The notice names the firm, the inspecting department, the policy and draw the task
-comes from, the inspectors drawn, the deadline, what is inspected (the policy's
+comes from, the inspectors assigned (drawn, or those it was re-assigned to), the
+deadline, what is inspected (the policy's
 inspection matters for the firm's band, each with its provision; a policy that lists
 none is named by reference, with the firm's band), the policy's citation
 as the legal basis and the firm's rights under 国办发〔2015〕58号. Who may print is a
@@ -19,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import Department
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.documents.service import Doc, Printed, render
+from creditgov.documents.service import Doc, Printed, render, zh_date
 from creditgov.lists.documents import party
 from creditgov.security import service as audit
 from creditgov.security.accounts import User
@@ -30,6 +31,7 @@ from creditgov.subjects.models import Subject
 from creditgov.supervision.models import Draw, InspectionTask, Inspector, SupervisionPolicy
 from creditgov.supervision.schemas import PolicyDef
 from creditgov.supervision.service import INSPECTOR_KINDS, policy
+from creditgov.supervision.tasks import assigned_at
 
 KIND = "inspection"
 TITLE = ("检查通知书", "Inspection notice")
@@ -151,14 +153,16 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
         policy_title = f"《{p.title}》"
         source = policy_title
         if d is not None:
-            source += f"随机抽查（第 {d.id} 号抽取，抽取日期 {d.as_of.isoformat()}，随机种子 {d.seed}）"
+            source += f"随机抽查（第 {d.id} 号抽取，抽取日期 {zh_date(d.as_of)}，随机种子 {d.seed}）"
         band = ""
         if t.band:
+            # The band by its name, as the supervision pages say it; its label is a code
+            # (`at-least-85`) unless the policy names the band by its label (A, B …).
             try:
                 b = p.band(t.band)
-                band = f"；你（单位）所在监管类别：{b.label}（{b.citation}）"
-            except KeyError:
-                band = f"；你（单位）所在监管类别：{t.band}"
+                band = f"；你（单位）所在监管类别：{b.name_zh or b.label}（{b.citation}）"
+            except KeyError:  # a band the policy no longer has: by the name the catalogue keeps
+                band = f"；你（单位）所在监管类别：{labels.label('supervision_band', t.band)}"
         body = [("被检查单位：", firm)]
         if subj is not None and subj.address:
             body.append(("地址：", subj.address))
@@ -167,13 +171,14 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
             ("一、检查部门：", unit),
             ("二、抽查来源：", source),
             ("三、检查人员：", _inspectors(session, list(t.assignees or []))),
-            ("四、检查期限：", f"自本通知书送达之日起至 {t.due_on.isoformat()}（含当日）止"),
+            ("四、检查期限：", f"自本通知书送达之日起至{zh_date(t.due_on)}（含当日）止"),
             ("五、检查事项：", _matters(p, t.band, policy_title, band)),
             ("六、法律依据：", p.citation),
             ("七、你（单位）的权利：", RIGHTS.format(unit=unit)),
             ("八、配合义务：", DUTY)]
-        # Dated the day the inspection was assigned (the task's creation, China's day), not the print's.
-        out.append(Doc(t.id, t.subject_id, zh, en, unit, body, clock.to_cst(t.created_at).date()))
+        # Dated the day the inspection was last assigned (made, or re-assigned to the
+        # inspectors it names; China's day), not the print's.
+        out.append(Doc(t.id, t.subject_id, zh, en, unit, body, clock.to_cst(assigned_at(t)).date()))
     return out
 
 

@@ -122,7 +122,7 @@ def _body(kind: str, doc: dict[str, Any], entry: ListEntry) -> list[tuple[str, s
                 ("", f"经核查，本机关拟将你（单位）列入《{doc['list']}》。现将有关事项告知如下："),
                 ("一、事实：", doc["facts"]), ("二、依据：", doc["basis"]),
                 ("三、认定单位：", doc["identifying_unit"]),
-                ("四、权利：", f"你（单位）有权在 {doc['deadline'] or '—'}（含当日）前向认定单位提出陈述和申辩，"
+                ("四、权利：", f"你（单位）有权在{zh_date(entry.response_due)}（含当日）前向认定单位提出陈述和申辩，"
                              "逾期未提出的，视为放弃陈述和申辩的权利。"),
                 ("五、救济：", list_documents.REMEDIES)]
     period = (f"自公示之日起 {doc['publication_months']} 个月" if doc["publication_months"] else "不设公示期限")
@@ -147,10 +147,17 @@ class Doc:
     dated: dt.date                 # the act's own day (notified, decided, assigned): the date signed
 
 
+def zh_date(day: dt.date | None) -> str:
+    """A date in a Chinese document, as official documents write it (GB/T 9704-2012
+    7.3.5.1: Arabic numerals, the year in full, no leading zeros): 2026年10月27日 —
+    the date signed, a deadline, a day in the body alike; none is a dash. The lists'
+    own texts write theirs the same way (`lists.documents.zh_day`)."""
+    return list_documents.zh_day(day)
+
+
 def signed_on(day: dt.date) -> str:
-    """The date under the issuing unit's name, as official documents write it
-    (GB/T 9704-2012 7.3.5.1: Arabic numerals, the year in full, no leading zeros)."""
-    return f"{day.year}年{day.month}月{day.day}日"
+    """The date under the issuing unit's name (`zh_date`)."""
+    return zh_date(day)
 
 
 def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
@@ -181,7 +188,8 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     story: list[Any] = []
     serials: list[tuple[int, str]] = []
     today = clock.today()
-    printed_at = clock.show(clock.now(), "zh")
+    cst = clock.to_cst(clock.now())
+    printed_at = f"{zh_date(cst.date())} {cst:%H:%M}（北京时间）"
     for i, dd in enumerate(docs):
         serial = f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
         url = verify_base.rstrip("/") + "/" + serial

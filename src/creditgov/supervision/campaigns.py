@@ -247,7 +247,7 @@ def assign_tasks(session: Session, *, campaign_id: int, assignees: Sequence[str]
             continue
         t = InspectionTask(kind="campaign", campaign_id=c.id, policy_name=c.policy_name, department=c.department,
                            subject_id=sid, assignees=team, due_on=due, status="assigned", created_at=now,
-                           updated_at=now, actor=actor, note=c.title)
+                           updated_at=now, assigned_at=now, actor=actor, note=c.title)
         session.add(t)
         out.append(t)
     session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from rich.markup import escape
@@ -20,9 +20,12 @@ from creditgov.cli.common import (
     check_out,
     console,
     emit_json,
+    known,
     label,
     lang,
+    save,
     session,
+    writable,
     write_out,
 )
 from creditgov.core.errors import IntegrityError, InvalidInput
@@ -31,6 +34,7 @@ from creditgov.supervision import draw as drawing
 from creditgov.supervision import draws as supervision_draws
 from creditgov.supervision import patrols as supervision_patrols
 from creditgov.supervision import tasks as supervision_tasks
+from creditgov.supervision.schemas import TaskStatus
 
 app = typer.Typer(help="Graded supervision (分级分类监管): random draws, inspection tasks, patrols.",
                   no_args_is_help=True)
@@ -62,7 +66,7 @@ def _show_draw(out: dict[str, Any]) -> None:
     for c in ("band", "candidates", "ratio", "drawn"):
         t.add_column(c)
     for band, b in out["counts"]["bands"].items():
-        t.add_row(band, str(b["candidates"]), b["ratio"], str(b["drawn"]))
+        t.add_row(escape(label("supervision_band", band)), str(b["candidates"]), b["ratio"], str(b["drawn"]))
     console.print(t)
     ex = out["counts"]["excluded"]
     console.print(f"excluded: {ex}; inspector pool {out['counts']['pool']}; understaffed "
@@ -71,7 +75,8 @@ def _show_draw(out: dict[str, Any]) -> None:
     for c in ("subject", "key", "name", "band", "inspectors"):
         t.add_column(c)
     for i in out["items"][:200]:
-        t.add_row(str(i["subject_id"]), i["key"], i["name"], i["band"], ", ".join(i["inspectors"]))
+        t.add_row(str(i["subject_id"]), i["key"], escape(i["name"]), escape(label("supervision_band", i["band"])),
+                  ", ".join(i["inspectors"]))
     console.print(t)
     console.print(f"inputs {out['inputs_hash']}\nresult {out['result_hash']}")
 
@@ -114,10 +119,11 @@ def verify(draw_id: int, json_out: bool = JsonOpt) -> None:
 def inputs(draw_id: int, out: Path = typer.Option(None, "--out", help="Write the published inputs here.")) -> None:
     """The draw's inputs as published (JSON): seed, policy hash, candidates, pool, and
     the recorded inputs and result hashes that `replay` checks."""
+    writable(out)
     with session() as s:
         text = supervision_draws.published_inputs(supervision_draws.get_draw(s, draw_id))
     if out:
-        out.write_text(text, encoding="utf-8")
+        save(out, text)
         console.print(f"wrote {out}")
     else:
         print(text)
@@ -173,8 +179,9 @@ def draws(policy: str = typer.Option(None, "--policy"), json_out: bool = JsonOpt
     for c in ("id", "policy", "seed", "as of", "scope", "drawn", "status", "plan"):
         t.add_column(c)
     for d in rows:
-        t.add_row(str(d["draw_id"]), d["policy"], d["seed"], d["as_of"], json.dumps(d["scope"], ensure_ascii=False),
-                  str(d["counts"].get("drawn")), d["status"], d["plan_key"] or "")
+        t.add_row(str(d["draw_id"]), escape(label("supervision_policy", d["policy"])), d["seed"], d["as_of"],
+                  escape(json.dumps(d["scope"], ensure_ascii=False)), str(d["counts"].get("drawn")),
+                  label("draw_status", d["status"]), d["plan_key"] or "")
     console.print(t)
 
 
@@ -198,9 +205,10 @@ def policies(json_out: bool = JsonOpt) -> None:
     for p in out:
         console.print(f"[bold]{p['name']}[/bold] {p['title']} ({p['basis']} of {p['model'] or 'colour codes'}; "
                       f"{', '.join(p['subject_kinds'])})")
-        for b in p["bands"]:
-            console.print(f"  {b['label']:<12} ratio {b['ratio']:<5} max/yr {b['max_per_year'] or '—':<3} "
-                          f"{b['citation']}")
+        for b in p["bands"]:   # the label is the key a policy file writes; the name is what pages say
+            name = (b.get("name_en") if lang() == "en" else None) or b.get("name_zh") or b["label"]
+            console.print(escape(f"  {b['label']:<12} {name} · ratio {b['ratio']:<5} max/yr "
+                                 f"{b['max_per_year'] or '—':<3} {b['citation']}"))
 
 
 @app.command("policies-load")
@@ -260,6 +268,7 @@ def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.O
     """Inspection tasks by due day; `--out FILE` writes them with their results as the
     supervision page's export does."""
     check_out(out_file)
+    known(status, get_args(TaskStatus), "--status", "task_status")
     with session() as s:
         rows = supervision_tasks.tasks(s, status=status, inspector=inspector, draw_id=draw_id, overdue=overdue)
         out = [supervision_tasks.task_dict(t) for t in rows]
@@ -276,7 +285,9 @@ def tasks(status: str = typer.Option(None, "--status"), inspector: str = typer.O
     for c in ("id", "kind", "subject", "band", "assignees", "due", "status", "outcome", "record"):
         t.add_column(c)
     for x in out:
-        t.add_row(str(x["id"]), label("task_kind", x["kind"]), str(x["subject_id"]), x["band"] or "",
+        # A band by its name, as the supervision page says it (its label is a code).
+        t.add_row(str(x["id"]), label("task_kind", x["kind"]), str(x["subject_id"]),
+                  label("supervision_band", x["band"]) if x["band"] else "",
                   ", ".join(x["assignees"]), x["due_on"], label("task_status", x["status"]),
                   label("task_outcome", x["outcome"]), str(x["record_id"] or ""))
     console.print(t)
@@ -307,6 +318,20 @@ def cancel(task_id: int, reason: str = typer.Option(..., "--reason"), actor: str
     with session() as s:
         supervision_tasks.cancel_task(s, task_id=task_id, reason=reason, actor=actor)
     console.print(f"task {task_id} cancelled")
+
+
+@app.command("reassign")
+def reassign(task_id: int, assignee: list[str] = typer.Option(..., "--assignee",
+                                                              help="An inspector's code; repeat for each."),
+             reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Give an open task to other inspectors; its inspection notice is dated by this assignment."""
+    with session() as s:
+        out = supervision_tasks.task_dict(supervision_tasks.reassign_task(s, task_id=task_id, assignees=assignee,
+                                                                          reason=reason, actor=actor))
+    if json_out:
+        emit_json(out)
+    else:
+        console.print(f"task {task_id} assigned to {', '.join(out['assignees'])}", markup=False, highlight=False)
 
 
 @app.command("patrol")
@@ -432,6 +457,7 @@ def campaign_tasks(campaign_id: int,
 @campaign_app.command("list")
 def campaign_list(status: str = typer.Option(None, "--status", help="open | closed"), department: str = DeptOpt,
                   json_out: bool = JsonOpt) -> None:
+    known(status, ("open", "closed"), "--status", "campaign_status")
     with session() as s:
         out = [campaigns.campaign_dict(c) for c in campaigns.campaigns(s, department=department, status=status)]
     if json_out:
@@ -452,10 +478,11 @@ def campaign_show(campaign_id: int,
                   lang: str = typer.Option("zh", "--lang", help="The workbook's language: zh | en."),
                   department: str = DeptOpt, json_out: bool = JsonOpt) -> None:
     """The campaign and its summary (as kept at closing, or as it stands)."""
+    writable(xlsx, "--xlsx")
     with session() as s:
         out = campaigns.view(s, campaigns.get(s, campaign_id, department=department))
     if xlsx:
-        xlsx.write_bytes(campaign_files.workbook(out, "en" if lang == "en" else "zh"))
+        save(xlsx, campaign_files.workbook(out, "en" if lang == "en" else "zh"), "--xlsx")
         out["xlsx"] = str(xlsx)
     if json_out:
         emit_json(out)

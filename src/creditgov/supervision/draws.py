@@ -284,7 +284,7 @@ def create_tasks_for(session: Session, *, draw_id: int, actor: str | None = None
     for i in session.execute(select(DrawItem).where(DrawItem.draw_id == d.id).order_by(DrawItem.id)).scalars():
         t = InspectionTask(kind="random", draw_id=d.id, policy_name=d.policy_name, department=p.department,
                            subject_id=i.subject_id, band=i.band, assignees=list(i.inspectors), due_on=due,
-                           status="assigned", created_at=now, updated_at=now, actor=actor)
+                           status="assigned", created_at=now, updated_at=now, assigned_at=now, actor=actor)
         session.add(t)
         out.append(t)
     d.status = "tasked"

@@ -98,7 +98,10 @@ class DrawItem(Base):
 
 class InspectionTask(Base):
     """An inspection assigned to inspectors or grid workers, with a due date; its
-    result becomes a credit record through the ingestion path (the closed loop)."""
+    result becomes a credit record through the ingestion path (the closed loop).
+    `assigned_at` is when the task was last assigned — made, or re-assigned to other
+    inspectors (`tasks.reassign_task`); the inspection notice is dated by it. Tasks
+    made before it was kept read `created_at` (migration 0032 copies it)."""
 
     __tablename__ = "supervision_tasks"
     __table_args__ = (Index("ix_supervision_tasks_status_due", "status", "due_on"),)
@@ -125,6 +128,7 @@ class InspectionTask(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
     completed_by: Mapped[str | None] = mapped_column(String(100))
 

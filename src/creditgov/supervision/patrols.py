@@ -66,7 +66,8 @@ def assign_patrols(session: Session, *, grid: str, due_days: int = 7, actor: str
             continue
         t = InspectionTask(kind="patrol", draw_id=None, policy_name=None, department="grid",
                            subject_id=tgt["subject_id"], band=None, assignees=workers, due_on=due, status="assigned",
-                           note="; ".join(tgt["reasons"]), created_at=now, updated_at=now, actor=actor)
+                           note="; ".join(tgt["reasons"]), created_at=now, updated_at=now, assigned_at=now,
+                           actor=actor)
         session.add(t)
         out.append(t)
     session.flush()

@@ -313,6 +313,8 @@ class TaskOut(BaseModel):
     inspected_on: str | None
     record_id: int | None
     batch_id: int | None
+    assigned_at: str | None = Field(default=None, description="when the task was last assigned (UTC, ISO 8601): "
+                                                              "made, or re-assigned to other inspectors")
     labels: dict[str, Label] = Field(default_factory=dict,
                                      description="kind, status, outcome, department: names in zh and en")
 
@@ -337,6 +339,13 @@ class ResultIn(BaseModel):
 
 
 class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReassignIn(BaseModel):
+    """An open task given to other inspectors (their codes), with the reason."""
+
+    assignees: list[str] = Field(min_length=1, max_length=20)
     reason: str = Field(min_length=1, max_length=500)
 
 

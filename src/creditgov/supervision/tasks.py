@@ -1,6 +1,6 @@
 """Inspection tasks (drawn or patrol) and their results. Which tasks a reader reaches
-(`task_clause`), a task as the API and the pages show it, and entering a result or
-cancelling a task.
+(`task_clause`), a task as the API and the pages show it, and entering a result,
+re-assigning a task to other inspectors or cancelling it.
 
 The closed loop: an inspection's result becomes a credit record through the same path
 as ingestion — a registered source spec (`inspection_<department>`), a batch, the
@@ -35,9 +35,9 @@ from creditgov.ingest.writer import BatchWriter, Lookups
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
-from creditgov.subjects.models import Subject
+from creditgov.subjects.models import Region, Subject
 from creditgov.supervision.draws import subject_names
-from creditgov.supervision.models import InspectionTask, SupervisionPolicy
+from creditgov.supervision.models import InspectionTask, Inspector, SupervisionPolicy
 from creditgov.supervision.service import policy
 
 # ----------------------------------------------------------------------------- tasks
@@ -93,7 +93,12 @@ def task_dict(t: InspectionTask) -> dict[str, Any]:
             "penalty_amount": str(t.penalty_amount) if t.penalty_amount is not None else None,
             "decision_no": t.decision_no, "score": str(t.score) if t.score is not None else None,
             "inspected_on": t.inspected_on.isoformat() if t.inspected_on else None, "record_id": t.record_id,
-            "batch_id": t.batch_id}
+            "batch_id": t.batch_id, "assigned_at": assigned_at(t).isoformat(timespec="seconds")}
+
+
+def assigned_at(t: InspectionTask) -> dt.datetime:
+    """When the task was last assigned (UTC): made, or re-assigned to other inspectors."""
+    return t.assigned_at or t.created_at
 
 
 def task_view(session: Session, t: InspectionTask) -> dict[str, Any]:
@@ -143,6 +148,22 @@ def result_spec(department: str, items: Sequence[str]) -> tuple[SourceSpec, str]
     return parse_yaml_model(SourceSpec, text, f"inspection spec {department}"), text
 
 
+OUTCOMES = ("passed", "problems", "penalty")
+
+
+def result_outcomes(session: Session, t: InspectionTask) -> tuple[str, ...]:
+    """The outcomes `record_result` takes for the task: those its policy turns into a
+    result item — `penalty` only where the policy registers penalties here (else the
+    deciding department reports its penalty as its own record) — and none for a task
+    without a policy (a patrol's findings go through the department's own source). A
+    form offers these and no other."""
+    if t.policy_name is None:
+        return ()
+    _, p = policy(session, t.policy_name)
+    items = {"passed": p.results.passed, "problems": p.results.problems, "penalty": p.results.penalty}
+    return tuple(o for o in OUTCOMES if items[o])
+
+
 def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: str, finding: str | None = None,
                   penalty_amount: Decimal | str | None = None, decision_no: str | None = None,
                   score: Decimal | str | None = None, inspected_on: dt.date | None = None,
@@ -152,7 +173,7 @@ def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: 
     Entering a changed result for the same task later is a correction: the record's
     natural key is the task's document number, so ingestion adds a new version."""
     actor = actor or audit.default_actor()
-    if outcome not in ("passed", "problems", "penalty"):
+    if outcome not in OUTCOMES:
         raise InvalidInput("outcome must be passed, problems or penalty")
     t = get_task(session, task_id, lock=True)
     if t.status == "cancelled":
@@ -163,7 +184,7 @@ def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: 
                            params={"id": task_id})
     _, p = policy(session, t.policy_name)
     item = {"passed": p.results.passed, "problems": p.results.problems, "penalty": p.results.penalty}[outcome]
-    if item is None:
+    if item is None:  # as `result_outcomes` says it to a form
         raise InvalidInput(f"policy {p.name} records no penalties: the deciding department's penalty is its own record",
                            code="supervision.task.no_penalty")
     if outcome == "penalty" and (penalty_amount is None or not decision_no):
@@ -225,6 +246,47 @@ def _lookups(session: Session, keyring: KeyRing, subj: Subject) -> Lookups:
         today=clock.today(), keyring=keyring, items=items, requests=catalog_service.request_status(session),
         regions={}, by_uscc={subj.uscc: subj.id} if subj.uscc else {},
         by_index={subj.resident_id_index: subj.id} if subj.resident_id_index else {})
+
+
+def reassign_task(session: Session, *, task_id: int, assignees: Sequence[str], reason: str,
+                  actor: str | None = None) -> InspectionTask:
+    """Give an open task to other inspectors (active ones of the roster, by code), with
+    the reason (回避, leave, workload …). The assignment's moment is kept: the inspection
+    notice printed afterwards is dated by it, not by the first assignment. A task of a
+    policy that keeps inspectors out of the subject's own region (`exclusions.own_region`)
+    is not given to one who works there. Audited with the team before and after."""
+    actor = actor or audit.default_actor()
+    if not reason.strip():
+        raise InvalidInput("re-assigning a task needs a reason", code="supervision.task.reassign_no_reason")
+    team = sorted({a.strip() for a in assignees if a.strip()})
+    if not team:
+        raise InvalidInput("name the inspectors the task goes to", code="supervision.task.no_assignees")
+    t = get_task(session, task_id, lock=True)
+    if t.status != "assigned":
+        raise InvalidInput(f"task {task_id} is {t.status}", code="supervision.task.not_open",
+                           params={"id": task_id, "status": t.status})
+    if team == sorted(t.assignees or []):
+        raise InvalidInput(f"task {task_id} is already assigned to {', '.join(team)}",
+                           code="supervision.task.same_assignees", params={"id": task_id})
+    roster = {i.code: i for i in session.execute(select(Inspector).where(
+        Inspector.code.in_(team), Inspector.active.is_(True))).scalars()}
+    if missing := [a for a in team if a not in roster]:
+        raise NotFound(f"no active inspector {', '.join(missing)}", code="supervision.task.unknown_inspectors",
+                       params={"inspectors": ", ".join(missing)})
+    if t.policy_name is not None and policy(session, t.policy_name)[1].exclusions.own_region:
+        path = session.execute(select(Region.path).join(Subject, Subject.region_id == Region.id)
+                               .where(Subject.id == t.subject_id)).scalar()
+        chain = {c for c in (path or "").strip("/").split("/") if c}
+        if near := [a for a in team if roster[a].region_code in chain]:
+            raise InvalidInput(f"inspector(s) {', '.join(near)} work in the subject's own region",
+                               code="supervision.task.own_region", params={"inspectors": ", ".join(near)})
+    before = list(t.assignees or [])
+    now = clock.now()
+    t.assignees, t.assigned_at, t.updated_at = team, now, now
+    session.flush()
+    audit.append(session, action="supervision.task.reassign", actor=actor, subject_id=t.subject_id,
+                 detail={"task": t.id, "from": before, "to": team, "reason": reason.strip()[:500]})
+    return t
 
 
 def cancel_task(session: Session, *, task_id: int, reason: str, actor: str | None = None) -> InspectionTask:

@@ -48,6 +48,7 @@ from creditgov.supervision.schemas import (
     PatrolAssignIn,
     PatrolTargetOut,
     PolicyOut,
+    ReassignIn,
     ResultIn,
     TaskDetailOut,
     TaskOut,
@@ -172,6 +173,17 @@ def tasks_cancel(task_id: Id, body: CancelIn, grant: SupervisionDraw, session: D
     t = require_task(session, grant, task_id, lock=True)
     own_department(grant, t.department, f"task {t.id}")
     t = supervision_tasks.cancel_task(session, task_id=task_id, reason=body.reason, actor=grant.principal.actor)
+    return _task(supervision_tasks.task_view(session, t))
+
+
+@router.post("/supervision/tasks/{task_id}/reassign", response_model=TaskDetailOut, operation_id="tasks_reassign")
+def tasks_reassign(task_id: Id, body: ReassignIn, grant: SupervisionDraw, session: DB) -> dict[str, Any]:
+    """Give an open task to other inspectors, with the reason (audited); its inspection
+    notice is dated by this assignment from now on."""
+    t = require_task(session, grant, task_id, lock=True)
+    own_department(grant, t.department, f"task {t.id}")
+    t = supervision_tasks.reassign_task(session, task_id=task_id, assignees=body.assignees, reason=body.reason,
+                                        actor=grant.principal.actor)
     return _task(supervision_tasks.task_view(session, t))
 
 

@@ -22,7 +22,9 @@ from creditgov.alerts.access import (
     alert_detail,
     alert_rows,
     alert_scope,
+    handled_by,
     inbox_principals,
+    inbox_view,
     require_alert,
 )
 from creditgov.alerts.access import (
@@ -30,7 +32,7 @@ from creditgov.alerts.access import (
 )
 from creditgov.alerts.models import WarningRule
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.errors import CreditGovError, status_of
 from creditgov.reports import overview
 from creditgov.security import service as audit
@@ -84,7 +86,8 @@ def alerts_page(request: Request, who: Who, session: DB,
     return render(request, "alerts.html", {
         "alerts": alert_rows(session, grant, rows), "status": status, "rule": rule, "severity": severity,
         "statuses": ALERT_STATUSES, "severities": SEVERITIES, "rules": rules, "scope_label": scope_label(grant),
-        "can_handle": who.can("alerts.handle"), "next": str(request.url.path) + (
+        "can_handle": who.can("alerts.handle"), "handles": handled_by(session, grant, [a.id for a in rows]),
+        "next": str(request.url.path) + (
             f"?{request.url.query}" if request.url.query else "")})
 
 
@@ -111,8 +114,9 @@ def alerts_export(request: Request, who: Who, session: DB, fmt: Annotated[str, P
 def _alert_page(request: Request, session: Session, grant: Grant, who: Principal, alert_id: int, *,
                 error: str | None = None, status: int = 200) -> Response:
     a = require_alert(session, grant, alert_id)
-    return render(request, "alert.html", {"a": alert_detail(session, grant, a), "error": error,
-                                          "can_handle": who.can("alerts.handle"),
+    lang = i18n.page_language(request.cookies)
+    return render(request, "alert.html", {"a": alert_detail(session, grant, a, lang), "error": error,
+                                          "can_handle": bool(handled_by(session, grant, [a.id])),
                                           "full_scope": grant.scope is Scope.ALL}, status=status)
 
 
@@ -168,10 +172,9 @@ async def alert_resolve(request: Request, alert_id: Id, who: Who, session: DB,
 @router.get("/inbox")
 def inbox_page(request: Request, who: Who, session: DB, unread: bool = False) -> Response:
     grant = authorize(who, "inbox.read")
-    principals = inbox_principals(grant.principal)
-    rows = alert_inbox.inbox_of(session, principals, unread_only=unread, limit=200)
-    return render(request, "inbox.html", {"messages": [alert_inbox.message_dict(m) for m in rows],
-                                          "principals": principals, "unread": unread})
+    rows = alert_inbox.inbox_of(session, inbox_principals(grant.principal), unread_only=unread, limit=200)
+    return render(request, "inbox.html", {**inbox_view(session, grant, rows, i18n.page_language(request.cookies)),
+                                          "unread": unread})
 
 
 @router.post("/inbox/{message_id}/read")
@@ -292,11 +295,17 @@ def _task_page(request: Request, session: Session, who: Principal, task_id: int,
     t = require_task(session, grant, task_id)
     view = supervision_tasks.task_view(session, t)
     can_open = who.can("subjects.read") and authorize(who, "subjects.read").in_scope(session, t.subject_id)
+    # Only the outcomes the task's policy records here: a policy that registers no
+    # penalties offers no penalty (nor its fields); a task without one, no form.
+    outcomes = supervision_tasks.result_outcomes(session, t)
+    can_record = who.can("inspections.record") and t.status != "cancelled"
+    no_result = (labels.say("supervision.task.no_policy", {"id": t.id}, i18n.current.get())
+                 if can_record and not outcomes else None)
     return render(request, "task.html", {
         "t": view, "error": error, "flash": flash, "can_open_subject": can_open,
-        "can_record": who.can("inspections.record") and t.status != "cancelled",
+        "can_record": can_record and bool(outcomes), "no_result": no_result,
         "can_cancel": who.can("supervision.draw") and t.status == "assigned",
-        "outcomes": ("passed", "problems", "penalty"), "today": clock.today().isoformat(),
+        "outcomes": outcomes, "today": clock.today().isoformat(),
         "values": values or {}}, status=status)
 
 
