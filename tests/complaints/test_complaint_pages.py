@@ -6,8 +6,9 @@
   it no more;
 - the same complaint sent again (a refresh, a second click, the back button) by the
   same sender on the same day while it is open answers the first, and the page says
-  so; two sent at the very same moment file one; a different contact, a complaint
-  already answered or another day file a new one;
+  so, with a fresh query code that replaces the earlier one (which stops working);
+  two sent at the very same moment file one; a different contact, a complaint already
+  answered or another day file a new one;
 - times on a complaint's page and the status page are shown in China Standard Time
   (北京时间 / CST), not as ISO strings;
 - a refused reply or assignment keeps what was typed, escaped."""
@@ -29,6 +30,7 @@ from creditgov.complaints import service
 from creditgov.complaints.models import Complaint
 from creditgov.complaints.schemas import ComplaintIn
 from creditgov.core.db import session_scope
+from creditgov.core.errors import NotFound
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from creditgov.web import i18n
@@ -84,14 +86,24 @@ def test_the_counter_redirects_to_the_complaint_and_files_a_resubmission_once(si
     assert "<script>alert(1)" not in page.text and escape(HOSTILE) in page.text
     again = c.get(r.headers["location"], headers=heads["office"])      # a reload: the code was shown once
     assert again.status_code == 200 and _code(again.text) is None and code not in again.text
-    # The same form sent again (a refresh of the old answer, a second click): the first complaint answers.
-    for lang, said in (("zh", "本次提交没有重复登记"), ("en", "this submission did not register it again")):
+    # The same form sent again (a refresh of the old answer, a second click): the first
+    # complaint answers, with a fresh query code that replaces the one given before.
+    for lang, said, replaced in (("zh", "本次提交没有重复登记", "原查询码已不能再用"),
+                                 ("en", "this submission did not register it again", "which no longer works")):
         c.cookies.set(i18n.LANG_COOKIE, lang)
         r2 = c.post("/complaints/counter", data=FORM, headers=heads["office"], follow_redirects=False)
         assert r2.status_code == 303 and r2.headers["location"] == f"/complaints/{cid}?done=resubmitted"
         shown = c.get(r2.headers["location"], headers=heads["office"])
         assert 'data-testid="complaint-resubmitted"' in shown.text and said in shown.text and number in shown.text
-        assert CST_TIME.search(shown.text) and _code(shown.text) is None
+        fresh = _code(shown.text)
+        assert CST_TIME.search(shown.text) and fresh is not None and fresh != code and replaced in shown.text
+        with session_scope(store) as s:
+            assert service.by_number(s, number, fresh).id == cid
+            with pytest.raises(NotFound):
+                service.by_number(s, number, code)                      # the earlier code stopped working
+        code = fresh
+        reload = c.get(r2.headers["location"], headers=heads["office"])     # shown once, this one too
+        assert _code(reload.text) is None and "complaint-code-replaced" not in reload.text
     c.cookies.set(i18n.LANG_COOKIE, "zh")
     assert _count(store) == 1
     # Another contact is another complaint.
@@ -114,6 +126,10 @@ def test_a_departments_counter_complaint_lands_on_its_desk(site) -> None:
     assert _code(c.get(r.headers["location"], headers=heads["market"]).text) is None      # shown once
     again = c.post("/complaints/counter", data=FORM, headers=heads["market"])
     assert 'data-testid="complaint-resubmitted"' in again.text and number in again.text and _count(store) == 1
+    fresh = _code(again.text)
+    assert fresh is not None and fresh != code and 'data-testid="complaint-code-replaced"' in again.text
+    with session_scope(store) as s:
+        assert service.by_number(s, number, fresh).number == number
 
 
 def test_a_refused_counter_form_keeps_what_was_typed(site) -> None:
@@ -141,7 +157,10 @@ def test_the_public_form_redirects_to_its_receipt_and_files_once(site) -> None:
     for lang, said in (("zh", "相同的投诉此前已经收到"), ("en", "The same complaint was received before")):
         c.cookies.set(i18n.LANG_COOKIE, lang)
         again = c.post("/public/complaints/new", data=FORM)
-        assert again.status_code == 200 and said in again.text and number in again.text and _code(again.text) is None
+        fresh = _code(again.text)
+        assert again.status_code == 200 and said in again.text and number in again.text
+        assert fresh is not None and fresh != code and 'data-testid="complaint-code-replaced"' in again.text
+        code = fresh
     assert _count(store) == 1
     # A forged cookie with a wrong code shows nothing.
     c.cookies.set("complaint_code", f"{number}.00000000", path="/public/complaints/received")
@@ -174,7 +193,9 @@ def test_an_answered_complaint_or_another_day_is_filed_anew(site, monkeypatch: p
         same = service.take(s, kr, ComplaintIn.model_validate({**FORM, "respondent_code": None,
                                                                "content": "  " + FORM["content"] + " "}),
                             channel="counter", actor="user:office")
-        assert not same.created and same.complaint.id == first.complaint.id and same.code is None
+        assert not same.created and same.complaint.id == first.complaint.id and same.replaced
+        assert same.code is not None and same.code != first.code
+        assert service.by_number(s, first.complaint.number, same.code).id == first.complaint.id
         # another sender, or the public channel, is not a resubmission of this one
         assert service.take(s, kr, data, channel="counter", actor="user:other").created
         assert service.take(s, kr, data, channel="public", actor="public").created

@@ -154,8 +154,9 @@ def test_the_report_names_the_upper_evaluation(county_with_upper: tuple[str, Key
     evaluation = {**_evaluation(_ref(url, firms["good"]), "A", "excellent", "2026-10-31"), "model": HOSTILE[:40]}
     with db.session_scope(url) as s:
         apply.receive(s, ring, _package(1, [evaluation]))
-    for lang, words in (("zh", ("上级平台评价：province", "评价日 2026-10-31", "等级 A（优秀(守信)）")),
-                        ("en", ("Upper-platform evaluation: province", "evaluated 2026-10-31", "grade A (excellent)"))):
+    for lang, words in (("zh", ("上级平台评价", "上级平台 province", "2026-10-31", "A（优秀(守信)）")),
+                        ("en", ("Evaluations from the upper platform", "Upper platform province", "2026-10-31",
+                                "A (excellent)"))):
         with db.session_scope(url) as s:
             pdf, _row = report_service.issue(s, ring, subject_id=firms["good"], actor="test", purpose="test",
                                              verify_base="https://testserver/verify", lang=lang)

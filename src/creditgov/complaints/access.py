@@ -26,6 +26,23 @@ CHANNEL_LABELS = {"public": ("网站", "Public page"), "counter": ("窗口", "Co
                   "supervisor": ("特约监督员", "Special supervisor")}
 
 
+# What the answer to a sender's repeated complaint says beside the fresh query code
+# (`service.reissue_code`): the pages say it through their catalogue, the API from here.
+CODE_REPLACED = ("相同的投诉此前已登记为 {number}，本次提交没有重复登记。这是为该投诉新发的查询码，"
+                 "它取代此前给出的查询码，原查询码已不能再用。",
+                 "The same complaint was registered before as {number}; this submission did not register it "
+                 "again. This is a new query code for it: it replaces the one given before, which no longer works.")
+
+
+def intake_answer(got: service.Intake, lang: str) -> dict[str, Any]:
+    """What an API answer adds about the intake: whether it filed a complaint, and for a
+    repeated one that its query code is new and replaces the earlier (in `lang`)."""
+    out: dict[str, Any] = {"created": got.created, "query_code_replaces_earlier": got.replaced}
+    if got.replaced:
+        out["message"] = CODE_REPLACED[1 if lang == "en" else 0].format(number=got.complaint.number)
+    return out
+
+
 def category_labels() -> dict[str, tuple[str, str]]:
     return {c.code: (c.name_zh, c.name_en) for c in service.policy().categories}
 
@@ -152,13 +169,15 @@ def export_rows(complaints: Iterable[Complaint], *, lang: str = "zh") -> Iterato
 STATS_HEADER = {"zh": ["部门", "收到", "已答复", "按期答复", "办理中", "已超期", "按期率"],
                 "en": ["Department", "Received", "Answered", "Answered on time", "Being handled", "Overdue",
                        "On-time rate"]}
-_UNASSIGNED = {"zh": "待分派", "en": "Received"}
+# The statistics' row of complaints no department holds yet: not the status's word
+# ("Received" is a column of the same table).
+UNASSIGNED = {"zh": "尚未分派", "en": "Not yet assigned"}
 
 
 def stats_rows(stats: list[dict[str, Any]], *, lang: str = "zh") -> Iterator[list[Any]]:
     """The statistics by department (`service.stats`, narrowed as the page narrows it)
     as export rows: departments by their labels, the on-time rate as a fraction."""
     for r in stats:
-        yield [labels.label("department", r["department"], lang) if r["department"] else _UNASSIGNED[lang],
+        yield [labels.label("department", r["department"], lang) if r["department"] else UNASSIGNED[lang],
                r["received"], r["answered"], r["on_time"], r["open"], r["overdue"],
                "" if r["on_time_rate"] is None else round(r["on_time_rate"], 4)]

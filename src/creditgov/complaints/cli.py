@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from creditgov.cli.common import (
@@ -16,6 +17,8 @@ from creditgov.cli.common import (
     check_out,
     console,
     emit_json,
+    known,
+    label,
     lang,
     session,
     write_out,
@@ -37,7 +40,8 @@ def _show(d: dict[str, Any], json_out: bool, extra: dict[str, Any] | None = None
     if json_out:
         emit_json({**d, **(extra or {})})
         return
-    console.print(f"{d['number']}  {_pair(d['status'])}  due {d['due_on']}  department {d['department'] or '-'}",
+    dept = label("department", d["department"]) if d["department"] else access.UNASSIGNED[lang()]
+    console.print(f"{d['number']}  {_pair(d['status'])}  due {d['due_on']}  department {dept}",
                   markup=False, highlight=False)
     for k, v in (extra or {}).items():
         console.print(f"{k}: {v}", markup=False, highlight=False)
@@ -101,9 +105,10 @@ def list_(status: str | None = typer.Option(None, "--status"), limit: int = type
     complaints page's export does."""
     from sqlalchemy import select
 
-    from creditgov.complaints.models import Complaint
+    from creditgov.complaints.models import STATUSES, Complaint
 
     check_out(out)
+    known(status, STATUSES, "--status", "complaint_status")
     kr = STATE.keyring()
     with session() as s:
         q = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
@@ -123,7 +128,8 @@ def list_(status: str | None = typer.Option(None, "--status"), limit: int = type
     for c in ("number", "status", "category", "respondent", "department", "due", "outcome"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["number"], _pair(r["status"]), _pair(r["category"]), r["respondent_name"], r["department"] or "",
+        t.add_row(r["number"], _pair(r["status"]), _pair(r["category"]), escape(r["respondent_name"]),
+                  label("department", r["department"]) if r["department"] else "",
                   r["due_on"] + (" !" if r["overdue"] else ""), _pair(r["outcome"]))
     console.print(t)
 
@@ -141,7 +147,10 @@ def show(complaint_id: int, json_out: bool = JsonOpt) -> None:
         emit_json(d)
         return
     for k, v in d.items():
-        console.print(f"{k}: {_pair(v) if isinstance(v, dict) else v}", markup=False, highlight=False)
+        if k == "department":
+            v = label("department", v) if v else access.UNASSIGNED[lang()]
+        console.print(f"{k}: {_pair(v) if isinstance(v, dict) else '—' if v is None else v}", markup=False,
+                      highlight=False)
 
 
 @app.command("stats")
@@ -164,6 +173,6 @@ def stats(out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
         t.add_column(c)
     for r in rows:
         rate = "" if r["on_time_rate"] is None else f"{r['on_time_rate']:.1%}"
-        t.add_row(r["department"] or "(unassigned)", *(str(r[k]) for k in ("received", "answered", "on_time", "open",
-                                                                           "overdue")), rate)
+        t.add_row(label("department", r["department"]) if r["department"] else access.UNASSIGNED[lang()],
+                  *(str(r[k]) for k in ("received", "answered", "on_time", "open", "overdue")), rate)
     console.print(t)

@@ -15,10 +15,13 @@
 
 Every form that files answers with a redirect to a page (POST-redirect-GET), so a
 refresh does not send it again; a submission sent twice all the same (a second click,
-the back button) answers the complaint the first one filed (`service.take`), and the
-page says so. The query code of a new complaint rides to that page in a short-lived
-cookie of its own path, shown once when it matches the complaint (checked against its
-hash) and then cleared: it never goes into an address."""
+the back button) answers the complaint the first one filed (`service.take`) with a
+fresh query code that replaces the one given before, and the page says so — after a
+double click the browser shows the second answer, whose code is the one that works. The
+query code rides to that page in a short-lived cookie of its own path, shown once when
+it matches the complaint (checked against its hash) and then cleared: it never goes
+into an address. A special supervisor's page shows no query code (its observations are
+followed there), so its repeats keep the code as it was."""
 
 from __future__ import annotations
 
@@ -80,8 +83,9 @@ NUMBER = r"^TS\d{8}-\d{5,}$"
 
 
 def _hand_code(request: Request, resp: Response, got: service.Intake, path: str) -> Response:
-    """A new complaint's query code to the page the redirect goes to, in a cookie of
-    that page's path alone, for a few minutes (the code is not kept in the clear)."""
+    """A query code — a new complaint's, or the fresh one a repeated complaint got — to
+    the page the redirect goes to, in a cookie of that page's path alone, for a few
+    minutes (the code is not kept in the clear)."""
     if got.code is not None:
         resp.set_cookie(CODE_COOKIE, f"{got.complaint.number}.{got.code}", max_age=600, path=path, httponly=True,
                         samesite="strict", secure=ctx(request).secure_cookies)
@@ -138,7 +142,8 @@ def public_received(request: Request, who: Who, session: DB,
                     number: Annotated[str, Query(max_length=30, pattern=NUMBER)],
                     again: Annotated[bool, Query()] = False) -> Response:
     """The answer to the public form: the number; the query code and the deadline
-    once, to the browser that filed it; or that the same complaint came before."""
+    once, to the browser that filed it; for the same complaint sent again, that it came
+    before, and the new query code that replaces the earlier one."""
     _limit(request)
     handed = _code_handed(request, session, number)
     c, code = handed if handed else (None, None)
@@ -175,7 +180,7 @@ def _desk(request: Request, session: DB, who: Who, *, status: str | None = None,
     rows = [access.as_dict(keyring(request), c) for c in access.listing(session, grant, status=status)]
     stats = _stats(session, grant)
     can_file = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
-    handed = _code_handed(request, session, filed) if filed and not again else None
+    handed = _code_handed(request, session, filed) if filed else None
     resp = render(request, "complaints.html", {**_form_ctx(values, error), "rows": rows, "stats": stats,
                                                "status": status, "can_file": can_file, "filed": filed,
                                                "again": again, "code": handed[1] if handed else None},
@@ -252,7 +257,7 @@ def _detail(request: Request, session: DB, who: Who, complaint_id: int, *, error
     departments = session.query(Department).order_by(Department.code).all()
     can_assign = who.role is Role.CREDIT_OFFICE
     can_reply = who.role in (Role.CREDIT_OFFICE, Role.DEPARTMENT)
-    handed = _code_handed(request, session, c["number"]) if done == "filed" else None
+    handed = _code_handed(request, session, c["number"]) if done in ("filed", "resubmitted") else None
     resp = render(request, "complaint.html", {"c": c, "departments": departments, "can_assign": can_assign,
                                               "can_reply": can_reply, "error": error, "values": values or {},
                                               "done": done, "code": handed[1] if handed else None},
@@ -327,7 +332,7 @@ async def supervisor_file(request: Request, who: Who, session: DB, category: Sho
         data = ObservationIn.model_validate({k: (v or None) if k in ("respondent_code", "contact") else v
                                              for k, v in values.items()})
         got = service.take_observation(session, keyring(request), data, supervisor=who.actor,
-                                       supervisor_name=who.display_name)
+                                       supervisor_name=who.display_name, reissue=False)
     except ValidationError as exc:
         return _supervisor(request, session, who, error=_errors(exc, supervisor=True), values=values, status=422)
     except InvalidInput as exc:

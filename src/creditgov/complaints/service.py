@@ -14,12 +14,15 @@ against a known subject is proposed as a credit record through manual entry
 (`ingest.manual`): a second person approves it and it goes through the ingestion
 pipeline, so `creditgov ingest trace` shows it. Every step is on the audit chain.
 
-The pages take a complaint through `take` (`take_observation`): the same complaint sent
-again by the same sender on the same day while it is still open — a second click, the
-back button — answers the first one instead of filing a second. The same sender is a
-special supervisor, or a complainant who left a contact; without one, the same words
-from two people are two complaints (the pages redirect after filing, so a refreshed
-page does not send again)."""
+The pages and the API take a complaint through `take` (`take_observation`): the same
+complaint sent again by the same sender on the same day while it is still open — a
+second click, the back button, a retried request — answers the first one instead of
+filing a second. The same sender is a special supervisor, or a complainant who left a
+contact; without one, the same words from two people are two complaints (the pages
+redirect after filing, so a refreshed page does not send again). The query code is kept
+only hashed, so the answer to the repeat cannot show the first code: it issues a fresh
+one (`reissue_code`), which replaces the first — the answer the browser ends up showing
+after a double click always holds a code that works."""
 
 from __future__ import annotations
 
@@ -72,6 +75,10 @@ def query_hash(number: str, code: str) -> str:
     return hashlib.sha256(f"{number}:{code.strip().upper()}".encode()).hexdigest()
 
 
+def _new_code() -> str:
+    return secrets.token_hex(4).upper()
+
+
 def file_complaint(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str,
                    actor: str | None = None) -> tuple[Complaint, str]:
     """Take a complaint: (the complaint, its query code — shown once, kept only hashed)."""
@@ -103,7 +110,7 @@ def file_complaint(session: Session, keyring: KeyRing, data: ComplaintIn, *, cha
     session.add(c)
     session.flush()
     c.number = f"TS{received_on:%Y%m%d}-{c.id:05d}"
-    code = secrets.token_hex(4).upper()
+    code = _new_code()
     c.query_hash = query_hash(c.number, code)
     session.flush()
     audit.append(session, action="complaints.file", actor=actor, subject_id=subject_id,
@@ -132,13 +139,27 @@ def file_observation(session: Session, keyring: KeyRing, data: ObservationIn, *,
 
 @dataclass(frozen=True)
 class Intake:
-    """What a form's submission came to: a new complaint with its query code (shown
-    once), or the same complaint filed earlier (`created` False, no code: it was shown
-    when that one was filed and is kept only hashed)."""
+    """What a submission came to: a new complaint with its query code (shown once), or
+    the same complaint filed earlier (`created` False) with a fresh query code that
+    replaces the one given before (`replaced`; `code` None where the answer shows no
+    code — a special supervisor's page)."""
 
     complaint: Complaint
     code: str | None
     created: bool
+    replaced: bool = False
+
+
+def reissue_code(session: Session, c: Complaint, *, actor: str) -> str:
+    """A fresh query code for the complaint, for its sender's repeated submission: its
+    hash replaces the stored one, so the code given before stops working (only hashes
+    are kept, so the first code cannot be shown again). Audited."""
+    code = _new_code()
+    c.query_hash = query_hash(c.number, code)
+    session.flush()
+    audit.append(session, action="complaints.code_reissued", actor=actor, subject_id=c.subject_id,
+                 detail={"complaint": c.id, "number": c.number, "channel": c.channel})
+    return code
 
 
 def _same_sender_lock(session: Session, channel: str, actor: str, data: ComplaintIn) -> None:
@@ -180,17 +201,23 @@ def resubmitted(session: Session, keyring: KeyRing, data: ComplaintIn, *, channe
 
 
 def _answered_before(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str,
-                     actor: str) -> Intake | None:
-    """This sender's same complaint already open from today, as an intake that made
-    nothing, once any other copy in flight has been filed (`_same_sender_lock`)."""
+                     actor: str, reissue: bool = True) -> Intake | None:
+    """This sender's same complaint already open from today, as an intake that filed
+    nothing, once any other copy in flight has been filed (`_same_sender_lock`); with
+    a fresh query code replacing the first (`reissue`) for an answer that shows one."""
     _same_sender_lock(session, channel, actor, data)
     earlier = resubmitted(session, keyring, data, channel=channel, actor=actor)
-    return Intake(earlier, None, False) if earlier is not None else None
+    if earlier is None:
+        return None
+    if not reissue:
+        return Intake(earlier, None, False)
+    return Intake(earlier, reissue_code(session, earlier, actor=actor), False, replaced=True)
 
 
 def take(session: Session, keyring: KeyRing, data: ComplaintIn, *, channel: str, actor: str) -> Intake:
-    """A complaint from a form: filed, unless this sender's same complaint is already
-    open from today (`resubmitted`), which then answers for it."""
+    """A complaint from a form or the API: filed, unless this sender's same complaint is
+    already open from today (`resubmitted`), which then answers for it with a fresh
+    query code."""
     earlier = _answered_before(session, keyring, data, channel=channel, actor=actor)
     if earlier is not None:
         return earlier
@@ -205,10 +232,12 @@ def _observation_as_complaint(data: ObservationIn, supervisor_name: str) -> Comp
 
 
 def take_observation(session: Session, keyring: KeyRing, data: ObservationIn, *, supervisor: str,
-                     supervisor_name: str) -> Intake:
-    """A special supervisor's observation from its page, filed once as `take` files."""
+                     supervisor_name: str, reissue: bool = True) -> Intake:
+    """A special supervisor's observation, filed once as `take` files. Its page shows no
+    query code (the supervisor follows its observations there): it passes `reissue`
+    False, so a code the API gave stays valid."""
     earlier = _answered_before(session, keyring, _observation_as_complaint(data, supervisor_name),
-                               channel="supervisor", actor=supervisor)
+                               channel="supervisor", actor=supervisor, reissue=reissue)
     if earlier is not None:
         return earlier
     c, code = file_observation(session, keyring, data, supervisor=supervisor, supervisor_name=supervisor_name)

@@ -1,20 +1,26 @@
 """API routes of complaint handling. Thin: the rules are in `complaints.service`, the
 shapes in `complaints.access`. `POST /public/complaints` takes a complaint from anyone
 (rate-limited like every public route) and answers its number and query code, which
-`GET /public/complaints/{number}?code=` needs to show its status and reply."""
+`GET /public/complaints/{number}?code=` needs to show its status and reply.
+
+A known sender's same complaint sent again the same day while it is open (a retried
+request; `service.take`) files nothing: the answer (200, `created` false) names the
+complaint filed first with a fresh query code that replaces the earlier one
+(`query_code_replaces_earlier`, and a `message` saying so in the caller's language)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from creditgov.api.deps import DB, Id, Who, keyring, require
 from creditgov.api.ratelimit import public_rate
 from creditgov.complaints import access, service
 from creditgov.complaints.schemas import AssignIn, ComplaintIn, ObservationIn, ReplyIn
 from creditgov.security.scopes import Grant, Role
+from creditgov.web.i18n import api_language
 
 router = APIRouter(tags=["complaints"])
 Read = Annotated[Grant, Depends(require("complaints.read"))]
@@ -25,13 +31,24 @@ Observe = Annotated[Grant, Depends(require("complaints.observe"))]
 Number = Annotated[str, Path(max_length=30, pattern=r"^TS\d{8}-\d{5,}$")]
 
 
+def _answered(request: Request, response: Response, got: service.Intake) -> dict[str, Any]:
+    """The intake's part of an answer; a repeated complaint answers 200, not 201."""
+    if not got.created:
+        response.status_code = 200
+    return access.intake_answer(got, api_language(request.cookies, request.headers.get("accept-language")))
+
+
 @router.post("/public/complaints", status_code=201, operation_id="complaints_file_public",
              dependencies=[Depends(public_rate)])
-def file_public(request: Request, body: ComplaintIn, session: DB, who: Who) -> dict[str, Any]:
-    """File a complaint as the public (no sign-in). Keep the query code: it is shown once."""
+def file_public(request: Request, response: Response, body: ComplaintIn, session: DB, who: Who) -> dict[str, Any]:
+    """File a complaint as the public (no sign-in). Keep the query code: it is shown once.
+    The same complaint with the same contact sent again today while it is open answers
+    the first (200) with a new query code that replaces the earlier one."""
     actor = who.actor if who.role is not Role.PUBLIC else "public"
-    c, code = service.file_complaint(session, keyring(request), body, channel="public", actor=actor)
-    return {"number": c.number, "query_code": code, "due_on": c.due_on.isoformat()}
+    got = service.take(session, keyring(request), body, channel="public", actor=actor)
+    c = got.complaint
+    return {"number": c.number, "query_code": got.code, "due_on": c.due_on.isoformat(),
+            **_answered(request, response, got)}
 
 
 @router.get("/public/complaints/{number}", operation_id="complaints_status", dependencies=[Depends(public_rate)])
@@ -40,18 +57,23 @@ def public_status(number: Number, session: DB, code: Annotated[str, Query(min_le
 
 
 @router.post("/complaints", status_code=201, operation_id="complaints_file_office")
-def file_office(request: Request, body: ComplaintIn, session: DB, grant: File) -> dict[str, Any]:
-    """A complaint taken by the office (at the counter or passed on by another system)."""
-    c, code = service.file_complaint(session, keyring(request), body, channel="api", actor=grant.principal.actor)
-    return {**access.as_dict(keyring(request), c), "query_code": code}
+def file_office(request: Request, response: Response, body: ComplaintIn, session: DB, grant: File) -> dict[str, Any]:
+    """A complaint taken by the office (at the counter or passed on by another system);
+    the same one again as `POST /public/complaints` answers it."""
+    got = service.take(session, keyring(request), body, channel="api", actor=grant.principal.actor)
+    return {**access.as_dict(keyring(request), got.complaint), "query_code": got.code,
+            **_answered(request, response, got)}
 
 
 @router.post("/supervisor/observations", status_code=201, operation_id="complaints_observe")
-def observe(request: Request, body: ObservationIn, session: DB, grant: Observe) -> dict[str, Any]:
-    """A special supervisor files an observation: a complaint marked with its source."""
-    c, code = service.file_observation(session, keyring(request), body, supervisor=grant.principal.actor,
-                                       supervisor_name=grant.principal.display_name)
-    return {"number": c.number, "query_code": code, "due_on": c.due_on.isoformat(), "channel": "supervisor"}
+def observe(request: Request, response: Response, body: ObservationIn, session: DB, grant: Observe) -> dict[str, Any]:
+    """A special supervisor files an observation: a complaint marked with its source;
+    the same one again today while it is open answers the first (200, a new query code)."""
+    got = service.take_observation(session, keyring(request), body, supervisor=grant.principal.actor,
+                                   supervisor_name=grant.principal.display_name)
+    c = got.complaint
+    return {"number": c.number, "query_code": got.code, "due_on": c.due_on.isoformat(), "channel": "supervisor",
+            **_answered(request, response, got)}
 
 
 @router.get("/supervisor/observations", operation_id="complaints_observations")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, save, session, writable
 from creditgov.core import settings
 from creditgov.core.errors import InvalidInput
 from creditgov.reports import service
@@ -29,13 +29,14 @@ def report(key: str = typer.Argument(..., help="Subject: id, credit code or ID n
     if lang not in ("zh", "en"):
         raise InvalidInput(f"--lang must be zh or en, not {lang!r}")
     base = verify_base or ((settings.public_url() or "http://localhost:8000") + "/verify")
+    writable(out)  # before the report is issued, numbered and audited
     with session() as s:
         ring = STATE.keyring()
         subject_id = subject_service.resolve(s, ring, key).id
         pdf, row = service.issue(s, ring, subject_id=subject_id, actor=actor or audit.default_actor(),
                                  purpose=purpose, verify_base=base, lang=lang)
         serial = row.serial
-    out.write_bytes(pdf)
+        save(out, pdf)  # in the session: a file not written issues nothing
     if json_out:
         emit_json({"file": str(out), "serial": serial, "subject_id": subject_id, "lang": lang, "bytes": len(pdf)})
         return

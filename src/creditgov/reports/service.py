@@ -22,7 +22,7 @@ import hashlib
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.records import received as received_facts
 from creditgov.reports import extras, overview
 from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import fonts, markup, printable
 from creditgov.reports.words import lang_of, section_title, t
-from creditgov.scoring import narrative
+from creditgov.scoring import bands, narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.scoring.explain import file_exclusion
 from creditgov.security import service as audit
@@ -93,6 +94,9 @@ class ReportData:
     advice: list[str]
     local: list[Any]  # lines, and flowables the domains above add (reports/extras.py)
     lang: str = "zh"
+    # The upper platform's evaluations received by the exchange, in the report's words
+    # (`received_rows`): shown in the credit evaluations section.
+    received: list[dict[str, str]] = field(default_factory=list)
 
 
 def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: list[dict[str, Any]],
@@ -108,6 +112,28 @@ def _advice(records: list[dict[str, Any]], lists: list[dict[str, Any]], scores: 
         out.append(t("advice_colour", lang))
     if not out:
         out.append(t("advice_good", lang))
+    return out
+
+
+def received_rows(evaluations: list[dict[str, Any]], lang: str = "zh") -> list[dict[str, str]]:
+    """Evaluations received from the upper platform (`records.received.evaluations`) as the
+    report prints them, in `lang`: the platform in words with the name it signs with, the
+    evaluation's date, its model (its title when this platform knows the model, else as
+    received, with the version received), grade with the shared band, score, and when it
+    was received (China Standard Time). What the sender wrote is kept as written."""
+    out = []
+    for e in evaluations:
+        node = str(e["issuer"])
+        platform = t("upper_platform" if e["upper"] else "other_platform", lang, node=node)
+        model = _label("model", e["model"], e["model"], lang) if e["model"] else "—"
+        if e["model_version"]:
+            model = f"{model} {e['model_version']}"
+        band = bands.LABELS.get(e["band"] or "")
+        grade = str(e["grade"] or "—")
+        if band:
+            grade += f"（{band[0]}）" if lang == "zh" else f" ({band[1]})"
+        out.append({"platform": platform, "as_of": e["as_of"].isoformat() if e["as_of"] else "—", "model": model,
+                    "grade": grade, "score": e["score"] or "—", "received_at": clock.show(e["received_at"], lang)})
     return out
 
 
@@ -152,9 +178,11 @@ def gather(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, p
     subj["personal"] = personal
     subj["kind_label"] = _label("subject_kind", subj["kind"], subj["kind"], lang)
     subj["industry_label"] = _label("industry", subj["industry"], subj["industry"], lang) if subj["industry"] else None
+    received = received_rows(received_facts.evaluations(session, subject_id), lang)
     return ReportData(serial=f"CR{as_of:%Y%m%d}-{secrets.token_hex(6).upper()}", issued_at=clock.now(),
                       as_of=as_of, subject=subj, sections=sections, scores=scores, explanation=explanation, lists=lists,
-                      commitments=commitments, advice=_advice(records, lists, scores, lang), local=local, lang=lang)
+                      commitments=commitments, advice=_advice(records, lists, scores, lang), local=local, lang=lang,
+                      received=received)
 
 
 def in_force(records: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
@@ -250,15 +278,24 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
                                  signed=c["signed_on"],
                                  status=_label("commitment_status", c["status"], c["status"], lang))))
         elif title == "信用评价":
-            # Two sources: evaluation records of the catalogue (a tax credit grade …) and
-            # the platform's own scores. "None" only when both are empty.
-            if data.sections[title] or not data.scores:
+            # Three sources: evaluation records of the catalogue (a tax credit grade …),
+            # the platform's own scores and the upper platform's evaluations received by
+            # the exchange. "None" only when all are empty.
+            if data.sections[title] or not (data.scores or data.received):
                 story.append(records_table(data.sections[title]))
             for sc in data.scores:
                 story.append(p(t("score", lang, model=_label("model", sc["ref"], sc["ref"], lang), as_of=sc["as_of"],
                                  score=sc["score"], grade=sc["grade"], colour=_colour(sc["colour"], lang))))
             if data.explanation:
                 story += explanation_story(data.explanation, base, small, lang)
+            if data.received:
+                story.append(p(t("received_heading", lang)))
+                cols = ("platform", "as_of", "model", "grade", "score", "received_at")
+                story.append(_table(
+                    [[p(t(x, lang)) for x in ("evaluated_by", "evaluated_on", "model", "grade", "score_col",
+                                              "received_at")]] +
+                    [[p(r[c]) for c in cols] for r in data.received],
+                    [32 * mm, 24 * mm, 36 * mm, 28 * mm, 16 * mm, 34 * mm], header=True))
         elif title == "信用状况提升建议":
             for a in data.advice:
                 story.append(p("· " + a))
