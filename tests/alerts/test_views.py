@@ -1,17 +1,23 @@
 """The alerts API against a real county (SQLite and PostgreSQL): an alert's life
 (acknowledged, commented, resolved) in its events and the audit chain, filters, the
-data scope (a grid worker never reaches another grid's alerts), and each account's
-own inbox with read receipts."""
+data scope (a grid worker never reaches another grid's alerts; a department officer
+the alerts addressed to its desk or raised by its own records, handling only the
+former), and each account's own inbox with read receipts."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from creditgov.alerts import service as alerts_service
+from creditgov.core import db, labels
+from creditgov.records.models import CreditRecord
 from tests.api.conftest import client_for
 from tests.api.county import County
 from tests.api.county_supervision import fresh_county, raise_test_alert
@@ -125,9 +131,6 @@ def test_a_grid_worker_reaches_only_its_own_grids_alerts(api: TestClient, api_co
     assert _call(api, api_county, "bank_officer", "GET", "/alerts").status_code == 403
     assert _call(api, api_county, "subject", "GET", f"/alerts/{other}").status_code == 403
     assert api.get("/api/v1/alerts").status_code == 401
-    # A department officer reaches the subjects its department has records on (1 and 2).
-    dept = {a["subject_id"] for a in _call(api, api_county, "department_officer", "GET", "/alerts").json()}
-    assert dept <= {1, 2} and 1 in dept
 
 
 def test_each_account_reads_its_own_inbox_and_marks_messages_read(api: TestClient, api_county: County) -> None:
@@ -155,3 +158,74 @@ def test_each_account_reads_its_own_inbox_and_marks_messages_read(api: TestClien
     reads = _call(api, api_county, "admin", "GET", "/audit/entries?action=inbox.read&limit=100").json()
     assert [e["actor"] for e in reads if json.loads(e["detail"])["message"] == mine[0]["id"]] == ["user:t-credit_office"]
     assert aid > 0
+
+
+def _market_record_key(url: str, subject_id: int) -> str:
+    """The natural key of one of the market department's records about the subject."""
+    with db.session_scope(url) as s:
+        return str(s.execute(select(CreditRecord.natural_key).where(
+            CreditRecord.subject_id == subject_id, CreditRecord.department_code == "market")
+            .order_by(CreditRecord.id).limit(1)).scalar_one())
+
+
+def test_a_department_reaches_its_desks_alerts_and_handles_only_those(api: TestClient, api_county: County) -> None:
+    # Subject 5 holds no market record; subject 2 does; subject 1 too, but the alert about
+    # it here goes to the office and the grid only (the reviewer's "#13" the other way round).
+    addressed = raise_test_alert(api_county.url, 5, key="views:dept-addressed", title="视图测试：发给市场监管",
+                                 recipients=[{"who": "department", "code": "market", "channels": ["inbox"]}])
+    own_record = raise_test_alert(api_county.url, 2, key=f"record:{_market_record_key(api_county.url, 2)}",
+                                  title="视图测试：市场监管的记录")
+    elsewhere = raise_test_alert(api_county.url, 1, key="views:dept-elsewhere", title="视图测试：发给别人")
+    with db.session_scope(api_county.url) as s:  # a source's quality: about no subject, to market's desk
+        source = alerts_service.raise_alert(s, rule_code="source-late", title="视图测试：数据源迟报", actor="test",
+                                            recipients=[{"who": "department", "code": "market", "channels": ["inbox"]}],
+                                            evidence_key="views:dept-source").alert.id
+
+    def seen(role: str) -> set[int]:
+        r = _call(api, api_county, role, "GET", "/alerts?limit=500")
+        assert r.status_code == 200, r.text
+        return {a["id"] for a in r.json()}
+
+    dept = seen("department_officer")
+    assert {addressed, own_record, source} <= dept and elsewhere not in dept
+    assert {addressed, own_record, elsewhere, source} <= seen("credit_office")
+    # Read: its desk's and its record's; another's is missing, for reading and handling alike.
+    for aid in (addressed, own_record, source):
+        assert _call(api, api_county, "department_officer", "GET", f"/alerts/{aid}").status_code == 200
+    for method, path, body in (("GET", f"/alerts/{elsewhere}", None),
+                               ("POST", f"/alerts/{elsewhere}/acknowledge", {}),
+                               ("POST", f"/alerts/{elsewhere}/comment", {"note": "x"}),
+                               ("POST", f"/alerts/{elsewhere}/resolve", {"resolution": "x"})):
+        assert _call(api, api_county, "department_officer", method, path, body).status_code == 404, path
+    # Handle: only what was sent to its desk; its record's alert is for the units it went to.
+    for method, path, body in (("POST", f"/alerts/{own_record}/acknowledge", {}),
+                               ("POST", f"/alerts/{own_record}/comment", {"note": "x"}),
+                               ("POST", f"/alerts/{own_record}/resolve", {"resolution": "x"})):
+        r = _call(api, api_county, "department_officer", method, path, body)
+        assert r.status_code == 403, (path, r.status_code)
+        assert r.json()["code"] == "alerts.alert.not_addressed"
+        assert r.json()["message"] == (f"Alert #{own_record} was not sent to {labels.label('department', 'market', 'en')}"
+                                       ": you may read it; the units it was sent to acknowledge and resolve it.")
+    r = _call(api, api_county, "department_officer", "POST", f"/alerts/{addressed}/resolve", {"resolution": "已核实"})
+    assert r.status_code == 200 and r.json()["resolved_by"] == "user:t-department_officer"
+    assert _call(api, api_county, "credit_office", "GET", f"/alerts/{own_record}").json()["status"] == "open"
+    assert _call(api, api_county, "credit_office", "GET", f"/alerts/{elsewhere}").json()["status"] == "open"
+
+    # The pages and the export say the same: the list, its handling buttons, the alert's page.
+    page = _page(api, api_county, "department_officer", "/alerts?status=all").text
+    rows = {int(i) for i in re.findall(r'data-testid="alert-row-(\d+)"', page)}
+    assert {own_record, source} <= rows and elsewhere not in rows
+    assert f'data-testid="resolve-{source}"' in page and f'data-testid="resolve-{own_record}"' not in page
+    one = _page(api, api_county, "department_officer", f"/alerts/{own_record}").text
+    assert 'data-testid="resolve-form"' not in one and 'data-testid="alert-status"' in one
+    assert 'data-testid="resolve-form"' in _page(api, api_county, "department_officer", f"/alerts/{source}").text
+    assert _page(api, api_county, "department_officer", f"/alerts/{elsewhere}").status_code == 404
+    csv = _page(api, api_county, "department_officer", "/alerts/export.csv?status=all").text
+    listed = {int(line.split(",")[0]) for line in csv.lstrip("\ufeff").splitlines()[1:] if line[:1].isdigit()}
+    assert {addressed, own_record, source} <= listed and elsewhere not in listed
+    dash = _page(api, api_county, "department_officer", "/").text
+    assert "视图测试：发给别人" not in dash
+
+
+def _page(api: TestClient, county: County, role: str, path: str) -> Any:
+    return api.get(path, headers={**_as(county, role), "accept": "text/html"})

@@ -36,6 +36,9 @@ ROSTER = {"inspectors": [{"code": f"MKT-0{n}", "name": f"市场监管检查员{n
 # Delivered to the credit office's desk and to the grid of the subject (CX-S01-G01).
 RECIPIENTS = [{"who": "department", "code": "credit", "channels": ["inbox"]},
               {"who": "grid_worker", "channels": ["inbox"]}]
+# The county's own alert goes to the market department's desk as well: a department
+# officer reads and handles the alerts addressed to its desk (alerts/access.py).
+SEEDED_RECIPIENTS = [*RECIPIENTS, {"who": "department", "code": "market", "channels": ["inbox"]}]
 
 
 @dataclass
@@ -45,12 +48,13 @@ class Seeded:
     task_id: int
 
 
-def raise_test_alert(url: str, subject_id: int, *, key: str, title: str = "测试预警：新增失信被执行人") -> int:
+def raise_test_alert(url: str, subject_id: int, *, key: str, title: str = "测试预警：新增失信被执行人",
+                     recipients: list[dict] = RECIPIENTS) -> int:
     """A real alert through `raise_alert` (outbox rows in the same transaction), then the
     outbox delivered, so the inbox channel writes the messages."""
     with db.session_scope(url) as s:
         r = alerts_service.raise_alert(s, rule_code="court-dishonest-debtor", subject_id=subject_id, severity="high",
-                                       title=title, body="测试用预警。", recipients=RECIPIENTS, evidence_key=key,
+                                       title=title, body="测试用预警。", recipients=recipients, evidence_key=key,
                                        dedup_key=f"test:{key}", actor="test")
         alert_id = r.alert.id
     outbox.drain(url)
@@ -63,7 +67,7 @@ def seed(url: str) -> Seeded:
         supervision_service.load_policies(s, actor="test")
         supervision_service.load_policies(s, path=EVERY_ENTERPRISE, actor="test")
         supervision_service.load_inspectors(s, roster=InspectorsFile.model_validate(ROSTER), actor="test")
-    alert_id = raise_test_alert(url, 1, key="test:subject-1")
+    alert_id = raise_test_alert(url, 1, key="test:subject-1", recipients=SEEDED_RECIPIENTS)
     with db.session_scope(url) as s:
         out = supervision_draws.draw(s, policy_name=TEST_POLICY, seed=SEED, actor="test")
         task_id = s.execute(select(InspectionTask.id).where(InspectionTask.draw_id == out["draw_id"],

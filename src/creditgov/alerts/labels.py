@@ -22,6 +22,9 @@ REFUSALS: Names = {
     "alerts.alert.no_comment": ("请填写批注内容。", "A comment needs text."),
     "alerts.alert.no_resolution": ("办结预警须写明处理情况。", "Resolving an alert needs what was done."),
     "alerts.alert.resolved": ("预警 #{id} 已办结。", "Alert #{id} is already resolved."),
+    "alerts.alert.not_addressed": ("预警 #{id} 不是发给{department:department}的，只能查看，由收到它的单位签收和办结。",
+                                   "Alert #{id} was not sent to {department:department}: you may read it; the units it "
+                                   "was sent to acknowledge and resolve it."),
     "alerts.inbox.not_found": ("您的消息中没有消息 #{id}。", "Message #{id} is not in your inbox."),
 }
 

@@ -81,11 +81,15 @@ def source_alerts(session: Session, *, limit: int = 500) -> dict[str, list[dict[
 
 def listing(session: Session, *, status: str | None = None, rule: str | None = None,
             subject_id: int | None = None, severity: str | None = None, limit: int | None = 100,
-            scope: ColumnElement[bool] | None = None, include_system: bool = True) -> list[Alert]:
+            scope: ColumnElement[bool] | None = None, include_system: bool = True,
+            where: ColumnElement[bool] | None = None) -> list[Alert]:
     """Newest first (`limit=None`: all, for exports). `scope`: a condition on `Subject` (a
     grant's `subject_clause()`): only alerts about those subjects, plus alerts about no
-    subject when `include_system`."""
+    subject when `include_system`. `where`: a condition on `Alert` itself (a department
+    desk's reach, `access.desk_clause`)."""
     q = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if where is not None:
+        q = q.where(where)
     if scope is not None:
         about = Alert.subject_id.in_(select(Subject.id).where(scope))
         q = q.where(or_(about, Alert.subject_id.is_(None)) if include_system else about)

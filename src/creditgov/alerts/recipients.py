@@ -166,7 +166,10 @@ RECIPIENT_KINDS = {"grid_worker": ("网格员", "grid worker"), "department": ("
 
 
 def _principal(address: str, lang: str) -> str:
-    """An inbox principal (`grid:<region>`, `department:<code>`, `user:<name>` …) in words."""
+    """An inbox principal (`grid:<region>`, `department:<code>`, `bank:<code>`,
+    `user:<name>` …) in words. A bank is named by its registered name (finance's
+    `finance_banks`, through the label catalogue's `organisation` names), else by its
+    code after the word for a bank."""
     kind, _sep, key = address.partition(":")
     en = int(lang == "en")
     if kind == "grid":
@@ -176,7 +179,8 @@ def _principal(address: str, lang: str) -> str:
     if kind == "subject":
         return ("主体 #", "subject #")[en] + key
     if kind == "bank":
-        return ("银行 ", "bank ")[en] + key
+        name = labels.label("organisation", key, lang)
+        return name if name and name != key else ("银行 ", "bank ")[en] + key
     return actor_label(address, lang)
 
 

@@ -88,6 +88,39 @@ DEFAULT_BODY = {
 # A rule about a source (no subject) is headed by the source's name.
 DEFAULT_TITLE = {"source_late": "{rule_name}：{source_name}", "volume_change": "{rule_name}：{source_name}",
                  "rejection_rate": "{rule_name}：{source_name}", "rejection_jump": "{rule_name}：{source_name}"}
+# The same messages in English, for readers of the English pages (kept with the
+# notification, `payload["en"]`, and the alert's `raised` event). Filled with the
+# context's English values: a value `x` the scanner also gives as `x_en`.
+DEFAULT_BODY_EN = {
+    "new_record": "{subject_name}: a new “{item_name}” record ({date}, {document_no}).",
+    "record_count": "{subject_name} has {count} “{item_names}” records in the last {window_days} days "
+                    "(threshold {threshold}).",
+    "consecutive_months": "{subject_name} has had “{item_names}” records for {run_months} months in a row "
+                          "(the rule: {months} months).",
+    "score_drop": "{subject_name}: the score in the evaluation model {model} fell from {previous_score} to {score} "
+                  "(down {drop}).",
+    "grade_change": "{subject_name}: the grade in the evaluation model {model} changed from {previous_grade} "
+                    "to {grade}.",
+    "list_entry": "{subject_name} is on the {list_name} (published {date}).",
+    "source_late": "The source “{source_name}” ({department_name}) has sent no new data for {days_since_last} days "
+                   "(last: file {last_file}, received {last_date}; expected: {interval_text}). "
+                   "{department_name}: please send this period's data; if there is none, tell the county credit "
+                   "office.",
+    "volume_change": "The file {file_name} of the source “{source_name}” ({department_name}), received on {date}, "
+                     "has {rows} rows: {change_text}. {department_name}: please check whether it repeats earlier "
+                     "data, misses rows or was cut short, and tell the county credit office; if it is wrong, send "
+                     "the correct file again.",
+    "rejection_rate": "The file {file_name} of the source “{source_name}” ({department_name}), received on {date}, "
+                      "has {rows} rows, of which {rejected} failed validation and were rejected: a rejection rate "
+                      "of {rate} (warning line {threshold}). Main reasons: {reasons}. {advice} The rejected rows are "
+                      "on the platform's Data quality page and in quarantine.",
+    "rejection_jump": "The file {file_name} of the source “{source_name}” ({department_name}), received on {date}, "
+                      "has {rows} rows, of which {rejected} failed validation and were rejected: {jump_text}, well "
+                      "above the source's usual level (warning line: more than {factor} times the earlier rate and "
+                      "at least {min_increase} percentage points above it). Main reasons: {reasons}. {advice} The "
+                      "rejected rows are on the platform's Data quality page and in quarantine.",
+}
+DEFAULT_TITLE_EN = {k: "{rule_name}: {source_name}" for k in DEFAULT_TITLE}
 
 
 class _Ctx(dict[str, Any]):
@@ -214,25 +247,41 @@ class Pass:
 
 def _subject_ctx(subject: Subject | None) -> dict[str, Any]:
     if subject is None:
-        return {"subject_name": "（无主体）", "subject_id": None, "subject_kind": None}
+        return {"subject_name": "（无主体）", "subject_name_en": "(no subject)", "subject_id": None,
+                "subject_kind": None}
     return {"subject_name": subject_service.display_name(subject, masked=True), "subject_id": subject.id,
             "subject_kind": subject.kind, "uscc": subject.uscc or ""}
+
+
+def english(rule: RuleDef, ctx: dict[str, Any]) -> dict[str, str] | None:
+    """The rule's message in English (`{"title", "body"}`), filled with the context's
+    English values; None when the rule has a Chinese template of its own and no English
+    one (its readers see the message as stored)."""
+    if (rule.title and not rule.title_en) or (rule.body and not rule.body_en):
+        return None
+    en = {**ctx, **{k[:-3]: v for k, v in ctx.items() if k.endswith("_en") and v not in (None, "")}}
+    title = render(rule.title_en or DEFAULT_TITLE_EN.get(rule.kind, "{rule_name}: {subject_name}"), en)
+    body = render(rule.body_en or DEFAULT_BODY_EN[rule.kind], en) + f"\nBasis: {rule.citation}"
+    return {"title": title, "body": body}
 
 
 def _fire(session: Session, rule: RuleDef, subject: Subject | None, ctx: dict[str, Any], *, evidence_key: str,
           evidence: dict[str, Any], department: str | None, out: Pass) -> None:
     if rule.subject_kinds and (subject is None or subject.kind not in rule.subject_kinds):
         return
-    ctx = {"rule": rule.code, "rule_name": rule.name_zh, "severity": rule.severity, **_subject_ctx(subject), **ctx}
+    ctx = {"rule": rule.code, "rule_name": rule.name_zh, "rule_name_en": rule.name_en or rule.name_zh,
+           "severity": rule.severity, **_subject_ctx(subject), **ctx}
     if "model" in ctx:  # messages name a model by its title (the label catalogue), never its code
-        ctx["model"] = labels.label("model", ctx["model"], "zh")
+        code = ctx["model"]
+        ctx["model"], ctx["model_en"] = labels.label("model", code, "zh"), labels.label("model", code, "en")
     title = render(rule.title or DEFAULT_TITLE.get(rule.kind, "{rule_name}：{subject_name}"), ctx)
     body = render(rule.body or DEFAULT_BODY[rule.kind], ctx) + f"\n依据：{rule.citation}"
     r = alerts.raise_alert(
         session, rule_code=rule.code, subject_id=subject.id if subject else None, severity=rule.severity,
         title=title, body=body, recipients=rule.recipients, dedup_key=render(rule.dedup.key, ctx),
         window_days=rule.dedup.window_days, evidence_key=evidence_key, evidence=evidence,
-        escalation=rule.escalation, department=department, actor=f"rule:{rule.code}", audit_each=False)
+        escalation=rule.escalation, department=department, actor=f"rule:{rule.code}", audit_each=False,
+        english=english(rule, ctx))
     if r.created:
         out.raised += 1
         out.notifications += len(r.notifications)
@@ -246,11 +295,13 @@ _REC_COLS = (CreditRecord.id, CreditRecord.subject_id, CreditRecord.item_code, C
              CreditRecord.natural_key, CreditRecord.is_current, CreditRecord.status)
 
 
-def _item_names(session: Session) -> dict[str, str]:
-    names = session.info.get("alerts.item_names")
+def _item_names(session: Session, lang: str = "zh") -> dict[str, str]:
+    key = f"alerts.item_names.{lang}"
+    names = session.info.get(key)
     if names is None:
-        names = {c: n for c, n in session.execute(select(CatalogItem.code, CatalogItem.name_zh))}
-        session.info["alerts.item_names"] = names
+        col = CatalogItem.name_en if lang == "en" else CatalogItem.name_zh
+        names = {c: n for c, n in session.execute(select(CatalogItem.code, col)) if n}
+        session.info[key] = names
     return names
 
 
@@ -282,7 +333,7 @@ def evaluate_record(session: Session, row: Any, rules: Sequence[RuleDef], out: P
     """Every record rule against one new record."""
     if not row.is_current or row.status != "active":
         return
-    names = _item_names(session)
+    names, names_en = _item_names(session), _item_names(session, "en")
     today = clock.today()
     subject = session.get(Subject, row.subject_id)
     when = _when(row)
@@ -293,8 +344,11 @@ def evaluate_record(session: Session, row: Any, rules: Sequence[RuleDef], out: P
         if rule.max_age_days is not None and when < today - dt.timedelta(days=rule.max_age_days):
             continue
         ctx: dict[str, Any] = {"item": row.item_code, "item_name": names.get(row.item_code, row.item_code),
+                               "item_name_en": names_en.get(row.item_code, row.item_code),
                                "item_names": "、".join(names.get(i, i) for i in rule.items),
+                               "item_names_en": ", ".join(names_en.get(i, i) for i in rule.items),
                                "date": when.isoformat(), "document_no": row.document_no or "无文号",
+                               "document_no_en": row.document_no or "no document number",
                                "value": row.value if row.value is not None else ""}
         if isinstance(rule, NewRecordRule):
             if rule.min_value is not None and (row.value is None or Decimal(row.value) < rule.min_value):
@@ -352,6 +406,7 @@ def scan_list_events(session: Session, *, window: int = WINDOW) -> Pass:
                 if entry.list_code not in rule.lists:
                     continue
                 ctx = {"list": entry.list_code, "list_name": names.get(entry.list_code, entry.list_code),
+                       "list_name_en": labels.label("list", entry.list_code, "en"),
                        "date": (entry.published_on or ev.effective_on).isoformat()}
                 _fire(session, rule, subject, ctx, evidence_key=f"list_entry:{entry.id}",
                       evidence={"list_entry": entry.id, "list": entry.list_code}, department=None, out=out)
@@ -414,6 +469,7 @@ def compare_runs(session: Session, run: EvaluationRun, rules: Sequence[RuleDef],
                 if before is not None and before[1] == grade:
                     continue
                 fired.append((rule, sid, {"grade": grade, "previous_grade": before[1] if before else "（无）",
+                                          "previous_grade_en": before[1] if before else "(none)",
                                           "score": _pts(score)}))
     for rule, sid, ctx in fired:
         subject = session.get(Subject, sid)

@@ -105,10 +105,16 @@ class _Rule(Frozen):
     escalation: list[EscalationStep] = Field(default_factory=list)
     title: str | None = Field(default=None, description="template; default: the rule's name and the subject")
     body: str | None = None
+    # The message in English, for readers of the English pages (the inbox, the alert's
+    # page). Default: the kind's English wording when the rule keeps the default
+    # Chinese one; a rule with a Chinese template of its own and none here is shown in
+    # English as stored.
+    title_en: str | None = None
+    body_en: str | None = None
 
     @model_validator(mode="after")
     def _escalation_order(self) -> _Rule:
-        for t in (self.title, self.body):
+        for t in (self.title, self.body, self.title_en, self.body_en):
             if t is not None:
                 template_fields(t)
         hours = [s.after_hours for s in self.escalation]

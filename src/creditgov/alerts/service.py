@@ -218,7 +218,8 @@ def raise_alert(session: Session, *, rule_code: str, title: str, subject_id: int
                 evidence: dict[str, Any] | None = None,
                 escalation: Sequence[EscalationStep | dict[str, Any]] = (), source: str = "rule",
                 department: str | None = None, payload: dict[str, Any] | None = None,
-                actor: str | None = None, audit_each: bool = True) -> Raised:
+                actor: str | None = None, audit_each: bool = True,
+                english: dict[str, str] | None = None) -> Raised:
     """Raise an alert and queue its notifications in the caller's transaction.
 
     - `evidence_key` (a record's natural key, "run:7", "objection:12:overdue"): the
@@ -231,6 +232,9 @@ def raise_alert(session: Session, *, rule_code: str, title: str, subject_id: int
       acknowledges in time.
     - `audit_each`: append an audit entry for this alert (the rule scanners pass
       False and append one entry per pass naming all the alerts it raised).
+    - `english`: the message in English (`{"title", "body"}`), kept on the `raised`
+      event and with each notification (`payload["en"]`), so the English pages (the
+      alert's page, the inbox) say it in English; without it they show it as stored.
     """
     actor = actor or "system:alerts"
     dedup_key = dedup_key or f"{rule_code}:{subject_id}"
@@ -268,15 +272,27 @@ def raise_alert(session: Session, *, rule_code: str, title: str, subject_id: int
     if evidence_key is not None:
         session.add(AlertTrigger(rule_code=rule_code, evidence_key=evidence_key, alert_id=alert.id, at=now))
     targets, notes = resolve_targets(session, _recipients(recipients), subject_id=subject_id, department=department)
+    notes = list(dict.fromkeys(notes))  # a channel missing for two recipients is one note
+    en = {"en": {"title": english["title"][:300], "body": english["body"]}} if english else {}
     queued = _queue(session, targets, stem=f"alert:{alert.id}:raise", title=title, body=body,
                     subject_id=subject_id, alert_id=alert.id,
-                    payload={"severity": severity, "rule": rule_code, **(payload or {})}, fresh=True)
-    _event(session, alert, "raised", actor, detail={"evidence": ev, "notifications": len(queued), "notes": notes})
+                    payload={"severity": severity, "rule": rule_code, **(payload or {}), **en}, fresh=True)
+    _event(session, alert, "raised", actor, detail={"evidence": ev, "notifications": len(queued), "notes": notes,
+                                                    **en})
     if audit_each:
         audit.append(session, action="alert.raise", actor=actor, subject_id=subject_id,
                      detail={"alert": alert.id, "rule": rule_code, "severity": severity, "evidence": evidence_key,
                              "notifications": len(queued)})
     return Raised(alert, created=True, notifications=queued, notes=notes)
+
+
+def raised_english(session: Session, alert_id: int) -> dict[str, str] | None:
+    """The alert's message in English as it was raised (`raise_alert(english=...)`), or None."""
+    detail = session.execute(select(AlertEvent.detail).where(AlertEvent.alert_id == alert_id,
+                                                             AlertEvent.action == "raised")
+                             .order_by(AlertEvent.id).limit(1)).scalar()
+    en = (detail or {}).get("en") if isinstance(detail, dict) else None
+    return en if isinstance(en, dict) and en.get("title") and en.get("body") is not None else None
 
 
 def get(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
@@ -343,16 +359,23 @@ def escalate_due(session: Session, *, actor: str | None = None) -> list[tuple[in
     for aid in ids:
         a = get(session, aid, lock=True)
         steps = [EscalationStep.model_validate(s) for s in a.escalation]
+        english = raised_english(session, a.id)
         while a.status == "open" and a.escalation_level < len(steps) and \
                 a.raised_at + dt.timedelta(hours=steps[a.escalation_level].after_hours) <= now:
             step = steps[a.escalation_level]
             a.escalation_level += 1
             targets, notes = resolve_targets(session, step.to, subject_id=a.subject_id)
+            notes = list(dict.fromkeys(notes))
             title = f"[升级{a.escalation_level}] {a.title}"
+            since = f"{a.raised_at:%Y-%m-%d %H:%M}"
+            en = {"en": {"title": f"[Escalation {a.escalation_level}] {english['title']}"[:300],
+                         "body": english["body"] + f"\n\nNobody has acknowledged this alert since {since}; "
+                                                   "it was escalated as the rule says."}} if english else {}
             queued = _queue(session, targets, stem=f"alert:{a.id}:escalate:{a.escalation_level}", title=title,
-                            body=a.body + f"\n\n该预警自 {a.raised_at:%Y-%m-%d %H:%M} 起未获签收, 已按规则升级。",
+                            body=a.body + f"\n\n该预警自 {since} 起未获签收, 已按规则升级。",
                             subject_id=a.subject_id, alert_id=a.id,
-                            payload={"severity": a.severity, "rule": a.rule_code, "escalation": a.escalation_level})
+                            payload={"severity": a.severity, "rule": a.rule_code, "escalation": a.escalation_level,
+                                     **en})
             _event(session, a, "escalated", actor, detail={"level": a.escalation_level,
                                                             "notifications": len(queued), "notes": notes})
             done.append((a.id, a.escalation_level))

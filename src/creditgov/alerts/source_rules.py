@@ -85,8 +85,10 @@ class _Names:
         dept = doc.get("department")
         dept_name = self.departments.get(dept) or (labels.label("department", dept, "zh") if dept else "")
         zh, en = quality.source_names(source, doc)
+        dept_en = labels.label("department", dept, "en") if dept else ""
         return {"source": source, "source_name": zh, "source_name_en": en,
-                "department": dept or "", "department_name": dept_name or "报送部门"}
+                "department": dept or "", "department_name": dept_name or "报送部门",
+                "department_name_en": dept_en or "the supplying department"}
 
 
 def _fired(session: Session, codes: Sequence[str]) -> set[tuple[str, str]]:
@@ -94,8 +96,15 @@ def _fired(session: Session, codes: Sequence[str]) -> set[tuple[str, str]]:
                                .where(AlertTrigger.rule_code.in_(list(codes)))).tuples())
 
 
-def _interval_text(row: dict[str, Any]) -> str:
+def _interval_text(row: dict[str, Any], lang: str = "zh") -> str:
     n = row["interval_days"]
+    if lang == "en":
+        if row["basis"] == "request":
+            return (f"{quality.FREQUENCY_LABELS[row['frequency']][1].lower()}, as the data request agreed, "
+                    f"that is every {n} days")
+        if row["basis"] == "source":
+            return f"every {n} days, as the warning rule sets for this source"
+        return f"every {n} days (the data request agreed no frequency)"
     if row["basis"] == "request":
         return f"数据申请约定{quality.FREQUENCY_LABELS[row['frequency']][0]}报送，即每{n}天"
     if row["basis"] == "source":
@@ -141,6 +150,7 @@ def _late(session: Session, rule: SourceLateRule, names: _Names, fired: set[tupl
         due = last_day + dt.timedelta(days=r["interval_days"])
         ctx = {**names.ctx(r["source"]), "days_since_last": r["days_since_last"], "last_date": last_day.isoformat(),
                "last_file": r["last_file"], "interval_days": r["interval_days"], "interval_text": _interval_text(r),
+               "interval_text_en": _interval_text(r, "en"),
                "due_date": due.isoformat(), "period": due.isoformat(), "date": today.isoformat()}
         rules._fire(session, rule, None, ctx, evidence_key=key,
                     evidence={"source": r["source"], "batch": r["batch"], "days_since_last": r["days_since_last"],
@@ -159,15 +169,18 @@ def _volume(rule: VolumeChangeRule, b: Batch, before: list[int]) -> dict[str, An
     if rows > rule.factor * median:
         ratio = rows / median
         text = f"是此前 {len(prior)} 批行数中位数（{_num(median)} 行）的 {ratio:.1f} 倍，明显偏多"
+        text_en = (f"{ratio:.1f} times the median of the previous {len(prior)} files ({_num(median)} rows), "
+                   "clearly more")
         direction = "spike"
     elif rows * rule.factor < median:
         ratio = rows / median
         text = f"只有此前 {len(prior)} 批行数中位数（{_num(median)} 行）的 {_pct(ratio)}，明显偏少"
+        text_en = f"only {_pct(ratio)} of the median of the previous {len(prior)} files ({_num(median)} rows), clearly fewer"
         direction = "drop"
     else:
         return None
     return {"median": _num(median), "history_count": len(prior), "ratio": f"{ratio:.2f}", "change_text": text,
-            "direction": direction, "factor": str(rule.factor)}
+            "change_text_en": text_en, "direction": direction, "factor": str(rule.factor)}
 
 
 # What the department should do, by the main reason its rows were rejected ({dept}: its name).
@@ -178,18 +191,32 @@ ADVICE = {
     "unknown_code": "文件中出现了数据规格对照表没有的代码：请{dept}告知县信用办这些代码的含义，或改用约定的代码后重新报送。",
 }
 DEFAULT_ADVICE = "请{dept}按拒收原因更正后重新报送被拒收的数据。"
+ADVICE_EN = {
+    "item_not_allowed": "These items were not approved by a data request, so the platform does not take them: "
+                        "{dept}, please stop sending them; if they must be shared, ask the county credit office to "
+                        "file a data request first.",
+    "unregistered": "These subjects are not registered on the platform: {dept}, please check their credit codes or "
+                    "ID numbers; if they are right, ask the county credit office to register the subjects, then "
+                    "send the rows again.",
+    "bad_identifier": "{dept}, please check that the credit codes and ID numbers are complete and right, then send "
+                      "the rejected rows again.",
+    "unknown_code": "The file holds codes the source's mapping does not know: {dept}, please tell the county credit "
+                    "office what they mean, or use the agreed codes and send the rows again.",
+}
+DEFAULT_ADVICE_EN = "{dept}, please correct the rows as their rejection reasons say and send them again."
 
 
-def _reasons(session: Session, batch_id: int) -> tuple[str, str | None]:
-    """The batch's quarantine reasons by category, most rows first (three at most), and
-    the main one's code."""
+def _reasons(session: Session, batch_id: int) -> tuple[str, str | None, str]:
+    """The batch's quarantine reasons by category, most rows first (three at most), the
+    main one's code, and the reasons in English."""
     by: dict[str, int] = defaultdict(int)
     for reason, n in session.execute(select(QuarantinedRow.reason, func.count()).where(
             QuarantinedRow.batch_id == batch_id).group_by(QuarantinedRow.reason)):
         by[quality.reason_code(reason)] += int(n)
     top = sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     text = "、".join(f"{labels.label('quarantine_reason', code, 'zh')} {_num(n)} 行" for code, n in top)
-    return text or "见隔离区明细", top[0][0] if top else None
+    text_en = "; ".join(f"{labels.label('quarantine_reason', code, 'en')}: {_num(n)} rows" for code, n in top)
+    return text or "见隔离区明细", top[0][0] if top else None, text_en or "see the rows in quarantine"
 
 
 BatchRule = VolumeChangeRule | RejectionRateRule | RejectionJumpRule
@@ -197,10 +224,11 @@ BatchRule = VolumeChangeRule | RejectionRateRule | RejectionJumpRule
 
 def _rejected(session: Session, b: Batch, ctx: dict[str, Any]) -> dict[str, Any]:
     """The batch's rejections in words: the main reasons and what the department should do."""
-    reasons, main = _reasons(session, b.id)
+    reasons, main, reasons_en = _reasons(session, b.id)
     advice = ADVICE.get(main or "", DEFAULT_ADVICE).replace("{dept}", ctx["department_name"])
+    advice_en = ADVICE_EN.get(main or "", DEFAULT_ADVICE_EN).replace("{dept}", ctx["department_name_en"])
     return {"rejected": _num(b.rejected), "rate": _pct(Decimal(b.rejected) / b.read), "reasons": reasons,
-            "reason": main or "", "advice": advice}
+            "reasons_en": reasons_en, "reason": main or "", "advice": advice, "advice_en": advice_en}
 
 
 def _jump(rule: RejectionJumpRule, b: Batch, before: list[tuple[int, int]], ctx: dict[str, Any]) -> dict[str, Any] | None:
@@ -213,7 +241,8 @@ def _jump(rule: RejectionJumpRule, b: Batch, before: list[tuple[int, int]], ctx:
     en = (f"The file {b.file_name} from {ctx['source_name_en']} received on {ctx['date']} had "
           f"{_num(b.rejected)} of {_num(b.read)} rows rejected: {j['words']['en']}.")
     factor = f"{rule.factor:f}".rstrip("0").rstrip(".")
-    return {"jump_text": j["words"]["zh"], "recent_rate": j["recent_text"], "history_count": j["history"],
+    return {"jump_text": j["words"]["zh"], "jump_text_en": j["words"]["en"], "recent_rate": j["recent_text"],
+            "history_count": j["history"],
             "ratio": "" if j["ratio"] is None else f"{j['ratio']:.1f}", "factor": factor,
             "min_increase": _pct(rule.min_increase)[:-1], "summary_zh": zh + "。", "summary_en": en}
 

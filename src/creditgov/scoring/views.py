@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.core import labels
 from creditgov.core.labels import Label
-from creditgov.scoring import narrative
+from creditgov.scoring import access, narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant, default_purpose
@@ -98,4 +98,4 @@ def subjects_explanation(subject_id: Id, grant: Annotated[Grant, Depends(require
                                         actor=grant.principal.actor,
                                         purpose=purpose or default_purpose(grant.principal))
     _row, m = scoring_service.get(session, f"{e.model}@{e.version}")
-    return narrative.narrate(session, e.as_dict(), m, lang)
+    return narrative.narrate(session, access.explanation_for(session, grant, e.as_dict()), m, lang)

@@ -107,8 +107,8 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "check.run": {_ADM: A, _OFF: A, _DEP: A, _INS: R, _BNK: C},
     "regions.read": dict(_INTERNAL),
     "catalog.read": {**_INTERNAL, _BNK: A},
-    "ingest.read": {_ADM: A, _OFF: A},
-    "quarantine.read": {_ADM: A, _OFF: A},
+    "ingest.read": {_ADM: A, _OFF: A, _DEP: D},
+    "quarantine.read": {_ADM: A, _OFF: A, _DEP: D},
     "audit.read": {_ADM: A, _OFF: A},
     "users.manage": {_ADM: A},
     "consents.grant": {_ADM: A, _OFF: A, _SUB: S},
@@ -214,6 +214,11 @@ PUBLIC = Principal(role=Role.PUBLIC)
 OPEN_WHILE_PENDING = frozenset({"public.query"})
 
 
+# The data classes (the catalogue's `data_class`) every department reads in a file in its
+# scope; a restricted or secret record only the department that supplied it.
+DEPARTMENT_CLASSES = frozenset({"public", "shared"})
+
+
 @dataclass(frozen=True)
 class Grant:
     principal: Principal
@@ -269,7 +274,15 @@ class Grant:
     def visible_records(self, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The records of a file this grant may show. Published-only sees public-class
         records of a kind that is published at all (the catalogue's publication rules:
-        no warnings, no 通报批评), active and inside their publication period."""
+        no warnings, no 通报批评), active and inside their publication period. A
+        department sees the classes shared between departments (`DEPARTMENT_CLASSES`)
+        and, of the restricted and secret ones, only the records it supplied itself: a
+        bank's loan shared under the subject's consent, a utility's bills or a police
+        case are not every department's to read."""
+        if self.scope is Scope.DEPARTMENT:
+            own = self.principal.department_code
+            return [r for r in records if r.get("data_class") in DEPARTMENT_CLASSES
+                    or (own is not None and r.get("department") == own)]
         if self.scope is not Scope.PUBLISHED:
             return list(records)
         return [r for r in records if r.get("data_class") == "public" and r.get("published_item")
