@@ -42,8 +42,9 @@ def test_what_an_officer_typed_wrong(store: str, keyring: KeyRing) -> None:
         with pytest.raises(InvalidInput, match="checksum") as ident:
             manual.propose(s, keyring, kind="record", department="market",
                            fields=_fields(identifier=FIRM[:17] + "0"), reason="核对", actor="a")
-    assert i18n.refusal(item.value, "zh") == f"数据目录中没有编码为“{HOSTILE}”的信息目录项，请核对后重新填写。"
-    assert i18n.refusal(item.value, "en") == f"The data catalogue has no item “{HOSTILE}”; check the code and enter it again."
+    assert i18n.refusal(item.value, "zh") == f"数据目录中没有名称或编码为“{HOSTILE}”的信息目录项，请从列表中选择。"
+    assert i18n.refusal(item.value, "en") == (f"The data catalogue has no item named or coded “{HOSTILE}”; choose one "
+                                              "from the list.")
     assert (i18n.refusal(reason.value, "zh"), i18n.refusal(reason.value, "en")) == ("请填写录入理由。",
                                                                                    "Give the reason for the entry.")
     assert i18n.refusal(nul.value, "zh") == "“名称”中含有无法保存的空字符（U+0000），请删除后重新填写。"

@@ -180,7 +180,7 @@ def test_a_manual_record_approved_by_a_second_officer(office_server: Server, bro
         dept.fill("[data-testid=entry-item]", "<b>market.penalti</b>")
         dept.click("[data-testid=entry-submit]")
         dept.wait_for_selector("[data-testid=error]")
-        assert dept.inner_text("[data-testid=error]") == "数据目录中没有编码为“<b>market.penalti</b>”的信息目录项，请核对后重新填写。"
+        assert dept.inner_text("[data-testid=error]") == "数据目录中没有名称或编码为“<b>market.penalti</b>”的信息目录项，请从列表中选择。"
         assert dept.input_value("[data-testid=entry-reason]") == "现场检查当场作出处罚，系统未同步"
         assert dept.input_value("[data-testid=entry-text]") == REASON
         dept.fill("[data-testid=entry-item]", "market.penalty")

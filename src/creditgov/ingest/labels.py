@@ -1,5 +1,5 @@
 """Labels of the ingest domain's codes: a batch's kind, a manual entry's status and fields,
-and the refusals of the manual entry pages. Registered by `bootstrap.wire()`."""
+and the refusals of the ingestion and manual entry pages. Registered by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ MANUAL_STATUS: Names = {"proposed": ("待审核", "Awaiting approval"), "approve
 # reason) as a refusal names them: "manual.<field>".
 MANUAL_FIELD: Names = {
     "manual.identifier": ("统一社会信用代码或身份证号", "Credit code or resident ID number"),
-    "manual.name": ("名称", "Name"), "manual.item": ("信息目录项编码", "Catalogue item code"),
+    "manual.name": ("名称", "Name"), "manual.item": ("信息目录项", "Catalogue item"),
     "manual.occurred_on": ("发生日期", "Occurred on"), "manual.decided_on": ("决定日期", "Decided on"),
     "manual.value": ("金额", "Amount"), "manual.text": ("文字内容", "Text"),
     "manual.document_no": ("文书号", "Document no."), "manual.kind": ("主体类型", "Subject kind"),
@@ -23,6 +23,7 @@ MANUAL_FIELD: Names = {
 # The refusals an officer meets entering a record by hand, or the credit office
 # approving it, by the code the services give them.
 REFUSALS: Names = {
+    "ingest.batch.not_found": ("找不到批次 #{id}。", "Batch #{id} was not found."),
     "ingest.account.no_department": ("您的账号没有设置所属部门，请联系管理员。",
                                      "Your account has no department; ask the administrator to set it."),
     "ingest.manual.other_department": ("您只能为本部门录入，不能为{department:department}录入。",
@@ -39,9 +40,12 @@ REFUSALS: Names = {
     "ingest.manual.bad_identifier": ("填写的号码不是有效的统一社会信用代码或身份证号，请核对后重新填写。",
                                      "The identifier is not a valid credit code or resident ID number ({detail}); "
                                      "check it and enter it again."),
-    "ingest.manual.no_item": ("请填写信息目录项编码。", "Give the catalogue item code."),
-    "ingest.manual.unknown_item": ("数据目录中没有编码为“{item}”的信息目录项，请核对后重新填写。",
-                                   "The data catalogue has no item “{item}”; check the code and enter it again."),
+    "ingest.manual.no_item": ("请选择信息目录项。", "Choose the catalogue item."),
+    "ingest.manual.unknown_item": ("数据目录中没有名称或编码为“{item}”的信息目录项，请从列表中选择。",
+                                   "The data catalogue has no item named or coded “{item}”; choose one from the "
+                                   "list."),
+    "ingest.manual.ambiguous_item": ("数据目录中有多个名为“{item}”的信息目录项，请改填该项的编码。",
+                                     "Several catalogue items are named “{item}”; give the item's code instead."),
     "ingest.manual.no_occurred_on": ("请填写发生日期。", "Give the date it occurred on."),
     "ingest.manual.evidence_count": ("证明材料最多上传 {max} 个文件。", "At most {max} evidence files."),
     "ingest.manual.evidence_large": ("证明材料“{file}”超过 {mb} MB。", "Evidence “{file}” is larger than {mb} MB."),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import departments
@@ -84,6 +84,27 @@ def _clean(fields: Mapping[str, str | None], allowed: Sequence[str]) -> dict[str
             raise InvalidInput(f"{k} holds a NUL character (U+0000), not a text the store can keep",
                                code="ingest.manual.field_nul", params={"field": f"manual.{k}"})
     return out
+
+
+def _item_code(session: Session, department: str, given: str) -> str:
+    """The catalogue item an entry names, by its code or by its exact name in either
+    language (an officer knows 水电费逾期缴纳, not utility.arrears). A name two items
+    share is the entering department's own, or refused as ambiguous."""
+    if not given:
+        raise InvalidInput("a record needs its catalogue item", code="ingest.manual.no_item")
+    if session.get(CatalogItem, given) is not None:
+        return given
+    named = list(session.execute(select(CatalogItem.code, CatalogItem.department_code).where(
+        or_(CatalogItem.name_zh == given, CatalogItem.name_en == given)).order_by(CatalogItem.code)))
+    own = [code for code, dep in named if dep == department]
+    if len(own) == 1:
+        return str(own[0])
+    if len(named) == 1:
+        return str(named[0][0])
+    if named:
+        raise InvalidInput(f"{len(named)} catalogue items are named {given!r}: give the code",
+                           code="ingest.manual.ambiguous_item", params={"item": given})
+    raise InvalidInput(f"unknown catalogue item {given!r}", code="ingest.manual.unknown_item", params={"item": given})
 
 
 def _store_evidence(files: Sequence[Path], files_dir: Path | None) -> list[dict[str, Any]]:
@@ -168,12 +189,7 @@ def propose_once(session: Session, keyring: KeyRing, *, kind: str, department: s
         raise InvalidInput(str(exc), code="ingest.manual.bad_identifier", params={"detail": str(exc)}) from None
     vals["identifier"] = code
     if kind == "record":
-        item = session.get(CatalogItem, vals["item"]) if vals["item"] else None
-        if item is None and not vals["item"]:
-            raise InvalidInput(f"unknown catalogue item {vals['item']!r}", code="ingest.manual.no_item")
-        if item is None:
-            raise InvalidInput(f"unknown catalogue item {vals['item']!r}", code="ingest.manual.unknown_item",
-                               params={"item": vals["item"]})
+        vals["item"] = _item_code(session, department, vals["item"])
         if not vals["occurred_on"]:
             raise InvalidInput("a record needs occurred_on", code="ingest.manual.no_occurred_on")
     elif not vals["name"]:
@@ -274,9 +290,14 @@ def entry_dict(keyring: KeyRing, e: ManualEntry) -> dict[str, Any]:
             "batch_id": e.batch_id, "record_id": e.record_id, "subject_id": e.subject_id}
 
 
-def entries(session: Session, *, status: str | None = None, limit: int = 200) -> list[ManualEntry]:
+def entries(session: Session, *, status: str | None = None, department: str | None = None,
+            limit: int = 200) -> list[ManualEntry]:
+    """The newest entries (of one department, when given: a department officer's view
+    reads, and so decrypts, its own department's entries only)."""
     q = select(ManualEntry).order_by(ManualEntry.id.desc()).limit(limit)
     if status:
         q = q.where(ManualEntry.status == status)
+    if department is not None:
+        q = q.where(ManualEntry.department_code == department)
     return list(session.execute(q).scalars())
 

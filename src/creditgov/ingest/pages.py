@@ -1,7 +1,12 @@
-"""Manual entry pages (人工录入), `/entries`: an officer enters a record (or registers a
-subject) with a reason and evidence files; a second person — the credit office —
-approves or rejects it; approved, it has gone through ingestion (`ingest/manual.py`,
-whose rules the API and the CLI share)."""
+"""Ingestion pages (数据归集): `/ingest`, the batches; `/ingest/batches/{id}`, one batch with
+the rows it rejected; `/ingest/quarantine`, the rows refused, each with its reason in
+words and its raw values (ID numbers masked). The credit office sees every source, a
+department officer its own department's (`ingest/access.py`; another's answers 404).
+
+Manual entry pages (人工录入), `/entries`: an officer enters a record (or registers a
+subject) with a reason and evidence files, choosing the catalogue item by its name; a
+second person — the credit office — approves or rejects it; approved, it has gone
+through ingestion (`ingest/manual.py`, whose rules the API and the CLI share)."""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.catalog.models import Department
+from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core.errors import CreditGovError, NotFound, status_of
-from creditgov.ingest import manual
-from creditgov.security.scopes import Principal, Scope, authorize
+from creditgov.ingest import access, manual
+from creditgov.ingest.models import Batch
+from creditgov.ingest.reasons import reason_code
+from creditgov.security.scopes import Principal, authorize
 from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 from creditgov.workflows.access import MAX_UPLOAD_BYTES, UPLOAD_FORM_LIMITS, saved_uploads
@@ -25,26 +32,83 @@ from creditgov.workflows.materials import files_dir_for
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Text = Annotated[str, Form(max_length=manual.TEXT_MAX)]
 Uploads = Annotated[list[UploadFile] | None, File()]
+SHOWN = 500  # quarantined rows on one page
 
 
 def _unit(who: Principal, permission: str) -> str | None:
-    grant = authorize(who, permission)
-    if grant.scope is Scope.DEPARTMENT:
-        if not who.department_code:
-            raise NotFound("no department on this account", code="ingest.account.no_department")
-        return who.department_code
-    return None
+    """The department the reader is kept to (None: every department)."""
+    return access.unit_of(authorize(who, permission))
+
+
+# ----------------------------------------------------------------------------- batches and quarantine
+
+
+def _rows(request: Request, session: Session, rows: list[Any]) -> dict[str, Any]:
+    """Quarantined rows as the pages show them: the reason's category (its words come
+    from the label catalogue) and the raw values with ID numbers masked."""
+    ring = ctx(request).keyring
+    specs = {b.id: b.spec_version_id for b in session.execute(
+        select(Batch).where(Batch.id.in_({r.batch_id for r in rows}))).scalars()}
+    personal = access.personal_columns(session, set(specs.values()))
+    return {"rows": rows, "categories": {r.id: reason_code(r.reason) for r in rows},
+            "raw": {r.id: access.shown_raw(ring, r, personal.get(specs.get(r.batch_id, 0), set())) for r in rows}}
+
+
+@router.get("/ingest")
+def ingest_page(request: Request, who: Who, session: DB) -> Response:
+    unit = access.unit_of(authorize(who, "ingest.read"))
+    batches = access.batches(session, unit, limit=200)
+    return render(request, "ingest.html", {
+        "batches": batches, "unit": unit, "open_quarantine": access.count_open(session, unit),
+        "departments": access.departments_of(session, {b.spec_version_id for b in batches}),
+        "can_quarantine": who.can("quarantine.read")})
+
+
+@router.get("/ingest/batches/{batch_id}")
+def batch_page(request: Request, batch_id: Id, who: Who, session: DB) -> Response:
+    unit = access.unit_of(authorize(who, "ingest.read"))
+    b = access.batch_in_scope(session, unit, batch_id)
+    rows = access.quarantine(session, unit, batch_id=b.id, status="all", limit=SHOWN) \
+        if who.can("quarantine.read") else []
+    return render(request, "ingest_batch.html", {
+        "b": b, "unit": unit, "department": access.departments_of(session, {b.spec_version_id}).get(b.spec_version_id),
+        "can_quarantine": who.can("quarantine.read"), "reasons": access.reason_counts(session, b.id),
+        **_rows(request, session, rows)})
+
+
+@router.get("/ingest/quarantine")
+def quarantine_page(request: Request, who: Who, session: DB, source: Annotated[str | None, Query(max_length=80)] = None,
+                    status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open") -> Response:
+    unit = access.unit_of(authorize(who, "quarantine.read"))
+    rows = access.quarantine(session, unit, source=source or None, status=status, limit=SHOWN)
+    return render(request, "quarantine.html", {"source": source, "status": status, "unit": unit,
+                                               **_rows(request, session, rows)})
+
+
+# ----------------------------------------------------------------------------- manual entry
+
+
+def _items(session: Session, departments: list[str]) -> dict[str, list[str]]:
+    """The catalogue items an officer may enter, by department: the form offers them by
+    name in the page's language (their codes are sent)."""
+    out: dict[str, list[str]] = {d: [] for d in departments}
+    for dep, code in session.execute(select(CatalogItem.department_code, CatalogItem.code).where(
+            CatalogItem.department_code.in_(departments)).order_by(CatalogItem.department_code, CatalogItem.code)):
+        out[dep].append(code)
+    return out
 
 
 def _context(request: Request, session: Session, who: Principal, **extra: Any) -> dict[str, Any]:
     unit = _unit(who, "manual.read")
     ring = ctx(request).keyring
-    rows = [manual.entry_dict(ring, e) for e in manual.entries(session) if unit is None or e.department_code == unit]
+    # Only the entries the reader may see are read, and only they are decrypted.
+    rows = [manual.entry_dict(ring, e) for e in manual.entries(session, department=unit)]
     can_propose = who.can("manual.propose")
     deps = [d.code for d in session.execute(select(Department).order_by(Department.code)).scalars()
             if unit is None or d.code == unit] if can_propose else []
     return {"entries": rows, "can_propose": can_propose, "can_approve": who.can("manual.approve"),
-            "departments": deps, "me": who.actor, "fields": manual.RECORD_FIELDS, **extra}
+            "departments": deps, "items": _items(session, deps), "me": who.actor, "fields": manual.RECORD_FIELDS,
+            **extra}
 
 
 @router.get("/entries")

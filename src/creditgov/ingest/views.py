@@ -1,8 +1,9 @@
 """API routes for ingestion batches and the quarantine, and manual entry with four eyes.
-Thin: views over `ingest.service` and `ingest.manual`. Quarantined rows of personal
+Thin: views over `ingest.access` and `ingest.manual`. Quarantined rows of personal
 sources are stored encrypted; the API shows the reason and where the row came from,
-never the decrypted row. A department officer enters its own department's records only;
-evidence files go through the page or the command line."""
+never the decrypted row. A department officer reads its own department's batches and
+rows and enters its own department's records only; evidence files go through the page
+or the command line."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from pydantic import BaseModel, Field
 
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.core.errors import NotFound
-from creditgov.ingest import manual
-from creditgov.ingest import service as ingest_service
+from creditgov.ingest import access, manual
 from creditgov.ingest.models import ManualEntry
 from creditgov.security.crypto import KeyRing
-from creditgov.security.scopes import Grant, Scope
+from creditgov.security.scopes import Grant
 
 router = APIRouter(tags=["ingest"])
 
@@ -54,26 +54,29 @@ class QuarantineOut(BaseModel):
 @router.get("/ingest/batches", response_model=list[BatchOut], operation_id="ingest_batches")
 def ingest_batches(grant: Annotated[Grant, Depends(require("ingest.read"))], session: DB,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[BatchOut]:
-    """The newest ingestion batches with their counts."""
+    """The newest ingestion batches with their counts (a department's own sources only)."""
     return [BatchOut(id=b.id, source=b.source, file_name=b.file_name, kind=b.kind,
                      started_at=b.started_at.isoformat(timespec="seconds"),
                      finished_at=b.finished_at.isoformat(timespec="seconds") if b.finished_at else None,
                      actor=b.actor, read=b.read, accepted=b.accepted, corrected=b.corrected, rejected=b.rejected,
                      duplicates=b.duplicates, filtered=b.filtered)
-            for b in ingest_service.batches(session, limit=limit)]
+            for b in access.batches(session, access.unit_of(grant), limit=limit)]
 
 
 @router.get("/ingest/quarantine", response_model=list[QuarantineOut], operation_id="ingest_quarantine")
 def ingest_quarantine(grant: Annotated[Grant, Depends(require("quarantine.read"))], session: DB,
                       source: Annotated[str | None, Query(max_length=80)] = None,
+                      batch: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                       status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[QuarantineOut]:
-    """Rows ingestion refused, with the reason, awaiting a corrected spec or file."""
+    """Rows ingestion refused, with the reason, awaiting a corrected spec or file (a
+    department's own sources only)."""
     return [QuarantineOut(id=r.id, batch_id=r.batch_id, source=r.source, file_name=r.file_name, line_no=r.line_no,
                           reason=r.reason, status=r.status, attempts=r.attempts,
                           created_at=r.created_at.isoformat(timespec="seconds"),
                           encrypted=not r.raw.startswith("{"))
-            for r in ingest_service.quarantine(session, source=source, status=status, limit=limit)]
+            for r in access.quarantine(session, access.unit_of(grant), source=source, batch_id=batch, status=status,
+                                       limit=limit)]
 
 
 # ----------------------------------------------------------------------------- manual entry (ingest/manual.py)
@@ -96,20 +99,12 @@ class ManualDecisionIn(BaseModel):
     note: str = Field(default="", max_length=manual.TEXT_MAX)
 
 
-def _unit(grant: Grant) -> str | None:
-    if grant.scope is Scope.DEPARTMENT:
-        if not grant.principal.department_code:
-            raise NotFound("no department on this account", code="ingest.account.no_department")
-        return grant.principal.department_code
-    return None
-
-
 @router.post("/manual-entries", status_code=201, operation_id="manual_entry_propose",
              responses={200: {"description": "The same entry was already waiting: that one, not a second"}})
 def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring, response: Response) -> dict[str, Any]:
     """Enter a record or register a subject by hand; it counts once a second person approves
     it. Sent again while the first waits (a retry), it answers the first with 200."""
-    unit = _unit(grant)
+    unit = access.unit_of(grant)
     if unit is not None and body.department != unit:
         raise NotFound(f"department {body.department!r} is not yours", code="ingest.manual.other_department",
                        params={"department": body.department})
@@ -123,9 +118,7 @@ def manual_entry_propose(body: EntryIn, grant: Propose, session: DB, ring: Ring,
 @router.get("/manual-entries", operation_id="manual_entries")
 def manual_entries(grant: ManualRead, session: DB, ring: Ring) -> list[dict[str, Any]]:
     """Manual entries, newest first (a department sees its own; ID numbers masked)."""
-    unit = _unit(grant)
-    return [manual.entry_dict(ring, e) for e in manual.entries(session)
-            if unit is None or e.department_code == unit]
+    return [manual.entry_dict(ring, e) for e in manual.entries(session, department=access.unit_of(grant))]
 
 
 @router.post("/manual-entries/{entry_id}/decision", operation_id="manual_entry_decide")

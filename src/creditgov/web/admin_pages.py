@@ -1,7 +1,7 @@
-"""Back-office pages: data ingestion (数据归集) and its quarantine, the information
-catalogue (信息目录), the audit log (审计日志) with its hash chain checked, and user,
-token and permission administration (用户与权限). The rules of every page module are
-in `web/pages.py`."""
+"""Back-office pages: the information catalogue (信息目录), the audit log (审计日志) with its
+hash chain checked, and user, token and permission administration (用户与权限). The rules
+of every page module are in `web/pages.py`. (Ingestion's batches and quarantine are the
+ingest domain's own pages, `ingest/pages.py`.)"""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from sqlalchemy.orm import Session
 from creditgov.api.deps import DB, Id, Who, check_csrf
 from creditgov.catalog import service as catalog_service
 from creditgov.core.errors import CreditGovError, status_of
-from creditgov.ingest import service as ingest_service
-from creditgov.ingest.reasons import reason_code
 from creditgov.reports import overview
 from creditgov.security import attempts, mfa, passwords
 from creditgov.security import service as audit
@@ -30,26 +28,7 @@ from creditgov.web.render import SCOPE_LABELS, _, render
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-# ----------------------------------------------------------------------------- ingestion, catalogue, audit
-
-
-@router.get("/ingest")
-def ingest_page(request: Request, who: Who, session: DB) -> Response:
-    authorize(who, "ingest.read")
-    return render(request, "ingest.html", {"batches": ingest_service.batches(session, limit=200),
-                                           "open_quarantine": ingest_service.count_open_quarantine(session)})
-
-
-@router.get("/ingest/quarantine")
-def quarantine_page(request: Request, who: Who, session: DB, source: Annotated[str | None, Query(max_length=80)] = None,
-                    status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open") -> Response:
-    authorize(who, "quarantine.read")
-    rows = ingest_service.quarantine(session, source=source or None, status=status, limit=500)
-    # Each reason's category in the page's language; the stored reason (the quarantine's
-    # record, as the validator wrote it) is shown beside it.
-    categories = {r.id: reason_code(r.reason) for r in rows}
-    return render(request, "quarantine.html", {"rows": rows, "source": source, "status": status,
-                                               "categories": categories})
+# ----------------------------------------------------------------------------- catalogue, audit
 
 
 @router.get("/catalog")

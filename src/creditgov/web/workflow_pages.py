@@ -26,6 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -358,8 +359,8 @@ def _objection_history(o: dict[str, Any], withdrawn_on: str | None) -> list[dict
     return h
 
 
-def _objection_page(request: Request, session: Session, who: Principal, objection_id: int, *,
-                    error: str | None = None, done: str | None = None, status: int = 200) -> Response:
+def _objection_page(request: Request, session: Session, who: Principal, objection_id: int, *, error: str | None = None,
+                    done: str | None = None, status: int = 200, draft: dict[str, str] | None = None) -> Response:
     grant = authorize(who, "objections.read")
     row = objection_in_scope(session, grant, objection_id)
     o = objections_out(session, grant, [row])[0]
@@ -381,7 +382,7 @@ def _objection_page(request: Request, session: Session, who: Principal, objectio
         "can_add": file_ok and o["status"] in (*OBJECTION_OPEN, "decided"),
         "can_open_subject": who.can("subjects.read")
         and authorize(who, "subjects.read").in_scope(session, row.subject_id),
-        "correctable": CORRECTABLE_FORM, "upload": UPLOAD_HINT,
+        "correctable": CORRECTABLE_FORM, "upload": UPLOAD_HINT, "draft": draft or {},
     }
     return render(request, "objection.html", ctx_, status=status)
 
@@ -393,7 +394,7 @@ def objection_page(request: Request, objection_id: Id, who: Who, session: DB,
 
 
 async def _objection_action(request: Request, who: Principal, session: Session, objection_id: int, permission: str,
-                            done: str, act: Any) -> Response:
+                            done: str, act: Any, draft: dict[str, str] | None = None) -> Response:
     grant = authorize(who, permission)
     await check_csrf(request, who)
     objection_in_scope(session, grant, objection_id)
@@ -401,29 +402,35 @@ async def _objection_action(request: Request, who: Principal, session: Session, 
         act(grant)
     except InvalidInput as exc:
         session.rollback()
-        return _objection_page(request, session, who, objection_id, error=refusal(exc), status=status_of(exc))
+        return _objection_page(request, session, who, objection_id, error=refusal(exc), status=status_of(exc),
+                               draft=draft)
     return RedirectResponse(f"/objections/{objection_id}?done={done}", status_code=303)
 
 
-def _corrections(form: dict[str, str]) -> dict[str, str] | None:
-    got = {k: v.strip() for k, v in form.items() if v and v.strip()}
-    return got or None
+class DecisionForm(BaseModel):
+    """A decision or review decision as sent; a refused one comes back as typed (`draft`)."""
+
+    outcome: str = Field(pattern="^(upheld|corrected|deleted)$")
+    reason: str = Field(max_length=2000)
+    text: str = Field(default="", max_length=2000)
+    value: str = Field(default="", max_length=40)
+    document_no: str = Field(default="", max_length=200)
+    occurred_on: str = Field(default="", max_length=10)
+    decided_on: str = Field(default="", max_length=10)
+    grade: str = Field(default="", max_length=20)
+
+    def corrections(self) -> dict[str, str] | None:
+        got = {k: v.strip() for k in CORRECTABLE_FORM if (v := getattr(self, k)) and v.strip()}
+        return (got or None) if self.outcome == "corrected" else None
 
 
 @router.post("/objections/{objection_id}/decide")
 async def objection_decide(request: Request, objection_id: Id, who: Who, session: DB,
-                           outcome: Annotated[str, Form(pattern="^(upheld|corrected|deleted)$")], reason: Text,
-                           text: Text = "", value: Annotated[str, Form(max_length=40)] = "",
-                           document_no: Annotated[str, Form(max_length=200)] = "",
-                           occurred_on: Annotated[str, Form(max_length=10)] = "",
-                           decided_on: Annotated[str, Form(max_length=10)] = "",
-                           grade: Annotated[str, Form(max_length=20)] = "") -> Response:
-    corrections = _corrections({"text": text, "value": value, "document_no": document_no,
-                                "occurred_on": occurred_on, "decided_on": decided_on, "grade": grade})
+                           form: Annotated[DecisionForm, Form()]) -> Response:
     return await _objection_action(request, who, session, objection_id, "objections.decide", "decided", lambda g: (
-        flows.decide_objection(session, objection_id=objection_id, outcome=outcome, reason=reason,
-                               department=acting_unit(session, who),
-                               corrections=corrections if outcome == "corrected" else None, actor=who.actor)))
+        flows.decide_objection(session, objection_id=objection_id, outcome=form.outcome, reason=form.reason,
+                               department=acting_unit(session, who), corrections=form.corrections(),
+                               actor=who.actor)), draft=form.model_dump())
 
 
 @router.post("/objections/{objection_id}/extend")
@@ -441,18 +448,11 @@ async def objection_review(request: Request, objection_id: Id, who: Who, session
 
 @router.post("/objections/{objection_id}/review-decide")
 async def objection_review_decide(request: Request, objection_id: Id, who: Who, session: DB,
-                                  outcome: Annotated[str, Form(pattern="^(upheld|corrected|deleted)$")],
-                                  reason: Text, text: Text = "", value: Annotated[str, Form(max_length=40)] = "",
-                                  document_no: Annotated[str, Form(max_length=200)] = "",
-                                  occurred_on: Annotated[str, Form(max_length=10)] = "",
-                                  decided_on: Annotated[str, Form(max_length=10)] = "",
-                                  grade: Annotated[str, Form(max_length=20)] = "") -> Response:
-    corrections = _corrections({"text": text, "value": value, "document_no": document_no,
-                                "occurred_on": occurred_on, "decided_on": decided_on, "grade": grade})
+                                  form: Annotated[DecisionForm, Form()]) -> Response:
     return await _objection_action(request, who, session, objection_id, "objections.decide", "reviewed", lambda g: (
-        flows.decide_review(session, objection_id=objection_id, outcome=outcome, reason=reason,
-                            unit=acting_unit(session, who),
-                            corrections=corrections if outcome == "corrected" else None, actor=who.actor)))
+        flows.decide_review(session, objection_id=objection_id, outcome=form.outcome, reason=form.reason,
+                            unit=acting_unit(session, who), corrections=form.corrections(), actor=who.actor)),
+        draft=form.model_dump())
 
 
 @router.post("/objections/{objection_id}/withdraw")

@@ -79,6 +79,19 @@ REFUSALS: Names = {
                                        "Repair application #{id} has not been forwarded by the intake yet."),
     "workflows.repair.intake_only": ("信用修复申请由受理单位{department:department}转送。",
                                      "Applications are forwarded by the intake, {department:department}."),
+    # A decision that corrects the record (workflows/outcomes.parse_corrections).
+    "workflows.correction.empty": ("处理结果为“更正”时，请在“更正内容”中填写需要改变的字段，如事实描述或金额。",
+                                   "A correction names what changes: fill in at least one field under “Correction”, "
+                                   "such as the facts or the amount."),
+    "workflows.correction.unknown": ("不能更正这些字段：{fields}。", "These fields cannot be corrected: {fields}."),
+    "workflows.correction.not_number": ("金额“{value}”不是数字，请只填写数字，如 2000 或 2000.50。",
+                                        "The amount “{value}” is not a number: write digits only, like 2000 or "
+                                        "2000.50."),
+    "workflows.correction.value_range": ("金额“{value}”超出了可以记录的范围。",
+                                         "The amount “{value}” is beyond what a record can hold."),
+    "workflows.correction.not_date": ("“{field:correction_field}”填写的“{value}”不是有效的日期，请按 2026-12-05 的格式填写。",
+                                      "“{field:correction_field}”: “{value}” is not a date; write it like 2026-12-05."),
+    "workflows.correction.no_occurred_on": ("更正后的记录必须有发生日期。", "A corrected record keeps a date it occurred on."),
     "workflows.materials.none": ("没有收到材料文件，请选择要上传的文件。", "No material files were given."),
     "workflows.materials.objection_closed": ("异议 #{id} 已是“{status:objection_status}”状态，不能再补充证据。",
                                              "Objection #{id} is “{status:objection_status}”; no more evidence can be "
@@ -96,6 +109,10 @@ LABELS: dict[str, Names] = {
                       "forwarded": ("待认定单位决定", "Awaiting the department's decision"),
                       "approved": ("已修复", "Repaired"), "rejected": ("不予修复", "Rejected"),
                       "withdrawn": ("已撤回", "Withdrawn")},
+    # The fields a correction may change (outcomes.CORRECTABLE), as the decision form names them.
+    "correction_field": {"text": ("事实描述", "Facts"), "value": ("金额", "Amount"), "document_no": ("文号", "Document no."),
+                         "occurred_on": ("发生日期", "Occurred on"), "decided_on": ("决定日期", "Decided on"),
+                         "grade": ("等级", "Grade")},
     "objection_outcome": {"upheld": ("维持", "Upheld"), "corrected": ("更正", "Corrected"), "deleted": ("删除", "Deleted")},
     # The inbox's categories of the steps workflows/notifications.py tells (web/templates/inbox.html).
     "message_topic": {

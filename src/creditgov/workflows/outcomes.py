@@ -22,31 +22,38 @@ from creditgov.workflows.exchange import queue_exchange
 from creditgov.workflows.models import Objection
 
 CORRECTABLE = ("occurred_on", "decided_on", "value", "grade", "text", "document_no")
+MAX_VALUE = Decimal("1e16")  # a record's amount: 18 digits, 2 of them decimals (ingest/values.to_decimal)
 
 
 def parse_corrections(corrections: dict[str, str] | None) -> dict[str, Any]:
     """Check a correction before anything moves: which fields, and typed values."""
     if not corrections:
-        raise InvalidInput("a correction names what changes, e.g. text=… or value=…")
+        raise InvalidInput("a correction names what changes, e.g. text=… or value=…", code="workflows.correction.empty")
     unknown = set(corrections) - set(CORRECTABLE)
     if unknown:
-        raise InvalidInput(f"cannot correct {sorted(unknown)}; correctable: {list(CORRECTABLE)}")
+        raise InvalidInput(f"cannot correct {sorted(unknown)}; correctable: {list(CORRECTABLE)}",
+                           code="workflows.correction.unknown", params={"fields": ", ".join(sorted(unknown))})
     out: dict[str, Any] = {}
     for k, v in corrections.items():
         if k in ("occurred_on", "decided_on"):
             try:
                 out[k] = dt.date.fromisoformat(v) if v else None
             except ValueError:
-                raise InvalidInput(f"{k}: {v!r} is not a date (YYYY-MM-DD)") from None
+                raise InvalidInput(f"{k}: {v!r} is not a date (YYYY-MM-DD)", code="workflows.correction.not_date",
+                                   params={"field": k, "value": v}) from None
         elif k == "value":
             try:
                 out[k] = Decimal(v) if v else None
             except InvalidOperation:
-                raise InvalidInput(f"value: {v!r} is not a number") from None
+                raise InvalidInput(f"value: {v!r} is not a number", code="workflows.correction.not_number",
+                                   params={"value": v}) from None
+            if out[k] is not None and (not out[k].is_finite() or abs(out[k]) >= MAX_VALUE):  # as ingestion's
+                raise InvalidInput(f"value: {v!r} is out of range", code="workflows.correction.value_range",
+                                   params={"value": v})
         else:
             out[k] = v or None
     if "occurred_on" in out and out["occurred_on"] is None:
-        raise InvalidInput("occurred_on cannot be empty")
+        raise InvalidInput("occurred_on cannot be empty", code="workflows.correction.no_occurred_on")
     return out
 
 
