@@ -64,7 +64,8 @@ def test_a_repayment_file_loaded_twice_adds_once_and_a_consent_is_revoked(county
     open_loan = next(x for x in loans if x["status"] == "open")
     f = Path(county["work"]) / "repay.csv"
     f.write_text(f"loan_id,ref,paid_on,amount\n{open_loan['id']},R-1,2026-11-01,1000.00\n", encoding="utf-8")
-    bank = "demo-bank" if open_loan["bank"] == 1 else "demo-bank-2"
+    bank = open_loan["bank"]   # the bank's code, as `--bank` takes it (and its name beside it)
+    assert bank in ("demo-bank", "demo-bank-2") and open_loan["bank_name"]
     first = _json(county, "repayments-load", str(f), "--bank", bank)
     second = _json(county, "repayments-load", str(f), "--bank", bank)
     assert (first["added"], second["added"]) == (1, 0)

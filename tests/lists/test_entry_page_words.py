@@ -71,7 +71,7 @@ def test_the_notice_and_decision_read_in_the_pages_language(entry: tuple[str, in
     crit = d.criterion("court-dishonest-debtor")
     assert crit is not None and crit.basis_en and d.legal_basis_en
     # What was sent: the Chinese notice and decision, the list by its Chinese name only.
-    assert sent["notify"].startswith(f"【告知书】{FIRM} (") and "《严重失信主体名单》" in sent["notify"]
+    assert sent["notify"].startswith(f"【告知书】{FIRM}（") and "《严重失信主体名单》" in sent["notify"]
     assert "Serious-dishonesty" not in sent["notify"] and HOSTILE in sent["notify"]
     assert sent["approve"].startswith(f"【认定决定书 {DECISION_NO}】")
     pages = site(url, tmp_path)

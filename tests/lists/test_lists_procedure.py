@@ -96,7 +96,7 @@ def test_full_procedure_publishes_only_after_window_and_approval(county: str,
         detail = list_queries.entry_detail(s, entry_id)
         assert [h["step"] for h in detail["history"]] == ["propose", "notify", "approve", "publish"]
         assert detail["history"][2]["unit"] == "court" and detail["history"][2]["actor"] == "judge:wang"
-        assert "陈述申辩" in detail["history"][1]["note"] and "2026-11-09" in detail["history"][1]["note"]
+        assert "陈述申辩" in detail["history"][1]["note"] and "2026年11月9日" in detail["history"][1]["note"]
         actions = list(s.execute(select(AuditEntry.action).where(AuditEntry.subject_id == firm_id)
                                  .order_by(AuditEntry.id)).scalars())
         assert actions == ["lists.propose", "lists.notify", "lists.approve", "lists.publish"]

@@ -82,10 +82,11 @@ def test_notice_and_decision_name_the_legal_representative_and_the_period(
     with db.session_scope(county) as s:
         lists.notify(s, entry_id=entry_id)
         notice = list_queries.entry_detail(s, entry_id)["history"][1]["note"]
-    for part in ("长兴示例制衣有限公司", "法定代表人(负责人) 王建国", "失信被执行人", "(2026)浙0522执123号",
+    for part in ("长兴示例制衣有限公司", "法定代表人（负责人）：王建国", "失信被执行人", "(2026)浙0522执123号",
                  "有履行能力而拒不履行生效判决", "国办发〔2020〕49号", "人民法院", "陈述申辩",
-                 "2026-11-09", "（5个工作日）"):
+                 "您有权在2026年11月9日前（含当日）", "（5个工作日）。"):
         assert part in notice, part
+    assert "2026-11-09" not in notice                   # the deadline as a Chinese document writes a date
     assert "(court)" not in notice and "working" not in notice  # the unit by its name; the notice in Chinese
     monkeypatch.setenv("CREDITGOV_TODAY", "2026-11-10")
     with db.session_scope(county) as s:

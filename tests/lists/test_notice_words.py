@@ -32,7 +32,7 @@ def test_the_notice_names_the_list_in_its_own_language(county: str) -> None:
         sent = s.execute(select(ListEntryEvent.note).where(ListEntryEvent.entry_id == e.id,
                                                            ListEntryEvent.step == "notify")).scalar_one()
     assert (d.name_zh, d.name_en) == ("严重失信主体名单", "Serious-dishonesty list")
-    assert f"拟将您列入《{d.name_zh}》." in sent and d.name_en not in sent  # what was sent: Chinese only
+    assert f"拟将您列入《{d.name_zh}》。" in sent and d.name_en not in sent  # what was sent: Chinese only
     assert sent == documents.notice_text(doc) and HOSTILE in sent
     en = documents.notice_text(doc, "en")
     assert f"you are to be placed on the {d.name_en}." in en and f"《{d.name_zh}》" not in en  # the basis quotes it

@@ -233,7 +233,7 @@ def test_the_chinese_notice_names_the_list_in_chinese_only(pages: Any) -> None:
     from creditgov.lists.documents import notice_text
 
     zh = _seen(_page(pages, "zh", "/lists/entries/"))
-    assert "拟将您列入《重点关注对象名单》." in zh and "Key-attention list" not in zh
+    assert "拟将您列入《重点关注对象名单》。" in zh and "Key-attention list" not in zh
     doc = {"party": {"name": "长兴织造有限公司", "code": FIRM, "legal_representative": None}, "list": "重点关注名单",
            "list_en": "Key attention list", "facts": "事实", "basis": "依据", "identifying_unit": "信用办",
            "identifying_unit_en": "Credit Office", "deadline": "2026-11-08",

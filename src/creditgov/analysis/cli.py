@@ -20,6 +20,7 @@ from creditgov.cli.common import (
     emit_json,
     lang,
     session,
+    writable,
     write_out,
 )
 
@@ -50,6 +51,7 @@ def _say_read(read: dict[str, Any] | None) -> None:
 def _dist(what: str, by: str, model: str | None, since: str | None, chart: Path | None, json_out: bool,
           out_file: Path | None = None, engine: str | None = None) -> None:
     check_out(out_file)
+    writable(chart, "--chart", make_folder=True)
     with session() as s:
         out = service.distribution(s, what=what, by=by, model=model,
                                    since=dt.date.fromisoformat(since) if since else None, engine=engine)
@@ -110,6 +112,7 @@ def trend(model: str = typer.Option(..., "--model"), by: str = typer.Option(None
           json_out: bool = JsonOpt, engine: str | None = EngineOpt) -> None:
     """A model's published runs over time: grade shares and mean score."""
     check_out(out_file)
+    writable(chart, "--chart", make_folder=True)
     with session() as s:
         out: dict[str, Any] = service.trend(s, model=model, by=by, last=last, engine=engine)
     if out_file is not None:
@@ -138,6 +141,7 @@ def risk(months: int = typer.Option(12, "--months"), top: int = typer.Option(20,
     """Risk per grid from loan, water and electricity data, red codes and open alerts
     (`--out FILE`: every grid, as the page's export)."""
     check_out(out_file)
+    writable(chart, "--chart", make_folder=True)
     with session() as s:
         out: dict[str, Any] = service.grid_risk(s, months=months, top=None if out_file else top,
                                                 engine=engine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from creditgov.core import clock, db, labels, schema, settings, tables
-from creditgov.core.errors import ConfigError
+from creditgov.core.errors import ConfigError, InvalidInput
 from creditgov.security import keys
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
@@ -94,10 +95,26 @@ def label(kind: str, code: object) -> str:
     return labels.label(kind, code, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
 
 
-def when(v: Any) -> str:
-    """A stored time for a command's table: China Standard Time to the minute, labelled
-    in `CREDITGOV_LANG` (北京时间 / CST), as pages show it; JSON keeps the stored value."""
-    return clock.show(v, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
+def when(v: Any, *, seconds: bool = False) -> str:
+    """A stored time for a command's table: China Standard Time to the minute (or the
+    second), labelled in `CREDITGOV_LANG` (北京时间 / CST), as pages show it; JSON keeps
+    the stored value."""
+    return clock.show(v, "en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh", seconds=seconds)
+
+
+def known(value: str | None, codes: Iterable[str], option: str, kind: str | None = None) -> str | None:
+    """A filter's value checked against the codes it can take: an unknown one is
+    refused naming the known ones (with their names, given the label `kind`), never
+    answered with an empty table."""
+    if value is None:
+        return None
+    codes = list(codes)
+    if value not in codes:
+        def named(c: str) -> str:
+            name = label(kind, c) if kind else c
+            return f"{c} ({name})" if name != c else c
+        raise InvalidInput(f"{option} {value!r} is not known; known: {', '.join(named(c) for c in codes) or 'none'}")
+    return value
 
 
 def lang() -> str:
@@ -112,10 +129,79 @@ def operator_grant(permission: str) -> Grant:
     return Grant(who, permission, Scope.ALL)
 
 
+def writable(path: Path | None, option: str = "--out", *, make_folder: bool = False) -> None:
+    """Refuses an output file that cannot be written, in one line and before any work
+    is done or recorded: every command that writes a file (a report, a printed
+    document, a workbook, an export) checks it first, so nothing is issued, numbered or
+    put on the audit chain for a file nobody receives. Refused: a missing folder, a
+    path that is a folder, a file or folder this user may not write (tried, not
+    guessed from the mode bits: an administrator's shell may write anywhere but a
+    read-only disk). `make_folder`: the command makes a missing folder (a chart), so
+    only the nearest folder that exists must be writable."""
+    if path is None:
+        return
+    folder = path.parent
+    try:
+        if path.is_dir():
+            raise InvalidInput(f"{option} {path}: that is a folder; give a file's name")
+        if make_folder:
+            writable_folder(folder, option)
+            return
+        if not folder.exists():
+            raise InvalidInput(f"{option} {path}: the folder {folder} does not exist")
+        if not folder.is_dir():
+            raise InvalidInput(f"{option} {path}: {folder} is not a folder")
+        if path.exists():
+            with open(path, "ab"):  # opened to write, not changed
+                pass
+        else:
+            fd, probe = tempfile.mkstemp(prefix=".creditgov-", suffix=".probe", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise InvalidInput(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def writable_folder(path: Path | None, option: str = "--out") -> None:
+    """`writable` for a command that writes a folder (made with its parents when
+    missing): refused when the path is a file, or when the nearest folder that exists
+    cannot be written in."""
+    if path is None:
+        return
+    there = path
+    try:
+        if path.exists() and not path.is_dir():
+            raise InvalidInput(f"{option} {path}: that is a file, not a folder")
+        while not there.exists() and there != there.parent:
+            there = there.parent
+        if not there.is_dir():
+            raise InvalidInput(f"{option} {path}: {there} is not a folder")
+        fd, probe = tempfile.mkstemp(prefix=".creditgov-", suffix=".probe", dir=there)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InvalidInput(f"{option} {path}: cannot write in {there} ({exc.strerror or exc})") from None
+
+
+def save(path: Path, data: bytes | str, option: str = "--out") -> None:
+    """Writes a command's file (after `writable`), a failure said in one line. Called
+    inside the command's session where the act is recorded, so a file that could not
+    be written rolls the act back with it."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
 def check_out(path: Path | None) -> None:
-    """Refuses an `--out` file that is neither .xlsx nor .csv before any work is done."""
+    """Refuses an `--out` file that is neither .xlsx nor .csv, or cannot be written,
+    before any work is done."""
     if path is not None:
         tables.format_of(path)
+        writable(path)
 
 
 def write_out(path: Path, *, table: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -123,7 +209,10 @@ def write_out(path: Path, *, table: str, title: str, header: Sequence[str], rows
     """A list command's `--out FILE` (issue 19): the rows its `--json` prints, as the
     page's export writes them (`core.tables`: .xlsx or .csv by the suffix), and the
     export on the audit chain as the pages write theirs. Says where and how many."""
-    n = tables.write_file(path, title=title, header=header, rows=rows)
+    try:
+        n = tables.write_file(path, title=title, header=header, rows=rows)
+    except OSError as exc:  # `check_out` found it writable; the disk may still refuse (full, gone)
+        raise InvalidInput(f"--out {path}: cannot write there ({exc.strerror or exc})") from None
     with db.session_scope(STATE.url) as s:
         audit.append(s, action=f"{table}.export", actor=audit.default_actor(),
                      detail={"format": tables.format_of(path), "file": str(path), **(detail or {}), "rows": n})

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from creditgov import bootstrap
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
 from creditgov.core import db, schema
 from creditgov.ingest import service as ingest_service
 from creditgov.records import service as record_service
@@ -89,9 +89,12 @@ def status(json_out: bool = JsonOpt) -> None:
     t.add_row("database", out["database"])
     where = escape(out["key_source"]) + ("" if out["key_present"] else " (not there)")
     t.add_row("key", f"fingerprint {keys.short(key.fingerprint)} · {where}" if key else f"not recorded yet · {where}")
-    t.add_row("subjects", f"{subj['subjects']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(subj["by_kind"].items())))
+    # Kinds and polarities by their names (CREDITGOV_LANG), as the pages say them.
+    t.add_row("subjects", f"{subj['subjects']:,}  " + escape(", ".join(
+        f"{label('subject_kind', k)} {v:,}" for k, v in sorted(subj["by_kind"].items()))))
     t.add_row("provisional", f"{subj['by_status'].get('provisional', 0):,}")
-    t.add_row("credit records", f"{recs['records']:,}  " + ", ".join(f"{k} {v:,}" for k, v in sorted(recs["by_polarity"].items())))
+    t.add_row("credit records", f"{recs['records']:,}  " + escape(", ".join(
+        f"{label('polarity', k)} {v:,}" for k, v in sorted(recs["by_polarity"].items()))))
     t.add_row("departments with records", str(len(recs["by_department"])))
     t.add_row("batches", str(n_batches))
     t.add_row("quarantined rows (open)", f"{q_open:,}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, save, session, writable
 from creditgov.codes import keys, qr, revocation, service, trust
 from creditgov.codes.models import REVOKE_REASONS
 from creditgov.core.errors import InvalidInput
@@ -43,7 +43,7 @@ def _read(source: str) -> str:
 def _write(doc: object, out: Path | None, json_out: bool) -> None:
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     if out is not None:
-        out.write_text(text + "\n", "utf-8")
+        save(out, text + "\n")
         if json_out:
             emit_json({"written": str(out)})
         else:
@@ -58,11 +58,12 @@ def issue(key: str = typer.Argument(..., help="Subject: id, credit code, ID numb
           actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Issue a subject's credit code (signed with this region's active key)."""
     ring = STATE.keyring()
+    writable(png, "--png")  # before a code is issued and audited
     with session() as s:
         subject_id = subject_service.resolve(s, ring, key).id
         out = service.issue(s, ring, subject_id=subject_id, actor=_actor(actor))
-    if png is not None:
-        png.write_bytes(qr.png(out.text))
+        if png is not None:
+            save(png, qr.png(out.text), "--png")
     data = {"code": out.text, "code_id": out.code_id, "issued_at": out.issued_at.isoformat() + "Z",
             "expires_at": out.expires_at.isoformat() + "Z", "states": out.states}
     if json_out:
@@ -159,9 +160,10 @@ def trust_export(root_key: Path = typer.Option(None, "--root-key", help="The pro
     """Without --root-key: this region's public keys for the province. With it: the
     province's signed trust list of this store's keys and the submissions added."""
     root = trust.root_load(root_key) if root_key is not None else None
+    writable(out)  # before the export is audited
     with session() as s:
         doc = trust.export(s, root_key=root, add=[_read(a) for a in add], actor=_actor(actor))
-    _write(doc, out, json_out)
+        _write(doc, out, json_out)
 
 
 @trust_app.command("import")
@@ -198,6 +200,7 @@ def revocations(import_: str = typer.Option(None, "--import", help="Another regi
     """Revoke outstanding codes whose subject dropped a grade, entered a list or was
     repaired, then publish this region's signed revocation list (or import another's)."""
     ring = STATE.keyring()
+    writable(out)  # before codes are revoked and the list published
     with session() as s:
         if import_ is not None:
             got = revocation.import_list(s, _read(import_), actor=_actor(actor))

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from creditgov.cli.common import JsonOpt, console, emit_json
+from creditgov.cli.common import JsonOpt, console, emit_json, writable_folder
 
 app = typer.Typer()
 
@@ -26,6 +26,7 @@ def generate(
     from creditgov.demo.county import generate as run
 
     day = dt.date.fromisoformat(as_of)
+    writable_folder(out)
     if json_out:
         summary = run(out, subjects=subjects, seed=seed, as_of=day)
         emit_json(summary)

@@ -13,11 +13,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, lang, session, writable_folder
 from creditgov.core import labels
 from creditgov.core.config import load_yaml_model
 from creditgov.finance import access, book, demo, files, fund, loans, matching, service, stats
-from creditgov.finance.models import Loan
+from creditgov.finance.models import Bank, Loan
 from creditgov.finance.policy import load_policy
 from creditgov.finance.schemas import BankIn, DecisionIn, NeedIn, ProductIn, RepaymentIn, StatusIn
 from creditgov.security import service as audit
@@ -223,6 +223,7 @@ def bank_spec(kind: str = typer.Argument(..., help="repayments or overdue"), ban
               out: Path = typer.Option(..., "--out", help="The ingestion folder to write the spec into.")) -> None:
     """Write the bank's ingestion spec for its files into a folder (specs/ and data/):
     put the bank's files in data/ and run `creditgov ingest run FOLDER`."""
+    writable_folder(out)
     with session() as s:
         service.bank_by_code(s, bank)
     console.print(str(files.write_folder(out, kind=kind, bank_code=bank)))
@@ -234,17 +235,19 @@ def status(loan_id: int, bank: str = BankOpt, on: str = typer.Option(..., "--on"
            json_out: bool = JsonOpt) -> None:
     """The bank reports a loan's overdue days (past the policy's threshold: default)."""
     with session() as s:
-        loan = loans.report_status(s, bank=service.bank_by_code(s, bank), loan_id=loan_id,
+        b = service.bank_by_code(s, bank)
+        loan = loans.report_status(s, bank=b, loan_id=loan_id,
                                    data=StatusIn(on=dt.date.fromisoformat(on), overdue_days=overdue_days),
                                    actor=_actor(actor))
-        out = loans.loan_dict(loan)
-    _out(out, json_out, f"loan {loan_id} {out['status']}")
+        out = loans.loan_dict(loan, b)
+    _out(out, json_out, f"loan {loan_id} {labels.label('finance_status', out['status'], lang())}")
 
 
 @app.command("loans")
 def loan_book(json_out: bool = JsonOpt) -> None:
     with session() as s:
-        rows = [loans.loan_dict(x) for x in s.execute(select(Loan).order_by(Loan.id)).scalars()]
+        rows = [loans.loan_dict(x, b) for x, b in s.execute(select(Loan, Bank).join(Bank, Bank.id == Loan.bank_id)
+                                                             .order_by(Loan.id))]
     if json_out:
         emit_json(rows)
         return
@@ -252,7 +255,7 @@ def loan_book(json_out: bool = JsonOpt) -> None:
     for c in ("id", "bank", "subject", "principal", "outstanding", "status", "grade", "band"):
         t.add_column(c)
     for r in rows:
-        t.add_row(str(r["id"]), str(r["bank"]), str(r["subject_id"]), r["principal"], r["outstanding"],
+        t.add_row(str(r["id"]), r["bank_name"], str(r["subject_id"]), r["principal"], r["outstanding"],
                   f"{r['status_label']['label_zh']} / {r['status_label']['label_en']}", r["grade"] or "",
                   labels.label("finance_band", r["band"]))
     console.print(t)
@@ -263,6 +266,7 @@ def export_records(out: Path = typer.Argument(..., help="A folder to write; then
                    actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """The loan book as an ingestion folder: loans (finance.loan) and overdue loans
     (finance.overdue) become credit records through `creditgov ingest OUT`."""
+    writable_folder(out, "OUT")
     with session() as s:
         res = book.export(s, out, actor=_actor(actor))
     _out(res, json_out, f"{res['loans']} loans, {res['overdue']} overdue → {out}; now `creditgov ingest {out}`")

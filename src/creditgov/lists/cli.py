@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.panel import Panel
 from rich.table import Table
+from sqlalchemy import select
 
 from creditgov.cli.common import (
     STATE,
@@ -17,6 +18,7 @@ from creditgov.cli.common import (
     check_out,
     console,
     emit_json,
+    known,
     label,
     lang,
     operator_grant,
@@ -26,6 +28,8 @@ from creditgov.cli.common import (
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
 from creditgov.lists import access, criteria, documents, exits, numbers, queries, service, upper
+from creditgov.lists.labels import LIST_ORIGIN
+from creditgov.lists.models import STATUSES, CreditList
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Red, serious-dishonesty and key-attention lists: entry and exit (名单).",
@@ -134,11 +138,16 @@ def entries(list_code: str = typer.Option(None, "--list", help="Only this list."
             status: str = typer.Option(None, "--status", help="Only this status."),
             subject: str = typer.Option(None, "--subject", help="Only this subject (id, credit code, ID number)."),
             origin: str = typer.Option(None, "--origin", help="local or upper."),
-            limit: int = typer.Option(200, "--limit"), out: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
+            limit: int = typer.Option(200, "--limit", min=1), out: Path | None = OutOpt,
+            json_out: bool = JsonOpt) -> None:
     """List entries, newest first; `--out FILE` writes them as the lists page's export does."""
     check_out(out)
+    known(status, STATUSES, "--status", "list_status")
+    known(origin, LIST_ORIGIN, "--origin", "list_origin")
+    ring = STATE.keyring() if subject else None  # before the session: it opens the store itself
     with session() as s:
-        sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
+        known(list_code, s.scalars(select(CreditList.code).order_by(CreditList.code)), "--list", "list")
+        sid = subject_service.resolve(s, ring, subject).id if subject and ring else None
         found = queries.entries(s, list_code=list_code, status=status, subject_id=sid, origin=origin, limit=limit)
         rows = [queries.entry_dict(e) for e in found]
         table = access.rows_of(s, operator_grant("lists.read"), found, lang()) if out else []

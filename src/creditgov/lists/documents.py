@@ -16,6 +16,8 @@ Chinese as sent beside it; when the data no longer renders the stored Chinese ex
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,7 +31,7 @@ from creditgov.lists.schemas import ListDef
 from creditgov.records.models import CreditRecord
 from creditgov.subjects.models import Subject, SubjectLink
 
-REMEDIES = "对认定决定不服的, 可依法申请行政复议或者提起行政诉讼; 符合条件的, 可依法申请信用修复."
+REMEDIES = "对认定决定不服的，可依法申请行政复议或者提起行政诉讼；符合条件的，可依法申请信用修复。"
 REMEDIES_EN = ("A party that disagrees with the decision may apply for administrative reconsideration or bring an "
                "administrative lawsuit according to law; where the conditions are met, it may apply for credit repair "
                "according to law.")
@@ -56,6 +58,17 @@ def party(session: Session, subject_id: int) -> Party:
     return Party(s.id, s.name, s.uscc or s.resident_id_masked, rep)
 
 
+def zh_day(day: dt.date | None) -> str:
+    """A date in Chinese text, as official documents write it (GB/T 9704-2012 7.3.5.1:
+    Arabic numerals, the year in full, no leading zeros): 2026年10月27日; none: a dash."""
+    return f"{day.year}年{day.month}月{day.day}日" if day is not None else "—"
+
+
+def _said(text: str) -> str:
+    """A Chinese sentence's text without its own full stop (one is added after it)."""
+    return text.rstrip().rstrip("。.")
+
+
 def _unit_name(session: Session, code: str | None, lang: str = "zh") -> str:
     d = session.get(Department, code) if code else None
     if d is None:
@@ -74,10 +87,15 @@ def facts(session: Session, entry: ListEntry, lang: str = "zh", d: ListDef | Non
             item = session.get(CatalogItem, rec.item_code)
             en = lang == "en"
             what = ((item.name_en or item.name_zh) if en else item.name_zh) if item else rec.item_code
-            doc = (f", document {rec.document_no}" if en else f", 文书 {rec.document_no}") if rec.document_no else ""
-            told = f": {rec.text}" if rec.text else ""
-            return (f"{iso(rec.occurred_on)} {what} ({_unit_name(session, rec.department_code, lang)}{doc}){told}; "
-                    f"{basis or ''}").strip("; ")
+            unit = _unit_name(session, rec.department_code, lang)
+            if en:
+                doc = f", document {rec.document_no}" if rec.document_no else ""
+                told = f": {rec.text}" if rec.text else ""
+                return f"{iso(rec.occurred_on)} {what} ({unit}{doc}){told}; {basis or ''}".strip("; ")
+            # Chinese punctuation and dates in the Chinese text (the record's own words as recorded).
+            doc = f"，文书 {rec.document_no}" if rec.document_no else ""
+            told = f"：{rec.text}" if rec.text else ""
+            return "；".join(x for x in (f"{zh_day(rec.occurred_on)} {what}（{unit}{doc}）{told}", basis) if x)
     return basis or "—"
 
 
@@ -89,7 +107,7 @@ def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
             "facts_en": facts(session, entry, "en", d), "basis_en": d.legal_basis_in("en"),
             "identifying_unit": _unit_name(session, entry.identifying_unit),
             "identifying_unit_en": (unit.name_en or unit.name_zh) if unit else (entry.identifying_unit or "—"),
-            "rights": f"陈述申辩：{iso(entry.response_due)} 前（含当日）；{REMEDIES}",
+            "rights": f"陈述申辩：{zh_day(entry.response_due)}前（含当日）；{REMEDIES}",
             "deadline": iso(entry.response_due), "window": d.response_window.model_dump()}
 
 
@@ -113,11 +131,11 @@ def notice_text(doc: dict[str, Any], lang: str = "zh") -> str:
                 "Identifying unit: "
                 f"{doc.get('identifying_unit_en') or doc['identifying_unit']}. You may state your case and defend "
                 f"yourself until {doc['deadline']} inclusive ({days} {_COUNTING_EN.get(counting, 'days')}).")
-    rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
-    return (f"【告知书】{p['name']} ({p['code'] or '—'}){rep}: 拟将您列入《{doc['list']}》. "
-            f"事实: {doc['facts']}. 依据: {doc['basis']}. 认定单位: {doc['identifying_unit']}. "
-            f"您有权在 {doc['deadline']} 前(含当日)提出陈述申辩"
-            f"（{days}{_COUNTING.get(counting, '日')}）.")
+    rep = f"；法定代表人（负责人）：{p['legal_representative']}" if p["legal_representative"] else ""
+    due = zh_day(dt.date.fromisoformat(doc["deadline"])) if doc["deadline"] else "—"
+    return (f"【告知书】{p['name']}（{p['code'] or '—'}）{rep}：拟将您列入《{doc['list']}》。"
+            f"事实：{_said(doc['facts'])}。依据：{_said(doc['basis'])}。认定单位：{doc['identifying_unit']}。"
+            f"您有权在{due}前（含当日）提出陈述申辩（{days}{_COUNTING.get(counting, '日')}）。")
 
 
 def decision(session: Session, entry: ListEntry, d: ListDef, months: int | None) -> dict[str, Any]:
@@ -158,15 +176,17 @@ def decision_text(doc: dict[str, Any], lang: str = "zh") -> str:
     if lang == "en":
         return _decision_text_en(doc)
     p = doc["party"]
-    rep = f"; 法定代表人(负责人) {p['legal_representative']}" if p["legal_representative"] else ""
-    heard = f" 当事人陈述申辩: {doc['representation']}." if doc["representation"] else " 当事人未在期限内陈述申辩."
-    period = (f" 公示期限: 自公示之日起 {doc['publication_months']} 个月"
-              + (f" (本案在 {doc['publication_range']['min_months']}–{doc['publication_range']['max_months']} "
-                 "个月范围内确定)" if doc["publication_range"] else "") + "."
-              if doc["publication_months"] else " 不设公示期限.")
-    return (f"【认定决定书 {doc['decision_no'] or '—'}】{doc['identifying_unit']} 决定将 {p['name']} "
-            f"({p['code'] or '—'}){rep} 列入《{doc['list']}》. 事实: {doc['facts']}. 依据: {doc['basis']}."
-            f"{heard}{period} 移出: {'; '.join(doc['exit'])}. {doc['remedies']}")
+    rep = f"；法定代表人（负责人）：{p['legal_representative']}" if p["legal_representative"] else ""
+    heard = (f"当事人陈述申辩：{_said(doc['representation'])}。" if doc["representation"]
+             else "当事人未在期限内陈述申辩。")
+    rng = doc["publication_range"]
+    period = (f"公示期限：自公示之日起 {doc['publication_months']} 个月"
+              + (f"（本案在 {rng['min_months']}–{rng['max_months']} 个月范围内确定）" if rng else "") + "。"
+              if doc["publication_months"] else "不设公示期限。")
+    return (f"【认定决定书 {doc['decision_no'] or '—'}】{doc['identifying_unit']}决定将{p['name']}"
+            f"（{p['code'] or '—'}）{rep}列入《{doc['list']}》。事实：{_said(doc['facts'])}。"
+            f"依据：{_said(doc['basis'])}。{heard}{period}移出：{'；'.join(_said(x) for x in doc['exit'])}。"
+            f"{doc['remedies']}")
 
 
 def reading(session: Session, entry: ListEntry, d: ListDef, step: str, note: str | None,
@@ -183,11 +203,34 @@ def reading(session: Session, entry: ListEntry, d: ListDef, step: str, note: str
         return {"text": d.basis_in(note, lang), "faithful": True, "sent": None}
     if step == "notify":
         doc = notice(session, entry, d)
-        return {"text": notice_text(doc, "en"), "faithful": notice_text(doc) == note, "sent": note}
+        zh = notice_text(doc)
+        return {"text": notice_text(doc, "en"), "faithful": zh == note or _bare(zh) == _bare(note), "sent": note}
     if step == "approve":
         doc = decision(session, entry, d, entry.publication_months)
-        zh = decision_text(doc)
-        faithful = note.startswith(zh)
-        added = note[len(zh):] if faithful else ""  # the deciding officer's own note, as written
-        return {"text": decision_text(doc, "en") + added, "faithful": faithful, "sent": note}
+        added = _after(note, decision_text(doc))  # the deciding officer's own note, as written
+        return {"text": decision_text(doc, "en") + (added or ""), "faithful": added is not None, "sent": note}
+    return None
+
+
+# Texts stored before the Chinese documents took Chinese punctuation and dates wrote
+# ASCII `, ; : . ( )`, ISO dates and spaces: compared without them, the same data
+# renders them still (`reading`'s `faithful`).
+_PUNCTUATION = re.compile(r"[\s,;:.()，；：。（）]")
+_ZH_DAY = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+
+
+def _bare(text: str) -> str:
+    text = _ZH_DAY.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text)
+    return _PUNCTUATION.sub("", text)
+
+
+def _after(note: str, zh: str) -> str | None:
+    """What a stored decision note adds after the decision's text `zh` (the officer's own
+    note, from a line break on), or None when the note does not begin with it."""
+    if note.startswith(zh):
+        return note[len(zh):]
+    want = _bare(zh)
+    for i in [n for n, ch in enumerate(note) if ch == "\n"] + [len(note)]:
+        if _bare(note[:i]) == want:
+            return note[i:]
     return None

@@ -13,7 +13,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, err_console, session
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    console,
+    emit_json,
+    err_console,
+    save,
+    session,
+    writable,
+)
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
 from creditgov.scoring import engines, service
@@ -305,9 +314,10 @@ def publish(ref: str = typer.Argument(..., help="NAME@VERSION of a draft, or a Y
 @model_app.command()
 def schema(out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout.")) -> None:
     """The JSON Schema of model files (for editors and reviews)."""
+    writable(out)
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2)
     if out:
-        out.write_text(text + "\n", encoding="utf-8")
+        save(out, text + "\n")
         console.print(f"wrote {out}")
     else:
         typer.echo(text)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from creditgov.cli.common import JsonOpt, console, emit_json, session
+from creditgov.cli.common import JsonOpt, console, emit_json, save, session, writable
 from creditgov.statistics import files, service
 
 app = typer.Typer(help="Statistics forms (统计报表): monthly and quarterly summary tables for the upper authority.",
@@ -32,14 +32,16 @@ def form(period: str | None = typer.Option(None, "--period",
     lang = lang or ("en" if os.environ.get("CREDITGOV_LANG") == "en" else "zh")
     if lang not in ("zh", "en"):
         raise typer.BadParameter("--lang is zh or en")
+    writable(xlsx, "--xlsx")  # before the county is counted
+    writable(pdf, "--pdf")
     with session() as s:
         out = service.form(s, service.period(period) if period else service.last_month(), engine=engine)
     written = {}
     if xlsx:
-        xlsx.write_bytes(files.workbook(out, lang))
+        save(xlsx, files.workbook(out, lang), "--xlsx")
         written["xlsx"] = str(xlsx)
     if pdf:
-        pdf.write_bytes(files.pdf(out, lang))
+        save(pdf, files.pdf(out, lang), "--pdf")
         written["pdf"] = str(pdf)
     if json_out:
         emit_json({**out, "files": written})

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session, when
 from creditgov.security import service as audit
 from creditgov.subjects import changes, service
 
@@ -31,35 +31,57 @@ def show(key: str = typer.Argument(..., help="Internal id, credit code, ID numbe
         return
     region = " › ".join(r["name"] for r in data["region"]) or "—"
     ident = data["uscc"] or data["resident_id"] or "—"
-    facts = (f"[b]{data['name']}[/b]  ({label('subject_kind', data['kind'])}, {label('subject_status', data['status'])})\n"
-             f"identifier {ident}   id {data['id']}\n"
-             f"grid {region}\nindustry {label('industry', data['industry']) or '—'}   established {data['established_on'] or '—'}\n"
-             f"address {data['address'] or '—'}\nattributes {data['attributes']}")
+    # Stored text is data, not markup: escaped.
+    facts = (f"[b]{escape(data['name'])}[/b]  ({label('subject_kind', data['kind'])}, "
+             f"{label('subject_status', data['status'])})\n"
+             f"identifier {escape(ident)}   id {data['id']}\n"
+             f"grid {escape(region)}\nindustry {escape(label('industry', data['industry']) or '—')}   "
+             f"established {data['established_on'] or '—'}\n"
+             f"address {escape(data['address'] or '—')}" + _attributes(data["attributes"]))
     console.print(Panel(facts, title="credit file 一户一档"))
     if data["links"]:
         t = Table(title="linked people and firms")
         for c in ("role", "name", "identifier", "id"):
             t.add_column(c)
         for ln in data["links"]:
-            t.add_row(label("link_role", ln["role"]), ln["name"], ln.get("uscc") or ln.get("resident_id") or "", str(ln["subject_id"]))
+            t.add_row(label("link_role", ln["role"]), escape(ln["name"]), ln.get("uscc") or ln.get("resident_id") or "", str(ln["subject_id"]))
         console.print(t)
     t = Table(title=f"records ({len(data['records'])})")
-    for c in ("id", "occurred", "item", "polarity", "value", "status", "published until", "source/line"):
+    for c in ("id", "occurred", "item", "polarity", "value", "status", "published until", "source"):
         t.add_column(c)
     for r in data["records"]:
         colour = {"negative": "red", "positive": "green"}.get(r["polarity"], "")
-        t.add_row(str(r["id"]), r["occurred_on"], f"[{colour}]{r['item_name']}[/{colour}]" if colour else r["item_name"],
+        t.add_row(str(r["id"]), r["occurred_on"], f"[{colour}]{escape(r['item_name'])}[/{colour}]" if colour else escape(r["item_name"]),
                   label("polarity", r["polarity"]) + (f"/{label('severity', r['severity'])}" if r["severity"] else ""),
                   r["grade"] or r["value"] or "", label("record_status", r["status"]), r["published_until"] or "",
-                  f"{r['provenance']['source']}:{r['provenance']['line']}")
+                  _provenance(r["provenance"]))
     console.print(t)
     if data["readers"]:
         t = Table(title="who read this file")
         for c in ("at", "actor", "purpose"):
             t.add_column(c)
         for r in data["readers"]:
-            t.add_row(r["at"], r["actor"], r["purpose"] or "")
+            t.add_row(when(r["at"], seconds=True), r["actor"], r["purpose"] or "")
         console.print(t)
+
+
+def _attributes(attrs: dict[str, Any] | None) -> str:
+    """The kind's attributes, one labelled line each (a value not given: a dash)."""
+    if not attrs:
+        return "\nattributes —"
+    lines = [f"\n  {escape(str(k))}: {escape('—' if v is None or v == '' else str(v))}" for k, v in attrs.items()]
+    return "\nattributes" + "".join(lines)
+
+
+def _provenance(p: dict[str, Any]) -> str:
+    """Where a record came from: its source, and the line of the source's file (or the
+    batch, for a record without a line: a manual entry, an award, an inspection)."""
+    where = [p["source"] or "—"]
+    if p.get("line") is not None:
+        where.append(f"line {p['line']}")
+    if p.get("batch") is not None:
+        where.append(f"batch {p['batch']}")
+    return ", ".join(where)
 
 
 @app.command("regions")
