@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from creditgov.core import clock, db
 from creditgov.core.errors import Conflict, InvalidInput
-from creditgov.finance import fund, loans, service
-from creditgov.finance.models import FinancingNeed, FundEntry, NeedConsent
+from creditgov.finance import access, fund, loans, service
+from creditgov.finance.models import FinancingNeed, FundEntry, LoanProduct, NeedConsent, NeedMatch
 from creditgov.finance.schemas import NeedIn
 from creditgov.security import users
 from creditgov.security.accounts import AccessConsent
@@ -286,3 +286,36 @@ def test_the_own_view_names_the_bank_and_the_purpose_in_the_pages_language(api) 
     assert "已到期" in zh["old"] and "有效" not in zh["old"] and "consent-revoke" not in zh["old"]
     assert "Expired" in en["old"] and "In force" not in en["old"]
     assert "有效" in zh["new"] and "In force" in en["new"] and "consent-revoke" in zh["new"]
+
+
+def test_amounts_read_with_separators_and_an_ungraded_subject_is_said_once(api) -> None:
+    url, c, tok, firm_id = api
+    need = {"amount": "500000", "term_months": 12, "purpose": "备货", "contact_name": "王会计",
+            "contact_phone": "13812345678"}
+    nid = c.post("/api/v1/finance/needs", json=need, headers=_h(tok["firm"])).json()["id"]
+    page = signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm", "/me/finance")
+    text = page.get("/me/finance").text
+    assert f"#{nid} · 500,000.00 元" in text and "500000.00" not in text
+    assert "金额 100,000–1,000,000 元" in text
+    with db.session_scope(url) as s:  # a subject the bands know nothing of: "未评价" once, not twice
+        match = s.execute(select(NeedMatch).where(NeedMatch.need_id == nid)).scalars().first()
+        assert match is not None
+        match.band_ok, match.band_got, match.band_model = False, None, None
+        product = s.get(LoanProduct, match.product_id)
+        assert product is not None
+        (band, *_rest) = access.reasons(match, product)
+        assert (band["got_zh"], band["gap_zh"], band["got_en"], band["gap_en"]) == ("未评价", "", "not graded", "")
+        assert band["gap_text"] == "not graded / 未评价"  # the API's text keeps saying why it does not hold
+        s.rollback()
+
+
+def test_the_own_score_line_reads_in_the_pages_language(api) -> None:
+    url, c, tok, firm_id = api
+    page = signed_in(TestClient(c.app, base_url="https://testserver", follow_redirects=False), "firm", "/me/credit")
+    for lang, sep, words in (("zh", "，", "等级"), ("en", ", ", "Grade")):
+        page.cookies.set("cg_lang", lang)
+        text = page.get("/me/credit").text
+        line = text[text.index('data-testid="own-score"'):]
+        line = line[:line.index("</p>")]
+        assert f"{sep}{words}" in line, line
+        assert lang == "zh" or "，" not in line

@@ -9,6 +9,7 @@ audited file read)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -112,6 +113,11 @@ def _floors(p: LoanProduct, lang: str) -> str:
         for model, band in sorted(p.min_bands.items())) or "—"
 
 
+def _yuan(amount: Decimal) -> str:
+    """An amount for reading: thousands separated, fen only where there are any."""
+    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
 def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
     """Each criterion of the product: the rule, whether it holds, and how close. `rule`,
     `got` and `gap_text` keep the codes (the API's); `rule_zh`/`rule_en`, `got_zh`/`got_en`
@@ -131,8 +137,9 @@ def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
          "got": f"{m.band_model or '—'}: {band_got}", "got_zh": got_band("zh"), "got_en": got_band("en"),
          "gap": m.band_gap, "gap_text": "" if m.band_ok else
          (f"{m.band_gap} band(s) short / 差 {m.band_gap} 档" if m.band_got else "not graded / 未评价"),
-         "gap_zh": "" if m.band_ok else (f"差 {m.band_gap} 档" if m.band_got else "未评价"),
-         "gap_en": "" if m.band_ok else (f"{m.band_gap} band(s) short" if m.band_got else "not graded")},
+         # not graded: said once, by what the subject has ("未评价"), not again as the gap
+         "gap_zh": "" if m.band_ok or not m.band_got else f"差 {m.band_gap} 档",
+         "gap_en": "" if m.band_ok or not m.band_got else f"{m.band_gap} band(s) short"},
         {"criterion": "lists", "holds": m.lists_ok, "rule": "not on: " + (", ".join(p.lists_absent) or "—"),
          "rule_zh": "不在名单: " + _named("list", p.lists_absent, "zh"),
          "rule_en": "Not on: " + _named("list", p.lists_absent, "en"), "got": m.lists_hit or "",
@@ -140,7 +147,8 @@ def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
          "gap": 0 if m.lists_ok else 1, "gap_text": "" if m.lists_ok else f"on / 在: {m.lists_hit}",
          "gap_zh": "" if m.lists_ok else "在名单上", "gap_en": "" if m.lists_ok else "on the list"},
         {"criterion": "amount", "holds": m.amount_ok, "rule": f"amount {p.amount_min}–{p.amount_max}",
-         "rule_zh": f"金额 {p.amount_min}–{p.amount_max} 元", "rule_en": f"Amount {p.amount_min}–{p.amount_max} yuan",
+         "rule_zh": f"金额 {_yuan(p.amount_min)}–{_yuan(p.amount_max)} 元",
+         "rule_en": f"Amount {_yuan(p.amount_min)}–{_yuan(p.amount_max)} yuan",
          "gap": round(m.amount_gap, 4),
          "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%",
          "gap_zh": "" if m.amount_ok else f"超出 {100 * m.amount_gap:.1f}%",
