@@ -192,6 +192,6 @@ def test_a_bank_officer_decides_records_a_repayment_and_sees_a_warning(server: S
         text = page.locator("[data-testid=bank-warnings] tr[data-testid^=warning-]").filter(
             has_text=f"#{loan_id}").inner_text()
         assert "Post-loan warning" in text and "Open" in text and "CST" in text and "贷后预警" not in text
-        assert page.inner_text(f"[data-testid=loan-status-{loan_id}]") == "overdue"
+        assert page.inner_text(f"[data-testid=loan-status-{loan_id}]") == "Overdue"
     finally:
         ctx.close()
