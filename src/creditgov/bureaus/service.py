@@ -74,9 +74,7 @@ def revoke_consent(session: Session, *, consent_id: int, subject_id: int | None 
 def consents_in_force(session: Session, bureau: str, on: dt.date) -> dict[int, AccessConsent]:
     """Subject id -> its consent to the bureau in force on `on` (the latest granted)."""
     q = (select(AccessConsent).where(
-        AccessConsent.organisation == bureau_policy.organisation(bureau), AccessConsent.granted_on <= on,
-        AccessConsent.revoked_on.is_(None),
-        sa.or_(AccessConsent.expires_on.is_(None), AccessConsent.expires_on >= on))
+        AccessConsent.organisation == bureau_policy.organisation(bureau), AccessConsent.in_force_on(on))
         .order_by(AccessConsent.id))
     return {c.subject_id: c for c in session.execute(q).scalars()}
 

@@ -237,9 +237,7 @@ def live_consent(session: Session, *, need_id: int, bank_id: int) -> NeedConsent
     """The need's consent to the bank in force today, if any."""
     today = clock.today()
     q = (select(NeedConsent).join(AccessConsent, AccessConsent.id == NeedConsent.consent_id)
-         .where(NeedConsent.need_id == need_id, NeedConsent.bank_id == bank_id, AccessConsent.revoked_on.is_(None),
-                AccessConsent.granted_on <= today)
-         .where((AccessConsent.expires_on.is_(None)) | (AccessConsent.expires_on >= today))
+         .where(NeedConsent.need_id == need_id, NeedConsent.bank_id == bank_id, AccessConsent.in_force_on(today))
          .order_by(NeedConsent.id))
     return session.execute(q.limit(1)).scalar_one_or_none()
 
@@ -282,8 +280,7 @@ def consent_in_force(session: Session, *, subject_id: int, bank_code: str, on: d
     on = on or clock.today()
     rows = session.execute(select(AccessConsent).where(AccessConsent.subject_id == subject_id,
                                                        AccessConsent.organisation == bank_code)).scalars()
-    return any(c.granted_on <= on and c.revoked_on is None and (c.expires_on is None or c.expires_on >= on)
-               for c in rows)
+    return any(c.in_force_on(on) for c in rows)
 
 
 def need_consents(session: Session, *, need_id: int) -> list[dict[str, Any]]:
@@ -293,7 +290,7 @@ def need_consents(session: Session, *, need_id: int) -> list[dict[str, Any]]:
     today = clock.today()
     out = []
     for nc, c, b in session.execute(q).tuples():
-        live = c.revoked_on is None and (c.expires_on is None or c.expires_on >= today)
+        live = c.in_force_on(today)
         out.append({"consent_id": c.id, "need_id": nc.need_id, "bank": b.code, "bank_name": b.name,
                     "granted_on": c.granted_on.isoformat(),
                     "expires_on": c.expires_on.isoformat() if c.expires_on else None,

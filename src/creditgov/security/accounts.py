@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -22,8 +23,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     false,
+    or_,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditgov.core.db import Base
@@ -106,6 +110,19 @@ class AccessConsent(Base):
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
     revoked_on: Mapped[dt.date | None] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    # The one statement of "in force on a day", for Python (a page, the CLI) and for
+    # SQL (the scope check, a bank's or a bureau's reading) alike: granted by then, not
+    # revoked, and its last day not passed. A revocation ends it from the day it is made.
+    @hybrid_method
+    def in_force_on(self, day: dt.date) -> bool:
+        return (self.granted_on <= day and self.revoked_on is None
+                and (self.expires_on is None or self.expires_on >= day))
+
+    @in_force_on.expression  # type: ignore[no-redef]
+    def in_force_on(cls: type[AccessConsent], day: dt.date) -> ColumnElement[bool]:  # noqa: N805 - the class
+        return and_(cls.granted_on <= day, cls.revoked_on.is_(None),
+                    or_(cls.expires_on.is_(None), cls.expires_on >= day))
 
 
 class SigninAttempt(Base):

@@ -103,7 +103,8 @@ def actor_label(actor: str | None, lang: str = "zh") -> str:
 
 
 #: A consent to read a subject's file, as `users.consent_status` says it.
-CONSENT_STATUS = {"in_force": ("有效", "In force"), "expired": ("已到期", "Expired"), "revoked": ("已撤销", "Revoked")}
+CONSENT_STATUS = {"in_force": ("有效", "In force"), "expired": ("已到期", "Expired"), "revoked": ("已撤销", "Revoked"),
+                  "not_yet": ("尚未生效", "Not yet in force")}
 
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
           "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
@@ -246,9 +246,7 @@ class Grant:
                 return false()
             today = clock.today()
             ok = select(AccessConsent.subject_id).where(
-                AccessConsent.organisation == p.organisation, AccessConsent.granted_on <= today,
-                AccessConsent.revoked_on.is_(None),
-                or_(AccessConsent.expires_on.is_(None), AccessConsent.expires_on >= today))
+                AccessConsent.organisation == p.organisation, AccessConsent.in_force_on(today))
             return Subject.id.in_(ok)
         if self.scope is Scope.SELF:
             return Subject.id == p.subject_id if p.subject_id is not None else false()

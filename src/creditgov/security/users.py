@@ -282,13 +282,14 @@ def consents(session: Session, *, subject_id: int | None = None, organisation: s
 
 
 def consent_status(c: AccessConsent, today: dt.date | None = None) -> str:
-    """`revoked`, `expired` (its last day has passed) or `in_force`: as the scope check
-    (`scopes.py`) reads it."""
+    """`revoked`, `expired` (its last day has passed), `not_yet` (granted from a later
+    day) or `in_force`: `AccessConsent.in_force_on`, the rule the scope check reads."""
+    today = today or clock.today()
     if c.revoked_on is not None:
         return "revoked"
-    if c.expires_on is not None and c.expires_on < (today or clock.today()):
+    if c.expires_on is not None and c.expires_on < today:
         return "expired"
-    return "in_force"
+    return "in_force" if c.in_force_on(today) else "not_yet"
 
 
 def consent_dict(c: AccessConsent) -> dict[str, Any]:
