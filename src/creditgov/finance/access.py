@@ -9,7 +9,6 @@ audited file read)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, AlertTrigger, ColourCodeChange
 from creditgov.core import labels
+from creditgov.core.amounts import yuan
 from creditgov.core.errors import NotFound
 from creditgov.finance import service
 from creditgov.finance.loans import RULE, consented, decline_reason
@@ -113,11 +113,6 @@ def _floors(p: LoanProduct, lang: str) -> str:
         for model, band in sorted(p.min_bands.items())) or "—"
 
 
-def _yuan(amount: Decimal) -> str:
-    """An amount for reading: thousands separated, fen only where there are any."""
-    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-
-
 def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
     """Each criterion of the product: the rule, whether it holds, and how close. `rule`,
     `got` and `gap_text` keep the codes (the API's); `rule_zh`/`rule_en`, `got_zh`/`got_en`
@@ -147,8 +142,8 @@ def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
          "gap": 0 if m.lists_ok else 1, "gap_text": "" if m.lists_ok else f"on / 在: {m.lists_hit}",
          "gap_zh": "" if m.lists_ok else "在名单上", "gap_en": "" if m.lists_ok else "on the list"},
         {"criterion": "amount", "holds": m.amount_ok, "rule": f"amount {p.amount_min}–{p.amount_max}",
-         "rule_zh": f"金额 {_yuan(p.amount_min)}–{_yuan(p.amount_max)} 元",
-         "rule_en": f"Amount {_yuan(p.amount_min)}–{_yuan(p.amount_max)} yuan",
+         "rule_zh": f"金额 {yuan(p.amount_min, fen=False)}–{yuan(p.amount_max, fen=False)} 元",
+         "rule_en": f"Amount {yuan(p.amount_min, fen=False)}–{yuan(p.amount_max, fen=False)} yuan",
          "gap": round(m.amount_gap, 4),
          "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%",
          "gap_zh": "" if m.amount_ok else f"超出 {100 * m.amount_gap:.1f}%",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from creditgov.cli.common import STATE, JsonOpt, console, emit_json, lang, session, writable_folder
 from creditgov.core import labels
+from creditgov.core.amounts import yuan
 from creditgov.core.config import load_yaml_model
 from creditgov.finance import access, book, demo, files, fund, loans, matching, service, stats
 from creditgov.finance.models import Bank, Loan
@@ -89,7 +90,7 @@ def products(status: str = typer.Option(None, "--status"), json_out: bool = Json
         t.add_column(c)
     for r in rows:
         t.add_row(str(r["id"]), r["bank"], r["code"], r["name"], ",".join(r["kinds"]),
-                  f"{r['amount_min']}–{r['amount_max']}", f"{r['term_min']}–{r['term_max']}",
+                  f"{yuan(r['amount_min'], fen=False)}–{yuan(r['amount_max'], fen=False)}", f"{r['term_min']}–{r['term_max']}",
                   f"{r['rate_min']}–{r['rate_max']}", f"{r['status_label']['zh']} / {r['status_label']['en']}")
     console.print(t)
 
@@ -255,7 +256,7 @@ def loan_book(json_out: bool = JsonOpt) -> None:
     for c in ("id", "bank", "subject", "principal", "outstanding", "status", "grade", "band"):
         t.add_column(c)
     for r in rows:
-        t.add_row(str(r["id"]), r["bank_name"], str(r["subject_id"]), r["principal"], r["outstanding"],
+        t.add_row(str(r["id"]), r["bank_name"], str(r["subject_id"]), yuan(r["principal"]), yuan(r["outstanding"]),
                   f"{r['status_label']['label_zh']} / {r['status_label']['label_en']}", r["grade"] or "",
                   labels.label("finance_band", r["band"]))
     console.print(t)
@@ -289,7 +290,7 @@ def fund_deposit(amount: str, ref: str = typer.Option(..., "--ref", help="The al
         entry, created = fund.deposit(s, amount=Decimal(amount), ref=ref, note=note, actor=_actor(actor))
         out = fund.deposit_dict(s, entry, created)
     _out(out, json_out, ("deposit" if created else "deposit already recorded (nothing added):")
-         + f" {out['ref']} {out['amount']}; fund balance {out['balance']}")
+         + f" {out['ref']} {yuan(out['amount'])}; fund balance {yuan(out['balance'])}")
 
 
 @app.command("fund-claim")
@@ -297,7 +298,7 @@ def fund_claim(loan_id: int, bank: str = BankOpt, actor: str = ActorOpt, json_ou
     with session() as s:
         out = fund.claim_dict(fund.claim(s, bank=service.bank_by_code(s, bank), loan_id=loan_id,
                                          actor=_actor(actor)))
-    _out(out, json_out, f"claim {out['id']}: {out['amount']} on loan {loan_id}")
+    _out(out, json_out, f"claim {out['id']}: {yuan(out['amount'])} on loan {loan_id}")
 
 
 @app.command("fund-review")
@@ -312,14 +313,14 @@ def fund_review(claim_id: int, reject: bool = typer.Option(False, "--reject"), n
 def fund_pay(claim_id: int, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     with session() as s:
         out = fund.claim_dict(fund.pay(s, claim_id=claim_id, actor=_actor(actor)))
-    _out(out, json_out, f"claim {claim_id} paid: {out['amount']}")
+    _out(out, json_out, f"claim {claim_id} paid: {yuan(out['amount'])}")
 
 
 @app.command("fund")
 def fund_show(json_out: bool = JsonOpt) -> None:
     with session() as s:
         out = fund.ledger(s)
-    _out(out, json_out, f"fund balance {out['balance']} ({len(out['entries'])} ledger entries)")
+    _out(out, json_out, f"fund balance {yuan(out['balance'])} ({len(out['entries'])} ledger entries)")
 
 
 @app.command("stats")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from creditgov import __version__, bootstrap
 from creditgov.api.request_keys import FORM_FIELD, dont_keep
-from creditgov.core import clock, labels
+from creditgov.core import amounts, clock, labels
 from creditgov.security.labels import actor_label
 from creditgov.security.scopes import PUBLIC, ROLE_LABELS, Grant, Principal, Scope
 from creditgov.web import i18n
@@ -123,18 +122,8 @@ def cst(value: Any, *, label: bool = True, seconds: bool = False) -> str:
 templates.env.filters["cst"] = cst
 
 
-def money(value: Any) -> str:
-    """Filter `|money`: an amount of yuan for reading, to the fen with thousands
-    separators (800,000.00); what is not a number is shown as it is."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"{Decimal(str(value)):,.2f}"
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
-templates.env.filters["money"] = money
+# Filter `|money`: an amount of yuan for reading, to the fen with thousands separators.
+templates.env.filters["money"] = amounts.yuan
 
 
 def label(kind: str, code: Any) -> str:
