@@ -9,6 +9,7 @@ everywhere else an ID number is shown (`security.crypto.mask_id`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -20,7 +21,7 @@ from creditgov.ingest.models import Batch, QuarantinedRow, SpecVersion
 from creditgov.ingest.reasons import reason_code
 from creditgov.ingest.service import quarantine_raw
 from creditgov.security.crypto import KeyRing, mask_id
-from creditgov.security.scopes import Grant, Scope
+from creditgov.security.scopes import Grant, Principal, Scope, authorize
 
 # Spec fields whose column holds a person's ID number (an `identifier` column holds
 # credit codes too: a value with a letter among its first 17 characters is one).
@@ -35,6 +36,20 @@ def unit_of(grant: Grant) -> str | None:
     if grant.scope is Scope.DEPARTMENT and grant.principal.department_code:
         return grant.principal.department_code
     raise NotFound("no department on this account", code="ingest.account.no_department")
+
+
+def traces(who: Principal) -> Callable[[str | None], bool]:
+    """Whether the reader may see where a record was read from (its batch, spec version
+    and line) on a subject's file: the rows of the sources the reader may trace here —
+    every source for the office, its own department's for a department officer (the
+    batches `batches` shows it), none for anyone else."""
+    if not who.can("ingest.read"):
+        return lambda department: False
+    grant = authorize(who, "ingest.read")
+    if grant.scope is Scope.ALL:
+        return lambda department: True
+    unit = grant.principal.department_code if grant.scope is Scope.DEPARTMENT else None
+    return lambda department: unit is not None and department == unit
 
 
 def _spec_doc(text: str) -> dict[str, Any]:

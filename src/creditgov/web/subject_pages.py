@@ -17,13 +17,14 @@ from creditgov.alerts import colours
 from creditgov.alerts.words import source_titles
 from creditgov.api.deps import DB, Id, Who, ctx
 from creditgov.core.errors import InvalidInput, NotFound
+from creditgov.ingest import access as ingest_access
 from creditgov.measures import service as measures_service
 from creditgov.records import received
 from creditgov.reports import overview
 from creditgov.scoring import access as scoring_access
 from creditgov.scoring import bands, narrative
 from creditgov.scoring import service as scoring_service
-from creditgov.security.scopes import Grant, Principal, Role, Scope, authorize, default_purpose
+from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
 from creditgov.subjects.access import read_file, read_relations
 from creditgov.subjects.links import LIMIT as RELATIONS_LIMIT
@@ -113,10 +114,9 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
     sources = source_titles(session, {str(r["provenance"]["source"]) for r in f["records"]
                                       if r["provenance"]["source"]}, lang)
     return render(request, "subject.html", {
-        # Where each record came from, by the source's name; its batch and line for those
-        # who trace rows (the office's ingestion pages) and for a department's own records.
-        "source_names": sources, "traces": who.can("ingest.read") and who.role is not Role.DEPARTMENT,
-        "own_department": who.department_code if who.role is Role.DEPARTMENT else None,
+        # Where each record came from, by the source's name; its batch and line for the
+        # rows of the sources the reader may trace (`ingest.access.traces`).
+        "source_names": sources, "traces": ingest_access.traces(who),
         "f": f, "relations": read_relations(session, grant, subject_id), "relations_limit": RELATIONS_LIMIT,
         "scores": scores, "explanation": explanation, "waterfall": waterfall, "explain_error": explain_error,
         "lists": overview.list_entries_of(session, subject_id) if grant.scope is not Scope.PUBLISHED else [],
