@@ -28,6 +28,9 @@ SCOPE_FIELDS: Names = {"region": ("所属区域", "a region"), "department": ("�
                        "organisation": ("所属机构", "an organisation"), "subject": ("对应主体", "a subject")}
 # The refusals of the administrator's account form.
 REFUSALS: Names = {
+    "security.permission.lacking": ("“{role:role}”角色没有此项权限。如需办理，请联系信用办。",
+                                    "The role “{role:role}” does not have this permission. "
+                                    "Ask the credit office if you need it done."),
     "users.role.unknown": ("请从所列角色中选择一项。", "Choose one of the listed roles."),
     "users.role.public": ("公众无需账号。", "The public role needs no account."),
     "users.exists": ("用户名“{username}”已被使用。", "User name “{username}” is already taken."),

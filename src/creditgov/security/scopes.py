@@ -308,7 +308,8 @@ def authorize(principal: Principal, permission: str) -> Grant:
     if scope is None:
         if not principal.signed_in:
             raise Unauthenticated("sign in first")
-        raise Forbidden(f"role {principal.role.value} lacks permission {permission}")
+        raise Forbidden(f"role {principal.role.value} lacks permission {permission}",
+                        code="security.permission.lacking", params={"role": principal.role.value})
     return Grant(principal, permission, scope)
 
 

@@ -230,10 +230,6 @@ def error_page(request: Request, status: int, detail: str, *, code: str | None =
     if status == 403 and pending:
         return RedirectResponse(f"{step_page(pending)}?next={quote(request.url.path)}", status_code=303)
     title, message, original = i18n.error_text(status, detail, _lang(request), code=code, params=params)
-    if status == 403 and original is None and message == detail:
-        # An uncoded refusal in English is the service's own words ("role grid_worker lacks
-        # permission check.run"): the page says it plainly and folds them, as in Chinese.
-        message, original = i18n.ERROR_HINTS[403][1], detail
     return render(request, "error.html", {"status": status, "title": title, "detail": message,
                                           "original": original}, status=status)
 
