@@ -41,7 +41,7 @@ from creditgov.measures.schemas import (
     ScenarioDef,
 )
 from creditgov.records import received
-from creditgov.scoring import bands
+from creditgov.scoring import bands, current
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_name
@@ -163,8 +163,15 @@ def latest_published_run(conn: Connection, model: str) -> int | None:
 
 
 def current_grade(conn: Connection, subject_id: int, model: str) -> Grade:
+    """The subject's grade in the model's latest published run, or the re-evaluation a
+    procedure made since against that run (`scoring.current`)."""
     row = conn.execute(_Q_GRADE, {"model": model, "subject": subject_id}).first()
-    return Grade(row[0], row[1], row[2], row[3]) if row else NO_GRADE
+    if not row:
+        return NO_GRADE
+    later = conn.execute(current.Q_LATER, {"model": model, "subject": subject_id, "run": row[0]}).first()
+    if later is not None:
+        return Grade(row[0], later.grade, later.colour, later.model_version)
+    return Grade(row[0], row[1], row[2], row[3])
 
 
 # ----------------------------------------------------------------------------- standing

@@ -20,6 +20,7 @@ from creditgov.core import clock
 from creditgov.lists.models import ListEntry
 from creditgov.lists.queries import listed_on
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import current
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.crypto import mask_name
 from creditgov.subjects.models import Region, Subject
@@ -132,17 +133,29 @@ def recent_records(session: Session, *, scope: ColumnElement[bool], limit: int =
 
 
 def subject_scores(session: Session, subject_id: int) -> list[dict[str, Any]]:
-    """The subject's result in the newest run of each model that scored it."""
+    """The subject's result in the newest run of each model that scored it — or, when
+    a procedure re-evaluated the subject since (`scoring.current`), that result, with
+    `reevaluated` saying when and why (`dimensions` then None: a re-evaluation keeps
+    the score, grade and colour)."""
     newest = (select(func.max(Score.run_id).label("run_id")).join(EvaluationRun, EvaluationRun.id == Score.run_id)
               .where(Score.subject_id == subject_id, EvaluationRun.status == "done")
               .group_by(EvaluationRun.model_name).subquery())
     q = (select(Score, EvaluationRun).join(EvaluationRun, EvaluationRun.id == Score.run_id)
          .where(Score.subject_id == subject_id, Score.run_id.in_(select(newest.c.run_id)))
          .order_by(EvaluationRun.model_name))
-    return [{"run_id": run.id, "model": run.model_name, "version": run.model_version,
+    rows = [{"run_id": run.id, "model": run.model_name, "version": run.model_version,
              "ref": f"{run.model_name}@{run.model_version}", "as_of": run.as_of.isoformat(),
              "published": run.published, "score": str(sc.score), "grade": sc.grade, "colour": sc.colour,
-             "dimensions": sc.dimensions} for sc, run in session.execute(q)]
+             "dimensions": sc.dimensions, "reevaluated": None} for sc, run in session.execute(q)]
+    later = current.superseding(session, subject_id, {r["model"]: r["run_id"] for r in rows})
+    for r in rows:
+        if (re := later.get(r["model"])) is not None:
+            r.update(version=re.model_version, ref=f"{re.model_name}@{re.model_version}", as_of=re.as_of.isoformat(),
+                     score=str(re.score), grade=re.grade, colour=re.colour, dimensions=None,
+                     reevaluated={"id": re.id, "cause": re.cause, "cause_words": current.cause_words(re.cause),
+                                  "previous_grade": re.previous_grade,
+                                  "at": re.created_at.isoformat(timespec="seconds")})
+    return rows
 
 
 def list_entries_of(session: Session, subject_id: int) -> list[dict[str, Any]]:

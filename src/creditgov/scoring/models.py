@@ -105,3 +105,24 @@ class RecordSegment(Base):
     excluded: Mapped[str] = mapped_column(Text, nullable=False)  # the secret items left out, sorted, comma-separated
     snapshot: Mapped[str | None] = mapped_column(Text)  # PostgreSQL: the snapshot the copy was read in
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Reevaluation(Base):
+    """A subject's result recomputed at once for one published model after a procedure
+    changed its file (`current.reevaluate`). Kept beside the run it was computed against
+    (`previous_run_id`), whose row it supersedes for the subject until the next run."""
+
+    __tablename__ = "subject_reevaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    model_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(30), nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    score: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    grade: Mapped[str] = mapped_column(String(10), nullable=False)
+    colour: Mapped[str] = mapped_column(String(10), nullable=False)
+    previous_run_id: Mapped[int | None] = mapped_column(Integer)
+    previous_grade: Mapped[str | None] = mapped_column(String(10))
+    cause: Mapped[str] = mapped_column(String(40), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

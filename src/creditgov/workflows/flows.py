@@ -8,7 +8,6 @@ state machine stays readable and each cross-domain effect is one named step here
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -24,7 +23,8 @@ from creditgov.lists import exits as lists_service
 from creditgov.lists import queries as lists_queries
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring import current
+from creditgov.scoring.models import Reevaluation as ReevaluationRow
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.models import AuditEntry
@@ -34,7 +34,6 @@ from creditgov.workflows.common import get_objection, get_record, record_version
 from creditgov.workflows.eligibility import obligations_fulfilled, repair_schedule, schedule_of
 from creditgov.workflows.exchange import package_dict, queue_exchange
 from creditgov.workflows.models import Objection, RepairApplication, RepairCondition
-from creditgov.workflows.models import Reevaluation as ReevaluationRow
 from creditgov.workflows.notifications import tell_subject
 from creditgov.workflows.repair import claim_approval, repair_dict, repairs
 from creditgov.workflows.rules import rules
@@ -85,59 +84,12 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
 # ----------------------------------------------------------------------------- evaluation
 
 
-def _latest_published(session: Session, model: str, subject_id: int) -> tuple[int | None, str | None]:
-    run_id = session.execute(
-        select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                       EvaluationRun.status == "done")
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).scalar()
-    if run_id is None:
-        return None, None
-    grade = session.execute(select(Score.grade).where(Score.run_id == run_id, Score.subject_id == subject_id)).scalar()
-    return run_id, grade
-
-
-def published_models(session: Session) -> list[str]:
-    """Names of the models with a published version."""
-    from creditgov.scoring import service as scoring_service
-
-    return sorted({v.name for v in scoring_service.versions(session) if v.status == "published"})
-
-
-def reevaluate_subject(session: Session, *, subject_id: int, cause: str,
+def reevaluate_subject(session: Session, *, subject_id: int, cause: str, actor: str | None = None,
                        as_of: dt.date | None = None) -> list[ReevaluationRow]:
-    """Recompute the subject at once for every published model whose scope holds it,
-    with the engine's reference evaluator (`scoring.explain`), inside this unit of
-    work so the change just made counts. The result is stored beside the last
-    published run's grade, and the next full run supersedes it.
-
-    SEAM: the scoring service has no call that stores one subject's result into the
-    run that checks read; when it gains one (e.g. `scoring.service.evaluate_subject`),
-    call it here instead of writing `subject_reevaluations`."""
-    from creditgov.scoring import explain
-    from creditgov.scoring import service as scoring_service
-
-    as_of = as_of or clock.today()
-    out = []
-    for name in published_models(session):
-        mv, p = scoring_service.prepared_for(session, name, as_of)
-        data = explain.load_subject_data(session, [subject_id], items=p.used_items).get(subject_id)
-        if data is None or not explain.in_scope(p, data):
-            continue
-        ex = explain.evaluate(p, data)
-        prev_run, prev_grade = _latest_published(session, name, subject_id)
-        row = ReevaluationRow(subject_id=subject_id, model_name=mv.name, model_version=mv.version, as_of=as_of,
-                              score=Decimal(ex.score_centi) / 100, grade=ex.grade, colour=ex.colour,
-                              previous_run_id=prev_run, previous_grade=prev_grade, cause=cause,
-                              created_at=clock.now())
-        session.add(row)
-        out.append(row)
-    session.flush()
-    if out:
-        audit.append(session, action="evaluation.reevaluate", subject_id=subject_id,
-                     detail={"cause": cause, "as_of": as_of.isoformat(),
-                             "results": {r.model_name: {"grade": r.grade, "previous": r.previous_grade}
-                                         for r in out}})
-    return out
+    """The subject recomputed at once after a procedure changed its file, in the name
+    of the decision's actor (`scoring.current.reevaluate`: its result stands on the
+    file, the report, checks and codes until the next run)."""
+    return current.reevaluate(session, subject_id=subject_id, cause=cause, actor=actor, as_of=as_of)
 
 
 # ----------------------------------------------------------------------------- repair
@@ -166,7 +118,7 @@ def approve_repair(session: Session, *, application_id: int, department: str, re
     reeval_error = None
     try:
         with session.begin_nested():
-            reevals = reevaluate_subject(session, subject_id=a.subject_id, cause=f"repair:{a.id}")
+            reevals = reevaluate_subject(session, subject_id=a.subject_id, cause=f"repair:{a.id}", actor=actor)
     except CreditGovError as exc:
         reevals, reeval_error = [], str(exc)
     audit.append(session, action="repair.approve", actor=actor, subject_id=a.subject_id,
@@ -269,12 +221,12 @@ def _explanations(session: Session, subject_id: int, on: dt.date) -> list[dict[s
     from creditgov.scoring import service as scoring_service
 
     out = []
-    for name in published_models(session):
+    for name in current.published_models(session):
         mv, p = scoring_service.prepared_for(session, name, on)
         data = explain.load_subject_data(session, [subject_id], items=p.used_items).get(subject_id)
         if data is None or not explain.in_scope(p, data):
             continue
-        run_id, grade = _latest_published(session, name, subject_id)
+        run_id, grade = current.latest_published(session, name, subject_id)
         out.append({"model": f"{mv.name}@{mv.version}", "published_run": run_id, "published_grade": grade,
                     "explanation": explain.evaluate(p, data).as_dict()})
     return out

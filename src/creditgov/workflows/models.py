@@ -9,7 +9,6 @@ called from the procedures (`objection.py`, `outcomes.py`) and `flows.py` only.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -19,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
 )
@@ -177,24 +175,3 @@ class Material(Base):
     stored_as: Mapped[str] = mapped_column(String(400), nullable=False)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     actor: Mapped[str] = mapped_column(String(100), nullable=False)
-
-
-class Reevaluation(Base):
-    """A subject's result recomputed at once for one published model after its file
-    changed (a repair). Kept apart from evaluation runs: a one-subject run would hide
-    every other subject from 'the latest published run'."""
-
-    __tablename__ = "subject_reevaluations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
-    model_name: Mapped[str] = mapped_column(String(80), nullable=False)
-    model_version: Mapped[str] = mapped_column(String(30), nullable=False)
-    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    score: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
-    grade: Mapped[str] = mapped_column(String(10), nullable=False)
-    colour: Mapped[str] = mapped_column(String(10), nullable=False)
-    previous_run_id: Mapped[int | None] = mapped_column(Integer)
-    previous_grade: Mapped[str | None] = mapped_column(String(10))
-    cause: Mapped[str] = mapped_column(String(40), nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
