@@ -36,14 +36,14 @@ def test_checks_and_measures_name_their_codes(sclient: TestClient, sqlite_county
     measures = {m["code"]: m for m in _get(sclient, sqlite_county, "/measures")}
     fast = measures["fast-track-approval"]
     assert fast["code"] == "fast-track-approval"  # the code is kept
-    assert fast["labels"]["code"] == _pair("信易批·绿色通道(优先办理、简化程序)", "Fast-track approval (信易批)")
+    assert fast["labels"]["code"] == _pair("信易批·绿色通道（优先办理、简化程序）", "Fast-track approval (信易批)")
     assert fast["labels"]["kind"] == _pair("激励措施", "Incentive")
-    assert fast["labels"]["scenarios"]["administrative-approval"] == _pair("行政审批(信易批)", "Administrative approval")
+    assert fast["labels"]["scenarios"]["administrative-approval"] == _pair("行政审批（信易批）", "Administrative approval")
 
     out = _get(sclient, sqlite_county, "/checks", method="POST",
                json={"scenario": "administrative-approval", "subject_id": 1})
     assert out["scenario"]["code"] == "administrative-approval"
-    assert out["scenario"]["labels"]["code"] == _pair("行政审批(信易批)", "Administrative approval")
+    assert out["scenario"]["labels"]["code"] == _pair("行政审批（信易批）", "Administrative approval")
     assert out["subject"]["labels"]["kind"] == ENTERPRISE
     assert out["model"] == "public-credit-enterprise" and out["labels"]["model"] == ENTERPRISE_MODEL
     for m in [*out["measures"], *out["available_with_commitment"]]:
@@ -58,7 +58,7 @@ def test_checks_and_measures_name_their_codes(sclient: TestClient, sqlite_county
     # A scenario whose measure applies to subject 1; the recorded check keeps its measures
     # as a list of codes, named code by code.
     out = _get(sclient, sqlite_county, "/checks", method="POST", json={"scenario": "yiwu-admission", "subject_id": 1})
-    strict = _pair("入驻从严审核与专项督查(义乌电商小镇)", "Strict admission review and special supervision (Yiwu town)")
+    strict = _pair("入驻从严审核与专项督查（义乌电商小镇）", "Strict admission review and special supervision (Yiwu town)")
     [m] = [m for m in out["measures"] if m["code"] == "admission-strict-review"]
     assert m["labels"]["code"] == strict and m["labels"]["kind"] == _pair("监管措施", "Supervision")
     got = _get(sclient, sqlite_county, f"/checks/{out['check_id']}")

@@ -31,7 +31,7 @@ def test_an_exit_the_list_does_not_allow_names_the_list_and_the_exit(county_sqli
         with pytest.raises(InvalidInput, match="has no exit by repair") as exc:
             list_exits.exit_for_record(s, record_id=rec.id, reason="record repaired", kind="repair", actor="t")
         n = entry.id
-    assert i18n.refusal(exc.value, "zh") == f"名单条目 #{n} 所在的“守信激励对象名单(红名单)”不能以“信用修复”方式移出。"
+    assert i18n.refusal(exc.value, "zh") == f"名单条目 #{n} 所在的“守信激励对象名单（红名单）”不能以“信用修复”方式移出。"
     assert i18n.refusal(exc.value, "en") == f"“Red list (honest subjects)” does not allow the exit “Credit repair” (entry #{n})."
 
 

@@ -69,7 +69,7 @@ def test_the_statistics_are_a_labelled_table(site) -> None:
         st = measures.stats(s)
     assert st["totals"]["checks"] == 3
     for lang, words in (("zh", ("核查单位", "应用场景", "核查次数", "返回措施", "已反馈", "已实施", "未实施", "待反馈", "合计",
-                                "税务局", "出口退(免)税申报", EVIL)),
+                                "税务局", "出口退（免）税申报", EVIL)),
                         ("en", ("Checked by", "Scenario", "Checks", "Measures returned", "Reported back", "Applied",
                                 "Not applied", "Awaiting feedback", "Total", "Tax Bureau", "Export tax refund",
                                 EVIL + " (en)"))):

@@ -31,7 +31,7 @@ def test_a_scenario_that_does_not_check_a_kind(county_sqlite: str) -> None:
         with pytest.raises(InvalidInput, match="does not check a individual") as person:
             measures_service.check(s, scenario="export-tax-refund", subject_id=resident.id, department="tax",
                                    actor="test")
-    assert i18n.refusal(person.value, "zh") == "核查场景“出口退(免)税申报”不适用于自然人，不能对其核查。"
+    assert i18n.refusal(person.value, "zh") == "核查场景“出口退（免）税申报”不适用于自然人，不能对其核查。"
     assert i18n.refusal(person.value, "en") == (
         "The scenario “Export tax refund” does not check a subject of the kind “Individual”: "
         "出口退(免)税 is claimed by exporting enterprises and businesses, not by residents")

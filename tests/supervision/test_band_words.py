@@ -66,3 +66,15 @@ def test_a_deployments_own_policy_names_its_bands_from_the_store(store: str, tmp
         assert labels.label("supervision_policy", "own-policy", "en") == "Our own policy"
     # without the store, the shipped file names only the shipped policies
     assert labels.label("supervision_band", "tier-1", "zh", url="") == "tier-1"
+
+
+def test_the_policy_table_cuts_a_chinese_citation_after_a_clause() -> None:
+    """Chinese has no spaces to cut at: the supervision page's policy table shows a long
+    citation up to its last clause mark in reach, never half a word, whole when short."""
+    from creditgov.supervision.access import short_citation
+
+    by_name = {p.name: p.citation for p in supervision_service.read_policies().policies}
+    assert short_citation(by_name["bayannur-enterprise"]) == by_name["bayannur-enterprise"]
+    cut = short_citation(by_name["changxing-homestay"])
+    assert cut.endswith("民宿信用信息……") and by_name["changxing-homestay"].startswith(cut) and len(cut) < 90
+    assert short_citation("甲乙丙丁，" * 30) == "甲乙丙丁，" * 16 + "甲乙丙丁…"   # the comma before the cut dropped

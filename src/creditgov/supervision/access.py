@@ -99,9 +99,27 @@ def own_department(grant: Grant, department: str, what: str) -> None:
 
 
 def policy_rows(session: Session) -> list[dict[str, Any]]:
+    """The loaded policies with their version and hash, and `citation_short`: the
+    citation as a page's table cell shows it (`short_citation`)."""
     rows = {r.name: r for r in session.execute(select(SupervisionPolicy)).scalars()}
-    return [{**p.model_dump(mode="json"), "version": rows[p.name].version, "content_hash": rows[p.name].content_hash}
-            for p in supervision_service.policies(session)]
+    return [{**p.model_dump(mode="json"), "version": rows[p.name].version, "content_hash": rows[p.name].content_hash,
+             "citation_short": short_citation(p.citation)} for p in supervision_service.policies(session)]
+
+
+_CLAUSE_ENDS = "，；。：、）》”…,;) "
+
+
+def short_citation(text: str, length: int = 90) -> str:
+    """A citation cut to about `length` characters for a table cell: whole when it fits,
+    else after the last clause mark (or space) in its second half, with “…”. Chinese is
+    written without spaces, so a cut at a space would fall inside a word."""
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    head = text[:length - 1]
+    cut = max(head.rfind(c) for c in _CLAUSE_ENDS)
+    kept = (head[:cut + 1] if cut >= length // 2 else head).rstrip("，；：、,; ")
+    return kept if kept.endswith("…") else kept + "…"
 
 
 def patrol_targets(session: Session, grant: Grant, grid: str | None) -> tuple[str, list[dict[str, Any]]]:

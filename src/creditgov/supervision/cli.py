@@ -324,7 +324,8 @@ def cancel(task_id: int, reason: str = typer.Option(..., "--reason"), actor: str
 def reassign(task_id: int, assignee: list[str] = typer.Option(..., "--assignee",
                                                               help="An inspector's code; repeat for each."),
              reason: str = typer.Option(..., "--reason"), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
-    """Give an open task to other inspectors; its inspection notice is dated by this assignment."""
+    """Give an open task to other inspectors, as the draw would (its pool, neither local nor
+    the last inspectors, its load cap and number per task); its notice is dated by this assignment."""
     with session() as s:
         out = supervision_tasks.task_dict(supervision_tasks.reassign_task(s, task_id=task_id, assignees=assignee,
                                                                           reason=reason, actor=actor))

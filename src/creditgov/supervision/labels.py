@@ -41,6 +41,21 @@ REFUSALS: Names = {
     "supervision.task.own_region": ("检查人员“{inspectors}”在被检查对象所在区域工作，按回避规定不能承担这项检查。",
                                     "Inspector(s) “{inspectors}” work in the subject's own region and must stand "
                                     "aside from this inspection."),
+    "supervision.task.not_in_pool": ("检查人员“{inspectors}”不在监管方案“{policy:supervision_policy}”抽取的检查人员库（或人员类别）中。",
+                                     "Inspector(s) “{inspectors}” are not among the inspectors “{policy:supervision_policy}” "
+                                     "draws from (its pool and kinds)."),
+    "supervision.task.previous_inspectors": ("检查人员“{inspectors}”上一次检查过该对象，按回避规定不能再承担这项检查。",
+                                             "Inspector(s) “{inspectors}” inspected this subject last time and must "
+                                             "stand aside from this inspection."),
+    "supervision.task.load_cap": ("检查人员“{inspectors}”在本次抽查中已承担 {max} 项检查任务，达到监管方案规定的上限。",
+                                  "Inspector(s) “{inspectors}” already hold {max} tasks of this draw, the policy's "
+                                  "limit."),
+    "supervision.task.not_grid_worker": ("“{inspectors}”不是被巡查对象所在网格的网格员：网格巡查只能交给本网格的网格员。",
+                                         "“{inspectors}” are not grid workers of the subject's grid: a patrol goes to "
+                                         "its grid's workers."),
+    "supervision.task.team_size": ("按监管方案，每项检查由 {n} 名检查人员承担，本次选了 {given} 名。",
+                                   "Under the policy an inspection is carried out by {n} inspectors; {given} were "
+                                   "chosen."),
     "supervision.campaign.code": ("检查活动编号须为 1–40 个字母、数字或“-”“_”“.”。",
                                   "A campaign code is 1–40 letters, digits, '-', '_' or '.'."),
     "supervision.campaign.no_title": ("检查活动须填写名称和所依据的文件。",

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +35,7 @@ from creditgov.ingest.reasons import reason_code
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.writer import BatchWriter, Lookups
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import current
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Region, Subject
@@ -232,6 +235,8 @@ def record_result(session: Session, keyring: KeyRing, *, task_id: int, outcome: 
     session.flush()
     audit.append(session, action="supervision.result", actor=actor, subject_id=t.subject_id,
                  detail={"task": t.id, "outcome": outcome, "record": rec.id, "batch": batch.id, "verdict": verdict})
+    # the finding is on the file now: the subject stands anew (a broken model cannot undo the result)
+    current.reevaluate_after(session, subject_id=t.subject_id, cause=f"inspection:{t.id}", actor=actor)
     return t, rec
 
 
@@ -248,13 +253,135 @@ def _lookups(session: Session, keyring: KeyRing, subj: Subject) -> Lookups:
         by_index={subj.resident_id_index: subj.id} if subj.resident_id_index else {})
 
 
+# ----------------------------------------------------------------------------- re-assignment
+
+
+@dataclass(frozen=True)
+class TeamRules:
+    """What the assignment of a task keeps, as the draw keeps it (`draw.conflicts`, the
+    pool and the load cap): who may inspect the subject, and how many of them.
+
+    A task of a policy goes to the policy's pool and kinds of inspector
+    (`inspector_pool`, `inspector_kinds`), never to one who works in the subject's region
+    (`exclusions.own_region`) or inspected it last time (`exclusions.previous_inspectors`:
+    the team of the subject's last task before this one that was not cancelled), never to
+    one holding `max_tasks_per_inspector` tasks of the task's draw already, and to
+    `inspectors_per_task` of them. A patrol goes to grid workers of the subject's grid."""
+
+    policy: str | None
+    pool: str | None
+    kinds: tuple[str, ...]
+    regions: frozenset[str]  # the subject's region and its ancestors
+    own_region: bool
+    previous: frozenset[str]
+    load: dict[str, int]  # tasks of the task's draw each inspector holds, this one aside
+    max_load: int | None
+    size: int | None
+    grid_workers: bool
+
+    def broken(self, i: Inspector) -> str | None:
+        """The first rule an (active) inspector breaks for the task, by its code; None: eligible."""
+        if self.grid_workers and not (i.kind == "grid_worker" and i.region_code in self.regions):
+            return "not_grid_worker"
+        if self.pool is not None and (i.pool != self.pool or i.kind not in self.kinds):
+            return "not_in_pool"
+        if self.own_region and i.region_code is not None and i.region_code in self.regions:
+            return "own_region"
+        if i.code in self.previous:
+            return "previous_inspectors"
+        if self.max_load is not None and self.load.get(i.code, 0) >= self.max_load:
+            return "load_cap"
+        return None
+
+
+def team_rules(session: Session, t: InspectionTask) -> TeamRules:
+    """The rules a team for `t` keeps, read from its policy, its subject and its draw."""
+    path = session.execute(select(Region.path).join(Subject, Subject.region_id == Region.id)
+                           .where(Subject.id == t.subject_id)).scalar()
+    regions = frozenset(c for c in (path or "").strip("/").split("/") if c)
+    if t.policy_name is None:
+        return TeamRules(None, None, (), regions, False, frozenset(), {}, None, None, t.kind == "patrol")
+    _, p = policy(session, t.policy_name)
+    previous: frozenset[str] = frozenset()
+    if p.exclusions.previous_inspectors:
+        last = session.execute(select(InspectionTask.assignees).where(
+            InspectionTask.subject_id == t.subject_id, InspectionTask.id < t.id, InspectionTask.status != "cancelled")
+            .order_by(InspectionTask.id.desc()).limit(1)).scalar()
+        previous = frozenset(last or [])
+    load: Counter[str] = Counter()
+    if t.draw_id is not None and p.max_tasks_per_inspector is not None:
+        for team in session.execute(select(InspectionTask.assignees).where(
+                InspectionTask.draw_id == t.draw_id, InspectionTask.id != t.id,
+                InspectionTask.status != "cancelled")).scalars():
+            load.update(set(team or []))
+    return TeamRules(p.name, p.inspector_pool, tuple(p.inspector_kinds), regions, p.exclusions.own_region,
+                     previous, dict(load), p.max_tasks_per_inspector if t.draw_id is not None else None,
+                     p.inspectors_per_task, False)
+
+
+def eligible_inspectors(session: Session, t: InspectionTask) -> list[Inspector]:
+    """The inspectors on duty a task may go to (by code): every rule of `team_rules` kept.
+    Its present inspectors are among them where they keep the rules too."""
+    rules = team_rules(session, t)
+    q = select(Inspector).where(Inspector.active.is_(True)).order_by(Inspector.code)
+    if rules.pool is not None:
+        q = q.where(Inspector.pool == rules.pool, Inspector.kind.in_(rules.kinds))
+    elif rules.grid_workers:
+        q = q.where(Inspector.kind == "grid_worker", Inspector.region_code.in_(sorted(rules.regions)))
+    return [i for i in session.execute(q).scalars() if rules.broken(i) is None]
+
+
+def reassign_choices(session: Session, t: InspectionTask, chosen: Sequence[str]) -> list[dict[str, Any]]:
+    """What a re-assignment form offers: the eligible inspectors (code, name, the region
+    they work in), then any of `chosen` (what was ticked) the rules keep away, marked
+    `eligible: False` so the form shows why it was refused and lets it be unticked."""
+    eligible = eligible_inspectors(session, t)
+    codes = {i.code for i in eligible}
+    rest = [c for c in chosen if c not in codes]
+    others = {i.code: i for i in session.execute(select(Inspector).where(Inspector.code.in_(rest))).scalars()}
+    people = [(i, True) for i in eligible] + [(others[c], False) for c in rest if c in others]
+    regions = dict(session.execute(select(Region.code, Region.name).where(
+        Region.code.in_({i.region_code for i, _ in people if i.region_code}))).tuples().all())
+    out = [{"code": i.code, "name": i.name, "region": regions.get(i.region_code or ""), "eligible": ok}
+           for i, ok in people]
+    return out + [{"code": c, "name": "", "region": None, "eligible": False} for c in rest if c not in others]
+
+
+def _refuse_broken(rules: TeamRules, team: Sequence[str], roster: dict[str, Inspector]) -> None:
+    """Refuse a team breaking a rule the draw keeps, naming the rule (by its code) and
+    who breaks it."""
+    broken = {a: rules.broken(roster[a]) for a in team}
+
+    def who(rule: str) -> str:
+        return ", ".join(a for a in team if broken[a] == rule)
+
+    if names := who("not_grid_worker"):
+        raise InvalidInput(f"{names}: not grid workers of the subject's grid", code="supervision.task.not_grid_worker",
+                           params={"inspectors": names})
+    if names := who("not_in_pool"):
+        raise InvalidInput(f"{names}: not in the pool and kinds policy {rules.policy} draws from",
+                           code="supervision.task.not_in_pool", params={"inspectors": names, "policy": rules.policy})
+    if names := who("own_region"):
+        raise InvalidInput(f"inspector(s) {names} work in the subject's own region",
+                           code="supervision.task.own_region", params={"inspectors": names})
+    if names := who("previous_inspectors"):
+        raise InvalidInput(f"inspector(s) {names} inspected the subject last time",
+                           code="supervision.task.previous_inspectors", params={"inspectors": names})
+    if names := who("load_cap"):
+        raise InvalidInput(f"inspector(s) {names} already hold {rules.max_load} tasks of this draw",
+                           code="supervision.task.load_cap", params={"inspectors": names, "max": rules.max_load})
+    if rules.size is not None and len(team) != rules.size:
+        raise InvalidInput(f"the policy gives a task to {rules.size} inspectors, not {len(team)}",
+                           code="supervision.task.team_size", params={"n": rules.size, "given": len(team)})
+
+
 def reassign_task(session: Session, *, task_id: int, assignees: Sequence[str], reason: str,
                   actor: str | None = None) -> InspectionTask:
     """Give an open task to other inspectors (active ones of the roster, by code), with
-    the reason (回避, leave, workload …). The assignment's moment is kept: the inspection
-    notice printed afterwards is dated by it, not by the first assignment. A task of a
-    policy that keeps inspectors out of the subject's own region (`exclusions.own_region`)
-    is not given to one who works there. Audited with the team before and after."""
+    the reason (回避, leave, workload …). The new team keeps every rule the draw keeps
+    (`team_rules`): a refusal names the rule broken and who breaks it. The assignment's
+    moment is kept: the inspection notice printed afterwards is dated by it, not by the
+    first assignment. Audited with the team before and after."""
     actor = actor or audit.default_actor()
     if not reason.strip():
         raise InvalidInput("re-assigning a task needs a reason", code="supervision.task.reassign_no_reason")
@@ -273,13 +400,7 @@ def reassign_task(session: Session, *, task_id: int, assignees: Sequence[str], r
     if missing := [a for a in team if a not in roster]:
         raise NotFound(f"no active inspector {', '.join(missing)}", code="supervision.task.unknown_inspectors",
                        params={"inspectors": ", ".join(missing)})
-    if t.policy_name is not None and policy(session, t.policy_name)[1].exclusions.own_region:
-        path = session.execute(select(Region.path).join(Subject, Subject.region_id == Region.id)
-                               .where(Subject.id == t.subject_id)).scalar()
-        chain = {c for c in (path or "").strip("/").split("/") if c}
-        if near := [a for a in team if roster[a].region_code in chain]:
-            raise InvalidInput(f"inspector(s) {', '.join(near)} work in the subject's own region",
-                               code="supervision.task.own_region", params={"inspectors": ", ".join(near)})
+    _refuse_broken(team_rules(session, t), team, roster)
     before = list(t.assignees or [])
     now = clock.now()
     t.assignees, t.assigned_at, t.updated_at = team, now, now
