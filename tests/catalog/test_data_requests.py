@@ -7,6 +7,7 @@ too. Hostile text passes through unharmed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,17 @@ def test_both_sides_through_the_api(store: str, ring, mini: Path) -> None:
     page = c.get(f"/data-requests/{form['id']}", headers=h("market"))
     assert page.status_code == 200 and "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "已批准" in page.text
+    # Both pages in either language: Chinese punctuation only on the Chinese page, times
+    # headed as China Standard Time in the page's words.
+    for lang, heads in (("zh", ("提交时间（北京时间）", "时间（北京时间）", "（已批准）")),
+                        ("en", ("Filed (CST)", "Time (CST)", " (Approved)"))):
+        c.cookies.set("cg_lang", lang)
+        pages = [c.get(path, headers=h("market")).text for path in ("/data-requests", f"/data-requests/{form['id']}")]
+        assert heads[0] in pages[0] and heads[2] in pages[0] and heads[1] in pages[1], lang
+        if lang == "en":
+            main = re.sub(r"<[^>]+>", "", "".join(p.split("<main", 1)[1] for p in pages))
+            assert not re.search(r"[（），；、]", main), re.findall(r".{20}[（），；、].{20}", main)
+    c.cookies.delete("cg_lang")
 
 
 def test_the_commands_with_json(cli, store: str, ring, mini: Path) -> None:

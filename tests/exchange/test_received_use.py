@@ -108,7 +108,7 @@ def test_upper_evaluations_count_in_the_check_and_show_on_the_file(
         token, _ = user_service.issue_token(s, user_id=u.id, name="test", actor="test")
     client = TestClient(create_app(url, tmp_path / "test.key"), base_url="https://testserver")  # the keyring's file
     for lang, words in (("zh", ("上级平台评价", "评价平台", "优秀(守信)", "其他平台的检查结果", "发现问题", "上级平台")),
-                        ("en", ("Upper-platform evaluations", "Evaluated by", "excellent",
+                        ("en", ("Upper-platform evaluations", "Evaluated by", "Excellent",
                                 "Inspection results from other platforms", "Problems found", "upper platform"))):
         client.cookies.set(LANG_COOKIE, lang)
         page = client.get(f"/subjects/{firms['good']}", headers={"authorization": f"Bearer {token}"}).text
@@ -156,7 +156,7 @@ def test_the_report_names_the_upper_evaluation(county_with_upper: tuple[str, Key
         apply.receive(s, ring, _package(1, [evaluation]))
     for lang, words in (("zh", ("上级平台评价", "上级平台 province", "2026-10-31", "A（优秀(守信)）")),
                         ("en", ("Evaluations from the upper platform", "Upper platform province", "2026-10-31",
-                                "A (excellent)"))):
+                                "A (Excellent)"))):
         with db.session_scope(url) as s:
             pdf, _row = report_service.issue(s, ring, subject_id=firms["good"], actor="test", purpose="test",
                                              verify_base="https://testserver/verify", lang=lang)

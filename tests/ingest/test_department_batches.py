@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from creditgov.api.app import create_app
 from creditgov.core import db, labels
 from creditgov.ingest import service
-from creditgov.ingest.models import Batch
+from creditgov.ingest.models import Batch, QuarantinedRow
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file, mask_id
 
@@ -36,6 +36,7 @@ class Served:
     client: TestClient
     tokens: dict[str, dict[str, str]]
     batch: dict[str, int]  # by source
+    store: str
 
     def get(self, path: str, who: str, lang: str = "zh", status: int = 200) -> str:
         self.client.cookies.set("cg_lang", lang)
@@ -61,11 +62,17 @@ def served(store: str, mini: Path, tmp_path: Path) -> Served:
             u = users.create_user(s, username=name, password=None, role=role, department_code=dep, actor="test")
             tokens[name] = {"Authorization": f"Bearer {users.issue_token(s, user_id=u.id, name='t', actor='test')[0]}"}
         batch = {b.source: b.id for b in s.execute(select(Batch)).scalars()}
-    return Served(TestClient(create_app(store, key), base_url="https://testserver"), tokens, batch)
+    return Served(TestClient(create_app(store, key), base_url="https://testserver"), tokens, batch, store)
 
 
 def _batch_ids(page: str) -> set[int]:
     return {int(i) for i in re.findall(r'data-testid="batch-(\d+)"', page)}
+
+
+def _find(pattern: str, page: str) -> str:
+    m = re.search(pattern, page, re.S)
+    assert m is not None, pattern
+    return m.group(1)
 
 
 def _menu(page: str) -> list[str]:
@@ -114,12 +121,51 @@ def test_another_departments_batch_and_rows_are_not_found(served: Served) -> Non
     assert len(mine) == 2 and all(r["encrypted"] and "raw" not in r for r in mine)
 
 
+def _source_name(department: str, lang: str) -> str:
+    """A source without a spec title, named as the alerts name it: its department and kind."""
+    dept, kind = labels.label("department", department, lang), labels.label("source_kind", "records", lang)
+    assert dept != department and kind != "records"
+    return f"{dept}: {kind}" if lang == "en" else f"{dept} {kind}"
+
+
 def test_the_office_sees_every_department_with_id_numbers_masked(served: Served) -> None:
-    listing = served.get("/ingest", "office")
-    assert set(served.batch.values()) <= _batch_ids(listing)
-    page = served.get("/ingest/quarantine?status=all", "office")
-    for source in ("police_traffic", "market_penalties"):
-        assert f"<code>{source}</code>" in page
-    assert FIRST_ID not in page and SECOND_ID not in page and mask_id(SECOND_ID) in page
-    # a firm's credit code is no personal identifier: the refused market row shows it
-    assert "91330522MA2B00770L" in served.get(f"/ingest/batches/{served.batch['market_penalties']}", "office")
+    police, market = served.batch["police_traffic"], served.batch["market_penalties"]
+    with db.session_scope(served.store) as s:
+        # A big batch's counts read with separators; a reason of no known shape (quoting an
+        # ID number) is shown as stored, folded away, the number masked.
+        s.execute(update(Batch).where(Batch.id == police).values(read=19893))
+        odd = s.execute(select(QuarantinedRow).where(QuarantinedRow.source == "grid_households")).scalar_one()
+        odd.reason = f"refused by a check of another kind: {SECOND_ID} (see the spec)"
+        odd_id = odd.id
+        bad_code = s.execute(select(QuarantinedRow.id).where(QuarantinedRow.line_no == 5,
+                                                             QuarantinedRow.source == "market_penalties")).scalar_one()
+    for lang in ("zh", "en"):
+        listing = served.get("/ingest", "office", lang)
+        assert set(served.batch.values()) <= _batch_ids(listing)
+        # Each source by its name (a spec's title, else its department and kind), never its code.
+        assert f'title="police_traffic">{_source_name("police", lang)}</td>' in listing
+        if lang == "zh":  # a spec with a title is named by it
+            assert 'title="market_registration">市场主体登记</td>' in listing
+        assert "<code>police_traffic</code>" not in listing and ">19,893<" in listing
+        page = served.get("/ingest/quarantine?status=all", "office", lang)
+        for source, dept in (("police_traffic", "police"), ("market_penalties", "market")):
+            assert f"<code>{source}</code>" not in page and f'title="{source}">{_source_name(dept, lang)}<' in page
+        assert FIRST_ID not in page and SECOND_ID not in page and mask_id(SECOND_ID) in page
+        # A reason in the page's language: its category, then its detail in words; stdnum's
+        # English never shows. A reason of an unknown shape is the stored text, folded away.
+        detail = _find(rf'data-testid="quarantine-detail-{bad_code}">(.*?)</span>', page)
+        assert detail == ("统一社会信用代码 91330522MA2B000100 校验位不正确" if lang == "zh" else
+                          "the credit code 91330522MA2B000100 has a wrong check digit")
+        assert "checksum" not in page and "not approved from department" not in page
+        assert labels.label("quarantine_reason", "other", lang) in page
+        folded = _find(rf'data-testid="quarantine-stored-{odd_id}"><summary>.*?</summary><code>(.*?)</code>', page)
+        assert folded == f"refused by a check of another kind: {mask_id(SECOND_ID)} (see the spec)"
+        # The filter offers the sources by name; the chosen one heads the page.
+        one = served.get("/ingest/quarantine?source=market_penalties", "office", lang)
+        assert f'<option value="market_penalties" selected>{_source_name("market", lang)}</option>' in one
+        assert f"· {_source_name('market', lang)}</h1>" in one
+        batch = served.get(f"/ingest/batches/{market}", "office", lang)
+        assert f'data-testid="batch-source" title="market_penalties">{_source_name("market", lang)}</dd>' in batch
+        # a firm's credit code is no personal identifier: the refused market row shows it
+        assert "91330522MA2B00770L" in batch
+    assert "19,893 rows read" in served.get(f"/ingest/batches/{police}", "office", "en")

@@ -81,6 +81,9 @@ def test_public_boards_api_and_page(edge) -> None:
     english = c.get("/public/boards", params={"region": "S1"}, cookies={"cg_lang": "en"}).text
     assert "Rank" in english and "Credit merchants" in english
     assert "Enterprise public credit evaluation" in english     # the model's English title from the catalogue
+    # A band by its name in the page's language, capitalised like every label; never its code.
+    assert "<td>优秀(守信)</td>" in page.text and re.search(r"<td>(Excellent|Good|Fair|Poor)</td>", english)
+    assert not re.search(r"<td>(excellent|good|fair|poor)</td>", english + page.text)
 
 
 def test_public_screen_needs_no_sign_in_and_names_nobody(edge) -> None:
@@ -124,6 +127,19 @@ def test_a_selection_through_the_api_shows_on_the_board(edge, monkeypatch: pytes
                json={"decision_no": "信用办〔2026〕9号", "reject": {str(ids["m1"]): "异议属实"}},
                headers=_h(tok["office"]))
     assert d.status_code == 200 and d.json()["awarded"] == [ids["m0"]]
+    # The rounds and their candidates in words in either language, English capitalised like
+    # every other status; no code on the page.
+    for lang, words in (("zh", ("已决定", "已授予", "未授予", "按条件产生")),
+                        ("en", ("Decided", "Awarded", "Not awarded", "Drawn by the criteria"))):
+        c.cookies.set("cg_lang", lang)
+        rounds = c.get("/points/selections", headers=_h(tok["office"])).text
+        one = c.get("/points/selections/2026", headers=_h(tok["office"])).text
+        public = c.get("/public/selections/2026").text
+        assert f"<td>{words[0]}</td>" in rounds and f"<strong>{words[0]}</strong>" in one
+        for text in (one, public):
+            assert all(f"<td>{w}" in text for w in words[1:]), (lang, words)
+            assert not re.search(r"<td>(awarded|rejected|criteria|decided|drawn by the criteria)", text)
+    c.cookies.delete("cg_lang")
     awards = c.get("/api/v1/public/boards", params={"region": "S1G1"}).json()["awards"]
     assert [a["name"] for a in awards] == ["诚信小店"]
     assert "诚信小店" in c.get("/public/boards", params={"region": "S1G1"}).text

@@ -135,7 +135,7 @@ def test_who_may_redeem_an_offer(store: str) -> None:
         s.get(Offer, an_offer(s).id).valid_until = dt.date(2026, 10, 31)
         with pytest.raises(Conflict, match="only for subjects of the kind “Individual”"):
             shop.redeem(s, subject_id=firm.id, offer_id=for_residents, key="x", actor="test")
-        with pytest.raises(Conflict, match="good or better"):
+        with pytest.raises(Conflict, match="“Good” or better"):
             shop.redeem(s, subject_id=firm.id, offer_id=good_only, key="y", actor="test")
         with pytest.raises(Conflict, match="not enough points: 50 held"):
             shop.redeem(s, subject_id=p, offer_id=for_residents, key="z", actor="test")

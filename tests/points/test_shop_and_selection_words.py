@@ -134,7 +134,7 @@ def test_the_selection_criteria_in_the_pages_language(shop_site) -> None:
         window = _find(r'data-testid="selection-window">(.*?)</p>', zh)
         assert "5 个工作日" in window and "本地规定" in window
         criteria = _find(r'data-testid="selection-criteria">(.*?)</p>', en)
-        assert "“Individual business or merchant”" in criteria and "excellent or better" in criteria
+        assert "“Individual business or merchant”" in criteria and "“Excellent” or better" in criteria
         assert "24 months" in criteria and "(Basis: local rule)" in re.sub(r"<[^>]+>", "", criteria)
         assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"<[^>]+>", "", criteria))  # no Chinese on the English page
         window = re.sub(r"<[^>]+>", "", _find(r'data-testid="selection-window">(.*?)</p>', en))

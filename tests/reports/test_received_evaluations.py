@@ -97,7 +97,7 @@ def test_the_report_lists_each_evaluation_received_from_the_upper_platform(site)
             ("en", {"heading": "Evaluationsfromtheupperplatform(receivedbyexchange,asstatedthere)",
                     "platform": "Upperplatformprovince", "cols": "EvaluatedbyEvaluationdateModelGrade(band)Score"
                                                                    "Received",
-                    "first": "A(excellent)88.50", "second": "C<b>(fair)61", "received": "2026-11-0116:00CST",
+                    "first": "A(Excellent)88.50", "second": "C<b>(Fair)61", "received": "2026-11-0116:00CST",
                     "cut": "(fulltext817characters,ontheplatform)"})):
         r = client.get(f"/api/v1/subjects/{ids['firm']}/report.pdf", params={"lang": lang}, headers=head)
         assert r.status_code == 200, r.text
@@ -138,4 +138,4 @@ def test_the_command_line_report_lists_them_too(site, cli, tmp_path: Path) -> No
                "--lang", "en")
     assert said.exit_code == 0, said.output
     section = _section(_flat(out.read_bytes()), "en", "信用评价", "司法判决")
-    assert "Upperplatformprovince2026-10-31province-public-credit2026.1A(excellent)90" in section, section[:600]
+    assert "Upperplatformprovince2026-10-31province-public-credit2026.1A(Excellent)90" in section, section[:600]

@@ -102,6 +102,14 @@ def quarantine(session: Session, unit: str | None, *, source: str | None = None,
     return list(session.execute(q.order_by(QuarantinedRow.id).limit(limit)).scalars())
 
 
+def quarantine_sources(session: Session, unit: str | None) -> list[str]:
+    """The sources with quarantined rows in scope (the quarantine page's filter)."""
+    q = select(QuarantinedRow.source).distinct()
+    if unit is not None:
+        q = q.where(QuarantinedRow.batch_id.in_(select(Batch.id).where(_batch_clause(session, unit))))
+    return sorted(str(s) for s in session.execute(q).scalars())
+
+
 def count_open(session: Session, unit: str | None) -> int:
     q = select(func.count()).select_from(QuarantinedRow).where(QuarantinedRow.status == "open")
     if unit is not None:
@@ -135,6 +143,12 @@ def _masked(value: Any, personal: bool) -> str:
     if personal and v.strip() and not any(c.isalpha() for c in v.strip()[:17]):
         return mask_id(v.strip())  # a mistyped ID number is still 17 digits of a person's
     return _ID_SHAPE.sub(lambda m: mask_id(m.group(1)), v)
+
+
+def shown_reason(text: str | None) -> str:
+    """A quarantined row's stored reason with anything shaped like an ID number masked (a
+    credit code column may hold one: the reason quotes the value it refused)."""
+    return _masked(text, False)
 
 
 def shown_raw(keyring: KeyRing, row: QuarantinedRow, personal: set[str]) -> list[tuple[str, str]]:

@@ -1,5 +1,7 @@
 """Labels of the ingest domain's codes: a batch's kind, a manual entry's status and fields,
-and the refusals of the ingestion and manual entry pages. Registered by `bootstrap.wire()`."""
+a source spec's fields, a quarantined row's status, and the refusals of the ingestion and manual entry pages.
+Registered by `bootstrap.wire()`. Also the words of a quarantined row's reason
+(`REASON_DETAIL`, `IDENTIFIER_PROBLEM`: sentences, said by `reasons.reason_detail`)."""
 
 from __future__ import annotations
 
@@ -77,4 +79,91 @@ REFUSALS: Names = {
 BATCH_KIND: Names = {"file": ("文件", "File"), "retry": ("隔离区重试", "Quarantine retry"),
                      "manual": ("人工录入", "Manual entry"), "inspection": ("检查结果", "Inspection result")}
 
-LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD, "batch_kind": BATCH_KIND}
+# A source spec's fields (`schemas.RECORD_FIELDS`, `REGISTRATION_FIELDS`, `LINK_FIELDS`), as
+# a quarantined row's reason names them.
+SPEC_FIELD: Names = {
+    "uscc": ("统一社会信用代码", "Credit code"), "resident_id": ("身份证号", "ID number"),
+    "identifier": ("统一社会信用代码或身份证号", "Credit code or ID number"), "name": ("名称", "Name"),
+    "item": ("信息目录项", "Catalogue item"), "occurred_on": ("发生日期", "Occurred on"),
+    "decided_on": ("决定日期", "Decided on"), "value": ("金额或数值", "Amount or value"), "grade": ("等级", "Grade"),
+    "text": ("文字内容", "Text"), "document_no": ("文书号", "Document no."), "kind": ("主体类型", "Subject kind"),
+    "region": ("所属区域", "Region"), "industry": ("行业", "Industry"), "established_on": ("成立日期", "Established on"),
+    "address": ("地址", "Address"), "firm_uscc": ("企业统一社会信用代码", "Firm's credit code"),
+    "person_id": ("人员身份证号", "Person's ID number"), "person_name": ("人员姓名", "Person's name"),
+    "role": ("角色", "Role"), "since": ("任职开始日期", "Role since"), "until": ("任职结束日期", "Role until"),
+}
+
+# What is wrong with an identifier (`reasons.reason_detail`): python-stdnum's exception
+# classes (its messages are English), and the faults of a resident ID number's parts
+# `subjects.identifiers.validate_resident_id` names itself ({value}: the part).
+IDENTIFIER_PROBLEM: Names = {
+    "InvalidChecksum": ("校验位不正确", "has a wrong check digit"),
+    "InvalidLength": ("位数不正确", "has the wrong number of characters"),
+    "InvalidFormat": ("格式不正确", "is not in the right format"),
+    "InvalidComponent": ("含有无效或无法识别的部分", "has a part that is invalid or unknown"),
+    "birth_date": ("中的出生日期 {value} 不存在", "holds the birth date {value}, which is not a real date"),
+    "birth_place_unknown": ("中的出生地代码 {value} 不是已知的县级行政区划",
+                            "holds the birth place code {value}, which is no known county"),
+    "birth_place_retired": ("中的出生地代码 {value} 在 {year} 年前已撤销",
+                            "holds the birth place code {value}, retired before {year}"),
+}
+
+# A quarantined row's reason in words, by the shape of its stored (English) text
+# (`reasons.DETAIL_PATTERNS`): `{name}` is a value the text gives, `{name:kind}` the
+# label of a code it gives; {why} an identifier's fault (IDENTIFIER_PROBLEM).
+REASON_DETAIL: Names = {
+    "uscc": ("统一社会信用代码 {value} {why}", "the credit code {value} {why}"),
+    "uscc_hidden": ("不是有效的统一社会信用代码", "not a valid credit code"),
+    "resident_id": ("身份证号 {value} {why}", "the ID number {value} {why}"),
+    "neither": ("既不是有效的统一社会信用代码，也不是有效的身份证号（{first}；{second}）",
+                "neither a valid credit code nor a valid ID number ({first}; {second})"),
+    "no_identifier": ("本行没有统一社会信用代码或身份证号", "the row has no credit code or ID number"),
+    "both_identifiers": ("该号码同时符合统一社会信用代码和身份证号的校验规则，无法判断主体类型；请在规格中把该列对应到"
+                         "“统一社会信用代码”或“身份证号”",
+                         "the number is valid both as a credit code and as an ID number, so the subject's kind "
+                         "cannot be told: map the column to “Credit code” or “ID number” in the spec"),
+    "wrong_identifier": ("“{kind:subject_kind}”应以“{expected:spec_field}”标识，本行给出的是“{given:spec_field}”",
+                         "a subject of the kind “{kind:subject_kind}” is identified by its “{expected:spec_field}”; "
+                         "the row gives its “{given:spec_field}”"),
+    "unregistered_firm": ("统一社会信用代码为 {value} 的主体尚未登记", "no subject is registered with the credit code {value}"),
+    "unregistered_person": ("该身份证号（索引 {value}）的主体尚未登记",
+                            "no subject is registered with this ID number (index {value})"),
+    "unregistered_no_name": ("主体尚未登记，且本行没有名称，无法建立临时主体",
+                             "the subject is not registered, and the row has no name to register it provisionally"),
+    "firm_not_registered": ("统一社会信用代码为 {value} 的企业尚未登记", "no firm is registered with the credit code {value}"),
+    "person_not_registered": ("该身份证号不在户籍名册中", "the ID number is not on the household roll"),
+    "item_missing": ("本行没有信息目录项", "the row names no catalogue item"),
+    "item_not_in_spec": ("“{item:item}”不在该数据源可报送的信息目录项之内",
+                         "“{item:item}” is not among the catalogue items this source may send"),
+    "item_not_in_catalogue": ("数据目录中没有“{item}”这一信息目录项", "the data catalogue has no item “{item}”"),
+    "item_rejected": ("向{department:department}申请“{item:item}”的数据申请已被驳回",
+                      "the data request for “{item:item}” from {department:department} was rejected"),
+    "item_not_requested": ("尚未向{department:department}申请“{item:item}”",
+                           "“{item:item}” was never requested from {department:department}"),
+    "missing": ("缺少“{field:spec_field}”", "“{field:spec_field}” is missing"),
+    "future": ("“{field:spec_field}”为 {value}，晚于今天", "“{field:spec_field}” is {value}, after today"),
+    "not_a_date": ("“{field:spec_field}”的值“{value}”不是日期", "“{field:spec_field}” holds “{value}”, which is not a date"),
+    "impossible_date": ("日期“{value}”不存在", "the date “{value}” does not exist"),
+    "unrecognised_date": ("无法识别日期“{value}”", "“{value}” is not a date in a known form"),
+    "not_a_number": ("“{value}”不是数字", "“{value}” is not a number"),
+    "out_of_range": ("数值“{value}”超出范围", "the value “{value}” is out of range"),
+    "unknown_code": ("“{field:spec_field}”中的代码“{value}”不在规格的代码对照表中",
+                     "the code “{value}” in “{field:spec_field}” is not in the spec's code map"),
+    "unknown_region": ("没有代码为“{value}”的区域", "there is no region with the code “{value}”"),
+    "unknown_role": ("未知的角色“{value}”", "the role “{value}” is unknown"),
+    "unknown_kind": ("未知的主体类型“{value}”", "the subject kind “{value}” is unknown"),
+    "role_ends_early": ("任职结束日期 {until} 早于开始日期 {since}", "the role ends ({until}) before it begins ({since})"),
+    "conflict_key": ("与本文件中业务主键相同的前一行内容不同（{value}）",
+                     "differs from an earlier row of this file with the same natural key ({value})"),
+    "conflict_subject": ("与本文件中同一主体的前一行内容不同", "differs from an earlier row of this file for the same subject"),
+    "malformed_json": ("该行不是有效的 JSON", "the line is not valid JSON"),
+    "nul": ("“{field:spec_field}”中含有无法保存的空字符（U+0000）",
+            "“{field:spec_field}” holds a NUL character (U+0000), which cannot be kept"),
+}
+
+# A quarantined row's status (`models.QuarantinedRow.status`): still to correct, or taken
+# in by a retry.
+QUARANTINE_STATUS: Names = {"open": ("待处理", "Open"), "resolved": ("已处理", "Resolved")}
+
+LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD, "batch_kind": BATCH_KIND,
+          "spec_field": SPEC_FIELD, "quarantine_status": QUARANTINE_STATUS}

@@ -1,6 +1,10 @@
 """Ingestion pages (数据归集): `/ingest`, the batches; `/ingest/batches/{id}`, one batch with
 the rows it rejected; `/ingest/quarantine`, the rows refused, each with its reason in
-words and its raw values (ID numbers masked). The credit office sees every source, a
+words and its raw values (ID numbers masked). A source is named as the alerts and a
+subject's file name it (`alerts.words.source_titles`: its spec's title, else its
+department and kind of data); a reason by its category and, where the stored text has a
+known shape, its detail in the page's language (`reasons.reason_detail`), else the
+stored text folded away. The credit office sees every source, a
 department officer its own department's (`ingest/access.py`; another's answers 404).
 
 Manual entry pages (人工录入), `/entries`: an officer enters a record (or registers a
@@ -17,13 +21,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts.words import source_titles
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core.errors import CreditGovError, NotFound, status_of
 from creditgov.ingest import access, manual
 from creditgov.ingest.models import Batch
-from creditgov.ingest.reasons import reason_code
+from creditgov.ingest.reasons import reason_code, reason_detail
 from creditgov.security.scopes import Principal, authorize
+from creditgov.web import i18n
 from creditgov.web.i18n import refusal
 from creditgov.web.render import render
 from creditgov.workflows.access import MAX_UPLOAD_BYTES, UPLOAD_FORM_LIMITS, saved_uploads
@@ -43,14 +49,27 @@ def _unit(who: Principal, permission: str) -> str | None:
 # ----------------------------------------------------------------------------- batches and quarantine
 
 
-def _rows(request: Request, session: Session, rows: list[Any]) -> dict[str, Any]:
+def _names(session: Session, sources: set[str]) -> dict[str, str]:
+    """Sources by their names in the page's language (a source without one: its code)."""
+    found = source_titles(session, {s for s in sources if s}, i18n.current.get())
+    return {s: found.get(s) or s for s in sources}
+
+
+def _rows(request: Request, session: Session, rows: list[Any], sources: frozenset[str] = frozenset()
+          ) -> dict[str, Any]:
     """Quarantined rows as the pages show them: the reason's category (its words come
-    from the label catalogue) and the raw values with ID numbers masked."""
+    from the label catalogue), its detail in the page's language where its shape is
+    known, the stored text otherwise (ID numbers masked in both), the source by its name
+    (and those of `sources` too) and the raw values with ID numbers masked."""
     ring = ctx(request).keyring
+    lang = i18n.current.get()
     specs = {b.id: b.spec_version_id for b in session.execute(
         select(Batch).where(Batch.id.in_({r.batch_id for r in rows}))).scalars()}
     personal = access.personal_columns(session, set(specs.values()))
+    stored = {r.id: access.shown_reason(r.reason) for r in rows}
     return {"rows": rows, "categories": {r.id: reason_code(r.reason) for r in rows},
+            "details": {i: reason_detail(text, lang) for i, text in stored.items()}, "stored": stored,
+            "source_names": _names(session, {r.source for r in rows} | sources),
             "raw": {r.id: access.shown_raw(ring, r, personal.get(specs.get(r.batch_id, 0), set())) for r in rows}}
 
 
@@ -60,6 +79,7 @@ def ingest_page(request: Request, who: Who, session: DB) -> Response:
     batches = access.batches(session, unit, limit=200)
     return render(request, "ingest.html", {
         "batches": batches, "unit": unit, "open_quarantine": access.count_open(session, unit),
+        "source_names": _names(session, {b.source for b in batches}),
         "departments": access.departments_of(session, {b.spec_version_id for b in batches}),
         "can_quarantine": who.can("quarantine.read")})
 
@@ -71,7 +91,8 @@ def batch_page(request: Request, batch_id: Id, who: Who, session: DB) -> Respons
     rows = access.quarantine(session, unit, batch_id=b.id, status="all", limit=SHOWN) \
         if who.can("quarantine.read") else []
     return render(request, "ingest_batch.html", {
-        "b": b, "unit": unit, "department": access.departments_of(session, {b.spec_version_id}).get(b.spec_version_id),
+        "b": b, "unit": unit, "source_name": _names(session, {b.source})[b.source],
+        "department": access.departments_of(session, {b.spec_version_id}).get(b.spec_version_id),
         "can_quarantine": who.can("quarantine.read"), "reasons": access.reason_counts(session, b.id),
         **_rows(request, session, rows)})
 
@@ -81,8 +102,10 @@ def quarantine_page(request: Request, who: Who, session: DB, source: Annotated[s
                     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open") -> Response:
     unit = access.unit_of(authorize(who, "quarantine.read"))
     rows = access.quarantine(session, unit, source=source or None, status=status, limit=SHOWN)
-    return render(request, "quarantine.html", {"source": source, "status": status, "unit": unit,
-                                               **_rows(request, session, rows)})
+    sources = access.quarantine_sources(session, unit)
+    return render(request, "quarantine.html", {
+        "source": source, "status": status, "unit": unit, "sources": sources,
+        **_rows(request, session, rows, frozenset(sources) | ({source} if source else set()))})
 
 
 # ----------------------------------------------------------------------------- manual entry

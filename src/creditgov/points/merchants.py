@@ -46,10 +46,10 @@ from creditgov.subjects.models import Subject
 
 SOURCE = "merchant-award"
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "open": ("公示中", "open for nomination and objection"), "decided": ("已决定", "decided"),
-    "candidate": ("候选", "candidate"), "awarded": ("已授予", "awarded"), "rejected": ("未授予", "not awarded"),
-    "criteria": ("按条件产生", "drawn by the criteria"), "nomination": ("提名", "nominated"),
-    "upheld": ("异议成立", "objection upheld"), "dismissed": ("异议不成立", "objection dismissed"),
+    "open": ("公示中", "Open for nomination and objection"), "decided": ("已决定", "Decided"),
+    "candidate": ("候选", "Candidate"), "awarded": ("已授予", "Awarded"), "rejected": ("未授予", "Not awarded"),
+    "criteria": ("按条件产生", "Drawn by the criteria"), "nomination": ("提名", "Nominated"),
+    "upheld": ("异议成立", "Objection upheld"), "dismissed": ("异议不成立", "Objection dismissed"),
 }
 
 
@@ -127,7 +127,7 @@ def why_not(session: Session, cfg: Criteria, subject: Subject) -> dict[str, str]
     if not _graded(session, cfg, [subject.id]):
         zh, en = bands.LABELS[cfg.min_band]
         return {"zh": f"在{'、'.join(labels.label('model', m, 'zh') for m in cfg.models)}中没有{zh}及以上的已发布评价",
-                "en": f"no published grade of band {en} or better in "
+                "en": f"no published grade in the band “{en}” or better in "
                       f"{', '.join(labels.label('model', m, 'en') for m in cfg.models)}"}
     if subject.id in set(session.execute(_blemished(session, cfg, clock.today())).scalars()):
         return {"zh": f"近 {cfg.clean_months} 个月内有失信记录，或在不予入选的名单上",
@@ -333,7 +333,7 @@ def criteria_words(saved: dict[str, Any]) -> dict[str, tuple[str, str] | None]:
     band_zh, band_en = bands.LABELS[cfg.min_band]
     zh = (f"{kinds['zh']}；在{names('model', cfg.models, 'zh')}最新发布的评价中达到{band_zh}及以上；"
           f"近 {cfg.clean_months} 个月无有效的失信记录")
-    en = (f"{kinds['en'][:1].upper()}{kinds['en'][1:]}, graded {band_en} or better in the newest published "
+    en = (f"{kinds['en'][:1].upper()}{kinds['en'][1:]}, graded “{band_en}” or better in the newest published "
           f"evaluation of {names('model', cfg.models, 'en')}, with no negative record in force from the last "
           f"{cfg.clean_months} months")
     if cfg.unless_lists:

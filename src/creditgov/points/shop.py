@@ -145,7 +145,7 @@ def refusal(session: Session, offer: OfferTerms, subject: Redeemer, today: dt.da
         band = subject_band(session, subject.id)
         if band is None or not bands.at_least(band, offer.min_band):
             zh, en = bands.LABELS[offer.min_band]
-            return {"code": "band", "zh": f"需信用档次{zh}及以上", "en": f"the offer needs a credit band of {en} or better"}
+            return {"code": "band", "zh": f"需信用档次{zh}及以上", "en": f"the offer needs the credit band “{en}” or better"}
     return None
 
 

@@ -152,9 +152,46 @@ def spec_docs(session: Session) -> dict[str, dict[str, Any]]:
     return out
 
 
+# The sources the product itself writes credit records under (`CreditRecord.source`),
+# not a department's spec: a credit-merchant award (points.merchants.SOURCE), a
+# commitment's outcome (commitments.service.SOURCE), a record corrected on an objection
+# (workflows.outcomes: the cause "objection:<id>" before its colon).
+PRODUCT_SOURCES: dict[str, tuple[str, str]] = {
+    "merchant-award": ("诚信商户评选", "Credit-merchant selection"),
+    "commitments": ("信用承诺履约核查", "Credit commitment outcome"),
+    "objection": ("异议处理更正", "Corrected on an objection"),
+}
+# Sources named `<prefix>:<rest>`: a record copied from another platform by the exchange
+# (exchange.apply: "exchange:<node>").
+PRODUCT_SOURCE_PREFIXES: dict[str, tuple[str, str]] = {
+    "exchange": ("信用信息交换：{rest}", "Credit information exchange: {rest}"),
+}
+
+
+def product_source_names(name: str, doc: dict[str, Any] | None = None) -> tuple[str, str] | None:
+    """The (Chinese, English) name of a source the product writes itself, None for any
+    other. An inspection's results (supervision.tasks.result_spec, a spec the product
+    registers: "inspection_<department>") are named by their department."""
+    if name in PRODUCT_SOURCES:
+        return PRODUCT_SOURCES[name]
+    prefix, colon, rest = name.partition(":")
+    if colon and rest and prefix in PRODUCT_SOURCE_PREFIXES:
+        zh, en = PRODUCT_SOURCE_PREFIXES[prefix]
+        return zh.format(rest=rest), en.format(rest=rest)
+    dept = (doc or {}).get("department")
+    if dept and name == f"inspection_{dept}":
+        return (f"{labels.label('department', dept, 'zh')}检查结果",
+                f"{labels.label('department', dept, 'en')}: inspection results")
+    return None
+
+
 def source_names(name: str, doc: dict[str, Any]) -> tuple[str, str]:
-    """A source's readable (Chinese, English) name: the spec's title (its titles are
+    """A source's readable (Chinese, English) name: a source the product writes itself
+    by its own name (`product_source_names`), else the spec's title (its titles are
     Chinese), else — and in English — its department and the kind of data it sends."""
+    product = product_source_names(name, doc)
+    if product is not None:
+        return product
     dept, kind = doc.get("department"), doc.get("kind")
     parts = [labels.label("department", dept, lang) if dept else "" for lang in ("zh", "en")]
     kinds = [labels.label("source_kind", kind, lang) if kind else "" for lang in ("zh", "en")]

@@ -21,12 +21,12 @@ BandName = Literal["excellent", "good", "fair", "poor"]
 #: Best first: a band's rank is its index.
 BANDS: tuple[BandName, ...] = ("excellent", "good", "fair", "poor")
 
-#: Words for people, Chinese and English.
+#: Words for people, Chinese and English (a band's name, capitalised like every label).
 LABELS: dict[str, tuple[str, str]] = {
-    "excellent": ("优秀(守信)", "excellent"),
-    "good": ("良好(基本守信)", "good"),
-    "fair": ("一般(警示)", "fair"),
-    "poor": ("较差(失信)", "poor"),
+    "excellent": ("优秀(守信)", "Excellent"),
+    "good": ("良好(基本守信)", "Good"),
+    "fair": ("一般(警示)", "Fair"),
+    "poor": ("较差(失信)", "Poor"),
 }
 
 CITATION = ("国家市场监督管理总局 国市监信发〔2022〕6号: 企业信用风险分为 A 类(低)、B 类(一般)、"
