@@ -3,9 +3,10 @@ PostgreSQL): alerts the warning rules raise through the real scanners and outbox
 said in English on the English pages (the message, not the Chinese as stored); what set
 an alert off is a record by its item and date, a list entry by its list, an evaluation
 run by its model and date, each linked where the reader may open it; a subject and an
-account are named, not numbered (a resident masked for a reader who masks people); a
-note of a channel missing for two recipients is said once; the export's first column is
-"No."."""
+account are named, not numbered (a resident masked for a reader who masks people), in
+the recipients and in the notes of who could not be reached; a note of a channel
+missing for two recipients is said once; the export's first column is
+"No."; the rule's basis is its citation in the reader's language."""
 
 from __future__ import annotations
 
@@ -17,13 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from creditgov.alerts import outbox, rules
+from creditgov.alerts import contacts as alert_contacts
+from creditgov.alerts import outbox, rules, words
+from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts_service
-from creditgov.alerts.models import Alert
+from creditgov.alerts.models import Alert, AlertEvent, InboxMessage
+from creditgov.alerts.recipients import say_note
 from creditgov.api.app import create_app
 from creditgov.core import clock, db
 from creditgov.lists import service as lists_service
@@ -31,7 +36,15 @@ from creditgov.security import users
 from creditgov.security.crypto import create_key_file, mask_name
 from creditgov.subjects.models import Subject
 from creditgov.web.i18n import LANG_COOKIE
-from tests.alerts.helpers import GRID, MICRO, add_record, add_run, make_regions, make_subject
+from tests.alerts.helpers import (
+    GRID,
+    MICRO,
+    add_record,
+    add_run,
+    make_regions,
+    make_subject,
+    write_yaml,
+)
 
 FIRM = '绿源"><b>纺织</b>有限公司'
 RESIDENT = "张三丰"
@@ -122,9 +135,8 @@ def test_the_inbox_speaks_the_readers_language(world: dict[str, Any]) -> None:
     runs = "\n".join(grid)
     assert "the grade in the evaluation model" in runs and "changed from A to D" in runs
     assert "the score in the evaluation model" in runs and "fell from 90.00 to 40.00" in runs
-    for b in bodies_en + grid:  # no Chinese but the data: the firm's name and the rules' citations
-        rest = b.replace(firm, "").split("Basis: ")[0]
-        assert not HAN.search(rest), b
+    for b in bodies_en + grid:  # no Chinese but the data (the firm's name): the rules' basis in English too
+        assert not HAN.search(b.replace(firm, "")), b
 
 
 def test_a_bank_reads_a_residents_name_masked(world: dict[str, Any]) -> None:
@@ -137,7 +149,7 @@ def test_a_bank_reads_a_residents_name_masked(world: dict[str, Any]) -> None:
         assert head and "赵信贷" in head.group(1)
 
 
-def test_the_alert_page_says_its_evidence_and_recipients(world: dict[str, Any]) -> None:
+def test_the_alert_page_says_its_evidence_and_recipients(world: dict[str, Any], tmp_path: Path) -> None:
     a = world["alerts"]
     record = _get(world, "office", f"/alerts/{a['court-dishonest-debtor']}", "en")
     assert "<h1>Alert #" in record and "Alerts #" not in record and "1 times" not in record
@@ -169,6 +181,24 @@ def test_the_alert_page_says_its_evidence_and_recipients(world: dict[str, Any]) 
         table = re.search(r'data-testid="notifications">(.*?)</table>', page, re.S)
         assert table and f"<td>{subject}</td>" in table.group(1)
         assert ("主体 " if lang == "zh" else "Subject ") + str(world["person"]) not in table.group(1)
+    # A note about a subject's inbox names the subject as the reader sees it, not by number.
+    pid, url = world["person"], world["client"].app.state.ctx.url
+    with db.session_scope(url) as s:
+        alert_contacts.load_channels(s, path=write_yaml(tmp_path / "channels.yaml", {"channels": [
+            {"name": "email", "plugin": "smtp", "settings": {"host": "127.0.0.1", "port": 2525,
+                                                             "sender": "alerts@anlan.gov.test"}}]}), actor="test")
+        unmailed = alerts_service.raise_alert(s, rule_code="court-dishonest-debtor", subject_id=pid, title="测试：无邮箱",
+                                              evidence_key="words:no-mail", dedup_key="words:no-mail", actor="test",
+                                              recipients=[{"who": "subject", "channels": ["email"]}]).alert.id
+        masked = words.subject_names(s, [pid], masked=True)
+    for lang, note in (("zh", f"{RESIDENT}没有登记“电子邮件”渠道的电子邮箱"),
+                       ("en", f"{RESIDENT} has no e-mail address for channel “E-mail”")):
+        notes = re.search(r'data-testid="event-notes">(.*?)</div>',
+                          _get(world, "office", f"/alerts/{unmailed}", lang), re.S)
+        assert notes and note in notes.group(1) and f"#{pid}" not in notes.group(1), lang
+    # … masked for a reader who masks people.
+    assert say_note(f"subject:{pid}: no email for channel 'email'", "en", subjects=masked) == \
+        f"{mask_name(RESIDENT)} has no e-mail address for channel “E-mail”"
 
 
 def test_repeats_and_the_english_export(world: dict[str, Any]) -> None:
@@ -219,7 +249,66 @@ def test_an_escalation_carries_the_english_of_the_alert(world: dict[str, Any],
     with db.session_scope(url) as s:
         view = inbox_view(s, authorize(desk, "inbox.read"), inbox_of(s, ["department:market"]), "en")
     said = [m["said"] for m in view["messages"] if m["said"].startswith("[Escalation 1]")]
-    assert said and not HAN.search(said[0].split("\nBasis: ")[0].replace(FIRM, ""))
+    assert said and not HAN.search(said[0].replace(FIRM, ""))
+
+
+def test_a_rules_basis_is_said_in_the_readers_language(world: dict[str, Any], tmp_path: Path) -> None:
+    """An alert's "Basis:" line is its rule's citation in the reader's language: the
+    rule's `citation_en` on the English alert page and inbox (no sentence of the
+    product's in Chinese), its citation with full-width punctuation on the Chinese page.
+    An alert sent before its rule had `citation_en` (its English kept the Chinese
+    citation, then written with ASCII punctuation) is said in English too. A rules file
+    without `citation_en` still loads, and the basis is then said as written."""
+    url, firm = world["client"].app.state.ctx.url, str(escape(FIRM))
+    aid = world["alerts"]["court-dishonest-debtor"]
+    rule = next(r for r in alerts_service.WARNING_RULES.shipped().rules if r.code == "court-dishonest-debtor")
+    assert rule.citation_en
+    basis_en = f"Basis: {escape(rule.citation_en)}"
+
+    def message(alert_id: int, lang: str) -> str:
+        m = re.search(r'data-testid="alert-message">(.*?)</p>', _get(world, "office", f"/alerts/{alert_id}", lang),
+                      re.S)
+        assert m, alert_id
+        return m.group(1)
+
+    def inbox_said() -> str:
+        bodies = re.findall(r'data-testid="message-body-\d+">(.*?)</td>', _get(world, "office", "/inbox", "en"), re.S)
+        [said] = [b for b in bodies if "Dishonest judgement debtor" in b]
+        return said
+
+    en, zh = message(aid, "en"), message(aid, "zh")
+    assert en.endswith(basis_en) and "Supreme People&#39;s Court" in en and "(Fashi [2017] No. 7)" in en
+    assert not HAN.search(en.replace(firm, "")), en
+    assert zh.endswith(f"依据：{escape(rule.citation)}") and "（法释〔2017〕7号）；国办发〔2019〕35号 二（五）" in zh
+    assert inbox_said().endswith(basis_en)
+    # Sent before the rule had its English: the Chinese citation as it was then written.
+    before = "最高人民法院《关于公布失信被执行人名单信息的若干规定》(法释〔2017〕7号); 国办发〔2019〕35号 二(五)"
+    with db.session_scope(url) as s:
+        ev = s.execute(select(AlertEvent).where(AlertEvent.alert_id == aid, AlertEvent.action == "raised")).scalar_one()
+        old_en = {**ev.detail["en"], "body": ev.detail["en"]["body"].replace(f"Basis: {rule.citation_en}",
+                                                                             f"Basis: {before}")}
+        ev.detail = {**ev.detail, "en": old_en}
+        sent = s.execute(select(InboxMessage).where(InboxMessage.topic == f"alert.{rule.code}",
+                                                    InboxMessage.recipient == "credit")).scalars().all()
+        for m in sent:
+            m.body_en = (m.body_en or "").replace(f"Basis: {rule.citation_en}", f"Basis: {before}")
+        assert old_en["body"].endswith(before) and any((m.body_en or "").endswith(before) for m in sent)
+    assert message(aid, "en").endswith(basis_en) and inbox_said().endswith(basis_en)
+    # A rules file without `citation_en` loads; the basis is then said as written.
+    doc = yaml.safe_load(alerts_service.WARNING_RULES.text())
+    for r in doc["rules"]:
+        r.pop("citation_en")
+    with db.session_scope(url) as s:
+        alerts_service.load_rules(s, path=write_yaml(tmp_path / "rules.yaml", doc), actor="test")
+        assert alert_queries.citations(s)[rule.code] == (rule.citation, None)
+        add_record(s, s.get(Subject, world["firm"]), "court.judgement", on=clock.today() - dt.timedelta(days=2))
+    assert message(aid, "en").endswith(f"Basis: {escape(before)}")  # as its English was kept
+    assert rules.evaluate(url).raised == 1
+    with db.session_scope(url) as s:
+        judged = s.execute(select(Alert).where(Alert.rule_code == "court-judgement-unperformed")).scalar_one()
+        english = alerts_service.raised_english(s, judged.id)
+    assert english and english["body"].endswith("\nBasis: 《民事诉讼法》第二百六十四条（执行）；衢江园区涉诉信息实时监控")
+    assert message(judged.id, "en").endswith("Basis: 《民事诉讼法》第二百六十四条（执行）；衢江园区涉诉信息实时监控")
 
 
 def test_a_rules_own_templates_and_their_english() -> None:

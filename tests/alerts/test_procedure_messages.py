@@ -1,9 +1,11 @@
 """The procedures' messages in the inbox, in the reader's language (SQLite and
 PostgreSQL): an objection filed, extended, decided, reviewed; a repair application
 refused and one received; a case gone overdue — each written by the real services in
-Chinese (the record of what was sent) and said in English on the English inbox, with no
-Chinese left but the data (the reasons people wrote, names); a message of no known shape
-is shown as stored, and hostile text passes unharmed."""
+Chinese (the record of what was sent) with its English beside it, shown on the English
+inbox and given by the API, with no Chinese left but the data (the reasons people wrote,
+names); each under its category in words. A message written before the English was
+kept is said by its shape; one of no known shape is shown as stored, and hostile text
+passes unharmed."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import select
@@ -106,6 +109,17 @@ def test_every_procedure_message_is_said_in_english(cases: dict[str, Any]) -> No
     assert "no record that the obligations are fulfilled" in seen["repair.refused"]
     assert seen["objection.overdue"].startswith("Objection ") and "is overdue (due " in seen["objection.overdue"]
     assert "responsible: Market" in seen["objection.overdue"]
+    # Each message's category in words, in the reader's language.
+    with db.session_scope(url) as s:
+        rows = alert_inbox.inbox_of(s, inbox_principals(market), limit=200)
+        cats = {lang: {m["topic"]: m["category"] for m in inbox_view(s, authorize(market, "inbox.read"), rows,
+                                                                      lang)["messages"]} for lang in ("zh", "en")}
+    assert (cats["en"]["objection.overdue"], cats["en"]["objection.assigned"]) == ("Objection overdue",
+                                                                                   "Objection to check")
+    assert (cats["zh"]["objection.overdue"], cats["zh"]["objection.assigned"]) == ("异议超期未办结", "异议待核查")
+    # A department's alerts are those delivered to its desk: the outbox is indexed for it.
+    found = {i["name"]: i["column_names"] for i in sa.inspect(db.engine_for(url)).get_indexes("notifications")}
+    assert found["ix_notifications_recipient_alert"] == ["recipient", "alert_id"]
 
 
 def test_the_english_inbox_page_and_unknown_shapes(cases: dict[str, Any], tmp_path: Path) -> None:
@@ -113,9 +127,14 @@ def test_the_english_inbox_page_and_unknown_shapes(cases: dict[str, Any], tmp_pa
     key = tmp_path / "p.key"
     create_key_file(key)
     odd = '尚未约定格式的通知 <script>alert(1)</script> O\'Brien'
+    # A message written before revision 0034: its Chinese only, said in English by its shape.
+    old = "信用修复申请 5 (记录 7) 已转送, 请在 2026-06-30 前作出决定。"
+    old_en = "Repair application 5 (record 7) is forwarded to you: decide by 2026-06-30."
     with db.session_scope(url) as s:
         alert_inbox.deliver(s, recipient_kind="subject", recipient=str(fid), subject_id=fid, topic="notice.other",
                             body=odd)
+        alert_inbox.deliver(s, recipient_kind="subject", recipient=str(fid), subject_id=fid, topic="repair.decide",
+                            body=old)
         u = users.create_user(s, username="firm-user", password=None, role="subject", subject_id=fid,
                               display_name=FIRM, actor="test")
         head = {"Authorization": f"Bearer {users.issue_token(s, user_id=u.id, name='t', actor='test')[0]}",
@@ -129,6 +148,33 @@ def test_the_english_inbox_page_and_unknown_shapes(cases: dict[str, Any], tmp_pa
     assert body and body.group(1).startswith("Objection ") and "decided: upheld" in body.group(1)
     other = re.search(rf'data-testid="message-body-{ids["notice.other"]}">(.*?)</td>', page, re.S)
     assert other and other.group(1) == str(escape(odd))  # as stored, escaped
+    before = re.search(rf'data-testid="message-body-{ids["repair.decide"]}">(.*?)</td>', page, re.S)
+    assert before and before.group(1) == old_en
+    # A procedure step reads in English from the English its producer stored beside the
+    # Chinese; the Chinese is kept as it was sent.
+    with db.session_scope(url) as s:
+        rows = {m.topic: m for m in s.execute(select(InboxMessage).where(InboxMessage.id.in_(ids.values()))).scalars()}
+        decided, refused = rows["objection.upheld"], rows["repair.refused"]
+        decided_en, refused_en = (f"Objection {decided.ref_id} decided: upheld. Reason: {REASONS[2]}. If you disagree, "
+                                  "you may ask for a review after receiving this decision (once).",
+                                  f"Repair application {refused.ref_id} does not meet the conditions: the minimum "
+                                  "publication of 12 months (serious) ends on 2027-05-10: repair can be applied for "
+                                  "from 2027-05-10; no record that the obligations are fulfilled (Market Supervision "
+                                  "Administration records it); no signed Credit repair commitment.")
+        assert (decided.body_en, refused.body_en, rows["repair.decide"].body_en) == (decided_en, refused_en, None)
+        assert decided.body == f"异议 {decided.ref_id} 处理结果: 维持。理由: {REASONS[2]}。 如不服, 可在收到本决定后申请复核(限 1 次)。"
+        assert refused.body.startswith(f"信用修复申请 {refused.ref_id} 不符合条件：严重失信记录最短公示期 12 个月，将于 2027-05-10 届满")
+    for topic, english in (("objection.upheld", decided_en), ("repair.refused", refused_en)):
+        cell = re.search(rf'data-testid="message-body-{ids[topic]}">(.*?)</td>', page, re.S)
+        assert cell and cell.group(1) == str(escape(english)), topic
+    # The API gives the English kept with each message, and says each in the language asked.
+    bearer = {"Authorization": head["Authorization"]}
+    api = {lang: {m["id"]: m for m in client.get("/api/v1/inbox", params={"lang": lang}, headers=bearer).json()}
+           for lang in ("zh", "en")}
+    upheld, earlier = ids["objection.upheld"], ids["repair.decide"]
+    assert api["en"][upheld]["said"] == api["zh"][upheld]["body_en"] == decided_en
+    assert api["zh"][upheld]["said"] == api["en"][upheld]["body"] == decided.body
+    assert (api["en"][earlier]["said"], api["en"][earlier]["body_en"], api["en"][earlier]["body"]) == (old_en, None, old)
     assert "<script>alert(1)" not in page
     head_line = re.search(r'data-testid="inbox-to">(.*?)</p>', page, re.S)
     assert head_line and head_line.group(1).startswith(f"To: {escape(FIRM)}")

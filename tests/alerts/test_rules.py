@@ -4,6 +4,7 @@ only then, and never twice for the same cause."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -208,13 +209,28 @@ def test_postgres_rows_committed_out_of_id_order_are_not_missed(pg_store: str) -
         assert s.get(ScanCursor, "records").state["holes"] == []
 
 
-def test_every_shipped_rule_is_named_in_both_languages() -> None:
-    """An alert's English heading is its rule's English name (web/render.alert_heading):
-    a shipped rule without one would head English pages in Chinese."""
+def test_every_shipped_rule_is_named_and_cited_in_both_languages() -> None:
+    """An alert's English heading is its rule's English name (web/render.alert_heading)
+    and its English message's "Basis:" its rule's `citation_en`: a shipped rule without
+    them would say them in Chinese on English pages. The Chinese citations use full-width
+    punctuation, and no line break of the file puts a space between Chinese words."""
     from creditgov.core import labels
+
+    def han(text: str) -> bool:
+        return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
     shipped = alerts.WARNING_RULES.shipped().rules
     assert len(shipped) >= 17
     for r in shipped:
-        assert r.name_en and not any("\u4e00" <= ch <= "\u9fff" for ch in r.name_en), r.code
+        assert r.name_en and not han(r.name_en), r.code
         assert labels.label("warning_rule", r.code, "en") == r.name_en
+        assert r.citation_en and not han(r.citation_en), r.code
+        assert not re.search(r"[():;,]", r.citation), r.citation
+        # (a document's number and its section stay apart: 国办发〔2019〕35号 二（五）)
+        assert not re.search(r"(?<=[\u3400-\u9fff，；：（）])(?<!号) (?=[\u3400-\u9fff，；：（）])", r.citation), r.citation
+    figures = {r.code: r.citation_en for r in shipped}  # the county's own thresholds, figures unchanged
+    assert "a drop of 10 points between two evaluations (on a 100-point scale)" in figures["enterprise-score-drop"]
+    assert "a drop of 60 points between two evaluations (on a 950-point scale)" in figures["resident-score-drop"]
+    assert "more than 3 times the combined rejection rate of the source's previous 6 files and at least 5 " \
+           "percentage points above it (at least 20 rows, at least 2 earlier batches)" in figures["source-rejection-jump"]
+    assert "(Guobanfa [2019] No. 35), II(5)" in figures["court-dishonest-debtor"]

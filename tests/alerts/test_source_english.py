@@ -2,7 +2,9 @@
 jump and a file with too many rows rejected are raised with their message in English
 too — the source and the department by their English names, the interval, the change,
 the reasons and the advice in English — kept with each notification and said on the
-English inbox; their evidence names the source and its file in the reader's language."""
+English inbox; their evidence names the source and its file in the reader's language,
+linked to the data-quality page for the office and to the file's batch for the
+department that sent it."""
 
 from __future__ import annotations
 
@@ -40,13 +42,17 @@ def test_quality_warnings_are_said_in_english(store: str) -> None:
         english = {src: alerts.raised_english(s, a.id) for src, a in found.items()}
         office = authorize(Principal(role=Role.CREDIT_OFFICE, user_id=1, username="office"), "alerts.read")
         said = {lang: alert_detail(s, office, found["court_cases"], lang)["evidence_said"] for lang in ("zh", "en")}
+        court = authorize(Principal(role=Role.DEPARTMENT, user_id=3, username="c", department_code="court"),
+                          "alerts.read")
+        court_said = alert_detail(s, court, found["court_cases"], "en")["evidence_said"]
         grid_desk = Principal(role=Role.DEPARTMENT, user_id=2, username="g", department_code="grid")
         inbox = inbox_view(s, authorize(grid_desk, "inbox.read"), inbox_of(s, ["department:grid"]), "en")
     for src, en in english.items():
         assert en is not None, src
-        text = en["title"] + "\n" + en["body"].split("\nBasis: ")[0]
+        text = en["title"] + "\n" + en["body"]  # the rule's basis in English too (`citation_en`)
         assert not HAN.search(text), text
-        assert "\nBasis: " in en["body"]
+        assert "\nBasis: The whole-process data management mechanism" in en["body"] or \
+            "\nBasis: Transparent, traceable rules" in en["body"]
     late, spike, rejected = english["grid_reports"]["body"], english["utility_bills"]["body"], english[
         "court_cases"]["body"]
     assert "has sent no new data for 60 days" in late and "every 31 days (the data request agreed no frequency)" in late
@@ -60,6 +66,9 @@ def test_quality_warnings_are_said_in_english(store: str) -> None:
                              "href": "/quality"}
     assert said["en"][0]["text"].startswith("Source: ") and said["en"][0]["text"].endswith(f" (batch {batch}), file")
     assert not HAN.search(said["en"][0]["text"]) and said["en"][0]["href"] == "/quality"
-    # The grid office's desk reads its late-source warning in English.
+    # The department, which may not open the data-quality page, is linked to its file's batch.
+    assert court_said[0]["href"] == f"/ingest/batches/{batch}" and court_said[0]["text"] == said["en"][0]["text"]
+    # The grid office's desk reads its late-source warning in English, under its rule's name.
     [message] = [m for m in inbox["messages"] if m["subject_id"] is None]
     assert message["said"] == english["grid_reports"]["title"] + "\n" + english["grid_reports"]["body"]
+    assert message["category"] == "Alert: Source late"

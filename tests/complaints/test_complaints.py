@@ -91,6 +91,10 @@ def test_a_complaint_from_intake_to_a_record(store: str, keyring: KeyRing, mini:
         told = s.execute(select(InboxMessage).where(InboxMessage.recipient == "market",
                                                     InboxMessage.ref_id == cid)).scalars().all()
         assert len(told) == 1 and number in told[0].body
+        # Told in both languages, from the same values: its English kept beside the Chinese.
+        due = s.get(Complaint, cid).due_on.isoformat()  # type: ignore[union-attr]
+        assert told[0].body == f"投诉 {number}（{HOSTILE}）已分派给本部门，请于 {due} 前答复。"
+        assert told[0].body_en == f"Complaint {number} ({HOSTILE}) is assigned to your department: answer by {due}."
         c = service.reply(s, keyring, cid, outcome="substantiated", text="经查属实，已责令整改。" + HOSTILE,
                           actor="market-b")
         assert c.on_time is True and c.manual_entry_id is not None
@@ -99,7 +103,9 @@ def test_a_complaint_from_intake_to_a_record(store: str, keyring: KeyRing, mini:
             service.reply(s, keyring, cid, outcome="unsubstantiated", text="x!", actor="office-a")
         sent = s.execute(select(Notification).where(Notification.recipient == f"complaint:{cid}")).scalars().all()
         assert [(n.channel, n.address) for n in sent] == [("email", "complainant@example.org")]
-        assert HOSTILE in sent[0].body
+        assert HOSTILE in sent[0].body and sent[0].payload["en"] == {
+            "title": f"The answer to complaint {number}",
+            "body": f"Your complaint {number} is closed: substantiated. 经查属实，已责令整改。{HOSTILE}"}
         # Nothing counts before a second person approves the entry.
         assert s.execute(select(CreditRecord).where(CreditRecord.document_no == number)).first() is None
     with session_scope(store) as s:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from creditgov.api.app import create_app
 from creditgov.core import db
@@ -23,6 +24,7 @@ from creditgov.core.errors import ConfigError, NotFound
 from creditgov.documents import seal, service
 from creditgov.lists import service as lists_service
 from creditgov.reports import service as reports
+from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import printable
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
@@ -80,6 +82,13 @@ def test_a_batch_of_notices_prints_as_one_pdf_one_page_set_per_entry(batch) -> N
         with pytest.raises(NotFound):
             service.print_batch(s, list_code="serious-dishonesty", kind="notice", verify_base=BASE,
                                 on=dt.date(2026, 11, 3))
+        # printed again, each notice is a copy of the one issued: the same number, registered once
+        again = service.print_batch(s, list_code="serious-dishonesty", kind="notice", verify_base=BASE,
+                                    on=dt.date(2026, 11, 2), actor="office-b")
+        assert again.serials == printed.serials
+        registered = s.execute(select(func.count()).select_from(CreditReport).where(
+            CreditReport.serial.in_([sr for _, sr in printed.serials]))).scalar_one()
+        assert registered == len(ids)
 
 
 def test_decisions_of_published_entries(county: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 notices go to each firm through the alert channels — its inbox, and e-mail with the
 PDF attached, delivered by the outbox to the real SMTP server process the alert tests
 use — each under its own verifiable serial, with the outbox rows as the record and one
-audit entry for the send. A firm without an e-mail address is reported, not dropped.
+audit entry for the send; the inbox keeps each message's English beside the Chinese. A firm without an e-mail address is reported, not dropped.
 SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from creditgov.alerts import outbox
-from creditgov.alerts.models import Notification
+from creditgov.alerts.models import InboxMessage, Notification
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.core.errors import InvalidInput
@@ -86,6 +86,14 @@ def test_a_draws_notices_are_sent_by_email_with_the_pdf_and_to_the_inbox(drawn: 
             assert inbox.recipient == f"subject:{doc['subject_id']}" and doc["serial"] in inbox.body
             assert inbox.status == "sent" and inbox.payload["document"]["serial"] == doc["serial"]
             assert "attachments" not in inbox.payload  # the PDF rides only with the e-mail
+            # The firm's inbox keeps the message's English beside the Chinese, for its English pages.
+            msg = s.execute(select(InboxMessage).where(InboxMessage.ref_kind == "notification",
+                                                       InboxMessage.ref_id == inbox.id)).scalar_one()
+            serial, unit = doc["serial"], "Market Supervision Administration"
+            assert msg.body == f"{inbox.title}\n{inbox.body}" and msg.topic == "document.served"
+            assert msg.body_en == (f"Inspection notice ({unit}, {serial})\n{unit} serves you (your unit) the document "
+                                   f"“Inspection notice”, number {serial}. See the attachment; you can verify it at "
+                                   f"{BASE}/{serial}.")
         entry = s.execute(select(AuditEntry).where(AuditEntry.action == "documents.send")).scalar_one()
         detail = json.loads(entry.detail)
         assert entry.actor == "office-a" and detail["serials"] == [x["serial"] for x in sent["documents"]]

@@ -1,4 +1,5 @@
-"""A subject re-evaluated after a procedure changed its file stands at its new result
+"""A subject re-evaluated after a procedure changed its file (an objection filed or
+decided, a repair) stands at its new result
 wherever one subject's standing is read — its file's current evaluation (and so its
 report), a credit check's grade and a credit code's — until the next run, on a real
 store (SQLite and PostgreSQL) with a real evaluation of the small county: the
@@ -23,6 +24,7 @@ from creditgov.scoring import service as scoring_service
 from creditgov.scoring.models import Score
 from creditgov.security.crypto import create_key_file
 from creditgov.security.models import AuditEntry
+from creditgov.workflows import flows, objection
 
 MODEL = "public-credit-enterprise"
 
@@ -36,6 +38,19 @@ def test_a_reevaluation_supersedes_the_run_until_the_next(store: str, mini: Path
         lowest = s.execute(select(Score.subject_id, Score.score, Score.grade).where(Score.run_id == first)
                            .order_by(Score.score, Score.subject_id).limit(1)).one()
         firm, run_score, run_grade = lowest
+        # an objection takes its record out of evaluation while it is open, and its
+        # decision puts it back: each time the subject stands anew
+        rec = s.execute(select(CreditRecord).where(CreditRecord.subject_id == firm, CreditRecord.status == "active")
+                        .order_by(CreditRecord.id).limit(1)).scalar_one()
+        [o] = objection.file_objection(s, subject_id=firm, record_ids=[rec.id], reason="不是我们的记录",
+                                       actor=f"subject:{firm}")
+        [row] = [r for r in overview.subject_scores(s, firm) if r["model"] == MODEL]
+        assert row["reevaluated"]["cause_words"] == (f"异议 #{o.id}", f"objection #{o.id}")
+        flows.decide_objection(s, objection_id=o.id, outcome="upheld", reason="记录属实",
+                               department=rec.department_code, actor="officer:market")
+        [row] = [r for r in overview.subject_scores(s, firm) if r["model"] == MODEL]
+        assert row["reevaluated"]["cause_words"][1] == f"objection #{o.id}"
+        assert (row["score"], row["grade"]) == (str(run_score), run_grade)  # the record counts again, as in the run
         for rec in s.execute(select(CreditRecord).where(CreditRecord.subject_id == firm,
                                                         CreditRecord.status == "active")).scalars():
             records_service.change_status(s, record_id=rec.id, to_status="repaired", actor="officer:market",

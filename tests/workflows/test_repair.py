@@ -74,10 +74,12 @@ def test_too_early_is_refused_with_the_date_it_becomes_possible(county: str, tod
         assert msgs[0].topic == "repair.refused" and "2027-01-20" in msgs[0].body
         # the subject is told in its own words: no English, no department code
         assert "最短公示期" in msgs[0].body and "from 2027" not in msgs[0].body and " market" not in msgs[0].body
-        # pages and the printed decision say the unmet conditions in the reader's language
+        # pages and the printed decision say the unmet conditions in the reader's language,
+        # the dates written out as each language writes a date
         stored = s.get(RepairApplication, a.id).eligibility  # type: ignore[union-attr]
-        assert unmet(stored, "zh").startswith("严重失信记录最短公示期") and "2027-01-20" in unmet(stored, "zh")
-        assert "from 2027-01-20" in unmet(stored, "en") and "公示" not in unmet(stored, "en")
+        assert unmet(stored, "zh") == "严重失信记录最短公示期 12 个月，将于2027年1月20日届满，届时可申请修复"
+        assert unmet(stored, "en") == ("the minimum publication of 12 months (serious) ends on 20 January 2027: "
+                                       "repair can be applied for from 20 January 2027")
         assert s.get(CreditRecord, rec_id).status == "active"  # type: ignore[union-attr]
 
 

@@ -25,10 +25,11 @@ from creditgov.alerts import service as alerts_service
 from creditgov.alerts import words
 from creditgov.alerts.channels.inbox import REF_KIND as INBOX_REF
 from creditgov.alerts.models import Alert, AlertTrigger, InboxMessage, Notification, WarningRule
-from creditgov.alerts.recipients import notes_said
+from creditgov.alerts.recipients import note_subjects, notes_said
 from creditgov.alerts.words import Said
 from creditgov.core import clock, labels
 from creditgov.core.errors import NotFound
+from creditgov.ingest import access as ingest_access
 from creditgov.records.models import CreditRecord
 from creditgov.security.scopes import Forbidden, Grant, Principal, Role, Scope, authorize
 from creditgov.subjects import service as subject_service
@@ -150,6 +151,28 @@ def alert_rows(session: Session, grant: Grant, alerts: list[Alert]) -> list[dict
             for a in alerts]
 
 
+def _batch_page(session: Session, who: Principal, batch: int) -> str | None:
+    """A source file's batch page, when the reader may open it (a department: its own
+    sources' batches only)."""
+    if not who.can("ingest.read"):
+        return None
+    try:
+        ingest_access.batch_in_scope(session, ingest_access.unit_of(authorize(who, "ingest.read")), batch)
+    except NotFound:
+        return None
+    return f"/ingest/batches/{batch}"
+
+
+def evidence_href(session: Session, who: Principal, said: Said) -> str | None:
+    """The page a piece of evidence links for this reader, or None. A source's file is
+    linked to the data-quality page for whoever may open it (the office); a reader who
+    may not (a department) is linked to the file's batch page instead, when it may open
+    that."""
+    if said.batch is not None and said.permission and not who.can(said.permission):
+        return _batch_page(session, who, said.batch)
+    return said.href if _opens(session, who, said) else None
+
+
 def _opens(session: Session, who: Principal, said: Said) -> bool:
     """Whether the reader may open the page a piece of evidence names."""
     if not said.href or not said.permission or not who.can(said.permission):
@@ -170,12 +193,19 @@ def alert_detail(session: Session, grant: Grant, a: Alert, lang: str | None = No
     With `lang` (a page), also in words in that language: its evidence (`evidence_said`,
     linked where the reader may open the page), each delivery's recipient by name
     (`recipient_name`: a subject's, masked as the reader masks people; an account's
-    person) and the message in English when it was raised with it (`english`)."""
+    person) and the message in English when it was raised with it (`english`; its rule's
+    basis in English, `words.say_basis`)."""
     out = alert_rows(session, grant, [a])[0]
+    who = grant.principal
+    events = alert_queries.events_of(session, a.id)
+    noted = [dict.fromkeys((e.detail or {}).get("notes") or []) for e in events]
+    # A note naming a subject's inbox ("subject:134: no phone …") names the subject as
+    # this reader sees it: masked as the reader masks people, its own unmasked.
+    named = words.subject_names(session, {i for n in noted for i in note_subjects(n)},
+                                masked=grant.masks_people, own=who.subject_id)
     out["events"] = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
-                      "note": e.note, "detail": e.detail or {},
-                      "notes": notes_said(dict.fromkeys((e.detail or {}).get("notes") or []))}
-                     for e in alert_queries.events_of(session, a.id)]
+                      "note": e.note, "detail": e.detail or {}, "notes": notes_said(n, subjects=named)}
+                     for e, n in zip(events, noted, strict=True)]
     full = grant.scope is Scope.ALL
     notes = alert_queries.notifications_of(session, a.id)
     out["notifications"] = [
@@ -184,16 +214,19 @@ def alert_detail(session: Session, grant: Grant, a: Alert, lang: str | None = No
         for n in notes]
     if lang is None:
         return out
-    who = grant.principal
     said = words.evidence_said(session, a.subject_id, list(a.evidence or []), lang)
     out["evidence_said"] = [{"at": (e or {}).get("at") if isinstance(e, dict) else None,
-                             **s.as_dict(linked=_opens(session, who, s))}
+                             **s.as_dict(href=evidence_href(session, who, s))}
                             for e, s in zip(a.evidence or [], said, strict=True)]
     people = words.subject_names(session, words.subject_ids(n.recipient for n in notes),
                                  masked=grant.masks_people, own=who.subject_id)
     for row in out["notifications"]:
         row["recipient_name"] = words.principal_name(row["recipient"], lang, people)
-    out["english"] = alerts_service.raised_english(session, a.id)
+    english = alerts_service.raised_english(session, a.id)
+    if english is not None:  # its rule's basis in English, also for an alert raised before the rule had it
+        cited = alert_queries.citations(session).get(a.rule_code, (None, None))
+        english = {**english, "body": words.say_basis(english["body"], *cited)}
+    out["english"] = english
     return out
 
 
@@ -214,11 +247,57 @@ def inbox_principals(who: Principal) -> list[str]:
     return out
 
 
+def said_texts(session: Session, messages: list[InboxMessage], lang: str) -> dict[int, str]:
+    """Each message's text in `lang` (`words.say_message`), by message id: in English the
+    English stored with it; for a message written before revision 0034, the English its
+    notification was sent with, else its known shape (a refused repair's conditions in
+    English from its stored check). An alert's (topic `alert.<rule>`) gives its rule's
+    basis in English (`words.say_basis`), also when it was sent before the rule had it."""
+    if lang != "en":
+        return {m.id: m.body for m in messages}
+    old = [m for m in messages if not m.body_en]
+    english: dict[int, Any] = {}
+    sent = [m.ref_id for m in old if m.ref_kind == INBOX_REF and m.ref_id is not None]
+    if sent:
+        for nid, payload in session.execute(select(Notification.id, Notification.payload)
+                                            .where(Notification.id.in_(sent))):
+            english[nid] = (payload or {}).get("en") if isinstance(payload, dict) else None
+    refused = [m.ref_id for m in old if m.topic == "repair.refused" and m.ref_kind == "repair" and m.ref_id]
+    failures: dict[int, str] = {}
+    if refused:
+        for aid, checks in session.execute(select(RepairApplication.id, RepairApplication.eligibility)
+                                           .where(RepairApplication.id.in_(refused))):
+            failures[aid] = unmet(checks, "en")
+    cited = alert_queries.citations(session) if any(m.topic.startswith("alert.") for m in messages) else {}
+    out: dict[int, str] = {}
+    for m in messages:
+        said = words.say_message(m.body, lang, body_en=m.body_en,
+                                 english=english.get(m.ref_id or -1) if m.ref_kind == INBOX_REF else None,
+                                 extra={"failures_en": failures.get(m.ref_id or -1)})
+        kind, _sep, rule = m.topic.partition(".")
+        out[m.id] = words.say_basis(said, *cited.get(rule, (None, None))) if kind == "alert" else said
+    return out
+
+
+def category(topic: str, lang: str) -> str:
+    """A message's category in words: an alert's by its warning rule ("预警 · 逾期未还款",
+    "Alert: Overdue repayment"), a notice queued without a rule as a notice, a procedure
+    step's by its topic's label (`message_topic`)."""
+    kind, _sep, rule = topic.partition(".")
+    if kind != "alert":
+        return labels.label("message_topic", topic, lang)
+    if rule in ("", "notice"):
+        return ("通知", "Notice")[lang == "en"]
+    name = labels.label("warning_rule", rule, lang)
+    return f"预警 · {name}" if lang != "en" else f"Alert: {name}"
+
+
 def inbox_view(session: Session, grant: Grant, messages: list[InboxMessage], lang: str) -> dict[str, Any]:
     """The inbox page's rows and heading in `lang`: each message's text in the reader's
-    language (`words.say_message`), whom it is about by name (masked as the reader masks
-    people; linked when the reader may open the file) and whom it went to by name; the
-    heading's inboxes (`principals`) likewise — an account by its person's name."""
+    language (`said_texts`) and its category in words (`category`), whom it is about by
+    name (masked as the reader masks people; linked when the reader may open the file)
+    and whom it went to by name; the heading's inboxes (`principals`) likewise — an
+    account by its person's name."""
     who = grant.principal
     mine = inbox_principals(who)
     about = {m.subject_id for m in messages if m.subject_id is not None}
@@ -229,24 +308,12 @@ def inbox_view(session: Session, grant: Grant, messages: list[InboxMessage], lan
     if about and who.can("subjects.read"):
         files = set(session.execute(select(Subject.id).where(
             Subject.id.in_(sorted(about)), authorize(who, "subjects.read").subject_clause())).scalars())
-    english: dict[int, Any] = {}
-    sent = [m.ref_id for m in messages if m.ref_kind == INBOX_REF and m.ref_id is not None]
-    if lang == "en" and sent:
-        for nid, payload in session.execute(select(Notification.id, Notification.payload)
-                                            .where(Notification.id.in_(sent))):
-            english[nid] = (payload or {}).get("en") if isinstance(payload, dict) else None
-    refused = [m.ref_id for m in messages if m.topic == "repair.refused" and m.ref_kind == "repair" and m.ref_id]
-    failures: dict[int, str] = {}
-    if lang == "en" and refused:
-        for aid, checks in session.execute(select(RepairApplication.id, RepairApplication.eligibility)
-                                           .where(RepairApplication.id.in_(refused))):
-            failures[aid] = unmet(checks, "en")
+    said = said_texts(session, messages, lang)
     rows = []
     for m in messages:
         row = alert_inbox.message_dict(m)
-        row["said"] = words.say_message(m.body, lang, english=english.get(m.ref_id or -1)
-                                        if m.ref_kind == INBOX_REF else None,
-                                        extra={"failures_en": failures.get(m.ref_id or -1)})
+        row["said"] = said[m.id]
+        row["category"] = category(m.topic, lang)
         row["subject_name"] = people.get(m.subject_id) if m.subject_id is not None else None
         row["subject_href"] = f"/subjects/{m.subject_id}" if m.subject_id in files else None
         row["to_name"] = words.principal_name(row["to"], lang, people)

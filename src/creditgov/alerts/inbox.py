@@ -2,6 +2,10 @@
 (`deliver`: the workflows' procedure steps; the inbox channel delivers alert
 notifications), a principal's messages, several principals' at once (a user and its
 desk), and marking a message read.
+
+A message is kept as it was sent, in Chinese (`body`), with its English beside it
+(`body_en`) when its producer wrote one — every producer does since revision 0034; the
+English pages show that (`words.say_message`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from creditgov.security import service as audit
 
 
 def deliver(session: Session, *, recipient_kind: str, recipient: str, subject_id: int | None, topic: str,
-            body: str, ref_kind: str | None = None, ref_id: int | None = None) -> InboxMessage:
-    """Put a message in a principal's inbox, in the caller's transaction."""
+            body: str, body_en: str | None = None, ref_kind: str | None = None,
+            ref_id: int | None = None) -> InboxMessage:
+    """Put a message in a principal's inbox, in the caller's transaction: `body` in
+    Chinese, `body_en` the same message in English (None: no English was written)."""
     msg = InboxMessage(recipient_kind=recipient_kind, recipient=recipient, subject_id=subject_id, topic=topic,
-                       body=body, ref_kind=ref_kind, ref_id=ref_id, created_at=clock.now())
+                       body=body, body_en=body_en, ref_kind=ref_kind, ref_id=ref_id, created_at=clock.now())
     session.add(msg)
     session.flush()
     return msg
@@ -35,8 +41,10 @@ def messages(session: Session, *, recipient_kind: str, recipient: str, limit: in
 
 
 def message_dict(m: InboxMessage) -> dict[str, Any]:
+    """A message as the API and the commands give it: `body` as sent (Chinese), `body_en`
+    the English kept with it (None for a message written without one)."""
     return {"id": m.id, "to": f"{m.recipient_kind}:{m.recipient}", "subject_id": m.subject_id, "topic": m.topic,
-            "body": m.body, "ref": f"{m.ref_kind}:{m.ref_id}" if m.ref_kind else None,
+            "body": m.body, "body_en": m.body_en, "ref": f"{m.ref_kind}:{m.ref_id}" if m.ref_kind else None,
             "at": m.created_at.isoformat(timespec="seconds"), "read": m.read_at is not None}
 
 

@@ -40,4 +40,23 @@ LABELS = {
     "channel": {"inbox": ("站内消息", "Inbox"), "email": ("电子邮件", "E-mail"), "sms": ("短信", "SMS"),
                 "webhook": ("接口推送", "Webhook")},
     "colour": {"green": ("绿码", "Green"), "yellow": ("黄码", "Yellow"), "red": ("红码", "Red")},
+    # What happened to an alert (`models.AlertEvent.action`, an alert's history).
+    "alert_event": {"raised": ("触发", "Raised"), "repeated": ("再次出现", "Repeated"),
+                    "acknowledged": ("签收", "Acknowledged"), "commented": ("批注", "Commented"),
+                    "escalated": ("升级", "Escalated"), "resolved": ("办结", "Resolved"),
+                    "delivery_failed": ("投递失败", "Delivery failed")},
+    # Whom a rule tells (`schemas.Recipient.who`).
+    "alert_recipient_kind": {"grid_worker": ("网格员", "Grid worker"), "department": ("部门", "Department"),
+                             "bank": ("授权银行", "Consented bank"), "principal": ("负责人", "Principal"),
+                             "subject": ("主体本身", "The subject"), "user": ("指定用户", "A named user"),
+                             "principal_id": ("指定收件人", "A named inbox")},
+    # What a rule watches (`schemas.RuleDef` kinds).
+    "warning_rule_kind": {"new_record": ("新增信用记录", "New credit record"),
+                          "record_count": ("记录数量", "Number of records"),
+                          "consecutive_months": ("连续月份", "Consecutive months"),
+                          "score_drop": ("评分下降", "Score drop"), "grade_change": ("等级变化", "Grade change"),
+                          "list_entry": ("列入名单", "List entry"), "source_late": ("数据迟报", "Source late"),
+                          "volume_change": ("数据量突变", "Volume change"),
+                          "rejection_rate": ("拒收率", "Rejection rate"),
+                          "rejection_jump": ("拒收率突增", "Rejection spike")},
 }

@@ -112,10 +112,16 @@ class AlertTrigger(Base):
 
 
 class Notification(Base):
-    """The outbox: one message to one recipient on one channel."""
+    """The outbox: one message to one recipient on one channel.
+
+    Indexed by recipient with its alert: a department officer's alerts are those with a
+    delivery to its desk (`access._addressed`: `recipient = 'department:<code>'`, the
+    alert ids), read on every alerts page and answer; without it each read scans the
+    whole outbox."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),
+                      Index("ix_notifications_recipient_alert", "recipient", "alert_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
@@ -238,7 +244,13 @@ class InboxMessage(Base):
     """The product's one inbox (站内信): a message to a subject, a department's desk, a
     grid or a user. The alerts domain owns it (`alerts/inbox.py` writes and reads it;
     its inbox channel delivers notifications into it); the objection and repair steps
-    are written through `alerts.inbox.deliver`."""
+    are written through `alerts.inbox.deliver`.
+
+    `body` is the message as it was sent, in Chinese (the record of what the recipient
+    was told); `body_en` its English, written by the producer from the same values
+    (a procedure step's `workflows.notifications.tell`, an alert's `payload["en"]`)
+    and shown on the English pages. None for a message written before revision 0034,
+    which the English pages say by its known shape (`words.MESSAGE_SHAPES`)."""
 
     __tablename__ = "inbox_messages"
     __table_args__ = (Index("ix_inbox_messages_recipient", "recipient_kind", "recipient"),)
@@ -249,6 +261,7 @@ class InboxMessage(Base):
     subject_id: Mapped[int | None] = mapped_column(Integer, index=True)  # whom it is about
     topic: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    body_en: Mapped[str | None] = mapped_column(Text)
     ref_kind: Mapped[str | None] = mapped_column(String(20))
     ref_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

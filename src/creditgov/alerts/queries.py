@@ -39,6 +39,12 @@ def rule_defs(session: Session, *, kinds: Sequence[str] | None = None, enabled_o
     return [_rule_of(d) for (d,) in session.execute(q)]
 
 
+def citations(session: Session) -> dict[str, tuple[str, str | None]]:
+    """Each loaded rule's citation and its English (None: the rules file gives none), by
+    rule code: what an alert's "Basis:" line says in each language."""
+    return {r.code: (r.citation, r.citation_en) for r in rule_defs(session, enabled_only=False)}
+
+
 def late_policy(session: Session) -> dict[str, Any]:
     """The enabled `source_late` rule's intervals as `quality.service.sources` takes
     them (`default_days`, `days`), so the data-quality page shows late the sources the

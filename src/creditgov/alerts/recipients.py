@@ -165,11 +165,13 @@ RECIPIENT_KINDS = {"grid_worker": ("网格员", "grid worker"), "department": ("
                    "user": ("用户", "user"), "principal_id": ("收件人", "recipient")}
 
 
-def _principal(address: str, lang: str) -> str:
+def _principal(address: str, lang: str, subjects: dict[int, str] | None = None) -> str:
     """An inbox principal (`grid:<region>`, `department:<code>`, `bank:<code>`,
     `user:<name>` …) in words. A bank is named by its registered name (finance's
     `finance_banks`, through the label catalogue's `organisation` names), else by its
-    code after the word for a bank."""
+    code after the word for a bank. A subject by its name as the reader sees it
+    (`subjects`: already masked as the reader masks people, `words.subject_names`), else
+    — no reader to mask for, or a subject no longer kept — by its number."""
     kind, _sep, key = address.partition(":")
     en = int(lang == "en")
     if kind == "grid":
@@ -177,7 +179,8 @@ def _principal(address: str, lang: str) -> str:
     if kind == "department":
         return labels.label("department", key, lang)
     if kind == "subject":
-        return ("主体 #", "subject #")[en] + key
+        named = (subjects or {}).get(int(key)) if key.isdigit() else None
+        return named or ("主体 #", "subject #")[en] + key
     if kind == "bank":
         name = labels.label("organisation", key, lang)
         return name if name and name != key else ("银行 ", "bank ")[en] + key
@@ -185,13 +188,14 @@ def _principal(address: str, lang: str) -> str:
 
 
 class _Say(string.Formatter):
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, subjects: dict[int, str] | None = None) -> None:
         self.lang = lang
+        self.subjects = subjects
 
     def format_field(self, value: Any, format_spec: str) -> str:
         en = int(self.lang == "en")
         if format_spec == "alert_principal":
-            return _principal(str(value), self.lang)
+            return _principal(str(value), self.lang, self.subjects)
         if format_spec == "contact_field":
             return CONTACT_FIELDS.get(str(value), (str(value), str(value)))[en]
         if format_spec == "recipient_kind":
@@ -199,22 +203,39 @@ class _Say(string.Formatter):
         return labels.label(format_spec, value, self.lang) if format_spec else str(value)
 
 
-def say_note(note: str, lang: str = "zh") -> str:
-    """A stored note in `lang` when its shape is known (`NOTE_SHAPES`), else as stored."""
+def say_note(note: str, lang: str = "zh", *, subjects: dict[int, str] | None = None) -> str:
+    """A stored note in `lang` when its shape is known (`NOTE_SHAPES`), else as stored.
+    A subject it names is named from `subjects` (as the reader sees them), else by number."""
     for rx, zh, en in NOTE_SHAPES:
         m = rx.match(note or "")
         if m:
             parts = {k: v or "" for k, v in m.groupdict().items()}
             if "code" in parts and parts["code"]:
                 parts["code"] = f"（{parts['code']}）" if lang == "zh" else f" ({parts['code']})"
-            return _Say(lang).format(en if lang == "en" else zh, **parts)
+            return _Say(lang, subjects).format(en if lang == "en" else zh, **parts)
     return note
 
 
-def notes_said(notes: Iterable[str]) -> dict[str, list[str]]:
-    """An event's notes in both languages, for a page to pick its own."""
+def note_subjects(notes: Iterable[str]) -> set[int]:
+    """The subjects whose inboxes notes name (`subject:<id>: no phone …`), for the edge
+    to name them as its reader sees them."""
+    out = set()
+    for n in notes or ():
+        for rx, _zh, _en in NOTE_SHAPES:
+            m = rx.match(n or "")
+            if m is not None:
+                kind, _sep, key = (m.groupdict().get("who") or "").partition(":")
+                if kind == "subject" and key.isdigit():
+                    out.add(int(key))
+                break
+    return out
+
+
+def notes_said(notes: Iterable[str], *, subjects: dict[int, str] | None = None) -> dict[str, list[str]]:
+    """An event's notes in both languages, for a page to pick its own; the subjects they
+    name from `subjects` (`words.subject_names`: masked as the reader masks people)."""
     kept = list(notes or ())
-    return {lang: [say_note(n, lang) for n in kept] for lang in labels.LANGS}
+    return {lang: [say_note(n, lang, subjects=subjects) for n in kept] for lang in labels.LANGS}
 
 
 def resolve_targets(session: Session, recipients: Iterable[Recipient], *, subject_id: int | None,

@@ -256,12 +256,13 @@ def _subject_ctx(subject: Subject | None) -> dict[str, Any]:
 def english(rule: RuleDef, ctx: dict[str, Any]) -> dict[str, str] | None:
     """The rule's message in English (`{"title", "body"}`), filled with the context's
     English values; None when the rule has a Chinese template of its own and no English
-    one (its readers see the message as stored)."""
+    one (its readers see the message as stored). Its basis is the rule's `citation_en`,
+    else — a rules file that gives none — its citation as written."""
     if (rule.title and not rule.title_en) or (rule.body and not rule.body_en):
         return None
     en = {**ctx, **{k[:-3]: v for k, v in ctx.items() if k.endswith("_en") and v not in (None, "")}}
     title = render(rule.title_en or DEFAULT_TITLE_EN.get(rule.kind, "{rule_name}: {subject_name}"), en)
-    body = render(rule.body_en or DEFAULT_BODY_EN[rule.kind], en) + f"\nBasis: {rule.citation}"
+    body = render(rule.body_en or DEFAULT_BODY_EN[rule.kind], en) + f"\nBasis: {rule.citation_en or rule.citation}"
     return {"title": title, "body": body}
 
 

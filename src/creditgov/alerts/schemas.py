@@ -99,6 +99,11 @@ class _Rule(Frozen):
     severity: Severity
     enabled: bool = True
     citation: str = Field(min_length=2, description="why the rule exists: the paper, a policy, a local rule")
+    # The citation in English, for readers of the English pages (the alert's page, the
+    # inbox: the message's "Basis:" line): documents by their usual English names with
+    # their numbers, the county's own thresholds translated. Without it those pages say
+    # the citation as written.
+    citation_en: str | None = Field(default=None, min_length=2)
     subject_kinds: list[str] = Field(default_factory=list, description="empty: every kind")
     recipients: list[Recipient] = Field(min_length=1)
     dedup: Dedup = Field(default_factory=Dedup)
@@ -440,7 +445,9 @@ class InboxMessageOut(BaseModel):
     to: str
     subject_id: int | None
     topic: str
-    body: str
+    body: str = Field(description="the message as sent, in Chinese")
+    body_en: str | None = Field(default=None, description="its English, kept with it (null: written without one)")
+    said: str | None = Field(default=None, description="the message in the language asked for (`lang`)")
     ref: str | None
     at: str
     read: bool

@@ -22,6 +22,7 @@ from creditgov.alerts.access import (
     alert_scope,
     inbox_principals,
     require_alert,
+    said_texts,
 )
 from creditgov.alerts.schemas import (
     AckIn,
@@ -96,11 +97,17 @@ def alerts_resolve(alert_id: Id, body: ResolveIn, grant: AlertsHandle, session: 
 
 @router.get("/inbox", response_model=list[InboxMessageOut], operation_id="inbox_list")
 def inbox_list(grant: InboxRead, session: DB, unread: bool = False,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               lang: Annotated[str, Query(pattern="^(zh|en)$", description="language of `said`")] = "zh",
+               ) -> list[dict[str, Any]]:
     """Your own messages (站内信) and your desk's: alert notifications delivered by the
-    inbox channel and the steps of objections and repairs, newest first."""
+    inbox channel and the steps of objections and repairs, newest first. `body` is the
+    message as sent (Chinese), `body_en` the English kept with it (null for a message
+    written without one), `said` the message in `lang` as the inbox page says it (for
+    `en`: the English kept with it, else an older message's English by its shape)."""
     rows = alert_inbox.inbox_of(session, inbox_principals(grant.principal), unread_only=unread, limit=limit)
-    return [alert_inbox.message_dict(m) for m in rows]
+    said = said_texts(session, rows, lang)
+    return [{**alert_inbox.message_dict(m), "said": said[m.id]} for m in rows]
 
 
 @router.post("/inbox/{message_id}/read", response_model=InboxMessageOut, operation_id="inbox_read")

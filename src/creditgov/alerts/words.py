@@ -3,14 +3,15 @@
 run by its model and date, a source by its name), who a delivery or a message went to
 (a subject by its name, an account by its person's name), and an inbox message's text.
 
-Why the messages are read back here: a message is stored as it was sent (the record of
-what the recipient was told), in Chinese. An alert raised with its English
-(`service.raise_alert(english=...)`: the warning rules' messages) keeps it with each
-notification (`payload["en"]`), and the English pages show that. The procedures' steps
-(objection, repair, complaint; `workflows/notifications.py` and the domains that call it)
-and the alerts other domains raise in Chinese only are said in English by their known
-shapes (`MESSAGE_SHAPES`), as a record's status reasons are (`|status_reason`); a message
-of no known shape is shown as stored.
+How a message reaches the English pages: a message is stored as it was sent (the record
+of what the recipient was told), in Chinese, and its producer writes its English beside
+it from the same values (the inbox's `body_en`): the procedures' steps
+(`workflows.notifications.tell` and its callers in workflows and complaints), the
+documents served, and every alert raised with its English (`service.raise_alert(
+english=...)`, kept with each notification as `payload["en"]` and by the inbox channel
+as `body_en`). The English pages show that first (`say_message`). Only a message written
+before revision 0034 has none: it is said by the English its notification kept, else
+by its known shape (`MESSAGE_SHAPES`), else shown as stored.
 
 Plain values in, plain values out: the edges (`access.py`) decide which links a reader
 may follow."""
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from creditgov.core import labels
 from creditgov.ingest.models import Batch, SpecVersion
 from creditgov.lists.models import ListEntry
-from creditgov.quality.service import source_names
+from creditgov.quality.service import product_source_names, source_names
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun
 from creditgov.security.labels import actor_label
@@ -79,16 +80,20 @@ def subject_ids(addresses: Iterable[str | None]) -> set[int]:
 class Said:
     """One piece of evidence in words: its text, an identifier shown as one (`code`: a
     file's name, a key of no known shape), and a page about it with what opening that
-    page needs (a permission, and for a page about a subject the subject)."""
+    page needs (a permission, and for a page about a subject the subject). A source's
+    file names its batch (`batch`): a reader who may not open the data-quality page (a
+    department) is linked to the batch's own page instead (`access.evidence_href`)."""
 
     text: str
     href: str | None = None
     permission: str | None = None
     subject_id: int | None = None
     code: str | None = None
+    batch: int | None = None
 
-    def as_dict(self, *, linked: bool) -> dict[str, Any]:
-        return {"text": self.text, "code": self.code, "href": self.href if linked else None}
+    def as_dict(self, *, href: str | None) -> dict[str, Any]:
+        """Its text, its code and the link the reader may follow (`href`, decided by the edge)."""
+        return {"text": self.text, "code": self.code, "href": href}
 
 
 def _int(v: Any) -> int | None:
@@ -100,7 +105,8 @@ def _int(v: Any) -> int | None:
 
 def source_titles(session: Session, sources: set[str], lang: str) -> dict[str, str]:
     """Sources by their spec's name (its title, else its department and kind), in
-    `lang`; a source no spec was registered for (a commitment, another platform) is
+    `lang`, and the product's own sources (a merchant award, a commitment, another
+    platform: `quality.service.product_source_names`); any other source with no spec is
     left out."""
     if not sources:
         return {}
@@ -109,7 +115,9 @@ def source_titles(session: Session, sources: set[str], lang: str) -> dict[str, s
                                       .where(SpecVersion.name.in_(sorted(sources))).order_by(SpecVersion.id)):
         docs[name] = text  # the newest version last
     out = {}
-    for name in docs:
+    for name in sorted(sources):
+        if name not in docs and product_source_names(name) is None:
+            continue
         try:
             doc = yaml.safe_load(docs.get(name) or "") or {}
         except yaml.YAMLError:
@@ -184,7 +192,8 @@ def _one(e: dict[str, Any], en: int, lang: str, records: dict[int, Any], entries
             text += ((f"（批次 {bid}），最近一批文件" if late else f"（批次 {bid}），文件"),
                      (f" (batch {bid}), last file" if late else f" (batch {bid}), file"))[en]
         return Said(text, "/quality", "quality.read",
-                    code=(files.get(bid) if bid is not None else None) or (None if titled else str(e["source"])))
+                    code=(files.get(bid) if bid is not None else None) or (None if titled else str(e["source"])),
+                    batch=bid)
     for kind, page, perm, words in (("objection", "objections", "objections.read", ("异议", "Objection")),
                                     ("repair", "repairs", "repairs.read", ("信用修复申请", "Repair application"))):
         if (cid := _int(e.get(kind))) is not None:
@@ -202,9 +211,12 @@ def _one(e: dict[str, Any], en: int, lang: str, records: dict[int, Any], entries
 
 # ----------------------------------------------------------------------------- inbox messages
 
-# The procedures' messages as `workflows` (objection, repair, conditions, materials,
-# overdue), `complaints` and `documents` write them, and their English. `{x}` is the
-# matched part as stored; the parts named in `_SAY` are said by their labels.
+# For messages written before revision 0034 only (no `body_en`): the procedures' messages
+# as `workflows` (objection, repair, conditions, materials, overdue), `complaints` and
+# `documents` wrote them, and their English. Producers now write their English beside
+# the Chinese, so a wording changed later needs no shape here; these stay for the rows
+# already stored. `{x}` is the matched part as stored; labelled parts (a unit, an item,
+# an outcome …) are said by their labels (`_say_parts`).
 _D = r"\d{4}-\d{2}-\d{2}"
 MESSAGE_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rx, re.S), en) for rx, en in (
     (rf"^异议 (?P<id>\d+) 已受理: 记录 (?P<rec>\d+) 已标注为异议, 暂停公示和评价使用; 由(?P<unit>.+?)在 (?P<due>{_D}) 前处理。$",
@@ -304,13 +316,16 @@ def _say_parts(parts: dict[str, str | None], extra: dict[str, Any]) -> dict[str,
     return said
 
 
-def say_message(body: str, lang: str, *, english: dict[str, Any] | None = None,
+def say_message(body: str, lang: str, *, body_en: str | None = None, english: dict[str, Any] | None = None,
                 extra: dict[str, Any] | None = None) -> str:
     """An inbox message's text in `lang`: as stored in Chinese; in English, the English
-    it was sent with (`english`: the notification's `payload["en"]`), else its known
-    shape said in English, else as stored."""
+    its producer stored beside it (`body_en`), else — a message written before revision
+    0034 — the English its notification was sent with (`english`: `payload["en"]`), else
+    its known shape said in English (`MESSAGE_SHAPES`), else as stored."""
     if lang != "en":
         return body
+    if body_en:
+        return body_en
     if english and english.get("title"):
         return f"{english['title']}\n{english.get('body') or ''}".rstrip("\n")
     for rx, en in MESSAGE_SHAPES:
@@ -318,3 +333,32 @@ def say_message(body: str, lang: str, *, english: dict[str, Any] | None = None,
         if m is not None:
             return en.format(**_say_parts(m.groupdict(), extra or {}))
     return body
+
+
+# ----------------------------------------------------------------------------- a rule's basis
+
+BASIS_EN = "Basis: "  # how an alert's English message gives its rule's citation (`rules.english`)
+# The width of a punctuation mark and the spaces around it do not make another citation:
+# the shipped citations moved from ASCII to full-width punctuation in Chinese sentences.
+_NARROW = str.maketrans("（）：；，。", "():;,.")
+
+
+def _citation_key(text: str) -> str:
+    return re.sub(r"\s+", "", text.translate(_NARROW))
+
+
+def say_basis(text: str, citation: str | None, citation_en: str | None) -> str:
+    """An alert's English message with its rule's basis in English: a "Basis:" line that
+    gives the rule's Chinese `citation` (an alert raised before the rule had
+    `citation_en`, whose English kept the citation as written) says `citation_en`
+    instead. A line that gives anything else — the citation of an earlier version of
+    the rule, a basis already in English — stays as it was, and so does every line
+    when the rule has no `citation_en`."""
+    if not citation or not citation_en or BASIS_EN not in text:
+        return text
+    key = _citation_key(citation)
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(BASIS_EN) and _citation_key(line[len(BASIS_EN):]) == key:
+            lines[i] = BASIS_EN + citation_en
+    return "\n".join(lines)

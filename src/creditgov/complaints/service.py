@@ -42,7 +42,7 @@ from creditgov.alerts import service as alerts_service
 from creditgov.catalog import departments
 from creditgov.complaints.models import Complaint
 from creditgov.complaints.schemas import CHANNELS, ComplaintIn, ComplaintsFile, ObservationIn
-from creditgov.core import clock
+from creditgov.core import clock, labels
 from creditgov.core.config import PolicyFile
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.ingest import manual
@@ -50,7 +50,7 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
 from creditgov.workflows import calendar
-from creditgov.workflows.notifications import tell
+from creditgov.workflows.notifications import Wording, tell
 
 POLICY = PolicyFile(ComplaintsFile, "creditgov.complaints", "data/complaints.yaml")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -117,7 +117,9 @@ def file_complaint(session: Session, keyring: KeyRing, data: ComplaintIn, *, cha
                  detail={"complaint": c.id, "number": c.number, "channel": channel, "category": c.category,
                          "contact_kind": kind, "due_on": c.due_on.isoformat()})
     tell(session, recipient_kind="department", recipient="credit", subject_id=subject_id, topic="complaint.received",
-         body=f"收到投诉 {c.number}（{c.respondent_name}），请于 {c.accept_due} 前分派。", ref_kind="complaint", ref_id=c.id)
+         body=Wording(f"收到投诉 {c.number}（{c.respondent_name}），请于 {c.accept_due} 前分派。",
+                      f"Complaint {c.number} ({c.respondent_name}) received: assign it by {c.accept_due}."),
+         ref_kind="complaint", ref_id=c.id)
     return c, code
 
 
@@ -273,7 +275,10 @@ def assign(session: Session, complaint_id: int, *, department: str, note: str | 
     audit.append(session, action="complaints.assign", actor=actor, subject_id=c.subject_id,
                  detail={"complaint": c.id, "department": department})
     tell(session, recipient_kind="department", recipient=department, subject_id=c.subject_id,
-         topic="complaint.assigned", body=f"投诉 {c.number}（{c.respondent_name}）已分派给本部门，请于 {c.due_on} 前答复。",
+         topic="complaint.assigned",
+         body=Wording(f"投诉 {c.number}（{c.respondent_name}）已分派给本部门，请于 {c.due_on} 前答复。",
+                      f"Complaint {c.number} ({c.respondent_name}) is assigned to your department: answer by "
+                      f"{c.due_on}."),
          ref_kind="complaint", ref_id=c.id)
     return c
 
@@ -345,10 +350,13 @@ def _tell_complainant(session: Session, keyring: KeyRing, c: Complaint) -> None:
     if not c.contact or not c.contact_kind:
         return
     channel = "sms" if c.contact_kind == "mobile" else "email"
+    outcome_en = labels.label("complaint_outcome", c.outcome, "en").lower()
+    english = {"title": f"The answer to complaint {c.number}",
+               "body": f"Your complaint {c.number} is closed: {outcome_en}. {c.reply}"}
     alerts_service.notify_address(
         session, principal=f"complaint:{c.id}", channel=channel, address=keyring.decrypt(c.contact),
         title=f"投诉 {c.number} 答复", body=f"您的投诉 {c.number} 已办结：{OUTCOME_ZH.get(c.outcome or '', '')}。{c.reply}",
-        key=f"complaint:{c.id}:reply", payload={"complaint": c.number})
+        key=f"complaint:{c.id}:reply", payload={"complaint": c.number, "en": english})
 
 
 def overdue(c: Complaint, today: dt.date | None = None) -> bool:

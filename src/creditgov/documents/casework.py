@@ -25,9 +25,11 @@ TITLES = {"objection": ("异议处理决定书", "Objection decision"), "repair"
 REVIEW = "对处理结果不服的，可自收到本决定书之日起向上一级信用主管部门申请复核。"
 
 
-def _unit(session: Session, code: str) -> str:
+def _unit(session: Session, code: str, lang: str = "zh") -> str:
     d = session.get(Department, code)
-    return d.name_zh if d else code
+    if d is None:
+        return code
+    return (d.name_en or d.name_zh) if lang == "en" else d.name_zh
 
 
 def _record(session: Session, record_id: int) -> str:
@@ -64,7 +66,7 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("收到日期：", zh_date(o.received_on)),
                 ("处理结果：", labels.label("objection_outcome", o.outcome) or "—"),
                 ("理由：", o.decision_reason or "—"), ("决定日期：", zh_date(o.decided_on)),
-                ("救济：", REVIEW)], _decided(o.decided_on)))
+                ("救济：", REVIEW)], _decided(o.decided_on), _unit(session, o.department_code, "en")))
     else:
         r = select(RepairApplication).where(RepairApplication.decided_on.is_not(None)).order_by(RepairApplication.id)
         if on is not None:
@@ -79,7 +81,8 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
                 ("理由：", a.decision_reason or _unmet_zh(a.eligibility) or a.refusal_reason or "—"),
                 ("决定日期：", zh_date(a.decided_on)),
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
-                         if a.status == "approved" else REVIEW)], _decided(a.decided_on)))
+                         if a.status == "approved" else REVIEW)], _decided(a.decided_on),
+                           _unit(session, a.department_code, "en")))
     if len(out) > 2000:
         raise InvalidInput("more than 2000 documents in one run: narrow it by day", code="documents.batch.too_many",
                            params={"max": 2000})
@@ -98,7 +101,8 @@ _ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 def _unmet_zh(eligibility: dict[str, Any] | None) -> str:
     """A refused application's unmet conditions as the check said them in Chinese (the
     stored `refusal_reason` is the English of the API and the command line), its dates
-    written as the document writes a date (the check's own words wrote them ISO)."""
+    written as the document writes a date (checks stored before the pages wrote dates out
+    wrote them ISO)."""
     said = "；".join(c.get("detail_zh") or c.get("detail") or "" for c in (eligibility or {}).get("checks") or []
                     if not c.get("met"))
 

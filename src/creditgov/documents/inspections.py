@@ -43,9 +43,11 @@ RIGHTS = ("检查人员实施检查时应当出示执法证件和本通知书；
 DUTY = "请你（单位）如实提供与检查事项有关的资料和情况，配合检查；检查结果将依法记入你（单位）信用记录并公示。"
 
 
-def _unit(session: Session, code: str) -> str:
+def _unit(session: Session, code: str, lang: str = "zh") -> str:
     d = session.get(Department, code)
-    return d.name_zh if d else code
+    if d is None:
+        return code
+    return (d.name_en or d.name_zh) if lang == "en" else d.name_zh
 
 
 def _inspectors(session: Session, codes: Sequence[str]) -> str:
@@ -178,7 +180,8 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
             ("八、配合义务：", DUTY)]
         # Dated the day the inspection was last assigned (made, or re-assigned to the
         # inspectors it names; China's day), not the print's.
-        out.append(Doc(t.id, t.subject_id, zh, en, unit, body, clock.to_cst(assigned_at(t)).date()))
+        out.append(Doc(t.id, t.subject_id, zh, en, unit, body, clock.to_cst(assigned_at(t)).date(),
+                       _unit(session, t.department, "en")))
     return out
 
 

@@ -42,4 +42,6 @@ REFUSALS: Names = {
                                 "At most {max} documents are sent at once; send them in smaller batches."),
 }
 
-LABELS = {"refusal": REFUSALS}
+LABELS = {"refusal": REFUSALS,
+          # the inbox's category of a document sent to its addressee (sending.py)
+          "message_topic": {"document.served": ("文书送达", "Document served")}}

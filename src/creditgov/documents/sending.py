@@ -75,10 +75,17 @@ def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
         printed = render(session, [doc], kind=kind, verify_base=verify_base, actor=actor)
         [(_ref, serial)] = printed.serials
         digest = hashlib.sha256(printed.pdf).hexdigest()
+        url = f"{verify_base.rstrip('/')}/{serial}"
+        unit_en = doc.unit_en or doc.unit
         title = f"{doc.title_zh}（{doc.unit}，{serial}）"
-        body = (f"{doc.unit}向你（单位）送达《{doc.title_zh}》，文书编号 {serial}。"
-                f"请查阅附件；可在 {verify_base.rstrip('/')}/{serial} 核验真伪。")
-        meta = {"document": {"kind": kind, "ref": doc.ref, "serial": serial, "sha256": digest}}
+        body = f"{doc.unit}向你（单位）送达《{doc.title_zh}》，文书编号 {serial}。请查阅附件；可在 {url} 核验真伪。"
+        # Its English beside the Chinese, from the same values (the inbox keeps it for
+        # the English pages: `payload["en"]`).
+        english = {"title": f"{doc.title_en} ({unit_en}, {serial})",
+                   "body": f"{unit_en} serves you (your unit) the document “{doc.title_en}”, number {serial}. "
+                           f"See the attachment; you can verify it at {url}."}
+        meta = {"topic": "document.served", "en": english,
+                "document": {"kind": kind, "ref": doc.ref, "serial": serial, "sha256": digest}}
         files = {"attachments": [{"filename": f"{doc.title_zh}-{serial}.pdf", "content_type": "application/pdf",
                                   "data_b64": base64.b64encode(printed.pdf).decode("ascii")}]}
         # The PDF rides only with the channels that deliver files (e-mail); the others carry

@@ -50,6 +50,7 @@ from creditgov.lists import documents as list_documents
 from creditgov.lists.models import CreditList, ListEntry
 from creditgov.lists.queries import definition
 from creditgov.reports import service as reports
+from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import fonts, markup
 from creditgov.security import service as audit
 
@@ -145,6 +146,7 @@ class Doc:
     unit: str
     body: list[tuple[str, str]]
     dated: dt.date                 # the act's own day (notified, decided, assigned): the date signed
+    unit_en: str = ""              # the issuing unit in English (what sending it says in English)
 
 
 def zh_date(day: dt.date | None) -> str:
@@ -170,7 +172,8 @@ def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
                 else list_documents.decision(session, e, d, e.publication_months))
         dated = e.notified_on if kind == "notice" else e.approved_on
         assert dated is not None  # `entries` keeps the notified (decided) entries only
-        out.append(Doc(e.id, e.subject_id, title_zh, title_en, data["identifying_unit"], _body(kind, data, e), dated))
+        out.append(Doc(e.id, e.subject_id, title_zh, title_en, data["identifying_unit"], _body(kind, data, e), dated,
+                       data.get("identifying_unit_en") or data["identifying_unit"]))
     return out
 
 
@@ -190,8 +193,17 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     today = clock.today()
     cst = clock.to_cst(clock.now())
     printed_at = f"{zh_date(cst.date())} {cst:%H:%M}（北京时间）"
+    # A document keeps its number: printed again, it is a copy of the one issued first
+    # (the serial registered for its kind and reference), not a new document.
+    def purpose(dd: Doc) -> str:
+        return f"{dd.title_zh} {kind} {dd.ref}"[:200]
+
+    purposes = {purpose(dd) for dd in docs}
+    issued = {(r.subject_id, r.purpose): r.serial for r in session.execute(
+        select(CreditReport).where(CreditReport.purpose.in_(purposes)).order_by(CreditReport.id.desc())).scalars()}
     for i, dd in enumerate(docs):
-        serial = f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
+        serial = (issued.get((dd.subject_id, purpose(dd)))
+                  or f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}")
         url = verify_base.rstrip("/") + "/" + serial
         if i:
             story.append(PageBreak())
@@ -211,9 +223,10 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     doc.build(story)
     pdf = buf.getvalue()
     digest = hashlib.sha256(pdf).hexdigest()
-    for (ref, serial), dd in zip(serials, docs, strict=True):
-        reports.register_document(session, serial=serial, subject_id=dd.subject_id, issued_to=actor,
-                                  purpose=f"{dd.title_zh} {kind} {ref}", sha256=None)
+    for (_ref, serial), dd in zip(serials, docs, strict=True):
+        if (dd.subject_id, purpose(dd)) not in issued:
+            reports.register_document(session, serial=serial, subject_id=dd.subject_id, issued_to=actor,
+                                      purpose=purpose(dd), sha256=None)
     session.flush()
     audit.append(session, action="documents.print", actor=actor,
                  detail={"kind": kind, "refs": [x[0] for x in serials], "serials": [x[1] for x in serials],

@@ -44,5 +44,6 @@ def check_rows(session: Session, grant: Grant, *, lang: str) -> Iterator[list[An
                    mask_name(name) if personal and grant.masks_people else name, labels.label("scenario", c.scenario, lang),
                    labels.label("department", c.department, lang), c.grade or "",
                    labels.label("colour", c.colour, lang) if c.colour else "",
-                   "、".join(labels.label("list", x, lang) for x in (c.lists or [])), c.measure_count, c.purpose or ""]
+                   ("、" if lang == "zh" else ", ").join(labels.label("list", x, lang) for x in (c.lists or [])),
+                   c.measure_count, c.purpose or ""]
         before = batch[-1][0].id

@@ -20,11 +20,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
+from creditgov.core.errors import CreditGovError
 from creditgov.scoring import explain
 from creditgov.scoring import service as scoring_service
 from creditgov.scoring.models import EvaluationRun, Reevaluation, Score
 from creditgov.security import service as audit
-
 
 # What set a re-evaluation off (its `cause`, "<kind>:<id>"), in words.
 CAUSES = {"repair": ("信用修复申请 #{v}", "credit repair application #{v}"),
@@ -87,6 +87,19 @@ def reevaluate(session: Session, *, subject_id: int, cause: str, actor: str | No
                              "results": {r.model_name: {"grade": r.grade, "previous": r.previous_grade}
                                          for r in out}})
     return out
+
+
+def reevaluate_after(session: Session, *, subject_id: int, cause: str, actor: str | None = None
+                     ) -> tuple[list[Reevaluation], str | None]:
+    """`reevaluate` after a legal decision (a repair, an objection's outcome, an
+    inspection's finding): in a savepoint, so a broken model pack cannot undo the
+    decision — its error is returned (and reported by the caller), not raised; the next
+    run recomputes the subject anyway."""
+    try:
+        with session.begin_nested():
+            return reevaluate(session, subject_id=subject_id, cause=cause, actor=actor), None
+    except CreditGovError as exc:
+        return [], str(exc)
 
 
 # The rule, stated once: the subject's newest re-evaluation in the model computed

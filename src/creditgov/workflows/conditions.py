@@ -21,7 +21,7 @@ from creditgov.security import service as audit
 from creditgov.workflows.common import get_item, get_record, get_subject, record_versions
 from creditgov.workflows.eligibility import obligations_fulfilled, record_condition, training_on
 from creditgov.workflows.models import RepairCondition
-from creditgov.workflows.notifications import tell_subject, unit_name
+from creditgov.workflows.notifications import Wording, tell_subject, unit_name
 from creditgov.workflows.rules import rules, tier_rules
 
 CONDITION_KINDS = ("obligations-fulfilled", "training", "commitment")
@@ -138,9 +138,12 @@ def sign_repair_commitment(session: Session, *, subject_id: int, unit: str | Non
     c = commitments_service.sign(session, subject_id=subject_id, template_code=t.code,
                                  signed_by=(signed_by or "").strip() or None, scenario="credit-repair", actor=actor)
     if unit is not None:
-        tell_subject(session, subject_id, "repair.commitment",
-                     f"信用修复承诺书已在{unit_name(session, unit)}窗口签署 (承诺 {c.id}, 签署人 {c.signed_by}), "
-                     f"承诺期至 {iso(c.due_on) or '—'}。", "commitment", c.id)
+        tell_subject(session, subject_id, "repair.commitment", Wording(
+            f"信用修复承诺书已在{unit_name(session, unit)}窗口签署 (承诺 {c.id}, 签署人 {c.signed_by}), "
+            f"承诺期至 {iso(c.due_on) or '—'}。",
+            f"The credit repair commitment was signed at the window of {unit_name(session, unit, 'en')} "
+            f"(commitment {c.id}, signed by {c.signed_by}); it runs until {iso(c.due_on) or '—'}."),
+            "commitment", c.id)
     return c
 
 
@@ -181,8 +184,11 @@ def record_repair_condition(session: Session, *, record_id: int, kind: str, unit
     row = record_condition(session, kind=kind, subject_id=rec.subject_id,
                            record_id=rec.id if kind == "obligations-fulfilled" else None, department=unit,
                            note=note, met_on=met_on, actor=actor)
-    label = "履行义务" if kind == "obligations-fulfilled" else "信用修复培训"
-    tell_subject(session, rec.subject_id, f"repair.condition.{kind}",
-                 f"记录 {rec.id} 的信用修复条件“{label}”已由{unit_name(session, unit)}登记 ({row.met_on.isoformat()})"
-                 + (f": {row.note}" if row.note else "") + "。", "repair-condition", row.id)
+    label, label_en = (("履行义务", "obligations fulfilled") if kind == "obligations-fulfilled" else
+                       ("信用修复培训", "credit repair training"))
+    note = f": {row.note}" if row.note else ""
+    tell_subject(session, rec.subject_id, f"repair.condition.{kind}", Wording(
+        f"记录 {rec.id} 的信用修复条件“{label}”已由{unit_name(session, unit)}登记 ({row.met_on.isoformat()}){note}。",
+        f"The credit repair condition “{label_en}” of record {rec.id} was recorded by {unit_name(session, unit, 'en')} "
+        f"({row.met_on.isoformat()}){note}."), "repair-condition", row.id)
     return row

@@ -5,6 +5,7 @@ automatic check of every condition of repair for one record."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.errors import InvalidInput
+from creditgov.lists.documents import zh_day
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.workflows.common import get_item, get_record, get_subject, record_versions
@@ -124,14 +126,41 @@ def training_on(session: Session, rec: CreditRecord, on: dt.date) -> dt.date | N
         .order_by(RepairCondition.met_on).limit(1)).scalar()
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def said_day(day: dt.date, lang: str) -> str:
+    """A date in a sentence a page shows: in Chinese as Chinese text writes one
+    (`lists.documents.zh_day`: 2026年11月1日), in English 1 November 2026."""
+    return zh_day(day) if lang != "en" else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _iso_day(day: dt.date, lang: str) -> str:
+    """A date as the inbox messages write one: ISO, set off by spaces in Chinese."""
+    return f" {day.isoformat()} " if lang == "zh" else day.isoformat()
+
+
+#: How a check's wording writes a date: `said_day` (pages) or `_iso_day` (the inbox
+#: messages); the Chinese wording sets it between words with no spaces of its own.
+DayWords = Callable[[dt.date, str], str]
+
+
 @dataclass
 class Eligibility:
+    """The check of every condition of repair: `checks` as stored with the application
+    (each unmet or met condition's `detail`, the plain English the API and the command
+    line give with ISO dates, and `detail_zh` / `detail_en`, the pages' words with dates
+    written out); `told` the same conditions as the inbox message tells them (its dates
+    ISO, as every procedure message writes a date)."""
+
     record_id: int
     tier: str | None
     eligible: bool
     eligible_from: dt.date
     publication_ends: dt.date | None
     checks: list[dict[str, Any]] = field(default_factory=list)
+    told: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) per check, as the message says it
 
     @property
     def failures(self) -> list[str]:
@@ -139,8 +168,13 @@ class Eligibility:
 
     @property
     def failures_zh(self) -> list[str]:
-        """The unmet conditions as the subject is told them."""
-        return [c.get("detail_zh") or c["detail"] for c in self.checks if not c["met"]]
+        """The unmet conditions as the subject is told them, in Chinese."""
+        return [zh for c, (zh, _en) in zip(self.checks, self.told, strict=True) if not c["met"]]
+
+    @property
+    def failures_en(self) -> list[str]:
+        """The unmet conditions as the subject is told them, in English."""
+        return [en for c, (_zh, en) in zip(self.checks, self.told, strict=True) if not c["met"]]
 
     def as_dict(self) -> dict[str, Any]:
         return {"record_id": self.record_id, "tier": self.tier, "eligible": self.eligible,
@@ -179,42 +213,65 @@ def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) 
     sch = schedule_of(rec, item)
     r = rules(session)
     tr = tier_rules(r, item.severity)
-    checks: list[dict[str, Any]] = []
     period_ok = on >= sch.repairable_from
-    start = sch.repairable_from.isoformat()
     sev_zh, sev_en = (labels.label("severity", item.severity, lang) for lang in ("zh", "en"))
-    checks.append({"condition": "minimum-period", "met": period_ok,
-                   "detail": (f"the minimum publication of {sch.min_months} months ({item.severity}) "
-                              f"{'ended' if period_ok else 'ends'} on {start}"
-                              + ("" if period_ok else f": repair can be applied for from {sch.repairable_from}")),
-                   "detail_zh": (f"{sev_zh}记录最短公示期 {sch.min_months} 个月，" + (
-                       f"已于 {start} 届满" if period_ok else f"将于 {start} 届满，届时可申请修复")),
-                   "detail_en": (f"the minimum publication of {sch.min_months} months ({sev_en.lower()}) "
-                                 f"{'ended' if period_ok else 'ends'} on {start}"
-                                 + ("" if period_ok else f": repair can be applied for from {start}"))})
+    start = sch.repairable_from.isoformat()
+    # Each condition: whether it is met, its plain English (ISO dates), and its words in
+    # both languages with a date written by `day` (the pages' or the message's).
+    said: list[tuple[str, bool, str, Callable[[DayWords], tuple[str, str]]]] = []
+
+    def period(day: DayWords) -> tuple[str, str]:
+        zh, en = day(sch.repairable_from, "zh"), day(sch.repairable_from, "en")
+        return ((f"{sev_zh}记录最短公示期 {sch.min_months} 个月，"
+                 + (f"已于{zh}届满" if period_ok else f"将于{zh}届满，届时可申请修复")),
+                (f"the minimum publication of {sch.min_months} months ({sev_en.lower()}) "
+                 f"{'ended' if period_ok else 'ends'} on {en}"
+                 + ("" if period_ok else f": repair can be applied for from {en}")))
+
+    said.append(("minimum-period", period_ok,
+                 f"the minimum publication of {sch.min_months} months ({item.severity}) "
+                 f"{'ended' if period_ok else 'ends'} on {start}"
+                 + ("" if period_ok else f": repair can be applied for from {sch.repairable_from}"), period))
     if tr.obligations_required:
-        when = obligations_fulfilled(session, rec, on)
+        fulfilled = obligations_fulfilled(session, rec, on)
         dept_zh, dept_en = (labels.label("department", rec.department_code, lang) for lang in ("zh", "en"))
-        checks.append({"condition": "obligations-fulfilled", "met": when is not None,
-                       "detail": (f"obligations recorded as fulfilled on {when}" if when else
-                                  f"no record that the obligations are fulfilled ({rec.department_code} records it)"),
-                       "detail_zh": f"已于 {when} 登记履行法定义务" if when else f"尚无履行法定义务的登记（由{dept_zh}登记）",
-                       "detail_en": (f"obligations recorded as fulfilled on {when}" if when else
-                                     f"no record that the obligations are fulfilled ({dept_en} records it)")})
+
+        def obligations(day: DayWords) -> tuple[str, str]:
+            if fulfilled is None:
+                return (f"尚无履行法定义务的登记（由{dept_zh}登记）",
+                        f"no record that the obligations are fulfilled ({dept_en} records it)")
+            return (f"已于{day(fulfilled, 'zh')}登记履行法定义务",
+                    f"obligations recorded as fulfilled on {day(fulfilled, 'en')}")
+
+        said.append(("obligations-fulfilled", fulfilled is not None,
+                     f"obligations recorded as fulfilled on {fulfilled}" if fulfilled else
+                     f"no record that the obligations are fulfilled ({rec.department_code} records it)", obligations))
     if tr.commitment_required:
         signed = commitments_service.has_signed(session, subject_id=rec.subject_id,
                                                 type=r.repair.commitment_type, on=on)
         kind_zh, kind_en = (labels.label("commitment_template", r.repair.commitment_type, lang) for lang in ("zh", "en"))
-        checks.append({"condition": "commitment", "met": signed,
-                       "detail": (f"a {r.repair.commitment_type} commitment is signed" if signed else
-                                  f"no signed {r.repair.commitment_type} commitment (信用修复承诺书)"),
-                       "detail_zh": f"已签署{kind_zh}" if signed else f"尚未签署{kind_zh}",
-                       "detail_en": f"{kind_en} signed" if signed else f"no signed {kind_en}"})
+
+        def commitment(_day: DayWords) -> tuple[str, str]:
+            return (f"已签署{kind_zh}", f"{kind_en} signed") if signed else (f"尚未签署{kind_zh}", f"no signed {kind_en}")
+
+        said.append(("commitment", signed,
+                     f"a {r.repair.commitment_type} commitment is signed" if signed else
+                     f"no signed {r.repair.commitment_type} commitment (信用修复承诺书)", commitment))
     if tr.training_required:
-        when = training_on(session, rec, on)
-        checks.append({"condition": "training", "met": when is not None,
-                       "detail": f"training attended on {when}" if when else "no training attended since the record",
-                       "detail_zh": f"已于 {when} 参加信用修复培训" if when else "该记录之后尚未参加信用修复培训",
-                       "detail_en": f"training attended on {when}" if when else "no training attended since the record"})
+        trained = training_on(session, rec, on)
+
+        def training(day: DayWords) -> tuple[str, str]:
+            if trained is None:
+                return "该记录之后尚未参加信用修复培训", "no training attended since the record"
+            return f"已于{day(trained, 'zh')}参加信用修复培训", f"training attended on {day(trained, 'en')}"
+
+        said.append(("training", trained is not None,
+                     f"training attended on {trained}" if trained else "no training attended since the record",
+                     training))
+    checks: list[dict[str, Any]] = []
+    for condition, met, detail, words in said:
+        zh, en = words(said_day)
+        checks.append({"condition": condition, "met": met, "detail": detail, "detail_zh": zh, "detail_en": en})
     ok = all(c["met"] for c in checks)
-    return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks)
+    return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks,
+                       [words(_iso_day) for _c, _m, _d, words in said])

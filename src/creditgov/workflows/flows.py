@@ -17,8 +17,7 @@ from creditgov.alerts.inbox import message_dict
 from creditgov.alerts.inbox import messages as inbox
 from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock
-from creditgov.core.errors import CreditGovError
+from creditgov.core import clock, labels
 from creditgov.lists import exits as lists_service
 from creditgov.lists import queries as lists_queries
 from creditgov.records import service as records_service
@@ -34,7 +33,7 @@ from creditgov.workflows.common import get_objection, get_record, record_version
 from creditgov.workflows.eligibility import obligations_fulfilled, repair_schedule, schedule_of
 from creditgov.workflows.exchange import package_dict, queue_exchange
 from creditgov.workflows.models import Objection, RepairApplication, RepairCondition
-from creditgov.workflows.notifications import tell_subject
+from creditgov.workflows.notifications import Wording, tell_subject
 from creditgov.workflows.repair import claim_approval, repair_dict, repairs
 from creditgov.workflows.rules import rules
 
@@ -65,6 +64,8 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
     if outcome == "deleted":
         exit_lists_for(session, rec=get_record(session, o.record_id), kind="manual", actor=actor,
                        reason=f"record deleted after objection {o.id}: {reason.strip()}")
+    # the record is back in evaluation, corrected, or gone: the subject stands anew
+    current.reevaluate_after(session, subject_id=o.subject_id, cause=f"objection:{o.id}", actor=actor)
     return o
 
 
@@ -78,6 +79,7 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
     if outcome == "deleted":
         exit_lists_for(session, rec=get_record(session, target_id), kind="manual", actor=actor,
                        reason=f"record deleted on review of objection {o.id}: {reason.strip()}")
+    current.reevaluate_after(session, subject_id=o.subject_id, cause=f"objection:{o.id}", actor=actor)
     return o
 
 
@@ -112,25 +114,24 @@ def approve_repair(session: Session, *, application_id: int, department: str, re
                            reason=f"record {rec.id} repaired (application {a.id})")
     packages = queue_exchange(session, rec=rec, kind="record.repaired", cause=f"repair:{a.id}",
                               payload={"decided_by": department})
-    # A repair is a legal decision; a broken model pack must not undo it. The
-    # re-evaluation runs in a savepoint and a failure is reported, not raised (the next
-    # evaluation run recomputes the subject anyway).
-    reeval_error = None
-    try:
-        with session.begin_nested():
-            reevals = reevaluate_subject(session, subject_id=a.subject_id, cause=f"repair:{a.id}", actor=actor)
-    except CreditGovError as exc:
-        reevals, reeval_error = [], str(exc)
+    # A repair is a legal decision; a broken model pack must not undo it.
+    reevals, reeval_error = current.reevaluate_after(session, subject_id=a.subject_id, cause=f"repair:{a.id}",
+                                                     actor=actor)
     audit.append(session, action="repair.approve", actor=actor, subject_id=a.subject_id,
                  detail={"application": a.id, "record": rec.id, "department": department,
                          "lists_exited": lists["exited"], "lists_withdrawn": lists["withdrawn"],
                          "exchange": [p.id for p in packages], "reevaluated": [r.model_name for r in reevals],
                          "reevaluation_error": reeval_error})
-    grades = ", ".join(f"{r.model_name}: {r.previous_grade or '—'} → {r.grade}" for r in reevals)
-    tell_subject(session, a.subject_id, "repair.approved",
-                 f"信用修复申请 {a.id} 已通过: 记录 {rec.id} 已修复, 停止公示和共享"
-                 + (f"; 移出名单 {len(lists['exited'])} 项" if lists["exited"] else "")
-                 + (f"; 评价已重新计算 ({grades})" if grades else "") + "。", "repair", a.id)
+    grades = {lang: ("，" if lang == "zh" else ", ").join(
+        f"{labels.label('model', f'{r.model_name}@{r.model_version}', lang)}: {r.previous_grade or '—'} → {r.grade}"
+        for r in reevals) for lang in ("zh", "en")}
+    n = len(lists["exited"])
+    tell_subject(session, a.subject_id, "repair.approved", Wording(
+        f"信用修复申请 {a.id} 已通过: 记录 {rec.id} 已修复, 停止公示和共享"
+        + (f"; 移出名单 {n} 项" if n else "") + (f"; 评价已重新计算 ({grades['zh']})" if reevals else "") + "。",
+        f"Repair application {a.id} is approved: record {rec.id} is repaired, no longer published or shared"
+        + (f"; taken off {n} list{'s' if n != 1 else ''}" if n else "")
+        + (f"; evaluations recalculated ({grades['en']})" if reevals else "") + "."), "repair", a.id)
     return {"application": repair_dict(session, a), "record": {"id": rec.id, "status": rec.status},
             "lists": lists, "exchange": [package_dict(p) for p in packages],
             "reevaluations": [reevaluation_dict(r) for r in reevals], "reevaluation_error": reeval_error}

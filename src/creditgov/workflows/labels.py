@@ -114,7 +114,8 @@ LABELS: dict[str, Names] = {
                          "occurred_on": ("发生日期", "Occurred on"), "decided_on": ("决定日期", "Decided on"),
                          "grade": ("等级", "Grade")},
     "objection_outcome": {"upheld": ("维持", "Upheld"), "corrected": ("更正", "Corrected"), "deleted": ("删除", "Deleted")},
-    # The inbox's categories of the steps workflows/notifications.py tells (web/templates/inbox.html).
+    # The inbox's categories of the steps workflows/notifications.py tells and of the overdue
+    # alerts (overdue.py), as the inbox shows them (`alerts.access.category`).
     "message_topic": {
         "objection.received": ("异议已受理", "Objection received"),
         "objection.assigned": ("异议待核查", "Objection to check"),
@@ -137,5 +138,9 @@ LABELS: dict[str, Names] = {
         "repair.condition.obligations-fulfilled": ("修复条件：履行义务", "Repair condition: obligations fulfilled"),
         "repair.condition.training": ("修复条件：信用修复培训", "Repair condition: training"),
         "repair.condition.commitment": ("修复条件：信用修复承诺", "Repair condition: commitment"),
+        "objection.materials": ("异议补充材料", "Objection materials added"),
+        "repair.materials": ("信用修复申请补充材料", "Repair application materials added"),
+        "objection.overdue": ("异议超期未办结", "Objection overdue"),
+        "repair.overdue": ("信用修复申请超期未办结", "Repair application overdue"),
     },
 }

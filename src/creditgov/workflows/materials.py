@@ -20,7 +20,7 @@ from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.security import service as audit
 from creditgov.workflows.common import get_application, get_objection
 from creditgov.workflows.models import OBJECTION_OPEN, REPAIR_OPEN, Material
-from creditgov.workflows.notifications import tell_department
+from creditgov.workflows.notifications import Wording, tell_department
 from creditgov.workflows.rules import rules
 
 
@@ -108,9 +108,11 @@ def add_materials(session: Session, *, owner_kind: str, owner_id: int, files: Se
                  detail={owner_kind: owner_id, "materials": [{"file": m.file_name, "sha256": m.sha256,
                                                               "size": m.size} for m in rows]})
     if holder:
-        what = "异议" if owner_kind == "objection" else "信用修复申请"
-        tell_department(session, holder, subject_id, f"{owner_kind}.materials",
-                        f"{what} {owner_id} 补充了材料: {', '.join(m.file_name for m in rows)}。", owner_kind, owner_id)
+        what, what_en = ("异议", "Objection") if owner_kind == "objection" else ("信用修复申请", "Repair application")
+        files_said = ", ".join(m.file_name for m in rows)
+        tell_department(session, holder, subject_id, f"{owner_kind}.materials", Wording(
+            f"{what} {owner_id} 补充了材料: {files_said}。", f"{what_en} {owner_id}: materials added: {files_said}."),
+            owner_kind, owner_id)
     return rows
 
 

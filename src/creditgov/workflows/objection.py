@@ -23,12 +23,14 @@ from creditgov.lists import exits as list_exits
 from creditgov.lists import upper as upper_lists
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import current
 from creditgov.security import service as audit
 from creditgov.workflows import calendar
 from creditgov.workflows.common import cases, claim, get_objection, get_record, get_subject
 from creditgov.workflows.materials import materials, store_materials
 from creditgov.workflows.models import OBJECTION_OPEN, OBJECTION_OUTCOMES, Objection
 from creditgov.workflows.notifications import (
+    Wording,
     item_name,
     tell_department,
     tell_subject,
@@ -184,14 +186,20 @@ def file_objection(session: Session, *, subject_id: int, record_ids: Sequence[in
                      detail={"objection": o.id, "filing": filing_no, "record": rec.id, "channel": channel,
                              "department": rec.department_code, "due_on": due.isoformat(),
                              "evidence": [Path(f).name for f in evidence]})
-        tell_subject(session, subject_id, "objection.received",
-                     f"异议 {o.id} 已受理: 记录 {rec.id} 已标注为异议, 暂停公示和评价使用; "
-                     f"由{unit_name(session, rec.department_code)}在 {due.isoformat()} 前处理。", "objection", o.id)
-        tell_department(session, rec.department_code, subject_id, "objection.assigned",
-                        f"异议 {o.id}: 记录 {rec.id} ({item_name(session, rec.item_code)}) 被提出异议, "
-                        f"请在 {due.isoformat()} 前作出处理"
-                        f"(更正/删除/维持)。理由: {reason.strip()}", "objection", o.id)
+        tell_subject(session, subject_id, "objection.received", Wording(
+            f"异议 {o.id} 已受理: 记录 {rec.id} 已标注为异议, 暂停公示和评价使用; "
+            f"由{unit_name(session, rec.department_code)}在 {due.isoformat()} 前处理。",
+            f"Objection {o.id} received: record {rec.id} is marked as disputed, out of publication and evaluation "
+            f"meanwhile; {unit_name(session, rec.department_code, 'en')} decides by {due.isoformat()}."),
+            "objection", o.id)
+        tell_department(session, rec.department_code, subject_id, "objection.assigned", Wording(
+            f"异议 {o.id}: 记录 {rec.id} ({item_name(session, rec.item_code)}) 被提出异议, "
+            f"请在 {due.isoformat()} 前作出处理(更正/删除/维持)。理由: {reason.strip()}",
+            f"Objection {o.id}: record {rec.id} ({item_name(session, rec.item_code, 'en')}) is contested; decide by "
+            f"{due.isoformat()} (correct, delete or uphold). Reason: {reason.strip()}"), "objection", o.id)
         out.append(o)
+    # the disputed records are out of evaluation while the case is open: the subject stands anew
+    current.reevaluate_after(session, subject_id=subject_id, cause=f"objection:{out[0].id}", actor=actor)
     return out
 
 
@@ -250,8 +258,10 @@ def extend_objection(session: Session, *, objection_id: int, reason: str, depart
     o = get_objection(session, objection_id)
     audit.append(session, action="objection.extend", actor=actor, subject_id=o.subject_id,
                  detail={"objection": o.id, "due_on": due.isoformat(), "reason": reason.strip()})
-    tell_subject(session, o.subject_id, "objection.extended",
-                 f"异议 {o.id} 处理期限延长至 {due.isoformat()}。理由: {reason.strip()}", "objection", o.id)
+    tell_subject(session, o.subject_id, "objection.extended", Wording(
+        f"异议 {o.id} 处理期限延长至 {due.isoformat()}。理由: {reason.strip()}",
+        f"Objection {o.id}: its deadline is extended to {due.isoformat()}. Reason: {reason.strip()}"),
+        "objection", o.id)
     return o
 
 
@@ -288,9 +298,12 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
                  detail={"objection": o.id, "outcome": outcome, "reason": reason.strip(), "record": rec.id,
                          "result_record": o.result_record_id, "due_on": o.due_on.isoformat(), "late": late})
     review = (f" 如不服, 可在收到本决定后申请复核(限 {r.reviews} 次)。" if r.reviews else "")
-    tell_subject(session, o.subject_id, f"objection.{outcome}",
-                 f"异议 {o.id} 处理结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。{review}",
-                 "objection", o.id)
+    review_en = (" If you disagree, you may ask for a review after receiving this decision "
+                 f"({'once' if r.reviews == 1 else f'at most {r.reviews} times'})." if r.reviews else "")
+    tell_subject(session, o.subject_id, f"objection.{outcome}", Wording(
+        f"异议 {o.id} 处理结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。{review}",
+        f"Objection {o.id} decided: {word('objection_outcome', outcome, 'en')}. Reason: {reason.strip()}.{review_en}"),
+        "objection", o.id)
     return o
 
 
@@ -325,14 +338,17 @@ def request_review(session: Session, *, objection_id: int, reason: str, actor: s
     audit.append(session, action="objection.review", actor=actor, subject_id=o.subject_id,
                  detail={"objection": o.id, "record": rec.id, "due_on": due.isoformat(), "reason": reason.strip(),
                          "authority": r.objection.review_authority})
-    tell_subject(session, o.subject_id, "objection.review",
-                 f"异议 {o.id} 复核申请已受理, {unit_name(session, r.objection.review_authority)}在 "
-                 f"{due.isoformat()} 前答复。",
-                 "objection", o.id)
-    tell_department(session, r.objection.review_authority, o.subject_id, "objection.review",
-                    f"异议 {o.id} 申请复核 (原处理: {word('objection_outcome', o.outcome)}, "
-                    f"{unit_name(session, o.department_code)}), 请在 {due.isoformat()} 前答复。"
-                    f"理由: {reason.strip()}", "objection", o.id)
+    authority = r.objection.review_authority
+    tell_subject(session, o.subject_id, "objection.review", Wording(
+        f"异议 {o.id} 复核申请已受理, {unit_name(session, authority)}在 {due.isoformat()} 前答复。",
+        f"Objection {o.id}: the review request is received; {unit_name(session, authority, 'en')} answers by "
+        f"{due.isoformat()}."), "objection", o.id)
+    tell_department(session, authority, o.subject_id, "objection.review", Wording(
+        f"异议 {o.id} 申请复核 (原处理: {word('objection_outcome', o.outcome)}, "
+        f"{unit_name(session, o.department_code)}), 请在 {due.isoformat()} 前答复。理由: {reason.strip()}",
+        f"Objection {o.id}: a review is asked for (decided before: {word('objection_outcome', o.outcome, 'en')}, "
+        f"by {unit_name(session, o.department_code, 'en')}); answer by {due.isoformat()}. Reason: {reason.strip()}"),
+        "objection", o.id)
     return o
 
 
@@ -370,9 +386,10 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
     audit.append(session, action="objection.review.decide", actor=actor, subject_id=o.subject_id,
                  detail={"objection": o.id, "outcome": outcome, "reason": reason.strip(), "record": rec.id,
                          "result_record": o.result_record_id})
-    tell_subject(session, o.subject_id, f"objection.review.{outcome}",
-                 f"异议 {o.id} 复核结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。复核为最终处理。",
-                 "objection", o.id)
+    tell_subject(session, o.subject_id, f"objection.review.{outcome}", Wording(
+        f"异议 {o.id} 复核结果: {word('objection_outcome', outcome)}。理由: {reason.strip()}。复核为最终处理。",
+        f"Objection {o.id} reviewed: {word('objection_outcome', outcome, 'en')}. Reason: {reason.strip()}. "
+        "The review is final."), "objection", o.id)
     return o
 
 
@@ -389,6 +406,7 @@ def withdraw_objection(session: Session, *, objection_id: int, reason: str, acto
                                       reason=f"objection {o.id} withdrawn: {reason.strip() or _NO_REASON}")
     audit.append(session, action="objection.withdraw", actor=actor, subject_id=o.subject_id,
                  detail={"objection": o.id, "reason": reason.strip()})
+    current.reevaluate_after(session, subject_id=o.subject_id, cause=f"objection:{o.id}", actor=actor)
     return o
 
 

@@ -23,22 +23,27 @@ def raise_overdue_alert(session: Session, *, kind: str, case_id: int, stage: str
                         department: str, deadline: dt.date, actor: str) -> int:
     """An overdue case raises an alert (alerts domain) to the responsible department and
     the credit office, delivered to their inboxes (and any other configured channel)
-    by the outbox worker. One alert per case and stage: the evidence key makes a second
+    by the outbox worker, its English beside the Chinese. One alert per case and stage: the evidence key makes a second
     call return the first alert. Returns the alert id."""
     r = rules(session)
     office = r.credit_office
     alerts_service.ensure_inbox_channel(session)
-    what = "异议" if kind == "objection" else "信用修复申请"
-    title = f"{what} {case_id} 超期未办结 (期限 {deadline.isoformat()})"
-    body = (f"{what} {case_id}（{word(f'{kind}_status', stage)}）已超过办理期限 {deadline.isoformat()}，"
+    what, what_en = ("异议", "Objection") if kind == "objection" else ("信用修复申请", "Repair application")
+    due = deadline.isoformat()
+    title = f"{what} {case_id} 超期未办结 (期限 {due})"
+    body = (f"{what} {case_id}（{word(f'{kind}_status', stage)}）已超过办理期限 {due}，"
             f"责任单位：{unit_name(session, department)}。")
+    english = {"title": f"{what_en} {case_id} is overdue (due {due})",
+               "body": f"{what_en} {case_id} ({word(f'{kind}_status', stage, 'en')}) is past its deadline, {due}; "
+                       f"responsible: {unit_name(session, department, 'en')}."}
     recipients = [{"who": "principal_id", "code": f"department:{who}"} for who in dict.fromkeys((department, office))]
     raised = alerts_service.raise_alert(
         session, rule_code=f"workflow.{kind}-overdue", title=title, body=body, subject_id=subject_id,
         severity=r.notifications.overdue_severity, recipients=recipients, dedup_key=f"{kind}:{case_id}:{stage}",
         evidence_key=f"{kind}:{case_id}:{stage}:overdue",
         evidence={kind: case_id, "stage": stage, "deadline": deadline.isoformat(), "department": department},
-        source="workflow", department=department, payload={"topic": f"{kind}.overdue"}, actor=actor)
+        source="workflow", department=department, payload={"topic": f"{kind}.overdue"}, actor=actor,
+        english=english)
     audit.append(session, action=f"{kind}.overdue", actor=actor, subject_id=subject_id,
                  detail={kind: case_id, "stage": stage, "department": department, "deadline": deadline.isoformat(),
                          "alert": raised.alert.id})

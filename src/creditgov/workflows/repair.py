@@ -28,7 +28,13 @@ from creditgov.workflows.common import (
 from creditgov.workflows.eligibility import eligibility
 from creditgov.workflows.materials import materials, store_materials
 from creditgov.workflows.models import REPAIR_OPEN, RepairApplication
-from creditgov.workflows.notifications import tell_department, tell_subject, unit_name, word
+from creditgov.workflows.notifications import (
+    Wording,
+    tell_department,
+    tell_subject,
+    unit_name,
+    word,
+)
 from creditgov.workflows.rules import rules
 
 
@@ -73,18 +79,21 @@ def apply_repair(session: Session, *, subject_id: int, record_id: int, applicant
                  detail={"application": a.id, "record": rec.id, "tier": el.tier, "status": a.status,
                          "refusal": a.refusal_reason, "intake_due_on": iso(a.intake_due_on),
                          "materials": [Path(f).name for f in materials_files]})
+    intake = r.repair.intake_unit
     if a.status == "refused":
-        tell_subject(session, subject_id, "repair.refused",
-                     f"信用修复申请 {a.id} 不符合条件：{'；'.join(el.failures_zh)}。", "repair", a.id)
+        tell_subject(session, subject_id, "repair.refused", Wording(
+            f"信用修复申请 {a.id} 不符合条件：{'；'.join(el.failures_zh)}。",
+            f"Repair application {a.id} does not meet the conditions: {'; '.join(el.failures_en)}."), "repair", a.id)
     else:
-        tell_subject(session, subject_id, "repair.received",
-                     f"信用修复申请 {a.id} 已受理, {unit_name(session, r.repair.intake_unit)}在 {a.intake_due_on} "
-                     "前转送或答复。",
-                     "repair", a.id)
-        tell_department(session, r.repair.intake_unit, subject_id, "repair.intake",
-                        f"信用修复申请 {a.id} (记录 {rec.id}, {word('severity', el.tier)}) 待转送"
-                        f"{unit_name(session, rec.department_code)}, "
-                        f"期限 {a.intake_due_on}。", "repair", a.id)
+        tell_subject(session, subject_id, "repair.received", Wording(
+            f"信用修复申请 {a.id} 已受理, {unit_name(session, intake)}在 {a.intake_due_on} 前转送或答复。",
+            f"Repair application {a.id} received; {unit_name(session, intake, 'en')} forwards or answers it by "
+            f"{a.intake_due_on}."), "repair", a.id)
+        tell_department(session, intake, subject_id, "repair.intake", Wording(
+            f"信用修复申请 {a.id} (记录 {rec.id}, {word('severity', el.tier)}) 待转送"
+            f"{unit_name(session, rec.department_code)}, 期限 {a.intake_due_on}。",
+            f"Repair application {a.id} (record {rec.id}, {word('severity', el.tier, 'en')}) to forward to "
+            f"{unit_name(session, rec.department_code, 'en')}, by {a.intake_due_on}."), "repair", a.id)
     return a
 
 
@@ -105,11 +114,14 @@ def forward_repair(session: Session, *, application_id: int, unit: str, actor: s
     a = get_application(session, application_id)
     audit.append(session, action="repair.forward", actor=actor, subject_id=a.subject_id,
                  detail={"application": a.id, "department": a.department_code, "decision_due_on": due.isoformat()})
-    tell_department(session, a.department_code, a.subject_id, "repair.decide",
-                    f"信用修复申请 {a.id} (记录 {a.record_id}) 已转送, 请在 {due.isoformat()} 前作出决定。", "repair", a.id)
-    tell_subject(session, a.subject_id, "repair.forwarded",
-                 f"信用修复申请 {a.id} 已转送认定单位{unit_name(session, a.department_code)}, {due.isoformat()} 前作出决定。",
-                 "repair", a.id)
+    tell_department(session, a.department_code, a.subject_id, "repair.decide", Wording(
+        f"信用修复申请 {a.id} (记录 {a.record_id}) 已转送, 请在 {due.isoformat()} 前作出决定。",
+        f"Repair application {a.id} (record {a.record_id}) is forwarded to you: decide by {due.isoformat()}."),
+        "repair", a.id)
+    tell_subject(session, a.subject_id, "repair.forwarded", Wording(
+        f"信用修复申请 {a.id} 已转送认定单位{unit_name(session, a.department_code)}, {due.isoformat()} 前作出决定。",
+        f"Repair application {a.id} is forwarded to the identifying unit, {unit_name(session, a.department_code, 'en')}, "
+        f"which decides by {due.isoformat()}."), "repair", a.id)
     return a
 
 
@@ -133,8 +145,9 @@ def reject_repair(session: Session, *, application_id: int, unit: str, reason: s
     a = get_application(session, application_id)
     audit.append(session, action="repair.reject", actor=actor, subject_id=a.subject_id,
                  detail={"application": a.id, "unit": unit, "reason": reason.strip()})
-    tell_subject(session, a.subject_id, "repair.rejected",
-                 f"信用修复申请 {a.id} 不予修复。理由: {reason.strip()}", "repair", a.id)
+    tell_subject(session, a.subject_id, "repair.rejected", Wording(
+        f"信用修复申请 {a.id} 不予修复。理由: {reason.strip()}",
+        f"Repair application {a.id} is rejected. Reason: {reason.strip()}"), "repair", a.id)
     return a
 
 

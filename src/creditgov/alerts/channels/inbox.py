@@ -9,9 +9,14 @@ Idempotent: the row points back at its notification (`ref_kind` "notification"),
 a delivery first looks for that row. Two deliveries of one notification cannot run
 at once (the outbox lease), so a look-up is enough: a retry after a crash finds the
 row the first attempt committed.
+
+A notification sent with its English (`payload["en"]`: an alert raised with it, a
+procedure step, a document served) leaves it beside the Chinese (`body_en`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,6 +30,15 @@ REF_KIND = "notification"
 def split_principal(principal: str) -> tuple[str, str]:
     kind, _, key = principal.partition(":")
     return kind[:12], (key or kind)[:60]
+
+
+def english(payload: dict[str, Any] | None) -> str | None:
+    """The notification's English (`payload["en"]`: its title and body, as the producer
+    wrote them beside the Chinese) as the inbox keeps it, or None."""
+    en = (payload or {}).get("en")
+    if not isinstance(en, dict) or not en.get("title"):
+        return None
+    return f"{en['title']}\n{en.get('body') or ''}".rstrip("\n")
 
 
 class InboxChannel(Channel):
@@ -41,7 +55,8 @@ class InboxChannel(Channel):
                 return f"inbox:{existing}"
             topic = str(message.payload.get("topic") or f"alert.{message.payload.get('rule', 'notice')}")[:40]
             row = InboxMessage(recipient_kind=kind, recipient=key, subject_id=message.subject_id, topic=topic,
-                               body=f"{message.title}\n{message.body}", ref_kind=REF_KIND,
+                               body=f"{message.title}\n{message.body}", body_en=english(message.payload),
+                               ref_kind=REF_KIND,
                                ref_id=message.notification_id, created_at=clock.now())
             s.add(row)
             s.flush()
