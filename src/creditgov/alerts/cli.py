@@ -4,10 +4,12 @@ contacts, inboxes and colour codes. Thin: every command calls a service."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import select
 
 from creditgov.alerts import access as alert_access
 from creditgov.alerts import colours, outbox, rules
@@ -15,7 +17,14 @@ from creditgov.alerts import contacts as alert_contacts
 from creditgov.alerts import inbox as alert_inbox
 from creditgov.alerts import queries as alert_queries
 from creditgov.alerts import service as alerts
-from creditgov.alerts.models import ChannelConfig
+from creditgov.alerts.models import (
+    ALERT_STATUSES,
+    NOTIFICATION_STATUSES,
+    Alert,
+    ChannelConfig,
+    WarningRule,
+)
+from creditgov.alerts.schemas import Severity
 from creditgov.cli.common import (
     STATE,
     JsonOpt,
@@ -23,6 +32,7 @@ from creditgov.cli.common import (
     check_out,
     console,
     emit_json,
+    known,
     label,
     lang,
     operator_grant,
@@ -30,6 +40,8 @@ from creditgov.cli.common import (
     when,
     write_out,
 )
+from creditgov.core import labels
+from creditgov.security.labels import actor_label
 from creditgov.subjects import service as subject_service
 
 app = typer.Typer(help="Risk warnings (预警): rules, alerts, notifications, channels, colour codes.",
@@ -42,6 +54,15 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(colours_app, name="colours")
 
 ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def _yes(flag: bool) -> str:
+    return ("yes" if flag else "no") if lang() == "en" else ("是" if flag else "否")
+
+
+def _counts(by: dict[str, int], kind: str) -> str:
+    """{code: n} as "name n, name n" (a count per colour, per status …)."""
+    return ", ".join(f"{label(kind, k)} {v:,}" for k, v in sorted(by.items())) or "—"
 
 
 def _out(data: Any, json_out: bool, text: str | None = None) -> None:
@@ -67,8 +88,11 @@ def rules_list(json_out: bool = JsonOpt) -> None:
     for c in ("code", "kind", "severity", "name", "on", "recipients"):
         t.add_column(c)
     for r in out:
-        t.add_row(r["code"], r["kind"], r["severity"], r["name_zh"], "yes" if r["code"] in enabled else "no",
-                  ", ".join(f"{x['who']}→{'/'.join(x['channels'])}" for x in r["recipients"]))
+        t.add_row(r["code"], label("warning_rule_kind", r["kind"]), label("alert_severity", r["severity"]),
+                  escape(label("warning_rule", r["code"])), _yes(r["code"] in enabled),
+                  escape(", ".join(f"{label('alert_recipient_kind', x['who'])}"
+                                   f"{' ' + x['code'] if x.get('code') else ''}→"
+                                   + "/".join(label("channel", c) for c in x["channels"]) for x in r["recipients"])))
     console.print(t)
 
 
@@ -112,7 +136,8 @@ def channels_list(json_out: bool = JsonOpt) -> None:
     for c in ("name", "plugin", "enabled", "attempts", "settings"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["name"], r["plugin"], str(r["enabled"]), str(r["max_attempts"]), str(r["settings"])[:80])
+        settings = "; ".join(f"{k}: {v}" for k, v in (r["settings"] or {}).items()) or "—"
+        t.add_row(r["name"], r["plugin"], _yes(r["enabled"]), str(r["max_attempts"]), escape(settings[:80]))
     console.print(t)
 
 
@@ -136,13 +161,23 @@ def contacts_load(path: Path, actor: str = ActorOpt, json_out: bool = JsonOpt) -
 
 @app.command("list")
 def list_(status: str = typer.Option(None, "--status", help="open / acknowledged / resolved / unresolved"),
-          rule: str = typer.Option(None, "--rule"), subject: str = typer.Option(None, "--subject"),
-          severity: str = typer.Option(None, "--severity"), limit: int = typer.Option(50, "--limit"),
-          out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
-    """Alerts, newest first; `--out FILE` writes them as the alerts page's export does."""
+          rule: str = typer.Option(None, "--rule", help="A warning rule's code (`alerts rules list`)."),
+          subject: str = typer.Option(None, "--subject"),
+          severity: str = typer.Option(None, "--severity", help="info / low / medium / high / critical"),
+          limit: int = typer.Option(50, "--limit", min=1), out_file: Path | None = OutOpt,
+          json_out: bool = JsonOpt) -> None:
+    """Alerts, newest first; `--out FILE` writes them as the alerts page's export does.
+    A filter value that does not exist is refused, naming the known ones."""
     check_out(out_file)
+    known(status, (*ALERT_STATUSES, "unresolved"), "--status", "alert_status")
+    known(severity, get_args(Severity), "--severity", "alert_severity")
+    ring = STATE.keyring() if subject else None  # before the session: it opens the store itself
     with session() as s:
-        sid = subject_service.resolve(s, STATE.keyring(), subject).id if subject else None
+        if rule is not None:   # the rules loaded, named ones and any an alert was raised by
+            rules_known = set(labels.names("warning_rule")) | set(s.scalars(select(WarningRule.code)))
+            known(rule, sorted(rules_known | set(s.scalars(select(Alert.rule_code).distinct()))), "--rule",
+                  "warning_rule")
+        sid = subject_service.resolve(s, ring, subject).id if subject and ring else None
         rows = alert_queries.listing(s, status=status, rule=rule, subject_id=sid, severity=severity, limit=limit)
         out = [alert_queries.alert_dict(a) for a in rows]
         table = list(alert_access.export_rows(s, operator_grant("alerts.read"), rows, lang())) if out_file else []
@@ -160,7 +195,7 @@ def list_(status: str = typer.Option(None, "--status", help="open / acknowledged
     for a in out:
         t.add_row(str(a["id"]), when(a["raised_at"]), label("alert_severity", a["severity"]), label("alert_status", a["status"]),
                   label("warning_rule", a["rule"]), str(a["subject_id"] or ""),
-                  str(a["occurrences"]), a["title"])
+                  str(a["occurrences"]), escape(a["title"]))
     console.print(t)
 
 
@@ -174,17 +209,22 @@ def show(alert_id: int, json_out: bool = JsonOpt) -> None:
                            "note": e.note, "detail": e.detail} for e in alert_queries.events_of(s, alert_id)],
                "notifications": [alert_queries.notification_dict(n)
                                  for n in alert_queries.notifications_of(s, alert_id)]}
+        who = {e["actor"]: actor_label(e["actor"], lang()) for e in out["events"]}
     if json_out:
         emit_json(out)
         return
-    console.print(f"[bold]#{out['id']} {out['title']}[/bold]  {out['severity']} · {out['status']} · "
-                  f"{out['rule']} · ×{out['occurrences']}")
-    console.print(out["body"])
+    # Codes in words, times in China Standard Time; titles, notes and addresses are data.
+    console.print(f"[bold]#{out['id']} {escape(out['title'])}[/bold]  {label('alert_severity', out['severity'])} · "
+                  f"{label('alert_status', out['status'])} · {escape(label('warning_rule', out['rule']))} · "
+                  f"×{out['occurrences']}  ({when(out['raised_at'])})")
+    console.print(escape(out["body"]))
     for e in out["events"]:
-        console.print(f"  {e['at']}  {e['action']:<14} {e['actor']}  {e['note'] or ''}")
+        console.print(f"  {when(e['at'])}  {label('alert_event', e['action'])}  {escape(who[e['actor']])}  "
+                      f"{escape(e['note'] or '')}")
     for n in out["notifications"]:
-        console.print(f"  → {n['channel']:<10} {n['recipient']:<28} {n['address'] or '':<24} {n['status']} "
-                      f"(attempts {n['attempts']}) {n['last_error'] or ''}")
+        console.print(f"  → {label('channel', n['channel'])}  {escape(n['recipient'])}  {escape(n['address'] or '')}  "
+                      f"{label('notification_status', n['status'])} (attempts {n['attempts']}) "
+                      f"{escape(n['last_error'] or '')}")
 
 
 @app.command("ack")
@@ -227,20 +267,23 @@ def deliver(json_out: bool = JsonOpt) -> None:
 
 
 @app.command("outbox")
-def outbox_cmd(status: str = typer.Option(None, "--status"), limit: int = typer.Option(50, "--limit"),
-               json_out: bool = JsonOpt) -> None:
+def outbox_cmd(status: str = typer.Option(None, "--status", help="pending / sending / sent / dead / cancelled"),
+               limit: int = typer.Option(50, "--limit", min=1), json_out: bool = JsonOpt) -> None:
+    """Notifications, newest first (a status that does not exist is refused, naming the known ones)."""
+    known(status, NOTIFICATION_STATUSES, "--status", "notification_status")
     with session() as s:
         out = [alert_queries.notification_dict(n) for n in outbox.outbox(s, status=status, limit=limit)]
         totals = alert_queries.counts(s)
     if json_out:
         emit_json({"counts": totals, "notifications": out})
         return
-    t = Table(title=f"outbox {totals['outbox']}")
+    t = Table(title=f"outbox: {_counts(totals['outbox'], 'notification_status')}")
     for c in ("id", "alert", "channel", "recipient", "address", "status", "attempts", "error"):
         t.add_column(c)
     for n in out:
-        t.add_row(str(n["id"]), str(n["alert_id"] or ""), n["channel"], n["recipient"], n["address"] or "",
-                  n["status"], str(n["attempts"]), (n["last_error"] or "")[:60])
+        t.add_row(str(n["id"]), str(n["alert_id"] or ""), label("channel", n["channel"]), escape(n["recipient"]),
+                  escape(n["address"] or ""), label("notification_status", n["status"]), str(n["attempts"]),
+                  escape((n["last_error"] or "")[:60]))
     console.print(t)
 
 
@@ -262,7 +305,10 @@ def inbox(principal: str = typer.Argument(..., help='e.g. "grid:330127-S01-G01",
         emit_json(out)
         return
     for m in out:
-        console.print(f"#{m['id']} {m['at']} [{m['topic']}] {'' if m['read'] else '● '}{m['body']}")
+        topic = (f"{'预警' if lang() == 'zh' else 'Alert'} · {label('warning_rule', m['topic'][6:])}"
+                 if m["topic"].startswith("alert.") else label("message_topic", m["topic"]))
+        console.print(f"#{m['id']} {when(m['at'])} [{escape(topic)}] {'' if m['read'] else '● '}{escape(m['body'])}",
+                      highlight=False)
 
 
 # ----------------------------------------------------------------------------- colour codes
@@ -274,22 +320,26 @@ def colours_regenerate(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     with session() as s:
         out = colours.regenerate(s, actor=actor)
     _out(out, json_out, f"generation {out['generation']}: {out['subjects']} subjects, {out['new']} new, "
-                        f"{out['changed']} changed; {out['by_colour']}")
+                        f"{out['changed']} changed; {_counts(out['by_colour'], 'colour')}")
 
 
 @colours_app.command("show")
 def colours_show(key: str, json_out: bool = JsonOpt) -> None:
     """A subject's current code and its history."""
+    ring = STATE.keyring()  # before the session: it opens the store itself
     with session() as s:
-        subj = subject_service.resolve(s, STATE.keyring(), key)
+        subj = subject_service.resolve(s, ring, key)
         out = {**colours.code_dict(colours.colour_of(s, subj.id)),
                "history": [{"on": h.effective_on.isoformat(), "colour": h.colour, "previous": h.previous,
                             "grade": h.grade, "model": h.model, "run_id": h.run_id}
                            for h in colours.history(s, subj.id)]}
+        name = subj.name
+        model = {m: label("model", m) for m in {out["model"], *(h["model"] for h in out["history"])}}
     if json_out:
         emit_json(out)
         return
-    console.print(f"{subj.name}: [bold]{out['colour']}[/bold] since {out['since']} ({out['model']} run "
-                  f"{out['run_id']}, grade {out['grade']})")
+    console.print(f"{escape(name)}: [bold]{label('colour', out['colour'])}[/bold] since {out['since']} "
+                  f"({escape(model[out['model']])} run {out['run_id']}, grade {out['grade'] or '—'})")
     for h in out["history"]:
-        console.print(f"  {h['on']}  {h['previous'] or '—'} → {h['colour']}  ({h['model']} run {h['run_id']})")
+        console.print(f"  {h['on']}  {label('colour', h['previous']) or '—'} → {label('colour', h['colour'])}  "
+                      f"({escape(model[h['model']])} run {h['run_id']})")

@@ -7,11 +7,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import select
 
 from creditgov.bureaus import policy, service
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session
-from creditgov.core import clock
+from creditgov.bureaus.file_exporter import FileExporter
+from creditgov.bureaus.models import BureauRun
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    console,
+    emit_json,
+    known,
+    label,
+    session,
+    when,
+    writable_folder,
+)
 from creditgov.security import service as audit
 from creditgov.security import users
 
@@ -34,9 +47,17 @@ def _line(r: dict) -> str:
 def export(bureau: str = typer.Argument(..., help="A bureau of the bureaus file, e.g. pbc-crc."),
            run: int = typer.Option(None, "--run", min=1, help="Write this run again (the same bytes)."),
            to: Path = ToOpt, actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
-    """Make and write the bureau's next run (after any left unwritten), or write one again."""
+    """Make and write the bureau's next run (after any left unwritten), or write one again.
+    A folder that cannot be written (a file, a folder this user may not write in) is
+    refused before a run is numbered or anything is audited."""
+    policy.bureau(bureau)
+    base = to.resolve() if to else None
+    writable_folder(base, "--to")
+    exp = policy.exporter(bureau, base=base or policy.export_dir(STATE.url))
+    if isinstance(exp, FileExporter):  # the bureau's own folder in it (made when missing)
+        writable_folder(exp.folder, "--to" if to else "the bureau's export folder")
     out = service.export(STATE.url, STATE.keyring(), bureau=bureau, actor=actor or audit.default_actor(),
-                         base=to.resolve() if to else None, run=run)
+                         base=base, run=run)
     if json_out:
         emit_json(out)
         return
@@ -46,19 +67,23 @@ def export(bureau: str = typer.Argument(..., help="A bureau of the bureaus file,
 @app.command("runs")
 def runs(bureau: str = typer.Argument(None, help="Only this bureau."),
          limit: int = typer.Option(50, min=1, max=1000), json_out: bool = JsonOpt) -> None:
-    """Runs, newest first (times in China Standard Time)."""
+    """Runs, newest first (times in China Standard Time). A bureau neither in the bureaus
+    file nor in any run is refused, naming the known ones."""
     with session() as s:
+        if bureau is not None:
+            known(bureau, sorted(set(policy.names()) | set(s.scalars(select(BureauRun.bureau).distinct()))),
+                  "BUREAU", "bureau")
         out = [service.run_dict(r) for r in service.runs(s, bureau=bureau, limit=limit)]
     if json_out:
         emit_json(out)
         return
     t = Table(title="bureau runs")
-    for c in ("bureau", "run", "status", "records", "subjects", "created (CST)", "acknowledged (CST)", "file"):
-        t.add_column(c)
+    for c in ("bureau", "run", "status", "records", "subjects", "created", "acknowledged", "file"):
+        t.add_column(c, no_wrap=c in ("created", "acknowledged"))
     for r in out:
         t.add_row(label("bureau", r["bureau"]), str(r["run"]), label("bureau_run_status", r["status"]),
-                  str(r["records"]), str(r["subjects"]), clock.show(r["created_at"], "en", label=False),
-                  clock.show(r["acked_at"], "en", label=False) if r["acked_at"] else "", r["file"])
+                  str(r["records"]), str(r["subjects"]), when(r["created_at"]),
+                  when(r["acked_at"]) if r["acked_at"] else "", r["file"])
     console.print(t)
 
 
@@ -85,7 +110,8 @@ def policy_(json_out: bool = JsonOpt) -> None:
         return
     console.print(f"bureaus {out['version']} ({out['source']})", markup=False, highlight=False)
     for code, b in out["bureaus"].items():
-        console.print(f"  {code}: {b['name_zh']} / {b['name_en']} — exporter {b['exporter']} {b['settings']}",
+        settings = ", ".join(f"{k}: {v}" for k, v in (b["settings"] or {}).items()) or "—"
+        console.print(f"  {code}: {b['name_zh']} / {b['name_en']} — exporter {b['exporter']} ({settings})",
                       markup=False, highlight=False)
 
 
@@ -101,7 +127,8 @@ def items(json_out: bool = JsonOpt) -> None:
     for c in ("item", "name", "class", "term", "consent"):
         t.add_column(c)
     for r in out:
-        t.add_row(r["item"], label("item", r["item"]), label("data_class", r["data_class"]), r["term"],
+        t.add_row(r["item"], label("item", r["item"]), label("data_class", r["data_class"]),
+                  label("bureau_term", r["term"]),
                   "required" if r["consent_required"] else "not required (public by law)")
     console.print(t)
     console.print("Each term's citation: `creditgov bureau items --json` or the catalogue's bureau_sharing.",
@@ -147,7 +174,7 @@ def consent_list(bureau: str = typer.Argument(...), json_out: bool = JsonOpt) ->
     if json_out:
         emit_json(out)
         return
-    t = Table(title=f"consents to {bureau}")
+    t = Table(title=f"consents to {escape(label('bureau', bureau))}")
     for c in ("id", "subject", "granted", "expires", "revoked"):
         t.add_column(c)
     for r in out:

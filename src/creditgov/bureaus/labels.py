@@ -18,5 +18,11 @@ def _organisations() -> Names:
     return {policy.ORG_PREFIX + code: pair for code, pair in policy.names().items()}
 
 
+# The footing an item goes to a bureau on (the catalogue's `bureau_sharing` terms).
+TERMS: Names = {"consent": ("经主体授权", "with the subject's consent"),
+                "public-penalty": ("依法公开的行政处罚", "administrative penalty public by law"),
+                "public-court": ("依法公开的司法信息", "court information public by law"),
+                "public-notice": ("依法公告的信息", "information announced by law")}
+
 LABELS = {"bureau": _bureaus, "organisation": _organisations, "bureau_run_status": STATUS,
-          "bureau_basis": BASIS}
+          "bureau_basis": BASIS, "bureau_term": TERMS}

@@ -14,7 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session, when
+from creditgov.core import clock
 from creditgov.core.errors import ConfigError
 from creditgov.security import backup as backups
 from creditgov.security import keys, rotation
@@ -73,7 +74,7 @@ def restore(src: Path = typer.Argument(..., help="A folder written by `creditgov
         emit_json(out)
         return
     a = out["audit"]
-    console.print(f"[green]restored[/green] the backup of {out['created_at']} (schema {out['revision']}, "
+    console.print(f"[green]restored[/green] the backup of {when(out['created_at'])} (schema {out['revision']}, "
                   f"{out['files']} files); audit chain intact: {a['entries']:,} entries, head {a['head_id']} "
                   f"{a['head_hash'][:16]}")
 
@@ -97,20 +98,22 @@ def rotate(batch: int = typer.Option(500, "--batch", help="Rows re-keyed per tra
 
 @keys_app.command("status")
 def status(json_out: bool = JsonOpt) -> None:
-    """The store's key and its rotations."""
+    """The store's key and its rotations: the table's states in words and times in
+    China Standard Time (`--json` keeps the stored codes and UTC, in ISO 8601)."""
     with session() as s:
         rec = keys.recorded(s)
-        rows: list[dict[str, Any]] = rotation.history(s)
+        rows: list[dict[str, Any]] = [{**r, "started_at": clock.iso(r["started_at"]),
+                                       "finished_at": clock.iso(r["finished_at"])} for r in rotation.history(s)]
     out = {"fingerprint": rec.fingerprint if rec else None, "key_id": rec.key_id if rec else None,
            "rotations": rows}
     if json_out:
         emit_json(out)
         return
-    console.print(f"key {out['key_id']} (fingerprint {keys.short(rec.fingerprint) if rec else '-'})")
+    console.print(f"key {out['key_id'] or '—'} (fingerprint {keys.short(rec.fingerprint) if rec else '—'})")
     t = Table(title="rotations")
-    for c in ("from", "to", "state", "re-keyed", "started (UTC)", "finished (UTC)"):
-        t.add_column(c)
+    for c in ("from", "to", "state", "re-keyed", "started", "finished"):
+        t.add_column(c, no_wrap=c in ("started", "finished"))
     for r in rows:
-        t.add_row(r["old_key_id"], r["new_key_id"], r["state"], f"{r['rekeyed']:,}", str(r["started_at"])[:19],
-                  str(r["finished_at"] or "")[:19])
+        t.add_row(r["old_key_id"], r["new_key_id"], label("key_rotation_state", r["state"]), f"{r['rekeyed']:,}",
+                  when(r["started_at"]), when(r["finished_at"]))
     console.print(t)

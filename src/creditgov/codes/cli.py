@@ -3,14 +3,28 @@ trust list and the revocation lists. Thin: the rules are in the domain's service
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.request
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, save, session, writable
+from creditgov.cli.common import (
+    STATE,
+    JsonOpt,
+    console,
+    emit_json,
+    known,
+    label,
+    lang,
+    save,
+    session,
+    when,
+    writable,
+)
 from creditgov.codes import keys, qr, revocation, service, trust
 from creditgov.codes.models import REVOKE_REASONS
 from creditgov.core.errors import InvalidInput
@@ -38,6 +52,16 @@ def _read(source: str) -> str:
         return Path(source).read_text("utf-8")
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc}") from None
+
+
+def _word(kind: str, code: str | None) -> str:
+    """A code a credit code states (a band, a colour) in `CREDITGOV_LANG`."""
+    zh, en = service.labels()[kind].get(str(code), (code or "—", code or "—"))
+    return en if lang() == "en" else zh
+
+
+def _revoked(by_reason: dict[str, int]) -> str:
+    return ", ".join(f"{label('code_revoke_reason', k)} {v}" for k, v in sorted(by_reason.items())) or "none"
 
 
 def _write(doc: object, out: Path | None, json_out: bool) -> None:
@@ -69,8 +93,8 @@ def issue(key: str = typer.Argument(..., help="Subject: id, credit code, ID numb
     if json_out:
         emit_json(data)
         return
-    console.print(f"code {out.code_id} valid until {out.expires_at:%Y-%m-%d %H:%M} UTC "
-                  f"(grade {out.states['g'] or '—'}, band {out.states['b'] or '—'})")
+    console.print(f"code {out.code_id} valid until {when(out.expires_at)} "
+                  f"(grade {out.states['g'] or '—'}, band {_word('band', out.states['b'])})", markup=False)
     print(out.text)
 
 
@@ -117,8 +141,8 @@ def keys_(json_out: bool = JsonOpt) -> None:
     for c in ("kid", "issuer", "status", "created", "retired"):
         t.add_column(c)
     for k in out:
-        t.add_row(str(k["kid"]), f"{k['issuer_name']} ({k['issuer']})", str(k["status"]), str(k["created_at"]),
-                  str(k["retired_at"] or ""))
+        t.add_row(str(k["kid"]), escape(f"{k['issuer_name']} ({k['issuer']})"), label("code_key_status", k["status"]),
+                  when(k["created_at"]), when(k["retired_at"]) if k["retired_at"] else "")
     console.print(t)
 
 
@@ -147,7 +171,10 @@ def key_rotate(actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
 @app.command("root-create")
 def root_create(path: Path = typer.Argument(..., help="Where to write the province root's private key."),
                 json_out: bool = JsonOpt) -> None:
-    """Make a province root key (kept by the province, outside any store)."""
+    """Make a province root key (kept by the province, outside any store). A path that
+    is a folder, or in a folder that is missing or cannot be written, is refused before
+    a key is made."""
+    writable(path, "PATH")  # an existing file is then refused by root_create: never replaced
     pub = trust.root_create(path)
     emit_json({"root": pub, "path": str(path)}) if json_out else console.print(f"root public key: {pub}")
 
@@ -189,7 +216,9 @@ def trust_show(json_out: bool = JsonOpt) -> None:
     for c in ("kid", "issuer", "origin", "trusted until"):
         t.add_column(c)
     for e in out:
-        t.add_row(str(e["kid"]), f"{e['issuer_name']} ({e['issuer']})", str(e["origin"]), str(e["trust_until"] or ""))
+        until = dt.datetime.fromtimestamp(e["trust_until"], dt.UTC) if e["trust_until"] else None
+        t.add_row(str(e["kid"]), escape(f"{e['issuer_name']} ({e['issuer']})"), label("code_key_origin", e["origin"]),
+                  when(until) if until else "")
     console.print(t)
 
 
@@ -211,7 +240,8 @@ def revocations(import_: str = typer.Option(None, "--import", help="Another regi
     if doc is None:
         raise InvalidInput("this region has no signing key yet: nothing issued, nothing to revoke")
     if out is None and not json_out:
-        console.print(f"checked {swept['checked']} outstanding codes; revoked {swept['revoked'] or 'none'}")
+        console.print(f"checked {swept['checked']} outstanding codes; revoked {_revoked(swept['revoked'])}",
+                      markup=False)
     _write(doc, out, json_out) if out is not None or not json_out else emit_json({"swept": swept, "list": doc})
 
 
@@ -220,9 +250,9 @@ def revoke(code_id: str = typer.Argument(..., help="The code id (shown by verify
            reason: str = typer.Option("manual", "--reason", help=f"One of {', '.join(REVOKE_REASONS)}."),
            actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Revoke one code now."""
-    if reason not in REVOKE_REASONS:
-        raise InvalidInput(f"reason must be one of {', '.join(REVOKE_REASONS)}")
+    known(reason, REVOKE_REASONS, "--reason", "code_revoke_reason")
     with session() as s:
         row = revocation.revoke(s, code_id.strip().lower(), reason=reason, actor=_actor(actor))
         out = {"code_id": row.code_id, "reason": reason}
-    emit_json(out) if json_out else console.print(f"code {out['code_id']} revoked ({reason})")
+    emit_json(out) if json_out else console.print(f"code {out['code_id']} revoked "
+                                                  f"({label('code_revoke_reason', reason)})", markup=False)

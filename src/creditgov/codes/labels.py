@@ -3,6 +3,7 @@ revocation list), by the code the services give them. Registered by `bootstrap.w
 
 from __future__ import annotations
 
+from creditgov.codes.service import REASONS
 from creditgov.core.labels import Names
 
 REFUSALS: Names = {
@@ -17,4 +18,10 @@ REFUSALS: Names = {
                                  "has no revocation list."),
 }
 
-LABELS = {"refusal": REFUSALS}
+# A signing key's state (`models.CodeSigningKey.status`) and where a trusted key came
+# from (`models.TrustedKey.origin`), as `creditgov code keys` and `code trust show` say them.
+KEY_STATUS: Names = {"active": ("使用中", "active"), "retired": ("已停用（签发的码仍有效）", "retired (its codes stay valid)")}
+KEY_ORIGIN: Names = {"own": ("本地区", "this region"), "imported": ("省级信任列表导入", "from the province's trust list")}
+
+LABELS = {"refusal": REFUSALS, "code_revoke_reason": REASONS, "code_key_status": KEY_STATUS,
+          "code_key_origin": KEY_ORIGIN}

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from creditgov.cli.common import (
     STATE,
@@ -14,13 +17,16 @@ from creditgov.cli.common import (
     check_out,
     console,
     emit_json,
+    known,
+    label,
     lang,
     session,
+    when,
     write_out,
 )
-from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
 from creditgov.exchange import access, channels, service, signing
+from creditgov.exchange.models import ExchangePackage, ExchangePeer
 from creditgov.exchange.schemas import PeerIn
 from creditgov.security import service as audit
 
@@ -28,6 +34,20 @@ app = typer.Typer(help="The exchange (数据回流): signed packages to and from
 peer_app = typer.Typer(help="Peers: the installation at the other end of a channel.", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
 ActorOpt = typer.Option(None, "--actor", help="Who acts (default: $CREDITGOV_ACTOR or cli:<user>).")
+
+
+def _known_channel(s: Session, channel: str | None, option: str = "--channel") -> None:
+    """A channel named on the command line is one of the channels file, or one a peer
+    or a package still names; another is refused naming them (never an empty answer)."""
+    if channel is None:
+        return
+    names = set(channels.describe()["channels"]) | set(s.scalars(select(ExchangePeer.channel)))
+    known(channel, sorted(names | set(s.scalars(select(ExchangePackage.channel).distinct()))), option)
+
+
+def _counts(by: dict[str, int]) -> str:
+    """Packages by status, in words: "已应用 3, 待发送 1"."""
+    return ", ".join(f"{label('exchange_status', k)} {v:,}" for k, v in sorted(by.items())) or "—"
 
 
 @app.command("init")
@@ -74,7 +94,8 @@ def peer_add(channel: str = typer.Argument(..., help="A channel of the channels 
     if json_out:
         emit_json(out)
         return
-    console.print(f"channel {out['channel']}: peer {out['node']} by {out['transport']} at {out['address']}")
+    console.print(f"channel {out['channel']}: peer {out['node']}, {label('exchange_transport', out['transport'])} "
+                  f"at {out['address']}", markup=False, highlight=False)
 
 
 @peer_app.command("set")
@@ -95,7 +116,8 @@ def peer_set(channel: str = typer.Argument(..., help="The channel whose peer cha
     if json_out:
         emit_json(out)
         return
-    console.print(f"channel {out['channel']}: peer {out['node']} by {out['transport']} at {out['address']}")
+    console.print(f"channel {out['channel']}: peer {out['node']}, {label('exchange_transport', out['transport'])} "
+                  f"at {out['address']}", markup=False, highlight=False)
 
 
 @peer_app.command("list")
@@ -109,7 +131,8 @@ def peer_list(json_out: bool = JsonOpt) -> None:
     for c in ("channel", "node", "transport", "address", "next_seq"):
         t.add_column(c)
     for p in out:
-        t.add_row(*(str(p[c]) for c in ("channel", "node", "transport", "address", "next_seq")))
+        t.add_row(escape(p["channel"]), escape(p["node"]), label("exchange_transport", p["transport"]),
+                  escape(p["address"]), str(p["next_seq"]))
     console.print(t)
 
 
@@ -120,10 +143,15 @@ def channels_(json_out: bool = JsonOpt) -> None:
     if json_out:
         emit_json(out)
         return
-    console.print(f"channels {out['version']} ({out['source']}); records of classes {out['share_classes']} travel")
+    console.print(f"channels {out['version']} ({out['source']}); records of classes "
+                  f"{', '.join(label('data_class', c) for c in out['share_classes'])} travel",
+                  markup=False, highlight=False)
+    sep = "; " if lang() == "en" else "、"
     for name, c in out["channels"].items():
-        console.print(f"  {name} ({c['direction']}, queue {c['recipient']}): sends {', '.join(c['sends'])}; "
-                      f"accepts {', '.join(c['accepts'])}", highlight=False)
+        console.print(f"  {name} ({label('exchange_channel_direction', c['direction'])}, queue {c['recipient']}): "
+                      f"sends {sep.join(label('exchange_kind', k) for k in c['sends']) or '—'}; "
+                      f"accepts {sep.join(label('exchange_kind', k) for k in c['accepts']) or '—'}",
+                      markup=False, highlight=False)
 
 
 @app.command("run")
@@ -132,12 +160,15 @@ def run(channel: str = typer.Option(None, "--channel", help="Only this channel."
         actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """One cycle: package what is owed, read drop folders, send what is due."""
     ring = STATE.keyring()
+    with session() as s:
+        _known_channel(s, channel)
     out = service.run(STATE.url, ring, actor=actor or audit.default_actor(), channel=channel, force=force)
     if json_out:
         emit_json(out)
         return
     for ch, r in out.items():
-        console.print(f"{ch}: " + ", ".join(f"{k} {v}" for k, v in r.items()))
+        console.print(f"{ch}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.items()),
+                      markup=False, highlight=False)
 
 
 @app.command("status")
@@ -152,8 +183,8 @@ def status(json_out: bool = JsonOpt) -> None:
     for c in ("channel", "peer", "transport", "sent (out)", "received (in)", "applied through", "last error"):
         t.add_column(c)
     for r in out:
-        t.add_row(r["channel"], r["peer"], r["transport"], str(r["out"]), str(r["in"]), str(r["applied_through"]),
-                  r["last_error"] or "")
+        t.add_row(escape(r["channel"]), escape(r["peer"]), label("exchange_transport", r["transport"]),
+                  _counts(r["out"]), _counts(r["in"]), str(r["applied_through"]), escape(r["last_error"] or ""))
     console.print(t)
 
 
@@ -162,9 +193,13 @@ def packages(channel: str = typer.Option(None, "--channel"), direction: str = ty
              status_: str = typer.Option(None, "--status"), limit: int = typer.Option(50, min=1, max=1000),
              out_file: Path | None = OutOpt, json_out: bool = JsonOpt) -> None:
     """Packages, newest first (times in China Standard Time); `--out FILE` writes them as
-    the exchange page's export does."""
+    the exchange page's export does. A filter value that does not exist is refused,
+    naming the known ones."""
     check_out(out_file)
+    known(direction, access.DIRECTION, "--direction", "exchange_direction")
+    known(status_, access.STATUS, "--status", "exchange_status")
     with session() as s:
+        _known_channel(s, channel)
         found = service.packages(s, channel=channel, direction=direction, status=status_, limit=limit)
         out = [service.package_dict(p) for p in found]
         table = [access.package_row(p, lang()) for p in found] if out_file else []
@@ -177,11 +212,13 @@ def packages(channel: str = typer.Option(None, "--channel"), direction: str = ty
         emit_json(out)
         return
     t = Table(title="exchange packages")
-    for c in ("id", "channel", "dir", "seq", "kinds", "items", "status", "attempts", "created (CST)"):
-        t.add_column(c)
+    for c in ("id", "channel", "dir", "seq", "kinds", "items", "status", "attempts", "created"):
+        t.add_column(c, no_wrap=c == "created")
+    sep = "; " if lang() == "en" else "、"
     for p in out:
-        t.add_row(str(p["id"]), p["channel"], p["direction"], str(p["seq"]), ",".join(p["kinds"]), str(p["items"]),
-                  p["status"], str(p["attempts"]), clock.show(p["created_at"], "en", label=False))
+        t.add_row(str(p["id"]), escape(p["channel"]), label("exchange_direction", p["direction"]), str(p["seq"]),
+                  sep.join(label("exchange_kind", k) for k in p["kinds"]), str(p["items"]),
+                  label("exchange_status", p["status"]), str(p["attempts"]), when(p["created_at"]))
     console.print(t)
 
 
@@ -189,6 +226,7 @@ def packages(channel: str = typer.Option(None, "--channel"), direction: str = ty
 def retry(channel: str = typer.Argument(...), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
     """Make a channel's open packages due now (after the peer is fixed)."""
     with session() as s:
+        _known_channel(s, channel, "CHANNEL")
         n = service.retry_now(s, channel=channel, actor=actor or audit.default_actor())
     if json_out:
         emit_json({"channel": channel, "due": n})

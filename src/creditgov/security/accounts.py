@@ -119,7 +119,7 @@ class AccessConsent(Base):
         return (self.granted_on <= day and self.revoked_on is None
                 and (self.expires_on is None or self.expires_on >= day))
 
-    @in_force_on.expression  # type: ignore[no-redef]
+    @in_force_on.expression  # type: ignore[no-redef]  # the SQL twin of the method above
     def in_force_on(cls: type[AccessConsent], day: dt.date) -> ColumnElement[bool]:  # noqa: N805 - the class
         return and_(cls.granted_on <= day, cls.revoked_on.is_(None),
                     or_(cls.expires_on.is_(None), cls.expires_on >= day))

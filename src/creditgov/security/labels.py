@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from creditgov.core import labels
 from creditgov.core.labels import Names, Table
+from creditgov.security.audit_actions import AUDIT_ACTIONS
 from creditgov.security.scopes import ROLE_LABELS, Scope
 
 SCOPE_NAMES: Names = {Scope.ALL.value: ("全域", "whole county"), Scope.REGION.value: ("本网格及下级", "own grid subtree"),
@@ -81,7 +82,9 @@ ACTOR_KINDS: dict[str, tuple[str, str]] = {
     "anonymous": ("公众", "the public"), "rule": ("预警规则（{name}）", "warning rule ({name})"),
     "scanner": ("预警扫描（{name}）", "warning scan ({name})"), "web": ("网页（{name}）", "web page ({name})"),
     "demo": ("演示数据", "demo data")}
-ACTOR_WORDS: dict[str, tuple[str, str]] = {"public": ("公众", "the public"), "exchange": ("数据交换", "data exchange")}
+ACTOR_WORDS: dict[str, tuple[str, str]] = {"public": ("公众", "the public"), "exchange": ("数据交换", "data exchange"),
+                                           # a repair refused on filing (`workflows.repair`)
+                                           "automatic eligibility check": ("系统自动核验", "automatic eligibility check")}
 
 
 def actor_label(actor: str | None, lang: str = "zh") -> str:
@@ -108,7 +111,11 @@ def actor_label(actor: str | None, lang: str = "zh") -> str:
 #: A consent to read a subject's file, as `users.consent_status` says it.
 CONSENT_STATUS = {"in_force": ("有效", "In force"), "expired": ("已到期", "Expired"), "revoked": ("已撤销", "Revoked"),
                   "not_yet": ("尚未生效", "Not yet in force")}
+# A key rotation's state (`models.KeyRotation.state`, as `creditgov keys status` says it).
+KEY_ROTATION_STATE: Names = {"rekeying": ("重新加密中", "Re-keying"), "retiring": ("停用旧密钥中", "Retiring the old key"),
+                             "done": ("已完成", "Done")}
 
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
           "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts),
-          "consent_status": CONSENT_STATUS}
+          "consent_status": CONSENT_STATUS, "key_rotation_state": KEY_ROTATION_STATE,
+          "audit_action": AUDIT_ACTIONS}
