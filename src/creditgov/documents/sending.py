@@ -72,7 +72,7 @@ def send(session: Session, docs: Sequence[Doc], *, kind: str, verify_base: str,
     without_files = [c for c in chans if c not in with_files]
     out = Sent()
     for doc in docs:
-        printed = render(session, [doc], kind=kind, verify_base=verify_base, actor=actor)
+        printed = render(session, [doc], kind=kind, verify_base=verify_base, actor=actor, new_service=True)
         [(_ref, serial)] = printed.serials
         digest = hashlib.sha256(printed.pdf).hexdigest()
         url = f"{verify_base.rstrip('/')}/{serial}"

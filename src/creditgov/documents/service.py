@@ -177,9 +177,12 @@ def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
     return out
 
 
-def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, actor: str) -> Printed:
+def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, actor: str,
+           new_service: bool = False) -> Printed:
     """One PDF for the batch, each document on its own page(s); each registered under
-    its serial for verification."""
+    its serial for verification. A document printed again keeps the serial it was first
+    issued under (a copy); `new_service` (`sending.send`: serving it again is a second
+    service) gives it a new one."""
     if not docs:
         raise NotFound("no documents in this batch", code="documents.batch.empty")
     st = _styles()
@@ -199,7 +202,7 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
         return f"{dd.title_zh} {kind} {dd.ref}"[:200]
 
     purposes = {purpose(dd) for dd in docs}
-    issued = {(r.subject_id, r.purpose): r.serial for r in session.execute(
+    issued = {} if new_service else {(r.subject_id, r.purpose): r.serial for r in session.execute(
         select(CreditReport).where(CreditReport.purpose.in_(purposes)).order_by(CreditReport.id.desc())).scalars()}
     for i, dd in enumerate(docs):
         serial = (issued.get((dd.subject_id, purpose(dd)))
