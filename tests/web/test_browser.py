@@ -173,14 +173,59 @@ def test_language_switch_to_english_and_back(server: Server, browser: Any) -> No
         ctx.close()
 
 
-def test_small_screens_get_the_same_pages(server: Server, browser: Any) -> None:
+# The office's pages with wide tables and long selects (a model's full title), at a phone's width.
+PHONE_PAGES = ("/statistics", "/quality", "/complaints", "/models", "/analysis", "/supervision", "/documents",
+               "/alerts", "/public/lists", "/public/boards")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_small_screens_get_the_same_pages(server: Server, browser: Any, lang: str) -> None:
+    """At 390 px no page scrolls sideways: wide tables scroll inside their own box,
+    selects are never wider than the screen."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    ctx.add_cookies([{"name": "cg_lang", "value": lang, "url": server.base}])
     page = ctx.new_page()
     try:
         sign_in(page, server.base, "grid_worker")
         page.goto(server.base + "/subjects/7")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 420, f"page overflows a phone screen: {width}px"
+        sign_in(page, server.base, "credit_office")
+        wide = {}
+        for path in PHONE_PAGES:
+            page.goto(server.base + path, wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 392:
+                wide[path] = width
+        assert not wide, f"pages overflow a phone screen: {wide}"
+    finally:
+        ctx.close()
+
+
+def test_tabs_mark_the_chosen_one_and_legends_keep_off_the_axes(server: Server, browser: Any) -> None:
+    """The public boards' and lists' tabs look like tabs, the chosen one marked
+    (aria-current and its look); the charts' legends sit above the plot, whose grid
+    holds the axis labels."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(server.base + "/public/boards")
+        assert page.locator('nav.tabs a[aria-current="page"]').count() == 1
+        page.goto(server.base + "/public/lists?list=red")
+        tabs = page.locator("nav.tabs a")
+        assert tabs.count() >= 2
+        look = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderTopColor]"
+        chosen = page.locator('nav.tabs a[aria-current="page"]')
+        other = page.locator('nav.tabs a:not([aria-current])').first
+        assert chosen.count() == 1 and chosen.evaluate(look) != other.evaluate(look)
+        sign_in(page, server.base, "credit_office")
+        page.wait_for_selector("[data-chart=regions] canvas")
+        page.wait_for_selector("[data-chart=trend] canvas")
+        for kind in ("regions", "trend"):
+            opt = page.locator(f"[data-chart={kind}]").first.evaluate(
+                "el => { const o = window.echarts.getInstanceByDom(el).getOption();"
+                " return [o.legend[0].top, o.grid[0].containLabel, o.grid[0].top]; }")
+            assert opt[0] == 0 and opt[1] is True and opt[2] >= 30, (kind, opt)
     finally:
         ctx.close()
 

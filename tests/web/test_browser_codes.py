@@ -167,7 +167,7 @@ def test_code_verifies_offline_in_another_region(pair: Pair, browser: Any) -> No
         page.click("[data-testid=verify-button]")
         el = page.wait_for_selector("[data-testid=verify-status][data-status]")
         assert el is not None and el.inner_text() == "revoked"
-        assert page.inner_text("[data-testid=verify-states] dd[data-field=band]") == "excellent"
+        assert page.inner_text("[data-testid=verify-states] dd[data-field=band]") == "Excellent"
     finally:
         ctx.close()
 

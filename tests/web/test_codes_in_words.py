@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from creditgov.alerts import service as alerts_service
-from creditgov.core import db
+from creditgov.core import db, labels
 from creditgov.ingest import manual
 from creditgov.ingest.models import QuarantinedRow
 from creditgov.lists import service as lists_service
@@ -136,7 +136,7 @@ def _page(pages: dict[str, dict[str, str]], lang: str, start: str) -> str:
 
 WORDS = {  # lang -> what the pages say instead of the codes
     "zh": {"cli": "命令行（root）", "office": "账户 office", "rule": "预警规则（新增失信被执行人）",
-           "band": "85 分以下", "policy": "民宿分级监管 (长兴 85 分线)", "kind": "文件", "engine": "DuckDB 列式引擎",
+           "band": "85 分以下", "policy": "民宿分级监管（长兴 85 分线）", "kind": "文件", "engine": "DuckDB 列式引擎",
            "email": "通知渠道“电子邮件”未配置或未启用", "bank": "没有可通知的银行",
            "received": "已受理（受理编号 YY-"},
     "en": {"cli": "command line (root)", "office": "account office", "rule": "warning rule (New dishonest judgement "
@@ -163,6 +163,10 @@ def test_actors_read_as_words_on_every_page(pages: Any, lang: str) -> None:
     assert html.escape(HOSTILE, quote=False) in entries and "<b>科长</b>" not in entries
     audit = _page(pages, lang, "/audit")
     assert w["cli"] in _seen(audit) and 'title="cli:root"' in audit  # the code kept for the record
+    # each action in words, its code kept beside it
+    actions = re.findall(r'<td>([^<]*)<br><code class="muted">([^<]+)</code></td>', audit)
+    assert actions and all(said == html.escape(labels.label("audit_action", code, lang), quote=False)
+                           and said != code for said, code in actions), actions[:5]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -203,8 +207,16 @@ def test_quarantine_reasons_by_category_in_the_pages_language(pages: Any, county
         assert cell is not None, rid
         said = labels.label("quarantine_reason", reason_code(reason), lang)
         shown = html.unescape(cell.group(1))
-        assert shown.startswith(said + " "), (shown, said)
-        assert f'<code class="muted">{reason}</code>' in shown  # the stored detail beside it
+        # the category in words, then the detail said in the page's language — or, for a
+        # detail of no known shape, the stored text folded beside it
+        detail = re.search(rf'data-testid="quarantine-detail-{rid}">(.*?)</span>', shown, flags=re.S)
+        if detail is not None:
+            assert shown.startswith(said + ("：" if lang == "zh" else ": ")), (shown, said)
+            assert (re.search(r"[\u4e00-\u9fff]", detail.group(1)) is not None) == (lang == "zh") or \
+                re.search(r"[\u4e00-\u9fff]", html.unescape(reason)) is not None, detail.group(1)
+        else:
+            assert shown.startswith(said), (shown, said)
+            assert f"<code>{html.escape(reason, quote=False)}</code>" in cell.group(1)  # the stored text, folded
     if lang == "zh":
         assert re.search(r"[\u4e00-\u9fff]", _seen(page).split("尝试次数", 1)[1])
 

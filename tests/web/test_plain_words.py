@@ -8,6 +8,8 @@ numbers of their identifying unit."""
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import subprocess
@@ -318,3 +320,167 @@ def test_command_tables_show_labels(demo: Demo) -> None:
     assert "已公示" in entries and not re.search(r"│ (published|local) +│", entries)
     english = cg("lists", "entries", "--limit", "20", lang="en")
     assert "Published" in english and "已公示" not in english
+
+
+# ----------------------------------------------------------------------------- what a reviewer found on the demo
+
+
+def _visible(page: str) -> str:
+    """What a person sees of a page's main part, `<code>` included."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", text.split("<main", 1)[-1]).split()))
+
+
+def _in(client: TestClient, lang: str, path: str) -> str:
+    client.cookies.set("cg_lang", lang)
+    r = client.get(path)
+    assert r.status_code == 200, (lang, path, r.status_code)
+    return r.text
+
+
+def test_public_search_and_lists_page_through_every_row(app: Any, demo: Demo) -> None:
+    """The public search and the public lists say how many rows there are and page
+    through all of them, 30 a page (the search used to say 1350 and list 30, the lists
+    to stop at 200): every row once, the count with thousands separators."""
+    public = _client(app, demo, "public")
+    with db.session_scope(demo.url) as s:
+        from creditgov.lists.queries import listed_on
+        from creditgov.security.scopes import PUBLIC, authorize
+        from creditgov.subjects import search as subject_search
+
+        total = subject_search.search(s, load_key_file(demo.key_file), scope=authorize(PUBLIC, "public.query")
+                                      .subject_clause(), q="有限公司", limit=1).total
+        in_force = len(s.execute(select(ListEntry.id).where(listed_on(clock.today()),
+                                                            ListEntry.status == "published")).all())
+    assert total > 30 and in_force > 30, (total, in_force)
+    seen: list[str] = []
+    for page in range(1, -(-total // 30) + 1):
+        text = _in(public, "zh", f"/public?q=有限公司&page={page}")
+        rows = re.findall(r'<a href="/public/firms/(\d+)">', text)
+        assert 0 < len(rows) <= 30 and f"共 {total:,} 个结果" in text
+        assert f"第 {page} / {-(-total // 30)} 页" in _visible(text)
+        seen += rows
+    assert len(seen) == len(set(seen)) == total
+    assert 'rel="next"' not in text and 'rel="prev"' in text  # the last page links back only
+    assert re.findall(r'<a href="/public/firms/(\d+)">', _in(public, "zh", "/public?q=有限公司&page=9999")) == \
+        re.findall(r'<a href="/public/firms/(\d+)">', text)  # past the last page: the last page
+    shown = 0
+    for page in range(1, -(-in_force // 30) + 1):
+        text = _in(public, "en", f"/public/lists?page={page}")
+        shown += len(re.findall(r"<tr><td>", text.split('data-testid="public-lists"', 1)[1].split("</table>", 1)[0]))
+        assert f"{in_force:,} entries are in their publication period" in text
+    assert shown == in_force
+
+
+def test_colour_codes_count_subjects_and_each_chart_keeps_to_one_model(app: Any, demo: Demo) -> None:
+    """The colour counters count subjects, each once by the colour codes' rule (they used
+    to add the evaluations of every model: more than the subjects); the page says so.
+    The big screen shows one model at a time, its grades in the page's language; every
+    chart is an image with a summary and its figures beside it."""
+    from creditgov.alerts import colours as colour_codes
+    from creditgov.scoring.models import EvaluationRun, Score
+
+    with db.session_scope(demo.url) as s:
+        latest: dict[str, int] = {}
+        for run_id, model in s.execute(select(EvaluationRun.id, EvaluationRun.model_name)
+                                       .where(EvaluationRun.status == "done").order_by(EvaluationRun.id)):
+            latest[model] = run_id
+        rule = colour_codes.settings().precedence
+        order = sorted(latest, key=lambda m: (rule.index(m) if m in rule else len(rule), m))
+        colour_of: dict[int, str] = {}
+        evaluations = 0
+        for model in order:
+            for sid, colour in s.execute(select(Score.subject_id, Score.colour).where(Score.run_id == latest[model])):
+                evaluations += 1
+                colour_of.setdefault(sid, colour)
+        subjects = s.execute(select(Subject.id)).all()
+    assert evaluations > len(colour_of)  # subjects two models score: adding evaluations counted them twice
+    office = _client(app, demo, "credit_office")
+    for lang in ("zh", "en"):
+        page = _in(office, lang, "/")
+        for c in ("green", "yellow", "red"):
+            shown = re.search(rf'data-testid="stat-{c}">([\d,]+)<', page)
+            assert shown and shown[1] == f"{sum(1 for v in colour_of.values() if v == c):,}", (lang, c)
+        rule_text = _visible(page.split('data-testid="colour-rule"', 1)[1].split("</p>", 1)[0])
+        assert labels.label("model", order[0], lang) in rule_text
+        assert f"{len(subjects) - len(colour_of):,}" in rule_text
+    bigscreen = _in(office, "en", "/bigscreen")
+    tabs = re.findall(r'href="/bigscreen\?model=([a-z-]+)"', bigscreen)
+    assert sorted(tabs) == sorted(latest) and bigscreen.count('aria-current="page"') == 1
+    homestay = _in(office, "en", "/bigscreen?model=changxing-homestay")
+    donut = json.loads(re.search(r'id="d-grades">(.*?)</script>', homestay, re.S)[1])  # type: ignore[index]
+    trend = json.loads(re.search(r'id="d-trend">(.*?)</script>', homestay, re.S)[1])  # type: ignore[index]
+    assert set(donut["grades"]) <= {"Excellent", "Good", "Poor"} and donut["grades"]
+    assert trend["runs"] and {r["model"] for r in trend["runs"]} == {"changxing-homestay"}
+    assert not W.HAN.search(json.dumps(donut, ensure_ascii=False) + json.dumps(trend["order"], ensure_ascii=False))
+    with db.session_scope(demo.url) as s:  # a firm the public credit evaluation scored: its file has a waterfall
+        firm = s.execute(select(Score.subject_id).where(Score.run_id == latest["public-credit-enterprise"])
+                         .order_by(Score.subject_id).limit(1)).scalar_one()
+    for path in ("/", "/bigscreen", "/analysis", "/quality", f"/subjects/{firm}"):
+        page = _in(office, "en", path)
+        charts = re.findall(r'<div class="chart[^>]*>', page)
+        assert charts, path
+        for tag in charts:
+            label = re.search(r'aria-label="([^"]+)"', tag)
+            assert 'role="img"' in tag and label and len(label[1]) > 20, (path, tag)
+        assert 'class="figures"' in page, path
+
+
+def test_the_pages_say_in_words_what_they_showed_in_codes(app: Any, demo: Demo) -> None:
+    """A model's tree, the quality table, the statistics, a firm's measures, a draw's
+    scope, a condition a tier does not require, the bank of a bank's account and the
+    form fields a page labels by a placeholder only — as the reviewer found them."""
+    office, admin, firm = (_client(app, demo, r) for r in ("credit_office", "admin", "subject"))
+    # the model page: every item and veto in words, names in English where they exist
+    en, zh = (_in(office, lang, "/models/changxing-homestay@2") for lang in ("en", "zh"))
+    vetoes = _visible(en.split('data-testid="vetoes"', 1)[1].split("</ul>", 1)[0])
+    assert "Dishonest judgement debtor veto" in vetoes and vetoes.count("grade at most Poor") == 2
+    assert "Visitor complaints (−3 each)" in en and "Consumer complaint records (the last year)" in _visible(en)
+    for raw in ("[]", '{"months"', "<code>records</code>", "<code>ratio</code>", "<code>assessment</code>",
+                "cap_grade", "→ </li>", "→</li>"):
+        assert raw not in html.unescape(en), raw
+    assert "等级最高为 差" in _visible(zh) and "每条 −3 分" in _visible(zh)
+    # quality: times in China Standard Time, counts with separators, the table scrolls on its own
+    quality = _in(office, "zh", "/quality")
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", quality) and "北京时间" in quality
+    assert '<div class="card scroll"><table data-testid="quality-rows">' in quality
+    cells = re.findall(r"<td>([\d,]+)</td>", quality.split('data-testid="quality-rows"', 1)[1].split("</table>")[0])
+    assert any("," in c for c in cells) and not [c for c in cells if re.fullmatch(r"\d{4,}", c)]
+    stats = _in(office, "zh", "/statistics?period=2026-11")
+    values = re.findall(r'data-col="\w+">([\d,]+)</td>', stats)
+    assert any("," in v for v in values) and not [v for v in values if re.fullmatch(r"\d{4,}", v)]
+    assert stats.count('<div class="scroll"><table') == stats.count("<table")
+    # a listed firm's measures name their departments in English
+    with db.session_scope(demo.url) as s:
+        listed = list(s.execute(select(ListEntry.subject_id).join(Subject, Subject.id == ListEntry.subject_id)
+                                .where(ListEntry.status == "published", ListEntry.list_code == "serious-dishonesty",
+                                       Subject.kind == "enterprise")).scalars())
+    cards = [_in(office, "en", f"/subjects/{sid}").split("Applicable joint measures", 1)[1].split('<div class="card">')[0]
+             for sid in listed[:3]]
+    assert any("<li>" in c for c in cards) and not any(W.HAN.search(_visible(c)) for c in cards)
+    # a draw limited to merchants in e-commerce names its scope in words
+    page = _in(office, "zh", "/supervision")
+    form = page.split('data-testid="draw-form"', 1)[1]
+    fields = dict(re.findall(r'name="(form_key|csrf_token)" value="([^"]+)"', form))
+    r = office.post("/supervision/draws", data={**fields, "policy": "lindian-enterprise", "kind": "merchant",
+                                                "industry": "ecommerce", "seed": "7"})
+    assert r.status_code == 303, r.text
+    scope = {lang: _visible(_in(office, lang, r.headers["location"])) for lang in ("zh", "en")}
+    assert "主体类型: 个体工商户/商户；行业: 电子商务" in scope["zh"]
+    assert "Subject kind: Individual business or merchant; Industry: E-commerce" in scope["en"]
+    # a repair condition the tier does not require is not "not met"
+    for lang, no in (("zh", "✗"), ("en", "Not met")):
+        own = _in(firm, lang, "/me/credit")
+        rows = re.findall(r'<tr data-testid="condition-training">(.*?)</tr>', own, re.S)
+        assert rows and all(no not in r and "✗" not in r for r in rows), lang
+    # a bank's account is scoped to its bank, by name; placeholders are labelled too
+    users_page = _in(admin, "en", "/admin/users")
+    with db.session_scope(demo.url) as s:
+        bank_name = s.execute(select(Bank.name).where(Bank.code == DEMO_BANK)).scalar_one()
+    row = next(r for r in users_page.split("<tr>") if f"<code>{demo.accounts['bank_officer']['username']}</code>" in r)
+    assert bank_name in row and DEMO_BANK not in _visible(row)
+    alerts = _in(office, "zh", "/alerts")
+    for page, name in ((users_page, "name"), (alerts, "resolution")):
+        ids = re.findall(rf'<input id="([^"]+)" name="{name}"', page)
+        assert ids and all(f'<label class="visually-hidden" for="{i}">' in page for i in ids), name
+        assert len(ids) == len(re.findall(rf'<input[^>]* name="{name}"', page))

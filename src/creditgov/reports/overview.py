@@ -10,9 +10,10 @@ JSON never disagree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
@@ -73,43 +74,78 @@ def _level_of(session: Session, level: str | None) -> str:
     return levels.get(1) or levels.get(0) or "county"
 
 
+def colour_order(models: list[str], precedence: Sequence[str] = ()) -> list[str]:
+    """The models in the order a subject takes its colour from: those `precedence`
+    names, in its order (the colour codes' rule, `alerts/data/colour_codes.yaml`),
+    then any other by name."""
+    rank = {m: i for i, m in enumerate(precedence)}
+    return sorted(set(models), key=lambda m: (rank.get(m, len(rank)), m))
+
+
 def distribution(session: Session, *, scope: ColumnElement[bool], level: str | None = None,
-                 run_ids: list[int] | None = None) -> dict[str, Any]:
+                 run_ids: list[int] | None = None, precedence: Sequence[str] = ()) -> dict[str, Any]:
     """Colour and grade counts per region of one level (default: the level under the
-    county, streets), over the latest run of every model unless runs are named."""
+    county, streets), over the latest run of every model unless runs are named.
+
+    Colours count subjects, each once: a subject scored by several models takes the
+    colour of the first of them in `colour_rule` (`colour_order`: `precedence`, then
+    the others by name), as its colour code does. Grades count evaluations, one model
+    each (`grades_by_model`: two models' grades are two scales); `grades` and a
+    region's `grades` add them up and are kept for the API's old readers only."""
     level = _level_of(session, level)
     runs = run_ids if run_ids is not None else [r.id for r in latest_runs(session)]
+    model_of: dict[int, str] = {rid: m for rid, m in session.execute(
+        select(EvaluationRun.id, EvaluationRun.model_name).where(EvaluationRun.id.in_(runs)))} if runs else {}
+    rule = colour_order(list(model_of.values()), precedence)
     if not runs:
-        return {"level": level, "regions": [], "grades": {}, "grades_by_model": {}, "colours": {c: 0 for c in COLOURS}}
+        return {"level": level, "regions": [], "grades": {}, "grades_by_model": {}, "colour_rule": [],
+                "colours": {c: 0 for c in COLOURS}}
     cells = select(Region.id.label("rid"), Region.path.label("path")).subquery()
     top = select(Region.code, Region.name, Region.path).where(Region.level == level).subquery()
-    q = (select(top.c.code, top.c.name, EvaluationRun.model_name, Score.colour, Score.grade, func.count())
+    q = (select(top.c.code, top.c.name, EvaluationRun.model_name, Score.grade, func.count())
          .select_from(Score)
          .join(EvaluationRun, EvaluationRun.id == Score.run_id)
          .join(Subject, Subject.id == Score.subject_id)
          .join(cells, cells.c.rid == Subject.region_id)
          .join(top, cells.c.path.startswith(top.c.path))
          .where(Score.run_id.in_(runs), scope)
-         .group_by(top.c.code, top.c.name, EvaluationRun.model_name, Score.colour, Score.grade))
+         .group_by(top.c.code, top.c.name, EvaluationRun.model_name, Score.grade))
     regions: dict[str, dict[str, Any]] = {}
     grades: dict[str, int] = {}
     per_model: dict[str, dict[str, int]] = {}
-    colours = {c: 0 for c in COLOURS}
-    for code, name, model, colour, grade, n in session.execute(q):
-        r = regions.setdefault(code, {"code": code, "name": name, "colours": {c: 0 for c in COLOURS},
-                                      "grades": {}})
-        r["colours"][colour] = r["colours"].get(colour, 0) + n
+
+    def region(code: str, name: str) -> dict[str, Any]:
+        return regions.setdefault(code, {"code": code, "name": name, "colours": {c: 0 for c in COLOURS},
+                                         "grades": {}})
+
+    for code, name, model, grade, n in session.execute(q):
+        r = region(code, name)
         r["grades"][grade] = r["grades"].get(grade, 0) + n
         grades[grade] = grades.get(grade, 0) + n
         m = per_model.setdefault(model, {})
         m[grade] = m.get(grade, 0) + n
+    # Each subject's one colour: the score of its first model in the rule.
+    rank = case({rid: rule.index(m) for rid, m in model_of.items()}, value=Score.run_id)
+    first = (select(Score.subject_id.label("sid"), func.min(rank).label("rank")).where(Score.run_id.in_(runs))
+             .group_by(Score.subject_id).subquery())
+    chosen = (select(Score.subject_id, Score.colour).join(first, and_(first.c.sid == Score.subject_id,
+                                                                      first.c.rank == rank))
+              .where(Score.run_id.in_(runs)).subquery())
+    colours = {c: 0 for c in COLOURS}
+    for colour, n in session.execute(select(chosen.c.colour, func.count()).join(Subject, Subject.id == chosen.c.subject_id)
+                                     .where(scope).group_by(chosen.c.colour)):
         colours[colour] = colours.get(colour, 0) + n
-    # `grades` mixes the models' scales (kept for the API's old readers); charts draw
-    # `grades_by_model`, one model each.
+    for code, name, colour, n in session.execute(
+            select(top.c.code, top.c.name, chosen.c.colour, func.count()).select_from(chosen)
+            .join(Subject, Subject.id == chosen.c.subject_id).join(cells, cells.c.rid == Subject.region_id)
+            .join(top, cells.c.path.startswith(top.c.path)).where(scope)
+            .group_by(top.c.code, top.c.name, chosen.c.colour)):
+        r = region(code, name)
+        r["colours"][colour] = r["colours"].get(colour, 0) + n
     return {"level": level, "regions": sorted(regions.values(), key=lambda r: r["code"]),
             "grades": dict(sorted(grades.items())),
             "grades_by_model": {m: dict(sorted(g.items())) for m, g in sorted(per_model.items())},
-            "colours": colours}
+            "colour_rule": rule, "colours": colours}
 
 
 def recent_records(session: Session, *, scope: ColumnElement[bool], limit: int = 10,
@@ -171,16 +207,26 @@ def list_entries_of(session: Session, subject_id: int) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- public side
 
 
-def published_entries(session: Session, *, list_code: str | None = None, on: dt.date | None = None,
-                      limit: int = 200) -> list[dict[str, Any]]:
-    """List entries in force today, for public display: residents' names masked and
-    their ID numbers never shown."""
-    on = on or clock.today()
-    q = (select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id)
-         .where(listed_on(on), ListEntry.status == "published")
-         .order_by(ListEntry.published_on.desc(), ListEntry.id.desc()).limit(limit))
+def _published(on: dt.date | None, list_code: str | None) -> list[ColumnElement[bool]]:
+    cond = [listed_on(on or clock.today()), ListEntry.status == "published"]
     if list_code:
-        q = q.where(ListEntry.list_code == list_code)
+        cond.append(ListEntry.list_code == list_code)
+    return cond
+
+
+def published_count(session: Session, *, list_code: str | None = None, on: dt.date | None = None) -> int:
+    """How many list entries are in force today (the public lists' total)."""
+    return int(session.execute(select(func.count(ListEntry.id)).where(*_published(on, list_code))).scalar_one())
+
+
+def published_entries(session: Session, *, list_code: str | None = None, on: dt.date | None = None,
+                      limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """List entries in force today, for public display, newest first, `limit` from
+    `offset` (`published_count` says how many in all): residents' names masked and
+    their ID numbers never shown."""
+    q = (select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id)
+         .where(*_published(on, list_code))
+         .order_by(ListEntry.published_on.desc(), ListEntry.id.desc()).limit(limit).offset(offset))
     out = []
     for e, s in session.execute(q):
         personal = s.resident_id_index is not None

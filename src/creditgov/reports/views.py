@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from creditgov.alerts import colours
 from creditgov.api.deps import DB, Id, keyring, require
 from creditgov.api.ratelimit import public_rate
 from creditgov.core import labels, settings
@@ -82,7 +83,8 @@ def overview_get(grant: Annotated[Grant, Depends(require("dashboard.view"))], se
     region, the trend across runs and the newest records."""
     scope = grant.subject_clause()
     return {"headline": overview.headline(session, scope=scope),
-            "distribution": overview.distribution(session, scope=scope, level=level),
+            "distribution": overview.distribution(session, scope=scope, level=level,
+                                                  precedence=colours.settings().precedence),
             "trend": [labels.annotate(r, model="model") for r in
                       overview.trend(session, scope=None if grant.scope is Scope.ALL else scope)],
             "recent_records": overview.recent_records(session, scope=scope, limit=10)}

@@ -17,20 +17,24 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import yaml
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts import colours
 from creditgov.api.deps import DB, SESSION_COOKIE, Who, check_csrf, client_address, ctx
 from creditgov.api.sessions import set_session_cookie
 from creditgov.core import labels
 from creditgov.core.errors import NotFound
 from creditgov.reports import overview
+from creditgov.scoring.models import ModelVersion
 from creditgov.security import signin
 from creditgov.security.attempts import TooManyAttempts
 from creditgov.security.scopes import Grant, Principal, Role, Scope, Unauthenticated, authorize
 from creditgov.web import i18n
-from creditgov.web.render import _, render, safe_next, scope_label, step_page
+from creditgov.web.render import _, listed, render, safe_next, scope_label, step_page
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 LOGIN_CSRF_COOKIE = "cg_login_csrf"
@@ -113,31 +117,65 @@ def switch_language(request: Request, locale: str, next: Annotated[str | None, Q
 
 
 def _regions_chart(o: dict[str, Any]) -> dict[str, Any]:
-    return {"regions": o["distribution"]["regions"],
+    return {"regions": [{"code": r["code"], "name": r["name"], "colours": r["colours"]}
+                        for r in o["distribution"]["regions"]],
             "labels": {"green": _("绿码"), "yellow": _("黄码"), "red": _("红码")}}
 
 
 def _overview(session: Session, grant: Grant, *, mask_people: bool) -> dict[str, Any]:
+    """The dashboard's and the big screen's figures. Colours count subjects, each once,
+    by the colour codes' rule (`alerts/data/colour_codes.yaml`: a subject several models
+    score takes the first one's colour); grades and trends are per model."""
     scope = grant.subject_clause()
-    return {"headline": overview.headline(session, scope=scope),
-            "distribution": overview.distribution(session, scope=scope),
+    headline = overview.headline(session, scope=scope)
+    dist = overview.distribution(session, scope=scope, precedence=colours.settings().precedence)
+    coloured = sum(dist["colours"].values())
+    rule = {"models": listed(labels.label("model", m, i18n.current.get()) for m in dist["colour_rule"]),
+            "subjects": coloured, "unscored": max(0, headline["subjects"] - coloured)}
+    return {"headline": headline, "distribution": dist, "colour_rule": rule,
             "trend": overview.trend(session, scope=None if grant.scope is Scope.ALL else scope),
             "recent_records": overview.recent_records(session, scope=scope, limit=12, mask_people=mask_people)}
 
 
-def _per_model(o: dict[str, Any]) -> list[dict[str, Any]]:
+def _grade_orders(session: Session, models: set[str]) -> dict[str, list[str]]:
+    """Each model's grades in the order its file lists them (best first), over its
+    versions: a chart and its table read A before B, 优 before 良."""
+    out: dict[str, list[str]] = {}
+    for name, text in session.execute(select(ModelVersion.name, ModelVersion.text)
+                                      .where(ModelVersion.name.in_(sorted(models))).order_by(ModelVersion.id)):
+        have = out.setdefault(name, [])
+        for g in (yaml.safe_load(text) or {}).get("grades") or []:
+            if str(g.get("label")) not in have:
+                have.append(str(g.get("label")))
+    return out
+
+
+def _per_model(o: dict[str, Any], orders: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
     """One chart pair per model (its grade donut and its trend): two models' grades
-    are two scales and never share an axis."""
+    are two scales and never share an axis. Grades are named in the page's language
+    (优/良/差 by their bands in English) in the model's order (`orders`), each model
+    with its evaluations counted."""
     trends = overview.by_model(o["trend"])
     donuts = o["distribution"].get("grades_by_model", {})
     lang = i18n.current.get()
+    orders = orders or {}
 
-    def named(grades: dict[str, int]) -> dict[str, int]:  # 优/良/差 by their bands in English
-        return {labels.label("grade", g, lang): n for g, n in grades.items()}
+    def ranked(m: str, grades: dict[str, int]) -> list[str]:
+        order = orders.get(m, [])
+        return sorted(grades, key=lambda g: (order.index(g) if g in order else len(order), g))
 
-    return [{"model": m, "grades": named(donuts.get(m, {})),
-             "runs": [{**r, "grades": named(r.get("grades") or {})} for r in trends.get(m, [])]}
-            for m in sorted(set(trends) | set(donuts))]
+    def named(m: str, grades: dict[str, int]) -> dict[str, int]:  # 优/良/差 by their bands in English
+        return {labels.label("grade", g, lang): grades[g] for g in ranked(m, grades)}
+
+    out = []
+    for m in sorted(set(trends) | set(donuts)):
+        runs = trends.get(m, [])
+        seen = {g for r in runs for g in r.get("grades") or {}} | set(donuts.get(m, {}))
+        out.append({"model": m, "name": labels.label("model", m, lang), "grades": named(m, donuts.get(m, {})),
+                    "order": [labels.label("grade", g, lang) for g in ranked(m, dict.fromkeys(seen, 0))],
+                    "subjects": sum(donuts.get(m, {}).values()),
+                    "runs": [{**r, "grades": named(m, r.get("grades") or {})} for r in runs]})
+    return out
 
 
 @router.get("/")
@@ -150,7 +188,9 @@ def dashboard(request: Request, who: Who, session: DB) -> Response:
         return RedirectResponse(_home(who.role, who.subject_id), status_code=303)
     grant = authorize(who, "dashboard.view")
     o = _overview(session, grant, mask_people=grant.masks_people)
-    return render(request, "dashboard.html", {"o": o, "regions_chart": _regions_chart(o), "models": _per_model(o),
+    models = _per_model(o, _grade_orders(session, {r["model"] for r in o["trend"]}
+                                         | set(o["distribution"]["grades_by_model"])))
+    return render(request, "dashboard.html", {"o": o, "regions_chart": _regions_chart(o), "models": models,
                                               "scope_label": scope_label(grant), "alerts": _alerts(session, who)})
 
 
@@ -168,11 +208,20 @@ def _alerts(session: Session, who: Principal) -> list[dict[str, Any]]:
 
 
 @router.get("/bigscreen")
-def bigscreen(request: Request, who: Who, session: DB) -> Response:
+def bigscreen(request: Request, who: Who, session: DB,
+              model: Annotated[str | None, Query(max_length=80)] = None) -> Response:
+    """The big screen: the counters, colours by region, and one model's grades and
+    trend at a time (`?model=`, a tab per model; by default the model that scored the
+    most subjects) — two models' grades are never added up or joined in one line."""
     grant = authorize(who, "bigscreen.view")
     o = _overview(session, grant, mask_people=True)
+    models = _per_model(o, _grade_orders(session, {r["model"] for r in o["trend"]}
+                                         | set(o["distribution"]["grades_by_model"])))
+    shown = next((m for m in models if m["model"] == model), None) or (
+        max(models, key=lambda m: (m["subjects"], -models.index(m))) if models else None)
     return render(request, "bigscreen.html", {"o": o, "regions_chart": _regions_chart(o),
-                                              "colour_labels": _regions_chart(o)["labels"]})
+                                              "colour_labels": _regions_chart(o)["labels"],
+                                              "models": models, "shown": shown})
 
 
 __all__ = ["router"]

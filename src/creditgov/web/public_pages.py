@@ -6,7 +6,7 @@ as the public API does. The rules of every page module are in `web/pages.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -35,22 +35,44 @@ def _public_grant(request: Request) -> Grant:
     return authorize(PUBLIC, "public.query")
 
 
-@router.get("/public")
-def public_page(request: Request, who: Who, session: DB, q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+PER_PAGE = 30  # rows of the public search and of the public lists per page
+Page = Annotated[int, Query(ge=1, le=100000)]
+
+
+def _pages(total: int, page: int) -> dict[str, int]:
+    """The pager of a list of `total` rows, `PER_PAGE` a page: a page past the last is the last."""
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+    return {"page": page, "pages": pages, "total": total, "first": (page - 1) * PER_PAGE + 1 if total else 0,
+            "last": min(page * PER_PAGE, total)}
+
+
+def _search(request: Request, session: DB, q: str, page: int) -> dict[str, Any]:
+    """One page of the public search (firms only: the public grant), with its pager."""
     grant = _public_grant(request)
-    result = None
+    scope, ring = grant.subject_clause(), ctx(request).keyring
+    result = subject_search.search(session, ring, scope=scope, q=q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE,
+                                   mask_people=True)
+    pager = _pages(result.total, page)
+    if pager["page"] != page:  # asked past the last page: the last one
+        result = subject_search.search(session, ring, scope=scope, q=q, limit=PER_PAGE,
+                                       offset=(pager["page"] - 1) * PER_PAGE, mask_people=True)
+    return {"result": result, "pager": pager, "q": q}
+
+
+@router.get("/public")
+def public_page(request: Request, who: Who, session: DB, q: Annotated[str | None, Query(max_length=100)] = None,
+                page: Page = 1) -> Response:
     if q and len(q.strip()) >= 2:
-        result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q, limit=30,
-                                       mask_people=True)
-    return render(request, "public_query.html", {"q": q, "result": result})
+        return render(request, "public_query.html", _search(request, session, q, page))
+    _public_grant(request)
+    return render(request, "public_query.html", {"q": q, "result": None})
 
 
 @router.get("/public/results")
-def public_results(request: Request, who: Who, session: DB, q: Annotated[str, Query(min_length=2, max_length=100)]) -> Response:
-    grant = _public_grant(request)
-    result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q, limit=30,
-                                   mask_people=True)
-    return render(request, "_public_rows.html", {"result": result})
+def public_results(request: Request, who: Who, session: DB, q: Annotated[str, Query(min_length=2, max_length=100)],
+                   page: Page = 1) -> Response:
+    return render(request, "_public_rows.html", _search(request, session, q, page))
 
 
 @router.get("/public/firms/{subject_id}")
@@ -62,11 +84,16 @@ def public_firm_page(request: Request, subject_id: Id, who: Who, session: DB) ->
 
 @router.get("/public/lists")
 def public_lists_page(request: Request, who: Who, session: DB,
-                      list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None) -> Response:
+                      list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None,
+                      page: Page = 1) -> Response:
+    """Every entry in force, `PER_PAGE` a page (the pager says how many in all)."""
     _public_grant(request)
     codes = [d.code for d in lists_service.definitions(session)]
-    return render(request, "public_lists.html", {"entries": overview.published_entries(session, list_code=list_code),
-                                                 "codes": codes})
+    pager = _pages(overview.published_count(session, list_code=list_code), page)
+    entries = overview.published_entries(session, list_code=list_code, limit=PER_PAGE,
+                                         offset=(pager["page"] - 1) * PER_PAGE)
+    return render(request, "public_lists.html", {"entries": entries, "codes": codes, "list_code": list_code,
+                                                 "pager": pager})
 
 
 @router.get("/public/recommended/{code}")

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import jinja2
 import jinja2.ext
+import markupsafe
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -124,6 +125,44 @@ templates.env.filters["cst"] = cst
 
 # Filter `|money`: an amount of yuan for reading, to the fen with thousands separators.
 templates.env.filters["money"] = amounts.yuan
+
+
+def num(value: Any) -> str:
+    """Filter `|num`: a count for reading, with thousands separators (1,350); anything
+    else (a text, a rate already written out) as it is, None as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+templates.env.filters["num"] = num
+
+
+def listed(words: Any) -> str:
+    """Names in a row as the page's language writes a list (、 in Chinese, a comma in
+    English); Jinja global `listed(words)` (escaping each name once)."""
+    return _separator("、", ", ").join(str(w) for w in words)
+
+
+def clauses(parts: Any) -> str:
+    """Clauses of one sentence in a row (；in Chinese, a semicolon in English); Jinja
+    global `clauses(parts)`."""
+    return _separator("；", "; ").join(str(p) for p in parts)
+
+
+def _separator(zh: str, en: str) -> str:
+    return zh if i18n.current.get() == "zh" else en
+
+
+def _markup_join(zh: str, en: str) -> Any:
+    """A template's join: text escaped once, what the template already escaped kept."""
+    return lambda parts: markupsafe.Markup(_separator(zh, en)).join(parts)
+
+
+templates.env.globals["listed"] = _markup_join("、", ", ")
+templates.env.globals["clauses"] = _markup_join("；", "; ")
 
 
 def label(kind: str, code: Any) -> str:
@@ -239,7 +278,9 @@ def scope_label(grant: Grant) -> str:
     lang = i18n.current.get()
     extra = {Scope.REGION: labels.label("region", p.region_code, lang),
              Scope.DEPARTMENT: labels.label("department", p.department_code, lang),
-             Scope.CONSENTED: p.organisation}.get(grant.scope)
+             # a bank's account: its bank by name, not the organisation's code
+             Scope.CONSENTED: labels.label("organisation", p.organisation, lang) if p.organisation else None,
+             }.get(grant.scope)
     return _(SCOPE_LABELS[grant.scope]) + (f" · {extra}" if extra else "")
 
 
@@ -248,5 +289,5 @@ def safe_next(nxt: str | None) -> str:
     return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
 
 
-__all__ = ["FORM_KEY_FIELD", "NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "cst", "error_page", "form_key", "render",
-           "safe_next", "scope_label", "step_page", "templates"]
+__all__ = ["FORM_KEY_FIELD", "NAV", "SCOPE_LABELS", "STEP_PAGES", "NavItem", "clauses", "cst", "error_page", "form_key",
+           "listed", "num", "render", "safe_next", "scope_label", "step_page", "templates"]

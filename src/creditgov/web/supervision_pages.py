@@ -51,6 +51,7 @@ from creditgov.supervision.access import (
     task_export_rows,
     task_scope,
 )
+from creditgov.supervision.models import InspectionTask
 from creditgov.supervision.schemas import ResultIn
 from creditgov.web import exports, i18n
 from creditgov.web.forms import invalid_form
@@ -289,8 +290,10 @@ def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool
 
 
 def _task_page(request: Request, session: Session, who: Principal, task_id: int, *, error: str | None = None,
-               flash: str | None = None, status: int = 200, values: dict[str, str] | None = None) -> Response:
-    """A task's page; after a refused result, the result form again with what was typed."""
+               flash: str | None = None, status: int = 200, values: dict[str, str] | None = None,
+               reassign: dict[str, Any] | None = None) -> Response:
+    """A task's page; after a refused result or re-assignment, its form again with what
+    was typed (or ticked)."""
     grant = authorize(who, "supervision.read")
     t = require_task(session, grant, task_id)
     view = supervision_tasks.task_view(session, t)
@@ -306,12 +309,23 @@ def _task_page(request: Request, session: Session, who: Principal, task_id: int,
         "can_record": can_record and bool(outcomes), "no_result": no_result,
         "can_cancel": who.can("supervision.draw") and t.status == "assigned",
         "outcomes": outcomes, "today": clock.today().isoformat(),
-        "values": values or {}}, status=status)
+        "values": values or {}, **_reassign_form(session, who, t, reassign)}, status=status)
+
+
+def _reassign_form(session: Session, who: Principal, t: InspectionTask,
+                   typed: dict[str, Any] | None) -> dict[str, Any]:
+    """The re-assignment form of an open task, for who may re-assign it: the inspectors
+    it may go to, its present team ticked — or, after a refusal, what was ticked."""
+    if not (who.can("supervision.draw") and t.status == "assigned"):
+        return {"can_reassign": False}
+    chosen = list(typed["assignees"]) if typed else list(t.assignees or [])
+    return {"can_reassign": True, "inspectors": supervision_tasks.reassign_choices(session, t, chosen),
+            "reassign": {"assignees": chosen, "reason": typed["reason"] if typed else ""}}
 
 
 @router.get("/supervision/tasks/{task_id}")
 def task_page(request: Request, task_id: Id, who: Who, session: DB,
-              done: Annotated[str | None, Query(pattern="^(recorded|cancelled)$")] = None) -> Response:
+              done: Annotated[str | None, Query(pattern="^(recorded|cancelled|reassigned)$")] = None) -> Response:
     return _task_page(request, session, who, task_id, flash=done)
 
 
@@ -361,6 +375,26 @@ async def task_cancel(request: Request, task_id: Id, who: Who, session: DB,
         session.rollback()
         return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc))
     return RedirectResponse(f"/supervision/tasks/{task_id}?done=cancelled", status_code=303)
+
+
+@router.post("/supervision/tasks/{task_id}/reassign")
+async def task_reassign(request: Request, task_id: Id, who: Who, session: DB,
+                        assignees: Annotated[list[str] | None, Form(max_length=20)] = None,
+                        reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """The task to the inspectors ticked, with the reason: `tasks.reassign_task`, as the
+    API and the command do; a refusal says which rule the choice breaks."""
+    grant = authorize(who, "supervision.draw")
+    await check_csrf(request, who)
+    t = require_task(session, grant, task_id, lock=True)
+    own_department(grant, t.department, f"task {t.id}")
+    chosen = [a.strip()[:40] for a in assignees or [] if a.strip()]
+    try:
+        supervision_tasks.reassign_task(session, task_id=task_id, assignees=chosen, reason=reason, actor=who.actor)
+    except CreditGovError as exc:
+        session.rollback()
+        return _task_page(request, session, who, task_id, error=refusal(exc), status=status_of(exc),
+                          reassign={"assignees": chosen, "reason": reason})
+    return RedirectResponse(f"/supervision/tasks/{task_id}?done=reassigned", status_code=303)
 
 
 __all__ = ["router"]

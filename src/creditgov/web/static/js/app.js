@@ -16,25 +16,29 @@
         return { name: d.labels[c], type: "bar", stack: "c", itemStyle: { color: COLOURS[c] },
                  data: d.regions.map(function (r) { return r.colours[c] || 0; }) };
       });
-      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 10, bottom: 60 },
+      // The legend above the plot and the grid holding its (rotated) axis labels: they never overlap.
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
+        grid: { containLabel: true, left: 10, right: 10, top: 40, bottom: 10 },
         xAxis: { type: "category", data: names, axisLabel: { rotate: names.length > 6 ? 30 : 0 } },
-        yAxis: { type: "value" }, series: series, animation: false });
+        yAxis: { type: "value", minInterval: 1 }, series: series, animation: false });
     },
-    // Grade distribution: a pie.
+    // Grade distribution: a pie, the grades in the model's order (`order`: best first).
     grades: function (el, d) {
       chart(el).setOption({ tooltip: { trigger: "item" }, animation: false,
-        series: [{ type: "pie", radius: ["35%", "70%"],
-                   data: Object.keys(d.grades).map(function (g) { return { name: g, value: d.grades[g] }; }) }] });
+        series: [{ type: "pie", radius: ["32%", "62%"],
+                   data: (d.order || Object.keys(d.grades)).map(function (g) { return { name: g, value: d.grades[g] }; }) }] });
     },
     // Grade counts across one model's runs (one model per chart: one grade scale).
     trend: function (el, d) {
       var grades = {};
       d.runs.forEach(function (r) { Object.keys(r.grades).forEach(function (g) { grades[g] = 1; }); });
       var labels = d.runs.map(function (r) { return "#" + r.run_id + " " + r.as_of; });
-      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 10, bottom: 80 },
-        xAxis: { type: "category", data: labels, axisLabel: { rotate: 30 } }, yAxis: { type: "value" },
+      chart(el).setOption({ tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" },
+        grid: { containLabel: true, left: 10, right: 20, top: 40, bottom: 10 },
+        xAxis: { type: "category", data: labels, axisLabel: { rotate: labels.length > 3 ? 30 : 0 } },
+        yAxis: { type: "value", minInterval: 1 },
         animation: false,
-        series: Object.keys(grades).sort().map(function (g) {
+        series: (d.order || Object.keys(grades).sort()).map(function (g) {
           return { name: g, type: "line", data: d.runs.map(function (r) { return r.grades[g] || 0; }) };
         }) });
     },
@@ -48,7 +52,7 @@
       });
       names.push(d.labels.total); base.push(0); up.push(d.total); down.push(0);
       chart(el).setOption({ tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, animation: false,
-        grid: { left: 40, right: 10, bottom: 70 },
+        grid: { containLabel: true, left: 10, right: 10, top: 30, bottom: 10 },
         xAxis: { type: "category", data: names, axisLabel: { rotate: names.length > 6 ? 30 : 0 } },
         yAxis: { type: "value" },
         series: [{ type: "bar", stack: "w", itemStyle: { color: "transparent" }, data: base },

@@ -7,13 +7,17 @@
   function draw() {
     var t = data("q-trend"), w = data("q-words"), el = document.getElementById("quality-chart");
     if (!t || !w || !el || !window.echarts || el.dataset.drawn) { return; }
-    var series = [];
+    var series = [], seen = {};
+    Object.keys(t.sources).forEach(function (src) { var n = (w.names && w.names[src]) || src; seen[n] = (seen[n] || 0) + 1; });
     Object.keys(t.sources).sort().forEach(function (src) {
-      series.push({ name: src + " · " + w.read, type: "bar", stack: src, data: t.sources[src].read });
-      series.push({ name: src + " · " + w.rejected, type: "line", data: t.sources[src].rejected });
+      // the source by its name in the page's language; its code beside a name two sources share
+      var name = (w.names && w.names[src]) || src;
+      if (seen[name] > 1) { name += " (" + src + ")"; }
+      series.push({ name: name + " · " + w.read, type: "bar", stack: src, data: t.sources[src].read });
+      series.push({ name: name + " · " + w.rejected, type: "line", data: t.sources[src].rejected });
     });
     window.echarts.init(el).setOption({ tooltip: { trigger: "axis" }, legend: { type: "scroll", top: 0 },
-      grid: { left: 50, right: 20, top: 40, bottom: 30 }, xAxis: { type: "category", data: t.months },
+      grid: { containLabel: true, left: 10, right: 20, top: 40, bottom: 10 }, xAxis: { type: "category", data: t.months },
       yAxis: { type: "value", minInterval: 1 }, series: series });
     el.dataset.drawn = "1";
   }
