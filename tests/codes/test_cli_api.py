@@ -57,7 +57,7 @@ def test_the_code_commands_between_two_regions(county: str, cli, tmp_path: Path)
         v = cli(*a, "code", "verify", arg, "--json")
         assert v.exit_code == 0 and json.loads(v.output)["status"] == "valid", v.output
     shown = cli(*a, "code", "verify", issued["code"])
-    assert "有效 / valid" in shown.output and "优秀(守信) / excellent" in shown.output and "长兴县 (330522)" in shown.output
+    assert "有效 / valid" in shown.output and "优秀(守信) / Excellent" in shown.output and "长兴县 (330522)" in shown.output
     unknown = cli(*b, "code", "verify", issued["code"], "--json")
     assert unknown.exit_code == 1 and json.loads(unknown.output)["status"] == "unknown_issuer"
 
@@ -160,7 +160,7 @@ def test_api_and_pages(app_setup) -> None:
     bundle = c.get("/codes/bundle.json")
     assert bundle.status_code == 200 and MARKUP not in bundle.text
     assert [k["issuer"] for k in bundle.json()["keys"]] == ["330522"]
-    assert bundle.json()["labels"]["band"]["excellent"] == ["优秀(守信)", "excellent"]
+    assert bundle.json()["labels"]["band"]["excellent"] == ["优秀(守信)", "Excellent"]
     page = c.get("/codes/verify")
     assert page.status_code == 200 and '<script src="/codes/verify.js"' in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
