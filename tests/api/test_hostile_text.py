@@ -27,7 +27,7 @@ from creditgov.alerts import service as alerts_service
 from creditgov.core import db
 from creditgov.ingest import service as ingest_service
 from creditgov.lists import service as lists_service
-from creditgov.reports.pdftext import printable
+from creditgov.reports.pdftext import fonts, printable
 from creditgov.scoring import service as scoring_service
 from creditgov.scoring.models import EvaluationRun
 from creditgov.security import users as user_service
@@ -113,11 +113,11 @@ def _squash(text: str) -> str:
 
 
 def _as_printed(name: str) -> str:
-    """The name as the report prints it (`reports.pdftext.printable`), less the
-    characters beyond the Basic Multilingual Plane: they are drawn (in the fallback
-    font) but reportlab's ToUnicode map for them is one pypdf cannot read, so text
-    extraction drops them."""
-    return _squash("".join(c for c in printable(name) if ord(c) <= 0xFFFF))
+    """The name as the report prints it (`reports.pdftext.printable`, a character no
+    installed font has as U+FFFD) — characters beyond the Basic Multilingual Plane
+    included: an emoji set in Symbola is in the PDF's text as it is on the page."""
+    f = fonts()
+    return _squash("".join(c if f.font_for(c) else "\ufffd" for c in printable(name)))
 
 
 def _pdf(data: bytes) -> tuple[str, set[str]]:

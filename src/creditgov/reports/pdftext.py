@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -53,6 +53,29 @@ def _ttf(name: str, path: str, **kw: int) -> frozenset[int]:
     font = TTFont(name, path, **kw)
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap (`ttfonts.makeToUnicodeCMap`), with each character
+    written as the PDF reference asks: UTF-16BE, so a character beyond the Basic
+    Multilingual Plane (an emoji set in Symbola) is a surrogate pair. reportlab 5.1
+    writes it as five hex digits (`<1F600>`), which readers reject, and the character
+    was lost from the PDF's text (copying, search, screen readers) though it printed."""
+    def utf16(cp: int) -> str:
+        return chr(cp).encode("utf-16-be", "surrogatepass").hex().upper()
+
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def", "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>", "endcodespacerange", f"{len(subset)} beginbfchar",
+        *(f"<{i:02X}> <{utf16(v)}>" for i, v in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"])
+
+
+# The TrueType subsets' ToUnicode maps, as above (reportlab looks the function up in its
+# module when it writes each subset).
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @lru_cache(maxsize=1)
