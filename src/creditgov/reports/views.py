@@ -114,10 +114,15 @@ def public_firm(subject_id: Id, session: DB, ring: Ring) -> dict[str, Any]:
 
 
 @public_router.get("/public/lists", operation_id="public_lists")
-def public_lists(session: DB, list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None
-                 ) -> list[dict[str, Any]]:
-    """Red and black list publication: entries in force, residents' names masked."""
-    return overview.published_entries(session, list_code=list_code)
+def public_lists(session: DB, response: Response,
+                 list_code: Annotated[str | None, Query(alias="list", max_length=80)] = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[dict[str, Any]]:
+    """Red and black list publication: entries in force, newest first, residents' names
+    masked; `limit` entries from `offset`, and how many there are in all in the
+    `X-Total-Count` header (page on until `offset` reaches it)."""
+    response.headers["X-Total-Count"] = str(overview.published_count(session, list_code=list_code))
+    return overview.published_entries(session, list_code=list_code, limit=limit, offset=offset)
 
 
 @public_router.get("/public/recommended/{code}", operation_id="public_recommended")
