@@ -101,6 +101,16 @@ def test_public_screen_needs_no_sign_in_and_names_nobody(edge) -> None:
     for name in ("王建国", "企业1", "诚信小店", "O'Brien"):
         assert name not in text
     assert c.get("/static/js/public-screen.js").status_code == 200
+    # Each chart has its figures in words: a summary naming it and a table of its numbers.
+    bands = re.search(r'<table class="visually-hidden" aria-labelledby="h-bands".*?</table>', page.text, re.S)
+    assert bands is not None
+    first = figures["bands"]["series"][0]
+    assert f"<th>{first['label'][0]}</th>" in bands.group(0)
+    assert f"<td>一街道</td><td>{first['data'][0]:,}</td>" in bands.group(0)
+    for chart in ("bands", "merchants", "redemptions"):
+        assert re.search(rf'data-testid="chart-{chart}" role="img"\s+aria-label="[^"]+数据见图表后的表格"', page.text)
+    english = c.get("/public/screen", cookies={"cg_lang": "en"}).text
+    assert "the figures are in the table after the chart" in english and "<th>Street</th>" in english
 
 
 def test_a_selection_through_the_api_shows_on_the_board(edge, monkeypatch: pytest.MonkeyPatch) -> None:

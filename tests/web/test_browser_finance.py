@@ -5,6 +5,8 @@ and the bank loses the file at once."""
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -106,6 +108,10 @@ def test_a_bank_officer_sees_only_consented_files(server: Server, browser: Any) 
         office.goto(server.base + "/finance/office")
         office.wait_for_selector("[data-testid=chart-loans][data-drawn='1']", state="attached")
         assert office.locator("[data-testid=fund-balance]").count() == 1
+        chart = office.locator("[data-testid=chart-loans]")
+        assert chart.get_attribute("role") == "img"
+        assert re.search(r"^按信用档次统计的贷款: \d+ 个档次，共 [\d,]+ 笔，数据见下方的表格$",
+                         chart.get_attribute("aria-label") or "")
     finally:
         firm.close()
         banker.close()
