@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.lists.helpers import make_subject
 
 from creditgov.api.app import create_app
 from creditgov.core import db
 from creditgov.lists import service as lists
 from creditgov.security.crypto import create_key_file
-from tests.lists.helpers import make_subject
 
 
 def test_public_lists_page_through_every_entry_in_force(county: str, tmp_path: Path,

@@ -5,9 +5,8 @@ and the bank loses the file at once."""
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
