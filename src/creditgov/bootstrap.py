@@ -404,15 +404,29 @@ def wire() -> None:
     _wired = True
 
 
+def _labels_modules() -> list[tuple[str, Any]]:
+    """(domain name, its `labels.py`) for every domain that has one."""
+    return [(d.name, import_module(f"{package(d)}.labels")) for d in DOMAINS
+            if find_spec(f"{package(d)}.labels") is not None]
+
+
+def audit_actions() -> dict[str, dict[str, tuple[str, str]]]:
+    """Every domain's audit actions in words, by domain: the `AUDIT_ACTIONS` of its
+    `labels.py` (`code -> (Chinese, English)`, the actions its services write). Gathered
+    by `register_labels` into the one catalogue the audit log reads (label kind
+    `audit_action`); each code is one domain's (`tests/security/test_audit_action_words.py`)."""
+    return {name: dict(mod.AUDIT_ACTIONS) for name, mod in _labels_modules() if hasattr(mod, "AUDIT_ACTIONS")}
+
+
 def register_labels() -> None:
     """Each domain's `labels.py` (its codes' names, from its policy files and tables)
-    into the one label catalogue, `core.labels` (found by name, like `templates/`)."""
+    into the one label catalogue, `core.labels` (found by name, like `templates/`), and
+    every domain's audit actions into the kind `audit_action` (`audit_actions`)."""
     from creditgov.core import labels
 
-    for d in DOMAINS:
-        if find_spec(f"{package(d)}.labels") is None:
-            continue
-        mod = import_module(f"{package(d)}.labels")
+    for _, mod in _labels_modules():
         labels.register_all(mod.LABELS)
         for kind, fmt in getattr(mod, "REFS", {}).items():
             labels.register_ref(kind, fmt)
+        if hasattr(mod, "AUDIT_ACTIONS"):
+            labels.register("audit_action", mod.AUDIT_ACTIONS)

@@ -60,3 +60,23 @@ LABELS = {
                           "rejection_rate": ("拒收率", "Rejection rate"),
                           "rejection_jump": ("拒收率突增", "Rejection spike")},
 }
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "alert.raise": ("发出预警", "Alert raised"),
+    "alert.acknowledge": ("签收预警", "Alert acknowledged"),
+    "alert.comment": ("批注预警", "Alert commented on"),
+    "alert.escalate": ("预警升级", "Alert escalated"),
+    "alert.resolve": ("办结预警", "Alert resolved"),
+    "alerts.rules.load": ("载入预警规则", "Warning rules loaded"),
+    "alerts.rule.enable": ("启用预警规则", "Warning rule enabled"),
+    "alerts.rule.disable": ("停用预警规则", "Warning rule disabled"),
+    "alerts.channels.load": ("载入通知渠道", "Notification channels loaded"),
+    "alerts.contacts.load": ("载入通讯录", "Contacts loaded"),
+    "alerts.colours.regenerate": ("重新生成三色码", "Colour codes regenerated"),
+    "alerts.export": ("导出风险预警", "Alerts exported"),
+    "inbox.read": ("阅读消息", "Message read"),
+}

@@ -14,3 +14,11 @@ REFUSALS: Names = {
 }
 
 LABELS = {"refusal": REFUSALS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "analysis.export": ("导出信用分析", "Analysis exported"),
+}

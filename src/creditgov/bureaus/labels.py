@@ -26,3 +26,13 @@ TERMS: Names = {"consent": ("经主体授权", "with the subject's consent"),
 
 LABELS = {"bureau": _bureaus, "organisation": _organisations, "bureau_run_status": STATUS,
           "bureau_basis": BASIS, "bureau_term": TERMS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "bureau.export": ("生成征信报送批次", "Bureau run made"),
+    "bureau.write": ("写出征信报送文件", "Bureau run written"),
+    "bureau.ack": ("征信机构确认接收", "Bureau run acknowledged"),
+}

@@ -86,3 +86,14 @@ LABELS = {"refusal": REFUSALS, "request_field": REQUEST_FIELD,
           "polarity": POLARITY, "severity": SEVERITY, "data_class": DATA_CLASS, "request_status": REQUEST_STATUS,
           "request_frequency": REQUEST_FREQUENCY, "request_form_status": REQUEST_FORM_STATUS,
           "request_action": REQUEST_ACTION}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "catalog.load": ("载入数据目录", "Data catalogue loaded"),
+    "catalog.requests.load": ("载入数据需求", "Data requests loaded"),
+    "catalog.request.file": ("提交数据需求", "Data request filed"),
+    "catalog.request.decide": ("审核数据需求", "Data request decided"),
+}

@@ -25,3 +25,17 @@ KEY_ORIGIN: Names = {"own": ("本地区", "this region"), "imported": ("省级�
 
 LABELS = {"refusal": REFUSALS, "code_revoke_reason": REASONS, "code_key_status": KEY_STATUS,
           "code_key_origin": KEY_ORIGIN}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "code.key.create": ("创建信用码签名密钥", "Code signing key created"),
+    "code.key.rotate": ("更换信用码签名密钥", "Code signing key rotated"),
+    "code.issue": ("签发信用码", "Credit code issued"),
+    "code.revoke": ("撤销信用码", "Credit code revoked"),
+    "code.revocations.import": ("导入其他地区的撤销清单", "Revocation list imported"),
+    "code.trust.export": ("导出信任列表", "Trust list exported"),
+    "code.trust.import": ("导入信任列表", "Trust list imported"),
+}

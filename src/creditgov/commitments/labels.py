@@ -32,3 +32,14 @@ LABELS = {
     "commitment_status": {"signed": ("已签署待核查", "Signed, awaiting verification"), "fulfilled": ("已履行", "Fulfilled"),
                           "breached": ("违背承诺", "Breached"), "withdrawn": ("已撤回", "Withdrawn")},
 }
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "commitments.load": ("载入承诺模板", "Commitment templates loaded"),
+    "commitment.sign": ("签署信用承诺", "Commitment signed"),
+    "commitment.fulfilled": ("核实承诺已履行", "Commitment fulfilled"),
+    "commitment.breached": ("核实承诺未履行", "Commitment breached"),
+}

@@ -32,3 +32,18 @@ LABELS = {"refusal": REFUSALS, "complaint_status": STATUS_LABELS, "complaint_out
           # the inbox's categories of the steps complaints/service.py tells
           "message_topic": {"complaint.received": ("收到投诉", "Complaint received"),
                             "complaint.assigned": ("投诉已分派", "Complaint assigned")}}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "complaints.file": ("受理投诉", "Complaint filed"),
+    "complaints.observation": ("受理特约监督意见", "Supervisor's observation filed"),
+    "complaints.assign": ("分派投诉", "Complaint assigned"),
+    "complaints.extend": ("延长投诉办理期限", "Complaint deadline extended"),
+    "complaints.reply": ("答复投诉", "Complaint answered"),
+    "complaints.code_reissued": ("重新发放投诉查询码", "Complaint query code reissued"),
+    "complaints.read": ("查阅投诉人信息", "Complainant's details read"),
+    "complaints.export": ("导出投诉", "Complaints exported"),
+}

@@ -45,3 +45,12 @@ REFUSALS: Names = {
 LABELS = {"refusal": REFUSALS,
           # the inbox's category of a document sent to its addressee (sending.py)
           "message_topic": {"document.served": ("文书送达", "Document served")}}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "documents.print": ("打印文书", "Document printed"),
+    "documents.send": ("送达文书", "Document sent"),
+}

@@ -107,3 +107,32 @@ LABELS = {"finance_status": STATUS_LABELS, "finance_band": BAND_LABELS, "fund_cl
           "refusal": REFUSALS, "organisation": Table(_banks),
           "purpose": ({CONSENT_PURPOSE: NEED_PURPOSE}, Table(_older_purposes))}
 REFS = {"purpose": purpose_ref}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "finance.policy.load": ("载入信易贷政策", "Finance policy loaded"),
+    "finance.bank.add": ("添加合作银行", "Bank added"),
+    "finance.product.add": ("添加信贷产品", "Loan product added"),
+    "finance.product.submit": ("提交信贷产品审核", "Loan product submitted"),
+    "finance.product.approve": ("批准信贷产品", "Loan product approved"),
+    "finance.product.reject": ("驳回信贷产品", "Loan product rejected"),
+    "finance.product.withdraw": ("下架信贷产品", "Loan product withdrawn"),
+    "finance.need.post": ("发布融资需求", "Financing need posted"),
+    "finance.need.withdraw": ("撤回融资需求", "Financing need withdrawn"),
+    "finance.consent.grant": ("授权银行查询", "Consent to a bank granted"),
+    "finance.match": ("匹配信贷产品", "Products matched"),
+    "finance.application.submit": ("提交贷款申请", "Loan application submitted"),
+    "finance.application.approved": ("批准贷款申请", "Loan application approved"),
+    "finance.application.declined": ("拒绝贷款申请", "Loan application declined"),
+    "finance.loan.repay": ("记录还款", "Repayment recorded"),
+    "finance.loan.status": ("报告贷款逾期状态", "Loan status reported"),
+    "finance.book.export": ("导出贷款台账", "Loan book exported"),
+    "finance.fund.deposit": ("风险补偿金入账", "Risk fund deposit"),
+    "finance.fund.claim": ("申请风险补偿", "Risk fund claim filed"),
+    "finance.fund.approve": ("批准风险补偿", "Risk fund claim approved"),
+    "finance.fund.reject": ("驳回风险补偿", "Risk fund claim rejected"),
+    "finance.fund.pay": ("支付风险补偿", "Risk fund claim paid"),
+}

@@ -17,3 +17,15 @@ REFUSALS: Names = {
 }
 
 LABELS = {"counter_end_reason": END_REASON, "refusal": REFUSALS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "hall.open": ("窗口开始办理", "Counter session opened"),
+    "hall.query": ("窗口查询信用档案", "Credit file read at the counter"),
+    "hall.objection": ("窗口提交异议", "Objection filed at the counter"),
+    "hall.end": ("窗口结束办理", "Counter session ended"),
+    "hall.timeout": ("窗口办理超时结束", "Counter session timed out"),
+}

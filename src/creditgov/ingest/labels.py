@@ -167,3 +167,18 @@ QUARANTINE_STATUS: Names = {"open": ("待处理", "Open"), "resolved": ("已处�
 
 LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD, "batch_kind": BATCH_KIND,
           "spec_field": SPEC_FIELD, "quarantine_status": QUARANTINE_STATUS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "ingest.file": ("导入数据文件", "Data file ingested"),
+    "ingest.retry": ("重试隔离区数据", "Quarantined rows retried"),
+    "ingest.manual": ("写入人工录入数据", "Manual entries written"),
+    "ingest.inspection": ("写入检查结果", "Inspection results written"),
+    "ingest.manual.propose": ("提交人工录入", "Manual entry proposed"),
+    "ingest.manual.approved": ("通过人工录入", "Manual entry approved"),
+    "ingest.manual.rejected": ("驳回人工录入", "Manual entry rejected"),
+    "ingest.trace": ("查阅原始数据行", "Raw row read"),
+}

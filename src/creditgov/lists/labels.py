@@ -38,3 +38,22 @@ REFUSALS: Names = {
 LABELS = {"refusal": REFUSALS, "list_step": LIST_STEP, "list": (_lists, Table(stored("credit_lists"))),
           "list_status": LIST_STATUS, "list_kind": LIST_KIND,
           "list_origin": LIST_ORIGIN, "exit_kind": EXIT_KIND}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "lists.load": ("载入名单定义", "List definitions loaded"),
+    "lists.import_upper": ("导入上级平台名单", "Upper platform's lists imported"),
+    "lists.propose": ("拟列入名单", "List entry proposed"),
+    "lists.notify": ("告知拟列入", "Listing notice sent"),
+    "lists.represent": ("记录陈述申辩", "Representation recorded"),
+    "lists.approve": ("认定列入名单", "Listing decided"),
+    "lists.reject": ("决定不予列入", "Listing declined"),
+    "lists.publish": ("公示名单", "List entry published"),
+    "lists.exit": ("移出名单", "Removed from a list"),
+    "lists.withdraw": ("撤回拟列入", "List entry withdrawn"),
+    "lists.import": ("导入上级平台名单条目", "List entry imported from the upper platform"),
+    "lists.export": ("导出信用名单", "Lists exported"),
+}

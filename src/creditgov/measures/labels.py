@@ -36,3 +36,14 @@ LABELS = {
     "measure_kind": {"incentive": ("激励措施", "Incentive"), "punishment": ("惩戒措施", "Punishment"),
                      "supervision": ("监管措施", "Supervision")},
 }
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "measures.load": ("载入联合奖惩措施", "Measures loaded"),
+    "check": ("信用核查", "Credit check"),
+    "check.feedback": ("反馈措施落实情况", "Measure feedback given"),
+    "checks.export": ("导出信用核查", "Credit checks exported"),
+}

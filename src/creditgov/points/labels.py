@@ -49,3 +49,33 @@ LABELS = {"points_entry_kind": KIND_LABELS, "points_cause": CAUSE_LABELS, "redem
           "selection_status": SELECTION_STATUS, "candidate_status": CANDIDATE_STATUS,
           "candidate_origin": CANDIDATE_ORIGIN, "selection_objection_outcome": SELECTION_OBJECTION_OUTCOME,
           "refusal": REFUSALS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "points.rules.load": ("载入积分规则", "Points rules loaded"),
+    "points.run": ("计算积分", "Points computed"),
+    "points.read": ("查阅积分", "Points read"),
+    "points.award.propose": ("提议奖励积分", "Points award proposed"),
+    "points.award.approved": ("批准奖励积分", "Points award approved"),
+    "points.award.rejected": ("驳回奖励积分", "Points award rejected"),
+    "points.board.opt_in": ("同意上公示牌", "Opted in to the boards"),
+    "points.board.opt_out": ("退出公示牌", "Opted out of the boards"),
+    "points.shop.add": ("添加积分兑换商户", "Points shop added"),
+    "points.offer.add": ("添加兑换商品", "Points offer added"),
+    "points.redeem": ("兑换积分", "Points redeemed"),
+    "points.redemption.settle": ("结算兑换", "Redemption settled"),
+    "points.redemption.cancelled": ("取消兑换", "Redemption cancelled"),
+    "points.redemption.expired": ("兑换过期", "Redemption expired"),
+    "points.counter.challenge": ("柜台兑换发送验证码", "Counter redemption code sent"),
+    "points.counter.no_factor": ("柜台兑换无法验证身份", "Counter redemption: no second factor"),
+    "points.counter.verified": ("柜台兑换身份已验证", "Counter redemption verified"),
+    "points.counter.redeem": ("柜台兑换积分", "Points redeemed at the counter"),
+    "points.settlement.export": ("导出兑换结算", "Settlement exported"),
+    "points.selection.open": ("发起诚信商户评选", "Merchant selection opened"),
+    "points.selection.nominate": ("提名诚信商户", "Merchant nominated"),
+    "points.selection.object": ("对候选商户提出异议", "Objection to a candidate"),
+    "points.selection.decide": ("作出评选决定", "Selection decided"),
+}

@@ -19,3 +19,13 @@ REFUSALS: Names = {
 }
 
 LABELS = {"record_status": RECORD_STATUS, "refusal": REFUSALS}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+# (`record.correct`, written by an objection's or repair's outcome, is workflows'.)
+AUDIT_ACTIONS: Names = {
+    "record.copy": ("写入信用记录", "Credit record written"),
+    "record.status": ("变更信用记录状态", "Credit record status changed"),
+}

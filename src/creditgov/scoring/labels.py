@@ -41,3 +41,17 @@ RUN_STATUS: Names = {"running": ("运行中", "Running"), "done": ("已完成", 
 
 LABELS = {"model": _models, "model_status": MODEL_STATUS, "run_status": RUN_STATUS, "grade": _grades}
 REFS = {"model": model_ref}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "model.register_shipped": ("登记内置评价模型", "Shipped model registered"),
+    "model.draft": ("起草评价模型", "Model drafted"),
+    "model.publish": ("发布评价模型", "Model published"),
+    "evaluation.run": ("运行信用评价", "Evaluation run"),
+    "evaluation.publish": ("发布评价结果", "Evaluation published"),
+    "evaluation.reevaluate": ("重新评价", "Subject re-evaluated"),
+    "scores.export": ("导出评价结果", "Scores exported"),
+}

@@ -8,7 +8,6 @@ from sqlalchemy.engine import Connection
 
 from creditgov.core import labels
 from creditgov.core.labels import Names, Table
-from creditgov.security.audit_actions import AUDIT_ACTIONS
 from creditgov.security.scopes import ROLE_LABELS, Scope
 
 SCOPE_NAMES: Names = {Scope.ALL.value: ("全域", "whole county"), Scope.REGION.value: ("本网格及下级", "own grid subtree"),
@@ -117,5 +116,37 @@ KEY_ROTATION_STATE: Names = {"rekeying": ("重新加密中", "Re-keying"), "reti
 
 LABELS = {"role": {r.value: pair for r, pair in ROLE_LABELS.items()}, "scope": SCOPE_NAMES, "purpose": PURPOSES,
           "user_scope_field": SCOPE_FIELDS, "refusal": REFUSALS, "account": Table(_accounts),
-          "consent_status": CONSENT_STATUS, "key_rotation_state": KEY_ROTATION_STATE,
-          "audit_action": AUDIT_ACTIONS}
+          "consent_status": CONSENT_STATUS, "key_rotation_state": KEY_ROTATION_STATE}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "auth.login": ("登录", "Signed in"),
+    "auth.second_factor": ("通过二次验证", "Second factor passed"),
+    "auth.failed": ("登录失败", "Sign-in failed"),
+    "auth.refused": ("拒绝登录", "Sign-in refused"),
+    "auth.locked": ("账号暂时锁定", "Account locked for a while"),
+    "auth.unlock": ("解除账号锁定", "Account unlocked"),
+    "password.change": ("修改密码", "Password changed"),
+    "password.reset": ("重置密码", "Password reset"),
+    "totp.enrol": ("启用动态口令", "Authenticator enrolled"),
+    "totp.enrol_failed": ("启用动态口令失败", "Authenticator enrolment failed"),
+    "totp.recovery_used": ("使用恢复码登录", "Recovery code used"),
+    "totp.reset": ("重置动态口令", "Authenticator reset"),
+    "user.create": ("创建账号", "Account created"),
+    "user.activate": ("启用账号", "Account enabled"),
+    "user.deactivate": ("停用账号", "Account disabled"),
+    "token.issue": ("签发 API 令牌", "API token issued"),
+    "token.revoke": ("吊销 API 令牌", "API token revoked"),
+    "token.rotate": ("更换 API 令牌", "API token replaced"),
+    "consent.grant": ("授权查询信用档案", "Consent granted"),
+    "consent.revoke": ("撤销查询授权", "Consent revoked"),
+    "audit.purge": ("清理超过保存期限的审计记录", "Audit entries past retention purged"),
+    "store.key_recorded": ("登记数据密钥", "Store key recorded"),
+    "store.key_rotation_started": ("开始更换数据密钥", "Key rotation started"),
+    "store.key_rotated": ("完成更换数据密钥", "Key rotated"),
+    "store.backup": ("备份数据", "Store backed up"),
+    "store.restored": ("恢复备份", "Store restored from a backup"),
+}

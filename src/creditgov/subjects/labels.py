@@ -60,3 +60,19 @@ REFUSALS: Names = {
 
 LABELS = {"refusal": REFUSALS, "subject_kind": _kinds, "industry": _industries, "link_role": LINK_ROLE_NAMES,
           "subject_status": SUBJECT_STATUS, "region": Table(_regions)}
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "regions.load": ("载入行政区划与网格", "Regions and grids loaded"),
+    "subject.read": ("查阅信用档案", "Credit file read"),
+    "subject.correction.propose": ("提出主体信息更正", "Subject correction proposed"),
+    "subject.correction.approved": ("批准主体信息更正", "Subject correction approved"),
+    "subject.correction.rejected": ("驳回主体信息更正", "Subject correction rejected"),
+    "subject.merge.propose": ("提出主体合并", "Subject merge proposed"),
+    "subject.merge.approved": ("批准主体合并", "Subject merge approved"),
+    "subject.merge.rejected": ("驳回主体合并", "Subject merge rejected"),
+    "subject.merge.undone": ("撤销主体合并", "Subject merge undone"),
+}

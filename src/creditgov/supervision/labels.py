@@ -143,3 +143,22 @@ LABELS: dict[str, Any] = {
     "draw_status": {"drawn": ("已抽取", "Drawn"), "tasked": ("已派发检查任务", "Tasks assigned"),
                     "published": ("已公示", "Published"), "cancelled": ("已取消", "Cancelled")},
 }
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "supervision.policies.load": ("载入分级监管政策", "Supervision policies loaded"),
+    "supervision.inspectors.load": ("载入检查人员名录", "Inspectors loaded"),
+    "supervision.draw": ("双随机抽取", "Random draw"),
+    "supervision.patrol.assign": ("分派巡查任务", "Patrol assigned"),
+    "supervision.result": ("录入检查结果", "Inspection result recorded"),
+    "supervision.task.cancel": ("取消检查任务", "Inspection task cancelled"),
+    "supervision.task.reassign": ("改派检查任务", "Inspection task reassigned"),
+    "supervision.campaign.create": ("创建专项整治", "Campaign created"),
+    "supervision.campaign.targets": ("确定整治对象", "Campaign targets added"),
+    "supervision.campaign.tasks": ("分派整治任务", "Campaign tasks assigned"),
+    "supervision.campaign.close": ("结束专项整治", "Campaign closed"),
+    "supervision.export": ("导出检查任务", "Inspection tasks exported"),
+}

@@ -144,3 +144,31 @@ LABELS: dict[str, Names] = {
         "repair.overdue": ("信用修复申请超期未办结", "Repair application overdue"),
     },
 }
+
+# What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
+# names an entry's action by these (label kind `audit_action`, gathered from every
+# domain by `bootstrap.audit_actions`); an action written from a variable lists every
+# value it takes. `tests/security/test_audit_action_words.py` holds them to the source.
+AUDIT_ACTIONS: Names = {
+    "calendar.override": ("调整工作日历", "Working calendar changed"),
+    "calendar.override.remove": ("撤销工作日历调整", "Working calendar change removed"),
+    "record.correct": ("更正信用记录", "Credit record corrected"),
+    "workflows.rules.load": ("载入异议与修复规则", "Objection and repair rules loaded"),
+    "objection.file": ("提出异议", "Objection filed"),
+    "objection.extend": ("延长异议办理期限", "Objection deadline extended"),
+    "objection.decide": ("作出异议决定", "Objection decided"),
+    "objection.withdraw": ("撤回异议", "Objection withdrawn"),
+    "objection.review": ("申请复核", "Review requested"),
+    "objection.review.decide": ("作出复核决定", "Review decided"),
+    "objection.overdue": ("异议办理超期", "Objection overdue"),
+    "objection.materials": ("补充异议材料", "Objection materials added"),
+    "repair.apply": ("申请信用修复", "Repair applied for"),
+    "repair.forward": ("转送信用修复申请", "Repair application forwarded"),
+    "repair.approve": ("批准信用修复", "Repair approved"),
+    "repair.reject": ("驳回信用修复", "Repair rejected"),
+    "repair.overdue": ("信用修复办理超期", "Repair overdue"),
+    "repair.materials": ("补充修复材料", "Repair materials added"),
+    "repair.condition.obligations-fulfilled": ("确认已履行义务", "Obligations fulfilled confirmed"),
+    "repair.condition.training": ("确认已参加信用培训", "Credit training attended confirmed"),
+    "material.read": ("查阅申请材料", "Case material read"),
+}
