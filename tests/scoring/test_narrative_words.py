@@ -52,3 +52,18 @@ def test_the_line_from_the_base_to_the_score() -> None:
     assert narrative.steps_line(_waterfall("weighted", "en"), "97.65", "en").startswith("Full marks 100.0; ")
     bare = {**_waterfall("points", "zh"), "steps": []}
     assert narrative.steps_line(bare, "80.00", "zh") == "基础分 80.0；得分 80.00。"
+
+
+def test_a_grade_written_in_chinese_is_said_by_its_band_in_english() -> None:
+    """Changxing's homestays are graded 优/良/差: an English sentence names the grade by
+    its band in the model (the page's header does), a letter grade stays itself."""
+    from creditgov.scoring.service import shipped_models
+
+    models = shipped_models()
+    homestay, firms = models["changxing-homestay"], models["public-credit-enterprise"]
+    bands = {g.label: g.band for g in homestay.grades}
+    assert bands["优"] == "excellent" and bands["差"] == "poor"
+    assert narrative._grade_en(homestay, "优") == "Excellent"
+    assert narrative._grade_en(homestay, "差") == "Poor"
+    assert narrative._grade_en(firms, "B") == "B"
+    assert narrative._grade_en(homestay, "甲") == "甲"  # not the model's: kept as written

@@ -311,12 +311,13 @@ def narrate(session: Session, e: dict[str, Any], model: EvaluationModel, lang: s
     colour = _t(COLOURS.get(e["colour"], (e["colour"], e["colour"])), lang)
     out["colour_label"] = colour
     out["model_title"] = (model.title_en or model.title) if lang == "en" else model.title
-    out["summary"] = (f"Score {e['score']}, grade {e['grade']} ({colour}) by {out['model_title']} "
+    out["summary"] = (f"Score {e['score']}, grade {_grade_en(model, e['grade'])} ({colour}) by {out['model_title']} "
                       f"as of {e['as_of']}." if lang == "en" else
                       f"按「{out['model_title']}」，截至 {e['as_of']} 得分 {e['score']}，等级 {e['grade']}（{colour}）。")
     fired = [o for o in out["overrides"] if o["triggered"]]
     for o in fired:
-        out["summary"] += (f" Override “{o['label']}”: the grade is at most {o['cap_grade']}." if lang == "en"
+        out["summary"] += (f" Override “{o['label']}”: the grade is at most {_grade_en(model, o['cap_grade'])}."
+                           if lang == "en"
                            else f"一票否决「{o['label']}」：等级不高于 {o['cap_grade']}。")
         why = [ratings.phrase(r, names) for r in o["evidence"] if "item" in r and ratings.is_rating(r["item"], names)]
         if why:
@@ -378,6 +379,15 @@ def _double_counts(items: list[dict[str, Any]], nodes: dict[str, tuple[Indicator
                          f"模型对同一事实从不同方面分别评价。")
     return notes
 
+
+
+def _grade_en(model: EvaluationModel, grade: str) -> str:
+    """A grade as an English sentence says it: a letter grade as it is, one written in
+    Chinese characters (Changxing's 优/良/差) by its band in the model (Excellent …)."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in grade):
+        return grade
+    band = next((g.band for g in model.grades if g.label == grade and g.band), None)
+    return band.capitalize() if band else grade
 
 def waterfall(e: dict[str, Any], model: EvaluationModel, lang: str,
               english: dict[str, str] | None = None) -> dict[str, Any]:
