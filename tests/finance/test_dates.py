@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from creditgov.api.app import create_app
-from creditgov.core import db
+from creditgov.core import clock, db
 from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.finance import demo, fund, loans, service
 from creditgov.finance.models import (
@@ -254,7 +254,7 @@ def test_the_demo_grants_its_loans_months_before_the_default(county: str, keyrin
             app = s.get(LoanApplication, x.application_id)
             need = s.get(FinancingNeed, app.need_id) if app else None
             assert app is not None and need is not None
-            assert need.created_at.date() == app.created_at.date() == x.created_at.date() == lent
+            assert {clock.to_cst(t).date() for t in (need.created_at, app.created_at, x.created_at)} == {lent}
         claim = s.execute(select(FundClaim)).scalar_one()
         assert (claim.status, claim.filed_on) == ("paid", TODAY)
         led = fund.ledger(s)

@@ -44,17 +44,20 @@ def today() -> dt.date:
 
 
 def now() -> dt.datetime:
-    """UTC now; with `CREDITGOV_TODAY` pinned, that day at the current time of day, so
-    timestamps (status changes, audit entries) and as-of dates agree."""
+    """UTC now (naive, as stored); with `CREDITGOV_TODAY` pinned, that day at the current
+    time of day in China, so timestamps (status changes, audit entries), shown in China
+    Standard Time, fall on the pinned day like the as-of dates: a moment before 08:00
+    China time is the evening before in UTC, as it is on a real day."""
     moment = os.environ.get("CREDITGOV_NOW")
     day = _DATED.get()
     if moment and day is None:
         return dt.datetime.fromisoformat(moment).replace(tzinfo=None)
-    real = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    real = dt.datetime.now(dt.UTC)
     pinned = day.isoformat() if day is not None else os.environ.get("CREDITGOV_TODAY")
     if pinned:
-        return dt.datetime.combine(dt.date.fromisoformat(pinned), real.time())
-    return real
+        there = dt.datetime.combine(dt.date.fromisoformat(pinned), real.astimezone(CST).time(), tzinfo=CST)
+        return there.astimezone(dt.UTC).replace(tzinfo=None)
+    return real.replace(tzinfo=None)
 
 
 def iso(v: dt.date | dt.datetime | None) -> str | None:
