@@ -7,6 +7,7 @@ and its key submission for the province."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from importlib import resources
 
@@ -16,6 +17,7 @@ from markupsafe import Markup
 
 from creditgov.api.deps import DB, Who, check_csrf, ctx
 from creditgov.codes import access, qr, revocation, service, trust
+from creditgov.core import clock
 from creditgov.core.errors import NotFound
 from creditgov.security.scopes import authorize
 from creditgov.web.render import render
@@ -52,7 +54,11 @@ async def my_code_refresh(request: Request, who: Who, session: DB) -> Response:
 @router.get("/codes/verify")
 def verify_page(request: Request, who: Who, session: DB) -> Response:
     config = access.page_config(session)
-    return render(request, "code_verify.html", {"root": config["root"],
+    # The platform's clock, read when the page loads (the checks then move on with the
+    # device's): a phone whose own clock is wrong, or a county that keeps its day
+    # pinned, still tells a code in force from an expired one.
+    now = clock.now().replace(tzinfo=dt.UTC).timestamp()
+    return render(request, "code_verify.html", {"root": config["root"], "now": int(now),
                                                 "own_keys": json.dumps(config["own_keys"], ensure_ascii=False)})
 
 

@@ -152,8 +152,15 @@
   const verifySig = (key, sig, data) => crypto.subtle.verify({ name: "Ed25519" }, key, sig, data);
 
   function cst(epoch) {
-    return new Date((epoch + 8 * 3600) * 1000).toISOString().slice(0, 16).replace("T", " ") + " (UTC+8)";
+    return new Date((epoch + 8 * 3600) * 1000).toISOString().slice(0, 16).replace("T", " ") + (zh ? " 北京时间" : " CST");
   }
+
+  // Now, by the platform's clock: the page carries the server's time when it was served
+  // (data-now), moved on by the time the device has counted since. A device whose own
+  // clock is wrong does not call a code in force expired, nor the other way round.
+  const served = Number((document.getElementById("bundle-state") || { dataset: {} }).dataset.now || NaN);
+  const offset = Number.isFinite(served) ? served - Date.now() / 1000 : 0;
+  const nowS = () => Date.now() / 1000 + offset;
 
   // Other regions' keys come only from the province's trust list, whose signature is
   // checked here against the root pinned in the page's own markup (data-root); this
@@ -182,7 +189,7 @@
       const r = await fetch("/codes/bundle.json", { credentials: "same-origin" });
       if (!r.ok) throw saying(["服务器返回 HTTP " + r.status, "the server answered HTTP " + r.status]);
       bundle = await r.json();
-      const now = Date.now() / 1000;
+      const now = nowS();
       const add = async (k) => {
         if (k.trust_until !== null && k.trust_until !== undefined && k.trust_until < now) return;
         if (keys.has(k.kid)) return;
@@ -257,7 +264,7 @@
       band: word("band", body.get("b")), colour: word("colour", body.get("c")), model: word("model", body.get("m")),
       issuer: t.issuer_name + " (" + t.issuer + ")", issued_at: cst(iat), expires_at: cst(exp), code_id: hex(cti),
     };
-    const now = Date.now() / 1000;
+    const now = nowS();
     if (iat > now + SKEW) return { status: "invalid", why: pick(UI.why.future), reason: "future", states };
     if (exp <= now) return { status: "expired", states };
     if ((revoked.get(t.issuer) || new Set()).has(hex(cti))) return { status: "revoked", states };
