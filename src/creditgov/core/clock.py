@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from babel.dates import format_date
+
 # A day pinned by `dated` for the code running inside it (this thread or task only).
 _DATED: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("creditgov_dated", default=None)
 
@@ -100,6 +102,22 @@ def show(v: dt.date | dt.datetime | str | None, lang: str = "zh", *, label: bool
         return v.isoformat()
     text = to_cst(v).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return f"{text} {CST_LABELS.get(lang, 'CST')}" if label else text
+
+
+# A day in words, per language, as a CLDR pattern: in Chinese as official documents
+# write it (GB/T 9704-2012 7.3.5.1: Arabic numerals, the year in full, no leading
+# zeros: 2026年11月1日); in English day, month name, year (1 November 2026).
+_DAY_WORDS = {"zh": ("y年M月d日", "zh"), "en": ("d MMMM y", "en")}
+
+
+def day_in_words(day: dt.date | None, lang: str) -> str:
+    """The one way a sentence or a document writes a day out: in Chinese (any language
+    but English) 2026年11月1日 — the date signed, a deadline, a day in the body alike —
+    in English 1 November 2026; none is a dash. Answers to machines write ISO (`iso`)."""
+    if day is None:
+        return "—"
+    pattern, locale = _DAY_WORDS.get(lang, _DAY_WORDS["zh"])
+    return format_date(day, pattern, locale=locale)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import labels
+from creditgov.core.clock import day_in_words
 from creditgov.core.errors import InvalidInput
-from creditgov.documents.service import Doc, Printed, render, zh_date
+from creditgov.documents.service import Doc, Printed, render
 from creditgov.lists.documents import party
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
@@ -38,7 +39,7 @@ def _record(session: Session, record_id: int) -> str:
         return f"记录 {record_id}"
     item = session.get(CatalogItem, rec.item_code)
     doc = f"，文书 {rec.document_no}" if rec.document_no else ""
-    return f"{zh_date(rec.occurred_on)} {item.name_zh if item else rec.item_code}{doc}"
+    return f"{day_in_words(rec.occurred_on, 'zh')} {item.name_zh if item else rec.item_code}{doc}"
 
 
 def _party(session: Session, subject_id: int) -> str:
@@ -63,9 +64,9 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
             out.append(Doc(o.id, o.subject_id, zh, en, _unit(session, o.department_code), [
                 ("当事人：", _party(session, o.subject_id)), ("受理编号：", o.filing_no),
                 ("异议信息：", _record(session, o.record_id)), ("异议理由：", o.reason),
-                ("收到日期：", zh_date(o.received_on)),
+                ("收到日期：", day_in_words(o.received_on, "zh")),
                 ("处理结果：", labels.label("objection_outcome", o.outcome) or "—"),
-                ("理由：", o.decision_reason or "—"), ("决定日期：", zh_date(o.decided_on)),
+                ("理由：", o.decision_reason or "—"), ("决定日期：", day_in_words(o.decided_on, "zh")),
                 ("救济：", REVIEW)], _decided(o.decided_on), _unit(session, o.department_code, "en")))
     else:
         r = select(RepairApplication).where(RepairApplication.decided_on.is_not(None)).order_by(RepairApplication.id)
@@ -76,10 +77,10 @@ def docs(session: Session, kind: str, *, on: dt.date | None = None, ids: list[in
         for a in session.execute(r.limit(2001)).scalars():
             out.append(Doc(a.id, a.subject_id, zh, en, _unit(session, a.department_code), [
                 ("当事人：", _party(session, a.subject_id)), ("修复事项：", _record(session, a.record_id)),
-                ("申请日期：", zh_date(a.applied_on)),
+                ("申请日期：", day_in_words(a.applied_on, "zh")),
                 ("决定：", labels.label("repair_status", a.status) or a.status),
                 ("理由：", a.decision_reason or _unmet_zh(a.eligibility) or a.refusal_reason or "—"),
-                ("决定日期：", zh_date(a.decided_on)),
+                ("决定日期：", day_in_words(a.decided_on, "zh")),
                 ("说明：", "准予修复的，自决定之日起停止公示，并向共享该信息的平台推送修复结果。"
                          if a.status == "approved" else REVIEW)], _decided(a.decided_on),
                            _unit(session, a.department_code, "en")))
@@ -108,7 +109,7 @@ def _unmet_zh(eligibility: dict[str, Any] | None) -> str:
 
     def day(m: re.Match[str]) -> str:
         try:
-            return zh_date(dt.date(int(m[1]), int(m[2]), int(m[3])))
+            return day_in_words(dt.date(int(m[1]), int(m[2]), int(m[3])), "zh")
         except ValueError:  # not a date after all: as written
             return m[0]
 

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import Department
 from creditgov.core import clock, labels
+from creditgov.core.clock import day_in_words
 from creditgov.core.errors import InvalidInput, NotFound
-from creditgov.documents.service import Doc, Printed, render, zh_date
+from creditgov.documents.service import Doc, Printed, render
 from creditgov.lists.documents import party
 from creditgov.security import service as audit
 from creditgov.security.accounts import User
@@ -155,7 +156,7 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
         policy_title = f"《{p.title}》"
         source = policy_title
         if d is not None:
-            source += f"随机抽查（第 {d.id} 号抽取，抽取日期 {zh_date(d.as_of)}，随机种子 {d.seed}）"
+            source += f"随机抽查（第 {d.id} 号抽取，抽取日期 {day_in_words(d.as_of, 'zh')}，随机种子 {d.seed}）"
         band = ""
         if t.band:
             # The band by its name, as the supervision pages say it; its label is a code
@@ -173,7 +174,7 @@ def docs(session: Session, rows: Sequence[InspectionTask]) -> list[Doc]:
             ("一、检查部门：", unit),
             ("二、抽查来源：", source),
             ("三、检查人员：", _inspectors(session, list(t.assignees or []))),
-            ("四、检查期限：", f"自本通知书送达之日起至{zh_date(t.due_on)}（含当日）止"),
+            ("四、检查期限：", f"自本通知书送达之日起至{day_in_words(t.due_on, 'zh')}（含当日）止"),
             ("五、检查事项：", _matters(p, t.band, policy_title, band)),
             ("六、法律依据：", p.citation),
             ("七、你（单位）的权利：", RIGHTS.format(unit=unit)),

@@ -4,13 +4,15 @@ The documents' content is the lists domain's (`lists.documents`: party, facts, b
 rights, deadline; decision number, period, exit conditions, remedies): this module
 lays it out, Chinese first, one page-set per entry, with the office's seal image
 (`seal.py`) and a QR code to the platform's verification page. Each printed document
-gets a serial kept by the reports domain (`reports.service.register_document`), so
-the QR code is verified like a credit report's. Every piece of data goes into the PDF
-through `reports.pdftext.markup` (escaped, printable, each character in a font that
-has it). A bulk run prints a whole batch — a list's entries notified (or decided) on
-one day — as one PDF; every run is on the audit chain.
+gets a serial kept by the reports domain (`reports.service.register_document`) under
+its kind and the id of what it is about, so the QR code is verified like a credit
+report's and a reprint finds the serial it was first issued under. Every piece of
+data goes into the PDF through `reports.pdftext.markup` (escaped, printable, each
+character in a font that has it). A bulk run prints a whole batch — a list's entries
+notified (or decided) on one day — as one PDF; every run is on the audit chain.
 
-A document is dated by its own act, not by its printing: a notice by the day the entry
+A document is dated by its own act, not by its printing (every date written out as
+official documents write it, `core.clock.day_in_words`): a notice by the day the entry
 was notified (`notified_on`, the day its reply window counts from), a decision by the
 day it was decided (`approved_on`; an objection's or a repair's `decided_on`), an
 inspection notice by the day the task was assigned. The moment of printing is shown
@@ -44,13 +46,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
+from creditgov.core.clock import day_in_words
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.documents.seal import seal_png
 from creditgov.lists import documents as list_documents
 from creditgov.lists.models import CreditList, ListEntry
 from creditgov.lists.queries import definition
 from creditgov.reports import service as reports
-from creditgov.reports.models import CreditReport
 from creditgov.reports.pdftext import fonts, markup
 from creditgov.security import service as audit
 
@@ -123,7 +125,7 @@ def _body(kind: str, doc: dict[str, Any], entry: ListEntry) -> list[tuple[str, s
                 ("", f"经核查，本机关拟将你（单位）列入《{doc['list']}》。现将有关事项告知如下："),
                 ("一、事实：", doc["facts"]), ("二、依据：", doc["basis"]),
                 ("三、认定单位：", doc["identifying_unit"]),
-                ("四、权利：", f"你（单位）有权在{zh_date(entry.response_due)}（含当日）前向认定单位提出陈述和申辩，"
+                ("四、权利：", f"你（单位）有权在{day_in_words(entry.response_due, 'zh')}（含当日）前向认定单位提出陈述和申辩，"
                              "逾期未提出的，视为放弃陈述和申辩的权利。"),
                 ("五、救济：", list_documents.REMEDIES)]
     period = (f"自公示之日起 {doc['publication_months']} 个月" if doc["publication_months"] else "不设公示期限")
@@ -147,19 +149,6 @@ class Doc:
     body: list[tuple[str, str]]
     dated: dt.date                 # the act's own day (notified, decided, assigned): the date signed
     unit_en: str = ""              # the issuing unit in English (what sending it says in English)
-
-
-def zh_date(day: dt.date | None) -> str:
-    """A date in a Chinese document, as official documents write it (GB/T 9704-2012
-    7.3.5.1: Arabic numerals, the year in full, no leading zeros): 2026年10月27日 —
-    the date signed, a deadline, a day in the body alike; none is a dash. The lists'
-    own texts write theirs the same way (`lists.documents.zh_day`)."""
-    return list_documents.zh_day(day)
-
-
-def signed_on(day: dt.date) -> str:
-    """The date under the issuing unit's name (`zh_date`)."""
-    return zh_date(day)
 
 
 def list_docs(session: Session, rows: list[ListEntry], kind: str) -> list[Doc]:
@@ -195,18 +184,12 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     serials: list[tuple[int, str]] = []
     today = clock.today()
     cst = clock.to_cst(clock.now())
-    printed_at = f"{zh_date(cst.date())} {cst:%H:%M}（北京时间）"
+    printed_at = f"{day_in_words(cst.date(), 'zh')} {cst:%H:%M}（北京时间）"
     # A document keeps its number: printed again, it is a copy of the one issued first
     # (the serial registered for its kind and reference), not a new document.
-    def purpose(dd: Doc) -> str:
-        return f"{dd.title_zh} {kind} {dd.ref}"[:200]
-
-    purposes = {purpose(dd) for dd in docs}
-    issued = {} if new_service else {(r.subject_id, r.purpose): r.serial for r in session.execute(
-        select(CreditReport).where(CreditReport.purpose.in_(purposes)).order_by(CreditReport.id.desc())).scalars()}
+    issued = {} if new_service else reports.issued_documents(session, kind, [dd.ref for dd in docs])
     for i, dd in enumerate(docs):
-        serial = (issued.get((dd.subject_id, purpose(dd)))
-                  or f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}")
+        serial = issued.get((dd.ref, dd.subject_id)) or f"WS{today:%Y%m%d}-{secrets.token_hex(6).upper()}"
         url = verify_base.rstrip("/") + "/" + serial
         if i:
             story.append(PageBreak())
@@ -216,7 +199,7 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
             story.append(_p(text, st["base"], bold_label=label or None))
             story.append(Spacer(1, 2 * mm))
         seal_img = Image(io.BytesIO(seal), width=38 * mm, height=38 * mm)
-        sign = [_p(dd.unit, st["right"]), _p(signed_on(dd.dated), st["right"])]
+        sign = [_p(dd.unit, st["right"]), _p(day_in_words(dd.dated, "zh"), st["right"])]   # the date signed
         if is_placeholder:
             sign.append(_p("（样章 SPECIMEN：未配置正式印章图像，本件不具效力）", st["small"]))
         foot = Table([[_qr(url), sign, seal_img]], colWidths=[32 * mm, 76 * mm, 40 * mm])
@@ -227,9 +210,9 @@ def render(session: Session, docs: list[Doc], *, kind: str, verify_base: str, ac
     pdf = buf.getvalue()
     digest = hashlib.sha256(pdf).hexdigest()
     for (_ref, serial), dd in zip(serials, docs, strict=True):
-        if (dd.subject_id, purpose(dd)) not in issued:
+        if (dd.ref, dd.subject_id) not in issued:
             reports.register_document(session, serial=serial, subject_id=dd.subject_id, issued_to=actor,
-                                      purpose=purpose(dd), sha256=None)
+                                      purpose=f"{dd.title_zh} {kind} {dd.ref}", sha256=None, kind=kind, ref=dd.ref)
     session.flush()
     audit.append(session, action="documents.print", actor=actor,
                  detail={"kind": kind, "refs": [x[0] for x in serials], "serials": [x[1] for x in serials],

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem, Department
-from creditgov.core.clock import iso
+from creditgov.core.clock import day_in_words, iso
 from creditgov.lists.models import ListEntry
 from creditgov.lists.schemas import ListDef
 from creditgov.records.models import CreditRecord
@@ -56,12 +56,6 @@ def party(session: Session, subject_id: int) -> Party:
         .where(SubjectLink.firm_id == subject_id, SubjectLink.role == "legal_representative")
         .order_by(SubjectLink.id).limit(1)).scalar()
     return Party(s.id, s.name, s.uscc or s.resident_id_masked, rep)
-
-
-def zh_day(day: dt.date | None) -> str:
-    """A date in Chinese text, as official documents write it (GB/T 9704-2012 7.3.5.1:
-    Arabic numerals, the year in full, no leading zeros): 2026年10月27日; none: a dash."""
-    return f"{day.year}年{day.month}月{day.day}日" if day is not None else "—"
 
 
 def _said(text: str) -> str:
@@ -95,7 +89,7 @@ def facts(session: Session, entry: ListEntry, lang: str = "zh", d: ListDef | Non
             # Chinese punctuation and dates in the Chinese text (the record's own words as recorded).
             doc = f"，文书 {rec.document_no}" if rec.document_no else ""
             told = f"：{rec.text}" if rec.text else ""
-            return "；".join(x for x in (f"{zh_day(rec.occurred_on)} {what}（{unit}{doc}）{told}", basis) if x)
+            return "；".join(x for x in (f"{day_in_words(rec.occurred_on, 'zh')} {what}（{unit}{doc}）{told}", basis) if x)
     return basis or "—"
 
 
@@ -107,7 +101,7 @@ def notice(session: Session, entry: ListEntry, d: ListDef) -> dict[str, Any]:
             "facts_en": facts(session, entry, "en", d), "basis_en": d.legal_basis_in("en"),
             "identifying_unit": _unit_name(session, entry.identifying_unit),
             "identifying_unit_en": (unit.name_en or unit.name_zh) if unit else (entry.identifying_unit or "—"),
-            "rights": f"陈述申辩：{zh_day(entry.response_due)}前（含当日）；{REMEDIES}",
+            "rights": f"陈述申辩：{day_in_words(entry.response_due, 'zh')}前（含当日）；{REMEDIES}",
             "deadline": iso(entry.response_due), "window": d.response_window.model_dump()}
 
 
@@ -132,7 +126,7 @@ def notice_text(doc: dict[str, Any], lang: str = "zh") -> str:
                 f"{doc.get('identifying_unit_en') or doc['identifying_unit']}. You may state your case and defend "
                 f"yourself until {doc['deadline']} inclusive ({days} {_COUNTING_EN.get(counting, 'days')}).")
     rep = f"；法定代表人（负责人）：{p['legal_representative']}" if p["legal_representative"] else ""
-    due = zh_day(dt.date.fromisoformat(doc["deadline"])) if doc["deadline"] else "—"
+    due = day_in_words(dt.date.fromisoformat(doc["deadline"]) if doc["deadline"] else None, "zh")
     return (f"【告知书】{p['name']}（{p['code'] or '—'}）{rep}：拟将您列入《{doc['list']}》。"
             f"事实：{_said(doc['facts'])}。依据：{_said(doc['basis'])}。认定单位：{doc['identifying_unit']}。"
             f"您有权在{due}前（含当日）提出陈述申辩（{days}{_COUNTING.get(counting, '日')}）。")

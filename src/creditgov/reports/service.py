@@ -22,6 +22,7 @@ import hashlib
 import io
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -381,13 +382,31 @@ def issue(session: Session, keyring: KeyRing, *, subject_id: int, actor: str, pu
 
 
 def register_document(session: Session, *, serial: str, subject_id: int, issued_to: str, purpose: str,
-                      sha256: str | None) -> CreditReport:
-    """Keep a printed document (a list notice or decision) under its serial, so the QR
-    code on it is verified like a report's (`verify`, the public /verify page)."""
+                      sha256: str | None, kind: str, ref: int) -> CreditReport:
+    """Keep a printed document under its serial and its identity (`kind`, the document's
+    kind code; `ref`, the id of what it is about), so the QR code on it is verified like
+    a report's (`verify`, the public /verify page) and a reprint finds it
+    (`issued_documents`)."""
     row = CreditReport(serial=serial, subject_id=subject_id, issued_at=clock.now(), issued_to=issued_to,
-                       purpose=purpose[:200], sha256=sha256)
+                       purpose=purpose[:200], sha256=sha256, kind=kind, ref=ref)
     session.add(row)
     return row
+
+
+def issued_documents(session: Session, kind: str, refs: Iterable[int]) -> dict[tuple[int, int], str]:
+    """The serial each document of `kind` about `refs` was first issued under, by
+    (ref, subject): a document printed again is a copy of that one. Keyed by its subject
+    too, so a document about a thing now of another subject is not given a number whose
+    verification names the first."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    first: dict[tuple[int, int], str] = {}
+    for ref, subject_id, serial in session.execute(
+            select(CreditReport.ref, CreditReport.subject_id, CreditReport.serial)
+            .where(CreditReport.kind == kind, CreditReport.ref.in_(wanted)).order_by(CreditReport.id)):
+        first.setdefault((int(ref), int(subject_id)), serial)
+    return first
 
 
 def verify(session: Session, serial: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from creditgov.commitments import service as commitments_service
 from creditgov.core import clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.errors import InvalidInput
-from creditgov.lists.documents import zh_day
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.workflows.common import get_item, get_record, get_subject, record_versions
@@ -126,23 +125,13 @@ def training_on(session: Session, rec: CreditRecord, on: dt.date) -> dt.date | N
         .order_by(RepairCondition.met_on).limit(1)).scalar()
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def said_day(day: dt.date, lang: str) -> str:
-    """A date in a sentence a page shows: in Chinese as Chinese text writes one
-    (`lists.documents.zh_day`: 2026年11月1日), in English 1 November 2026."""
-    return zh_day(day) if lang != "en" else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def _iso_day(day: dt.date, lang: str) -> str:
     """A date as the inbox messages write one: ISO, set off by spaces in Chinese."""
     return f" {day.isoformat()} " if lang == "zh" else day.isoformat()
 
 
-#: How a check's wording writes a date: `said_day` (pages) or `_iso_day` (the inbox
-#: messages); the Chinese wording sets it between words with no spaces of its own.
+#: How a check's wording writes a date: `clock.day_in_words` (pages) or `_iso_day` (the
+#: inbox messages); the Chinese wording sets it between words with no spaces of its own.
 DayWords = Callable[[dt.date, str], str]
 
 
@@ -270,7 +259,7 @@ def eligibility(session: Session, *, record_id: int, on: dt.date | None = None) 
                      training))
     checks: list[dict[str, Any]] = []
     for condition, met, detail, words in said:
-        zh, en = words(said_day)
+        zh, en = words(clock.day_in_words)
         checks.append({"condition": condition, "met": met, "detail": detail, "detail_zh": zh, "detail_en": en})
     ok = all(c["met"] for c in checks)
     return Eligibility(rec.id, item.severity, ok, sch.repairable_from, sch.publication_ends, checks,
