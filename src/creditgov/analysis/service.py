@@ -155,7 +155,7 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
     elif what == "alerts":
         since = since or clock.today() - dt.timedelta(days=365)
         q = (select(*cols, Alert.severity, func.count()).join(Alert, Alert.subject_id == Subject.id)
-             .where(Alert.raised_at >= dt.datetime.combine(since, dt.time())).group_by(*cols, Alert.severity))
+             .where(Alert.raised_at >= clock.day_start(since)).group_by(*cols, Alert.severity))
         categories = list(SEVERITIES)
         out["since"] = since.isoformat()
     else:
@@ -163,7 +163,7 @@ def distribution(session: Session, *, what: str, by: str = "street", model: str 
         outcome = case((InspectionTask.status == "done", InspectionTask.outcome), else_="pending")
         q = (select(*cols, outcome, func.count()).join(InspectionTask, InspectionTask.subject_id == Subject.id)
              .where(InspectionTask.status != "cancelled",
-                    InspectionTask.created_at >= dt.datetime.combine(since, dt.time()))
+                    InspectionTask.created_at >= clock.day_start(since))
              .group_by(*cols, outcome))
         categories = list(OUTCOMES)
         out["since"] = since.isoformat()

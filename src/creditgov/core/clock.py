@@ -85,6 +85,13 @@ def to_cst(v: dt.datetime | str) -> dt.datetime:
     return v.astimezone(CST).replace(microsecond=0)
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The moment a day begins in China, as the store keeps moments (naive UTC): the
+    bound to compare stored timestamps with when a question is asked in days or months
+    (a redemption at 07:00 on 1 December, China time, is December's)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=CST).astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def show(v: dt.date | dt.datetime | str | None, lang: str = "zh", *, label: bool = True,
          seconds: bool = False) -> str:
     """The one way pages and documents show a time: in China Standard Time, where a

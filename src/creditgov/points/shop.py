@@ -343,7 +343,8 @@ def settlement(session: Session, *, month: str) -> list[dict[str, Any]]:
         start = dt.datetime.strptime(month + "-01", "%Y-%m-%d")
     except ValueError:
         raise InvalidInput(f"month must be YYYY-MM, not {month!r}") from None
-    end = dt.datetime.combine(clock.add_months(start.date(), 1), dt.time())
+    # The month in China: its first moment there, as stored (naive UTC), to the next's.
+    start, end = clock.day_start(start.date()), clock.day_start(clock.add_months(start.date(), 1))
     q = (select(Shop.code, Shop.name, func.count(Redemption.id), func.coalesce(func.sum(Redemption.points), 0))
          .join(Redemption, Redemption.shop_id == Shop.id)
          .where(Redemption.status == "settled", Redemption.settled_at >= start, Redemption.settled_at < end)

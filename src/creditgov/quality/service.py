@@ -260,7 +260,7 @@ def trend(session: Session, today: dt.date | None = None) -> dict[str, Any]:
     rows: dict[str, dict[str, list[int]]] = {}
     for src, started, read, rej in session.execute(select(Batch.source, Batch.started_at, Batch.read, Batch.rejected)
                                                    .where(Batch.kind != "manual",
-                                                          Batch.started_at >= dt.datetime.combine(start, dt.time()))):
+                                                          Batch.started_at >= clock.day_start(start))):
         m = f"{clock.to_cst(started):%Y-%m}"
         if m not in months:
             continue

@@ -52,11 +52,11 @@ class Period:
 
     @property
     def start_utc(self) -> dt.datetime:
-        return _utc(self.start)
+        return clock.day_start(self.start)
 
     @property
     def end_utc(self) -> dt.datetime:
-        return _utc(self.end)
+        return clock.day_start(self.end)
 
     def label(self, lang: str) -> str:
         if self.kind == "month":
@@ -70,9 +70,6 @@ class Period:
                 "label": {"zh": self.label("zh"), "en": self.label("en")}}
 
 
-def _utc(day: dt.date) -> dt.datetime:
-    """Midnight of a Beijing day as the store keeps moments (naive UTC)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=clock.CST).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
