@@ -23,6 +23,7 @@ from creditgov.core import clock
 from creditgov.core.config import PolicyFile
 from creditgov.core.db import bulk_insert
 from creditgov.core.errors import NotFound
+from creditgov.scoring import published
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 
@@ -34,15 +35,9 @@ def settings(path: Path | None = None) -> ColourSettings:
 
 
 def latest_runs(session: Session, models: list[str], on: dt.date) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for m in models:
-        rid = session.execute(select(EvaluationRun.id).where(
-            EvaluationRun.model_name == m, EvaluationRun.published.is_(True), EvaluationRun.status == "done",
-            EvaluationRun.as_of <= on).order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)
-        ).scalar()
-        if rid is not None:
-            out[m] = int(rid)
-    return out
+    q = published.latest_runs(models, EvaluationRun.model_name, EvaluationRun.id, as_of=on)
+    found = {m: int(rid) for m, rid in session.execute(q)}
+    return {m: found[m] for m in models if m in found}  # in the models' order
 
 
 def regenerate(session: Session, *, on: dt.date | None = None, path: Path | None = None,

@@ -53,6 +53,7 @@ from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock, db, labels
 from creditgov.lists.models import CreditList, ListEntry, ListEntryEvent
 from creditgov.records.models import CreditRecord
+from creditgov.scoring import published
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 from creditgov.subjects import service as subject_service
@@ -167,7 +168,7 @@ def ensure_cursors(session: Session) -> None:
         pos = session.execute(select(func.max(ListEntryEvent.id))).scalar() or 0
         session.add(ScanCursor(name=LIST_EVENTS, position=int(pos), state={"holes": []}, updated_at=now))
     if session.get(ScanCursor, RUNS) is None:
-        done = list(session.execute(select(EvaluationRun.id).where(EvaluationRun.published.is_(True))).scalars())
+        done = list(session.execute(select(EvaluationRun.id).where(published.PUBLISHED)).scalars())
         session.add(ScanCursor(name=RUNS, position=max(done, default=0), state={"done": sorted(done)},
                                updated_at=now))
     if session.get(ScanCursor, QUALITY) is None:  # position 0: never passed, so the first scan judges
@@ -415,11 +416,10 @@ def scan_list_events(session: Session, *, window: int = WINDOW) -> Pass:
 
 
 def _previous_run(session: Session, run: EvaluationRun) -> int | None:
-    q = (select(EvaluationRun.id).where(
-        EvaluationRun.model_name == run.model_name, EvaluationRun.published.is_(True),
-        EvaluationRun.status == "done", EvaluationRun.id != run.id,
+    q = (published.newest_first(run.model_name).where(
+        EvaluationRun.id != run.id,
         (EvaluationRun.as_of < run.as_of) | ((EvaluationRun.as_of == run.as_of) & (EvaluationRun.id < run.id)))
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1))
+        .limit(1))
     return session.execute(q).scalar()
 
 
@@ -484,9 +484,8 @@ def scan_runs(session: Session) -> Pass:
     cur = _cursor(session, RUNS)
     state = dict(cur.state or {})
     done = set(state.get("done", []))
-    runs = [r for r in session.execute(select(EvaluationRun).where(
-        EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-        .order_by(EvaluationRun.as_of, EvaluationRun.id)).scalars() if r.id not in done]
+    runs = [r for r in session.execute(select(EvaluationRun).where(published.PUBLISHED)
+                                       .order_by(EvaluationRun.as_of, EvaluationRun.id)).scalars() if r.id not in done]
     if not runs:
         return out
     rules = alert_queries.rule_defs(session, kinds=RUN_KINDS)

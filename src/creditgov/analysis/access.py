@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from creditgov.analysis import clusters as clusters_mod
 from creditgov.analysis import service
 from creditgov.core.errors import NotFound
+from creditgov.scoring import published
 from creditgov.scoring import service as scoring_service
-from creditgov.scoring.models import EvaluationRun, ModelVersion
+from creditgov.scoring.models import ModelVersion
 from creditgov.security.crypto import mask_name
 from creditgov.security.scopes import Grant
 from creditgov.subjects.models import Region
@@ -27,9 +28,7 @@ def scoped_trend(session: Session, grant: Grant, model: str, by: str | None, las
     if model not in scoring_service.shipped_texts() and session.execute(
             select(ModelVersion.id).where(ModelVersion.name == model).limit(1)).first() is None:
         raise NotFound(f"model {model!r} not found")
-    published = select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                               EvaluationRun.status == "done").limit(1)
-    if session.execute(published).first() is None:
+    if session.execute(published.latest_run_id(model)).first() is None:
         return {"model": model, "by": by, "grades": [], "runs": []}
     return service.trend(session, model=model, by=by, last=last, scope=grant.subject_clause())
 

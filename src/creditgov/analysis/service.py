@@ -28,7 +28,7 @@ from creditgov.analysis import scan
 from creditgov.core import clock, labels
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records.models import CreditRecord
-from creditgov.scoring import score_copies
+from creditgov.scoring import published, score_copies
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.subjects.models import Region, Subject
 from creditgov.supervision.models import InspectionTask
@@ -78,10 +78,7 @@ class Areas:
 
 def latest_published_run(session: Session, model: str, on: dt.date | None = None) -> EvaluationRun:
     on = on or clock.today()
-    run = session.execute(select(EvaluationRun).where(
-        EvaluationRun.model_name == model, EvaluationRun.published.is_(True), EvaluationRun.status == "done",
-        EvaluationRun.as_of <= on).order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    run = published.latest_run(session, model, on)
     if run is None:
         raise NotFound(f"model {model!r} has no published run (as of {on})")
     return run
@@ -94,8 +91,7 @@ def _scope(scope: ColumnElement[bool] | None) -> ColumnElement[bool]:
 def published_models(session: Session, on: dt.date | None = None) -> list[str]:
     """Models with at least one published run (what grades and trends can be drawn for)."""
     on = on or clock.today()
-    q = (select(EvaluationRun.model_name).where(EvaluationRun.published.is_(True), EvaluationRun.status == "done",
-                                                EvaluationRun.as_of <= on)
+    q = (select(EvaluationRun.model_name).where(published.PUBLISHED, EvaluationRun.as_of <= on)
          .group_by(EvaluationRun.model_name).order_by(EvaluationRun.model_name))
     return list(session.execute(q).scalars())
 
@@ -180,9 +176,7 @@ def trend(session: Session, *, model: str, by: str | None = None, last: int = 12
     (as `distribution`'s grades; `read` says which)."""
     if by is not None:
         _check(by)
-    runs = list(session.execute(select(EvaluationRun).where(
-        EvaluationRun.model_name == model, EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(last)).scalars())[::-1]
+    runs = list(session.execute(published.newest_first(model, EvaluationRun).limit(last)).scalars())[::-1]
     if not runs:
         raise NotFound(f"model {model!r} has no published run")
     areas = Areas.load(session) if by else None

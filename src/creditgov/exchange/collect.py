@@ -36,7 +36,7 @@ from creditgov.exchange.signing import FORMAT, digest, identity, seal, sign
 from creditgov.lists.models import ListEntry, ListEntryEvent
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
-from creditgov.scoring.published import band_table
+from creditgov.scoring.published import PUBLISHED, band_table
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
@@ -159,7 +159,7 @@ def _evaluations(session: Session, keyring: KeyRing, ch: str, out: Collected) ->
     channel started (runs before the peer was bound are history, not resent)."""
     floor = _cursor(session, ch, "evaluations").last_id
     runs = list(session.execute(select(EvaluationRun).where(
-        EvaluationRun.id > floor, EvaluationRun.published.is_(True), EvaluationRun.status == "done",
+        EvaluationRun.id > floor, PUBLISHED,
         EvaluationRun.id.not_in(_unsent(ch, "evaluation"))).order_by(EvaluationRun.id).limit(5)).scalars())
     table = band_table(session.connection()) if runs else {}
     for run in runs:

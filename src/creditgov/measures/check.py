@@ -41,7 +41,7 @@ from creditgov.measures.schemas import (
     ScenarioDef,
 )
 from creditgov.records import received
-from creditgov.scoring import bands, current
+from creditgov.scoring import bands, current, published
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_name
@@ -127,16 +127,13 @@ _Q_SUBJECT_BY_ID = select(Subject.id, Subject.kind, Subject.name, Subject.uscc, 
     Subject.id == bindparam("key"))
 _Q_SUBJECT_BY_USCC = select(Subject.id, Subject.kind, Subject.name, Subject.uscc, Subject.resident_id_index).where(
     Subject.uscc == bindparam("key"))
-_Q_RUN = (select(EvaluationRun.id).where(EvaluationRun.model_name == bindparam("model"),
-                                         EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-          .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1))
+_Q_RUN = published.latest_run_id(bindparam("model"))
 # The latest published run of a model and the subject's row in it, in one statement.
-_Q_GRADE = (select(EvaluationRun.id, Score.grade, Score.colour, EvaluationRun.model_version)
+_Q_GRADE = (published.newest_first(bindparam("model"), EvaluationRun.id, Score.grade, Score.colour,
+                                   EvaluationRun.model_version)
             .select_from(EvaluationRun)
             .outerjoin(Score, and_(Score.run_id == EvaluationRun.id, Score.subject_id == bindparam("subject")))
-            .where(EvaluationRun.model_name == bindparam("model"), EvaluationRun.published.is_(True),
-                   EvaluationRun.status == "done")
-            .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1))
+            .limit(1))
 _Q_LISTS = (select(ListEntry.id, ListEntry.list_code, ListEntry.origin, ListEntry.published_on,
                    ListEntry.expires_on, ListEntry.decision_no)
             .where(ListEntry.subject_id == bindparam("subject"), listed_on(_D)).order_by(ListEntry.list_code))

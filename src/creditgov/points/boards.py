@@ -29,7 +29,7 @@ from creditgov.records.models import CreditRecord
 from creditgov.reports import recommend
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
-from creditgov.scoring.published import band_table
+from creditgov.scoring.published import PUBLISHED, band_table
 from creditgov.security import service as audit
 from creditgov.security.crypto import mask_name
 from creditgov.subjects.models import Region, Subject
@@ -104,9 +104,7 @@ def in_region(region: Region | None) -> ColumnElement[bool]:
 
 def published_runs(session: Session) -> list[EvaluationRun]:
     """The newest published, finished run of each model: what the public may see."""
-    newest = (select(func.max(EvaluationRun.id)).where(EvaluationRun.status == "done",
-                                                        EvaluationRun.published.is_(True))
-              .group_by(EvaluationRun.model_name))
+    newest = select(func.max(EvaluationRun.id)).where(PUBLISHED).group_by(EvaluationRun.model_name)
     q = select(EvaluationRun).where(EvaluationRun.id.in_(newest)).order_by(EvaluationRun.model_name)
     return list(session.execute(q).scalars())
 

@@ -18,7 +18,7 @@ from creditgov.points.models import PointsAccount, PointsEntry
 from creditgov.points.rules import rules
 from creditgov.records.models import CreditRecord
 from creditgov.scoring.models import EvaluationRun, Score
-from creditgov.scoring.published import band_table
+from creditgov.scoring.published import PUBLISHED, band_table
 
 
 # ------------------------------------------------------------------ evaluations
@@ -26,8 +26,7 @@ def runs_of_record(session: Session, since: dt.date) -> dict[tuple[str, str], Ev
     """(model, month) -> the run that earns for that month: the latest published,
     finished run whose as-of date falls in it."""
     models = [r.model for r in rules(session).evaluations]
-    q = (select(EvaluationRun).where(EvaluationRun.model_name.in_(models), EvaluationRun.published.is_(True),
-                                     EvaluationRun.status == "done", EvaluationRun.as_of >= since)
+    q = (select(EvaluationRun).where(EvaluationRun.model_name.in_(models), PUBLISHED, EvaluationRun.as_of >= since)
          .order_by(EvaluationRun.id))
     out: dict[tuple[str, str], EvaluationRun] = {}
     for run in session.execute(q).scalars():

@@ -40,7 +40,7 @@ from creditgov.points.shop import kinds_only
 from creditgov.records.models import CreditRecord
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
-from creditgov.scoring.published import band_table
+from creditgov.scoring.published import band_table, latest_runs
 from creditgov.security import service as audit
 from creditgov.subjects.models import Subject
 
@@ -81,10 +81,9 @@ def _graded(session: Session, cfg: Criteria, subject_ids: list[int] | None) -> d
     """Subject -> its best basis among the criteria's models (newest published run each)."""
     table = band_table(session.connection())
     out: dict[int, dict[str, Any]] = {}
+    latest = {r.model_name: r for r in session.execute(latest_runs(cfg.models)).scalars()}
     for model in cfg.models:
-        run = session.execute(select(EvaluationRun).where(
-            EvaluationRun.model_name == model, EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-            .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()
+        run = latest.get(model)
         if run is None:
             continue
         grades = table.get((run.model_name, run.model_version), {})

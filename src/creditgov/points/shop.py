@@ -26,7 +26,7 @@ from creditgov.points.rules import NEWEST_HASH, NEWEST_ID, in_force
 from creditgov.points.schemas import OfferIn, ShopIn
 from creditgov.scoring import bands
 from creditgov.scoring.models import EvaluationRun, Score
-from creditgov.scoring.published import band_table
+from creditgov.scoring.published import NEWEST_FIRST, PUBLISHED, band_table
 from creditgov.security import service as audit
 from creditgov.subjects.models import Subject
 
@@ -89,8 +89,7 @@ def subject_band(session: Session, subject_id: int) -> str | None:
     row = session.execute(
         select(EvaluationRun.model_name, EvaluationRun.model_version, Score.grade)
         .join(Score, Score.run_id == EvaluationRun.id)
-        .where(Score.subject_id == subject_id, EvaluationRun.published.is_(True))
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).first()
+        .where(Score.subject_id == subject_id, PUBLISHED).order_by(*NEWEST_FIRST).limit(1)).first()
     if row is None:
         return None
     return band_table(session.connection()).get((row[0], row[1]), {}).get(row[2])

@@ -25,7 +25,8 @@ from creditgov.core.config import PolicyFile
 from creditgov.core.errors import NotFound
 from creditgov.lists.models import ListEntry
 from creditgov.lists.queries import listed_on
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring import published
+from creditgov.scoring.models import Score
 from creditgov.security.crypto import mask_name
 from creditgov.subjects.models import Region, Subject
 
@@ -62,9 +63,7 @@ def recommended(session: Session, code: str, *, limit: int = 500) -> dict[str, A
     if r is None:
         raise NotFound(f"no recommendation list {code!r}; known: {sorted(definitions())}",
                        code="reports.recommendation.not_found", params={"code": code})
-    run = session.execute(select(EvaluationRun).where(
-        EvaluationRun.model_name == r.model, EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).scalar_one_or_none()
+    run = published.latest_run(session, r.model)
     head = {"code": r.code, "title_zh": r.title_zh, "title_en": r.title_en, "model": r.model,
             "min_score": str(r.min_score), "citation": r.citation.strip(), "on": clock.today().isoformat()}
     if run is None:

@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.core.errors import CreditGovError
-from creditgov.scoring import explain
+from creditgov.scoring import explain, published
 from creditgov.scoring import service as scoring_service
-from creditgov.scoring.models import EvaluationRun, Reevaluation, Score
+from creditgov.scoring.models import Reevaluation, Score
 from creditgov.security import service as audit
 
 # What set a re-evaluation off (its `cause`, "<kind>:<id>"), in words.
@@ -48,10 +48,7 @@ def published_models(session: Session) -> list[str]:
 
 def latest_published(session: Session, model: str, subject_id: int) -> tuple[int | None, str | None]:
     """(the model's latest published run, the subject's grade in it)."""
-    run_id = session.execute(
-        select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                       EvaluationRun.status == "done")
-        .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1)).scalar()
+    run_id = session.execute(published.latest_run_id(model)).scalar()
     if run_id is None:
         return None, None
     grade = session.execute(select(Score.grade).where(Score.run_id == run_id, Score.subject_id == subject_id)).scalar()
@@ -112,10 +109,16 @@ Q_LATER = (select(Reevaluation)
 
 def superseding(session: Session, subject_id: int, run_ids: dict[str, int]) -> dict[str, Reevaluation]:
     """Model name -> the re-evaluation that supersedes the subject's row in that model's
-    run in `run_ids` (the run the reader shows), for the models that have one."""
-    out = {}
-    for model, run in run_ids.items():
-        later = session.execute(Q_LATER, {"subject": subject_id, "model": model, "run": run}).scalar()
-        if later is not None:
-            out[model] = later
+    run in `run_ids` (the run the reader shows), for the models that have one: `Q_LATER`
+    for every model at once, in one statement."""
+    if not run_ids:
+        return {}
+    q = (select(Reevaluation)
+         .where(Reevaluation.subject_id == subject_id,
+                or_(*(and_(Reevaluation.model_name == model, Reevaluation.previous_run_id == run)
+                      for model, run in run_ids.items())))
+         .order_by(Reevaluation.id))
+    out: dict[str, Reevaluation] = {}
+    for later in session.execute(q).scalars():
+        out[later.model_name] = later  # by id: the newest of each model wins
     return out

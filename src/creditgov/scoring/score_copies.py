@@ -41,6 +41,7 @@ from creditgov.core.duck import connect as duck_connect
 from creditgov.core.errors import ConfigError
 from creditgov.scoring import segments
 from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring.published import NEWEST_FIRST, PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +171,8 @@ class Copies:
 
 def _latest(session: Session, last: int) -> list[EvaluationRun]:
     """Each model's latest `last` published, finished runs."""
-    runs = session.execute(select(EvaluationRun).where(EvaluationRun.published.is_(True),
-                                                       EvaluationRun.status == "done")
-                           .order_by(EvaluationRun.model_name, EvaluationRun.as_of.desc(),
-                                     EvaluationRun.id.desc())).scalars()
+    runs = session.execute(select(EvaluationRun).where(PUBLISHED)
+                           .order_by(EvaluationRun.model_name, *NEWEST_FIRST)).scalars()
     seen: dict[str, int] = {}
     latest = []
     for run in runs:

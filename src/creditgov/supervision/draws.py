@@ -22,7 +22,8 @@ from creditgov.core import clock, db
 from creditgov.core.db import bulk_insert
 from creditgov.core.errors import InvalidInput, NotFound
 from creditgov.records import received
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring import published
+from creditgov.scoring.models import Score
 from creditgov.security import service as audit
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Region, Subject
@@ -37,10 +38,7 @@ SCOPE_KEYS = ("region", "industry", "kind")
 
 
 def _latest_run(session: Session, model: str, as_of: dt.date) -> int | None:
-    q = (select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                        EvaluationRun.status == "done", EvaluationRun.as_of <= as_of)
-         .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(1))
-    return session.execute(q).scalar()
+    return session.execute(published.latest_run_id(model, as_of)).scalar()
 
 
 def normalise_scope(scope: dict[str, Any] | None) -> dict[str, Any]:
