@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from typer.testing import CliRunner
 
 from creditgov import bootstrap
 from creditgov.core import db
 from creditgov.security.crypto import KeyRing, create_key_file
+from creditgov.security.policy import ARGON2ID_FLOOR, SIGNIN
 from tests import store_template
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -71,6 +73,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def keyring(tmp_path: Path) -> KeyRing:
     return create_key_file(tmp_path / "test.key")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheapest_password_hashing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Passwords hashed at the lowest cost the sign-in policy accepts (OWASP's Argon2id
+    minimum, 7 MiB × 5 passes × 1 lane: about an eighth of the CPU time of the shipped
+    64 MiB × 3 × 4), set as a deployment sets its own: the shipped policy with only its
+    `hashing` figures changed, named by CREDITGOV_SIGNIN_POLICY (commands run as
+    processes inherit it). Tests of the cost itself take the variable away for the
+    shipped figures (tests/security/test_password_hashing.py)."""
+    memory_kib, time_cost = min(ARGON2ID_FLOOR, key=lambda pair: pair[0] * pair[1])
+    doc = yaml.safe_load(SIGNIN.text())
+    doc["hashing"] = {**doc["hashing"], "memory_kib": memory_kib, "time_cost": time_cost, "parallelism": 1}
+    path = tmp_path_factory.getbasetemp() / "signin-tests.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CREDITGOV_SIGNIN_POLICY", str(path))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,6 @@ up; an answer that sets a cookie is never kept; a points redemption keeps its ow
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from creditgov.security import users
 from creditgov.security.accounts import ApiToken, WebSession
 from creditgov.security.crypto import create_key_file
 from creditgov.security.models import RequestKey
+from tests.concurrency import at_once
 from tests.lists.helpers import make_subject
 from tests.points.helpers import a_shop, an_offer, give
 
@@ -147,25 +147,13 @@ def test_a_redemption_keeps_its_own_key(site: Site) -> None:
 
 
 def test_copies_sent_at_once_do_the_act_once(site: Site) -> None:
-    start = threading.Barrier(6)
-    answers: list[tuple[int, str | None, Any]] = []
-    errors: list[BaseException] = []
+    clients = [TestClient(site.app, base_url="https://testserver") for _ in range(6)]
 
-    def send() -> None:
-        try:
-            client = TestClient(site.app, base_url="https://testserver")
-            start.wait()
-            r = client.post("/api/v1/data-requests", json=REQUEST, headers=site.h("office", "at-once"))
-            answers.append((r.status_code, r.headers.get("idempotent-replayed"), r.json()))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+    def send(i: int) -> tuple[int, str | None, Any]:
+        r = clients[i].post("/api/v1/data-requests", json=REQUEST, headers=site.h("office", "at-once"))
+        return r.status_code, r.headers.get("idempotent-replayed"), r.json()
 
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    answers = at_once(send, 6)
     done = [a for a in answers if a[0] == 201 and a[1] is None]
     assert len(done) == 1, answers
     for status, replayed, body in answers:

@@ -21,6 +21,7 @@ from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing
 from creditgov.security.models import AuditEntry
 from creditgov.subjects import service as subjects
+from tests.concurrency import at_once
 from tests.lists.helpers import make_subject
 
 
@@ -113,28 +114,19 @@ def test_templates_must_name_known_departments_and_items(county_sqlite: str, tmp
 def test_two_officers_verifying_at_once_leave_one_outcome_and_one_record(county: str) -> None:
     """Both threads start their transaction together; the row lock (PostgreSQL) or the
     single writer (SQLite) lets one win, and the other sees the verdict and stops."""
-    import threading
-
     with db.session_scope(county) as s:
         firm = make_subject(s)
         cid, fid = commitments.sign(s, subject_id=firm.id, template_code="notification-commitment").id, firm.id
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
+    verdicts = ("breached", "fulfilled")
 
-    def officer(outcome: str) -> None:
-        barrier.wait()
-        try:
-            with db.session_scope(county) as s:
-                commitments.verify(s, commitment_id=cid, outcome=outcome, department="market", note=f"by {outcome}")
-            outcomes.append(outcome)
-        except InvalidInput:
-            outcomes.append("refused")
+    def officer(i: int) -> str:
+        with db.session_scope(county) as s:
+            commitments.verify(s, commitment_id=cid, outcome=verdicts[i], department="market",
+                               note=f"by {verdicts[i]}")
+        return verdicts[i]
 
-    threads = [threading.Thread(target=officer, args=(o,)) for o in ("breached", "fulfilled")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = ["refused" if isinstance(o, InvalidInput) else o
+                for o in at_once(officer, 2, returning=(InvalidInput,), timeout=60)]
     assert len(outcomes) == 2 and outcomes.count("refused") == 1
     with db.session_scope(county) as s:
         c = commitments.get(s, cid)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from creditgov.core.errors import NotFound
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from creditgov.web import i18n
+from tests.concurrency import at_once
 
 HOSTILE = '"><script>alert(1)</script> O\'Brien 😀 \u202e'
 FORM = {"category": "quality", "respondent_name": "窗口商行 " + HOSTILE, "respondent_code": "",
@@ -230,24 +230,11 @@ def test_the_same_words_from_two_people_who_left_no_contact_are_two_complaints(s
 def test_two_submissions_at_once_file_one_complaint(site) -> None:
     _c, _heads, store, kr = site
     data = ComplaintIn.model_validate({**FORM, "respondent_code": None})
-    start = threading.Barrier(2)
-    got: list[bool] = []
-    errors: list[BaseException] = []
+    def submit(_i: int) -> bool:
+        with session_scope(store) as s:
+            return service.take(s, kr, data, channel="counter", actor="user:office").created
 
-    def submit() -> None:
-        try:
-            start.wait()
-            with session_scope(store) as s:
-                got.append(service.take(s, kr, data, channel="counter", actor="user:office").created)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    got = at_once(submit, 2, timeout=60)
     assert sorted(got) == [False, True] and _count(store) == 1
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -18,27 +17,22 @@ from creditgov.points import ledger, shop
 from creditgov.points.models import Offer, PointsEntry, Redemption
 from creditgov.subjects.models import Subject
 from tests import store_template
+from tests.concurrency import at_once
 from tests.lists.helpers import make_subject
 from tests.points.helpers import a_shop, an_offer, give, residents
 
 
 def _race(url: str, calls: list[tuple[int, int, str]]) -> list[str]:
     """Each call in its own thread and its own unit of work, released together."""
-    gate = threading.Barrier(len(calls))
+    def one(i: int) -> str:
+        subject_id, offer_id, key = calls[i]
+        with db.session_scope(url) as s:
+            _r, created = shop.redeem(s, subject_id=subject_id, offer_id=offer_id, key=key,
+                                      actor=f"test:{subject_id}")
+        return "created" if created else "replayed"
 
-    def one(call: tuple[int, int, str]) -> str:
-        subject_id, offer_id, key = call
-        gate.wait()
-        try:
-            with db.session_scope(url) as s:
-                _r, created = shop.redeem(s, subject_id=subject_id, offer_id=offer_id, key=key,
-                                          actor=f"test:{subject_id}")
-            return "created" if created else "replayed"
-        except Conflict as exc:
-            return f"refused: {exc}"
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(one, calls))
+    return [f"refused: {o}" if isinstance(o, Conflict) else o
+            for o in at_once(one, len(calls), returning=(Conflict,))]
 
 
 def test_fifty_concurrent_redemptions_of_stock_ten_sell_exactly_ten(store: str) -> None:

@@ -6,7 +6,6 @@ reads back exactly as the store's own rows, and the batch result does not move."
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,6 +15,7 @@ from sqlalchemy.engine import make_url
 from creditgov.core import db
 from creditgov.scoring import engines, segments, service
 from tests import store_template
+from tests.concurrency import at_once
 from tests.scoring.conftest import AS_OF
 
 MODELS = ("qujiang-park", "community-resident")
@@ -30,18 +30,7 @@ def store(county: str, tmp_path: Path) -> str:
 def race(url: str, n: int = 3) -> None:
     """`n` refreshes of the same copy at once: at least one rebuilds it, the others find
     it done or lose the race (and keep the winner's)."""
-    results: list[dict] = []
-    barrier = threading.Barrier(n)
-
-    def go() -> None:
-        barrier.wait()
-        results.append(segments.refresh(url, min_rows=0))
-
-    threads = [threading.Thread(target=go) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results: list[dict] = at_once(lambda _i: segments.refresh(url, min_rows=0), n)
     actions = sorted(r["action"] for r in results)
     assert len(actions) == n and actions.count("rebuilt") >= 1, actions
     assert set(actions) <= {"rebuilt", "lost-race", "none"}, actions

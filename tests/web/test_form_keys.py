@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from creditgov.core.db import session_scope
 from creditgov.security import users
 from creditgov.security.crypto import create_key_file
 from creditgov.security.models import RequestKey
+from tests.concurrency import at_once
 
 MARKUP = '"><script>alert(1)</script> O\'Brien “引号” \u202e😀'
 PASSWORD = "Vermilion-harbour-tide-92"
@@ -150,26 +150,14 @@ def test_a_double_click_in_a_browser_session_decides_once(site: Site) -> None:
     fields = {**_form(officer.get(f"/data-requests/{form_id}").text, f"decide-{item_id}"),
               "decision": "approved", "reason": MARKUP}
     assert fields["form_key"] and fields["csrf_token"]
-    start = threading.Barrier(2)
-    answers: list[tuple[int, str, str | None]] = []
-    errors: list[BaseException] = []
+    browsers = [TestClient(site.app, base_url="https://testserver", follow_redirects=False,
+                           cookies=dict(officer.cookies.items())) for _ in range(2)]
 
-    def click() -> None:
-        try:
-            browser = TestClient(site.app, base_url="https://testserver", follow_redirects=False,
-                                 cookies=dict(officer.cookies.items()))
-            start.wait()
-            r = browser.post(f"/data-requests/items/{item_id}/decide", data=fields)
-            answers.append((r.status_code, r.headers.get("location", r.text[:300]), r.headers.get("idempotent-replayed")))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+    def click(i: int) -> tuple[int, str, str | None]:
+        r = browsers[i].post(f"/data-requests/items/{item_id}/decide", data=fields)
+        return r.status_code, r.headers.get("location", r.text[:300]), r.headers.get("idempotent-replayed")
 
-    clicks = [threading.Thread(target=click) for _ in range(2)]
-    for t in clicks:
-        t.start()
-    for t in clicks:
-        t.join(120)
-    assert not errors, errors
+    answers = at_once(click, 2)
     target = f"/data-requests/{form_id}?done=approved#item-{item_id}"
     assert sorted(a[:2] for a in answers) == [(303, target), (303, target)], answers
     assert sorted(str(a[2]) for a in answers) == ["None", "true"]       # the second is the first's answer

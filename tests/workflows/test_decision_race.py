@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.concurrency import at_once
 from tests.workflows.helpers import add_record, count, make_firm
 
 from creditgov.commitments import service as commitments_service
@@ -39,27 +40,18 @@ def _forwarded(url: str, today) -> tuple[int, int]:
 
 
 def _race(url: str, deciders: dict[str, Callable[[Session], object]]) -> dict[str, str]:
-    """Start every decider at the same instant, each in its own session and transaction."""
-    barrier = threading.Barrier(len(deciders))
-    results: dict[str, str] = {}
+    """Start every decider at the same instant, each in its own session and transaction:
+    who decided ("won") and who found it decided ("lost"); any other error is raised, so
+    a crash is not mistaken for a loss."""
+    names = list(deciders)
 
-    def run(name: str, decide: Callable[[Session], object]) -> None:
-        try:
-            with db.session_scope(url) as s:
-                barrier.wait(timeout=20)
-                decide(s)
-            results[name] = "won"
-        except AlreadyDecided:
-            results[name] = "lost"
-        except Exception as exc:  # reported, so a crash is not mistaken for a loss
-            results[name] = f"error: {exc!r}"
+    def run(i: int) -> str:
+        with db.session_scope(url) as s:
+            deciders[names[i]](s)
+        return "won"
 
-    threads = [threading.Thread(target=run, args=item) for item in deciders.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+    outcomes = at_once(run, len(names), returning=(AlreadyDecided,), timeout=60)
+    return {name: "lost" if isinstance(o, AlreadyDecided) else o for name, o in zip(names, outcomes, strict=True)}
 
 
 def _outcome_is_single(url: str, app_id: int, rec_id: int, results: dict[str, str]) -> None:

@@ -1,17 +1,20 @@
 """Passwords: hashing, the strength rule, history, expiry, change and reset.
 
-Hashes are argon2id (argon2-cffi's defaults, rehashed when they change). Strength is
-judged by zxcvbn's estimate (its score 0–4 knows common passwords, dictionary words,
-keyboard walks, dates and the account's own names), not by composition rules, which
-push people to `Passw0rd!` and forbid nothing that matters (NIST SP 800-63B
-5.1.1.2). The figures — length and score per role, how many earlier passwords may not
-come back, days before expiry — are the sign-in policy's (`data/signin.yaml`).
+Hashes are argon2id at the cost the sign-in policy names (`hashing`: memory, passes,
+lanes; argon2-cffi's defaults when a deployment's file has none); a hash made at another
+cost is made again at its holder's next sign-in. Strength is judged by zxcvbn's estimate
+(its score 0–4 knows common passwords, dictionary words, keyboard walks, dates and the
+account's own names), not by composition rules, which push people to `Passw0rd!` and
+forbid nothing that matters (NIST SP 800-63B 5.1.1.2). The figures — the hashing cost,
+length and score per role, how many earlier passwords may not come back, days before
+expiry — are the sign-in policy's (`data/signin.yaml`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,16 +27,26 @@ from creditgov.core.errors import InvalidInput
 from creditgov.security import attempts
 from creditgov.security import service as audit
 from creditgov.security.accounts import PasswordHistory, User, WebSession
-from creditgov.security.policy import policy
+from creditgov.security.policy import Hashing, policy
 from creditgov.security.scopes import Role, Unauthenticated
 
 MAX_LENGTH = 200
 _ESTIMATED = 72  # characters the strength estimator reads
-_hasher = PasswordHasher()
-# Verified against when the account does not exist, so a wrong name costs the same time.
-DUMMY_HASH = _hasher.hash("not-a-real-password")
 # Words any password of this product should not lean on, besides the account's own names.
 _CONTEXT = ["creditgov", "credit", "xinyong", "changxing", "admin", "password"]
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(cost: Hashing | None) -> tuple[PasswordHasher, str]:
+    """The hasher at `cost`, and a hash it made that is verified against when the account
+    does not exist (so a wrong name costs the same time as a wrong password)."""
+    hasher = PasswordHasher() if cost is None else PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism)
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    return _hasher_for(policy().hashing)
 
 
 def _text(password: str) -> bool:
@@ -51,19 +64,20 @@ def verify(stored: str | None, password: str) -> bool:
     have been a password), the same work is done against a dummy so the answer takes as
     long either way."""
     usable = _text(password)
+    hasher, dummy = _hasher()
     try:
-        return (_hasher.verify(stored if stored and usable else DUMMY_HASH, password if usable else "-")
+        return (hasher.verify(stored if stored and usable else dummy, password if usable else "-")
                 and stored is not None and usable)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
+    return _hasher()[0].check_needs_rehash(stored)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def check_strength(password: str, *, role: Role, username: str, display_name: str = "") -> None:

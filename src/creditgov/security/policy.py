@@ -1,8 +1,8 @@
-"""The sign-in policy (`data/signin.yaml`): lock-out, rate limits, passwords, the second
-factor, session time-outs and API token lifetimes, each with its basis. Figures that
-law and local practice set are data beside the code that reads them, so a deployment
-changes them by putting its own file in place (`CREDITGOV_SIGNIN_POLICY`), validated
-the same way, rather than by editing code."""
+"""The sign-in policy (`data/signin.yaml`): lock-out, rate limits, passwords and the
+cost of hashing them, the second factor, session time-outs and API token lifetimes,
+each with its basis. Figures that law and local practice set are data beside the code
+that reads them, so a deployment changes them by putting its own file in place
+(`CREDITGOV_SIGNIN_POLICY`), validated the same way, rather than by editing code."""
 
 from __future__ import annotations
 
@@ -56,6 +56,29 @@ class Passwords(BaseModel):
         return self.min_length, self.min_score
 
 
+# OWASP Password Storage Cheat Sheet, Argon2id: (memory in KiB, passes) pairs that give
+# the same defence, trading memory for time. A policy must reach at least one of them.
+ARGON2ID_FLOOR: tuple[tuple[int, int], ...] = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+class Hashing(BaseModel):
+    """argon2id's cost for the stored passwords: memory (KiB), passes over it, lanes."""
+
+    model_config = _FROZEN
+    memory_kib: int = Field(ge=min(m for m, _t in ARGON2ID_FLOOR), le=4 * 1024 * 1024)
+    time_cost: int = Field(ge=1, le=64)
+    parallelism: int = Field(ge=1, le=64)
+    basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _not_below_the_floor(self) -> Hashing:
+        if not any(self.memory_kib >= m and self.time_cost >= t for m, t in ARGON2ID_FLOOR):
+            pairs = ", ".join(f"{m} KiB × {t}" for m, t in ARGON2ID_FLOOR)
+            raise ValueError(f"memory_kib {self.memory_kib} with time_cost {self.time_cost} is below "
+                             f"OWASP's Argon2id minimum: reach one of {pairs}")
+        return self
+
+
 class SecondFactor(BaseModel):
     model_config = _FROZEN
     required_roles: list[Role]
@@ -97,6 +120,9 @@ class SigninPolicy(BaseModel):
     lockout: Lockout
     rates: Rates
     passwords: Passwords
+    # Optional so that a deployment's file written before it still loads: without it,
+    # argon2-cffi's own figures (RFC 9106's second recommendation) apply.
+    hashing: Hashing | None = None
     second_factor: SecondFactor
     sessions: Sessions
     tokens: Tokens
