@@ -70,9 +70,22 @@ def seed(url: str) -> Seeded:
     alert_id = raise_test_alert(url, 1, key="test:subject-1", recipients=SEEDED_RECIPIENTS)
     with db.session_scope(url) as s:
         out = supervision_draws.draw(s, policy_name=TEST_POLICY, seed=SEED, actor="test")
-        task_id = s.execute(select(InspectionTask.id).where(InspectionTask.draw_id == out["draw_id"],
-                                                            InspectionTask.subject_id == 1)).scalar_one()
+        task = s.execute(select(InspectionTask).where(InspectionTask.draw_id == out["draw_id"],
+                                                      InspectionTask.subject_id == 1)).scalar_one()
+        task_id = task.id
+        # The county's inspector account acts for the first inspector drawn for it (the
+        # roster names the account), so it may record the task's result.
+        supervision_service.load_inspectors(s, roster=InspectorsFile.model_validate(
+            roster_with_account(task.assignees[0], INSPECTOR_ACCOUNT)), actor="test")
     return Seeded(alert_id=alert_id, draw_id=int(out["draw_id"]), task_id=int(task_id))
+
+
+INSPECTOR_ACCOUNT = "t-inspector"
+
+
+def roster_with_account(code: str, account: str) -> dict:
+    """ROSTER with `account` acting for the inspector `code`."""
+    return {"inspectors": [{**i, "account": account} if i["code"] == code else i for i in ROSTER["inspectors"]]}
 
 
 def fresh_county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from creditgov.cli.main import app
 from creditgov.core import db
-from creditgov.core.errors import InvalidInput
+from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.scoring.models import EvaluationRun, Score
 
 PCE = "public-credit-enterprise"
@@ -69,13 +69,32 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         # … and on 1 November, after the 7-day window, the units decide and publish
         mp.setenv("CREDITGOV_TODAY", "2026-11-01")
         early = cg("lists", "publish", "--all", "--json")
-        approvals = {u: cg("lists", "approve", "--all", "--unit", u, "--json")["done"]
-                     for u in ("court", "market", "safety", "credit")}
+        decided = {u: cg("lists", "approve", "--all", "--unit", u, "--json")
+                   for u in ("court", "market", "safety", "credit")}
+        approvals = {u: out["done"] for u, out in decided.items()}
         published = cg("lists", "publish", "--all", "--json")
         yield {"cg": cg, "url": url, "work": work, "mp": mp, "grades": grades, "init": init,
-               "proposals": proposals, "early": early, "approvals": approvals, "published": published}
+               "proposals": proposals, "early": early, "approvals": approvals, "decided": decided,
+               "published": published}
     finally:
         mp.undo()
+
+
+def test_a_proposal_whose_criterion_lapsed_is_refused_then_withdrawn(demo: dict[str, Any]) -> None:
+    """The demo county holds one: a red-list proposal of 20 October whose firm has a
+    negative record by 1 November. Approving it alone is refused, naming the record;
+    the officer withdraws it (`lists withdraw`), the reason saying what changed."""
+    cg = demo["cg"]
+    pending = [e for e in cg("lists", "entries", "--list", "red", "--status", "notified", "--json")
+               if e["criterion"] == "a-grade-three-clean-years"]
+    assert len(pending) == 1
+    entry = pending[0]["id"]
+    with pytest.raises(Conflict, match="no negative record in 3 years") as refused:
+        cg("lists", "approve", str(entry), "--unit", "credit")
+    assert refused.value.code == "lists.entry.criterion_lapsed" and f"lists withdraw {entry}" in str(refused.value)
+    out = cg("lists", "withdraw", str(entry), "--json")
+    assert out["status"] == "withdrawn" and out["exit_reason"].startswith("拟列入依据已不成立：")
+    assert "已不符合“3年内无不良信用记录”" in out["exit_reason"]
 
 
 def _on_list(demo: dict[str, Any], code: str) -> list[int]:
@@ -91,7 +110,12 @@ def test_shipped_criteria_populate_every_list(demo: dict[str, Any]) -> None:
     assert demo["proposals"]["notified"] == demo["proposals"]["proposed"]
     assert demo["early"]["done"] == 0  # nothing approved yet, so nothing published
     assert demo["approvals"]["court"] == by["serious-dishonesty/court-dishonest-debtor"]
-    assert demo["published"]["done"] == demo["proposals"]["proposed"]
+    # What a proposal of 20 October rests on may no longer hold on 1 November (a record
+    # that came in since): the unit's approval is refused for it, everything else is
+    # approved and published.
+    lapsed = sum(out["refused"].get("criterion no longer holds", 0) for out in demo["decided"].values())
+    assert sum(demo["approvals"].values()) == demo["proposals"]["proposed"] - lapsed
+    assert demo["published"]["done"] == demo["proposals"]["proposed"] - lapsed
     defs = {d["code"]: d["entries"] for d in demo["cg"]("lists", "defs", "--json")}
     for code in ("red", "serious-dishonesty", "key-attention"):
         assert defs[code].get("published", 0) > 0, code

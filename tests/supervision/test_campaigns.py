@@ -102,7 +102,8 @@ def test_a_campaign_from_targets_to_closing_summary(county: tuple[str, Path]) ->
         n_targets = got["targets"]
         assert n_targets == len(graded | listed | people)
 
-        inspector = s.execute(select(Inspector.code).where(Inspector.active.is_(True)).limit(1)).scalar_one()
+        inspector = s.execute(select(Inspector.code).where(Inspector.active.is_(True), Inspector.pool == "market")
+                              .order_by(Inspector.code).limit(1)).scalar_one()
         made = campaigns.assign_tasks(s, campaign_id=cid, assignees=[inspector], actor="office")
         assert len(made) == n_targets and {t.kind for t in made} == {"campaign"}
         assert all(t.campaign_id == cid and t.due_on == dt.date(2026, 11, 30) and t.assignees == [inspector]

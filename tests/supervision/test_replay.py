@@ -223,6 +223,15 @@ def test_inspectors_lists_the_pools_with_their_regions(demo_store: Demo) -> None
         assert street and i["region"] == f"330127-{street.group(1)}" and i["region_name"], i
         assert i["kind_label"] == "执法检查人员 law-enforcement inspector" and i["active"]
     assert any(i["kind_label"] == "网格员 grid worker" for i in pools["tourism"]["inspectors"])
+    # The demo's `inspector` account (`users demo`: the street with the most subjects) acts
+    # for that street's first inspector, and nobody else's account is named.
+    from creditgov.security.demo import _busiest_region
+
+    with db.session_scope(url) as s:
+        street = _busiest_region(s, 1)
+    assert street is not None
+    assert [(i["code"], i["account"]) for p in pools.values() for i in p["inspectors"] if i["account"]] == \
+        [(f"SJ-{street[-3:]}-1", "inspector")]
     # What the list shows is what a draw's conflict rule reads.
     with db.session_scope(url) as s:
         _, policy = service.policy(s, POLICY)

@@ -267,6 +267,15 @@ def reject(entry_id: int = typer.Argument(...), unit: str = typer.Option(..., "-
     _done(out, json_out, f"entry {entry_id} rejected")
 
 
+@app.command("withdraw")
+def withdraw(entry_id: int = typer.Argument(...), actor: str = ActorOpt, json_out: bool = JsonOpt) -> None:
+    """Withdraw a pending proposal whose criterion no longer holds (the reason says what
+    changed); one whose criterion holds is the identifying unit's to reject."""
+    with session() as s:
+        out = queries.entry_dict(exits.withdraw_lapsed(s, entry_id=entry_id, actor=actor))
+    _done(out, json_out, f"entry {entry_id} withdrawn: {out['exit_reason']}")
+
+
 @app.command("publish")
 def publish(entry_id: int = typer.Argument(None), all_: bool = typer.Option(False, "--all",
                                                                             help="Every approved entry that may be."),
@@ -320,6 +329,14 @@ def run(list_code: str = typer.Option(None, "--list", help="Only this list."),
     for k, n in sorted(out["skipped"].items()):
         t.add_row(f"[dim]skipped: {k}[/dim]", f"[dim]{n}[/dim]")
     console.print(t)
+    said = "said_en" if lang() == "en" else "said_zh"
+    for x in out["withdrawn"]:
+        console.print(f"withdrawn: entry {x['entry']} ({label('list', x['list'])}) — {x[said]}",
+                      markup=False, highlight=False)
+    for x in out["lapsed_published"]:
+        console.print(f"published, criterion no longer holds: entry {x['entry']} ({label('list', x['list'])}) — "
+                      f"{x[said]}; the identifying unit may take it off (`lists exit {x['entry']} --reason …`)",
+                      markup=False, highlight=False)
 
 
 @app.command("import")

@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
+from creditgov.lists.exits import withdraw_all_lapsed
 from creditgov.lists.models import OPEN_STATUSES, ListEntry
 from creditgov.lists.queries import definition, definitions
+from creditgov.lists.recheck import Lapse, pending_with_lapses
 from creditgov.lists.schemas import EvaluationCriterion, RecordCriterion
 from creditgov.lists.service import notify, propose
 from creditgov.records.models import CreditRecord
-from creditgov.scoring.models import EvaluationRun, Score
+from creditgov.scoring import published
+from creditgov.scoring.models import Score
 from creditgov.security import service as audit
 from creditgov.subjects.models import Subject
 
@@ -52,10 +55,7 @@ def _record_candidates(session: Session, crit: RecordCriterion, as_of: dt.date) 
 
 
 def latest_published_runs(session: Session, model: str, as_of: dt.date, n: int) -> list[int]:
-    q = (select(EvaluationRun.id).where(EvaluationRun.model_name == model, EvaluationRun.published.is_(True),
-                                        EvaluationRun.status == "done", EvaluationRun.as_of <= as_of)
-         .order_by(EvaluationRun.as_of.desc(), EvaluationRun.id.desc()).limit(n))
-    return list(session.execute(q).scalars())
+    return list(session.execute(published.newest_first(model, as_of=as_of).limit(n)).scalars())
 
 
 def _evaluation_candidates(session: Session, crit: EvaluationCriterion, as_of: dt.date) -> list[Candidate]:
@@ -84,21 +84,40 @@ class CriteriaResult:
     skipped: Counter[str] = field(default_factory=Counter)
     entry_ids: list[int] = field(default_factory=list)
     notified: int = 0
+    # Pending proposals withdrawn because their criterion no longer holds, and published
+    # entries whose criterion no longer holds (for the identifying unit to consider).
+    withdrawn: list[Lapse] = field(default_factory=list)
+    lapsed_published: list[Lapse] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "proposed": sum(self.proposed.values()),
                 "notified": self.notified, "by_criterion": dict(self.proposed),
-                "skipped": dict(self.skipped), "entries": self.entry_ids}
+                "skipped": dict(self.skipped), "entries": self.entry_ids,
+                "withdrawn": [_lapse_dict(x) for x in self.withdrawn],
+                "lapsed_published": [_lapse_dict(x) for x in self.lapsed_published]}
+
+
+def _lapse_dict(x: Lapse) -> dict[str, Any]:
+    return {"entry": x.entry_id, "list": x.list_code, "criterion": x.criterion, "why": x.why,
+            "said_zh": x.words("zh"), "said_en": x.words("en")}
 
 
 def run_criteria(session: Session, *, list_code: str | None = None, as_of: dt.date | None = None,
                  notify_now: bool = False, actor: str | None = None) -> CriteriaResult:
     """Turn the lists' evaluation and record criteria into proposals (never straight
     into publication). Idempotent: a subject with an open entry on the list, or whose
-    evidence (the record, or the latest run) already led to an entry, is skipped."""
+    evidence (the record, or the latest run) already led to an entry, is skipped.
+
+    Run as of today (the default), it first withdraws the pending proposals whose
+    criterion no longer holds (`exits.withdraw_all_lapsed`, the reason saying what
+    changed) and names the published entries whose criterion no longer holds — taking
+    those off is the identifying unit's decision (a `manual` exit with its reasons)."""
     actor = actor or audit.default_actor()
     as_of = as_of or clock.today()
     res = CriteriaResult(as_of)
+    if as_of == clock.today():
+        res.withdrawn = withdraw_all_lapsed(session, list_code=list_code, actor=actor)
+        res.lapsed_published = pending_with_lapses(session, list_code=list_code, statuses=("published",))
     defs = [definition(session, list_code)] if list_code else definitions(session)
     for d in defs:
         if d.origin != "local":

@@ -1,5 +1,6 @@
 """Leaving a list: by a list's exit conditions (manual, expiry, repair), by the lapse
-of its publication period, and when the record an entry rests on is repaired.
+of its publication period, when the record an entry rests on is repaired, and — before
+publication — when the criterion a proposal rests on no longer holds (`withdraw_lapsed`).
 
 Split out of `service.py` (the entry procedure); every exit goes through the same step
 machinery there, so it appends a `ListEntryEvent` and an audit entry and the entry and
@@ -13,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
+from creditgov.lists import recheck
 from creditgov.lists.models import EXIT_KINDS, OPEN_STATUSES, ListEntry
 from creditgov.lists.queries import definition
-from creditgov.lists.service import lock_entry, record_step, require_local
+from creditgov.lists.service import PENDING, lock_entry, record_step, require_local
 from creditgov.security import service as audit
 
 # The reason an entry whose publication period ended exits with (kept as written; a page
@@ -86,3 +88,42 @@ def exit_for_record(session: Session, *, record_id: int, reason: str, kind: str 
             record_step(session, e, "withdraw", "withdrawn", actor=actor, note=reason, detail={"record": record_id})
             out["withdrawn"].append(e.id)
     return out
+
+
+# What a withdrawal for a lapsed criterion says before what changed (kept as written).
+LAPSED_REASON = "拟列入依据已不成立："
+
+
+def withdraw_lapsed(session: Session, *, entry_id: int, actor: str | None = None,
+                    found: recheck.Lapse | None = None) -> ListEntry:
+    """Withdraw a pending proposal whose criterion no longer holds for its subject today
+    (`recheck.lapse`), the reason saying what changed (a restricted record by its
+    department only: the entry's history is read widely). A proposal whose criterion
+    still holds is refused: not listing it then is the identifying unit's decision
+    (`service.reject`)."""
+    actor = actor or audit.default_actor()
+    entry = lock_entry(session, entry_id)
+    require_local(entry, "withdrawn")
+    if entry.status not in PENDING:
+        raise InvalidInput(f"entry {entry_id} is {entry.status}; only a pending proposal can be withdrawn",
+                           code="lists.entry.not_pending", params={"entry": entry_id, "status": entry.status})
+    found = found or recheck.lapse(session, entry)
+    if found is None:
+        raise InvalidInput(f"entry {entry_id}: the criterion it was proposed under still holds; not listing it is "
+                           "the identifying unit's decision (`creditgov lists reject`)",
+                           code="lists.entry.criterion_holds", params={"entry": entry_id})
+    reason = LAPSED_REASON + found.words("zh", name_item=False)
+    entry.exit_reason = reason
+    record_step(session, entry, "withdraw", "withdrawn", actor=actor, note=reason,
+                detail={"criterion": found.criterion, "lapse": found.why,
+                        **{k: v for k, v in found.facts.items() if k in ("record", "item", "on", "grade", "run_on")}})
+    return entry
+
+
+def withdraw_all_lapsed(session: Session, *, list_code: str | None = None,
+                        actor: str | None = None) -> list[recheck.Lapse]:
+    """Withdraw every pending proposal whose criterion no longer holds today (`lists run`)."""
+    lapses = recheck.pending_with_lapses(session, list_code=list_code)
+    for found in lapses:
+        withdraw_lapsed(session, entry_id=found.entry_id, actor=actor, found=found)
+    return lapses

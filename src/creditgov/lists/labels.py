@@ -33,6 +33,18 @@ REFUSALS: Names = {
     "lists.entry.not_found": ("找不到名单条目 #{id}。", "List entry #{id} was not found."),
     "lists.exit.not_allowed": ("名单条目 #{entry} 所在的“{list:list}”不能以“{kind:exit_kind}”方式移出。",
                                "“{list:list}” does not allow the exit “{kind:exit_kind}” (entry #{entry})."),
+    # Approving or publishing an entry whose criterion no longer holds (lists/recheck.py).
+    "lists.entry.criterion_lapsed": ("名单条目 #{entry}（“{list:list}”）不能{step:list_step}：拟列入的依据已不成立——"
+                                     "{facts_zh}。可撤回该拟列入，或由认定单位决定不予列入。",
+                                     "Entry #{entry} (“{list:list}”) cannot go ahead: what it was proposed on no "
+                                     "longer holds — {facts_en}. Withdraw the proposal, or the identifying unit "
+                                     "decides not to list it."),
+    "lists.entry.criterion_holds": ("名单条目 #{entry} 的拟列入依据仍然成立，不能撤回：是否列入由认定单位决定。",
+                                    "What entry #{entry} was proposed on still holds, so it is not withdrawn: "
+                                    "whether to list it is the identifying unit's decision."),
+    "lists.entry.not_pending": ("名单条目 #{entry} 已是“{status:list_status}”状态，只有尚未公示的拟列入可以撤回。",
+                                "Entry #{entry} is already “{status:list_status}”: only a proposal not yet "
+                                "published can be withdrawn."),
 }
 
 LABELS = {"refusal": REFUSALS, "list_step": LIST_STEP, "list": (_lists, Table(stored("credit_lists"))),

@@ -31,8 +31,8 @@ from creditgov.catalog import departments
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.config import PolicyFile
-from creditgov.core.errors import ConfigError, InvalidInput, NotFound
-from creditgov.lists import documents
+from creditgov.core.errors import ConfigError, Conflict, InvalidInput, NotFound
+from creditgov.lists import documents, recheck
 from creditgov.lists.models import OPEN_STATUSES, CreditList, ListEntry, ListEntryEvent
 from creditgov.lists.numbers import next_number
 from creditgov.lists.queries import definition
@@ -281,9 +281,10 @@ def approve(session: Session, *, entry_id: int, unit: str, decision_no: str | No
             note: str | None = None, publication_months: int | None = None,
             actor: str | None = None) -> ListEntry:
     """The identifying unit's written decision to list. Only that unit may approve, only
-    after notice, and only once the window has passed or the subject has answered. The
-    decision sets the publication period within the list's range and is stored as text
-    with the step."""
+    after notice, only once the window has passed or the subject has answered, and only
+    while the criterion it was proposed under still holds for the subject today
+    (`recheck`: refused, 409, naming what changed). The decision sets the publication
+    period within the list's range and is stored as text with the step."""
     actor = actor or audit.default_actor()
     entry = lock_entry(session, entry_id)
     require_local(entry, "approved")
@@ -297,6 +298,8 @@ def approve(session: Session, *, entry_id: int, unit: str, decision_no: str | No
         raise InvalidInput(f"the subject may answer until {entry.response_due}: approve after that day, "
                            "or once its representation is on file")
     d = definition(session, entry.list_code)
+    # What the proposal rests on may have stopped holding since it was made.
+    recheck.refuse_if_lapsed(session, entry, "approve", d)
     if decision_no:
         entry.decision_no = decision_no
     if d.requires_decision_no and not entry.decision_no:
@@ -330,7 +333,8 @@ def reject(session: Session, *, entry_id: int, unit: str, reason: str, actor: st
 def publish(session: Session, *, entry_id: int, actor: str | None = None) -> ListEntry:
     """Put an approved entry in force. Refuses before the response window has passed
     and without the identifying unit's approval — checked on the history, not only on
-    the status, so an entry whose status was edited by hand is still refused."""
+    the status, so an entry whose status was edited by hand is still refused — and when
+    the criterion it was proposed under no longer holds today (`recheck`)."""
     actor = actor or audit.default_actor()
     entry = lock_entry(session, entry_id)
     require_local(entry, "published")
@@ -353,6 +357,7 @@ def publish(session: Session, *, entry_id: int, actor: str | None = None) -> Lis
                            f"it can be published from {entry.response_due + dt.timedelta(days=1)}"
                            if entry.response_due else f"entry {entry_id} has no response window")
     d = definition(session, entry.list_code)
+    recheck.refuse_if_lapsed(session, entry, "publish", d)
     entry.published_on = today
     months = entry.publication_months or d.publication_months  # set by the decision; older entries: the list's
     entry.expires_on = clock.add_months(today, months) if months else None
@@ -393,8 +398,8 @@ def bulk_step(session: Session, *, step: str, list_code: str | None = None, unit
                 else:
                     publish(session, entry_id=i, actor=actor)
             done.append(i)
-        except InvalidInput as exc:
-            refused[_reason_kind(str(exc))] += 1
+        except (InvalidInput, Conflict) as exc:
+            refused[_reason_kind(exc)] += 1
     return {"step": step, "done": len(done), "entries": done, "refused": dict(refused)}
 
 
@@ -407,7 +412,10 @@ def _default_decision_no(session: Session, entry_id: int, counters: dict[str, in
     return next_number(session, unit=e.identifying_unit or "credit", year=clock.today().year, counters=counters)
 
 
-def _reason_kind(msg: str) -> str:
+def _reason_kind(exc: InvalidInput | Conflict) -> str:
+    if exc.code == "lists.entry.criterion_lapsed":
+        return "criterion no longer holds"
+    msg = str(exc)
     for key in ("response window", "may answer until", "identifying unit", "notified"):
         if key in msg:
             return key

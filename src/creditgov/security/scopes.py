@@ -122,10 +122,12 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "alerts.handle": {_ADM: A, _OFF: A, _DEP: D, _GRD: R},
     "inbox.read": {_ADM: S, _OFF: S, _DEP: S, _GRD: S, _INS: S, _BNK: S, _SUB: S},
     # Graded supervision: draws are made by the office or the inspecting department
-    # (its own policies); results are recorded by whoever holds the task in scope.
+    # (its own policies); a result is recorded by the inspectors assigned to the task,
+    # its own department or the credit office (`supervision.access.result_refusal`:
+    # reaching a task in one's region is not enough), never by the administrator.
     "supervision.read": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
     "supervision.draw": {_ADM: A, _OFF: A, _DEP: D},
-    "inspections.record": {_ADM: A, _OFF: A, _DEP: D, _GRD: R, _INS: R},
+    "inspections.record": {_OFF: A, _DEP: D, _GRD: R, _INS: R},
     "patrols.assign": {_ADM: A, _OFF: A},
     # Objection (异议) and credit repair (信用修复): the subject files and applies for
     # itself (the office's window on its behalf); the department that supplied a

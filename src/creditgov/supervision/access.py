@@ -8,9 +8,15 @@ out: no web framework here.
 
 Reach of a task (`task_scope`): whole-county scopes see every task; others see tasks
 about subjects in their scope, a department also its own inspections, and an inspector
-or grid worker also the tasks assigned to them by code (an account whose user name is
-its inspector code, e.g. `SJ-S01-1`: drawn inspectors never work in the subject's own
-region).
+or grid worker also the tasks assigned to the roster people its account acts for
+(`acting_codes`: the roster row naming the account, or — a row naming none — the
+account whose user name is the code, e.g. `SJ-S01-1`; drawn inspectors never work in
+the subject's own region).
+
+Reaching a task is reading it. Recording its result (`result_refusal`,
+`require_recorder`) is for the people drawn or assigned to it, the officers of its own
+department and the credit office — not for everyone whose region holds the subject: a
+grid worker is no market inspector, and an inspector not drawn does not inspect.
 """
 
 from __future__ import annotations
@@ -32,13 +38,22 @@ from creditgov.supervision import tasks as supervision_tasks
 from creditgov.supervision.models import Draw, DrawItem, InspectionTask, SupervisionPolicy
 
 
-def task_scope(grant: Grant) -> ColumnElement[bool]:
+def acting_codes(session: Session, grant: Grant) -> list[str]:
+    """The roster people (their codes) the grant's account acts for: an inspector's or a
+    grid worker's account (`service.acting_codes`); none for any other role."""
+    p = grant.principal
+    if p.role not in (Role.INSPECTOR, Role.GRID):
+        return []
+    return supervision_service.acting_codes(session, username=p.username, role=p.role.value)
+
+
+def task_scope(session: Session, grant: Grant) -> ColumnElement[bool]:
     """The condition on `InspectionTask` selecting the tasks this grant reaches."""
     if grant.scope is Scope.ALL:
         return true()
     p = grant.principal
     return supervision_tasks.task_clause(
-        grant.subject_clause(), assignee=p.username if p.role in (Role.INSPECTOR, Role.GRID) else None,
+        grant.subject_clause(), assignees=acting_codes(session, grant),
         department=p.department_code if grant.scope is Scope.DEPARTMENT else None)
 
 
@@ -46,10 +61,49 @@ def require_task(session: Session, grant: Grant, task_id: int, *, lock: bool = F
     """The task, or NotFound when it is missing or outside the grant's reach."""
     t = supervision_tasks.get_task(session, task_id, lock=lock)
     if grant.scope is not Scope.ALL and session.execute(
-            select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(grant))).first() is None:
+            select(InspectionTask.id).where(InspectionTask.id == task_id, task_scope(session, grant))).first() is None:
         raise NotFound(f"inspection task {task_id} not found in your data scope", code="supervision.task.not_found",
                        params={"id": task_id})
     return t
+
+
+def require_recorder(session: Session, grant: Grant, t: InspectionTask) -> None:
+    """Refuse (403) a grant that may not record `t`'s result: the credit office may; a
+    department officer for its own department's tasks; an inspector or a grid worker
+    for a task assigned to a roster person its account acts for — the inspectors drawn
+    (双随机: the draw chose them, and no one else inspects), the grid workers of a
+    patrol, the people a campaign gave the task. Reaching a task (the subject in one's
+    region) is not enough."""
+    p = grant.principal
+    if p.role is Role.CREDIT_OFFICE:
+        return
+    if p.role is Role.DEPARTMENT:
+        if p.department_code != t.department:
+            raise Forbidden(f"task {t.id} belongs to department {t.department}; you act for {p.department_code}",
+                            code="supervision.other_department", params={"department": t.department})
+        return
+    team = list(t.assignees or [])
+    if set(acting_codes(session, grant)) & set(team):
+        return
+    if not team:
+        raise Forbidden(f"task {t.id} is not assigned to anyone yet: only department {t.department} or the credit "
+                        "office may record its result", code="supervision.task.not_yours_unassigned",
+                        params={"id": t.id, "department": t.department})
+    names = supervision_service.people_named(session, team)
+    said = ", ".join(f"{names[c]} ({c})" if c in names else c for c in team)
+    raise Forbidden(f"only the inspectors assigned to task {t.id} ({said}), department {t.department} or the "
+                    "credit office may record its result", code="supervision.task.not_yours",
+                    params={"id": t.id, "inspectors": said, "department": t.department})
+
+
+def result_refusal(session: Session, grant: Grant, t: InspectionTask) -> Forbidden | None:
+    """Why this grant may not record `t`'s result (`require_recorder`), or None when it
+    may: for a page, which offers the form or says who records instead."""
+    try:
+        require_recorder(session, grant, t)
+    except Forbidden as refused:
+        return refused
+    return None
 
 
 def draw_items_in_scope(session: Session, grant: Grant, d: Draw) -> set[int] | None:
@@ -79,8 +133,8 @@ def draw_items_in_scope(session: Session, grant: Grant, d: Draw) -> set[int] | N
     for k in range(0, len(ids), 900):
         out.update(session.execute(select(Subject.id).where(Subject.id.in_(ids[k:k + 900]),
                                                            grant.subject_clause())).scalars())
-    if p.role in (Role.INSPECTOR, Role.GRID):
-        out.update(sid for sid, team in items if p.username in (team or []))
+    if codes := set(acting_codes(session, grant)):
+        out.update(sid for sid, team in items if codes & set(team or []))
     return out
 
 
@@ -157,6 +211,14 @@ TASK_HEADER = {"zh": ["编号", "类型", "主体编号", "主体", "档次", "�
                       "Outcome", "Inspected on", "Penalty amount", "Decision no.", "Finding"]}
 
 
+def person(member: dict[str, str], lang: str = "zh") -> str:
+    """An inspector as a reader sees one: the name with the code (赵伟（SJ-S01-1）), or
+    the code alone when the roster lacks it."""
+    if not member.get("name"):
+        return member["code"]
+    return f"{member['name']}（{member['code']}）" if lang == "zh" else f"{member['name']} ({member['code']})"
+
+
 def task_export_rows(session: Session, tasks: Sequence[InspectionTask], lang: str = "zh") -> Iterator[list[Any]]:
     """Inspection tasks and their results as export rows (issue 19), as the supervision
     page lists them (residents masked, as every task list shows them), codes named in
@@ -164,7 +226,8 @@ def task_export_rows(session: Session, tasks: Sequence[InspectionTask], lang: st
     for t in supervision_tasks.task_views(session, tasks):
         yield [t["id"], labels.label("task_kind", t["kind"], lang), t["subject_id"], t["subject_name"],
                labels.label("supervision_band", t["band"], lang),
-               ", ".join(t["assignees"]), labels.label("department", t["department"], lang) if t["department"] else "",
+               ", ".join(person(m, lang) for m in t["team"]),
+               labels.label("department", t["department"], lang) if t["department"] else "",
                t["due_on"], labels.label("task_status", t["status"], lang),
                labels.label("task_outcome", t["outcome"], lang) if t["outcome"] else "", t["inspected_on"] or "",
                t["penalty_amount"] or "", t["decision_no"] or "", t["finding"] or ""]

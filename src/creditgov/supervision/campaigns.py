@@ -224,16 +224,24 @@ def assign_tasks(session: Session, *, campaign_id: int, assignees: Sequence[str]
                  department: str | None = None, actor: str | None = None) -> list[InspectionTask]:
     """An inspection task for every target without one, due by the campaign's end (or
     `due_on`), assigned to the given inspectors (active, by code) or left with the
-    department to assign."""
+    department to assign. The inspectors are people of the pool and kinds the
+    campaign's policy draws from, as a drawn task's are (a grid worker is no market
+    inspector): they record the tasks' results."""
     actor = actor or audit.default_actor()
     c = _open(session, campaign_id, department)
     team = sorted(set(assignees))
     if team:
-        known = set(session.execute(select(Inspector.code).where(Inspector.code.in_(team),
-                                                                 Inspector.active.is_(True))).scalars())
-        if missing := [a for a in team if a not in known]:
+        found = {i.code: i for i in session.execute(select(Inspector).where(
+            Inspector.code.in_(team), Inspector.active.is_(True))).scalars()}
+        if missing := [a for a in team if a not in found]:
             raise NotFound(f"no active inspector {', '.join(missing)}", code="supervision.campaign.unknown_inspectors",
                            params={"inspectors": ", ".join(missing)})
+        _, p = policy(session, c.policy_name)
+        if outside := [a for a in team if found[a].pool != p.inspector_pool
+                       or found[a].kind not in p.inspector_kinds]:
+            names = ", ".join(outside)
+            raise InvalidInput(f"{names}: not in the pool and kinds policy {p.name} draws from",
+                               code="supervision.task.not_in_pool", params={"inspectors": names, "policy": p.name})
     due = due_on or c.ends_on
     if due < c.starts_on:
         raise InvalidInput("a task cannot be due before the campaign starts", code="supervision.task.due_early")

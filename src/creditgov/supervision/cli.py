@@ -251,12 +251,12 @@ def inspectors(pool: str = typer.Option(None, "--pool", help="One pool only."),
     for p in out:
         used = ", ".join(f"{x['name']} ({'/'.join(x['kinds'])})" for x in p["policies"]) or "no policy"
         t = Table(title=escape(f"pool {p['pool']} · {len(p['inspectors'])} people · drawn by {used}"))
-        for c in ("code", "name", "kind", "department", "region", "region name", "active"):
+        for c in ("code", "name", "kind", "department", "region", "region name", "account", "active"):
             t.add_column(c)
         for i in p["inspectors"]:
             # Roster text is data, not markup.
             t.add_row(*(escape(v) for v in (i["code"], i["name"], i["kind_label"], i["department"],
-                                             i["region"] or "—", i["region_name"] or "")),
+                                             i["region"] or "—", i["region_name"] or "", i["account"] or "—")),
                       "yes" if i["active"] else "no")
         console.print(t)
 

@@ -26,6 +26,15 @@ REFUSALS: Names = {
     "supervision.task.penalty_incomplete": ("登记处罚须填写罚款金额和处罚决定书文号。",
                                             "A penalty needs its amount and the decision's document number."),
     "supervision.task.no_finding": ("发现问题须填写问题描述。", "Problems found need a description."),
+    "supervision.task.not_yours": ("只有指派给检查任务 #{id} 的检查人员（{inspectors}）、实施部门（{department:department}）"
+                                   "或信用办可以登记这项检查的结果。",
+                                   "Only the inspectors assigned to task #{id} ({inspectors}), the inspecting "
+                                   "department ({department:department}) or the credit office may record its result."),
+    "supervision.task.not_yours_unassigned": ("检查任务 #{id} 尚未指派检查人员：只有实施部门（{department:department}）"
+                                              "或信用办可以登记这项检查的结果。",
+                                              "Task #{id} is not assigned to any inspector yet: only the inspecting "
+                                              "department ({department:department}) or the credit office may record "
+                                              "its result."),
     "supervision.task.no_reason": ("取消检查任务须填写理由。", "Cancelling a task needs a reason."),
     "supervision.task.not_open": ("检查任务 #{id} 已是“{status:task_status}”状态。",
                                   "Task #{id} is already “{status:task_status}”."),

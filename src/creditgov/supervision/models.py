@@ -45,7 +45,10 @@ class SupervisionPolicy(Base):
 
 class Inspector(Base):
     """A law-enforcement inspector (执法检查人员) or a grid worker (网格员) in a pool.
-    `region_code` is where they live and work: never drawn for a subject there."""
+    `region_code` is where they live and work: never drawn for a subject there.
+    `account` is the user name of the account that acts for the person (the roster
+    file's `account`; migration 0036): it reaches the person's tasks and records their
+    results. A row naming none is acted for by the account whose user name is its code."""
 
     __tablename__ = "supervision_inspectors"
 
@@ -57,6 +60,7 @@ class Inspector(Base):
     pool: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
     region_code: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    account: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class Draw(Base):

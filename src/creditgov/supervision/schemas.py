@@ -187,10 +187,20 @@ class InspectorIn(Frozen):
     pool: str
     region: str | None = Field(default=None, description="the region (grid or street) they work in")
     active: bool = True
+    account: str | None = Field(default=None, min_length=1, max_length=80,
+                                description="the user name of the account that acts for them (an inspector "
+                                            "account for an inspector, a grid worker's for a grid worker)")
 
 
 class InspectorsFile(Frozen):
     inspectors: list[InspectorIn]
+
+    @model_validator(mode="after")
+    def _one_person_per_account(self) -> InspectorsFile:
+        named = [i.account for i in self.inspectors if i.account]
+        if twice := sorted({a for a in named if named.count(a) > 1}):
+            raise ValueError(f"an account acts for one person only: {', '.join(twice)} named more than once")
+        return self
 
 
 # ----------------------------------------------------------------------------- the REST API's shapes
@@ -292,6 +302,11 @@ class RecordRef(BaseModel):
     status: str
 
 
+class TeamMember(BaseModel):
+    code: str
+    name: str = Field(description="the roster's name (empty for a code the roster lacks)")
+
+
 class TaskOut(BaseModel):
     id: int
     kind: str
@@ -303,6 +318,7 @@ class TaskOut(BaseModel):
     subject_name: str
     band: str | None
     assignees: list[str]
+    team: list[TeamMember] = Field(default_factory=list, description="the assignees with their names")
     due_on: str
     status: str
     outcome: str | None

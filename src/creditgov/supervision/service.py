@@ -10,12 +10,13 @@ results, which become credit records, in `tasks.py`; grid patrols in `patrols.py
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from creditgov.catalog import departments
 from creditgov.catalog.models import CatalogItem, DataRequest
@@ -23,7 +24,8 @@ from creditgov.core import clock
 from creditgov.core.config import PolicyFile, load_yaml_model
 from creditgov.core.errors import ConfigError, InvalidInput, NotFound
 from creditgov.security import service as audit
-from creditgov.subjects.models import Region
+from creditgov.security.accounts import User
+from creditgov.subjects.models import Region, Subject
 from creditgov.supervision import draw as drawing
 from creditgov.supervision.models import Inspector, SupervisionPolicy
 from creditgov.supervision.schemas import InspectorsFile, PoliciesFile, PolicyDef
@@ -101,24 +103,45 @@ def policies(session: Session) -> list[PolicyDef]:
 def load_inspectors(session: Session, *, path: Path | None = None, roster: InspectorsFile | None = None,
                     actor: str | None = None) -> dict[str, int]:
     """Upsert inspectors by code; anyone in a loaded pool but not in the file is
-    deactivated (left, retired), never deleted: past draws name them."""
+    deactivated (left, retired), never deleted: past draws name them. A person's
+    `account` names the account that acts for them (`acting_codes`): one account acts
+    for one person, and an account that exists already must be of the person's kind
+    (an inspector's account, a grid worker's) — a grid worker is no market inspector."""
     if roster is None:
         if path is None:
             raise InvalidInput("give an inspectors file")
         roster = load_yaml_model(InspectorsFile, path)
+    where = path or "inspectors"
     regions = {c for (c,) in session.execute(select(Region.code))}
     existing = {i.code: i for i in session.execute(select(Inspector)).scalars()}
     pools = {i.pool for i in roster.inspectors}
-    seen = set()
+    listed = {i.code for i in roster.inspectors}
+    taken = {row.account: code for code, row in existing.items() if row.account and code not in listed}
+    roles = dict(session.execute(select(User.username, User.role).where(
+        User.username.in_([i.account for i in roster.inspectors if i.account]))).tuples().all())
     for n, i in enumerate(roster.inspectors):
         if i.region is not None and i.region not in regions:
-            raise ConfigError(f"{path or 'inspectors'}: inspectors[{n}] ({i.code}): unknown region {i.region!r}")
+            raise ConfigError(f"{where}: inspectors[{n}] ({i.code}): unknown region {i.region!r}")
+        if i.account and i.account in taken:
+            raise ConfigError(f"{where}: inspectors[{n}] ({i.code}): account {i.account!r} already acts for "
+                              f"{taken[i.account]}")
+        if i.account and i.account in roles and roles[i.account] != i.kind:
+            raise ConfigError(f"{where}: inspectors[{n}] ({i.code}): account {i.account!r} has the role "
+                              f"{roles[i.account]}, not {i.kind}")
+    # An account moving from one person to another: let go first (the column is unique).
+    for i in roster.inspectors:
+        row = existing.get(i.code)
+        if row is not None and row.account != i.account:
+            row.account = None
+    session.flush()
+    seen = set()
+    for i in roster.inspectors:
         row = existing.get(i.code)
         if row is None:
             row = Inspector(code=i.code)
             session.add(row)
         row.name, row.kind, row.department, row.pool = i.name, i.kind, i.department, i.pool
-        row.region_code, row.active = i.region, i.active
+        row.region_code, row.active, row.account = i.region, i.active, i.account
         seen.add(i.code)
     left = 0
     for code, row in existing.items():
@@ -136,10 +159,24 @@ _GIVEN = ("建国", "丽华", "志强", "秀英", "海燕", "伟", "敏", "静",
           "超", "霞", "平", "刚", "桂英", "文", "辉", "鑫")
 
 
+DEMO_INSPECTOR_ACCOUNT = "inspector"
+
+
+def _busiest_street(session: Session) -> str | None:
+    """The street with the most subjects (ties: the first by code)."""
+    streets = select(Region.code, Region.path).where(Region.level == "street").subquery()
+    cell = aliased(Region)
+    q = (select(streets.c.code).select_from(streets).join(cell, cell.path.startswith(streets.c.path))
+         .join(Subject, Subject.region_id == cell.id).group_by(streets.c.code)
+         .order_by(func.count(Subject.id).desc(), streets.c.code).limit(1))
+    return session.execute(q).scalar()
+
+
 def demo_roster(session: Session) -> InspectorsFile:
     """A plausible roster for a generated county: two market inspectors per street
     (each working in their street), tourism inspectors, and one grid worker per grid
-    of the homestay town (pool `tourism`). Deterministic: derived from region codes."""
+    of the homestay town (pool `tourism`). Deterministic: derived from region codes.
+    The demo's `inspector` account acts for the first inspector of its street."""
     streets = list(session.execute(select(Region.code, Region.name).where(Region.level == "street")
                                    .order_by(Region.code)).all())
     grids = list(session.execute(select(Region.code, Region.name, Region.path).where(Region.level == "grid")
@@ -152,10 +189,14 @@ def demo_roster(session: Session) -> InspectorsFile:
         k += 1
         return _SURNAMES[(k * 7) % len(_SURNAMES)] + _GIVEN[(k * 5) % len(_GIVEN)]
 
+    # The demo's `inspector` account (`creditgov users demo`: the street with the most
+    # subjects) acts for the first market inspector of that street.
+    busiest = _busiest_street(session)
     for code, _ in streets:
         for j in (1, 2):
             people.append({"code": f"SJ-{code[-3:]}-{j}", "name": name(), "kind": "inspector",
-                           "department": "market", "pool": "market", "region": code})
+                           "department": "market", "pool": "market", "region": code,
+                           **({"account": DEMO_INSPECTOR_ACCOUNT} if code == busiest and j == 1 else {})})
     for j, (code, _) in enumerate(streets[:6], start=1):
         people.append({"code": f"WL-{j:02d}", "name": name(), "kind": "inspector", "department": "tourism",
                        "pool": "tourism", "region": code})
@@ -191,9 +232,31 @@ def inspector_pools(session: Session, *, pool: str | None = None,
         entry = by_pool.setdefault(i.pool, {"pool": i.pool, "policies": [], "inspectors": []})
         zh, en = INSPECTOR_KINDS.get(i.kind, (i.kind, i.kind))
         entry["inspectors"].append({"code": i.code, "name": i.name, "kind": i.kind, "kind_label": f"{zh} {en}",
-                                    "department": i.department,
+                                    "department": i.department, "account": i.account,
                                     "region": i.region_code, "region_name": region_name, "active": i.active})
     return [by_pool[k] for k in sorted(by_pool)]
+
+
+def acting_codes(session: Session, *, username: str, role: str) -> list[str]:
+    """The roster codes an account acts for: the people on duty whose row names it as
+    their `account`, and one whose row names no account but whose code is the account's
+    user name (the rule before rows named accounts) — each only where the account's role
+    is the person's kind (an inspector's account for an inspector, a grid worker's for a
+    grid worker). Accounts of other roles act for nobody on the roster."""
+    if role not in INSPECTOR_KINDS:
+        return []
+    q = select(Inspector.code).where(
+        Inspector.active.is_(True), Inspector.kind == role,
+        or_(Inspector.account == username, and_(Inspector.account.is_(None), Inspector.code == username)))
+    return sorted(session.execute(q).scalars())
+
+
+def people_named(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Roster code -> the person's name, for the codes that are on the roster."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Inspector.code, Inspector.name).where(Inspector.code.in_(wanted))).tuples().all())
 
 
 def pool_members(session: Session, p: PolicyDef) -> list[drawing.Member]:

@@ -41,7 +41,7 @@ from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Region, Subject
 from creditgov.supervision.draws import subject_names
 from creditgov.supervision.models import InspectionTask, Inspector, SupervisionPolicy
-from creditgov.supervision.service import policy
+from creditgov.supervision.service import people_named, policy
 
 # ----------------------------------------------------------------------------- tasks
 
@@ -53,19 +53,20 @@ def get_task(session: Session, task_id: int, *, lock: bool = False) -> Inspectio
     return t
 
 
-def task_clause(subject_scope: ColumnElement[bool] | None, *, assignee: str | None = None,
+def task_clause(subject_scope: ColumnElement[bool] | None, *, assignees: Sequence[str] = (),
                 department: str | None = None) -> ColumnElement[bool]:
     """The tasks a reader reaches: those about subjects in `subject_scope` (a condition on
     `Subject`; None: every task), those of `department` (the inspecting department sees
-    its own inspections) and those assigned to `assignee` (an inspector's code — drawn
-    inspectors never work in the subject's own region, so their tasks lie outside it)."""
+    its own inspections) and those assigned to any of `assignees` (the roster codes the
+    reader's account acts for — drawn inspectors never work in the subject's own region,
+    so their tasks lie outside it)."""
     if subject_scope is None:
         return true()
     parts: list[ColumnElement[bool]] = [InspectionTask.subject_id.in_(select(Subject.id).where(subject_scope))]
     if department:
         parts.append(InspectionTask.department == department)
-    if assignee:
-        parts.append(sql_cast(InspectionTask.assignees, String).contains(json.dumps(assignee), autoescape=True))
+    for code in assignees:
+        parts.append(sql_cast(InspectionTask.assignees, String).contains(json.dumps(code), autoescape=True))
     return or_(*parts)
 
 
@@ -104,11 +105,17 @@ def assigned_at(t: InspectionTask) -> dt.datetime:
     return t.assigned_at or t.created_at
 
 
+def team_of(t: InspectionTask, names: dict[str, str]) -> list[dict[str, str]]:
+    """The task's inspectors by code and name (the roster's; "" for a code it lacks)."""
+    return [{"code": c, "name": names.get(c, "")} for c in t.assignees or []]
+
+
 def task_view(session: Session, t: InspectionTask) -> dict[str, Any]:
-    """A task for the API and the pages: `task_dict` with the subject's display name, the
-    policy's title and the credit record its result became."""
+    """A task for the API and the pages: `task_dict` with the subject's display name, its
+    inspectors' names (`team`), the policy's title and the credit record its result became."""
     out = task_dict(t)
     out["subject_name"] = subject_names(session, [t.subject_id]).get(t.subject_id, "")
+    out["team"] = team_of(t, people_named(session, t.assignees or []))
     row = session.get(SupervisionPolicy, t.policy_name) if t.policy_name else None
     out["policy_title"] = row.title if row else None
     out["note"] = t.note
@@ -125,7 +132,9 @@ def task_view(session: Session, t: InspectionTask) -> dict[str, Any]:
 
 def task_views(session: Session, rows: Sequence[InspectionTask]) -> list[dict[str, Any]]:
     names = subject_names(session, sorted({t.subject_id for t in rows}))
-    return [{**task_dict(t), "subject_name": names.get(t.subject_id, "")} for t in rows]
+    people = people_named(session, {c for t in rows for c in t.assignees or []})
+    return [{**task_dict(t), "subject_name": names.get(t.subject_id, ""), "team": team_of(t, people)}
+            for t in rows]
 
 
 # ----------------------------------------------------------------------------- results → records

@@ -5,12 +5,14 @@ tasks a caller reaches.
 
 Reach of a task: `task_scope` in `supervision/access.py` (whole-county scopes see every
 task; others the tasks about subjects in their scope, their department's and those
-assigned to them). Anyone who may read supervision sees a draw's seed, hashes and
+assigned to them). Recording a result is narrower (`require_recorder`): the inspectors
+assigned to the task, its own department's officers or the credit office — anyone else
+who reaches it is refused (403). Anyone who may read supervision sees a draw's seed, hashes and
 counts, but only the drawn subjects in their own scope or assigned to them
 (`draw_items_in_scope`: the list of firms to be inspected is not for every reader).
 
-`task_scope`, `require_task`, `draw_view`, `own_department`, `policy_rows` and
-`patrol_targets` live in `supervision/access.py`, shared with the pages
+`task_scope`, `require_task`, `require_recorder`, `draw_view`, `own_department`,
+`policy_rows` and `patrol_targets` live in `supervision/access.py`, shared with the pages
 (`web/supervision_pages.py`)."""
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from creditgov.supervision.access import (
     own_department,
     patrol_targets,
     policy_rows,
+    require_recorder,
     require_task,
     task_scope,
 )
@@ -142,7 +145,7 @@ def tasks_list(grant: SupervisionRead, session: DB, status: Annotated[TaskStatus
                overdue: bool = False, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     """Inspection and patrol tasks you reach, by due date."""
     rows = supervision_tasks.tasks(session, status=status, draw_id=draw_id, subject_id=subject_id,
-                                   overdue=overdue, limit=limit, where=task_scope(grant))
+                                   overdue=overdue, limit=limit, where=task_scope(session, grant))
     return _tasks(supervision_tasks.task_views(session, rows))
 
 
@@ -156,9 +159,11 @@ def tasks_get(task_id: Id, grant: SupervisionRead, session: DB) -> dict[str, Any
 def tasks_result(task_id: Id, body: ResultIn, grant: InspectionsRecord, session: DB, ring: Ring) -> dict[str, Any]:
     """Record an inspection's result. It becomes a credit record through the ingestion
     path (a batch of kind `inspection`, natural key = the task's document number, so a
-    changed result later is a new version of the same record); audited."""
+    changed result later is a new version of the same record); audited. Only the
+    inspectors assigned to the task, its department's officers or the credit office
+    record it (403 for anyone else who reaches the task)."""
     t = require_task(session, grant, task_id, lock=True)
-    own_department(grant, t.department, f"task {t.id}")
+    require_recorder(session, grant, t)
     t, _rec = supervision_tasks.record_result(
         session, ring, task_id=task_id, outcome=body.outcome, finding=body.finding,
         penalty_amount=body.penalty_amount, decision_no=body.decision_no, score=body.score,

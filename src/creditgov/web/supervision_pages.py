@@ -48,6 +48,7 @@ from creditgov.supervision.access import (
     patrol_targets,
     policy_rows,
     require_task,
+    result_refusal,
     task_export_rows,
     task_scope,
 )
@@ -200,7 +201,7 @@ def _supervision_context(session: Session, who: Principal, grant: Grant, task_st
     else:
         drawable = []
     tasks = supervision_tasks.tasks(session, status=None if task_status == "all" else task_status, limit=300,
-                                    where=task_scope(grant))
+                                    where=task_scope(session, grant))
     patrol: tuple[str, list[dict[str, Any]]] | None = None
     if who.region_code:
         patrol = patrol_targets(session, grant, None)
@@ -230,7 +231,7 @@ def tasks_export(request: Request, who: Who, session: DB, fmt: Annotated[str, Pa
     grant = authorize(who, "supervision.read")
     lang = i18n.page_language(request.cookies)
     found = supervision_tasks.tasks(session, status=None if tasks == "all" else tasks, limit=EVERY,
-                                    where=task_scope(grant))
+                                    where=task_scope(session, grant))
     rows = list(task_export_rows(session, found, lang))
     audit.append(session, action="supervision.export", actor=who.actor,
                  detail={"format": fmt, "tasks": tasks, "rows": len(rows)})
@@ -278,12 +279,16 @@ def draw_page(request: Request, draw_id: Id, who: Who, session: DB, verify: bool
     if verify:
         v = supervision_draws.verify(session, draw_id=draw_id)
         check = {**v, "reproducible": bool(v["inputs_hash_ok"] and v["result_hash_ok"] and v["items_match"])}
-    tasks = supervision_tasks.tasks(session, draw_id=draw_id, limit=1000, where=task_scope(grant))
+    tasks = supervision_tasks.tasks(session, draw_id=draw_id, limit=1000, where=task_scope(session, grant))
     task_of = {t.subject_id: t.id for t in tasks}
     reachable = set(session.execute(select(Subject.id).where(
         Subject.id.in_([i["subject_id"] for i in d.get("items", [])]),
         authorize(who, "subjects.read").subject_clause())).scalars()) if who.can("subjects.read") else set()
-    return render(request, "draw.html", {"d": d, "check": check, "task_of": task_of, "reachable": reachable})
+    people = supervision_service.people_named(session, {c for i in d.get("items", []) for c in i["inspectors"]})
+    teams = {i["subject_id"]: [{"code": c, "name": people.get(c, "")} for c in i["inspectors"]]
+             for i in d.get("items", [])}
+    return render(request, "draw.html", {"d": d, "check": check, "task_of": task_of, "reachable": reachable,
+                                         "teams": teams})
 
 
 # ----------------------------------------------------------------------------- supervision: tasks
@@ -299,11 +304,17 @@ def _task_page(request: Request, session: Session, who: Principal, task_id: int,
     view = supervision_tasks.task_view(session, t)
     can_open = who.can("subjects.read") and authorize(who, "subjects.read").in_scope(session, t.subject_id)
     # Only the outcomes the task's policy records here: a policy that registers no
-    # penalties offers no penalty (nor its fields); a task without one, no form.
+    # penalties offers no penalty (nor its fields); a task without one, no form. Only
+    # for who may record this task's result (`access.result_refusal`): the inspectors
+    # assigned to it, its department, the credit office — to anyone else who records
+    # results, a sentence saying who does.
     outcomes = supervision_tasks.result_outcomes(session, t)
     can_record = who.can("inspections.record") and t.status != "cancelled"
+    not_yours = result_refusal(session, authorize(who, "inspections.record"), t) if can_record else None
+    if not_yours is not None:
+        can_record = False
     no_result = (labels.say("supervision.task.no_policy", {"id": t.id}, i18n.current.get())
-                 if can_record and not outcomes else None)
+                 if can_record and not outcomes else refusal(not_yours) if not_yours is not None else None)
     return render(request, "task.html", {
         "t": view, "error": error, "flash": flash, "can_open_subject": can_open,
         "can_record": can_record and bool(outcomes), "no_result": no_result,
@@ -340,9 +351,10 @@ async def task_result(request: Request, task_id: Id, who: Who, session: DB,
     grant = authorize(who, "inspections.record")
     await check_csrf(request, who)
     t = require_task(session, grant, task_id, lock=True)
-    own_department(grant, t.department, f"task {t.id}")
     typed = {"outcome": outcome, "finding": finding.strip(), "penalty_amount": penalty_amount.strip(),
              "decision_no": decision_no.strip(), "score": score.strip(), "inspected_on": inspected_on.strip()}
+    if (refused := result_refusal(session, grant, t)) is not None:  # not drawn, not its department's
+        return _task_page(request, session, who, task_id, error=refusal(refused), status=status_of(refused))
     try:
         body = ResultIn.model_validate({"outcome": outcome, "finding": finding.strip() or None,
                                         "penalty_amount": penalty_amount.strip() or None,
