@@ -98,6 +98,8 @@ ENDPOINTS = [
              body="subject_undo"),
     Endpoint("ingest_batches", "GET", "/ingest/batches", "ingest.read"),
     Endpoint("ingest_quarantine", "GET", "/ingest/quarantine", "quarantine.read"),
+    # A department's file sent in: without the form's spec and file, refused (422) before anything is kept.
+    Endpoint("ingest_upload", "POST", "/ingest/files", "ingest.upload"),
     Endpoint("lists_list", "GET", "/lists", "lists.read"),
     Endpoint("lists_entries", "GET", "/lists/entries", "lists.read"),
     Endpoint("lists_entry", "GET", "/lists/entries/{entry}", "lists.read", fixed=1),

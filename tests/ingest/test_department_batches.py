@@ -154,8 +154,9 @@ def test_the_office_sees_every_department_with_id_numbers_masked(served: Served)
         # A reason in the page's language: its category, then its detail in words; stdnum's
         # English never shows. A reason of an unknown shape is the stored text, folded away.
         detail = _find(rf'data-testid="quarantine-detail-{bad_code}">(.*?)</span>', page)
+        # (the file's column named as it is said in Chinese; in English beside the field's name)
         assert detail == ("统一社会信用代码 91330522MA2B000100 校验位不正确" if lang == "zh" else
-                          "the credit code 91330522MA2B000100 has a wrong check digit")
+                          "“统一社会信用代码” (Credit code): the credit code 91330522MA2B000100 has a wrong check digit")
         assert "checksum" not in page and "not approved from department" not in page
         assert labels.label("quarantine_reason", "other", lang) in page
         folded = _find(rf'data-testid="quarantine-stored-{odd_id}"><summary>.*?</summary><code>(.*?)</code>', page)

@@ -53,14 +53,20 @@ def test_first_ingest_accepts_clean_rows_and_quarantines_dirt(store, keyring, mi
 
 
 def test_second_ingest_adds_nothing(store, keyring, mini) -> None:
-    service.ingest_paths(store, keyring, [mini], actor="test")
+    """The same files again add no record and no subject; the rows refused the first time
+    are checked again and refused again, each quarantined in the new batch with its
+    reason (its earlier entry marked as sent again), never counted as duplicates."""
+    first = service.ingest_paths(store, keyring, [mini], actor="test").counts
     records, subjects, quarantined = (_count(store, CreditRecord.id), _count(store, Subject.id),
                                       _count(store, QuarantinedRow.id))
     again = service.ingest_paths(store, keyring, [mini], actor="test").counts
-    assert again.accepted == 0 and again.rejected == 0 and again.corrected == 0
-    assert again.duplicates == again.read - again.filtered
+    assert again.accepted == 0 and again.corrected == 0 and again.rejected == first.rejected == 7
+    assert again.duplicates == again.read - again.filtered - again.rejected
     assert (_count(store, CreditRecord.id), _count(store, Subject.id), _count(store, QuarantinedRow.id)) == (
-        records, subjects, quarantined)
+        records, subjects, quarantined + 7)
+    with session_scope(store) as s:
+        status = dict(s.execute(select(QuarantinedRow.status, func.count()).group_by(QuarantinedRow.status)).all())
+    assert status == {"open": 7, "resent": 7}
 
 
 def test_overlapping_file_deduplicates_by_document_number(store, keyring, mini) -> None:
@@ -165,7 +171,7 @@ def test_an_id_number_whose_place_names_no_county_is_quarantined(store: str, key
             select(QuarantinedRow).where(QuarantinedRow.source == "grid_households")).scalars()}
         assert reasons.keys() == {2, 5}
         assert reasons[2] == ("invalid resident ID number '110***********0007': "
-                              "birth place code 110001 is not a known county")
+                              "birth place code 110001 is not a known county (column '身份证号', field resident_id)")
         assert not any("110001200001010007" in r for r in reasons.values())  # never in the clear
         assert reasons[5].startswith("malformed JSON line")
         names = set(s.execute(select(Subject.name).where(Subject.kind == "individual")).scalars())

@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from stdnum.cn import ric
 
+from creditgov.catalog.models import DataRequest
 from creditgov.core.db import session_scope
 from creditgov.core.errors import Conflict, InvalidInput
 from creditgov.ingest import manual, service
@@ -94,6 +95,9 @@ def test_a_person_registered_by_hand_then_a_record(store: str, keyring: KeyRing,
 
 
 def test_what_the_pipeline_refuses_is_refused(store: str, keyring: KeyRing, mini: Path) -> None:
+    """What ingestion would refuse is refused when entered (tests/ingest/test_manual_checks.py
+    has each check); what changed between entry and approval is refused at approval, and
+    the entry stays proposed, to be rejected with a note."""
     service.ingest_paths(store, keyring, [mini], actor="test")
     with session_scope(store) as s:
         with pytest.raises(InvalidInput, match="checksum"):
@@ -101,12 +105,21 @@ def test_what_the_pipeline_refuses_is_refused(store: str, keyring: KeyRing, mini
                            fields=_record(identifier=FIRM[:17] + "0"), reason="x", actor="a")
         with pytest.raises(InvalidInput, match="needs a reason"):
             manual.propose(s, keyring, kind="record", department="market", fields=_record(), reason=" ", actor="a")
-        e = manual.propose(s, keyring, kind="record", department="police",
+        with pytest.raises(InvalidInput, match="not approved from department 'police'") as refused:
+            manual.propose(s, keyring, kind="record", department="police",
                            fields={"identifier": "330522199005120021", "item": "police.traffic_violation",
                                    "occurred_on": "2026-05-01"}, reason="x", actor="a")
-        eid = e.id
-    with pytest.raises(InvalidInput, match="not approved from department 'police'"), session_scope(store) as s:
+        assert refused.value.code == "ingest.manual.invalid"
+        assert s.execute(select(ManualEntry)).first() is None
+        eid = manual.propose(s, keyring, kind="record", department="market", fields=_record(), reason="x",
+                             actor="a").id
+        # the department's request for the item is withdrawn before the second person decides
+        s.execute(update(DataRequest).where(DataRequest.item_code == "market.penalty",
+                                            DataRequest.department_code == "market").values(status="rejected"))
+    with pytest.raises(InvalidInput, match="not approved from department 'market'") as at_approval, \
+            session_scope(store) as s:
         manual.decide(s, keyring, eid, approve=True, actor="b")
+    assert at_approval.value.code == "ingest.manual.refused"
     with session_scope(store) as s:
         assert s.get(ManualEntry, eid).status == "proposed"  # type: ignore[union-attr]  # created above
         with pytest.raises(InvalidInput, match="needs a reason"):

@@ -3,7 +3,8 @@ knows 水电费逾期缴纳, not `utility.arrears`. The form offers the departme
 by name in the page's language; the service takes the code or the exact name in either
 language (a name two items share is the entering department's, else refused in words);
 the list of entries shows the date and the amount entered, to the readers who may see
-the entry (a department its own: another's is neither listed nor read)."""
+the entry (a department its own: another's is neither listed nor read). The subjects are
+registered and the items granted to their departments, as approval (and so entry) needs."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from creditgov import bootstrap
 from creditgov.api.app import create_app
-from creditgov.catalog.models import CatalogItem
+from creditgov.catalog.models import CatalogItem, DataRequest
 from creditgov.core import db, labels
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest import manual
+from creditgov.ingest import service as ingest_service
 from creditgov.ingest.models import ManualEntry
 from creditgov.security import users
 from creditgov.security.crypto import KeyRing, create_key_file
@@ -35,14 +37,23 @@ def _record(item: str, **extra: str) -> dict[str, str | None]:
     return {"identifier": FIRM, "name": "长兴织造有限公司", "item": item, "occurred_on": "2026-05-03", **extra}
 
 
+def _granted(store: str, keyring: KeyRing, mini: Path, *grants: tuple[str, str]) -> None:
+    """The mini county's subjects registered, and these (item, department) requests approved."""
+    ingest_service.ingest_paths(store, keyring, [mini], actor="test")
+    with db.session_scope(store) as s:
+        for item, dep in grants:
+            s.add(DataRequest(item_code=item, department_code=dep, status="approved"))
+
+
 def _item(session: Session, entry_id: int, keyring: KeyRing) -> str:
     e = session.get(ManualEntry, entry_id)
     assert e is not None
     return manual.fields_of(keyring, e)["item"]
 
 
-def test_an_item_by_its_code_or_its_exact_name_in_either_language(store: str, keyring: KeyRing) -> None:
+def test_an_item_by_its_code_or_its_exact_name_in_either_language(store: str, keyring: KeyRing, mini: Path) -> None:
     bootstrap.wire()
+    _granted(store, keyring, mini, ("utility.arrears", "utility"))
     with db.session_scope(store) as s:
         for given in ("utility.arrears", "水电费逾期缴纳", "Late utility payment", " 水电费逾期缴纳 "):
             e = manual.propose(s, keyring, kind="record", department="utility", fields=_record(given),
@@ -60,7 +71,7 @@ def test_an_item_by_its_code_or_its_exact_name_in_either_language(store: str, ke
                                                                                 "Choose the catalogue item.")
 
 
-def test_a_name_two_items_share_is_the_departments_own_or_refused(store: str, keyring: KeyRing) -> None:
+def test_a_name_two_items_share_is_the_departments_own_or_refused(store: str, keyring: KeyRing, mini: Path) -> None:
     bootstrap.wire()
     with db.session_scope(store) as s:
         own = s.get(CatalogItem, "utility.arrears")
@@ -68,6 +79,7 @@ def test_a_name_two_items_share_is_the_departments_own_or_refused(store: str, ke
         twin = CatalogItem(**{c.name: getattr(own, c.name) for c in CatalogItem.__table__.columns})
         twin.code, twin.department_code = "market.arrears_twin", "market"
         s.add(twin)
+    _granted(store, keyring, mini, ("utility.arrears", "utility"), ("market.arrears_twin", "market"))
     with db.session_scope(store) as s:
         e = manual.propose(s, keyring, kind="record", department="market", fields=_record("水电费逾期缴纳"),
                            reason="x", actor="market-a")
@@ -83,9 +95,9 @@ def test_a_name_two_items_share_is_the_departments_own_or_refused(store: str, ke
 
 
 @pytest.fixture
-def pages(store: str, tmp_path: Path) -> tuple[TestClient, dict[str, dict[str, str]]]:
+def pages(store: str, tmp_path: Path, mini: Path) -> tuple[TestClient, dict[str, dict[str, str]]]:
     key = tmp_path / "entries.key"
-    create_key_file(key)
+    _granted(store, create_key_file(key), mini, ("utility.arrears", "utility"), ("utility.bill", "utility"))
     tokens = {}
     with db.session_scope(store) as s:
         for name, role, dep in (("utility", "department_officer", "utility"), ("market", "department_officer", "market"),

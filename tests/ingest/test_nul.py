@@ -40,8 +40,10 @@ def test_nul_cells_are_quarantined_with_their_reason(store: str, mini: Path, key
         attrs = [a for (a,) in s.execute(sa.text("SELECT CAST(attributes AS TEXT) FROM subjects"))]
     nul = [r for r in reasons if "U+0000" in r]
     assert len(nul) == 2, reasons
-    assert NUL_REASON.format(field="name") in nul or NUL_REASON.format(field="attr.trade_name") in nul, nul
-    assert NUL_REASON.format(field="role") in nul, nul
+    # each naming the file's column it was found in
+    assert (NUL_REASON.format(field="name") + " (column '主体名称', field name)" in nul
+            or NUL_REASON.format(field="attr.trade_name") + " (column '主体名称', field attr.trade_name)" in nul), nul
+    assert NUL_REASON.format(field="role") + " (column '角色', field role)" in nul, nul
     assert names and not any("\x00" in n for n in names)
     assert not any("\\u0000" in a for a in attrs)
 

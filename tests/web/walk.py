@@ -26,9 +26,11 @@ WORD = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][A-Za-z0-9_.@-]*[A-Za-z0-9]|[A-Za
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*[A-Za-z0-9]")
 SKIP_PATHS = ("/logout", "/lang/", "/api/", "/static/", "/login", "/account/", "/verify/")
 # Words a Chinese page may show: the product's name, file formats, standards and units,
-# and the names of the evaluation engines (a run's engine: DuckDB 列式引擎 …).
+# and the names of the evaluation engines (a run's engine: DuckDB 列式引擎 …); the file
+# names' suffixes and text encodings a department's file may have (the upload form).
 ALLOWED_WORDS = {"CreditGov", "PDF", "API", "SHA-256", "SHA", "TOTP", "ID", "QR", "B", "KB", "MB", "JSON", "CSV",
-                 "Excel", "CGV1", "DuckDB", "SQLite", "PostgreSQL", "Spark"}
+                 "Excel", "CGV1", "DuckDB", "SQLite", "PostgreSQL", "Spark",
+                 "XLSX", "Lines", "csv", "txt", "xlsx", "json", "jsonl", "UTF-8", "GBK", "GB18030"}
 # Pages the walk leaves out (none: the public boards and the big screen are walked too).
 NOT_WALKED: tuple[str, ...] = ()
 

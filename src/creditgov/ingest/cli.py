@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditgov.cli.common import STATE, DefaultGroup, JsonOpt, console, emit_json, session
+from creditgov.cli.common import STATE, DefaultGroup, JsonOpt, console, emit_json, label, session
 from creditgov.ingest import manual, service
 from creditgov.security import service as audit
 from creditgov.workflows.materials import files_dir_for
@@ -175,6 +175,31 @@ def specs(json_out: bool = JsonOpt) -> None:
         t.add_column(c)
     for r in rows:
         t.add_row(str(r["id"]), r["name"], r["version"], r["hash"][:12], r["registered_at"])
+    console.print(t)
+
+
+@app.command("register")
+def register(paths: list[Path] = typer.Argument(..., help="Source spec files (.yaml)."),
+             json_out: bool = JsonOpt) -> None:
+    """Register source specs without ingesting a file: each department may then send its
+    sources' files itself, on the page /ingest or by POST /api/v1/ingest/files. A spec
+    already registered is left as it is; a changed one needs a new `version:`."""
+    loaded = [(p, *service.load_spec(p)) for p in paths]  # every file checked before any is registered
+    with session() as s:
+        rows: list[dict[str, Any]] = []
+        for p, spec, text in loaded:
+            sv = service.register_spec(s, spec, text)
+            rows.append({"file": str(p), "name": spec.name, "version": spec.version, "department": spec.department,
+                         "id": sv.id, "hash": sv.spec_hash})
+    if json_out:
+        emit_json(rows)
+        return
+    t = Table(title="registered source specs")
+    for c in ("name", "version", "department", "id", "hash"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(escape(r["name"]), escape(r["version"]), escape(label("department", r["department"])), str(r["id"]),
+                  r["hash"][:12])
     console.print(t)
 
 

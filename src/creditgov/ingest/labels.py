@@ -22,8 +22,8 @@ MANUAL_FIELD: Names = {
     "manual.reason": ("录入理由", "Reason"),
 }
 
-# The refusals an officer meets entering a record by hand, or the credit office
-# approving it, by the code the services give them.
+# The refusals an officer meets entering a record by hand, the credit office approving
+# it, or a department sending its file, by the code the services give them.
 REFUSALS: Names = {
     "ingest.batch.not_found": ("找不到批次 #{id}。", "Batch #{id} was not found."),
     "ingest.account.no_department": ("您的账号没有设置所属部门，请联系管理员。",
@@ -39,9 +39,9 @@ REFUSALS: Names = {
                                  "“{field:manual_field}” may be at most {max} characters long."),
     "ingest.manual.no_identifier": ("请填写主体的统一社会信用代码或身份证号。",
                                     "Give the subject's credit code or resident ID number."),
-    "ingest.manual.bad_identifier": ("填写的号码不是有效的统一社会信用代码或身份证号，请核对后重新填写。",
-                                     "The identifier is not a valid credit code or resident ID number ({detail}); "
-                                     "check it and enter it again."),
+    "ingest.manual.bad_identifier": ("填写的号码不是有效的统一社会信用代码或身份证号（{detail_zh}），请核对后重新填写。",
+                                     "The identifier is not a valid credit code or resident ID number: "
+                                     "{detail_en}. Check it and enter it again."),
     "ingest.manual.no_item": ("请选择信息目录项。", "Choose the catalogue item."),
     "ingest.manual.unknown_item": ("数据目录中没有名称或编码为“{item}”的信息目录项，请从列表中选择。",
                                    "The data catalogue has no item named or coded “{item}”; choose one from the "
@@ -49,6 +49,12 @@ REFUSALS: Names = {
     "ingest.manual.ambiguous_item": ("数据目录中有多个名为“{item}”的信息目录项，请改填该项的编码。",
                                      "Several catalogue items are named “{item}”; give the item's code instead."),
     "ingest.manual.no_occurred_on": ("请填写发生日期。", "Give the date it occurred on."),
+    "ingest.manual.invalid": ("这条录入未通过归集检查：{detail_zh}。请改正后重新提交。",
+                              "The entry does not pass ingestion's checks: {detail_en}. Correct it and submit it "
+                              "again."),
+    "ingest.manual.unregistered": ("该主体尚未登记。请先登记该主体（人工登记，或由部门报送登记信息）后再录入。",
+                                   "The subject is not registered. Register it first (by a manual registration, or "
+                                   "from its department's registration file), then enter the record."),
     "ingest.manual.evidence_count": ("证明材料最多上传 {max} 个文件。", "At most {max} evidence files."),
     "ingest.manual.evidence_large": ("证明材料“{file}”超过 {mb} MB。", "Evidence “{file}” is larger than {mb} MB."),
     "ingest.manual.no_files_folder": ("系统尚未配置证明材料的存放位置，暂时不能上传证明材料，请联系管理员。",
@@ -59,9 +65,10 @@ REFUSALS: Names = {
                               "Manual entry #{id} is already “{status:manual_status}”; it cannot be decided again."),
     "ingest.manual.own_entry": ("人工录入 #{id} 是您本人录入的，须由另一位工作人员审核。",
                                 "You entered manual entry #{id}; another person approves or rejects it."),
-    "ingest.manual.refused": ("这条录入未能通过归集检查：{reason:quarantine_reason}。它仍待审核，请驳回并在审核意见中写明原因。",
-                              "The entry could not go through ingestion: {why}. It stays awaiting approval: reject "
-                              "it, saying why in the note."),
+    "ingest.manual.refused": ("这条录入未能通过归集检查：{reason:quarantine_reason}（{detail_zh}）。它仍待审核，"
+                              "请驳回并在审核意见中写明原因。",
+                              "The entry could not go through ingestion: {detail_en}. It stays awaiting approval: "
+                              "reject it, saying why in the note."),
     "ingest.manual.duplicate": ("与已归集的信息完全相同，无需再次录入。它仍待审核，请驳回。",
                                 "It is the same as what is already collected. It stays awaiting approval: reject it."),
     "ingest.manual.merged": ("该主体已合并到主体 #{subject}，这条登记不再生效。它仍待审核，请驳回。",
@@ -72,6 +79,34 @@ REFUSALS: Names = {
                                            "The number is valid both as a credit code and as an ID number, so the "
                                            "subject's kind cannot be told; ask the credit office."),
     "ingest.manual.no_rejection_reason": ("驳回时请在审核意见中写明理由。", "A rejection gives its reason in the note."),
+    # A department's file sent through the page or the API (uploads.py), and a file the
+    # readers cannot take (readers.py: the command line says these too).
+    "ingest.upload.no_spec": ("请选择文件所属的数据源。", "Choose the source the file is of."),
+    "ingest.upload.no_file": ("请选择要上传的文件。", "Choose the file to upload."),
+    "ingest.upload.unknown_spec": ("没有名为“{source}”的数据源，请从列表中选择。",
+                                   "There is no source “{source}”; choose one from the list."),
+    "ingest.upload.other_department": ("该数据源由{department:department}报送，您只能上传本部门数据源的文件。",
+                                       "That source is sent by {department:department}; you send the files of "
+                                       "your own department's sources only."),
+    "ingest.upload.wrong_format": ("该数据源只接收 {format} 文件（扩展名 {suffixes}），“{file}”不是。",
+                                   "This source takes {format} files ({suffixes}); “{file}” is not one."),
+    "ingest.upload.empty": ("文件“{file}”是空的，没有可归集的内容。", "The file “{file}” is empty: there is nothing to ingest."),
+    "ingest.upload.too_large": ("文件“{file}”超过 {mb} MB，一次上传最多 {mb} MB。请按月份或区域拆分后分别上传。",
+                                "The file “{file}” is larger than {mb} MB, the most one upload may be. Split it, "
+                                "by month or by area, and send the parts one by one."),
+    "ingest.upload.rotating": ("系统正在更换数据加密密钥，暂时不能归集文件，请稍后再上传。",
+                               "The store's encryption key is being changed; send the file again once that has "
+                               "finished."),
+    "ingest.file.missing_columns": ("文件“{file}”缺少数据源规格要求的列：{columns}。请核对表头后重新上传。",
+                                    "The file “{file}” lacks columns the source's spec names: {columns}. Check its "
+                                    "header row and send it again."),
+    "ingest.file.undecodable": ("文件“{file}”无法按 {encoding} 编码读取。请另存为 {encoding} 编码后重新上传。",
+                                "The file “{file}” cannot be read as {encoding}. Save it in that encoding and send "
+                                "it again."),
+    "ingest.file.not_csv": ("文件“{file}”不是可读取的 CSV 文件，请检查后重新上传。",
+                            "The file “{file}” is not a readable CSV file; check it and send it again."),
+    "ingest.file.not_xlsx": ("文件“{file}”不是可读取的 Excel（XLSX）工作簿，请检查后重新上传。",
+                             "The file “{file}” is not a readable Excel (XLSX) workbook; check it and send it again."),
 }
 
 # How a batch came in (`models.Batch.kind`): a department's file, a retry of quarantined
@@ -147,6 +182,8 @@ REASON_DETAIL: Names = {
     "unrecognised_date": ("无法识别日期“{value}”", "“{value}” is not a date in a known form"),
     "not_a_number": ("“{value}”不是数字", "“{value}” is not a number"),
     "out_of_range": ("数值“{value}”超出范围", "the value “{value}” is out of range"),
+    "negative": ("“{item:item}”的数值不能小于零，本行为 {value}", "a value of “{item:item}” is never below zero; "
+                 "the row gives {value}"),
     "unknown_code": ("“{field:spec_field}”中的代码“{value}”不在规格的代码对照表中",
                      "the code “{value}” in “{field:spec_field}” is not in the spec's code map"),
     "unknown_region": ("没有代码为“{value}”的区域", "there is no region with the code “{value}”"),
@@ -161,9 +198,20 @@ REASON_DETAIL: Names = {
             "“{field:spec_field}” holds a NUL character (U+0000), which cannot be kept"),
 }
 
-# A quarantined row's status (`models.QuarantinedRow.status`): still to correct, or taken
-# in by a retry.
-QUARANTINE_STATUS: Names = {"open": ("待处理", "Open"), "resolved": ("已处理", "Resolved")}
+# How a reason names the file's column a value came from (`reasons.reason_detail`): in
+# place of the field its words name ("field"), or before its words ("prefix"; "named"
+# where the column is named as the field is said).
+COLUMN_WORDS: Names = {
+    "field": ("{column}（{field}）", "{column} ({field})"),
+    "prefix": ("“{column}”（{field}）：{detail}", "“{column}” ({field}): {detail}"),
+    "named": ("“{column}”：{detail}", "“{column}”: {detail}"),
+}
+
+# A quarantined row's status (`models.QuarantinedRow.status`): still to correct, taken in
+# (by a retry, or by a later file that sent it again and it passed), or sent again in a
+# later file and refused again there (that file's entry is the one to correct).
+QUARANTINE_STATUS: Names = {"open": ("待处理", "Open"), "resolved": ("已处理", "Resolved"),
+                            "resent": ("已重新报送", "Sent again")}
 
 LABELS = {"refusal": REFUSALS, "manual_status": MANUAL_STATUS, "manual_field": MANUAL_FIELD, "batch_kind": BATCH_KIND,
           "spec_field": SPEC_FIELD, "quarantine_status": QUARANTINE_STATUS}

@@ -4,7 +4,10 @@ second person approves it before it counts. Approved, the entry goes through the
 pipeline as a file — a one-row batch of a generated source spec (`manual_<department>`,
 registered like any spec), checked by the same steps and checks (identifier check
 digits, catalogue, an approved data request, dates, region) — so the record carries its
-provenance and `creditgov ingest trace` replays it.
+provenance and `creditgov ingest trace` replays it. The same checks run when it is
+entered (`_check`: the preparers of that spec, the catalogue's value rules, the subject
+registered or its registration waiting), so what ingestion would refuse is refused to
+the one who enters it, in words, not only to the approver.
 
 The entered fields are stored encrypted until then (they may hold an ID number), the
 evidence by content in the files folder (0700 folders, 0600 files); the proposer can
@@ -18,28 +21,32 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog import departments
+from creditgov.catalog import service as catalog_service
 from creditgov.catalog.models import CatalogItem, Department
 from creditgov.core import clock
 from creditgov.core import files as private_files
 from creditgov.core.config import parse_yaml_model
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.ingest.models import Batch, ManualEntry
-from creditgov.ingest.reasons import reason_code
+from creditgov.ingest.prepare_records import RecordPreparer, refuse_values
+from creditgov.ingest.prepare_rows import RowPreparer
+from creditgov.ingest.reasons import identifier_said, reason_code, said
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.service import register_spec
 from creditgov.ingest.transforms import RowError
-from creditgov.ingest.values import either_identifier
+from creditgov.ingest.values import NEVER_NEGATIVE, either_identifier
 from creditgov.ingest.writer import BatchWriter, Lookups
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
 from creditgov.security.crypto import KeyRing, mask_id
+from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject
 
 RECORD_FIELDS = ("identifier", "name", "item", "occurred_on", "decided_on", "value", "text", "document_no")
@@ -138,12 +145,57 @@ def _store_evidence(files: Sequence[Path], files_dir: Path | None) -> list[dict[
     return out
 
 
+def _refuse(why: str) -> NoReturn:
+    """Refuse an entry for a row ingestion would refuse, the reason in words."""
+    zh, en = said(why)
+    raise InvalidInput(f"the entry does not pass ingestion's checks: {why}", code="ingest.manual.invalid",
+                       params={"reason": reason_code(why), "detail_zh": zh, "detail_en": en})
+
+
+def _registration_waits(session: Session, keyring: KeyRing, code: str) -> bool:
+    """Whether a registration entered by hand for this identifier waits for approval."""
+    waiting = select(ManualEntry.payload).where(ManualEntry.status == "proposed", ManualEntry.kind == "registration")
+    return any(json.loads(keyring.decrypt(p)).get("identifier") == code for p in session.execute(waiting).scalars())
+
+
+def _check(session: Session, keyring: KeyRing, kind: str, department: str, id_kind: str, code: str,
+           vals: dict[str, str]) -> None:
+    """What approval would refuse, refused now: the entry through the preparers of the
+    spec it will go through (steps, the item in the catalogue and requested from this
+    department and approved, dates read and not in the future, the value read, the
+    region, the subject's kind), the catalogue's value rules (an amount never below
+    zero), and a record's subject registered — or its registration by hand waiting."""
+    spec, _text = _spec(department, kind, id_kind, vals.get("item"))
+    if kind == "registration":
+        out = RowPreparer(spec, keyring=keyring, today=clock.today(),
+                          regions=subject_service.region_ids(session)).prepare(vals)[2]
+        if isinstance(out, str):
+            _refuse(out)
+        return
+    item = session.get(CatalogItem, vals["item"])
+    assert item is not None  # _item_code found it
+    prep = RecordPreparer(spec, keyring=keyring, today=clock.today().isoformat(),
+                          catalog={item.code: item.max_publication_months},
+                          requests=catalog_service.request_status(session))
+    p = prep.prepare(None, [1], [vals])
+    refuse_values(p, {item.code} if item.value_kind in NEVER_NEGATIVE else set(), spec.columns.get("value"))
+    if p.rejected:
+        _refuse(p.rejected[0])
+    col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index
+    key = code if id_kind == "uscc" else keyring.blind_index(code)
+    if session.execute(select(Subject.id).where(col == key)).first() is None \
+            and not _registration_waits(session, keyring, code):
+        raise InvalidInput("the subject is not registered, and no registration of it waits for approval",
+                           code="ingest.manual.unregistered")
+
+
 def propose(session: Session, keyring: KeyRing, *, kind: str, department: str, fields: Mapping[str, str | None],
             reason: str, evidence: Sequence[Path] = (), files_dir: Path | None = None,
             actor: str | None = None) -> ManualEntry:
-    """Enter a record (`kind="record"`) or a subject registration (`"registration"`). The
-    identifier is checked now, as ingestion checks it; the rest when it is approved. The
-    same entry again while the first waits is the first (`propose_once`)."""
+    """Enter a record (`kind="record"`) or a subject registration (`"registration"`). It
+    is checked now as ingestion will check it when approved (`_check`); what would be
+    refused then is refused now, in words. The same entry again while the first waits
+    is the first (`propose_once`)."""
     return propose_once(session, keyring, kind=kind, department=department, fields=fields, reason=reason,
                         evidence=evidence, files_dir=files_dir, actor=actor)[0]
 
@@ -185,8 +237,10 @@ def propose_once(session: Session, keyring: KeyRing, *, kind: str, department: s
             raise InvalidInput(str(exc), code="ingest.manual.no_identifier") from None
         if str(exc).startswith("identifier is valid both"):
             raise InvalidInput(str(exc), code="ingest.manual.ambiguous_identifier") from None
-        # the detail masks an ID number (values.either_identifier)
-        raise InvalidInput(str(exc), code="ingest.manual.bad_identifier", params={"detail": str(exc)}) from None
+        # the detail masks an ID number (values.either_identifier); said in words
+        zh, en = identifier_said(str(exc))
+        raise InvalidInput(str(exc), code="ingest.manual.bad_identifier",
+                           params={"detail_zh": zh, "detail_en": en}) from None
     vals["identifier"] = code
     if kind == "record":
         vals["item"] = _item_code(session, department, vals["item"])
@@ -194,6 +248,7 @@ def propose_once(session: Session, keyring: KeyRing, *, kind: str, department: s
             raise InvalidInput("a record needs occurred_on", code="ingest.manual.no_occurred_on")
     elif not vals["name"]:
         raise InvalidInput("a registration needs a name")
+    _check(session, keyring, kind, department, id_kind, code, vals)
     e = ManualEntry(kind=kind, department_code=department, reason=why[:TEXT_MAX],
                     payload=keyring.encrypt(json.dumps(vals, ensure_ascii=False)),
                     evidence=_store_evidence(evidence, files_dir), status="proposed", proposed_by=actor,
@@ -267,8 +322,10 @@ def _run(session: Session, keyring: KeyRing, e: ManualEntry, actor: str) -> None
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}",
                            code="ingest.manual.duplicate")
     if verdict not in ("accepted", "corrected"):
+        zh, en = said(why or "")
         raise InvalidInput(f"the entry could not go through ingestion: {why or verdict}", code="ingest.manual.refused",
-                           params={"reason": reason_code(why or ""), "why": why or verdict})
+                           params={"reason": reason_code(why or ""), "why": why or verdict, "detail_zh": zh,
+                                   "detail_en": en})
     e.batch_id = batch.id
     col = Subject.uscc if id_kind == "uscc" else Subject.resident_id_index
     e.subject_id = session.execute(select(Subject.id).where(col == key)).scalar_one()

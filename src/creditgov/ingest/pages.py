@@ -6,6 +6,9 @@ department and kind of data); a reason by its category and, where the stored tex
 known shape, its detail in the page's language (`reasons.reason_detail`), else the
 stored text folded away. The credit office sees every source, a
 department officer its own department's (`ingest/access.py`; another's answers 404).
+`/ingest` also carries the form a department sends its file with (`POST /ingest/upload`:
+one of its own sources, chosen by name, and the file; ingested at once by
+`ingest/uploads.py`, then the batch's page, or the refusal in words on the form).
 
 Manual entry pages (人工录入), `/entries`: an officer enters a record (or registers a
 subject) with a reason and evidence files, choosing the catalogue item by its name; a
@@ -14,9 +17,11 @@ through ingestion (`ingest/manual.py`, whose rules the API and the CLI share).""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +29,9 @@ from sqlalchemy.orm import Session
 from creditgov.alerts.words import source_titles
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
 from creditgov.catalog.models import CatalogItem, Department
-from creditgov.core.errors import CreditGovError, NotFound, status_of
-from creditgov.ingest import access, manual
+from creditgov.core import labels
+from creditgov.core.errors import CreditGovError, InvalidInput, NotFound, status_of
+from creditgov.ingest import access, manual, uploads
 from creditgov.ingest.models import Batch
 from creditgov.ingest.reasons import reason_code, reason_detail
 from creditgov.security.scopes import Principal, authorize
@@ -73,19 +79,78 @@ def _rows(request: Request, session: Session, rows: list[Any], sources: frozense
             "raw": {r.id: access.shown_raw(ring, r, personal.get(specs.get(r.batch_id, 0), set())) for r in rows}}
 
 
-@router.get("/ingest")
-def ingest_page(request: Request, who: Who, session: DB) -> Response:
+def _sendable(session: Session, who: Principal) -> list[dict[str, Any]]:
+    """The sources the reader may send files of, for the upload form: each by its name in
+    the page's language with its department (a spec's title does not name it; a source
+    without a title is named by its department and kind already), with the file it takes."""
+    if not who.can("ingest.upload"):
+        return []
+    specs = uploads.sendable(session, _unit(who, "ingest.upload"))
+    names = _names(session, {spec.name for spec, _ in specs})
+    lang = i18n.current.get()
+
+    def named(spec: Any) -> str:
+        dept, name = labels.label("department", spec.department, lang), names[spec.name]
+        return name if dept in name else f"{dept} · {name}"
+
+    return [{"source": spec.name, "department": spec.department, "name": named(spec),
+             "format": uploads.FORMAT_NAMES[spec.format], "source_format": spec.format,
+             "suffixes": uploads.SUFFIXES[spec.format], "encoding": uploads.ENCODING_NAMES.get(spec.encoding, spec.encoding),
+             "columns": sorted(set(spec.columns.values()) | set(spec.attributes.values()))}
+            for spec, _ in specs]
+
+
+def _ingest_context(session: Session, who: Principal, **extra: Any) -> dict[str, Any]:
     unit = access.unit_of(authorize(who, "ingest.read"))
     batches = access.batches(session, unit, limit=200)
-    return render(request, "ingest.html", {
-        "batches": batches, "unit": unit, "open_quarantine": access.count_open(session, unit),
-        "source_names": _names(session, {b.source for b in batches}),
-        "departments": access.departments_of(session, {b.spec_version_id for b in batches}),
-        "can_quarantine": who.can("quarantine.read")})
+    sendable = _sendable(session, who)
+    return {"batches": batches, "unit": unit, "open_quarantine": access.count_open(session, unit),
+            "source_names": _names(session, {b.source for b in batches}),
+            "departments": access.departments_of(session, {b.spec_version_id for b in batches}),
+            "can_quarantine": who.can("quarantine.read"), "can_upload": who.can("ingest.upload"),
+            "sendable": sendable, "accept": ",".join(sorted({x for s in sendable for x in s["suffixes"]})),
+            "upload_mb": uploads.upload_limit_mb(), **extra}
+
+
+@router.get("/ingest")
+def ingest_page(request: Request, who: Who, session: DB) -> Response:
+    return render(request, "ingest.html", _ingest_context(session, who))
+
+
+@router.get("/ingest/upload")
+def ingest_upload_page(who: Who) -> Response:
+    """The form lives on `/ingest` (a refused upload's page reloaded lands here)."""
+    authorize(who, "ingest.upload")
+    return RedirectResponse("/ingest#upload", status_code=303)
+
+
+@router.post("/ingest/upload", max_body_size=uploads.request_ceiling(),
+             form_limits={"max_files": 1, "max_fields": 10})
+async def ingest_upload(request: Request, who: Who, session: DB,
+                        spec: Annotated[str, Form(max_length=80)] = "",
+                        file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """A department's file: kept and ingested now (`uploads.ingest_upload`, the same
+    batch as the command line's), then its batch's page; a refusal is said on the form."""
+    unit = _unit(who, "ingest.upload")
+    await check_csrf(request, who)
+    app = ctx(request)
+    try:
+        if not spec:
+            raise InvalidInput("choose the source the file is of", code="ingest.upload.no_spec")
+        got = await run_in_threadpool(
+            uploads.ingest_upload, app.url, app.keyring, source=spec, unit=unit,
+            filename=file.filename if file is not None else None,
+            data=file.file if file is not None else io.BytesIO(), files_dir=files_dir_for(app.url), actor=who.actor)
+    except CreditGovError as exc:
+        session.rollback()
+        return render(request, "ingest.html", _ingest_context(session, who, error=refusal(exc), chosen=spec),
+                      status=status_of(exc))
+    return RedirectResponse(f"/ingest/batches/{got['batch']}?sent=1", status_code=303)
 
 
 @router.get("/ingest/batches/{batch_id}")
-def batch_page(request: Request, batch_id: Id, who: Who, session: DB) -> Response:
+def batch_page(request: Request, batch_id: Id, who: Who, session: DB,
+               sent: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
     unit = access.unit_of(authorize(who, "ingest.read"))
     b = access.batch_in_scope(session, unit, batch_id)
     rows = access.quarantine(session, unit, batch_id=b.id, status="all", limit=SHOWN) \
@@ -94,7 +159,7 @@ def batch_page(request: Request, batch_id: Id, who: Who, session: DB) -> Respons
         "b": b, "unit": unit, "source_name": _names(session, {b.source})[b.source],
         "department": access.departments_of(session, {b.spec_version_id}).get(b.spec_version_id),
         "can_quarantine": who.can("quarantine.read"), "reasons": access.reason_counts(session, b.id),
-        **_rows(request, session, rows)})
+        "sent": bool(sent), **_rows(request, session, rows)})
 
 
 @router.get("/ingest/quarantine")

@@ -13,7 +13,7 @@ import binascii
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
@@ -28,7 +28,10 @@ from creditgov.ingest.values import (
     decimal_text,
     either_identifier,
     identifier,
+    in_column,
+    is_negative,
     iso_date,
+    negative_value,
     pack_lists,
     pack_raw,
 )
@@ -46,16 +49,18 @@ class _Bad:
 _V = TypeVar("_V", bound=Hashable)
 
 
-def _safe(fn: Callable[[_V], Any], flag: list[bool], size: int | None = 1 << 16) -> Callable[[_V], Any]:
+def _safe(fn: Callable[[_V], Any], flag: list[bool], size: int | None = 1 << 16,
+          where: tuple[str, str | None] | None = None) -> Callable[[_V], Any]:
     """`fn` memoised, returning a `_Bad` instead of raising; `flag[0]` turns true once
-    any value has failed, so columns without a failure are never scanned for one."""
+    any value has failed, so columns without a failure are never scanned for one.
+    `where` (field, the file's column): the reason names the column (`values.in_column`)."""
 
     def run(v: _V) -> Any:
         try:
             return fn(v)
         except RowError as exc:
             flag[0] = True
-            return _Bad(str(exc))
+            return _Bad(str(exc) if where is None else in_column(str(exc), *where))
 
     return lru_cache(maxsize=size)(run)
 
@@ -81,6 +86,18 @@ class PreparedRecords:
     # Subject ids and content hashes over the ok rows, when the helper process had the
     # subject maps to work them out (`with_subjects`).
     subjects: tuple[list[int], list[str]] | None = None
+    # The source, for the natural key of a row the spec's `natural_key` does not key
+    # (None in the natural-key column until `resolve_records` knows its content hash).
+    source: str = ""
+
+    def drop(self, reasons: dict[int, str]) -> None:
+        """Reject ok rows (chunk index -> reason) after preparation: out of the columns."""
+        keep = [j not in reasons for j in self.ok]
+        self.ok = list(compress(self.ok, keep))
+        self.columns = tuple(list(compress(c, keep)) for c in self.columns)
+        if self.subjects is not None:
+            self.subjects = (list(compress(self.subjects[0], keep)), list(compress(self.subjects[1], keep)))
+        self.rejected.update(reasons)
 
 
 class RecordPreparer:
@@ -104,7 +121,8 @@ class RecordPreparer:
         for f, c in self.cs.columns.items():
             flag = self.flags.setdefault(f, [False])
             fns = steps[f]
-            self.fns.append((f, c, _safe(_chain_plain(fns), flag) if fns else None))
+            self.fns.append((f, c, _safe(_chain_plain(fns), flag, where=(f, c)) if fns else None))
+        col = spec.columns.get
         self.source = spec.name
         self.fixed_item = spec.item or ""
         self.nk_fields = list(spec.natural_key)
@@ -126,7 +144,7 @@ class RecordPreparer:
                                f"the data request {why}")
             return catalog[code]
 
-        self.v_item = _safe(item_check, self.flags.setdefault("#item", [False]), None)
+        self.v_item = _safe(item_check, self.flags.setdefault("#item", [False]), None, ("item", col("item")))
         blind = keyring.blind_index
 
         def uscc_id(u: str) -> tuple[str, str, str]:
@@ -146,10 +164,10 @@ class RecordPreparer:
             return kind, code, code if kind == "uscc" else blind(code)
 
         idflag = self.flags.setdefault("#id", [False])
-        self.v_any = _safe(any_id, idflag, 1 << 18)
-        self.v_uscc = _safe(uscc_id, idflag, 1 << 18)
-        self.v_resident = _safe(resident_id, idflag, 1 << 18)
-        self.v_either = _safe(either_id, idflag, 1 << 18)
+        self.v_any = _safe(any_id, idflag, 1 << 18, ("identifier", col("identifier")))
+        self.v_uscc = _safe(uscc_id, idflag, 1 << 18, ("uscc", col("uscc")))
+        self.v_resident = _safe(resident_id, idflag, 1 << 18, ("resident_id", col("resident_id")))
+        self.v_either = _safe(either_id, idflag, 1 << 18)  # two columns: the reason says which identifier
 
         def occurred_on(v: str) -> str | None:
             return iso_date(v, "occurred_on", today, required=True)
@@ -157,9 +175,11 @@ class RecordPreparer:
         def decided_on(v: str) -> str | None:
             return iso_date(v, "decided_on", today, required=False)
 
-        self.v_occurred = _safe(occurred_on, self.flags.setdefault("#occurred", [False]), 1 << 14)
-        self.v_decided = _safe(decided_on, self.flags.setdefault("#decided", [False]), 1 << 14)
-        self.v_value = _safe(decimal_text, self.flags.setdefault("#value", [False]), 1 << 16)
+        self.v_occurred = _safe(occurred_on, self.flags.setdefault("#occurred", [False]), 1 << 14,
+                                ("occurred_on", col("occurred_on")))
+        self.v_decided = _safe(decided_on, self.flags.setdefault("#decided", [False]), 1 << 14,
+                               ("decided_on", col("decided_on")))
+        self.v_value = _safe(decimal_text, self.flags.setdefault("#value", [False]), 1 << 16, ("value", col("value")))
         self._aead: Any = None
 
     # -- the chunk ----------------------------------------------------------------------
@@ -227,14 +247,16 @@ class RecordPreparer:
         grade = [g.upper() if g else None for g in vals["grade"]] if "grade" in vals else none
         text = [t or None for t in vals["text"]] if "text" in vals else none
         doc = [d or None for d in vals["document_no"]] if "document_no" in vals else none
-        # 4. the record's derived values
+        # 4. the record's derived values. The natural key of a row the spec's `natural_key`
+        # keys is its fields'; any other row's is its fact (`fact_key`), known once its
+        # subject is (`resolve_records`): None until then.
         src = self.source
+        nks: list[str | None]
         if self.nk_fields:
-            nk_in = [f"{src}|{'|'.join(t)}" if all(t) else f"{src}|raw|{h}"
-                     for t, h in zip(zip(*(vals[k] for k in self.nk_fields), strict=True), rhashes, strict=True)]
+            nks = [blake2b(f"{src}|{'|'.join(t)}".encode(), digest_size=16).hexdigest() if all(t) else None
+                   for t in zip(*(vals[k] for k in self.nk_fields), strict=True)]
         else:
-            nk_in = [f"{src}|raw|{h}" for h in rhashes]
-        nks = [blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in nk_in]
+            nks = [None] * n
         blank = [""] * n
         tails = list(map("|".join, zip(items, occ, *(blank if c is none else [v or "" for v in c]
                                                     for c in (dec, value, grade, text, doc)), strict=True)))
@@ -260,7 +282,7 @@ class RecordPreparer:
             cols = tuple(list(compress(c, keep)) for c in cols)
         else:
             ok = list(range(n))
-        return PreparedRecords(n, lines, rtexts, rhashes, rejected, filtered, ok, cols)
+        return PreparedRecords(n, lines, rtexts, rhashes, rejected, filtered, ok, cols, source=src)
 
     def _encrypt_all(self, texts: list[str]) -> list[str]:
         """`KeyRing.encrypt` for many values: the same token format (key id, then base64 of
@@ -334,14 +356,51 @@ def content_hashes(sids: Sequence[int | None], tails: Sequence[str]) -> list[str
     return [blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest() for sid, tail in zip(sids, tails, strict=True)]
 
 
+def fact_key(source: str, content: str) -> str:
+    """The natural key of a record its spec's `natural_key` does not key (the spec has
+    none, or the row leaves a key field empty): the fact it states, by its source and
+    content hash — the subject, item, dates, value, grade, text and document number as
+    parsed — never by the raw text, so the same fact sent again in another form (1234.5
+    as 1234.50, another date form, other spacing) is the same record, a duplicate."""
+    return blake2b(f"{source}|fact|{content}".encode(), digest_size=16).hexdigest()
+
+
+def raw_key(source: str, raw_hash: str) -> str:
+    """The natural key such a record was given before facts keyed them: its raw row's
+    hash. Records stored then keep it (other platforms know them by it); the writer finds
+    them by it when a row's fact is not found (`BatchWriter._flush_records`)."""
+    return blake2b(f"{source}|raw|{raw_hash}".encode(), digest_size=16).hexdigest()
+
+
+def refuse_values(p: PreparedRecords, never_negative: Collection[str], column: str | None) -> list[tuple[int, str]]:
+    """The ok rows of `p` whose value is below zero though their item's never is (the
+    catalogue's amounts and days, `values.NEVER_NEGATIVE`), taken out of `p` as rejected:
+    (chunk index, reason) in row order, the reason naming the file's `column`. Checked
+    after the preparer's own checks (a value that is no number is refused there) and
+    before the subject is looked up."""
+    items, value = p.columns[4], p.columns[7]
+    if not never_negative or not any(v is not None and v[:1] == "-" for v in value):
+        return []
+    bad = {p.ok[r]: in_column(negative_value(v, it), "value", column)
+           for r, (it, v) in enumerate(zip(items, value, strict=True)) if it in never_negative and is_negative(v)}
+    if bad:
+        p.drop(bad)
+    return sorted(bad.items())
+
+
 def with_subjects(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[str, int]) -> PreparedRecords:
     """`p` with its subject ids and content hashes worked out (the costly, stateless half of
-    `resolve_records`), for a spec that creates no provisional subjects. A chunk with a
+    `resolve_records`), and so the natural keys of its rows keyed by their fact, for a
+    spec that creates no provisional subjects. A chunk with a
     subject that is not registered is left as it is: `resolve_records` takes such a
     chunk row by row."""
     sids = subject_ids(p, by_uscc, by_index)
     if None not in sids:
-        p.subjects = (cast("list[int]", sids), content_hashes(sids, p.columns[3]))  # no None: checked above
+        contents = content_hashes(sids, p.columns[3])
+        p.subjects = (cast("list[int]", sids), contents)  # no None: checked above
+        nks = p.columns[2]
+        if None in nks:  # rows keyed by their fact, keyed here rather than in the writer
+            nks[:] = [nk if nk is not None else fact_key(p.source, c) for nk, c in zip(nks, contents, strict=True)]
     return p
 
 
@@ -375,6 +434,9 @@ def resolve_records(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[
     if None not in sids:
         if contents is None:
             contents = content_hashes(sids, tails)
+        if None in nks:  # rows keyed by their fact
+            src = p.source
+            nks = [nk if nk is not None else fact_key(src, c) for nk, c in zip(nks, contents, strict=True)]
         ok = p.ok
         distinct = set(nks)
         before = seen.keys() & distinct
@@ -419,6 +481,8 @@ def resolve_records(p: PreparedRecords, by_uscc: dict[str, int], by_index: dict[
             if sid is None:
                 sid = unknown(kind, code, name, key)
             content = blake2b(f"{sid}|{tail}".encode(), digest_size=16).hexdigest()
+            if nk is None:
+                nk = fact_key(p.source, content)
             prev = seen_get(nk)
             if prev is not None:
                 if prev == content:

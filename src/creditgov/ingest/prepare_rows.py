@@ -16,7 +16,14 @@ from creditgov.ingest.pipeline import CompiledSpec
 from creditgov.ingest.readers import RawRow
 from creditgov.ingest.schemas import SourceSpec
 from creditgov.ingest.transforms import RowError
-from creditgov.ingest.values import attribute_value, identifier, pack_raw, short_hash, to_date
+from creditgov.ingest.values import (
+    attribute_value,
+    identifier,
+    in_column,
+    pack_raw,
+    short_hash,
+    to_date,
+)
 from creditgov.security.crypto import mask_id
 from creditgov.subjects.schemas import kinds
 
@@ -44,7 +51,8 @@ class RowsChunk:
 class RowPreparer:
     """The database-free part of a registration or links spec, row by row: steps,
     filters and every check that needs no stored subject, in `BatchWriter`'s order,
-    with the ID number's encryption, blind index and mask done here."""
+    with the ID number's encryption, blind index and mask done here. A reason about one
+    field names the file's column it came from (`values.in_column`)."""
 
     def __init__(self, spec: SourceSpec, *, keyring: Any, today: dt.date, regions: dict[str, int]) -> None:
         self.spec, self.keyring, self.today, self.regions = spec, keyring, today, regions
@@ -57,7 +65,7 @@ class RowPreparer:
         rtext = pack_raw(raw, self.tabular)
         rhash = short_hash(rtext)
         try:
-            vals = self.cs.apply(raw)
+            vals = self._apply(raw)
             if not self.cs.keep(vals):
                 return rtext, rhash, None
             if self.spec.kind == "registration":
@@ -66,16 +74,35 @@ class RowPreparer:
         except RowError as exc:
             return rtext, rhash, str(exc)
 
+    def _apply(self, raw: RawRow) -> dict[str, str]:
+        """`CompiledSpec.apply`, a step's failure naming the column it read."""
+        if "__error__" in raw:
+            raise RowError(raw["__error__"])
+        get, out = raw.get, {}
+        for f, c, fn in self.cs.chains:
+            try:
+                out[f] = fn(get(c) or "")
+            except RowError as exc:
+                raise RowError(in_column(str(exc), f, c)) from None
+        return out
+
+    def _refused(self, exc: RowError, field: str) -> RowError:
+        return RowError(in_column(str(exc), field, self.spec.columns.get(field)))
+
     def registration(self, vals: dict[str, str]) -> SubjectPrep:
         spec = self.spec
         kind_code = vals.get("kind") or spec.subject_kind or ""
         kind = self.kinds.get(kind_code)
         if kind is None:
-            raise RowError(f"unknown subject kind {kind_code!r}")
+            raise self._refused(RowError(f"unknown subject kind {kind_code!r}"), "kind")
         name = vals.get("name", "")
         if not name:
-            raise RowError("missing name")
-        id_kind, code = identifier(vals)
+            raise self._refused(RowError("missing name"), "name")
+        try:
+            id_kind, code = identifier(vals)
+        except RowError as exc:  # the column of the identifier the row gives (a credit code first)
+            raise self._refused(exc, "uscc" if vals.get("uscc") or "resident_id" not in vals else "resident_id") \
+                from None
         if id_kind != kind.identifier:
             raise RowError(f"a {kind.code} is identified by {kind.identifier}, the row gives {id_kind}")
         region_code = vals.get("region", "")
@@ -83,8 +110,11 @@ class RowPreparer:
         if region_code:
             region_id = self.regions.get(region_code)
             if region_id is None:
-                raise RowError(f"unknown region code {region_code!r}")
-        established = to_date(vals, "established_on", required=False, today=self.today)
+                raise self._refused(RowError(f"unknown region code {region_code!r}"), "region")
+        try:
+            established = to_date(vals, "established_on", required=False, today=self.today)
+        except RowError as exc:
+            raise self._refused(exc, "established_on") from None
         attrs = {k[5:]: attribute_value(v) for k, v in vals.items() if k.startswith("attr.")}
         content = short_hash(json.dumps([kind.code, name, code, region_code, vals.get("industry", ""),
                                          str(established or ""), vals.get("address", ""), attrs],
@@ -110,20 +140,27 @@ class RowPreparer:
     def link(self, vals: dict[str, str]) -> LinkPrep:
         role = vals.get("role", "")
         if role not in ("legal_representative", "principal", "employee"):
-            raise RowError(f"unknown role {role!r}")
-        _, firm_code = identifier({"uscc": vals.get("firm_uscc", "")})
-        since = to_date(vals, "since", required=False, today=self.today)
+            raise self._refused(RowError(f"unknown role {role!r}"), "role")
+        try:
+            _, firm_code = identifier({"uscc": vals.get("firm_uscc", "")})
+        except RowError as exc:
+            raise self._refused(exc, "firm_uscc") from None
+        try:
+            since = to_date(vals, "since", required=False, today=self.today)
+        except RowError as exc:
+            raise self._refused(exc, "since") from None
         until = None
         if vals.get("until"):  # a term may end in the future (任期至)
             try:
                 until = dt.date.fromisoformat(vals["until"])
             except ValueError:
-                raise RowError(f"until {vals['until']!r} is not a date (add a `date` step to the spec)") from None
+                raise self._refused(RowError(f"until {vals['until']!r} is not a date (add a `date` step to the spec)"),
+                                    "until") from None
         if since is not None and until is not None and until < since:
             raise RowError(f"the role ends ({until}) before it begins ({since})")
         dates = (since.isoformat() if since else None, until.isoformat() if until else None)
         try:
             _, pid = identifier({"resident_id": vals.get("person_id", "")})
         except RowError as exc:
-            return role, firm_code, None, str(exc), *dates
+            return role, firm_code, None, str(self._refused(exc, "person_id")), *dates
         return role, firm_code, self.keyring.blind_index(pid), None, *dates

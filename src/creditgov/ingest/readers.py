@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import NoReturn
 
 from creditgov.core.errors import InvalidInput
 from creditgov.ingest.schemas import SourceSpec
@@ -82,7 +83,10 @@ def _csv_lists(spec: SourceSpec, path: Path, size: int) -> tuple[list[str] | Non
         return None, iter(())
     except UnicodeDecodeError as exc:
         fh.close()
-        raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+        _undecodable(spec, path, exc)
+    except csv.Error as exc:
+        fh.close()
+        _unreadable(path, exc)
     except BaseException:
         fh.close()
         raise
@@ -108,7 +112,9 @@ def _csv_lists(spec: SourceSpec, path: Path, size: int) -> tuple[list[str] | Non
                         rows.append(row)
                     yield lines, rows
             except UnicodeDecodeError as exc:
-                raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+                _undecodable(spec, path, exc)
+            except csv.Error as exc:
+                _unreadable(path, exc)
 
     return header, parts()
 
@@ -148,7 +154,9 @@ def _csv(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+            _undecodable(spec, path, exc)
+        except csv.Error as exc:
+            _unreadable(path, exc)
         _check_header(spec, path, header)
         n = len(header)
         try:
@@ -159,7 +167,9 @@ def _csv(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
                     row = row + [""] * (n - len(row))
                 yield line, dict(zip(header, row, strict=False))
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}") from None
+            _undecodable(spec, path, exc)
+        except csv.Error as exc:
+            _unreadable(path, exc)
 
 
 def _jsonl(spec: SourceSpec, path: Path) -> Iterator[tuple[int, RawRow]]:
@@ -191,7 +201,8 @@ def _xlsx_raw(spec: SourceSpec, path: Path) -> Iterator[Sequence[object]]:
         wb = CalamineWorkbook.from_path(str(path))
         sheet = wb.get_sheet_by_name(spec.sheet) if spec.sheet else wb.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own error types for unreadable workbooks
-        raise InvalidInput(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+        raise InvalidInput(f"{path.name}: not a readable XLSX workbook ({exc})", code="ingest.file.not_xlsx",
+                           params={"file": path.name}) from None
     return iter(sheet.iter_rows())
 
 
@@ -212,4 +223,17 @@ def _check_header(spec: SourceSpec, path: Path, header: list[str]) -> None:
     wanted = set(spec.columns.values()) | set(spec.attributes.values())
     missing = sorted(wanted - set(header))
     if missing:
-        raise InvalidInput(f"{path.name}: columns {missing} named by spec {spec.name} are not in the file")
+        raise InvalidInput(f"{path.name}: columns {missing} named by spec {spec.name} are not in the file",
+                           code="ingest.file.missing_columns", params={"file": path.name, "columns": ", ".join(missing)})
+
+
+def _undecodable(spec: SourceSpec, path: Path, exc: UnicodeDecodeError) -> NoReturn:
+    raise InvalidInput(f"{path.name}: cannot decode as {spec.encoding}: {exc.reason}",
+                       code="ingest.file.undecodable", params={"file": path.name, "encoding": spec.encoding}) from None
+
+
+def _unreadable(path: Path, exc: csv.Error) -> NoReturn:
+    """A CSV file the reader cannot split into rows (a field longer than the reader's
+    limit, a NUL byte where the reader refuses one): the file is refused whole."""
+    raise InvalidInput(f"{path.name}: not a readable CSV file ({exc})", code="ingest.file.not_csv",
+                       params={"file": path.name}) from None

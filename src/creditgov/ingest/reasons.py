@@ -8,10 +8,15 @@ A reason's detail is said in the reader's language where its shape is known
 `labels.REASON_DETAIL` (ingest/labels.py), the values it names filled in and the codes
 among them (a field, an item, a department) by their labels. An identifier's fault is
 python-stdnum's message (English), said by its exception class (`IDENTIFIER_PROBLEM`).
-A reason of another shape has no words here: the page shows it as it was stored."""
+A reason of another shape has no words here: the page shows it as it was stored.
+
+A reason about one field names the file's column it came from, as the department's file
+names it (`values.in_column`: `… (column '账单日期', field occurred_on)`); its words say
+that column, the field's label in brackets (`labels.COLUMN_WORDS`)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from typing import Any
@@ -19,7 +24,7 @@ from typing import Any
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 from creditgov.core import labels
-from creditgov.ingest.labels import IDENTIFIER_PROBLEM, REASON_DETAIL
+from creditgov.ingest.labels import COLUMN_WORDS, IDENTIFIER_PROBLEM, REASON_DETAIL
 
 # Each reason text is sorted into a category by its fixed wording; first match wins.
 REASON_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compile(rx)) for code, rx in (
@@ -31,15 +36,35 @@ REASON_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compi
                        r"|^an? \S+ is identified by"),
     ("future_date", r" lies in the future$"),
     ("bad_date", r"^(impossible|unrecognised) date|is not a date"),
-    ("bad_number", r"not a number|is out of range$"),
+    ("bad_number", r"not a number|is out of range$|is below zero: item "),
     ("unknown_code", r"^unknown (code|subject kind|region code|role|step) "),
     ("missing_value", r"^missing "),
 ))
 
 
+# The column a reason names (values.in_column): the file's column as Python writes a text
+# (in quotes, escaped as needed), then the field.
+_COLUMN = re.compile(r"^(?P<body>.*) \(column (?P<column>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"), "
+                     r"field (?P<field>[a-z][a-z0-9_.]*)\)$", re.S)
+
+
+def split_column(text: str) -> tuple[str, str | None, str | None]:
+    """(the reason without its column, the file's column, the field) of a reason text;
+    the column and field None where it names none."""
+    t = (text or "").strip()
+    m = _COLUMN.match(t)
+    if m is None:
+        return t, None, None
+    try:
+        column = ast.literal_eval(m["column"])
+    except (ValueError, SyntaxError):
+        return t, None, None
+    return m["body"], str(column), m["field"]
+
+
 def reason_code(text: str) -> str:
     """The category (a `quarantine_reason` code) of a quarantine reason text."""
-    t = (text or "").strip()
+    t = split_column(text)[0]
     for code, rx in REASON_PATTERNS:
         if rx.search(t):
             return code
@@ -80,6 +105,7 @@ DETAIL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compi
     ("not_a_number", rf"^not a number: {_Q.format('value')}$"),
     ("not_a_number", rf"^value {_Q.format('value')} is not a number \(add a `number` step to the spec\)$"),
     ("out_of_range", rf"^value {_Q.format('value')} is out of range$"),
+    ("negative", rf"^value {_Q.format('value')} is below zero: item {_Q.format('item')} is never negative$"),
     ("unknown_code", rf"^unknown code {_Q.format('value')} in field {_Q.format('field')} "
                      r"\(not in the spec's code map\)$"),
     ("unknown_region", rf"^unknown region code {_Q.format('value')}$"),
@@ -103,13 +129,21 @@ _COMPONENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((code, re.compile(r
 
 
 class _Fill(string.Formatter):
-    """`{name}` filled with the value, `{name:kind}` with the label of the value's code."""
+    """`{name}` filled with the value, `{name:kind}` with the label of the value's code; the
+    field `column` came from said as that column, the field's label in brackets."""
 
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
+    def __init__(self, lang: str, column: tuple[str, str] | None = None) -> None:
+        self.lang, self.column, self.used = lang, column, False
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        return labels.label(format_spec, value, self.lang) if format_spec else str(value)
+        if not format_spec:
+            return str(value)
+        said = labels.label(format_spec, value, self.lang)
+        if format_spec == "spec_field" and self.column is not None and value == self.column[1]:
+            self.used = True
+            if self.column[0] not in (value, said):  # a column named as the field is the field
+                return COLUMN_WORDS["field"][self.lang == "en"].format(column=self.column[0], field=said)
+        return said
 
 
 def _identifier_fault(text: str, lang: str) -> str | None:
@@ -124,8 +158,10 @@ def _identifier_fault(text: str, lang: str) -> str | None:
 
 def reason_detail(text: str, lang: str) -> str | None:
     """A quarantine reason's detail in `lang` ("zh" or "en") when its shape is known;
-    None when it is not (the stored text is then all there is to show)."""
-    t = (text or "").strip()
+    None when it is not (the stored text is then all there is to show). A reason naming
+    the file's column says it: where its words name the field, the column stands there
+    (the field's label in brackets); else the words follow the column."""
+    t, column, fld = split_column(text)
     for code, rx in DETAIL_PATTERNS:
         m = rx.match(t)
         if m is None:
@@ -138,5 +174,39 @@ def reason_detail(text: str, lang: str) -> str | None:
                 values[part] = reason_detail(values[part], lang)
         if any(v is None for v in values.values()):
             return None
-        return _Fill(lang).format(REASON_DETAIL[code][lang == "en"], **values)
+        fill = _Fill(lang, (column, fld) if column is not None and fld is not None else None)
+        words = fill.format(REASON_DETAIL[code][lang == "en"], **values)
+        if column is not None and fld is not None and not fill.used:
+            field_label = labels.label("spec_field", fld, lang)
+            if column not in (fld, field_label):
+                words = COLUMN_WORDS["prefix"][lang == "en"].format(column=column, field=field_label, detail=words)
+            elif code in _UNNAMED:  # the column is named as the field: said by the field's name
+                words = COLUMN_WORDS["named"][lang == "en"].format(column=field_label, detail=words)
+        return words
     return None
+
+
+_NEITHER = dict(DETAIL_PATTERNS)["neither"]
+# The shapes whose words do not say what the value was (a date, a number): where the
+# column is named as the field, the field's name goes before them.
+_UNNAMED = frozenset({"impossible_date", "unrecognised_date", "not_a_number", "out_of_range"})
+
+
+def said(text: str) -> tuple[str, str]:
+    """A reason in words, (Chinese, English), for a refusal to say: its detail where its
+    shape is known, else its category's label (`quarantine_reason`)."""
+    code = reason_code(text)
+    zh, en = (reason_detail(text, lang) or labels.label("quarantine_reason", code, lang) for lang in ("zh", "en"))
+    return zh, en
+
+
+def identifier_said(text: str) -> tuple[str, str]:
+    """What is wrong with an identifier, (Chinese, English), for a sentence that already
+    says it is neither a credit code nor an ID number: both faults, each in words."""
+    m = _NEITHER.match(split_column(text)[0])
+    if m is None:
+        return said(text)
+    parts = {lang: [reason_detail(m[p], lang) for p in ("first", "second")] for lang in ("zh", "en")}
+    if any(w is None for ws in parts.values() for w in ws):
+        return said(text)
+    return "；".join(map(str, parts["zh"])), "; ".join(map(str, parts["en"]))

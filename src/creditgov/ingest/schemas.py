@@ -100,7 +100,10 @@ class SourceSpec(Frozen):
     item: str | None = Field(default=None, description="fixed item when the file has no item column")
     subject_kind: str | None = Field(default=None, description="kind for registration or provisional subjects")
     unknown_subject: Literal["provisional", "quarantine"] = "quarantine"
-    natural_key: list[str] = Field(default_factory=list, description="fields that identify a record; empty: raw-row hash")
+    natural_key: list[str] = Field(default_factory=list, description=(
+        "fields that identify a record (a correction keeps them and changes the rest); empty, or a key "
+        "field empty in a row: the fact itself (subject, item, dates, value, grade, text and document "
+        "number as parsed), so the same fact sent again in another form is a duplicate"))
     order: int = 100
     handler: str | None = Field(default=None, description="for `handled` specs: the registered row handler")
     context: dict[str, str] = Field(default_factory=dict,

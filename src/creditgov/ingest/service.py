@@ -169,9 +169,19 @@ def _files_for(spec: SourceSpec, data_dir: Path, spec_file: Path) -> list[Path]:
 
 def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: str | None = None,
                  progress: Progress | None = None) -> RunSummary:
+    plans, setup = plan(paths)
+    return ingest_plans(url, keyring, plans, setup, actor=actor, progress=progress)
+
+
+def ingest_plans(url: str, keyring: KeyRing, plans: list[Plan], setup: Iterable[tuple[str, Path]] = (), *,
+                 actor: str | None = None, progress: Progress | None = None,
+                 parallel: bool | None = None) -> RunSummary:
+    """Ingest the planned files, each in its own batch and transaction (`ingest_paths`
+    for folders and spec files; `uploads.py` for one file a department sent through the
+    pages or the API, with `parallel=False`: a server process forks no helper)."""
     t0 = time.perf_counter()
     rotation.refuse_while_rotating(url)  # the run keeps blind indexes of one key in memory
-    plans, setup = plan(paths)
+    plans = sorted(plans, key=lambda pl: (KIND_ORDER[pl.spec.kind], pl.spec.order, pl.spec.name))
     summary = RunSummary()
     actor = actor or audit.default_actor()
     for what, path in setup:
@@ -185,11 +195,12 @@ def ingest_paths(url: str, keyring: KeyRing, paths: Iterable[Path], *, actor: st
     # Files are prepared (read, checked, hashed, encrypted) ahead of the writer, in a
     # second process when they are big enough: see stream.py. The store's idle pooled
     # connections are closed first, so a forked helper holds no copy of their sockets.
-    engine_for(url).dispose()
+    if parallel is not False:
+        engine_for(url).dispose()
     jobs = [Job(pl.spec, f) for pl in plans for f in pl.files if pl.spec.kind != "handled"]
     stream = PreparedStream(jobs, Context(
         keyring, lk.today.isoformat(), {c: i.max_publication_months for c, i in lk.items.items()},
-        dict(lk.requests), lk.regions, lk.by_uscc, lk.by_index), chunk=CHUNK) if jobs else None
+        dict(lk.requests), lk.regions, lk.by_uscc, lk.by_index), chunk=CHUNK, parallel=parallel) if jobs else None
     checkpoints = None
     try:
         # On SQLite, WAL checkpoints run on a thread of their own during the run instead
@@ -406,6 +417,6 @@ def spec_versions(session: Session) -> list[SpecVersion]:
 
 
 __all__ = [
-    "ConfigError", "RunSummary", "Trace", "batches", "ingest_paths",
+    "ConfigError", "Plan", "RunSummary", "Trace", "batches", "ingest_paths", "ingest_plans",
     "load_spec", "plan", "quarantine", "register_spec", "retry", "spec_versions", "trace",
 ]

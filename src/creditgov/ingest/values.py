@@ -169,6 +169,33 @@ def either_identifier(v: str) -> tuple[str, str]:
     return found
 
 
+#: Catalogue value kinds (`catalog.schemas.ValueKind`) whose values are never below zero:
+#: an amount of money (a fine, arrears, a loan, a donation) and a number of days. A row
+#: giving a negative value of an item of these kinds is refused (`negative_value`).
+NEVER_NEGATIVE = frozenset({"amount", "days"})
+
+
+def negative_value(value: str, item: str) -> str:
+    """The reason for a value below zero of an item whose kind is in `NEVER_NEGATIVE`."""
+    return f"value {value!r} is below zero: item {item!r} is never negative"
+
+
+def is_negative(value: str | None) -> bool:
+    """Whether a stored value (`decimal_text`) is below zero (-0.00 is not)."""
+    return value is not None and value.startswith("-") and Decimal(value) < 0
+
+
+def in_column(reason: str, field: str, column: str | None) -> str:
+    """A reason about one field that names the file's column it came from, as the
+    department's file names it (the spec maps columns to fields): `… (column '账单日期',
+    field occurred_on)`; `reasons.split_column` reads it back (a column named as the
+    field, as a manual entry's generated spec names them, is said as the field). As it is
+    when there is no column (a fixed item)."""
+    if not column:
+        return reason
+    return f"{reason} (column {column!r}, field {field})"
+
+
 def unregistered(id_kind: str, key: str) -> RowError:
     """The reason for a record whose subject is not registered (spec `unknown_subject: quarantine`)."""
     shown = key if id_kind == "uscc" else key[:8] + "…"

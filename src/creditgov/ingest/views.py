@@ -1,23 +1,25 @@
-"""API routes for ingestion batches and the quarantine, and manual entry with four eyes.
-Thin: views over `ingest.access` and `ingest.manual`. Quarantined rows of personal
+"""API routes for ingestion batches and the quarantine, a department's file sent in
+(`POST /ingest/files`), and manual entry with four eyes. Thin: views over
+`ingest.access`, `ingest.uploads` and `ingest.manual`. Quarantined rows of personal
 sources are stored encrypted; the API shows the reason and where the row came from,
 never the decrypted row. A department officer reads its own department's batches and
-rows and enters its own department's records only; evidence files go through the page
-or the command line."""
+rows, sends its own department's sources' files and enters its own department's
+records only; evidence files go through the page or the command line."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from creditgov.api.deps import DB, Id, keyring, require
+from creditgov.api.deps import DB, Id, ctx, keyring, require
 from creditgov.core.errors import NotFound
-from creditgov.ingest import access, manual
-from creditgov.ingest.models import ManualEntry
+from creditgov.ingest import access, manual, uploads
+from creditgov.ingest.models import Batch, ManualEntry
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
+from creditgov.workflows.materials import files_dir_for
 
 router = APIRouter(tags=["ingest"])
 
@@ -51,16 +53,46 @@ class QuarantineOut(BaseModel):
     encrypted: bool
 
 
+class SentBatchOut(BatchOut):
+    department: str = Field(description="The department the source's spec names")
+    reasons: dict[str, int] = Field(description="Rejected rows by the category of their reason "
+                                                "(label kind `quarantine_reason`)")
+
+
+def _batch(b: Batch) -> dict[str, Any]:
+    return {"id": b.id, "source": b.source, "file_name": b.file_name, "kind": b.kind,
+            "started_at": b.started_at.isoformat(timespec="seconds"),
+            "finished_at": b.finished_at.isoformat(timespec="seconds") if b.finished_at else None,
+            "actor": b.actor, "read": b.read, "accepted": b.accepted, "corrected": b.corrected,
+            "rejected": b.rejected, "duplicates": b.duplicates, "filtered": b.filtered}
+
+
 @router.get("/ingest/batches", response_model=list[BatchOut], operation_id="ingest_batches")
 def ingest_batches(grant: Annotated[Grant, Depends(require("ingest.read"))], session: DB,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[BatchOut]:
     """The newest ingestion batches with their counts (a department's own sources only)."""
-    return [BatchOut(id=b.id, source=b.source, file_name=b.file_name, kind=b.kind,
-                     started_at=b.started_at.isoformat(timespec="seconds"),
-                     finished_at=b.finished_at.isoformat(timespec="seconds") if b.finished_at else None,
-                     actor=b.actor, read=b.read, accepted=b.accepted, corrected=b.corrected, rejected=b.rejected,
-                     duplicates=b.duplicates, filtered=b.filtered)
-            for b in access.batches(session, access.unit_of(grant), limit=limit)]
+    return [BatchOut(**_batch(b)) for b in access.batches(session, access.unit_of(grant), limit=limit)]
+
+
+@router.post("/ingest/files", response_model=SentBatchOut, status_code=201, operation_id="ingest_upload",
+             max_body_size=uploads.request_ceiling(), form_limits={"max_files": 1, "max_fields": 10})
+def ingest_upload(grant: Annotated[Grant, Depends(require("ingest.upload"))], request: Request, session: DB,
+                  ring: Annotated[KeyRing, Depends(keyring)],
+                  spec: Annotated[str, Form(min_length=1, max_length=80, description="The source (its spec's name)")],
+                  file: Annotated[UploadFile, File(description="The department's file: CSV, XLSX or JSON lines, "
+                                                               "as the source's spec says")]) -> dict[str, Any]:
+    """Send a department's file of one source: kept and ingested now as one batch, as
+    `creditgov ingest` would (rejected rows quarantined with their reasons, the same file
+    sent again adding nothing); answers the batch. A department sends its own sources'
+    files only (another's answers 404); the largest file is `CREDITGOV_INGEST_UPLOAD_MB`
+    (50 MB unless set)."""
+    unit = access.unit_of(grant)
+    url = ctx(request).url
+    got = uploads.ingest_upload(url, ring, source=spec, unit=unit, filename=file.filename, data=file.file,
+                                files_dir=files_dir_for(url), actor=grant.principal.actor)
+    b = access.batch_in_scope(session, unit, got["batch"])
+    department = access.departments_of(session, {b.spec_version_id}).get(b.spec_version_id, "")
+    return {**_batch(b), "department": department, "reasons": dict(access.reason_counts(session, b.id))}
 
 
 @router.get("/ingest/quarantine", response_model=list[QuarantineOut], operation_id="ingest_quarantine")

@@ -6,31 +6,34 @@ database: the look-up of stored subjects (and the provisional ones a spec may cr
 the natural key and content hash of each record against this batch and the stored
 records (new, duplicate or correction: a correction keeps the old version, no longer
 current), rejected rows into the quarantine, and bulk inserts that bind only what
-varies. On PostgreSQL the match against stored records is one COPY and one join
-(pg_copy.py). `Lookups` is what every row needs, read once per run; `Counts` what a
-batch did. The caller holds the transaction (service.py).
+varies. On PostgreSQL the match against stored records is one query by the keys
+(pg_copy.py). `Lookups` (lookups.py) is what every row needs, read once per run;
+`Counts` what a batch did. The caller holds the transaction (service.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from collections import Counter
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import InstanceState, Session
 
-from creditgov.catalog import service as catalog_service
-from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.db import References, bulk_insert, may_skip_row_triggers, row_triggers_off
 from creditgov.ingest import pg_copy
+from creditgov.ingest.lookups import Counts, Lookups, _reason_kind, keyed
 from creditgov.ingest.models import Batch, QuarantinedRow
-from creditgov.ingest.prepare_records import PreparedRecords, RecordPreparer, resolve_records
+from creditgov.ingest.prepare_records import (
+    PreparedRecords,
+    RecordPreparer,
+    fact_key,
+    raw_key,
+    refuse_values,
+    resolve_records,
+)
 from creditgov.ingest.prepare_rows import LinkPrep, RowPreparer, RowsChunk, SubjectPrep
 from creditgov.ingest.readers import Chunk, RawRow
 from creditgov.ingest.schemas import SourceSpec
@@ -38,8 +41,6 @@ from creditgov.ingest.transforms import RowError
 from creditgov.ingest.values import raw_text, unpack_raw, unregistered
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
-from creditgov.security.crypto import KeyRing
-from creditgov.subjects import changes as subject_changes
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject, SubjectLink
 
@@ -58,90 +59,7 @@ VAR_COLUMNS = (
 QUARANTINE_COLUMNS = ("line_no", "raw", "raw_hash", "reason")
 _S_HASH = SUBJECT_COLUMNS.index("row_hash")
 _NK, _CONTENT = VAR_COLUMNS.index("natural_key"), VAR_COLUMNS.index("content_hash")
-
-
-# --------------------------------------------------------------------------- context
-
-def _keyed(rows: Sequence[Row[tuple[str | None, int]]]) -> Sequence[tuple[str, int]]:
-    """(key, subject id) rows from a nullable key column (credit code, blind index) whose
-    query cannot give a NULL key (`is_not(None)`, `in_` non-empty keys), typed as such."""
-    return cast("Sequence[tuple[str, int]]", rows)
-
-
-@dataclass
-class Lookups:
-    """What every row needs, read once per run and kept current as rows arrive."""
-
-    today: dt.date
-    keyring: KeyRing
-    items: dict[str, CatalogItem]
-    requests: dict[tuple[str, str], str]
-    regions: dict[str, int]
-    by_uscc: dict[str, int]
-    by_index: dict[str, int]
-    # Identifiers of subjects merged into another (subjects.changes): their rows go to the
-    # survivor (the dictionaries above map them there) and their registrations change nothing.
-    merged_keys: frozenset[str] = frozenset()
-
-    @classmethod
-    def load(cls, session: Session, keyring: KeyRing) -> Lookups:
-        items = {i.code: i for i in catalog_service.items(session)}
-        for i in items.values():
-            session.expunge(i)
-        by_uscc = dict(_keyed(session.execute(
-            select(Subject.uscc, Subject.id).where(Subject.uscc.is_not(None))).all()))
-        by_index = dict(_keyed(session.execute(
-            select(Subject.resident_id_index, Subject.id).where(Subject.resident_id_index.is_not(None))).all()))
-        merged = subject_changes.merged_into(session)
-        keys: set[str] = set()
-        for d in (by_uscc, by_index):
-            for k, sid in d.items():
-                if sid in merged:
-                    d[k] = merged[sid]
-                    keys.add(k)
-        return cls(
-            today=clock.today(),
-            keyring=keyring,
-            items=items,
-            requests=catalog_service.request_status(session),
-            regions=subject_service.region_ids(session),
-            by_uscc=by_uscc,
-            by_index=by_index,
-            merged_keys=frozenset(keys),
-        )
-
-    def subject_id(self, kind: str, code: str) -> int | None:
-        if kind == "uscc":
-            return self.by_uscc.get(code)
-        return self.by_index.get(self.keyring.blind_index(code))
-
-
-@dataclass
-class Counts:
-    read: int = 0
-    accepted: int = 0
-    corrected: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    filtered: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-
-    def add(self, other: Counts) -> None:
-        for k in ("read", "accepted", "corrected", "rejected", "duplicates", "filtered"):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-        self.reasons.update(other.reasons)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"read": self.read, "accepted": self.accepted, "corrected": self.corrected,
-                "rejected": self.rejected, "duplicates": self.duplicates, "filtered": self.filtered}
-
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
-
-
-def _reason_kind(reason: str) -> str:
-    """A reason without its particulars, for the summary: quoted values and numbers go."""
-    return _QUOTED.sub("…", reason.split(":")[0] if "(" not in reason.split(":")[0] else reason)[:90]
+_RAW_HASH = VAR_COLUMNS.index("raw_hash")
 
 
 # --------------------------------------------------------------------------- the batch
@@ -151,6 +69,12 @@ class BatchWriter:
 
     Each processed row may carry a tag; `outcomes` maps tags to their final outcome
     (accepted, corrected, duplicate, rejected, filtered) for quarantine retries.
+
+    A row still open in the quarantine from an earlier batch of the source, sent again,
+    is checked again like any row: accepted if it now passes, else rejected again with
+    its reason and quarantined in this batch; either way its earlier entry is closed at
+    `finish` (`resent`, or `resolved` by this batch). The same rejected row twice within
+    one batch is quarantined once, the repeat counted as a duplicate of that row.
     """
 
     def __init__(self, session: Session, lk: Lookups, spec: SourceSpec, batch: Batch,
@@ -169,7 +93,12 @@ class BatchWriter:
         self.seen: dict[str, str] = {}  # natural key -> content hash, within this batch
         # (firm, person, role) -> (since, until) of the links stored or pending
         self.links_seen: dict[tuple[int, int, str], tuple[dt.date | None, dt.date | None]] | None = None
+        # Raw-row hashes of the source's open quarantine entries from earlier batches
+        # (none for a retry or a manual entry, whose rows are those entries themselves),
+        # and of those rows this batch met again: hash -> rejected again.
         self.open_q = open_quarantine if open_quarantine is not None else self._open_quarantine()
+        self.again: dict[str, bool] = {}
+        self.rejected_here: set[str] = set()  # raw-row hashes this batch quarantined
         self.outcomes: dict[Any, tuple[str, str | None]] = {}
         self.now = clock.now()
         self.now_s = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -239,6 +168,8 @@ class BatchWriter:
     def _take_row(self, line: int, rtext: str, rhash: str, out: Any, tag: Any, quarantine: bool) -> None:
         """The database half of a registration or link row: `out` is what `RowPreparer` made of it."""
         self.counts.read += 1
+        if rhash in self.open_q:
+            self.again.setdefault(rhash, False)
         if out is None:
             self.counts.filtered += 1
             self.outcomes[tag] = ("filtered", None)
@@ -276,6 +207,11 @@ class BatchWriter:
         c = self.counts
         c.read += p.n
         outcomes = self.outcomes
+        if self.open_q:
+            again, open_q = self.again, self.open_q
+            for h in p.rhashes:
+                if h in open_q:
+                    again.setdefault(h, False)
         if p.filtered:
             c.filtered += len(p.filtered)
             if tags is not None:
@@ -285,6 +221,8 @@ class BatchWriter:
         for i in sorted(p.rejected):
             self._reject(lines[i], rtexts[i], rhashes[i], p.rejected[i], tags[i] if tags else None, quarantine)
         lk = self.lk
+        for j, reason in refuse_values(p, lk.never_negative, self.spec.columns.get("value")):
+            self._reject(lines[j], rtexts[j], rhashes[j], reason, tags[j] if tags else None, quarantine)
         rows, row_index, dups, rejects = resolve_records(p, lk.by_uscc, lk.by_index, self.seen, self._unknown_subject)
         for j, reason in rejects:
             self._reject(lines[j], rtexts[j], rhashes[j], reason, tags[j] if tags else None, quarantine)
@@ -299,12 +237,14 @@ class BatchWriter:
 
     def _reject(self, line: int, rtext: str, rhash: str, reason: str, tag: Any, quarantine: bool) -> None:
         self.outcomes[tag] = ("rejected", reason)
-        if rhash in self.open_q:
+        if rhash in self.rejected_here:  # the same row again in this batch: quarantined once
             self.counts.duplicates += 1
             return
+        if rhash in self.open_q:  # open from an earlier batch: rejected again, quarantined here
+            self.again[rhash] = True
         self.counts.rejected += 1
         self.counts.reasons[_reason_kind(reason)] += 1
-        self.open_q.add(rhash)
+        self.rejected_here.add(rhash)
         if quarantine:
             readable = raw_text(unpack_raw(rtext, self.header))
             stored = self.lk.keyring.encrypt(readable) if self.spec.personal else readable
@@ -396,10 +336,10 @@ class BatchWriter:
         usccs = [r[2] for r in rows if r[2]]
         indexes = [r[4] for r in rows if r[4]]
         for i in range(0, len(usccs), 900):
-            self.lk.by_uscc.update(_keyed(self.s.execute(
+            self.lk.by_uscc.update(keyed(self.s.execute(
                 select(Subject.uscc, Subject.id).where(Subject.uscc.in_(usccs[i:i + 900]))).all()))
         for i in range(0, len(indexes), 900):
-            self.lk.by_index.update(_keyed(self.s.execute(
+            self.lk.by_index.update(keyed(self.s.execute(
                 select(Subject.resident_id_index, Subject.id)
                 .where(Subject.resident_id_index.in_(indexes[i:i + 900]))).all()))
         self.new_subjects = {}
@@ -498,16 +438,9 @@ class BatchWriter:
             return
         self._end_stream()
         current: dict[str, tuple[int, str, int]] = {}
-        if self.source_has_records and self.postgres:
-            current = pg_copy.current_records(self.s, (r[_NK] for r in pending))
-        elif self.source_has_records:
-            keys = [r[_NK] for r in pending]
-            for i in range(0, len(keys), 900):
-                q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
-                           CreditRecord.version).where(
-                    CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
-                for nk, rid, ch, ver in self.s.execute(q):
-                    current[nk] = (rid, ch, ver)
+        if self.source_has_records:
+            current = self._current([r[_NK] for r in pending])
+            self._stored_by_raw_key(pending, current)
         if not current:
             new_rows = pending
             c.accepted += len(pending)
@@ -550,6 +483,36 @@ class BatchWriter:
                 bulk_insert(self.s, cast(Table, CreditRecord.__table__), (*VAR_COLUMNS, "version", "supersedes_id"),
                             corrections, stored_form=True, constants=fixed)
 
+    def _current(self, keys: list[str]) -> dict[str, tuple[int, str, int]]:
+        """natural key -> (id, content hash, version) of the current stored records with these keys."""
+        if self.postgres:
+            return pg_copy.current_records(self.s, keys)
+        current: dict[str, tuple[int, str, int]] = {}
+        for i in range(0, len(keys), 900):
+            q = select(CreditRecord.natural_key, CreditRecord.id, CreditRecord.content_hash,
+                       CreditRecord.version).where(
+                CreditRecord.natural_key.in_(keys[i:i + 900]), CreditRecord.is_current.is_(True))
+            for nk, rid, ch, ver in self.s.execute(q):
+                current[nk] = (rid, ch, ver)
+        return current
+
+    def _stored_by_raw_key(self, pending: list[tuple[Any, ...]], current: dict[str, tuple[int, str, int]]) -> None:
+        """Rows keyed by their fact (`prepare_records.fact_key`) that no current record has:
+        a record stored before facts keyed them carries its raw row's key (`raw_key`), and
+        keeps it, so the same file sent again still finds it. Such a row takes that key
+        (a duplicate, or a new version of that record), in `pending` and `current`."""
+        src, every = self.source, not self.spec.natural_key  # without a natural key every row is keyed so
+        old = {i: raw_key(src, r[_RAW_HASH]) for i, r in enumerate(pending)
+               if r[_NK] not in current and (every or r[_NK] == fact_key(src, r[_CONTENT]))}
+        if not old:
+            return
+        found = self._current(list(set(old.values())))
+        for i, key in old.items():
+            if key in found:
+                rec = pending[i]
+                pending[i] = (*rec[:_NK], key, *rec[_NK + 1:])
+                current[key] = found[key]
+
     def _retire(self, ids: list[int]) -> None:
         """The record versions corrections replace, no longer current: one statement for
         all (an ORM UPDATE each cost ~150 µs of building on SQLite)."""
@@ -571,11 +534,28 @@ class BatchWriter:
                 if identity is not None and identity[0] in ids:
                     self.s.expire(obj, attrs)
 
+    def _close_resent(self) -> None:
+        """The earlier open quarantine entries of the rows this batch met again: `resent`
+        where this batch quarantined the row anew (its entry, with today's reason, is the
+        one to work on), `resolved` by this batch where the row now went in (accepted, a
+        duplicate of a stored record, or filtered out)."""
+        if not self.again:
+            return
+        qt = cast(Table, QuarantinedRow.__table__)
+        for status, again in (("resent", True), ("resolved", False)):
+            hashes = [h for h, rejected in self.again.items() if rejected is again]
+            for i in range(0, len(hashes), 900):
+                self.s.execute(update(qt).where(
+                    qt.c.source == self.source, qt.c.status == "open", qt.c.batch_id != self.batch_id,
+                    qt.c.raw_hash.in_(hashes[i:i + 900])).values(
+                    status=status, resolved_at=self.now, resolved_batch_id=self.batch_id))
+
     def finish(self) -> None:
         self.flush(final=True)
         if self.references is not None:
             self.references.check(self.s)
         self._flush_subjects()
+        self._close_resent()
         self.s.flush()
         b = self.batch
         c = self.counts
