@@ -1,6 +1,7 @@
 """Labels of the catalogue's codes: departments and items (data/catalog.yaml, and the
 store's copy a deployment loaded from its own file), an item's polarity, severity and
-data class, and a data request's status. Registered by `bootstrap.wire()`."""
+data class, the units its values are given in, and a data request's status. Registered
+by `bootstrap.wire()`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ DATA_CLASS: Names = {"public": ("公开", "Public"), "shared": ("共享", "Share
                      "restricted": ("受限", "Restricted"), "secret": ("涉密", "Secret")}
 REQUEST_STATUS: Names = {"requested": ("待审批", "Requested"), "approved": ("已批准", "Approved"),
                          "rejected": ("已驳回", "Rejected")}
+
+# The units the catalogue's items give their values in (`unit:`, catalog.yaml), in words:
+# the English plural, and (`unit_one`) the singular for a value of exactly one. A unit a
+# deployment's own catalogue adds and these do not name is shown as written.
+UNIT: Names = {"元": ("元", "yuan"), "天": ("天", "days"), "人": ("人", "people"), "小时": ("小时", "hours"),
+               "分": ("分", "points")}
+UNIT_ONE: Names = {"天": ("天", "day"), "人": ("人", "person"), "小时": ("小时", "hour"), "分": ("分", "point")}
 
 # Data requests as a workflow (catalog/requests.py): how often, the form's state, each step.
 REQUEST_FREQUENCY: Names = {"once": ("一次性", "Once"), "daily": ("每日", "Daily"), "weekly": ("每周", "Weekly"),
@@ -85,7 +93,7 @@ LABELS = {"refusal": REFUSALS, "request_field": REQUEST_FIELD,
           "item": (_items, Table(stored("catalog_items"))),
           "polarity": POLARITY, "severity": SEVERITY, "data_class": DATA_CLASS, "request_status": REQUEST_STATUS,
           "request_frequency": REQUEST_FREQUENCY, "request_form_status": REQUEST_FORM_STATUS,
-          "request_action": REQUEST_ACTION}
+          "request_action": REQUEST_ACTION, "unit": UNIT, "unit_one": UNIT_ONE}
 
 # What this domain writes to the audit chain (`append(action=…)`), in words: the audit log
 # names an entry's action by these (label kind `audit_action`, gathered from every

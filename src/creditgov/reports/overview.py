@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
@@ -82,6 +82,36 @@ def colour_order(models: list[str], precedence: Sequence[str] = ()) -> list[str]
     return sorted(set(models), key=lambda m: (rank.get(m, len(rank)), m))
 
 
+def colour_choice(session: Session, runs: Sequence[int], precedence: Sequence[str] = (),
+                  where: Sequence[ColumnElement[bool]] = ()) -> tuple[list[str], Subquery | None]:
+    """Each subject's one colour over `runs`: the colour rule (`colour_order` of the
+    runs' models) and a subquery of (subject_id, colour), a subject scored by several
+    models taking the colour of its first model in the rule, as its colour code does
+    (None when no run is named). `where` narrows the scores read (a page's subjects).
+    The dashboard's counters (`distribution`) and the subject list's colour filter and
+    column (`subjects.access.find`) both read it, so a counter and the list it links to
+    count the same subjects."""
+    model_of: dict[int, str] = {rid: m for rid, m in session.execute(
+        select(EvaluationRun.id, EvaluationRun.model_name).where(EvaluationRun.id.in_(runs)))} if runs else {}
+    rule = colour_order(list(model_of.values()), precedence)
+    if not model_of:
+        return rule, None
+    rank = case({rid: rule.index(m) for rid, m in model_of.items()}, value=Score.run_id)
+    first = (select(Score.subject_id.label("sid"), func.min(rank).label("rank")).where(Score.run_id.in_(runs), *where)
+             .group_by(Score.subject_id).subquery())
+    chosen = (select(Score.subject_id, Score.colour).join(first, and_(first.c.sid == Score.subject_id,
+                                                                      first.c.rank == rank))
+              .where(Score.run_id.in_(runs), *where).subquery())
+    return rule, chosen
+
+
+def subject_colours(session: Session, *, precedence: Sequence[str] = (),
+                    where: Sequence[ColumnElement[bool]] = ()) -> Subquery | None:
+    """Each subject's colour as the dashboard counts it: over the latest run of every
+    model (`colour_choice`); None before any run."""
+    return colour_choice(session, [r.id for r in latest_runs(session)], precedence, where)[1]
+
+
 def distribution(session: Session, *, scope: ColumnElement[bool], level: str | None = None,
                  run_ids: list[int] | None = None, precedence: Sequence[str] = ()) -> dict[str, Any]:
     """Colour and grade counts per region of one level (default: the level under the
@@ -94,10 +124,8 @@ def distribution(session: Session, *, scope: ColumnElement[bool], level: str | N
     region's `grades` add them up and are kept for the API's old readers only."""
     level = _level_of(session, level)
     runs = run_ids if run_ids is not None else [r.id for r in latest_runs(session)]
-    model_of: dict[int, str] = {rid: m for rid, m in session.execute(
-        select(EvaluationRun.id, EvaluationRun.model_name).where(EvaluationRun.id.in_(runs)))} if runs else {}
-    rule = colour_order(list(model_of.values()), precedence)
-    if not runs:
+    rule, chosen = colour_choice(session, runs, precedence)
+    if not runs or chosen is None:
         return {"level": level, "regions": [], "grades": {}, "grades_by_model": {}, "colour_rule": [],
                 "colours": {c: 0 for c in COLOURS}}
     cells = select(Region.id.label("rid"), Region.path.label("path")).subquery()
@@ -125,12 +153,6 @@ def distribution(session: Session, *, scope: ColumnElement[bool], level: str | N
         m = per_model.setdefault(model, {})
         m[grade] = m.get(grade, 0) + n
     # Each subject's one colour: the score of its first model in the rule.
-    rank = case({rid: rule.index(m) for rid, m in model_of.items()}, value=Score.run_id)
-    first = (select(Score.subject_id.label("sid"), func.min(rank).label("rank")).where(Score.run_id.in_(runs))
-             .group_by(Score.subject_id).subquery())
-    chosen = (select(Score.subject_id, Score.colour).join(first, and_(first.c.sid == Score.subject_id,
-                                                                      first.c.rank == rank))
-              .where(Score.run_id.in_(runs)).subquery())
     colours = {c: 0 for c in COLOURS}
     for colour, n in session.execute(select(chosen.c.colour, func.count()).join(Subject, Subject.id == chosen.c.subject_id)
                                      .where(scope).group_by(chosen.c.colour)):

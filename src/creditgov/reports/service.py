@@ -257,7 +257,7 @@ def render_pdf(data: ReportData, verify_url: str) -> bytes:
         body = [[p(t(x, lang)) for x in ("date", "item", "department", "document", "status", "published_until")]]
         for r in rows:
             body.append([p(r["occurred_on"]), p(r["item_label"]), p(r["department_name"]),
-                         p(r["document_no"] or r["grade"] or r["value"] or r["text"] or "—"),
+                         p(r["document_no"] or r["grade"] or (r["value_display"] or {}).get(lang) or r["text"] or "—"),
                          p(r["status_label"]), p(r["published_until"] or open_ended)])
         return _table(body, [24 * mm, 37 * mm, 29 * mm, 41 * mm, 16 * mm, 23 * mm], header=True)
 

@@ -1,11 +1,15 @@
-"""Reading a credit file through a grant: the masking policy every edge applies.
+"""Reading a credit file through a grant: the masking policy every edge applies; finding
+subjects through a grant, with the colour the dashboard counts each by.
 
 The API (`subjects/views.py`, the public side of `reports/views.py`) and the pages
 (the credit file, the public firm page) show a file through `read_file`, so what a
 grant hides — records out of scope, readers, residents' names and links, the
 attributes of a published-only view — is decided once. `read_relations` shows the
 two-hop relationships (`subjects.links`) the same way: residents' names masked where the
-grant masks people, nodes outside the scope named but not linked. No HTTP types here."""
+grant masks people, nodes outside the scope named but not linked. `find` is the subject
+list of the API and the page (filters, and each subject's colour code as the dashboard's
+counters count it, so a counter and the list it links to hold the same subjects). No
+HTTP types here."""
 
 from __future__ import annotations
 
@@ -14,14 +18,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts import colours
 from creditgov.core import clock
 from creditgov.core.clock import iso
+from creditgov.core.errors import InvalidInput
 from creditgov.lists.queries import lists_in_force
+from creditgov.reports import overview
+from creditgov.scoring.models import Score
 from creditgov.security.crypto import KeyRing, mask_name
 from creditgov.security.scopes import Grant, Scope, default_purpose
 from creditgov.subjects import links as subject_links
+from creditgov.subjects import search as subject_search
 from creditgov.subjects import service as subject_service
 from creditgov.subjects.models import Subject
+
+COLOURS = overview.COLOURS
 
 
 def read_file(session: Session, ring: KeyRing, grant: Grant, subject_id: int, purpose: str | None) -> dict[str, Any]:
@@ -81,4 +92,35 @@ def read_relations(session: Session, grant: Grant, subject_id: int) -> dict[str,
     return {"rows": rows, "truncated": rel.truncated}
 
 
-__all__ = ["read_file", "read_relations"]
+def find(session: Session, ring: KeyRing, grant: Grant, *, q: str | None = None, kind: str | None = None,
+         region: str | None = None, colour: str | None = None, limit: int = 20,
+         offset: int = 0) -> subject_search.SearchResult:
+    """Subjects in the grant's scope matching the filters, each with `colour`: its colour
+    code as the dashboard counts it (`reports.overview.subject_colours`: the latest run of
+    every model, a subject several models score taking its first model's colour in the
+    colour codes' precedence; None when no model has scored it). `colour` keeps only the
+    subjects of that colour: the ones the dashboard's counter of that colour counts for
+    the same grant. A colour other than green, yellow or red is refused."""
+    colour = colour or None  # the form's "all"
+    if colour is not None and colour not in COLOURS:
+        raise InvalidInput(f"colour {colour!r} is not one of {', '.join(COLOURS)}", code="subjects.colour_unknown",
+                           params={"colour": colour})
+    precedence = colours.settings().precedence
+    where = []
+    if colour:
+        chosen = overview.subject_colours(session, precedence=precedence)
+        if chosen is None:  # no model has scored anyone yet
+            return subject_search.SearchResult(0, [])
+        where.append(Subject.id.in_(select(chosen.c.subject_id).where(chosen.c.colour == colour)))
+    result = subject_search.search(session, ring, scope=grant.subject_clause(), q=q, kind=kind, region_code=region,
+                                   limit=limit, offset=offset, mask_people=grant.masks_people, where=where)
+    ids = [int(i["id"]) for i in result.items]
+    shown = overview.subject_colours(session, precedence=precedence, where=[Score.subject_id.in_(ids)]) if ids else None
+    of: dict[int, str] = ({int(sid): str(c) for sid, c in session.execute(select(shown.c.subject_id, shown.c.colour))}
+                          if shown is not None else {})
+    for i in result.items:
+        i["colour"] = of.get(int(i["id"]))
+    return result
+
+
+__all__ = ["COLOURS", "find", "read_file", "read_relations"]

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, session, when
+from creditgov.cli.common import STATE, JsonOpt, console, emit_json, label, lang, session, when
 from creditgov.security import service as audit
 from creditgov.subjects import changes, service
 
@@ -53,7 +53,7 @@ def show(key: str = typer.Argument(..., help="Internal id, credit code, ID numbe
         colour = {"negative": "red", "positive": "green"}.get(r["polarity"], "")
         t.add_row(str(r["id"]), r["occurred_on"], f"[{colour}]{escape(r['item_name'])}[/{colour}]" if colour else escape(r["item_name"]),
                   label("polarity", r["polarity"]) + (f"/{label('severity', r['severity'])}" if r["severity"] else ""),
-                  r["grade"] or r["value"] or "", label("record_status", r["status"]), r["published_until"] or "",
+                  r["grade"] or (r["value_display"] or {}).get(lang()) or "", label("record_status", r["status"]), r["published_until"] or "",
                   _provenance(r["provenance"]))
     console.print(t)
     if data["readers"]:

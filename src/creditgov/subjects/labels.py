@@ -49,13 +49,17 @@ LINK_ROLE_NAMES: Names = {"legal_representative": ("法定代表人", "Legal rep
 SUBJECT_STATUS: Names = {"confirmed": ("已确认", "Confirmed"), "provisional": ("待确认", "Provisional"),
                           "merged": ("已合并", "Merged into another")}
 
-# The refusals of looking a subject up (the key typed is not repeated: it may be an ID number).
+# The refusals of looking a subject up (the key typed is not repeated: it may be an ID number)
+# and of the subject list's filters.
 REFUSALS: Names = {
     "subjects.no_match": ("没有找到与所填统一社会信用代码、身份证号码、编号或名称相符的主体，请核对后重试。",
                           "No subject matches what was given (credit code, ID number, id or exact name); check it "
                           "and try again."),
     "subjects.same_name": ("有多个主体名为“{name}”：请改用统一社会信用代码、身份证号码或编号查找。",
                            "Several subjects are named “{name}”: use a credit code, ID number or id."),
+    # The subject list's colour filter (`subjects.access.find`, the page and the API).
+    "subjects.colour_unknown": ("三色码只有绿码、黄码、红码三种，“{colour}”不是其中之一。",
+                                "A colour code is green, yellow or red; “{colour}” is none of them."),
 }
 
 LABELS = {"refusal": REFUSALS, "subject_kind": _kinds, "industry": _industries, "link_role": LINK_ROLE_NAMES,

@@ -8,6 +8,7 @@ clear), an internal id, otherwise a part of the name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +43,11 @@ def _match(keyring: KeyRing, q: str) -> ColumnElement[bool]:
 
 def search(session: Session, keyring: KeyRing, *, scope: ColumnElement[bool], q: str | None = None,
            kind: str | None = None, region_code: str | None = None, limit: int = 20, offset: int = 0,
-           mask_people: bool = False) -> SearchResult:
-    """Subjects in `scope` matching the filters, by name, with the total count."""
-    cond = [scope]
+           mask_people: bool = False, where: Sequence[ColumnElement[bool]] = ()) -> SearchResult:
+    """Subjects in `scope` matching the filters, by name, with the total count. `where`
+    adds conditions the caller builds from other domains (the colour a subject's
+    evaluations give it: `subjects.access.find`)."""
+    cond = [scope, *where]
     if q and q.strip():
         cond.append(_match(keyring, q))
     if kind:
@@ -54,11 +57,11 @@ def search(session: Session, keyring: KeyRing, *, scope: ColumnElement[bool], q:
         if path is None:
             return SearchResult(0, [])
         cond.append(Subject.region_id.in_(select(Region.id).where(Region.path.startswith(path))))
-    where = and_(*cond)
-    total = session.execute(select(func.count(Subject.id)).where(where)).scalar_one()
+    matching = and_(*cond)
+    total = session.execute(select(func.count(Subject.id)).where(matching)).scalar_one()
     rows = session.execute(
         select(Subject, Region.code, Region.name).outerjoin(Region, Subject.region_id == Region.id)
-        .where(where).order_by(Subject.name, Subject.id).limit(limit).offset(offset)).all()
+        .where(matching).order_by(Subject.name, Subject.id).limit(limit).offset(offset)).all()
     items = []
     for s, rcode, rname in rows:
         personal = s.resident_id_index is not None

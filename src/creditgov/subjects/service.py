@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from creditgov.catalog.models import CatalogItem
-from creditgov.core import clock
+from creditgov.core import amounts, clock, labels
 from creditgov.core.clock import iso
 from creditgov.core.config import load_yaml_model
 from creditgov.core.errors import ConfigError, NotFound
@@ -182,7 +183,7 @@ _Q_FIRMS = (select(_sl.c.role, _other.c.id, _other.c.name, _other.c.uscc)
             .where(_sl.c.person_id == bindparam("sid")).order_by(_sl.c.role, _other.c.id))
 _cr, _ci, _ch = CreditRecord.__table__, CatalogItem.__table__, RecordStatusChange.__table__
 _RECORD_COLS = (_cr.c.id, _cr.c.item_code, _ci.c.name_zh, _ci.c.name_en, _ci.c.polarity, _ci.c.severity,
-                _ci.c.data_class, _ci.c.published, _cr.c.occurred_on, _cr.c.decided_on, _cr.c.value, _cr.c.grade, _cr.c.text,
+                _ci.c.data_class, _ci.c.published, _ci.c.value_kind, _ci.c.unit, _cr.c.occurred_on, _cr.c.decided_on, _cr.c.value, _cr.c.grade, _cr.c.text,
                 _cr.c.department_code, _cr.c.document_no, _cr.c.status, _cr.c.published_from,
                 _cr.c.published_until, _cr.c.version, _cr.c.is_current, _cr.c.source, _cr.c.batch_id,
                 _cr.c.spec_version, _cr.c.line_no, _cr.c.raw_hash)
@@ -230,7 +231,8 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
             "id": r.id, "item": r.item_code, "item_name": r.name_zh, "item_name_en": r.name_en,
             "polarity": r.polarity, "severity": r.severity, "data_class": r.data_class,
             "occurred_on": r.occurred_on.isoformat(), "decided_on": iso(r.decided_on),
-            "value": str(r.value) if r.value is not None else None, "grade": r.grade, "text": r.text,
+            "value": str(r.value) if r.value is not None else None,
+            "value_display": value_words(r.value, r.value_kind, r.unit), "grade": r.grade, "text": r.text,
             "department": r.department_code, "document_no": r.document_no, "status": r.status,
             "in_publication_period": in_period,
             # whether records of this kind are published at all (warnings and 通报批评 are not)
@@ -246,6 +248,42 @@ def credit_file(session: Session, keyring: KeyRing, key: str, *, actor: str | No
     readers = [{"at": at.isoformat(timespec="seconds"), "actor": who, "purpose": why}
                for at, who, why in conn.execute(_Q_READERS, sid)]
     return CreditFile(subject, chain, links, records, readers)
+
+
+def _plain(d: Decimal) -> str:
+    """A number without the zeros the store pads it with: 96, 0, 87.5, 1,350."""
+    if d == d.to_integral_value():
+        return f"{d:,.0f}"
+    return f"{d.normalize():,f}"
+
+
+def value_words(value: Any, kind: str | None, unit: str | None) -> dict[str, str] | None:
+    """A record's value as a person reads it, in both languages ({"zh", "en"}; None
+    without a value), by its catalogue item's value kind and unit (catalog.yaml): an
+    amount in yuan to the fen with thousands separators (`core.amounts.yuan`:
+    168,720.42 元 / yuan); a count, a number of days or a score as the number it is,
+    without the two decimals the store pads every value with (96 人 / 96 people,
+    0 天 / 0 days, 655 分 / 655 points; a score given to the half point keeps it, 87.5).
+    The unit is named in each language (label kind `unit`, the catalogue's; in English
+    the singular for exactly one). The one formatter of a record's value: the credit
+    file's page and API, the own view, the report and the command line read it from the
+    file's `value_display`."""
+    if value is None or value == "":
+        return None
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return {"zh": str(value), "en": str(value)}
+    if not d.is_finite():
+        return {"zh": str(value), "en": str(value)}
+    if d.is_zero():
+        d = abs(d)  # -0.00 reads as 0
+    number = amounts.yuan(d) if kind == "amount" else _plain(d)
+    if not unit:
+        return {"zh": number, "en": number}
+    one = d == 1 and labels.is_known("unit_one", unit)
+    return {"zh": f"{number} {labels.label('unit', unit, 'zh')}",
+            "en": f"{number} {labels.label('unit_one' if one else 'unit', unit, 'en')}"}
 
 
 def counts(session: Session) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from creditgov.reports import overview
 from creditgov.security.crypto import KeyRing
 from creditgov.security.scopes import Grant
 from creditgov.subjects import changes
-from creditgov.subjects import search as subject_search
-from creditgov.subjects.access import read_file
+from creditgov.subjects.access import find, read_file
 
 router = APIRouter(tags=["subjects"])
 Ring = Annotated[KeyRing, Depends(keyring)]
@@ -34,6 +33,8 @@ class SubjectRow(BaseModel):
     industry: str | None
     region_code: str | None
     region_name: str | None
+    colour: str | None = Field(description="The subject's colour code as the dashboard counts it (green, yellow, "
+                                           "red); null when no model has scored it")
 
 
 class SearchOut(BaseModel):
@@ -56,11 +57,13 @@ def subjects_search(grant: Annotated[Grant, Depends(require("subjects.search"))]
                     q: Annotated[str | None, Query(max_length=100, description="Name part, credit code, ID number or id")] = None,
                     kind: Annotated[str | None, Query(max_length=30)] = None,
                     region: Annotated[str | None, Query(max_length=40, description="Region code: its subtree")] = None,
+                    colour: Annotated[str | None, Query(max_length=20, description=(
+                        "green, yellow or red: the subjects of that colour code, counted as the dashboard "
+                        "counts them; another value is refused (422)"))] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 20,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SearchOut:
-    """Subjects in your data scope."""
-    r = subject_search.search(session, ring, scope=grant.subject_clause(), q=q, kind=kind, region_code=region,
-                              limit=limit, offset=offset, mask_people=grant.masks_people)
+    """Subjects in your data scope, each with its colour code."""
+    r = find(session, ring, grant, q=q, kind=kind, region=region, colour=colour, limit=limit, offset=offset)
     return SearchOut(total=r.total, limit=limit, offset=offset, items=[SubjectRow(**i) for i in r.items])
 
 
@@ -69,7 +72,9 @@ def subjects_search(grant: Annotated[Grant, Depends(require("subjects.search"))]
 def subjects_file(subject_id: Id, grant: Annotated[Grant, Depends(require("subjects.read"))], session: DB,
                   ring: Ring, purpose: Purpose = None) -> dict[str, Any]:
     """The credit file (一户一档): facts, grid, linked people, records with provenance
-    and status history, and who has read it. Reading a person's file is audited."""
+    and status history, and who has read it. Reading a person's file is audited. Each
+    record keeps its stored `value` and adds `value_display`: the value in words in both
+    languages (`{"zh": "168,720.42 元", "en": "168,720.42 yuan"}`), null without a value."""
     out = labels.annotate(read_file(session, ring, grant, subject_id, purpose), kind="subject_kind",
                           status="subject_status", industry="industry")
     for r in out["records"]:

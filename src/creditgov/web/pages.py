@@ -191,7 +191,10 @@ def dashboard(request: Request, who: Who, session: DB) -> Response:
     models = _per_model(o, _grade_orders(session, {r["model"] for r in o["trend"]}
                                          | set(o["distribution"]["grades_by_model"])))
     return render(request, "dashboard.html", {"o": o, "regions_chart": _regions_chart(o), "models": models,
-                                              "scope_label": scope_label(grant), "alerts": _alerts(session, who)})
+                                              "scope_label": scope_label(grant), "alerts": _alerts(session, who),
+                                              # the colour counters link to the subject list of that colour
+                                              # (`subjects.access.find`, counted alike)
+                                              "can_search": who.can("subjects.search")})
 
 
 def _alerts(session: Session, who: Principal) -> list[dict[str, Any]]:

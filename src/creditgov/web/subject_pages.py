@@ -1,4 +1,6 @@
-"""Subject pages: the search (主体查询, with its htmx partial for live search) and the
+"""Subject pages: the search (主体查询, with its htmx partial for live search; filtered
+by kind, region and colour code — the dashboard's colour counters link to it — with
+each subject's colour as the dashboard counts it, `subjects.access.find`) and the
 credit file (一户一档) with its scores explained in words and as a waterfall
 (`scoring.narrative`), its lists, its relationships two links deep
 (`subjects.access.read_relations`) and the measures that apply to it. The file is read
@@ -26,12 +28,13 @@ from creditgov.scoring import bands, narrative
 from creditgov.scoring import service as scoring_service
 from creditgov.security.scopes import Grant, Principal, Scope, authorize, default_purpose
 from creditgov.subjects import search as subject_search
-from creditgov.subjects.access import read_file, read_relations
+from creditgov.subjects.access import COLOURS, find, read_file, read_relations
 from creditgov.subjects.links import LIMIT as RELATIONS_LIMIT
 from creditgov.subjects.models import Subject
 from creditgov.subjects.schemas import kinds as subject_kinds
 from creditgov.web import i18n
 from creditgov.web.render import render, scope_label
+from creditgov.workflows.access import repair_desk
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -40,22 +43,27 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 def _search(request: Request, who: Principal, session: Session, q: str | None, kind: str | None,
-            region: str | None) -> tuple[Grant, subject_search.SearchResult]:
+            region: str | None, colour: str | None) -> tuple[Grant, subject_search.SearchResult]:
+    """The list through the grant, as the API's (`subjects.access.find`): `colour` the
+    dashboard's counters link with (`/subjects?colour=red`), counted the same way."""
     grant = authorize(who, "subjects.search")
-    result = subject_search.search(session, ctx(request).keyring, scope=grant.subject_clause(), q=q,
-                                   kind=kind or None, region_code=region or None, limit=50,
-                                   mask_people=grant.masks_people)
+    result = find(session, ctx(request).keyring, grant, q=q, kind=kind or None, region=region or None,
+                  colour=colour or None, limit=50)
     return grant, result
+
+
+Colour = Annotated[str | None, Query(max_length=20)]
 
 
 @router.get("/subjects")
 def subjects_page(request: Request, who: Who, session: DB, q: Annotated[str | None, Query(max_length=100)] = None,
                   kind: Annotated[str | None, Query(max_length=30)] = None,
-                  region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
-    grant, result = _search(request, who, session, q, kind, region)
+                  region: Annotated[str | None, Query(max_length=40)] = None, colour: Colour = None) -> Response:
+    grant, result = _search(request, who, session, q, kind, region, colour)
     regions = overview.region_tree(session) if who.can("regions.read") else []
-    return render(request, "subjects.html", {"q": q, "kind": kind, "region": region, "result": result,
-                                             "kinds": sorted(subject_kinds()), "regions": regions,
+    return render(request, "subjects.html", {"q": q, "kind": kind, "region": region, "colour": colour,
+                                             "result": result, "kinds": sorted(subject_kinds()),
+                                             "colours": COLOURS, "regions": regions,
                                              "scope_label": scope_label(grant)})
 
 
@@ -63,9 +71,9 @@ def subjects_page(request: Request, who: Who, session: DB, q: Annotated[str | No
 def subjects_results(request: Request, who: Who, session: DB,
                      q: Annotated[str | None, Query(max_length=100)] = None,
                      kind: Annotated[str | None, Query(max_length=30)] = None,
-                     region: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+                     region: Annotated[str | None, Query(max_length=40)] = None, colour: Colour = None) -> Response:
     """The htmx partial behind live search."""
-    _grant, result = _search(request, who, session, q, kind, region)
+    _grant, result = _search(request, who, session, q, kind, region, colour)
     return render(request, "_subject_rows.html", {"result": result})
 
 
@@ -128,6 +136,8 @@ def subject_page(request: Request, subject_id: Id, who: Who, session: DB,
         "readers": f["readers"] if grant.shows_readers else None,
         "can_check": who.can("check.run") and authorize(who, "check.run").in_scope(session, subject_id),
         "can_report": who.can("report.download") and authorize(who, "report.download").in_scope(session, subject_id),
+        # the negative records whose repair the reader registers conditions for or applies for at the window
+        "repair_desk": repair_desk(who, f["records"]),
         "scenarios": scenarios})
 
 

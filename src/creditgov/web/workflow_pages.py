@@ -16,60 +16,66 @@ in the templates (wrapped in `_()`), so the catalogue extraction sees all of it.
 - `/objections/{id}`, `/repairs/{id}`: a case with its history and materials, and the
   forms the reader may use in the case's state (decide, extend, review, withdraw;
   forward, reject, approve; on a repair, record its conditions: the supplying
-  department or the office confirm obligations and training, the subject signs)."""
+  department or the office confirm obligations and training, the subject signs).
+- `/records/{id}/repair`: a record's repair as the department that supplied it or the
+  credit office sees it (linked from the record rows of `/subjects/{id}`, found by
+  subject and record number or 文号 on `/repairs`): its repair dates, eligibility and
+  conditions, a form to register obligations fulfilled or a training (date and note,
+  as `POST /records/{id}/repair-conditions`), the office's window recording a
+  commitment signed there and applying for repair on the subject's behalf."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.api.deps import DB, Id, Who, check_csrf, ctx
-from creditgov.bureaus import access as bureau_access
-from creditgov.commitments.access import own_commitments, sign_commitment
-from creditgov.core import clock, labels
+from creditgov.commitments.access import sign_commitment
+from creditgov.core import clock
 from creditgov.core.errors import CreditGovError, InvalidInput, NotFound, status_of
-from creditgov.exchange import access as exchange_access
-from creditgov.records.models import RecordStatusChange
-from creditgov.scoring import narrative
-from creditgov.scoring import service as scoring_service
-from creditgov.security.scopes import Forbidden, Grant, Principal, Role, authorize
-from creditgov.security.users import consent_dict, consents
+from creditgov.security.scopes import Grant, Principal, Role, authorize
 from creditgov.subjects import service as subject_service
 from creditgov.web import i18n
 from creditgov.web.i18n import refusal
 from creditgov.web.render import render, scope_label
+from creditgov.web.workflow_context import (
+    UPLOAD_HINT,
+    conditions_for,
+    deciding_unit,
+    left_sorted,
+    met_on_field,
+    objection_history,
+    own_context,
+    record_base,
+    record_desk,
+    repair_history,
+    status_history,
+)
 from creditgov.workflows import flows
 from creditgov.workflows.access import (
-    MAX_FILE_BYTES,
-    MAX_FILES,
     MAX_UPLOAD_BYTES,
     UPLOAD_FORM_LIMITS,
     acting_unit,
     channel_of,
     condition_unit,
+    desk_records,
     objection_in_scope,
     objections_out,
-    own_view_of,
     record_in_scope,
     repair_in_scope,
+    repair_record_in_scope,
     repairs_out,
     saved_uploads,
     scoped_objections,
     scoped_repairs,
 )
-from creditgov.workflows.conditions import (
-    record_repair_condition,
-    repair_conditions,
-    sign_repair_commitment,
-)
-from creditgov.workflows.eligibility import eligibility as check_eligibility
+from creditgov.workflows.common import get_item
+from creditgov.workflows.conditions import record_repair_condition, sign_repair_commitment
 from creditgov.workflows.eligibility import unmet
 from creditgov.workflows.materials import add_materials, files_dir_for
 from creditgov.workflows.models import (
@@ -85,13 +91,13 @@ from creditgov.workflows.objection import (
     request_review,
     withdraw_objection,
 )
+from creditgov.workflows.outcomes import grade_levels
 from creditgov.workflows.repair import apply_repair, forward_repair, reject_repair
 from creditgov.workflows.rules import rules as workflow_rules
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Uploads = Annotated[list[UploadFile] | None, File()]
 Text = Annotated[str, Form(max_length=2000)]
-UPLOAD_HINT = {"files": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024)}
 CORRECTABLE_FORM = ("text", "value", "document_no", "occurred_on", "decided_on", "grade")
 ConditionKind = Annotated[str, Form(pattern="^(obligations-fulfilled|training|commitment)$")]
 Short = Annotated[str, Form(max_length=200)]
@@ -103,120 +109,21 @@ def files_dir(request: Request) -> Path:
     return files_dir_for(ctx(request).url)
 
 
-def _unit(session: Session, who: Principal, permission: str) -> str | None:
-    """The unit the reader decides in, when it may decide at all."""
-    if not who.can(permission):
-        return None
-    try:
-        return acting_unit(session, who)
-    except Forbidden:
-        return None
-
-
-def _status_history(session: Session, record_ids: list[int]) -> list[dict[str, Any]]:
-    q = (select(RecordStatusChange).where(RecordStatusChange.record_id.in_(record_ids))
-         .order_by(RecordStatusChange.id))
-    return [{"record_id": c.record_id, "from": c.from_status, "to": c.to_status,
-             "at": c.at.isoformat(timespec="seconds"), "actor": c.actor, "reason": c.reason}
-            for c in session.execute(q).scalars()]
-
-
-def _left_sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pending cases first, the nearest deadline first; then the rest, newest first."""
-    pending = sorted((r for r in rows if r["deadline"]), key=lambda r: (r["deadline"], r["id"]))
-    return pending + [r for r in rows if not r["deadline"]]
-
-
 # ----------------------------------------------------------------------------- 我的信用 (own view)
-
-
-def _met_on(value: str) -> dt.date | None:
-    """A form's date field: blank is today (the service's default)."""
-    if not value.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", code="workflows.date.malformed",
-                           params={"value": value.strip()}) from None
-
-
-def _conditions(session: Session, who: Principal, record_id: int, subject_id: int) -> dict[str, Any]:
-    """A record's repair conditions and what the reader may record of them: an officer
-    whose unit fits confirms obligations (until recorded) and training; the subject
-    signs the commitment; the credit office records one signed at its window."""
-    cs = repair_conditions(session, record_id=record_id)
-    by = {c["condition"]: c for c in cs["conditions"]}
-    unit: str | None = None
-    may = who.can("repairs.conditions") and authorize(who, "repairs.conditions").in_scope(session, subject_id)
-    if may:
-        try:
-            unit = condition_unit(session, who)
-        except Forbidden:
-            may = False
-    officer = may and cs["open"] and unit is not None
-    kinds = [k for k in ("obligations-fulfilled", "training")
-             if officer and unit in by[k]["recorded_by"] and not (k == "obligations-fulfilled" and by[k]["met"])]
-    sign = may and cs["open"] and cs["commitment"] is not None and not by["commitment"]["met"] \
-        and (unit is None or unit in by["commitment"]["recorded_by"])
-    return {**cs, "by": by, "kinds": kinds, "can_sign": sign, "window": sign and unit is not None,
-            "today": clock.today().isoformat()}
-
-
-def _eligibility(session: Session, record_id: int) -> dict[str, Any]:
-    try:
-        e = check_eligibility(session, record_id=record_id).as_dict()
-    except InvalidInput as exc:
-        return {"error": refusal(exc)}
-    e["period_ok"] = all(c["met"] for c in e["checks"] if c["condition"] == "minimum-period")
-    return e
-
-
-def _own_context(request: Request, session: Session, who: Principal, grant: Grant) -> dict[str, Any]:
-    v = own_view_of(session, ctx(request).keyring, grant)
-    # The explanation in the same words as the file page and the PDF report.
-    v = {**v, "scores": [{**sc, "explanation": narrative.narrate(
-        session, sc["explanation"], scoring_service.get(session, sc["model"])[1], i18n.current.get())}
-        for sc in v["scores"]]}
-    published = set(v["published_record_ids"])
-    schedule = {r["record_id"]: r for r in v["repair_schedule"]}
-    open_objections = {o["record_id"]: o for o in v["objections"] if o["status"] in OBJECTION_OPEN}
-    open_repairs = {a["record_id"]: a for a in v["repairs"] if a["status"] in REPAIR_OPEN}
-    rows = []
-    commitment = None  # the credit-repair commitment to sign, while a record waits for it
-    for r in v["file"]["records"]:
-        sch = schedule.get(r["id"])
-        eligibility = conditions = None
-        if sch and r["status"] in ("active", "expired") and r["id"] not in open_repairs:
-            eligibility = _eligibility(session, r["id"])
-            conditions = _conditions(session, who, r["id"], v["file"]["id"])
-            if conditions["can_sign"] and commitment is None:
-                commitment = conditions
-        rows.append({**r, "published": r["id"] in published, "schedule": sch, "eligibility": eligibility,
-                     "conditions": conditions,
-                     "open_objection": open_objections.get(r["id"]), "open_repair": open_repairs.get(r["id"]),
-                     "can_object": r["status"] == "active" and r["is_current"]})
-    return {"v": v, "f": v["file"], "rows": rows, "counts": flows.open_cases(session, v["file"]["id"]),
-            "can_file": who.can("objections.file"), "can_apply": who.can("repairs.apply"),
-            "commitment": commitment, "upload": UPLOAD_HINT,
-            "consents": [consent_dict(c) for c in consents(session, subject_id=v["file"]["id"])],
-            "exchanged": exchange_access.for_subject(session, v["file"]["id"]),
-            "bureau_runs": bureau_access.for_subject(session, v["file"]["id"]),
-            **own_commitments(session, who, v["file"]["id"])}
 
 
 @router.get("/me/credit")
 def my_credit(request: Request, who: Who, session: DB,
               done: Annotated[str | None, Query(pattern="^[a-z_]{1,20}$")] = None) -> Response:
     grant = authorize(who, "own.view")
-    return render(request, "my_credit.html", {**_own_context(request, session, who, grant), "done": done})
+    return render(request, "my_credit.html", {**own_context(session, ctx(request).keyring, who, grant), "done": done})
 
 
 def _my_credit_error(request: Request, session: Session, who: Principal, exc: CreditGovError,
                      values: dict[str, Any] | None = None) -> Response:
     """The own page again: the refusal at its status, an objection's reasons kept."""
     session.rollback()
-    return render(request, "my_credit.html", {**_own_context(request, session, who, authorize(who, "own.view")),
+    return render(request, "my_credit.html", {**own_context(session, ctx(request).keyring, who, authorize(who, "own.view")),
                                               "error": refusal(exc), "values": values or {}}, status=status_of(exc))
 
 
@@ -298,7 +205,7 @@ def _objections_page(request: Request, session: Session, who: Principal, status:
     grant = authorize(who, "objections.read")
     rows = scoped_objections(session, grant, status=status, limit=300)
     return render(request, "objections.html", {
-        "rows": _left_sorted(objections_out(session, grant, rows)), "status": status,
+        "rows": left_sorted(objections_out(session, grant, rows)), "status": status,
         "statuses": ("pending", "all", *OBJECTION_STATUSES), "scope_label": scope_label(grant),
         # the office's window files on a subject's behalf; a subject objects on its own page
         "can_file_window": who.can("objections.file") and who.role is not Role.SUBJECT,
@@ -338,41 +245,23 @@ async def objection_window_file(request: Request, who: Who, session: DB, subject
     return RedirectResponse(f"/objections/{got[0].id}?done=filed", status_code=303)
 
 
-def _objection_history(o: dict[str, Any], withdrawn_on: str | None) -> list[dict[str, Any]]:
-    h = [{"step": "received", "on": o["received_on"], "by": o["filed_by"], "note": o["reason"],
-          "due": o["due_on"] if not o["extended_on"] else None}]
-    if o["extended_on"]:
-        h.append({"step": "extended", "on": o["extended_on"], "by": o["department"], "note": o["extension_reason"],
-                  "due": o["due_on"]})
-    if o["decided_on"]:
-        h.append({"step": "decided", "on": o["decided_on"], "by": o["decided_by"], "outcome": o["outcome"],
-                  "note": o["decision_reason"]})
-    r = o["review"]
-    if r:
-        h.append({"step": "review_requested", "on": r["requested_on"], "by": o["filed_by"], "note": r["reason"],
-                  "due": r["due_on"]})
-        if r["decided_on"]:
-            h.append({"step": "reviewed", "on": r["decided_on"], "by": r["decided_by"], "outcome": r["outcome"],
-                      "note": r["decision_reason"]})
-    if o["status"] == "withdrawn":
-        h.append({"step": "withdrawn", "on": withdrawn_on, "by": o["filed_by"]})
-    return h
-
-
 def _objection_page(request: Request, session: Session, who: Principal, objection_id: int, *, error: str | None = None,
                     done: str | None = None, status: int = 200, draft: dict[str, str] | None = None) -> Response:
     grant = authorize(who, "objections.read")
     row = objection_in_scope(session, grant, objection_id)
     o = objections_out(session, grant, [row])[0]
-    unit = _unit(session, who, "objections.decide")
+    unit = deciding_unit(session, who, "objections.decide")
     rules = workflow_rules(session).objection
     file_ok = who.can("objections.file") and authorize(who, "objections.file").in_scope(session, row.subject_id)
     can_decide = unit is not None and o["status"] == "open" and unit == o["department"]
     today = clock.today().isoformat()
     ctx_ = {
         "o": o, "error": error, "done": done, "unit": unit,
-        "history": _objection_history(o, row.updated_at.date().isoformat()),
-        "status_history": _status_history(session, [x for x in (o["record_id"], o["result_record_id"]) if x]),
+        "history": objection_history(o, clock.to_cst(row.updated_at).date().isoformat()),
+        "status_history": status_history(session, [x for x in (o["record_id"], o["result_record_id"]) if x]),
+        # where the records are seen (a corrected version is linked there); a rating's levels
+        "record_base": record_base(session, who, row.subject_id),
+        "grade_levels": grade_levels(get_item(session, o["record"]["item"])) if o["record"] else [],
         "can_decide": can_decide,
         "can_extend": can_decide and not o["extended_on"] and rules.extensions > 0 and today <= o["due_on"],
         "can_review_decide": unit is not None and o["status"] == "reviewing"
@@ -475,32 +364,115 @@ async def objection_materials(request: Request, objection_id: Id, who: Who, sess
 # ----------------------------------------------------------------------------- repairs
 
 
+def _repairs_page(request: Request, session: Session, who: Principal, status: str, *, error: str | None = None,
+                  form: dict[str, str] | None = None, http_status: int = 200) -> Response:
+    grant = authorize(who, "repairs.read")
+    rows = scoped_repairs(session, grant, status=status, limit=300)
+    return render(request, "repairs.html", {
+        "rows": left_sorted(repairs_out(session, grant, rows)), "status": status,
+        "statuses": ("pending", "all", *REPAIR_STATUSES), "scope_label": scope_label(grant),
+        # officers open a record's repair (conditions, the window's application) from here too
+        "can_find": who.role is not Role.SUBJECT and (who.can("repairs.conditions") or who.can("repairs.apply")),
+        "error": error, "form": form or {}}, status=http_status)
+
+
 @router.get("/repairs")
 def repairs_page(request: Request, who: Who, session: DB,
                  status: Annotated[str, Query(pattern="^(pending|all|" + "|".join(REPAIR_STATUSES) + ")$")]
                  = "pending") -> Response:
+    return _repairs_page(request, session, who, status)
+
+
+@router.post("/repairs/record")
+async def repairs_find_record(request: Request, who: Who, session: DB, subject: Short, record: Short) -> Response:
+    """An officer opens a record's repair page by the subject (credit code, ID number, id
+    or exact name) and the record (its number or the document number 文号) a subject
+    brings to the window — posted, so an ID number stays out of addresses and logs."""
     grant = authorize(who, "repairs.read")
-    rows = scoped_repairs(session, grant, status=status, limit=300)
-    return render(request, "repairs.html", {
-        "rows": _left_sorted(repairs_out(session, grant, rows)), "status": status,
-        "statuses": ("pending", "all", *REPAIR_STATUSES), "scope_label": scope_label(grant)})
+    await check_csrf(request, who)
+    try:
+        found = subject_service.resolve(session, ctx(request).keyring, subject)
+        sid = grant.require_subject(session, found.id).id
+        ids = desk_records(session, who, records_by_reference(session, subject_id=sid, ref=record))
+        if not ids:
+            raise NotFound(f"no current negative record {record!r} of yours in this subject's file",
+                           code="workflows.record.no_such", params={"ref": record.strip()})
+        repair_record_in_scope(session, grant, ids[0])
+    except (InvalidInput, NotFound) as exc:
+        return _repairs_page(request, session, who, "pending", error=refusal(exc),
+                             form={"subject": subject, "record": record}, http_status=status_of(exc))
+    return RedirectResponse(f"/records/{ids[0]}/repair", status_code=303)
 
 
-def _repair_history(a: dict[str, Any], intake: str) -> list[dict[str, Any]]:
-    """The application's steps, units and channels by their names, a refusal's unmet
-    conditions in the reader's language."""
-    lang = i18n.current.get()
-    h = [{"step": "applied", "on": a["applied_on"], "by": a["applicant"] or labels.label("channel", a["channel"], lang),
-          "due": a["intake_due_on"]}]
-    if a["status"] == "refused":
-        h.append({"step": "refused", "on": a["decided_on"], "by": a["decided_by"],
-                  "note": unmet(a["eligibility"], lang) or a["refusal_reason"]})
-    if a["forwarded_on"]:
-        h.append({"step": "forwarded", "on": a["forwarded_on"], "by": labels.label("department", intake, lang),
-                  "due": a["decision_due_on"], "note": labels.label("department", a["department"], lang)})
-    if a["status"] in ("approved", "rejected"):
-        h.append({"step": a["status"], "on": a["decided_on"], "by": a["decided_by"], "note": a["decision_reason"]})
-    return h
+def _record_page(request: Request, session: Session, who: Principal, record_id: int, *, error: str | None = None,
+                 done: str | None = None, status: int = 200, form: dict[str, str] | None = None) -> Response:
+    grant = authorize(who, "repairs.read")
+    rec = repair_record_in_scope(session, grant, record_id)
+    subject = subject_service.display_name(grant.require_subject(session, rec.subject_id),
+                                           masked=grant.masks_people)
+    return render(request, "repair_record.html", {
+        **record_desk(session, who, rec), "subject_name": subject, "error": error, "done": done,
+        "record_base": record_base(session, who, rec.subject_id), "upload": UPLOAD_HINT, "form": form or {}},
+        status=status)
+
+
+@router.get("/records/{record_id}/repair")
+def record_repair_page(request: Request, record_id: Id, who: Who, session: DB,
+                       done: Annotated[str | None, Query(pattern="^[a-z_]{1,20}$")] = None) -> Response:
+    """A record's repair as the department that supplied it or the credit office sees
+    it: its conditions with the forms to register them, and the window's application.
+    The subject itself has these on its own view."""
+    if who.role is Role.SUBJECT:
+        repair_record_in_scope(session, authorize(who, "repairs.read"), record_id)
+        return RedirectResponse(f"/me/credit#rec-{record_id}", status_code=303)
+    return _record_page(request, session, who, record_id, done=done)
+
+
+async def _record_action(request: Request, who: Principal, session: Session, record_id: int, permission: str,
+                         act: Any, form: dict[str, str]) -> Response:
+    grant = authorize(who, permission)
+    await check_csrf(request, who)
+    repair_record_in_scope(session, grant, record_id)
+    try:
+        where = act(grant)
+    except InvalidInput as exc:
+        session.rollback()
+        return _record_page(request, session, who, record_id, error=refusal(exc), status=status_of(exc), form=form)
+    return RedirectResponse(where, status_code=303)
+
+
+@router.post("/records/{record_id}/repair/conditions")
+async def record_repair_conditions(request: Request, record_id: Id, who: Who, session: DB, kind: ConditionKind,
+                                   met_on: Annotated[str, Form(max_length=10)] = "", note: Text = "",
+                                   signed_by: Short = "", agree: Short = "") -> Response:
+    """Register a condition of the record's repair, as `POST /records/{id}/repair-conditions`
+    does: the supplying department or the office confirms obligations fulfilled (once)
+    or a training, dated (never ahead) with a note; the office's window records a
+    commitment signed there, naming the signer."""
+    def act(g: Grant) -> str:
+        record_repair_condition(session, record_id=record_id, kind=kind, unit=condition_unit(session, who),
+                                met_on=met_on_field(met_on), note=note.strip() or None,
+                                signed_by=signed_by.strip() or None, agreed=agree == "yes", actor=who.actor)
+        return f"/records/{record_id}/repair?done=condition"
+
+    return await _record_action(request, who, session, record_id, "repairs.conditions", act,
+                                {"kind": kind, "met_on": met_on, "note": note, "signed_by": signed_by})
+
+
+@router.post("/records/{record_id}/repair/apply", max_body_size=MAX_UPLOAD_BYTES, form_limits=UPLOAD_FORM_LIMITS)
+async def record_repair_apply(request: Request, record_id: Id, who: Who, session: DB, applicant: Short = "",
+                              materials: Uploads = None) -> Response:
+    """The office's window applies for repair on the subject's behalf (channel `window`),
+    as `POST /records/{id}/repairs` does: eligibility is checked at once."""
+    def act(g: Grant) -> str:
+        rec = repair_record_in_scope(session, g, record_id)
+        with saved_uploads(materials or []) as paths:
+            a = apply_repair(session, subject_id=rec.subject_id, record_id=rec.id,
+                             applicant=applicant.strip() or None, channel=channel_of(who),
+                             materials_files=paths, files_dir=files_dir(request), actor=who.actor)
+        return f"/repairs/{a.id}?done=applied"
+
+    return await _record_action(request, who, session, record_id, "repairs.apply", act, {"applicant": applicant})
 
 
 def _repair_page(request: Request, session: Session, who: Principal, application_id: int, *,
@@ -509,21 +481,23 @@ def _repair_page(request: Request, session: Session, who: Principal, application
     grant = authorize(who, "repairs.read")
     row = repair_in_scope(session, grant, application_id)
     a = repairs_out(session, grant, [row])[0]
-    unit = _unit(session, who, "repairs.decide")
+    unit = deciding_unit(session, who, "repairs.decide")
     intake = workflow_rules(session).repair.intake_unit
     apply_ok = who.can("repairs.apply") and authorize(who, "repairs.apply").in_scope(session, row.subject_id)
     holder = {"submitted": intake, "forwarded": a["department"]}.get(a["status"])
     ctx_ = {
-        "conditions": _conditions(session, who, row.record_id, row.subject_id),
+        "conditions": conditions_for(session, who, row.record_id, row.subject_id),
         "a": a, "error": error, "done": done, "approval": approval, "unit": unit, "intake": intake,
         "unmet": unmet(a["eligibility"], i18n.current.get()),
-        "history": _repair_history(a, intake), "status_history": _status_history(session, [a["record_id"]]),
+        "history": repair_history(a, intake), "status_history": status_history(session, [a["record_id"]]),
         "can_forward": unit is not None and a["status"] == "submitted" and unit == intake,
         "can_reject": unit is not None and holder is not None and unit == holder,
         "can_approve": unit is not None and a["status"] == "forwarded" and unit == a["department"],
         "can_add": apply_ok and a["status"] in REPAIR_OPEN,
         "can_open_subject": who.can("subjects.read")
         and authorize(who, "subjects.read").in_scope(session, row.subject_id),
+        "desk": bool(desk_records(session, who, [row.record_id])),  # the record's own repair page
+        "record_base": record_base(session, who, row.subject_id),
         "upload": UPLOAD_HINT,
     }
     return render(request, "repair.html", ctx_, status=status)
@@ -583,7 +557,7 @@ async def repair_condition(request: Request, application_id: Id, who: Who, sessi
         a = repair_in_scope(session, g, application_id)
         signer = signed_by.strip() or (who.display_name if who.role is Role.SUBJECT else "")
         record_repair_condition(session, record_id=a.record_id, kind=kind, unit=condition_unit(session, who),
-                                met_on=_met_on(met_on), note=note.strip() or None, signed_by=signer or None,
+                                met_on=met_on_field(met_on), note=note.strip() or None, signed_by=signer or None,
                                 agreed=agree == "yes", actor=who.actor)
 
     return await _repair_action(request, who, session, application_id, "repairs.conditions", "condition", act)

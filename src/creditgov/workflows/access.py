@@ -107,6 +107,42 @@ def record_in_scope(session: Session, grant: Grant, record_id: int, subject_id: 
     return rec
 
 
+def repair_record_in_scope(session: Session, grant: Grant, record_id: int) -> CreditRecord:
+    """A record whose repair a reader follows (the record's repair page): in scope, and
+    for a department one it supplied — as it sees only its own cases (404 otherwise)."""
+    rec = record_in_scope(session, grant, record_id)
+    if grant.scope is Scope.DEPARTMENT and rec.department_code != grant.principal.department_code:
+        raise NotFound(f"credit record {record_id} not found in your data scope")
+    return rec
+
+
+def repair_desk(who: Principal, records: Iterable[dict[str, Any]]) -> set[int]:
+    """Of a credit file's records (`subjects.access.read_file`), those an officer opens
+    the repair page of: the current negative records not repaired or revoked, that the
+    reader records conditions for or applies for at the window — the credit office
+    every one, a department those it supplied. None for the subject itself (its own
+    view has its forms) or a reader with neither permission."""
+    if who.role is Role.SUBJECT or not (who.can("repairs.conditions") or who.can("repairs.apply")):
+        return set()
+    own = who.department_code if who.role is Role.DEPARTMENT else None
+    return {int(r["id"]) for r in records
+            if r.get("polarity") == "negative" and r.get("is_current", True)
+            and r.get("status") not in ("repaired", "revoked", "archived")
+            and (own is None or r.get("department") == own)}
+
+
+def desk_records(session: Session, who: Principal, ids: Iterable[int]) -> list[int]:
+    """Of some records (by id, order kept), those `repair_desk` lets the reader open."""
+    ids = list(ids)
+    if not ids:
+        return []
+    q = (select(CreditRecord, CatalogItem.polarity).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
+         .where(CreditRecord.id.in_(ids)))
+    keep = repair_desk(who, [{"id": r.id, "polarity": polarity, "is_current": r.is_current, "status": r.status,
+                              "department": r.department_code} for r, polarity in session.execute(q)])
+    return [i for i in ids if i in keep]
+
+
 def _scoped(session: Session, grant: Grant, subject_id: int | None) -> tuple[int | None, str | None, bool]:
     """(subject filter, department filter, nothing-to-show) for a grant's listing."""
     p = grant.principal
@@ -153,15 +189,25 @@ def _names(session: Session, ids: set[int], masked: bool) -> dict[int, str]:
 
 
 def record_refs(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
-    """What a case page shows of its record: item, date, document number, status."""
+    """What a case page shows of its record: item, date, document number, status, and
+    for a version no longer current (corrected after an objection, or by a later
+    delivery) the version that superseded it and is current now (`superseded_by`)."""
     if not ids:
         return {}
     q = (select(CreditRecord, CatalogItem).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
          .where(CreditRecord.id.in_(ids)))
+    rows = session.execute(q).all()
+    stale = {r.natural_key for r, _i in rows if not r.is_current}
+    now: dict[tuple[int, str], int] = {}
+    if stale:
+        now = {(sid, nk): rid for sid, nk, rid in session.execute(
+            select(CreditRecord.subject_id, CreditRecord.natural_key, CreditRecord.id).where(
+                CreditRecord.natural_key.in_(stale), CreditRecord.is_current.is_(True)))}
     return {r.id: {"id": r.id, "item": r.item_code, "item_name": i.name_zh, "item_name_en": i.name_en,
                    "occurred_on": r.occurred_on.isoformat(), "document_no": r.document_no,
-                   "department": r.department_code, "status": r.status, "is_current": r.is_current}
-            for r, i in session.execute(q)}
+                   "department": r.department_code, "status": r.status, "is_current": r.is_current,
+                   "superseded_by": None if r.is_current else now.get((r.subject_id, r.natural_key))}
+            for r, i in rows}
 
 
 def objections_out(session: Session, grant: Grant, rows: Sequence[Objection]) -> list[dict[str, Any]]:
@@ -170,11 +216,12 @@ def objections_out(session: Session, grant: Grant, rows: Sequence[Objection]) ->
     cal = calendar.load(session)
     today = clock.today()
     names = _names(session, {o.subject_id for o in rows}, grant.masks_people)
-    recs = record_refs(session, {o.record_id for o in rows})
+    recs = record_refs(session, {o.record_id for o in rows} | {o.result_record_id for o in rows if o.result_record_id})
     out = []
     for o in rows:
         d = labels.annotate({**objection_dict(session, o, today, cal=cal), "subject_name": names.get(o.subject_id),
-                             "record": recs.get(o.record_id)},
+                             "record": recs.get(o.record_id),
+                             "result_record": recs.get(o.result_record_id) if o.result_record_id else None},
                             status="objection_status", outcome="objection_outcome", department="department")
         if d.get("review"):
             labels.annotate(d["review"], outcome="objection_outcome", authority="department")

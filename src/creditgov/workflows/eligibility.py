@@ -80,7 +80,8 @@ def record_condition(session: Session, *, kind: str, subject_id: int, record_id:
     supplier for obligations)."""
     actor = actor or audit.default_actor()
     if met_on is not None and met_on > clock.today():
-        raise InvalidInput(f"a condition is recorded once met: {met_on.isoformat()} is after today")
+        raise InvalidInput(f"a condition is recorded once met: {met_on.isoformat()} is after today",
+                           code="workflows.condition.ahead", params={"on": met_on.isoformat()})
     if kind == "obligations-fulfilled":
         if record_id is None:
             raise InvalidInput("obligations are fulfilled for a record: name it")
@@ -96,7 +97,7 @@ def record_condition(session: Session, *, kind: str, subject_id: int, record_id:
     elif kind == "training":
         get_subject(session, subject_id)
         if not (note and note.strip()):
-            raise InvalidInput("a training needs its name (note)")
+            raise InvalidInput("a training needs its name (note)", code="workflows.condition.no_course")
     else:
         raise InvalidInput("kind is 'obligations-fulfilled' or 'training'")
     row = RepairCondition(kind=kind, subject_id=subject_id, record_id=record_id, met_on=met_on or clock.today(),

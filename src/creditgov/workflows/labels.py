@@ -47,6 +47,9 @@ REFUSALS: Names = {
     "workflows.condition.other_unit": ("记录 #{record} 由{department:department}认定：这项修复条件须由该单位或信用办登记。",
                                        "Record #{record} was supplied by {department:department}: this condition is "
                                        "recorded by it or the credit office."),
+    "workflows.condition.ahead": ("满足日期 {on} 晚于今天：条件满足后才能登记。",
+                                  "{on} is after today: a condition is recorded once it is met."),
+    "workflows.condition.no_course": ("登记培训须在“说明”中写明培训名称。", "A training is recorded with its name (the note)."),
     "workflows.condition.recorded": ("记录 #{record} 的履行义务已于 {on} 登记。",
                                      "The obligations of record #{record} are already recorded as fulfilled on {on}."),
     "workflows.reason.missing": ("请填写理由。", "Give the reason."),
@@ -92,6 +95,18 @@ REFUSALS: Names = {
     "workflows.correction.not_date": ("“{field:correction_field}”填写的“{value}”不是有效的日期，请按 2026-12-05 的格式填写。",
                                       "“{field:correction_field}”: “{value}” is not a date; write it like 2026-12-05."),
     "workflows.correction.no_occurred_on": ("更正后的记录必须有发生日期。", "A corrected record keeps a date it occurred on."),
+    # A corrected grade or value the record's catalogue item cannot carry (outcomes._fits_item).
+    "workflows.correction.grade_level": ("等级“{value}”不是“{item:item}”的等级，请从 {levels} 中选择。",
+                                         "“{value}” is not a level of “{item:item}”: choose one of {levels}."),
+    "workflows.correction.no_grade": ("“{item:item}”不记录等级，请不要填写“等级”。",
+                                      "“{item:item}” carries no grade: leave “Grade” empty."),
+    "workflows.correction.grade_malformed": ("等级“{value}”的写法不对：等级只由字母和数字组成，如 A 或 B+。",
+                                             "The grade “{value}” is not written as a grade: letters and digits only, "
+                                             "like A or B+."),
+    "workflows.correction.no_value": ("“{item:item}”不记录金额或分值，请不要填写“金额”。",
+                                      "“{item:item}” carries no amount or score: leave “Amount” empty."),
+    "workflows.correction.negative": ("“{item:item}”的金额不能小于零（填写的是“{value}”）。",
+                                      "The amount of “{item:item}” is never below zero (“{value}” was given)."),
     "workflows.materials.none": ("没有收到材料文件，请选择要上传的文件。", "No material files were given."),
     "workflows.materials.objection_closed": ("异议 #{id} 已是“{status:objection_status}”状态，不能再补充证据。",
                                              "Objection #{id} is “{status:objection_status}”; no more evidence can be "

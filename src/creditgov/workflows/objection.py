@@ -26,7 +26,14 @@ from creditgov.records.models import CreditRecord
 from creditgov.scoring import current
 from creditgov.security import service as audit
 from creditgov.workflows import calendar
-from creditgov.workflows.common import cases, claim, get_objection, get_record, get_subject
+from creditgov.workflows.common import (
+    cases,
+    claim,
+    get_item,
+    get_objection,
+    get_record,
+    get_subject,
+)
 from creditgov.workflows.materials import materials, store_materials
 from creditgov.workflows.models import OBJECTION_OPEN, OBJECTION_OUTCOMES, Objection
 from creditgov.workflows.notifications import (
@@ -279,8 +286,8 @@ def decide_objection(session: Session, *, objection_id: int, outcome: str, reaso
         raise InvalidInput(f"objection {objection_id} is decided by {o.department_code!r} (who supplied the "
                            f"record), not {department!r}", code="workflows.objection.other_department",
                            params={"id": objection_id, "department": o.department_code})
-    if outcome == "corrected":
-        parse_corrections(corrections)
+    if outcome == "corrected":  # checked against the contested record's item before anything moves
+        parse_corrections(corrections, get_item(session, get_record(session, o.record_id).item_code))
     today = clock.today()
     claim(session, Objection, o.id, ("open",), {"status": "decided", "outcome": outcome,
                                                   "decision_reason": reason.strip(), "decided_on": today,
@@ -365,9 +372,9 @@ def decide_review(session: Session, *, objection_id: int, outcome: str, reason: 
         raise InvalidInput(f"the review of objection {objection_id} is for {o.review_authority!r}, not {unit!r}",
                            code="workflows.review.other_unit",
                            params={"id": objection_id, "department": o.review_authority})
-    if outcome == "corrected":
-        parse_corrections(corrections)
     target_id = o.result_record_id or o.record_id
+    if outcome == "corrected":
+        parse_corrections(corrections, get_item(session, get_record(session, target_id).item_code))
     rec = get_record(session, target_id, lock=True)
     if rec.status != "disputed" and outcome != "upheld":
         raise InvalidInput(f"record {rec.id} is {rec.status}; the review cannot {outcome} it")

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock
 from creditgov.core.errors import InvalidInput
-from creditgov.ingest.values import short_hash
+from creditgov.ingest.values import NEVER_NEGATIVE, short_hash
 from creditgov.records import service as records_service
 from creditgov.records.models import CreditRecord
 from creditgov.security import service as audit
@@ -25,8 +27,24 @@ CORRECTABLE = ("occurred_on", "decided_on", "value", "grade", "text", "document_
 MAX_VALUE = Decimal("1e16")  # a record's amount: 18 digits, 2 of them decimals (ingest/values.to_decimal)
 
 
-def parse_corrections(corrections: dict[str, str] | None) -> dict[str, Any]:
-    """Check a correction before anything moves: which fields, and typed values."""
+#: A grade as a rating level's code is written (`catalog.schemas.RatingLevel`): the
+#: shape a grade takes where the catalogue names no levels (a tax credit grade: A, M, D).
+GRADE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9+\-]{0,9}$")
+GRADED = frozenset({"grade", "score"})  # value kinds whose records carry a grade
+VALUED = frozenset({"number", "amount", "score", "days"})  # value kinds whose records carry a value
+
+
+def grade_levels(item: CatalogItem | None) -> list[dict[str, str]]:
+    """The levels a rating item's grade is one of, best first (`catalog.schemas.RatingScheme`);
+    none for an ordinary item."""
+    return [dict(lv) for lv in ((item.rating or {}).get("levels") or [])] if item is not None else []
+
+
+def parse_corrections(corrections: dict[str, str] | None, item: CatalogItem | None = None) -> dict[str, Any]:
+    """Check a correction before anything moves: which fields, and typed values — and,
+    given the record's catalogue item, that a grade is one the item carries (a level
+    of its rating scheme; a grade code for an item graded without named levels) and a
+    value one its value kind holds (a number, never below zero for amounts and days)."""
     if not corrections:
         raise InvalidInput("a correction names what changes, e.g. text=… or value=…", code="workflows.correction.empty")
     unknown = set(corrections) - set(CORRECTABLE)
@@ -50,11 +68,42 @@ def parse_corrections(corrections: dict[str, str] | None) -> dict[str, Any]:
             if out[k] is not None and (not out[k].is_finite() or abs(out[k]) >= MAX_VALUE):  # as ingestion's
                 raise InvalidInput(f"value: {v!r} is out of range", code="workflows.correction.value_range",
                                    params={"value": v})
+        elif k == "grade":
+            out[k] = (v or "").strip().upper() or None  # as ingestion writes a grade
         else:
             out[k] = v or None
     if "occurred_on" in out and out["occurred_on"] is None:
         raise InvalidInput("occurred_on cannot be empty", code="workflows.correction.no_occurred_on")
+    if item is not None:
+        _fits_item(out, corrections, item)
     return out
+
+
+def _fits_item(out: dict[str, Any], given: dict[str, str], item: CatalogItem) -> None:
+    """A corrected grade or value the record's item can carry (see `parse_corrections`)."""
+    if "grade" in out:
+        levels = [lv["code"] for lv in grade_levels(item)]
+        grade, typed = out["grade"], given["grade"]
+        if levels and grade not in levels:
+            raise InvalidInput(f"grade: {typed!r} is not a level of {item.code} ({'/'.join(levels)})",
+                               code="workflows.correction.grade_level",
+                               params={"item": item.code, "value": typed, "levels": "/".join(levels)})
+        if not levels and grade is not None:
+            if item.value_kind not in GRADED:
+                raise InvalidInput(f"grade: {item.code} carries no grade", code="workflows.correction.no_grade",
+                                   params={"item": item.code})
+            if not GRADE_CODE.match(grade):
+                raise InvalidInput(f"grade: {typed!r} is not a grade code (letters and digits, like A or B+)",
+                                   code="workflows.correction.grade_malformed", params={"value": typed})
+    value = out.get("value")
+    if value is not None:
+        if item.value_kind not in VALUED:
+            raise InvalidInput(f"value: {item.code} carries no value", code="workflows.correction.no_value",
+                               params={"item": item.code})
+        if item.value_kind in NEVER_NEGATIVE and value < 0:
+            raise InvalidInput(f"value: {given['value']!r} is below zero; {item.code} is never negative",
+                               code="workflows.correction.negative", params={"item": item.code,
+                                                                             "value": given["value"]})
 
 
 def corrected_version(session: Session, rec: CreditRecord, corrections: dict[str, str], *, cause: str,
@@ -62,7 +111,7 @@ def corrected_version(session: Session, rec: CreditRecord, corrections: dict[str
     """A new version of the record carrying the corrections, current from now on; the
     old one stays, no longer current (the same shape as an ingestion correction)."""
     vals: dict[str, Any] = {k: getattr(rec, k) for k in CORRECTABLE}
-    vals.update(parse_corrections(corrections))
+    vals.update(parse_corrections(corrections, session.get(CatalogItem, rec.item_code)))
     last = session.execute(select(CreditRecord.version).where(CreditRecord.natural_key == rec.natural_key)
                            .order_by(CreditRecord.version.desc()).limit(1)).scalar_one()
     content = short_hash("|".join(str(x) if x is not None else "" for x in (

@@ -191,6 +191,8 @@ class RecordRef(BaseModel):
     department: str | None = None
     status: str
     is_current: bool = True
+    superseded_by: int | None = Field(default=None, description="For a version no longer current: the version "
+                                      "current now (a correction's result).")
 
 
 class ReviewOut(BaseModel):
@@ -226,6 +228,7 @@ class ObjectionOut(BaseModel):
     decided_on: str | None
     decided_by: str | None
     result_record_id: int | None
+    result_record: RecordRef | None = Field(default=None, description="The corrected version, as its file shows it.")
     review: ReviewOut | None
     deadline: str | None = Field(description="The date the pending stage must be answered by.")
     working_days_left: int | None = Field(description="Working days to the deadline; negative when overdue.")
