@@ -118,7 +118,7 @@ def test_errors_in_the_readers_language_and_warnings_of_this_bank_only(two_banks
     r = c.post(f"/finance/bank/applications/{ids['a']}/decision",
                data={"decision": "approve", "amount": "2000000", "rate": "4", "term_months": "12",
                      "csrf_token": token})
-    assert r.status_code == 422 and "批准金额 2000000 元不在产品的金额范围" in r.text
+    assert r.status_code == 422 and "批准金额 2,000,000.00 元不在产品的金额范围" in r.text
     r = c.post(f"/finance/bank/applications/{ids['a']}/decision", data={"decision": "decline", "csrf_token": token})
     assert r.status_code == 422 and "请选择拒绝原因。" in r.text
     r = c.post(f"/finance/bank/applications/{ids['a']}/decision",
@@ -195,13 +195,13 @@ def test_refusals_are_said_from_their_code_in_both_languages(two_banks) -> None:
         loan_id = s.execute(select(Loan.id).where(Loan.application_id == ids["a2"])).scalar_one()
     zh = refusals()
     assert "请从所列的拒绝原因中选择一项。" in zh[0]
-    assert "批准金额 2000000 元不在产品的金额范围 100000.00–1000000.00 元内。" in zh[1]
-    assert "还款金额 999999 元超过贷款余额 200000.00 元。" in zh[2]
+    assert "批准金额 2,000,000.00 元不在产品的金额范围 100,000–1,000,000 元内。" in zh[1]
+    assert "还款金额 999,999.00 元超过贷款余额 200,000.00 元。" in zh[2]
     assert c.get("/lang/en?next=/finance/bank").status_code in (302, 303, 307)
     en = refusals()
     english = ("Choose one of the listed reasons for declining.",
-               "The approved amount of 2000000 yuan is outside the product's range of 100000.00–1000000.00 yuan.",
-               "The repayment of 999999 yuan is more than the outstanding 200000.00 yuan.")
+               "The approved amount of 2,000,000.00 yuan is outside the product's range of 100,000–1,000,000 yuan.",
+               "The repayment of 999,999.00 yuan is more than the outstanding 200,000.00 yuan.")
     for page, words in zip(en, english, strict=True):
         assert words.replace("'", "&#39;") in page
         assert "unknown decline_code" not in page and "is outside the product's range 1" not in page

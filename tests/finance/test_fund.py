@@ -6,9 +6,7 @@ pool's balance always equals the ledger's sum. Plus eligibility and the claim wi
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from creditgov.finance import fund, loans, service
 from creditgov.finance.models import Bank, FundClaim, Loan
 from creditgov.finance.schemas import StatusIn
 from creditgov.security.crypto import KeyRing, create_key_file
+from tests.concurrency import at_once
 from tests.finance.helpers import a_bank, a_loan, a_product, graded
 
 DEFAULT_ON = dt.date(2026, 10, 15)
@@ -42,17 +41,8 @@ def defaulted_loans(s: Session, ring: KeyRing, bank: Bank, n: int, *, amount: st
 
 
 def race(n: int, call: Callable[[int], str]) -> list[str]:
-    gate = threading.Barrier(n)
-
-    def one(i: int) -> str:
-        gate.wait()
-        try:
-            return call(i)
-        except Conflict as exc:
-            return f"refused: {exc}"
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(one, range(n)))
+    """`call(0)` … `call(n - 1)` at once; a Conflict is answered as "refused: …"."""
+    return [f"refused: {o}" if isinstance(o, Conflict) else o for o in at_once(call, n, returning=(Conflict,))]
 
 
 def test_concurrent_claims_payouts_never_twice_nor_over_the_cap(store: str, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """信易贷 in Debian's chromium against a real server: a bank officer sees the needs
 matched to its products but opens only those whose subject consented to it for that
-need; the subject posts a need on 我的融资, gives the bank its consent, and revokes it —
-and the bank loses the file at once."""
+need; the subject posts a need on 我的融资, gives the bank its consent, applies (and sees
+the application awaiting the bank), and revokes the consent — and the bank loses the
+file at once."""
 
 from __future__ import annotations
 
@@ -79,9 +80,17 @@ def test_a_bank_officer_sees_only_consented_files(server: Server, browser: Any) 
             r = bank_page.goto(f"{server.base}/finance/bank/needs/{n}")
             assert r is not None and r.status == 404
 
-        # The subject consents for its need to this bank.
+        # No application before the consent: the row asks for the consent first.
+        assert me.locator(f"[data-testid=apply-{need_id}-{p.id}]").count() == 0
+        # The subject consents for its need to this bank, then applies; the row then
+        # says the bank is deciding, and offers neither again.
         me.click(f"[data-testid=consent-{need_id}-test-bank]")
         me.wait_for_selector("[data-testid=flash]")
+        me.click(f"[data-testid=apply-{need_id}-{p.id}]")
+        me.wait_for_selector("[data-testid=flash]")
+        assert me.inner_text(f"[data-testid=applied-{need_id}-{p.id}]") == "已申请，等待银行决定"
+        assert me.locator(f"[data-testid=match-action-{need_id}-{p.id}] button").count() == 0
+        assert "已申请，等待银行决定" in me.inner_text("[data-testid=my-apps]")
         bank_page.goto(server.base + "/finance/bank")
         bank_page.click(f"[data-testid=open-need-{need_id}]")
         bank_page.wait_for_selector("[data-testid=need-file]")
@@ -142,7 +151,7 @@ def test_a_bank_officer_decides_records_a_repayment_and_sees_a_warning(server: S
         # Outside the product's range: the service refuses, the page says why in Chinese.
         page.fill(f"[data-testid=approve-amount-{approve_id}]", "9000000")
         page.click(f"[data-testid=approve-{approve_id}]")
-        assert "不在产品的金额范围 10000.00–5000000.00 元内" in page.inner_text("[data-testid=error]")
+        assert "批准金额 9,000,000.00 元不在产品的金额范围 10,000–5,000,000 元内" in page.inner_text("[data-testid=error]")
         page.fill(f"[data-testid=approve-amount-{approve_id}]", "300000")
         page.fill(f"[data-testid=approve-rate-{approve_id}]", "4.2")
         page.fill(f"[data-testid=approve-term-{approve_id}]", "12")

@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditgov.alerts.models import Alert, AlertTrigger, ColourCodeChange
+from creditgov.catalog.models import CatalogItem
 from creditgov.core import labels
 from creditgov.core.amounts import yuan
 from creditgov.core.errors import NotFound
 from creditgov.finance import service
 from creditgov.finance.loans import RULE, consented, decline_reason
+from creditgov.finance.matching import standing_held
 from creditgov.finance.models import (
     Bank,
     FinancingNeed,
@@ -28,6 +30,7 @@ from creditgov.finance.models import (
     LoanProduct,
     NeedMatch,
 )
+from creditgov.finance.policy import policy
 from creditgov.lists.models import ListEntry
 from creditgov.records.models import CreditRecord
 from creditgov.security.crypto import KeyRing
@@ -59,7 +62,7 @@ def label(table: dict[str, tuple[str, str]], code: str | None) -> dict[str, str]
 def bank_of(session: Session, who: Principal) -> Bank:
     """The bank a bank officer acts for (its organisation)."""
     if who.role is not Role.BANK:
-        raise NotFound("no bank for this account")
+        raise NotFound("no bank for this account", code="finance.bank.none")
     return service.bank_by_code(session, who.organisation)
 
 
@@ -113,23 +116,52 @@ def _floors(p: LoanProduct, lang: str) -> str:
         for model, band in sorted(p.min_bands.items())) or "—"
 
 
-def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
+def _asks(n: FinancingNeed | None, what: str, lang: str) -> str:
+    """What the need asks, as a reason's `got` says it ("需求 24 个月", "asks 24 months")."""
+    if n is None:
+        return ""
+    if what == "amount":
+        return f"需求 {yuan(n.amount)} 元" if lang == "zh" else f"asks {yuan(n.amount)} yuan"
+    return f"需求 {n.term_months} 个月" if lang == "zh" else f"asks {n.term_months} months"
+
+
+def _term_gap(m: NeedMatch, p: LoanProduct, n: FinancingNeed | None, lang: str) -> str:
+    """How far the need's term is outside the product's, and on which side."""
+    if m.term_ok:
+        return ""
+    if n is not None and n.term_months > p.term_max:
+        return f"超出最长期限 {m.term_gap} 个月" if lang == "zh" else f"{m.term_gap} months over its longest term"
+    if n is not None and n.term_months < p.term_min:
+        return f"短于最短期限 {m.term_gap} 个月" if lang == "zh" else f"{m.term_gap} months under its shortest term"
+    return f"超出期限范围 {m.term_gap} 个月" if lang == "zh" else f"{m.term_gap} months outside its terms"
+
+
+def reasons(m: NeedMatch, p: LoanProduct, n: FinancingNeed | None = None, *, no_default: bool = False
+            ) -> list[dict[str, Any]]:
     """Each criterion of the product: the rule, whether it holds, and how close. `rule`,
     `got` and `gap_text` keep the codes (the API's); `rule_zh`/`rule_en`, `got_zh`/`got_en`
-    and `gap_zh`/`gap_en` say the same in words, models, bands and lists by their labels."""
+    and `gap_zh`/`gap_en` say the same in words, models, bands and lists by their labels.
+    With the need `n`, the amount and term say what it asks beside what the product
+    lends. A product without a band floor says no grade is required (and nothing of the
+    subject's grade). With `no_default` (the policy excludes borrowers in default), or
+    when the match failed it, a sixth row says whether the subject has a loan in default."""
     floors = ", ".join(f"{model} ≥ {band}" for model, band in sorted(p.min_bands.items())) or "—"
     band_got = m.band_got or "ungraded"
     hit = [c for c in (m.lists_hit or "").split(",") if c]
 
     def got_band(lang: str) -> str:
+        if not p.min_bands:
+            return ""
         grade = labels.label("finance_band", m.band_got, lang) if m.band_got else ("未评价" if lang == "zh" else
                                                                                      "not graded")
         return f"{labels.label('model', m.band_model, lang)}: {grade}" if m.band_model else grade
 
+    band = ({"rule": f"band: {floors}", "rule_zh": f"信用等级不低于: {_floors(p, 'zh')}",
+             "rule_en": f"Credit band at least: {_floors(p, 'en')}", "got": f"{m.band_model or '—'}: {band_got}"}
+            if p.min_bands else
+            {"rule": "band: any", "rule_zh": "信用等级: 不限", "rule_en": "Credit band: no grade required", "got": ""})
     out = [
-        {"criterion": "band", "holds": m.band_ok, "rule": f"band: {floors}",
-         "rule_zh": f"信用等级不低于: {_floors(p, 'zh')}", "rule_en": f"Credit band at least: {_floors(p, 'en')}",
-         "got": f"{m.band_model or '—'}: {band_got}", "got_zh": got_band("zh"), "got_en": got_band("en"),
+        {"criterion": "band", "holds": m.band_ok, **band, "got_zh": got_band("zh"), "got_en": got_band("en"),
          "gap": m.band_gap, "gap_text": "" if m.band_ok else
          (f"{m.band_gap} band(s) short / 差 {m.band_gap} 档" if m.band_got else "not graded / 未评价"),
          # not graded: said once, by what the subject has ("未评价"), not again as the gap
@@ -144,16 +176,17 @@ def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
         {"criterion": "amount", "holds": m.amount_ok, "rule": f"amount {p.amount_min}–{p.amount_max}",
          "rule_zh": f"金额 {yuan(p.amount_min, fen=False)}–{yuan(p.amount_max, fen=False)} 元",
          "rule_en": f"Amount {yuan(p.amount_min, fen=False)}–{yuan(p.amount_max, fen=False)} yuan",
-         "gap": round(m.amount_gap, 4),
+         "got": f"asks {n.amount}" if n is not None else "", "got_zh": _asks(n, "amount", "zh"),
+         "got_en": _asks(n, "amount", "en"), "gap": round(m.amount_gap, 4),
          "gap_text": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside / 超出 {100 * m.amount_gap:.1f}%",
          "gap_zh": "" if m.amount_ok else f"超出 {100 * m.amount_gap:.1f}%",
          "gap_en": "" if m.amount_ok else f"{100 * m.amount_gap:.1f}% outside"},
         {"criterion": "term", "holds": m.term_ok, "rule": f"term {p.term_min}–{p.term_max} months",
-         "rule_zh": f"期限 {p.term_min}–{p.term_max} 个月", "rule_en": f"Term {p.term_min}–{p.term_max} months",
-         "gap": m.term_gap,
-         "gap_text": "" if m.term_ok else f"{m.term_gap} month(s) outside / 相差 {m.term_gap} 个月",
-         "gap_zh": "" if m.term_ok else f"相差 {m.term_gap} 个月",
-         "gap_en": "" if m.term_ok else f"{m.term_gap} month(s) outside"},
+         "rule_zh": f"期限 {p.term_min}–{p.term_max} 个月", "rule_en": f"Lends for {p.term_min}–{p.term_max} months",
+         "got": f"asks {n.term_months} months" if n is not None else "", "got_zh": _asks(n, "term", "zh"),
+         "got_en": _asks(n, "term", "en"), "gap": m.term_gap,
+         "gap_text": "" if m.term_ok else f"{_term_gap(m, p, n, 'en')} / {_term_gap(m, p, n, 'zh')}",
+         "gap_zh": _term_gap(m, p, n, "zh"), "gap_en": _term_gap(m, p, n, "en")},
         {"criterion": "collateral", "holds": m.collateral_ok,
          "rule": "collateral-free" if p.collateral_free else "collateral required",
          "rule_zh": "免抵押" if p.collateral_free else "需抵押",
@@ -161,23 +194,34 @@ def reasons(m: NeedMatch, p: LoanProduct) -> list[dict[str, Any]]:
          "gap_text": "" if m.collateral_ok else "no collateral offered / 未提供抵押",
          "gap_zh": "" if m.collateral_ok else "未提供抵押", "gap_en": "" if m.collateral_ok else "no collateral offered"},
     ]
+    held = standing_held(m)
+    if no_default or not held:
+        # failed, said once by what the subject has, as an ungraded band is
+        out.append({"criterion": "default", "holds": held, "rule": "no loan in default", "rule_zh": "无违约贷款",
+                    "rule_en": "No loan in default", "got": "" if held else "in default",
+                    "got_zh": "" if held else "存在违约贷款", "got_en": "" if held else "one is in default",
+                    "gap": 0 if held else 1, "gap_text": "" if held else "a loan in default / 存在违约贷款",
+                    "gap_zh": "", "gap_en": ""})
     for r in out:
         r["product"] = p.id
     return out
 
 
-def match_dict(m: NeedMatch, p: LoanProduct, bank: Bank) -> dict[str, Any]:
+def match_dict(m: NeedMatch, p: LoanProduct, bank: Bank, n: FinancingNeed | None = None, *,
+               no_default: bool = False) -> dict[str, Any]:
     return {"need_id": m.need_id, "product": product_dict(p, bank), "eligible": m.eligible, "fails": m.fails,
-            "score": round(m.score, 2), "reasons": reasons(m, p)}
+            "score": round(m.score, 2), "reasons": reasons(m, p, n, no_default=no_default)}
 
 
 def matches_for_need(session: Session, need_id: int) -> list[dict[str, Any]]:
     """The subject's view: products for its need, eligible first, best first."""
+    n = session.get(FinancingNeed, need_id)
+    no_default = policy(session).in_default.exclude
     q = (select(NeedMatch, LoanProduct, Bank).join(LoanProduct, LoanProduct.id == NeedMatch.product_id)
          .join(Bank, Bank.id == LoanProduct.bank_id)
          .where(NeedMatch.need_id == need_id, LoanProduct.status == "approved")
          .order_by(NeedMatch.eligible.desc(), NeedMatch.score.desc(), NeedMatch.product_id))
-    return [match_dict(m, p, b) for m, p, b in session.execute(q).tuples()]
+    return [match_dict(m, p, b, n, no_default=no_default) for m, p, b in session.execute(q).tuples()]
 
 
 def matches_for_bank(session: Session, ring: KeyRing, bank: Bank, *, eligible_only: bool = True,
@@ -192,13 +236,15 @@ def matches_for_bank(session: Session, ring: KeyRing, bank: Bank, *, eligible_on
          .order_by(NeedMatch.score.desc(), NeedMatch.need_id).limit(limit))
     if eligible_only:
         q = q.where(NeedMatch.eligible.is_(True))
+    no_default = policy(session).in_default.exclude
     out = []
     for m, p, n, s in session.execute(q).tuples():
         ok = consented(session, need_id=n.id, bank_id=bank.id)
         out.append({"need": need_dict(n, subject=s if ok else None, phone=ring.decrypt(n.contact_phone) if ok
                                       else None),
                     "consented": ok, "product": {"id": p.id, "code": p.code, "name": p.name},
-                    "eligible": m.eligible, "score": round(m.score, 2), "reasons": reasons(m, p)})
+                    "eligible": m.eligible, "score": round(m.score, 2),
+                    "reasons": reasons(m, p, n, no_default=no_default)})
     return out
 
 
@@ -206,7 +252,8 @@ def consented_need(session: Session, bank: Bank, need_id: int) -> FinancingNeed:
     """A need the bank may open: only with the subject's consent in force for it."""
     n = session.get(FinancingNeed, need_id)
     if n is None or not consented(session, need_id=n.id, bank_id=bank.id):
-        raise NotFound(f"need {need_id} not found, or no consent for it is in force")
+        raise NotFound(f"need {need_id} not found, or no consent for it is in force", code="finance.need.no_consent",
+                       params={"id": need_id})
     return n
 
 
@@ -227,7 +274,53 @@ def application_dict(a: LoanApplication) -> dict[str, Any]:
     return {"id": a.id, "need_id": a.need_id, "product_id": a.product_id, "bank_id": a.bank_id,
             "subject_id": a.subject_id, "status": a.status, "status_label": label(STATUS_LABELS, a.status),
             "decline_code": a.decline_code, "note": a.decision_note,
-            "created_at": a.created_at.isoformat(timespec="seconds")}
+            "created_at": a.created_at.isoformat(timespec="seconds"),
+            "decided_at": a.decided_at.isoformat(timespec="seconds") if a.decided_at else None}
+
+
+def subject_applications(session: Session, subject_id: int) -> list[dict[str, Any]]:
+    """The subject's own applications, newest first: the product and its bank, the
+    need's amount and term, the status, when it was submitted and decided, the reason
+    for declining and the bank's note, and the loan an approval opened."""
+    q = (select(LoanApplication, FinancingNeed, LoanProduct, Bank, Loan)
+         .join(FinancingNeed, FinancingNeed.id == LoanApplication.need_id)
+         .join(LoanProduct, LoanProduct.id == LoanApplication.product_id)
+         .join(Bank, Bank.id == LoanApplication.bank_id)
+         .outerjoin(Loan, Loan.application_id == LoanApplication.id)
+         .where(LoanApplication.subject_id == subject_id).order_by(LoanApplication.id.desc()))
+    return [{**application_dict(a), "need": {"amount": str(n.amount), "term_months": n.term_months},
+             "product": {"id": p.id, "name": p.name}, "bank_name": b.name,
+             "decline_reason": decline_reason(session, a.decline_code),
+             "loan": {"id": loan.id, "principal": str(loan.principal), "rate": f"{loan.rate.normalize():f}",
+                      "term_months": loan.term_months, "due_on": loan.due_on.isoformat()} if loan else None}
+            for a, n, p, b, loan in session.execute(q).tuples()]
+
+
+#: The department the catalogue names for loans (`finance.loan`, `finance.overdue`): its
+#: negative records are the ones a bank deciding an application is warned of.
+FINANCE_DEPARTMENT = "finance"
+RECORDS_SHOWN = 10
+
+
+def applicant_standing(session: Session, subject_id: int) -> dict[str, Any]:
+    """What a bank deciding an application is warned of: the applicant's loans of this
+    platform overdue or in default (any bank's), and its negative records of the
+    finance department still in effect (current, active, not secret), newest first."""
+    bad = [{"id": x.id, "bank_name": b.name, "principal": str(x.principal), "outstanding": str(x.outstanding),
+            "status": x.status, "overdue_days": x.overdue_days,
+            "overdue_since": x.overdue_since.isoformat() if x.overdue_since else None,
+            "defaulted_on": x.defaulted_on.isoformat() if x.defaulted_on else None}
+           for x, b in session.execute(select(Loan, Bank).join(Bank, Bank.id == Loan.bank_id)
+                                       .where(Loan.subject_id == subject_id, Loan.status.in_(("overdue", "default")))
+                                       .order_by(Loan.id)).tuples()]
+    q = (select(CreditRecord).join(CatalogItem, CatalogItem.code == CreditRecord.item_code)
+         .where(CreditRecord.subject_id == subject_id, CatalogItem.department_code == FINANCE_DEPARTMENT,
+                CatalogItem.polarity == "negative", CatalogItem.data_class != "secret",
+                CreditRecord.is_current.is_(True), CreditRecord.status == "active")
+         .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id.desc()).limit(RECORDS_SHOWN))
+    records = [{"id": r.id, "item": r.item_code, "occurred_on": r.occurred_on.isoformat(),
+                "value": str(r.value) if r.value is not None else None} for r in session.execute(q).scalars()]
+    return {"loans": bad, "records": records, "warn": bool(bad or records)}
 
 
 def subject_names(session: Session, ids: set[int], *, masked: bool) -> dict[int, str]:
@@ -240,17 +333,26 @@ def subject_names(session: Session, ids: set[int], *, masked: bool) -> dict[int,
 
 def bank_applications(session: Session, bank: Bank) -> list[dict[str, Any]]:
     """The bank's applications, newest first, each with what its decision needs: the
-    need's amount and term, the product's ranges and, once declined, the reason."""
+    need's amount and term, the product's ranges and, once declined, the reason. One
+    awaiting the decision carries the applicant's standing (`applicant_standing`: its
+    loans overdue or in default, its negative finance records) while the subject's
+    consent for the need to this bank is in force (`consented`)."""
     q = (select(LoanApplication, FinancingNeed, LoanProduct)
          .join(FinancingNeed, FinancingNeed.id == LoanApplication.need_id)
          .join(LoanProduct, LoanProduct.id == LoanApplication.product_id)
          .where(LoanApplication.bank_id == bank.id).order_by(LoanApplication.id.desc()))
-    return [{**application_dict(a), "need": {"amount": str(n.amount), "term_months": n.term_months},
-             "product": {"id": p.id, "name": p.name, "amount_min": str(p.amount_min),
-                         "amount_max": str(p.amount_max), "term_min": p.term_min, "term_max": p.term_max,
-                         "rate_min": str(p.rate_min), "rate_max": str(p.rate_max)},
-             "decline_reason": decline_reason(session, a.decline_code)}
-            for a, n, p in session.execute(q).tuples()]
+    out = []
+    for a, n, p in session.execute(q).tuples():
+        row = {**application_dict(a), "need": {"amount": str(n.amount), "term_months": n.term_months},
+               "product": {"id": p.id, "name": p.name, "amount_min": str(p.amount_min),
+                           "amount_max": str(p.amount_max), "term_min": p.term_min, "term_max": p.term_max,
+                           "rate_min": str(p.rate_min), "rate_max": str(p.rate_max)},
+               "decline_reason": decline_reason(session, a.decline_code), "standing": None, "consented": None}
+        if a.status == "submitted":
+            row["consented"] = consented(session, need_id=a.need_id, bank_id=bank.id)
+            row["standing"] = applicant_standing(session, a.subject_id) if row["consented"] else None
+        out.append(row)
+    return out
 
 
 def _cause(session: Session, key: str) -> dict[str, Any]:

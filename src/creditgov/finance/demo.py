@@ -27,6 +27,7 @@ from creditgov.core import clock
 from creditgov.finance import fund, loans, matching, service
 from creditgov.finance.models import Bank, FinancingNeed, Loan, LoanProduct, NeedMatch
 from creditgov.finance.schemas import BankIn, DecisionIn, NeedIn, ProductIn, StatusIn
+from creditgov.scoring import published
 from creditgov.scoring.models import EvaluationRun, Score
 from creditgov.security.crypto import KeyRing
 from creditgov.subjects.models import Subject
@@ -64,7 +65,7 @@ def _subjects(session: Session, kind: str, n: int) -> list[int]:
     """The best-scored subjects of a kind in the latest published runs, then any."""
     scored = (select(Score.subject_id).join(EvaluationRun, EvaluationRun.id == Score.run_id)
               .join(Subject, Subject.id == Score.subject_id)
-              .where(EvaluationRun.published.is_(True), Subject.kind == kind)
+              .where(published.PUBLISHED, Subject.kind == kind)
               .order_by(Score.score.desc(), Score.subject_id).limit(n * 4))
     ids: list[int] = []
     for sid in session.execute(scored).scalars():

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditgov.core import clock, labels
+from creditgov.core.amounts import yuan
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
 from creditgov.finance.models import Bank, FundBankTotal, FundClaim, FundEntry, FundPool, Loan
 from creditgov.finance.policy import policy
@@ -52,7 +53,7 @@ def _deposit_by_ref(session: Session, ref: str) -> FundEntry | None:
 def _same_deposit(old: FundEntry, amount: Decimal) -> FundEntry:
     if old.amount != amount:
         raise Conflict(f"deposit {old.ref!r} was recorded with another amount ({old.amount})",
-                       code="finance.deposit.other_amount", params={"ref": old.ref, "amount": old.amount})
+                       code="finance.deposit.other_amount", params={"ref": old.ref, "amount": yuan(old.amount)})
     return old
 
 
@@ -118,12 +119,14 @@ def claim(session: Session, *, bank: Bank, loan_id: int, actor: str) -> FundClai
     """A bank's claim on a defaulted eligible loan of its own, inside the window."""
     loan = session.get(Loan, loan_id)
     if loan is None or loan.bank_id != bank.id:
-        raise NotFound(f"loan {loan_id} not found")
+        raise NotFound(f"loan {loan_id} not found", code="finance.loan.not_found", params={"id": loan_id})
     if loan.status != "default" or loan.defaulted_on is None:
-        raise Conflict(f"loan {loan_id} is {loan.status}; only a loan in default is claimed")
+        raise Conflict(f"loan {loan_id} is {loan.status}; only a loan in default is claimed",
+                       code="finance.claim.not_default", params={"id": loan.id, "status": loan.status})
     why = eligibility(session, loan)
     if why:
-        raise Conflict(f"loan {loan_id} is not eligible: " + "; ".join(why))
+        raise Conflict(f"loan {loan_id} is not eligible: " + "; ".join(why), code="finance.claim.not_eligible",
+                       params={"id": loan.id})
     doc = policy(session).fund
     today = clock.today()
     if (loan.defaulted_on < loan.granted_on or loan.defaulted_on > today
@@ -135,7 +138,9 @@ def claim(session: Session, *, bank: Bank, loan_id: int, actor: str) -> FundClai
                        params={"id": loan.id, "defaulted_on": loan.defaulted_on.isoformat(),
                                "granted_on": loan.granted_on.isoformat()})
     if (today - loan.defaulted_on).days > doc.claim_window_days:
-        raise Conflict(f"the claim window ({doc.claim_window_days} days from default) has passed")
+        raise Conflict(f"the claim window ({doc.claim_window_days} days from default) has passed",
+                       code="finance.claim.window", params={"id": loan.id, "days": doc.claim_window_days,
+                                                            "defaulted_on": loan.defaulted_on.isoformat()})
     covered = min((loan.outstanding * doc.share.value).quantize(CENT, ROUND_HALF_UP), doc.cap_per_loan.value)
     c = FundClaim(loan_id=loan.id, bank_id=bank.id, loss=loan.outstanding, amount=covered, status="submitted",
                   filed_on=today, filed_by=actor)
@@ -144,7 +149,8 @@ def claim(session: Session, *, bank: Bank, loan_id: int, actor: str) -> FundClai
             session.add(c)
             session.flush()
     except IntegrityError:
-        raise Conflict(f"loan {loan_id} has a claim already") from None
+        raise Conflict(f"loan {loan_id} has a claim already", code="finance.claim.exists",
+                       params={"id": loan_id}) from None
     audit.append(session, action="finance.fund.claim", actor=actor, subject_id=loan.subject_id,
                  detail={"claim": c.id, "loan": loan.id, "bank": bank.code, "loss": str(c.loss),
                          "amount": str(c.amount)})
@@ -154,17 +160,19 @@ def claim(session: Session, *, bank: Bank, loan_id: int, actor: str) -> FundClai
 def review(session: Session, *, claim_id: int, approve: bool, note: str | None, actor: str) -> FundClaim:
     c = session.get(FundClaim, claim_id, with_for_update=True)
     if c is None:
-        raise NotFound(f"claim {claim_id} not found")
+        raise NotFound(f"claim {claim_id} not found", code="finance.claim.not_found", params={"id": claim_id})
     if c.filed_by == actor:
-        raise Conflict("a claim is reviewed by someone other than who filed it")
+        raise Conflict("a claim is reviewed by someone other than who filed it", code="finance.claim.own",
+                       params={"id": claim_id})
     if not approve and not (note or "").strip():
-        raise InvalidInput("a rejection says why (note)")
+        raise InvalidInput("a rejection says why (note)", code="finance.claim.reject_note")
     moved = session.execute(update(FundClaim).where(FundClaim.id == claim_id, FundClaim.status == "submitted")
                             .values(status="approved" if approve else "rejected", decided_at=clock.now(),
                                     decided_by=actor, note=note))
     if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
         session.refresh(c)
-        raise Conflict(f"claim {claim_id} is {c.status}")
+        raise Conflict(f"claim {claim_id} is {c.status}", code="finance.claim.decided",
+                       params={"id": claim_id, "status": c.status})
     audit.append(session, action="finance.fund.approve" if approve else "finance.fund.reject", actor=actor,
                  detail={"claim": claim_id, "note": note})
     session.refresh(c)
@@ -175,13 +183,14 @@ def pay(session: Session, *, claim_id: int, actor: str) -> FundClaim:
     """Pay an approved claim: once, within the bank's cap and the pool's balance."""
     c = session.get(FundClaim, claim_id)
     if c is None:
-        raise NotFound(f"claim {claim_id} not found")
+        raise NotFound(f"claim {claim_id} not found", code="finance.claim.not_found", params={"id": claim_id})
     cap = policy(session).fund.cap_per_bank.value
     moved = session.execute(update(FundClaim).where(FundClaim.id == claim_id, FundClaim.status == "approved")
                             .values(status="paid", paid_at=clock.now()))
     if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
         session.refresh(c)
-        raise Conflict(f"claim {claim_id} is {c.status}; only an approved claim is paid")
+        raise Conflict(f"claim {claim_id} is {c.status}; only an approved claim is paid",
+                       code="finance.claim.not_approved", params={"id": claim_id, "status": c.status})
     if session.get(FundBankTotal, c.bank_id) is None:
         try:
             with session.begin_nested():
@@ -192,12 +201,14 @@ def pay(session: Session, *, claim_id: int, actor: str) -> FundClaim:
                              .where(FundBankTotal.bank_id == c.bank_id, FundBankTotal.paid + c.amount <= cap)
                              .values(paid=FundBankTotal.paid + c.amount))
     if raised.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
-        raise Conflict(f"paying claim {claim_id} would take bank {c.bank_id} over its cap of {cap}")
+        raise Conflict(f"paying claim {claim_id} would take bank {c.bank_id} over its cap of {cap}",
+                       code="finance.claim.over_cap", params={"id": claim_id, "cap": yuan(cap)})
     _pool(session)
     taken = session.execute(update(FundPool).where(FundPool.id == 1, FundPool.balance >= c.amount)
                             .values(balance=FundPool.balance - c.amount))
     if taken.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has rowcount
-        raise Conflict(f"the fund's balance does not cover claim {claim_id}")
+        raise Conflict(f"the fund's balance does not cover claim {claim_id}", code="finance.claim.balance",
+                       params={"id": claim_id})
     session.add(FundEntry(kind="payout", amount=-c.amount, claim_id=c.id, bank_id=c.bank_id, at=clock.now(),
                           actor=actor, note=f"claim {c.id}, loan {c.loan_id}"))
     session.flush()

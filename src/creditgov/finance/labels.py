@@ -2,7 +2,7 @@
 the statuses of products, needs, applications, loans and fund claims, the shared
 bands as a lender reads them, the decline reasons named in `data/fund.yaml`, and the
 post-loan warning `loans.monitor` raises (a warning rule no rules file names), the
-refusals a bank officer meets, and, for a subject's list of its consents, the banks by
+refusals of its services, the categories of the inbox messages it sends, and, for a subject's list of its consents, the banks by
 their names (a consent's organisation is the bank's code) and a need's consent purpose
 in the reader's language (`CONSENT_PURPOSE@<need>`, and the older one-text purposes).
 Registered by `bootstrap.wire()`."""
@@ -27,7 +27,7 @@ def _decline_reasons() -> Names:
     return {r.code: (r.name_zh, r.name_en) for r in POLICY.shipped().decline_reasons}
 
 
-# The refusals a bank officer meets, by the code the service gives them (the services
+# The refusals a bank officer, a subject or the office meets, by the code the service gives them (the services
 # speak English; a page or an API client says them in the reader's language from here,
 # so rewording a service's message never changes what a reader sees).
 REFUSALS: Names = {
@@ -78,6 +78,77 @@ REFUSALS: Names = {
     "finance.deposit.other_amount": ("文号/流水号 {ref} 的注资已按 {amount} 元登记，不能以其他金额再次登记。",
                                      "The deposit with reference {ref} was already recorded at {amount} yuan; it "
                                      "cannot be recorded again with another amount."),
+    # a subject's need, consent and application
+    "finance.need.not_found": ("未找到融资需求 #{id}。", "Financing need #{id} was not found."),
+    "finance.need.kind": ("融资需求由企业、个体工商户/商户或民宿发布，该主体类型（{kind:subject_kind}）不能发布。",
+                          "A financing need is posted by an enterprise, a merchant or a homestay, not by this kind "
+                          "of subject ({kind:subject_kind})."),
+    "finance.subject.not_found": ("未找到主体 #{id}。", "Subject #{id} was not found."),
+    "finance.consent.need_closed": ("融资需求 #{id} 已是“{status:finance_status}”状态，不能再授权银行查询。",
+                                    "Financing need #{id} is already “{status:finance_status}”; no bank can be "
+                                    "authorised for it any more."),
+    "finance.consent.days": ("对一项融资需求的授权有效期为 1 至 {limit} 天。",
+                             "A consent for a financing need lasts 1 to {limit} days."),
+    "finance.apply.need_closed": ("融资需求 #{id} 已是“{status:finance_status}”状态，不能再用它申请贷款。",
+                                  "Financing need #{id} is already “{status:finance_status}”; no more applications "
+                                  "can be made with it."),
+    "finance.apply.no_consent": ("请先授权“{bank}”就融资需求 #{id} 查询您的信用档案，再向其申请贷款。",
+                                 "Authorise {bank} to read your credit file for financing need #{id} first; then you "
+                                 "can apply."),
+    "finance.apply.already": ("您已用融资需求 #{id} 申请过“{product}”，不能重复申请；进度见“我的贷款申请”。",
+                              "You have already applied for “{product}” with financing need #{id}; see “My loan "
+                              "applications” for its progress."),
+    "finance.apply.in_default": ("您的贷款 #{loan} 已违约且未结清；按信易贷政策，结清前不能申请新的贷款。",
+                                 "Your loan #{loan} is in default and not repaid; under the lending policy no new "
+                                 "application can be made until it is repaid."),
+    "finance.product.not_found": ("未找到贷款产品 #{id}（或该产品已不再提供）。",
+                                  "Loan product #{id} was not found (or is no longer offered)."),
+    # banks and their products
+    "finance.bank.exists": ("合作银行代码 {code} 已存在。", "A bank with the code {code} exists already."),
+    "finance.bank.not_found": ("未找到合作银行 {code}。", "Bank {code} was not found."),
+    "finance.bank.none": ("您的账户尚未关联信易贷合作银行，请联系信用办。",
+                          "Your account does not belong to a registered lending bank; ask the credit office."),
+    "finance.need.no_consent": ("未找到融资需求 #{id}，或主体对本行的授权已不在有效期内。",
+                                "Financing need #{id} was not found, or the subject's consent to this bank is no "
+                                "longer in force."),
+    "finance.product.unknown_model": ("评价模型 {model} 不存在，不能据此设定最低信用档次。",
+                                      "There is no evaluation model {model} to set a lowest band for."),
+    "finance.product.unknown_list": ("名单 {list} 不存在。", "There is no list {list}."),
+    "finance.product.exists": ("本行已有代码为 {code} 的产品。", "This bank has a product with the code {code} already."),
+    "finance.product.not_submittable": ("产品 #{id} 为“{status:finance_status}”状态；只有草稿或已退回的产品可以提交审核。",
+                                        "Product #{id} is “{status:finance_status}”; only a draft or returned "
+                                        "product can be submitted."),
+    "finance.product.not_submitted": ("产品 #{id} 为“{status:finance_status}”状态；只有待审核的产品可以审批。",
+                                      "Product #{id} is “{status:finance_status}”; only a submitted product can be "
+                                      "decided."),
+    "finance.product.reject_note": ("退回产品时请写明理由。", "Say why when returning a product."),
+    # the risk-compensation fund
+    "finance.claim.no_step": ("补偿申请没有这一步骤。", "A claim has no such step."),
+    "finance.claim.not_found": ("未找到补偿申请 #{id}。", "Claim #{id} was not found."),
+    "finance.claim.not_default": ("贷款 #{id} 为“{status:finance_status}”状态；只有违约贷款可以申请补偿。",
+                                  "Loan #{id} is “{status:finance_status}”; only a loan in default can be claimed on."),
+    "finance.claim.not_eligible": ("贷款 #{id} 不在风险补偿范围内（借款人类型、是否免抵押或本金上限不符合政策）。",
+                                   "Loan #{id} is not covered by the fund (the borrower's kind, the collateral or "
+                                   "the principal is outside the policy)."),
+    "finance.claim.window": ("贷款 #{id} 于 {defaulted_on} 认定违约，已超过 {days} 天的补偿申请期限。",
+                             "Loan #{id} went into default on {defaulted_on}; the {days} days to claim have passed."),
+    "finance.claim.exists": ("贷款 #{id} 已申请过补偿。", "Loan #{id} has a claim already."),
+    "finance.claim.own": ("补偿申请 #{id} 须由提交人以外的人审核。",
+                          "Claim #{id} is reviewed by someone other than who filed it."),
+    "finance.claim.reject_note": ("驳回补偿申请时请写明理由。", "Say why when rejecting a claim."),
+    "finance.claim.decided": ("补偿申请 #{id} 已是“{status:fund_claim_status}”状态，不能再审核。",
+                              "Claim #{id} is already “{status:fund_claim_status}”; it cannot be reviewed again."),
+    "finance.claim.not_approved": ("补偿申请 #{id} 为“{status:fund_claim_status}”状态；只有已审核的申请可以赔付。",
+                                   "Claim #{id} is “{status:fund_claim_status}”; only an approved claim is paid."),
+    "finance.claim.over_cap": ("赔付补偿申请 #{id} 将超过该银行 {cap} 元的补偿上限。",
+                               "Paying claim #{id} would take the bank over its cap of {cap} yuan."),
+    "finance.claim.balance": ("风险补偿资金池余额不足以赔付补偿申请 #{id}。", "The fund's balance does not cover claim #{id}."),
+}
+
+#: The inbox's categories of the messages this domain sends (`loans.tell_decision`).
+MESSAGE_TOPICS: Names = {
+    "finance.application.approved": ("贷款申请已获批准", "Loan application approved"),
+    "finance.application.declined": ("贷款申请未获批准", "Loan application declined"),
 }
 
 
@@ -104,7 +175,7 @@ def purpose_ref(title: str, need: str, lang: str) -> str:
 
 LABELS = {"finance_status": STATUS_LABELS, "finance_band": BAND_LABELS, "fund_claim_status": FUND_CLAIM_STATUS,
           "decline_reason": _decline_reasons, "warning_rule": {RULE: ("贷后预警", "Post-loan warning")},
-          "refusal": REFUSALS, "organisation": Table(_banks),
+          "refusal": REFUSALS, "organisation": Table(_banks), "message_topic": MESSAGE_TOPICS,
           "purpose": ({CONSENT_PURPOSE: NEED_PURPOSE}, Table(_older_purposes))}
 REFS = {"purpose": purpose_ref}
 

@@ -4,8 +4,12 @@ post-loan monitoring.
 A subject applies with its need for a product once it has given that product's bank a
 consent for the need; the bank approves (amount, rate, term) or declines with a reason
 code of the policy. An approval opens a loan in the book with the borrower's grade and
-band on that day. Banks report repayments (idempotent by their own reference) and
-overdue days; past the policy's `default_after_days` a loan is in default.
+band on that day. Either way the subject is told in its inbox (`tell_decision`, once per
+application), with the bank's note. Banks report repayments (idempotent by their own
+reference) and overdue days; past the policy's `default_after_days` a loan is in
+default. Where the policy excludes them (`in_default` in data/fund.yaml), a subject with
+a loan in default cannot apply, and its open needs are matched again when a loan of it
+goes into default or is repaid after one.
 
 Post-loan monitoring (`monitor`): while a loan is unpaid, a new negative record, a new
 list entry or a colour change of its borrower raises one warning to the lending bank
@@ -17,17 +21,20 @@ subject is never told.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from creditgov.alerts import inbox
 from creditgov.alerts import service as alerts
-from creditgov.alerts.models import ColourCodeChange
+from creditgov.alerts.models import ColourCodeChange, InboxMessage
 from creditgov.catalog.models import CatalogItem
 from creditgov.core import clock, labels
+from creditgov.core.amounts import yuan
 from creditgov.core.errors import Conflict, InvalidInput, NotFound
-from creditgov.finance import service
+from creditgov.finance import matching, service
 from creditgov.finance.matching import latest_runs
 from creditgov.finance.models import (
     Bank,
@@ -52,19 +59,36 @@ def consented(session: Session, *, need_id: int, bank_id: int) -> bool:
     return service.live_consent(session, need_id=need_id, bank_id=bank_id) is not None
 
 
+def in_default(session: Session, subject_id: int) -> list[Loan]:
+    """The subject's loans of this platform in default (any bank's), oldest first."""
+    return list(session.execute(select(Loan).where(Loan.subject_id == subject_id, Loan.status == "default")
+                                .order_by(Loan.id)).scalars())
+
+
 def apply(session: Session, *, need_id: int, product_id: int, subject_id: int | None, actor: str
           ) -> LoanApplication:
+    """The subject applies with its open need for an approved product, once it has
+    given the product's bank a consent for the need; once per need and product. Where
+    the policy excludes them (`in_default`), a subject with a loan in default cannot."""
     n = service.need(session, need_id, subject_id=subject_id)
     if n.status != "open":
-        raise Conflict(f"need {need_id} is {n.status}")
+        raise Conflict(f"need {need_id} is {n.status}", code="finance.apply.need_closed",
+                       params={"id": n.id, "status": n.status})
     p = session.get(LoanProduct, product_id)
     if p is None or p.status != "approved":
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound(f"product {product_id} not found", code="finance.product.not_found", params={"id": product_id})
+    bank = session.get(Bank, p.bank_id)
+    assert bank is not None
     if not consented(session, need_id=n.id, bank_id=p.bank_id):
-        raise Conflict("give the product's bank a consent for this need first: no consent, no application")
+        raise Conflict("give the product's bank a consent for this need first: no consent, no application",
+                       code="finance.apply.no_consent", params={"bank": bank.name, "id": n.id})
     if session.execute(select(LoanApplication.id).where(LoanApplication.need_id == n.id,
                                                         LoanApplication.product_id == p.id)).first():
-        raise Conflict(f"need {need_id} already applied for product {product_id}")
+        raise Conflict(f"need {need_id} already applied for product {product_id}", code="finance.apply.already",
+                       params={"id": n.id, "product": p.name})
+    if policy(session).in_default.exclude and (bad := in_default(session, n.subject_id)):
+        raise Conflict(f"loan {bad[0].id} of the subject is in default: no new application until it is repaid",
+                       code="finance.apply.in_default", params={"loan": bad[0].id})
     a = LoanApplication(need_id=n.id, product_id=p.id, bank_id=p.bank_id, subject_id=n.subject_id,
                         status="submitted", created_at=clock.now())
     session.add(a)
@@ -121,7 +145,8 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
         if not (p.amount_min <= data.amount <= p.amount_max):
             raise InvalidInput(f"amount {data.amount} is outside the product's range {p.amount_min}–{p.amount_max}",
                                code="finance.amount.out_of_range",
-                               params={"value": data.amount, "low": p.amount_min, "high": p.amount_max})
+                               params={"value": yuan(data.amount), "low": yuan(p.amount_min, fen=False),
+                                       "high": yuan(p.amount_max, fen=False)})
         if not (p.rate_min <= data.rate <= p.rate_max):
             raise InvalidInput(f"rate {data.rate} is outside the product's range {p.rate_min}–{p.rate_max}",
                                code="finance.rate.out_of_range",
@@ -150,7 +175,45 @@ def decide(session: Session, *, bank: Bank, application_id: int, data: DecisionI
                  detail={"application": a.id, "bank": bank.code, "loan": loan.id if loan else None,
                          "decline_code": a.decline_code,
                          "amount": str(data.amount) if data.amount else None})
+    tell_decision(session, a, bank, p, loan)
     return a, loan
+
+
+#: The inbox messages of a decision refer to the application (`ref_kind`, `ref_id`).
+MESSAGE_REF = "finance_application"
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"
+
+
+def tell_decision(session: Session, a: LoanApplication, bank: Bank, p: LoanProduct, loan: Loan | None) -> bool:
+    """Tell the subject of the bank's decision in its inbox, in Chinese and English: the
+    loan's amount, rate and term, or the reason for declining, and the bank's note.
+    Once per application: a decision told already is not told again (False)."""
+    told = session.execute(select(InboxMessage.id).where(
+        InboxMessage.ref_kind == MESSAGE_REF, InboxMessage.ref_id == a.id,
+        InboxMessage.recipient_kind == "subject", InboxMessage.recipient == str(a.subject_id))).first()
+    if told is not None:
+        return False
+    head_zh = f"您的贷款申请 #{a.id}（{bank.name} · {p.name}，融资需求 #{a.need_id}）"
+    head_en = f"Your loan application #{a.id} ({bank.name}, {p.name}, financing need #{a.need_id})"
+    if loan is not None:
+        zh = (f"{head_zh}已获批准：金额 {yuan(loan.principal)} 元，年利率 {_rate(loan.rate)}%，"
+              f"期限 {loan.term_months} 个月，到期日 {loan.due_on.isoformat()}。")
+        en = (f"{head_en} was approved: {yuan(loan.principal)} yuan at {_rate(loan.rate)}% a year for "
+              f"{loan.term_months} months, due on {loan.due_on.isoformat()}.")
+    else:
+        reason = decline_reason(session, a.decline_code) or {"zh": "", "en": ""}
+        zh = f"{head_zh}未获批准，原因：{reason['zh']}。"
+        en = f"{head_en} was declined: {reason['en']}."
+    note = (a.decision_note or "").strip()
+    if note:
+        zh += f"银行意见：{note}"
+        en += f" The bank's note: {note}"
+    inbox.deliver(session, recipient_kind="subject", recipient=str(a.subject_id), subject_id=a.subject_id,
+                  topic=f"finance.application.{a.status}", body=zh, body_en=en, ref_kind=MESSAGE_REF, ref_id=a.id)
+    return True
 
 
 def bank_loan(session: Session, *, bank: Bank, loan_id: int, lock: bool = False) -> Loan:
@@ -185,14 +248,17 @@ def repay(session: Session, *, bank: Bank, loan_id: int, data: RepaymentIn, sour
     if data.amount > loan.outstanding:
         raise InvalidInput(f"repayment {data.amount} is more than the outstanding {loan.outstanding}",
                            code="finance.repayment.above_outstanding",
-                           params={"value": data.amount, "outstanding": loan.outstanding})
+                           params={"value": yuan(data.amount), "outstanding": yuan(loan.outstanding)})
     r = Repayment(loan_id=loan.id, ref=data.ref, paid_on=data.paid_on, amount=data.amount, source=source,
                   created_at=clock.now(), actor=actor)
     session.add(r)
     loan.outstanding = loan.outstanding - data.amount
+    was_default = loan.status == "default"
     if loan.outstanding == 0:
         loan.status, loan.closed_on, loan.overdue_days = "repaid", data.paid_on, 0
     session.flush()
+    if was_default and loan.status == "repaid" and policy(session).in_default.exclude:
+        _rematch(session, loan.subject_id, actor)
     audit.append(session, action="finance.loan.repay", actor=actor, subject_id=loan.subject_id,
                  detail={"loan": loan.id, "ref": data.ref, "amount": str(data.amount), "source": source,
                          "outstanding": str(loan.outstanding)})
@@ -231,7 +297,7 @@ def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn,
     if data.outstanding is not None:
         if data.outstanding > loan.principal:
             raise InvalidInput("outstanding is above the principal", code="finance.outstanding.above_principal",
-                               params={"principal": loan.principal})
+                               params={"principal": yuan(loan.principal)})
         loan.outstanding = data.outstanding
     loan.overdue_days = data.overdue_days
     if data.overdue_days > 0:
@@ -254,7 +320,19 @@ def report_status(session: Session, *, bank: Bank, loan_id: int, data: StatusIn,
     audit.append(session, action="finance.loan.status", actor=actor, subject_id=loan.subject_id,
                  detail={"loan": loan.id, "from": before, "to": loan.status, "overdue_days": data.overdue_days,
                          "on": data.on.isoformat()})
+    if before != "default" and loan.status == "default" and doc.in_default.exclude:
+        _rematch(session, loan.subject_id, actor)
     return loan
+
+
+def _rematch(session: Session, subject_id: int, actor: str) -> None:
+    """The subject's open needs matched again at once (a loan of it went into default or
+    was repaid after one), so its page and the banks' agree with the policy's rule."""
+    open_needs = list(session.execute(select(FinancingNeed.id).where(FinancingNeed.subject_id == subject_id,
+                                                                    FinancingNeed.status == "open")).scalars())
+    if open_needs:
+        session.flush()
+        matching.recompute(session, need_ids=open_needs, actor=actor)
 
 
 def loan_dict(loan: Loan, bank: Bank | None = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Matching financing needs with approved loan products, set-based, with reasons.
 
 Every (need, product) pair whose product serves the need's subject kind is judged on
-five criteria, each kept with how far it misses, so a match explains itself:
+five criteria (six where the policy excludes borrowers in default), each kept with how far it misses, so a match explains itself:
 
 - band: the subject's shared band (scoring/bands.py) in the latest published run of
   any model the product names is at least that model's floor (`band_gap`: bands short);
@@ -9,13 +9,18 @@ five criteria, each kept with how far it misses, so a match explains itself:
 - amount: the need's amount is inside the product's range (`amount_gap`: the share of
   the need outside it);
 - term: the need's term is inside the range (`term_gap`: months outside);
-- collateral: the product is collateral-free, or the need can offer collateral.
+- collateral: the product is collateral-free, or the need can offer collateral;
+- standing: where the policy excludes them (`in_default` in data/fund.yaml), the
+  subject has no loan of this platform in default. It is not a column of its own: a
+  pair fails it when its `fails` count more criteria than the five above miss
+  (`standing_held`).
 
 The whole judgement is one DuckDB query over five small columnar tables (`Facts`),
 written from the criteria in force: the models and lists the products name become
 columns (a subject's band rank per model, a bit per list), so the query is a hash join
 on kind and column arithmetic — no per-pair Python. Kept: every eligible pair and the
-near misses (one criterion failing), the best `KEEP_PER_NEED` per need by score.
+near misses (one criterion failing, the standing aside), the best `KEEP_PER_NEED` per
+need by score.
 `benchmarks/matching.py` times it beside a hand-written join of the same criteria.
 """
 
@@ -33,10 +38,12 @@ from sqlalchemy.orm import Session
 
 from creditgov.core import clock
 from creditgov.core.duck import connect as duck_connect
-from creditgov.finance.models import FinancingNeed, LoanProduct, MatchState, NeedMatch
+from creditgov.finance.models import FinancingNeed, Loan, LoanProduct, MatchState, NeedMatch
+from creditgov.finance.policy import policy
 from creditgov.lists.models import ListEntry
 from creditgov.lists.queries import listed_on
 from creditgov.scoring import bands as band_rules
+from creditgov.scoring import published
 from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
 from creditgov.scoring.published import band_table
 from creditgov.security import service as audit
@@ -54,7 +61,8 @@ class Facts:
     products(product_id, amount_min, amount_max, term_min, term_max, rate_min, collateral_free);
     product_kinds(product_id, kind); product_bands(product_id, model, floor_rank);
     product_lists(product_id, list_code); subject_bands(subject_id, model, band_rank);
-    subject_lists(subject_id, list_code)."""
+    subject_lists(subject_id, list_code); subject_defaults(subject_id): the subjects
+    with a loan in default, when the policy excludes them (None: nobody is excluded)."""
 
     needs: pa.Table
     products: pa.Table
@@ -63,6 +71,14 @@ class Facts:
     product_lists: pa.Table
     subject_bands: pa.Table
     subject_lists: pa.Table
+    subject_defaults: pa.Table | None = None
+
+
+def standing_held(m: Any) -> bool:
+    """Whether a kept match holds the standing criterion (no loan in default): its
+    `fails` count no more than the five stored criteria miss."""
+    missed = sum(not ok for ok in (m.band_ok, m.lists_ok, m.amount_ok, m.term_ok, m.collateral_ok))
+    return bool(m.fails <= missed)
 
 
 def _ident(i: int, prefix: str) -> str:
@@ -73,12 +89,18 @@ def _quote(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+#: The pairs kept: eligible, or missing one criterion besides the standing (a subject in
+#: default still sees how near each product is, and why none is open to it now).
+NEAR = "fails - (NOT standing_ok)::INT <= 1"
 ALL_PAIRS = "nx n JOIN product_kinds k ON k.kind = n.kind JOIN px p ON p.product_id = k.product_id"
 KEPT_PAIRS = "kept JOIN nx n ON n.need_id = kept.need_id JOIN px p ON p.product_id = kept.product_id"
 
 
-def plan(models: Sequence[str], lists: Sequence[str], keep: int | None = KEEP_PER_NEED) -> str:
-    """The query for these models and lists (each becomes columns; see the module)."""
+def plan(models: Sequence[str], lists: Sequence[str], keep: int | None = KEEP_PER_NEED, *,
+         defaults: bool = False) -> str:
+    """The query for these models and lists (each becomes columns; see the module);
+    with `defaults`, the subjects of the table `subject_defaults` fail the standing
+    criterion."""
     band_names = "[" + ", ".join(_quote(b) for b in band_rules.BANDS) + "]"
     sb_cols = ", ".join(f"max(band_rank) FILTER (WHERE model = {_quote(m)}) AS {_ident(i, 'r')}"
                         for i, m in enumerate(models)) or "NULL AS r_none"
@@ -115,7 +137,7 @@ FROM z"""
               WHEN n.amount > p.amount_max THEN (n.amount - p.amount_max) / n.amount ELSE 0.0 END AS amount_gap,
          CASE WHEN n.term < p.term_min THEN p.term_min - n.term
               WHEN n.term > p.term_max THEN n.term - p.term_max ELSE 0 END AS term_gap,
-         (p.collateral_free OR n.collateral) AS collateral_ok
+         (p.collateral_free OR n.collateral) AS collateral_ok, NOT n.in_default AS standing_ok
   FROM {source}
 ),
 y{sfx} AS (
@@ -126,7 +148,7 @@ y{sfx} AS (
 ),
 z{sfx} AS (
   SELECT *, (NOT band_ok)::INT + (NOT lists_ok)::INT + (NOT amount_ok)::INT + (NOT term_ok)::INT
-            + (NOT collateral_ok)::INT AS fails
+            + (NOT collateral_ok)::INT + (NOT standing_ok)::INT AS fails
   FROM y{sfx}
 )"""
 
@@ -135,21 +157,25 @@ z{sfx} AS (
         # top-n per group, ties to the lower product id, no sort of all rows); only the
         # kept pairs get their reasons spelled out.
         top = f""",
-s AS (SELECT need_id, product_id, {score} AS score FROM z WHERE fails <= 1),
+s AS (SELECT need_id, product_id, {score} AS score FROM z WHERE {NEAR}),
 kept AS (SELECT need_id, unnest(max_by(product_id, (score, -product_id), {keep})) AS product_id
          FROM s GROUP BY need_id)"""
         top += ",\n" + judged("k", KEPT_PAIRS)
         final = body.replace("FROM z", "FROM zk")
     else:
-        top, final = "", f"{body} WHERE fails <= 1"
+        top, final = "", f"{body} WHERE {NEAR}"
 
+    in_default = "sd.subject_id IS NOT NULL" if defaults else "FALSE"
+    defaults_join = ("LEFT JOIN (SELECT DISTINCT subject_id FROM subject_defaults) sd ON sd.subject_id = n.subject_id"
+                     if defaults else "")
     return f"""
 WITH sb AS (SELECT subject_id, {sb_cols} FROM subject_bands GROUP BY subject_id),
 pb AS (SELECT product_id, count(*) AS floors, {pb_cols} FROM product_bands GROUP BY product_id),
 sl AS (SELECT subject_id, {sl_mask} AS mask FROM subject_lists GROUP BY subject_id),
 pl AS (SELECT product_id, {sl_mask} AS mask FROM product_lists GROUP BY product_id),
-nx AS (SELECT n.*, sb.* EXCLUDE (subject_id), coalesce(sl.mask, 0) AS lmask FROM needs n
-       LEFT JOIN sb ON sb.subject_id = n.subject_id LEFT JOIN sl ON sl.subject_id = n.subject_id),
+nx AS (SELECT n.*, sb.* EXCLUDE (subject_id), coalesce(sl.mask, 0) AS lmask, {in_default} AS in_default
+       FROM needs n LEFT JOIN sb ON sb.subject_id = n.subject_id LEFT JOIN sl ON sl.subject_id = n.subject_id
+       {defaults_join}),
 px AS (SELECT p.*, pb.* EXCLUDE (product_id, floors), coalesce(pb.floors, 0) AS nfloors, coalesce(pl.mask, 0) AS pmask FROM products p
        LEFT JOIN pb ON pb.product_id = p.product_id LEFT JOIN pl ON pl.product_id = p.product_id),
 {judged("", ALL_PAIRS)}{top}
@@ -166,7 +192,9 @@ def compute(facts: Facts, *, keep: int | None = KEEP_PER_NEED) -> pa.Table:
         for name in ("needs", "products", "product_kinds", "product_bands", "product_lists", "subject_bands",
                      "subject_lists"):
             con.register(name, getattr(facts, name))
-        return con.execute(plan(models, lists, keep)).to_arrow_table()
+        if facts.subject_defaults is not None:
+            con.register("subject_defaults", facts.subject_defaults)
+        return con.execute(plan(models, lists, keep, defaults=facts.subject_defaults is not None)).to_arrow_table()
     finally:
         con.close()
 
@@ -177,9 +205,7 @@ def compute(facts: Facts, *, keep: int | None = KEEP_PER_NEED) -> pa.Table:
 def latest_runs(session: Session) -> dict[str, tuple[int, str]]:
     """model -> (its latest published run, that run's model version)."""
     out: dict[str, tuple[int, str]] = {}
-    q = (select(EvaluationRun.model_name, EvaluationRun.id, EvaluationRun.model_version)
-         .where(EvaluationRun.published.is_(True), EvaluationRun.status == "done")
-         .order_by(EvaluationRun.as_of, EvaluationRun.id))
+    q = published.latest_runs(None, EvaluationRun.model_name, EvaluationRun.id, EvaluationRun.model_version)
     for model, run_id, version in session.execute(q):
         out[model] = (run_id, version)
     return out
@@ -239,6 +265,10 @@ def load_facts(session: Session, *, need_ids: Sequence[int] | None = None,
         if need_ids is not None:
             lq = lq.where(ListEntry.subject_id.in_(subjects))
         slists = [(sid, code) for sid, code in session.execute(lq)]
+    defaults: pa.Table | None = None
+    if policy(session).in_default.exclude:
+        in_default = sorted(in_default_among(session, subjects if need_ids is not None else None)) if subjects else []
+        defaults = pa.table({"subject_id": pa.array(in_default, pa.int64())})
     return Facts(needs=needs, products=products,
                  product_kinds=pa.table({"product_id": pa.array([a for a, _ in pk], pa.int64()),
                                          "kind": pa.array([b for _, b in pk], pa.string())}),
@@ -251,12 +281,22 @@ def load_facts(session: Session, *, need_ids: Sequence[int] | None = None,
                                          "model": pa.array([b for _, b, _ in sbands], pa.string()),
                                          "band_rank": pa.array([c for _, _, c in sbands], pa.int32())}),
                  subject_lists=pa.table({"subject_id": pa.array([a for a, _ in slists], pa.int64()),
-                                         "list_code": pa.array([b for _, b in slists], pa.string())}))
+                                         "list_code": pa.array([b for _, b in slists], pa.string())}),
+                 subject_defaults=defaults)
+
+
+def in_default_among(session: Session, subject_ids: Sequence[int] | None) -> set[int]:
+    """The subjects (of those named; None: of all) with a loan of this platform in default."""
+    q = select(Loan.subject_id).where(Loan.status == "default").distinct()
+    if subject_ids is not None:
+        q = q.where(Loan.subject_id.in_(subject_ids))
+    return set(session.execute(q).scalars())
 
 
 def stamp(session: Session) -> str:
     """Changes whenever an input of the matching changes: a newly published run, a
-    product decided or withdrawn, a need posted or withdrawn, a list entry moved."""
+    product decided or withdrawn, a need posted or withdrawn, a list entry moved, a
+    loan gone into default or repaid after it, the policy's rule on defaults."""
     runs = sorted((m, r) for m, (r, _) in latest_runs(session).items())
     prods = session.execute(select(func.count(), func.max(LoanProduct.decided_at), func.sum(LoanProduct.id))
                             .where(LoanProduct.status == "approved")).one()
@@ -265,7 +305,9 @@ def stamp(session: Session) -> str:
     lists = session.execute(select(func.count()).select_from(ListEntry).where(listed_on(clock.today()))).one()
     versions = session.execute(select(func.count()).select_from(ModelVersion)
                                .where(ModelVersion.status == "published")).one()
-    text = repr((runs, tuple(prods), tuple(needs), tuple(lists), tuple(versions), clock.today().isoformat()))
+    defaults = session.execute(select(func.count(), func.sum(Loan.id)).where(Loan.status == "default")).one()
+    text = repr((runs, tuple(prods), tuple(needs), tuple(lists), tuple(versions), tuple(defaults),
+                 policy(session).in_default.exclude, clock.today().isoformat()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

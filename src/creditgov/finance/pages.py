@@ -1,8 +1,10 @@
 """信易贷 pages, in Chinese and English.
 
 - `/me/finance`, the subject's own page: post a need, its matched products with every
-  criterion's reason, its consents (give one bank a consent for one need; revoke), its
-  applications and loans.
+  criterion's reason and what each offers (authorise the bank first, then apply; once
+  applied, the application's state), its consents (give one bank a consent for one need;
+  revoke) and every other consent in force that lets a bank read its file, its
+  applications (status, times, the reason for declining and the bank's note) and loans.
 - `/finance/bank`, a bank officer's page: the bank's products (submit a draft), the
   needs matched to them — who posted one shows only under the subject's consent — its
   applications (approve with amount, rate and term, or decline with a reason of the
@@ -27,7 +29,7 @@ from creditgov.api.deps import DB, Id, Who, check_csrf, keyring
 from creditgov.core import clock
 from creditgov.core.errors import Conflict, InvalidInput, NotFound, status_of
 from creditgov.finance import access, fund, loans, matching, service, stats
-from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan, LoanApplication
+from creditgov.finance.models import Bank, FinancingNeed, FundClaim, Loan
 from creditgov.finance.policy import policy
 from creditgov.finance.schemas import DecisionIn, NeedIn, RepaymentIn, StatusIn
 from creditgov.security.scopes import authorize
@@ -49,15 +51,23 @@ def _me(request: Request, session: DB, who: Who, *, done: str | None = None, err
     subject = grant.require_subject(session, who.subject_id or 0)
     needs = list(session.execute(select(FinancingNeed).where(FinancingNeed.subject_id == subject.id)
                                  .order_by(FinancingNeed.id.desc())).scalars())
-    rows = [{**access.need_dict(n), "matches": access.matches_for_need(session, n.id),
-             "consents": service.need_consents(session, need_id=n.id)} for n in needs]
+    apps = access.subject_applications(session, subject.id)
+    applied = {(a["need_id"], a["product"]["id"]): a for a in apps}
+    rows = []
+    for n in needs:
+        consents = service.need_consents(session, need_id=n.id)
+        live = {c["bank"] for c in consents if c["in_force"]}
+        matches = access.matches_for_need(session, n.id)
+        for m in matches:  # what the row offers: the application made, else consent first, then apply
+            m["application"] = applied.get((n.id, m["product"]["id"]))
+            m["consented"] = m["product"]["bank"] in live
+        rows.append({**access.need_dict(n), "matches": matches, "consents": consents})
     my_loans = [loans.loan_dict(x, b) for x, b in session.execute(
-        select(Loan, Bank).join(Bank, Bank.id == Loan.bank_id).where(Loan.subject_id == subject.id)).tuples()]
-    apps = [access.application_dict(a) for a in session.execute(
-        select(LoanApplication).where(LoanApplication.subject_id == subject.id)).scalars()]
+        select(Loan, Bank).join(Bank, Bank.id == Loan.bank_id).where(Loan.subject_id == subject.id)
+        .order_by(Loan.id)).tuples()]
     return render(request, "finance_me.html", {"subject": subject, "needs": rows, "loans": my_loans, "apps": apps,
-                                               "banks": service.banks(session), "done": done, "error": error,
-                                               "kinds": access.KIND_LABELS, "values": values or {}}, status=status)
+                                               "bank_consents": service.bank_consents(session, subject_id=subject.id),
+                                               "done": done, "error": error, "values": values or {}}, status=status)
 
 
 @router.get("/me/finance")
@@ -330,7 +340,7 @@ async def office_claim(request: Request, claim_id: Id, step: str, who: Who, sess
         elif step in ("approve", "reject"):
             fund.review(session, claim_id=claim_id, approve=step == "approve", note=note, actor=who.actor)
         else:
-            raise NotFound(f"no step {step!r}")
+            raise NotFound(f"no step {step!r}", code="finance.claim.no_step")
     except Failure as exc:
         session.rollback()
         return _office(request, session, who, error=refusal(exc), status=status_of(exc))

@@ -54,6 +54,18 @@ class FundPolicy(Frozen):
         return self
 
 
+class InDefaultRule(Frozen):
+    """Whether a borrower with a loan of this platform in default (past
+    `default_after_days`, not repaid) is still matched and may apply."""
+
+    exclude: bool = Field(description="true: such a borrower matches no product and cannot apply")
+    citation: str = Field(min_length=2)
+
+
+#: A policy file written before the rule: nobody is excluded for a default.
+NOT_DECLARED = InDefaultRule(exclude=False, citation="not declared in this policy")
+
+
 class FinanceFile(Frozen):
     version: str = Field(min_length=1, max_length=30)
     basis: str = Field(min_length=2)
@@ -63,6 +75,8 @@ class FinanceFile(Frozen):
     consent_citation: str = Field(min_length=2)
     monitoring_channels: list[str] = Field(default_factory=lambda: ["inbox"], min_length=1,
                                            description="alert channels post-loan warnings go out on")
+    in_default: InDefaultRule = Field(default=NOT_DECLARED,
+                                      description="a borrower with a loan in default: excluded or not")
 
     @model_validator(mode="after")
     def _unique(self) -> FinanceFile:

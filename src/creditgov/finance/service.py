@@ -54,7 +54,7 @@ def mask_phone(phone: str) -> str:
 
 def add_bank(session: Session, data: BankIn, *, actor: str) -> Bank:
     if session.execute(select(Bank.id).where(Bank.code == data.code)).first():
-        raise Conflict(f"bank {data.code!r} exists")
+        raise Conflict(f"bank {data.code!r} exists", code="finance.bank.exists", params={"code": data.code})
     b = Bank(code=data.code, name=data.name, active=True, created_at=clock.now())
     session.add(b)
     session.flush()
@@ -65,7 +65,7 @@ def add_bank(session: Session, data: BankIn, *, actor: str) -> Bank:
 def bank_by_code(session: Session, code: str | None) -> Bank:
     b = session.execute(select(Bank).where(Bank.code == code)).scalar_one_or_none() if code else None
     if b is None or not b.active:
-        raise NotFound(f"bank {code!r} not found")
+        raise NotFound(f"bank {code!r} not found", code="finance.bank.not_found", params={"code": code or ""})
     return b
 
 
@@ -82,11 +82,13 @@ def _check_criteria(session: Session, data: ProductIn) -> None:
     models = set(session.execute(select(ModelVersion.name)).scalars())
     for m in data.min_bands:
         if m not in models:
-            raise InvalidInput(f"min_bands: unknown model {m!r}")
+            raise InvalidInput(f"min_bands: unknown model {m!r}", code="finance.product.unknown_model",
+                               params={"model": m})
     known = set(session.execute(select(CreditList.code)).scalars())
     for code in data.lists_absent:
         if code not in known:
-            raise InvalidInput(f"lists_absent: unknown list {code!r}")
+            raise InvalidInput(f"lists_absent: unknown list {code!r}", code="finance.product.unknown_list",
+                               params={"list": code})
 
 
 def add_product(session: Session, *, bank: Bank, data: ProductIn, actor: str) -> LoanProduct:
@@ -94,7 +96,8 @@ def add_product(session: Session, *, bank: Bank, data: ProductIn, actor: str) ->
     _check_criteria(session, data)
     if session.execute(select(LoanProduct.id).where(LoanProduct.bank_id == bank.id,
                                                     LoanProduct.code == data.code)).first():
-        raise Conflict(f"product {data.code!r} exists at bank {bank.code}")
+        raise Conflict(f"product {data.code!r} exists at bank {bank.code}", code="finance.product.exists",
+                       params={"code": data.code})
     p = LoanProduct(bank_id=bank.id, code=data.code, name=data.name, description=data.description,
                     kinds=list(data.kinds), min_bands=dict(data.min_bands), lists_absent=list(data.lists_absent),
                     amount_min=data.amount_min, amount_max=data.amount_max, term_min=data.term_min,
@@ -110,7 +113,7 @@ def add_product(session: Session, *, bank: Bank, data: ProductIn, actor: str) ->
 def _product(session: Session, product_id: int, *, lock: bool = False) -> LoanProduct:
     p = session.get(LoanProduct, product_id, with_for_update=lock)
     if p is None:
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound(f"product {product_id} not found", code="finance.product.not_found", params={"id": product_id})
     return p
 
 
@@ -118,7 +121,7 @@ def bank_product(session: Session, *, bank: Bank, product_id: int, lock: bool = 
     """One of the bank's own products (another bank's answers NotFound)."""
     p = _product(session, product_id, lock=lock)
     if p.bank_id != bank.id:
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound(f"product {product_id} not found", code="finance.product.not_found", params={"id": product_id})
     return p
 
 
@@ -126,7 +129,8 @@ def submit_product(session: Session, *, bank: Bank, product_id: int, actor: str)
     """The bank publishes its product: it goes to the credit office for approval."""
     p = bank_product(session, bank=bank, product_id=product_id, lock=True)
     if p.status not in ("draft", "rejected"):
-        raise Conflict(f"product {product_id} is {p.status}; only a draft or rejected product is submitted")
+        raise Conflict(f"product {product_id} is {p.status}; only a draft or rejected product is submitted",
+                       code="finance.product.not_submittable", params={"id": p.id, "status": p.status})
     p.status, p.submitted_at = "submitted", clock.now()
     audit.append(session, action="finance.product.submit", actor=actor, detail={"product": p.id})
     return p
@@ -138,9 +142,10 @@ def decide_product(session: Session, *, product_id: int, approve: bool, note: st
     rejects it with a note."""
     p = _product(session, product_id, lock=True)
     if p.status != "submitted":
-        raise Conflict(f"product {product_id} is {p.status}; only a submitted product is decided")
+        raise Conflict(f"product {product_id} is {p.status}; only a submitted product is decided",
+                       code="finance.product.not_submitted", params={"id": p.id, "status": p.status})
     if not approve and not (note or "").strip():
-        raise InvalidInput("a rejection says why (note)")
+        raise InvalidInput("a rejection says why (note)", code="finance.product.reject_note")
     p.status = "approved" if approve else "rejected"
     p.decided_at, p.decided_by, p.decision_note = clock.now(), actor, note
     audit.append(session, action="finance.product.approve" if approve else "finance.product.reject",
@@ -187,9 +192,10 @@ def post_need_once(session: Session, keyring: KeyRing, *, subject_id: int, data:
     make one need."""
     subject = session.get(Subject, subject_id, with_for_update={"key_share": True})
     if subject is None:
-        raise NotFound(f"subject {subject_id} not found")
+        raise NotFound(f"subject {subject_id} not found", code="finance.subject.not_found", params={"id": subject_id})
     if subject.kind not in NEED_KINDS:
-        raise InvalidInput(f"a financing need is posted by a firm, merchant or homestay, not by a {subject.kind}")
+        raise InvalidInput(f"a financing need is posted by a firm, merchant or homestay, not by a {subject.kind}",
+                           code="finance.need.kind", params={"kind": subject.kind})
     same = _same_open_need(session, keyring, subject_id, data)
     if same is not None:
         return same, False
@@ -209,7 +215,7 @@ def need(session: Session, need_id: int, *, subject_id: int | None = None, lock:
     """A need; with `subject_id`, only that subject's own (another's answers NotFound)."""
     n = session.get(FinancingNeed, need_id, with_for_update=lock)
     if n is None or (subject_id is not None and n.subject_id != subject_id):
-        raise NotFound(f"need {need_id} not found")
+        raise NotFound(f"need {need_id} not found", code="finance.need.not_found", params={"id": need_id})
     return n
 
 
@@ -252,12 +258,14 @@ def grant_consent_once(session: Session, *, need_id: int, subject_id: int | None
     need's row is locked first, so two grants at once make one consent."""
     n = need(session, need_id, subject_id=subject_id, lock=True)
     if n.status != "open":
-        raise Conflict(f"need {need_id} is {n.status}")
+        raise Conflict(f"need {need_id} is {n.status}", code="finance.consent.need_closed",
+                       params={"id": n.id, "status": n.status})
     bank = bank_by_code(session, bank_code)
     limit = policy(session).consent_days
     days = days or limit
     if not (1 <= days <= limit):
-        raise InvalidInput(f"a consent for a need lasts 1 to {limit} days")
+        raise InvalidInput(f"a consent for a need lasts 1 to {limit} days", code="finance.consent.days",
+                           params={"limit": limit})
     live = live_consent(session, need_id=n.id, bank_id=bank.id)
     if live is not None:
         return live, False
@@ -281,6 +289,20 @@ def consent_in_force(session: Session, *, subject_id: int, bank_code: str, on: d
     rows = session.execute(select(AccessConsent).where(AccessConsent.subject_id == subject_id,
                                                        AccessConsent.organisation == bank_code)).scalars()
     return any(c.in_force_on(on) for c in rows)
+
+
+def bank_consents(session: Session, *, subject_id: int) -> list[dict[str, Any]]:
+    """The subject's consents in force today to a bank of this platform, newest first:
+    those given for one of its needs and those given otherwise (on the credit file's
+    page, by the counter): each lets that bank read the subject's file."""
+    today = clock.today()
+    q = (select(AccessConsent, Bank, NeedConsent.need_id).join(Bank, Bank.code == AccessConsent.organisation)
+         .outerjoin(NeedConsent, NeedConsent.consent_id == AccessConsent.id)
+         .where(AccessConsent.subject_id == subject_id, AccessConsent.in_force_on(today))
+         .order_by(AccessConsent.id.desc()))
+    return [{"consent_id": c.id, "bank": b.code, "bank_name": b.name, "purpose": c.purpose, "need_id": need_id,
+             "granted_on": c.granted_on.isoformat(), "expires_on": c.expires_on.isoformat() if c.expires_on else None}
+            for c, b, need_id in session.execute(q).tuples()]
 
 
 def need_consents(session: Session, *, need_id: int) -> list[dict[str, Any]]:
