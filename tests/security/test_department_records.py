@@ -62,10 +62,10 @@ def test_a_department_reads_shared_classes_and_its_own_records(county) -> None:
 
     page = client.get(f"/subjects/{fid}", headers={**heads["water"], "accept": "text/html"})
     assert page.status_code == 200
-    assert "800000.00" not in page.text and "贷款信息" not in page.text and "治安案件" not in page.text
+    assert "800,000.00" not in page.text and "贷款信息" not in page.text and "治安案件" not in page.text
     assert "水电缴费记录" in page.text and "欠缴社会保险费" in page.text
     office = client.get(f"/subjects/{fid}", headers={**heads["office"], "accept": "text/html"}).text
-    assert "800000.00" in office and "贷款信息" in office
+    assert "800,000.00" in office and "贷款信息" in office
 
 
 def test_the_rule_itself() -> None:
