@@ -27,9 +27,9 @@ from creditgov.lists.queries import listed_on
 from creditgov.points.models import BoardOptIn, MerchantCandidate, MerchantSelection
 from creditgov.records.models import CreditRecord
 from creditgov.reports import recommend
-from creditgov.scoring import bands
+from creditgov.scoring import bands, published
 from creditgov.scoring.models import EvaluationRun, ModelVersion, Score
-from creditgov.scoring.published import PUBLISHED, band_table
+from creditgov.scoring.published import band_table
 from creditgov.security import service as audit
 from creditgov.security.crypto import mask_name
 from creditgov.subjects.models import Region, Subject
@@ -103,10 +103,9 @@ def in_region(region: Region | None) -> ColumnElement[bool]:
 
 
 def published_runs(session: Session) -> list[EvaluationRun]:
-    """The newest published, finished run of each model: what the public may see."""
-    newest = select(func.max(EvaluationRun.id)).where(PUBLISHED).group_by(EvaluationRun.model_name)
-    q = select(EvaluationRun).where(EvaluationRun.id.in_(newest)).order_by(EvaluationRun.model_name)
-    return list(session.execute(q).scalars())
+    """The latest published run of each model (`scoring.published.latest_runs`, as the
+    check, the matching and the merchants read it): what the public may see."""
+    return list(session.execute(published.latest_runs()).scalars())
 
 
 def model_titles(session: Session, run: EvaluationRun) -> tuple[str, str]:
